@@ -1,0 +1,123 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "plumb",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "plumb", targets: ["plumb"]),
+        .library(name: "PlumbKit", targets: ["PlumbKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(
+            name: "PlumbKit",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlumbStore",
+            dependencies: [
+                "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlumbMetrics",
+            dependencies: [
+                "PlumbStore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlumbHost",
+            dependencies: [
+                "PlumbKit", "PlumbMetrics", "PlumbStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlumbServer",
+            dependencies: [
+                "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Sentiment",
+            dependencies: ["PlumbKit"],
+            path: "Plugins/Sentiment",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "plumb",
+            dependencies: [
+                "PlumbServer", "PlumbMetrics", "PlumbHost", "Sentiment",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlumbTesting",
+            dependencies: [
+                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/PlumbTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbMetricsTests",
+            dependencies: ["PlumbMetrics", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbHostTests",
+            dependencies: ["PlumbHost", "PlumbKit", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbServerTests",
+            dependencies: [
+                "PlumbServer", "PlumbTesting", "Sentiment",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SentimentTests",
+            dependencies: ["Sentiment", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

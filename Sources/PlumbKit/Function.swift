@@ -1,0 +1,40 @@
+/// One function of a plugin: its name, what triggers it, and the handler the host invokes.
+public struct Function<P: Plugin>: Sendable {
+    public let name: String
+    public let trigger: Trigger
+    public let handler: @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+
+    public init(
+        name: String, trigger: Trigger,
+        handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) {
+        self.name = name
+        self.trigger = trigger
+        self.handler = handler
+    }
+
+    /// An HTTP function at `path` under the plugin's prefix; `{param}` segments become path parameters.
+    public static func http(
+        _ method: HTTPMethod, _ path: String, name: String,
+        handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) -> Function {
+        Function(name: name, trigger: .http(method: method, path: path), handler: handler)
+    }
+}
+
+/// What makes the host invoke a function.
+public enum Trigger: Sendable, Equatable {
+    /// A synchronous HTTP request: `path` is relative to `/apps/<plugin>`.
+    case http(method: HTTPMethod, path: String)
+    /// A WebSocket route (`$connect`, `$disconnect`, `$default` or an action name) on the endpoint at `path`.
+    case webSocket(path: String, route: String)
+    /// An EventBridge-style schedule expression: `rate(5 minutes)` or `cron(0/5 * * * ? *)`.
+    case schedule(String)
+    /// An asynchronous event, e.g. a message published on a topic.
+    case event
+}
+
+/// HTTP methods a function can answer.
+public enum HTTPMethod: String, Sendable, Equatable, CaseIterable {
+    case get = "GET", post = "POST", put = "PUT", delete = "DELETE", patch = "PATCH"
+}

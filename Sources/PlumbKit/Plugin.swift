@@ -1,0 +1,21 @@
+/// A workload hosted by Plumb: a named set of functions sharing one database and one logger.
+///
+/// The host creates instances with `init(context:)` — that is the cold start: load a lexicon or a model, prepare
+/// statements — and then routes invocations to them. A plugin never sees HTTP, WebSocket frames, schedules or
+/// topics directly: each function declares a `Trigger` and the host maps the transport onto it, which is what
+/// makes every function instrumented and throttleable.
+public protocol Plugin: Sendable {
+    /// Short lowercase name: routes live under `/apps/<name>`, functions are `<name>.<function>`.
+    static var name: String { get }
+    /// Schema steps of the plugin's own database, applied in order before the first instance starts.
+    static var migrations: [PluginMigration] { get }
+    /// Every function the plugin offers.
+    static var functions: [Function<Self>] { get }
+
+    /// Creates an instance (a cold start).
+    init(context: PluginContext) async throws
+}
+
+extension Plugin {
+    public static var migrations: [PluginMigration] { [] }
+}

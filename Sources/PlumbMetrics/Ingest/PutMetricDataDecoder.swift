@@ -1,0 +1,172 @@
+/// Turns a `POST /api/v1/metrics` body (CloudWatch PutMetricData in JSON) into samples, or rejects the whole
+/// request naming the first bad datum and field.
+public struct PutMetricDataDecoder: Sendable {
+    public let validator: DatumValidator
+
+    public init(limits: IngestLimits) {
+        validator = DatumValidator(limits: limits)
+    }
+
+    static let datumFields: Set<String> = [
+        "name", "dimensions", "unit", "timestamp", "value", "values", "counts", "statistics", "storageResolution",
+    ]
+
+    public func decode(_ body: [UInt8], now: Int64) throws -> [Sample] {
+        guard body.count <= validator.limits.maxJSONBodyBytes else {
+            throw MetricsError.tooLarge("request body is \(body.count) bytes (at most \(validator.limits.maxJSONBodyBytes))")
+        }
+        guard case .object(let root) = try JSONValue.parse(body) else {
+            throw MetricsError.invalid("request body must be a JSON object with 'namespace' and 'data'")
+        }
+        for key in root.keys where key != "namespace" && key != "data" {
+            throw MetricsError.invalid("unknown field '\(key)' (expected 'namespace' and 'data')")
+        }
+        guard case .string(let namespace)? = root["namespace"] else {
+            throw MetricsError.missing("'namespace' is required and must be a string")
+        }
+        try validator.checkNamespace(namespace, at: "namespace")
+        guard case .array(let data)? = root["data"] else {
+            throw MetricsError.missing("'data' is required and must be an array of datums")
+        }
+        guard !data.isEmpty else { throw MetricsError.missing("'data' is empty") }
+        guard data.count <= validator.limits.maxDatumsPerRequest else {
+            throw MetricsError.tooLarge("\(data.count) datums in one request (at most \(validator.limits.maxDatumsPerRequest))")
+        }
+        return try data.enumerated().map { index, datum in
+            try decodeDatum(datum, namespace: namespace, place: "data[\(index)]", now: now)
+        }
+    }
+
+    private func decodeDatum(_ json: JSONValue, namespace: String, place: String, now: Int64) throws -> Sample {
+        guard case .object(let fields) = json else { throw MetricsError.invalid("\(place): a datum must be an object") }
+        for key in fields.keys where !Self.datumFields.contains(key) {
+            throw MetricsError.invalid("\(place): unknown field '\(key)'")
+        }
+        guard case .string(let name)? = fields["name"] else {
+            throw MetricsError.missing("\(place).name is required and must be a string")
+        }
+        try validator.checkName(name, what: "metric name", at: "\(place).name")
+        let dimensions = try decodeDimensions(fields["dimensions"], place: "\(place).dimensions")
+        try validator.checkDimensions(dimensions, at: "\(place).dimensions")
+
+        var unit: MetricUnit?
+        if let u = fields["unit"] {
+            guard case .string(let text) = u, let parsed = MetricUnit(rawValue: text) else {
+                throw MetricsError.invalid("\(place).unit must be one of \(MetricUnit.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            unit = parsed
+        }
+
+        var timestamp = now
+        switch fields["timestamp"] {
+        case nil, .null?: break
+        case .number(let n)?:
+            guard n.isFinite else { throw MetricsError.invalid("\(place).timestamp is not a number") }
+            timestamp = Int64(n.rounded(.down))
+        case .string(let s)?:
+            guard let seconds = TimeParsing.rfc3339(s) else {
+                throw MetricsError.invalid("\(place).timestamp '\(s)' is not RFC 3339 or epoch seconds")
+            }
+            timestamp = Int64(seconds.rounded(.down))
+        case let other?:
+            throw MetricsError.invalid("\(place).timestamp must be a string or a number, not \(other.typeName)")
+        }
+        try validator.checkTimestamp(timestamp, now: now, at: "\(place).timestamp")
+
+        var resolution = StorageResolution.standard
+        if let r = fields["storageResolution"] {
+            guard case .number(let n) = r, let parsed = StorageResolution(rawValue: Int(exactly: n) ?? -1) else {
+                throw MetricsError.invalid("\(place).storageResolution must be 1 or 60")
+            }
+            resolution = parsed
+        }
+
+        let value = try decodeValue(fields, place: place)
+        return Sample(
+            series: SeriesKey(namespace: namespace, name: name, dimensions: dimensions),
+            unit: unit, timestamp: timestamp, resolution: resolution, value: value
+        )
+    }
+
+    private func decodeDimensions(_ json: JSONValue?, place: String) throws -> [Dimension] {
+        switch json {
+        case nil, .null?:
+            return []
+        case .object(let object)?:
+            return try object.sorted { $0.key < $1.key }.map { key, value in
+                guard case .string(let text) = value else {
+                    throw MetricsError.invalid("\(place).\(key) must be a string, not \(value.typeName)")
+                }
+                return Dimension(name: key, value: text)
+            }
+        case .array(let items)?:
+            // CloudWatch's own shape: [{"Name": "...", "Value": "..."}].
+            return try items.enumerated().map { i, item in
+                guard case .object(let pair) = item, case .string(let n)? = pair["Name"] ?? pair["name"],
+                    case .string(let v)? = pair["Value"] ?? pair["value"]
+                else { throw MetricsError.invalid("\(place)[\(i)] must be {\"Name\": string, \"Value\": string}") }
+                return Dimension(name: n, value: v)
+            }
+        case let other?:
+            throw MetricsError.invalid("\(place) must be an object of name → value, not \(other.typeName)")
+        }
+    }
+
+    private func decodeValue(_ fields: [String: JSONValue], place: String) throws -> Sample.Value {
+        let present = ["value", "values", "statistics"].filter { fields[$0] != nil }
+        guard present.count == 1 else {
+            if present.isEmpty { throw MetricsError.missing("\(place): one of 'value', 'values' or 'statistics' is required") }
+            throw MetricsError(code: "InvalidParameterCombination", message: "\(place): give exactly one of 'value', 'values', 'statistics' (got \(present.joined(separator: ", ")))")
+        }
+        if fields["counts"] != nil && fields["values"] == nil {
+            throw MetricsError(code: "InvalidParameterCombination", message: "\(place): 'counts' needs 'values'")
+        }
+        switch present[0] {
+        case "value":
+            return .single(try number(fields["value"]!, what: "value", place: place))
+        case "values":
+            guard case .array(let items) = fields["values"]! else { throw MetricsError.invalid("\(place).values must be an array of numbers") }
+            guard !items.isEmpty else { throw MetricsError.invalid("\(place).values is empty") }
+            guard items.count <= validator.limits.maxValuesPerDatum else {
+                throw MetricsError.invalid("\(place).values has \(items.count) values (at most \(validator.limits.maxValuesPerDatum))")
+            }
+            let values = try items.enumerated().map { try number($1, what: "values[\($0)]", place: place) }
+            var counts: [Double]?
+            if let c = fields["counts"] {
+                guard case .array(let countItems) = c else { throw MetricsError.invalid("\(place).counts must be an array of numbers") }
+                guard countItems.count == items.count else {
+                    throw MetricsError.invalid("\(place).counts has \(countItems.count) entries but values has \(items.count)")
+                }
+                counts = try countItems.enumerated().map { i, item in
+                    let n = try number(item, what: "counts[\(i)]", place: place)
+                    guard n >= 0 else { throw MetricsError.invalid("\(place).counts[\(i)] must not be negative") }
+                    return n
+                }
+            }
+            return .values(values, counts: counts)
+        default:
+            guard case .object(let stats) = fields["statistics"]! else {
+                throw MetricsError.invalid("\(place).statistics must be an object {sampleCount, sum, min, max}")
+            }
+            for key in stats.keys where !["sampleCount", "sum", "min", "max"].contains(key) {
+                throw MetricsError.invalid("\(place).statistics: unknown field '\(key)'")
+            }
+            func field(_ key: String) throws -> Double {
+                guard let v = stats[key] else { throw MetricsError.missing("\(place).statistics.\(key) is required") }
+                return try number(v, what: "statistics.\(key)", place: place)
+            }
+            let count = try field("sampleCount"), sum = try field("sum"), min = try field("min"), max = try field("max")
+            guard count > 0 else { throw MetricsError.invalid("\(place).statistics.sampleCount must be positive") }
+            guard min <= max else { throw MetricsError.invalid("\(place).statistics.min is greater than max") }
+            return .statistics(count: count, sum: sum, min: min, max: max)
+        }
+    }
+
+    private func number(_ json: JSONValue, what: String, place: String) throws -> Double {
+        guard case .number(let n) = json else {
+            throw MetricsError.invalid("\(place).\(what) must be a number, not \(json.typeName)")
+        }
+        try validator.checkValue(n, what: what, at: place)
+        return n
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import PlumbStore
+
+/// The mergeable summary of every sample in one bucket (a second, a minute, an hour …) of one series.
+///
+/// Count, sum, minimum and maximum are exact. Percentiles come from `values` while the bucket holds at most
+/// `rawLimit` distinct values (exact, nearest-rank), and from a `Sketch` (relative error ≤ 1 %) beyond.
+/// Statistic sets (`{sampleCount, sum, min, max}`) carry no distribution; a bucket that received one reports
+/// no percentiles, as CloudWatch does for statistic sets.
+public struct Aggregate: Sendable, Equatable {
+    public static let rawLimit = 64
+
+    public var count: Double = 0
+    public var sum: Double = 0
+    public var min: Double = .infinity
+    public var max: Double = -.infinity
+    /// Distinct values and their weights while the bucket is small.
+    var values: [Double: Double] = [:]
+    var sketch: Sketch?
+    /// False once a statistic set was merged in: percentiles are then unknown.
+    public var hasDistribution = true
+
+    public init() {}
+
+    public init(value: Double, weight: Double = 1) {
+        add(value, weight: weight)
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    public mutating func add(_ value: Double, weight: Double = 1) {
+        count += weight
+        sum += value * weight
+        if value < min { min = value }
+        if value > max { max = value }
+        if sketch != nil {
+            sketch!.add(value, weight: weight)
+        } else {
+            values[value, default: 0] += weight
+            if values.count > Self.rawLimit { promote() }
+        }
+    }
+
+    /// Merges a statistic set: exact for count/sum/min/max, no distribution.
+    public mutating func addStatistics(count sampleCount: Double, sum: Double, min: Double, max: Double) {
+        count += sampleCount
+        self.sum += sum
+        if min < self.min { self.min = min }
+        if max > self.max { self.max = max }
+        hasDistribution = false
+    }
+
+    public mutating func merge(_ other: Aggregate) {
+        guard !other.isEmpty else { return }
+        count += other.count
+        sum += other.sum
+        if other.min < min { min = other.min }
+        if other.max > max { max = other.max }
+        hasDistribution = hasDistribution && other.hasDistribution
+        if let otherSketch = other.sketch {
+            if sketch == nil { promote() }
+            sketch!.merge(otherSketch)
+        } else if sketch != nil {
+            for (v, w) in other.values { sketch!.add(v, weight: w) }
+        } else {
+            for (v, w) in other.values { values[v, default: 0] += w }
+            if values.count > Self.rawLimit { promote() }
+        }
+    }
+
+    private mutating func promote() {
+        var s = Sketch()
+        for (v, w) in values { s.add(v, weight: w) }
+        values = [:]
+        sketch = s
+    }
+
+    /// Whether percentiles of this bucket are exact (raw values) rather than sketched.
+    public var percentilesAreExact: Bool { sketch == nil }
+
+    /// The `p`-th percentile (0 < p ≤ 100), nearest rank: the smallest value with at least p % of the samples
+    /// at or below it. Nil when the bucket has no distribution.
+    public func percentile(_ p: Double) -> Double? {
+        guard hasDistribution, count > 0 else { return nil }
+        let rank = Swift.max(1, ((p * count) / 100 - 1e-9).rounded(.up))
+        if let sketch {
+            guard let estimate = sketch.value(atRank: rank) else { return max }
+            return Swift.min(Swift.max(estimate, min), max)
+        }
+        var seen = 0.0
+        for value in values.keys.sorted() {
+            seen += values[value]!
+            if seen >= rank { return value }
+        }
+        return max
+    }
+
+    public var average: Double { count > 0 ? sum / count : 0 }
+}
+
+extension Aggregate {
+    /// Serialises the distribution part (raw values or sketch) for storage; nil when there is none.
+    func encodedDistribution() -> [UInt8]? {
+        guard hasDistribution, count > 0 else { return nil }
+        var writer = BinaryWriterProxy()
+        if let sketch {
+            writer.byte(2)
+            sketch.encode(into: &writer)
+        } else {
+            writer.byte(1)
+            writer.varint(UInt64(values.count))
+            for v in values.keys.sorted() {
+                writer.double(v)
+                writer.double(values[v]!)
+            }
+        }
+        return writer.bytes
+    }
+
+    /// Rebuilds an aggregate from its stored columns.
+    static func decode(count: Double, sum: Double, min: Double, max: Double, distribution: [UInt8]?) throws -> Aggregate {
+        var aggregate = Aggregate()
+        aggregate.count = count
+        aggregate.sum = sum
+        aggregate.min = min
+        aggregate.max = max
+        guard let distribution else {
+            aggregate.hasDistribution = false
+            return aggregate
+        }
+        var reader = BinaryReaderProxy(distribution)
+        switch try reader.byte() {
+        case 1:
+            let n = try reader.varint()
+            for _ in 0..<n {
+                let v = try reader.double()
+                aggregate.values[v] = try reader.double()
+            }
+        case 2:
+            aggregate.sketch = try Sketch.decode(from: &reader)
+        default:
+            throw StoreError(code: .corrupt, message: "unknown distribution encoding")
+        }
+        return aggregate
+    }
+}
+
+/// Thin wrappers so model code reads as domain code rather than byte fiddling.
+struct BinaryWriterProxy {
+    var inner = BinaryWriter()
+    var bytes: [UInt8] { inner.bytes }
+    mutating func byte(_ b: UInt8) { inner.writeByte(b) }
+    mutating func varint(_ v: UInt64) { inner.writeVarint(v) }
+    mutating func signed(_ v: Int64) { inner.writeSignedVarint(v) }
+    mutating func double(_ v: Double) { inner.writeDouble(v) }
+}
+
+struct BinaryReaderProxy {
+    var inner: BinaryReader
+    init(_ bytes: [UInt8]) { inner = BinaryReader(bytes) }
+    mutating func byte() throws -> UInt8 { try inner.readByte() }
+    mutating func varint() throws -> UInt64 { try inner.readVarint() }
+    mutating func signed() throws -> Int64 { try inner.readSignedVarint() }
+    mutating func double() throws -> Double { try inner.readDouble() }
+}

@@ -1,0 +1,45 @@
+/// The identity of a time series: namespace, metric name and its dimensions (sorted by name).
+public struct SeriesKey: Hashable, Sendable, Codable {
+    public let namespace: String
+    public let name: String
+    /// Dimension name/value pairs, sorted by name; names are unique.
+    public let dimensions: [Dimension]
+
+    public init(namespace: String, name: String, dimensions: [Dimension] = []) {
+        self.namespace = namespace
+        self.name = name
+        self.dimensions = dimensions.sorted { $0.name < $1.name }
+    }
+
+    public init(namespace: String, name: String, dimensions: [String: String]) {
+        self.init(namespace: namespace, name: name, dimensions: dimensions.map { Dimension(name: $0.key, value: $0.value) })
+    }
+
+    public var dimensionDictionary: [String: String] {
+        Dictionary(uniqueKeysWithValues: dimensions.map { ($0.name, $0.value) })
+    }
+
+    /// Canonical text form of the dimensions, as stored: `name=value` pairs joined by `\u{1F}`.
+    var dimensionsText: String {
+        dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")
+    }
+
+    static func parseDimensionsText(_ text: String) -> [Dimension] {
+        guard !text.isEmpty else { return [] }
+        return text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return Dimension(name: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
+        }
+    }
+}
+
+/// One name/value pair that distinguishes series of the same metric (CloudWatch's Dimension).
+public struct Dimension: Hashable, Sendable, Codable {
+    public let name: String
+    public let value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}

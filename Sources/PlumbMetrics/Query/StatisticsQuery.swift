@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+
+/// GetMetricStatistics: one series, a period, a time range and the statistics wanted.
+public struct StatisticsQuery: Sendable {
+    public var series: SeriesKey
+    /// Seconds: 1, 10, 30 or a multiple of 60.
+    public var period: Int64
+    /// Epoch seconds, inclusive; aligned down to the period.
+    public var start: Int64
+    /// Epoch seconds, exclusive.
+    public var end: Int64
+    public var statistics: [Statistic]
+
+    public init(series: SeriesKey, period: Int64, start: Int64, end: Int64, statistics: [Statistic]) {
+        self.series = series
+        self.period = period
+        self.start = start
+        self.end = end
+        self.statistics = statistics
+    }
+
+    /// Most datapoints one query may return (CloudWatch GetMetricData: 100,800).
+    public static let maxDatapoints: Int64 = 100_800
+
+    public func validate() throws {
+        guard [1, 10, 30].contains(period) || (period > 0 && period % 60 == 0) else {
+            throw MetricsError.invalid("period \(period) must be 1, 10, 30 or a multiple of 60 seconds")
+        }
+        guard end > start else { throw MetricsError.invalid("end must be after start") }
+        guard (end - start) / period <= Self.maxDatapoints else {
+            throw MetricsError.invalid("the range holds more than \(Self.maxDatapoints) periods; use a longer period or a shorter range")
+        }
+        guard !statistics.isEmpty else { throw MetricsError.missing("at least one statistic is required") }
+    }
+}
+
+/// One period's statistics.
+public struct Datapoint: Sendable, Equatable {
+    public var timestamp: Int64
+    public var values: [Statistic: Double]
+    public var aggregate: Aggregate
+}
+
+extension MetricStore {
+    /// Statistics per period, oldest first; periods without data are absent (as CloudWatch).
+    public func statistics(_ query: StatisticsQuery) async throws -> [Datapoint] {
+        try query.validate()
+        guard let id = registry.id(of: query.series) else { return [] }
+        let period = query.period
+        let start = floorDiv(query.start, period) * period
+        let end = query.end
+        let periods = try await database.pool.read { db -> [Int64: Aggregate] in
+            let flushed = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed_generation'") ?? 0
+            var periods: [Int64: Aggregate] = [:]
+            // Rows of coarser tiers start before `start` yet may hold data from inside the range only when the
+            // period is finer than the tier; such a row is attributed to the period its start falls in.
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT ts, count, sum, min, max, dist FROM points WHERE series = ? AND ts >= ? AND ts < ?",
+                arguments: [id, start, end])
+            while let row = try rows.next() {
+                let ts: Int64 = row["ts"]
+                periods[floorDiv(ts, period) * period, default: Aggregate()].merge(try Aggregate.decode(row))
+            }
+            let memory = self.state.withLock { s in
+                var buckets = s.head.buckets(of: id, from: start, to: end)
+                for entry in s.flushing where entry.generation > flushed {
+                    buckets += entry.head.buckets(of: id, from: start, to: end)
+                }
+                return buckets
+            }
+            for (key, aggregate) in memory {
+                periods[floorDiv(key.start, period) * period, default: Aggregate()].merge(aggregate)
+            }
+            return periods
+        }
+        return periods.keys.sorted().map { ts in
+            let aggregate = periods[ts]!
+            var values: [Statistic: Double] = [:]
+            for statistic in query.statistics {
+                if let v = statistic.value(of: aggregate) { values[statistic] = v }
+            }
+            return Datapoint(timestamp: ts, values: values, aggregate: aggregate)
+        }
+    }
+}
+
+@inline(__always)
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    a >= 0 ? a / b : -((-a + b - 1) / b)
+}

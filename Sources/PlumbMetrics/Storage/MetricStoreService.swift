@@ -1,0 +1,38 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs the store's background work: flushes the head every `flushInterval`, rolls up aged data every
+/// `rollupInterval`, and flushes once more on graceful shutdown.
+public struct MetricStoreService: Service {
+    public let store: MetricStore
+    public var flushInterval: Duration
+    public var rollupInterval: Duration
+
+    public init(store: MetricStore, flushInterval: Duration = .seconds(5), rollupInterval: Duration = .seconds(60)) {
+        self.store = store
+        self.flushInterval = flushInterval
+        self.rollupInterval = rollupInterval
+    }
+
+    public func run() async throws {
+        var sinceRollup = Duration.zero
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: flushInterval) }
+            do {
+                sinceRollup += flushInterval
+                if sinceRollup >= rollupInterval {
+                    sinceRollup = .zero
+                    let report = try await store.rollup()
+                    if report.rolledUp > 0 || report.expired > 0 {
+                        store.logger.info("rollup: \(report.rolledUp) buckets rolled up, \(report.expired) expired")
+                    }
+                } else if store.headBucketCount > 0 {
+                    try await store.flush()
+                }
+            } catch {
+                store.logger.error("metrics flush failed (data stays in the journal): \(error)")
+            }
+        }
+        try await store.flush()
+    }
+}
