@@ -15,8 +15,8 @@ import Synchronization
 public final class MetricStore: Sendable {
     public let database: SQLiteStore
     let registry: SeriesRegistry
-    let clock: @Sendable () -> Int64
-    let logger: Logger
+    public let clock: @Sendable () -> Int64
+    public let logger: Logger
 
     struct PendingWrite {
         var samples: [ResolvedSample]

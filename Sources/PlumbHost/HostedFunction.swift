@@ -1,0 +1,46 @@
+import CoreMetrics
+import Metrics
+import PlumbKit
+
+/// A function as the host runs it: its handler bound to a plugin instance, and its instruments.
+public final class HostedFunction: Sendable {
+    /// `<plugin>.<function>`.
+    public let name: String
+    public let pluginName: String
+    public let trigger: Trigger
+    let handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    let pluginContext: PluginContext
+
+    let invocations: Counter
+    let errors: Counter
+    let throttles: Counter
+    let duration: Metrics.Timer
+    let concurrent: Recorder
+
+    init(
+        name: String, pluginName: String, trigger: Trigger, pluginContext: PluginContext, factory: MetricsFactory,
+        handler: @escaping @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) {
+        self.name = name
+        self.pluginName = pluginName
+        self.trigger = trigger
+        self.pluginContext = pluginContext
+        self.handler = handler
+        let dimensions = [("Function", name)]
+        invocations = Counter(label: "Plumb/Functions/Invocations", dimensions: dimensions, factory: factory)
+        errors = Counter(label: "Plumb/Functions/Errors", dimensions: dimensions, factory: factory)
+        throttles = Counter(label: "Plumb/Functions/Throttles", dimensions: dimensions, factory: factory)
+        duration = Metrics.Timer(label: "Plumb/Functions/Duration", dimensions: dimensions, factory: factory)
+        concurrent = Recorder(label: "Plumb/Functions/ConcurrentExecutions", dimensions: dimensions, aggregate: false, factory: factory)
+    }
+
+    /// The kind of trigger, as the API lists it.
+    public var kind: String {
+        switch trigger {
+        case .http: "http"
+        case .webSocket: "websocket"
+        case .schedule: "schedule"
+        case .event: "event"
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import CoreMetrics
+import Foundation
+import Logging
+import Metrics
+import PlumbKit
+import PlumbStore
+import Synchronization
+
+/// Loads plugins and runs every invocation through one instrumented pipeline with admission control.
+///
+/// Each invocation: admission (`ConcurrencyLimiter`; a refusal is a 429 counted in `Throttles`, not in
+/// `Invocations`), then `Invocations`, `ConcurrentExecutions` (per function and account-wide),
+/// `Duration` in milliseconds, and `Errors` for unhandled errors and 5xx results.
+public final class PluginHost: Sendable {
+    public let limiter: ConcurrencyLimiter
+    let dataDirectory: String
+    let factory: MetricsFactory
+    let settings: [String: [String: String]]
+    let logger: Logger
+    private let registry = Mutex<[String: HostedFunction]>([:])
+    private let order = Mutex<[String]>([])
+    private let requestCounter = Atomic<UInt64>(0)
+    private let bootPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+
+    let accountConcurrent: Recorder
+    let unreservedConcurrent: Recorder
+
+    /// - Parameters:
+    ///   - dataDirectory: each plugin gets `plugins/<name>/` below it, with its database `<name>.sqlite`.
+    ///   - accountConcurrency: the account-wide concurrency limit (Lambda's default: 1,000).
+    ///   - settings: per-plugin settings from the config file.
+    public init(
+        dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
+        settings: [String: [String: String]] = [:], logger: Logger = Logger(label: "plumb.host")
+    ) {
+        self.dataDirectory = dataDirectory
+        self.limiter = ConcurrencyLimiter(accountLimit: accountConcurrency)
+        self.factory = factory
+        self.settings = settings
+        self.logger = logger
+        accountConcurrent = Recorder(label: "Plumb/Functions/ConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
+        unreservedConcurrent = Recorder(label: "Plumb/Functions/UnreservedConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
+    }
+
+    /// Migrates the plugin's database, creates an instance (its cold start) and registers its functions.
+    public func load<P: Plugin>(_ type: P.Type) async throws {
+        let name = P.name
+        guard name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !name.isEmpty else {
+            throw HostError.invalid("plugin name '\(name)' must be lowercase letters, digits and '-'")
+        }
+        let directory = dataDirectory + "/plugins/" + name
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(
+            path: directory + "/" + name + ".sqlite",
+            migrations: P.migrations.map { m in Migration("\(name)-\(m.identifier)", apply: m.apply) })
+        var pluginLogger = Logger(label: "plumb.plugins.\(name)")
+        pluginLogger[metadataKey: "plugin"] = .string(name)
+        let context = PluginContext(
+            pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
+            settings: settings[name] ?? [:])
+        let started = ContinuousClock.now
+        let instance = try await P(context: context)
+        logger.info("plugin \(name) initialised in \(ContinuousClock.now - started)")
+        for function in P.functions {
+            let qualified = "\(name).\(function.name)"
+            let handler = function.handler
+            let hosted = HostedFunction(
+                name: qualified, pluginName: name, trigger: function.trigger, pluginContext: context, factory: factory
+            ) { request, ctx in try await handler(instance, request, ctx) }
+            let duplicate = registry.withLock { r in
+                if r[qualified] != nil { return true }
+                r[qualified] = hosted
+                return false
+            }
+            if duplicate { throw HostError.invalid("function \(qualified) is declared twice") }
+            order.withLock { $0.append(qualified) }
+        }
+    }
+
+    /// Every function, in load order.
+    public var functions: [HostedFunction] {
+        let names = order.withLock { $0 }
+        return registry.withLock { r in names.compactMap { r[$0] } }
+    }
+
+    public func function(named name: String) -> HostedFunction? {
+        registry.withLock { $0[name] }
+    }
+
+    /// Sets or clears reserved concurrency of a function.
+    public func setReservedConcurrency(_ function: String, _ value: Int?) throws {
+        guard self.function(named: function) != nil else { throw HostError.notFound("no function named \(function)") }
+        try limiter.setReserved(function, value)
+    }
+
+    /// Runs one synchronous invocation through the pipeline.
+    public func invoke(_ function: HostedFunction, _ request: FunctionRequest) async throws -> FunctionResponse {
+        guard limiter.acquire(function.name) else {
+            function.throttles.increment()
+            throw HostError.throttled(function.name, reserved: limiter.reserved(function.name) != nil)
+        }
+        function.invocations.increment()
+        recordConcurrency(function)
+        let requestID = bootPrefix + "-" + String(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16)
+        var logger = function.pluginContext.logger
+        logger[metadataKey: "function"] = .string(function.name)
+        logger[metadataKey: "request_id"] = .string(requestID)
+        let context = FunctionContext(functionName: function.name, requestID: requestID, logger: logger, plugin: function.pluginContext)
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            function.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+            limiter.release(function.name)
+            recordConcurrency(function)
+        }
+        do {
+            let response = try await function.handler(request, context)
+            if response.status >= 500 { function.errors.increment() }
+            return response
+        } catch let error as FunctionError {
+            if error.status >= 500 { function.errors.increment() }
+            throw error
+        } catch {
+            function.errors.increment()
+            logger.error("unhandled error: \(String(describing: error))")
+            throw FunctionError(status: 500, code: "ServiceException", message: "the function failed (request \(requestID))")
+        }
+    }
+
+    private func recordConcurrency(_ function: HostedFunction) {
+        function.concurrent.record(limiter.inFlight(function.name))
+        let snapshot = limiter.snapshot
+        accountConcurrent.record(snapshot.inFlight)
+        unreservedConcurrent.record(snapshot.unreservedInFlight)
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import PlumbStore
+import Yams
+
+/// The server's configuration: `deploy/plumb.yaml` documents every key. Everything has a default, so
+/// `plumb serve` runs with no file at all.
+public struct ServerConfig: Sendable, Decodable {
+    /// `HOST:PORT` to listen on.
+    public var listen = "127.0.0.1:9400"
+    /// Data directory; defaults to `$STATE_DIRECTORY` (systemd) or `./plumb-data`.
+    public var data: String?
+    /// Name of an environment variable holding the admin token (instead of `admin.token` in the data dir).
+    public var adminTokenEnv: String?
+    /// Account-wide concurrency limit of the plugin host (Lambda's default: 1,000).
+    public var accountConcurrency = 1_000
+    /// `full` (fsync each group commit) or `normal`.
+    public var durability: Durability = .full
+    /// Whether `GET /metrics` needs the admin token.
+    public var metricsRequireToken = false
+    public var metrics = MetricsSettings()
+    /// Per-function settings by `<plugin>.<function>`.
+    public var functions: [String: FunctionSettings] = [:]
+    /// Per-plugin settings by plugin name (e.g. `sentiment: {lexicon_dir: /path}`).
+    public var plugins: [String: [String: String]] = [:]
+    /// Directory of alert files (alarms, topics).
+    public var alerts = "./alerts"
+    /// Directory of dashboard files.
+    public var dashboards = "./dashboards"
+
+    public struct MetricsSettings: Sendable, Decodable {
+        /// Seconds between flushes of the in-memory head to the points table.
+        public var flushInterval: Double = 5
+        /// Seconds between reports of the server's own swift-metrics into the store.
+        public var reportInterval: Double = 1
+        /// Default storage resolution of `POST /write` data (1 or 60).
+        public var lineProtocolResolution = 60
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case flushInterval = "flush_interval", reportInterval = "report_interval"
+            case lineProtocolResolution = "line_protocol_resolution"
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            flushInterval = try c.decodeIfPresent(Double.self, forKey: .flushInterval) ?? flushInterval
+            reportInterval = try c.decodeIfPresent(Double.self, forKey: .reportInterval) ?? reportInterval
+            lineProtocolResolution = try c.decodeIfPresent(Int.self, forKey: .lineProtocolResolution) ?? lineProtocolResolution
+            guard flushInterval > 0, reportInterval > 0 else {
+                throw ConfigError("metrics.flush_interval and metrics.report_interval must be positive")
+            }
+            guard [1, 60].contains(lineProtocolResolution) else {
+                throw ConfigError("metrics.line_protocol_resolution must be 1 or 60")
+            }
+        }
+    }
+
+    public struct FunctionSettings: Sendable, Decodable {
+        public var reserved: Int?
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case listen, data, durability, metrics, functions, plugins, alerts, dashboards
+        case adminTokenEnv = "admin_token_env"
+        case accountConcurrency = "account_concurrency"
+        case metricsRequireToken = "metrics_require_token"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? listen
+        data = try c.decodeIfPresent(String.self, forKey: .data)
+        adminTokenEnv = try c.decodeIfPresent(String.self, forKey: .adminTokenEnv)
+        accountConcurrency = try c.decodeIfPresent(Int.self, forKey: .accountConcurrency) ?? accountConcurrency
+        durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? durability
+        metricsRequireToken = try c.decodeIfPresent(Bool.self, forKey: .metricsRequireToken) ?? false
+        metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
+        functions = try c.decodeIfPresent([String: FunctionSettings].self, forKey: .functions) ?? [:]
+        plugins = try c.decodeIfPresent([String: [String: String]].self, forKey: .plugins) ?? [:]
+        alerts = try c.decodeIfPresent(String.self, forKey: .alerts) ?? alerts
+        dashboards = try c.decodeIfPresent(String.self, forKey: .dashboards) ?? dashboards
+        guard accountConcurrency > 0 else { throw ConfigError("account_concurrency must be positive") }
+        _ = try listenAddress()
+    }
+
+    /// Reads a YAML config file; errors name the file and, where Yams knows it, the line.
+    public static func load(path: String) throws -> ServerConfig {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError("cannot read config file \(path)")
+        }
+        do {
+            return try YAMLDecoder().decode(ServerConfig.self, from: text)
+        } catch let error as ConfigError {
+            throw ConfigError("\(path): \(error.message)")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
+            throw ConfigError("\(path): \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+        } catch {
+            throw ConfigError("\(path): \(error)")
+        }
+    }
+
+    /// Host and port of `listen`.
+    public func listenAddress() throws -> (host: String, port: Int) {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+            (0...65_535).contains(port)
+        else { throw ConfigError("listen '\(listen)' must be HOST:PORT") }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    /// The data directory: the configured one, else `$STATE_DIRECTORY`, else `./plumb-data`.
+    public var dataDirectory: String {
+        if let data { return data }
+        if let state = ProcessInfo.processInfo.environment["STATE_DIRECTORY"], !state.isEmpty {
+            return String(state.split(separator: ":").first ?? Substring(state))
+        }
+        return "./plumb-data"
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import PlumbHost
+import PlumbKit
+
+/// `GET /api/v1/functions`, `GET /api/v1/functions/{name}`, `PUT /api/v1/functions/{name}/concurrency`.
+struct FunctionRoutes {
+    let host: PluginHost
+
+    struct FunctionDescription: Encodable {
+        let name: String
+        let plugin: String
+        let kind: String
+        let trigger: String
+        let reservedConcurrency: Int?
+        let provisionedConcurrency: Int?
+        let concurrentExecutions: Int
+    }
+
+    struct AccountDescription: Encodable {
+        let concurrencyLimit: Int
+        let unreservedConcurrencyLimit: Int
+        let concurrentExecutions: Int
+        let unreservedConcurrentExecutions: Int
+    }
+
+    func describe(_ f: HostedFunction) -> FunctionDescription {
+        let trigger: String
+        switch f.trigger {
+        case .http(let method, let path): trigger = "\(method.rawValue) /apps/\(f.pluginName)\(path)"
+        case .webSocket(let path, let route): trigger = "WebSocket /apps/\(f.pluginName)\(path) \(route)"
+        case .schedule(let expression): trigger = expression
+        case .event: trigger = "event"
+        }
+        return FunctionDescription(
+            name: f.name, plugin: f.pluginName, kind: f.kind, trigger: trigger,
+            reservedConcurrency: host.limiter.reserved(f.name), provisionedConcurrency: nil,
+            concurrentExecutions: host.limiter.inFlight(f.name))
+    }
+
+    var account: AccountDescription {
+        let s = host.limiter.snapshot
+        return AccountDescription(
+            concurrencyLimit: s.accountLimit, unreservedConcurrencyLimit: s.unreservedLimit,
+            concurrentExecutions: s.inFlight, unreservedConcurrentExecutions: s.unreservedInFlight)
+    }
+
+    struct ListResponse: Encodable {
+        let functions: [FunctionDescription]
+        let account: AccountDescription
+    }
+
+    struct ConcurrencyRequest: Decodable {
+        let reserved: Int?
+    }
+
+    func register(api: RouterGroup<BasicRequestContext>) {
+        api.get("functions") { _, _ in
+            try Response.json(ListResponse(functions: host.functions.map(describe), account: account))
+        }
+        api.get("functions/:name") { _, context in
+            try Response.json(describe(try function(context)))
+        }
+        api.put("functions/:name/concurrency") { request, context in
+            let f = try function(context)
+            let body = try await request.collectBody(limit: 64 * 1_024)
+            guard case .some(let object) = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+                object.keys.contains("reserved")
+            else { throw APIError(code: "MissingParameter", "body must be {\"reserved\": N} (null clears it)") }
+            var reserved: Int?
+            if !(object["reserved"] is NSNull) {
+                guard let n = object["reserved"] as? Int, !(object["reserved"] is Bool) else {
+                    throw APIError("'reserved' must be a whole number or null")
+                }
+                reserved = n
+            }
+            try host.setReservedConcurrency(f.name, reserved)
+            return try Response.json(describe(f))
+        }
+    }
+
+    func function(_ context: BasicRequestContext) throws -> HostedFunction {
+        let name = context.parameters.get("name") ?? ""
+        guard let f = host.function(named: name) else {
+            throw APIError(status: 404, code: "ResourceNotFoundException", "no function named '\(name)'")
+        }
+        return f
+    }
+}

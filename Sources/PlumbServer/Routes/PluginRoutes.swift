@@ -1,0 +1,43 @@
+import HTTPTypes
+import Hummingbird
+import PlumbHost
+import PlumbKit
+
+/// Maps every HTTP function of every plugin onto `/apps/<plugin><path>` and through the host's pipeline.
+struct PluginRoutes {
+    let host: PluginHost
+    /// Largest request body a plugin route accepts.
+    var maxBodyBytes = 1_048_576
+
+    func register(on router: Router<BasicRequestContext>) {
+        for function in host.functions {
+            guard case .http(let method, let path) = function.trigger else { continue }
+            let routePath = "/apps/\(function.pluginName)" + Self.hummingbirdPath(path)
+            let parameterNames = path.split(separator: "/").compactMap { segment -> String? in
+                segment.hasPrefix("{") && segment.hasSuffix("}") ? String(segment.dropFirst().dropLast()) : nil
+            }
+            router.on(RouterPath(routePath), method: HTTPRequest.Method(rawValue: method.rawValue)!) { request, context -> Response in
+                var parameters: [String: String] = [:]
+                for name in parameterNames { parameters[name] = context.parameters.get(name) }
+                var headers: [String: String] = [:]
+                for field in request.headers { headers[field.name.canonicalName] = field.value }
+                let input = FunctionRequest(
+                    method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary,
+                    headers: headers, body: try await request.collectBody(limit: maxBodyBytes))
+                let output = try await host.invoke(function, input)
+                var fields = HTTPFields()
+                for (name, value) in output.headers {
+                    if let n = HTTPField.Name(name) { fields[n] = value }
+                }
+                return Response(status: .init(code: output.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
+            }
+        }
+    }
+
+    /// `/comments/{id}` → `/comments/:id`.
+    static func hummingbirdPath(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : String(segment)
+        }.joined(separator: "/")
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what Plumb needs on a Debian machine (system libraries, the VADER lexicon) — idempotent.
+# Run as root (or with sudo available). Used by the README's first command and by scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+need_apt=()
+for pkg in libsqlite3-dev zlib1g-dev libsystemd-dev python3 python3-pip; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
+  # Peers the test suite runs against: promtool (Prometheus), the fortune corpus for the VADER check.
+  for pkg in prometheus fortunes fortunes-min; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+  done
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# The VADER lexicon comes from the vaderSentiment package (MIT); it is installed, never committed.
+if ! python3 -c "import vaderSentiment" 2>/dev/null; then
+  echo "setup: installing the vaderSentiment Python package"
+  python3 -m pip install --quiet vaderSentiment 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages vaderSentiment
+fi
+vader_dir=$(python3 -c "import os, vaderSentiment; print(os.path.dirname(vaderSentiment.__file__))")
+mkdir -p share/plumb/vader
+cp "$vader_dir/vader_lexicon.txt" "$vader_dir/emoji_utf8_lexicon.txt" share/plumb/vader/
+echo "setup: VADER lexicon installed in $(pwd)/share/plumb/vader"
