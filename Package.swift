@@ -95,9 +95,11 @@ let package = Package(
         .target(
             name: "PlumbTesting",
             dependencies: [
-                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit",
+                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit", "PlumbStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Tests/PlumbTesting",
             swiftSettings: swiftSettings

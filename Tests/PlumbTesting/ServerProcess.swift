@@ -1,0 +1,70 @@
+import Foundation
+
+/// A real `plumb serve` process on a free loopback port, for tests where the process itself matters
+/// (crash recovery, signals).
+public final class ServerProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test that owns this object.
+    public let process: Process
+    public let port: Int
+    public let dataDirectory: String
+    public let logPath: String
+
+    public init(dataDirectory: String, port: Int = ServerProcess.freePort(), extraArguments: [String] = []) throws {
+        self.port = port
+        self.dataDirectory = dataDirectory
+        logPath = dataDirectory + "/../serve-\(port).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)!
+        log.seekToEndOfFile()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Checkout.plumbBinary)
+        process.arguments = ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:\(port)"] + extraArguments
+        process.currentDirectoryURL = URL(fileURLWithPath: Checkout.root)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    public var token: String {
+        (try? String(contentsOfFile: dataDirectory + "/admin.token", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until `/readyz` answers 200.
+    public func waitReady(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { throw TestFailure("plumb serve exited early:\n\(log)") }
+            if let (status, _) = try? await HTTP.request("GET", baseURL + "/readyz"), status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("plumb serve not ready after \(timeout):\n\(log)")
+    }
+
+    public func kill(signal: Int32) {
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// A loopback port nothing listens on right now.
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

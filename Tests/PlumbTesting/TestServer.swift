@@ -1,0 +1,57 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import Hummingbird
+import HummingbirdTesting
+import PlumbKit
+import PlumbMetrics
+import PlumbServer
+import Synchronization
+
+/// A settable clock for tests: epoch seconds.
+public final class TestClock: Sendable {
+    private let value: Mutex<Int64>
+    public init(_ start: Int64 = 1_795_000_000) { value = Mutex(start) }
+    public var now: Int64 { value.withLock { $0 } }
+    public func advance(by seconds: Int64) { value.withLock { $0 += seconds } }
+    public var closure: @Sendable () -> Int64 { { self.now } }
+}
+
+/// Runs `body` against an in-process Plumb server (router-level, no socket) on a fresh data directory.
+public func withTestServer(
+    plugins: [any Plugin.Type] = [ProbePlugin.self],
+    clock: TestClock = TestClock(Int64(Date().timeIntervalSince1970)),
+    configure: (inout ServerConfig) -> Void = { _ in },
+    _ body: @Sendable (PlumbServer, any TestClientProtocol) async throws -> Void
+) async throws {
+    let directory = TemporaryDirectory()
+    defer { directory.remove() }
+    var config = ServerConfig()
+    config.data = directory.path
+    config.plugins["sentiment"] = ["lexicon_dir": Checkout.root + "/share/plumb/vader"]
+    configure(&config)
+    let server = try await PlumbServer.open(config: config, plugins: plugins, factory: PlumbMetricsFactory(), clock: clock.closure)
+    let app = Application(router: server.makeRouter())
+    try await app.test(.router) { client in
+        try await body(server, client)
+    }
+}
+
+extension TestClientProtocol {
+    /// Sends a request with the server's admin token.
+    public func admin(
+        _ uri: String, method: HTTPRequest.Method = .get, body: String? = nil, server: PlumbServer
+    ) async throws -> TestResponse {
+        try await execute(
+            uri: uri, method: method, headers: [.authorization: "Bearer \(server.token)"],
+            body: body.map { ByteBuffer(string: $0) })
+    }
+}
+
+extension TestResponse {
+    public var text: String { String(buffer: body) }
+
+    public var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]) ?? [:]
+    }
+}
