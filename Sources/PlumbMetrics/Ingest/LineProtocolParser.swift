@@ -310,13 +310,14 @@ private struct ParseState {
 
     func fieldValue(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, field: String) throws -> Double {
         let last = b[e - 1]
-        if last == UInt8(ascii: "i") {
+        let numeric = b[s] == UInt8(ascii: "-") || b[s] == UInt8(ascii: "+") || (b[s] &- 48) < 10
+        if last == UInt8(ascii: "i") && numeric {
             guard let v = integer(b, s, e - 1) else {
                 throw LineError("field '\(field)': '\(text(b, s, e))' is not a valid integer")
             }
             return Double(v)
         }
-        if last == UInt8(ascii: "u") {
+        if last == UInt8(ascii: "u") && numeric {
             guard b[s] != UInt8(ascii: "-"), let v = UInt64(text(b, s, e - 1)) else {
                 throw LineError("field '\(field)': '\(text(b, s, e))' is not a valid unsigned integer")
             }

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 extension Request {
     /// The body, up to `limit` bytes; a larger body is a 413 naming the limit.
@@ -7,6 +8,8 @@ extension Request {
             let buffer = try await body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(status: 413, code: "RequestEntityTooLarge", "the request body is larger than \(limit) bytes")
+        } catch is NIOTooManyBytesError {
             throw APIError(status: 413, code: "RequestEntityTooLarge", "the request body is larger than \(limit) bytes")
         }
     }
