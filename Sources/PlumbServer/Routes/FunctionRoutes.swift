@@ -50,8 +50,24 @@ struct FunctionRoutes {
         let account: AccountDescription
     }
 
+    /// `{"reserved": N}` or `{"reserved": null}`; the key must be present.
     struct ConcurrencyRequest: Decodable {
         let reserved: Int?
+
+        enum CodingKeys: String, CodingKey { case reserved }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guard c.contains(.reserved) else { throw APIError(code: "MissingParameter", "'reserved' is required (a whole number, or null to clear)") }
+            if try c.decodeNil(forKey: .reserved) {
+                reserved = nil
+            } else {
+                guard let value = try? c.decode(Int.self, forKey: .reserved) else {
+                    throw APIError("'reserved' must be a whole number or null")
+                }
+                reserved = value
+            }
+        }
     }
 
     func register(api: RouterGroup<BasicRequestContext>) {
@@ -64,16 +80,15 @@ struct FunctionRoutes {
         api.put("functions/:name/concurrency") { request, context in
             let f = try function(context)
             let body = try await request.collectBody(limit: 64 * 1_024)
-            guard case .some(let object) = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-                object.keys.contains("reserved")
-            else { throw APIError(code: "MissingParameter", "body must be {\"reserved\": N} (null clears it)") }
-            var reserved: Int?
-            if !(object["reserved"] is NSNull) {
-                guard let n = object["reserved"] as? Int, !(object["reserved"] is Bool) else {
-                    throw APIError("'reserved' must be a whole number or null")
-                }
-                reserved = n
+            let request: ConcurrencyRequest
+            do {
+                request = try JSONDecoder().decode(ConcurrencyRequest.self, from: Data(body))
+            } catch let error as APIError {
+                throw error
+            } catch {
+                throw APIError(code: "MissingParameter", "body must be {\"reserved\": N} (null clears it)")
             }
+            let reserved = request.reserved
             try host.setReservedConcurrency(f.name, reserved)
             return try Response.json(describe(f))
         }
