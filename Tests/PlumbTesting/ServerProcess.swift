@@ -12,9 +12,11 @@ public final class ServerProcess: @unchecked Sendable {
     public init(dataDirectory: String, port: Int = ServerProcess.freePort(), extraArguments: [String] = []) throws {
         self.port = port
         self.dataDirectory = dataDirectory
-        logPath = dataDirectory + "/../serve-\(port).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)!
+        let parent = (dataDirectory as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        logPath = parent + "/serve-\(port).log"
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        guard let log = FileHandle(forWritingAtPath: logPath) else { throw TestFailure("cannot write \(logPath)") }
         log.seekToEndOfFile()
         process = Process()
         process.executableURL = URL(fileURLWithPath: Checkout.plumbBinary)
