@@ -8,6 +8,13 @@ public struct SentimentScores: Sendable, Codable, Equatable {
     public var neg: Double
     public var compound: Double
 
+    public init(pos: Double, neu: Double, neg: Double, compound: Double) {
+        self.pos = pos
+        self.neu = neu
+        self.neg = neg
+        self.compound = compound
+    }
+
     /// Positive when compound ≥ 0.05, Negative when ≤ −0.05, else Neutral (VADER's recommended thresholds).
     public var label: String {
         compound >= 0.05 ? "Positive" : compound <= -0.05 ? "Negative" : "Neutral"
