@@ -1,0 +1,7 @@
+bench:
+	bash bench/run.sh
+
+test:
+	bash scripts/test.sh
+
+.PHONY: bench test
