@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Plumb needs on a Debian machine (system libraries, the VADER lexicon) — idempotent.
-# Run as root (or with sudo available). Used by the README's first command and by scripts/test.sh.
+# Run as root, or as a user who can sudo (it calls sudo for apt-get). Used by the README's first command and by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
