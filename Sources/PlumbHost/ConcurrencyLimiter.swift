@@ -33,28 +33,38 @@ public final class ConcurrencyLimiter: Sendable {
         self.minimumUnreserved = minimumUnreserved ?? min(100, accountLimit / 10)
     }
 
-    /// Tries to admit one invocation of `function`; false means throttle.
-    public func acquire(_ function: String) -> Bool {
-        state.withLock { s in
+    /// Concurrency right after an admission or a release, read under the same lock.
+    public struct Counts: Sendable, Equatable {
+        public var function: Int
+        public var account: Int
+        public var unreserved: Int
+    }
+
+    /// Tries to admit one invocation of `function`; nil means throttle.
+    public func acquire(_ function: String) -> Counts? {
+        state.withLock { s -> Counts? in
             let current = s.inFlight[function, default: 0]
             if let reserved = s.reserved[function] {
-                guard current < reserved else { return false }
+                guard current < reserved else { return nil }
             } else {
-                guard s.unreservedInFlight < s.accountLimit - s.reservedTotal else { return false }
+                guard s.unreservedInFlight < s.accountLimit - s.reservedTotal else { return nil }
                 s.unreservedInFlight += 1
             }
             s.inFlight[function] = current + 1
             s.totalInFlight += 1
-            return true
+            return Counts(function: current + 1, account: s.totalInFlight, unreserved: s.unreservedInFlight)
         }
     }
 
-    /// Ends one admitted invocation of `function`. Returns the function's and the account's concurrency after it.
-    public func release(_ function: String) {
+    /// Ends one admitted invocation of `function`.
+    @discardableResult
+    public func release(_ function: String) -> Counts {
         state.withLock { s in
-            s.inFlight[function, default: 1] -= 1
+            let now = s.inFlight[function, default: 1] - 1
+            s.inFlight[function] = now
             s.totalInFlight -= 1
             if s.reserved[function] == nil { s.unreservedInFlight -= 1 }
+            return Counts(function: now, account: s.totalInFlight, unreserved: s.unreservedInFlight)
         }
     }
 

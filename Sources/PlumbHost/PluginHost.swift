@@ -17,8 +17,8 @@ public final class PluginHost: Sendable {
     let factory: MetricsFactory
     let settings: [String: [String: String]]
     let logger: Logger
-    private let registry = Mutex<[String: HostedFunction]>([:])
-    private let order = Mutex<[String]>([])
+    /// Functions by name, and their names in load order.
+    private let registry = Mutex<(byName: [String: HostedFunction], order: [String])>(([:], []))
     private let requestCounter = Atomic<UInt64>(0)
     private let bootPrefix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
 
@@ -68,23 +68,22 @@ public final class PluginHost: Sendable {
                 name: qualified, pluginName: name, trigger: function.trigger, pluginContext: context, factory: factory
             ) { request, ctx in try await handler(instance, request, ctx) }
             let duplicate = registry.withLock { r in
-                if r[qualified] != nil { return true }
-                r[qualified] = hosted
+                if r.byName[qualified] != nil { return true }
+                r.byName[qualified] = hosted
+                r.order.append(qualified)
                 return false
             }
             if duplicate { throw HostError.invalid("function \(qualified) is declared twice") }
-            order.withLock { $0.append(qualified) }
         }
     }
 
     /// Every function, in load order.
     public var functions: [HostedFunction] {
-        let names = order.withLock { $0 }
-        return registry.withLock { r in names.compactMap { r[$0] } }
+        registry.withLock { r in r.order.compactMap { r.byName[$0] } }
     }
 
     public func function(named name: String) -> HostedFunction? {
-        registry.withLock { $0[name] }
+        registry.withLock { $0.byName[name] }
     }
 
     /// Sets or clears reserved concurrency of a function.
@@ -95,12 +94,12 @@ public final class PluginHost: Sendable {
 
     /// Runs one synchronous invocation through the pipeline.
     public func invoke(_ function: HostedFunction, _ request: FunctionRequest) async throws -> FunctionResponse {
-        guard limiter.acquire(function.name) else {
+        guard let admitted = limiter.acquire(function.name) else {
             function.throttles.increment()
             throw HostError.throttled(function.name, reserved: limiter.reserved(function.name) != nil)
         }
         function.invocations.increment()
-        recordConcurrency(function)
+        record(admitted, function)
         let requestID = bootPrefix + "-" + String(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16)
         var logger = function.pluginContext.logger
         logger[metadataKey: "function"] = .string(function.name)
@@ -109,8 +108,7 @@ public final class PluginHost: Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
             function.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
-            limiter.release(function.name)
-            recordConcurrency(function)
+            record(limiter.release(function.name), function)
         }
         do {
             let response = try await function.handler(request, context)
@@ -126,10 +124,9 @@ public final class PluginHost: Sendable {
         }
     }
 
-    private func recordConcurrency(_ function: HostedFunction) {
-        function.concurrent.record(limiter.inFlight(function.name))
-        let snapshot = limiter.snapshot
-        accountConcurrent.record(snapshot.inFlight)
-        unreservedConcurrent.record(snapshot.unreservedInFlight)
+    private func record(_ counts: ConcurrencyLimiter.Counts, _ function: HostedFunction) {
+        function.concurrent.record(counts.function)
+        accountConcurrent.record(counts.account)
+        unreservedConcurrent.record(counts.unreserved)
     }
 }

@@ -123,7 +123,6 @@ private struct ParseState {
 
         // Fields: up to the next unescaped space outside a quoted string.
         var pending: [(field: Int32, value: Double)] = []
-        var sawField = false
         while true {
             let keyStart = i
             while i < end && b[i] != equals {
@@ -139,7 +138,6 @@ private struct ParseState {
             guard i < end, b[i] != space, b[i] != comma else {
                 throw LineError("field '\(batch.fields[Int(field)])' has an empty value")
             }
-            sawField = true
             if b[i] == quote {
                 i += 1
                 while i < end && b[i] != quote {
@@ -162,7 +160,6 @@ private struct ParseState {
             }
             break
         }
-        precondition(sawField)
         // Optional timestamp.
         while i < end && b[i] == space { i += 1 }
         var timestamp = now

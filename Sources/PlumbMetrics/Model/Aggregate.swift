@@ -102,16 +102,16 @@ extension Aggregate {
     /// Serialises the distribution part (raw values or sketch) for storage; nil when there is none.
     func encodedDistribution() -> [UInt8]? {
         guard hasDistribution, count > 0 else { return nil }
-        var writer = BinaryWriterProxy()
+        var writer = BinaryWriter()
         if let sketch {
-            writer.byte(2)
+            writer.writeByte(2)
             sketch.encode(into: &writer)
         } else {
-            writer.byte(1)
-            writer.varint(UInt64(values.count))
+            writer.writeByte(1)
+            writer.writeVarint(UInt64(values.count))
             for v in values.keys.sorted() {
-                writer.double(v)
-                writer.double(values[v]!)
+                writer.writeDouble(v)
+                writer.writeDouble(values[v]!)
             }
         }
         return writer.bytes
@@ -128,13 +128,13 @@ extension Aggregate {
             aggregate.hasDistribution = false
             return aggregate
         }
-        var reader = BinaryReaderProxy(distribution)
-        switch try reader.byte() {
+        var reader = BinaryReader(distribution)
+        switch try reader.readByte() {
         case 1:
-            let n = try reader.varint()
+            let n = try reader.readVarint()
             for _ in 0..<n {
-                let v = try reader.double()
-                aggregate.values[v] = try reader.double()
+                let v = try reader.readDouble()
+                aggregate.values[v] = try reader.readDouble()
             }
         case 2:
             aggregate.sketch = try Sketch.decode(from: &reader)
@@ -143,23 +143,4 @@ extension Aggregate {
         }
         return aggregate
     }
-}
-
-/// Thin wrappers so model code reads as domain code rather than byte fiddling.
-struct BinaryWriterProxy {
-    var inner = BinaryWriter()
-    var bytes: [UInt8] { inner.bytes }
-    mutating func byte(_ b: UInt8) { inner.writeByte(b) }
-    mutating func varint(_ v: UInt64) { inner.writeVarint(v) }
-    mutating func signed(_ v: Int64) { inner.writeSignedVarint(v) }
-    mutating func double(_ v: Double) { inner.writeDouble(v) }
-}
-
-struct BinaryReaderProxy {
-    var inner: BinaryReader
-    init(_ bytes: [UInt8]) { inner = BinaryReader(bytes) }
-    mutating func byte() throws -> UInt8 { try inner.readByte() }
-    mutating func varint() throws -> UInt64 { try inner.readVarint() }
-    mutating func signed() throws -> Int64 { try inner.readSignedVarint() }
-    mutating func double() throws -> Double { try inner.readDouble() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbStore
 
 /// A log-bucketed quantile sketch with a guaranteed relative error (the DDSketch construction).
 ///
@@ -19,8 +20,6 @@ public struct Sketch: Sendable, Equatable {
     var zero: Double = 0
 
     public init() {}
-
-    public var count: Double { zero + positive.values.reduce(0, +) + negative.values.reduce(0, +) }
 
     static func index(_ magnitude: Double) -> Int32 {
         Int32((log(magnitude) / logGamma).rounded(.up))
@@ -62,25 +61,25 @@ public struct Sketch: Sendable, Equatable {
         return nil
     }
 
-    func encode(into writer: inout BinaryWriterProxy) {
-        writer.double(zero)
+    func encode(into writer: inout BinaryWriter) {
+        writer.writeDouble(zero)
         for store in [positive, negative] {
-            writer.varint(UInt64(store.count))
+            writer.writeVarint(UInt64(store.count))
             for key in store.keys.sorted() {
-                writer.signed(Int64(key))
-                writer.double(store[key]!)
+                writer.writeSignedVarint(Int64(key))
+                writer.writeDouble(store[key]!)
             }
         }
     }
 
-    static func decode(from reader: inout BinaryReaderProxy) throws -> Sketch {
+    static func decode(from reader: inout BinaryReader) throws -> Sketch {
         var sketch = Sketch()
-        sketch.zero = try reader.double()
+        sketch.zero = try reader.readDouble()
         for side in 0..<2 {
-            let n = try reader.varint()
+            let n = try reader.readVarint()
             for _ in 0..<n {
-                let key = Int32(truncatingIfNeeded: try reader.signed())
-                let weight = try reader.double()
+                let key = Int32(truncatingIfNeeded: try reader.readSignedVarint())
+                let weight = try reader.readDouble()
                 if side == 0 { sketch.positive[key] = weight } else { sketch.negative[key] = weight }
             }
         }

@@ -7,12 +7,10 @@ struct BucketKey: Hashable, Sendable {
 /// The recent, not yet flushed buckets, per series. Protected by the store's lock.
 struct Head: Sendable {
     var series: [Int64: [BucketKey: Aggregate]] = [:]
-    var bucketCount = 0
 
     mutating func apply(_ samples: [ResolvedSample]) {
         for sample in samples {
             let key = BucketKey(resolution: sample.resolution, start: sample.bucket)
-            if series[sample.series]?[key] == nil { bucketCount += 1 }
             series[sample.series, default: [:]][key, default: Aggregate()].add(sample.value)
         }
     }

@@ -181,8 +181,8 @@ public final class MetricStore: Sendable {
 
     // MARK: Flush
 
-    /// Number of buckets in the head (what the next flush would write).
-    public var headBucketCount: Int { state.withLock { $0.head.bucketCount } }
+    /// Whether the head holds anything the next flush would write.
+    public var headIsEmpty: Bool { state.withLock { $0.head.series.isEmpty } }
 
     /// Moves every head bucket into `points` (merging with stored buckets) and trims the journal.
     public func flush() async throws {
@@ -205,7 +205,6 @@ public final class MetricStore: Sendable {
                 s.flushing.removeAll { $0.generation == generation }
                 for (id, buckets) in head.series {
                     for (key, aggregate) in buckets {
-                        if s.head.series[id]?[key] == nil { s.head.bucketCount += 1 }
                         s.head.series[id, default: [:]][key, default: Aggregate()].merge(aggregate)
                     }
                 }

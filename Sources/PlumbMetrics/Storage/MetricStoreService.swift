@@ -26,7 +26,7 @@ public struct MetricStoreService: Service {
                     if report.rolledUp > 0 || report.expired > 0 {
                         store.logger.info("rollup: \(report.rolledUp) buckets rolled up, \(report.expired) expired")
                     }
-                } else if store.headBucketCount > 0 {
+                } else if !store.headIsEmpty {
                     try await store.flush()
                 }
             } catch {
