@@ -56,7 +56,7 @@ struct Sentence {
         }
         // Up to three preceding non-lexicon words can boost, dampen or negate; farther ones count less.
         for distance in 0..<3 where i > distance && !inLexicon(i - distance - 1) {
-            var scalar = boost(tokens[i - distance - 1], valence: valence)
+            var scalar = boost(at: i - distance - 1, valence: valence)
             if distance == 1 { scalar *= 0.95 }
             if distance == 2 { scalar *= 0.9 }
             valence += scalar
@@ -66,11 +66,11 @@ struct Sentence {
         return least(valence, at: i)
     }
 
-    /// The increment a booster or dampener word gives a valence of this sign (more when it is in CAPS).
-    func boost(_ token: String, valence: Double) -> Double {
-        guard var scalar = V.boosters[token.lowercased()] else { return 0 }
+    /// The increment the booster or dampener word at `j` gives a valence of this sign (more when it is in CAPS).
+    func boost(at j: Int, valence: Double) -> Double {
+        guard var scalar = V.boosters[lowered[j]] else { return 0 }
         if valence < 0 { scalar = -scalar }
-        if capsDiffer && Self.isAllCaps(token) {
+        if capsDiffer && Self.isAllCaps(tokens[j]) {
             scalar += valence > 0 ? V.capsIncrement : -V.capsIncrement
         }
         return scalar

@@ -1,3 +1,4 @@
+import PlumbKit
 import Synchronization
 
 /// Lambda's admission control: an account-wide concurrency limit shared by every function, part of which
@@ -87,14 +88,14 @@ public final class ConcurrencyLimiter: Sendable {
     ///
     /// Invocations already running keep running; a change takes effect for the next admission. While a
     /// function moves between the pools, its running invocations are re-counted in the pool it now uses.
-    public func setReserved(_ function: String, _ value: Int?) throws(HostError) {
-        try state.withLock { s throws(HostError) in
+    public func setReserved(_ function: String, _ value: Int?) throws(FunctionError) {
+        try state.withLock { s throws(FunctionError) in
             if let value {
-                guard value >= 0 else { throw HostError.invalid("reserved concurrency must be 0 or more") }
+                guard value >= 0 else { throw FunctionError.badRequest("reserved concurrency must be 0 or more", code: "InvalidParameterValueException") }
                 let others = s.reservedTotal - (s.reserved[function] ?? 0)
                 let available = s.accountLimit - minimumUnreserved - others
                 guard value <= available else {
-                    throw HostError.invalid("reserved concurrency \(value) would leave the unreserved pool below \(minimumUnreserved); at most \(max(0, available)) can be reserved for this function")
+                    throw FunctionError.badRequest("reserved concurrency \(value) would leave the unreserved pool below \(minimumUnreserved); at most \(max(0, available)) can be reserved for this function", code: "InvalidParameterValueException")
                 }
             }
             let running = s.inFlight[function, default: 0]

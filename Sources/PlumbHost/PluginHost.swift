@@ -46,7 +46,7 @@ public final class PluginHost: Sendable {
     public func load<P: Plugin>(_ type: P.Type) async throws {
         let name = P.name
         guard name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !name.isEmpty else {
-            throw HostError.invalid("plugin name '\(name)' must be lowercase letters, digits and '-'")
+            throw FunctionError.badRequest("plugin name '\(name)' must be lowercase letters, digits and '-'", code: "InvalidParameterValueException")
         }
         let directory = dataDirectory + "/plugins/" + name
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -73,7 +73,7 @@ public final class PluginHost: Sendable {
                 r.order.append(qualified)
                 return false
             }
-            if duplicate { throw HostError.invalid("function \(qualified) is declared twice") }
+            if duplicate { throw FunctionError.badRequest("function \(qualified) is declared twice", code: "InvalidParameterValueException") }
         }
     }
 
@@ -88,7 +88,7 @@ public final class PluginHost: Sendable {
 
     /// Sets or clears reserved concurrency of a function.
     public func setReservedConcurrency(_ function: String, _ value: Int?) throws {
-        guard self.function(named: function) != nil else { throw HostError.notFound("no function named \(function)") }
+        guard self.function(named: function) != nil else { throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException") }
         try limiter.setReserved(function, value)
     }
 
@@ -96,15 +96,13 @@ public final class PluginHost: Sendable {
     public func invoke(_ function: HostedFunction, _ request: FunctionRequest) async throws -> FunctionResponse {
         guard let admitted = limiter.acquire(function.name) else {
             function.throttles.increment()
-            throw HostError.throttled(function.name, reserved: limiter.reserved(function.name) != nil)
+            throw FunctionError.throttled(function.name, reserved: limiter.reserved(function.name) != nil)
         }
         function.invocations.increment()
         record(admitted, function)
-        let requestID = bootPrefix + "-" + String(requestCounter.wrappingAdd(1, ordering: .relaxed).newValue, radix: 16)
-        var logger = function.pluginContext.logger
-        logger[metadataKey: "function"] = .string(function.name)
-        logger[metadataKey: "request_id"] = .string(requestID)
-        let context = FunctionContext(functionName: function.name, requestID: requestID, logger: logger, plugin: function.pluginContext)
+        let context = FunctionContext(
+            functionName: function.name, requestPrefix: bootPrefix,
+            requestNumber: requestCounter.wrappingAdd(1, ordering: .relaxed).newValue, plugin: function.pluginContext)
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
             function.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
@@ -119,8 +117,8 @@ public final class PluginHost: Sendable {
             throw error
         } catch {
             function.errors.increment()
-            logger.error("unhandled error: \(String(describing: error))")
-            throw FunctionError(status: 500, code: "ServiceException", message: "the function failed (request \(requestID))")
+            context.logger.error("unhandled error: \(String(describing: error))")
+            throw FunctionError(status: 500, code: "ServiceException", message: "the function failed (request \(context.requestID))")
         }
     }
 

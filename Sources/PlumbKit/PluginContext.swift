@@ -23,19 +23,32 @@ public struct PluginContext: Sendable {
 }
 
 /// What the host gives one invocation.
+///
+/// The request id and the invocation's logger are built when first asked for, not on every call: most
+/// invocations never log, and the pipeline is a hot path.
 public struct FunctionContext: Sendable {
     /// `<plugin>.<function>`.
     public let functionName: String
-    public let requestID: String
-    /// The plugin's logger with `function` and `request_id` metadata.
-    public let logger: Logger
     public let plugin: PluginContext
+    let requestPrefix: String
+    let requestNumber: UInt64
 
-    public init(functionName: String, requestID: String, logger: Logger, plugin: PluginContext) {
+    public init(functionName: String, requestPrefix: String, requestNumber: UInt64, plugin: PluginContext) {
         self.functionName = functionName
-        self.requestID = requestID
-        self.logger = logger
+        self.requestPrefix = requestPrefix
+        self.requestNumber = requestNumber
         self.plugin = plugin
+    }
+
+    /// Unique among the invocations of this server process: `<boot prefix>-<counter in hex>`.
+    public var requestID: String { requestPrefix + "-" + String(requestNumber, radix: 16) }
+
+    /// The plugin's logger with `function` and `request_id` metadata.
+    public var logger: Logger {
+        var logger = plugin.logger
+        logger[metadataKey: "function"] = .string(functionName)
+        logger[metadataKey: "request_id"] = .string(requestID)
+        return logger
     }
 }
 

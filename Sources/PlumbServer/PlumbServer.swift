@@ -54,7 +54,7 @@ public final class PlumbServer: Sendable {
                 throw ConfigError("functions.\(name): no such function (known: \(host.functions.map(\.name).joined(separator: ", ")))")
             }
             if let reserved = settings.reserved {
-                do { try host.setReservedConcurrency(name, reserved) } catch let error as HostError {
+                do { try host.setReservedConcurrency(name, reserved) } catch let error as FunctionError {
                     throw ConfigError("functions.\(name).reserved: \(error.message)")
                 }
             }

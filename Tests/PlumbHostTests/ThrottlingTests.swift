@@ -26,7 +26,7 @@ struct ThrottlingTests {
                 group.addTask {
                     do {
                         return try await host.invoke(slow, FunctionRequest(query: ["ms": "500"])).status
-                    } catch let error as HostError {
+                    } catch let error as FunctionError {
                         return error.status
                     } catch {
                         return -1
@@ -62,7 +62,7 @@ struct ThrottlingTests {
     func unreservedPool() async throws {
         let limiter = ConcurrencyLimiter(accountLimit: 10, minimumUnreserved: 2)
         try limiter.setReserved("a", 5)
-        #expect(throws: HostError.self) { try limiter.setReserved("b", 4) }
+        #expect(throws: FunctionError.self) { try limiter.setReserved("b", 4) }
         #expect(limiter.snapshot.unreservedLimit == 5)
         for _ in 0..<5 { #expect(limiter.acquire("x") != nil) }
         #expect(limiter.acquire("y") == nil, "the unreserved pool of 5 is full")

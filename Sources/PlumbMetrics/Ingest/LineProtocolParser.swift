@@ -122,7 +122,8 @@ private struct ParseState {
         guard i < end else { throw LineError("no fields after the measurement and tags") }
 
         // Fields: up to the next unescaped space outside a quoted string.
-        var pending: [(field: Int32, value: Double)] = []
+        // Points of this line are appended as parsed and stamped once the timestamp is read.
+        let firstPoint = batch.points.count
         while true {
             let keyStart = i
             while i < end && b[i] != equals {
@@ -152,7 +153,7 @@ private struct ParseState {
                 while i < end && b[i] != comma && b[i] != space { i += 1 }
                 let value = try fieldValue(b, valueStart, i, field: batch.fields[Int(field)])
                 try lineCheck { try validator.checkValue(value, what: "field '\(batch.fields[Int(field)])'", at: "value") }
-                pending.append((field, value))
+                batch.points.append(.init(head: head, field: field, value: value, timestamp: 0))
             }
             if i < end && b[i] == comma {
                 i += 1
@@ -181,9 +182,7 @@ private struct ParseState {
                 throw LineError("timestamp \(raw) (\(precision.rawValue)) is more than 2 hours in the future")
             }
         }
-        for (field, value) in pending {
-            batch.points.append(.init(head: head, field: field, value: value, timestamp: timestamp))
-        }
+        for k in firstPoint..<batch.points.count { batch.points[k].timestamp = timestamp }
     }
 
     func text(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String {

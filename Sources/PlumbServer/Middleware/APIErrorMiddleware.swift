@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import PlumbHost
 import PlumbKit
 import PlumbMetrics
 
@@ -27,11 +26,9 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let e as MetricsError:
             (status, code, message) = (e.httpStatus, e.code, e.message)
-        case let e as HostError:
+        case let e as FunctionError:
             (status, code, message, reason) = (e.status, e.code, e.message, e.reason)
             if let retry = e.retryAfter { headers[.retryAfter] = String(retry) }
-        case let e as FunctionError:
-            (status, code, message) = (e.status, e.code, e.message)
         case let e as APIError:
             (status, code, message) = (e.status, e.code, e.message)
         case let e as HTTPError:
