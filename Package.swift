@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -53,6 +55,32 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PlumbNotify",
+            dependencies: [
+                "PlumbStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlumbAlarms",
+            dependencies: [
+                "PlumbMetrics", "PlumbStore", "PlumbNotify",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PlumbHost",
             dependencies: [
                 "PlumbKit", "PlumbMetrics", "PlumbStore",
@@ -64,7 +92,7 @@ let package = Package(
         .target(
             name: "PlumbServer",
             dependencies: [
-                "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost",
+                "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -82,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbServer", "PlumbMetrics", "PlumbHost", "Sentiment",
+                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "Sentiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -108,6 +136,19 @@ let package = Package(
         .testTarget(
             name: "PlumbMetricsTests",
             dependencies: ["PlumbMetrics", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbAlarmsTests",
+            dependencies: ["PlumbAlarms", "PlumbMetrics", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbNotifyTests",
+            dependencies: [
+                "PlumbNotify", "PlumbTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

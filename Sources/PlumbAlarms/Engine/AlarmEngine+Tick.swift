@@ -1,0 +1,223 @@
+import Foundation
+import PlumbMetrics
+
+extension AlarmEngine {
+    /// What one evaluation tick did.
+    public struct TickReport: Sendable {
+        public var evaluated = 0
+        public var failed = 0
+        public var transitions: [AlarmTransition] = []
+    }
+
+    /// Evaluates every metric alarm that is due at `now`, then every composite, persists the transitions and
+    /// runs their actions.
+    @discardableResult
+    public func tick(now: Int64) async -> TickReport {
+        let due: [MetricAlarm] = registry.withLock { r in
+            r.metricNames.compactMap { name -> MetricAlarm? in
+                guard let entry = r.entries[name], case .metric(let alarm) = entry.definition else { return nil }
+                let interval = alarm.evaluationInterval
+                if let last = entry.lastEvaluatedAt, floorDivide(last, interval) == floorDivide(now, interval) { return nil }
+                return alarm
+            }
+        }
+        let results = await evaluate(due, now: now)
+        var report = TickReport()
+        var transitions: [AlarmTransition] = []
+        registry.withLock { r in
+            for (alarm, outcome) in results {
+                guard var entry = r.entries[alarm.name], case .metric(let current) = entry.definition, current == alarm else { continue }
+                guard let (range, evaluation) = outcome else {
+                    report.failed += 1
+                    continue
+                }
+                report.evaluated += 1
+                entry.lastEvaluatedAt = now
+                let newState: AlarmState
+                switch evaluation.outcome {
+                case .state(let s): newState = s
+                case .keepCurrent: newState = entry.state
+                }
+                if newState != entry.state {
+                    let reason = StateReason.text(for: evaluation, alarm: alarm, from: entry.state, to: newState)
+                    let transition = AlarmTransition(
+                        alarm: entry.definition, oldState: entry.state, newState: newState, reason: reason,
+                        reasonData: ReasonData.json(alarm: alarm, evaluation: evaluation, range: range, now: now),
+                        timestamp: now, topics: alarm.actions.topics(for: newState))
+                    entry.apply(transition)
+                    transitions.append(transition)
+                }
+                r.entries[alarm.name] = entry
+            }
+            transitions += Self.evaluateComposites(&r, now: now)
+        }
+        report.transitions = transitions
+        await commit(transitions)
+        return report
+    }
+
+    /// Sets an alarm's state by hand (CloudWatch's SetAlarmState): held until the alarm's next evaluation.
+    public func setState(_ name: String, _ state: AlarmState, reason: String, reasonData: String? = nil, now: Int64) async throws(AlarmError) {
+        guard reason.utf8.count <= 1_023 else { throw AlarmError("reason must be at most 1023 bytes") }
+        if let reasonData, reasonData.utf8.count > 4_000 { throw AlarmError("reason_data must be at most 4000 bytes") }
+        let result: Result<[AlarmTransition], AlarmError> = registry.withLock { r in
+            guard var entry = r.entries[name] else { return .failure(.notFound(name)) }
+            let transition = AlarmTransition(
+                alarm: entry.definition, oldState: entry.state, newState: state, reason: reason, reasonData: reasonData,
+                timestamp: now, topics: state == entry.state ? [] : entry.definition.actions.topics(for: state))
+            entry.apply(transition)
+            r.entries[name] = entry
+            return .success([transition] + Self.evaluateComposites(&r, now: now))
+        }
+        await commit(try result.get())
+    }
+
+    /// Evaluates due metric alarms concurrently; a failed query yields nil for that alarm.
+    func evaluate(_ alarms: [MetricAlarm], now: Int64) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
+        guard !alarms.isEmpty else { return [] }
+        let lanes = min(parallelism, alarms.count)
+        let source = self.source
+        let logger = self.logger
+        return await withTaskGroup(of: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)].self) { group in
+            for lane in 0..<lanes {
+                group.addTask {
+                    var out: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] = []
+                    var i = lane
+                    while i < alarms.count {
+                        let alarm = alarms[i]
+                        let end = floorDivide(now, alarm.period) * alarm.period
+                        do {
+                            let range = try await source.datapoints(for: alarm, count: alarm.evaluationRange, end: end)
+                            out.append((alarm, (range, AlarmEvaluator.evaluate(alarm, range: range))))
+                        } catch {
+                            logger.warning("alarm '\(alarm.name)' could not be evaluated: \(error)")
+                            out.append((alarm, nil))
+                        }
+                        i += lanes
+                    }
+                    return out
+                }
+            }
+            var all: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] = []
+            for await part in group { all += part }
+            return all
+        }
+    }
+
+    /// Composite alarms in dependency order, plus their actions suppressors.
+    static func evaluateComposites(_ r: inout Registry, now: Int64) -> [AlarmTransition] {
+        var transitions: [AlarmTransition] = []
+        for name in r.compositeOrder {
+            guard var entry = r.entries[name], case .composite(let composite) = entry.definition else { continue }
+            let states = r.entries
+            let holds = composite.rule.evaluate { states[$0]?.state }
+            let newState: AlarmState = holds ? .alarm : .ok
+            let suppressorInAlarm = composite.actionsSuppressor.map { states[$0]?.state == .alarm } ?? false
+            if newState != entry.state {
+                let children = composite.rule.references.map { "\($0) is \(states[$0]?.state.rawValue ?? "missing")" }
+                let reason = "Rule \(composite.ruleText) is \(holds ? "TRUE" : "FALSE"): \(children.joined(separator: ", "))"
+                var transition = AlarmTransition(
+                    alarm: entry.definition, oldState: entry.state, newState: newState, reason: reason, reasonData: nil,
+                    timestamp: now, topics: composite.actions.topics(for: newState))
+                if composite.actionsSuppressor != nil {
+                    if newState == .alarm {
+                        if suppressorInAlarm {
+                            entry.suppression = .suppressed
+                        } else if composite.waitPeriod > 0 {
+                            entry.suppression = .waiting(until: now + composite.waitPeriod)
+                        }
+                        if entry.suppression != .none {
+                            entry.deferred = transition
+                            transition.topics = []
+                        }
+                    } else if entry.suppression != .none {
+                        // The ALARM actions never ran: the matching OK actions are suppressed too.
+                        transition.topics = []
+                        entry.suppression = .none
+                        entry.deferred = nil
+                    }
+                }
+                entry.apply(transition)
+                transitions.append(transition)
+            } else if entry.state == .alarm, var deferred = entry.deferred {
+                var release = false
+                switch entry.suppression {
+                case .none: release = true
+                case .waiting(let until):
+                    if suppressorInAlarm { entry.suppression = .suppressed } else if now >= until { release = true }
+                case .suppressed:
+                    if !suppressorInAlarm {
+                        if composite.extensionPeriod > 0 {
+                            entry.suppression = .extending(until: now + composite.extensionPeriod)
+                        } else {
+                            release = true
+                        }
+                    }
+                case .extending(let until):
+                    if suppressorInAlarm { entry.suppression = .suppressed } else if now >= until { release = true }
+                }
+                if release {
+                    entry.suppression = .none
+                    entry.deferred = nil
+                    deferred.timestamp = now
+                    deferred.oldState = .alarm
+                    deferred.reason += " (actions released after the suppressor \(composite.actionsSuppressor ?? ""))"
+                    // Not a state change: only the actions run.
+                    transitions.append(deferred)
+                }
+            }
+            r.entries[name] = entry
+        }
+        return transitions
+    }
+
+    /// Persists state changes with their history, then runs the actions and records their outcomes.
+    func commit(_ transitions: [AlarmTransition]) async {
+        guard !transitions.isEmpty else { return }
+        var records: [AlarmStore.Record] = []
+        var history: [(alarm: String, item: AlarmStore.HistoryItem)] = []
+        registry.withLock { r in
+            for t in transitions {
+                let name = t.alarm.name
+                if let e = r.entries[name], !records.contains(where: { $0.name == name }) {
+                    let document: String? = if case .api(let d) = e.origin { d } else { nil }
+                    records.append(.init(name: name, document: document, state: e.state, reason: e.reason, reasonData: e.reasonData, updatedAt: e.updatedAt))
+                }
+                if t.oldState != t.newState || t.topics.isEmpty {
+                    history.append((name, .init(
+                        type: "StateUpdate", timestamp: t.timestamp,
+                        summary: "Alarm updated from \(t.oldState.rawValue) to \(t.newState.rawValue)",
+                        data: StateHistoryData.json(old: t.oldState, new: t.newState, newReason: t.reason))))
+                }
+            }
+        }
+        persist(records, history: history)
+        var actionHistory: [(alarm: String, item: AlarmStore.HistoryItem)] = []
+        for t in transitions where !t.topics.isEmpty {
+            for outcome in await runActions(t) {
+                let summary = outcome.error.map { "Failed to execute action \(outcome.topic): \($0)" }
+                    ?? "Successfully executed action \(outcome.topic)"
+                let data = outcome.messageId.map { "{\"messageId\":\"\($0)\"}" }
+                actionHistory.append((t.alarm.name, .init(type: "Action", timestamp: t.timestamp, summary: summary, data: data)))
+                if let error = outcome.error {
+                    logger.error("alarm '\(t.alarm.name)': action on topic '\(outcome.topic)' failed: \(error)")
+                }
+            }
+        }
+        persist([], history: actionHistory)
+    }
+}
+
+extension AlarmEngine.Entry {
+    mutating func apply(_ transition: AlarmTransition) {
+        state = transition.newState
+        reason = transition.reason
+        reasonData = transition.reasonData
+        updatedAt = transition.timestamp
+    }
+}
+
+@inline(__always)
+func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    a >= 0 ? a / b : -((-a + b - 1) / b)
+}

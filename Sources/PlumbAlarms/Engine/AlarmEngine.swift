@@ -1,0 +1,297 @@
+import Foundation
+import Logging
+import PlumbMetrics
+import Synchronization
+
+/// Holds every alarm with its state, evaluates them on ticks and reports transitions.
+///
+/// Metric alarms with periods under 60 s are evaluated every 10 s, others every 60 s, each over the complete
+/// periods before the tick. Composite alarms are evaluated after the metric alarms of the same tick, children
+/// first. Actions run on transitions only; `setState` holds until the alarm's next evaluation.
+public final class AlarmEngine: Sendable {
+    /// Where an alarm was declared.
+    public enum Origin: Sendable, Equatable {
+        case file(String)
+        /// Created through the API; the JSON document is persisted.
+        case api(document: String)
+    }
+
+    /// A composite's actions waiting on its suppressor (CloudWatch's WaitPeriod / ExtensionPeriod).
+    enum Suppression: Sendable, Equatable {
+        case none
+        case waiting(until: Int64)
+        case suppressed
+        case extending(until: Int64)
+    }
+
+    struct Entry: Sendable {
+        var definition: AlarmDefinition
+        var origin: Origin
+        var state: AlarmState
+        var reason: String
+        var reasonData: String?
+        var updatedAt: Int64
+        var lastEvaluatedAt: Int64?
+        var suppression = Suppression.none
+        /// The ALARM transition whose actions wait on the suppressor.
+        var deferred: AlarmTransition?
+    }
+
+    struct Registry: Sendable {
+        var entries: [String: Entry] = [:]
+        var metricNames: [String] = []
+        var compositeOrder: [String] = []
+        /// Persisted states of file alarms, applied when the files are first installed.
+        var restored: [String: AlarmStore.Record] = [:]
+
+        mutating func reindex() {
+            metricNames = entries.values.compactMap { if case .metric(let a) = $0.definition { a.name } else { nil } }.sorted()
+            var graph: [String: [String]] = [:]
+            for entry in entries.values {
+                if case .composite(let c) = entry.definition { graph[c.name] = c.rule.references }
+            }
+            compositeOrder = AlarmGraph.evaluationOrder(of: graph)
+        }
+    }
+
+    /// What one run of actions produced, for the alarm's history.
+    public struct ActionOutcome: Sendable {
+        public var topic: String
+        public var messageId: String?
+        public var error: String?
+
+        public init(topic: String, messageId: String? = nil, error: String? = nil) {
+            self.topic = topic
+            self.messageId = messageId
+            self.error = error
+        }
+    }
+
+    let registry: Mutex<Registry>
+    let source: any AlarmDataSource
+    let store: AlarmStore?
+    let logger: Logger
+    let runActions: @Sendable (AlarmTransition) async -> [ActionOutcome]
+    let topicExists: @Sendable (String) -> Bool
+    /// Concurrent evaluation tasks per tick.
+    public let parallelism: Int
+
+    public init(
+        source: any AlarmDataSource, store: AlarmStore?, logger: Logger = Logger(label: "plumb.alarms"),
+        parallelism: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2),
+        topicExists: @escaping @Sendable (String) -> Bool = { _ in true },
+        runActions: @escaping @Sendable (AlarmTransition) async -> [ActionOutcome] = { _ in [] }
+    ) throws {
+        self.source = source
+        self.store = store
+        self.logger = logger
+        self.parallelism = parallelism
+        self.topicExists = topicExists
+        self.runActions = runActions
+        var registry = Registry()
+        for (name, record) in try store?.records() ?? [:] {
+            guard let document = record.document else {
+                registry.restored[name] = record
+                continue
+            }
+            switch AlertFileParser.parseAlarmDocument(document, name: name) {
+            case .success(let definition):
+                registry.entries[name] = Entry(
+                    definition: definition, origin: .api(document: document), state: record.state, reason: record.reason,
+                    reasonData: record.reasonData, updatedAt: record.updatedAt)
+            case .failure(let errors):
+                logger.error("alarm '\(name)' stored through the API no longer parses and is skipped: \(errors)")
+            }
+        }
+        registry.reindex()
+        self.registry = Mutex(registry)
+    }
+
+    // MARK: Reading
+
+    /// One alarm as the API shows it.
+    public struct Status: Sendable {
+        public var definition: AlarmDefinition
+        public var origin: Origin
+        public var state: AlarmState
+        public var reason: String
+        public var reasonData: String?
+        public var updatedAt: Int64
+        public var lastEvaluatedAt: Int64?
+    }
+
+    public func status(_ name: String) -> Status? {
+        registry.withLock { r in r.entries[name].map(Self.status) }
+    }
+
+    public func list() -> [Status] {
+        registry.withLock { r in r.entries.values.map(Self.status) }.sorted { $0.definition.name < $1.definition.name }
+    }
+
+    public var count: Int { registry.withLock { $0.entries.count } }
+
+    static func status(_ e: Entry) -> Status {
+        Status(
+            definition: e.definition, origin: e.origin, state: e.state, reason: e.reason, reasonData: e.reasonData,
+            updatedAt: e.updatedAt, lastEvaluatedAt: e.lastEvaluatedAt)
+    }
+
+    public func history(of name: String, type: String? = nil, limit: Int = 100, before: Int64? = nil) throws -> [AlarmStore.HistoryItem] {
+        guard status(name) != nil else { throw AlarmError.notFound(name) }
+        return try store?.history(of: name, type: type, limit: limit, before: before) ?? []
+    }
+
+    // MARK: Changing definitions
+
+    /// Replaces every file-declared alarm with `config`'s, all or nothing. Alarms that keep their name keep their
+    /// state (as CloudWatch's PutMetricAlarm on an existing alarm); new ones start in INSUFFICIENT_DATA.
+    /// `extraTopics` are topics that exist outside the files (created through the API).
+    public func install(_ config: AlertConfiguration, now: Int64, extraTopics: Set<String> = []) throws(AlertFileErrors) {
+        var errors: [AlertFileError] = []
+        var saves: [AlarmStore.Record] = []
+        var history: [(alarm: String, item: AlarmStore.HistoryItem)] = []
+        var deletions: [String] = []
+        registry.withLock { r in
+            let apiNames = Set(r.entries.values.filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
+            errors = config.crossCheck(extraAlarms: apiNames, extraTopics: extraTopics)
+            var next = r.entries.filter { if case .api = $0.value.origin { true } else { false } }
+            for alarm in config.alarms {
+                let location = config.alarmLocations[alarm.name]
+                let origin = Origin.file(location.map { "\($0.file):\($0.line)" } ?? "")
+                if var existing = r.entries[alarm.name], case .file = existing.origin {
+                    if existing.definition != alarm {
+                        existing.lastEvaluatedAt = nil
+                        existing.suppression = .none
+                        existing.deferred = nil
+                        history.append((alarm.name, .init(type: "ConfigurationUpdate", timestamp: now, summary: "Alarm \"\(alarm.name)\" updated", data: nil)))
+                    }
+                    existing.definition = alarm
+                    existing.origin = origin
+                    next[alarm.name] = existing
+                } else if let restored = r.restored[alarm.name] {
+                    next[alarm.name] = Entry(
+                        definition: alarm, origin: origin, state: restored.state, reason: restored.reason,
+                        reasonData: restored.reasonData, updatedAt: restored.updatedAt)
+                } else {
+                    next[alarm.name] = Entry(
+                        definition: alarm, origin: origin, state: .insufficientData, reason: "Unchecked: Initial alarm creation",
+                        updatedAt: now)
+                    saves.append(.init(name: alarm.name, document: nil, state: .insufficientData, reason: "Unchecked: Initial alarm creation", reasonData: nil, updatedAt: now))
+                    history.append((alarm.name, .init(type: "ConfigurationUpdate", timestamp: now, summary: "Alarm \"\(alarm.name)\" created", data: nil)))
+                }
+            }
+            // Composites created through the API must still find every alarm they name.
+            for entry in next.values {
+                guard case .api = entry.origin, case .composite(let c) = entry.definition else { continue }
+                for reference in c.rule.references + [c.actionsSuppressor].compactMap({ $0 }) where next[reference] == nil {
+                    errors.append(AlertFileError(
+                        file: "api", line: 0, field: c.name,
+                        message: "composite alarm '\(c.name)' (created through the API) refers to '\(reference)', which the files no longer declare"))
+                }
+            }
+            guard errors.isEmpty else { return }
+            for (name, entry) in r.entries where next[name] == nil {
+                if case .file = entry.origin { deletions.append(name) }
+            }
+            r.restored = [:]
+            r.entries = next
+            r.reindex()
+        }
+        guard errors.isEmpty else { throw AlertFileErrors(errors) }
+        persist(saves, history: history, deleting: deletions)
+    }
+
+    /// Creates or replaces an alarm from an API document.
+    public func put(name: String, document: String, now: Int64) throws(AlarmError) -> Status {
+        let definition: AlarmDefinition
+        switch AlertFileParser.parseAlarmDocument(document, name: name) {
+        case .success(let d): definition = d
+        case .failure(let errors):
+            throw AlarmError(errors.errors.map { e in e.field.isEmpty ? e.message : "\(e.field): \(e.message)" }.joined(separator: "; "))
+        }
+        for topic in definition.actions.all where !topicExists(topic) {
+            throw AlarmError("topic '\(topic)' does not exist")
+        }
+        let result: Result<(Status, AlarmStore.Record, String), AlarmError> = registry.withLock { r in
+            if let existing = r.entries[name], case .file(let location) = existing.origin {
+                return .failure(AlarmError(status: 409, code: "ResourceConflict", "alarm '\(name)' is declared in \(location); edit the file and reload"))
+            }
+            if case .composite(let c) = definition {
+                for reference in c.rule.references + [c.actionsSuppressor].compactMap({ $0 }) where r.entries[reference] == nil && reference != name {
+                    return .failure(AlarmError("the rule refers to alarm '\(reference)', which does not exist"))
+                }
+                var graph: [String: [String]] = [:]
+                for entry in r.entries.values {
+                    if case .composite(let other) = entry.definition { graph[other.name] = other.rule.references }
+                }
+                graph[name] = c.rule.references
+                if let cycle = AlarmGraph.cycle(in: graph) {
+                    return .failure(AlarmError("composite alarms would form a cycle: \(cycle.joined(separator: " → "))"))
+                }
+            }
+            var entry: Entry
+            let summary: String
+            if var existing = r.entries[name] {
+                existing.definition = definition
+                existing.origin = .api(document: document)
+                existing.lastEvaluatedAt = nil
+                existing.suppression = .none
+                existing.deferred = nil
+                entry = existing
+                summary = "Alarm \"\(name)\" updated"
+            } else {
+                entry = Entry(
+                    definition: definition, origin: .api(document: document), state: .insufficientData,
+                    reason: "Unchecked: Initial alarm creation", updatedAt: now)
+                summary = "Alarm \"\(name)\" created"
+            }
+            r.entries[name] = entry
+            r.reindex()
+            entry = r.entries[name]!
+            let record = AlarmStore.Record(
+                name: name, document: document, state: entry.state, reason: entry.reason, reasonData: entry.reasonData,
+                updatedAt: entry.updatedAt)
+            return .success((Self.status(entry), record, summary))
+        }
+        let (status, record, summary) = try result.get()
+        persist([record], history: [(name, .init(type: "ConfigurationUpdate", timestamp: now, summary: summary, data: nil))])
+        return status
+    }
+
+    /// Deletes an alarm created through the API.
+    public func delete(name: String) throws(AlarmError) {
+        let result: Result<Void, AlarmError> = registry.withLock { r in
+            guard let entry = r.entries[name] else { return .failure(.notFound(name)) }
+            if case .file(let location) = entry.origin {
+                return .failure(AlarmError(status: 409, code: "ResourceConflict", "alarm '\(name)' is declared in \(location); remove it from the file and reload"))
+            }
+            for other in r.entries.values {
+                guard case .composite(let c) = other.definition, c.name != name else { continue }
+                if c.rule.references.contains(name) || c.actionsSuppressor == name {
+                    return .failure(AlarmError("alarm '\(name)' is used by composite alarm '\(c.name)'"))
+                }
+            }
+            r.entries[name] = nil
+            r.reindex()
+            return .success(())
+        }
+        try result.get()
+        persist([], deleting: [name])
+    }
+
+    /// Sets initial states without transitions (`plumb test-alarms`' `initial_states`).
+    public func setInitialState(_ name: String, _ state: AlarmState) {
+        registry.withLock { r in r.entries[name]?.state = state }
+    }
+
+    // MARK: Persistence
+
+    func persist(_ records: [AlarmStore.Record], history: [(alarm: String, item: AlarmStore.HistoryItem)] = [], deleting: [String] = []) {
+        guard let store else { return }
+        do {
+            try store.save(records, history: history, deleting: deleting)
+        } catch {
+            logger.error("could not save alarm state: \(error)")
+        }
+    }
+}

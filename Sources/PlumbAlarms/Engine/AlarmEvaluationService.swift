@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Runs the engine's ticks on 10-second wall-clock boundaries and prunes history past 14 days once an hour.
+public struct AlarmEvaluationService: Service {
+    public let engine: AlarmEngine
+    public let clock: @Sendable () -> Int64
+    public let logger: Logger
+
+    public init(engine: AlarmEngine, clock: @escaping @Sendable () -> Int64, logger: Logger = Logger(label: "plumb.alarms")) {
+        self.engine = engine
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var lastPrune: Int64 = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let nowMillis = Int64(Date().timeIntervalSince1970 * 1_000)
+            let nextBoundary = (nowMillis / 10_000 + 1) * 10_000
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(nextBoundary - nowMillis)) }
+            } catch {
+                return
+            }
+            let now = clock()
+            let started = ContinuousClock.now
+            let report = await engine.tick(now: now)
+            if !report.transitions.isEmpty || report.failed > 0 {
+                logger.info(
+                    "alarm tick", metadata: [
+                        "evaluated": "\(report.evaluated)", "failed": "\(report.failed)",
+                        "transitions": "\(report.transitions.count)", "duration": "\(ContinuousClock.now - started)",
+                    ])
+            }
+            if now - lastPrune >= 3_600, let store = engine.store {
+                lastPrune = now
+                do { try store.pruneHistory(now: now) } catch { logger.error("alarm history prune failed: \(error)") }
+            }
+        }
+    }
+}

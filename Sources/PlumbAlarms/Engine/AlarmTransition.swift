@@ -1,0 +1,95 @@
+import Foundation
+import PlumbMetrics
+import PlumbNotify
+
+/// One state change of one alarm, and the topics its actions notify (empty when none or suppressed).
+public struct AlarmTransition: Sendable {
+    public var alarm: AlarmDefinition
+    public var oldState: AlarmState
+    public var newState: AlarmState
+    public var reason: String
+    public var reasonData: String?
+    public var timestamp: Int64
+    public var topics: [String]
+
+    /// The notification published to each topic: subject, JSON message and attributes.
+    public func notification(publicURL: String?) -> (subject: String, message: String, attributes: [String: String]) {
+        var message = AlarmMessage(
+            alarmName: alarm.name, alarmDescription: nil, alarmType: alarm.kind, oldState: oldState.rawValue,
+            newState: newState.rawValue, reason: reason, time: TimeParsing.format(timestamp))
+        switch alarm {
+        case .metric(let a):
+            message.alarmDescription = a.description
+            message.metric = .init(
+                namespace: a.series.namespace, name: a.series.name, dimensions: a.series.dimensionDictionary,
+                statistic: a.statistic.description, period: a.period)
+            message.comparison = a.comparison.rawValue
+            message.threshold = a.threshold
+            message.evaluationPeriods = a.evaluationPeriods
+            message.datapointsToAlarm = a.datapointsToAlarm
+        case .composite(let a):
+            message.alarmDescription = a.description
+            message.rule = a.ruleText
+        }
+        if let publicURL {
+            let escaped = alarm.name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? alarm.name
+            message.url = publicURL + "/api/v1/alarms/" + escaped
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json = (try? encoder.encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let subject = String("\(newState.rawValue): \"\(alarm.name)\" in Plumb".prefix(100))
+        return (subject, json, [
+            AlarmMessage.eventAttribute: AlarmMessage.eventValue, "alarm": alarm.name, "state": newState.rawValue,
+        ])
+    }
+}
+
+/// CloudWatch's StateReasonData for a metric alarm's evaluation.
+struct ReasonData: Encodable {
+    struct Point: Encodable {
+        var timestamp: String
+        var sampleCount: Double
+        var value: Double
+    }
+
+    var version = "1.0"
+    var queryDate: String
+    var startDate: String
+    var statistic: String
+    var period: Int64
+    var recentDatapoints: [Double]
+    var threshold: Double
+    var evaluatedDatapoints: [Point]
+
+    static func json(alarm: MetricAlarm, evaluation: AlarmEvaluation, range: [EvaluationDatapoint], now: Int64) -> String? {
+        let data = ReasonData(
+            queryDate: TimeParsing.format(now), startDate: TimeParsing.format(range.first?.timestamp ?? now),
+            statistic: alarm.statistic.description, period: alarm.period,
+            recentDatapoints: range.compactMap(\.value), threshold: alarm.threshold,
+            evaluatedDatapoints: evaluation.evaluated.reversed().map {
+                Point(timestamp: TimeParsing.format($0.timestamp), sampleCount: $0.sampleCount, value: $0.value ?? 0)
+            })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(data)).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
+
+/// History data of a state update: `{"oldState": {...}, "newState": {...}}`.
+struct StateHistoryData: Encodable {
+    struct State: Encodable {
+        var stateValue: String
+        var stateReason: String?
+    }
+
+    var oldState: State
+    var newState: State
+
+    static func json(old: AlarmState, new: AlarmState, newReason: String) -> String? {
+        let data = StateHistoryData(
+            oldState: .init(stateValue: old.rawValue, stateReason: nil),
+            newState: .init(stateValue: new.rawValue, stateReason: newReason))
+        return (try? JSONEncoder().encode(data)).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
