@@ -1,0 +1,197 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Metrics
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Sends pending deliveries from the outbox with SNS's retry rules, and records every attempt.
+///
+/// A webhook delivery succeeds on 2xx. 429, 5xx, timeouts (15 s) and connection errors are retried by the
+/// subscription's policy (else the topic's, else SNS's defaults: webhooks 3 retries 20 s apart; email a 6-hour
+/// exponential schedule); other 4xx and 3xx answers fail at once. Exhausted deliveries stay `failed`. Pending
+/// ones survive restarts because their state lives in SQLite, and each keeps the message's id, so a receiver
+/// that sees one twice (a crash after sending, before recording) can de-duplicate.
+public final class DeliveryService: Service, Sendable {
+    public struct Settings: Sendable {
+        public var smtp: SMTPSettings?
+        /// Base URL of this server, for links (subscription confirmation, Alertmanager's externalURL).
+        public var publicURL: String
+        public var maxConcurrentDeliveries: Int
+        /// Seconds a webhook receiver has to answer (SNS: 15).
+        public var httpTimeout: Double
+        public var pollInterval: Duration
+
+        public init(
+            smtp: SMTPSettings? = nil, publicURL: String, maxConcurrentDeliveries: Int = 16, httpTimeout: Double = 15,
+            pollInterval: Duration = .milliseconds(100)
+        ) {
+            self.smtp = smtp
+            self.publicURL = publicURL
+            self.maxConcurrentDeliveries = maxConcurrentDeliveries
+            self.httpTimeout = httpTimeout
+            self.pollInterval = pollInterval
+        }
+    }
+
+    enum Attempt: Sendable {
+        case delivered
+        case retry(String)
+        case fail(String)
+    }
+
+    public let outbox: Outbox
+    public let settings: Settings
+    let httpClient: HTTPClient
+    let logger: Logger
+    let environment: @Sendable (String) -> String?
+    private let inFlight = Mutex<Set<Int64>>([])
+
+    public init(
+        outbox: Outbox, settings: Settings, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "plumb.notify"),
+        environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
+    ) {
+        self.outbox = outbox
+        self.settings = settings
+        self.httpClient = httpClient
+        self.logger = logger
+        self.environment = environment
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let busy = inFlight.withLock { $0 }
+                let now = Date().timeIntervalSince1970
+                let due: [Outbox.Delivery]
+                do {
+                    due = try outbox.due(now: now, limit: settings.maxConcurrentDeliveries - busy.count, excluding: busy)
+                } catch {
+                    logger.error("cannot read the outbox: \(error)")
+                    due = []
+                }
+                for delivery in due {
+                    inFlight.withLock { _ = $0.insert(delivery.id) }
+                    group.addTask {
+                        await self.deliver(delivery)
+                        self.inFlight.withLock { _ = $0.remove(delivery.id) }
+                    }
+                }
+                do {
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.pollInterval) }
+                } catch {
+                    break
+                }
+            }
+        }
+    }
+
+    /// One attempt at one delivery, recorded in the outbox.
+    func deliver(_ delivery: Outbox.Delivery) async {
+        let attempts = delivery.attempts + 1
+        let (result, policy) = await attempt(delivery)
+        let now = Date().timeIntervalSince1970
+        let dimensions = [("Topic", delivery.topic), ("Protocol", delivery.protocol.rawValue)]
+        do {
+            switch result {
+            case .delivered:
+                try outbox.markDelivered(delivery.id, attempts: attempts, now: now)
+                Counter(label: "Plumb/Notify/NumberOfNotificationsDelivered", dimensions: dimensions).increment()
+            case .retry(let error) where attempts <= policy.numRetries:
+                let next = now + policy.jitteredDelay(beforeRetry: attempts)
+                try outbox.markRetry(delivery.id, attempts: attempts, nextAttemptAt: next, error: error, now: now)
+                logger.info("delivery will be retried", metadata: [
+                    "delivery": "\(delivery.id)", "topic": "\(delivery.topic)", "attempt": "\(attempts)", "error": "\(error)",
+                ])
+            case .retry(let error), .fail(let error):
+                let reason = attempts > 1 ? "\(error) (gave up after \(attempts) attempts)" : error
+                try outbox.markFailed(delivery.id, attempts: attempts, error: reason, now: now)
+                Counter(label: "Plumb/Notify/NumberOfNotificationsFailed", dimensions: dimensions).increment()
+                logger.warning("delivery failed", metadata: ["delivery": "\(delivery.id)", "topic": "\(delivery.topic)", "error": "\(reason)"])
+            }
+        } catch {
+            logger.error("cannot record delivery \(delivery.id): \(error)")
+        }
+    }
+
+    func attempt(_ delivery: Outbox.Delivery) async -> (Attempt, DeliveryPolicy) {
+        let fallback = delivery.protocol == .email ? DeliveryPolicy.emailDefault : DeliveryPolicy.webhookDefault
+        let message: Outbox.Message
+        let subscription: Outbox.Subscription
+        do {
+            guard let m = try outbox.message(id: delivery.messageID) else { return (.fail("the message is gone"), fallback) }
+            guard let s = try outbox.subscription(id: delivery.subscriptionID) else {
+                return (.fail("the subscription was removed"), fallback)
+            }
+            message = m
+            subscription = s
+        } catch {
+            return (.retry("cannot read the outbox: \(error)"), fallback)
+        }
+        let topicPolicy = (try? outbox.topic(delivery.topic))?.flatMap(\.deliveryPolicy)
+        let policy = subscription.definition.deliveryPolicy ?? topicPolicy ?? fallback
+        switch delivery.protocol {
+        case .webhook: return (await sendWebhook(message, subscription: subscription), policy)
+        case .email: return (await sendEmail(message, to: delivery.endpoint), policy)
+        }
+    }
+
+    func sendWebhook(_ message: Outbox.Message, subscription: Outbox.Subscription) async -> Attempt {
+        let body: Data
+        if subscription.definition.format == .alertmanager && message.type == "Notification" {
+            body = WebhookPayload.alertmanager(message, externalURL: settings.publicURL)
+        } else {
+            body = WebhookPayload.plumb(message)
+        }
+        var request = HTTPClientRequest(url: subscription.definition.endpoint)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "plumb-notify")
+        request.headers.add(name: "X-Plumb-Message-Id", value: message.id)
+        request.headers.add(name: "X-Plumb-Message-Type", value: message.type)
+        request.headers.add(name: "X-Plumb-Topic", value: message.topic)
+        var secret = subscription.definition.secret
+        if let name = subscription.definition.secretEnv {
+            guard let value = environment(name), !value.isEmpty else {
+                return .fail("the webhook secret's environment variable \(name) is not set; not sending unsigned")
+            }
+            secret = value
+        }
+        if let secret { request.headers.add(name: "X-Plumb-Signature", value: WebhookPayload.signature(body: body, secret: secret)) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await httpClient.execute(request, timeout: .milliseconds(Int64(settings.httpTimeout * 1_000)))
+            var drained = 0
+            for try await chunk in response.body {
+                drained += chunk.readableBytes
+                if drained > 1 << 20 { break }
+            }
+            let status = Int(response.status.code)
+            switch status {
+            case 200..<300: return .delivered
+            case 429, 500...: return .retry("HTTP \(status)")
+            default: return .fail("HTTP \(status) (not retried)")
+            }
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+
+    func sendEmail(_ message: Outbox.Message, to endpoint: String) async -> Attempt {
+        guard let smtp = settings.smtp else { return .fail("no smtp section in the config; email cannot be sent") }
+        let (subject, text, html) = EmailRenderer.render(message)
+        let mail = MailMessage(
+            from: smtp.from, to: EmailAddress.split(endpoint), subject: subject, text: text, html: html,
+            messageID: "\(message.id)@\(smtp.heloName)", date: Date(timeIntervalSince1970: TimeInterval(message.createdAt)),
+            extraHeaders: [("X-Plumb-Message-Id", message.id), ("X-Plumb-Topic", message.topic)])
+        do {
+            try await SMTPClient(settings: smtp).send(mail)
+            return .delivered
+        } catch let error as SMTPError {
+            return error.transient ? .retry(error.description) : .fail(error.description)
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+}
