@@ -16,6 +16,11 @@ public final class HostedFunction: Sendable {
     let throttles: Counter
     let duration: Metrics.Timer
     let concurrent: Recorder
+    /// Account-wide series without dimensions (Lambda's "across all functions"), so one alarm covers every function.
+    let accountInvocations: Counter
+    let accountErrors: Counter
+    let accountThrottles: Counter
+    let accountDuration: Metrics.Timer
 
     init(
         name: String, pluginName: String, trigger: Trigger, pluginContext: PluginContext, factory: MetricsFactory,
@@ -32,6 +37,30 @@ public final class HostedFunction: Sendable {
         throttles = Counter(label: "Plumb/Functions/Throttles", dimensions: dimensions, factory: factory)
         duration = Metrics.Timer(label: "Plumb/Functions/Duration", dimensions: dimensions, factory: factory)
         concurrent = Recorder(label: "Plumb/Functions/ConcurrentExecutions", dimensions: dimensions, aggregate: false, factory: factory)
+        accountInvocations = Counter(label: "Plumb/Functions/Invocations", dimensions: [], factory: factory)
+        accountErrors = Counter(label: "Plumb/Functions/Errors", dimensions: [], factory: factory)
+        accountThrottles = Counter(label: "Plumb/Functions/Throttles", dimensions: [], factory: factory)
+        accountDuration = Metrics.Timer(label: "Plumb/Functions/Duration", dimensions: [], factory: factory)
+    }
+
+    func countInvocation() {
+        invocations.increment()
+        accountInvocations.increment()
+    }
+
+    func countError() {
+        errors.increment()
+        accountErrors.increment()
+    }
+
+    func countThrottle() {
+        throttles.increment()
+        accountThrottles.increment()
+    }
+
+    func recordDuration(nanoseconds: Int64) {
+        duration.recordNanoseconds(nanoseconds)
+        accountDuration.recordNanoseconds(nanoseconds)
     }
 
     /// The kind of trigger, as the API lists it.

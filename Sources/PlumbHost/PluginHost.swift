@@ -95,28 +95,28 @@ public final class PluginHost: Sendable {
     /// Runs one synchronous invocation through the pipeline.
     public func invoke(_ function: HostedFunction, _ request: FunctionRequest) async throws -> FunctionResponse {
         guard let admitted = limiter.acquire(function.name) else {
-            function.throttles.increment()
+            function.countThrottle()
             throw FunctionError.throttled(function.name, reserved: limiter.reserved(function.name) != nil)
         }
-        function.invocations.increment()
+        function.countInvocation()
         record(admitted, function)
         let context = FunctionContext(
             functionName: function.name, requestPrefix: bootPrefix,
             requestNumber: requestCounter.wrappingAdd(1, ordering: .relaxed).newValue, plugin: function.pluginContext)
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
-            function.duration.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+            function.recordDuration(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
             record(limiter.release(function.name), function)
         }
         do {
             let response = try await function.handler(request, context)
-            if response.status >= 500 { function.errors.increment() }
+            if response.status >= 500 { function.countError() }
             return response
         } catch let error as FunctionError {
-            if error.status >= 500 { function.errors.increment() }
+            if error.status >= 500 { function.countError() }
             throw error
         } catch {
-            function.errors.increment()
+            function.countError()
             context.logger.error("unhandled error: \(String(describing: error))")
             throw FunctionError(status: 500, code: "ServiceException", message: "the function failed (request \(context.requestID))")
         }

@@ -1,11 +1,14 @@
 import Foundation
 import Hummingbird
 import Logging
+import PlumbAlarms
 import PlumbHost
 import PlumbKit
 import PlumbMetrics
+import PlumbNotify
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// The composition root: opens the stores, loads the plugins, builds the router and runs every long-running
 /// part as a `Service` in one `ServiceGroup`.
@@ -19,16 +22,27 @@ public final class PlumbServer: Sendable {
     public let factory: PlumbMetricsFactory
     public let token: String
     public let limits: IngestLimits
+    public let alarms: AlarmEngine
+    public let outbox: Outbox
+    public let deliverySettings: DeliveryService.Settings
     let logger: Logger
     let ready = Atomic<Bool>(false)
+    /// Serialises alert-file reloads (SIGHUP and the API).
+    let reloading = Mutex<Void>(())
 
-    init(config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String, logger: Logger) {
+    init(
+        config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
+        alarms: AlarmEngine, outbox: Outbox, deliverySettings: DeliveryService.Settings, logger: Logger
+    ) {
         self.config = config
         self.store = store
         self.host = host
         self.factory = factory
         self.token = token
         self.limits = IngestLimits()
+        self.alarms = alarms
+        self.outbox = outbox
+        self.deliverySettings = deliverySettings
         self.logger = logger
     }
 
@@ -59,7 +73,53 @@ public final class PlumbServer: Sendable {
                 }
             }
         }
-        return PlumbServer(config: config, store: store, host: host, factory: factory, token: token, logger: logger)
+        let outbox = try Outbox(directory: directory, durability: config.durability)
+        let publicURL = config.resolvedPublicURL
+        let alarms = try AlarmEngine(
+            source: MetricStoreDataSource(store: store), store: try AlarmStore(directory: directory, durability: config.durability),
+            logger: Logger(label: "plumb.alarms"),
+            topicExists: { outbox.topicNames().contains($0) },
+            runActions: { transition in
+                let (subject, message, attributes) = transition.notification(publicURL: publicURL)
+                return transition.topics.map { topic in
+                    do {
+                        let id = try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
+                        return .init(topic: topic, messageId: id)
+                    } catch {
+                        return .init(topic: topic, error: "\(error)")
+                    }
+                }
+            })
+        let settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
+        let server = PlumbServer(
+            config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
+            deliverySettings: settings, logger: logger)
+        do {
+            try server.reloadAlerts()
+        } catch {
+            throw ConfigError("alert files in \(config.alerts) have errors:\n\(error)")
+        }
+        return server
+    }
+
+    /// Reads the alert files again and installs them, all or nothing; on errors the previous alarms stay.
+    @discardableResult
+    public func reloadAlerts() throws(AlertFileErrors) -> (alarms: Int, topics: Int) {
+        try reloading.withLock { _ throws(AlertFileErrors) in
+            let now = store.clock()
+            let apiAlarms = Set(alarms.list().filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
+            let apiTopics = Set(((try? outbox.topics()) ?? []).filter { $0.source == "api" }.map(\.name))
+            let (files, errors) = AlertFileParser.load(directory: config.alerts, extraAlarms: apiAlarms, extraTopics: apiTopics)
+            guard errors.isEmpty else { throw AlertFileErrors(errors) }
+            do {
+                try outbox.syncFileTopics(files.topics, now: now)
+            } catch {
+                throw AlertFileErrors([AlertFileError(file: config.alerts, line: 0, field: "topics", message: "cannot store topics: \(error)")])
+            }
+            try alarms.install(files, now: now, extraTopics: apiTopics)
+            logger.info("alert files loaded", metadata: ["alarms": "\(files.alarms.count)", "topics": "\(files.topics.count)", "directory": "\(config.alerts)"])
+            return (files.alarms.count, files.topics.count)
+        }
     }
 
     public var isReady: Bool { ready.load(ordering: .relaxed) }
@@ -89,6 +149,8 @@ public final class PlumbServer: Sendable {
             lineProtocolResolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard
         ).register(api: api, write: write)
         FunctionRoutes(host: host).register(api: api)
+        AlarmRoutes(server: self).register(api: api)
+        TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
         PluginRoutes(host: host).register(on: router)
         extraRoutes(router)
         return router
@@ -111,6 +173,9 @@ public final class PlumbServer: Sendable {
         let services: [any Service] = [
             MetricStoreService(store: store, flushInterval: .milliseconds(Int64(config.metrics.flushInterval * 1_000))),
             MetricsReporter(factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
+            AlarmEvaluationService(engine: alarms, clock: store.clock),
+            DeliveryService(outbox: outbox, settings: deliverySettings),
+            AlertReloadOnHangup(server: self),
             app,
         ]
         let group = ServiceGroup(configuration: .init(
@@ -118,5 +183,21 @@ public final class PlumbServer: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+/// Reloads the alert files on SIGHUP; errors are logged and the previous alarms stay in force.
+struct AlertReloadOnHangup: Service {
+    let server: PlumbServer
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            do {
+                try server.reloadAlerts()
+            } catch {
+                server.logger.error("SIGHUP: alert files not reloaded, the previous alarms stay:\n\(error)")
+            }
+        }
     }
 }

@@ -85,6 +85,14 @@ public enum EmailAddress {
         endpoint.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
+    /// The bare address of `Name <addr>` or `addr`.
+    public static func bare(_ text: String) -> String {
+        if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
+            return String(text[text.index(after: open)..<close])
+        }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
     /// `local@domain` with no spaces, angle brackets or line breaks (header injection).
     public static func isValid(_ address: String) -> Bool {
         let parts = address.split(separator: "@", omittingEmptySubsequences: false)

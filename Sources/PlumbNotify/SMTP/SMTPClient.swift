@@ -107,8 +107,12 @@ public struct SMTPClient: Sendable {
             let isAddress = settings.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" }
             do {
                 let context = try NIOSSLContext(configuration: configuration)
-                let handler = try NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : settings.host)
-                try await channel.pipeline.addHandler(handler, position: .first).get()
+                let hostname = isAddress ? nil : settings.host
+                let channel = self.channel
+                try await channel.eventLoop.submit {
+                    let handler = try NIOSSLClientHandler(context: context, serverHostname: hostname)
+                    try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+                }.get()
             } catch {
                 throw SMTPError(code: nil, "TLS setup failed: \(error)", transient: false)
             }
@@ -157,12 +161,6 @@ public struct SMTPClient: Sendable {
             }
         }
 
-        /// The bare address of `Name <addr>` or `addr`.
-        static func address(_ text: String) -> String {
-            if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
-                return String(text[text.index(after: open)..<close])
-            }
-            return text.trimmingCharacters(in: .whitespaces)
-        }
+        static func address(_ text: String) -> String { EmailAddress.bare(text) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbNotify
 import PlumbStore
 import Yams
 
@@ -26,6 +27,75 @@ public struct ServerConfig: Sendable, Decodable {
     public var alerts = "./alerts"
     /// Directory of dashboard files.
     public var dashboards = "./dashboards"
+    /// The URL users reach this server at, for links in notifications; defaults to `http://<listen>`.
+    public var publicURL: String?
+    /// Outgoing mail for `email` subscriptions; without it email deliveries fail with a clear error.
+    public var smtp: SMTPConfig?
+
+    /// The `smtp:` section.
+    public struct SMTPConfig: Sendable, Decodable {
+        public var host = "127.0.0.1"
+        public var port = 25
+        /// `auto` (when offered), `required`, `never`; also true (= required) or false (= never).
+        public var starttls = SMTPSettings.StartTLS.auto
+        public var username: String?
+        /// Name of the environment variable holding the password (never the password itself).
+        public var passwordEnv: String?
+        public var from = "plumb@localhost"
+        public var helo: String?
+        public var caFile: String?
+        public var verifyCertificate = true
+        public var allowPlaintextAuth = false
+        public var timeout: Double = 30
+
+        enum CodingKeys: String, CodingKey {
+            case host, port, starttls, username, from, helo, timeout
+            case passwordEnv = "password_env", caFile = "ca_file", verifyCertificate = "verify_certificate"
+            case allowPlaintextAuth = "allow_plaintext_auth"
+        }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+            port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+            if let flag = try? c.decodeIfPresent(Bool.self, forKey: .starttls) {
+                starttls = flag ? .required : .never
+            } else if let text = try c.decodeIfPresent(String.self, forKey: .starttls) {
+                guard let mode = SMTPSettings.StartTLS(rawValue: text) else {
+                    throw ConfigError("smtp.starttls must be auto, required or never (or true/false)")
+                }
+                starttls = mode
+            }
+            username = try c.decodeIfPresent(String.self, forKey: .username)
+            passwordEnv = try c.decodeIfPresent(String.self, forKey: .passwordEnv)
+            from = try c.decodeIfPresent(String.self, forKey: .from) ?? from
+            helo = try c.decodeIfPresent(String.self, forKey: .helo)
+            caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+            verifyCertificate = try c.decodeIfPresent(Bool.self, forKey: .verifyCertificate) ?? true
+            allowPlaintextAuth = try c.decodeIfPresent(Bool.self, forKey: .allowPlaintextAuth) ?? false
+            timeout = try c.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
+            guard (1...65_535).contains(port) else { throw ConfigError("smtp.port must be between 1 and 65535") }
+            guard EmailAddress.isValid(EmailAddress.bare(from)) else { throw ConfigError("smtp.from '\(from)' is not an email address") }
+            if username != nil && passwordEnv == nil { throw ConfigError("smtp.username needs smtp.password_env") }
+        }
+
+        /// The client settings, reading the password from the environment.
+        public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SMTPSettings {
+            var password: String?
+            if let name = passwordEnv {
+                guard let value = environment[name], !value.isEmpty else {
+                    throw ConfigError("smtp.password_env names \(name), which is not set")
+                }
+                password = value
+            }
+            return SMTPSettings(
+                host: host, port: port, startTLS: starttls, username: username, password: password, from: from,
+                heloName: helo ?? (ProcessInfo.processInfo.hostName.isEmpty ? "localhost" : ProcessInfo.processInfo.hostName),
+                caFile: caFile, verifyCertificate: verifyCertificate, allowPlaintextAuth: allowPlaintextAuth, timeout: timeout)
+        }
+    }
 
     public struct MetricsSettings: Sendable, Decodable {
         /// Seconds between flushes of the in-memory head to the points table.
@@ -63,7 +133,8 @@ public struct ServerConfig: Sendable, Decodable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case listen, data, durability, metrics, functions, plugins, alerts, dashboards
+        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp
+        case publicURL = "public_url"
         case adminTokenEnv = "admin_token_env"
         case accountConcurrency = "account_concurrency"
         case metricsRequireToken = "metrics_require_token"
@@ -82,6 +153,8 @@ public struct ServerConfig: Sendable, Decodable {
         plugins = try c.decodeIfPresent([String: [String: String]].self, forKey: .plugins) ?? [:]
         alerts = try c.decodeIfPresent(String.self, forKey: .alerts) ?? alerts
         dashboards = try c.decodeIfPresent(String.self, forKey: .dashboards) ?? dashboards
+        publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
+        smtp = try c.decodeIfPresent(SMTPConfig.self, forKey: .smtp)
         guard accountConcurrency > 0 else { throw ConfigError("account_concurrency must be positive") }
         _ = try listenAddress()
     }
@@ -110,6 +183,14 @@ public struct ServerConfig: Sendable, Decodable {
         var host = String(listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    /// Base URL for links: `public_url`, else `http://<listen>` (with 127.0.0.1 for a wildcard host).
+    public var resolvedPublicURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        guard let (host, port) = try? listenAddress() else { return "http://127.0.0.1:9400" }
+        let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
+        return "http://\(shown):\(port)"
     }
 
     /// The data directory: the configured one, else `$STATE_DIRECTORY`, else `./plumb-data`.

@@ -1,8 +1,10 @@
 import Foundation
 import Hummingbird
 import Logging
+import PlumbAlarms
 import PlumbKit
 import PlumbMetrics
+import PlumbNotify
 
 /// Turns every error into the JSON error shape of CONTRACT.md, in one place:
 /// `{"error": {"code": "…", "message": "…"}}` with a 4xx/5xx status — never an HTML page, never a crash.
@@ -30,6 +32,10 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             (status, code, message, reason) = (e.status, e.code, e.message, e.reason)
             if let retry = e.retryAfter { headers[.retryAfter] = String(retry) }
         case let e as APIError:
+            (status, code, message) = (e.status, e.code, e.message)
+        case let e as AlarmError:
+            (status, code, message) = (e.status, e.code, e.message)
+        case let e as NotifyError:
             (status, code, message) = (e.status, e.code, e.message)
         case let e as HTTPError:
             status = Int(e.status.code)

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -12,6 +13,32 @@ extension Request {
         } catch is NIOTooManyBytesError {
             throw APIError(status: 413, code: "RequestEntityTooLarge", "the request body is larger than \(limit) bytes")
         }
+    }
+
+    /// The body decoded as JSON `T`; a malformed body is a 400 that says what was wrong.
+    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int = 256 * 1_024 + 4_096) async throws -> T {
+        let body = try await collectBody(limit: limit)
+        guard !body.isEmpty else { throw APIError(code: "MissingParameter", "a JSON body is required") }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(body))
+        } catch let error as APIError {
+            throw error
+        } catch DecodingError.keyNotFound(let key, let context) {
+            throw APIError(code: "MissingParameter", "'\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is required")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            throw APIError("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type: \(context.debugDescription)")
+        } catch {
+            throw APIError("the body is not valid JSON")
+        }
+    }
+
+    /// A whole-number query parameter within `range`, or `defaultValue` when absent.
+    func intParameter(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = queryDictionary[name] else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError("\(name) must be a whole number between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return value
     }
 
     /// Query parameters, the last value winning for repeated names.
