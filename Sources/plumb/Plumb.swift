@@ -13,7 +13,10 @@ struct Plumb: AsyncParsableCommand {
             the admin token through --token, $PLUMB_TOKEN or the admin.token file in the data directory.
             """,
         version: version,
-        subcommands: [Serve.self, MetricsCommand.self, FunctionsCommand.self, VersionCommand.self]
+        subcommands: [
+            Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, TopicsCommand.self, CheckCommand.self,
+            TestAlarmsCommand.self, VersionCommand.self,
+        ]
     )
 }
 
