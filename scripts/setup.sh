@@ -12,8 +12,9 @@ for pkg in libsqlite3-dev zlib1g-dev libsystemd-dev python3 python3-pip; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
-  # Peers the test suite runs against: promtool (Prometheus), the fortune corpus for the VADER check.
-  for pkg in prometheus fortunes fortunes-min; do
+  # Peers the test suite runs against: promtool (Prometheus), the fortune corpus for the VADER check,
+  # openssl for the SMTP test's self-signed certificate.
+  for pkg in prometheus fortunes fortunes-min openssl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
   done
 fi
@@ -33,3 +34,10 @@ vader_dir=$(python3 -c "import os, vaderSentiment; print(os.path.dirname(vaderSe
 mkdir -p share/plumb/vader
 cp "$vader_dir/vader_lexicon.txt" "$vader_dir/emoji_utf8_lexicon.txt" share/plumb/vader/
 echo "setup: VADER lexicon installed in $(pwd)/share/plumb/vader"
+
+if [ "${PLUMB_TEST_PEERS:-0}" = 1 ] && ! python3 -c "import aiosmtpd" 2>/dev/null; then
+  # The SMTP server the notification tests deliver to.
+  echo "setup: installing the aiosmtpd Python package (test peer)"
+  python3 -m pip install --quiet aiosmtpd 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages aiosmtpd
+fi

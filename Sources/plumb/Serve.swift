@@ -29,6 +29,10 @@ struct Serve: AsyncParsableCommand {
     var benchRoutes = false
 
     func run() async throws {
+        // A parent may have blocked signals, and the mask is inherited: SIGTERM, SIGINT and SIGHUP must reach us.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
         var settings = ServerConfig()
         do {
             if let config { settings = try ServerConfig.load(path: config) }

@@ -9,7 +9,10 @@ public final class ServerProcess: @unchecked Sendable {
     public let dataDirectory: String
     public let logPath: String
 
-    public init(dataDirectory: String, port: Int = ServerProcess.freePort(), extraArguments: [String] = []) throws {
+    public init(
+        dataDirectory: String, port: Int = ServerProcess.freePort(), extraArguments: [String] = [],
+        environment: [String: String] = [:]
+    ) throws {
         self.port = port
         self.dataDirectory = dataDirectory
         let parent = (dataDirectory as NSString).deletingLastPathComponent
@@ -22,6 +25,9 @@ public final class ServerProcess: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Checkout.plumbBinary)
         process.arguments = ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:\(port)"] + extraArguments
         process.currentDirectoryURL = URL(fileURLWithPath: Checkout.root)
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = log
         process.standardError = log
         try process.run()

@@ -29,6 +29,16 @@ extension Outbox {
         public var message: String
         public var attributes: [String: String]
         public var createdAt: Int64
+
+        public init(id: String, topic: String, type: String, subject: String?, message: String, attributes: [String: String], createdAt: Int64) {
+            self.id = id
+            self.topic = topic
+            self.type = type
+            self.subject = subject
+            self.message = message
+            self.attributes = attributes
+            self.createdAt = createdAt
+        }
     }
 
     /// Pending deliveries due at `now`, oldest first, skipping `excluding` (those in flight).

@@ -62,7 +62,7 @@ public struct SMTPClient: Sendable {
                     try await startTLS()
                     extensions = try await hello()
                 } else if settings.startTLS == .required {
-                    throw SMTPError(code: nil, "\(settings.host) does not offer STARTTLS and smtp.starttls is required", transient: false)
+                    throw SMTPError(code: nil, "\(settings.host) does not offer STARTTLS (it offers \(extensions.keys.sorted().joined(separator: " "))) and smtp.starttls is required", transient: false)
                 }
             }
             if let username = settings.username {

@@ -19,9 +19,10 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
             if buffer.readableBytes > 4_096 { throw SMTPError(code: nil, "the server sent a line longer than 4096 bytes", transient: true) }
             return .needMoreData
         }
-        var line = buffer.readString(length: newline - buffer.readerIndex + 1) ?? ""
-        while line.last == "\n" || line.last == "\r" { line.removeLast() }
-        let bytes = Array(line.utf8)
+        var bytes = buffer.readBytes(length: newline - buffer.readerIndex + 1) ?? []
+        // Byte-wise: as a Character, "\r\n" is one grapheme and would not match "\r" or "\n".
+        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+        let line = String(decoding: bytes, as: UTF8.self)
         guard bytes.count >= 3, let code = Int(String(decoding: bytes[0..<3], as: UTF8.self)) else {
             throw SMTPError(code: nil, "malformed reply from the server: \(line.prefix(80))", transient: true)
         }

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A test peer run as its own process (the Python SMTP server, the webhook receiver in Tests/peers/).
+public final class PeerProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test that owns this object.
+    public let process: Process
+    public let port: Int
+    public let logPath: String
+
+    /// Starts `python3 Tests/peers/<script> --port <port> <arguments>` and waits until the port accepts connections.
+    public init(script: String, port: Int = ServerProcess.freePort(), arguments: [String], logDirectory: String) async throws {
+        self.port = port
+        logPath = logDirectory + "/\(script)-\(port).out"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard let log = FileHandle(forWritingAtPath: logPath) else { throw TestFailure("cannot write \(logPath)") }
+        log.seekToEndOfFile()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Checkout.root + "/Tests/peers/" + script, "--port", String(port)] + arguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { throw TestFailure("\(script) exited early:\n\(output)") }
+            if Self.accepts(port: port) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("\(script) did not listen on \(port):\n\(output)")
+    }
+
+    public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Kills the peer (SIGKILL: a test process may have blocked SIGTERM for its children).
+    public func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// Whether something listens on the loopback port.
+    public static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}
+
+/// Reads JSON-lines and JSON files the peers write.
+public enum PeerRecords {
+    public static func jsonLines(_ path: String) -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// Every `*.json` in `directory`, in name order.
+    public static func jsonFiles(_ directory: String) -> [[String: Any]] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        return names.compactMap { name in
+            (try? Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        }
+    }
+}
