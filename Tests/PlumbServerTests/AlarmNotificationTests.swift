@@ -1,0 +1,220 @@
+import Foundation
+import PlumbTesting
+import Testing
+
+/// End to end with real peers: a real `plumb serve`, a real SMTP server (aiosmtpd) and a real HTTP webhook
+/// receiver that verifies the HMAC signature (Tests/peers/).
+@Suite("Alarm notifications end to end", .serialized)
+struct AlarmNotificationTests {
+    static let secret = "e2e-webhook-secret-0123456789"
+
+    static func write(_ text: String, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func json(_ bytes: [UInt8]) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
+    }
+
+    static func waitUntil(_ timeout: Duration, _ what: String, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestFailure("timed out waiting for \(what)")
+    }
+
+    @Test("a breach reaches email and a signed webhook within 2 s of the evaluation")
+    func breachToEmailAndWebhook() async throws {
+        let root = TemporaryDirectory("plumb-e2e")
+        defer { root.remove() }
+        let smtp = try await PeerProcess(script: "smtp_sink.py", arguments: ["--outdir", root.path + "/mail"], logDirectory: root.path)
+        defer { smtp.stop() }
+        let hookLog = root.path + "/hook.jsonl"
+        let hook = try await PeerProcess(
+            script: "webhook_receiver.py", arguments: ["--log", hookLog, "--secret", Self.secret], logDirectory: root.path)
+        defer { hook.stop() }
+        try Self.write("""
+            topics:
+              - name: ops
+                subscriptions:
+                  - {protocol: email, endpoint: oncall@example.com}
+                  - {protocol: webhook, endpoint: "http://127.0.0.1:\(hook.port)/hook", secret_env: E2E_HOOK_SECRET}
+            alarms:
+              - name: e2e-latency
+                namespace: Test/E2E
+                metric: Latency
+                statistic: Maximum
+                period: 10
+                evaluation_periods: 1
+                comparison: GreaterThanThreshold
+                threshold: 100
+                treat_missing_data: notBreaching
+                alarm_actions: [ops]
+            """, to: root.path + "/alerts/e2e.yaml")
+        try Self.write("""
+            alerts: \(root.path)/alerts
+            smtp: {host: 127.0.0.1, port: \(smtp.port), starttls: never, from: plumb@example.com}
+            """, to: root.path + "/plumb.yaml")
+        let server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"],
+            environment: ["E2E_HOOK_SECRET": Self.secret])
+        defer { if server.process.isRunning { server.kill(signal: SIGKILL) } }
+        try await server.waitReady()
+        let token = server.token
+
+        func alarm() async throws -> [String: Any] {
+            Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency", token: token).1)
+        }
+        // The first evaluation finds no data: OK (missing data is not breaching); no action is configured for OK.
+        try await Self.waitUntil(.seconds(25), "the first evaluation") { try await alarm()["state"] as? String == "OK" }
+
+        let body = #"{"namespace": "Test/E2E", "data": [{"name": "Latency", "value": 250, "unit": "Milliseconds", "storageResolution": 1}]}"#
+        let (status, _) = try await HTTP.request("POST", server.baseURL + "/api/v1/metrics", body: Array(body.utf8), token: token)
+        #expect(status == 204 || status == 200)
+
+        try await Self.waitUntil(.seconds(25), "ALARM") { try await alarm()["state"] as? String == "ALARM" }
+        let described = try await alarm()
+        let changedAt = try #require(described["stateUpdatedAt"] as? String)
+        let evaluatedAt = try #require(ISO8601DateFormatter().date(from: changedAt)).timeIntervalSince1970
+        #expect((described["stateReason"] as? String)?.hasPrefix("Threshold Crossed: 1 out of the last 1 datapoints [250.0 (") == true)
+
+        try await Self.waitUntil(.seconds(10), "the webhook") { !PeerRecords.jsonLines(hookLog).isEmpty }
+        try await Self.waitUntil(.seconds(10), "the email") { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
+
+        let hookRecord = try #require(PeerRecords.jsonLines(hookLog).first)
+        #expect(hookRecord["signature_valid"] as? Bool == true)
+        let payload = try #require(hookRecord["body"] as? [String: Any])
+        #expect(payload["type"] as? String == "Notification")
+        #expect(payload["topic"] as? String == "ops")
+        #expect(payload["messageId"] as? String == hookRecord["header_message_id"] as? String)
+        let message = Self.json(Array((payload["message"] as? String ?? "").utf8))
+        #expect(message["alarmName"] as? String == "e2e-latency")
+        #expect(message["oldState"] as? String == "OK")
+        #expect(message["newState"] as? String == "ALARM")
+        #expect(message["threshold"] as? Double == 100)
+
+        let mail = try #require(PeerRecords.jsonFiles(root.path + "/mail").first)
+        #expect(mail["subject"] as? String == "ALARM: \"e2e-latency\" in Plumb")
+        #expect(mail["rcpt_tos"] as? [String] == ["oncall@example.com"])
+        let parts = try #require(mail["parts"] as? [String: String])
+        #expect(parts["text/plain"]?.contains("OK → ALARM") == true)
+        #expect(parts["text/html"]?.contains("/api/v1/alarms/e2e-latency") == true)
+        #expect(mail["x_plumb_message_id"] as? String == payload["messageId"] as? String)
+
+        // Within 2 s of the evaluation that changed the state (stateUpdatedAt is whole seconds, so this allows less).
+        let webhookLatency = try #require(hookRecord["received"] as? Double) - evaluatedAt
+        let emailLatency = try #require(mail["received"] as? Double) - evaluatedAt
+        print("notification latency after the evaluation: webhook \(webhookLatency) s, email \(emailLatency) s")
+        #expect(webhookLatency < 2)
+        #expect(emailLatency < 2)
+
+        let history = Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency/history", token: token).1)
+        let summaries = (history["history"] as? [[String: Any]] ?? []).compactMap { $0["summary"] as? String }
+        #expect(summaries.contains("Alarm updated from OK to ALARM"))
+        #expect(summaries.contains("Successfully executed action ops"))
+
+        // SIGHUP reloads the files: a new alarm appears without a restart.
+        try Self.write(
+            (try String(contentsOfFile: root.path + "/alerts/e2e.yaml", encoding: .utf8)) + """
+
+              - name: e2e-added
+                namespace: Test/E2E
+                metric: Latency
+                statistic: SampleCount
+                period: 60
+                evaluation_periods: 1
+                comparison: GreaterThanOrEqualToThreshold
+                threshold: 1
+            """, to: root.path + "/alerts/e2e.yaml")
+        kill(server.process.processIdentifier, SIGHUP)
+        try await Self.waitUntil(.seconds(10), "the reload") {
+            try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-added", token: token).0 == 200
+        }
+    }
+
+    @Test("a receiver down for 60 s, then 500s, and a SIGKILL of the server: every notification arrives, each under one id")
+    func outageAndCrash() async throws {
+        let root = TemporaryDirectory("plumb-outage")
+        defer { root.remove() }
+        let port = ServerProcess.freePort()
+        let hookLog = root.path + "/hook.jsonl"
+        try Self.write("""
+            topics:
+              - name: hooks
+                delivery_policy: {num_retries: 40, min_delay: 1, max_delay: 5, backoff: exponential}
+                subscriptions:
+                  - {protocol: webhook, endpoint: "http://127.0.0.1:\(port)/hook", secret_env: E2E_HOOK_SECRET}
+            """, to: root.path + "/alerts/hooks.yaml")
+        try Self.write("alerts: \(root.path)/alerts\n", to: root.path + "/plumb.yaml")
+        let arguments = ["--config", root.path + "/plumb.yaml"]
+        let environment = ["E2E_HOOK_SECRET": Self.secret]
+        var server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: arguments, environment: environment)
+        try await server.waitReady()
+        let token = server.token
+        let outageStart = ContinuousClock.now
+
+        var published: [String: String] = [:]  // message text → messageId
+        func publish(_ range: Range<Int>, via server: ServerProcess) async throws {
+            for i in range {
+                let text = "notification \(i)"
+                let body = try JSONSerialization.data(withJSONObject: ["subject": "n\(i)", "message": text])
+                let (status, response) = try await HTTP.request("POST", server.baseURL + "/api/v1/topics/hooks/publish", body: Array(body), token: token)
+                #expect(status == 200)
+                published[text] = try #require(Self.json(response)["messageId"] as? String)
+            }
+        }
+
+        // Phase 1: nothing listens (connection refused).
+        try await publish(0..<10, via: server)
+        try await Task.sleep(for: .seconds(20))
+        // Phase 2: the receiver answers 500.
+        var receiver = try await PeerProcess(
+            script: "webhook_receiver.py", port: port, arguments: ["--log", hookLog, "--secret", Self.secret, "--status", "500"],
+            logDirectory: root.path)
+        try await publish(10..<20, via: server)
+        try await Task.sleep(for: .seconds(10))
+        // The server dies with deliveries pending and comes back.
+        server.kill(signal: SIGKILL)
+        server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: arguments, environment: environment)
+        defer { if server.process.isRunning { server.kill(signal: SIGKILL) } }
+        try await server.waitReady()
+        try await publish(20..<25, via: server)
+        try await Task.sleep(until: outageStart + .seconds(60))
+        // Phase 3: the receiver is back.
+        receiver.stop()
+        receiver = try await PeerProcess(
+            script: "webhook_receiver.py", port: port, arguments: ["--log", hookLog, "--secret", Self.secret], logDirectory: root.path)
+        defer { receiver.stop() }
+
+        let expected = Set(published.values)
+        try await Self.waitUntil(.seconds(60), "every notification to be delivered") {
+            let delivered = PeerRecords.jsonLines(hookLog).filter { $0["status"] as? Int == 200 }
+            return Set(delivered.compactMap { $0["header_message_id"] as? String }).isSuperset(of: expected)
+        }
+        let records = PeerRecords.jsonLines(hookLog)
+        let failedAttempts = records.filter { $0["status"] as? Int == 500 }.count
+        #expect(failedAttempts > 0, "the 500 phase was exercised")
+        var idsByText: [String: Set<String>] = [:]
+        for record in records {
+            let body = try #require(record["body"] as? [String: Any])
+            let id = try #require(body["messageId"] as? String)
+            #expect(record["header_message_id"] as? String == id)
+            #expect(record["signature_valid"] as? Bool == true)
+            idsByText[body["message"] as? String ?? "", default: []].insert(id)
+        }
+        for (text, id) in published {
+            #expect(idsByText[text] == [id], "\(text) arrived under \(idsByText[text] ?? []) instead of only \(id)")
+        }
+        #expect(idsByText.count == published.count)
+        let duplicates = records.filter { $0["status"] as? Int == 200 }.count - expected.count
+        print("outage: \(published.count) published, \(failedAttempts) attempts answered 500, \(duplicates) duplicate 200 deliveries (same id)")
+
+        try await Self.waitUntil(.seconds(10), "the outbox to drain") {
+            let counts = Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/deliveries?topic=hooks", token: token).1)["counts"] as? [String: Any]
+            return counts?["pending"] == nil && counts?["failed"] == nil && (counts?["delivered"] as? Int) == published.count
+        }
+    }
+}
