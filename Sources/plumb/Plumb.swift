@@ -15,7 +15,7 @@ struct Plumb: AsyncParsableCommand {
         version: version,
         subcommands: [
             Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, TopicsCommand.self, CheckCommand.self,
-            TestAlarmsCommand.self, VersionCommand.self,
+            TestAlarmsCommand.self, BenchAlarmsCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -2,12 +2,20 @@ import PlumbMetrics
 
 /// Where an alarm's datapoints come from: the metric store in the server, recorded series in `plumb test-alarms`.
 public protocol AlarmDataSource: Sendable {
-    /// The alarm's statistic for each of the `count` periods ending at `end` (exclusive), oldest first;
-    /// `value == nil` for a period without data.
-    func datapoints(for alarm: MetricAlarm, count: Int, end: Int64) async throws -> [EvaluationDatapoint]
+    /// Per-period aggregates for each request (keyed by period start; periods without data absent), read
+    /// together: a tick asks for thousands of short ranges.
+    func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]]
 }
 
 extension AlarmDataSource {
+    /// The alarm's statistic for each of the `count` periods ending at `end` (exclusive), oldest first;
+    /// `value == nil` for a period without data.
+    public func datapoints(for alarm: MetricAlarm, count: Int, end: Int64) async throws -> [EvaluationDatapoint] {
+        let request = AggregateRequest(series: alarm.series, period: alarm.period, start: end - Int64(count) * alarm.period, end: end)
+        let found = try await aggregates([request]).first ?? [:]
+        return Self.layout(found, alarm: alarm, count: count, end: end)
+    }
+
     /// Lays `found` (timestamp → aggregate) onto the `count` periods ending at `end`.
     static func layout(
         _ found: [Int64: Aggregate], alarm: MetricAlarm, count: Int, end: Int64
@@ -28,13 +36,8 @@ public struct MetricStoreDataSource: AlarmDataSource {
 
     public init(store: MetricStore) { self.store = store }
 
-    public func datapoints(for alarm: MetricAlarm, count: Int, end: Int64) async throws -> [EvaluationDatapoint] {
-        let start = end - Int64(count) * alarm.period
-        let points = try await store.statistics(StatisticsQuery(
-            series: alarm.series, period: alarm.period, start: start, end: end, statistics: [alarm.statistic]))
-        var found: [Int64: Aggregate] = [:]
-        for point in points { found[point.timestamp] = point.aggregate }
-        return Self.layout(found, alarm: alarm, count: count, end: end)
+    public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
+        try await store.aggregates(requests)
     }
 }
 
@@ -56,13 +59,13 @@ public struct RecordedSeries: AlarmDataSource {
 
     public init(samples: [Sample] = []) { self.samples = samples }
 
-    public func datapoints(for alarm: MetricAlarm, count: Int, end: Int64) async throws -> [EvaluationDatapoint] {
-        let start = end - Int64(count) * alarm.period
-        var found: [Int64: Aggregate] = [:]
-        for sample in samples where sample.series == alarm.series && sample.timestamp >= start && sample.timestamp < end {
-            let bucket = start + (sample.timestamp - start) / alarm.period * alarm.period
-            found[bucket, default: Aggregate()].add(sample.value)
+    public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
+        requests.map { r in
+            var found: [Int64: Aggregate] = [:]
+            for sample in samples where sample.series == r.series && sample.timestamp >= r.start && sample.timestamp < r.end {
+                found[r.start + (sample.timestamp - r.start) / r.period * r.period, default: Aggregate()].add(sample.value)
+            }
+            return found
         }
-        return Self.layout(found, alarm: alarm, count: count, end: end)
     }
 }

@@ -72,34 +72,55 @@ extension AlarmEngine {
         await commit(try result.get())
     }
 
-    /// Evaluates due metric alarms concurrently; a failed query yields nil for that alarm.
+    /// Series read per transaction.
+    static let readChunk = 256
+
+    /// Evaluates due metric alarms concurrently. Alarms on the same series and period share one read of the
+    /// store; a failed read yields nil for its alarms.
     func evaluate(_ alarms: [MetricAlarm], now: Int64) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
         guard !alarms.isEmpty else { return [] }
-        let lanes = min(parallelism, alarms.count)
+        struct GroupKey: Hashable {
+            let series: SeriesKey
+            let period: Int64
+        }
+        var grouped: [GroupKey: [MetricAlarm]] = [:]
+        for alarm in alarms { grouped[GroupKey(series: alarm.series, period: alarm.period), default: []].append(alarm) }
+        let groups = Array(grouped.values)
+        let lanes = min(parallelism, groups.count)
         let source = self.source
         let logger = self.logger
-        return await withTaskGroup(of: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)].self) { group in
+        return await withTaskGroup(of: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)].self) { taskGroup in
             for lane in 0..<lanes {
-                group.addTask {
+                taskGroup.addTask {
                     var out: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] = []
-                    var i = lane
-                    while i < alarms.count {
-                        let alarm = alarms[i]
-                        let end = floorDivide(now, alarm.period) * alarm.period
-                        do {
-                            let range = try await source.datapoints(for: alarm, count: alarm.evaluationRange, end: end)
-                            out.append((alarm, (range, AlarmEvaluator.evaluate(alarm, range: range))))
-                        } catch {
-                            logger.warning("alarm '\(alarm.name)' could not be evaluated: \(error)")
-                            out.append((alarm, nil))
+                    let mine = stride(from: lane, to: groups.count, by: lanes).map { groups[$0] }
+                    // One read transaction per chunk of series.
+                    for chunkStart in stride(from: 0, to: mine.count, by: Self.readChunk) {
+                        let chunk = mine[chunkStart..<min(chunkStart + Self.readChunk, mine.count)]
+                        let requests = chunk.map { members -> AggregateRequest in
+                            let first = members[0]
+                            let end = floorDivide(now, first.period) * first.period
+                            let longest = members.map(\.evaluationRange).max()!
+                            return AggregateRequest(series: first.series, period: first.period, start: end - Int64(longest) * first.period, end: end)
                         }
-                        i += lanes
+                        do {
+                            let found = try await source.aggregates(requests)
+                            for (members, (request, aggregates)) in zip(chunk, zip(requests, found)) {
+                                for alarm in members {
+                                    let range = MetricStoreDataSource.layout(aggregates, alarm: alarm, count: alarm.evaluationRange, end: request.end)
+                                    out.append((alarm, (range, AlarmEvaluator.evaluate(alarm, range: range))))
+                                }
+                            }
+                        } catch {
+                            logger.warning("\(chunk.reduce(0) { $0 + $1.count }) alarms could not be evaluated: \(error)")
+                            out += chunk.flatMap { $0.map { ($0, nil) } }
+                        }
                     }
                     return out
                 }
             }
             var all: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] = []
-            for await part in group { all += part }
+            for await part in taskGroup { all += part }
             return all
         }
     }
@@ -176,10 +197,11 @@ extension AlarmEngine {
         guard !transitions.isEmpty else { return }
         var records: [AlarmStore.Record] = []
         var history: [(alarm: String, item: AlarmStore.HistoryItem)] = []
+        var recorded: Set<String> = []
         registry.withLock { r in
             for t in transitions {
                 let name = t.alarm.name
-                if let e = r.entries[name], !records.contains(where: { $0.name == name }) {
+                if let e = r.entries[name], recorded.insert(name).inserted {
                     let document: String? = if case .api(let d) = e.origin { d } else { nil }
                     records.append(.init(name: name, document: document, state: e.state, reason: e.reason, reasonData: e.reasonData, updatedAt: e.updatedAt))
                 }

@@ -46,34 +46,9 @@ extension MetricStore {
     /// Statistics per period, oldest first; periods without data are absent (as CloudWatch).
     public func statistics(_ query: StatisticsQuery) async throws -> [Datapoint] {
         try query.validate()
-        guard let id = registry.id(of: query.series) else { return [] }
         let period = query.period
-        let start = floorDiv(query.start, period) * period
-        let end = query.end
-        let periods = try await database.pool.read { db -> [Int64: Aggregate] in
-            let flushed = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed_generation'") ?? 0
-            var periods: [Int64: Aggregate] = [:]
-            // Rows of coarser tiers start before `start` yet may hold data from inside the range only when the
-            // period is finer than the tier; such a row is attributed to the period its start falls in.
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT ts, count, sum, min, max, dist FROM points WHERE series = ? AND ts >= ? AND ts < ?",
-                arguments: [id, start, end])
-            while let row = try rows.next() {
-                let ts: Int64 = row["ts"]
-                periods[floorDiv(ts, period) * period, default: Aggregate()].merge(try Aggregate.decode(row))
-            }
-            let memory = self.state.withLock { s in
-                var buckets = s.head.buckets(of: id, from: start, to: end)
-                for entry in s.flushing where entry.generation > flushed {
-                    buckets += entry.head.buckets(of: id, from: start, to: end)
-                }
-                return buckets
-            }
-            for (key, aggregate) in memory {
-                periods[floorDiv(key.start, period) * period, default: Aggregate()].merge(aggregate)
-            }
-            return periods
-        }
+        let request = AggregateRequest(series: query.series, period: period, start: floorDiv(query.start, period) * period, end: query.end)
+        guard let periods = try await aggregates([request]).first else { return [] }
         return periods.keys.sorted().map { ts in
             let aggregate = periods[ts]!
             var values: [Statistic: Double] = [:]
@@ -82,6 +57,59 @@ extension MetricStore {
             }
             return Datapoint(timestamp: ts, values: values, aggregate: aggregate)
         }
+    }
+
+    /// Per-period aggregates for many (series, period, range) at once, in one read transaction: alarm evaluation
+    /// reads thousands of short ranges per tick. Periods are keyed by their epoch-aligned start.
+    public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
+        let ids = requests.map { registry.id(of: $0.series) }
+        guard ids.contains(where: { $0 != nil }) else { return requests.map { _ in [:] } }
+        return try await database.pool.read { db in
+            let flushed = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed_generation'") ?? 0
+            let statement = try db.cachedStatement(sql: "SELECT ts, count, sum, min, max, dist FROM points WHERE series = ? AND ts >= ? AND ts < ?")
+            return try zip(requests, ids).map { request, id in
+                guard let id else { return [:] }
+                return try self.periods(statement, id: id, request: request, flushed: flushed)
+            }
+        }
+    }
+
+    private func periods(_ statement: Statement, id: Int64, request: AggregateRequest, flushed: Int64) throws -> [Int64: Aggregate] {
+        let (period, start, end) = (request.period, request.start, request.end)
+        var periods: [Int64: Aggregate] = [:]
+        // Rows of coarser tiers start before `start` yet may hold data from inside the range only when the
+        // period is finer than the tier; such a row is attributed to the period its start falls in.
+        let rows = try Row.fetchCursor(statement, arguments: [id, start, end])
+        while let row = try rows.next() {
+            let ts: Int64 = row["ts"]
+            periods[floorDiv(ts, period) * period, default: Aggregate()].merge(try Aggregate.decode(row))
+        }
+        let memory = self.state.withLock { s in
+            var buckets = s.head.buckets(of: id, from: start, to: end)
+            for entry in s.flushing where entry.generation > flushed {
+                buckets += entry.head.buckets(of: id, from: start, to: end)
+            }
+            return buckets
+        }
+        for (key, aggregate) in memory {
+            periods[floorDiv(key.start, period) * period, default: Aggregate()].merge(aggregate)
+        }
+        return periods
+    }
+}
+
+/// One series, one period, one range [start, end) of an aggregate read.
+public struct AggregateRequest: Sendable, Hashable {
+    public var series: SeriesKey
+    public var period: Int64
+    public var start: Int64
+    public var end: Int64
+
+    public init(series: SeriesKey, period: Int64, start: Int64, end: Int64) {
+        self.series = series
+        self.period = period
+        self.start = start
+        self.end = end
     }
 }
 

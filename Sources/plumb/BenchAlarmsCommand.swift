@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import PlumbAlarms
+import PlumbMetrics
+
+/// `plumb bench-alarms`: evaluates many alarms over a real metric store and reports the cost of a tick.
+struct BenchAlarmsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-alarms",
+        abstract: "Benchmark alarm evaluation: N alarms over stored metrics, wall and CPU time per evaluation tick.",
+        discussion: """
+            Creates a throwaway store in --data (or a temporary directory), writes --minutes of one-minute data for \
+            --series series (flushed to disk, the last minutes left in the in-memory head), declares --alarms metric \
+            alarms spread over those series (Sum/Average/Maximum/p90/p99, periods 60 and 300 s, N of 1 to 5, M of N, \
+            all four missing-data treatments) and runs --ticks full evaluation ticks. Prints JSON.
+            """,
+        shouldDisplay: false)
+
+    @Option(help: "Metric alarms.") var alarms = 10_000
+    @Option(help: "Series the alarms watch.") var series = 1_000
+    @Option(help: "Minutes of data per series.") var minutes = 30
+    @Option(help: "Samples per series per minute.") var samplesPerMinute = 6
+    @Option(help: "Evaluation ticks to time (the median is reported).") var ticks = 5
+    @Option(help: "Data directory (default: a temporary one, removed afterwards).") var data: String?
+
+    func run() async throws {
+        let directory = data ?? NSTemporaryDirectory() + "plumb-bench-alarms-\(UUID().uuidString)"
+        defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let now = (Int64(Date().timeIntervalSince1970) / 300) * 300
+        let store = try MetricStore(directory: directory, durability: .normal, clock: { now })
+        var generator = SystemRandomNumberGenerator()
+        let keys = (0..<series).map { SeriesKey(namespace: "Bench/Alarms", name: "Latency", dimensions: ["Series": "s\($0)"]) }
+        for minute in 0..<minutes {
+            var batch: [Sample] = []
+            let start = now - Int64(minutes - minute) * 60
+            for key in keys {
+                for i in 0..<samplesPerMinute {
+                    batch.append(Sample(
+                        series: key, unit: .milliseconds, timestamp: start + Int64(i * 60 / samplesPerMinute),
+                        value: .single(Double.random(in: 1...200, using: &generator))))
+                }
+            }
+            try await store.put(batch)
+            if minute == minutes - 3 { try await store.flush() }
+        }
+        let statistics = ["Sum", "Average", "Maximum", "p90", "p99"]
+        let treatments = TreatMissingData.allCases
+        var config = AlertConfiguration()
+        for i in 0..<alarms {
+            let n = 1 + i % 5
+            config.alarms.append(.metric(MetricAlarm(
+                name: "bench-\(i)", series: keys[i % series], statistic: Statistic(statistics[i % statistics.count])!,
+                period: i % 10 == 0 ? 300 : 60, evaluationPeriods: n, datapointsToAlarm: 1 + (i / 5) % n,
+                comparison: .greaterThanThreshold, threshold: Double(100 + i % 100),
+                treatMissingData: treatments[i % treatments.count])))
+        }
+        let engine = try AlarmEngine(source: MetricStoreDataSource(store: store), store: nil)
+        try engine.install(config, now: now)
+        var walls: [Double] = []
+        var cpus: [Double] = []
+        var evaluated = 0
+        for t in 0..<ticks {
+            let tickTime = now + Int64(t) * 300  // every alarm is due on a 5-minute boundary
+            let cpuBefore = Self.cpuSeconds()
+            let started = ContinuousClock.now
+            let report = await engine.tick(now: tickTime)
+            let wall = ContinuousClock.now - started
+            walls.append(Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18)
+            cpus.append(Self.cpuSeconds() - cpuBefore)
+            evaluated = report.evaluated
+            guard report.failed == 0 else { throw ValidationError("\(report.failed) alarms failed to evaluate") }
+        }
+        let wall = Self.median(walls)
+        let cpu = Self.median(cpus)
+        let result: [String: Any] = [
+            "alarms": alarms, "series": series, "evaluated_per_tick": evaluated, "ticks": ticks,
+            "tick_wall_seconds_median": wall, "tick_cpu_seconds_median": cpu,
+            "alarms_per_second": Double(evaluated) / wall, "cores": ProcessInfo.processInfo.activeProcessorCount,
+            "parallelism": engine.parallelism,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+        print(String(decoding: json, as: UTF8.self))
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+            + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
