@@ -1,7 +1,10 @@
 bench:
 	bash bench/run.sh
 
+bench-alarms:
+	bash bench/alarms.sh
+
 test:
 	bash scripts/test.sh
 
-.PHONY: bench test
+.PHONY: bench bench-alarms test

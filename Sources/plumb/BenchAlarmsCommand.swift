@@ -22,6 +22,15 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
     @Option(help: "Samples per series per minute.") var samplesPerMinute = 6
     @Option(help: "Evaluation ticks to time (the median is reported).") var ticks = 5
     @Option(help: "Data directory (default: a temporary one, removed afterwards).") var data: String?
+    @Option(help: "Give every alarm this statistic, a 60 s period and 3 of 3 datapoints (for a like-for-like peer run).")
+    var statistic: String?
+
+    func validate() throws {
+        guard alarms > 0, series > 0, minutes >= 6, samplesPerMinute > 0, ticks > 0 else {
+            throw ValidationError("--alarms, --series, --samples-per-minute and --ticks must be positive, --minutes at least 6")
+        }
+        if let statistic, Statistic(statistic) == nil { throw ValidationError("--statistic '\(statistic)' is not a statistic") }
+    }
 
     func run() async throws {
         let directory = data ?? NSTemporaryDirectory() + "plumb-bench-alarms-\(UUID().uuidString)"
@@ -47,7 +56,12 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
         let statistics = ["Sum", "Average", "Maximum", "p90", "p99"]
         let treatments = TreatMissingData.allCases
         var config = AlertConfiguration()
-        for i in 0..<alarms {
+        for i in 0..<alarms where statistic != nil {
+            config.alarms.append(.metric(MetricAlarm(
+                name: "bench-\(i)", series: keys[i % series], statistic: Statistic(statistic!)!, period: 60,
+                evaluationPeriods: 3, comparison: .greaterThanThreshold, threshold: 150)))
+        }
+        for i in 0..<alarms where statistic == nil {
             let n = 1 + i % 5
             config.alarms.append(.metric(MetricAlarm(
                 name: "bench-\(i)", series: keys[i % series], statistic: Statistic(statistics[i % statistics.count])!,
