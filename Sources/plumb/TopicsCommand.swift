@@ -116,6 +116,7 @@ struct TopicsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             let object = TopicsCommand.json(body)
             let list = object["deliveries"] as? [[String: Any]] ?? []
+            guard !list.isEmpty else { return print("no deliveries" + (status.map { " with status \($0)" } ?? "")) }
             print(table(["ID", "TOPIC", "PROTOCOL", "STATUS", "ATTEMPTS", "MESSAGE", "LAST ERROR"], list.map {
                 ["\($0["id"] ?? "")", $0["topic"] as? String ?? "", $0["protocol"] as? String ?? "", $0["status"] as? String ?? "",
                  "\($0["attempts"] ?? 0)", $0["messageId"] as? String ?? "", String(($0["lastError"] as? String ?? "").prefix(60))]

@@ -130,6 +130,15 @@ public final class AlarmEngine: Sendable {
 
     public var count: Int { registry.withLock { $0.entries.count } }
 
+    /// How many alarms are in each state.
+    public func stateCounts() -> [AlarmState: Int] {
+        registry.withLock { r in
+            var counts: [AlarmState: Int] = [.ok: 0, .alarm: 0, .insufficientData: 0]
+            for entry in r.entries.values { counts[entry.state, default: 0] += 1 }
+            return counts
+        }
+    }
+
     static func status(_ e: Entry) -> Status {
         Status(
             definition: e.definition, origin: e.origin, state: e.state, reason: e.reason, reasonData: e.reasonData,

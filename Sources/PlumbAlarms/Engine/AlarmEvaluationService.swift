@@ -1,8 +1,12 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// Runs the engine's ticks on 10-second wall-clock boundaries and prunes history past 14 days once an hour.
+///
+/// Records `Plumb/Alarms/EvaluationDuration` (ms per tick), `Plumb/Alarms/AlarmsEvaluated` and, per state,
+/// `Plumb/Alarms/Alarms` with dimension `State`.
 public struct AlarmEvaluationService: Service {
     public let engine: AlarmEngine
     public let clock: @Sendable () -> Int64
@@ -27,6 +31,11 @@ public struct AlarmEvaluationService: Service {
             let now = clock()
             let started = ContinuousClock.now
             let report = await engine.tick(now: now)
+            Metrics.Timer(label: "Plumb/Alarms/EvaluationDuration").recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            Counter(label: "Plumb/Alarms/AlarmsEvaluated").increment(by: report.evaluated)
+            for (state, count) in engine.stateCounts() {
+                Gauge(label: "Plumb/Alarms/Alarms", dimensions: [("State", state.rawValue)]).record(count)
+            }
             if !report.transitions.isEmpty || report.failed > 0 {
                 logger.info(
                     "alarm tick", metadata: [
@@ -39,5 +48,11 @@ public struct AlarmEvaluationService: Service {
                 do { try store.pruneHistory(now: now) } catch { logger.error("alarm history prune failed: \(error)") }
             }
         }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import Metrics
 import PlumbStore
 
 /// Topics, subscriptions and the persisted outbox of deliveries, in `notify.sqlite`.
@@ -234,6 +235,7 @@ public final class Outbox: Sendable {
                 try Self.enqueue(db, messageID: messageID, topic: topic, subscriptionID: s.id, definition: s.definition, now: now)
             }
         }
+        Counter(label: "Plumb/Notify/NumberOfMessagesPublished", dimensions: [("Topic", topic)]).increment()
         return messageID
     }
 
