@@ -120,6 +120,14 @@ import Testing
         await engine.tick(now: t)
         #expect(log.take() == ["parent → ALARM"])
 
+        // A composite set by hand holds until the next tick, then follows its rule again.
+        try await engine.setState("parent", .ok, reason: "by hand", now: t)
+        #expect(engine.status("parent")?.state == .ok)
+        #expect(log.take() == ["parent → OK"])
+        t += 10
+        await engine.tick(now: t)
+        #expect(engine.status("parent")?.state == .alarm)
+
         // Suppressed, then the child recovers while still suppressed: neither ALARM nor OK actions run.
         try await engine.setState("child", .ok, reason: "test", now: t)
         _ = log.take()

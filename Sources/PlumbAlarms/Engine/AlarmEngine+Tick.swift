@@ -67,7 +67,8 @@ extension AlarmEngine {
                 timestamp: now, topics: state == entry.state ? [] : entry.definition.actions.topics(for: state))
             entry.apply(transition)
             r.entries[name] = entry
-            return .success([transition] + Self.evaluateComposites(&r, now: now))
+            // Composites that read this alarm follow at once; a composite set by hand holds until the next tick.
+            return .success([transition] + Self.evaluateComposites(&r, now: now, holding: name))
         }
         await commit(try result.get())
     }
@@ -126,9 +127,9 @@ extension AlarmEngine {
     }
 
     /// Composite alarms in dependency order, plus their actions suppressors.
-    static func evaluateComposites(_ r: inout Registry, now: Int64) -> [AlarmTransition] {
+    static func evaluateComposites(_ r: inout Registry, now: Int64, holding held: String? = nil) -> [AlarmTransition] {
         var transitions: [AlarmTransition] = []
-        for name in r.compositeOrder {
+        for name in r.compositeOrder where name != held {
             guard var entry = r.entries[name], case .composite(let composite) = entry.definition else { continue }
             let states = r.entries
             let holds = composite.rule.evaluate { states[$0]?.state }
