@@ -55,6 +55,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PlumbLogs",
+            dependencies: [
+                "PlumbStore", "PlumbMetrics",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PlumbNotify",
             dependencies: [
                 "PlumbStore",
@@ -145,6 +155,11 @@ let package = Package(
         .testTarget(
             name: "PlumbAlarmsTests",
             dependencies: ["PlumbAlarms", "PlumbMetrics", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbLogsTests",
+            dependencies: ["PlumbLogs", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

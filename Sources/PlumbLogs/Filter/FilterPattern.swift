@@ -1,0 +1,169 @@
+import Foundation
+import PlumbMetrics
+
+/// A CloudWatch Logs filter pattern: terms, a JSON pattern (`{ … }`) or a space-delimited pattern (`[ … ]`).
+///
+/// - Terms: `ERROR Exception` (all), `?ERROR ?WARN` (any), `-DEBUG` (none of), `"exact phrase"`; case-sensitive
+///   substring matches. An empty pattern or `" "` matches every event.
+/// - JSON: `{ $.a.b[0] = "x*" }`, `!=`, numeric `< > <= >= =`, `IS NULL`, `IS TRUE`, `IS FALSE`, `NOT EXISTS`,
+///   `&&` (binds tighter), `||`, parentheses. Events that are not JSON objects never match.
+/// - Space-delimited: `[ip, user, ..., status = 4*, bytes]`; fields split on spaces, text in `""` or `[]` is one
+///   field, `...` stands for any number of fields; conditions on a field combine with `&&` and `||`. Matching
+///   events expose their named fields as captures (`$bytes`) for metric filters.
+public struct FilterPattern: Sendable, Equatable {
+    public let text: String
+    let kind: Kind
+
+    enum Kind: Sendable, Equatable {
+        case all
+        case terms(required: [String], optional: [String], excluded: [String])
+        case json(JSONCondition)
+        case delimited([DelimitedField])
+    }
+
+    public init(_ text: String) throws(FilterPatternError) {
+        self.text = text
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty || trimmed == "\" \"" || trimmed == "\"\"" {
+            kind = .all
+        } else if trimmed.hasPrefix("{") {
+            guard trimmed.hasSuffix("}") else { throw FilterPatternError("a JSON pattern ends with '}'") }
+            var parser = JSONPatternParser(String(trimmed.dropFirst().dropLast()))
+            kind = .json(try parser.parse())
+        } else if trimmed.hasPrefix("[") {
+            guard trimmed.hasSuffix("]") else { throw FilterPatternError("a space-delimited pattern ends with ']'") }
+            kind = .delimited(try DelimitedField.parseList(String(trimmed.dropFirst().dropLast())))
+        } else {
+            kind = try Self.parseTerms(trimmed)
+        }
+    }
+
+    /// The result of matching one event: nil when it does not match, else the captured fields.
+    public func match(_ message: String) -> [String: String]? {
+        switch kind {
+        case .all:
+            return [:]
+        case .terms(let required, let optional, let excluded):
+            for term in required where !message.contains(term) { return nil }
+            for term in excluded where message.contains(term) { return nil }
+            if !optional.isEmpty, !optional.contains(where: { message.contains($0) }) { return nil }
+            return [:]
+        case .json(let condition):
+            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(message.utf8)), case .object = json else { return nil }
+            return condition.holds(in: json) ? [:] : nil
+        case .delimited(let fields):
+            return DelimitedField.match(fields, against: Self.splitFields(message))
+        }
+    }
+
+    public func matches(_ message: String) -> Bool { match(message) != nil }
+
+    static func parseTerms(_ text: String) throws(FilterPatternError) -> Kind {
+        var required: [String] = []
+        var optional: [String] = []
+        var excluded: [String] = []
+        var chars = Substring(text)
+        while true {
+            while chars.first == " " || chars.first == "\t" { chars = chars.dropFirst() }
+            guard let first = chars.first else { break }
+            var prefix: Character?
+            if first == "?" || first == "-" {
+                prefix = first
+                chars = chars.dropFirst()
+            }
+            var term = ""
+            if chars.first == "\"" {
+                chars = chars.dropFirst()
+                var closed = false
+                while let c = chars.first {
+                    chars = chars.dropFirst()
+                    if c == "\\", let next = chars.first {
+                        term.append(next)
+                        chars = chars.dropFirst()
+                    } else if c == "\"" {
+                        closed = true
+                        break
+                    } else {
+                        term.append(c)
+                    }
+                }
+                guard closed else { throw FilterPatternError("unterminated quoted term") }
+            } else {
+                while let c = chars.first, c != " ", c != "\t" {
+                    term.append(c)
+                    chars = chars.dropFirst()
+                }
+            }
+            guard !term.isEmpty else {
+                if prefix != nil { throw FilterPatternError("'\(prefix!)' must be followed by a term") }
+                continue
+            }
+            switch prefix {
+            case "?": optional.append(term)
+            case "-": excluded.append(term)
+            default: required.append(term)
+            }
+        }
+        return .terms(required: required, optional: optional, excluded: excluded)
+    }
+
+    /// Fields of a space-delimited event: runs of non-spaces; `"…"` and `[…]` are one field each (without the
+    /// quotes, with the brackets).
+    static func splitFields(_ message: String) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var closing: Character?
+        var inField = false
+        for c in message {
+            if let end = closing {
+                if c == end {
+                    if end == "]" { current.append(c) }
+                    closing = nil
+                } else {
+                    current.append(c)
+                }
+                continue
+            }
+            if c == " " || c == "\t" {
+                if inField { fields.append(current); current = ""; inField = false }
+                continue
+            }
+            if !inField && (c == "\"" || c == "[") {
+                inField = true
+                closing = c == "\"" ? "\"" : "]"
+                if c == "[" { current.append(c) }
+                continue
+            }
+            inField = true
+            current.append(c)
+        }
+        if inField { fields.append(current) }
+        return fields
+    }
+}
+
+/// A pattern that does not parse.
+public struct FilterPatternError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// `*` matches any run of characters; everything else literally.
+func wildcardMatch(_ text: String, _ pattern: String) -> Bool {
+    guard pattern.contains("*") else { return text == pattern }
+    let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
+    var rest = Substring(text)
+    for (i, part) in parts.enumerated() {
+        if i == 0 {
+            guard rest.hasPrefix(part) else { return false }
+            rest = rest.dropFirst(part.count)
+        } else if i == parts.count - 1 {
+            return part.isEmpty || rest.hasSuffix(part)
+        } else if !part.isEmpty {
+            guard let range = rest.range(of: part) else { return false }
+            rest = rest[range.upperBound...]
+        }
+    }
+    return true
+}
