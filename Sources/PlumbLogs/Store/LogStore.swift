@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+import PlumbStore
+
+/// Log groups, streams and events in `logs.sqlite`.
+///
+/// Events are kept in one table indexed by (group, timestamp, id): a search walks one group's time range in
+/// order, in chunks, applying the filter pattern in memory, and stops at the limit or after a scan budget,
+/// returning a token to continue.
+public final class LogStore: Sendable {
+    public let database: SQLiteStore
+    /// Epoch milliseconds.
+    public let clock: @Sendable () -> Int64
+
+    public struct Group: Sendable, Equatable {
+        public var name: String
+        /// nil: never expire.
+        public var retentionDays: Int?
+        public var createdAt: Int64
+        public var storedEvents: Int
+    }
+
+    public struct Stream: Sendable, Equatable {
+        public var name: String
+        public var createdAt: Int64
+        public var lastEventAt: Int64?
+    }
+
+    /// Rows read per statement while searching.
+    static let scanChunk = 5_000
+    /// Rows a single search request may scan before it returns a continuation token.
+    public static let scanBudget = 1_000_000
+
+    public init(
+        directory: String, durability: Durability,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
+    ) throws {
+        self.clock = clock
+        database = try SQLiteStore(path: directory + "/logs.sqlite", durability: durability, migrations: [
+            Migration("logs-1") { db in
+                try db.execute(sql: """
+                    CREATE TABLE log_groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, retention_days INTEGER,
+                        created_at INTEGER NOT NULL);
+                    CREATE TABLE log_streams (group_id INTEGER NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
+                        last_event_at INTEGER, PRIMARY KEY (group_id, name)) WITHOUT ROWID;
+                    CREATE TABLE log_events (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, stream TEXT NOT NULL,
+                        ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
+                    CREATE INDEX log_events_by_time ON log_events (group_id, ts, id);
+                    """)
+            }
+        ])
+    }
+
+    /// Appends a batch (validated as PutLogEvents does) to a stream, creating the group and stream on first use.
+    /// Returns once the batch is committed.
+    @discardableResult
+    public func put(group: String, stream: String, events: [InputLogEvent]) throws -> Int {
+        try LogLimits.checkGroupName(group)
+        try LogLimits.checkStreamName(stream)
+        let now = clock()
+        try LogLimits.check(events, now: now)
+        return try database.pool.write { db in
+            let groupID = try Self.groupID(db, group, create: true, now: now)!
+            try db.execute(
+                sql: """
+                    INSERT INTO log_streams (group_id, name, created_at, last_event_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (group_id, name) DO UPDATE SET last_event_at = max(coalesce(last_event_at, 0), excluded.last_event_at)
+                    """,
+                arguments: [groupID, stream, now, events.map(\.timestamp).max()])
+            let insert = try db.cachedStatement(sql: "INSERT INTO log_events (group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)")
+            for event in events {
+                try insert.execute(arguments: [groupID, stream, event.timestamp, now, event.message])
+            }
+            return events.count
+        }
+    }
+
+    public func groups(prefix: String? = nil) throws -> [Group] {
+        try database.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT g.name, g.retention_days, g.created_at, (SELECT COUNT(*) FROM log_events e WHERE e.group_id = g.id) AS n
+                FROM log_groups g ORDER BY g.name
+                """).map { Group(name: $0["name"], retentionDays: $0["retention_days"], createdAt: $0["created_at"], storedEvents: $0["n"]) }
+                .filter { prefix == nil || $0.name.hasPrefix(prefix!) }
+        }
+    }
+
+    public func streams(group: String) throws -> [Stream] {
+        try database.pool.read { db in
+            guard let id = try Self.groupID(db, group, create: false, now: 0) else {
+                throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(group)'")
+            }
+            return try Row.fetchAll(db, sql: "SELECT name, created_at, last_event_at FROM log_streams WHERE group_id = ? ORDER BY name", arguments: [id])
+                .map { Stream(name: $0["name"], createdAt: $0["created_at"], lastEventAt: $0["last_event_at"]) }
+        }
+    }
+
+    /// One page of a search.
+    public struct Page: Sendable {
+        public var events: [LogEvent]
+        /// Pass back as `LogQuery.token` to continue; nil when the range is exhausted.
+        public var nextToken: String?
+        public var scanned: Int
+    }
+
+    /// FilterLogEvents: events of one group in [start, end) matching the pattern, oldest (or newest) first.
+    public func filter(_ query: LogQuery) throws -> Page {
+        try database.pool.read { db in
+            guard let groupID = try Self.groupID(db, query.group, create: false, now: 0) else {
+                throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(query.group)'")
+            }
+            var cursor = try query.token.map(Self.decodeToken)
+            var events: [LogEvent] = []
+            var scanned = 0
+            let order = query.descending ? "DESC" : "ASC"
+            let after = query.descending ? "(ts, id) < (?, ?)" : "(ts, id) > (?, ?)"
+            let first = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? ORDER BY ts \(order), id \(order) LIMIT ?")
+            let next = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after) ORDER BY ts \(order), id \(order) LIMIT ?")
+            while scanned < Self.scanBudget {
+                let rows: [Row]
+                if let (ts, id) = cursor {
+                    rows = try Row.fetchAll(next, arguments: [groupID, query.start, query.end, ts, id, Self.scanChunk])
+                } else {
+                    rows = try Row.fetchAll(first, arguments: [groupID, query.start, query.end, Self.scanChunk])
+                }
+                for row in rows {
+                    scanned += 1
+                    let ts: Int64 = row["ts"]
+                    let id: Int64 = row["id"]
+                    cursor = (ts, id)
+                    let stream: String = row["stream"]
+                    if let prefix = query.streamPrefix, !stream.hasPrefix(prefix) { continue }
+                    let message: String = row["message"]
+                    if let pattern = query.pattern, !pattern.matches(message) { continue }
+                    events.append(LogEvent(id: id, group: query.group, stream: stream, timestamp: ts, ingestionTime: row["ingested"], message: message))
+                    if events.count == query.limit {
+                        return Page(events: events, nextToken: Self.encodeToken(ts, id), scanned: scanned)
+                    }
+                }
+                if rows.count < Self.scanChunk {
+                    return Page(events: events, nextToken: nil, scanned: scanned)
+                }
+            }
+            return Page(events: events, nextToken: cursor.map { Self.encodeToken($0.0, $0.1) }, scanned: scanned)
+        }
+    }
+
+    static func groupID(_ db: Database, _ name: String, create: Bool, now: Int64) throws -> Int64? {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM log_groups WHERE name = ?", arguments: [name]) { return id }
+        guard create else { return nil }
+        try db.execute(sql: "INSERT INTO log_groups (name, created_at) VALUES (?, ?)", arguments: [name, now])
+        return db.lastInsertedRowID
+    }
+
+    static func encodeToken(_ ts: Int64, _ id: Int64) -> String { "\(ts).\(id)" }
+
+    static func decodeToken(_ token: String) throws -> (Int64, Int64) {
+        let parts = token.split(separator: ".")
+        guard parts.count == 2, let ts = Int64(parts[0]), let id = Int64(parts[1]) else {
+            throw LogsError("the pagination token is not one this server issued")
+        }
+        return (ts, id)
+    }
+}
+
+/// A FilterLogEvents request.
+public struct LogQuery: Sendable {
+    public var group: String
+    public var pattern: FilterPattern?
+    /// Epoch milliseconds, inclusive.
+    public var start: Int64
+    /// Epoch milliseconds, exclusive.
+    public var end: Int64
+    public var streamPrefix: String?
+    public var limit: Int
+    public var descending: Bool
+    public var token: String?
+
+    public init(
+        group: String, pattern: FilterPattern? = nil, start: Int64 = 0, end: Int64 = .max, streamPrefix: String? = nil,
+        limit: Int = 100, descending: Bool = false, token: String? = nil
+    ) {
+        self.group = group
+        self.pattern = pattern
+        self.start = start
+        self.end = end
+        self.streamPrefix = streamPrefix
+        self.limit = limit
+        self.descending = descending
+        self.token = token
+    }
+}
