@@ -4,6 +4,7 @@ import Logging
 import PlumbAlarms
 import PlumbHost
 import PlumbKit
+import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
 import ServiceLifecycle
@@ -24,6 +25,9 @@ public final class PlumbServer: Sendable {
     public let limits: IngestLimits
     public let alarms: AlarmEngine
     public let outbox: Outbox
+    public let logs: LogStore
+    /// Where the process's own log events queue for the store (nil in tests that do not capture logs).
+    public let logSink: LogSink?
     public let deliverySettings: DeliveryService.Settings
     let logger: Logger
     let ready = Atomic<Bool>(false)
@@ -32,7 +36,8 @@ public final class PlumbServer: Sendable {
 
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
-        alarms: AlarmEngine, outbox: Outbox, deliverySettings: DeliveryService.Settings, logger: Logger
+        alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, deliverySettings: DeliveryService.Settings,
+        logger: Logger
     ) {
         self.config = config
         self.store = store
@@ -42,6 +47,8 @@ public final class PlumbServer: Sendable {
         self.limits = IngestLimits()
         self.alarms = alarms
         self.outbox = outbox
+        self.logs = logs
+        self.logSink = logSink
         self.deliverySettings = deliverySettings
         self.logger = logger
     }
@@ -51,7 +58,7 @@ public final class PlumbServer: Sendable {
     public static func open(
         config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        logger: Logger = Logger(label: "plumb.server")
+        logger: Logger = Logger(label: "plumb.server"), logSink: LogSink? = nil
     ) async throws -> PlumbServer {
         let directory = config.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -74,6 +81,8 @@ public final class PlumbServer: Sendable {
             }
         }
         let outbox = try Outbox(directory: directory, durability: config.durability)
+        let logs = try LogStore(directory: directory, durability: config.durability)
+        logSink?.attach(logs)
         let publicURL = config.resolvedPublicURL
         let alarms = try AlarmEngine(
             source: MetricStoreDataSource(store: store), store: try AlarmStore(directory: directory, durability: config.durability),
@@ -93,7 +102,7 @@ public final class PlumbServer: Sendable {
         let settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
-            deliverySettings: settings, logger: logger)
+            logs: logs, logSink: logSink, deliverySettings: settings, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -150,6 +159,7 @@ public final class PlumbServer: Sendable {
         ).register(api: api, write: write)
         FunctionRoutes(host: host).register(api: api)
         AlarmRoutes(server: self).register(api: api)
+        LogRoutes(store: logs).register(api: api)
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
         PluginRoutes(host: host).register(on: router)
         extraRoutes(router)
@@ -170,7 +180,7 @@ public final class PlumbServer: Sendable {
                 await onReady(channel.localAddress?.port ?? port)
             },
             logger: logger)
-        let services: [any Service] = [
+        var services: [any Service] = [
             MetricStoreService(store: store, flushInterval: .milliseconds(Int64(config.metrics.flushInterval * 1_000))),
             MetricsReporter(factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
             AlarmEvaluationService(engine: alarms, clock: store.clock),
@@ -178,6 +188,8 @@ public final class PlumbServer: Sendable {
             AlertReloadOnHangup(server: self),
             app,
         ]
+        // First in, last out: the sink flushes after everything else has logged its shutdown.
+        if let logSink { services.insert(LogSinkService(sink: logSink), at: 0) }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

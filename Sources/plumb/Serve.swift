@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Metrics
 import PlumbKit
+import PlumbLogs
 import PlumbMetrics
 import PlumbServer
 import Sentiment
@@ -44,17 +45,21 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         if let data { settings.data = data }
+        // Every log event goes to stderr and, through a bounded queue, into the log store (/plumb/server,
+        // /plumb/plugins/<plugin>).
+        let logSink = LogSink()
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+            var stderr = StreamLogHandler.standardError(label: label)
+            stderr.logLevel = .info
+            return MultiplexLogHandler([stderr, PlumbLogHandler(label: label, sink: logSink)])
         }
         let factory = PlumbMetricsFactory()
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "plumb.server")
         let server: PlumbServer
         do {
-            server = try await PlumbServer.open(config: settings, plugins: [SentimentPlugin.self], factory: factory, logger: logger)
+            server = try await PlumbServer.open(
+                config: settings, plugins: [SentimentPlugin.self], factory: factory, logger: logger, logSink: logSink)
         } catch let error as LexiconError {
             throw CLIError(error.message)
         } catch let error as ConfigError {

@@ -59,19 +59,27 @@ public final class LogStore: Sendable {
         try LogLimits.checkStreamName(stream)
         let now = clock()
         try LogLimits.check(events, now: now)
-        return try database.pool.write { db in
-            let groupID = try Self.groupID(db, group, create: true, now: now)!
-            try db.execute(
-                sql: """
-                    INSERT INTO log_streams (group_id, name, created_at, last_event_at) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (group_id, name) DO UPDATE SET last_event_at = max(coalesce(last_event_at, 0), excluded.last_event_at)
-                    """,
-                arguments: [groupID, stream, now, events.map(\.timestamp).max()])
+        try append([(group, stream, events)])
+        return events.count
+    }
+
+    /// Appends already-checked batches for several streams in one transaction (the process's own logs).
+    public func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws {
+        let now = clock()
+        try database.pool.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO log_events (group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)")
-            for event in events {
-                try insert.execute(arguments: [groupID, stream, event.timestamp, now, event.message])
+            for (group, stream, events) in batches where !events.isEmpty {
+                let groupID = try Self.groupID(db, group, create: true, now: now)!
+                try db.execute(
+                    sql: """
+                        INSERT INTO log_streams (group_id, name, created_at, last_event_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (group_id, name) DO UPDATE SET last_event_at = max(coalesce(last_event_at, 0), excluded.last_event_at)
+                        """,
+                    arguments: [groupID, stream, now, events.map(\.timestamp).max()])
+                for event in events {
+                    try insert.execute(arguments: [groupID, stream, event.timestamp, now, event.message])
+                }
             }
-            return events.count
         }
     }
 

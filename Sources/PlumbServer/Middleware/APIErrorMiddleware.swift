@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import PlumbAlarms
 import PlumbKit
+import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
 
@@ -36,6 +37,8 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let e as AlarmError:
             (status, code, message) = (e.status, e.code, e.message)
         case let e as NotifyError:
+            (status, code, message) = (e.status, e.code, e.message)
+        case let e as LogsError:
             (status, code, message) = (e.status, e.code, e.message)
         case let e as HTTPError:
             status = Int(e.status.code)

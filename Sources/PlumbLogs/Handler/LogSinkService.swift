@@ -1,0 +1,31 @@
+import Logging
+import ServiceLifecycle
+
+/// Flushes the log sink every 200 ms, and once more when the server shuts down.
+public struct LogSinkService: Service {
+    public let sink: LogSink
+
+    public init(sink: LogSink) { self.sink = sink }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(200)) }
+            do { try sink.flush() } catch {
+                // Logging here would feed the queue being flushed; stderr only.
+                FileHandleError.write("plumb: cannot write logs to the store: \(error)\n")
+            }
+        }
+        try? sink.flush()
+    }
+}
+
+enum FileHandleError {
+    static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

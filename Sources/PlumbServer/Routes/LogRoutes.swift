@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import PlumbLogs
+import PlumbMetrics
+
+/// `/api/v1/logs…`: ingest for external producers, groups, streams and search.
+///
+/// Group names hold slashes (`/plumb/server`), so in paths they are percent-encoded: `/api/v1/logs/%2Fplumb%2Fserver`.
+struct LogRoutes {
+    let store: LogStore
+
+    struct PutRequest: Decodable {
+        struct Event: Decodable {
+            let timestamp: Double?
+            let message: String
+        }
+
+        let events: [Event]
+    }
+
+    struct EventDescription: Encodable {
+        let id: Int64
+        let stream: String
+        let timestamp: Int64
+        let time: String
+        let ingestionTime: Int64
+        let message: String
+    }
+
+    func register(api: RouterGroup<BasicRequestContext>) {
+        api.get("logs") { request, _ in
+            struct Item: Encodable {
+                let name: String
+                let retentionDays: Int?
+                let storedEvents: Int
+                let createdAt: String
+            }
+            struct R: Encodable { let groups: [Item] }
+            let groups = try store.groups(prefix: request.queryDictionary["prefix"])
+            return try Response.json(R(groups: groups.map {
+                Item(name: $0.name, retentionDays: $0.retentionDays, storedEvents: $0.storedEvents, createdAt: TimeParsing.format($0.createdAt / 1_000))
+            }))
+        }
+        api.get("logs/:group/streams") { _, context in
+            struct Item: Encodable {
+                let name: String
+                let lastEventAt: String?
+            }
+            struct R: Encodable { let streams: [Item] }
+            let streams = try store.streams(group: try Self.parameter("group", context))
+            return try Response.json(R(streams: streams.map { Item(name: $0.name, lastEventAt: $0.lastEventAt.map { TimeParsing.format($0 / 1_000) }) }))
+        }
+        api.post("logs/:group/:stream") { request, context in
+            let group = try Self.parameter("group", context)
+            let stream = try Self.parameter("stream", context)
+            // A batch is at most 1 MB of messages plus overhead; JSON escaping may add some, so allow headroom.
+            let body = try await request.decodeJSON(PutRequest.self, limit: 2 * LogLimits.maxBatchBytes)
+            let now = store.clock()
+            let events = try body.events.enumerated().map { i, e -> InputLogEvent in
+                guard let ts = e.timestamp ?? Optional(Double(now)), ts.isFinite else { throw LogsError("events[\(i)].timestamp is not a number") }
+                return InputLogEvent(timestamp: Int64(ts), message: e.message)
+            }
+            let accepted = try store.put(group: group, stream: stream, events: events)
+            return try Response.json(["accepted": accepted])
+        }
+        api.get("logs/:group") { request, context in
+            let group = try Self.parameter("group", context)
+            let query = request.queryDictionary
+            let now = Double(store.clock()) / 1_000
+            func time(_ name: String) throws -> Int64? {
+                guard let text = query[name] else { return nil }
+                guard let seconds = TimeParsing.queryTime(text, now: now) else {
+                    throw APIError("\(name) must be RFC 3339, epoch seconds or a relative time like -1h")
+                }
+                return Int64(seconds * 1_000)
+            }
+            var pattern: FilterPattern?
+            if let text = query["filter"] {
+                do { pattern = try FilterPattern(text) } catch let error as FilterPatternError { throw LogsError("filter: \(error.message)") }
+            }
+            let order = query["order"] ?? "oldest"
+            guard order == "oldest" || order == "newest" else { throw APIError("order must be oldest or newest") }
+            let page = try store.filter(LogQuery(
+                group: group, pattern: pattern, start: try time("start") ?? 0, end: try time("end") ?? .max,
+                streamPrefix: query["stream"], limit: try request.intParameter("limit", default: 100, range: 1...10_000),
+                descending: order == "newest", token: query["next"]))
+            struct R: Encodable {
+                let events: [EventDescription]
+                let next: String?
+                let scanned: Int
+            }
+            return try Response.json(R(
+                events: page.events.map {
+                    EventDescription(id: $0.id, stream: $0.stream, timestamp: $0.timestamp, time: Self.millisTime($0.timestamp), ingestionTime: $0.ingestionTime, message: $0.message)
+                },
+                next: page.nextToken, scanned: page.scanned))
+        }
+    }
+
+    static func parameter(_ name: String, _ context: BasicRequestContext) throws -> String {
+        guard let raw = context.parameters.get(name), !raw.isEmpty else { throw APIError("\(name) is required") }
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    static func millisTime(_ ms: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1_000))
+    }
+}
