@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "PlumbAlarms",
             dependencies: [
-                "PlumbMetrics", "PlumbStore", "PlumbNotify",
+                "PlumbMetrics", "PlumbStore", "PlumbNotify", "PlumbLogs",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),

@@ -126,6 +126,7 @@ public final class PlumbServer: Sendable {
                 throw AlertFileErrors([AlertFileError(file: config.alerts, line: 0, field: "topics", message: "cannot store topics: \(error)")])
             }
             try alarms.install(files, now: now, extraTopics: apiTopics)
+            logs.setMetricFilters(files.metricFilters)
             logger.info("alert files loaded", metadata: ["alarms": "\(files.alarms.count)", "topics": "\(files.topics.count)", "directory": "\(config.alerts)"])
             return (files.alarms.count, files.topics.count)
         }
@@ -159,7 +160,7 @@ public final class PlumbServer: Sendable {
         ).register(api: api, write: write)
         FunctionRoutes(host: host).register(api: api)
         AlarmRoutes(server: self).register(api: api)
-        LogRoutes(store: logs).register(api: api)
+        LogRoutes(store: logs, metrics: store).register(api: api)
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
         PluginRoutes(host: host).register(on: router)
         extraRoutes(router)
@@ -189,7 +190,9 @@ public final class PlumbServer: Sendable {
             app,
         ]
         // First in, last out: the sink flushes after everything else has logged its shutdown.
-        if let logSink { services.insert(LogSinkService(sink: logSink), at: 0) }
+        if let logSink {
+            services.insert(LogSinkService(sink: logSink) { samples in try? await self.store.put(samples) }, at: 0)
+        }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,9 +1,12 @@
+import PlumbLogs
 import PlumbNotify
 
 /// Everything the alert files declare: topics, metric alarms and composite alarms, with where each was declared.
 public struct AlertConfiguration: Sendable {
     public var topics: [TopicDefinition] = []
     public var alarms: [AlarmDefinition] = []
+    public var metricFilters: [MetricFilter] = []
+    public var metricFilterLocations: [String: Location] = [:]
     /// Alarm and topic names → (file, line) of their declaration.
     public var alarmLocations: [String: Location] = [:]
     public var topicLocations: [String: Location] = [:]
@@ -18,6 +21,8 @@ public struct AlertConfiguration: Sendable {
     public mutating func merge(_ other: AlertConfiguration) {
         topics += other.topics
         alarms += other.alarms
+        metricFilters += other.metricFilters
+        metricFilterLocations.merge(other.metricFilterLocations) { first, _ in first }
         alarmLocations.merge(other.alarmLocations) { first, _ in first }
         topicLocations.merge(other.topicLocations) { first, _ in first }
     }
@@ -45,6 +50,10 @@ public struct AlertConfiguration: Sendable {
         }
         for name in alarmNames where extraAlarms.contains(name) {
             at(alarmLocations[name], "name", "alarm '\(name)' already exists (created through the API); delete it there first")
+        }
+        var filterNames: Set<String> = []
+        for filter in metricFilters where !filterNames.insert(filter.name).inserted {
+            at(metricFilterLocations[filter.name], "name", "metric filter '\(filter.name)' is declared more than once")
         }
         let topicNames = Set(topics.map(\.name)).union(extraTopics)
         let allAlarms = alarmNames.union(extraAlarms)

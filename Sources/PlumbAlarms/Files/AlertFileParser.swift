@@ -1,11 +1,15 @@
 import Foundation
 import PlumbMetrics
+import PlumbLogs
 import PlumbNotify
 import Yams
 
 /// Parses alert files (`alerts/*.yaml`, CONTRACT.md) and alarm documents sent to the API.
 public enum AlertFileParser {
-    static let topLevel: Set<String> = ["topics", "alarms", "composite_alarms"]
+    static let topLevel: Set<String> = ["topics", "alarms", "composite_alarms", "metric_filters"]
+    static let metricFilterFields: Set<String> = [
+        "name", "log_group", "pattern", "namespace", "metric", "value", "default_value", "unit", "dimensions",
+    ]
     static let metricAlarmFields: Set<String> = [
         "name", "description", "namespace", "metric", "dimensions", "statistic", "period", "evaluation_periods",
         "datapoints_to_alarm", "comparison", "threshold", "treat_missing_data",
@@ -67,7 +71,52 @@ public enum AlertFileParser {
                 config.alarmLocations[name] = .init(file: file, line: a.line)
             }
         }
+        for (node, path) in fields.list("metric_filters") {
+            guard let f = YAMLFields(node, path: path, file: file, sink: sink), let filter = metricFilter(f) else { continue }
+            config.metricFilters.append(filter)
+            config.metricFilterLocations[filter.name] = .init(file: file, line: f.line)
+        }
         return (config, sink.errors)
+    }
+
+    /// A metric filter: a log group's pattern turned into a metric.
+    static func metricFilter(_ f: YAMLFields) -> MetricFilter? {
+        f.rejectUnknown(metricFilterFields)
+        let before = f.errorCount
+        let name = f.string("name", required: true)
+        let group = f.string("log_group", required: true)
+        let patternText = f.string("pattern", required: true)
+        let namespace = f.string("namespace", required: true)
+        let metric = f.string("metric", required: true)
+        let valueText = f.string("value") ?? "1"
+        let defaultValue = f.double("default_value")
+        let dimensions = f.stringMap("dimensions") ?? [:]
+        if dimensions.count > 3 { f.error("dimensions", "a metric filter has at most 3 dimensions") }
+        var unit: MetricUnit?
+        if let text = f.string("unit") {
+            unit = MetricUnit(rawValue: text)
+            if unit == nil { f.error("unit", "'\(text)' is not a CloudWatch unit") }
+        }
+        var pattern: FilterPattern?
+        if let patternText {
+            do { pattern = try FilterPattern(patternText) } catch { f.error("pattern", error.message) }
+        }
+        if let group {
+            do { try LogLimits.checkGroupName(group) } catch { f.error("log_group", error.message) }
+        }
+        let value: MetricFilter.Value
+        if valueText.hasPrefix("$") {
+            value = .field(String(valueText.dropFirst()))
+        } else if let number = Double(valueText), number.isFinite {
+            value = .constant(number)
+        } else {
+            f.error("value", "'\(valueText)' must be a number or a captured $field")
+            value = .constant(1)
+        }
+        guard f.errorCount == before, let name, let group, let pattern, let namespace, let metric else { return nil }
+        return MetricFilter(
+            name: name, group: group, pattern: pattern, namespace: namespace, metric: metric, value: value,
+            defaultValue: defaultValue, unit: unit, dimensions: dimensions)
     }
 
     /// Reads every `*.yaml`/`*.yml` file directly in `directory` (not `tests/`), in name order, and checks them

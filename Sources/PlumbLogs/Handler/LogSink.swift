@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import PlumbMetrics
 import Synchronization
 
 /// The bounded, non-blocking queue between the process's loggers and the log store.
@@ -52,14 +53,15 @@ public final class LogSink: Sendable {
     public var droppedCount: Int { dropped.load(ordering: .relaxed) }
     public var queuedCount: Int { state.withLock { $0.queue.count } }
 
-    /// Writes everything queued; events that fail validation (too large) are cut to the limit.
-    public func flush() throws {
+    /// Writes everything queued (events over the size limit are cut to it); returns the metric filters' samples.
+    @discardableResult
+    public func flush() throws -> [Sample] {
         let (batch, store) = state.withLock { s -> ([Pending], LogStore?) in
             guard let store = s.store else { return ([], nil) }
             defer { s.queue.removeAll(keepingCapacity: true) }
             return (s.queue, store)
         }
-        guard let store, !batch.isEmpty else { return }
+        guard let store, !batch.isEmpty else { return [] }
         var byStream: [String: (group: String, stream: String, events: [InputLogEvent])] = [:]
         for p in batch {
             var event = p.event
@@ -69,6 +71,6 @@ public final class LogSink: Sendable {
             }
             byStream[p.group + "\u{0}" + p.stream, default: (p.group, p.stream, [])].events.append(event)
         }
-        try store.append(byStream.values.map { ($0.group, $0.stream, $0.events) })
+        return try store.append(byStream.values.map { ($0.group, $0.stream, $0.events) })
     }
 }

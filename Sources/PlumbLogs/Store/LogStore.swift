@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import PlumbMetrics
 import PlumbStore
+import Synchronization
 
 /// Log groups, streams and events in `logs.sqlite`.
 ///
@@ -11,6 +13,17 @@ public final class LogStore: Sendable {
     public let database: SQLiteStore
     /// Epoch milliseconds.
     public let clock: @Sendable () -> Int64
+    /// Metric filters by group.
+    private let filters = Mutex<[String: [MetricFilter]]>([:])
+
+    /// Replaces the metric filters that came from `source` (a file set or the API) with `list`.
+    public func setMetricFilters(_ list: [MetricFilter]) {
+        filters.withLock { f in
+            f = Dictionary(grouping: list, by: \.group)
+        }
+    }
+
+    public var metricFilters: [MetricFilter] { filters.withLock { $0.values.flatMap { $0 } }.sorted { $0.name < $1.name } }
 
     public struct Group: Sendable, Equatable {
         public var name: String
@@ -52,19 +65,20 @@ public final class LogStore: Sendable {
     }
 
     /// Appends a batch (validated as PutLogEvents does) to a stream, creating the group and stream on first use.
-    /// Returns once the batch is committed.
+    /// Returns once the batch is committed, with the samples the group's metric filters made of it.
     @discardableResult
-    public func put(group: String, stream: String, events: [InputLogEvent]) throws -> Int {
+    public func put(group: String, stream: String, events: [InputLogEvent]) throws -> [Sample] {
         try LogLimits.checkGroupName(group)
         try LogLimits.checkStreamName(stream)
         let now = clock()
         try LogLimits.check(events, now: now)
-        try append([(group, stream, events)])
-        return events.count
+        return try append([(group, stream, events)])
     }
 
-    /// Appends already-checked batches for several streams in one transaction (the process's own logs).
-    public func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws {
+    /// Appends already-checked batches for several streams in one transaction (the process's own logs); returns the
+    /// samples the metric filters made of them.
+    @discardableResult
+    public func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample] {
         let now = clock()
         try database.pool.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO log_events (group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)")
@@ -81,6 +95,9 @@ public final class LogStore: Sendable {
                 }
             }
         }
+        let active = filters.withLock { $0 }
+        guard !active.isEmpty else { return [] }
+        return batches.flatMap { batch in (active[batch.group] ?? []).flatMap { $0.samples(for: batch.events) } }
     }
 
     public func groups(prefix: String? = nil) throws -> [Group] {

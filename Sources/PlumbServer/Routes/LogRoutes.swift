@@ -9,6 +9,7 @@ import PlumbMetrics
 /// Group names hold slashes (`/plumb/server`), so in paths they are percent-encoded: `/api/v1/logs/%2Fplumb%2Fserver`.
 struct LogRoutes {
     let store: LogStore
+    let metrics: MetricStore
 
     struct PutRequest: Decodable {
         struct Event: Decodable {
@@ -61,8 +62,9 @@ struct LogRoutes {
                 guard let ts = e.timestamp ?? Optional(Double(now)), ts.isFinite else { throw LogsError("events[\(i)].timestamp is not a number") }
                 return InputLogEvent(timestamp: Int64(ts), message: e.message)
             }
-            let accepted = try store.put(group: group, stream: stream, events: events)
-            return try Response.json(["accepted": accepted])
+            let samples = try store.put(group: group, stream: stream, events: events)
+            if !samples.isEmpty { try await metrics.put(samples) }
+            return try Response.json(["accepted": events.count, "metricSamples": samples.count])
         }
         api.get("logs/:group") { request, context in
             let group = try Self.parameter("group", context)
