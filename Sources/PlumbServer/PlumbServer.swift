@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import PlumbAlarms
 import PlumbHost
 import PlumbKit
@@ -33,6 +34,15 @@ public final class PlumbServer: Sendable {
     let ready = Atomic<Bool>(false)
     /// Serialises alert-file reloads (SIGHUP and the API).
     let reloading = Mutex<Void>(())
+    /// sd_notify; inert unless systemd (or a test) set NOTIFY_SOCKET.
+    public let systemd = SystemdNotifier()
+    let watchdog = Mutex<RepeatedTask?>(nil)
+
+    /// The `STATUS=` line: what is served and what is alarming.
+    var statusLine: String {
+        let alarming = alarms.stateCounts()[.alarm] ?? 0
+        return "serving \(host.functions.count) functions, \(alarms.count) alarms (\(alarming) in ALARM)"
+    }
 
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
@@ -178,6 +188,9 @@ public final class PlumbServer: Sendable {
             configuration: .init(address: .hostname(hostName, port: port), serverName: "plumb"),
             onServerRunning: { channel in
                 self.ready.store(true, ordering: .relaxed)
+                let watchdog = self.systemd.startWatchdog(on: channel.eventLoop)
+                self.watchdog.withLock { $0 = watchdog }
+                self.systemd.notify("READY=1\nSTATUS=\(self.statusLine)")
                 await onReady(channel.localAddress?.port ?? port)
             },
             logger: logger)
@@ -188,6 +201,8 @@ public final class PlumbServer: Sendable {
             DeliveryService(outbox: outbox, settings: deliverySettings),
             AlertReloadOnHangup(server: self),
             app,
+            // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
+            SystemdLifecycle(server: self),
         ]
         // First in, last out: the sink flushes after everything else has logged its shutdown.
         if let logSink {
@@ -208,11 +223,31 @@ struct AlertReloadOnHangup: Service {
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
+            server.systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds)")
             do {
                 try server.reloadAlerts()
             } catch {
                 server.logger.error("SIGHUP: alert files not reloaded, the previous alarms stay:\n\(error)")
             }
+            server.systemd.notify("READY=1\nSTATUS=\(server.statusLine)")
         }
+    }
+}
+
+/// Tells systemd STOPPING=1 when shutdown begins, and keeps STATUS= current while running.
+struct SystemdLifecycle: Service {
+    let server: PlumbServer
+
+    func run() async throws {
+        guard server.systemd.isActive else {
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(10)) }
+            if !Task.isShuttingDownGracefully { server.systemd.notify("STATUS=\(server.statusLine)") }
+        }
+        server.systemd.notify("STOPPING=1\nSTATUS=draining in-flight requests and flushing stores")
+        server.watchdog.withLock { $0?.cancel(); $0 = nil }
     }
 }
