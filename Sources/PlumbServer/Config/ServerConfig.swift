@@ -150,7 +150,8 @@ public struct ServerConfig: Sendable, Decodable {
         metricsRequireToken = try c.decodeIfPresent(Bool.self, forKey: .metricsRequireToken) ?? false
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
         functions = try c.decodeIfPresent([String: FunctionSettings].self, forKey: .functions) ?? [:]
-        plugins = try c.decodeIfPresent([String: [String: String]].self, forKey: .plugins) ?? [:]
+        // A plugin entry whose settings are all commented out is null: no settings.
+        plugins = (try c.decodeIfPresent([String: [String: String]?].self, forKey: .plugins) ?? [:]).mapValues { $0 ?? [:] }
         alerts = try c.decodeIfPresent(String.self, forKey: .alerts) ?? alerts
         dashboards = try c.decodeIfPresent(String.self, forKey: .dashboards) ?? dashboards
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
