@@ -38,6 +38,9 @@ public final class PlumbServer: Sendable {
     public let systemd = SystemdNotifier()
     let watchdog = Mutex<RepeatedTask?>(nil)
 
+    /// The audit trail's name for the holder of `token`.
+    public static func auditActor(for token: String) -> String { AuditMiddleware.tokenID(token) }
+
     /// The `STATUS=` line: what is served and what is alarming.
     var statusLine: String {
         let alarming = alarms.stateCounts()[.alarm] ?? 0
@@ -145,8 +148,8 @@ public final class PlumbServer: Sendable {
     public var isReady: Bool { ready.load(ordering: .relaxed) }
 
     /// The whole HTTP surface. `extraRoutes` lets the executable add routes (the benchmark's bare route).
-    public func makeRouter(extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in }) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter(extraRoutes: (Router<PlumbRequestContext>) -> Void = { _ in }) -> Router<PlumbRequestContext> {
+        let router = Router(context: PlumbRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.get("healthz") { _, _ in try Response.json(["status": "ok"]) }
@@ -162,7 +165,9 @@ public final class PlumbServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: PrometheusExposition.render(self.factory))))
         }
-        let api = router.group("api/v1").add(middleware: AdminAuthMiddleware(token: token))
+        let api = router.group("api/v1")
+            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token))
+            .add(middleware: AdminAuthMiddleware(token: token))
         let write = router.group().add(middleware: AdminAuthMiddleware(token: token))
         MetricsRoutes(
             store: store, limits: limits,
@@ -179,7 +184,7 @@ public final class PlumbServer: Sendable {
 
     /// Serves until SIGTERM/SIGINT (or cancellation). `onReady` runs once the socket listens.
     public func run(
-        extraRoutes: (Router<BasicRequestContext>) -> Void = { _ in },
+        extraRoutes: (Router<PlumbRequestContext>) -> Void = { _ in },
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let (hostName, port) = try config.listenAddress()

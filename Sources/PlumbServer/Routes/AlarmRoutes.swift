@@ -109,7 +109,7 @@ struct AlarmRoutes {
         let topics: Int
     }
 
-    func register(api: RouterGroup<BasicRequestContext>) {
+    func register(api: RouterGroup<PlumbRequestContext>) {
         api.get("alarms") { request, _ in
             let query = request.queryDictionary
             var list = engine.list()
@@ -182,7 +182,7 @@ struct AlarmRoutes {
         }
     }
 
-    static func name(_ context: BasicRequestContext) throws -> String {
+    static func name(_ context: PlumbRequestContext) throws -> String {
         guard let raw = context.parameters.get("name"), !raw.isEmpty else { throw APIError("an alarm name is required") }
         return raw.removingPercentEncoding ?? raw
     }

@@ -70,7 +70,7 @@ struct FunctionRoutes {
         }
     }
 
-    func register(api: RouterGroup<BasicRequestContext>) {
+    func register(api: RouterGroup<PlumbRequestContext>) {
         api.get("functions") { _, _ in
             try Response.json(ListResponse(functions: host.functions.map(describe), account: account))
         }
@@ -94,7 +94,7 @@ struct FunctionRoutes {
         }
     }
 
-    func function(_ context: BasicRequestContext) throws -> HostedFunction {
+    func function(_ context: PlumbRequestContext) throws -> HostedFunction {
         let name = context.parameters.get("name") ?? ""
         guard let f = host.function(named: name) else {
             throw APIError(status: 404, code: "ResourceNotFoundException", "no function named '\(name)'")

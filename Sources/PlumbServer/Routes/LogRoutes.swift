@@ -29,7 +29,7 @@ struct LogRoutes {
         let message: String
     }
 
-    func register(api: RouterGroup<BasicRequestContext>) {
+    func register(api: RouterGroup<PlumbRequestContext>) {
         api.get("logs") { request, _ in
             struct Item: Encodable {
                 let name: String
@@ -100,7 +100,7 @@ struct LogRoutes {
         }
     }
 
-    static func parameter(_ name: String, _ context: BasicRequestContext) throws -> String {
+    static func parameter(_ name: String, _ context: PlumbRequestContext) throws -> String {
         guard let raw = context.parameters.get(name), !raw.isEmpty else { throw APIError("\(name) is required") }
         return raw.removingPercentEncoding ?? raw
     }

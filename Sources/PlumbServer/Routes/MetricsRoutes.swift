@@ -9,7 +9,7 @@ struct MetricsRoutes {
     let limits: IngestLimits
     let lineProtocolResolution: StorageResolution
 
-    func register(api: RouterGroup<BasicRequestContext>, write: RouterGroup<BasicRequestContext>) {
+    func register(api: RouterGroup<PlumbRequestContext>, write: RouterGroup<PlumbRequestContext>) {
         let decoder = PutMetricDataDecoder(limits: limits)
         let parser = LineProtocolParser(limits: limits)
         api.post("metrics") { request, _ -> Response in

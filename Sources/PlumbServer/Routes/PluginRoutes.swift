@@ -9,7 +9,7 @@ struct PluginRoutes {
     /// Largest request body a plugin route accepts.
     var maxBodyBytes = 1_048_576
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<PlumbRequestContext>) {
         for function in host.functions {
             guard case .http(let method, let path) = function.trigger else { continue }
             let routePath = "/apps/\(function.pluginName)" + Self.hummingbirdPath(path)

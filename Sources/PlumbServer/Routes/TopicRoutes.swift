@@ -124,7 +124,7 @@ struct TopicRoutes {
             deliveredAt: d.deliveredAt.map { TimeParsing.format(Int64($0)) })
     }
 
-    func register(api: RouterGroup<BasicRequestContext>, public router: Router<BasicRequestContext>) {
+    func register(api: RouterGroup<PlumbRequestContext>, public router: Router<PlumbRequestContext>) {
         api.get("topics") { _, _ in
             struct R: Encodable { let topics: [TopicDescription] }
             return try Response.json(R(topics: try outbox.topics().map(describe)))

@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+import Hummingbird
+import PlumbLogs
+
+/// Writes one audit event for every state-changing API call (POST, PUT, PATCH, DELETE under /api/v1, metric and
+/// log ingest excepted) to the log group `/plumb/audit`, before the response leaves:
+/// `{"time", "actor", "action", "route", "resource", "source", "status", "result"}`.
+///
+/// The actor is the token's id (`admin:` and 8 hex digits of its SHA-256), never the token. Failed and refused
+/// calls are audited too. The event is committed with the store's durability before the caller gets the answer.
+struct AuditMiddleware: RouterMiddleware {
+    typealias Context = PlumbRequestContext
+
+    let logs: LogStore
+    let adminTokenID: String
+    let adminToken: String
+
+    static let group = "/plumb/audit"
+
+    static func tokenID(_ token: String) -> String {
+        "admin:" + SHA256.hash(data: Data(token.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let method = request.method
+        guard method == .post || method == .put || method == .patch || method == .delete, !Self.isIngest(request.uri.path) else {
+            return try await next(request, context)
+        }
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = APIErrorMiddleware<Context>.response(for: error, logger: context.logger)
+        }
+        record(request, context: context, status: Int(response.status.code))
+        return response
+    }
+
+    static func isIngest(_ path: String) -> Bool {
+        path == "/api/v1/metrics" || path == "/write" || (path.hasPrefix("/api/v1/logs/") && path.split(separator: "/").count == 5)
+    }
+
+    func record(_ request: Request, context: Context, status: Int) {
+        let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
+        let actor: String
+        switch presented {
+        case nil: actor = "anonymous"
+        case adminToken?: actor = adminTokenID
+        case let other?: actor = "unknown-token:" + Self.tokenID(other).dropFirst(6)
+        }
+        var source = "unknown"
+        if let address = context.remoteAddress {
+            source = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
+        }
+        let event: [String: Any] = [
+            "time": ISO8601DateFormatter().string(from: Date()), "actor": actor,
+            "action": "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
+            "resource": request.uri.path, "source": source, "status": status,
+            "result": status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"),
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        do {
+            try logs.put(group: Self.group, stream: "api", events: [
+                InputLogEvent(timestamp: Int64(Date().timeIntervalSince1970 * 1_000), message: String(decoding: data, as: UTF8.self))
+            ])
+        } catch {
+            context.logger.error("audit event not written: \(error)")
+        }
+    }
+}
