@@ -14,7 +14,8 @@ struct Plumb: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, TopicsCommand.self, CheckCommand.self,
+            Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, TopicsCommand.self, LogsCommand.self, AuditCommand.self,
+            CheckCommand.self,
             TestAlarmsCommand.self, BenchAlarmsCommand.self, VersionCommand.self,
         ]
     )

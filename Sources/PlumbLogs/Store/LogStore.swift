@@ -170,6 +170,22 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Events of a group stored after event id `after`, in storage order (for following a group live).
+    public func events(in group: String, after: Int64, limit: Int = 1_000) throws -> [LogEvent] {
+        try database.pool.read { db in
+            guard let groupID = try Self.groupID(db, group, create: false, now: 0) else { return [] }
+            return try Row.fetchAll(
+                db, sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND id > ? ORDER BY id LIMIT ?",
+                arguments: [groupID, after, limit]
+            ).map { LogEvent(id: $0["id"], group: group, stream: $0["stream"], timestamp: $0["ts"], ingestionTime: $0["ingested"], message: $0["message"]) }
+        }
+    }
+
+    /// The newest event id stored (0 when none).
+    public func lastEventID() throws -> Int64 {
+        try database.pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM log_events") ?? 0 }
+    }
+
     static func groupID(_ db: Database, _ name: String, create: Bool, now: Int64) throws -> Int64? {
         if let id = try Int64.fetchOne(db, sql: "SELECT id FROM log_groups WHERE name = ?", arguments: [name]) { return id }
         guard create else { return nil }

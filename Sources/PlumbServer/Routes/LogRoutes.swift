@@ -52,6 +52,44 @@ struct LogRoutes {
             let streams = try store.streams(group: try Self.parameter("group", context))
             return try Response.json(R(streams: streams.map { Item(name: $0.name, lastEventAt: $0.lastEventAt.map { TimeParsing.format($0 / 1_000) }) }))
         }
+        // Follows a group: new events as NDJSON lines, as they are stored, until the client goes away
+        // (or `seconds` pass).
+        api.get("logs/:group/tail") { request, context -> Response in
+            let group = try Self.parameter("group", context)
+            let query = request.queryDictionary
+            var pattern: FilterPattern?
+            if let text = query["filter"] {
+                do { pattern = try FilterPattern(text) } catch let error as FilterPatternError { throw LogsError("filter: \(error.message)") }
+            }
+            let prefix = query["stream"]
+            let seconds = try request.intParameter("seconds", default: 0, range: 0...86_400)
+            let start = try store.lastEventID()
+            let store = self.store
+            let filter = pattern
+            let body = ResponseBody { writer in
+                var cursor = start
+                let deadline = seconds > 0 ? ContinuousClock.now + .seconds(seconds) : nil
+                while !Task.isCancelled {
+                    if let deadline, ContinuousClock.now >= deadline { break }
+                    let events = try store.events(in: group, after: cursor)
+                    var buffer = ByteBuffer()
+                    for event in events {
+                        cursor = event.id
+                        if let prefix, !event.stream.hasPrefix(prefix) { continue }
+                        if let filter, !filter.matches(event.message) { continue }
+                        let line = EventDescription(
+                            id: event.id, stream: event.stream, timestamp: event.timestamp, time: Self.millisTime(event.timestamp),
+                            ingestionTime: event.ingestionTime, message: event.message)
+                        buffer.writeBytes(try PlumbJSON.encoder.encode(line))
+                        buffer.writeString("\n")
+                    }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                    if events.count < 1_000 { try await Task.sleep(for: .milliseconds(250)) }
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+        }
         api.post("logs/:group/:stream") { request, context in
             let group = try Self.parameter("group", context)
             let stream = try Self.parameter("stream", context)
