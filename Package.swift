@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "PlumbLogs",
             dependencies: [
-                "PlumbStore", "PlumbMetrics",
+                "PlumbStore", "PlumbMetrics", "CSystemd",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -47,11 +47,13 @@ struct Serve: AsyncParsableCommand {
         if let data { settings.data = data }
         // Every log event goes to stderr and, through a bounded queue, into the log store (/plumb/server,
         // /plumb/plugins/<plugin>).
+        // Under systemd the console handler is the journal (structured fields), otherwise one line per event on stderr.
         let logSink = LogSink()
+        let journal = JournalLogHandler.journalIsAvailable()
         LoggingSystem.bootstrap { label in
-            var stderr = StreamLogHandler.standardError(label: label)
-            stderr.logLevel = .info
-            return MultiplexLogHandler([stderr, PlumbLogHandler(label: label, sink: logSink)])
+            var console: any LogHandler = journal ? JournalLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            console.logLevel = .info
+            return MultiplexLogHandler([console, PlumbLogHandler(label: label, sink: logSink)])
         }
         let factory = PlumbMetricsFactory()
         MetricsSystem.bootstrap(factory)
