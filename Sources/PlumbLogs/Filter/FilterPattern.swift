@@ -44,12 +44,15 @@ public struct FilterPattern: Sendable, Equatable {
         case .all:
             return [:]
         case .terms(let required, let optional, let excluded):
-            for term in required where !message.contains(term) { return nil }
-            for term in excluded where message.contains(term) { return nil }
-            if !optional.isEmpty, !optional.contains(where: { message.contains($0) }) { return nil }
+            for term in required where !bytesContain(message, term) { return nil }
+            for term in excluded where bytesContain(message, term) { return nil }
+            if !optional.isEmpty, !optional.contains(where: { bytesContain(message, $0) }) { return nil }
             return [:]
         case .json(let condition):
-            guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(message.utf8)), case .object = json else { return nil }
+            // Only an object can match: skip the parse for everything that does not start with '{'.
+            guard message.utf8.first(where: { $0 != 32 && $0 != 9 }) == UInt8(ascii: "{"),
+                let json = try? JSONDecoder().decode(JSONValue.self, from: Data(message.utf8)), case .object = json
+            else { return nil }
             return condition.holds(in: json) ? [:] : nil
         case .delimited(let fields):
             return DelimitedField.match(fields, against: Self.splitFields(message))
@@ -57,6 +60,27 @@ public struct FilterPattern: Sendable, Equatable {
     }
 
     public func matches(_ message: String) -> Bool { match(message) != nil }
+
+    /// For term patterns, an SQL condition on a `message` column (with its arguments) that selects exactly the
+    /// matching rows, so a search reads only those; nil for the other kinds.
+    public var sqlCondition: (sql: String, arguments: [String])? {
+        guard case .terms(let required, let optional, let excluded) = kind else { return nil }
+        var parts: [String] = []
+        var arguments: [String] = []
+        for term in required {
+            parts.append("instr(message, ?) > 0")
+            arguments.append(term)
+        }
+        for term in excluded {
+            parts.append("instr(message, ?) = 0")
+            arguments.append(term)
+        }
+        if !optional.isEmpty {
+            parts.append("(" + optional.map { _ in "instr(message, ?) > 0" }.joined(separator: " OR ") + ")")
+            arguments += optional
+        }
+        return parts.isEmpty ? nil : (parts.joined(separator: " AND "), arguments)
+    }
 
     static func parseTerms(_ text: String) throws(FilterPatternError) -> Kind {
         var required: [String] = []
@@ -147,6 +171,30 @@ public struct FilterPatternError: Error, Sendable, Equatable, CustomStringConver
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+/// Case-sensitive substring test on UTF-8 bytes (CloudWatch's term matching; much faster than `String.contains`).
+func bytesContain(_ haystack: String, _ needle: String) -> Bool {
+    var haystack = haystack
+    var needle = needle
+    return haystack.withUTF8 { h in
+        needle.withUTF8 { n in
+            guard n.count > 0 else { return true }
+            guard h.count >= n.count else { return false }
+            let first = n[0]
+            let last = h.count - n.count
+            var i = 0
+            while i <= last {
+                if h[i] == first {
+                    var j = 1
+                    while j < n.count && h[i + j] == n[j] { j += 1 }
+                    if j == n.count { return true }
+                }
+                i += 1
+            }
+            return false
+        }
+    }
 }
 
 /// `*` matches any run of characters; everything else literally.

@@ -139,30 +139,38 @@ public final class LogStore: Sendable {
             var scanned = 0
             let order = query.descending ? "DESC" : "ASC"
             let after = query.descending ? "(ts, id) < (?, ?)" : "(ts, id) > (?, ?)"
-            let first = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? ORDER BY ts \(order), id \(order) LIMIT ?")
-            let next = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after) ORDER BY ts \(order), id \(order) LIMIT ?")
+            // Term patterns run inside SQLite (instr), so only matching rows are read; the others filter in memory.
+            let pushed = query.pattern?.sqlCondition
+            let extra = pushed.map { " AND " + $0.sql } ?? ""
+            let extraArguments = StatementArguments(pushed?.arguments ?? [])
+            let first = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ?\(extra) ORDER BY ts \(order), id \(order) LIMIT ?")
+            let next = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after)\(extra) ORDER BY ts \(order), id \(order) LIMIT ?")
+            let matcher = pushed == nil ? query.pattern : nil
             while scanned < Self.scanBudget {
-                let rows: [Row]
+                let rows: RowCursor
                 if let (ts, id) = cursor {
-                    rows = try Row.fetchAll(next, arguments: [groupID, query.start, query.end, ts, id, Self.scanChunk])
+                    rows = try Row.fetchCursor(next, arguments: [groupID, query.start, query.end, ts, id] + extraArguments + [Self.scanChunk])
                 } else {
-                    rows = try Row.fetchAll(first, arguments: [groupID, query.start, query.end, Self.scanChunk])
+                    rows = try Row.fetchCursor(first, arguments: [groupID, query.start, query.end] + extraArguments + [Self.scanChunk])
                 }
-                for row in rows {
+                var read = 0
+                // Columns by index: id, stream, ts, ingested, message.
+                while let row = try rows.next() {
+                    read += 1
                     scanned += 1
-                    let ts: Int64 = row["ts"]
-                    let id: Int64 = row["id"]
+                    let ts: Int64 = row[2]
+                    let id: Int64 = row[0]
                     cursor = (ts, id)
-                    let stream: String = row["stream"]
+                    let stream: String = row[1]
                     if let prefix = query.streamPrefix, !stream.hasPrefix(prefix) { continue }
-                    let message: String = row["message"]
-                    if let pattern = query.pattern, !pattern.matches(message) { continue }
-                    events.append(LogEvent(id: id, group: query.group, stream: stream, timestamp: ts, ingestionTime: row["ingested"], message: message))
+                    let message: String = row[4]
+                    if let matcher, !matcher.matches(message) { continue }
+                    events.append(LogEvent(id: id, group: query.group, stream: stream, timestamp: ts, ingestionTime: row[3], message: message))
                     if events.count == query.limit {
                         return Page(events: events, nextToken: Self.encodeToken(ts, id), scanned: scanned)
                     }
                 }
-                if rows.count < Self.scanChunk {
+                if read < Self.scanChunk {
                     return Page(events: events, nextToken: nil, scanned: scanned)
                 }
             }

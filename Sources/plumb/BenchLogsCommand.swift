@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PlumbLogs
+
+/// `plumb bench-logs`: log ingest through the swift-log handler and through batched puts (the HTTP API's store
+/// path), then search speed over the stored events.
+struct BenchLogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-logs",
+        abstract: "Benchmark the log store: ingest through the log handler and in API-sized batches, then search.",
+        shouldDisplay: false)
+
+    @Option(help: "Events to store through batched puts (1,000 per batch, like POST /api/v1/logs).") var events = 1_000_000
+    @Option(help: "Events to log through the swift-log handler.") var handlerEvents = 200_000
+    @Option(help: "Data directory (default: a temporary one, removed afterwards).") var data: String?
+
+    func run() async throws {
+        let directory = data ?? NSTemporaryDirectory() + "plumb-bench-logs-\(UUID().uuidString)"
+        defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try LogStore(directory: directory, durability: .full)
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+
+        // 1. Batched puts: 1,000 Apache-style lines per batch, each committed (fsync) before the next.
+        var started = ContinuousClock.now
+        var stored = 0
+        while stored < events {
+            let batch = (0..<min(1_000, events - stored)).map { i -> InputLogEvent in
+                let n = stored + i
+                let status = n % 100 == 0 ? 500 : 200
+                return InputLogEvent(
+                    timestamp: now - Int64(events - n),
+                    message: "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)")
+            }
+            try store.put(group: "/bench/access", stream: "web-\(stored / 100_000)", events: batch)
+            stored += batch.count
+        }
+        let putSeconds = Self.seconds(ContinuousClock.now - started)
+
+        // 2. The swift-log handler: as fast as one task can log, with the sink flushing every 200 ms.
+        let sink = LogSink()
+        sink.attach(store)
+        let flusher = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                _ = try? sink.flush()
+            }
+        }
+        let handler = PlumbLogHandler(label: "plumb.bench", sink: sink)
+        started = ContinuousClock.now
+        for i in 0..<handlerEvents {
+            handler.log(level: .info, message: "request \(i) served", metadata: ["status": "200"], source: "bench", file: #fileID, function: #function, line: #line)
+        }
+        let logSeconds = Self.seconds(ContinuousClock.now - started)
+        flusher.cancel()
+        _ = try sink.flush()
+        let handlerStored = handlerEvents - sink.droppedCount
+
+        // 3. Search: every stored access line scanned with a term and with a space-delimited pattern.
+        var searches: [String: Any] = [:]
+        for (name, text) in [("term", "\" 500 \""), ("delimited", "[ip, user, username, timestamp, request, status = 5*, bytes]"), ("json", "{ $.status = 500 }")] {
+            let pattern = try FilterPattern(text)
+            started = ContinuousClock.now
+            var read = 0
+            var matched = 0
+            var token: String?
+            repeat {
+                let page = try store.filter(LogQuery(group: "/bench/access", pattern: pattern, limit: 10_000, token: token))
+                read += page.scanned
+                matched += page.events.count
+                token = page.nextToken
+            } while token != nil
+            let s = Self.seconds(ContinuousClock.now - started)
+            // Every one of the `events` stored lines is examined (in SQLite for terms, in memory otherwise).
+            searches[name] = [
+                "pattern": text, "events_examined": events, "rows_read": read, "matched": matched, "seconds": s,
+                "events_examined_per_second": Double(events) / s,
+            ]
+        }
+        let result: [String: Any] = [
+            "batched_put": ["events": events, "seconds": putSeconds, "events_per_second": Double(events) / putSeconds],
+            "handler": [
+                "logged": handlerEvents, "stored": handlerStored, "dropped": sink.droppedCount,
+                "log_calls_per_second": Double(handlerEvents) / logSeconds,
+            ],
+            "search": searches,
+            "bytes_on_disk": (try? FileManager.default.attributesOfItem(atPath: directory + "/logs.sqlite")[.size] as? Int) ?? 0,
+        ]
+        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+}
