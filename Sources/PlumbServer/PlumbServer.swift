@@ -203,6 +203,9 @@ public final class PlumbServer: Sendable {
             MetricStoreService(store: store, flushInterval: .milliseconds(Int64(config.metrics.flushInterval * 1_000))),
             MetricsReporter(factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
             AlarmEvaluationService(engine: alarms, clock: store.clock),
+            LogMaintenanceService(
+                store: logs, archiveAfter: Int64(config.logs.archiveAfter * 1_000),
+                interval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
             DeliveryService(outbox: outbox, settings: deliverySettings),
             AlertReloadOnHangup(server: self),
             app,

@@ -71,6 +71,12 @@ public struct BinaryReader {
         return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
     }
 
+    public mutating func readBytes(_ count: Int) throws -> ArraySlice<UInt8> {
+        guard count >= 0, offset + count <= bytes.count else { throw StoreError(code: .corrupt, message: "truncated record") }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
     public mutating func readDouble() throws -> Double {
         guard offset + 8 <= bytes.count else { throw StoreError(code: .corrupt, message: "truncated record") }
         var bits: UInt64 = 0

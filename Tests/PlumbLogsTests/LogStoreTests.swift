@@ -71,3 +71,55 @@ import Testing
         #expect(try store.groups().isEmpty, "nothing refused was stored")
     }
 }
+
+@Suite struct LogArchiveTests {
+    @Test func archivedEventsStaySearchableInOrder() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let now = LogStoreTests.now
+        let store = try LogStoreTests.store(dir)
+        // 12,000 events over the last 4 hours; everything older than 1 hour gets archived in 5,000-event segments.
+        for chunk in 0..<12 {
+            let events = (0..<1_000).map { i -> InputLogEvent in
+                let n = chunk * 1_000 + i
+                return InputLogEvent(timestamp: now - 4 * 3_600_000 + Int64(n) * 1_200, message: n % 100 == 0 ? "ERROR n=\(n) payment declined" : "INFO n=\(n) ok")
+            }
+            try store.put(group: "/a", stream: "s\(chunk % 2)", events: events)
+        }
+        let before = try store.filter(LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 1_000)).events.map(\.id)
+        let report = try store.archive(olderThan: 3_600_000, segmentEvents: 5_000)
+        #expect(report.events == 9_000)
+        #expect(report.segments == 2)
+        #expect(report.compressionRatio > 3, "ratio \(report.compressionRatio)")
+        let table = try store.filter(LogQuery(group: "/a", start: 0, end: now - 3_600_000, limit: 1)).events
+        #expect(table.count == 1, "archived events are still found")
+
+        // Same results, same order, also across pages and newest-first.
+        var paged: [Int64] = []
+        var token: String?
+        repeat {
+            let page = try store.filter(LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 7, token: token))
+            paged += page.events.map(\.id)
+            token = page.nextToken
+        } while token != nil
+        #expect(paged == before)
+        let newest = try store.filter(LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 1_000, descending: true)).events.map(\.id)
+        #expect(newest == before.reversed())
+        #expect(try store.groups().first?.archivedEvents == 9_000)
+        #expect(try store.groups().first?.storedEvents == 12_000)
+
+        // Retention: 1 day keeps all; the segments and rows older than the limit go once they are past it.
+        try store.setRetention(group: "/a", days: 1)
+        #expect(try store.archive(olderThan: 3_600_000).expiredEvents == 0)
+        #expect(throws: LogsError.self) { try store.setRetention(group: "/a", days: 2) }
+
+        // Events two days old in a 1-day group expire, archived or not.
+        try store.put(group: "/old", stream: "s", events: (0..<100).map { InputLogEvent(timestamp: now - 2 * 86_400_000 + Int64($0), message: "old \($0)") })
+        try store.archive(olderThan: 3_600_000)
+        try store.put(group: "/old", stream: "s", events: [InputLogEvent(timestamp: now - 2 * 86_400_000, message: "late but old")])
+        try store.setRetention(group: "/old", days: 1)
+        let expired = try store.archive(olderThan: 3_600_000)
+        #expect(expired.expiredEvents == 1, "the row in the table")
+        #expect(try store.filter(LogQuery(group: "/old", limit: 1_000)).events.isEmpty, "and the whole archived segment")
+    }
+}

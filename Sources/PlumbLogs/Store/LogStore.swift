@@ -30,7 +30,11 @@ public final class LogStore: Sendable {
         /// nil: never expire.
         public var retentionDays: Int?
         public var createdAt: Int64
+        /// In the table and in archived segments.
         public var storedEvents: Int
+        public var archivedEvents: Int
+        public var archiveRawBytes: Int
+        public var archiveCompressedBytes: Int
     }
 
     public struct Stream: Sendable, Equatable {
@@ -60,7 +64,15 @@ public final class LogStore: Sendable {
                         ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
                     CREATE INDEX log_events_by_time ON log_events (group_id, ts, id);
                     """)
-            }
+            },
+            Migration("logs-2-segments") { db in
+                try db.execute(sql: """
+                    CREATE TABLE log_segments (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, path TEXT NOT NULL,
+                        min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, events INTEGER NOT NULL,
+                        raw_bytes INTEGER NOT NULL, compressed_bytes INTEGER NOT NULL);
+                    CREATE INDEX log_segments_by_time ON log_segments (group_id, min_ts);
+                    """)
+            },
         ])
     }
 
@@ -103,9 +115,17 @@ public final class LogStore: Sendable {
     public func groups(prefix: String? = nil) throws -> [Group] {
         try database.pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT g.name, g.retention_days, g.created_at, (SELECT COUNT(*) FROM log_events e WHERE e.group_id = g.id) AS n
+                SELECT g.name, g.retention_days, g.created_at, (SELECT COUNT(*) FROM log_events e WHERE e.group_id = g.id) AS n,
+                    (SELECT COALESCE(SUM(events), 0) FROM log_segments s WHERE s.group_id = g.id) AS archived,
+                    (SELECT COALESCE(SUM(raw_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS raw,
+                    (SELECT COALESCE(SUM(compressed_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS packed
                 FROM log_groups g ORDER BY g.name
-                """).map { Group(name: $0["name"], retentionDays: $0["retention_days"], createdAt: $0["created_at"], storedEvents: $0["n"]) }
+                """).map {
+                    Group(
+                        name: $0["name"], retentionDays: $0["retention_days"], createdAt: $0["created_at"],
+                        storedEvents: ($0["n"] as Int) + ($0["archived"] as Int), archivedEvents: $0["archived"],
+                        archiveRawBytes: $0["raw"], archiveCompressedBytes: $0["packed"])
+                }
                 .filter { prefix == nil || $0.name.hasPrefix(prefix!) }
         }
     }
@@ -146,6 +166,30 @@ public final class LogStore: Sendable {
             let first = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ?\(extra) ORDER BY ts \(order), id \(order) LIMIT ?")
             let next = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after)\(extra) ORDER BY ts \(order), id \(order) LIMIT ?")
             let matcher = pushed == nil ? query.pattern : nil
+            // Archived segments hold the oldest events: read them before the table (after it when newest first).
+            let segments = try self.segments(groupID: groupID, start: query.start, end: query.end, db: db)
+            func scanSegments() throws -> Page? {
+                for segment in query.descending ? segments.reversed() : segments {
+                    var archived = try Self.readSegment(path: segment.path, rawBytes: segment.rawBytes, group: query.group)
+                    if query.descending { archived.reverse() }
+                    for event in archived where event.timestamp >= query.start && event.timestamp < query.end {
+                        if let (ts, id) = cursor {
+                            let after = query.descending ? (event.timestamp, event.id) < (ts, id) : (event.timestamp, event.id) > (ts, id)
+                            guard after else { continue }
+                        }
+                        scanned += 1
+                        cursor = (event.timestamp, event.id)
+                        if let prefix = query.streamPrefix, !event.stream.hasPrefix(prefix) { continue }
+                        if let pattern = query.pattern, !pattern.matches(event.message) { continue }
+                        events.append(event)
+                        if events.count == query.limit {
+                            return Page(events: events, nextToken: Self.encodeToken(event.timestamp, event.id), scanned: scanned)
+                        }
+                    }
+                }
+                return nil
+            }
+            if !query.descending, let page = try scanSegments() { return page }
             while scanned < Self.scanBudget {
                 let rows: RowCursor
                 if let (ts, id) = cursor {
@@ -171,6 +215,7 @@ public final class LogStore: Sendable {
                     }
                 }
                 if read < Self.scanChunk {
+                    if query.descending, let page = try scanSegments() { return page }
                     return Page(events: events, nextToken: nil, scanned: scanned)
                 }
             }

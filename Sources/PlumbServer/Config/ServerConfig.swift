@@ -29,6 +29,31 @@ public struct ServerConfig: Sendable, Decodable {
     public var dashboards = "./dashboards"
     /// The URL users reach this server at, for links in notifications; defaults to `http://<listen>`.
     public var publicURL: String?
+    public var logs = LogSettings()
+
+    /// The `logs:` section.
+    public struct LogSettings: Sendable, Decodable {
+        /// Seconds after which events move from the hot table into compressed segments (still searchable).
+        public var archiveAfter: Double = 7 * 86_400
+        /// Seconds between retention/archive passes.
+        public var maintenanceInterval: Double = 3_600
+
+        enum CodingKeys: String, CodingKey {
+            case archiveAfter = "archive_after", maintenanceInterval = "maintenance_interval"
+        }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            archiveAfter = try c.decodeIfPresent(Double.self, forKey: .archiveAfter) ?? archiveAfter
+            maintenanceInterval = try c.decodeIfPresent(Double.self, forKey: .maintenanceInterval) ?? maintenanceInterval
+            guard archiveAfter > 0, maintenanceInterval > 0 else {
+                throw ConfigError("logs.archive_after and logs.maintenance_interval must be positive (seconds)")
+            }
+        }
+    }
+
     /// Outgoing mail for `email` subscriptions; without it email deliveries fail with a clear error.
     public var smtp: SMTPConfig?
 
@@ -133,7 +158,7 @@ public struct ServerConfig: Sendable, Decodable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp
+        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs
         case publicURL = "public_url"
         case adminTokenEnv = "admin_token_env"
         case accountConcurrency = "account_concurrency"
@@ -156,6 +181,7 @@ public struct ServerConfig: Sendable, Decodable {
         dashboards = try c.decodeIfPresent(String.self, forKey: .dashboards) ?? dashboards
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
         smtp = try c.decodeIfPresent(SMTPConfig.self, forKey: .smtp)
+        logs = try c.decodeIfPresent(LogSettings.self, forKey: .logs) ?? LogSettings()
         guard accountConcurrency > 0 else { throw ConfigError("account_concurrency must be positive") }
         _ = try listenAddress()
     }

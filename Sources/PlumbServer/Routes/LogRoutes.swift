@@ -35,12 +35,17 @@ struct LogRoutes {
                 let name: String
                 let retentionDays: Int?
                 let storedEvents: Int
+                let archivedEvents: Int
+                let archiveCompressionRatio: Double?
                 let createdAt: String
             }
             struct R: Encodable { let groups: [Item] }
             let groups = try store.groups(prefix: request.queryDictionary["prefix"])
             return try Response.json(R(groups: groups.map {
-                Item(name: $0.name, retentionDays: $0.retentionDays, storedEvents: $0.storedEvents, createdAt: TimeParsing.format($0.createdAt / 1_000))
+                Item(
+                    name: $0.name, retentionDays: $0.retentionDays, storedEvents: $0.storedEvents, archivedEvents: $0.archivedEvents,
+                    archiveCompressionRatio: $0.archiveCompressedBytes > 0 ? Double($0.archiveRawBytes) / Double($0.archiveCompressedBytes) : nil,
+                    createdAt: TimeParsing.format($0.createdAt / 1_000))
             }))
         }
         api.get("logs/:group/streams") { _, context in
@@ -89,6 +94,21 @@ struct LogRoutes {
                 try await writer.finish(nil)
             }
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+        }
+        api.put("logs/:group/retention") { request, context in
+            struct Body: Decodable {
+                let days: Int?
+                enum CodingKeys: String, CodingKey { case days }
+                init(from decoder: Decoder) throws {
+                    let c = try decoder.container(keyedBy: CodingKeys.self)
+                    guard c.contains(.days) else { throw APIError(code: "MissingParameter", "'days' is required (null: never expire)") }
+                    days = try c.decodeNil(forKey: .days) ? nil : try c.decode(Int.self, forKey: .days)
+                }
+            }
+            let group = try Self.parameter("group", context)
+            let body = try await request.decodeJSON(Body.self, limit: 1_024)
+            try store.setRetention(group: group, days: body.days)
+            return try Response.json(["group": group, "retentionDays": body.days.map(String.init) ?? "never"])
         }
         api.post("logs/:group/:stream") { request, context in
             let group = try Self.parameter("group", context)

@@ -1,0 +1,49 @@
+import CZlib
+
+/// zlib (libz) compression of whole buffers, for archived segments.
+public enum Zlib {
+    /// `compress2` at `level` (1 fastest … 9 smallest).
+    public static func compress(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        var length = compressBound(uLong(input.count))
+        var output = [UInt8](repeating: 0, count: Int(length))
+        let status = output.withUnsafeMutableBufferPointer { out in
+            input.withUnsafeBufferPointer { source in
+                compress2(out.baseAddress, &length, source.baseAddress, uLong(input.count), level)
+            }
+        }
+        guard status == Z_OK else { throw StoreError(code: .corrupt, message: "zlib compress failed (\(status))") }
+        output.removeSubrange(Int(length)...)
+        return output
+    }
+
+    /// `uncompress` into a buffer of exactly `originalSize` bytes.
+    public static func decompress(_ input: [UInt8], originalSize: Int) throws -> [UInt8] {
+        var length = uLong(originalSize)
+        var output = [UInt8](repeating: 0, count: max(originalSize, 1))
+        let status = output.withUnsafeMutableBufferPointer { out in
+            input.withUnsafeBufferPointer { source in
+                uncompress(out.baseAddress, &length, source.baseAddress, uLong(input.count))
+            }
+        }
+        guard status == Z_OK, Int(length) == originalSize else {
+            throw StoreError(code: .corrupt, message: "zlib uncompress failed (\(status))")
+        }
+        return Array(output.prefix(originalSize))
+    }
+}
+
+extension BinaryWriter {
+    /// A length-prefixed UTF-8 string.
+    public mutating func writeString(_ text: String) {
+        let bytes = Array(text.utf8)
+        writeVarint(UInt64(bytes.count))
+        writeBytes(bytes)
+    }
+}
+
+extension BinaryReader {
+    public mutating func readString() throws -> String {
+        let count = Int(try readVarint())
+        return String(decoding: try readBytes(count), as: UTF8.self)
+    }
+}
