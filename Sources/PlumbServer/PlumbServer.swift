@@ -96,6 +96,7 @@ public final class PlumbServer: Sendable {
         let outbox = try Outbox(directory: directory, durability: config.durability)
         let logs = try LogStore(directory: directory, durability: config.durability)
         logSink?.attach(logs)
+        try LogRoutes.installAPIFilters(logs)
         let publicURL = config.resolvedPublicURL
         let alarms = try AlarmEngine(
             source: MetricStoreDataSource(store: store), store: try AlarmStore(directory: directory, durability: config.durability),

@@ -108,4 +108,23 @@ import Testing
             #expect(try await client.admin("/api/v1/logs/bad%20group/a", method: .post, body: #"{"events": [{"message": "x"}]}"#, server: server).status == .badRequest)
         }
     }
+
+    @Test func metricFiltersThroughTheAPI() async throws {
+        try await Self.withServer { server, client in
+            let created = try await client.admin(
+                "/api/v1/metric-filters/api-warnings", method: .put,
+                body: #"{"log_group": "/app/api", "pattern": "WARN", "namespace": "Test/Logs", "metric": "Warnings"}"#, server: server)
+            #expect(created.status == .ok, "\(created.text)")
+            #expect(created.json["source"] as? String == "api")
+            #expect(try await client.admin("/api/v1/metric-filters/web-errors", method: .put, body: #"{"log_group": "/x", "pattern": "E", "namespace": "N", "metric": "M"}"#, server: server).status == .conflict)
+            #expect(try await client.admin("/api/v1/metric-filters/bad", method: .put, body: #"{"log_group": "/x", "pattern": "{ $.a = ", "namespace": "N", "metric": "M"}"#, server: server).status == .badRequest)
+            let posted = try await Self.post(client, server, group: "/app/api", stream: "a", ["WARN slow", "WARN slower", "INFO ok"])
+            #expect(posted.json["metricSamples"] as? Int == 2)
+            let list = try await client.admin("/api/v1/metric-filters", server: server)
+            #expect((list.json["metricFilters"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["api-warnings", "web-bytes", "web-errors"])
+            #expect(try await client.admin("/api/v1/metric-filters/api-warnings", method: .delete, server: server).status == .noContent)
+            let after = try await Self.post(client, server, group: "/app/api", stream: "a", ["WARN again"])
+            #expect(after.json["metricSamples"] as? Int == 0)
+        }
+    }
 }

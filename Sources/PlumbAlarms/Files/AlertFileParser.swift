@@ -169,6 +169,26 @@ public enum AlertFileParser {
         return .failure(AlertFileErrors(sink.errors))
     }
 
+    /// A metric filter sent to `PUT /api/v1/metric-filters/{name}` (the alert-file fields as JSON).
+    public static func parseMetricFilterDocument(_ text: String, name: String) -> Result<MetricFilter, AlertFileErrors> {
+        let sink = YAMLFields.ErrorSink()
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            return .failure(AlertFileErrors([AlertFileError(file: "request body", line: 1, field: "", message: "not valid JSON: \(error)")]))
+        }
+        guard let root, case .mapping(var mapping) = root else {
+            return .failure(AlertFileErrors([AlertFileError(file: "request body", line: 1, field: "", message: "the body must be a JSON object")]))
+        }
+        if let given = mapping["name"]?.string, given != name {
+            return .failure(AlertFileErrors([AlertFileError(file: "request body", line: 1, field: "name", message: "'\(given)' differs from the name in the path ('\(name)')")]))
+        }
+        mapping["name"] = Node(name)
+        guard let fields = YAMLFields(.mapping(mapping), path: "", file: "request body", sink: sink), let filter = metricFilter(fields), sink.errors.isEmpty else {
+            return .failure(AlertFileErrors(sink.errors))
+        }
+        return .success(filter)
+    }
+
     /// Alarm names: 1–255 printable characters (CloudWatch).
     static func checkName(_ name: String, _ fields: YAMLFields) -> Bool {
         guard !name.isEmpty, name.count <= 255, !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })

@@ -13,17 +13,47 @@ public final class LogStore: Sendable {
     public let database: SQLiteStore
     /// Epoch milliseconds.
     public let clock: @Sendable () -> Int64
-    /// Metric filters by group.
-    private let filters = Mutex<[String: [MetricFilter]]>([:])
+    /// Metric filters from the alert files and from the API; `active` is their union by group.
+    private let filters = Mutex<(files: [MetricFilter], api: [MetricFilter], active: [String: [MetricFilter]])>(([], [], [:]))
 
-    /// Replaces the metric filters that came from `source` (a file set or the API) with `list`.
+    /// Replaces the metric filters declared in alert files.
     public func setMetricFilters(_ list: [MetricFilter]) {
         filters.withLock { f in
-            f = Dictionary(grouping: list, by: \.group)
+            f.files = list
+            f.active = Dictionary(grouping: f.files + f.api, by: \.group)
         }
     }
 
-    public var metricFilters: [MetricFilter] { filters.withLock { $0.values.flatMap { $0 } }.sorted { $0.name < $1.name } }
+    /// Replaces the metric filters created through the API.
+    public func setAPIMetricFilters(_ list: [MetricFilter]) {
+        filters.withLock { f in
+            f.api = list
+            f.active = Dictionary(grouping: f.files + f.api, by: \.group)
+        }
+    }
+
+    public var metricFilters: [(filter: MetricFilter, fromFile: Bool)] {
+        filters.withLock { f in f.files.map { ($0, true) } + f.api.map { ($0, false) } }.sorted { $0.filter.name < $1.filter.name }
+    }
+
+    /// API-created metric filters as stored: name → JSON document.
+    public func storedMetricFilterDocuments() throws -> [String: String] {
+        try database.pool.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, document FROM metric_filters").map { ($0["name"], $0["document"]) })
+        }
+    }
+
+    public func storeMetricFilterDocument(name: String, document: String?) throws {
+        try database.pool.write { db in
+            if let document {
+                try db.execute(
+                    sql: "INSERT INTO metric_filters (name, document) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET document = excluded.document",
+                    arguments: [name, document])
+            } else {
+                try db.execute(sql: "DELETE FROM metric_filters WHERE name = ?", arguments: [name])
+            }
+        }
+    }
 
     public struct Group: Sendable, Equatable {
         public var name: String
@@ -73,6 +103,9 @@ public final class LogStore: Sendable {
                     CREATE INDEX log_segments_by_time ON log_segments (group_id, min_ts);
                     """)
             },
+            Migration("logs-3-metric-filters") { db in
+                try db.execute(sql: "CREATE TABLE metric_filters (name TEXT PRIMARY KEY, document TEXT NOT NULL)")
+            },
         ])
     }
 
@@ -107,7 +140,7 @@ public final class LogStore: Sendable {
                 }
             }
         }
-        let active = filters.withLock { $0 }
+        let active = filters.withLock { $0.active }
         guard !active.isEmpty else { return [] }
         return batches.flatMap { batch in (active[batch.group] ?? []).flatMap { $0.samples(for: batch.events) } }
     }

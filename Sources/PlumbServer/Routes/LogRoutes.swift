@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import PlumbAlarms
 import PlumbLogs
 import PlumbMetrics
 
@@ -29,7 +30,67 @@ struct LogRoutes {
         let message: String
     }
 
+    struct FilterDescription: Encodable {
+        let name: String
+        let logGroup: String
+        let pattern: String
+        let namespace: String
+        let metric: String
+        let value: String
+        let defaultValue: Double?
+        let unit: String?
+        let dimensions: [String: String]
+        let source: String
+    }
+
+    static func describe(_ f: MetricFilter, fromFile: Bool) -> FilterDescription {
+        let value: String = switch f.value {
+        case .constant(let v): v == v.rounded() ? String(Int64(v)) : String(v)
+        case .field(let name): "$" + name
+        }
+        return FilterDescription(
+            name: f.name, logGroup: f.group, pattern: f.pattern.text, namespace: f.namespace, metric: f.metric, value: value,
+            defaultValue: f.defaultValue, unit: f.unit?.rawValue, dimensions: f.dimensions, source: fromFile ? "file" : "api")
+    }
+
+    /// Parses the stored API documents and installs them (at start and after each change).
+    static func installAPIFilters(_ store: LogStore) throws {
+        var list: [MetricFilter] = []
+        for (name, document) in try store.storedMetricFilterDocuments() {
+            if case .success(let filter) = AlertFileParser.parseMetricFilterDocument(document, name: name) { list.append(filter) }
+        }
+        store.setAPIMetricFilters(list)
+    }
+
     func register(api: RouterGroup<PlumbRequestContext>) {
+        api.get("metric-filters") { _, _ in
+            struct R: Encodable { let metricFilters: [FilterDescription] }
+            return try Response.json(R(metricFilters: store.metricFilters.map { Self.describe($0.filter, fromFile: $0.fromFile) }))
+        }
+        api.put("metric-filters/:name") { request, context in
+            let name = try Self.parameter("name", context)
+            if store.metricFilters.contains(where: { $0.filter.name == name && $0.fromFile }) {
+                throw APIError(status: 409, code: "ResourceConflict", "metric filter '\(name)' is declared in an alert file")
+            }
+            let document = String(decoding: try await request.collectBody(limit: 16 * 1_024), as: UTF8.self)
+            switch AlertFileParser.parseMetricFilterDocument(document, name: name) {
+            case .failure(let errors):
+                throw APIError(errors.errors.map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }.joined(separator: "; "))
+            case .success(let filter):
+                try store.storeMetricFilterDocument(name: name, document: document)
+                try Self.installAPIFilters(store)
+                return try Response.json(Self.describe(filter, fromFile: false))
+            }
+        }
+        api.delete("metric-filters/:name") { _, context in
+            let name = try Self.parameter("name", context)
+            guard store.metricFilters.contains(where: { $0.filter.name == name && !$0.fromFile }) else {
+                throw APIError(status: 404, code: "ResourceNotFoundException", "no metric filter '\(name)' created through the API")
+            }
+            try store.storeMetricFilterDocument(name: name, document: nil)
+            try Self.installAPIFilters(store)
+            return Response(status: .noContent)
+        }
         api.get("logs") { request, _ in
             struct Item: Encodable {
                 let name: String
