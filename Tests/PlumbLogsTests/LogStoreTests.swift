@@ -123,3 +123,37 @@ import Testing
         #expect(try store.filter(LogQuery(group: "/old", limit: 1_000)).events.isEmpty, "and the whole archived segment")
     }
 }
+
+@Suite struct LogHandlerTests {
+    @Test func eventsAreValidJSONWithEscapes() throws {
+        let sink = LogSink(capacity: 10)
+        let handler = PlumbLogHandler(label: "plumb.plugins.sentiment.worker", sink: sink, stream: "host")
+        handler.log(
+            level: .error, message: "quote \" backslash \\ newline \n tab \t bell \u{07} ünï", metadata: ["k": "v", "list": ["a", "b"], "map": ["z": "1", "a": "2"]],
+            source: "Test", file: "f.swift", function: "fn", line: 7)
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LogStoreTests.store(dir)
+        sink.attach(store)
+        try sink.flush()
+        let event = try #require(try store.filter(LogQuery(group: "/plumb/plugins/sentiment", limit: 10)).events.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(event.message.utf8)) as? [String: Any])
+        #expect(object["message"] as? String == "quote \" backslash \\ newline \n tab \t bell \u{07} ünï")
+        #expect(object["level"] as? String == "ERROR")
+        #expect(object["code"] as? String == "f.swift:7")
+        let metadata = try #require(object["metadata"] as? [String: Any])
+        #expect(metadata["list"] as? [String] == ["a", "b"])
+        #expect((metadata["map"] as? [String: String])?["a"] == "2")
+        #expect(try FilterPattern(#"{ $.level = "ERROR" && $.metadata.k = "v" }"#).matches(event.message))
+    }
+
+    @Test func aFullQueueDropsAndCounts() {
+        let sink = LogSink(capacity: 3)
+        let handler = PlumbLogHandler(label: "plumb.server", sink: sink, stream: "h")
+        for i in 0..<5 {
+            handler.log(level: .info, message: "\(i)", metadata: nil, source: "T", file: "f", function: "g", line: 1)
+        }
+        #expect(sink.queuedCount == 3)
+        #expect(sink.droppedCount == 2)
+    }
+}

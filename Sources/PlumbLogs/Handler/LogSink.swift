@@ -26,7 +26,7 @@ public final class LogSink: Sendable {
     private let droppedCounter = Counter(label: "Plumb/Logs/DroppedEvents")
     private let dropped = Atomic<Int>(0)
 
-    public init(capacity: Int = 10_000) {
+    public init(capacity: Int = 50_000) {
         self.capacity = capacity
     }
 

@@ -41,15 +41,62 @@ public struct PlumbLogHandler: LogHandler {
     ) {
         var merged = metadata
         if let explicit { merged.merge(explicit) { $1 } }
-        var object: [String: Any] = [
-            "level": Self.levelName(level), "logger": label, "message": message.description, "source": source,
-        ]
-        if !merged.isEmpty { object["metadata"] = merged.mapValues(Self.json) }
-        if level >= .error { object["code"] = "\(file):\(line)" }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        sink.enqueue(
-            group: group, stream: stream, timestamp: Int64(Date().timeIntervalSince1970 * 1_000),
-            message: String(decoding: data, as: UTF8.self))
+        // Hand-written JSON (sorted keys, as JSONSerialization would write them): this runs on every log call.
+        var json = "{"
+        if level >= .error { json += "\"code\":"; Self.appendString("\(file):\(line)", to: &json); json += "," }
+        json += "\"level\":\"\(Self.levelName(level))\",\"logger\":"
+        Self.appendString(label, to: &json)
+        json += ",\"message\":"
+        Self.appendString(message.description, to: &json)
+        if !merged.isEmpty {
+            json += ",\"metadata\":"
+            Self.appendValue(.dictionary(merged), to: &json)
+        }
+        json += ",\"source\":"
+        Self.appendString(source, to: &json)
+        json += "}"
+        sink.enqueue(group: group, stream: stream, timestamp: Int64(Date().timeIntervalSince1970 * 1_000), message: json)
+    }
+
+    static func appendValue(_ value: Logger.Metadata.Value, to out: inout String) {
+        switch value {
+        case .string(let s): appendString(s, to: &out)
+        case .stringConvertible(let c): appendString(c.description, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                appendValue(item, to: &out)
+            }
+            out += "]"
+        case .dictionary(let map):
+            out += "{"
+            for (i, key) in map.keys.sorted().enumerated() {
+                if i > 0 { out += "," }
+                appendString(key, to: &out)
+                out += ":"
+                appendValue(map[key]!, to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    static func appendString(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 
     static func levelName(_ level: Logger.Level) -> String {
@@ -61,15 +108,6 @@ public struct PlumbLogHandler: LogHandler {
         case .warning: "WARN"
         case .error: "ERROR"
         case .critical: "CRITICAL"
-        }
-    }
-
-    static func json(_ value: Logger.Metadata.Value) -> Any {
-        switch value {
-        case .string(let s): s
-        case .stringConvertible(let c): c.description
-        case .array(let a): a.map(json)
-        case .dictionary(let d): d.mapValues(json)
         }
     }
 }
