@@ -90,6 +90,7 @@ import Testing
         let report = try store.archive(olderThan: 3_600_000, segmentEvents: 5_000)
         #expect(report.events == 9_000)
         #expect(report.segments == 2)
+        print("archive: \(report.events) events, \(report.rawBytes) → \(report.compressedBytes) bytes, ratio \(report.compressionRatio)")
         #expect(report.compressionRatio > 3, "ratio \(report.compressionRatio)")
         let table = try store.filter(LogQuery(group: "/a", start: 0, end: now - 3_600_000, limit: 1)).events
         #expect(table.count == 1, "archived events are still found")
