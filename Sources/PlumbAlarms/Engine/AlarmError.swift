@@ -1,18 +1,10 @@
-/// An alarm API error with an HTTP status and a CloudWatch-like code.
-public struct AlarmError: Error, Sendable, CustomStringConvertible {
-    public var status: Int
-    public var code: String
-    public var message: String
+import PlumbStore
 
-    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
+/// Errors of the alarm API.
+public typealias AlarmError = PlumbError
 
-    public var description: String { message }
-
-    static func notFound(_ name: String) -> AlarmError {
-        AlarmError(status: 404, code: "ResourceNotFound", "no alarm named '\(name)'")
+extension PlumbError {
+    static func notFound(_ name: String) -> PlumbError {
+        PlumbError(status: 404, code: "ResourceNotFound", "no alarm named '\(name)'")
     }
 }

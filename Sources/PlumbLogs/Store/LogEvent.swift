@@ -1,3 +1,5 @@
+import PlumbStore
+
 /// One log event as stored: where it went, when it happened (epoch milliseconds), and its text.
 public struct LogEvent: Sendable, Equatable, Codable {
     public var id: Int64
@@ -29,17 +31,5 @@ public struct InputLogEvent: Sendable, Equatable {
     }
 }
 
-/// A log API error with an HTTP status and a CloudWatch-Logs-like code.
-public struct LogsError: Error, Sendable, CustomStringConvertible {
-    public var status: Int
-    public var code: String
-    public var message: String
-
-    public init(status: Int = 400, code: String = "InvalidParameterException", _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-}
+/// Errors of the log API.
+public typealias LogsError = PlumbError

@@ -1,18 +1,10 @@
-/// A notification API error with an HTTP status and an SNS-like code.
-public struct NotifyError: Error, Sendable, CustomStringConvertible {
-    public var status: Int
-    public var code: String
-    public var message: String
+import PlumbStore
 
-    public init(status: Int = 400, code: String = "InvalidParameter", _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
+/// Errors of the topic, subscription and delivery API.
+public typealias NotifyError = PlumbError
 
-    public var description: String { message }
-
-    static func topicNotFound(_ name: String) -> NotifyError {
-        NotifyError(status: 404, code: "NotFound", "no topic named '\(name)'")
+extension PlumbError {
+    static func topicNotFound(_ name: String) -> PlumbError {
+        PlumbError(status: 404, code: "NotFound", "no topic named '\(name)'")
     }
 }

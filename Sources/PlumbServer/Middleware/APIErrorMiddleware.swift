@@ -6,6 +6,7 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
+import PlumbStore
 
 /// Turns every error into the JSON error shape of CONTRACT.md, in one place:
 /// `{"error": {"code": "…", "message": "…"}}` with a 4xx/5xx status — never an HTML page, never a crash.
@@ -32,13 +33,7 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let e as FunctionError:
             (status, code, message, reason) = (e.status, e.code, e.message, e.reason)
             if let retry = e.retryAfter { headers[.retryAfter] = String(retry) }
-        case let e as APIError:
-            (status, code, message) = (e.status, e.code, e.message)
-        case let e as AlarmError:
-            (status, code, message) = (e.status, e.code, e.message)
-        case let e as NotifyError:
-            (status, code, message) = (e.status, e.code, e.message)
-        case let e as LogsError:
+        case let e as PlumbError:
             (status, code, message) = (e.status, e.code, e.message)
         case let e as HTTPError:
             status = Int(e.status.code)
@@ -62,14 +57,4 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// An error raised by the API layer itself (bad query parameter, unknown resource).
-public struct APIError: Error, Sendable {
-    public let status: Int
-    public let code: String
-    public let message: String
-
-    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
-}
+public typealias APIError = PlumbError

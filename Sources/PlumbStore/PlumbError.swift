@@ -1,0 +1,17 @@
+/// An error a caller of Plumb's API sees: an HTTP status, a CloudWatch/SNS-style code and a message.
+///
+/// The areas name it after themselves (`AlarmError`, `NotifyError`, `LogsError`, the server's `APIError`); one
+/// middleware turns it into `{"error": {"code", "message"}}` with the status.
+public struct PlumbError: Error, Sendable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
+
+    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
