@@ -191,7 +191,9 @@ public final class LogStore: Sendable {
             var events: [LogEvent] = []
             var scanned = 0
             let order = query.descending ? "DESC" : "ASC"
-            let after = query.descending ? "(ts, id) < (?, ?)" : "(ts, id) > (?, ?)"
+            // Written so that SQLite bounds the index range by ts (a row-value comparison would rescan from the start
+            // of the group for every chunk).
+            let after = query.descending ? "ts <= ? AND (ts < ? OR id < ?)" : "ts >= ? AND (ts > ? OR id > ?)"
             // Term patterns run inside SQLite (instr), so only matching rows are read; the others filter in memory.
             let pushed = query.pattern?.sqlCondition
             let extra = pushed.map { " AND " + $0.sql } ?? ""
@@ -226,7 +228,7 @@ public final class LogStore: Sendable {
             while scanned < Self.scanBudget {
                 let rows: RowCursor
                 if let (ts, id) = cursor {
-                    rows = try Row.fetchCursor(next, arguments: [groupID, query.start, query.end, ts, id] + extraArguments + [Self.scanChunk])
+                    rows = try Row.fetchCursor(next, arguments: [groupID, query.start, query.end, ts, ts, id] + extraArguments + [Self.scanChunk])
                 } else {
                     rows = try Row.fetchCursor(first, arguments: [groupID, query.start, query.end] + extraArguments + [Self.scanChunk])
                 }
