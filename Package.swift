@@ -97,6 +97,7 @@ let package = Package(
             name: "PlumbHost",
             dependencies: [
                 "PlumbKit", "PlumbMetrics", "PlumbStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -1,0 +1,32 @@
+/// Drives the async queue one step at a time: invokes every due event and records the outcome; events that fail
+/// for good go to `onFailure` (the function's on-failure topic). A `Service` calls `runDue` in a loop; tests call it
+/// with an injected clock.
+public struct AsyncDispatcher: Sendable {
+    public let queue: AsyncEventQueue
+    public let settings: @Sendable (String) -> AsyncEventQueue.Settings
+    public let invoke: @Sendable (AsyncEventQueue.Event) async -> AsyncEventQueue.Outcome
+    public let onFailure: @Sendable (AsyncEventQueue.Event, String) async -> Void
+
+    public init(
+        queue: AsyncEventQueue, settings: @escaping @Sendable (String) -> AsyncEventQueue.Settings,
+        invoke: @escaping @Sendable (AsyncEventQueue.Event) async -> AsyncEventQueue.Outcome,
+        onFailure: @escaping @Sendable (AsyncEventQueue.Event, String) async -> Void
+    ) {
+        self.queue = queue
+        self.settings = settings
+        self.invoke = invoke
+        self.onFailure = onFailure
+    }
+
+    /// Runs every event due at `now`; returns how many were attempted.
+    @discardableResult
+    public func runDue(now: Double) async throws -> Int {
+        let due = try queue.due(now: now)
+        for event in due {
+            let outcome = await invoke(event)
+            let disposition = try queue.complete(event, outcome: outcome, now: now, settings: settings(event.function))
+            if case .failed(let reason) = disposition { await onFailure(event, reason) }
+        }
+        return due.count
+    }
+}
