@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import PlumbAlarms
 import PlumbHost
@@ -27,6 +28,8 @@ public final class PlumbServer: Sendable {
     public let alarms: AlarmEngine
     public let outbox: Outbox
     public let logs: LogStore
+    public let asyncQueue: AsyncEventQueue
+    public let asyncDispatcher: AsyncDispatcher
     /// Where the process's own log events queue for the store (nil in tests that do not capture logs).
     public let logSink: LogSink?
     public let deliverySettings: DeliveryService.Settings
@@ -49,8 +52,8 @@ public final class PlumbServer: Sendable {
 
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
-        alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, deliverySettings: DeliveryService.Settings,
-        logger: Logger
+        alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
+        asyncDispatcher: AsyncDispatcher, deliverySettings: DeliveryService.Settings, logger: Logger
     ) {
         self.config = config
         self.store = store
@@ -62,6 +65,8 @@ public final class PlumbServer: Sendable {
         self.outbox = outbox
         self.logs = logs
         self.logSink = logSink
+        self.asyncQueue = asyncQueue
+        self.asyncDispatcher = asyncDispatcher
         self.deliverySettings = deliverySettings
         self.logger = logger
     }
@@ -87,6 +92,7 @@ public final class PlumbServer: Sendable {
             guard host.function(named: name) != nil else {
                 throw ConfigError("functions.\(name): no such function (known: \(host.functions.map(\.name).joined(separator: ", ")))")
             }
+            if let problem = settings.asyncSettings.validate() { throw ConfigError("functions.\(name): \(problem)") }
             if let reserved = settings.reserved {
                 do { try host.setReservedConcurrency(name, reserved) } catch let error as FunctionError {
                     throw ConfigError("functions.\(name).reserved: \(error.message)")
@@ -114,9 +120,49 @@ public final class PlumbServer: Sendable {
                 }
             })
         let settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
+        let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
+        let functionSettings = config.functions
+        let asyncLogger = Logger(label: "plumb.async")
+        let asyncDispatcher = AsyncDispatcher(
+            queue: asyncQueue,
+            settings: { functionSettings[$0]?.asyncSettings ?? AsyncEventQueue.Settings() },
+            invoke: { event in
+                guard let function = host.function(named: event.function) else { return .functionError("no function named '\(event.function)'") }
+                Metrics.Timer(label: "Plumb/Functions/AsyncEventAge", dimensions: [("Function", event.function)])
+                    .recordNanoseconds(Int64(max(0, Date().timeIntervalSince1970 - event.receivedAt) * 1e9))
+                do {
+                    let response = try await host.invoke(
+                        function, FunctionRequest(method: .post, path: "/", headers: ["content-type": "application/json"], body: event.payload))
+                    return response.status >= 400 ? .functionError("status \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))") : .success
+                } catch let error as FunctionError where error.status == 429 {
+                    return .throttled(error.message)
+                } catch let error as FunctionError {
+                    return .functionError("\(error.code): \(error.message)")
+                } catch {
+                    return .functionError("\(error)")
+                }
+            },
+            onFailure: { event, reason in
+                Counter(label: "Plumb/Functions/AsyncEventsDropped", dimensions: [("Function", event.function)]).increment()
+                guard let topic = functionSettings[event.function]?.onFailure else {
+                    asyncLogger.error("async event failed and the function has no on_failure topic", metadata: ["function": "\(event.function)", "event": "\(event.id)", "reason": "\(reason)"])
+                    return
+                }
+                let message: [String: Any] = [
+                    "function": event.function, "eventId": event.id, "reason": reason, "attempts": event.attempts + 1,
+                    "payload": String(decoding: event.payload, as: UTF8.self),
+                ]
+                let text = (try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? reason
+                do {
+                    try outbox.publish(topic: topic, subject: "Async event failed: \(event.function)", message: text, attributes: ["event": "async-failure"], now: clock())
+                } catch {
+                    asyncLogger.error("cannot publish the failed async event to \(topic): \(error)")
+                }
+            })
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
-            logs: logs, logSink: logSink, deliverySettings: settings, logger: logger)
+            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, deliverySettings: settings,
+            logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -174,7 +220,7 @@ public final class PlumbServer: Sendable {
             store: store, limits: limits,
             lineProtocolResolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard
         ).register(api: api, write: write)
-        FunctionRoutes(host: host).register(api: api)
+        FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         LogRoutes(store: logs, metrics: store).register(api: api)
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
@@ -208,6 +254,7 @@ public final class PlumbServer: Sendable {
                 store: logs, archiveAfter: Int64(config.logs.archiveAfter * 1_000),
                 interval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
             DeliveryService(outbox: outbox, settings: deliverySettings),
+            AsyncInvocationService(dispatcher: asyncDispatcher),
             AlertReloadOnHangup(server: self),
             app,
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbHost
 import PlumbNotify
 import PlumbStore
 import Yams
@@ -153,6 +154,35 @@ public struct ServerConfig: Sendable, Decodable {
 
     public struct FunctionSettings: Sendable, Decodable {
         public var reserved: Int?
+        /// Topic that receives async events which failed for good (Lambda's on-failure destination).
+        public var onFailure: String?
+        /// Retries of async events after a function error (0–2, default 2).
+        public var maximumRetryAttempts: Int?
+        /// Seconds an async event may wait (60–21,600, default 21,600).
+        public var maximumEventAge: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case reserved
+            case onFailure = "on_failure", maximumRetryAttempts = "maximum_retry_attempts", maximumEventAge = "maximum_event_age"
+        }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            reserved = try c.decodeIfPresent(Int.self, forKey: .reserved)
+            onFailure = try c.decodeIfPresent(String.self, forKey: .onFailure)
+            maximumRetryAttempts = try c.decodeIfPresent(Int.self, forKey: .maximumRetryAttempts)
+            maximumEventAge = try c.decodeIfPresent(Double.self, forKey: .maximumEventAge)
+        }
+
+        /// The async retry settings these values make.
+        public var asyncSettings: AsyncEventQueue.Settings {
+            var settings = AsyncEventQueue.Settings()
+            if let n = maximumRetryAttempts { settings.maximumRetryAttempts = n }
+            if let age = maximumEventAge { settings.maximumEventAge = age }
+            return settings
+        }
     }
 
     public init() {}

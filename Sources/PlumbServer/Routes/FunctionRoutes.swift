@@ -1,11 +1,14 @@
 import Foundation
 import Hummingbird
+import Metrics
+import NIOCore
 import PlumbHost
 import PlumbKit
 
 /// `GET /api/v1/functions`, `GET /api/v1/functions/{name}`, `PUT /api/v1/functions/{name}/concurrency`.
 struct FunctionRoutes {
     let host: PluginHost
+    let asyncQueue: AsyncEventQueue
 
     struct FunctionDescription: Encodable {
         let name: String
@@ -76,6 +79,44 @@ struct FunctionRoutes {
         }
         api.get("functions/:name") { _, context in
             try Response.json(describe(try function(context)))
+        }
+        // Invoke: `type=RequestResponse` (default) answers with the function's response; `type=Event` queues the
+        // payload durably and answers 202 (Lambda's async invocation, retried by its rules).
+        api.post("functions/:name/invoke") { request, context -> Response in
+            let f = try function(context)
+            let payload = try await request.collectBody(limit: 256 * 1_024)
+            switch request.queryDictionary["type"] ?? "RequestResponse" {
+            case "Event":
+                let id = try asyncQueue.enqueue(function: f.name, payload: payload, now: Date().timeIntervalSince1970)
+                Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", f.name)]).increment()
+                return try Response.json(["eventId": id], status: .accepted)
+            case "RequestResponse":
+                let response = try await host.invoke(f, FunctionRequest(method: .post, path: "/", headers: ["content-type": "application/json"], body: payload))
+                var headers = HTTPFields()
+                headers[.contentType] = response.headers["content-type"] ?? "application/json"
+                return Response(status: .init(code: response.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+            default:
+                throw APIError("type must be RequestResponse or Event")
+            }
+        }
+        api.get("functions/:name/events") { request, context in
+            let f = try function(context)
+            let status = request.queryDictionary["status"]
+            if let status, !["pending", "succeeded", "failed"].contains(status) { throw APIError("status must be pending, succeeded or failed") }
+            struct Item: Encodable {
+                let id: Int64
+                let status: String
+                let attempts: Int
+                let receivedAt: Double
+                let nextAttemptAt: Double?
+                let lastError: String?
+            }
+            struct R: Encodable { let events: [Item] }
+            let events = try asyncQueue.events(status: status, limit: 1_000).filter { $0.function == f.name }
+            return try Response.json(R(events: events.map {
+                Item(id: $0.id, status: $0.status, attempts: $0.attempts, receivedAt: $0.receivedAt,
+                     nextAttemptAt: $0.status == "pending" ? $0.nextAttemptAt : nil, lastError: $0.lastError)
+            }))
         }
         api.put("functions/:name/concurrency") { request, context in
             let f = try function(context)
