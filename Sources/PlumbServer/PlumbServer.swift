@@ -30,6 +30,7 @@ public final class PlumbServer: Sendable {
     public let logs: LogStore
     public let asyncQueue: AsyncEventQueue
     public let asyncDispatcher: AsyncDispatcher
+    public let scheduler: Scheduler
     /// Where the process's own log events queue for the store (nil in tests that do not capture logs).
     public let logSink: LogSink?
     public let deliverySettings: DeliveryService.Settings
@@ -53,7 +54,7 @@ public final class PlumbServer: Sendable {
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
-        asyncDispatcher: AsyncDispatcher, deliverySettings: DeliveryService.Settings, logger: Logger
+        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, logger: Logger
     ) {
         self.config = config
         self.store = store
@@ -67,6 +68,7 @@ public final class PlumbServer: Sendable {
         self.logSink = logSink
         self.asyncQueue = asyncQueue
         self.asyncDispatcher = asyncDispatcher
+        self.scheduler = scheduler
         self.deliverySettings = deliverySettings
         self.logger = logger
     }
@@ -121,6 +123,8 @@ public final class PlumbServer: Sendable {
             })
         let settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
         let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
+        let scheduler: Scheduler
+        do { scheduler = try Scheduler(host: host, queue: asyncQueue) } catch { throw ConfigError("\(error)") }
         let functionSettings = config.functions
         let asyncLogger = Logger(label: "plumb.async")
         let asyncDispatcher = AsyncDispatcher(
@@ -161,8 +165,8 @@ public final class PlumbServer: Sendable {
             })
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
-            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, deliverySettings: settings,
-            logger: logger)
+            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
+            deliverySettings: settings, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -255,6 +259,7 @@ public final class PlumbServer: Sendable {
                 interval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
             DeliveryService(outbox: outbox, settings: deliverySettings),
             AsyncInvocationService(dispatcher: asyncDispatcher),
+            SchedulerService(scheduler: scheduler),
             AlertReloadOnHangup(server: self),
             app,
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.

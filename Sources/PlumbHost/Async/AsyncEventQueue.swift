@@ -82,7 +82,10 @@ public final class AsyncEventQueue: Sendable {
                         next_attempt_at REAL NOT NULL, status TEXT NOT NULL, last_error TEXT);
                     CREATE INDEX async_events_due ON async_events (status, next_attempt_at);
                     """)
-            }
+            },
+            Migration("events-2-schedules") { db in
+                try db.execute(sql: "CREATE TABLE schedule_runs (function TEXT PRIMARY KEY, last_run INTEGER NOT NULL)")
+            },
         ])
     }
 
@@ -94,6 +97,19 @@ public final class AsyncEventQueue: Sendable {
                 sql: "INSERT INTO async_events (function, payload, received_at, next_attempt_at, status) VALUES (?, ?, ?, ?, 'pending')",
                 arguments: [function, Data(payload), now, now])
             return db.lastInsertedRowID
+        }
+    }
+
+    /// When a scheduled function last ran (epoch seconds), if ever.
+    public func lastScheduledRun(of function: String) throws -> Int64? {
+        try database.pool.read { db in try Int64.fetchOne(db, sql: "SELECT last_run FROM schedule_runs WHERE function = ?", arguments: [function]) }
+    }
+
+    public func recordScheduledRun(of function: String, at time: Int64) throws {
+        try database.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO schedule_runs (function, last_run) VALUES (?, ?) ON CONFLICT (function) DO UPDATE SET last_run = excluded.last_run",
+                arguments: [function, time])
         }
     }
 
