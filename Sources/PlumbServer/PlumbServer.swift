@@ -121,8 +121,13 @@ public final class PlumbServer: Sendable {
                     }
                 }
             })
-        let settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
+        var settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
         let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
+        settings.invokeFunction = { function, payload in
+            guard host.function(named: function) != nil else { throw ConfigError("no function named '\(function)'") }
+            try asyncQueue.enqueue(function: function, payload: payload, now: Date().timeIntervalSince1970)
+            Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", function)]).increment()
+        }
         let scheduler: Scheduler
         do { scheduler = try Scheduler(host: host, queue: asyncQueue) } catch { throw ConfigError("\(error)") }
         let functionSettings = config.functions
@@ -183,7 +188,16 @@ public final class PlumbServer: Sendable {
             let apiAlarms = Set(alarms.list().filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
             let apiTopics = Set(((try? outbox.topics()) ?? []).filter { $0.source == "api" }.map(\.name))
             let (files, errors) = AlertFileParser.load(directory: config.alerts, extraAlarms: apiAlarms, extraTopics: apiTopics)
-            guard errors.isEmpty else { throw AlertFileErrors(errors) }
+            var problems = errors
+            for topic in files.topics {
+                for subscription in topic.subscriptions where subscription.protocol == .function && host.function(named: subscription.endpoint) == nil {
+                    let location = files.topicLocations[topic.name]
+                    problems.append(AlertFileError(
+                        file: location?.file ?? config.alerts, line: location?.line ?? 0, field: "subscriptions",
+                        message: "topic '\(topic.name)' subscribes function '\(subscription.endpoint)', which is not hosted (known: \(host.functions.map(\.name).joined(separator: ", ")))"))
+                }
+            }
+            guard problems.isEmpty else { throw AlertFileErrors(problems) }
             do {
                 try outbox.syncFileTopics(files.topics, now: now)
             } catch {

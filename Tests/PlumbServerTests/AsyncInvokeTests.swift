@@ -73,4 +73,36 @@ struct AsyncInvokeTests {
         print("async: \(accepted) accepted and \(pending.count) still queued at the SIGKILL, \(succeeded) succeeded after the restart")
         #expect(succeeded == accepted)
     }
+
+    @Test("a topic subscription with protocol function queues an async event (SNS → Lambda)")
+    func topicToFunction() async throws {
+        let root = TemporaryDirectory("plumb-fanout")
+        defer { root.remove() }
+        try FileManager.default.createDirectory(atPath: root.path + "/alerts", withIntermediateDirectories: true)
+        try "topics:\n  - name: fanout\n    subscriptions:\n      - {protocol: function, endpoint: sentiment.classify}\n"
+            .write(toFile: root.path + "/alerts/t.yaml", atomically: true, encoding: .utf8)
+        try "alerts: \(root.path)/alerts\n".write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let (status, _) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/topics/fanout/publish", body: Array(#"{"message": "hello function"}"#.utf8), token: server.token)
+        #expect(status == 200)
+        var events: [[String: Any]] = []
+        for _ in 0..<50 {
+            let (_, body) = try await HTTP.request("GET", server.baseURL + "/api/v1/functions/sentiment.classify/events", token: server.token)
+            events = ((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+            if !events.isEmpty && events.allSatisfy({ ($0["attempts"] as? Int ?? 0) >= 1 }) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(events.count == 1, "the notification became one async event of the function")
+        #expect((events.first?["attempts"] as? Int ?? 0) >= 1, "and the function was invoked")
+
+        // A subscription to a function this server does not host is refused at load.
+        try "topics:\n  - name: bad\n    subscriptions:\n      - {protocol: function, endpoint: nope.nothing}\n"
+            .write(toFile: root.path + "/alerts/u.yaml", atomically: true, encoding: .utf8)
+        let (reload, body) = try await HTTP.request("POST", server.baseURL + "/api/v1/alarms/reload", token: server.token)
+        #expect(reload == 400)
+        #expect(String(decoding: body, as: UTF8.self).contains("nope.nothing"))
+    }
 }

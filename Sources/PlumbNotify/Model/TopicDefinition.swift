@@ -56,6 +56,12 @@ public struct SubscriptionDefinition: Sendable, Equatable, Codable {
                 return "'\(address)' is not an email address"
             }
             if secretEnv != nil || secret != nil { return "a secret applies to webhooks only" }
+        case .function:
+            let parts = endpoint.split(separator: ".")
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                return "a function endpoint is a function name like plugin.function"
+            }
+            if secretEnv != nil || secret != nil { return "a secret applies to webhooks only" }
         case .webhook:
             guard let scheme = endpoint.split(separator: ":", maxSplits: 1).first?.lowercased(),
                 scheme == "http" || scheme == "https", endpoint.contains("://"),
@@ -69,6 +75,8 @@ public struct SubscriptionDefinition: Sendable, Equatable, Codable {
 public enum SubscriptionProtocol: String, Sendable, Codable, CaseIterable {
     case email
     case webhook
+    /// A hosted function (`plugin.function`), invoked asynchronously with the notification (SNS → Lambda).
+    case function
 }
 
 /// The JSON a webhook receives.

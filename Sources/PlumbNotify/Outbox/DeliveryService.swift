@@ -22,6 +22,8 @@ public final class DeliveryService: Service, Sendable {
         /// Seconds a webhook receiver has to answer (SNS: 15).
         public var httpTimeout: Double
         public var pollInterval: Duration
+        /// Queues an async invocation of a hosted function (for `protocol: function`); throws when it cannot.
+        public var invokeFunction: (@Sendable (_ function: String, _ payload: [UInt8]) throws -> Void)?
 
         public init(
             smtp: SMTPSettings? = nil, publicURL: String, maxConcurrentDeliveries: Int = 16, httpTimeout: Double = 15,
@@ -134,6 +136,7 @@ public final class DeliveryService: Service, Sendable {
         switch delivery.protocol {
         case .webhook: return (await sendWebhook(message, subscription: subscription), policy)
         case .email: return (await sendEmail(message, to: delivery.endpoint), policy)
+        case .function: return (sendToFunction(message, function: delivery.endpoint), policy)
         }
     }
 
@@ -173,6 +176,18 @@ public final class DeliveryService: Service, Sendable {
             case 429, 500...: return .retry("HTTP \(status)")
             default: return .fail("HTTP \(status) (not retried)")
             }
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+
+    /// SNS → Lambda: the notification, as the webhook's JSON, becomes an async event of the function; from there
+    /// the async queue's retry rules apply.
+    func sendToFunction(_ message: Outbox.Message, function: String) -> Attempt {
+        guard let invoke = settings.invokeFunction else { return .fail("functions cannot be invoked from here") }
+        do {
+            try invoke(function, Array(WebhookPayload.plumb(message)))
+            return .delivered
         } catch {
             return .retry("\(error)")
         }

@@ -162,6 +162,16 @@ public final class Outbox: Sendable {
             {
                 return Self.subscription(row: existing)
             }
+            if definition.protocol == .function {
+                // A hosted function belongs to this server: confirmed at once, as SNS does for the owner's Lambda.
+                try db.execute(
+                    sql: """
+                        INSERT INTO subscriptions (id, topic, protocol, endpoint, format, policy, status, source, created_at)
+                        VALUES (?, ?, 'function', ?, 'plumb', ?, 'Confirmed', 'api', ?)
+                        """,
+                    arguments: [id, topic, definition.endpoint, Self.json(definition.deliveryPolicy), now])
+                return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map(Self.subscription)!
+            }
             try db.execute(
                 sql: """
                     INSERT INTO subscriptions (id, topic, protocol, endpoint, format, secret_env, secret, policy, status, source,

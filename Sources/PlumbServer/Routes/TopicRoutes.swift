@@ -149,7 +149,7 @@ struct TopicRoutes {
         api.post("topics/:topic/subscriptions") { request, context in
             let name = context.parameters.get("topic") ?? ""
             let body = try await request.decodeJSON(SubscriptionRequest.self, limit: 16 * 1_024)
-            guard let proto = SubscriptionProtocol(rawValue: body.protocol) else { throw APIError("protocol must be email or webhook") }
+            guard let proto = SubscriptionProtocol(rawValue: body.protocol) else { throw APIError("protocol must be email, webhook or function") }
             var format = WebhookFormat.plumb
             if let f = body.format {
                 guard let value = WebhookFormat(rawValue: f) else { throw APIError("format must be plumb or alertmanager") }
