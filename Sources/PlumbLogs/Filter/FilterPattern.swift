@@ -132,36 +132,40 @@ public struct FilterPattern: Sendable, Equatable {
     }
 
     /// Fields of a space-delimited event: runs of non-spaces; `"…"` and `[…]` are one field each (without the
-    /// quotes, with the brackets).
+    /// quotes, with the brackets). Works on UTF-8 bytes: the delimiters are ASCII.
     static func splitFields(_ message: String) -> [String] {
         var fields: [String] = []
-        var current = ""
-        var closing: Character?
-        var inField = false
-        for c in message {
-            if let end = closing {
-                if c == end {
-                    if end == "]" { current.append(c) }
-                    closing = nil
+        var text = message
+        text.withUTF8 { bytes in
+            let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), quote = UInt8(ascii: "\""), open = UInt8(ascii: "["), close = UInt8(ascii: "]")
+            var i = 0
+            let n = bytes.count
+            while i < n {
+                while i < n, bytes[i] == space || bytes[i] == tab { i += 1 }
+                guard i < n else { break }
+                if bytes[i] == quote || bytes[i] == open {
+                    let end = bytes[i] == quote ? quote : close
+                    let keepBrackets = bytes[i] == open
+                    let start = keepBrackets ? i : i + 1
+                    var j = i + 1
+                    while j < n, bytes[j] != end { j += 1 }
+                    let stop = keepBrackets ? min(j + 1, n) : j
+                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self))
+                    i = j + 1
+                    // Text glued to the closing delimiter belongs to the same field.
+                    var k = i
+                    while k < n, bytes[k] != space, bytes[k] != tab { k += 1 }
+                    if k > i {
+                        fields[fields.count - 1] += String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<k]), as: UTF8.self)
+                        i = k
+                    }
                 } else {
-                    current.append(c)
+                    let start = i
+                    while i < n, bytes[i] != space, bytes[i] != tab { i += 1 }
+                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self))
                 }
-                continue
             }
-            if c == " " || c == "\t" {
-                if inField { fields.append(current); current = ""; inField = false }
-                continue
-            }
-            if !inField && (c == "\"" || c == "[") {
-                inField = true
-                closing = c == "\"" ? "\"" : "]"
-                if c == "[" { current.append(c) }
-                continue
-            }
-            inField = true
-            current.append(c)
         }
-        if inField { fields.append(current) }
         return fields
     }
 }
