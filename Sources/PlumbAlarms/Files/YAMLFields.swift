@@ -94,10 +94,9 @@ final class YAMLFields {
         if let scalar = node.scalar { return [scalar.string] }
         guard let sequence = node.sequence else { error(key, "must be a list"); return [] }
         var out: [String] = []
-        for (i, item) in sequence.enumerated() {
+        for item in sequence {
             guard let scalar = item.scalar else {
-                error(nil, "must be a single value", line: item.mark?.line)
-                _ = i
+                error(key, "must be a list of single values", line: item.mark?.line)
                 continue
             }
             out.append(scalar.string)

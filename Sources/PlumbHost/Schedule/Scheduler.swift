@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PlumbMetrics
 import ServiceLifecycle
 
 /// Fires scheduled functions (EventBridge → Lambda): at each run time the function gets an async event
@@ -65,7 +66,7 @@ public struct Scheduler: Sendable {
                     "function": "\(entry.function)", "missed": "\(missed)", "schedule": "\(entry.schedule)",
                 ])
             }
-            let payload: [String: Any] = ["time": ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(cursor))), "schedule": entry.schedule.description]
+            let payload: [String: Any] = ["time": TimeParsing.format(cursor), "schedule": entry.schedule.description]
             let body = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
             try queue.enqueue(function: entry.function, payload: Array(body), now: Double(now))
             try queue.recordScheduledRun(of: entry.function, at: cursor)

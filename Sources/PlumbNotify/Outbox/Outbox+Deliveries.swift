@@ -52,13 +52,6 @@ extension Outbox {
         }
     }
 
-    /// Seconds until the next pending delivery is due, if any.
-    public func nextDue() throws -> Double? {
-        try database.pool.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
-        }
-    }
-
     public func message(id: String) throws -> Message? {
         try database.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [id]).map { row in

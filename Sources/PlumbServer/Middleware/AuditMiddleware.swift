@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import PlumbLogs
+import PlumbMetrics
 
 /// Writes one audit event for every state-changing API call (POST, PUT, PATCH, DELETE under /api/v1, metric and
 /// log ingest excepted) to the log group `/plumb/audit`, before the response leaves:
@@ -54,7 +55,7 @@ struct AuditMiddleware: RouterMiddleware {
             source = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
         }
         let event: [String: Any] = [
-            "time": ISO8601DateFormatter().string(from: Date()), "actor": actor,
+            "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": actor,
             "action": "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
             "resource": request.uri.path, "source": source, "status": status,
             "result": status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"),

@@ -224,9 +224,11 @@ struct LogRoutes {
         return raw.removingPercentEncoding ?? raw
     }
 
+    /// RFC 3339 with milliseconds, built on TimeParsing.format (no formatter per event on the search path).
     static func millisTime(_ ms: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1_000))
+        let seconds = ms >= 0 ? ms / 1_000 : (ms - 999) / 1_000
+        let millis = ms - seconds * 1_000
+        let whole = TimeParsing.format(seconds)
+        return String(whole.dropLast()) + "." + String(format: "%03d", millis) + "Z"
     }
 }
