@@ -1,14 +1,18 @@
 import CoreMetrics
+import Logging
 import Metrics
 import PlumbKit
 
-/// A function as the host runs it: its handler bound to a plugin instance, and its instruments.
+/// A function as the host runs it: its pool of instances, its autoscaler state, and its instruments.
 public final class HostedFunction: Sendable {
     /// `<plugin>.<function>`.
     public let name: String
     public let pluginName: String
     public let trigger: Trigger
-    let handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    public let options: FunctionOptions
+    /// The warm instances (execution environments).
+    public let pool: InstancePool
+    public let scaling: FunctionScaling
     let pluginContext: PluginContext
 
     let invocations: Counter
@@ -21,17 +25,40 @@ public final class HostedFunction: Sendable {
     let accountErrors: Counter
     let accountThrottles: Counter
     let accountDuration: Metrics.Timer
+    let provisionedInvocations: Counter
+    let spilloverInvocations: Counter
+    let instancesGauge: Recorder
+    let desiredInstances: Recorder
+    let provisionedUtilization: Recorder
 
     init(
-        name: String, pluginName: String, trigger: Trigger, pluginContext: PluginContext, factory: MetricsFactory,
-        handler: @escaping @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+        name: String, pluginName: String, trigger: Trigger, options: FunctionOptions, pluginContext: PluginContext,
+        factory: MetricsFactory, logger: Logger, makeInstance: @escaping InstancePool.Factory
     ) {
         self.name = name
         self.pluginName = pluginName
         self.trigger = trigger
+        self.options = options
         self.pluginContext = pluginContext
-        self.handler = handler
         let dimensions = [("Function", name)]
+        let coldStarts = Counter(label: "Plumb/Functions/ColdStarts", dimensions: dimensions, factory: factory)
+        let initDuration = Metrics.Timer(label: "Plumb/Functions/InitDuration", dimensions: dimensions, factory: factory)
+        let instances = Recorder(label: "Plumb/Functions/Instances", dimensions: dimensions, aggregate: false, factory: factory)
+        instancesGauge = instances
+        var poolLogger = logger
+        poolLogger[metadataKey: "function"] = .string(name)
+        pool = InstancePool(
+            perInstanceConcurrency: options.maxConcurrencyPerInstance, factory: makeInstance,
+            metrics: .init(
+                coldStarts: { coldStarts.increment() },
+                initDuration: { initDuration.recordNanoseconds($0) },
+                instances: { instances.record($0) }),
+            logger: poolLogger)
+        scaling = FunctionScaling(options: options)
+        provisionedInvocations = Counter(label: "Plumb/Functions/ProvisionedConcurrencyInvocations", dimensions: dimensions, factory: factory)
+        spilloverInvocations = Counter(label: "Plumb/Functions/ProvisionedConcurrencySpilloverInvocations", dimensions: dimensions, factory: factory)
+        desiredInstances = Recorder(label: "Plumb/Functions/DesiredInstances", dimensions: dimensions, aggregate: false, factory: factory)
+        provisionedUtilization = Recorder(label: "Plumb/Functions/ProvisionedConcurrencyUtilization", dimensions: dimensions, aggregate: false, factory: factory)
         invocations = Counter(label: "Plumb/Functions/Invocations", dimensions: dimensions, factory: factory)
         errors = Counter(label: "Plumb/Functions/Errors", dimensions: dimensions, factory: factory)
         throttles = Counter(label: "Plumb/Functions/Throttles", dimensions: dimensions, factory: factory)

@@ -25,24 +25,36 @@ public final class PluginHost: Sendable {
     let accountConcurrent: Recorder
     let unreservedConcurrent: Recorder
 
+    let functionOptions: [String: FunctionOptions]
+    /// Builds plugin loggers from their labels (`plumb.plugins.<name>`); tests capture them.
+    let makeLogger: @Sendable (String) -> Logger
+
     /// - Parameters:
     ///   - dataDirectory: each plugin gets `plugins/<name>/` below it, with its database `<name>.sqlite`.
     ///   - accountConcurrency: the account-wide concurrency limit (Lambda's default: 1,000).
     ///   - settings: per-plugin settings from the config file.
+    ///   - functionOptions: per-function instance and scaling options by `<plugin>.<function>`.
     public init(
         dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
-        settings: [String: [String: String]] = [:], logger: Logger = Logger(label: "plumb.host")
+        settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:],
+        logger: Logger = Logger(label: "plumb.host"), makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
     ) {
+        self.makeLogger = makeLogger
         self.dataDirectory = dataDirectory
         self.limiter = ConcurrencyLimiter(accountLimit: accountConcurrency)
         self.factory = factory
         self.settings = settings
+        self.functionOptions = functionOptions
         self.logger = logger
         accountConcurrent = Recorder(label: "Plumb/Functions/ConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
         unreservedConcurrent = Recorder(label: "Plumb/Functions/UnreservedConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
     }
 
-    /// Migrates the plugin's database, creates an instance (its cold start) and registers its functions.
+    /// Migrates the plugin's database and registers its functions, each with its own pool of instances.
+    ///
+    /// Every function starts with its provisioned instances, or one warm instance when it has none, so a plugin
+    /// whose initialiser fails stops the server at start rather than at its first request; the autoscaler
+    /// reclaims an unused instance after its scale-to-zero grace.
     public func load<P: Plugin>(_ type: P.Type) async throws {
         let name = P.name
         guard name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !name.isEmpty else {
@@ -53,20 +65,23 @@ public final class PluginHost: Sendable {
         let store = try SQLiteStore(
             path: directory + "/" + name + ".sqlite",
             migrations: P.migrations.map { m in Migration("\(name)-\(m.identifier)", apply: m.apply) })
-        var pluginLogger = Logger(label: "plumb.plugins.\(name)")
+        var pluginLogger = makeLogger("plumb.plugins.\(name)")
         pluginLogger[metadataKey: "plugin"] = .string(name)
         let context = PluginContext(
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
             settings: settings[name] ?? [:])
         let started = ContinuousClock.now
-        let instance = try await P(context: context)
-        logger.info("plugin \(name) initialised in \(ContinuousClock.now - started)")
         for function in P.functions {
             let qualified = "\(name).\(function.name)"
             let handler = function.handler
+            let options = functionOptions[qualified] ?? FunctionOptions()
             let hosted = HostedFunction(
-                name: qualified, pluginName: name, trigger: function.trigger, pluginContext: context, factory: factory
-            ) { request, ctx in try await handler(instance, request, ctx) }
+                name: qualified, pluginName: name, trigger: function.trigger, options: options, pluginContext: context,
+                factory: factory, logger: logger
+            ) {
+                let instance = try await P(context: context)
+                return { request, ctx in try await handler(instance, request, ctx) }
+            }
             let duplicate = registry.withLock { r in
                 if r.byName[qualified] != nil { return true }
                 r.byName[qualified] = hosted
@@ -74,7 +89,11 @@ public final class PluginHost: Sendable {
                 return false
             }
             if duplicate { throw FunctionError.badRequest("function \(qualified) is declared twice", code: "InvalidParameterValueException") }
+            updateCaps(hosted)
+            try await setProvisionedConcurrency(qualified, options.provisioned)
+            try await hosted.pool.prewarm(1)
         }
+        logger.info("plugin \(name) initialised in \(ContinuousClock.now - started) (\(P.functions.count) functions)")
     }
 
     /// Every function, in load order.
@@ -86,13 +105,68 @@ public final class PluginHost: Sendable {
         registry.withLock { $0.byName[name] }
     }
 
-    /// Sets or clears reserved concurrency of a function.
+    /// Sets or clears reserved concurrency of a function. Lowering it below the provisioned concurrency is refused.
     public func setReservedConcurrency(_ function: String, _ value: Int?) throws {
-        guard self.function(named: function) != nil else { throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException") }
+        guard let hosted = self.function(named: function) else { throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException") }
+        if let value, value < hosted.scaling.provisioned {
+            throw FunctionError.badRequest("reserved concurrency \(value) is below the provisioned concurrency \(hosted.scaling.provisioned) of \(function); lower that first", code: "InvalidParameterValueException")
+        }
         try limiter.setReserved(function, value)
+        for f in functions { updateCaps(f) }
     }
 
-    /// Runs one synchronous invocation through the pipeline.
+    /// Sets the provisioned concurrency of a function (0 clears it): that many instances are initialised now and
+    /// kept warm. It must fit the function's reserved concurrency, or the unreserved pool.
+    public func setProvisionedConcurrency(_ function: String, _ value: Int) async throws {
+        guard let hosted = self.function(named: function) else { throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException") }
+        guard value >= 0 else { throw FunctionError.badRequest("provisioned concurrency must be 0 or more", code: "InvalidParameterValueException") }
+        let limit = limiter.reserved(function) ?? limiter.snapshot.unreservedLimit
+        guard value <= limit else {
+            throw FunctionError.badRequest(
+                "provisioned concurrency \(value) exceeds the \(limiter.reserved(function) != nil ? "reserved concurrency" : "unreserved pool") (\(limit)) of \(function)",
+                code: "InvalidParameterValueException")
+        }
+        let per = hosted.pool.perInstanceConcurrency
+        let instances = (value + per - 1) / per
+        hosted.scaling.setProvisioned(value)
+        updateCaps(hosted)
+        try await hosted.pool.setProvisioned(instances)
+    }
+
+    func updateCaps(_ f: HostedFunction) {
+        let per = f.pool.perInstanceConcurrency
+        f.scaling.updateCaps(
+            reserved: limiter.reserved(f.name), unreservedLimit: limiter.snapshot.unreservedLimit,
+            provisionedInstances: (f.scaling.provisioned + per - 1) / per)
+    }
+
+    /// One autoscaler step over every function at `now` (wall-clock seconds): samples each pool's average
+    /// concurrency since the last step and records `Instances`, `DesiredInstances` and
+    /// `ProvisionedConcurrencyUtilization`; on decision steps moves each autoscaled pool to its desired size.
+    /// Returns the scaling activities of this step.
+    @discardableResult
+    public func scalingStep(now: Double, decide: Bool, sampleTime: UInt64 = DispatchTime.now().uptimeNanoseconds) -> [(function: String, activity: ScalingActivity)] {
+        var activities: [(String, ScalingActivity)] = []
+        for f in functions {
+            let (concurrency, provisionedConcurrency) = f.pool.sample(now: sampleTime)
+            let pool = f.pool.snapshot
+            let (activity, desired) = f.scaling.step(
+                now: now, concurrency: concurrency, actual: pool.instances + pool.initializing, decide: decide)
+            f.instancesGauge.record(pool.instances)
+            if let desired {
+                f.desiredInstances.record(desired)
+                if decide { f.pool.scale(to: desired) }
+            }
+            if pool.provisionedInstances > 0 {
+                f.provisionedUtilization.record(provisionedConcurrency / Double(pool.provisionedInstances * f.pool.perInstanceConcurrency))
+            }
+            if let activity { activities.append((f.name, activity)) }
+        }
+        return activities
+    }
+
+    /// Runs one synchronous invocation through the pipeline: admission, an instance (warm, or a cold start the
+    /// invocation waits for), the handler, then the instruments.
     public func invoke(_ function: HostedFunction, _ request: FunctionRequest) async throws -> FunctionResponse {
         guard let admitted = limiter.acquire(function.name) else {
             function.countThrottle()
@@ -104,22 +178,70 @@ public final class PluginHost: Sendable {
             functionName: function.name, requestPrefix: bootPrefix,
             requestNumber: requestCounter.wrappingAdd(1, ordering: .relaxed).newValue, plugin: function.pluginContext)
         let start = DispatchTime.now().uptimeNanoseconds
-        defer {
-            function.recordDuration(nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start))
+        let lease: InstancePool.Lease
+        do {
+            lease = try await function.pool.checkout(now: start)
+        } catch {
             record(limiter.release(function.name), function)
+            function.countError()
+            context.logger.error("instance initialisation failed: \(String(describing: error))")
+            throw FunctionError(status: 500, code: "InitError", message: "the function's instance failed to initialise (request \(context.requestID))")
+        }
+        if lease.hasProvisioned {
+            if lease.provisioned { function.provisionedInvocations.increment() } else { function.spilloverInvocations.increment() }
+        }
+        var failed = false
+        defer {
+            let end = DispatchTime.now().uptimeNanoseconds
+            function.pool.checkin(lease.instance, now: end)
+            // Lambda's Duration leaves out the init; the REPORT line shows both.
+            let nanos = Int64(end - start) - (lease.initNanoseconds ?? 0)
+            function.recordDuration(nanoseconds: nanos)
+            record(limiter.release(function.name), function)
+            switch function.options.reportLog {
+            case .all: report(context, nanos: nanos, initNanos: lease.initNanoseconds, failed: failed)
+            case .coldStarts: if lease.initNanoseconds != nil { report(context, nanos: nanos, initNanos: lease.initNanoseconds, failed: failed) }
+            case .none: break
+            }
         }
         do {
-            let response = try await function.handler(request, context)
-            if response.status >= 500 { function.countError() }
+            let response = try await lease.instance.handler(request, context)
+            if response.status >= 500 {
+                function.countError()
+                failed = true
+            }
             return response
         } catch let error as FunctionError {
-            if error.status >= 500 { function.countError() }
+            if error.status >= 500 {
+                function.countError()
+                failed = true
+            }
             throw error
         } catch {
             function.countError()
+            failed = true
             context.logger.error("unhandled error: \(String(describing: error))")
             throw FunctionError(status: 500, code: "ServiceException", message: "the function failed (request \(context.requestID))")
         }
+    }
+
+    /// Lambda's REPORT line: `REPORT RequestId: … Duration: 1.23 ms Init Duration: 201.40 ms`.
+    private func report(_ context: FunctionContext, nanos: Int64, initNanos: Int64?, failed: Bool) {
+        var line = "REPORT RequestId: \(context.requestID) Duration: \(Self.milliseconds(nanos)) ms"
+        if let initNanos { line += " Init Duration: \(Self.milliseconds(initNanos)) ms" }
+        if failed { line += " Status: error" }
+        var metadata: Logger.Metadata = ["duration_ms": "\(Self.milliseconds(nanos))"]
+        if let initNanos {
+            metadata["init_duration_ms"] = "\(Self.milliseconds(initNanos))"
+            metadata["cold_start"] = "true"
+        }
+        context.logger.info("\(line)", metadata: metadata)
+    }
+
+    static func milliseconds(_ nanos: Int64) -> String {
+        let hundredths = (nanos + 5_000) / 10_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     private func record(_ counts: ConcurrencyLimiter.Counts, _ function: HostedFunction) {

@@ -86,7 +86,7 @@ public final class PlumbServer: Sendable {
         let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
         let host = PluginHost(
             dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
-            settings: config.plugins)
+            settings: config.plugins, functionOptions: config.functions.mapValues(\.options))
         for plugin in plugins {
             try await host.load(plugin)
         }
@@ -274,6 +274,7 @@ public final class PlumbServer: Sendable {
             DeliveryService(outbox: outbox, settings: deliverySettings),
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler),
+            AutoscalerService(host: host),
             AlertReloadOnHangup(server: self),
             app,
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.

@@ -40,8 +40,9 @@ public struct ScalingActivity: Sendable, Equatable {
 /// Knative's KPA decision logic for one function, as a value type driven by an injected clock.
 ///
 /// Feed it the observed concurrency (`record`), ask it every 2 s (`decide`). Desired instances =
-/// ceil(demand / (per-instance concurrency × target)), from the stable window normally and from the panic window
-/// while panicking. Panic starts when the panic-window desire reaches `panicThreshold` × current instances; while
+/// ceil(demand / (per-instance concurrency × target)), from the panic window while panicking, otherwise from the
+/// larger of the two windows: Knative uses only the stable window outside panic, which leaves a steady ramp (one that
+/// never doubles within 6 s) up to a minute behind; Plumb follows the short window up and needs both to go down. Panic starts when the panic-window desire reaches `panicThreshold` × current instances; while
 /// panicking the instances never go down, and panic ends after a full stable window below the threshold.
 /// Scale-up is rate-limited per 10 s; scale-down at most halves per decision; without demand for the grace period
 /// the function scales to its minimum (zero unless provisioned).
@@ -60,6 +61,11 @@ public struct Autoscaler: Sendable {
         self.instances = max(instances, settings.minInstances)
     }
 
+    /// Tells the autoscaler how many instances there really are (cold starts on demand add some between decisions).
+    public mutating func observe(instances actual: Int) {
+        instances = actual
+    }
+
     /// Records the concurrency seen at `time` (seconds).
     public mutating func record(time: Double, concurrency: Double) {
         let second = Int64(time.rounded(.down))
@@ -69,7 +75,8 @@ public struct Autoscaler: Sendable {
         } else {
             buckets.append((second, concurrency, 1))
         }
-        if concurrency > 0 { lastDemandAt = time }
+        // Instances that exist before any demand (warmed at start) get the grace period too.
+        if concurrency > 0 || (lastDemandAt == nil && instances > 0) { lastDemandAt = time }
         let horizon = second - Int64(settings.stableWindow) - 1
         if let first = buckets.first, first.second < horizon { buckets.removeAll { $0.second < horizon } }
     }
@@ -110,6 +117,11 @@ public struct Autoscaler: Sendable {
         if panicking {
             target = max(panicWant, instances)
             reason = "panic: \(String(format: "%.1f", panic)) in flight over \(Int(settings.panicWindow)) s needs \(panicWant)"
+        } else if panicWant > stableWant {
+            // A ramp never doubles within the panic window, so it never panics; following the short window up keeps
+            // the pool ahead of it instead of 60 s behind. Down, both windows must agree.
+            target = panicWant
+            reason = "rising: \(String(format: "%.1f", panic)) in flight over \(Int(settings.panicWindow)) s needs \(panicWant)"
         } else {
             target = stableWant
             reason = "stable: \(String(format: "%.1f", stable)) in flight over \(Int(settings.stableWindow)) s needs \(stableWant)"

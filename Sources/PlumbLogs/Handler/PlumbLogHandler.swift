@@ -4,7 +4,8 @@ import Logging
 /// A swift-log handler that writes each event into the log store as one JSON line:
 /// `{"level": "ERROR", "logger": "plumb.plugins.sentiment", "message": "…", "metadata": {…}, "source": "…"}`.
 ///
-/// Loggers labelled `plumb.plugins.<name>` go to group `/plumb/plugins/<name>`, everything else to `/plumb/server`;
+/// Loggers labelled `plumb.plugins.<name>` go to group `/plumb/plugins/<name>`, `plumb.audit` and `plumb.scaling` to
+/// `/plumb/audit` and `/plumb/scaling`, everything else to `/plumb/server`;
 /// the stream is the host name. Handing over never blocks (see `LogSink`).
 public struct PlumbLogHandler: LogHandler {
     public let label: String
@@ -27,6 +28,7 @@ public struct PlumbLogHandler: LogHandler {
             return "/plumb/plugins/\(name)"
         }
         if label == "plumb.audit" { return "/plumb/audit" }
+        if label == "plumb.scaling" { return "/plumb/scaling" }
         return "/plumb/server"
     }
 

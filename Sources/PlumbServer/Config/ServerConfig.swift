@@ -160,10 +160,34 @@ public struct ServerConfig: Sendable, Decodable {
         public var maximumRetryAttempts: Int?
         /// Seconds an async event may wait (60–21,600, default 21,600).
         public var maximumEventAge: Double?
+        /// Instances, provisioned concurrency, the REPORT line and the autoscaler.
+        public var options = FunctionOptions()
 
         enum CodingKeys: String, CodingKey {
-            case reserved
+            case reserved, provisioned, autoscaling
             case onFailure = "on_failure", maximumRetryAttempts = "maximum_retry_attempts", maximumEventAge = "maximum_event_age"
+            case maxConcurrencyPerInstance = "max_concurrency_per_instance", reportLog = "report_log"
+        }
+
+        /// The `autoscaling:` section; every key optional.
+        struct Autoscaling: Decodable {
+            var enabled: Bool?
+            var targetUtilization: Double?
+            var stableWindow: Double?
+            var panicWindow: Double?
+            var panicThreshold: Double?
+            var maxScaleUpPer10s: Int?
+            var maxScaleDownFactor: Double?
+            var scaleToZeroGrace: Double?
+            var minInstances: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case enabled
+                case targetUtilization = "target_utilization", stableWindow = "stable_window", panicWindow = "panic_window"
+                case panicThreshold = "panic_threshold", maxScaleUpPer10s = "max_scale_up_per_10s"
+                case maxScaleDownFactor = "max_scale_down_factor", scaleToZeroGrace = "scale_to_zero_grace"
+                case minInstances = "min_instances"
+            }
         }
 
         public init() {}
@@ -174,6 +198,38 @@ public struct ServerConfig: Sendable, Decodable {
             onFailure = try c.decodeIfPresent(String.self, forKey: .onFailure)
             maximumRetryAttempts = try c.decodeIfPresent(Int.self, forKey: .maximumRetryAttempts)
             maximumEventAge = try c.decodeIfPresent(Double.self, forKey: .maximumEventAge)
+            options.provisioned = try c.decodeIfPresent(Int.self, forKey: .provisioned) ?? 0
+            options.maxConcurrencyPerInstance = try c.decodeIfPresent(Int.self, forKey: .maxConcurrencyPerInstance) ?? 1
+            if let text = try c.decodeIfPresent(String.self, forKey: .reportLog) {
+                guard let mode = FunctionOptions.ReportLog(rawValue: text) else {
+                    throw ConfigError("report_log must be one of \(FunctionOptions.ReportLog.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                options.reportLog = mode
+            }
+            guard options.provisioned >= 0 else { throw ConfigError("provisioned must be 0 or more") }
+            guard (1...1_000).contains(options.maxConcurrencyPerInstance) else { throw ConfigError("max_concurrency_per_instance must be from 1 to 1000") }
+            if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {
+                var s = options.scaling
+                options.autoscaling = a.enabled ?? true
+                s.targetUtilization = a.targetUtilization ?? s.targetUtilization
+                s.stableWindow = a.stableWindow ?? s.stableWindow
+                s.panicWindow = a.panicWindow ?? s.panicWindow
+                s.panicThreshold = a.panicThreshold ?? s.panicThreshold
+                s.maxScaleUpPer10s = a.maxScaleUpPer10s ?? s.maxScaleUpPer10s
+                s.maxScaleDownFactor = a.maxScaleDownFactor ?? s.maxScaleDownFactor
+                s.scaleToZeroGrace = a.scaleToZeroGrace ?? s.scaleToZeroGrace
+                options.minInstances = a.minInstances
+                guard s.targetUtilization > 0 && s.targetUtilization <= 1 else { throw ConfigError("autoscaling.target_utilization must be above 0 and at most 1") }
+                guard s.stableWindow >= 2, s.panicWindow >= 1, s.panicWindow <= s.stableWindow else {
+                    throw ConfigError("autoscaling windows are seconds: stable_window ≥ 2, panic_window ≥ 1 and at most stable_window")
+                }
+                guard s.panicThreshold >= 1 else { throw ConfigError("autoscaling.panic_threshold must be at least 1 (a multiple of current capacity)") }
+                guard s.maxScaleUpPer10s >= 1 else { throw ConfigError("autoscaling.max_scale_up_per_10s must be at least 1") }
+                guard s.maxScaleDownFactor >= 1 else { throw ConfigError("autoscaling.max_scale_down_factor must be at least 1") }
+                guard s.scaleToZeroGrace >= 0 else { throw ConfigError("autoscaling.scale_to_zero_grace must be 0 or more seconds") }
+                if let m = a.minInstances, m < 0 { throw ConfigError("autoscaling.min_instances must be 0 or more") }
+                options.scaling = s
+            }
         }
 
         /// The async retry settings these values make.
@@ -204,7 +260,17 @@ public struct ServerConfig: Sendable, Decodable {
         durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? durability
         metricsRequireToken = try c.decodeIfPresent(Bool.self, forKey: .metricsRequireToken) ?? false
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
-        functions = try c.decodeIfPresent([String: FunctionSettings].self, forKey: .functions) ?? [:]
+        if c.contains(.functions), try !c.decodeNil(forKey: .functions) {
+            // One function at a time, so an error names the function it is about.
+            let section = try c.nestedContainer(keyedBy: NameKey.self, forKey: .functions)
+            for key in section.allKeys {
+                do {
+                    functions[key.stringValue] = try section.decode(FunctionSettings.self, forKey: key)
+                } catch let error as ConfigError {
+                    throw ConfigError("functions.\(key.stringValue).\(error.message)")
+                }
+            }
+        }
         // A plugin entry whose settings are all commented out is null: no settings.
         plugins = (try c.decodeIfPresent([String: [String: String]?].self, forKey: .plugins) ?? [:]).mapValues { $0 ?? [:] }
         alerts = try c.decodeIfPresent(String.self, forKey: .alerts) ?? alerts
@@ -225,6 +291,11 @@ public struct ServerConfig: Sendable, Decodable {
             return try YAMLDecoder().decode(ServerConfig.self, from: text)
         } catch let error as ConfigError {
             throw ConfigError("\(path): \(error.message)")
+        } catch let DecodingError.dataCorrupted(context) where context.underlyingError is ConfigError {
+            // A section's own check, wrapped by the decoder: say where it is.
+            let message = (context.underlyingError as? ConfigError)?.message ?? ""
+            let at = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigError("\(path): \(at.isEmpty ? "" : at + ": ")\(message)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
             throw ConfigError("\(path): \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         } catch {
@@ -258,6 +329,14 @@ public struct ServerConfig: Sendable, Decodable {
         }
         return "./plumb-data"
     }
+}
+
+/// A coding key for maps whose keys are names (functions, plugins).
+struct NameKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }
 
 public struct ConfigError: Error, CustomStringConvertible {

@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import PlumbHost
 import PlumbKit
+import PlumbMetrics
 
 /// `GET /api/v1/functions`, `GET /api/v1/functions/{name}`, `PUT /api/v1/functions/{name}/concurrency`.
 struct FunctionRoutes {
@@ -16,8 +17,65 @@ struct FunctionRoutes {
         let kind: String
         let trigger: String
         let reservedConcurrency: Int?
-        let provisionedConcurrency: Int?
+        let provisionedConcurrency: Int
         let concurrentExecutions: Int
+        let maxConcurrencyPerInstance: Int
+        let instances: Int
+        let provisionedInstances: Int
+        let initializingInstances: Int
+        let coldStarts: Int
+        let reportLog: String
+        let autoscaling: AutoscalingDescription
+    }
+
+    struct AutoscalingDescription: Encodable {
+        let enabled: Bool
+        let targetUtilization: Double
+        let stableWindowSeconds: Double
+        let panicWindowSeconds: Double
+        let panicThreshold: Double
+        let maxScaleUpPer10s: Int
+        let maxScaleDownFactor: Double
+        let scaleToZeroGraceSeconds: Double
+        let minInstances: Int
+        let maxInstances: Int
+        let desiredInstances: Int?
+        let panicking: Bool
+
+        init(_ d: FunctionScaling.Description) {
+            enabled = d.enabled
+            targetUtilization = d.settings.targetUtilization
+            stableWindowSeconds = d.settings.stableWindow
+            panicWindowSeconds = d.settings.panicWindow
+            panicThreshold = d.settings.panicThreshold
+            maxScaleUpPer10s = d.settings.maxScaleUpPer10s
+            maxScaleDownFactor = d.settings.maxScaleDownFactor
+            scaleToZeroGraceSeconds = d.settings.scaleToZeroGrace
+            minInstances = d.settings.minInstances
+            maxInstances = d.settings.maxInstances
+            desiredInstances = d.desiredInstances
+            panicking = d.panicking
+        }
+    }
+
+    struct ActivityDescription: Encodable {
+        let time: String
+        let from: Int
+        let to: Int
+        let reason: String
+        let stableConcurrency: Double
+        let panicConcurrency: Double
+        let panicking: Bool
+    }
+
+    struct ScalingResponse: Encodable {
+        let function: String
+        let instances: Int
+        let initializingInstances: Int
+        let provisionedInstances: Int
+        let concurrency: Double
+        let autoscaling: AutoscalingDescription
+        let activities: [ActivityDescription]
     }
 
     struct AccountDescription: Encodable {
@@ -35,10 +93,14 @@ struct FunctionRoutes {
         case .schedule(let expression): trigger = expression
         case .event: trigger = "event"
         }
+        let pool = f.pool.snapshot
         return FunctionDescription(
             name: f.name, plugin: f.pluginName, kind: f.kind, trigger: trigger,
-            reservedConcurrency: host.limiter.reserved(f.name), provisionedConcurrency: nil,
-            concurrentExecutions: host.limiter.inFlight(f.name))
+            reservedConcurrency: host.limiter.reserved(f.name), provisionedConcurrency: f.scaling.provisioned,
+            concurrentExecutions: host.limiter.inFlight(f.name), maxConcurrencyPerInstance: f.pool.perInstanceConcurrency,
+            instances: pool.instances, provisionedInstances: pool.provisionedInstances, initializingInstances: pool.initializing,
+            coldStarts: pool.coldStarts, reportLog: f.options.reportLog.rawValue,
+            autoscaling: AutoscalingDescription(f.scaling.describe(activityLimit: 0)))
     }
 
     var account: AccountDescription {
@@ -53,22 +115,34 @@ struct FunctionRoutes {
         let account: AccountDescription
     }
 
-    /// `{"reserved": N}` or `{"reserved": null}`; the key must be present.
+    /// `{"reserved": N}` (null clears it) and/or `{"provisioned": M}` (0 clears it); at least one key.
     struct ConcurrencyRequest: Decodable {
-        let reserved: Int?
+        /// Outer nil: not given; inner nil: clear.
+        let reserved: Int??
+        let provisioned: Int?
 
-        enum CodingKeys: String, CodingKey { case reserved }
+        enum CodingKeys: String, CodingKey { case reserved, provisioned }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            guard c.contains(.reserved) else { throw APIError(code: "MissingParameter", "'reserved' is required (a whole number, or null to clear)") }
-            if try c.decodeNil(forKey: .reserved) {
+            guard c.contains(.reserved) || c.contains(.provisioned) else {
+                throw APIError(code: "MissingParameter", "give 'reserved' (a whole number, or null to clear) and/or 'provisioned' (a whole number, 0 to clear)")
+            }
+            if !c.contains(.reserved) {
                 reserved = nil
+            } else if try c.decodeNil(forKey: .reserved) {
+                reserved = .some(nil)
             } else {
-                guard let value = try? c.decode(Int.self, forKey: .reserved) else {
-                    throw APIError("'reserved' must be a whole number or null")
+                guard let value = try? c.decode(Int.self, forKey: .reserved) else { throw APIError("'reserved' must be a whole number or null") }
+                reserved = .some(value)
+            }
+            if c.contains(.provisioned) {
+                guard let value = try? c.decode(Int.self, forKey: .provisioned), value >= 0 else {
+                    throw APIError("'provisioned' must be a whole number, 0 or more")
                 }
-                reserved = value
+                provisioned = value
+            } else {
+                provisioned = nil
             }
         }
     }
@@ -127,11 +201,33 @@ struct FunctionRoutes {
             } catch let error as APIError {
                 throw error
             } catch {
-                throw APIError(code: "MissingParameter", "body must be {\"reserved\": N} (null clears it)")
+                throw APIError(code: "MissingParameter", "body must be {\"reserved\": N, \"provisioned\": M} (either key may be left out; reserved null clears it)")
             }
-            let reserved = request.reserved
-            try host.setReservedConcurrency(f.name, reserved)
+            // Raising both: reserve first so the provisioned instances fit; lowering both: unprovision first.
+            let oldProvisioned = f.scaling.provisioned
+            if let provisioned = request.provisioned, provisioned < oldProvisioned {
+                try await host.setProvisionedConcurrency(f.name, provisioned)
+            }
+            if let reserved = request.reserved { try host.setReservedConcurrency(f.name, reserved) }
+            if let provisioned = request.provisioned, provisioned >= oldProvisioned {
+                try await host.setProvisionedConcurrency(f.name, provisioned)
+            }
             return try Response.json(describe(f))
+        }
+        api.get("functions/:name/scaling") { request, context in
+            let f = try function(context)
+            let limit = try request.intParameter("limit", default: 100, range: 1...FunctionScaling.keptActivities)
+            let d = f.scaling.describe(activityLimit: limit)
+            let pool = f.pool.snapshot
+            return try Response.json(ScalingResponse(
+                function: f.name, instances: pool.instances, initializingInstances: pool.initializing,
+                provisionedInstances: pool.provisionedInstances, concurrency: d.lastConcurrency,
+                autoscaling: AutoscalingDescription(d),
+                activities: d.activities.reversed().map {
+                    ActivityDescription(
+                        time: TimeParsing.format(Int64($0.time)), from: $0.from, to: $0.to, reason: $0.reason,
+                        stableConcurrency: $0.stableDemand, panicConcurrency: $0.panicDemand, panicking: $0.panicking)
+                }))
         }
     }
 

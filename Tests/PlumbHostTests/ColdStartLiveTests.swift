@@ -1,0 +1,96 @@
+import Foundation
+import PlumbHost
+import PlumbKit
+import PlumbMetrics
+import PlumbTesting
+import Synchronization
+import Testing
+
+/// Wall-clock test of the autoscaler against a real pool: a function whose initialiser takes 200 ms, driven by a
+/// ramp of concurrent callers, once with the autoscaler (its real `Service`, sampling every second and deciding
+/// every 2 s) and once without. Both run at the same time on the same machine.
+@Suite("Cold starts under a ramp (live, ~25 s)")
+struct ColdStartLiveTests {
+    struct Outcome: CustomStringConvertible {
+        var invocationsAfterWarmup = 0
+        var coldStartsAfterWarmup = 0
+        var invocations = 0
+        var coldStarts = 0
+        var instances = 0
+        var failures = 0
+        var fraction: Double { invocationsAfterWarmup == 0 ? 0 : Double(coldStartsAfterWarmup) / Double(invocationsAfterWarmup) }
+
+        var description: String {
+            "\(coldStartsAfterWarmup) cold starts in \(invocationsAfterWarmup) invocations after 10 s "
+                + "(\(String(format: "%.2f", fraction * 100)) %); all: \(coldStarts) in \(invocations), \(instances) instances at the end, \(failures) failures"
+        }
+    }
+
+    final class Tally: Sendable {
+        struct State {
+            var after = 0, all = 0, failures = 0
+            var coldAtWarmup: Int?
+        }
+        let state = Mutex(State())
+    }
+
+    /// Callers are added one every `rampStep` seconds from 2 up to `peak`; each loops on a 50 ms invocation.
+    static func drive(autoscaling: Bool, seconds: Double = 24, peak: Int = 50, warmup: Double = 10) async throws -> Outcome {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var options = FunctionOptions()
+        options.autoscaling = autoscaling
+        let host = PluginHost(
+            dataDirectory: dir.path, factory: PlumbMetricsFactory(), settings: ["coldprobe": ["init_ms": "200"]],
+            functionOptions: ["coldprobe.work": options])
+        try await host.load(ColdProbePlugin.self)
+        let work = try #require(host.function(named: "coldprobe.work"))
+        let scaler = Task { try await AutoscalerService(host: host).run() }
+        defer { scaler.cancel() }
+
+        let started = ContinuousClock.now
+        let end = started + .seconds(seconds)
+        let warmEnd = started + .seconds(warmup)
+        let counts = Tally()
+        let rampStep = seconds / Double(peak - 2)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await Task.sleep(until: warmEnd)
+                counts.state.withLock { $0.coldAtWarmup = work.pool.snapshot.coldStarts }
+            }
+            for caller in 0..<peak {
+                group.addTask {
+                    let startAt = started + .seconds(max(0, Double(caller - 1)) * rampStep)
+                    try await Task.sleep(until: startAt)
+                    while ContinuousClock.now < end {
+                        let at = ContinuousClock.now
+                        let ok = (try? await host.invoke(work, FunctionRequest(query: ["ms": "50"])))?.status == 200
+                        counts.state.withLock { c in
+                            c.all += 1
+                            if at >= warmEnd { c.after += 1 }
+                            if !ok { c.failures += 1 }
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let snapshot = work.pool.snapshot
+        let c = counts.state.withLock { $0 }
+        return Outcome(
+            invocationsAfterWarmup: c.after, coldStartsAfterWarmup: snapshot.coldStarts - (c.coldAtWarmup ?? 0),
+            invocations: c.all, coldStarts: snapshot.coldStarts, instances: snapshot.instances, failures: c.failures)
+    }
+
+    @Test("init 200 ms, ramp 2 → 50 callers over 24 s: with the autoscaler fewer than 5 % cold starts after 10 s; without, reported")
+    func rampWithAndWithoutTheAutoscaler() async throws {
+        async let on = Self.drive(autoscaling: true)
+        async let off = Self.drive(autoscaling: false)
+        let (withScaler, without) = try await (on, off)
+        print("cold starts, autoscaler on:  \(withScaler)")
+        print("cold starts, autoscaler off: \(without)")
+        #expect(withScaler.failures == 0 && without.failures == 0)
+        #expect(withScaler.invocationsAfterWarmup > 1_000)
+        #expect(withScaler.fraction < 0.05, "\(withScaler)")
+    }
+}
