@@ -135,20 +135,7 @@ public final class InstancePool: Sendable {
         }
         if let warm { return warm }
         metrics.coldStarts()
-        let started = DispatchTime.now().uptimeNanoseconds
-        let handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
-        do {
-            handler = try await factory()
-        } catch {
-            state.withLock {
-                $0.initializing -= 1
-                $0.initFailures += 1
-            }
-            throw error
-        }
-        let ended = DispatchTime.now().uptimeNanoseconds
-        let initNanos = Int64(ended - started)
-        metrics.initDuration(initNanos)
+        let (handler, ended, initNanos) = try await initialise()
         let (lease, count) = state.withLock { s -> (Lease, Int) in
             let instance = FunctionInstance(id: s.nextID, provisioned: false, handler: handler)
             s.nextID += 1
@@ -294,11 +281,15 @@ public final class InstancePool: Sendable {
         }
     }
 
-    private func warmOrThrow(provisioned: Bool) async throws {
+    /// Runs the plugin's initialiser once (counted in `initializing` by the caller) and records `InitDuration`.
+    /// Returns the handler, when it finished and how long it took; a failure is counted and uncounts the slot.
+    private func initialise() async throws -> (handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse, ended: UInt64, nanoseconds: Int64) {
         let started = DispatchTime.now().uptimeNanoseconds
-        let handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
         do {
-            handler = try await factory()
+            let handler = try await factory()
+            let ended = DispatchTime.now().uptimeNanoseconds
+            metrics.initDuration(Int64(ended - started))
+            return (handler, ended, Int64(ended - started))
         } catch {
             state.withLock {
                 $0.initializing -= 1
@@ -306,7 +297,10 @@ public final class InstancePool: Sendable {
             }
             throw error
         }
-        metrics.initDuration(Int64(DispatchTime.now().uptimeNanoseconds - started))
+    }
+
+    private func warmOrThrow(provisioned: Bool) async throws {
+        let (handler, _, _) = try await initialise()
         let count = state.withLock { s -> Int in
             s.initializing -= 1
             // A provisioned slot may have been filled or dropped while this one initialised.
