@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -32,6 +33,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -109,6 +111,8 @@ let package = Package(
             dependencies: [
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -126,10 +130,22 @@ let package = Package(
             path: "Plugins/Sentiment",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Chat",
+            dependencies: ["PlumbKit"],
+            path: "Plugins/Chat",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Support",
+            dependencies: ["PlumbKit"],
+            path: "Plugins/Support",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment",
+                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -184,9 +200,14 @@ let package = Package(
         .testTarget(
             name: "PlumbServerTests",
             dependencies: [
-                "PlumbServer", "PlumbTesting", "Sentiment",
+                "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SupportTests",
+            dependencies: ["Support", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -35,9 +35,13 @@ mkdir -p share/plumb/vader
 cp "$vader_dir/vader_lexicon.txt" "$vader_dir/emoji_utf8_lexicon.txt" share/plumb/vader/
 echo "setup: VADER lexicon installed in $(pwd)/share/plumb/vader"
 
-if [ "${PLUMB_TEST_PEERS:-0}" = 1 ] && ! python3 -c "import aiosmtpd" 2>/dev/null; then
-  # The SMTP server the notification tests deliver to.
-  echo "setup: installing the aiosmtpd Python package (test peer)"
-  python3 -m pip install --quiet aiosmtpd 2>/dev/null \
-    || python3 -m pip install --quiet --break-system-packages aiosmtpd
+if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
+  # Test peers: the SMTP server the notification tests deliver to, the WebSocket client of the chat tests.
+  for module in aiosmtpd websockets; do
+    if ! python3 -c "import $module" 2>/dev/null; then
+      echo "setup: installing the $module Python package (test peer)"
+      python3 -m pip install --quiet "$module" 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages "$module"
+    fi
+  done
 fi

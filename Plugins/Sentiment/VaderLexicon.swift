@@ -1,4 +1,5 @@
 import Foundation
+import PlumbKit
 
 /// VADER's word ratings and emoji descriptions, loaded from the files the setup script installs.
 public struct VaderLexicon: Sendable {
@@ -44,16 +45,7 @@ public struct VaderLexicon: Sendable {
     public static func locate(configured: String?) -> String {
         if let configured, !configured.isEmpty { return configured }
         if let env = ProcessInfo.processInfo.environment["PLUMB_VADER_DIR"], !env.isEmpty { return env }
-        var candidates: [String] = []
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: executable).deletingLastPathComponent().standardizedFileURL
-        while directory.path != "/" {
-            candidates.append(directory.appendingPathComponent("share/plumb/vader").path)
-            directory = directory.deletingLastPathComponent()
-        }
-        candidates.append(FileManager.default.currentDirectoryPath + "/share/plumb/vader")
-        candidates += ["/usr/local/share/plumb/vader", "/usr/share/plumb/vader"]
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/" + lexiconFile) } ?? candidates.first!
+        return SharedFiles.locate("vader", containing: lexiconFile)
     }
 }
 

@@ -13,6 +13,8 @@ import Synchronization
 /// `Duration` in milliseconds, and `Errors` for unhandled errors and 5xx results.
 public final class PluginHost: Sendable {
     public let limiter: ConcurrencyLimiter
+    /// Open WebSocket connections, for `@connections` posts.
+    public let connections = ConnectionRegistry()
     let dataDirectory: String
     let factory: MetricsFactory
     let settings: [String: [String: String]]
@@ -69,8 +71,9 @@ public final class PluginHost: Sendable {
         pluginLogger[metadataKey: "plugin"] = .string(name)
         let context = PluginContext(
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
-            settings: settings[name] ?? [:])
+            settings: settings[name] ?? [:], host: HostBridge(host: self))
         let started = ContinuousClock.now
+        try await P.prepare(context: context)
         for function in P.functions {
             let qualified = "\(name).\(function.name)"
             let handler = function.handler

@@ -22,6 +22,25 @@ public struct Function<P: Plugin>: Sendable {
     }
 }
 
+extension Function {
+    /// A WebSocket route on the endpoint at `path` (under `/apps/<plugin>`): `$connect` when a client connects (throw
+    /// to refuse it), `$disconnect` after it has gone, `$default` for a frame no other route takes, or an action name
+    /// matched against the frame's JSON `action` field. A non-empty response body is sent back to the connection.
+    public static func webSocket(
+        _ path: String, route: String, name: String,
+        handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) -> Function {
+        Function(name: name, trigger: .webSocket(path: path, route: route), handler: handler)
+    }
+
+    /// An event function: invoked asynchronously by topics (`protocol: function`) and `invoke?type=Event`.
+    public static func event(
+        name: String, handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) -> Function {
+        Function(name: name, trigger: .event, handler: handler)
+    }
+}
+
 /// What makes the host invoke a function.
 public enum Trigger: Sendable, Equatable {
     /// A synchronous HTTP request: `path` is relative to `/apps/<plugin>`.

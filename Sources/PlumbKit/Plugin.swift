@@ -14,8 +14,13 @@ public protocol Plugin: Sendable {
 
     /// Creates an instance (a cold start).
     init(context: PluginContext) async throws
+
+    /// Runs once per server start, after the migrations and before any instance: clean up what a previous run left
+    /// (e.g. connection rows of a server that crashed). Instances come and go with the autoscaler; this does not.
+    static func prepare(context: PluginContext) async throws
 }
 
 extension Plugin {
     public static var migrations: [PluginMigration] { [] }
+    public static func prepare(context: PluginContext) async throws {}
 }

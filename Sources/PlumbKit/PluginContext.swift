@@ -12,13 +12,19 @@ public struct PluginContext: Sendable {
     public let dataDirectory: String
     /// The plugin's section of the config file (`plugins.<name>`), as strings.
     public let settings: [String: String]
+    /// Invoking other functions and posting to WebSocket connections.
+    public let host: any HostServices
 
-    public init(pluginName: String, logger: Logger, database: DatabasePool, dataDirectory: String, settings: [String: String]) {
+    public init(
+        pluginName: String, logger: Logger, database: DatabasePool, dataDirectory: String, settings: [String: String],
+        host: any HostServices = NoHostServices()
+    ) {
         self.pluginName = pluginName
         self.logger = logger
         self.database = database
         self.dataDirectory = dataDirectory
         self.settings = settings
+        self.host = host
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import Metrics
 import NIOCore
@@ -34,6 +35,8 @@ public final class PlumbServer: Sendable {
     /// Where the process's own log events queue for the store (nil in tests that do not capture logs).
     public let logSink: LogSink?
     public let deliverySettings: DeliveryService.Settings
+    /// WebSocket endpoints of the plugins.
+    let webSockets: WebSocketGateway
     let logger: Logger
     let ready = Atomic<Bool>(false)
     /// Serialises alert-file reloads (SIGHUP and the API).
@@ -59,6 +62,7 @@ public final class PlumbServer: Sendable {
         self.config = config
         self.store = store
         self.host = host
+        self.webSockets = WebSocketGateway(host: host, settings: config.webSocket.gatewaySettings)
         self.factory = factory
         self.token = token
         self.limits = IngestLimits()
@@ -243,6 +247,7 @@ public final class PlumbServer: Sendable {
         LogRoutes(store: logs, metrics: store).register(api: api)
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
         PluginRoutes(host: host).register(on: router)
+        ConnectionRoutes(host: host, gateway: webSockets).register(api: api, public: router)
         extraRoutes(router)
         return router
     }
@@ -253,8 +258,13 @@ public final class PlumbServer: Sendable {
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let (hostName, port) = try config.listenAddress()
+        let gateway = webSockets
         let app = Application(
             router: makeRouter(extraRoutes: extraRoutes),
+            server: .http1WebSocketUpgrade(
+                configuration: .init(ws: .init(
+                    maxFrameSize: gateway.settings.maxFrameBytes, autoPing: .enabled(timePeriod: gateway.settings.pingInterval))),
+                shouldUpgrade: { head, channel, _ in gateway.shouldUpgrade(head, channel: channel) }),
             configuration: .init(address: .hostname(hostName, port: port), serverName: "plumb"),
             onServerRunning: { channel in
                 self.ready.store(true, ordering: .relaxed)
@@ -275,6 +285,7 @@ public final class PlumbServer: Sendable {
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler),
             AutoscalerService(host: host),
+            WebSocketIdleService(gateway: gateway),
             AlertReloadOnHangup(server: self),
             app,
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
@@ -289,6 +300,15 @@ public final class PlumbServer: Sendable {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
+    }
+}
+
+/// Closes idle WebSocket connections.
+struct WebSocketIdleService: Service {
+    let gateway: WebSocketGateway
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { await gateway.sweepIdle() }
     }
 }
 

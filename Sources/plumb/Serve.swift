@@ -7,7 +7,9 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbServer
+import Chat
 import Sentiment
+import Support
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         let server: PlumbServer
         do {
             server = try await PlumbServer.open(
-                config: settings, plugins: [SentimentPlugin.self], factory: factory, logger: logger, logSink: logSink)
+                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self], factory: factory, logger: logger, logSink: logSink)
         } catch let error as LexiconError {
             throw CLIError(error.message)
         } catch let error as ConfigError {

@@ -31,6 +31,43 @@ public struct ServerConfig: Sendable, Decodable {
     /// The URL users reach this server at, for links in notifications; defaults to `http://<listen>`.
     public var publicURL: String?
     public var logs = LogSettings()
+    public var webSocket = WebSocketSettings()
+
+    /// The `websocket:` section: limits of the plugins' WebSocket endpoints.
+    public struct WebSocketSettings: Sendable, Decodable {
+        /// Largest frame (message) a client may send; bigger ones close the connection with 1009.
+        public var maxFrameBytes = 32 * 1_024
+        /// Bytes queued for one connection before it is closed as a slow consumer (1008).
+        public var sendBufferBytes = 1_048_576
+        /// Seconds without a frame from the client before the connection is closed (1001); API Gateway: 600.
+        public var idleTimeout: Double = 600
+        /// Seconds between pings; a missing pong closes the connection.
+        public var pingInterval: Double = 30
+
+        enum CodingKeys: String, CodingKey {
+            case maxFrameBytes = "max_frame_bytes", sendBufferBytes = "send_buffer_bytes"
+            case idleTimeout = "idle_timeout", pingInterval = "ping_interval"
+        }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maxFrameBytes = try c.decodeIfPresent(Int.self, forKey: .maxFrameBytes) ?? maxFrameBytes
+            sendBufferBytes = try c.decodeIfPresent(Int.self, forKey: .sendBufferBytes) ?? sendBufferBytes
+            idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? idleTimeout
+            pingInterval = try c.decodeIfPresent(Double.self, forKey: .pingInterval) ?? pingInterval
+            guard (125...16_777_216).contains(maxFrameBytes) else { throw ConfigError("websocket.max_frame_bytes must be from 125 to 16777216") }
+            guard sendBufferBytes >= maxFrameBytes else { throw ConfigError("websocket.send_buffer_bytes must be at least max_frame_bytes") }
+            guard idleTimeout >= 1, pingInterval >= 1 else { throw ConfigError("websocket.idle_timeout and ping_interval must be at least 1 second") }
+        }
+
+        var gatewaySettings: WebSocketGateway.Settings {
+            WebSocketGateway.Settings(
+                maxFrameBytes: maxFrameBytes, sendBufferBytes: sendBufferBytes,
+                idleTimeout: .milliseconds(Int64(idleTimeout * 1_000)), pingInterval: .milliseconds(Int64(pingInterval * 1_000)))
+        }
+    }
 
     /// The `logs:` section.
     public struct LogSettings: Sendable, Decodable {
@@ -245,6 +282,7 @@ public struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs
+        case webSocket = "websocket"
         case publicURL = "public_url"
         case adminTokenEnv = "admin_token_env"
         case accountConcurrency = "account_concurrency"
@@ -278,6 +316,7 @@ public struct ServerConfig: Sendable, Decodable {
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
         smtp = try c.decodeIfPresent(SMTPConfig.self, forKey: .smtp)
         logs = try c.decodeIfPresent(LogSettings.self, forKey: .logs) ?? LogSettings()
+        webSocket = try c.decodeIfPresent(WebSocketSettings.self, forKey: .webSocket) ?? WebSocketSettings()
         guard accountConcurrency > 0 else { throw ConfigError("account_concurrency must be positive") }
         _ = try listenAddress()
     }

@@ -1,0 +1,57 @@
+import Foundation
+import Yams
+
+/// What the host does for a plugin beyond running it: invoking other functions (through the same instrumented
+/// pipeline, so each call counts as an invocation of the callee) and posting to WebSocket connections (API
+/// Gateway's `@connections`).
+public protocol HostServices: Sendable {
+    /// Invokes `<plugin>.<function>` synchronously; a throttle or a failure of the callee is thrown as its `FunctionError`.
+    func invoke(_ function: String, _ request: FunctionRequest) async throws -> FunctionResponse
+    /// Queues a text frame for a connection without waiting for it to be sent.
+    func post(_ text: String, to connection: String) -> PostResult
+    /// Closes a connection with a WebSocket close code and reason.
+    func close(connection: String, code: Int, reason: String)
+    /// Connections currently open on the WebSocket endpoints of `plugin`.
+    func openConnections(plugin: String) -> Int
+}
+
+/// What became of a post to a connection.
+public enum PostResult: Sendable, Equatable {
+    /// Queued for sending.
+    case queued
+    /// No such connection (API Gateway's 410 Gone): it closed, or never existed on this server.
+    case gone
+    /// The connection's send buffer was full: it is being closed as a slow consumer.
+    case overflowed
+}
+
+/// A host that offers nothing: for plugins run outside a server (unit tests of a plugin's logic).
+public struct NoHostServices: HostServices {
+    public init() {}
+    public func invoke(_ function: String, _ request: FunctionRequest) async throws -> FunctionResponse {
+        throw FunctionError(status: 404, code: "ResourceNotFoundException", message: "no host to invoke \(function)")
+    }
+    public func post(_ text: String, to connection: String) -> PostResult { .gone }
+    public func close(connection: String, code: Int, reason: String) {}
+    public func openConnections(plugin: String) -> Int { 0 }
+}
+
+extension FunctionContext {
+    /// Invokes another function through the host (instrumented and throttled as its own function).
+    public func invoke(_ function: String, _ request: FunctionRequest) async throws -> FunctionResponse {
+        try await plugin.host.invoke(function, request)
+    }
+
+    /// Queues `text` for the WebSocket connection `id`.
+    @discardableResult
+    public func post(_ text: String, to id: String) -> PostResult {
+        plugin.host.post(text, to: id)
+    }
+}
+
+extension PluginContext {
+    /// Decodes a YAML document (a plugin's own data files, e.g. the support bot's intents); errors name the line.
+    public func decodeYAML<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        try YAMLDecoder().decode(T.self, from: text)
+    }
+}

@@ -1,0 +1,363 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
+import Logging
+import Metrics
+import NIOCore
+import NIOWebSocket
+import PlumbHost
+import PlumbKit
+import Synchronization
+
+/// API Gateway's WebSocket API for the plugins: upgrades `GET /apps/<plugin><path>` where a plugin declares WebSocket
+/// routes, and turns the connection's life into invocations through the host's pipeline.
+///
+/// - `$connect` runs first, with the query string and headers; if it fails the client gets an error frame and a close
+///   (1008 for a 4xx, 1013 for a throttle, 1011 for a 5xx).
+/// - Each text frame is one invocation: the route whose name equals the frame's JSON `action`, else `$default`. A
+///   non-empty response body goes back to the sender; an error becomes `{"type": "error", "code", "message"}`.
+/// - Binary frames close the connection with 1003; frames over `maxFrameBytes` with 1009 (the protocol layer).
+/// - `$disconnect` runs after the connection has gone, whatever the reason.
+/// - Sends go through a bounded queue per connection: a client that does not read fills only its own queue and is
+///   closed with 1008 when it passes `sendBufferBytes`, so a broadcast never waits for it.
+/// - Ping/pong every `pingInterval`; a connection that sends no frame for `idleTimeout` is closed with 1001.
+final class WebSocketGateway: Sendable {
+    struct Settings: Sendable {
+        var maxFrameBytes = 32 * 1_024
+        var sendBufferBytes = 1_048_576
+        var idleTimeout: Duration = .seconds(600)
+        var pingInterval: Duration = .seconds(30)
+    }
+
+    struct Endpoint: Sendable {
+        let plugin: String
+        let path: String
+        let connect: HostedFunction?
+        let disconnect: HostedFunction?
+        let fallback: HostedFunction?
+        let actions: [String: HostedFunction]
+    }
+
+    let host: PluginHost
+    let settings: Settings
+    let endpoints: [String: Endpoint]
+    let logger: Logger
+    private let live = Mutex<[String: WebSocketConnection]>([:])
+    private let counter = Atomic<UInt64>(0)
+    private let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+    let connectionsGauge: Gauge
+    let framesIn: Counter
+    let framesOut: Counter
+    let slowConsumers: Counter
+
+    init(host: PluginHost, settings: Settings, logger: Logger = Logger(label: "plumb.websocket")) {
+        self.host = host
+        self.settings = settings
+        self.logger = logger
+        var byPath: [String: (plugin: String, functions: [(route: String, function: HostedFunction)])] = [:]
+        for f in host.functions {
+            guard case .webSocket(let path, let route) = f.trigger else { continue }
+            let full = "/apps/\(f.pluginName)\(path)"
+            byPath[full, default: (f.pluginName, [])].functions.append((route, f))
+        }
+        var endpoints: [String: Endpoint] = [:]
+        for (path, entry) in byPath {
+            var actions: [String: HostedFunction] = [:]
+            for (route, f) in entry.functions where !route.hasPrefix("$") { actions[route] = f }
+            func named(_ route: String) -> HostedFunction? { entry.functions.first { $0.route == route }?.function }
+            endpoints[path] = Endpoint(
+                plugin: entry.plugin, path: path, connect: named("$connect"), disconnect: named("$disconnect"),
+                fallback: named("$default"), actions: actions)
+        }
+        self.endpoints = endpoints
+        connectionsGauge = Gauge(label: "Plumb/WebSocket/Connections")
+        framesIn = Counter(label: "Plumb/WebSocket/FramesReceived")
+        framesOut = Counter(label: "Plumb/WebSocket/FramesSent")
+        slowConsumers = Counter(label: "Plumb/WebSocket/SlowConsumersClosed")
+    }
+
+    var count: Int { live.withLock { $0.count } }
+
+    /// The upgrade decision for the HTTP server: WebSocket endpoints upgrade, everything else stays HTTP.
+    func shouldUpgrade(_ head: HTTPRequest, channel: any Channel) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+        let target = head.path ?? "/"
+        let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
+        guard head.method == .get, let endpoint = endpoints[path] else { return .dontUpgrade }
+        let uri = URI(target)
+        var parsedQuery: [String: String] = [:]
+        for (k, v) in uri.queryParameters { parsedQuery[String(k)] = String(v) }
+        var parsedHeaders: [String: String] = [:]
+        for field in head.headerFields { parsedHeaders[field.name.canonicalName] = field.value }
+        let query = parsedQuery
+        let headers = parsedHeaders
+        return .upgrade([:]) { inbound, outbound, _ in
+            await self.serve(endpoint, query: query, headers: headers, inbound: inbound, outbound: outbound, channel: channel)
+        }
+    }
+
+    private func newID() -> String {
+        let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return prefix + "-" + String(n, radix: 36) + String(UInt16.random(in: 0...UInt16.max), radix: 36)
+    }
+
+    private func request(_ endpoint: Endpoint, _ id: String, query: [String: String], headers: [String: String], body: [UInt8]) -> FunctionRequest {
+        FunctionRequest(method: .post, path: endpoint.path, query: query, headers: headers, body: body, connectionID: id)
+    }
+
+    static func errorFrame(code: String, message: String) -> String {
+        let object: [String: String] = ["type": "error", "code": code, "message": message]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func errorFrame(_ error: FunctionError) -> String { errorFrame(code: error.code, message: error.message) }
+
+    private func serve(
+        _ endpoint: Endpoint, query: [String: String], headers: [String: String],
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel
+    ) async {
+        let id = newID()
+        let connection = WebSocketConnection(id: id, limit: settings.sendBufferBytes, channel: channel, gateway: self)
+        live.withLock { $0[id] = connection }
+        host.connections.register(id, plugin: endpoint.plugin, sink: connection)
+        connectionsGauge.record(count)
+        defer {
+            host.connections.remove(id)
+            live.withLock { _ = $0.removeValue(forKey: id) }
+            connectionsGauge.record(count)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await connection.runWriter(outbound) }
+            if let connect = endpoint.connect {
+                do {
+                    let response = try await host.invoke(connect, request(endpoint, id, query: query, headers: headers, body: []))
+                    if response.status >= 400 {
+                        let message = String(decoding: response.body.prefix(500), as: UTF8.self)
+                        connection.send(Self.errorFrame(code: "ConnectRefused", message: message))
+                        connection.close(code: response.status == 429 ? 1013 : response.status >= 500 ? 1011 : 1008, reason: "connect refused")
+                        await group.waitForAll()
+                        return
+                    }
+                    if !response.body.isEmpty { connection.send(String(decoding: response.body, as: UTF8.self)) }
+                } catch {
+                    let e = error as? FunctionError ?? FunctionError(status: 500, code: "ServiceException", message: "\(error)")
+                    connection.send(Self.errorFrame(e))
+                    connection.close(code: e.status == 429 ? 1013 : e.status >= 500 ? 1011 : 1008, reason: String(e.message.prefix(100)))
+                    await group.waitForAll()
+                    return
+                }
+            }
+            await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
+            connection.finish()
+            await group.waitForAll()
+        }
+        if let disconnect = endpoint.disconnect {
+            do {
+                _ = try await host.invoke(disconnect, request(endpoint, id, query: query, headers: headers, body: []))
+            } catch {
+                logger.warning("$disconnect failed", metadata: ["connection": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func receive(
+        _ endpoint: Endpoint, _ id: String, query: [String: String], headers: [String: String],
+        inbound: WebSocketInboundStream, connection: WebSocketConnection
+    ) async {
+        do {
+            for try await message in inbound.messages(maxSize: settings.maxFrameBytes) {
+                connection.touch()
+                framesIn.increment()
+                switch message {
+                case .binary:
+                    connection.close(code: 1003, reason: "binary frames are not supported; send JSON text")
+                    return
+                case .text(let text):
+                    let function = Self.action(of: text).flatMap { endpoint.actions[$0] } ?? endpoint.fallback
+                    guard let function else {
+                        let known = endpoint.actions.keys.sorted().joined(separator: ", ")
+                        connection.send(Self.errorFrame(code: "UnknownAction", message: "no route for this frame; actions: \(known)"))
+                        continue
+                    }
+                    do {
+                        let response = try await host.invoke(function, request(endpoint, id, query: query, headers: headers, body: Array(text.utf8)))
+                        if !response.body.isEmpty { connection.send(String(decoding: response.body, as: UTF8.self)) }
+                    } catch let error as FunctionError {
+                        connection.send(Self.errorFrame(error))
+                    }
+                }
+            }
+        } catch {
+            // The protocol layer closes with its own code (1009 too big, 1002 protocol error).
+            logger.debug("connection ended: \(error)", metadata: ["connection": "\(id)"])
+        }
+    }
+
+    /// The frame's JSON `action`, if it is a JSON object with one; cheap enough to run on every frame.
+    static func action(of text: String) -> String? {
+        guard text.utf8.first == UInt8(ascii: "{"), text.contains("\"action\""),
+            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        else { return nil }
+        return object["action"] as? String
+    }
+
+    /// Closes connections that have sent nothing for the idle timeout; runs until cancelled.
+    func sweepIdle() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let now = ContinuousClock.now
+            let idle = live.withLock { $0.values.filter { now - $0.lastActivity > settings.idleTimeout } }
+            for connection in idle { connection.close(code: 1001, reason: "idle for \(settings.idleTimeout)") }
+        }
+    }
+}
+
+/// One connection's send side: a bounded queue drained by a writer task, and the close that ends it.
+final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
+    // @unchecked: `state` is a Mutex; the rest is immutable.
+    struct State {
+        var queue: [String] = []
+        var head = 0
+        var bytes = 0
+        var closing: (code: Int, reason: String)?
+        var finished = false
+        var waiter: CheckedContinuation<Void, Never>?
+        var lastActivity = ContinuousClock.now
+    }
+
+    let id: String
+    let limit: Int
+    let channel: any Channel
+    unowned let gateway: WebSocketGateway
+    private let state = Mutex(State())
+
+    init(id: String, limit: Int, channel: any Channel, gateway: WebSocketGateway) {
+        self.id = id
+        self.limit = limit
+        self.channel = channel
+        self.gateway = gateway
+    }
+
+    var lastActivity: ContinuousClock.Instant { state.withLock { $0.lastActivity } }
+
+    func touch() { state.withLock { $0.lastActivity = .now } }
+
+    @discardableResult
+    func send(_ text: String) -> PostResult { enqueue(text) }
+
+    func enqueue(_ text: String) -> PostResult {
+        let (result, waiter, overflow) = state.withLock { s -> (PostResult, CheckedContinuation<Void, Never>?, Bool) in
+            guard s.closing == nil, !s.finished else { return (.gone, nil, false) }
+            if s.bytes + text.utf8.count > limit {
+                s.closing = (1008, "slow consumer: more than \(limit) bytes waiting to be sent")
+                let w = s.waiter
+                s.waiter = nil
+                return (.overflowed, w, true)
+            }
+            s.queue.append(text)
+            s.bytes += text.utf8.count
+            let w = s.waiter
+            s.waiter = nil
+            return (.queued, w, false)
+        }
+        waiter?.resume()
+        if overflow {
+            gateway.slowConsumers.increment()
+            gateway.logger.warning("closing a slow consumer", metadata: ["connection": "\(id)", "limit_bytes": "\(limit)"])
+            forceClose(code: 1008, reason: "slow consumer")
+        }
+        return result
+    }
+
+    func close(code: Int, reason: String) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if s.closing == nil { s.closing = (code, reason) }
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume()
+    }
+
+    /// The inbound side has ended: the writer sends what is queued and stops.
+    func finish() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.finished = true
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume()
+    }
+
+    /// A consumer that does not read cannot take a close frame through the normal writer (it waits for the socket
+    /// to drain): the close frame goes straight into the channel, and the socket is closed a moment later.
+    private func forceClose(code: Int, reason: String) {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+            data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: code))
+            data.writeString(reason)
+            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+            channel.writeAndFlush(frame, promise: nil)
+            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        }
+    }
+
+    private enum Next {
+        case frames([String])
+        case close(Int, String)
+        case done
+    }
+
+    private func next() async -> Next {
+        while true {
+            let ready = state.withLock { s -> Next? in
+                if s.head < s.queue.count {
+                    let batch = Array(s.queue[s.head...])
+                    s.queue.removeAll(keepingCapacity: true)
+                    s.head = 0
+                    return .frames(batch)
+                }
+                if let c = s.closing { return .close(c.code, c.reason) }
+                if s.finished { return .done }
+                return nil
+            }
+            if let ready { return ready }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.head < s.queue.count || s.closing != nil || s.finished { return true }
+                    s.waiter = c
+                    return false
+                }
+                if resumeNow { c.resume() }
+            }
+        }
+    }
+
+    func runWriter(_ outbound: WebSocketOutboundWriter) async {
+        do {
+            while true {
+                switch await next() {
+                case .frames(let batch):
+                    for text in batch {
+                        try await outbound.write(.text(text))
+                        state.withLock { $0.bytes -= text.utf8.count }
+                    }
+                    gateway.framesOut.increment(by: batch.count)
+                case .close(let code, let reason):
+                    if code != 1008 || !reason.hasPrefix("slow consumer") {
+                        try await outbound.close(WebSocketErrorCode(codeNumber: code), reason: reason)
+                    }
+                    return
+                case .done:
+                    return
+                }
+            }
+        } catch {
+            // The channel went away; the inbound side sees it too.
+        }
+    }
+}
