@@ -42,6 +42,12 @@ public final class ConnectionRegistry: Sendable {
         state.withLock { $0.byID[id]?.sink }?.close(code: code, reason: reason)
     }
 
+    /// Up to `limit` open connections as (id, plugin), sorted by id.
+    public func list(limit: Int) -> [(id: String, plugin: String)] {
+        let all: [(id: String, plugin: String)] = state.withLock { s in s.byID.map { (id: $0.key, plugin: $0.value.plugin) } }
+        return Array(all.sorted { $0.id < $1.id }.prefix(limit))
+    }
+
     public func contains(_ id: String) -> Bool { state.withLock { $0.byID[id] != nil } }
 
     public func count(plugin: String) -> Int { state.withLock { $0.perPlugin[plugin, default: 0] } }

@@ -16,10 +16,16 @@ struct ConnectionRoutes {
                 let plugin: String
                 let routes: [String]
             }
+            struct Connection: Encodable {
+                let id: String
+                let plugin: String
+            }
             struct R: Encodable {
                 let open: Int
                 let perPlugin: [String: Int]
                 let endpoints: [Endpoint]
+                /// The first 1,000 by id.
+                let connections: [Connection]
             }
             let endpoints = gateway.endpoints.values.sorted { $0.path < $1.path }
             var perPlugin: [String: Int] = [:]
@@ -30,7 +36,8 @@ struct ConnectionRoutes {
                     Endpoint(path: e.path, plugin: e.plugin, routes: [
                         e.connect.map { _ in "$connect" }, e.disconnect.map { _ in "$disconnect" }, e.fallback.map { _ in "$default" },
                     ].compactMap { $0 } + e.actions.keys.sorted())
-                }))
+                },
+                connections: host.connections.list(limit: 1_000).map { Connection(id: $0.id, plugin: $0.plugin) }))
         }
         api.post("connections/:id") { request, context in
             let id = context.parameters.get("id") ?? ""

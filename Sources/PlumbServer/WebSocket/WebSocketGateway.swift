@@ -293,7 +293,9 @@ final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
     }
 
     /// A consumer that does not read cannot take a close frame through the normal writer (it waits for the socket
-    /// to drain): the close frame goes straight into the channel, and the socket is closed a moment later.
+    /// to drain): the close frame goes straight into the channel behind what is already there, and the socket is
+    /// closed once the frame has reached the kernel — the client reads the close code after the data it had not
+    /// read — or after 10 s if it never gets there.
     private func forceClose(code: Int, reason: String) {
         let channel = self.channel
         channel.eventLoop.execute {
@@ -301,8 +303,11 @@ final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
             data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: code))
             data.writeString(reason)
             let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-            channel.writeAndFlush(frame, promise: nil)
-            channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+            let deadline = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+            channel.writeAndFlush(frame).whenComplete { _ in
+                deadline.cancel()
+                channel.close(promise: nil)
+            }
         }
     }
 

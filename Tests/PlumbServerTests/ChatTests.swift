@@ -1,0 +1,146 @@
+import Foundation
+import PlumbTesting
+import Testing
+
+/// The chat and the support bot on a real `plumb serve`, driven by Python's `websockets` (Tests/peers/chat_*.py).
+@Suite("Chat over WebSocket", .serialized)
+struct ChatTests {
+    static func python(_ script: String, _ arguments: [String]) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Checkout.root + "/Tests/peers/" + script] + arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TestFailure("\(script) failed (\(process.terminationStatus)):\n\(String(decoding: err, as: UTF8.self))")
+        }
+        return object
+    }
+
+    @Test("two users exchange messages with sentiment; bad frames get errors or close codes; disconnect removes the row; @support counts 2")
+    func twoUsersAndBadInput() async throws {
+        let root = TemporaryDirectory("plumb-chat")
+        defer { root.remove() }
+        let server = try ServerProcess(dataDirectory: root.path + "/data")
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let out = try Self.python("chat_client.py", [
+            "--url", "ws://127.0.0.1:\(server.port)/apps/chat/ws", "--http", server.baseURL, "--token", server.token,
+        ])
+        let received = try #require(out["received"] as? [String: [[String: Any]]])
+        let alice = try #require(received["alice"])
+        let bob = try #require(received["bob"])
+        #expect(alice.count == 3 && bob.count == 3, "\(received)")
+        #expect(alice.map { $0["id"] as? Int } == bob.map { $0["id"] as? Int }, "both see the same broadcasts in the same order")
+        let labels = Dictionary(uniqueKeysWithValues: alice.map { ($0["text"] as? String ?? "", ($0["sentiment"] as? [String: Any])?["label"] as? String) })
+        #expect(labels["I love this, it is wonderful!"] == "Positive")
+        #expect(labels["This is terrible and I hate it."] == "Negative")
+        #expect(labels["The meeting is at noon."] == "Neutral")
+
+        let support = try #require(out["support"] as? [String: Any])
+        #expect(support["user"] as? String == "support")
+        #expect((support["text"] as? String)?.hasPrefix("2 users are online") == true, "\(support)")
+        #expect((out["online_two"] as? [String: Any])?["online"] as? Int == 2)
+        #expect(out["connections_two"] as? Int == 2)
+
+        let errors = try #require(out["errors"] as? [String: Any])
+        #expect((errors["not_json"] as? [String: Any])?["code"] as? String == "BadRequest")
+        #expect((errors["unknown_action"] as? [String: Any])?["code"] as? String == "UnknownAction")
+        #expect((errors["empty_text"] as? [String: Any])?["code"] as? String == "BadRequest")
+        #expect((errors["binary_close"] as? [Any])?.first as? Int == 1003)
+        #expect((errors["oversize_close"] as? [Any])?.first as? Int == 1009)
+        #expect((errors["missing_user_close"] as? [Any])?.first as? Int == 1008)
+        #expect(out["connections_after_bad"] as? Int == 2, "the refused and closed connections are not counted")
+
+        #expect((out["online_after_bob_left"] as? [String: Any])?["online"] as? Int == 1, "disconnect removes the connection row")
+        #expect((out["online_at_end"] as? [String: Any])?["online"] as? Int == 0)
+
+        let history = try #require((out["history"] as? [String: Any])?["items"] as? [[String: Any]])
+        let ids = history.compactMap { $0["id"] as? Int }
+        #expect(ids == ids.sorted() && ids.count == 6, "3 messages, the question, the bot's answer and carol's: \(history.map { $0["text"] ?? "" })")
+        #expect(history.map { $0["text"] as? String ?? "" }.prefix(3).sorted() == ["I love this, it is wonderful!", "The meeting is at noon.", "This is terrible and I hate it."])
+    }
+
+    @Test("a consumer that does not read is closed with 1008 at its send buffer; the others keep their latency")
+    func slowConsumer() async throws {
+        let root = TemporaryDirectory("plumb-chat-slow")
+        defer { root.remove() }
+        let config = root.path + "/plumb.yaml"
+        try "websocket:\n  send_buffer_bytes: 65536\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", config])
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let out = try Self.python("chat_slow.py", ["--port", String(server.port), "--token", server.token])
+        let flood = try #require((out["flood"] as? [String: [String: Any]])?.values.first)
+        #expect(flood["status"] as? Int == 410, "\(flood)")
+        #expect(((flood["body"] as? [String: Any])?["error"] as? [String: Any])?["message"] as? String == nil
+            || (((flood["body"] as? [String: Any])?["error"] as? [String: Any])?["message"] as? String)?.contains("slow consumer") == true)
+        #expect(out["slow_close_code"] as? Int == 1008, "\(out["slow_close_code"] ?? "nil")")
+        #expect(out["fast_open"] as? String == "OPEN")
+        let latencies = (out["fast_latencies"] as? [Double] ?? []).sorted()
+        #expect(latencies.count == 30)
+        print("slow consumer: closed after \(flood["posted"] ?? 0) posts of 32 kB; the other member's round trips p50 \(latencies[latencies.count / 2] * 1_000) ms, max \((latencies.last ?? 0) * 1_000) ms")
+        #expect((latencies.last ?? 99) < 1.0, "the other member was not held up")
+        #expect(out["open_after"] as? Int == 1)
+    }
+
+    @Test("a crash leaves connection rows; the next start removes them")
+    func staleRowsCleanedAtStart() async throws {
+        let root = TemporaryDirectory("plumb-chat-crash")
+        defer { root.remove() }
+        let first = try ServerProcess(dataDirectory: root.path + "/data")
+        try await first.waitReady()
+        let (_, _) = try await HTTP.request("GET", first.baseURL + "/apps/chat/online")
+        // Connect with a raw WebSocket handshake and keep the socket open, then SIGKILL the server.
+        let socket = try RawWebSocket(port: first.port, path: "/apps/chat/ws?room=crash&user=zed")
+        defer { socket.close() }
+        var online = 0
+        for _ in 0..<50 {
+            let (_, body) = try await HTTP.request("GET", first.baseURL + "/apps/chat/online")
+            online = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["online"] as? Int ?? 0
+            if online == 1 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(online == 1)
+        first.kill(signal: SIGKILL)
+        let second = try ServerProcess(dataDirectory: root.path + "/data")
+        defer { second.kill(signal: SIGKILL) }
+        try await second.waitReady()
+        let (_, body) = try await HTTP.request("GET", second.baseURL + "/apps/chat/online")
+        #expect((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["online"] as? Int == 0)
+        #expect(second.log.contains("removed 1 connections left by the previous run"))
+    }
+}
+
+/// A minimal WebSocket client handshake over a blocking socket, to hold a connection open across a crash.
+final class RawWebSocket {
+    let fd: Int32
+
+    init(port: Int, path: String) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect failed") }
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var buffer = [UInt8](repeating: 0, count: 1_024)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n > 0, String(decoding: buffer.prefix(n), as: UTF8.self).hasPrefix("HTTP/1.1 101") else {
+            throw TestFailure("no 101 Switching Protocols: \(String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self))")
+        }
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
