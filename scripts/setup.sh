@@ -13,8 +13,9 @@ for pkg in libsqlite3-dev zlib1g-dev libsystemd-dev python3 python3-pip; do
 done
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # Peers the test suite runs against: promtool (Prometheus), the fortune corpus for the VADER check,
-  # openssl for the SMTP test's self-signed certificate, systemd for systemd-analyze (the unit file test).
-  for pkg in prometheus fortunes fortunes-min openssl systemd; do
+  # openssl for the SMTP test's self-signed certificate, systemd for systemd-analyze (the unit file test),
+  # headless Chromium and a font for the page tests.
+  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
   done
 fi

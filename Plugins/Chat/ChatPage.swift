@@ -49,6 +49,7 @@ enum ChatPage {
 "use strict";
 const $ = (id) => document.getElementById(id);
 const log = $("log");
+const base = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
 let socket = null;
 
 function line(className, build) {
@@ -81,7 +82,7 @@ function note(text, className) {
 }
 
 async function loadHistory(room) {
-  const response = await fetch("rooms/" + encodeURIComponent(room) + "/messages?limit=50");
+  const response = await fetch(base + "rooms/" + encodeURIComponent(room) + "/messages?limit=50");
   if (!response.ok) return;
   const page = await response.json();
   page.items.forEach(showMessage);
@@ -94,7 +95,6 @@ $("join").addEventListener("submit", async (event) => {
   const user = $("user").value.trim(), room = $("room").value.trim();
   await loadHistory(room);
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const base = location.pathname.endsWith("/") ? location.pathname : location.pathname + "/";
   socket = new WebSocket(scheme + "//" + location.host + base + "ws?room=" + encodeURIComponent(room) + "&user=" + encodeURIComponent(user));
   socket.onopen = () => {
     $("status").textContent = "Connected to " + room + " as " + user + ".";

@@ -4,7 +4,8 @@ import PlumbKit
 
 /// The comment-sentiment API: score text with VADER, store scored comments, list them page by page.
 ///
-/// Routes (under `/apps/sentiment`): `POST /comments`, `GET /comments?limit=&after=`, `POST /analyze`.
+/// Routes (under `/apps/sentiment`): `POST /comments`, `GET /comments?limit=&after=`, `POST /analyze`, and the page
+/// `GET /`.
 public struct SentimentPlugin: Plugin {
     public static let name = "sentiment"
     /// Longest accepted comment or text, in characters.
@@ -34,6 +35,9 @@ public struct SentimentPlugin: Plugin {
         .http(.post, "/comments", name: "create") { plugin, request, _ in try await plugin.create(request) },
         .http(.get, "/comments", name: "list") { plugin, request, _ in try await plugin.list(request) },
         .http(.post, "/analyze", name: "classify") { plugin, request, _ in try plugin.analyze(request) },
+        .http(.get, "/", name: "page") { _, _, _ in
+            FunctionResponse(status: 200, headers: ["content-type": "text/html; charset=utf-8"], body: Array(SentimentPage.html.utf8))
+        },
     ]
 
     struct CommentInput: Decodable {

@@ -90,6 +90,32 @@ struct ChatTests {
         #expect(out["open_after"] as? Int == 1)
     }
 
+    @Test("both pages in headless Chromium: a chat message and a comment are shown with their sentiment")
+    func pagesInABrowser() async throws {
+        let root = TemporaryDirectory("plumb-browser")
+        defer { root.remove() }
+        let server = try ServerProcess(dataDirectory: root.path + "/data")
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let chat = try Self.python("browser.py", ["--base", server.baseURL, "--page", "chat", "--out", root.path + "/chat.png"])
+        let shownChat = try #require(chat["shown"] as? [String: Any])
+        #expect(shownChat["className"] as? String == "msg Positive", "\(shownChat)")
+        #expect((shownChat["badge"] as? String)?.hasPrefix("Positive ") == true)
+        let sentiment = try Self.python("browser.py", ["--base", server.baseURL, "--page", "sentiment", "--out", root.path + "/sentiment.png"])
+        let shownComment = try #require(sentiment["shown"] as? [String: Any])
+        #expect(shownComment["badge"] as? String == "Negative", "\(shownComment)")
+        #expect((shownComment["firstRow"] as? String)?.contains("very disappointed") == true)
+        for file in ["chat.png", "sentiment.png"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: root.path + "/" + file))
+            #expect(data.count > 5_000 && data.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]), "\(file) is a PNG")
+        }
+        // The browser's actions reached the server: the message and the comment are stored with their sentiment.
+        let (_, history) = try await HTTP.request("GET", server.baseURL + "/apps/chat/rooms/web/messages")
+        #expect(String(decoding: history, as: UTF8.self).contains(#""label":"Positive""#))
+        let (_, comments) = try await HTTP.request("GET", server.baseURL + "/apps/sentiment/comments")
+        #expect(String(decoding: comments, as: UTF8.self).contains(#""label":"Negative""#))
+    }
+
     @Test("a crash leaves connection rows; the next start removes them")
     func staleRowsCleanedAtStart() async throws {
         let root = TemporaryDirectory("plumb-chat-crash")
