@@ -20,8 +20,9 @@ import Synchronization
 ///   non-empty response body goes back to the sender; an error becomes `{"type": "error", "code", "message"}`.
 /// - Binary frames close the connection with 1003; frames over `maxFrameBytes` with 1009 (the protocol layer).
 /// - `$disconnect` runs after the connection has gone, whatever the reason.
-/// - Sends go through a bounded queue per connection: a client that does not read fills only its own queue and is
-///   closed with 1008 when it passes `sendBufferBytes`, so a broadcast never waits for it.
+/// - Sends never wait: frames go into the connection's channel through a per-event-loop outbox; a client that does not
+///   read fills only its own outbound buffer and is closed with 1008 when that passes `sendBufferBytes`, so a
+///   broadcast never waits for it.
 /// - Ping/pong every `pingInterval`; a connection that sends no frame for `idleTimeout` is closed with 1001.
 final class WebSocketGateway: Sendable {
     struct Settings: Sendable {
@@ -80,6 +81,19 @@ final class WebSocketGateway: Sendable {
 
     var count: Int { live.withLock { $0.count } }
 
+    private let outboxes = Mutex<[ObjectIdentifier: EventLoopOutbox]>([:])
+
+    /// The outbox of an event loop, made on first use.
+    func outbox(for eventLoop: any EventLoop) -> EventLoopOutbox {
+        outboxes.withLock { o in
+            let key = ObjectIdentifier(eventLoop as AnyObject)
+            if let existing = o[key] { return existing }
+            let made = EventLoopOutbox(eventLoop: eventLoop)
+            o[key] = made
+            return made
+        }
+    }
+
     /// The upgrade decision for the HTTP server: WebSocket endpoints upgrade, everything else stays HTTP.
     func shouldUpgrade(_ head: HTTPRequest, channel: any Channel) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let target = head.path ?? "/"
@@ -120,6 +134,7 @@ final class WebSocketGateway: Sendable {
     ) async {
         let id = newID()
         let connection = WebSocketConnection(id: id, limit: settings.sendBufferBytes, channel: channel, gateway: self)
+        connection.outbound = outbound
         live.withLock { $0[id] = connection }
         host.connections.register(id, plugin: endpoint.plugin, sink: connection)
         connectionsGauge.record(count)
@@ -128,32 +143,33 @@ final class WebSocketGateway: Sendable {
             live.withLock { _ = $0.removeValue(forKey: id) }
             connectionsGauge.record(count)
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await connection.runWriter(outbound) }
-            if let connect = endpoint.connect {
-                do {
-                    let response = try await host.invoke(connect, request(endpoint, id, query: query, headers: headers, body: []))
-                    if response.status >= 400 {
-                        let message = String(decoding: response.body.prefix(500), as: UTF8.self)
-                        connection.send(Self.errorFrame(code: "ConnectRefused", message: message))
-                        connection.close(code: response.status == 429 ? 1013 : response.status >= 500 ? 1011 : 1008, reason: "connect refused")
-                        await group.waitForAll()
-                        return
-                    }
-                    if !response.body.isEmpty { connection.send(String(decoding: response.body, as: UTF8.self)) }
-                } catch {
-                    let e = error as? FunctionError ?? FunctionError(status: 500, code: "ServiceException", message: "\(error)")
-                    connection.send(Self.errorFrame(e))
-                    connection.close(code: e.status == 429 ? 1013 : e.status >= 500 ? 1011 : 1008, reason: String(e.message.prefix(100)))
-                    await group.waitForAll()
-                    return
+        var accepted = true
+        connect: if let connect = endpoint.connect {
+            do {
+                let response = try await host.invoke(connect, request(endpoint, id, query: query, headers: headers, body: []))
+                if response.status >= 400 {
+                    let message = String(decoding: response.body.prefix(500), as: UTF8.self)
+                    connection.send(Self.errorFrame(code: "ConnectRefused", message: message))
+                    await connection.closeAndWait(code: response.status == 429 ? 1013 : response.status >= 500 ? 1011 : 1008, reason: "connect refused")
+                    accepted = false
+                    break connect
                 }
+                if !response.body.isEmpty { connection.send(String(decoding: response.body, as: UTF8.self)) }
+            } catch {
+                let e = error as? FunctionError ?? FunctionError(status: 500, code: "ServiceException", message: "\(error)")
+                connection.send(Self.errorFrame(e))
+                await connection.closeAndWait(code: e.status == 429 ? 1013 : e.status >= 500 ? 1011 : 1008, reason: String(e.message.prefix(100)))
+                accepted = false
+                break connect
             }
             await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
-            connection.finish()
-            await group.waitForAll()
         }
-        if let disconnect = endpoint.disconnect {
+        if endpoint.connect == nil {
+            await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
+        }
+        connection.finish()
+        // $disconnect follows an accepted $connect only, as with API Gateway.
+        if accepted, let disconnect = endpoint.disconnect {
             do {
                 _ = try await host.invoke(disconnect, request(endpoint, id, query: query, headers: headers, body: []))
             } catch {
@@ -214,16 +230,69 @@ final class WebSocketGateway: Sendable {
     }
 }
 
-/// One connection's send side: a bounded queue drained by a writer task, and the close that ends it.
+/// Frames waiting for one event loop: a broadcast to a thousand members becomes one task on each event loop that
+/// writes every frame (encoding a shared text once) and flushes each channel once, instead of a task per frame.
+final class EventLoopOutbox: @unchecked Sendable {
+    // @unchecked: `state` is a Mutex; `flushList` is only touched on `eventLoop`.
+    let eventLoop: any EventLoop
+    private let state = Mutex<(items: [(WebSocketConnection, String)], scheduled: Bool)>(([], false))
+    private var flushList: [WebSocketConnection] = []
+
+    init(eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func append(_ connection: WebSocketConnection, _ text: String) {
+        let schedule = state.withLock { s -> Bool in
+            s.items.append((connection, text))
+            if s.scheduled { return false }
+            s.scheduled = true
+            return true
+        }
+        if schedule { eventLoop.execute { self.drain() } }
+    }
+
+    /// On the event loop.
+    private func drain() {
+        let items = state.withLock { s -> [(WebSocketConnection, String)] in
+            s.scheduled = false
+            defer { s.items.removeAll(keepingCapacity: true) }
+            return s.items
+        }
+        var lastText = ""
+        var lastBuffer: ByteBuffer?
+        for (connection, text) in items where connection.isOpenForData {
+            let buffer: ByteBuffer
+            if let lastBuffer, text == lastText {
+                buffer = lastBuffer
+            } else {
+                buffer = connection.channel.allocator.buffer(string: text)
+                lastBuffer = buffer
+                lastText = text
+            }
+            connection.channel.write(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
+            if !connection.needsFlush {
+                connection.needsFlush = true
+                flushList.append(connection)
+            }
+        }
+        for connection in flushList {
+            connection.needsFlush = false
+            connection.channel.flush()
+            connection.checkBuffered()
+        }
+        flushList.removeAll(keepingCapacity: true)
+        if let gateway = items.first?.0.gateway { gateway.framesOut.increment(by: items.count) }
+    }
+}
+
+/// One connection's send side. Data frames go through its event loop's `EventLoopOutbox` straight into the channel;
+/// NIO's outbound buffer is the send queue, and a connection whose buffer passes the limit is closed as a slow
+/// consumer. Closes go through the protocol layer's writer so its close handshake stays right.
 final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
-    // @unchecked: `state` is a Mutex; the rest is immutable.
+    // @unchecked: `state` is a Mutex; `needsFlush` is only touched on the channel's event loop; `outbound` is set
+    // once before the connection is used.
     struct State {
-        var queue: [String] = []
-        var head = 0
-        var bytes = 0
-        var closing: (code: Int, reason: String)?
+        var closing = false
         var finished = false
-        var waiter: CheckedContinuation<Void, Never>?
         var lastActivity = ContinuousClock.now
     }
 
@@ -231,138 +300,83 @@ final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
     let limit: Int
     let channel: any Channel
     unowned let gateway: WebSocketGateway
+    let outbox: EventLoopOutbox
+    var outbound: WebSocketOutboundWriter?
+    var needsFlush = false
     private let state = Mutex(State())
+    private let open = Atomic<Bool>(true)
+    private let slow = Atomic<Bool>(false)
 
     init(id: String, limit: Int, channel: any Channel, gateway: WebSocketGateway) {
         self.id = id
         self.limit = limit
         self.channel = channel
         self.gateway = gateway
+        outbox = gateway.outbox(for: channel.eventLoop)
     }
 
     var lastActivity: ContinuousClock.Instant { state.withLock { $0.lastActivity } }
 
     func touch() { state.withLock { $0.lastActivity = .now } }
 
+    var isOpenForData: Bool { open.load(ordering: .relaxed) }
+
     @discardableResult
     func send(_ text: String) -> PostResult { enqueue(text) }
 
     func enqueue(_ text: String) -> PostResult {
-        let (result, waiter, overflow) = state.withLock { s -> (PostResult, CheckedContinuation<Void, Never>?, Bool) in
-            guard s.closing == nil, !s.finished else { return (.gone, nil, false) }
-            if s.bytes + text.utf8.count > limit {
-                s.closing = (1008, "slow consumer: more than \(limit) bytes waiting to be sent")
-                let w = s.waiter
-                s.waiter = nil
-                return (.overflowed, w, true)
-            }
-            s.queue.append(text)
-            s.bytes += text.utf8.count
-            let w = s.waiter
-            s.waiter = nil
-            return (.queued, w, false)
-        }
-        waiter?.resume()
-        if overflow {
-            gateway.slowConsumers.increment()
-            gateway.logger.warning("closing a slow consumer", metadata: ["connection": "\(id)", "limit_bytes": "\(limit)"])
-            forceClose(code: 1008, reason: "slow consumer")
-        }
-        return result
+        guard open.load(ordering: .relaxed) else { return slow.load(ordering: .relaxed) ? .overflowed : .gone }
+        outbox.append(self, text)
+        return .queued
     }
 
+    /// On the event loop, after a flush: more than `limit` bytes waiting means the client is not reading.
+    func checkBuffered() {
+        guard let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes), buffered > limit else { return }
+        guard open.exchange(false, ordering: .relaxed) else { return }
+        slow.store(true, ordering: .relaxed)
+        gateway.slowConsumers.increment()
+        gateway.logger.warning("closing a slow consumer", metadata: ["connection": "\(id)", "buffered_bytes": "\(buffered)", "limit_bytes": "\(limit)"])
+        forceClose(code: 1008, reason: "slow consumer")
+    }
+
+    /// Ends data frames and sends a close frame after those already queued (the outbox runs first on the loop).
     func close(code: Int, reason: String) {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if s.closing == nil { s.closing = (code, reason) }
-            let w = s.waiter
-            s.waiter = nil
-            return w
-        }
-        waiter?.resume()
+        guard open.exchange(false, ordering: .relaxed) else { return }
+        Task { await self.sendClose(code: code, reason: reason) }
     }
 
-    /// The inbound side has ended: the writer sends what is queued and stops.
+    func closeAndWait(code: Int, reason: String) async {
+        guard open.exchange(false, ordering: .relaxed) else { return }
+        await sendClose(code: code, reason: reason)
+    }
+
+    private func sendClose(code: Int, reason: String) async {
+        // Let frames already handed to the outbox reach the channel first.
+        try? await channel.eventLoop.submit {}.get()
+        try? await outbound?.close(WebSocketErrorCode(codeNumber: code), reason: reason)
+    }
+
+    /// The inbound side has ended.
     func finish() {
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            s.finished = true
-            let w = s.waiter
-            s.waiter = nil
-            return w
-        }
-        waiter?.resume()
+        open.store(false, ordering: .relaxed)
+        state.withLock { $0.finished = true }
     }
 
-    /// A consumer that does not read cannot take a close frame through the normal writer (it waits for the socket
+    /// A consumer that does not read cannot take a close frame through the protocol writer (it waits for the socket
     /// to drain): the close frame goes straight into the channel behind what is already there, and the socket is
     /// closed once the frame has reached the kernel — the client reads the close code after the data it had not
     /// read — or after 10 s if it never gets there.
     private func forceClose(code: Int, reason: String) {
         let channel = self.channel
-        channel.eventLoop.execute {
-            var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-            data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: code))
-            data.writeString(reason)
-            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-            let deadline = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
-            channel.writeAndFlush(frame).whenComplete { _ in
-                deadline.cancel()
-                channel.close(promise: nil)
-            }
-        }
-    }
-
-    private enum Next {
-        case frames([String])
-        case close(Int, String)
-        case done
-    }
-
-    private func next() async -> Next {
-        while true {
-            let ready = state.withLock { s -> Next? in
-                if s.head < s.queue.count {
-                    let batch = Array(s.queue[s.head...])
-                    s.queue.removeAll(keepingCapacity: true)
-                    s.head = 0
-                    return .frames(batch)
-                }
-                if let c = s.closing { return .close(c.code, c.reason) }
-                if s.finished { return .done }
-                return nil
-            }
-            if let ready { return ready }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.head < s.queue.count || s.closing != nil || s.finished { return true }
-                    s.waiter = c
-                    return false
-                }
-                if resumeNow { c.resume() }
-            }
-        }
-    }
-
-    func runWriter(_ outbound: WebSocketOutboundWriter) async {
-        do {
-            while true {
-                switch await next() {
-                case .frames(let batch):
-                    for text in batch {
-                        try await outbound.write(.text(text))
-                        state.withLock { $0.bytes -= text.utf8.count }
-                    }
-                    gateway.framesOut.increment(by: batch.count)
-                case .close(let code, let reason):
-                    if code != 1008 || !reason.hasPrefix("slow consumer") {
-                        try await outbound.close(WebSocketErrorCode(codeNumber: code), reason: reason)
-                    }
-                    return
-                case .done:
-                    return
-                }
-            }
-        } catch {
-            // The channel went away; the inbound side sees it too.
+        var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: code))
+        data.writeString(reason)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        let deadline = channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+        channel.writeAndFlush(frame).whenComplete { _ in
+            deadline.cancel()
+            channel.close(promise: nil)
         }
     }
 }
