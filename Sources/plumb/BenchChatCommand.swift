@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
-import HummingbirdWSClient
 import Logging
+import NIOCore
+import NIOPosix
+import NIOWebSocket
 import Synchronization
 
 /// `plumb bench-chat`: holds many WebSocket connections on a running server's chat and measures fan-out.
@@ -28,7 +30,8 @@ struct BenchChatCommand: AsyncParsableCommand {
         let failed = Atomic<Int>(0)
         let received = Atomic<Int>(0)
         let latencies = Mutex<[UInt64]>([])
-        let sender = Mutex<WebSocketOutboundWriter?>(nil)
+        let senderChannel = Mutex<(any Channel)?>(nil)
+        let channels = Mutex<[any Channel]>([])
         let errors = Mutex<[String]>([])
         let stop = Atomic<Bool>(false)
     }
@@ -55,7 +58,12 @@ struct BenchChatCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let members = self.members
         let total = connections
-        let baseURL = url
+        guard let parsed = URL(string: url), let host = parsed.host, parsed.scheme == "ws" else {
+            throw ValidationError("--url must be ws://HOST:PORT/PATH")
+        }
+        let port = parsed.port ?? 80
+        let path = parsed.path
+        let eventLoops = MultiThreadedEventLoopGroup.singleton
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             var launched = 0
@@ -70,21 +78,12 @@ struct BenchChatCommand: AsyncParsableCommand {
                 let room = index < members ? "fanout" : "hold-\(index / 10)"
                 group.addTask {
                     do {
-                        try await WebSocketClient.connect(
-                            url: "\(baseURL)?room=\(room)&user=u\(index)", configuration: .init(maxFrameSize: 1 << 16), logger: logger
-                        ) { inbound, outbound, _ in
-                            if index == 0 { shared.sender.withLock { $0 = outbound } }
-                            shared.connected.wrappingAdd(1, ordering: .relaxed)
-                            for try await message in inbound.messages(maxSize: 1 << 20) {
-                                guard case .text(let text) = message, index < members else { continue }
-                                guard let marker = text.range(of: "\"text\":\"bench ") else { continue }
-                                let now = DispatchTime.now().uptimeNanoseconds
-                                let rest = text[marker.upperBound...].prefix { $0 != "\"" }
-                                guard let intended = UInt64(rest.split(separator: " ").last ?? "") else { continue }
-                                shared.received.wrappingAdd(1, ordering: .relaxed)
-                                shared.latencies.withLock { $0.append(now > intended ? now - intended : 0) }
-                            }
-                        }
+                        let channel = try await LeanWebSocketClient.connect(
+                            host: host, port: port, path: "\(path)?room=\(room)&user=u\(index)", group: eventLoops
+                        ) { FrameRecorder(measured: index < members, shared: shared) }
+                        if index == 0 { shared.senderChannel.withLock { $0 = channel } }
+                        shared.channels.withLock { $0.append(channel) }
+                        shared.connected.wrappingAdd(1, ordering: .relaxed)
                     } catch {
                         shared.failed.wrappingAdd(1, ordering: .relaxed)
                         shared.errors.withLock { if $0.count < 5 { $0.append("\(error)") } }
@@ -104,7 +103,7 @@ struct BenchChatCommand: AsyncParsableCommand {
             let rssAfter = serverPid.flatMap(Self.rss)
             FileHandle.standardError.write(Data("connected \(shared.connected.load(ordering: .relaxed)), failed \(shared.failed.load(ordering: .relaxed)) in \(String(format: "%.1f", connectSeconds)) s; sending\n".utf8))
 
-            guard let sender = shared.sender.withLock({ $0 }) else { throw ValidationError("the sending connection did not open: \(shared.errors.withLock { $0 })") }
+            guard let sender = shared.senderChannel.withLock({ $0 }) else { throw ValidationError("the sending connection did not open: \(shared.errors.withLock { $0 })") }
             let count = Int(rate * duration)
             let t0 = DispatchTime.now().uptimeNanoseconds + 100_000_000
             let interval = 1e9 / rate
@@ -113,7 +112,7 @@ struct BenchChatCommand: AsyncParsableCommand {
                 let intended = t0 + UInt64(Double(seq) * interval)
                 let now = DispatchTime.now().uptimeNanoseconds
                 if intended > now { try await Task.sleep(for: .nanoseconds(Int64(intended - now))) }
-                try await sender.write(.text("{\"action\":\"send\",\"text\":\"bench \(seq) \(intended)\"}"))
+                try await LeanWebSocketClient.sendText("{\"action\":\"send\",\"text\":\"bench \(seq) \(intended)\"}", on: sender).get()
                 sent += 1
             }
             // Drain: wait until every member has every message, or 10 s.
@@ -142,7 +141,75 @@ struct BenchChatCommand: AsyncParsableCommand {
             let errors = shared.errors.withLock { $0 }
             if !errors.isEmpty { result["first_errors"] = errors }
             print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+            for channel in shared.channels.withLock({ $0 }) { channel.close(promise: nil) }
             group.cancelAll()
+        }
+    }
+
+    /// Records the latency of every `bench` message a measured member receives, on the event loop.
+    final class FrameRecorder: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = WebSocketFrame
+        typealias OutboundOut = WebSocketFrame
+        let measured: Bool
+        let shared: Shared
+        static let marker = Array("\"text\":\"bench ".utf8)
+
+        /// Offset of `needle` in `haystack` (a plain scan on the first byte, then a compare).
+        static func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int? {
+            guard needle.count <= haystack.count, let first = needle.first else { return nil }
+            var i = 0
+            let last = haystack.count - needle.count
+            while i <= last {
+                if haystack[i] == first {
+                    var j = 1
+                    while j < needle.count && haystack[i + j] == needle[j] { j += 1 }
+                    if j == needle.count { return i }
+                }
+                i += 1
+            }
+            return nil
+        }
+
+        init(measured: Bool, shared: Shared) {
+            self.measured = measured
+            self.shared = shared
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let frame = unwrapInboundIn(data)
+            switch frame.opcode {
+            case .text where measured:
+                let now = DispatchTime.now().uptimeNanoseconds
+                // "bench <seq> <intended>\"": the number after the last space before the closing quote.
+                let parsed: (Bool, UInt64) = frame.data.withUnsafeReadableBytes { raw in
+                    guard let start = Self.find(Self.marker, in: raw) else { return (false, 0) }
+                    var i = start + Self.marker.count
+                    var intended: UInt64 = 0
+                    var sawSpace = false
+                    while i < raw.count, raw[i] != UInt8(ascii: "\"") {
+                        let byte = raw[i]
+                        if byte == UInt8(ascii: " ") {
+                            sawSpace = true
+                            intended = 0
+                        } else if sawSpace, byte >= 48, byte <= 57 {
+                            intended = intended &* 10 &+ UInt64(byte - 48)
+                        }
+                        i += 1
+                    }
+                    return (sawSpace, intended)
+                }
+                let (sawSpace, intended) = parsed
+                guard sawSpace, intended > 0 else { return }
+                shared.received.wrappingAdd(1, ordering: .relaxed)
+                shared.latencies.withLock { $0.append(now > intended ? now - intended : 0) }
+            case .ping:
+                let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+                context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            case .connectionClose:
+                context.close(promise: nil)
+            default:
+                break
+            }
         }
     }
 
