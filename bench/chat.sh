@@ -24,3 +24,13 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 "$PLUMB" bench-chat --url "ws://127.0.0.1:$PORT/apps/chat/ws" --connections "$CONNECTIONS" --members "$MEMBERS" \
   --rate "$RATE" --duration "$DURATION" --server-pid "$SERVER"
 echo "server: $(grep -c 'closing a slow consumer' "$DATA/serve.log" || true) slow consumers closed"
+
+# The peer, same client, same machine: a bare broadcast server on Python's websockets (no storage, no sentiment).
+PEER_PORT=$((PORT + 1))
+python3 bench/ws_broadcast.py --port "$PEER_PORT" >"$DATA/peer.log" 2>&1 &
+PEER=$!
+trap 'kill $SERVER $PEER 2>/dev/null || true; wait $SERVER $PEER 2>/dev/null || true; rm -rf "$DATA"' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PEER_PORT") 2>/dev/null && break; sleep 0.1; done
+echo "peer: python websockets broadcast server"
+"$PLUMB" bench-chat --url "ws://127.0.0.1:$PEER_PORT/apps/chat/ws" --connections "$CONNECTIONS" --members "$MEMBERS" \
+  --rate "$RATE" --duration "$DURATION" --server-pid "$PEER"
