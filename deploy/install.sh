@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build -c release --product plumb 2>&1 | tail -1
 install -m 0755 "$(swift build -c release --show-bin-path)/plumb" /usr/local/bin/plumb
-install -d -m 0755 /usr/local/share/plumb/vader /usr/local/share/doc/plumb
+install -d -m 0755 /usr/local/share/plumb/vader /usr/local/share/plumb/support /usr/local/share/doc/plumb
 install -m 0644 share/plumb/vader/* /usr/local/share/plumb/vader/
+install -m 0644 share/plumb/support/intents.yaml /usr/local/share/plumb/support/
 install -m 0644 README.md /usr/local/share/doc/plumb/README.md
 install -d -m 0755 /etc/plumb /etc/plumb/alerts /etc/plumb/dashboards
 if [ ! -f /etc/plumb/plumb.yaml ]; then
