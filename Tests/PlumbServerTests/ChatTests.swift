@@ -65,6 +65,55 @@ struct ChatTests {
         let ids = history.compactMap { $0["id"] as? Int }
         #expect(ids == ids.sorted() && ids.count == 6, "3 messages, the question, the bot's answer and carol's: \(history.map { $0["text"] ?? "" })")
         #expect(history.map { $0["text"] as? String ?? "" }.prefix(3).sorted() == ["I love this, it is wonderful!", "The meeting is at noon.", "This is terrible and I hate it."])
+
+        // Pagination: the newest 4, then the 2 before them.
+        let room = try #require(out["room"] as? String)
+        let (_, first) = try await HTTP.request("GET", server.baseURL + "/apps/chat/rooms/\(room)/messages?limit=4")
+        let page1 = try #require(try JSONSerialization.jsonObject(with: Data(first)) as? [String: Any])
+        let ids1 = (page1["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+        #expect(ids1 == Array(ids.suffix(4)))
+        let next = try #require(page1["next"] as? Int)
+        let (_, second) = try await HTTP.request("GET", server.baseURL + "/apps/chat/rooms/\(room)/messages?limit=4&before=\(next)")
+        let page2 = try #require(try JSONSerialization.jsonObject(with: Data(second)) as? [String: Any])
+        #expect((page2["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int } == Array(ids.prefix(2)))
+        #expect(page2["next"] is NSNull)
+        let (bad, _) = try await HTTP.request("GET", server.baseURL + "/apps/chat/rooms/\(room)/messages?limit=0")
+        #expect(bad == 400)
+    }
+
+    @Test("a connection that sends nothing for idle_timeout is closed with 1001")
+    func idleTimeout() async throws {
+        let root = TemporaryDirectory("plumb-chat-idle")
+        defer { root.remove() }
+        let config = root.path + "/plumb.yaml"
+        try "websocket:\n  idle_timeout: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", config])
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let script = """
+            import asyncio, json, time, websockets
+            async def main():
+                ws = await websockets.connect("ws://127.0.0.1:\(server.port)/apps/chat/ws?room=idle&user=sleepy")
+                started = time.monotonic()
+                try:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 10)
+                except websockets.ConnectionClosed:
+                    print(json.dumps({"code": ws.close_code, "after": time.monotonic() - started}))
+            asyncio.run(main())
+            """
+        try script.write(toFile: root.path + "/idle.py", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root.path + "/idle.py"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(result["code"] as? Int == 1001)
+        #expect((result["after"] as? Double ?? 0) < 5)
     }
 
     @Test("a consumer that does not read is closed with 1008 at its send buffer; the others keep their latency")
