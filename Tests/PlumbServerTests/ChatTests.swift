@@ -6,19 +6,9 @@ import Testing
 @Suite("Chat over WebSocket", .serialized)
 struct ChatTests {
     static func python(_ script: String, _ arguments: [String]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Checkout.root + "/Tests/peers/" + script] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TestFailure("\(script) failed (\(process.terminationStatus)):\n\(String(decoding: err, as: UTF8.self))")
+        let run = try Python.run(Checkout.root + "/Tests/peers/" + script, arguments)
+        guard run.status == 0, let object = try JSONSerialization.jsonObject(with: run.output) as? [String: Any] else {
+            throw TestFailure("\(script) failed (\(run.status)):\n\(run.errors)")
         }
         return object
     }
@@ -103,14 +93,7 @@ struct ChatTests {
             asyncio.run(main())
             """
         try script.write(toFile: root.path + "/idle.py", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root.path + "/idle.py"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try Python.run(root.path + "/idle.py").output
         let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(result["code"] as? Int == 1001)
         #expect((result["after"] as? Double ?? 0) < 5)
