@@ -69,6 +69,13 @@ struct ChatTests {
         #expect(page2["next"] is NSNull)
         let (bad, _) = try await HTTP.request("GET", server.baseURL + "/apps/chat/rooms/\(room)/messages?limit=0")
         #expect(bad == 400)
+
+        // The chat's own metrics, as dashboards and alarms see them.
+        let (_, metrics) = try await HTTP.request("GET", server.baseURL + "/metrics")
+        let exposition = String(decoding: metrics, as: UTF8.self)
+        #expect(exposition.contains("plumb_chat_messages_per_room_total{Room=\"\(room)\"} 6"), "3 + the question + the answer + carol's")
+        #expect(exposition.contains("plumb_chat_active_connections "))
+        #expect(exposition.contains("plumb_functions_invocations_total{Function=\"sentiment.classify\"}"), "sentiment is invoked as its own function")
     }
 
     @Test("a connection that sends nothing for idle_timeout is closed with 1001")

@@ -61,8 +61,16 @@ async def main():
         await sender.send(json.dumps({"action": "send", "text": text}))
     received = {}
     for name, ws in (("alice", alice), ("bob", bob)):
-        frames = await frames_until(ws, lambda f: f.get("type") == "message" and f.get("text") == texts[-1])
-        received[name] = [f for f in frames if f.get("type") == "message"]
+        # Alice's and Bob's frames are handled concurrently: wait until all three have arrived, in whatever order.
+        got = []
+
+        def all_seen(frame, got=got):
+            if frame.get("type") == "message":
+                got.append(frame)
+            return {f.get("text") for f in got} >= set(texts)
+
+        await frames_until(ws, all_seen)
+        received[name] = got
     out["received"] = received
 
     await bob.send(json.dumps({"action": "send", "text": "@support how many users are online?"}))
