@@ -137,6 +137,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Classifier",
+            dependencies: ["PlumbKit"],
+            path: "Plugins/Classifier",
+            // Training loops are hot even in debug builds (the test suite trains real models).
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
+        ),
+        .target(
             name: "Support",
             dependencies: ["PlumbKit"],
             path: "Plugins/Support",
@@ -205,6 +212,11 @@ let package = Package(
                 "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ClassifierTests",
+            dependencies: ["Classifier", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
