@@ -27,9 +27,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
         .target(
             name: "PlumbKit",
             dependencies: [
+                "CImageCodecs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),

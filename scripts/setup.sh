@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
-for pkg in libsqlite3-dev zlib1g-dev libsystemd-dev python3 python3-pip; do
+for pkg in libsqlite3-dev zlib1g-dev libsystemd-dev libpng-dev libjpeg-dev python3 python3-pip; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
@@ -36,13 +36,38 @@ mkdir -p share/plumb/vader
 cp "$vader_dir/vader_lexicon.txt" "$vader_dir/emoji_utf8_lexicon.txt" share/plumb/vader/
 echo "setup: VADER lexicon installed in $(pwd)/share/plumb/vader"
 
+# The iris data set comes from scikit-learn (BSD), which ships it as iris.csv; it is installed, never committed.
+# The classifier trains its default model `iris` from it at first start.
+if ! python3 -c "import sklearn" 2>/dev/null; then
+  echo "setup: installing the scikit-learn Python package"
+  python3 -m pip install --quiet scikit-learn 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages scikit-learn
+fi
+mkdir -p share/plumb/classifier
+python3 - <<'PY'
+import csv, os, sklearn
+source = os.path.join(os.path.dirname(sklearn.__file__), "datasets", "data", "iris.csv")
+with open(source) as f:
+    rows = list(csv.reader(f))
+names = rows[0][2:]
+with open("share/plumb/classifier/iris.csv", "w", newline="") as out:
+    w = csv.writer(out)
+    w.writerow(["x1", "x2", "x3", "x4", "label"])
+    for r in rows[1:]:
+        w.writerow(r[:4] + [names[int(r[4])]])
+PY
+echo "setup: iris data set installed in $(pwd)/share/plumb/classifier/iris.csv"
+
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # Test peers: the SMTP server the notification tests deliver to, the WebSocket client of the chat tests.
-  for module in aiosmtpd websockets; do
+  # XGBoost (the CPU-only wheel) is the reference of the classifier's parity tests.
+  for spec in aiosmtpd:aiosmtpd websockets:websockets xgboost:xgboost-cpu; do
+    module=${spec%%:*}
+    package=${spec#*:}
     if ! python3 -c "import $module" 2>/dev/null; then
-      echo "setup: installing the $module Python package (test peer)"
-      python3 -m pip install --quiet "$module" 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages "$module"
+      echo "setup: installing the $package Python package (test peer)"
+      python3 -m pip install --quiet "$package" 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages "$package"
     fi
   done
 fi
