@@ -154,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support",
+                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -211,7 +211,7 @@ let package = Package(
         .testTarget(
             name: "PlumbServerTests",
             dependencies: [
-                "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support",
+                "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

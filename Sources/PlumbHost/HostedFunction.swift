@@ -9,6 +9,8 @@ public final class HostedFunction: Sendable {
     public let name: String
     public let pluginName: String
     public let trigger: Trigger
+    /// Public, or only with the admin token (HTTP functions).
+    public let access: Access
     public let options: FunctionOptions
     /// The warm instances (execution environments).
     public let pool: InstancePool
@@ -32,12 +34,13 @@ public final class HostedFunction: Sendable {
     let provisionedUtilization: Recorder
 
     init(
-        name: String, pluginName: String, trigger: Trigger, options: FunctionOptions, pluginContext: PluginContext,
+        name: String, pluginName: String, trigger: Trigger, access: Access = .public, options: FunctionOptions, pluginContext: PluginContext,
         factory: MetricsFactory, logger: Logger, makeInstance: @escaping InstancePool.Factory
     ) {
         self.name = name
         self.pluginName = pluginName
         self.trigger = trigger
+        self.access = access
         self.options = options
         self.pluginContext = pluginContext
         let dimensions = [("Function", name)]

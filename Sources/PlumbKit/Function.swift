@@ -2,24 +2,42 @@
 public struct Function<P: Plugin>: Sendable {
     public let name: String
     public let trigger: Trigger
+    /// Who may call it over HTTP: anyone, or only holders of the admin token.
+    public let access: Access
     public let handler: @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
 
     public init(
-        name: String, trigger: Trigger,
+        name: String, trigger: Trigger, access: Access = .public,
         handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) {
         self.name = name
         self.trigger = trigger
+        self.access = access
         self.handler = handler
     }
 
-    /// An HTTP function at `path` under the plugin's prefix; `{param}` segments become path parameters.
+    /// An HTTP function at `path` under the plugin's prefix; `{param}` segments become path parameters. With
+    /// `admin: true` the host answers 401 unless the request carries the admin token, and audits the call.
     public static func http(
-        _ method: HTTPMethod, _ path: String, name: String,
+        _ method: HTTPMethod, _ path: String, name: String, admin: Bool = false,
         handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) -> Function {
-        Function(name: name, trigger: .http(method: method, path: path), handler: handler)
+        Function(name: name, trigger: .http(method: method, path: path), access: admin ? .admin : .public, handler: handler)
     }
+
+    /// A scheduled function (`rate(3 minutes)` or `cron(…)`, EventBridge syntax, UTC), run as an async event.
+    public static func scheduled(
+        _ expression: String, name: String,
+        handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) -> Function {
+        Function(name: name, trigger: .schedule(expression), handler: handler)
+    }
+}
+
+/// Who may invoke an HTTP function.
+public enum Access: Sendable, Equatable {
+    case `public`
+    case admin
 }
 
 extension Function {

@@ -246,7 +246,10 @@ public final class PlumbServer: Sendable {
         AlarmRoutes(server: self).register(api: api)
         LogRoutes(store: logs, metrics: store).register(api: api)
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
-        PluginRoutes(host: host).register(on: router)
+        let adminApps = router.group()
+            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token))
+            .add(middleware: AdminAuthMiddleware(token: token))
+        PluginRoutes(host: host).register(on: router, admin: adminApps)
         ConnectionRoutes(host: host, gateway: webSockets).register(api: api, public: router)
         extraRoutes(router)
         return router

@@ -8,6 +8,7 @@ import PlumbLogs
 import PlumbMetrics
 import PlumbServer
 import Chat
+import Classifier
 import Sentiment
 import Support
 
@@ -63,7 +64,7 @@ struct Serve: AsyncParsableCommand {
         let server: PlumbServer
         do {
             server = try await PlumbServer.open(
-                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self], factory: factory, logger: logger, logSink: logSink)
+                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self], factory: factory, logger: logger, logSink: logSink)
         } catch let error as LexiconError {
             throw CLIError(error.message)
         } catch let error as ConfigError {

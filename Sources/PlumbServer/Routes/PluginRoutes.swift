@@ -9,14 +9,16 @@ struct PluginRoutes {
     /// Largest request body a plugin route accepts.
     var maxBodyBytes = 1_048_576
 
-    func register(on router: Router<PlumbRequestContext>) {
+    /// Public functions go on `router`; admin functions on `admin`, a group behind the token and the audit trail.
+    func register(on router: Router<PlumbRequestContext>, admin: RouterGroup<PlumbRequestContext>) {
         for function in host.functions {
             guard case .http(let method, let path) = function.trigger else { continue }
             let routePath = "/apps/\(function.pluginName)" + Self.hummingbirdPath(path)
             let parameterNames = path.split(separator: "/").compactMap { segment -> String? in
                 segment.hasPrefix("{") && segment.hasSuffix("}") ? String(segment.dropFirst().dropLast()) : nil
             }
-            router.on(RouterPath(routePath), method: HTTPRequest.Method(rawValue: method.rawValue)!) { request, context -> Response in
+            let methods: any RouterMethods<PlumbRequestContext> = function.access == .admin ? admin : router
+            methods.on(RouterPath(routePath), method: HTTPRequest.Method(rawValue: method.rawValue)!) { request, context -> Response in
                 var parameters: [String: String] = [:]
                 for name in parameterNames { parameters[name] = context.parameters.get(name) }
                 var headers: [String: String] = [:]
