@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import Metrics
 import PlumbKit
+import Synchronization
 
 /// The classification service: tabular models (iris) with predict and retrieve, and an image model that users feed
 /// and a manager labels and retrains, by hand or on a 3-minute schedule.
@@ -29,6 +30,7 @@ public struct ClassifierPlugin: Plugin {
     let cache: ModelCache
     let writer: PredictionWriter
     let logger: Logger
+    let instruments: Instruments
 
     public init(context: PluginContext) async throws {
         database = context.database
@@ -36,6 +38,7 @@ public struct ClassifierPlugin: Plugin {
         cache = ModelCache.shared(for: context.dataDirectory)
         writer = PredictionWriter.shared(for: context.dataDirectory, database: context.database)
         logger = context.logger
+        instruments = Instruments.shared
         try await Self.loadActive(database: database, directory: directory, cache: cache)
     }
 
@@ -95,6 +98,31 @@ public struct ClassifierPlugin: Plugin {
     }
 
     var store: Store { Store(database: database, directory: directory) }
+
+    /// Prediction counters and timers by model and class, made once (the factory's lookup is not free).
+    final class Instruments: Sendable {
+        static let shared = Instruments()
+        private let counters = Mutex<[String: Counter]>([:])
+        private let timers = Mutex<[String: Metrics.Timer]>([:])
+
+        func predicted(model: String, label: String, nanoseconds: Int64) {
+            let key = model + "\u{0}" + label
+            let counter = counters.withLock { c in
+                if let existing = c[key] { return existing }
+                let made = Counter(label: "Plumb/Classifier/Predictions", dimensions: [("Model", model), ("Class", label)])
+                c[key] = made
+                return made
+            }
+            counter.increment()
+            let timer = timers.withLock { t in
+                if let existing = t[model] { return existing }
+                let made = Metrics.Timer(label: "Plumb/Classifier/PredictionLatency", dimensions: [("Model", model)])
+                t[model] = made
+                return made
+            }
+            timer.recordNanoseconds(nanoseconds)
+        }
+    }
 
     public static let functions: [Function<ClassifierPlugin>] = [
         .http(.post, "/predict", name: "predict") { c, request, _ in try await c.predict(request) },
@@ -173,17 +201,54 @@ public struct ClassifierPlugin: Plugin {
         for c in probabilities.indices where probabilities[c] > probabilities[best] { best = c }
         let label = model.classes[best]
         let now = Date().timeIntervalSince1970
-        let probabilityObject = Dictionary(uniqueKeysWithValues: zip(model.classes, probabilities.map { ($0 * 1e6).rounded() / 1e6 }))
-        let input = String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: zip(model.features, x)), options: [.sortedKeys]), as: UTF8.self)
-        let probabilitiesText = String(decoding: try JSONSerialization.data(withJSONObject: probabilityObject, options: [.sortedKeys]), as: UTF8.self)
+        // Hand-built JSON: this is the hot path (JSONSerialization costs more than the model).
+        let input = Self.jsonObject(keys: model.features, values: x.map { "\($0)" })
+        let probabilitiesText = Self.jsonObject(keys: model.classes, values: probabilities.map { "\(($0 * 1e6).rounded() / 1e6)" })
         let id = try await writer.insert(.init(model: name, version: version, input: input, label: label, probabilities: probabilitiesText, timestamp: now))
-        Counter(label: "Plumb/Classifier/Predictions", dimensions: [("Model", name), ("Class", label)]).increment()
-        Metrics.Timer(label: "Plumb/Classifier/PredictionLatency", dimensions: [("Model", name)])
-            .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
-        return Self.json([
-            "id": id, "prediction": best, "label": label, "probabilities": probabilityObject, "model": name, "version": version,
-            "timestamp": Self.isoTime(now),
-        ])
+        instruments.predicted(model: name, label: label, nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
+        var body = "{\"id\":\(id),\"label\":"
+        Self.appendString(label, to: &body)
+        body += ",\"model\":"
+        Self.appendString(name, to: &body)
+        body += ",\"prediction\":\(best),\"probabilities\":\(probabilitiesText),\"timestamp\":\"\(Self.fastISOTime(now))\",\"version\":\(version)}"
+        return FunctionResponse(status: 200, headers: ["content-type": "application/json"], body: Array(body.utf8))
+    }
+
+    /// `{"k1":v1,...}` with string keys and already-formatted JSON values.
+    static func jsonObject(keys: [String], values: [String]) -> String {
+        var out = "{"
+        for (i, key) in keys.enumerated() {
+            if i > 0 { out += "," }
+            appendString(key, to: &out)
+            out += ":" + values[i]
+        }
+        return out + "}"
+    }
+
+    static func appendString(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    /// RFC 3339 UTC with milliseconds, without a formatter object.
+    static func fastISOTime(_ seconds: Double) -> String {
+        var time = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let millis = Int((seconds - seconds.rounded(.down)) * 1_000)
+        func pad(_ v: Int32, _ n: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, n - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     func predictBatch(_ request: FunctionRequest) async throws -> FunctionResponse {
