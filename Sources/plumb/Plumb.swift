@@ -16,7 +16,7 @@ struct Plumb: AsyncParsableCommand {
         subcommands: [
             Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, TopicsCommand.self, LogsCommand.self, AuditCommand.self,
             CheckCommand.self,
-            TestAlarmsCommand.self, BenchAlarmsCommand.self, BenchLogsCommand.self, BenchInvokeCommand.self, BenchChatCommand.self, VersionCommand.self,
+            TestAlarmsCommand.self, BenchAlarmsCommand.self, BenchLogsCommand.self, BenchInvokeCommand.self, BenchChatCommand.self, BenchClassifierCommand.self, VersionCommand.self,
         ]
     )
 }
