@@ -213,6 +213,9 @@ let package = Package(
             dependencies: [
                 "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
