@@ -84,6 +84,31 @@ struct ClassifierAPITests {
         }
     }
 
+    @Test("a JPEG (made by libjpeg's cjpeg) is decoded and stored with its size")
+    func jpegUpload() async throws {
+        let dir = TemporaryDirectory("plumb-jpeg")
+        defer { dir.remove() }
+        // A 64×48 colour gradient as PPM, then JPEG.
+        var ppm = Array("P6\n64 48\n255\n".utf8)
+        for y in 0..<48 { for x in 0..<64 { ppm += [UInt8(x * 4), UInt8(y * 5), 128] } }
+        try Data(ppm).write(to: URL(fileURLWithPath: dir.path + "/in.ppm"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/cjpeg")
+        process.arguments = ["-quality", "90", "-outfile", dir.path + "/out.jpg", dir.path + "/in.ppm"]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "cjpeg (libjpeg-turbo-progs) is needed; scripts/setup.sh installs it")
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.jpg"))
+        try await withTestServer(plugins: [ClassifierPlugin.self]) { _, client in
+            let r = try await client.execute(uri: "/apps/classifier/images/gradient", method: .post, body: ByteBuffer(data: jpeg))
+            #expect(r.status.code == 201, "\(r.text)")
+            #expect(r.json["contentType"] as? String == "image/jpeg")
+            #expect(r.json["width"] as? Int == 64 && r.json["height"] as? Int == 48)
+            let broken = try await client.execute(uri: "/apps/classifier/images/cut", method: .post, body: ByteBuffer(data: jpeg.prefix(200)))
+            #expect(broken.status.code == 400, "a truncated JPEG: \(broken.text)")
+        }
+    }
+
     @Test("bad input: each a clear 4xx, and nothing half-stored")
     func badInput() async throws {
         try await withTestServer(plugins: [ClassifierPlugin.self]) { server, client in
