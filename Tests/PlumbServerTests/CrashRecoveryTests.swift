@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PlumbTesting
 import Testing
 
@@ -19,7 +20,9 @@ struct CrashRecoveryTests {
         let now = Int64(Date().timeIntervalSince1970)
         let url = first.baseURL + "/write?precision=s"
 
-        // Four writers stream batches; the server is killed while they are mid-stream.
+        // Four writers stream batches; the server is killed while they are mid-stream, once at least 30 batches were
+        // acknowledged (a fixed delay is too short when the machine is busy with the rest of the suite).
+        let ackCount = Counter()
         let acked = try await withThrowingTaskGroup(of: [Int].self) { group in
             for writer in 0..<4 {
                 group.addTask {
@@ -28,13 +31,18 @@ struct CrashRecoveryTests {
                         let batch = writer * 1_000 + n
                         let body = (0..<Self.linesPerBatch).map { i in "crash,batch=\(batch) v=\(i) \(now - Int64(i))" }.joined(separator: "\n")
                         guard let (status, _) = try? await HTTP.request("POST", url, body: Array(body.utf8), token: token, timeout: 2) else { break }
-                        if status == 204 { mine.append(batch) }
+                        if status == 204 {
+                            mine.append(batch)
+                            ackCount.add()
+                        }
                     }
                     return mine
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(1_500))
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ackCount.value < 30 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                try await Task.sleep(for: .milliseconds(300))
                 first.kill(signal: SIGKILL)
                 return []
             }
@@ -61,4 +69,11 @@ struct CrashRecoveryTests {
         #expect(partial.isEmpty, "batches stored in part: \(partial.prefix(10))")
         print("crash test: \(acked.count) batches acknowledged before SIGKILL, \(stored.count) stored after restart, all whole")
     }
+}
+
+/// A thread-safe count.
+final class Counter: Sendable {
+    private let state = Mutex(0)
+    func add() { state.withLock { $0 += 1 } }
+    var value: Int { state.withLock { $0 } }
 }
