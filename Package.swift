@@ -146,6 +146,12 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
         .target(
+            name: "Sensors",
+            dependencies: ["PlumbKit"],
+            path: "Plugins/Sensors",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Support",
             dependencies: ["PlumbKit"],
             path: "Plugins/Support",
@@ -154,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier",
+                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -211,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "PlumbServerTests",
             dependencies: [
-                "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier",
+                "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

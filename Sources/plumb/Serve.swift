@@ -10,6 +10,7 @@ import PlumbServer
 import Chat
 import Classifier
 import Sentiment
+import Sensors
 import Support
 
 struct Serve: AsyncParsableCommand {
@@ -64,7 +65,7 @@ struct Serve: AsyncParsableCommand {
         let server: PlumbServer
         do {
             server = try await PlumbServer.open(
-                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self], factory: factory, logger: logger, logSink: logSink)
+                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self], factory: factory, logger: logger, logSink: logSink)
         } catch let error as LexiconError {
             throw CLIError(error.message)
         } catch let error as ConfigError {

@@ -1,0 +1,383 @@
+import Foundation
+import GRDB
+import Metrics
+import PlumbKit
+import Synchronization
+
+/// The muon-detector pipeline (first part): the registry, NDJSON and batch ingest into a durable per-detector log
+/// with sequence numbers, and CSV export of the model's features.
+///
+/// Routes under `/apps/sensors`: `POST/GET /projects`, `POST/GET /sites`, `POST/GET /detectors`,
+/// `GET /detectors/{id}`, `POST /detectors/{id}/deployments` (status history), `POST /ingest` (NDJSON),
+/// `POST /batches` (JSON array or NDJSON), `GET /export.csv?detector=&start=&end=&features=`.
+public struct SensorsPlugin: Plugin {
+    public static let name = "sensors"
+    public static let statuses = ["planned", "deployed", "retrieved", "maintenance"]
+    static let maxLines = 100_000
+
+    let database: DatabasePool
+    let writer: ReadingWriter
+
+    public init(context: PluginContext) async throws {
+        database = context.database
+        writer = ReadingWriter.shared(for: context.dataDirectory, database: context.database)
+    }
+
+    public static let migrations: [PluginMigration] = [
+        PluginMigration("sensors-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at REAL NOT NULL);
+                CREATE TABLE sites (id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE RESTRICT,
+                    name TEXT NOT NULL, latitude REAL CHECK (latitude BETWEEN -90 AND 90), longitude REAL CHECK (longitude BETWEEN -180 AND 180),
+                    created_at REAL NOT NULL);
+                CREATE TABLE detectors (id TEXT PRIMARY KEY, model TEXT NOT NULL, site_id TEXT REFERENCES sites(id) ON DELETE RESTRICT,
+                    status TEXT NOT NULL CHECK (status IN ('planned', 'deployed', 'retrieved', 'maintenance')), created_at REAL NOT NULL);
+                CREATE TABLE deployments (id INTEGER PRIMARY KEY AUTOINCREMENT, detector_id TEXT NOT NULL REFERENCES detectors(id),
+                    site_id TEXT REFERENCES sites(id), status TEXT NOT NULL CHECK (status IN ('planned', 'deployed', 'retrieved', 'maintenance')),
+                    note TEXT, at REAL NOT NULL);
+                CREATE TABLE readings (detector TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL,
+                    PRIMARY KEY (detector, seq), UNIQUE (detector, ts)) WITHOUT ROWID;
+                """)
+        }
+    ]
+
+    public static let functions: [Function<SensorsPlugin>] = [
+        .http(.post, "/projects", name: "create-project") { s, r, _ in try await s.createProject(r) },
+        .http(.get, "/projects", name: "projects") { s, _, _ in try await s.list("projects") },
+        .http(.post, "/sites", name: "create-site") { s, r, _ in try await s.createSite(r) },
+        .http(.get, "/sites", name: "sites") { s, _, _ in try await s.list("sites") },
+        .http(.post, "/detectors", name: "create-detector") { s, r, _ in try await s.createDetector(r) },
+        .http(.get, "/detectors", name: "detectors") { s, _, _ in try await s.list("detectors") },
+        .http(.get, "/detectors/{id}", name: "detector") { s, r, _ in try await s.detector(r) },
+        .http(.post, "/detectors/{id}/deployments", name: "deploy") { s, r, _ in try await s.deploy(r) },
+        .http(.post, "/ingest", name: "ingest") { s, r, _ in try await s.ingest(r, format: .ndjson) },
+        .http(.post, "/batches", name: "batch") { s, r, _ in try await s.ingest(r, format: .auto) },
+        .http(.get, "/export.csv", name: "export") { s, r, _ in try await s.export(r) },
+    ]
+
+    static func json(_ object: Any, status: Int = 200) -> FunctionResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return FunctionResponse(status: status, headers: ["content-type": "application/json"], body: Array(data))
+    }
+
+    static func object(_ request: FunctionRequest) throws -> [String: Any] {
+        guard let o = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [String: Any] else {
+            throw FunctionError.badRequest("the body must be a JSON object")
+        }
+        return o
+    }
+
+    static func id(_ o: [String: Any], _ key: String = "id") throws -> String {
+        guard let text = o[key] as? String, Reading.validDetector(text) else {
+            throw FunctionError.badRequest("'\(key)' is required: 1–64 letters, digits, '_', '.' or '-'")
+        }
+        return text
+    }
+
+    /// Runs a write; a foreign-key or uniqueness failure becomes a 409/400 that says which.
+    func write(_ what: String, _ body: @escaping @Sendable (Database) throws -> Void) async throws {
+        do {
+            try await database.write(body)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            switch error.extendedResultCode {
+            case .SQLITE_CONSTRAINT_PRIMARYKEY, .SQLITE_CONSTRAINT_UNIQUE:
+                throw FunctionError(status: 409, code: "AlreadyExists", message: "\(what) already exists")
+            case .SQLITE_CONSTRAINT_FOREIGNKEY:
+                throw FunctionError.badRequest("\(what) refers to something that does not exist")
+            default:
+                throw FunctionError.badRequest("\(what) is not valid: \(error.message ?? "constraint failed")")
+            }
+        }
+    }
+
+    func createProject(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let o = try Self.object(r)
+        let id = try Self.id(o)
+        let name = (o["name"] as? String) ?? id
+        try await write("project '\(id)'") { db in
+            try db.execute(sql: "INSERT INTO projects (id, name, created_at) VALUES (?, ?, ?)", arguments: [id, name, Date().timeIntervalSince1970])
+        }
+        return Self.json(["id": id, "name": name], status: 201)
+    }
+
+    func createSite(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let o = try Self.object(r)
+        let id = try Self.id(o)
+        let project = try Self.id(o, "project")
+        let lat = o["latitude"] as? Double, lon = o["longitude"] as? Double
+        if let lat, !(-90...90).contains(lat) { throw FunctionError.badRequest("'latitude' must be from -90 to 90") }
+        if let lon, !(-180...180).contains(lon) { throw FunctionError.badRequest("'longitude' must be from -180 to 180") }
+        let name = (o["name"] as? String) ?? id
+        try await write("site '\(id)' (project '\(project)')") { db in
+            try db.execute(
+                sql: "INSERT INTO sites (id, project_id, name, latitude, longitude, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [id, project, name, lat, lon, Date().timeIntervalSince1970])
+        }
+        return Self.json(["id": id, "project": project, "name": name], status: 201)
+    }
+
+    func createDetector(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let o = try Self.object(r)
+        let id = try Self.id(o)
+        let model = (o["model"] as? String) ?? "muon-v1"
+        let site = o["site"] as? String
+        let now = Date().timeIntervalSince1970
+        try await write("detector '\(id)'\(site.map { " (site '\($0)')" } ?? "")") { db in
+            try db.execute(sql: "INSERT INTO detectors (id, model, site_id, status, created_at) VALUES (?, ?, ?, 'planned', ?)", arguments: [id, model, site, now])
+            try db.execute(sql: "INSERT INTO deployments (detector_id, site_id, status, note, at) VALUES (?, ?, 'planned', 'registered', ?)", arguments: [id, site, now])
+        }
+        return Self.json(["id": id, "model": model, "site": site.map { $0 as Any } ?? NSNull(), "status": "planned"], status: 201)
+    }
+
+    func list(_ table: String) async throws -> FunctionResponse {
+        let rows = try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY id LIMIT 10000") }
+        return Self.json(["items": rows.map(Self.dictionary)])
+    }
+
+    static func dictionary(_ row: Row) -> [String: Any] {
+        var d: [String: Any] = [:]
+        for (name, value) in row {
+            switch value.storage {
+            case .null, .blob: d[name] = NSNull()
+            case .int64(let i): d[name] = i
+            case .double(let x): d[name] = x
+            case .string(let text): d[name] = text
+            }
+        }
+        return d
+    }
+
+    func detector(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let id = r.pathParameters["id"] ?? ""
+        let (row, history, stats) = try await database.read { db in
+            (try Row.fetchOne(db, sql: "SELECT * FROM detectors WHERE id = ?", arguments: [id]),
+             try Row.fetchAll(db, sql: "SELECT * FROM deployments WHERE detector_id = ? ORDER BY id", arguments: [id]),
+             try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MAX(seq) AS seq, MAX(ts) AS ts FROM readings WHERE detector = ?", arguments: [id]))
+        }
+        guard let row else { throw FunctionError(status: 404, code: "NotFound", message: "no detector '\(id)'") }
+        let lastTs: Int64? = stats?["ts"]
+        return Self.json([
+            "id": row["id"] as String, "model": row["model"] as String, "site": (row["site_id"] as String?) ?? NSNull(),
+            "status": row["status"] as String, "readings": (stats?["n"] as Int?) ?? 0, "lastSequence": (stats?["seq"] as Int64?) ?? NSNull(),
+            "lastReadingAt": lastTs.map { Self.iso($0) } ?? NSNull(),
+            "history": history.map { h -> [String: Any] in
+                ["status": h["status"] as String, "site": (h["site_id"] as String?) ?? NSNull(), "note": (h["note"] as String?) ?? NSNull(), "at": Self.iso(Int64((h["at"] as Double) * 1_000))]
+            },
+        ])
+    }
+
+    func deploy(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let id = r.pathParameters["id"] ?? ""
+        let o = try Self.object(r)
+        guard let status = o["status"] as? String, Self.statuses.contains(status) else {
+            throw FunctionError.badRequest("'status' must be one of \(Self.statuses.joined(separator: ", "))")
+        }
+        let site = o["site"] as? String
+        let note = o["note"] as? String
+        if status == "deployed" && site == nil { throw FunctionError.badRequest("a deployment needs a 'site'") }
+        let now = Date().timeIntervalSince1970
+        let exists = try await database.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM detectors WHERE id = ?", arguments: [id]) ?? false }
+        guard exists else { throw FunctionError(status: 404, code: "NotFound", message: "no detector '\(id)'") }
+        try await write("deployment of '\(id)'\(site.map { " at site '\($0)'" } ?? "")") { db in
+            try db.execute(sql: "INSERT INTO deployments (detector_id, site_id, status, note, at) VALUES (?, ?, ?, ?, ?)", arguments: [id, site, status, note, now])
+            try db.execute(sql: "UPDATE detectors SET status = ?, site_id = COALESCE(?, site_id) WHERE id = ?", arguments: [status, site, id])
+        }
+        return try await detector(r)
+    }
+
+    // MARK: - Ingest
+
+    enum Format { case ndjson, auto }
+
+    /// Parses every line, stores the valid readings of known detectors (idempotent on detector and timestamp) in one
+    /// group commit, and answers the counts with the line and reason of each rejection — after the commit.
+    func ingest(_ r: FunctionRequest, format: Format) async throws -> FunctionResponse {
+        var items: [ArraySlice<UInt8>] = []
+        let body = r.body
+        let trimmed = body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if format == .auto, trimmed.first == UInt8(ascii: "[") {
+            guard let array = try? JSONSerialization.jsonObject(with: Data(trimmed)) as? [Any] else {
+                throw FunctionError.badRequest("the body starts like a JSON array but is not one")
+            }
+            items = try array.map { element in
+                ArraySlice(try JSONSerialization.data(withJSONObject: element, options: [.fragmentsAllowed]))
+            }
+        } else {
+            items = body.split(separator: 0x0A, omittingEmptySubsequences: false).map { $0 }
+        }
+        guard items.count <= Self.maxLines else {
+            throw FunctionError(status: 413, code: "TooManyReadings", message: "at most \(Self.maxLines) readings per request")
+        }
+        var readings: [(line: Int, reading: Reading)] = []
+        var rejected: [[String: Any]] = []
+        for (index, item) in items.enumerated() {
+            let line = item.drop { $0 == 0x20 || $0 == 0x0D }
+            if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { continue }
+            do {
+                readings.append((index + 1, try Reading.parse(line)))
+            } catch let e as Reading.Invalid {
+                rejected.append(["line": index + 1, "reason": e.reason])
+            }
+        }
+        let known = try await writer.knownDetectors(Set(readings.map(\.reading.detector)))
+        var valid: [(line: Int, reading: Reading)] = []
+        for item in readings {
+            if known.contains(item.reading.detector) { valid.append(item) } else {
+                rejected.append(["line": item.line, "reason": "unknown detector '\(item.reading.detector)'"])
+            }
+        }
+        let outcome = try await writer.append(valid.map(\.reading))
+        Counter(label: "Plumb/Sensors/ReadingsAccepted").increment(by: outcome.accepted)
+        Counter(label: "Plumb/Sensors/ReadingsDuplicate").increment(by: outcome.duplicates)
+        Counter(label: "Plumb/Sensors/ReadingsRejected").increment(by: rejected.count)
+        rejected.sort { ($0["line"] as? Int ?? 0) < ($1["line"] as? Int ?? 0) }
+        let status = valid.isEmpty && !rejected.isEmpty ? 400 : 200
+        return Self.json([
+            "accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected.count, "rejections": rejected,
+            "sequences": outcome.last.mapValues { $0 },
+        ], status: status)
+    }
+
+    // MARK: - Export
+
+    func export(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let detector = r.query["detector"]
+        if let detector, !Reading.validDetector(detector) { throw FunctionError.badRequest("'detector' is not a valid detector id") }
+        let start = try r.query["start"].map { text -> Int64 in
+            guard let ms = Reading.parseTime(text) ?? Int64(text) else { throw FunctionError.badRequest("'start' must be RFC 3339 or epoch milliseconds") }
+            return ms
+        } ?? 0
+        let end = try r.query["end"].map { text -> Int64 in
+            guard let ms = Reading.parseTime(text) ?? Int64(text) else { throw FunctionError.badRequest("'end' must be RFC 3339 or epoch milliseconds") }
+            return ms
+        } ?? Int64.max
+        let features = r.query["features"].map { $0.split(separator: ",").map(String.init) } ?? Reading.modelFeatures
+        if let unknown = features.first(where: { !Reading.numeric.contains($0) && $0 != "firmware" }) {
+            throw FunctionError.badRequest("unknown feature '\(unknown)'; features: \((Reading.numeric + ["firmware"]).joined(separator: ", "))")
+        }
+        let rows = try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT detector, seq, ts, body FROM readings WHERE (? IS NULL OR detector = ?) AND ts >= ? AND ts <= ? ORDER BY ts, detector LIMIT 1000000",
+                arguments: [detector, detector, start, end])
+        }
+        var csv = (["timestamp", "detector", "seq"] + features).map(Self.csvField).joined(separator: ",") + "\r\n"
+        for row in rows {
+            let body: String = row["body"]
+            guard let reading = try? Reading.parse(Array(body.utf8)) else { continue }
+            var fields = [Self.iso(row["ts"]), reading.detector, String(row["seq"] as Int64)]
+            for f in features { fields.append(f == "firmware" ? reading.firmware : Self.number(reading.values[f] ?? 0)) }
+            csv += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
+        }
+        return FunctionResponse(status: 200, headers: ["content-type": "text/csv; charset=utf-8"], body: Array(csv.utf8))
+    }
+
+    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)" }
+
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func iso(_ ms: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1_000))
+    }
+}
+
+/// The durable per-detector log: readings appended with the next sequence number of their detector, concurrent
+/// requests sharing one transaction (one fsync); a request's answer waits for its commit.
+final class ReadingWriter: Sendable {
+    struct Outcome: Sendable {
+        var accepted = 0
+        var duplicates = 0
+        /// Last sequence number per detector written by this request.
+        var last: [String: Int64] = [:]
+    }
+
+    let database: DatabasePool
+    private let state = Mutex<(pending: [([Reading], CheckedContinuation<Outcome, any Error>)], running: Bool, next: [String: Int64], known: Set<String>)>(([], false, [:], []))
+    private static let writers = Mutex<[String: ReadingWriter]>([:])
+
+    init(database: DatabasePool) { self.database = database }
+
+    static func shared(for path: String, database: DatabasePool) -> ReadingWriter {
+        writers.withLock { w in
+            if let writer = w[path] { return writer }
+            let writer = ReadingWriter(database: database)
+            w[path] = writer
+            return writer
+        }
+    }
+
+    /// The registered detectors among `ids` (cached once seen).
+    func knownDetectors(_ ids: Set<String>) async throws -> Set<String> {
+        let cached = state.withLock { $0.known }
+        let missing = ids.subtracting(cached)
+        guard !missing.isEmpty else { return ids }
+        let found = try await database.read { db in
+            try Set(String.fetchAll(db, sql: "SELECT id FROM detectors WHERE id IN (\(missing.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(Array(missing))))
+        }
+        state.withLock { $0.known.formUnion(found) }
+        return ids.intersection(cached.union(found))
+    }
+
+    func append(_ readings: [Reading]) async throws -> Outcome {
+        guard !readings.isEmpty else { return Outcome() }
+        return try await withCheckedThrowingContinuation { c in
+            let start = state.withLock { s -> Bool in
+                s.pending.append((readings, c))
+                if s.running { return false }
+                s.running = true
+                return true
+            }
+            if start { Task { await self.drain() } }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let (batch, next) = state.withLock { s -> ([([Reading], CheckedContinuation<Outcome, any Error>)], [String: Int64]) in
+                let batch = s.pending
+                s.pending.removeAll(keepingCapacity: true)
+                if batch.isEmpty { s.running = false }
+                return (batch, s.next)
+            }
+            if batch.isEmpty { return }
+            do {
+                let (outcomes, advanced) = try await database.write { db -> ([Outcome], [String: Int64]) in
+                    var next = next
+                    var outcomes: [Outcome] = []
+                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO readings (detector, seq, ts, body) VALUES (?, ?, ?, ?)")
+                    for (readings, _) in batch {
+                        var outcome = Outcome()
+                        for reading in readings {
+                            let seq: Int64
+                            if let n = next[reading.detector] { seq = n } else {
+                                seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM readings WHERE detector = ?", arguments: [reading.detector]) ?? 0) + 1
+                            }
+                            try insert.execute(arguments: [reading.detector, seq, reading.timestamp, reading.json])
+                            if db.changesCount == 1 {
+                                outcome.accepted += 1
+                                outcome.last[reading.detector] = seq
+                                next[reading.detector] = seq + 1
+                            } else {
+                                outcome.duplicates += 1
+                                next[reading.detector] = seq
+                            }
+                        }
+                        outcomes.append(outcome)
+                    }
+                    return (outcomes, next)
+                }
+                state.withLock { $0.next = advanced }
+                for (i, item) in batch.enumerated() { item.1.resume(returning: outcomes[i]) }
+            } catch {
+                // The transaction rolled back: forget cached sequence numbers, they are re-read next time.
+                state.withLock { $0.next = [:] }
+                for item in batch { item.1.resume(throwing: error) }
+            }
+        }
+    }
+}
