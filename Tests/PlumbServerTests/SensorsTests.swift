@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PlumbServer
+import PlumbTesting
+import Sensors
+import Testing
+
+/// The sensor pipeline's first part: registry, batch ingest counts, CSV export round trip, and a SIGKILL during a
+/// 50-detector stream.
+@Suite("Sensors", .serialized)
+struct SensorsTests {
+    static func reading(_ detector: String, _ ms: Int64, firmware: String = "fw 1.0") -> String {
+        let object: [String: Any] = [
+            "detector": detector, "timestamp": ms, "event_count": 60, "coincidence_count": 12, "rate_hz": 1.25, "temperature_c": 19.5,
+            "pressure_hpa": 1012.75, "humidity_pct": 44.5, "sipm_voltage_v": 29.41, "sipm_current_ua": 1.12, "dead_time_ms": 0.31,
+            "adc_peak": 805, "adc_area": 5090, "battery_v": 3.91, "rssi_dbm": -71, "firmware": firmware,
+        ]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// RFC 4180 records, for reading the export back.
+    static func parseCSV(_ text: String) -> [[String]] {
+        var records: [[String]] = [], record: [String] = [], field = ""
+        var quoted = false, i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
+            if quoted {
+                if c == "\"" {
+                    let n = text.index(after: i)
+                    if n < text.endIndex, text[n] == "\"" { field.append("\""); i = n } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" { quoted = true } else if c == "," { record.append(field); field = "" } else if c == "\r\n" || c == "\n" {
+                record.append(field); records.append(record); record = []; field = ""
+            } else { field.append(c) }
+            i = text.index(after: i)
+        }
+        if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
+        return records
+    }
+
+    @Test("registry rules; a batch with duplicates and bad lines gives the right counts; export CSV round-trips")
+    func batchAndExport() async throws {
+        try await withTestServer(plugins: [SensorsPlugin.self]) { _, client in
+            func post(_ uri: String, _ body: String) async throws -> TestResponse {
+                try await client.execute(uri: "/apps/sensors" + uri, method: .post, body: ByteBuffer(string: body))
+            }
+            #expect(try await post("/projects", #"{"id": "muon"}"#).status.code == 201)
+            #expect(try await post("/projects", #"{"id": "muon"}"#).status.code == 409)
+            #expect(try await post("/sites", #"{"id": "s1", "project": "nope"}"#).status.code == 400, "unknown project")
+            #expect(try await post("/sites", #"{"id": "s1", "project": "muon", "latitude": 95}"#).status.code == 400)
+            #expect(try await post("/sites", #"{"id": "s1", "project": "muon", "latitude": 51.5, "longitude": -0.1}"#).status.code == 201)
+            for d in ["D-1", "D-2"] { #expect(try await post("/detectors", #"{"id": "\#(d)", "site": "s1"}"#).status.code == 201) }
+            #expect(try await post("/detectors", #"{"id": "D-3", "site": "nowhere"}"#).status.code == 400)
+            #expect(try await post("/detectors/D-1/deployments", #"{"status": "lost"}"#).status.code == 400)
+            #expect(try await post("/detectors/D-1/deployments", #"{"status": "deployed"}"#).status.code == 400, "a deployment needs a site")
+            let deployed = try await post("/detectors/D-1/deployments", #"{"status": "deployed", "site": "s1", "note": "roof"}"#)
+            #expect((deployed.json["history"] as? [Any])?.count == 2 && deployed.json["status"] as? String == "deployed")
+
+            let t0: Int64 = 1_795_000_000_000
+            var lines: [String] = []
+            for i in 0..<20 { lines.append(Self.reading(i % 2 == 0 ? "D-1" : "D-2", t0 + Int64(i / 2) * 1_000, firmware: i == 3 ? "fw, \"quoted\"\nline" : "fw 1.0")) }
+            lines.append(lines[0])                                 // duplicate (line 21)
+            lines.append(lines[5])                                 // duplicate (line 22)
+            lines.append("{\"detector\": \"D-1\"}")                 // no timestamp (line 23)
+            lines.append("garbage")                                // not JSON (line 24)
+            lines.append(Self.reading("D-404", t0))                // unknown detector (line 25)
+            lines.append(Self.reading("D-1", t0 + 99_000).replacingOccurrences(of: "\"rate_hz\":1.25", with: "\"rate_hz\":\"fast\""))  // line 26
+            let batch = try await post("/batches", lines.joined(separator: "\n"))
+            #expect(batch.status.code == 200, "\(batch.text)")
+            #expect(batch.json["accepted"] as? Int == 20)
+            #expect(batch.json["duplicates"] as? Int == 2)
+            #expect(batch.json["rejected"] as? Int == 4)
+            let reasons = (batch.json["rejections"] as? [[String: Any]] ?? []).map { "\($0["line"] ?? ""): \($0["reason"] ?? "")" }
+            #expect(reasons == [
+                "23: 'timestamp' must be RFC 3339 or epoch milliseconds", "24: not a JSON object", "25: unknown detector 'D-404'",
+                "26: 'rate_hz' must be a finite number",
+            ], "\(reasons)")
+            // The same file again: all duplicates; and as a JSON array.
+            let again = try await post("/batches", "[" + lines.prefix(20).joined(separator: ",") + "]")
+            #expect(again.json["accepted"] as? Int == 0 && again.json["duplicates"] as? Int == 20, "\(again.text)")
+
+            let export = try await client.execute(uri: "/apps/sensors/export.csv?features=event_count,rate_hz,pressure_hpa,firmware", method: .get)
+            #expect(export.headers[.contentType]?.hasPrefix("text/csv") == true)
+            let records = Self.parseCSV(export.text)
+            #expect(records.first == ["timestamp", "detector", "seq", "event_count", "rate_hz", "pressure_hpa", "firmware"])
+            #expect(records.count == 21, "a header and 20 readings")
+            let quoted = records.first { $0.count == 7 && $0[6].contains("quoted") }
+            #expect(quoted?[6] == "fw, \"quoted\"\nline", "commas, quotes and line breaks survive: \(quoted ?? [])")
+            #expect(records.dropFirst().allSatisfy { $0[3] == "60" && $0[4] == "1.25" && $0[5] == "1012.75" })
+            let d1 = records.dropFirst().filter { $0[1] == "D-1" }.map { Int($0[2]) ?? 0 }
+            #expect(d1 == Array(1...10), "sequence numbers per detector, in order")
+            #expect(try await client.execute(uri: "/apps/sensors/export.csv?features=nope", method: .get).status.code == 400)
+        }
+    }
+
+    @Test("50 detectors stream; a SIGKILL mid-stream; after the restart every acknowledged reading is stored exactly once")
+    func sigkillDuringStream() async throws {
+        let root = TemporaryDirectory("plumb-sensors")
+        defer { root.remove() }
+        let port = ServerProcess.freePort()
+        let first = try ServerProcess(dataDirectory: root.path + "/data", port: port)
+        try await first.waitReady()
+        let register = try Python.run(Checkout.root + "/loadtest/detectors.py", ["register", "--base", first.baseURL, "--detectors", "50"])
+        try #require(register.status == 0, "\(register.errors)")
+        let acked = root.path + "/acked.ndjson"
+        let streamer = Task.detached {
+            try Python.run(Checkout.root + "/loadtest/detectors.py", ["stream", "--base", "http://127.0.0.1:\(port)", "--detectors", "50", "--seconds", "10", "--acked", acked])
+        }
+        try await Task.sleep(for: .seconds(4))
+        first.kill(signal: SIGKILL)
+        let second = try ServerProcess(dataDirectory: root.path + "/data", port: port)
+        defer { second.kill(signal: SIGKILL) }
+        try await second.waitReady()
+        let run = try await streamer.value
+        #expect(run.status == 0, "\(run.errors)")
+        let lines = try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n")
+        let ackedKeys = lines.compactMap { line -> String? in
+            guard let pair = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any], pair.count == 2 else { return nil }
+            return "\(pair[0])@\(pair[1])"
+        }
+        let (_, body) = try await HTTP.request("GET", second.baseURL + "/apps/sensors/export.csv?features=event_count")
+        let records = Self.parseCSV(String(decoding: body, as: UTF8.self)).dropFirst()
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var stored: [String: Int] = [:]
+        for r in records where r.count >= 2 {
+            let ms = Int64(((iso.date(from: r[0])?.timeIntervalSince1970 ?? 0) * 1_000).rounded())
+            stored["\(r[1])@\(ms)", default: 0] += 1
+        }
+        let missing = ackedKeys.filter { stored[$0] == nil }
+        print("sensors: \(ackedKeys.count) readings acknowledged around a SIGKILL, \(stored.count) stored, \(missing.count) acknowledged but missing, \(stored.values.filter { $0 > 1 }.count) duplicated; streamer: \(String(decoding: run.output, as: UTF8.self))")
+        #expect(ackedKeys.count > 200)
+        #expect(missing.isEmpty, "\(missing.prefix(5))")
+        #expect(stored.values.allSatisfy { $0 == 1 }, "exactly once")
+    }
+}
