@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Metrics
 import PlumbKit
 import Synchronization
@@ -17,10 +18,20 @@ public struct SensorsPlugin: Plugin {
 
     let database: DatabasePool
     let writer: ReadingWriter
+    let blobs: any BlobStoring
+    let logger: Logger
+    /// Size and time hints of the deliverer: a detector's log becomes a segment once it holds this many readings, or
+    /// once its oldest undelivered reading is this many seconds old.
+    let segmentReadings: Int
+    let segmentAge: Double
 
     public init(context: PluginContext) async throws {
         database = context.database
         writer = ReadingWriter.shared(for: context.dataDirectory, database: context.database)
+        blobs = context.blobs
+        logger = context.logger
+        segmentReadings = Int(context.settings["segment_readings"] ?? "") ?? 3_600
+        segmentAge = Double(context.settings["segment_age"] ?? "") ?? 300
     }
 
     public static let migrations: [PluginMigration] = [
@@ -38,7 +49,18 @@ public struct SensorsPlugin: Plugin {
                 CREATE TABLE readings (detector TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL,
                     PRIMARY KEY (detector, seq), UNIQUE (detector, ts)) WITHOUT ROWID;
                 """)
-        }
+        },
+        // Delivered readings keep their (detector, seq, ts) row for idempotency; the body moves to a segment object.
+        PluginMigration("sensors-v2-segments") { db in
+            try db.execute(sql: """
+                ALTER TABLE readings ADD COLUMN segment TEXT;
+                CREATE INDEX readings_undelivered ON readings(detector, seq) WHERE segment IS NULL;
+                CREATE TABLE segments (key TEXT PRIMARY KEY, detector TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+                    first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, readings INTEGER NOT NULL, bytes INTEGER NOT NULL,
+                    stored_bytes INTEGER NOT NULL, created_at REAL NOT NULL);
+                CREATE INDEX segments_detector ON segments(detector, first_seq);
+                """)
+        },
     ]
 
     public static let functions: [Function<SensorsPlugin>] = [
@@ -53,6 +75,9 @@ public struct SensorsPlugin: Plugin {
         .http(.post, "/ingest", name: "ingest") { s, r, _ in try await s.ingest(r, format: .ndjson) },
         .http(.post, "/batches", name: "batch") { s, r, _ in try await s.ingest(r, format: .auto) },
         .http(.get, "/export.csv", name: "export") { s, r, _ in try await s.export(r) },
+        .http(.post, "/deliver", name: "deliver-now", admin: true) { s, _, _ in try await s.deliver(force: true) },
+        .http(.get, "/segments", name: "segments") { s, r, _ in try await s.segments(r) },
+        .scheduled("rate(1 minute)", name: "deliver") { s, _, _ in try await s.deliver(force: false) },
     ]
 
     static func json(_ object: Any, status: Int = 200) -> FunctionResponse {
@@ -257,18 +282,115 @@ public struct SensorsPlugin: Plugin {
         }
         let rows = try await database.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT detector, seq, ts, body FROM readings WHERE (? IS NULL OR detector = ?) AND ts >= ? AND ts <= ? ORDER BY ts, detector LIMIT 1000000",
+                db, sql: "SELECT detector, seq, ts, body, segment FROM readings WHERE (? IS NULL OR detector = ?) AND ts >= ? AND ts <= ? ORDER BY ts, detector LIMIT 1000000",
                 arguments: [detector, detector, start, end])
         }
         var csv = (["timestamp", "detector", "seq"] + features).map(Self.csvField).joined(separator: ",") + "\r\n"
+        var segments: [String: (first: Int64, lines: [ArraySlice<UInt8>])] = [:]
         for row in rows {
-            let body: String = row["body"]
-            guard let reading = try? Reading.parse(Array(body.utf8)) else { continue }
-            var fields = [Self.iso(row["ts"]), reading.detector, String(row["seq"] as Int64)]
+            let seq: Int64 = row["seq"]
+            var line: ArraySlice<UInt8>
+            if let key = row["segment"] as String? {
+                if segments[key] == nil { segments[key] = try await loadSegment(key) }
+                guard let segment = segments[key], seq - segment.first >= 0, seq - segment.first < Int64(segment.lines.count) else {
+                    throw FunctionError(status: 500, code: "SegmentDamaged", message: "segment \(key) does not hold reading \(seq)")
+                }
+                line = segment.lines[Int(seq - segment.first)]
+            } else {
+                line = ArraySlice((row["body"] as String).utf8)
+            }
+            guard let reading = try? Reading.parse(line) else { continue }
+            var fields = [Self.iso(row["ts"]), reading.detector, String(seq)]
             for f in features { fields.append(f == "firmware" ? reading.firmware : Self.number(reading.values[f] ?? 0)) }
             csv += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
         }
         return FunctionResponse(status: 200, headers: ["content-type": "text/csv; charset=utf-8"], body: Array(csv.utf8))
+    }
+
+    func loadSegment(_ key: String) async throws -> (first: Int64, lines: [ArraySlice<UInt8>]) {
+        let first = try await database.read { db in try Int64.fetchOne(db, sql: "SELECT first_seq FROM segments WHERE key = ?", arguments: [key]) }
+        guard let first, let bytes = try blobs.get(key) else {
+            throw FunctionError(status: 500, code: "SegmentMissing", message: "segment object \(key) is missing")
+        }
+        return (first, bytes.split(separator: 0x0A))
+    }
+
+    // MARK: - Delivery (Firehose)
+
+    /// Moves each detector's log into zlib segment objects keyed `segments/yyyy/mm/dd/hh/<detector>-<first>-<last>.ndjson.z`
+    /// (UTC hour of the first reading) once the size or time hint is reached (`force` delivers everything), then
+    /// trims the bodies from the log. The object is written and synced before the log changes, so a crash in between
+    /// leaves an object that the next delivery writes again, never a reading in neither place.
+    func deliver(force: Bool) async throws -> FunctionResponse {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        let candidates = try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT detector, COUNT(*) AS n, MIN(ts) AS oldest FROM readings WHERE segment IS NULL GROUP BY detector")
+        }
+        var written = 0, delivered = 0, bytes = 0, stored = 0
+        for candidate in candidates {
+            let detector: String = candidate["detector"]
+            let count: Int = candidate["n"]
+            let oldest: Int64 = candidate["oldest"]
+            guard force || count >= segmentReadings || Double(now - oldest) / 1_000 >= segmentAge else { continue }
+            let rows = try await database.read { db in
+                try Row.fetchAll(db, sql: "SELECT seq, ts, body FROM readings WHERE detector = ? AND segment IS NULL ORDER BY seq LIMIT ?", arguments: [detector, segmentReadings])
+            }
+            guard let firstRow = rows.first, let lastRow = rows.last else { continue }
+            let first: Int64 = firstRow["seq"], last: Int64 = lastRow["seq"]
+            guard last - first + 1 == Int64(rows.count) else {
+                throw FunctionError(status: 500, code: "LogGap", message: "the log of \(detector) has a gap between \(first) and \(last)")
+            }
+            var payload: [UInt8] = []
+            for row in rows {
+                payload += Array((row["body"] as String).utf8)
+                payload.append(0x0A)
+            }
+            let firstTs: Int64 = firstRow["ts"], lastTs: Int64 = lastRow["ts"]
+            let key = "segments/" + Self.hourPrefix(firstTs) + "\(detector)-\(first)-\(last).ndjson.z"
+            try blobs.put(key, payload, compressionLevel: 6)
+            let storedBytes = blobs.storedSize(key) ?? 0
+            let (readingCount, payloadBytes) = (rows.count, payload.count)
+            try await database.write { db in
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO segments (key, detector, first_seq, last_seq, first_ts, last_ts, readings, bytes, stored_bytes, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [key, detector, first, last, firstTs, lastTs, readingCount, payloadBytes, storedBytes, Date().timeIntervalSince1970])
+                try db.execute(
+                    sql: "UPDATE readings SET body = '', segment = ? WHERE detector = ? AND seq BETWEEN ? AND ? AND segment IS NULL",
+                    arguments: [key, detector, first, last])
+            }
+            written += 1
+            delivered += rows.count
+            bytes += payload.count
+            stored += storedBytes
+        }
+        if written > 0 {
+            logger.info("delivered \(delivered) readings in \(written) segments (\(bytes) bytes, \(stored) stored)")
+            Counter(label: "Plumb/Sensors/SegmentsWritten").increment(by: written)
+        }
+        return Self.json(["segments": written, "readings": delivered, "bytes": bytes, "storedBytes": stored])
+    }
+
+    static func hourPrefix(_ ms: Int64) -> String {
+        var time = time_t(ms / 1_000)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)/\(pad(parts.tm_mon + 1))/\(pad(parts.tm_mday))/\(pad(parts.tm_hour))/"
+    }
+
+    func segments(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let detector = r.query["detector"]
+        let rows = try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM segments WHERE ? IS NULL OR detector = ? ORDER BY detector, first_seq LIMIT 10000", arguments: [detector, detector])
+        }
+        let totals = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(readings), 0) AS readings, COALESCE(SUM(stored_bytes), 0) AS stored FROM segments")
+        }
+        return Self.json([
+            "segments": rows.map(Self.dictionary),
+            "totals": ["segments": (totals?["n"] as Int?) ?? 0, "readings": (totals?["readings"] as Int?) ?? 0, "storedBytes": (totals?["stored"] as Int?) ?? 0],
+        ])
     }
 
     static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)" }

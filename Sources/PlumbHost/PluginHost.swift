@@ -71,7 +71,7 @@ public final class PluginHost: Sendable {
         pluginLogger[metadataKey: "plugin"] = .string(name)
         let context = PluginContext(
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
-            settings: settings[name] ?? [:], host: HostBridge(host: self))
+            settings: settings[name] ?? [:], host: HostBridge(host: self), blobs: try BlobStore(root: directory + "/blobs"))
         let started = ContinuousClock.now
         try await P.prepare(context: context)
         for function in P.functions {

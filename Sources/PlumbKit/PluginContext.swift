@@ -14,11 +14,14 @@ public struct PluginContext: Sendable {
     public let settings: [String: String]
     /// Invoking other functions and posting to WebSocket connections.
     public let host: any HostServices
+    /// The plugin's object store.
+    public let blobs: any BlobStoring
 
     public init(
         pluginName: String, logger: Logger, database: DatabasePool, dataDirectory: String, settings: [String: String],
-        host: any HostServices = NoHostServices()
+        host: any HostServices = NoHostServices(), blobs: any BlobStoring = NoBlobStore()
     ) {
+        self.blobs = blobs
         self.pluginName = pluginName
         self.logger = logger
         self.database = database

@@ -67,6 +67,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
         case cannotOpen
         case corrupt
+        /// A bad argument (e.g. an object key).
+        case invalid
+        /// A read or write of a file failed.
+        case io
     }
     public let code: Code
     public let message: String

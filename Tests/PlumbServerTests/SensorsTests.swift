@@ -42,7 +42,7 @@ struct SensorsTests {
 
     @Test("registry rules; a batch with duplicates and bad lines gives the right counts; export CSV round-trips")
     func batchAndExport() async throws {
-        try await withTestServer(plugins: [SensorsPlugin.self]) { _, client in
+        try await withTestServer(plugins: [SensorsPlugin.self]) { server, client in
             func post(_ uri: String, _ body: String) async throws -> TestResponse {
                 try await client.execute(uri: "/apps/sensors" + uri, method: .post, body: ByteBuffer(string: body))
             }
@@ -92,6 +92,21 @@ struct SensorsTests {
             let d1 = records.dropFirst().filter { $0[1] == "D-1" }.map { Int($0[2]) ?? 0 }
             #expect(d1 == Array(1...10), "sequence numbers per detector, in order")
             #expect(try await client.execute(uri: "/apps/sensors/export.csv?features=nope", method: .get).status.code == 400)
+
+            // Delivery: the log becomes zlib segments keyed by UTC hour; the export reads them and the log alike.
+            let uri = "/apps/sensors/export.csv?features=event_count,rate_hz,pressure_hpa,firmware"
+            #expect(try await post("/deliver", "").status.code == 401, "delivering by hand needs the token")
+            let delivered = try await client.admin("/apps/sensors/deliver", method: .post, server: server)
+            #expect(delivered.json["segments"] as? Int == 2 && delivered.json["readings"] as? Int == 20, "\(delivered.text)")
+            let segments = try await client.execute(uri: "/apps/sensors/segments", method: .get)
+            let keys = (segments.json["segments"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
+            #expect(keys.allSatisfy { $0.hasPrefix("segments/2026/11/18/") && $0.hasSuffix(".ndjson.z") }, "\(keys)")
+            #expect(try await post("/batches", Self.reading("D-1", t0 + 500_000)).json["accepted"] as? Int == 1)
+            let mixed = Self.parseCSV(try await client.execute(uri: uri, method: .get).text)
+            #expect(Array(mixed.prefix(21)) == records, "the delivered readings export as before")
+            #expect(mixed.count == 22 && mixed.last?[2] == "11", "and the new one from the log follows with the next sequence number")
+            let resent = try await post("/batches", lines.prefix(20).joined(separator: "\n"))
+            #expect(resent.json["duplicates"] as? Int == 20, "still idempotent after the bodies left the log: \(resent.text)")
         }
     }
 

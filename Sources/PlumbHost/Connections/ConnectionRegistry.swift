@@ -1,4 +1,5 @@
 import PlumbKit
+import PlumbStore
 import Synchronization
 
 /// One open connection as the transport sees it: a bounded send queue and a way to close.
@@ -78,3 +79,5 @@ final class HostBridge: HostServices {
 
     func openConnections(plugin: String) -> Int { host?.connections.count(plugin: plugin) ?? 0 }
 }
+
+extension BlobStore: BlobStoring {}

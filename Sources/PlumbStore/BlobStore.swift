@@ -1,0 +1,99 @@
+import Foundation
+
+/// Objects on disk under a root directory, by key (`a/b/c.ext`): written atomically (temporary file, fsync,
+/// rename, fsync of the directory), optionally zlib-compressed, with the original size in a small header.
+public final class BlobStore: Sendable {
+    public let root: String
+    static let magic: [UInt8] = Array("PLB1".utf8)
+
+    public init(root: String) throws {
+        self.root = root
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    /// Keys are relative paths of letters, digits, `.`, `_`, `-` and `/`, without `..` or a leading `/`.
+    public static func validate(_ key: String) throws {
+        guard !key.isEmpty, key.count <= 512, !key.hasPrefix("/"), !key.split(separator: "/").contains(".."),
+            !key.split(separator: "/", omittingEmptySubsequences: false).contains(""),
+            key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0) })
+        else { throw StoreError(code: .invalid, message: "object key '\(key)' must be a relative path of letters, digits, '.', '_', '-' and '/'") }
+    }
+
+    func path(_ key: String) -> String { root + "/" + key }
+
+    /// Writes `bytes` under `key` (replacing it); zlib at `compressionLevel` when given (9 = smallest).
+    public func put(_ key: String, _ bytes: [UInt8], compressionLevel: Int32? = nil) throws {
+        try Self.validate(key)
+        var header = Self.magic
+        header.append(compressionLevel == nil ? 0 : 1)
+        var size = UInt64(bytes.count).littleEndian
+        withUnsafeBytes(of: &size) { header += $0 }
+        let payload = try compressionLevel.map { try Zlib.compress(bytes, level: $0) } ?? bytes
+        let target = path(key)
+        let directory = (target as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = target + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw StoreError(code: .io, message: "cannot create \(temporary)") }
+        var ok = true
+        for chunk in [header, payload] {
+            ok = ok && chunk.withUnsafeBytes { raw -> Bool in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n <= 0 { return false }
+                    offset += n
+                }
+                return true
+            }
+        }
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(temporary, target) == 0 else {
+            unlink(temporary)
+            throw StoreError(code: .io, message: "cannot write object \(key)")
+        }
+        let dfd = open(directory, O_RDONLY)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+
+    /// The object's bytes (decompressed), or nil when there is none.
+    public func get(_ key: String) throws -> [UInt8]? {
+        try Self.validate(key)
+        guard let data = FileManager.default.contents(atPath: path(key)) else { return nil }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 13, Array(bytes.prefix(4)) == Self.magic else { throw StoreError(code: .corrupt, message: "object \(key) is damaged") }
+        var size: UInt64 = 0
+        withUnsafeMutableBytes(of: &size) { $0.copyBytes(from: bytes[5..<13]) }
+        let payload = Array(bytes[13...])
+        return bytes[4] == 1 ? try Zlib.decompress(payload, originalSize: Int(UInt64(littleEndian: size))) : payload
+    }
+
+    /// Bytes the object takes on disk (compressed), or nil.
+    public func storedSize(_ key: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path(key)))?[.size] as? Int
+    }
+
+    /// Keys under `prefix`, sorted.
+    public func list(prefix: String = "") -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        var keys: [String] = []
+        while let item = enumerator.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue,
+                item.hasPrefix(prefix), !item.contains(".tmp-")
+            {
+                keys.append(item)
+            }
+        }
+        return keys.sorted()
+    }
+
+    public func delete(_ key: String) throws {
+        try Self.validate(key)
+        if unlink(path(key)) != 0 && errno != ENOENT { throw StoreError(code: .io, message: "cannot delete object \(key)") }
+    }
+}
