@@ -24,6 +24,9 @@ public struct SensorsPlugin: Plugin {
     /// once its oldest undelivered reading is this many seconds old.
     let segmentReadings: Int
     let segmentAge: Double
+    let host: any HostServices
+    /// The topic findings are published to (`plugins.sensors.findings_topic`, default `sensors-findings`).
+    let findingsTopic: String
 
     public init(context: PluginContext) async throws {
         database = context.database
@@ -32,6 +35,8 @@ public struct SensorsPlugin: Plugin {
         logger = context.logger
         segmentReadings = Int(context.settings["segment_readings"] ?? "") ?? 3_600
         segmentAge = Double(context.settings["segment_age"] ?? "") ?? 300
+        host = context.host
+        findingsTopic = context.settings["findings_topic"] ?? "sensors-findings"
     }
 
     public static let migrations: [PluginMigration] = [
@@ -61,6 +66,17 @@ public struct SensorsPlugin: Plugin {
                 CREATE INDEX segments_detector ON segments(detector, first_seq);
                 """)
         },
+        // The scorer's input stays in the log after delivery; findings and whether they were published.
+        PluginMigration("sensors-v3-findings") { db in
+            try db.execute(sql: """
+                ALTER TABLE readings ADD COLUMN rate REAL;
+                CREATE TABLE findings (id INTEGER PRIMARY KEY AUTOINCREMENT, detector TEXT NOT NULL, kind TEXT NOT NULL,
+                    window_start INTEGER NOT NULL, window_end INTEGER NOT NULL, rate REAL NOT NULL, baseline REAL NOT NULL,
+                    baseline_std REAL NOT NULL, z REAL NOT NULL, readings INTEGER NOT NULL, message_id TEXT, publish_error TEXT,
+                    created_at REAL NOT NULL);
+                CREATE INDEX findings_detector ON findings(detector, created_at);
+                """)
+        },
     ]
 
     public static let functions: [Function<SensorsPlugin>] = [
@@ -78,6 +94,9 @@ public struct SensorsPlugin: Plugin {
         .http(.post, "/deliver", name: "deliver-now", admin: true) { s, _, _ in try await s.deliver(force: true) },
         .http(.get, "/segments", name: "segments") { s, r, _ in try await s.segments(r) },
         .scheduled("rate(1 minute)", name: "deliver") { s, _, _ in try await s.deliver(force: false) },
+        .http(.post, "/score", name: "score-now", admin: true) { s, _, _ in try await s.score() },
+        .http(.get, "/findings", name: "findings") { s, r, _ in try await s.findings(r) },
+        .scheduled("rate(1 minute)", name: "score") { s, _, _ in try await s.score() },
     ]
 
     static func json(_ object: Any, status: Int = 200) -> FunctionResponse {
@@ -252,7 +271,7 @@ public struct SensorsPlugin: Plugin {
             }
         }
         let outcome = try await writer.append(valid.map(\.reading))
-        Counter(label: "Plumb/Sensors/ReadingsAccepted").increment(by: outcome.accepted)
+        Counter(label: "Plumb/Sensors/ReadingsIngested").increment(by: outcome.accepted)
         Counter(label: "Plumb/Sensors/ReadingsDuplicate").increment(by: outcome.duplicates)
         Counter(label: "Plumb/Sensors/ReadingsRejected").increment(by: rejected.count)
         rejected.sort { ($0["line"] as? Int ?? 0) < ($1["line"] as? Int ?? 0) }
@@ -371,6 +390,82 @@ public struct SensorsPlugin: Plugin {
         return Self.json(["segments": written, "readings": delivered, "bytes": bytes, "storedBytes": stored])
     }
 
+    // MARK: - Findings
+
+    /// The built-in scorer, run every minute (and by hand with `POST /score`): for each detector, the mean event
+    /// rate of its last minute of readings against its rolling baseline (up to 600 readings before that minute).
+    /// z = (window mean − baseline mean) / (baseline σ / √n); |z| ≥ 6 with at least 10 readings in the window and 30 in
+    /// the baseline is a `rate-anomaly` finding — at most one per detector per 10 minutes — stored and published to
+    /// the findings topic. It also records `LastSeenAge` per detector for the no-data alarm.
+    func score() async throws -> FunctionResponse {
+        let now = Date().timeIntervalSince1970
+        let detectors = try await database.read { db in try String.fetchAll(db, sql: "SELECT id FROM detectors ORDER BY id") }
+        var found: [[String: Any]] = []
+        for detector in detectors {
+            let rows = try await database.read { db in
+                try Row.fetchAll(db, sql: "SELECT ts, rate FROM readings WHERE detector = ? AND rate IS NOT NULL ORDER BY ts DESC LIMIT 660", arguments: [detector])
+            }
+            guard let latest = rows.first?["ts"] as Int64? else { continue }
+            Gauge(label: "Plumb/Sensors/LastSeenAge", dimensions: [("Detector", detector)]).record(max(0, now - Double(latest) / 1_000))
+            let window = rows.filter { (latest - ($0["ts"] as Int64)) < 60_000 }.map { $0["rate"] as Double }
+            let baseline = rows.filter { (latest - ($0["ts"] as Int64)) >= 60_000 }.prefix(600).map { $0["rate"] as Double }
+            guard window.count >= 10, baseline.count >= 30 else { continue }
+            let mean = baseline.reduce(0, +) / Double(baseline.count)
+            let variance = baseline.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(baseline.count - 1)
+            let sigma = max(variance.squareRoot(), abs(mean) * 0.01, 1e-6)
+            let current = window.reduce(0, +) / Double(window.count)
+            let z = (current - mean) / (sigma / Double(window.count).squareRoot())
+            guard abs(z) >= 6 else { continue }
+            let recent = try await database.read { db in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM findings WHERE detector = ? AND created_at > ?", arguments: [detector, now - 600]) ?? false
+            }
+            guard !recent else { continue }
+            let windowStart = rows.filter { (latest - ($0["ts"] as Int64)) < 60_000 }.last?["ts"] as Int64? ?? latest
+            var finding: [String: Any] = [
+                "detector": detector, "kind": "rate-anomaly", "windowStart": Self.iso(windowStart), "windowEnd": Self.iso(latest),
+                "rate": (current * 1_000).rounded() / 1_000, "baselineRate": (mean * 1_000).rounded() / 1_000,
+                "baselineStd": (sigma * 1_000).rounded() / 1_000, "z": (z * 10).rounded() / 10, "readings": window.count,
+            ]
+            let id = try await database.write { db -> Int64 in
+                try db.execute(sql: """
+                    INSERT INTO findings (detector, kind, window_start, window_end, rate, baseline, baseline_std, z, readings, created_at)
+                    VALUES (?, 'rate-anomaly', ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [detector, windowStart, latest, current, mean, sigma, z, window.count, now])
+                return db.lastInsertedRowID
+            }
+            finding["findingId"] = id
+            let message = String(decoding: try JSONSerialization.data(withJSONObject: finding, options: [.sortedKeys]), as: UTF8.self)
+            let subject = "Sensor finding: \(detector) rate \(String(format: "%.2f", current)) Hz against a \(String(format: "%.2f", mean)) Hz baseline"
+            var messageID: String?
+            var publishError: String?
+            do {
+                messageID = try host.publish(topic: findingsTopic, subject: subject, message: message, attributes: ["event": "sensor-finding", "detector": detector])
+            } catch {
+                publishError = "\(error)"
+                logger.warning("finding \(id) not published to \(findingsTopic): \(error)")
+            }
+            let (mid, perr) = (messageID, publishError)
+            try await database.write { db in
+                try db.execute(sql: "UPDATE findings SET message_id = ?, publish_error = ? WHERE id = ?", arguments: [mid, perr, id])
+            }
+            Counter(label: "Plumb/Sensors/Findings", dimensions: [("Detector", detector)]).increment()
+            logger.info("finding \(id): \(subject)")
+            finding["messageId"] = messageID ?? NSNull()
+            finding["publishError"] = publishError ?? NSNull()
+            found.append(finding)
+        }
+        return Self.json(["findings": found])
+    }
+
+    func findings(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let detector = r.query["detector"]
+        let limit = try r.intQuery("limit", default: 100, range: 1...1_000)
+        let rows = try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM findings WHERE ? IS NULL OR detector = ? ORDER BY id DESC LIMIT ?", arguments: [detector, detector, limit])
+        }
+        return Self.json(["findings": rows.map(Self.dictionary)])
+    }
+
     static func hourPrefix(_ ms: Int64) -> String {
         var time = time_t(ms / 1_000)
         var parts = tm()
@@ -471,7 +566,7 @@ final class ReadingWriter: Sendable {
                 let (outcomes, advanced) = try await database.write { db -> ([Outcome], [String: Int64]) in
                     var next = next
                     var outcomes: [Outcome] = []
-                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO readings (detector, seq, ts, body) VALUES (?, ?, ?, ?)")
+                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO readings (detector, seq, ts, body, rate) VALUES (?, ?, ?, ?, ?)")
                     for (readings, _) in batch {
                         var outcome = Outcome()
                         for reading in readings {
@@ -479,7 +574,7 @@ final class ReadingWriter: Sendable {
                             if let n = next[reading.detector] { seq = n } else {
                                 seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM readings WHERE detector = ?", arguments: [reading.detector]) ?? 0) + 1
                             }
-                            try insert.execute(arguments: [reading.detector, seq, reading.timestamp, reading.json])
+                            try insert.execute(arguments: [reading.detector, seq, reading.timestamp, reading.json, reading.values["rate_hz"]])
                             if db.changesCount == 1 {
                                 outcome.accepted += 1
                                 outcome.last[reading.detector] = seq

@@ -15,6 +15,8 @@ public final class PluginHost: Sendable {
     public let limiter: ConcurrencyLimiter
     /// Open WebSocket connections, for `@connections` posts.
     public let connections = ConnectionRegistry()
+    /// Publishes to a topic for plugins (`context.plugin.host.publish`); the server sets it to its outbox.
+    public let publisher = Mutex<(@Sendable (String, String, String, [String: String]) throws -> String)?>(nil)
     let dataDirectory: String
     let factory: MetricsFactory
     let settings: [String: [String: String]]

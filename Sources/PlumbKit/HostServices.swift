@@ -13,6 +13,9 @@ public protocol HostServices: Sendable {
     func close(connection: String, code: Int, reason: String)
     /// Connections currently open on the WebSocket endpoints of `plugin`.
     func openConnections(plugin: String) -> Int
+    /// Publishes to an SNS-style topic (durably queued for its email, webhook and function subscribers); returns
+    /// the message id. Throws when the topic does not exist.
+    func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
 }
 
 /// What became of a post to a connection.
@@ -34,6 +37,9 @@ public struct NoHostServices: HostServices {
     public func post(_ text: String, to connection: String) -> PostResult { .gone }
     public func close(connection: String, code: Int, reason: String) {}
     public func openConnections(plugin: String) -> Int { 0 }
+    public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
+        throw FunctionError(status: 404, code: "NotFound", message: "no host to publish to \(topic)")
+    }
 }
 
 extension FunctionContext {

@@ -125,6 +125,14 @@ public final class PlumbServer: Sendable {
                     }
                 }
             })
+        host.publisher.withLock {
+            $0 = { topic, subject, message, attributes in
+                guard outbox.topicNames().contains(topic) else {
+                    throw FunctionError(status: 404, code: "NotFound", message: "no topic named '\(topic)'")
+                }
+                return try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
+            }
+        }
         var settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
         let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
         settings.invokeFunction = { function, payload in

@@ -150,4 +150,67 @@ struct SensorsTests {
         #expect(missing.isEmpty, "\(missing.prefix(5))")
         #expect(stored.values.allSatisfy { $0 == 1 }, "exactly once")
     }
+
+    @Test("a rate anomaly becomes a finding that reaches a real SMTP server and a webhook receiver")
+    func findingToEmailAndWebhook() async throws {
+        let root = TemporaryDirectory("plumb-sensors-finding")
+        defer { root.remove() }
+        let smtp = try await PeerProcess(script: "smtp_sink.py", arguments: ["--outdir", root.path + "/mail"], logDirectory: root.path)
+        defer { smtp.stop() }
+        let hookLog = root.path + "/hook.jsonl"
+        let hook = try await PeerProcess(script: "webhook_receiver.py", arguments: ["--log", hookLog, "--secret", "s3cret-s3cret-s3cret"], logDirectory: root.path)
+        defer { hook.stop() }
+        try FileManager.default.createDirectory(atPath: root.path + "/alerts", withIntermediateDirectories: true)
+        try """
+            topics:
+              - name: sensors-findings
+                subscriptions:
+                  - {protocol: email, endpoint: science@example.com}
+                  - {protocol: webhook, endpoint: "http://127.0.0.1:\(hook.port)/hook", secret_env: HOOK_SECRET}
+            """.write(toFile: root.path + "/alerts/findings.yaml", atomically: true, encoding: .utf8)
+        try """
+            alerts: \(root.path)/alerts
+            smtp: {host: 127.0.0.1, port: \(smtp.port), starttls: never, from: plumb@example.com}
+            """.write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"], environment: ["HOOK_SECRET": "s3cret-s3cret-s3cret"])
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-7", "site": "s1"}"#)] {
+            let (status, _) = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8))
+            #expect(status == 201)
+        }
+        // 300 s of normal readings (about 1.2 Hz, two a second), then a minute at 5 Hz.
+        let end = Int64(Date().timeIntervalSince1970 * 1_000)
+        var rng = SystemRandomNumberGenerator()
+        var lines: [String] = []
+        for i in 0..<720 {
+            let ms = end - Int64(720 - i) * 500
+            let rate = i < 600 ? 1.2 + Double.random(in: -0.05...0.05, using: &rng) : 5.0 + Double.random(in: -0.05...0.05, using: &rng)
+            lines.append(Self.reading("D-7", ms).replacingOccurrences(of: "\"rate_hz\":1.25", with: "\"rate_hz\":\(rate)"))
+        }
+        let (ingested, answer) = try await HTTP.request("POST", server.baseURL + "/apps/sensors/batches", body: Array(lines.joined(separator: "\n").utf8))
+        #expect(ingested == 200, "\(String(decoding: answer, as: UTF8.self))")
+        let (scored, body) = try await HTTP.request("POST", server.baseURL + "/apps/sensors/score", token: server.token)
+        #expect(scored == 200)
+        let findings = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["findings"] as? [[String: Any]] ?? []
+        let finding = try #require(findings.first, "\(String(decoding: body, as: UTF8.self))")
+        #expect(finding["detector"] as? String == "D-7" && finding["kind"] as? String == "rate-anomaly")
+        #expect((finding["z"] as? Double ?? 0) > 6 && finding["messageId"] is String, "\(finding)")
+        // Scoring again within 10 minutes adds nothing.
+        let (_, again) = try await HTTP.request("POST", server.baseURL + "/apps/sensors/score", token: server.token)
+        #expect(((try JSONSerialization.jsonObject(with: Data(again)) as? [String: Any])?["findings"] as? [Any])?.isEmpty == true)
+
+        try await AlarmNotificationTests.waitUntil(.seconds(15), "the webhook") { !PeerRecords.jsonLines(hookLog).isEmpty }
+        try await AlarmNotificationTests.waitUntil(.seconds(15), "the email") { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
+        let record = try #require(PeerRecords.jsonLines(hookLog).first)
+        #expect(record["signature_valid"] as? Bool == true)
+        let payload = try #require(record["body"] as? [String: Any])
+        #expect(payload["topic"] as? String == "sensors-findings")
+        let message = (try? JSONSerialization.jsonObject(with: Data((payload["message"] as? String ?? "").utf8))) as? [String: Any] ?? [:]
+        #expect(message["detector"] as? String == "D-7" && message["findingId"] as? Int == finding["findingId"] as? Int)
+        let mail = try #require(PeerRecords.jsonFiles(root.path + "/mail").first)
+        #expect((mail["subject"] as? String)?.hasPrefix("Sensor finding: D-7 rate 5.") == true, "\(mail["subject"] ?? "")")
+        #expect(mail["rcpt_tos"] as? [String] == ["science@example.com"])
+    }
 }

@@ -78,6 +78,13 @@ final class HostBridge: HostServices {
     }
 
     func openConnections(plugin: String) -> Int { host?.connections.count(plugin: plugin) ?? 0 }
+
+    func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
+        guard let publisher = host?.publisher.withLock({ $0 }) else {
+            throw FunctionError(status: 503, code: "ServiceUnavailable", message: "this host has no topics")
+        }
+        return try publisher(topic, subject, message, attributes)
+    }
 }
 
 extension BlobStore: BlobStoring {}
