@@ -73,7 +73,8 @@ public final class PluginHost: Sendable {
         pluginLogger[metadataKey: "plugin"] = .string(name)
         let context = PluginContext(
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
-            settings: settings[name] ?? [:], host: HostBridge(host: self), blobs: try BlobStore(root: directory + "/blobs"))
+            settings: settings[name] ?? [:], host: HostBridge(host: self, key: try HostBridge.signingKey(directory: directory)),
+            blobs: try BlobStore(root: directory + "/blobs"))
         let started = ContinuousClock.now
         try await P.prepare(context: context)
         for function in P.functions {

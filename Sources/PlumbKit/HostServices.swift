@@ -16,6 +16,10 @@ public protocol HostServices: Sendable {
     /// Publishes to an SNS-style topic (durably queued for its email, webhook and function subscribers); returns
     /// the message id. Throws when the topic does not exist.
     func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
+    /// HMAC-SHA256 of `message` (hex) with the plugin's signing key (kept in its data directory, never shown).
+    func sign(_ message: String) -> String
+    /// Whether `signature` is `sign(message)`, compared in constant time.
+    func verify(_ message: String, signature: String) -> Bool
 }
 
 /// What became of a post to a connection.
@@ -40,6 +44,8 @@ public struct NoHostServices: HostServices {
     public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
         throw FunctionError(status: 404, code: "NotFound", message: "no host to publish to \(topic)")
     }
+    public func sign(_ message: String) -> String { "" }
+    public func verify(_ message: String, signature: String) -> Bool { false }
 }
 
 extension FunctionContext {

@@ -107,6 +107,26 @@ struct SensorsTests {
             #expect(mixed.count == 22 && mixed.last?[2] == "11", "and the new one from the log follows with the next sequence number")
             let resent = try await post("/batches", lines.prefix(20).joined(separator: "\n"))
             #expect(resent.json["duplicates"] as? Int == 20, "still idempotent after the bodies left the log: \(resent.text)")
+
+            // A pre-signed URL for a segment: works without a token until it expires; an altered one is refused.
+            let key = try #require(keys.first)
+            let share = try await client.admin("/apps/sensors/shares", method: .post, body: #"{"object": "\#(key)", "expires_in": 2}"#, server: server)
+            #expect(share.status.code == 201, "\(share.text)")
+            let path = try #require(share.json["path"] as? String)
+            let fetched = try await client.execute(uri: path, method: .get)
+            #expect(fetched.status.code == 200 && fetched.text.split(separator: "\n").count == 10, "the segment's 10 readings")
+            var flipped = Array(path.utf8)
+            let last = flipped.count - 1
+            flipped[last] = flipped[last] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            let tampered = try await client.execute(uri: String(decoding: flipped, as: UTF8.self), method: .get)
+            #expect(tampered.status.code == 403 && tampered.text.contains("signature does not match"), "\(tampered.text)")
+            let otherKey = path.replacingOccurrences(of: "object=", with: "object=x")
+            #expect(try await client.execute(uri: otherKey, method: .get).status.code == 403, "the signature covers the object")
+            #expect(try await client.admin("/apps/sensors/shares", method: .post, body: #"{"object": "nope", "expires_in": 60}"#, server: server).status.code == 404)
+            #expect(try await client.admin("/apps/sensors/shares", method: .post, body: #"{"object": "\#(key)", "expires_in": 0}"#, server: server).status.code == 400)
+            try await Task.sleep(for: .milliseconds(3_100))
+            let expired = try await client.execute(uri: path, method: .get)
+            #expect(expired.status.code == 403 && expired.text.contains("expired"), "\(expired.text)")
         }
     }
 

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import PlumbKit
 import PlumbStore
 import Synchronization
@@ -59,8 +61,40 @@ public final class ConnectionRegistry: Sendable {
 /// The host's side of `HostServices`, handed to every plugin.
 final class HostBridge: HostServices {
     weak let host: PluginHost?
+    let key: SymmetricKey
 
-    init(host: PluginHost) { self.host = host }
+    init(host: PluginHost, key: SymmetricKey) {
+        self.host = host
+        self.key = key
+    }
+
+    /// The plugin's signing key: 32 random bytes in `signing.key` (mode 0600), made on first use.
+    static func signingKey(directory: String) throws -> SymmetricKey {
+        let path = directory + "/signing.key"
+        if let data = FileManager.default.contents(atPath: path), data.count == 32 { return SymmetricKey(data: data) }
+        let key = SymmetricKey(size: .bits256)
+        let data = key.withUnsafeBytes { Data($0) }
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw FunctionError(status: 500, code: "ServiceException", message: "cannot write \(path)")
+        }
+        return key
+    }
+
+    func sign(_ message: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+    }
+
+    func verify(_ message: String, signature: String) -> Bool {
+        guard signature.count == 64, signature.allSatisfy(\.isHexDigit) else { return false }
+        var bytes: [UInt8] = []
+        var index = signature.startIndex
+        while index < signature.endIndex {
+            let next = signature.index(index, offsetBy: 2)
+            bytes.append(UInt8(signature[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Data(message.utf8), using: key)
+    }
 
     func invoke(_ function: String, _ request: FunctionRequest) async throws -> FunctionResponse {
         guard let host, let f = host.function(named: function) else {
