@@ -24,6 +24,9 @@ public struct SensorsPlugin: Plugin {
     /// once its oldest undelivered reading is this many seconds old.
     let segmentReadings: Int
     let segmentAge: Double
+    /// Lifecycle: segments older than this many days move to the archive tier; a restore keeps a hot copy this long.
+    let archiveAfterDays: Double
+    let restoreDays: Double
     let host: any HostServices
     /// The topic findings are published to (`plugins.sensors.findings_topic`, default `sensors-findings`).
     let findingsTopic: String
@@ -35,6 +38,8 @@ public struct SensorsPlugin: Plugin {
         logger = context.logger
         segmentReadings = Int(context.settings["segment_readings"] ?? "") ?? 3_600
         segmentAge = Double(context.settings["segment_age"] ?? "") ?? 300
+        archiveAfterDays = Double(context.settings["archive_after_days"] ?? "") ?? 30
+        restoreDays = Double(context.settings["restore_days"] ?? "") ?? 7
         host = context.host
         findingsTopic = context.settings["findings_topic"] ?? "sensors-findings"
     }
@@ -99,6 +104,10 @@ public struct SensorsPlugin: Plugin {
         .scheduled("rate(1 minute)", name: "score") { s, _, _ in try await s.score() },
         .http(.post, "/shares", name: "share", admin: true) { s, r, _ in try await s.share(r) },
         .http(.get, "/shared", name: "shared") { s, r, _ in try await s.shared(r) },
+        .http(.get, "/objects", name: "objects") { s, r, _ in try await s.objects(r) },
+        .http(.post, "/objects/restore", name: "restore", admin: true) { s, r, _ in try await s.restore(r) },
+        .http(.post, "/lifecycle", name: "lifecycle-now", admin: true) { s, _, _ in try await s.lifecycle() },
+        .scheduled("rate(1 hour)", name: "lifecycle") { s, _, _ in try await s.lifecycle() },
     ]
 
     static func json(_ object: Any, status: Int = 200) -> FunctionResponse {
@@ -328,7 +337,17 @@ public struct SensorsPlugin: Plugin {
         return FunctionResponse(status: 200, headers: ["content-type": "text/csv; charset=utf-8"], body: Array(csv.utf8))
     }
 
+    /// A 409 naming the restore when `key` is in the archive tier.
+    func requireReadable(_ key: String) throws {
+        if try blobs.tier(key) == .archived {
+            throw FunctionError(
+                status: 409, code: "ObjectArchived",
+                message: "\(key) is in the archive tier; restore it first: POST /apps/sensors/objects/restore {\"key\": \"\(key)\", \"days\": N}")
+        }
+    }
+
     func loadSegment(_ key: String) async throws -> (first: Int64, lines: [ArraySlice<UInt8>]) {
+        try requireReadable(key)
         let first = try await database.read { db in try Int64.fetchOne(db, sql: "SELECT first_seq FROM segments WHERE key = ?", arguments: [key]) }
         guard let first, let bytes = try blobs.get(key) else {
             throw FunctionError(status: 500, code: "SegmentMissing", message: "segment object \(key) is missing")
@@ -490,7 +509,7 @@ public struct SensorsPlugin: Plugin {
         }
         let kind: String, value: String
         if let key = o["object"] as? String {
-            guard (try? blobs.get(key)) ?? nil != nil else { throw FunctionError(status: 404, code: "NotFound", message: "no object '\(key)'") }
+            guard (try? blobs.tier(key)) ?? nil != nil else { throw FunctionError(status: 404, code: "NotFound", message: "no object '\(key)'") }
             (kind, value) = ("object", key)
         } else if let id = o["finding"] as? Int {
             let exists = try await database.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM findings WHERE id = ?", arguments: [id]) ?? false }
@@ -525,12 +544,55 @@ public struct SensorsPlugin: Plugin {
         guard Int64(Date().timeIntervalSince1970) <= expires else { throw refuse("the URL expired at \(Self.iso(expires * 1_000))") }
         logger.notice("share used", metadata: ["kind": "\(kind)", "value": "\(value)", "expires": "\(expires)", "audit": "true"])
         if kind == "object" {
+            try requireReadable(value)
             guard let bytes = try blobs.get(value) else { throw FunctionError(status: 404, code: "NotFound", message: "the object is gone") }
             return FunctionResponse(status: 200, headers: ["content-type": "application/x-ndjson"], body: bytes)
         }
         let row = try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM findings WHERE id = ?", arguments: [Int64(value) ?? -1]) }
         guard let row else { throw FunctionError(status: 404, code: "NotFound", message: "the finding is gone") }
         return Self.json(Self.dictionary(row))
+    }
+
+    // MARK: - Archive tier
+
+    func lifecycle() async throws -> FunctionResponse {
+        let (archived, expired) = try blobs.applyLifecycle(prefix: "segments/", archiveAfter: archiveAfterDays * 86_400, now: Date().timeIntervalSince1970)
+        if !archived.isEmpty || !expired.isEmpty {
+            logger.info("lifecycle: \(archived.count) segments archived, \(expired.count) restored copies expired")
+        }
+        return Self.json(["archived": archived, "expiredRestores": expired])
+    }
+
+    func objects(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let prefix = r.query["prefix"] ?? ""
+        var items: [[String: Any]] = []
+        for key in Set(blobs.list(prefix: prefix) + blobs.listArchived(prefix: prefix)).sorted().prefix(10_000) {
+            var item: [String: Any] = ["key": key]
+            switch try blobs.tier(key) {
+            case .hot?: item["tier"] = "hot"
+            case .archived?: item["tier"] = "archived"
+            case .restored(let until)?:
+                item["tier"] = "restored"
+                item["restoredUntil"] = Self.iso(until * 1_000)
+            case nil: continue
+            }
+            item["storedBytes"] = blobs.storedSize(key) ?? NSNull()
+            items.append(item)
+        }
+        return Self.json(["objects": items])
+    }
+
+    func restore(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let o = try Self.object(r)
+        guard let key = o["key"] as? String else { throw FunctionError.badRequest("'key' is required") }
+        let days = (o["days"] as? Double) ?? restoreDays
+        guard days > 0 && days <= 365 else { throw FunctionError.badRequest("'days' must be above 0 and at most 365") }
+        guard let tier = try blobs.tier(key) else { throw FunctionError(status: 404, code: "NotFound", message: "no object '\(key)'") }
+        guard tier != .hot else { throw FunctionError(status: 409, code: "NotArchived", message: "\(key) is not in the archive tier") }
+        let until = Int64(Date().timeIntervalSince1970 + days * 86_400)
+        try blobs.restore(key, until: until)
+        logger.notice("object restored", metadata: ["key": "\(key)", "until": "\(until)", "audit": "true"])
+        return Self.json(["key": key, "tier": "restored", "restoredUntil": Self.iso(until * 1_000)])
     }
 
     static func hourPrefix(_ ms: Int64) -> String {

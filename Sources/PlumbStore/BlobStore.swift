@@ -4,10 +4,13 @@ import Foundation
 /// rename, fsync of the directory), optionally zlib-compressed, with the original size in a small header.
 public final class BlobStore: Sendable {
     public let root: String
+    /// The archive tier (Glacier): a separate directory, maximum compression, readable only after a restore.
+    public let archiveRoot: String
     static let magic: [UInt8] = Array("PLB1".utf8)
 
     public init(root: String) throws {
         self.root = root
+        archiveRoot = root + "-archive"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
@@ -60,10 +63,88 @@ public final class BlobStore: Sendable {
         }
     }
 
-    /// The object's bytes (decompressed), or nil when there is none.
+    /// Where an object lives.
+    public enum Tier: Sendable, Equatable {
+        case hot
+        case archived
+        /// Archived, with a hot copy readable until the given epoch second.
+        case restored(until: Int64)
+    }
+
+    /// The object's tier, or nil when there is no such object.
+    public func tier(_ key: String) throws -> Tier? {
+        try Self.validate(key)
+        let archived = FileManager.default.fileExists(atPath: archiveRoot + "/" + key)
+        let hot = FileManager.default.fileExists(atPath: path(key))
+        if archived {
+            if hot, let until = restoredUntil(key) { return .restored(until: until) }
+            return .archived
+        }
+        return hot ? .hot : nil
+    }
+
+    func restoredUntil(_ key: String) -> Int64? {
+        guard let text = try? String(contentsOfFile: path(key) + ".restore", encoding: .utf8) else { return nil }
+        return Int64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Moves an object to the archive tier at maximum compression.
+    public func archive(_ key: String) throws {
+        guard let bytes = try get(key) else { throw StoreError(code: .invalid, message: "no object \(key)") }
+        let archive = try BlobStore(archiveRootOf: archiveRoot)
+        try archive.put(key, bytes, compressionLevel: 9)
+        try delete(key)
+        unlink(path(key) + ".restore")
+    }
+
+    /// Glacier's restore: a hot copy of an archived object, readable until `until` (epoch seconds).
+    public func restore(_ key: String, until: Int64) throws {
+        guard case .some(let tier) = try tier(key), tier != .hot else { throw StoreError(code: .invalid, message: "\(key) is not archived") }
+        let archive = try BlobStore(archiveRootOf: archiveRoot)
+        guard let bytes = try archive.get(key) else { throw StoreError(code: .invalid, message: "no archived object \(key)") }
+        try put(key, bytes, compressionLevel: 6)
+        try Data(String(until).utf8).write(to: URL(fileURLWithPath: path(key) + ".restore"), options: .atomic)
+    }
+
+    /// Lifecycle: hot objects under `prefix` not modified for `archiveAfter` seconds move to the archive; restored
+    /// copies past their time are dropped (the archived object stays). Returns (archived, expired) keys.
+    public func applyLifecycle(prefix: String, archiveAfter: Double, now: Double) throws -> (archived: [String], expired: [String]) {
+        var archived: [String] = [], expired: [String] = []
+        for key in list(prefix: prefix) {
+            switch try tier(key) {
+            case .hot:
+                let modified = ((try? FileManager.default.attributesOfItem(atPath: path(key)))?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? now
+                if now - modified >= archiveAfter {
+                    try archive(key)
+                    archived.append(key)
+                }
+            case .restored(let until) where Double(until) <= now:
+                try delete(key)
+                unlink(path(key) + ".restore")
+                expired.append(key)
+            default:
+                break
+            }
+        }
+        return (archived, expired)
+    }
+
+    private init(archiveRootOf root: String) throws {
+        self.root = root
+        archiveRoot = root + "-unused"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    /// The object's bytes (decompressed), or nil when there is none. An archived object that is not restored is an
+    /// error saying so.
     public func get(_ key: String) throws -> [UInt8]? {
         try Self.validate(key)
-        guard let data = FileManager.default.contents(atPath: path(key)) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path(key)) else {
+            if FileManager.default.fileExists(atPath: archiveRoot + "/" + key) {
+                throw StoreError(code: .archived, message: "object \(key) is in the archive tier; restore it before reading")
+            }
+            return nil
+        }
         let bytes = [UInt8](data)
         guard bytes.count >= 13, Array(bytes.prefix(4)) == Self.magic else { throw StoreError(code: .corrupt, message: "object \(key) is damaged") }
         var size: UInt64 = 0
@@ -84,7 +165,7 @@ public final class BlobStore: Sendable {
         while let item = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue,
-                item.hasPrefix(prefix), !item.contains(".tmp-")
+                item.hasPrefix(prefix), !item.contains(".tmp-"), !item.hasSuffix(".restore")
             {
                 keys.append(item)
             }

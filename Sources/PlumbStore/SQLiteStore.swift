@@ -71,6 +71,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case invalid
         /// A read or write of a file failed.
         case io
+        /// The object is in the archive tier and needs a restore.
+        case archived
     }
     public let code: Code
     public let message: String

@@ -42,7 +42,7 @@ struct SensorsTests {
 
     @Test("registry rules; a batch with duplicates and bad lines gives the right counts; export CSV round-trips")
     func batchAndExport() async throws {
-        try await withTestServer(plugins: [SensorsPlugin.self]) { server, client in
+        try await withTestServer(plugins: [SensorsPlugin.self], configure: { $0.plugins["sensors"] = ["archive_after_days": "0"] }) { server, client in
             func post(_ uri: String, _ body: String) async throws -> TestResponse {
                 try await client.execute(uri: "/apps/sensors" + uri, method: .post, body: ByteBuffer(string: body))
             }
@@ -127,6 +127,22 @@ struct SensorsTests {
             try await Task.sleep(for: .milliseconds(3_100))
             let expired = try await client.execute(uri: path, method: .get)
             #expect(expired.status.code == 403 && expired.text.contains("expired"), "\(expired.text)")
+
+            // Archive tier: the lifecycle (archive_after_days 0 here) moves the segments; reads need a restore.
+            let moved = try await client.admin("/apps/sensors/lifecycle", method: .post, server: server)
+            #expect((moved.json["archived"] as? [String])?.sorted() == keys.sorted(), "\(moved.text)")
+            let refused = try await client.execute(uri: uri, method: .get)
+            #expect(refused.status.code == 409 && refused.text.contains("restore it first"), "\(refused.text)")
+            let listed = try await client.execute(uri: "/apps/sensors/objects?prefix=segments/", method: .get).json["objects"] as? [[String: Any]] ?? []
+            #expect(listed.count == 2 && listed.allSatisfy { $0["tier"] as? String == "archived" }, "\(listed)")
+            for key in keys {
+                let restored = try await client.admin("/apps/sensors/objects/restore", method: .post, body: #"{"key": "\#(key)", "days": 1}"#, server: server)
+                #expect(restored.json["tier"] as? String == "restored", "\(restored.text)")
+            }
+            let back = Self.parseCSV(try await client.execute(uri: uri, method: .get).text)
+            #expect(Array(back.prefix(21)) == records, "restored segments read as before")
+            let relisted = try await client.execute(uri: "/apps/sensors/objects?prefix=segments/", method: .get).json["objects"] as? [[String: Any]] ?? []
+            #expect(relisted.allSatisfy { $0["tier"] as? String == "restored" && $0["restoredUntil"] is String })
         }
     }
 

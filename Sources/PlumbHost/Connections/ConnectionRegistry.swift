@@ -121,4 +121,17 @@ final class HostBridge: HostServices {
     }
 }
 
-extension BlobStore: BlobStoring {}
+extension BlobStore: BlobStoring {
+    public func tier(_ key: String) throws -> BlobTier? {
+        switch try tier(key) as BlobStore.Tier? {
+        case .none: nil
+        case .hot: .hot
+        case .archived: .archived
+        case .restored(let until): .restored(until: until)
+        }
+    }
+
+    public func listArchived(prefix: String) -> [String] {
+        (try? BlobStore(root: archiveRoot))?.list(prefix: prefix) ?? []
+    }
+}
