@@ -20,6 +20,8 @@ public struct Reading: Sendable, Equatable {
     public var timestamp: Int64
     public var values: [String: Double]
     public var firmware: String
+    /// The JSON as received (kept as the stored body, so nothing is re-encoded on the ingest path).
+    public var raw: String = ""
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public let reason: String
@@ -28,8 +30,17 @@ public struct Reading: Sendable, Equatable {
 
     /// Parses one JSON reading; the reason names the field. `timestamp` is RFC 3339 or epoch milliseconds.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> Reading {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw Invalid(reason: "not a JSON object")
+        guard bytes.count <= 8_192 else { throw Invalid(reason: "a reading is at most 8 KiB") }
+        // Readings are flat objects of numbers and plain strings: a small parser reads those (the ingest hot path);
+        // anything else (escapes, nesting) goes through JSONSerialization.
+        let object: [String: Any]
+        if let flat = FlatJSON.parse(Array(bytes)) {
+            object = flat
+        } else {
+            guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+                throw Invalid(reason: "not a JSON object")
+            }
+            object = parsed
         }
         guard let detector = object["detector"] as? String, validDetector(detector) else {
             throw Invalid(reason: "'detector' must be 1–64 letters, digits, '_', '.' or '-'")
@@ -37,6 +48,8 @@ public struct Reading: Sendable, Equatable {
         let timestamp: Int64
         if let text = object["timestamp"] as? String, let ms = parseTime(text) {
             timestamp = ms
+        } else if let number = object["timestamp"] as? Double, number.isFinite, number > 0 {
+            timestamp = Int64(number)
         } else if let number = object["timestamp"] as? NSNumber, !(object["timestamp"] is Bool), number.doubleValue.isFinite, number.doubleValue > 0 {
             timestamp = Int64(number.doubleValue)
         } else {
@@ -45,12 +58,20 @@ public struct Reading: Sendable, Equatable {
         var values: [String: Double] = [:]
         for name in numeric {
             guard let raw = object[name] else { throw Invalid(reason: "'\(name)' is missing") }
+            if type(of: raw) == Bool.self { throw Invalid(reason: "'\(name)' must be a finite number") }
+            if let number = raw as? Double {
+                guard number.isFinite else { throw Invalid(reason: "'\(name)' must be a finite number") }
+                values[name] = number
+                continue
+            }
             guard let number = raw as? NSNumber, !(raw is String), number.doubleValue.isFinite else { throw Invalid(reason: "'\(name)' must be a finite number") }
             values[name] = number.doubleValue
         }
         let firmware = object["firmware"] as? String ?? ""
         guard firmware.count <= 64 else { throw Invalid(reason: "'firmware' is longer than 64 characters") }
-        return Reading(detector: detector, timestamp: timestamp, values: values, firmware: firmware)
+        var reading = Reading(detector: detector, timestamp: timestamp, values: values, firmware: firmware)
+        reading.raw = String(decoding: bytes, as: UTF8.self)
+        return reading
     }
 
     static func validDetector(_ text: String) -> Bool {
@@ -71,5 +92,73 @@ public struct Reading: Sendable, Equatable {
         var object: [String: Any] = ["detector": detector, "timestamp": timestamp, "firmware": firmware]
         for (k, v) in values { object[k] = v }
         return String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// A parser for flat JSON objects whose values are numbers (as Double), plain strings (no escapes), booleans or null;
+/// nil for anything else, so the caller can fall back to a full parser and its error.
+enum FlatJSON {
+    static func parse(_ b: [UInt8]) -> [String: Any]? {
+        var i = 0
+        let n = b.count
+        func skip() { while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 } }
+        func string() -> String? {
+            guard i < n, b[i] == UInt8(ascii: "\"") else { return nil }
+            i += 1
+            let start = i
+            while i < n, b[i] != UInt8(ascii: "\"") {
+                if b[i] == UInt8(ascii: "\\") || b[i] < 0x20 { return nil }
+                i += 1
+            }
+            guard i < n else { return nil }
+            let text = String(decoding: b[start..<i], as: UTF8.self)
+            i += 1
+            return text
+        }
+        skip()
+        guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        var object: [String: Any] = [:]
+        skip()
+        if i < n, b[i] == UInt8(ascii: "}") { i += 1 } else {
+            while true {
+                skip()
+                guard let key = string() else { return nil }
+                skip()
+                guard i < n, b[i] == UInt8(ascii: ":") else { return nil }
+                i += 1
+                skip()
+                guard i < n else { return nil }
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    guard let value = string() else { return nil }
+                    object[key] = value
+                } else if c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) {
+                    let start = i
+                    while i < n, (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+")
+                        || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") { i += 1 }
+                    guard let value = Double(String(decoding: b[start..<i], as: UTF8.self)) else { return nil }
+                    object[key] = value
+                } else if b[i...].starts(with: Array("true".utf8)) {
+                    object[key] = true
+                    i += 4
+                } else if b[i...].starts(with: Array("false".utf8)) {
+                    object[key] = false
+                    i += 5
+                } else if b[i...].starts(with: Array("null".utf8)) {
+                    object[key] = NSNull()
+                    i += 4
+                } else {
+                    return nil
+                }
+                skip()
+                guard i < n else { return nil }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; break }
+                return nil
+            }
+        }
+        skip()
+        return i == n ? object : nil
     }
 }
