@@ -24,7 +24,7 @@ import Testing
         ]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
-        try p.run()
+        try p.launchSerialized()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw TestFailure("openssl failed") }
         return (cert, key)

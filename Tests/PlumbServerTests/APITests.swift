@@ -71,7 +71,7 @@ struct APITests {
             process.standardInput = input
             process.standardOutput = output
             process.standardError = output
-            try process.run()
+            try process.launchSerialized()
             input.fileHandleForWriting.write(Data(text.utf8))
             try input.fileHandleForWriting.close()
             process.waitUntilExit()

@@ -95,7 +95,7 @@ struct ClassifierAPITests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/cjpeg")
         process.arguments = ["-quality", "90", "-outfile", dir.path + "/out.jpg", dir.path + "/in.ppm"]
-        try process.run()
+        try process.launchSerialized()
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "cjpeg (libjpeg-turbo-progs) is needed; scripts/setup.sh installs it")
         let jpeg = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.jpg"))

@@ -19,7 +19,7 @@ public final class PeerProcess: @unchecked Sendable {
         process.arguments = ["python3", Checkout.root + "/Tests/peers/" + script, "--port", String(port)] + arguments
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.launchSerialized()
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw TestFailure("\(script) exited early:\n\(output)") }
@@ -85,7 +85,7 @@ public enum Python {
         defer { try? errors.close() }
         process.standardOutput = output
         process.standardError = errors
-        try process.run()
+        try process.launchSerialized()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, data, (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")

@@ -30,7 +30,7 @@ public final class ServerProcess: @unchecked Sendable {
         }
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.launchSerialized()
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -86,9 +86,21 @@ public enum CLI {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try process.launchSerialized()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+extension Process {
+    /// Starts the process with every other launch in this test run held off: Foundation's `Process.run` on Linux
+    /// is not safe to call from several threads at once (it crashed the suite when parallel tests spawned peers).
+    public func launchSerialized() throws {
+        processLaunchLock.lock()
+        defer { processLaunchLock.unlock() }
+        try run()
+    }
+}
+
+private let processLaunchLock = NSLock()
