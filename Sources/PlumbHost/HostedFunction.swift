@@ -11,6 +11,8 @@ public final class HostedFunction: Sendable {
     public let trigger: Trigger
     /// Public, or only with the admin token (HTTP functions).
     public let access: Access
+    /// The HTTP body arrives as a stream.
+    public let streaming: Bool
     public let options: FunctionOptions
     /// The warm instances (execution environments).
     public let pool: InstancePool
@@ -34,13 +36,15 @@ public final class HostedFunction: Sendable {
     let provisionedUtilization: Recorder
 
     init(
-        name: String, pluginName: String, trigger: Trigger, access: Access = .public, options: FunctionOptions, pluginContext: PluginContext,
+        name: String, pluginName: String, trigger: Trigger, access: Access = .public, streaming: Bool = false, options: FunctionOptions,
+        pluginContext: PluginContext,
         factory: MetricsFactory, logger: Logger, makeInstance: @escaping InstancePool.Factory
     ) {
         self.name = name
         self.pluginName = pluginName
         self.trigger = trigger
         self.access = access
+        self.streaming = streaming
         self.options = options
         self.pluginContext = pluginContext
         let dimensions = [("Function", name)]

@@ -82,7 +82,8 @@ public final class PluginHost: Sendable {
             let handler = function.handler
             let options = functionOptions[qualified] ?? FunctionOptions()
             let hosted = HostedFunction(
-                name: qualified, pluginName: name, trigger: function.trigger, access: function.access, options: options, pluginContext: context,
+                name: qualified, pluginName: name, trigger: function.trigger, access: function.access, streaming: function.streaming, options: options,
+                pluginContext: context,
                 factory: factory, logger: logger
             ) {
                 let instance = try await P(context: context)

@@ -4,6 +4,8 @@ public struct Function<P: Plugin>: Sendable {
     public let trigger: Trigger
     /// Who may call it over HTTP: anyone, or only holders of the admin token.
     public let access: Access
+    /// Whether the HTTP request body is handed over as it arrives (`FunctionRequest.bodyStream`) instead of whole.
+    public var streaming = false
     public let handler: @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
 
     public init(
@@ -23,6 +25,17 @@ public struct Function<P: Plugin>: Sendable {
         handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) -> Function {
         Function(name: name, trigger: .http(method: method, path: path), access: admin ? .admin : .public, handler: handler)
+    }
+
+    /// An HTTP function whose request body streams in (`request.bodyStream`): for long-lived uploads such as a device
+    /// posting readings over one chunked request. Answer with `FunctionResponse.streaming` to acknowledge as you go.
+    public static func streamingHTTP(
+        _ method: HTTPMethod, _ path: String, name: String,
+        handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) -> Function {
+        var function = Function(name: name, trigger: .http(method: method, path: path), handler: handler)
+        function.streaming = true
+        return function
     }
 
     /// A scheduled function (`rate(3 minutes)` or `cron(…)`, EventBridge syntax, UTC), run as an async event.

@@ -12,6 +12,8 @@ public struct FunctionRequest: Sendable {
     public var body: [UInt8]
     /// The WebSocket connection this frame came from, if any.
     public var connectionID: String?
+    /// For a streaming function: the body as it arrives (`body` is then empty).
+    public var bodyStream: AsyncThrowingStream<[UInt8], any Error>?
 
     public init(
         method: HTTPMethod = .post, path: String = "/", pathParameters: [String: String] = [:],

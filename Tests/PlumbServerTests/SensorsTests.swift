@@ -249,4 +249,32 @@ struct SensorsTests {
         #expect((mail["subject"] as? String)?.hasPrefix("Sensor finding: D-7 rate 5.") == true, "\(mail["subject"] ?? "")")
         #expect(mail["rcpt_tos"] as? [String] == ["science@example.com"])
     }
+
+    @Test("a device streams over one chunked request and gets an acknowledgement line per chunk, after its commit")
+    func chunkedStreamWithAcks() async throws {
+        let root = TemporaryDirectory("plumb-sensors-stream")
+        defer { root.remove() }
+        let server = try ServerProcess(dataDirectory: root.path + "/data")
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-5", "site": "s1"}"#)] {
+            _ = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8))
+        }
+        let run = try Python.run(Checkout.root + "/Tests/peers/sensor_stream.py", [
+            "--port", String(server.port), "--detector", "D-5", "--chunks", "5", "--per-chunk", "4", "--start", "1795000000000",
+            "--bad-line-in-chunk", "3",
+        ])
+        try #require(run.status == 0, "\(run.errors)")
+        let out = try #require(try JSONSerialization.jsonObject(with: run.output) as? [String: Any])
+        #expect(out["status"] as? Int == 200)
+        let acks = try #require(out["acks"] as? [[String: Any]])
+        #expect(acks.count == 5)
+        #expect(acks.map { $0["chunk"] as? Int } == [1, 2, 3, 4, 5])
+        #expect(acks.map { $0["accepted"] as? Int } == [4, 4, 4, 4, 4])
+        #expect(acks.map { ($0["sequences"] as? [String: Int])?["D-5"] } == [4, 8, 12, 16, 20], "sequence numbers as committed")
+        #expect(acks[2]["rejected"] as? Int == 1 && ((acks[2]["rejections"] as? [[String: Any]])?.first?["line"] as? Int) == 13, "\(acks[2])")
+        #expect(acks[3]["lines"] as? [Int] == [14, 17], "line numbers run across chunks")
+        let (_, detector) = try await HTTP.request("GET", server.baseURL + "/apps/sensors/detectors/D-5")
+        #expect((try JSONSerialization.jsonObject(with: Data(detector)) as? [String: Any])?["readings"] as? Int == 20)
+    }
 }

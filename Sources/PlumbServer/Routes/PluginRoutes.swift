@@ -23,13 +23,41 @@ struct PluginRoutes {
                 for name in parameterNames { parameters[name] = context.parameters.get(name) }
                 var headers: [String: String] = [:]
                 for field in request.headers { headers[field.name.canonicalName] = field.value }
-                let input = FunctionRequest(
-                    method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary,
-                    headers: headers, body: try await request.collectBody(limit: maxBodyBytes))
+                var input = FunctionRequest(
+                    method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary, headers: headers)
+                if function.streaming {
+                    // The body is handed over as it arrives; a long-lived upload is never held whole.
+                    let body = request.body
+                    input.bodyStream = AsyncThrowingStream { continuation in
+                        let task = Task {
+                            do {
+                                for try await buffer in body { continuation.yield(Array(buffer.readableBytesView)) }
+                                continuation.finish()
+                            } catch {
+                                continuation.finish(throwing: error)
+                            }
+                        }
+                        continuation.onTermination = { _ in task.cancel() }
+                    }
+                } else {
+                    input.body = try await request.collectBody(limit: maxBodyBytes)
+                }
                 let output = try await host.invoke(function, input)
                 var fields = HTTPFields()
                 for (name, value) in output.headers {
                     if let n = HTTPField.Name(name) { fields[n] = value }
+                }
+                if let stream = output.stream {
+                    let (pieces, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+                    Task {
+                        do {
+                            try await stream { bytes in continuation.yield(ByteBuffer(bytes: bytes)) }
+                            continuation.finish()
+                        } catch {
+                            continuation.finish(throwing: error)
+                        }
+                    }
+                    return Response(status: .init(code: output.status), headers: fields, body: ResponseBody(asyncSequence: pieces))
                 }
                 return Response(status: .init(code: output.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
             }

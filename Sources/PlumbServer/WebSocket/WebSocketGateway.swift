@@ -188,7 +188,7 @@ final class WebSocketGateway: Sendable {
                 framesIn.increment()
                 switch message {
                 case .binary:
-                    connection.close(code: 1003, reason: "binary frames are not supported; send JSON text")
+                    await connection.closeAndWait(code: 1003, reason: "binary frames are not supported; send JSON text")
                     return
                 case .text(let text):
                     let function = Self.action(of: text).flatMap { endpoint.actions[$0] } ?? endpoint.fallback
