@@ -6,7 +6,9 @@ about 1 KB/s each.
     detectors.py register --base http://127.0.0.1:9400 --detectors 50      (project, site, detectors)
     detectors.py stream --base http://127.0.0.1:9400 --detectors 50 --seconds 30 --acked acked.ndjson
 
-`stream` posts each detector's readings as they are taken, every 500 ms (one request per reading, as a device on
+`stream-chunked` keeps one chunked request open per detector (a device's long-lived stream), sends each reading as a
+chunk and waits for its acknowledgement line; after a failure it reconnects and resends what was not acknowledged
+(the idempotency on detector and timestamp keeps resends from doubling). `stream` posts each detector's readings as they are taken, every 500 ms (one request per reading, as a device on
 a flaky link would) and appends the (detector, timestamp) of every acknowledged reading to --acked, flushed as it goes, so a
 test can kill the server at any moment and know what was acknowledged."""
 import argparse
@@ -87,9 +89,104 @@ async def stream(base, n, seconds, acked_path):
     print(json.dumps(stats))
 
 
+class ChunkedStream:
+    """One device's long-lived chunked POST /apps/sensors/ingest: send a reading as a chunk, read its ack line."""
+
+    def __init__(self, host, port):
+        import socket
+        self.sock = socket.create_connection((host, port), timeout=10)
+        self.sock.sendall(b"POST /apps/sensors/ingest HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-ndjson\r\n"
+                          b"Transfer-Encoding: chunked\r\n\r\n" % host.encode())
+        self.buffer, self.pending, self.status = b"", b"", None
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("closed")
+        self.buffer += data
+
+    def _line(self):
+        while b"\r\n" not in self.buffer:
+            self._fill()
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def _chunk(self):
+        size = int(self._line().split(b";")[0], 16)
+        while len(self.buffer) < size + 2:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size + 2:]
+        return data
+
+    def send(self, line):
+        body = line.encode() + b"\n"
+        self.sock.sendall(b"%x\r\n%s\r\n" % (len(body), body))
+        if self.status is None:
+            self.status = int(self._line().split()[1])
+            while self._line():
+                pass
+        while b"\n" not in self.pending:
+            self.pending += self._chunk()
+        ack, self.pending = self.pending.split(b"\n", 1)
+        return json.loads(ack)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def stream_chunked(base, n, seconds, acked_path):
+    """Each detector holds one chunked stream; after a failure it reconnects and resends what was not acknowledged."""
+    import threading
+    from urllib.parse import urlparse
+    url = urlparse(base)
+    acked = open(acked_path, "a")
+    lock = threading.Lock()
+    stats = {"acked": 0, "reconnects": 0}
+    start = int(time.time() * 1000)
+
+    def device(d, k):
+        rng = random.Random(k)
+        stream = None
+        for i in range(seconds * 2):
+            t_ms = start + i * 500
+            line = json.dumps(reading(d, i, t_ms, rng))
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                try:
+                    if stream is None:
+                        stream = ChunkedStream(url.hostname, url.port)
+                    ack = stream.send(line)
+                    if ack.get("accepted", 0) + ack.get("duplicates", 0) == 1:
+                        with lock:
+                            acked.write(json.dumps([d, t_ms]) + "\n")
+                            acked.flush()
+                            stats["acked"] += 1
+                    break
+                except Exception:
+                    if stream:
+                        stream.close()
+                    stream = None
+                    with lock:
+                        stats["reconnects"] += 1
+                    time.sleep(0.2)
+            time.sleep(max(0, (start + (i + 1) * 500) / 1000 - time.time()))
+        if stream:
+            stream.close()
+
+    threads = [threading.Thread(target=device, args=(d, k)) for k, d in enumerate(names(n))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps(stats))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["readings", "register", "stream"])
+    parser.add_argument("command", choices=["readings", "register", "stream", "stream-chunked"])
     parser.add_argument("--base", default="http://127.0.0.1:9400")
     parser.add_argument("--detectors", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=10)
@@ -104,6 +201,8 @@ def main():
                 sys.stdout.write(json.dumps(reading(d, i, start + i * 500, rng)) + "\n")
     elif args.command == "register":
         register(args.base, args.detectors)
+    elif args.command == "stream-chunked":
+        stream_chunked(args.base, args.detectors, args.seconds, args.acked)
     else:
         asyncio.run(stream(args.base, args.detectors, args.seconds, args.acked))
 

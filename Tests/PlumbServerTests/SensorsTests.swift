@@ -146,7 +146,7 @@ struct SensorsTests {
         }
     }
 
-    @Test("50 detectors stream; a SIGKILL mid-stream; after the restart every acknowledged reading is stored exactly once")
+    @Test("50 detectors each hold a chunked stream; a SIGKILL mid-stream; they reconnect and resend; every acknowledged reading is stored exactly once")
     func sigkillDuringStream() async throws {
         let root = TemporaryDirectory("plumb-sensors")
         defer { root.remove() }
@@ -157,7 +157,7 @@ struct SensorsTests {
         try #require(register.status == 0, "\(register.errors)")
         let acked = root.path + "/acked.ndjson"
         let streamer = Task.detached {
-            try Python.run(Checkout.root + "/loadtest/detectors.py", ["stream", "--base", "http://127.0.0.1:\(port)", "--detectors", "50", "--seconds", "10", "--acked", acked])
+            try Python.run(Checkout.root + "/loadtest/detectors.py", ["stream-chunked", "--base", "http://127.0.0.1:\(port)", "--detectors", "50", "--seconds", "10", "--acked", acked])
         }
         try await Task.sleep(for: .seconds(4))
         first.kill(signal: SIGKILL)
