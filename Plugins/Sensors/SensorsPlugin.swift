@@ -33,6 +33,8 @@ public struct SensorsPlugin: Plugin {
     let host: any HostServices
     /// The topic findings are published to (`plugins.sensors.findings_topic`, default `sensors-findings`).
     let findingsTopic: String
+    /// Where object events go (S3 event notifications → SNS), when set (`plugins.sensors.object_events_topic`).
+    let objectEventsTopic: String?
 
     public init(context: PluginContext) async throws {
         database = context.database
@@ -45,6 +47,21 @@ public struct SensorsPlugin: Plugin {
         restoreDays = Double(context.settings["restore_days"] ?? "") ?? 7
         host = context.host
         findingsTopic = context.settings["findings_topic"] ?? "sensors-findings"
+        objectEventsTopic = context.settings["object_events_topic"]
+    }
+
+    /// Publishes an S3-style object event (`ObjectCreated:Put`, `LifecycleTransition`, `ObjectRestore:Completed`)
+    /// when an events topic is configured; a failure to publish is logged, never fatal to the operation.
+    func objectEvent(_ name: String, key: String, size: Int?) {
+        guard let topic = objectEventsTopic else { return }
+        var record: [String: Any] = ["eventName": name, "key": key, "eventTime": Self.iso(Int64(Date().timeIntervalSince1970 * 1_000))]
+        if let size { record["size"] = size }
+        let message = String(decoding: (try? JSONSerialization.data(withJSONObject: ["Records": [record]], options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        do {
+            _ = try host.publish(topic: topic, subject: "\(name): \(key)", message: message, attributes: ["event": name])
+        } catch {
+            logger.warning("object event \(name) for \(key) not published to \(topic): \(error)")
+        }
     }
 
     public static let migrations: [PluginMigration] = [
@@ -470,6 +487,7 @@ public struct SensorsPlugin: Plugin {
                     sql: "UPDATE readings SET body = '', segment = ? WHERE detector = ? AND seq BETWEEN ? AND ? AND segment IS NULL",
                     arguments: [key, detector, first, last])
             }
+            objectEvent("ObjectCreated:Put", key: key, size: storedBytes)
             written += 1
             delivered += rows.count
             bytes += payload.count
@@ -628,6 +646,7 @@ public struct SensorsPlugin: Plugin {
 
     func lifecycle() async throws -> FunctionResponse {
         let (archived, expired) = try blobs.applyLifecycle(prefix: "segments/", archiveAfter: archiveAfterDays * 86_400, now: Date().timeIntervalSince1970)
+        for key in archived { objectEvent("LifecycleTransition", key: key, size: nil) }
         if !archived.isEmpty || !expired.isEmpty {
             logger.info("lifecycle: \(archived.count) segments archived, \(expired.count) restored copies expired")
         }
@@ -662,6 +681,7 @@ public struct SensorsPlugin: Plugin {
         guard tier != .hot else { throw FunctionError(status: 409, code: "NotArchived", message: "\(key) is not in the archive tier") }
         let until = Int64(Date().timeIntervalSince1970 + days * 86_400)
         try blobs.restore(key, until: until)
+        objectEvent("ObjectRestore:Completed", key: key, size: blobs.storedSize(key))
         logger.notice("object restored", metadata: ["key": "\(key)", "until": "\(until)", "audit": "true"])
         return Self.json(["key": key, "tier": "restored", "restoredUntil": Self.iso(until * 1_000)])
     }

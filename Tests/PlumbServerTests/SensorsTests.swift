@@ -42,7 +42,14 @@ struct SensorsTests {
 
     @Test("registry rules; a batch with duplicates and bad lines gives the right counts; export CSV round-trips")
     func batchAndExport() async throws {
-        try await withTestServer(plugins: [SensorsPlugin.self], configure: { $0.plugins["sensors"] = ["archive_after_days": "0"] }) { server, client in
+        let alerts = TemporaryDirectory()
+        defer { alerts.remove() }
+        try "topics:\n  - name: object-events\n    subscriptions:\n      - {protocol: webhook, endpoint: \"http://127.0.0.1:9/hook\"}\n"
+            .write(toFile: alerts.path + "/events.yaml", atomically: true, encoding: .utf8)
+        try await withTestServer(plugins: [SensorsPlugin.self], configure: {
+            $0.alerts = alerts.path
+            $0.plugins["sensors"] = ["archive_after_days": "0", "object_events_topic": "object-events"]
+        }) { server, client in
             func post(_ uri: String, _ body: String) async throws -> TestResponse {
                 try await client.execute(uri: "/apps/sensors" + uri, method: .post, body: ByteBuffer(string: body))
             }
@@ -143,6 +150,14 @@ struct SensorsTests {
             #expect(Array(back.prefix(21)) == records, "restored segments read as before")
             let relisted = try await client.execute(uri: "/apps/sensors/objects?prefix=segments/", method: .get).json["objects"] as? [[String: Any]] ?? []
             #expect(relisted.allSatisfy { $0["tier"] as? String == "restored" && $0["restoredUntil"] is String })
+
+            // Object events went to the configured topic (S3 event notifications → SNS): created, transitioned, restored.
+            let events = try server.outbox.deliveries(topic: "object-events").compactMap { try server.outbox.message(id: $0.messageID)?.subject }
+            for key in keys {
+                for name in ["ObjectCreated:Put", "LifecycleTransition", "ObjectRestore:Completed"] {
+                    #expect(events.contains("\(name): \(key)"), "\(name) for \(key) in \(Set(events))")
+                }
+            }
         }
     }
 
