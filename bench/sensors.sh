@@ -3,18 +3,22 @@
 # a device on a flaky link posts), driven by wrk at 64 connections for DURATION; reports readings/s, the ack
 # latency distribution (an ack is sent after the group commit), the equivalent number of 1 KB/s detectors (two
 # readings a second each), and, after delivery into zlib segments, bytes on disk per reading.
-#   bash bench/sensors.sh [DETECTORS=5000] [DURATION=60s] [CONNECTIONS=64]
+# DURABILITY=normal runs the server with `durability: normal` (an ack then survives a crash of the process, not of
+# the machine); the default, full, fsyncs every group commit.
+#   bash bench/sensors.sh [DETECTORS=5000] [DURATION=60s] [CONNECTIONS=64] [DURABILITY=full]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DETECTORS=${DETECTORS:-5000}
 DURATION=${DURATION:-60s}
 CONNECTIONS=${CONNECTIONS:-64}
+DURABILITY=${DURABILITY:-full}
 swift build -c release --product plumb 2>&1 | tail -1
 PLUMB=$(swift build -c release --show-bin-path)/plumb
 DATA=$(mktemp -d /tmp/plumb-bench-sensors.XXXXXX)
 PORT=${PORT:-9475}
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-"$PLUMB" serve --data "$DATA/data" --listen "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
+echo "durability: $DURABILITY" >"$DATA/plumb.yaml"
+"$PLUMB" serve --config "$DATA/plumb.yaml" --data "$DATA/data" --listen "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 echo "registering $DETECTORS detectors"

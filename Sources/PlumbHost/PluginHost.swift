@@ -30,6 +30,8 @@ public final class PluginHost: Sendable {
     let unreservedConcurrent: Recorder
 
     let functionOptions: [String: FunctionOptions]
+    /// Sync policy of the plugins' databases (the server's `durability`).
+    let durability: Durability
     /// Builds plugin loggers from their labels (`plumb.plugins.<name>`); tests capture them.
     let makeLogger: @Sendable (String) -> Logger
 
@@ -40,9 +42,10 @@ public final class PluginHost: Sendable {
     ///   - functionOptions: per-function instance and scaling options by `<plugin>.<function>`.
     public init(
         dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
-        settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:],
+        settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:], durability: Durability = .full,
         logger: Logger = Logger(label: "plumb.host"), makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
     ) {
+        self.durability = durability
         self.makeLogger = makeLogger
         self.dataDirectory = dataDirectory
         self.limiter = ConcurrencyLimiter(accountLimit: accountConcurrency)
@@ -67,7 +70,7 @@ public final class PluginHost: Sendable {
         let directory = dataDirectory + "/plugins/" + name
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(
-            path: directory + "/" + name + ".sqlite",
+            path: directory + "/" + name + ".sqlite", durability: durability,
             migrations: P.migrations.map { m in Migration("\(name)-\(m.identifier)", apply: m.apply) })
         var pluginLogger = makeLogger("plumb.plugins.\(name)")
         pluginLogger[metadataKey: "plugin"] = .string(name)

@@ -90,7 +90,7 @@ public final class PlumbServer: Sendable {
         let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
         let host = PluginHost(
             dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
-            settings: config.plugins, functionOptions: config.functions.mapValues(\.options))
+            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability)
         for plugin in plugins {
             try await host.load(plugin)
         }
