@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import PlumbServer
 import PlumbTesting
+import Classifier
 import Sensors
 import Testing
 
@@ -291,5 +292,42 @@ struct SensorsTests {
         #expect(acks[3]["lines"] as? [Int] == [14, 17], "line numbers run across chunks")
         let (_, detector) = try await HTTP.request("GET", server.baseURL + "/apps/sensors/detectors/D-5")
         #expect((try JSONSerialization.jsonObject(with: Data(detector)) as? [String: Any])?["readings"] as? Int == 20)
+    }
+
+    @Test("with findings_model set, the classifier's model scores the last minute through the host")
+    func findingsFromTheClassifierModel() async throws {
+        try await withTestServer(plugins: [SensorsPlugin.self, ClassifierPlugin.self], configure: {
+            $0.plugins["sensors"] = ["findings_model": "sensor-anomaly"]
+        }) { server, client in
+            // A model on the readings' 8 features: normal (≈ 1.2 Hz, 60 events) against anomalous (≈ 5 Hz, 300 events).
+            var csv = "event_count,coincidence_count,rate_hz,temperature_c,pressure_hpa,sipm_voltage_v,dead_time_ms,adc_peak,label\n"
+            for i in 0..<200 {
+                let anomalous = i % 2 == 1
+                let jitter = Double(i % 10) / 100
+                csv += "\(anomalous ? 300 + i % 7 : 60 + i % 5),12,\(anomalous ? 5.0 + jitter : 1.2 + jitter),19.5,1012.7,29.41,0.31,805,\(anomalous ? "anomaly" : "normal")\n"
+            }
+            let uploaded = try await client.admin("/apps/classifier/datasets?name=sensor-anomaly&label=label", method: .post, body: csv, server: server)
+            #expect(uploaded.status.code == 201, "\(uploaded.text)")
+            let trained = try await client.admin("/apps/classifier/train", method: .post, body: #"{"model": "sensor-anomaly", "folds": 3}"#, server: server)
+            #expect(trained.status.code == 201 && (trained.json["accuracy"] as? Double ?? 0) > 0.95, "\(trained.text)")
+            for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-9", "site": "s1"}"#)] {
+                _ = try await client.execute(uri: "/apps/sensors" + path, method: .post, body: ByteBuffer(string: body))
+            }
+            let end = Int64(Date().timeIntervalSince1970 * 1_000)
+            let lines = (0..<40).map { i in
+                Self.reading("D-9", end - Int64(40 - i) * 500)
+                    .replacingOccurrences(of: "\"rate_hz\":1.25", with: "\"rate_hz\":5.02")
+                    .replacingOccurrences(of: "\"event_count\":60", with: "\"event_count\":301")
+            }
+            let batch = try await client.execute(uri: "/apps/sensors/batches", method: .post, body: ByteBuffer(string: lines.joined(separator: "\n")))
+            #expect(batch.json["accepted"] as? Int == 40)
+            let scored = try await client.admin("/apps/sensors/score", method: .post, server: server)
+            let finding = try #require((scored.json["findings"] as? [[String: Any]])?.first, "\(scored.text)")
+            #expect(finding["kind"] as? String == "model" && finding["model"] as? String == "sensor-anomaly")
+            #expect(finding["fraction"] as? Double == 1, "\(finding)")
+            // The calls went through the host: the classifier counted them as its own invocations and stored them.
+            let stored = try await client.execute(uri: "/apps/classifier/predictions?model=sensor-anomaly&limit=1000", method: .get)
+            #expect((stored.json["items"] as? [Any])?.count == 40)
+        }
     }
 }
