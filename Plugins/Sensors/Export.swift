@@ -1,0 +1,69 @@
+import Foundation
+import GRDB
+import Logging
+import Metrics
+import PlumbKit
+import Synchronization
+
+// Export
+extension SensorsPlugin {
+    func export(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let detector = r.query["detector"]
+        if let detector, !Reading.validDetector(detector) { throw FunctionError.badRequest("'detector' is not a valid detector id") }
+        let start = try r.query["start"].map { text -> Int64 in
+            guard let ms = Reading.parseTime(text) ?? Int64(text) else { throw FunctionError.badRequest("'start' must be RFC 3339 or epoch milliseconds") }
+            return ms
+        } ?? 0
+        let end = try r.query["end"].map { text -> Int64 in
+            guard let ms = Reading.parseTime(text) ?? Int64(text) else { throw FunctionError.badRequest("'end' must be RFC 3339 or epoch milliseconds") }
+            return ms
+        } ?? Int64.max
+        let features = r.query["features"].map { $0.split(separator: ",").map(String.init) } ?? Reading.modelFeatures
+        if let unknown = features.first(where: { !Reading.numeric.contains($0) && $0 != "firmware" }) {
+            throw FunctionError.badRequest("unknown feature '\(unknown)'; features: \((Reading.numeric + ["firmware"]).joined(separator: ", "))")
+        }
+        let rows = try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT detector, seq, ts, body, segment FROM readings WHERE (? IS NULL OR detector = ?) AND ts >= ? AND ts <= ? ORDER BY ts, detector LIMIT 1000000",
+                arguments: [detector, detector, start, end])
+        }
+        var csv = (["timestamp", "detector", "seq"] + features).map(Self.csvField).joined(separator: ",") + "\r\n"
+        var segments: [String: (first: Int64, lines: [ArraySlice<UInt8>])] = [:]
+        for row in rows {
+            let seq: Int64 = row["seq"]
+            var line: ArraySlice<UInt8>
+            if let key = row["segment"] as String? {
+                if segments[key] == nil { segments[key] = try await loadSegment(key) }
+                guard let segment = segments[key], seq - segment.first >= 0, seq - segment.first < Int64(segment.lines.count) else {
+                    throw FunctionError(status: 500, code: "SegmentDamaged", message: "segment \(key) does not hold reading \(seq)")
+                }
+                line = segment.lines[Int(seq - segment.first)]
+            } else {
+                line = ArraySlice((row["body"] as String).utf8)
+            }
+            guard let reading = try? Reading.parse(line) else { continue }
+            var fields = [Self.iso(row["ts"]), reading.detector, String(seq)]
+            for f in features { fields.append(f == "firmware" ? reading.firmware : Self.number(reading.values[f] ?? 0)) }
+            csv += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
+        }
+        return FunctionResponse(status: 200, headers: ["content-type": "text/csv; charset=utf-8"], body: Array(csv.utf8))
+    }
+
+    /// A 409 naming the restore when `key` is in the archive tier.
+    func requireReadable(_ key: String) throws {
+        if try blobs.tier(key) == .archived {
+            throw FunctionError(
+                status: 409, code: "ObjectArchived",
+                message: "\(key) is in the archive tier; restore it first: POST /apps/sensors/objects/restore {\"key\": \"\(key)\", \"days\": N}")
+        }
+    }
+
+    func loadSegment(_ key: String) async throws -> (first: Int64, lines: [ArraySlice<UInt8>]) {
+        try requireReadable(key)
+        let first = try await database.read { db in try Int64.fetchOne(db, sql: "SELECT first_seq FROM segments WHERE key = ?", arguments: [key]) }
+        guard let first, let bytes = try blobs.get(key) else {
+            throw FunctionError(status: 500, code: "SegmentMissing", message: "segment object \(key) is missing")
+        }
+        return (first, bytes.split(separator: 0x0A))
+    }
+}
