@@ -245,9 +245,5 @@ public struct ChatPlugin: Plugin {
         String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    static func timestamp() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    static func timestamp() -> String { RFC3339.format(Date().timeIntervalSince1970) }
 }

@@ -150,11 +150,7 @@ public struct ClassifierPlugin: Plugin {
         return FunctionResponse(status: status, headers: ["content-type": "application/json"], body: Array(data))
     }
 
-    static func isoTime(_ seconds: Double) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: seconds))
-    }
+    static func isoTime(_ seconds: Double) -> String { RFC3339.format(seconds) }
 
     static func validName(_ text: String, max: Int = 100) -> Bool {
         !text.isEmpty && text.count <= max && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0) }

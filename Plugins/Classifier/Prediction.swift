@@ -55,7 +55,7 @@ extension ClassifierPlugin {
         Self.appendString(label, to: &body)
         body += ",\"model\":"
         Self.appendString(name, to: &body)
-        body += ",\"prediction\":\(best),\"probabilities\":\(probabilitiesText),\"timestamp\":\"\(Self.fastISOTime(now))\",\"version\":\(version)}"
+        body += ",\"prediction\":\(best),\"probabilities\":\(probabilitiesText),\"timestamp\":\"\(RFC3339.format(now))\",\"version\":\(version)}"
         return FunctionResponse(status: 200, headers: ["content-type": "application/json"], body: Array(body.utf8))
     }
 
@@ -83,18 +83,6 @@ extension ClassifierPlugin {
         out += "\""
     }
 
-    /// RFC 3339 UTC with milliseconds, without a formatter object.
-    static func fastISOTime(_ seconds: Double) -> String {
-        var time = time_t(seconds.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let millis = Int((seconds - seconds.rounded(.down)) * 1_000)
-        func pad(_ v: Int32, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
-    }
 
     func predictBatch(_ request: FunctionRequest) async throws -> FunctionResponse {
         let (name, version, model) = try activeModel(request)
@@ -128,12 +116,7 @@ extension ClassifierPlugin {
 
     static func time(_ text: String?, name: String) throws -> Double? {
         guard let text else { return nil }
-        if let seconds = Double(text) { return seconds }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return d.timeIntervalSince1970 }
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: text) { return d.timeIntervalSince1970 }
+        if let seconds = Double(text) ?? RFC3339.parse(text) { return seconds }
         throw FunctionError.badRequest("'\(name)' must be epoch seconds or an RFC 3339 time")
     }
 

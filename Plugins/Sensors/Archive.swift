@@ -49,13 +49,6 @@ extension SensorsPlugin {
         return Self.json(["key": key, "tier": "restored", "restoredUntil": Self.iso(until * 1_000)])
     }
 
-    static func hourPrefix(_ ms: Int64) -> String {
-        var time = time_t(ms / 1_000)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func pad(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(parts.tm_year + 1900)/\(pad(parts.tm_mon + 1))/\(pad(parts.tm_mday))/\(pad(parts.tm_hour))/"
-    }
 
     func segments(_ r: FunctionRequest) async throws -> FunctionResponse {
         let detector = r.query["detector"]
@@ -79,9 +72,5 @@ extension SensorsPlugin {
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    static func iso(_ ms: Int64) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1_000))
-    }
+    static func iso(_ ms: Int64) -> String { RFC3339.format(milliseconds: ms) }
 }

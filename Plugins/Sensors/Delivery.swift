@@ -61,4 +61,10 @@ extension SensorsPlugin {
         }
         return Self.json(["segments": written, "readings": delivered, "bytes": bytes, "storedBytes": stored])
     }
+
+    /// `yyyy/mm/dd/hh/` (UTC) of a time in epoch milliseconds: the key prefix of its segment.
+    static func hourPrefix(_ ms: Int64) -> String {
+        let t = Array(RFC3339.format(milliseconds: ms))
+        return String(t[0..<4]) + "/" + String(t[5..<7]) + "/" + String(t[8..<10]) + "/" + String(t[11..<13]) + "/"
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbKit
 
 /// A detector reading: 16 fields, as the detectors send them (one JSON object, about 1 KB with its padding fields).
 public struct Reading: Sendable, Equatable {
@@ -79,12 +80,7 @@ public struct Reading: Sendable, Equatable {
     }
 
     static func parseTime(_ text: String) -> Int64? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: text) { return Int64((d.timeIntervalSince1970 * 1_000).rounded()) }
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: text) { return Int64((d.timeIntervalSince1970 * 1_000).rounded()) }
-        return nil
+        RFC3339.parse(text).map { Int64(($0 * 1_000).rounded()) }
     }
 
     /// The reading as stored: compact JSON with the 16 fields.

@@ -102,7 +102,7 @@ public struct SentimentPlugin: Plugin {
         try Self.checkText(input.content, field: "content")
         var result = scored(input.content)
         result.content = input.content
-        let createdAt = ISO8601DateFormatter().string(from: Date())
+        let createdAt = RFC3339.format(Date().timeIntervalSince1970)
         result.createdAt = createdAt
         let row = result
         result.id = try await database.write { db in

@@ -27,12 +27,16 @@ public final class BlobStore: Sendable {
     /// Writes `bytes` under `key` (replacing it); zlib at `compressionLevel` when given (9 = smallest).
     public func put(_ key: String, _ bytes: [UInt8], compressionLevel: Int32? = nil) throws {
         try Self.validate(key)
-        var header = Self.magic
+        try Self.write(bytes, to: path(key), compressionLevel: compressionLevel)
+    }
+
+    /// Header (magic, compression flag, original size) and payload, through a temporary file, fsync and rename.
+    static func write(_ bytes: [UInt8], to target: String, compressionLevel: Int32?) throws {
+        var header = magic
         header.append(compressionLevel == nil ? 0 : 1)
         var size = UInt64(bytes.count).littleEndian
         withUnsafeBytes(of: &size) { header += $0 }
         let payload = try compressionLevel.map { try Zlib.compress(bytes, level: $0) } ?? bytes
-        let target = path(key)
         let directory = (target as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = target + ".tmp-\(UInt32.random(in: 0...UInt32.max))"
@@ -43,7 +47,7 @@ public final class BlobStore: Sendable {
             ok = ok && chunk.withUnsafeBytes { raw -> Bool in
                 var offset = 0
                 while offset < raw.count {
-                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                     if n <= 0 { return false }
                     offset += n
                 }
@@ -54,13 +58,24 @@ public final class BlobStore: Sendable {
         close(fd)
         guard ok, rename(temporary, target) == 0 else {
             unlink(temporary)
-            throw StoreError(code: .io, message: "cannot write object \(key)")
+            throw StoreError(code: .io, message: "cannot write \(target)")
         }
         let dfd = open(directory, O_RDONLY)
         if dfd >= 0 {
             fsync(dfd)
             close(dfd)
         }
+    }
+
+    /// The decompressed bytes of the object file at `path`, or nil when there is none.
+    static func read(_ path: String) throws -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 13, Array(bytes.prefix(4)) == magic else { throw StoreError(code: .corrupt, message: "object \(path) is damaged") }
+        var size: UInt64 = 0
+        withUnsafeMutableBytes(of: &size) { $0.copyBytes(from: bytes[5..<13]) }
+        let payload = Array(bytes[13...])
+        return bytes[4] == 1 ? try Zlib.decompress(payload, originalSize: Int(UInt64(littleEndian: size))) : payload
     }
 
     /// Where an object lives.
@@ -91,8 +106,7 @@ public final class BlobStore: Sendable {
     /// Moves an object to the archive tier at maximum compression.
     public func archive(_ key: String) throws {
         guard let bytes = try get(key) else { throw StoreError(code: .invalid, message: "no object \(key)") }
-        let archive = try BlobStore(archiveRootOf: archiveRoot)
-        try archive.put(key, bytes, compressionLevel: 9)
+        try Self.write(bytes, to: archiveRoot + "/" + key, compressionLevel: 9)
         try delete(key)
         unlink(path(key) + ".restore")
     }
@@ -100,8 +114,7 @@ public final class BlobStore: Sendable {
     /// Glacier's restore: a hot copy of an archived object, readable until `until` (epoch seconds).
     public func restore(_ key: String, until: Int64) throws {
         guard case .some(let tier) = try tier(key), tier != .hot else { throw StoreError(code: .invalid, message: "\(key) is not archived") }
-        let archive = try BlobStore(archiveRootOf: archiveRoot)
-        guard let bytes = try archive.get(key) else { throw StoreError(code: .invalid, message: "no archived object \(key)") }
+        guard let bytes = try Self.read(archiveRoot + "/" + key) else { throw StoreError(code: .invalid, message: "no archived object \(key)") }
         try put(key, bytes, compressionLevel: 6)
         try Data(String(until).utf8).write(to: URL(fileURLWithPath: path(key) + ".restore"), options: .atomic)
     }
@@ -129,28 +142,17 @@ public final class BlobStore: Sendable {
         return (archived, expired)
     }
 
-    private init(archiveRootOf root: String) throws {
-        self.root = root
-        archiveRoot = root + "-unused"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
     /// The object's bytes (decompressed), or nil when there is none. An archived object that is not restored is an
     /// error saying so.
     public func get(_ key: String) throws -> [UInt8]? {
         try Self.validate(key)
-        guard let data = FileManager.default.contents(atPath: path(key)) else {
+        guard let bytes = try Self.read(path(key)) else {
             if FileManager.default.fileExists(atPath: archiveRoot + "/" + key) {
                 throw StoreError(code: .archived, message: "object \(key) is in the archive tier; restore it before reading")
             }
             return nil
         }
-        let bytes = [UInt8](data)
-        guard bytes.count >= 13, Array(bytes.prefix(4)) == Self.magic else { throw StoreError(code: .corrupt, message: "object \(key) is damaged") }
-        var size: UInt64 = 0
-        withUnsafeMutableBytes(of: &size) { $0.copyBytes(from: bytes[5..<13]) }
-        let payload = Array(bytes[13...])
-        return bytes[4] == 1 ? try Zlib.decompress(payload, originalSize: Int(UInt64(littleEndian: size))) : payload
+        return bytes
     }
 
     /// Bytes the object takes on disk (compressed), or nil.
@@ -159,7 +161,12 @@ public final class BlobStore: Sendable {
     }
 
     /// Keys under `prefix`, sorted.
-    public func list(prefix: String = "") -> [String] {
+    public func list(prefix: String = "") -> [String] { Self.keys(under: root, prefix: prefix) }
+
+    /// Keys in the archive tier under `prefix`, sorted.
+    public func listArchived(prefix: String = "") -> [String] { Self.keys(under: archiveRoot, prefix: prefix) }
+
+    static func keys(under root: String, prefix: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
         var keys: [String] = []
         while let item = enumerator.nextObject() as? String {

@@ -130,8 +130,4 @@ extension BlobStore: BlobStoring {
         case .restored(let until): .restored(until: until)
         }
     }
-
-    public func listArchived(prefix: String) -> [String] {
-        (try? BlobStore(root: archiveRoot))?.list(prefix: prefix) ?? []
-    }
 }

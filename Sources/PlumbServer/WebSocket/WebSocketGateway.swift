@@ -288,13 +288,8 @@ final class EventLoopOutbox: @unchecked Sendable {
 /// NIO's outbound buffer is the send queue, and a connection whose buffer passes the limit is closed as a slow
 /// consumer. Closes go through the protocol layer's writer so its close handshake stays right.
 final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
-    // @unchecked: `state` is a Mutex; `needsFlush` is only touched on the channel's event loop; `outbound` is set
+    // @unchecked: `lastSeen` is a Mutex; `needsFlush` is only touched on the channel's event loop; `outbound` is set
     // once before the connection is used.
-    struct State {
-        var closing = false
-        var finished = false
-        var lastActivity = ContinuousClock.now
-    }
 
     let id: String
     let limit: Int
@@ -303,7 +298,8 @@ final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
     let outbox: EventLoopOutbox
     var outbound: WebSocketOutboundWriter?
     var needsFlush = false
-    private let state = Mutex(State())
+    /// When the client last sent a frame (the idle timeout).
+    private let lastSeen = Mutex(ContinuousClock.now)
     private let open = Atomic<Bool>(true)
     private let slow = Atomic<Bool>(false)
 
@@ -315,9 +311,9 @@ final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
         outbox = gateway.outbox(for: channel.eventLoop)
     }
 
-    var lastActivity: ContinuousClock.Instant { state.withLock { $0.lastActivity } }
+    var lastActivity: ContinuousClock.Instant { lastSeen.withLock { $0 } }
 
-    func touch() { state.withLock { $0.lastActivity = .now } }
+    func touch() { lastSeen.withLock { $0 = .now } }
 
     var isOpenForData: Bool { open.load(ordering: .relaxed) }
 
@@ -360,7 +356,6 @@ final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
     /// The inbound side has ended.
     func finish() {
         open.store(false, ordering: .relaxed)
-        state.withLock { $0.finished = true }
     }
 
     /// A consumer that does not read cannot take a close frame through the protocol writer (it waits for the socket
