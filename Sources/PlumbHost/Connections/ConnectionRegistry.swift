@@ -51,6 +51,9 @@ public final class ConnectionRegistry: Sendable {
         return Array(all.sorted { $0.id < $1.id }.prefix(limit))
     }
 
+    /// Every open connection's sink.
+    public var sinks: [any ConnectionSink] { state.withLock { $0.byID.values.map(\.sink) } }
+
     public func contains(_ id: String) -> Bool { state.withLock { $0.byID[id] != nil } }
 
     public func count(plugin: String) -> Int { state.withLock { $0.perPlugin[plugin, default: 0] } }

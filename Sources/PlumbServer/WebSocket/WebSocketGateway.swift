@@ -45,7 +45,6 @@ final class WebSocketGateway: Sendable {
     let settings: Settings
     let endpoints: [String: Endpoint]
     let logger: Logger
-    private let live = Mutex<[String: WebSocketConnection]>([:])
     private let counter = Atomic<UInt64>(0)
     private let prefix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
     let connectionsGauge: Gauge
@@ -79,7 +78,8 @@ final class WebSocketGateway: Sendable {
         slowConsumers = Counter(label: "Plumb/WebSocket/SlowConsumersClosed")
     }
 
-    var count: Int { live.withLock { $0.count } }
+    /// Open connections (the host's registry is the one list of them).
+    var count: Int { host.connections.count }
 
     private let outboxes = Mutex<[ObjectIdentifier: EventLoopOutbox]>([:])
 
@@ -135,12 +135,10 @@ final class WebSocketGateway: Sendable {
         let id = newID()
         let connection = WebSocketConnection(id: id, limit: settings.sendBufferBytes, channel: channel, gateway: self)
         connection.outbound = outbound
-        live.withLock { $0[id] = connection }
         host.connections.register(id, plugin: endpoint.plugin, sink: connection)
         connectionsGauge.record(count)
         defer {
             host.connections.remove(id)
-            live.withLock { _ = $0.removeValue(forKey: id) }
             connectionsGauge.record(count)
         }
         var accepted = true
@@ -224,7 +222,7 @@ final class WebSocketGateway: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let now = ContinuousClock.now
-            let idle = live.withLock { $0.values.filter { now - $0.lastActivity > settings.idleTimeout } }
+            let idle = host.connections.sinks.compactMap { $0 as? WebSocketConnection }.filter { now - $0.lastActivity > settings.idleTimeout }
             for connection in idle { connection.close(code: 1001, reason: "idle for \(settings.idleTimeout)") }
         }
     }
