@@ -32,8 +32,8 @@ public struct Reading: Sendable, Equatable {
     /// Parses one JSON reading; the reason names the field. `timestamp` is RFC 3339 or epoch milliseconds.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> Reading {
         guard bytes.count <= 8_192 else { throw Invalid(reason: "a reading is at most 8 KiB") }
-        // Readings are flat objects of numbers and plain strings: a small parser reads those (the ingest hot path);
-        // anything else (escapes, nesting) goes through JSONSerialization.
+        // Readings are flat objects of numbers and strings: a small parser reads those (the ingest hot path); anything
+        // else (nesting, arrays) goes through JSONSerialization.
         let object: [String: Any]
         if let flat = FlatJSON.parse(Array(bytes)) {
             object = flat
@@ -91,25 +91,79 @@ public struct Reading: Sendable, Equatable {
     }
 }
 
-/// A parser for flat JSON objects whose values are numbers (as Double), plain strings (no escapes), booleans or null;
+/// A parser for flat JSON objects whose values are numbers (as Double), strings, booleans or null;
 /// nil for anything else, so the caller can fall back to a full parser and its error.
 enum FlatJSON {
     static func parse(_ b: [UInt8]) -> [String: Any]? {
         var i = 0
         let n = b.count
         func skip() { while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 } }
+        func hex4() -> UInt32? {
+            guard i + 4 <= n else { return nil }
+            var v: UInt32 = 0
+            for k in i..<(i + 4) {
+                let c = b[k]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x41...0x46: d = c - 0x41 + 10
+                case 0x61...0x66: d = c - 0x61 + 10
+                default: return nil
+                }
+                v = v << 4 | UInt32(d)
+            }
+            i += 4
+            return v
+        }
         func string() -> String? {
             guard i < n, b[i] == UInt8(ascii: "\"") else { return nil }
             i += 1
             let start = i
-            while i < n, b[i] != UInt8(ascii: "\"") {
-                if b[i] == UInt8(ascii: "\\") || b[i] < 0x20 { return nil }
+            while i < n, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") {
+                if b[i] < 0x20 { return nil }
                 i += 1
             }
             guard i < n else { return nil }
-            let text = String(decoding: b[start..<i], as: UTF8.self)
+            if b[i] == UInt8(ascii: "\"") {
+                let text = String(decoding: b[start..<i], as: UTF8.self)
+                i += 1
+                return text
+            }
+            // Escapes (JSON's \" \\ \/ \b \f \n \r \t \uXXXX, surrogate pairs joined): decoded into a buffer.
+            var out = Array(b[start..<i])
+            while i < n, b[i] != UInt8(ascii: "\"") {
+                let c = b[i]
+                if c < 0x20 { return nil }
+                guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
+                i += 1
+                guard i < n else { return nil }
+                let e = b[i]
+                i += 1
+                switch e {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    guard var scalar = hex4() else { return nil }
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard i + 1 < n, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { return nil }
+                        i += 2
+                        guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        return nil
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { return nil }
+                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                default: return nil
+                }
+            }
+            guard i < n else { return nil }
             i += 1
-            return text
+            return String(decoding: out, as: UTF8.self)
         }
         skip()
         guard i < n, b[i] == UInt8(ascii: "{") else { return nil }

@@ -32,14 +32,14 @@ final class ReadingWriter: Sendable {
 
     /// The registered detectors among `ids` (cached once seen).
     func knownDetectors(_ ids: Set<String>) async throws -> Set<String> {
-        let cached = state.withLock { $0.known }
-        let missing = ids.subtracting(cached)
+        // Only `ids` is hashed (the cache holds every registered detector; set algebra over it would hash it all).
+        let missing = state.withLock { s in ids.filter { !s.known.contains($0) } }
         guard !missing.isEmpty else { return ids }
         let found = try await database.read { db in
             try Set(String.fetchAll(db, sql: "SELECT id FROM detectors WHERE id IN (\(missing.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(Array(missing))))
         }
         state.withLock { $0.known.formUnion(found) }
-        return ids.intersection(cached.union(found))
+        return ids.subtracting(missing.subtracting(found))
     }
 
     func append(_ readings: [Reading]) async throws -> Outcome {

@@ -41,6 +41,31 @@ struct SensorsTests {
         return records
     }
 
+    @Test("the reading parser decodes every JSON string escape as JSONSerialization does, and refuses what JSON refuses")
+    func readingEscapes() throws {
+        let head = #"{"detector":"D-1","timestamp":1795000000000,"event_count":60,"coincidence_count":12,"rate_hz":1.25,"temperature_c":19.5,"pressure_hpa":1012.75,"humidity_pct":44.5,"sipm_voltage_v":29.41,"sipm_current_ua":1.12,"dead_time_ms":0.31,"adc_peak":805,"adc_area":5090,"battery_v":3.91,"rssi_dbm":-71,"firmware":"#
+        // JSON text of the firmware value, escapes and all.
+        let firmwares = [
+            #""plain""#, #""say \"stable\"""#, #""back\\slash / and \/""#, #""tab\tnew\nline\r\b\f""#, #""\u00e9t\u00E9 \u2603""#,
+            #""\ud83d\ude80 rocket""#, #""\u0000x""#, "\"caf\u{e9} unescaped\"",
+        ]
+        for firmware in firmwares {
+            let line = head + firmware + "}"
+            let reading = try Reading.parse(Array(line.utf8))
+            let expected = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["firmware"] as? String
+            #expect(reading.firmware == expected, "\(firmware)")
+            #expect(reading.values["rate_hz"] == 1.25)
+        }
+        for bad in [#""\x""#, #""\u12""#, #""\udc00""#, #""\ud83d x""#, "\"a\u{01}b\"", #""open"#] {
+            #expect(throws: Reading.Invalid.self, "\(bad)") {
+                do { try Reading.parse(Array((head + bad + "}").utf8)) } catch let e as Reading.Invalid {
+                    #expect(e.reason == "not a JSON object", "\(bad)")
+                    throw e
+                }
+            }
+        }
+    }
+
     @Test("registry rules; a batch with duplicates and bad lines gives the right counts; export CSV round-trips")
     func batchAndExport() async throws {
         let alerts = TemporaryDirectory()
