@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -161,7 +162,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
+                "PlumbLoad", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -176,6 +177,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PlumbLoad",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
+        ),
+        .target(
             name: "PlumbTesting",
             dependencies: [
                 "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit", "PlumbStore",
@@ -185,6 +197,15 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Tests/PlumbTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbLoadTests",
+            dependencies: [
+                "PlumbLoad", "PlumbTesting",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,154 @@
+import NIOCore
+
+/// An incremental HTTP/1.1 response parser for the load generator: the status, the body by `Content-Length` or
+/// chunked transfer coding (its bytes handed on as they arrive, for streamed acknowledgements), and the end of each
+/// response, so keep-alive and pipelined responses follow each other on one connection. Lean on purpose: the
+/// generator must cost less than the server it measures.
+struct ResponseParser {
+    enum Event {
+        case head(status: Int)
+        case body(ByteBuffer)
+        case end
+    }
+
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private enum State {
+        case head
+        case fixed(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case untilClose
+    }
+
+    private var state = State.head
+    private var buffer = ByteBuffer()
+    private(set) var closeAfter = false
+
+    /// Feeds bytes read from the socket; calls `event` for each parsed part, in order.
+    mutating func feed(_ incoming: inout ByteBuffer, _ event: (Event) -> Void) throws {
+        if buffer.readableBytes == 0 { swap(&buffer, &incoming) } else { buffer.writeBuffer(&incoming) }
+        while true {
+            switch state {
+            case .head:
+                guard let end = buffer.readableBytesView.firstRange(of: [13, 10, 13, 10]) else {
+                    guard buffer.readableBytes < 65_536 else { throw Invalid(description: "a response head longer than 64 KiB") }
+                    return
+                }
+                let length = end.upperBound - buffer.readerIndex
+                let head = buffer.readSlice(length: length)!
+                try parseHead(head, event)
+            case .fixed(let remaining):
+                if remaining == 0 {
+                    state = .head
+                    event(.end)
+                    continue
+                }
+                guard buffer.readableBytes > 0 else { return }
+                let n = min(remaining, buffer.readableBytes)
+                event(.body(buffer.readSlice(length: n)!))
+                state = .fixed(remaining: remaining - n)
+            case .chunkSize:
+                guard let end = buffer.readableBytesView.firstRange(of: [13, 10]) else {
+                    guard buffer.readableBytes < 1_024 else { throw Invalid(description: "a chunk size line longer than 1 KiB") }
+                    return
+                }
+                let line = buffer.readString(length: end.upperBound - buffer.readerIndex)!
+                let hex = line.prefix { $0 != ";" && $0 != "\r" }.trimmingCharacters(in: .whitespaces)
+                guard let size = Int(hex, radix: 16), size >= 0 else { throw Invalid(description: "a bad chunk size '\(hex)'") }
+                state = size == 0 ? .trailers : .chunkData(remaining: size)
+            case .chunkData(let remaining):
+                guard buffer.readableBytes > 0 else { return }
+                let n = min(remaining, buffer.readableBytes)
+                event(.body(buffer.readSlice(length: n)!))
+                state = n == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - n)
+            case .chunkDataEnd:
+                guard buffer.readableBytes >= 2 else { return }
+                buffer.moveReaderIndex(forwardBy: 2)
+                state = .chunkSize
+            case .trailers:
+                guard let end = buffer.readableBytesView.firstRange(of: [13, 10]) else { return }
+                let blank = end.lowerBound == buffer.readerIndex
+                buffer.moveReaderIndex(to: end.upperBound)
+                if blank {
+                    state = .head
+                    event(.end)
+                }
+            case .untilClose:
+                guard buffer.readableBytes > 0 else { return }
+                event(.body(buffer.readSlice(length: buffer.readableBytes)!))
+                return
+            }
+        }
+    }
+
+    /// The connection closed: a body delimited by the close ends here.
+    mutating func closed(_ event: (Event) -> Void) {
+        if case .untilClose = state {
+            state = .head
+            event(.end)
+        }
+    }
+
+    private mutating func parseHead(_ head: ByteBuffer, _ event: (Event) -> Void) throws {
+        let view = head.readableBytesView
+        // "HTTP/1.1 200 OK"
+        guard view.count >= 12, view.starts(with: "HTTP/1.".utf8) else { throw Invalid(description: "not an HTTP/1.x response") }
+        let s = view.startIndex
+        func digit(_ i: Int) -> Int? {
+            let c = view[s + i]
+            return c >= 48 && c <= 57 ? Int(c - 48) : nil
+        }
+        guard let a = digit(9), let b = digit(10), let c = digit(11) else { throw Invalid(description: "a bad status line") }
+        let status = a * 100 + b * 10 + c
+        var length: Int?
+        var chunked = false
+        closeAfter = view[s + 7] == UInt8(ascii: "0")
+        // Header lines: only the framing ones matter.
+        var lineStart = view.firstIndex(of: 10).map { $0 + 1 } ?? view.endIndex
+        while lineStart < view.endIndex {
+            let lineEnd = view[lineStart...].firstIndex(of: 10) ?? view.endIndex
+            let line = view[lineStart..<lineEnd]
+            if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                let name = line[lineStart..<colon]
+                let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if Self.equalsIgnoringCase(name, "content-length") {
+                    length = Int(value)
+                } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+                    chunked = value.lowercased().contains("chunked")
+                } else if Self.equalsIgnoringCase(name, "connection") {
+                    let v = value.lowercased()
+                    if v.contains("close") { closeAfter = true } else if v.contains("keep-alive") { closeAfter = false }
+                }
+            }
+            lineStart = lineEnd + 1
+        }
+        event(.head(status: status))
+        if status == 204 || status == 304 || (100..<200).contains(status) {
+            state = .fixed(remaining: 0)
+        } else if chunked {
+            state = .chunkSize
+        } else if let length {
+            state = .fixed(remaining: length)
+        } else {
+            state = .untilClose
+        }
+    }
+
+    private static func equalsIgnoringCase(_ bytes: ByteBufferView.SubSequence, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        var i = 0
+        for c in bytes {
+            let lower = c >= 65 && c <= 90 ? c + 32 : c
+            if lower != name.utf8Start[i] { return false }
+            i += 1
+        }
+        return true
+    }
+}
+
+import Foundation
