@@ -64,8 +64,8 @@ public struct RunPlan: Sendable {
     }
 }
 
-/// Progress of a running test, for the live line.
-public struct Progress: Sendable {
+/// LoadProgress of a running test, for the live line.
+public struct LoadProgress: Sendable {
     public var elapsed: Double
     public var total: Double
     public var completed: Int
@@ -128,7 +128,7 @@ enum Runner {
     /// Runs `slots` (started by `start` on their loop), calls `progress` every second, and returns the merged stats.
     static func run(
         plan: RunPlan, clock: RunClock, recorders: LoopRecorders, finished: @escaping @Sendable () -> Bool,
-        progress: (@Sendable (Progress) -> Void)?, abandon: @escaping @Sendable () async -> Int
+        progress: (@Sendable (LoadProgress) -> Void)?, abandon: @escaping @Sendable () async -> Int
     ) async throws -> (LoadStats, Double) {
         let total = plan.model.duration
         var last = (time: RunClock.now(), completed: 0)
@@ -142,7 +142,7 @@ enum Runner {
                 let rate = Double(stats.completed - last.completed) / (Double(now - last.time) / 1e9)
                 last = (now, stats.completed)
                 let p99 = stats.corrected.totalCount > 0 ? Double(stats.corrected.valueAtPercentile(99)) / 1_000 : 0
-                progress(Progress(elapsed: min(total, clock.seconds(now)), total: total, completed: stats.completed, errors: stats.errors, p99: p99, rate: rate))
+                progress(LoadProgress(elapsed: min(total, clock.seconds(now)), total: total, completed: stats.completed, errors: stats.errors, p99: p99, rate: rate))
             }
         }
         let unfinished = await abandon()

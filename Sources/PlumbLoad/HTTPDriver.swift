@@ -43,7 +43,7 @@ public enum HTTPRequestBytes {
 /// The HTTP/1.1 driver: `connections` keep-alive connections, each sending its share of an open schedule (or
 /// acting as one virtual user of a closed model), optionally pipelined.
 public enum HTTPDriver {
-    public static func run(_ plan: RunPlan, source: any RequestSource, progress: (@Sendable (Progress) -> Void)? = nil) async throws -> RunResult {
+    public static func run(_ plan: RunPlan, source: any RequestSource, progress: (@Sendable (LoadProgress) -> Void)? = nil) async throws -> RunResult {
         let clock = RunClock(plan: plan, delay: 0.2)
         let recorders = LoopRecorders(group: Runner.group)
         let slots = (0..<plan.connections).map { i in

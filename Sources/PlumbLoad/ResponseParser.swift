@@ -5,6 +5,8 @@ import NIOCore
 /// response, so keep-alive and pipelined responses follow each other on one connection. Lean on purpose: the
 /// generator must cost less than the server it measures.
 struct ResponseParser {
+    static let crlf: [UInt8] = [13, 10]
+    static let crlfcrlf: [UInt8] = [13, 10, 13, 10]
     enum Event {
         case head(status: Int)
         case body(ByteBuffer)
@@ -35,7 +37,7 @@ struct ResponseParser {
         while true {
             switch state {
             case .head:
-                guard let end = buffer.readableBytesView.firstRange(of: [13, 10, 13, 10]) else {
+                guard let end = buffer.readableBytesView.find(ResponseParser.crlfcrlf) else {
                     guard buffer.readableBytes < 65_536 else { throw Invalid(description: "a response head longer than 64 KiB") }
                     return
                 }
@@ -53,13 +55,28 @@ struct ResponseParser {
                 event(.body(buffer.readSlice(length: n)!))
                 state = .fixed(remaining: remaining - n)
             case .chunkSize:
-                guard let end = buffer.readableBytesView.firstRange(of: [13, 10]) else {
+                guard let end = buffer.readableBytesView.find(ResponseParser.crlf) else {
                     guard buffer.readableBytes < 1_024 else { throw Invalid(description: "a chunk size line longer than 1 KiB") }
                     return
                 }
-                let line = buffer.readString(length: end.upperBound - buffer.readerIndex)!
-                let hex = line.prefix { $0 != ";" && $0 != "\r" }.trimmingCharacters(in: .whitespaces)
-                guard let size = Int(hex, radix: 16), size >= 0 else { throw Invalid(description: "a bad chunk size '\(hex)'") }
+                // Hex digits up to an extension (';') or the line end.
+                var size = 0, digits = 0
+                for c in buffer.readableBytesView[buffer.readerIndex..<end.lowerBound] {
+                    let d: Int
+                    switch c {
+                    case 48...57: d = Int(c) - 48
+                    case 65...70: d = Int(c) - 55
+                    case 97...102: d = Int(c) - 87
+                    case UInt8(ascii: ";"), UInt8(ascii: " "), UInt8(ascii: "\t"): d = -1
+                    default: throw Invalid(description: "a bad chunk size line")
+                    }
+                    if d < 0 { break }
+                    guard digits < 15 else { throw Invalid(description: "a chunk size too large") }
+                    size = size * 16 + d
+                    digits += 1
+                }
+                guard digits > 0 else { throw Invalid(description: "an empty chunk size line") }
+                buffer.moveReaderIndex(to: end.upperBound)
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
                 guard buffer.readableBytes > 0 else { return }
@@ -71,7 +88,7 @@ struct ResponseParser {
                 buffer.moveReaderIndex(forwardBy: 2)
                 state = .chunkSize
             case .trailers:
-                guard let end = buffer.readableBytesView.firstRange(of: [13, 10]) else { return }
+                guard let end = buffer.readableBytesView.find(ResponseParser.crlf) else { return }
                 let blank = end.lowerBound == buffer.readerIndex
                 buffer.moveReaderIndex(to: end.upperBound)
                 if blank {
@@ -152,3 +169,23 @@ struct ResponseParser {
 }
 
 import Foundation
+
+extension ByteBufferView {
+    /// The first occurrence of `needle`, by a plain byte scan (the standard library's generic `firstRange(of:)`
+    /// costs a generic searcher and metadata lookups per call: too much on the generator's hot path).
+    @inline(__always)
+    func find(_ needle: [UInt8], from start: Index? = nil) -> Range<Index>? {
+        let first = needle[0]
+        var i = start ?? startIndex
+        let last = endIndex - needle.count
+        while i <= last {
+            if self[i] == first {
+                var j = 1
+                while j < needle.count && self[i + j] == needle[j] { j += 1 }
+                if j == needle.count { return i..<(i + needle.count) }
+            }
+            i += 1
+        }
+        return nil
+    }
+}

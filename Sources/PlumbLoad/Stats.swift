@@ -68,7 +68,10 @@ public struct LoadStats: Sendable {
         p == p.rounded() ? "p\(Int(p))" : "p\(p)"
     }
 
-    public var errorRate: Double { completed + unfinished == 0 ? 0 : Double(errors + unfinished) / Double(completed + unfinished) }
+    /// Errors and unfinished requests per completed or unfinished one (a run of nothing but failed connections is 100 %).
+    public var errorRate: Double {
+        errors + unfinished == 0 ? 0 : min(1, Double(errors + unfinished) / Double(max(1, completed + unfinished)))
+    }
 
     /// The distribution in HdrHistogram's percentile text format (values in milliseconds), for plotting tools.
     public func hdrText(corrected useCorrected: Bool = true) -> String {

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOWebSocket
+import PlumbLoad
 import Synchronization
 
 /// `plumb bench-chat`: holds many WebSocket connections on a running server's chat and measures fan-out.

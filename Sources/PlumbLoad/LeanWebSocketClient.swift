@@ -6,10 +6,10 @@ import Synchronization
 
 /// A WebSocket client built from NIO handlers with no task per frame: frames are handled on the event loop as they
 /// are decoded, so a benchmark's client costs less than the server it measures. Handshake by hand (RFC 6455 §4.1).
-enum LeanWebSocketClient {
+public enum LeanWebSocketClient {
     /// Connects to `host:port` with `path` (and query) and installs `handler` for frames; fails unless the server
     /// answers 101.
-    static func connect(
+    public static func connect(
         host: String, port: Int, path: String, group: any EventLoopGroup, handler: @escaping @Sendable () -> any ChannelInboundHandler & Sendable
     ) async throws -> any Channel {
         let upgraded = group.next().makePromise(of: Void.self)
@@ -96,7 +96,7 @@ enum LeanWebSocketClient {
     }
 
     /// Writes a masked text frame.
-    static func sendText(_ text: String, on channel: any Channel) -> EventLoopFuture<Void> {
+    public static func sendText(_ text: String, on channel: any Channel) -> EventLoopFuture<Void> {
         let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: channel.allocator.buffer(string: text))
         return channel.writeAndFlush(frame)
     }
