@@ -9,6 +9,13 @@ public struct USLFit: Sendable, Equatable {
     /// Coefficient of determination of the fit.
     public var r2: Double
 
+    public init(lambda: Double, sigma: Double, kappa: Double, r2: Double) {
+        self.lambda = lambda
+        self.sigma = sigma
+        self.kappa = kappa
+        self.r2 = r2
+    }
+
     public func throughput(_ n: Double) -> Double { lambda * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) }
 
     /// N* = √((1−σ)/κ), where throughput peaks; infinite when κ is 0.

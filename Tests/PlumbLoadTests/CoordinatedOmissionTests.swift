@@ -13,7 +13,10 @@ final class StallingServer: Sendable {
     static let stallAfter: UInt64 = 3_000_000_000
     static let stallFor: UInt64 = 1_000_000_000
 
-    init() async throws {
+    let stalls: Bool
+
+    init(stalls: Bool = true) async throws {
+        self.stalls = stalls
         let holder = Holder()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -28,6 +31,7 @@ final class StallingServer: Sendable {
 
     /// When an answer to a request arriving at `now` may leave.
     func releaseTime(_ now: UInt64) -> UInt64 {
+        guard stalls else { return now }
         let first = firstRequest.withLock { f in
             if f == nil { f = now }
             return f!
