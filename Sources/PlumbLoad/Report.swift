@@ -64,6 +64,7 @@ public enum Report {
         out += "  \(st.completed) \(unit) in \(String(format: "%.1f", r.seconds)) s, \(String(format: "%.1f", r.throughput))/s; "
             + "errors \(st.errors), unfinished \(st.unfinished) (\(String(format: "%.3f", st.errorRate * 100)) %)\n"
         out += "  sent \(bytes(st.bytesSent)), received \(bytes(st.bytesReceived))"
+        if st.resent > 0 { out += "; \(st.resent) readings resent after lost connections" }
         if !st.statuses.isEmpty { out += "; statuses " + st.statuses.keys.sorted().map { "\($0)×\(st.statuses[$0]!)" }.joined(separator: " ") }
         out += "\n"
         for sample in st.errorSamples { out += "  error: \(sample)\n" }
@@ -130,7 +131,7 @@ public enum Report {
             }
             steps.append([
                 "level": step.level, "seconds": step.result.seconds, "throughput": step.result.throughput, "completed": st.completed,
-                "errors": st.errors, "unfinished": st.unfinished, "error_rate": st.errorRate, "bytes_sent": st.bytesSent, "bytes_received": st.bytesReceived,
+                "errors": st.errors, "unfinished": st.unfinished, "error_rate": st.errorRate, "bytes_sent": st.bytesSent, "bytes_received": st.bytesReceived, "resent": st.resent,
                 "statuses": Dictionary(uniqueKeysWithValues: st.statuses.map { (String($0.key), $0.value) }),
                 "latency_ms": st.summary(corrected: true), "uncorrected_latency_ms": st.summary(corrected: false),
                 "histogram": percentiles, "error_samples": st.errorSamples,

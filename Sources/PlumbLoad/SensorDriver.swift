@@ -131,7 +131,10 @@ final class SensorSlot: @unchecked Sendable {
     var channel: (any Channel)?
     var parser = ResponseParser()
     var line = ByteBuffer()
-    var inFlight: [(intended: UInt64, sent: UInt64)] = []
+    var inFlight: [(intended: UInt64, sent: UInt64, chunk: ByteBuffer)] = []
+    /// Readings a lost connection left unacknowledged: sent again first on the next connection, as a device does
+    /// (the server's idempotency on detector and timestamp keeps a resend from doubling a reading).
+    var resend: [(intended: UInt64, sent: UInt64, chunk: ByteBuffer)] = []
     var k = 0
     let detectorBytes: [UInt8]
     var scratch: [UInt8] = []
@@ -181,7 +184,7 @@ final class SensorSlot: @unchecked Sendable {
     }
 
     func retry() {
-        if done || RunClock.now() >= clock.end { return finish() }
+        if (done && resend.isEmpty) || RunClock.now() >= clock.end + UInt64(plan.drain * 1e9) { return finish() }
         _ = loop.scheduleTask(in: .milliseconds(200)) { self.connect() }
     }
 
@@ -189,9 +192,18 @@ final class SensorSlot: @unchecked Sendable {
 
     /// Sends the readings that are due and arms the timer for the next.
     func schedule() {
-        guard let channel, !done else { return }
+        guard let channel, !(done && resend.isEmpty) else { return }
         let now = RunClock.now()
         var wrote = false
+        if !resend.isEmpty {
+            for item in resend {
+                channel.write(item.chunk, promise: nil)
+                inFlight.append((item.intended, now, item.chunk))
+                box.stats.resent += 1
+            }
+            resend.removeAll()
+            wrote = true
+        }
         while true {
             let due = intended(k)
             if due >= clock.end { done = true; break }
@@ -213,7 +225,7 @@ final class SensorSlot: @unchecked Sendable {
             box.stats.bytesSent += buffer.readableBytes
             channel.write(buffer, promise: nil)
             wrote = true
-            inFlight.append((due, now))
+            inFlight.append((due, now, buffer))
             k += 1
         }
         if wrote { channel.flush() }
@@ -268,7 +280,7 @@ final class SensorSlot: @unchecked Sendable {
         let count = lines.count == 2 ? lines[1] - lines[0] + 1 : 0
         let rejected = Self.integers(after: Self.rejectedMarker, in: view)?.first ?? 0
         for i in 0..<min(count, inFlight.count) {
-            let (intended, sent) = inFlight.removeFirst()
+            let (intended, sent, _) = inFlight.removeFirst()
             guard clock.measured(intended) else { continue }
             box.stats.record(correctedNanos: now &- intended, uncorrectedNanos: now &- sent)
             box.stats.statuses[200, default: 0] += 1
@@ -307,15 +319,17 @@ final class SensorSlot: @unchecked Sendable {
         channel = nil
         timer?.cancel()
         timer = nil
-        for (intended, _) in inFlight where clock.measured(intended) { box.stats.error("the stream closed with a reading unacknowledged") }
+        if !inFlight.isEmpty && clock.measured(RunClock.now()) { box.stats.error("a stream closed with \(inFlight.count) readings unacknowledged (resent)") }
+        resend = inFlight + resend
         inFlight.removeAll()
-        if done { finish() } else { retry() }
+        if RunClock.now() >= clock.end + UInt64(plan.drain * 1e9) || (done && resend.isEmpty) { finish() } else { retry() }
     }
 
     func abandon() -> Int {
         done = true
-        let open = inFlight.filter { clock.measured($0.intended) }.count
+        let open = (inFlight + resend).filter { clock.measured($0.intended) }.count
         inFlight.removeAll()
+        resend.removeAll()
         finish()
         return open
     }

@@ -20,6 +20,8 @@ public struct LoadStats: Sendable {
     public var errorSamples: [String] = []
     public var bytesSent = 0
     public var bytesReceived = 0
+    /// Sensor readings sent again after a lost connection.
+    public var resent = 0
 
     public init() {}
 
@@ -50,6 +52,7 @@ public struct LoadStats: Sendable {
         for sample in other.errorSamples where errorSamples.count < 5 { errorSamples.append(sample) }
         bytesSent += other.bytesSent
         bytesReceived += other.bytesReceived
+        resent += other.resent
     }
 
     /// The percentiles every report shows, in milliseconds.
