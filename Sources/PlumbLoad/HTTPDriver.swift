@@ -189,15 +189,19 @@ final class HTTPSlot: @unchecked Sendable {
 
     func received(_ buffer: inout ByteBuffer) {
         box.stats.bytesReceived += buffer.readableBytes
-        // Completions are handled after the parser is done with the bytes (it is not re-entered).
-        var ended: [Int] = []
+        // Completions are handled after the parser is done with the bytes (it is not re-entered). Pipelined answers
+        // read together share the last status unless they differ; a differing one is recorded as it ends.
         var status = self.status
+        var ended = 0
+        var mixed: [Int] = []
         do {
             try parser.feed(&buffer) { event in
                 switch event {
-                case .head(let s): status = s
+                case .head(let s):
+                    if ended > 0 && s != status { mixed += Array(repeating: status, count: ended); ended = 0 }
+                    status = s
                 case .body: break
-                case .end: ended.append(status)
+                case .end: ended += 1
                 }
             }
         } catch {
@@ -206,7 +210,8 @@ final class HTTPSlot: @unchecked Sendable {
         }
         self.status = status
         let close = parser.closeAfter
-        for s in ended { complete(status: s, close: close) }
+        for s in mixed { complete(status: s, close: close) }
+        for _ in 0..<ended { complete(status: status, close: close) }
     }
 
     func complete(status: Int, close: Bool) {

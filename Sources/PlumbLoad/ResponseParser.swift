@@ -131,15 +131,17 @@ struct ResponseParser {
             let lineEnd = view[lineStart...].firstIndex(of: 10) ?? view.endIndex
             let line = view[lineStart..<lineEnd]
             if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                // Byte-level: Foundation string calls per header cost more than the rest of a response.
                 let name = line[lineStart..<colon]
-                let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let value = line[(colon + 1)...]
                 if Self.equalsIgnoringCase(name, "content-length") {
-                    length = Int(value)
+                    var n = 0, digits = 0
+                    for c in value where c >= 48 && c <= 57 { n = n * 10 + Int(c - 48); digits += 1 }
+                    length = digits > 0 && digits < 16 ? n : nil
                 } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
-                    chunked = value.lowercased().contains("chunked")
+                    chunked = Self.containsIgnoringCase(value, Self.chunkedToken)
                 } else if Self.equalsIgnoringCase(name, "connection") {
-                    let v = value.lowercased()
-                    if v.contains("close") { closeAfter = true } else if v.contains("keep-alive") { closeAfter = false }
+                    if Self.containsIgnoringCase(value, Self.closeToken) { closeAfter = true } else if Self.containsIgnoringCase(value, Self.keepAliveToken) { closeAfter = false }
                 }
             }
             lineStart = lineEnd + 1
@@ -154,6 +156,24 @@ struct ResponseParser {
         } else {
             state = .untilClose
         }
+    }
+
+    static let chunkedToken = Array("chunked".utf8), closeToken = Array("close".utf8), keepAliveToken = Array("keep-alive".utf8)
+
+    private static func containsIgnoringCase(_ bytes: ByteBufferView.SubSequence, _ token: [UInt8]) -> Bool {
+        guard bytes.count >= token.count else { return false }
+        var i = bytes.startIndex
+        while i <= bytes.endIndex - token.count {
+            var j = 0
+            while j < token.count {
+                let c = bytes[i + j]
+                if (c >= 65 && c <= 90 ? c + 32 : c) != token[j] { break }
+                j += 1
+            }
+            if j == token.count { return true }
+            i += 1
+        }
+        return false
     }
 
     private static func equalsIgnoringCase(_ bytes: ByteBufferView.SubSequence, _ name: StaticString) -> Bool {
