@@ -43,6 +43,12 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(help: "No progress line.") var quiet = false
 
     func run() async throws {
+        // One descriptor per connection: raise the soft file limit to the hard one.
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         let file = LoadTest.resolve(scenario)
         var s: Scenario
         do { s = try Scenario.load(path: file) } catch { throw CLIError("\(error)") }
