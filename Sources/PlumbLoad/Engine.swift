@@ -151,3 +151,29 @@ enum Runner {
         return (stats, max(0.001, total - plan.warmup))
     }
 }
+
+/// One connection's owner, living on its event loop: it gets the bytes read, the close and the error.
+protocol ConnectionSlot: AnyObject, Sendable {
+    func received(_ buffer: inout ByteBuffer)
+    func closed()
+    func failed(_ error: any Error)
+}
+
+/// The only handler of a load connection: hands everything to its slot.
+final class SlotHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let slot: any ConnectionSlot
+    init(slot: any ConnectionSlot) { self.slot = slot }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        slot.received(&buffer)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) { slot.closed() }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        slot.failed(error)
+        context.close(promise: nil)
+    }
+}

@@ -72,7 +72,7 @@ public struct RunResult: Sendable {
 }
 
 /// One connection (open model) or virtual user (closed model), living on one event loop.
-final class HTTPSlot: @unchecked Sendable {
+final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
     let index: Int
     let plan: RunPlan
     let clock: RunClock
@@ -111,7 +111,7 @@ final class HTTPSlot: @unchecked Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(HTTPSlotHandler(slot: self)) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SlotHandler(slot: self)) }
             }
         bootstrap.connect(host: plan.target.host, port: plan.target.port).whenComplete { result in
             switch result {
@@ -231,6 +231,8 @@ final class HTTPSlot: @unchecked Sendable {
         pump()
     }
 
+    func failed(_ error: any Error) { box.stats.error("\(error)") }
+
     func closed() {
         channel = nil
         timer?.cancel()
@@ -256,25 +258,5 @@ final class HTTPSlot: @unchecked Sendable {
         timer?.cancel()
         if let channel, inFlight.isEmpty { channel.close(promise: nil) }
         finished.store(true, ordering: .relaxed)
-    }
-}
-
-final class HTTPSlotHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    let slot: HTTPSlot
-    init(slot: HTTPSlot) { self.slot = slot }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        slot.received(&buffer)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        slot.closed()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        slot.box.stats.error("\(error)")
-        context.close(promise: nil)
     }
 }

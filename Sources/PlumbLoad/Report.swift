@@ -140,7 +140,7 @@ public enum Report {
         var out: [String: Any] = [
             "scenario": [
                 "name": s.name, "path": s.path.rawValue, "target": s.target, "model": s.isOpen ? "open" : "closed", "connections": s.connections,
-                "rate": s.rate as Any, "vus": s.vus as Any, "duration": s.duration, "warmup": s.warmup, "catch_up": s.catchUp,
+                "rate": s.rate.map { $0 as Any } ?? NSNull(), "vus": s.vus.map { $0 as Any } ?? NSNull(), "duration": s.duration, "warmup": s.warmup, "catch_up": s.catchUp,
                 "detectors": s.detectors, "per_detector": s.perDetector, "clients": s.clients, "room_size": s.roomSize, "per_client": s.perClient,
             ],
             "level": LoadTest.levelName(s), "steps": steps,

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// An incremental HTTP/1.1 response parser for the load generator: the status, the body by `Content-Length` or
@@ -187,8 +188,6 @@ struct ResponseParser {
         return true
     }
 }
-
-import Foundation
 
 extension ByteBufferView {
     /// The first occurrence of `needle`, by a plain byte scan (the standard library's generic `firstRange(of:)`

@@ -143,6 +143,9 @@ public struct Scenario: Sendable {
     public func validate(file: String) throws {
         func fail(_ field: String, _ message: String) -> LoadError { LoadError("\(file): \(field): \(message)") }
         if path == .http && requests.isEmpty { throw fail("requests", "an http scenario needs at least one request") }
+        if corpus == nil, let r = requests.first(where: { ($0.body.flatMap { try? Template($0) }?.usesCorpus ?? false) }) {
+            throw fail("corpus", "request '\(r.name)' uses {{sentence}}: name a corpus file of sentences")
+        }
         if connections < 1 || connections > 100_000 { throw fail("connections", "between 1 and 100000") }
         if duration <= 0 && stages.isEmpty { throw fail("duration", "a bounded, positive duration is required") }
         if warmup < 0 || (stages.isEmpty && warmup >= duration) { throw fail("warmup", "must be shorter than the duration") }

@@ -117,9 +117,8 @@ public enum SensorDriver {
     }
 }
 
-final class SensorSlot: @unchecked Sendable {
+final class SensorSlot: ConnectionSlot, @unchecked Sendable {
     let index: Int
-    let detector: String
     let options: SensorDriver.Options
     let plan: RunPlan
     let clock: RunClock
@@ -147,7 +146,6 @@ final class SensorSlot: @unchecked Sendable {
     init(index: Int, count: Int, detector: String, options: SensorDriver.Options, plan: RunPlan, clock: RunClock, wallStart: Int64,
          loop: any EventLoop, recorders: LoopRecorders) {
         self.index = index
-        self.detector = detector
         self.detectorBytes = Array(detector.utf8)
         self.options = options
         self.plan = plan
@@ -164,7 +162,7 @@ final class SensorSlot: @unchecked Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SensorSlotHandler(slot: self)) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SlotHandler(slot: self)) }
             }
             .connect(host: plan.target.host, port: plan.target.port).whenComplete { result in
                 switch result {
@@ -315,6 +313,10 @@ final class SensorSlot: @unchecked Sendable {
         return out
     }
 
+    func failed(_ error: any Error) {
+        if clock.measured(RunClock.now()) { box.stats.error("\(error)") }
+    }
+
     func closed() {
         channel = nil
         timer?.cancel()
@@ -339,23 +341,5 @@ final class SensorSlot: @unchecked Sendable {
         timer?.cancel()
         channel?.close(promise: nil)
         finished.store(true, ordering: .relaxed)
-    }
-}
-
-final class SensorSlotHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    let slot: SensorSlot
-    init(slot: SensorSlot) { self.slot = slot }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        slot.received(&buffer)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) { slot.closed() }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if slot.clock.measured(RunClock.now()) { slot.box.stats.error("\(error)") }
-        context.close(promise: nil)
     }
 }

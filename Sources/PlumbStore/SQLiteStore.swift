@@ -28,11 +28,6 @@ public struct SQLiteStore: Sendable {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // Pages are read through a shared memory map (no read syscall, one copy for every connection) and each
-            // connection caches 8 MiB of decoded pages: the write-heavy stores (sensor log, predictions) touch pages
-            // spread over the whole file and otherwise re-read them from disk on every group commit.
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
-            try db.execute(sql: "PRAGMA cache_size = -8192")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
