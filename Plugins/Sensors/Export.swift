@@ -24,8 +24,12 @@ extension SensorsPlugin {
         }
         let rows = try await database.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT detector, seq, ts, body, segment FROM readings WHERE (? IS NULL OR detector = ?) AND ts >= ? AND ts <= ? ORDER BY ts, detector LIMIT 1000000",
-                arguments: [detector, detector, start, end])
+                db, sql: """
+                    SELECT detector, seq, ts, body, segment FROM readings WHERE (?1 IS NULL OR detector = ?1) AND ts >= ?2 AND ts <= ?3
+                    UNION ALL SELECT detector, seq, ts, body, NULL FROM log WHERE (?1 IS NULL OR detector = ?1) AND ts >= ?2 AND ts <= ?3
+                    ORDER BY ts, detector LIMIT 1000000
+                    """,
+                arguments: [detector, start, end])
         }
         var csv = (["timestamp", "detector", "seq"] + features).map(Self.csvField).joined(separator: ",") + "\r\n"
         var segments: [String: (first: Int64, lines: [ArraySlice<UInt8>])] = [:]

@@ -19,15 +19,31 @@ extension SensorsPlugin {
         let now = Date().timeIntervalSince1970
         let detectors = try await database.read { db in try String.fetchAll(db, sql: "SELECT id FROM detectors ORDER BY id") }
         var found: [[String: Any]] = []
-        for detector in detectors {
-            let rows = try await database.read { db in
-                try Row.fetchAll(db, sql: "SELECT ts, rate, body FROM readings WHERE detector = ? AND rate IS NOT NULL ORDER BY ts DESC LIMIT 660", arguments: [detector])
+        // Undelivered readings are in the arrival-ordered log, which has no index by detector: read it once.
+        let withBodies = findingsModel != nil
+        let logged = try await database.read { db -> [String: [ScoredReading]] in
+            var recent: [String: [ScoredReading]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT detector, ts, rate, \(withBodies ? "body" : "''") FROM log WHERE rate IS NOT NULL")
+            while let row = try rows.next() {
+                let detector: String = row[0]
+                recent[detector, default: []].append(ScoredReading(ts: row[1], rate: row[2], body: row[3]))
+                if recent[detector]!.count >= 2 * Self.scoredReadings { recent[detector] = Self.newest(recent[detector]!) }
             }
-            guard let latest = rows.first?["ts"] as Int64? else { continue }
+            return recent.mapValues { Self.newest($0) }
+        }
+        for detector in detectors {
+            let delivered = try await database.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT ts, rate, body FROM readings WHERE detector = ? AND rate IS NOT NULL ORDER BY ts DESC LIMIT ?",
+                    arguments: [detector, Self.scoredReadings]
+                ).map { ScoredReading(ts: $0["ts"], rate: $0["rate"], body: $0["body"]) }
+            }
+            let rows = Self.newest(delivered + (logged[detector] ?? []))
+            guard let latest = rows.first?.ts else { continue }
             Gauge(label: "Plumb/Sensors/LastSeenAge", dimensions: [("Detector", detector)]).record(max(0, now - Double(latest) / 1_000))
-            let windowRows = rows.filter { (latest - ($0["ts"] as Int64)) < 60_000 }
-            let window = windowRows.map { $0["rate"] as Double }
-            let windowStart = windowRows.last?["ts"] as Int64? ?? latest
+            let windowRows = rows.filter { latest - $0.ts < 60_000 }
+            let window = windowRows.map(\.rate)
+            let windowStart = windowRows.last?.ts ?? latest
             guard window.count >= 10 else { continue }
             let recent = try await database.read { db in
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM findings WHERE detector = ? AND created_at > ?", arguments: [detector, now - 600]) ?? false
@@ -36,8 +52,7 @@ extension SensorsPlugin {
             let current = window.reduce(0, +) / Double(window.count)
             if let model = findingsModel {
                 let bodies = windowRows.compactMap { row -> Reading? in
-                    let body: String = row["body"]
-                    return body.isEmpty ? nil : try? Reading.parse(Array(body.utf8))
+                    row.body.isEmpty ? nil : try? Reading.parse(Array(row.body.utf8))
                 }
                 guard bodies.count >= 10 else { continue }
                 var csv = Reading.modelFeatures.joined(separator: ",") + "\n"
@@ -65,7 +80,7 @@ extension SensorsPlugin {
                     subject: "Sensor finding: \(detector) — model \(model) labels \(flagged) of \(predictions.count) readings \(findingsLabel)"))
                 continue
             }
-            let baseline = rows.filter { (latest - ($0["ts"] as Int64)) >= 60_000 }.prefix(600).map { $0["rate"] as Double }
+            let baseline = rows.filter { latest - $0.ts >= 60_000 }.prefix(600).map(\.rate)
             guard baseline.count >= 30 else { continue }
             let mean = baseline.reduce(0, +) / Double(baseline.count)
             let variance = baseline.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(baseline.count - 1)
@@ -79,6 +94,21 @@ extension SensorsPlugin {
                 subject: "Sensor finding: \(detector) rate \(String(format: "%.2f", current)) Hz against a \(String(format: "%.2f", mean)) Hz baseline"))
         }
         return Self.json(["findings": found])
+    }
+
+    /// A reading as the scorer sees it (the body only when a model scores it, and only while it is in the log).
+    struct ScoredReading {
+        var ts: Int64
+        var rate: Double
+        var body: String
+    }
+
+    /// How many of a detector's newest readings the scorer looks at: a minute's window and the baseline before it.
+    static let scoredReadings = 660
+
+    /// The newest `scoredReadings` of `readings`, newest first.
+    static func newest(_ readings: [ScoredReading]) -> [ScoredReading] {
+        Array(readings.sorted { $0.ts > $1.ts }.prefix(scoredReadings))
     }
 
     /// Stores a finding, publishes it to the findings topic and records whether that worked.

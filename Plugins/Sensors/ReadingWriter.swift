@@ -5,8 +5,14 @@ import Metrics
 import PlumbKit
 import Synchronization
 
-/// The durable per-detector log: readings appended with the next sequence number of their detector, concurrent
-/// requests sharing one transaction (one fsync); a request's answer waits for its commit.
+/// The durable log: readings appended in arrival order (table `log`, a rowid append, with a time-ordered unique
+/// index on (ts, detector) for idempotency), each with the next sequence number of its detector. Concurrent requests
+/// share one transaction (one fsync); a request's answer waits for its commit.
+///
+/// Why arrival order: with thousands of detectors, a table or index keyed by detector puts every reading of a commit
+/// on a different page, so the WAL wrote ~12 KB per reading. Appends and a time-ordered index touch a few pages at
+/// the right edge. Delivery later moves each detector's readings into segments and the per-detector `readings`
+/// table in contiguous runs.
 final class ReadingWriter: Sendable {
     struct Outcome: Sendable {
         var accepted = 0
@@ -15,8 +21,25 @@ final class ReadingWriter: Sendable {
         var last: [String: Int64] = [:]
     }
 
+    /// What the writer knows of a detector: its next sequence number, and the largest timestamp among its delivered
+    /// readings (a reading after it cannot repeat a delivered one, so only older readings are looked up).
+    struct Head: Sendable {
+        var next: Int64
+        var deliveredMaxTs: Int64
+    }
+
+    struct State: Sendable {
+        var pending: [([Reading], CheckedContinuation<Outcome, any Error>)] = []
+        var running = false
+        /// Highest sequence number per detector in the log, read once per process (or after a rollback).
+        var logHeads: [String: Int64]?
+        var heads: [String: Head] = [:]
+        var known: Set<String> = []
+        var delivering = false
+    }
+
     let database: DatabasePool
-    private let state = Mutex<(pending: [([Reading], CheckedContinuation<Outcome, any Error>)], running: Bool, next: [String: Int64], known: Set<String>)>(([], false, [:], []))
+    private let state = Mutex(State())
     private static let writers = Mutex<[String: ReadingWriter]>([:])
 
     init(database: DatabasePool) { self.database = database }
@@ -42,6 +65,27 @@ final class ReadingWriter: Sendable {
         return ids.subtracting(missing.subtracting(found))
     }
 
+    /// Claims the deliverer; false while another delivery runs.
+    func beginDelivery() -> Bool {
+        state.withLock { s in
+            if s.delivering { return false }
+            s.delivering = true
+            return true
+        }
+    }
+
+    func endDelivery() { state.withLock { $0.delivering = false } }
+
+    /// Called by delivery inside its write transaction: `detector`'s readings up to `maxTs` left the log.
+    func noteDelivered(_ detector: String, maxTs: Int64) {
+        state.withLock { s in
+            if var head = s.heads[detector] {
+                head.deliveredMaxTs = max(head.deliveredMaxTs, maxTs)
+                s.heads[detector] = head
+            }
+        }
+    }
+
     func append(_ readings: [Reading]) async throws -> Outcome {
         guard !readings.isEmpty else { return Outcome() }
         return try await withCheckedThrowingContinuation { c in
@@ -55,46 +99,76 @@ final class ReadingWriter: Sendable {
         }
     }
 
+    /// The head of `detector`, read from the log's heads and the delivered readings on first sight. Runs inside a
+    /// write transaction, so it sees every committed delivery.
+    private func head(_ detector: String, _ db: Database) throws -> Head {
+        if let head = state.withLock({ $0.heads[detector] }) { return head }
+        var logHeads = state.withLock { $0.logHeads }
+        if logHeads == nil {
+            var heads: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT detector, MAX(seq) AS seq FROM log GROUP BY detector") { heads[row["detector"]] = row["seq"] }
+            logHeads = heads
+            state.withLock { $0.logHeads = heads }
+        }
+        let delivered = try Row.fetchOne(
+            db, sql: "SELECT (SELECT MAX(seq) FROM readings WHERE detector = ?1) AS seq, (SELECT MAX(ts) FROM readings WHERE detector = ?1) AS ts",
+            arguments: [detector])
+        let head = Head(
+            next: max(logHeads?[detector] ?? 0, delivered?["seq"] ?? 0) + 1,
+            deliveredMaxTs: delivered?["ts"] ?? Int64.min)
+        state.withLock { $0.heads[detector] = head }
+        return head
+    }
+
     private func drain() async {
         while true {
-            let (batch, next) = state.withLock { s -> ([([Reading], CheckedContinuation<Outcome, any Error>)], [String: Int64]) in
+            let batch = state.withLock { s -> [([Reading], CheckedContinuation<Outcome, any Error>)] in
                 let batch = s.pending
                 s.pending.removeAll(keepingCapacity: true)
                 if batch.isEmpty { s.running = false }
-                return (batch, s.next)
+                return batch
             }
             if batch.isEmpty { return }
             do {
-                let (outcomes, advanced) = try await database.write { db -> ([Outcome], [String: Int64]) in
-                    var next = next
+                let outcomes = try await database.write { db -> [Outcome] in
+                    var advanced: [String: Head] = [:]
                     var outcomes: [Outcome] = []
-                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO readings (detector, seq, ts, body, rate) VALUES (?, ?, ?, ?, ?)")
+                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO log (detector, seq, ts, rate, body) VALUES (?, ?, ?, ?, ?)")
+                    let delivered = try db.cachedStatement(sql: "SELECT 1 FROM readings WHERE detector = ? AND ts = ?")
                     for (readings, _) in batch {
                         var outcome = Outcome()
                         for reading in readings {
-                            let seq: Int64
-                            if let n = next[reading.detector] { seq = n } else {
-                                seq = (try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM readings WHERE detector = ?", arguments: [reading.detector]) ?? 0) + 1
+                            var head = try advanced[reading.detector] ?? self.head(reading.detector, db)
+                            if reading.timestamp <= head.deliveredMaxTs,
+                               try Bool.fetchOne(delivered, arguments: [reading.detector, reading.timestamp]) == true {
+                                outcome.duplicates += 1
+                                continue
                             }
-                            try insert.execute(arguments: [reading.detector, seq, reading.timestamp, reading.raw.isEmpty ? reading.json : reading.raw, reading.values["rate_hz"]])
+                            try insert.execute(arguments: [
+                                reading.detector, head.next, reading.timestamp, reading.values["rate_hz"], reading.raw.isEmpty ? reading.json : reading.raw,
+                            ])
                             if db.changesCount == 1 {
                                 outcome.accepted += 1
-                                outcome.last[reading.detector] = seq
-                                next[reading.detector] = seq + 1
+                                outcome.last[reading.detector] = head.next
+                                head.next += 1
+                                advanced[reading.detector] = head
                             } else {
                                 outcome.duplicates += 1
-                                next[reading.detector] = seq
                             }
                         }
                         outcomes.append(outcome)
                     }
-                    return (outcomes, next)
+                    // Inside the transaction: the next one (or a delivery) sees these heads only after this commits.
+                    state.withLock { s in for (detector, head) in advanced { s.heads[detector] = head } }
+                    return outcomes
                 }
-                state.withLock { $0.next = advanced }
                 for (i, item) in batch.enumerated() { item.1.resume(returning: outcomes[i]) }
             } catch {
-                // The transaction rolled back: forget cached sequence numbers, they are re-read next time.
-                state.withLock { $0.next = [:] }
+                // The transaction rolled back: forget cached heads, they are re-read next time.
+                state.withLock { s in
+                    s.heads = [:]
+                    s.logHeads = nil
+                }
                 for item in batch { item.1.resume(throwing: error) }
             }
         }

@@ -107,6 +107,19 @@ public struct SensorsPlugin: Plugin {
                 CREATE INDEX findings_detector ON findings(detector, created_at);
                 """)
         },
+        // The undelivered log moves to an arrival-ordered table (appends touch the same few pages whatever the
+        // detector); `readings` keeps only delivered readings, written by delivery in per-detector runs.
+        PluginMigration("sensors-v4-arrival-log") { db in
+            try db.execute(sql: """
+                CREATE TABLE log (id INTEGER PRIMARY KEY, detector TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, rate REAL,
+                    body TEXT NOT NULL);
+                CREATE UNIQUE INDEX log_key ON log(ts, detector);
+                INSERT INTO log (detector, seq, ts, rate, body)
+                    SELECT detector, seq, ts, rate, body FROM readings WHERE segment IS NULL ORDER BY ts, detector;
+                DELETE FROM readings WHERE segment IS NULL;
+                DROP INDEX readings_undelivered;
+                """)
+        },
     ]
 
     public static let functions: [Function<SensorsPlugin>] = [
@@ -232,7 +245,11 @@ public struct SensorsPlugin: Plugin {
         let (row, history, stats) = try await database.read { db in
             (try Row.fetchOne(db, sql: "SELECT * FROM detectors WHERE id = ?", arguments: [id]),
              try Row.fetchAll(db, sql: "SELECT * FROM deployments WHERE detector_id = ? ORDER BY id", arguments: [id]),
-             try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MAX(seq) AS seq, MAX(ts) AS ts FROM readings WHERE detector = ?", arguments: [id]))
+             try Row.fetchOne(db, sql: """
+                SELECT SUM(n) AS n, MAX(seq) AS seq, MAX(ts) AS ts FROM (
+                    SELECT COUNT(*) AS n, MAX(seq) AS seq, MAX(ts) AS ts FROM readings WHERE detector = ?1
+                    UNION ALL SELECT COUNT(*), MAX(seq), MAX(ts) FROM log WHERE detector = ?1)
+                """, arguments: [id]))
         }
         guard let row else { throw FunctionError(status: 404, code: "NotFound", message: "no detector '\(id)'") }
         let lastTs: Int64? = stats?["ts"]
