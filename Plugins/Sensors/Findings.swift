@@ -17,67 +17,27 @@ extension SensorsPlugin {
     /// `LastSeenAge` per detector for the no-data alarm.
     func score() async throws -> FunctionResponse {
         let now = Date().timeIntervalSince1970
-        let detectors = try await database.read { db in try String.fetchAll(db, sql: "SELECT id FROM detectors ORDER BY id") }
-        var found: [[String: Any]] = []
-        // Undelivered readings are in the arrival-ordered log, which has no index by detector: read it once.
-        let withBodies = findingsModel != nil
-        let logged = try await database.read { db -> [String: [ScoredReading]] in
-            var recent: [String: [ScoredReading]] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT detector, ts, rate, \(withBodies ? "body" : "''") FROM log WHERE rate IS NOT NULL")
-            while let row = try rows.next() {
-                let detector: String = row[0]
-                recent[detector, default: []].append(ScoredReading(ts: row[1], rate: row[2], body: row[3]))
-                if recent[detector]!.count >= 2 * Self.scoredReadings { recent[detector] = Self.newest(recent[detector]!) }
-            }
-            return recent.mapValues { Self.newest($0) }
+        // One snapshot for everything the run reads; the readings themselves come from the in-memory windows.
+        let windows = writer.windows
+        let (detectors, recentFindings) = try await database.read { db -> ([String], Set<String>) in
+            if !windows.seeded { try windows.seed(db) }
+            return (
+                try String.fetchAll(db, sql: "SELECT id FROM detectors ORDER BY id"),
+                try Set(String.fetchAll(db, sql: "SELECT DISTINCT detector FROM findings WHERE created_at > ?", arguments: [now - 600])))
         }
+        let samples = windows.snapshot()
+        var found: [[String: Any]] = []
+        var modelWindows: [String: (start: Int64, latest: Int64, rate: Double, readings: Int)] = [:]
         for detector in detectors {
-            let delivered = try await database.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT ts, rate, body FROM readings WHERE detector = ? AND rate IS NOT NULL ORDER BY ts DESC LIMIT ?",
-                    arguments: [detector, Self.scoredReadings]
-                ).map { ScoredReading(ts: $0["ts"], rate: $0["rate"], body: $0["body"]) }
-            }
-            let rows = Self.newest(delivered + (logged[detector] ?? []))
-            guard let latest = rows.first?.ts else { continue }
+            guard let rows = samples[detector], let latest = rows.first?.ts else { continue }
             Gauge(label: "Plumb/Sensors/LastSeenAge", dimensions: [("Detector", detector)]).record(max(0, now - Double(latest) / 1_000))
             let windowRows = rows.filter { latest - $0.ts < 60_000 }
             let window = windowRows.map(\.rate)
             let windowStart = windowRows.last?.ts ?? latest
-            guard window.count >= 10 else { continue }
-            let recent = try await database.read { db in
-                try Bool.fetchOne(db, sql: "SELECT 1 FROM findings WHERE detector = ? AND created_at > ?", arguments: [detector, now - 600]) ?? false
-            }
-            guard !recent else { continue }
+            guard window.count >= 10, !recentFindings.contains(detector) else { continue }
             let current = window.reduce(0, +) / Double(window.count)
-            if let model = findingsModel {
-                let bodies = windowRows.compactMap { row -> Reading? in
-                    row.body.isEmpty ? nil : try? Reading.parse(Array(row.body.utf8))
-                }
-                guard bodies.count >= 10 else { continue }
-                var csv = Reading.modelFeatures.joined(separator: ",") + "\n"
-                for r in bodies { csv += Reading.modelFeatures.map { Self.number(r.values[$0] ?? 0) }.joined(separator: ",") + "\n" }
-                let response: FunctionResponse
-                do {
-                    response = try await host.invoke("classifier.predict-batch", FunctionRequest(
-                        method: .post, path: "/predict/batch", query: ["model": model], headers: ["content-type": "text/csv"], body: Array(csv.utf8)))
-                } catch {
-                    logger.warning("scoring \(detector) with model \(model) failed: \(error)")
-                    continue
-                }
-                let predictions = ((try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["predictions"] as? [[String: Any]] ?? []
-                guard response.status == 200, !predictions.isEmpty else {
-                    logger.warning("model \(model) answered \(response.status) for \(detector): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
-                    continue
-                }
-                let flagged = predictions.filter { $0["label"] as? String == findingsLabel }.count
-                let fraction = Double(flagged) / Double(predictions.count)
-                guard fraction >= 0.5 else { continue }
-                found.append(try await recordFinding(
-                    detector: detector, kind: "model", windowStart: windowStart, latest: latest, rate: current, baseline: fraction, sigma: 0, z: 0,
-                    readings: predictions.count, now: now,
-                    extra: ["model": model, "label": findingsLabel, "fraction": (fraction * 1_000).rounded() / 1_000],
-                    subject: "Sensor finding: \(detector) — model \(model) labels \(flagged) of \(predictions.count) readings \(findingsLabel)"))
+            if findingsModel != nil {
+                modelWindows[detector] = (windowStart, latest, current, window.count)
                 continue
             }
             let baseline = rows.filter { latest - $0.ts >= 60_000 }.prefix(600).map(\.rate)
@@ -93,22 +53,56 @@ extension SensorsPlugin {
                 extra: ["baselineRate": (mean * 1_000).rounded() / 1_000, "baselineStd": (sigma * 1_000).rounded() / 1_000, "z": (z * 10).rounded() / 10],
                 subject: "Sensor finding: \(detector) rate \(String(format: "%.2f", current)) Hz against a \(String(format: "%.2f", mean)) Hz baseline"))
         }
+        if let model = findingsModel, !modelWindows.isEmpty {
+            found += try await scoreWithModel(model, modelWindows, now: now)
+        }
         return Self.json(["findings": found])
     }
 
-    /// A reading as the scorer sees it (the body only when a model scores it, and only while it is in the log).
-    struct ScoredReading {
-        var ts: Int64
-        var rate: Double
-        var body: String
-    }
-
-    /// How many of a detector's newest readings the scorer looks at: a minute's window and the baseline before it.
-    static let scoredReadings = 660
-
-    /// The newest `scoredReadings` of `readings`, newest first.
-    static func newest(_ readings: [ScoredReading]) -> [ScoredReading] {
-        Array(readings.sorted { $0.ts > $1.ts }.prefix(scoredReadings))
+    /// The model path: each candidate's window of readings still in the log (one pass over the log's recent end)
+    /// goes to the classifier; half or more labelled `findings_label` is a finding.
+    func scoreWithModel(
+        _ model: String, _ windows: [String: (start: Int64, latest: Int64, rate: Double, readings: Int)], now: Double
+    ) async throws -> [[String: Any]] {
+        let since = windows.values.map(\.start).min() ?? 0
+        let bodies = try await database.read { db -> [String: [Reading]] in
+            var bodies: [String: [Reading]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT detector, ts, body FROM log WHERE ts >= ?", arguments: [since])
+            while let row = try rows.next() {
+                let detector: String = row[0], ts: Int64 = row[1]
+                guard let w = windows[detector], ts >= w.start, ts <= w.latest else { continue }
+                if let reading = try? Reading.parse(Array((row[2] as String).utf8)) { bodies[detector, default: []].append(reading) }
+            }
+            return bodies
+        }
+        var found: [[String: Any]] = []
+        for (detector, w) in windows.sorted(by: { $0.key < $1.key }) {
+            guard let readings = bodies[detector], readings.count >= 10 else { continue }
+            var csv = Reading.modelFeatures.joined(separator: ",") + "\n"
+            for r in readings { csv += Reading.modelFeatures.map { Self.number(r.values[$0] ?? 0) }.joined(separator: ",") + "\n" }
+            let response: FunctionResponse
+            do {
+                response = try await host.invoke("classifier.predict-batch", FunctionRequest(
+                    method: .post, path: "/predict/batch", query: ["model": model], headers: ["content-type": "text/csv"], body: Array(csv.utf8)))
+            } catch {
+                logger.warning("scoring \(detector) with model \(model) failed: \(error)")
+                continue
+            }
+            let predictions = ((try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any])?["predictions"] as? [[String: Any]] ?? []
+            guard response.status == 200, !predictions.isEmpty else {
+                logger.warning("model \(model) answered \(response.status) for \(detector): \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+                continue
+            }
+            let flagged = predictions.filter { $0["label"] as? String == findingsLabel }.count
+            let fraction = Double(flagged) / Double(predictions.count)
+            guard fraction >= 0.5 else { continue }
+            found.append(try await recordFinding(
+                detector: detector, kind: "model", windowStart: w.start, latest: w.latest, rate: w.rate, baseline: fraction, sigma: 0, z: 0,
+                readings: predictions.count, now: now,
+                extra: ["model": model, "label": findingsLabel, "fraction": (fraction * 1_000).rounded() / 1_000],
+                subject: "Sensor finding: \(detector) — model \(model) labels \(flagged) of \(predictions.count) readings \(findingsLabel)"))
+        }
+        return found
     }
 
     /// Stores a finding, publishes it to the findings topic and records whether that worked.

@@ -39,6 +39,8 @@ final class ReadingWriter: Sendable {
     }
 
     let database: DatabasePool
+    /// The scorer's view of each detector's newest readings, fed after each commit.
+    let windows = RateWindows()
     private let state = Mutex(State())
     private static let writers = Mutex<[String: ReadingWriter]>([:])
 
@@ -130,8 +132,9 @@ final class ReadingWriter: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let outcomes = try await database.write { db -> [Outcome] in
+                let (outcomes, scored) = try await database.write { db -> ([Outcome], [(detector: String, sample: RateWindows.Sample)]) in
                     var advanced: [String: Head] = [:]
+                    var scored: [(detector: String, sample: RateWindows.Sample)] = []
                     var outcomes: [Outcome] = []
                     let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO log (detector, seq, ts, rate, body) VALUES (?, ?, ?, ?, ?)")
                     let delivered = try db.cachedStatement(sql: "SELECT 1 FROM readings WHERE detector = ? AND ts = ?")
@@ -150,6 +153,7 @@ final class ReadingWriter: Sendable {
                             if db.changesCount == 1 {
                                 outcome.accepted += 1
                                 outcome.last[reading.detector] = head.next
+                                if let rate = reading.values["rate_hz"] { scored.append((reading.detector, RateWindows.Sample(ts: reading.timestamp, rate: rate))) }
                                 head.next += 1
                                 advanced[reading.detector] = head
                             } else {
@@ -160,8 +164,9 @@ final class ReadingWriter: Sendable {
                     }
                     // Inside the transaction: the next one (or a delivery) sees these heads only after this commits.
                     state.withLock { s in for (detector, head) in advanced { s.heads[detector] = head } }
-                    return outcomes
+                    return (outcomes, scored)
                 }
+                windows.feed(scored)
                 for (i, item) in batch.enumerated() { item.1.resume(returning: outcomes[i]) }
             } catch {
                 // The transaction rolled back: forget cached heads, they are re-read next time.
