@@ -47,7 +47,7 @@ extension SensorsPlugin {
             }
             guard let reading = try? Reading.parse(line) else { continue }
             var fields = [Self.iso(row["ts"]), reading.detector, String(seq)]
-            for f in features { fields.append(f == "firmware" ? reading.firmware : Self.number(reading.values[f] ?? 0)) }
+            for f in features { fields.append(f == "firmware" ? reading.firmware : Self.number(reading.value(f) ?? 0)) }
             csv += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
         }
         return FunctionResponse(status: 200, headers: ["content-type": "text/csv; charset=utf-8"], body: Array(csv.utf8))

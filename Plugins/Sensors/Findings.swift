@@ -79,7 +79,7 @@ extension SensorsPlugin {
         for (detector, w) in windows.sorted(by: { $0.key < $1.key }) {
             guard let readings = bodies[detector], readings.count >= 10 else { continue }
             var csv = Reading.modelFeatures.joined(separator: ",") + "\n"
-            for r in readings { csv += Reading.modelFeatures.map { Self.number(r.values[$0] ?? 0) }.joined(separator: ",") + "\n" }
+            for r in readings { csv += Reading.modelFeatures.map { Self.number(r.value($0) ?? 0) }.joined(separator: ",") + "\n" }
             let response: FunctionResponse
             do {
                 response = try await host.invoke("classifier.predict-batch", FunctionRequest(

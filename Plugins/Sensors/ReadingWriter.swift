@@ -148,12 +148,12 @@ final class ReadingWriter: Sendable {
                                 continue
                             }
                             try insert.execute(arguments: [
-                                reading.detector, head.next, reading.timestamp, reading.values["rate_hz"], reading.raw.isEmpty ? reading.json : reading.raw,
+                                reading.detector, head.next, reading.timestamp, reading.rate, reading.raw.isEmpty ? reading.json : reading.raw,
                             ])
                             if db.changesCount == 1 {
                                 outcome.accepted += 1
                                 outcome.last[reading.detector] = head.next
-                                if let rate = reading.values["rate_hz"] { scored.append((reading.detector, RateWindows.Sample(ts: reading.timestamp, rate: rate))) }
+                                scored.append((reading.detector, RateWindows.Sample(ts: reading.timestamp, rate: reading.rate)))
                                 head.next += 1
                                 advanced[reading.detector] = head
                             } else {

@@ -140,6 +140,7 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
     static let crlf: [UInt8] = [13, 10]
     var timer: Scheduled<Void>?
     var done = false
+    static let trace = ProcessInfo.processInfo.environment["XP_TRACE"] != nil
     private let finished = Atomic<Bool>(false)
     var isFinished: Bool { finished.load(ordering: .relaxed) }
 
@@ -227,11 +228,26 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
             k += 1
         }
         if wrote { channel.flush() }
-        if done {
-            // The end of the stream: the last chunk; the server acknowledges what is left and ends its response.
-            channel.writeAndFlush(channel.allocator.buffer(string: "0\r\n\r\n"), promise: nil)
-            if inFlight.isEmpty { finish() }
+        if done && inFlight.isEmpty { endStream() }
+    }
+
+    /// The end of the stream, once every reading is acknowledged (as a device that finishes its upload): the last
+    /// chunk, then the connection closes. Ending streams while readings are in flight would measure the server's
+    /// teardown of thousands of streams in the last readings' latency.
+    func endStream() {
+        // Not before the schedule's end (and a moment for the others' last acknowledgements): the detectors' phases
+        // spread their last readings over the final interval, and an early finisher's teardown would land on them.
+        let endAt = clock.end + 250_000_000
+        if RunClock.now() < endAt {
+            guard timer == nil else { return }
+            timer = loop.scheduleTask(deadline: .uptimeNanoseconds(endAt)) {
+                self.timer = nil
+                self.endStream()
+            }
+            return
         }
+        channel?.writeAndFlush(channel!.allocator.buffer(string: "0\r\n\r\n"), promise: nil)
+        finish()
     }
 
     func received(_ buffer: inout ByteBuffer) {
@@ -281,10 +297,11 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
             let (intended, sent, _) = inFlight.removeFirst()
             guard clock.measured(intended) else { continue }
             box.stats.record(correctedNanos: now &- intended, uncorrectedNanos: now &- sent)
+            if SensorSlot.trace, now &- intended > 100_000_000 { print("SLOW", index, Double(intended &- clock.start) / 1e9, Double(now &- intended) / 1e6, Double(sent &- intended) / 1e6) }
             box.stats.statuses[200, default: 0] += 1
             if i < rejected { box.stats.error("rejected: " + String(decoding: view.prefix(300), as: UTF8.self)) }
         }
-        if done && inFlight.isEmpty { finish() }
+        if done && inFlight.isEmpty { endStream() }
     }
 
     /// The comma-separated integers right after `marker` (up to `]`, `,"` or `}`).
