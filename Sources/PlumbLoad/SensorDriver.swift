@@ -140,7 +140,6 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
     static let crlf: [UInt8] = [13, 10]
     var timer: Scheduled<Void>?
     var done = false
-    static let trace = ProcessInfo.processInfo.environment["XP_TRACE"] != nil
     private let finished = Atomic<Bool>(false)
     var isFinished: Bool { finished.load(ordering: .relaxed) }
 
@@ -297,7 +296,6 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
             let (intended, sent, _) = inFlight.removeFirst()
             guard clock.measured(intended) else { continue }
             box.stats.record(correctedNanos: now &- intended, uncorrectedNanos: now &- sent)
-            if SensorSlot.trace, now &- intended > 100_000_000 { print("SLOW", index, Double(intended &- clock.start) / 1e9, Double(now &- intended) / 1e6, Double(sent &- intended) / 1e6) }
             box.stats.statuses[200, default: 0] += 1
             if i < rejected { box.stats.error("rejected: " + String(decoding: view.prefix(300), as: UTF8.self)) }
         }
