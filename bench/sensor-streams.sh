@@ -45,11 +45,16 @@ PY
 TOKEN=$(cat "$DATA/data/admin.token")
 curl -s -X POST -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/apps/sensors/deliver" >/dev/null
 curl -s "http://127.0.0.1:$PORT/apps/sensors/segments" | python3 -c '
-import json, os, sys
+import json, os, sqlite3, sys
 t = json.load(sys.stdin)["totals"]
-data = sys.argv[1]
-db = sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data) if f.startswith("sensors.sqlite"))
+path = sys.argv[1]
+db = sqlite3.connect(path)
+pages, free, size = (db.execute("PRAGMA " + p).fetchone()[0] for p in ("page_count", "freelist_count", "page_size"))
+used = (pages - free) * size
+files = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
 n = max(1, t["readings"])
-print("segments: %d, readings %d, segment bytes %d (%.1f B/reading); database %d bytes (%.1f B/reading: index rows, WAL)"
-      % (t["segments"], t["readings"], t["storedBytes"], t["storedBytes"] / n, db, db / n))
-' "$DATA/data/plugins/sensors"
+print("segments: %d, readings %d, segment bytes %d (%.1f B/reading)" % (t["segments"], t["readings"], t["storedBytes"], t["storedBytes"] / n))
+print("database pages in use %d bytes (%.1f B/reading: the delivered readings index, segments, registry); files with free pages and WAL %d bytes"
+      % (used, used / n, files))
+print("bytes on disk per reading after segmenting: %.1f" % ((t["storedBytes"] + used) / n))
+' "$DATA/data/plugins/sensors/sensors.sqlite"

@@ -25,18 +25,27 @@ extension SensorsPlugin {
         let rows = try await database.read { db in
             try Row.fetchAll(
                 db, sql: """
-                    SELECT detector, seq, ts, body, segment FROM readings WHERE (?1 IS NULL OR detector = ?1) AND ts >= ?2 AND ts <= ?3
-                    UNION ALL SELECT detector, seq, ts, body, NULL FROM log WHERE (?1 IS NULL OR detector = ?1) AND ts >= ?2 AND ts <= ?3
+                    SELECT detector, seq, ts, body, 1 AS delivered FROM readings WHERE (?1 IS NULL OR detector = ?1) AND ts >= ?2 AND ts <= ?3
+                    UNION ALL SELECT detector, seq, ts, body, 0 FROM log WHERE (?1 IS NULL OR detector = ?1) AND ts >= ?2 AND ts <= ?3
                     ORDER BY ts, detector LIMIT 1000000
                     """,
                 arguments: [detector, start, end])
         }
         var csv = (["timestamp", "detector", "seq"] + features).map(Self.csvField).joined(separator: ",") + "\r\n"
         var segments: [String: (first: Int64, lines: [ArraySlice<UInt8>])] = [:]
+        // The segment of each detector's last delivered row: rows come in time order, mostly from the same segment.
+        var holding: [String: (key: String, range: ClosedRange<Int64>)] = [:]
         for row in rows {
             let seq: Int64 = row["seq"]
             var line: ArraySlice<UInt8>
-            if let key = row["segment"] as String? {
+            if row["delivered"] as Bool {
+                let detector: String = row["detector"]
+                let key: String
+                if let known = holding[detector], known.range.contains(seq) { key = known.key } else {
+                    let found = try await segment(detector: detector, seq: seq)
+                    holding[detector] = found
+                    key = found.key
+                }
                 if segments[key] == nil { segments[key] = try await loadSegment(key) }
                 guard let segment = segments[key], seq - segment.first >= 0, seq - segment.first < Int64(segment.lines.count) else {
                     throw FunctionError(status: 500, code: "SegmentDamaged", message: "segment \(key) does not hold reading \(seq)")
@@ -51,6 +60,19 @@ extension SensorsPlugin {
             csv += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
         }
         return FunctionResponse(status: 200, headers: ["content-type": "text/csv; charset=utf-8"], body: Array(csv.utf8))
+    }
+
+    /// The segment holding reading `seq` of `detector`: its key and sequence range.
+    func segment(detector: String, seq: Int64) async throws -> (key: String, range: ClosedRange<Int64>) {
+        let row = try await database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT key, first_seq, last_seq FROM segments WHERE detector = ?1 AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1",
+                arguments: [detector, seq])
+        }
+        guard let row, (row["last_seq"] as Int64) >= seq else {
+            throw FunctionError(status: 500, code: "SegmentMissing", message: "no segment holds reading \(seq) of \(detector)")
+        }
+        return (row["key"], (row["first_seq"] as Int64)...(row["last_seq"] as Int64))
     }
 
     /// A 409 naming the restore when `key` is in the archive tier.
