@@ -30,6 +30,14 @@ extension SensorsPlugin {
         while !writer.beginDelivery() { try await Task.sleep(for: .milliseconds(50)) }
         defer { writer.endDelivery() }
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        // Most runs of the schedule find nothing due: no reading old enough (the oldest, from the time-ordered index)
+        // and, as the writer knows, no detector with a full segment. Then the pass over the log is skipped.
+        if !force, let fullest = writer.fullestRun(), fullest < Int64(segmentReadings) {
+            let oldest = try await database.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(ts) FROM log") }
+            if oldest.map({ Double(now - $0) / 1_000 < segmentAge }) ?? true {
+                return Self.json(["segments": 0, "readings": 0, "bytes": 0, "storedBytes": 0])
+            }
+        }
         // Pass 1: which log rows belong to which detector (ids only; the log has no index by detector, on purpose).
         let byDetector = try await database.read { db -> [String: (ids: [Int64], oldest: Int64)] in
             var runs: [String: (ids: [Int64], oldest: Int64)] = [:]
@@ -128,7 +136,7 @@ extension SensorsPlugin {
                         throw FunctionError(status: 500, code: "LogChanged", message: "reading \(s.seqs[i]) of \(s.detector) left the log during delivery")
                     }
                 }
-                writer.noteDelivered(s.detector, maxTs: s.timestamps.max() ?? Int64.min)
+                writer.noteDelivered(s.detector, maxTs: s.timestamps.max() ?? Int64.min, lastSeq: s.seqs.last ?? 0)
             }
         }
         for s in segments {

@@ -26,6 +26,8 @@ final class ReadingWriter: Sendable {
     struct Head: Sendable {
         var next: Int64
         var deliveredMaxTs: Int64
+        /// The highest delivered sequence number: the log holds `next - 1 - deliveredSeq` of the detector's readings.
+        var deliveredSeq: Int64
     }
 
     struct State: Sendable {
@@ -79,12 +81,23 @@ final class ReadingWriter: Sendable {
     func endDelivery() { state.withLock { $0.delivering = false } }
 
     /// Called by delivery inside its write transaction: `detector`'s readings up to `maxTs` left the log.
-    func noteDelivered(_ detector: String, maxTs: Int64) {
+    func noteDelivered(_ detector: String, maxTs: Int64, lastSeq: Int64) {
         state.withLock { s in
             if var head = s.heads[detector] {
                 head.deliveredMaxTs = max(head.deliveredMaxTs, maxTs)
+                head.deliveredSeq = max(head.deliveredSeq, lastSeq)
                 s.heads[detector] = head
             }
+        }
+    }
+
+    /// The most readings any one detector has in the log, when the writer knows every detector there (it has read
+    /// the log's heads and seen each of them since); nil otherwise. Lets the deliverer skip its pass over the log
+    /// when no detector can have reached the size hint.
+    func fullestRun() -> Int64? {
+        state.withLock { s in
+            guard let logHeads = s.logHeads, logHeads.keys.allSatisfy({ s.heads[$0] != nil }) else { return nil }
+            return s.heads.values.map { $0.next - 1 - $0.deliveredSeq }.max() ?? 0
         }
     }
 
@@ -115,9 +128,11 @@ final class ReadingWriter: Sendable {
         let delivered = try Row.fetchOne(
             db, sql: "SELECT (SELECT MAX(seq) FROM readings WHERE detector = ?1) AS seq, (SELECT MAX(ts) FROM readings WHERE detector = ?1) AS ts",
             arguments: [detector])
+        let deliveredSeq: Int64 = delivered?["seq"] ?? 0
         let head = Head(
-            next: max(logHeads?[detector] ?? 0, delivered?["seq"] ?? 0) + 1,
-            deliveredMaxTs: delivered?["ts"] ?? Int64.min)
+            next: max(logHeads?[detector] ?? 0, deliveredSeq) + 1,
+            deliveredMaxTs: delivered?["ts"] ?? Int64.min,
+            deliveredSeq: deliveredSeq)
         state.withLock { $0.heads[detector] = head }
         return head
     }

@@ -53,6 +53,10 @@ public struct SensorsPlugin: Plugin {
         objectEventsTopic = context.settings["object_events_topic"]
         findingsModel = context.settings["findings_model"]
         findingsLabel = context.settings["findings_label"] ?? "anomaly"
+        // The scorer's windows are read from the database once per process, at start (before devices reconnect)
+        // rather than in the middle of the first scoring run.
+        let windows = writer.windows
+        if !windows.seeded { try await database.read { db in if !windows.seeded { try windows.seed(db) } } }
     }
 
     /// Publishes an S3-style object event (`ObjectCreated:Put`, `LifecycleTransition`, `ObjectRestore:Completed`)
