@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import PlumbMetrics
 
-/// `POST /api/v1/metrics`, `POST /write`, `GET /api/v1/metrics`, `GET /api/v1/metrics/statistics`.
+/// `POST /api/v1/metrics`, `POST /write`, `GET /api/v1/metrics`, `GET /api/v1/metrics/statistics`,
+/// `POST /api/v1/metrics/query` (GetMetricData with metric math).
 struct MetricsRoutes {
     let store: MetricStore
     let limits: IngestLimits
@@ -50,6 +51,31 @@ struct MetricsRoutes {
             }
             return try .json(["metrics": metrics])
         }
+        api.post("metrics/query") { request, _ -> Response in
+            let body = try await request.collectBody(limit: limits.maxJSONBodyBytes)
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+                throw APIError("the body must be a JSON object {\"queries\": [...], \"start\", \"end\", \"period\"}")
+            }
+            let now = Double(store.clock())
+            func time(_ key: String, default value: Double) throws -> Int64 {
+                guard let raw = object[key] else { return Int64(value) }
+                let text = (raw as? String) ?? (raw as? NSNumber).map { "\($0.int64Value)" } ?? ""
+                guard let t = TimeParsing.queryTime(text, now: now) else {
+                    throw APIError("\(key) '\(text)' must be RFC 3339, epoch seconds, 'now' or relative like -1h")
+                }
+                return Int64(t.rounded(.down))
+            }
+            let start = try time("start", default: now - 3_600)
+            let end = try time("end", default: now + 1)
+            guard let period = (object["period"] as? NSNumber)?.int64Value ?? (object["period"] == nil ? 60 : nil) else {
+                throw APIError("period must be a whole number of seconds")
+            }
+            let queries = try MetricData.decodeQueries(object["queries"], at: "queries")
+            let results = try await store.metricData(queries, start: start, end: end, period: period)
+            return try .json(MetricDataResponse(results: results.map {
+                MetricDataResponse.Result(id: $0.id, label: $0.label, timestamps: $0.timestamps.map(TimeParsing.format), values: $0.values)
+            }))
+        }
         api.get("metrics/statistics") { request, _ -> Response in
             let query = try StatisticsRequest(request.queryDictionary, now: Double(store.clock()))
             let datapoints = try await store.statistics(query.query)
@@ -63,6 +89,16 @@ struct MetricsRoutes {
             return try .json(StatisticsResponse(datapoints: json, unit: unit, label: query.query.series.name))
         }
     }
+}
+
+struct MetricDataResponse: Encodable {
+    struct Result: Encodable {
+        let id: String
+        let label: String
+        let timestamps: [String]
+        let values: [Double]
+    }
+    let results: [Result]
 }
 
 struct MetricDescription: Encodable {
