@@ -80,6 +80,10 @@ extension AlarmEngine {
     /// store; a failed read yields nil for its alarms.
     func evaluate(_ alarms: [MetricAlarm], now: Int64) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
         guard !alarms.isEmpty else { return [] }
+        let math = alarms.filter { $0.metrics != nil }
+        if !math.isEmpty {
+            return await evaluate(alarms.filter { $0.metrics == nil }, now: now) + evaluateMath(math, now: now)
+        }
         struct GroupKey: Hashable {
             let series: SeriesKey
             let period: Int64
@@ -124,6 +128,35 @@ extension AlarmEngine {
             for await part in taskGroup { all += part }
             return all
         }
+    }
+
+    /// Alarms on metric math: each alarm's metrics read together, the expression evaluated over its evaluation
+    /// range, the returned series laid onto the periods (a period without a value is missing).
+    func evaluateMath(_ alarms: [MetricAlarm], now: Int64) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
+        var out: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] = []
+        for alarm in alarms {
+            guard let queries = alarm.metrics else { continue }
+            let end = floorDivide(now, alarm.period) * alarm.period
+            let start = end - Int64(alarm.evaluationRange) * alarm.period
+            let grid = Array(stride(from: start, to: end, by: Int(alarm.period)))
+            let metricQueries = queries.compactMap { q -> (String, SeriesKey, Statistic)? in
+                if case .metric(let series, let statistic) = q.source { return (q.id, series, statistic) }
+                return nil
+            }
+            do {
+                let found = try await source.aggregates(metricQueries.map { AggregateRequest(series: $0.1, period: alarm.period, start: start, end: end) })
+                var metrics: [String: [Int64: Double]] = [:]
+                for ((id, _, statistic), periods) in zip(metricQueries, found) { metrics[id] = periods.compactMapValues { statistic.value(of: $0) } }
+                let result = try MetricData.evaluate(queries, grid: grid, metrics: metrics).first
+                let points = Dictionary(uniqueKeysWithValues: zip(result?.timestamps ?? [], result?.values ?? []))
+                let range = grid.map { EvaluationDatapoint(timestamp: $0, value: points[$0]) }
+                out.append((alarm, (range, AlarmEvaluator.evaluate(alarm, range: range))))
+            } catch {
+                logger.warning("alarm \(alarm.name) (metric math) could not be evaluated: \(error)")
+                out.append((alarm, nil))
+            }
+        }
+        return out
     }
 
     /// Composite alarms in dependency order, plus their actions suppressors.

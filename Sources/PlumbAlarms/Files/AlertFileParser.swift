@@ -11,7 +11,7 @@ public enum AlertFileParser {
         "name", "log_group", "pattern", "namespace", "metric", "value", "default_value", "unit", "dimensions",
     ]
     static let metricAlarmFields: Set<String> = [
-        "name", "description", "namespace", "metric", "dimensions", "statistic", "period", "evaluation_periods",
+        "name", "description", "namespace", "metric", "dimensions", "statistic", "metrics", "period", "evaluation_periods",
         "datapoints_to_alarm", "comparison", "threshold", "treat_missing_data",
         "evaluate_low_sample_count_percentile", "alarm_actions", "ok_actions", "insufficient_data_actions",
     ]
@@ -203,12 +203,36 @@ public enum AlertFileParser {
         a.rejectUnknown(metricAlarmFields)
         let before = a.errorCount
         _ = checkName(name, a)
-        let namespace = a.string("namespace", required: true)
-        let metric = a.string("metric", required: true)
-        let dimensions = a.stringMap("dimensions") ?? [:]
+        // Either one series (namespace, metric, dimensions, statistic) or metric math (`metrics`).
+        var math: [MetricDataQuery]?
+        if let node = a.node("metrics"), node.null == nil {
+            for key in ["namespace", "metric", "dimensions", "statistic"] where a.node(key) != nil {
+                a.error(key, "an alarm on metrics (metric math) has no \(key) of its own")
+            }
+            do {
+                let queries = try MetricData.decodeQueries(plainValue(node), at: a.fieldPath("metrics"))
+                _ = try MetricData.validate(queries)
+                let returned = queries.filter(\.returnData)
+                if returned.count != 1 {
+                    a.error("metrics", "exactly one query must have return: true (the one the alarm watches); \(returned.count) do")
+                } else if queries.count(where: { if case .metric = $0.source { true } else { false } }) > 10 {
+                    a.error("metrics", "at most 10 metrics in an alarm's expression")
+                } else {
+                    math = queries
+                }
+            } catch let error as MetricsError {
+                a.error("metrics", error.message)
+            } catch {
+                a.error("metrics", "\(error)")
+            }
+        }
+        let single = a.node("metrics") == nil
+        let namespace = single ? a.string("namespace", required: true) : "Plumb/MetricMath"
+        let metric = single ? a.string("metric", required: true) : name
+        let dimensions = single ? a.stringMap("dimensions") ?? [:] : [:]
         if dimensions.count > 30 { a.error("dimensions", "at most 30 dimensions") }
-        var statistic: Statistic?
-        if let text = a.string("statistic", required: true) {
+        var statistic: Statistic? = single ? nil : .average
+        if single, let text = a.string("statistic", required: true) {
             statistic = Statistic(text)
             if statistic == nil { a.error("statistic", "'\(text)' is not SampleCount, Sum, Average, Minimum, Maximum or pNN") }
         }
@@ -242,12 +266,30 @@ public enum AlertFileParser {
             a.error(namespace.isEmpty ? "namespace" : "metric", "must not be empty")
             return nil
         }
-        return MetricAlarm(
+        var alarm = MetricAlarm(
             name: name, description: a.string("description"),
             series: SeriesKey(namespace: namespace, name: metric, dimensions: dimensions), statistic: statistic,
             period: Int64(period), evaluationPeriods: n, datapointsToAlarm: m, comparison: comparison,
             threshold: threshold, treatMissingData: treat, evaluateLowSampleCountPercentile: evaluateLow,
             actions: actions)
+        alarm.metrics = math
+        return alarm
+    }
+
+    /// A YAML node as plain values (maps, lists, strings; `true`/`false` as booleans), as a JSON parse gives them.
+    static func plainValue(_ node: Node) -> Any {
+        if let mapping = node.mapping {
+            var out: [String: Any] = [:]
+            for (k, v) in mapping { out[k.string ?? ""] = plainValue(v) }
+            return out
+        }
+        if let sequence = node.sequence { return sequence.map(plainValue) }
+        let text = node.string ?? ""
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return text
+        }
     }
 
     static func compositeAlarm(_ a: YAMLFields, name: String) -> CompositeAlarm? {

@@ -19,6 +19,9 @@ public struct MetricAlarm: Sendable, Equatable {
     /// (CloudWatch's `EvaluateLowSampleCountPercentile: ignore`).
     public var evaluateLowSampleCountPercentile: Bool
     public var actions: AlarmActions
+    /// Metric math instead of one series (CloudWatch's `Metrics`): the alarm watches the one query with
+    /// `return: true`; `series` is then a placeholder (`Plumb/MetricMath`, the alarm's name).
+    public var metrics: [MetricDataQuery]?
 
     public init(
         name: String, description: String? = nil, series: SeriesKey, statistic: Statistic, period: Int64,

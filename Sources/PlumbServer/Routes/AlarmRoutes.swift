@@ -35,6 +35,9 @@ struct AlarmRoutes {
         var threshold: Double?
         var treatMissingData: String?
         var evaluateLowSampleCountPercentile: String?
+        /// Metric math alarms: each query as `id: expression` or `id: Namespace/Metric{dims} Stat`, the watched one
+        /// marked `(returned)`.
+        var metrics: [String]?
         // Composite alarms
         var rule: String?
         var actionsSuppressor: String?
@@ -67,6 +70,16 @@ struct AlarmRoutes {
             d.threshold = a.threshold
             d.treatMissingData = a.treatMissingData.rawValue
             d.evaluateLowSampleCountPercentile = a.evaluateLowSampleCountPercentile ? "evaluate" : "ignore"
+            if let queries = a.metrics {
+                (d.namespace, d.metric, d.dimensions, d.statistic) = (nil, nil, nil, nil)
+                d.metrics = queries.map { q in
+                    let what: String = switch q.source {
+                    case .expression(_, let text): text
+                    case .metric(let series, let stat): "\(series.namespace)/\(series.name)\(series.dimensionDictionary.isEmpty ? "" : "\(series.dimensionDictionary.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })") \(stat.description)"
+                    }
+                    return "\(q.id): \(what)\(q.returnData ? " (returned)" : "")"
+                }
+            }
         case .composite(let a):
             d.description = a.description
             d.rule = a.ruleText
