@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlumbAlarms
+import PlumbDash
 import PlumbServer
 import Yams
 
@@ -37,13 +38,23 @@ struct CheckCommand: AsyncParsableCommand {
         if !testFiles.isEmpty { print("alert tests: \(passed) passed in \(testFiles.count) file(s)") }
 
         let dashboardDirectory = dashboards ?? serverConfig.dashboards
+        var dashboardCount = 0, widgetCount = 0
         for file in AlertFileParser.alertFiles(in: dashboardDirectory) {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 problems.append("\(file):0: cannot read the file")
                 continue
             }
-            do { _ = try Yams.compose(yaml: text) } catch { problems.append("\(file): not valid YAML: \(error)") }
+            do {
+                let dashboard = try DashboardParser.parse(text, file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
+                dashboardCount += 1
+                widgetCount += dashboard.allWidgets.count
+            } catch let e as DashboardErrors {
+                problems += e.errors.map(\.description)
+            } catch {
+                problems.append("\(file): \(error)")
+            }
         }
+        print("dashboards: \(dashboardCount) valid file(s) in \(dashboardDirectory), \(widgetCount) widget(s)")
         for problem in problems { print(problem) }
         if !problems.isEmpty {
             print("\(problems.count) problem(s)")
