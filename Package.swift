@@ -222,6 +222,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PlumbDashTests",
+            dependencies: ["PlumbDash", "PlumbMetrics", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PlumbAlarmsTests",
             dependencies: ["PlumbAlarms", "PlumbMetrics", "PlumbTesting"],
             swiftSettings: swiftSettings

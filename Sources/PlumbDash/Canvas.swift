@@ -139,6 +139,14 @@ public struct Canvas: Equatable, Sendable {
         if !title.isEmpty, rect.width > 4 { text(rect.x + 2, rect.y, " \(title) ", focused ? .accent : .plain, bold: true, maxWidth: rect.width - 3) }
     }
 
+    /// The ASCII fallback for text the widgets wrote (dashes, ellipses, markers, a dashboard's own titles).
+    public mutating func replaceNonASCII() {
+        let map: [Character: Character] = ["–": "-", "—": "-", "…": "~", "■": "*", "⚠": "!", "▏": "|", "µ": "u", "×": "x"]
+        for i in cells.indices where !cells[i].character.isASCII {
+            cells[i].character = map[cells[i].character] ?? "?"
+        }
+    }
+
     /// The frame as plain text: one line per row, trailing spaces removed.
     public var plainText: String {
         (0..<height).map { y in

@@ -104,6 +104,7 @@ public struct Renderer: Sendable {
         let hint = state.filter.isEmpty ? status : "filter: \(state.filter)   " + status
         canvas.text(0, height - 1, hint.isEmpty ? "q quit  p pause  Tab focus  Enter zoom  [ ] time  1-9 page  / filter  + - refresh  ? help" : hint, .dim, maxWidth: width)
         if state.help { drawHelp(on: &canvas) }
+        if symbols == .ascii { canvas.replaceNonASCII() }
         return canvas
     }
 
@@ -124,8 +125,17 @@ public struct Renderer: Sendable {
 
     func draw(_ widget: Dashboard.Widget, key: String, data: DashData, rect: Rect, focused: Bool, state: ViewState, on canvas: inout Canvas) {
         guard !rect.isEmpty else { return }
-        canvas.box(rect, title: widget.title, focused: focused)
-        let inner = rect.width >= 3 && rect.height >= 3 ? rect.inner : Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: rect.height - 1)
+        // Room for a border: a box; two rows: the title over one row of content; one row: the content alone.
+        let inner: Rect
+        if rect.width >= 3 && rect.height >= 3 {
+            canvas.box(rect, title: widget.title, focused: focused)
+            inner = rect.inner
+        } else if rect.height == 2 {
+            canvas.text(rect.x, rect.y, widget.title, focused ? .accent : .plain, bold: true, maxWidth: rect.width)
+            inner = Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1)
+        } else {
+            inner = rect
+        }
         guard !inner.isEmpty else { return }
         let filter = focused ? state.filter : ""
         switch widget.kind {
