@@ -14,8 +14,8 @@ done
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # Peers the test suite runs against: promtool (Prometheus), the fortune corpus for the VADER check,
   # openssl for the SMTP test's self-signed certificate, systemd for systemd-analyze (the unit file test),
-  # headless Chromium and a font for the page tests, cjpeg for the JPEG upload test.
-  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs; do
+  # headless Chromium and a font for the page tests, cjpeg for the JPEG upload test, tmux for the live dashboard test.
+  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
   done
 fi

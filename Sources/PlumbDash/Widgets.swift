@@ -276,7 +276,7 @@ enum Widgets {
     static func rank(_ state: String) -> Int { state == "ALARM" ? 0 : state == "INSUFFICIENT_DATA" ? 1 : 2 }
 
     static func logs(_ w: Dashboard.Widget, _ lines: [DashData.LogLine], filter: String, in rect: Rect, on canvas: inout Canvas) {
-        let shown = filter.isEmpty ? lines : lines.filter { $0.message.localizedCaseInsensitiveContains(filter) }
+        let shown = filter.isEmpty ? lines : lines.filter { readable($0.message).localizedCaseInsensitiveContains(filter) }
         guard !shown.isEmpty else {
             return canvas.text(rect.x, rect.y, filter.isEmpty ? "no log events" : "no event matches '\(filter)'", .dim, maxWidth: rect.width, clip: rect)
         }
@@ -288,10 +288,18 @@ enum Widgets {
                 canvas.text(x, y, Format.clockSeconds(line.timestamp / 1_000), .dim, clip: rect)
                 x += 9
             }
-            let message = line.message.replacingOccurrences(of: "\n", with: " ")
+            let message = readable(line.message).replacingOccurrences(of: "\n", with: " ")
             let tint: Tint = message.localizedCaseInsensitiveContains("error") ? .bad : message.localizedCaseInsensitiveContains("warn") ? .warn : .plain
             canvas.text(x, y, message, tint, maxWidth: rect.x + rect.width - x, clip: rect)
         }
+    }
+
+    /// A structured (JSON) log event as `LEVEL message`, anything else as it is.
+    static func readable(_ message: String) -> String {
+        guard message.first == "{", let object = (try? JSONSerialization.jsonObject(with: Data(message.utf8))) as? [String: Any],
+            let text = object["message"] as? String else { return message }
+        let level = (object["level"] as? String).map { $0.uppercased() + " " } ?? ""
+        return level + text
     }
 
     static func text(_ w: Dashboard.Widget, in rect: Rect, on canvas: inout Canvas) {

@@ -149,7 +149,7 @@ struct GoldenFrameTests {
         }
     }
 
-    @Test("what the frames show: values, threshold colour, the line's rise, the focused alarm's reason")
+    @Test("what the frames show: values, threshold colours, the threshold line, the focused alarm's reason")
     func content() throws {
         let wide = (name: "w", width: 60, height: 14, symbols: GraphSymbols.braille)
         let stat = try Self.frame(page: 2, wide)
