@@ -27,6 +27,8 @@ struct DashCommand: AsyncParsableCommand {
     @Option(help: "Page to show first (1-based).") var page = 1
     @Option(help: "Graph symbols: braille, block or ascii (default: automatic).") var symbols: String?
     @Option(help: "Colours: dark, light or none (default: dark; none when NO_COLOR is set).") var theme: String?
+    @Option(help: "Measure instead of showing: N refreshes (fetch and render at --width × --height); prints medians and API calls per refresh.")
+    var bench: Int?
 
     func run() async throws {
         let path = try Self.locate(name, in: dashboards)
@@ -58,6 +60,33 @@ struct DashCommand: AsyncParsableCommand {
         var state = ViewState()
         state.page = max(0, min(page - 1, resolved.pages.count - 1))
         let size = Terminal.size()
+        if let bench {
+            guard bench > 0 else { throw ValidationError("--bench takes a positive number of refreshes") }
+            let (w, h) = (width ?? 200, height ?? 60)
+            let renderer = Renderer(dashboard: resolved, symbols: graph)
+            var fetches: [Double] = [], renders: [Double] = []
+            var previous: Canvas?
+            for _ in 0..<bench {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let data = await fetcher.fetch(page: state.page, end: Int64(Date().timeIntervalSince1970))
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let canvas = renderer.render(data, state: state, width: w, height: h)
+                _ = canvas.diff(from: previous, theme: colours)
+                previous = canvas
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                fetches.append(Double(t1 - t0) / 1e6)
+                renders.append(Double(t2 - t1) / 1e6)
+            }
+            fetches.sort()
+            renders.sort()
+            let calls = await fetcher.calls
+            let widgets = renderer.widgets(page: state.page).count
+            print("dash \(resolved.name): page \(state.page + 1), \(widgets) widgets, \(w)×\(h), \(bench) refreshes")
+            print(String(format: "  render + diff: median %.2f ms, p90 %.2f ms", renders[bench / 2], renders[min(bench - 1, bench * 9 / 10)]))
+            print(String(format: "  fetch (all API calls of a refresh): median %.2f ms, p90 %.2f ms", fetches[bench / 2], fetches[min(bench - 1, bench * 9 / 10)]))
+            print("  API calls per refresh: " + calls.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", Double($0.value) / Double(bench)))" }.joined(separator: ", "))
+            return
+        }
         if once {
             let (w, h) = (width ?? size?.width ?? 120, height ?? size?.height ?? 40)
             guard w > 0, h > 0 else { throw ValidationError("--width and --height must be positive") }
