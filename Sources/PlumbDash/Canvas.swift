@@ -162,18 +162,22 @@ public struct Canvas: Equatable, Sendable {
         for y in 0..<height {
             var current: String?
             for x in 0..<width {
-                let cell = self[x, y]
-                let sgr = theme.sgr(cell.tint, bold: cell.bold)
-                if sgr != current {
-                    out += "\u{1B}[0m" + (sgr.map { "\u{1B}[\($0)m" } ?? "")
-                    current = sgr
-                }
-                out.append(cell.character)
+                Self.write(self[x, y], theme: theme, current: &current, to: &out)
             }
             out += "\u{1B}[0m"
             if y < height - 1 { out += "\n" }
         }
         return out
+    }
+
+    /// Appends a cell, switching the colour first when it differs from `current`.
+    static func write(_ cell: Cell, theme: Theme, current: inout String?, to out: inout String) {
+        let sgr = theme.sgr(cell.tint, bold: cell.bold)
+        if sgr != current {
+            out += "\u{1B}[0m" + (sgr.map { "\u{1B}[\($0)m" } ?? "")
+            current = sgr
+        }
+        out.append(cell.character)
     }
 
     /// The escape sequence that turns the screen showing `previous` into this frame: only changed runs are written
@@ -190,13 +194,7 @@ public struct Canvas: Equatable, Sendable {
                 }
                 out += "\u{1B}[\(y + 1);\(x + 1)H"
                 while x < width, previous == nil || previous!.width != width || previous!.height != height || previous![x, y] != self[x, y] {
-                    let cell = self[x, y]
-                    let sgr = theme.sgr(cell.tint, bold: cell.bold)
-                    if sgr != current {
-                        out += "\u{1B}[0m" + (sgr.map { "\u{1B}[\($0)m" } ?? "")
-                        current = sgr
-                    }
-                    out.append(cell.character)
+                    Self.write(self[x, y], theme: theme, current: &current, to: &out)
                     x += 1
                 }
             }

@@ -182,7 +182,7 @@ public enum DashboardParser {
 
         static let widgetFields: Set<String> = [
             "type", "title", "width", "queries", "unit", "y_min", "y_max", "thresholds", "decimals", "text", "log_group", "filter",
-            "namespace", "dimension", "columns", "prefix", "max", "metric",
+            "namespace", "dimension", "columns", "prefix", "max", "metric", "sort",
         ]
 
         func widget(_ node: Node, _ field: String, period: Int64) -> Dashboard.Widget? {
@@ -243,6 +243,13 @@ public enum DashboardParser {
                         continue
                     }
                     w.columns.append(.init(title: string(cm, "title", cf) ?? metric, metric: metric, stat: stat))
+                }
+            }
+            if let sortText = string(m, "sort", field) {
+                if let index = w.columns.firstIndex(where: { $0.title == sortText }) {
+                    w.sort = index + 1
+                } else {
+                    error(m["sort"], "\(field).sort", "'\(sortText)' is not a column title (\(w.columns.map(\.title).joined(separator: ", ")))")
                 }
             }
             // What each kind needs.

@@ -11,6 +11,9 @@ public struct ViewState: Sendable, Equatable {
     public var help = false
     /// Seconds the window is shifted into the past (`[` and `]`).
     public var shift: Int64 = 0
+    /// The focused table's sort: nil for the file's `sort` (or by name), else a column (0 the name, 1… the
+    /// columns, descending); `s` cycles it.
+    public var sortColumn: Int?
 
     public init() {}
 }
@@ -111,7 +114,7 @@ public struct Renderer: Sendable {
     func drawHelp(on canvas: inout Canvas) {
         let lines = [
             "q        quit", "p        pause / resume", "Tab ←→↑↓ focus a widget", "Enter    zoom the focused widget (again: back)",
-            "[ ]      shift the time window back / forward", "1–9      page", "/        filter the focused table or log (Enter to apply, Esc to clear)",
+            "[ ]      shift the time window back / forward", "1–9      page", "/        filter the focused table or log (Enter to apply, Esc to clear)", "s        sort the focused table (name, then each column)",
             "+ -      refresh faster / slower", "?        this help",
         ]
         let w = min(canvas.width - 2, (lines.map(\.count).max() ?? 0) + 4)
@@ -144,7 +147,7 @@ public struct Renderer: Sendable {
         case .stat: Widgets.stat(widget, data.series[key] ?? [], in: inner, on: &canvas)
         case .gauge: Widgets.gauge(widget, data.series[key] ?? [], in: inner, on: &canvas)
         case .bar: Widgets.bar(widget, data.series[key] ?? [], in: inner, on: &canvas)
-        case .table: Widgets.table(widget, data.tables[key] ?? [], filter: filter, in: inner, on: &canvas)
+        case .table: Widgets.table(widget, data.tables[key] ?? [], filter: filter, sort: focused ? state.sortColumn ?? widget.sort : widget.sort, in: inner, on: &canvas)
         case .alarms: Widgets.alarms(widget, data.alarms, focused: focused, in: inner, on: &canvas)
         case .logs: Widgets.logs(widget, data.logs[key] ?? [], filter: filter, in: inner, on: &canvas)
         case .heatmap: Widgets.heatmap(widget, data.heatmaps[key] ?? [], start: data.start, end: data.end, in: inner, on: &canvas)

@@ -229,9 +229,16 @@ enum Widgets {
 
     // MARK: table, alarms, logs, text
 
-    static func table(_ w: Dashboard.Widget, _ rows: [(String, [Double?])], filter: String, in rect: Rect, on canvas: inout Canvas) {
-        let shown = filter.isEmpty ? rows : rows.filter { $0.0.localizedCaseInsensitiveContains(filter) }
-        let headers = [w.dimension] + w.columns.map(\.title)
+    static func table(_ w: Dashboard.Widget, _ rows: [(String, [Double?])], filter: String, sort: Int?, in rect: Rect, on canvas: inout Canvas) {
+        var shown = filter.isEmpty ? rows : rows.filter { $0.0.localizedCaseInsensitiveContains(filter) }
+        // Sorted by a column, largest first (missing last), or by name.
+        if let sort, sort > 0, sort <= w.columns.count {
+            shown.sort { ($0.1[sort - 1] ?? -.infinity, $1.0) > ($1.1[sort - 1] ?? -.infinity, $0.0) }
+        } else {
+            shown.sort { $0.0 < $1.0 }
+        }
+        var headers = [w.dimension] + w.columns.map(\.title)
+        if let sort, headers.indices.contains(sort) { headers[sort] += canvas.symbols == .ascii ? "v" : "▼" }
         let cells = shown.map { [$0.0] + $0.1.map { $0.map { Format.value($0, decimals: w.decimals) } ?? "–" } }
         var widths = headers.indices.map { c in max(headers[c].count, cells.map { $0[c].count }.max() ?? 0) }
         // Narrow the first column, then drop columns from the right, until the table fits.

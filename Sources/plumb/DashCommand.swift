@@ -12,7 +12,7 @@ struct DashCommand: AsyncParsableCommand {
         abstract: "Show a dashboard (dashboards/NAME.yaml) live in the terminal, or print one frame with --once.",
         discussion: """
             Keys: q quit · p pause · Tab/arrows focus · Enter zoom · [ ] shift the time window · 1–9 page · / filter the \
-            focused table or log · + - refresh faster/slower · ? help.
+            focused table or log · s sort the focused table · + - refresh faster/slower · ? help.
             Graph symbols default to braille, or ASCII when the locale is not UTF-8 or TERM is dumb/linux. NO_COLOR \
             turns colours off. With --once and stdout not a terminal the frame is plain text.
             """)
@@ -266,6 +266,13 @@ final class LiveDashboard: @unchecked Sendable {
         switch key {
         case "q", "\u{03}": return true
         case "p": state.paused.toggle()
+        case "s":
+            // Cycles the focused table's sort: name, then each column.
+            let widgets = renderer.widgets(page: state.page)
+            if widgets.indices.contains(state.focus), widgets[state.focus].kind == .table {
+                let columns = widgets[state.focus].columns.count
+                state.sortColumn = ((state.sortColumn ?? widgets[state.focus].sort ?? 0) + 1) % (columns + 1)
+            }
         case "?": state.help.toggle()
         case "\t", "\u{1B}[C", "\u{1B}[B": if count > 0 { state.focus = (state.focus + 1) % count }
         case "\u{1B}[Z", "\u{1B}[D", "\u{1B}[A": if count > 0 { state.focus = (state.focus + count - 1) % count }
@@ -282,6 +289,7 @@ final class LiveDashboard: @unchecked Sendable {
                 state.focus = 0
                 state.zoomed = false
                 state.filter = ""
+                state.sortColumn = nil
                 needsRefetch = true
             }
         }

@@ -158,6 +158,14 @@ struct GoldenFrameTests {
         #expect(small.contains("3.2%"), "\(small)")
         let table = try Self.frame(page: 5, wide).plainText
         #expect(table.contains("classifier.predict") && table.contains("18k") && table.contains("–"), "\(table)")
+        // Sorted by the first column (calls), largest first: classifier.predict (18k) leads; by name, chat.message.
+        var sorted = ViewState()
+        sorted.page = 5
+        sorted.sortColumn = 1
+        let dashboard = try DashboardParser.parse(Self.yaml, file: "golden.yaml", name: "golden")
+        let byCalls = Renderer(dashboard: dashboard, symbols: .braille).render(Self.data, state: sorted, width: 60, height: 14).plainText.split(separator: "\n")
+        #expect(byCalls[3].contains("classifier.predict") && byCalls[2].contains("calls▼"), "\(byCalls.joined(separator: "\n"))")
+        #expect(table.split(separator: "\n")[3].contains("chat.message"), "by name without a sort")
         let alarms = try Self.frame(page: 6, wide).plainText
         let lines = alarms.split(separator: "\n")
         let alarmLine = try #require(lines.firstIndex { $0.contains("ALARM") && $0.contains("functions-errors") }, "\(alarms)")

@@ -7,16 +7,7 @@ import Testing
 @Suite("TmuxDash", .serialized)
 struct TmuxDashTests {
     static func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["tmux"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.launchSerialized()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try CLI.runProgram("/usr/bin/env", ["tmux"] + arguments)
     }
 
     /// The pane's text, once `condition` holds (or the last capture after the timeout).

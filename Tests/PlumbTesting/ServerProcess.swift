@@ -80,8 +80,13 @@ public struct TestFailure: Error, CustomStringConvertible {
 /// Runs the `plumb` binary with arguments and collects its exit status and combined output.
 public enum CLI {
     public static func run(_ arguments: [String], timeout: Double = 30) throws -> (status: Int32, output: String) {
+        try runProgram(Checkout.plumbBinary, arguments)
+    }
+
+    /// Runs any program (by path) the same way.
+    public static func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Checkout.plumbBinary)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
