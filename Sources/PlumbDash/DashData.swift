@@ -57,6 +57,20 @@ public struct DashData: Sendable {
         self.start = start
         self.end = end
     }
+
+    /// Takes what `newer` fetched for the widgets `keys` (and the alarms when it holds an alarms widget's fetch).
+    public mutating func merge(_ newer: DashData, keys: Set<String>, alarms: Bool) {
+        start = newer.start
+        end = newer.end
+        for key in keys {
+            series[key] = newer.series[key]
+            tables[key] = newer.tables[key]
+            heatmaps[key] = newer.heatmaps[key]
+            logs[key] = newer.logs[key]
+        }
+        if alarms { self.alarms = newer.alarms }
+        problems = newer.problems
+    }
 }
 
 /// Number formatting shared by the widgets: SI suffixes, units.

@@ -74,6 +74,8 @@ public struct Dashboard: Sendable {
         public var namespace: String = ""
         public var dimension: String = ""
         public var columns: [Column] = []
+        /// Seconds between this widget's refreshes; nil follows the dashboard's (which `+` and `-` change).
+        public var refresh: Double?
         /// `table`: the column sorted by at start (1-based among `columns`, largest first); nil sorts by name.
         public var sort: Int?
         /// `alarms`: only names with this prefix.

@@ -182,7 +182,7 @@ public enum DashboardParser {
 
         static let widgetFields: Set<String> = [
             "type", "title", "width", "queries", "unit", "y_min", "y_max", "thresholds", "decimals", "text", "log_group", "filter",
-            "namespace", "dimension", "columns", "prefix", "max", "metric", "sort",
+            "namespace", "dimension", "columns", "prefix", "max", "metric", "sort", "refresh",
         ]
 
         func widget(_ node: Node, _ field: String, period: Int64) -> Dashboard.Widget? {
@@ -245,6 +245,7 @@ public enum DashboardParser {
                     w.columns.append(.init(title: string(cm, "title", cf) ?? metric, metric: metric, stat: stat))
                 }
             }
+            if m["refresh"] != nil { w.refresh = duration(m, "refresh", field, default: 10) }
             if let sortText = string(m, "sort", field) {
                 if let index = w.columns.firstIndex(where: { $0.title == sortText }) {
                     w.sort = index + 1

@@ -60,12 +60,18 @@ public actor Fetcher {
     }
 
     /// Everything page `page` shows for the window ending at `end` (epoch seconds).
-    public func fetch(page: Int, end: Int64) async -> DashData {
+    /// `only`: the keys of the widgets to fetch (those whose own refresh is due); nil fetches the whole page.
+    public func fetch(page: Int, end: Int64, only: Set<String>? = nil) async -> DashData {
         let start = end - dashboard.range
         var data = DashData(start: start, end: end)
         let renderer = Renderer(dashboard: dashboard, symbols: .ascii)
-        let widgets = renderer.widgets(page: page)
-        let keys = widgets.indices.map { renderer.key(page: page, index: $0) }
+        var widgets = renderer.widgets(page: page)
+        var keys = widgets.indices.map { renderer.key(page: page, index: $0) }
+        if let only {
+            let kept = keys.indices.filter { only.contains(keys[$0]) }
+            widgets = kept.map { widgets[$0] }
+            keys = kept.map { keys[$0] }
+        }
         refreshes += 1
         // Table rows: the dimension's values, at start and every tenth refresh.
         for (w, key) in zip(widgets, keys) where w.kind == .table && (tableRows[key] == nil || refreshes % 10 == 0) {

@@ -214,7 +214,13 @@ final class LiveDashboard: @unchecked Sendable {
         defer { leaveRawMode() }
         var previous: Canvas?
         var data = await fetcher.fetch(page: state.page, end: Int64(Date().timeIntervalSince1970) - state.shift)
-        var lastFetch = Date()
+        // When each widget of the page was last fetched: a widget's own `refresh` or the dashboard's decides when
+        // it is due; the due ones share one batch.
+        var fetched: [String: Date] = [:]
+        func pageKeys() -> [(String, Dashboard.Widget)] {
+            renderer.widgets(page: state.page).enumerated().map { (renderer.key(page: state.page, index: $0), $1) }
+        }
+        for (key, _) in pageKeys() { fetched[key] = Date() }
         var lastSize = Terminal.size() ?? (80, 24)
         var dirty = true
         while true {
@@ -229,9 +235,19 @@ final class LiveDashboard: @unchecked Sendable {
                 Terminal.write("\u{1B}[2J")
                 dirty = true
             }
-            if needsRefetch || (!state.paused && Date().timeIntervalSince(lastFetch) >= refresh) {
-                data = await fetcher.fetch(page: state.page, end: Int64(Date().timeIntervalSince1970) - state.shift)
-                lastFetch = Date()
+            let now = Date()
+            let due = needsRefetch ? pageKeys() : state.paused ? [] : pageKeys().filter { key, widget in
+                now.timeIntervalSince(fetched[key] ?? .distantPast) >= (widget.refresh ?? refresh)
+            }
+            if !due.isEmpty {
+                let keys = Set(due.map(\.0))
+                let end = Int64(now.timeIntervalSince1970) - state.shift
+                if needsRefetch {
+                    data = await fetcher.fetch(page: state.page, end: end)
+                } else {
+                    data.merge(await fetcher.fetch(page: state.page, end: end, only: keys), keys: keys, alarms: due.contains { $0.1.kind == .alarms })
+                }
+                for key in keys { fetched[key] = now }
                 needsRefetch = false
                 dirty = true
             }

@@ -87,6 +87,29 @@ struct FetcherTests {
         #expect(transport.requests.withLock { $0.contains { $0.1.contains("/api/v1/logs/%2Fplumb%2Fserver?") && $0.1.contains("filter=error") } })
     }
 
+    @Test("a widget with its own refresh is fetched alone when due: its queries only, in one batch, merged into the page's data")
+    func perWidgetRefresh() async throws {
+        let dashboard = try DashboardParser.parse(Self.yaml, file: "t.yaml", name: "t")
+        let transport = RecordingTransport()
+        let fetcher = Fetcher(dashboard: dashboard, transport: transport)
+        var data = await fetcher.fetch(page: 0, end: 1_800_000_000)
+        let partial = await fetcher.fetch(page: 0, end: 1_800_000_030, only: ["w1", "w9"])
+        let calls = await fetcher.calls
+        #expect(calls["query"] == 2 && calls["alarms"] == 2 && calls["logs"] == 1, "no log search for a widget not due: \(calls)")
+        let last = try #require(transport.requests.withLock { $0.last { $0.1 == "/api/v1/metrics/query" } })
+        let ids = ((try JSONSerialization.jsonObject(with: Data(last.2 ?? [])) as? [String: Any])?["queries"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(Set(ids) == ["w1_e", "w1_i", "w1_rate"], "\(ids)")
+        let before = data.series["w0"]
+        data.merge(partial, keys: ["w1", "w9"], alarms: true)
+        #expect(data.series["w0"] == before && data.series["w1"]?.count == 1 && data.end == 1_800_000_030)
+        let parsed = try DashboardParser.parse("""
+            version: 1
+            title: r
+            pages: [{rows: [{widgets: [{type: text, title: t, text: x, refresh: 2s}]}]}]
+            """, file: "r.yaml", name: "r")
+        #expect(parsed.pages[0].rows[0].widgets[0].refresh == 2)
+    }
+
     @Test("render time of one 200×60 frame with 12 widgets (printed; the figure is in the README, not asserted)")
     func renderTime() async throws {
         let dashboard = try DashboardParser.parse(Self.yaml, file: "t.yaml", name: "t")
