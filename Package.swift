@@ -177,6 +177,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PlumbAuth",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
+        ),
+        .target(
             name: "PlumbDash",
             dependencies: [
                 "PlumbMetrics",
@@ -219,6 +226,11 @@ let package = Package(
         .testTarget(
             name: "PlumbMetricsTests",
             dependencies: ["PlumbMetrics", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbAuthTests",
+            dependencies: ["PlumbAuth", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
