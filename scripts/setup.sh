@@ -25,6 +25,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
+# The test suite's Python peers for accounts: pyotp (TOTP codes both ways) and PyJWT (tokens through the JWKS).
+if [ "${PLUMB_TEST_PEERS:-0}" = 1 ] && ! python3 -c "import pyotp, jwt" 2>/dev/null; then
+  echo "setup: installing the pyotp and PyJWT Python packages"
+  python3 -m pip install --quiet pyotp "PyJWT[crypto]" 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages pyotp "PyJWT[crypto]"
+fi
+
 # The VADER lexicon comes from the vaderSentiment package (MIT); it is installed, never committed.
 if ! python3 -c "import vaderSentiment" 2>/dev/null; then
   echo "setup: installing the vaderSentiment Python package"
