@@ -92,9 +92,25 @@ public enum CLI {
         process.standardOutput = output
         process.standardError = output
         try process.launchSerialized()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = Self.readAll(output.fileHandleForReading.fileDescriptor)
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Reads a pipe to its end, retrying reads a signal interrupted (Foundation's readDataToEndOfFile traps on EINTR).
+    static func readAll(_ fd: Int32) -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                out += buffer[0..<n]
+            } else if n < 0, errno == EINTR {
+                continue
+            } else {
+                return out
+            }
+        }
     }
 }
 
