@@ -113,6 +113,7 @@ let package = Package(
         .target(
             name: "PlumbServer",
             dependencies: [
+                "PlumbAuth",
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -35,6 +35,8 @@ public final class PlumbServer: Sendable {
     /// Where the process's own log events queue for the store (nil in tests that do not capture logs).
     public let logSink: LogSink?
     public let deliverySettings: DeliveryService.Settings
+    /// Users, groups, policies and API tokens of the platform API.
+    public let iam: IAMStore
     /// WebSocket endpoints of the plugins.
     let webSockets: WebSocketGateway
     let logger: Logger
@@ -57,8 +59,9 @@ public final class PlumbServer: Sendable {
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
-        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, logger: Logger
+        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, iam: IAMStore, logger: Logger
     ) {
+        self.iam = iam
         self.config = config
         self.store = store
         self.host = host
@@ -183,7 +186,7 @@ public final class PlumbServer: Sendable {
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, logger: logger)
+            deliverySettings: settings, iam: try IAMStore(directory: directory, durability: config.durability), logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -243,9 +246,10 @@ public final class PlumbServer: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: PrometheusExposition.render(self.factory))))
         }
         let api = router.group("api/v1")
-            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token))
-            .add(middleware: AdminAuthMiddleware(token: token))
-        let write = router.group().add(middleware: AdminAuthMiddleware(token: token))
+            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token, iam: iam))
+            .add(middleware: AccessMiddleware(adminToken: token, iam: iam))
+        let write = router.group().add(middleware: AccessMiddleware(adminToken: token, iam: iam))
+        IAMRoutes(iam: iam).register(api: api)
         MetricsRoutes(
             store: store, limits: limits,
             lineProtocolResolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard
@@ -255,7 +259,7 @@ public final class PlumbServer: Sendable {
         LogRoutes(store: logs, metrics: store).register(api: api)
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
         let adminApps = router.group()
-            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token))
+            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token, iam: iam))
             .add(middleware: AdminAuthMiddleware(token: token))
         PluginRoutes(host: host).register(on: router, admin: adminApps)
         ConnectionRoutes(host: host, gateway: webSockets).register(api: api, public: router)

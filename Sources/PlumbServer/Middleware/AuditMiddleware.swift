@@ -16,6 +16,7 @@ struct AuditMiddleware: RouterMiddleware {
     let logs: LogStore
     let adminTokenID: String
     let adminToken: String
+    let iam: IAMStore?
 
     static let group = "/plumb/audit"
 
@@ -26,7 +27,13 @@ struct AuditMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let method = request.method
         guard method == .post || method == .put || method == .patch || method == .delete, !Self.isIngest(request.uri.path) else {
-            return try await next(request, context)
+            // Reads are audited only when refused.
+            do {
+                return try await next(request, context)
+            } catch let error as APIError where error.status == 401 || error.status == 403 {
+                record(request, context: context, status: error.status)
+                throw error
+            }
         }
         let response: Response
         do {
@@ -48,7 +55,12 @@ struct AuditMiddleware: RouterMiddleware {
         switch presented {
         case nil: actor = "anonymous"
         case adminToken?: actor = adminTokenID
-        case let other?: actor = "unknown-token:" + Self.tokenID(other).dropFirst(6)
+        case let other?:
+            if other.hasPrefix("plb_"), let user = try? iam?.principal(token: other)?.user {
+                actor = "user:" + user
+            } else {
+                actor = "unknown-token:" + Self.tokenID(other).dropFirst(6)
+            }
         }
         var source = "unknown"
         if let address = context.remoteAddress {
