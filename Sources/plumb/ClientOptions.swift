@@ -14,7 +14,7 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "URL of the Plumb server.")
     var server = ProcessInfo.processInfo.environment["PLUMB_SERVER"] ?? "http://127.0.0.1:9400"
 
-    @Option(help: "Admin token (default: $PLUMB_TOKEN, else the admin.token file in --data).")
+    @Option(help: "Admin or API token (default: $PLUMB_TOKEN, else the one `plumb login` saved, else the admin.token file in --data).")
     var token: String?
 
     @Option(help: "Data directory whose admin.token to read when no token is given.")
@@ -26,6 +26,10 @@ struct ClientOptions: ParsableArguments {
     func resolvedToken() throws -> String {
         if let token { return token }
         if let env = ProcessInfo.processInfo.environment["PLUMB_TOKEN"], !env.isEmpty { return env }
+        // A user's token saved by `plumb login`.
+        if let saved = try? String(contentsOfFile: LoginCommand.path, encoding: .utf8), !saved.isEmpty {
+            return saved.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         for path in [data + "/admin.token", "/var/lib/plumb/admin.token"] {
             if let text = try? String(contentsOfFile: path, encoding: .utf8) {
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
