@@ -155,6 +155,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Accounts",
+            dependencies: ["PlumbKit", "PlumbAuth", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Plugins/Accounts",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Support",
             dependencies: ["PlumbKit"],
             path: "Plugins/Support",
@@ -163,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbLoad", "PlumbDash", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
+                "PlumbLoad", "PlumbDash", "Accounts", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -265,7 +271,7 @@ let package = Package(
         .testTarget(
             name: "PlumbServerTests",
             dependencies: [
-                "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
+                "Accounts", "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

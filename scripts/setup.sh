@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
-for pkg in libsqlite3-dev zlib1g-dev libsystemd-dev libpng-dev libjpeg-dev python3 python3-pip; do
+for pkg in libsqlite3-dev zlib1g-dev libsystemd-dev libpng-dev libjpeg-dev python3 python3-pip wamerican; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then

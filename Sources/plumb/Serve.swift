@@ -11,6 +11,7 @@ import Chat
 import Classifier
 import Sentiment
 import Sensors
+import Accounts
 import Support
 
 struct Serve: AsyncParsableCommand {
@@ -65,7 +66,7 @@ struct Serve: AsyncParsableCommand {
         let server: PlumbServer
         do {
             server = try await PlumbServer.open(
-                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self], factory: factory, logger: logger, logSink: logSink)
+                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self, AccountsPlugin.self], factory: factory, logger: logger, logSink: logSink)
         } catch let error as LexiconError {
             throw CLIError(error.message)
         } catch let error as ConfigError {

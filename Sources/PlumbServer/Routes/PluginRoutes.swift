@@ -23,6 +23,8 @@ struct PluginRoutes {
                 for name in parameterNames { parameters[name] = context.parameters.get(name) }
                 var headers: [String: String] = [:]
                 for field in request.headers { headers[field.name.canonicalName] = field.value }
+                // The peer's address, for per-source throttles (set here, so a client cannot choose it).
+                headers["x-plumb-source"] = context.remoteAddress?.ipAddress ?? "unknown"
                 var input = FunctionRequest(
                     method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary, headers: headers)
                 if function.streaming {

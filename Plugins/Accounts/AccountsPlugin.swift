@@ -1,0 +1,373 @@
+import Crypto
+import Foundation
+import GRDB
+import Logging
+import PlumbAuth
+import PlumbKit
+import Synchronization
+
+/// End-user accounts: sign-up with a checked password and security questions (hashed with scrypt, stored apart
+/// from the credentials), sign-in with ES256 access tokens and rotating refresh tokens, OIDC discovery and JWKS,
+/// lockout with backoff and a per-source throttle.
+public struct AccountsPlugin: Plugin {
+    public static let name = "accounts"
+
+    let database: DatabasePool
+    let logger: Logger
+    let ring: KeyRing
+    let issuer: String
+    let parameters: Scrypt.Parameters
+    let accessLifetime: Int64
+    let refreshLifetime: Int64
+    let lockoutAfter: Int
+    let questions: [String]
+    let throttle: SourceThrottle
+
+    static let defaultQuestions = [
+        "What was the name of your first school?", "In which city were your parents married?", "What was your first pet's name?",
+        "What was the make of your first bicycle?", "What is the name of the street you grew up on?", "What was your childhood nickname?",
+    ]
+
+    public init(context: PluginContext) async throws {
+        database = context.database
+        logger = context.logger
+        issuer = context.settings["issuer"] ?? "http://127.0.0.1:9400/apps/accounts"
+        accessLifetime = Int64(context.settings["access_token_seconds"] ?? "") ?? 900
+        refreshLifetime = Int64(context.settings["refresh_token_days"] ?? "").map { $0 * 86_400 } ?? 30 * 86_400
+        lockoutAfter = Int(context.settings["lockout_after"] ?? "") ?? 5
+        parameters = Scrypt.Parameters(
+            n: Int(context.settings["scrypt_n"] ?? "") ?? Scrypt.Parameters.default.n,
+            r: Int(context.settings["scrypt_r"] ?? "") ?? Scrypt.Parameters.default.r, p: 1)
+        guard parameters.valid else { throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.scrypt_n must be a power of two") }
+        questions = Self.defaultQuestions
+        ring = try Self.rings.withLock { rings in
+            if let ring = rings[context.dataDirectory] { return ring }
+            let ring = try KeyRing(path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: 900 * 4, now: Int64(Date().timeIntervalSince1970))
+            rings[context.dataDirectory] = ring
+            return ring
+        }
+        throttle = SourceThrottle.shared(context.dataDirectory, limit: Int(context.settings["signins_per_minute_per_source"] ?? "") ?? 30)
+        _ = PasswordRules.dictionary
+    }
+
+    static let rings = Mutex<[String: KeyRing]>([:])
+
+    public static let migrations: [PluginMigration] = [
+        PluginMigration("accounts-v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE accounts (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, password TEXT NOT NULL, created_at REAL NOT NULL,
+                    confirmed INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0);
+                CREATE TABLE answers (account TEXT NOT NULL REFERENCES accounts(id), question TEXT NOT NULL, hash TEXT NOT NULL,
+                    PRIMARY KEY (account, question));
+                CREATE TABLE refresh_tokens (hash TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts(id), family TEXT NOT NULL,
+                    issued_at REAL NOT NULL, expires_at REAL NOT NULL, used INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);
+                CREATE INDEX refresh_family ON refresh_tokens(family);
+                """)
+        },
+    ]
+
+    public static let functions: [Function<AccountsPlugin>] = [
+        .http(.get, "/questions", name: "questions") { s, _, _ in Self.json(["questions": s.questions]) },
+        .http(.post, "/signup", name: "signup") { s, r, _ in try await s.signUp(r) },
+        .http(.post, "/security-questions", name: "security-questions") { s, r, _ in try await s.setQuestions(r) },
+        .http(.post, "/signin", name: "signin") { s, r, _ in try await s.signIn(r) },
+        .http(.post, "/refresh", name: "refresh") { s, r, _ in try await s.refresh(r) },
+        .http(.post, "/signout", name: "signout") { s, r, _ in try await s.signOut(r) },
+        .http(.get, "/userinfo", name: "userinfo") { s, r, _ in try await s.userInfo(r) },
+        .http(.get, "/.well-known/openid-configuration", name: "openid-configuration") { s, _, _ in s.discovery() },
+        .http(.get, "/.well-known/jwks.json", name: "jwks") { s, _, _ in Self.json(try s.ring.jwks(now: Int64(Date().timeIntervalSince1970))) },
+    ]
+
+    static func json(_ object: Any, status: Int = 200, headers: [String: String] = [:]) -> FunctionResponse {
+        var h = headers
+        h["content-type"] = "application/json"
+        h["cache-control"] = "no-store"
+        return FunctionResponse(status: status, headers: h, body: Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()))
+    }
+
+    static func body(_ r: FunctionRequest) throws -> [String: Any] {
+        guard r.body.count <= 16_384, let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
+            throw FunctionError.badRequest("the body must be a JSON object (at most 16 KiB)")
+        }
+        return object
+    }
+
+    /// One audit event (never a password, answer or token), in the plugin's log group with `audit=true`.
+    func audit(_ event: String, _ fields: [String: String]) {
+        var metadata: Logger.Metadata = ["audit": "true", "event": .string(event)]
+        for (k, v) in fields { metadata[k] = .string(v) }
+        logger.info("\(event)", metadata: metadata)
+    }
+
+    // MARK: passwords
+
+    /// `scrypt$N$r$p$salt$hash` (base64url), so parameters can be raised later and old hashes still verify.
+    func hash(_ secret: String) throws -> String {
+        var g = SystemRandomNumberGenerator()
+        let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
+        let derived = try Scrypt.derive(password: Array(secret.utf8), salt: salt, parameters: parameters)
+        return "scrypt$\(parameters.n)$\(parameters.r)$\(parameters.p)$\(Base64URL.encode(salt))$\(Base64URL.encode(derived))"
+    }
+
+    static func check(_ secret: String, against stored: String) -> Bool {
+        let parts = stored.split(separator: "$").map(String.init)
+        guard parts.count == 6, parts[0] == "scrypt", let n = Int(parts[1]), let r = Int(parts[2]), let p = Int(parts[3]),
+            let salt = Base64URL.decode(parts[4]), let expected = Base64URL.decode(parts[5]),
+            let derived = try? Scrypt.derive(password: Array(secret.utf8), salt: salt, parameters: .init(n: n, r: r, p: p), length: expected.count)
+        else { return false }
+        return ConstantTime.equal(derived, expected)
+    }
+
+    /// What an unknown account is checked against, so that the answer takes as long as for a real one.
+    var decoy: String { Self.decoys.withLock { d in
+        if let h = d[parameters.n] { return h }
+        let h = (try? hash("decoy-\(UUID().uuidString)")) ?? ""
+        d[parameters.n] = h
+        return h
+    } }
+    static let decoys = Mutex<[Int: String]>([:])
+
+    static func normalisedEmail(_ text: String) -> String? {
+        let email = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let parts = email.split(separator: "@")
+        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else { return nil }
+        return email
+    }
+
+    static func normalisedAnswer(_ text: String) -> String {
+        text.lowercased().split(whereSeparator: { $0.isWhitespace || $0.isPunctuation }).joined(separator: " ")
+    }
+
+    // MARK: sign-up
+
+    func signUp(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let body = try Self.body(r)
+        guard let email = (body["email"] as? String).flatMap(Self.normalisedEmail) else { throw FunctionError.badRequest("'email' must be an email address") }
+        let password = body["password"] as? String ?? ""
+        if let problem = PasswordRules.problem(password, email: email) { throw FunctionError(status: 400, code: "WeakPassword", message: problem) }
+        let hashed = try hash(password)
+        let id = UUID().uuidString.lowercased()
+        let created = try await database.write { db -> Bool in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM accounts WHERE email = ?", arguments: [email]) == nil else { return false }
+            try db.execute(sql: "INSERT INTO accounts (id, email, password, created_at) VALUES (?, ?, ?, ?)", arguments: [id, email, hashed, Date().timeIntervalSince1970])
+            return true
+        }
+        guard created else { throw FunctionError(status: 409, code: "AccountExists", message: "an account with this email exists; sign in or reset the password") }
+        audit("signup", ["account": id])
+        return Self.json(["account": id, "next": "security-questions", "questions": questions], status: 201)
+    }
+
+    /// The second phase: at least two answers to the configured questions, checked against the password.
+    func setQuestions(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let body = try Self.body(r)
+        let account = try await authenticate(body, source: r.headers["x-plumb-source"] ?? "unknown")
+        guard let given = body["answers"] as? [[String: Any]], given.count >= 2 else {
+            throw FunctionError.badRequest("'answers' must hold at least two {question, answer}")
+        }
+        var rows: [(String, String)] = []
+        for (i, a) in given.enumerated() {
+            guard let q = a["question"] as? String, questions.contains(q) else { throw FunctionError.badRequest("answers[\(i)].question is not one of GET /apps/accounts/questions") }
+            let answer = Self.normalisedAnswer(a["answer"] as? String ?? "")
+            guard answer.count >= 2 else { throw FunctionError.badRequest("answers[\(i)].answer is too short") }
+            rows.append((q, try hash(answer)))
+        }
+        guard Set(rows.map(\.0)).count == rows.count else { throw FunctionError.badRequest("each question may be answered once") }
+        let stored = rows
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM answers WHERE account = ?", arguments: [account])
+            for (q, h) in stored { try db.execute(sql: "INSERT INTO answers (account, question, hash) VALUES (?, ?, ?)", arguments: [account, q, h]) }
+        }
+        audit("security-questions-set", ["account": account, "count": String(rows.count)])
+        return Self.json(["account": account, "questions": rows.count])
+    }
+
+    // MARK: sign-in
+
+    /// The account of a correct email and password; a lockout, a throttle or a wrong pair throw. An unknown email
+    /// costs the same scrypt as a known one, and gets the same answer.
+    func authenticate(_ body: [String: Any], source: String) async throws -> String {
+        guard throttle.allow(source) else {
+            audit("signin-throttled", ["source": source])
+            throw FunctionError(status: 429, code: "TooManyRequests", message: "too many sign-in attempts from this address; wait a minute", retryAfter: 60)
+        }
+        let email = (body["email"] as? String).flatMap(Self.normalisedEmail) ?? ""
+        let password = body["password"] as? String ?? ""
+        let row = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, password, failures, locked_until FROM accounts WHERE email = ?", arguments: [email])
+        }
+        let now = Date().timeIntervalSince1970
+        if let row, (row["locked_until"] as Double) > now {
+            let wait = Int((row["locked_until"] as Double) - now) + 1
+            audit("signin-locked", ["account": row["id"] as String, "source": source])
+            throw FunctionError(status: 429, code: "AccountLocked", message: "too many failed sign-ins; try again in \(wait) s", retryAfter: wait)
+        }
+        let ok = Self.check(password, against: row?["password"] ?? decoy) && row != nil
+        guard let row, ok else {
+            if let row {
+                let id: String = row["id"]
+                let failures = (row["failures"] as Int) + 1
+                let lock = failures >= lockoutAfter ? now + min(3_600, 30 * pow(2, Double(failures - lockoutAfter))) : 0
+                try await database.write { db in
+                    try db.execute(sql: "UPDATE accounts SET failures = ?, locked_until = ? WHERE id = ?", arguments: [failures, lock, id])
+                }
+                audit("signin-failed", ["account": id, "source": source, "failures": String(failures)])
+            } else {
+                audit("signin-failed", ["source": source, "account": "unknown"])
+            }
+            throw FunctionError(status: 401, code: "InvalidCredentials", message: "wrong email or password")
+        }
+        let id: String = row["id"]
+        if (row["failures"] as Int) > 0 {
+            try await database.write { db in try db.execute(sql: "UPDATE accounts SET failures = 0, locked_until = 0 WHERE id = ?", arguments: [id]) }
+        }
+        return id
+    }
+
+    func signIn(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let body = try Self.body(r)
+        let source = r.headers["x-plumb-source"] ?? "unknown"
+        let account = try await authenticate(body, source: source)
+        audit("signin", ["account": account, "source": source])
+        return try await issue(account: account, family: UUID().uuidString.lowercased())
+    }
+
+    static func digest(_ token: String) -> String { SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined() }
+
+    /// An access token and a new refresh token of `family`.
+    func issue(account: String, family: String) async throws -> FunctionResponse {
+        let now = Int64(Date().timeIntervalSince1970)
+        let email = try await database.read { db in try String.fetchOne(db, sql: "SELECT email FROM accounts WHERE id = ?", arguments: [account]) } ?? ""
+        let access = try ring.sign([
+            "iss": issuer, "sub": account, "aud": "plumb", "iat": now, "exp": now + accessLifetime, "email": email, "scope": "openid email",
+            "jti": UUID().uuidString.lowercased(),
+        ])
+        var g = SystemRandomNumberGenerator()
+        let refresh = "rt_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO refresh_tokens (hash, account, family, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [Self.digest(refresh), account, family, Double(now), Double(now + refreshLifetime)])
+        }
+        audit("token-issued", ["account": account, "family": family])
+        return Self.json(["access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": accessLifetime])
+    }
+
+    /// Rotation: a refresh token works once. Presenting a used one again revokes its whole family (the session),
+    /// as a stolen token would be.
+    func refresh(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let token = try Self.body(r)["refresh_token"] as? String ?? ""
+        let now = Date().timeIntervalSince1970
+        enum Outcome { case rotate(String, String), reused(String, String), invalid }
+        let outcome = try await database.write { db -> Outcome in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE hash = ?", arguments: [Self.digest(token)]),
+                (row["revoked"] as Int) == 0, (row["expires_at"] as Double) > now
+            else { return .invalid }
+            let (account, family): (String, String) = (row["account"], row["family"])
+            if (row["used"] as Int) != 0 {
+                try db.execute(sql: "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", arguments: [family])
+                return .reused(account, family)
+            }
+            try db.execute(sql: "UPDATE refresh_tokens SET used = 1 WHERE hash = ?", arguments: [Self.digest(token)])
+            return .rotate(account, family)
+        }
+        switch outcome {
+        case .invalid: throw FunctionError(status: 401, code: "InvalidToken", message: "the refresh token is unknown, expired or revoked")
+        case .reused(let account, let family):
+            audit("refresh-reuse-revoked", ["account": account, "family": family])
+            throw FunctionError(status: 401, code: "TokenReused", message: "this refresh token was already used; the session is revoked, sign in again")
+        case .rotate(let account, let family): return try await issue(account: account, family: family)
+        }
+    }
+
+    func signOut(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let token = try Self.body(r)["refresh_token"] as? String ?? ""
+        let family = try await database.write { db -> String? in
+            guard let family = try String.fetchOne(db, sql: "SELECT family FROM refresh_tokens WHERE hash = ?", arguments: [Self.digest(token)]) else { return nil }
+            try db.execute(sql: "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", arguments: [family])
+            return family
+        }
+        if let family { audit("signout", ["family": family]) }
+        return FunctionResponse(status: 204)
+    }
+
+    func userInfo(_ r: FunctionRequest) async throws -> FunctionResponse {
+        guard let header = r.headers["authorization"], header.hasPrefix("Bearer ") else {
+            throw FunctionError(status: 401, code: "Unauthorized", message: "missing 'Authorization: Bearer <access token>'")
+        }
+        let claims: [String: Any]
+        do { claims = try ring.verify(String(header.dropFirst(7)), now: Int64(Date().timeIntervalSince1970), issuer: issuer, audience: "plumb") } catch let e as TokenError {
+            throw FunctionError(status: 401, code: "InvalidToken", message: e.reason)
+        }
+        return Self.json(["sub": claims["sub"] ?? "", "email": claims["email"] ?? ""])
+    }
+
+    func discovery() -> FunctionResponse {
+        Self.json([
+            "issuer": issuer, "jwks_uri": issuer + "/.well-known/jwks.json", "token_endpoint": issuer + "/signin",
+            "userinfo_endpoint": issuer + "/userinfo", "response_types_supported": ["token"], "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"], "grant_types_supported": ["password", "refresh_token"],
+            "scopes_supported": ["openid", "email"], "claims_supported": ["sub", "email", "iss", "aud", "exp", "iat"],
+        ])
+    }
+}
+
+/// Sign-in attempts per source address per minute (a sliding count of the last 60 s).
+final class SourceThrottle: Sendable {
+    let limit: Int
+    private let attempts = Mutex<[String: [Double]]>([:])
+    private static let throttles = Mutex<[String: SourceThrottle]>([:])
+
+    init(limit: Int) { self.limit = limit }
+
+    static func shared(_ key: String, limit: Int) -> SourceThrottle {
+        throttles.withLock { t in
+            if let existing = t[key] { return existing }
+            let made = SourceThrottle(limit: limit)
+            t[key] = made
+            return made
+        }
+    }
+
+    func allow(_ source: String, now: Double = Date().timeIntervalSince1970) -> Bool {
+        attempts.withLock { a in
+            var times = (a[source] ?? []).filter { $0 > now - 60 }
+            guard times.count < limit else {
+                a[source] = times
+                return false
+            }
+            times.append(now)
+            a[source] = times
+            if a.count > 100_000 { a = a.filter { !$0.value.isEmpty && $0.value.last! > now - 60 } }
+            return true
+        }
+    }
+}
+
+/// Password rules: at least 12 characters, not the email, and not a dictionary word or a common password (also
+/// with digits or symbols around it).
+enum PasswordRules {
+    static let common: Set<String> = [
+        "password", "passw0rd", "qwerty", "letmein", "welcome", "admin", "iloveyou", "monkey", "dragon", "football", "baseball",
+        "sunshine", "princess", "trustno1", "superman", "starwars", "whatever", "shadow", "master", "michael", "abc123", "123456",
+        "1234567890", "qwertyuiop", "correcthorsebatterystaple",
+    ]
+
+    /// The words of the system dictionary (`/usr/share/dict/words`, Debian's wamerican), lowercased.
+    static let dictionary: Set<String> = {
+        guard let text = try? String(contentsOfFile: "/usr/share/dict/words", encoding: .utf8) else { return [] }
+        return Set(text.split(separator: "\n").map { $0.lowercased() }.filter { $0.count >= 4 })
+    }()
+
+    static func problem(_ password: String, email: String) -> String? {
+        guard password.count >= 12 else { return "the password must have at least 12 characters" }
+        guard password.count <= 256 else { return "the password must have at most 256 characters" }
+        let lower = password.lowercased()
+        if lower == email || lower == String(email.split(separator: "@").first ?? "") { return "the password must not be the email address" }
+        let core = String(lower.drop { !$0.isLetter }.reversed().drop { !$0.isLetter }.reversed())
+        for candidate in [lower, core] where common.contains(candidate) || dictionary.contains(candidate) {
+            return "the password is a dictionary word or a common password"
+        }
+        if Set(lower).count <= 3 { return "the password repeats too few characters" }
+        return nil
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import PlumbTesting
+import Testing
+
+/// End-user accounts against a real server: password rules, security questions, sign-in tokens verified by PyJWT
+/// through the JWKS, refresh rotation and reuse, lockout, equal timing for unknown accounts, the per-source
+/// throttle, and no secret in any log group.
+@Suite("Accounts", .serialized)
+struct AccountsTests {
+    static func json(_ body: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+    static func post(_ url: String, _ object: [String: Any], token: String? = nil) async throws -> (Int, [String: Any]) {
+        let (status, body) = try await HTTP.request("POST", url, body: Array(try JSONSerialization.data(withJSONObject: object)), token: token)
+        return (status, json(body))
+    }
+
+    @Test("sign-up rules, tokens through the JWKS, rotation and reuse, lockout, timing, throttle, no secrets in logs")
+    func accounts() async throws {
+        let root = TemporaryDirectory("plumb-accounts")
+        defer { root.remove() }
+        try "plugins:\n  accounts:\n    lockout_after: 5\n    signins_per_minute_per_source: 400\n    scrypt_n: 16384\n"
+            .write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let base = server.baseURL + "/apps/accounts"
+        let password = "Tangerine-Orbit-47-Quill"
+        // Password rules.
+        for (bad, reason) in [("short-pw-1", "12 characters"), ("elephantine!", "dictionary"), ("Password1234!", "dictionary"), ("ana@example.com", "email")] {
+            let (status, answer) = try await Self.post(base + "/signup", ["email": "ana@example.com", "password": bad])
+            #expect(status == 400 && ((answer["error"] as? [String: Any])?["message"] as? String ?? "").contains(reason), "\(bad): \(answer)")
+        }
+        var (status, answer) = try await Self.post(base + "/signup", ["email": "Ana@Example.com", "password": password])
+        #expect(status == 201 && answer["next"] as? String == "security-questions", "\(answer)")
+        (status, _) = try await Self.post(base + "/signup", ["email": "ana@example.com", "password": password])
+        #expect(status == 409)
+        let questions = (answer["questions"] as? [String]) ?? []
+        (status, answer) = try await Self.post(base + "/security-questions", [
+            "email": "ana@example.com", "password": password,
+            "answers": [["question": questions[0], "answer": "  Saint  Mary's "], ["question": questions[2], "answer": "Rex"]],
+        ])
+        #expect(status == 200 && answer["questions"] as? Int == 2, "\(answer)")
+
+        // Sign-in; PyJWT fetches the JWKS over HTTP and verifies the access token.
+        (status, answer) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password])
+        let access = try #require(answer["access_token"] as? String, "\(answer)")
+        let refresh1 = try #require(answer["refresh_token"] as? String)
+        let (_, discoveryBody) = try await HTTP.request("GET", base + "/.well-known/openid-configuration")
+        let discovery = Self.json(discoveryBody)
+        #expect(discovery["jwks_uri"] as? String == "http://127.0.0.1:9400/apps/accounts/.well-known/jwks.json")
+        let script = """
+            import sys, jwt
+            client = jwt.PyJWKClient(sys.argv[1])
+            key = client.get_signing_key_from_jwt(sys.argv[2])
+            print(jwt.decode(sys.argv[2], key.key, algorithms=["ES256"], audience="plumb")["email"])
+            """
+        let verified = try CLI.runProgram("/usr/bin/env", ["python3", "-c", script, base + "/.well-known/jwks.json", access])
+        #expect(verified.output.trimmingCharacters(in: .whitespacesAndNewlines) == "ana@example.com", "\(verified.output)")
+        let (infoStatus, info) = try await HTTP.request("GET", base + "/userinfo", token: access)
+        #expect(infoStatus == 200 && Self.json(info)["email"] as? String == "ana@example.com")
+        let tampered = access.dropLast(4) + (access.hasSuffix("AAAA") ? "BBBB" : "AAAA")
+        #expect(try await HTTP.request("GET", base + "/userinfo", token: String(tampered)).0 == 401)
+
+        // Rotation: a refresh token works once; reusing it revokes the family, the newest token too.
+        (status, answer) = try await Self.post(base + "/refresh", ["refresh_token": refresh1])
+        let refresh2 = try #require(answer["refresh_token"] as? String, "\(answer)")
+        (status, answer) = try await Self.post(base + "/refresh", ["refresh_token": refresh1])
+        #expect(status == 401 && (answer["error"] as? [String: Any])?["code"] as? String == "TokenReused")
+        (status, _) = try await Self.post(base + "/refresh", ["refresh_token": refresh2])
+        #expect(status == 401, "the family is revoked")
+        // Sign-out revokes.
+        (_, answer) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password])
+        let refresh3 = try #require(answer["refresh_token"] as? String)
+        (status, _) = try await Self.post(base + "/signout", ["refresh_token": refresh3])
+        #expect(status == 204)
+        (status, _) = try await Self.post(base + "/refresh", ["refresh_token": refresh3])
+        #expect(status == 401)
+
+        // Timing: a wrong password for an existing account vs an unknown account, median of 50 each, interleaved.
+        (status, _) = try await Self.post(base + "/signup", ["email": "timing@example.com", "password": password])
+        var known: [Double] = [], unknown: [Double] = []
+        for i in 0..<50 {
+            // Below the lockout: a correct sign-in every fourth attempt resets the count.
+            if i % 4 == 3 { _ = try await Self.post(base + "/signin", ["email": "timing@example.com", "password": password]) }
+            var t0 = Date()
+            _ = try await Self.post(base + "/signin", ["email": "timing@example.com", "password": "wrong-\(i)-password!"])
+            known.append(Date().timeIntervalSince(t0))
+            t0 = Date()
+            _ = try await Self.post(base + "/signin", ["email": "nobody-\(i)@example.com", "password": "wrong-\(i)-password!"])
+            unknown.append(Date().timeIntervalSince(t0))
+        }
+        let (mk, mu) = (known.sorted()[25], unknown.sorted()[25])
+        print(String(format: "accounts: sign-in with a wrong password, median %.1f ms (existing account) vs %.1f ms (unknown): %.1f %% apart", mk * 1_000, mu * 1_000, abs(mk - mu) / max(mk, mu) * 100))
+        #expect(abs(mk - mu) / max(mk, mu) < 0.10)
+
+        // Brute force: 5 failures lock the account (429 even with the right password), with Retry-After.
+        for i in 0..<5 { _ = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": "guess-\(i)-guess-\(i)"]) }
+        (status, answer) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password])
+        #expect(status == 429 && (answer["error"] as? [String: Any])?["code"] as? String == "AccountLocked", "\(answer)")
+        // The per-source throttle: at most 400 attempts a minute from this address.
+        var throttled = false
+        for i in 0..<400 where !throttled {
+            let (s, a) = try await Self.post(base + "/signin", ["email": "x\(i)@example.com", "password": "p"])
+            throttled = s == 429 && (a["error"] as? [String: Any])?["code"] as? String == "TooManyRequests"
+        }
+        #expect(throttled, "attempts from one address are throttled")
+
+        // No password, answer or token in any log group.
+        let (_, groupsBody) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs", token: server.token)
+        let groups = (Self.json(groupsBody)["groups"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(groups.contains("/plumb/plugins/accounts"), "\(groups)")
+        for group in groups {
+            let (_, text) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs/\(group.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)?limit=10000", token: server.token)
+            let all = String(decoding: text, as: UTF8.self)
+            for secret in [password, "Saint", access, refresh1, refresh2, "guess-1-guess"] { #expect(!all.contains(secret), "\(group) holds a secret") }
+        }
+    }
+}
