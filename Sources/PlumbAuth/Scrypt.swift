@@ -84,31 +84,37 @@ public enum Scrypt {
     }
 
     static func blockMix(_ b: UnsafeMutablePointer<UInt32>, r: Int, scratch y: UnsafeMutablePointer<UInt32>) {
-        var x = (b + (2 * r - 1) * 16).withMemoryRebound(to: UInt32.self, capacity: 16) { p in (0..<16).map { p[$0] } }
-        for i in 0..<(2 * r) {
-            for k in 0..<16 { x[k] ^= b[i * 16 + k] }
-            salsa8(&x)
-            // Even blocks to the first half, odd to the second.
-            let target = (i % 2 == 0 ? i / 2 : r + i / 2) * 16
-            for k in 0..<16 { y[target + k] = x[k] }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { xb in
+            let x = xb.baseAddress!
+            x.update(from: b + (2 * r - 1) * 16, count: 16)
+            for i in 0..<(2 * r) {
+                let bi = b + i * 16
+                for k in 0..<16 { x[k] ^= bi[k] }
+                salsa8(x)
+                // Even blocks to the first half, odd to the second.
+                (y + (i % 2 == 0 ? i / 2 : r + i / 2) * 16).update(from: x, count: 16)
+            }
         }
         b.update(from: y, count: 32 * r)
     }
 
+    /// Salsa20/8 on 16 words in place, in locals.
     @inline(__always)
-    static func salsa8(_ b: inout [UInt32]) {
-        var x = b
+    static func salsa8(_ b: UnsafeMutablePointer<UInt32>) {
         @inline(__always) func r(_ a: UInt32, _ n: UInt32) -> UInt32 { (a << n) | (a >> (32 - n)) }
+        var (x0, x1, x2, x3, x4, x5, x6, x7) = (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+        var (x8, x9, x10, x11, x12, x13, x14, x15) = (b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
         for _ in 0..<4 {
-            x[4] ^= r(x[0] &+ x[12], 7); x[8] ^= r(x[4] &+ x[0], 9); x[12] ^= r(x[8] &+ x[4], 13); x[0] ^= r(x[12] &+ x[8], 18)
-            x[9] ^= r(x[5] &+ x[1], 7); x[13] ^= r(x[9] &+ x[5], 9); x[1] ^= r(x[13] &+ x[9], 13); x[5] ^= r(x[1] &+ x[13], 18)
-            x[14] ^= r(x[10] &+ x[6], 7); x[2] ^= r(x[14] &+ x[10], 9); x[6] ^= r(x[2] &+ x[14], 13); x[10] ^= r(x[6] &+ x[2], 18)
-            x[3] ^= r(x[15] &+ x[11], 7); x[7] ^= r(x[3] &+ x[15], 9); x[11] ^= r(x[7] &+ x[3], 13); x[15] ^= r(x[11] &+ x[7], 18)
-            x[1] ^= r(x[0] &+ x[3], 7); x[2] ^= r(x[1] &+ x[0], 9); x[3] ^= r(x[2] &+ x[1], 13); x[0] ^= r(x[3] &+ x[2], 18)
-            x[6] ^= r(x[5] &+ x[4], 7); x[7] ^= r(x[6] &+ x[5], 9); x[4] ^= r(x[7] &+ x[6], 13); x[5] ^= r(x[4] &+ x[7], 18)
-            x[11] ^= r(x[10] &+ x[9], 7); x[8] ^= r(x[11] &+ x[10], 9); x[9] ^= r(x[8] &+ x[11], 13); x[10] ^= r(x[9] &+ x[8], 18)
-            x[12] ^= r(x[15] &+ x[14], 7); x[13] ^= r(x[12] &+ x[15], 9); x[14] ^= r(x[13] &+ x[12], 13); x[15] ^= r(x[14] &+ x[13], 18)
+            x4 ^= r(x0 &+ x12, 7); x8 ^= r(x4 &+ x0, 9); x12 ^= r(x8 &+ x4, 13); x0 ^= r(x12 &+ x8, 18)
+            x9 ^= r(x5 &+ x1, 7); x13 ^= r(x9 &+ x5, 9); x1 ^= r(x13 &+ x9, 13); x5 ^= r(x1 &+ x13, 18)
+            x14 ^= r(x10 &+ x6, 7); x2 ^= r(x14 &+ x10, 9); x6 ^= r(x2 &+ x14, 13); x10 ^= r(x6 &+ x2, 18)
+            x3 ^= r(x15 &+ x11, 7); x7 ^= r(x3 &+ x15, 9); x11 ^= r(x7 &+ x3, 13); x15 ^= r(x11 &+ x7, 18)
+            x1 ^= r(x0 &+ x3, 7); x2 ^= r(x1 &+ x0, 9); x3 ^= r(x2 &+ x1, 13); x0 ^= r(x3 &+ x2, 18)
+            x6 ^= r(x5 &+ x4, 7); x7 ^= r(x6 &+ x5, 9); x4 ^= r(x7 &+ x6, 13); x5 ^= r(x4 &+ x7, 18)
+            x11 ^= r(x10 &+ x9, 7); x8 ^= r(x11 &+ x10, 9); x9 ^= r(x8 &+ x11, 13); x10 ^= r(x9 &+ x8, 18)
+            x12 ^= r(x15 &+ x14, 7); x13 ^= r(x12 &+ x15, 9); x14 ^= r(x13 &+ x12, 13); x15 ^= r(x14 &+ x13, 18)
         }
-        for i in 0..<16 { b[i] = b[i] &+ x[i] }
+        b[0] &+= x0; b[1] &+= x1; b[2] &+= x2; b[3] &+= x3; b[4] &+= x4; b[5] &+= x5; b[6] &+= x6; b[7] &+= x7
+        b[8] &+= x8; b[9] &+= x9; b[10] &+= x10; b[11] &+= x11; b[12] &+= x12; b[13] &+= x13; b[14] &+= x14; b[15] &+= x15
     }
 }
