@@ -40,17 +40,17 @@ public struct AccountsPlugin: Plugin {
             r: Int(context.settings["scrypt_r"] ?? "") ?? Scrypt.Parameters.default.r, p: 1)
         guard parameters.valid else { throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.scrypt_n must be a power of two") }
         questions = Self.defaultQuestions
-        ring = try Self.rings.withLock { rings in
-            if let ring = rings[context.dataDirectory] { return ring }
-            let ring = try KeyRing(path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: 900 * 4, now: Int64(Date().timeIntervalSince1970))
-            rings[context.dataDirectory] = ring
-            return ring
+        let lifetime = accessLifetime
+        ring = try Self.rings.get(context.dataDirectory) {
+            try KeyRing(path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: lifetime, now: Int64(Date().timeIntervalSince1970))
         }
-        throttle = SourceThrottle.shared(context.dataDirectory, limit: Int(context.settings["signins_per_minute_per_source"] ?? "") ?? 30)
+        let limit = Int(context.settings["signins_per_minute_per_source"] ?? "") ?? 30
+        throttle = Self.throttles.get(context.dataDirectory) { SourceThrottle(limit: limit) }
         _ = PasswordRules.dictionary
     }
 
-    static let rings = Mutex<[String: KeyRing]>([:])
+    static let rings = SharedInstances<KeyRing>()
+    static let throttles = SharedInstances<SourceThrottle>()
 
     public static let migrations: [PluginMigration] = [
         PluginMigration("accounts-v1") { db in
@@ -315,18 +315,8 @@ public struct AccountsPlugin: Plugin {
 final class SourceThrottle: Sendable {
     let limit: Int
     private let attempts = Mutex<[String: [Double]]>([:])
-    private static let throttles = Mutex<[String: SourceThrottle]>([:])
 
     init(limit: Int) { self.limit = limit }
-
-    static func shared(_ key: String, limit: Int) -> SourceThrottle {
-        throttles.withLock { t in
-            if let existing = t[key] { return existing }
-            let made = SourceThrottle(limit: limit)
-            t[key] = made
-            return made
-        }
-    }
 
     func allow(_ source: String, now: Double = Date().timeIntervalSince1970) -> Bool {
         attempts.withLock { a in

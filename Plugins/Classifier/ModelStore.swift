@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlumbKit
 import Synchronization
 
 /// Models shared by every instance of the plugin in this process: the active version of each model and the loaded
@@ -47,17 +48,12 @@ final class PredictionWriter: Sendable {
 
     let database: DatabasePool
     private let state = Mutex<(pending: [(Pending, CheckedContinuation<Int64, any Error>)], running: Bool)>(([], false))
-    private static let writers = Mutex<[String: PredictionWriter]>([:])
+    private static let writers = SharedInstances<PredictionWriter>()
 
     init(database: DatabasePool) { self.database = database }
 
     static func shared(for path: String, database: DatabasePool) -> PredictionWriter {
-        writers.withLock { w in
-            if let writer = w[path] { return writer }
-            let writer = PredictionWriter(database: database)
-            w[path] = writer
-            return writer
-        }
+        writers.get(path) { PredictionWriter(database: database) }
     }
 
     /// Stores one prediction; returns its id after the commit.

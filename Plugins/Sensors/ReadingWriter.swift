@@ -44,17 +44,12 @@ final class ReadingWriter: Sendable {
     /// The scorer's view of each detector's newest readings, fed after each commit.
     let windows = RateWindows()
     private let state = Mutex(State())
-    private static let writers = Mutex<[String: ReadingWriter]>([:])
+    private static let writers = SharedInstances<ReadingWriter>()
 
     init(database: DatabasePool) { self.database = database }
 
     static func shared(for path: String, database: DatabasePool) -> ReadingWriter {
-        writers.withLock { w in
-            if let writer = w[path] { return writer }
-            let writer = ReadingWriter(database: database)
-            w[path] = writer
-            return writer
-        }
+        writers.get(path) { ReadingWriter(database: database) }
     }
 
     /// The registered detectors among `ids` (cached once seen).
