@@ -22,6 +22,7 @@ public struct AccountsPlugin: Plugin {
     let lockoutAfter: Int
     let questions: [String]
     let throttle: SourceThrottle
+    let host: any HostServices
 
     static let defaultQuestions = [
         "What was the name of your first school?", "In which city were your parents married?", "What was your first pet's name?",
@@ -31,6 +32,7 @@ public struct AccountsPlugin: Plugin {
     public init(context: PluginContext) async throws {
         database = context.database
         logger = context.logger
+        host = context.host
         issuer = context.settings["issuer"] ?? "http://127.0.0.1:9400/apps/accounts"
         accessLifetime = Int64(context.settings["access_token_seconds"] ?? "") ?? 900
         refreshLifetime = Int64(context.settings["refresh_token_days"] ?? "").map { $0 * 86_400 } ?? 30 * 86_400
@@ -92,11 +94,17 @@ public struct AccountsPlugin: Plugin {
         return object
     }
 
-    /// One audit event (never a password, answer or token), in the plugin's log group with `audit=true`.
+    /// One audit event (never a password, answer or token): to the platform's audit trail (`/plumb/audit`, action
+    /// `accounts:<event>`) and the plugin's log group with `audit=true`.
     func audit(_ event: String, _ fields: [String: String]) {
         var metadata: Logger.Metadata = ["audit": "true", "event": .string(event)]
         for (k, v) in fields { metadata[k] = .string(v) }
         logger.info("\(event)", metadata: metadata)
+        let result = event.hasSuffix("failed") || event.hasSuffix("throttled") || event.hasSuffix("locked") || event.hasSuffix("revoked") ? "denied" : "success"
+        let account = fields["account"] ?? "unknown"
+        host.audit(
+            action: "accounts:" + event, actor: account == "unknown" ? "anonymous" : "account:" + account,
+            resource: fields["family"].map { "session/" + $0 } ?? "account/" + account, source: fields["source"] ?? "unknown", result: result)
     }
 
     // MARK: passwords

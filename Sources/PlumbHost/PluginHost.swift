@@ -17,6 +17,9 @@ public final class PluginHost: Sendable {
     public let connections = ConnectionRegistry()
     /// Publishes to a topic for plugins (`context.plugin.host.publish`); the server sets it to its outbox.
     public let publisher = Mutex<(@Sendable (String, String, String, [String: String]) throws -> String)?>(nil)
+    /// Where plugins' audit events go (the server writes them to `/plumb/audit`): action, actor, resource, source,
+    /// result.
+    public let auditor = Mutex<(@Sendable (String, String, String, String, String) -> Void)?>(nil)
     let dataDirectory: String
     let factory: MetricsFactory
     let settings: [String: [String: String]]

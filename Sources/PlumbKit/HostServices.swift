@@ -20,6 +20,15 @@ public protocol HostServices: Sendable {
     func sign(_ message: String) -> String
     /// Whether `signature` is `sign(message)`, compared in constant time.
     func verify(_ message: String, signature: String) -> Bool
+    /// Writes one event to the platform's audit trail (`/plumb/audit`): who (`actor`) did what (`action`, e.g.
+    /// `accounts:SignIn`) to what (`resource`), from where, with which result (`success`, `failed`, `denied`).
+    /// Never pass a secret.
+    func audit(action: String, actor: String, resource: String, source: String, result: String)
+}
+
+extension HostServices {
+    /// Hosts without an audit trail drop the event.
+    public func audit(action: String, actor: String, resource: String, source: String, result: String) {}
 }
 
 /// What became of a post to a connection.

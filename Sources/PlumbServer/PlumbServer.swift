@@ -128,6 +128,14 @@ public final class PlumbServer: Sendable {
                     }
                 }
             })
+        host.auditor.withLock {
+            $0 = { action, actor, resource, source, result in
+                AuditMiddleware.write(logs, stream: "plugins", [
+                    "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": actor, "action": action,
+                    "resource": resource, "source": source, "result": result,
+                ], logger: logger)
+            }
+        }
         host.publisher.withLock {
             $0 = { topic, subject, message, attributes in
                 guard outbox.topicNames().contains(topic) else {

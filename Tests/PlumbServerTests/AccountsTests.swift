@@ -104,6 +104,12 @@ struct AccountsTests {
         }
         #expect(throttled, "attempts from one address are throttled")
 
+        // The audit trail has the sign-up, sign-ins, failures and the reuse, with the account as actor.
+        let (_, auditBody) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs/%2Fplumb%2Faudit?limit=5000", token: server.token)
+        let audit = (Self.json(auditBody)["events"] as? [[String: Any]] ?? []).map { Self.json(Array(($0["message"] as? String ?? "").utf8)) }
+        let actions = Set(audit.compactMap { $0["action"] as? String })
+        #expect(actions.isSuperset(of: ["accounts:signup", "accounts:signin", "accounts:signin-failed", "accounts:refresh-reuse-revoked", "accounts:signin-locked", "accounts:signout"]), "\(actions.sorted())")
+        #expect(audit.contains { $0["action"] as? String == "accounts:signin-failed" && $0["result"] as? String == "denied" && ($0["actor"] as? String ?? "").hasPrefix("account:") })
         // No password, answer or token in any log group.
         let (_, groupsBody) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs", token: server.token)
         let groups = (Self.json(groupsBody)["groups"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }

@@ -116,6 +116,10 @@ final class HostBridge: HostServices {
 
     func openConnections(plugin: String) -> Int { host?.connections.count(plugin: plugin) ?? 0 }
 
+    func audit(action: String, actor: String, resource: String, source: String, result: String) {
+        host?.auditor.withLock { $0 }?(action, actor, resource, source, result)
+    }
+
     func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
         guard let publisher = host?.publisher.withLock({ $0 }) else {
             throw FunctionError(status: 503, code: "ServiceUnavailable", message: "this host has no topics")

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import Logging
 import PlumbLogs
 import PlumbMetrics
 
@@ -72,13 +73,18 @@ struct AuditMiddleware: RouterMiddleware {
             "resource": request.uri.path, "source": source, "status": status,
             "result": status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"),
         ]
+        Self.write(logs, stream: "api", event, logger: context.logger)
+    }
+
+    /// Appends one event (sorted JSON) to the audit group.
+    static func write(_ logs: LogStore, stream: String, _ event: [String: Any], logger: Logger) {
         guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         do {
-            try logs.put(group: Self.group, stream: "api", events: [
+            try logs.put(group: group, stream: stream, events: [
                 InputLogEvent(timestamp: Int64(Date().timeIntervalSince1970 * 1_000), message: String(decoding: data, as: UTF8.self))
             ])
         } catch {
-            context.logger.error("audit event not written: \(error)")
+            logger.error("audit event not written: \(error)")
         }
     }
 }
