@@ -75,6 +75,34 @@ struct AccountsTests {
         (status, _) = try await Self.post(base + "/refresh", ["refresh_token": refresh3])
         #expect(status == 401)
 
+        // TOTP MFA: enrol, confirm with pyotp's code, then sign-in needs a fresh code; a replay and a wrong code fail;
+        // a recovery code works once.
+        (_, answer) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password])
+        let session = try #require(answer["access_token"] as? String)
+        (status, answer) = try await Self.post(base + "/mfa/enrol", [:], token: session)
+        let secret = try #require(answer["secret"] as? String, "\(answer)")
+        #expect((answer["otpauth_uri"] as? String ?? "").hasPrefix("otpauth://totp/Plumb:ana@example.com?secret=\(secret)"))
+        func pyotp(_ offset: Int) throws -> String {
+            try CLI.runProgram("/usr/bin/env", ["python3", "-c", "import pyotp, time; print(pyotp.TOTP('\(secret)').at(time.time() + \(offset)))"])
+                .output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        (status, answer) = try await Self.post(base + "/mfa/confirm", ["code": try pyotp(-30)], token: session)
+        let recovery = try #require(answer["recovery_codes"] as? [String], "\(answer)")
+        #expect(status == 200 && recovery.count == 10)
+        (status, answer) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password])
+        #expect(status == 401 && (answer["error"] as? [String: Any])?["code"] as? String == "MFARequired", "\(answer)")
+        let code = try pyotp(0)
+        (status, answer) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password, "code": code])
+        #expect(status == 200 && answer["access_token"] is String, "\(answer)")
+        (status, _) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password, "code": code])
+        #expect(status == 401, "a used code is a replay")
+        (status, _) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password, "code": "000000"])
+        #expect(status == 401)
+        (status, _) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password, "recovery_code": recovery[3]])
+        #expect(status == 200)
+        (status, _) = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": password, "recovery_code": recovery[3]])
+        #expect(status == 401, "a recovery code works once")
+
         // Timing: a wrong password for an existing account vs an unknown account, median of 50 each, interleaved.
         (status, _) = try await Self.post(base + "/signup", ["email": "timing@example.com", "password": password])
         var known: [Double] = [], unknown: [Double] = []
@@ -108,7 +136,10 @@ struct AccountsTests {
         let (_, auditBody) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs/%2Fplumb%2Faudit?limit=5000", token: server.token)
         let audit = (Self.json(auditBody)["events"] as? [[String: Any]] ?? []).map { Self.json(Array(($0["message"] as? String ?? "").utf8)) }
         let actions = Set(audit.compactMap { $0["action"] as? String })
-        #expect(actions.isSuperset(of: ["accounts:signup", "accounts:signin", "accounts:signin-failed", "accounts:refresh-reuse-revoked", "accounts:signin-locked", "accounts:signout"]), "\(actions.sorted())")
+        #expect(actions.isSuperset(of: [
+            "accounts:signup", "accounts:signin", "accounts:signin-failed", "accounts:refresh-reuse-revoked", "accounts:signin-locked", "accounts:signout",
+            "accounts:mfa-enrol", "accounts:mfa-enabled", "accounts:mfa-failed", "accounts:mfa-recovery-code-used",
+        ]), "\(actions.sorted())")
         #expect(audit.contains { $0["action"] as? String == "accounts:signin-failed" && $0["result"] as? String == "denied" && ($0["actor"] as? String ?? "").hasPrefix("account:") })
         // No password, answer or token in any log group.
         let (_, groupsBody) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs", token: server.token)
@@ -117,7 +148,7 @@ struct AccountsTests {
         for group in groups {
             let (_, text) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs/\(group.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)?limit=10000", token: server.token)
             let all = String(decoding: text, as: UTF8.self)
-            for secret in [password, "Saint", access, refresh1, refresh2, "guess-1-guess"] { #expect(!all.contains(secret), "\(group) holds a secret") }
+            for hidden in [password, "Saint", access, refresh1, refresh2, "guess-1-guess", secret, recovery[0], recovery[3]] { #expect(!all.contains(hidden), "\(group) holds a secret") }
         }
     }
 }
