@@ -20,6 +20,8 @@ public final class PluginHost: Sendable {
     /// Where plugins' audit events go (the server writes them to `/plumb/audit`): action, actor, resource, source,
     /// result.
     public let auditor = Mutex<(@Sendable (String, String, String, String, String) -> Void)?>(nil)
+    /// The server's email sender for plugins: to, subject, text.
+    public let mailer = Mutex<(@Sendable (String, String, String) async throws -> Void)?>(nil)
     let dataDirectory: String
     let factory: MetricsFactory
     let settings: [String: [String: String]]

@@ -24,11 +24,17 @@ public protocol HostServices: Sendable {
     /// `accounts:SignIn`) to what (`resource`), from where, with which result (`success`, `failed`, `denied`).
     /// Never pass a secret.
     func audit(action: String, actor: String, resource: String, source: String, result: String)
+    /// Sends a plain-text email with the server's SMTP sender (the `smtp` config); throws when there is none or the
+    /// server refuses it.
+    func sendEmail(to: String, subject: String, text: String) async throws
 }
 
 extension HostServices {
     /// Hosts without an audit trail drop the event.
     public func audit(action: String, actor: String, resource: String, source: String, result: String) {}
+    public func sendEmail(to: String, subject: String, text: String) async throws {
+        throw FunctionError(status: 503, code: "NoMailSender", message: "this host sends no email")
+    }
 }
 
 /// What became of a post to a connection.

@@ -191,6 +191,15 @@ public final class PlumbServer: Sendable {
                     asyncLogger.error("cannot publish the failed async event to \(topic): \(error)")
                 }
             })
+        // Plugins send email (account confirmation, password reset) with the same SMTP settings as notifications.
+        if let smtp = settings.smtp {
+            let client = SMTPClient(settings: smtp)
+            host.mailer.withLock {
+                $0 = { to, subject, text in
+                    try await client.send(MailMessage(from: smtp.from, to: [to], subject: subject, text: text, messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
+                }
+            }
+        }
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,

@@ -73,15 +73,27 @@ final class HostBridge: HostServices {
 
     /// The plugin's signing key: 32 random bytes in `signing.key` (mode 0600), made on first use.
     static func signingKey(directory: String) throws -> SymmetricKey {
-        let path = directory + "/signing.key"
-        if let data = FileManager.default.contents(atPath: path), data.count == 32 { return SymmetricKey(data: data) }
-        let key = SymmetricKey(size: .bits256)
-        let data = key.withUnsafeBytes { Data($0) }
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw FunctionError(status: 500, code: "ServiceException", message: "cannot write \(path)")
+        // Every instance of every function of a plugin must sign with the same key: one per directory in memory,
+        // and on disk the first writer wins (a hard link fails when the file exists; then the existing key is read).
+        try keys.get(directory) {
+            let path = directory + "/signing.key"
+            if let data = FileManager.default.contents(atPath: path), data.count == 32 { return SymmetricKey(data: data) }
+            let key = SymmetricKey(size: .bits256)
+            let data = key.withUnsafeBytes { Data($0) }
+            let temporary = path + ".\(UUID().uuidString).tmp"
+            guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                throw FunctionError(status: 500, code: "ServiceException", message: "cannot write \(path)")
+            }
+            defer { unlink(temporary) }
+            if link(temporary, path) == 0 { return key }
+            guard let existing = FileManager.default.contents(atPath: path), existing.count == 32 else {
+                throw FunctionError(status: 500, code: "ServiceException", message: "cannot read \(path)")
+            }
+            return SymmetricKey(data: existing)
         }
-        return key
     }
+
+    static let keys = SharedInstances<SymmetricKey>()
 
     func sign(_ message: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: key).map { String(format: "%02x", $0) }.joined()
@@ -115,6 +127,13 @@ final class HostBridge: HostServices {
     }
 
     func openConnections(plugin: String) -> Int { host?.connections.count(plugin: plugin) ?? 0 }
+
+    func sendEmail(to: String, subject: String, text: String) async throws {
+        guard let mailer = host?.mailer.withLock({ $0 }) else {
+            throw FunctionError(status: 503, code: "NoMailSender", message: "no SMTP server is configured (the `smtp` section of the config)")
+        }
+        try await mailer(to, subject, text)
+    }
 
     func audit(action: String, actor: String, resource: String, source: String, result: String) {
         host?.auditor.withLock { $0 }?(action, actor, resource, source, result)
