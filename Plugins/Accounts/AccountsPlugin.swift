@@ -84,6 +84,14 @@ public struct AccountsPlugin: Plugin {
                     tries INTEGER NOT NULL DEFAULT 0, used INTEGER NOT NULL DEFAULT 0);
                 """)
         },
+        // Failed sign-ins, known account or not: both write the same row in one transaction, so a failure costs the
+        // same I/O whether or not the account exists (and the rate of failures can be watched).
+        PluginMigration("accounts-v4-failures") { db in
+            try db.execute(sql: """
+                CREATE TABLE failed_signins (at REAL NOT NULL, email_hash TEXT NOT NULL, source TEXT NOT NULL);
+                CREATE INDEX failed_signins_at ON failed_signins(at);
+                """)
+        },
     ]
 
     public static let functions: [Function<AccountsPlugin>] = [
@@ -235,13 +243,17 @@ public struct AccountsPlugin: Plugin {
         }
         let ok = Self.check(password, against: row?["password"] ?? decoy) && row != nil
         guard let row, ok else {
-            if let row {
-                let id: String = row["id"]
-                let failures = (row["failures"] as Int) + 1
-                let lock = failures >= lockoutAfter ? now + min(3_600, 30 * pow(2, Double(failures - lockoutAfter))) : 0
-                try await database.write { db in
-                    try db.execute(sql: "UPDATE accounts SET failures = ?, locked_until = ? WHERE id = ?", arguments: [failures, lock, id])
-                }
+            let failures = (row?["failures"] as Int? ?? 0) + 1
+            let lock = failures >= lockoutAfter ? now + min(3_600, 30 * pow(2, Double(failures - lockoutAfter))) : 0
+            let id: String? = row?["id"]
+            // The same transaction shape for a known and an unknown email (one insert; the update touches no row
+            // for an unknown one).
+            try await database.write { db in
+                try db.execute(sql: "INSERT INTO failed_signins (at, email_hash, source) VALUES (?, ?, ?)", arguments: [now, Self.digest(email), source])
+                try db.execute(sql: "DELETE FROM failed_signins WHERE at < ?", arguments: [now - 86_400])
+                try db.execute(sql: "UPDATE accounts SET failures = ?, locked_until = ? WHERE id = ?", arguments: [failures, lock, id ?? ""])
+            }
+            if let id {
                 audit("signin-failed", ["account": id, "source": source, "failures": String(failures)])
             } else {
                 audit("signin-failed", ["source": source, "account": "unknown"])
