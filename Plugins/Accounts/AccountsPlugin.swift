@@ -92,6 +92,12 @@ public struct AccountsPlugin: Plugin {
                 CREATE INDEX failed_signins_at ON failed_signins(at);
                 """)
         },
+        // A row no one can sign in as (its address fails validation), whose failure count an unknown email's
+        // failed sign-in updates instead: both paths then change the same number of pages.
+        PluginMigration("accounts-v5-decoy") { db in
+            try db.execute(
+                sql: "INSERT INTO accounts (id, email, password, created_at) VALUES ('~decoy', '~decoy@invalid', 'none', 0)")
+        },
     ]
 
     public static let functions: [Function<AccountsPlugin>] = [
@@ -246,12 +252,12 @@ public struct AccountsPlugin: Plugin {
             let failures = (row?["failures"] as Int? ?? 0) + 1
             let lock = failures >= lockoutAfter ? now + min(3_600, 30 * pow(2, Double(failures - lockoutAfter))) : 0
             let id: String? = row?["id"]
-            // The same transaction shape for a known and an unknown email (one insert; the update touches no row
-            // for an unknown one).
+            // The same transaction for a known and an unknown email: one insert, one updated row (the decoy's for
+            // an unknown email).
             try await database.write { db in
                 try db.execute(sql: "INSERT INTO failed_signins (at, email_hash, source) VALUES (?, ?, ?)", arguments: [now, Self.digest(email), source])
                 try db.execute(sql: "DELETE FROM failed_signins WHERE at < ?", arguments: [now - 86_400])
-                try db.execute(sql: "UPDATE accounts SET failures = ?, locked_until = ? WHERE id = ?", arguments: [failures, lock, id ?? ""])
+                try db.execute(sql: "UPDATE accounts SET failures = ?, locked_until = ? WHERE id = ?", arguments: [failures, lock, id ?? "~decoy"])
             }
             if let id {
                 audit("signin-failed", ["account": id, "source": source, "failures": String(failures)])
