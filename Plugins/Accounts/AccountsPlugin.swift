@@ -43,8 +43,11 @@ public struct AccountsPlugin: Plugin {
         guard parameters.valid else { throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.scrypt_n must be a power of two") }
         questions = Self.defaultQuestions
         let lifetime = accessLifetime
+        let rotation = (Int64(context.settings["signing_key_days"] ?? "") ?? 30) * 86_400
         ring = try Self.rings.get(context.dataDirectory) {
-            try KeyRing(path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: lifetime, now: Int64(Date().timeIntervalSince1970))
+            try KeyRing(
+                path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: lifetime, now: Int64(Date().timeIntervalSince1970),
+                rotateAfter: rotation)
         }
         let limit = Int(context.settings["signins_per_minute_per_source"] ?? "") ?? 30
         throttle = Self.throttles.get(context.dataDirectory) { SourceThrottle(limit: limit) }

@@ -42,9 +42,13 @@ public final class KeyRing: Sendable {
     /// The longest lifetime of a token these keys sign: a key retired longer ago than this is dropped.
     public let maxTokenLifetime: Int64
 
-    public init(path: String?, maxTokenLifetime: Int64, now: Int64) throws {
+    /// Seconds after which the active key is replaced at the next signature (nil: only by `rotate`).
+    public let rotateAfter: Int64?
+
+    public init(path: String?, maxTokenLifetime: Int64, now: Int64, rotateAfter: Int64? = nil) throws {
         self.path = path
         self.maxTokenLifetime = maxTokenLifetime
+        self.rotateAfter = rotateAfter
         var keys: [Key] = []
         if let path, let data = FileManager.default.contents(atPath: path) {
             keys = try JSONDecoder().decode([Key].self, from: data)
@@ -94,8 +98,11 @@ public final class KeyRing: Sendable {
         }]
     }
 
-    /// A signed JWT (ES256) of `claims` with the active key.
-    public func sign(_ claims: [String: Any]) throws -> String {
+    /// A signed JWT (ES256) of `claims` with the active key (replaced first when it is older than `rotateAfter`).
+    public func sign(_ claims: [String: Any], now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> String {
+        if let rotateAfter, let created = state.withLock({ $0.last { $0.retired == nil }?.created }), now - created >= rotateAfter {
+            try rotate(now: now)
+        }
         guard let key = state.withLock({ $0.last { $0.retired == nil } }) else { throw TokenError(reason: "no signing key") }
         let header = Base64URL.encode(try JSONSerialization.data(withJSONObject: ["alg": "ES256", "typ": "JWT", "kid": key.kid], options: [.sortedKeys]))
         let payload = Base64URL.encode(try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]))

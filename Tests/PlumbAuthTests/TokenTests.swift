@@ -62,6 +62,20 @@ struct TokenTests {
         #expect(reason("abc") == "malformed token" && reason(parts[0] + "." + parts[1]) == "malformed token")
     }
 
+    @Test("the active key is replaced at the first signature after rotateAfter; its tokens keep verifying")
+    func scheduledRotation() throws {
+        let now: Int64 = 1_800_000_000
+        let ring = try KeyRing(path: nil, maxTokenLifetime: 900, now: now, rotateAfter: 86_400)
+        let first = ring.activeKID
+        let early = try ring.sign(Self.claims(now), now: now + 3_600)
+        #expect(ring.activeKID == first)
+        let late = try ring.sign(Self.claims(now + 86_400), now: now + 86_400)
+        #expect(ring.activeKID != first)
+        #expect(try ring.verify(late, now: now + 86_400, issuer: Self.issuer)["sub"] as? String == "user-1")
+        #expect((try? ring.verify(early, now: now + 86_400, issuer: Self.issuer)) == nil, "expired by then, and its key retires after 900 s")
+        #expect((try ring.jwks(now: now + 86_400)["keys"] as? [[String: Any]])?.count == 2, "the old key stays published for the token lifetime")
+    }
+
     @Test("a retired key verifies until its tokens expire, then leaves the JWKS; keys persist in a private file")
     func rotation() throws {
         let root = TemporaryDirectory("plumb-keys")
