@@ -99,13 +99,8 @@ public enum DashboardParser {
             return seconds
         }
 
-        static func seconds(_ text: String) -> Double? {
-            let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3_600), ("d", 86_400)]
-            for (suffix, scale) in units where text.hasSuffix(suffix) {
-                if let n = Double(text.dropLast(suffix.count)) { return n * scale }
-            }
-            return Double(text)
-        }
+        /// `30s`, `5m`, `3h`, `1d` (as queries take them), or plain seconds.
+        static func seconds(_ text: String) -> Double? { TimeParsing.duration(text) ?? Double(text) }
 
         func dashboard(_ root: Node, name: String, overrides: [String: String]) -> Dashboard? {
             guard let m = mapping(root, "", allowed: ["version", "title", "variables", "range", "refresh", "period", "pages"]) else { return nil }

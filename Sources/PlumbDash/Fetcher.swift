@@ -115,7 +115,7 @@ public actor Fetcher {
                 var byID: [String: DashData.Series] = [:]
                 for r in results {
                     guard let id = r["id"] as? String else { continue }
-                    let times = (r["timestamps"] as? [String] ?? []).map { Int64(TimeParsing.parseSeconds($0) ?? 0) }
+                    let times = (r["timestamps"] as? [String] ?? []).map { Int64(TimeParsing.rfc3339($0) ?? 0) }
                     let values = (r["values"] as? [Any] ?? []).map { ($0 as? NSNumber)?.doubleValue ?? .nan }
                     byID[id] = DashData.Series(label: r["label"] as? String ?? id, timestamps: times, values: values)
                 }
@@ -216,15 +216,5 @@ public actor Fetcher {
             }
         }
         return out
-    }
-}
-
-/// RFC 3339 parsing for results (the server writes `2026-11-23T01:02:03Z`).
-enum TimeParsing {
-    static func parseSeconds(_ text: String) -> Double? {
-        let f = ISO8601DateFormatter()
-        if let d = f.date(from: text) { return d.timeIntervalSince1970 }
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text)?.timeIntervalSince1970
     }
 }

@@ -3,11 +3,25 @@ import Foundation
 import GRDB
 import PlumbAuth
 import PlumbStore
+import Synchronization
 
 /// Users, groups, policies and API tokens for the platform API (`iam.sqlite`). A token is shown once; only its
 /// SHA-256 is stored (tokens are 256 random bits, so a fast hash is enough).
 public final class IAMStore: Sendable {
     let database: DatabasePool
+    /// Principals by token hash: every API call of a user needs one (the access check, then the audit's actor), and
+    /// their policies are parsed once. Any change to users, groups, policies or tokens empties it.
+    private let principals = Mutex<(cache: [String: Principal?], generation: Int)>(([:], 0))
+
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        defer {
+            principals.withLock { p in
+                p.cache.removeAll()
+                p.generation += 1
+            }
+        }
+        return try database.write(updates)
+    }
 
     public struct Principal: Sendable {
         public var user: String
@@ -43,7 +57,7 @@ public final class IAMStore: Sendable {
 
     func seed() throws {
         let now = Int64(Date().timeIntervalSince1970)
-        try database.write { db in
+        try write { db in
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM policies") == 0 else { return }
             for (name, document) in Self.seeds {
                 _ = try Policy.parse(name: name, json: Array(document.utf8))
@@ -69,13 +83,23 @@ public final class IAMStore: Sendable {
 
     /// The user and policies behind an API token, nil for an unknown token or a disabled user.
     public func principal(token: String) throws -> Principal? {
-        try database.read { db in
+        let key = Self.hash(token)
+        let (cached, generation) = principals.withLock { ($0.cache[key], $0.generation) }
+        if let cached { return cached }
+        let found = try database.read { db -> Principal? in
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT u.name FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ? AND u.disabled = 0", arguments: [Self.hash(token)])
             else { return nil }
             let user: String = row["name"]
             return Principal(user: user, policies: try Self.policies(of: user, db))
         }
+        // Kept only if nothing changed while it was read (a read from before a change must not outlive it).
+        principals.withLock { p in
+            guard p.generation == generation else { return }
+            if p.cache.count > 10_000 { p.cache.removeAll() }
+            p.cache[key] = found
+        }
+        return found
     }
 
     static func policies(of user: String, _ db: Database) throws -> [Policy] {
@@ -95,14 +119,14 @@ public final class IAMStore: Sendable {
 
     public func createUser(_ name: String) throws {
         try require(Self.validName(name), 400, "ValidationError", "a user name has 1–64 letters, digits or - _ . @ +")
-        try database.write { db in
+        try write { db in
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [name]) == nil, 409, "EntityAlreadyExists", "user '\(name)' exists")
             try db.execute(sql: "INSERT INTO users (name, created_at) VALUES (?, ?)", arguments: [name, Int64(Date().timeIntervalSince1970)])
         }
     }
 
     public func disableUser(_ name: String) throws {
-        try database.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE users SET disabled = 1 WHERE name = ?", arguments: [name])
             try require(db.changesCount == 1, 404, "NoSuchEntity", "no user '\(name)'")
             try db.execute(sql: "DELETE FROM tokens WHERE user = ?", arguments: [name])
@@ -113,7 +137,7 @@ public final class IAMStore: Sendable {
     public func createToken(user: String) throws -> String {
         var generator = SystemRandomNumberGenerator()
         let token = "plb_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        try database.write { db in
+        try write { db in
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ? AND disabled = 0", arguments: [user]) ?? false, 404, "NoSuchEntity", "no enabled user '\(user)'")
             try db.execute(sql: "INSERT INTO tokens (hash, user, created_at) VALUES (?, ?, ?)", arguments: [Self.hash(token), user, Int64(Date().timeIntervalSince1970)])
         }
@@ -122,14 +146,14 @@ public final class IAMStore: Sendable {
 
     public func createGroup(_ name: String) throws {
         try require(Self.validName(name), 400, "ValidationError", "a group name has 1–64 letters, digits or - _ . @ +")
-        try database.write { db in
+        try write { db in
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM groups WHERE name = ?", arguments: [name]) == nil, 409, "EntityAlreadyExists", "group '\(name)' exists")
             try db.execute(sql: "INSERT INTO groups (name, created_at) VALUES (?, ?)", arguments: [name, Int64(Date().timeIntervalSince1970)])
         }
     }
 
     public func addMember(group: String, user: String) throws {
-        try database.write { db in
+        try write { db in
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM groups WHERE name = ?", arguments: [group]) ?? false, 404, "NoSuchEntity", "no group '\(group)'")
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ?", arguments: [user]) ?? false, 404, "NoSuchEntity", "no user '\(user)'")
             try db.execute(sql: "INSERT OR IGNORE INTO members (grp, user) VALUES (?, ?)", arguments: [group, user])
@@ -141,7 +165,7 @@ public final class IAMStore: Sendable {
         do { _ = try Policy.parse(name: name, json: document) } catch let e as Policy.Invalid {
             throw PlumbError(status: 400, code: "MalformedPolicyDocument", e.message)
         }
-        try database.write { db in
+        try write { db in
             try db.execute(
                 sql: "INSERT INTO policies (name, document, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
                 arguments: [name, String(decoding: document, as: UTF8.self), Int64(Date().timeIntervalSince1970)])
@@ -149,7 +173,7 @@ public final class IAMStore: Sendable {
     }
 
     public func deletePolicy(_ name: String) throws {
-        try database.write { db in
+        try write { db in
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM attachments WHERE policy = ?", arguments: [name]) == nil, 409, "DeleteConflict", "policy '\(name)' is attached; detach it first")
             try db.execute(sql: "DELETE FROM policies WHERE name = ?", arguments: [name])
             try require(db.changesCount == 1, 404, "NoSuchEntity", "no policy '\(name)'")
@@ -157,7 +181,7 @@ public final class IAMStore: Sendable {
     }
 
     public func attach(policy: String, kind: String, principal: String) throws {
-        try database.write { db in
+        try write { db in
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM policies WHERE name = ?", arguments: [policy]) ?? false, 404, "NoSuchEntity", "no policy '\(policy)'")
             let table = kind == "user" ? "users" : "groups"
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE name = ?", arguments: [principal]) ?? false, 404, "NoSuchEntity", "no \(kind) '\(principal)'")
