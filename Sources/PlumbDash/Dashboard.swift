@@ -86,6 +86,17 @@ public struct Dashboard: Sendable {
         public var metric: SeriesKey?
     }
 
+    /// The widgets of `page`, in order (rows top to bottom, left to right).
+    public func widgets(page: Int) -> [Widget] {
+        guard pages.indices.contains(page) else { return [] }
+        return pages[page].rows.flatMap(\.widgets)
+    }
+
+    /// The key of widget `index` on `page` in `DashData` (`w<index over the whole dashboard>`).
+    public func key(page: Int, index: Int) -> String {
+        "w\(pages.prefix(page).reduce(0) { $0 + $1.rows.reduce(0) { $0 + $1.widgets.count } } + index)"
+    }
+
     /// Every widget with its page and index, in order.
     public var allWidgets: [(page: Int, widget: Widget)] {
         pages.enumerated().flatMap { p, page in page.rows.flatMap { $0.widgets }.map { (p, $0) } }

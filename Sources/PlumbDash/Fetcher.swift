@@ -64,9 +64,8 @@ public actor Fetcher {
     public func fetch(page: Int, end: Int64, only: Set<String>? = nil) async -> DashData {
         let start = end - dashboard.range
         var data = DashData(start: start, end: end)
-        let renderer = Renderer(dashboard: dashboard, symbols: .ascii)
-        var widgets = renderer.widgets(page: page)
-        var keys = widgets.indices.map { renderer.key(page: page, index: $0) }
+        var widgets = dashboard.widgets(page: page)
+        var keys = widgets.indices.map { dashboard.key(page: page, index: $0) }
         if let only {
             let kept = keys.indices.filter { only.contains(keys[$0]) }
             widgets = kept.map { widgets[$0] }

@@ -28,17 +28,9 @@ public struct Renderer: Sendable {
         self.symbols = symbols
     }
 
-    /// The key of widget `index` on `page` in `DashData` (`w<global index>`).
-    public func key(page: Int, index: Int) -> String {
-        var n = 0
-        for p in 0..<page { n += dashboard.pages[p].rows.reduce(0) { $0 + $1.widgets.count } }
-        return "w\(n + index)"
-    }
+    public func key(page: Int, index: Int) -> String { dashboard.key(page: page, index: index) }
 
-    public func widgets(page: Int) -> [Dashboard.Widget] {
-        guard dashboard.pages.indices.contains(page) else { return [] }
-        return dashboard.pages[page].rows.flatMap(\.widgets)
-    }
+    public func widgets(page: Int) -> [Dashboard.Widget] { dashboard.widgets(page: page) }
 
     /// Splits `total` cells over sizes: fixed cells first, then percentages of the total, the rest shared by `auto`.
     static func split(_ total: Int, _ sizes: [Dashboard.Size]) -> [Int] {

@@ -122,8 +122,12 @@ struct AccountsTests {
             }
         }
         let (mk, mu) = (known.sorted()[25], unknown.sorted()[25])
-        print(String(format: "accounts: sign-in with a wrong password, median %.1f ms (existing account) vs %.1f ms (unknown): %.1f %% apart", mk * 1_000, mu * 1_000, abs(mk - mu) / max(mk, mu) * 100))
-        #expect(abs(mk - mu) / max(mk, mu) < 0.10)
+        // Also paired: each attempt against its neighbour in time, so a busy moment of the machine (the rest of the
+        // suite runs beside this test) weighs on both sides of a pair.
+        let paired = zip(known, unknown).map { ($0 - $1) / max($0, $1) }.sorted()[25]
+        print(String(format: "accounts: sign-in with a wrong password, median %.1f ms (existing account) vs %.1f ms (unknown): %.1f %% apart; median paired difference %.1f %%",
+            mk * 1_000, mu * 1_000, abs(mk - mu) / max(mk, mu) * 100, paired * 100))
+        #expect(abs(paired) < 0.10, "median paired difference \(paired * 100) %")
 
         // Brute force: 5 failures lock the account (429 even with the right password), with Retry-After.
         for i in 0..<5 { _ = try await Self.post(base + "/signin", ["email": "ana@example.com", "password": "guess-\(i)-guess-\(i)"]) }
