@@ -14,10 +14,10 @@ struct ParityTests {
         let rows: Int
     }
 
-    static let references: Result<[String: Reference], any Error> = Result {
+    static let references = Task<[String: Reference], any Error> {
         let dir = NSTemporaryDirectory() + "plumb-xgb-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let run = try Python.run(Checkout.root + "/Tests/ClassifierTests/xgb_reference.py", [dir])
+        let run = try await Python.run(Checkout.root + "/Tests/ClassifierTests/xgb_reference.py", [dir])
         guard run.status == 0 else {
             throw TestFailure("xgb_reference.py failed (needs scikit-learn and xgboost-cpu; scripts/test.sh installs them): \(run.errors)")
         }
@@ -25,8 +25,8 @@ struct ParityTests {
     }
 
     @Test(arguments: ["iris", "breast_cancer", "digits"])
-    func accuracyWithinTwoPointsOfXGBoost(_ name: String) throws {
-        let reference = try #require(try Self.references.get()[name])
+    func accuracyWithinTwoPointsOfXGBoost(_ name: String) async throws {
+        let reference = try #require(try await Self.references.value[name])
         let dataset = try Dataset.parse(try String(contentsOfFile: reference.csv, encoding: .utf8), label: "label")
         #expect(dataset.rows.count == reference.rows)
         let started = ContinuousClock.now
@@ -39,8 +39,8 @@ struct ParityTests {
     }
 
     @Test("the same seed gives the same model; another seed with column subsampling gives another")
-    func deterministic() throws {
-        let reference = try #require(try Self.references.get()["breast_cancer"])
+    func deterministic() async throws {
+        let reference = try #require(try await Self.references.value["breast_cancer"])
         let dataset = try Dataset.parse(try String(contentsOfFile: reference.csv, encoding: .utf8), label: "label")
         var p = BoostingParameters()
         p.rounds = 10

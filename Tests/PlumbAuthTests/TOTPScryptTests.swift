@@ -30,25 +30,25 @@ struct TOTPTests {
         #expect(totp.uri(issuer: "Plumb", account: "ana@example.com").hasPrefix("otpauth://totp/Plumb:ana@example.com?secret=\(Base32.encode(totp.secret))&issuer=Plumb"))
     }
 
-    static func python(_ script: String) throws -> String {
-        let run = try CLI.runProgram("/usr/bin/env", ["python3", "-c", script])
+    static func python(_ script: String) async throws -> String {
+        let run = try await CLI.runProgram("/usr/bin/env", ["python3", "-c", script])
         guard run.status == 0 else { throw TestFailure("python: \(run.output)") }
         return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test("interop with pyotp: its codes are accepted, and it accepts Plumb's, for the same secret and URI")
-    func pyotp() throws {
+    func pyotp() async throws {
         let totp = TOTP.generate()
         let secret = Base32.encode(totp.secret)
         let now = Int64(Date().timeIntervalSince1970)
         for t in [now, now - 3_600, 1_700_000_000] {
-            let theirs = try Self.python("import pyotp; print(pyotp.TOTP('\(secret)').at(\(t)))")
+            let theirs = try await Self.python("import pyotp; print(pyotp.TOTP('\(secret)').at(\(t)))")
             #expect(totp.verify(theirs, at: t) != nil, "pyotp's \(theirs) at \(t)")
             let ours = totp.code(at: t)
-            #expect(try Self.python("import pyotp; print(pyotp.TOTP('\(secret)').verify('\(ours)', for_time=\(t)))") == "True", "ours \(ours) at \(t)")
+            #expect(try await Self.python("import pyotp; print(pyotp.TOTP('\(secret)').verify('\(ours)', for_time=\(t)))") == "True", "ours \(ours) at \(t)")
         }
         let uri = totp.uri(issuer: "Plumb", account: "ana@example.com")
-        let parsed = try Self.python("import pyotp; t = pyotp.parse_uri('\(uri)'); print(t.secret, t.digits, t.interval, t.issuer, t.name)")
+        let parsed = try await Self.python("import pyotp; t = pyotp.parse_uri('\(uri)'); print(t.secret, t.digits, t.interval, t.issuer, t.name)")
         #expect(parsed == "\(secret) 6 30 Plumb ana@example.com", "\(parsed)")
     }
 }
@@ -66,13 +66,13 @@ struct ScryptTests {
     }
 
     @Test("agrees with Python's hashlib.scrypt (OpenSSL) on random inputs; bad parameters are refused")
-    func hashlib() throws {
+    func hashlib() async throws {
         for (n, r, p) in [(2, 1, 1), (256, 4, 2), (4_096, 8, 1)] {
             var g = SystemRandomNumberGenerator()
             let password = (0..<Int.random(in: 0...40, using: &g)).map { _ in UInt8.random(in: 0...255, using: &g) }
             let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
             let ours = try Scrypt.derive(password: password, salt: salt, parameters: .init(n: n, r: r, p: p), length: 48)
-            let theirs = try TOTPTests.python(
+            let theirs = try await TOTPTests.python(
                 "import hashlib; print(hashlib.scrypt(bytes.fromhex('\(Self.hex(password))'), salt=bytes.fromhex('\(Self.hex(salt))'), n=\(n), r=\(r), p=\(p), dklen=48, maxmem=2**28).hex())")
             #expect(Self.hex(ours) == theirs, "N=\(n) r=\(r) p=\(p)")
         }

@@ -12,7 +12,7 @@ struct TokenTests {
     }
 
     @Test("PyJWT verifies Plumb's tokens with the JWKS, also after a rotation, and refuses an expired one")
-    func pyjwt() throws {
+    func pyjwt() async throws {
         let now = Int64(Date().timeIntervalSince1970)
         let ring = try KeyRing(path: nil, maxTokenLifetime: 900, now: now)
         let before = try ring.sign(Self.claims(now))
@@ -31,7 +31,7 @@ struct TokenTests {
                 except Exception as e:
                     print("refused", type(e).__name__)
             """
-        let run = try CLI.runProgram("/usr/bin/env", ["python3", "-c", script, jwks, before, after, expired])
+        let run = try await CLI.runProgram("/usr/bin/env", ["python3", "-c", script, jwks, before, after, expired])
         #expect(run.output.split(separator: "\n") == ["ok user-1", "ok user-1", "refused ExpiredSignatureError"], "\(run.output)")
     }
 

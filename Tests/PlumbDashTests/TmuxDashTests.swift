@@ -6,8 +6,19 @@ import Testing
 /// zoom a widget, filter the logs, quit.
 @Suite("TmuxDash", .serialized)
 struct TmuxDashTests {
-    static func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try CLI.runProgram("/usr/bin/env", ["tmux"] + arguments)
+    static func tmux(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await CLI.runProgram("/usr/bin/env", ["tmux"] + arguments)
+    }
+
+    /// Ends the session from a `defer` (synchronous; tmux answers at once).
+    static func killSession(_ session: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tmux", "kill-session", "-t", session]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.launchSerialized()) != nil else { return }
+        p.waitExited(until: .now + .seconds(10))
     }
 
     /// The pane's text, once `condition` holds (or the last capture after the timeout).
@@ -15,7 +26,7 @@ struct TmuxDashTests {
         let deadline = Date().addingTimeInterval(timeout)
         var text = ""
         while Date() < deadline {
-            text = try tmux(["capture-pane", "-p", "-t", session]).output
+            text = try await tmux(["capture-pane", "-p", "-t", session]).output
             if condition(text) { return text }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -53,39 +64,39 @@ struct TmuxDashTests {
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let session = "plumb-e2e-\(ProcessInfo.processInfo.processIdentifier)"
         let command = "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 PLUMB_TOKEN=\(server.token) \(Checkout.plumbBinary) dash \(file) --server \(server.baseURL)"
-        let started = try Self.tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "30", command])
+        let started = try await Self.tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "30", command])
         #expect(started.status == 0, "\(started.output)")
-        defer { _ = try? Self.tmux(["kill-session", "-t", session]) }
+        defer { Self.killSession(session) }
 
         let first = try await Self.screen(session) { $0.contains("E2E board") && $0.contains("initialised") }
         #expect(first.contains("[1/2 First]") && first.contains("page one notes"), "\(first)")
         #expect(first.contains("Server log") && first.contains("initialised"), "the server's log lines are shown: \(first)")
 
-        _ = try Self.tmux(["send-keys", "-t", session, "2"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "2"])
         let second = try await Self.screen(session) { $0.contains("[2/2 Second]") }
         #expect(second.contains("All alarms") && second.contains("functions-errors") && !second.contains("page one notes"), "\(second)")
 
         // Back to page 1; Tab moves the focus to the log; Enter zooms it to the whole screen.
-        _ = try Self.tmux(["send-keys", "-t", session, "1"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "1"])
         _ = try await Self.screen(session) { $0.contains("page one notes") }
-        _ = try Self.tmux(["send-keys", "-t", session, "Tab"])
-        _ = try Self.tmux(["send-keys", "-t", session, "Enter"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "Tab"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "Enter"])
         let zoomed = try await Self.screen(session) { !$0.contains("page one notes") && $0.contains("Server log") }
         #expect(!zoomed.contains("Notes") && zoomed.contains("┏━ Server log"), "the focused log fills the screen: \(zoomed)")
 
         // `/` filters the focused log: only matching lines stay.
-        _ = try Self.tmux(["send-keys", "-t", session, "/"])
-        _ = try Self.tmux(["send-keys", "-t", session, "-l", "sensors"])
-        _ = try Self.tmux(["send-keys", "-t", session, "Enter"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "/"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "-l", "sensors"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "Enter"])
         let filtered = try await Self.screen(session) { $0.contains("filter: sensors") }
         let logLines = filtered.split(separator: "\n").filter { $0.contains("┃") && $0.range(of: #"\d\d:\d\d:\d\d "#, options: .regularExpression) != nil }
         #expect(!logLines.isEmpty && logLines.allSatisfy { $0.localizedCaseInsensitiveContains("sensors") }, "\(filtered)")
 
-        _ = try Self.tmux(["send-keys", "-t", session, "q"])
+        _ = try await Self.tmux(["send-keys", "-t", session, "q"])
         let deadline = Date().addingTimeInterval(5)
         var alive = true
         while Date() < deadline, alive {
-            alive = try Self.tmux(["has-session", "-t", session]).status == 0
+            alive = try await Self.tmux(["has-session", "-t", session]).status == 0
             if alive { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(!alive, "q quits (the session ends with the command)")

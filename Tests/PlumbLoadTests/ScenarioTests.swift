@@ -73,16 +73,16 @@ struct ScenarioTests {
             requests: [{path: /}]
             thresholds: ["p99 < 250ms", "error_rate < 1%", "rps > 50"]
             """.write(toFile: file, atomically: true, encoding: .utf8)
-        let pass = try CLI.run(["load", file, "--no-push", "--quiet", "--json", dir.path + "/out.json"])
+        let pass = try await CLI.run(["load", file, "--no-push", "--quiet", "--json", dir.path + "/out.json"])
         #expect(pass.status == 0, "\(pass.output)")
         #expect(pass.output.contains("✔ p99 < 250ms"))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.json"))) as? [String: Any])
         #expect(json["passed"] as? Bool == true)
-        let fail = try CLI.run(["load", file, "--no-push", "--quiet", "--threshold", "p50 < 1us", "--threshold", "rps > 1000000"])
+        let fail = try await CLI.run(["load", file, "--no-push", "--quiet", "--threshold", "p50 < 1us", "--threshold", "rps > 1000000"])
         #expect(fail.status == 99, "\(fail.output)")
         #expect(fail.output.contains("failed thresholds: p50 < 1us; rps > 1000000"))
         #expect(fail.output.contains("✘ p50 < 1us"))
-        let unbounded = try CLI.run(["load", file, "--no-push", "--duration", "0s"])
+        let unbounded = try await CLI.run(["load", file, "--no-push", "--duration", "0s"])
         #expect(unbounded.status != 0 && unbounded.output.contains("duration"), "\(unbounded.output)")
     }
 }

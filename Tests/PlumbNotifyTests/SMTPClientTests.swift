@@ -14,19 +14,13 @@ import Testing
             extraHeaders: [("X-Plumb-Message-Id", "m-1")])
     }
 
-    static func certificate(in directory: String) throws -> (cert: String, key: String) {
+    static func certificate(in directory: String) async throws -> (cert: String, key: String) {
         let cert = directory + "/cert.pem", key = directory + "/key.pem"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [
+        let openssl = try await CLI.runProgram("/usr/bin/env", [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.launchSerialized()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestFailure("openssl failed") }
+        ])
+        guard openssl.status == 0 else { throw TestFailure("openssl failed: \(openssl.output)") }
         return (cert, key)
     }
 
@@ -61,7 +55,7 @@ import Testing
     @Test func upgradesWithStartTLSAndAuthenticates() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let (cert, key) = try Self.certificate(in: dir.path)
+        let (cert, key) = try await Self.certificate(in: dir.path)
         let sink = try await PeerProcess(
             script: "smtp_sink.py",
             arguments: ["--outdir", dir.path + "/mail", "--cert", cert, "--key", key, "--require-starttls", "--auth", "alerts:s3cret-pass"],

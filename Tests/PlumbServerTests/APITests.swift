@@ -63,20 +63,8 @@ struct APITests {
             let text = try await client.execute(uri: "/metrics", method: .get).text
             #expect(text.contains("plumb_functions_invocations_total{Function=\"probe.echo\"} 3"))
             #expect(text.contains("plumb_functions_duration_seconds_count{Function=\"probe.echo\"} 3"))
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
-            process.arguments = ["check", "metrics"]
-            let input = Pipe()
-            let output = Pipe()
-            process.standardInput = input
-            process.standardOutput = output
-            process.standardError = output
-            try process.launchSerialized()
-            input.fileHandleForWriting.write(Data(text.utf8))
-            try input.fileHandleForWriting.close()
-            process.waitUntilExit()
-            let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 0, "promtool: \(said)\n\(text)")
+            let promtool = try await Subprocess.run("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
+            #expect(promtool.status == 0, "promtool: \(promtool.text)\n\(text)")
         }
     }
 

@@ -16,7 +16,7 @@ struct ClassifierAPITests {
     func imageLoop() async throws {
         let pngs = TemporaryDirectory("plumb-digits")
         defer { pngs.remove() }
-        let render = try Python.run(Checkout.root + "/Tests/ClassifierTests/digits_png.py", [pngs.path])
+        let render = try await Python.run(Checkout.root + "/Tests/ClassifierTests/digits_png.py", [pngs.path])
         try #require(render.status == 0, "digits_png.py: \(render.errors)")
         let labels = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: pngs.path + "/labels.json")))
         let keys = labels.keys.sorted()
@@ -92,12 +92,8 @@ struct ClassifierAPITests {
         var ppm = Array("P6\n64 48\n255\n".utf8)
         for y in 0..<48 { for x in 0..<64 { ppm += [UInt8(x * 4), UInt8(y * 5), 128] } }
         try Data(ppm).write(to: URL(fileURLWithPath: dir.path + "/in.ppm"))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/cjpeg")
-        process.arguments = ["-quality", "90", "-outfile", dir.path + "/out.jpg", dir.path + "/in.ppm"]
-        try process.launchSerialized()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "cjpeg (libjpeg-turbo-progs) is needed; scripts/setup.sh installs it")
+        let cjpeg = try await CLI.runProgram("/usr/bin/cjpeg", ["-quality", "90", "-outfile", dir.path + "/out.jpg", dir.path + "/in.ppm"])
+        try #require(cjpeg.status == 0, "cjpeg (libjpeg-turbo-progs) is needed; scripts/setup.sh installs it: \(cjpeg.output)")
         let jpeg = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.jpg"))
         try await withTestServer(plugins: [ClassifierPlugin.self]) { _, client in
             let r = try await client.execute(uri: "/apps/classifier/images/gradient", method: .post, body: ByteBuffer(data: jpeg))

@@ -6,17 +6,8 @@ import Testing
 /// The shipped deployment files: the example config loads, and the unit passes `systemd-analyze verify` with an
 /// exposure score of 2.5 or lower.
 @Suite struct DeployTests {
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.launchSerialized()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await CLI.runProgram("/usr/bin/env", arguments)
     }
 
     @Test func exampleConfigLoads() throws {
@@ -24,16 +15,16 @@ import Testing
         #expect(config.functions["sentiment.classify"]?.reserved == 50)
     }
 
-    @Test func unitVerifiesAndIsHardened() throws {
+    @Test func unitVerifiesAndIsHardened() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         // The unit names /usr/local/bin/plumb; verify it against this checkout's binary instead.
         let unit = try String(contentsOfFile: Checkout.root + "/deploy/plumb.service", encoding: .utf8)
             .replacingOccurrences(of: "/usr/local/bin/plumb", with: Checkout.plumbBinary)
         try unit.write(toFile: dir.path + "/plumb.service", atomically: true, encoding: .utf8)
-        let verify = try Self.run(["systemd-analyze", "verify", dir.path + "/plumb.service"])
+        let verify = try await Self.run(["systemd-analyze", "verify", dir.path + "/plumb.service"])
         #expect(verify.status == 0, "\(verify.output)")
-        let security = try Self.run(["systemd-analyze", "security", "--offline=yes", dir.path + "/plumb.service"])
+        let security = try await Self.run(["systemd-analyze", "security", "--offline=yes", dir.path + "/plumb.service"])
         let line = security.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
         let score = line.flatMap { $0.split(separator: " ").compactMap { Double($0) }.last }
         let exposure = try #require(score, "\(security.output.suffix(300))")

@@ -145,13 +145,13 @@ struct ScalingAPITests {
         #expect(found.contains("sentiment.list: 1 → 0 instances"), "\(found)\n\(server.log.suffix(2_000))")
         #expect(found.contains(#"\"function\":\"sentiment.list\""#), "metadata for filter patterns: \(found)")
 
-        let cli = try CLI.run(["functions", "scaling", "sentiment.list", "--server", server.baseURL, "--token", server.token])
+        let cli = try await CLI.run(["functions", "scaling", "sentiment.list", "--server", server.baseURL, "--token", server.token])
         #expect(cli.status == 0, "\(cli.output)")
         #expect(cli.output.contains("sentiment.list: 0 instances"), "\(cli.output)")
         #expect(cli.output.contains("stable: 0.0 in flight"), "\(cli.output)")
-        let set = try CLI.run(["functions", "set-concurrency", "sentiment.classify", "--provisioned", "2", "--server", server.baseURL, "--token", server.token])
+        let set = try await CLI.run(["functions", "set-concurrency", "sentiment.classify", "--provisioned", "2", "--server", server.baseURL, "--token", server.token])
         #expect(set.output.contains("provisioned concurrency 2 (2 instances warm)"), "\(set.output)")
-        let describe = try CLI.run(["functions", "describe", "sentiment.classify", "--server", server.baseURL, "--token", server.token])
+        let describe = try await CLI.run(["functions", "describe", "sentiment.classify", "--server", server.baseURL, "--token", server.token])
         #expect(describe.output.contains("targetUtilization"), "\(describe.output)")
     }
 }

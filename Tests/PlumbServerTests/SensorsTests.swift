@@ -194,18 +194,29 @@ struct SensorsTests {
         let port = ServerProcess.freePort()
         let first = try ServerProcess(dataDirectory: root.path + "/data", port: port)
         try await first.waitReady()
-        let register = try Python.run(Checkout.root + "/loadtest/detectors.py", ["register", "--base", first.baseURL, "--detectors", "50"])
+        let register = try await Python.run(Checkout.root + "/loadtest/detectors.py", ["register", "--base", first.baseURL, "--detectors", "50"])
         try #require(register.status == 0, "\(register.errors)")
         let acked = root.path + "/acked.ndjson"
         let streamer = Task.detached {
-            try Python.run(Checkout.root + "/loadtest/detectors.py", ["stream-chunked", "--base", "http://127.0.0.1:\(port)", "--detectors", "50", "--seconds", "10", "--acked", acked])
+            try await Python.run(Checkout.root + "/loadtest/detectors.py", ["stream-chunked", "--base", "http://127.0.0.1:\(port)", "--detectors", "50", "--seconds", "10", "--acked", acked])
         }
         // Part of what was acknowledged is delivered into segments before the kill, part after the restart, part
-        // stays in the log: the export must find each acknowledged reading once across all three.
-        try await Task.sleep(for: .seconds(3))
+        // stays in the log: the export must find each acknowledged reading once across all three. The steps follow
+        // the stream's progress (acknowledgements so far, of 1,000), not the clock: on a loaded machine a fixed
+        // sleep let the whole stream finish before the kill.
+        func acknowledged(atLeast count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                let text = (try? String(contentsOfFile: acked, encoding: .utf8)) ?? ""
+                if text.utf8.lazy.filter({ $0 == UInt8(ascii: "\n") }).count >= count { return }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw TestFailure("fewer than \(count) readings acknowledged after 60 s")
+        }
+        try await acknowledged(atLeast: 250)
         let (early, earlyBody) = try await HTTP.request("POST", first.baseURL + "/apps/sensors/deliver", token: first.token)
         #expect(early == 200, "\(String(decoding: earlyBody, as: UTF8.self))")
-        try await Task.sleep(for: .seconds(1))
+        try await acknowledged(atLeast: 500)
         first.kill(signal: SIGKILL)
         let second = try ServerProcess(dataDirectory: root.path + "/data", port: port)
         defer { second.kill(signal: SIGKILL) }
@@ -311,7 +322,7 @@ struct SensorsTests {
         for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-5", "site": "s1"}"#)] {
             _ = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8))
         }
-        let run = try Python.run(Checkout.root + "/Tests/peers/sensor_stream.py", [
+        let run = try await Python.run(Checkout.root + "/Tests/peers/sensor_stream.py", [
             "--port", String(server.port), "--detector", "D-5", "--chunks", "5", "--per-chunk", "4", "--start", "1795000000000",
             "--bad-line-in-chunk", "3",
         ])

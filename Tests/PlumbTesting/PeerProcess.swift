@@ -35,7 +35,7 @@ public final class PeerProcess: @unchecked Sendable {
     public func stop() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.waitExited()
     }
 
     deinit { stop() }
@@ -70,24 +70,12 @@ public enum PeerRecords {
     }
 }
 
-/// Runs a Python script to completion: its exit status, standard output, and standard error (kept in a file so a
-/// chatty script cannot block on a full pipe).
+/// Runs a Python script to completion: its exit status, standard output, and standard error (kept apart, in a file,
+/// so a chatty script cannot block on a full pipe). Off the cooperative pool and killed after `timeout`: see
+/// `Subprocess`.
 public enum Python {
-    public static func run(_ script: String, _ arguments: [String] = []) throws -> (status: Int32, output: Data, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script] + arguments
-        let output = Pipe()
-        let errorPath = NSTemporaryDirectory() + "plumb-python-\(UUID().uuidString).err"
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errorPath) }
-        guard let errors = FileHandle(forWritingAtPath: errorPath) else { throw TestFailure("cannot write \(errorPath)") }
-        defer { try? errors.close() }
-        process.standardOutput = output
-        process.standardError = errors
-        try process.launchSerialized()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data, (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+    public static func run(_ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(180)) async throws -> (status: Int32, output: Data, errors: String) {
+        let outcome = try await Subprocess.run("/usr/bin/env", ["python3", script] + arguments, separateErrors: true, timeout: timeout)
+        return (outcome.status, outcome.output, outcome.errors)
     }
 }

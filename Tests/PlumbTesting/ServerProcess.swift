@@ -54,7 +54,18 @@ public final class ServerProcess: @unchecked Sendable {
 
     public func kill(signal: Int32) {
         Foundation.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        process.waitExited()
+    }
+
+    /// Waits (without holding a thread of the cooperative pool) until the server has exited; false after `timeout`.
+    public func waitExit(timeout: Duration = .seconds(30)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.waitExited()
+        return true
     }
 
     /// A loopback port nothing listens on right now.
@@ -77,40 +88,17 @@ public struct TestFailure: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Runs the `plumb` binary with arguments and collects its exit status and combined output.
+/// Runs the `plumb` binary with arguments and collects its exit status and combined output (off the cooperative
+/// pool, killed after `timeout`: see `Subprocess`).
 public enum CLI {
-    public static func run(_ arguments: [String], timeout: Double = 30) throws -> (status: Int32, output: String) {
-        try runProgram(Checkout.plumbBinary, arguments)
+    public static func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
+        try await runProgram(Checkout.plumbBinary, arguments, timeout: timeout)
     }
 
     /// Runs any program (by path) the same way.
-    public static func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.launchSerialized()
-        let data = Self.readAll(output.fileHandleForReading.fileDescriptor)
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    /// Reads a pipe to its end, retrying reads a signal interrupted (Foundation's readDataToEndOfFile traps on EINTR).
-    static func readAll(_ fd: Int32) -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                out += buffer[0..<n]
-            } else if n < 0, errno == EINTR {
-                continue
-            } else {
-                return out
-            }
-        }
+    public static func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
+        let outcome = try await Subprocess.run(path, arguments, timeout: timeout)
+        return (outcome.status, outcome.text)
     }
 }
 

@@ -12,7 +12,7 @@ struct VaderAgreementTests {
     /// Runs the reference Python package over real sentences (Debian's fortunes) and compares compounds.
     @Test("compound agrees with Python vaderSentiment within 0.001 on ≥ 99 % of ≥ 1,000 real sentences")
     func agreesWithPython() async throws {
-        let run = try Python.run(Checkout.root + "/Tests/SentimentTests/vader_reference.py", ["3000"])
+        let run = try await Python.run(Checkout.root + "/Tests/SentimentTests/vader_reference.py", ["3000"])
         try #require(run.status == 0, "the reference script failed (needs python3 with vaderSentiment and Debian's fortunes packages; scripts/test.sh installs them): \(run.errors)")
         let data = run.output
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")

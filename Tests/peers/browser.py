@@ -12,8 +12,8 @@ import asyncio
 import base64
 import itertools
 import json
+import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -48,12 +48,6 @@ SCENARIOS = {
                   ' return b && row ? {badge: b.textContent, result: document.getElementById("result").textContent, firstRow: row.textContent} : null; })()',
     },
 }
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Page:
@@ -91,25 +85,39 @@ async def run(args, scenario):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         raise SystemExit("chromium is not installed (apt-get install chromium)")
-    port = free_port()
     profile = tempfile.mkdtemp(prefix="plumb-chromium-")
+    log_path = profile + ".log"
+    log = open(log_path, "wb")
+    # Port 0: Chromium picks a free port and writes it to DevToolsActivePort in the profile, so no port can be taken
+    # between choosing and binding. Its output goes to a file that is shown when it does not come up.
     process = subprocess.Popen(
-        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--remote-debugging-port={port}",
-         f"--user-data-dir={profile}", "--window-size=1000,800", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+         "--no-default-browser-check", "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1000,800",
+         "about:blank"],
+        stdout=log, stderr=log)
     try:
         targets = None
-        for _ in range(100):
+        # A cold start on a loaded 2-core CI machine has taken more than 10 s: wait up to 60 s, and stop at once
+        # if Chromium exits.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not targets:
+            if process.poll() is not None:
+                break
             try:
+                with open(f"{profile}/DevToolsActivePort") as f:
+                    port = int(f.readline().strip())
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as response:
                     targets = [t for t in json.loads(response.read()) if t.get("type") == "page"]
-                if targets:
-                    break
-            except OSError:
+            except (OSError, ValueError):
                 pass
-            time.sleep(0.1)
+            if not targets:
+                time.sleep(0.1)
         if not targets:
-            raise SystemExit("chromium did not start its DevTools endpoint")
+            log.flush()
+            with open(log_path, "rb") as f:
+                said = f.read()[-3000:].decode("utf-8", "replace")
+            state = f"exited with {process.returncode}" if process.poll() is not None else "still running after 60 s"
+            raise SystemExit(f"chromium did not start its DevTools endpoint ({state}); it printed:\n{said}")
         async with websockets.connect(targets[0]["webSocketDebuggerUrl"], max_size=None) as ws:
             page = Page(ws)
             await page.call("Page.enable")
@@ -130,7 +138,12 @@ async def run(args, scenario):
     finally:
         process.kill()
         process.wait()
+        log.close()
         shutil.rmtree(profile, ignore_errors=True)
+        try:
+            os.remove(log_path)
+        except OSError:
+            pass
 
 
 def main():

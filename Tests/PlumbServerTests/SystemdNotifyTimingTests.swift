@@ -6,7 +6,7 @@ import Testing
 /// sd_notify for real: the test binds the Unix datagram socket systemd would, starts `plumb serve` with
 /// NOTIFY_SOCKET and WATCHDOG_USEC pointing at it, and reads what arrives.
 @Suite("systemd notify", .serialized)
-struct SystemdNotifyTests {
+struct SystemdNotifyTimingTests {
     /// Receives datagrams on a thread of its own (blocking reads stay off the concurrency pool).
     final class NotifySocket: @unchecked Sendable {
         // @unchecked: `fd` is written once in init; `messages` is behind a Mutex.
@@ -127,7 +127,7 @@ struct SystemdNotifyTests {
         let stopping = try await notify.first(containing: "STOPPING=1", timeout: 10)
         let response = request.finish()
         #expect(response.hasPrefix("HTTP/1.1 204"), "the in-flight request completed: \(response.prefix(80))")
-        server.process.waitUntilExit()
+        #expect(try await server.waitExit(), "the server exits after SIGTERM")
         #expect(server.process.terminationStatus == 0)
         #expect(stopping.at <= Date())
 

@@ -10,7 +10,7 @@ import Testing
 /// ramp of concurrent callers, once with the autoscaler (its real `Service`, sampling every second and deciding
 /// every 2 s) and once without. Both run at the same time on the same machine.
 @Suite("Cold starts under a ramp (live, ~25 s)")
-struct ColdStartLiveTests {
+struct ColdStartTimingTests {
     struct Outcome: CustomStringConvertible {
         var invocationsAfterWarmup = 0
         var coldStartsAfterWarmup = 0
@@ -90,6 +90,8 @@ struct ColdStartLiveTests {
         print("cold starts, autoscaler on:  \(withScaler)")
         print("cold starts, autoscaler off: \(without)")
         #expect(withScaler.failures == 0 && without.failures == 0)
+        // Enough invocations that 5 % is a count worth asserting on. Alone ~9,800 are made; inside the parallel
+        // suite on a CI machine, starved of threads, 717 were (scripts/test.sh now runs it alone).
         #expect(withScaler.invocationsAfterWarmup > 1_000)
         #expect(withScaler.fraction < 0.05, "\(withScaler)")
     }

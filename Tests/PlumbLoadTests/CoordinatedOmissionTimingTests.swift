@@ -77,7 +77,7 @@ final class StallingServer: Sendable {
 }
 
 @Suite("Coordinated omission")
-struct CoordinatedOmissionTests {
+struct CoordinatedOmissionTimingTests {
     /// A constant rate R for D = 10 s against a server that stalls S = 1 s. A request due t seconds into the stall
     /// is answered when the stall ends; a connection behind schedule then sends at F × its rate, so the request
     /// due at t leaves at S + t/F and its corrected latency is S − t(1 − 1/F). Above L = 500 ms are those with
@@ -104,10 +104,9 @@ struct CoordinatedOmissionTests {
         print(String(format: "catch-up %.0f: %.2f %% above 500 ms corrected (expected %.2f %%), %.2f %% uncorrected; p50 %.2f ms p99 %.1f ms corrected, p99 %.2f ms uncorrected",
             catchUp, above * 100, expected * 100, aboveUncorrected * 100, Double(stats.corrected.valueAtPercentile(50)) / 1e3,
             Double(stats.corrected.valueAtPercentile(99)) / 1e3, Double(stats.uncorrected.valueAtPercentile(99)) / 1e3))
-        // Two points: inside the full suite on 2 cores the generator itself is short of CPU during the catch-up, and
-        // up to 1.45 points more landed above 500 ms (measured). Two points still tell catch-up 2 (10 %) from an
-        // unbounded one (5 %), and both from the uncorrected 0.2 %.
-        #expect(abs(above - expected) <= 0.02, "catch-up \(catchUp): \(above * 100) % above 500 ms corrected, expected \(expected * 100) %")
+        // scripts/test.sh runs this alone (a *TimingTests type): inside the parallel suite on 2 cores the generator
+        // itself was short of CPU during the catch-up and up to 1.45 points more landed above 500 ms.
+        #expect(abs(above - expected) <= 0.01, "catch-up \(catchUp): \(above * 100) % above 500 ms corrected, expected \(expected * 100) %")
         #expect(aboveUncorrected <= Double(connections) / Double(stats.completed) + 0.001, "uncorrected \(aboveUncorrected * 100) %")
         // The worst corrected latency is the stall itself.
         #expect(abs(Double(stats.corrected.max) / 1e6 - 1.0) < 0.1, "max \(stats.corrected.max) µs")
