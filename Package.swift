@@ -169,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbLoad", "PlumbDash", "Accounts", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
+                "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),

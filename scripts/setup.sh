@@ -25,11 +25,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-# The test suite's Python peers for accounts: pyotp (TOTP codes both ways) and PyJWT (tokens through the JWKS).
-if [ "${PLUMB_TEST_PEERS:-0}" = 1 ] && ! python3 -c "import pyotp, jwt" 2>/dev/null; then
-  echo "setup: installing the pyotp and PyJWT Python packages"
-  python3 -m pip install --quiet pyotp "PyJWT[crypto]" 2>/dev/null \
-    || python3 -m pip install --quiet --break-system-packages pyotp "PyJWT[crypto]"
+# The test suite's Python peers for accounts: pyotp (TOTP codes both ways), PyJWT (tokens through the JWKS) and
+# qrcode (the reference for the terminal QR code of `plumb mfa enrol`).
+if [ "${PLUMB_TEST_PEERS:-0}" = 1 ] && ! python3 -c "import pyotp, jwt, qrcode" 2>/dev/null; then
+  echo "setup: installing the pyotp, PyJWT and qrcode Python packages"
+  python3 -m pip install --quiet pyotp "PyJWT[crypto]" qrcode 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages pyotp "PyJWT[crypto]" qrcode
 fi
 
 # The VADER lexicon comes from the vaderSentiment package (MIT); it is installed, never committed.

@@ -118,6 +118,14 @@ public struct AccountsPlugin: Plugin {
         .http(.get, "/userinfo", name: "userinfo") { s, r, _ in try await s.userInfo(r) },
         .http(.get, "/.well-known/openid-configuration", name: "openid-configuration") { s, _, _ in s.discovery() },
         .http(.get, "/.well-known/jwks.json", name: "jwks") { s, _, _ in Self.json(try s.ring.jwks(now: Int64(Date().timeIntervalSince1970))) },
+        // A new signing key now (a suspected leak), besides the scheduled rotation; the old key stays in the JWKS
+        // until its tokens have expired.
+        .http(.post, "/keys/rotate", name: "rotate-keys", admin: true) { s, _, _ in
+            let now = Int64(Date().timeIntervalSince1970)
+            let kid = try s.ring.rotate(now: now)
+            s.audit("keys-rotated", ["kid": kid])
+            return Self.json(["kid": kid, "keys": ((try s.ring.jwks(now: now))["keys"] as? [Any])?.count ?? 0])
+        },
     ]
 
     static func json(_ object: Any, status: Int = 200, headers: [String: String] = [:]) -> FunctionResponse {

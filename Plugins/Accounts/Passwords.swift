@@ -1,39 +1,18 @@
-import Crypto
 import Foundation
 import GRDB
 import Logging
 import PlumbAuth
 import PlumbKit
-import Synchronization
 
 // Passwords and answers: scrypt hashes with their parameters, normalisation, the rules a password meets.
 extension AccountsPlugin {
 
-    /// `scrypt$N$r$p$salt$hash` (base64url), so parameters can be raised later and old hashes still verify.
-    func hash(_ secret: String) throws -> String {
-        var g = SystemRandomNumberGenerator()
-        let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
-        let derived = try Scrypt.derive(password: Array(secret.utf8), salt: salt, parameters: parameters)
-        return "scrypt$\(parameters.n)$\(parameters.r)$\(parameters.p)$\(Base64URL.encode(salt))$\(Base64URL.encode(derived))"
-    }
+    func hash(_ secret: String) throws -> String { try PasswordHash.make(secret, parameters: parameters) }
 
-    static func check(_ secret: String, against stored: String) -> Bool {
-        let parts = stored.split(separator: "$").map(String.init)
-        guard parts.count == 6, parts[0] == "scrypt", let n = Int(parts[1]), let r = Int(parts[2]), let p = Int(parts[3]),
-            let salt = Base64URL.decode(parts[4]), let expected = Base64URL.decode(parts[5]),
-            let derived = try? Scrypt.derive(password: Array(secret.utf8), salt: salt, parameters: .init(n: n, r: r, p: p), length: expected.count)
-        else { return false }
-        return ConstantTime.equal(derived, expected)
-    }
+    static func check(_ secret: String, against stored: String) -> Bool { PasswordHash.verify(secret, against: stored) }
 
     /// What an unknown account is checked against, so that the answer takes as long as for a real one.
-    var decoy: String { Self.decoys.withLock { d in
-        if let h = d[parameters.n] { return h }
-        let h = (try? hash("decoy-\(UUID().uuidString)")) ?? ""
-        d[parameters.n] = h
-        return h
-    } }
-    static let decoys = Mutex<[Int: String]>([:])
+    var decoy: String { PasswordHash.decoy(parameters: parameters) }
 
     static func normalisedEmail(_ text: String) -> String? {
         let email = text.trimmingCharacters(in: .whitespaces).lowercased()
@@ -47,31 +26,3 @@ extension AccountsPlugin {
     }
 }
 
-/// Password rules: at least 12 characters, not the email, and not a dictionary word or a common password (also
-/// with digits or symbols around it).
-enum PasswordRules {
-    static let common: Set<String> = [
-        "password", "passw0rd", "qwerty", "letmein", "welcome", "admin", "iloveyou", "monkey", "dragon", "football", "baseball",
-        "sunshine", "princess", "trustno1", "superman", "starwars", "whatever", "shadow", "master", "michael", "abc123", "123456",
-        "1234567890", "qwertyuiop", "correcthorsebatterystaple",
-    ]
-
-    /// The words of the system dictionary (`/usr/share/dict/words`, Debian's wamerican), lowercased.
-    static let dictionary: Set<String> = {
-        guard let text = try? String(contentsOfFile: "/usr/share/dict/words", encoding: .utf8) else { return [] }
-        return Set(text.split(separator: "\n").map { $0.lowercased() }.filter { $0.count >= 4 })
-    }()
-
-    static func problem(_ password: String, email: String) -> String? {
-        guard password.count >= 12 else { return "the password must have at least 12 characters" }
-        guard password.count <= 256 else { return "the password must have at most 256 characters" }
-        let lower = password.lowercased()
-        if lower == email || lower == String(email.split(separator: "@").first ?? "") { return "the password must not be the email address" }
-        let core = String(lower.drop { !$0.isLetter }.reversed().drop { !$0.isLetter }.reversed())
-        for candidate in [lower, core] where common.contains(candidate) || dictionary.contains(candidate) {
-            return "the password is a dictionary word or a common password"
-        }
-        if Set(lower).count <= 3 { return "the password repeats too few characters" }
-        return nil
-    }
-}

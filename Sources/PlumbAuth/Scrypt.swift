@@ -3,7 +3,7 @@ import Foundation
 
 /// scrypt (RFC 7914): the memory-hard key derivation Plumb hashes passwords and security answers with.
 public enum Scrypt {
-    public struct Parameters: Sendable, Equatable, Codable {
+    public struct Parameters: Sendable, Hashable, Codable {
         /// CPU/memory cost, a power of two above 1.
         public var n: Int
         public var r: Int

@@ -264,9 +264,11 @@ public final class PlumbServer: Sendable {
         }
         let api = router.group("api/v1")
             .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token, iam: iam))
-            .add(middleware: AccessMiddleware(adminToken: token, iam: iam))
-        let write = router.group().add(middleware: AccessMiddleware(adminToken: token, iam: iam))
-        IAMRoutes(iam: iam).register(api: api)
+            .add(middleware: AccessMiddleware(adminToken: token, iam: iam, settings: config.iam))
+        let write = router.group().add(middleware: AccessMiddleware(adminToken: token, iam: iam, settings: config.iam))
+        let iamRoutes = IAMRoutes(iam: iam, settings: config.iam, logs: logs)
+        iamRoutes.registerLogin(on: router)
+        iamRoutes.register(api: api)
         MetricsRoutes(
             store: store, limits: limits,
             lineProtocolResolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard

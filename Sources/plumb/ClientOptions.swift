@@ -39,10 +39,13 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// Sends a request to the server; throws a readable error for connection failures and non-2xx answers.
-    func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json") async throws -> (status: Int, body: [UInt8]) {
+    /// `authenticated: false` sends no token (`plumb login` getting one).
+    func request(
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json", authenticated: Bool = true
+    ) async throws -> (status: Int, body: [UInt8]) {
         var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
         request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(try resolvedToken())")
+        if authenticated { request.headers.add(name: "Authorization", value: "Bearer \(try resolvedToken())") }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
@@ -58,7 +61,7 @@ struct ClientOptions: ParsableArguments {
         guard (200..<300).contains(status) else {
             if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
                 let error = object["error"] as? [String: Any] {
-                throw CLIError("\(status) \(error["code"] ?? ""): \(error["message"] ?? "")")
+                throw CLIError("\(status) \(error["code"] ?? ""): \(error["message"] ?? "")", code: error["code"] as? String)
             }
             throw CLIError("\(status): \(String(decoding: bytes, as: UTF8.self))")
         }
@@ -78,7 +81,12 @@ struct ClientOptions: ParsableArguments {
 
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The server's error code, when the error is its answer.
+    var code: String?
+    init(_ description: String, code: String? = nil) {
+        self.description = description
+        self.code = code
+    }
 }
 
 /// Left-aligned columns for text output.

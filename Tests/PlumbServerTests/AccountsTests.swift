@@ -60,6 +60,13 @@ struct AccountsTests {
         let tampered = access.dropLast(4) + (access.hasSuffix("AAAA") ? "BBBB" : "AAAA")
         #expect(try await HTTP.request("GET", base + "/userinfo", token: String(tampered)).0 == 401)
 
+        // Key rotation now (admin only): the JWKS publishes both keys, the token signed before still verifies.
+        #expect(try await HTTP.request("POST", base + "/keys/rotate").0 == 401)
+        let (rotated, rotation) = try await HTTP.request("POST", base + "/keys/rotate", token: server.token)
+        #expect(rotated == 200 && Self.json(rotation)["keys"] as? Int == 2, "\(String(decoding: rotation, as: UTF8.self))")
+        let again = try await CLI.runProgram("/usr/bin/env", ["python3", "-c", script, base + "/.well-known/jwks.json", access])
+        #expect(again.output.trimmingCharacters(in: .whitespacesAndNewlines) == "ana@example.com", "the old key still verifies: \(again.output)")
+
         // Rotation: a refresh token works once; reusing it revokes the family, the newest token too.
         (status, answer) = try await Self.post(base + "/refresh", ["refresh_token": refresh1])
         let refresh2 = try #require(answer["refresh_token"] as? String, "\(answer)")

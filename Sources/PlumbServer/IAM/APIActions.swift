@@ -49,6 +49,8 @@ enum APIActions {
         "POST /api/v1/iam/users/{name}/disable": ("iam:DisableUser", "user/{name}"),
         "POST /api/v1/iam/users/{name}/tokens": ("iam:CreateAccessToken", "user/{name}"),
         "PUT /api/v1/iam/users/{name}/policies/{policy}": ("iam:AttachUserPolicy", "user/{name}"),
+        "PUT /api/v1/iam/users/{name}/password": ("iam:UpdateLoginProfile", "user/{name}"),
+        "DELETE /api/v1/iam/users/{name}/mfa": ("iam:DeactivateMFADevice", "user/{name}"),
         "GET /api/v1/iam/groups": ("iam:ListGroups", "group/*"),
         "POST /api/v1/iam/groups": ("iam:CreateGroup", "group/*"),
         "PUT /api/v1/iam/groups/{name}/members/{user}": ("iam:AddUserToGroup", "group/{name}"),

@@ -5,9 +5,13 @@ import PlumbStore
 /// Who may call the API: the admin token is root (everything); a user's API token is allowed what its policies
 /// allow for the route's action and resource (IAM evaluation); anything else is 401, a refusal 403 naming the
 /// decision. A route without an action is the admin's only.
+///
+/// A user's own MFA enrolment and `whoami` need no policy. A user the config requires to sign in with a TOTP code
+/// (`iam.require_mfa`) reaches only those with a token that was not given with one.
 struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     let adminToken: String
     let iam: IAMStore
+    var settings = ServerConfig.IAMSettings()
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -20,6 +24,12 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(status: 401, code: "Unauthorized", "unknown or revoked token")
         }
         let endpoint = context.endpointPath ?? request.uri.path
+        if selfServiceRoutes.contains("\(request.method.rawValue) \(endpoint)") { return try await next(request, context) }
+        if !principal.mfa, IAMStore.mfaRequired(principal, settings: settings) {
+            throw APIError(
+                status: 403, code: "MFARequired",
+                "user \(principal.user) must sign in with a TOTP code: `plumb mfa enrol`, then `plumb login --user \(principal.user)`")
+        }
         guard let (action, resource) = APIActions.classify(method: request.method.rawValue, endpoint: endpoint, parameters: context.parameters) else {
             throw APIError(status: 403, code: "AccessDenied", "user \(principal.user): \(request.method.rawValue) \(endpoint) is for the admin token only")
         }
@@ -30,3 +40,6 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// Routes every user may call for themselves, whatever their policies.
+let selfServiceRoutes: Set<String> = ["POST /api/v1/iam/mfa/enrol", "POST /api/v1/iam/mfa/confirm", "GET /api/v1/iam/whoami"]

@@ -26,6 +26,12 @@ public final class IAMStore: Sendable {
     public struct Principal: Sendable {
         public var user: String
         public var policies: [Policy]
+        /// The groups the user is in.
+        public var groups: [String] = []
+        /// Whether the token came from a sign-in with a TOTP code.
+        public var mfa = false
+        /// When the token expires (epoch seconds); nil for a token an admin made, which lives until revoked.
+        public var expiresAt: Int64?
     }
 
     public init(directory: String, durability: Durability) throws {
@@ -40,6 +46,20 @@ public final class IAMStore: Sendable {
                     CREATE TABLE attachments (kind TEXT NOT NULL CHECK (kind IN ('user', 'group')), principal TEXT NOT NULL,
                         policy TEXT NOT NULL REFERENCES policies(name), PRIMARY KEY (kind, principal, policy));
                     CREATE TABLE tokens (hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name), created_at INTEGER NOT NULL);
+                    """)
+            },
+            // Sign-in for platform users: a password (scrypt), a TOTP device, lockout; tokens from a sign-in expire and
+            // say whether a second factor was given.
+            Migration("iam-2-login") { db in
+                try db.execute(sql: """
+                    ALTER TABLE users ADD COLUMN password TEXT;
+                    ALTER TABLE users ADD COLUMN mfa_secret BLOB;
+                    ALTER TABLE users ADD COLUMN mfa_enabled INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE users ADD COLUMN mfa_last_step INTEGER;
+                    ALTER TABLE users ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE users ADD COLUMN locked_until REAL NOT NULL DEFAULT 0;
+                    ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+                    ALTER TABLE tokens ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;
                     """)
             },
         ]).pool
@@ -85,13 +105,21 @@ public final class IAMStore: Sendable {
     public func principal(token: String) throws -> Principal? {
         let key = Self.hash(token)
         let (cached, generation) = principals.withLock { ($0.cache[key], $0.generation) }
-        if let cached { return cached }
+        let now = Int64(Date().timeIntervalSince1970)
+        // A cached principal of a token that has since expired is read again (and found no longer valid).
+        if let cached, (cached?.expiresAt).map({ $0 > now }) ?? true { return cached }
         let found = try database.read { db -> Principal? in
             guard let row = try Row.fetchOne(
-                db, sql: "SELECT u.name FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ? AND u.disabled = 0", arguments: [Self.hash(token)])
+                db, sql: """
+                    SELECT u.name, t.mfa, t.expires_at FROM tokens t JOIN users u ON u.name = t.user
+                    WHERE t.hash = ? AND u.disabled = 0 AND (t.expires_at IS NULL OR t.expires_at > ?)
+                    """, arguments: [Self.hash(token), now])
             else { return nil }
             let user: String = row["name"]
-            return Principal(user: user, policies: try Self.policies(of: user, db))
+            return Principal(
+                user: user, policies: try Self.policies(of: user, db),
+                groups: try String.fetchAll(db, sql: "SELECT grp FROM members WHERE user = ? ORDER BY grp", arguments: [user]),
+                mfa: (row["mfa"] as Int) != 0, expiresAt: row["expires_at"])
         }
         // Kept only if nothing changed while it was read (a read from before a change must not outlive it).
         principals.withLock { p in
@@ -133,13 +161,16 @@ public final class IAMStore: Sendable {
         }
     }
 
-    /// A new API token for `user`, returned once.
-    public func createToken(user: String) throws -> String {
+    /// A new API token for `user`, returned once: without expiry when an admin makes it, with one (and whether a
+    /// TOTP code was given) from a sign-in.
+    public func createToken(user: String, expiresAt: Int64? = nil, mfa: Bool = false) throws -> String {
         var generator = SystemRandomNumberGenerator()
         let token = "plb_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         try write { db in
             try require(try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE name = ? AND disabled = 0", arguments: [user]) ?? false, 404, "NoSuchEntity", "no enabled user '\(user)'")
-            try db.execute(sql: "INSERT INTO tokens (hash, user, created_at) VALUES (?, ?, ?)", arguments: [Self.hash(token), user, Int64(Date().timeIntervalSince1970)])
+            try db.execute(
+                sql: "INSERT INTO tokens (hash, user, created_at, expires_at, mfa) VALUES (?, ?, ?, ?, ?)",
+                arguments: [Self.hash(token), user, Int64(Date().timeIntervalSince1970), expiresAt, mfa])
         }
         return token
     }

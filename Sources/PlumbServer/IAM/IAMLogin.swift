@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import PlumbAuth
+import PlumbStore
+
+/// Sign-in for platform users (`plumb login`): a password, a TOTP device, and the API token a sign-in gives.
+///
+/// A token from a sign-in expires (`iam.session_hours`) and records whether a TOTP code was given. Members of the
+/// groups in `iam.require_mfa` must give one: their other tokens (without a code, or made by an admin) reach only
+/// their own MFA enrolment (`AccessMiddleware`).
+extension IAMStore {
+    public struct Session: Sendable {
+        public var token: String
+        public var expiresAt: Int64
+        public var mfa: Bool
+    }
+
+    public func setPassword(user: String, password: String, settings: ServerConfig.IAMSettings) throws {
+        if let problem = PasswordRules.problem(password, email: user) { throw PlumbError(status: 400, code: "WeakPassword", problem) }
+        let stored = try PasswordHash.make(password, parameters: .init(n: settings.scryptN, r: 8, p: 1))
+        try write { db in
+            try db.execute(sql: "UPDATE users SET password = ?, failures = 0, locked_until = 0 WHERE name = ?", arguments: [stored, user])
+            try require(db.changesCount == 1, 404, "NoSuchEntity", "no user '\(user)'")
+        }
+    }
+
+    /// Checks the password (and the code, once the user has a TOTP device) and makes a token. An unknown user, a
+    /// disabled one and a wrong password get the same answer after the same work; failures lock the user out
+    /// with a doubling backoff.
+    public func login(user: String, password: String, code: String?, settings: ServerConfig.IAMSettings) throws -> Session {
+        let now = Date().timeIntervalSince1970
+        let parameters = Scrypt.Parameters(n: settings.scryptN, r: 8, p: 1)
+        let row = try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT name, password, mfa_secret, mfa_enabled, mfa_last_step, failures, locked_until FROM users WHERE name = ? AND disabled = 0",
+                arguments: [user])
+        }
+        if let row, (row["locked_until"] as Double) > now {
+            let wait = Int((row["locked_until"] as Double) - now) + 1
+            throw PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(wait) s")
+        }
+        let stored: String? = row?["password"]
+        let passwordOK = PasswordHash.verify(password, against: stored ?? PasswordHash.decoy(parameters: parameters)) && stored != nil
+        guard let row, passwordOK else {
+            if let row { try recordFailure(user: row["name"], failures: row["failures"], now: now, settings: settings) }
+            throw PlumbError(status: 401, code: "InvalidCredentials", "wrong user name or password")
+        }
+        var mfa = false
+        if (row["mfa_enabled"] as Int) != 0 {
+            guard let code, !code.isEmpty else {
+                throw PlumbError(status: 401, code: "MFARequired", "user \(user) has a TOTP device: give the current code")
+            }
+            let device = TOTP(secret: [UInt8]((row["mfa_secret"] as Data?) ?? Data()))
+            guard let step = device.verify(code, at: Int64(now), lastUsed: row["mfa_last_step"]) else {
+                try recordFailure(user: user, failures: row["failures"], now: now, settings: settings)
+                throw PlumbError(status: 401, code: "InvalidMFACode", "the TOTP code is wrong, expired or already used")
+            }
+            try write { db in try db.execute(sql: "UPDATE users SET mfa_last_step = ? WHERE name = ?", arguments: [step, user]) }
+            mfa = true
+        }
+        let expiresAt = Int64(now + settings.sessionHours * 3_600)
+        if (row["failures"] as Int) > 0 {
+            try write { db in try db.execute(sql: "UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", arguments: [user]) }
+        }
+        return Session(token: try createToken(user: user, expiresAt: expiresAt, mfa: mfa), expiresAt: expiresAt, mfa: mfa)
+    }
+
+    func recordFailure(user: String, failures: Int, now: Double, settings: ServerConfig.IAMSettings) throws {
+        let count = failures + 1
+        let lock = count >= settings.lockoutAfter ? now + min(3_600, 30 * pow(2, Double(count - settings.lockoutAfter))) : 0
+        try write { db in
+            try db.execute(sql: "UPDATE users SET failures = ?, locked_until = ? WHERE name = ?", arguments: [count, lock, user])
+        }
+    }
+
+    /// A new TOTP secret for the user, not in force until confirmed with a code; the `otpauth://` URI to scan.
+    public func enrolMFA(user: String, issuer: String = "Plumb") throws -> (secret: String, uri: String) {
+        let device = TOTP.generate()
+        try write { db in
+            try require(try Int.fetchOne(db, sql: "SELECT mfa_enabled FROM users WHERE name = ?", arguments: [user]) == 0, 409, "MFAAlreadyEnabled",
+                "user \(user) already has a TOTP device; an admin removes it with DELETE /api/v1/iam/users/\(user)/mfa")
+            try db.execute(sql: "UPDATE users SET mfa_secret = ?, mfa_last_step = NULL WHERE name = ?", arguments: [Data(device.secret), user])
+        }
+        return (Base32.encode(device.secret), device.uri(issuer: issuer, account: user))
+    }
+
+    /// Puts the enrolled device in force once a code from it is right.
+    public func confirmMFA(user: String, code: String) throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT mfa_secret, mfa_enabled FROM users WHERE name = ?", arguments: [user]),
+                let secret = (row["mfa_secret"] as Data?).map({ [UInt8]($0) })
+            else { throw PlumbError(status: 409, code: "NoMFADevice", "enrol first: POST /api/v1/iam/mfa/enrol") }
+            try require((row["mfa_enabled"] as Int) == 0, 409, "MFAAlreadyEnabled", "user \(user) already has a TOTP device")
+            guard let step = TOTP(secret: secret).verify(code, at: now) else {
+                throw PlumbError(status: 400, code: "InvalidMFACode", "the code does not match the enrolled secret (check the device's clock)")
+            }
+            try db.execute(sql: "UPDATE users SET mfa_enabled = 1, mfa_last_step = ? WHERE name = ?", arguments: [step, user])
+        }
+    }
+
+    /// Removes a user's device (a lost phone) and the tokens that were given with it.
+    public func resetMFA(user: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE users SET mfa_secret = NULL, mfa_enabled = 0, mfa_last_step = NULL WHERE name = ?", arguments: [user])
+            try require(db.changesCount == 1, 404, "NoSuchEntity", "no user '\(user)'")
+            try db.execute(sql: "DELETE FROM tokens WHERE user = ? AND mfa = 1", arguments: [user])
+        }
+    }
+
+    /// Whether the user has a TOTP device in force.
+    public func mfaEnabled(user: String) throws -> Bool {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT mfa_enabled FROM users WHERE name = ?", arguments: [user]) ?? 0 } != 0
+    }
+
+    /// Whether the config requires this principal to have signed in with a code.
+    public static func mfaRequired(_ principal: Principal, settings: ServerConfig.IAMSettings) -> Bool {
+        settings.requireMFA.contains("*") || principal.groups.contains { settings.requireMFA.contains($0) }
+    }
+}
