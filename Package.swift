@@ -161,6 +161,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Documents",
+            dependencies: ["PlumbKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Plugins/Documents",
+            // k-means and the silhouette are hot loops even in debug builds (the suite clusters a real corpus).
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
+        ),
+        .target(
             name: "Support",
             dependencies: ["PlumbKit"],
             path: "Plugins/Support",
@@ -169,7 +176,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
+                "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -271,7 +278,7 @@ let package = Package(
         .testTarget(
             name: "PlumbServerTests",
             dependencies: [
-                "Accounts", "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
+                "Accounts", "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -292,6 +299,12 @@ let package = Package(
         .testTarget(
             name: "SentimentTests",
             dependencies: ["Sentiment", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DocumentsTests",
+            dependencies: ["Documents", "PlumbTesting"],
+            exclude: ["entities-gold.json", "kmeans_reference.py"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -11,6 +11,7 @@ import Chat
 import Classifier
 import Sentiment
 import Sensors
+import Documents
 import Accounts
 import Support
 
@@ -66,7 +67,7 @@ struct Serve: AsyncParsableCommand {
         let server: PlumbServer
         do {
             server = try await PlumbServer.open(
-                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self, AccountsPlugin.self], factory: factory, logger: logger, logSink: logSink)
+                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self, AccountsPlugin.self, DocumentsPlugin.self], factory: factory, logger: logger, logSink: logSink)
         } catch let error as LexiconError {
             throw CLIError(error.message)
         } catch let error as ConfigError {
