@@ -303,7 +303,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DocumentsTests",
-            dependencies: ["Documents", "PlumbTesting"],
+            dependencies: [
+                "Documents", "PlumbTesting", "PlumbKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             exclude: ["entities-gold.json", "kmeans_reference.py"],
             swiftSettings: swiftSettings
         ),

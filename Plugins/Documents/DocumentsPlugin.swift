@@ -350,7 +350,7 @@ public struct DocumentsPlugin: Plugin {
     }
 
     /// Common English words left out of the vectors and category names.
-    static let stopWords: Set<String> = EntityExtractor.stopWords.union([
+    public static let stopWords: Set<String> = EntityExtractor.stopWords.union([
         "have", "has", "had", "having", "get", "got", "like", "than", "too", "out", "up", "down", "off", "own", "same", "other", "few",
         "into", "through", "during", "until", "against", "between", "because", "don", "doesn", "didn", "isn", "aren", "wasn", "weren",
         "won", "wouldn", "ll", "ve", "re", "am", "said", "say", "says", "way", "make", "made", "even", "never", "always", "ever",

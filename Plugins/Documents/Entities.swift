@@ -55,6 +55,7 @@ public struct EntityExtractor: Sendable {
         "any", "some", "each", "every", "both", "either", "neither", "one", "two", "three", "many", "most", "more", "much", "such",
         "also", "only", "just", "very", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "let", "after",
         "before", "about", "above", "below", "into", "over", "under", "again", "once", "oh", "ok", "okay", "well", "now", "please",
+        "i'm", "i'll", "i've", "i'd", "i’m", "i’ll", "i’ve", "i’d",
     ]
 
     /// Dates are not names.
@@ -80,7 +81,9 @@ public struct EntityExtractor: Sendable {
     /// blank lines always.
     public static func sentences(_ text: String) -> [String] {
         var out: [String] = []
-        for paragraph in text.components(separatedBy: "\n\n") {
+        // Blank lines, and lines of only punctuation (a fortune file's "%", a "----" rule), end paragraphs.
+        let lines = text.components(separatedBy: "\n").map { line in line.contains(where: { $0.isLetter || $0.isNumber }) ? line : "" }
+        for paragraph in lines.joined(separator: "\n").components(separatedBy: "\n\n") {
             let chars = Array(paragraph.replacingOccurrences(of: "\n", with: " "))
             var start = 0
             var i = 0
