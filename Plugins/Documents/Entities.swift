@@ -7,8 +7,9 @@ import Foundation
 /// What counts as an entity follows CoNLL-2003's four kinds: people, organisations, places, and other proper names
 /// (products, software, languages, nationalities, events, named standards). Dates (months, weekdays) do not.
 public struct EntityExtractor: Sendable {
-    /// Lowercase words of the system dictionary (Debian's wamerican): a capitalised word that is also a common
-    /// lowercase word, at the start of a sentence, is taken for that word unless the text capitalises it elsewhere.
+    /// Lowercase words of the system dictionary (Debian's wamerican). A capitalised word at the start of a sentence is
+    /// taken for a common word when the text also uses it in lowercase, or when the dictionary has it in lowercase
+    /// and the text never capitalises it elsewhere.
     public let commonWords: Set<String>
 
     public init(commonWords: Set<String>) {
@@ -200,8 +201,8 @@ public struct EntityExtractor: Sendable {
                     let lower = first.text.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
                     if Self.stopWords.contains(lower) || Self.titles.contains(lower) || Self.calendar.contains(lower) {
                         parts.removeFirst()
-                    } else if first.sentenceStart, !capitalisedInside.contains(first.text),
-                        commonWords.contains(lower) || lowercaseSeen.contains(lower)
+                    } else if first.sentenceStart,
+                        lowercaseSeen.contains(lower) || (commonWords.contains(lower) && !capitalisedInside.contains(first.text))
                     {
                         parts.removeFirst()
                     } else {

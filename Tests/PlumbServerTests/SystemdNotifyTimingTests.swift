@@ -128,7 +128,7 @@ struct SystemdNotifyTimingTests {
         let response = request.finish()
         #expect(response.hasPrefix("HTTP/1.1 204"), "the in-flight request completed: \(response.prefix(80))")
         #expect(try await server.waitExit(), "the server exits after SIGTERM")
-        #expect(server.process.terminationStatus == 0)
+        #expect(server.process.exitStatus() == 0)
         #expect(stopping.at <= Date())
 
         // What was acknowledged during the drain is there after a restart.

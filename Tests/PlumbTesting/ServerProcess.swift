@@ -60,11 +60,10 @@ public final class ServerProcess: @unchecked Sendable {
     /// Waits (without holding a thread of the cooperative pool) until the server has exited; false after `timeout`.
     public func waitExit(timeout: Duration = .seconds(30)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while process.exitStatus() == nil {
             if ContinuousClock.now >= deadline { return false }
             try await Task.sleep(for: .milliseconds(20))
         }
-        process.waitExited()
         return true
     }
 

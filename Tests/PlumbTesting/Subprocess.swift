@@ -100,7 +100,7 @@ public enum Subprocess {
                 break reading
             }
             // The child is gone but something it started still holds the pipe: take what came, don't wait for it.
-            if !process.isRunning {
+            if process.exitStatus() != nil {
                 if let exitedAt {
                     if now - exitedAt > .milliseconds(500) { break reading }
                 } else {
@@ -121,20 +121,37 @@ public enum Subprocess {
             throw TestFailure(
                 "\(([executable] + arguments).joined(separator: " ")) still ran after \(timeout) and was killed; it printed:\n\(said)\n\(errors.suffix(4_000))")
         }
-        return Outcome(status: process.terminationStatus, output: Data(data), errors: errors)
+        return Outcome(status: process.exitStatus() ?? -1, output: Data(data), errors: errors)
     }
 }
 
 extension Process {
-    /// Waits until the process has exited or `deadline` has passed, whichever is first; whether it exited. Polls
-    /// `isRunning` (which Foundation's own child monitor keeps) instead of spinning a run loop as `waitUntilExit()`
-    /// does, which under load was seen to wait forever for a child that had exited.
+    /// Waits until the process has exited or `deadline` has passed, whichever is first; whether it exited.
+    ///
+    /// Not `waitUntilExit()`, which spins a run loop, nor `isRunning` alone: both rely on Foundation's child monitor,
+    /// which was seen to miss the exit of a `tmux new-session -d` client (it daemonises a server as it goes) and wait
+    /// forever. The exit is asked of the kernel too, with `waitid(WNOWAIT)`, which leaves the child for Foundation to
+    /// reap.
     @discardableResult
     public func waitExited(until deadline: ContinuousClock.Instant = .now + .seconds(60)) -> Bool {
-        while isRunning {
+        while true {
+            if exitStatus() != nil { return true }
             if ContinuousClock.now >= deadline { return false }
             usleep(5_000)
         }
-        return true
+    }
+
+    /// The exit status once the process has exited (128 + the signal when a signal ended it), nil while it runs.
+    public func exitStatus() -> Int32? {
+        if !isRunning { return terminationReason == .uncaughtSignal ? 128 + terminationStatus : terminationStatus }
+        var info = siginfo_t()
+        let asked = waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOHANG | WNOWAIT)
+        if asked == 0, info._sifields._sigchld.si_pid == processIdentifier {
+            let status = info._sifields._sigchld.si_status
+            return info.si_code == CLD_EXITED ? status : 128 + status
+        }
+        // Already reaped (by Foundation, between the two questions): its answer is there now.
+        if asked != 0, errno == ECHILD, !isRunning { return terminationReason == .uncaughtSignal ? 128 + terminationStatus : terminationStatus }
+        return nil
     }
 }
