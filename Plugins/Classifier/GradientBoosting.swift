@@ -1,4 +1,5 @@
 import Foundation
+import PlumbKit
 
 /// Hyper-parameters, with XGBoost's names and defaults.
 public struct BoostingParameters: Codable, Sendable, Equatable {
@@ -330,18 +331,5 @@ public struct CrossValidation: Codable, Sendable {
         }
         return CrossValidation(
             folds: folds, accuracy: Double(correct) / Double(max(1, features.count)), foldAccuracies: accuracies, confusion: confusion, classes: classes)
-    }
-}
-
-/// A small, fast, seeded generator (SplitMix64), so training is reproducible everywhere.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

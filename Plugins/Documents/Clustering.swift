@@ -1,4 +1,5 @@
 import Foundation
+import PlumbKit
 
 /// TF-IDF vectors of documents, as scikit-learn's `TfidfVectorizer(sublinear_tf=True)` makes them: terms are
 /// lowercased runs of two or more letters or digits, tf is 1 + ln(count), idf is ln((1 + n) / (1 + df)) + 1
@@ -87,19 +88,6 @@ public struct KMeans: Sendable {
         public var iterations: Int
     }
 
-    /// A small, seedable generator (SplitMix64), so a seed gives the same clustering on every machine.
-    public struct Generator: RandomNumberGenerator, Sendable {
-        var state: UInt64
-        public init(seed: UInt64) { state = seed }
-        public mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func squaredDistance(_ row: [(Int, Double)], rowNorm: Double, _ centroid: [Double], centroidNorm: Double) -> Double {
         var dot = 0.0
         for (i, v) in row { dot += v * centroid[i] }
@@ -112,7 +100,7 @@ public struct KMeans: Sendable {
         tolerance: Double = 1e-4
     ) -> Result {
         precondition(k >= 1 && k <= rows.count, "k must be from 1 to the number of rows")
-        var generator = Generator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var best: Result?
         for _ in 0..<initialisations {
             let run = once(rows, dimensions: dimensions, k: k, generator: &generator, maxIterations: maxIterations, tolerance: tolerance)
@@ -122,7 +110,7 @@ public struct KMeans: Sendable {
     }
 
     static func once(
-        _ rows: [[(Int, Double)]], dimensions: Int, k: Int, generator: inout Generator, maxIterations: Int, tolerance: Double
+        _ rows: [[(Int, Double)]], dimensions: Int, k: Int, generator: inout SplitMix64, maxIterations: Int, tolerance: Double
     ) -> Result {
         let norms = rows.map { $0.reduce(0) { $0 + $1.1 * $1.1 } }
         func dense(_ row: [(Int, Double)]) -> [Double] {
@@ -163,20 +151,7 @@ public struct KMeans: Sendable {
         for iteration in 1...maxIterations {
             iterations = iteration
             let centroidNorms = centroids.map { $0.reduce(0) { $0 + $1 * $1 } }
-            inertia = 0
-            for (r, row) in rows.enumerated() {
-                var bestK = 0
-                var bestD = Double.infinity
-                for c in 0..<k {
-                    let d = squaredDistance(row, rowNorm: norms[r], centroids[c], centroidNorm: centroidNorms[c])
-                    if d < bestD {
-                        bestD = d
-                        bestK = c
-                    }
-                }
-                labels[r] = bestK
-                inertia += bestD
-            }
+            inertia = assign(rows, norms: norms, centroids: centroids, labels: &labels)
             var sums = [[Double]](repeating: [Double](repeating: 0, count: dimensions), count: k)
             var sizes = [Int](repeating: 0, count: k)
             for (r, row) in rows.enumerated() {
@@ -200,34 +175,32 @@ public struct KMeans: Sendable {
             }
             if shift <= tolerance * tolerance { break }
         }
-        // The inertia of the final centroids.
-        let centroidNorms = centroids.map { $0.reduce(0) { $0 + $1 * $1 } }
-        inertia = 0
-        for (r, row) in rows.enumerated() {
-            var bestK = 0
-            var bestD = Double.infinity
-            for c in 0..<k {
-                let d = squaredDistance(row, rowNorm: norms[r], centroids[c], centroidNorm: centroidNorms[c])
-                if d < bestD {
-                    bestD = d
-                    bestK = c
-                }
-            }
-            labels[r] = bestK
-            inertia += bestD
-        }
+        // The labels and inertia of the final centroids.
+        inertia = assign(rows, norms: norms, centroids: centroids, labels: &labels)
         return Result(labels: labels, centroids: centroids, inertia: inertia, iterations: iterations)
     }
 
     /// The centroid nearest to a unit-length row.
     public static func nearest(_ row: [(Int, Double)], centroids: [[Double]]) -> Int {
-        let norm = row.reduce(0) { $0 + $1.1 * $1.1 }
-        var best = (0, Double.infinity)
-        for (c, centroid) in centroids.enumerated() {
-            let d = squaredDistance(row, rowNorm: norm, centroid, centroidNorm: centroid.reduce(0) { $0 + $1 * $1 })
-            if d < best.1 { best = (c, d) }
+        var labels = [0]
+        _ = assign([row], norms: [row.reduce(0) { $0 + $1.1 * $1.1 }], centroids: centroids, labels: &labels)
+        return labels[0]
+    }
+
+    /// Puts each row in its nearest centroid's cluster; the sum of the squared distances.
+    static func assign(_ rows: [[(Int, Double)]], norms: [Double], centroids: [[Double]], labels: inout [Int]) -> Double {
+        let centroidNorms = centroids.map { $0.reduce(0) { $0 + $1 * $1 } }
+        var inertia = 0.0
+        for (r, row) in rows.enumerated() {
+            var best = (cluster: 0, distance: Double.infinity)
+            for (c, centroid) in centroids.enumerated() {
+                let d = squaredDistance(row, rowNorm: norms[r], centroid, centroidNorm: centroidNorms[c])
+                if d < best.distance { best = (c, d) }
+            }
+            labels[r] = best.cluster
+            inertia += best.distance
         }
-        return best.0
+        return inertia
     }
 
     /// Mean silhouette by cosine distance (1 − cos; rows have unit length): for each row, (b − a) / max(a, b) with a

@@ -13,15 +13,22 @@ struct AccountsTests {
         return (status, json(body))
     }
 
+    /// A real server whose accounts lock after 5 failures, allow 400 attempts a minute from one address, and hash
+    /// with N = 2^14.
+    static func server(_ root: TemporaryDirectory) async throws -> ServerProcess {
+        try "plugins:\n  accounts:\n    lockout_after: 5\n    signins_per_minute_per_source: 400\n    scrypt_n: 16384\n"
+            .write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        try await server.waitReady()
+        return server
+    }
+
     @Test("sign-up rules, tokens through the JWKS, rotation and reuse, lockout, throttle, no secrets in logs")
     func accounts() async throws {
         let root = TemporaryDirectory("plumb-accounts")
         defer { root.remove() }
-        try "plugins:\n  accounts:\n    lockout_after: 5\n    signins_per_minute_per_source: 400\n    scrypt_n: 16384\n"
-            .write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
-        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        let server = try await AccountsTests.server(root)
         defer { server.kill(signal: SIGKILL) }
-        try await server.waitReady()
         let base = server.baseURL + "/apps/accounts"
         let password = "Tangerine-Orbit-47-Quill"
         // Password rules.
@@ -152,11 +159,8 @@ struct AccountsTimingTests {
     func equalTiming() async throws {
         let root = TemporaryDirectory("plumb-accounts-timing")
         defer { root.remove() }
-        try "plugins:\n  accounts:\n    lockout_after: 5\n    signins_per_minute_per_source: 400\n    scrypt_n: 16384\n"
-            .write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
-        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        let server = try await AccountsTests.server(root)
         defer { server.kill(signal: SIGKILL) }
-        try await server.waitReady()
         let base = server.baseURL + "/apps/accounts"
         let password = "Tangerine-Orbit-47-Quill"
         // A wrong password for an existing account vs an unknown account, median of 50 each, interleaved.
