@@ -48,7 +48,7 @@ struct DocumentsAPITests {
     @Test("upload, entities, word cloud, clustering into named categories, listing by category, download, delete")
     func lifecycle() async throws {
         let (texts, truth) = try ClusteringTests.corpus(each: 12)
-        try await withTestServer(plugins: [DocumentsPlugin.self], configure: { $0.plugins["documents"] = ["k_min": "2", "k_max": "5"] }) { _, client in
+        try await withTestServer(plugins: [DocumentsPlugin.self], configure: { $0.plugins["documents"] = ["k_min": "2", "k_max": "5"] }) { server, client in
             let story = """
                 Captain James T. Kirk beamed down to Vulcan with Spock. Spock said the Enterprise would wait in orbit. \
                 Kirk asked Starfleet Command for new orders, and Starfleet Command sent the Enterprise to Romulus. \
@@ -95,6 +95,10 @@ struct DocumentsAPITests {
             #expect(late.json["category"] is Int, "\(late.text)")
             let bad = try await client.execute(uri: "/apps/documents/cluster", method: .post, body: ByteBuffer(string: #"{"k": 1}"#))
             #expect(bad.status.code == 400)
+
+            // The nightly clustering is a scheduled function; invoked by hand it re-clusters by silhouette.
+            let nightly = try await client.admin("/api/v1/functions/documents.nightly-cluster/invoke", method: .post, body: "{}", server: server)
+            #expect(nightly.status.code == 200 && nightly.text.contains("\"k\""), "\(nightly.text)")
 
             // Delete.
             #expect(try await client.execute(uri: "/apps/documents/files/\(id)", method: .delete).status.code == 204)
