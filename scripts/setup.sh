@@ -67,6 +67,16 @@ PY
 echo "setup: iris data set installed in $(pwd)/share/plumb/classifier/iris.csv"
 
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
+  # Start headless Chromium once, so its first start on a fresh machine (font caches, profile) is not inside a test,
+  # and so a Chromium that cannot start here says so, with its own words, before the suite runs.
+  chromium_bin=$(command -v chromium || command -v chromium-browser || true)
+  if [ -n "$chromium_bin" ]; then
+    if ! out=$(timeout 120 "$chromium_bin" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
+        --user-data-dir="$(mktemp -d)" --dump-dom about:blank 2>&1); then
+      echo "setup: warning: headless Chromium did not start; the page tests will fail. It printed:"
+      echo "$out" | tail -20
+    fi
+  fi
   # Test peers: the SMTP server the notification tests deliver to, the WebSocket client of the chat tests.
   # XGBoost (the CPU-only wheel) is the reference of the classifier's parity tests.
   for spec in aiosmtpd:aiosmtpd websockets:websockets xgboost:xgboost-cpu; do
