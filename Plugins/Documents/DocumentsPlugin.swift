@@ -53,7 +53,15 @@ public struct DocumentsPlugin: Plugin {
                     inertia REAL NOT NULL, silhouette REAL NOT NULL, model TEXT NOT NULL);
                 CREATE TABLE categories (id INTEGER PRIMARY KEY, name TEXT NOT NULL, terms TEXT NOT NULL);
                 """)
-        }
+        },
+        // Each file's object lives under its category's name (`documents/<category>/<id>.txt`), as the seed system
+        // stored files under their category; the row names where.
+        PluginMigration("documents-v2-object-keys") { db in
+            try db.execute(sql: """
+                ALTER TABLE files ADD COLUMN object TEXT;
+                UPDATE files SET object = 'documents/' || id || '.txt';
+                """)
+        },
     ]
 
     public static let functions: [Function<DocumentsPlugin>] = [
@@ -77,7 +85,8 @@ public struct DocumentsPlugin: Plugin {
             body: Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()))
     }
 
-    static func key(_ id: String) -> String { "documents/\(id).txt" }
+    /// Where a file's object lives: under its category's name, or `unclustered` before any clustering.
+    static func key(_ id: String, category: String?) -> String { "documents/\(category ?? "unclustered")/\(id).txt" }
 
     // MARK: - Upload
 
@@ -156,15 +165,18 @@ public struct DocumentsPlugin: Plugin {
         let entities = extractor.entities(in: text)
         let elapsed = (ContinuousClock.now - started).components
         Metrics.Timer(label: "Plumb/Documents/ExtractionLatency").recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
-        try blobs.put(Self.key(id), r.body, compressionLevel: 6)
         // Into the current clustering's nearest category, until the next clustering.
         let category = try await nearestCategory(text)
+        var categoryName: String?
+        if let category { categoryName = try await categoryNames()[category] }
+        let object = Self.key(id, category: categoryName)
+        try blobs.put(object, r.body, compressionLevel: 6)
         let entityJSON = String(decoding: try JSONEncoder().encode(entities), as: UTF8.self)
         let digest = r.body.sha256Hex
         try await database.write { db in
             try db.execute(
-                sql: "INSERT INTO files (id, name, bytes, sha256, created_at, category, entities) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [id, name, r.body.count, digest, Date().timeIntervalSince1970, category, entityJSON])
+                sql: "INSERT INTO files (id, name, bytes, sha256, created_at, category, entities, object) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [id, name, r.body.count, digest, Date().timeIntervalSince1970, category, entityJSON, object])
         }
         Counter(label: "Plumb/Documents/Uploads").increment()
         Gauge(label: "Plumb/Documents/Entities").record(entities.count)
@@ -190,9 +202,9 @@ public struct DocumentsPlugin: Plugin {
         if let category, category == nil { throw FunctionError.badRequest("?category= is a category id (GET /categories)") }
         let rows = try await database.read { db in
             if let c = category ?? nil {
-                return try Row.fetchAll(db, sql: "SELECT id, name, bytes, created_at, category FROM files WHERE category = ? ORDER BY created_at", arguments: [c])
+                return try Row.fetchAll(db, sql: "SELECT id, name, bytes, created_at, category, object FROM files WHERE category = ? ORDER BY created_at", arguments: [c])
             }
-            return try Row.fetchAll(db, sql: "SELECT id, name, bytes, created_at, category FROM files ORDER BY created_at")
+            return try Row.fetchAll(db, sql: "SELECT id, name, bytes, created_at, category, object FROM files ORDER BY created_at")
         }
         let names = try await categoryNames()
         return Self.json(["files": rows.map { row -> [String: Any] in
@@ -200,13 +212,14 @@ public struct DocumentsPlugin: Plugin {
             return [
                 "id": row["id"] as String, "name": row["name"] as String, "bytes": row["bytes"] as Int,
                 "category": c.map { $0 as Any } ?? NSNull(), "category_name": c.flatMap { names[$0] } ?? NSNull(),
+                "object": row["object"] as String,
             ]
         }])
     }
 
     func download(_ r: FunctionRequest) async throws -> FunctionResponse {
         let row = try await row(r)
-        guard let bytes = try blobs.get(Self.key(row["id"])) else {
+        guard let bytes = try blobs.get(row["object"]) else {
             throw FunctionError(status: 500, code: "MissingObject", message: "the file's object is missing from the blob store")
         }
         let name: String = row["name"]
@@ -220,7 +233,7 @@ public struct DocumentsPlugin: Plugin {
         let row = try await row(r)
         let id: String = row["id"]
         try await database.write { db in try db.execute(sql: "DELETE FROM files WHERE id = ?", arguments: [id]) }
-        try blobs.delete(Self.key(id))
+        try blobs.delete(row["object"])
         return FunctionResponse(status: 204)
     }
 
@@ -282,8 +295,11 @@ public struct DocumentsPlugin: Plugin {
     /// Re-clusters every file: TF-IDF, k-means (k given, or the best silhouette over `kRange`), categories named by
     /// their centroids' top terms, each file assigned.
     func cluster(k requested: Int?) async throws -> [String: Any] {
-        let files = try await database.read { db in try Row.fetchAll(db, sql: "SELECT id FROM files ORDER BY created_at").map { $0["id"] as String } }
-        let texts = try files.map { id -> String in String(decoding: try blobs.get(Self.key(id)) ?? [], as: UTF8.self) }
+        let stored = try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, object FROM files ORDER BY created_at").map { ($0["id"] as String, $0["object"] as String) }
+        }
+        let files = stored.map(\.0)
+        let texts = try stored.map { String(decoding: try blobs.get($0.1) ?? [], as: UTF8.self) }
         guard files.count >= 3 else { throw FunctionError(status: 409, code: "TooFewFiles", message: "clustering needs at least 3 files (there are \(files.count))") }
         if let requested, requested > files.count {
             throw FunctionError.badRequest("k = \(requested) is more than the \(files.count) files")
@@ -321,12 +337,23 @@ public struct DocumentsPlugin: Plugin {
                 sql: "INSERT OR REPLACE INTO clustering (id, computed_at, k, inertia, silhouette, model) VALUES (1, ?, ?, ?, ?, ?)",
                 arguments: [now, chosen.k, chosen.result.inertia, chosen.silhouette, modelJSON])
         }
+        // Each object moves under its category's name: copy, point the row at the copy, then drop the old one (a crash
+        // in between leaves a stray copy, never a file without its object).
+        var moved = 0
+        for ((file, old), label) in zip(stored, chosen.result.labels) {
+            let object = Self.key(file, category: names[label].joined(separator: "-"))
+            guard object != old, let bytes = try blobs.get(old) else { continue }
+            try blobs.put(object, bytes, compressionLevel: 6)
+            try await database.write { db in try db.execute(sql: "UPDATE files SET object = ? WHERE id = ?", arguments: [object, file]) }
+            try blobs.delete(old)
+            moved += 1
+        }
         let seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
         Gauge(label: "Plumb/Documents/Categories").record(chosen.k)
         Gauge(label: "Plumb/Documents/Silhouette").record(chosen.silhouette)
         logger.info("clustered \(files.count) files into \(chosen.k) categories (silhouette \(String(format: "%.3f", chosen.silhouette))) in \(String(format: "%.2f", seconds)) s")
         return [
-            "files": files.count, "k": chosen.k, "silhouette": chosen.silhouette, "inertia": chosen.result.inertia, "tried": tried,
+            "files": files.count, "moved": moved, "k": chosen.k, "silhouette": chosen.silhouette, "inertia": chosen.result.inertia, "tried": tried,
             "categories": names.enumerated().map { c, terms in ["id": c, "name": terms.joined(separator: "-"), "terms": terms, "files": chosen.result.labels.filter { $0 == c }.count] },
         ]
     }

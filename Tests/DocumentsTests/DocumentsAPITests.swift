@@ -87,7 +87,11 @@ struct DocumentsAPITests {
             #expect(listed.reduce(0) { $0 + ($1["files"] as? Int ?? 0) } == texts.count + 1)
             let firstCategory = try #require(listed.first?["id"] as? Int)
             let inCategory = try await client.execute(uri: "/apps/documents/files?category=\(firstCategory)", method: .get)
-            #expect((inCategory.json["files"] as? [[String: Any]] ?? []).allSatisfy { $0["category"] as? Int == firstCategory })
+            let firstName = try #require(listed.first?["name"] as? String)
+            #expect((inCategory.json["files"] as? [[String: Any]] ?? []).allSatisfy {
+                $0["category"] as? Int == firstCategory && ($0["object"] as? String ?? "").hasPrefix("documents/\(firstName)/")
+            }, "each file is stored under its category: \(inCategory.text)")
+            #expect(try await client.execute(uri: "/apps/documents/files/\(id)", method: .get).text == story, "still readable after its move")
             // A chosen k; a new upload lands in the nearest category at once.
             let three = try await client.execute(uri: "/apps/documents/cluster", method: .post, body: ByteBuffer(string: #"{"k": 3}"#))
             #expect(three.json["k"] as? Int == 3)

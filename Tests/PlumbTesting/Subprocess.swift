@@ -110,10 +110,11 @@ public enum Subprocess {
         }
         // Not `waitUntilExit()`: off the main thread it spins a run loop that, under load, stopped hearing of a
         // child that had long exited (seen here: a tmux client, gone, its test waiting forever).
-        if !process.waitExited(until: deadline) {
+        var status = process.waitExitStatus(until: deadline)
+        if status == nil {
             timedOut = true
             kill(process.processIdentifier, SIGKILL)
-            _ = process.waitExited(until: ContinuousClock.now + .seconds(10))
+            status = process.waitExitStatus(until: ContinuousClock.now + .seconds(10))
         }
         let errors = errorPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
         if timedOut {
@@ -121,7 +122,7 @@ public enum Subprocess {
             throw TestFailure(
                 "\(([executable] + arguments).joined(separator: " ")) still ran after \(timeout) and was killed; it printed:\n\(said)\n\(errors.suffix(4_000))")
         }
-        return Outcome(status: process.exitStatus() ?? -1, output: Data(data), errors: errors)
+        return Outcome(status: status ?? -1, output: Data(data), errors: errors)
     }
 }
 
@@ -134,24 +135,34 @@ extension Process {
     /// reap.
     @discardableResult
     public func waitExited(until deadline: ContinuousClock.Instant = .now + .seconds(60)) -> Bool {
+        waitExitStatus(until: deadline) != nil
+    }
+
+    /// The exit status once the process has exited (128 + the signal when a signal ended it), waiting until
+    /// `deadline`; nil if it still runs then.
+    public func waitExitStatus(until deadline: ContinuousClock.Instant = .now + .seconds(60)) -> Int32? {
         while true {
-            if exitStatus() != nil { return true }
-            if ContinuousClock.now >= deadline { return false }
+            if let status = exitStatus() { return status }
+            if ContinuousClock.now >= deadline { return nil }
             usleep(5_000)
         }
     }
 
-    /// The exit status once the process has exited (128 + the signal when a signal ended it), nil while it runs.
+    /// The exit status if the process has exited (128 + the signal when a signal ended it), nil while it runs.
     public func exitStatus() -> Int32? {
-        if !isRunning { return terminationReason == .uncaughtSignal ? 128 + terminationStatus : terminationStatus }
+        func foundations() -> Int32 { terminationReason == .uncaughtSignal ? 128 + terminationStatus : terminationStatus }
+        if !isRunning { return foundations() }
         var info = siginfo_t()
         let asked = waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOHANG | WNOWAIT)
         if asked == 0, info._sifields._sigchld.si_pid == processIdentifier {
             let status = info._sifields._sigchld.si_status
             return info.si_code == CLD_EXITED ? status : 128 + status
         }
-        // Already reaped (by Foundation, between the two questions): its answer is there now.
-        if asked != 0, errno == ECHILD, !isRunning { return terminationReason == .uncaughtSignal ? 128 + terminationStatus : terminationStatus }
+        // Foundation reaped it between the two questions: its status is set a moment after its waitpid.
+        if asked != 0, errno == ECHILD {
+            for _ in 0..<200 where isRunning { usleep(5_000) }
+            return isRunning ? nil : foundations()
+        }
         return nil
     }
 }
