@@ -33,8 +33,8 @@ public struct WordCloud: Sendable {
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
 
     /// Lays out `entries` (text, weight), heaviest first, font sizes from `minFont` to `maxFont` by the square root of
-    /// the weight; every third word that fits better upright stays upright, the others may turn 90° when they do not
-    /// fit level.
+    /// the weight; every third word is tried turned 90° first, the others level first. A word that finds no place is
+    /// tried smaller (down to 8 px) before it is left out.
     public init(_ entries: [(String, Int)], width: Double = 800, height: Double = 500, minFont: Double = 12, maxFont: Double = 64) {
         self.width = width
         self.height = height
@@ -47,33 +47,44 @@ public struct WordCloud: Sendable {
             var size = minFont + (maxFont - minFont) * share
             // A word wider than the picture shrinks to fit.
             size = min(size, (width - 8) / (Double(text.count) * Self.advance))
-            let level = (w: Double(text.count) * Self.advance * size, h: size * Self.lineHeight)
             var found: Placed?
-            for rotated in n % 3 == 2 ? [true, false] : [false, true] {
-                let box = rotated ? (w: level.h, h: level.w) : level
-                if box.w > width || box.h > height { continue }
-                // The spiral: r = 4θ/2π per turn, steps of about 4 units of arc.
-                var theta = 0.0
-                while theta < 400 {
-                    let r = 3 * theta
-                    let cx = width / 2 + r * cos(theta) * (width / height), cy = height / 2 + r * sin(theta)
-                    let candidate = Placed(
-                        text: text, weight: weight, fontSize: size, x: (cx - box.w / 2).rounded(), y: (cy - box.h / 2).rounded(),
-                        width: box.w, height: box.h, rotated: rotated)
-                    if candidate.x >= 0, candidate.y >= 0, candidate.x + box.w <= width, candidate.y + box.h <= height,
-                        !placed.contains(where: { $0.overlaps(candidate) })
-                    {
-                        found = candidate
-                        break
-                    }
-                    theta += max(0.05, 4 / max(r, 4))
-                }
-                if found != nil { break }
+            // A word that finds no place at its size is tried smaller, down to 8 px, before it is left out.
+            while found == nil && size >= 8 {
+                found = Self.place(text, weight: weight, size: size, upright: n % 3 != 2, among: placed, width: width, height: height)
+                size *= 0.85
             }
             if let found { placed.append(found) } else { left.append(text) }
         }
         words = placed
         self.left = left
+    }
+
+    /// The first spot along the spiral where the word's box, level or turned (`upright` tries level first), stays
+    /// inside the picture and overlaps nothing placed.
+    static func place(
+        _ text: String, weight: Int, size: Double, upright: Bool, among placed: [Placed], width: Double, height: Double
+    ) -> Placed? {
+        let level = (w: Double(text.count) * advance * size, h: size * lineHeight)
+        for rotated in upright ? [false, true] : [true, false] {
+            let box = rotated ? (w: level.h, h: level.w) : level
+            if box.w > width || box.h > height { continue }
+            // The spiral: r = 3θ, in steps of about 4 units of arc.
+            var theta = 0.0
+            while theta < 400 {
+                let r = 3 * theta
+                let cx = width / 2 + r * cos(theta) * (width / height), cy = height / 2 + r * sin(theta)
+                let candidate = Placed(
+                    text: text, weight: weight, fontSize: size, x: (cx - box.w / 2).rounded(), y: (cy - box.h / 2).rounded(),
+                    width: box.w, height: box.h, rotated: rotated)
+                if candidate.x >= 0, candidate.y >= 0, candidate.x + box.w <= width, candidate.y + box.h <= height,
+                    !placed.contains(where: { $0.overlaps(candidate) })
+                {
+                    return candidate
+                }
+                theta += max(0.05, 4 / max(r, 4))
+            }
+        }
+        return nil
     }
 
     /// Whether any two placed boxes overlap (the layout never makes them; checked by the tests).
