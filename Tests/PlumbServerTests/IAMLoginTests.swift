@@ -83,20 +83,48 @@ struct IAMLoginTests {
         #expect(Self.json(body)["mfa"] as? Bool == true && Self.json(body)["mfa_enabled"] as? Bool == true && Self.json(body)["expires_at"] is String)
 
         // Lockout: three failures, then even the right password and code wait.
-        for _ in 0..<2 { _ = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "mona", "password": "Wrong-Password-000"}"#.utf8)) }
+        for _ in 0..<3 { _ = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "mona", "password": "Wrong-Password-000"}"#.utf8)) }
         (status, body) = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "mona", "password": "\#(password)", "code": "\#(try await Self.pyotp(secret, offset: 0))"}"#.utf8))
         #expect(status == 429 && Self.code(body) == "UserLocked", "\(String(decoding: body, as: UTF8.self))")
 
-        // The admin resets the device: the strong token goes with it.
+        // The admin resets the device: the MFA token goes with it.
         (status, _) = try await HTTP.request("DELETE", base + "/iam/users/mona/mfa", token: admin)
         #expect(status == 204)
         (status, _) = try await HTTP.request("GET", base + "/alarms", token: strong)
         #expect(status == 401)
 
+        // A token without a code cannot change an MFA-required user's password.
+        (status, body) = try await HTTP.request("POST", base + "/iam/password", body: Array(#"{"current_password": "\#(password)", "new_password": "Granite-Harbour-58-Kestrel"}"#.utf8), token: session)
+        #expect(status == 403 && Self.code(body) == "MFARequired")
+
+        // `plumb passwd` (rita, no MFA required): a wrong current password is refused; then the new one works, the
+        // old one does not, and the token from her earlier sign-in stops working.
+        let newPassword = "Granite-Harbour-58-Kestrel"
+        (status, _) = try await HTTP.request("POST", base + "/iam/users", body: Array(#"{"name": "rita"}"#.utf8), token: admin)
+        (status, _) = try await HTTP.request("PUT", base + "/iam/users/rita/password", body: Array(#"{"password": "\#(password)"}"#.utf8), token: admin)
+        #expect(status == 204)
+        (status, body) = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "rita", "password": "\#(password)"}"#.utf8))
+        let rita = try #require(Self.json(body)["token"] as? String)
+        let wrongCurrent = try await Subprocess.run(
+            Checkout.plumbBinary, ["passwd", "--server", server.baseURL, "--token", rita], input: Data("Not-The-Password-1\n\(newPassword)\n".utf8))
+        #expect(wrongCurrent.status != 0 && wrongCurrent.text.contains("InvalidCredentials"), "\(wrongCurrent.text)")
+        let weak = try await Subprocess.run(
+            Checkout.plumbBinary, ["passwd", "--server", server.baseURL, "--token", rita], input: Data("\(password)\nshort\n".utf8))
+        #expect(weak.status != 0 && weak.text.contains("WeakPassword"), "\(weak.text)")
+        let passwd = try await Subprocess.run(
+            Checkout.plumbBinary, ["passwd", "--server", server.baseURL, "--token", rita], input: Data("\(password)\n\(newPassword)\n".utf8))
+        #expect(passwd.status == 0, "\(passwd.text)")
+        (status, _) = try await HTTP.request("GET", base + "/iam/whoami", token: rita)
+        #expect(status == 401, "tokens from earlier sign-ins stop working")
+        (status, body) = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "rita", "password": "\#(password)"}"#.utf8))
+        #expect(status == 401 && Self.code(body) == "InvalidCredentials")
+        (status, body) = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "rita", "password": "\#(newPassword)"}"#.utf8))
+        #expect(status == 201, "\(String(decoding: body, as: UTF8.self))")
+
         // Audited, and no password in any log.
         (status, body) = try await HTTP.request("GET", base + "/logs/%2Fplumb%2Faudit?limit=1000", token: admin)
         let text = String(decoding: body, as: UTF8.self)
         #expect(text.contains("iam:Login") && text.contains("user:mona"))
-        #expect(!text.contains(password) && !server.log.contains(password))
+        #expect(!text.contains(password) && !server.log.contains(password) && !text.contains(newPassword) && !server.log.contains(newPassword))
     }
 }

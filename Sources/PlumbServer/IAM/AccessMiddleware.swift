@@ -30,6 +30,7 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
                 status: 403, code: "MFARequired",
                 "user \(principal.user) must sign in with a TOTP code: `plumb mfa enrol`, then `plumb login --user \(principal.user)`")
         }
+        if ownAccountRoutes.contains("\(request.method.rawValue) \(endpoint)") { return try await next(request, context) }
         guard let (action, resource) = APIActions.classify(method: request.method.rawValue, endpoint: endpoint, parameters: context.parameters) else {
             throw APIError(status: 403, code: "AccessDenied", "user \(principal.user): \(request.method.rawValue) \(endpoint) is for the admin token only")
         }
@@ -43,3 +44,6 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Routes every user may call for themselves, whatever their policies.
 let selfServiceRoutes: Set<String> = ["POST /api/v1/iam/mfa/enrol", "POST /api/v1/iam/mfa/confirm", "GET /api/v1/iam/whoami"]
+
+/// Routes every user may call about their own account, whatever their policies, once past the MFA rule.
+let ownAccountRoutes: Set<String> = ["POST /api/v1/iam/password"]

@@ -24,6 +24,23 @@ extension IAMStore {
         }
     }
 
+    /// A user changes their own password: the current one must be right (a failure counts towards the lockout), the
+    /// new one follows the rules, and every token from an earlier sign-in stops working.
+    public func changePassword(user: String, current: String, new password: String, settings: ServerConfig.IAMSettings) throws {
+        let row = try database.read { db in try Row.fetchOne(db, sql: "SELECT password, failures, locked_until FROM users WHERE name = ?", arguments: [user]) }
+        guard let row else { throw PlumbError(status: 404, code: "NoSuchEntity", "no user '\(user)'") }
+        let now = Date().timeIntervalSince1970
+        if (row["locked_until"] as Double) > now {
+            throw PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(Int((row["locked_until"] as Double) - now) + 1) s")
+        }
+        guard let stored = row["password"] as String?, PasswordHash.verify(current, against: stored) else {
+            try recordFailure(user: user, failures: row["failures"], now: now, settings: settings)
+            throw PlumbError(status: 403, code: "InvalidCredentials", "the current password is wrong")
+        }
+        try setPassword(user: user, password: password, settings: settings)
+        try write { db in try db.execute(sql: "DELETE FROM tokens WHERE user = ? AND expires_at IS NOT NULL", arguments: [user]) }
+    }
+
     /// Checks the password (and the code, once the user has a TOTP device) and makes a token. An unknown user, a
     /// disabled one and a wrong password get the same answer after the same work; failures lock the user out
     /// with a doubling backoff.

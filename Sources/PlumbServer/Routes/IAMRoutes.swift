@@ -105,6 +105,15 @@ struct IAMRoutes {
             if let expires = me.expiresAt { out["expires_at"] = TimeParsing.format(expires) }
             return try Self.json(out)
         }
+        api.post("iam/password") { request, _ in
+            let me = try Self.caller(request, iam)
+            let body = try await Self.object(request)
+            guard let current = body["current_password"] as? String, let new = body["new_password"] as? String else {
+                throw APIError(code: "MissingParameter", "'current_password' and 'new_password' are required")
+            }
+            try iam.changePassword(user: me.user, current: current, new: new, settings: settings)
+            return Response(status: .noContent)
+        }
         api.post("iam/mfa/enrol") { request, _ in
             let me = try Self.caller(request, iam)
             let (secret, uri) = try iam.enrolMFA(user: me.user)
