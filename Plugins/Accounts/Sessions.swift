@@ -29,15 +29,17 @@ extension AccountsPlugin {
         }
         let ok = Self.check(password, against: row?["password"] ?? decoy) && row != nil
         guard let row, ok else {
-            let failures = (row?["failures"] as Int? ?? 0) + 1
-            let lock = failures >= lockoutAfter ? now + min(3_600, 30 * pow(2, Double(failures - lockoutAfter))) : 0
             let id: String? = row?["id"]
+            let lockoutAfter = self.lockoutAfter
             // The same transaction for a known and an unknown email: one insert, one updated row (the decoy's for
-            // an unknown email).
-            try await database.write { db in
+            // an unknown email). The count is read inside it, so concurrent wrong guesses cannot overwrite each other's.
+            let failures = try await database.write { db -> Int in
                 try db.execute(sql: "INSERT INTO failed_signins (at, email_hash, source) VALUES (?, ?, ?)", arguments: [now, Self.digest(email), source])
                 try db.execute(sql: "DELETE FROM failed_signins WHERE at < ?", arguments: [now - 86_400])
+                let failures = (try Int.fetchOne(db, sql: "SELECT failures FROM accounts WHERE id = ?", arguments: [id ?? "~decoy"]) ?? 0) + 1
+                let lock = failures >= lockoutAfter ? now + min(3_600, 30 * pow(2, Double(failures - lockoutAfter))) : 0
                 try db.execute(sql: "UPDATE accounts SET failures = ?, locked_until = ? WHERE id = ?", arguments: [failures, lock, id ?? "~decoy"])
+                return failures
             }
             if let id {
                 audit("signin-failed", ["account": id, "source": source, "failures": String(failures)])

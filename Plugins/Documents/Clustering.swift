@@ -8,13 +8,10 @@ public struct TFIDF: Sendable {
     public let vocabulary: [String]
     public let idf: [Double]
     let stopWords: Set<String>
+    /// Term → its column.
+    let index: [String: Int]
     /// One sparse row per document it was fitted on: (term index, weight), by term index.
-    public var rows: [[(Int, Double)]] { fittedRows.map { $0.map { ($0.index, $0.weight) } } }
-    struct Entry: Sendable {
-        var index: Int
-        var weight: Double
-    }
-    let fittedRows: [[Entry]]
+    public let rows: [[(Int, Double)]]
 
     public static func terms(_ text: String) -> [String] {
         var out: [String] = []
@@ -36,21 +33,23 @@ public struct TFIDF: Sendable {
         let counted = documents.map { Self.counts($0, stopWords: stopWords) }
         var df: [String: Int] = [:]
         for counts in counted { for term in counts.keys { df[term, default: 0] += 1 } }
-        vocabulary = df.filter { $0.value >= minDocumentFrequency }.keys.sorted()
+        let vocabulary = df.filter { $0.value >= minDocumentFrequency }.keys.sorted()
         let n = Double(documents.count)
-        idf = vocabulary.map { log((1 + n) / (1 + Double(df[$0]!))) + 1 }
-        self.stopWords = stopWords
-        let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
-        let idf = self.idf
-        fittedRows = counted.map { Self.row($0, index: index, idf: idf).map { Entry(index: $0.0, weight: $0.1) } }
+        self.init(vocabulary: vocabulary, idf: vocabulary.map { log((1 + n) / (1 + Double(df[$0]!))) + 1 }, stopWords: stopWords, counted: counted)
     }
 
     /// A fitted vocabulary and idf, kept from an earlier fit, to place new documents.
     public init(vocabulary: [String], idf: [Double], stopWords: Set<String> = []) {
+        self.init(vocabulary: vocabulary, idf: idf, stopWords: stopWords, counted: [])
+    }
+
+    init(vocabulary: [String], idf: [Double], stopWords: Set<String>, counted: [[String: Int]]) {
         self.vocabulary = vocabulary
         self.idf = idf
         self.stopWords = stopWords
-        fittedRows = []
+        let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
+        self.index = index
+        rows = counted.map { Self.row($0, index: index, idf: idf) }
     }
 
     static func counts(_ text: String, stopWords: Set<String>) -> [String: Int] {
@@ -71,8 +70,7 @@ public struct TFIDF: Sendable {
 
     /// A new document's vector in this vocabulary (terms the fit never saw are left out).
     public func vector(_ text: String) -> [(Int, Double)] {
-        let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
-        return Self.row(Self.counts(text, stopWords: stopWords), index: index, idf: idf)
+        Self.row(Self.counts(text, stopWords: stopWords), index: index, idf: idf)
     }
 }
 
@@ -204,28 +202,22 @@ public struct KMeans: Sendable {
     }
 
     /// Mean silhouette by cosine distance (1 − cos; rows have unit length): for each row, (b − a) / max(a, b) with a
-    /// its mean distance to its own cluster and b to the nearest other one.
-    public static func silhouette(_ rows: [[(Int, Double)]], labels: [Int], k: Int) -> Double {
+    /// its mean distance to its own cluster and b to the nearest other one. Over at most `sample` rows, evenly spaced
+    /// (as scikit-learn's `silhouette_score(sample_size:)`), so the cost stays bounded for many files.
+    public static func silhouette(_ rows: [[(Int, Double)]], labels: [Int], k: Int, sample: Int = 1_000) -> Double {
         guard k >= 2, rows.count > k else { return 0 }
-        let n = rows.count
-        var similarity = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        let chosen = stride(from: 0, to: rows.count, by: max(1, rows.count / sample)).prefix(sample).map { $0 }
+        var total = 0.0
         var dims: [Int: Double] = [:]
-        for a in 0..<n {
+        for a in chosen {
             dims.removeAll(keepingCapacity: true)
             for (i, v) in rows[a] { dims[i] = v }
-            for b in a..<n {
-                var dot = 0.0
-                for (i, v) in rows[b] { if let w = dims[i] { dot += v * w } }
-                similarity[a][b] = dot
-                similarity[b][a] = dot
-            }
-        }
-        var total = 0.0
-        for a in 0..<n {
             var sums = [Double](repeating: 0, count: k)
             var counts = [Int](repeating: 0, count: k)
-            for b in 0..<n where b != a {
-                sums[labels[b]] += 1 - similarity[a][b]
+            for b in chosen where b != a {
+                var dot = 0.0
+                for (i, v) in rows[b] { if let w = dims[i] { dot += v * w } }
+                sums[labels[b]] += 1 - dot
                 counts[labels[b]] += 1
             }
             let own = labels[a]
@@ -235,7 +227,7 @@ public struct KMeans: Sendable {
             let d = max(inside, nearest)
             total += d > 0 ? (nearest - inside) / d : 0
         }
-        return total / Double(n)
+        return total / Double(chosen.count)
     }
 
     /// Adjusted Rand index of two labelings (1: the same partition; about 0: chance agreement).

@@ -4,6 +4,7 @@ import GRDB
 import Logging
 import Metrics
 import PlumbKit
+import Synchronization
 
 /// The document service: upload plain-text files, see the named entities of each as a word cloud, and let k-means
 /// sort the files into categories named by their top terms.
@@ -15,6 +16,7 @@ public struct DocumentsPlugin: Plugin {
     public static let name = "documents"
 
     let database: DatabasePool
+    let dataDirectory: String
     let blobs: any BlobStoring
     let logger: Logger
     let extractor: EntityExtractor
@@ -26,6 +28,7 @@ public struct DocumentsPlugin: Plugin {
 
     public init(context: PluginContext) async throws {
         database = context.database
+        dataDirectory = context.dataDirectory
         blobs = context.blobs
         logger = context.logger
         extractor = Self.extractors.get("dictionary") { EntityExtractor(commonWords: EntityExtractor.systemDictionary()) }
@@ -198,10 +201,13 @@ public struct DocumentsPlugin: Plugin {
     }
 
     func list(_ r: FunctionRequest) async throws -> FunctionResponse {
-        let category = r.query["category"].map { Int($0) }
-        if let category, category == nil { throw FunctionError.badRequest("?category= is a category id (GET /categories)") }
+        var category: Int?
+        if let raw = r.query["category"] {
+            guard let id = Int(raw) else { throw FunctionError.badRequest("?category= is a category id (GET /categories)") }
+            category = id
+        }
         let rows = try await database.read { db in
-            if let c = category ?? nil {
+            if let c = category {
                 return try Row.fetchAll(db, sql: "SELECT id, name, bytes, created_at, category, object FROM files WHERE category = ? ORDER BY created_at", arguments: [c])
             }
             return try Row.fetchAll(db, sql: "SELECT id, name, bytes, created_at, category, object FROM files ORDER BY created_at")
@@ -265,11 +271,39 @@ public struct DocumentsPlugin: Plugin {
         var centroids: [[Double]]
     }
 
+    /// The last clustering's vectoriser and centroids, decoded once per clustering (the model is the whole vocabulary
+    /// and k dense centroids: hundreds of kilobytes of JSON, too much to parse on every upload).
+    final class PlacedModel: Sendable {
+        let computedAt: Double
+        let tfidf: TFIDF
+        let centroids: [[Double]]
+        init(computedAt: Double, tfidf: TFIDF, centroids: [[Double]]) {
+            self.computedAt = computedAt
+            self.tfidf = tfidf
+            self.centroids = centroids
+        }
+    }
+    /// One per data directory, shared by the plugin's instances.
+    final class ModelCache: Sendable {
+        let current = Mutex<PlacedModel?>(nil)
+    }
+    static let models = SharedInstances<ModelCache>()
+
     func nearestCategory(_ text: String) async throws -> Int? {
-        guard let json = try await database.read({ db in try String.fetchOne(db, sql: "SELECT model FROM clustering WHERE id = 1") }) else { return nil }
-        let model = try JSONDecoder().decode(Model.self, from: Data(json.utf8))
-        let vector = TFIDF(vocabulary: model.vocabulary, idf: model.idf).vector(text)
-        return vector.isEmpty ? nil : KMeans.nearest(vector, centroids: model.centroids)
+        let cache = Self.models.get(dataDirectory) { ModelCache() }
+        guard let computedAt = try await database.read({ db in try Double.fetchOne(db, sql: "SELECT computed_at FROM clustering WHERE id = 1") }) else {
+            return nil
+        }
+        var model = cache.current.withLock { $0 }.flatMap { $0.computedAt == computedAt ? $0 : nil }
+        if model == nil {
+            guard let json = try await database.read({ db in try String.fetchOne(db, sql: "SELECT model FROM clustering WHERE id = 1") }) else { return nil }
+            let decoded = try JSONDecoder().decode(Model.self, from: Data(json.utf8))
+            let placed = PlacedModel(computedAt: computedAt, tfidf: TFIDF(vocabulary: decoded.vocabulary, idf: decoded.idf, stopWords: Self.stopWords), centroids: decoded.centroids)
+            cache.current.withLock { $0 = placed }
+            model = placed
+        }
+        let vector = model!.tfidf.vector(text)
+        return vector.isEmpty ? nil : KMeans.nearest(vector, centroids: model!.centroids)
     }
 
     func categoryNames() async throws -> [Int: String] {

@@ -16,29 +16,37 @@ extension IAMStore {
     }
 
     public func setPassword(user: String, password: String, settings: ServerConfig.IAMSettings) throws {
+        try storePassword(user: user, password: password, settings: settings, revokeSignIns: false)
+    }
+
+    /// Checks the rules, hashes, and stores in one transaction (with the user's sign-in tokens revoked, when asked).
+    func storePassword(user: String, password: String, settings: ServerConfig.IAMSettings, revokeSignIns: Bool) throws {
         if let problem = PasswordRules.problem(password, email: user) { throw PlumbError(status: 400, code: "WeakPassword", problem) }
         let stored = try PasswordHash.make(password, parameters: .init(n: settings.scryptN, r: 8, p: 1))
         try write { db in
             try db.execute(sql: "UPDATE users SET password = ?, failures = 0, locked_until = 0 WHERE name = ?", arguments: [stored, user])
             try require(db.changesCount == 1, 404, "NoSuchEntity", "no user '\(user)'")
+            if revokeSignIns { try db.execute(sql: "DELETE FROM tokens WHERE user = ? AND expires_at IS NOT NULL", arguments: [user]) }
         }
     }
 
     /// A user changes their own password: the current one must be right (a failure counts towards the lockout), the
     /// new one follows the rules, and every token from an earlier sign-in stops working.
     public func changePassword(user: String, current: String, new password: String, settings: ServerConfig.IAMSettings) throws {
-        let row = try database.read { db in try Row.fetchOne(db, sql: "SELECT password, failures, locked_until FROM users WHERE name = ?", arguments: [user]) }
+        let row = try database.read { db in try Row.fetchOne(db, sql: "SELECT password, locked_until FROM users WHERE name = ?", arguments: [user]) }
         guard let row else { throw PlumbError(status: 404, code: "NoSuchEntity", "no user '\(user)'") }
         let now = Date().timeIntervalSince1970
-        if (row["locked_until"] as Double) > now {
-            throw PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(Int((row["locked_until"] as Double) - now) + 1) s")
-        }
+        try Self.refuseIfLocked(row, now: now)
         guard let stored = row["password"] as String?, PasswordHash.verify(current, against: stored) else {
-            try recordFailure(user: user, failures: row["failures"], now: now, settings: settings)
+            try recordFailure(user: user, now: now, settings: settings)
             throw PlumbError(status: 403, code: "InvalidCredentials", "the current password is wrong")
         }
-        try setPassword(user: user, password: password, settings: settings)
-        try write { db in try db.execute(sql: "DELETE FROM tokens WHERE user = ? AND expires_at IS NOT NULL", arguments: [user]) }
+        try storePassword(user: user, password: password, settings: settings, revokeSignIns: true)
+    }
+
+    static func refuseIfLocked(_ row: Row, now: Double) throws {
+        let until: Double = row["locked_until"]
+        guard until <= now else { throw PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(Int(until - now) + 1) s") }
     }
 
     /// Checks the password (and the code, once the user has a TOTP device) and makes a token. An unknown user, a
@@ -52,40 +60,47 @@ extension IAMStore {
                 db, sql: "SELECT name, password, mfa_secret, mfa_enabled, mfa_last_step, failures, locked_until FROM users WHERE name = ? AND disabled = 0",
                 arguments: [user])
         }
-        if let row, (row["locked_until"] as Double) > now {
-            let wait = Int((row["locked_until"] as Double) - now) + 1
-            throw PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(wait) s")
-        }
+        if let row { try Self.refuseIfLocked(row, now: now) }
         let stored: String? = row?["password"]
         let passwordOK = PasswordHash.verify(password, against: stored ?? PasswordHash.decoy(parameters: parameters)) && stored != nil
         guard let row, passwordOK else {
-            if let row { try recordFailure(user: row["name"], failures: row["failures"], now: now, settings: settings) }
+            if let row { try recordFailure(user: row["name"], now: now, settings: settings) }
             throw PlumbError(status: 401, code: "InvalidCredentials", "wrong user name or password")
         }
-        var mfa = false
+        var step: Int64?
         if (row["mfa_enabled"] as Int) != 0 {
             guard let code, !code.isEmpty else {
                 throw PlumbError(status: 401, code: "MFARequired", "user \(user) has a TOTP device: give the current code")
             }
             let device = TOTP(secret: [UInt8]((row["mfa_secret"] as Data?) ?? Data()))
-            guard let step = device.verify(code, at: Int64(now), lastUsed: row["mfa_last_step"]) else {
-                try recordFailure(user: user, failures: row["failures"], now: now, settings: settings)
+            step = device.verify(code, at: Int64(now), lastUsed: row["mfa_last_step"])
+            if step == nil {
+                try recordFailure(user: user, now: now, settings: settings)
                 throw PlumbError(status: 401, code: "InvalidMFACode", "the TOTP code is wrong, expired or already used")
             }
-            try write { db in try db.execute(sql: "UPDATE users SET mfa_last_step = ? WHERE name = ?", arguments: [step, user]) }
-            mfa = true
+        }
+        // The code's step is claimed only if no sign-in claimed it (or a later one) meanwhile: two sign-ins racing
+        // with one code cannot both pass. The failure count starts again.
+        try write { db in
+            if let step {
+                try db.execute(
+                    sql: "UPDATE users SET mfa_last_step = ? WHERE name = ? AND (mfa_last_step IS NULL OR mfa_last_step < ?)",
+                    arguments: [step, user, step])
+                try require(db.changesCount == 1, 401, "InvalidMFACode", "the TOTP code is wrong, expired or already used")
+            }
+            try db.execute(sql: "UPDATE users SET failures = 0, locked_until = 0 WHERE name = ? AND failures > 0", arguments: [user])
         }
         let expiresAt = Int64(now + settings.sessionHours * 3_600)
-        if (row["failures"] as Int) > 0 {
-            try write { db in try db.execute(sql: "UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", arguments: [user]) }
-        }
+        let mfa = step != nil
         return Session(token: try createToken(user: user, expiresAt: expiresAt, mfa: mfa), expiresAt: expiresAt, mfa: mfa)
     }
 
-    func recordFailure(user: String, failures: Int, now: Double, settings: ServerConfig.IAMSettings) throws {
-        let count = failures + 1
-        let lock = count >= settings.lockoutAfter ? now + min(3_600, 30 * pow(2, Double(count - settings.lockoutAfter))) : 0
+    /// One more failure, counted inside the write (concurrent wrong guesses cannot overwrite each other's count);
+    /// from `lockoutAfter` on, a lockout of 30 s doubling with each further failure, at most an hour.
+    func recordFailure(user: String, now: Double, settings: ServerConfig.IAMSettings) throws {
         try write { db in
+            let count = (try Int.fetchOne(db, sql: "SELECT failures FROM users WHERE name = ?", arguments: [user]) ?? 0) + 1
+            let lock = count >= settings.lockoutAfter ? now + min(3_600, 30 * pow(2, Double(count - settings.lockoutAfter))) : 0
             try db.execute(sql: "UPDATE users SET failures = ?, locked_until = ? WHERE name = ?", arguments: [count, lock, user])
         }
     }

@@ -32,11 +32,13 @@ struct IAMRoutes {
             }
             var source = "unknown"
             if let address = context.remoteAddress { source = address.ipAddress ?? "\(address)" }
+            // A name that could not be a user is not written to the audit as given.
+            let named = IAMStore.validName(user) ? user : "invalid"
             func audit(_ status: Int, _ outcome: String) {
                 guard let logs else { return }
                 AuditMiddleware.write(logs, stream: "api", [
-                    "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": "user:" + (IAMStore.validName(user) ? user : "invalid"),
-                    "action": "iam:Login", "route": "POST /api/v1/iam/login", "resource": "user/\(IAMStore.validName(user) ? user : "invalid")",
+                    "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": "user:" + named,
+                    "action": "iam:Login", "route": "POST /api/v1/iam/login", "resource": "user/" + named,
                     "source": source, "status": status, "result": outcome,
                 ], logger: context.logger)
             }
