@@ -32,6 +32,11 @@ run_pass .build/test-output.log --skip "$timing" || first=$?
 second=0
 run_pass .build/test-timing-output.log --filter "$timing" --no-parallel || second=$?
 if [ "$first" != 0 ] || [ "$second" != 0 ]; then
+  # CI shows the end of the log: say there what failed.
+  for log in .build/test-output.log .build/test-timing-output.log; do
+    echo "scripts/test.sh: what failed in $log:"
+    python3 scripts/failed-tests.py "$log"
+  done
   echo "scripts/test.sh: failed (parallel pass: exit $first, timing pass: exit $second)"
   exit 1
 fi
