@@ -27,11 +27,14 @@ struct ShippedDashboardTests {
             #expect(run.status == 0 || run.status == 99, "\(scenario): \(run.output)")
         }
         try await Task.sleep(for: .seconds(2))  // the server's own metrics are reported every second
+        // The frames' symbols follow the locale (ASCII when it cannot show UTF-8), so the test names its locale
+        // rather than inheriting the caller's (CI runs with no LANG at all).
+        let utf8: [String: String] = ["LANG": "C.UTF-8", "LC_ALL": "", "LC_CTYPE": "", "TERM": "xterm"]
         for name in Self.names {
             let frame = try await CLI.run([
                 "dash", name, "--dashboards", Checkout.root + "/dashboards", "--once", "--width", "140", "--height", "45",
                 "--server", server.baseURL, "--token", server.token,
-            ])
+            ], environment: utf8)
             #expect(frame.status == 0, "\(name): \(frame.output)")
             let lines = frame.output.split(separator: "\n")
             #expect(lines.count == 45, "\(name): a 45-row frame, got \(lines.count)")
@@ -42,5 +45,14 @@ struct ShippedDashboardTests {
             #expect(boxes < widgets, "\(name): \(boxes) of \(widgets) widgets without data\n\(frame.output)")
             if name == "overview" { print(frame.output) }
         }
+        // In a locale without UTF-8 the same frame falls back to ASCII by itself, and still shows data.
+        let plain = try await CLI.run([
+            "dash", "overview", "--dashboards", Checkout.root + "/dashboards", "--once", "--width", "140", "--height", "45",
+            "--server", server.baseURL, "--token", server.token,
+        ], environment: ["LANG": "C", "LC_ALL": "", "LC_CTYPE": "", "TERM": "xterm"])
+        let nonASCII = plain.output.unicodeScalars.filter { !$0.isASCII }.count
+        #expect(plain.status == 0 && nonASCII == 0, "overview in LANG=C: \(nonASCII) non-ASCII characters\n\(plain.output)")
+        let noData = plain.output.components(separatedBy: "no data").count - 1
+        #expect(noData < 12, "overview in LANG=C: \(noData) widgets without data\n\(plain.output)")
     }
 }

@@ -90,13 +90,18 @@ public struct TestFailure: Error, CustomStringConvertible {
 /// Runs the `plumb` binary with arguments and collects its exit status and combined output (off the cooperative
 /// pool, killed after `timeout`: see `Subprocess`).
 public enum CLI {
-    public static func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
-        try await runProgram(Checkout.plumbBinary, arguments, timeout: timeout)
+    /// `environment` is merged over the test process's own.
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
+    ) async throws -> (status: Int32, output: String) {
+        try await runProgram(Checkout.plumbBinary, arguments, environment: environment, timeout: timeout)
     }
 
     /// Runs any program (by path) the same way.
-    public static func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, output: String) {
-        let outcome = try await Subprocess.run(path, arguments, timeout: timeout)
+    public static func runProgram(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(120)
+    ) async throws -> (status: Int32, output: String) {
+        let outcome = try await Subprocess.run(path, arguments, environment: environment, timeout: timeout)
         return (outcome.status, outcome.text)
     }
 }
