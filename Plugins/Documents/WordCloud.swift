@@ -118,8 +118,9 @@ public struct WordCloud: Sendable {
     }
 
     /// The cloud for a terminal: ranked lines, the heaviest in bold capitals, a bar by weight, and colours when
-    /// `colours` (ANSI, by rank as in the SVG); `columns` wide.
-    public static func terminal(_ entries: [(String, Int)], columns: Int = 80, colours: Bool, limit: Int = 30) -> String {
+    /// `colours` (ANSI, by rank as in the SVG); `columns` wide. Without `unicode` (a locale that cannot show UTF-8)
+    /// the bars are `#`.
+    public static func terminal(_ entries: [(String, Int)], columns: Int = 80, colours: Bool, limit: Int = 30, unicode: Bool = true) -> String {
         let sorted = entries.filter { $0.1 > 0 }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(limit)
         guard let top = sorted.first?.1 else { return "no entities\n" }
         let codes = [34, 31, 32, 35, 33, 36, 37, 95]
@@ -131,7 +132,7 @@ public struct WordCloud: Sendable {
             // Three sizes, as far as a terminal goes: capitals and bold, bold, plain.
             let shown = share > 0.66 ? text.uppercased() : text
             let name = String(shown.prefix(nameWidth)).padding(toLength: nameWidth, withPad: " ", startingAt: 0)
-            let bar = String(repeating: "█", count: max(1, Int((share * Double(barWidth)).rounded())))
+            let bar = String(repeating: unicode ? "█" : "#", count: max(1, Int((share * Double(barWidth)).rounded())))
             let count = String(weight).padding(toLength: 6, withPad: " ", startingAt: 0)
             if colours {
                 let style = share > 0.33 ? "1;" : ""

@@ -210,7 +210,8 @@ public struct QRCode: Sendable, Equatable {
     /// The code as text for a terminal: two module rows per line with half blocks, inside a four-module quiet zone.
     /// With `colours`, dark modules are black on a white background whatever the terminal's theme; without, the
     /// blocks are drawn for light modules (`lightOnDark`, right for the usual dark terminal) or for dark ones.
-    public func terminalText(colours: Bool, lightOnDark: Bool = true) -> String {
+    /// Without `unicode` (a locale that cannot show UTF-8), one module row per line, a drawn module as `##`.
+    public func terminalText(colours: Bool, lightOnDark: Bool = true, unicode: Bool = true) -> String {
         let quiet = 4
         let span = size + 2 * quiet
         func dark(_ row: Int, _ column: Int) -> Bool {
@@ -222,6 +223,14 @@ public struct QRCode: Sendable, Equatable {
         let drawDark = colours || !lightOnDark
         func drawn(_ row: Int, _ column: Int) -> Bool { (row < span && dark(row, column)) == drawDark }
         var lines: [String] = []
+        if !unicode {
+            // Two characters per module keep it about square in a terminal cell grid.
+            for row in 0..<span {
+                let cells = (0..<span).map { drawn(row, $0) ? "##" : "  " }.joined()
+                lines.append(colours ? "\u{1B}[30;107m" + cells + "\u{1B}[0m" : cells)
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
         for row in stride(from: 0, to: span, by: 2) {
             var line = colours ? "\u{1B}[30;107m" : ""
             for column in 0..<span {

@@ -142,6 +142,9 @@ enum Terminal {
         return (Int(w.ws_col), Int(w.ws_row))
     }
 
+    /// Whether the locale and TERM can show UTF-8 (the QR code, word cloud bars and dashboards fall back to ASCII).
+    static var showsUnicode: Bool { GraphSymbols.automatic(environment: ProcessInfo.processInfo.environment) != .ascii }
+
     static func write(_ text: String) {
         var bytes = Array(text.utf8)
         var offset = 0

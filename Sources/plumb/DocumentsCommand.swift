@@ -60,10 +60,9 @@ struct DocumentsCommand: AsyncParsableCommand {
             let body = try await client.request(.GET, "/apps/documents/files/\(ClientOptions.path(id))/entities").body
             if client.output == .json { return client.printJSON(body) }
             let entities = (DocumentsCommand.object(body)["entities"] as? [[String: Any]] ?? []).map { ($0["text"] as? String ?? "", $0["mentions"] as? Int ?? 0) }
-            var size = winsize()
-            let columns = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 20 ? Int(size.ws_col) : 80
+            let columns = Terminal.size().map { $0.width > 20 ? $0.width : 80 } ?? 80
             let colours = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            print(WordCloud.terminal(entities, columns: columns, colours: colours, limit: limit), terminator: "")
+            print(WordCloud.terminal(entities, columns: columns, colours: colours, limit: limit, unicode: Terminal.showsUnicode), terminator: "")
         }
     }
 

@@ -306,7 +306,7 @@ struct MFACommand: AsyncParsableCommand {
             } else {
                 if !noQR {
                     let colours = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-                    print(try QRCode(uri, correction: .medium).terminalText(colours: colours, lightOnDark: !light), terminator: "")
+                    print(try QRCode(uri, correction: .medium).terminalText(colours: colours, lightOnDark: !light, unicode: Terminal.showsUnicode), terminator: "")
                 }
                 print("URI:    \(uri)\nSecret: \(secret)")
             }

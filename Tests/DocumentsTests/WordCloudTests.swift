@@ -39,5 +39,7 @@ struct WordCloudTests {
         let coloured = WordCloud.terminal(Self.entries, columns: 60, colours: true)
         #expect(coloured.contains("\u{1B}[1;34mMARK TWAIN") && coloured.contains("\u{1B}[0m"))
         #expect(WordCloud.terminal([], colours: false) == "no entities\n")
+        let ascii = WordCloud.terminal(Self.entries, columns: 60, colours: false, unicode: false).split(separator: "\n").map(String.init)
+        #expect(ascii.map { $0.filter { $0 == "#" }.count } == bars && !ascii.joined().contains("█"))
     }
 }

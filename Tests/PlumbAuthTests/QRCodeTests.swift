@@ -65,5 +65,12 @@ struct QRCodeTests {
         #expect(lines[0].allSatisfy { $0 == "█" })
         let coloured = code.terminalText(colours: true)
         #expect(coloured.hasPrefix("\u{1B}[30;107m") && coloured.contains("\u{1B}[0m"))
+        // ASCII (a locale without UTF-8): a module row per line, a drawn module as "##"; read back, it is the code.
+        let ascii = code.terminalText(colours: false, lightOnDark: false, unicode: false).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(ascii.count == 49 + 8 && ascii.allSatisfy { $0.count == 2 * (49 + 8) && $0.allSatisfy { $0 == "#" || $0 == " " } })
+        let readBack = ascii.dropFirst(4).prefix(49).map { line in
+            stride(from: 8, to: 8 + 2 * 49, by: 2).map { line[line.index(line.startIndex, offsetBy: $0)] == "#" }
+        }
+        #expect(readBack == code.modules)
     }
 }
