@@ -54,9 +54,10 @@ struct IAMLoginTests {
         (status, body) = try await HTTP.request("GET", base + "/alarms", token: minted)
         #expect(status == 403 && Self.code(body) == "MFARequired")
 
-        // `plumb mfa enrol`: the QR code and the secret; pyotp plays the app; `plumb mfa confirm`.
+        // `plumb mfa enrol`: the QR code and the secret; pyotp plays the app; `plumb mfa confirm`. The locale is named:
+        // without UTF-8 the code is drawn in ASCII (`QRCodeTests`), and CI runs with no LANG.
         let enrol = try await Subprocess.run(
-            Checkout.plumbBinary, ["mfa", "enrol", "--no-confirm", "--server", server.baseURL], environment: ["HOME": home, "NO_COLOR": "1"])
+            Checkout.plumbBinary, ["mfa", "enrol", "--no-confirm", "--server", server.baseURL], environment: ["HOME": home, "NO_COLOR": "1", "LANG": "C.UTF-8", "LC_ALL": "", "LC_CTYPE": "", "TERM": "xterm"])
         #expect(enrol.status == 0, "\(enrol.text)")
         #expect(enrol.text.contains("█") && enrol.text.contains("▀") && enrol.text.contains("otpauth://totp/Plumb:mona?secret="), "\(enrol.text)")
         let secret = try #require(enrol.text.split(separator: "\n").first { $0.hasPrefix("Secret: ") }.map { String($0.dropFirst(8)) })

@@ -308,7 +308,13 @@ struct SensorsTests {
         let message = (try? JSONSerialization.jsonObject(with: Data((payload["message"] as? String ?? "").utf8))) as? [String: Any] ?? [:]
         #expect(message["detector"] as? String == "D-7" && message["findingId"] as? Int == finding["findingId"] as? Int)
         let mail = try #require(PeerRecords.jsonFiles(root.path + "/mail").first)
-        #expect((mail["subject"] as? String)?.hasPrefix("Sensor finding: D-7 rate 5.") == true, "\(mail["subject"] ?? "")")
+        // "Sensor finding: D-7 rate 5.00 Hz against a 1.20 Hz baseline". The rates are random (5 and 1.2 Hz ± 0.05),
+        // so their means may print as 4.99 or 1.21.
+        let subject = mail["subject"] as? String ?? ""
+        let words = subject.split(separator: " ").map(String.init)
+        let shape = words.count == 11 && words[..<4] == ["Sensor", "finding:", "D-7", "rate"] && words[5...7] == ["Hz", "against", "a"] && words[9...] == ["Hz", "baseline"]
+        let rates = shape ? [Double(words[4]), Double(words[8])] : []
+        #expect(shape && abs((rates[0] ?? 0) - 5) <= 0.05 && abs((rates[1] ?? 0) - 1.2) <= 0.05, "\(subject)")
         #expect(mail["rcpt_tos"] as? [String] == ["science@example.com"])
     }
 
