@@ -12,12 +12,9 @@ struct TmuxDashTests {
 
     /// Ends the session from a `defer` (synchronous; tmux answers at once).
     static func killSession(_ session: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux", "kill-session", "-t", session]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.launchSerialized()) != nil else { return }
+        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        defer { close(null) }
+        guard let p = try? ChildProcess("/usr/bin/env", ["tmux", "kill-session", "-t", session], stdout: null, stderr: null) else { return }
         p.waitExited(until: .now + .seconds(10))
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// A test peer run as its own process (the Python SMTP server, the webhook receiver in Tests/peers/).
 public final class PeerProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test that owns this object.
-    public let process: Process
+    public let process: ChildProcess
     public let port: Int
     public let logPath: String
 
@@ -12,14 +12,11 @@ public final class PeerProcess: @unchecked Sendable {
         self.port = port
         logPath = logDirectory + "/\(script)-\(port).out"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw TestFailure("cannot write \(logPath)") }
-        log.seekToEndOfFile()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Checkout.root + "/Tests/peers/" + script, "--port", String(port)] + arguments
-        process.standardOutput = log
-        process.standardError = log
-        try process.launchSerialized()
+        let log = try ChildProcess.openForAppending(logPath)
+        defer { close(log) }
+        process = try ChildProcess(
+            "/usr/bin/env", ["python3", Checkout.root + "/Tests/peers/" + script, "--port", String(port)] + arguments,
+            stdout: log, stderr: log)
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw TestFailure("\(script) exited early:\n\(output)") }
@@ -34,7 +31,7 @@ public final class PeerProcess: @unchecked Sendable {
     /// Kills the peer (SIGKILL: a test process may have blocked SIGTERM for its children).
     public func stop() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         process.waitExited()
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// (crash recovery, signals).
 public final class ServerProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test that owns this object.
-    public let process: Process
+    public let process: ChildProcess
     public let port: Int
     public let dataDirectory: String
     public let logPath: String
@@ -18,19 +18,12 @@ public final class ServerProcess: @unchecked Sendable {
         let parent = (dataDirectory as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
         logPath = parent + "/serve-\(port).log"
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
-        guard let log = FileHandle(forWritingAtPath: logPath) else { throw TestFailure("cannot write \(logPath)") }
-        log.seekToEndOfFile()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Checkout.plumbBinary)
-        process.arguments = ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:\(port)"] + extraArguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Checkout.root)
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        process.standardOutput = log
-        process.standardError = log
-        try process.launchSerialized()
+        let log = try ChildProcess.openForAppending(logPath)
+        defer { close(log) }
+        process = try ChildProcess(
+            Checkout.plumbBinary, ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:\(port)"] + extraArguments,
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            directory: Checkout.root, stdout: log, stderr: log)
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -53,7 +46,7 @@ public final class ServerProcess: @unchecked Sendable {
     }
 
     public func kill(signal: Int32) {
-        Foundation.kill(process.processIdentifier, signal)
+        process.signal(signal)
         process.waitExited()
     }
 
@@ -105,15 +98,3 @@ public enum CLI {
         return (outcome.status, outcome.text)
     }
 }
-
-extension Process {
-    /// Starts the process with every other launch in this test run held off: Foundation's `Process.run` on Linux
-    /// is not safe to call from several threads at once (it crashed the suite when parallel tests spawned peers).
-    public func launchSerialized() throws {
-        processLaunchLock.lock()
-        defer { processLaunchLock.unlock() }
-        try run()
-    }
-}
-
-private let processLaunchLock = NSLock()

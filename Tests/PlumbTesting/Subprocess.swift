@@ -6,9 +6,10 @@ import Foundation
 /// Waiting for a child synchronously inside an async test holds one of the pool's threads (two on a 2-core CI
 /// machine) for as long as the child runs: a few such waits at once starved every other test of the run, stretched a
 /// 50 ms function to 12 s, and a test that waited on a child which waited on the test process could hang the suite
-/// until CI's own time limit. Foundation's `waitUntilExit()` is not used at all: called off the main thread it spins
-/// a run loop that, under load, can miss the child's exit and wait forever. Here the wait happens on a plain `Thread`, the output is read with `poll` so a
-/// grandchild that keeps the pipe open cannot block it, and a child that runs past `timeout` is SIGKILLed and
+/// until CI's own time limit. Foundation's `Process` is not used at all (see `ChildProcess`): its `waitUntilExit()`,
+/// called off the main thread, spins a run loop that under load missed a child's exit and waited forever, and its
+/// `run()` can crash the test process. Here the wait happens on a plain `Thread`, the output is read with `poll` so
+/// a grandchild that keeps the pipe open cannot block it, and a child that runs past `timeout` is SIGKILLed and
 /// reported with what it printed.
 public enum Subprocess {
     public struct Outcome: Sendable {
@@ -40,40 +41,52 @@ public enum Subprocess {
         _ executable: String, _ arguments: [String], input: Data?, separateErrors: Bool, environment: [String: String],
         timeout: Duration
     ) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let output = Pipe()
-        process.standardOutput = output
+        let childEnvironment = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = try ChildProcess.pipe()
+        var readEnd: Int32? = output.read
+        defer { if let readEnd { close(readEnd) } }
         // Standard error goes to a file when kept apart, so a chatty child cannot block on a second full pipe.
         var errorPath: String?
+        var errorFD: Int32?
         if separateErrors {
             let path = NSTemporaryDirectory() + "plumb-subprocess-\(UUID().uuidString).err"
-            FileManager.default.createFile(atPath: path, contents: nil)
-            guard let handle = FileHandle(forWritingAtPath: path) else { throw TestFailure("cannot write \(path)") }
-            process.standardError = handle
+            errorFD = try ChildProcess.openForAppending(path)
             errorPath = path
-        } else {
-            process.standardError = output
         }
         defer { if let errorPath { try? FileManager.default.removeItem(atPath: errorPath) } }
-        let stdin = input.map { _ in Pipe() }
-        if let stdin { process.standardInput = stdin }
-        try process.launchSerialized()
+        let stdin = try input.map { _ in try ChildProcess.pipe() }
+        let process: ChildProcess
+        do {
+            process = try ChildProcess(
+                executable, arguments, environment: childEnvironment, stdin: stdin?.read, stdout: output.write, stderr: errorFD ?? output.write)
+        } catch {
+            close(output.write)
+            if let errorFD { close(errorFD) }
+            if let stdin { close(stdin.read); close(stdin.write) }
+            throw error
+        }
+        // The child has its copies: only its end of each pipe stays open, so end of file means every writer is done.
+        close(output.write)
+        if let errorFD { close(errorFD) }
         if let stdin, let input {
+            close(stdin.read)
             // Written from another thread: a child that answers before it has read all of its input must not
             // deadlock against this thread, which is busy reading that answer.
             let writer = Thread {
-                stdin.fileHandleForWriting.write(input)
-                try? stdin.fileHandleForWriting.close()
+                let bytes = [UInt8](input)
+                var offset = 0
+                while offset < bytes.count {
+                    let n = bytes[offset...].withUnsafeBytes { write(stdin.write, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    offset += n
+                }
+                close(stdin.write)
             }
             writer.start()
         }
 
-        let fd = output.fileHandleForReading.fileDescriptor
+        let fd = output.read
         let started = ContinuousClock.now
         let deadline = started + timeout
         var data = [UInt8]()
@@ -96,7 +109,7 @@ public enum Subprocess {
             let now = ContinuousClock.now
             if now >= deadline {
                 timedOut = true
-                kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 break reading
             }
             // The child is gone but something it started still holds the pipe: take what came, don't wait for it.
@@ -108,12 +121,12 @@ public enum Subprocess {
                 }
             }
         }
-        // Not `waitUntilExit()`: off the main thread it spins a run loop that, under load, stopped hearing of a
-        // child that had long exited (seen here: a tmux client, gone, its test waiting forever).
+        close(fd)
+        readEnd = nil
         var status = process.waitExitStatus(until: deadline)
         if status == nil {
             timedOut = true
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             status = process.waitExitStatus(until: ContinuousClock.now + .seconds(10))
         }
         let errors = errorPath.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
@@ -123,46 +136,5 @@ public enum Subprocess {
                 "\(([executable] + arguments).joined(separator: " ")) still ran after \(timeout) and was killed; it printed:\n\(said)\n\(errors.suffix(4_000))")
         }
         return Outcome(status: status ?? -1, output: Data(data), errors: errors)
-    }
-}
-
-extension Process {
-    /// Waits until the process has exited or `deadline` has passed, whichever is first; whether it exited.
-    ///
-    /// Not `waitUntilExit()`, which spins a run loop, nor `isRunning` alone: both rely on Foundation's child monitor,
-    /// which was seen to miss the exit of a `tmux new-session -d` client (it daemonises a server as it goes) and wait
-    /// forever. The exit is asked of the kernel too, with `waitid(WNOWAIT)`, which leaves the child for Foundation to
-    /// reap.
-    @discardableResult
-    public func waitExited(until deadline: ContinuousClock.Instant = .now + .seconds(60)) -> Bool {
-        waitExitStatus(until: deadline) != nil
-    }
-
-    /// The exit status once the process has exited (128 + the signal when a signal ended it), waiting until
-    /// `deadline`; nil if it still runs then.
-    public func waitExitStatus(until deadline: ContinuousClock.Instant = .now + .seconds(60)) -> Int32? {
-        while true {
-            if let status = exitStatus() { return status }
-            if ContinuousClock.now >= deadline { return nil }
-            usleep(5_000)
-        }
-    }
-
-    /// The exit status if the process has exited (128 + the signal when a signal ended it), nil while it runs.
-    public func exitStatus() -> Int32? {
-        func foundations() -> Int32 { terminationReason == .uncaughtSignal ? 128 + terminationStatus : terminationStatus }
-        if !isRunning { return foundations() }
-        var info = siginfo_t()
-        let asked = waitid(P_PID, id_t(processIdentifier), &info, WEXITED | WNOHANG | WNOWAIT)
-        if asked == 0, info._sifields._sigchld.si_pid == processIdentifier {
-            let status = info._sifields._sigchld.si_status
-            return info.si_code == CLD_EXITED ? status : 128 + status
-        }
-        // Foundation reaped it between the two questions: its status is set a moment after its waitpid.
-        if asked != 0, errno == ECHILD {
-            for _ in 0..<200 where isRunning { usleep(5_000) }
-            return isRunning ? nil : foundations()
-        }
-        return nil
     }
 }
