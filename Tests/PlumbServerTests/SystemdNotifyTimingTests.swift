@@ -66,15 +66,8 @@ struct SystemdNotifyTimingTests {
 
         init(port: Int, token: String, body: String, firstPart: Int) throws {
             rest = Array(body.utf8.dropFirst(firstPart))
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard ok == 0 else { throw TestFailure("cannot connect") }
+            guard let fd = connectLoopback(port: port) else { throw TestFailure("cannot connect") }
+            self.fd = fd
             let head = "POST /write?precision=s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
             send(Array(head.utf8) + Array(body.utf8.prefix(firstPart)))
         }
