@@ -42,19 +42,24 @@ public struct AccountsPlugin: Plugin {
             r: Int(context.settings["scrypt_r"] ?? "") ?? Scrypt.Parameters.default.r, p: 1)
         guard parameters.valid else { throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.scrypt_n must be a power of two") }
         questions = Self.defaultQuestions
-        let lifetime = accessLifetime
-        let rotation = (Int64(context.settings["signing_key_days"] ?? "") ?? 30) * 86_400
-        ring = try Self.rings.get(context.dataDirectory) {
-            try KeyRing(
-                path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: lifetime, now: Int64(Date().timeIntervalSince1970),
-                rotateAfter: rotation)
-        }
+        ring = try Self.keyRing(context: context)
         let limit = Int(context.settings["signins_per_minute_per_source"] ?? "") ?? 30
         throttle = Self.throttles.get(context.dataDirectory) { SourceThrottle(limit: limit) }
         _ = PasswordRules.dictionary
     }
 
     static let rings = SharedInstances<KeyRing>()
+
+    /// The signing keys of this data directory: one ring shared by every instance (and the host's verifier).
+    static func keyRing(context: PluginContext) throws -> KeyRing {
+        let lifetime = Int64(context.settings["access_token_seconds"] ?? "") ?? 900
+        let rotation = (Int64(context.settings["signing_key_days"] ?? "") ?? 30) * 86_400
+        return try rings.get(context.dataDirectory) {
+            try KeyRing(
+                path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: lifetime, now: Int64(Date().timeIntervalSince1970),
+                rotateAfter: rotation)
+        }
+    }
     static let throttles = SharedInstances<SourceThrottle>()
 
     public static let migrations: [PluginMigration] = [
@@ -107,20 +112,20 @@ public struct AccountsPlugin: Plugin {
         .http(.get, "/confirm", name: "confirm-email") { s, r, _ in try await s.confirmEmail(r) },
         .http(.post, "/reset/start", name: "reset-start") { s, r, _ in try await s.startReset(r) },
         .http(.post, "/reset/finish", name: "reset-finish") { s, r, _ in try await s.finishReset(r) },
-        .http(.post, "/mfa/enrol", name: "mfa-enrol") { s, r, _ in try await s.enrol(r) },
-        .http(.post, "/mfa/confirm", name: "mfa-confirm") { s, r, _ in try await s.confirm(r) },
+        .http(.post, "/mfa/enrol", name: "mfa-enrol", access: .user) { s, r, _ in try await s.enrol(r) },
+        .http(.post, "/mfa/confirm", name: "mfa-confirm", access: .user) { s, r, _ in try await s.confirm(r) },
         .http(.get, "/questions", name: "questions") { s, _, _ in Self.json(["questions": s.questions]) },
         .http(.post, "/signup", name: "signup") { s, r, _ in try await s.signUp(r) },
         .http(.post, "/security-questions", name: "security-questions") { s, r, _ in try await s.setQuestions(r) },
         .http(.post, "/signin", name: "signin") { s, r, _ in try await s.signIn(r) },
         .http(.post, "/refresh", name: "refresh") { s, r, _ in try await s.refresh(r) },
         .http(.post, "/signout", name: "signout") { s, r, _ in try await s.signOut(r) },
-        .http(.get, "/userinfo", name: "userinfo") { s, r, _ in try await s.userInfo(r) },
+        .http(.get, "/userinfo", name: "userinfo", access: .user) { s, r, _ in try await s.userInfo(r) },
         .http(.get, "/.well-known/openid-configuration", name: "openid-configuration") { s, _, _ in s.discovery() },
         .http(.get, "/.well-known/jwks.json", name: "jwks") { s, _, _ in Self.json(try s.ring.jwks(now: Int64(Date().timeIntervalSince1970))) },
         // A new signing key now (a suspected leak), besides the scheduled rotation; the old key stays in the JWKS
         // until its tokens have expired.
-        .http(.post, "/keys/rotate", name: "rotate-keys", admin: true) { s, _, _ in
+        .http(.post, "/keys/rotate", name: "rotate-keys", access: .admin) { s, _, _ in
             let now = Int64(Date().timeIntervalSince1970)
             let kid = try s.ring.rotate(now: now)
             s.audit("keys-rotated", ["kid": kid])

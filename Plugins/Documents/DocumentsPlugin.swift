@@ -68,13 +68,13 @@ public struct DocumentsPlugin: Plugin {
     ]
 
     public static let functions: [Function<DocumentsPlugin>] = [
-        .http(.post, "/files", name: "upload") { s, r, _ in try await s.upload(r) },
+        .http(.post, "/files", name: "upload", access: .user) { s, r, _ in try await s.upload(r) },
         .http(.get, "/files", name: "list") { s, r, _ in try await s.list(r) },
         .http(.get, "/files/{id}", name: "download") { s, r, _ in try await s.download(r) },
-        .http(.delete, "/files/{id}", name: "delete") { s, r, _ in try await s.delete(r) },
+        .http(.delete, "/files/{id}", name: "delete", access: .user) { s, r, _ in try await s.delete(r) },
         .http(.get, "/files/{id}/entities", name: "entities") { s, r, _ in try await s.entities(r) },
         .http(.get, "/files/{id}/wordcloud.svg", name: "wordcloud") { s, r, _ in try await s.wordCloud(r) },
-        .http(.post, "/cluster", name: "cluster") { s, r, _ in try await s.clusterRequest(r) },
+        .http(.post, "/cluster", name: "cluster", access: .user) { s, r, _ in try await s.clusterRequest(r) },
         .http(.get, "/categories", name: "categories") { s, _, _ in try await s.categories() },
         .scheduled("cron(0 3 * * ? *)", name: "nightly-cluster") { s, _, _ in
             let outcome = try await s.cluster(k: nil)

@@ -22,6 +22,8 @@ public final class PluginHost: Sendable {
     public let auditor = Mutex<(@Sendable (String, String, String, String, String) -> Void)?>(nil)
     /// The server's email sender for plugins: to, subject, text.
     public let mailer = Mutex<(@Sendable (String, String, String) async throws -> Void)?>(nil)
+    /// Vouches for end users' access tokens (`.user` functions): the first loaded `IdentityProvider`'s verifier.
+    private let endUsers = Mutex<(any EndUserVerifying)?>(nil)
     let dataDirectory: String
     let factory: MetricsFactory
     let settings: [String: [String: String]]
@@ -85,6 +87,10 @@ public final class PluginHost: Sendable {
             blobs: try BlobStore(root: directory + "/blobs"))
         let started = ContinuousClock.now
         try await P.prepare(context: context)
+        if let provider = P.self as? any IdentityProvider.Type, endUsers.withLock({ $0 == nil }) {
+            let verifier = try await provider.endUserVerifier(context: context)
+            endUsers.withLock { $0 = verifier }
+        }
         for function in P.functions {
             let qualified = "\(name).\(function.name)"
             let handler = function.handler
@@ -109,6 +115,11 @@ public final class PluginHost: Sendable {
             try await hosted.pool.prewarm(1)
         }
         logger.info("plugin \(name) initialised in \(ContinuousClock.now - started) (\(P.functions.count) functions)")
+    }
+
+    /// The end user holding `accessToken`, nil when no identity plugin is loaded or it does not vouch for the token.
+    public func endUser(accessToken: String) -> EndUser? {
+        endUsers.withLock { $0 }?.endUser(accessToken: accessToken)
     }
 
     /// Every function, in load order.

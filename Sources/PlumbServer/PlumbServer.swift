@@ -262,10 +262,12 @@ public final class PlumbServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: PrometheusExposition.render(self.factory))))
         }
+        let callers = CallerResolver(adminToken: token, iam: iam, host: host)
+        let audit = AuditMiddleware(logs: logs, callers: callers)
         let api = router.group("api/v1")
-            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token, iam: iam))
-            .add(middleware: AccessMiddleware(adminToken: token, iam: iam, settings: config.iam))
-        let write = router.group().add(middleware: AccessMiddleware(adminToken: token, iam: iam, settings: config.iam))
+            .add(middleware: audit)
+            .add(middleware: AccessMiddleware(callers: callers, settings: config.iam))
+        let write = router.group().add(middleware: AccessMiddleware(callers: callers, settings: config.iam))
         let iamRoutes = IAMRoutes(iam: iam, settings: config.iam, logs: logs)
         iamRoutes.registerLogin(on: router)
         iamRoutes.register(api: api)
@@ -276,11 +278,16 @@ public final class PlumbServer: Sendable {
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         LogRoutes(store: logs, metrics: store).register(api: api)
-        TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
-        let adminApps = router.group()
-            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token, iam: iam))
-            .add(middleware: AdminAuthMiddleware(token: token))
-        PluginRoutes(host: host).register(on: router, admin: adminApps)
+        let host = host
+        TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock) { name, caller in
+            guard let function = host.function(named: name) else {
+                throw APIError(status: 400, code: "InvalidParameterValue", "endpoint: no function named '\(name)'")
+            }
+            guard case .iamUser(let principal) = caller else { return }
+            try CallerResolver.requireAllowed(principal, action: "functions:InvokeFunction", resource: "function/\(name)")
+            try FunctionAccess.checkInvoke(function, caller: caller)
+        }.register(api: api, public: router)
+        PluginRoutes(host: host, callers: callers, iamSettings: config.iam).register(on: router, audit: audit)
         ConnectionRoutes(host: host, gateway: webSockets).register(api: api, public: router)
         extraRoutes(router)
         return router

@@ -77,7 +77,7 @@ struct SensorsTests {
             $0.plugins["sensors"] = ["archive_after_days": "0", "object_events_topic": "object-events"]
         }) { server, client in
             func post(_ uri: String, _ body: String) async throws -> TestResponse {
-                try await client.execute(uri: "/apps/sensors" + uri, method: .post, body: ByteBuffer(string: body))
+                try await client.admin("/apps/sensors" + uri, method: .post, body: body, server: server)
             }
             #expect(try await post("/projects", #"{"id": "muon"}"#).status.code == 201)
             #expect(try await post("/projects", #"{"id": "muon"}"#).status.code == 409)
@@ -194,7 +194,7 @@ struct SensorsTests {
         let port = ServerProcess.freePort()
         let first = try ServerProcess(dataDirectory: root.path + "/data", port: port)
         try await first.waitReady()
-        let register = try await Python.run(Checkout.root + "/loadtest/detectors.py", ["register", "--base", first.baseURL, "--detectors", "50"])
+        let register = try await Python.run(Checkout.root + "/loadtest/detectors.py", ["register", "--base", first.baseURL, "--detectors", "50", "--token", first.token])
         try #require(register.status == 0, "\(register.errors)")
         let acked = root.path + "/acked.ndjson"
         let streamer = Task.detached {
@@ -275,7 +275,7 @@ struct SensorsTests {
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
         for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-7", "site": "s1"}"#)] {
-            let (status, _) = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8))
+            let (status, _) = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8), token: server.token)
             #expect(status == 201)
         }
         // 300 s of normal readings (about 1.2 Hz, two a second), then a minute at 5 Hz.
