@@ -304,7 +304,7 @@ let package = Package(
         .testTarget(
             name: "DocumentsTests",
             dependencies: [
-                "Documents", "PlumbTesting", "PlumbKit",
+                "Documents", "PlumbTesting", "PlumbKit", "PlumbServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -110,11 +110,10 @@ public enum LoadTest {
             let times = request.repeatCount < 0 ? count : request.repeatCount
             let path = try Template(request.path), body = try request.body.map(Template.init)
             if times > 100 { log("setup: \(request.name) × \(times)") }
-            var headers = request.headers
-            if let token, !headers.contains(where: { $0.0.lowercased() == "authorization" }) {
-                headers.append(("Authorization", "Bearer \(token)"))
-            }
             let method = request.method
+            let headers = request.headers + (token.map { token in
+                request.headers.contains(where: { $0.0.lowercased() == "authorization" }) ? [] : [("Authorization", "Bearer \(token)")]
+            } ?? [])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var next = 0, done = 0
                 func add() {

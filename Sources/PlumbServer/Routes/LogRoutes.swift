@@ -77,6 +77,15 @@ struct LogRoutes {
             case .failure(let errors):
                 throw APIError(errors.errors.map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }.joined(separator: "; "))
             case .success(let filter):
+                if filter.group == PlatformNames.auditGroup {
+                    try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
+                }
+                if PlatformNames.isPlatformNamespace(filter.namespace) {
+                    try PlatformNames.requireAdmin(context.caller, "namespace '\(filter.namespace)'")
+                }
+                if let old = store.metricFilters.first(where: { $0.filter.name == name }), old.filter.group == PlatformNames.auditGroup {
+                    try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
+                }
                 try store.storeMetricFilterDocument(name: name, document: document)
                 try Self.installAPIFilters(store)
                 return try Response.json(Self.describe(filter, fromFile: false))
@@ -84,8 +93,11 @@ struct LogRoutes {
         }
         api.delete("metric-filters/:name") { _, context in
             let name = try Self.parameter("name", context)
-            guard store.metricFilters.contains(where: { $0.filter.name == name && !$0.fromFile }) else {
+            guard let existing = store.metricFilters.first(where: { $0.filter.name == name && !$0.fromFile }) else {
                 throw APIError(status: 404, code: "ResourceNotFoundException", "no metric filter '\(name)' created through the API")
+            }
+            if existing.filter.group == PlatformNames.auditGroup {
+                try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
             }
             try store.storeMetricFilterDocument(name: name, document: nil)
             try Self.installAPIFilters(store)
@@ -167,6 +179,7 @@ struct LogRoutes {
                 }
             }
             let group = try Self.parameter("group", context)
+            if group == PlatformNames.auditGroup { try PlatformNames.requireAdmin(context.caller, "the retention of \(group)") }
             let body = try await request.decodeJSON(Body.self, limit: 1_024)
             try store.setRetention(group: group, days: body.days)
             return try Response.json(["group": group, "retentionDays": body.days.map(String.init) ?? "never"])
@@ -174,6 +187,9 @@ struct LogRoutes {
         api.post("logs/:group/:stream") { request, context in
             let group = try Self.parameter("group", context)
             let stream = try Self.parameter("stream", context)
+            guard !PlatformNames.isPlatformLogGroup(group) else {
+                throw APIError(status: 403, code: "AccessDenied", "log groups under /plumb/ are written by the server only")
+            }
             // A batch is at most 1 MB of messages plus overhead; JSON escaping may add some, so allow headroom.
             let body = try await request.decodeJSON(PutRequest.self, limit: 2 * LogLimits.maxBatchBytes)
             let now = store.clock()

@@ -13,13 +13,16 @@ struct MetricsRoutes {
     func register(api: RouterGroup<PlumbRequestContext>, write: RouterGroup<PlumbRequestContext>) {
         let decoder = PutMetricDataDecoder(limits: limits)
         let parser = LineProtocolParser(limits: limits)
-        api.post("metrics") { request, _ -> Response in
+        api.post("metrics") { request, context -> Response in
             let body = try await request.collectBody(limit: limits.maxJSONBodyBytes)
             let samples = try decoder.decode(body, now: store.clock())
+            if let reserved = samples.first(where: { PlatformNames.isPlatformNamespace($0.series.namespace) }) {
+                try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.series.namespace)'")
+            }
             try await store.put(samples)
             return Response(status: .noContent)
         }
-        write.post("write") { request, _ -> Response in
+        write.post("write") { request, context -> Response in
             let query = request.queryDictionary
             var precision = LineProtocolPrecision.ns
             if let p = query["precision"] {
@@ -37,6 +40,9 @@ struct MetricsRoutes {
             }
             let body = try await request.collectBody(limit: limits.maxLineProtocolBodyBytes)
             let batch = try parser.parse(body, precision: precision, now: store.clock())
+            if let reserved = batch.heads.first(where: { PlatformNames.isPlatformNamespace($0.namespace) }) {
+                try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.namespace)'")
+            }
             try await store.put(batch, resolution: resolution)
             var response = Response(status: .noContent)
             if batch.skippedStringFields > 0 {
