@@ -34,16 +34,16 @@ public struct AccountsPlugin: Plugin {
         logger = context.logger
         host = context.host
         issuer = context.settings["issuer"] ?? "http://127.0.0.1:9400/apps/accounts"
-        accessLifetime = Int64(context.settings["access_token_seconds"] ?? "") ?? 900
-        refreshLifetime = Int64(context.settings["refresh_token_days"] ?? "").map { $0 * 86_400 } ?? 30 * 86_400
-        lockoutAfter = Int(context.settings["lockout_after"] ?? "") ?? 5
+        accessLifetime = Int64(try context.setting("access_token_seconds", default: 900, range: 60...86_400))
+        refreshLifetime = Int64(try context.setting("refresh_token_days", default: 30, range: 1...3_650)) * 86_400
+        lockoutAfter = try context.setting("lockout_after", default: 5, range: 1...1_000)
         parameters = Scrypt.Parameters(
-            n: Int(context.settings["scrypt_n"] ?? "") ?? Scrypt.Parameters.default.n,
-            r: Int(context.settings["scrypt_r"] ?? "") ?? Scrypt.Parameters.default.r, p: 1)
+            n: try context.setting("scrypt_n", default: Scrypt.Parameters.default.n, range: 1_024...16_777_216),
+            r: try context.setting("scrypt_r", default: Scrypt.Parameters.default.r, range: 1...32), p: 1)
         guard parameters.valid else { throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.scrypt_n must be a power of two") }
         questions = Self.defaultQuestions
         ring = try Self.keyRing(context: context)
-        let limit = Int(context.settings["signins_per_minute_per_source"] ?? "") ?? 30
+        let limit = try context.setting("signins_per_minute_per_source", default: 30, range: 1...1_000_000)
         throttle = Self.throttles.get(context.dataDirectory) { SourceThrottle(limit: limit) }
         _ = PasswordRules.dictionary
     }
@@ -52,8 +52,8 @@ public struct AccountsPlugin: Plugin {
 
     /// The signing keys of this data directory: one ring shared by every instance (and the host's verifier).
     static func keyRing(context: PluginContext) throws -> KeyRing {
-        let lifetime = Int64(context.settings["access_token_seconds"] ?? "") ?? 900
-        let rotation = (Int64(context.settings["signing_key_days"] ?? "") ?? 30) * 86_400
+        let lifetime = Int64(try context.setting("access_token_seconds", default: 900, range: 60...86_400))
+        let rotation = Int64(try context.setting("signing_key_days", default: 30, range: 1...3_650)) * 86_400
         return try rings.get(context.dataDirectory) {
             try KeyRing(
                 path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: lifetime, now: Int64(Date().timeIntervalSince1970),

@@ -32,8 +32,8 @@ public struct DocumentsPlugin: Plugin {
         blobs = context.blobs
         logger = context.logger
         extractor = Self.extractors.get("dictionary") { EntityExtractor(commonWords: EntityExtractor.systemDictionary()) }
-        maxBytes = Int(context.settings["max_bytes"] ?? "") ?? 1_048_576
-        let kMin = Int(context.settings["k_min"] ?? "") ?? 2, kMax = Int(context.settings["k_max"] ?? "") ?? 8
+        maxBytes = try context.setting("max_bytes", default: 1_048_576, range: 1...16_777_216)
+        let kMin = try context.setting("k_min", default: 2, range: 2...100), kMax = try context.setting("k_max", default: 8, range: 2...100)
         guard kMin >= 2, kMax >= kMin else {
             throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.documents.k_min must be at least 2 and k_max at least k_min")
         }

@@ -44,10 +44,10 @@ public struct SensorsPlugin: Plugin {
         writer = ReadingWriter.shared(for: context.dataDirectory, database: context.database)
         blobs = context.blobs
         logger = context.logger
-        segmentReadings = Int(context.settings["segment_readings"] ?? "") ?? 3_600
-        segmentAge = Double(context.settings["segment_age"] ?? "") ?? 300
-        archiveAfterDays = Double(context.settings["archive_after_days"] ?? "") ?? 30
-        restoreDays = Double(context.settings["restore_days"] ?? "") ?? 7
+        segmentReadings = try context.setting("segment_readings", default: 3_600, range: 1...1_000_000)
+        segmentAge = try context.setting("segment_age", default: 300, range: 1...86_400)
+        archiveAfterDays = try context.setting("archive_after_days", default: 30, range: 0...3_650)
+        restoreDays = try context.setting("restore_days", default: 7, range: 0.001...365)
         host = context.host
         findingsTopic = context.settings["findings_topic"] ?? "sensors-findings"
         objectEventsTopic = context.settings["object_events_topic"]

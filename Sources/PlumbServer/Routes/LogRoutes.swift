@@ -4,6 +4,7 @@ import NIOCore
 import PlumbAlarms
 import PlumbLogs
 import PlumbMetrics
+import PlumbStore
 
 /// `/api/v1/logs…`: ingest for external producers, groups, streams and search.
 ///
@@ -45,7 +46,7 @@ struct LogRoutes {
 
     static func describe(_ f: MetricFilter, fromFile: Bool) -> FilterDescription {
         let value: String = switch f.value {
-        case .constant(let v): v == v.rounded() ? String(Int64(v)) : String(v)
+        case .constant(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
         case .field(let name): "$" + name
         }
         return FilterDescription(
@@ -194,8 +195,10 @@ struct LogRoutes {
             let body = try await request.decodeJSON(PutRequest.self, limit: 2 * LogLimits.maxBatchBytes)
             let now = store.clock()
             let events = try body.events.enumerated().map { i, e -> InputLogEvent in
-                guard let ts = e.timestamp ?? Optional(Double(now)), ts.isFinite else { throw LogsError("events[\(i)].timestamp is not a number") }
-                return InputLogEvent(timestamp: Int64(ts), message: e.message)
+                guard let ts = e.timestamp == nil ? now : e.timestamp.flatMap(Checked.epochMilliseconds) else {
+                    throw LogsError("events[\(i)].timestamp must be epoch milliseconds (within ±\(Int64(Checked.maxEpochSeconds * 1_000)))")
+                }
+                return InputLogEvent(timestamp: ts, message: e.message)
             }
             let samples = try store.put(group: group, stream: stream, events: events)
             if !samples.isEmpty { try await metrics.put(samples) }
@@ -208,9 +211,9 @@ struct LogRoutes {
             func time(_ name: String) throws -> Int64? {
                 guard let text = query[name] else { return nil }
                 guard let seconds = TimeParsing.queryTime(text, now: now) else {
-                    throw APIError("\(name) must be RFC 3339, epoch seconds or a relative time like -1h")
+                    throw APIError("\(name) must be \(TimeParsing.queryTimeForms)")
                 }
-                return Int64(seconds * 1_000)
+                return Int64((seconds * 1_000).rounded(.down))
             }
             var pattern: FilterPattern?
             if let text = query["filter"] {

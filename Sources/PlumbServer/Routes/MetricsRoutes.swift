@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import PlumbMetrics
+import PlumbStore
 
 /// `POST /api/v1/metrics`, `POST /write`, `GET /api/v1/metrics`, `GET /api/v1/metrics/statistics`,
 /// `POST /api/v1/metrics/query` (GetMetricData with metric math).
@@ -65,16 +66,20 @@ struct MetricsRoutes {
             let now = Double(store.clock())
             func time(_ key: String, default value: Double) throws -> Int64 {
                 guard let raw = object[key] else { return Int64(value) }
-                let text = (raw as? String) ?? (raw as? NSNumber).map { "\($0.int64Value)" } ?? ""
-                guard let t = TimeParsing.queryTime(text, now: now) else {
-                    throw APIError("\(key) '\(text)' must be RFC 3339, epoch seconds, 'now' or relative like -1h")
+                let text = (raw as? String) ?? (raw as? NSNumber).map { "\($0.doubleValue)" } ?? ""
+                guard let t = TimeParsing.querySeconds(text, now: now) else {
+                    throw APIError("\(key) '\(text.prefix(64))' must be \(TimeParsing.queryTimeForms)")
                 }
-                return Int64(t.rounded(.down))
+                return t
             }
             let start = try time("start", default: now - 3_600)
             let end = try time("end", default: now + 1)
-            guard let period = (object["period"] as? NSNumber)?.int64Value ?? (object["period"] == nil ? 60 : nil) else {
-                throw APIError("period must be a whole number of seconds")
+            var period: Int64 = 60
+            if let raw = object["period"] {
+                guard let number = raw as? NSNumber, !(raw is Bool), let whole = Checked.int64(number.doubleValue),
+                    Double(whole) == number.doubleValue
+                else { throw APIError("period must be a whole number of seconds") }
+                period = whole
             }
             let queries = try MetricData.decodeQueries(object["queries"], at: "queries")
             let results = try await store.metricData(queries, start: start, end: end, period: period)
@@ -162,10 +167,10 @@ struct StatisticsRequest {
         }
         func time(_ key: String, default value: Double) throws -> Int64 {
             guard let text = q[key] else { return Int64(value) }
-            guard let t = TimeParsing.queryTime(text, now: now) else {
-                throw APIError("\(key) '\(text)' must be RFC 3339, epoch seconds, 'now' or relative like -1h")
+            guard let t = TimeParsing.querySeconds(text, now: now) else {
+                throw APIError("\(key) '\(text.prefix(64))' must be \(TimeParsing.queryTimeForms)")
             }
-            return Int64(t.rounded(.down))
+            return t
         }
         let end = try time("end", default: now + 1)
         let start = try time("start", default: now - 3_600)
