@@ -279,6 +279,7 @@ let package = Package(
             name: "PlumbServerTests",
             dependencies: [
                 "Accounts", "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

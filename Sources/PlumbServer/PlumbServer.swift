@@ -326,9 +326,10 @@ public final class PlumbServer: Sendable {
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler),
             AutoscalerService(host: host),
-            WebSocketIdleService(gateway: gateway),
             AlertReloadOnHangup(server: self),
             app,
+            // After the app in the list, so told to stop before it: members hear 1001 before the drain.
+            WebSocketIdleService(gateway: gateway),
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
             SystemdLifecycle(server: self),
         ]
@@ -344,12 +345,14 @@ public final class PlumbServer: Sendable {
     }
 }
 
-/// Closes idle WebSocket connections.
+/// Closes idle WebSocket connections; on shutdown, before the HTTP server drains, closes every one with 1001 (going
+/// away) so members reconnect elsewhere instead of waiting on a server that is leaving.
 struct WebSocketIdleService: Service {
     let gateway: WebSocketGateway
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown { await gateway.sweepIdle() }
+        await gateway.closeAll(reason: "server shutting down")
     }
 }
 

@@ -5,6 +5,7 @@ import PlumbAlarms
 import PlumbLogs
 import PlumbMetrics
 import PlumbStore
+import ServiceLifecycle
 
 /// `/api/v1/logs…`: ingest for external producers, groups, streams and search.
 ///
@@ -12,6 +13,8 @@ import PlumbStore
 struct LogRoutes {
     let store: LogStore
     let metrics: MetricStore
+    /// How long a tail may stay silent before it writes an empty line.
+    var tailHeartbeat: Duration = .seconds(2)
 
     struct PutRequest: Decodable {
         struct Event: Decodable {
@@ -131,8 +134,10 @@ struct LogRoutes {
             let streams = try store.streams(group: try Self.parameter("group", context))
             return try Response.json(R(streams: streams.map { Item(name: $0.name, lastEventAt: $0.lastEventAt.map { TimeParsing.format($0 / 1_000) }) }))
         }
-        // Follows a group: new events as NDJSON lines, as they are stored, until the client goes away
-        // (or `seconds` pass).
+        // Follows a group: new events as NDJSON lines, as they are stored, until the client goes away, `seconds`
+        // pass or the server shuts down. A quiet tail writes an empty line every `heartbeat`: that is how a client
+        // that went away is noticed (the write fails), so its socket does not linger in CLOSE-WAIT holding the
+        // shutdown; proxies that drop idle connections keep it open too.
         api.get("logs/:group/tail") { request, context -> Response in
             let group = try Self.parameter("group", context)
             let query = request.queryDictionary
@@ -145,10 +150,12 @@ struct LogRoutes {
             let start = try store.lastEventID()
             let store = self.store
             let filter = pattern
+            let heartbeat = tailHeartbeat
             let body = ResponseBody { writer in
                 var cursor = start
                 let deadline = seconds > 0 ? ContinuousClock.now + .seconds(seconds) : nil
-                while !Task.isCancelled {
+                var lastWrite = ContinuousClock.now
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     if let deadline, ContinuousClock.now >= deadline { break }
                     let events = try store.events(in: group, after: cursor)
                     var buffer = ByteBuffer()
@@ -162,8 +169,12 @@ struct LogRoutes {
                         buffer.writeBytes(try PlumbJSON.encoder.encode(line))
                         buffer.writeString("\n")
                     }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                    if events.count < 1_000 { try await Task.sleep(for: .milliseconds(250)) }
+                    if buffer.readableBytes > 0 || ContinuousClock.now - lastWrite >= heartbeat {
+                        if buffer.readableBytes == 0 { buffer.writeString("\n") }
+                        try await writer.write(buffer)
+                        lastWrite = ContinuousClock.now
+                    }
+                    if events.count < 1_000 { try? await Task.sleep(for: .milliseconds(250)) }
                 }
                 try await writer.finish(nil)
             }

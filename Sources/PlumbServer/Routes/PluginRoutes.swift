@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import PlumbHost
 import PlumbKit
+import ServiceLifecycle
 
 /// Maps every HTTP function of every plugin onto `/apps/<plugin><path>` and through the host's pipeline.
 struct PluginRoutes {
@@ -35,12 +36,17 @@ struct PluginRoutes {
                 var input = FunctionRequest(
                     method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary, headers: headers)
                 if function.streaming {
-                    // The body is handed over as it arrives; a long-lived upload is never held whole.
+                    // The body is handed over as it arrives; a long-lived upload is never held whole. On shutdown the
+                    // stream ends as if the client had finished, so the function acknowledges what it has and returns.
                     let body = request.body
                     input.bodyStream = AsyncThrowingStream { continuation in
                         let task = Task {
                             do {
-                                for try await buffer in body { continuation.yield(Array(buffer.readableBytesView)) }
+                                try await withGracefulShutdownHandler {
+                                    for try await buffer in body { continuation.yield(Array(buffer.readableBytesView)) }
+                                } onGracefulShutdown: {
+                                    continuation.finish()
+                                }
                                 continuation.finish()
                             } catch {
                                 continuation.finish(throwing: error)
