@@ -40,6 +40,10 @@ struct MetricsRoutes {
                 resolution = parsed
             }
             let body = try await request.collectBody(limit: limits.maxLineProtocolBodyBytes)
+            // An empty write is a client bug (InfluxDB answers it with 204; a silent success hides the bug).
+            guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+                throw APIError(status: 400, code: "EmptyBody", "empty body: send at least one line of line protocol")
+            }
             let batch = try parser.parse(body, precision: precision, now: store.clock())
             if let reserved = batch.heads.first(where: { PlatformNames.isPlatformNamespace($0.namespace) }) {
                 try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.namespace)'")
