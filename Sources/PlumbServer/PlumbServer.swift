@@ -10,6 +10,7 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
+import PlumbStore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -82,18 +83,34 @@ public final class PlumbServer: Sendable {
 
     /// Opens the data directory, the metric store and the admin token, loads `plugins` and applies the
     /// configured reserved concurrency.
+    ///
+    /// The data directory holds secrets (webhook secrets, TOTP seeds, tokens, password hashes): the process's umask
+    /// becomes 077 before anything is created, so every new file is 0600 and every directory 0700, and what an older
+    /// version (or a copy with `cp -r`) left readable by others is tightened once, here, with one log line.
     public static func open(
         config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plumb.server"), logSink: LogSink? = nil
     ) async throws -> PlumbServer {
         let directory = config.dataDirectory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        umask(0o077)
+        let tightening: DataDirectory.Tightening
+        do { tightening = try DataDirectory.secure(directory) } catch let error as StoreError { throw ConfigError(error.message) }
+        logger.info(
+            "data directory is owner-only (0700, files 0600): \(tightening.tightened) of \(tightening.examined) files and directories tightened",
+            metadata: ["directory": "\(directory)", "tightened": "\(tightening.tightened)"])
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
+        let secrets: SecretBox
+        do {
+            secrets = try SecretBox.load(dataDirectory: directory, environmentVariable: config.secretsKeyEnv)
+        } catch let error as StoreError {
+            throw ConfigError(error.message)
+        }
         let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
         let host = PluginHost(
             dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
-            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability)
+            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability,
+            secrets: secrets)
         for plugin in plugins {
             try await host.load(plugin)
         }
@@ -108,7 +125,7 @@ public final class PlumbServer: Sendable {
                 }
             }
         }
-        let outbox = try Outbox(directory: directory, durability: config.durability)
+        let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
         let logs = try LogStore(directory: directory, durability: config.durability)
         logSink?.attach(logs)
         try LogRoutes.installAPIFilters(logs)
@@ -196,14 +213,28 @@ public final class PlumbServer: Sendable {
             let client = SMTPClient(settings: smtp)
             host.mailer.withLock {
                 $0 = { to, subject, text in
+                    // A plugin's address and subject are checked here too, whatever the plugin checked: a 400 naming
+                    // the field instead of a mail the caller wrote.
+                    if let problem = EmailAddress.problem(to) {
+                        throw FunctionError.badRequest("to: not an email address: it \(problem)")
+                    }
+                    guard !subject.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                        throw FunctionError.badRequest("subject must not hold line breaks or other control characters")
+                    }
                     try await client.send(MailMessage(from: smtp.from, to: [to], subject: subject, text: text, messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
                 }
             }
         }
+        let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
+        if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
+            logger.info("sealed secrets that were stored in clear", metadata: [
+                "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
+            ])
+        }
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, iam: try IAMStore(directory: directory, durability: config.durability), logger: logger)
+            deliverySettings: settings, iam: iam, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
