@@ -180,7 +180,7 @@ struct DataAtRestTests {
                 api + "/iam/login", ["user": "mona", "password": userPassword, "code": try await IAMLoginTests.pyotp(userSeed, offset: offset)])
             #expect(status == 201 && answer["mfa"] as? Bool == true, "\(answer)")
             (status, answer) = try await Self.post(
-                accounts + "/signin", ["email": "ana@example.com", "password": password, "code": try await IAMLoginTests.pyotp(accountSeed, offset: offset)])
+                server.baseURL + "/apps/accounts/signin", ["email": "ana@example.com", "password": password, "code": try await IAMLoginTests.pyotp(accountSeed, offset: offset)])
             #expect(status == 200 && answer["access_token"] is String, "\(answer)")
         }
         server = try ServerProcess(dataDirectory: data, extraArguments: ["--config", root.path + "/plumb.yaml"])
