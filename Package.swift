@@ -268,6 +268,7 @@ let package = Package(
             dependencies: [
                 "PlumbNotify", "PlumbTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
