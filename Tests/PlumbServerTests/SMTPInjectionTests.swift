@@ -3,7 +3,7 @@ import PlumbTesting
 import Testing
 
 /// SMTP command injection, end to end: a real `plumb serve` sending through a real SMTP server (aiosmtpd). Addresses
-/// with CR, LF or NUL, through every edge that reaches SMTP (the unauthenticated accounts sign-up, a topic
+/// with CR, LF or NUL, through every edge that reaches SMTP (the unauthenticated accounts sign-up and reset, a topic
 /// subscription, an alert file, a published subject), are refused with a 400 naming the field, and the SMTP server
 /// receives exactly the messages meant: their number and their recipients.
 @Suite("SMTP injection", .serialized)
@@ -59,6 +59,13 @@ struct SMTPInjectionTests {
             "POST", server.baseURL + "/apps/accounts/signup",
             body: Array(try JSONSerialization.data(withJSONObject: ["email": "carol@example.com", "password": password])))
         #expect(status == 201 && AccountsTests.json(body)["confirmation"] as? String == "sent", "\(String(decoding: body, as: UTF8.self))")
+
+        // The password reset, which mails the address it is given, refuses them alike.
+        for email in Self.injections {
+            (status, body) = try await HTTP.request(
+                "POST", server.baseURL + "/apps/accounts/reset/start", body: Array(try JSONSerialization.data(withJSONObject: ["email": email])))
+            #expect(status == 400 && Self.error(body).message.hasPrefix("'email'"), "reset \(email.debugDescription): \(status) \(Self.error(body))")
+        }
 
         // 2. A topic subscription through the API: the endpoint is named.
         (status, _) = try await HTTP.request("POST", api + "/topics", body: Array(#"{"name": "api-topic"}"#.utf8), token: token)
