@@ -82,30 +82,16 @@ public final class PlumbServer: Sendable {
     }
 
     /// Opens the data directory, the metric store and the admin token, loads `plugins` and applies the
-    /// configured reserved concurrency.
-    ///
-    /// The data directory holds secrets (webhook secrets, TOTP seeds, tokens, password hashes): the process's umask
-    /// becomes 077 before anything is created, so every new file is 0600 and every directory 0700, and what an older
-    /// version (or a copy with `cp -r`) left readable by others is tightened once, here, with one log line.
+    /// configured reserved concurrency. The data directory is made owner-only first (`secureDataDirectory`), and the
+    /// secrets key it loads seals webhook secrets and TOTP seeds in the outbox, IAM and plugins.
     public static func open(
         config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plumb.server"), logSink: LogSink? = nil
     ) async throws -> PlumbServer {
         let directory = config.dataDirectory
-        umask(0o077)
-        let tightening: DataDirectory.Tightening
-        do { tightening = try DataDirectory.secure(directory) } catch let error as StoreError { throw ConfigError(error.message) }
-        logger.info(
-            "data directory is owner-only (0700, files 0600): \(tightening.tightened) of \(tightening.examined) files and directories tightened",
-            metadata: ["directory": "\(directory)", "tightened": "\(tightening.tightened)"])
+        let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
-        let secrets: SecretBox
-        do {
-            secrets = try SecretBox.load(dataDirectory: directory, environmentVariable: config.secretsKeyEnv)
-        } catch let error as StoreError {
-            throw ConfigError(error.message)
-        }
         let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
         let host = PluginHost(
             dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
@@ -209,22 +195,7 @@ public final class PlumbServer: Sendable {
                 }
             })
         // Plugins send email (account confirmation, password reset) with the same SMTP settings as notifications.
-        if let smtp = settings.smtp {
-            let client = SMTPClient(settings: smtp)
-            host.mailer.withLock {
-                $0 = { to, subject, text in
-                    // A plugin's address and subject are checked here too, whatever the plugin checked: a 400 naming
-                    // the field instead of a mail the caller wrote.
-                    if let problem = EmailAddress.problem(to) {
-                        throw FunctionError.badRequest("to: not an email address: it \(problem)")
-                    }
-                    guard !subject.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                        throw FunctionError.badRequest("subject must not hold line breaks or other control characters")
-                    }
-                    try await client.send(MailMessage(from: smtp.from, to: [to], subject: subject, text: text, messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
-                }
-            }
-        }
+        if let smtp = settings.smtp { host.mailer.withLock { $0 = pluginMailer(smtp) } }
         let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
         if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
             logger.info("sealed secrets that were stored in clear", metadata: [
