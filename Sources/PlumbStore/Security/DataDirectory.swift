@@ -16,7 +16,8 @@ public enum DataDirectory {
     public static func secure(_ path: String) throws -> Tightening {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var result = Tightening()
-        try tighten(path, &result)
+        // The directory itself may be a link (`/var/lib/plumb` → a volume): its target is what gets tightened.
+        try tighten(URL(fileURLWithPath: path).resolvingSymlinksInPath().path, &result)
         return result
     }
 
