@@ -22,6 +22,9 @@ public struct AccountsPlugin: Plugin {
     let lockoutAfter: Int
     let questions: [String]
     let throttle: SourceThrottle
+    /// Sign-ups per source address per hour (`signups_per_hour_per_source`): one address cannot mint accounts, or
+    /// confirmation mails to strangers, in bulk.
+    let signUpThrottle: SourceThrottle
     let host: any HostServices
 
     static let defaultQuestions = [
@@ -45,7 +48,18 @@ public struct AccountsPlugin: Plugin {
         ring = try Self.keyRing(context: context)
         let limit = try context.setting("signins_per_minute_per_source", default: 30, range: 1...1_000_000)
         throttle = Self.throttles.get(context.dataDirectory) { SourceThrottle(limit: limit) }
+        let signUps = Int(context.settings["signups_per_hour_per_source"] ?? "") ?? 20
+        guard signUps >= 0 else {
+            throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.signups_per_hour_per_source must be 0 or more")
+        }
+        signUpThrottle = Self.signUpThrottles.get(context.dataDirectory) { SourceThrottle(limit: signUps, window: 3_600) }
         _ = PasswordRules.dictionary
+    }
+
+    /// Seals TOTP seeds left in clear by an older version (see `sealSeeds`).
+    public static func prepare(context: PluginContext) async throws {
+        let sealed = try await sealSeeds(context)
+        if sealed > 0 { context.logger.info("sealed \(sealed) TOTP secrets that were stored in clear") }
     }
 
     static let rings = SharedInstances<KeyRing>()
@@ -61,6 +75,7 @@ public struct AccountsPlugin: Plugin {
         }
     }
     static let throttles = SharedInstances<SourceThrottle>()
+    static let signUpThrottles = SharedInstances<SourceThrottle>()
 
     public static let migrations: [PluginMigration] = [
         PluginMigration("accounts-v1") { db in

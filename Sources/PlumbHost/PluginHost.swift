@@ -25,6 +25,8 @@ public final class PluginHost: Sendable {
     /// Vouches for end users' access tokens (`.user` functions): the first loaded `IdentityProvider`'s verifier.
     private let endUsers = Mutex<(any EndUserVerifying)?>(nil)
     let dataDirectory: String
+    /// The server's secrets key, handed to plugins as `seal`/`unseal`; nil: the key in `<data>/secrets.key`.
+    let secrets: SecretBox?
     let factory: MetricsFactory
     let settings: [String: [String: String]]
     let logger: Logger
@@ -50,8 +52,10 @@ public final class PluginHost: Sendable {
     public init(
         dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
         settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:], durability: Durability = .full,
+        secrets: SecretBox? = nil,
         logger: Logger = Logger(label: "plumb.host"), makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
     ) {
+        self.secrets = secrets
         self.durability = durability
         self.makeLogger = makeLogger
         self.dataDirectory = dataDirectory
@@ -83,7 +87,9 @@ public final class PluginHost: Sendable {
         pluginLogger[metadataKey: "plugin"] = .string(name)
         let context = PluginContext(
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
-            settings: settings[name] ?? [:], host: HostBridge(host: self, key: try HostBridge.signingKey(directory: directory)),
+            settings: settings[name] ?? [:], host: HostBridge(
+                host: self, plugin: name, key: try HostBridge.signingKey(directory: directory),
+                secrets: try secrets ?? SecretBox.load(dataDirectory: dataDirectory)),
             blobs: try BlobStore(root: directory + "/blobs"))
         let started = ContinuousClock.now
         try await P.prepare(context: context)

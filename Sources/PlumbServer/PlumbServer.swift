@@ -10,6 +10,7 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
+import PlumbStore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -81,19 +82,21 @@ public final class PlumbServer: Sendable {
     }
 
     /// Opens the data directory, the metric store and the admin token, loads `plugins` and applies the
-    /// configured reserved concurrency.
+    /// configured reserved concurrency. The data directory is made owner-only first (`secureDataDirectory`), and the
+    /// secrets key it loads seals webhook secrets and TOTP seeds in the outbox, IAM and plugins.
     public static func open(
         config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plumb.server"), logSink: LogSink? = nil
     ) async throws -> PlumbServer {
         let directory = config.dataDirectory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
         let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
         let host = PluginHost(
             dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
-            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability)
+            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability,
+            secrets: secrets)
         for plugin in plugins {
             try await host.load(plugin)
         }
@@ -108,7 +111,7 @@ public final class PlumbServer: Sendable {
                 }
             }
         }
-        let outbox = try Outbox(directory: directory, durability: config.durability)
+        let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
         let logs = try LogStore(directory: directory, durability: config.durability)
         logSink?.attach(logs)
         try LogRoutes.installAPIFilters(logs)
@@ -192,18 +195,17 @@ public final class PlumbServer: Sendable {
                 }
             })
         // Plugins send email (account confirmation, password reset) with the same SMTP settings as notifications.
-        if let smtp = settings.smtp {
-            let client = SMTPClient(settings: smtp)
-            host.mailer.withLock {
-                $0 = { to, subject, text in
-                    try await client.send(MailMessage(from: smtp.from, to: [to], subject: subject, text: text, messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
-                }
-            }
+        if let smtp = settings.smtp { host.mailer.withLock { $0 = pluginMailer(smtp) } }
+        let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
+        if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
+            logger.info("sealed secrets that were stored in clear", metadata: [
+                "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
+            ])
         }
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, iam: try IAMStore(directory: directory, durability: config.durability), logger: logger)
+            deliverySettings: settings, iam: iam, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {

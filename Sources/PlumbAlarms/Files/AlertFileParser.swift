@@ -358,8 +358,8 @@ public enum AlertFileParser {
             guard s.errorCount == sBefore, let proto, let endpoint else { continue }
             let subscription = SubscriptionDefinition(
                 protocol: proto, endpoint: endpoint, secretEnv: secretEnv, format: format, deliveryPolicy: subPolicy)
-            if let problem = subscription.validate() {
-                s.error("endpoint", problem)
+            if let (field, problem) = subscription.problem() {
+                s.error(field == "secret" ? "secret_env" : field, problem)
                 continue
             }
             if proto == .email, s.node("format") != nil { s.error("format", "applies to webhooks only") }

@@ -13,6 +13,9 @@ public struct ServerConfig: Sendable, Decodable {
     public var data: String?
     /// Name of an environment variable holding the admin token (instead of `admin.token` in the data dir).
     public var adminTokenEnv: String?
+    /// Name of an environment variable holding the secrets key (base64 of 32 bytes) instead of `secrets.key` in the
+    /// data dir: webhook secrets and TOTP seeds are sealed with it.
+    public var secretsKeyEnv: String?
     /// Account-wide concurrency limit of the plugin host (Lambda's default: 1,000).
     public var accountConcurrency = 1_000
     /// `full` (fsync each group commit) or `normal`.
@@ -144,8 +147,17 @@ public struct ServerConfig: Sendable, Decodable {
             timeout = try c.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
             guard (1...600).contains(timeout) else { throw ConfigError("smtp.timeout must be from 1 to 600 seconds") }
             guard (1...65_535).contains(port) else { throw ConfigError("smtp.port must be between 1 and 65535") }
-            guard EmailAddress.isValid(EmailAddress.bare(from)) else { throw ConfigError("smtp.from '\(from)' is not an email address") }
+            do { _ = try Mailbox(parsing: from) } catch { throw ConfigError("smtp.from: \(error.message)") }
+            if let helo, let problem = EmailAddress.heloProblem(helo) { throw ConfigError("smtp.helo '\(helo)' \(problem)") }
+            if let username, username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw ConfigError("smtp.username holds a control character")
+            }
             if username != nil && passwordEnv == nil { throw ConfigError("smtp.username needs smtp.password_env") }
+        }
+
+        /// The host name for EHLO when `smtp.helo` is not set; `localhost` when the host's name is not a valid one.
+        static func defaultHelo(_ hostName: String) -> String {
+            EmailAddress.heloProblem(hostName) == nil ? hostName : "localhost"
         }
 
         /// The client settings, reading the password from the environment.
@@ -159,7 +171,7 @@ public struct ServerConfig: Sendable, Decodable {
             }
             return SMTPSettings(
                 host: host, port: port, startTLS: starttls, username: username, password: password, from: from,
-                heloName: helo ?? (ProcessInfo.processInfo.hostName.isEmpty ? "localhost" : ProcessInfo.processInfo.hostName),
+                heloName: helo ?? Self.defaultHelo(ProcessInfo.processInfo.hostName),
                 caFile: caFile, verifyCertificate: verifyCertificate, allowPlaintextAuth: allowPlaintextAuth, timeout: timeout)
         }
     }
@@ -303,7 +315,7 @@ public struct ServerConfig: Sendable, Decodable {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam
         case webSocket = "websocket"
         case publicURL = "public_url"
-        case adminTokenEnv = "admin_token_env"
+        case adminTokenEnv = "admin_token_env", secretsKeyEnv = "secrets_key_env"
         case accountConcurrency = "account_concurrency"
         case metricsRequireToken = "metrics_require_token"
     }
@@ -313,6 +325,7 @@ public struct ServerConfig: Sendable, Decodable {
         listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? listen
         data = try c.decodeIfPresent(String.self, forKey: .data)
         adminTokenEnv = try c.decodeIfPresent(String.self, forKey: .adminTokenEnv)
+        secretsKeyEnv = try c.decodeIfPresent(String.self, forKey: .secretsKeyEnv)
         accountConcurrency = try c.decodeIfPresent(Int.self, forKey: .accountConcurrency) ?? accountConcurrency
         durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? durability
         metricsRequireToken = try c.decodeIfPresent(Bool.self, forKey: .metricsRequireToken) ?? false

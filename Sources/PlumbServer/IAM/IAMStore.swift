@@ -6,9 +6,14 @@ import PlumbStore
 import Synchronization
 
 /// Users, groups, policies and API tokens for the platform API (`iam.sqlite`). A token is shown once; only its
-/// SHA-256 is stored (tokens are 256 random bits, so a fast hash is enough).
+/// SHA-256 is stored (tokens are 256 random bits, so a fast hash is enough). A user's TOTP secret is stored sealed
+/// (`SecretBox`); one stored in clear by an older version (a BLOB) is sealed when the store opens.
 public final class IAMStore: Sendable {
     let database: DatabasePool
+    /// Seals TOTP secrets.
+    let secrets: SecretBox
+    /// How many TOTP secrets in clear were sealed when the store opened.
+    public let sealedAtOpen: Int
     /// Principals by token hash: every API call of a user needs one (the access check, then the audit's actor), and
     /// their policies are parsed once. Any change to users, groups, policies or tokens empties it.
     private let principals = Mutex<(cache: [String: Principal?], generation: Int)>(([:], 0))
@@ -34,8 +39,11 @@ public final class IAMStore: Sendable {
         public var expiresAt: Int64?
     }
 
-    public init(directory: String, durability: Durability) throws {
-        database = try SQLiteStore(path: directory + "/iam.sqlite", durability: durability, migrations: [
+    /// - Parameter secrets: the server's box; by default the key in `<directory>/secrets.key`.
+    public init(directory: String, durability: Durability, secrets: SecretBox? = nil) throws {
+        let box = try secrets ?? SecretBox.load(dataDirectory: directory)
+        self.secrets = box
+        let store = try SQLiteStore(path: directory + "/iam.sqlite", durability: durability, migrations: [
             Migration("iam-1") { db in
                 try db.execute(sql: """
                     CREATE TABLE users (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
@@ -62,7 +70,9 @@ public final class IAMStore: Sendable {
                     ALTER TABLE tokens ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;
                     """)
             },
-        ]).pool
+        ])
+        database = store.pool
+        sealedAtOpen = try Self.sealSecrets(store, with: box)
         try seed()
         try updateSeeds()
     }
