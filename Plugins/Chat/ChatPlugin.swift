@@ -123,6 +123,11 @@ public struct ChatPlugin: Plugin {
         guard text.count <= Self.maxTextLength else {
             throw FunctionError.badRequest("'text' is longer than \(Self.maxTextLength) characters", code: "BadRequest")
         }
+        // NUL and other control characters (newlines and tabs aside) are never part of a chat line; shown to other
+        // members they can truncate or corrupt their display.
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
+            throw FunctionError.badRequest("'text' must not contain NUL or other control characters", code: "BadRequest")
+        }
         guard let sender = try await database.read({ db in
             try Row.fetchOne(db, sql: "SELECT user, room FROM connections WHERE id = ?", arguments: [id])
         }) else { throw FunctionError.badRequest("this connection is not in a room", code: "Gone") }

@@ -305,8 +305,10 @@ public final class PlumbServer: Sendable {
         let app = Application(
             router: makeRouter(extraRoutes: extraRoutes),
             server: .http1WebSocketUpgrade(
+                // Text frames must be UTF-8 (RFC 6455 §8.1): anything else closes the connection with 1007.
                 configuration: .init(ws: .init(
-                    maxFrameSize: gateway.settings.maxFrameBytes, autoPing: .enabled(timePeriod: gateway.settings.pingInterval))),
+                    maxFrameSize: gateway.settings.maxFrameBytes, autoPing: .enabled(timePeriod: gateway.settings.pingInterval),
+                    validateUTF8: true)),
                 shouldUpgrade: { head, channel, _ in gateway.shouldUpgrade(head, channel: channel) }),
             configuration: .init(address: .hostname(hostName, port: port), serverName: "plumb"),
             onServerRunning: { channel in

@@ -170,7 +170,10 @@ struct FuzzTests {
                     unseeded.append(key)
                     continue
                 }
+                let started = ContinuousClock.now
+                let before = outcome.requests
                 try await Self.fuzz(seed, method: route.method, client: client, server: server, fingerprint: fingerprint, outcome: &outcome)
+                FileHandle.standardError.write(Data("fuzz: \(key): \(outcome.requests - before) requests in \(ContinuousClock.now - started)\n".utf8))
             }
             print("fuzz: \(outcome.requests) requests over \(router.routes.count) routes")
             #expect(unseeded.isEmpty, "routes without a seed request: \(unseeded)")
@@ -201,11 +204,32 @@ struct FuzzTests {
 
         /// Sends one request and holds its answer to the rules; `field` is what a 400 must name.
         func send(_ uri: String, _ body: [UInt8]?, field: String, what: String, invalidJSON: Bool = false) async throws {
+            if ProcessInfo.processInfo.environment["PLUMB_FUZZ_TRACE"] != nil {
+                FileHandle.standardError.write(Data("fuzz: → \(seed.key) \(what.prefix(80))\n".utf8))
+            }
             let before = try fingerprint.take()
-            let response = try await client.execute(
-                uri: uri, method: method, headers: [.authorization: "Bearer \(server.token)", .contentType: contentType],
-                body: body.map { ByteBuffer(bytes: $0) })
+            // A tail with `seconds=0` follows forever by design; anything else that takes 20 s is hung.
+            let limit: Duration = seed.path.hasSuffix("/tail") ? .seconds(3) : .seconds(20)
+            let headers: HTTPFields = [.authorization: "Bearer \(server.token)", .contentType: contentType]
+            let answer = try await withThrowingTaskGroup(of: TestResponse?.self) { group in
+                group.addTask {
+                    try await client.execute(
+                        uri: uri, method: method, headers: headers,
+                        body: body.map { ByteBuffer(bytes: $0) })
+                }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
+            }
             outcome.requests += 1
+            guard let response = answer else {
+                if !seed.path.hasSuffix("/tail") { outcome.problems.append("\(seed.key) \(what): no answer within \(limit)") }
+                return
+            }
             let status = Int(response.status.code)
             let place = "\(seed.key) \(what)"
             if status >= 500 {
