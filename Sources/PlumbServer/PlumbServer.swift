@@ -39,6 +39,8 @@ public final class PlumbServer: Sendable {
     public let iam: IAMStore
     /// WebSocket endpoints of the plugins.
     let webSockets: WebSocketGateway
+    /// The listener's certificate when `tls:` is configured; SIGHUP reads it again.
+    public let certificates: CertificateStore?
     let logger: Logger
     let ready = Atomic<Bool>(false)
     /// Serialises alert-file reloads (SIGHUP and the API).
@@ -59,9 +61,11 @@ public final class PlumbServer: Sendable {
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
-        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, iam: IAMStore, logger: Logger
+        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, iam: IAMStore,
+        certificates: CertificateStore?, logger: Logger
     ) {
         self.iam = iam
+        self.certificates = certificates
         self.config = config
         self.store = store
         self.host = host
@@ -87,6 +91,8 @@ public final class PlumbServer: Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plumb.server"), logSink: LogSink? = nil
     ) async throws -> PlumbServer {
+        // First, before any store is opened: a certificate that cannot be read is a configuration error.
+        let certificates = try config.tls.map { try CertificateStore(settings: $0) }
         let directory = config.dataDirectory
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
@@ -203,7 +209,8 @@ public final class PlumbServer: Sendable {
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, iam: try IAMStore(directory: directory, durability: config.durability), logger: logger)
+            deliverySettings: settings, iam: try IAMStore(directory: directory, durability: config.durability),
+            certificates: certificates, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -293,12 +300,12 @@ public final class PlumbServer: Sendable {
     ) async throws {
         let (hostName, port) = try config.listenAddress()
         let gateway = webSockets
+        let descriptors = DescriptorLimit.raiseSoftToHard()
+        logger.info("open-file limit", metadata: ["soft_before": "\(descriptors.before)", "soft": "\(descriptors.after)"])
+        if let certificates { logCertificate(certificates.loaded, event: "TLS certificate loaded") }
         let app = Application(
             router: makeRouter(extraRoutes: extraRoutes),
-            server: .http1WebSocketUpgrade(
-                configuration: .init(ws: .init(
-                    maxFrameSize: gateway.settings.maxFrameBytes, autoPing: .enabled(timePeriod: gateway.settings.pingInterval))),
-                shouldUpgrade: { head, channel, _ in gateway.shouldUpgrade(head, channel: channel) }),
+            server: makeHTTPServer(),
             configuration: .init(address: .hostname(hostName, port: port), serverName: "plumb"),
             onServerRunning: { channel in
                 self.ready.store(true, ordering: .relaxed)
@@ -320,7 +327,7 @@ public final class PlumbServer: Sendable {
             SchedulerService(scheduler: scheduler),
             AutoscalerService(host: host),
             WebSocketIdleService(gateway: gateway),
-            AlertReloadOnHangup(server: self),
+            ReloadOnHangup(server: self),
             app,
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
             SystemdLifecycle(server: self),
@@ -346,8 +353,8 @@ struct WebSocketIdleService: Service {
     }
 }
 
-/// Reloads the alert files on SIGHUP; errors are logged and the previous alarms stay in force.
-struct AlertReloadOnHangup: Service {
+/// Reloads the alert files and the TLS certificate on SIGHUP; errors are logged and what was in force stays.
+struct ReloadOnHangup: Service {
     let server: PlumbServer
 
     func run() async throws {
@@ -359,6 +366,7 @@ struct AlertReloadOnHangup: Service {
             } catch {
                 server.logger.error("SIGHUP: alert files not reloaded, the previous alarms stay:\n\(error)")
             }
+            server.reloadCertificate()
             server.systemd.notify("READY=1\nSTATUS=\(server.statusLine)")
         }
     }
