@@ -306,7 +306,9 @@ public final class PlumbServer: Sendable {
         let app = Application(
             router: makeRouter(extraRoutes: extraRoutes),
             server: makeHTTPServer(),
-            configuration: .init(address: .hostname(hostName, port: port), serverName: "plumb"),
+            configuration: .init(
+                address: .hostname(hostName, port: port), serverName: "plumb",
+                backlog: ServerConfig.HTTPSettings.acceptBacklog),
             onServerRunning: { channel in
                 self.ready.store(true, ordering: .relaxed)
                 let watchdog = self.systemd.startWatchdog(on: channel.eventLoop)

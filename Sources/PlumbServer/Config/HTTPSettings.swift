@@ -24,6 +24,10 @@ extension ServerConfig {
 
         /// Header fields in one head: more is answered 431 (the HTTP parser's own limit is just above it).
         public static let maxHeaderFields = 1_000
+        /// Connections the kernel queues for `accept` (capped by `net.core.somaxconn`). Hummingbird's 256 overflowed
+        /// in the slow-client test: a burst of connections past it had their handshake completed a second late, when
+        /// the kernel resent its SYN-ACK.
+        public static let acceptBacklog = 4_096
 
         enum CodingKeys: String, CodingKey {
             case headerTimeout = "header_timeout", bodyTimeout = "body_timeout", idleTimeout = "idle_timeout"

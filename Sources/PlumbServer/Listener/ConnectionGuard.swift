@@ -11,6 +11,10 @@ import NIOTLS
 /// - between requests, with every response written, a connection waits `idle_timeout` and is closed silently;
 /// - a head over `max_head_bytes` (or 1,000 fields) gets 431, where NIO's parser used to fail without an answer.
 ///
+/// A head that arrives in pieces is held here until it is complete (or another request ends in the same read), so a
+/// client trickling its head costs a buffer append per read, not a run of NIO's HTTP parser and the handlers behind
+/// it; a head that arrives in one read, the usual case, is passed on at once without a copy.
+///
 /// After an answer it stops passing bytes on, half-closes and drains the input for a moment before closing (a
 /// lingering close, as Apache and nginx do), so the client reads the answer instead of a reset. A 408 is only written
 /// when no response is under way on the connection; otherwise the connection is just closed. WebSocket upgrades (101)
@@ -62,6 +66,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var passthrough = false
     /// Answered (or closing): input is drained, output refused.
     private var closing = false
+    /// The bytes of an incomplete head, not yet passed on.
+    private var heldHead: ByteBuffer?
+    /// Whether anything was passed on since the last `channelReadComplete`.
+    private var passedOn = false
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
 
@@ -88,8 +96,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if closing { return }
-        if passthrough { return context.fireChannelRead(data) }
-        let buffer = unwrapInboundIn(data)
+        if passthrough {
+            passedOn = true
+            return context.fireChannelRead(data)
+        }
+        var buffer = unwrapInboundIn(data)
         let events = buffer.withUnsafeReadableBytes { framing.consume($0) }
         let now = NIODeadline.now()
         for event in events {
@@ -108,15 +119,35 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return answer(unanswered <= 1 && !responding ? .badRequest : nil, reason: .malformed)
             }
         }
-        context.fireChannelRead(data)
+        if framing.phase == .head && events.allSatisfy({ $0 == .headStarted }) {
+            // Only (the start of) an incomplete head: hold it.
+            if heldHead == nil {
+                heldHead = buffer
+            } else {
+                heldHead!.writeBuffer(&buffer)
+            }
+        } else {
+            if var held = heldHead {
+                heldHead = nil
+                held.writeBuffer(&buffer)
+                context.fireChannelRead(wrapInboundOut(held))
+            } else {
+                context.fireChannelRead(data)
+            }
+            passedOn = true
+        }
         rearm()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if closing {
             context.read()  // keep draining, whatever the back-pressure further in says
-        } else {
+        } else if passedOn {
+            passedOn = false
             context.fireChannelReadComplete()
+        } else {
+            // Nothing was passed on: whoever throttles reads further in has no reason to, so ask for more.
+            context.read()
         }
     }
 
@@ -234,6 +265,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         Self.count(reason)
         closing = true
+        heldHead = nil
         cancelTimer()
         guard let answer else { return context.close(promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(answer.bytes(allocator: context.channel.allocator))))
