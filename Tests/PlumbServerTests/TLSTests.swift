@@ -40,7 +40,8 @@ import Testing
         defer { dir.remove() }
         let ca = try await TestCertificateAuthority(directory: dir.path + "/ca")
         let certificate = try await ca.issue("example")
-        let server = try await ServerProcess.start(config: Self.config(certificate), in: dir, ready: false)
+        let server = try await ServerProcess.start(
+            config: Self.config(certificate, extra: "http:\n  header_timeout: 2\n"), in: dir, ready: false)
         defer { server.kill(signal: SIGKILL) }
         try await Self.waitReady(server, ca: ca.caFile)
         let base = "https://localhost:\(server.port)"
@@ -70,6 +71,12 @@ import Testing
         #expect(chat?["received"] as? String == "hello over TLS", "a WebSocket chat over wss:// on HTTP/1.1: \(python)")
         #expect(chat?["from"] as? String == "alice")
         #expect(server.log.contains("TLS certificate loaded") && server.log.contains(certificate.fingerprint))
+
+        // The connection guard works behind TLS: a head that never ends gets an (encrypted) 408.
+        let slow = try await Self.python(["slowhead", "--port", String(server.port), "--ca", ca.caFile])
+        #expect((slow["received"] as? String)?.hasPrefix("HTTP/1.1 408 Request Timeout") == true, "\(slow)")
+        #expect(slow["closed"] as? Bool == true)
+        #expect((slow["seconds"] as? Double ?? 0) >= 1.9)
     }
 
     @Test func sighupReloadsTheCertificateAndKeepsConnections() async throws {

@@ -6,6 +6,8 @@ Usage:
       GET /healthz with urllib and with requests, and the chat over wss:// (two users, one message).
   tls_client.py fingerprint --port PORT --ca CA.pem
       The SHA-256 fingerprint of the certificate a new connection is shown.
+  tls_client.py slowhead --port PORT --ca CA.pem
+      Sends the start of a head and nothing more; reads what comes back until the server closes.
   tls_client.py reload --port PORT --ca CA.pem --pid PID
       Opens a keep-alive connection and asks once, sends SIGHUP to PID, waits until new connections see another
       certificate, then asks again on the first connection.
@@ -97,15 +99,39 @@ def reload(args):
     }
 
 
+def slowhead(args):
+    import socket
+
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", args.port), timeout=15) as raw:
+        with context(args.ca).wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+            received = b""
+            closed = False
+            while True:
+                try:
+                    chunk = tls.recv(4096)
+                except (ssl.SSLError, ConnectionResetError, socket.timeout) as error:
+                    closed = not isinstance(error, socket.timeout)
+                    break
+                if not chunk:
+                    closed = True
+                    break
+                received += chunk
+    return {"received": received.decode(errors="replace"), "closed": closed, "seconds": time.monotonic() - started}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["basic", "fingerprint", "reload"])
+    parser.add_argument("mode", choices=["basic", "fingerprint", "reload", "slowhead"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ca", required=True)
     parser.add_argument("--pid", type=int)
     args = parser.parse_args()
     if args.mode == "basic":
         out = basic(args)
+    elif args.mode == "slowhead":
+        out = slowhead(args)
     elif args.mode == "fingerprint":
         out = {"fingerprint": fingerprint(args.port, args.ca)}
     else:
