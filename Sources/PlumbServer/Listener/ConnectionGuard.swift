@@ -13,7 +13,9 @@ import NIOTLS
 ///
 /// A head that arrives in pieces is held here until it is complete (or another request ends in the same read), so a
 /// client trickling its head costs a buffer append per read, not a run of NIO's HTTP parser and the handlers behind
-/// it; a head that arrives in one read, the usual case, is passed on at once without a copy.
+/// it; a head that arrives in one read, the usual case, is passed on at once without a copy. The HTTP handlers
+/// themselves are only added (`startHTTP`) when the first head is complete: a connection that never sends one costs
+/// this handler and a timer, and closes as cheaply.
 ///
 /// After an answer it stops passing bytes on, half-closes and drains the input for a moment before closing (a
 /// lingering close, as Apache and nginx do), so the client reads the answer instead of a reset. A 408 is only written
@@ -70,12 +72,20 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var heldHead: ByteBuffer?
     /// Whether anything was passed on since the last `channelReadComplete`.
     private var passedOn = false
+    /// Adds the HTTP handlers behind this one; called once, when the first head is complete.
+    private var startHTTP: ((any Channel) -> EventLoopFuture<Void>)?
+    /// Told when the connection ends before `startHTTP` was called.
+    private var abandoned: (() -> Void)?
+    /// `startHTTP` was called and its future has not completed: reads queue in `heldHead`.
+    private var starting = false
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
 
-    init(limits: Limits) {
+    init(limits: Limits, startHTTP: @escaping (any Channel) -> EventLoopFuture<Void>, abandoned: @escaping () -> Void) {
         self.limits = limits
         self.framing = RequestFraming(maxHeadBytes: limits.maxHeadBytes, maxHeaderFields: limits.maxHeaderFields)
+        self.startHTTP = startHTTP
+        self.abandoned = abandoned
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -86,12 +96,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimer()
+        abandon()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimer()
+        abandon()
         context.fireChannelInactive()
+    }
+
+    private func abandon() {
+        if startHTTP != nil, let abandoned {
+            startHTTP = nil
+            abandoned()
+        }
+        abandoned = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -119,12 +139,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
                 return answer(unanswered <= 1 && !responding ? .badRequest : nil, reason: .malformed)
             }
         }
-        if framing.phase == .head && events.allSatisfy({ $0 == .headStarted }) {
-            // Only (the start of) an incomplete head: hold it.
-            if heldHead == nil {
-                heldHead = buffer
-            } else {
-                heldHead!.writeBuffer(&buffer)
+        let firstHeadComplete = events.contains { if case .headEnded = $0 { true } else { false } }
+        if starting || (startHTTP != nil && !firstHeadComplete) || (framing.phase == .head && events.allSatisfy({ $0 == .headStarted })) {
+            // Only (the start of) an incomplete head, or nothing to pass it to yet: hold it.
+            hold(&buffer)
+        } else if let start = startHTTP {
+            startHTTP = nil
+            abandoned = nil
+            starting = true
+            hold(&buffer)
+            start(context.channel).assumeIsolated().whenComplete { [self] result in
+                starting = false
+                guard case .success = result else { return context.close(promise: nil) }
+                guard let held = heldHead else { return }
+                heldHead = nil
+                context.fireChannelRead(wrapInboundOut(held))
+                context.fireChannelReadComplete()
             }
         } else {
             if var held = heldHead {
@@ -137,6 +167,14 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             passedOn = true
         }
         rearm()
+    }
+
+    private func hold(_ buffer: inout ByteBuffer) {
+        if heldHead == nil {
+            heldHead = buffer
+        } else {
+            heldHead!.writeBuffer(&buffer)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -19,7 +19,8 @@ import NIOTLS
 struct GuardedHTTPChannel: ServerChildChannel {
     /// What the client ended up speaking.
     enum Negotiated: Sendable {
-        case http1(HTTP1WebSocketUpgradeChannel.Value)
+        /// Set up when the first request head is complete (see `ConnectionGuard`).
+        case http1(EventLoopFuture<HTTP1WebSocketUpgradeChannel.Value>)
         case http2(HTTP2Channel.Value)
     }
 
@@ -27,7 +28,8 @@ struct GuardedHTTPChannel: ServerChildChannel {
         enum Connection: Sendable {
             /// Refused by the cap, or closed before it was set up.
             case closed
-            case http1(HTTP1WebSocketUpgradeChannel.Value)
+            /// Set up when the first request head is complete (see `ConnectionGuard`).
+            case http1(EventLoopFuture<HTTP1WebSocketUpgradeChannel.Value>)
             /// TLS: the protocol is known once the handshake is done.
             case negotiating(EventLoopFuture<Negotiated>)
         }
@@ -53,15 +55,24 @@ struct GuardedHTTPChannel: ServerChildChannel {
             return channel.eventLoop.makeSucceededFuture(closed)
         }
         let setup: EventLoopFuture<Value>
+        let http1Ready = channel.eventLoop.makePromise(of: HTTP1WebSocketUpgradeChannel.Value.self)
+        let connectionGuard = ConnectionGuard(
+            limits: limits,
+            startHTTP: { channel in
+                let started = http1.setup(channel: channel, logger: logger)
+                http1Ready.completeWith(started)
+                return started.map { _ in }
+            },
+            abandoned: { http1Ready.fail(ChannelError.ioOnClosedChannel) })
         do {
             let pipeline = channel.pipeline.syncOperations
             if let certificates {
                 try pipeline.addHandler(NIOSSLServerHandler(context: certificates.context))
-                try pipeline.addHandler(ConnectionGuard(limits: limits))
+                try pipeline.addHandler(connectionGuard)
                 let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Negotiated> { result, channel in
                     switch result {
                     case .negotiated("http/1.1"), .fallback:
-                        return http1.setup(channel: channel, logger: logger).map { .http1($0) }
+                        return channel.eventLoop.makeSucceededFuture(.http1(http1Ready.futureResult))
                     case .negotiated(let name):
                         if name == "h2", let http2 { return http2.setup(channel: channel, logger: logger).map { .http2($0) } }
                         return channel.close().flatMapThrowing { throw TLSError.unexpectedProtocol(name) }
@@ -70,14 +81,15 @@ struct GuardedHTTPChannel: ServerChildChannel {
                 try pipeline.addHandler(negotiation)
                 setup = channel.eventLoop.makeSucceededFuture(Value(connection: .negotiating(negotiation.protocolNegotiationResult), channel: channel))
             } else {
-                try pipeline.addHandler(ConnectionGuard(limits: limits))
-                setup = http1.setup(channel: channel, logger: logger).map { Value(connection: .http1($0), channel: channel) }
+                try pipeline.addHandler(connectionGuard)
+                setup = channel.eventLoop.makeSucceededFuture(Value(connection: .http1(http1Ready.futureResult), channel: channel))
             }
         } catch {
             setup = channel.eventLoop.makeFailedFuture(error)
         }
         return setup.flatMapError { error in
             logger.debug("connection closed during setup", metadata: ["error": "\(error)"])
+            http1Ready.fail(error)
             channel.close(promise: nil)
             return channel.eventLoop.makeSucceededFuture(closed)
         }
@@ -88,11 +100,14 @@ struct GuardedHTTPChannel: ServerChildChannel {
         case .closed:
             return
         case .http1(let connection):
+            // Fails when the connection ended before a whole head arrived (timed out, refused, gone).
+            guard let connection = try? await connection.get() else { return }
             await http1.handle(value: connection, logger: logger)
         case .negotiating(let negotiation):
             do {
                 switch try await negotiation.get() {
                 case .http1(let connection):
+                    guard let connection = try? await connection.get() else { return }
                     await http1.handle(value: connection, logger: logger)
                 case .http2(let connection):
                     await http2?.handle(value: connection, logger: logger)
