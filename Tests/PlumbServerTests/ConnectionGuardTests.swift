@@ -33,6 +33,8 @@ import Testing
         let elapsed = try #require(received.closedAt) - connection.opened
         #expect(elapsed >= .milliseconds(950), "closed after \(elapsed), before the 1 s header timeout")
         #expect(server.log.contains("open-file limit"))
+        let (_, metrics) = try await HTTP.request("GET", server.baseURL + "/metrics")
+        #expect(String(decoding: metrics, as: UTF8.self).contains(#"plumb_http_connections_closed_total{Reason="header_timeout"} 1"#))
     }
 
     @Test func slowBodyGets408ThenClose() async throws {
@@ -162,6 +164,13 @@ import Testing
             return nil
         }
         #expect(freed == 200)
+        let metrics = try await offThePool { () -> String in
+            held[1].send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            return held[1].readResponse(timeout: .seconds(5))?.text ?? ""
+        }
+        // The 4th connection, and any retry above that came before the freed slot was given back.
+        let refusals = metrics.split(separator: "\n").first { $0.hasPrefix("plumb_http_connections_refused_total ") }
+        #expect((refusals?.split(separator: " ").last).flatMap { Int($0) } ?? 0 >= 1, "\(refusals ?? "no refusal counter")")
     }
 
     @Test func loopbackIsExemptFromTheCapByDefault() async throws {
