@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -273,6 +274,7 @@ let package = Package(
             dependencies: [
                 "PlumbNotify", "PlumbTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -285,6 +287,7 @@ let package = Package(
             name: "PlumbServerTests",
             dependencies: [
                 "Accounts", "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -310,7 +313,7 @@ let package = Package(
         .testTarget(
             name: "DocumentsTests",
             dependencies: [
-                "Documents", "PlumbTesting", "PlumbKit",
+                "Documents", "PlumbTesting", "PlumbKit", "PlumbServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

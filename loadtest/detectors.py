@@ -12,6 +12,7 @@ chunk and waits for its acknowledgement line; after a failure it reconnects and 
 a flaky link would) and appends the (detector, timestamp) of every acknowledged reading to --acked, flushed as it goes, so a
 test can kill the server at any moment and know what was acknowledged."""
 import argparse
+import os
 import asyncio
 import json
 import math
@@ -49,17 +50,21 @@ def names(n):
     return [f"D-{i:05d}" for i in range(n)]
 
 
-def post(url, body, timeout=10):
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+def post(url, body, timeout=10, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.status, json.loads(response.read() or b"{}")
 
 
-def register(base, n):
-    post(base + "/apps/sensors/projects", json.dumps({"id": "muon", "name": "Muon survey"}).encode())
-    post(base + "/apps/sensors/sites", json.dumps({"id": "site-1", "project": "muon", "latitude": 51.5, "longitude": -0.12}).encode())
+def register(base, n, token):
+    """The registry is the operator's: it needs the admin token (or an IAM user's token allowed sensors:Create*)."""
+    post(base + "/apps/sensors/projects", json.dumps({"id": "muon", "name": "Muon survey"}).encode(), token=token)
+    post(base + "/apps/sensors/sites", json.dumps({"id": "site-1", "project": "muon", "latitude": 51.5, "longitude": -0.12}).encode(), token=token)
     for d in names(n):
-        post(base + "/apps/sensors/detectors", json.dumps({"id": d, "site": "site-1"}).encode())
+        post(base + "/apps/sensors/detectors", json.dumps({"id": d, "site": "site-1"}).encode(), token=token)
 
 
 async def stream(base, n, seconds, acked_path):
@@ -192,6 +197,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--start", type=int, default=None)
     parser.add_argument("--acked", default="acked.ndjson")
+    parser.add_argument("--token", default=os.environ.get("PLUMB_TOKEN"), help="admin token for register (default: $PLUMB_TOKEN)")
     args = parser.parse_args()
     if args.command == "readings":
         start = args.start or int(time.time() * 1000)
@@ -200,7 +206,7 @@ def main():
             for i in range(args.seconds * 2):
                 sys.stdout.write(json.dumps(reading(d, i, start + i * 500, rng)) + "\n")
     elif args.command == "register":
-        register(args.base, args.detectors)
+        register(args.base, args.detectors, args.token)
     elif args.command == "stream-chunked":
         stream_chunked(args.base, args.detectors, args.seconds, args.acked)
     else:

@@ -22,6 +22,9 @@ public struct AccountsPlugin: Plugin {
     let lockoutAfter: Int
     let questions: [String]
     let throttle: SourceThrottle
+    /// Sign-ups per source address per hour (`signups_per_hour_per_source`): one address cannot mint accounts, or
+    /// confirmation mails to strangers, in bulk.
+    let signUpThrottle: SourceThrottle
     let host: any HostServices
 
     static let defaultQuestions = [
@@ -34,28 +37,45 @@ public struct AccountsPlugin: Plugin {
         logger = context.logger
         host = context.host
         issuer = context.settings["issuer"] ?? "http://127.0.0.1:9400/apps/accounts"
-        accessLifetime = Int64(context.settings["access_token_seconds"] ?? "") ?? 900
-        refreshLifetime = Int64(context.settings["refresh_token_days"] ?? "").map { $0 * 86_400 } ?? 30 * 86_400
-        lockoutAfter = Int(context.settings["lockout_after"] ?? "") ?? 5
+        accessLifetime = Int64(try context.setting("access_token_seconds", default: 900, range: 60...86_400))
+        refreshLifetime = Int64(try context.setting("refresh_token_days", default: 30, range: 1...3_650)) * 86_400
+        lockoutAfter = try context.setting("lockout_after", default: 5, range: 1...1_000)
         parameters = Scrypt.Parameters(
-            n: Int(context.settings["scrypt_n"] ?? "") ?? Scrypt.Parameters.default.n,
-            r: Int(context.settings["scrypt_r"] ?? "") ?? Scrypt.Parameters.default.r, p: 1)
+            n: try context.setting("scrypt_n", default: Scrypt.Parameters.default.n, range: 1_024...16_777_216),
+            r: try context.setting("scrypt_r", default: Scrypt.Parameters.default.r, range: 1...32), p: 1)
         guard parameters.valid else { throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.scrypt_n must be a power of two") }
         questions = Self.defaultQuestions
-        let lifetime = accessLifetime
-        let rotation = (Int64(context.settings["signing_key_days"] ?? "") ?? 30) * 86_400
-        ring = try Self.rings.get(context.dataDirectory) {
+        ring = try Self.keyRing(context: context)
+        let limit = try context.setting("signins_per_minute_per_source", default: 30, range: 1...1_000_000)
+        throttle = Self.throttles.get(context.dataDirectory) { SourceThrottle(limit: limit) }
+        let signUps = Int(context.settings["signups_per_hour_per_source"] ?? "") ?? 20
+        guard signUps >= 0 else {
+            throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.accounts.signups_per_hour_per_source must be 0 or more")
+        }
+        signUpThrottle = Self.signUpThrottles.get(context.dataDirectory) { SourceThrottle(limit: signUps, window: 3_600) }
+        _ = PasswordRules.dictionary
+    }
+
+    /// Seals TOTP seeds left in clear by an older version (see `sealSeeds`).
+    public static func prepare(context: PluginContext) async throws {
+        let sealed = try await sealSeeds(context)
+        if sealed > 0 { context.logger.info("sealed \(sealed) TOTP secrets that were stored in clear") }
+    }
+
+    static let rings = SharedInstances<KeyRing>()
+
+    /// The signing keys of this data directory: one ring shared by every instance (and the host's verifier).
+    static func keyRing(context: PluginContext) throws -> KeyRing {
+        let lifetime = Int64(try context.setting("access_token_seconds", default: 900, range: 60...86_400))
+        let rotation = Int64(try context.setting("signing_key_days", default: 30, range: 1...3_650)) * 86_400
+        return try rings.get(context.dataDirectory) {
             try KeyRing(
                 path: context.dataDirectory + "/signing-keys.json", maxTokenLifetime: lifetime, now: Int64(Date().timeIntervalSince1970),
                 rotateAfter: rotation)
         }
-        let limit = Int(context.settings["signins_per_minute_per_source"] ?? "") ?? 30
-        throttle = Self.throttles.get(context.dataDirectory) { SourceThrottle(limit: limit) }
-        _ = PasswordRules.dictionary
     }
-
-    static let rings = SharedInstances<KeyRing>()
     static let throttles = SharedInstances<SourceThrottle>()
+    static let signUpThrottles = SharedInstances<SourceThrottle>()
 
     public static let migrations: [PluginMigration] = [
         PluginMigration("accounts-v1") { db in
@@ -107,20 +127,20 @@ public struct AccountsPlugin: Plugin {
         .http(.get, "/confirm", name: "confirm-email") { s, r, _ in try await s.confirmEmail(r) },
         .http(.post, "/reset/start", name: "reset-start") { s, r, _ in try await s.startReset(r) },
         .http(.post, "/reset/finish", name: "reset-finish") { s, r, _ in try await s.finishReset(r) },
-        .http(.post, "/mfa/enrol", name: "mfa-enrol") { s, r, _ in try await s.enrol(r) },
-        .http(.post, "/mfa/confirm", name: "mfa-confirm") { s, r, _ in try await s.confirm(r) },
+        .http(.post, "/mfa/enrol", name: "mfa-enrol", access: .user) { s, r, _ in try await s.enrol(r) },
+        .http(.post, "/mfa/confirm", name: "mfa-confirm", access: .user) { s, r, _ in try await s.confirm(r) },
         .http(.get, "/questions", name: "questions") { s, _, _ in Self.json(["questions": s.questions]) },
         .http(.post, "/signup", name: "signup") { s, r, _ in try await s.signUp(r) },
         .http(.post, "/security-questions", name: "security-questions") { s, r, _ in try await s.setQuestions(r) },
         .http(.post, "/signin", name: "signin") { s, r, _ in try await s.signIn(r) },
         .http(.post, "/refresh", name: "refresh") { s, r, _ in try await s.refresh(r) },
         .http(.post, "/signout", name: "signout") { s, r, _ in try await s.signOut(r) },
-        .http(.get, "/userinfo", name: "userinfo") { s, r, _ in try await s.userInfo(r) },
+        .http(.get, "/userinfo", name: "userinfo", access: .user) { s, r, _ in try await s.userInfo(r) },
         .http(.get, "/.well-known/openid-configuration", name: "openid-configuration") { s, _, _ in s.discovery() },
         .http(.get, "/.well-known/jwks.json", name: "jwks") { s, _, _ in Self.json(try s.ring.jwks(now: Int64(Date().timeIntervalSince1970))) },
         // A new signing key now (a suspected leak), besides the scheduled rotation; the old key stays in the JWKS
         // until its tokens have expired.
-        .http(.post, "/keys/rotate", name: "rotate-keys", admin: true) { s, _, _ in
+        .http(.post, "/keys/rotate", name: "rotate-keys", access: .admin) { s, _, _ in
             let now = Int64(Date().timeIntervalSince1970)
             let kid = try s.ring.rotate(now: now)
             s.audit("keys-rotated", ["kid": kid])

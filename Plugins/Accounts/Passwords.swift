@@ -14,11 +14,9 @@ extension AccountsPlugin {
     /// What an unknown account is checked against, so that the answer takes as long as for a real one.
     var decoy: String { PasswordHash.decoy(parameters: parameters) }
 
+    /// The identity form of an address (`EmailIdentity`: NFKC, lowercase, IDNA domain), nil when it is refused.
     static func normalisedEmail(_ text: String) -> String? {
-        let email = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let parts = email.split(separator: "@")
-        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else { return nil }
-        return email
+        try? EmailIdentity.normalise(text).get()
     }
 
     static func normalisedAnswer(_ text: String) -> String {

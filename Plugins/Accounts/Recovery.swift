@@ -46,7 +46,12 @@ extension AccountsPlugin {
         guard throttle.allow("reset|" + source) else {
             throw FunctionError(status: 429, code: "TooManyRequests", message: "too many attempts from this address; wait a minute", retryAfter: 60)
         }
-        let email = (try Self.body(r)["email"] as? String).flatMap(Self.normalisedEmail) ?? ""
+        // A refused address is a 400 naming the field: it says nothing about which accounts exist.
+        let email: String
+        switch EmailIdentity.normalise(try Self.body(r)["email"] as? String ?? "") {
+        case .success(let normalised): email = normalised
+        case .failure(let refusal): throw FunctionError.badRequest("'email' is not accepted: it \(refusal.message)")
+        }
         let plugin = self
         Task {
             guard let account = try? await plugin.database.read({ db in

@@ -10,8 +10,20 @@ import Synchronization
 extension AccountsPlugin {
 
     func signUp(_ r: FunctionRequest) async throws -> FunctionResponse {
+        let source = r.headers["x-plumb-source"] ?? "unknown"
+        if let wait = signUpThrottle.wait(source) {
+            audit("signup-throttled", ["source": source])
+            throw FunctionError(
+                status: 429, code: "TooManyRequests",
+                message: "too many sign-ups from this address (at most \(signUpThrottle.limit) an hour); try again in \(wait) s", retryAfter: wait)
+        }
         let body = try Self.body(r)
-        guard let email = (body["email"] as? String).flatMap(Self.normalisedEmail) else { throw FunctionError.badRequest("'email' must be an email address") }
+        guard let given = body["email"] as? String else { throw FunctionError.badRequest("'email' must be an email address") }
+        let email: String
+        switch EmailIdentity.normalise(given) {
+        case .success(let normalised): email = normalised
+        case .failure(let refusal): throw FunctionError.badRequest("'email' is not accepted: it \(refusal.message)")
+        }
         let password = body["password"] as? String ?? ""
         if let problem = PasswordRules.problem(password, email: email) { throw FunctionError(status: 400, code: "WeakPassword", message: problem) }
         let hashed = try hash(password)

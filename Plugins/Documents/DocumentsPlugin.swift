@@ -32,8 +32,8 @@ public struct DocumentsPlugin: Plugin {
         blobs = context.blobs
         logger = context.logger
         extractor = Self.extractors.get("dictionary") { EntityExtractor(commonWords: EntityExtractor.systemDictionary()) }
-        maxBytes = Int(context.settings["max_bytes"] ?? "") ?? 1_048_576
-        let kMin = Int(context.settings["k_min"] ?? "") ?? 2, kMax = Int(context.settings["k_max"] ?? "") ?? 8
+        maxBytes = try context.setting("max_bytes", default: 1_048_576, range: 1...16_777_216)
+        let kMin = try context.setting("k_min", default: 2, range: 2...100), kMax = try context.setting("k_max", default: 8, range: 2...100)
         guard kMin >= 2, kMax >= kMin else {
             throw FunctionError(status: 500, code: "ConfigurationError", message: "plugins.documents.k_min must be at least 2 and k_max at least k_min")
         }
@@ -68,13 +68,13 @@ public struct DocumentsPlugin: Plugin {
     ]
 
     public static let functions: [Function<DocumentsPlugin>] = [
-        .http(.post, "/files", name: "upload") { s, r, _ in try await s.upload(r) },
+        .http(.post, "/files", name: "upload", access: .user) { s, r, _ in try await s.upload(r) },
         .http(.get, "/files", name: "list") { s, r, _ in try await s.list(r) },
         .http(.get, "/files/{id}", name: "download") { s, r, _ in try await s.download(r) },
-        .http(.delete, "/files/{id}", name: "delete") { s, r, _ in try await s.delete(r) },
+        .http(.delete, "/files/{id}", name: "delete", access: .user) { s, r, _ in try await s.delete(r) },
         .http(.get, "/files/{id}/entities", name: "entities") { s, r, _ in try await s.entities(r) },
         .http(.get, "/files/{id}/wordcloud.svg", name: "wordcloud") { s, r, _ in try await s.wordCloud(r) },
-        .http(.post, "/cluster", name: "cluster") { s, r, _ in try await s.clusterRequest(r) },
+        .http(.post, "/cluster", name: "cluster", access: .user) { s, r, _ in try await s.clusterRequest(r) },
         .http(.get, "/categories", name: "categories") { s, _, _ in try await s.categories() },
         .scheduled("cron(0 3 * * ? *)", name: "nightly-cluster") { s, _, _ in
             let outcome = try await s.cluster(k: nil)

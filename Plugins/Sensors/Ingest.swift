@@ -74,11 +74,17 @@ extension SensorsPlugin {
     func store(_ items: [ArraySlice<UInt8>], firstLine: Int) async throws -> (ReadingWriter.Outcome, [[String: Any]]) {
         var readings: [(line: Int, reading: Reading)] = []
         var rejected: [[String: Any]] = []
+        // A reading from the future is a device's broken clock (and would name a segment path centuries ahead).
+        let latest = Int64(Date().timeIntervalSince1970 * 1_000) + Self.maxFutureMilliseconds
         for (index, item) in items.enumerated() {
             let line = item.drop { $0 == 0x20 || $0 == 0x0D }
             if line.isEmpty || line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) { continue }
             do {
-                readings.append((firstLine + index, try Reading.parse(line)))
+                let reading = try Reading.parse(line)
+                guard reading.timestamp <= latest else {
+                    throw Reading.Invalid(reason: "'timestamp' is more than \(Self.maxFutureMilliseconds / 60_000) minutes ahead of the server's clock")
+                }
+                readings.append((firstLine + index, reading))
             } catch let e as Reading.Invalid {
                 rejected.append(["line": firstLine + index, "reason": e.reason])
             }
@@ -99,11 +105,15 @@ extension SensorsPlugin {
     }
 
 
+    /// How far ahead of the server's clock a reading's timestamp may be: an hour of clock skew.
+    static let maxFutureMilliseconds: Int64 = 3_600_000
+
     /// A whole body of readings (NDJSON, or for `/batches` also a JSON array), answered once after the commit.
     func ingest(_ r: FunctionRequest, format: Format) async throws -> FunctionResponse {
         var items: [ArraySlice<UInt8>] = []
         let body = r.body
         let trimmed = body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        guard !trimmed.isEmpty else { throw FunctionError.badRequest("empty body: send one reading per line (NDJSON) or a JSON array", code: "EmptyBody") }
         if format == .auto, trimmed.first == UInt8(ascii: "[") {
             guard let array = try? JSONSerialization.jsonObject(with: Data(trimmed)) as? [Any] else {
                 throw FunctionError.badRequest("the body starts like a JSON array but is not one")

@@ -44,10 +44,10 @@ public struct SensorsPlugin: Plugin {
         writer = ReadingWriter.shared(for: context.dataDirectory, database: context.database)
         blobs = context.blobs
         logger = context.logger
-        segmentReadings = Int(context.settings["segment_readings"] ?? "") ?? 3_600
-        segmentAge = Double(context.settings["segment_age"] ?? "") ?? 300
-        archiveAfterDays = Double(context.settings["archive_after_days"] ?? "") ?? 30
-        restoreDays = Double(context.settings["restore_days"] ?? "") ?? 7
+        segmentReadings = try context.setting("segment_readings", default: 3_600, range: 1...1_000_000)
+        segmentAge = try context.setting("segment_age", default: 300, range: 1...86_400)
+        archiveAfterDays = try context.setting("archive_after_days", default: 30, range: 0...3_650)
+        restoreDays = try context.setting("restore_days", default: 7, range: 0.001...365)
         host = context.host
         findingsTopic = context.settings["findings_topic"] ?? "sensors-findings"
         objectEventsTopic = context.settings["object_events_topic"]
@@ -127,28 +127,28 @@ public struct SensorsPlugin: Plugin {
     ]
 
     public static let functions: [Function<SensorsPlugin>] = [
-        .http(.post, "/projects", name: "create-project") { s, r, _ in try await s.createProject(r) },
+        .http(.post, "/projects", name: "create-project", access: .admin) { s, r, _ in try await s.createProject(r) },
         .http(.get, "/projects", name: "projects") { s, _, _ in try await s.list("projects") },
-        .http(.post, "/sites", name: "create-site") { s, r, _ in try await s.createSite(r) },
+        .http(.post, "/sites", name: "create-site", access: .admin) { s, r, _ in try await s.createSite(r) },
         .http(.get, "/sites", name: "sites") { s, _, _ in try await s.list("sites") },
-        .http(.post, "/detectors", name: "create-detector") { s, r, _ in try await s.createDetector(r) },
+        .http(.post, "/detectors", name: "create-detector", access: .admin) { s, r, _ in try await s.createDetector(r) },
         .http(.get, "/detectors", name: "detectors") { s, _, _ in try await s.list("detectors") },
         .http(.get, "/detectors/{id}", name: "detector") { s, r, _ in try await s.detector(r) },
-        .http(.post, "/detectors/{id}/deployments", name: "deploy") { s, r, _ in try await s.deploy(r) },
+        .http(.post, "/detectors/{id}/deployments", name: "deploy", access: .admin) { s, r, _ in try await s.deploy(r) },
         .streamingHTTP(.post, "/ingest", name: "ingest") { s, r, _ in try await s.ingestStream(r) },
         .http(.post, "/batches", name: "batch") { s, r, _ in try await s.ingest(r, format: .auto) },
         .http(.get, "/export.csv", name: "export") { s, r, _ in try await s.export(r) },
-        .http(.post, "/deliver", name: "deliver-now", admin: true) { s, _, _ in try await s.deliver(force: true) },
+        .http(.post, "/deliver", name: "deliver-now", access: .admin) { s, _, _ in try await s.deliver(force: true) },
         .http(.get, "/segments", name: "segments") { s, r, _ in try await s.segments(r) },
         .scheduled("rate(1 minute)", name: "deliver") { s, _, _ in try await s.deliver(force: false) },
-        .http(.post, "/score", name: "score-now", admin: true) { s, _, _ in try await s.score() },
+        .http(.post, "/score", name: "score-now", access: .admin) { s, _, _ in try await s.score() },
         .http(.get, "/findings", name: "findings") { s, r, _ in try await s.findings(r) },
         .scheduled("rate(1 minute)", name: "score") { s, _, _ in try await s.score() },
-        .http(.post, "/shares", name: "share", admin: true) { s, r, _ in try await s.share(r) },
+        .http(.post, "/shares", name: "share", access: .admin) { s, r, _ in try await s.share(r) },
         .http(.get, "/shared", name: "shared") { s, r, _ in try await s.shared(r) },
         .http(.get, "/objects", name: "objects") { s, r, _ in try await s.objects(r) },
-        .http(.post, "/objects/restore", name: "restore", admin: true) { s, r, _ in try await s.restore(r) },
-        .http(.post, "/lifecycle", name: "lifecycle-now", admin: true) { s, _, _ in try await s.lifecycle() },
+        .http(.post, "/objects/restore", name: "restore", access: .admin) { s, r, _ in try await s.restore(r) },
+        .http(.post, "/lifecycle", name: "lifecycle-now", access: .admin) { s, _, _ in try await s.lifecycle() },
         .scheduled("rate(1 hour)", name: "lifecycle") { s, _, _ in try await s.lifecycle() },
     ]
 

@@ -75,8 +75,8 @@ public enum DashboardParser {
 
         func number(_ m: Node.Mapping, _ key: String, _ field: String) -> Double? {
             guard let text = string(m, key, field) else { return nil }
-            guard let x = Double(text), x.isFinite else {
-                error(m[key], "\(field).\(key)", "'\(text)' must be a number")
+            guard let x = Double(text), x.isFinite, abs(x) <= 1e15 else {
+                error(m[key], "\(field).\(key)", "'\(text)' must be a number (magnitude at most 1e15)")
                 return nil
             }
             return x
@@ -92,8 +92,9 @@ public enum DashboardParser {
 
         func duration(_ m: Node.Mapping, _ key: String, _ field: String, default value: Double) -> Double {
             guard let text = string(m, key, field) else { return value }
-            guard let seconds = Self.seconds(text), seconds > 0 else {
-                error(m[key], "\(field).\(key)", "'\(text)' must be a duration like 30s, 5m, 3h or 1d")
+            // At most 455 days (the longest retention): every later sum of times stays far from overflow.
+            guard let seconds = Self.seconds(text), seconds > 0, seconds <= 455 * 86_400 else {
+                error(m[key], "\(field).\(key)", "'\(text)' must be a duration like 30s, 5m, 3h or 1d, at most 455d")
                 return value
             }
             return seconds
@@ -191,7 +192,9 @@ public enum DashboardParser {
             w.unit = string(m, "unit", field) ?? ""
             w.yMin = number(m, "y_min", field)
             w.yMax = number(m, "y_max", field)
-            w.decimals = number(m, "decimals", field).map { Int($0) }
+            if let decimals = number(m, "decimals", field) {
+                if (0...10).contains(decimals) { w.decimals = Int(decimals) } else { error(m["decimals"], "\(field).decimals", "must be from 0 to 10") }
+            }
             w.text = string(m, "text", field) ?? ""
             w.logGroup = string(m, "log_group", field) ?? ""
             w.filter = string(m, "filter", field) ?? ""

@@ -9,7 +9,7 @@ public final class HostedFunction: Sendable {
     public let name: String
     public let pluginName: String
     public let trigger: Trigger
-    /// Public, or only with the admin token (HTTP functions).
+    /// Who may call it (enforced by the server on its HTTP route and the invoke API).
     public let access: Access
     /// The HTTP body arrives as a stream.
     public let streaming: Bool
@@ -95,6 +95,11 @@ public final class HostedFunction: Sendable {
     func recordDuration(nanoseconds: Int64) {
         duration.recordNanoseconds(nanoseconds)
         accountDuration.recordNanoseconds(nanoseconds)
+    }
+
+    /// The IAM action an operator needs for an `.admin` function: `sensors:LifecycleNow`.
+    public var adminAction: String {
+        Access.adminAction(plugin: pluginName, function: String(name.dropFirst(pluginName.count + 1)))
     }
 
     /// The kind of trigger, as the API lists it.

@@ -22,7 +22,11 @@ public final class PluginHost: Sendable {
     public let auditor = Mutex<(@Sendable (String, String, String, String, String) -> Void)?>(nil)
     /// The server's email sender for plugins: to, subject, text.
     public let mailer = Mutex<(@Sendable (String, String, String) async throws -> Void)?>(nil)
+    /// Vouches for end users' access tokens (`.user` functions): the first loaded `IdentityProvider`'s verifier.
+    private let endUsers = Mutex<(any EndUserVerifying)?>(nil)
     let dataDirectory: String
+    /// The server's secrets key, handed to plugins as `seal`/`unseal`; nil: the key in `<data>/secrets.key`.
+    let secrets: SecretBox?
     let factory: MetricsFactory
     let settings: [String: [String: String]]
     let logger: Logger
@@ -48,8 +52,10 @@ public final class PluginHost: Sendable {
     public init(
         dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
         settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:], durability: Durability = .full,
+        secrets: SecretBox? = nil,
         logger: Logger = Logger(label: "plumb.host"), makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
     ) {
+        self.secrets = secrets
         self.durability = durability
         self.makeLogger = makeLogger
         self.dataDirectory = dataDirectory
@@ -81,10 +87,16 @@ public final class PluginHost: Sendable {
         pluginLogger[metadataKey: "plugin"] = .string(name)
         let context = PluginContext(
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
-            settings: settings[name] ?? [:], host: HostBridge(host: self, key: try HostBridge.signingKey(directory: directory)),
+            settings: settings[name] ?? [:], host: HostBridge(
+                host: self, plugin: name, key: try HostBridge.signingKey(directory: directory),
+                secrets: try secrets ?? SecretBox.load(dataDirectory: dataDirectory)),
             blobs: try BlobStore(root: directory + "/blobs"))
         let started = ContinuousClock.now
         try await P.prepare(context: context)
+        if let provider = P.self as? any IdentityProvider.Type, endUsers.withLock({ $0 == nil }) {
+            let verifier = try await provider.endUserVerifier(context: context)
+            endUsers.withLock { $0 = verifier }
+        }
         for function in P.functions {
             let qualified = "\(name).\(function.name)"
             let handler = function.handler
@@ -109,6 +121,11 @@ public final class PluginHost: Sendable {
             try await hosted.pool.prewarm(1)
         }
         logger.info("plugin \(name) initialised in \(ContinuousClock.now - started) (\(P.functions.count) functions)")
+    }
+
+    /// The end user holding `accessToken`, nil when no identity plugin is loaded or it does not vouch for the token.
+    public func endUser(accessToken: String) -> EndUser? {
+        endUsers.withLock { $0 }?.endUser(accessToken: accessToken)
     }
 
     /// Every function, in load order.

@@ -2,7 +2,8 @@
 public struct Function<P: Plugin>: Sendable {
     public let name: String
     public let trigger: Trigger
-    /// Who may call it over HTTP: anyone, or only holders of the admin token.
+    /// Who may call it: the host checks it on its HTTP route and on the invoke API (schedules and topic events are
+    /// the platform's own calls and are not checked).
     public let access: Access
     /// Whether the HTTP request body is handed over as it arrives (`FunctionRequest.bodyStream`) instead of whole.
     public var streaming = false
@@ -18,39 +19,56 @@ public struct Function<P: Plugin>: Sendable {
         self.handler = handler
     }
 
-    /// An HTTP function at `path` under the plugin's prefix; `{param}` segments become path parameters. With
-    /// `admin: true` the host answers 401 unless the request carries the admin token, and audits the call.
+    /// An HTTP function at `path` under the plugin's prefix; `{param}` segments become path parameters. `access`
+    /// says who may call it (see `Access`); the host answers 401/403 to anyone else and audits operator calls.
     public static func http(
-        _ method: HTTPMethod, _ path: String, name: String, admin: Bool = false,
+        _ method: HTTPMethod, _ path: String, name: String, access: Access = .public,
         handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) -> Function {
-        Function(name: name, trigger: .http(method: method, path: path), access: admin ? .admin : .public, handler: handler)
+        Function(name: name, trigger: .http(method: method, path: path), access: access, handler: handler)
     }
 
     /// An HTTP function whose request body streams in (`request.bodyStream`): for long-lived uploads such as a device
     /// posting readings over one chunked request. Answer with `FunctionResponse.streaming` to acknowledge as you go.
     public static func streamingHTTP(
-        _ method: HTTPMethod, _ path: String, name: String,
+        _ method: HTTPMethod, _ path: String, name: String, access: Access = .public,
         handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) -> Function {
-        var function = Function(name: name, trigger: .http(method: method, path: path), handler: handler)
+        var function = Function(name: name, trigger: .http(method: method, path: path), access: access, handler: handler)
         function.streaming = true
         return function
     }
 
-    /// A scheduled function (`rate(3 minutes)` or `cron(…)`, EventBridge syntax, UTC), run as an async event.
+    /// A scheduled function (`rate(3 minutes)` or `cron(…)`, EventBridge syntax, UTC), run as an async event. Run
+    /// by hand through the invoke API it is an operator's job: `.admin` unless said otherwise.
     public static func scheduled(
-        _ expression: String, name: String,
+        _ expression: String, name: String, access: Access = .admin,
         handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) -> Function {
-        Function(name: name, trigger: .schedule(expression), handler: handler)
+        Function(name: name, trigger: .schedule(expression), access: access, handler: handler)
     }
 }
 
-/// Who may invoke an HTTP function.
-public enum Access: Sendable, Equatable {
+/// Who may invoke a function. Every function declares it; the host enforces it on the function's HTTP route and on
+/// `POST /api/v1/functions/{name}/invoke` (schedules and topic events are the platform's own calls).
+public enum Access: String, Sendable, Equatable, CaseIterable {
+    /// Anyone, with no credential (a sign-up form, a public page, a device posting readings).
     case `public`
+    /// A signed-in end user: an access token of the server's identity plugin (accounts), whose subject the host
+    /// passes in the `x-plumb-user` header; or an operator (the admin token, or an IAM user allowed
+    /// `functions:InvokeFunction` on `function/<plugin>.<function>`).
+    case user
+    /// Operators only: the admin token, or an IAM user allowed the function's own action
+    /// (`<plugin>:<FunctionName>`, e.g. `sensors:Share`) on `function/<plugin>.<function>`.
     case admin
+}
+
+extension Access {
+    /// The IAM action an admin function is called with: `sensors.lifecycle-now` → `sensors:LifecycleNow`.
+    public static func adminAction(plugin: String, function: String) -> String {
+        let words = function.split(whereSeparator: { $0 == "-" || $0 == "_" || $0 == "." })
+        return plugin + ":" + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
 }
 
 extension Function {

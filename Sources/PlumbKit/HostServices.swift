@@ -27,6 +27,12 @@ public protocol HostServices: Sendable {
     /// Sends a plain-text email with the server's SMTP sender (the `smtp` config); throws when there is none or the
     /// server refuses it.
     func sendEmail(to: String, subject: String, text: String) async throws
+    /// `text` sealed (AES-GCM) under the server's secrets key, for a value the plugin must store and read back (a TOTP
+    /// seed): what goes into the database is `enc:v1:…`, never the secret. `context` names the value (a column and a
+    /// row); the host adds the plugin's name, so a sealed value opens only for the same plugin and context.
+    func seal(_ text: String, context: String) throws -> String
+    /// The text `seal` sealed with the same `context`; throws when it was not sealed so, or with another key.
+    func unseal(_ sealed: String, context: String) throws -> String
 }
 
 extension HostServices {
@@ -35,6 +41,15 @@ extension HostServices {
     public func sendEmail(to: String, subject: String, text: String) async throws {
         throw FunctionError(status: 503, code: "NoMailSender", message: "this host sends no email")
     }
+    /// Hosts without a secrets key refuse to store secrets rather than store them in clear.
+    public func seal(_ text: String, context: String) throws -> String {
+        throw FunctionError(status: 503, code: "NoSecretsKey", message: "this host has no secrets key")
+    }
+    public func unseal(_ sealed: String, context: String) throws -> String {
+        throw FunctionError(status: 503, code: "NoSecretsKey", message: "this host has no secrets key")
+    }
+    /// Whether `value` is in the form `seal` returns (a value stored before sealing was introduced is not).
+    public func isSealed(_ value: String) -> Bool { value.hasPrefix("enc:v1:") }
 }
 
 /// What became of a post to a connection.

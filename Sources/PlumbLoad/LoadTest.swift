@@ -36,7 +36,7 @@ public enum LoadTest {
         var context = GeneratorContext()
         context.detectors = max(scenario.detectors, Int(steps?.max() ?? 0))
         if let corpus = scenario.corpus { try context.loadCorpus(Self.resolve(corpus)) }
-        try await setup(scenario, target: target, context: context, count: context.detectors, log: log)
+        try await setup(scenario, target: target, context: context, count: context.detectors, token: token, log: log)
         let levels: [Double] = steps ?? [-1]
         var results: [Step] = []
         let pusher = push ? MetricPusher(target: target, token: token, scenario: scenario.name, log: log) : nil
@@ -101,13 +101,19 @@ public enum LoadTest {
     }
 
     /// Runs the scenario's setup requests (`repeat: N` or `repeat: detectors`, `{{i}}` the repetition), 16 at a
-    /// time; 2xx and 409 (already there) are fine, anything else stops the test.
-    static func setup(_ s: Scenario, target: Target, context: GeneratorContext, count: Int, log: @Sendable (String) -> Void) async throws {
+    /// time; 2xx and 409 (already there) are fine, anything else stops the test. Setup is an operator's job (it
+    /// registers detectors, say): with an admin token, a request that sets no `Authorization` of its own carries it.
+    static func setup(
+        _ s: Scenario, target: Target, context: GeneratorContext, count: Int, token: String? = nil, log: @Sendable (String) -> Void
+    ) async throws {
         for request in s.setup {
             let times = request.repeatCount < 0 ? count : request.repeatCount
             let path = try Template(request.path), body = try request.body.map(Template.init)
             if times > 100 { log("setup: \(request.name) × \(times)") }
-            let method = request.method, headers = request.headers
+            let method = request.method
+            let headers = request.headers + (token.map { token in
+                request.headers.contains(where: { $0.0.lowercased() == "authorization" }) ? [] : [("Authorization", "Bearer \(token)")]
+            } ?? [])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 var next = 0, done = 0
                 func add() {

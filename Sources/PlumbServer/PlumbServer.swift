@@ -10,6 +10,7 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
+import PlumbStore
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -85,7 +86,8 @@ public final class PlumbServer: Sendable {
     }
 
     /// Opens the data directory, the metric store and the admin token, loads `plugins` and applies the
-    /// configured reserved concurrency.
+    /// configured reserved concurrency. The data directory is made owner-only first (`secureDataDirectory`), and the
+    /// secrets key it loads seals webhook secrets and TOTP seeds in the outbox, IAM and plugins.
     public static func open(
         config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
@@ -94,12 +96,13 @@ public final class PlumbServer: Sendable {
         // First, before any store is opened: a certificate that cannot be read is a configuration error.
         let certificates = try config.tls.map { try CertificateStore(settings: $0) }
         let directory = config.dataDirectory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
         let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
         let host = PluginHost(
             dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
-            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability)
+            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability,
+            secrets: secrets)
         for plugin in plugins {
             try await host.load(plugin)
         }
@@ -114,7 +117,7 @@ public final class PlumbServer: Sendable {
                 }
             }
         }
-        let outbox = try Outbox(directory: directory, durability: config.durability)
+        let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
         let logs = try LogStore(directory: directory, durability: config.durability)
         logSink?.attach(logs)
         try LogRoutes.installAPIFilters(logs)
@@ -198,19 +201,17 @@ public final class PlumbServer: Sendable {
                 }
             })
         // Plugins send email (account confirmation, password reset) with the same SMTP settings as notifications.
-        if let smtp = settings.smtp {
-            let client = SMTPClient(settings: smtp)
-            host.mailer.withLock {
-                $0 = { to, subject, text in
-                    try await client.send(MailMessage(from: smtp.from, to: [to], subject: subject, text: text, messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
-                }
-            }
+        if let smtp = settings.smtp { host.mailer.withLock { $0 = pluginMailer(smtp) } }
+        let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
+        if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
+            logger.info("sealed secrets that were stored in clear", metadata: [
+                "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
+            ])
         }
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, iam: try IAMStore(directory: directory, durability: config.durability),
-            certificates: certificates, logger: logger)
+            deliverySettings: settings, iam: iam, certificates: certificates, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -269,10 +270,12 @@ public final class PlumbServer: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: PrometheusExposition.render(self.factory))))
         }
+        let callers = CallerResolver(adminToken: token, iam: iam, host: host)
+        let audit = AuditMiddleware(logs: logs, callers: callers)
         let api = router.group("api/v1")
-            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token, iam: iam))
-            .add(middleware: AccessMiddleware(adminToken: token, iam: iam, settings: config.iam))
-        let write = router.group().add(middleware: AccessMiddleware(adminToken: token, iam: iam, settings: config.iam))
+            .add(middleware: audit)
+            .add(middleware: AccessMiddleware(callers: callers, settings: config.iam))
+        let write = router.group().add(middleware: AccessMiddleware(callers: callers, settings: config.iam))
         let iamRoutes = IAMRoutes(iam: iam, settings: config.iam, logs: logs)
         iamRoutes.registerLogin(on: router)
         iamRoutes.register(api: api)
@@ -283,11 +286,16 @@ public final class PlumbServer: Sendable {
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         LogRoutes(store: logs, metrics: store).register(api: api)
-        TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock).register(api: api, public: router)
-        let adminApps = router.group()
-            .add(middleware: AuditMiddleware(logs: logs, adminTokenID: AuditMiddleware.tokenID(token), adminToken: token, iam: iam))
-            .add(middleware: AdminAuthMiddleware(token: token))
-        PluginRoutes(host: host).register(on: router, admin: adminApps)
+        let host = host
+        TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock) { name, caller in
+            guard let function = host.function(named: name) else {
+                throw APIError(status: 400, code: "InvalidParameterValue", "endpoint: no function named '\(name)'")
+            }
+            guard case .iamUser(let principal) = caller else { return }
+            try CallerResolver.requireAllowed(principal, action: "functions:InvokeFunction", resource: "function/\(name)")
+            try FunctionAccess.checkInvoke(function, caller: caller)
+        }.register(api: api, public: router)
+        PluginRoutes(host: host, callers: callers, iamSettings: config.iam).register(on: router, audit: audit)
         ConnectionRoutes(host: host, gateway: webSockets).register(api: api, public: router)
         extraRoutes(router)
         return router
@@ -328,9 +336,10 @@ public final class PlumbServer: Sendable {
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler),
             AutoscalerService(host: host),
-            WebSocketIdleService(gateway: gateway),
             ReloadOnHangup(server: self),
             app,
+            // After the app in the list, so told to stop before it: members hear 1001 before the drain.
+            WebSocketIdleService(gateway: gateway),
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
             SystemdLifecycle(server: self),
         ]
@@ -346,12 +355,14 @@ public final class PlumbServer: Sendable {
     }
 }
 
-/// Closes idle WebSocket connections.
+/// Closes idle WebSocket connections; on shutdown, before the HTTP server drains, closes every one with 1001 (going
+/// away) so members reconnect elsewhere instead of waiting on a server that is leaving.
 struct WebSocketIdleService: Service {
     let gateway: WebSocketGateway
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown { await gateway.sweepIdle() }
+        await gateway.closeAll(reason: "server shutting down")
     }
 }
 

@@ -38,7 +38,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Add a threshold (repeatable), e.g. 'p99 < 50ms'.") var threshold: [String] = []
     @Option(help: "Write everything (config, steps, histograms, USL fit) as JSON to this file.") var json: String?
     @Option(name: .customLong("hdr-out"), help: "Write the corrected latency distribution (last step) in HdrHistogram's text format.") var hdrOut: String?
-    @Option(help: "Admin token for pushing results as metrics (default: $PLUMB_TOKEN or ./plumb-data/admin.token).") var token: String?
+    @Option(help: "Admin token for the setup requests (registering detectors needs it) and for pushing results as metrics (default: $PLUMB_TOKEN or ./plumb-data/admin.token).") var token: String?
     @Flag(help: "Do not push results to the server as metrics.") var noPush = false
     @Flag(help: "No progress line.") var quiet = false
 
@@ -86,7 +86,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let outcome: LoadTest.Outcome
         do {
-            outcome = try await LoadTest.run(s, steps: levels, token: noPush ? nil : Self.token(token), push: !noPush, progress: progress, log: log)
+            outcome = try await LoadTest.run(s, steps: levels, token: Self.token(token), push: !noPush, progress: progress, log: log)
         } catch {
             throw CLIError("\(error)")
         }

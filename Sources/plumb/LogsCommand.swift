@@ -109,6 +109,8 @@ struct LogsCommand: AsyncParsableCommand {
                 while let newline = pending.firstIndex(of: "\n") {
                     let line = String(pending[..<newline])
                     pending = String(pending[pending.index(after: newline)...])
+                    // The server's heartbeat on a quiet tail.
+                    if line.isEmpty { continue }
                     if client.output == .json {
                         print(line)
                     } else if let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {

@@ -3,6 +3,7 @@ import Foundation
 import HummingbirdTesting
 import NIOCore
 import PlumbKit
+import PlumbServer
 import PlumbTesting
 import Testing
 
@@ -10,15 +11,18 @@ import Testing
 /// overlaps; rendered by headless Chromium), clustering into named categories, download and delete.
 @Suite("Documents API", .serialized)
 struct DocumentsAPITests {
-    static func upload(_ client: any TestClientProtocol, _ name: String, _ bytes: [UInt8], type: String = "text/plain; charset=utf-8") async throws -> TestResponse {
+    /// Uploads are for signed-in users and operators: the admin token here (the access tests cover end users).
+    static func upload(
+        _ client: any TestClientProtocol, _ server: PlumbServer, _ name: String, _ bytes: [UInt8], type: String = "text/plain; charset=utf-8"
+    ) async throws -> TestResponse {
         try await client.execute(
             uri: "/apps/documents/files?name=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)", method: .post,
-            headers: [.contentType: type], body: ByteBuffer(bytes: bytes))
+            headers: [.contentType: type, .authorization: "Bearer \(server.token)"], body: ByteBuffer(bytes: bytes))
     }
 
     @Test("bad input gets a clear 4xx: binary, invalid UTF-8, empty, whitespace only, oversized, wrong type, no name")
     func badInput() async throws {
-        try await withTestServer(plugins: [DocumentsPlugin.self], configure: { $0.plugins["documents"] = ["max_bytes": "2048"] }) { _, client in
+        try await withTestServer(plugins: [DocumentsPlugin.self], configure: { $0.plugins["documents"] = ["max_bytes": "2048"] }) { server, client in
             let cases: [(String, [UInt8], String, Int, String)] = [
                 ("a.bin", [0x7F, 0x45, 0x4C, 0x46, 0x02, 0x01, 0x00, 0x00, 0x00] + Array(repeating: 0, count: 64), "application/octet-stream", 415, "BinaryFile"),
                 ("latin1.txt", Array("caf".utf8) + [0xE9, 0x20] + Array("au lait".utf8), "text/plain", 415, "InvalidUTF8"),
@@ -30,15 +34,15 @@ struct DocumentsAPITests {
                 ("x.txt", Array("hello".utf8), "text/plain; charset=iso-8859-1", 415, "UnsupportedCharset"),
             ]
             for (name, bytes, type, status, code) in cases {
-                let r = try await Self.upload(client, name, bytes, type: type)
+                let r = try await Self.upload(client, server, name, bytes, type: type)
                 let error = r.json["error"] as? [String: Any]
                 #expect(Int(r.status.code) == status && error?["code"] as? String == code, "\(name): \(r.status) \(r.text)")
                 let message = error?["message"] as? String ?? ""
                 #expect(message.count > 10, "\(name): a message says why")
             }
-            let invalid = try await Self.upload(client, "latin1.txt", Array("caf".utf8) + [0xE9, 0x20], type: "text/plain")
+            let invalid = try await Self.upload(client, server, "latin1.txt", Array("caf".utf8) + [0xE9, 0x20], type: "text/plain")
             #expect(invalid.text.contains("at byte 3"), "\(invalid.text)")
-            let noName = try await client.execute(uri: "/apps/documents/files", method: .post, body: ByteBuffer(string: "text"))
+            let noName = try await client.admin("/apps/documents/files", method: .post, body: "text", server: server)
             #expect(noName.status.code == 400 && noName.text.contains("name"))
             let list = try await client.execute(uri: "/apps/documents/files", method: .get)
             #expect((list.json["files"] as? [Any])?.isEmpty == true, "nothing of a refused upload is stored")
@@ -54,7 +58,7 @@ struct DocumentsAPITests {
                 Kirk asked Starfleet Command for new orders, and Starfleet Command sent the Enterprise to Romulus. \
                 "Fascinating," said Spock. Dr. McCoy stayed on the Enterprise.
                 """
-            let first = try await Self.upload(client, "kirk.txt", Array(story.utf8))
+            let first = try await Self.upload(client, server, "kirk.txt", Array(story.utf8))
             #expect(first.status.code == 201, "\(first.text)")
             let id = try #require(first.json["id"] as? String)
             let entities = (first.json["entities"] as? [[String: Any]] ?? []).map { ($0["text"] as? String ?? "", $0["mentions"] as? Int ?? 0) }
@@ -74,10 +78,10 @@ struct DocumentsAPITests {
 
             // 48 fortunes from four files, then clustering with k by silhouette.
             for (i, text) in texts.enumerated() {
-                let r = try await Self.upload(client, "fortune-\(i)-\(truth[i]).txt", Array(text.utf8))
+                let r = try await Self.upload(client, server, "fortune-\(i)-\(truth[i]).txt", Array(text.utf8))
                 #expect(r.status.code == 201, "\(r.text)")
             }
-            let clustered = try await client.execute(uri: "/apps/documents/cluster", method: .post, body: ByteBuffer(string: "{}"))
+            let clustered = try await client.admin("/apps/documents/cluster", method: .post, body: "{}", server: server)
             #expect(clustered.status.code == 200, "\(clustered.text)")
             let k = try #require(clustered.json["k"] as? Int)
             #expect((2...5).contains(k) && (clustered.json["tried"] as? [Any])?.count == 4, "\(clustered.text)")
@@ -93,11 +97,11 @@ struct DocumentsAPITests {
             }, "each file is stored under its category: \(inCategory.text)")
             #expect(try await client.execute(uri: "/apps/documents/files/\(id)", method: .get).text == story, "still readable after its move")
             // A chosen k; a new upload lands in the nearest category at once.
-            let three = try await client.execute(uri: "/apps/documents/cluster", method: .post, body: ByteBuffer(string: #"{"k": 3}"#))
+            let three = try await client.admin("/apps/documents/cluster", method: .post, body: #"{"k": 3}"#, server: server)
             #expect(three.json["k"] as? Int == 3)
-            let late = try await Self.upload(client, "late.txt", Array("Spock and Kirk on the bridge of the Enterprise; Captain's log, stardate 3012.4.".utf8))
+            let late = try await Self.upload(client, server, "late.txt", Array("Spock and Kirk on the bridge of the Enterprise; Captain's log, stardate 3012.4.".utf8))
             #expect(late.json["category"] is Int, "\(late.text)")
-            let bad = try await client.execute(uri: "/apps/documents/cluster", method: .post, body: ByteBuffer(string: #"{"k": 1}"#))
+            let bad = try await client.admin("/apps/documents/cluster", method: .post, body: #"{"k": 1}"#, server: server)
             #expect(bad.status.code == 400)
 
             // The nightly clustering is a scheduled function; invoked by hand it re-clusters by silhouette.
@@ -105,7 +109,8 @@ struct DocumentsAPITests {
             #expect(nightly.status.code == 200 && nightly.text.contains("\"k\""), "\(nightly.text)")
 
             // Delete.
-            #expect(try await client.execute(uri: "/apps/documents/files/\(id)", method: .delete).status.code == 204)
+            #expect(try await client.execute(uri: "/apps/documents/files/\(id)", method: .delete).status.code == 401, "deleting needs a credential")
+            #expect(try await client.admin("/apps/documents/files/\(id)", method: .delete, server: server).status.code == 204)
             #expect(try await client.execute(uri: "/apps/documents/files/\(id)", method: .get).status.code == 404)
         }
     }

@@ -77,8 +77,9 @@ struct SensorsTests {
             $0.plugins["sensors"] = ["archive_after_days": "0", "object_events_topic": "object-events"]
         }) { server, client in
             func post(_ uri: String, _ body: String) async throws -> TestResponse {
-                try await client.execute(uri: "/apps/sensors" + uri, method: .post, body: ByteBuffer(string: body))
+                try await client.admin("/apps/sensors" + uri, method: .post, body: body, server: server)
             }
+            #expect(try await client.execute(uri: "/apps/sensors/projects", method: .post, body: ByteBuffer(string: #"{"id": "muon"}"#)).status.code == 401, "the registry is the operator's")
             #expect(try await post("/projects", #"{"id": "muon"}"#).status.code == 201)
             #expect(try await post("/projects", #"{"id": "muon"}"#).status.code == 409)
             #expect(try await post("/sites", #"{"id": "s1", "project": "nope"}"#).status.code == 400, "unknown project")
@@ -128,7 +129,7 @@ struct SensorsTests {
 
             // Delivery: the log becomes zlib segments keyed by UTC hour; the export reads them and the log alike.
             let uri = "/apps/sensors/export.csv?features=event_count,rate_hz,pressure_hpa,firmware"
-            #expect(try await post("/deliver", "").status.code == 401, "delivering by hand needs the token")
+            #expect(try await client.execute(uri: "/apps/sensors/deliver", method: .post).status.code == 401, "delivering by hand needs the token")
             let delivered = try await client.admin("/apps/sensors/deliver", method: .post, server: server)
             #expect(delivered.json["segments"] as? Int == 2 && delivered.json["readings"] as? Int == 20, "\(delivered.text)")
             let segments = try await client.execute(uri: "/apps/sensors/segments", method: .get)
@@ -194,7 +195,7 @@ struct SensorsTests {
         let port = ServerProcess.freePort()
         let first = try ServerProcess(dataDirectory: root.path + "/data", port: port)
         try await first.waitReady()
-        let register = try await Python.run(Checkout.root + "/loadtest/detectors.py", ["register", "--base", first.baseURL, "--detectors", "50"])
+        let register = try await Python.run(Checkout.root + "/loadtest/detectors.py", ["register", "--base", first.baseURL, "--detectors", "50", "--token", first.token])
         try #require(register.status == 0, "\(register.errors)")
         let acked = root.path + "/acked.ndjson"
         let streamer = Task.detached {
@@ -275,7 +276,7 @@ struct SensorsTests {
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
         for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-7", "site": "s1"}"#)] {
-            let (status, _) = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8))
+            let (status, _) = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8), token: server.token)
             #expect(status == 201)
         }
         // 300 s of normal readings (about 1.2 Hz, two a second), then a minute at 5 Hz.
@@ -326,7 +327,7 @@ struct SensorsTests {
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
         for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-5", "site": "s1"}"#)] {
-            _ = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8))
+            _ = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8), token: server.token)
         }
         let run = try await Python.run(Checkout.root + "/Tests/peers/sensor_stream.py", [
             "--port", String(server.port), "--detector", "D-5", "--chunks", "5", "--per-chunk", "4", "--start", "1795000000000",
@@ -363,7 +364,7 @@ struct SensorsTests {
             let trained = try await client.admin("/apps/classifier/train", method: .post, body: #"{"model": "sensor-anomaly", "folds": 3}"#, server: server)
             #expect(trained.status.code == 201 && (trained.json["accuracy"] as? Double ?? 0) > 0.95, "\(trained.text)")
             for (path, body) in [("/projects", #"{"id": "muon"}"#), ("/sites", #"{"id": "s1", "project": "muon"}"#), ("/detectors", #"{"id": "D-9", "site": "s1"}"#)] {
-                _ = try await client.execute(uri: "/apps/sensors" + path, method: .post, body: ByteBuffer(string: body))
+                _ = try await client.admin("/apps/sensors" + path, method: .post, body: body, server: server)
             }
             let end = Int64(Date().timeIntervalSince1970 * 1_000)
             let lines = (0..<40).map { i in

@@ -15,4 +15,21 @@ public enum HTTP {
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as! HTTPURLResponse).statusCode, Array(data))
     }
+
+    /// The same, with the response's headers (lowercased names), for tests that check one (`Retry-After`).
+    public static func exchange(
+        _ method: String, _ url: String, body: [UInt8]? = nil, token: String? = nil, timeout: TimeInterval = 10
+    ) async throws -> (status: Int, headers: [String: String], body: [UInt8]) {
+        var request = URLRequest(url: URL(string: url)!, timeoutInterval: timeout)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body { request.httpBody = Data(body) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var headers: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
+        }
+        return (http.statusCode, headers, Array(data))
+    }
 }

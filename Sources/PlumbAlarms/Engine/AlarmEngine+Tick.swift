@@ -1,5 +1,6 @@
 import Foundation
 import PlumbMetrics
+import PlumbStore
 
 extension AlarmEngine {
     /// What one evaluation tick did.
@@ -275,5 +276,5 @@ extension AlarmEngine.Entry {
 
 @inline(__always)
 func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-    a >= 0 ? a / b : -((-a + b - 1) / b)
+    Checked.floorDivision(a, b)
 }

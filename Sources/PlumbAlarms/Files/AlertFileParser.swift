@@ -90,6 +90,7 @@ public enum AlertFileParser {
         let metric = f.string("metric", required: true)
         let valueText = f.string("value") ?? "1"
         let defaultValue = f.double("default_value")
+        if let defaultValue, !MetricFilter.storable(defaultValue) { f.error("default_value", "must have a magnitude between 2^-360 and 2^360, or be 0") }
         let dimensions = f.stringMap("dimensions") ?? [:]
         if dimensions.count > 3 { f.error("dimensions", "a metric filter has at most 3 dimensions") }
         var unit: MetricUnit?
@@ -107,10 +108,10 @@ public enum AlertFileParser {
         let value: MetricFilter.Value
         if valueText.hasPrefix("$") {
             value = .field(String(valueText.dropFirst()))
-        } else if let number = Double(valueText), number.isFinite {
+        } else if let number = Double(valueText), MetricFilter.storable(number) {
             value = .constant(number)
         } else {
-            f.error("value", "'\(valueText)' must be a number or a captured $field")
+            f.error("value", "'\(valueText)' must be a number (finite, magnitude at most 2^360) or a captured $field")
             value = .constant(1)
         }
         guard f.errorCount == before, let name, let group, let pattern, let namespace, let metric else { return nil }
@@ -237,13 +238,14 @@ public enum AlertFileParser {
             if statistic == nil { a.error("statistic", "'\(text)' is not SampleCount, Sum, Average, Minimum, Maximum or pNN") }
         }
         let period = a.int("period", required: true)
-        if let period, !(period == 10 || period == 30 || (period > 0 && period % 60 == 0)) {
-            a.error("period", "\(period) must be 10, 30 or a multiple of 60 seconds")
+        if let period, !(period == 10 || period == 30 || (period > 0 && period % 60 == 0 && period <= 86_400)) {
+            a.error("period", "\(period) must be 10, 30 or a multiple of 60 seconds, at most 86400")
         }
         let n = a.int("evaluation_periods", required: true)
         if let n, n < 1 { a.error("evaluation_periods", "must be at least 1") }
-        if let n, let period, n >= 1, period > 0, n * period > 86_400 {
-            a.error("evaluation_periods", "period × evaluation_periods is \(n * period) s; at most 86400 s (one day)")
+        if let n, let period, n >= 1, period > 0, n > 86_400 / period {
+            let total = n.multipliedReportingOverflow(by: period)
+            a.error("evaluation_periods", "period × evaluation_periods is \(total.overflow ? "over 2^63" : String(total.partialValue)) s; at most 86400 s (one day)")
         }
         let m = a.int("datapoints_to_alarm")
         if let m, let n, m < 1 || m > n { a.error("datapoints_to_alarm", "must be between 1 and evaluation_periods (\(n))") }
@@ -356,8 +358,8 @@ public enum AlertFileParser {
             guard s.errorCount == sBefore, let proto, let endpoint else { continue }
             let subscription = SubscriptionDefinition(
                 protocol: proto, endpoint: endpoint, secretEnv: secretEnv, format: format, deliveryPolicy: subPolicy)
-            if let problem = subscription.validate() {
-                s.error("endpoint", problem)
+            if let (field, problem) = subscription.problem() {
+                s.error(field == "secret" ? "secret_env" : field, problem)
                 continue
             }
             if proto == .email, s.node("format") != nil { s.error("format", "applies to webhooks only") }

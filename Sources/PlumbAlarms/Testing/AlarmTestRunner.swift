@@ -66,7 +66,7 @@ public enum AlarmTestRunner {
                 guard let namespace = s.string("namespace", required: true), let metric = s.string("metric", required: true),
                     let period = s.int("period", required: true), let valuesText = s.string("values", required: true)
                 else { continue }
-                guard period > 0 else { s.error("period", "must be positive"); continue }
+                guard (1...86_400).contains(period) else { s.error("period", "must be from 1 to 86400 seconds"); continue }
                 var values: [Double?] = []
                 for token in valuesText.split(whereSeparator: { $0 == " " || $0 == "," }) {
                     if token == "_" { values.append(nil) } else if let v = Double(token), v.isFinite { values.append(v) } else {

@@ -65,10 +65,27 @@ public final class ConnectionRegistry: Sendable {
 final class HostBridge: HostServices {
     weak let host: PluginHost?
     let key: SymmetricKey
+    let plugin: String
+    /// The server's secrets key, for `seal`/`unseal`.
+    let secrets: SecretBox
 
-    init(host: PluginHost, key: SymmetricKey) {
+    init(host: PluginHost, plugin: String, key: SymmetricKey, secrets: SecretBox) {
         self.host = host
+        self.plugin = plugin
         self.key = key
+        self.secrets = secrets
+    }
+
+    func seal(_ text: String, context: String) throws -> String {
+        try secrets.seal(text, context: "plugins/\(plugin)/\(context)")
+    }
+
+    func unseal(_ sealed: String, context: String) throws -> String {
+        do {
+            return try secrets.openText(sealed, context: "plugins/\(plugin)/\(context)")
+        } catch let error as StoreError {
+            throw FunctionError(status: 500, code: "ServiceException", message: error.message)
+        }
     }
 
     /// The plugin's signing key: 32 random bytes in `signing.key` (mode 0600), made on first use.

@@ -36,6 +36,11 @@ public struct MetricFilter: Sendable, Equatable {
         self.dimensions = dimensions
     }
 
+    /// Whether a value is within what the metric store accepts (finite, magnitude within 2^±360, or zero).
+    public static func storable(_ value: Double) -> Bool {
+        value.isFinite && abs(value) <= IngestLimits.maxMagnitude && (value == 0 || abs(value) >= IngestLimits.minMagnitude)
+    }
+
     /// The samples one batch of a stream produces.
     public func samples(for events: [InputLogEvent]) -> [Sample] {
         var out: [Sample] = []
@@ -46,7 +51,8 @@ public struct MetricFilter: Sendable, Equatable {
             case .constant(let v): number = v
             case .field(let name): number = captured[name].flatMap(Double.init)
             }
-            guard let number, number.isFinite else { continue }
+            // The limits of PutMetricData hold here too: a captured 1e308 would make sums infinite.
+            guard let number, Self.storable(number) else { continue }
             var dims: [String: String] = [:]
             for (key, raw) in dimensions {
                 if raw.hasPrefix("$") {

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbStore
 
 /// Timestamp precision of a line-protocol request (`?precision=`).
 public enum LineProtocolPrecision: String, Sendable {
@@ -174,7 +175,7 @@ private struct ParseState {
                 throw LineError("timestamp '\(text(b, tsStart, tsEnd))' is not an integer")
             }
             let per = precision.perSecond
-            timestamp = raw >= 0 ? raw / per : -((-raw + per - 1) / per)
+            timestamp = Checked.floorDivision(raw, per)
             if timestamp < now - validator.limits.maxAgeSeconds {
                 throw LineError("timestamp \(raw) (\(precision.rawValue)) is more than 14 days in the past")
             }

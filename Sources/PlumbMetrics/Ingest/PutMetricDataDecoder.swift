@@ -1,3 +1,4 @@
+import PlumbStore
 /// Turns a `POST /api/v1/metrics` body (CloudWatch PutMetricData in JSON) into samples, or rejects the whole
 /// request naming the first bad datum and field.
 public struct PutMetricDataDecoder: Sendable {
@@ -61,8 +62,10 @@ public struct PutMetricDataDecoder: Sendable {
         switch fields["timestamp"] {
         case nil, .null?: break
         case .number(let n)?:
-            guard n.isFinite else { throw MetricsError.invalid("\(place).timestamp is not a number") }
-            timestamp = Int64(n.rounded(.down))
+            guard let seconds = Checked.epochSeconds(n) else {
+                throw MetricsError.invalid("\(place).timestamp \(n) is not a time in epoch seconds")
+            }
+            timestamp = seconds
         case .string(let s)?:
             guard let seconds = TimeParsing.rfc3339(s) else {
                 throw MetricsError.invalid("\(place).timestamp '\(s)' is not RFC 3339 or epoch seconds")

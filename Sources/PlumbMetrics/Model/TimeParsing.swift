@@ -1,4 +1,5 @@
 import Foundation
+import PlumbStore
 
 /// Reads the time forms of CONTRACT.md: RFC 3339, epoch numbers, and relative (`-1h`, `-15m`, `now`).
 public enum TimeParsing {
@@ -60,14 +61,31 @@ public enum TimeParsing {
         return era * 146_097 + doe - 719_468
     }
 
-    /// Parses a query-parameter time: RFC 3339, epoch seconds, `now`, or `-N{s,m,h,d,w}` relative to `now`.
+    /// Parses a query-parameter time: RFC 3339, epoch seconds, `now`, or `-N{s,m,h,d,w}` relative to `now`. Times
+    /// beyond ±`Checked.maxEpochSeconds` (the year 5138) are refused (nil), so every caller can convert and subtract.
     public static func queryTime(_ text: String, now: Double) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces)
-        if t == "now" { return now }
-        if let seconds = relativeSeconds(t) { return now + seconds }
-        if let epoch = Double(t), epoch.isFinite { return epoch }
-        return rfc3339(t)
+        let value: Double?
+        if t == "now" {
+            value = now
+        } else if let seconds = relativeSeconds(t) {
+            value = now + seconds
+        } else if let epoch = Double(t), epoch.isFinite {
+            value = epoch
+        } else {
+            value = rfc3339(t)
+        }
+        guard let value, Checked.epochSeconds(value) != nil else { return nil }
+        return value
     }
+
+    /// `queryTime` in whole seconds (rounded down).
+    public static func querySeconds(_ text: String, now: Double) -> Int64? {
+        queryTime(text, now: now).flatMap(Checked.epochSeconds)
+    }
+
+    /// What the time parameters accept, for error messages.
+    public static let queryTimeForms = "RFC 3339, epoch seconds, 'now' or relative like -1h, between the years -1200 and 5138"
 
     /// `-1h` → −3600, `+30m` → 1800, `15s` → 15; nil when not of that form.
     public static func relativeSeconds(_ text: String) -> Double? {

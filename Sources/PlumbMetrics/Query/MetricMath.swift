@@ -25,6 +25,22 @@ public enum MetricMath {
         /// `REPEAT` and `LINEAR`, the bare words FILL takes.
         case keyword(String)
 
+        /// Levels of the tree, counted without recursion (the tree may be too deep to recurse over).
+        public var height: Int {
+            var deepest = 0
+            var pending: [(Expression, Int)] = [(self, 1)]
+            while let (node, depth) = pending.popLast() {
+                deepest = max(deepest, depth)
+                switch node {
+                case .number, .keyword, .reference: break
+                case .negate(let e): pending.append((e, depth + 1))
+                case .binary(_, let l, let r): pending.append(contentsOf: [(l, depth + 1), (r, depth + 1)])
+                case .call(_, let args), .list(let args): pending.append(contentsOf: args.map { ($0, depth + 1) })
+                }
+            }
+            return deepest
+        }
+
         /// Every id the expression reads.
         public var references: Set<String> {
             switch self {
@@ -55,17 +71,30 @@ public enum MetricMath {
 
     // MARK: Parsing
 
+    /// Longest expression, in characters (CloudWatch's limit for an `Expression`).
+    public static let maxLength = 2_048
+    /// Deepest expression tree: parsing, `references` and evaluation recurse once per level, so a hostile
+    /// `((((…` or `a+a+a+…` must not reach the stack's end.
+    public static let maxDepth = 100
+
     public static func parse(_ text: String) throws -> Expression {
+        guard text.count <= maxLength else {
+            throw SyntaxError(message: "the expression is longer than \(maxLength) characters", position: maxLength + 1)
+        }
         var parser = Parser(Array(text))
         let expression = try parser.expression()
         parser.skip()
         guard parser.i == parser.chars.count else { throw SyntaxError(message: "unexpected '\(parser.chars[parser.i])'", position: parser.i + 1) }
+        guard expression.height <= maxDepth else {
+            throw SyntaxError(message: "the expression nests deeper than \(maxDepth) levels (operators and parentheses)", position: 1)
+        }
         return expression
     }
 
     struct Parser {
         let chars: [Character]
         var i = 0
+        var depth = 0
 
         init(_ chars: [Character]) { self.chars = chars }
 
@@ -94,6 +123,12 @@ public enum MetricMath {
         }
 
         mutating func unary() throws -> Expression {
+            // Every level of nesting passes here: refuse before the recursion gets deep.
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= MetricMath.maxDepth else {
+                throw SyntaxError(message: "the expression nests deeper than \(MetricMath.maxDepth) levels", position: i + 1)
+            }
             skip()
             if i < chars.count, chars[i] == "-" {
                 i += 1

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlumbStore
 
 /// GetMetricStatistics: one series, a period, a time range and the statistics wanted.
 public struct StatisticsQuery: Sendable {
@@ -23,9 +24,16 @@ public struct StatisticsQuery: Sendable {
     /// Most datapoints one query may return (CloudWatch GetMetricData: 100,800).
     public static let maxDatapoints: Int64 = 100_800
 
+    /// The longest period: 455 days, the longest retention (CloudWatch keeps 1-hour data that long).
+    public static let maxPeriod: Int64 = 455 * 86_400
+
     public func validate() throws {
-        guard [1, 10, 30].contains(period) || (period > 0 && period % 60 == 0) else {
-            throw MetricsError.invalid("period \(period) must be 1, 10, 30 or a multiple of 60 seconds")
+        guard [1, 10, 30].contains(period) || (period > 0 && period % 60 == 0 && period <= Self.maxPeriod) else {
+            throw MetricsError.invalid("period \(period) must be 1, 10, 30 or a multiple of 60 seconds up to \(Self.maxPeriod)")
+        }
+        let bound = Int64(Checked.maxEpochSeconds)
+        guard (-bound...bound).contains(start), (-bound...bound).contains(end) else {
+            throw MetricsError.invalid("start and end must be within ±\(bound) epoch seconds")
         }
         guard end > start else { throw MetricsError.invalid("end must be after start") }
         guard (end - start) / period <= Self.maxDatapoints else {
@@ -113,7 +121,8 @@ public struct AggregateRequest: Sendable, Hashable {
     }
 }
 
+/// `a / b` rounded towards negative infinity (`b` > 0), for any `a`.
 @inline(__always)
 func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    a >= 0 ? a / b : -((-a + b - 1) / b)
+    Checked.floorDivision(a, b)
 }

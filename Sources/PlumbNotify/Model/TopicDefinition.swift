@@ -47,28 +47,40 @@ public struct SubscriptionDefinition: Sendable, Equatable, Codable {
     }
 
     /// Checks the endpoint against the protocol; the error text, or nil.
-    public func validate() -> String? {
+    public func validate() -> String? { problem()?.message }
+
+    /// The first problem and the field it is about (`endpoint`, `secret`, `delivery_policy`), or nil. Every address
+    /// of an email endpoint must pass `EmailAddress` (RFC 5321): this is the edge where a CR/LF would otherwise
+    /// enter an SMTP command.
+    public func problem() -> (field: String, message: String)? {
         switch self.protocol {
         case .email:
-            let addresses = EmailAddress.split(endpoint)
-            guard !addresses.isEmpty else { return "an email endpoint needs at least one address" }
-            for address in addresses where !EmailAddress.isValid(address) {
-                return "'\(address)' is not an email address"
+            if let control = endpoint.unicodeScalars.first(where: EmailAddress.isControl) {
+                return ("endpoint", "holds the control character \(EmailAddress.describe(control)) (a line break or NUL could inject SMTP commands)")
             }
-            if secretEnv != nil || secret != nil { return "a secret applies to webhooks only" }
+            let addresses = EmailAddress.split(endpoint)
+            guard !addresses.isEmpty else { return ("endpoint", "an email endpoint needs at least one address") }
+            guard addresses.count <= 50 else { return ("endpoint", "an email endpoint has at most 50 addresses") }
+            for address in addresses {
+                if let problem = EmailAddress.problem(address) { return ("endpoint", "'\(address)' is not an email address: it \(problem)") }
+            }
+            if secretEnv != nil || secret != nil { return ("secret", "a secret applies to webhooks only") }
         case .function:
             let parts = endpoint.split(separator: ".")
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                return "a function endpoint is a function name like plugin.function"
+                return ("endpoint", "a function endpoint is a function name like plugin.function")
             }
-            if secretEnv != nil || secret != nil { return "a secret applies to webhooks only" }
+            if secretEnv != nil || secret != nil { return ("secret", "a secret applies to webhooks only") }
         case .webhook:
             guard let scheme = endpoint.split(separator: ":", maxSplits: 1).first?.lowercased(),
                 scheme == "http" || scheme == "https", endpoint.contains("://"),
                 endpoint.split(separator: "/", omittingEmptySubsequences: true).count >= 2
-            else { return "a webhook endpoint is an http:// or https:// URL" }
+            else { return ("endpoint", "a webhook endpoint is an http:// or https:// URL") }
+            guard !endpoint.unicodeScalars.contains(where: { EmailAddress.isControl($0) || $0 == " " }) else {
+                return ("endpoint", "a webhook endpoint holds a space or control character")
+            }
         }
-        return deliveryPolicy?.validate()
+        return deliveryPolicy?.validate().map { ("delivery_policy", $0) }
     }
 }
 
@@ -85,27 +97,4 @@ public enum WebhookFormat: String, Sendable, Codable, CaseIterable {
     case plumb
     /// Alertmanager's version-4 webhook payload, so existing Alertmanager receivers work.
     case alertmanager
-}
-
-/// Addresses in an email endpoint.
-public enum EmailAddress {
-    public static func split(_ endpoint: String) -> [String] {
-        endpoint.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-
-    /// The bare address of `Name <addr>` or `addr`.
-    public static func bare(_ text: String) -> String {
-        if let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close {
-            return String(text[text.index(after: open)..<close])
-        }
-        return text.trimmingCharacters(in: .whitespaces)
-    }
-
-    /// `local@domain` with no spaces, angle brackets or line breaks (header injection).
-    public static func isValid(_ address: String) -> Bool {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, address.count <= 254 else { return false }
-        let clean = !address.contains(where: { $0.isWhitespace || $0.isNewline || "<>()[],;:\"\\".contains($0) })
-        return clean && (parts[1].contains(".") || parts[1] == "localhost")
-    }
 }

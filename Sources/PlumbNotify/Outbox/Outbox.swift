@@ -6,11 +6,18 @@ import PlumbStore
 
 /// Topics, subscriptions and the persisted outbox of deliveries, in `notify.sqlite`.
 ///
+/// A webhook subscription's signing secret is stored sealed (`SecretBox`), never in clear; a secret stored in clear
+/// by an older version is sealed when the outbox opens.
+///
 /// `publish` commits the message and one pending delivery per confirmed subscription before it returns, so an
 /// accepted notification survives a crash; the `DeliveryService` sends pending deliveries and records each
 /// attempt.
 public final class Outbox: Sendable {
     public let database: SQLiteStore
+    /// Seals subscription secrets.
+    let secrets: SecretBox
+    /// How many secrets in clear were sealed when this outbox opened (an upgrade from a version that kept them clear).
+    public let sealedAtOpen: Int
 
     public struct Topic: Sendable, Equatable, Codable {
         public var name: String
@@ -38,8 +45,11 @@ public final class Outbox: Sendable {
     public static let maxMessageBytes = 256 * 1_024
     public static let maxSubjectLength = 100
 
-    public init(directory: String, durability: Durability) throws {
-        database = try SQLiteStore(path: directory + "/notify.sqlite", durability: durability, migrations: [
+    /// - Parameter secrets: the server's box; by default the key in `<directory>/secrets.key`.
+    public init(directory: String, durability: Durability, secrets: SecretBox? = nil) throws {
+        let box = try secrets ?? SecretBox.load(dataDirectory: directory)
+        self.secrets = box
+        let store = try SQLiteStore(path: directory + "/notify.sqlite", durability: durability, migrations: [
             Migration("notify-1") { db in
                 try db.execute(sql: """
                     CREATE TABLE topics (name TEXT PRIMARY KEY, source TEXT NOT NULL, policy TEXT, created_at INTEGER NOT NULL);
@@ -61,6 +71,8 @@ public final class Outbox: Sendable {
                     """)
             }
         ])
+        database = store
+        sealedAtOpen = try Self.sealSecrets(store, with: box)
     }
 
     // MARK: Topics and subscriptions
@@ -135,22 +147,22 @@ public final class Outbox: Sendable {
     public func subscriptions(topic: String? = nil) throws -> [Subscription] {
         try database.pool.read { db in
             if let topic {
-                return try Row.fetchAll(db, sql: "SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id", arguments: [topic]).map(Self.subscription)
+                return try Row.fetchAll(db, sql: "SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id", arguments: [topic]).map { try self.subscription(row: $0) }
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM subscriptions ORDER BY topic, created_at, id").map(Self.subscription)
+            return try Row.fetchAll(db, sql: "SELECT * FROM subscriptions ORDER BY topic, created_at, id").map { try self.subscription(row: $0) }
         }
     }
 
     public func subscription(id: String) throws -> Subscription? {
         try database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map(Self.subscription)
+            try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map { try self.subscription(row: $0) }
         }
     }
 
     /// Subscribes an endpoint through the API: `PendingConfirmation` until the token sent to the endpoint comes
     /// back (SNS's SubscribeURL flow). Returns the subscription; the confirmation request is already queued.
     public func subscribe(topic: String, _ definition: SubscriptionDefinition, publicURL: String, now: Int64) throws -> Subscription {
-        if let problem = definition.validate() { throw NotifyError(problem) }
+        if let (field, problem) = definition.problem() { throw NotifyError("\(field): \(problem)") }
         let id = "sub-" + UUID().uuidString.lowercased()
         let token = Self.randomToken()
         let messageID = UUID().uuidString.lowercased()
@@ -160,7 +172,7 @@ public final class Outbox: Sendable {
                 db, sql: "SELECT * FROM subscriptions WHERE topic = ? AND protocol = ? AND endpoint = ?",
                 arguments: [topic, definition.protocol.rawValue, definition.endpoint])
             {
-                return Self.subscription(row: existing)
+                return try self.subscription(row: existing)
             }
             if definition.protocol == .function {
                 // A hosted function belongs to this server: confirmed at once, as SNS does for the owner's Lambda.
@@ -170,7 +182,7 @@ public final class Outbox: Sendable {
                         VALUES (?, ?, 'function', ?, 'plumb', ?, 'Confirmed', 'api', ?)
                         """,
                     arguments: [id, topic, definition.endpoint, Self.json(definition.deliveryPolicy), now])
-                return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map(Self.subscription)!
+                return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map { try self.subscription(row: $0) }!
             }
             try db.execute(
                 sql: """
@@ -180,7 +192,8 @@ public final class Outbox: Sendable {
                     """,
                 arguments: [
                     id, topic, definition.protocol.rawValue, definition.endpoint, definition.format.rawValue, definition.secretEnv,
-                    definition.secret, Self.json(definition.deliveryPolicy), token, now + Self.tokenLifetime, now,
+                    try definition.secret.map { try secrets.seal($0, context: Self.secretContext(id)) }, Self.json(definition.deliveryPolicy),
+                    token, now + Self.tokenLifetime, now,
                 ])
             let url = "\(publicURL)/subscriptions/confirm?token=\(token)"
             let text = "You have chosen to subscribe to the topic \(topic). To confirm the subscription, visit the SubscribeURL included in this message: \(url)"
@@ -188,7 +201,7 @@ public final class Outbox: Sendable {
                 sql: "INSERT INTO messages (id, topic, type, subject, message, attributes, created_at) VALUES (?, ?, 'SubscriptionConfirmation', ?, ?, ?, ?)",
                 arguments: [messageID, topic, "Plumb: confirm your subscription to \(topic)", text, Self.json(["token": token, "subscribeURL": url]), now])
             try Self.enqueue(db, messageID: messageID, topic: topic, subscriptionID: id, definition: definition, now: now)
-            return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map(Self.subscription)!
+            return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map { try self.subscription(row: $0) }!
         }
     }
 
@@ -198,7 +211,7 @@ public final class Outbox: Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE token = ?", arguments: [token]) else {
                 throw NotifyError(status: 404, code: "NotFound", "no subscription waits for this token")
             }
-            let subscription = Self.subscription(row: row)
+            let subscription = try self.subscription(row: row)
             if let expires = subscription.tokenExpiresAt, expires < now {
                 throw NotifyError(status: 410, code: "TokenExpired", "the confirmation token expired; subscribe again")
             }
@@ -230,7 +243,11 @@ public final class Outbox: Sendable {
         guard message.utf8.count <= Self.maxMessageBytes else { throw NotifyError("message is larger than 256 KB") }
         if let subject {
             guard subject.count <= Self.maxSubjectLength, !subject.isEmpty else { throw NotifyError("subject must have 1 to 100 characters") }
+            // The subject becomes an email header: no line break, NUL or other control character gets that far.
             guard !subject.contains(where: \.isNewline) else { throw NotifyError("subject must be one line") }
+            guard !subject.unicodeScalars.contains(where: EmailAddress.isControl) else {
+                throw NotifyError("subject must not hold control characters (NUL, tab, escape)")
+            }
         }
         guard attributes.count <= 10 else { throw NotifyError("at most 10 attributes") }
         let messageID = UUID().uuidString.lowercased()
@@ -241,7 +258,7 @@ public final class Outbox: Sendable {
                 arguments: [messageID, topic, subject, message, Self.json(attributes), now])
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM subscriptions WHERE topic = ? AND status = 'Confirmed'", arguments: [topic])
             for row in rows {
-                let s = Self.subscription(row: row)
+                let s = try self.subscription(row: row, unsealing: false)
                 try Self.enqueue(db, messageID: messageID, topic: topic, subscriptionID: s.id, definition: s.definition, now: now)
             }
         }
@@ -268,11 +285,14 @@ public final class Outbox: Sendable {
         Topic(name: row["name"], source: row["source"], deliveryPolicy: decode(row["policy"]), createdAt: row["created_at"])
     }
 
-    static func subscription(row: Row) -> Subscription {
+    /// The subscription of a row, its secret opened (or, with `unsealing` false, left out: publishing needs none).
+    func subscription(row: Row, unsealing: Bool = true) throws -> Subscription {
+        let id: String = row["id"]
+        let sealed: String? = row["secret"]
         let definition = SubscriptionDefinition(
             protocol: SubscriptionProtocol(rawValue: row["protocol"]) ?? .webhook, endpoint: row["endpoint"],
-            secretEnv: row["secret_env"], secret: row["secret"], format: WebhookFormat(rawValue: row["format"]) ?? .plumb,
-            deliveryPolicy: decode(row["policy"]))
+            secretEnv: row["secret_env"], secret: unsealing ? try sealed.map { try secrets.openText($0, context: Self.secretContext(id)) } : nil,
+            format: WebhookFormat(rawValue: row["format"]) ?? .plumb, deliveryPolicy: Self.decode(row["policy"]))
         return Subscription(
             id: row["id"], topic: row["topic"], definition: definition, status: row["status"], source: row["source"],
             createdAt: row["created_at"], token: row["token"], tokenExpiresAt: row["token_expires_at"])

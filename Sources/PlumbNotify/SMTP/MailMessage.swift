@@ -26,23 +26,29 @@ public struct MailMessage: Sendable {
         self.extraHeaders = extraHeaders
     }
 
-    /// The whole message with CRLF line ends, before dot-stuffing.
+    /// The whole message with CRLF line ends, before dot-stuffing. Every header value goes through `MailHeader`:
+    /// no CR, LF or NUL from any field reaches the wire, whatever the caller passed.
     public func rendered() -> String {
+        let sender = (try? Mailbox(parsing: from))?.header ?? MailHeader.sanitized(EmailAddress.bare(from))
         var headers: [(String, String)] = [
             ("Date", Self.rfc5322Date(date)),
-            ("From", from),
-            ("To", to.joined(separator: ", ")),
-            ("Subject", Self.encodeHeader(subject)),
-            ("Message-ID", "<\(messageID)>"),
+            ("From", sender),
+            ("To", MailHeader.sanitized(to.map(EmailAddress.bare).joined(separator: ", "))),
+            ("Subject", MailHeader.encoded(subject)),
+            ("Message-ID", "<\(MailHeader.sanitized(messageID).replacingOccurrences(of: " ", with: ""))>"),
             ("MIME-Version", "1.0"),
         ]
-        headers += extraHeaders.map { ($0.0, Self.encodeHeader($0.1)) }
+        headers += extraHeaders.compactMap { name, value in
+            // A field name is printable ASCII without ':' or space (RFC 5322 §2.2); anything else is dropped.
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && $0 != ":" }) else { return nil }
+            return (name, MailHeader.encoded(value))
+        }
         var out = ""
         func line(_ s: String) { out += s + "\r\n" }
         let boundary = "plumb-" + UUID().uuidString.lowercased()
         if let html {
             headers.append(("Content-Type", "multipart/alternative; boundary=\"\(boundary)\""))
-            for (k, v) in headers { line("\(k): \(Self.strip(v))") }
+            for (k, v) in headers { line("\(k): \(v)") }
             line("")
             line("This is a multi-part message in MIME format.")
             for (type, body) in [("text/plain", text), ("text/html", html)] {
@@ -55,7 +61,7 @@ public struct MailMessage: Sendable {
             line("--\(boundary)--")
         } else {
             headers += [("Content-Type", "text/plain; charset=utf-8"), ("Content-Transfer-Encoding", "base64")]
-            for (k, v) in headers { line("\(k): \(Self.strip(v))") }
+            for (k, v) in headers { line("\(k): \(v)") }
             line("")
             out += Self.base64Lines(text)
         }
@@ -63,6 +69,7 @@ public struct MailMessage: Sendable {
     }
 
     /// SMTP transparency (RFC 5321 §4.5.2): a line starting with "." gets another; the data ends with CRLF.CRLF.
+    /// Bare CR and LF become CRLF, so no line end other than the renderer's reaches the server.
     public static func dotStuffed(_ message: String) -> String {
         var normalized = message.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         if normalized.hasSuffix("\n") { normalized.removeLast() }
@@ -71,29 +78,7 @@ public struct MailMessage: Sendable {
     }
 
     /// RFC 2047 encoded words (`=?UTF-8?B?…?=`) for non-ASCII text, each under 76 characters, folded.
-    public static func encodeHeader(_ value: String) -> String {
-        let clean = strip(value)
-        guard clean.unicodeScalars.contains(where: { !$0.isASCII }) else { return clean }
-        var words: [String] = []
-        var chunk = ""
-        for character in clean {
-            if (chunk + String(character)).utf8.count > 45 {
-                words.append(chunk)
-                chunk = ""
-            }
-            chunk.append(character)
-        }
-        if !chunk.isEmpty { words.append(chunk) }
-        return words.map { "=?UTF-8?B?" + Data($0.utf8).base64EncodedString() + "?=" }.joined(separator: "\r\n ")
-    }
-
-    /// Header values never carry line breaks of their own (header injection).
-    static func strip(_ value: String) -> String {
-        // Folding inserted by `encodeHeader` is kept; bare CR/LF from input are not.
-        value.replacingOccurrences(of: "\r\n ", with: "\u{0}")
-            .replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-            .replacingOccurrences(of: "\u{0}", with: "\r\n ")
-    }
+    public static func encodeHeader(_ value: String) -> String { MailHeader.encoded(value) }
 
     static func base64Lines(_ text: String) -> String {
         let encoded = Data(text.utf8).base64EncodedString()

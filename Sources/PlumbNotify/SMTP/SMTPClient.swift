@@ -5,6 +5,9 @@ import NIOSSL
 
 /// A small SMTP client on SwiftNIO (RFC 5321): EHLO (HELO fallback), STARTTLS, AUTH PLAIN/LOGIN, MAIL FROM,
 /// RCPT TO for each recipient, DATA with dot-stuffing, QUIT. One connection per message.
+///
+/// Defence in depth against command injection: the sender, every recipient and the EHLO name are checked again
+/// here (`EmailAddress`), and no command line holding CR, LF or NUL is ever written, whatever the callers checked.
 public struct SMTPClient: Sendable {
     public let settings: SMTPSettings
 
@@ -13,6 +16,7 @@ public struct SMTPClient: Sendable {
     /// Sends `mail`; throws `SMTPError` saying whether a retry could help.
     public func send(_ mail: MailMessage) async throws {
         guard !mail.to.isEmpty else { throw SMTPError(code: nil, "no recipients", transient: false) }
+        try Self.check(mail, settings: settings)
         let channel: NIOAsyncChannel<SMTPReply, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -43,6 +47,34 @@ public struct SMTPClient: Sendable {
             defer { group.cancelAll() }
             try await group.next()
         }
+    }
+
+    /// Refuses, before connecting, a message whose sender, recipients or EHLO name could not be written safely.
+    static func check(_ mail: MailMessage, settings: SMTPSettings) throws {
+        for (role, address) in [("sender", settings.from)] + mail.to.map({ ("recipient", $0) }) {
+            let bare = EmailAddress.bare(address)
+            if let problem = EmailAddress.problem(bare) {
+                throw SMTPError(code: nil, "refusing to send: the \(role) '\(Self.printable(bare))' \(problem)", transient: false)
+            }
+        }
+        if let problem = EmailAddress.heloProblem(settings.heloName) {
+            throw SMTPError(code: nil, "refusing to send: the EHLO name '\(Self.printable(settings.heloName))' \(problem)", transient: false)
+        }
+    }
+
+    /// Text for an error message with control characters shown as `\u{…}` (never raw line breaks in a log line).
+    static func printable(_ text: String) -> String {
+        text.unicodeScalars.map { EmailAddress.isControl($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+    }
+
+    /// A command line as written: the text and CRLF. A CR, LF or NUL inside the text would end the command early
+    /// and start one the caller never meant (`RCPT TO:<a@b>\r\nDATA…`), so it is refused, never escaped.
+    static func wireLine(_ line: String, redacted: String? = nil) throws -> ByteBuffer {
+        guard !line.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
+            throw SMTPError(
+                code: nil, "refusing to write an SMTP command holding CR, LF or NUL: \(redacted ?? printable(line))", transient: false)
+        }
+        return ByteBuffer(string: line + "\r\n")
     }
 
     /// One conversation.
@@ -80,7 +112,9 @@ public struct SMTPClient: Sendable {
                 throw SMTPError(code: nil, "every recipient was refused (\(refusals.joined(separator: "; ")))", transient: transient)
             }
             try expect(try await command("DATA"), 354, "DATA")
-            try await outbound.write(ByteBuffer(string: MailMessage.dotStuffed(mail.rendered())))
+            let data = MailMessage.dotStuffed(mail.rendered())
+            guard !data.utf8.contains(0) else { throw SMTPError(code: nil, "refusing to send a message holding NUL", transient: false) }
+            try await outbound.write(ByteBuffer(string: data))
             try expect(try await read(), 250, "end of DATA")
             _ = try? await command("QUIT")
         }
@@ -134,8 +168,9 @@ public struct SMTPClient: Sendable {
         }
 
         mutating func command(_ line: String, redacted: String? = nil) async throws -> SMTPReply {
+            let bytes = try SMTPClient.wireLine(line, redacted: redacted)
             do {
-                try await outbound.write(ByteBuffer(string: line + "\r\n"))
+                try await outbound.write(bytes)
             } catch {
                 throw SMTPError(code: nil, "connection lost sending \(redacted ?? line.prefix(20).description): \(error)", transient: true)
             }

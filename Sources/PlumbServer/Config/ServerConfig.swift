@@ -13,6 +13,9 @@ public struct ServerConfig: Sendable, Decodable {
     public var data: String?
     /// Name of an environment variable holding the admin token (instead of `admin.token` in the data dir).
     public var adminTokenEnv: String?
+    /// Name of an environment variable holding the secrets key (base64 of 32 bytes) instead of `secrets.key` in the
+    /// data dir: webhook secrets and TOTP seeds are sealed with it.
+    public var secretsKeyEnv: String?
     /// Account-wide concurrency limit of the plugin host (Lambda's default: 1,000).
     public var accountConcurrency = 1_000
     /// `full` (fsync each group commit) or `normal`.
@@ -64,7 +67,9 @@ public struct ServerConfig: Sendable, Decodable {
             pingInterval = try c.decodeIfPresent(Double.self, forKey: .pingInterval) ?? pingInterval
             guard (125...16_777_216).contains(maxFrameBytes) else { throw ConfigError("websocket.max_frame_bytes must be from 125 to 16777216") }
             guard sendBufferBytes >= maxFrameBytes else { throw ConfigError("websocket.send_buffer_bytes must be at least max_frame_bytes") }
-            guard idleTimeout >= 1, pingInterval >= 1 else { throw ConfigError("websocket.idle_timeout and ping_interval must be at least 1 second") }
+            guard (1...86_400).contains(idleTimeout), (1...3_600).contains(pingInterval) else {
+                throw ConfigError("websocket.idle_timeout must be from 1 to 86400 seconds and ping_interval from 1 to 3600")
+            }
         }
 
         var gatewaySettings: WebSocketGateway.Settings {
@@ -91,8 +96,8 @@ public struct ServerConfig: Sendable, Decodable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             archiveAfter = try c.decodeIfPresent(Double.self, forKey: .archiveAfter) ?? archiveAfter
             maintenanceInterval = try c.decodeIfPresent(Double.self, forKey: .maintenanceInterval) ?? maintenanceInterval
-            guard archiveAfter > 0, maintenanceInterval > 0 else {
-                throw ConfigError("logs.archive_after and logs.maintenance_interval must be positive (seconds)")
+            guard (1...3_650 * 86_400).contains(archiveAfter), (1...7 * 86_400).contains(maintenanceInterval) else {
+                throw ConfigError("logs.archive_after must be from 1 to 315360000 seconds (10 years) and logs.maintenance_interval from 1 to 604800")
             }
         }
     }
@@ -144,9 +149,19 @@ public struct ServerConfig: Sendable, Decodable {
             verifyCertificate = try c.decodeIfPresent(Bool.self, forKey: .verifyCertificate) ?? true
             allowPlaintextAuth = try c.decodeIfPresent(Bool.self, forKey: .allowPlaintextAuth) ?? false
             timeout = try c.decodeIfPresent(Double.self, forKey: .timeout) ?? timeout
+            guard (1...600).contains(timeout) else { throw ConfigError("smtp.timeout must be from 1 to 600 seconds") }
             guard (1...65_535).contains(port) else { throw ConfigError("smtp.port must be between 1 and 65535") }
-            guard EmailAddress.isValid(EmailAddress.bare(from)) else { throw ConfigError("smtp.from '\(from)' is not an email address") }
+            do { _ = try Mailbox(parsing: from) } catch { throw ConfigError("smtp.from: \(error.message)") }
+            if let helo, let problem = EmailAddress.heloProblem(helo) { throw ConfigError("smtp.helo '\(helo)' \(problem)") }
+            if let username, username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw ConfigError("smtp.username holds a control character")
+            }
             if username != nil && passwordEnv == nil { throw ConfigError("smtp.username needs smtp.password_env") }
+        }
+
+        /// The host name for EHLO when `smtp.helo` is not set; `localhost` when the host's name is not a valid one.
+        static func defaultHelo(_ hostName: String) -> String {
+            EmailAddress.heloProblem(hostName) == nil ? hostName : "localhost"
         }
 
         /// The client settings, reading the password from the environment.
@@ -160,7 +175,7 @@ public struct ServerConfig: Sendable, Decodable {
             }
             return SMTPSettings(
                 host: host, port: port, startTLS: starttls, username: username, password: password, from: from,
-                heloName: helo ?? (ProcessInfo.processInfo.hostName.isEmpty ? "localhost" : ProcessInfo.processInfo.hostName),
+                heloName: helo ?? Self.defaultHelo(ProcessInfo.processInfo.hostName),
                 caFile: caFile, verifyCertificate: verifyCertificate, allowPlaintextAuth: allowPlaintextAuth, timeout: timeout)
         }
     }
@@ -185,8 +200,8 @@ public struct ServerConfig: Sendable, Decodable {
             flushInterval = try c.decodeIfPresent(Double.self, forKey: .flushInterval) ?? flushInterval
             reportInterval = try c.decodeIfPresent(Double.self, forKey: .reportInterval) ?? reportInterval
             lineProtocolResolution = try c.decodeIfPresent(Int.self, forKey: .lineProtocolResolution) ?? lineProtocolResolution
-            guard flushInterval > 0, reportInterval > 0 else {
-                throw ConfigError("metrics.flush_interval and metrics.report_interval must be positive")
+            guard (0.01...3_600).contains(flushInterval), (0.01...3_600).contains(reportInterval) else {
+                throw ConfigError("metrics.flush_interval and metrics.report_interval must be from 0.01 to 3600 seconds")
             }
             guard [1, 60].contains(lineProtocolResolution) else {
                 throw ConfigError("metrics.line_protocol_resolution must be 1 or 60")
@@ -248,7 +263,12 @@ public struct ServerConfig: Sendable, Decodable {
                 }
                 options.reportLog = mode
             }
-            guard options.provisioned >= 0 else { throw ConfigError("provisioned must be 0 or more") }
+            guard (0...ServerConfig.maxConcurrency).contains(options.provisioned) else {
+                throw ConfigError("provisioned must be from 0 to \(ServerConfig.maxConcurrency)")
+            }
+            if let reserved, !(0...ServerConfig.maxConcurrency).contains(reserved) {
+                throw ConfigError("reserved must be from 0 to \(ServerConfig.maxConcurrency)")
+            }
             guard (1...1_000).contains(options.maxConcurrencyPerInstance) else { throw ConfigError("max_concurrency_per_instance must be from 1 to 1000") }
             if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {
                 var s = options.scaling
@@ -261,15 +281,21 @@ public struct ServerConfig: Sendable, Decodable {
                 s.maxScaleDownFactor = a.maxScaleDownFactor ?? s.maxScaleDownFactor
                 s.scaleToZeroGrace = a.scaleToZeroGrace ?? s.scaleToZeroGrace
                 options.minInstances = a.minInstances
-                guard s.targetUtilization > 0 && s.targetUtilization <= 1 else { throw ConfigError("autoscaling.target_utilization must be above 0 and at most 1") }
-                guard s.stableWindow >= 2, s.panicWindow >= 1, s.panicWindow <= s.stableWindow else {
-                    throw ConfigError("autoscaling windows are seconds: stable_window ≥ 2, panic_window ≥ 1 and at most stable_window")
+                guard (0.01...1).contains(s.targetUtilization) else { throw ConfigError("autoscaling.target_utilization must be from 0.01 to 1") }
+                guard (2...3_600).contains(s.stableWindow), s.panicWindow >= 1, s.panicWindow <= s.stableWindow else {
+                    throw ConfigError("autoscaling windows are seconds: stable_window from 2 to 3600, panic_window from 1 to stable_window")
                 }
-                guard s.panicThreshold >= 1 else { throw ConfigError("autoscaling.panic_threshold must be at least 1 (a multiple of current capacity)") }
-                guard s.maxScaleUpPer10s >= 1 else { throw ConfigError("autoscaling.max_scale_up_per_10s must be at least 1") }
-                guard s.maxScaleDownFactor >= 1 else { throw ConfigError("autoscaling.max_scale_down_factor must be at least 1") }
-                guard s.scaleToZeroGrace >= 0 else { throw ConfigError("autoscaling.scale_to_zero_grace must be 0 or more seconds") }
-                if let m = a.minInstances, m < 0 { throw ConfigError("autoscaling.min_instances must be 0 or more") }
+                guard (1...1_000).contains(s.panicThreshold) else {
+                    throw ConfigError("autoscaling.panic_threshold must be from 1 to 1000 (a multiple of current capacity)")
+                }
+                guard (1...ServerConfig.maxConcurrency).contains(s.maxScaleUpPer10s) else {
+                    throw ConfigError("autoscaling.max_scale_up_per_10s must be from 1 to \(ServerConfig.maxConcurrency)")
+                }
+                guard (1...1_000).contains(s.maxScaleDownFactor) else { throw ConfigError("autoscaling.max_scale_down_factor must be from 1 to 1000") }
+                guard (0...86_400).contains(s.scaleToZeroGrace) else { throw ConfigError("autoscaling.scale_to_zero_grace must be from 0 to 86400 seconds") }
+                if let m = a.minInstances, !(0...ServerConfig.maxConcurrency).contains(m) {
+                    throw ConfigError("autoscaling.min_instances must be from 0 to \(ServerConfig.maxConcurrency)")
+                }
                 options.scaling = s
             }
         }
@@ -285,11 +311,15 @@ public struct ServerConfig: Sendable, Decodable {
 
     public init() {}
 
+    /// The largest concurrency (account, reserved, provisioned, instances) a config may ask for: far beyond one
+    /// host, and far from overflow in the arithmetic of admission and instance counts.
+    public static let maxConcurrency = 1_000_000
+
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls
         case webSocket = "websocket"
         case publicURL = "public_url"
-        case adminTokenEnv = "admin_token_env"
+        case adminTokenEnv = "admin_token_env", secretsKeyEnv = "secrets_key_env"
         case accountConcurrency = "account_concurrency"
         case metricsRequireToken = "metrics_require_token"
     }
@@ -299,6 +329,7 @@ public struct ServerConfig: Sendable, Decodable {
         listen = try c.decodeIfPresent(String.self, forKey: .listen) ?? listen
         data = try c.decodeIfPresent(String.self, forKey: .data)
         adminTokenEnv = try c.decodeIfPresent(String.self, forKey: .adminTokenEnv)
+        secretsKeyEnv = try c.decodeIfPresent(String.self, forKey: .secretsKeyEnv)
         accountConcurrency = try c.decodeIfPresent(Int.self, forKey: .accountConcurrency) ?? accountConcurrency
         durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? durability
         metricsRequireToken = try c.decodeIfPresent(Bool.self, forKey: .metricsRequireToken) ?? false
@@ -325,7 +356,9 @@ public struct ServerConfig: Sendable, Decodable {
         iam = try c.decodeIfPresent(IAMSettings.self, forKey: .iam) ?? IAMSettings()
         http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
-        guard accountConcurrency > 0 else { throw ConfigError("account_concurrency must be positive") }
+        guard (1...Self.maxConcurrency).contains(accountConcurrency) else {
+            throw ConfigError("account_concurrency must be from 1 to \(Self.maxConcurrency)")
+        }
         _ = try listenAddress()
     }
 

@@ -72,7 +72,7 @@ extension IAMStore {
             guard let code, !code.isEmpty else {
                 throw PlumbError(status: 401, code: "MFARequired", "user \(user) has a TOTP device: give the current code")
             }
-            let device = TOTP(secret: [UInt8]((row["mfa_secret"] as Data?) ?? Data()))
+            let device = TOTP(secret: try mfaSecret(row, user: row["name"]) ?? [])
             step = device.verify(code, at: Int64(now), lastUsed: row["mfa_last_step"])
             if step == nil {
                 try recordFailure(user: user, now: now, settings: settings)
@@ -111,7 +111,9 @@ extension IAMStore {
         try write { db in
             try require(try Int.fetchOne(db, sql: "SELECT mfa_enabled FROM users WHERE name = ?", arguments: [user]) == 0, 409, "MFAAlreadyEnabled",
                 "user \(user) already has a TOTP device; an admin removes it with DELETE /api/v1/iam/users/\(user)/mfa")
-            try db.execute(sql: "UPDATE users SET mfa_secret = ?, mfa_last_step = NULL WHERE name = ?", arguments: [Data(device.secret), user])
+            try db.execute(
+                sql: "UPDATE users SET mfa_secret = ?, mfa_last_step = NULL WHERE name = ?",
+                arguments: [try secrets.seal(device.secret, context: Self.mfaContext(user)), user])
         }
         return (Base32.encode(device.secret), device.uri(issuer: issuer, account: user))
     }
@@ -121,7 +123,7 @@ extension IAMStore {
         let now = Int64(Date().timeIntervalSince1970)
         try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT mfa_secret, mfa_enabled FROM users WHERE name = ?", arguments: [user]),
-                let secret = (row["mfa_secret"] as Data?).map({ [UInt8]($0) })
+                let secret = try mfaSecret(row, user: user)
             else { throw PlumbError(status: 409, code: "NoMFADevice", "enrol first: POST /api/v1/iam/mfa/enrol") }
             try require((row["mfa_enabled"] as Int) == 0, 409, "MFAAlreadyEnabled", "user \(user) already has a TOTP device")
             guard let step = TOTP(secret: secret).verify(code, at: now) else {

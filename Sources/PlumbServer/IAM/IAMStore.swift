@@ -6,9 +6,14 @@ import PlumbStore
 import Synchronization
 
 /// Users, groups, policies and API tokens for the platform API (`iam.sqlite`). A token is shown once; only its
-/// SHA-256 is stored (tokens are 256 random bits, so a fast hash is enough).
+/// SHA-256 is stored (tokens are 256 random bits, so a fast hash is enough). A user's TOTP secret is stored sealed
+/// (`SecretBox`); one stored in clear by an older version (a BLOB) is sealed when the store opens.
 public final class IAMStore: Sendable {
     let database: DatabasePool
+    /// Seals TOTP secrets.
+    let secrets: SecretBox
+    /// How many TOTP secrets in clear were sealed when the store opened.
+    public let sealedAtOpen: Int
     /// Principals by token hash: every API call of a user needs one (the access check, then the audit's actor), and
     /// their policies are parsed once. Any change to users, groups, policies or tokens empties it.
     private let principals = Mutex<(cache: [String: Principal?], generation: Int)>(([:], 0))
@@ -34,8 +39,11 @@ public final class IAMStore: Sendable {
         public var expiresAt: Int64?
     }
 
-    public init(directory: String, durability: Durability) throws {
-        database = try SQLiteStore(path: directory + "/iam.sqlite", durability: durability, migrations: [
+    /// - Parameter secrets: the server's box; by default the key in `<directory>/secrets.key`.
+    public init(directory: String, durability: Durability, secrets: SecretBox? = nil) throws {
+        let box = try secrets ?? SecretBox.load(dataDirectory: directory)
+        self.secrets = box
+        let store = try SQLiteStore(path: directory + "/iam.sqlite", durability: durability, migrations: [
             Migration("iam-1") { db in
                 try db.execute(sql: """
                     CREATE TABLE users (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);
@@ -62,14 +70,26 @@ public final class IAMStore: Sendable {
                     ALTER TABLE tokens ADD COLUMN mfa INTEGER NOT NULL DEFAULT 0;
                     """)
             },
-        ]).pool
+        ])
+        database = store.pool
+        sealedAtOpen = try Self.sealSecrets(store, with: box)
         try seed()
+        try updateSeeds()
     }
 
-    /// The seed's groups: a policy and a group of the same name for each, every writer group also reading.
+    /// The seed's groups: a policy and a group of the same name for each, every writer group also reading. Least
+    /// privilege: an admin function needs its own action (`sensors:Share`, `classifier:Train`), which `functions:*`
+    /// does not grant; the audit trail's retention and filters, and the `Plumb/` namespaces, are the admin token's.
     static let seeds: [(String, String)] = [
         ("read-only", #"{"Version": "2012-10-17", "Statement": [{"Sid": "ReadEverything", "Effect": "Allow", "Action": ["*:Get*", "*:List*"], "Resource": "*"}]}"#),
         ("frontend-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "FrontendFunctions", "Effect": "Allow", "Action": "functions:*", "Resource": ["function/chat.*", "function/sentiment.*", "function/support.*"]}, {"Sid": "Connections", "Effect": "Allow", "Action": "connections:*", "Resource": "connection/*"}]}"#),
+        ("backend-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "BackendFunctions", "Effect": "Allow", "Action": "functions:*", "Resource": ["function/sensors.*", "function/classifier.*"]}, {"Sid": "SensorRegistry", "Effect": "Allow", "Action": ["sensors:CreateProject", "sensors:CreateSite", "sensors:CreateDetector", "sensors:Deploy", "sensors:DeliverNow", "sensors:ScoreNow"], "Resource": "function/sensors.*"}, {"Sid": "NotTraining", "Effect": "Deny", "Action": "functions:*", "Resource": ["function/classifier.train", "function/classifier.upload-dataset", "function/classifier.promote", "function/classifier.rollback"]}]}"#),
+        ("monitoring-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "Alarms", "Effect": "Allow", "Action": "alarms:*", "Resource": "alarm/*"}, {"Sid": "Topics", "Effect": "Allow", "Action": "topics:*", "Resource": ["topic/*", "subscription/*", "delivery/*"]}, {"Sid": "Metrics", "Effect": "Allow", "Action": "metrics:PutMetricData", "Resource": "metric/*"}, {"Sid": "Filters", "Effect": "Allow", "Action": ["logs:PutMetricFilter", "logs:DeleteMetricFilter"], "Resource": "metric-filter/*"}, {"Sid": "Retention", "Effect": "Allow", "Action": "logs:PutRetentionPolicy", "Resource": "log-group/*"}]}"#),
+        ("training-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "Training", "Effect": "Allow", "Action": ["functions:InvokeFunction", "classifier:Train", "classifier:UploadDataset", "classifier:Promote", "classifier:Rollback"], "Resource": ["function/classifier.train", "function/classifier.upload-dataset", "function/classifier.promote", "function/classifier.rollback"]}]}"#),
+    ]
+
+    /// Seed documents of earlier releases, replaced by the current seed when an installation still has them unchanged.
+    static let earlierSeeds: [(String, String)] = [
         ("backend-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "BackendFunctions", "Effect": "Allow", "Action": "functions:*", "Resource": ["function/sensors.*", "function/classifier.*"]}, {"Sid": "NotTraining", "Effect": "Deny", "Action": "functions:*", "Resource": ["function/classifier.train", "function/classifier.upload-dataset", "function/classifier.promote", "function/classifier.rollback"]}]}"#),
         ("monitoring-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "Alarms", "Effect": "Allow", "Action": "alarms:*", "Resource": "alarm/*"}, {"Sid": "Topics", "Effect": "Allow", "Action": "topics:*", "Resource": ["topic/*", "subscription/*", "delivery/*"]}, {"Sid": "MetricsAndFilters", "Effect": "Allow", "Action": ["metrics:PutMetricData", "logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:PutRetentionPolicy"], "Resource": "*"}]}"#),
         ("training-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "Training", "Effect": "Allow", "Action": "functions:InvokeFunction", "Resource": ["function/classifier.train", "function/classifier.upload-dataset", "function/classifier.promote", "function/classifier.rollback"]}]}"#),
@@ -87,6 +107,20 @@ public final class IAMStore: Sendable {
                 if name != "read-only" {
                     try db.execute(sql: "INSERT INTO attachments (kind, principal, policy) VALUES ('group', ?, 'read-only')", arguments: [name])
                 }
+            }
+        }
+    }
+
+    /// Replaces a seed policy an installation still has exactly as an earlier release seeded it.
+    func updateSeeds() throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        let current = Dictionary(uniqueKeysWithValues: Self.seeds)
+        try write { db in
+            for (name, earlier) in Self.earlierSeeds {
+                guard let document = current[name] else { continue }
+                try db.execute(
+                    sql: "UPDATE policies SET document = ?, updated_at = ? WHERE name = ? AND document = ?",
+                    arguments: [document, now, name, earlier])
             }
         }
     }

@@ -15,9 +15,7 @@ struct AuditMiddleware: RouterMiddleware {
     typealias Context = PlumbRequestContext
 
     let logs: LogStore
-    let adminTokenID: String
-    let adminToken: String
-    let iam: IAMStore?
+    let callers: CallerResolver
 
     static let group = "/plumb/audit"
 
@@ -51,17 +49,13 @@ struct AuditMiddleware: RouterMiddleware {
     }
 
     func record(_ request: Request, context: Context, status: Int) {
-        let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 }
         let actor: String
-        switch presented {
-        case nil: actor = "anonymous"
-        case adminToken?: actor = adminTokenID
-        case let other?:
-            if other.hasPrefix("plb_"), let user = try? iam?.principal(token: other)?.user {
-                actor = "user:" + user
-            } else {
-                actor = "unknown-token:" + Self.tokenID(other).dropFirst(6)
-            }
+        switch try? callers.resolve(request.headers[.authorization]) {
+        case .admin?: actor = Self.tokenID(callers.adminToken)
+        case let caller?: actor = caller.auditName
+        case nil:
+            let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } ?? ""
+            actor = "unknown-token:" + Self.tokenID(presented).dropFirst(6)
         }
         var source = "unknown"
         if let address = context.remoteAddress {

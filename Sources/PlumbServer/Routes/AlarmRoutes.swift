@@ -178,8 +178,10 @@ struct AlarmRoutes {
             }
             var before: Int64?
             if let text = request.queryDictionary["before"] {
-                guard let t = TimeParsing.queryTime(text, now: Double(server.store.clock())) else { throw APIError("before must be a time") }
-                before = Int64(t)
+                guard let t = TimeParsing.querySeconds(text, now: Double(server.store.clock())) else {
+                    throw APIError("before must be \(TimeParsing.queryTimeForms)")
+                }
+                before = t
             }
             let items = try engine.history(of: name, type: type, limit: limit, before: before)
             return try Response.json(HistoryResponse(name: name, history: items.map {

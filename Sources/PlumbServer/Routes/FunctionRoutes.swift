@@ -158,6 +158,7 @@ struct FunctionRoutes {
         // payload durably and answers 202 (Lambda's async invocation, retried by its rules).
         api.post("functions/:name/invoke") { request, context -> Response in
             let f = try function(context)
+            try FunctionAccess.checkInvoke(f, caller: context.caller)
             let payload = try await request.collectBody(limit: 256 * 1_024)
             switch request.queryDictionary["type"] ?? "RequestResponse" {
             case "Event":

@@ -4,6 +4,8 @@ import NIOCore
 import PlumbAlarms
 import PlumbLogs
 import PlumbMetrics
+import PlumbStore
+import ServiceLifecycle
 
 /// `/api/v1/logs…`: ingest for external producers, groups, streams and search.
 ///
@@ -11,6 +13,8 @@ import PlumbMetrics
 struct LogRoutes {
     let store: LogStore
     let metrics: MetricStore
+    /// How long a tail may stay silent before it writes an empty line.
+    var tailHeartbeat: Duration = .seconds(2)
 
     struct PutRequest: Decodable {
         struct Event: Decodable {
@@ -45,7 +49,7 @@ struct LogRoutes {
 
     static func describe(_ f: MetricFilter, fromFile: Bool) -> FilterDescription {
         let value: String = switch f.value {
-        case .constant(let v): v == v.rounded() ? String(Int64(v)) : String(v)
+        case .constant(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
         case .field(let name): "$" + name
         }
         return FilterDescription(
@@ -77,6 +81,15 @@ struct LogRoutes {
             case .failure(let errors):
                 throw APIError(errors.errors.map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }.joined(separator: "; "))
             case .success(let filter):
+                if filter.group == PlatformNames.auditGroup {
+                    try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
+                }
+                if PlatformNames.isPlatformNamespace(filter.namespace) {
+                    try PlatformNames.requireAdmin(context.caller, "namespace '\(filter.namespace)'")
+                }
+                if let old = store.metricFilters.first(where: { $0.filter.name == name }), old.filter.group == PlatformNames.auditGroup {
+                    try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
+                }
                 try store.storeMetricFilterDocument(name: name, document: document)
                 try Self.installAPIFilters(store)
                 return try Response.json(Self.describe(filter, fromFile: false))
@@ -84,8 +97,11 @@ struct LogRoutes {
         }
         api.delete("metric-filters/:name") { _, context in
             let name = try Self.parameter("name", context)
-            guard store.metricFilters.contains(where: { $0.filter.name == name && !$0.fromFile }) else {
+            guard let existing = store.metricFilters.first(where: { $0.filter.name == name && !$0.fromFile }) else {
                 throw APIError(status: 404, code: "ResourceNotFoundException", "no metric filter '\(name)' created through the API")
+            }
+            if existing.filter.group == PlatformNames.auditGroup {
+                try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
             }
             try store.storeMetricFilterDocument(name: name, document: nil)
             try Self.installAPIFilters(store)
@@ -118,8 +134,10 @@ struct LogRoutes {
             let streams = try store.streams(group: try Self.parameter("group", context))
             return try Response.json(R(streams: streams.map { Item(name: $0.name, lastEventAt: $0.lastEventAt.map { TimeParsing.format($0 / 1_000) }) }))
         }
-        // Follows a group: new events as NDJSON lines, as they are stored, until the client goes away
-        // (or `seconds` pass).
+        // Follows a group: new events as NDJSON lines, as they are stored, until the client goes away, `seconds`
+        // pass or the server shuts down. A quiet tail writes an empty line every `heartbeat`: that is how a client
+        // that went away is noticed (the write fails), so its socket does not linger in CLOSE-WAIT holding the
+        // shutdown; proxies that drop idle connections keep it open too.
         api.get("logs/:group/tail") { request, context -> Response in
             let group = try Self.parameter("group", context)
             let query = request.queryDictionary
@@ -132,10 +150,12 @@ struct LogRoutes {
             let start = try store.lastEventID()
             let store = self.store
             let filter = pattern
+            let heartbeat = tailHeartbeat
             let body = ResponseBody { writer in
                 var cursor = start
                 let deadline = seconds > 0 ? ContinuousClock.now + .seconds(seconds) : nil
-                while !Task.isCancelled {
+                var lastWrite = ContinuousClock.now
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     if let deadline, ContinuousClock.now >= deadline { break }
                     let events = try store.events(in: group, after: cursor)
                     var buffer = ByteBuffer()
@@ -149,8 +169,12 @@ struct LogRoutes {
                         buffer.writeBytes(try PlumbJSON.encoder.encode(line))
                         buffer.writeString("\n")
                     }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
-                    if events.count < 1_000 { try await Task.sleep(for: .milliseconds(250)) }
+                    if buffer.readableBytes > 0 || ContinuousClock.now - lastWrite >= heartbeat {
+                        if buffer.readableBytes == 0 { buffer.writeString("\n") }
+                        try await writer.write(buffer)
+                        lastWrite = ContinuousClock.now
+                    }
+                    if events.count < 1_000 { try? await Task.sleep(for: .milliseconds(250)) }
                 }
                 try await writer.finish(nil)
             }
@@ -167,6 +191,7 @@ struct LogRoutes {
                 }
             }
             let group = try Self.parameter("group", context)
+            if group == PlatformNames.auditGroup { try PlatformNames.requireAdmin(context.caller, "the retention of \(group)") }
             let body = try await request.decodeJSON(Body.self, limit: 1_024)
             try store.setRetention(group: group, days: body.days)
             return try Response.json(["group": group, "retentionDays": body.days.map(String.init) ?? "never"])
@@ -174,12 +199,17 @@ struct LogRoutes {
         api.post("logs/:group/:stream") { request, context in
             let group = try Self.parameter("group", context)
             let stream = try Self.parameter("stream", context)
+            guard !PlatformNames.isPlatformLogGroup(group) else {
+                throw APIError(status: 403, code: "AccessDenied", "log groups under /plumb/ are written by the server only")
+            }
             // A batch is at most 1 MB of messages plus overhead; JSON escaping may add some, so allow headroom.
             let body = try await request.decodeJSON(PutRequest.self, limit: 2 * LogLimits.maxBatchBytes)
             let now = store.clock()
             let events = try body.events.enumerated().map { i, e -> InputLogEvent in
-                guard let ts = e.timestamp ?? Optional(Double(now)), ts.isFinite else { throw LogsError("events[\(i)].timestamp is not a number") }
-                return InputLogEvent(timestamp: Int64(ts), message: e.message)
+                guard let ts = e.timestamp == nil ? now : e.timestamp.flatMap(Checked.epochMilliseconds) else {
+                    throw LogsError("events[\(i)].timestamp must be epoch milliseconds (within ±\(Int64(Checked.maxEpochSeconds * 1_000)))")
+                }
+                return InputLogEvent(timestamp: ts, message: e.message)
             }
             let samples = try store.put(group: group, stream: stream, events: events)
             if !samples.isEmpty { try await metrics.put(samples) }
@@ -192,9 +222,9 @@ struct LogRoutes {
             func time(_ name: String) throws -> Int64? {
                 guard let text = query[name] else { return nil }
                 guard let seconds = TimeParsing.queryTime(text, now: now) else {
-                    throw APIError("\(name) must be RFC 3339, epoch seconds or a relative time like -1h")
+                    throw APIError("\(name) must be \(TimeParsing.queryTimeForms)")
                 }
-                return Int64(seconds * 1_000)
+                return Int64((seconds * 1_000).rounded(.down))
             }
             var pattern: FilterPattern?
             if let text = query["filter"] {

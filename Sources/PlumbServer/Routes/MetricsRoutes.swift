@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import PlumbMetrics
+import PlumbStore
 
 /// `POST /api/v1/metrics`, `POST /write`, `GET /api/v1/metrics`, `GET /api/v1/metrics/statistics`,
 /// `POST /api/v1/metrics/query` (GetMetricData with metric math).
@@ -13,13 +14,16 @@ struct MetricsRoutes {
     func register(api: RouterGroup<PlumbRequestContext>, write: RouterGroup<PlumbRequestContext>) {
         let decoder = PutMetricDataDecoder(limits: limits)
         let parser = LineProtocolParser(limits: limits)
-        api.post("metrics") { request, _ -> Response in
+        api.post("metrics") { request, context -> Response in
             let body = try await request.collectBody(limit: limits.maxJSONBodyBytes)
             let samples = try decoder.decode(body, now: store.clock())
+            if let reserved = samples.first(where: { PlatformNames.isPlatformNamespace($0.series.namespace) }) {
+                try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.series.namespace)'")
+            }
             try await store.put(samples)
             return Response(status: .noContent)
         }
-        write.post("write") { request, _ -> Response in
+        write.post("write") { request, context -> Response in
             let query = request.queryDictionary
             var precision = LineProtocolPrecision.ns
             if let p = query["precision"] {
@@ -36,7 +40,14 @@ struct MetricsRoutes {
                 resolution = parsed
             }
             let body = try await request.collectBody(limit: limits.maxLineProtocolBodyBytes)
+            // An empty write is a client bug (InfluxDB answers it with 204; a silent success hides the bug).
+            guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+                throw APIError(status: 400, code: "EmptyBody", "empty body: send at least one line of line protocol")
+            }
             let batch = try parser.parse(body, precision: precision, now: store.clock())
+            if let reserved = batch.heads.first(where: { PlatformNames.isPlatformNamespace($0.namespace) }) {
+                try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.namespace)'")
+            }
             try await store.put(batch, resolution: resolution)
             var response = Response(status: .noContent)
             if batch.skippedStringFields > 0 {
@@ -59,16 +70,20 @@ struct MetricsRoutes {
             let now = Double(store.clock())
             func time(_ key: String, default value: Double) throws -> Int64 {
                 guard let raw = object[key] else { return Int64(value) }
-                let text = (raw as? String) ?? (raw as? NSNumber).map { "\($0.int64Value)" } ?? ""
-                guard let t = TimeParsing.queryTime(text, now: now) else {
-                    throw APIError("\(key) '\(text)' must be RFC 3339, epoch seconds, 'now' or relative like -1h")
+                let text = (raw as? String) ?? (raw as? NSNumber).map { "\($0.doubleValue)" } ?? ""
+                guard let t = TimeParsing.querySeconds(text, now: now) else {
+                    throw APIError("\(key) '\(text.prefix(64))' must be \(TimeParsing.queryTimeForms)")
                 }
-                return Int64(t.rounded(.down))
+                return t
             }
             let start = try time("start", default: now - 3_600)
             let end = try time("end", default: now + 1)
-            guard let period = (object["period"] as? NSNumber)?.int64Value ?? (object["period"] == nil ? 60 : nil) else {
-                throw APIError("period must be a whole number of seconds")
+            var period: Int64 = 60
+            if let raw = object["period"] {
+                guard let number = raw as? NSNumber, !(raw is Bool), let whole = Checked.int64(number.doubleValue),
+                    Double(whole) == number.doubleValue
+                else { throw APIError("period must be a whole number of seconds") }
+                period = whole
             }
             let queries = try MetricData.decodeQueries(object["queries"], at: "queries")
             let results = try await store.metricData(queries, start: start, end: end, period: period)
@@ -156,10 +171,10 @@ struct StatisticsRequest {
         }
         func time(_ key: String, default value: Double) throws -> Int64 {
             guard let text = q[key] else { return Int64(value) }
-            guard let t = TimeParsing.queryTime(text, now: now) else {
-                throw APIError("\(key) '\(text)' must be RFC 3339, epoch seconds, 'now' or relative like -1h")
+            guard let t = TimeParsing.querySeconds(text, now: now) else {
+                throw APIError("\(key) '\(text.prefix(64))' must be \(TimeParsing.queryTimeForms)")
             }
-            return Int64(t.rounded(.down))
+            return t
         }
         let end = try time("end", default: now + 1)
         let start = try time("start", default: now - 3_600)

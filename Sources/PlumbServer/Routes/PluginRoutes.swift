@@ -2,38 +2,51 @@ import HTTPTypes
 import Hummingbird
 import PlumbHost
 import PlumbKit
+import ServiceLifecycle
 
 /// Maps every HTTP function of every plugin onto `/apps/<plugin><path>` and through the host's pipeline.
 struct PluginRoutes {
     let host: PluginHost
+    let callers: CallerResolver
+    let iamSettings: ServerConfig.IAMSettings
     /// Largest request body a plugin route accepts.
     var maxBodyBytes = 1_048_576
 
-    /// Public functions go on `router`; admin functions on `admin`, a group behind the token and the audit trail.
-    func register(on router: Router<PlumbRequestContext>, admin: RouterGroup<PlumbRequestContext>) {
+    /// Every HTTP function gets its route behind its declared access (`FunctionAccessMiddleware`); calls of
+    /// non-public functions also go to the audit trail.
+    func register(on router: Router<PlumbRequestContext>, audit: AuditMiddleware) {
         for function in host.functions {
             guard case .http(let method, let path) = function.trigger else { continue }
             let routePath = "/apps/\(function.pluginName)" + Self.hummingbirdPath(path)
             let parameterNames = path.split(separator: "/").compactMap { segment -> String? in
                 segment.hasPrefix("{") && segment.hasSuffix("}") ? String(segment.dropFirst().dropLast()) : nil
             }
-            let methods: any RouterMethods<PlumbRequestContext> = function.access == .admin ? admin : router
+            let group = function.access == .public ? router.group() : router.group().add(middleware: audit)
+            let methods = group.add(middleware: FunctionAccessMiddleware(function: function, callers: callers, settings: iamSettings))
             methods.on(RouterPath(routePath), method: HTTPRequest.Method(rawValue: method.rawValue)!) { request, context -> Response in
                 var parameters: [String: String] = [:]
                 for name in parameterNames { parameters[name] = context.parameters.get(name) }
                 var headers: [String: String] = [:]
                 for field in request.headers { headers[field.name.canonicalName] = field.value }
-                // The peer's address, for per-source throttles (set here, so a client cannot choose it).
+                // The peer's address, for per-source throttles, and the end user the host vouched for: set here, so a
+                // client cannot choose them.
                 headers["x-plumb-source"] = context.remoteAddress?.ipAddress ?? "unknown"
+                headers["x-plumb-user"] = nil
+                if case .endUser(let user) = context.caller { headers["x-plumb-user"] = user.subject }
                 var input = FunctionRequest(
                     method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary, headers: headers)
                 if function.streaming {
-                    // The body is handed over as it arrives; a long-lived upload is never held whole.
+                    // The body is handed over as it arrives; a long-lived upload is never held whole. On shutdown the
+                    // stream ends as if the client had finished, so the function acknowledges what it has and returns.
                     let body = request.body
                     input.bodyStream = AsyncThrowingStream { continuation in
                         let task = Task {
                             do {
-                                for try await buffer in body { continuation.yield(Array(buffer.readableBytesView)) }
+                                try await withGracefulShutdownHandler {
+                                    for try await buffer in body { continuation.yield(Array(buffer.readableBytesView)) }
+                                } onGracefulShutdown: {
+                                    continuation.finish()
+                                }
                                 continuation.finish()
                             } catch {
                                 continuation.finish(throwing: error)

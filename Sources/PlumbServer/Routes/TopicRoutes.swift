@@ -9,6 +9,9 @@ struct TopicRoutes {
     let outbox: Outbox
     let publicURL: String
     let clock: @Sendable () -> Int64
+    /// Refuses a `function` subscription the caller could not invoke itself (a topic is another way in): the
+    /// function's name and the caller.
+    var authorizeSubscriber: @Sendable (String, Caller) throws -> Void = { _, _ in }
 
     struct PolicyBody: Codable {
         var numRetries: Int?
@@ -156,6 +159,7 @@ struct TopicRoutes {
                 format = value
             }
             if let secret = body.secret, secret.count < 16 { throw APIError("secret must have at least 16 characters") }
+            if proto == .function { try authorizeSubscriber(body.endpoint, context.caller) }
             let definition = SubscriptionDefinition(
                 protocol: proto, endpoint: body.endpoint, secret: body.secret, format: format,
                 deliveryPolicy: try body.deliveryPolicy?.policy())

@@ -14,7 +14,8 @@ public final class SystemdNotifier: Sendable {
         var interval: Duration?
         if let text = environment["WATCHDOG_USEC"], let usec = Int64(text), usec > 0 {
             let forUs = environment["WATCHDOG_PID"].map { Int32($0) == getpid() } ?? true
-            if forUs { interval = .microseconds(usec / 2) }
+            // At most a day between pings (systemd allows longer; no trap converting it to nanoseconds later).
+            if forUs { interval = .microseconds(min(usec, 172_800_000_000) / 2) }
         }
         watchdogInterval = socketPath == nil ? nil : interval
     }

@@ -217,6 +217,15 @@ final class WebSocketGateway: Sendable {
         return object["action"] as? String
     }
 
+    /// Tells every member the server is going away (1001, RFC 6455) and waits for the close frames to be sent.
+    func closeAll(reason: String) async {
+        await withTaskGroup(of: Void.self) { group in
+            for connection in host.connections.sinks.compactMap({ $0 as? WebSocketConnection }) {
+                group.addTask { await connection.closeAndWait(code: 1001, reason: reason) }
+            }
+        }
+    }
+
     /// Closes connections that have sent nothing for the idle timeout; runs until cancelled.
     func sweepIdle() async {
         while !Task.isCancelled {

@@ -1,0 +1,47 @@
+import PlumbAuth
+import PlumbHost
+import PlumbKit
+
+/// Turns an `Authorization: Bearer …` header into a `Caller`, the one place every credential is recognised: the admin
+/// token (compared in constant time), a platform user's `plb_` API token, or an end user's access token.
+struct CallerResolver: Sendable {
+    let adminToken: String
+    let iam: IAMStore
+    /// Vouches for end users' tokens; nil where end users have no business (tests of the API alone).
+    let host: PluginHost?
+
+    /// `.anonymous` without the header; a malformed header or a token nobody vouches for is a 401.
+    func resolve(_ header: String?) throws -> Caller {
+        guard let header else { return .anonymous }
+        guard header.hasPrefix("Bearer "), header.count > 7 else {
+            throw APIError(status: 401, code: "Unauthorized", "the Authorization header must be 'Bearer <token>'")
+        }
+        let presented = header.dropFirst(7)
+        if AdminToken.matches(presented, adminToken) { return .admin }
+        if presented.hasPrefix("plb_") {
+            guard let principal = try iam.principal(token: String(presented)) else {
+                throw APIError(status: 401, code: "Unauthorized", "unknown or revoked token")
+            }
+            return .iamUser(principal)
+        }
+        if let user = host?.endUser(accessToken: String(presented)) { return .endUser(user) }
+        throw APIError(status: 401, code: "Unauthorized", "unknown, expired or revoked token")
+    }
+
+    /// Refuses a platform user who must sign in with a TOTP code and did not (`iam.require_mfa`).
+    static func requireMFA(_ principal: IAMStore.Principal, settings: ServerConfig.IAMSettings) throws {
+        if !principal.mfa, IAMStore.mfaRequired(principal, settings: settings) {
+            throw APIError(
+                status: 403, code: "MFARequired",
+                "user \(principal.user) must sign in with a TOTP code: `plumb mfa enrol`, then `plumb login --user \(principal.user)`")
+        }
+    }
+
+    /// Refuses a platform user whose policies do not allow `action` on `resource`, naming the decision.
+    static func requireAllowed(_ principal: IAMStore.Principal, action: String, resource: String) throws {
+        let decision = PolicyEvaluator.evaluate(principal.policies, action: action, resource: resource)
+        guard decision.allowed else {
+            throw APIError(status: 403, code: "AccessDenied", "user \(principal.user) may not \(action) on \(resource): \(decision.explanation)")
+        }
+    }
+}

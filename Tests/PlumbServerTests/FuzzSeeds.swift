@@ -1,0 +1,3 @@
+extension FuzzTests {
+    static var seeds: [Seed] { [Seed("GET", "/healthz")] }
+}
