@@ -77,6 +77,12 @@ import Testing
         #expect((slow["received"] as? String)?.hasPrefix("HTTP/1.1 408 Request Timeout") == true, "\(slow)")
         #expect(slow["closed"] as? Bool == true)
         #expect((slow["seconds"] as? Double ?? 0) >= 1.9)
+        // So is a client that opens the TCP connection and never starts the handshake: closed, silently.
+        let silent = try RawConnection(port: server.port)
+        defer { silent.close() }
+        let received = try await offThePool { silent.read(timeout: .seconds(10)) }
+        #expect(received.closed && received.bytes.isEmpty, "\(received.text)")
+        #expect(try #require(received.closedAt) - silent.opened >= .milliseconds(1_950))
     }
 
     @Test func sighupReloadsTheCertificateAndKeepsConnections() async throws {
