@@ -14,8 +14,9 @@ done
 if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # Peers the test suite runs against: promtool (Prometheus), the fortune corpus for the VADER check,
   # openssl for the SMTP test's self-signed certificate, systemd for systemd-analyze (the unit file test),
-  # headless Chromium and a font for the page tests, cjpeg for the JPEG upload test, tmux for the live dashboard test.
-  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux; do
+  # headless Chromium and a font for the page tests, cjpeg for the JPEG upload test, tmux for the live dashboard test,
+  # curl (built with nghttp2: HTTP/2) for the TLS listener tests.
+  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux curl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
   done
 fi
@@ -78,8 +79,9 @@ if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
     fi
   fi
   # Test peers: the SMTP server the notification tests deliver to, the WebSocket client of the chat tests.
-  # XGBoost (the CPU-only wheel) is the reference of the classifier's parity tests.
-  for spec in aiosmtpd:aiosmtpd websockets:websockets xgboost:xgboost-cpu; do
+  # XGBoost (the CPU-only wheel) is the reference of the classifier's parity tests; requests is one of the TLS
+  # listener's Python clients.
+  for spec in aiosmtpd:aiosmtpd websockets:websockets xgboost:xgboost-cpu requests:requests; do
     module=${spec%%:*}
     package=${spec#*:}
     if ! python3 -c "import $module" 2>/dev/null; then

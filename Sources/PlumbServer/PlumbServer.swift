@@ -40,6 +40,8 @@ public final class PlumbServer: Sendable {
     public let iam: IAMStore
     /// WebSocket endpoints of the plugins.
     let webSockets: WebSocketGateway
+    /// The listener's certificate when `tls:` is configured; SIGHUP reads it again.
+    public let certificates: CertificateStore?
     let logger: Logger
     let ready = Atomic<Bool>(false)
     /// Serialises alert-file reloads (SIGHUP and the API).
@@ -60,9 +62,11 @@ public final class PlumbServer: Sendable {
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
-        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, iam: IAMStore, logger: Logger
+        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, iam: IAMStore,
+        certificates: CertificateStore?, logger: Logger
     ) {
         self.iam = iam
+        self.certificates = certificates
         self.config = config
         self.store = store
         self.host = host
@@ -89,6 +93,8 @@ public final class PlumbServer: Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plumb.server"), logSink: LogSink? = nil
     ) async throws -> PlumbServer {
+        // First, before any store is opened: a certificate that cannot be read is a configuration error.
+        let certificates = try config.tls.map { try CertificateStore(settings: $0) }
         let directory = config.dataDirectory
         let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
@@ -205,7 +211,7 @@ public final class PlumbServer: Sendable {
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, iam: iam, logger: logger)
+            deliverySettings: settings, iam: iam, certificates: certificates, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -302,15 +308,15 @@ public final class PlumbServer: Sendable {
     ) async throws {
         let (hostName, port) = try config.listenAddress()
         let gateway = webSockets
+        let descriptors = DescriptorLimit.raiseSoftToHard()
+        logger.info("open-file limit", metadata: ["soft_before": "\(descriptors.before)", "soft": "\(descriptors.after)"])
+        if let certificates { logCertificate(certificates.loaded, event: "TLS certificate loaded") }
         let app = Application(
             router: makeRouter(extraRoutes: extraRoutes),
-            server: .http1WebSocketUpgrade(
-                // Text frames must be UTF-8 (RFC 6455 §8.1): anything else closes the connection with 1007.
-                configuration: .init(ws: .init(
-                    maxFrameSize: gateway.settings.maxFrameBytes, autoPing: .enabled(timePeriod: gateway.settings.pingInterval),
-                    validateUTF8: true)),
-                shouldUpgrade: { head, channel, _ in gateway.shouldUpgrade(head, channel: channel) }),
-            configuration: .init(address: .hostname(hostName, port: port), serverName: "plumb"),
+            server: makeHTTPServer(),
+            configuration: .init(
+                address: .hostname(hostName, port: port), serverName: "plumb",
+                backlog: ServerConfig.HTTPSettings.acceptBacklog),
             onServerRunning: { channel in
                 self.ready.store(true, ordering: .relaxed)
                 let watchdog = self.systemd.startWatchdog(on: channel.eventLoop)
@@ -330,7 +336,7 @@ public final class PlumbServer: Sendable {
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler),
             AutoscalerService(host: host),
-            AlertReloadOnHangup(server: self),
+            ReloadOnHangup(server: self),
             app,
             // After the app in the list, so told to stop before it: members hear 1001 before the drain.
             WebSocketIdleService(gateway: gateway),
@@ -360,8 +366,8 @@ struct WebSocketIdleService: Service {
     }
 }
 
-/// Reloads the alert files on SIGHUP; errors are logged and the previous alarms stay in force.
-struct AlertReloadOnHangup: Service {
+/// Reloads the alert files and the TLS certificate on SIGHUP; errors are logged and what was in force stays.
+struct ReloadOnHangup: Service {
     let server: PlumbServer
 
     func run() async throws {
@@ -373,6 +379,7 @@ struct AlertReloadOnHangup: Service {
             } catch {
                 server.logger.error("SIGHUP: alert files not reloaded, the previous alarms stay:\n\(error)")
             }
+            server.reloadCertificate()
             server.systemd.notify("READY=1\nSTATUS=\(server.statusLine)")
         }
     }

@@ -22,6 +22,15 @@ struct CheckCommand: AsyncParsableCommand {
         if let config {
             do { serverConfig = try ServerConfig.load(path: config) } catch { problems.append("\(error)") }
         }
+        if let tls = serverConfig.tls {
+            do {
+                let loaded = try CertificateStore(settings: tls).loaded
+                let days = (loaded.notValidAfter - Int(Date().timeIntervalSince1970)) / 86_400
+                print("tls: \(loaded.chainLength) certificate(s) in \(tls.certFile), the key fits, \(days) day(s) left")
+            } catch {
+                problems.append("\(error)")
+            }
+        }
         let alertDirectory = alerts ?? serverConfig.alerts
         let (files, errors) = AlertFileParser.load(directory: alertDirectory)
         problems += errors.map(\.description)

@@ -36,6 +36,10 @@ public struct ServerConfig: Sendable, Decodable {
     public var logs = LogSettings()
     public var webSocket = WebSocketSettings()
     public var iam = IAMSettings()
+    /// Timeouts and the per-address connection cap of the listener.
+    public var http = HTTPSettings()
+    /// HTTPS on `listen`; nil serves plain HTTP.
+    public var tls: TLSSettings?
 
     /// The `websocket:` section: limits of the plugins' WebSocket endpoints.
     public struct WebSocketSettings: Sendable, Decodable {
@@ -312,7 +316,7 @@ public struct ServerConfig: Sendable, Decodable {
     public static let maxConcurrency = 1_000_000
 
     enum CodingKeys: String, CodingKey {
-        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam
+        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls
         case webSocket = "websocket"
         case publicURL = "public_url"
         case adminTokenEnv = "admin_token_env", secretsKeyEnv = "secrets_key_env"
@@ -350,6 +354,8 @@ public struct ServerConfig: Sendable, Decodable {
         logs = try c.decodeIfPresent(LogSettings.self, forKey: .logs) ?? LogSettings()
         webSocket = try c.decodeIfPresent(WebSocketSettings.self, forKey: .webSocket) ?? WebSocketSettings()
         iam = try c.decodeIfPresent(IAMSettings.self, forKey: .iam) ?? IAMSettings()
+        http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
+        tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
         guard (1...Self.maxConcurrency).contains(accountConcurrency) else {
             throw ConfigError("account_concurrency must be from 1 to \(Self.maxConcurrency)")
         }
@@ -387,12 +393,13 @@ public struct ServerConfig: Sendable, Decodable {
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 
-    /// Base URL for links: `public_url`, else `http://<listen>` (with 127.0.0.1 for a wildcard host).
+    /// Base URL for links: `public_url`, else `http(s)://<listen>` (with 127.0.0.1 for a wildcard host).
     public var resolvedPublicURL: String {
         if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
-        guard let (host, port) = try? listenAddress() else { return "http://127.0.0.1:9400" }
+        let scheme = tls == nil ? "http" : "https"
+        guard let (host, port) = try? listenAddress() else { return "\(scheme)://127.0.0.1:9400" }
         let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : (host.contains(":") ? "[\(host)]" : host)
-        return "http://\(shown):\(port)"
+        return "\(scheme)://\(shown):\(port)"
     }
 
     /// The data directory: the configured one, else `$STATE_DIRECTORY`, else `./plumb-data`.
