@@ -156,8 +156,9 @@ public struct AccountsPlugin: Plugin {
     }
 
     static func body(_ r: FunctionRequest) throws -> [String: Any] {
-        guard r.body.count <= 16_384, let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
-            throw FunctionError.badRequest("the body must be a JSON object (at most 16 KiB)")
+        guard r.body.count <= 16_384 else { throw FunctionError(status: 413, code: "RequestEntityTooLarge", message: "the body is larger than 16 KiB") }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(r.body))) as? [String: Any] else {
+            throw FunctionError.badRequest("the body must be a JSON object")
         }
         return object
     }

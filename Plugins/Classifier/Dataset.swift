@@ -36,7 +36,7 @@ public struct Dataset: Sendable {
         }
         let featureNames = names.enumerated().filter { $0.offset != labelIndex }.map(\.element)
         if let expected = expectedFeatures, featureNames != expected {
-            throw ParseError(message: "the columns must be the model's features \(expected.joined(separator: ", ")); got \(featureNames.joined(separator: ", "))")
+            throw ParseError(message: "line 1: the columns must be the model's features \(expected.joined(separator: ", ")); got \(featureNames.map { String($0.prefix(64)) }.joined(separator: ", "))")
         }
         guard !featureNames.isEmpty else { throw ParseError(message: "there are no feature columns besides the label") }
         guard lines.count - 1 <= maxRows else { throw ParseError(message: "more than \(maxRows) rows") }

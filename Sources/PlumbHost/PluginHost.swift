@@ -249,6 +249,9 @@ public final class PluginHost: Sendable {
                 failed = true
             }
             throw error
+        } catch let error as StoreError where error.code == .invalid {
+            // A bad argument the plugin passed on from its caller (an object key with a control character, say).
+            throw FunctionError.badRequest(error.message)
         } catch {
             function.countError()
             failed = true

@@ -39,6 +39,10 @@ public struct FunctionRequest: Sendable {
             throw FunctionError.badRequest("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
         } catch let DecodingError.valueNotFound(_, context) {
             throw FunctionError.badRequest("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' must not be null")
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw FunctionError.badRequest("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or malformed")
+        } catch DecodingError.dataCorrupted where JSONNumberProblem.locate(in: body) != nil {
+            throw FunctionError.badRequest("'\(JSONNumberProblem.locate(in: body) ?? "")' is out of range or not a whole number")
         } catch {
             throw FunctionError.badRequest("the request body is not valid JSON")
         }

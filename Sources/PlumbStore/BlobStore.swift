@@ -19,7 +19,11 @@ public final class BlobStore: Sendable {
         guard !key.isEmpty, key.count <= 512, !key.hasPrefix("/"), !key.split(separator: "/").contains(".."),
             !key.split(separator: "/", omittingEmptySubsequences: false).contains(""),
             key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0) })
-        else { throw StoreError(code: .invalid, message: "object key '\(key)' must be a relative path of letters, digits, '.', '_', '-' and '/'") }
+        else {
+            throw StoreError(
+                code: .invalid,
+                message: "'key' must be a relative path of at most 512 letters, digits, '.', '_', '-' and '/' (got '\(key.prefix(64).unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined())')")
+        }
     }
 
     func path(_ key: String) -> String { root + "/" + key }

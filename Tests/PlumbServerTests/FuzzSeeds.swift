@@ -36,13 +36,13 @@ extension FuzzTests {
         // reads: path name
         Seed("PUT", "/api/v1/iam/users/{name}/policies/{policy}", params: ["name": "fuzz-user", "policy": "read-only"]),
         // reads: path name, policy ("read-only" is a seeded policy)
-        Seed("GET", "/api/v1/iam/whoami"),
+        Seed("GET", "/api/v1/iam/whoami", as: .platformUser),
         // reads: nothing but the Authorization header (a user's plb_ token; the admin token gets 400 NotAUser)
-        Seed("POST", "/api/v1/iam/password", json: ["current_password": "Cobalt-Lantern-92-Fjord", "new_password": "Harbour-Quartz-58-Meadow"]),
+        Seed("POST", "/api/v1/iam/password", json: ["current_password": "Cobalt-Lantern-92-Fjord", "new_password": "Harbour-Quartz-58-Meadow"], as: .platformUser),
         // reads: body current_password, new_password (after the caller check: the admin token gets 400 NotAUser first)
-        Seed("POST", "/api/v1/iam/mfa/enrol"),
+        Seed("POST", "/api/v1/iam/mfa/enrol", as: .platformUser),
         // reads: nothing but the Authorization header (user token); no body is read
-        Seed("POST", "/api/v1/iam/mfa/confirm", json: ["code": "123456"]),
+        Seed("POST", "/api/v1/iam/mfa/confirm", json: ["code": "123456"], as: .platformUser),
         // reads: body code (string; after the caller check)
         Seed("GET", "/api/v1/iam/groups"),
         // reads: nothing
@@ -342,9 +342,9 @@ extension FuzzTests {
             ],
         ]),
         // reads: body token, answers[] {question, answer}, password (403 for an unknown token, before answers/password)
-        Seed("POST", "/apps/accounts/mfa/enrol"),
+        Seed("POST", "/apps/accounts/mfa/enrol", as: .endUser),
         // reads: nothing but the Authorization header (an end user's access token; access .user)
-        Seed("POST", "/apps/accounts/mfa/confirm", json: ["code": "123456"]),
+        Seed("POST", "/apps/accounts/mfa/confirm", json: ["code": "123456"], as: .endUser),
         // reads: Authorization header (access token); body code
         Seed("GET", "/apps/accounts/questions"),
         // reads: nothing
@@ -364,7 +364,7 @@ extension FuzzTests {
         // reads: body refresh_token (401 for an unknown one)
         Seed("POST", "/apps/accounts/signout", json: ["refresh_token": "rt_fuzzrefreshtoken"]),
         // reads: body refresh_token (204 whether or not it is known)
-        Seed("GET", "/apps/accounts/userinfo"),
+        Seed("GET", "/apps/accounts/userinfo", as: .endUser),
         // reads: nothing but the Authorization header (access token)
         Seed("GET", "/apps/accounts/.well-known/openid-configuration"),
         // reads: nothing

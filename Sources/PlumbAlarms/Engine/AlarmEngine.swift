@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PlumbMetrics
 import Synchronization
+import PlumbStore
 
 /// Holds every alarm with its state, evaluates them on ticks and reports transitions.
 ///
@@ -218,8 +219,13 @@ public final class AlarmEngine: Sendable {
         case .failure(let errors):
             throw AlarmError(errors.errors.map { e in e.field.isEmpty ? e.message : "\(e.field): \(e.message)" }.joined(separator: "; "))
         }
-        for topic in definition.actions.all where !topicExists(topic) {
-            throw AlarmError("topic '\(topic)' does not exist")
+        for (field, topics) in [
+            ("alarm_actions", definition.actions.alarm), ("ok_actions", definition.actions.ok),
+            ("insufficient_data_actions", definition.actions.insufficientData),
+        ] {
+            for topic in topics where !topicExists(topic) {
+                throw AlarmError("\(field): topic '\(Checked.shown(topic))' does not exist")
+            }
         }
         let result: Result<(Status, AlarmStore.Record, String), AlarmError> = registry.withLock { r in
             if let existing = r.entries[name], case .file(let location) = existing.origin {

@@ -286,7 +286,7 @@ public final class LogStore: Sendable {
     static func decodeToken(_ token: String) throws -> (Int64, Int64) {
         let parts = token.split(separator: ".")
         guard parts.count == 2, let ts = Int64(parts[0]), let id = Int64(parts[1]) else {
-            throw LogsError("the pagination token is not one this server issued")
+            throw LogsError("next: the pagination token is not one this server issued")
         }
         return (ts, id)
     }

@@ -37,7 +37,7 @@ public struct StatisticsQuery: Sendable {
         }
         guard end > start else { throw MetricsError.invalid("end must be after start") }
         guard (end - start) / period <= Self.maxDatapoints else {
-            throw MetricsError.invalid("the range holds more than \(Self.maxDatapoints) periods; use a longer period or a shorter range")
+            throw MetricsError.invalid("start, end, period: the range holds more than \(Self.maxDatapoints) periods; use a longer period or a shorter range")
         }
         guard !statistics.isEmpty else { throw MetricsError.missing("at least one statistic is required") }
     }

@@ -160,7 +160,7 @@ struct StatisticsRequest {
         let statisticsText = q["statistics"] ?? "Average"
         let statistics = try statisticsText.split(separator: ",").map { text -> Statistic in
             guard let s = Statistic(String(text)) else {
-                throw APIError("unknown statistic '\(text)' (SampleCount, Sum, Average, Minimum, Maximum or pNN.NN)")
+                throw APIError("statistics: unknown statistic '\(Checked.shown(text))' (SampleCount, Sum, Average, Minimum, Maximum or pNN.NN)")
             }
             return s
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import PlumbKit
 
 extension Request {
     /// The body, up to `limit` bytes; a larger body is a 413 naming the limit.
@@ -27,6 +28,10 @@ extension Request {
             throw APIError(code: "MissingParameter", "'\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is required")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
             throw APIError("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type: \(context.debugDescription)")
+        } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
+            throw APIError("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or malformed: \(context.debugDescription)")
+        } catch DecodingError.dataCorrupted where JSONNumberProblem.locate(in: body) != nil {
+            throw APIError("'\(JSONNumberProblem.locate(in: body) ?? "")' is out of range or not a whole number")
         } catch {
             throw APIError("the body is not valid JSON")
         }
