@@ -46,6 +46,8 @@ struct ChatTests {
         #expect((errors["unknown_action"] as? [String: Any])?["code"] as? String == "UnknownAction")
         #expect((errors["empty_text"] as? [String: Any])?["code"] as? String == "BadRequest")
         #expect((errors["binary_close"] as? [Any])?.first as? Int == 1003)
+        #expect((errors["nul_text"] as? [String: Any])?["message"] as? String == "'text' must not contain NUL or other control characters")
+        #expect((errors["invalid_utf8_close"] as? [Any])?.first as? Int == 1007, "a text frame that is not UTF-8: \(errors)")
         #expect((errors["oversize_close"] as? [Any])?.first as? Int == 1009)
         #expect((errors["missing_user_close"] as? [Any])?.first as? Int == 1008)
         #expect(out["connections_after_bad"] as? Int == 2, "the refused and closed connections are not counted")

@@ -56,6 +56,7 @@ struct RouteAccessTests {
             var rows: [String] = []
             var wrong: [String] = []
             var undeclared: [String] = []
+            var readmeRows: [String] = []
             for route in router.routes {
                 let method = route.method.rawValue
                 let path = route.path.description
@@ -94,6 +95,7 @@ struct RouteAccessTests {
                     cells.append(refused ? "\(status) refused" : "\(status)")
                 }
                 rows.append("| `\(method) \(path)` | \(access) | " + cells.joined(separator: " | ") + " |")
+                readmeRows.append("| `\(method) \(path)` | \(access) |")
             }
             print("| route | declared access | " + Credential.allCases.map(\.rawValue).joined(separator: " | ") + " |")
             print("|---|---|---|---|---|---|")
@@ -101,6 +103,10 @@ struct RouteAccessTests {
             #expect(undeclared.isEmpty, "routes without a declared access: \(undeclared)")
             #expect(wrong.isEmpty, "\(wrong.joined(separator: "\n"))")
             #expect(rows.count > 100, "\(rows.count) routes checked")
+            // The README's table ("Who may call what") is the declaration, row for row.
+            let readme = try String(contentsOfFile: Checkout.root + "/README.md", encoding: .utf8)
+            let missing = readmeRows.filter { !readme.contains($0) }
+            #expect(missing.isEmpty, "README rows missing or different:\n\(missing.joined(separator: "\n"))")
         }
     }
 

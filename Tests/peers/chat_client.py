@@ -89,10 +89,16 @@ async def main():
     errors["unknown_action"] = (await frames_until(carol, lambda f: f.get("type") == "error"))[-1]
     await carol.send(json.dumps({"action": "send", "text": ""}))
     errors["empty_text"] = (await frames_until(carol, lambda f: f.get("type") == "error"))[-1]
+    await carol.send(json.dumps({"action": "send", "text": "a\u0000b"}))
+    errors["nul_text"] = (await frames_until(carol, lambda f: f.get("type") == "error"))[-1]
     await carol.send(json.dumps({"action": "send", "text": "still here after the errors"}))
     await frames_until(carol, lambda f: f.get("type") == "message" and f.get("user") == "carol")
     await carol.send(b"\x00\x01binary")
     errors["binary_close"] = await closed_with(carol)
+    # A text frame that is not UTF-8 (sent raw, as a broken client would): RFC 6455 says close with 1007.
+    erin = await websockets.connect(f"{args.url}?room={room}&user=erin")
+    await erin.send(b'{"action": "send", "text": "caf\xe9"}', text=True)
+    errors["invalid_utf8_close"] = await closed_with(erin)
     dave = await websockets.connect(f"{args.url}?room={room}&user=dave", max_size=None)
     await dave.send("x" * 100_000)
     errors["oversize_close"] = await closed_with(dave)

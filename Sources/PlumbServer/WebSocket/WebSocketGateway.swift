@@ -107,7 +107,7 @@ final class WebSocketGateway: Sendable {
         let query = parsedQuery
         let headers = parsedHeaders
         return .upgrade([:]) { inbound, outbound, _ in
-            await self.serve(endpoint, query: query, headers: headers, inbound: inbound, outbound: outbound, channel: channel)
+            try await self.serve(endpoint, query: query, headers: headers, inbound: inbound, outbound: outbound, channel: channel)
         }
     }
 
@@ -128,10 +128,12 @@ final class WebSocketGateway: Sendable {
 
     static func errorFrame(_ error: FunctionError) -> String { errorFrame(code: error.code, message: error.message) }
 
+    /// Runs one connection: `$connect`, the frames, `$disconnect`. An error of the protocol layer (a text frame that
+    /// is not UTF-8, say) is thrown on after `$disconnect`, so that layer closes with its own code (1007).
     private func serve(
         _ endpoint: Endpoint, query: [String: String], headers: [String: String],
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel
-    ) async {
+    ) async throws {
         let id = newID()
         let connection = WebSocketConnection(id: id, limit: settings.sendBufferBytes, channel: channel, gateway: self)
         connection.outbound = outbound
@@ -142,6 +144,7 @@ final class WebSocketGateway: Sendable {
             connectionsGauge.record(count)
         }
         var accepted = true
+        var ended: (any Error)?
         connect: if let connect = endpoint.connect {
             do {
                 let response = try await host.invoke(connect, request(endpoint, id, query: query, headers: headers, body: []))
@@ -160,10 +163,10 @@ final class WebSocketGateway: Sendable {
                 accepted = false
                 break connect
             }
-            await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
+            ended = await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
         }
         if endpoint.connect == nil {
-            await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
+            ended = await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
         }
         connection.finish()
         // $disconnect follows an accepted $connect only, as with API Gateway.
@@ -174,12 +177,14 @@ final class WebSocketGateway: Sendable {
                 logger.warning("$disconnect failed", metadata: ["connection": "\(id)", "error": "\(error)"])
             }
         }
+        if let ended { throw ended }
     }
 
+    /// Hands each frame to its function until the client goes; returns the protocol layer's error, if it ended one.
     private func receive(
         _ endpoint: Endpoint, _ id: String, query: [String: String], headers: [String: String],
         inbound: WebSocketInboundStream, connection: WebSocketConnection
-    ) async {
+    ) async -> (any Error)? {
         do {
             for try await message in inbound.messages(maxSize: settings.maxFrameBytes) {
                 connection.touch()
@@ -187,7 +192,7 @@ final class WebSocketGateway: Sendable {
                 switch message {
                 case .binary:
                     await connection.closeAndWait(code: 1003, reason: "binary frames are not supported; send JSON text")
-                    return
+                    return nil
                 case .text(let text):
                     let function = Self.action(of: text).flatMap { endpoint.actions[$0] } ?? endpoint.fallback
                     guard let function else {
@@ -204,9 +209,11 @@ final class WebSocketGateway: Sendable {
                 }
             }
         } catch {
-            // The protocol layer closes with its own code (1009 too big, 1002 protocol error).
+            // The protocol layer closes with its own code (1007 not UTF-8, 1009 too big, 1002 protocol error).
             logger.debug("connection ended: \(error)", metadata: ["connection": "\(id)"])
+            return error
         }
+        return nil
     }
 
     /// The frame's JSON `action`, if it is a JSON object with one; cheap enough to run on every frame.
