@@ -57,7 +57,8 @@ struct Serve: AsyncParsableCommand {
         let logSink = LogSink()
         let journal = JournalLogHandler.journalIsAvailable()
         LoggingSystem.bootstrap { label in
-            var console: any LogHandler = journal ? JournalLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            // One event, one line: on stderr control characters from outside are escaped (journald keeps fields whole).
+            var console: any LogHandler = journal ? JournalLogHandler(label: label) : LineSafeLogHandler(StreamLogHandler.standardError(label: label))
             console.logLevel = .info
             return MultiplexLogHandler([console, PlumbLogHandler(label: label, sink: logSink)])
         }

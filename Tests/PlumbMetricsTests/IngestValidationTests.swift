@@ -20,6 +20,9 @@ struct IngestValidationTests {
     static let ns = now * 1_000_000_000
 
     static let lineCases: [Case] = [
+        Case(body: "", expect: "empty body"),
+        Case(body: " \n\n", expect: "empty body"),
+        Case(body: "m f=1 -9223372036854775807", expect: "more than 14 days in the past", query: "?precision=s"),
         Case(body: "cpu", expect: "line 1: no fields"),
         Case(body: "cpu ", expect: "no fields after"),
         Case(body: "cpu,host=a", expect: "line 1: no fields"),

@@ -112,6 +112,11 @@ struct SensorsTests {
                 "26: 'rate_hz' must be a finite number",
             ], "\(reasons)")
             // The same file again: all duplicates; and as a JSON array.
+            // A reading from a clock two hours fast is refused per line; an empty body is a 400, not a success.
+            let future = try await post("/batches", Self.reading("D-1", Int64(Date().timeIntervalSince1970 * 1_000) + 7_200_000))
+            #expect(future.status.code == 400 && future.text.contains("ahead of the server's clock"), "\(future.text)")
+            let empty = try await post("/batches", "")
+            #expect(empty.status.code == 400 && empty.text.contains("EmptyBody"), "\(empty.text)")
             let again = try await post("/batches", "[" + lines.prefix(20).joined(separator: ",") + "]")
             #expect(again.json["accepted"] as? Int == 0 && again.json["duplicates"] as? Int == 20, "\(again.text)")
 
