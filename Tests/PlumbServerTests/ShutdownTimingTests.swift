@@ -58,6 +58,7 @@ struct ShutdownTimingTests {
         server.process.signal(SIGTERM)
         let exited = try await server.waitExit(timeout: .seconds(30))
         let took = ContinuousClock.now - signalled
+        print("shutdown: exited \(took) after SIGTERM with a tail, a stream and a WebSocket open; CLOSE-WAIT sockets: \(lingering)")
         #expect(exited && took < .seconds(5), "exit after SIGTERM took \(took)\n\(server.log.suffix(3_000))")
         #expect(server.process.exitStatus() == 0, "exit status \(String(describing: server.process.exitStatus()))")
 

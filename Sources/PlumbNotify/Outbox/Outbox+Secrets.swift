@@ -9,18 +9,7 @@ extension Outbox {
     /// not at the first delivery).
     static func sealSecrets(_ database: SQLiteStore, with secrets: SecretBox) throws -> Int {
         try database.scrubbing { db in
-            var sealed = 0
-            for row in try Row.fetchAll(db, sql: "SELECT id, secret FROM subscriptions WHERE secret IS NOT NULL") {
-                let id: String = row["id"], secret: String = row["secret"]
-                if SecretBox.isSealed(secret) {
-                    _ = try secrets.open(secret, context: secretContext(id))
-                    continue
-                }
-                try db.execute(
-                    sql: "UPDATE subscriptions SET secret = ? WHERE id = ?", arguments: [try secrets.seal(secret, context: secretContext(id)), id])
-                sealed += 1
-            }
-            return sealed
+            try secrets.sealColumn(db, table: "subscriptions", key: "id", column: "secret", context: secretContext)
         }
     }
 }

@@ -9,20 +9,7 @@ extension IAMStore {
     /// Seals every TOTP secret still in clear (a BLOB of the raw seed), and checks that every sealed one opens.
     static func sealSecrets(_ store: SQLiteStore, with secrets: SecretBox) throws -> Int {
         try store.scrubbing { db in
-            var sealed = 0
-            for row in try Row.fetchAll(db, sql: "SELECT name, mfa_secret FROM users WHERE mfa_secret IS NOT NULL") {
-                let name: String = row["name"]
-                let value: DatabaseValue = row["mfa_secret"]
-                if case .string(let text) = value.storage, SecretBox.isSealed(text) {
-                    _ = try secrets.open(text, context: mfaContext(name))
-                    continue
-                }
-                guard case .blob(let clear) = value.storage else { continue }
-                try db.execute(
-                    sql: "UPDATE users SET mfa_secret = ? WHERE name = ?", arguments: [try secrets.seal(clear, context: mfaContext(name)), name])
-                sealed += 1
-            }
-            return sealed
+            try secrets.sealColumn(db, table: "users", key: "name", column: "mfa_secret", context: mfaContext)
         }
     }
 
