@@ -19,6 +19,6 @@ struct AccessTokenVerifier: EndUserVerifying {
 extension AccountsPlugin: IdentityProvider {
     public static func endUserVerifier(context: PluginContext) async throws -> any EndUserVerifying {
         AccessTokenVerifier(
-            ring: try keyRing(context: context), issuer: context.settings["issuer"] ?? "http://127.0.0.1:9400/apps/accounts")
+            ring: try keyRing(context: context), issuer: issuer(context))
     }
 }

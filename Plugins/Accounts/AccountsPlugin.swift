@@ -36,7 +36,7 @@ public struct AccountsPlugin: Plugin {
         database = context.database
         logger = context.logger
         host = context.host
-        issuer = context.settings["issuer"] ?? "http://127.0.0.1:9400/apps/accounts"
+        issuer = Self.issuer(context)
         accessLifetime = Int64(try context.setting("access_token_seconds", default: 900, range: 60...86_400))
         refreshLifetime = Int64(try context.setting("refresh_token_days", default: 30, range: 1...3_650)) * 86_400
         lockoutAfter = try context.setting("lockout_after", default: 5, range: 1...1_000)
@@ -63,6 +63,12 @@ public struct AccountsPlugin: Plugin {
     }
 
     static let rings = SharedInstances<KeyRing>()
+
+    /// The OIDC issuer: `plugins.accounts.issuer`, else this plugin under the server's public URL. Links in mail and
+    /// the discovery document are built from it, so they open where users reach the server.
+    static func issuer(_ context: PluginContext) -> String {
+        context.settings["issuer"] ?? context.publicURL + "/apps/" + name
+    }
 
     /// The signing keys of this data directory: one ring shared by every instance (and the host's verifier).
     static func keyRing(context: PluginContext) throws -> KeyRing {

@@ -31,6 +31,8 @@ public struct SensorsPlugin: Plugin {
     let archiveAfterDays: Double
     let restoreDays: Double
     let host: any HostServices
+    /// The server's public address: share URLs start with it.
+    let publicURL: String
     /// The topic findings are published to (`plugins.sensors.findings_topic`, default `sensors-findings`).
     let findingsTopic: String
     /// A classifier model that scores readings instead of the built-in detector, and the label that means a finding.
@@ -49,6 +51,7 @@ public struct SensorsPlugin: Plugin {
         archiveAfterDays = try context.setting("archive_after_days", default: 30, range: 0...3_650)
         restoreDays = try context.setting("restore_days", default: 7, range: 0.001...365)
         host = context.host
+        publicURL = context.publicURL
         findingsTopic = context.settings["findings_topic"] ?? "sensors-findings"
         objectEventsTopic = context.settings["object_events_topic"]
         findingsModel = context.settings["findings_model"]

@@ -39,7 +39,8 @@ extension SensorsPlugin {
         let expires = Int64(Date().timeIntervalSince1970) + Int64(seconds)
         let signature = host.sign(Self.canonical(kind: kind, value: value, expires: expires))
         let path = "\(Self.sharedPath)?\(kind)=\(Self.percentEncoded(value))&expires=\(expires)&signature=\(signature)"
-        let base = r.headers["host"].map { "http://\($0)" } ?? ""
+        // From the configured public URL, never the request's Host header (a client could make the link point anywhere).
+        let base = publicURL
         logger.notice("share created", metadata: ["kind": "\(kind)", "value": "\(value)", "expires": "\(expires)", "audit": "true"])
         return Self.json(["url": base + path, "path": path, "expiresAt": Self.iso(expires * 1_000)], status: 201)
     }

@@ -39,6 +39,8 @@ public final class PluginHost: Sendable {
     let unreservedConcurrent: Recorder
 
     let functionOptions: [String: FunctionOptions]
+    /// The server's public address, for the plugins' absolute URLs.
+    let publicURL: String
     /// Sync policy of the plugins' databases (the server's `durability`).
     let durability: Durability
     /// Builds plugin loggers from their labels (`plumb.plugins.<name>`); tests capture them.
@@ -52,11 +54,13 @@ public final class PluginHost: Sendable {
     public init(
         dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
         settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:], durability: Durability = .full,
+        publicURL: String = "http://127.0.0.1:9400",
         secrets: SecretBox? = nil,
         logger: Logger = Logger(label: "plumb.host"), makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
     ) {
         self.secrets = secrets
         self.durability = durability
+        self.publicURL = publicURL
         self.makeLogger = makeLogger
         self.dataDirectory = dataDirectory
         self.limiter = ConcurrencyLimiter(accountLimit: accountConcurrency)
@@ -90,7 +94,7 @@ public final class PluginHost: Sendable {
             settings: settings[name] ?? [:], host: HostBridge(
                 host: self, plugin: name, key: try HostBridge.signingKey(directory: directory),
                 secrets: try secrets ?? SecretBox.load(dataDirectory: dataDirectory)),
-            blobs: try BlobStore(root: directory + "/blobs"))
+            blobs: try BlobStore(root: directory + "/blobs"), publicURL: publicURL)
         let started = ContinuousClock.now
         try await P.prepare(context: context)
         if let provider = P.self as? any IdentityProvider.Type, endUsers.withLock({ $0 == nil }) {

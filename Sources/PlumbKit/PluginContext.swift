@@ -16,11 +16,15 @@ public struct PluginContext: Sendable {
     public let host: any HostServices
     /// The plugin's object store.
     public let blobs: any BlobStoring
+    /// The server's address as users reach it (`public_url`, else the listen address), without a trailing slash:
+    /// every absolute URL a plugin hands out (links in mail, issuer, share URLs) starts with it.
+    public let publicURL: String
 
     public init(
         pluginName: String, logger: Logger, database: DatabasePool, dataDirectory: String, settings: [String: String],
-        host: any HostServices = NoHostServices(), blobs: any BlobStoring = NoBlobStore()
+        host: any HostServices = NoHostServices(), blobs: any BlobStoring = NoBlobStore(), publicURL: String = "http://127.0.0.1:9400"
     ) {
+        self.publicURL = publicURL
         self.blobs = blobs
         self.pluginName = pluginName
         self.logger = logger

@@ -102,7 +102,7 @@ public final class PlumbServer: Sendable {
         let host = PluginHost(
             dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
             settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability,
-            secrets: secrets)
+            publicURL: config.resolvedPublicURL, secrets: secrets)
         for plugin in plugins {
             try await host.load(plugin)
         }

@@ -19,7 +19,7 @@ struct AlarmsCommand: AsyncParsableCommand {
         func run() async throws {
             var query: [String] = []
             if let state { query.append("state=\(state)") }
-            if let prefix { query.append("prefix=\(prefix.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? prefix)") }
+            if let prefix { query.append("prefix=\(LogsCommand.encode(prefix))") }
             let (_, body) = try await client.request(.GET, "/api/v1/alarms" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             if client.output == .json { return client.printJSON(body) }
             let alarms = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["alarms"] as? [[String: Any]] ?? []

@@ -69,6 +69,11 @@ struct ClientOptions: ParsableArguments {
     }
 
     /// Prints a JSON body as-is (for --output json).
+    /// Prints a JSON value the command built (sorted keys, indented).
+    func printJSONValue(_ value: Any) {
+        printJSON((try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])).map { Array($0) } ?? [])
+    }
+
     func printJSON(_ body: [UInt8]) {
         if let object = try? JSONSerialization.jsonObject(with: Data(body)),
             let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {

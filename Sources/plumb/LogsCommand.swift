@@ -10,7 +10,7 @@ struct LogsCommand: AsyncParsableCommand {
             Filter patterns are CloudWatch Logs': terms (ERROR Exception), ?a ?b (any), -term (none), "a phrase", \
             JSON ({ $.level = "ERROR" && $.latency > 100 }) and space-delimited ([ip, user, ..., status=5*, bytes]).
             """,
-        subcommands: [Groups.self, Filter.self, Tail.self], defaultSubcommand: Groups.self)
+        subcommands: [Groups.self, Filter.self, Search.self, Tail.self], defaultSubcommand: Groups.self)
 
     static func groupPath(_ group: String) -> String {
         "/api/v1/logs/" + (group.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? group)
@@ -42,40 +42,85 @@ struct LogsCommand: AsyncParsableCommand {
         }
     }
 
+    /// What every time option accepts (the server parses it: one parser for every command and endpoint).
+    static let timeHelp = "now, now-24h, 24h or -24h (that long ago), RFC 3339, or epoch seconds or milliseconds"
+
     struct Filter: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Search a group: events matching a pattern in a time range.")
+        static let configuration = CommandConfiguration(
+            abstract: "Search one group: events matching a pattern in a time range.",
+            discussion: "The pattern's terms follow the group, no quotes or -- needed: plumb logs filter /plumb/server ERROR -INFO")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Log group, e.g. /plumb/server.") var group: String
-        @Argument(help: "Filter pattern (empty: every event).") var pattern: String = ""
-        @Option(help: "Start: RFC 3339, epoch seconds or relative (-1h, 30m).") var since = "1h"
-        @Option(help: "End (default now).") var until: String?
+        @Argument(parsing: .allUnrecognized, help: "Filter pattern terms (none: every event); -TERM excludes.") var pattern: [String] = []
+        @Option(parsing: .unconditional, help: "Start: \(LogsCommand.timeHelp).") var since = "1h"
+        @Option(parsing: .unconditional, help: "End (default now).") var until: String?
         @Option(help: "Only streams starting with this.") var stream: String?
         @Option(help: "Most events to print.") var limit = 100
         @Flag(help: "Newest first.") var newest = false
 
         func run() async throws {
-            // "1h" means an hour ago; RFC 3339 and epoch seconds pass through.
-            let absolute = since.contains("T") || since.allSatisfy(\.isNumber)
-            let start = absolute || since.hasPrefix("-") ? since : "-" + since
-            var path = LogsCommand.groupPath(group) + "?limit=\(min(limit, 10_000))&start=\(LogsCommand.encode(start))"
-            if !pattern.isEmpty { path += "&filter=\(LogsCommand.encode(pattern))" }
-            if let until { path += "&end=\(LogsCommand.encode(until))" }
-            if let stream { path += "&stream=\(LogsCommand.encode(stream))" }
-            if newest { path += "&order=newest" }
-            var printed = 0
-            var next: String?
-            repeat {
-                let (_, body) = try await client.request(.GET, path + (next.map { "&next=\(LogsCommand.encode($0))" } ?? ""))
-                if client.output == .json { return client.printJSON(body) }
-                let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-                for event in object?["events"] as? [[String: Any]] ?? [] where printed < limit {
-                    print(LogsCommand.line(event))
-                    printed += 1
-                }
-                next = object?["next"] as? String
-            } while next != nil && printed < limit
-            if printed == 0 { FileHandle.standardError.write(Data("no matching events\n".utf8)) }
+            let events = try await LogsCommand.search(
+                client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until, stream: stream,
+                limit: limit, newest: newest)
+            if client.output == .json { return client.printJSONValue(["events": events]) }
+            for event in events { print(LogsCommand.line(event)) }
+            if events.isEmpty { FileHandle.standardError.write(Data("no matching events\n".utf8)) }
         }
+    }
+
+    struct Search: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Search every log group (or those given with --group) for events matching a pattern.",
+            discussion: "plumb logs search ERROR -INFO --since 24h   (terms need no quotes or --; -TERM excludes)")
+        @OptionGroup var client: ClientOptions
+        @Argument(parsing: .allUnrecognized, help: "Filter pattern terms; -TERM excludes.") var pattern: [String] = []
+        @Option(name: .customLong("group"), help: "A group to search (repeatable; default: every group).") var groups: [String] = []
+        @Option(parsing: .unconditional, help: "Start: \(LogsCommand.timeHelp).") var since = "1h"
+        @Option(parsing: .unconditional, help: "End (default now).") var until: String?
+        @Option(help: "Most events to print.") var limit = 100
+
+        func run() async throws {
+            var names = groups
+            if names.isEmpty {
+                let (_, body) = try await client.request(.GET, "/api/v1/logs")
+                let listed = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["groups"] as? [[String: Any]] ?? []
+                names = listed.compactMap { $0["name"] as? String }
+            }
+            var found: [(group: String, event: [String: Any])] = []
+            for group in names {
+                let events = try await LogsCommand.search(
+                    client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until, stream: nil,
+                    limit: limit, newest: true)
+                found += events.map { (group, $0) }
+            }
+            found.sort { ($0.event["timestamp"] as? Int64 ?? 0) > ($1.event["timestamp"] as? Int64 ?? 0) }
+            let shown = found.prefix(limit).reversed()
+            if client.output == .json {
+                return client.printJSONValue(["events": shown.map { $0.event.merging(["group": $0.group]) { $1 } }])
+            }
+            for item in shown { print(item.group + "  " + LogsCommand.line(item.event)) }
+            if shown.isEmpty { FileHandle.standardError.write(Data("no matching events in \(names.count) groups\n".utf8)) }
+        }
+    }
+
+    /// Events of one group matching `pattern`, following the server's pages up to `limit`.
+    static func search(
+        client: ClientOptions, group: String, pattern: String, since: String, until: String?, stream: String?, limit: Int, newest: Bool
+    ) async throws -> [[String: Any]] {
+        var path = groupPath(group) + "?limit=\(min(limit, 10_000))&start=\(encode(since))"
+        if !pattern.isEmpty { path += "&filter=\(encode(pattern))" }
+        if let until { path += "&end=\(encode(until))" }
+        if let stream { path += "&stream=\(encode(stream))" }
+        if newest { path += "&order=newest" }
+        var out: [[String: Any]] = []
+        var next: String?
+        repeat {
+            let (_, body) = try await client.request(.GET, path + (next.map { "&next=\(encode($0))" } ?? ""))
+            let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+            for event in object?["events"] as? [[String: Any]] ?? [] where out.count < limit { out.append(event) }
+            next = object?["next"] as? String
+        } while next != nil && out.count < limit
+        return out
     }
 
     struct Tail: AsyncParsableCommand {
@@ -127,7 +172,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Who changed what: the audit trail of state-changing API calls (/plumb/audit).")
     @OptionGroup var client: ClientOptions
-    @Option(help: "Start: RFC 3339, epoch seconds or relative (-24h).") var since = "-24h"
+    @Option(parsing: .unconditional, help: "Start: \(LogsCommand.timeHelp).") var since = "24h"
     @Option(help: "Most entries to print (newest first).") var limit = 100
 
     func run() async throws {

@@ -37,8 +37,8 @@ struct MetricsCommand: AsyncParsableCommand {
         @Option(help: "Dimensions as K=V,K2=V2.") var dimensions: String?
         @Option(help: "Statistics: SampleCount, Sum, Average, Minimum, Maximum, pNN.") var statistics = "SampleCount,Average,Maximum"
         @Option(help: "Period in seconds: 1, 10, 30 or a multiple of 60.") var period = 60
-        @Option(help: "Start: RFC 3339, epoch seconds or relative (-1h).") var start = "-1h"
-        @Option(help: "End: RFC 3339, epoch seconds, relative or now.") var end = "now"
+        @Option(parsing: .unconditional, help: "Start: \(LogsCommand.timeHelp).") var start = "1h"
+        @Option(parsing: .unconditional, help: "End: \(LogsCommand.timeHelp).") var end = "now"
 
         func run() async throws {
             var query = ["namespace=\(escape(namespace))", "name=\(escape(name))", "statistics=\(escape(statistics))",

@@ -40,4 +40,26 @@ struct TimeParsingTests {
         #expect(TimeParsing.queryTime("1795341600", now: 0) == 1_795_341_600)
         #expect(TimeParsing.queryTime("-1x", now: 0) == nil)
     }
+
+    /// One parser for every endpoint and command: `plumb audit --since 24h` meant "in 24 hours" before (and found
+    /// nothing), `now-24h` and epoch milliseconds were refused.
+    @Test("every form an operator types: 24h and -24h are ago, now±, RFC 3339, epoch seconds and milliseconds")
+    func operatorForms() {
+        let now = 1_795_341_600.0
+        #expect(TimeParsing.queryTime("24h", now: now) == now - 86_400)
+        #expect(TimeParsing.queryTime("-24h", now: now) == now - 86_400)
+        #expect(TimeParsing.queryTime("now-24h", now: now) == now - 86_400)
+        #expect(TimeParsing.queryTime("now+1h", now: now) == now + 3_600)
+        #expect(TimeParsing.queryTime("+1h", now: now) == now + 3_600)
+        #expect(TimeParsing.queryTime("1w", now: now) == now - 604_800)
+        #expect(TimeParsing.queryTime("2026-11-22T10:00:00Z", now: 0) == 1_795_341_600)
+        #expect(TimeParsing.queryTime("2026-11-22T11:00:00+01:00", now: 0) == 1_795_341_600)
+        #expect(TimeParsing.queryTime("1795341600", now: 0) == 1_795_341_600)
+        #expect(TimeParsing.queryTime("1795341600000", now: 0) == 1_795_341_600)
+        #expect(TimeParsing.queryTime("1795341600500", now: 0) == 1_795_341_600.5)
+        for bad in ["yesterday", "now-", "now-1x", "24", "h", "1e9", "--1h", "2026-13-01T00:00:00Z", "1e300", ""] where bad != "24" {
+            #expect(TimeParsing.queryTime(bad, now: now) == nil, "\(bad)")
+        }
+        #expect(TimeParsing.queryTimeForms.contains("now-24h") && TimeParsing.queryTimeForms.contains("milliseconds"))
+    }
 }

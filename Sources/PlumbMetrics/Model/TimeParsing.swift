@@ -61,17 +61,24 @@ public enum TimeParsing {
         return era * 146_097 + doe - 719_468
     }
 
-    /// Parses a query-parameter time: RFC 3339, epoch seconds, `now`, or `-N{s,m,h,d,w}` relative to `now`. Times
-    /// beyond ±`Checked.maxEpochSeconds` (the year 5138) are refused (nil), so every caller can convert and subtract.
+    /// Parses a time given by a person or a client, the one parser of every endpoint and command:
+    /// - `now`, `now-24h`, `now+30m`;
+    /// - a duration alone, meaning that long ago: `24h` and `-24h` alike; `+2h` is ahead;
+    /// - RFC 3339 (`2026-12-05T10:00:00Z`, with fractions and offsets);
+    /// - epoch seconds, or epoch milliseconds (a number of magnitude 1e11 or more: as seconds that is past the year
+    ///   5138, as milliseconds it is 1973 onwards).
+    /// Times beyond ±`Checked.maxEpochSeconds` are refused (nil), so every caller can convert and subtract.
     public static func queryTime(_ text: String, now: Double) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces)
         let value: Double?
         if t == "now" {
             value = now
-        } else if let seconds = relativeSeconds(t) {
-            value = now + seconds
-        } else if let epoch = Double(t), epoch.isFinite {
-            value = epoch
+        } else if t.hasPrefix("now"), t.count > 3, let offset = relativeSeconds(String(t.dropFirst(3)), unsignedIsAgo: false) {
+            value = now + offset
+        } else if let offset = relativeSeconds(t) {
+            value = now + offset
+        } else if let epoch = Double(t), epoch.isFinite, t.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" }) {
+            value = abs(epoch) >= Checked.maxEpochSeconds ? epoch / 1_000 : epoch
         } else {
             value = rfc3339(t)
         }
@@ -85,22 +92,31 @@ public enum TimeParsing {
     }
 
     /// What the time parameters accept, for error messages.
-    public static let queryTimeForms = "RFC 3339, epoch seconds, 'now' or relative like -1h, between the years -1200 and 5138"
+    public static let queryTimeForms =
+        "a time: 'now', 'now-24h', '24h' or '-24h' (that long ago), '+1h', RFC 3339, or epoch seconds or milliseconds, between the years -1200 and 5138"
 
-    /// `-1h` → −3600, `+30m` → 1800, `15s` → 15; nil when not of that form.
-    public static func relativeSeconds(_ text: String) -> Double? {
-        guard let unit = text.last, let scale = unitSeconds[unit] else { return nil }
-        var body = text.dropLast()
-        var sign = 1.0
-        if body.first == "-" { sign = -1; body = body.dropFirst() } else if body.first == "+" { body = body.dropFirst() }
-        guard !body.isEmpty, body.allSatisfy(\.isNumber), let n = Double(body) else { return nil }
-        return sign * n * scale
+    /// `-1h` → −3600, `+30m` → 1800; `15s` → −15 when `unsignedIsAgo` (a duration alone means that long ago), else 15;
+    /// nil when not of that form.
+    public static func relativeSeconds(_ text: String, unsignedIsAgo: Bool = true) -> Double? {
+        var body = Substring(text)
+        var sign: Double = unsignedIsAgo ? -1 : 1
+        if body.first == "-" {
+            sign = -1
+            body = body.dropFirst()
+        } else if body.first == "+" {
+            sign = 1
+            body = body.dropFirst()
+        }
+        guard let seconds = duration(String(body)) else { return nil }
+        return sign * seconds
     }
 
-    /// A duration such as `30s`, `5m`, `2h`, `1d` in seconds.
+    /// A duration such as `30s`, `5m`, `2h`, `1d`, `1w` in seconds (digits and one unit, nothing else).
     public static func duration(_ text: String) -> Double? {
-        guard let s = relativeSeconds(text), s >= 0 else { return nil }
-        return s
+        guard let unit = text.last, let scale = unitSeconds[unit] else { return nil }
+        let digits = text.dropLast()
+        guard !digits.isEmpty, digits.allSatisfy(\.isNumber), let n = Double(digits) else { return nil }
+        return n * scale
     }
 
     static let unitSeconds: [Character: Double] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]

@@ -46,12 +46,8 @@ extension Request {
         return value
     }
 
-    /// Query parameters, the last value winning for repeated names.
-    var queryDictionary: [String: String] {
-        var out: [String: String] = [:]
-        for (key, value) in uri.queryParameters { out[String(key)] = String(value) }
-        return out
-    }
+    /// Query parameters decoded as a form (`+` is a space), the last value winning for repeated names.
+    var queryDictionary: [String: String] { FormQuery.parse(uri.query) }
 }
 
 extension Response {

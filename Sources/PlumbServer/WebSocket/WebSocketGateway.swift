@@ -100,8 +100,7 @@ final class WebSocketGateway: Sendable {
         let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
         guard head.method == .get, let endpoint = endpoints[path] else { return .dontUpgrade }
         let uri = URI(target)
-        var parsedQuery: [String: String] = [:]
-        for (k, v) in uri.queryParameters { parsedQuery[String(k)] = String(v) }
+        let parsedQuery = FormQuery.parse(uri.query)
         var parsedHeaders: [String: String] = [:]
         for field in head.headerFields { parsedHeaders[field.name.canonicalName] = field.value }
         let query = parsedQuery

@@ -1,0 +1,23 @@
+/// Query strings decoded as `application/x-www-form-urlencoded`, as browsers' forms, curl `--data-urlencode -G` and
+/// Python `requests` write them: `+` is a space and `%2B` a plus. (Hummingbird's `queryParameters` leaves `+` alone,
+/// so `filter=database+gone` searched for a literal plus.)
+enum FormQuery {
+    /// Name → value, the last value winning for repeated names. A value whose percent-escapes are not UTF-8 is kept
+    /// as it came, so the refusal can show it.
+    static func parse(_ query: String?) -> [String: String] {
+        guard let query, !query.isEmpty else { return [:] }
+        var out: [String: String] = [:]
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(parts[0])
+            guard !name.isEmpty else { continue }
+            out[name] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return out
+    }
+
+    static func decode(_ text: Substring) -> String {
+        let spaced = text.replacingOccurrences(of: "+", with: " ")
+        return spaced.removingPercentEncoding ?? spaced
+    }
+}
