@@ -74,6 +74,7 @@ struct SensorsTests {
             .write(toFile: alerts.path + "/events.yaml", atomically: true, encoding: .utf8)
         try await withTestServer(plugins: [SensorsPlugin.self], configure: {
             $0.alerts = alerts.path
+            $0.publicURL = "https://sensors.example.org:8443/"
             $0.plugins["sensors"] = ["archive_after_days": "0", "object_events_topic": "object-events"]
         }) { server, client in
             func post(_ uri: String, _ body: String) async throws -> TestResponse {
@@ -152,6 +153,8 @@ struct SensorsTests {
             let share = try await client.admin("/apps/sensors/shares", method: .post, body: #"{"object": "\#(key)", "expires_in": 2}"#, server: server)
             #expect(share.status.code == 201, "\(share.text)")
             let path = try #require(share.json["path"] as? String)
+            // The URL handed out is absolute, on the configured public address (it was relative, or the caller's Host).
+            #expect(share.json["url"] as? String == "https://sensors.example.org:8443" + path, "\(share.text)")
             let fetched = try await client.execute(uri: path, method: .get)
             #expect(fetched.status.code == 200 && fetched.text.split(separator: "\n").count == 10, "the segment's 10 readings")
             var flipped = Array(path.utf8)
