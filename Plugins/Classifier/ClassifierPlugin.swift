@@ -105,15 +105,18 @@ public struct ClassifierPlugin: Plugin {
         private let counters = Mutex<[String: Counter]>([:])
         private let timers = Mutex<[String: Metrics.Timer]>([:])
 
+        /// Predictions per model and class, and per model alone (what a dashboard of one model reads: a query names
+        /// every dimension of the series it wants).
         func predicted(model: String, label: String, nanoseconds: Int64) {
-            let key = model + "\u{0}" + label
-            let counter = counters.withLock { c in
-                if let existing = c[key] { return existing }
-                let made = Counter(label: "Plumb/Classifier/Predictions", dimensions: [("Model", model), ("Class", label)])
-                c[key] = made
-                return made
+            for (key, dimensions) in [(model + "\u{0}" + label, [("Model", model), ("Class", label)]), (model, [("Model", model)])] {
+                let counter = counters.withLock { c in
+                    if let existing = c[key] { return existing }
+                    let made = Counter(label: "Plumb/Classifier/Predictions", dimensions: dimensions)
+                    c[key] = made
+                    return made
+                }
+                counter.increment()
             }
-            counter.increment()
             let timer = timers.withLock { t in
                 if let existing = t[model] { return existing }
                 let made = Metrics.Timer(label: "Plumb/Classifier/PredictionLatency", dimensions: [("Model", model)])

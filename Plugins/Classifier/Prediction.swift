@@ -108,6 +108,7 @@ extension ClassifierPlugin {
                 timestamp: now))
             results.append(["prediction": best, "label": model.classes[best], "probabilities": probabilities])
             Counter(label: "Plumb/Classifier/Predictions", dimensions: [("Model", name), ("Class", model.classes[best])]).increment()
+            Counter(label: "Plumb/Classifier/Predictions", dimensions: [("Model", name)]).increment()
         }
         let ids = try await writer.insertAll(pending)
         for i in results.indices { results[i]["id"] = ids[i] }

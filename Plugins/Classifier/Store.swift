@@ -112,6 +112,8 @@ struct Store {
             if activate { try Self.activate(db, model: model, version: next) }
         }
         Counter(label: "Plumb/Classifier/TrainingRuns", dimensions: [("Model", model)]).increment()
+        // A run that succeeded: failures are 0 for it (not "no data").
+        Counter(label: "Plumb/Classifier/TrainingFailures", dimensions: [("Model", model)]).increment(by: 0)
         if activate { Gauge(label: "Plumb/Classifier/ModelAccuracy", dimensions: [("Model", model)]).record(cv.accuracy) }
         return version
     }

@@ -68,9 +68,10 @@ extension SensorsPlugin {
         }
         try await commitSegments(outgoing, into: &totals)
         let (written, delivered, bytes, stored) = totals
+        // Every pass counts, so the segments written are a number (0 between deliveries), never "no data".
+        Self.segmentsWritten.increment(by: written)
         if written > 0 {
             logger.info("delivered \(delivered) readings in \(written) segments (\(bytes) bytes, \(stored) stored)")
-            Counter(label: "Plumb/Sensors/SegmentsWritten").increment(by: written)
         }
         return Self.json(["segments": written, "readings": delivered, "bytes": bytes, "storedBytes": stored])
     }

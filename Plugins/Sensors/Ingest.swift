@@ -72,6 +72,11 @@ extension SensorsPlugin {
     /// Parses lines, stores the valid readings of known detectors (idempotent on detector and timestamp) in one group
     /// commit, and returns the outcome with the line and reason of each rejection.
     func store(_ items: [ArraySlice<UInt8>], firstLine: Int) async throws -> (ReadingWriter.Outcome, [[String: Any]]) {
+        let arrived = ContinuousClock.now
+        defer {
+            let waited = ContinuousClock.now - arrived
+            Self.ingestLatency.recordNanoseconds(waited.components.seconds * 1_000_000_000 + waited.components.attoseconds / 1_000_000_000)
+        }
         var readings: [(line: Int, reading: Reading)] = []
         var rejected: [[String: Any]] = []
         // A reading from the future is a device's broken clock (and would name a segment path centuries ahead).
@@ -99,7 +104,8 @@ extension SensorsPlugin {
         let outcome = try await writer.append(valid)
         Self.ingested.increment(by: outcome.accepted)
         if outcome.duplicates > 0 { Self.duplicates.increment(by: outcome.duplicates) }
-        if !rejected.isEmpty { Self.rejectedCounter.increment(by: rejected.count) }
+        // Counted every time, so a minute without rejections is a 0 rather than no data.
+        Self.rejectedCounter.increment(by: rejected.count)
         rejected.sort { ($0["line"] as? Int ?? 0) < ($1["line"] as? Int ?? 0) }
         return (outcome, rejected)
     }

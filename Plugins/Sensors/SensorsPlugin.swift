@@ -16,6 +16,15 @@ public struct SensorsPlugin: Plugin {
     static let ingested = Counter(label: "Plumb/Sensors/ReadingsIngested")
     static let duplicates = Counter(label: "Plumb/Sensors/ReadingsDuplicate")
     static let rejectedCounter = Counter(label: "Plumb/Sensors/ReadingsRejected")
+    /// From a chunk's or batch's arrival to its acknowledgement, after the commit: what a device waits.
+    static let ingestLatency = Metrics.Timer(label: "Plumb/Sensors/IngestLatency")
+    static let segmentsWritten = Counter(label: "Plumb/Sensors/SegmentsWritten")
+
+    /// The segment count starts at 0 with the server: deliveries run once a minute, and until the first one the
+    /// dashboard shows 0 written, not "no data".
+    public static func prepare(context: PluginContext) async throws {
+        segmentsWritten.increment(by: 0)
+    }
     public static let statuses = ["planned", "deployed", "retrieved", "maintenance"]
     static let maxLines = 100_000
 

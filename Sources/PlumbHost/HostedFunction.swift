@@ -49,6 +49,8 @@ public final class HostedFunction: Sendable {
         self.pluginContext = pluginContext
         let dimensions = [("Function", name)]
         let coldStarts = Counter(label: "Plumb/Functions/ColdStarts", dimensions: dimensions, factory: factory)
+        // Account-wide too, as Invocations and Errors are: one series for "cold starts anywhere" (a dashboard, an alarm).
+        let accountColdStarts = Counter(label: "Plumb/Functions/ColdStarts", dimensions: [], factory: factory)
         let initDuration = Metrics.Timer(label: "Plumb/Functions/InitDuration", dimensions: dimensions, factory: factory)
         let instances = Recorder(label: "Plumb/Functions/Instances", dimensions: dimensions, aggregate: false, factory: factory)
         instancesGauge = instances
@@ -57,7 +59,10 @@ public final class HostedFunction: Sendable {
         pool = InstancePool(
             perInstanceConcurrency: options.maxConcurrencyPerInstance, factory: makeInstance,
             metrics: .init(
-                coldStarts: { coldStarts.increment() },
+                coldStarts: {
+                    coldStarts.increment()
+                    accountColdStarts.increment()
+                },
                 initDuration: { initDuration.recordNanoseconds($0) },
                 instances: { instances.record($0) }),
             logger: poolLogger)
@@ -77,9 +82,12 @@ public final class HostedFunction: Sendable {
         accountDuration = Metrics.Timer(label: "Plumb/Functions/Duration", dimensions: [], factory: factory)
     }
 
+    /// An admitted invocation; `Errors` and `Throttles` get a 0 for the interval too, so a minute with invocations and
+    /// no errors shows 0 errors (Lambda's metrics do), not "no data".
     func countInvocation() {
         invocations.increment()
         accountInvocations.increment()
+        for counter in [errors, accountErrors, throttles, accountThrottles] { counter.increment(by: 0) }
     }
 
     func countError() {

@@ -29,6 +29,8 @@ struct DashCommand: AsyncParsableCommand {
     @Option(help: "Colours: dark, light or none (default: dark; none when NO_COLOR is set).") var theme: String?
     @Option(help: "Measure instead of showing: N refreshes (fetch and render at --width × --height); prints medians and API calls per refresh.")
     var bench: Int?
+    @Flag(help: "Fetch every page once and list each widget with how many values it has to show; exit 1 when one shows no data.")
+    var probe = false
 
     func run() async throws {
         let path = try Self.locate(name, in: dashboards)
@@ -60,6 +62,21 @@ struct DashCommand: AsyncParsableCommand {
         var state = ViewState()
         state.page = max(0, min(page - 1, resolved.pages.count - 1))
         let size = Terminal.size()
+        if probe {
+            var empty: [String] = []
+            for page in resolved.pages.indices {
+                let data = await fetcher.fetch(page: page, end: Int64(Date().timeIntervalSince1970))
+                for (index, widget) in resolved.widgets(page: page).enumerated() {
+                    let values = WidgetProbe.values(widget, key: resolved.key(page: page, index: index), in: data)
+                    let where_ = "page \(page + 1) \(resolved.pages[page].title.isEmpty ? "" : "(\(resolved.pages[page].title)) ")\(widget.kind.rawValue) '\(widget.title)'"
+                    print("\(where_): \(values.map { $0 == 0 ? "no data" : "\($0) values" } ?? "text")")
+                    if values == 0 { empty.append(where_) }
+                }
+                if !data.problems.isEmpty { print("page \(page + 1): ⚠ " + data.problems.joined(separator: "; ")) }
+            }
+            if !empty.isEmpty { throw ExitCode(1) }
+            return
+        }
         if let bench {
             guard bench > 0 else { throw ValidationError("--bench takes a positive number of refreshes") }
             let (w, h) = (width ?? 200, height ?? 60)

@@ -123,11 +123,13 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let server = try await ServerProcess.start(
-            config: "http:\n  max_connections_per_address: 3\n  per_address_exempt: []\n  idle_timeout: 0.5\n", in: dir)
+            config: "http:\n  max_connections_per_address: 3\n  per_address_exempt: []\n  idle_timeout: 5\n", in: dir)
         defer { server.kill(signal: SIGKILL) }
         let port = server.port
-        // The readiness probe's keep-alive connection holds a slot until the idle timeout closes it.
-        try await Task.sleep(for: .seconds(1))
+        // The readiness probe's keep-alive connection holds a slot until the idle timeout closes it. The timeout is
+        // long enough that the held connections below are not closed for idling on a loaded machine (at 0.5 s a CI
+        // rehearsal lost them between steps, and the 4th connection got their slot).
+        try await Task.sleep(for: .seconds(5.5))
         let held = try (0..<3).map { _ in try RawConnection(port: port) }
         defer { held.forEach { $0.close() } }
         let statuses = try await offThePool {

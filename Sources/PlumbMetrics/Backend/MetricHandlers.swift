@@ -13,9 +13,13 @@ struct HandlerID: Hashable, Sendable {
 }
 
 /// A counter: a running total for Prometheus and the increments since the last report for the store.
+///
+/// `increment(by: 0)` counts as activity: the next report stores a 0 for the interval. That is how "no errors" is a
+/// datapoint of 0 rather than no data, as Lambda's `Errors` and `Throttles` are 0 for a minute with invocations
+/// and none of them.
 final class PlumbCounter: CounterHandler, Sendable {
     let id: HandlerID
-    private let state = Mutex((total: Int64(0), delta: Int64(0)))
+    private let state = Mutex((total: Int64(0), delta: Int64(0), touched: false))
 
     init(id: HandlerID) { self.id = id }
 
@@ -23,17 +27,19 @@ final class PlumbCounter: CounterHandler, Sendable {
         state.withLock {
             $0.total &+= amount
             $0.delta &+= amount
+            $0.touched = true
         }
     }
 
-    func reset() { state.withLock { $0 = (0, 0) } }
+    func reset() { state.withLock { $0 = (0, 0, false) } }
 
     var total: Int64 { state.withLock { $0.total } }
 
-    func takeDelta() -> Int64 {
+    /// The increments since the last call, nil when there was no activity at all (not even a 0).
+    func takeDelta() -> Int64? {
         state.withLock { s in
-            defer { s.delta = 0 }
-            return s.delta
+            defer { (s.delta, s.touched) = (0, false) }
+            return s.touched ? s.delta : nil
         }
     }
 }

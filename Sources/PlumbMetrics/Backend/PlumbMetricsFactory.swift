@@ -83,9 +83,9 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
                 && (try? validator.checkDimensions(key.dimensions, at: "")) != nil
         }
         for counter in allCounters {
-            let delta = counter.takeDelta()
+            guard let delta = counter.takeDelta() else { continue }
             let key = Self.seriesKey(for: counter.id)
-            guard delta != 0, valid(key) else { continue }
+            guard valid(key) else { continue }
             samples.append(Sample(series: key, unit: .count, timestamp: timestamp, resolution: .high, value: .single(Double(delta))))
         }
         for recorder in allRecorders {

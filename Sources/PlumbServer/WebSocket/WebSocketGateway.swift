@@ -137,6 +137,8 @@ final class WebSocketGateway: Sendable {
         let connection = WebSocketConnection(id: id, limit: settings.sendBufferBytes, channel: channel, gateway: self)
         connection.outbound = outbound
         host.connections.register(id, plugin: endpoint.plugin, sink: connection)
+        // While members come and go, "slow consumers closed" is a 0, not "no data".
+        slowConsumers.increment(by: 0)
         connectionsGauge.record(count)
         defer {
             host.connections.remove(id)
