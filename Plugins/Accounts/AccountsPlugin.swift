@@ -175,7 +175,7 @@ public struct AccountsPlugin: Plugin {
         var metadata: Logger.Metadata = ["audit": "true", "event": .string(event)]
         for (k, v) in fields { metadata[k] = .string(v) }
         logger.info("\(event)", metadata: metadata)
-        let result = event.hasSuffix("failed") || event.hasSuffix("throttled") || event.hasSuffix("locked") || event.hasSuffix("revoked") ? "denied" : "success"
+        let result = event.hasSuffix("failed") || event.hasSuffix("denied") || event.hasSuffix("throttled") || event.hasSuffix("locked") || event.hasSuffix("revoked") ? "denied" : "success"
         let account = fields["account"] ?? "unknown"
         host.audit(
             action: "accounts:" + event, actor: account == "unknown" ? "anonymous" : "account:" + account,

@@ -59,6 +59,17 @@ extension AccountsPlugin {
         let body = try Self.body(r)
         let source = r.headers["x-plumb-source"] ?? "unknown"
         let account = try await authenticate(body, source: source)
+        // Sign-up has two phases; the second (security questions, what a password reset asks) completes the account.
+        // Until then it cannot sign in: an account without answers could never recover its password.
+        let answers = try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM answers WHERE account = ?", arguments: [account]) ?? 0
+        }
+        guard answers >= 2 else {
+            audit("signin-incomplete-denied", ["account": account, "source": source])
+            throw FunctionError(
+                status: 403, code: "SignUpIncomplete",
+                message: "finish signing up first: POST /apps/accounts/security-questions with your email, password and two answers")
+        }
         try await secondFactor(account: account, body: body, source: source)
         audit("signin", ["account": account, "source": source])
         return try await issue(account: account, family: UUID().uuidString.lowercased())

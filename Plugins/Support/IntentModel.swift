@@ -54,15 +54,25 @@ public struct IntentModel: Sendable {
     static let stopWords: Set<String> = [
         "a", "an", "the", "is", "are", "am", "was", "were", "be", "i", "i'm", "me", "my", "you", "your", "it", "its",
         "what", "how", "can", "could", "would", "to", "of", "in", "on", "at", "for", "with", "this", "that", "there",
-        "and", "or", "so", "please", "just", "some", "any",
+        "and", "or", "so", "please", "just", "some", "any", "do", "does", "did",
     ]
 
     /// Lower-cased words (letters, digits, apostrophes) without stop words, and the bigrams of neighbouring words.
     static func features(_ text: String) -> [String] {
         let words = text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }.map(String.init).filter { !stopWords.contains($0) }
+            .map(stem).filter { !$0.isEmpty && !stopWords.contains($0) }
         var features = words
         if words.count > 1 { for i in 0..<(words.count - 1) { features.append(words[i] + " " + words[i + 1]) } }
         return features
+    }
+
+    /// The same word in its common variants: `who's` → `who`, `rooms` → `room` (a trailing `s`, not `ss`, on words of
+    /// four letters or more), applied to utterances and questions alike.
+    static func stem(_ word: String) -> String {
+        var w = word
+        if let apostrophe = w.firstIndex(of: "'") { w = String(w[..<apostrophe]) }
+        if w.count > 3, w.hasSuffix("s"), !w.hasSuffix("ss") { w.removeLast() }
+        return w
     }
 
     static func weigh(_ features: [String], vocabulary: [String: Int], idf: [Double]) -> [Int: Double] {
@@ -82,9 +92,18 @@ public struct IntentModel: Sendable {
     }
 
     /// Every intent with its best similarity, best first.
+    ///
+    /// Words no utterance has still count in the question's length, at the highest IDF (as a term seen in no
+    /// document): "how do I cook pasta" shares only "how do I" with the navigation help, and "cook pasta" must pull
+    /// the similarity down. Dropping them made such a question look exactly like "how do I use this site" (1.0).
     public func rank(_ text: String) -> [Match] {
-        let query = Self.weigh(Self.features(text), vocabulary: vocabulary, idf: idf)
-        let queryNorm = Self.norm(query)
+        let features = Self.features(text)
+        let query = Self.weigh(features, vocabulary: vocabulary, idf: idf)
+        // Unseen words (not bigrams: a new pair of known words says little) weigh as an average word does.
+        let unseenIDF = idf.isEmpty ? 1 : idf.reduce(0, +) / Double(idf.count)
+        var unseen: [String: Double] = [:]
+        for feature in features where vocabulary[feature] == nil && !feature.contains(" ") { unseen[feature, default: 0] += unseenIDF }
+        let queryNorm = (Self.norm(query) * Self.norm(query) + unseen.values.reduce(0) { $0 + $1 * $1 }).squareRoot()
         guard queryNorm > 0 else { return [] }
         var best: [String: Double] = [:]
         for sample in samples where sample.norm > 0 {

@@ -147,6 +147,7 @@ struct DataAtRestTests {
         let password = "Tangerine-Orbit-47-Quill"
         (status, _) = try await Self.post(accounts + "/signup", ["email": "ana@example.com", "password": password])
         #expect(status == 201)
+        try await AccountsTests.answerQuestions(accounts, email: "ana@example.com", password: password)
         (status, answer) = try await Self.post(accounts + "/signin", ["email": "ana@example.com", "password": password])
         let access = try #require(answer["access_token"] as? String, "\(answer)")
         (status, answer) = try await Self.post(accounts + "/mfa/enrol", [:], token: access)

@@ -25,6 +25,10 @@ import Testing
         ("hello", "greeting"),
         ("what is the capital of Peru", "fallback"),
         ("banana", "fallback"),
+        // A "how do I …" about something else must not be navigation help (it was, with confidence 1.0).
+        ("how do I cook pasta", "fallback"),
+        ("how do I renew my passport", "fallback"),
+        ("how do I use this site", "navigation_help"),
     ])
     func matches(_ question: String, _ intent: String) throws {
         let reply = try Self.bot().answer(question)
