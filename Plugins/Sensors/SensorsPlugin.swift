@@ -25,6 +25,11 @@ public struct SensorsPlugin: Plugin {
     public static func prepare(context: PluginContext) async throws {
         segmentsWritten.increment(by: 0)
     }
+
+    /// Findings go to `findings_topic` (default `sensors-findings`), object events to `object_events_topic` if set.
+    public static func topics(context: PluginContext) -> [String] {
+        [context.settings["findings_topic"] ?? "sensors-findings"] + (context.settings["object_events_topic"].map { [$0] } ?? [])
+    }
     public static let statuses = ["planned", "deployed", "retrieved", "maintenance"]
     static let maxLines = 100_000
 
@@ -147,6 +152,14 @@ public struct SensorsPlugin: Plugin {
         .http(.get, "/detectors", name: "detectors") { s, _, _ in try await s.list("detectors") },
         .http(.get, "/detectors/{id}", name: "detector") { s, r, _ in try await s.detector(r) },
         .http(.post, "/detectors/{id}/deployments", name: "deploy", access: .admin) { s, r, _ in try await s.deploy(r) },
+        .http(.patch, "/projects/{id}", name: "update-project", access: .admin) { s, r, _ in try await s.updateProject(r) },
+        .http(.delete, "/projects/{id}", name: "delete-project", access: .admin) { s, r, _ in try await s.deleteProject(r) },
+        .http(.patch, "/sites/{id}", name: "update-site", access: .admin) { s, r, _ in try await s.updateSite(r) },
+        .http(.delete, "/sites/{id}", name: "delete-site", access: .admin) { s, r, _ in try await s.deleteSite(r) },
+        .http(.patch, "/detectors/{id}", name: "update-detector", access: .admin) { s, r, _ in try await s.updateDetector(r) },
+        .http(.delete, "/detectors/{id}", name: "delete-detector", access: .admin) { s, r, _ in try await s.deleteDetector(r) },
+        .http(.patch, "/detectors/{id}/deployments/{number}", name: "update-deployment", access: .admin) { s, r, _ in try await s.updateDeployment(r) },
+        .http(.delete, "/detectors/{id}/deployments/{number}", name: "delete-deployment", access: .admin) { s, r, _ in try await s.deleteDeployment(r) },
         .streamingHTTP(.post, "/ingest", name: "ingest") { s, r, _ in try await s.ingestStream(r) },
         .http(.post, "/batches", name: "batch") { s, r, _ in try await s.ingest(r, format: .auto) },
         .http(.get, "/export.csv", name: "export") { s, r, _ in try await s.export(r) },

@@ -22,6 +22,9 @@ public final class PluginHost: Sendable {
     public let auditor = Mutex<(@Sendable (String, String, String, String, String) -> Void)?>(nil)
     /// The server's email sender for plugins: to, subject, text.
     public let mailer = Mutex<(@Sendable (String, String, String) async throws -> Void)?>(nil)
+    /// The topics the loaded plugins publish to (`Plugin.topics`), for the server to create.
+    private let declaredTopics = Mutex<[String]>([])
+    public var topicsToCreate: [String] { declaredTopics.withLock { $0 } }
     /// Vouches for end users' access tokens (`.user` functions): the first loaded `IdentityProvider`'s verifier.
     private let endUsers = Mutex<(any EndUserVerifying)?>(nil)
     let dataDirectory: String
@@ -97,6 +100,8 @@ public final class PluginHost: Sendable {
             blobs: try BlobStore(root: directory + "/blobs"), publicURL: publicURL)
         let started = ContinuousClock.now
         try await P.prepare(context: context)
+        let topics = P.topics(context: context)
+        declaredTopics.withLock { $0 += topics }
         if let provider = P.self as? any IdentityProvider.Type, endUsers.withLock({ $0 == nil }) {
             let verifier = try await provider.endUserVerifier(context: context)
             endUsers.withLock { $0 = verifier }

@@ -18,9 +18,14 @@ public protocol Plugin: Sendable {
     /// Runs once per server start, after the migrations and before any instance: clean up what a previous run left
     /// (e.g. connection rows of a server that crashed). Instances come and go with the autoscaler; this does not.
     static func prepare(context: PluginContext) async throws
+
+    /// The topics the plugin publishes to (its settings may name them): the server creates those missing at start,
+    /// so a fresh install delivers a plugin's notifications as soon as someone subscribes.
+    static func topics(context: PluginContext) -> [String]
 }
 
 extension Plugin {
     public static var migrations: [PluginMigration] { [] }
     public static func prepare(context: PluginContext) async throws {}
+    public static func topics(context: PluginContext) -> [String] { [] }
 }

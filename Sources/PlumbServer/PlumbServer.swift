@@ -118,6 +118,15 @@ public final class PlumbServer: Sendable {
             }
         }
         let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
+        // The topics plugins publish to exist from the first start (the sensors' findings, say).
+        for topic in host.topicsToCreate where try outbox.topic(topic) == nil {
+            do {
+                try outbox.createTopic(topic, deliveryPolicy: nil, now: clock())
+                logger.info("created topic \(topic) for a plugin that publishes to it")
+            } catch {
+                throw ConfigError("a plugin publishes to topic '\(topic)', which cannot be created: \(error)")
+            }
+        }
         let logs = try LogStore(directory: directory, durability: config.durability)
         logSink?.attach(logs)
         try LogRoutes.installAPIFilters(logs)

@@ -4,7 +4,7 @@ import Foundation
 struct AlarmsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alarms", abstract: "List alarms, show one, its history, or set its state.",
-        subcommands: [List.self, Describe.self, History.self, SetState.self, Reload.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Describe.self, History.self, SetState.self, Put.self, Delete.self, Reload.self], defaultSubcommand: List.self)
 
     static func path(_ name: String) -> String {
         "/api/v1/alarms/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name)
@@ -44,13 +44,16 @@ struct AlarmsCommand: AsyncParsableCommand {
             let order = [
                 "name", "type", "source", "description", "state", "stateReason", "stateUpdatedAt", "lastEvaluatedAt", "namespace",
                 "metric", "dimensions", "statistic", "period", "evaluationPeriods", "datapointsToAlarm", "comparison", "threshold",
-                "treatMissingData", "evaluateLowSampleCountPercentile", "rule", "actionsSuppressor", "waitPeriod", "extensionPeriod",
+                "treatMissingData", "evaluateLowSampleCountPercentile", "metrics", "rule", "actionsSuppressor", "waitPeriod", "extensionPeriod",
                 "alarmActions", "okActions", "insufficientDataActions",
             ]
             for key in order {
                 guard let value = a[key] else { continue }
                 let text: String
                 switch value {
+                // Metric-math queries, one a line: "e: Plumb/Functions/Errors Sum", "rate: 100 * e / i (returned)".
+                case let list as [Any] where key == "metrics":
+                    text = list.map { "\($0)" }.joined(separator: "\n" + String(repeating: " ", count: 34))
                 case let list as [Any]: text = list.isEmpty ? "-" : list.map { "\($0)" }.joined(separator: ", ")
                 case let map as [String: Any]: text = map.isEmpty ? "-" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
                 default: text = "\(value)"

@@ -61,7 +61,11 @@ struct ClientOptions: ParsableArguments {
         guard (200..<300).contains(status) else {
             if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
                 let error = object["error"] as? [String: Any] {
-                throw CLIError("\(status) \(error["code"] ?? ""): \(error["message"] ?? "")", code: error["code"] as? String)
+                // A list of problems (alert files' FILE:LINE: FIELD: MESSAGE) follows the message, one a line.
+                let problems = (object["errors"] as? [[String: Any]] ?? []).map { e in
+                    "\n  \(e["file"] ?? "")\((e["line"] as? Int).map { ":\($0)" } ?? ""): \(e["field"].map { "\($0): " } ?? "")\(e["message"] ?? "")"
+                }
+                throw CLIError("\(status) \(error["code"] ?? ""): \(error["message"] ?? "")" + problems.joined(), code: error["code"] as? String)
             }
             throw CLIError("\(status): \(String(decoding: bytes, as: UTF8.self))")
         }

@@ -10,7 +10,7 @@ struct LogsCommand: AsyncParsableCommand {
             Filter patterns are CloudWatch Logs': terms (ERROR Exception), ?a ?b (any), -term (none), "a phrase", \
             JSON ({ $.level = "ERROR" && $.latency > 100 }) and space-delimited ([ip, user, ..., status=5*, bytes]).
             """,
-        subcommands: [Groups.self, Filter.self, Search.self, Tail.self], defaultSubcommand: Groups.self)
+        subcommands: [Groups.self, Filter.self, Search.self, Tail.self, Put.self, Retention.self], defaultSubcommand: Groups.self)
 
     static func groupPath(_ group: String) -> String {
         "/api/v1/logs/" + (group.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? group)

@@ -296,6 +296,22 @@ extension FuzzTests {
         // reads: path id
         Seed("POST", "/apps/sensors/detectors/{id}/deployments", params: ["id": "fuzz-det"], json: ["status": "deployed", "site": "fuzz-site", "note": "installed by the fuzzer"]),
         // reads: path id; body status (planned|deployed|retrieved|maintenance), site (required when deployed), note (admin)
+        Seed("PATCH", "/apps/sensors/projects/{id}", params: ["id": "fuzz-proj"], json: ["name": "Fuzz project, renamed"]),
+        // reads: path id; body name
+        Seed("PATCH", "/apps/sensors/sites/{id}", params: ["id": "fuzz-site"], json: ["name": "Fuzz site", "latitude": 52.3, "longitude": 0.13]),
+        // reads: path id; body name, latitude, longitude
+        Seed("PATCH", "/apps/sensors/detectors/{id}", params: ["id": "fuzz-det"], json: ["model": "muon-v2"]),
+        // reads: path id; body model
+        Seed("PATCH", "/apps/sensors/detectors/{id}/deployments/{number}", params: ["id": "fuzz-det", "number": "1"], json: ["note": "corrected"]),
+        // reads: path id, number; body note
+        Seed("DELETE", "/apps/sensors/detectors/{id}/deployments/{number}", params: ["id": "fuzz-det", "number": "9"]),
+        // reads: path id, number (9: no such entry, a 404; the fuzzer must not undo the seed's deployment)
+        Seed("DELETE", "/apps/sensors/detectors/{id}", params: ["id": "fuzz-det-unknown"]),
+        // reads: path id
+        Seed("DELETE", "/apps/sensors/sites/{id}", params: ["id": "fuzz-site-unknown"]),
+        // reads: path id
+        Seed("DELETE", "/apps/sensors/projects/{id}", params: ["id": "fuzz-proj-unknown"]),
+        // reads: path id
         Seed("POST", "/apps/sensors/ingest", raw: ("application/x-ndjson",
             "{\"detector\":\"fuzz-det\",\"timestamp\":{{now_ms}},\"event_count\":60,\"coincidence_count\":12,\"rate_hz\":1.25,\"temperature_c\":19.5,\"pressure_hpa\":1012.75,\"humidity_pct\":44.5,\"sipm_voltage_v\":29.41,\"sipm_current_ua\":1.12,\"dead_time_ms\":0.31,\"adc_peak\":805,\"adc_area\":5090,\"battery_v\":3.91,\"rssi_dbm\":-71,\"firmware\":\"fw 1.0\"}\n"
             + "{\"detector\":\"fuzz-det\",\"timestamp\":\"{{now_rfc3339}}\",\"event_count\":61,\"coincidence_count\":11,\"rate_hz\":1.27,\"temperature_c\":19.6,\"pressure_hpa\":1012.5,\"humidity_pct\":44.0,\"sipm_voltage_v\":29.4,\"sipm_current_ua\":1.1,\"dead_time_ms\":0.3,\"adc_peak\":800,\"adc_area\":5100,\"battery_v\":3.9,\"rssi_dbm\":-70,\"firmware\":\"fw 1.0\"}\n")),

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+
+extension AlarmsCommand {
+    /// `plumb alarms put NAME --file F` or with flags: the same document as an alarm in an alert file.
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create or replace an alarm made through the API, from a file (YAML or JSON, as one alarm of an alert file) or flags.",
+            discussion: """
+                plumb alarms put api-latency --namespace Plumb/Functions --metric Duration --dimension Function=sentiment.classify \\
+                  --statistic p99 --period 60 --evaluation-periods 3 --comparison GreaterThanThreshold --threshold 250 --alarm-action ops
+                plumb alarms put error-rate --file error-rate.yaml      (metric math, composite rules: write them in a file)
+                Alarms declared in alert files are changed in their files, not here.
+                """)
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Alarm name.") var name: String
+        @Option(help: "A file holding the alarm (YAML or JSON); flags given as well override its keys.") var file: String?
+        @Option(help: "Namespace of the metric.") var namespace: String?
+        @Option(help: "Metric name.") var metric: String?
+        @Option(name: .customLong("dimension"), help: "A dimension K=V (repeatable).") var dimensions: [String] = []
+        @Option(help: "SampleCount, Sum, Average, Minimum, Maximum or pNN.") var statistic: String?
+        @Option(help: "Seconds: 10, 30 or a multiple of 60.") var period: Int?
+        @Option(help: "Periods evaluated.") var evaluationPeriods: Int?
+        @Option(help: "Breaching periods among them that alarm (default: all).") var datapointsToAlarm: Int?
+        @Option(help: "GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold or LessThanOrEqualToThreshold.")
+        var comparison: String?
+        @Option(help: "Threshold.") var threshold: Double?
+        @Option(help: "missing, notBreaching, breaching or ignore.") var treatMissingData: String?
+        @Option(help: "Description shown in notifications.") var description: String?
+        @Option(name: .customLong("alarm-action"), help: "Topic notified on ALARM (repeatable).") var alarmActions: [String] = []
+        @Option(name: .customLong("ok-action"), help: "Topic notified on OK (repeatable).") var okActions: [String] = []
+
+        func run() async throws {
+            var document: [String: Any] = [:]
+            if let file {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read \(file)") }
+                guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CLIError("\(file) is empty") }
+                // The server reads YAML and JSON alike; flags are merged only into a JSON object.
+                if dimensions.isEmpty, namespace == nil, metric == nil, statistic == nil, period == nil, evaluationPeriods == nil,
+                    datapointsToAlarm == nil, comparison == nil, threshold == nil, treatMissingData == nil, description == nil,
+                    alarmActions.isEmpty, okActions.isEmpty
+                {
+                    return try await send(Array(text.utf8))
+                }
+                guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    throw CLIError("\(file): flags can be added to a JSON file only; put every key in the YAML file instead")
+                }
+                document = object
+            }
+            var dims: [String: String] = [:]
+            for d in dimensions {
+                let parts = d.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--dimension takes K=V, not '\(d)'") }
+                dims[String(parts[0])] = String(parts[1])
+            }
+            if !dims.isEmpty { document["dimensions"] = dims }
+            let given: [(String, Any?)] = [
+                ("namespace", namespace), ("metric", metric), ("statistic", statistic), ("period", period),
+                ("evaluation_periods", evaluationPeriods), ("datapoints_to_alarm", datapointsToAlarm), ("comparison", comparison),
+                ("threshold", threshold), ("treat_missing_data", treatMissingData), ("description", description),
+                ("alarm_actions", alarmActions.isEmpty ? nil : alarmActions), ("ok_actions", okActions.isEmpty ? nil : okActions),
+            ]
+            for case let (key, value?) in given { document[key] = value }
+            guard !document.isEmpty else { throw ValidationError("give --file, or the alarm's keys as flags (see --help)") }
+            try await send(Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])))
+        }
+
+        func send(_ body: [UInt8]) async throws {
+            let (status, answer) = try await client.request(.PUT, AlarmsCommand.path(name), body: body)
+            if client.output == .json { return client.printJSON(answer) }
+            let state = (try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any])?["state"] as? String ?? "?"
+            print("\(status == 201 ? "created" : "replaced") alarm \(name) (\(state))")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an alarm made through the API (alert-file alarms are removed from their files).")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Alarm name.") var name: String
+
+        func run() async throws {
+            _ = try await client.request(.DELETE, AlarmsCommand.path(name))
+            print("deleted alarm \(name)")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+
+extension LogsCommand {
+    /// `plumb logs put GROUP STREAM < events`: one event a line, plain text or a JSON object with `message` (and
+    /// `timestamp` in epoch milliseconds), sent in batches of at most 10,000 events or 1 MB as CloudWatch takes them.
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send log events from standard input: one a line, text or JSON {\"message\", \"timestamp\"}.",
+            discussion: "journalctl -u myapp -o cat | plumb logs put /myapp/prod web-1")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Log group (created on first use).") var group: String
+        @Argument(help: "Log stream within the group.") var stream: String
+
+        func run() async throws {
+            var batch: [[String: Any]] = []
+            var bytes = 0
+            var sent = 0
+            func flush() async throws {
+                guard !batch.isEmpty else { return }
+                let body = try JSONSerialization.data(withJSONObject: ["events": batch])
+                _ = try await client.request(.POST, LogsCommand.groupPath(group) + "/" + LogsCommand.encode(stream), body: Array(body))
+                sent += batch.count
+                if batch.count == 10_000 { FileHandle.standardError.write(Data("sent \(sent) events\n".utf8)) }
+                batch.removeAll()
+                bytes = 0
+            }
+            while let line = readLine(strippingNewline: true) {
+                guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+                var event: [String: Any] = ["message": line]
+                if line.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let message = object["message"] as? String
+                {
+                    event = ["message": message]
+                    if let timestamp = object["timestamp"] as? Double { event["timestamp"] = timestamp }
+                }
+                let size = ((event["message"] as? String)?.utf8.count ?? 0) + 26
+                if batch.count == 10_000 || bytes + size > 1_000_000 { try await flush() }
+                batch.append(event)
+                bytes += size
+            }
+            try await flush()
+            print("sent \(sent) events to \(group) \(stream)")
+        }
+    }
+
+    struct Retention: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set how many days a group keeps its events (never: keep them).",
+            discussion: "plumb logs retention /myapp/prod 30      plumb logs retention /myapp/prod never")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Log group.") var group: String
+        @Argument(help: "Days (1, 3, 5, 7, 14, 30, … as CloudWatch takes them) or never.") var days: String
+
+        func run() async throws {
+            let value: Any
+            if days == "never" {
+                value = NSNull()
+            } else {
+                guard let n = Int(days), n > 0 else { throw ValidationError("days must be a whole number of days or 'never', not '\(days)'") }
+                value = n
+            }
+            let body = try JSONSerialization.data(withJSONObject: ["days": value])
+            let (_, answer) = try await client.request(.PUT, LogsCommand.groupPath(group) + "/retention", body: Array(body))
+            if client.output == .json { return client.printJSON(answer) }
+            print(days == "never" ? "\(group) keeps its events" : "\(group) keeps events \(days) days")
+        }
+    }
+}
