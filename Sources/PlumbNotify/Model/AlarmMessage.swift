@@ -35,11 +35,14 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
     public var rule: String?
     /// `<public_url>/api/v1/alarms/<name>`.
     public var url: String?
+    /// The alarm's `severity` (free text such as `critical` or `warning`), the label Alertmanager routes on.
+    public var severity: String?
 
     public init(
         alarmName: String, alarmDescription: String?, alarmType: String, oldState: String, newState: String,
         reason: String, time: String, metric: Metric? = nil, comparison: String? = nil, threshold: Double? = nil,
-        evaluationPeriods: Int? = nil, datapointsToAlarm: Int? = nil, rule: String? = nil, url: String? = nil
+        evaluationPeriods: Int? = nil, datapointsToAlarm: Int? = nil, rule: String? = nil, url: String? = nil,
+        severity: String? = nil
     ) {
         self.alarmName = alarmName
         self.alarmDescription = alarmDescription
@@ -55,6 +58,7 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
         self.datapointsToAlarm = datapointsToAlarm
         self.rule = rule
         self.url = url
+        self.severity = severity
     }
 
     /// The attribute that marks a notification as an alarm state change.
