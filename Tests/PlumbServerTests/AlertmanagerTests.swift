@@ -1,4 +1,5 @@
 import Foundation
+import PlumbServer
 import PlumbTesting
 import Testing
 
@@ -144,5 +145,16 @@ struct AlertmanagerTests {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.date(from: text)
+    }
+}
+
+/// The `alertmanager:` section of the server's config.
+@Suite struct AlertmanagerConfigTests {
+    @Test func resendIntervalDefaultsToAMinuteAndIsBounded() throws {
+        #expect(try ListenerConfigTests.load("listen: 127.0.0.1:0\n").alertmanager.resendInterval == 60)
+        #expect(try ListenerConfigTests.load("alertmanager: {resend_interval: 15}\n").alertmanager.resendInterval == 15)
+        for bad in ["0", "3601", "-5"] {
+            #expect(throws: ConfigError.self) { try ListenerConfigTests.load("alertmanager: {resend_interval: \(bad)}\n") }
+        }
     }
 }
