@@ -144,4 +144,68 @@ import Testing
         let reopened = try Outbox(directory: dir.path, durability: .full)
         #expect(try reopened.subscriptions(topic: "ops").first?.definition.format == .alertmanagerWebhook)
     }
+
+    /// Runs the delivery service until `condition` holds (or 10 s pass).
+    func deliver(_ outbox: Outbox, until condition: () throws -> Bool) async throws {
+        let service = DeliveryService(outbox: outbox, settings: .init(publicURL: "http://plumb:9400", pollInterval: .milliseconds(50)))
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the deliveries did not reach the expected state within 10 s")
+    }
+
+    @Test func theSenderPostsWhatIsTrueWhenItRunsAndSkipsASupersededAlert() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let log = dir.path + "/am.jsonl"
+        // The receiver stands in for Alertmanager's API: it records each POST's path and JSON body.
+        let receiver = try await PeerProcess(script: "webhook_receiver.py", arguments: ["--log", log], logDirectory: dir.path)
+        defer { receiver.stop() }
+        let outbox = try Outbox(directory: dir.path, durability: .full)
+        try outbox.syncFileTopics([
+            TopicDefinition(name: "ops", subscriptions: [SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://127.0.0.1:\(receiver.port)/")])
+        ], now: now)
+        let sub = try #require(try outbox.subscriptions(topic: "ops").first?.id)
+        let clock = Int64(Date().timeIntervalSince1970)
+        // ALARM, OK and ALARM again before anything was sent: the first alert is stale when its turn comes.
+        let first = try publish(outbox, "ALARM", at: clock - 30)
+        _ = try publish(outbox, "OK", at: clock - 20)
+        let second = try publish(outbox, "ALARM", reason: "Threshold Crossed again", at: clock - 10)
+        try await deliver(outbox) { try outbox.deliveries(status: "pending", limit: 10).isEmpty }
+        let deliveries = try outbox.deliveries(limit: 10)
+        #expect(deliveries.first { $0.messageID == first }?.status == "superseded")
+        #expect(deliveries.first { $0.messageID == second }?.status == "delivered")
+        var posts = PeerRecords.jsonLines(log)
+        #expect(posts.count == 1, "the superseded alert was not sent: \(posts)")
+        #expect(posts.first?["path"] as? String == "/api/v2/alerts")
+        let firing = try #require((posts.first?["body"] as? [[String: Any]])?.first)
+        #expect((firing["annotations"] as? [String: String])?["summary"] == "Threshold Crossed again")
+        #expect(firing["startsAt"] as? String == WebhookPayloadTime.iso(clock - 10))
+        let endsAt = try #require(ISO8601DateFormatter().date(from: firing["endsAt"] as? String ?? ""))
+        #expect(endsAt.timeIntervalSinceNow > 200 && endsAt.timeIntervalSinceNow <= 241, "4 × the 60 s resend interval ahead: \(endsAt)")
+        #expect(try outbox.alertmanagerAlert(subscriptionID: sub, alarm: "api-errors")?.sentState == "firing")
+
+        // OK: the same delivery goes again and says resolved, with endsAt the state change; then the alert is over.
+        _ = try publish(outbox, "OK", reason: "Threshold Crossed: back under", at: clock)
+        try await deliver(outbox) { try PeerRecords.jsonLines(log).count == 2 && outbox.alertmanagerAlerts().isEmpty }
+        posts = PeerRecords.jsonLines(log)
+        let resolved = try #require((posts.last?["body"] as? [[String: Any]])?.first)
+        #expect(resolved["endsAt"] as? String == WebhookPayloadTime.iso(clock))
+        #expect(resolved["startsAt"] as? String == WebhookPayloadTime.iso(clock - 10))
+        #expect((resolved["annotations"] as? [String: String])?["summary"] == "Threshold Crossed: back under")
+        #expect(resolved["labels"] as? [String: String] == firing["labels"] as? [String: String])
+    }
+}
+
+/// RFC 3339 in whole seconds, UTC, as the alerts carry times.
+enum WebhookPayloadTime {
+    static func iso(_ epoch: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(epoch)))
+    }
 }

@@ -100,7 +100,10 @@ extension Outbox {
     /// subscriptions are dropped. Returns how many deliveries were made pending.
     @discardableResult
     public func refreshAlertmanagerAlerts(firing: Set<String>, interval: Double, now: Double) throws -> Int {
-        try database.pool.write { db in
+        // Most servers have no Alertmanager: a read, not a write transaction every few seconds.
+        let held = try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alertmanager_alerts") ?? 0 }
+        guard held > 0 else { return 0 }
+        return try database.pool.write { db in
             try db.execute(sql: "DELETE FROM alertmanager_alerts WHERE subscription_id NOT IN (SELECT id FROM subscriptions)")
             var queued = 0
             for var alert in try Row.fetchAll(db, sql: "SELECT * FROM alertmanager_alerts").map(Self.alertmanagerAlert(row:)) {
