@@ -10,11 +10,13 @@ import Testing
     let now: Int64 = 1_795_341_600
 
     static func alarmMessage(_ state: String, reason: String = "Threshold Crossed", severity: String? = "critical") -> AlarmMessage {
-        AlarmMessage(
+        var message = AlarmMessage(
             alarmName: "api-errors", alarmDescription: "Errors of the API", alarmType: "metric", oldState: state == "ALARM" ? "OK" : "ALARM",
             newState: state, reason: reason, time: "2026-11-22T10:00:00Z",
             metric: .init(namespace: "Plumb/Functions", name: "Errors", dimensions: ["Function": "sentiment.classify", "alertname": "spoof"], statistic: "Sum", period: 60),
-            url: "http://plumb:9400/api/v1/alarms/api-errors", severity: severity)
+            url: "http://plumb:9400/api/v1/alarms/api-errors")
+        message.severity = severity
+        return message
     }
 
     /// Publishes an alarm state change as the alarm engine does (its attributes name the alarm and the state).

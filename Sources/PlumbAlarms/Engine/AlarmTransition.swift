@@ -16,7 +16,8 @@ public struct AlarmTransition: Sendable {
     public func notification(publicURL: String?) -> (subject: String, message: String, attributes: [String: String]) {
         var message = AlarmMessage(
             alarmName: alarm.name, alarmDescription: nil, alarmType: alarm.kind, oldState: oldState.rawValue,
-            newState: newState.rawValue, reason: reason, time: TimeParsing.format(timestamp), severity: alarm.severity)
+            newState: newState.rawValue, reason: reason, time: TimeParsing.format(timestamp))
+        message.severity = alarm.severity
         switch alarm {
         case .metric(let a):
             message.alarmDescription = a.description
@@ -91,25 +92,5 @@ struct StateHistoryData: Encodable {
             oldState: .init(stateValue: old.rawValue, stateReason: nil),
             newState: .init(stateValue: new.rawValue, stateReason: newReason))
         return (try? JSONEncoder().encode(data)).map { String(decoding: $0, as: UTF8.self) }
-    }
-}
-
-/// History data of a notification a silence held: `{"silenceId", "silencedUntil", "createdBy", "comment", "topics",
-/// "newState"}`.
-struct HeldNotificationData: Encodable {
-    var silenceId: String
-    var silencedUntil: String
-    var createdBy: String
-    var comment: String
-    var topics: [String]
-    var newState: String
-
-    static func json(silence: Silence, transition: AlarmTransition) -> String? {
-        let data = HeldNotificationData(
-            silenceId: silence.id, silencedUntil: TimeParsing.format(silence.endsAt), createdBy: silence.createdBy,
-            comment: silence.comment, topics: transition.topics, newState: transition.newState.rawValue)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? encoder.encode(data)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

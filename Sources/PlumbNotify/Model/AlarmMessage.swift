@@ -41,8 +41,7 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
     public init(
         alarmName: String, alarmDescription: String?, alarmType: String, oldState: String, newState: String,
         reason: String, time: String, metric: Metric? = nil, comparison: String? = nil, threshold: Double? = nil,
-        evaluationPeriods: Int? = nil, datapointsToAlarm: Int? = nil, rule: String? = nil, url: String? = nil,
-        severity: String? = nil
+        evaluationPeriods: Int? = nil, datapointsToAlarm: Int? = nil, rule: String? = nil, url: String? = nil
     ) {
         self.alarmName = alarmName
         self.alarmDescription = alarmDescription
@@ -58,7 +57,6 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
         self.datapointsToAlarm = datapointsToAlarm
         self.rule = rule
         self.url = url
-        self.severity = severity
     }
 
     /// The attribute that marks a notification as an alarm state change.
