@@ -21,11 +21,14 @@ public struct DashData: Sendable {
         public var name: String
         public var state: String
         public var reason: String
+        /// "until … by … (comment)" while a silence holds the alarm's notifications.
+        public var silenced: String?
 
-        public init(name: String, state: String, reason: String) {
+        public init(name: String, state: String, reason: String, silenced: String? = nil) {
             self.name = name
             self.state = state
             self.reason = reason
+            self.silenced = silenced
         }
     }
 

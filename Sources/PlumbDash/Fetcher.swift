@@ -143,7 +143,14 @@ public actor Fetcher {
             do {
                 let body = try await call("alarms", "GET", "/api/v1/alarms")
                 let list = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["alarms"] as? [[String: Any]] ?? []
-                data.alarms = list.map { DashData.Alarm(name: $0["name"] as? String ?? "", state: $0["state"] as? String ?? "", reason: $0["stateReason"] as? String ?? "") }
+                data.alarms = list.map { a in
+                    let silenced = (a["silence"] as? [String: Any]).map { s in
+                        "until \(s["until"] as? String ?? "?") by \(s["createdBy"] as? String ?? "?") (\(s["comment"] as? String ?? ""))"
+                    }
+                    return DashData.Alarm(
+                        name: a["name"] as? String ?? "", state: a["state"] as? String ?? "", reason: a["stateReason"] as? String ?? "",
+                        silenced: silenced)
+                }
             } catch {
                 data.problems.append("alarms: \(error)")
             }

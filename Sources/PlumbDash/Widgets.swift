@@ -270,11 +270,21 @@ enum Widgets {
             let tint: Tint = alarm.state == "ALARM" ? .bad : alarm.state == "OK" ? .good : .dim
             let label = alarm.state == "INSUFFICIENT_DATA" ? "NO DATA" : alarm.state
             canvas.text(rect.x, y, label, tint, bold: alarm.state == "ALARM", maxWidth: stateWidth, clip: rect)
-            canvas.text(rect.x + stateWidth + 1, y, alarm.name, .plain, maxWidth: rect.width - stateWidth - 1, clip: rect)
+            let nameWidth = rect.width - stateWidth - 1
+            canvas.text(rect.x + stateWidth + 1, y, alarm.name, .plain, maxWidth: nameWidth, clip: rect)
+            // A silenced alarm is marked after its name: its notifications are held.
+            if alarm.silenced != nil, alarm.name.count + 2 < nameWidth {
+                let x = rect.x + stateWidth + 1 + alarm.name.count + 1
+                canvas.text(x, y, "[silenced]", .dim, maxWidth: nameWidth - alarm.name.count - 1, clip: rect)
+            }
             y += 1
-            // With focus, the reason of each alarm in ALARM follows it.
+            // With focus, the reason of each alarm in ALARM follows it, and a silence says until when and why.
             if focused, alarm.state == "ALARM", y < rect.y + rect.height {
                 canvas.text(rect.x + stateWidth + 3, y, alarm.reason, .dim, maxWidth: rect.width - stateWidth - 3, clip: rect)
+                y += 1
+            }
+            if focused, let silenced = alarm.silenced, y < rect.y + rect.height {
+                canvas.text(rect.x + stateWidth + 3, y, "silenced " + silenced, .dim, maxWidth: rect.width - stateWidth - 3, clip: rect)
                 y += 1
             }
         }

@@ -162,7 +162,8 @@ public final class PlumbServer: Sendable {
                 return try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
             }
         }
-        var settings = DeliveryService.Settings(smtp: try config.smtp?.settings(), publicURL: publicURL)
+        var settings = DeliveryService.Settings(
+            smtp: try config.smtp?.settings(), publicURL: publicURL, alertmanagerResendInterval: config.alertmanager.resendInterval)
         let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
         settings.invokeFunction = { function, payload in
             guard host.function(named: function) != nil else { throw ConfigError("no function named '\(function)'") }
@@ -294,6 +295,7 @@ public final class PlumbServer: Sendable {
         ).register(api: api, write: write)
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
+        SilenceRoutes(silences: alarms.silences, clock: store.clock).register(api: api)
         LogRoutes(store: logs, metrics: store).register(api: api)
         let host = host
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock) { name, caller in
@@ -342,6 +344,9 @@ public final class PlumbServer: Sendable {
                 store: logs, archiveAfter: Int64(config.logs.archiveAfter * 1_000),
                 interval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
             DeliveryService(outbox: outbox, settings: deliverySettings),
+            AlertmanagerRefreshService(outbox: outbox, interval: deliverySettings.alertmanagerResendInterval) { [alarms] in
+                alarms.names(in: .alarm)
+            },
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler),
             AutoscalerService(host: host),

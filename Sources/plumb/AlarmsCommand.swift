@@ -24,11 +24,13 @@ struct AlarmsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             let alarms = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["alarms"] as? [[String: Any]] ?? []
             guard !alarms.isEmpty else { return print("no alarms") }
+            // A silenced alarm says so where its reason goes: its notifications are held.
             let rows = alarms.map { a in
-                [a["name"] as? String ?? "", a["type"] as? String ?? "", a["state"] as? String ?? "", a["stateUpdatedAt"] as? String ?? "",
-                 String((a["stateReason"] as? String ?? "").prefix(90))]
+                let note = (a["silence"] as? [String: Any]).map(SilenceCommand.summary) ?? (a["stateReason"] as? String ?? "")
+                return [a["name"] as? String ?? "", a["type"] as? String ?? "", a["state"] as? String ?? "", a["stateUpdatedAt"] as? String ?? "",
+                        String(note.prefix(90))]
             }
-            print(table(["NAME", "TYPE", "STATE", "SINCE", "REASON"], rows))
+            print(table(["NAME", "TYPE", "STATE", "SINCE", "REASON / SILENCE"], rows))
         }
     }
 
@@ -42,7 +44,7 @@ struct AlarmsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             guard let a = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return client.printJSON(body) }
             let order = [
-                "name", "type", "source", "description", "state", "stateReason", "stateUpdatedAt", "lastEvaluatedAt", "namespace",
+                "name", "type", "source", "description", "state", "silence", "stateReason", "stateUpdatedAt", "lastEvaluatedAt", "severity", "namespace",
                 "metric", "dimensions", "statistic", "period", "evaluationPeriods", "datapointsToAlarm", "comparison", "threshold",
                 "treatMissingData", "evaluateLowSampleCountPercentile", "metrics", "rule", "actionsSuppressor", "waitPeriod", "extensionPeriod",
                 "alarmActions", "okActions", "insufficientDataActions",
@@ -54,6 +56,7 @@ struct AlarmsCommand: AsyncParsableCommand {
                 // Metric-math queries, one a line: "e: Plumb/Functions/Errors Sum", "rate: 100 * e / i (returned)".
                 case let list as [Any] where key == "metrics":
                     text = list.map { "\($0)" }.joined(separator: "\n" + String(repeating: " ", count: 34))
+                case let silence as [String: Any] where key == "silence": text = SilenceCommand.summary(silence) + ", silence \(silence["id"] ?? "")"
                 case let list as [Any]: text = list.isEmpty ? "-" : list.map { "\($0)" }.joined(separator: ", ")
                 case let map as [String: Any]: text = map.isEmpty ? "-" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
                 default: text = "\(value)"

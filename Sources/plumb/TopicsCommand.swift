@@ -56,12 +56,12 @@ struct TopicsCommand: AsyncParsableCommand {
 
     struct Subscribe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Subscribe an email address or webhook URL; it receives a confirmation link first.")
+            abstract: "Subscribe an email address or webhook URL (it receives a confirmation link first), or an Alertmanager.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Topic name.") var topic: String
-        @Option(help: "email or webhook.") var `protocol`: String
-        @Option(help: "The address or URL.") var endpoint: String
-        @Option(help: "Webhook format: plumb or alertmanager.") var format = "plumb"
+        @Option(help: "email, webhook, function or alertmanager.") var `protocol`: String
+        @Option(help: "The address, the URL, plugin.function, or the Alertmanager's base URL (http://HOST:9093).") var endpoint: String
+        @Option(help: "Webhook format: plumb or alertmanager-webhook (the body Alertmanager sends its receivers).") var format = "plumb"
         @Option(help: "Webhook HMAC secret, at least 16 characters (default: $PLUMB_WEBHOOK_SECRET if set).") var secret: String?
 
         func run() async throws {
@@ -71,6 +71,7 @@ struct TopicsCommand: AsyncParsableCommand {
             let (_, body) = try await client.request(.POST, "/api/v1/topics/\(topic)/subscriptions", body: Array(try JSONSerialization.data(withJSONObject: payload)))
             if client.output == .json { return client.printJSON(body) }
             let s = TopicsCommand.json(body)
+            if s["status"] as? String == "Confirmed" { return print("\(s["id"] ?? ""): Confirmed") }
             print("\(s["id"] ?? ""): \(s["status"] ?? "") — a confirmation link was sent to \(endpoint)")
         }
     }
@@ -105,7 +106,7 @@ struct TopicsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The delivery log: pending, delivered and failed (dead-letter) deliveries.")
         @OptionGroup var client: ClientOptions
         @Option(help: "Only this topic.") var topic: String?
-        @Option(help: "pending, delivered or failed.") var status: String?
+        @Option(help: "pending, delivered, failed or superseded.") var status: String?
         @Option(help: "How many (1–1000).") var limit = 50
 
         func run() async throws {

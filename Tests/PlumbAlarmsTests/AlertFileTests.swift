@@ -49,6 +49,49 @@ import Testing
         #expect(config.crossCheck(extraTopics: ["nowhere"]).isEmpty)
     }
 
+    @Test func alertmanagerSubscriptionsFormatNamesAndSeverity() throws {
+        let (config, errors) = AlertFileParser.parse("""
+            topics:
+              - name: pager
+                subscriptions:
+                  - {protocol: alertmanager, endpoint: "http://127.0.0.1:9093"}
+                  - {protocol: webhook, endpoint: "https://hooks.example.com/am", format: alertmanager-webhook}
+                  - {protocol: webhook, endpoint: "https://hooks.example.com/old", format: alertmanager}
+            alarms:
+              - {name: a, namespace: N, metric: M, statistic: Sum, period: 60, evaluation_periods: 1, comparison: LessThanThreshold, threshold: 1, severity: critical}
+            composite_alarms:
+              - {name: c, rule: 'ALARM("a")', severity: warning}
+            """, file: "am.yaml")
+        #expect(errors.isEmpty, "\(errors)")
+        let subscriptions = try #require(config.topics.first?.subscriptions)
+        #expect(subscriptions.map(\.protocol) == [.alertmanager, .webhook, .webhook])
+        #expect(subscriptions.map(\.format) == [.plumb, .alertmanagerWebhook, .alertmanagerWebhook], "the old name reads as the new one")
+        #expect(config.alarms.map(\.severity) == ["critical", "warning"])
+
+        let (_, refused) = AlertFileParser.parse("""
+            topics:
+              - name: pager
+                subscriptions:
+                  - {protocol: webhook, endpoint: "http://127.0.0.1:9093/api/v2/alerts", format: alertmanager}
+                  - {protocol: alertmanager, endpoint: "http://127.0.0.1:9093", format: alertmanager-webhook}
+                  - {protocol: alertmanager, endpoint: "http://127.0.0.1:9093/api/v1/alerts"}
+                  - {protocol: webhook, endpoint: "https://hooks.example.com/x", format: prometheus}
+            alarms:
+              - {name: a, namespace: N, metric: M, statistic: Sum, period: 60, evaluation_periods: 1, comparison: LessThanThreshold, threshold: 1, severity: ""}
+            """, file: "bad.yaml")
+        let text = refused.map(\.description)
+        for expected in [
+            "bad.yaml:4: topics[0].subscriptions[0].endpoint: 'http://127.0.0.1:9093/api/v2/alerts' is Alertmanager's own API",
+            "bad.yaml:5: topics[0].subscriptions[1].format: applies to webhooks only",
+            "bad.yaml:6: topics[0].subscriptions[2].endpoint: Alertmanager's v1 API is gone",
+            "bad.yaml:7: topics[0].subscriptions[3].format: 'prometheus' must be plumb or alertmanager-webhook",
+            "bad.yaml:9: alarms[0].severity: a severity has 1 to 64 printable characters",
+        ] {
+            #expect(text.contains { $0.hasPrefix(expected) }, "missing: \(expected)\ngot: \(text)")
+        }
+        #expect(text.first { $0.contains("own API") }?.contains("use protocol: alertmanager") == true)
+    }
+
     @Test func shippedAlertFilesAndTheirTestsPass() async {
         let (config, errors) = AlertFileParser.load(directory: Checkout.root + "/alerts")
         #expect(errors.isEmpty, "\(errors)")

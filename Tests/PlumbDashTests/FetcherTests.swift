@@ -23,7 +23,9 @@ final class RecordingTransport: DashTransport {
         if path.hasPrefix("/api/v1/metrics?") {
             return Array(#"{"metrics": [{"namespace": "Plumb/Functions", "name": "Invocations", "dimensions": {"Function": "b.f"}}, {"namespace": "Plumb/Functions", "name": "Invocations", "dimensions": {"Function": "a.f"}}]}"#.utf8)
         }
-        if path.hasPrefix("/api/v1/alarms") { return Array(#"{"alarms": [{"name": "x", "state": "ALARM", "stateReason": "r"}]}"#.utf8) }
+        if path.hasPrefix("/api/v1/alarms") {
+            return Array(#"{"alarms": [{"name": "x", "state": "ALARM", "stateReason": "r", "silence": {"id": "s-1", "until": "2027-01-15T12:00:00Z", "createdBy": "user:ana", "comment": "rack move"}}, {"name": "y", "state": "OK", "stateReason": "r"}]}"#.utf8)
+        }
         if path.hasPrefix("/api/v1/logs/") { return Array(#"{"events": [{"timestamp": 1, "message": "b"}, {"timestamp": 0, "message": "a"}]}"#.utf8) }
         throw CancellationError()
     }
@@ -84,6 +86,7 @@ struct FetcherTests {
         #expect(data.series["w1"]?.first?.values == [1] && data.series["w1"]?.count == 1, "hidden inputs are not series")
         #expect(data.tables["w8"]?.map(\.0) == ["a.f", "b.f"] && data.tables["w8"]?.first?.1 == [1, 1])
         #expect(data.alarms.first?.state == "ALARM" && data.logs["w10"]?.map(\.message) == ["a", "b"], "logs oldest first")
+        #expect(data.alarms.map(\.silenced) == ["until 2027-01-15T12:00:00Z by user:ana (rack move)", nil], "a silence is read with its alarm")
         #expect(transport.requests.withLock { $0.contains { $0.1.contains("/api/v1/logs/%2Fplumb%2Fserver?") && $0.1.contains("filter=error") } })
     }
 

@@ -92,6 +92,7 @@ struct GoldenFrameTests {
             .init(name: "functions-errors", state: "ALARM", reason: "Threshold Crossed: 2 out of the last 3 datapoints were greater than 0"),
             .init(name: "functions-throttled", state: "OK", reason: "ok"),
             .init(name: "sensors-no-data", state: "INSUFFICIENT_DATA", reason: "no data"),
+            .init(name: "classifier-drift", state: "ALARM", reason: "drifted", silenced: "until 09:30 by user:ana (retraining)"),
         ]
         d.logs["w7"] = [
             .init(timestamp: (end - 30) * 1_000, message: "started plugin sentiment"),
@@ -171,6 +172,11 @@ struct GoldenFrameTests {
         let alarmLine = try #require(lines.firstIndex { $0.contains("ALARM") && $0.contains("functions-errors") }, "\(alarms)")
         #expect(lines[alarmLine + 1].contains("Threshold Crossed"), "the focused widget shows the reason under an alarm in ALARM")
         #expect(lines.firstIndex { $0.contains("NO DATA") }! > alarmLine && lines.firstIndex { $0.contains("OK ") }! > lines.firstIndex { $0.contains("NO DATA") }!, "ALARM, then no data, then OK")
+        // A silenced alarm is marked, and the focused widget says until when, by whom and why.
+        let silencedLine = try #require(lines.firstIndex { $0.contains("classifier-drift") }, "\(alarms)")
+        #expect(lines[silencedLine].contains("classifier-drift [silenced]"))
+        #expect(lines[silencedLine + 2].contains("silenced until 09:30 by user:ana (retraining)"), "\(alarms)")
+        #expect(!lines[alarmLine].contains("[silenced]"))
         // The chart: the ok series' dots span the plot; the threshold line (80) is red and above the series' mean.
         let chart = try Self.frame(page: 0, wide)
         #expect(chart.cells.contains { $0.tint == .bad && $0.character == "┄" })

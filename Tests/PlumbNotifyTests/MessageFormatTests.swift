@@ -52,7 +52,7 @@ import Testing
 
     @Test func alertmanagerPayloadIsVersionFour() throws {
         for (state, status) in [("ALARM", "firing"), ("OK", "resolved")] {
-            let data = WebhookPayload.alertmanager(Self.alarmMessage(newState: state), externalURL: "http://plumb:9400")
+            let data = WebhookPayload.alertmanagerWebhook(Self.alarmMessage(newState: state), externalURL: "http://plumb:9400")
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             #expect(object["version"] as? String == "4")
             #expect(object["status"] as? String == status)

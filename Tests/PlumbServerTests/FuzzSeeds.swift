@@ -140,6 +140,15 @@ extension FuzzTests {
         Seed("POST", "/api/v1/alarms/{name}/state", params: ["name": "fuzz-alarm"], json: ["state": "ALARM", "reason": "fuzz test", "reason_data": "{\"source\": \"fuzz\"}"]),
         // reads: path name; body state (OK|ALARM|INSUFFICIENT_DATA), reason, reason_data (optional string)
 
+        // MARK: Silences
+        Seed("GET", "/api/v1/silences", query: ["state": "active", "alarm": "fuzz-alarm"]),
+        // reads: query state (active|pending|expired), alarm (an alarm name the silences match)
+        Seed("POST", "/api/v1/silences", json: ["alarm": "fuzz-alarm", "duration": "2h", "comment": "fuzz maintenance window"]),
+        // reads: body alarm (exact name) or match (glob with *), exactly one; duration (30s|5m|2h|1d|1w, at most 366 days);
+        //   comment (1–1000 characters, one line); the creator is the caller
+        Seed("DELETE", "/api/v1/silences/{id}", params: ["id": "00000000-0000-0000-0000-000000000000"]),
+        // reads: path id (a silence's UUID; unknown here: 404)
+
         // MARK: Metric filters
         Seed("GET", "/api/v1/metric-filters"),
         // reads: nothing
@@ -186,14 +195,15 @@ extension FuzzTests {
             "protocol": "webhook", "endpoint": "http://127.0.0.1:9/fuzz-hook", "secret": "fuzz-secret-0123456789", "format": "plumb",
             "delivery_policy": ["num_retries": 2, "min_delay": 1, "max_delay": 5, "backoff": "linear"],
         ]),
-        // reads: path topic; body protocol (email|webhook|function), endpoint, secret (≥ 16 chars, webhooks only),
-        //   format (plumb|alertmanager), delivery_policy {num_retries, min_delay, max_delay, backoff}
+        // reads: path topic; body protocol (email|webhook|function|alertmanager), endpoint, secret (≥ 16 chars, webhooks
+        //   only), format (plumb|alertmanager-webhook, old name alertmanager; webhooks only), delivery_policy {num_retries,
+        //   min_delay, max_delay, backoff}
         Seed("POST", "/api/v1/topics/{topic}/publish", params: ["topic": "fuzz-topic"], json: ["subject": "fuzz subject", "message": "fuzz message body", "attributes": ["severity": "low"]]),
         // reads: path topic; body subject (optional), message, attributes (optional map of strings)
         Seed("DELETE", "/api/v1/subscriptions/{id}", params: ["id": "sub-00000000-0000-0000-0000-000000000000"]),
         // reads: path id (ids are "sub-<uuid>", unknown here: 404)
         Seed("GET", "/api/v1/deliveries", query: ["topic": "fuzz-topic", "status": "pending", "limit": "10", "before": "1000000"]),
-        // reads: query topic, status (pending|delivered|failed), limit (1–1000), before (delivery id)
+        // reads: query topic, status (pending|delivered|failed|superseded), limit (1–1000), before (delivery id)
         Seed("POST", "/api/v1/deliveries/{id}/retry", params: ["id": "1"]),
         // reads: path id (a number)
 

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import PlumbMetrics
 import PlumbStore
 
@@ -227,7 +228,9 @@ extension AlarmEngine {
         return transitions
     }
 
-    /// Persists state changes with their history, then runs the actions and records their outcomes.
+    /// Persists state changes with their history, then runs the actions and records their outcomes. The actions of
+    /// an alarm an active silence matches are held instead: nothing is published, and the history says which
+    /// silence held which topics.
     func commit(_ transitions: [AlarmTransition]) async {
         guard !transitions.isEmpty else { return }
         var records: [AlarmStore.Record] = []
@@ -251,6 +254,13 @@ extension AlarmEngine {
         persist(records, history: history)
         var actionHistory: [(alarm: String, item: AlarmStore.HistoryItem)] = []
         for t in transitions where !t.topics.isEmpty {
+            if let silence = silences.active(for: t.alarm.name, at: t.timestamp) {
+                actionHistory.append((t.alarm.name, .init(
+                    type: "Action", timestamp: t.timestamp, summary: "Notification held by silence \(silence.id)",
+                    data: HeldNotificationData.json(silence: silence, transition: t))))
+                Counter(label: "Plumb/Alarms/NotificationsHeld").increment()
+                continue
+            }
             for outcome in await runActions(t) {
                 let summary = outcome.error.map { "Failed to execute action \(outcome.topic): \($0)" }
                     ?? "Successfully executed action \(outcome.topic)"

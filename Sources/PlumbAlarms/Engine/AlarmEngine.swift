@@ -74,6 +74,8 @@ public final class AlarmEngine: Sendable {
     let logger: Logger
     let runActions: @Sendable (AlarmTransition) async -> [ActionOutcome]
     let topicExists: @Sendable (String) -> Bool
+    /// While one matches an alarm, its transitions notify no topic (`commit` holds them).
+    public let silences: Silences
     /// Concurrent evaluation tasks per tick.
     public let parallelism: Int
 
@@ -89,6 +91,7 @@ public final class AlarmEngine: Sendable {
         self.parallelism = parallelism
         self.topicExists = topicExists
         self.runActions = runActions
+        self.silences = try Silences(store: store)
         var registry = Registry()
         for (name, record) in try store?.records() ?? [:] {
             guard let document = record.document else {
@@ -130,6 +133,11 @@ public final class AlarmEngine: Sendable {
     }
 
     public var count: Int { registry.withLock { $0.entries.count } }
+
+    /// The names of the alarms in `state` now.
+    public func names(in state: AlarmState) -> Set<String> {
+        registry.withLock { r in Set(r.entries.values.filter { $0.state == state }.map(\.definition.name)) }
+    }
 
     /// How many alarms are in each state.
     public func stateCounts() -> [AlarmState: Int] {

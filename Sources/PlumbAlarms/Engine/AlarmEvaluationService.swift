@@ -3,7 +3,8 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// Runs the engine's ticks on 10-second wall-clock boundaries and prunes history past 14 days once an hour.
+/// Runs the engine's ticks on 10-second wall-clock boundaries and prunes history past 14 days (and silences expired
+/// five days ago) once an hour.
 ///
 /// Records `Plumb/Alarms/EvaluationDuration` (ms per tick), `Plumb/Alarms/AlarmsEvaluated` and, per state,
 /// `Plumb/Alarms/Alarms` with dimension `State`.
@@ -46,6 +47,7 @@ public struct AlarmEvaluationService: Service {
             if now - lastPrune >= 3_600, let store = engine.store {
                 lastPrune = now
                 do { try store.pruneHistory(now: now) } catch { logger.error("alarm history prune failed: \(error)") }
+                do { try engine.silences.prune(now: now) } catch { logger.error("silence prune failed: \(error)") }
             }
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import PlumbStore
 
-/// Alarm states, API-defined alarms and the 14-day history, in `alarms.sqlite`.
+/// Alarm states, API-defined alarms, the 14-day history and silences, in `alarms.sqlite`.
 public final class AlarmStore: Sendable {
     public let database: SQLiteStore
 
@@ -43,7 +43,16 @@ public final class AlarmStore: Sendable {
                     CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm, ts);
                     CREATE INDEX alarm_history_by_time ON alarm_history (ts);
                     """)
-            }
+            },
+            Migration("alarms-2-silences") { db in
+                try db.execute(sql: """
+                    CREATE TABLE silences (
+                        id TEXT PRIMARY KEY, matcher_kind TEXT NOT NULL, matcher TEXT NOT NULL, created_by TEXT NOT NULL,
+                        comment TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL, expired_by TEXT);
+                    CREATE INDEX silences_by_end ON silences (ends_at);
+                    """)
+            },
         ])
     }
 

@@ -17,6 +17,7 @@ public struct AlarmTransition: Sendable {
         var message = AlarmMessage(
             alarmName: alarm.name, alarmDescription: nil, alarmType: alarm.kind, oldState: oldState.rawValue,
             newState: newState.rawValue, reason: reason, time: TimeParsing.format(timestamp))
+        message.severity = alarm.severity
         switch alarm {
         case .metric(let a):
             message.alarmDescription = a.description

@@ -13,11 +13,11 @@ public enum AlertFileParser {
     static let metricAlarmFields: Set<String> = [
         "name", "description", "namespace", "metric", "dimensions", "statistic", "metrics", "period", "evaluation_periods",
         "datapoints_to_alarm", "comparison", "threshold", "treat_missing_data",
-        "evaluate_low_sample_count_percentile", "alarm_actions", "ok_actions", "insufficient_data_actions",
+        "evaluate_low_sample_count_percentile", "alarm_actions", "ok_actions", "insufficient_data_actions", "severity",
     ]
     static let compositeAlarmFields: Set<String> = [
         "name", "description", "rule", "alarm_actions", "ok_actions", "insufficient_data_actions",
-        "actions_suppressor", "wait_period", "extension_period",
+        "actions_suppressor", "wait_period", "extension_period", "severity",
     ]
     static let topicFields: Set<String> = ["name", "subscriptions", "delivery_policy"]
     static let subscriptionFields: Set<String> = ["protocol", "endpoint", "secret_env", "format", "delivery_policy"]
@@ -275,7 +275,19 @@ public enum AlertFileParser {
             threshold: threshold, treatMissingData: treat, evaluateLowSampleCountPercentile: evaluateLow,
             actions: actions)
         alarm.metrics = math
+        alarm.severity = severity(a)
+        guard a.errorCount == before else { return nil }
         return alarm
+    }
+
+    /// The optional `severity`: 1 to 64 printable characters (it becomes an Alertmanager label value).
+    static func severity(_ a: YAMLFields) -> String? {
+        guard let text = a.string("severity") else { return nil }
+        guard !text.isEmpty, text.count <= 64, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            a.error("severity", "a severity has 1 to 64 printable characters (critical, warning, info…)")
+            return nil
+        }
+        return text
     }
 
     /// A YAML node as plain values (maps, lists, strings; `true`/`false` as booleans), as a JSON parse gives them.
@@ -320,7 +332,9 @@ public enum AlertFileParser {
                 a.error("rule", "composite alarms form a cycle: \(name) → \(name)")
                 return nil
             }
-            return alarm
+            var withSeverity = alarm
+            withSeverity.severity = severity(a)
+            return a.errorCount == before ? withSeverity : nil
         } catch {
             a.error("rule", error.message)
             return nil
@@ -352,7 +366,10 @@ public enum AlertFileParser {
             let sBefore = s.errorCount
             let proto = s.enum("protocol", SubscriptionProtocol.self, required: true)
             let endpoint = s.string("endpoint", required: true)
-            let format = s.enum("format", WebhookFormat.self) ?? .plumb
+            var format = WebhookFormat.plumb
+            if let name = s.string("format") {
+                if let value = WebhookFormat(named: name) { format = value } else { s.error("format", "'\(name)' must be \(WebhookFormat.accepted)") }
+            }
             let secretEnv = s.string("secret_env")
             let subPolicy = s.nested("delivery_policy").flatMap(deliveryPolicy)
             guard s.errorCount == sBefore, let proto, let endpoint else { continue }
@@ -362,7 +379,7 @@ public enum AlertFileParser {
                 s.error(field == "secret" ? "secret_env" : field, problem)
                 continue
             }
-            if proto == .email, s.node("format") != nil { s.error("format", "applies to webhooks only") }
+            if proto != .webhook, s.node("format") != nil { s.error("format", "applies to webhooks only") }
             subscriptions.append(subscription)
         }
         guard t.errorCount == before else { return nil }

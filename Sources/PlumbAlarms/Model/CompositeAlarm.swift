@@ -12,6 +12,8 @@ public struct CompositeAlarm: Sendable, Equatable {
     public var waitPeriod: Int64
     /// Seconds actions stay suppressed after the suppressor leaves ALARM.
     public var extensionPeriod: Int64
+    /// Free text such as `critical` or `warning`, carried to Alertmanager as the `severity` label it routes on.
+    public var severity: String?
 
     public init(
         name: String, description: String? = nil, rule: String, actions: AlarmActions = AlarmActions(),
@@ -44,6 +46,13 @@ public enum AlarmDefinition: Sendable, Equatable {
         switch self {
         case .metric(let a): a.actions
         case .composite(let a): a.actions
+        }
+    }
+
+    public var severity: String? {
+        switch self {
+        case .metric(let a): a.severity
+        case .composite(let a): a.severity
         }
     }
 

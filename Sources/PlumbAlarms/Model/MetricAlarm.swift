@@ -22,6 +22,8 @@ public struct MetricAlarm: Sendable, Equatable {
     /// Metric math instead of one series (CloudWatch's `Metrics`): the alarm watches the one query with
     /// `return: true`; `series` is then a placeholder (`Plumb/MetricMath`, the alarm's name).
     public var metrics: [MetricDataQuery]?
+    /// Free text such as `critical` or `warning`, carried to Alertmanager as the `severity` label it routes on.
+    public var severity: String?
 
     public init(
         name: String, description: String? = nil, series: SeriesKey, statistic: Statistic, period: Int64,

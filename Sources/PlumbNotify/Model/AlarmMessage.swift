@@ -35,6 +35,8 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
     public var rule: String?
     /// `<public_url>/api/v1/alarms/<name>`.
     public var url: String?
+    /// The alarm's `severity` (free text such as `critical` or `warning`), the label Alertmanager routes on.
+    public var severity: String?
 
     public init(
         alarmName: String, alarmDescription: String?, alarmType: String, oldState: String, newState: String,

@@ -24,16 +24,20 @@ public final class DeliveryService: Service, Sendable {
         public var pollInterval: Duration
         /// Queues an async invocation of a hosted function (for `protocol: function`); throws when it cannot.
         public var invokeFunction: (@Sendable (_ function: String, _ payload: [UInt8]) throws -> Void)?
+        /// Seconds between sends of a firing alert to an Alertmanager (Prometheus's `resend_delay`, 1 minute); each
+        /// send's `endsAt` is 4 times this ahead, as Prometheus sets it, so the alert outlives a few lost sends.
+        public var alertmanagerResendInterval: Double
 
         public init(
             smtp: SMTPSettings? = nil, publicURL: String, maxConcurrentDeliveries: Int = 16, httpTimeout: Double = 15,
-            pollInterval: Duration = .milliseconds(100)
+            pollInterval: Duration = .milliseconds(100), alertmanagerResendInterval: Double = 60
         ) {
             self.smtp = smtp
             self.publicURL = publicURL
             self.maxConcurrentDeliveries = maxConcurrentDeliveries
             self.httpTimeout = httpTimeout
             self.pollInterval = pollInterval
+            self.alertmanagerResendInterval = alertmanagerResendInterval
         }
     }
 
@@ -41,6 +45,8 @@ public final class DeliveryService: Service, Sendable {
         case delivered
         case retry(String)
         case fail(String)
+        /// Not sent: a later delivery carries what this one would have said.
+        case superseded(String)
     }
 
     public let outbox: Outbox
@@ -100,6 +106,8 @@ public final class DeliveryService: Service, Sendable {
             case .delivered:
                 try outbox.markDelivered(delivery.id, attempts: attempts, now: now)
                 Counter(label: "Plumb/Notify/NumberOfNotificationsDelivered", dimensions: dimensions).increment()
+            case .superseded(let reason):
+                try outbox.markSuperseded(delivery.id, attempts: attempts - 1, reason: reason, now: now)
             case .retry(let error) where attempts <= policy.numRetries:
                 let next = now + policy.jitteredDelay(beforeRetry: attempts)
                 try outbox.markRetry(delivery.id, attempts: attempts, nextAttemptAt: next, error: error, now: now)
@@ -137,13 +145,14 @@ public final class DeliveryService: Service, Sendable {
         case .webhook: return (await sendWebhook(message, subscription: subscription), policy)
         case .email: return (await sendEmail(message, to: delivery.endpoint), policy)
         case .function: return (sendToFunction(message, function: delivery.endpoint), policy)
+        case .alertmanager: return (await sendToAlertmanager(message, subscription: subscription), policy)
         }
     }
 
     func sendWebhook(_ message: Outbox.Message, subscription: Outbox.Subscription) async -> Attempt {
         let body: Data
-        if subscription.definition.format == .alertmanager && message.type == "Notification" {
-            body = WebhookPayload.alertmanager(message, externalURL: settings.publicURL)
+        if subscription.definition.format == .alertmanagerWebhook && message.type == "Notification" {
+            body = WebhookPayload.alertmanagerWebhook(message, externalURL: settings.publicURL)
         } else {
             body = WebhookPayload.plumb(message)
         }
@@ -163,6 +172,12 @@ public final class DeliveryService: Service, Sendable {
         }
         if let secret { request.headers.add(name: "X-Plumb-Signature", value: WebhookPayload.signature(body: body, secret: secret)) }
         request.body = .bytes(ByteBuffer(bytes: body))
+        return await post(request)
+    }
+
+    /// Sends `request`: 2xx is delivered; 429, 5xx, timeouts and connection errors are retried; any other answer
+    /// fails at once.
+    func post(_ request: HTTPClientRequest) async -> Attempt {
         do {
             let response = try await httpClient.execute(request, timeout: .milliseconds(Int64(settings.httpTimeout * 1_000)))
             var drained = 0

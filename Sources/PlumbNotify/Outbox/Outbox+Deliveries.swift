@@ -10,7 +10,8 @@ extension Outbox {
         public var topic: String
         public var `protocol`: SubscriptionProtocol
         public var endpoint: String
-        /// `pending`, `delivered` or `failed` (dead letter).
+        /// `pending`, `delivered`, `failed` (dead letter) or `superseded` (an Alertmanager alert a later state change
+        /// replaced before it went out: not sent).
         public var status: String
         public var attempts: Int
         public var nextAttemptAt: Double
@@ -84,6 +85,15 @@ extension Outbox {
             try db.execute(
                 sql: "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [attempts, error, now, id])
+        }
+    }
+
+    /// Records a delivery that was not sent because a later one carries what it would have said.
+    public func markSuperseded(_ id: Int64, attempts: Int, reason: String, now: Double) throws {
+        try database.pool.write { db in
+            try db.execute(
+                sql: "UPDATE deliveries SET status = 'superseded', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                arguments: [attempts, reason, now, id])
         }
     }
 

@@ -69,7 +69,18 @@ public final class Outbox: Sendable {
                     CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
                     CREATE INDEX deliveries_by_topic ON deliveries (topic, id);
                     """)
-            }
+            },
+            Migration("notify-2-alertmanager") { db in
+                // The webhook body Alertmanager sends was first called `alertmanager`; it is `alertmanager-webhook` now.
+                try db.execute(sql: """
+                    UPDATE subscriptions SET format = 'alertmanager-webhook' WHERE format = 'alertmanager';
+                    CREATE INDEX deliveries_by_message ON deliveries (message_id, subscription_id);
+                    CREATE TABLE alertmanager_alerts (
+                        subscription_id TEXT NOT NULL, alarm TEXT NOT NULL, message_id TEXT NOT NULL,
+                        starts_at INTEGER NOT NULL, ends_at INTEGER, resolved_by TEXT, queued_at REAL NOT NULL,
+                        sent_state TEXT, sent_at REAL, PRIMARY KEY (subscription_id, alarm));
+                    """)
+            },
         ])
         database = store
         sealedAtOpen = try Self.sealSecrets(store, with: box)
@@ -174,14 +185,16 @@ public final class Outbox: Sendable {
             {
                 return try self.subscription(row: existing)
             }
-            if definition.protocol == .function {
-                // A hosted function belongs to this server: confirmed at once, as SNS does for the owner's Lambda.
+            if definition.protocol == .function || definition.protocol == .alertmanager {
+                // A hosted function belongs to this server: confirmed at once, as SNS does for the owner's Lambda. An
+                // Alertmanager cannot open a confirmation link (it only takes alerts); the caller is an operator allowed
+                // topics:Subscribe, and a confirmation request would reach the same URL anyway.
                 try db.execute(
                     sql: """
                         INSERT INTO subscriptions (id, topic, protocol, endpoint, format, policy, status, source, created_at)
-                        VALUES (?, ?, 'function', ?, 'plumb', ?, 'Confirmed', 'api', ?)
+                        VALUES (?, ?, ?, ?, 'plumb', ?, 'Confirmed', 'api', ?)
                         """,
-                    arguments: [id, topic, definition.endpoint, Self.json(definition.deliveryPolicy), now])
+                    arguments: [id, topic, definition.protocol.rawValue, definition.endpoint, Self.json(definition.deliveryPolicy), now])
                 return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map { try self.subscription(row: $0) }!
             }
             try db.execute(
@@ -259,6 +272,11 @@ public final class Outbox: Sendable {
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM subscriptions WHERE topic = ? AND status = 'Confirmed'", arguments: [topic])
             for row in rows {
                 let s = try self.subscription(row: row, unsealing: false)
+                if s.definition.protocol == .alertmanager,
+                    try Self.routeToAlertmanager(db, messageID: messageID, topic: topic, subscription: s, attributes: attributes, now: now)
+                {
+                    continue
+                }
                 try Self.enqueue(db, messageID: messageID, topic: topic, subscriptionID: s.id, definition: s.definition, now: now)
             }
         }
@@ -292,7 +310,7 @@ public final class Outbox: Sendable {
         let definition = SubscriptionDefinition(
             protocol: SubscriptionProtocol(rawValue: row["protocol"]) ?? .webhook, endpoint: row["endpoint"],
             secretEnv: row["secret_env"], secret: unsealing ? try sealed.map { try secrets.openText($0, context: Self.secretContext(id)) } : nil,
-            format: WebhookFormat(rawValue: row["format"]) ?? .plumb, deliveryPolicy: Self.decode(row["policy"]))
+            format: WebhookFormat(named: row["format"]) ?? .plumb, deliveryPolicy: Self.decode(row["policy"]))
         return Subscription(
             id: row["id"], topic: row["topic"], definition: definition, status: row["status"], source: row["source"],
             createdAt: row["created_at"], token: row["token"], tokenExpiresAt: row["token_expires_at"])

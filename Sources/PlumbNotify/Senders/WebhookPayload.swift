@@ -20,9 +20,10 @@ public enum WebhookPayload {
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     }
 
-    /// Alertmanager's version-4 webhook payload. An alarm state change becomes one alert, `firing` in ALARM and
-    /// `resolved` otherwise; any other message becomes a firing alert named after the topic.
-    public static func alertmanager(_ message: Outbox.Message, externalURL: String) -> Data {
+    /// The body Alertmanager sends to its webhook receivers (version 4), for format `alertmanager-webhook`. An alarm
+    /// state change becomes one alert, `firing` in ALARM and `resolved` otherwise, labelled as `PostableAlert` labels
+    /// it plus `source` and `alarm_type`; any other message becomes a firing alert named after the topic.
+    public static func alertmanagerWebhook(_ message: Outbox.Message, externalURL: String) -> Data {
         var labels: [String: String]
         var annotations: [String: String]
         var status = "firing"
@@ -32,12 +33,9 @@ public enum WebhookPayload {
         if message.attributes[AlarmMessage.eventAttribute] == AlarmMessage.eventValue,
             let alarm = try? JSONDecoder().decode(AlarmMessage.self, from: Data(message.message.utf8))
         {
-            labels = ["alertname": alarm.alarmName, "source": "plumb", "alarm_type": alarm.alarmType]
-            if let metric = alarm.metric {
-                labels["namespace"] = metric.namespace
-                labels["metric"] = metric.name
-                for (k, v) in metric.dimensions { labels[sanitizeLabel(k)] = v }
-            }
+            labels = PostableAlert.labels(of: alarm)
+            labels["source"] = "plumb"
+            labels["alarm_type"] = alarm.alarmType
             annotations = ["summary": "\(alarm.alarmName) is \(alarm.newState)", "description": alarm.reason]
             if let d = alarm.alarmDescription { annotations["alarm_description"] = d }
             if alarm.newState != "ALARM" {

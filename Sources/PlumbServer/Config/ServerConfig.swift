@@ -40,6 +40,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var http = HTTPSettings()
     /// HTTPS on `listen`; nil serves plain HTTP.
     public var tls: TLSSettings?
+    /// How alarms are sent to Alertmanagers (`protocol: alertmanager` subscriptions).
+    public var alertmanager = AlertmanagerSettings()
 
     /// The `websocket:` section: limits of the plugins' WebSocket endpoints.
     public struct WebSocketSettings: Sendable, Decodable {
@@ -316,7 +318,7 @@ public struct ServerConfig: Sendable, Decodable {
     public static let maxConcurrency = 1_000_000
 
     enum CodingKeys: String, CodingKey {
-        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls
+        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls, alertmanager
         case webSocket = "websocket"
         case publicURL = "public_url"
         case adminTokenEnv = "admin_token_env", secretsKeyEnv = "secrets_key_env"
@@ -356,6 +358,7 @@ public struct ServerConfig: Sendable, Decodable {
         iam = try c.decodeIfPresent(IAMSettings.self, forKey: .iam) ?? IAMSettings()
         http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
+        alertmanager = try c.decodeIfPresent(AlertmanagerSettings.self, forKey: .alertmanager) ?? AlertmanagerSettings()
         guard (1...Self.maxConcurrency).contains(accountConcurrency) else {
             throw ConfigError("account_concurrency must be from 1 to \(Self.maxConcurrency)")
         }

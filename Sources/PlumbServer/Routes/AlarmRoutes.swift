@@ -23,6 +23,9 @@ struct AlarmRoutes {
         var alarmActions: [String]
         var okActions: [String]
         var insufficientDataActions: [String]
+        var severity: String?
+        /// The active silence holding the alarm's notifications, if any.
+        var silence: SilenceRoutes.SilenceSummary?
         // Metric alarms
         var namespace: String?
         var metric: String?
@@ -45,6 +48,14 @@ struct AlarmRoutes {
         var extensionPeriod: Int64?
     }
 
+    /// The alarm as the API shows it, with the silence that holds it now.
+    func describe(_ s: AlarmEngine.Status) -> AlarmDescription {
+        var d = Self.describe(s)
+        let now = server.store.clock()
+        d.silence = engine.silences.active(for: s.definition.name, at: now).map(SilenceRoutes.SilenceSummary.init)
+        return d
+    }
+
     static func describe(_ s: AlarmEngine.Status) -> AlarmDescription {
         let source: String = switch s.origin {
         case .file(let location): "file:\(location)"
@@ -55,7 +66,7 @@ struct AlarmRoutes {
             name: s.definition.name, type: s.definition.kind, source: source, state: s.state.rawValue, stateReason: s.reason,
             stateReasonData: s.reasonData, stateUpdatedAt: TimeParsing.format(s.updatedAt),
             lastEvaluatedAt: s.lastEvaluatedAt.map(TimeParsing.format), alarmActions: actions.alarm, okActions: actions.ok,
-            insufficientDataActions: actions.insufficientData)
+            insufficientDataActions: actions.insufficientData, severity: s.definition.severity)
         switch s.definition {
         case .metric(let a):
             d.description = a.description
@@ -135,7 +146,7 @@ struct AlarmRoutes {
                 list = list.filter { $0.definition.kind == type }
             }
             if let prefix = query["prefix"] { list = list.filter { $0.definition.name.hasPrefix(prefix) } }
-            return try Response.json(ListResponse(alarms: list.map(Self.describe)))
+            return try Response.json(ListResponse(alarms: list.map(describe)))
         }
         api.post("alarms/reload") { _, _ -> Response in
             do {
@@ -155,7 +166,7 @@ struct AlarmRoutes {
         api.get("alarms/:name") { _, context in
             let name = try Self.name(context)
             guard let status = engine.status(name) else { throw AlarmError(status: 404, code: "ResourceNotFound", "no alarm named '\(name)'") }
-            return try Response.json(Self.describe(status))
+            return try Response.json(describe(status))
         }
         api.put("alarms/:name") { request, context in
             let name = try Self.name(context)
@@ -163,7 +174,7 @@ struct AlarmRoutes {
             guard !body.isEmpty else { throw APIError(code: "MissingParameter", "a JSON body describing the alarm is required") }
             let existed = engine.status(name) != nil
             let status = try engine.put(name: name, document: String(decoding: body, as: UTF8.self), now: server.store.clock())
-            return try Response.json(Self.describe(status), status: existed ? .ok : .created)
+            return try Response.json(describe(status), status: existed ? .ok : .created)
         }
         api.delete("alarms/:name") { _, context in
             try engine.delete(name: try Self.name(context))
@@ -193,7 +204,7 @@ struct AlarmRoutes {
             let body = try await request.decodeJSON(StateRequest.self, limit: 16 * 1_024)
             guard let state = AlarmState(rawValue: body.state) else { throw APIError("state must be OK, ALARM or INSUFFICIENT_DATA") }
             try await engine.setState(name, state, reason: body.reason, reasonData: body.reasonData, now: server.store.clock())
-            return try Response.json(Self.describe(engine.status(name)!))
+            return try Response.json(describe(engine.status(name)!))
         }
     }
 

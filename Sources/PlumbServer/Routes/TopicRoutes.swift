@@ -152,10 +152,13 @@ struct TopicRoutes {
         api.post("topics/:topic/subscriptions") { request, context in
             let name = context.parameters.get("topic") ?? ""
             let body = try await request.decodeJSON(SubscriptionRequest.self, limit: 16 * 1_024)
-            guard let proto = SubscriptionProtocol(rawValue: body.protocol) else { throw APIError("protocol must be email, webhook or function") }
+            guard let proto = SubscriptionProtocol(rawValue: body.protocol) else {
+                throw APIError("protocol must be email, webhook, function or alertmanager")
+            }
             var format = WebhookFormat.plumb
             if let f = body.format {
-                guard let value = WebhookFormat(rawValue: f) else { throw APIError("format must be plumb or alertmanager") }
+                guard let value = WebhookFormat(named: f) else { throw APIError("format must be \(WebhookFormat.accepted)") }
+                guard proto == .webhook || value == .plumb else { throw APIError("format applies to webhooks only") }
                 format = value
             }
             if let secret = body.secret, secret.count < 16 { throw APIError("secret must have at least 16 characters") }
@@ -178,8 +181,8 @@ struct TopicRoutes {
         }
         api.get("deliveries") { request, _ in
             let query = request.queryDictionary
-            if let status = query["status"], !["pending", "delivered", "failed"].contains(status) {
-                throw APIError("status must be pending, delivered or failed")
+            if let status = query["status"], !["pending", "delivered", "failed", "superseded"].contains(status) {
+                throw APIError("status must be pending, delivered, failed or superseded")
             }
             let limit = try request.intParameter("limit", default: 100, range: 1...1_000)
             var before: Int64?

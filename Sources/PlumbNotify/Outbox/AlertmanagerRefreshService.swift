@@ -1,0 +1,41 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Keeps the Alertmanagers current (`Outbox.refreshAlertmanagerAlerts`): firing alerts re-sent every resend
+/// interval while their alarm stays in ALARM, and alerts whose alarm left ALARM unannounced sent resolved. Looks
+/// every 10 s (or every interval, if shorter), so an alarm that leaves ALARM silently is resolved within that.
+public struct AlertmanagerRefreshService: Service {
+    public let outbox: Outbox
+    /// Seconds between sends of a firing alert.
+    public let interval: Double
+    /// The names of the alarms in ALARM now.
+    public let firingAlarms: @Sendable () -> Set<String>
+    public let logger: Logger
+
+    public init(
+        outbox: Outbox, interval: Double, logger: Logger = Logger(label: "plumb.notify"),
+        firingAlarms: @escaping @Sendable () -> Set<String>
+    ) {
+        self.outbox = outbox
+        self.interval = interval
+        self.logger = logger
+        self.firingAlarms = firingAlarms
+    }
+
+    public func run() async throws {
+        let pause = Duration.milliseconds(Int64(min(interval, 10) * 1_000))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            } catch {
+                return
+            }
+            do {
+                try outbox.refreshAlertmanagerAlerts(firing: firingAlarms(), interval: interval, now: Date().timeIntervalSince1970)
+            } catch {
+                logger.error("cannot refresh the Alertmanager alerts: \(error)")
+            }
+        }
+    }
+}
