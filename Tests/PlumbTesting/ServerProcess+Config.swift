@@ -3,10 +3,12 @@ import Foundation
 extension ServerProcess {
     /// Starts `plumb serve` with `yaml` as its config file (written into `directory`) and waits until it is ready.
     /// `ready: false` skips the wait (a TLS listener does not answer the plain-HTTP readiness probe).
-    public static func start(config yaml: String, in directory: TemporaryDirectory, ready: Bool = true) async throws -> ServerProcess {
+    public static func start(
+        config yaml: String, in directory: TemporaryDirectory, port: Int = ServerProcess.freePort(), ready: Bool = true
+    ) async throws -> ServerProcess {
         let path = directory.path + "/plumb.yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let server = try ServerProcess(dataDirectory: directory.path + "/data", extraArguments: ["--config", path])
+        let server = try ServerProcess(dataDirectory: directory.path + "/data", port: port, extraArguments: ["--config", path])
         if ready { try await server.waitReady() }
         return server
     }
