@@ -40,6 +40,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var http = HTTPSettings()
     /// HTTPS on `listen`; nil serves plain HTTP.
     public var tls: TLSSettings?
+    /// The signed links of alarm mails to the read-only alarm page.
+    public var alarmPage = AlarmPageSettings()
 
     /// The `websocket:` section: limits of the plugins' WebSocket endpoints.
     public struct WebSocketSettings: Sendable, Decodable {
@@ -319,6 +321,7 @@ public struct ServerConfig: Sendable, Decodable {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls
         case webSocket = "websocket"
         case publicURL = "public_url"
+        case alarmPage = "alarm_page"
         case adminTokenEnv = "admin_token_env", secretsKeyEnv = "secrets_key_env"
         case accountConcurrency = "account_concurrency"
         case metricsRequireToken = "metrics_require_token"
@@ -356,6 +359,7 @@ public struct ServerConfig: Sendable, Decodable {
         iam = try c.decodeIfPresent(IAMSettings.self, forKey: .iam) ?? IAMSettings()
         http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
+        alarmPage = try c.decodeIfPresent(AlarmPageSettings.self, forKey: .alarmPage) ?? AlarmPageSettings()
         guard (1...Self.maxConcurrency).contains(accountConcurrency) else {
             throw ConfigError("account_concurrency must be from 1 to \(Self.maxConcurrency)")
         }
