@@ -89,6 +89,9 @@ struct AlarmLinksTests {
     @Test("alarm_page.link_expiry: 7 days by default, 300 s to 90 days accepted")
     func config() throws {
         #expect(ServerConfig().alarmPage.linkExpiry == 604_800)
+        // deploy/plumb.yaml documents the section with the default the code has.
+        let documented = try ListenerConfigTests.load(try ListenerConfigTests.documentedSection("alarm_page"))
+        #expect(documented.alarmPage == ServerConfig.AlarmPageSettings())
         let dir = TemporaryDirectory("plumb-alarm-config")
         defer { dir.remove() }
         for (value, ok) in [("3600", true), ("300", true), ("7776000", true), ("299", false), ("7776001", false), ("-1", false), ("1e300", false)] {
