@@ -1,3 +1,5 @@
+import Foundation
+
 /// One drawing instruction of a chart, in CSS pixels: the SVG and the PNG renderer draw the same list, so the chart
 /// in the mail and on the alarm page cannot drift apart.
 public enum ChartMark: Sendable, Equatable {
@@ -14,9 +16,7 @@ public enum ChartMark: Sendable, Equatable {
         }
 
         /// `#rrggbb`.
-        public var hex: String {
-            "#" + [red, green, blue].map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        }
+        public var hex: String { String(format: "#%02x%02x%02x", red, green, blue) }
     }
 
     public enum Anchor: Sendable, Equatable { case start, middle, end }
