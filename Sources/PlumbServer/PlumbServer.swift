@@ -42,6 +42,8 @@ public final class PlumbServer: Sendable {
     let webSockets: WebSocketGateway
     /// The listener's certificate when `tls:` is configured; SIGHUP reads it again.
     public let certificates: CertificateStore?
+    /// Signs and checks the links of alarm mails to the read-only alarm page.
+    public let alarmLinks: AlarmLinks
     let logger: Logger
     let ready = Atomic<Bool>(false)
     /// Serialises alert-file reloads (SIGHUP and the API).
@@ -63,9 +65,10 @@ public final class PlumbServer: Sendable {
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, iam: IAMStore,
-        certificates: CertificateStore?, logger: Logger
+        certificates: CertificateStore?, alarmLinks: AlarmLinks, logger: Logger
     ) {
         self.iam = iam
+        self.alarmLinks = alarmLinks
         self.certificates = certificates
         self.config = config
         self.store = store
@@ -131,12 +134,25 @@ public final class PlumbServer: Sendable {
         logSink?.attach(logs)
         try LogRoutes.installAPIFilters(logs)
         let publicURL = config.resolvedPublicURL
+        let alarmLinks = try AlarmLinks.load(dataDirectory: directory, publicURL: publicURL, expiry: config.alarmPage.linkExpiry)
+        let alarmSource = MetricStoreDataSource(store: store)
+        let alarmLogger = Logger(label: "plumb.alarms")
         let alarms = try AlarmEngine(
-            source: MetricStoreDataSource(store: store), store: try AlarmStore(directory: directory, durability: config.durability),
-            logger: Logger(label: "plumb.alarms"),
+            source: alarmSource, store: try AlarmStore(directory: directory, durability: config.durability),
+            logger: alarmLogger,
             topicExists: { outbox.topicNames().contains($0) },
             runActions: { transition in
-                let (subject, message, attributes) = transition.notification(publicURL: publicURL)
+                // The mail's chart: the watched value over the chart window ending at this evaluation.
+                var chart: [EvaluationDatapoint] = []
+                if case .metric(let alarm) = transition.alarm {
+                    do {
+                        chart = try await alarmSource.chartDatapoints(for: alarm, at: transition.timestamp)
+                    } catch {
+                        alarmLogger.warning("alarm '\(alarm.name)': no chart in its notification, the metric store could not be read: \(error)")
+                    }
+                }
+                let link = alarmLinks.link(for: transition.alarm.name, now: clock())
+                let (subject, message, attributes) = transition.notification(url: link.url, urlExpires: link.expires, chart: chart)
                 return transition.topics.map { topic in
                     do {
                         let id = try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
@@ -221,7 +237,7 @@ public final class PlumbServer: Sendable {
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
             logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, iam: iam, certificates: certificates, logger: logger)
+            deliverySettings: settings, iam: iam, certificates: certificates, alarmLinks: alarmLinks, logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -308,6 +324,8 @@ public final class PlumbServer: Sendable {
         }.register(api: api, public: router)
         PluginRoutes(host: host, callers: callers, iamSettings: config.iam).register(on: router, audit: audit)
         ConnectionRoutes(host: host, gateway: webSockets).register(api: api, public: router)
+        AlarmPageRoutes(alarms: alarms, source: MetricStoreDataSource(store: store), links: alarmLinks, clock: store.clock)
+            .register(on: router)
         extraRoutes(router)
         return router
     }

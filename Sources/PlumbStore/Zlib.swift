@@ -16,6 +16,12 @@ public enum Zlib {
         return output
     }
 
+    /// The CRC-32 of ISO 3309 (PNG chunks, gzip): libz's `crc32`.
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        let value = bytes.withUnsafeBufferPointer { CZlib.crc32(0, $0.baseAddress, uInt($0.count)) }
+        return UInt32(truncatingIfNeeded: value)
+    }
+
     /// `uncompress` into a buffer of exactly `originalSize` bytes.
     public static func decompress(_ input: [UInt8], originalSize: Int) throws -> [UInt8] {
         var length = uLong(originalSize)

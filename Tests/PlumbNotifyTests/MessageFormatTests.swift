@@ -69,7 +69,8 @@ import Testing
     }
 
     @Test func alarmEmailNamesEverythingOps() {
-        let (_, text, html) = EmailRenderer.render(Self.alarmMessage(newState: "ALARM"))
+        let rendered = EmailRenderer.render(Self.alarmMessage(newState: "ALARM"))
+        let (text, html) = (rendered.text, rendered.html)
         for needle in ["api-errors", "OK → ALARM", "Threshold Crossed", "GreaterThanThreshold 0.0", "Plumb/Functions", "Function = sentiment.classify", "http://x/api/v1/alarms/api-errors"] {
             #expect(text.contains(needle), "\(needle)")
         }

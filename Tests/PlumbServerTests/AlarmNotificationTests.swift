@@ -101,7 +101,11 @@ struct AlarmNotificationTests {
         #expect(mail["rcpt_tos"] as? [String] == ["oncall@example.com"])
         let parts = try #require(mail["parts"] as? [String: String])
         #expect(parts["text/plain"]?.contains("OK → ALARM") == true)
-        #expect(parts["text/html"]?.contains("/api/v1/alarms/e2e-latency") == true)
+        // The link is the signed alarm page, which opens without a token (the API needs one); the chart rides along.
+        #expect(parts["text/html"]?.contains("/alarms/e2e-latency?exp=") == true && parts["text/html"]?.contains("/api/v1/alarms/") == false)
+        let chart = try #require(parts["image/png"].flatMap { Data(base64Encoded: $0) }, "the mail carries the chart as a PNG")
+        #expect(chart.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        #expect(mail["defects"] as? [String] == [])
         #expect(mail["x_plumb_message_id"] as? String == payload["messageId"] as? String)
 
         // Within 2 s of the evaluation that changed the state (stateUpdatedAt is whole seconds, so this allows less).

@@ -95,7 +95,9 @@ struct AlertmanagerTests {
         let annotations = try #require(alert["annotations"] as? [String: String])
         #expect(annotations["summary"]?.hasPrefix("Threshold Crossed: 1 out of the last 1 datapoints [250.0") == true, "\(annotations)")
         #expect(annotations["description"] == "Checkout latency is above 100 ms")
-        #expect((alert["generatorURL"] as? String)?.hasSuffix("/api/v1/alarms/am-latency") == true)
+        // The generator URL is the alarm's signed page, which opens without a token (the API link needed one).
+        let generator = alert["generatorURL"] as? String ?? ""
+        #expect(generator.hasPrefix(server.baseURL + "/alarms/am-latency?") && generator.contains("sig="), "\(generator)")
 
         // Re-sent while firing, as Prometheus does: Alertmanager sees the alert updated, its endsAt kept ahead
         // (4 × the 2 s resend interval).

@@ -223,6 +223,11 @@ extension FuzzTests {
         Seed("GET", "/subscriptions/confirm", query: ["token": "fuzz-confirmation-token"]),
         // reads: query token (404 for an unknown token)
 
+        // MARK: Alarm page (public, signed link)
+        Seed("GET", "/alarms/{name}", params: ["name": "fuzz-alarm"], query: ["exp": "4102444800", "sig": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]),
+        // reads: path name (1–255 characters, no control character); query exp (whole epoch seconds, ≤ 12 digits), sig
+        //   (43 characters of base64url). The seed's signature is well formed but not the server's: 403 InvalidSignature
+
         // MARK: Sentiment
         Seed("GET", "/apps/sentiment"),
         // reads: nothing (the page)

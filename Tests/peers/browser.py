@@ -4,6 +4,8 @@ the answer to appear, and saves a screenshot.
 
     browser.py --base http://127.0.0.1:9400 --page chat --out chat.png
     browser.py --base http://127.0.0.1:9400 --page sentiment --out sentiment.png
+    browser.py --url 'http://127.0.0.1:9400/alarms/NAME?exp=…&sig=…' --page alarm-page --out alarm-page.png
+    browser.py --url file:///tmp/mail.html --page alarm-mail --out alarm-mail.png
 
 Prints one JSON object with what the page showed. Needs Debian's `chromium` and the `websockets` package.
 """
@@ -46,6 +48,30 @@ SCENARIOS = {
         ],
         "result": '(() => { const b = document.querySelector("#result .badge"); const row = document.querySelector("#rows tr");'
                   ' return b && row ? {badge: b.textContent, result: document.getElementById("result").textContent, firstRow: row.textContent} : null; })()',
+    },
+    # The read-only alarm page of a signed link: the state, the chart's breach marks as the browser laid them out.
+    "alarm-page": {
+        "path": "",
+        "steps": [],
+        "wait_for": 'document.querySelector("svg circle") !== null',
+        "then": [],
+        "result": '(() => { const svg = document.querySelector("svg"); const box = svg.getBoundingClientRect();'
+                  ' return {state: document.querySelector(".state").textContent, title: document.title,'
+                  ' breaches: svg.querySelectorAll(\'circle[fill="#c0392b"]\').length, points: svg.querySelectorAll("circle").length,'
+                  ' chartWidth: svg.clientWidth, chartHeight: svg.clientHeight, historyRows: document.querySelectorAll(".history tr").length - 1,'
+                  ' text: document.body.innerText}; })()',
+        "full_page": True,
+    },
+    # An alarm mail's HTML as mail_inspect.py wrote it (cid: images inlined): the chart must decode and show.
+    "alarm-mail": {
+        "path": "",
+        "steps": [],
+        "wait_for": '(() => { const i = document.querySelector("img"); return i && i.complete && i.naturalWidth > 0; })()',
+        "then": [],
+        "result": '(() => { const i = document.querySelector("img"); const box = i.getBoundingClientRect();'
+                  ' return {naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight, shownWidth: i.clientWidth, shownHeight: i.clientHeight,'
+                  ' heading: document.querySelector("h2").textContent, text: document.body.innerText}; })()',
+        "full_page": True,
     },
 }
 
@@ -122,7 +148,7 @@ async def run(args, scenario):
             page = Page(ws)
             await page.call("Page.enable")
             await page.call("Runtime.enable")
-            await page.call("Page.navigate", url=args.base + scenario["path"])
+            await page.call("Page.navigate", url=args.url or (args.base + scenario["path"]))
             await page.until('document.readyState === "complete"')
             for step in scenario["steps"]:
                 await page.evaluate(step)
@@ -131,7 +157,13 @@ async def run(args, scenario):
                 await page.evaluate(step)
             shown = await page.until(scenario["result"])
             await asyncio.sleep(0.2)
-            shot = await page.call("Page.captureScreenshot", format="png")
+            if scenario.get("full_page"):
+                # The whole page, not only the 1000 × 800 window.
+                size = (await page.call("Page.getLayoutMetrics"))["cssContentSize"]
+                clip = {"x": 0, "y": 0, "width": min(size["width"], 1000), "height": min(size["height"], 4000), "scale": 1}
+                shot = await page.call("Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True)
+            else:
+                shot = await page.call("Page.captureScreenshot", format="png")
             with open(args.out, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
             return {"shown": shown, "screenshot": args.out}
@@ -148,10 +180,13 @@ async def run(args, scenario):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--base", required=True, help="http://HOST:PORT of a running plumb serve")
+    parser.add_argument("--base", help="http://HOST:PORT of a running plumb serve")
+    parser.add_argument("--url", help="the whole address to open instead of BASE + the scenario's path")
     parser.add_argument("--page", choices=sorted(SCENARIOS), required=True)
     parser.add_argument("--out", required=True, help="PNG file for the screenshot")
     args = parser.parse_args()
+    if not args.base and not args.url:
+        parser.error("--base or --url is required")
     print(json.dumps(asyncio.run(run(args, SCENARIOS[args.page]))))
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A real SMTP server for Plumb's tests (aiosmtpd). Every message it accepts is parsed with Python's email
-package and written to OUTDIR as <n>.json (envelope, TLS/auth state, decoded headers and parts) next to the raw
+package and written to OUTDIR as <n>.json (envelope, TLS/auth state, decoded headers and parts: text as text, other
+parts in base64) next to the raw
 <n>.eml, so a test checks what a mail client would see."""
 import signal
-import argparse, asyncio, email, email.policy, json, os, ssl, sys, time, itertools
+import argparse, asyncio, base64, email, email.policy, json, os, ssl, sys, time, itertools
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -21,7 +22,9 @@ class Sink:
         for part in msg.walk():
             if part.get_content_maintype() == "multipart":
                 continue
-            parts[part.get_content_type()] = part.get_content()
+            content = part.get_content()
+            # Text parts as text; anything else (an inline chart) as base64, so the summary stays JSON strings.
+            parts[part.get_content_type()] = content if isinstance(content, str) else base64.b64encode(content).decode()
         summary = {
             "received": time.time(), "mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
             "tls": session.ssl is not None, "auth": session.auth_data.login.decode() if session.authenticated and session.auth_data else None,

@@ -137,21 +137,9 @@ extension AlarmEngine {
     func evaluateMath(_ alarms: [MetricAlarm], now: Int64) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
         var out: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] = []
         for alarm in alarms {
-            guard let queries = alarm.metrics else { continue }
             let end = floorDivide(now, alarm.period) * alarm.period
-            let start = end - Int64(alarm.evaluationRange) * alarm.period
-            let grid = Array(stride(from: start, to: end, by: Int(alarm.period)))
-            let metricQueries = queries.compactMap { q -> (String, SeriesKey, Statistic)? in
-                if case .metric(let series, let statistic) = q.source { return (q.id, series, statistic) }
-                return nil
-            }
             do {
-                let found = try await source.aggregates(metricQueries.map { AggregateRequest(series: $0.1, period: alarm.period, start: start, end: end) })
-                var metrics: [String: [Int64: Double]] = [:]
-                for ((id, _, statistic), periods) in zip(metricQueries, found) { metrics[id] = periods.compactMapValues { statistic.value(of: $0) } }
-                let result = try MetricData.evaluate(queries, grid: grid, metrics: metrics).first
-                let points = Dictionary(uniqueKeysWithValues: zip(result?.timestamps ?? [], result?.values ?? []))
-                let range = grid.map { EvaluationDatapoint(timestamp: $0, value: points[$0]) }
+                let range = try await source.datapoints(for: alarm, count: alarm.evaluationRange, end: end)
                 out.append((alarm, (range, AlarmEvaluator.evaluate(alarm, range: range))))
             } catch {
                 logger.warning("alarm \(alarm.name) (metric math) could not be evaluated: \(error)")

@@ -12,30 +12,20 @@ public struct AlarmTransition: Sendable {
     public var timestamp: Int64
     public var topics: [String]
 
-    /// The notification published to each topic: subject, JSON message and attributes.
-    public func notification(publicURL: String?) -> (subject: String, message: String, attributes: [String: String]) {
+    /// The notification published to each topic: subject, JSON message and attributes. `url` is the alarm page's
+    /// signed link (valid until `urlExpires`), `chart` the watched value over the chart window ending at this
+    /// evaluation (`AlarmDataSource.chartDatapoints`), empty for a composite alarm.
+    public func notification(
+        url: String?, urlExpires: Int64? = nil, chart: [EvaluationDatapoint] = []
+    ) -> (subject: String, message: String, attributes: [String: String]) {
         var message = AlarmMessage(
             alarmName: alarm.name, alarmDescription: nil, alarmType: alarm.kind, oldState: oldState.rawValue,
             newState: newState.rawValue, reason: reason, time: TimeParsing.format(timestamp))
         message.severity = alarm.severity
-        switch alarm {
-        case .metric(let a):
-            message.alarmDescription = a.description
-            message.metric = .init(
-                namespace: a.series.namespace, name: a.series.name, dimensions: a.series.dimensionDictionary,
-                statistic: a.statistic.description, period: a.period)
-            message.comparison = a.comparison.rawValue
-            message.threshold = a.threshold
-            message.evaluationPeriods = a.evaluationPeriods
-            message.datapointsToAlarm = a.datapointsToAlarm
-        case .composite(let a):
-            message.alarmDescription = a.description
-            message.rule = a.ruleText
-        }
-        if let publicURL {
-            let escaped = alarm.name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? alarm.name
-            message.url = publicURL + "/api/v1/alarms/" + escaped
-        }
+        alarm.describe(&message)
+        if case .metric(let a) = alarm, !chart.isEmpty { message.datapoints = a.messageDatapoints(chart) }
+        message.url = url
+        message.urlExpires = urlExpires.map(TimeParsing.format)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = (try? encoder.encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

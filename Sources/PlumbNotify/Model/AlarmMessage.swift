@@ -17,6 +17,43 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
         }
     }
 
+    /// One query of a metric-math alarm (CloudWatch's `Trigger.Metrics`): a metric's statistic or an expression
+    /// over other ids; `returned` marks the one the alarm watches.
+    public struct Query: Sendable, Codable, Equatable {
+        public var id: String
+        public var label: String?
+        /// The metric and its statistic; nil for an expression.
+        public var metric: Metric?
+        public var expression: String?
+        public var returned: Bool
+
+        public init(id: String, label: String? = nil, metric: Metric? = nil, expression: String? = nil, returned: Bool) {
+            self.id = id
+            self.label = label
+            self.metric = metric
+            self.expression = expression
+            self.returned = returned
+        }
+    }
+
+    /// One period of the chart the notification carries: the watched value (nil when the period had no data) and
+    /// whether it is beyond the threshold, so that a renderer draws the breach without knowing the comparison.
+    public struct Datapoint: Sendable, Codable, Equatable {
+        /// RFC 3339 start of the period.
+        public var timestamp: String
+        public var value: Double?
+        public var breaching: Bool
+        /// Whether the period is in the evaluation range (N + 2 periods) of the evaluation that changed the state.
+        public var evaluated: Bool
+
+        public init(timestamp: String, value: Double?, breaching: Bool, evaluated: Bool) {
+            self.timestamp = timestamp
+            self.value = value
+            self.breaching = breaching
+            self.evaluated = evaluated
+        }
+    }
+
     public var alarmName: String
     public var alarmDescription: String?
     /// "metric" or "composite".
@@ -33,15 +70,24 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
     public var datapointsToAlarm: Int?
     /// A composite's rule.
     public var rule: String?
-    /// `<public_url>/api/v1/alarms/<name>`.
+    /// The alarm page: `<public_url>/alarms/<name>?exp=…&sig=…`, a signed read-only link that needs no token.
     public var url: String?
     /// The alarm's `severity` (free text such as `critical` or `warning`), the label Alertmanager routes on.
     public var severity: String?
+    /// RFC 3339 time after which `url` is refused.
+    public var urlExpires: String?
+    /// Seconds per period of a metric alarm (single metric or metric math).
+    public var period: Int64?
+    /// A metric-math alarm's queries (then `metric` is nil: there is no single metric).
+    public var metrics: [Query]?
+    /// The watched values over the chart window ending at the evaluation, oldest first.
+    public var datapoints: [Datapoint]?
 
     public init(
         alarmName: String, alarmDescription: String?, alarmType: String, oldState: String, newState: String,
         reason: String, time: String, metric: Metric? = nil, comparison: String? = nil, threshold: Double? = nil,
-        evaluationPeriods: Int? = nil, datapointsToAlarm: Int? = nil, rule: String? = nil, url: String? = nil
+        evaluationPeriods: Int? = nil, datapointsToAlarm: Int? = nil, rule: String? = nil, url: String? = nil,
+        period: Int64? = nil, metrics: [Query]? = nil, datapoints: [Datapoint]? = nil
     ) {
         self.alarmName = alarmName
         self.alarmDescription = alarmDescription
@@ -57,6 +103,9 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
         self.datapointsToAlarm = datapointsToAlarm
         self.rule = rule
         self.url = url
+        self.period = period
+        self.metrics = metrics
+        self.datapoints = datapoints
     }
 
     /// The attribute that marks a notification as an alarm state change.

@@ -210,11 +210,11 @@ public final class DeliveryService: Service, Sendable {
 
     func sendEmail(_ message: Outbox.Message, to endpoint: String) async -> Attempt {
         guard let smtp = settings.smtp else { return .fail("no smtp section in the config; email cannot be sent") }
-        let (subject, text, html) = EmailRenderer.render(message)
+        let rendered = EmailRenderer.render(message)
         let mail = MailMessage(
-            from: smtp.from, to: EmailAddress.split(endpoint), subject: subject, text: text, html: html,
+            from: smtp.from, to: EmailAddress.split(endpoint), subject: rendered.subject, text: rendered.text, html: rendered.html,
             messageID: "\(message.id)@\(smtp.heloName)", date: Date(timeIntervalSince1970: TimeInterval(message.createdAt)),
-            extraHeaders: [("X-Plumb-Message-Id", message.id), ("X-Plumb-Topic", message.topic)])
+            extraHeaders: [("X-Plumb-Message-Id", message.id), ("X-Plumb-Topic", message.topic)], inlineImages: rendered.inlineImages)
         do {
             try await SMTPClient(settings: smtp).send(mail)
             return .delivered

@@ -1,6 +1,8 @@
 import Foundation
 
-/// An RFC 5322 message with a multipart/alternative body (plain text and HTML), UTF-8 throughout.
+/// An RFC 5322 message with a multipart/alternative body (plain text and HTML), UTF-8 throughout. With inline
+/// images the HTML and its pictures travel in a multipart/related part (the structure mail clients expect:
+/// alternative ⊃ [text, related ⊃ [html, images]]).
 public struct MailMessage: Sendable {
     public var from: String
     public var to: [String]
@@ -11,10 +13,12 @@ public struct MailMessage: Sendable {
     public var messageID: String
     public var date: Date
     public var extraHeaders: [(String, String)]
+    /// Pictures the HTML shows through `cid:` URLs; ignored without `html`.
+    public var inlineImages: [InlineImage]
 
     public init(
         from: String, to: [String], subject: String, text: String, html: String? = nil, messageID: String, date: Date = Date(),
-        extraHeaders: [(String, String)] = []
+        extraHeaders: [(String, String)] = [], inlineImages: [InlineImage] = []
     ) {
         self.from = from
         self.to = to
@@ -24,6 +28,7 @@ public struct MailMessage: Sendable {
         self.messageID = messageID
         self.date = date
         self.extraHeaders = extraHeaders
+        self.inlineImages = inlineImages
     }
 
     /// The whole message with CRLF line ends, before dot-stuffing. Every header value goes through `MailHeader`:
@@ -46,17 +51,41 @@ public struct MailMessage: Sendable {
         var out = ""
         func line(_ s: String) { out += s + "\r\n" }
         let boundary = "plumb-" + UUID().uuidString.lowercased()
+        func textPart(_ type: String, _ body: String) {
+            line("Content-Type: \(type); charset=utf-8")
+            line("Content-Transfer-Encoding: base64")
+            line("")
+            out += Self.base64Lines(body)
+        }
         if let html {
             headers.append(("Content-Type", "multipart/alternative; boundary=\"\(boundary)\""))
             for (k, v) in headers { line("\(k): \(v)") }
             line("")
             line("This is a multi-part message in MIME format.")
-            for (type, body) in [("text/plain", text), ("text/html", html)] {
-                line("--\(boundary)")
-                line("Content-Type: \(type); charset=utf-8")
-                line("Content-Transfer-Encoding: base64")
+            line("--\(boundary)")
+            textPart("text/plain", text)
+            line("--\(boundary)")
+            if inlineImages.isEmpty {
+                textPart("text/html", html)
+            } else {
+                // Not an extension of the outer boundary: a delimiter must not begin another part's (RFC 2046 §5.1.1).
+                let related = "related-" + UUID().uuidString.lowercased()
+                line("Content-Type: multipart/related; boundary=\"\(related)\"; type=\"text/html\"")
                 line("")
-                out += Self.base64Lines(body)
+                line("--\(related)")
+                textPart("text/html", html)
+                for image in inlineImages {
+                    let name = image.filename.filter { $0.isASCII && ($0.isLetter || $0.isNumber) || $0 == "." || $0 == "-" || $0 == "_" }.prefix(64)
+                    let type = image.contentType.filter { $0.isASCII && ($0.isLetter || $0.isNumber) || $0 == "/" || $0 == "+" || $0 == "-" || $0 == "." }
+                    line("--\(related)")
+                    line("Content-Type: \(type.isEmpty ? "application/octet-stream" : type)")
+                    line("Content-Transfer-Encoding: base64")
+                    line("Content-ID: <\(image.safeContentID)>")
+                    line("Content-Disposition: inline; filename=\"\(name.isEmpty ? "image" : name)\"")
+                    line("")
+                    out += Self.base64Lines(image.data)
+                }
+                line("--\(related)--")
             }
             line("--\(boundary)--")
         } else {
@@ -80,8 +109,10 @@ public struct MailMessage: Sendable {
     /// RFC 2047 encoded words (`=?UTF-8?B?…?=`) for non-ASCII text, each under 76 characters, folded.
     public static func encodeHeader(_ value: String) -> String { MailHeader.encoded(value) }
 
-    static func base64Lines(_ text: String) -> String {
-        let encoded = Data(text.utf8).base64EncodedString()
+    static func base64Lines(_ text: String) -> String { base64Lines(Array(text.utf8)) }
+
+    static func base64Lines(_ bytes: [UInt8]) -> String {
+        let encoded = Data(bytes).base64EncodedString()
         var out = ""
         var index = encoded.startIndex
         while index < encoded.endIndex {

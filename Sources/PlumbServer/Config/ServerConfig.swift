@@ -42,6 +42,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var tls: TLSSettings?
     /// How alarms are sent to Alertmanagers (`protocol: alertmanager` subscriptions).
     public var alertmanager = AlertmanagerSettings()
+    /// The signed links of alarm mails to the read-only alarm page.
+    public var alarmPage = AlarmPageSettings()
 
     /// The `websocket:` section: limits of the plugins' WebSocket endpoints.
     public struct WebSocketSettings: Sendable, Decodable {
@@ -321,6 +323,7 @@ public struct ServerConfig: Sendable, Decodable {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls, alertmanager
         case webSocket = "websocket"
         case publicURL = "public_url"
+        case alarmPage = "alarm_page"
         case adminTokenEnv = "admin_token_env", secretsKeyEnv = "secrets_key_env"
         case accountConcurrency = "account_concurrency"
         case metricsRequireToken = "metrics_require_token"
@@ -359,6 +362,7 @@ public struct ServerConfig: Sendable, Decodable {
         http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
         alertmanager = try c.decodeIfPresent(AlertmanagerSettings.self, forKey: .alertmanager) ?? AlertmanagerSettings()
+        alarmPage = try c.decodeIfPresent(AlarmPageSettings.self, forKey: .alarmPage) ?? AlarmPageSettings()
         guard (1...Self.maxConcurrency).contains(accountConcurrency) else {
             throw ConfigError("account_concurrency must be from 1 to \(Self.maxConcurrency)")
         }

@@ -7,7 +7,8 @@ import PlumbKit
 public enum RouteAccess: Sendable, Equatable, CustomStringConvertible {
     /// Anyone, with no credential.
     case anyone
-    /// A token carried in the link itself (a subscription's confirmation link).
+    /// A token carried in the link itself (a subscription's confirmation link, an alarm mail's signed link to the
+    /// alarm page).
     case linkToken
     /// Any platform user, for their own account (MFA enrolment, password, whoami), or the admin token.
     case ownAccount
@@ -39,7 +40,7 @@ extension PlumbServer {
         switch route {
         case "GET /healthz", "GET /readyz", "POST /api/v1/iam/login": return .anyone
         case "GET /metrics": return config.metricsRequireToken ? .adminToken : .anyone
-        case "GET /subscriptions/confirm": return .linkToken
+        case "GET /subscriptions/confirm", "GET /alarms/{name}": return .linkToken
         default: break
         }
         if selfServiceRoutes.contains(route) || ownAccountRoutes.contains(route) { return .ownAccount }
