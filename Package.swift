@@ -31,8 +31,13 @@ let package = Package(
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
         .target(
+            name: "PlumbAPI",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PlumbKit",
             dependencies: [
+                "PlumbAPI",
                 "CImageCodecs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -53,6 +58,7 @@ let package = Package(
         .target(
             name: "PlumbMetrics",
             dependencies: [
+                "PlumbAPI",
                 "PlumbStore",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -64,6 +70,7 @@ let package = Package(
         .target(
             name: "PlumbLogs",
             dependencies: [
+                "PlumbAPI",
                 "PlumbStore", "PlumbMetrics", "CSystemd",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +82,7 @@ let package = Package(
         .target(
             name: "PlumbNotify",
             dependencies: [
+                "PlumbAPI",
                 "PlumbStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -91,6 +99,7 @@ let package = Package(
         .target(
             name: "PlumbAlarms",
             dependencies: [
+                "PlumbAPI",
                 "PlumbMetrics", "PlumbStore", "PlumbNotify", "PlumbLogs",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
@@ -103,6 +112,7 @@ let package = Package(
         .target(
             name: "PlumbHost",
             dependencies: [
+                "PlumbAPI",
                 "PlumbKit", "PlumbMetrics", "PlumbStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +125,7 @@ let package = Package(
         .target(
             name: "PlumbServer",
             dependencies: [
+                "PlumbAPI",
                 "PlumbAuth",
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -183,7 +194,7 @@ let package = Package(
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -207,6 +218,7 @@ let package = Package(
         .target(
             name: "PlumbDash",
             dependencies: [
+                "PlumbAPI",
                 "PlumbMetrics",
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -226,6 +238,7 @@ let package = Package(
         .target(
             name: "PlumbTesting",
             dependencies: [
+                "PlumbAPI",
                 "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit", "PlumbStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -1,7 +1,9 @@
+import PlumbAPI
+
 /// An error answered to the caller of a function: thrown on purpose by a function, or by the host on its
 /// behalf (throttled, unknown function). The server answers with `status` and the JSON error shape
 /// `{"error": {"code", "message"[, "reason"]}}`. A 4xx is the caller's fault and does not count in `Errors`.
-public struct FunctionError: Error, Sendable, CustomStringConvertible {
+public struct FunctionError: HTTPResponseError, CustomStringConvertible {
     public let status: Int
     public let code: String
     public let message: String
@@ -34,6 +36,8 @@ public struct FunctionError: Error, Sendable, CustomStringConvertible {
             reason: reserved ? "ReservedFunctionConcurrentInvocationLimitExceeded" : "ConcurrentInvocationLimitExceeded",
             retryAfter: 1)
     }
+
+    public var headers: [(name: String, value: String)] { retryAfter.map { [("Retry-After", String($0))] } ?? [] }
 
     public var description: String { "\(status) \(code): \(message)" }
 }

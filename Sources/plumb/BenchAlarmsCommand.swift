@@ -1,3 +1,4 @@
+import PlumbAPI
 import ArgumentParser
 import Foundation
 import PlumbAlarms

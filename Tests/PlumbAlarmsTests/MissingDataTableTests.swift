@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
 import Testing

@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbMetrics
 
 /// Where an alarm's datapoints come from: the metric store in the server, recorded series in `plumb test-alarms`.

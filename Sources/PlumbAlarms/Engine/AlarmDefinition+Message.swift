@@ -1,3 +1,4 @@
+import PlumbAPI
 import Foundation
 import PlumbMetrics
 import PlumbNotify

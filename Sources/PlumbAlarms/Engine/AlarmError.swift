@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbStore
 
 /// Errors of the alarm API.

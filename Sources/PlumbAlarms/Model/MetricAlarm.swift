@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbMetrics
 
 /// A metric alarm: one statistic of one series, compared with a static threshold over M of the last N periods.

@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbMetrics
 
 /// A metric filter (CloudWatch Logs' PutMetricFilter): log events of one group that match the pattern become

@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbStore
 
 /// One log event as stored: where it went, when it happened (epoch milliseconds), and its text.

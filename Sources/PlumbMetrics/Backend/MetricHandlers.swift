@@ -1,4 +1,5 @@
 import CoreMetrics
+import PlumbAPI
 import Synchronization
 
 /// The identity of one swift-metrics handler: label and dimensions, as given by the caller.

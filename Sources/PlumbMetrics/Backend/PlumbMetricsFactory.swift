@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import PlumbAPI
 import Synchronization
 
 /// The swift-metrics backend of the server process: everything recorded through `Counter`, `Timer`,

@@ -1,3 +1,4 @@
+import PlumbAPI
 import Foundation
 
 /// Renders the factory's metrics in the Prometheus text exposition format (version 0.0.4).
@@ -68,7 +69,7 @@ public enum PrometheusExposition {
         return out.isEmpty ? "_" : out
     }
 
-    static func labels(_ dimensions: [Dimension], extra: (String, String)? = nil) -> String {
+    static func labels(_ dimensions: [PlumbAPI.Dimension], extra: (String, String)? = nil) -> String {
         var pairs = dimensions.map { (labelName($0.name), $0.value) }
         if let extra { pairs.append(extra) }
         guard !pairs.isEmpty else { return "" }

@@ -1,3 +1,4 @@
+import PlumbAPI
 /// The limits every ingested datum is held to; CloudWatch's where it has one.
 public struct IngestLimits: Sendable {
     /// Largest JSON PutMetricData body (CloudWatch: 1 MB).

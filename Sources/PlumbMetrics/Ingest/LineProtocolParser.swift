@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 import PlumbStore
 
 /// Timestamp precision of a line-protocol request (`?precision=`).
@@ -22,7 +23,7 @@ public enum LineProtocolPrecision: String, Sendable {
 public struct LineProtocolBatch: Sendable {
     public struct Head: Sendable {
         public var namespace: String
-        public var dimensions: [Dimension]
+        public var dimensions: [PlumbAPI.Dimension]
     }
 
     public struct Point: Sendable {
@@ -249,7 +250,7 @@ private struct ParseState {
         let measurement = unescape(b, parts[0].0, parts[0].1)
         guard !measurement.isEmpty else { throw LineError("missing measurement") }
         try lineCheck { try validator.checkNamespace(measurement, at: "measurement") }
-        var dimensions: [Dimension] = []
+        var dimensions: [PlumbAPI.Dimension] = []
         for (ps, pe) in parts.dropFirst() {
             guard pe > ps else { throw LineError("empty tag in '\(text(b, s, e))'") }
             var j = ps
@@ -262,7 +263,7 @@ private struct ParseState {
             let value = unescape(b, j + 1, pe)
             guard !key.isEmpty else { throw LineError("tag with an empty key in '\(text(b, s, e))'") }
             guard !value.isEmpty else { throw LineError("tag '\(key)' has an empty value") }
-            dimensions.append(Dimension(name: key, value: value))
+            dimensions.append(PlumbAPI.Dimension(name: key, value: value))
         }
         try lineCheck { try validator.checkDimensions(dimensions, at: "tags") }
         return .init(namespace: measurement, dimensions: dimensions.sorted { $0.name < $1.name })

@@ -1,9 +1,12 @@
+import PlumbAPI
+
 /// A rejected metrics request or query: CloudWatch's error code, a message naming the bad datum, line or
 /// field, and the HTTP status it maps to.
-public struct MetricsError: Error, Sendable, CustomStringConvertible {
+public struct MetricsError: HTTPResponseError, CustomStringConvertible {
     public let code: String
     public let message: String
     public let httpStatus: Int
+    public var status: Int { httpStatus }
 
     public init(code: String, message: String, httpStatus: Int = 400) {
         self.code = code

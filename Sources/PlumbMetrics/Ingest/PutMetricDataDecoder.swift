@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbStore
 /// Turns a `POST /api/v1/metrics` body (CloudWatch PutMetricData in JSON) into samples, or rejects the whole
 /// request naming the first bad datum and field.

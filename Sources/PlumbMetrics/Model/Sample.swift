@@ -1,3 +1,4 @@
+import PlumbAPI
 /// What one accepted datum contributes to one series at one time.
 public struct Sample: Sendable, Equatable {
     public enum Value: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 /// One query of a GetMetricData request: a metric's statistic, or a metric math expression over other ids.
 public struct MetricDataQuery: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlumbAPI
 import PlumbStore
 
 /// GetMetricStatistics: one series, a period, a time range and the statistics wanted.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import PlumbAPI
 import PlumbStore
 import Synchronization
 

@@ -1,3 +1,4 @@
+import PlumbAPI
 import Synchronization
 
 /// What Plumb knows of one series: its id, key and last-written unit.

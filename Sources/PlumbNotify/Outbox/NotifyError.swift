@@ -1,3 +1,4 @@
+import PlumbAPI
 import PlumbStore
 
 /// Errors of the topic, subscription and delivery API.

@@ -1,12 +1,8 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
-import PlumbAlarms
-import PlumbKit
-import PlumbLogs
-import PlumbMetrics
-import PlumbNotify
-import PlumbStore
+import PlumbAPI
 
 /// Turns every error into the JSON error shape of CONTRACT.md, in one place:
 /// `{"error": {"code": "…", "message": "…"}}` with a 4xx/5xx status — never an HTML page, never a crash.
@@ -22,37 +18,33 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func response(for error: Error, logger: Logger) -> Response {
-        var status = 500
-        var code = "InternalFailure"
-        var message = "internal error"
-        var reason: String?
         var headers = HTTPFields()
+        let status: Int
+        let body: ErrorBody
         switch error {
-        case let e as MetricsError:
-            (status, code, message) = (e.httpStatus, e.code, e.message)
-        case let e as FunctionError:
-            (status, code, message, reason) = (e.status, e.code, e.message, e.reason)
-            if let retry = e.retryAfter { headers[.retryAfter] = String(retry) }
-        case let e as PlumbError:
-            (status, code, message) = (e.status, e.code, e.message)
+        case let e as any PlumbAPI.HTTPResponseError:
+            (status, body) = (e.status, e.body)
+            for (name, value) in e.headers { if let n = HTTPField.Name(name) { headers[n] = value } }
         case let e as HTTPError:
             status = Int(e.status.code)
-            switch e.status {
-            case .notFound: (code, message) = ("NotFound", "no such endpoint")
-            case .contentTooLarge: (code, message) = ("RequestEntityTooLarge", "the request body is too large")
-            case .methodNotAllowed: (code, message) = ("MethodNotAllowed", "method not allowed on this endpoint")
-            case .unauthorized: (code, message) = ("Unauthorized", e.body ?? "missing or wrong admin token")
-            default: (code, message) = (e.status.reasonPhrase.replacingOccurrences(of: " ", with: ""), e.body ?? e.status.reasonPhrase)
-            }
+            let (code, message): (String, String) =
+                switch e.status {
+                case .notFound: ("NotFound", "no such endpoint")
+                case .contentTooLarge: ("RequestEntityTooLarge", "the request body is too large")
+                case .methodNotAllowed: ("MethodNotAllowed", "method not allowed on this endpoint")
+                case .unauthorized: ("Unauthorized", e.body ?? "missing or wrong admin token")
+                default: (e.status.reasonPhrase.replacingOccurrences(of: " ", with: ""), e.body ?? e.status.reasonPhrase)
+                }
+            body = ErrorBody(error: .init(code: code, message: message))
             for field in e.headers { headers.append(field) }
         default:
             logger.error("unhandled error: \(String(describing: error))")
+            status = 500
+            body = ErrorBody(error: .init(code: "InternalFailure", message: "internal error"))
         }
-        var object: [String: String] = ["code": code, "message": message]
-        if let reason { object["reason"] = reason }
-        let body = (try? JSONSerialization.data(withJSONObject: ["error": object], options: [.sortedKeys])) ?? Data()
         headers[.contentType] = "application/json"
-        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        let data = (try? PlumbJSON.encoder.encode(body)) ?? Data()
+        return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

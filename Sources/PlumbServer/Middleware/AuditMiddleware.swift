@@ -1,3 +1,4 @@
+import PlumbAPI
 import Crypto
 import Foundation
 import Hummingbird

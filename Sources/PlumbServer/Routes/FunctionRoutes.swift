@@ -1,3 +1,4 @@
+import PlumbAPI
 import Foundation
 import Hummingbird
 import Metrics

@@ -1,3 +1,4 @@
+import PlumbAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -149,12 +150,12 @@ struct StatisticsRequest {
     init(_ q: [String: String], now: Double) throws {
         guard let namespace = q["namespace"], !namespace.isEmpty else { throw APIError(code: "MissingParameter", "'namespace' is required") }
         guard let name = q["name"], !name.isEmpty else { throw APIError(code: "MissingParameter", "'name' is required") }
-        var dimensions: [PlumbMetrics.Dimension] = []
+        var dimensions: [PlumbAPI.Dimension] = []
         if let text = q["dimensions"], !text.isEmpty {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2, !parts[0].isEmpty else { throw APIError("dimensions must be K=V,K2=V2 (got '\(pair)')") }
-                dimensions.append(PlumbMetrics.Dimension(name: String(parts[0]), value: String(parts[1])))
+                dimensions.append(PlumbAPI.Dimension(name: String(parts[0]), value: String(parts[1])))
             }
         }
         let statisticsText = q["statistics"] ?? "Average"

@@ -20,11 +20,11 @@ public struct SeriesKey: Hashable, Sendable, Codable {
     }
 
     /// Canonical text form of the dimensions, as stored: `name=value` pairs joined by `\u{1F}`.
-    var dimensionsText: String {
+    public var dimensionsText: String {
         dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")
     }
 
-    static func parseDimensionsText(_ text: String) -> [Dimension] {
+    public static func parseDimensionsText(_ text: String) -> [Dimension] {
         guard !text.isEmpty else { return [] }
         return text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -1,5 +1,4 @@
 import Foundation
-import PlumbStore
 
 /// Reads the time forms of CONTRACT.md: RFC 3339, epoch numbers, and relative (`-1h`, `-15m`, `now`).
 public enum TimeParsing {
@@ -123,7 +122,7 @@ public enum TimeParsing {
 
     /// Formats epoch seconds as RFC 3339 UTC, e.g. `2026-11-22T10:00:00Z` (once per returned datapoint).
     public static func format(_ epochSeconds: Int64) -> String {
-        let days = Int(floorDiv(epochSeconds, 86_400))
+        let days = Int(Checked.floorDivision(epochSeconds, 86_400))
         let secondsOfDay = Int(epochSeconds - Int64(days) * 86_400)
         // Inverse of daysFromCivil.
         let z = days + 719_468

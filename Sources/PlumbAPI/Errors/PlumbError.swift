@@ -2,7 +2,7 @@
 ///
 /// The areas name it after themselves (`AlarmError`, `NotifyError`, `LogsError`, the server's `APIError`); one
 /// middleware turns it into `{"error": {"code", "message"}}` with the status.
-public struct PlumbError: Error, Sendable, CustomStringConvertible {
+public struct PlumbError: HTTPResponseError, CustomStringConvertible {
     public var status: Int
     public var code: String
     public var message: String
@@ -11,6 +11,14 @@ public struct PlumbError: Error, Sendable, CustomStringConvertible {
         self.status = status
         self.code = code
         self.message = message
+    }
+
+    /// Problems listed beside the message (an alert file's FILE:LINE errors).
+    public var problems: [ErrorBody.Problem]?
+
+    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String, problems: [ErrorBody.Problem]?) {
+        self.init(status: status, code: code, message)
+        self.problems = problems
     }
 
     public var description: String { message }
