@@ -302,6 +302,7 @@ let package = Package(
                 "Accounts", "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
