@@ -258,6 +258,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PlumbStoreTests",
+            dependencies: ["PlumbStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PlumbMetricsTests",
             dependencies: ["PlumbMetrics", "PlumbTesting"],
             swiftSettings: swiftSettings
