@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PlumbAPI
 
 /// Output format of client commands.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -59,13 +60,12 @@ struct ClientOptions: ParsableArguments {
         let bytes = Array(try await response.body.collect(upTo: 64 * 1_048_576).readableBytesView)
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
-            if let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-                let error = object["error"] as? [String: Any] {
+            if let answer = try? JSONDecoder().decode(ErrorBody.self, from: Data(bytes)) {
                 // A list of problems (alert files' FILE:LINE: FIELD: MESSAGE) follows the message, one a line.
-                let problems = (object["errors"] as? [[String: Any]] ?? []).map { e in
-                    "\n  \(e["file"] ?? "")\((e["line"] as? Int).map { ":\($0)" } ?? ""): \(e["field"].map { "\($0): " } ?? "")\(e["message"] ?? "")"
+                let problems = (answer.errors ?? []).map { e in
+                    "\n  \(e.file ?? "")\(e.line.map { ":\($0)" } ?? ""): \(e.field.map { "\($0): " } ?? "")\(e.message)"
                 }
-                throw CLIError("\(status) \(error["code"] ?? ""): \(error["message"] ?? "")" + problems.joined(), code: error["code"] as? String)
+                throw CLIError("\(status) \(answer.error.code): \(answer.error.message)" + problems.joined(), code: answer.error.code)
             }
             throw CLIError("\(status): \(String(decoding: bytes, as: UTF8.self))")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlumbAPI
 
 struct FunctionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,20 +15,33 @@ struct FunctionsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, "/api/v1/functions/\(name)")
             if client.output == .json { return client.printJSON(body) }
-            let f = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
-            func line(_ label: String, _ value: Any?) {
-                print("\(label.padding(toLength: 30, withPad: " ", startingAt: 0))\(value.map { "\($0)" } ?? "-")")
+            let f = try client.decode(FunctionDescription.self, body)
+            func line(_ label: String, _ value: String?) {
+                print("\(label.padding(toLength: 30, withPad: " ", startingAt: 0))\(value ?? "-")")
             }
-            for key in ["name", "plugin", "kind", "trigger", "reservedConcurrency", "provisionedConcurrency", "concurrentExecutions",
-                        "maxConcurrencyPerInstance", "instances", "provisionedInstances", "initializingInstances", "coldStarts", "reportLog"] {
-                line(key, f[key])
-            }
-            guard let a = f["autoscaling"] as? [String: Any] else { return }
+            let fields: [(String, String?)] = [
+                ("name", f.name), ("plugin", f.plugin), ("kind", f.kind), ("trigger", f.trigger),
+                ("reservedConcurrency", f.reservedConcurrency.map(String.init)), ("provisionedConcurrency", "\(f.provisionedConcurrency)"),
+                ("concurrentExecutions", "\(f.concurrentExecutions)"), ("maxConcurrencyPerInstance", "\(f.maxConcurrencyPerInstance)"),
+                ("instances", "\(f.instances)"), ("provisionedInstances", "\(f.provisionedInstances)"),
+                ("initializingInstances", "\(f.initializingInstances)"), ("coldStarts", "\(f.coldStarts)"), ("reportLog", f.reportLog),
+            ]
+            for (key, value) in fields { line(key, value) }
             print("autoscaling")
-            for key in ["enabled", "targetUtilization", "stableWindowSeconds", "panicWindowSeconds", "panicThreshold", "maxScaleUpPer10s",
-                        "maxScaleDownFactor", "scaleToZeroGraceSeconds", "minInstances", "maxInstances", "desiredInstances", "panicking"] {
-                line("  " + key, a[key])
-            }
+            for (key, value) in Self.autoscalingFields(f.autoscaling) { line("  " + key, value) }
+        }
+
+        /// The autoscaler's settings in the order `describe` has always shown them.
+        static func autoscalingFields(_ a: AutoscalingDescription) -> [(String, String?)] {
+            [
+                ("enabled", LegacyJSONText.flag(a.enabled)), ("targetUtilization", LegacyJSONText.number(a.targetUtilization)),
+                ("stableWindowSeconds", LegacyJSONText.number(a.stableWindowSeconds)),
+                ("panicWindowSeconds", LegacyJSONText.number(a.panicWindowSeconds)), ("panicThreshold", LegacyJSONText.number(a.panicThreshold)),
+                ("maxScaleUpPer10s", "\(a.maxScaleUpPer10s)"), ("maxScaleDownFactor", LegacyJSONText.number(a.maxScaleDownFactor)),
+                ("scaleToZeroGraceSeconds", LegacyJSONText.number(a.scaleToZeroGraceSeconds)), ("minInstances", "\(a.minInstances)"),
+                ("maxInstances", "\(a.maxInstances)"), ("desiredInstances", a.desiredInstances.map(String.init)),
+                ("panicking", LegacyJSONText.flag(a.panicking)),
+            ]
         }
     }
 
@@ -42,15 +56,17 @@ struct FunctionsCommand: AsyncParsableCommand {
         func run() async throws {
             var text = payload
             if payload == "-" { text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+            // The payload is free-form (the function's own input): only checked to be JSON, then sent as written.
             guard (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil else {
                 throw ValidationError("--payload is not valid JSON")
             }
             let (_, body) = try await client.request(
                 .POST, "/api/v1/functions/\(name)/invoke?type=\(asynchronous ? "Event" : "RequestResponse")", body: Array(text.utf8))
             if asynchronous && client.output == .text {
-                let id = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["eventId"] ?? "?"
+                let id = (try? JSONDecoder().decode(AsyncInvocation.self, from: Data(body))).map { "\($0.eventId)" } ?? "?"
                 return print("queued event \(id)")
             }
+            // The function's response, whatever shape it chose.
             client.printJSON(body)
         }
     }
@@ -64,10 +80,10 @@ struct FunctionsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, "/api/v1/functions/\(name)/events" + (status.map { "?status=\($0)" } ?? ""))
             if client.output == .json { return client.printJSON(body) }
-            let events = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+            let events = try client.decode(AsyncEventList.self, body).events
             guard !events.isEmpty else { return print("no events") }
             print(table(["ID", "STATUS", "ATTEMPTS", "LAST ERROR"], events.map {
-                ["\($0["id"] ?? "")", $0["status"] as? String ?? "", "\($0["attempts"] ?? 0)", String(($0["lastError"] as? String ?? "").prefix(80))]
+                ["\($0.id)", $0.status, "\($0.attempts)", String(($0.lastError ?? "").prefix(80))]
             }))
         }
     }
@@ -79,16 +95,13 @@ struct FunctionsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, "/api/v1/functions")
             if client.output == .json { return client.printJSON(body) }
-            let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            let functions = object?["functions"] as? [[String: Any]] ?? []
-            let rows = functions.map { f in
-                [f["name"] as? String ?? "", f["kind"] as? String ?? "", (f["reservedConcurrency"] as? Int).map(String.init) ?? "-",
-                 String(f["concurrentExecutions"] as? Int ?? 0), f["trigger"] as? String ?? ""]
+            let list = try client.decode(FunctionList.self, body)
+            let rows = list.functions.map { f in
+                [f.name, f.kind, f.reservedConcurrency.map(String.init) ?? "-", String(f.concurrentExecutions), f.trigger]
             }
             print(table(["NAME", "KIND", "RESERVED", "RUNNING", "TRIGGER"], rows))
-            if let account = object?["account"] as? [String: Any] {
-                print("\naccount: \(account["concurrentExecutions"] ?? 0) running of \(account["concurrencyLimit"] ?? 0); unreserved pool \(account["unreservedConcurrencyLimit"] ?? 0)")
-            }
+            let account = list.account
+            print("\naccount: \(account.concurrentExecutions) running of \(account.concurrencyLimit); unreserved pool \(account.unreservedConcurrencyLimit)")
         }
     }
 
@@ -115,15 +128,12 @@ struct FunctionsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var payload: [String: Any] = [:]
-            if let reserved { payload["reserved"] = reserved }
-            if clear { payload["reserved"] = NSNull() }
-            if let provisioned { payload["provisioned"] = provisioned }
-            let (_, body) = try await client.request(.PUT, "/api/v1/functions/\(name)/concurrency", body: Array(try JSONSerialization.data(withJSONObject: payload)))
+            let change = ConcurrencyRequest(reserved: clear ? .some(nil) : reserved.map { .some($0) }, provisioned: provisioned)
+            let body = try await client.send(.PUT, "/api/v1/functions/\(name)/concurrency", json: change)
             if client.output == .json { return client.printJSON(body) }
-            let f = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
-            let reservedText = (f["reservedConcurrency"] as? Int).map { "reserved concurrency \($0)" } ?? "no reservation"
-            print("\(name): \(reservedText), provisioned concurrency \(f["provisionedConcurrency"] ?? 0) (\(f["instances"] ?? 0) instances warm)")
+            let f = try client.decode(FunctionDescription.self, body)
+            let reservedText = f.reservedConcurrency.map { "reserved concurrency \($0)" } ?? "no reservation"
+            print("\(name): \(reservedText), provisioned concurrency \(f.provisionedConcurrency) (\(f.instances) instances warm)")
         }
     }
 
@@ -138,22 +148,19 @@ struct FunctionsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, "/api/v1/functions/\(name)/scaling?limit=\(limit)")
             if client.output == .json { return client.printJSON(body) }
-            let s = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
-            let a = s["autoscaling"] as? [String: Any] ?? [:]
-            let enabled = a["enabled"] as? Bool ?? false
-            print("\(name): \(s["instances"] ?? 0) instances (\(s["provisionedInstances"] ?? 0) provisioned, \(s["initializingInstances"] ?? 0) initialising), concurrency \(String(format: "%.2f", s["concurrency"] as? Double ?? 0))")
-            if enabled {
-                print("autoscaler: desired \(a["desiredInstances"] ?? "-"), target utilisation \(a["targetUtilization"] ?? "-"), \(a["minInstances"] ?? 0)–\(a["maxInstances"] ?? 0) instances\((a["panicking"] as? Bool ?? false) ? ", PANIC mode" : "")")
+            let s = try client.decode(ScalingDescription.self, body)
+            let a = s.autoscaling
+            print("\(name): \(s.instances) instances (\(s.provisionedInstances) provisioned, \(s.initializingInstances) initialising), concurrency \(String(format: "%.2f", s.concurrency))")
+            if a.enabled {
+                let desired = a.desiredInstances.map(String.init) ?? "-"
+                print("autoscaler: desired \(desired), target utilisation \(LegacyJSONText.number(a.targetUtilization)), \(a.minInstances)–\(a.maxInstances) instances\(a.panicking ? ", PANIC mode" : "")")
             } else {
                 print("autoscaler: off (instances are created on demand and kept)")
             }
-            let activities = s["activities"] as? [[String: Any]] ?? []
-            guard !activities.isEmpty else { return print("no scaling activities yet") }
+            guard !s.activities.isEmpty else { return print("no scaling activities yet") }
             print("")
-            print(table(["TIME", "FROM", "TO", "STABLE", "PANIC", "REASON"], activities.map {
-                [$0["time"] as? String ?? "", "\($0["from"] ?? "")", "\($0["to"] ?? "")",
-                 String(format: "%.1f", $0["stableConcurrency"] as? Double ?? 0), String(format: "%.1f", $0["panicConcurrency"] as? Double ?? 0),
-                 $0["reason"] as? String ?? ""]
+            print(table(["TIME", "FROM", "TO", "STABLE", "PANIC", "REASON"], s.activities.map {
+                [$0.time, "\($0.from)", "\($0.to)", String(format: "%.1f", $0.stableConcurrency), String(format: "%.1f", $0.panicConcurrency), $0.reason]
             }))
         }
     }

@@ -1,15 +1,12 @@
 import ArgumentParser
 import Foundation
+import PlumbAPI
 
 struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics", abstract: "Topics, subscriptions, publishing and the delivery log.",
         subcommands: [List.self, Create.self, Subscriptions.self, Subscribe.self, Publish.self, Deliveries.self, Retry.self],
         defaultSubcommand: List.self)
-
-    static func json(_ body: [UInt8]) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
-    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every topic with its subscription counts.")
@@ -18,10 +15,10 @@ struct TopicsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, "/api/v1/topics")
             if client.output == .json { return client.printJSON(body) }
-            let topics = TopicsCommand.json(body)["topics"] as? [[String: Any]] ?? []
+            let topics = try client.decode(TopicList.self, body).topics
             guard !topics.isEmpty else { return print("no topics") }
             print(table(["NAME", "SOURCE", "SUBSCRIPTIONS", "CONFIRMED"], topics.map {
-                [$0["name"] as? String ?? "", $0["source"] as? String ?? "", "\($0["subscriptions"] ?? 0)", "\($0["confirmedSubscriptions"] ?? 0)"]
+                [$0.name, $0.source, "\($0.subscriptions)", "\($0.confirmedSubscriptions)"]
             }))
         }
     }
@@ -32,7 +29,7 @@ struct TopicsCommand: AsyncParsableCommand {
         @Argument(help: "Topic name: letters, digits, - and _.") var name: String
 
         func run() async throws {
-            let (_, body) = try await client.request(.POST, "/api/v1/topics", body: Array(try JSONSerialization.data(withJSONObject: ["name": name])))
+            let body = try await client.send(.POST, "/api/v1/topics", json: TopicRequest(name: name))
             if client.output == .json { return client.printJSON(body) }
             print("topic \(name) ready")
         }
@@ -46,10 +43,10 @@ struct TopicsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, "/api/v1/topics/\(topic)/subscriptions")
             if client.output == .json { return client.printJSON(body) }
-            let subs = TopicsCommand.json(body)["subscriptions"] as? [[String: Any]] ?? []
+            let subs = try client.decode(SubscriptionList.self, body).subscriptions
             guard !subs.isEmpty else { return print("no subscriptions on \(topic)") }
             print(table(["ID", "PROTOCOL", "STATUS", "SOURCE", "ENDPOINT"], subs.map {
-                [$0["id"] as? String ?? "", $0["protocol"] as? String ?? "", $0["status"] as? String ?? "", $0["source"] as? String ?? "", $0["endpoint"] as? String ?? ""]
+                [$0.id, $0.protocol, $0.status, $0.source, $0.endpoint]
             }))
         }
     }
@@ -65,14 +62,14 @@ struct TopicsCommand: AsyncParsableCommand {
         @Option(help: "Webhook HMAC secret, at least 16 characters (default: $PLUMB_WEBHOOK_SECRET if set).") var secret: String?
 
         func run() async throws {
-            var payload: [String: Any] = ["protocol": `protocol`, "endpoint": endpoint]
-            if `protocol` == "webhook" { payload["format"] = format }
-            if let s = secret ?? ProcessInfo.processInfo.environment["PLUMB_WEBHOOK_SECRET"] { payload["secret"] = s }
-            let (_, body) = try await client.request(.POST, "/api/v1/topics/\(topic)/subscriptions", body: Array(try JSONSerialization.data(withJSONObject: payload)))
+            let request = SubscriptionRequest(
+                protocol: `protocol`, endpoint: endpoint, secret: secret ?? ProcessInfo.processInfo.environment["PLUMB_WEBHOOK_SECRET"],
+                format: `protocol` == "webhook" ? format : nil)
+            let body = try await client.send(.POST, "/api/v1/topics/\(topic)/subscriptions", json: request)
             if client.output == .json { return client.printJSON(body) }
-            let s = TopicsCommand.json(body)
-            if s["status"] as? String == "Confirmed" { return print("\(s["id"] ?? ""): Confirmed") }
-            print("\(s["id"] ?? ""): \(s["status"] ?? "") — a confirmation link was sent to \(endpoint)")
+            let s = try client.decode(SubscriptionDescription.self, body)
+            if s.status == "Confirmed" { return print("\(s.id): Confirmed") }
+            print("\(s.id): \(s.status) — a confirmation link was sent to \(endpoint)")
         }
     }
 
@@ -87,18 +84,16 @@ struct TopicsCommand: AsyncParsableCommand {
         func run() async throws {
             var text = message
             if message == "-" { text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
-            var payload: [String: Any] = ["message": text]
-            if let subject { payload["subject"] = subject }
             var map: [String: String] = [:]
             for a in attributes {
                 let parts = a.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2 else { throw ValidationError("--attribute takes NAME=VALUE") }
                 map[String(parts[0])] = String(parts[1])
             }
-            if !map.isEmpty { payload["attributes"] = map }
-            let (_, body) = try await client.request(.POST, "/api/v1/topics/\(topic)/publish", body: Array(try JSONSerialization.data(withJSONObject: payload)))
+            let request = PublishRequest(subject: subject, message: text, attributes: map.isEmpty ? nil : map)
+            let body = try await client.send(.POST, "/api/v1/topics/\(topic)/publish", json: request)
             if client.output == .json { return client.printJSON(body) }
-            print("messageId \(TopicsCommand.json(body)["messageId"] ?? "")")
+            print("messageId \(try client.decode(PublishResponse.self, body).messageId)")
         }
     }
 
@@ -115,16 +110,12 @@ struct TopicsCommand: AsyncParsableCommand {
             if let status { path += "&status=\(status)" }
             let (_, body) = try await client.request(.GET, path)
             if client.output == .json { return client.printJSON(body) }
-            let object = TopicsCommand.json(body)
-            let list = object["deliveries"] as? [[String: Any]] ?? []
-            guard !list.isEmpty else { return print("no deliveries" + (status.map { " with status \($0)" } ?? "")) }
-            print(table(["ID", "TOPIC", "PROTOCOL", "STATUS", "ATTEMPTS", "MESSAGE", "LAST ERROR"], list.map {
-                ["\($0["id"] ?? "")", $0["topic"] as? String ?? "", $0["protocol"] as? String ?? "", $0["status"] as? String ?? "",
-                 "\($0["attempts"] ?? 0)", $0["messageId"] as? String ?? "", String(($0["lastError"] as? String ?? "").prefix(60))]
+            let page = try client.decode(DeliveryList.self, body)
+            guard !page.deliveries.isEmpty else { return print("no deliveries" + (status.map { " with status \($0)" } ?? "")) }
+            print(table(["ID", "TOPIC", "PROTOCOL", "STATUS", "ATTEMPTS", "MESSAGE", "LAST ERROR"], page.deliveries.map {
+                ["\($0.id)", $0.topic, $0.protocol, $0.status, "\($0.attempts)", $0.messageId, String(($0.lastError ?? "").prefix(60))]
             }))
-            if let counts = object["counts"] as? [String: Any] {
-                print("\n" + counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "  "))
-            }
+            print("\n" + page.counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "  "))
         }
     }
 

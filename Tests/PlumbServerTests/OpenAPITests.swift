@@ -11,24 +11,13 @@ struct OpenAPITests {
     /// Routes the document does not describe yet, while the wire model moves into PlumbAPI area by area. Each area
     /// removes its routes as it documents them; the list must end empty.
     static let pending: Set<String> = [
-        "POST /api/v1/iam/login", "GET /api/v1/iam/users", "POST /api/v1/iam/users", "POST /api/v1/iam/users/{name}/disable",
-        "POST /api/v1/iam/users/{name}/tokens", "PUT /api/v1/iam/users/{name}/password", "DELETE /api/v1/iam/users/{name}/mfa",
-        "PUT /api/v1/iam/users/{name}/policies/{policy}", "GET /api/v1/iam/whoami", "POST /api/v1/iam/password",
-        "POST /api/v1/iam/mfa/enrol", "POST /api/v1/iam/mfa/confirm", "GET /api/v1/iam/groups", "POST /api/v1/iam/groups",
-        "PUT /api/v1/iam/groups/{name}/members/{user}", "PUT /api/v1/iam/groups/{name}/policies/{policy}", "GET /api/v1/iam/policies",
-        "DELETE /api/v1/iam/policies/{name}", "GET /api/v1/iam/policies/{name}", "PUT /api/v1/iam/policies/{name}",
-        "POST /api/v1/iam/simulate", "GET /api/v1/metrics", "POST /api/v1/metrics", "POST /api/v1/metrics/query",
-        "GET /api/v1/metrics/statistics", "GET /api/v1/functions", "GET /api/v1/functions/{name}", "POST /api/v1/functions/{name}/invoke",
-        "GET /api/v1/functions/{name}/events", "PUT /api/v1/functions/{name}/concurrency", "GET /api/v1/functions/{name}/scaling",
+        "GET /api/v1/metrics", "POST /api/v1/metrics", "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics",
         "GET /api/v1/alarms", "POST /api/v1/alarms/reload", "DELETE /api/v1/alarms/{name}", "GET /api/v1/alarms/{name}",
         "PUT /api/v1/alarms/{name}", "GET /api/v1/alarms/{name}/history", "POST /api/v1/alarms/{name}/state", "GET /api/v1/silences",
         "POST /api/v1/silences", "DELETE /api/v1/silences/{id}", "GET /api/v1/metric-filters", "DELETE /api/v1/metric-filters/{name}",
         "PUT /api/v1/metric-filters/{name}", "GET /api/v1/logs", "GET /api/v1/logs/{group}", "GET /api/v1/logs/{group}/streams",
-        "GET /api/v1/logs/{group}/tail", "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/topics",
-        "POST /api/v1/topics", "GET /api/v1/topics/{topic}", "GET /api/v1/topics/{topic}/subscriptions",
-        "POST /api/v1/topics/{topic}/subscriptions", "POST /api/v1/topics/{topic}/publish", "DELETE /api/v1/subscriptions/{id}",
-        "GET /api/v1/deliveries", "POST /api/v1/deliveries/{id}/retry", "GET /api/v1/connections", "DELETE /api/v1/connections/{id}",
-        "POST /api/v1/connections/{id}", "POST /write", "GET /subscriptions/confirm", "GET /alarms/{name}",
+        "GET /api/v1/logs/{group}/tail", "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "POST /write",
+        "GET /alarms/{name}",
     ]
 
     /// "METHOD /path" of every operation in the document.

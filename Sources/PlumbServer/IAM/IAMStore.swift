@@ -254,33 +254,4 @@ public final class IAMStore: Sendable {
             try db.execute(sql: "INSERT OR IGNORE INTO attachments (kind, principal, policy) VALUES (?, ?, ?)", arguments: [kind, principal, policy])
         }
     }
-
-    public func list(_ what: String) throws -> [[String: Any]] {
-        try database.read { db in
-            switch what {
-            case "users":
-                return try Row.fetchAll(db, sql: "SELECT name, disabled, created_at FROM users ORDER BY name").map { row in
-                    let name: String = row["name"]
-                    return [
-                        "name": name, "disabled": (row["disabled"] as Int) != 0,
-                        "groups": try String.fetchAll(db, sql: "SELECT grp FROM members WHERE user = ? ORDER BY grp", arguments: [name]),
-                        "policies": try String.fetchAll(db, sql: "SELECT policy FROM attachments WHERE kind = 'user' AND principal = ? ORDER BY policy", arguments: [name]),
-                    ]
-                }
-            case "groups":
-                return try Row.fetchAll(db, sql: "SELECT name FROM groups ORDER BY name").map { row in
-                    let name: String = row["name"]
-                    return [
-                        "name": name,
-                        "members": try String.fetchAll(db, sql: "SELECT user FROM members WHERE grp = ? ORDER BY user", arguments: [name]),
-                        "policies": try String.fetchAll(db, sql: "SELECT policy FROM attachments WHERE kind = 'group' AND principal = ? ORDER BY policy", arguments: [name]),
-                    ]
-                }
-            default:
-                return try Row.fetchAll(db, sql: "SELECT name, document FROM policies ORDER BY name").map { row in
-                    ["name": row["name"] as String, "document": (try? JSONSerialization.jsonObject(with: Data((row["document"] as String).utf8))) ?? [:]]
-                }
-            }
-        }
-    }
 }

@@ -1,0 +1,33 @@
+import Foundation
+import Hummingbird
+import PlumbAPI
+
+/// Sign-in: the user name, the password and, once the user has a TOTP device, the code. Audited with the outcome;
+/// the password never is.
+extension IAMRoutes {
+    @Sendable func login(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let body = try await request.decodeJSONObject(LoginRequest.self)
+        do {
+            let session = try iam.login(user: body.user, password: body.password, code: body.code, settings: settings)
+            auditLogin(body.user, context: context, status: 201, outcome: session.mfa ? "success (mfa)" : "success")
+            let answer = LoginResponse(token: session.token, expiresAt: TimeParsing.format(session.expiresAt), mfa: session.mfa)
+            return try Response.json(answer, status: .created)
+        } catch let error as PlumbError {
+            auditLogin(body.user, context: context, status: error.status, outcome: "denied")
+            throw error
+        }
+    }
+
+    /// One audit event for a sign-in; a name that could not be a user is not written as given.
+    func auditLogin(_ user: String, context: PlumbRequestContext, status: Int, outcome: String) {
+        guard let logs else { return }
+        var source = "unknown"
+        if let address = context.remoteAddress { source = address.ipAddress ?? "\(address)" }
+        let named = IAMStore.validName(user) ? user : "invalid"
+        AuditMiddleware.write(logs, stream: "api", [
+            "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": "user:" + named,
+            "action": "iam:Login", "route": "POST /api/v1/iam/login", "resource": "user/" + named,
+            "source": source, "status": status, "result": outcome,
+        ], logger: context.logger)
+    }
+}
