@@ -217,9 +217,9 @@ let package = Package(
         ),
         .target(
             name: "PlumbDash",
+            // Talks to a server only through PlumbAPI over HTTP: no metric store, no GRDB, no SQLite.
             dependencies: [
                 "PlumbAPI",
-                "PlumbMetrics",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,4 @@
 import Foundation
-import PlumbMetrics
 
 /// What one refresh fetched: every widget's series (one batch query), alarms, log lines and table rows.
 public struct DashData: Sendable {

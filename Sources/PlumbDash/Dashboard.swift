@@ -1,6 +1,5 @@
-import PlumbAPI
 import Foundation
-import PlumbMetrics
+import PlumbAPI
 import Yams
 
 /// A dashboard file (`dashboards/NAME.yaml`, `version: 1`): variables, a time range and refresh, pages of rows of

@@ -1,6 +1,5 @@
-import PlumbAPI
 import Foundation
-import PlumbMetrics
+import PlumbAPI
 import Yams
 
 /// Reads and validates dashboard files, reporting every problem with its file, line and field.
@@ -271,19 +270,20 @@ public enum DashboardParser {
             return w
         }
 
-        /// A node as plain values with variables substituted (for the query decoder).
-        func plain(_ node: Node) -> Any {
+        /// A node as JSON values with variables substituted (for the query decoder): scalars are strings, but
+        /// `true` and `false`.
+        func plain(_ node: Node) -> JSONValue {
             if let mapping = node.mapping {
-                var out: [String: Any] = [:]
+                var out: [String: JSONValue] = [:]
                 for (k, v) in mapping { out[k.string ?? ""] = plain(v) }
-                return out
+                return .object(out)
             }
-            if let sequence = node.sequence { return sequence.map(plain) }
+            if let sequence = node.sequence { return .array(sequence.map(plain)) }
             let text = substitute(node.string ?? "")
             switch text {
-            case "true": return true
-            case "false": return false
-            default: return text
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: return .string(text)
             }
         }
     }

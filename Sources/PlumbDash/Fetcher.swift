@@ -1,6 +1,5 @@
-import PlumbAPI
 import Foundation
-import PlumbMetrics
+import PlumbAPI
 
 /// How the dashboard talks to the server (the CLI gives it its HTTP client; tests count the calls).
 public protocol DashTransport: Sendable {
@@ -38,8 +37,8 @@ public actor Fetcher {
         var path = "/api/v1/metrics?namespace=\(Self.encode(namespace))"
         if let metric { path += "&name=\(Self.encode(metric))" }
         let body = try await call("list", "GET", path)
-        let metrics = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["metrics"] as? [[String: Any]] ?? []
-        return Set(metrics.compactMap { ($0["dimensions"] as? [String: Any])?[dimension] as? String }).sorted()
+        let metrics = (try? JSONDecoder().decode(ListMetricsResponse.self, from: Data(body)))?.metrics ?? []
+        return Set(metrics.compactMap { $0.dimensions[dimension] }).sorted()
     }
 
     /// Resolves variables whose values come from a metric's dimension (the first value is the default) and returns
@@ -63,8 +62,7 @@ public actor Fetcher {
     /// Everything page `page` shows for the window ending at `end` (epoch seconds).
     /// `only`: the keys of the widgets to fetch (those whose own refresh is due); nil fetches the whole page.
     public func fetch(page: Int, end: Int64, only: Set<String>? = nil) async -> DashData {
-        let start = end - dashboard.range
-        var data = DashData(start: start, end: end)
+        var data = DashData(start: end - dashboard.range, end: end)
         var widgets = dashboard.widgets(page: page)
         var keys = widgets.indices.map { dashboard.key(page: page, index: $0) }
         if let only {
@@ -72,104 +70,107 @@ public actor Fetcher {
             widgets = kept.map { widgets[$0] }
             keys = kept.map { keys[$0] }
         }
+        let shown = Array(zip(widgets, keys))
         refreshes += 1
         // Table rows: the dimension's values, at start and every tenth refresh.
-        for (w, key) in zip(widgets, keys) where w.kind == .table && (tableRows[key] == nil || refreshes % 10 == 0) {
+        for (w, key) in shown where w.kind == .table && (tableRows[key] == nil || refreshes % 10 == 0) {
             do {
                 tableRows[key] = try await dimensionValues(namespace: w.namespace, metric: w.columns.first?.metric, dimension: w.dimension)
             } catch {
                 data.problems.append("\(w.title): \(error)")
             }
         }
-        // One batch query for every widget's series.
-        var queries: [[String: Any]] = []
-        for (w, key) in zip(widgets, keys) {
-            switch w.kind {
-            case .timeseries, .sparkline, .stat, .gauge, .bar:
-                for q in w.queries { queries.append(Self.json(q, prefix: key)) }
-            case .table:
-                for (r, row) in (tableRows[key] ?? []).prefix(200).enumerated() {
-                    for (c, column) in w.columns.enumerated() {
-                        queries.append([
-                            "id": "\(key)_r\(r)_c\(c)", "stat": column.stat.description,
-                            "metric": ["namespace": w.namespace, "name": column.metric, "dimensions": [w.dimension: row]],
-                        ])
-                    }
-                }
-            case .heatmap:
-                guard let m = w.metric else { continue }
-                for p in Self.heatmapPercentiles {
-                    queries.append([
-                        "id": "\(key)_p\(Int(p))", "stat": "p\(Int(p))",
-                        "metric": ["namespace": m.namespace, "name": m.name, "dimensions": m.dimensionDictionary],
-                    ])
-                }
-            case .alarms, .logs, .text: break
-            }
-        }
-        if !queries.isEmpty {
-            do {
-                let request: [String: Any] = ["start": "\(start)", "end": "\(end)", "period": dashboard.period, "queries": queries]
-                let body = try await call("query", "POST", "/api/v1/metrics/query", body: Array(try JSONSerialization.data(withJSONObject: request)))
-                let results = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["results"] as? [[String: Any]] ?? []
-                var byID: [String: DashData.Series] = [:]
-                for r in results {
-                    guard let id = r["id"] as? String else { continue }
-                    let times = (r["timestamps"] as? [String] ?? []).map { Int64(TimeParsing.rfc3339($0) ?? 0) }
-                    let values = (r["values"] as? [Any] ?? []).map { ($0 as? NSNumber)?.doubleValue ?? .nan }
-                    byID[id] = DashData.Series(label: r["label"] as? String ?? id, timestamps: times, values: values)
-                }
-                for (w, key) in zip(widgets, keys) {
-                    switch w.kind {
-                    case .table:
-                        data.tables[key] = (tableRows[key] ?? []).prefix(200).enumerated().map { r, row in
-                            (row, w.columns.indices.map { c in Self.summary(byID["\(key)_r\(r)_c\(c)"]?.values ?? [], w.columns[c].stat) })
-                        }
-                    case .heatmap:
-                        var columns: [Int64: [(Double, Double)]] = [:]
-                        for p in Self.heatmapPercentiles {
-                            guard let s = byID["\(key)_p\(Int(p))"] else { continue }
-                            for (t, v) in zip(s.timestamps, s.values) { columns[t, default: []].append((p, v)) }
-                        }
-                        data.heatmaps[key] = columns.keys.sorted().map { ($0, columns[$0]!) }
-                    default:
-                        data.series[key] = w.queries.filter(\.returnData).compactMap { byID["\(key)_\($0.id)"] }
-                    }
-                }
-            } catch {
-                data.problems.append("metrics: \(error)")
-            }
-        }
-        if widgets.contains(where: { $0.kind == .alarms }) {
-            do {
-                let body = try await call("alarms", "GET", "/api/v1/alarms")
-                let list = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["alarms"] as? [[String: Any]] ?? []
-                data.alarms = list.map { a in
-                    let silenced = (a["silence"] as? [String: Any]).map { s in
-                        "until \(s["until"] as? String ?? "?") by \(s["createdBy"] as? String ?? "?") (\(s["comment"] as? String ?? ""))"
-                    }
-                    return DashData.Alarm(
-                        name: a["name"] as? String ?? "", state: a["state"] as? String ?? "", reason: a["stateReason"] as? String ?? "",
-                        silenced: silenced)
-                }
-            } catch {
-                data.problems.append("alarms: \(error)")
-            }
-        }
-        for (w, key) in zip(widgets, keys) where w.kind == .logs {
-            do {
-                var path = "/api/v1/logs/\(Self.encode(w.logGroup))?order=newest&limit=200&start=\(start)&end=\(end)"
-                if !w.filter.isEmpty { path += "&filter=\(Self.encode(w.filter))" }
-                let body = try await call("logs", "GET", path)
-                let events = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["events"] as? [[String: Any]] ?? []
-                data.logs[key] = events.reversed().map {
-                    DashData.LogLine(timestamp: ($0["timestamp"] as? NSNumber)?.int64Value ?? 0, message: $0["message"] as? String ?? "")
-                }
-            } catch {
-                data.problems.append("\(w.title): \(error)")
-            }
-        }
+        await fetchMetrics(shown, into: &data)
+        if widgets.contains(where: { $0.kind == .alarms }) { await fetchAlarms(into: &data) }
+        for (w, key) in shown where w.kind == .logs { await fetchLogs(w, key: key, into: &data) }
         return data
+    }
+
+    /// One batch query for every widget's series, its results put where each widget looks.
+    func fetchMetrics(_ shown: [(Dashboard.Widget, String)], into data: inout DashData) async {
+        let batch = shown.flatMap { w, key in queries(w, key: key) }
+        guard !batch.isEmpty else { return }
+        do {
+            let request = MetricDataRequest(queries: batch, start: "\(data.start)", end: "\(data.end)", period: dashboard.period)
+            let body = try await call("query", "POST", "/api/v1/metrics/query", body: Array(try JSONEncoder().encode(request)))
+            let results = (try? JSONDecoder().decode(MetricDataResponse.self, from: Data(body)))?.results ?? []
+            var byID: [String: DashData.Series] = [:]
+            for r in results {
+                byID[r.id] = DashData.Series(label: r.label, timestamps: r.timestamps.map { Int64(TimeParsing.rfc3339($0) ?? 0) }, values: r.values)
+            }
+            for (w, key) in shown { place(byID, w, key: key, into: &data) }
+        } catch {
+            data.problems.append("metrics: \(error)")
+        }
+    }
+
+    /// The queries of one widget, their ids prefixed with the widget's key.
+    func queries(_ w: Dashboard.Widget, key: String) -> [MetricDataQuery] {
+        switch w.kind {
+        case .timeseries, .sparkline, .stat, .gauge, .bar:
+            return w.queries.map { Self.prefixed($0, prefix: key) }
+        case .table:
+            return (tableRows[key] ?? []).prefix(200).enumerated().flatMap { r, row in
+                w.columns.enumerated().map { c, column in
+                    MetricDataQuery(
+                        id: "\(key)_r\(r)_c\(c)",
+                        source: .metric(SeriesKey(namespace: w.namespace, name: column.metric, dimensions: [w.dimension: row]), column.stat))
+                }
+            }
+        case .heatmap:
+            guard let m = w.metric else { return [] }
+            return Self.heatmapPercentiles.map { p in
+                MetricDataQuery(id: "\(key)_p\(Int(p))", source: .metric(m, .percentile(p)))
+            }
+        case .alarms, .logs, .text:
+            return []
+        }
+    }
+
+    /// Puts the results of one widget's queries where the widget looks: table cells, heatmap columns or series.
+    func place(_ byID: [String: DashData.Series], _ w: Dashboard.Widget, key: String, into data: inout DashData) {
+        switch w.kind {
+        case .table:
+            data.tables[key] = (tableRows[key] ?? []).prefix(200).enumerated().map { r, row in
+                (row, w.columns.indices.map { c in Self.summary(byID["\(key)_r\(r)_c\(c)"]?.values ?? [], w.columns[c].stat) })
+            }
+        case .heatmap:
+            var columns: [Int64: [(Double, Double)]] = [:]
+            for p in Self.heatmapPercentiles {
+                guard let s = byID["\(key)_p\(Int(p))"] else { continue }
+                for (t, v) in zip(s.timestamps, s.values) { columns[t, default: []].append((p, v)) }
+            }
+            data.heatmaps[key] = columns.keys.sorted().map { ($0, columns[$0]!) }
+        default:
+            data.series[key] = w.queries.filter(\.returnData).compactMap { byID["\(key)_\($0.id)"] }
+        }
+    }
+
+    func fetchAlarms(into data: inout DashData) async {
+        do {
+            let body = try await call("alarms", "GET", "/api/v1/alarms")
+            let list = (try? JSONDecoder().decode(AlarmListResponse.self, from: Data(body)))?.alarms ?? []
+            data.alarms = list.map { a in
+                DashData.Alarm(
+                    name: a.name, state: a.state, reason: a.stateReason,
+                    silenced: a.silence.map { "until \($0.until) by \($0.createdBy) (\($0.comment))" })
+            }
+        } catch {
+            data.problems.append("alarms: \(error)")
+        }
+    }
+
+    /// The newest 200 events of the window matching the widget's filter, oldest first.
+    func fetchLogs(_ w: Dashboard.Widget, key: String, into data: inout DashData) async {
+        do {
+            var path = "/api/v1/logs/\(Self.encode(w.logGroup))?order=newest&limit=200&start=\(data.start)&end=\(data.end)"
+            if !w.filter.isEmpty { path += "&filter=\(Self.encode(w.filter))" }
+            let body = try await call("logs", "GET", path)
+            let events = (try? JSONDecoder().decode(LogEventsResponse.self, from: Data(body)))?.events ?? []
+            data.logs[key] = events.reversed().map { DashData.LogLine(timestamp: $0.timestamp, message: $0.message) }
+        } catch {
+            data.problems.append("\(w.title): \(error)")
+        }
     }
 
     static let heatmapPercentiles: [Double] = [10, 25, 50, 75, 90, 99]
@@ -186,21 +187,18 @@ public actor Fetcher {
         }
     }
 
-    static func json(_ q: MetricDataQuery, prefix: String) -> [String: Any] {
-        var out: [String: Any] = ["id": "\(prefix)_\(q.id)", "return": q.returnData]
-        if let label = q.label { out["label"] = label }
-        switch q.source {
-        case .metric(let series, let stat):
-            out["metric"] = ["namespace": series.namespace, "name": series.name, "dimensions": series.dimensionDictionary]
-            out["stat"] = stat.description
-        case .expression(let e, let text):
-            // Ids inside the expression get the widget's prefix too.
+    /// A widget's query with its id prefixed (`w3_rate`), and the ids inside an expression too; an expression
+    /// without a label keeps its own text as the label.
+    static func prefixed(_ q: MetricDataQuery, prefix: String) -> MetricDataQuery {
+        var out = q
+        out.id = "\(prefix)_\(q.id)"
+        if case .expression(let e, let text) = q.source {
             var rewritten = text
             for id in e.references.sorted(by: { $0.count > $1.count }) {
                 rewritten = Self.replaceIdentifier(id, with: "\(prefix)_\(id)", in: rewritten)
             }
-            out["expression"] = rewritten
-            if q.label == nil { out["label"] = text }
+            out.source = .expression(e.renamingReferences { "\(prefix)_\($0)" }, text: rewritten)
+            out.label = q.label ?? text
         }
         return out
     }

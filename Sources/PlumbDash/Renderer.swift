@@ -1,5 +1,4 @@
 import Foundation
-import PlumbMetrics
 
 /// What the viewer chose: page, focused widget, zoom, the `/` filter, pause.
 public struct ViewState: Sendable, Equatable {

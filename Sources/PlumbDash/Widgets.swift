@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 /// The widget kinds, each drawn inside its rectangle (the border is already there). Every one degrades on a small
 /// rectangle instead of drawing outside it.
@@ -311,11 +312,12 @@ enum Widgets {
         }
     }
 
-    /// A structured (JSON) log event as `LEVEL message`, anything else as it is.
+    /// A structured (JSON) log event as `LEVEL message`, anything else as it is. A message is free-form text: it is
+    /// read as a JSON object only to pick these two members.
     static func readable(_ message: String) -> String {
-        guard message.first == "{", let object = (try? JSONSerialization.jsonObject(with: Data(message.utf8))) as? [String: Any],
-            let text = object["message"] as? String else { return message }
-        let level = (object["level"] as? String).map { $0.uppercased() + " " } ?? ""
+        guard message.first == "{", let object = (try? JSONDecoder().decode(JSONValue.self, from: Data(message.utf8)))?.object,
+            let text = object["message"]?.string else { return message }
+        let level = object["level"]?.string.map { $0.uppercased() + " " } ?? ""
         return level + text
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlumbAPI
 
 extension AlarmsCommand {
     /// `plumb alarms put NAME --file F` or with flags: the same document as an alarm in an alert file.
@@ -31,7 +32,8 @@ extension AlarmsCommand {
         @Option(name: .customLong("ok-action"), help: "Topic notified on OK (repeatable).") var okActions: [String] = []
 
         func run() async throws {
-            var document: [String: Any] = [:]
+            // The file's own keys (free-form: the server's alert-file parser judges them), then the flags over them.
+            var document: [String: JSONValue] = [:]
             if let file {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read \(file)") }
                 guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CLIError("\(file) is empty") }
@@ -42,33 +44,40 @@ extension AlarmsCommand {
                 {
                     return try await send(Array(text.utf8))
                 }
-                guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                guard let object = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)))?.object else {
                     throw CLIError("\(file): flags can be added to a JSON file only; put every key in the YAML file instead")
                 }
                 document = object
             }
+            let flags = try JSONDecoder().decode(JSONValue.self, from: Data(try WireJSON.encode(try flagDocument())))
+            document.merge(flags.object ?? [:]) { $1 }
+            guard !document.isEmpty else { throw ValidationError("give --file, or the alarm's keys as flags (see --help)") }
+            try await send(try WireJSON.encode(JSONValue.object(document)))
+        }
+
+        /// The keys given as flags.
+        func flagDocument() throws -> AlarmDocument {
             var dims: [String: String] = [:]
             for d in dimensions {
                 let parts = d.split(separator: "=", maxSplits: 1)
                 guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--dimension takes K=V, not '\(d)'") }
                 dims[String(parts[0])] = String(parts[1])
             }
-            if !dims.isEmpty { document["dimensions"] = dims }
-            let given: [(String, Any?)] = [
-                ("namespace", namespace), ("metric", metric), ("statistic", statistic), ("period", period),
-                ("evaluation_periods", evaluationPeriods), ("datapoints_to_alarm", datapointsToAlarm), ("comparison", comparison),
-                ("threshold", threshold), ("treat_missing_data", treatMissingData), ("description", description),
-                ("alarm_actions", alarmActions.isEmpty ? nil : alarmActions), ("ok_actions", okActions.isEmpty ? nil : okActions),
-            ]
-            for case let (key, value?) in given { document[key] = value }
-            guard !document.isEmpty else { throw ValidationError("give --file, or the alarm's keys as flags (see --help)") }
-            try await send(Array(try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])))
+            var document = AlarmDocument()
+            document.dimensions = dims.isEmpty ? nil : dims
+            (document.namespace, document.metric, document.statistic, document.period) = (namespace, metric, statistic, period)
+            (document.evaluationPeriods, document.datapointsToAlarm) = (evaluationPeriods, datapointsToAlarm)
+            (document.comparison, document.threshold, document.treatMissingData) = (comparison, threshold, treatMissingData)
+            document.description = description
+            document.alarmActions = alarmActions.isEmpty ? nil : alarmActions
+            document.okActions = okActions.isEmpty ? nil : okActions
+            return document
         }
 
         func send(_ body: [UInt8]) async throws {
             let (status, answer) = try await client.request(.PUT, AlarmsCommand.path(name), body: body)
             if client.output == .json { return client.printJSON(answer) }
-            let state = (try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any])?["state"] as? String ?? "?"
+            let state = (try? JSONDecoder().decode(AlarmDescription.self, from: Data(answer)))?.state ?? "?"
             print("\(status == 201 ? "created" : "replaced") alarm \(name) (\(state))")
         }
     }

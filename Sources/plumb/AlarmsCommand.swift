@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlumbAPI
 
 struct AlarmsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,13 +23,12 @@ struct AlarmsCommand: AsyncParsableCommand {
             if let prefix { query.append("prefix=\(LogsCommand.encode(prefix))") }
             let (_, body) = try await client.request(.GET, "/api/v1/alarms" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             if client.output == .json { return client.printJSON(body) }
-            let alarms = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["alarms"] as? [[String: Any]] ?? []
+            let alarms = try WireJSON.decode(AlarmListResponse.self, body).alarms
             guard !alarms.isEmpty else { return print("no alarms") }
             // A silenced alarm says so where its reason goes: its notifications are held.
             let rows = alarms.map { a in
-                let note = (a["silence"] as? [String: Any]).map(SilenceCommand.summary) ?? (a["stateReason"] as? String ?? "")
-                return [a["name"] as? String ?? "", a["type"] as? String ?? "", a["state"] as? String ?? "", a["stateUpdatedAt"] as? String ?? "",
-                        String(note.prefix(90))]
+                let note = a.silence.map(SilenceCommand.summary) ?? a.stateReason
+                return [a.name, a.type, a.state, a.stateUpdatedAt, String(note.prefix(90))]
             }
             print(table(["NAME", "TYPE", "STATE", "SINCE", "REASON / SILENCE"], rows))
         }
@@ -42,27 +42,39 @@ struct AlarmsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, AlarmsCommand.path(name))
             if client.output == .json { return client.printJSON(body) }
-            guard let a = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return client.printJSON(body) }
-            let order = [
-                "name", "type", "source", "description", "state", "silence", "stateReason", "stateUpdatedAt", "lastEvaluatedAt", "severity", "namespace",
-                "metric", "dimensions", "statistic", "period", "evaluationPeriods", "datapointsToAlarm", "comparison", "threshold",
-                "treatMissingData", "evaluateLowSampleCountPercentile", "metrics", "rule", "actionsSuppressor", "waitPeriod", "extensionPeriod",
-                "alarmActions", "okActions", "insufficientDataActions",
-            ]
-            for key in order {
-                guard let value = a[key] else { continue }
-                let text: String
-                switch value {
-                // Metric-math queries, one a line: "e: Plumb/Functions/Errors Sum", "rate: 100 * e / i (returned)".
-                case let list as [Any] where key == "metrics":
-                    text = list.map { "\($0)" }.joined(separator: "\n" + String(repeating: " ", count: 34))
-                case let silence as [String: Any] where key == "silence": text = SilenceCommand.summary(silence) + ", silence \(silence["id"] ?? "")"
-                case let list as [Any]: text = list.isEmpty ? "-" : list.map { "\($0)" }.joined(separator: ", ")
-                case let map as [String: Any]: text = map.isEmpty ? "-" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-                default: text = "\(value)"
-                }
+            guard let a = try? JSONDecoder().decode(AlarmDescription.self, from: Data(body)) else { return client.printJSON(body) }
+            for (key, text) in Self.lines(a) {
                 print("\(key.padding(toLength: 34, withPad: " ", startingAt: 0))\(text)")
             }
+        }
+
+        /// The alarm's members in reading order, each as text; absent members are left out.
+        static func lines(_ a: AlarmDescription) -> [(String, String)] {
+            func list(_ items: [String]) -> String { items.isEmpty ? "-" : items.joined(separator: ", ") }
+            let dimensions = a.dimensions.map { map in
+                map.isEmpty ? "-" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            }
+            let members: [(String, String?)] = [
+                ("name", a.name), ("type", a.type), ("source", a.source), ("description", a.description), ("state", a.state),
+                ("silence", a.silence.map { SilenceCommand.summary($0) + ", silence \($0.id)" }), ("stateReason", a.stateReason),
+                ("stateUpdatedAt", a.stateUpdatedAt), ("lastEvaluatedAt", a.lastEvaluatedAt), ("severity", a.severity),
+                ("namespace", a.namespace), ("metric", a.metric), ("dimensions", dimensions), ("statistic", a.statistic),
+                ("period", a.period.map(String.init)), ("evaluationPeriods", a.evaluationPeriods.map(String.init)),
+                ("datapointsToAlarm", a.datapointsToAlarm.map(String.init)), ("comparison", a.comparison),
+                ("threshold", a.threshold.map(number)), ("treatMissingData", a.treatMissingData),
+                ("evaluateLowSampleCountPercentile", a.evaluateLowSampleCountPercentile),
+                // Metric-math queries, one a line: "e: Plumb/Functions/Errors Sum", "rate: 100 * e / i (returned)".
+                ("metrics", a.metrics.map { $0.joined(separator: "\n" + String(repeating: " ", count: 34)) }), ("rule", a.rule),
+                ("actionsSuppressor", a.actionsSuppressor), ("waitPeriod", a.waitPeriod.map(String.init)),
+                ("extensionPeriod", a.extensionPeriod.map(String.init)), ("alarmActions", list(a.alarmActions)), ("okActions", list(a.okActions)),
+                ("insufficientDataActions", list(a.insufficientDataActions)),
+            ]
+            return members.compactMap { key, text in text.map { (key, $0) } }
+        }
+
+        /// A number as JSON wrote it: whole numbers without a fraction (`250`, not `250.0`).
+        static func number(_ value: Double) -> String {
+            value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
         }
     }
 
@@ -78,9 +90,9 @@ struct AlarmsCommand: AsyncParsableCommand {
             if let type { path += "&type=\(type)" }
             let (_, body) = try await client.request(.GET, path)
             if client.output == .json { return client.printJSON(body) }
-            let items = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["history"] as? [[String: Any]] ?? []
+            let items = try WireJSON.decode(AlarmHistoryResponse.self, body).history
             guard !items.isEmpty else { return print("no history for \(name)") }
-            print(table(["TIME", "TYPE", "SUMMARY"], items.map { [$0["timestamp"] as? String ?? "", $0["type"] as? String ?? "", $0["summary"] as? String ?? ""] }))
+            print(table(["TIME", "TYPE", "SUMMARY"], items.map { [$0.timestamp, $0.type, $0.summary] }))
         }
     }
 
@@ -97,8 +109,8 @@ struct AlarmsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let payload = try JSONSerialization.data(withJSONObject: ["state": state, "reason": reason])
-            let (_, body) = try await client.request(.POST, AlarmsCommand.path(name) + "/state", body: Array(payload))
+            let payload = try WireJSON.encode(SetAlarmStateRequest(state: state, reason: reason))
+            let (_, body) = try await client.request(.POST, AlarmsCommand.path(name) + "/state", body: payload)
             if client.output == .json { return client.printJSON(body) }
             print("\(name): \(state) (held until the next evaluation)")
         }
@@ -111,8 +123,8 @@ struct AlarmsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.POST, "/api/v1/alarms/reload")
             if client.output == .json { return client.printJSON(body) }
-            let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            print("reloaded: \(object?["alarms"] ?? 0) alarms, \(object?["topics"] ?? 0) topics")
+            let answer = try WireJSON.decode(ReloadAlarmsResponse.self, body)
+            print("reloaded: \(answer.alarms) alarms, \(answer.topics) topics")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlumbAPI
 
 extension LogsCommand {
     /// `plumb logs put GROUP STREAM < events`: one event a line, plain text or a JSON object with `message` (and
@@ -13,13 +14,13 @@ extension LogsCommand {
         @Argument(help: "Log stream within the group.") var stream: String
 
         func run() async throws {
-            var batch: [[String: Any]] = []
+            var batch: [PutLogEventsRequest.Event] = []
             var bytes = 0
             var sent = 0
             func flush() async throws {
                 guard !batch.isEmpty else { return }
-                let body = try JSONSerialization.data(withJSONObject: ["events": batch])
-                _ = try await client.request(.POST, LogsCommand.groupPath(group) + "/" + LogsCommand.encode(stream), body: Array(body))
+                let body = try WireJSON.encode(PutLogEventsRequest(events: batch))
+                _ = try await client.request(.POST, LogsCommand.groupPath(group) + "/" + LogsCommand.encode(stream), body: body)
                 sent += batch.count
                 if batch.count == 10_000 { FileHandle.standardError.write(Data("sent \(sent) events\n".utf8)) }
                 batch.removeAll()
@@ -27,14 +28,16 @@ extension LogsCommand {
             }
             while let line = readLine(strippingNewline: true) {
                 guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-                var event: [String: Any] = ["message": line]
-                if line.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                    let message = object["message"] as? String
+                var event = PutLogEventsRequest.Event(message: line)
+                // A JSON line with a string `message` gives the message (and an epoch-ms `timestamp`); any other line
+                // is the message as it is.
+                if line.hasPrefix("{"), let object = (try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)))?.object,
+                    let message = object["message"]?.string
                 {
-                    event = ["message": message]
-                    if let timestamp = object["timestamp"] as? Double { event["timestamp"] = timestamp }
+                    event = PutLogEventsRequest.Event(message: message)
+                    if case .number(let timestamp)? = object["timestamp"] { event.timestamp = timestamp }
                 }
-                let size = ((event["message"] as? String)?.utf8.count ?? 0) + 26
+                let size = event.message.utf8.count + 26
                 if batch.count == 10_000 || bytes + size > 1_000_000 { try await flush() }
                 batch.append(event)
                 bytes += size
@@ -53,15 +56,12 @@ extension LogsCommand {
         @Argument(help: "Days (1, 3, 5, 7, 14, 30, … as CloudWatch takes them) or never.") var days: String
 
         func run() async throws {
-            let value: Any
-            if days == "never" {
-                value = NSNull()
-            } else {
+            var request = RetentionRequest(days: nil)
+            if days != "never" {
                 guard let n = Int(days), n > 0 else { throw ValidationError("days must be a whole number of days or 'never', not '\(days)'") }
-                value = n
+                request.days = n
             }
-            let body = try JSONSerialization.data(withJSONObject: ["days": value])
-            let (_, answer) = try await client.request(.PUT, LogsCommand.groupPath(group) + "/retention", body: Array(body))
+            let (_, answer) = try await client.request(.PUT, LogsCommand.groupPath(group) + "/retention", body: try WireJSON.encode(request))
             if client.output == .json { return client.printJSON(answer) }
             print(days == "never" ? "\(group) keeps its events" : "\(group) keeps events \(days) days")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PlumbAPI
 
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,8 +24,8 @@ struct LogsCommand: AsyncParsableCommand {
     }
 
     /// `time stream message`, one line per event.
-    static func line(_ event: [String: Any]) -> String {
-        "\(event["time"] as? String ?? "")  \(event["stream"] as? String ?? "")  \(event["message"] as? String ?? "")"
+    static func line(_ event: LogEventDescription) -> String {
+        "\(event.time)  \(event.stream)  \(event.message)"
     }
 
     struct Groups: AsyncParsableCommand {
@@ -34,10 +35,10 @@ struct LogsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, "/api/v1/logs")
             if client.output == .json { return client.printJSON(body) }
-            let groups = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["groups"] as? [[String: Any]] ?? []
+            let groups = try WireJSON.decode(LogGroupsResponse.self, body).groups
             guard !groups.isEmpty else { return print("no log groups") }
             print(table(["GROUP", "EVENTS", "RETENTION"], groups.map {
-                [$0["name"] as? String ?? "", "\($0["storedEvents"] ?? 0)", ($0["retentionDays"] as? Int).map { "\($0) days" } ?? "never expire"]
+                [$0.name, "\($0.storedEvents)", $0.retentionDays.map { "\($0) days" } ?? "never expire"]
             }))
         }
     }
@@ -62,7 +63,7 @@ struct LogsCommand: AsyncParsableCommand {
             let events = try await LogsCommand.search(
                 client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until, stream: stream,
                 limit: limit, newest: newest)
-            if client.output == .json { return client.printJSONValue(["events": events]) }
+            if client.output == .json { return client.printJSON(try WireJSON.encode(["events": events])) }
             for event in events { print(LogsCommand.line(event)) }
             if events.isEmpty { FileHandle.standardError.write(Data("no matching events\n".utf8)) }
         }
@@ -83,42 +84,56 @@ struct LogsCommand: AsyncParsableCommand {
             var names = groups
             if names.isEmpty {
                 let (_, body) = try await client.request(.GET, "/api/v1/logs")
-                let listed = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["groups"] as? [[String: Any]] ?? []
-                names = listed.compactMap { $0["name"] as? String }
+                names = try WireJSON.decode(LogGroupsResponse.self, body).groups.map(\.name)
             }
-            var found: [(group: String, event: [String: Any])] = []
+            var found: [(group: String, event: LogEventDescription)] = []
             for group in names {
                 let events = try await LogsCommand.search(
                     client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until, stream: nil,
                     limit: limit, newest: true)
                 found += events.map { (group, $0) }
             }
-            found.sort { ($0.event["timestamp"] as? Int64 ?? 0) > ($1.event["timestamp"] as? Int64 ?? 0) }
+            found.sort { $0.event.timestamp > $1.event.timestamp }
             let shown = found.prefix(limit).reversed()
             if client.output == .json {
-                return client.printJSONValue(["events": shown.map { $0.event.merging(["group": $0.group]) { $1 } }])
+                return client.printJSON(try WireJSON.encode(["events": shown.map { FoundEvent(group: $0.group, event: $0.event) }]))
             }
             for item in shown { print(item.group + "  " + LogsCommand.line(item.event)) }
             if shown.isEmpty { FileHandle.standardError.write(Data("no matching events in \(names.count) groups\n".utf8)) }
         }
     }
 
+    /// An event found by `plumb logs search`, with its group beside its own members (`--output json`).
+    struct FoundEvent: Encodable {
+        let group: String
+        let id: Int64
+        let stream: String
+        let timestamp: Int64
+        let time: String
+        let ingestionTime: Int64
+        let message: String
+
+        init(group: String, event e: LogEventDescription) {
+            (self.group, id, stream, timestamp, time, ingestionTime, message) = (group, e.id, e.stream, e.timestamp, e.time, e.ingestionTime, e.message)
+        }
+    }
+
     /// Events of one group matching `pattern`, following the server's pages up to `limit`.
     static func search(
         client: ClientOptions, group: String, pattern: String, since: String, until: String?, stream: String?, limit: Int, newest: Bool
-    ) async throws -> [[String: Any]] {
+    ) async throws -> [LogEventDescription] {
         var path = groupPath(group) + "?limit=\(min(limit, 10_000))&start=\(encode(since))"
         if !pattern.isEmpty { path += "&filter=\(encode(pattern))" }
         if let until { path += "&end=\(encode(until))" }
         if let stream { path += "&stream=\(encode(stream))" }
         if newest { path += "&order=newest" }
-        var out: [[String: Any]] = []
+        var out: [LogEventDescription] = []
         var next: String?
         repeat {
             let (_, body) = try await client.request(.GET, path + (next.map { "&next=\(encode($0))" } ?? ""))
-            let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            for event in object?["events"] as? [[String: Any]] ?? [] where out.count < limit { out.append(event) }
-            next = object?["next"] as? String
+            let page = try WireJSON.decode(LogEventsResponse.self, body)
+            for event in page.events where out.count < limit { out.append(event) }
+            next = page.next
         } while next != nil && out.count < limit
         return out
     }
@@ -158,7 +173,7 @@ struct LogsCommand: AsyncParsableCommand {
                     if line.isEmpty { continue }
                     if client.output == .json {
                         print(line)
-                    } else if let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                    } else if let event = try? JSONDecoder().decode(LogEventDescription.self, from: Data(line.utf8)) {
                         print(LogsCommand.line(event))
                     }
                     fflush(nil)
@@ -185,13 +200,12 @@ struct AuditCommand: AsyncParsableCommand {
         }
         _ = status
         if client.output == .json { return client.printJSON(body) }
-        let events = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        let events = try WireJSON.decode(LogEventsResponse.self, body).events
+        // Each event's message is an audit entry, a JSON object.
         let rows = events.compactMap { e -> [String]? in
-            guard let message = e["message"] as? String,
-                let entry = try? JSONSerialization.jsonObject(with: Data(message.utf8)) as? [String: Any]
-            else { return nil }
-            return [entry["time"] as? String ?? "", entry["actor"] as? String ?? "", entry["source"] as? String ?? "",
-                    "\(entry["status"] ?? "")", entry["action"] as? String ?? "", entry["resource"] as? String ?? ""]
+            guard let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(e.message.utf8)) else { return nil }
+            return [entry.time ?? "", entry.actor ?? "", entry.source ?? "", entry.status.map(String.init) ?? "", entry.action ?? "",
+                    entry.resource ?? ""]
         }
         guard !rows.isEmpty else { return print("no audit entries in range") }
         print(table(["TIME", "ACTOR", "SOURCE", "STATUS", "ACTION", "RESOURCE"], rows))

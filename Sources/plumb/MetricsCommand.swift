@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import PlumbMetrics
+import PlumbAPI
 
 struct MetricsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,11 +19,9 @@ struct MetricsCommand: AsyncParsableCommand {
             if let name { query.append("name=\(escape(name))") }
             let (_, body) = try await client.request(.GET, "/api/v1/metrics" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             if client.output == .json { return client.printJSON(body) }
-            let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            let metrics = object?["metrics"] as? [[String: Any]] ?? []
-            let rows = metrics.map { m -> [String] in
-                let dims = (m["dimensions"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-                return [m["namespace"] as? String ?? "", m["name"] as? String ?? "", dims, m["unit"] as? String ?? ""]
+            let rows = try WireJSON.decode(ListMetricsResponse.self, body).metrics.map { m -> [String] in
+                let dims = m.dimensions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                return [m.namespace, m.name, dims, m.unit ?? ""]
             }
             print(table(["NAMESPACE", "NAME", "DIMENSIONS", "UNIT"], rows))
         }
@@ -46,14 +44,13 @@ struct MetricsCommand: AsyncParsableCommand {
             if let dimensions { query.append("dimensions=\(escape(dimensions))") }
             let (_, body) = try await client.request(.GET, "/api/v1/metrics/statistics?" + query.joined(separator: "&"))
             if client.output == .json { return client.printJSON(body) }
-            let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-            let points = object?["datapoints"] as? [[String: Any]] ?? []
+            let answer = try WireJSON.decode(StatisticsResponse.self, body)
             let columns = ["SampleCount"] + statistics.split(separator: ",").map(String.init).filter { $0 != "SampleCount" }
-            let rows = points.map { p in
-                [p["timestamp"] as? String ?? ""] + columns.map { c in (p[c] as? Double).map { format($0) } ?? "-" }
+            let rows = answer.datapoints.map { p in
+                [p.timestamp] + columns.map { c in p.values[c].map { format($0) } ?? "-" }
             }
             print(table(["TIMESTAMP"] + columns, rows))
-            if points.isEmpty { print("(no datapoints in the range; unit \(object?["unit"] as? String ?? "None"))") }
+            if answer.datapoints.isEmpty { print("(no datapoints in the range; unit \(answer.unit))") }
         }
     }
 
@@ -69,7 +66,7 @@ struct MetricsCommand: AsyncParsableCommand {
         @Option(help: "Storage resolution: 1 or 60.") var resolution = 60
 
         func run() async throws {
-            var datum: [String: Any] = ["name": name, "value": value, "storageResolution": resolution]
+            var datum = PutMetricDataRequest.Datum(name: name, unit: unit, value: value, storageResolution: resolution)
             if let dimensions {
                 var dims: [String: String] = [:]
                 for pair in dimensions.split(separator: ",") {
@@ -77,12 +74,12 @@ struct MetricsCommand: AsyncParsableCommand {
                     guard parts.count == 2 else { throw ValidationError("--dimensions must be K=V,K2=V2") }
                     dims[String(parts[0])] = String(parts[1])
                 }
-                datum["dimensions"] = dims
+                datum.dimensions = dims
             }
-            if let unit { datum["unit"] = unit }
-            if let timestamp { datum["timestamp"] = Double(timestamp) ?? timestamp as Any }
-            let body = try JSONSerialization.data(withJSONObject: ["namespace": namespace, "data": [datum]])
-            _ = try await client.request(.POST, "/api/v1/metrics", body: Array(body))
+            // A number is epoch seconds; any other text goes as it is (RFC 3339), for the server to judge.
+            datum.timestamp = timestamp.map { Double($0).map(PutMetricDataRequest.Timestamp.epochSeconds) ?? .rfc3339($0) }
+            let body = try WireJSON.encode(PutMetricDataRequest(namespace: namespace, data: [datum]))
+            _ = try await client.request(.POST, "/api/v1/metrics", body: body)
             if client.output == .json { print("{}") } else { print("stored \(namespace) \(name) = \(format(value))") }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlumbAPI
 
 /// `plumb silence`: hold the notifications of some alarms for a while, as Alertmanager's silences do.
 struct SilenceCommand: AsyncParsableCommand {
@@ -13,12 +14,8 @@ struct SilenceCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Expire.self], defaultSubcommand: List.self)
 
     /// "silenced until … by … (comment)", from an alarm's `silence` object.
-    static func summary(_ silence: [String: Any]) -> String {
-        "silenced until \(silence["until"] as? String ?? "?") by \(silence["createdBy"] as? String ?? "?") (\(silence["comment"] as? String ?? ""))"
-    }
-
-    static func json(_ body: [UInt8]) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
+    static func summary(_ silence: SilenceSummary) -> String {
+        "silenced until \(silence.until) by \(silence.createdBy) (\(silence.comment))"
     }
 
     struct Add: AsyncParsableCommand {
@@ -34,14 +31,12 @@ struct SilenceCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var payload: [String: Any] = ["duration": duration, "comment": comment]
-            if let alarm { payload["alarm"] = alarm }
-            if let match { payload["match"] = match }
-            let (_, body) = try await client.request(.POST, "/api/v1/silences", body: Array(try JSONSerialization.data(withJSONObject: payload)))
+            let payload = CreateSilenceRequest(alarm: alarm, match: match, duration: duration, comment: comment)
+            let (_, body) = try await client.request(.POST, "/api/v1/silences", body: try WireJSON.encode(payload))
             if client.output == .json { return client.printJSON(body) }
-            let s = SilenceCommand.json(body)
-            let what = (s["alarm"] as? String).map { "alarm \($0)" } ?? "alarms matching \(s["match"] as? String ?? "")"
-            print("silence \(s["id"] ?? ""): \(what) silenced until \(s["endsAt"] ?? "")")
+            let s = try WireJSON.decode(SilenceDescription.self, body)
+            let what = s.alarm.map { "alarm \($0)" } ?? "alarms matching \(s.match ?? "")"
+            print("silence \(s.id): \(what) silenced until \(s.endsAt)")
         }
     }
 
@@ -57,12 +52,10 @@ struct SilenceCommand: AsyncParsableCommand {
             if let alarm { query.append("alarm=\(alarm.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? alarm)") }
             let (_, body) = try await client.request(.GET, "/api/v1/silences" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             if client.output == .json { return client.printJSON(body) }
-            let list = SilenceCommand.json(body)["silences"] as? [[String: Any]] ?? []
+            let list = try WireJSON.decode(SilenceListResponse.self, body).silences
             guard !list.isEmpty else { return print("no silences") }
             print(table(["ID", "STATE", "MATCHES", "ENDS", "CREATED BY", "COMMENT"], list.map { s in
-                let matcher = (s["alarm"] as? String) ?? "\(s["match"] as? String ?? "") (glob)"
-                return [s["id"] as? String ?? "", s["state"] as? String ?? "", matcher, s["endsAt"] as? String ?? "",
-                        s["createdBy"] as? String ?? "", s["comment"] as? String ?? ""]
+                [s.id, s.state, s.alarm ?? "\(s.match ?? "") (glob)", s.endsAt, s.createdBy, s.comment]
             }))
         }
     }
@@ -78,7 +71,7 @@ struct SilenceCommand: AsyncParsableCommand {
                 // A prefix, as `plumb silence list` shows ids in full but people type the start.
                 guard id.count >= 4 else { throw ValidationError("give at least 4 characters of the id") }
                 let (_, listed) = try await client.request(.GET, "/api/v1/silences")
-                let ids = (SilenceCommand.json(listed)["silences"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                let ids = try WireJSON.decode(SilenceListResponse.self, listed).silences.map(\.id)
                 let matching = ids.filter { $0.hasPrefix(id.lowercased()) }
                 guard matching.count == 1 else {
                     throw CLIError(matching.isEmpty ? "no silence id starts with \(id)" : "\(id) is the start of \(matching.count) silence ids; give more of it")

@@ -97,14 +97,14 @@ struct MetricMathTests {
 
     @Test("decoding queries from JSON names the field at fault")
     func decoding() throws {
-        let good: [Any] = [
+        let good: JSONValue = [
             ["id": "i", "metric": ["namespace": "Plumb/Functions", "name": "Invocations", "dimensions": ["Function": "f"]], "stat": "Sum", "return": false],
             ["id": "r", "expression": "100 * i", "label": "x"],
         ]
         let queries = try MetricData.decodeQueries(good, at: "queries")
         #expect(queries.count == 2 && queries[0].returnData == false && queries[1].label == "x")
         for (bad, fragment) in [
-            ([["id": "i"]] as [Any], "queries[0] needs metric or expression"),
+            ([["id": "i"]] as JSONValue, "queries[0] needs metric or expression"),
             ([["id": "i", "expression": "1 +"]], "queries[0].expression '1 +'"),
             ([["id": "i", "metric": ["namespace": "N", "name": "M"], "stat": "Median"]], "queries[0].stat 'Median'"),
             ([["id": "i", "metric": ["name": "M"]]], "queries[0].metric.namespace"),

@@ -51,7 +51,7 @@ struct OpenAPIPlatformSamplesTests {
         ) async throws -> [String: Any] {
             var uri = path
             for (name, value) in params { uri = uri.replacingOccurrences(of: "{\(name)}", with: value) }
-            let (answered, _, bytes) = try await HTTP.exchange(
+            let (answered, headers, bytes) = try await HTTP.exchange(
                 method, server.baseURL + uri + query, body: body.map { Array($0.utf8) }, token: token == "" ? server.token : token)
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(answered == status, "\(method) \(uri)\(query): \(text)", sourceLocation: sourceLocation)
@@ -59,7 +59,7 @@ struct OpenAPIPlatformSamplesTests {
             let file = directory + "/answer-\(count)"
             try Data(bytes).write(to: URL(fileURLWithPath: file))
             let run = try await Python.run(
-                Checkout.root + "/Tests/peers/openapi_validate.py", [OpenAPIPlatformSamplesTests.document, method, path, String(answered), file])
+                Checkout.root + "/Tests/peers/openapi_validate.py", [OpenAPIPlatformSamplesTests.document, method, path, String(answered), file, headers["content-type"] ?? ""])
             #expect(run.status == 0, "\(method) \(uri) \(answered) does not hold to the document: \(run.errors)\n\(text)", sourceLocation: sourceLocation)
             if answered == status { sampled.insert("\(method) \(path)") }
             return (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]

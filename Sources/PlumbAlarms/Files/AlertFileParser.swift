@@ -291,19 +291,19 @@ public enum AlertFileParser {
         return text
     }
 
-    /// A YAML node as plain values (maps, lists, strings; `true`/`false` as booleans), as a JSON parse gives them.
-    static func plainValue(_ node: Node) -> Any {
+    /// A YAML node as JSON values (maps, lists, strings; `true`/`false` as booleans), as a JSON parse gives them.
+    static func plainValue(_ node: Node) -> JSONValue {
         if let mapping = node.mapping {
-            var out: [String: Any] = [:]
+            var out: [String: JSONValue] = [:]
             for (k, v) in mapping { out[k.string ?? ""] = plainValue(v) }
-            return out
+            return .object(out)
         }
-        if let sequence = node.sequence { return sequence.map(plainValue) }
+        if let sequence = node.sequence { return .array(sequence.map(plainValue)) }
         let text = node.string ?? ""
         switch text {
-        case "true", "True", "TRUE": return true
-        case "false", "False", "FALSE": return false
-        default: return text
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        default: return .string(text)
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import PlumbMetrics
+import PlumbAPI
 
 /// A CloudWatch Logs filter pattern: terms, a JSON pattern (`{ … }`) or a space-delimited pattern (`[ … ]`).
 ///

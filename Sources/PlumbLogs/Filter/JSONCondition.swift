@@ -1,4 +1,4 @@
-import PlumbMetrics
+import PlumbAPI
 
 /// The condition inside a JSON filter pattern's braces.
 indirect enum JSONCondition: Sendable, Equatable {

@@ -1,8 +1,8 @@
-import PlumbAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
 import PlumbNotify
@@ -10,6 +10,9 @@ import PlumbStore
 
 /// `GET /alarms/{name}?exp=…&sig=…`: the read-only alarm page that alarm mails link to. Public (no token): the
 /// link's own signature is the credential (`AlarmLinks`), for one alarm and until it expires.
+///
+/// Its answer is an HTML page (free-form: `AlarmPageView` renders it, with an inline SVG chart), not a wire type; a
+/// refusal is an `ErrorBody`, or a small HTML page for a browser (`Accept: text/html`).
 struct AlarmPageRoutes {
     let alarms: AlarmEngine
     let source: any AlarmDataSource

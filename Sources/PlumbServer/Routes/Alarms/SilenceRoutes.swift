@@ -1,68 +1,13 @@
-import PlumbAPI
 import Foundation
 import Hummingbird
+import PlumbAPI
 import PlumbAlarms
-import PlumbMetrics
 
-/// `/api/v1/silences`: list, create (`POST`, the caller becomes its creator) and expire (`DELETE`) silences, which
-/// hold the notifications of the alarms they match.
+/// The silences API as a controller: `/api/v1/silences` — list, create (`POST`, the caller becomes its creator) and
+/// expire (`DELETE`) silences, which hold the notifications of the alarms they match.
 struct SilenceRoutes {
     let silences: Silences
     let clock: @Sendable () -> Int64
-
-    /// One silence as the API shows it.
-    struct SilenceDescription: Encodable {
-        let id: String
-        /// Exactly one of `alarm` (an exact name) and `match` (a glob with `*`).
-        let alarm: String?
-        let match: String?
-        let createdBy: String
-        let comment: String
-        let startsAt: String
-        let endsAt: String
-        let createdAt: String
-        /// `active`, `pending` or `expired`.
-        let state: String
-        let expiredBy: String?
-
-        init(_ s: Silence, now: Int64) {
-            id = s.id
-            if case .alarm(let name) = s.matcher { (alarm, match) = (name, nil) } else { (alarm, match) = (nil, s.matcher.text) }
-            createdBy = s.createdBy
-            comment = s.comment
-            startsAt = TimeParsing.format(s.startsAt)
-            endsAt = TimeParsing.format(s.endsAt)
-            createdAt = TimeParsing.format(s.createdAt)
-            state = s.state(at: now).rawValue
-            expiredBy = s.expiredBy
-        }
-    }
-
-    /// The silence holding an alarm, inside the alarm's description: what `plumb alarms` prints as "silenced until
-    /// … by … (comment)".
-    struct SilenceSummary: Encodable {
-        let id: String
-        let until: String
-        let createdBy: String
-        let comment: String
-
-        init(_ s: Silence) {
-            id = s.id
-            until = TimeParsing.format(s.endsAt)
-            createdBy = s.createdBy
-            comment = s.comment
-        }
-    }
-
-    struct CreateRequest: Decodable {
-        let alarm: String?
-        let match: String?
-        /// `30m`, `2h`, `1d`…
-        let duration: String
-        let comment: String
-    }
-
-    struct ListResponse: Encodable { let silences: [SilenceDescription] }
 
     func register(api: RouterGroup<PlumbRequestContext>) {
         api.get("silences", use: list)
@@ -81,11 +26,11 @@ struct SilenceRoutes {
             list = list.filter { $0.state(at: now) == wanted }
         }
         if let alarm = query["alarm"] { list = list.filter { $0.matcher.matches(alarm) } }
-        return try Response.json(ListResponse(silences: list.map { SilenceDescription($0, now: now) }))
+        return try Response.json(SilenceListResponse(silences: list.map { SilenceDescription($0, now: now) }))
     }
 
     @Sendable func create(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        let body = try await request.decodeJSON(CreateRequest.self, limit: 16 * 1_024)
+        let body = try await request.decodeJSON(CreateSilenceRequest.self, limit: 16 * 1_024)
         let matcher: SilenceMatcher
         switch (body.alarm, body.match) {
         case (let name?, nil): matcher = .alarm(name)

@@ -1,5 +1,3 @@
-import PlumbAPI
-
 /// A rejected metrics request or query: CloudWatch's error code, a message naming the bad datum, line or
 /// field, and the HTTP status it maps to.
 public struct MetricsError: HTTPResponseError, CustomStringConvertible {

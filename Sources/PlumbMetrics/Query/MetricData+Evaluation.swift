@@ -1,0 +1,70 @@
+import Foundation
+import PlumbAPI
+
+/// One returned result: the values per period, oldest first, missing periods absent.
+public struct MetricDataResult: Sendable, Equatable {
+    public var id: String
+    public var label: String
+    public var timestamps: [Int64]
+    public var values: [Double]
+}
+
+/// GetMetricData's evaluation (the queries, their checks and their decoding are PlumbAPI's `MetricData`).
+extension MetricData {
+    /// Evaluates validated queries on `grid` (the period starts of the range) with `fetch` giving each metric
+    /// query's values; returns the results of the queries with `returnData`, in request order.
+    public static func evaluate(
+        _ queries: [MetricDataQuery], grid: [Int64], metrics: [String: [Int64: Double]]
+    ) throws -> [MetricDataResult] {
+        let ordered = try validate(queries)
+        var values: [String: MetricMath.Value] = [:]
+        for q in ordered {
+            switch q.source {
+            case .metric: values[q.id] = .series(metrics[q.id] ?? [:])
+            case .expression(let e, let text):
+                do {
+                    values[q.id] = try MetricMath.evaluate(e, grid: grid) { id in values[id] ?? .series([:]) }
+                } catch let error as MetricMath.EvaluationError {
+                    throw MetricsError.invalid("expression \(q.id) (\(text)): \(error.message)")
+                }
+            }
+        }
+        return try queries.filter(\.returnData).map { q in
+            let points: [Int64: Double]
+            switch values[q.id] ?? .series([:]) {
+            case .series(let s): points = s
+            case .scalar(let x): points = Dictionary(uniqueKeysWithValues: grid.map { ($0, x) })
+            case .list: throw MetricsError.invalid("expression \(q.id) gives a list; wrap it in SUM, AVG, MAX or MIN")
+            }
+            let times = points.keys.filter { t in grid.first.map { t >= $0 } ?? true }.sorted()
+            return MetricDataResult(id: q.id, label: q.label ?? Self.defaultLabel(q), timestamps: times, values: times.map { points[$0]! })
+        }
+    }
+
+    static func defaultLabel(_ q: MetricDataQuery) -> String {
+        switch q.source {
+        case .metric(let series, let stat): "\(series.name) \(stat.description)"
+        case .expression(_, let text): text
+        }
+    }
+}
+
+extension MetricStore {
+    /// GetMetricData: every metric query read in one transaction, then the expressions.
+    public func metricData(_ queries: [MetricDataQuery], start: Int64, end: Int64, period: Int64) async throws -> [MetricDataResult] {
+        try StatisticsQuery(series: SeriesKey(namespace: "x", name: "x", dimensions: []), period: period, start: start, end: end, statistics: [.sum]).validate()
+        _ = try MetricData.validate(queries)
+        let first = floorDiv(start, period) * period
+        let grid = Array(stride(from: first, to: end, by: Int(period)))
+        let metricQueries = queries.compactMap { q -> (String, SeriesKey, Statistic)? in
+            if case .metric(let s, let stat) = q.source { return (q.id, s, stat) }
+            return nil
+        }
+        let found = try await aggregates(metricQueries.map { AggregateRequest(series: $0.1, period: period, start: first, end: end) })
+        var metrics: [String: [Int64: Double]] = [:]
+        for ((id, _, statistic), periods) in zip(metricQueries, found) {
+            metrics[id] = periods.compactMapValues { statistic.value(of: $0) }
+        }
+        return try MetricData.evaluate(queries, grid: grid, metrics: metrics)
+    }
+}

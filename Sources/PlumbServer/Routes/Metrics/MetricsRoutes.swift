@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PlumbAPI
+import PlumbMetrics
+import PlumbStore
+
+/// The metrics API as a controller: `POST /api/v1/metrics` (PutMetricData), `POST /write` (InfluxDB line
+/// protocol), `GET /api/v1/metrics` (ListMetrics), `POST /api/v1/metrics/query` (GetMetricData with metric math) and
+/// `GET /api/v1/metrics/statistics` (GetMetricStatistics).
+struct MetricsRoutes {
+    let store: MetricStore
+    let limits: IngestLimits
+    let lineProtocolResolution: StorageResolution
+    /// PutMetricData's validating decoder (the ingest hot path: it walks the JSON by hand, see `PutMetricDataRequest`).
+    let decoder: PutMetricDataDecoder
+    let parser: LineProtocolParser
+
+    init(store: MetricStore, limits: IngestLimits, lineProtocolResolution: StorageResolution) {
+        self.store = store
+        self.limits = limits
+        self.lineProtocolResolution = lineProtocolResolution
+        decoder = PutMetricDataDecoder(limits: limits)
+        parser = LineProtocolParser(limits: limits)
+    }
+
+    func register(api: RouterGroup<PlumbRequestContext>, write: RouterGroup<PlumbRequestContext>) {
+        api.post("metrics", use: put)
+        write.post("write", use: self.write)
+        api.get("metrics", use: list)
+        api.post("metrics/query", use: query)
+        api.get("metrics/statistics", use: statistics)
+    }
+
+    /// Stores a whole batch or nothing; a platform namespace (`Plumb/…`) is the admin's.
+    @Sendable func put(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let body = try await request.collectBody(limit: limits.maxJSONBodyBytes)
+        let samples = try decoder.decode(body, now: store.clock())
+        if let reserved = samples.first(where: { PlatformNames.isPlatformNamespace($0.series.namespace) }) {
+            try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.series.namespace)'")
+        }
+        try await store.put(samples)
+        return Response(status: .noContent)
+    }
+
+    /// InfluxDB line protocol (`?precision=ns|us|ms|s`, `?resolution=1|60`); string fields are skipped and counted
+    /// in `X-Plumb-Skipped-String-Fields`.
+    @Sendable func write(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let (precision, resolution) = try lineProtocolOptions(request.queryDictionary)
+        let body = try await request.collectBody(limit: limits.maxLineProtocolBodyBytes)
+        // An empty write is a client bug (InfluxDB answers it with 204; a silent success hides the bug).
+        guard body.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else {
+            throw APIError(status: 400, code: "EmptyBody", "empty body: send at least one line of line protocol")
+        }
+        let batch = try parser.parse(body, precision: precision, now: store.clock())
+        if let reserved = batch.heads.first(where: { PlatformNames.isPlatformNamespace($0.namespace) }) {
+            try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.namespace)'")
+        }
+        try await store.put(batch, resolution: resolution)
+        var response = Response(status: .noContent)
+        if batch.skippedStringFields > 0 {
+            response.headers[HTTPField.Name("X-Plumb-Skipped-String-Fields")!] = String(batch.skippedStringFields)
+        }
+        return response
+    }
+
+    func lineProtocolOptions(_ query: [String: String]) throws -> (LineProtocolPrecision, StorageResolution) {
+        var precision = LineProtocolPrecision.ns
+        if let p = query["precision"] {
+            guard let parsed = LineProtocolPrecision(rawValue: p) else { throw APIError("precision '\(p)' must be ns, us, ms or s") }
+            precision = parsed
+        }
+        var resolution = lineProtocolResolution
+        if let r = query["resolution"] {
+            guard let parsed = Int(r).flatMap(StorageResolution.init(rawValue:)) else { throw APIError("resolution '\(r)' must be 1 or 60") }
+            resolution = parsed
+        }
+        return (precision, resolution)
+    }
+
+    /// The series that exist, filtered by `namespace` and `name`.
+    @Sendable func list(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let query = request.queryDictionary
+        let metrics = store.listMetrics(namespace: query["namespace"], name: query["name"]).map(MetricDescription.init)
+        return try .json(ListMetricsResponse(metrics: metrics))
+    }
+
+    /// GetMetricData: every metric query read in one transaction, then the expressions.
+    @Sendable func query(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let body = try await request.collectBody(limit: limits.maxJSONBodyBytes)
+        let now = Double(store.clock())
+        let query = try MetricDataRequest.decode(body, now: now)
+        let (start, end) = try query.window(now: now)
+        let results = try await store.metricData(query.queries, start: start, end: end, period: query.period ?? 60)
+        return try .json(MetricDataResponse(results: results.map(MetricDataResponse.Result.init)))
+    }
+
+    /// GetMetricStatistics: one series, its statistics per period.
+    @Sendable func statistics(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let now = Double(store.clock())
+        let query = try StatisticsQuery(try StatisticsRequest(query: request.queryDictionary, now: now), now: now)
+        let datapoints = try await store.statistics(query)
+        let unit = store.seriesInfo(query.series)?.unit?.rawValue ?? "None"
+        return try .json(StatisticsResponse(datapoints: datapoints.map(StatisticsDatapoint.init), unit: unit, label: query.series.name))
+    }
+}
