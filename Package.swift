@@ -38,11 +38,8 @@ let package = Package(
             name: "PlumbKit",
             dependencies: [
                 "PlumbAPI",
-                "CImageCodecs",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -60,7 +57,7 @@ let package = Package(
             dependencies: [
                 "PlumbAPI",
                 "PlumbStore",
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,9 +97,8 @@ let package = Package(
             name: "PlumbAlarms",
             dependencies: [
                 "PlumbAPI",
-                "PlumbMetrics", "PlumbStore", "PlumbNotify", "PlumbLogs",
+                "PlumbMetrics", "PlumbStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,6 +113,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -144,57 +141,60 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Sentiment",
-            dependencies: ["PlumbKit"],
+            dependencies: ["PlumbKit", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Plugins/Sentiment",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Chat",
-            dependencies: ["PlumbKit"],
+            dependencies: ["PlumbKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Metrics", package: "swift-metrics")],
             path: "Plugins/Chat",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Classifier",
-            dependencies: ["PlumbKit"],
+            // Decodes uploaded PNG and JPEG images itself (libpng, libjpeg): no other plugin needs the codecs.
+            dependencies: ["PlumbKit", "CImageCodecs", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
             path: "Plugins/Classifier",
             // Training loops are hot even in debug builds (the test suite trains real models).
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
         .target(
             name: "Sensors",
-            dependencies: ["PlumbKit"],
+            dependencies: ["PlumbKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
             path: "Plugins/Sensors",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Accounts",
-            dependencies: ["PlumbKit", "PlumbAuth", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PlumbKit", "PlumbAuth", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             path: "Plugins/Accounts",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Documents",
-            dependencies: ["PlumbKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PlumbKit", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
             path: "Plugins/Documents",
             // k-means and the silhouette are hot loops even in debug builds (the suite clusters a real corpus).
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
         .target(
             name: "Support",
-            dependencies: ["PlumbKit"],
+            // The support bot's intents are a YAML file it decodes itself.
+            dependencies: ["PlumbKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")],
             path: "Plugins/Support",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit", "PlumbAlarms", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -279,7 +279,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbAlarmsTests",
-            dependencies: ["PlumbAlarms", "PlumbMetrics", "PlumbTesting"],
+            // The alert-file tests read YAML through the server's loader (AlertFileParser).
+            dependencies: ["PlumbAlarms", "PlumbMetrics", "PlumbServer", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -332,7 +333,7 @@ let package = Package(
         .testTarget(
             name: "DocumentsTests",
             dependencies: [
-                "Documents", "PlumbTesting", "PlumbKit", "PlumbServer",
+                "Documents", "Classifier", "PlumbTesting", "PlumbKit", "PlumbServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

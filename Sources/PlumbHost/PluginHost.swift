@@ -15,21 +15,15 @@ public final class PluginHost: Sendable {
     public let limiter: ConcurrencyLimiter
     /// Open WebSocket connections, for `@connections` posts.
     public let connections = ConnectionRegistry()
-    /// Publishes to a topic for plugins (`context.plugin.host.publish`); the server sets it to its outbox.
-    public let publisher = Mutex<(@Sendable (String, String, String, [String: String]) throws -> String)?>(nil)
-    /// Where plugins' audit events go (the server writes them to `/plumb/audit`): action, actor, resource, source,
-    /// result.
-    public let auditor = Mutex<(@Sendable (String, String, String, String, String) -> Void)?>(nil)
-    /// The server's email sender for plugins: to, subject, text.
-    public let mailer = Mutex<(@Sendable (String, String, String) async throws -> Void)?>(nil)
+    /// Topics, mail, the audit trail and the secrets key for plugins; nil: `StandalonePlatform` with the key of the
+    /// data directory, made when the first plugin loads.
+    let platform: (any PlatformServices)?
     /// The topics the loaded plugins publish to (`Plugin.topics`), for the server to create.
     private let declaredTopics = Mutex<[String]>([])
     public var topicsToCreate: [String] { declaredTopics.withLock { $0 } }
     /// Vouches for end users' access tokens (`.user` functions): the first loaded `IdentityProvider`'s verifier.
     private let endUsers = Mutex<(any EndUserVerifying)?>(nil)
     let dataDirectory: String
-    /// The server's secrets key, handed to plugins as `seal`/`unseal`; nil: the key in `<data>/secrets.key`.
-    let secrets: SecretBox?
     let factory: MetricsFactory
     let settings: [String: [String: String]]
     let logger: Logger
@@ -54,14 +48,15 @@ public final class PluginHost: Sendable {
     ///   - accountConcurrency: the account-wide concurrency limit (Lambda's default: 1,000).
     ///   - settings: per-plugin settings from the config file.
     ///   - functionOptions: per-function instance and scaling options by `<plugin>.<function>`.
+    ///   - platform: what the server does for plugins (topics, mail, audit, secrets).
     public init(
         dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
         settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:], durability: Durability = .full,
         publicURL: String = "http://127.0.0.1:9400",
-        secrets: SecretBox? = nil,
+        platform: (any PlatformServices)? = nil,
         logger: Logger = Logger(label: "plumb.host"), makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
     ) {
-        self.secrets = secrets
+        self.platform = platform
         self.durability = durability
         self.publicURL = publicURL
         self.makeLogger = makeLogger
@@ -96,7 +91,7 @@ public final class PluginHost: Sendable {
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
             settings: settings[name] ?? [:], host: HostBridge(
                 host: self, plugin: name, key: try HostBridge.signingKey(directory: directory),
-                secrets: try secrets ?? SecretBox.load(dataDirectory: dataDirectory)),
+                platform: try platform ?? StandalonePlatform(secrets: SecretBox.load(dataDirectory: dataDirectory))),
             blobs: try BlobStore(root: directory + "/blobs"), publicURL: publicURL)
         let started = ContinuousClock.now
         try await P.prepare(context: context)

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// What the host does for a plugin beyond running it: invoking other functions (through the same instrumented
 /// pipeline, so each call counts as an invocation of the callee) and posting to WebSocket connections (API
@@ -88,12 +87,5 @@ extension FunctionContext {
     @discardableResult
     public func post(_ text: String, to id: String) -> PostResult {
         plugin.host.post(text, to: id)
-    }
-}
-
-extension PluginContext {
-    /// Decodes a YAML document (a plugin's own data files, e.g. the support bot's intents); errors name the line.
-    public func decodeYAML<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try YAMLDecoder().decode(T.self, from: text)
     }
 }

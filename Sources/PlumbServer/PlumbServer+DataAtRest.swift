@@ -1,7 +1,5 @@
 import Foundation
 import Logging
-import PlumbKit
-import PlumbNotify
 import PlumbStore
 
 extension PlumbServer {
@@ -24,19 +22,4 @@ extension PlumbServer {
         }
     }
 
-    /// The sender plugins' mail goes through (account confirmation, password reset). A plugin's address and subject
-    /// are checked here too, whatever the plugin checked: a 400 naming the field rather than a mail its caller wrote.
-    static func pluginMailer(_ smtp: SMTPSettings) -> @Sendable (String, String, String) async throws -> Void {
-        let client = SMTPClient(settings: smtp)
-        return { to, subject, text in
-            if let problem = EmailAddress.problem(to) {
-                throw FunctionError.badRequest("to: not an email address: it \(problem)")
-            }
-            guard !subject.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                throw FunctionError.badRequest("subject must not hold line breaks or other control characters")
-            }
-            try await client.send(
-                MailMessage(from: smtp.from, to: [to], subject: subject, text: text, messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
-        }
-    }
 }

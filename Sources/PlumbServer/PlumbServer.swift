@@ -89,9 +89,13 @@ public final class PlumbServer: Sendable {
         self.logger = logger
     }
 
-    /// Opens the data directory, the metric store and the admin token, loads `plugins` and applies the
-    /// configured reserved concurrency. The data directory is made owner-only first (`secureDataDirectory`), and the
-    /// secrets key it loads seals webhook secrets and TOTP seeds in the outbox, IAM and plugins.
+    /// Opens the data directory, the stores and the admin token, loads `plugins` and applies the configured
+    /// reserved concurrency. The data directory is made owner-only first (`secureDataDirectory`), and the secrets key
+    /// it loads seals webhook secrets and TOTP seeds in the outbox, IAM and plugins.
+    ///
+    /// Each part gets what it needs here, when it is built: the plugin host its platform (outbox, audit trail, mail,
+    /// secrets), the log store the metric store as the sink of its metric filters, the alarm engine its notifier, the
+    /// async dispatcher its failure destination.
     public static func open(
         config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
@@ -103,10 +107,58 @@ public final class PlumbServer: Sendable {
         let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
         let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
+        let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
+        let logs = try LogStore(directory: directory, durability: config.durability, samples: store)
+        logSink?.attach(logs)
+        try LogRoutes.installAPIFilters(logs)
+        let deliverySettings = DeliveryService.Settings(
+            smtp: try config.smtp?.settings(), publicURL: config.resolvedPublicURL,
+            alertmanagerResendInterval: config.alertmanager.resendInterval)
+        let platform = ServerPlatform(
+            outbox: outbox, logs: logs, smtp: deliverySettings.smtp, secrets: secrets, clock: clock, logger: logger)
+        let host = try await openHost(config: config, plugins: plugins, factory: factory, platform: platform)
+        try createTopics(host.topicsToCreate, in: outbox, now: clock(), logger: logger)
+        let alarmLinks = try AlarmLinks.load(dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
+        let alarmLogger = Logger(label: "plumb.alarms")
+        let source = MetricStoreDataSource(store: store)
+        let alarms = try AlarmEngine(
+            source: source, store: try AlarmStore(directory: directory, durability: config.durability),
+            notifier: AlarmNotifications(outbox: outbox, source: source, links: alarmLinks, clock: clock, logger: alarmLogger),
+            documents: YAMLConfigReader(), logger: alarmLogger)
+        let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
+        let scheduler: Scheduler
+        do { scheduler = try Scheduler(host: host, queue: asyncQueue) } catch { throw ConfigError("\(error)") }
+        let asyncConfigs = config.functions.mapValues { AsyncInvocationConfig(retry: $0.asyncSettings, onFailure: $0.onFailure) }
+        let asyncDispatcher = AsyncDispatcher(
+            queue: asyncQueue, host: host, configs: asyncConfigs,
+            failures: AsyncFailureDestination(platform: platform, configs: asyncConfigs))
+        let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
+        if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
+            logger.info("sealed secrets that were stored in clear", metadata: [
+                "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
+            ])
+        }
+        let server = PlumbServer(
+            config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
+            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
+            deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks, logger: logger)
+        do {
+            try server.reloadAlerts()
+        } catch {
+            throw ConfigError("alert files in \(config.alerts) have errors:\n\(error)")
+        }
+        return server
+    }
+
+    /// The plugin host with `platform`, every plugin loaded, and each configured function's reserved concurrency
+    /// applied; a `functions:` entry that names no loaded function is a configuration error.
+    static func openHost(
+        config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory, platform: any PlatformServices
+    ) async throws -> PluginHost {
         let host = PluginHost(
-            dataDirectory: directory, accountConcurrency: config.accountConcurrency, factory: factory,
+            dataDirectory: config.dataDirectory, accountConcurrency: config.accountConcurrency, factory: factory,
             settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability,
-            publicURL: config.resolvedPublicURL, secrets: secrets)
+            publicURL: config.resolvedPublicURL, platform: platform)
         for plugin in plugins {
             try await host.load(plugin)
         }
@@ -121,130 +173,20 @@ public final class PlumbServer: Sendable {
                 }
             }
         }
-        let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
-        // The topics plugins publish to exist from the first start (the sensors' findings, say).
-        for topic in host.topicsToCreate where try outbox.topic(topic) == nil {
+        return host
+    }
+
+    /// Creates the topics plugins publish to (`Plugin.topics`, the sensors' findings, say), so they exist from the
+    /// first start.
+    static func createTopics(_ topics: [String], in outbox: Outbox, now: Int64, logger: Logger) throws {
+        for topic in topics where try outbox.topic(topic) == nil {
             do {
-                try outbox.createTopic(topic, deliveryPolicy: nil, now: clock())
+                try outbox.createTopic(topic, deliveryPolicy: nil, now: now)
                 logger.info("created topic \(topic) for a plugin that publishes to it")
             } catch {
                 throw ConfigError("a plugin publishes to topic '\(topic)', which cannot be created: \(error)")
             }
         }
-        let logs = try LogStore(directory: directory, durability: config.durability)
-        logSink?.attach(logs)
-        try LogRoutes.installAPIFilters(logs)
-        let publicURL = config.resolvedPublicURL
-        let alarmLinks = try AlarmLinks.load(dataDirectory: directory, publicURL: publicURL, expiry: config.alarmPage.linkExpiry)
-        let alarmSource = MetricStoreDataSource(store: store)
-        let alarmLogger = Logger(label: "plumb.alarms")
-        let alarms = try AlarmEngine(
-            source: alarmSource, store: try AlarmStore(directory: directory, durability: config.durability),
-            logger: alarmLogger,
-            topicExists: { outbox.topicNames().contains($0) },
-            runActions: { transition in
-                // The mail's chart: the watched value over the chart window ending at this evaluation.
-                var chart: [EvaluationDatapoint] = []
-                if case .metric(let alarm) = transition.alarm {
-                    do {
-                        chart = try await alarmSource.chartDatapoints(for: alarm, at: transition.timestamp)
-                    } catch {
-                        alarmLogger.warning("alarm '\(alarm.name)': no chart in its notification, the metric store could not be read: \(error)")
-                    }
-                }
-                let link = alarmLinks.link(for: transition.alarm.name, now: clock())
-                let (subject, message, attributes) = transition.notification(url: link.url, urlExpires: link.expires, chart: chart)
-                return transition.topics.map { topic in
-                    do {
-                        let id = try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
-                        return .init(topic: topic, messageId: id)
-                    } catch {
-                        return .init(topic: topic, error: "\(error)")
-                    }
-                }
-            })
-        host.auditor.withLock {
-            $0 = { action, actor, resource, source, result in
-                AuditMiddleware.write(logs, stream: "plugins", [
-                    "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": actor, "action": action,
-                    "resource": resource, "source": source, "result": result,
-                ], logger: logger)
-            }
-        }
-        host.publisher.withLock {
-            $0 = { topic, subject, message, attributes in
-                guard outbox.topicNames().contains(topic) else {
-                    throw FunctionError(status: 404, code: "NotFound", message: "no topic named '\(topic)'")
-                }
-                return try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
-            }
-        }
-        var settings = DeliveryService.Settings(
-            smtp: try config.smtp?.settings(), publicURL: publicURL, alertmanagerResendInterval: config.alertmanager.resendInterval)
-        let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
-        settings.invokeFunction = { function, payload in
-            guard host.function(named: function) != nil else { throw ConfigError("no function named '\(function)'") }
-            try asyncQueue.enqueue(function: function, payload: payload, now: Date().timeIntervalSince1970)
-            Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", function)]).increment()
-        }
-        let scheduler: Scheduler
-        do { scheduler = try Scheduler(host: host, queue: asyncQueue) } catch { throw ConfigError("\(error)") }
-        let functionSettings = config.functions
-        let asyncLogger = Logger(label: "plumb.async")
-        let asyncDispatcher = AsyncDispatcher(
-            queue: asyncQueue,
-            settings: { functionSettings[$0]?.asyncSettings ?? AsyncEventQueue.Settings() },
-            invoke: { event in
-                guard let function = host.function(named: event.function) else { return .functionError("no function named '\(event.function)'") }
-                Metrics.Timer(label: "Plumb/Functions/AsyncEventAge", dimensions: [("Function", event.function)])
-                    .recordNanoseconds(Int64(max(0, Date().timeIntervalSince1970 - event.receivedAt) * 1e9))
-                do {
-                    let response = try await host.invoke(
-                        function, FunctionRequest(method: .post, path: "/", headers: ["content-type": "application/json"], body: event.payload))
-                    return response.status >= 400 ? .functionError("status \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))") : .success
-                } catch let error as FunctionError where error.status == 429 {
-                    return .throttled(error.message)
-                } catch let error as FunctionError {
-                    return .functionError("\(error.code): \(error.message)")
-                } catch {
-                    return .functionError("\(error)")
-                }
-            },
-            onFailure: { event, reason in
-                Counter(label: "Plumb/Functions/AsyncEventsDropped", dimensions: [("Function", event.function)]).increment()
-                guard let topic = functionSettings[event.function]?.onFailure else {
-                    asyncLogger.error("async event failed and the function has no on_failure topic", metadata: ["function": "\(event.function)", "event": "\(event.id)", "reason": "\(reason)"])
-                    return
-                }
-                let message: [String: Any] = [
-                    "function": event.function, "eventId": event.id, "reason": reason, "attempts": event.attempts + 1,
-                    "payload": String(decoding: event.payload, as: UTF8.self),
-                ]
-                let text = (try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? reason
-                do {
-                    try outbox.publish(topic: topic, subject: "Async event failed: \(event.function)", message: text, attributes: ["event": "async-failure"], now: clock())
-                } catch {
-                    asyncLogger.error("cannot publish the failed async event to \(topic): \(error)")
-                }
-            })
-        // Plugins send email (account confirmation, password reset) with the same SMTP settings as notifications.
-        if let smtp = settings.smtp { host.mailer.withLock { $0 = pluginMailer(smtp) } }
-        let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
-        if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
-            logger.info("sealed secrets that were stored in clear", metadata: [
-                "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
-            ])
-        }
-        let server = PlumbServer(
-            config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
-            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: settings, iam: iam, certificates: certificates, alarmLinks: alarmLinks, logger: logger)
-        do {
-            try server.reloadAlerts()
-        } catch {
-            throw ConfigError("alert files in \(config.alerts) have errors:\n\(error)")
-        }
-        return server
     }
 
     /// Reads the alert files again and installs them, all or nothing; on errors the previous alarms stay.
@@ -313,7 +255,7 @@ public final class PlumbServer: Sendable {
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         SilenceRoutes(silences: alarms.silences, clock: store.clock).register(api: api)
-        LogRoutes(store: logs, metrics: store).register(api: api)
+        LogRoutes(store: logs).register(api: api)
         let host = host
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock) { name, caller in
             guard let function = host.function(named: name) else {
@@ -362,7 +304,7 @@ public final class PlumbServer: Sendable {
             LogMaintenanceService(
                 store: logs, archiveAfter: Int64(config.logs.archiveAfter * 1_000),
                 interval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
-            DeliveryService(outbox: outbox, settings: deliverySettings),
+            DeliveryService(outbox: outbox, settings: deliverySettings, functions: AsyncFunctionQueue(host: host, queue: asyncQueue)),
             AlertmanagerRefreshService(outbox: outbox, interval: deliverySettings.alertmanagerResendInterval) { [alarms] in
                 alarms.names(in: .alarm)
             },
@@ -378,7 +320,7 @@ public final class PlumbServer: Sendable {
         ]
         // First in, last out: the sink flushes after everything else has logged its shutdown.
         if let logSink {
-            services.insert(LogSinkService(sink: logSink) { samples in try? await self.store.put(samples) }, at: 0)
+            services.insert(LogSinkService(sink: logSink), at: 0)
         }
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

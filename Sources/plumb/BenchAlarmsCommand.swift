@@ -56,7 +56,7 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
         }
         let statistics = ["Sum", "Average", "Maximum", "p90", "p99"]
         let treatments = TreatMissingData.allCases
-        var config = AlertConfiguration()
+        var config = AlarmConfiguration()
         for i in 0..<alarms where statistic != nil {
             config.alarms.append(.metric(MetricAlarm(
                 name: "bench-\(i)", series: keys[i % series], statistic: Statistic(statistic!)!, period: 60,

@@ -1,3 +1,4 @@
+import Classifier
 import Documents
 import Foundation
 import HummingbirdTesting

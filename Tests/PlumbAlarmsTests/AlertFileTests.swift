@@ -1,5 +1,6 @@
 import Foundation
 import PlumbAlarms
+import PlumbServer
 import PlumbTesting
 import Testing
 

@@ -1,5 +1,6 @@
 import PlumbAlarms
 import PlumbMetrics
+import PlumbServer
 import Synchronization
 import Testing
 

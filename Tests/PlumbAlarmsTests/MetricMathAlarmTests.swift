@@ -2,6 +2,7 @@ import PlumbAPI
 import Foundation
 import PlumbAlarms
 import PlumbMetrics
+import PlumbServer
 import Testing
 
 /// An alarm may watch a metric math expression (CloudWatch's `Metrics`): an error rate from errors and invocations.

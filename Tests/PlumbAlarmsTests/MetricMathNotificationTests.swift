@@ -2,6 +2,7 @@ import PlumbAPI
 import Foundation
 import PlumbAlarms
 import PlumbMetrics
+import PlumbServer
 import PlumbNotify
 import PlumbTesting
 import Testing

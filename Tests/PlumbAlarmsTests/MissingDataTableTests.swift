@@ -72,7 +72,7 @@ import Testing
     @Test(arguments: [AlarmState.ok, .alarm, .insufficientData])
     func ignoreKeepsEachState(_ initial: AlarmState) async throws {
         let engine = try AlarmEngine(source: RecordedSeries(), store: nil, parallelism: 1)
-        var config = AlertConfiguration()
+        var config = AlarmConfiguration()
         config.alarms = [.metric(Self.alarm(m: 3, treat: .ignore))]
         try engine.install(config, now: 0)
         engine.setInitialState("t", initial)

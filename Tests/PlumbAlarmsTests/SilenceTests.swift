@@ -1,6 +1,7 @@
 import Foundation
 import PlumbAlarms
 import PlumbMetrics
+import PlumbServer
 import PlumbTesting
 import Synchronization
 import Testing

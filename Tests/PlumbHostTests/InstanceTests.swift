@@ -224,7 +224,7 @@ struct InstanceTests {
         let fx = try await Fixture()
         defer { fx.dir.remove() }
         let hold = try fx.function("hold")
-        var activities: [ScalingActivity] = []
+        var activities: [PlumbHost.ScalingActivity] = []
         var now = 1_000.0
         func step(_ seconds: Int) {
             for _ in 0..<seconds {
@@ -263,7 +263,7 @@ struct InstanceTests {
         let fx = try await Fixture(options: ["coldprobe.hold": options])
         defer { fx.dir.remove() }
         let hold = try fx.function("hold")
-        var activities: [ScalingActivity] = []
+        var activities: [PlumbHost.ScalingActivity] = []
         var now = 0.0
         func step(_ seconds: Int) {
             for _ in 0..<seconds {

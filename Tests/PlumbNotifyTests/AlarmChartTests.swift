@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 import PlumbStore
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlumbAPI
 import PlumbNotify
 import PlumbTesting
 import Testing

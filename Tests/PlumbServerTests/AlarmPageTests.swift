@@ -1,3 +1,4 @@
+import Classifier
 import Foundation
 import PlumbKit
 import PlumbTesting

@@ -1,7 +1,6 @@
 import PlumbAPI
 import Foundation
 import PlumbMetrics
-import PlumbNotify
 
 extension AlarmDefinition {
     /// Fills in what a notification (and the alarm page) says about the alarm itself: a metric alarm's metric, or a

@@ -250,7 +250,7 @@ extension AlarmEngine {
                 Counter(label: "Plumb/Alarms/NotificationsHeld").increment()
                 continue
             }
-            for outcome in await runActions(t) {
+            for outcome in await notifier.notify(t) {
                 let summary = outcome.error.map { "Failed to execute action \(outcome.topic): \($0)" }
                     ?? "Successfully executed action \(outcome.topic)"
                 let data = outcome.messageId.map { "{\"messageId\":\"\($0)\"}" }

@@ -73,25 +73,40 @@ public final class AlarmEngine: Sendable {
     let source: any AlarmDataSource
     let store: AlarmStore?
     let logger: Logger
-    let runActions: @Sendable (AlarmTransition) async -> [ActionOutcome]
-    let topicExists: @Sendable (String) -> Bool
+    /// Where transitions' actions go.
+    let notifier: any AlarmNotifier
+    /// Reads alarm documents (from the API, and stored ones again at start).
+    let documents: any ConfigReader
     /// While one matches an alarm, its transitions notify no topic (`commit` holds them).
     public let silences: Silences
     /// Concurrent evaluation tasks per tick.
     public let parallelism: Int
 
-    public init(
+    /// An engine whose transitions go to closures (tests, `plumb test-alarms`).
+    public convenience init(
         source: any AlarmDataSource, store: AlarmStore?, logger: Logger = Logger(label: "plumb.alarms"),
         parallelism: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2),
         topicExists: @escaping @Sendable (String) -> Bool = { _ in true },
         runActions: @escaping @Sendable (AlarmTransition) async -> [ActionOutcome] = { _ in [] }
     ) throws {
+        try self.init(
+            source: source, store: store, notifier: ClosureAlarmNotifier(topicExists: topicExists, notify: runActions),
+            logger: logger, parallelism: parallelism)
+    }
+
+    /// Restores the alarms created through the API (and the states of file alarms) from `store`.
+    ///
+    /// - Parameter documents: reads alarm documents; the server's reads YAML and JSON, the default JSON only.
+    public init(
+        source: any AlarmDataSource, store: AlarmStore?, notifier: any AlarmNotifier, documents: any ConfigReader = JSONConfigReader(),
+        logger: Logger = Logger(label: "plumb.alarms"), parallelism: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
+    ) throws {
+        self.documents = documents
         self.source = source
         self.store = store
         self.logger = logger
         self.parallelism = parallelism
-        self.topicExists = topicExists
-        self.runActions = runActions
+        self.notifier = notifier
         self.silences = try Silences(store: store)
         var registry = Registry()
         for (name, record) in try store?.records() ?? [:] {
@@ -99,7 +114,7 @@ public final class AlarmEngine: Sendable {
                 registry.restored[name] = record
                 continue
             }
-            switch AlertFileParser.parseAlarmDocument(document, name: name) {
+            switch AlarmParser.parseDocument(document, name: name, reader: documents) {
             case .success(let definition):
                 registry.entries[name] = Entry(
                     definition: definition, origin: .api(document: document), state: record.state, reason: record.reason,
@@ -164,15 +179,15 @@ public final class AlarmEngine: Sendable {
 
     /// Replaces every file-declared alarm with `config`'s, all or nothing. Alarms that keep their name keep their
     /// state (as CloudWatch's PutMetricAlarm on an existing alarm); new ones start in INSUFFICIENT_DATA.
-    /// `extraTopics` are topics that exist outside the files (created through the API).
-    public func install(_ config: AlertConfiguration, now: Int64, extraTopics: Set<String> = []) throws(AlertFileErrors) {
+    /// `topics` are every topic the alarms may notify (declared in the files or created through the API).
+    public func install(_ config: AlarmConfiguration, now: Int64, topics: Set<String> = []) throws(AlertFileErrors) {
         var errors: [AlertFileError] = []
         var saves: [AlarmStore.Record] = []
         var history: [(alarm: String, item: AlarmStore.HistoryItem)] = []
         var deletions: [String] = []
         registry.withLock { r in
             let apiNames = Set(r.entries.values.filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
-            errors = config.crossCheck(extraAlarms: apiNames, extraTopics: extraTopics)
+            errors = config.crossCheck(topics: topics, extraAlarms: apiNames)
             var next = r.entries.filter { if case .api = $0.value.origin { true } else { false } }
             for alarm in config.alarms {
                 let location = config.alarmLocations[alarm.name]
@@ -223,7 +238,7 @@ public final class AlarmEngine: Sendable {
     /// Creates or replaces an alarm from an API document.
     public func put(name: String, document: String, now: Int64) throws(AlarmError) -> Status {
         let definition: AlarmDefinition
-        switch AlertFileParser.parseAlarmDocument(document, name: name) {
+        switch AlarmParser.parseDocument(document, name: name, reader: documents) {
         case .success(let d): definition = d
         case .failure(let errors):
             throw AlarmError(errors.errors.map { e in e.field.isEmpty ? e.message : "\(e.field): \(e.message)" }.joined(separator: "; "))
@@ -232,7 +247,7 @@ public final class AlarmEngine: Sendable {
             ("alarm_actions", definition.actions.alarm), ("ok_actions", definition.actions.ok),
             ("insufficient_data_actions", definition.actions.insufficientData),
         ] {
-            for topic in topics where !topicExists(topic) {
+            for topic in topics where !notifier.topicExists(topic) {
                 throw AlarmError("\(field): topic '\(Checked.shown(topic))' does not exist")
             }
         }

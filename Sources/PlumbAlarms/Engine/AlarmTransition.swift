@@ -1,7 +1,6 @@
 import PlumbAPI
 import Foundation
 import PlumbMetrics
-import PlumbNotify
 
 /// One state change of one alarm, and the topics its actions notify (empty when none or suppressed).
 public struct AlarmTransition: Sendable {

@@ -1,5 +1,5 @@
 /// Drives the async queue one step at a time: invokes every due event and records the outcome; events that fail
-/// for good go to `onFailure` (the function's on-failure topic). A `Service` calls `runDue` in a loop; tests call it
+/// for good go to `onFailure` (in a server, `AsyncFailureDestination`: the function's on-failure topic). A `Service` calls `runDue` in a loop; tests call it
 /// with an injected clock.
 public struct AsyncDispatcher: Sendable {
     public let queue: AsyncEventQueue
@@ -16,6 +16,15 @@ public struct AsyncDispatcher: Sendable {
         self.settings = settings
         self.invoke = invoke
         self.onFailure = onFailure
+    }
+
+    /// The dispatcher of a plugin host: events run through `host`'s invocation pipeline, each function's retries
+    /// follow its `configs` entry (the defaults without one), and events that fail for good go to `failures`.
+    public init(queue: AsyncEventQueue, host: PluginHost, configs: [String: AsyncInvocationConfig], failures: AsyncFailureDestination) {
+        self.init(
+            queue: queue, settings: { configs[$0]?.retry ?? AsyncEventQueue.Settings() },
+            invoke: { event in await host.invokeAsyncEvent(event) },
+            onFailure: { event, reason in failures.deliver(event, reason: reason) })
     }
 
     /// Runs every event due at `now`; returns how many were attempted.

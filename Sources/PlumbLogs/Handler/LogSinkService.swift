@@ -1,16 +1,15 @@
 import Logging
-import PlumbMetrics
 import ServiceLifecycle
 
 /// Flushes the log sink every 200 ms, and once more when the server shuts down.
+///
+/// The samples the metric filters make of the flushed events go to the metric store inside the log store's
+/// transaction (`LogStore(samples:)`), not through this service.
 public struct LogSinkService: Service {
     public let sink: LogSink
-    /// Receives the samples metric filters made of the flushed events.
-    public let emit: @Sendable ([Sample]) async -> Void
 
-    public init(sink: LogSink, emit: @escaping @Sendable ([Sample]) async -> Void) {
+    public init(sink: LogSink) {
         self.sink = sink
-        self.emit = emit
     }
 
     public func run() async throws {
@@ -23,8 +22,7 @@ public struct LogSinkService: Service {
 
     func flushOnce() async {
         do {
-            let samples = try sink.flush()
-            if !samples.isEmpty { await emit(samples) }
+            try sink.flush()
         } catch {
             // Logging here would feed the queue being flushed; stderr only.
             FileHandleError.write("plumb: cannot write logs to the store: \(error)\n")

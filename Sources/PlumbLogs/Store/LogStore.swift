@@ -13,6 +13,8 @@ public final class LogStore: Sendable {
     public let database: SQLiteStore
     /// Epoch milliseconds.
     public let clock: @Sendable () -> Int64
+    /// Receives the samples the metric filters make of each batch, inside the batch's transaction (see `append`).
+    let samples: (any MetricSampleSink)?
     /// Metric filters from the alert files and from the API; `active` is their union by group.
     private let filters = Mutex<(files: [MetricFilter], api: [MetricFilter], active: [String: [MetricFilter]])>(([], [], [:]))
 
@@ -78,11 +80,14 @@ public final class LogStore: Sendable {
     /// Rows a single search request may scan before it returns a continuation token.
     public static let scanBudget = 1_000_000
 
+    /// - Parameter samples: where the metric filters' samples go; nil: they are only returned (a store without metrics).
     public init(
         directory: String, durability: Durability,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) },
+        samples: (any MetricSampleSink)? = nil
     ) throws {
         self.clock = clock
+        self.samples = samples
         database = try SQLiteStore(path: directory + "/logs.sqlite", durability: durability, migrations: [
             Migration("logs-1") { db in
                 try db.execute(sql: """
@@ -122,9 +127,19 @@ public final class LogStore: Sendable {
 
     /// Appends already-checked batches for several streams in one transaction (the process's own logs); returns the
     /// samples the metric filters made of them.
+    ///
+    /// The samples go to the sink inside the log transaction, after the events are inserted and before the commit:
+    /// when the sink refuses them the transaction rolls back and the whole batch is refused, so no event is stored
+    /// whose samples are missing. The order leaves one window open, narrower than the old one: the samples are
+    /// durable and then the log commit itself fails (a full disk, a crash at that instant); that costs a sample
+    /// without its event, never silently an event without its sample, and the caller sees the failure and may retry.
+    /// The two stores are separate SQLite files in WAL mode, where SQLite offers no atomic commit across files.
     @discardableResult
     public func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample] {
         let now = clock()
+        let active = filters.withLock { $0.active }
+        let samples = active.isEmpty ? [] : batches.flatMap { batch in (active[batch.group] ?? []).flatMap { $0.samples(for: batch.events) } }
+        let sink = self.samples
         try database.pool.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO log_events (group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)")
             for (group, stream, events) in batches where !events.isEmpty {
@@ -139,10 +154,9 @@ public final class LogStore: Sendable {
                     try insert.execute(arguments: [groupID, stream, event.timestamp, now, event.message])
                 }
             }
+            if let sink, !samples.isEmpty { try sink.append(samples) }
         }
-        let active = filters.withLock { $0.active }
-        guard !active.isEmpty else { return [] }
-        return batches.flatMap { batch in (active[batch.group] ?? []).flatMap { $0.samples(for: batch.events) } }
+        return samples
     }
 
     public func groups(prefix: String? = nil) throws -> [Group] {

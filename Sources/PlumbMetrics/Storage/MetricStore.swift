@@ -93,11 +93,62 @@ public final class MetricStore: Sendable {
     /// Stores validated samples; returns once they are committed to disk.
     public func put(_ samples: [Sample]) async throws {
         guard !samples.isEmpty else { return }
+        try await commit(resolve(samples))
+    }
+
+    /// Stores validated samples in a journal entry of their own, synchronously: when it returns they are on disk.
+    ///
+    /// For a writer that must know the samples are durable before it commits its own transaction (the log store's
+    /// metric filters, `MetricSampleSink`); it blocks the calling thread for one commit, as any synchronous SQLite
+    /// write does, and skips the group commit that `put` joins.
+    public func append(_ samples: [Sample]) throws {
+        guard !samples.isEmpty else { return }
+        let resolved = resolve(samples)
+        do {
+            try database.pool.writeWithoutTransaction { db in try journal(db, [resolved]) }
+        } catch {
+            logger.error("metrics commit failed: \(error)")
+            throw MetricsError(code: "InternalFailure", message: "could not store the data: \(error)", httpStatus: 503)
+        }
+    }
+
+    func resolve(_ samples: [Sample]) -> [ResolvedSample] {
         let ids = registry.resolve(samples.map(\.series), units: samples.map(\.unit))
-        let resolved = samples.indices.map { i in
+        return samples.indices.map { i in
             ResolvedSample(series: ids[i], timestamp: samples[i].timestamp, resolution: Int32(samples[i].resolution.rawValue), value: samples[i].value)
         }
-        try await commit(resolved)
+    }
+
+    /// Writes the pending series definitions and one journal entry, then applies the entry to the head.
+    ///
+    /// Runs on the database's writer (`writeWithoutTransaction`), which both the group commit and `append` use: the
+    /// head takes entries in journal-id order, so a flush's watermark (`lastAppliedJournalID`) never passes an entry
+    /// the head has not yet taken; and a series definition is taken (or put back after a failure) while no other
+    /// writer can commit an entry that refers to it.
+    private func journal(_ db: Database, _ writes: [[ResolvedSample]]) throws {
+        let series = registry.takeUnwritten()
+        do {
+            var lastID: Int64 = 0
+            try db.inTransaction {
+                for info in series {
+                    try db.execute(
+                        sql: "INSERT INTO series (id, namespace, name, dims, unit) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET unit = excluded.unit",
+                        arguments: [info.id, info.key.namespace, info.key.name, info.key.dimensionsText, info.unit?.rawValue])
+                }
+                var body: [UInt8] = []
+                for samples in writes { body.append(contentsOf: JournalCodec.encode(samples)) }
+                try db.execute(sql: "INSERT INTO journal (body) VALUES (?)", arguments: [Data(body)])
+                lastID = db.lastInsertedRowID
+                return .commit
+            }
+            state.withLock { s in
+                for samples in writes { s.head.apply(samples) }
+                s.lastAppliedJournalID = lastID
+            }
+        } catch {
+            registry.restoreUnwritten(series)
+            throw error
+        }
     }
 
     /// Stores a parsed line-protocol batch at `resolution`; returns once it is committed to disk.
@@ -151,27 +202,11 @@ public final class MetricStore: Sendable {
                 return taken
             }
             if batch.isEmpty { return }
-            let series = registry.takeUnwritten()
-            let bodies = batch.map { JournalCodec.encode($0.samples) }
+            let writes = batch.map(\.samples)
             do {
-                let lastID = try await database.pool.write { db -> Int64 in
-                    for info in series {
-                        try db.execute(
-                            sql: "INSERT INTO series (id, namespace, name, dims, unit) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET unit = excluded.unit",
-                            arguments: [info.id, info.key.namespace, info.key.name, info.key.dimensionsText, info.unit?.rawValue])
-                    }
-                    var body: [UInt8] = []
-                    for b in bodies { body.append(contentsOf: b) }
-                    try db.execute(sql: "INSERT INTO journal (body) VALUES (?)", arguments: [Data(body)])
-                    return db.lastInsertedRowID
-                }
-                state.withLock { s in
-                    for write in batch { s.head.apply(write.samples) }
-                    s.lastAppliedJournalID = lastID
-                }
+                try await database.pool.writeWithoutTransaction { db in try self.journal(db, writes) }
                 for write in batch { write.continuation.resume() }
             } catch {
-                registry.restoreUnwritten(series)
                 logger.error("metrics commit failed: \(error)")
                 for write in batch {
                     write.continuation.resume(throwing: MetricsError(code: "InternalFailure", message: "could not store the data: \(error)", httpStatus: 503))

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 extension AlarmChart {
     static let background = ChartMark.Color(255, 255, 255)

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 extension AlarmChart {
     /// The chart as a PNG at `scale` device pixels per CSS pixel (2: sharp on high-density screens; the mail shows

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 extension AlarmChart {
     /// The chart as a standalone SVG document (for the alarm page, inline in its HTML).

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PlumbAPI
 
 extension DeliveryService {
     /// Posts to an Alertmanager's `/api/v2/alerts` what is true now: an alarm's alert firing (`endsAt` four resend

@@ -22,8 +22,6 @@ public final class DeliveryService: Service, Sendable {
         /// Seconds a webhook receiver has to answer (SNS: 15).
         public var httpTimeout: Double
         public var pollInterval: Duration
-        /// Queues an async invocation of a hosted function (for `protocol: function`); throws when it cannot.
-        public var invokeFunction: (@Sendable (_ function: String, _ payload: [UInt8]) throws -> Void)?
         /// Seconds between sends of a firing alert to an Alertmanager (Prometheus's `resend_delay`, 1 minute); each
         /// send's `endsAt` is 4 times this ahead, as Prometheus sets it, so the alert outlives a few lost sends.
         public var alertmanagerResendInterval: Double
@@ -54,12 +52,16 @@ public final class DeliveryService: Service, Sendable {
     let httpClient: HTTPClient
     let logger: Logger
     let environment: @Sendable (String) -> String?
+    /// Where `protocol: function` subscriptions deliver; nil: they fail (no host to run functions).
+    let functions: (any FunctionSubscriptionTarget)?
     private let inFlight = Mutex<Set<Int64>>([])
 
     public init(
-        outbox: Outbox, settings: Settings, httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "plumb.notify"),
+        outbox: Outbox, settings: Settings, functions: (any FunctionSubscriptionTarget)? = nil, httpClient: HTTPClient = .shared,
+        logger: Logger = Logger(label: "plumb.notify"),
         environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
     ) {
+        self.functions = functions
         self.outbox = outbox
         self.settings = settings
         self.httpClient = httpClient
@@ -199,9 +201,9 @@ public final class DeliveryService: Service, Sendable {
     /// SNS → Lambda: the notification, as the webhook's JSON, becomes an async event of the function; from there
     /// the async queue's retry rules apply.
     func sendToFunction(_ message: Outbox.Message, function: String) -> Attempt {
-        guard let invoke = settings.invokeFunction else { return .fail("functions cannot be invoked from here") }
+        guard let functions else { return .fail("functions cannot be invoked from here") }
         do {
-            try invoke(function, Array(WebhookPayload.plumb(message)))
+            try functions.enqueue(function: function, payload: Array(WebhookPayload.plumb(message)))
             return .delivered
         } catch {
             return .retry("\(error)")

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PlumbAPI
 
 extension Outbox {
     /// What one Alertmanager subscription has been told about one alarm: the ALARM message that opened the alert,

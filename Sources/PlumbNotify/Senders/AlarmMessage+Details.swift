@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 extension AlarmMessage {
     /// "The alarm is in the ALARM state when the metric is GreaterThanThreshold 5.0 for at least 2 of the last 3

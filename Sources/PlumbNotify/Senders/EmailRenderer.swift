@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 /// Turns a notification into the plain-text and HTML parts of an email. Alarm state changes read like
 /// CloudWatch's alarm mails: what changed, why, the threshold, the metric (or a metric-math alarm's expression and

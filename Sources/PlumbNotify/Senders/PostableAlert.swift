@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 
 /// One alert as Alertmanager's API v2 takes it (`postableAlert` in its OpenAPI, posted in a JSON array to
 /// `/api/v2/alerts`). The labels identify the alert — Alertmanager de-duplicates, groups, routes and silences on

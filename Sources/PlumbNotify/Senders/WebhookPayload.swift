@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PlumbAPI
 
 /// The bodies and headers a webhook receives.
 public enum WebhookPayload {

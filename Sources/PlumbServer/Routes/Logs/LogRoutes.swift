@@ -10,7 +10,6 @@ import PlumbMetrics
 /// Group names hold slashes (`/plumb/server`), so in paths they are percent-encoded: `/api/v1/logs/%2Fplumb%2Fserver`.
 struct LogRoutes {
     let store: LogStore
-    let metrics: MetricStore
     /// How long a tail may stay silent before it writes an empty line.
     var tailHeartbeat: Duration = .seconds(2)
 
@@ -79,8 +78,8 @@ struct LogRoutes {
             }
             return InputLogEvent(timestamp: ts, message: e.message)
         }
+        // The metric filters' samples are stored with the batch, in its transaction (LogStore's sample sink).
         let samples = try store.put(group: group, stream: stream, events: events)
-        if !samples.isEmpty { try await metrics.put(samples) }
         return try .json(PutLogEventsResponse(accepted: events.count, metricSamples: samples.count))
     }
 

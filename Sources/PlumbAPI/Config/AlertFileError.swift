@@ -1,4 +1,5 @@
-/// One problem in an alert file, located by file, line and field: `alerts/functions.yaml:12: alarms[0].period: …`.
+/// One problem in an alert file (or another configuration document), located by file, line and field:
+/// `alerts/functions.yaml:12: alarms[0].period: …`.
 public struct AlertFileError: Error, Sendable, Equatable, CustomStringConvertible {
     public var file: String
     public var line: Int
@@ -15,11 +16,4 @@ public struct AlertFileError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         "\(file):\(line): \(field.isEmpty ? "" : field + ": ")\(message)"
     }
-}
-
-/// Problems found while loading alert files; loading goes on after each so that every error is reported.
-public struct AlertFileErrors: Error, Sendable, CustomStringConvertible {
-    public var errors: [AlertFileError]
-    public init(_ errors: [AlertFileError]) { self.errors = errors }
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

@@ -1,68 +1,29 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbMetrics
-import Yams
 
-/// Runs alarm unit-test files offline (`plumb test-alarms`), as `promtool test rules` does for Prometheus.
+/// Runs the `tests` of an alarm unit-test file (`plumb test-alarms`), as `promtool test rules` does for Prometheus.
 ///
-/// A test file names alert files (`alarm_files`, relative to itself) and/or declares alarms inline, then lists
-/// tests: recorded series (one value per period, oldest first, `_` for missing), optional initial states,
-/// and the states expected right after the last period.
-public enum AlarmTestRunner {
-    public struct Outcome: Sendable {
-        public var passed: [String] = []
-        /// Failed expectations and file errors, each naming its file and line.
-        public var failures: [String] = []
-        public var ok: Bool { failures.isEmpty }
-    }
-
+/// Each test lists recorded series (one value per period, oldest first, `_` for missing), optional initial states,
+/// and the states expected right after the last period. The server's loader reads the file and the alert files it
+/// names (`AlarmTestRunner`) and hands the alarms and the test nodes here.
+public enum AlarmTestCases {
     static let testKeys: Set<String> = ["name", "series", "initial_states", "expect"]
     static let seriesKeys: Set<String> = ["namespace", "metric", "dimensions", "period", "values"]
 
-    public static func run(file: String) async -> Outcome {
-        var outcome = Outcome()
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            outcome.failures.append("\(file): cannot read the file")
-            return outcome
-        }
-        let root: Node
-        switch AlertFileParser.compose(text, file: file) {
-        case .failure(let error): outcome.failures.append(error.description); return outcome
-        case .success(nil): outcome.failures.append("\(file): the file is empty"); return outcome
-        case .success(let node?): root = node
-        }
-        var (config, errors) = AlertFileParser.parse(root, file: file, extraKeys: ["alarm_files", "tests"])
-        let sink = YAMLFields.ErrorSink()
-        guard let fields = YAMLFields(root, path: "", file: file, sink: sink) else {
-            outcome.failures += sink.errors.map(\.description)
-            return outcome
-        }
-        let directory = (file as NSString).deletingLastPathComponent
-        for name in fields.stringList("alarm_files") {
-            let path = name.hasPrefix("/") ? name : (directory.isEmpty ? name : directory + "/" + name)
-            guard let included = try? String(contentsOfFile: path, encoding: .utf8) else {
-                fields.error("alarm_files", "cannot read '\(path)'")
-                continue
-            }
-            let (more, moreErrors) = AlertFileParser.parse(included, file: path)
-            config.merge(more)
-            errors += moreErrors
-        }
-        let referencedTopics = Set(config.alarms.flatMap(\.actions.all))
-        errors += config.crossCheck(extraTopics: referencedTopics)
-        let tests = fields.list("tests")
-        if tests.isEmpty { fields.error("tests", "no tests in the file") }
-        outcome.failures += (errors + sink.errors).map(\.description)
-        sink.errors = []
-        guard outcome.failures.isEmpty else { return outcome }
-
+    /// Runs each test of `file` against `config`, whose actions may notify `topics`.
+    public static func run(
+        _ tests: [(node: ConfigNode, path: String)], file: String, config: AlarmConfiguration, topics: Set<String>
+    ) async -> AlarmTestOutcome {
+        var outcome = AlarmTestOutcome()
+        let sink = ConfigErrorSink()
         for (node, path) in tests {
-            guard let t = YAMLFields(node, path: path, file: file, sink: sink) else { continue }
+            guard let t = ConfigFields(node, path: path, file: file, sink: sink) else { continue }
             t.rejectUnknown(testKeys)
             let name = t.string("name") ?? path
             var series: [(key: SeriesKey, period: Int64, values: [Double?])] = []
             for (seriesNode, seriesPath) in t.list("series") {
-                guard let s = YAMLFields(seriesNode, path: seriesPath, file: file, sink: sink) else { continue }
+                guard let s = ConfigFields(seriesNode, path: seriesPath, file: file, sink: sink) else { continue }
                 s.rejectUnknown(seriesKeys)
                 guard let namespace = s.string("namespace", required: true), let metric = s.string("metric", required: true),
                     let period = s.int("period", required: true), let valuesText = s.string("values", required: true)
@@ -96,7 +57,7 @@ public enum AlarmTestRunner {
                 continue
             }
             let line = t.line
-            let failures = await runOne(config: config, series: series, initial: initial, expected: expected, topics: referencedTopics)
+            let failures = await runOne(config: config, series: series, initial: initial, expected: expected, topics: topics)
             if failures.isEmpty {
                 outcome.passed.append(name)
             } else {
@@ -108,7 +69,7 @@ public enum AlarmTestRunner {
 
     /// Evaluates once, right after the last recorded period, and compares states.
     static func runOne(
-        config: AlertConfiguration, series: [(key: SeriesKey, period: Int64, values: [Double?])],
+        config: AlarmConfiguration, series: [(key: SeriesKey, period: Int64, values: [Double?])],
         initial: [String: AlarmState], expected: [String: AlarmState], topics: Set<String>
     ) async -> [String] {
         // A time aligned to every period involved, so each series ends exactly at the evaluation.
@@ -125,7 +86,7 @@ public enum AlarmTestRunner {
         }
         do {
             let engine = try AlarmEngine(source: RecordedSeries(samples: samples), store: nil, parallelism: 1)
-            try engine.install(config, now: now - 1, extraTopics: topics)
+            try engine.install(config, now: now - 1, topics: topics)
             for (name, state) in initial { engine.setInitialState(name, state) }
             await engine.tick(now: now)
             var failures: [String] = []

@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import Metrics
+
+/// Where an async event that failed for good goes: counted in `AsyncEventsDropped`, then published to its function's
+/// on-failure topic through the platform, or logged when the function has none (Lambda's OnFailure destination).
+///
+/// The message is sorted JSON with the function, the event id, the reason, the attempts made and the payload as text,
+/// under the subject `Async event failed: <function>` and the attribute `event: async-failure`.
+public struct AsyncFailureDestination: Sendable {
+    let platform: any PlatformServices
+    let configs: [String: AsyncInvocationConfig]
+    let logger: Logger
+
+    public init(platform: any PlatformServices, configs: [String: AsyncInvocationConfig], logger: Logger = Logger(label: "plumb.async")) {
+        self.platform = platform
+        self.configs = configs
+        self.logger = logger
+    }
+
+    public func deliver(_ event: AsyncEventQueue.Event, reason: String) {
+        Counter(label: "Plumb/Functions/AsyncEventsDropped", dimensions: [("Function", event.function)]).increment()
+        guard let topic = configs[event.function]?.onFailure else {
+            logger.error(
+                "async event failed and the function has no on_failure topic",
+                metadata: ["function": "\(event.function)", "event": "\(event.id)", "reason": "\(reason)"])
+            return
+        }
+        do {
+            _ = try platform.publish(
+                topic: topic, subject: "Async event failed: \(event.function)", message: Self.message(event, reason: reason),
+                attributes: ["event": "async-failure"])
+        } catch {
+            logger.error("cannot publish the failed async event to \(topic): \(error)")
+        }
+    }
+
+    static func message(_ event: AsyncEventQueue.Event, reason: String) -> String {
+        let message: [String: Any] = [
+            "function": event.function, "eventId": event.id, "reason": reason, "attempts": event.attempts + 1,
+            "payload": String(decoding: event.payload, as: UTF8.self),
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) else { return reason }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

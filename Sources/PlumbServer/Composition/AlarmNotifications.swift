@@ -1,0 +1,37 @@
+import Logging
+import PlumbAlarms
+import PlumbNotify
+
+/// The server's side of `AlarmNotifier`: a transition's notification, with its chart and a signed link to the alarm
+/// page, published through the outbox to each of its topics.
+struct AlarmNotifications: AlarmNotifier {
+    let outbox: Outbox
+    let source: MetricStoreDataSource
+    let links: AlarmLinks
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+
+    func topicExists(_ name: String) -> Bool { outbox.topicNames().contains(name) }
+
+    func notify(_ transition: AlarmTransition) async -> [AlarmEngine.ActionOutcome] {
+        // The mail's chart: the watched value over the chart window ending at this evaluation.
+        var chart: [EvaluationDatapoint] = []
+        if case .metric(let alarm) = transition.alarm {
+            do {
+                chart = try await source.chartDatapoints(for: alarm, at: transition.timestamp)
+            } catch {
+                logger.warning("alarm '\(alarm.name)': no chart in its notification, the metric store could not be read: \(error)")
+            }
+        }
+        let link = links.link(for: transition.alarm.name, now: clock())
+        let (subject, message, attributes) = transition.notification(url: link.url, urlExpires: link.expires, chart: chart)
+        return transition.topics.map { topic in
+            do {
+                let id = try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
+                return .init(topic: topic, messageId: id)
+            } catch {
+                return .init(topic: topic, error: "\(error)")
+            }
+        }
+    }
+}
