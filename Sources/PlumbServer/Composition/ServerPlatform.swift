@@ -26,10 +26,10 @@ struct ServerPlatform: PlatformServices {
     }
 
     func audit(_ event: AuditEvent) {
-        AuditMiddleware.write(logs, stream: "plugins", [
-            "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": event.actor, "action": event.action,
-            "resource": event.resource, "source": event.source, "result": event.result,
-        ], logger: logger)
+        let entry = AuditEntry(
+            time: TimeParsing.format(Int64(Date().timeIntervalSince1970)), actor: event.actor, action: event.action,
+            resource: event.resource, source: event.source, result: event.result)
+        AuditMiddleware.write(logs, stream: "plugins", entry, logger: logger)
     }
 
     /// A plugin's address and subject are checked here too, whatever the plugin checked: a 400 naming the field

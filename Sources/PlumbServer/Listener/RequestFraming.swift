@@ -223,32 +223,9 @@ struct RequestFraming {
                 } else {
                     bodyScan = left == 0 ? .chunkDataEnd : .chunkData(left)
                 }
-            case .chunkSize(var value, var digits, var inExtension, let lineBytes):
-                let byte = bytes[index]
+            case .chunkSize(let value, let digits, let inExtension, let lineBytes):
+                chunkSizeByte(bytes[index], value: value, digits: digits, inExtension: inExtension, lineBytes: lineBytes, events: &events)
                 index += 1
-                guard lineBytes < 4_096 else {
-                    fail(events: &events)
-                    break
-                }
-                if byte == 10 {
-                    guard digits > 0 else {
-                        fail(events: &events)
-                        break
-                    }
-                    bodyScan = value == 0 ? .trailerLineStart : .chunkData(value)
-                    continue
-                } else if byte == 13 || inExtension {
-                    // CR before LF, or inside a chunk extension: nothing to frame.
-                } else if byte == UInt8(ascii: ";") || byte == 32 || byte == 9 {
-                    inExtension = true
-                } else if let digit = Self.hexValue(byte), digits < 16 {
-                    digits += 1
-                    value = value << 4 | UInt64(digit)
-                } else {
-                    fail(events: &events)
-                    break
-                }
-                bodyScan = .chunkSize(value: value, digits: digits, inExtension: inExtension, lineBytes: lineBytes + 1)
             case .chunkDataEnd:
                 let byte = bytes[index]
                 index += 1
@@ -258,26 +235,53 @@ struct RequestFraming {
                     fail(events: &events)
                 }
             case .trailerLineStart, .trailerLine:
-                let byte = bytes[index]
+                trailerByte(bytes[index], events: &events)
                 index += 1
-                trailerBytes += 1
-                guard trailerBytes <= maxHeadBytes else {
-                    phase = .opaque
-                    events.append(.headTooLarge)
-                    break
-                }
-                if bodyScan == .trailerLineStart {
-                    if byte == 10 {
-                        endRequest(events: &events)
-                    } else if byte != 13 {
-                        bodyScan = .trailerLine
-                    }
-                } else if byte == 10 {
-                    bodyScan = .trailerLineStart
-                }
             }
         }
         return index
+    }
+
+    /// One byte of a chunk-size line (`1a;name=value\r\n`): hex digits, then an extension or CR, then LF.
+    private mutating func chunkSizeByte(
+        _ byte: UInt8, value: UInt64, digits: Int, inExtension: Bool, lineBytes: Int, events: inout [Event]
+    ) {
+        guard lineBytes < 4_096 else { return fail(events: &events) }
+        var (value, digits, inExtension) = (value, digits, inExtension)
+        if byte == 10 {
+            guard digits > 0 else { return fail(events: &events) }
+            bodyScan = value == 0 ? .trailerLineStart : .chunkData(value)
+            return
+        } else if byte == 13 || inExtension {
+            // CR before LF, or inside a chunk extension: nothing to frame.
+        } else if byte == UInt8(ascii: ";") || byte == 32 || byte == 9 {
+            inExtension = true
+        } else if let digit = Self.hexValue(byte), digits < 16 {
+            digits += 1
+            value = value << 4 | UInt64(digit)
+        } else {
+            return fail(events: &events)
+        }
+        bodyScan = .chunkSize(value: value, digits: digits, inExtension: inExtension, lineBytes: lineBytes + 1)
+    }
+
+    /// One byte of the trailer after the last chunk: lines until an empty one ends the request.
+    private mutating func trailerByte(_ byte: UInt8, events: inout [Event]) {
+        trailerBytes += 1
+        guard trailerBytes <= maxHeadBytes else {
+            phase = .opaque
+            events.append(.headTooLarge)
+            return
+        }
+        if bodyScan == .trailerLineStart {
+            if byte == 10 {
+                endRequest(events: &events)
+            } else if byte != 13 {
+                bodyScan = .trailerLine
+            }
+        } else if byte == 10 {
+            bodyScan = .trailerLineStart
+        }
     }
 
     private static func field(named name: [UInt8]) -> Field? {

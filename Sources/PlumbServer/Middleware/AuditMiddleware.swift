@@ -62,18 +62,23 @@ struct AuditMiddleware: RouterMiddleware {
         if let address = context.remoteAddress {
             source = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
         }
-        let event: [String: Any] = [
-            "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": actor,
-            "action": "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
-            "resource": request.uri.path, "source": source, "status": status,
-            "result": status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"),
-        ]
+        let event = AuditEntry(
+            time: TimeParsing.format(Int64(Date().timeIntervalSince1970)), actor: actor,
+            action: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)", resource: request.uri.path,
+            source: source, status: status, result: status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"))
         Self.write(logs, stream: "api", event, logger: context.logger)
     }
 
-    /// Appends one event (sorted JSON) to the audit group.
-    static func write(_ logs: LogStore, stream: String, _ event: [String: Any], logger: Logger) {
-        guard let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Appends one event (sorted JSON) to the audit group: the one writer of the audit trail (the API's calls, sign-ins
+    /// and plugins' events), synchronous so the event is stored before the response leaves.
+    static func write(_ logs: LogStore, stream: String, _ event: AuditEntry, logger: Logger) {
+        guard let data = try? encoder.encode(event) else { return }
         do {
             try logs.put(group: group, stream: stream, events: [
                 InputLogEvent(timestamp: Int64(Date().timeIntervalSince1970 * 1_000), message: String(decoding: data, as: UTF8.self))

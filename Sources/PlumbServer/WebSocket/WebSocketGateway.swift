@@ -119,9 +119,26 @@ final class WebSocketGateway: Sendable {
         FunctionRequest(method: .post, path: endpoint.path, query: query, headers: headers, body: body, connectionID: id)
     }
 
+    /// The frame a client gets for an error: `{"code": "…", "message": "…", "type": "error"}`.
+    struct ErrorFrame: Encodable {
+        var code: String
+        var message: String
+        var type = "error"
+    }
+
+    /// The one field of a client's frame the gateway routes on.
+    struct ActionFrame: Decodable {
+        var action: String?
+    }
+
+    static let frameEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
     static func errorFrame(code: String, message: String) -> String {
-        let object: [String: String] = ["type": "error", "code": code, "message": message]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let data = (try? frameEncoder.encode(ErrorFrame(code: code, message: message))) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -219,10 +236,8 @@ final class WebSocketGateway: Sendable {
 
     /// The frame's JSON `action`, if it is a JSON object with one; cheap enough to run on every frame.
     static func action(of text: String) -> String? {
-        guard text.utf8.first == UInt8(ascii: "{"), text.contains("\"action\""),
-            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-        else { return nil }
-        return object["action"] as? String
+        guard text.utf8.first == UInt8(ascii: "{"), text.contains("\"action\"") else { return nil }
+        return (try? JSONDecoder().decode(ActionFrame.self, from: Data(text.utf8)))?.action
     }
 
     /// Tells every member the server is going away (1001, RFC 6455) and waits for the close frames to be sent.

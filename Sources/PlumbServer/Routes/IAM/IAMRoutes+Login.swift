@@ -24,10 +24,9 @@ extension IAMRoutes {
         var source = "unknown"
         if let address = context.remoteAddress { source = address.ipAddress ?? "\(address)" }
         let named = IAMStore.validName(user) ? user : "invalid"
-        AuditMiddleware.write(logs, stream: "api", [
-            "time": TimeParsing.format(Int64(Date().timeIntervalSince1970)), "actor": "user:" + named,
-            "action": "iam:Login", "route": "POST /api/v1/iam/login", "resource": "user/" + named,
-            "source": source, "status": status, "result": outcome,
-        ], logger: context.logger)
+        let entry = AuditEntry(
+            time: TimeParsing.format(Int64(Date().timeIntervalSince1970)), actor: "user:" + named, action: "iam:Login",
+            resource: "user/" + named, source: source, status: status, result: outcome, route: "POST /api/v1/iam/login")
+        AuditMiddleware.write(logs, stream: "api", entry, logger: context.logger)
     }
 }
