@@ -116,41 +116,4 @@ public enum Report {
         out += String(repeating: " ", count: 11) + "0" + String(repeating: " ", count: max(1, width - 12)) + String(format: "%.1f ", xMax) + xLabel + "   (y: \(yLabel))\n"
         return out
     }
-
-    /// Everything as JSON: the scenario's settings, each step's counts, percentiles and histogram, the USL fit and
-    /// the thresholds.
-    public static func json(_ o: LoadTest.Outcome) -> [String: Any] {
-        let s = o.scenario
-        var steps: [[String: Any]] = []
-        for step in o.steps {
-            let st = step.result.stats
-            var percentiles: [[String: Any]] = []
-            for v in st.corrected.percentiles(ticksPerHalfDistance: 5) {
-                percentiles.append(["value_ms": Double(v.value) / 1_000, "percentile": v.percentile, "count": v.totalCountToThisValue])
-                if percentiles.count > 200 { break }
-            }
-            steps.append([
-                "level": step.level, "seconds": step.result.seconds, "throughput": step.result.throughput, "completed": st.completed,
-                "errors": st.errors, "unfinished": st.unfinished, "error_rate": st.errorRate, "bytes_sent": st.bytesSent, "bytes_received": st.bytesReceived, "resent": st.resent,
-                "statuses": Dictionary(uniqueKeysWithValues: st.statuses.map { (String($0.key), $0.value) }),
-                "latency_ms": st.summary(corrected: true), "uncorrected_latency_ms": st.summary(corrected: false),
-                "histogram": percentiles, "error_samples": st.errorSamples,
-            ])
-        }
-        var out: [String: Any] = [
-            "scenario": [
-                "name": s.name, "path": s.path.rawValue, "target": s.target, "model": s.isOpen ? "open" : "closed", "connections": s.connections,
-                "rate": s.rate.map { $0 as Any } ?? NSNull(), "vus": s.vus.map { $0 as Any } ?? NSNull(), "duration": s.duration, "warmup": s.warmup, "catch_up": s.catchUp,
-                "detectors": s.detectors, "per_detector": s.perDetector, "clients": s.clients, "room_size": s.roomSize, "per_client": s.perClient,
-            ],
-            "level": LoadTest.levelName(s), "steps": steps,
-            "thresholds": o.thresholds.map { ["rule": $0.0.description, "passed": $0.1, "measured": $0.2.isFinite ? $0.2 : -1] },
-            "passed": o.failed.isEmpty,
-        ]
-        if let usl = o.usl {
-            out["usl"] = ["lambda": usl.lambda, "sigma": usl.sigma, "kappa": usl.kappa, "r2": usl.r2,
-                          "peak_n": usl.peak.isFinite ? usl.peak : -1, "peak_throughput": usl.peakThroughput.isFinite ? usl.peakThroughput : -1]
-        }
-        return out
-    }
 }

@@ -88,14 +88,29 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
         }
         let wall = Self.median(walls)
         let cpu = Self.median(cpus)
-        let result: [String: Any] = [
-            "alarms": alarms, "series": series, "evaluated_per_tick": evaluated, "ticks": ticks,
-            "tick_wall_seconds_median": wall, "tick_cpu_seconds_median": cpu,
-            "alarms_per_second": Double(evaluated) / wall, "cores": ProcessInfo.processInfo.activeProcessorCount,
-            "parallelism": engine.parallelism,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-        print(String(decoding: json, as: UTF8.self))
+        try BenchOutput.print(
+            Result(
+                alarms: alarms, series: series, evaluatedPerTick: evaluated, ticks: ticks, tickWallSecondsMedian: wall,
+                tickCPUSecondsMedian: cpu, alarmsPerSecond: Double(evaluated) / wall,
+                cores: ProcessInfo.processInfo.activeProcessorCount, parallelism: engine.parallelism))
+    }
+
+    struct Result: Encodable {
+        var alarms: Int
+        var series: Int
+        var evaluatedPerTick: Int
+        var ticks: Int
+        var tickWallSecondsMedian: Double
+        var tickCPUSecondsMedian: Double
+        var alarmsPerSecond: Double
+        var cores: Int
+        var parallelism: Int
+
+        enum CodingKeys: String, CodingKey {
+            case alarms, series, ticks, cores, parallelism
+            case evaluatedPerTick = "evaluated_per_tick", tickWallSecondsMedian = "tick_wall_seconds_median"
+            case tickCPUSecondsMedian = "tick_cpu_seconds_median", alarmsPerSecond = "alarms_per_second"
+        }
     }
 
     static func cpuSeconds() -> Double {

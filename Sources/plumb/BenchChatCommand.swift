@@ -127,23 +127,48 @@ struct BenchChatCommand: AsyncParsableCommand {
                 guard !latencies.isEmpty else { return 0 }
                 return Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1e6
             }
-            var result: [String: Any] = [
-                "connections_requested": total, "connections_open": shared.connected.load(ordering: .relaxed),
-                "connections_failed": shared.failed.load(ordering: .relaxed), "connect_seconds": connectSeconds,
-                "room_members": members, "messages_sent": sent, "rate_per_second": rate,
-                "deliveries_expected": expected, "deliveries_received": shared.received.load(ordering: .relaxed),
-                "fanout_ms": ["p50": percentile(0.5), "p90": percentile(0.9), "p99": percentile(0.99), "max": percentile(1.0)],
-            ]
+            var result = Result(
+                connectionsRequested: total, connectionsOpen: shared.connected.load(ordering: .relaxed),
+                connectionsFailed: shared.failed.load(ordering: .relaxed), connectSeconds: connectSeconds, roomMembers: members,
+                messagesSent: sent, ratePerSecond: rate, deliveriesExpected: expected,
+                deliveriesReceived: shared.received.load(ordering: .relaxed),
+                fanoutMs: ["p50": percentile(0.5), "p90": percentile(0.9), "p99": percentile(0.99), "max": percentile(1.0)])
             if let before = rssBefore, let after = rssAfter {
-                result["server_rss_before_mb"] = Double(before) / 1_048_576
-                result["server_rss_connected_mb"] = Double(after) / 1_048_576
-                result["server_bytes_per_connection"] = (after - before) / max(1, shared.connected.load(ordering: .relaxed))
+                result.serverRSSBeforeMB = Double(before) / 1_048_576
+                result.serverRSSConnectedMB = Double(after) / 1_048_576
+                result.serverBytesPerConnection = (after - before) / max(1, shared.connected.load(ordering: .relaxed))
             }
             let errors = shared.errors.withLock { $0 }
-            if !errors.isEmpty { result["first_errors"] = errors }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+            if !errors.isEmpty { result.firstErrors = errors }
+            try BenchOutput.print(result, pretty: true)
             for channel in shared.channels.withLock({ $0 }) { channel.close(promise: nil) }
             group.cancelAll()
+        }
+    }
+
+    struct Result: Encodable {
+        var connectionsRequested: Int
+        var connectionsOpen: Int
+        var connectionsFailed: Int
+        var connectSeconds: Double
+        var roomMembers: Int
+        var messagesSent: Int
+        var ratePerSecond: Double
+        var deliveriesExpected: Int
+        var deliveriesReceived: Int
+        var fanoutMs: [String: Double]
+        var serverRSSBeforeMB: Double?
+        var serverRSSConnectedMB: Double?
+        var serverBytesPerConnection: Int?
+        var firstErrors: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case connectionsRequested = "connections_requested", connectionsOpen = "connections_open"
+            case connectionsFailed = "connections_failed", connectSeconds = "connect_seconds", roomMembers = "room_members"
+            case messagesSent = "messages_sent", ratePerSecond = "rate_per_second", deliveriesExpected = "deliveries_expected"
+            case deliveriesReceived = "deliveries_received", fanoutMs = "fanout_ms", serverRSSBeforeMB = "server_rss_before_mb"
+            case serverRSSConnectedMB = "server_rss_connected_mb", serverBytesPerConnection = "server_bytes_per_connection"
+            case firstErrors = "first_errors"
         }
     }
 

@@ -28,11 +28,23 @@ struct BenchClassifierCommand: AsyncParsableCommand {
             predict.append(Self.seconds(ContinuousClock.now - started) / Double(dataset.rows.count) * 1e6)
             if sink == -1 { print("") }
         }
-        let result: [String: Any] = [
-            "rows": dataset.rows.count, "features": dataset.featureNames.count, "classes": model?.classes.count ?? 0,
-            "train_seconds": Self.median(train), "predict_microseconds_per_row": Self.median(predict),
-        ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        try BenchOutput.print(
+            Result(
+                rows: dataset.rows.count, features: dataset.featureNames.count, classes: model?.classes.count ?? 0,
+                trainSeconds: Self.median(train), predictMicrosecondsPerRow: Self.median(predict)))
+    }
+
+    struct Result: Encodable {
+        var rows: Int
+        var features: Int
+        var classes: Int
+        var trainSeconds: Double
+        var predictMicrosecondsPerRow: Double
+
+        enum CodingKeys: String, CodingKey {
+            case rows, features, classes
+            case trainSeconds = "train_seconds", predictMicrosecondsPerRow = "predict_microseconds_per_row"
+        }
     }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

@@ -58,11 +58,38 @@ struct BenchInvokeCommand: AsyncParsableCommand {
         }
         let d = Self.median(direct)
         let p = Self.median(pipeline)
-        let result: [String: Any] = [
-            "direct_call_ns": d, "pipeline_ns": p, "overhead_ns": p - d,
-            "throughput_\(callers)_callers_per_second": Self.median(throughput), "invocations": invocations, "rounds": rounds,
-        ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+        try BenchOutput.print(
+            Result(
+                directCallNs: d, pipelineNs: p, callers: callers, throughput: Self.median(throughput), invocations: invocations,
+                rounds: rounds),
+            pretty: true)
+    }
+
+    /// The throughput's key names the number of callers: `throughput_8_callers_per_second`.
+    struct Result: Encodable {
+        var directCallNs: Double
+        var pipelineNs: Double
+        var callers: Int
+        var throughput: Double
+        var invocations: Int
+        var rounds: Int
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(directCallNs, forKey: Key(stringValue: "direct_call_ns"))
+            try c.encode(pipelineNs, forKey: Key(stringValue: "pipeline_ns"))
+            try c.encode(pipelineNs - directCallNs, forKey: Key(stringValue: "overhead_ns"))
+            try c.encode(throughput, forKey: Key(stringValue: "throughput_\(callers)_callers_per_second"))
+            try c.encode(invocations, forKey: Key(stringValue: "invocations"))
+            try c.encode(rounds, forKey: Key(stringValue: "rounds"))
+        }
     }
 
     static func nanos(_ d: Duration) -> Double { Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9 }

@@ -58,7 +58,7 @@ struct BenchLogsCommand: AsyncParsableCommand {
         let handlerStored = handlerEvents - sink.droppedCount
 
         // 3. Search: every stored access line scanned with a term and with a space-delimited pattern.
-        var searches: [String: Any] = [:]
+        var searches: [String: Result.Search] = [:]
         for (name, text) in [("term", "\" 500 \""), ("delimited", "[ip, user, username, timestamp, request, status = 5*, bytes]"), ("json", "{ $.status = 500 }")] {
             let pattern = try FilterPattern(text)
             started = ContinuousClock.now
@@ -73,21 +73,60 @@ struct BenchLogsCommand: AsyncParsableCommand {
             } while token != nil
             let s = Self.seconds(ContinuousClock.now - started)
             // Every one of the `events` stored lines is examined (in SQLite for terms, in memory otherwise).
-            searches[name] = [
-                "pattern": text, "events_examined": events, "rows_read": read, "matched": matched, "seconds": s,
-                "events_examined_per_second": Double(events) / s,
-            ]
+            searches[name] = Result.Search(
+                pattern: text, eventsExamined: events, rowsRead: read, matched: matched, seconds: s,
+                eventsExaminedPerSecond: Double(events) / s)
         }
-        let result: [String: Any] = [
-            "batched_put": ["events": events, "seconds": putSeconds, "events_per_second": Double(events) / putSeconds],
-            "handler": [
-                "logged": handlerEvents, "stored": handlerStored, "dropped": sink.droppedCount,
-                "log_calls_per_second": Double(handlerEvents) / logSeconds,
-            ],
-            "search": searches,
-            "bytes_on_disk": (try? FileManager.default.attributesOfItem(atPath: directory + "/logs.sqlite")[.size] as? Int) ?? 0,
-        ]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+        let result = Result(
+            batchedPut: .init(events: events, seconds: putSeconds, eventsPerSecond: Double(events) / putSeconds),
+            handler: .init(
+                logged: handlerEvents, stored: handlerStored, dropped: sink.droppedCount,
+                logCallsPerSecond: Double(handlerEvents) / logSeconds),
+            search: searches,
+            bytesOnDisk: (try? FileManager.default.attributesOfItem(atPath: directory + "/logs.sqlite")[.size] as? Int) ?? 0)
+        try BenchOutput.print(result, pretty: true)
+    }
+
+    struct Result: Encodable {
+        struct Put: Encodable {
+            var events: Int
+            var seconds: Double
+            var eventsPerSecond: Double
+            enum CodingKeys: String, CodingKey {
+                case events, seconds
+                case eventsPerSecond = "events_per_second"
+            }
+        }
+        struct Handler: Encodable {
+            var logged: Int
+            var stored: Int
+            var dropped: Int
+            var logCallsPerSecond: Double
+            enum CodingKeys: String, CodingKey {
+                case logged, stored, dropped
+                case logCallsPerSecond = "log_calls_per_second"
+            }
+        }
+        struct Search: Encodable {
+            var pattern: String
+            var eventsExamined: Int
+            var rowsRead: Int
+            var matched: Int
+            var seconds: Double
+            var eventsExaminedPerSecond: Double
+            enum CodingKeys: String, CodingKey {
+                case pattern, matched, seconds
+                case eventsExamined = "events_examined", rowsRead = "rows_read", eventsExaminedPerSecond = "events_examined_per_second"
+            }
+        }
+        var batchedPut: Put
+        var handler: Handler
+        var search: [String: Search]
+        var bytesOnDisk: Int
+        enum CodingKeys: String, CodingKey {
+            case handler, search
+            case batchedPut = "batched_put", bytesOnDisk = "bytes_on_disk"
+        }
     }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

@@ -72,12 +72,8 @@ struct ClientOptions: ParsableArguments {
         return (status, bytes)
     }
 
-    /// Prints a JSON body as-is (for --output json).
-    /// Prints a JSON value the command built (sorted keys, indented).
-    func printJSONValue(_ value: Any) {
-        printJSON((try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])).map { Array($0) } ?? [])
-    }
-
+    /// Prints an answer for `--output json`, indented with sorted keys (as-is when it is not JSON). Free-form on
+    /// purpose: it shows whatever the server or a plugin answered, numbers exactly as they were written.
     func printJSON(_ body: [UInt8]) {
         if let object = try? JSONSerialization.jsonObject(with: Data(body)),
             let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {

@@ -93,7 +93,7 @@ struct LoadCommand: AsyncParsableCommand {
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print(Report.text(outcome), terminator: "")
         if let json {
-            let data = try JSONSerialization.data(withJSONObject: Report.json(outcome), options: [.prettyPrinted, .sortedKeys])
+            let data = try LoadReport(outcome).json()
             try data.write(to: URL(fileURLWithPath: json))
         }
         if let hdrOut, let last = outcome.steps.last {
