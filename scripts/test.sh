@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLUMB_TEST_PEERS=1 bash scripts/setup.sh
+# Package.swift must match docs/architecture.md's target table.
+swift package dump-package | python3 scripts/check-targets.py docs/architecture.md
 swift build --build-tests
 
 limit=${PLUMB_TEST_TIMEOUT:-1200}
