@@ -226,19 +226,8 @@ public final class PlumbServer: Sendable {
         let router = Router(context: PlumbRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
-        router.get("healthz") { _, _ in try Response.json(["status": "ok"]) }
-        router.get("readyz") { _, _ -> Response in
-            guard self.isReady else {
-                throw APIError(status: 503, code: "NotReady", "starting: stores or plugins not ready yet")
-            }
-            return try Response.json(["status": "ready"])
-        }
         let metricsGroup = config.metricsRequireToken ? router.group().add(middleware: AdminAuthMiddleware(token: token)) : router.group()
-        metricsGroup.get("metrics") { _, _ -> Response in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: PrometheusExposition.render(self.factory))))
-        }
+        HealthRoutes(isReady: { self.isReady }, factory: factory).register(on: router, metrics: metricsGroup)
         let callers = CallerResolver(adminToken: token, iam: iam, host: host)
         let audit = AuditMiddleware(logs: logs, callers: callers)
         let api = router.group("api/v1")

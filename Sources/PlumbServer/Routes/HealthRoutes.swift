@@ -1,0 +1,31 @@
+import Hummingbird
+import NIOCore
+import PlumbAPI
+import PlumbMetrics
+
+/// `/healthz`, `/readyz` and `/metrics` (Prometheus exposition of the server's own swift-metrics), outside `/api/v1`.
+struct HealthRoutes {
+    let isReady: @Sendable () -> Bool
+    let factory: PlumbMetricsFactory
+
+    func register(on router: Router<PlumbRequestContext>, metrics: RouterGroup<PlumbRequestContext>) {
+        router.get("healthz", use: health)
+        router.get("readyz", use: ready)
+        metrics.get("metrics", use: exposition)
+    }
+
+    @Sendable func health(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        try .json(HealthStatus(status: "ok"))
+    }
+
+    @Sendable func ready(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        guard isReady() else { throw APIError(status: 503, code: "NotReady", "starting: stores or plugins not ready yet") }
+        return try .json(HealthStatus(status: "ready"))
+    }
+
+    @Sendable func exposition(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: PrometheusExposition.render(factory))))
+    }
+}
