@@ -61,6 +61,12 @@ async def chat(args):
     room = "tls-" + str(time.time_ns())
     alice = await websockets.connect(f"{url}?room={room}&user=alice", ssl=ctx)
     bob = await websockets.connect(f"{url}?room={room}&user=bob", ssl=ctx)
+    # The upgrade is answered before $connect runs: bob is in the room once alice sees him join.
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        frame = json.loads(await asyncio.wait_for(alice.recv(), deadline - asyncio.get_running_loop().time()))
+        if frame.get("type") == "presence" and frame.get("event") == "join" and frame.get("user") == "bob":
+            break
     await alice.send(json.dumps({"action": "send", "text": "hello over TLS"}))
     received = None
     deadline = asyncio.get_running_loop().time() + 10
