@@ -235,17 +235,49 @@ let package = Package(
             ],
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
+        // Test helpers. PlumbTesting is the light core every test target may use: JSON, waiting for a condition,
+        // temporary directories, HTTP and raw-socket clients, child processes (peers, Alertmanager, the built `plumb`
+        // binary as a process). It links no Plumb module, so a test target that uses it rebuilds only for its own code.
         .target(
             name: "PlumbTesting",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/PlumbTesting",
+            swiftSettings: swiftSettings
+        ),
+        // Plugins for host and server tests (a probe that sleeps, fails or echoes; one with slow cold starts).
+        .target(
+            name: "PlumbPluginTesting",
+            dependencies: ["PlumbKit", "PlumbTesting"],
+            path: "Tests/PlumbPluginTesting",
+            swiftSettings: swiftSettings
+        ),
+        // The in-process server harness (`withTestServer`): only for tests that need PlumbServer itself.
+        .target(
+            name: "PlumbServerTesting",
             dependencies: [
-                "PlumbAPI",
-                "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit", "PlumbStore",
+                "PlumbServer", "PlumbMetrics", "PlumbKit", "PlumbPluginTesting", "PlumbTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
-            path: "Tests/PlumbTesting",
+            path: "Tests/PlumbServerTesting",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbAPITests",
+            dependencies: ["PlumbAPI", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbKitTests",
+            dependencies: ["PlumbKit", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbCLITests",
+            // The `plumb` executable's pure helpers (@testable import of the executable target) and the built binary.
+            dependencies: ["plumb", "PlumbAPI", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -259,12 +291,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbStoreTests",
-            dependencies: ["PlumbStore"],
+            dependencies: ["PlumbStore", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PlumbMetricsTests",
-            dependencies: ["PlumbMetrics", "PlumbTesting"],
+            dependencies: ["PlumbMetrics", "PlumbAPI", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -274,24 +306,24 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbDashTests",
-            dependencies: ["PlumbDash", "PlumbMetrics", "PlumbTesting"],
+            dependencies: ["PlumbDash", "PlumbAPI", "PlumbMetrics", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PlumbAlarmsTests",
             // The alert-file tests read YAML through the server's loader (AlertFileParser).
-            dependencies: ["PlumbAlarms", "PlumbMetrics", "PlumbServer", "PlumbTesting"],
+            dependencies: ["PlumbAlarms", "PlumbAPI", "PlumbMetrics", "PlumbNotify", "PlumbServer", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PlumbLogsTests",
-            dependencies: ["PlumbLogs", "PlumbTesting"],
+            dependencies: ["PlumbLogs", "PlumbAPI", "PlumbMetrics", "PlumbTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PlumbNotifyTests",
             dependencies: [
-                "PlumbNotify", "PlumbTesting",
+                "PlumbNotify", "PlumbAPI", "PlumbStore", "PlumbTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -299,13 +331,14 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbHostTests",
-            dependencies: ["PlumbHost", "PlumbKit", "PlumbTesting"],
+            dependencies: ["PlumbHost", "PlumbKit", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbPluginTesting", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PlumbServerTests",
             dependencies: [
-                "Accounts", "PlumbServer", "PlumbTesting", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                "Accounts", "PlumbServer", "PlumbServerTesting", "PlumbPluginTesting", "PlumbTesting",
+                "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
@@ -333,7 +366,7 @@ let package = Package(
         .testTarget(
             name: "DocumentsTests",
             dependencies: [
-                "Documents", "Classifier", "PlumbTesting", "PlumbKit", "PlumbServer",
+                "Documents", "Classifier", "PlumbTesting", "PlumbServerTesting", "PlumbKit", "PlumbServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -7,6 +7,7 @@ import PlumbKit
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// The document service through the server: uploads good and bad, entities, the word cloud (layout without
 /// overlaps; rendered by headless Chromium), clustering into named categories, download and delete.

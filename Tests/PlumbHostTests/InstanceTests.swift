@@ -5,6 +5,7 @@ import PlumbKit
 import PlumbMetrics
 import PlumbTesting
 import Testing
+import PlumbPluginTesting
 
 /// Instances (execution environments): cold starts, per-instance concurrency, provisioned concurrency, and the
 /// autoscaler driving a real pool.
@@ -61,16 +62,6 @@ struct InstanceTests {
             return task
         }
     }
-
-    static func waitUntil(timeout: Double = 10, _ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !condition() {
-            guard Date() < deadline else { throw TimeoutError() }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
-    struct TimeoutError: Error {}
 
     @Test("a function starts with one warm instance; concurrent calls beyond it are cold starts that say so in REPORT")
     func coldStarts() async throws {
@@ -242,7 +233,7 @@ struct InstanceTests {
         let summary = activities.map { "\($0.from)→\($0.to) \($0.reason)" }
         #expect(activities.last?.to == 15, "ceil(10 / 0.7) = 15: \(summary)")
         #expect(activities.last?.reason.hasPrefix("rising") == true, "\(summary)")
-        try await Self.waitUntil { hold.pool.snapshot.instances == 15 }
+        try await waitUntil { hold.pool.snapshot.instances == 15 }
         #expect(hold.pool.snapshot.coldStarts == 9, "warming ahead of demand is not a cold start")
 
         Gate.named(gate).open()
@@ -277,7 +268,7 @@ struct InstanceTests {
         step(8)
         #expect(hold.scaling.describe().panicking)
         #expect(activities.contains { $0.panicking && $0.to == 2 }, "\(activities.map { "\($0.from)→\($0.to) \($0.reason)" })")
-        try await Self.waitUntil { hold.pool.snapshot.instances == 2 }
+        try await waitUntil { hold.pool.snapshot.instances == 2 }
         Gate.named(gate).open()
         _ = await held.value
         step(40)

@@ -5,6 +5,7 @@ import PlumbKit
 import PlumbMetrics
 import PlumbTesting
 import Testing
+import PlumbPluginTesting
 
 @Suite("Admission control")
 struct ThrottlingTests {

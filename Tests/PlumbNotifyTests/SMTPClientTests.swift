@@ -25,12 +25,10 @@ import Testing
     }
 
     static func waitForMail(_ directory: String, count: Int = 1) async throws -> [[String: Any]] {
-        for _ in 0..<50 {
+        try await waitFor("mail in \(directory)", timeout: .seconds(5), every: .milliseconds(100)) {
             let files = PeerRecords.jsonFiles(directory)
-            if files.count >= count { return files }
-            try await Task.sleep(for: .milliseconds(100))
+            return files.count >= count ? files : nil
         }
-        throw TestFailure("no mail arrived in \(directory)")
     }
 
     @Test func deliversMultipartMailWithDotStuffingAndEncodedSubject() async throws {

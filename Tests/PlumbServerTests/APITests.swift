@@ -5,6 +5,7 @@ import PlumbServer
 import PlumbTesting
 import Sentiment
 import Testing
+import PlumbServerTesting
 
 @Suite("HTTP API")
 struct APITests {

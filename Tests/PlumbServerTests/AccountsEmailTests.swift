@@ -34,7 +34,7 @@ struct AccountsEmailTests {
             "answers": [["question": questions[1], "answer": "Lisbon"], ["question": questions[4], "answer": "Rua  das Flores!"]],
         ])
         #expect(status == 200)
-        try await AlarmNotificationTests.waitUntil(.seconds(10), "the confirmation email") { !Self.mails(root.path + "/mail").isEmpty }
+        try await waitUntil("the confirmation email", timeout: .seconds(10), every: .milliseconds(200)) { !Self.mails(root.path + "/mail").isEmpty }
         let confirmation = try #require(Self.mails(root.path + "/mail").first)
         #expect(confirmation["subject"] as? String == "Confirm your email address" && (confirmation["rcpt_tos"] as? [String]) == ["bo@example.com"])
         let link = try #require(Self.text(confirmation).split(whereSeparator: { $0.isWhitespace }).first { $0.contains("/confirm?") }.map(String.init))
@@ -52,7 +52,7 @@ struct AccountsEmailTests {
         (status, answer) = try await AccountsTests.post(base + "/reset/start", ["email": "bo@example.com"])
         let (unknownStatus, unknownAnswer) = try await AccountsTests.post(base + "/reset/start", ["email": "nobody@example.com"])
         #expect(status == 202 && unknownStatus == 202 && NSDictionary(dictionary: answer).isEqual(to: unknownAnswer))
-        try await AlarmNotificationTests.waitUntil(.seconds(10), "the reset email") { Self.mails(root.path + "/mail").count >= 2 }
+        try await waitUntil("the reset email", timeout: .seconds(10), every: .milliseconds(200)) { Self.mails(root.path + "/mail").count >= 2 }
         try await Task.sleep(for: .seconds(1))
         #expect(Self.mails(root.path + "/mail").count == 2, "no mail for an unknown address")
         let reset = try #require(Self.mails(root.path + "/mail").first { $0["subject"] as? String == "Reset your password" })

@@ -12,7 +12,7 @@ struct AccountsSignUpTests {
         let reply = try await HTTP.exchange(
             "POST", server.baseURL + "/apps/accounts/signup",
             body: Array(try JSONSerialization.data(withJSONObject: ["email": email, "password": password])))
-        return (reply.status, reply.headers, AccountsTests.json(reply.body))
+        return (reply.status, reply.headers, json(reply.body))
     }
 
     static func message(_ body: [String: Any]) -> String { (body["error"] as? [String: Any])?["message"] as? String ?? "" }

@@ -7,7 +7,6 @@ import Testing
 /// Equal timing for unknown accounts is `AccountsTimingTests`.
 @Suite("Accounts", .serialized)
 struct AccountsTests {
-    static func json(_ body: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
     static func post(_ url: String, _ object: [String: Any], token: String? = nil) async throws -> (Int, [String: Any]) {
         let (status, body) = try await HTTP.request("POST", url, body: Array(try JSONSerialization.data(withJSONObject: object)), token: token)
         return (status, json(body))
@@ -65,7 +64,7 @@ struct AccountsTests {
         let access = try #require(answer["access_token"] as? String, "\(answer)")
         let refresh1 = try #require(answer["refresh_token"] as? String)
         let (_, discoveryBody) = try await HTTP.request("GET", base + "/.well-known/openid-configuration")
-        let discovery = Self.json(discoveryBody)
+        let discovery = json(discoveryBody)
         // The server runs on a port of its own: the discovery document must name it (it named 9400 whatever the
         // listen address was), and PyJWT below fetches the keys from that very URL.
         #expect(discovery["jwks_uri"] as? String == base + "/.well-known/jwks.json", "\(discovery)")
@@ -79,14 +78,14 @@ struct AccountsTests {
         let verified = try await CLI.runProgram("/usr/bin/env", ["python3", "-c", script, base + "/.well-known/jwks.json", access])
         #expect(verified.output.trimmingCharacters(in: .whitespacesAndNewlines) == "ana@example.com", "\(verified.output)")
         let (infoStatus, info) = try await HTTP.request("GET", base + "/userinfo", token: access)
-        #expect(infoStatus == 200 && Self.json(info)["email"] as? String == "ana@example.com")
+        #expect(infoStatus == 200 && json(info)["email"] as? String == "ana@example.com")
         let tampered = access.dropLast(4) + (access.hasSuffix("AAAA") ? "BBBB" : "AAAA")
         #expect(try await HTTP.request("GET", base + "/userinfo", token: String(tampered)).0 == 401)
 
         // Key rotation now (admin only): the JWKS publishes both keys, the token signed before still verifies.
         #expect(try await HTTP.request("POST", base + "/keys/rotate").0 == 401)
         let (rotated, rotation) = try await HTTP.request("POST", base + "/keys/rotate", token: server.token)
-        #expect(rotated == 200 && Self.json(rotation)["keys"] as? Int == 2, "\(String(decoding: rotation, as: UTF8.self))")
+        #expect(rotated == 200 && json(rotation)["keys"] as? Int == 2, "\(String(decoding: rotation, as: UTF8.self))")
         let again = try await CLI.runProgram("/usr/bin/env", ["python3", "-c", script, base + "/.well-known/jwks.json", access])
         #expect(again.output.trimmingCharacters(in: .whitespacesAndNewlines) == "ana@example.com", "the old key still verifies: \(again.output)")
 
@@ -147,7 +146,7 @@ struct AccountsTests {
 
         // The audit trail has the sign-up, sign-ins, failures and the reuse, with the account as actor.
         let (_, auditBody) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs/%2Fplumb%2Faudit?limit=5000", token: server.token)
-        let audit = (Self.json(auditBody)["events"] as? [[String: Any]] ?? []).map { Self.json(Array(($0["message"] as? String ?? "").utf8)) }
+        let audit = (json(auditBody)["events"] as? [[String: Any]] ?? []).map { json(Array(($0["message"] as? String ?? "").utf8)) }
         let actions = Set(audit.compactMap { $0["action"] as? String })
         #expect(actions.isSuperset(of: [
             "accounts:signup", "accounts:signin", "accounts:signin-failed", "accounts:refresh-reuse-revoked", "accounts:signin-locked", "accounts:signout",
@@ -156,7 +155,7 @@ struct AccountsTests {
         #expect(audit.contains { $0["action"] as? String == "accounts:signin-failed" && $0["result"] as? String == "denied" && ($0["actor"] as? String ?? "").hasPrefix("account:") })
         // No password, answer or token in any log group.
         let (_, groupsBody) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs", token: server.token)
-        let groups = (Self.json(groupsBody)["groups"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        let groups = (json(groupsBody)["groups"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(groups.contains("/plumb/plugins/accounts"), "\(groups)")
         for group in groups {
             let (_, text) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs/\(group.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)?limit=10000", token: server.token)

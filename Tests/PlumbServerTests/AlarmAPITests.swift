@@ -3,6 +3,7 @@ import HummingbirdTesting
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// The alarm and topic API in process (router-level).
 @Suite struct AlarmAPITests {

@@ -13,19 +13,6 @@ struct AlarmNotificationTests {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    static func json(_ bytes: [UInt8]) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
-    }
-
-    static func waitUntil(_ timeout: Duration, _ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw TestFailure("timed out waiting for \(what)")
-    }
-
     @Test("a breach reaches email and a signed webhook within 2 s of the evaluation")
     func breachToEmailAndWebhook() async throws {
         let root = TemporaryDirectory("plumb-e2e")
@@ -66,23 +53,23 @@ struct AlarmNotificationTests {
         let token = server.token
 
         func alarm() async throws -> [String: Any] {
-            Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency", token: token).1)
+            json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency", token: token).1)
         }
         // The first evaluation finds no data: OK (missing data is not breaching); no action is configured for OK.
-        try await Self.waitUntil(.seconds(25), "the first evaluation") { try await alarm()["state"] as? String == "OK" }
+        try await waitUntil("the first evaluation", timeout: .seconds(25), every: .milliseconds(200)) { try await alarm()["state"] as? String == "OK" }
 
         let body = #"{"namespace": "Test/E2E", "data": [{"name": "Latency", "value": 250, "unit": "Milliseconds", "storageResolution": 1}]}"#
         let (status, _) = try await HTTP.request("POST", server.baseURL + "/api/v1/metrics", body: Array(body.utf8), token: token)
         #expect(status == 204 || status == 200)
 
-        try await Self.waitUntil(.seconds(25), "ALARM") { try await alarm()["state"] as? String == "ALARM" }
+        try await waitUntil("ALARM", timeout: .seconds(25), every: .milliseconds(200)) { try await alarm()["state"] as? String == "ALARM" }
         let described = try await alarm()
         let changedAt = try #require(described["stateUpdatedAt"] as? String)
         let evaluatedAt = try #require(ISO8601DateFormatter().date(from: changedAt)).timeIntervalSince1970
         #expect((described["stateReason"] as? String)?.hasPrefix("Threshold Crossed: 1 out of the last 1 datapoints [250.0 (") == true)
 
-        try await Self.waitUntil(.seconds(10), "the webhook") { !PeerRecords.jsonLines(hookLog).isEmpty }
-        try await Self.waitUntil(.seconds(10), "the email") { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
+        try await waitUntil("the webhook", timeout: .seconds(10), every: .milliseconds(200)) { !PeerRecords.jsonLines(hookLog).isEmpty }
+        try await waitUntil("the email", timeout: .seconds(10), every: .milliseconds(200)) { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
 
         let hookRecord = try #require(PeerRecords.jsonLines(hookLog).first)
         #expect(hookRecord["signature_valid"] as? Bool == true)
@@ -90,7 +77,7 @@ struct AlarmNotificationTests {
         #expect(payload["type"] as? String == "Notification")
         #expect(payload["topic"] as? String == "ops")
         #expect(payload["messageId"] as? String == hookRecord["header_message_id"] as? String)
-        let message = Self.json(Array((payload["message"] as? String ?? "").utf8))
+        let message = json(Array((payload["message"] as? String ?? "").utf8))
         #expect(message["alarmName"] as? String == "e2e-latency")
         #expect(message["oldState"] as? String == "OK")
         #expect(message["newState"] as? String == "ALARM")
@@ -115,7 +102,7 @@ struct AlarmNotificationTests {
         #expect(webhookLatency < 2)
         #expect(emailLatency < 2)
 
-        let history = Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency/history", token: token).1)
+        let history = json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency/history", token: token).1)
         let summaries = (history["history"] as? [[String: Any]] ?? []).compactMap { $0["summary"] as? String }
         #expect(summaries.contains("Alarm updated from OK to ALARM"))
         #expect(summaries.contains("Successfully executed action ops"))
@@ -134,7 +121,7 @@ struct AlarmNotificationTests {
                 threshold: 1
             """, to: root.path + "/alerts/e2e.yaml")
         kill(server.process.processIdentifier, SIGHUP)
-        try await Self.waitUntil(.seconds(10), "the reload") {
+        try await waitUntil("the reload", timeout: .seconds(10), every: .milliseconds(200)) {
             try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-added", token: token).0 == 200
         }
     }
@@ -167,7 +154,7 @@ struct AlarmNotificationTests {
                 let body = try JSONSerialization.data(withJSONObject: ["subject": "n\(i)", "message": text])
                 let (status, response) = try await HTTP.request("POST", server.baseURL + "/api/v1/topics/hooks/publish", body: Array(body), token: token)
                 #expect(status == 200)
-                published[text] = try #require(Self.json(response)["messageId"] as? String)
+                published[text] = try #require(json(response)["messageId"] as? String)
             }
         }
 
@@ -179,7 +166,10 @@ struct AlarmNotificationTests {
             script: "webhook_receiver.py", port: port, arguments: ["--log", hookLog, "--secret", Self.secret, "--status", "500"],
             logDirectory: root.path)
         try await publish(10..<20, via: server)
-        try await Task.sleep(for: .seconds(10))
+        // Until the 500s have been met (retries of the first phase's messages or the new ones).
+        try await waitUntil("a delivery answered 500", timeout: .seconds(30), every: .milliseconds(200)) {
+            PeerRecords.jsonLines(hookLog).contains { $0["status"] as? Int == 500 }
+        }
         // The server dies with deliveries pending and comes back.
         server.kill(signal: SIGKILL)
         server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: arguments, environment: environment)
@@ -194,7 +184,7 @@ struct AlarmNotificationTests {
         defer { receiver.stop() }
 
         let expected = Set(published.values)
-        try await Self.waitUntil(.seconds(60), "every notification to be delivered") {
+        try await waitUntil("every notification to be delivered", timeout: .seconds(60), every: .milliseconds(200)) {
             let delivered = PeerRecords.jsonLines(hookLog).filter { $0["status"] as? Int == 200 }
             return Set(delivered.compactMap { $0["header_message_id"] as? String }).isSuperset(of: expected)
         }
@@ -216,8 +206,8 @@ struct AlarmNotificationTests {
         let duplicates = records.filter { $0["status"] as? Int == 200 }.count - expected.count
         print("outage: \(published.count) published, \(failedAttempts) attempts answered 500, \(duplicates) duplicate 200 deliveries (same id)")
 
-        try await Self.waitUntil(.seconds(10), "the outbox to drain") {
-            let counts = Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/deliveries?topic=hooks", token: token).1)["counts"] as? [String: Any]
+        try await waitUntil("the outbox to drain", timeout: .seconds(10), every: .milliseconds(200)) {
+            let counts = json(try await HTTP.request("GET", server.baseURL + "/api/v1/deliveries?topic=hooks", token: token).1)["counts"] as? [String: Any]
             return counts?["pending"] == nil && counts?["failed"] == nil && (counts?["delivered"] as? Int) == published.count
         }
     }

@@ -61,10 +61,10 @@ struct AlarmPageTests {
         try await server.waitReady()
         func state() async throws -> String? {
             let (_, body) = try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/\(alarm)", token: server.token)
-            return AlarmNotificationTests.json(body)["state"] as? String
+            return json(body)["state"] as? String
         }
         // The first evaluation finds no data: OK (notBreaching), which has no action.
-        try await AlarmNotificationTests.waitUntil(.seconds(25), "the first evaluation") { try await state() == "OK" }
+        try await waitUntil("the first evaluation", timeout: .seconds(25), every: .milliseconds(200)) { try await state() == "OK" }
 
         // Two minutes of 1–4 % errors, then 12 % and 18 %: the periods just before and after now (and two ahead,
         // so that whichever evaluation comes next sees a breach).
@@ -84,19 +84,11 @@ struct AlarmPageTests {
         let body = try JSONSerialization.data(withJSONObject: ["namespace": "Test/E2E", "data": data])
         let (status, answer) = try await HTTP.request("POST", server.baseURL + "/api/v1/metrics", body: Array(body), token: server.token)
         #expect(status == 200 || status == 204, "\(String(decoding: answer, as: UTF8.self))")
-        try await AlarmNotificationTests.waitUntil(.seconds(40), "ALARM") { try await state() == "ALARM" }
-        try await AlarmNotificationTests.waitUntil(.seconds(15), "the mail") { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
+        try await waitUntil("ALARM", timeout: .seconds(40), every: .milliseconds(200)) { try await state() == "ALARM" }
+        try await waitUntil("the mail", timeout: .seconds(15), every: .milliseconds(200)) { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
         let mail = try #require(PeerRecords.jsonFiles(root.path + "/mail").first)
         let eml = try #require(try FileManager.default.contentsOfDirectory(atPath: root.path + "/mail").filter { $0.hasSuffix(".eml") }.sorted().first)
         return Breach(root: root, smtp: smtp, server: server, mail: mail, eml: root.path + "/mail/" + eml)
-    }
-
-    static func python(_ script: String, _ arguments: [String]) async throws -> [String: Any] {
-        let run = try await Python.run(Checkout.root + "/Tests/peers/" + script, arguments)
-        guard run.status == 0, let object = try JSONSerialization.jsonObject(with: run.output) as? [String: Any] else {
-            throw TestFailure("\(script) failed (\(run.status)):\n\(run.errors)")
-        }
-        return object
     }
 
     /// Pixels of a screenshot that are the chart's breach red (#c0392b) or near it.
@@ -121,7 +113,7 @@ struct AlarmPageTests {
         let breach = try await Self.breach("plumb-alarm-mail")
         defer { breach.stop() }
         #expect(breach.mail["subject"] as? String == "ALARM: \"\(Self.alarm)\" in Plumb")
-        let mail = try await Self.python("mail_inspect.py", ["--eml", breach.eml, "--html-out", breach.root.path + "/mail.html"])
+        let mail = try await Python.peer("mail_inspect.py", ["--eml", breach.eml, "--html-out", breach.root.path + "/mail.html"])
 
         // What the mail says about the alarm: the expression and each metric, never an invented single metric.
         let text = try #require(mail["text"] as? String)
@@ -164,7 +156,7 @@ struct AlarmPageTests {
 
         // Chromium shows the mail's HTML with its inline image decoded, at the size the HTML asks.
         let shot = breach.root.path + "/alarm-mail.png"
-        let shown = try #require(try await Self.python("browser.py", ["--url", "file://" + breach.root.path + "/mail.html", "--page", "alarm-mail", "--out", shot])["shown"] as? [String: Any])
+        let shown = try #require(try await Python.peer("browser.py", ["--url", "file://" + breach.root.path + "/mail.html", "--page", "alarm-mail", "--out", shot])["shown"] as? [String: Any])
         #expect(shown["naturalWidth"] as? Int == 1280 && shown["naturalHeight"] as? Int == 440, "\(shown)")
         #expect((shown["shownWidth"] as? NSNumber)?.doubleValue == 640, "\(shown)")
         #expect((shown["heading"] as? String) == "ALARM: \(Self.alarm)")
@@ -211,7 +203,7 @@ struct AlarmPageTests {
         #expect(breachDots >= 1, "the breaching datapoints are marked")
 
         let shot = breach.root.path + "/alarm-page.png"
-        let shown = try #require(try await Self.python("browser.py", ["--url", local, "--page", "alarm-page", "--out", shot])["shown"] as? [String: Any])
+        let shown = try #require(try await Python.peer("browser.py", ["--url", local, "--page", "alarm-page", "--out", shot])["shown"] as? [String: Any])
         #expect(shown["state"] as? String == "ALARM", "\(shown)")
         #expect((shown["breaches"] as? Int ?? 0) >= 1 && (shown["chartWidth"] as? NSNumber)?.doubleValue == 640, "\(shown)")
         #expect((shown["historyRows"] as? Int ?? 0) >= 3, "\(shown)")
@@ -223,7 +215,7 @@ struct AlarmPageTests {
         // A changed link is refused: another signature, a later expiry, another alarm.
         func error(_ url: String, accept: String? = nil) async throws -> (Int, String, String) {
             let answer = try await HTTP.exchange("GET", url, headers: accept.map { ["Accept": $0] } ?? [:])
-            let object = (AlarmNotificationTests.json(answer.body)["error"] as? [String: Any]) ?? [:]
+            let object = (json(answer.body)["error"] as? [String: Any]) ?? [:]
             return (answer.status, object["code"] as? String ?? String(decoding: answer.body, as: UTF8.self), object["message"] as? String ?? "")
         }
         let base = server.baseURL + "/alarms/"
@@ -238,13 +230,13 @@ struct AlarmPageTests {
         // A link signed with the server's key (by a second implementation of the scheme) that has expired.
         let keyFile = server.dataDirectory + "/alarm-links.key"
         let expired = now - 60
-        let expiredSig = try #require(try await Self.python("alarm_link.py", ["--key", keyFile, "--name", Self.alarm, "--exp", String(expired)])["sig"] as? String)
+        let expiredSig = try #require(try await Python.peer("alarm_link.py", ["--key", keyFile, "--name", Self.alarm, "--exp", String(expired)])["sig"] as? String)
         let (expiredStatus, expiredCode, expiredMessage) = try await error(base + "\(Self.alarm)?exp=\(expired)&sig=\(expiredSig)")
         #expect(expiredStatus == 403 && expiredCode == "LinkExpired" && expiredMessage.hasPrefix("exp: this link expired"), "\(expiredStatus) \(expiredCode) \(expiredMessage)")
         // The same scheme with a future expiry opens the page: the format is what the README says.
-        let fresh = try #require(try await Self.python("alarm_link.py", ["--key", keyFile, "--name", Self.alarm, "--exp", String(now + 600)])["sig"] as? String)
+        let fresh = try #require(try await Python.peer("alarm_link.py", ["--key", keyFile, "--name", Self.alarm, "--exp", String(now + 600)])["sig"] as? String)
         #expect(try await HTTP.exchange("GET", base + "\(Self.alarm)?exp=\(now + 600)&sig=\(fresh)").status == 200)
-        let ghost = try #require(try await Self.python("alarm_link.py", ["--key", keyFile, "--name", "ghost", "--exp", String(now + 600)])["sig"] as? String)
+        let ghost = try #require(try await Python.peer("alarm_link.py", ["--key", keyFile, "--name", "ghost", "--exp", String(now + 600)])["sig"] as? String)
         #expect(try await error(base + "ghost?exp=\(now + 600)&sig=\(ghost)").0 == 404)
         // A browser is told in a small page.
         let (htmlStatus, htmlBody, _) = try await error(base + "\(Self.alarm)?exp=\(exp)&sig=\(flipped)", accept: "text/html,application/xhtml+xml")

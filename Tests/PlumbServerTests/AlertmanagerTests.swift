@@ -8,9 +8,6 @@ import Testing
 /// and the real webhook receiver Alertmanager notifies (Tests/peers/webhook_receiver.py).
 @Suite("Alertmanager client end to end", .serialized)
 struct AlertmanagerTests {
-    static func json(_ bytes: [UInt8]) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
-    }
 
     /// What Alertmanager posted to the receiver: each notification's status and its alerts.
     static func notifications(_ log: String) -> [(status: String, alerts: [[String: Any]])] {
@@ -71,7 +68,7 @@ struct AlertmanagerTests {
         let token = server.token
 
         func alarmState() async throws -> String? {
-            Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/am-latency", token: token).1)["state"] as? String
+            json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/am-latency", token: token).1)["state"] as? String
         }
         func put(_ value: Double) async throws {
             let body = #"{"namespace": "Test/AM", "data": [{"name": "Latency", "dimensions": {"Function": "checkout.pay"}, "value": \#(value), "unit": "Milliseconds", "storageResolution": 1}]}"#
@@ -81,8 +78,8 @@ struct AlertmanagerTests {
 
         // ALARM: the alert reaches Alertmanager, which notifies its receiver "firing".
         try await put(250)
-        try await AlarmNotificationTests.waitUntil(.seconds(30), "ALARM") { try await alarmState() == "ALARM" }
-        try await AlarmNotificationTests.waitUntil(.seconds(15), "the firing notification") {
+        try await waitUntil("ALARM", timeout: .seconds(30), every: .milliseconds(200)) { try await alarmState() == "ALARM" }
+        try await waitUntil("the firing notification", timeout: .seconds(15), every: .milliseconds(200)) {
             Self.notifications(hookLog).contains { $0.status == "firing" }
         }
         let firing = try #require(Self.notifications(hookLog).first { $0.status == "firing" })
@@ -106,7 +103,7 @@ struct AlertmanagerTests {
         let endsAt = try #require(Self.date(held["endsAt"] as? String))
         #expect(endsAt.timeIntervalSinceNow > 0 && endsAt.timeIntervalSinceNow <= 9, "endsAt \(endsAt) is about 8 s ahead")
         #expect((held["status"] as? [String: Any])?["state"] as? String == "active")
-        try await AlarmNotificationTests.waitUntil(.seconds(15), "a re-send") {
+        try await waitUntil("a re-send", timeout: .seconds(15), every: .milliseconds(200)) {
             let again = try await alertmanager.alerts().first { ($0["labels"] as? [String: String])?["alertname"] == "am-latency" }
             return (again?["updatedAt"] as? String).map { $0 != firstUpdate } ?? false
         }
@@ -118,8 +115,8 @@ struct AlertmanagerTests {
 
         // OK: one send with endsAt = the state change; Alertmanager notifies "resolved" under the same labels.
         try await put(5)
-        try await AlarmNotificationTests.waitUntil(.seconds(30), "OK") { try await alarmState() == "OK" }
-        try await AlarmNotificationTests.waitUntil(.seconds(15), "the resolved notification") {
+        try await waitUntil("OK", timeout: .seconds(30), every: .milliseconds(200)) { try await alarmState() == "OK" }
+        try await waitUntil("the resolved notification", timeout: .seconds(15), every: .milliseconds(200)) {
             Self.notifications(hookLog).contains { $0.status == "resolved" }
         }
         let resolved = try #require(Self.notifications(hookLog).first { $0.status == "resolved" })
@@ -132,8 +129,8 @@ struct AlertmanagerTests {
 
         // Through the outbox: one delivery to the Alertmanager, re-sent in place, delivered.
         var list: [[String: Any]] = []
-        try await AlarmNotificationTests.waitUntil(.seconds(5), "the resolved send recorded") {
-            list = Self.json(try await HTTP.request("GET", server.baseURL + "/api/v1/deliveries?topic=pager", token: token).1)["deliveries"] as? [[String: Any]] ?? []
+        try await waitUntil("the resolved send recorded", timeout: .seconds(5), every: .milliseconds(200)) {
+            list = json(try await HTTP.request("GET", server.baseURL + "/api/v1/deliveries?topic=pager", token: token).1)["deliveries"] as? [[String: Any]] ?? []
             return list.first?["status"] as? String == "delivered"
         }
         #expect(list.count == 1 && list.first?["protocol"] as? String == "alertmanager", "\(list)")

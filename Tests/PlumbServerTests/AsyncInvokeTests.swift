@@ -3,6 +3,7 @@ import HummingbirdTesting
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// Async invocation through the API: durable queueing, the failure destination, and a SIGKILL with queued events.
 @Suite("Async invocation", .serialized)

@@ -4,6 +4,7 @@ import PlumbLogs
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// Every state-changing API call is audited: who (a token id, never the token), what, result.
 @Suite struct AuditTests {

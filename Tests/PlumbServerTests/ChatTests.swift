@@ -5,14 +5,6 @@ import Testing
 /// The chat and the support bot on a real `plumb serve`, driven by Python's `websockets` (Tests/peers/chat_*.py).
 @Suite("Chat over WebSocket", .serialized)
 struct ChatTests {
-    static func python(_ script: String, _ arguments: [String]) async throws -> [String: Any] {
-        let run = try await Python.run(Checkout.root + "/Tests/peers/" + script, arguments)
-        guard run.status == 0, let object = try JSONSerialization.jsonObject(with: run.output) as? [String: Any] else {
-            throw TestFailure("\(script) failed (\(run.status)):\n\(run.errors)")
-        }
-        return object
-    }
-
     @Test("two users exchange messages with sentiment; bad frames get errors or close codes; disconnect removes the row; @support counts 2")
     func twoUsersAndBadInput() async throws {
         let root = TemporaryDirectory("plumb-chat")
@@ -20,7 +12,7 @@ struct ChatTests {
         let server = try ServerProcess(dataDirectory: root.path + "/data")
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
-        let out = try await Self.python("chat_client.py", [
+        let out = try await Python.peer("chat_client.py", [
             "--url", "ws://127.0.0.1:\(server.port)/apps/chat/ws", "--http", server.baseURL, "--token", server.token,
         ])
         let received = try #require(out["received"] as? [String: [[String: Any]]])
@@ -119,7 +111,7 @@ struct ChatTests {
         let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", config])
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
-        let out = try await Self.python("chat_slow.py", ["--port", String(server.port), "--token", server.token])
+        let out = try await Python.peer("chat_slow.py", ["--port", String(server.port), "--token", server.token])
         let flood = try #require((out["flood"] as? [String: [String: Any]])?.values.first)
         #expect(flood["status"] as? Int == 410, "\(flood)")
         let message = ((flood["body"] as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
@@ -140,11 +132,11 @@ struct ChatTests {
         let server = try ServerProcess(dataDirectory: root.path + "/data")
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
-        let chat = try await Self.python("browser.py", ["--base", server.baseURL, "--page", "chat", "--out", root.path + "/chat.png"])
+        let chat = try await Python.peer("browser.py", ["--base", server.baseURL, "--page", "chat", "--out", root.path + "/chat.png"])
         let shownChat = try #require(chat["shown"] as? [String: Any])
         #expect(shownChat["className"] as? String == "msg Positive", "\(shownChat)")
         #expect((shownChat["badge"] as? String)?.hasPrefix("Positive ") == true)
-        let sentiment = try await Self.python("browser.py", ["--base", server.baseURL, "--page", "sentiment", "--out", root.path + "/sentiment.png"])
+        let sentiment = try await Python.peer("browser.py", ["--base", server.baseURL, "--page", "sentiment", "--out", root.path + "/sentiment.png"])
         let shownComment = try #require(sentiment["shown"] as? [String: Any])
         #expect(shownComment["badge"] as? String == "Negative", "\(shownComment)")
         #expect((shownComment["firstRow"] as? String)?.contains("very disappointed") == true)

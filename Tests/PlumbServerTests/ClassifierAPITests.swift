@@ -7,6 +7,7 @@ import NIOFoundationCompat
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// The classification service through the API: the image loop with the 3-minute schedule under an injected clock,
 /// and bad input that must be refused whole.

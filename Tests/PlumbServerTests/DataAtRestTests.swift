@@ -122,7 +122,7 @@ struct DataAtRestTests {
             api + "/topics/hooks/subscriptions", ["protocol": "webhook", "endpoint": "http://127.0.0.1:\(hook.port)/hook", "secret": webhookSecret], token: admin)
         #expect(status == 201 && answer["signed"] as? Bool == true, "\(answer)")
         let subscription = try #require(answer["id"] as? String)
-        try await AlarmNotificationTests.waitUntil(.seconds(20), "the confirmation request") { !PeerRecords.jsonLines(hookLog).isEmpty }
+        try await waitUntil("the confirmation request", timeout: .seconds(20), every: .milliseconds(200)) { !PeerRecords.jsonLines(hookLog).isEmpty }
         let confirmation = try #require(PeerRecords.jsonLines(hookLog).first)
         #expect(confirmation["signature_valid"] as? Bool == true)
         let link = try #require((confirmation["body"] as? [String: Any])?["subscribeURL"] as? String)
@@ -175,7 +175,7 @@ struct DataAtRestTests {
             let before = PeerRecords.jsonLines(hookLog).count
             (status, _) = try await Self.post(api + "/topics/hooks/publish", ["subject": "after restart", "message": "m\(offset)"], token: admin)
             #expect(status == 200)
-            try await AlarmNotificationTests.waitUntil(.seconds(20), "the notification") { PeerRecords.jsonLines(hookLog).count > before }
+            try await waitUntil("the notification", timeout: .seconds(20), every: .milliseconds(200)) { PeerRecords.jsonLines(hookLog).count > before }
             let delivered = try #require(PeerRecords.jsonLines(hookLog).last)
             #expect(delivered["message_type"] as? String == "Notification" && delivered["signature_valid"] as? Bool == true, "\(delivered)")
             (status, answer) = try await Self.post(

@@ -5,6 +5,7 @@ import NIOCore
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// Query strings are forms: `+` is a space, `%2B` a plus (curl --data-urlencode, Python requests and HTML forms send
 /// spaces as `+`). Before, `filter=-ERROR+-INFO` returned every event and `filter=database+gone` none: a test per

@@ -6,6 +6,7 @@ import NIOCore
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// Hostile input on every route the router has (with the plugins Plumb ships): each query parameter, path parameter
 /// and JSON field of a valid seed request is replaced, one at a time, by extreme numbers (±1e300, ±9.3e18, 2^63, NaN,

@@ -6,7 +6,6 @@ import Testing
 /// `plumb login --user`, `plumb mfa enrol` (QR code) and `plumb mfa confirm`, pyotp as the authenticator app.
 @Suite("IAM sign-in and MFA", .serialized)
 struct IAMLoginTests {
-    static func json(_ body: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
     static func code(_ body: [UInt8]) -> String { (json(body)["error"] as? [String: Any])?["code"] as? String ?? "" }
 
     static func pyotp(_ secret: String, offset: Int) async throws -> String {
@@ -50,7 +49,7 @@ struct IAMLoginTests {
         #expect(status == 403 && Self.code(body) == "MFARequired", "\(String(decoding: body, as: UTF8.self))")
         // So does a token an admin made for her.
         (status, body) = try await HTTP.request("POST", base + "/iam/users/mona/tokens", token: admin)
-        let minted = try #require(Self.json(body)["token"] as? String)
+        let minted = try #require(json(body)["token"] as? String)
         (status, body) = try await HTTP.request("GET", base + "/alarms", token: minted)
         #expect(status == 403 && Self.code(body) == "MFARequired")
 
@@ -71,8 +70,8 @@ struct IAMLoginTests {
         #expect(status == 401 && Self.code(body) == "MFARequired")
         let next = try await Self.pyotp(secret, offset: 30)
         (status, body) = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "mona", "password": "\#(password)", "code": "\#(next)"}"#.utf8))
-        #expect(status == 201 && Self.json(body)["mfa"] as? Bool == true, "\(String(decoding: body, as: UTF8.self))")
-        let strong = try #require(Self.json(body)["token"] as? String)
+        #expect(status == 201 && json(body)["mfa"] as? Bool == true, "\(String(decoding: body, as: UTF8.self))")
+        let strong = try #require(json(body)["token"] as? String)
         (status, _) = try await HTTP.request("GET", base + "/alarms", token: strong)
         #expect(status == 200)
         (status, _) = try await HTTP.request(
@@ -81,7 +80,7 @@ struct IAMLoginTests {
         (status, body) = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "mona", "password": "\#(password)", "code": "\#(next)"}"#.utf8))
         #expect(status == 401 && Self.code(body) == "InvalidMFACode", "a code works once")
         (status, body) = try await HTTP.request("GET", base + "/iam/whoami", token: strong)
-        #expect(Self.json(body)["mfa"] as? Bool == true && Self.json(body)["mfa_enabled"] as? Bool == true && Self.json(body)["expires_at"] is String)
+        #expect(json(body)["mfa"] as? Bool == true && json(body)["mfa_enabled"] as? Bool == true && json(body)["expires_at"] is String)
 
         // Lockout: three failures, then even the right password and code wait.
         for _ in 0..<3 { _ = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "mona", "password": "Wrong-Password-000"}"#.utf8)) }
@@ -105,7 +104,7 @@ struct IAMLoginTests {
         (status, _) = try await HTTP.request("PUT", base + "/iam/users/rita/password", body: Array(#"{"password": "\#(password)"}"#.utf8), token: admin)
         #expect(status == 204)
         (status, body) = try await HTTP.request("POST", base + "/iam/login", body: Array(#"{"user": "rita", "password": "\#(password)"}"#.utf8))
-        let rita = try #require(Self.json(body)["token"] as? String)
+        let rita = try #require(json(body)["token"] as? String)
         let wrongCurrent = try await Subprocess.run(
             Checkout.plumbBinary, ["passwd", "--server", server.baseURL, "--token", rita], input: Data("Not-The-Password-1\n\(newPassword)\n".utf8))
         #expect(wrongCurrent.status != 0 && wrongCurrent.text.contains("InvalidCredentials"), "\(wrongCurrent.text)")

@@ -6,7 +6,6 @@ import Testing
 /// simulator names the deciding statement; refusals are audited; unknown tokens get 401.
 @Suite("IAM", .serialized)
 struct IAMTests {
-    static func json(_ body: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
 
     @Test("each seed group can do exactly its part of the API and gets 403 for the rest")
     func seedGroups() async throws {
@@ -26,7 +25,7 @@ struct IAMTests {
             (status, body) = try await HTTP.request("PUT", base + "/iam/groups/\(group)/members/\(user)", token: admin)
             #expect(status == 204, "\(String(decoding: body, as: UTF8.self))")
             (status, body) = try await HTTP.request("POST", base + "/iam/users/\(user)/tokens", token: admin)
-            tokens[group] = try #require(Self.json(body)["token"] as? String)
+            tokens[group] = try #require(json(body)["token"] as? String)
         }
         let alarm = #"{"namespace": "T", "metric": "m", "statistic": "Sum", "period": 60, "evaluation_periods": 1, "comparison": "GreaterThanThreshold", "threshold": 1}"#
         let query = #"{"queries": [{"id": "a", "metric": {"namespace": "Plumb/Functions", "name": "Invocations"}, "stat": "Sum"}]}"#
@@ -71,12 +70,12 @@ struct IAMTests {
         let (_, simulated) = try await HTTP.request(
             "POST", base + "/iam/simulate", body: Array(#"{"user": "u-backend-writer", "action": "functions:InvokeFunction", "resource": "function/classifier.train"}"#.utf8),
             token: admin)
-        let decision = Self.json(simulated)
+        let decision = json(simulated)
         #expect(decision["decision"] as? String == "explicit-deny" && decision["policy"] as? String == "backend-writer" && decision["sid"] as? String == "NotTraining", "\(decision)")
 
         // A user in no group has no policy: even reads are refused (and audited).
         #expect(try await HTTP.request("POST", base + "/iam/users", body: Array(#"{"name": "nobody"}"#.utf8), token: admin).0 == 201)
-        let nobody = try #require(Self.json(try await HTTP.request("POST", base + "/iam/users/nobody/tokens", token: admin).1)["token"] as? String)
+        let nobody = try #require(json(try await HTTP.request("POST", base + "/iam/users/nobody/tokens", token: admin).1)["token"] as? String)
         let (refused, refusal) = try await HTTP.request("POST", base + "/metrics/query", body: Array(query.utf8), token: nobody)
         #expect(refused == 403 && String(decoding: refusal, as: UTF8.self).contains("implicit deny"), "\(String(decoding: refusal, as: UTF8.self))")
         #expect(try await HTTP.request("GET", base + "/alarms", token: nobody).0 == 403)
@@ -85,7 +84,7 @@ struct IAMTests {
         #expect(try await HTTP.request("POST", base + "/iam/users/u-read-only/disable", token: admin).0 == 200)
         #expect(try await HTTP.request("GET", base + "/alarms", token: tokens["read-only"]).0 == 401)
         let (_, audit) = try await HTTP.request("GET", base + "/logs/%2Fplumb%2Faudit?limit=1000", token: admin)
-        let events = (Self.json(audit)["events"] as? [[String: Any]] ?? []).compactMap { Self.json(Array(($0["message"] as? String ?? "").utf8)) }
+        let events = (json(audit)["events"] as? [[String: Any]] ?? []).compactMap { json(Array(($0["message"] as? String ?? "").utf8)) }
         #expect(events.contains { $0["actor"] as? String == "user:u-training-writer" && $0["result"] as? String == "denied" && ($0["action"] as? String ?? "").hasPrefix("PUT /api/v1/alarms") })
         #expect(events.contains { $0["actor"] as? String == "user:u-monitoring-writer" && $0["result"] as? String == "denied" && ($0["action"] as? String ?? "").hasPrefix("GET") } == false, "monitoring reads are allowed")
         #expect(events.contains { $0["actor"] as? String == "user:nobody" && $0["result"] as? String == "denied" && ($0["action"] as? String ?? "") == "GET /api/v1/alarms" }, "a refused read is audited")

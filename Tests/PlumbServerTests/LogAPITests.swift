@@ -3,6 +3,7 @@ import HummingbirdTesting
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// The log API in process: ingest, search, limits, and a metric filter driving an alarm.
 @Suite struct LogAPITests {

@@ -3,6 +3,7 @@ import PlumbServer
 import PlumbTesting
 import Testing
 import Yams
+import PlumbServerTesting
 
 /// The platform routes (IAM, topics, functions, connections) hold to `docs/openapi.yaml`: on a real `plumb serve`,
 /// a valid request on every one of them answers what the document says for its status, as a second reader of the
@@ -141,13 +142,13 @@ struct OpenAPIPlatformSamplesTests {
             "POST", "/api/v1/topics/{topic}/subscriptions", topic,
             body: #"{"protocol": "webhook", "endpoint": "\#(dead)", "delivery_policy": \#(policy)}"#, expect: 201)
         try await s.call("GET", "/api/v1/topics/{topic}/subscriptions", topic, expect: 200)
-        let token = try await Self.waitFor("the confirmation request at the webhook") {
+        let token = try await waitFor("the confirmation request at the webhook", timeout: .seconds(30), every: .milliseconds(200)) {
             PeerRecords.jsonLines(hookLog).compactMap { ($0["body"] as? [String: Any])?["token"] as? String }.first
         }
         try await s.call("GET", "/subscriptions/confirm", query: "?token=\(token)", token: nil, expect: 200)
         try await s.call(
             "POST", "/api/v1/topics/{topic}/publish", topic, body: #"{"subject": "s", "message": "m", "attributes": {"k": "v"}}"#, expect: 200)
-        let failed = try await Self.waitFor("a failed delivery") {
+        let failed = try await waitFor("a failed delivery", timeout: .seconds(30), every: .milliseconds(200)) {
             let page = try await s.call("GET", "/api/v1/deliveries", query: "?status=failed&limit=10", expect: 200)
             return ((page["deliveries"] as? [[String: Any]]) ?? []).first?["id"] as? Int
         }
@@ -185,7 +186,7 @@ struct OpenAPIPlatformSamplesTests {
             member.signal(SIGKILL)
             member.waitExited()
         }
-        let id = try await Self.waitFor("the chat member's connection") {
+        let id = try await waitFor("the chat member's connection", timeout: .seconds(30), every: .milliseconds(200)) {
             let list = try JSONSerialization.jsonObject(with: Data(try await HTTP.request("GET", server.baseURL + "/api/v1/connections", token: server.token).1))
             return (((list as? [String: Any])?["connections"] as? [[String: Any]]) ?? []).first?["id"] as? String
         }
@@ -193,15 +194,6 @@ struct OpenAPIPlatformSamplesTests {
         try await s.call("POST", "/api/v1/connections/{id}", ["id": id], body: #"{"type": "notice", "text": "from the sampler"}"#, expect: 200)
         try await s.call("DELETE", "/api/v1/connections/{id}", ["id": id], expect: 204)
         try await s.call("DELETE", "/api/v1/connections/{id}", ["id": "no-such-connection"], expect: 410)
-    }
-
-    static func waitFor<T>(_ what: String, _ probe: () async throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if let value = try await probe() { return value }
-            try await Task.sleep(for: .milliseconds(200))
-        }
-        throw TestFailure("timed out waiting for \(what)")
     }
 
     @Test("each platform operation declares the access the server enforces: its IAM action, its own account, or none")

@@ -3,6 +3,7 @@ import PlumbServer
 import PlumbTesting
 import Testing
 import Yams
+import PlumbServerTesting
 
 /// `docs/openapi.yaml` is the contract: it and the router agree route for route (the plugins' `/apps/…` routes
 /// aside), and answers of a real server validate against its schemas.

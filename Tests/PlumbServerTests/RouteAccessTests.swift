@@ -13,6 +13,7 @@ import Sensors
 import Sentiment
 import Support
 import Testing
+import PlumbServerTesting
 
 /// Every route the router has, with the plugins Plumb ships, × {no credential, a wrong token, a read-only IAM user,
 /// an end user's access token}: each answer must match the route's declared access (`PlumbServer.declaredAccess`),

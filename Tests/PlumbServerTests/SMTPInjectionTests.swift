@@ -18,7 +18,7 @@ struct SMTPInjectionTests {
     ]
 
     static func error(_ body: [UInt8]) -> (code: String, message: String) {
-        let error = AccountsTests.json(body)["error"] as? [String: Any] ?? [:]
+        let error = json(body)["error"] as? [String: Any] ?? [:]
         return (error["code"] as? String ?? "", error["message"] as? String ?? "")
     }
 
@@ -58,7 +58,7 @@ struct SMTPInjectionTests {
         var (status, body) = try await HTTP.request(
             "POST", server.baseURL + "/apps/accounts/signup",
             body: Array(try JSONSerialization.data(withJSONObject: ["email": "carol@example.com", "password": password])))
-        #expect(status == 201 && AccountsTests.json(body)["confirmation"] as? String == "sent", "\(String(decoding: body, as: UTF8.self))")
+        #expect(status == 201 && json(body)["confirmation"] as? String == "sent", "\(String(decoding: body, as: UTF8.self))")
 
         // The password reset, which mails the address it is given, refuses them alike.
         for email in Self.injections {
@@ -89,7 +89,7 @@ struct SMTPInjectionTests {
                   - {protocol: email, endpoint: "ops@example.com\\r\\nRCPT TO:<victim@evil.test>"}
             """, to: root.path + "/alerts/sneaky.yaml")
         (status, body) = try await HTTP.request("POST", api + "/alarms/reload", token: token)
-        let problems = AccountsTests.json(body)["errors"] as? [[String: Any]] ?? []
+        let problems = json(body)["errors"] as? [[String: Any]] ?? []
         #expect(status == 400 && problems.contains { ($0["field"] as? String ?? "").hasSuffix("endpoint") && ($0["file"] as? String ?? "").hasSuffix("sneaky.yaml") },
             "\(String(decoding: body, as: UTF8.self))")
         try FileManager.default.removeItem(atPath: root.path + "/alerts/sneaky.yaml")
@@ -106,7 +106,7 @@ struct SMTPInjectionTests {
         #expect(status == 200)
 
         // Exactly three messages: the sign-up's confirmation, the subscription's confirmation, the notification.
-        try await AlarmNotificationTests.waitUntil(.seconds(20), "three mails") { PeerRecords.jsonFiles(mailDirectory).count >= 3 }
+        try await waitUntil("three mails", timeout: .seconds(20), every: .milliseconds(200)) { PeerRecords.jsonFiles(mailDirectory).count >= 3 }
         try await Task.sleep(for: .seconds(2))
         let mails = PeerRecords.jsonFiles(mailDirectory)
         #expect(mails.count == 3, "\(mails.map { $0["rcpt_tos"] ?? "" })")

@@ -4,6 +4,8 @@ import PlumbHost
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
+import PlumbPluginTesting
 
 /// Provisioned concurrency and the autoscaler through the API, the config file, the CLI and `/plumb/scaling`.
 @Suite("Scaling API", .serialized)

@@ -7,6 +7,7 @@ import PlumbTesting
 import Classifier
 import Sensors
 import Testing
+import PlumbServerTesting
 
 /// The sensor pipeline's first part: registry, batch ingest counts, CSV export round trip, and a SIGKILL during a
 /// 50-detector stream.
@@ -213,14 +214,12 @@ struct SensorsTests {
         // stays in the log: the export must find each acknowledged reading once across all three. The steps follow
         // the stream's progress (acknowledgements so far, of 1,000), not the clock: on a loaded machine a fixed
         // sleep let the whole stream finish before the kill.
+        func acknowledgedCount() -> Int {
+            let text = (try? String(contentsOfFile: acked, encoding: .utf8)) ?? ""
+            return text.utf8.lazy.filter({ $0 == UInt8(ascii: "\n") }).count
+        }
         func acknowledged(atLeast count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(60)
-            while ContinuousClock.now < deadline {
-                let text = (try? String(contentsOfFile: acked, encoding: .utf8)) ?? ""
-                if text.utf8.lazy.filter({ $0 == UInt8(ascii: "\n") }).count >= count { return }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            throw TestFailure("fewer than \(count) readings acknowledged after 60 s")
+            try await waitUntil("\(count) readings acknowledged", timeout: .seconds(60)) { acknowledgedCount() >= count }
         }
         try await acknowledged(atLeast: 250)
         let (early, earlyBody) = try await HTTP.request("POST", first.baseURL + "/apps/sensors/deliver", token: first.token)
@@ -230,7 +229,8 @@ struct SensorsTests {
         let second = try ServerProcess(dataDirectory: root.path + "/data", port: port)
         defer { second.kill(signal: SIGKILL) }
         try await second.waitReady()
-        try await Task.sleep(for: .seconds(2))
+        // Some readings acknowledged by the restarted server before the late delivery (the stream may have ended).
+        try await acknowledged(atLeast: min(acknowledgedCount() + 50, 1_000))
         let (late, lateBody) = try await HTTP.request("POST", second.baseURL + "/apps/sensors/deliver", token: second.token)
         #expect(late == 200, "\(String(decoding: lateBody, as: UTF8.self))")
         let run = try await streamer.value
@@ -308,8 +308,8 @@ struct SensorsTests {
         let (_, again) = try await HTTP.request("POST", server.baseURL + "/apps/sensors/score", token: server.token)
         #expect(((try JSONSerialization.jsonObject(with: Data(again)) as? [String: Any])?["findings"] as? [Any])?.isEmpty == true)
 
-        try await AlarmNotificationTests.waitUntil(.seconds(15), "the webhook") { !PeerRecords.jsonLines(hookLog).isEmpty }
-        try await AlarmNotificationTests.waitUntil(.seconds(15), "the email") { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
+        try await waitUntil("the webhook", timeout: .seconds(15), every: .milliseconds(200)) { !PeerRecords.jsonLines(hookLog).isEmpty }
+        try await waitUntil("the email", timeout: .seconds(15), every: .milliseconds(200)) { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
         let record = try #require(PeerRecords.jsonLines(hookLog).first)
         #expect(record["signature_valid"] as? Bool == true)
         let payload = try #require(record["body"] as? [String: Any])

@@ -3,6 +3,7 @@ import HummingbirdTesting
 import PlumbServer
 import PlumbTesting
 import Testing
+import PlumbServerTesting
 
 /// The silences API in process (router-level): create, list, show on the alarm, hold, expire; and what it refuses.
 @Suite struct SilenceAPITests {

@@ -57,7 +57,7 @@ struct SilenceEndToEndTests {
 
         _ = try await plumb(["alarms", "set-state", "quiet-one", "ALARM", "--reason", "pager test"])
         _ = try await plumb(["alarms", "set-state", "loud-one", "ALARM", "--reason", "pager test"])
-        try await AlarmNotificationTests.waitUntil(.seconds(10), "loud-one's notification") { Self.received(hookLog).contains("loud-one ALARM") }
+        try await waitUntil("loud-one's notification", timeout: .seconds(10), every: .milliseconds(200)) { Self.received(hookLog).contains("loud-one ALARM") }
         // The silenced alarm changed state at the same moment; give its (held) notification time it would have had.
         try await Task.sleep(for: .seconds(3))
         #expect(Self.received(hookLog) == ["loud-one ALARM"], "only the unsilenced alarm notified: \(Self.received(hookLog))")
@@ -81,7 +81,7 @@ struct SilenceEndToEndTests {
         #expect(try await plumb(["silence", "list", "--state", "expired"]).contains(id))
         #expect(try await plumb(["alarms", "describe", "quiet-one"]).contains("silenced") == false)
         _ = try await plumb(["alarms", "set-state", "quiet-one", "OK", "--reason", "after the rack move"])
-        try await AlarmNotificationTests.waitUntil(.seconds(10), "quiet-one's OK") { Self.received(hookLog).contains("quiet-one OK") }
+        try await waitUntil("quiet-one's OK", timeout: .seconds(10), every: .milliseconds(200)) { Self.received(hookLog).contains("quiet-one OK") }
         #expect(Self.received(hookLog) == ["loud-one ALARM", "quiet-one OK"])
     }
 }

@@ -27,12 +27,9 @@ import Testing
         throw TestFailure("plumb serve not ready over TLS:\n\(server.log)")
     }
 
-    static func python(_ arguments: [String]) async throws -> [String: Any] {
-        let run = try await Python.run(Checkout.root + "/Tests/peers/tls_client.py", arguments, timeout: .seconds(90))
-        guard run.status == 0, let json = try JSONSerialization.jsonObject(with: run.output) as? [String: Any] else {
-            throw TestFailure("tls_client.py \(arguments.first ?? "") failed (\(run.status)): \(run.errors)")
-        }
-        return json
+    /// Tests/peers/tls_client.py's JSON report.
+    static func tlsClient(_ arguments: [String]) async throws -> [String: Any] {
+        try await Python.peer("tls_client.py", arguments, timeout: .seconds(90))
     }
 
     @Test func curlPythonHTTP2AndWebSocketOverTLS() async throws {
@@ -64,7 +61,7 @@ import Testing
         let plain = try await Self.curl(["-w", "%{response_code}", "http://127.0.0.1:\(server.port)/healthz"])
         #expect(plain.status != 0 || !plain.output.hasSuffix("200"))
 
-        let python = try await Self.python(["basic", "--port", String(server.port), "--ca", ca.caFile])
+        let python = try await Self.tlsClient(["basic", "--port", String(server.port), "--ca", ca.caFile])
         #expect((python["urllib"] as? [String: Any])?["status"] as? Int == 200)
         #expect((python["requests"] as? [String: Any])?["status"] as? Int == 200)
         let chat = python["chat"] as? [String: Any]
@@ -73,7 +70,7 @@ import Testing
         #expect(server.log.contains("TLS certificate loaded") && server.log.contains(certificate.fingerprint))
 
         // The connection guard works behind TLS: a head that never ends gets an (encrypted) 408.
-        let slow = try await Self.python(["slowhead", "--port", String(server.port), "--ca", ca.caFile])
+        let slow = try await Self.tlsClient(["slowhead", "--port", String(server.port), "--ca", ca.caFile])
         #expect((slow["received"] as? String)?.hasPrefix("HTTP/1.1 408 Request Timeout") == true, "\(slow)")
         #expect(slow["closed"] as? Bool == true)
         #expect((slow["seconds"] as? Double ?? 0) >= 1.9)
@@ -108,7 +105,7 @@ import Testing
         let port = String(server.port)
 
         try install(second)
-        let reload = try await Self.python([
+        let reload = try await Self.tlsClient([
             "reload", "--port", port, "--ca", ca.caFile, "--pid", String(server.process.processIdentifier),
         ])
         #expect(reload["old_fingerprint"] as? String == first.fingerprint)
@@ -130,7 +127,7 @@ import Testing
         }
         #expect(server.log.contains("TLS certificate not reloaded, the previous one stays"))
         #expect(server.log.contains("holds no PEM private key"))
-        let after = try await Self.python(["fingerprint", "--port", port, "--ca", ca.caFile])
+        let after = try await Self.tlsClient(["fingerprint", "--port", port, "--ca", ca.caFile])
         #expect(after["fingerprint"] as? String == second.fingerprint)
         let healthz = try await Self.curl(["--cacert", ca.caFile, "https://localhost:\(port)/healthz"])
         #expect(healthz.output == "{\"status\":\"ok\"}")

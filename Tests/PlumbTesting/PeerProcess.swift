@@ -87,4 +87,14 @@ public enum Python {
         let outcome = try await Subprocess.run("/usr/bin/env", ["python3", script] + arguments, separateErrors: true, timeout: timeout)
         return (outcome.status, outcome.output, outcome.errors)
     }
+
+    /// Runs a peer script of Tests/peers/ that prints one JSON object, and returns that object; a failing run, or one
+    /// that prints something else, is a `TestFailure` with what the script wrote to standard error.
+    public static func peer(_ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(180)) async throws -> [String: Any] {
+        let outcome = try await run(Checkout.root + "/Tests/peers/" + script, arguments, timeout: timeout)
+        guard outcome.status == 0, let object = try? JSONSerialization.jsonObject(with: outcome.output) as? [String: Any] else {
+            throw TestFailure("\(script) \(arguments.first ?? "") failed (\(outcome.status)):\n\(outcome.errors)")
+        }
+        return object
+    }
 }

@@ -2,6 +2,7 @@ import PlumbAPI
 import Foundation
 import HummingbirdTesting
 import PlumbMetrics
+import PlumbServerTesting
 import PlumbTesting
 import Testing
 

@@ -6,16 +6,9 @@ import HummingbirdTesting
 import PlumbKit
 import PlumbMetrics
 import PlumbServer
+import PlumbPluginTesting
+import PlumbTesting
 import Synchronization
-
-/// A settable clock for tests: epoch seconds.
-public final class TestClock: Sendable {
-    private let value: Mutex<Int64>
-    public init(_ start: Int64 = 1_795_000_000) { value = Mutex(start) }
-    public var now: Int64 { value.withLock { $0 } }
-    public func advance(by seconds: Int64) { value.withLock { $0 += seconds } }
-    public var closure: @Sendable () -> Int64 { { self.now } }
-}
 
 /// Runs `body` against an in-process Plumb server (router-level, no socket) on a fresh data directory.
 public func withTestServer(

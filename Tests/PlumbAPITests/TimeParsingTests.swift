@@ -1,6 +1,6 @@
 import PlumbAPI
+import PlumbTesting
 import Foundation
-import PlumbMetrics
 import Testing
 
 @Suite("Time forms")
