@@ -29,7 +29,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", providers: [.apt(["libsystemd-dev"])]),
-        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs", providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
+        .systemLibrary(
+            name: "CImageCodecs", path: "Sources/CImageCodecs", providers: [.apt(["libpng-dev", "libjpeg-dev"])]),
         .target(
             name: "PlumbAPI",
             swiftSettings: swiftSettings
@@ -153,33 +154,49 @@ let package = Package(
         ),
         .target(
             name: "Chat",
-            dependencies: ["PlumbKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "PlumbKit", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Plugins/Chat",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Classifier",
             // Decodes uploaded PNG and JPEG images itself (libpng, libjpeg): no other plugin needs the codecs.
-            dependencies: ["PlumbKit", "CImageCodecs", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "PlumbKit", "CImageCodecs", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Plugins/Classifier",
             // Training loops are hot even in debug builds (the test suite trains real models).
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
         .target(
             name: "Sensors",
-            dependencies: ["PlumbKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "PlumbKit", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Plugins/Sensors",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Accounts",
-            dependencies: ["PlumbKit", "PlumbAuth", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PlumbKit", "PlumbAuth", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Plugins/Accounts",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Documents",
-            dependencies: ["PlumbKit", .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics")],
+            dependencies: [
+                "PlumbKit", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Plugins/Documents",
             // k-means and the silhouette are hot loops even in debug builds (the suite clusters a real corpus).
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
@@ -187,14 +204,18 @@ let package = Package(
         .target(
             name: "Support",
             // The support bot's intents are a YAML file it decodes itself.
-            dependencies: ["PlumbKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "PlumbKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams"),
+            ],
             path: "Plugins/Support",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "plumb",
             dependencies: [
-                "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics", "PlumbHost", "PlumbKit", "PlumbAlarms", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics",
+                "PlumbHost", "PlumbKit", "PlumbAlarms", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier",
+                "Sensors", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -211,7 +232,7 @@ let package = Package(
         .target(
             name: "PlumbAuth",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"])]
         ),
@@ -317,7 +338,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbLogsTests",
-            dependencies: ["PlumbLogs", "PlumbAPI", "PlumbMetrics", "PlumbTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PlumbLogs", "PlumbAPI", "PlumbMetrics", "PlumbTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -331,7 +355,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbHostTests",
-            dependencies: ["PlumbHost", "PlumbKit", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbPluginTesting", "PlumbTesting"],
+            dependencies: [
+                "PlumbHost", "PlumbKit", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbPluginTesting", "PlumbTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

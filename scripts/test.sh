@@ -14,6 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLUMB_TEST_PEERS=1 bash scripts/setup.sh
+# The tree stays formatted (.swift-format: 4 spaces, 120 columns, the anchors' rules); `swift format format
+# --in-place --recursive --parallel Sources Tests Plugins Package.swift` fixes what this finds.
+swift format lint --strict --recursive --parallel Sources Tests Plugins Package.swift
 # Package.swift must match docs/architecture.md's target table.
 swift package dump-package | python3 scripts/check-targets.py docs/architecture.md
 swift build --build-tests

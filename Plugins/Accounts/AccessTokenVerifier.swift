@@ -9,7 +9,9 @@ struct AccessTokenVerifier: EndUserVerifying {
     let issuer: String
 
     func endUser(accessToken: String) -> EndUser? {
-        guard let claims = try? ring.verify(accessToken, now: Int64(Date().timeIntervalSince1970), issuer: issuer, audience: "plumb"),
+        guard
+            let claims = try? ring.verify(
+                accessToken, now: Int64(Date().timeIntervalSince1970), issuer: issuer, audience: "plumb"),
             let subject = claims["sub"] as? String, !subject.isEmpty
         else { return nil }
         return EndUser(subject: subject, email: claims["email"] as? String)

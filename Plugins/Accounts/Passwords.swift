@@ -23,4 +23,3 @@ extension AccountsPlugin {
         text.lowercased().split(whereSeparator: { $0.isWhitespace || $0.isPunctuation }).joined(separator: " ")
     }
 }
-

@@ -26,13 +26,14 @@ public struct ChatPlugin: Plugin {
 
     public static let migrations: [PluginMigration] = [
         PluginMigration("chat-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE connections (id TEXT PRIMARY KEY, user TEXT NOT NULL, room TEXT NOT NULL, connected_at TEXT NOT NULL);
-                CREATE INDEX connections_room ON connections(room);
-                CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, user TEXT NOT NULL,
-                    text TEXT NOT NULL, sentiment_label TEXT, sentiment_score REAL, ts TEXT NOT NULL);
-                CREATE INDEX messages_room ON messages(room, id);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE connections (id TEXT PRIMARY KEY, user TEXT NOT NULL, room TEXT NOT NULL, connected_at TEXT NOT NULL);
+                    CREATE INDEX connections_room ON connections(room);
+                    CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, user TEXT NOT NULL,
+                        text TEXT NOT NULL, sentiment_label TEXT, sentiment_score REAL, ts TEXT NOT NULL);
+                    CREATE INDEX messages_room ON messages(room, id);
+                    """)
         }
     ]
 
@@ -46,19 +47,30 @@ public struct ChatPlugin: Plugin {
     }
 
     public static let functions: [Function<ChatPlugin>] = [
-        .webSocket("/ws", route: "$connect", name: "connect") { chat, request, context in try await chat.connect(request, context) },
-        .webSocket("/ws", route: "$disconnect", name: "disconnect") { chat, request, context in try await chat.disconnect(request, context) },
-        .webSocket("/ws", route: "$default", name: "message") { chat, request, context in try await chat.message(request, context) },
+        .webSocket("/ws", route: "$connect", name: "connect") { chat, request, context in
+            try await chat.connect(request, context)
+        },
+        .webSocket("/ws", route: "$disconnect", name: "disconnect") { chat, request, context in
+            try await chat.disconnect(request, context)
+        },
+        .webSocket("/ws", route: "$default", name: "message") { chat, request, context in
+            try await chat.message(request, context)
+        },
         .http(.get, "/rooms/{room}/messages", name: "history") { chat, request, _ in try await chat.history(request) },
         .http(.get, "/online", name: "online") { chat, _, _ in try await chat.online() },
-        .http(.get, "/", name: "page") { _, _, _ in FunctionResponse(status: 200, headers: ["content-type": "text/html; charset=utf-8"], body: Array(ChatPage.html.utf8)) },
+        .http(.get, "/", name: "page") { _, _, _ in
+            FunctionResponse(
+                status: 200, headers: ["content-type": "text/html; charset=utf-8"], body: Array(ChatPage.html.utf8))
+        },
     ]
 
     // MARK: - Connections
 
     static func validName(_ text: String, max: Int) -> Bool {
         !text.isEmpty && text.count <= max
-            && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || " _.-".unicodeScalars.contains($0) }
+            && text.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || " _.-".unicodeScalars.contains($0)
+            }
             && text.trimmingCharacters(in: .whitespaces) == text
     }
 
@@ -67,14 +79,18 @@ public struct ChatPlugin: Plugin {
         let user = request.query["user"] ?? ""
         let room = request.query["room"] ?? "lobby"
         guard Self.validName(user, max: Self.maxNameLength) else {
-            throw FunctionError.badRequest("'user' is required: 1–\(Self.maxNameLength) letters, digits, spaces, '_', '.' or '-'")
+            throw FunctionError.badRequest(
+                "'user' is required: 1–\(Self.maxNameLength) letters, digits, spaces, '_', '.' or '-'")
         }
         guard Self.validName(room, max: Self.maxRoomLength) else {
-            throw FunctionError.badRequest("'room' must be 1–\(Self.maxRoomLength) letters, digits, spaces, '_', '.' or '-'")
+            throw FunctionError.badRequest(
+                "'room' must be 1–\(Self.maxRoomLength) letters, digits, spaces, '_', '.' or '-'")
         }
         let now = Self.timestamp()
         try await database.write { db in
-            try db.execute(sql: "INSERT INTO connections (id, user, room, connected_at) VALUES (?, ?, ?, ?)", arguments: [id, user, room, now])
+            try db.execute(
+                sql: "INSERT INTO connections (id, user, room, connected_at) VALUES (?, ?, ?, ?)",
+                arguments: [id, user, room, now])
         }
         Gauge(label: "Plumb/Chat/ActiveConnections").record(host.openConnections(plugin: Self.name))
         try await broadcast(presence(room: room, user: user, event: "join"), room: room)
@@ -113,10 +129,15 @@ public struct ChatPlugin: Plugin {
         do {
             frame = try JSONDecoder().decode(Frame.self, from: Data(request.body))
         } catch {
-            throw FunctionError.badRequest("frames are JSON objects: {\"action\": \"send\", \"text\": \"…\"}", code: "BadRequest")
+            throw FunctionError.badRequest(
+                "frames are JSON objects: {\"action\": \"send\", \"text\": \"…\"}", code: "BadRequest")
         }
-        guard let action = frame.action else { throw FunctionError.badRequest("'action' is required (send)", code: "BadRequest") }
-        guard action == "send" else { throw FunctionError.badRequest("unknown action '\(action)'; actions: send", code: "UnknownAction") }
+        guard let action = frame.action else {
+            throw FunctionError.badRequest("'action' is required (send)", code: "BadRequest")
+        }
+        guard action == "send" else {
+            throw FunctionError.badRequest("unknown action '\(action)'; actions: send", code: "UnknownAction")
+        }
         guard let text = frame.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
             throw FunctionError.badRequest("'text' must not be empty", code: "BadRequest")
         }
@@ -125,19 +146,27 @@ public struct ChatPlugin: Plugin {
         }
         // NUL and other control characters (newlines and tabs aside) are never part of a chat line; shown to other
         // members they can truncate or corrupt their display.
-        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
-            throw FunctionError.badRequest("'text' must not contain NUL or other control characters", code: "BadRequest")
+        guard
+            !text.unicodeScalars.contains(where: {
+                $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t"
+            })
+        else {
+            throw FunctionError.badRequest(
+                "'text' must not contain NUL or other control characters", code: "BadRequest")
         }
-        guard let sender = try await database.read({ db in
-            try Row.fetchOne(db, sql: "SELECT user, room FROM connections WHERE id = ?", arguments: [id])
-        }) else { throw FunctionError.badRequest("this connection is not in a room", code: "Gone") }
+        guard
+            let sender = try await database.read({ db in
+                try Row.fetchOne(db, sql: "SELECT user, room FROM connections WHERE id = ?", arguments: [id])
+            })
+        else { throw FunctionError.badRequest("this connection is not in a room", code: "Gone") }
         let user: String = sender["user"]
         let room: String = sender["room"]
         let sentiment = await score(text, context)
         try await post(room: room, user: user, text: text, sentiment: sentiment)
 
         if text.lowercased().hasPrefix("@support") {
-            let question = String(text.dropFirst("@support".count)).trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ":,")))
+            let question = String(text.dropFirst("@support".count)).trimmingCharacters(
+                in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ":,")))
             let answer = await ask(question, session: id, context)
             try await post(room: room, user: "support", text: answer, sentiment: nil)
         }
@@ -154,8 +183,13 @@ public struct ChatPlugin: Plugin {
         do {
             let body = try JSONSerialization.data(withJSONObject: ["text": text])
             let response = try await context.invoke(
-                "sentiment.classify", FunctionRequest(method: .post, path: "/analyze", headers: ["content-type": "application/json"], body: Array(body)))
-            guard response.status == 200 else { throw FunctionError(status: response.status, code: "SentimentFailed", message: "status \(response.status)") }
+                "sentiment.classify",
+                FunctionRequest(
+                    method: .post, path: "/analyze", headers: ["content-type": "application/json"], body: Array(body)))
+            guard response.status == 200 else {
+                throw FunctionError(
+                    status: response.status, code: "SentimentFailed", message: "status \(response.status)")
+            }
             return try JSONDecoder().decode(Sentiment.self, from: Data(response.body))
         } catch {
             context.logger.warning("sentiment unavailable; sending without it: \(error)")
@@ -165,9 +199,13 @@ public struct ChatPlugin: Plugin {
 
     func ask(_ question: String, session: String, _ context: FunctionContext) async -> String {
         do {
-            let body = try JSONSerialization.data(withJSONObject: ["text": question.isEmpty ? "help" : question, "session": session])
+            let body = try JSONSerialization.data(withJSONObject: [
+                "text": question.isEmpty ? "help" : question, "session": session,
+            ])
             let response = try await context.invoke(
-                "support.ask", FunctionRequest(method: .post, path: "/ask", headers: ["content-type": "application/json"], body: Array(body)))
+                "support.ask",
+                FunctionRequest(
+                    method: .post, path: "/ask", headers: ["content-type": "application/json"], body: Array(body)))
             let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
             return object?["answer"] as? String ?? "The support bot could not answer just now."
         } catch {
@@ -180,15 +218,19 @@ public struct ChatPlugin: Plugin {
         let ts = Self.timestamp()
         let id = try await database.write { db -> Int64 in
             try db.execute(
-                sql: "INSERT INTO messages (room, user, text, sentiment_label, sentiment_score, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO messages (room, user, text, sentiment_label, sentiment_score, ts) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [room, user, text, sentiment?.label, sentiment?.score, ts])
             return db.lastInsertedRowID
         }
         Counter(label: "Plumb/Chat/MessagesPerRoom", dimensions: [("Room", room)]).increment()
-        try await broadcast(Self.messageFrame(id: id, room: room, user: user, text: text, sentiment: sentiment, ts: ts), room: room)
+        try await broadcast(
+            Self.messageFrame(id: id, room: room, user: user, text: text, sentiment: sentiment, ts: ts), room: room)
     }
 
-    static func messageFrame(id: Int64, room: String, user: String, text: String, sentiment: Sentiment?, ts: String) -> String {
+    static func messageFrame(
+        id: Int64, room: String, user: String, text: String, sentiment: Sentiment?, ts: String
+    ) -> String {
         var object: [String: Any] = ["type": "message", "id": id, "room": room, "user": user, "text": text, "ts": ts]
         object["sentiment"] = sentiment.map { ["label": $0.label, "score": $0.score] as [String: Any] } ?? NSNull()
         return json(object)
@@ -215,25 +257,31 @@ public struct ChatPlugin: Plugin {
         let limit = try request.intQuery("limit", default: 50, range: 1...500)
         var before = Int64.max
         if let text = request.query["before"] {
-            guard let value = Int64(text), value > 0 else { throw FunctionError.badRequest("'before' must be a message id") }
+            guard let value = Int64(text), value > 0 else {
+                throw FunctionError.badRequest("'before' must be a message id")
+            }
             before = value
         }
         let rows = try await database.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?", arguments: [room, before, limit + 1])
+                db, sql: "SELECT * FROM messages WHERE room = ? AND id < ? ORDER BY id DESC LIMIT ?",
+                arguments: [room, before, limit + 1])
         }
         let page = rows.prefix(limit).reversed()
         let items: [[String: Any]] = page.map { row in
             let label: String? = row["sentiment_label"]
             let score: Double? = row["sentiment_score"]
-            var item: [String: Any] = ["id": row["id"] as Int64, "room": row["room"] as String, "user": row["user"] as String,
-                                       "text": row["text"] as String, "ts": row["ts"] as String]
+            var item: [String: Any] = [
+                "id": row["id"] as Int64, "room": row["room"] as String, "user": row["user"] as String,
+                "text": row["text"] as String, "ts": row["ts"] as String,
+            ]
             item["sentiment"] = label.map { ["label": $0, "score": score ?? 0] as [String: Any] } ?? NSNull()
             return item
         }
         var body: [String: Any] = ["room": room, "items": items]
         body["next"] = rows.count > limit ? (page.first.map { $0["id"] as Int64 } as Any) : NSNull()
-        return FunctionResponse(status: 200, headers: ["content-type": "application/json"], body: Array(Self.json(body).utf8))
+        return FunctionResponse(
+            status: 200, headers: ["content-type": "application/json"], body: Array(Self.json(body).utf8))
     }
 
     func online() async throws -> FunctionResponse {
@@ -243,11 +291,14 @@ public struct ChatPlugin: Plugin {
         var rooms: [String: Int] = [:]
         for row in rows { rooms[row["room"]] = row["n"] }
         let body: [String: Any] = ["online": rooms.values.reduce(0, +), "rooms": rooms]
-        return FunctionResponse(status: 200, headers: ["content-type": "application/json"], body: Array(Self.json(body).utf8))
+        return FunctionResponse(
+            status: 200, headers: ["content-type": "application/json"], body: Array(Self.json(body).utf8))
     }
 
     static func json(_ object: Any) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+        String(
+            decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8),
+            as: UTF8.self)
     }
 
     static func timestamp() -> String { RFC3339.format(Date().timeIntervalSince1970) }

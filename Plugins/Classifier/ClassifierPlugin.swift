@@ -44,56 +44,70 @@ public struct ClassifierPlugin: Plugin {
 
     public static let migrations: [PluginMigration] = [
         PluginMigration("classifier-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE datasets (name TEXT PRIMARY KEY, label TEXT NOT NULL, features TEXT NOT NULL, classes TEXT NOT NULL,
-                    rows INTEGER NOT NULL, path TEXT NOT NULL, created_at REAL NOT NULL);
-                CREATE TABLE models (name TEXT NOT NULL, version INTEGER NOT NULL, dataset TEXT NOT NULL, parameters TEXT NOT NULL,
-                    trained_at REAL NOT NULL, train_seconds REAL NOT NULL, folds INTEGER NOT NULL, accuracy REAL,
-                    confusion TEXT NOT NULL, classes TEXT NOT NULL, features TEXT NOT NULL, rows INTEGER NOT NULL,
-                    path TEXT NOT NULL, PRIMARY KEY (name, version));
-                CREATE TABLE active (name TEXT PRIMARY KEY, version INTEGER NOT NULL, previous INTEGER);
-                CREATE TABLE predictions (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, version INTEGER NOT NULL,
-                    input TEXT NOT NULL, label TEXT NOT NULL, probabilities TEXT NOT NULL, ts REAL NOT NULL);
-                CREATE INDEX predictions_ts ON predictions(model, ts);
-                CREATE TABLE images (key TEXT PRIMARY KEY, content_type TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
-                    bytes INTEGER NOT NULL, path TEXT NOT NULL, features TEXT NOT NULL, predicted TEXT, confidence REAL,
-                    model_version INTEGER, label TEXT, labelled_at REAL, created_at REAL NOT NULL);
-                CREATE INDEX images_predicted ON images(predicted);
-                CREATE INDEX images_label ON images(label);
-                CREATE TABLE training_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, trigger TEXT NOT NULL,
-                    decision TEXT NOT NULL, reason TEXT NOT NULL, version INTEGER, ts REAL NOT NULL);
-                CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                INSERT INTO settings VALUES ('mode', 'manual'), ('min_new_labels', '50');
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE datasets (name TEXT PRIMARY KEY, label TEXT NOT NULL, features TEXT NOT NULL, classes TEXT NOT NULL,
+                        rows INTEGER NOT NULL, path TEXT NOT NULL, created_at REAL NOT NULL);
+                    CREATE TABLE models (name TEXT NOT NULL, version INTEGER NOT NULL, dataset TEXT NOT NULL, parameters TEXT NOT NULL,
+                        trained_at REAL NOT NULL, train_seconds REAL NOT NULL, folds INTEGER NOT NULL, accuracy REAL,
+                        confusion TEXT NOT NULL, classes TEXT NOT NULL, features TEXT NOT NULL, rows INTEGER NOT NULL,
+                        path TEXT NOT NULL, PRIMARY KEY (name, version));
+                    CREATE TABLE active (name TEXT PRIMARY KEY, version INTEGER NOT NULL, previous INTEGER);
+                    CREATE TABLE predictions (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, version INTEGER NOT NULL,
+                        input TEXT NOT NULL, label TEXT NOT NULL, probabilities TEXT NOT NULL, ts REAL NOT NULL);
+                    CREATE INDEX predictions_ts ON predictions(model, ts);
+                    CREATE TABLE images (key TEXT PRIMARY KEY, content_type TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
+                        bytes INTEGER NOT NULL, path TEXT NOT NULL, features TEXT NOT NULL, predicted TEXT, confidence REAL,
+                        model_version INTEGER, label TEXT, labelled_at REAL, created_at REAL NOT NULL);
+                    CREATE INDEX images_predicted ON images(predicted);
+                    CREATE INDEX images_label ON images(label);
+                    CREATE TABLE training_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, trigger TEXT NOT NULL,
+                        decision TEXT NOT NULL, reason TEXT NOT NULL, version INTEGER, ts REAL NOT NULL);
+                    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    INSERT INTO settings VALUES ('mode', 'manual'), ('min_new_labels', '50');
+                    """)
         }
     ]
 
     /// Trains the default model `iris` from `share/plumb/classifier/iris.csv` at the first start, so predict works
     /// out of the box.
     public static func prepare(context: PluginContext) async throws {
-        let hasIris = try await context.database.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM models WHERE name = 'iris'") ?? false }
+        let hasIris = try await context.database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM models WHERE name = 'iris'") ?? false
+        }
         guard !hasIris else { return }
-        let path = (context.settings["iris_csv"] ?? SharedFiles.locate("classifier", containing: "iris.csv") + "/iris.csv")
+        let path =
+            (context.settings["iris_csv"] ?? SharedFiles.locate("classifier", containing: "iris.csv") + "/iris.csv")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            context.logger.warning("no iris data set at \(path): the iris model is not trained (scripts/setup.sh installs it)")
+            context.logger.warning(
+                "no iris data set at \(path): the iris model is not trained (scripts/setup.sh installs it)")
             return
         }
         let dataset = try Dataset.parse(text, label: "label")
         let store = Store(database: context.database, directory: context.dataDirectory)
         try await store.saveDataset(name: "iris", dataset: dataset, csv: text)
-        let version = try await store.train(model: "iris", datasetName: "iris", dataset: dataset, parameters: BoostingParameters(), folds: 5, activate: true)
-        context.logger.info("trained the default model iris, version \(version.version), 5-fold accuracy \(version.accuracy ?? 0)")
+        let version = try await store.train(
+            model: "iris", datasetName: "iris", dataset: dataset, parameters: BoostingParameters(), folds: 5,
+            activate: true)
+        context.logger.info(
+            "trained the default model iris, version \(version.version), 5-fold accuracy \(version.accuracy ?? 0)")
     }
 
     static func loadActive(database: DatabasePool, directory: String, cache: ModelCache) async throws {
         let rows = try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT m.name, m.version, m.path FROM active a JOIN models m ON m.name = a.name AND m.version = a.version")
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT m.name, m.version, m.path FROM active a JOIN models m ON m.name = a.name AND m.version = a.version"
+            )
         }
         for row in rows {
             let path: String = row["path"]
-            let model = try JSONDecoder().decode(BoostedModel.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + path)))
+            let model = try JSONDecoder().decode(
+                BoostedModel.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/" + path)))
             cache.activate(row["name"], version: row["version"], loaded: model)
-            Gauge(label: "Plumb/Classifier/ActiveVersion", dimensions: [("Model", row["name"])]).record(row["version"] as Int)
+            Gauge(label: "Plumb/Classifier/ActiveVersion", dimensions: [("Model", row["name"])]).record(
+                row["version"] as Int)
         }
     }
 
@@ -108,7 +122,9 @@ public struct ClassifierPlugin: Plugin {
         /// Predictions per model and class, and per model alone (what a dashboard of one model reads: a query names
         /// every dimension of the series it wants).
         func predicted(model: String, label: String, nanoseconds: Int64) {
-            for (key, dimensions) in [(model + "\u{0}" + label, [("Model", model), ("Class", label)]), (model, [("Model", model)])] {
+            for (key, dimensions) in [
+                (model + "\u{0}" + label, [("Model", model), ("Class", label)]), (model, [("Model", model)]),
+            ] {
                 let counter = counters.withLock { c in
                     if let existing = c[key] { return existing }
                     let made = Counter(label: "Plumb/Classifier/Predictions", dimensions: dimensions)
@@ -131,19 +147,28 @@ public struct ClassifierPlugin: Plugin {
         .http(.post, "/predict", name: "predict") { c, request, _ in try await c.predict(request) },
         .http(.post, "/predict/batch", name: "predict-batch") { c, request, _ in try await c.predictBatch(request) },
         .http(.get, "/predictions", name: "predictions") { c, request, _ in try await c.predictions(request) },
-        .http(.post, "/datasets", name: "upload-dataset", access: .admin) { c, request, _ in try await c.uploadDataset(request) },
+        .http(.post, "/datasets", name: "upload-dataset", access: .admin) { c, request, _ in
+            try await c.uploadDataset(request)
+        },
         .http(.get, "/datasets", name: "datasets") { c, _, _ in try await c.datasets() },
         .http(.post, "/train", name: "train", access: .admin) { c, request, _ in try await c.trainNow(request) },
         .http(.get, "/models", name: "models") { c, _, _ in try await c.models() },
-        .http(.post, "/models/{name}/promote", name: "promote", access: .admin) { c, request, _ in try await c.promote(request) },
-        .http(.post, "/models/{name}/rollback", name: "rollback", access: .admin) { c, request, _ in try await c.rollback(request) },
+        .http(.post, "/models/{name}/promote", name: "promote", access: .admin) { c, request, _ in
+            try await c.promote(request)
+        },
+        .http(.post, "/models/{name}/rollback", name: "rollback", access: .admin) { c, request, _ in
+            try await c.rollback(request)
+        },
         .http(.post, "/images/{key}", name: "upload-image") { c, request, _ in try await c.uploadImage(request) },
         .http(.get, "/images", name: "images") { c, request, _ in try await c.listImages(request) },
         .http(.get, "/images/{key}", name: "image") { c, request, _ in try await c.image(request) },
         .http(.get, "/images/{key}/raw", name: "image-raw") { c, request, _ in try await c.imageRaw(request) },
-        .http(.put, "/images/{key}/label", name: "label-image", access: .admin) { c, request, _ in try await c.labelImage(request) },
+        .http(.put, "/images/{key}/label", name: "label-image", access: .admin) { c, request, _ in
+            try await c.labelImage(request)
+        },
         .http(.get, "/manager", name: "manager") { c, _, _ in try await c.manager() },
-        .http(.put, "/manager", name: "set-manager", access: .admin) { c, request, _ in try await c.setManager(request) },
+        .http(.put, "/manager", name: "set-manager", access: .admin) { c, request, _ in try await c.setManager(request)
+        },
         .http(.get, "/training-runs", name: "training-runs") { c, request, _ in try await c.trainingRuns(request) },
         .scheduled("rate(3 minutes)", name: "retrain") { c, _, _ in try await c.scheduledRetrain() },
     ]
@@ -156,6 +181,9 @@ public struct ClassifierPlugin: Plugin {
     static func isoTime(_ seconds: Double) -> String { RFC3339.format(seconds) }
 
     static func validName(_ text: String, max: Int = 100) -> Bool {
-        !text.isEmpty && text.count <= max && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0) }
+        !text.isEmpty && text.count <= max
+            && text.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)
+            }
     }
 }

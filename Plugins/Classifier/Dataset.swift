@@ -20,7 +20,9 @@ public struct Dataset: Sendable {
     public static func parse(_ text: String, label: String?, expectedFeatures: [String]? = nil) throws -> Dataset {
         var lines = try records(text)
         while let last = lines.last, last.count == 1, last[0].isEmpty { lines.removeLast() }
-        guard let header = lines.first else { throw ParseError(message: "the CSV is empty; the first row must name the columns") }
+        guard let header = lines.first else {
+            throw ParseError(message: "the CSV is empty; the first row must name the columns")
+        }
         let names = header.map { $0.trimmingCharacters(in: .whitespaces) }
         guard names.count <= maxColumns else { throw ParseError(message: "more than \(maxColumns) columns") }
         if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
@@ -30,13 +32,17 @@ public struct Dataset: Sendable {
         var labelIndex: Int?
         if let label {
             guard let i = names.firstIndex(of: label) else {
-                throw ParseError(message: "no label column '\(label)' in the header (columns: \(names.joined(separator: ", ")))")
+                throw ParseError(
+                    message: "no label column '\(label)' in the header (columns: \(names.joined(separator: ", ")))")
             }
             labelIndex = i
         }
         let featureNames = names.enumerated().filter { $0.offset != labelIndex }.map(\.element)
         if let expected = expectedFeatures, featureNames != expected {
-            throw ParseError(message: "line 1: the columns must be the model's features \(expected.joined(separator: ", ")); got \(featureNames.map { String($0.prefix(64)) }.joined(separator: ", "))")
+            throw ParseError(
+                message:
+                    "line 1: the columns must be the model's features \(expected.joined(separator: ", ")); got \(featureNames.map { String($0.prefix(64)) }.joined(separator: ", "))"
+            )
         }
         guard !featureNames.isEmpty else { throw ParseError(message: "there are no feature columns besides the label") }
         guard lines.count - 1 <= maxRows else { throw ParseError(message: "more than \(maxRows) rows") }
@@ -53,11 +59,15 @@ public struct Dataset: Sendable {
             for (column, field) in record.enumerated() {
                 if column == labelIndex {
                     let value = field.trimmingCharacters(in: .whitespaces)
-                    guard !value.isEmpty else { throw ParseError(message: "line \(line): the label '\(names[column])' is missing") }
+                    guard !value.isEmpty else {
+                        throw ParseError(message: "line \(line): the label '\(names[column])' is missing")
+                    }
                     labels.append(value)
                 } else {
                     guard let value = Double(field.trimmingCharacters(in: .whitespaces)), value.isFinite else {
-                        throw ParseError(message: "line \(line), column '\(names[column])': '\(field.prefix(40))' is not a finite number")
+                        throw ParseError(
+                            message:
+                                "line \(line), column '\(names[column])': '\(field.prefix(40))' is not a finite number")
                     }
                     row.append(value)
                 }
@@ -89,7 +99,9 @@ public struct Dataset: Sendable {
             if quoted {
                 if c == "\"" {
                     if let n = nextScalar() {
-                        if n == "\"" { field.unicodeScalars.append("\"") } else {
+                        if n == "\"" {
+                            field.unicodeScalars.append("\"")
+                        } else {
                             quoted = false
                             pending = n
                         }

@@ -9,7 +9,8 @@ public struct DecodedImage: Sendable {
     public let rgb: [UInt8]
 
     public enum Format: String, Sendable {
-        case png = "image/png", jpeg = "image/jpeg"
+        case png = "image/png"
+        case jpeg = "image/jpeg"
     }
 
     public struct DecodeError: Error, CustomStringConvertible, Sendable {
@@ -47,10 +48,12 @@ public struct DecodedImage: Sendable {
             png_image_free(&image)
             throw DecodeError(message: "not a readable PNG: \(message)", status: 400)
         }
-        let width = Int(image.width), height = Int(image.height)
+        let width = Int(image.width)
+        let height = Int(image.height)
         guard width * height <= maxPixels else {
             png_image_free(&image)
-            throw DecodeError(message: "the image is \(width)×\(height); at most \(maxPixels) pixels are accepted", status: 413)
+            throw DecodeError(
+                message: "the image is \(width)×\(height); at most \(maxPixels) pixels are accepted", status: 413)
         }
         image.format = UInt32(PNG_FORMAT_RGB)
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
@@ -67,19 +70,23 @@ public struct DecodedImage: Sendable {
 
     static func decodeJPEG(_ bytes: [UInt8], maxPixels: Int) throws -> DecodedImage {
         var rgb: UnsafeMutablePointer<UInt8>?
-        var width: UInt32 = 0, height: UInt32 = 0
+        var width: UInt32 = 0
+        var height: UInt32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let result = bytes.withUnsafeBufferPointer { buffer in
-            plumb_decode_jpeg(buffer.baseAddress, UInt(buffer.count), UInt(maxPixels), &rgb, &width, &height, &message, message.count)
+            plumb_decode_jpeg(
+                buffer.baseAddress, UInt(buffer.count), UInt(maxPixels), &rgb, &width, &height, &message, message.count)
         }
         if result == -2 {
-            throw DecodeError(message: "the image is \(width)×\(height); at most \(maxPixels) pixels are accepted", status: 413)
+            throw DecodeError(
+                message: "the image is \(width)×\(height); at most \(maxPixels) pixels are accepted", status: 413)
         }
         guard result == 0, let rgb else {
             throw DecodeError(message: "the JPEG is damaged: \(String(cString: message))", status: 400)
         }
         defer { free(rgb) }
         let count = Int(width) * Int(height) * 3
-        return DecodedImage(width: Int(width), height: Int(height), rgb: Array(UnsafeBufferPointer(start: rgb, count: count)))
+        return DecodedImage(
+            width: Int(width), height: Int(height), rgb: Array(UnsafeBufferPointer(start: rgb, count: count)))
     }
 }

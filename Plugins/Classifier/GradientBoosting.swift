@@ -22,7 +22,9 @@ public struct BoostingParameters: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case rounds, eta, lambda, gamma, seed
-        case maxDepth = "max_depth", minChildWeight = "min_child_weight", colsampleByTree = "colsample_bytree"
+        case maxDepth = "max_depth"
+        case minChildWeight = "min_child_weight"
+        case colsampleByTree = "colsample_bytree"
     }
 
     public init(from decoder: Decoder) throws {
@@ -42,7 +44,9 @@ public struct BoostingParameters: Codable, Sendable, Equatable {
         if !(1...2_000).contains(rounds) { return "rounds must be from 1 to 2000" }
         if !(1...16).contains(maxDepth) { return "max_depth must be from 1 to 16" }
         if !(eta > 0 && eta <= 1) { return "eta must be above 0 and at most 1" }
-        if !(lambda >= 0) || !(gamma >= 0) || !(minChildWeight >= 0) { return "lambda, gamma and min_child_weight must be 0 or more" }
+        if !(lambda >= 0) || !(gamma >= 0) || !(minChildWeight >= 0) {
+            return "lambda, gamma and min_child_weight must be 0 or more"
+        }
         if !(colsampleByTree > 0 && colsampleByTree <= 1) { return "colsample_bytree must be above 0 and at most 1" }
         return nil
     }
@@ -80,7 +84,9 @@ public enum GradientBoosting {
     ///   - features: n rows of d values (finite).
     ///   - labels: class index of each row, in 0..<classCount.
     /// - Returns: trees per round, one per class.
-    public static func train(features: [[Double]], labels: [Int], classCount: Int, parameters p: BoostingParameters) -> [[RegressionTree]] {
+    public static func train(
+        features: [[Double]], labels: [Int], classCount: Int, parameters p: BoostingParameters
+    ) -> [[RegressionTree]] {
         let n = features.count
         guard n > 0, classCount >= 2 else { return [] }
         let d = features[0].count
@@ -187,12 +193,16 @@ public enum GradientBoosting {
                     let previous = last[node]
                     if !previous.isNaN, value != previous {
                         // Candidate split between previous and value: rows so far go left.
-                        let GL = runG[node], HL = runH[node]
-                        let GR = sumG[node] - GL, HR = sumH[node] - HL
+                        let GL = runG[node]
+                        let HL = runH[node]
+                        let GR = sumG[node] - GL
+                        let HR = sumH[node] - HL
                         if HL >= p.minChildWeight && HR >= p.minChildWeight {
                             let gain = score(GL, HL) + score(GR, HR) - score(sumG[node], sumH[node])
                             if gain > best[node].gain {
-                                best[node] = Candidate(gain: gain, feature: Int32(f), threshold: (previous + value) * 0.5, leftG: GL, leftH: HL)
+                                best[node] = Candidate(
+                                    gain: gain, feature: Int32(f), threshold: (previous + value) * 0.5, leftG: GL,
+                                    leftH: HL)
                             }
                         }
                     }
@@ -260,10 +270,13 @@ public struct BoostedModel: Codable, Sendable {
     }
 
     /// Trains on rows whose labels are class names.
-    public static func train(features: [[Double]], labels: [String], featureNames: [String], parameters: BoostingParameters) -> BoostedModel {
+    public static func train(
+        features: [[Double]], labels: [String], featureNames: [String], parameters: BoostingParameters
+    ) -> BoostedModel {
         let classes = Array(Set(labels)).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let trees = GradientBoosting.train(features: features, labels: labels.map { index[$0]! }, classCount: classes.count, parameters: parameters)
+        let trees = GradientBoosting.train(
+            features: features, labels: labels.map { index[$0]! }, classCount: classes.count, parameters: parameters)
         return BoostedModel(classes: classes, features: featureNames, parameters: parameters, trees: trees)
     }
 
@@ -304,22 +317,29 @@ public struct CrossValidation: Codable, Sendable {
     public var confusion: [[Int]]
     public var classes: [String]
 
-    public static func run(features: [[Double]], labels: [String], featureNames: [String], parameters: BoostingParameters, folds: Int) -> CrossValidation {
+    public static func run(
+        features: [[Double]], labels: [String], featureNames: [String], parameters: BoostingParameters, folds: Int
+    ) -> CrossValidation {
         let classes = Array(Set(labels)).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: classes.count), count: classes.count)
         var accuracies: [Double] = []
         var correct = 0
         for fold in 0..<folds {
-            var trainX: [[Double]] = [], trainY: [String] = [], testRows: [Int] = []
+            var trainX: [[Double]] = []
+            var trainY: [String] = []
+            var testRows: [Int] = []
             for i in features.indices {
-                if i % folds == fold { testRows.append(i) } else {
+                if i % folds == fold {
+                    testRows.append(i)
+                } else {
                     trainX.append(features[i])
                     trainY.append(labels[i])
                 }
             }
             guard !testRows.isEmpty, Set(trainY).count >= 2 else { continue }
-            let model = BoostedModel.train(features: trainX, labels: trainY, featureNames: featureNames, parameters: parameters)
+            let model = BoostedModel.train(
+                features: trainX, labels: trainY, featureNames: featureNames, parameters: parameters)
             var foldCorrect = 0
             for i in testRows {
                 let predicted = model.classes[model.predictIndex(features[i])]
@@ -330,6 +350,7 @@ public struct CrossValidation: Codable, Sendable {
             accuracies.append(Double(foldCorrect) / Double(testRows.count))
         }
         return CrossValidation(
-            folds: folds, accuracy: Double(correct) / Double(max(1, features.count)), foldAccuracies: accuracies, confusion: confusion, classes: classes)
+            folds: folds, accuracy: Double(correct) / Double(max(1, features.count)), foldAccuracies: accuracies,
+            confusion: confusion, classes: classes)
     }
 }

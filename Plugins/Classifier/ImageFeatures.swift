@@ -51,7 +51,9 @@ public enum ImageFeatures {
             for x in 0..<image.width {
                 let cx = min(side - 1, x * side / image.width)
                 let o = (y * image.width + x) * 3
-                let value = (0.299 * Double(image.rgb[o]) + 0.587 * Double(image.rgb[o + 1]) + 0.114 * Double(image.rgb[o + 2])) / 255
+                let value =
+                    (0.299 * Double(image.rgb[o]) + 0.587 * Double(image.rgb[o + 1]) + 0.114 * Double(image.rgb[o + 2]))
+                    / 255
                 sums[cy * side + cx] += value
                 counts[cy * side + cx] += 1
             }

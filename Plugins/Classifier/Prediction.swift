@@ -11,7 +11,9 @@ extension ClassifierPlugin {
         let name = request.query["model"] ?? "iris"
         guard Self.validName(name) else { throw FunctionError.badRequest("'model' is not a valid model name") }
         guard let (version, model) = cache.active(name) else {
-            throw FunctionError(status: 404, code: "ModelNotFound", message: "no active model named '\(name)'; train one with POST /apps/classifier/train")
+            throw FunctionError(
+                status: 404, code: "ModelNotFound",
+                message: "no active model named '\(name)'; train one with POST /apps/classifier/train")
         }
         return (name, version, model)
     }
@@ -25,13 +27,18 @@ extension ClassifierPlugin {
             let name = context.codingPath.last?.stringValue ?? "?"
             throw FunctionError.badRequest("feature '\(name)' must be a finite number")
         } catch {
-            throw FunctionError.badRequest("the body must be a JSON object of features, e.g. {\"x1\": 6.7, \"x2\": 3.3, \"x3\": 5.7, \"x4\": 2.5}")
+            throw FunctionError.badRequest(
+                "the body must be a JSON object of features, e.g. {\"x1\": 6.7, \"x2\": 3.3, \"x3\": 5.7, \"x4\": 2.5}")
         }
         if let unknown = object.keys.filter({ !features.contains($0) }).sorted().first {
-            throw FunctionError.badRequest("unknown feature '\(unknown)'; the model takes \(features.joined(separator: ", "))")
+            throw FunctionError.badRequest(
+                "unknown feature '\(unknown)'; the model takes \(features.joined(separator: ", "))")
         }
         return try features.map { name in
-            guard let value = object[name] else { throw FunctionError.badRequest("feature '\(name)' is missing; the model takes \(features.joined(separator: ", "))") }
+            guard let value = object[name] else {
+                throw FunctionError.badRequest(
+                    "feature '\(name)' is missing; the model takes \(features.joined(separator: ", "))")
+            }
             guard value.isFinite else { throw FunctionError.badRequest("feature '\(name)' must be a finite number") }
             return value
         }
@@ -48,14 +55,20 @@ extension ClassifierPlugin {
         let now = Date().timeIntervalSince1970
         // Hand-built JSON: this is the hot path (JSONSerialization costs more than the model).
         let input = Self.jsonObject(keys: model.features, values: x.map { "\($0)" })
-        let probabilitiesText = Self.jsonObject(keys: model.classes, values: probabilities.map { "\(($0 * 1e6).rounded() / 1e6)" })
-        let id = try await writer.insert(.init(model: name, version: version, input: input, label: label, probabilities: probabilitiesText, timestamp: now))
-        instruments.predicted(model: name, label: label, nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
+        let probabilitiesText = Self.jsonObject(
+            keys: model.classes, values: probabilities.map { "\(($0 * 1e6).rounded() / 1e6)" })
+        let id = try await writer.insert(
+            .init(
+                model: name, version: version, input: input, label: label, probabilities: probabilitiesText,
+                timestamp: now))
+        instruments.predicted(
+            model: name, label: label, nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - started))
         var body = "{\"id\":\(id),\"label\":"
         Self.appendString(label, to: &body)
         body += ",\"model\":"
         Self.appendString(name, to: &body)
-        body += ",\"prediction\":\(best),\"probabilities\":\(probabilitiesText),\"timestamp\":\"\(RFC3339.format(now))\",\"version\":\(version)}"
+        body +=
+            ",\"prediction\":\(best),\"probabilities\":\(probabilitiesText),\"timestamp\":\"\(RFC3339.format(now))\",\"version\":\(version)}"
         return FunctionResponse(status: 200, headers: ["content-type": "application/json"], body: Array(body.utf8))
     }
 
@@ -83,16 +96,19 @@ extension ClassifierPlugin {
         out += "\""
     }
 
-
     func predictBatch(_ request: FunctionRequest) async throws -> FunctionResponse {
         let (name, version, model) = try activeModel(request)
         let dataset: Dataset
         do {
-            dataset = try Dataset.parse(String(decoding: request.body, as: UTF8.self), label: nil, expectedFeatures: model.features)
+            dataset = try Dataset.parse(
+                String(decoding: request.body, as: UTF8.self), label: nil, expectedFeatures: model.features)
         } catch let error as Dataset.ParseError {
             throw FunctionError.badRequest(error.message)
         }
-        guard dataset.rows.count <= Self.maxBatchRows else { throw FunctionError(status: 413, code: "TooManyRows", message: "at most \(Self.maxBatchRows) rows per batch") }
+        guard dataset.rows.count <= Self.maxBatchRows else {
+            throw FunctionError(
+                status: 413, code: "TooManyRows", message: "at most \(Self.maxBatchRows) rows per batch")
+        }
         let now = Date().timeIntervalSince1970
         var pending: [PredictionWriter.Pending] = []
         var results: [[String: Any]] = []
@@ -100,14 +116,23 @@ extension ClassifierPlugin {
             let p = model.probabilities(x)
             var best = 0
             for c in p.indices where p[c] > p[best] { best = c }
-            let probabilities = Dictionary(uniqueKeysWithValues: zip(model.classes, p.map { ($0 * 1e6).rounded() / 1e6 }))
-            let input = String(decoding: try JSONSerialization.data(withJSONObject: Dictionary(uniqueKeysWithValues: zip(model.features, x)), options: [.sortedKeys]), as: UTF8.self)
-            pending.append(.init(
-                model: name, version: version, input: input, label: model.classes[best],
-                probabilities: String(decoding: try JSONSerialization.data(withJSONObject: probabilities, options: [.sortedKeys]), as: UTF8.self),
-                timestamp: now))
+            let probabilities = Dictionary(
+                uniqueKeysWithValues: zip(model.classes, p.map { ($0 * 1e6).rounded() / 1e6 }))
+            let input = String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: Dictionary(uniqueKeysWithValues: zip(model.features, x)), options: [.sortedKeys]),
+                as: UTF8.self)
+            pending.append(
+                .init(
+                    model: name, version: version, input: input, label: model.classes[best],
+                    probabilities: String(
+                        decoding: try JSONSerialization.data(withJSONObject: probabilities, options: [.sortedKeys]),
+                        as: UTF8.self),
+                    timestamp: now))
             results.append(["prediction": best, "label": model.classes[best], "probabilities": probabilities])
-            Counter(label: "Plumb/Classifier/Predictions", dimensions: [("Model", name), ("Class", model.classes[best])]).increment()
+            Counter(
+                label: "Plumb/Classifier/Predictions", dimensions: [("Model", name), ("Class", model.classes[best])]
+            ).increment()
             Counter(label: "Plumb/Classifier/Predictions", dimensions: [("Model", name)]).increment()
         }
         let ids = try await writer.insertAll(pending)
@@ -130,15 +155,19 @@ extension ClassifierPlugin {
         let limit = try request.intQuery("limit", default: 100, range: 1...1_000)
         let after = Int64(try request.intQuery("after", default: 0, range: 0...Int.max))
         let rows = try await database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM predictions WHERE model = ? AND ts >= ? AND ts <= ? AND id > ? ORDER BY id LIMIT ?
-                """, arguments: [model, start, end, after, limit + 1])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM predictions WHERE model = ? AND ts >= ? AND ts <= ? AND id > ? ORDER BY id LIMIT ?
+                    """, arguments: [model, start, end, after, limit + 1])
         }
         let items: [[String: Any]] = rows.prefix(limit).map { row in
             [
-                "id": row["id"] as Int64, "model": row["model"] as String, "version": row["version"] as Int, "label": row["label"] as String,
+                "id": row["id"] as Int64, "model": row["model"] as String, "version": row["version"] as Int,
+                "label": row["label"] as String,
                 "input": (try? JSONSerialization.jsonObject(with: Data((row["input"] as String).utf8))) ?? [:],
-                "probabilities": (try? JSONSerialization.jsonObject(with: Data((row["probabilities"] as String).utf8))) ?? [:],
+                "probabilities": (try? JSONSerialization.jsonObject(with: Data((row["probabilities"] as String).utf8)))
+                    ?? [:],
                 "timestamp": Self.isoTime(row["ts"]),
             ]
         }

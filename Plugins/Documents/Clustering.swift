@@ -35,7 +35,9 @@ public struct TFIDF: Sendable {
         for counts in counted { for term in counts.keys { df[term, default: 0] += 1 } }
         let vocabulary = df.filter { $0.value >= minDocumentFrequency }.keys.sorted()
         let n = Double(documents.count)
-        self.init(vocabulary: vocabulary, idf: vocabulary.map { log((1 + n) / (1 + Double(df[$0]!))) + 1 }, stopWords: stopWords, counted: counted)
+        self.init(
+            vocabulary: vocabulary, idf: vocabulary.map { log((1 + n) / (1 + Double(df[$0]!))) + 1 },
+            stopWords: stopWords, counted: counted)
     }
 
     /// A fitted vocabulary and idf, kept from an earlier fit, to place new documents.
@@ -86,7 +88,9 @@ public struct KMeans: Sendable {
         public var iterations: Int
     }
 
-    static func squaredDistance(_ row: [(Int, Double)], rowNorm: Double, _ centroid: [Double], centroidNorm: Double) -> Double {
+    static func squaredDistance(
+        _ row: [(Int, Double)], rowNorm: Double, _ centroid: [Double], centroidNorm: Double
+    ) -> Double {
         var dot = 0.0
         for (i, v) in row { dot += v * centroid[i] }
         return max(0, rowNorm + centroidNorm - 2 * dot)
@@ -94,21 +98,25 @@ public struct KMeans: Sendable {
 
     /// The best of `initialisations` runs (lowest inertia), each seeded from `seed`.
     public static func fit(
-        _ rows: [[(Int, Double)]], dimensions: Int, k: Int, initialisations: Int = 10, seed: UInt64 = 0, maxIterations: Int = 300,
+        _ rows: [[(Int, Double)]], dimensions: Int, k: Int, initialisations: Int = 10, seed: UInt64 = 0,
+        maxIterations: Int = 300,
         tolerance: Double = 1e-4
     ) -> Result {
         precondition(k >= 1 && k <= rows.count, "k must be from 1 to the number of rows")
         var generator = SplitMix64(seed: seed)
         var best: Result?
         for _ in 0..<initialisations {
-            let run = once(rows, dimensions: dimensions, k: k, generator: &generator, maxIterations: maxIterations, tolerance: tolerance)
+            let run = once(
+                rows, dimensions: dimensions, k: k, generator: &generator, maxIterations: maxIterations,
+                tolerance: tolerance)
             if best == nil || run.inertia < best!.inertia { best = run }
         }
         return best!
     }
 
     static func once(
-        _ rows: [[(Int, Double)]], dimensions: Int, k: Int, generator: inout SplitMix64, maxIterations: Int, tolerance: Double
+        _ rows: [[(Int, Double)]], dimensions: Int, k: Int, generator: inout SplitMix64, maxIterations: Int,
+        tolerance: Double
     ) -> Result {
         let norms = rows.map { $0.reduce(0) { $0 + $1.1 * $1.1 } }
         func dense(_ row: [(Int, Double)]) -> [Double] {
@@ -119,7 +127,9 @@ public struct KMeans: Sendable {
         // k-means++ (greedy): each new centre is the best of 2 + ln k candidates drawn in proportion to D².
         let first = Int.random(in: 0..<rows.count, using: &generator)
         var centroids = [dense(rows[first])]
-        var closest = rows.indices.map { squaredDistance(rows[$0], rowNorm: norms[$0], centroids[0], centroidNorm: norms[first]) }
+        var closest = rows.indices.map {
+            squaredDistance(rows[$0], rowNorm: norms[$0], centroids[0], centroidNorm: norms[first])
+        }
         let trials = 2 + Int(log(Double(k)))
         while centroids.count < k {
             let potential = closest.reduce(0, +)
@@ -136,7 +146,9 @@ public struct KMeans: Sendable {
                 }
                 let candidate = dense(rows[pick])
                 let cNorm = norms[pick]
-                let distances = rows.indices.map { min(closest[$0], squaredDistance(rows[$0], rowNorm: norms[$0], candidate, centroidNorm: cNorm)) }
+                let distances = rows.indices.map {
+                    min(closest[$0], squaredDistance(rows[$0], rowNorm: norms[$0], candidate, centroidNorm: cNorm))
+                }
                 let p = distances.reduce(0, +)
                 if bestCandidate == nil || p < bestCandidate!.potential { bestCandidate = (pick, p, distances) }
             }
@@ -161,8 +173,11 @@ public struct KMeans: Sendable {
                 // An empty cluster takes the row farthest from its centre.
                 if sizes[c] == 0 {
                     let far = rows.indices.max { a, b in
-                        squaredDistance(rows[a], rowNorm: norms[a], centroids[labels[a]], centroidNorm: centroidNorms[labels[a]])
-                            < squaredDistance(rows[b], rowNorm: norms[b], centroids[labels[b]], centroidNorm: centroidNorms[labels[b]])
+                        squaredDistance(
+                            rows[a], rowNorm: norms[a], centroids[labels[a]], centroidNorm: centroidNorms[labels[a]])
+                            < squaredDistance(
+                                rows[b], rowNorm: norms[b], centroids[labels[b]], centroidNorm: centroidNorms[labels[b]]
+                            )
                     }!
                     sums[c] = dense(rows[far])
                     sizes[c] = 1
@@ -186,7 +201,8 @@ public struct KMeans: Sendable {
     }
 
     /// Puts each row in its nearest centroid's cluster; the sum of the squared distances.
-    static func assign(_ rows: [[(Int, Double)]], norms: [Double], centroids: [[Double]], labels: inout [Int]) -> Double {
+    static func assign(_ rows: [[(Int, Double)]], norms: [Double], centroids: [[Double]], labels: inout [Int]) -> Double
+    {
         let centroidNorms = centroids.map { $0.reduce(0) { $0 + $1 * $1 } }
         var inertia = 0.0
         for (r, row) in rows.enumerated() {
@@ -223,7 +239,8 @@ public struct KMeans: Sendable {
             let own = labels[a]
             guard counts[own] > 0 else { continue }  // a singleton scores 0
             let inside = sums[own] / Double(counts[own])
-            let nearest = (0..<k).filter { $0 != own && counts[$0] > 0 }.map { sums[$0] / Double(counts[$0]) }.min() ?? 0
+            let nearest =
+                (0..<k).filter { $0 != own && counts[$0] > 0 }.map { sums[$0] / Double(counts[$0]) }.min() ?? 0
             let d = max(inside, nearest)
             total += d > 0 ? (nearest - inside) / d : 0
         }
@@ -233,7 +250,8 @@ public struct KMeans: Sendable {
     /// Adjusted Rand index of two labelings (1: the same partition; about 0: chance agreement).
     public static func adjustedRandIndex(_ a: [Int], _ b: [Int]) -> Double {
         var table: [[Int: Int]] = []
-        let aValues = Array(Set(a)).sorted(), bValues = Array(Set(b)).sorted()
+        let aValues = Array(Set(a)).sorted()
+        let bValues = Array(Set(b)).sorted()
         let ai = Dictionary(uniqueKeysWithValues: aValues.enumerated().map { ($1, $0) })
         table = Array(repeating: [:], count: aValues.count)
         for (x, y) in zip(a, b) { table[ai[x]!][y, default: 0] += 1 }

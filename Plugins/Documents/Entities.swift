@@ -32,41 +32,60 @@ public struct EntityExtractor: Sendable {
 
     /// Abbreviations whose period does not end a sentence (lowercased, without the period).
     static let abbreviations: Set<String> = [
-        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "gen", "col", "lt", "sgt", "capt", "rev", "hon", "gov", "sen", "rep",
-        "inc", "ltd", "co", "corp", "bros", "llc", "plc", "dept", "univ", "assn", "vs", "etc", "e.g", "i.e", "cf", "al", "approx", "ca",
-        "no", "nos", "vol", "vols", "pp", "fig", "figs", "ed", "eds", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-        "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "u.s", "u.k", "u.n", "a.m", "p.m", "ph.d", "b.a", "m.a",
+        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "gen", "col", "lt", "sgt", "capt", "rev", "hon",
+        "gov", "sen", "rep",
+        "inc", "ltd", "co", "corp", "bros", "llc", "plc", "dept", "univ", "assn", "vs", "etc", "e.g", "i.e", "cf", "al",
+        "approx", "ca",
+        "no", "nos", "vol", "vols", "pp", "fig", "figs", "ed", "eds", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+        "sep", "sept",
+        "oct", "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun", "u.s", "u.k", "u.n", "a.m", "p.m", "ph.d",
+        "b.a", "m.a",
     ]
 
     /// Titles that precede a name and are not part of it.
     static let titles: Set<String> = [
-        "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "lord", "lady", "king", "queen", "prince", "princess",
-        "president", "senator", "governor", "mayor", "judge", "justice", "general", "colonel", "captain", "lieutenant", "sergeant",
-        "father", "mother", "brother", "sister", "saint", "st", "rev", "reverend", "pope", "chancellor", "minister", "secretary",
-        "uncle", "aunt", "madame", "monsieur", "herr", "frau", "mister", "doctor", "emperor", "duke", "duchess", "count", "countess",
-        "chief", "sheriff", "officer", "inspector", "detective", "agent", "commander", "admiral", "major", "bishop", "cardinal",
+        "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "lord", "lady", "king", "queen", "prince",
+        "princess",
+        "president", "senator", "governor", "mayor", "judge", "justice", "general", "colonel", "captain", "lieutenant",
+        "sergeant",
+        "father", "mother", "brother", "sister", "saint", "st", "rev", "reverend", "pope", "chancellor", "minister",
+        "secretary",
+        "uncle", "aunt", "madame", "monsieur", "herr", "frau", "mister", "doctor", "emperor", "duke", "duchess",
+        "count", "countess",
+        "chief", "sheriff", "officer", "inspector", "detective", "agent", "commander", "admiral", "major", "bishop",
+        "cardinal",
     ]
 
     /// Words never an entity on their own, capitalised or not.
     static let stopWords: Set<String> = [
-        "a", "an", "the", "this", "that", "these", "those", "and", "or", "but", "nor", "so", "yet", "for", "if", "then", "else",
-        "when", "while", "where", "why", "how", "what", "which", "who", "whom", "whose", "it", "its", "he", "she", "they", "we", "you",
-        "i", "me", "him", "her", "them", "us", "my", "your", "his", "our", "their", "there", "here", "in", "on", "at", "by", "with",
-        "from", "to", "of", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "not", "no", "yes", "all",
-        "any", "some", "each", "every", "both", "either", "neither", "one", "two", "three", "many", "most", "more", "much", "such",
-        "also", "only", "just", "very", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "let", "after",
-        "before", "about", "above", "below", "into", "over", "under", "again", "once", "oh", "ok", "okay", "well", "now", "please",
+        "a", "an", "the", "this", "that", "these", "those", "and", "or", "but", "nor", "so", "yet", "for", "if", "then",
+        "else",
+        "when", "while", "where", "why", "how", "what", "which", "who", "whom", "whose", "it", "its", "he", "she",
+        "they", "we", "you",
+        "i", "me", "him", "her", "them", "us", "my", "your", "his", "our", "their", "there", "here", "in", "on", "at",
+        "by", "with",
+        "from", "to", "of", "as", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "not", "no",
+        "yes", "all",
+        "any", "some", "each", "every", "both", "either", "neither", "one", "two", "three", "many", "most", "more",
+        "much", "such",
+        "also", "only", "just", "very", "can", "could", "will", "would", "shall", "should", "may", "might", "must",
+        "let", "after",
+        "before", "about", "above", "below", "into", "over", "under", "again", "once", "oh", "ok", "okay", "well",
+        "now", "please",
         "i'm", "i'll", "i've", "i'd", "i’m", "i’ll", "i’ve", "i’d",
     ]
 
     /// Dates are not names.
     static let calendar: Set<String> = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+        "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+        "december",
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     ]
 
     /// Lowercase words that join the parts of one name: "Bank of England", "Ludwig van Beethoven".
-    static let connectors: Set<String> = ["of", "de", "del", "della", "di", "da", "du", "la", "le", "van", "von", "der", "den", "y", "bin", "al"]
+    static let connectors: Set<String> = [
+        "of", "de", "del", "della", "di", "da", "du", "la", "le", "van", "von", "der", "den", "y", "bin", "al",
+    ]
 
     struct Token {
         var text: String
@@ -83,7 +102,9 @@ public struct EntityExtractor: Sendable {
     public static func sentences(_ text: String) -> [String] {
         var out: [String] = []
         // Blank lines, and lines of only punctuation (a fortune file's "%", a "----" rule), end paragraphs.
-        let lines = text.components(separatedBy: "\n").map { line in line.contains(where: { $0.isLetter || $0.isNumber }) ? line : "" }
+        let lines = text.components(separatedBy: "\n").map { line in
+            line.contains(where: { $0.isLetter || $0.isNumber }) ? line : ""
+        }
         for paragraph in lines.joined(separator: "\n").components(separatedBy: "\n\n") {
             let chars = Array(paragraph.replacingOccurrences(of: "\n", with: " "))
             var start = 0
@@ -97,7 +118,8 @@ public struct EntityExtractor: Sendable {
                     var k = j
                     while k < chars.count, chars[k] == " " { k += 1 }
                     let atEnd = k >= chars.count
-                    let nextStarts = !atEnd && k > j && (chars[k].isUppercase || chars[k].isNumber || "\"'“‘(".contains(chars[k]))
+                    let nextStarts =
+                        !atEnd && k > j && (chars[k].isUppercase || chars[k].isNumber || "\"'“‘(".contains(chars[k]))
                     if atEnd || nextStarts {
                         var isBreak = true
                         if c == "." {
@@ -105,7 +127,9 @@ public struct EntityExtractor: Sendable {
                             var w = i - 1
                             while w >= start, !chars[w].isWhitespace, !"\"'“‘(".contains(chars[w]) { w -= 1 }
                             let word = String(chars[(w + 1)..<i]).lowercased()
-                            if abbreviations.contains(word) || (word.count == 1 && word.first!.isLetter) { isBreak = atEnd }
+                            if abbreviations.contains(word) || (word.count == 1 && word.first!.isLetter) {
+                                isBreak = atEnd
+                            }
                         }
                         if isBreak {
                             let sentence = String(chars[start..<j]).trimmingCharacters(in: .whitespaces)
@@ -136,14 +160,18 @@ public struct EntityExtractor: Sendable {
             guard !word.isEmpty else { return }
             // Trailing periods stay only on abbreviations and initials.
             var text = word
-            if text.hasSuffix("."), !(abbreviations.contains(String(text.dropLast()).lowercased()) || (text.count == 2 && text.first!.isLetter)) {
+            if text.hasSuffix("."),
+                !(abbreviations.contains(String(text.dropLast()).lowercased())
+                    || (text.count == 2 && text.first!.isLetter))
+            {
                 text.removeLast()
             }
             // "Debian's" → "Debian".
             for suffix in ["'s", "’s"] where text.hasSuffix(suffix) && text.count > 2 { text.removeLast(2) }
             let first = text.first!
             let letters = text.filter(\.isLetter)
-            let capitalised = first.isUppercase || (!letters.isEmpty && letters.allSatisfy(\.isUppercase) && first.isLetter)
+            let capitalised =
+                first.isUppercase || (!letters.isEmpty && letters.allSatisfy(\.isUppercase) && first.isLetter)
             out.append(Token(text: text, capitalised: capitalised, sentenceStart: out.isEmpty, breaks: false))
             word = ""
         }
@@ -153,12 +181,16 @@ public struct EntityExtractor: Sendable {
                 word.append(c)
             } else if !word.isEmpty, "'’-.".contains(c), let next, next.isLetter || next.isNumber {
                 word.append(c)  // inside a word
-            } else if c == ".", !word.isEmpty, abbreviations.contains(word.lowercased()) || (word.count == 1 && word.first!.isLetter) {
+            } else if c == ".", !word.isEmpty,
+                abbreviations.contains(word.lowercased()) || (word.count == 1 && word.first!.isLetter)
+            {
                 word.append(c)
                 flush()
             } else {
                 flush()
-                if !c.isWhitespace { out.append(Token(text: String(c), capitalised: false, sentenceStart: out.isEmpty, breaks: true)) }
+                if !c.isWhitespace {
+                    out.append(Token(text: String(c), capitalised: false, sentenceStart: out.isEmpty, breaks: true))
+                }
             }
         }
         flush()
@@ -166,7 +198,9 @@ public struct EntityExtractor: Sendable {
         // quotation ("He said, "Thanks."").
         if let first = out.firstIndex(where: { !$0.breaks }) {
             for i in out.indices {
-                let quoted = i > 0 && ["\"", "“", "'", "‘"].contains(out[i - 1].text) && (i == 1 || out[i - 2].breaks || out[i - 2].text.last == ":")
+                let quoted =
+                    i > 0 && ["\"", "“", "'", "‘"].contains(out[i - 1].text)
+                    && (i == 1 || out[i - 2].breaks || out[i - 2].text.last == ":")
                 out[i].sentenceStart = i == first || (quoted && !out[i].breaks)
             }
         }
@@ -202,7 +236,8 @@ public struct EntityExtractor: Sendable {
                     if Self.stopWords.contains(lower) || Self.titles.contains(lower) || Self.calendar.contains(lower) {
                         parts.removeFirst()
                     } else if first.sentenceStart,
-                        lowercaseSeen.contains(lower) || (commonWords.contains(lower) && !capitalisedInside.contains(first.text))
+                        lowercaseSeen.contains(lower)
+                            || (commonWords.contains(lower) && !capitalisedInside.contains(first.text))
                     {
                         parts.removeFirst()
                     } else {
@@ -216,7 +251,8 @@ public struct EntityExtractor: Sendable {
                 guard !parts.isEmpty else { return }
                 let name = parts.map(\.text).joined(separator: " ")
                 let lower = name.lowercased()
-                guard !Self.stopWords.contains(lower), !Self.calendar.contains(lower), name.count > 1 || name.first!.isUppercase,
+                guard !Self.stopWords.contains(lower), !Self.calendar.contains(lower),
+                    name.count > 1 || name.first!.isUppercase,
                     name.contains(where: \.isLetter)
                 else { return }
                 if counts[name] == nil { order.append(name) }
@@ -227,7 +263,9 @@ public struct EntityExtractor: Sendable {
                     close()
                 } else if token.capitalised {
                     run.append(token)
-                } else if !run.isEmpty, Self.connectors.contains(token.text), i + 1 < tokens.count, tokens[i + 1].capitalised {
+                } else if !run.isEmpty, Self.connectors.contains(token.text), i + 1 < tokens.count,
+                    tokens[i + 1].capitalised
+                {
                     run.append(token)
                 } else {
                     close()

@@ -35,22 +35,29 @@ public struct WordCloud: Sendable {
     /// Lays out `entries` (text, weight), heaviest first, font sizes from `minFont` to `maxFont` by the square root of
     /// the weight; every third word is tried turned 90° first, the others level first. A word that finds no place is
     /// tried smaller (down to 8 px) before it is left out.
-    public init(_ entries: [(String, Int)], width: Double = 800, height: Double = 500, minFont: Double = 12, maxFont: Double = 64) {
+    public init(
+        _ entries: [(String, Int)], width: Double = 800, height: Double = 500, minFont: Double = 12,
+        maxFont: Double = 64
+    ) {
         self.width = width
         self.height = height
         let sorted = entries.filter { $0.1 > 0 }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
-        let top = Double(sorted.first?.1 ?? 1), bottom = Double(sorted.last?.1 ?? 1)
+        let top = Double(sorted.first?.1 ?? 1)
+        let bottom = Double(sorted.last?.1 ?? 1)
         var placed: [Placed] = []
         var left: [String] = []
         for (n, (text, weight)) in sorted.enumerated() {
-            let share = top == bottom ? 1 : (Double(weight).squareRoot() - bottom.squareRoot()) / (top.squareRoot() - bottom.squareRoot())
+            let share =
+                top == bottom
+                ? 1 : (Double(weight).squareRoot() - bottom.squareRoot()) / (top.squareRoot() - bottom.squareRoot())
             var size = minFont + (maxFont - minFont) * share
             // A word wider than the picture shrinks to fit.
             size = min(size, (width - 8) / (Double(text.count) * Self.advance))
             var found: Placed?
             // A word that finds no place at its size is tried smaller, down to 8 px, before it is left out.
             while found == nil && size >= 8 {
-                found = Self.place(text, weight: weight, size: size, upright: n % 3 != 2, among: placed, width: width, height: height)
+                found = Self.place(
+                    text, weight: weight, size: size, upright: n % 3 != 2, among: placed, width: width, height: height)
                 size *= 0.85
             }
             if let found { placed.append(found) } else { left.append(text) }
@@ -72,9 +79,11 @@ public struct WordCloud: Sendable {
             var theta = 0.0
             while theta < 400 {
                 let r = 3 * theta
-                let cx = width / 2 + r * cos(theta) * (width / height), cy = height / 2 + r * sin(theta)
+                let cx = width / 2 + r * cos(theta) * (width / height)
+                let cy = height / 2 + r * sin(theta)
                 let candidate = Placed(
-                    text: text, weight: weight, fontSize: size, x: (cx - box.w / 2).rounded(), y: (cy - box.h / 2).rounded(),
+                    text: text, weight: weight, fontSize: size, x: (cx - box.w / 2).rounded(),
+                    y: (cy - box.h / 2).rounded(),
                     width: box.w, height: box.h, rotated: rotated)
                 if candidate.x >= 0, candidate.y >= 0, candidate.x + box.w <= width, candidate.y + box.h <= height,
                     !placed.contains(where: { $0.overlaps(candidate) })
@@ -108,10 +117,12 @@ public struct WordCloud: Sendable {
 
             """
         for (rank, w) in words.enumerated() {
-            let cx = w.x + w.width / 2, cy = w.y + w.height / 2
+            let cx = w.x + w.width / 2
+            let cy = w.y + w.height / 2
             let colour = Self.palette[rank % Self.palette.count]
             let transform = w.rotated ? " transform=\"rotate(-90 \(number(cx)) \(number(cy)))\"" : ""
-            out += "<text x=\"\(number(cx))\" y=\"\(number(cy))\" font-size=\"\(number(w.fontSize))\" fill=\"\(colour)\"\(transform)><title>\(escape(w.text)): \(w.weight)</title>\(escape(w.text))</text>\n"
+            out +=
+                "<text x=\"\(number(cx))\" y=\"\(number(cy))\" font-size=\"\(number(w.fontSize))\" fill=\"\(colour)\"\(transform)><title>\(escape(w.text)): \(w.weight)</title>\(escape(w.text))</text>\n"
         }
         out += "</g>\n</svg>\n"
         return out
@@ -120,7 +131,9 @@ public struct WordCloud: Sendable {
     /// The cloud for a terminal: ranked lines, the heaviest in bold capitals, a bar by weight, and colours when
     /// `colours` (ANSI, by rank as in the SVG); `columns` wide. Without `unicode` (a locale that cannot show UTF-8)
     /// the bars are `#`.
-    public static func terminal(_ entries: [(String, Int)], columns: Int = 80, colours: Bool, limit: Int = 30, unicode: Bool = true) -> String {
+    public static func terminal(
+        _ entries: [(String, Int)], columns: Int = 80, colours: Bool, limit: Int = 30, unicode: Bool = true
+    ) -> String {
         let sorted = entries.filter { $0.1 > 0 }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(limit)
         guard let top = sorted.first?.1 else { return "no entities\n" }
         let codes = [34, 31, 32, 35, 33, 36, 37, 95]
@@ -136,7 +149,8 @@ public struct WordCloud: Sendable {
             let count = String(weight).padding(toLength: 6, withPad: " ", startingAt: 0)
             if colours {
                 let style = share > 0.33 ? "1;" : ""
-                out += "\u{1B}[\(style)\(codes[rank % codes.count])m\(name)\u{1B}[0m \(count) \u{1B}[\(codes[rank % codes.count])m\(bar)\u{1B}[0m\n"
+                out +=
+                    "\u{1B}[\(style)\(codes[rank % codes.count])m\(name)\u{1B}[0m \(count) \u{1B}[\(codes[rank % codes.count])m\(bar)\u{1B}[0m\n"
             } else {
                 out += "\(name) \(count) \(bar)\n"
             }

@@ -8,7 +8,8 @@ import Synchronization
 // Archive tier
 extension SensorsPlugin {
     func lifecycle() async throws -> FunctionResponse {
-        let (archived, expired) = try blobs.applyLifecycle(prefix: "segments/", archiveAfter: archiveAfterDays * 86_400, now: Date().timeIntervalSince1970)
+        let (archived, expired) = try blobs.applyLifecycle(
+            prefix: "segments/", archiveAfter: archiveAfterDays * 86_400, now: Date().timeIntervalSince1970)
         for key in archived { objectEvent("LifecycleTransition", key: key, size: nil) }
         if !archived.isEmpty || !expired.isEmpty {
             logger.info("lifecycle: \(archived.count) segments archived, \(expired.count) restored copies expired")
@@ -40,8 +41,12 @@ extension SensorsPlugin {
         guard let key = o["key"] as? String else { throw FunctionError.badRequest("'key' is required") }
         let days = (o["days"] as? Double) ?? restoreDays
         guard days > 0 && days <= 365 else { throw FunctionError.badRequest("'days' must be above 0 and at most 365") }
-        guard let tier = try blobs.tier(key) else { throw FunctionError(status: 404, code: "NotFound", message: "no object '\(key)'") }
-        guard tier != .hot else { throw FunctionError(status: 409, code: "NotArchived", message: "\(key) is not in the archive tier") }
+        guard let tier = try blobs.tier(key) else {
+            throw FunctionError(status: 404, code: "NotFound", message: "no object '\(key)'")
+        }
+        guard tier != .hot else {
+            throw FunctionError(status: 409, code: "NotArchived", message: "\(key) is not in the archive tier")
+        }
         let until = Int64(Date().timeIntervalSince1970 + days * 86_400)
         try blobs.restore(key, until: until)
         objectEvent("ObjectRestore:Completed", key: key, size: blobs.storedSize(key))
@@ -49,18 +54,27 @@ extension SensorsPlugin {
         return Self.json(["key": key, "tier": "restored", "restoredUntil": Self.iso(until * 1_000)])
     }
 
-
     func segments(_ r: FunctionRequest) async throws -> FunctionResponse {
         let detector = r.query["detector"]
         let rows = try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM segments WHERE ? IS NULL OR detector = ? ORDER BY detector, first_seq LIMIT 10000", arguments: [detector, detector])
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM segments WHERE ? IS NULL OR detector = ? ORDER BY detector, first_seq LIMIT 10000",
+                arguments: [detector, detector])
         }
         let totals = try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(readings), 0) AS readings, COALESCE(SUM(stored_bytes), 0) AS stored FROM segments")
+            try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT COUNT(*) AS n, COALESCE(SUM(readings), 0) AS readings, COALESCE(SUM(stored_bytes), 0) AS stored FROM segments"
+            )
         }
         return Self.json([
             "segments": rows.map(Self.dictionary),
-            "totals": ["segments": (totals?["n"] as Int?) ?? 0, "readings": (totals?["readings"] as Int?) ?? 0, "storedBytes": (totals?["stored"] as Int?) ?? 0],
+            "totals": [
+                "segments": (totals?["n"] as Int?) ?? 0, "readings": (totals?["readings"] as Int?) ?? 0,
+                "storedBytes": (totals?["stored"] as Int?) ?? 0,
+            ],
         ])
     }
 

@@ -83,21 +83,27 @@ extension SensorsPlugin {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let part = ids[start..<min(start + 500, ids.count)]
                 rows += try Row.fetchAll(
-                    db, sql: "SELECT id, seq, ts, rate, body FROM log WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))",
+                    db,
+                    sql:
+                        "SELECT id, seq, ts, rate, body FROM log WHERE id IN (\(part.map { _ in "?" }.joined(separator: ",")))",
                     arguments: StatementArguments(Array(part)))
             }
             return rows.sorted { ($0["seq"] as Int64) < ($1["seq"] as Int64) }
         }
         guard let firstRow = rows.first, let lastRow = rows.last else {
-            throw FunctionError(status: 500, code: "LogChanged", message: "the log of \(detector) changed during delivery")
+            throw FunctionError(
+                status: 500, code: "LogChanged", message: "the log of \(detector) changed during delivery")
         }
-        let first: Int64 = firstRow["seq"], last: Int64 = lastRow["seq"]
+        let first: Int64 = firstRow["seq"]
+        let last: Int64 = lastRow["seq"]
         guard last - first + 1 == Int64(rows.count) else {
-            throw FunctionError(status: 500, code: "LogGap", message: "the log of \(detector) has a gap between \(first) and \(last)")
+            throw FunctionError(
+                status: 500, code: "LogGap", message: "the log of \(detector) has a gap between \(first) and \(last)")
         }
         var payload: [UInt8] = []
         payload.reserveCapacity(rows.count * 480)
-        var segment = OutgoingSegment(key: "", detector: detector, ids: [], seqs: [], timestamps: [], rates: [], bytes: 0, storedBytes: 0)
+        var segment = OutgoingSegment(
+            key: "", detector: detector, ids: [], seqs: [], timestamps: [], rates: [], bytes: 0, storedBytes: 0)
         for row in rows {
             payload += (row["body"] as String).utf8
             payload.append(0x0A)
@@ -114,27 +120,34 @@ extension SensorsPlugin {
     }
 
     /// One transaction for written segments: record them, index their readings, trim them from the log.
-    func commitSegments(_ segments: [OutgoingSegment], into totals: inout (segments: Int, readings: Int, bytes: Int, stored: Int)) async throws {
+    func commitSegments(
+        _ segments: [OutgoingSegment], into totals: inout (segments: Int, readings: Int, bytes: Int, stored: Int)
+    ) async throws {
         guard !segments.isEmpty else { return }
         let writer = self.writer
         try await database.write { db in
-            let record = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO segments (key, detector, first_seq, last_seq, first_ts, last_ts, readings, bytes, stored_bytes, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let record = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO segments (key, detector, first_seq, last_seq, first_ts, last_ts, readings, bytes, stored_bytes, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
             // The segment is found from (detector, seq) through `segments`; naming it in every row cost ~50 bytes a reading.
-            let index = try db.cachedStatement(sql: "INSERT INTO readings (detector, seq, ts, body, segment, rate) VALUES (?, ?, ?, '', NULL, ?)")
+            let index = try db.cachedStatement(
+                sql: "INSERT INTO readings (detector, seq, ts, body, segment, rate) VALUES (?, ?, ?, '', NULL, ?)")
             let trim = try db.cachedStatement(sql: "DELETE FROM log WHERE id = ?")
             for s in segments {
                 try record.execute(arguments: [
-                    s.key, s.detector, s.seqs.first, s.seqs.last, s.timestamps.first, s.timestamps.last, s.ids.count, s.bytes, s.storedBytes,
+                    s.key, s.detector, s.seqs.first, s.seqs.last, s.timestamps.first, s.timestamps.last, s.ids.count,
+                    s.bytes, s.storedBytes,
                     Date().timeIntervalSince1970,
                 ])
                 for i in s.ids.indices {
                     try index.execute(arguments: [s.detector, s.seqs[i], s.timestamps[i], s.rates[i]])
                     try trim.execute(arguments: [s.ids[i]])
                     guard db.changesCount == 1 else {
-                        throw FunctionError(status: 500, code: "LogChanged", message: "reading \(s.seqs[i]) of \(s.detector) left the log during delivery")
+                        throw FunctionError(
+                            status: 500, code: "LogChanged",
+                            message: "reading \(s.seqs[i]) of \(s.detector) left the log during delivery")
                     }
                 }
                 writer.noteDelivered(s.detector, maxTs: s.timestamps.max() ?? Int64.min, lastSeq: s.seqs.last ?? 0)

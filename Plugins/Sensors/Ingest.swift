@@ -20,7 +20,11 @@ extension SensorsPlugin {
             var body: [UInt8] = []
             for try await piece in stream {
                 body += piece
-                guard body.count <= 64 * 1_048_576 else { throw FunctionError(status: 413, code: "TooLarge", message: "at most 64 MiB per request; stream with chunked encoding") }
+                guard body.count <= 64 * 1_048_576 else {
+                    throw FunctionError(
+                        status: 413, code: "TooLarge",
+                        message: "at most 64 MiB per request; stream with chunked encoding")
+                }
             }
             whole.body = body
             whole.bodyStream = nil
@@ -39,14 +43,17 @@ extension SensorsPlugin {
                 nextLine += lines.count
                 if rejected.isEmpty {
                     // The common acknowledgement, built by hand (keys sorted as below): this is the stream's hot path.
-                    var text = "{\"accepted\":\(outcome.accepted),\"chunk\":\(chunk),\"duplicates\":\(outcome.duplicates),\"lines\":"
+                    var text =
+                        "{\"accepted\":\(outcome.accepted),\"chunk\":\(chunk),\"duplicates\":\(outcome.duplicates),\"lines\":"
                     text += lines.isEmpty ? "[]" : "[\(first),\(nextLine - 1)]"
-                    text += ",\"rejected\":0,\"rejections\":[],\"sequences\":" + Self.sequencesJSON(outcome.last) + "}\n"
+                    text +=
+                        ",\"rejected\":0,\"rejections\":[],\"sequences\":" + Self.sequencesJSON(outcome.last) + "}\n"
                     write(Array(text.utf8))
                     return
                 }
                 var ack: [String: Any] = [
-                    "chunk": chunk, "lines": [first, nextLine - 1], "accepted": outcome.accepted, "duplicates": outcome.duplicates,
+                    "chunk": chunk, "lines": [first, nextLine - 1], "accepted": outcome.accepted,
+                    "duplicates": outcome.duplicates,
                     "rejected": rejected.count, "rejections": rejected, "sequences": outcome.last,
                 ]
                 if lines.isEmpty { ack["lines"] = [] }
@@ -75,7 +82,8 @@ extension SensorsPlugin {
         let arrived = ContinuousClock.now
         defer {
             let waited = ContinuousClock.now - arrived
-            Self.ingestLatency.recordNanoseconds(waited.components.seconds * 1_000_000_000 + waited.components.attoseconds / 1_000_000_000)
+            Self.ingestLatency.recordNanoseconds(
+                waited.components.seconds * 1_000_000_000 + waited.components.attoseconds / 1_000_000_000)
         }
         var readings: [(line: Int, reading: Reading)] = []
         var rejected: [[String: Any]] = []
@@ -87,7 +95,10 @@ extension SensorsPlugin {
             do {
                 let reading = try Reading.parse(line)
                 guard reading.timestamp <= latest else {
-                    throw Reading.Invalid(reason: "'timestamp' is more than \(Self.maxFutureMilliseconds / 60_000) minutes ahead of the server's clock")
+                    throw Reading.Invalid(
+                        reason:
+                            "'timestamp' is more than \(Self.maxFutureMilliseconds / 60_000) minutes ahead of the server's clock"
+                    )
                 }
                 readings.append((firstLine + index, reading))
             } catch let e as Reading.Invalid {
@@ -97,7 +108,9 @@ extension SensorsPlugin {
         let known = try await writer.knownDetectors(Set(readings.map(\.reading.detector)))
         var valid: [Reading] = []
         for item in readings {
-            if known.contains(item.reading.detector) { valid.append(item.reading) } else {
+            if known.contains(item.reading.detector) {
+                valid.append(item.reading)
+            } else {
                 rejected.append(["line": item.line, "reason": "unknown detector '\(item.reading.detector)'"])
             }
         }
@@ -110,7 +123,6 @@ extension SensorsPlugin {
         return (outcome, rejected)
     }
 
-
     /// How far ahead of the server's clock a reading's timestamp may be: an hour of clock skew.
     static let maxFutureMilliseconds: Int64 = 3_600_000
 
@@ -119,7 +131,10 @@ extension SensorsPlugin {
         var items: [ArraySlice<UInt8>] = []
         let body = r.body
         let trimmed = body.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
-        guard !trimmed.isEmpty else { throw FunctionError.badRequest("empty body: send one reading per line (NDJSON) or a JSON array", code: "EmptyBody") }
+        guard !trimmed.isEmpty else {
+            throw FunctionError.badRequest(
+                "empty body: send one reading per line (NDJSON) or a JSON array", code: "EmptyBody")
+        }
         if format == .auto, trimmed.first == UInt8(ascii: "[") {
             guard let array = try? JSONSerialization.jsonObject(with: Data(trimmed)) as? [Any] else {
                 throw FunctionError.badRequest("the body starts like a JSON array but is not one")
@@ -131,20 +146,24 @@ extension SensorsPlugin {
             items = body.split(separator: 0x0A, omittingEmptySubsequences: false).map { $0 }
         }
         guard items.count <= Self.maxLines else {
-            throw FunctionError(status: 413, code: "TooManyReadings", message: "at most \(Self.maxLines) readings per request")
+            throw FunctionError(
+                status: 413, code: "TooManyReadings", message: "at most \(Self.maxLines) readings per request")
         }
         let (outcome, rejected) = try await store(items, firstLine: 1)
         let status = outcome.accepted + outcome.duplicates == 0 && !rejected.isEmpty ? 400 : 200
         if rejected.isEmpty {
             // The common answer, built by hand: this is the ingest hot path.
-            let text = "{\"accepted\":\(outcome.accepted),\"duplicates\":\(outcome.duplicates),\"rejected\":0,\"rejections\":[],\"sequences\":"
+            let text =
+                "{\"accepted\":\(outcome.accepted),\"duplicates\":\(outcome.duplicates),\"rejected\":0,\"rejections\":[],\"sequences\":"
                 + Self.sequencesJSON(outcome.last) + "}"
             return FunctionResponse(status: 200, headers: ["content-type": "application/json"], body: Array(text.utf8))
         }
-        return Self.json([
-            "accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected.count, "rejections": rejected,
-            "sequences": outcome.last.mapValues { $0 },
-        ], status: status)
+        return Self.json(
+            [
+                "accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected.count,
+                "rejections": rejected,
+                "sequences": outcome.last.mapValues { $0 },
+            ], status: status)
     }
 
     /// `{"D-1":5,…}` sorted by detector. Detector ids are letters, digits, `_`, `.` and `-` (validated at parse), so

@@ -22,7 +22,9 @@ final class RateWindows: Sendable {
         state.withLock { s in
             for (detector, sample) in samples {
                 s.samples[detector, default: []].append(sample)
-                if s.samples[detector]!.count >= Self.kept + Self.kept / 4 { s.samples[detector] = Self.newest(s.samples[detector]!) }
+                if s.samples[detector]!.count >= Self.kept + Self.kept / 4 {
+                    s.samples[detector] = Self.newest(s.samples[detector]!)
+                }
             }
         }
     }
@@ -38,7 +40,8 @@ final class RateWindows: Sendable {
             found[detector, default: []].append(Sample(ts: row[1], rate: row[2]))
             if found[detector]!.count >= Self.kept + Self.kept / 4 { found[detector] = Self.newest(found[detector]!) }
         }
-        let delivered = try db.cachedStatement(sql: "SELECT ts, rate FROM readings WHERE detector = ? AND rate IS NOT NULL ORDER BY ts DESC LIMIT ?")
+        let delivered = try db.cachedStatement(
+            sql: "SELECT ts, rate FROM readings WHERE detector = ? AND rate IS NOT NULL ORDER BY ts DESC LIMIT ?")
         for detector in try String.fetchAll(db, sql: "SELECT id FROM detectors") {
             let cursor = try Row.fetchCursor(delivered, arguments: [detector, Self.kept])
             while let row = try cursor.next() { found[detector, default: []].append(Sample(ts: row[0], rate: row[1])) }

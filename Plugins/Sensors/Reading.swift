@@ -13,7 +13,8 @@ public struct Reading: Sendable, Equatable {
     public static let numeric = Array(fields[2..<15])
     /// The model's 8 features, the default projection of `export.csv`.
     public static let modelFeatures = [
-        "event_count", "coincidence_count", "rate_hz", "temperature_c", "pressure_hpa", "sipm_voltage_v", "dead_time_ms", "adc_peak",
+        "event_count", "coincidence_count", "rate_hz", "temperature_c", "pressure_hpa", "sipm_voltage_v",
+        "dead_time_ms", "adc_peak",
     ]
 
     public var detector: String
@@ -74,7 +75,10 @@ public struct Reading: Sendable, Equatable {
                 case .string(let range, let escaped):
                     // Only the identifying and firmware strings are decoded; a numeric field holding one is invalid.
                     if index == 0 || index == 1 || index == 15 {
-                        guard let text = FlatJSON.decode(b, range, escaped: escaped) else { fields[index] = .other; return }
+                        guard let text = FlatJSON.decode(b, range, escaped: escaped) else {
+                            fields[index] = .other
+                            return
+                        }
                         fields[index] = .string(text)
                     } else {
                         fields[index] = .other
@@ -104,7 +108,9 @@ public struct Reading: Sendable, Equatable {
         let timestamp: Int64
         switch fields[1] {
         case .string(let text):
-            guard let ms = parseTime(text) else { throw Invalid(reason: "'timestamp' must be RFC 3339 or epoch milliseconds") }
+            guard let ms = parseTime(text) else {
+                throw Invalid(reason: "'timestamp' must be RFC 3339 or epoch milliseconds")
+            }
             timestamp = ms
         case .number(let x) where x.isFinite && x > 0 && x < 9.2e18:
             timestamp = Int64(x)
@@ -140,13 +146,18 @@ public struct Reading: Sendable, Equatable {
     /// The index in `fields` of the key at `key`, or nil for another key.
     static func fieldIndex(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
         for (index, name) in fieldNames.enumerated() where name.count == key.count && name.first == key.first {
-            if name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) { return index }
+            if name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) {
+                return index
+            }
         }
         return nil
     }
 
     static func validDetector(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 64 && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0) }
+        !text.isEmpty && text.count <= 64
+            && text.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0)
+            }
     }
 
     static func parseTime(_ text: String) -> Int64? {
@@ -157,7 +168,9 @@ public struct Reading: Sendable, Equatable {
     public var json: String {
         var object: [String: Any] = ["detector": detector, "timestamp": timestamp, "firmware": firmware]
         for (k, v) in values { object[k] = v }
-        return String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+        return String(
+            decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(),
+            as: UTF8.self)
     }
 }
 
@@ -190,7 +203,8 @@ enum FlatJSON {
                     i += 1
                     guard i < n else { return nil }
                     switch b[i] {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                        UInt8(ascii: "f"), UInt8(ascii: "n"),
                         UInt8(ascii: "r"), UInt8(ascii: "t"):
                         break
                     case UInt8(ascii: "u"):
@@ -228,8 +242,10 @@ enum FlatJSON {
                     visit(key, .string(range, escaped: escaped))
                 } else if c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) {
                     let start = i
-                    while i < n, (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+")
-                        || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") { i += 1 }
+                    while i < n,
+                        (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+")
+                            || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E")
+                    { i += 1 }
                     guard let value = number(UnsafeBufferPointer(rebasing: b[start..<i])) else { return false }
                     visit(key, .number(value))
                 } else if literal(b, &i, "true") || literal(b, &i, "false") || literal(b, &i, "null") {
@@ -239,8 +255,14 @@ enum FlatJSON {
                 }
                 skip()
                 guard i < n else { return false }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; break }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if b[i] == UInt8(ascii: "}") {
+                    i += 1
+                    break
+                }
                 return false
             }
         }
@@ -297,7 +319,10 @@ enum FlatJSON {
         while i < range.upperBound {
             let c = b[i]
             i += 1
-            guard c == UInt8(ascii: "\\") else { out.append(c); continue }
+            guard c == UInt8(ascii: "\\") else {
+                out.append(c)
+                continue
+            }
             let e = b[i]
             i += 1
             switch e {
@@ -309,7 +334,9 @@ enum FlatJSON {
             case UInt8(ascii: "u"):
                 guard var scalar = hex4() else { return nil }
                 if (0xD800...0xDBFF).contains(scalar) {
-                    guard i + 1 < range.upperBound, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { return nil }
+                    guard i + 1 < range.upperBound, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else {
+                        return nil
+                    }
                     i += 2
                     guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)

@@ -58,7 +58,11 @@ final class ReadingWriter: Sendable {
         let missing = state.withLock { s in ids.filter { !s.known.contains($0) } }
         guard !missing.isEmpty else { return ids }
         let found = try await database.read { db in
-            try Set(String.fetchAll(db, sql: "SELECT id FROM detectors WHERE id IN (\(missing.map { _ in "?" }.joined(separator: ",")))", arguments: StatementArguments(Array(missing))))
+            try Set(
+                String.fetchAll(
+                    db,
+                    sql: "SELECT id FROM detectors WHERE id IN (\(missing.map { _ in "?" }.joined(separator: ",")))",
+                    arguments: StatementArguments(Array(missing))))
         }
         state.withLock { $0.known.formUnion(found) }
         return ids.subtracting(missing.subtracting(found))
@@ -116,12 +120,16 @@ final class ReadingWriter: Sendable {
         var logHeads = state.withLock { $0.logHeads }
         if logHeads == nil {
             var heads: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT detector, MAX(seq) AS seq FROM log GROUP BY detector") { heads[row["detector"]] = row["seq"] }
+            for row in try Row.fetchAll(db, sql: "SELECT detector, MAX(seq) AS seq FROM log GROUP BY detector") {
+                heads[row["detector"]] = row["seq"]
+            }
             logHeads = heads
             state.withLock { $0.logHeads = heads }
         }
         let delivered = try Row.fetchOne(
-            db, sql: "SELECT (SELECT MAX(seq) FROM readings WHERE detector = ?1) AS seq, (SELECT MAX(ts) FROM readings WHERE detector = ?1) AS ts",
+            db,
+            sql:
+                "SELECT (SELECT MAX(seq) FROM readings WHERE detector = ?1) AS seq, (SELECT MAX(ts) FROM readings WHERE detector = ?1) AS ts",
             arguments: [detector])
         let deliveredSeq: Int64 = delivered?["seq"] ?? 0
         let head = Head(
@@ -142,28 +150,33 @@ final class ReadingWriter: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let (outcomes, scored) = try await database.write { db -> ([Outcome], [(detector: String, sample: RateWindows.Sample)]) in
+                let (outcomes, scored) = try await database.write {
+                    db -> ([Outcome], [(detector: String, sample: RateWindows.Sample)]) in
                     var advanced: [String: Head] = [:]
                     var scored: [(detector: String, sample: RateWindows.Sample)] = []
                     var outcomes: [Outcome] = []
-                    let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO log (detector, seq, ts, rate, body) VALUES (?, ?, ?, ?, ?)")
+                    let insert = try db.cachedStatement(
+                        sql: "INSERT OR IGNORE INTO log (detector, seq, ts, rate, body) VALUES (?, ?, ?, ?, ?)")
                     let delivered = try db.cachedStatement(sql: "SELECT 1 FROM readings WHERE detector = ? AND ts = ?")
                     for (readings, _) in batch {
                         var outcome = Outcome()
                         for reading in readings {
                             var head = try advanced[reading.detector] ?? self.head(reading.detector, db)
                             if reading.timestamp <= head.deliveredMaxTs,
-                               try Bool.fetchOne(delivered, arguments: [reading.detector, reading.timestamp]) == true {
+                                try Bool.fetchOne(delivered, arguments: [reading.detector, reading.timestamp]) == true
+                            {
                                 outcome.duplicates += 1
                                 continue
                             }
                             try insert.execute(arguments: [
-                                reading.detector, head.next, reading.timestamp, reading.rate, reading.raw.isEmpty ? reading.json : reading.raw,
+                                reading.detector, head.next, reading.timestamp, reading.rate,
+                                reading.raw.isEmpty ? reading.json : reading.raw,
                             ])
                             if db.changesCount == 1 {
                                 outcome.accepted += 1
                                 outcome.last[reading.detector] = head.next
-                                scored.append((reading.detector, RateWindows.Sample(ts: reading.timestamp, rate: reading.rate)))
+                                scored.append(
+                                    (reading.detector, RateWindows.Sample(ts: reading.timestamp, rate: reading.rate)))
                                 head.next += 1
                                 advanced[reading.detector] = head
                             } else {

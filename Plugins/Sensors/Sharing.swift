@@ -15,7 +15,8 @@ extension SensorsPlugin {
     }
 
     static func percentEncoded(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~/"))) ?? text
+        text.addingPercentEncoding(
+            withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~/"))) ?? text
     }
 
     /// `POST /shares {"object": KEY | "finding": ID, "expires_in": SECONDS}` → a URL that works without a token until
@@ -25,12 +26,17 @@ extension SensorsPlugin {
         guard let seconds = o["expires_in"] as? Int, (1...604_800).contains(seconds) else {
             throw FunctionError.badRequest("'expires_in' must be whole seconds from 1 to 604800")
         }
-        let kind: String, value: String
+        let kind: String
+        let value: String
         if let key = o["object"] as? String {
-            guard (try? blobs.tier(key)) ?? nil != nil else { throw FunctionError(status: 404, code: "NotFound", message: "no object '\(key)'") }
+            guard (try? blobs.tier(key)) ?? nil != nil else {
+                throw FunctionError(status: 404, code: "NotFound", message: "no object '\(key)'")
+            }
             (kind, value) = ("object", key)
         } else if let id = o["finding"] as? Int {
-            let exists = try await database.read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM findings WHERE id = ?", arguments: [id]) ?? false }
+            let exists = try await database.read { db in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM findings WHERE id = ?", arguments: [id]) ?? false
+            }
             guard exists else { throw FunctionError(status: 404, code: "NotFound", message: "no finding \(id)") }
             (kind, value) = ("finding", String(id))
         } else {
@@ -41,7 +47,9 @@ extension SensorsPlugin {
         let path = "\(Self.sharedPath)?\(kind)=\(Self.percentEncoded(value))&expires=\(expires)&signature=\(signature)"
         // From the configured public URL, never the request's Host header (a client could make the link point anywhere).
         let base = publicURL
-        logger.notice("share created", metadata: ["kind": "\(kind)", "value": "\(value)", "expires": "\(expires)", "audit": "true"])
+        logger.notice(
+            "share created",
+            metadata: ["kind": "\(kind)", "value": "\(value)", "expires": "\(expires)", "audit": "true"])
         return Self.json(["url": base + path, "path": path, "expiresAt": Self.iso(expires * 1_000)], status: 201)
     }
 
@@ -54,20 +62,29 @@ extension SensorsPlugin {
             logger.notice("share refused: \(why)", metadata: ["kind": "\(kind)", "value": "\(value)", "audit": "true"])
             return FunctionError(status: 403, code: "AccessDenied", message: why)
         }
-        guard !kind.isEmpty, let expiresText = r.query["expires"], let expires = Int64(expiresText), let signature = r.query["signature"] else {
+        guard !kind.isEmpty, let expiresText = r.query["expires"], let expires = Int64(expiresText),
+            let signature = r.query["signature"]
+        else {
             throw refuse("a shared URL needs the object or finding, expires and signature")
         }
         guard host.verify(Self.canonical(kind: kind, value: value, expires: expires), signature: signature) else {
             throw refuse("the signature does not match this URL")
         }
-        guard Int64(Date().timeIntervalSince1970) <= expires else { throw refuse("the URL expired at \(Self.iso(expires * 1_000))") }
-        logger.notice("share used", metadata: ["kind": "\(kind)", "value": "\(value)", "expires": "\(expires)", "audit": "true"])
+        guard Int64(Date().timeIntervalSince1970) <= expires else {
+            throw refuse("the URL expired at \(Self.iso(expires * 1_000))")
+        }
+        logger.notice(
+            "share used", metadata: ["kind": "\(kind)", "value": "\(value)", "expires": "\(expires)", "audit": "true"])
         if kind == "object" {
             try requireReadable(value)
-            guard let bytes = try blobs.get(value) else { throw FunctionError(status: 404, code: "NotFound", message: "the object is gone") }
+            guard let bytes = try blobs.get(value) else {
+                throw FunctionError(status: 404, code: "NotFound", message: "the object is gone")
+            }
             return FunctionResponse(status: 200, headers: ["content-type": "application/x-ndjson"], body: bytes)
         }
-        let row = try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM findings WHERE id = ?", arguments: [Int64(value) ?? -1]) }
+        let row = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM findings WHERE id = ?", arguments: [Int64(value) ?? -1])
+        }
         guard let row else { throw FunctionError(status: 404, code: "NotFound", message: "the finding is gone") }
         return Self.json(Self.dictionary(row))
     }

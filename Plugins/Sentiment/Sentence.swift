@@ -48,7 +48,8 @@ struct Sentence {
         // "no" directly before a sentiment word negates it rather than scoring on its own.
         if w == "no" && i != lowered.count - 1 && inLexicon(i + 1) { valence = 0 }
         if (i > 0 && word(i - 1) == "no") || (i > 1 && word(i - 2) == "no")
-            || (i > 2 && word(i - 3) == "no" && (word(i - 1) == "or" || word(i - 1) == "nor")) {
+            || (i > 2 && word(i - 3) == "no" && (word(i - 1) == "or" || word(i - 1) == "nor"))
+        {
             valence = base * V.negationScalar
         }
         if capsDiffer && Self.isAllCaps(tokens[i]) {
@@ -87,7 +88,8 @@ struct Sentence {
         default:
             // As VADER evaluates it: "never so/this …" or a directly preceding "so"/"this" intensify.
             if (word(i - 3) == "never" && (word(i - 2) == "so" || word(i - 2) == "this"))
-                || word(i - 1) == "so" || word(i - 1) == "this" {
+                || word(i - 1) == "so" || word(i - 1) == "this"
+            {
                 return valence * 1.25
             }
             if word(i - 3) == "without" && (word(i - 2) == "doubt" || word(i - 1) == "doubt") { return valence }

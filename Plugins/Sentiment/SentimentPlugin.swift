@@ -18,16 +18,19 @@ public struct SentimentPlugin: Plugin {
         let directory = VaderLexicon.locate(configured: context.settings["lexicon_dir"])
         scorer = SentimentScorer(lexicon: try VaderLexicon(directory: directory))
         database = context.database
-        context.logger.info("VADER lexicon loaded from \(directory): \(scorer.lexicon.valences.count) words, \(scorer.lexicon.emojis.count) emoji")
+        context.logger.info(
+            "VADER lexicon loaded from \(directory): \(scorer.lexicon.valences.count) words, \(scorer.lexicon.emojis.count) emoji"
+        )
     }
 
     public static let migrations: [PluginMigration] = [
         PluginMigration("comments-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE comments (id INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL,
-                    label TEXT NOT NULL, score REAL NOT NULL, pos REAL NOT NULL, neu REAL NOT NULL,
-                    neg REAL NOT NULL, created_at TEXT NOT NULL)
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE comments (id INTEGER PRIMARY KEY AUTOINCREMENT, content TEXT NOT NULL,
+                        label TEXT NOT NULL, score REAL NOT NULL, pos REAL NOT NULL, neu REAL NOT NULL,
+                        neg REAL NOT NULL, created_at TEXT NOT NULL)
+                    """)
         }
     ]
 
@@ -36,7 +39,9 @@ public struct SentimentPlugin: Plugin {
         .http(.get, "/comments", name: "list") { plugin, request, _ in try await plugin.list(request) },
         .http(.post, "/analyze", name: "classify") { plugin, request, _ in try plugin.analyze(request) },
         .http(.get, "/", name: "page") { _, _, _ in
-            FunctionResponse(status: 200, headers: ["content-type": "text/html; charset=utf-8"], body: Array(SentimentPage.html.utf8))
+            FunctionResponse(
+                status: 200, headers: ["content-type": "text/html; charset=utf-8"], body: Array(SentimentPage.html.utf8)
+            )
         },
     ]
 
@@ -75,7 +80,9 @@ public struct SentimentPlugin: Plugin {
             throw FunctionError.badRequest("'\(field)' must not be empty")
         }
         guard text.count <= maxTextLength else {
-            throw FunctionError(status: 413, code: "RequestEntityTooLarge", message: "'\(field)' is longer than \(maxTextLength) characters")
+            throw FunctionError(
+                status: 413, code: "RequestEntityTooLarge",
+                message: "'\(field)' is longer than \(maxTextLength) characters")
         }
     }
 
@@ -93,7 +100,8 @@ public struct SentimentPlugin: Plugin {
         let input = try request.decode(TextInput.self)
         try checkText(input.text, field: "text")
         let s = scorer.score(input.text)
-        let result = Scored(text: input.text, label: s.label, score: s.compound, scores: .init(pos: s.pos, neu: s.neu, neg: s.neg))
+        let result = Scored(
+            text: input.text, label: s.label, score: s.compound, scores: .init(pos: s.pos, neu: s.neu, neg: s.neg))
         return try .json(result)
     }
 
@@ -107,8 +115,11 @@ public struct SentimentPlugin: Plugin {
         let row = result
         result.id = try await database.write { db in
             try db.execute(
-                sql: "INSERT INTO comments (content, label, score, pos, neu, neg, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [row.content, row.label, row.score, row.scores.pos, row.scores.neu, row.scores.neg, createdAt])
+                sql:
+                    "INSERT INTO comments (content, label, score, pos, neu, neg, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    row.content, row.label, row.score, row.scores.pos, row.scores.neu, row.scores.neg, createdAt,
+                ])
             return db.lastInsertedRowID
         }
         return try .json(result, status: 201)
@@ -123,7 +134,9 @@ public struct SentimentPlugin: Plugin {
         let limit = try request.intQuery("limit", default: 20, range: 1...100)
         var after: Int64 = 0
         if let text = request.query["after"] {
-            guard let value = Int64(text), value >= 0 else { throw FunctionError.badRequest("'after' must be a comment id (a non-negative integer)") }
+            guard let value = Int64(text), value >= 0 else {
+                throw FunctionError.badRequest("'after' must be a comment id (a non-negative integer)")
+            }
             after = value
         }
         let rows = try await database.read { db in

@@ -130,7 +130,11 @@ public struct SentimentScorer: Sendable {
             if v < 0 { negative += v - 1 }
             if v == 0 { neutral += 1 }
         }
-        if positive > abs(negative) { positive += punctuation } else if positive < abs(negative) { negative -= punctuation }
+        if positive > abs(negative) {
+            positive += punctuation
+        } else if positive < abs(negative) {
+            negative -= punctuation
+        }
         let sum = positive + abs(negative) + neutral
         func round(_ x: Double, _ places: Double) -> Double { (x * places).rounded() / places }
         return SentimentScores(

@@ -17,15 +17,23 @@ public struct VaderLexicon: Sendable {
         let lexiconPath = directory + "/" + Self.lexiconFile
         let emojiPath = directory + "/" + Self.emojiFile
         guard let lexicon = try? String(contentsOfFile: lexiconPath, encoding: .utf8) else {
-            throw LexiconError(message: "VADER lexicon not found at \(lexiconPath): run scripts/setup.sh (it installs the vaderSentiment lexicon into share/plumb/vader) or set plugins.sentiment.lexicon_dir")
+            throw LexiconError(
+                message:
+                    "VADER lexicon not found at \(lexiconPath): run scripts/setup.sh (it installs the vaderSentiment lexicon into share/plumb/vader) or set plugins.sentiment.lexicon_dir"
+            )
         }
         guard let emoji = try? String(contentsOfFile: emojiPath, encoding: .utf8) else {
-            throw LexiconError(message: "VADER emoji lexicon not found at \(emojiPath): run scripts/setup.sh or set plugins.sentiment.lexicon_dir")
+            throw LexiconError(
+                message:
+                    "VADER emoji lexicon not found at \(emojiPath): run scripts/setup.sh or set plugins.sentiment.lexicon_dir"
+            )
         }
         var valences: [String: Double] = [:]
         for line in lexicon.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard fields.count >= 2, let value = Double(fields[1].trimmingCharacters(in: .whitespaces)) else { continue }
+            guard fields.count >= 2, let value = Double(fields[1].trimmingCharacters(in: .whitespaces)) else {
+                continue
+            }
             valences[String(fields[0]).trimmingCharacters(in: .whitespaces)] = value
         }
         var emojis: [Unicode.Scalar: String] = [:]
@@ -35,7 +43,9 @@ public struct VaderLexicon: Sendable {
             let key = fields[0].trimmingCharacters(in: .whitespaces).unicodeScalars
             if key.count == 1 { emojis[key.first!] = String(fields[1]) }
         }
-        guard valences.count > 1_000 else { throw LexiconError(message: "VADER lexicon at \(lexiconPath) looks truncated (\(valences.count) entries)") }
+        guard valences.count > 1_000 else {
+            throw LexiconError(message: "VADER lexicon at \(lexiconPath) looks truncated (\(valences.count) entries)")
+        }
         self.valences = valences
         self.emojis = emojis
     }

@@ -59,8 +59,10 @@ public struct IntentModel: Sendable {
 
     /// Lower-cased words (letters, digits, apostrophes) without stop words, and the bigrams of neighbouring words.
     static func features(_ text: String) -> [String] {
-        let words = text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }.map(String.init).filter { !stopWords.contains($0) }
-            .map(stem).filter { !$0.isEmpty && !stopWords.contains($0) }
+        let words = text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }.map(String.init).filter {
+            !stopWords.contains($0)
+        }
+        .map(stem).filter { !$0.isEmpty && !stopWords.contains($0) }
         var features = words
         if words.count > 1 { for i in 0..<(words.count - 1) { features.append(words[i] + " " + words[i + 1]) } }
         return features
@@ -102,7 +104,9 @@ public struct IntentModel: Sendable {
         // Unseen words (not bigrams: a new pair of known words says little) weigh as an average word does.
         let unseenIDF = idf.isEmpty ? 1 : idf.reduce(0, +) / Double(idf.count)
         var unseen: [String: Double] = [:]
-        for feature in features where vocabulary[feature] == nil && !feature.contains(" ") { unseen[feature, default: 0] += unseenIDF }
+        for feature in features where vocabulary[feature] == nil && !feature.contains(" ") {
+            unseen[feature, default: 0] += unseenIDF
+        }
         let queryNorm = (Self.norm(query) * Self.norm(query) + unseen.values.reduce(0) { $0 + $1 * $1 }).squareRoot()
         guard queryNorm > 0 else { return [] }
         var best: [String: Double] = [:]
@@ -112,6 +116,8 @@ public struct IntentModel: Sendable {
             let cosine = dot / (queryNorm * sample.norm)
             if cosine > best[sample.intent, default: -1] { best[sample.intent] = cosine }
         }
-        return best.map { Match(intent: $0.key, confidence: $0.value) }.sorted { $0.confidence > $1.confidence || ($0.confidence == $1.confidence && $0.intent < $1.intent) }
+        return best.map { Match(intent: $0.key, confidence: $0.value) }.sorted {
+            $0.confidence > $1.confidence || ($0.confidence == $1.confidence && $0.intent < $1.intent)
+        }
     }
 }

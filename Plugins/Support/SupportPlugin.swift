@@ -14,9 +14,13 @@ public struct SupportPlugin: Plugin {
     let database: DatabasePool
 
     public init(context: PluginContext) async throws {
-        let path = context.settings["intents_file"] ?? (SharedFiles.locate("support", containing: "intents.yaml") + "/intents.yaml")
+        let path =
+            context.settings["intents_file"]
+            ?? (SharedFiles.locate("support", containing: "intents.yaml") + "/intents.yaml")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw FunctionError(status: 500, code: "ConfigurationError", message: "cannot read the support intents file \(path) (plugins.support.intents_file)")
+            throw FunctionError(
+                status: 500, code: "ConfigurationError",
+                message: "cannot read the support intents file \(path) (plugins.support.intents_file)")
         }
         let file: IntentFile
         do {
@@ -30,10 +34,11 @@ public struct SupportPlugin: Plugin {
 
     public static let migrations: [PluginMigration] = [
         PluginMigration("support-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE exchanges (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT, question TEXT NOT NULL,
-                    intent TEXT NOT NULL, confidence REAL NOT NULL, answer TEXT NOT NULL, ts TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE exchanges (id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT, question TEXT NOT NULL,
+                        intent TEXT NOT NULL, confidence REAL NOT NULL, answer TEXT NOT NULL, ts TEXT NOT NULL);
+                    """)
         }
     ]
 
@@ -57,17 +62,24 @@ public struct SupportPlugin: Plugin {
         let question = try request.decode(Question.self)
         let text = question.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw FunctionError.badRequest("'text' must not be empty") }
-        guard text.count <= Self.maxQuestionLength else { throw FunctionError.badRequest("'text' is longer than \(Self.maxQuestionLength) characters") }
-        if let session = question.session, session.count > 200 { throw FunctionError.badRequest("'session' is longer than 200 characters") }
+        guard text.count <= Self.maxQuestionLength else {
+            throw FunctionError.badRequest("'text' is longer than \(Self.maxQuestionLength) characters")
+        }
+        if let session = question.session, session.count > 200 {
+            throw FunctionError.badRequest("'session' is longer than 200 characters")
+        }
         var reply = bot.answer(text)
         if reply.builtin == "online" {
             reply.answer = await online(template: reply.answer, context)
         }
-        let answer = Answer(intent: reply.intent, confidence: (reply.confidence * 1_000).rounded() / 1_000, answer: reply.answer, session: question.session)
+        let answer = Answer(
+            intent: reply.intent, confidence: (reply.confidence * 1_000).rounded() / 1_000, answer: reply.answer,
+            session: question.session)
         let now = Date().timeIntervalSince1970
         try await database.write { db in
             try db.execute(
-                sql: "INSERT INTO exchanges (session, question, intent, confidence, answer, ts) VALUES (?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO exchanges (session, question, intent, confidence, answer, ts) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [question.session, text, answer.intent, answer.confidence, answer.answer, now])
         }
         return try .json(answer)
@@ -80,7 +92,8 @@ public struct SupportPlugin: Plugin {
             let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:]
             let count = object["online"] as? Int ?? 0
             let rooms = (object["rooms"] as? [String: Int] ?? [:]).sorted { $0.key < $1.key }
-            let roomText = rooms.isEmpty ? "no rooms in use" : rooms.map { "\($0.value) in \($0.key)" }.joined(separator: ", ")
+            let roomText =
+                rooms.isEmpty ? "no rooms in use" : rooms.map { "\($0.value) in \($0.key)" }.joined(separator: ", ")
             return SupportBot.fill(template, slots: ["online": String(count), "rooms": roomText])
         } catch {
             context.logger.warning("cannot reach the chat for the online count: \(error)")
@@ -129,24 +142,36 @@ struct SupportBot: Sendable {
         var intents: [String: Intent] = [:]
         var utterances: [(intent: String, text: String)] = []
         for intent in file.intents {
-            guard intents[intent.name] == nil else { throw FunctionError(status: 500, code: "ConfigurationError", message: "intent '\(intent.name)' is declared twice") }
-            guard !intent.utterances.isEmpty else { throw FunctionError(status: 500, code: "ConfigurationError", message: "intent '\(intent.name)' has no utterances") }
+            guard intents[intent.name] == nil else {
+                throw FunctionError(
+                    status: 500, code: "ConfigurationError", message: "intent '\(intent.name)' is declared twice")
+            }
+            guard !intent.utterances.isEmpty else {
+                throw FunctionError(
+                    status: 500, code: "ConfigurationError", message: "intent '\(intent.name)' has no utterances")
+            }
             if let b = intent.builtin, !Self.builtins.contains(b) {
-                throw FunctionError(status: 500, code: "ConfigurationError", message: "intent '\(intent.name)': unknown builtin '\(b)' (known: online)")
+                throw FunctionError(
+                    status: 500, code: "ConfigurationError",
+                    message: "intent '\(intent.name)': unknown builtin '\(b)' (known: online)")
             }
             var slots: [(String, NSRegularExpression)] = []
             for (name, pattern) in (intent.slots ?? [:]).sorted(by: { $0.key < $1.key }) {
                 do {
                     slots.append((name, try NSRegularExpression(pattern: pattern, options: [.caseInsensitive])))
                 } catch {
-                    throw FunctionError(status: 500, code: "ConfigurationError", message: "intent '\(intent.name)': slot '\(name)' is not a valid regular expression")
+                    throw FunctionError(
+                        status: 500, code: "ConfigurationError",
+                        message: "intent '\(intent.name)': slot '\(name)' is not a valid regular expression")
                 }
             }
             intents[intent.name] = Intent(answer: intent.answer, slots: slots, builtin: intent.builtin)
             utterances += intent.utterances.map { (intent.name, $0) }
         }
         let threshold = file.threshold ?? 0.35
-        guard threshold > 0 && threshold < 1 else { throw FunctionError(status: 500, code: "ConfigurationError", message: "threshold must be between 0 and 1") }
+        guard threshold > 0 && threshold < 1 else {
+            throw FunctionError(status: 500, code: "ConfigurationError", message: "threshold must be between 0 and 1")
+        }
         model = IntentModel(utterances: utterances, threshold: threshold)
         self.intents = intents
         fallback = file.fallback
@@ -159,7 +184,9 @@ struct SupportBot: Sendable {
         var values: [String: String] = [:]
         let range = NSRange(text.startIndex..., in: text)
         for (name, pattern) in intent.slots {
-            if let m = pattern.firstMatch(in: text, range: range), m.numberOfRanges > 1, let r = Range(m.range(at: 1), in: text) {
+            if let m = pattern.firstMatch(in: text, range: range), m.numberOfRanges > 1,
+                let r = Range(m.range(at: 1), in: text)
+            {
                 values[name] = String(text[r])
             }
         }

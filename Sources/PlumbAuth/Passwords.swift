@@ -8,15 +8,18 @@ public enum PasswordHash {
         var g = SystemRandomNumberGenerator()
         let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }
         let derived = try Scrypt.derive(password: Array(secret.utf8), salt: salt, parameters: parameters)
-        return "scrypt$\(parameters.n)$\(parameters.r)$\(parameters.p)$\(Base64URL.encode(salt))$\(Base64URL.encode(derived))"
+        return
+            "scrypt$\(parameters.n)$\(parameters.r)$\(parameters.p)$\(Base64URL.encode(salt))$\(Base64URL.encode(derived))"
     }
 
     /// Whether `secret` matches; the comparison is constant-time.
     public static func verify(_ secret: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$").map(String.init)
-        guard parts.count == 6, parts[0] == "scrypt", let n = Int(parts[1]), let r = Int(parts[2]), let p = Int(parts[3]),
+        guard parts.count == 6, parts[0] == "scrypt", let n = Int(parts[1]), let r = Int(parts[2]),
+            let p = Int(parts[3]),
             let salt = Base64URL.decode(parts[4]), let expected = Base64URL.decode(parts[5]),
-            let derived = try? Scrypt.derive(password: Array(secret.utf8), salt: salt, parameters: .init(n: n, r: r, p: p), length: expected.count)
+            let derived = try? Scrypt.derive(
+                password: Array(secret.utf8), salt: salt, parameters: .init(n: n, r: r, p: p), length: expected.count)
         else { return false }
         return ConstantTime.equal(derived, expected)
     }
@@ -45,8 +48,10 @@ public enum PasswordHash {
 /// `Tangerine-Orbit-47-Quill` (three words, two digits, three symbols: 75) passes.
 public enum PasswordRules {
     static let common: Set<String> = [
-        "password", "passw0rd", "qwerty", "letmein", "welcome", "admin", "iloveyou", "monkey", "dragon", "football", "baseball",
-        "sunshine", "princess", "trustno1", "superman", "starwars", "whatever", "shadow", "master", "michael", "abc123", "123456",
+        "password", "passw0rd", "qwerty", "letmein", "welcome", "admin", "iloveyou", "monkey", "dragon", "football",
+        "baseball",
+        "sunshine", "princess", "trustno1", "superman", "starwars", "whatever", "shadow", "master", "michael", "abc123",
+        "123456",
         "1234567890", "qwertyuiop", "correcthorsebatterystaple",
     ]
 
@@ -64,14 +69,19 @@ public enum PasswordRules {
         guard password.count >= 12 else { return "the password must have at least 12 characters" }
         guard password.count <= 256 else { return "the password must have at most 256 characters" }
         let lower = password.lowercased()
-        if lower == email || lower == String(email.split(separator: "@").first ?? "") { return "the password must not be the email address" }
+        if lower == email || lower == String(email.split(separator: "@").first ?? "") {
+            return "the password must not be the email address"
+        }
         let core = String(lower.drop { !$0.isLetter }.reversed().drop { !$0.isLetter }.reversed())
-        if common.contains(lower) || common.contains(core) { return "the password is a common password (a dictionary of leaked ones has it)" }
+        if common.contains(lower) || common.contains(core) {
+            return "the password is a common password (a dictionary of leaked ones has it)"
+        }
         if Set(lower).count <= 3 { return "the password repeats too few characters" }
         let bits = estimatedBits(password)
         guard bits >= minimumBits else {
             return String(
-                format: "the password is easy to guess: dictionary words, repeats and counting digits make it about %.0f bits; at least %.0f are needed (add words or characters that are not a pattern)",
+                format:
+                    "the password is easy to guess: dictionary words, repeats and counting digits make it about %.0f bits; at least %.0f are needed (add words or characters that are not a pattern)",
                 bits, minimumBits)
         }
         return nil
@@ -128,7 +138,13 @@ public enum PasswordRules {
             for start in stride(from: end - 4, through: 0, by: -1) where cost[start].isFinite {
                 let word = String(lower[start..<end])
                 let price: Double
-                if word == lastWord[start] { price = 1 } else if dictionary.contains(word) { price = 17 } else { continue }
+                if word == lastWord[start] {
+                    price = 1
+                } else if dictionary.contains(word) {
+                    price = 17
+                } else {
+                    continue
+                }
                 if cost[start] + price < cost[end] {
                     cost[end] = cost[start] + price
                     lastWord[end] = word

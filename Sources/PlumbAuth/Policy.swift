@@ -54,7 +54,11 @@ public struct Policy: Sendable, Equatable {
             throw Invalid(message: "policy \(name): Version must be \"2012-10-17\"")
         }
         let raw: [Any]
-        if let list = object["Statement"] as? [Any] { raw = list } else if let one = object["Statement"] as? [String: Any] { raw = [one] } else {
+        if let list = object["Statement"] as? [Any] {
+            raw = list
+        } else if let one = object["Statement"] as? [String: Any] {
+            raw = [one]
+        } else {
             throw Invalid(message: "policy \(name): Statement must be a statement or a list of them")
         }
         guard !raw.isEmpty else { throw Invalid(message: "policy \(name): Statement is empty") }
@@ -76,7 +80,8 @@ public struct Policy: Sendable, Equatable {
             for a in actions where a != "*" && !a.contains(":") {
                 throw Invalid(message: "\(at).Action '\(a)' must be service:Action (e.g. alarms:PutAlarm) or *")
             }
-            return Statement(sid: s["Sid"] as? String, effect: effect, actions: actions, resources: try strings("Resource"))
+            return Statement(
+                sid: s["Sid"] as? String, effect: effect, actions: actions, resources: try strings("Resource"))
         }
         return Policy(name: name, statements: statements)
     }
@@ -85,9 +90,11 @@ public struct Policy: Sendable, Equatable {
 /// `*` matches any run of characters (also none), `?` exactly one.
 public enum Wildcard {
     public static func matches(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern.utf8), t = Array(text.utf8)
+        let p = Array(pattern.utf8)
+        let t = Array(text.utf8)
         var (i, j) = (0, 0)
-        var star = -1, mark = 0
+        var star = -1
+        var mark = 0
         while j < t.count {
             if i < p.count, p[i] == UInt8(ascii: "?") || p[i] == t[j] {
                 i += 1
@@ -113,7 +120,11 @@ public enum Wildcard {
 /// otherwise the request is implicitly denied.
 public enum PolicyEvaluator {
     public struct Decision: Sendable, Equatable {
-        public enum Outcome: String, Sendable { case allowed, explicitDeny = "explicit-deny", implicitDeny = "implicit-deny" }
+        public enum Outcome: String, Sendable {
+            case allowed
+            case explicitDeny = "explicit-deny"
+            case implicitDeny = "implicit-deny"
+        }
         public var outcome: Outcome
         /// The deciding statement: `policy#index` (with its Sid) or nil for an implicit deny.
         public var policy: String?
@@ -125,7 +136,8 @@ public enum PolicyEvaluator {
         public var explanation: String {
             switch outcome {
             case .allowed: "allowed by \(policy ?? "?") statement \(statement ?? 0)\(sid.map { " (\($0))" } ?? "")"
-            case .explicitDeny: "denied by \(policy ?? "?") statement \(statement ?? 0)\(sid.map { " (\($0))" } ?? "") (explicit deny)"
+            case .explicitDeny:
+                "denied by \(policy ?? "?") statement \(statement ?? 0)\(sid.map { " (\($0))" } ?? "") (explicit deny)"
             case .implicitDeny: "denied: no statement allows it (implicit deny)"
             }
         }
@@ -134,10 +146,15 @@ public enum PolicyEvaluator {
     public static func evaluate(_ policies: [Policy], action: String, resource: String) -> Decision {
         var allow: Decision?
         for policy in policies {
-            for (index, statement) in policy.statements.enumerated() where statement.matches(action: action, resource: resource) {
+            for (index, statement) in policy.statements.enumerated()
+            where statement.matches(action: action, resource: resource) {
                 switch statement.effect {
-                case .deny: return Decision(outcome: .explicitDeny, policy: policy.name, statement: index, sid: statement.sid)
-                case .allow: if allow == nil { allow = Decision(outcome: .allowed, policy: policy.name, statement: index, sid: statement.sid) }
+                case .deny:
+                    return Decision(outcome: .explicitDeny, policy: policy.name, statement: index, sid: statement.sid)
+                case .allow:
+                    if allow == nil {
+                        allow = Decision(outcome: .allowed, policy: policy.name, statement: index, sid: statement.sid)
+                    }
                 }
             }
         }

@@ -18,7 +18,8 @@ public struct QRCode: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case .tooLong(let bytes, let maximum): "\(bytes) bytes do not fit in a QR code of version 13 at this level (at most \(maximum))"
+            case .tooLong(let bytes, let maximum):
+                "\(bytes) bytes do not fit in a QR code of version 13 at this level (at most \(maximum))"
             case .badVersion(let v): "QR version \(v): versions 1–13 are supported"
             case .badMask(let m): "QR mask \(m): masks are 0–7"
             }
@@ -39,12 +40,14 @@ public struct QRCode: Sendable, Equatable {
         let chosen: Int
         if let version {
             guard Self.fits(data.count, version: version, correction: correction) else {
-                throw Failure.tooLong(bytes: data.count, maximum: Self.byteCapacity(version: version, correction: correction))
+                throw Failure.tooLong(
+                    bytes: data.count, maximum: Self.byteCapacity(version: version, correction: correction))
             }
             chosen = version
         } else {
             guard let v = (1...13).first(where: { Self.fits(data.count, version: $0, correction: correction) }) else {
-                throw Failure.tooLong(bytes: data.count, maximum: Self.byteCapacity(version: 13, correction: correction))
+                throw Failure.tooLong(
+                    bytes: data.count, maximum: Self.byteCapacity(version: 13, correction: correction))
             }
             chosen = v
         }
@@ -167,7 +170,8 @@ public struct QRCode: Sendable, Equatable {
     enum ReedSolomon {
         static func multiply(_ a: UInt8, _ b: UInt8) -> UInt8 {
             var result: UInt8 = 0
-            var a = a, b = b
+            var a = a
+            var b = b
             while b != 0 {
                 if b & 1 != 0 { result ^= a }
                 let carry = a & 0x80 != 0
@@ -215,7 +219,8 @@ public struct QRCode: Sendable, Equatable {
         let quiet = 4
         let span = size + 2 * quiet
         func dark(_ row: Int, _ column: Int) -> Bool {
-            let r = row - quiet, c = column - quiet
+            let r = row - quiet
+            let c = column - quiet
             guard (0..<size).contains(r), (0..<size).contains(c) else { return false }
             return modules[r][c]
         }

@@ -34,7 +34,8 @@ extension QRCode {
                 // The finder (7×7) with its light separator around it.
                 for dy in -4...4 {
                     for dx in -4...4 {
-                        let r = row + dy, c = column + dx
+                        let r = row + dy
+                        let c = column + dx
                         guard (0..<size).contains(r), (0..<size).contains(c) else { continue }
                         let distance = max(abs(dx), abs(dy))
                         set(row: r, column: c, distance != 2 && distance != 4)
@@ -45,7 +46,9 @@ extension QRCode {
             for r in positions {
                 for c in positions {
                     // Not over a finder.
-                    if (r == 6 && c == 6) || (r == 6 && c == positions.last!) || (r == positions.last! && c == 6) { continue }
+                    if (r == 6 && c == 6) || (r == 6 && c == positions.last!) || (r == positions.last! && c == 6) {
+                        continue
+                    }
                     for dy in -2...2 {
                         for dx in -2...2 { set(row: r + dy, column: c + dx, max(abs(dx), abs(dy)) != 1) }
                     }
@@ -80,7 +83,8 @@ extension QRCode {
             let bits = version << 12 | remainder
             for i in 0..<18 {
                 let dark = (bits >> i) & 1 == 1
-                let a = size - 11 + i % 3, b = i / 3
+                let a = size - 11 + i % 3
+                let b = i / 3
                 set(row: b, column: a, dark)
                 set(row: a, column: b, dark)
             }

@@ -29,7 +29,9 @@ public struct TOTP: Sendable, Equatable {
         let message = withUnsafeBytes(of: &counter) { Data($0) }
         let mac = Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
         let offset = Int(mac[mac.count - 1] & 0x0F)
-        let binary = (UInt32(mac[offset] & 0x7F) << 24) | (UInt32(mac[offset + 1]) << 16) | (UInt32(mac[offset + 2]) << 8) | UInt32(mac[offset + 3])
+        let binary =
+            (UInt32(mac[offset] & 0x7F) << 24) | (UInt32(mac[offset + 1]) << 16) | (UInt32(mac[offset + 2]) << 8)
+            | UInt32(mac[offset + 3])
         var modulus: UInt32 = 1
         for _ in 0..<digits { modulus *= 10 }
         let text = String(binary % modulus)
@@ -55,7 +57,8 @@ public struct TOTP: Sendable, Equatable {
     /// The `otpauth://` URI authenticator apps scan.
     public func uri(issuer: String, account: String) -> String {
         let label = Self.escape(issuer) + ":" + Self.escape(account)
-        return "otpauth://totp/\(label)?secret=\(Base32.encode(secret))&issuer=\(Self.escape(issuer))&algorithm=SHA1&digits=\(digits)&period=\(period)"
+        return
+            "otpauth://totp/\(label)?secret=\(Base32.encode(secret))&issuer=\(Self.escape(issuer))&algorithm=SHA1&digits=\(digits)&period=\(period)"
     }
 
     static func escape(_ s: String) -> String {
@@ -70,7 +73,8 @@ public enum Base32 {
 
     public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
-        var buffer: UInt32 = 0, bits = 0
+        var buffer: UInt32 = 0
+        var bits = 0
         for b in bytes {
             buffer = (buffer << 8) | UInt32(b)
             bits += 8
@@ -85,7 +89,8 @@ public enum Base32 {
 
     public static func decode(_ text: String) -> [UInt8]? {
         var out: [UInt8] = []
-        var buffer: UInt32 = 0, bits = 0
+        var buffer: UInt32 = 0
+        var bits = 0
         for c in text.uppercased().utf8 where c != UInt8(ascii: "=") && c != UInt8(ascii: " ") {
             guard let v = alphabet.firstIndex(of: c) else { return nil }
             buffer = (buffer << 5) | UInt32(v)

@@ -5,8 +5,10 @@ import Synchronization
 /// Base64url without padding (JWS, JWK).
 public enum Base64URL {
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
@@ -92,19 +94,30 @@ public final class KeyRing: Sendable {
     /// The JWKS document: every key still verifying at `now`.
     public func jwks(now: Int64) throws -> [String: Any] {
         let keys = state.withLock { $0.filter { $0.verifiesUntil(maxTokenLifetime) >= now } }
-        return ["keys": try keys.map { key -> [String: Any] in
-            let point = Array(try privateKey(key).publicKey.x963Representation)
-            return ["kty": "EC", "crv": "P-256", "x": Base64URL.encode(point[1..<33]), "y": Base64URL.encode(point[33..<65]), "kid": key.kid, "use": "sig", "alg": "ES256"]
-        }]
+        return [
+            "keys": try keys.map { key -> [String: Any] in
+                let point = Array(try privateKey(key).publicKey.x963Representation)
+                return [
+                    "kty": "EC", "crv": "P-256", "x": Base64URL.encode(point[1..<33]),
+                    "y": Base64URL.encode(point[33..<65]), "kid": key.kid, "use": "sig", "alg": "ES256",
+                ]
+            }
+        ]
     }
 
     /// A signed JWT (ES256) of `claims` with the active key (replaced first when it is older than `rotateAfter`).
     public func sign(_ claims: [String: Any], now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> String {
-        if let rotateAfter, let created = state.withLock({ $0.last { $0.retired == nil }?.created }), now - created >= rotateAfter {
+        if let rotateAfter, let created = state.withLock({ $0.last { $0.retired == nil }?.created }),
+            now - created >= rotateAfter
+        {
             try rotate(now: now)
         }
-        guard let key = state.withLock({ $0.last { $0.retired == nil } }) else { throw TokenError(reason: "no signing key") }
-        let header = Base64URL.encode(try JSONSerialization.data(withJSONObject: ["alg": "ES256", "typ": "JWT", "kid": key.kid], options: [.sortedKeys]))
+        guard let key = state.withLock({ $0.last { $0.retired == nil } }) else {
+            throw TokenError(reason: "no signing key")
+        }
+        let header = Base64URL.encode(
+            try JSONSerialization.data(
+                withJSONObject: ["alg": "ES256", "typ": "JWT", "kid": key.kid], options: [.sortedKeys]))
         let payload = Base64URL.encode(try JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys]))
         let input = header + "." + payload
         let signature = try privateKey(key).signature(for: Array(input.utf8))
@@ -115,7 +128,8 @@ public final class KeyRing: Sendable {
     /// (`nbf`), and the issuer and audience expected. Anything else throws with the reason.
     public func verify(_ token: String, now: Int64, issuer: String, audience: String? = nil) throws -> [String: Any] {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
+        guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
+            let payloadBytes = Base64URL.decode(parts[1]),
             let signatureBytes = Base64URL.decode(parts[2]),
             let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any],
             let claims = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any]
@@ -128,11 +142,15 @@ public final class KeyRing: Sendable {
             try privateKey(key).publicKey.isValidSignature(signature, for: Array((parts[0] + "." + parts[1]).utf8))
         else { throw TokenError(reason: "bad signature") }
         guard let exp = (claims["exp"] as? NSNumber)?.int64Value, exp > now else { throw TokenError(reason: "expired") }
-        if let nbf = (claims["nbf"] as? NSNumber)?.int64Value, nbf > now + 30 { throw TokenError(reason: "not yet valid") }
+        if let nbf = (claims["nbf"] as? NSNumber)?.int64Value, nbf > now + 30 {
+            throw TokenError(reason: "not yet valid")
+        }
         guard claims["iss"] as? String == issuer else { throw TokenError(reason: "wrong issuer") }
         if let audience {
             let aud = claims["aud"]
-            guard aud as? String == audience || (aud as? [String])?.contains(audience) == true else { throw TokenError(reason: "wrong audience") }
+            guard aud as? String == audience || (aud as? [String])?.contains(audience) == true else {
+                throw TokenError(reason: "wrong audience")
+            }
         }
         return claims
     }

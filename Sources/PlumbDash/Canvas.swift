@@ -4,16 +4,24 @@ public enum GraphSymbols: String, Sendable, CaseIterable {
 
     /// `braille` unless the locale cannot show UTF-8 (LANG/LC_ALL/LC_CTYPE without UTF-8) or TERM is `dumb`/`linux`.
     public static func automatic(environment: [String: String]) -> GraphSymbols {
-        let locale = environment["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["LANG"] ?? ""
+        let locale =
+            environment["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["LC_CTYPE"].flatMap {
+                $0.isEmpty ? nil : $0
+            } ?? environment["LANG"] ?? ""
         let term = environment["TERM"] ?? ""
-        if !locale.uppercased().replacingOccurrences(of: "-", with: "").contains("UTF8") || term == "dumb" || term == "linux" { return .ascii }
+        if !locale.uppercased().replacingOccurrences(of: "-", with: "").contains("UTF8") || term == "dumb"
+            || term == "linux"
+        {
+            return .ascii
+        }
         return .braille
     }
 }
 
 /// Colours by role; the theme maps them to terminal colours (or none).
 public enum Tint: UInt8, Sendable {
-    case plain = 0, dim, accent, good, warn, bad, series1, series2, series3, series4, series5, series6
+    case plain = 0
+    case dim, accent, good, warn, bad, series1, series2, series3, series4, series5, series6
 
     public static let series: [Tint] = [.series1, .series2, .series3, .series4, .series5, .series6]
 }
@@ -24,20 +32,21 @@ public enum Theme: String, Sendable, CaseIterable {
     /// The SGR parameters of a tint, nil for the terminal's default.
     func sgr(_ tint: Tint, bold: Bool) -> String? {
         if self == .none { return bold ? "1" : nil }
-        let code: String? = switch tint {
-        case .plain: nil
-        case .dim: self == .dark ? "90" : "37"
-        case .accent: "36"
-        case .good: "32"
-        case .warn: "33"
-        case .bad: "31"
-        case .series1: "36"
-        case .series2: "35"
-        case .series3: "33"
-        case .series4: "32"
-        case .series5: "34"
-        case .series6: "31"
-        }
+        let code: String? =
+            switch tint {
+            case .plain: nil
+            case .dim: self == .dark ? "90" : "37"
+            case .accent: "36"
+            case .good: "32"
+            case .warn: "33"
+            case .bad: "31"
+            case .series1: "36"
+            case .series2: "35"
+            case .series3: "33"
+            case .series4: "32"
+            case .series5: "34"
+            case .series6: "31"
+            }
         switch (code, bold) {
         case (nil, false): return nil
         case (nil, true): return "1"
@@ -95,14 +104,19 @@ public struct Canvas: Equatable, Sendable {
         set { cells[y * width + x] = newValue }
     }
 
-    public mutating func put(_ x: Int, _ y: Int, _ c: Character, _ tint: Tint = .plain, bold: Bool = false, clip: Rect? = nil) {
+    public mutating func put(
+        _ x: Int, _ y: Int, _ c: Character, _ tint: Tint = .plain, bold: Bool = false, clip: Rect? = nil
+    ) {
         guard x >= 0, y >= 0, x < width, y < height else { return }
         if let clip, x < clip.x || y < clip.y || x >= clip.x + clip.width || y >= clip.y + clip.height { return }
         self[x, y] = Cell(character: c, tint: tint, bold: bold)
     }
 
     /// Writes `text` from (x, y), cut at `maxWidth` (with `…` when cut and there is room).
-    public mutating func text(_ x: Int, _ y: Int, _ text: String, _ tint: Tint = .plain, bold: Bool = false, maxWidth: Int? = nil, clip: Rect? = nil) {
+    public mutating func text(
+        _ x: Int, _ y: Int, _ text: String, _ tint: Tint = .plain, bold: Bool = false, maxWidth: Int? = nil,
+        clip: Rect? = nil
+    ) {
         let limit = maxWidth ?? (width - x)
         guard limit > 0 else { return }
         var chars = Array(text)
@@ -121,9 +135,11 @@ public struct Canvas: Equatable, Sendable {
         }
         let ascii = symbols == .ascii
         let (h, v, tl, tr, bl, br): (Character, Character, Character, Character, Character, Character) =
-            ascii ? ("-", "|", "+", "+", "+", "+") : focused ? ("━", "┃", "┏", "┓", "┗", "┛") : ("─", "│", "┌", "┐", "└", "┘")
+            ascii
+            ? ("-", "|", "+", "+", "+", "+") : focused ? ("━", "┃", "┏", "┓", "┗", "┛") : ("─", "│", "┌", "┐", "└", "┘")
         let tint: Tint = focused ? .accent : .dim
-        let right = rect.x + rect.width - 1, bottom = rect.y + rect.height - 1
+        let right = rect.x + rect.width - 1
+        let bottom = rect.y + rect.height - 1
         for x in rect.x...right {
             put(x, rect.y, h, tint)
             put(x, bottom, h, tint)
@@ -136,12 +152,16 @@ public struct Canvas: Equatable, Sendable {
         put(right, rect.y, tr, tint)
         put(rect.x, bottom, bl, tint)
         put(right, bottom, br, tint)
-        if !title.isEmpty, rect.width > 4 { text(rect.x + 2, rect.y, " \(title) ", focused ? .accent : .plain, bold: true, maxWidth: rect.width - 3) }
+        if !title.isEmpty, rect.width > 4 {
+            text(rect.x + 2, rect.y, " \(title) ", focused ? .accent : .plain, bold: true, maxWidth: rect.width - 3)
+        }
     }
 
     /// The ASCII fallback for text the widgets wrote (dashes, ellipses, markers, a dashboard's own titles).
     public mutating func replaceNonASCII() {
-        let map: [Character: Character] = ["–": "-", "—": "-", "…": "~", "■": "*", "⚠": "!", "▏": "|", "µ": "u", "×": "x"]
+        let map: [Character: Character] = [
+            "–": "-", "—": "-", "…": "~", "■": "*", "⚠": "!", "▏": "|", "µ": "u", "×": "x",
+        ]
         for i in cells.indices where !cells[i].character.isASCII {
             cells[i].character = map[cells[i].character] ?? "?"
         }
@@ -193,7 +213,10 @@ public struct Canvas: Equatable, Sendable {
                     continue
                 }
                 out += "\u{1B}[\(y + 1);\(x + 1)H"
-                while x < width, previous == nil || previous!.width != width || previous!.height != height || previous![x, y] != self[x, y] {
+                while x < width,
+                    previous == nil || previous!.width != width || previous!.height != height
+                        || previous![x, y] != self[x, y]
+                {
                     Self.write(self[x, y], theme: theme, current: &current, to: &out)
                     x += 1
                 }

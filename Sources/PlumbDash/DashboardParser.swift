@@ -7,22 +7,32 @@ public enum DashboardParser {
     /// Loads `dashboards/NAME.yaml` (or a path) with `overrides` for variables (`--var k=v`).
     public static func load(path: String, overrides: [String: String] = [:]) throws -> Dashboard {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DashboardErrors(errors: [DashboardError(file: path, line: 0, field: "", message: "cannot read the file")])
+            throw DashboardErrors(errors: [
+                DashboardError(file: path, line: 0, field: "", message: "cannot read the file")
+            ])
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return try parse(text, file: path, name: name, overrides: overrides)
     }
 
-    public static func parse(_ text: String, file: String, name: String, overrides: [String: String] = [:]) throws -> Dashboard {
+    public static func parse(
+        _ text: String, file: String, name: String, overrides: [String: String] = [:]
+    ) throws -> Dashboard {
         let reader = Reader(file: file)
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw DashboardErrors(errors: [DashboardError(file: file, line: 1, field: "", message: "the file is empty")]) }
+            guard let node = try Yams.compose(yaml: text) else {
+                throw DashboardErrors(errors: [
+                    DashboardError(file: file, line: 1, field: "", message: "the file is empty")
+                ])
+            }
             root = node
         } catch let e as DashboardErrors {
             throw e
         } catch {
-            throw DashboardErrors(errors: [DashboardError(file: file, line: 0, field: "", message: "not valid YAML: \(error)")])
+            throw DashboardErrors(errors: [
+                DashboardError(file: file, line: 0, field: "", message: "not valid YAML: \(error)")
+            ])
         }
         let dashboard = reader.dashboard(root, name: name, overrides: overrides)
         if !reader.errors.isEmpty { throw DashboardErrors(errors: reader.errors) }
@@ -47,7 +57,9 @@ public enum DashboardParser {
             }
             for (k, _) in m {
                 if let key = k.string, !allowed.contains(key) {
-                    error(k, field.isEmpty ? key : "\(field).\(key)", "unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
+                    error(
+                        k, field.isEmpty ? key : "\(field).\(key)",
+                        "unknown field (known: \(allowed.sorted().joined(separator: ", ")))")
                 }
             }
             return m
@@ -104,7 +116,10 @@ public enum DashboardParser {
         static func seconds(_ text: String) -> Double? { TimeParsing.duration(text) ?? Double(text) }
 
         func dashboard(_ root: Node, name: String, overrides: [String: String]) -> Dashboard? {
-            guard let m = mapping(root, "", allowed: ["version", "title", "variables", "range", "refresh", "period", "pages"]) else { return nil }
+            guard
+                let m = mapping(
+                    root, "", allowed: ["version", "title", "variables", "range", "refresh", "period", "pages"])
+            else { return nil }
             if string(m, "version", "") != "1" { error(m["version"], "version", "must be 1") }
             var vars: [Dashboard.Variable] = []
             if let node = m["variables"], node.null == nil {
@@ -116,8 +131,12 @@ public enum DashboardParser {
                             vars.append(.init(name: vname, value: value))
                         } else if let vm = mapping(v, field, allowed: ["default", "from"]) {
                             var variable = Dashboard.Variable(name: vname, value: vm["default"]?.string ?? "")
-                            if let from = vm["from"], let fm = mapping(from, field + ".from", allowed: ["namespace", "metric", "dimension"]) {
-                                if let ns = fm["namespace"]?.string, let metric = fm["metric"]?.string, let dim = fm["dimension"]?.string {
+                            if let from = vm["from"],
+                                let fm = mapping(from, field + ".from", allowed: ["namespace", "metric", "dimension"])
+                            {
+                                if let ns = fm["namespace"]?.string, let metric = fm["metric"]?.string,
+                                    let dim = fm["dimension"]?.string
+                                {
                                     variable.from = (ns, metric, dim)
                                 } else {
                                     error(from, field + ".from", "needs namespace, metric and dimension")
@@ -132,7 +151,9 @@ public enum DashboardParser {
             }
             for i in vars.indices { if let o = overrides[vars[i].name] { vars[i].value = o } }
             for (k, _) in overrides where !vars.contains(where: { $0.name == k }) {
-                error(nil, "--var \(k)", "the dashboard has no variable '\(k)' (it has: \(vars.map(\.name).joined(separator: ", ")))")
+                error(
+                    nil, "--var \(k)",
+                    "the dashboard has no variable '\(k)' (it has: \(vars.map(\.name).joined(separator: ", ")))")
             }
             variables = Dictionary(vars.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             let title = string(m, "title", "", required: true) ?? name
@@ -167,17 +188,21 @@ public enum DashboardParser {
                         continue
                     }
                     for (w, widgetNode) in widgets.enumerated() {
-                        if let widget = widget(widgetNode, "\(rfield).widgets[\(w)]", period: period) { row.widgets.append(widget) }
+                        if let widget = widget(widgetNode, "\(rfield).widgets[\(w)]", period: period) {
+                            row.widgets.append(widget)
+                        }
                     }
                     page.rows.append(row)
                 }
                 pages.append(page)
             }
-            return Dashboard(name: name, title: title, variables: vars, range: range, refresh: refresh, period: period, pages: pages)
+            return Dashboard(
+                name: name, title: title, variables: vars, range: range, refresh: refresh, period: period, pages: pages)
         }
 
         static let widgetFields: Set<String> = [
-            "type", "title", "width", "queries", "unit", "y_min", "y_max", "thresholds", "decimals", "text", "log_group", "filter",
+            "type", "title", "width", "queries", "unit", "y_min", "y_max", "thresholds", "decimals", "text",
+            "log_group", "filter",
             "namespace", "dimension", "columns", "prefix", "max", "metric", "sort", "refresh",
         ]
 
@@ -185,7 +210,10 @@ public enum DashboardParser {
             guard let m = mapping(node, field, allowed: Self.widgetFields) else { return nil }
             guard let typeText = string(m, "type", field, required: true) else { return nil }
             guard let kind = Dashboard.Kind(rawValue: typeText) else {
-                error(m["type"], "\(field).type", "'\(typeText)' is not a widget type (\(Dashboard.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                error(
+                    m["type"], "\(field).type",
+                    "'\(typeText)' is not a widget type (\(Dashboard.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
                 return nil
             }
             var w = Dashboard.Widget(kind: kind, title: string(m, "title", field) ?? "", width: size(m, "width", field))
@@ -193,7 +221,11 @@ public enum DashboardParser {
             w.yMin = number(m, "y_min", field)
             w.yMax = number(m, "y_max", field)
             if let decimals = number(m, "decimals", field) {
-                if (0...10).contains(decimals) { w.decimals = Int(decimals) } else { error(m["decimals"], "\(field).decimals", "must be from 0 to 10") }
+                if (0...10).contains(decimals) {
+                    w.decimals = Int(decimals)
+                } else {
+                    error(m["decimals"], "\(field).decimals", "must be from 0 to 10")
+                }
             }
             w.text = string(m, "text", field) ?? ""
             w.logGroup = string(m, "log_group", field) ?? ""
@@ -205,10 +237,13 @@ public enum DashboardParser {
             if let node = m["thresholds"], node.null == nil {
                 for (i, t) in (node.sequence ?? []).enumerated() {
                     let tf = "\(field).thresholds[\(i)]"
-                    guard let tm = mapping(t, tf, allowed: ["value", "color"]), let value = number(tm, "value", tf) else { continue }
+                    guard let tm = mapping(t, tf, allowed: ["value", "color"]), let value = number(tm, "value", tf)
+                    else { continue }
                     let colour = string(tm, "color", tf) ?? "red"
                     let tint: Tint? = ["green": .good, "yellow": .warn, "red": .bad, "blue": .accent][colour]
-                    if tint == nil { error(tm["color"], "\(tf).color", "'\(colour)' must be green, yellow, red or blue") }
+                    if tint == nil {
+                        error(tm["color"], "\(tf).color", "'\(colour)' must be green, yellow, red or blue")
+                    }
                     w.thresholds.append(.init(value: value, tint: tint ?? .bad))
                 }
                 if node.sequence == nil { error(node, "\(field).thresholds", "must be a list of {value, color}") }
@@ -223,10 +258,14 @@ public enum DashboardParser {
                     self.error(node, "\(field).queries", "\(error)")
                 }
             }
-            if let node = m["metric"], node.null == nil, let mm = mapping(node, "\(field).metric", allowed: ["namespace", "name", "dimensions"]) {
+            if let node = m["metric"], node.null == nil,
+                let mm = mapping(node, "\(field).metric", allowed: ["namespace", "name", "dimensions"])
+            {
                 var dims: [String: String] = [:]
                 for (k, v) in mm["dimensions"]?.mapping ?? [:] { dims[k.string ?? ""] = substitute(v.string ?? "") }
-                if let ns = string(mm, "namespace", "\(field).metric", required: true), let name = string(mm, "name", "\(field).metric", required: true) {
+                if let ns = string(mm, "namespace", "\(field).metric", required: true),
+                    let name = string(mm, "name", "\(field).metric", required: true)
+                {
                     w.metric = SeriesKey(namespace: ns, name: name, dimensions: dims)
                 }
             }
@@ -234,10 +273,13 @@ public enum DashboardParser {
                 for (i, c) in (node.sequence ?? []).enumerated() {
                     let cf = "\(field).columns[\(i)]"
                     guard let cm = mapping(c, cf, allowed: ["title", "metric", "stat"]),
-                        let metric = string(cm, "metric", cf, required: true) else { continue }
+                        let metric = string(cm, "metric", cf, required: true)
+                    else { continue }
                     let statText = string(cm, "stat", cf) ?? "Sum"
                     guard let stat = Statistic(statText) else {
-                        error(cm["stat"], "\(cf).stat", "'\(statText)' is not a statistic (SampleCount, Sum, Average, Minimum, Maximum or pNN)")
+                        error(
+                            cm["stat"], "\(cf).stat",
+                            "'\(statText)' is not a statistic (SampleCount, Sum, Average, Minimum, Maximum or pNN)")
                         continue
                     }
                     w.columns.append(.init(title: string(cm, "title", cf) ?? metric, metric: metric, stat: stat))
@@ -248,13 +290,17 @@ public enum DashboardParser {
                 if let index = w.columns.firstIndex(where: { $0.title == sortText }) {
                     w.sort = index + 1
                 } else {
-                    error(m["sort"], "\(field).sort", "'\(sortText)' is not a column title (\(w.columns.map(\.title).joined(separator: ", ")))")
+                    error(
+                        m["sort"], "\(field).sort",
+                        "'\(sortText)' is not a column title (\(w.columns.map(\.title).joined(separator: ", ")))")
                 }
             }
             // What each kind needs.
             switch kind {
             case .timeseries, .sparkline, .stat, .gauge, .bar:
-                if w.queries.isEmpty, m["queries"] == nil { error(node, "\(field).queries", "a \(kind.rawValue) widget needs queries") }
+                if w.queries.isEmpty, m["queries"] == nil {
+                    error(node, "\(field).queries", "a \(kind.rawValue) widget needs queries")
+                }
             case .table:
                 if w.namespace.isEmpty || w.dimension.isEmpty || w.columns.isEmpty {
                     error(node, field, "a table needs namespace, dimension and columns")
@@ -262,7 +308,9 @@ public enum DashboardParser {
             case .logs:
                 if w.logGroup.isEmpty { error(node, "\(field).log_group", "a logs widget needs log_group") }
             case .heatmap:
-                if w.metric == nil { error(node, "\(field).metric", "a heatmap needs metric {namespace, name, dimensions}") }
+                if w.metric == nil {
+                    error(node, "\(field).metric", "a heatmap needs metric {namespace, name, dimensions}")
+                }
             case .text:
                 if w.text.isEmpty { error(node, "\(field).text", "a text widget needs text") }
             case .alarms: break

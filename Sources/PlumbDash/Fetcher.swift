@@ -48,7 +48,8 @@ public actor Fetcher {
         for v in dashboard.variables {
             guard let from = v.from else { continue }
             if v.value.isEmpty {
-                let values = try await dimensionValues(namespace: from.namespace, metric: from.metric, dimension: from.dimension)
+                let values = try await dimensionValues(
+                    namespace: from.namespace, metric: from.metric, dimension: from.dimension)
                 if let first = values.first { chosen[v.name] = first }
             }
         }
@@ -75,7 +76,8 @@ public actor Fetcher {
         // Table rows: the dimension's values, at start and every tenth refresh.
         for (w, key) in shown where w.kind == .table && (tableRows[key] == nil || refreshes % 10 == 0) {
             do {
-                tableRows[key] = try await dimensionValues(namespace: w.namespace, metric: w.columns.first?.metric, dimension: w.dimension)
+                tableRows[key] = try await dimensionValues(
+                    namespace: w.namespace, metric: w.columns.first?.metric, dimension: w.dimension)
             } catch {
                 data.problems.append("\(w.title): \(error)")
             }
@@ -91,12 +93,16 @@ public actor Fetcher {
         let batch = shown.flatMap { w, key in queries(w, key: key) }
         guard !batch.isEmpty else { return }
         do {
-            let request = MetricDataRequest(queries: batch, start: "\(data.start)", end: "\(data.end)", period: dashboard.period)
-            let body = try await call("query", "POST", "/api/v1/metrics/query", body: Array(try JSONEncoder().encode(request)))
+            let request = MetricDataRequest(
+                queries: batch, start: "\(data.start)", end: "\(data.end)", period: dashboard.period)
+            let body = try await call(
+                "query", "POST", "/api/v1/metrics/query", body: Array(try JSONEncoder().encode(request)))
             let results = (try? JSONDecoder().decode(MetricDataResponse.self, from: Data(body)))?.results ?? []
             var byID: [String: DashData.Series] = [:]
             for r in results {
-                byID[r.id] = DashData.Series(label: r.label, timestamps: r.timestamps.map { Int64(TimeParsing.rfc3339($0) ?? 0) }, values: r.values)
+                byID[r.id] = DashData.Series(
+                    label: r.label, timestamps: r.timestamps.map { Int64(TimeParsing.rfc3339($0) ?? 0) },
+                    values: r.values)
             }
             for (w, key) in shown { place(byID, w, key: key, into: &data) }
         } catch {
@@ -114,7 +120,9 @@ public actor Fetcher {
                 w.columns.enumerated().map { c, column in
                     MetricDataQuery(
                         id: "\(key)_r\(r)_c\(c)",
-                        source: .metric(SeriesKey(namespace: w.namespace, name: column.metric, dimensions: [w.dimension: row]), column.stat))
+                        source: .metric(
+                            SeriesKey(namespace: w.namespace, name: column.metric, dimensions: [w.dimension: row]),
+                            column.stat))
                 }
             }
         case .heatmap:
@@ -132,7 +140,12 @@ public actor Fetcher {
         switch w.kind {
         case .table:
             data.tables[key] = (tableRows[key] ?? []).prefix(200).enumerated().map { r, row in
-                (row, w.columns.indices.map { c in Self.summary(byID["\(key)_r\(r)_c\(c)"]?.values ?? [], w.columns[c].stat) })
+                (
+                    row,
+                    w.columns.indices.map { c in
+                        Self.summary(byID["\(key)_r\(r)_c\(c)"]?.values ?? [], w.columns[c].stat)
+                    }
+                )
             }
         case .heatmap:
             var columns: [Int64: [(Double, Double)]] = [:]
@@ -163,7 +176,8 @@ public actor Fetcher {
     /// The newest 200 events of the window matching the widget's filter, oldest first.
     func fetchLogs(_ w: Dashboard.Widget, key: String, into data: inout DashData) async {
         do {
-            var path = "/api/v1/logs/\(Self.encode(w.logGroup))?order=newest&limit=200&start=\(data.start)&end=\(data.end)"
+            var path =
+                "/api/v1/logs/\(Self.encode(w.logGroup))?order=newest&limit=200&start=\(data.start)&end=\(data.end)"
             if !w.filter.isEmpty { path += "&filter=\(Self.encode(w.filter))" }
             let body = try await call("logs", "GET", path)
             let events = (try? JSONDecoder().decode(LogEventsResponse.self, from: Data(body)))?.events ?? []
@@ -212,7 +226,8 @@ public actor Fetcher {
         func isWord(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" }
         while i < chars.count {
             if i + target.count <= chars.count, Array(chars[i..<(i + target.count)]) == target,
-                i == 0 || !isWord(chars[i - 1]), i + target.count == chars.count || !isWord(chars[i + target.count]) {
+                i == 0 || !isWord(chars[i - 1]), i + target.count == chars.count || !isWord(chars[i + target.count])
+            {
                 out += new
                 i += target.count
             } else {

@@ -89,14 +89,22 @@ public struct Renderer: Sendable {
         let widgets = widgets(page: page)
         let focus = widgets.isEmpty ? 0 : min(state.focus, widgets.count - 1)
         if state.zoomed, !widgets.isEmpty {
-            draw(widgets[focus], key: key(page: page, index: focus), data: data, rect: area, focused: true, state: state, on: &canvas)
+            draw(
+                widgets[focus], key: key(page: page, index: focus), data: data, rect: area, focused: true, state: state,
+                on: &canvas)
         } else {
             for (i, (widget, rect)) in zip(widgets, layout(page: page, in: area)).enumerated() {
-                draw(widget, key: key(page: page, index: i), data: data, rect: rect, focused: i == focus, state: state, on: &canvas)
+                draw(
+                    widget, key: key(page: page, index: i), data: data, rect: rect, focused: i == focus, state: state,
+                    on: &canvas)
             }
         }
         let hint = state.filter.isEmpty ? status : "filter: \(state.filter)   " + status
-        canvas.text(0, height - 1, hint.isEmpty ? "q quit  p pause  Tab focus  Enter zoom  [ ] time  1-9 page  / filter  + - refresh  ? help" : hint, .dim, maxWidth: width)
+        canvas.text(
+            0, height - 1,
+            hint.isEmpty
+                ? "q quit  p pause  Tab focus  Enter zoom  [ ] time  1-9 page  / filter  + - refresh  ? help" : hint,
+            .dim, maxWidth: width)
         if state.help { drawHelp(on: &canvas) }
         if symbols == .ascii { canvas.replaceNonASCII() }
         return canvas
@@ -104,8 +112,11 @@ public struct Renderer: Sendable {
 
     func drawHelp(on canvas: inout Canvas) {
         let lines = [
-            "q        quit", "p        pause / resume", "Tab ←→↑↓ focus a widget", "Enter    zoom the focused widget (again: back)",
-            "[ ]      shift the time window back / forward", "1–9      page", "/        filter the focused table or log (Enter to apply, Esc to clear)", "s        sort the focused table (name, then each column)",
+            "q        quit", "p        pause / resume", "Tab ←→↑↓ focus a widget",
+            "Enter    zoom the focused widget (again: back)",
+            "[ ]      shift the time window back / forward", "1–9      page",
+            "/        filter the focused table or log (Enter to apply, Esc to clear)",
+            "s        sort the focused table (name, then each column)",
             "+ -      refresh faster / slower", "?        this help",
         ]
         let w = min(canvas.width - 2, (lines.map(\.count).max() ?? 0) + 4)
@@ -114,10 +125,15 @@ public struct Renderer: Sendable {
         let rect = Rect(x: (canvas.width - w) / 2, y: (canvas.height - h) / 2, width: w, height: h)
         for y in rect.y..<(rect.y + rect.height) { for x in rect.x..<(rect.x + rect.width) { canvas.put(x, y, " ") } }
         canvas.box(rect, title: "help", focused: true)
-        for (i, line) in lines.prefix(h - 2).enumerated() { canvas.text(rect.x + 2, rect.y + 1 + i, line, maxWidth: w - 3) }
+        for (i, line) in lines.prefix(h - 2).enumerated() {
+            canvas.text(rect.x + 2, rect.y + 1 + i, line, maxWidth: w - 3)
+        }
     }
 
-    func draw(_ widget: Dashboard.Widget, key: String, data: DashData, rect: Rect, focused: Bool, state: ViewState, on canvas: inout Canvas) {
+    func draw(
+        _ widget: Dashboard.Widget, key: String, data: DashData, rect: Rect, focused: Bool, state: ViewState,
+        on canvas: inout Canvas
+    ) {
         guard !rect.isEmpty else { return }
         // Room for a border: a box; two rows: the title over one row of content; one row: the content alone.
         let inner: Rect
@@ -133,15 +149,20 @@ public struct Renderer: Sendable {
         guard !inner.isEmpty else { return }
         let filter = focused ? state.filter : ""
         switch widget.kind {
-        case .timeseries: Widgets.timeseries(widget, data.series[key] ?? [], start: data.start, end: data.end, in: inner, on: &canvas)
+        case .timeseries:
+            Widgets.timeseries(widget, data.series[key] ?? [], start: data.start, end: data.end, in: inner, on: &canvas)
         case .sparkline: Widgets.sparkline(widget, data.series[key] ?? [], in: inner, on: &canvas)
         case .stat: Widgets.stat(widget, data.series[key] ?? [], in: inner, on: &canvas)
         case .gauge: Widgets.gauge(widget, data.series[key] ?? [], in: inner, on: &canvas)
         case .bar: Widgets.bar(widget, data.series[key] ?? [], in: inner, on: &canvas)
-        case .table: Widgets.table(widget, data.tables[key] ?? [], filter: filter, sort: focused ? state.sortColumn ?? widget.sort : widget.sort, in: inner, on: &canvas)
+        case .table:
+            Widgets.table(
+                widget, data.tables[key] ?? [], filter: filter,
+                sort: focused ? state.sortColumn ?? widget.sort : widget.sort, in: inner, on: &canvas)
         case .alarms: Widgets.alarms(widget, data.alarms, focused: focused, in: inner, on: &canvas)
         case .logs: Widgets.logs(widget, data.logs[key] ?? [], filter: filter, in: inner, on: &canvas)
-        case .heatmap: Widgets.heatmap(widget, data.heatmaps[key] ?? [], start: data.start, end: data.end, in: inner, on: &canvas)
+        case .heatmap:
+            Widgets.heatmap(widget, data.heatmaps[key] ?? [], start: data.start, end: data.end, in: inner, on: &canvas)
         case .text: Widgets.text(widget, in: inner, on: &canvas)
         }
     }

@@ -5,7 +5,9 @@ import PlumbAPI
 /// rectangle instead of drawing outside it.
 enum Widgets {
     static func noData(_ rect: Rect, on canvas: inout Canvas) {
-        canvas.text(rect.x, rect.y + rect.height / 2, String(repeating: " ", count: max(0, (rect.width - 7) / 2)) + "no data", .dim, maxWidth: rect.width, clip: rect)
+        canvas.text(
+            rect.x, rect.y + rect.height / 2, String(repeating: " ", count: max(0, (rect.width - 7) / 2)) + "no data",
+            .dim, maxWidth: rect.width, clip: rect)
     }
 
     static func thresholdTint(_ value: Double, _ thresholds: [Dashboard.Threshold]) -> Tint {
@@ -57,15 +59,23 @@ enum Widgets {
 
         mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ tint: Tint) {
             var (x, y) = (x0, y0)
-            let dx = abs(x1 - x0), dy = -abs(y1 - y0)
-            let stepX = x0 < x1 ? 1 : -1, stepY = y0 < y1 ? 1 : -1
+            let dx = abs(x1 - x0)
+            let dy = -abs(y1 - y0)
+            let stepX = x0 < x1 ? 1 : -1
+            let stepY = y0 < y1 ? 1 : -1
             var err = dx + dy
             while true {
                 set(x, y, tint)
                 if x == x1 && y == y1 { break }
                 let e2 = 2 * err
-                if e2 >= dy { err += dy; x += stepX }
-                if e2 <= dx { err += dx; y += stepY }
+                if e2 >= dy {
+                    err += dy
+                    x += stepX
+                }
+                if e2 <= dx {
+                    err += dx
+                    y += stepY
+                }
             }
         }
 
@@ -83,13 +93,19 @@ enum Widgets {
         }
     }
 
-    static func timeseries(_ w: Dashboard.Widget, _ series: [DashData.Series], start: Int64, end: Int64, in rect: Rect, on canvas: inout Canvas) {
+    static func timeseries(
+        _ w: Dashboard.Widget, _ series: [DashData.Series], start: Int64, end: Int64, in rect: Rect,
+        on canvas: inout Canvas
+    ) {
         let present = series.filter { !$0.values.isEmpty }
         guard !present.isEmpty else { return noData(rect, on: &canvas) }
         // Tiny: the latest value of each series on one line each.
         if rect.height < 4 || rect.width < 16 {
             for (i, s) in present.prefix(rect.height).enumerated() {
-                canvas.text(rect.x, rect.y + i, "\(s.label) \(Format.value(s.latest ?? .nan, unit: w.unit, decimals: w.decimals))", Tint.series[i % 6], maxWidth: rect.width, clip: rect)
+                canvas.text(
+                    rect.x, rect.y + i,
+                    "\(s.label) \(Format.value(s.latest ?? .nan, unit: w.unit, decimals: w.decimals))",
+                    Tint.series[i % 6], maxWidth: rect.width, clip: rect)
             }
             return
         }
@@ -102,36 +118,55 @@ enum Widgets {
         let labels = [hi, (hi + lo) / 2, lo].map { Format.value($0, unit: "", decimals: w.decimals) }
         let axis = min(max(labels.map(\.count).max() ?? 1, 1) + 1, rect.width / 3)
         let legendRows = rect.height >= 8 ? 1 : 0
-        let plot = Rect(x: rect.x + axis + 1, y: rect.y, width: rect.width - axis - 1, height: rect.height - 1 - legendRows)
+        let plot = Rect(
+            x: rect.x + axis + 1, y: rect.y, width: rect.width - axis - 1, height: rect.height - 1 - legendRows)
         guard plot.width > 1, plot.height > 0 else { return }
         // The y axis: labels at top, middle and bottom, a rule beside them.
         let ascii = canvas.symbols == .ascii
         for y in plot.y..<(plot.y + plot.height) { canvas.put(plot.x - 1, y, ascii ? "|" : "│", .dim) }
-        canvas.text(rect.x, plot.y, String(repeating: " ", count: max(0, axis - labels[0].count)) + labels[0], .dim, maxWidth: axis)
-        if plot.height >= 3 { canvas.text(rect.x, plot.y + plot.height / 2, String(repeating: " ", count: max(0, axis - labels[1].count)) + labels[1], .dim, maxWidth: axis) }
-        canvas.text(rect.x, plot.y + plot.height - 1, String(repeating: " ", count: max(0, axis - labels[2].count)) + labels[2], .dim, maxWidth: axis)
+        canvas.text(
+            rect.x, plot.y, String(repeating: " ", count: max(0, axis - labels[0].count)) + labels[0], .dim,
+            maxWidth: axis)
+        if plot.height >= 3 {
+            canvas.text(
+                rect.x, plot.y + plot.height / 2,
+                String(repeating: " ", count: max(0, axis - labels[1].count)) + labels[1], .dim, maxWidth: axis)
+        }
+        canvas.text(
+            rect.x, plot.y + plot.height - 1, String(repeating: " ", count: max(0, axis - labels[2].count)) + labels[2],
+            .dim, maxWidth: axis)
         // The x axis: start and end times.
         let xAxisY = plot.y + plot.height
         canvas.put(plot.x - 1, xAxisY, ascii ? "+" : "└", .dim)
         for x in plot.x..<(plot.x + plot.width) { canvas.put(x, xAxisY, ascii ? "-" : "─", .dim) }
         let (startLabel, endLabel) = (Format.clock(start), Format.clock(end))
         canvas.text(plot.x, xAxisY, startLabel, .dim, clip: rect)
-        if plot.width > startLabel.count + endLabel.count + 2 { canvas.text(plot.x + plot.width - endLabel.count, xAxisY, endLabel, .dim, clip: rect) }
+        if plot.width > startLabel.count + endLabel.count + 2 {
+            canvas.text(plot.x + plot.width - endLabel.count, xAxisY, endLabel, .dim, clip: rect)
+        }
         var dots = Dots(cells: plot, symbols: canvas.symbols)
         let span = Double(max(1, end - start))
         func px(_ t: Int64) -> Int { Int((Double(t - start) / span * Double(dots.width - 1)).rounded()) }
-        func py(_ v: Double) -> Int { Int(((hi - min(max(v, lo), hi)) / (hi - lo) * Double(dots.height - 1)).rounded()) }
+        func py(_ v: Double) -> Int {
+            Int(((hi - min(max(v, lo), hi)) / (hi - lo) * Double(dots.height - 1)).rounded())
+        }
         // Thresholds: a dashed line under the data.
         for t in w.thresholds where t.value >= lo && t.value <= hi {
             let y = plot.y + py(t.value) / dots.sy
-            for x in stride(from: plot.x, to: plot.x + plot.width, by: 2) { canvas.put(x, y, ascii ? "." : "┄", t.tint) }
+            for x in stride(from: plot.x, to: plot.x + plot.width, by: 2) {
+                canvas.put(x, y, ascii ? "." : "┄", t.tint)
+            }
         }
         for (i, s) in present.enumerated() {
             let tint = Tint.series[i % 6]
             var previous: (Int, Int)?
             for (t, v) in zip(s.timestamps, s.values) {
                 let point = (px(t), py(v))
-                if let p = previous { dots.line(p.0, p.1, point.0, point.1, tint) } else { dots.set(point.0, point.1, tint) }
+                if let p = previous {
+                    dots.line(p.0, p.1, point.0, point.1, tint)
+                } else {
+                    dots.set(point.0, point.1, tint)
+                }
                 previous = point
             }
         }
@@ -140,7 +175,8 @@ enum Widgets {
             var x = rect.x
             let y = rect.y + rect.height - 1
             for (i, s) in present.enumerated() {
-                let entry = "\(ascii ? "*" : "■") \(s.label) \(Format.value(s.latest ?? .nan, unit: w.unit, decimals: w.decimals))  "
+                let entry =
+                    "\(ascii ? "*" : "■") \(s.label) \(Format.value(s.latest ?? .nan, unit: w.unit, decimals: w.decimals))  "
                 guard x + 3 < rect.x + rect.width else { break }
                 canvas.text(x, y, entry, Tint.series[i % 6], maxWidth: rect.x + rect.width - x, clip: rect)
                 x += entry.count
@@ -154,7 +190,9 @@ enum Widgets {
         guard let s = series.first(where: { !$0.values.isEmpty }) else { return noData(rect, on: &canvas) }
         let latest = Format.value(s.latest ?? .nan, unit: w.unit, decimals: w.decimals)
         let tint = thresholdTint(s.latest ?? 0, w.thresholds)
-        let levels: [Character] = canvas.symbols == .ascii ? ["_", ".", "-", "~", "=", "^", "*", "#"] : ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+        let levels: [Character] =
+            canvas.symbols == .ascii
+            ? ["_", ".", "-", "~", "=", "^", "*", "#"] : ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
         let graphWidth = max(0, rect.width - latest.count - 1)
         let values = Array(s.values.suffix(graphWidth))
         let (lo, hi) = (values.min() ?? 0, values.max() ?? 1)
@@ -163,16 +201,22 @@ enum Widgets {
             let level = hi > lo ? Int(((v - lo) / (hi - lo) * 7).rounded()) : 3
             canvas.put(rect.x + i, y, levels[level], .series1, clip: rect)
         }
-        canvas.text(rect.x + rect.width - latest.count, y, latest, tint == .plain ? .plain : tint, bold: true, clip: rect)
+        canvas.text(
+            rect.x + rect.width - latest.count, y, latest, tint == .plain ? .plain : tint, bold: true, clip: rect)
     }
 
     /// 3×5 digits for the big number of a stat.
     static let bigDigits: [Character: [String]] = [
-        "0": ["███", "█ █", "█ █", "█ █", "███"], "1": [" █ ", "██ ", " █ ", " █ ", "███"], "2": ["███", "  █", "███", "█  ", "███"],
-        "3": ["███", "  █", "███", "  █", "███"], "4": ["█ █", "█ █", "███", "  █", "  █"], "5": ["███", "█  ", "███", "  █", "███"],
-        "6": ["███", "█  ", "███", "█ █", "███"], "7": ["███", "  █", "  █", "  █", "  █"], "8": ["███", "█ █", "███", "█ █", "███"],
-        "9": ["███", "█ █", "███", "  █", "███"], ".": ["   ", "   ", "   ", "   ", " █ "], "-": ["   ", "   ", "███", "   ", "   "],
-        "k": ["█  ", "█ █", "██ ", "█ █", "█ █"], "M": ["█ █", "███", "█ █", "█ █", "█ █"], "G": ["███", "█  ", "█ █", "█ █", "███"],
+        "0": ["███", "█ █", "█ █", "█ █", "███"], "1": [" █ ", "██ ", " █ ", " █ ", "███"],
+        "2": ["███", "  █", "███", "█  ", "███"],
+        "3": ["███", "  █", "███", "  █", "███"], "4": ["█ █", "█ █", "███", "  █", "  █"],
+        "5": ["███", "█  ", "███", "  █", "███"],
+        "6": ["███", "█  ", "███", "█ █", "███"], "7": ["███", "  █", "  █", "  █", "  █"],
+        "8": ["███", "█ █", "███", "█ █", "███"],
+        "9": ["███", "█ █", "███", "  █", "███"], ".": ["   ", "   ", "   ", "   ", " █ "],
+        "-": ["   ", "   ", "███", "   ", "   "],
+        "k": ["█  ", "█ █", "██ ", "█ █", "█ █"], "M": ["█ █", "███", "█ █", "█ █", "█ █"],
+        "G": ["███", "█  ", "█ █", "█ █", "███"],
         "%": ["█ █", "  █", " █ ", "█  ", "█ █"],
     ]
 
@@ -188,15 +232,23 @@ enum Widgets {
             for (i, c) in number.enumerated() {
                 for (row, line) in bigDigits[c]!.enumerated() {
                     for (k, ch) in line.enumerated() where ch != " " {
-                        canvas.put(left + i * 4 + k, top + row, canvas.symbols == .ascii ? "#" : ch, tint == .plain ? .accent : tint, bold: true, clip: rect)
+                        canvas.put(
+                            left + i * 4 + k, top + row, canvas.symbols == .ascii ? "#" : ch,
+                            tint == .plain ? .accent : tint, bold: true, clip: rect)
                     }
                 }
             }
-            if !unit.isEmpty { canvas.text(rect.x + max(0, (rect.width - unit.count) / 2), top + 5, unit, .dim, maxWidth: rect.width, clip: rect) }
+            if !unit.isEmpty {
+                canvas.text(
+                    rect.x + max(0, (rect.width - unit.count) / 2), top + 5, unit, .dim, maxWidth: rect.width,
+                    clip: rect)
+            }
             return
         }
         let text = unit.isEmpty ? number : (unit == "%" ? number + "%" : number + " " + unit)
-        canvas.text(rect.x + max(0, (rect.width - text.count) / 2), rect.y + (rect.height - 1) / 2, text, tint == .plain ? .accent : tint, bold: true, maxWidth: rect.width, clip: rect)
+        canvas.text(
+            rect.x + max(0, (rect.width - text.count) / 2), rect.y + (rect.height - 1) / 2, text,
+            tint == .plain ? .accent : tint, bold: true, maxWidth: rect.width, clip: rect)
     }
 
     static func gauge(_ w: Dashboard.Widget, _ series: [DashData.Series], in rect: Rect, on canvas: inout Canvas) {
@@ -205,10 +257,14 @@ enum Widgets {
         let label = Format.value(value, unit: w.unit, decimals: w.decimals)
         let barWidth = max(0, rect.width - label.count - 1)
         let filled = Int((fraction * Double(barWidth)).rounded())
-        let tint = w.thresholds.isEmpty ? (fraction >= 0.9 ? Tint.bad : fraction >= 0.7 ? .warn : .good) : thresholdTint(value, w.thresholds)
+        let tint =
+            w.thresholds.isEmpty
+            ? (fraction >= 0.9 ? Tint.bad : fraction >= 0.7 ? .warn : .good) : thresholdTint(value, w.thresholds)
         let y = rect.y + (rect.height - 1) / 2
         let (full, empty): (Character, Character) = canvas.symbols == .ascii ? ("#", ".") : ("█", "░")
-        for i in 0..<barWidth { canvas.put(rect.x + i, y, i < filled ? full : empty, i < filled ? tint : .dim, clip: rect) }
+        for i in 0..<barWidth {
+            canvas.put(rect.x + i, y, i < filled ? full : empty, i < filled ? tint : .dim, clip: rect)
+        }
         canvas.text(rect.x + rect.width - label.count, y, label, .plain, bold: true, clip: rect)
     }
 
@@ -223,14 +279,21 @@ enum Widgets {
             let text = Format.value(value, unit: w.unit, decimals: w.decimals)
             let barWidth = max(0, rect.width - labelWidth - text.count - 2)
             let n = Int((abs(value) / top * Double(barWidth)).rounded())
-            for k in 0..<n { canvas.put(rect.x + labelWidth + 1 + k, y, canvas.symbols == .ascii ? "=" : "█", Tint.series[i % 6], clip: rect) }
+            for k in 0..<n {
+                canvas.put(
+                    rect.x + labelWidth + 1 + k, y, canvas.symbols == .ascii ? "=" : "█", Tint.series[i % 6], clip: rect
+                )
+            }
             canvas.text(rect.x + labelWidth + 2 + n, y, text, .plain, clip: rect)
         }
     }
 
     // MARK: table, alarms, logs, text
 
-    static func table(_ w: Dashboard.Widget, _ rows: [(String, [Double?])], filter: String, sort: Int?, in rect: Rect, on canvas: inout Canvas) {
+    static func table(
+        _ w: Dashboard.Widget, _ rows: [(String, [Double?])], filter: String, sort: Int?, in rect: Rect,
+        on canvas: inout Canvas
+    ) {
         var shown = filter.isEmpty ? rows : rows.filter { $0.0.localizedCaseInsensitiveContains(filter) }
         // Sorted by a column, largest first (missing last), or by name.
         if let sort, sort > 0, sort <= w.columns.count {
@@ -251,19 +314,30 @@ enum Widgets {
             for c in 0..<columns {
                 let text = values[c]
                 let padded = c == 0 ? text : String(repeating: " ", count: max(0, widths[c] - text.count)) + text
-                canvas.text(x, y, padded, tint, bold: bold, maxWidth: min(widths[c], rect.x + rect.width - x), clip: rect)
+                canvas.text(
+                    x, y, padded, tint, bold: bold, maxWidth: min(widths[c], rect.x + rect.width - x), clip: rect)
                 x += widths[c] + 1
             }
         }
         line(headers, rect.y, .accent, bold: true)
-        if cells.isEmpty { canvas.text(rect.x, rect.y + 1, filter.isEmpty ? "no rows" : "no row matches '\(filter)'", .dim, maxWidth: rect.width, clip: rect) }
-        for (i, row) in cells.prefix(max(0, rect.height - 1)).enumerated() { line(row, rect.y + 1 + i, .plain, bold: false) }
+        if cells.isEmpty {
+            canvas.text(
+                rect.x, rect.y + 1, filter.isEmpty ? "no rows" : "no row matches '\(filter)'", .dim,
+                maxWidth: rect.width, clip: rect)
+        }
+        for (i, row) in cells.prefix(max(0, rect.height - 1)).enumerated() {
+            line(row, rect.y + 1 + i, .plain, bold: false)
+        }
     }
 
-    static func alarms(_ w: Dashboard.Widget, _ alarms: [DashData.Alarm], focused: Bool, in rect: Rect, on canvas: inout Canvas) {
+    static func alarms(
+        _ w: Dashboard.Widget, _ alarms: [DashData.Alarm], focused: Bool, in rect: Rect, on canvas: inout Canvas
+    ) {
         let shown = alarms.filter { w.prefix.isEmpty || $0.name.hasPrefix(w.prefix) }
             .sorted { (rank($0.state), $0.name) < (rank($1.state), $1.name) }
-        guard !shown.isEmpty else { return canvas.text(rect.x, rect.y, "no alarms", .dim, maxWidth: rect.width, clip: rect) }
+        guard !shown.isEmpty else {
+            return canvas.text(rect.x, rect.y, "no alarms", .dim, maxWidth: rect.width, clip: rect)
+        }
         let stateWidth = 8
         var y = rect.y
         for alarm in shown {
@@ -281,11 +355,14 @@ enum Widgets {
             y += 1
             // With focus, the reason of each alarm in ALARM follows it, and a silence says until when and why.
             if focused, alarm.state == "ALARM", y < rect.y + rect.height {
-                canvas.text(rect.x + stateWidth + 3, y, alarm.reason, .dim, maxWidth: rect.width - stateWidth - 3, clip: rect)
+                canvas.text(
+                    rect.x + stateWidth + 3, y, alarm.reason, .dim, maxWidth: rect.width - stateWidth - 3, clip: rect)
                 y += 1
             }
             if focused, let silenced = alarm.silenced, y < rect.y + rect.height {
-                canvas.text(rect.x + stateWidth + 3, y, "silenced " + silenced, .dim, maxWidth: rect.width - stateWidth - 3, clip: rect)
+                canvas.text(
+                    rect.x + stateWidth + 3, y, "silenced " + silenced, .dim, maxWidth: rect.width - stateWidth - 3,
+                    clip: rect)
                 y += 1
             }
         }
@@ -293,10 +370,15 @@ enum Widgets {
 
     static func rank(_ state: String) -> Int { state == "ALARM" ? 0 : state == "INSUFFICIENT_DATA" ? 1 : 2 }
 
-    static func logs(_ w: Dashboard.Widget, _ lines: [DashData.LogLine], filter: String, in rect: Rect, on canvas: inout Canvas) {
-        let shown = filter.isEmpty ? lines : lines.filter { readable($0.message).localizedCaseInsensitiveContains(filter) }
+    static func logs(
+        _ w: Dashboard.Widget, _ lines: [DashData.LogLine], filter: String, in rect: Rect, on canvas: inout Canvas
+    ) {
+        let shown =
+            filter.isEmpty ? lines : lines.filter { readable($0.message).localizedCaseInsensitiveContains(filter) }
         guard !shown.isEmpty else {
-            return canvas.text(rect.x, rect.y, filter.isEmpty ? "no log events" : "no event matches '\(filter)'", .dim, maxWidth: rect.width, clip: rect)
+            return canvas.text(
+                rect.x, rect.y, filter.isEmpty ? "no log events" : "no event matches '\(filter)'", .dim,
+                maxWidth: rect.width, clip: rect)
         }
         let wide = rect.width >= 30
         for (i, line) in shown.suffix(rect.height).enumerated() {
@@ -307,7 +389,9 @@ enum Widgets {
                 x += 9
             }
             let message = readable(line.message).replacingOccurrences(of: "\n", with: " ")
-            let tint: Tint = message.localizedCaseInsensitiveContains("error") ? .bad : message.localizedCaseInsensitiveContains("warn") ? .warn : .plain
+            let tint: Tint =
+                message.localizedCaseInsensitiveContains("error")
+                ? .bad : message.localizedCaseInsensitiveContains("warn") ? .warn : .plain
             canvas.text(x, y, message, tint, maxWidth: rect.x + rect.width - x, clip: rect)
         }
     }
@@ -315,8 +399,10 @@ enum Widgets {
     /// A structured (JSON) log event as `LEVEL message`, anything else as it is. A message is free-form text: it is
     /// read as a JSON object only to pick these two members.
     static func readable(_ message: String) -> String {
-        guard message.first == "{", let object = (try? JSONDecoder().decode(JSONValue.self, from: Data(message.utf8)))?.object,
-            let text = object["message"]?.string else { return message }
+        guard message.first == "{",
+            let object = (try? JSONDecoder().decode(JSONValue.self, from: Data(message.utf8)))?.object,
+            let text = object["message"]?.string
+        else { return message }
         let level = object["level"]?.string.map { $0.uppercased() + " " } ?? ""
         return level + text
     }
@@ -326,14 +412,20 @@ enum Widgets {
         for paragraph in w.text.split(separator: "\n", omittingEmptySubsequences: false) {
             var current = ""
             for word in paragraph.split(separator: " ") {
-                if current.isEmpty { current = String(word) } else if current.count + 1 + word.count <= rect.width { current += " " + word } else {
+                if current.isEmpty {
+                    current = String(word)
+                } else if current.count + 1 + word.count <= rect.width {
+                    current += " " + word
+                } else {
                     lines.append(current)
                     current = String(word)
                 }
             }
             lines.append(current)
         }
-        for (i, line) in lines.prefix(rect.height).enumerated() { canvas.text(rect.x, rect.y + i, line, maxWidth: rect.width, clip: rect) }
+        for (i, line) in lines.prefix(rect.height).enumerated() {
+            canvas.text(rect.x, rect.y + i, line, maxWidth: rect.width, clip: rect)
+        }
     }
 
     // MARK: heatmap
@@ -341,11 +433,15 @@ enum Widgets {
     /// Latency distribution over time from per-period percentiles: each column is a period, each row a band of
     /// values (log scale); the shade is the share of the period's samples in the band (read off the percentiles,
     /// linear between them).
-    static func heatmap(_ w: Dashboard.Widget, _ columns: [(Int64, [(Double, Double)])], start: Int64, end: Int64, in rect: Rect, on canvas: inout Canvas) {
+    static func heatmap(
+        _ w: Dashboard.Widget, _ columns: [(Int64, [(Double, Double)])], start: Int64, end: Int64, in rect: Rect,
+        on canvas: inout Canvas
+    ) {
         let usable = columns.filter { $0.1.count >= 2 }
         guard !usable.isEmpty, rect.width > 8, rect.height > 1 else { return noData(rect, on: &canvas) }
         let values = usable.flatMap { $0.1.map(\.1) }.filter { $0 > 0 }
-        let lo = max(values.min() ?? 1, 1e-9), hi = max(values.max() ?? 1, lo * 1.0001)
+        let lo = max(values.min() ?? 1, 1e-9)
+        let hi = max(values.max() ?? 1, lo * 1.0001)
         let labelWidth = 7
         let plot = Rect(x: rect.x + labelWidth, y: rect.y, width: rect.width - labelWidth, height: rect.height - 1)
         guard plot.width > 0, plot.height > 0 else { return }
@@ -382,6 +478,8 @@ enum Widgets {
         canvas.text(rect.x, plot.y + plot.height - 1, Format.value(lo, decimals: nil), .dim, maxWidth: labelWidth - 1)
         canvas.text(plot.x, rect.y + rect.height - 1, Format.clock(start), .dim, clip: rect)
         let endLabel = Format.clock(end)
-        if plot.width > 12 { canvas.text(plot.x + plot.width - endLabel.count, rect.y + rect.height - 1, endLabel, .dim, clip: rect) }
+        if plot.width > 12 {
+            canvas.text(plot.x + plot.width - endLabel.count, rect.y + rect.height - 1, endLabel, .dim, clip: rect)
+        }
     }
 }

@@ -79,8 +79,9 @@ public final class ConcurrencyLimiter: Sendable {
 
     public var snapshot: Snapshot {
         state.withLock { s in
-            Snapshot(accountLimit: s.accountLimit, unreservedLimit: s.accountLimit - s.reservedTotal,
-                     inFlight: s.totalInFlight, unreservedInFlight: s.unreservedInFlight)
+            Snapshot(
+                accountLimit: s.accountLimit, unreservedLimit: s.accountLimit - s.reservedTotal,
+                inFlight: s.totalInFlight, unreservedInFlight: s.unreservedInFlight)
         }
     }
 
@@ -91,11 +92,16 @@ public final class ConcurrencyLimiter: Sendable {
     public func setReserved(_ function: String, _ value: Int?) throws(FunctionError) {
         try state.withLock { s throws(FunctionError) in
             if let value {
-                guard value >= 0 else { throw FunctionError.badRequest("reserved concurrency must be 0 or more", code: "InvalidParameterValueException") }
+                guard value >= 0 else {
+                    throw FunctionError.badRequest(
+                        "reserved concurrency must be 0 or more", code: "InvalidParameterValueException")
+                }
                 let others = s.reservedTotal - (s.reserved[function] ?? 0)
                 let available = s.accountLimit - minimumUnreserved - others
                 guard value <= available else {
-                    throw FunctionError.badRequest("reserved concurrency \(value) would leave the unreserved pool below \(minimumUnreserved); at most \(max(0, available)) can be reserved for this function", code: "InvalidParameterValueException")
+                    throw FunctionError.badRequest(
+                        "reserved concurrency \(value) would leave the unreserved pool below \(minimumUnreserved); at most \(max(0, available)) can be reserved for this function",
+                        code: "InvalidParameterValueException")
                 }
             }
             let running = s.inFlight[function, default: 0]

@@ -36,7 +36,8 @@ public final class HostedFunction: Sendable {
     let provisionedUtilization: Recorder
 
     init(
-        name: String, pluginName: String, trigger: Trigger, access: Access = .public, streaming: Bool = false, options: FunctionOptions,
+        name: String, pluginName: String, trigger: Trigger, access: Access = .public, streaming: Bool = false,
+        options: FunctionOptions,
         pluginContext: PluginContext,
         factory: MetricsFactory, logger: Logger, makeInstance: @escaping InstancePool.Factory
     ) {
@@ -51,8 +52,10 @@ public final class HostedFunction: Sendable {
         let coldStarts = Counter(label: "Plumb/Functions/ColdStarts", dimensions: dimensions, factory: factory)
         // Account-wide too, as Invocations and Errors are: one series for "cold starts anywhere" (a dashboard, an alarm).
         let accountColdStarts = Counter(label: "Plumb/Functions/ColdStarts", dimensions: [], factory: factory)
-        let initDuration = Metrics.Timer(label: "Plumb/Functions/InitDuration", dimensions: dimensions, factory: factory)
-        let instances = Recorder(label: "Plumb/Functions/Instances", dimensions: dimensions, aggregate: false, factory: factory)
+        let initDuration = Metrics.Timer(
+            label: "Plumb/Functions/InitDuration", dimensions: dimensions, factory: factory)
+        let instances = Recorder(
+            label: "Plumb/Functions/Instances", dimensions: dimensions, aggregate: false, factory: factory)
         instancesGauge = instances
         var poolLogger = logger
         poolLogger[metadataKey: "function"] = .string(name)
@@ -67,15 +70,22 @@ public final class HostedFunction: Sendable {
                 instances: { instances.record($0) }),
             logger: poolLogger)
         scaling = FunctionScaling(options: options)
-        provisionedInvocations = Counter(label: "Plumb/Functions/ProvisionedConcurrencyInvocations", dimensions: dimensions, factory: factory)
-        spilloverInvocations = Counter(label: "Plumb/Functions/ProvisionedConcurrencySpilloverInvocations", dimensions: dimensions, factory: factory)
-        desiredInstances = Recorder(label: "Plumb/Functions/DesiredInstances", dimensions: dimensions, aggregate: false, factory: factory)
-        provisionedUtilization = Recorder(label: "Plumb/Functions/ProvisionedConcurrencyUtilization", dimensions: dimensions, aggregate: false, factory: factory)
+        provisionedInvocations = Counter(
+            label: "Plumb/Functions/ProvisionedConcurrencyInvocations", dimensions: dimensions, factory: factory)
+        spilloverInvocations = Counter(
+            label: "Plumb/Functions/ProvisionedConcurrencySpilloverInvocations", dimensions: dimensions,
+            factory: factory)
+        desiredInstances = Recorder(
+            label: "Plumb/Functions/DesiredInstances", dimensions: dimensions, aggregate: false, factory: factory)
+        provisionedUtilization = Recorder(
+            label: "Plumb/Functions/ProvisionedConcurrencyUtilization", dimensions: dimensions, aggregate: false,
+            factory: factory)
         invocations = Counter(label: "Plumb/Functions/Invocations", dimensions: dimensions, factory: factory)
         errors = Counter(label: "Plumb/Functions/Errors", dimensions: dimensions, factory: factory)
         throttles = Counter(label: "Plumb/Functions/Throttles", dimensions: dimensions, factory: factory)
         duration = Metrics.Timer(label: "Plumb/Functions/Duration", dimensions: dimensions, factory: factory)
-        concurrent = Recorder(label: "Plumb/Functions/ConcurrentExecutions", dimensions: dimensions, aggregate: false, factory: factory)
+        concurrent = Recorder(
+            label: "Plumb/Functions/ConcurrentExecutions", dimensions: dimensions, aggregate: false, factory: factory)
         accountInvocations = Counter(label: "Plumb/Functions/Invocations", dimensions: [], factory: factory)
         accountErrors = Counter(label: "Plumb/Functions/Errors", dimensions: [], factory: factory)
         accountThrottles = Counter(label: "Plumb/Functions/Throttles", dimensions: [], factory: factory)

@@ -51,10 +51,12 @@ public final class PluginHost: Sendable {
     ///   - platform: what the server does for plugins (topics, mail, audit, secrets).
     public init(
         dataDirectory: String, accountConcurrency: Int = 1_000, factory: MetricsFactory = MetricsSystem.factory,
-        settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:], durability: Durability = .full,
+        settings: [String: [String: String]] = [:], functionOptions: [String: FunctionOptions] = [:],
+        durability: Durability = .full,
         publicURL: String = "http://127.0.0.1:9400",
         platform: (any PlatformServices)? = nil,
-        logger: Logger = Logger(label: "plumb.host"), makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
+        logger: Logger = Logger(label: "plumb.host"),
+        makeLogger: @escaping @Sendable (String) -> Logger = { Logger(label: $0) }
     ) {
         self.platform = platform
         self.durability = durability
@@ -66,8 +68,10 @@ public final class PluginHost: Sendable {
         self.settings = settings
         self.functionOptions = functionOptions
         self.logger = logger
-        accountConcurrent = Recorder(label: "Plumb/Functions/ConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
-        unreservedConcurrent = Recorder(label: "Plumb/Functions/UnreservedConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
+        accountConcurrent = Recorder(
+            label: "Plumb/Functions/ConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
+        unreservedConcurrent = Recorder(
+            label: "Plumb/Functions/UnreservedConcurrentExecutions", dimensions: [], aggregate: false, factory: factory)
     }
 
     /// Migrates the plugin's database and registers its functions, each with its own pool of instances.
@@ -78,7 +82,9 @@ public final class PluginHost: Sendable {
     public func load<P: Plugin>(_ type: P.Type) async throws {
         let name = P.name
         guard name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }), !name.isEmpty else {
-            throw FunctionError.badRequest("plugin name '\(name)' must be lowercase letters, digits and '-'", code: "InvalidParameterValueException")
+            throw FunctionError.badRequest(
+                "plugin name '\(name)' must be lowercase letters, digits and '-'",
+                code: "InvalidParameterValueException")
         }
         let directory = dataDirectory + "/plugins/" + name
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -89,7 +95,8 @@ public final class PluginHost: Sendable {
         pluginLogger[metadataKey: "plugin"] = .string(name)
         let context = PluginContext(
             pluginName: name, logger: pluginLogger, database: store.pool, dataDirectory: directory,
-            settings: settings[name] ?? [:], host: HostBridge(
+            settings: settings[name] ?? [:],
+            host: HostBridge(
                 host: self, plugin: name, key: try HostBridge.signingKey(directory: directory),
                 platform: try platform ?? StandalonePlatform(secrets: SecretBox.load(dataDirectory: dataDirectory))),
             blobs: try BlobStore(root: directory + "/blobs"), publicURL: publicURL)
@@ -106,7 +113,8 @@ public final class PluginHost: Sendable {
             let handler = function.handler
             let options = functionOptions[qualified] ?? FunctionOptions()
             let hosted = HostedFunction(
-                name: qualified, pluginName: name, trigger: function.trigger, access: function.access, streaming: function.streaming, options: options,
+                name: qualified, pluginName: name, trigger: function.trigger, access: function.access,
+                streaming: function.streaming, options: options,
                 pluginContext: context,
                 factory: factory, logger: logger
             ) {
@@ -119,7 +127,10 @@ public final class PluginHost: Sendable {
                 r.order.append(qualified)
                 return false
             }
-            if duplicate { throw FunctionError.badRequest("function \(qualified) is declared twice", code: "InvalidParameterValueException") }
+            if duplicate {
+                throw FunctionError.badRequest(
+                    "function \(qualified) is declared twice", code: "InvalidParameterValueException")
+            }
             updateCaps(hosted)
             try await setProvisionedConcurrency(qualified, options.provisioned)
             try await hosted.pool.prewarm(1)
@@ -143,9 +154,13 @@ public final class PluginHost: Sendable {
 
     /// Sets or clears reserved concurrency of a function. Lowering it below the provisioned concurrency is refused.
     public func setReservedConcurrency(_ function: String, _ value: Int?) throws {
-        guard let hosted = self.function(named: function) else { throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException") }
+        guard let hosted = self.function(named: function) else {
+            throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException")
+        }
         if let value, value < hosted.scaling.provisioned {
-            throw FunctionError.badRequest("reserved concurrency \(value) is below the provisioned concurrency \(hosted.scaling.provisioned) of \(function); lower that first", code: "InvalidParameterValueException")
+            throw FunctionError.badRequest(
+                "reserved concurrency \(value) is below the provisioned concurrency \(hosted.scaling.provisioned) of \(function); lower that first",
+                code: "InvalidParameterValueException")
         }
         try limiter.setReserved(function, value)
         for f in functions { updateCaps(f) }
@@ -154,8 +169,13 @@ public final class PluginHost: Sendable {
     /// Sets the provisioned concurrency of a function (0 clears it): that many instances are initialised now and
     /// kept warm. It must fit the function's reserved concurrency, or the unreserved pool.
     public func setProvisionedConcurrency(_ function: String, _ value: Int) async throws {
-        guard let hosted = self.function(named: function) else { throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException") }
-        guard value >= 0 else { throw FunctionError.badRequest("provisioned concurrency must be 0 or more", code: "InvalidParameterValueException") }
+        guard let hosted = self.function(named: function) else {
+            throw FunctionError.notFound("no function named \(function)", code: "ResourceNotFoundException")
+        }
+        guard value >= 0 else {
+            throw FunctionError.badRequest(
+                "provisioned concurrency must be 0 or more", code: "InvalidParameterValueException")
+        }
         let limit = limiter.reserved(function) ?? limiter.snapshot.unreservedLimit
         guard value <= limit else {
             throw FunctionError.badRequest(
@@ -181,7 +201,9 @@ public final class PluginHost: Sendable {
     /// `ProvisionedConcurrencyUtilization`; on decision steps moves each autoscaled pool to its desired size.
     /// Returns the scaling activities of this step.
     @discardableResult
-    public func scalingStep(now: Double, decide: Bool, sampleTime: UInt64 = DispatchTime.now().uptimeNanoseconds) -> [(function: String, activity: ScalingActivity)] {
+    public func scalingStep(
+        now: Double, decide: Bool, sampleTime: UInt64 = DispatchTime.now().uptimeNanoseconds
+    ) -> [(function: String, activity: ScalingActivity)] {
         var activities: [(String, ScalingActivity)] = []
         for f in functions {
             let (concurrency, provisionedConcurrency) = f.pool.sample(now: sampleTime)
@@ -194,7 +216,8 @@ public final class PluginHost: Sendable {
                 if decide { f.pool.scale(to: desired) }
             }
             if pool.provisionedInstances > 0 {
-                f.provisionedUtilization.record(provisionedConcurrency / Double(pool.provisionedInstances * f.pool.perInstanceConcurrency))
+                f.provisionedUtilization.record(
+                    provisionedConcurrency / Double(pool.provisionedInstances * f.pool.perInstanceConcurrency))
             }
             if let activity { activities.append((f.name, activity)) }
         }
@@ -221,10 +244,16 @@ public final class PluginHost: Sendable {
             record(limiter.release(function.name), function)
             function.countError()
             context.logger.error("instance initialisation failed: \(String(describing: error))")
-            throw FunctionError(status: 500, code: "InitError", message: "the function's instance failed to initialise (request \(context.requestID))")
+            throw FunctionError(
+                status: 500, code: "InitError",
+                message: "the function's instance failed to initialise (request \(context.requestID))")
         }
         if lease.hasProvisioned {
-            if lease.provisioned { function.provisionedInvocations.increment() } else { function.spilloverInvocations.increment() }
+            if lease.provisioned {
+                function.provisionedInvocations.increment()
+            } else {
+                function.spilloverInvocations.increment()
+            }
         }
         var failed = false
         defer {
@@ -236,7 +265,10 @@ public final class PluginHost: Sendable {
             record(limiter.release(function.name), function)
             switch function.options.reportLog {
             case .all: report(context, nanos: nanos, initNanos: lease.initNanoseconds, failed: failed)
-            case .coldStarts: if lease.initNanoseconds != nil { report(context, nanos: nanos, initNanos: lease.initNanoseconds, failed: failed) }
+            case .coldStarts:
+                if lease.initNanoseconds != nil {
+                    report(context, nanos: nanos, initNanos: lease.initNanoseconds, failed: failed)
+                }
             case .none: break
             }
         }
@@ -260,7 +292,8 @@ public final class PluginHost: Sendable {
             function.countError()
             failed = true
             context.logger.error("unhandled error: \(String(describing: error))")
-            throw FunctionError(status: 500, code: "ServiceException", message: "the function failed (request \(context.requestID))")
+            throw FunctionError(
+                status: 500, code: "ServiceException", message: "the function failed (request \(context.requestID))")
         }
     }
 

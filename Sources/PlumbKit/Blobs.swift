@@ -17,7 +17,9 @@ public protocol BlobStoring: Sendable {
     /// A hot copy of an archived object, readable until `until` (epoch seconds).
     func restore(_ key: String, until: Int64) throws
     /// Archives hot objects under `prefix` older than `archiveAfter` seconds; drops restored copies past their time.
-    func applyLifecycle(prefix: String, archiveAfter: Double, now: Double) throws -> (archived: [String], expired: [String])
+    func applyLifecycle(
+        prefix: String, archiveAfter: Double, now: Double
+    ) throws -> (archived: [String], expired: [String])
     /// Keys in the archive tier under a prefix.
     func listArchived(prefix: String) -> [String]
 }
@@ -41,6 +43,8 @@ public struct NoBlobStore: BlobStoring {
     public func tier(_ key: String) throws -> BlobTier? { nil }
     public func archive(_ key: String) throws { throw Unavailable() }
     public func restore(_ key: String, until: Int64) throws { throw Unavailable() }
-    public func applyLifecycle(prefix: String, archiveAfter: Double, now: Double) throws -> (archived: [String], expired: [String]) { ([], []) }
+    public func applyLifecycle(
+        prefix: String, archiveAfter: Double, now: Double
+    ) throws -> (archived: [String], expired: [String]) { ([], []) }
     public func listArchived(prefix: String) -> [String] { [] }
 }

@@ -34,7 +34,8 @@ public struct Function<P: Plugin>: Sendable {
         _ method: HTTPMethod, _ path: String, name: String, access: Access = .public,
         handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) -> Function {
-        var function = Function(name: name, trigger: .http(method: method, path: path), access: access, handler: handler)
+        var function = Function(
+            name: name, trigger: .http(method: method, path: path), access: access, handler: handler)
         function.streaming = true
         return function
     }
@@ -84,7 +85,8 @@ extension Function {
 
     /// An event function: invoked asynchronously by topics (`protocol: function`) and `invoke?type=Event`.
     public static func event(
-        name: String, handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
+        name: String,
+        handler: @escaping @Sendable (P, FunctionRequest, FunctionContext) async throws -> FunctionResponse
     ) -> Function {
         Function(name: name, trigger: .event, handler: handler)
     }
@@ -104,5 +106,9 @@ public enum Trigger: Sendable, Equatable {
 
 /// HTTP methods a function can answer.
 public enum HTTPMethod: String, Sendable, Equatable, CaseIterable {
-    case get = "GET", post = "POST", put = "PUT", delete = "DELETE", patch = "PATCH"
+    case get = "GET"
+    case post = "POST"
+    case put = "PUT"
+    case delete = "DELETE"
+    case patch = "PATCH"
 }

@@ -33,7 +33,8 @@ public struct FunctionError: HTTPResponseError, CustomStringConvertible {
         FunctionError(
             status: 429, code: "TooManyRequestsException",
             message: "Rate exceeded: \(function) is at its concurrency limit",
-            reason: reserved ? "ReservedFunctionConcurrentInvocationLimitExceeded" : "ConcurrentInvocationLimitExceeded",
+            reason: reserved
+                ? "ReservedFunctionConcurrentInvocationLimitExceeded" : "ConcurrentInvocationLimitExceeded",
             retryAfter: 1)
     }
 

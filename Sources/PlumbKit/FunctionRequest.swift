@@ -36,13 +36,17 @@ public struct FunctionRequest: Sendable {
         } catch let DecodingError.keyNotFound(key, _) {
             throw FunctionError.badRequest("'\(key.stringValue)' is required")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw FunctionError.badRequest("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
+            throw FunctionError.badRequest(
+                "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type")
         } catch let DecodingError.valueNotFound(_, context) {
-            throw FunctionError.badRequest("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' must not be null")
+            throw FunctionError.badRequest(
+                "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' must not be null")
         } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
-            throw FunctionError.badRequest("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or malformed")
+            throw FunctionError.badRequest(
+                "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or malformed")
         } catch DecodingError.dataCorrupted where JSONNumberProblem.locate(in: body) != nil {
-            throw FunctionError.badRequest("'\(JSONNumberProblem.locate(in: body) ?? "")' is out of range or not a whole number")
+            throw FunctionError.badRequest(
+                "'\(JSONNumberProblem.locate(in: body) ?? "")' is out of range or not a whole number")
         } catch {
             throw FunctionError.badRequest("the request body is not valid JSON")
         }
@@ -52,7 +56,8 @@ public struct FunctionRequest: Sendable {
     public func intQuery(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = query[name] else { return defaultValue }
         guard let value = Int(text), range.contains(value) else {
-            throw FunctionError.badRequest("'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw FunctionError.badRequest(
+                "'\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }

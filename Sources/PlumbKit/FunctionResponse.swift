@@ -16,7 +16,8 @@ public struct FunctionResponse: Sendable {
 
     /// A streamed answer: `produce` writes pieces as they are ready (e.g. one acknowledgement line per chunk read).
     public static func streaming(
-        status: Int = 200, headers: [String: String], _ produce: @escaping @Sendable (_ write: @escaping @Sendable ([UInt8]) -> Void) async throws -> Void
+        status: Int = 200, headers: [String: String],
+        _ produce: @escaping @Sendable (_ write: @escaping @Sendable ([UInt8]) -> Void) async throws -> Void
     ) -> FunctionResponse {
         var response = FunctionResponse(status: status, headers: headers)
         response.stream = produce
@@ -31,7 +32,8 @@ public struct FunctionResponse: Sendable {
 
     /// A JSON response of `value`.
     public static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> FunctionResponse {
-        FunctionResponse(status: status, headers: ["content-type": "application/json"], body: Array(try encoder.encode(value)))
+        FunctionResponse(
+            status: status, headers: ["content-type": "application/json"], body: Array(try encoder.encode(value)))
     }
 
     public static func noContent() -> FunctionResponse {

@@ -70,7 +70,8 @@ public struct NoHostServices: HostServices {
     public func post(_ text: String, to connection: String) -> PostResult { .gone }
     public func close(connection: String, code: Int, reason: String) {}
     public func openConnections(plugin: String) -> Int { 0 }
-    public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
+    public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
+    {
         throw FunctionError(status: 404, code: "NotFound", message: "no host to publish to \(topic)")
     }
     public func sign(_ message: String) -> String { "" }

@@ -7,7 +7,9 @@ public enum JSONNumberProblem {
     /// The path (`a.b.0.c`) of the first number outside ±2^63, else of the first number that is not whole; nil when
     /// the body is not JSON at all or holds no such number.
     public static func locate(in body: [UInt8]) -> String? {
-        guard let root = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) else { return nil }
+        guard let root = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) else {
+            return nil
+        }
         var outOfRange: String?
         var fractional: String?
         var pending: [(Any, [String])] = [(root, [])]

@@ -20,6 +20,8 @@ extension PluginContext {
     }
 
     func invalidSetting(_ key: String, _ expected: String, _ text: String) -> FunctionError {
-        FunctionError(status: 500, code: "ConfigurationError", message: "plugins.\(pluginName).\(key) must be \(expected), not '\(text.prefix(40))'")
+        FunctionError(
+            status: 500, code: "ConfigurationError",
+            message: "plugins.\(pluginName).\(key) must be \(expected), not '\(text.prefix(40))'")
     }
 }

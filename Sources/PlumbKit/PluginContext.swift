@@ -22,7 +22,8 @@ public struct PluginContext: Sendable {
 
     public init(
         pluginName: String, logger: Logger, database: DatabasePool, dataDirectory: String, settings: [String: String],
-        host: any HostServices = NoHostServices(), blobs: any BlobStoring = NoBlobStore(), publicURL: String = "http://127.0.0.1:9400"
+        host: any HostServices = NoHostServices(), blobs: any BlobStoring = NoBlobStore(),
+        publicURL: String = "http://127.0.0.1:9400"
     ) {
         self.publicURL = publicURL
         self.blobs = blobs

@@ -38,7 +38,8 @@ public enum RFC3339 {
         func at(_ i: Int, _ c: UInt8) -> Bool { i < b.count && b[i] == c }
         guard let year = digits(0, 4), at(4, 45), let month = digits(5, 2), at(7, 45), let day = digits(8, 2),
             at(10, 84) || at(10, 116), let hour = digits(11, 2), at(13, 58), let minute = digits(14, 2), at(16, 58),
-            let second = digits(17, 2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            let second = digits(17, 2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60,
+            second < 61
         else { return nil }
         var i = 19
         var fraction = 0.0

@@ -5,7 +5,8 @@ import Foundation
 public enum SharedFiles {
     public static func candidates(_ relative: String) -> [String] {
         var candidates: [String] = []
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: executable).deletingLastPathComponent().standardizedFileURL
         while directory.path != "/" {
             candidates.append(directory.appendingPathComponent("share/plumb/" + relative).path)

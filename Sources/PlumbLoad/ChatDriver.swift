@@ -21,7 +21,9 @@ public enum ChatDriver {
         }
     }
 
-    public static func run(_ plan: RunPlan, options: Options, progress: (@Sendable (LoadProgress) -> Void)? = nil) async throws -> RunResult {
+    public static func run(
+        _ plan: RunPlan, options: Options, progress: (@Sendable (LoadProgress) -> Void)? = nil
+    ) async throws -> RunResult {
         let recorders = LoopRecorders(group: Runner.group)
         // Connect first, then start the clock: the schedule starts once everyone is in.
         var clients: [ChatClient] = []
@@ -33,7 +35,8 @@ public enum ChatDriver {
             let client = ChatClient(index: i, loop: loop, box: recorders.box(for: loop), shared: shared)
             do {
                 client.channel = try await LeanWebSocketClient.connect(
-                    host: plan.target.host, port: plan.target.port, path: "\(options.path)?room=\(room)&user=load\(i)", group: loop
+                    host: plan.target.host, port: plan.target.port, path: "\(options.path)?room=\(room)&user=load\(i)",
+                    group: loop
                 ) { ChatFrameHandler(client: client) }
             } catch {
                 throw LoadError("client \(i) could not join \(room): \(error)")
@@ -51,7 +54,9 @@ public enum ChatDriver {
         }
         // Deliveries expected per client's message: the other members of its room (the last room may be smaller).
         let joined = clients
-        let others = joined.map { c in min(options.roomSize, options.clients - (c.index / options.roomSize) * options.roomSize) - 1 }
+        let others = joined.map { c in
+            min(options.roomSize, options.clients - (c.index / options.roomSize) * options.roomSize) - 1
+        }
         @Sendable func expected() -> Int {
             joined.enumerated().reduce(0) { $0 + $1.element.measuredSent.load(ordering: .relaxed) * others[$1.offset] }
         }
@@ -98,7 +103,8 @@ final class ChatClient: @unchecked Sendable {
             }
             // The marker members look for: ⟦lt sender intended sent⟧.
             let text = "{\"action\":\"send\",\"text\":\"lt \(index) \(intended) \(now) how is everyone doing today\"}"
-            let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: channel.allocator.buffer(string: text))
+            let frame = WebSocketFrame(
+                fin: true, opcode: .text, maskKey: .random(), data: channel.allocator.buffer(string: text))
             channel.writeAndFlush(frame, promise: nil)
             box.stats.bytesSent += text.utf8.count
             if clock.measured(intended) { measuredSent.wrappingAdd(1, ordering: .relaxed) }
@@ -115,11 +121,16 @@ final class ChatClient: @unchecked Sendable {
         guard let clock = shared.clock.withLock({ $0 }) else { return }
         let view = data.readableBytesView
         guard let marker = view.find(Self.marker) else { return }
-        var numbers: [UInt64] = [], value: UInt64 = 0, digits = 0
+        var numbers: [UInt64] = []
+        var value: UInt64 = 0
+        var digits = 0
         var i = marker.upperBound
         while i < view.endIndex, numbers.count < 3 {
             let c = view[i]
-            if c >= 48 && c <= 57 { value = value * 10 + UInt64(c - 48); digits += 1 } else {
+            if c >= 48 && c <= 57 {
+                value = value * 10 + UInt64(c - 48)
+                digits += 1
+            } else {
                 if digits > 0 { numbers.append(value) }
                 value = 0
                 digits = 0
@@ -147,7 +158,9 @@ final class ChatFrameHandler: ChannelInboundHandler, @unchecked Sendable {
             let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
             context.writeAndFlush(NIOAny(pong), promise: nil)
         case .connectionClose:
-            if let clock = client.shared.clock.withLock({ $0 }), clock.measured(RunClock.now()) { client.box.stats.error("the server closed a chat connection") }
+            if let clock = client.shared.clock.withLock({ $0 }), clock.measured(RunClock.now()) {
+                client.box.stats.error("the server closed a chat connection")
+            }
             context.close(promise: nil)
         default: break
         }

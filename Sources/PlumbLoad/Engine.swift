@@ -142,7 +142,10 @@ enum Runner {
                 let rate = Double(stats.completed - last.completed) / (Double(now - last.time) / 1e9)
                 last = (now, stats.completed)
                 let p99 = stats.corrected.totalCount > 0 ? Double(stats.corrected.valueAtPercentile(99)) / 1_000 : 0
-                progress(LoadProgress(elapsed: min(total, clock.seconds(now)), total: total, completed: stats.completed, errors: stats.errors, p99: p99, rate: rate))
+                progress(
+                    LoadProgress(
+                        elapsed: min(total, clock.seconds(now)), total: total, completed: stats.completed,
+                        errors: stats.errors, p99: p99, rate: rate))
             }
         }
         let unfinished = await abandon()

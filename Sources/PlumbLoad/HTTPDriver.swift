@@ -24,14 +24,19 @@ public protocol RequestSource: Sendable {
 /// The same request every time, encoded once.
 public struct FixedRequest: RequestSource {
     let bytes: ByteBuffer
-    public init(method: String = "GET", path: String, host: String, headers: [(String, String)] = [], body: [UInt8] = []) {
-        bytes = ByteBuffer(bytes: HTTPRequestBytes.encode(method: method, path: path, host: host, headers: headers, body: body))
+    public init(
+        method: String = "GET", path: String, host: String, headers: [(String, String)] = [], body: [UInt8] = []
+    ) {
+        bytes = ByteBuffer(
+            bytes: HTTPRequestBytes.encode(method: method, path: path, host: host, headers: headers, body: body))
     }
     public func next(_ rng: inout SplitMix64, allocator: ByteBufferAllocator) -> ByteBuffer { bytes }
 }
 
 public enum HTTPRequestBytes {
-    public static func encode(method: String, path: String, host: String, headers: [(String, String)], body: [UInt8]) -> [UInt8] {
+    public static func encode(
+        method: String, path: String, host: String, headers: [(String, String)], body: [UInt8]
+    ) -> [UInt8] {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
@@ -43,15 +48,19 @@ public enum HTTPRequestBytes {
 /// The HTTP/1.1 driver: `connections` keep-alive connections, each sending its share of an open schedule (or
 /// acting as one virtual user of a closed model), optionally pipelined.
 public enum HTTPDriver {
-    public static func run(_ plan: RunPlan, source: any RequestSource, progress: (@Sendable (LoadProgress) -> Void)? = nil) async throws -> RunResult {
+    public static func run(
+        _ plan: RunPlan, source: any RequestSource, progress: (@Sendable (LoadProgress) -> Void)? = nil
+    ) async throws -> RunResult {
         let clock = RunClock(plan: plan, delay: 0.2)
         let recorders = LoopRecorders(group: Runner.group)
         let slots = (0..<plan.connections).map { i in
-            HTTPSlot(index: i, plan: plan, clock: clock, source: source, loop: Runner.group.next(), recorders: recorders)
+            HTTPSlot(
+                index: i, plan: plan, clock: clock, source: source, loop: Runner.group.next(), recorders: recorders)
         }
         for slot in slots { slot.loop.execute { slot.connect() } }
         let (stats, seconds) = try await Runner.run(
-            plan: plan, clock: clock, recorders: recorders, finished: { slots.allSatisfy { $0.isFinished } }, progress: progress,
+            plan: plan, clock: clock, recorders: recorders, finished: { slots.allSatisfy { $0.isFinished } },
+            progress: progress,
             abandon: {
                 var open = 0
                 for slot in slots { open += (try? await slot.loop.submit { slot.abandon() }.get()) ?? 0 }
@@ -94,7 +103,10 @@ final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
     private let finished = Atomic<Bool>(false)
     var isFinished: Bool { finished.load(ordering: .relaxed) }
 
-    init(index: Int, plan: RunPlan, clock: RunClock, source: any RequestSource, loop: any EventLoop, recorders: LoopRecorders) {
+    init(
+        index: Int, plan: RunPlan, clock: RunClock, source: any RequestSource, loop: any EventLoop,
+        recorders: LoopRecorders
+    ) {
         self.index = index
         self.plan = plan
         self.clock = clock
@@ -111,7 +123,9 @@ final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SlotHandler(slot: self)) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SlotHandler(slot: self))
+                }
             }
         bootstrap.connect(host: plan.target.host, port: plan.target.port).whenComplete { result in
             switch result {
@@ -142,7 +156,10 @@ final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
             var sendAt: UInt64 = 0
             switch plan.model {
             case .open(let rate, let catchUp):
-                guard let t = rate.arrivalTime(arrival) else { done = true; break }
+                guard let t = rate.arrivalTime(arrival) else {
+                    done = true
+                    break
+                }
                 intended = clock.at(t)
                 sendAt = intended
                 if catchUp > 0, intended < now, lastSend > 0 {
@@ -155,7 +172,10 @@ final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
                 intended = sendAt
                 if sendAt <= now {
                     let t = clock.seconds(now)
-                    if t >= vus.duration { done = true; break }
+                    if t >= vus.duration {
+                        done = true
+                        break
+                    }
                     if vus.value(at: t) <= Double(index) {
                         // Not one of the users active now: look again shortly.
                         nextClosedSend = now + 50_000_000
@@ -165,7 +185,10 @@ final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
                 }
             }
             if done { break }
-            if intended >= clock.end { done = true; break }
+            if intended >= clock.end {
+                done = true
+                break
+            }
             if sendAt > now {
                 if timer == nil {
                     timer = loop.scheduleTask(deadline: .uptimeNanoseconds(sendAt)) {
@@ -198,7 +221,10 @@ final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
             try parser.feed(&buffer) { event in
                 switch event {
                 case .head(let s):
-                    if ended > 0 && s != status { mixed += Array(repeating: status, count: ended); ended = 0 }
+                    if ended > 0 && s != status {
+                        mixed += Array(repeating: status, count: ended)
+                        ended = 0
+                    }
                     status = s
                 case .body: break
                 case .end: ended += 1
@@ -238,7 +264,9 @@ final class HTTPSlot: ConnectionSlot, @unchecked Sendable {
         timer?.cancel()
         timer = nil
         // Requests lost with the connection are errors; they are not resent.
-        for (intended, _) in inFlight where clock.measured(intended) { box.stats.error("connection closed with a request in flight") }
+        for (intended, _) in inFlight where clock.measured(intended) {
+            box.stats.error("connection closed with a request in flight")
+        }
         inFlight.removeAll()
         if done { finish() } else { retryConnect() }
     }

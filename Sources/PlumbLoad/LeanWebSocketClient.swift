@@ -10,7 +10,8 @@ public enum LeanWebSocketClient {
     /// Connects to `host:port` with `path` (and query) and installs `handler` for frames; fails unless the server
     /// answers 101.
     public static func connect(
-        host: String, port: Int, path: String, group: any EventLoopGroup, handler: @escaping @Sendable () -> any ChannelInboundHandler & Sendable
+        host: String, port: Int, path: String, group: any EventLoopGroup,
+        handler: @escaping @Sendable () -> any ChannelInboundHandler & Sendable
     ) async throws -> any Channel {
         let upgraded = group.next().makePromise(of: Void.self)
         let channel = try await ClientBootstrap(group: group)
@@ -36,7 +37,10 @@ public enum LeanWebSocketClient {
         let frameHandler: @Sendable () -> any ChannelInboundHandler & Sendable
         var received: ByteBuffer?
 
-        init(host: String, port: Int, path: String, upgraded: EventLoopPromise<Void>, frameHandler: @escaping @Sendable () -> any ChannelInboundHandler & Sendable) {
+        init(
+            host: String, port: Int, path: String, upgraded: EventLoopPromise<Void>,
+            frameHandler: @escaping @Sendable () -> any ChannelInboundHandler & Sendable
+        ) {
             self.host = host
             self.port = port
             self.path = path
@@ -46,7 +50,8 @@ public enum LeanWebSocketClient {
 
         func channelActive(context: ChannelHandlerContext) {
             let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-            let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            let request =
+                "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
             context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: request)), promise: nil)
             context.fireChannelActive()
@@ -55,7 +60,9 @@ public enum LeanWebSocketClient {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var buffer = unwrapInboundIn(data)
             if received == nil { received = buffer } else { received!.writeBuffer(&buffer) }
-            guard let view = received?.readableBytesView, let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
+            guard let view = received?.readableBytesView, let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else {
+                return
+            }
             let headerLength = end.upperBound - view.startIndex
             let header = received!.readString(length: headerLength) ?? ""
             guard header.hasPrefix("HTTP/1.1 101") else {
@@ -67,7 +74,8 @@ public enum LeanWebSocketClient {
             received = nil
             do {
                 let sync = context.pipeline.syncOperations
-                try sync.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)), position: .after(self))
+                try sync.addHandler(
+                    ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)), position: .after(self))
                 try sync.addHandler(WebSocketFrameEncoder(), position: .first)
                 try sync.addHandler(frameHandler(), position: .last)
             } catch {
@@ -97,7 +105,8 @@ public enum LeanWebSocketClient {
 
     /// Writes a masked text frame.
     public static func sendText(_ text: String, on channel: any Channel) -> EventLoopFuture<Void> {
-        let frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: channel.allocator.buffer(string: text))
+        let frame = WebSocketFrame(
+            fin: true, opcode: .text, maskKey: .random(), data: channel.allocator.buffer(string: text))
         return channel.writeAndFlush(frame)
     }
 }

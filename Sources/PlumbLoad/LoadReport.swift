@@ -22,7 +22,10 @@ public struct LoadReport: Encodable {
 
         enum CodingKeys: String, CodingKey {
             case name, path, target, model, connections, rate, vus, duration, warmup, detectors, clients
-            case catchUp = "catch_up", perDetector = "per_detector", roomSize = "room_size", perClient = "per_client"
+            case catchUp = "catch_up"
+            case perDetector = "per_detector"
+            case roomSize = "room_size"
+            case perClient = "per_client"
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -76,8 +79,12 @@ public struct LoadReport: Encodable {
 
         enum CodingKeys: String, CodingKey {
             case level, seconds, throughput, completed, errors, unfinished, resent, statuses, histogram
-            case errorRate = "error_rate", bytesSent = "bytes_sent", bytesReceived = "bytes_received"
-            case latencyMs = "latency_ms", uncorrectedLatencyMs = "uncorrected_latency_ms", errorSamples = "error_samples"
+            case errorRate = "error_rate"
+            case bytesSent = "bytes_sent"
+            case bytesReceived = "bytes_received"
+            case latencyMs = "latency_ms"
+            case uncorrectedLatencyMs = "uncorrected_latency_ms"
+            case errorSamples = "error_samples"
         }
     }
 
@@ -99,7 +106,8 @@ public struct LoadReport: Encodable {
 
         enum CodingKeys: String, CodingKey {
             case lambda, sigma, kappa, r2
-            case peakN = "peak_n", peakThroughput = "peak_throughput"
+            case peakN = "peak_n"
+            case peakThroughput = "peak_throughput"
         }
     }
 
@@ -113,16 +121,21 @@ public struct LoadReport: Encodable {
     public init(_ o: LoadTest.Outcome) {
         let s = o.scenario
         scenario = Scenario(
-            name: s.name, path: s.path.rawValue, target: s.target, model: s.isOpen ? "open" : "closed", connections: s.connections,
-            rate: s.rate, vus: s.vus, duration: s.duration, warmup: s.warmup, catchUp: s.catchUp, detectors: s.detectors,
+            name: s.name, path: s.path.rawValue, target: s.target, model: s.isOpen ? "open" : "closed",
+            connections: s.connections,
+            rate: s.rate, vus: s.vus, duration: s.duration, warmup: s.warmup, catchUp: s.catchUp,
+            detectors: s.detectors,
             perDetector: s.perDetector, clients: s.clients, roomSize: s.roomSize, perClient: s.perClient)
         level = LoadTest.levelName(s)
         steps = o.steps.map(Self.step)
-        thresholds = o.thresholds.map { Threshold(rule: $0.0.description, passed: $0.1, measured: $0.2.isFinite ? $0.2 : -1) }
+        thresholds = o.thresholds.map {
+            Threshold(rule: $0.0.description, passed: $0.1, measured: $0.2.isFinite ? $0.2 : -1)
+        }
         passed = o.failed.isEmpty
         usl = o.usl.map { usl in
             USL(
-                lambda: usl.lambda, sigma: usl.sigma, kappa: usl.kappa, r2: usl.r2, peakN: usl.peak.isFinite ? usl.peak : -1,
+                lambda: usl.lambda, sigma: usl.sigma, kappa: usl.kappa, r2: usl.r2,
+                peakN: usl.peak.isFinite ? usl.peak : -1,
                 peakThroughput: usl.peakThroughput.isFinite ? usl.peakThroughput : -1)
         }
     }
@@ -131,15 +144,19 @@ public struct LoadReport: Encodable {
         let st = step.result.stats
         var histogram: [HistogramPoint] = []
         for v in st.corrected.percentiles(ticksPerHalfDistance: 5) {
-            histogram.append(HistogramPoint(valueMs: Double(v.value) / 1_000, percentile: v.percentile, count: UInt64(v.totalCountToThisValue)))
+            histogram.append(
+                HistogramPoint(
+                    valueMs: Double(v.value) / 1_000, percentile: v.percentile, count: UInt64(v.totalCountToThisValue)))
             if histogram.count > 200 { break }
         }
         return Step(
-            level: step.level, seconds: step.result.seconds, throughput: step.result.throughput, completed: st.completed,
+            level: step.level, seconds: step.result.seconds, throughput: step.result.throughput,
+            completed: st.completed,
             errors: st.errors, unfinished: st.unfinished, errorRate: st.errorRate, bytesSent: st.bytesSent,
             bytesReceived: st.bytesReceived, resent: st.resent,
             statuses: Dictionary(uniqueKeysWithValues: st.statuses.map { (String($0.key), $0.value) }),
-            latencyMs: st.summary(corrected: true), uncorrectedLatencyMs: st.summary(corrected: false), histogram: histogram,
+            latencyMs: st.summary(corrected: true), uncorrectedLatencyMs: st.summary(corrected: false),
+            histogram: histogram,
             errorSamples: st.errorSamples)
     }
 

@@ -4,16 +4,22 @@ import NIOPosix
 
 /// One request on its own connection (setup requests, metric pushes): not a load path, kept simple.
 public enum OneShotHTTP {
-    public static func send(_ target: Target, method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = [], timeout: Double = 10) async throws -> (status: Int, body: [UInt8]) {
+    public static func send(
+        _ target: Target, method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        timeout: Double = 10
+    ) async throws -> (status: Int, body: [UInt8]) {
         let loop = Runner.group.next()
         let promise = loop.makePromise(of: (Int, [UInt8]).self)
         let channel = try await ClientBootstrap(group: loop)
             .connectTimeout(.seconds(Int64(timeout)))
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise: promise)) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Collector(promise: promise))
+                }
             }
             .connect(host: target.host, port: target.port).get()
-        let bytes = HTTPRequestBytes.encode(method: method, path: path, host: target.host, headers: headers + [("Connection", "close")], body: body)
+        let bytes = HTTPRequestBytes.encode(
+            method: method, path: path, host: target.host, headers: headers + [("Connection", "close")], body: body)
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
         let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1_000))) {
             promise.fail(LoadError("\(method) \(path): no answer in \(timeout) s"))

@@ -29,7 +29,8 @@ public struct Profile: Sendable, Equatable {
 
     /// The level at `t` seconds (the last target after the end).
     public func value(at t: Double) -> Double {
-        var from = start, elapsed = 0.0
+        var from = start
+        var elapsed = 0.0
         for stage in stages {
             if t < elapsed + stage.duration {
                 return from + (stage.target - from) * (t - elapsed) / stage.duration
@@ -42,7 +43,8 @@ public struct Profile: Sendable, Equatable {
 
     /// The integral of the level from 0 to the end: the expected number of arrivals of a rate profile.
     public var total: Double {
-        var from = start, sum = 0.0
+        var from = start
+        var sum = 0.0
         for stage in stages {
             sum += (from + stage.target) / 2 * stage.duration
             from = stage.target
@@ -54,7 +56,8 @@ public struct Profile: Sendable, Equatable {
     /// `nil` when the profile ends first.
     public func arrivalTime(_ k: Int) -> Double? {
         var need = Double(k)
-        var from = start, elapsed = 0.0
+        var from = start
+        var elapsed = 0.0
         for stage in stages {
             let area = (from + stage.target) / 2 * stage.duration
             if need < area || (need == 0 && area == 0 && from > 0) {

@@ -39,7 +39,9 @@ struct ResponseParser {
             switch state {
             case .head:
                 guard let end = buffer.readableBytesView.find(ResponseParser.crlfcrlf) else {
-                    guard buffer.readableBytes < 65_536 else { throw Invalid(description: "a response head longer than 64 KiB") }
+                    guard buffer.readableBytes < 65_536 else {
+                        throw Invalid(description: "a response head longer than 64 KiB")
+                    }
                     return
                 }
                 let length = end.upperBound - buffer.readerIndex
@@ -57,11 +59,14 @@ struct ResponseParser {
                 state = .fixed(remaining: remaining - n)
             case .chunkSize:
                 guard let end = buffer.readableBytesView.find(ResponseParser.crlf) else {
-                    guard buffer.readableBytes < 1_024 else { throw Invalid(description: "a chunk size line longer than 1 KiB") }
+                    guard buffer.readableBytes < 1_024 else {
+                        throw Invalid(description: "a chunk size line longer than 1 KiB")
+                    }
                     return
                 }
                 // Hex digits up to an extension (';') or the line end.
-                var size = 0, digits = 0
+                var size = 0
+                var digits = 0
                 for c in buffer.readableBytesView[buffer.readerIndex..<end.lowerBound] {
                     let d: Int
                     switch c {
@@ -115,13 +120,17 @@ struct ResponseParser {
     private mutating func parseHead(_ head: ByteBuffer, _ event: (Event) -> Void) throws {
         let view = head.readableBytesView
         // "HTTP/1.1 200 OK"
-        guard view.count >= 12, view.starts(with: "HTTP/1.".utf8) else { throw Invalid(description: "not an HTTP/1.x response") }
+        guard view.count >= 12, view.starts(with: "HTTP/1.".utf8) else {
+            throw Invalid(description: "not an HTTP/1.x response")
+        }
         let s = view.startIndex
         func digit(_ i: Int) -> Int? {
             let c = view[s + i]
             return c >= 48 && c <= 57 ? Int(c - 48) : nil
         }
-        guard let a = digit(9), let b = digit(10), let c = digit(11) else { throw Invalid(description: "a bad status line") }
+        guard let a = digit(9), let b = digit(10), let c = digit(11) else {
+            throw Invalid(description: "a bad status line")
+        }
         let status = a * 100 + b * 10 + c
         var length: Int?
         var chunked = false
@@ -136,13 +145,21 @@ struct ResponseParser {
                 let name = line[lineStart..<colon]
                 let value = line[(colon + 1)...]
                 if Self.equalsIgnoringCase(name, "content-length") {
-                    var n = 0, digits = 0
-                    for c in value where c >= 48 && c <= 57 { n = n * 10 + Int(c - 48); digits += 1 }
+                    var n = 0
+                    var digits = 0
+                    for c in value where c >= 48 && c <= 57 {
+                        n = n * 10 + Int(c - 48)
+                        digits += 1
+                    }
                     length = digits > 0 && digits < 16 ? n : nil
                 } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
                     chunked = Self.containsIgnoringCase(value, Self.chunkedToken)
                 } else if Self.equalsIgnoringCase(name, "connection") {
-                    if Self.containsIgnoringCase(value, Self.closeToken) { closeAfter = true } else if Self.containsIgnoringCase(value, Self.keepAliveToken) { closeAfter = false }
+                    if Self.containsIgnoringCase(value, Self.closeToken) {
+                        closeAfter = true
+                    } else if Self.containsIgnoringCase(value, Self.keepAliveToken) {
+                        closeAfter = false
+                    }
                 }
             }
             lineStart = lineEnd + 1
@@ -159,7 +176,8 @@ struct ResponseParser {
         }
     }
 
-    static let chunkedToken = Array("chunked".utf8), closeToken = Array("close".utf8), keepAliveToken = Array("keep-alive".utf8)
+    static let chunkedToken = Array("chunked".utf8), closeToken = Array("close".utf8),
+        keepAliveToken = Array("keep-alive".utf8)
 
     private static func containsIgnoringCase(_ bytes: ByteBufferView.SubSequence, _ token: [UInt8]) -> Bool {
         guard bytes.count >= token.count else { return false }

@@ -45,7 +45,9 @@ public struct Scenario: Sendable {
 
     /// Reads and validates a scenario; errors name the file and the field.
     public static func load(path file: String) throws -> Scenario {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw LoadError("\(file): cannot read the file") }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw LoadError("\(file): cannot read the file")
+        }
         return try parse(text, file: file)
     }
 
@@ -55,8 +57,10 @@ public struct Scenario: Sendable {
         guard let y = node as? [String: Any] else { throw LoadError("\(file): a scenario is a mapping of fields") }
         func fail(_ field: String, _ message: String) -> LoadError { LoadError("\(file): \(field): \(message)") }
         let known: Set<String> = [
-            "version", "name", "description", "path", "target", "connections", "rate", "vus", "think", "stages", "duration", "warmup",
-            "catch_up", "pipeline", "requests", "setup", "corpus", "detectors", "per_detector", "clients", "room_size", "per_client", "thresholds",
+            "version", "name", "description", "path", "target", "connections", "rate", "vus", "think", "stages",
+            "duration", "warmup",
+            "catch_up", "pipeline", "requests", "setup", "corpus", "detectors", "per_detector", "clients", "room_size",
+            "per_client", "thresholds",
         ]
         if let unknown = y.keys.sorted().first(where: { !known.contains($0) }) { throw fail(unknown, "unknown field") }
         if let version = y["version"], "\(version)" != "1" { throw fail("version", "only version 1 is known") }
@@ -76,27 +80,44 @@ public struct Scenario: Sendable {
             guard let items = list as? [[String: Any]] else { throw fail(key, "must be a list of requests") }
             return try items.enumerated().map { i, r in
                 let field = "\(key)[\(i)]"
-                guard let path = r["path"] as? String, path.hasPrefix("/") else { throw fail(field + ".path", "must start with /") }
+                guard let path = r["path"] as? String, path.hasPrefix("/") else {
+                    throw fail(field + ".path", "must start with /")
+                }
                 let method = ((r["method"] as? String) ?? "GET").uppercased()
-                guard ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"].contains(method) else { throw fail(field + ".method", "unknown method \(method)") }
+                guard ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"].contains(method) else {
+                    throw fail(field + ".method", "unknown method \(method)")
+                }
                 var headers: [(String, String)] = []
                 if let h = r["headers"] as? [String: Any] { headers = h.keys.sorted().map { ($0, "\(h[$0]!)") } }
                 var repeatCount = 1
                 if let rep = r["repeat"] {
-                    if let n = rep as? Int, n >= 1 { repeatCount = n } else if "\(rep)" == "detectors" { repeatCount = -1 } else {
+                    if let n = rep as? Int, n >= 1 {
+                        repeatCount = n
+                    } else if "\(rep)" == "detectors" {
+                        repeatCount = -1
+                    } else {
                         throw fail(field + ".repeat", "a positive number or 'detectors'")
                     }
                 }
                 let weight = (r["weight"] as? Double) ?? (r["weight"] as? Int).map(Double.init) ?? 1
                 guard weight > 0 else { throw fail(field + ".weight", "must be positive") }
                 let body: String?
-                if let b = r["body"] as? String { body = b } else if let b = r["body"] {
-                    body = String(decoding: try JSONSerialization.data(withJSONObject: b, options: [.sortedKeys]), as: UTF8.self)
-                } else { body = nil }
+                if let b = r["body"] as? String {
+                    body = b
+                } else if let b = r["body"] {
+                    body = String(
+                        decoding: try JSONSerialization.data(withJSONObject: b, options: [.sortedKeys]), as: UTF8.self)
+                } else {
+                    body = nil
+                }
                 if let body { _ = try Template(body) }
                 _ = try Template(path)
-                if body != nil, !headers.contains(where: { $0.0.lowercased() == "content-type" }) { headers.append(("Content-Type", "application/json")) }
-                return Request(name: (r["name"] as? String) ?? "\(method) \(path)", method: method, path: path, headers: headers, body: body,
+                if body != nil, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+                    headers.append(("Content-Type", "application/json"))
+                }
+                return Request(
+                    name: (r["name"] as? String) ?? "\(method) \(path)", method: method, path: path, headers: headers,
+                    body: body,
                     weight: weight, repeatCount: repeatCount)
             }
         }
@@ -108,19 +129,27 @@ public struct Scenario: Sendable {
         if let list = y["stages"] {
             guard let items = list as? [[String: Any]] else { throw fail("stages", "a list of {duration, target}") }
             stages = try items.enumerated().map { i, s in
-                guard let d = s["duration"].flatMap({ parseDuration("\($0)") }), d > 0 else { throw fail("stages[\(i)].duration", "a positive duration") }
-                guard let t = (s["target"] as? Double) ?? (s["target"] as? Int).map(Double.init), t >= 0 else { throw fail("stages[\(i)].target", "a number ≥ 0") }
+                guard let d = s["duration"].flatMap({ parseDuration("\($0)") }), d > 0 else {
+                    throw fail("stages[\(i)].duration", "a positive duration")
+                }
+                guard let t = (s["target"] as? Double) ?? (s["target"] as? Int).map(Double.init), t >= 0 else {
+                    throw fail("stages[\(i)].target", "a number ≥ 0")
+                }
                 return Profile.Stage(duration: d, target: t)
             }
         }
         let vus = try number("vus", nil).map { Int($0) }
         let rate = try number("rate", nil)
-        if vus != nil && rate != nil { throw fail("vus", "give either rate (open model) or vus (closed model), not both") }
+        if vus != nil && rate != nil {
+            throw fail("vus", "give either rate (open model) or vus (closed model), not both")
+        }
         if let rate, rate <= 0 { throw fail("rate", "must be positive") }
         if let vus, vus < 1 { throw fail("vus", "must be at least 1") }
         var thresholds: [Threshold] = []
         if let list = y["thresholds"] {
-            guard let items = list as? [String] else { throw fail("thresholds", "a list of expressions like 'p99 < 50ms'") }
+            guard let items = list as? [String] else {
+                throw fail("thresholds", "a list of expressions like 'p99 < 50ms'")
+            }
             thresholds = try items.map { text in
                 do { return try Threshold(text) } catch { throw fail("thresholds", "\(error)") }
             }
@@ -129,11 +158,15 @@ public struct Scenario: Sendable {
             name: (y["name"] as? String) ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension,
             description: (y["description"] as? String) ?? "",
             path: path, target: (y["target"] as? String) ?? "http://127.0.0.1:9400",
-            connections: Int(try number("connections", 16)!), rate: rate, vus: vus, think: try seconds("think", 0), stages: stages,
-            duration: try seconds("duration", 30), warmup: try seconds("warmup", 5), catchUp: try number("catch_up", 10)!,
+            connections: Int(try number("connections", 16)!), rate: rate, vus: vus, think: try seconds("think", 0),
+            stages: stages,
+            duration: try seconds("duration", 30), warmup: try seconds("warmup", 5),
+            catchUp: try number("catch_up", 10)!,
             pipeline: Int(try number("pipeline", 1)!), requests: try requests("requests"), setup: try requests("setup"),
-            corpus: y["corpus"] as? String, detectors: Int(try number("detectors", 100)!), perDetector: try number("per_detector", 2)!,
-            clients: Int(try number("clients", 100)!), roomSize: Int(try number("room_size", 10)!), perClient: try number("per_client", 1)!,
+            corpus: y["corpus"] as? String, detectors: Int(try number("detectors", 100)!),
+            perDetector: try number("per_detector", 2)!,
+            clients: Int(try number("clients", 100)!), roomSize: Int(try number("room_size", 10)!),
+            perClient: try number("per_client", 1)!,
             thresholds: thresholds)
         try scenario.validate(file: file)
         return scenario
@@ -143,17 +176,27 @@ public struct Scenario: Sendable {
     public func validate(file: String) throws {
         func fail(_ field: String, _ message: String) -> LoadError { LoadError("\(file): \(field): \(message)") }
         if path == .http && requests.isEmpty { throw fail("requests", "an http scenario needs at least one request") }
-        if corpus == nil, let r = requests.first(where: { ($0.body.flatMap { try? Template($0) }?.usesCorpus ?? false) }) {
+        if corpus == nil,
+            let r = requests.first(where: { ($0.body.flatMap { try? Template($0) }?.usesCorpus ?? false) })
+        {
             throw fail("corpus", "request '\(r.name)' uses {{sentence}}: name a corpus file of sentences")
         }
         if connections < 1 || connections > 100_000 { throw fail("connections", "between 1 and 100000") }
         if duration <= 0 && stages.isEmpty { throw fail("duration", "a bounded, positive duration is required") }
-        if warmup < 0 || (stages.isEmpty && warmup >= duration) { throw fail("warmup", "must be shorter than the duration") }
+        if warmup < 0 || (stages.isEmpty && warmup >= duration) {
+            throw fail("warmup", "must be shorter than the duration")
+        }
         if catchUp < 0 { throw fail("catch_up", "must be ≥ 0 (0: as fast as answers come)") }
         if pipeline < 1 || pipeline > 128 { throw fail("pipeline", "between 1 and 128") }
-        if path == .http && isOpen && rate == nil && stages.isEmpty { throw fail("rate", "an open-model scenario needs a rate (or give vus for a closed model)") }
-        if path == .sensors && (detectors < 1 || perDetector <= 0) { throw fail("detectors", "at least one detector and a positive per_detector rate") }
-        if path == .chat && (clients < 2 || roomSize < 2 || perClient <= 0) { throw fail("clients", "at least 2 clients, rooms of at least 2, a positive per_client rate") }
+        if path == .http && isOpen && rate == nil && stages.isEmpty {
+            throw fail("rate", "an open-model scenario needs a rate (or give vus for a closed model)")
+        }
+        if path == .sensors && (detectors < 1 || perDetector <= 0) {
+            throw fail("detectors", "at least one detector and a positive per_detector rate")
+        }
+        if path == .chat && (clients < 2 || roomSize < 2 || perClient <= 0) {
+            throw fail("clients", "at least 2 clients, rooms of at least 2, a positive per_client rate")
+        }
     }
 
     /// The load over time: stages when given, else constant at the rate (or VUs) for the duration.
@@ -168,7 +211,8 @@ public struct Scenario: Sendable {
 /// `30s`, `2m`, `500ms`, `1h`, or a bare number of seconds.
 public func parseDuration(_ text: String) -> Double? {
     let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-    for (suffix, scale) in [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3_600)] where t.hasSuffix(suffix) {
+    for (suffix, scale) in [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3_600)]
+    where t.hasSuffix(suffix) {
         if let v = Double(t.dropLast(suffix.count)), v >= 0 { return v * scale }
         return nil
     }
@@ -180,7 +224,8 @@ public func parseDuration(_ text: String) -> Double? {
 /// `mean < 10ms`. Latencies are corrected ones, in milliseconds when no unit is given.
 public struct Threshold: Sendable, CustomStringConvertible {
     public enum Metric: Sendable, Equatable {
-        case percentile(Double), mean, max, errorRate, rps
+        case percentile(Double)
+        case mean, max, errorRate, rps
     }
     public let metric: Metric
     public let op: String
@@ -202,9 +247,11 @@ public struct Threshold: Sendable, CustomStringConvertible {
         case "error_rate", "errors": metric = .errorRate
         case "rps", "throughput": metric = .rps
         default:
-            let digits = name.replacingOccurrences(of: "p(", with: "").replacingOccurrences(of: ")", with: "").dropFirst(name.hasPrefix("p(") ? 0 : 1)
+            let digits = name.replacingOccurrences(of: "p(", with: "").replacingOccurrences(of: ")", with: "")
+                .dropFirst(name.hasPrefix("p(") ? 0 : 1)
             guard name.hasPrefix("p"), let p = Double(digits), p > 0, p <= 100 else {
-                throw LoadError("'\(text)': unknown metric '\(name)'; known: p50, p99, p99.9, p(95), mean, max, error_rate, rps")
+                throw LoadError(
+                    "'\(text)': unknown metric '\(name)'; known: p50, p99, p99.9, p(95), mean, max, error_rate, rps")
             }
             metric = .percentile(p)
         }

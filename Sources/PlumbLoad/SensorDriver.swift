@@ -18,14 +18,20 @@ public enum SensorDriver {
         public init(detectors: [String]) { self.detectors = detectors }
     }
 
-    public static func run(_ plan: RunPlan, options: Options, progress: (@Sendable (LoadProgress) -> Void)? = nil) async throws -> RunResult {
+    public static func run(
+        _ plan: RunPlan, options: Options, progress: (@Sendable (LoadProgress) -> Void)? = nil
+    ) async throws -> RunResult {
         guard !options.detectors.isEmpty else { throw LoadError("no detectors to simulate") }
-        guard options.perDetector > 0, options.perDetector <= 1_000 else { throw LoadError("readings per detector must be in (0, 1000] per second") }
+        guard options.perDetector > 0, options.perDetector <= 1_000 else {
+            throw LoadError("readings per detector must be in (0, 1000] per second")
+        }
         let clock = RunClock(plan: plan, delay: 0.5)
         let recorders = LoopRecorders(group: Runner.group)
         let wallStart = Int64(Date().timeIntervalSince1970 * 1_000)
         let slots = options.detectors.enumerated().map { i, id in
-            SensorSlot(index: i, count: options.detectors.count, detector: id, options: options, plan: plan, clock: clock, wallStart: wallStart,
+            SensorSlot(
+                index: i, count: options.detectors.count, detector: id, options: options, plan: plan, clock: clock,
+                wallStart: wallStart,
                 loop: Runner.group.next(), recorders: recorders)
         }
         // Connect in waves so thousands of detectors do not overflow the server's accept backlog.
@@ -34,7 +40,8 @@ public enum SensorDriver {
             if i % 256 == 255 { try await Task.sleep(for: .milliseconds(20)) }
         }
         let (stats, seconds) = try await Runner.run(
-            plan: plan, clock: clock, recorders: recorders, finished: { slots.allSatisfy { $0.isFinished } }, progress: progress,
+            plan: plan, clock: clock, recorders: recorders, finished: { slots.allSatisfy { $0.isFinished } },
+            progress: progress,
             abandon: {
                 var open = 0
                 for slot in slots { open += (try? await slot.loop.submit { slot.abandon() }.get()) ?? 0 }
@@ -51,7 +58,9 @@ public enum SensorDriver {
     }
 
     /// The same reading written as bytes (the generator's hot path: no strings, no formatter).
-    static func appendReading(_ out: inout [UInt8], detector: [UInt8], timestamp: Int64, index: Int, rng: inout SplitMix64) {
+    static func appendReading(
+        _ out: inout [UInt8], detector: [UInt8], timestamp: Int64, index: Int, rng: inout SplitMix64
+    ) {
         func gauss() -> Double {
             // Irwin–Hall: the sum of 4 uniforms, centred and scaled to unit variance.
             var sum = 0.0
@@ -61,39 +70,71 @@ public enum SensorDriver {
         let rate = max(0, 1.2 + gauss() * 0.1)
         let events = max(0, Int(rate * 60 + gauss() * 3))
         out.reserveCapacity(out.count + 480)
-        out += key0; out += detector; out += key1; appendInt(&out, Int(timestamp))
-        out += key2; appendInt(&out, events)
-        out += key3; appendInt(&out, events / 5)
-        out += key4; appendFixed(&out, rate, 4)
-        out += key5; appendFixed(&out, 18 + 4 * sin(Double(index) / 600) + gauss() * 0.2, 3)
-        out += key6; appendFixed(&out, 1013 + gauss() * 2, 2)
-        out += key7; appendFixed(&out, 45 + gauss() * 5, 2)
-        out += key8; appendFixed(&out, 29.4 + gauss() * 0.02, 4)
-        out += key9; appendFixed(&out, 1.1 + gauss() * 0.05, 4)
-        out += key10; appendFixed(&out, abs(0.3 + gauss() * 0.05), 4)
-        out += key11; appendInt(&out, 800 + Int(gauss() * 40))
-        out += key12; appendInt(&out, 5100 + Int(gauss() * 200))
-        out += key13; appendFixed(&out, 3.9 - Double(index) * 1e-6, 5)
-        out += key14; appendInt(&out, -70 + Int(gauss() * 3))
+        out += key0
+        out += detector
+        out += key1
+        appendInt(&out, Int(timestamp))
+        out += key2
+        appendInt(&out, events)
+        out += key3
+        appendInt(&out, events / 5)
+        out += key4
+        appendFixed(&out, rate, 4)
+        out += key5
+        appendFixed(&out, 18 + 4 * sin(Double(index) / 600) + gauss() * 0.2, 3)
+        out += key6
+        appendFixed(&out, 1013 + gauss() * 2, 2)
+        out += key7
+        appendFixed(&out, 45 + gauss() * 5, 2)
+        out += key8
+        appendFixed(&out, 29.4 + gauss() * 0.02, 4)
+        out += key9
+        appendFixed(&out, 1.1 + gauss() * 0.05, 4)
+        out += key10
+        appendFixed(&out, abs(0.3 + gauss() * 0.05), 4)
+        out += key11
+        appendInt(&out, 800 + Int(gauss() * 40))
+        out += key12
+        appendInt(&out, 5100 + Int(gauss() * 200))
+        out += key13
+        appendFixed(&out, 3.9 - Double(index) * 1e-6, 5)
+        out += key14
+        appendInt(&out, -70 + Int(gauss() * 3))
         out += key15
     }
 
-    static let key0 = Array("{\"detector\":\"".utf8), key1 = Array("\",\"timestamp\":".utf8), key2 = Array(",\"event_count\":".utf8)
-    static let key3 = Array(",\"coincidence_count\":".utf8), key4 = Array(",\"rate_hz\":".utf8), key5 = Array(",\"temperature_c\":".utf8)
-    static let key6 = Array(",\"pressure_hpa\":".utf8), key7 = Array(",\"humidity_pct\":".utf8), key8 = Array(",\"sipm_voltage_v\":".utf8)
-    static let key9 = Array(",\"sipm_current_ua\":".utf8), key10 = Array(",\"dead_time_ms\":".utf8), key11 = Array(",\"adc_peak\":".utf8)
-    static let key12 = Array(",\"adc_area\":".utf8), key13 = Array(",\"battery_v\":".utf8), key14 = Array(",\"rssi_dbm\":".utf8)
+    static let key0 = Array("{\"detector\":\"".utf8), key1 = Array("\",\"timestamp\":".utf8),
+        key2 = Array(",\"event_count\":".utf8)
+    static let key3 = Array(",\"coincidence_count\":".utf8), key4 = Array(",\"rate_hz\":".utf8),
+        key5 = Array(",\"temperature_c\":".utf8)
+    static let key6 = Array(",\"pressure_hpa\":".utf8), key7 = Array(",\"humidity_pct\":".utf8),
+        key8 = Array(",\"sipm_voltage_v\":".utf8)
+    static let key9 = Array(",\"sipm_current_ua\":".utf8), key10 = Array(",\"dead_time_ms\":".utf8),
+        key11 = Array(",\"adc_peak\":".utf8)
+    static let key12 = Array(",\"adc_area\":".utf8), key13 = Array(",\"battery_v\":".utf8),
+        key14 = Array(",\"rssi_dbm\":".utf8)
     static let key15 = Array(",\"firmware\":\"muon-fw 2.4.1 (build 7f3a9c, \\\"stable\\\")\"}".utf8)
 
     static func appendInt(_ out: inout [UInt8], _ value: Int) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var v = value.magnitude
-        if v == 0 { out.append(48); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        if v == 0 {
+            out.append(48)
+            return
+        }
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var n = 0
         withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 }
+            while v > 0 {
+                d[n] = UInt8(48 + v % 10)
+                v /= 10
+                n += 1
+            }
             for i in stride(from: n - 1, through: 0, by: -1) { out.append(d[i]) }
         }
     }
@@ -105,8 +146,13 @@ public enum SensorDriver {
         if x < 0 && n > 0 { out.append(UInt8(ascii: "-")) }
         appendInt(&out, n / scale)
         out.append(UInt8(ascii: "."))
-        var fraction = n % scale, div = scale / 10
-        while div > 0 { out.append(UInt8(48 + fraction / div)); fraction %= div; div /= 10 }
+        var fraction = n % scale
+        var div = scale / 10
+        while div > 0 {
+            out.append(UInt8(48 + fraction / div))
+            fraction %= div
+            div /= 10
+        }
     }
 
     /// `x` with `decimals` digits after the point, without Foundation's formatter.
@@ -143,8 +189,11 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
     private let finished = Atomic<Bool>(false)
     var isFinished: Bool { finished.load(ordering: .relaxed) }
 
-    init(index: Int, count: Int, detector: String, options: SensorDriver.Options, plan: RunPlan, clock: RunClock, wallStart: Int64,
-         loop: any EventLoop, recorders: LoopRecorders) {
+    init(
+        index: Int, count: Int, detector: String, options: SensorDriver.Options, plan: RunPlan, clock: RunClock,
+        wallStart: Int64,
+        loop: any EventLoop, recorders: LoopRecorders
+    ) {
         self.index = index
         self.detectorBytes = Array(detector.utf8)
         self.options = options
@@ -162,7 +211,9 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SlotHandler(slot: self)) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SlotHandler(slot: self))
+                }
             }
             .connect(host: plan.target.host, port: plan.target.port).whenComplete { result in
                 switch result {
@@ -170,7 +221,8 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
                     self.channel = channel
                     self.parser = ResponseParser()
                     self.line.clear()
-                    let head = "POST \(self.options.path) HTTP/1.1\r\nHost: \(self.plan.target.host)\r\nContent-Type: application/x-ndjson\r\n"
+                    let head =
+                        "POST \(self.options.path) HTTP/1.1\r\nHost: \(self.plan.target.host)\r\nContent-Type: application/x-ndjson\r\n"
                         + "Transfer-Encoding: chunked\r\n\r\n"
                     channel.writeAndFlush(channel.allocator.buffer(string: head), promise: nil)
                     self.schedule()
@@ -204,7 +256,10 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
         }
         while true {
             let due = intended(k)
-            if due >= clock.end { done = true; break }
+            if due >= clock.end {
+                done = true
+                break
+            }
             if due > now {
                 timer = loop.scheduleTask(deadline: .uptimeNanoseconds(due)) {
                     self.timer = nil
@@ -213,7 +268,9 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
                 break
             }
             scratch.removeAll(keepingCapacity: true)
-            SensorDriver.appendReading(&scratch, detector: detectorBytes, timestamp: wallStart + Int64((phase + Double(k) / options.perDetector) * 1_000), index: k, rng: &rng)
+            SensorDriver.appendReading(
+                &scratch, detector: detectorBytes,
+                timestamp: wallStart + Int64((phase + Double(k) / options.perDetector) * 1_000), index: k, rng: &rng)
             scratch.append(0x0A)
             var buffer = channel.allocator.buffer(capacity: scratch.count + 12)
             buffer.writeString(String(scratch.count, radix: 16))
@@ -308,7 +365,9 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
 
     static func integers(after marker: [UInt8], in view: ByteBufferView) -> [Int]? {
         guard let range = view.find(marker) else { return nil }
-        var out: [Int] = [], value = 0, digits = 0
+        var out: [Int] = []
+        var value = 0
+        var digits = 0
         var i = range.upperBound
         while i < view.endIndex {
             let c = view[i]
@@ -336,10 +395,16 @@ final class SensorSlot: ConnectionSlot, @unchecked Sendable {
         channel = nil
         timer?.cancel()
         timer = nil
-        if !inFlight.isEmpty && clock.measured(RunClock.now()) { box.stats.error("a stream closed with \(inFlight.count) readings unacknowledged (resent)") }
+        if !inFlight.isEmpty && clock.measured(RunClock.now()) {
+            box.stats.error("a stream closed with \(inFlight.count) readings unacknowledged (resent)")
+        }
         resend = inFlight + resend
         inFlight.removeAll()
-        if RunClock.now() >= clock.end + UInt64(plan.drain * 1e9) || (done && resend.isEmpty) { finish() } else { retry() }
+        if RunClock.now() >= clock.end + UInt64(plan.drain * 1e9) || (done && resend.isEmpty) {
+            finish()
+        } else {
+            retry()
+        }
     }
 
     func abandon() -> Int {

@@ -26,7 +26,8 @@ public struct LoadStats: Sendable {
     public init() {}
 
     public static func histogram() -> Histogram<UInt64> {
-        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: highest, numberOfSignificantValueDigits: .three)
+        Histogram<UInt64>(
+            lowestDiscernibleValue: 1, highestTrackableValue: highest, numberOfSignificantValueDigits: .three)
     }
 
     /// Records one completion; latencies in nanoseconds.
@@ -61,7 +62,9 @@ public struct LoadStats: Sendable {
     public func summary(corrected useCorrected: Bool = true) -> [String: Double] {
         let h = useCorrected ? corrected : uncorrected
         guard h.totalCount > 0 else { return [:] }
-        var out: [String: Double] = ["mean": h.mean / 1_000, "max": Double(h.max) / 1_000, "min": Double(h.min) / 1_000]
+        var out: [String: Double] = [
+            "mean": h.mean / 1_000, "max": Double(h.max) / 1_000, "min": Double(h.min) / 1_000,
+        ]
         for p in Self.percentiles { out[Self.name(p)] = Double(h.valueAtPercentile(p)) / 1_000 }
         return out
     }
@@ -79,7 +82,8 @@ public struct LoadStats: Sendable {
     /// The distribution in HdrHistogram's percentile text format (values in milliseconds), for plotting tools.
     public func hdrText(corrected useCorrected: Bool = true) -> String {
         var out = ""
-        (useCorrected ? corrected : uncorrected).outputPercentileDistribution(to: &out, outputValueUnitScalingRatio: 1_000)
+        (useCorrected ? corrected : uncorrected).outputPercentileDistribution(
+            to: &out, outputValueUnitScalingRatio: 1_000)
         return out
     }
 }

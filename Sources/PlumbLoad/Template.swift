@@ -24,7 +24,9 @@ public struct Template: Sendable {
         var rest = Substring(text)
         while let open = rest.range(of: "{{") {
             if open.lowerBound > rest.startIndex { parts.append(.text(Array(rest[..<open.lowerBound].utf8))) }
-            guard let close = rest[open.upperBound...].range(of: "}}") else { throw LoadError("an unclosed '{{' in '\(text)'") }
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                throw LoadError("an unclosed '{{' in '\(text)'")
+            }
             let words = rest[open.upperBound..<close.lowerBound].split(separator: " ").map(String.init)
             switch words.first ?? "" {
             case "sentence": parts.append(.sentence)
@@ -36,11 +38,14 @@ public struct Template: Sendable {
             case "uuid": parts.append(.uuid)
             case "int":
                 guard words.count == 3, let a = Int(words[1]), let b = Int(words[2]), a <= b else {
-                    throw LoadError("'{{int A B}}' needs two whole numbers A ≤ B, got '{{\(words.joined(separator: " "))}}'")
+                    throw LoadError(
+                        "'{{int A B}}' needs two whole numbers A ≤ B, got '{{\(words.joined(separator: " "))}}'")
                 }
                 parts.append(.int(a, b))
             default:
-                throw LoadError("unknown generator '{{\(words.joined(separator: " "))}}'; known: sentence, iris, detector, detector_i, reading, i, int A B, uuid")
+                throw LoadError(
+                    "unknown generator '{{\(words.joined(separator: " "))}}'; known: sentence, iris, detector, detector_i, reading, i, int A B, uuid"
+                )
             }
             rest = rest[close.upperBound...]
         }
@@ -59,11 +64,16 @@ public struct Template: Sendable {
             case .sentence:
                 if !context.corpus.isEmpty { out += context.corpus[Int(rng.next() % UInt64(context.corpus.count))] }
             case .iris: out += Array(Self.iris(&rng).utf8)
-            case .detector: out += Array(GeneratorContext.detectorID(Int(rng.next() % UInt64(max(1, context.detectors)))).utf8)
+            case .detector:
+                out += Array(GeneratorContext.detectorID(Int(rng.next() % UInt64(max(1, context.detectors)))).utf8)
             case .reading:
                 let d = Int(rng.next() % UInt64(max(1, context.detectors)))
                 let now = Int64(Date().timeIntervalSince1970 * 1_000)
-                out += Array(SensorDriver.reading(detector: GeneratorContext.detectorID(d), timestamp: now, index: Int(rng.next() % 100_000), rng: &rng).utf8)
+                out += Array(
+                    SensorDriver.reading(
+                        detector: GeneratorContext.detectorID(d), timestamp: now, index: Int(rng.next() % 100_000),
+                        rng: &rng
+                    ).utf8)
             case .detectorIndex: out += Array(GeneratorContext.detectorID(index).utf8)
             case .index: out += Array(String(index).utf8)
             case .uuid: out += Array(UUID().uuidString.lowercased().utf8)
@@ -78,7 +88,8 @@ public struct Template: Sendable {
         let species: [[Double]] = [[5.0, 3.4, 1.5, 0.25], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]]
         let s = species[Int(rng.next() % 3)]
         func noise() -> Double { (Double(rng.next() >> 11) / Double(1 << 53) - 0.5) * 0.6 }
-        return (0..<4).map { "\"x\($0 + 1)\": \(SensorDriver.fixed(max(0.1, s[$0] + noise()), 1))" }.joined(separator: ", ")
+        return (0..<4).map { "\"x\($0 + 1)\": \(SensorDriver.fixed(max(0.1, s[$0] + noise()), 1))" }.joined(
+            separator: ", ")
     }
 }
 
@@ -95,10 +106,14 @@ public struct GeneratorContext: Sendable {
 
     /// Loads non-empty lines of `path` (at most 100,000), escaped for use inside a JSON string.
     public mutating func loadCorpus(_ path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw LoadError("cannot read the corpus file \(path)") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw LoadError("cannot read the corpus file \(path)")
+        }
         corpus = text.split(whereSeparator: \.isNewline).prefix(100_000).compactMap { line in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty, let data = try? JSONSerialization.data(withJSONObject: [trimmed]) else { return nil }
+            guard !trimmed.isEmpty, let data = try? JSONSerialization.data(withJSONObject: [trimmed]) else {
+                return nil
+            }
             // ["…"] → the escaped content between the quotes.
             return Array(data.dropFirst(2).dropLast(2))
         }
@@ -123,7 +138,11 @@ public struct RequestMix: RequestSource {
     let host: String
     let context: GeneratorContext
 
-    public init(entries: [(name: String, method: String, path: String, headers: [(String, String)], body: String?, weight: Double)], host: String, context: GeneratorContext) throws {
+    public init(
+        entries: [(
+            name: String, method: String, path: String, headers: [(String, String)], body: String?, weight: Double
+        )], host: String, context: GeneratorContext
+    ) throws {
         guard !entries.isEmpty else { throw LoadError("a scenario needs at least one request") }
         var built: [Entry] = []
         for e in entries {
@@ -133,15 +152,23 @@ public struct RequestMix: RequestSource {
             var fixed: ByteBuffer?
             if path.isConstant && (body?.isConstant ?? true) {
                 var rng = SplitMix64(seed: 0)
-                fixed = ByteBuffer(bytes: HTTPRequestBytes.encode(
-                    method: e.method, path: String(decoding: path.render(&rng, context: context), as: UTF8.self), host: host, headers: e.headers,
-                    body: body?.render(&rng, context: context) ?? []))
+                fixed = ByteBuffer(
+                    bytes: HTTPRequestBytes.encode(
+                        method: e.method, path: String(decoding: path.render(&rng, context: context), as: UTF8.self),
+                        host: host, headers: e.headers,
+                        body: body?.render(&rng, context: context) ?? []))
             }
-            built.append(Entry(name: e.name, method: e.method, path: path, headers: e.headers, body: body, weight: e.weight, fixed: fixed))
+            built.append(
+                Entry(
+                    name: e.name, method: e.method, path: path, headers: e.headers, body: body, weight: e.weight,
+                    fixed: fixed))
         }
         self.entries = built
         var sum = 0.0
-        cumulative = built.map { sum += $0.weight; return sum }
+        cumulative = built.map {
+            sum += $0.weight
+            return sum
+        }
         self.host = host
         self.context = context
     }
@@ -155,6 +182,8 @@ public struct RequestMix: RequestSource {
         if let fixed = entry.fixed { return fixed }
         let path = String(decoding: entry.path.render(&rng, context: context), as: UTF8.self)
         let body = entry.body?.render(&rng, context: context) ?? []
-        return ByteBuffer(bytes: HTTPRequestBytes.encode(method: entry.method, path: path, host: host, headers: entry.headers, body: body))
+        return ByteBuffer(
+            bytes: HTTPRequestBytes.encode(
+                method: entry.method, path: path, host: host, headers: entry.headers, body: body))
     }
 }

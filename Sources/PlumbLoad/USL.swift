@@ -26,14 +26,26 @@ public struct USLFit: Sendable, Equatable {
     /// throughput), N·λ/X − 1 = σ(N−1) + κN(N−1) is linear in σ and κ; Levenberg–Marquardt then refines all three.
     public static func fit(_ points: [(n: Double, x: Double)]) throws -> USLFit {
         let pts = points.filter { $0.n >= 1 && $0.x > 0 }
-        guard pts.count >= 3 else { throw LoadError("a USL fit needs at least 3 steps with throughput, got \(pts.count)") }
+        guard pts.count >= 3 else {
+            throw LoadError("a USL fit needs at least 3 steps with throughput, got \(pts.count)")
+        }
         let first = pts.min { $0.n < $1.n }!
         var lambda = first.x / first.n
         // Linear least squares for σ, κ with λ fixed: minimise Σ(y − σa − κb)², a = N−1, b = N(N−1).
-        var saa = 0.0, sab = 0.0, sbb = 0.0, say = 0.0, sby = 0.0
+        var saa = 0.0
+        var sab = 0.0
+        var sbb = 0.0
+        var say = 0.0
+        var sby = 0.0
         for p in pts {
-            let y = p.n * lambda / p.x - 1, a = p.n - 1, b = p.n * (p.n - 1)
-            saa += a * a; sab += a * b; sbb += b * b; say += a * y; sby += b * y
+            let y = p.n * lambda / p.x - 1
+            let a = p.n - 1
+            let b = p.n * (p.n - 1)
+            saa += a * a
+            sab += a * b
+            sbb += b * b
+            say += a * y
+            sby += b * y
         }
         let det = saa * sbb - sab * sab
         var sigma = det != 0 ? max(0, (say * sbb - sby * sab) / det) : 0
@@ -46,7 +58,8 @@ public struct USLFit: Sendable, Equatable {
         var current = cost(residuals(lambda, sigma, kappa))
         for _ in 0..<500 {
             // Jacobian of the residuals by parameter (analytic).
-            var jtj = [[Double]](repeating: [0, 0, 0], count: 3), jtr = [0.0, 0, 0]
+            var jtj = [[Double]](repeating: [0, 0, 0], count: 3)
+            var jtr = [0.0, 0, 0]
             for p in pts {
                 let d = 1 + sigma * (p.n - 1) + kappa * p.n * (p.n - 1)
                 let r = lambda * p.n / d - p.x
@@ -59,13 +72,24 @@ public struct USLFit: Sendable, Equatable {
             var improved = false
             for _ in 0..<20 {
                 var m = jtj
-                for a in 0..<3 { m[a][a] *= 1 + mu; m[a][a] += 1e-30 }
-                guard let step = solve3(m, jtr.map { -$0 }) else { mu *= 10; continue }
-                let l = max(1e-12, lambda + step[0]), s = max(0, sigma + step[1]), k = max(0, kappa + step[2])
+                for a in 0..<3 {
+                    m[a][a] *= 1 + mu
+                    m[a][a] += 1e-30
+                }
+                guard let step = solve3(m, jtr.map { -$0 }) else {
+                    mu *= 10
+                    continue
+                }
+                let l = max(1e-12, lambda + step[0])
+                let s = max(0, sigma + step[1])
+                let k = max(0, kappa + step[2])
                 let c = cost(residuals(l, s, k))
                 if c < current {
                     let relative = (current - c) / max(current, 1e-300)
-                    lambda = l; sigma = s; kappa = k; current = c
+                    lambda = l
+                    sigma = s
+                    kappa = k
+                    current = c
                     mu = max(mu / 10, 1e-12)
                     improved = relative > 1e-12
                     break
@@ -81,11 +105,13 @@ public struct USLFit: Sendable, Equatable {
 
     /// Gaussian elimination with partial pivoting for a 3×3 system.
     static func solve3(_ a: [[Double]], _ b: [Double]) -> [Double]? {
-        var m = a, v = b
+        var m = a
+        var v = b
         for c in 0..<3 {
             let pivot = (c..<3).max { abs(m[$0][c]) < abs(m[$1][c]) }!
             guard abs(m[pivot][c]) > 1e-300 else { return nil }
-            m.swapAt(c, pivot); v.swapAt(c, pivot)
+            m.swapAt(c, pivot)
+            v.swapAt(c, pivot)
             for r in (c + 1)..<3 {
                 let f = m[r][c] / m[c][c]
                 for k in c..<3 { m[r][k] -= f * m[c][k] }

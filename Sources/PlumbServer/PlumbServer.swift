@@ -1,10 +1,10 @@
-import PlumbAPI
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import Metrics
 import NIOCore
+import PlumbAPI
 import PlumbAlarms
 import PlumbHost
 import PlumbKit
@@ -65,7 +65,8 @@ public final class PlumbServer: Sendable {
     init(
         config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
-        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings, iam: IAMStore,
+        asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
+        iam: IAMStore,
         certificates: CertificateStore?, alarmLinks: AlarmLinks, logger: Logger
     ) {
         self.iam = iam
@@ -118,30 +119,38 @@ public final class PlumbServer: Sendable {
             outbox: outbox, logs: logs, smtp: deliverySettings.smtp, secrets: secrets, clock: clock, logger: logger)
         let host = try await openHost(config: config, plugins: plugins, factory: factory, platform: platform)
         try createTopics(host.topicsToCreate, in: outbox, now: clock(), logger: logger)
-        let alarmLinks = try AlarmLinks.load(dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
+        let alarmLinks = try AlarmLinks.load(
+            dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
         let alarmLogger = Logger(label: "plumb.alarms")
         let source = MetricStoreDataSource(store: store)
         let alarms = try AlarmEngine(
             source: source, store: try AlarmStore(directory: directory, durability: config.durability),
-            notifier: AlarmNotifications(outbox: outbox, source: source, links: alarmLinks, clock: clock, logger: alarmLogger),
+            notifier: AlarmNotifications(
+                outbox: outbox, source: source, links: alarmLinks, clock: clock, logger: alarmLogger),
             documents: YAMLConfigReader(), logger: alarmLogger)
         let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
         let scheduler: Scheduler
         do { scheduler = try Scheduler(host: host, queue: asyncQueue) } catch { throw ConfigError("\(error)") }
-        let asyncConfigs = config.functions.mapValues { AsyncInvocationConfig(retry: $0.asyncSettings, onFailure: $0.onFailure) }
+        let asyncConfigs = config.functions.mapValues {
+            AsyncInvocationConfig(retry: $0.asyncSettings, onFailure: $0.onFailure)
+        }
         let asyncDispatcher = AsyncDispatcher(
             queue: asyncQueue, host: host, configs: asyncConfigs,
             failures: AsyncFailureDestination(platform: platform, configs: asyncConfigs))
         let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
         if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
-            logger.info("sealed secrets that were stored in clear", metadata: [
-                "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
-            ])
+            logger.info(
+                "sealed secrets that were stored in clear",
+                metadata: [
+                    "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
+                ])
         }
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
-            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher, scheduler: scheduler,
-            deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks, logger: logger)
+            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher,
+            scheduler: scheduler,
+            deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks,
+            logger: logger)
         do {
             try server.reloadAlerts()
         } catch {
@@ -157,14 +166,17 @@ public final class PlumbServer: Sendable {
     ) async throws -> PluginHost {
         let host = PluginHost(
             dataDirectory: config.dataDirectory, accountConcurrency: config.accountConcurrency, factory: factory,
-            settings: config.plugins, functionOptions: config.functions.mapValues(\.options), durability: config.durability,
+            settings: config.plugins, functionOptions: config.functions.mapValues(\.options),
+            durability: config.durability,
             publicURL: config.resolvedPublicURL, platform: platform)
         for plugin in plugins {
             try await host.load(plugin)
         }
         for (name, settings) in config.functions.sorted(by: { $0.key < $1.key }) {
             guard host.function(named: name) != nil else {
-                throw ConfigError("functions.\(name): no such function (known: \(host.functions.map(\.name).joined(separator: ", ")))")
+                throw ConfigError(
+                    "functions.\(name): no such function (known: \(host.functions.map(\.name).joined(separator: ", ")))"
+                )
             }
             if let problem = settings.asyncSettings.validate() { throw ConfigError("functions.\(name): \(problem)") }
             if let reserved = settings.reserved {
@@ -194,27 +206,41 @@ public final class PlumbServer: Sendable {
     public func reloadAlerts() throws(AlertFileErrors) -> (alarms: Int, topics: Int) {
         try reloading.withLock { _ throws(AlertFileErrors) in
             let now = store.clock()
-            let apiAlarms = Set(alarms.list().filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
+            let apiAlarms = Set(
+                alarms.list().filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
             let apiTopics = Set(((try? outbox.topics()) ?? []).filter { $0.source == "api" }.map(\.name))
-            let (files, errors) = AlertFileParser.load(directory: config.alerts, extraAlarms: apiAlarms, extraTopics: apiTopics)
+            let (files, errors) = AlertFileParser.load(
+                directory: config.alerts, extraAlarms: apiAlarms, extraTopics: apiTopics)
             var problems = errors
             for topic in files.topics {
-                for subscription in topic.subscriptions where subscription.protocol == .function && host.function(named: subscription.endpoint) == nil {
+                for subscription in topic.subscriptions
+                where subscription.protocol == .function && host.function(named: subscription.endpoint) == nil {
                     let location = files.topicLocations[topic.name]
-                    problems.append(AlertFileError(
-                        file: location?.file ?? config.alerts, line: location?.line ?? 0, field: "subscriptions",
-                        message: "topic '\(topic.name)' subscribes function '\(subscription.endpoint)', which is not hosted (known: \(host.functions.map(\.name).joined(separator: ", ")))"))
+                    problems.append(
+                        AlertFileError(
+                            file: location?.file ?? config.alerts, line: location?.line ?? 0, field: "subscriptions",
+                            message:
+                                "topic '\(topic.name)' subscribes function '\(subscription.endpoint)', which is not hosted (known: \(host.functions.map(\.name).joined(separator: ", ")))"
+                        ))
                 }
             }
             guard problems.isEmpty else { throw AlertFileErrors(problems) }
             do {
                 try outbox.syncFileTopics(files.topics, now: now)
             } catch {
-                throw AlertFileErrors([AlertFileError(file: config.alerts, line: 0, field: "topics", message: "cannot store topics: \(error)")])
+                throw AlertFileErrors([
+                    AlertFileError(
+                        file: config.alerts, line: 0, field: "topics", message: "cannot store topics: \(error)")
+                ])
             }
             try alarms.install(files, now: now, extraTopics: apiTopics)
             logs.setMetricFilters(files.metricFilters)
-            logger.info("alert files loaded", metadata: ["alarms": "\(files.alarms.count)", "topics": "\(files.topics.count)", "directory": "\(config.alerts)"])
+            logger.info(
+                "alert files loaded",
+                metadata: [
+                    "alarms": "\(files.alarms.count)", "topics": "\(files.topics.count)",
+                    "directory": "\(config.alerts)",
+                ])
             return (files.alarms.count, files.topics.count)
         }
     }
@@ -222,11 +248,14 @@ public final class PlumbServer: Sendable {
     public var isReady: Bool { ready.load(ordering: .relaxed) }
 
     /// The whole HTTP surface. `extraRoutes` lets the executable add routes (the benchmark's bare route).
-    public func makeRouter(extraRoutes: (Router<PlumbRequestContext>) -> Void = { _ in }) -> Router<PlumbRequestContext> {
+    public func makeRouter(extraRoutes: (Router<PlumbRequestContext>) -> Void = { _ in }) -> Router<PlumbRequestContext>
+    {
         let router = Router(context: PlumbRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
-        let metricsGroup = config.metricsRequireToken ? router.group().add(middleware: AdminAuthMiddleware(token: token)) : router.group()
+        let metricsGroup =
+            config.metricsRequireToken
+            ? router.group().add(middleware: AdminAuthMiddleware(token: token)) : router.group()
         HealthRoutes(isReady: { self.isReady }, factory: factory).register(on: router, metrics: metricsGroup)
         let callers = CallerResolver(adminToken: token, iam: iam, host: host)
         let audit = AuditMiddleware(logs: logs, callers: callers)
@@ -251,13 +280,16 @@ public final class PlumbServer: Sendable {
                 throw APIError(status: 400, code: "InvalidParameterValue", "endpoint: no function named '\(name)'")
             }
             guard case .iamUser(let principal) = caller else { return }
-            try CallerResolver.requireAllowed(principal, action: "functions:InvokeFunction", resource: "function/\(name)")
+            try CallerResolver.requireAllowed(
+                principal, action: "functions:InvokeFunction", resource: "function/\(name)")
             try FunctionAccess.checkInvoke(function, caller: caller)
         }.register(api: api, public: router)
         PluginRoutes(host: host, callers: callers, iamSettings: config.iam).register(on: router, audit: audit)
         ConnectionRoutes(host: host, gateway: webSockets).register(api: api, public: router)
-        AlarmPageRoutes(alarms: alarms, source: MetricStoreDataSource(store: store), links: alarmLinks, clock: store.clock)
-            .register(on: router)
+        AlarmPageRoutes(
+            alarms: alarms, source: MetricStoreDataSource(store: store), links: alarmLinks, clock: store.clock
+        )
+        .register(on: router)
         extraRoutes(router)
         return router
     }
@@ -270,7 +302,8 @@ public final class PlumbServer: Sendable {
         let (hostName, port) = try config.listenAddress()
         let gateway = webSockets
         let descriptors = DescriptorLimit.raiseSoftToHard()
-        logger.info("open-file limit", metadata: ["soft_before": "\(descriptors.before)", "soft": "\(descriptors.after)"])
+        logger.info(
+            "open-file limit", metadata: ["soft_before": "\(descriptors.before)", "soft": "\(descriptors.after)"])
         if let certificates { logCertificate(certificates.loaded, event: "TLS certificate loaded") }
         let app = Application(
             router: makeRouter(extraRoutes: extraRoutes),
@@ -288,13 +321,17 @@ public final class PlumbServer: Sendable {
             logger: logger)
         var services: [any Service] = [
             MetricStoreService(store: store, flushInterval: .milliseconds(Int64(config.metrics.flushInterval * 1_000))),
-            MetricsReporter(factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
+            MetricsReporter(
+                factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
             AlarmEvaluationService(engine: alarms, clock: store.clock),
             LogMaintenanceService(
                 store: logs, archiveAfter: Int64(config.logs.archiveAfter * 1_000),
                 interval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
-            DeliveryService(outbox: outbox, settings: deliverySettings, functions: AsyncFunctionQueue(host: host, queue: asyncQueue)),
-            AlertmanagerRefreshService(outbox: outbox, interval: deliverySettings.alertmanagerResendInterval) { [alarms] in
+            DeliveryService(
+                outbox: outbox, settings: deliverySettings, functions: AsyncFunctionQueue(host: host, queue: asyncQueue)
+            ),
+            AlertmanagerRefreshService(outbox: outbox, interval: deliverySettings.alertmanagerResendInterval) {
+                [alarms] in
                 alarms.names(in: .alarm)
             },
             AsyncInvocationService(dispatcher: asyncDispatcher),
@@ -311,10 +348,11 @@ public final class PlumbServer: Sendable {
         if let logSink {
             services.insert(LogSinkService(sink: logSink), at: 0)
         }
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 }
@@ -363,6 +401,9 @@ struct SystemdLifecycle: Service {
             if !Task.isShuttingDownGracefully { server.systemd.notify("STATUS=\(server.statusLine)") }
         }
         server.systemd.notify("STOPPING=1\nSTATUS=draining in-flight requests and flushing stores")
-        server.watchdog.withLock { $0?.cancel(); $0 = nil }
+        server.watchdog.withLock {
+            $0?.cancel()
+            $0 = nil
+        }
     }
 }

@@ -72,7 +72,9 @@ public struct BinaryReader {
     }
 
     public mutating func readBytes(_ count: Int) throws -> ArraySlice<UInt8> {
-        guard count >= 0, offset + count <= bytes.count else { throw StoreError(code: .corrupt, message: "truncated record") }
+        guard count >= 0, offset + count <= bytes.count else {
+            throw StoreError(code: .corrupt, message: "truncated record")
+        }
         defer { offset += count }
         return bytes[offset..<offset + count]
     }

@@ -18,11 +18,15 @@ public final class BlobStore: Sendable {
     public static func validate(_ key: String) throws {
         guard !key.isEmpty, key.count <= 512, !key.hasPrefix("/"), !key.split(separator: "/").contains(".."),
             !key.split(separator: "/", omittingEmptySubsequences: false).contains(""),
-            key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0) })
+            key.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "._-/".unicodeScalars.contains($0)
+            })
         else {
             throw StoreError(
                 code: .invalid,
-                message: "'key' must be a relative path of at most 512 letters, digits, '.', '_', '-' and '/' (got '\(key.prefix(64).unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined())')")
+                message:
+                    "'key' must be a relative path of at most 512 letters, digits, '.', '_', '-' and '/' (got '\(key.prefix(64).unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined())')"
+            )
         }
     }
 
@@ -48,15 +52,17 @@ public final class BlobStore: Sendable {
         guard fd >= 0 else { throw StoreError(code: .io, message: "cannot create \(temporary)") }
         var ok = true
         for chunk in [header, payload] {
-            ok = ok && chunk.withUnsafeBytes { raw -> Bool in
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n <= 0 { return false }
-                    offset += n
+            ok =
+                ok
+                && chunk.withUnsafeBytes { raw -> Bool in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        if n <= 0 { return false }
+                        offset += n
+                    }
+                    return true
                 }
-                return true
-            }
         }
         ok = ok && fsync(fd) == 0
         close(fd)
@@ -75,7 +81,9 @@ public final class BlobStore: Sendable {
     static func read(_ path: String) throws -> [UInt8]? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let bytes = [UInt8](data)
-        guard bytes.count >= 13, Array(bytes.prefix(4)) == magic else { throw StoreError(code: .corrupt, message: "object \(path) is damaged") }
+        guard bytes.count >= 13, Array(bytes.prefix(4)) == magic else {
+            throw StoreError(code: .corrupt, message: "object \(path) is damaged")
+        }
         var size: UInt64 = 0
         withUnsafeMutableBytes(of: &size) { $0.copyBytes(from: bytes[5..<13]) }
         let payload = Array(bytes[13...])
@@ -117,20 +125,29 @@ public final class BlobStore: Sendable {
 
     /// Glacier's restore: a hot copy of an archived object, readable until `until` (epoch seconds).
     public func restore(_ key: String, until: Int64) throws {
-        guard case .some(let tier) = try tier(key), tier != .hot else { throw StoreError(code: .invalid, message: "\(key) is not archived") }
-        guard let bytes = try Self.read(archiveRoot + "/" + key) else { throw StoreError(code: .invalid, message: "no archived object \(key)") }
+        guard case .some(let tier) = try tier(key), tier != .hot else {
+            throw StoreError(code: .invalid, message: "\(key) is not archived")
+        }
+        guard let bytes = try Self.read(archiveRoot + "/" + key) else {
+            throw StoreError(code: .invalid, message: "no archived object \(key)")
+        }
         try put(key, bytes, compressionLevel: 6)
         try Data(String(until).utf8).write(to: URL(fileURLWithPath: path(key) + ".restore"), options: .atomic)
     }
 
     /// Lifecycle: hot objects under `prefix` not modified for `archiveAfter` seconds move to the archive; restored
     /// copies past their time are dropped (the archived object stays). Returns (archived, expired) keys.
-    public func applyLifecycle(prefix: String, archiveAfter: Double, now: Double) throws -> (archived: [String], expired: [String]) {
-        var archived: [String] = [], expired: [String] = []
+    public func applyLifecycle(
+        prefix: String, archiveAfter: Double, now: Double
+    ) throws -> (archived: [String], expired: [String]) {
+        var archived: [String] = []
+        var expired: [String] = []
         for key in list(prefix: prefix) {
             switch try tier(key) {
             case .hot:
-                let modified = ((try? FileManager.default.attributesOfItem(atPath: path(key)))?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? now
+                let modified =
+                    ((try? FileManager.default.attributesOfItem(atPath: path(key)))?[.modificationDate] as? Date)?
+                    .timeIntervalSince1970 ?? now
                 if now - modified >= archiveAfter {
                     try archive(key)
                     archived.append(key)
@@ -152,7 +169,8 @@ public final class BlobStore: Sendable {
         try Self.validate(key)
         guard let bytes = try Self.read(path(key)) else {
             if FileManager.default.fileExists(atPath: archiveRoot + "/" + key) {
-                throw StoreError(code: .archived, message: "object \(key) is in the archive tier; restore it before reading")
+                throw StoreError(
+                    code: .archived, message: "object \(key) is in the archive tier; restore it before reading")
             }
             return nil
         }
@@ -175,7 +193,8 @@ public final class BlobStore: Sendable {
         var keys: [String] = []
         while let item = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue,
+            if FileManager.default.fileExists(atPath: root + "/" + item, isDirectory: &isDirectory),
+                !isDirectory.boolValue,
                 item.hasPrefix(prefix), !item.contains(".tmp-"), !item.hasSuffix(".restore")
             {
                 keys.append(item)
@@ -186,6 +205,8 @@ public final class BlobStore: Sendable {
 
     public func delete(_ key: String) throws {
         try Self.validate(key)
-        if unlink(path(key)) != 0 && errno != ENOENT { throw StoreError(code: .io, message: "cannot delete object \(key)") }
+        if unlink(path(key)) != 0 && errno != ENOENT {
+            throw StoreError(code: .io, message: "cannot delete object \(key)")
+        }
     }
 }

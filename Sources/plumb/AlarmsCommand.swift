@@ -5,10 +5,12 @@ import PlumbAPI
 struct AlarmsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "alarms", abstract: "List alarms, show one, its history, or set its state.",
-        subcommands: [List.self, Describe.self, History.self, SetState.self, Put.self, Delete.self, Reload.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Describe.self, History.self, SetState.self, Put.self, Delete.self, Reload.self],
+        defaultSubcommand: List.self)
 
     static func path(_ name: String) -> String {
-        "/api/v1/alarms/" + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name)
+        "/api/v1/alarms/"
+            + (name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name)
     }
 
     struct List: AsyncParsableCommand {
@@ -21,7 +23,8 @@ struct AlarmsCommand: AsyncParsableCommand {
             var query: [String] = []
             if let state { query.append("state=\(state)") }
             if let prefix { query.append("prefix=\(LogsCommand.encode(prefix))") }
-            let (_, body) = try await client.request(.GET, "/api/v1/alarms" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+            let (_, body) = try await client.request(
+                .GET, "/api/v1/alarms" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             if client.output == .json { return client.printJSON(body) }
             let alarms = try WireJSON.decode(AlarmListResponse.self, body).alarms
             guard !alarms.isEmpty else { return print("no alarms") }
@@ -42,7 +45,9 @@ struct AlarmsCommand: AsyncParsableCommand {
         func run() async throws {
             let (_, body) = try await client.request(.GET, AlarmsCommand.path(name))
             if client.output == .json { return client.printJSON(body) }
-            guard let a = try? JSONDecoder().decode(AlarmDescription.self, from: Data(body)) else { return client.printJSON(body) }
+            guard let a = try? JSONDecoder().decode(AlarmDescription.self, from: Data(body)) else {
+                return client.printJSON(body)
+            }
             for (key, text) in Self.lines(a) {
                 print("\(key.padding(toLength: 34, withPad: " ", startingAt: 0))\(text)")
             }
@@ -52,21 +57,27 @@ struct AlarmsCommand: AsyncParsableCommand {
         static func lines(_ a: AlarmDescription) -> [(String, String)] {
             func list(_ items: [String]) -> String { items.isEmpty ? "-" : items.joined(separator: ", ") }
             let dimensions = a.dimensions.map { map in
-                map.isEmpty ? "-" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                map.isEmpty
+                    ? "-" : map.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
             }
             let members: [(String, String?)] = [
-                ("name", a.name), ("type", a.type), ("source", a.source), ("description", a.description), ("state", a.state),
-                ("silence", a.silence.map { SilenceCommand.summary($0) + ", silence \($0.id)" }), ("stateReason", a.stateReason),
+                ("name", a.name), ("type", a.type), ("source", a.source), ("description", a.description),
+                ("state", a.state),
+                ("silence", a.silence.map { SilenceCommand.summary($0) + ", silence \($0.id)" }),
+                ("stateReason", a.stateReason),
                 ("stateUpdatedAt", a.stateUpdatedAt), ("lastEvaluatedAt", a.lastEvaluatedAt), ("severity", a.severity),
-                ("namespace", a.namespace), ("metric", a.metric), ("dimensions", dimensions), ("statistic", a.statistic),
+                ("namespace", a.namespace), ("metric", a.metric), ("dimensions", dimensions),
+                ("statistic", a.statistic),
                 ("period", a.period.map(String.init)), ("evaluationPeriods", a.evaluationPeriods.map(String.init)),
                 ("datapointsToAlarm", a.datapointsToAlarm.map(String.init)), ("comparison", a.comparison),
                 ("threshold", a.threshold.map(number)), ("treatMissingData", a.treatMissingData),
                 ("evaluateLowSampleCountPercentile", a.evaluateLowSampleCountPercentile),
                 // Metric-math queries, one a line: "e: Plumb/Functions/Errors Sum", "rate: 100 * e / i (returned)".
-                ("metrics", a.metrics.map { $0.joined(separator: "\n" + String(repeating: " ", count: 34)) }), ("rule", a.rule),
+                ("metrics", a.metrics.map { $0.joined(separator: "\n" + String(repeating: " ", count: 34)) }),
+                ("rule", a.rule),
                 ("actionsSuppressor", a.actionsSuppressor), ("waitPeriod", a.waitPeriod.map(String.init)),
-                ("extensionPeriod", a.extensionPeriod.map(String.init)), ("alarmActions", list(a.alarmActions)), ("okActions", list(a.okActions)),
+                ("extensionPeriod", a.extensionPeriod.map(String.init)), ("alarmActions", list(a.alarmActions)),
+                ("okActions", list(a.okActions)),
                 ("insufficientDataActions", list(a.insufficientDataActions)),
             ]
             return members.compactMap { key, text in text.map { (key, $0) } }
@@ -79,7 +90,8 @@ struct AlarmsCommand: AsyncParsableCommand {
     }
 
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "State changes, configuration updates and actions, newest first (14 days).")
+        static let configuration = CommandConfiguration(
+            abstract: "State changes, configuration updates and actions, newest first (14 days).")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Alarm name.") var name: String
         @Option(help: "StateUpdate, ConfigurationUpdate or Action.") var type: String?
@@ -105,7 +117,9 @@ struct AlarmsCommand: AsyncParsableCommand {
         @Option(help: "Why (kept in the history).") var reason = "Set by plumb alarms set-state"
 
         func validate() throws {
-            guard ["OK", "ALARM", "INSUFFICIENT_DATA"].contains(state) else { throw ValidationError("STATE must be OK, ALARM or INSUFFICIENT_DATA") }
+            guard ["OK", "ALARM", "INSUFFICIENT_DATA"].contains(state) else {
+                throw ValidationError("STATE must be OK, ALARM or INSUFFICIENT_DATA")
+            }
         }
 
         func run() async throws {

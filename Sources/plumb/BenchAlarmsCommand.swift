@@ -1,6 +1,6 @@
-import PlumbAPI
 import ArgumentParser
 import Foundation
+import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
 
@@ -23,14 +23,18 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
     @Option(help: "Samples per series per minute.") var samplesPerMinute = 6
     @Option(help: "Evaluation ticks to time (the median is reported).") var ticks = 5
     @Option(help: "Data directory (default: a temporary one, removed afterwards).") var data: String?
-    @Option(help: "Give every alarm this statistic, a 60 s period and 3 of 3 datapoints (for a like-for-like peer run).")
+    @Option(
+        help: "Give every alarm this statistic, a 60 s period and 3 of 3 datapoints (for a like-for-like peer run).")
     var statistic: String?
 
     func validate() throws {
         guard alarms > 0, series > 0, minutes >= 6, samplesPerMinute > 0, ticks > 0 else {
-            throw ValidationError("--alarms, --series, --samples-per-minute and --ticks must be positive, --minutes at least 6")
+            throw ValidationError(
+                "--alarms, --series, --samples-per-minute and --ticks must be positive, --minutes at least 6")
         }
-        if let statistic, Statistic(statistic) == nil { throw ValidationError("--statistic '\(statistic)' is not a statistic") }
+        if let statistic, Statistic(statistic) == nil {
+            throw ValidationError("--statistic '\(statistic)' is not a statistic")
+        }
     }
 
     func run() async throws {
@@ -40,15 +44,18 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
         let now = (Int64(Date().timeIntervalSince1970) / 300) * 300
         let store = try MetricStore(directory: directory, durability: .normal, clock: { now })
         var generator = SystemRandomNumberGenerator()
-        let keys = (0..<series).map { SeriesKey(namespace: "Bench/Alarms", name: "Latency", dimensions: ["Series": "s\($0)"]) }
+        let keys = (0..<series).map {
+            SeriesKey(namespace: "Bench/Alarms", name: "Latency", dimensions: ["Series": "s\($0)"])
+        }
         for minute in 0..<minutes {
             var batch: [Sample] = []
             let start = now - Int64(minutes - minute) * 60
             for key in keys {
                 for i in 0..<samplesPerMinute {
-                    batch.append(Sample(
-                        series: key, unit: .milliseconds, timestamp: start + Int64(i * 60 / samplesPerMinute),
-                        value: .single(Double.random(in: 1...200, using: &generator))))
+                    batch.append(
+                        Sample(
+                            series: key, unit: .milliseconds, timestamp: start + Int64(i * 60 / samplesPerMinute),
+                            value: .single(Double.random(in: 1...200, using: &generator))))
                 }
             }
             try await store.put(batch)
@@ -58,17 +65,22 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
         let treatments = TreatMissingData.allCases
         var config = AlarmConfiguration()
         for i in 0..<alarms where statistic != nil {
-            config.alarms.append(.metric(MetricAlarm(
-                name: "bench-\(i)", series: keys[i % series], statistic: Statistic(statistic!)!, period: 60,
-                evaluationPeriods: 3, comparison: .greaterThanThreshold, threshold: 150)))
+            config.alarms.append(
+                .metric(
+                    MetricAlarm(
+                        name: "bench-\(i)", series: keys[i % series], statistic: Statistic(statistic!)!, period: 60,
+                        evaluationPeriods: 3, comparison: .greaterThanThreshold, threshold: 150)))
         }
         for i in 0..<alarms where statistic == nil {
             let n = 1 + i % 5
-            config.alarms.append(.metric(MetricAlarm(
-                name: "bench-\(i)", series: keys[i % series], statistic: Statistic(statistics[i % statistics.count])!,
-                period: i % 10 == 0 ? 300 : 60, evaluationPeriods: n, datapointsToAlarm: 1 + (i / 5) % n,
-                comparison: .greaterThanThreshold, threshold: Double(100 + i % 100),
-                treatMissingData: treatments[i % treatments.count])))
+            config.alarms.append(
+                .metric(
+                    MetricAlarm(
+                        name: "bench-\(i)", series: keys[i % series],
+                        statistic: Statistic(statistics[i % statistics.count])!,
+                        period: i % 10 == 0 ? 300 : 60, evaluationPeriods: n, datapointsToAlarm: 1 + (i / 5) % n,
+                        comparison: .greaterThanThreshold, threshold: Double(100 + i % 100),
+                        treatMissingData: treatments[i % treatments.count])))
         }
         let engine = try AlarmEngine(source: MetricStoreDataSource(store: store), store: nil)
         try engine.install(config, now: now)
@@ -108,8 +120,10 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
 
         enum CodingKeys: String, CodingKey {
             case alarms, series, ticks, cores, parallelism
-            case evaluatedPerTick = "evaluated_per_tick", tickWallSecondsMedian = "tick_wall_seconds_median"
-            case tickCPUSecondsMedian = "tick_cpu_seconds_median", alarmsPerSecond = "alarms_per_second"
+            case evaluatedPerTick = "evaluated_per_tick"
+            case tickWallSecondsMedian = "tick_wall_seconds_median"
+            case tickCPUSecondsMedian = "tick_cpu_seconds_median"
+            case alarmsPerSecond = "alarms_per_second"
         }
     }
 
@@ -122,6 +136,9 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
 
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.isEmpty
+            ? 0
+            : sorted.count % 2 == 1
+                ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

@@ -6,7 +6,8 @@ import PlumbAuth
 /// verification (ES256), in process.
 struct BenchAuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-auth", abstract: "Measure scrypt password checks and ES256 token verifications per second on one core.")
+        commandName: "bench-auth",
+        abstract: "Measure scrypt password checks and ES256 token verifications per second on one core.")
 
     @Option(help: "scrypt N (a power of two).") var n = Scrypt.Parameters.default.n
     @Option(help: "scrypt r.") var r = Scrypt.Parameters.default.r
@@ -23,7 +24,10 @@ struct BenchAuthCommand: AsyncParsableCommand {
             count += 1
         }
         let hashRate = Double(count) / Date().timeIntervalSince(start)
-        print(String(format: "scrypt N=%d r=%d p=1 (%d MiB): %.1f password checks/s on one core (%.1f ms each)", n, r, 128 * r * n / 1_048_576, hashRate, 1_000 / hashRate))
+        print(
+            String(
+                format: "scrypt N=%d r=%d p=1 (%d MiB): %.1f password checks/s on one core (%.1f ms each)", n, r,
+                128 * r * n / 1_048_576, hashRate, 1_000 / hashRate))
         let now = Int64(Date().timeIntervalSince1970)
         let ring = try KeyRing(path: nil, maxTokenLifetime: 900, now: now)
         let token = try ring.sign(["iss": "bench", "aud": "plumb", "sub": "u", "iat": now, "exp": now + 900])
@@ -41,6 +45,7 @@ struct BenchAuthCommand: AsyncParsableCommand {
             count += 1
         }
         let signRate = Double(count) / Date().timeIntervalSince(start)
-        print(String(format: "ES256: %.0f token verifications/s, %.0f tokens signed/s on one core", verifyRate, signRate))
+        print(
+            String(format: "ES256: %.0f token verifications/s, %.0f tokens signed/s on one core", verifyRate, signRate))
     }
 }

@@ -16,7 +16,8 @@ import Synchronization
 /// and after connecting, for memory per connection.
 struct BenchChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-chat", abstract: "Hold WebSocket connections on the chat and measure broadcast fan-out.", shouldDisplay: false)
+        commandName: "bench-chat", abstract: "Hold WebSocket connections on the chat and measure broadcast fan-out.",
+        shouldDisplay: false)
 
     @Option(help: "WebSocket URL of the chat endpoint.") var url = "ws://127.0.0.1:9400/apps/chat/ws"
     @Option(help: "Connections to hold.") var connections = 10_000
@@ -40,13 +41,17 @@ struct BenchChatCommand: AsyncParsableCommand {
     static func rss(_ pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "").map { $0 * 1_024 }
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "").map {
+                $0 * 1_024
+            }
         }
         return nil
     }
 
     func validate() throws {
-        guard connections >= 1, members >= 1, members <= connections else { throw ValidationError("need 1 ≤ --members ≤ --connections") }
+        guard connections >= 1, members >= 1, members <= connections else {
+            throw ValidationError("need 1 ≤ --members ≤ --connections")
+        }
         guard rate > 0, duration > 0 else { throw ValidationError("--rate and --duration must be positive") }
     }
 
@@ -71,7 +76,9 @@ struct BenchChatCommand: AsyncParsableCommand {
             var lastReport = ContinuousClock.now
             while launched < total {
                 // Keep at most connectConcurrency attempts outstanding.
-                while launched - shared.connected.load(ordering: .relaxed) - shared.failed.load(ordering: .relaxed) >= connectConcurrency {
+                while launched - shared.connected.load(ordering: .relaxed) - shared.failed.load(ordering: .relaxed)
+                    >= connectConcurrency
+                {
                     try await Task.sleep(for: .milliseconds(2))
                 }
                 let index = launched
@@ -92,7 +99,8 @@ struct BenchChatCommand: AsyncParsableCommand {
                 }
                 if ContinuousClock.now - lastReport > .seconds(2) {
                     lastReport = ContinuousClock.now
-                    FileHandle.standardError.write(Data("connected \(shared.connected.load(ordering: .relaxed)) of \(total)\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("connected \(shared.connected.load(ordering: .relaxed)) of \(total)\n".utf8))
                 }
             }
             while shared.connected.load(ordering: .relaxed) + shared.failed.load(ordering: .relaxed) < total {
@@ -102,9 +110,14 @@ struct BenchChatCommand: AsyncParsableCommand {
             // Let the joins' presence broadcasts settle before measuring.
             try await Task.sleep(for: .seconds(3))
             let rssAfter = serverPid.flatMap(Self.rss)
-            FileHandle.standardError.write(Data("connected \(shared.connected.load(ordering: .relaxed)), failed \(shared.failed.load(ordering: .relaxed)) in \(String(format: "%.1f", connectSeconds)) s; sending\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "connected \(shared.connected.load(ordering: .relaxed)), failed \(shared.failed.load(ordering: .relaxed)) in \(String(format: "%.1f", connectSeconds)) s; sending\n"
+                        .utf8))
 
-            guard let sender = shared.senderChannel.withLock({ $0 }) else { throw ValidationError("the sending connection did not open: \(shared.errors.withLock { $0 })") }
+            guard let sender = shared.senderChannel.withLock({ $0 }) else {
+                throw ValidationError("the sending connection did not open: \(shared.errors.withLock { $0 })")
+            }
             let count = Int(rate * duration)
             let t0 = DispatchTime.now().uptimeNanoseconds + 100_000_000
             let interval = 1e9 / rate
@@ -113,7 +126,9 @@ struct BenchChatCommand: AsyncParsableCommand {
                 let intended = t0 + UInt64(Double(seq) * interval)
                 let now = DispatchTime.now().uptimeNanoseconds
                 if intended > now { try await Task.sleep(for: .nanoseconds(Int64(intended - now))) }
-                try await LeanWebSocketClient.sendText("{\"action\":\"send\",\"text\":\"bench \(seq) \(intended)\"}", on: sender).get()
+                try await LeanWebSocketClient.sendText(
+                    "{\"action\":\"send\",\"text\":\"bench \(seq) \(intended)\"}", on: sender
+                ).get()
                 sent += 1
             }
             // Drain: wait until every member has every message, or 10 s.
@@ -129,10 +144,13 @@ struct BenchChatCommand: AsyncParsableCommand {
             }
             var result = Result(
                 connectionsRequested: total, connectionsOpen: shared.connected.load(ordering: .relaxed),
-                connectionsFailed: shared.failed.load(ordering: .relaxed), connectSeconds: connectSeconds, roomMembers: members,
+                connectionsFailed: shared.failed.load(ordering: .relaxed), connectSeconds: connectSeconds,
+                roomMembers: members,
                 messagesSent: sent, ratePerSecond: rate, deliveriesExpected: expected,
                 deliveriesReceived: shared.received.load(ordering: .relaxed),
-                fanoutMs: ["p50": percentile(0.5), "p90": percentile(0.9), "p99": percentile(0.99), "max": percentile(1.0)])
+                fanoutMs: [
+                    "p50": percentile(0.5), "p90": percentile(0.9), "p99": percentile(0.99), "max": percentile(1.0),
+                ])
             if let before = rssBefore, let after = rssAfter {
                 result.serverRSSBeforeMB = Double(before) / 1_048_576
                 result.serverRSSConnectedMB = Double(after) / 1_048_576
@@ -163,11 +181,19 @@ struct BenchChatCommand: AsyncParsableCommand {
         var firstErrors: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case connectionsRequested = "connections_requested", connectionsOpen = "connections_open"
-            case connectionsFailed = "connections_failed", connectSeconds = "connect_seconds", roomMembers = "room_members"
-            case messagesSent = "messages_sent", ratePerSecond = "rate_per_second", deliveriesExpected = "deliveries_expected"
-            case deliveriesReceived = "deliveries_received", fanoutMs = "fanout_ms", serverRSSBeforeMB = "server_rss_before_mb"
-            case serverRSSConnectedMB = "server_rss_connected_mb", serverBytesPerConnection = "server_bytes_per_connection"
+            case connectionsRequested = "connections_requested"
+            case connectionsOpen = "connections_open"
+            case connectionsFailed = "connections_failed"
+            case connectSeconds = "connect_seconds"
+            case roomMembers = "room_members"
+            case messagesSent = "messages_sent"
+            case ratePerSecond = "rate_per_second"
+            case deliveriesExpected = "deliveries_expected"
+            case deliveriesReceived = "deliveries_received"
+            case fanoutMs = "fanout_ms"
+            case serverRSSBeforeMB = "server_rss_before_mb"
+            case serverRSSConnectedMB = "server_rss_connected_mb"
+            case serverBytesPerConnection = "server_bytes_per_connection"
             case firstErrors = "first_errors"
         }
     }
@@ -239,5 +265,7 @@ struct BenchChatCommand: AsyncParsableCommand {
         }
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
 }

@@ -6,7 +6,8 @@ import Foundation
 /// prediction time per row, medians over rounds.
 struct BenchClassifierCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-classifier", abstract: "Benchmark the classifier's training and per-row prediction.", shouldDisplay: false)
+        commandName: "bench-classifier", abstract: "Benchmark the classifier's training and per-row prediction.",
+        shouldDisplay: false)
 
     @Argument(help: "CSV with a header and a label column.") var csv: String
     @Option(help: "Label column.") var label = "label"
@@ -19,7 +20,9 @@ struct BenchClassifierCommand: AsyncParsableCommand {
         var model: BoostedModel?
         for _ in 0..<rounds {
             var started = ContinuousClock.now
-            let trained = BoostedModel.train(features: dataset.rows, labels: dataset.labels, featureNames: dataset.featureNames, parameters: BoostingParameters())
+            let trained = BoostedModel.train(
+                features: dataset.rows, labels: dataset.labels, featureNames: dataset.featureNames,
+                parameters: BoostingParameters())
             train.append(Self.seconds(ContinuousClock.now - started))
             model = trained
             started = ContinuousClock.now
@@ -43,10 +46,13 @@ struct BenchClassifierCommand: AsyncParsableCommand {
 
         enum CodingKeys: String, CodingKey {
             case rows, features, classes
-            case trainSeconds = "train_seconds", predictMicrosecondsPerRow = "predict_microseconds_per_row"
+            case trainSeconds = "train_seconds"
+            case predictMicrosecondsPerRow = "predict_microseconds_per_row"
         }
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
     static func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
 }

@@ -19,7 +19,8 @@ struct NoopPlugin: Plugin {
 /// concurrent callers.
 struct BenchInvokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-invoke", abstract: "Benchmark the host's per-invocation overhead on a no-op function.", shouldDisplay: false)
+        commandName: "bench-invoke", abstract: "Benchmark the host's per-invocation overhead on a no-op function.",
+        shouldDisplay: false)
 
     @Option(help: "Invocations per measurement.") var invocations = 1_000_000
     @Option(help: "Concurrent callers for the throughput run.") var callers = 64
@@ -32,7 +33,8 @@ struct BenchInvokeCommand: AsyncParsableCommand {
         try await host.load(NoopPlugin.self)
         let function = host.function(named: "noop.noop")!
         let request = FunctionRequest()
-        let handler: @Sendable (FunctionRequest) async throws -> FunctionResponse = { _ in FunctionResponse(status: 200) }
+        let handler: @Sendable (FunctionRequest) async throws -> FunctionResponse = { _ in FunctionResponse(status: 200)
+        }
 
         var direct: [Double] = []
         var pipeline: [Double] = []
@@ -60,7 +62,8 @@ struct BenchInvokeCommand: AsyncParsableCommand {
         let p = Self.median(pipeline)
         try BenchOutput.print(
             Result(
-                directCallNs: d, pipelineNs: p, callers: callers, throughput: Self.median(throughput), invocations: invocations,
+                directCallNs: d, pipelineNs: p, callers: callers, throughput: Self.median(throughput),
+                invocations: invocations,
                 rounds: rounds),
             pretty: true)
     }
@@ -92,7 +95,9 @@ struct BenchInvokeCommand: AsyncParsableCommand {
         }
     }
 
-    static func nanos(_ d: Duration) -> Double { Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9 }
+    static func nanos(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9
+    }
 
     static func median(_ v: [Double]) -> Double {
         let s = v.sorted()

@@ -11,7 +11,8 @@ struct BenchLogsCommand: AsyncParsableCommand {
         abstract: "Benchmark the log store: ingest through the log handler and in API-sized batches, then search.",
         shouldDisplay: false)
 
-    @Option(help: "Events to store through batched puts (1,000 per batch, like POST /api/v1/logs).") var events = 1_000_000
+    @Option(help: "Events to store through batched puts (1,000 per batch, like POST /api/v1/logs).") var events =
+        1_000_000
     @Option(help: "Events to log through the swift-log handler.") var handlerEvents = 200_000
     @Option(help: "Data directory (default: a temporary one, removed afterwards).") var data: String?
 
@@ -31,7 +32,9 @@ struct BenchLogsCommand: AsyncParsableCommand {
                 let status = n % 100 == 0 ? 500 : 200
                 return InputLogEvent(
                     timestamp: now - Int64(events - n),
-                    message: "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)")
+                    message:
+                        "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)"
+                )
             }
             try store.put(group: "/bench/access", stream: "web-\(stored / 100_000)", events: batch)
             stored += batch.count
@@ -50,7 +53,9 @@ struct BenchLogsCommand: AsyncParsableCommand {
         let handler = PlumbLogHandler(label: "plumb.bench", sink: sink)
         started = ContinuousClock.now
         for i in 0..<handlerEvents {
-            handler.log(level: .info, message: "request \(i) served", metadata: ["status": "200"], source: "bench", file: #fileID, function: #function, line: #line)
+            handler.log(
+                level: .info, message: "request \(i) served", metadata: ["status": "200"], source: "bench",
+                file: #fileID, function: #function, line: #line)
         }
         let logSeconds = Self.seconds(ContinuousClock.now - started)
         flusher.cancel()
@@ -59,14 +64,18 @@ struct BenchLogsCommand: AsyncParsableCommand {
 
         // 3. Search: every stored access line scanned with a term and with a space-delimited pattern.
         var searches: [String: Result.Search] = [:]
-        for (name, text) in [("term", "\" 500 \""), ("delimited", "[ip, user, username, timestamp, request, status = 5*, bytes]"), ("json", "{ $.status = 500 }")] {
+        for (name, text) in [
+            ("term", "\" 500 \""), ("delimited", "[ip, user, username, timestamp, request, status = 5*, bytes]"),
+            ("json", "{ $.status = 500 }"),
+        ] {
             let pattern = try FilterPattern(text)
             started = ContinuousClock.now
             var read = 0
             var matched = 0
             var token: String?
             repeat {
-                let page = try store.filter(LogQuery(group: "/bench/access", pattern: pattern, limit: 10_000, token: token))
+                let page = try store.filter(
+                    LogQuery(group: "/bench/access", pattern: pattern, limit: 10_000, token: token))
                 read += page.scanned
                 matched += page.events.count
                 token = page.nextToken
@@ -83,7 +92,8 @@ struct BenchLogsCommand: AsyncParsableCommand {
                 logged: handlerEvents, stored: handlerStored, dropped: sink.droppedCount,
                 logCallsPerSecond: Double(handlerEvents) / logSeconds),
             search: searches,
-            bytesOnDisk: (try? FileManager.default.attributesOfItem(atPath: directory + "/logs.sqlite")[.size] as? Int) ?? 0)
+            bytesOnDisk: (try? FileManager.default.attributesOfItem(atPath: directory + "/logs.sqlite")[.size] as? Int)
+                ?? 0)
         try BenchOutput.print(result, pretty: true)
     }
 
@@ -116,7 +126,9 @@ struct BenchLogsCommand: AsyncParsableCommand {
             var eventsExaminedPerSecond: Double
             enum CodingKeys: String, CodingKey {
                 case pattern, matched, seconds
-                case eventsExamined = "events_examined", rowsRead = "rows_read", eventsExaminedPerSecond = "events_examined_per_second"
+                case eventsExamined = "events_examined"
+                case rowsRead = "rows_read"
+                case eventsExaminedPerSecond = "events_examined_per_second"
             }
         }
         var batchedPut: Put
@@ -125,9 +137,12 @@ struct BenchLogsCommand: AsyncParsableCommand {
         var bytesOnDisk: Int
         enum CodingKeys: String, CodingKey {
             case handler, search
-            case batchedPut = "batched_put", bytesOnDisk = "bytes_on_disk"
+            case batchedPut = "batched_put"
+            case bytesOnDisk = "bytes_on_disk"
         }
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
 }

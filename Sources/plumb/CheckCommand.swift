@@ -13,7 +13,8 @@ struct CheckCommand: AsyncParsableCommand {
         discussion: "Prints every error as FILE:LINE: FIELD: MESSAGE and exits non-zero when there is any.")
 
     @Option(help: "Directory of alert files (default: the config's `alerts`, else ./alerts).") var alerts: String?
-    @Option(help: "Directory of dashboard files (default: the config's `dashboards`, else ./dashboards).") var dashboards: String?
+    @Option(help: "Directory of dashboard files (default: the config's `dashboards`, else ./dashboards).")
+    var dashboards: String?
     @Option(help: "Server config file to validate.") var config: String?
 
     func run() async throws {
@@ -35,7 +36,9 @@ struct CheckCommand: AsyncParsableCommand {
         let (files, errors) = AlertFileParser.load(directory: alertDirectory)
         problems += errors.map(\.description)
         let fileCount = AlertFileParser.alertFiles(in: alertDirectory).count
-        print("alerts: \(fileCount) file(s) in \(alertDirectory), \(files.alarms.count) alarm(s), \(files.topics.count) topic(s)")
+        print(
+            "alerts: \(fileCount) file(s) in \(alertDirectory), \(files.alarms.count) alarm(s), \(files.topics.count) topic(s)"
+        )
 
         let testFiles = AlertFileParser.alertFiles(in: alertDirectory + "/tests")
         var passed = 0
@@ -47,14 +50,16 @@ struct CheckCommand: AsyncParsableCommand {
         if !testFiles.isEmpty { print("alert tests: \(passed) passed in \(testFiles.count) file(s)") }
 
         let dashboardDirectory = dashboards ?? serverConfig.dashboards
-        var dashboardCount = 0, widgetCount = 0
+        var dashboardCount = 0
+        var widgetCount = 0
         for file in AlertFileParser.alertFiles(in: dashboardDirectory) {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 problems.append("\(file):0: cannot read the file")
                 continue
             }
             do {
-                let dashboard = try DashboardParser.parse(text, file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
+                let dashboard = try DashboardParser.parse(
+                    text, file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension)
                 dashboardCount += 1
                 widgetCount += dashboard.allWidgets.count
             } catch let e as DashboardErrors {

@@ -19,7 +19,8 @@ extension ClientOptions {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
         } catch {
-            throw CLIError("the server's answer is not a \(T.self): \(String(decoding: body.prefix(300), as: UTF8.self))")
+            throw CLIError(
+                "the server's answer is not a \(T.self): \(String(decoding: body.prefix(300), as: UTF8.self))")
         }
     }
 

@@ -15,7 +15,10 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "URL of the Plumb server.")
     var server = ProcessInfo.processInfo.environment["PLUMB_SERVER"] ?? "http://127.0.0.1:9400"
 
-    @Option(help: "Admin or API token (default: $PLUMB_TOKEN, else the one `plumb login` saved, else the admin.token file in --data).")
+    @Option(
+        help:
+            "Admin or API token (default: $PLUMB_TOKEN, else the one `plumb login` saved, else the admin.token file in --data)."
+    )
     var token: String?
 
     @Option(help: "Data directory whose admin.token to read when no token is given.")
@@ -36,13 +39,15 @@ struct ClientOptions: ParsableArguments {
                 return text.trimmingCharacters(in: .whitespacesAndNewlines)
             }
         }
-        throw ValidationError("no admin token: pass --token, set PLUMB_TOKEN, or point --data at the server's data directory")
+        throw ValidationError(
+            "no admin token: pass --token, set PLUMB_TOKEN, or point --data at the server's data directory")
     }
 
     /// Sends a request to the server; throws a readable error for connection failures and non-2xx answers.
     /// `authenticated: false` sends no token (`plumb login` getting one).
     func request(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json", authenticated: Bool = true
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
+        authenticated: Bool = true
     ) async throws -> (status: Int, body: [UInt8]) {
         var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
         request.method = method
@@ -65,7 +70,9 @@ struct ClientOptions: ParsableArguments {
                 let problems = (answer.errors ?? []).map { e in
                     "\n  \(e.file ?? "")\(e.line.map { ":\($0)" } ?? ""): \(e.field.map { "\($0): " } ?? "")\(e.message)"
                 }
-                throw CLIError("\(status) \(answer.error.code): \(answer.error.message)" + problems.joined(), code: answer.error.code)
+                throw CLIError(
+                    "\(status) \(answer.error.code): \(answer.error.message)" + problems.joined(),
+                    code: answer.error.code)
             }
             throw CLIError("\(status): \(String(decoding: bytes, as: UTF8.self))")
         }
@@ -76,7 +83,9 @@ struct ClientOptions: ParsableArguments {
     /// purpose: it shows whatever the server or a plugin answered, numbers exactly as they were written.
     func printJSON(_ body: [UInt8]) {
         if let object = try? JSONSerialization.jsonObject(with: Data(body)),
-            let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+            let pretty = try? JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        {
             print(String(decoding: pretty, as: UTF8.self))
         } else {
             print(String(decoding: body, as: UTF8.self))
@@ -99,7 +108,9 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
     let all = [header] + rows
     let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
     return all.map { row in
-        row.indices.map { i in i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-            .joined(separator: "  ")
+        row.indices.map { i in
+            i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }
+        .joined(separator: "  ")
     }.joined(separator: "\n")
 }

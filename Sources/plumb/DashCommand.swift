@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PlumbDash
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,16 +21,23 @@ struct DashCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
     @Argument(help: "Dashboard name (a file in --dashboards) or a path to a .yaml file.") var name: String
     @Option(help: "Directory of dashboard files.") var dashboards = "./dashboards"
-    @Option(name: .customLong("var"), help: "Set a variable: --var function=sentiment.analyze (repeatable).") var variables: [String] = []
+    @Option(name: .customLong("var"), help: "Set a variable: --var function=sentiment.analyze (repeatable).")
+    var variables: [String] = []
     @Flag(help: "Print one frame and exit.") var once = false
     @Option(help: "Frame width for --once (default: the terminal's, else 120).") var width: Int?
     @Option(help: "Frame height for --once (default: the terminal's, else 40).") var height: Int?
     @Option(help: "Page to show first (1-based).") var page = 1
     @Option(help: "Graph symbols: braille, block or ascii (default: automatic).") var symbols: String?
     @Option(help: "Colours: dark, light or none (default: dark; none when NO_COLOR is set).") var theme: String?
-    @Option(help: "Measure instead of showing: N refreshes (fetch and render at --width × --height); prints medians and API calls per refresh.")
+    @Option(
+        help:
+            "Measure instead of showing: N refreshes (fetch and render at --width × --height); prints medians and API calls per refresh."
+    )
     var bench: Int?
-    @Flag(help: "Fetch every page once and list each widget with how many values it has to show; exit 1 when one shows no data.")
+    @Flag(
+        help:
+            "Fetch every page once and list each widget with how many values it has to show; exit 1 when one shows no data."
+    )
     var probe = false
 
     func run() async throws {
@@ -43,7 +51,9 @@ struct DashCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let graph: GraphSymbols
         if let symbols {
-            guard let g = GraphSymbols(rawValue: symbols) else { throw ValidationError("--symbols must be braille, block or ascii") }
+            guard let g = GraphSymbols(rawValue: symbols) else {
+                throw ValidationError("--symbols must be braille, block or ascii")
+            }
             graph = g
         } else {
             graph = GraphSymbols.automatic(environment: environment)
@@ -58,7 +68,9 @@ struct DashCommand: AsyncParsableCommand {
             throw CLIError(e.description)
         }
         let fetcher = Fetcher(dashboard: dashboard, transport: HTTPTransport(client: client))
-        let resolved = try await fetcher.resolveVariables { values in try DashboardParser.load(path: path, overrides: values) }
+        let resolved = try await fetcher.resolveVariables { values in
+            try DashboardParser.load(path: path, overrides: values)
+        }
         var state = ViewState()
         state.page = max(0, min(page - 1, resolved.pages.count - 1))
         let size = Terminal.size()
@@ -68,7 +80,8 @@ struct DashCommand: AsyncParsableCommand {
                 let data = await fetcher.fetch(page: page, end: Int64(Date().timeIntervalSince1970))
                 for (index, widget) in resolved.widgets(page: page).enumerated() {
                     let values = WidgetProbe.values(widget, key: resolved.key(page: page, index: index), in: data)
-                    let where_ = "page \(page + 1) \(resolved.pages[page].title.isEmpty ? "" : "(\(resolved.pages[page].title)) ")\(widget.kind.rawValue) '\(widget.title)'"
+                    let where_ =
+                        "page \(page + 1) \(resolved.pages[page].title.isEmpty ? "" : "(\(resolved.pages[page].title)) ")\(widget.kind.rawValue) '\(widget.title)'"
                     print("\(where_): \(values.map { $0 == 0 ? "no data" : "\($0) values" } ?? "text")")
                     if values == 0 { empty.append(where_) }
                 }
@@ -81,7 +94,8 @@ struct DashCommand: AsyncParsableCommand {
             guard bench > 0 else { throw ValidationError("--bench takes a positive number of refreshes") }
             let (w, h) = (width ?? 200, height ?? 60)
             let renderer = Renderer(dashboard: resolved, symbols: graph)
-            var fetches: [Double] = [], renders: [Double] = []
+            var fetches: [Double] = []
+            var renders: [Double] = []
             var previous: Canvas?
             for _ in 0..<bench {
                 let t0 = DispatchTime.now().uptimeNanoseconds
@@ -99,16 +113,27 @@ struct DashCommand: AsyncParsableCommand {
             let calls = await fetcher.calls
             let widgets = renderer.widgets(page: state.page).count
             print("dash \(resolved.name): page \(state.page + 1), \(widgets) widgets, \(w)×\(h), \(bench) refreshes")
-            print(String(format: "  render + diff: median %.2f ms, p90 %.2f ms", renders[bench / 2], renders[min(bench - 1, bench * 9 / 10)]))
-            print(String(format: "  fetch (all API calls of a refresh): median %.2f ms, p90 %.2f ms", fetches[bench / 2], fetches[min(bench - 1, bench * 9 / 10)]))
-            print("  API calls per refresh: " + calls.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", Double($0.value) / Double(bench)))" }.joined(separator: ", "))
+            print(
+                String(
+                    format: "  render + diff: median %.2f ms, p90 %.2f ms", renders[bench / 2],
+                    renders[min(bench - 1, bench * 9 / 10)]))
+            print(
+                String(
+                    format: "  fetch (all API calls of a refresh): median %.2f ms, p90 %.2f ms", fetches[bench / 2],
+                    fetches[min(bench - 1, bench * 9 / 10)]))
+            print(
+                "  API calls per refresh: "
+                    + calls.sorted { $0.key < $1.key }.map {
+                        "\($0.key) \(String(format: "%.1f", Double($0.value) / Double(bench)))"
+                    }.joined(separator: ", "))
             return
         }
         if once {
             let (w, h) = (width ?? size?.width ?? 120, height ?? size?.height ?? 40)
             guard w > 0, h > 0 else { throw ValidationError("--width and --height must be positive") }
             let data = await fetcher.fetch(page: state.page, end: Int64(Date().timeIntervalSince1970))
-            let canvas = Renderer(dashboard: resolved, symbols: graph).render(data, state: state, width: w, height: h, status: Self.status(data))
+            let canvas = Renderer(dashboard: resolved, symbols: graph).render(
+                data, state: state, width: w, height: h, status: Self.status(data))
             let tty = isatty(STDOUT_FILENO) == 1
             print(tty && colours != .none ? canvas.ansiText(theme: colours) : canvas.plainText)
             return
@@ -116,7 +141,8 @@ struct DashCommand: AsyncParsableCommand {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw ValidationError("the live dashboard needs a terminal; use --once for a single frame")
         }
-        try await LiveDashboard(dashboard: resolved, fetcher: fetcher, symbols: graph, theme: colours, state: state).run()
+        try await LiveDashboard(dashboard: resolved, fetcher: fetcher, symbols: graph, theme: colours, state: state)
+            .run()
     }
 
     static func status(_ data: DashData) -> String {
@@ -126,7 +152,9 @@ struct DashCommand: AsyncParsableCommand {
     /// NAME, NAME.yaml in the directory, or the dashboards Plumb ships.
     static func locate(_ name: String, in directory: String) throws -> String {
         if name.hasSuffix(".yaml") || name.contains("/") {
-            guard FileManager.default.fileExists(atPath: name) else { throw ValidationError("no dashboard file \(name)") }
+            guard FileManager.default.fileExists(atPath: name) else {
+                throw ValidationError("no dashboard file \(name)")
+            }
             return name
         }
         var candidates = [directory + "/" + name + ".yaml"]
@@ -138,8 +166,12 @@ struct DashCommand: AsyncParsableCommand {
         }
         candidates += ["/usr/local/share/plumb/dashboards/\(name).yaml", "/usr/share/plumb/dashboards/\(name).yaml"]
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
-        let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
-        throw ValidationError("no dashboard '\(name)' in \(directory)" + (known.isEmpty ? "" : " (there: \(known.joined(separator: ", ")))"))
+        let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".yaml")
+        }.map { String($0.dropLast(5)) }.sorted()
+        throw ValidationError(
+            "no dashboard '\(name)' in \(directory)"
+                + (known.isEmpty ? "" : " (there: \(known.joined(separator: ", ")))"))
     }
 }
 
@@ -166,7 +198,9 @@ enum Terminal {
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeMutableBytes {
+                Glibc.write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset)
+            }
             if n <= 0 { break }
             offset += n
         }
@@ -256,25 +290,36 @@ final class LiveDashboard: @unchecked Sendable {
                 dirty = true
             }
             let now = Date()
-            let due = needsRefetch ? pageKeys() : state.paused ? [] : pageKeys().filter { key, widget in
-                now.timeIntervalSince(fetched[key] ?? .distantPast) >= (widget.refresh ?? refresh)
-            }
+            let due =
+                needsRefetch
+                ? pageKeys()
+                : state.paused
+                    ? []
+                    : pageKeys().filter { key, widget in
+                        now.timeIntervalSince(fetched[key] ?? .distantPast) >= (widget.refresh ?? refresh)
+                    }
             if !due.isEmpty {
                 let keys = Set(due.map(\.0))
                 let end = Int64(now.timeIntervalSince1970) - state.shift
                 if needsRefetch {
                     data = await fetcher.fetch(page: state.page, end: end)
                 } else {
-                    data.merge(await fetcher.fetch(page: state.page, end: end, only: keys), keys: keys, alarms: due.contains { $0.1.kind == .alarms })
+                    data.merge(
+                        await fetcher.fetch(page: state.page, end: end, only: keys), keys: keys,
+                        alarms: due.contains { $0.1.kind == .alarms })
                 }
                 for key in keys { fetched[key] = now }
                 needsRefetch = false
                 dirty = true
             }
             if dirty {
-                let status = (data.problems.isEmpty ? "" : "⚠ " + data.problems.joined(separator: "; ") + "   ")
-                    + (editingFilter ? "/\(state.filter)▏ (Enter apply, Esc clear)" : "refresh \(LiveDashboard.seconds(refresh))  ? help")
-                let canvas = renderer.render(data, state: state, width: lastSize.width, height: lastSize.height, status: status)
+                let status =
+                    (data.problems.isEmpty ? "" : "⚠ " + data.problems.joined(separator: "; ") + "   ")
+                    + (editingFilter
+                        ? "/\(state.filter)▏ (Enter apply, Esc clear)"
+                        : "refresh \(LiveDashboard.seconds(refresh))  ? help")
+                let canvas = renderer.render(
+                    data, state: state, width: lastSize.width, height: lastSize.height, status: status)
                 Terminal.write(canvas.diff(from: previous, theme: theme))
                 previous = canvas
                 dirty = false
@@ -284,7 +329,9 @@ final class LiveDashboard: @unchecked Sendable {
 
     var needsRefetch = false
 
-    static func seconds(_ s: Double) -> String { s < 1 ? "\(Int(s * 1_000))ms" : s == s.rounded() ? "\(Int(s))s" : String(format: "%.1fs", s) }
+    static func seconds(_ s: Double) -> String {
+        s < 1 ? "\(Int(s * 1_000))ms" : s == s.rounded() ? "\(Int(s))s" : String(format: "%.1fs", s)
+    }
 
     /// Applies one key; true to quit.
     func handle(_ key: String) -> Bool {
@@ -292,13 +339,18 @@ final class LiveDashboard: @unchecked Sendable {
         if editingFilter {
             switch key {
             case "\r", "\n": editingFilter = false
-            case "\u{1B}": editingFilter = false; state.filter = ""
+            case "\u{1B}":
+                editingFilter = false
+                state.filter = ""
             case "\u{7F}", "\u{08}": if !state.filter.isEmpty { state.filter.removeLast() }
             default: if key.count == 1, let c = key.unicodeScalars.first, c.value >= 0x20 { state.filter += key }
             }
             return false
         }
-        if state.help, key != "?" { state.help = false; return key == "q" }
+        if state.help, key != "?" {
+            state.help = false
+            return key == "q"
+        }
         switch key {
         case "q", "\u{03}": return true
         case "p": state.paused.toggle()
@@ -313,10 +365,18 @@ final class LiveDashboard: @unchecked Sendable {
         case "\t", "\u{1B}[C", "\u{1B}[B": if count > 0 { state.focus = (state.focus + 1) % count }
         case "\u{1B}[Z", "\u{1B}[D", "\u{1B}[A": if count > 0 { state.focus = (state.focus + count - 1) % count }
         case "\r", "\n": state.zoomed.toggle()
-        case "\u{1B}": state.zoomed = false; state.filter = ""
-        case "/": editingFilter = true; state.filter = ""
-        case "[": state.shift += dashboard.range / 2; needsRefetch = true
-        case "]": state.shift = max(0, state.shift - dashboard.range / 2); needsRefetch = true
+        case "\u{1B}":
+            state.zoomed = false
+            state.filter = ""
+        case "/":
+            editingFilter = true
+            state.filter = ""
+        case "[":
+            state.shift += dashboard.range / 2
+            needsRefetch = true
+        case "]":
+            state.shift = max(0, state.shift - dashboard.range / 2)
+            needsRefetch = true
         case "+": refresh = max(1, refresh / 2)
         case "-": refresh = min(3_600, refresh * 2)
         default:

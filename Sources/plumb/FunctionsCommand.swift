@@ -5,10 +5,12 @@ import PlumbAPI
 struct FunctionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "functions", abstract: "List hosted functions and set their concurrency.",
-        subcommands: [List.self, Describe.self, SetConcurrency.self, Invoke.self, Events.self, Scaling.self], defaultSubcommand: List.self)
+        subcommands: [List.self, Describe.self, SetConcurrency.self, Invoke.self, Events.self, Scaling.self],
+        defaultSubcommand: List.self)
 
     struct Describe: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One function: trigger, concurrency, instances and autoscaler settings.")
+        static let configuration = CommandConfiguration(
+            abstract: "One function: trigger, concurrency, instances and autoscaler settings.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Function name, e.g. sentiment.classify.") var name: String
 
@@ -21,10 +23,13 @@ struct FunctionsCommand: AsyncParsableCommand {
             }
             let fields: [(String, String?)] = [
                 ("name", f.name), ("plugin", f.plugin), ("kind", f.kind), ("trigger", f.trigger),
-                ("reservedConcurrency", f.reservedConcurrency.map(String.init)), ("provisionedConcurrency", "\(f.provisionedConcurrency)"),
-                ("concurrentExecutions", "\(f.concurrentExecutions)"), ("maxConcurrencyPerInstance", "\(f.maxConcurrencyPerInstance)"),
+                ("reservedConcurrency", f.reservedConcurrency.map(String.init)),
+                ("provisionedConcurrency", "\(f.provisionedConcurrency)"),
+                ("concurrentExecutions", "\(f.concurrentExecutions)"),
+                ("maxConcurrencyPerInstance", "\(f.maxConcurrencyPerInstance)"),
                 ("instances", "\(f.instances)"), ("provisionedInstances", "\(f.provisionedInstances)"),
-                ("initializingInstances", "\(f.initializingInstances)"), ("coldStarts", "\(f.coldStarts)"), ("reportLog", f.reportLog),
+                ("initializingInstances", "\(f.initializingInstances)"), ("coldStarts", "\(f.coldStarts)"),
+                ("reportLog", f.reportLog),
             ]
             for (key, value) in fields { line(key, value) }
             print("autoscaling")
@@ -34,11 +39,15 @@ struct FunctionsCommand: AsyncParsableCommand {
         /// The autoscaler's settings in the order `describe` has always shown them.
         static func autoscalingFields(_ a: AutoscalingDescription) -> [(String, String?)] {
             [
-                ("enabled", LegacyJSONText.flag(a.enabled)), ("targetUtilization", LegacyJSONText.number(a.targetUtilization)),
+                ("enabled", LegacyJSONText.flag(a.enabled)),
+                ("targetUtilization", LegacyJSONText.number(a.targetUtilization)),
                 ("stableWindowSeconds", LegacyJSONText.number(a.stableWindowSeconds)),
-                ("panicWindowSeconds", LegacyJSONText.number(a.panicWindowSeconds)), ("panicThreshold", LegacyJSONText.number(a.panicThreshold)),
-                ("maxScaleUpPer10s", "\(a.maxScaleUpPer10s)"), ("maxScaleDownFactor", LegacyJSONText.number(a.maxScaleDownFactor)),
-                ("scaleToZeroGraceSeconds", LegacyJSONText.number(a.scaleToZeroGraceSeconds)), ("minInstances", "\(a.minInstances)"),
+                ("panicWindowSeconds", LegacyJSONText.number(a.panicWindowSeconds)),
+                ("panicThreshold", LegacyJSONText.number(a.panicThreshold)),
+                ("maxScaleUpPer10s", "\(a.maxScaleUpPer10s)"),
+                ("maxScaleDownFactor", LegacyJSONText.number(a.maxScaleDownFactor)),
+                ("scaleToZeroGraceSeconds", LegacyJSONText.number(a.scaleToZeroGraceSeconds)),
+                ("minInstances", "\(a.minInstances)"),
                 ("maxInstances", "\(a.maxInstances)"), ("desiredInstances", a.desiredInstances.map(String.init)),
                 ("panicking", LegacyJSONText.flag(a.panicking)),
             ]
@@ -47,11 +56,14 @@ struct FunctionsCommand: AsyncParsableCommand {
 
     struct Invoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Invoke a function with a JSON payload: synchronously (prints the response) or --async (queued, retried).")
+            abstract:
+                "Invoke a function with a JSON payload: synchronously (prints the response) or --async (queued, retried)."
+        )
         @OptionGroup var client: ClientOptions
         @Argument(help: "Function name.") var name: String
         @Option(help: "JSON payload (- reads standard input).") var payload = "{}"
-        @Flag(name: .customLong("async"), help: "Queue the event (Lambda's Event invocation) and print its id.") var asynchronous = false
+        @Flag(name: .customLong("async"), help: "Queue the event (Lambda's Event invocation) and print its id.")
+        var asynchronous = false
 
         func run() async throws {
             var text = payload
@@ -61,9 +73,11 @@ struct FunctionsCommand: AsyncParsableCommand {
                 throw ValidationError("--payload is not valid JSON")
             }
             let (_, body) = try await client.request(
-                .POST, "/api/v1/functions/\(name)/invoke?type=\(asynchronous ? "Event" : "RequestResponse")", body: Array(text.utf8))
+                .POST, "/api/v1/functions/\(name)/invoke?type=\(asynchronous ? "Event" : "RequestResponse")",
+                body: Array(text.utf8))
             if asynchronous && client.output == .text {
-                let id = (try? JSONDecoder().decode(AsyncInvocation.self, from: Data(body))).map { "\($0.eventId)" } ?? "?"
+                let id =
+                    (try? JSONDecoder().decode(AsyncInvocation.self, from: Data(body))).map { "\($0.eventId)" } ?? "?"
                 return print("queued event \(id)")
             }
             // The function's response, whatever shape it chose.
@@ -72,19 +86,24 @@ struct FunctionsCommand: AsyncParsableCommand {
     }
 
     struct Events: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A function's async events: pending, succeeded and failed.")
+        static let configuration = CommandConfiguration(
+            abstract: "A function's async events: pending, succeeded and failed.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Function name.") var name: String
         @Option(help: "pending, succeeded or failed.") var status: String?
 
         func run() async throws {
-            let (_, body) = try await client.request(.GET, "/api/v1/functions/\(name)/events" + (status.map { "?status=\($0)" } ?? ""))
+            let (_, body) = try await client.request(
+                .GET, "/api/v1/functions/\(name)/events" + (status.map { "?status=\($0)" } ?? ""))
             if client.output == .json { return client.printJSON(body) }
             let events = try client.decode(AsyncEventList.self, body).events
             guard !events.isEmpty else { return print("no events") }
-            print(table(["ID", "STATUS", "ATTEMPTS", "LAST ERROR"], events.map {
-                ["\($0.id)", $0.status, "\($0.attempts)", String(($0.lastError ?? "").prefix(80))]
-            }))
+            print(
+                table(
+                    ["ID", "STATUS", "ATTEMPTS", "LAST ERROR"],
+                    events.map {
+                        ["\($0.id)", $0.status, "\($0.attempts)", String(($0.lastError ?? "").prefix(80))]
+                    }))
         }
     }
 
@@ -97,18 +116,24 @@ struct FunctionsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             let list = try client.decode(FunctionList.self, body)
             let rows = list.functions.map { f in
-                [f.name, f.kind, f.reservedConcurrency.map(String.init) ?? "-", String(f.concurrentExecutions), f.trigger]
+                [
+                    f.name, f.kind, f.reservedConcurrency.map(String.init) ?? "-", String(f.concurrentExecutions),
+                    f.trigger,
+                ]
             }
             print(table(["NAME", "KIND", "RESERVED", "RUNNING", "TRIGGER"], rows))
             let account = list.account
-            print("\naccount: \(account.concurrentExecutions) running of \(account.concurrencyLimit); unreserved pool \(account.unreservedConcurrencyLimit)")
+            print(
+                "\naccount: \(account.concurrentExecutions) running of \(account.concurrencyLimit); unreserved pool \(account.unreservedConcurrencyLimit)"
+            )
         }
     }
 
     struct SetConcurrency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-concurrency",
-            abstract: "Reserve concurrency for a function (or clear the reservation) and set its provisioned concurrency.",
+            abstract:
+                "Reserve concurrency for a function (or clear the reservation) and set its provisioned concurrency.",
             discussion: """
                 Reserved concurrency caps the function and sets that much of the account limit aside for it; 0 throttles
                 every call. Provisioned concurrency keeps that many instances initialised and warm (0 clears it); it must
@@ -122,25 +147,32 @@ struct FunctionsCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard !(reserved != nil && clear) else { throw ValidationError("give --reserved N or --clear, not both") }
-            guard reserved != nil || clear || provisioned != nil else { throw ValidationError("give --reserved N, --clear and/or --provisioned M") }
+            guard reserved != nil || clear || provisioned != nil else {
+                throw ValidationError("give --reserved N, --clear and/or --provisioned M")
+            }
             if let reserved, reserved < 0 { throw ValidationError("--reserved must be 0 or more") }
             if let provisioned, provisioned < 0 { throw ValidationError("--provisioned must be 0 or more") }
         }
 
         func run() async throws {
-            let change = ConcurrencyRequest(reserved: clear ? .some(nil) : reserved.map { .some($0) }, provisioned: provisioned)
+            let change = ConcurrencyRequest(
+                reserved: clear ? .some(nil) : reserved.map { .some($0) }, provisioned: provisioned)
             let body = try await client.send(.PUT, "/api/v1/functions/\(name)/concurrency", json: change)
             if client.output == .json { return client.printJSON(body) }
             let f = try client.decode(FunctionDescription.self, body)
             let reservedText = f.reservedConcurrency.map { "reserved concurrency \($0)" } ?? "no reservation"
-            print("\(name): \(reservedText), provisioned concurrency \(f.provisionedConcurrency) (\(f.instances) instances warm)")
+            print(
+                "\(name): \(reservedText), provisioned concurrency \(f.provisionedConcurrency) (\(f.instances) instances warm)"
+            )
         }
     }
 
     struct Scaling: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A function's warm instances and its recent scaling activities, newest first.",
-            discussion: "Every activity is also in the log group /plumb/scaling: plumb logs filter /plumb/scaling '{ $.metadata.function = \"NAME\" }'.")
+            discussion:
+                "Every activity is also in the log group /plumb/scaling: plumb logs filter /plumb/scaling '{ $.metadata.function = \"NAME\" }'."
+        )
         @OptionGroup var client: ClientOptions
         @Argument(help: "Function name.") var name: String
         @Option(help: "Activities to show (1–500).") var limit = 20
@@ -150,18 +182,28 @@ struct FunctionsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             let s = try client.decode(ScalingDescription.self, body)
             let a = s.autoscaling
-            print("\(name): \(s.instances) instances (\(s.provisionedInstances) provisioned, \(s.initializingInstances) initialising), concurrency \(String(format: "%.2f", s.concurrency))")
+            print(
+                "\(name): \(s.instances) instances (\(s.provisionedInstances) provisioned, \(s.initializingInstances) initialising), concurrency \(String(format: "%.2f", s.concurrency))"
+            )
             if a.enabled {
                 let desired = a.desiredInstances.map(String.init) ?? "-"
-                print("autoscaler: desired \(desired), target utilisation \(LegacyJSONText.number(a.targetUtilization)), \(a.minInstances)–\(a.maxInstances) instances\(a.panicking ? ", PANIC mode" : "")")
+                print(
+                    "autoscaler: desired \(desired), target utilisation \(LegacyJSONText.number(a.targetUtilization)), \(a.minInstances)–\(a.maxInstances) instances\(a.panicking ? ", PANIC mode" : "")"
+                )
             } else {
                 print("autoscaler: off (instances are created on demand and kept)")
             }
             guard !s.activities.isEmpty else { return print("no scaling activities yet") }
             print("")
-            print(table(["TIME", "FROM", "TO", "STABLE", "PANIC", "REASON"], s.activities.map {
-                [$0.time, "\($0.from)", "\($0.to)", String(format: "%.1f", $0.stableConcurrency), String(format: "%.1f", $0.panicConcurrency), $0.reason]
-            }))
+            print(
+                table(
+                    ["TIME", "FROM", "TO", "STABLE", "PANIC", "REASON"],
+                    s.activities.map {
+                        [
+                            $0.time, "\($0.from)", "\($0.to)", String(format: "%.1f", $0.stableConcurrency),
+                            String(format: "%.1f", $0.panicConcurrency), $0.reason,
+                        ]
+                    }))
         }
     }
 }

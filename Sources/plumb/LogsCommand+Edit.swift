@@ -20,7 +20,8 @@ extension LogsCommand {
             func flush() async throws {
                 guard !batch.isEmpty else { return }
                 let body = try WireJSON.encode(PutLogEventsRequest(events: batch))
-                _ = try await client.request(.POST, LogsCommand.groupPath(group) + "/" + LogsCommand.encode(stream), body: body)
+                _ = try await client.request(
+                    .POST, LogsCommand.groupPath(group) + "/" + LogsCommand.encode(stream), body: body)
                 sent += batch.count
                 if batch.count == 10_000 { FileHandle.standardError.write(Data("sent \(sent) events\n".utf8)) }
                 batch.removeAll()
@@ -31,7 +32,8 @@ extension LogsCommand {
                 var event = PutLogEventsRequest.Event(message: line)
                 // A JSON line with a string `message` gives the message (and an epoch-ms `timestamp`); any other line
                 // is the message as it is.
-                if line.hasPrefix("{"), let object = (try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)))?.object,
+                if line.hasPrefix("{"),
+                    let object = (try? JSONDecoder().decode(JSONValue.self, from: Data(line.utf8)))?.object,
                     let message = object["message"]?.string
                 {
                     event = PutLogEventsRequest.Event(message: message)
@@ -58,10 +60,13 @@ extension LogsCommand {
         func run() async throws {
             var request = RetentionRequest(days: nil)
             if days != "never" {
-                guard let n = Int(days), n > 0 else { throw ValidationError("days must be a whole number of days or 'never', not '\(days)'") }
+                guard let n = Int(days), n > 0 else {
+                    throw ValidationError("days must be a whole number of days or 'never', not '\(days)'")
+                }
                 request.days = n
             }
-            let (_, answer) = try await client.request(.PUT, LogsCommand.groupPath(group) + "/retention", body: try WireJSON.encode(request))
+            let (_, answer) = try await client.request(
+                .PUT, LogsCommand.groupPath(group) + "/retention", body: try WireJSON.encode(request))
             if client.output == .json { return client.printJSON(answer) }
             print(days == "never" ? "\(group) keeps its events" : "\(group) keeps events \(days) days")
         }

@@ -11,7 +11,8 @@ struct LogsCommand: AsyncParsableCommand {
             Filter patterns are CloudWatch Logs': terms (ERROR Exception), ?a ?b (any), -term (none), "a phrase", \
             JSON ({ $.level = "ERROR" && $.latency > 100 }) and space-delimited ([ip, user, ..., status=5*, bytes]).
             """,
-        subcommands: [Groups.self, Filter.self, Search.self, Tail.self, Put.self, Retention.self], defaultSubcommand: Groups.self)
+        subcommands: [Groups.self, Filter.self, Search.self, Tail.self, Put.self, Retention.self],
+        defaultSubcommand: Groups.self)
 
     static func groupPath(_ group: String) -> String {
         "/api/v1/logs/" + (group.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? group)
@@ -37,9 +38,12 @@ struct LogsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             let groups = try WireJSON.decode(LogGroupsResponse.self, body).groups
             guard !groups.isEmpty else { return print("no log groups") }
-            print(table(["GROUP", "EVENTS", "RETENTION"], groups.map {
-                [$0.name, "\($0.storedEvents)", $0.retentionDays.map { "\($0) days" } ?? "never expire"]
-            }))
+            print(
+                table(
+                    ["GROUP", "EVENTS", "RETENTION"],
+                    groups.map {
+                        [$0.name, "\($0.storedEvents)", $0.retentionDays.map { "\($0) days" } ?? "never expire"]
+                    }))
         }
     }
 
@@ -49,10 +53,13 @@ struct LogsCommand: AsyncParsableCommand {
     struct Filter: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Search one group: events matching a pattern in a time range.",
-            discussion: "The pattern's terms follow the group, no quotes or -- needed: plumb logs filter /plumb/server ERROR -INFO")
+            discussion:
+                "The pattern's terms follow the group, no quotes or -- needed: plumb logs filter /plumb/server ERROR -INFO"
+        )
         @OptionGroup var client: ClientOptions
         @Argument(help: "Log group, e.g. /plumb/server.") var group: String
-        @Argument(parsing: .allUnrecognized, help: "Filter pattern terms (none: every event); -TERM excludes.") var pattern: [String] = []
+        @Argument(parsing: .allUnrecognized, help: "Filter pattern terms (none: every event); -TERM excludes.")
+        var pattern: [String] = []
         @Option(parsing: .unconditional, help: "Start: \(LogsCommand.timeHelp).") var since = "1h"
         @Option(parsing: .unconditional, help: "End (default now).") var until: String?
         @Option(help: "Only streams starting with this.") var stream: String?
@@ -61,7 +68,8 @@ struct LogsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let events = try await LogsCommand.search(
-                client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until, stream: stream,
+                client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until,
+                stream: stream,
                 limit: limit, newest: newest)
             if client.output == .json { return client.printJSON(try WireJSON.encode(["events": events])) }
             for event in events { print(LogsCommand.line(event)) }
@@ -75,7 +83,8 @@ struct LogsCommand: AsyncParsableCommand {
             discussion: "plumb logs search ERROR -INFO --since 24h   (terms need no quotes or --; -TERM excludes)")
         @OptionGroup var client: ClientOptions
         @Argument(parsing: .allUnrecognized, help: "Filter pattern terms; -TERM excludes.") var pattern: [String] = []
-        @Option(name: .customLong("group"), help: "A group to search (repeatable; default: every group).") var groups: [String] = []
+        @Option(name: .customLong("group"), help: "A group to search (repeatable; default: every group).") var groups:
+            [String] = []
         @Option(parsing: .unconditional, help: "Start: \(LogsCommand.timeHelp).") var since = "1h"
         @Option(parsing: .unconditional, help: "End (default now).") var until: String?
         @Option(help: "Most events to print.") var limit = 100
@@ -89,17 +98,21 @@ struct LogsCommand: AsyncParsableCommand {
             var found: [(group: String, event: LogEventDescription)] = []
             for group in names {
                 let events = try await LogsCommand.search(
-                    client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until, stream: nil,
+                    client: client, group: group, pattern: pattern.joined(separator: " "), since: since, until: until,
+                    stream: nil,
                     limit: limit, newest: true)
                 found += events.map { (group, $0) }
             }
             found.sort { $0.event.timestamp > $1.event.timestamp }
             let shown = found.prefix(limit).reversed()
             if client.output == .json {
-                return client.printJSON(try WireJSON.encode(["events": shown.map { FoundEvent(group: $0.group, event: $0.event) }]))
+                return client.printJSON(
+                    try WireJSON.encode(["events": shown.map { FoundEvent(group: $0.group, event: $0.event) }]))
             }
             for item in shown { print(item.group + "  " + LogsCommand.line(item.event)) }
-            if shown.isEmpty { FileHandle.standardError.write(Data("no matching events in \(names.count) groups\n".utf8)) }
+            if shown.isEmpty {
+                FileHandle.standardError.write(Data("no matching events in \(names.count) groups\n".utf8))
+            }
         }
     }
 
@@ -114,13 +127,16 @@ struct LogsCommand: AsyncParsableCommand {
         let message: String
 
         init(group: String, event e: LogEventDescription) {
-            (self.group, id, stream, timestamp, time, ingestionTime, message) = (group, e.id, e.stream, e.timestamp, e.time, e.ingestionTime, e.message)
+            (self.group, id, stream, timestamp, time, ingestionTime, message) = (
+                group, e.id, e.stream, e.timestamp, e.time, e.ingestionTime, e.message
+            )
         }
     }
 
     /// Events of one group matching `pattern`, following the server's pages up to `limit`.
     static func search(
-        client: ClientOptions, group: String, pattern: String, since: String, until: String?, stream: String?, limit: Int, newest: Bool
+        client: ClientOptions, group: String, pattern: String, since: String, until: String?, stream: String?,
+        limit: Int, newest: Bool
     ) async throws -> [LogEventDescription] {
         var path = groupPath(group) + "?limit=\(min(limit, 10_000))&start=\(encode(since))"
         if !pattern.isEmpty { path += "&filter=\(encode(pattern))" }
@@ -139,7 +155,8 @@ struct LogsCommand: AsyncParsableCommand {
     }
 
     struct Tail: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Follow a group: print new events as they arrive (Ctrl-C stops).")
+        static let configuration = CommandConfiguration(
+            abstract: "Follow a group: print new events as they arrive (Ctrl-C stops).")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Log group, e.g. /plumb/server.") var group: String
         @Option(help: "Only events matching this filter pattern.") var filter: String?
@@ -151,7 +168,8 @@ struct LogsCommand: AsyncParsableCommand {
             if let filter { path += "filter=\(LogsCommand.encode(filter))&" }
             if let stream { path += "stream=\(LogsCommand.encode(stream))&" }
             if let seconds { path += "seconds=\(seconds)" }
-            var request = HTTPClientRequest(url: client.server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+            var request = HTTPClientRequest(
+                url: client.server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
             request.headers.add(name: "Authorization", value: "Bearer \(try client.resolvedToken())")
             let response: HTTPClientResponse
             do {
@@ -191,7 +209,8 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Most entries to print (newest first).") var limit = 100
 
     func run() async throws {
-        let path = LogsCommand.groupPath("/plumb/audit") + "?order=newest&limit=\(limit)&start=\(LogsCommand.encode(since))"
+        let path =
+            LogsCommand.groupPath("/plumb/audit") + "?order=newest&limit=\(limit)&start=\(LogsCommand.encode(since))"
         let (status, body): (Int, [UInt8])
         do {
             (status, body) = try await client.request(.GET, path)
@@ -204,8 +223,11 @@ struct AuditCommand: AsyncParsableCommand {
         // Each event's message is an audit entry, a JSON object.
         let rows = events.compactMap { e -> [String]? in
             guard let entry = try? JSONDecoder().decode(AuditEntry.self, from: Data(e.message.utf8)) else { return nil }
-            return [entry.time ?? "", entry.actor ?? "", entry.source ?? "", entry.status.map(String.init) ?? "", entry.action ?? "",
-                    entry.resource ?? ""]
+            return [
+                entry.time ?? "", entry.actor ?? "", entry.source ?? "", entry.status.map(String.init) ?? "",
+                entry.action ?? "",
+                entry.resource ?? "",
+            ]
         }
         guard !rows.isEmpty else { return print("no audit entries in range") }
         print(table(["TIME", "ACTOR", "SOURCE", "STATUS", "ACTION", "RESOURCE"], rows))

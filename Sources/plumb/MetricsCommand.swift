@@ -17,10 +17,12 @@ struct MetricsCommand: AsyncParsableCommand {
             var query: [String] = []
             if let namespace { query.append("namespace=\(escape(namespace))") }
             if let name { query.append("name=\(escape(name))") }
-            let (_, body) = try await client.request(.GET, "/api/v1/metrics" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+            let (_, body) = try await client.request(
+                .GET, "/api/v1/metrics" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             if client.output == .json { return client.printJSON(body) }
             let rows = try WireJSON.decode(ListMetricsResponse.self, body).metrics.map { m -> [String] in
-                let dims = m.dimensions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                let dims = m.dimensions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: ",")
                 return [m.namespace, m.name, dims, m.unit ?? ""]
             }
             print(table(["NAMESPACE", "NAME", "DIMENSIONS", "UNIT"], rows))
@@ -33,19 +35,23 @@ struct MetricsCommand: AsyncParsableCommand {
         @Argument(help: "Namespace, e.g. Plumb/Functions.") var namespace: String
         @Argument(help: "Metric name, e.g. Duration.") var name: String
         @Option(help: "Dimensions as K=V,K2=V2.") var dimensions: String?
-        @Option(help: "Statistics: SampleCount, Sum, Average, Minimum, Maximum, pNN.") var statistics = "SampleCount,Average,Maximum"
+        @Option(help: "Statistics: SampleCount, Sum, Average, Minimum, Maximum, pNN.") var statistics =
+            "SampleCount,Average,Maximum"
         @Option(help: "Period in seconds: 1, 10, 30 or a multiple of 60.") var period = 60
         @Option(parsing: .unconditional, help: "Start: \(LogsCommand.timeHelp).") var start = "1h"
         @Option(parsing: .unconditional, help: "End: \(LogsCommand.timeHelp).") var end = "now"
 
         func run() async throws {
-            var query = ["namespace=\(escape(namespace))", "name=\(escape(name))", "statistics=\(escape(statistics))",
-                         "period=\(period)", "start=\(escape(start))", "end=\(escape(end))"]
+            var query = [
+                "namespace=\(escape(namespace))", "name=\(escape(name))", "statistics=\(escape(statistics))",
+                "period=\(period)", "start=\(escape(start))", "end=\(escape(end))",
+            ]
             if let dimensions { query.append("dimensions=\(escape(dimensions))") }
             let (_, body) = try await client.request(.GET, "/api/v1/metrics/statistics?" + query.joined(separator: "&"))
             if client.output == .json { return client.printJSON(body) }
             let answer = try WireJSON.decode(StatisticsResponse.self, body)
-            let columns = ["SampleCount"] + statistics.split(separator: ",").map(String.init).filter { $0 != "SampleCount" }
+            let columns =
+                ["SampleCount"] + statistics.split(separator: ",").map(String.init).filter { $0 != "SampleCount" }
             let rows = answer.datapoints.map { p in
                 [p.timestamp] + columns.map { c in p.values[c].map { format($0) } ?? "-" }
             }
@@ -77,7 +83,9 @@ struct MetricsCommand: AsyncParsableCommand {
                 datum.dimensions = dims
             }
             // A number is epoch seconds; any other text goes as it is (RFC 3339), for the server to judge.
-            datum.timestamp = timestamp.map { Double($0).map(PutMetricDataRequest.Timestamp.epochSeconds) ?? .rfc3339($0) }
+            datum.timestamp = timestamp.map {
+                Double($0).map(PutMetricDataRequest.Timestamp.epochSeconds) ?? .rfc3339($0)
+            }
             let body = try WireJSON.encode(PutMetricDataRequest(namespace: namespace, data: [datum]))
             _ = try await client.request(.POST, "/api/v1/metrics", body: body)
             if client.output == .json { print("{}") } else { print("stored \(namespace) \(name) = \(format(value))") }

@@ -14,9 +14,13 @@ struct Plumb: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, SilenceCommand.self, TopicsCommand.self, LogsCommand.self, AuditCommand.self,
-            CheckCommand.self, LoadCommand.self, DashCommand.self, SensorsCommand.self, UsersCommand.self, GroupsCommand.self, PoliciesCommand.self, LoginCommand.self, PasswdCommand.self, MFACommand.self, DocumentsCommand.self, BenchAuthCommand.self,
-            TestAlarmsCommand.self, BenchAlarmsCommand.self, BenchLogsCommand.self, BenchInvokeCommand.self, BenchChatCommand.self, BenchClassifierCommand.self, VersionCommand.self,
+            Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, SilenceCommand.self,
+            TopicsCommand.self, LogsCommand.self, AuditCommand.self,
+            CheckCommand.self, LoadCommand.self, DashCommand.self, SensorsCommand.self, UsersCommand.self,
+            GroupsCommand.self, PoliciesCommand.self, LoginCommand.self, PasswdCommand.self, MFACommand.self,
+            DocumentsCommand.self, BenchAuthCommand.self,
+            TestAlarmsCommand.self, BenchAlarmsCommand.self, BenchLogsCommand.self, BenchInvokeCommand.self,
+            BenchChatCommand.self, BenchClassifierCommand.self, VersionCommand.self,
         ]
     )
 }

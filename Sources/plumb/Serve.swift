@@ -1,4 +1,8 @@
+import Accounts
 import ArgumentParser
+import Chat
+import Classifier
+import Documents
 import Foundation
 import Hummingbird
 import Logging
@@ -7,12 +11,8 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbServer
-import Chat
-import Classifier
-import Sentiment
 import Sensors
-import Documents
-import Accounts
+import Sentiment
 import Support
 
 struct Serve: AsyncParsableCommand {
@@ -32,7 +32,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Data directory (overrides the config).")
     var data: String?
 
-    @Flag(help: "Also serve POST /bench/sentiment/analyze: the sentiment work on a bare route, outside the plugin pipeline, for benchmarks.")
+    @Flag(
+        help:
+            "Also serve POST /bench/sentiment/analyze: the sentiment work on a bare route, outside the plugin pipeline, for benchmarks."
+    )
     var benchRoutes = false
 
     func run() async throws {
@@ -58,7 +61,9 @@ struct Serve: AsyncParsableCommand {
         let journal = JournalLogHandler.journalIsAvailable()
         LoggingSystem.bootstrap { label in
             // One event, one line: on stderr control characters from outside are escaped (journald keeps fields whole).
-            var console: any LogHandler = journal ? JournalLogHandler(label: label) : LineSafeLogHandler(StreamLogHandler.standardError(label: label))
+            var console: any LogHandler =
+                journal
+                ? JournalLogHandler(label: label) : LineSafeLogHandler(StreamLogHandler.standardError(label: label))
             console.logLevel = .info
             return MultiplexLogHandler([console, PlumbLogHandler(label: label, sink: logSink)])
         }
@@ -68,7 +73,11 @@ struct Serve: AsyncParsableCommand {
         let server: PlumbServer
         do {
             server = try await PlumbServer.open(
-                config: settings, plugins: [SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self, AccountsPlugin.self, DocumentsPlugin.self], factory: factory, logger: logger, logSink: logSink)
+                config: settings,
+                plugins: [
+                    SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self,
+                    SensorsPlugin.self, AccountsPlugin.self, DocumentsPlugin.self,
+                ], factory: factory, logger: logger, logSink: logSink)
         } catch let error as LexiconError {
             throw CLIError(error.message)
         } catch let error as ConfigError {
@@ -76,20 +85,29 @@ struct Serve: AsyncParsableCommand {
         }
         var scorer: SentimentScorer?
         if benchRoutes {
-            scorer = SentimentScorer(lexicon: try VaderLexicon(directory: VaderLexicon.locate(configured: settings.plugins["sentiment"]?["lexicon_dir"])))
+            scorer = SentimentScorer(
+                lexicon: try VaderLexicon(
+                    directory: VaderLexicon.locate(configured: settings.plugins["sentiment"]?["lexicon_dir"])))
         }
         let dataDirectory = settings.dataDirectory
         let host = (try? settings.listenAddress().host) ?? settings.listen
         let tokenSource = settings.adminTokenEnv.map { "$" + $0 } ?? dataDirectory + "/admin.token"
-        try await server.run(extraRoutes: { router in
-            guard let scorer else { return }
-            router.post("bench/sentiment/analyze") { request, _ -> Response in
-                let body = try await request.body.collect(upTo: 1_048_576)
-                let output = try SentimentPlugin.analyze(FunctionRequest(body: Array(body.readableBytesView)), scorer: scorer)
-                return Response(status: .init(code: output.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
-            }
-        }, onReady: { port in
-            logger.info("plumb \(Plumb.version) ready on \(host):\(port), data in \(dataDirectory), admin token in \(tokenSource)")
-        })
+        try await server.run(
+            extraRoutes: { router in
+                guard let scorer else { return }
+                router.post("bench/sentiment/analyze") { request, _ -> Response in
+                    let body = try await request.body.collect(upTo: 1_048_576)
+                    let output = try SentimentPlugin.analyze(
+                        FunctionRequest(body: Array(body.readableBytesView)), scorer: scorer)
+                    return Response(
+                        status: .init(code: output.status), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
+                }
+            },
+            onReady: { port in
+                logger.info(
+                    "plumb \(Plumb.version) ready on \(host):\(port), data in \(dataDirectory), admin token in \(tokenSource)"
+                )
+            })
     }
 }

@@ -27,7 +27,9 @@ struct SilenceCommand: AsyncParsableCommand {
         @Option(help: "Why (required; shown with the alarm).") var comment: String
 
         func validate() throws {
-            guard (alarm == nil) != (match == nil) else { throw ValidationError("give exactly one of --alarm and --match") }
+            guard (alarm == nil) != (match == nil) else {
+                throw ValidationError("give exactly one of --alarm and --match")
+            }
         }
 
         func run() async throws {
@@ -41,7 +43,8 @@ struct SilenceCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Active silences, then those expired in the last five days.")
+        static let configuration = CommandConfiguration(
+            abstract: "Active silences, then those expired in the last five days.")
         @OptionGroup var client: ClientOptions
         @Option(help: "Only silences in this state: active, pending or expired.") var state: String?
         @Option(help: "Only silences that match this alarm.") var alarm: String?
@@ -49,14 +52,20 @@ struct SilenceCommand: AsyncParsableCommand {
         func run() async throws {
             var query: [String] = []
             if let state { query.append("state=\(state)") }
-            if let alarm { query.append("alarm=\(alarm.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? alarm)") }
-            let (_, body) = try await client.request(.GET, "/api/v1/silences" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+            if let alarm {
+                query.append("alarm=\(alarm.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? alarm)")
+            }
+            let (_, body) = try await client.request(
+                .GET, "/api/v1/silences" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
             if client.output == .json { return client.printJSON(body) }
             let list = try WireJSON.decode(SilenceListResponse.self, body).silences
             guard !list.isEmpty else { return print("no silences") }
-            print(table(["ID", "STATE", "MATCHES", "ENDS", "CREATED BY", "COMMENT"], list.map { s in
-                [s.id, s.state, s.alarm ?? "\(s.match ?? "") (glob)", s.endsAt, s.createdBy, s.comment]
-            }))
+            print(
+                table(
+                    ["ID", "STATE", "MATCHES", "ENDS", "CREATED BY", "COMMENT"],
+                    list.map { s in
+                        [s.id, s.state, s.alarm ?? "\(s.match ?? "") (glob)", s.endsAt, s.createdBy, s.comment]
+                    }))
         }
     }
 
@@ -74,11 +83,16 @@ struct SilenceCommand: AsyncParsableCommand {
                 let ids = try WireJSON.decode(SilenceListResponse.self, listed).silences.map(\.id)
                 let matching = ids.filter { $0.hasPrefix(id.lowercased()) }
                 guard matching.count == 1 else {
-                    throw CLIError(matching.isEmpty ? "no silence id starts with \(id)" : "\(id) is the start of \(matching.count) silence ids; give more of it")
+                    throw CLIError(
+                        matching.isEmpty
+                            ? "no silence id starts with \(id)"
+                            : "\(id) is the start of \(matching.count) silence ids; give more of it")
                 }
                 full = matching[0]
             }
-            let path = "/api/v1/silences/" + (full.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? full)
+            let path =
+                "/api/v1/silences/"
+                + (full.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) ?? full)
             let (_, body) = try await client.request(.DELETE, path)
             if client.output == .json { return client.printJSON(body) }
             print("silence \(full) expired")

@@ -5,7 +5,9 @@ import PlumbAPI
 struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics", abstract: "Topics, subscriptions, publishing and the delivery log.",
-        subcommands: [List.self, Create.self, Subscriptions.self, Subscribe.self, Publish.self, Deliveries.self, Retry.self],
+        subcommands: [
+            List.self, Create.self, Subscriptions.self, Subscribe.self, Publish.self, Deliveries.self, Retry.self,
+        ],
         defaultSubcommand: List.self)
 
     struct List: AsyncParsableCommand {
@@ -17,9 +19,12 @@ struct TopicsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             let topics = try client.decode(TopicList.self, body).topics
             guard !topics.isEmpty else { return print("no topics") }
-            print(table(["NAME", "SOURCE", "SUBSCRIPTIONS", "CONFIRMED"], topics.map {
-                [$0.name, $0.source, "\($0.subscriptions)", "\($0.confirmedSubscriptions)"]
-            }))
+            print(
+                table(
+                    ["NAME", "SOURCE", "SUBSCRIPTIONS", "CONFIRMED"],
+                    topics.map {
+                        [$0.name, $0.source, "\($0.subscriptions)", "\($0.confirmedSubscriptions)"]
+                    }))
         }
     }
 
@@ -45,25 +50,34 @@ struct TopicsCommand: AsyncParsableCommand {
             if client.output == .json { return client.printJSON(body) }
             let subs = try client.decode(SubscriptionList.self, body).subscriptions
             guard !subs.isEmpty else { return print("no subscriptions on \(topic)") }
-            print(table(["ID", "PROTOCOL", "STATUS", "SOURCE", "ENDPOINT"], subs.map {
-                [$0.id, $0.protocol, $0.status, $0.source, $0.endpoint]
-            }))
+            print(
+                table(
+                    ["ID", "PROTOCOL", "STATUS", "SOURCE", "ENDPOINT"],
+                    subs.map {
+                        [$0.id, $0.protocol, $0.status, $0.source, $0.endpoint]
+                    }))
         }
     }
 
     struct Subscribe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Subscribe an email address or webhook URL (it receives a confirmation link first), or an Alertmanager.")
+            abstract:
+                "Subscribe an email address or webhook URL (it receives a confirmation link first), or an Alertmanager."
+        )
         @OptionGroup var client: ClientOptions
         @Argument(help: "Topic name.") var topic: String
         @Option(help: "email, webhook, function or alertmanager.") var `protocol`: String
-        @Option(help: "The address, the URL, plugin.function, or the Alertmanager's base URL (http://HOST:9093).") var endpoint: String
-        @Option(help: "Webhook format: plumb or alertmanager-webhook (the body Alertmanager sends its receivers).") var format = "plumb"
-        @Option(help: "Webhook HMAC secret, at least 16 characters (default: $PLUMB_WEBHOOK_SECRET if set).") var secret: String?
+        @Option(help: "The address, the URL, plugin.function, or the Alertmanager's base URL (http://HOST:9093).")
+        var endpoint: String
+        @Option(help: "Webhook format: plumb or alertmanager-webhook (the body Alertmanager sends its receivers).")
+        var format = "plumb"
+        @Option(help: "Webhook HMAC secret, at least 16 characters (default: $PLUMB_WEBHOOK_SECRET if set).")
+        var secret: String?
 
         func run() async throws {
             let request = SubscriptionRequest(
-                protocol: `protocol`, endpoint: endpoint, secret: secret ?? ProcessInfo.processInfo.environment["PLUMB_WEBHOOK_SECRET"],
+                protocol: `protocol`, endpoint: endpoint,
+                secret: secret ?? ProcessInfo.processInfo.environment["PLUMB_WEBHOOK_SECRET"],
                 format: `protocol` == "webhook" ? format : nil)
             let body = try await client.send(.POST, "/api/v1/topics/\(topic)/subscriptions", json: request)
             if client.output == .json { return client.printJSON(body) }
@@ -74,7 +88,8 @@ struct TopicsCommand: AsyncParsableCommand {
     }
 
     struct Publish: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Publish a message to every confirmed subscription of a topic.")
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a message to every confirmed subscription of a topic.")
         @OptionGroup var client: ClientOptions
         @Argument(help: "Topic name.") var topic: String
         @Option(help: "The message (- reads standard input).") var message: String
@@ -98,7 +113,8 @@ struct TopicsCommand: AsyncParsableCommand {
     }
 
     struct Deliveries: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The delivery log: pending, delivered and failed (dead-letter) deliveries.")
+        static let configuration = CommandConfiguration(
+            abstract: "The delivery log: pending, delivered and failed (dead-letter) deliveries.")
         @OptionGroup var client: ClientOptions
         @Option(help: "Only this topic.") var topic: String?
         @Option(help: "pending, delivered, failed or superseded.") var status: String?
@@ -111,11 +127,20 @@ struct TopicsCommand: AsyncParsableCommand {
             let (_, body) = try await client.request(.GET, path)
             if client.output == .json { return client.printJSON(body) }
             let page = try client.decode(DeliveryList.self, body)
-            guard !page.deliveries.isEmpty else { return print("no deliveries" + (status.map { " with status \($0)" } ?? "")) }
-            print(table(["ID", "TOPIC", "PROTOCOL", "STATUS", "ATTEMPTS", "MESSAGE", "LAST ERROR"], page.deliveries.map {
-                ["\($0.id)", $0.topic, $0.protocol, $0.status, "\($0.attempts)", $0.messageId, String(($0.lastError ?? "").prefix(60))]
-            }))
-            print("\n" + page.counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "  "))
+            guard !page.deliveries.isEmpty else {
+                return print("no deliveries" + (status.map { " with status \($0)" } ?? ""))
+            }
+            print(
+                table(
+                    ["ID", "TOPIC", "PROTOCOL", "STATUS", "ATTEMPTS", "MESSAGE", "LAST ERROR"],
+                    page.deliveries.map {
+                        [
+                            "\($0.id)", $0.topic, $0.protocol, $0.status, "\($0.attempts)", $0.messageId,
+                            String(($0.lastError ?? "").prefix(60)),
+                        ]
+                    }))
+            print(
+                "\n" + page.counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "  "))
         }
     }
 

@@ -12,8 +12,13 @@ struct EntityTests {
     @Test("sentences: abbreviations, initials, quotes, ellipses and Unicode")
     func sentences() {
         let s = EntityExtractor.sentences(
-            "Dr. Smith met Mr. J. R. Ewing in the U.S. yesterday. “Where is Zoë?” she asked! Then … nothing.\n\nA new paragraph")
-        #expect(s == ["Dr. Smith met Mr. J. R. Ewing in the U.S. yesterday.", "“Where is Zoë?” she asked!", "Then … nothing.", "A new paragraph"], "\(s)")
+            "Dr. Smith met Mr. J. R. Ewing in the U.S. yesterday. “Where is Zoë?” she asked! Then … nothing.\n\nA new paragraph"
+        )
+        #expect(
+            s == [
+                "Dr. Smith met Mr. J. R. Ewing in the U.S. yesterday.", "“Where is Zoë?” she asked!", "Then … nothing.",
+                "A new paragraph",
+            ], "\(s)")
     }
 
     @Test("entities: runs merged, sentence-initial common words, titles and stop words dropped, mentions counted")
@@ -37,10 +42,15 @@ struct EntityTests {
 
     @Test("precision and recall on the hand-labelled passages are both at least 0.8")
     func goldSet() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Checkout.root + "/Tests/DocumentsTests/entities-gold.json"))
-        let passages = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["passages"] as? [[String: Any]])
-        var truePositives = 0, predicted = 0, expected = 0
-        var misses: [String] = [], extras: [String] = []
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: Checkout.root + "/Tests/DocumentsTests/entities-gold.json"))
+        let passages = try #require(
+            (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["passages"] as? [[String: Any]])
+        var truePositives = 0
+        var predicted = 0
+        var expected = 0
+        var misses: [String] = []
+        var extras: [String] = []
         for passage in passages {
             let gold = Set(passage["entities"] as? [String] ?? [])
             let found = Set(Self.extractor.entities(in: passage["text"] as? String ?? "").map(\.text))
@@ -50,8 +60,12 @@ struct EntityTests {
             misses += gold.subtracting(found).sorted()
             extras += found.subtracting(gold).sorted()
         }
-        let precision = Double(truePositives) / Double(max(predicted, 1)), recall = Double(truePositives) / Double(max(expected, 1))
-        print(String(format: "entities: %d passages, %d labelled, %d found, %d right: precision %.3f, recall %.3f", passages.count, expected, predicted, truePositives, precision, recall))
+        let precision = Double(truePositives) / Double(max(predicted, 1))
+        let recall = Double(truePositives) / Double(max(expected, 1))
+        print(
+            String(
+                format: "entities: %d passages, %d labelled, %d found, %d right: precision %.3f, recall %.3f",
+                passages.count, expected, predicted, truePositives, precision, recall))
         print("entities missed: \(misses)")
         print("entities found but not labelled: \(extras)")
         #expect(precision >= 0.8 && recall >= 0.8, "precision \(precision), recall \(recall)")

@@ -1,14 +1,16 @@
+import Foundation
 import PlumbAPI
 import PlumbTesting
-import Foundation
 import Testing
 
 @Suite("Time forms")
 struct TimeParsingTests {
-    @Test("RFC 3339 parsing agrees with Foundation's ISO 8601 formatter", arguments: [
-        "1970-01-01T00:00:00Z", "2026-11-22T10:00:00Z", "2000-02-29T23:59:59Z", "2026-11-22T10:00:00+05:30",
-        "2026-11-22T10:00:00-08:00", "1969-12-31T23:59:59Z", "2100-03-01T00:00:00Z",
-    ])
+    @Test(
+        "RFC 3339 parsing agrees with Foundation's ISO 8601 formatter",
+        arguments: [
+            "1970-01-01T00:00:00Z", "2026-11-22T10:00:00Z", "2000-02-29T23:59:59Z", "2026-11-22T10:00:00+05:30",
+            "2026-11-22T10:00:00-08:00", "1969-12-31T23:59:59Z", "2100-03-01T00:00:00Z",
+        ])
     func parse(_ text: String) throws {
         let reference = try #require(ISO8601DateFormatter().date(from: text)).timeIntervalSince1970
         #expect(TimeParsing.rfc3339(text) == reference)
@@ -17,8 +19,10 @@ struct TimeParsingTests {
     @Test("fractions, and malformed stamps rejected")
     func fractionsAndErrors() {
         #expect(TimeParsing.rfc3339("2026-11-22T10:00:00.250Z") == 1_795_341_600.25)
-        for bad in ["2026-11-22", "2026-11-22T10:00:00", "2026-13-01T00:00:00Z", "2026-11-22T25:00:00Z",
-                    "2026-11-22T10:00:00.Z", "2026-11-22T10:00:00Zjunk", "yesterday", ""] {
+        for bad in [
+            "2026-11-22", "2026-11-22T10:00:00", "2026-13-01T00:00:00Z", "2026-11-22T25:00:00Z",
+            "2026-11-22T10:00:00.Z", "2026-11-22T10:00:00Zjunk", "yesterday", "",
+        ] {
             #expect(TimeParsing.rfc3339(bad) == nil, "\(bad)")
         }
     }
@@ -58,7 +62,8 @@ struct TimeParsingTests {
         #expect(TimeParsing.queryTime("1795341600", now: 0) == 1_795_341_600)
         #expect(TimeParsing.queryTime("1795341600000", now: 0) == 1_795_341_600)
         #expect(TimeParsing.queryTime("1795341600500", now: 0) == 1_795_341_600.5)
-        for bad in ["yesterday", "now-", "now-1x", "24", "h", "1e9", "--1h", "2026-13-01T00:00:00Z", "1e300", ""] where bad != "24" {
+        for bad in ["yesterday", "now-", "now-1x", "24", "h", "1e9", "--1h", "2026-13-01T00:00:00Z", "1e300", ""]
+        where bad != "24" {
             #expect(TimeParsing.queryTime(bad, now: now) == nil, "\(bad)")
         }
         #expect(TimeParsing.queryTimeForms.contains("now-24h") && TimeParsing.queryTimeForms.contains("milliseconds"))

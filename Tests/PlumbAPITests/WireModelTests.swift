@@ -30,13 +30,17 @@ struct WireModelTests {
 
     @Test("the error shape: code and message always, reason and the problem list only when there are some")
     func errorBodyShape() throws {
-        let plain = json(Array(try JSONEncoder().encode(ErrorBody(error: .init(code: "ResourceNotFound", message: "no alarm 'x'")))))
+        let plain = json(
+            Array(try JSONEncoder().encode(ErrorBody(error: .init(code: "ResourceNotFound", message: "no alarm 'x'")))))
         #expect(Set(plain.keys) == ["error"])
         #expect(plain["error"] as? [String: String] == ["code": "ResourceNotFound", "message": "no alarm 'x'"])
 
         let listed = ErrorBody(
             error: .init(code: "ValidationError", message: "2 problems", reason: "AlertFile"),
-            errors: [.init(file: "alerts/a.yaml", line: 12, field: "period", message: "must be a multiple of 60"), .init(message: "bare")])
+            errors: [
+                .init(file: "alerts/a.yaml", line: 12, field: "period", message: "must be a multiple of 60"),
+                .init(message: "bare"),
+            ])
         let object = json(Array(try JSONEncoder().encode(listed)))
         #expect((object["error"] as? [String: Any])?["reason"] as? String == "AlertFile")
         #expect((object["errors"] as? [[String: Any]])?.count == 2)
@@ -67,7 +71,9 @@ struct WireModelTests {
         #expect(Checked.epochSeconds(1_795_000_000.9) == 1_795_000_000)
         #expect(Checked.epochSeconds(1e12) == nil && Checked.epochSeconds(-.infinity) == nil)
         #expect(Checked.epochMilliseconds(1e14) == 100_000_000_000_000 && Checked.epochMilliseconds(1e15) == nil)
-        #expect(Checked.floorDivision(-7, 2) == -4 && Checked.floorDivision(7, 2) == 3 && Checked.floorDivision(-6, 3) == -2)
+        #expect(
+            Checked.floorDivision(-7, 2) == -4 && Checked.floorDivision(7, 2) == 3 && Checked.floorDivision(-6, 3) == -2
+        )
         #expect(Checked.floorDivision(.min, 60) == Int64.min / 60 - 1)
         #expect(Checked.nanoseconds(seconds: 1.5) == 1_500_000_000)
         #expect(Checked.nanoseconds(seconds: -1) == nil && Checked.nanoseconds(seconds: 400 * 86_400) == nil)
@@ -77,7 +83,9 @@ struct WireModelTests {
 
     @Test("series keys sort their dimensions and keep their text form reversible")
     func seriesKey() {
-        let key = SeriesKey(namespace: "App", name: "m", dimensions: [Dimension(name: "z", value: "1"), Dimension(name: "a", value: "x=y")])
+        let key = SeriesKey(
+            namespace: "App", name: "m",
+            dimensions: [Dimension(name: "z", value: "1"), Dimension(name: "a", value: "x=y")])
         #expect(key.dimensions.map(\.name) == ["a", "z"])
         #expect(key.dimensionsText == "a=x=y\u{1F}z=1")
         #expect(SeriesKey.parseDimensionsText(key.dimensionsText) == key.dimensions)

@@ -6,7 +6,8 @@ import Testing
 
 @Suite struct AlertFileTests {
     @Test func everyErrorNamesFileLineAndField() {
-        let (_, errors) = AlertFileParser.parse("""
+        let (_, errors) = AlertFileParser.parse(
+            """
             topics:
               - name: "bad topic"
                 subscriptions:
@@ -41,17 +42,22 @@ import Testing
     }
 
     @Test func actionsMustNameDeclaredTopics() {
-        let (config, errors) = AlertFileParser.parse("""
+        let (config, errors) = AlertFileParser.parse(
+            """
             alarms:
               - {name: a, namespace: N, metric: M, statistic: Sum, period: 60, evaluation_periods: 1, comparison: LessThanThreshold, threshold: 1, alarm_actions: [nowhere]}
             """, file: "z.yaml")
         #expect(errors.isEmpty)
-        #expect(config.crossCheck().map(\.description) == ["z.yaml:2: actions: alarm 'a' notifies topic 'nowhere', which is not declared"])
+        #expect(
+            config.crossCheck().map(\.description) == [
+                "z.yaml:2: actions: alarm 'a' notifies topic 'nowhere', which is not declared"
+            ])
         #expect(config.crossCheck(extraTopics: ["nowhere"]).isEmpty)
     }
 
     @Test func alertmanagerSubscriptionsFormatNamesAndSeverity() throws {
-        let (config, errors) = AlertFileParser.parse("""
+        let (config, errors) = AlertFileParser.parse(
+            """
             topics:
               - name: pager
                 subscriptions:
@@ -66,10 +72,13 @@ import Testing
         #expect(errors.isEmpty, "\(errors)")
         let subscriptions = try #require(config.topics.first?.subscriptions)
         #expect(subscriptions.map(\.protocol) == [.alertmanager, .webhook, .webhook])
-        #expect(subscriptions.map(\.format) == [.plumb, .alertmanagerWebhook, .alertmanagerWebhook], "the old name reads as the new one")
+        #expect(
+            subscriptions.map(\.format) == [.plumb, .alertmanagerWebhook, .alertmanagerWebhook],
+            "the old name reads as the new one")
         #expect(config.alarms.map(\.severity) == ["critical", "warning"])
 
-        let (_, refused) = AlertFileParser.parse("""
+        let (_, refused) = AlertFileParser.parse(
+            """
             topics:
               - name: pager
                 subscriptions:
@@ -108,19 +117,19 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         try """
-            alarms:
-              - {name: t, namespace: N, metric: M, statistic: Maximum, period: 60, evaluation_periods: 3, datapoints_to_alarm: 2, comparison: GreaterThanThreshold, threshold: 1}
-            tests:
-              - name: right
-                series: [{namespace: N, metric: M, period: 60, values: "0 _ 5 _ 5"}]
-                expect: {t: ALARM}
-              - name: wrong
-                series: [{namespace: N, metric: M, period: 60, values: "0 0 0"}]
-                expect: {t: ALARM}
-              - name: also wrong
-                series: [{namespace: N, metric: M, period: 60, values: "_ _ _ _ _"}]
-                expect: {t: OK}
-            """.write(toFile: dir.path + "/t.yaml", atomically: true, encoding: .utf8)
+        alarms:
+          - {name: t, namespace: N, metric: M, statistic: Maximum, period: 60, evaluation_periods: 3, datapoints_to_alarm: 2, comparison: GreaterThanThreshold, threshold: 1}
+        tests:
+          - name: right
+            series: [{namespace: N, metric: M, period: 60, values: "0 _ 5 _ 5"}]
+            expect: {t: ALARM}
+          - name: wrong
+            series: [{namespace: N, metric: M, period: 60, values: "0 0 0"}]
+            expect: {t: ALARM}
+          - name: also wrong
+            series: [{namespace: N, metric: M, period: 60, values: "_ _ _ _ _"}]
+            expect: {t: OK}
+        """.write(toFile: dir.path + "/t.yaml", atomically: true, encoding: .utf8)
         let outcome = await AlarmTestRunner.run(file: dir.path + "/t.yaml")
         #expect(outcome.passed == ["right"])
         #expect(outcome.failures.count == 2)

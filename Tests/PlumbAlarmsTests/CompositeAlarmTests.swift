@@ -10,17 +10,22 @@ import Testing
         #expect(rule == .or(.state(.alarm, "a"), .and(.state(.alarm, "b"), .not(.state(.ok, "c")))))
         let grouped = try AlarmRule.parse(#"(ALARM("a") OR ALARM("b")) AND TRUE"#)
         #expect(grouped == .and(.or(.state(.alarm, "a"), .state(.alarm, "b")), .constant(true)))
-        #expect(try AlarmRule.parse(#"INSUFFICIENT_DATA("x \"quoted\" name")"#) == .state(.insufficientData, #"x "quoted" name"#))
+        #expect(
+            try AlarmRule.parse(#"INSUFFICIENT_DATA("x \"quoted\" name")"#)
+                == .state(.insufficientData, #"x "quoted" name"#))
     }
 
     @Test(arguments: [
         ("", "empty"), (#"ALARM("a") AND"#, "ends"), (#"ALARM("a""#, "expected ')'"), ("alarm(a)", "expected ALARM"),
-        (#"ALARM("a") XOR OK("b")"#, "unexpected"), (#"ALARM("unterminated)"#, "unterminated"), ("ALARM()", "empty alarm name"),
+        (#"ALARM("a") XOR OK("b")"#, "unexpected"), (#"ALARM("unterminated)"#, "unterminated"),
+        ("ALARM()", "empty alarm name"),
         ("(TRUE", "expected ')'"),
     ])
     func malformedRulesSayWhere(_ text: String, _ fragment: String) {
         #expect(throws: AlarmRuleError.self) { try AlarmRule.parse(text) }
-        do { _ = try AlarmRule.parse(text) } catch { #expect(error.message.contains(fragment), "\(text): \(error.message)") }
+        do { _ = try AlarmRule.parse(text) } catch {
+            #expect(error.message.contains(fragment), "\(text): \(error.message)")
+        }
     }
 
     @Test func evaluatesAgainstStates() throws {
@@ -36,35 +41,49 @@ import Testing
         #expect(AlarmGraph.cycle(in: ["a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]]) == ["a", "b", "c", "a"])
         #expect(AlarmGraph.cycle(in: ["a": ["b"], "b": ["m1"], "c": ["a", "b"]]) == nil)
         #expect(AlarmGraph.evaluationOrder(of: ["top": ["mid", "m1"], "mid": ["m2"]]) == ["mid", "top"])
-        let (_, errors) = AlertFileParser.parse(#"""
+        let (_, errors) = AlertFileParser.parse(
+            #"""
             composite_alarms:
               - {name: x, rule: 'ALARM("y")'}
               - {name: y, rule: 'OK("z") OR ALARM("x")'}
               - {name: z, rule: 'TRUE'}
               - {name: self, rule: 'ALARM("self")'}
             """#, file: "c.yaml")
-        #expect(errors.map(\.description) == ["c.yaml:5: composite_alarms[3].rule: composite alarms form a cycle: self → self"])
+        #expect(
+            errors.map(\.description) == [
+                "c.yaml:5: composite_alarms[3].rule: composite alarms form a cycle: self → self"
+            ])
         var config = AlertConfiguration()
-        config = AlertFileParser.parse(#"""
-            composite_alarms:
-              - {name: x, rule: 'ALARM("y")'}
-              - {name: y, rule: 'OK("z") OR ALARM("x")'}
-              - {name: z, rule: 'TRUE'}
-            """#, file: "c.yaml").0
+        config =
+            AlertFileParser.parse(
+                #"""
+                composite_alarms:
+                  - {name: x, rule: 'ALARM("y")'}
+                  - {name: y, rule: 'OK("z") OR ALARM("x")'}
+                  - {name: z, rule: 'TRUE'}
+                """#, file: "c.yaml"
+            ).0
         #expect(config.crossCheck().map(\.description) == ["c.yaml:2: rule: composite alarms form a cycle: x → y → x"])
     }
 
     /// Records every run of actions as "alarm → STATE".
     final class ActionLog: Sendable {
         let entries = Mutex<[String]>([])
-        func take() -> [String] { entries.withLock { e in defer { e = [] }; return e } }
+        func take() -> [String] {
+            entries.withLock { e in
+                defer { e = [] }
+                return e
+            }
+        }
     }
 
     static func engine(_ yaml: String, log: ActionLog) throws -> AlarmEngine {
-        let engine = try AlarmEngine(source: RecordedSeries(), store: nil, parallelism: 1, runActions: { t in
-            log.entries.withLock { $0.append("\(t.alarm.name) → \(t.newState.rawValue)") }
-            return t.topics.map { AlarmEngine.ActionOutcome(topic: $0) }
-        })
+        let engine = try AlarmEngine(
+            source: RecordedSeries(), store: nil, parallelism: 1,
+            runActions: { t in
+                log.entries.withLock { $0.append("\(t.alarm.name) → \(t.newState.rawValue)") }
+                return t.topics.map { AlarmEngine.ActionOutcome(topic: $0) }
+            })
         let (config, errors) = AlertFileParser.parse(yaml, file: "t.yaml")
         #expect(errors.isEmpty, "\(errors)")
         try engine.install(config, now: 0, extraTopics: ["ops"])

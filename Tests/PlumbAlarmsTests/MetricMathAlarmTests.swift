@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
 import PlumbServer
@@ -23,7 +23,9 @@ struct MetricMathAlarmTests {
             treat_missing_data: notBreaching
         """
 
-    static func series(_ name: String) -> SeriesKey { SeriesKey(namespace: "T", name: name, dimensions: ["Function": "f"]) }
+    static func series(_ name: String) -> SeriesKey {
+        SeriesKey(namespace: "T", name: name, dimensions: ["Function": "f"])
+    }
 
     @Test("the alarm goes to ALARM when 2 of 3 periods of 100 × errors / invocations exceed 5 %, and back to OK")
     func errorRate() async throws {
@@ -50,22 +52,30 @@ struct MetricMathAlarmTests {
     @Test("alarm files refuse metric math mixed with a metric, no returned query, or an unknown id")
     func fileErrors() {
         for (yaml, fragment) in [
-            ("""
-            alarms:
-              - {name: a, namespace: T, metrics: [{id: r, expression: "1"}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
-            """, "has no namespace"),
-            ("""
-            alarms:
-              - {name: a, metrics: [{id: r, expression: "1", return: false}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
-            """, "no query has return: true"),
-            ("""
-            alarms:
-              - {name: a, metrics: [{id: r, expression: "x * 2"}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
-            """, "reads 'x'"),
-            ("""
-            alarms:
-              - {name: a, metrics: [{id: r, expression: "1"}, {id: s, expression: "2"}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
-            """, "exactly one query"),
+            (
+                """
+                alarms:
+                  - {name: a, namespace: T, metrics: [{id: r, expression: "1"}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
+                """, "has no namespace"
+            ),
+            (
+                """
+                alarms:
+                  - {name: a, metrics: [{id: r, expression: "1", return: false}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
+                """, "no query has return: true"
+            ),
+            (
+                """
+                alarms:
+                  - {name: a, metrics: [{id: r, expression: "x * 2"}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
+                """, "reads 'x'"
+            ),
+            (
+                """
+                alarms:
+                  - {name: a, metrics: [{id: r, expression: "1"}, {id: s, expression: "2"}], period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0}
+                """, "exactly one query"
+            ),
         ] {
             let (_, errors) = AlertFileParser.parse(yaml, file: "t.yaml")
             #expect(errors.contains { $0.message.contains(fragment) }, "\(errors) should mention \(fragment)")

@@ -1,9 +1,9 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
-import PlumbServer
 import PlumbNotify
+import PlumbServer
 import PlumbTesting
 import Testing
 
@@ -31,19 +31,26 @@ struct MetricMathNotificationTests {
         return (transition, source)
     }
 
-    @Test("the message lists e, i and rate with their metrics and statistics, marks rate as returned, and has no single metric")
+    @Test(
+        "the message lists e, i and rate with their metrics and statistics, marks rate as returned, and has no single metric"
+    )
     func messageNamesTheQueries() async throws {
         let (transition, source) = try await Self.transition()
         guard case .metric(let alarm) = transition.alarm else { throw TestFailure("not a metric alarm") }
         let chart = try await source.chartDatapoints(for: alarm, at: transition.timestamp)
-        let (_, json, _) = transition.notification(url: "https://plumb.example/alarms/error-rate?exp=1&sig=x", urlExpires: Self.t0 + 3_600, chart: chart)
+        let (_, json, _) = transition.notification(
+            url: "https://plumb.example/alarms/error-rate?exp=1&sig=x", urlExpires: Self.t0 + 3_600, chart: chart)
         let message = try JSONDecoder().decode(AlarmMessage.self, from: Data(json.utf8))
         #expect(message.metric == nil, "no invented Plumb/MetricMath metric: \(String(describing: message.metric))")
-        #expect(message.period == 60 && message.threshold == 5 && message.evaluationPeriods == 3 && message.datapointsToAlarm == 2)
+        #expect(
+            message.period == 60 && message.threshold == 5 && message.evaluationPeriods == 3
+                && message.datapointsToAlarm == 2)
         let queries = try #require(message.metrics)
         #expect(queries.map(\.id) == ["e", "i", "rate"])
         #expect(queries.map(\.returned) == [false, false, true])
-        #expect(queries[0].metric == .init(namespace: "T", name: "Errors", dimensions: ["Function": "f"], statistic: "Sum", period: 60))
+        #expect(
+            queries[0].metric
+                == .init(namespace: "T", name: "Errors", dimensions: ["Function": "f"], statistic: "Sum", period: 60))
         #expect(queries[1].metric?.name == "Invocations" && queries[1].metric?.statistic == "Sum")
         #expect(queries[2].expression == "100 * e / i" && queries[2].label == "Error rate" && queries[2].metric == nil)
         #expect(message.urlExpires == TimeParsing.format(Self.t0 + 3_600))
@@ -53,7 +60,9 @@ struct MetricMathNotificationTests {
         #expect(points.count == 20)
         #expect(points.suffix(3).map(\.value) == [1, 8, 9])
         #expect(points.suffix(3).map(\.breaching) == [false, true, true])
-        #expect(points.suffix(5).allSatisfy(\.evaluated) && !points.dropLast(5).contains(where: \.evaluated), "the evaluation range is N + 2 = 5 periods")
+        #expect(
+            points.suffix(5).allSatisfy(\.evaluated) && !points.dropLast(5).contains(where: \.evaluated),
+            "the evaluation range is N + 2 = 5 periods")
         #expect(points.last?.timestamp == TimeParsing.format(Self.t0 + 120))
     }
 
@@ -62,9 +71,12 @@ struct MetricMathNotificationTests {
         let (transition, source) = try await Self.transition()
         guard case .metric(let alarm) = transition.alarm else { throw TestFailure("not a metric alarm") }
         let (subject, json, attributes) = transition.notification(
-            url: "https://plumb.example/alarms/error-rate?exp=1&sig=x", chart: try await source.chartDatapoints(for: alarm, at: transition.timestamp))
-        let mail = EmailRenderer.render(Outbox.Message(
-            id: "m-1", topic: "ops", type: "Notification", subject: subject, message: json, attributes: attributes, createdAt: Self.t0))
+            url: "https://plumb.example/alarms/error-rate?exp=1&sig=x",
+            chart: try await source.chartDatapoints(for: alarm, at: transition.timestamp))
+        let mail = EmailRenderer.render(
+            Outbox.Message(
+                id: "m-1", topic: "ops", type: "Notification", subject: subject, message: json, attributes: attributes,
+                createdAt: Self.t0))
         for needle in [
             "- e: namespace T, metric Errors, dimensions Function = f, statistic Sum",
             "- i: namespace T, metric Invocations, dimensions Function = f, statistic Sum",

@@ -42,18 +42,20 @@ import Testing
 
     static func range(_ points: String) -> [EvaluationDatapoint] {
         points.split(separator: " ").enumerated().map { i, p in
-            let value: Double? = switch p {
-            case "X": 5
-            case "0": 0
-            default: nil
-            }
+            let value: Double? =
+                switch p {
+                case "X": 5
+                case "0": 0
+                default: nil
+                }
             return EvaluationDatapoint(timestamp: 1_800_000_000 + Int64(i) * 60, value: value)
         }
     }
 
     func check(_ row: Row, m: Int) {
         let cases: [(TreatMissingData, AlarmState?)] = [
-            (.missing, row.missing), (.ignore, row.ignore), (.breaching, row.breaching), (.notBreaching, row.notBreaching),
+            (.missing, row.missing), (.ignore, row.ignore), (.breaching, row.breaching),
+            (.notBreaching, row.notBreaching),
         ]
         for (treat, expected) in cases {
             let evaluation = AlarmEvaluator.evaluate(Self.alarm(m: m, treat: treat), range: Self.range(row.points))

@@ -18,7 +18,9 @@ import Testing
         #expect(prefix.matches("sensors-") && prefix.matches("sensors-no-data"))
         #expect(!prefix.matches("functions-errors") && !prefix.matches("my-sensors-x"))
         #expect(SilenceMatcher.pattern("*-latency").matches("api-p99-latency"))
-        #expect(SilenceMatcher.pattern("a*b*c").matches("a-x-b-y-c") && !SilenceMatcher.pattern("a*b*c").matches("a-x-c-y-b"))
+        #expect(
+            SilenceMatcher.pattern("a*b*c").matches("a-x-b-y-c")
+                && !SilenceMatcher.pattern("a*b*c").matches("a-x-c-y-b"))
         #expect(SilenceMatcher.pattern("*").matches("anything at all"))
         #expect(SilenceMatcher.pattern("exact").matches("exact") && !SilenceMatcher.pattern("exact").matches("exactly"))
         // Many stars against a long non-match stays linear (it would take ages with naive backtracking).
@@ -32,19 +34,27 @@ import Testing
         var id = ""
         do {
             let silences = try Silences(store: try AlarmStore(directory: dir.path, durability: .full))
-            let s = try silences.add(.pattern("sensors-*"), duration: 7_200, createdBy: "user:ana", comment: "moving the rack", now: now)
+            let s = try silences.add(
+                .pattern("sensors-*"), duration: 7_200, createdBy: "user:ana", comment: "moving the rack", now: now)
             id = s.id
             #expect(s.startsAt == now && s.endsAt == now + 7_200 && s.state(at: now) == .active)
             #expect(silences.active(for: "sensors-no-data", at: now + 60)?.id == id)
             #expect(silences.active(for: "functions-errors", at: now + 60) == nil)
             #expect(silences.active(for: "sensors-no-data", at: now + 7_200) == nil, "the end is exclusive")
             for (matcher, duration, comment, field) in [
-                (SilenceMatcher.alarm(""), Int64(60), "c", "alarm"), (.pattern(String(repeating: "x", count: 256)), 60, "c", "match"),
-                (.alarm("a"), 0, "c", "duration"), (.alarm("a"), 367 * 86_400, "c", "duration"), (.alarm("a"), 60, " ", "comment"),
-                (.alarm("a"), 60, "two\nlines", "comment"), (.alarm("a"), 60, String(repeating: "c", count: 1_001), "comment"),
+                (SilenceMatcher.alarm(""), Int64(60), "c", "alarm"),
+                (.pattern(String(repeating: "x", count: 256)), 60, "c", "match"),
+                (.alarm("a"), 0, "c", "duration"), (.alarm("a"), 367 * 86_400, "c", "duration"),
+                (.alarm("a"), 60, " ", "comment"),
+                (.alarm("a"), 60, "two\nlines", "comment"),
+                (.alarm("a"), 60, String(repeating: "c", count: 1_001), "comment"),
             ] {
-                #expect(throws: AlarmError.self) { try silences.add(matcher, duration: duration, createdBy: "admin", comment: comment, now: now) }
-                do { _ = try silences.add(matcher, duration: duration, createdBy: "admin", comment: comment, now: now) } catch {
+                #expect(throws: AlarmError.self) {
+                    try silences.add(matcher, duration: duration, createdBy: "admin", comment: comment, now: now)
+                }
+                do {
+                    _ = try silences.add(matcher, duration: duration, createdBy: "admin", comment: comment, now: now)
+                } catch {
                     #expect(error.message.hasPrefix(field), "\(error.message)")
                 }
             }
@@ -84,28 +94,39 @@ import Testing
                 published.alarms.withLock { $0.append("\(t.alarm.name) \(t.newState.rawValue)") }
                 return t.topics.map { AlarmEngine.ActionOutcome(topic: $0, messageId: "m") }
             })
-        let (config, errors) = AlertFileParser.parse("""
+        let (config, errors) = AlertFileParser.parse(
+            """
             alarms:
               - {name: quiet-one, namespace: N, metric: M, statistic: Sum, period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0, alarm_actions: [ops], ok_actions: [ops]}
               - {name: loud-one, namespace: N, metric: M, statistic: Sum, period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0, alarm_actions: [ops], severity: critical}
             """, file: "t.yaml")
         #expect(errors.isEmpty, "\(errors)")
         try engine.install(config, now: now, extraTopics: ["ops"])
-        let silence = try engine.silences.add(.pattern("quiet-*"), duration: 3_600, createdBy: "admin", comment: "maintenance", now: now)
+        let silence = try engine.silences.add(
+            .pattern("quiet-*"), duration: 3_600, createdBy: "admin", comment: "maintenance", now: now)
 
         try await engine.setState("quiet-one", .alarm, reason: "test", now: now + 1)
         try await engine.setState("loud-one", .alarm, reason: "test", now: now + 1)
         #expect(published.alarms.withLock { $0 } == ["loud-one ALARM"])
         let held = try engine.history(of: "quiet-one", type: "Action")
         #expect(held.first?.summary == "Notification held by silence \(silence.id)")
-        let data = try #require(held.first?.data.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
-        #expect(data["topics"] as? [String] == ["ops"] && data["comment"] as? String == "maintenance" && data["newState"] as? String == "ALARM")
-        #expect(try engine.history(of: "quiet-one", type: "StateUpdate").first?.summary == "Alarm updated from INSUFFICIENT_DATA to ALARM",
+        let data = try #require(
+            held.first?.data.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(
+            data["topics"] as? [String] == ["ops"] && data["comment"] as? String == "maintenance"
+                && data["newState"] as? String == "ALARM")
+        #expect(
+            try engine.history(of: "quiet-one", type: "StateUpdate").first?.summary
+                == "Alarm updated from INSUFFICIENT_DATA to ALARM",
             "the state still changes; only the notification is held")
 
         _ = try engine.silences.expire(id: silence.id, by: "admin", now: now + 2)
         try await engine.setState("quiet-one", .ok, reason: "test", now: now + 3)
         #expect(published.alarms.withLock { $0 } == ["loud-one ALARM", "quiet-one OK"])
-        if case .metric(let loud) = engine.status("loud-one")?.definition { #expect(loud.severity == "critical") } else { Issue.record("loud-one") }
+        if case .metric(let loud) = engine.status("loud-one")?.definition {
+            #expect(loud.severity == "critical")
+        } else {
+            Issue.record("loud-one")
+        }
     }
 }

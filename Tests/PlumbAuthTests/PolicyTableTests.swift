@@ -11,15 +11,36 @@ struct PolicyTableTests {
         try! Policy.parse(name: name, json: Array(json.utf8))
     }
 
-    static let readOnly = policy("read-only", #"{"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": ["*:Get*", "*:List*", "*:Describe*", "metrics:Query"], "Resource": "*"}]}"#)
-    static let monitoring = policy("monitoring-writer", #"{"Version": "2012-10-17", "Statement": [{"Sid": "Alarms", "Effect": "Allow", "Action": "alarms:*", "Resource": "alarm/*"}, {"Sid": "Topics", "Effect": "Allow", "Action": "topics:*", "Resource": "topic/*"}, {"Sid": "Metrics", "Effect": "Allow", "Action": "metrics:Put*", "Resource": "metric/*"}]}"#)
-    static let training = policy("training-writer", #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "functions:Invoke", "Resource": ["function/classifier.train", "function/classifier.upload-dataset", "function/classifier.promote"]}]}"#)
-    static let backend = policy("backend-writer", #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["functions:*"], "Resource": "function/*"}, {"Sid": "NoTraining", "Effect": "Deny", "Action": "functions:*", "Resource": "function/classifier.train"}]}"#)
-    static let denySensors = policy("no-sensor-alarms", #"{"Version": "2012-10-17", "Statement": {"Sid": "Freeze", "Effect": "Deny", "Action": "alarms:Put*", "Resource": "alarm/sensors-*"}}"#)
-    static let oneChar = policy("one-char", #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:Get?vents", "Resource": "log-group/app-?"}]}"#)
-    static let admin = policy("admin", #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#)
+    static let readOnly = policy(
+        "read-only",
+        #"{"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": ["*:Get*", "*:List*", "*:Describe*", "metrics:Query"], "Resource": "*"}]}"#
+    )
+    static let monitoring = policy(
+        "monitoring-writer",
+        #"{"Version": "2012-10-17", "Statement": [{"Sid": "Alarms", "Effect": "Allow", "Action": "alarms:*", "Resource": "alarm/*"}, {"Sid": "Topics", "Effect": "Allow", "Action": "topics:*", "Resource": "topic/*"}, {"Sid": "Metrics", "Effect": "Allow", "Action": "metrics:Put*", "Resource": "metric/*"}]}"#
+    )
+    static let training = policy(
+        "training-writer",
+        #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "functions:Invoke", "Resource": ["function/classifier.train", "function/classifier.upload-dataset", "function/classifier.promote"]}]}"#
+    )
+    static let backend = policy(
+        "backend-writer",
+        #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["functions:*"], "Resource": "function/*"}, {"Sid": "NoTraining", "Effect": "Deny", "Action": "functions:*", "Resource": "function/classifier.train"}]}"#
+    )
+    static let denySensors = policy(
+        "no-sensor-alarms",
+        #"{"Version": "2012-10-17", "Statement": {"Sid": "Freeze", "Effect": "Deny", "Action": "alarms:Put*", "Resource": "alarm/sensors-*"}}"#
+    )
+    static let oneChar = policy(
+        "one-char",
+        #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:Get?vents", "Resource": "log-group/app-?"}]}"#
+    )
+    static let admin = policy(
+        "admin", #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#)
 
-    typealias Row = (policies: [Policy], action: String, resource: String, outcome: PolicyEvaluator.Decision.Outcome, by: String?)
+    typealias Row = (
+        policies: [Policy], action: String, resource: String, outcome: PolicyEvaluator.Decision.Outcome, by: String?
+    )
 
     static let rows: [Row] = [
         // No policy: everything is implicitly denied.
@@ -83,8 +104,12 @@ struct PolicyTableTests {
     func row(_ index: Int) {
         let r = Self.rows[index]
         let decision = PolicyEvaluator.evaluate(r.policies, action: r.action, resource: r.resource)
-        #expect(decision.outcome == r.outcome, "row \(index): \(r.action) on \(r.resource) with \(r.policies.map(\.name)): \(decision.explanation)")
-        #expect(decision.policy == r.by, "row \(index): decided by \(decision.policy ?? "nothing"), expected \(r.by ?? "nothing")")
+        #expect(
+            decision.outcome == r.outcome,
+            "row \(index): \(r.action) on \(r.resource) with \(r.policies.map(\.name)): \(decision.explanation)")
+        #expect(
+            decision.policy == r.by,
+            "row \(index): decided by \(decision.policy ?? "nothing"), expected \(r.by ?? "nothing")")
     }
 
     @Test("the table has at least 40 cases")
@@ -92,7 +117,8 @@ struct PolicyTableTests {
 
     @Test("the deciding statement is named with its Sid")
     func explanation() {
-        let d = PolicyEvaluator.evaluate([Self.monitoring, Self.denySensors], action: "alarms:PutAlarm", resource: "alarm/sensors-a")
+        let d = PolicyEvaluator.evaluate(
+            [Self.monitoring, Self.denySensors], action: "alarms:PutAlarm", resource: "alarm/sensors-a")
         #expect(d.explanation == "denied by no-sensor-alarms statement 0 (Freeze) (explicit deny)")
         #expect(PolicyEvaluator.evaluate([], action: "a:B", resource: "x").explanation.contains("implicit deny"))
     }
@@ -106,7 +132,10 @@ struct PolicyTableTests {
             (#"{"Statement": [{"Effect": "Maybe", "Action": "a:B", "Resource": "*"}]}"#, "Statement[0].Effect"),
             (#"{"Statement": [{"Effect": "Allow", "Action": "PutAlarm", "Resource": "*"}]}"#, "service:Action"),
             (#"{"Statement": [{"Effect": "Allow", "Action": "a:B"}]}"#, "Statement[0].Resource"),
-            (#"{"Statement": [{"Effect": "Allow", "Action": "a:B", "Resource": "*", "Condition": {}}]}"#, "unknown field 'Condition'"),
+            (
+                #"{"Statement": [{"Effect": "Allow", "Action": "a:B", "Resource": "*", "Condition": {}}]}"#,
+                "unknown field 'Condition'"
+            ),
         ] {
             do {
                 _ = try Policy.parse(name: "p", json: Array(json.utf8))
@@ -119,11 +148,13 @@ struct PolicyTableTests {
         }
     }
 
-    @Test("wildcards", arguments: [
-        ("*", "", true), ("*", "abc", true), ("a*", "a", true), ("a*c", "abbbc", true), ("a*c", "abbb", false),
-        ("a?c", "abc", true), ("a?c", "ac", false), ("*-*", "a-b", true), ("*-*", "ab", false), ("**", "x", true),
-        ("alarm/sensors-*", "alarm/sensors-", true), ("alarm/sensors-*", "alarm/sensor", false),
-    ])
+    @Test(
+        "wildcards",
+        arguments: [
+            ("*", "", true), ("*", "abc", true), ("a*", "a", true), ("a*c", "abbbc", true), ("a*c", "abbb", false),
+            ("a?c", "abc", true), ("a?c", "ac", false), ("*-*", "a-b", true), ("*-*", "ab", false), ("**", "x", true),
+            ("alarm/sensors-*", "alarm/sensors-", true), ("alarm/sensors-*", "alarm/sensor", false),
+        ])
     func wildcard(_ c: (String, String, Bool)) {
         #expect(Wildcard.matches(c.0, c.1) == c.2, "\(c.0) ~ \(c.1)")
     }

@@ -23,7 +23,10 @@ struct QRCodeTests {
                 cases.append((data, version, level, (version * 4 + level) % 8))
             }
         }
-        let input = try JSONSerialization.data(withJSONObject: cases.map { ["data": $0.data, "version": $0.version, "level": Self.levels[$0.level].1, "mask": $0.mask] })
+        let input = try JSONSerialization.data(
+            withJSONObject: cases.map {
+                ["data": $0.data, "version": $0.version, "level": Self.levels[$0.level].1, "mask": $0.mask]
+            })
         let script = """
             import json, sys, qrcode, qrcode.util, qrcode.constants
             levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M, "Q": qrcode.constants.ERROR_CORRECT_Q, "H": qrcode.constants.ERROR_CORRECT_H}
@@ -35,27 +38,37 @@ struct QRCodeTests {
                 out.append(["".join("1" if m else "0" for m in row) for row in qr.modules])
             print(json.dumps(out))
             """
-        let run = try await Subprocess.run("/usr/bin/env", ["python3", "-c", script], input: input, separateErrors: true)
+        let run = try await Subprocess.run(
+            "/usr/bin/env", ["python3", "-c", script], input: input, separateErrors: true)
         try #require(run.status == 0, "python qrcode (scripts/setup.sh installs it): \(run.errors)")
         let theirs = try #require(try JSONSerialization.jsonObject(with: run.output) as? [[String]])
         try #require(theirs.count == cases.count)
         var mismatches: [String] = []
         for (c, expected) in zip(cases, theirs) {
-            let ours = try QRCode(Array(c.data.utf8), correction: Self.levels[c.level].0, version: c.version, mask: c.mask)
+            let ours = try QRCode(
+                Array(c.data.utf8), correction: Self.levels[c.level].0, version: c.version, mask: c.mask)
             let rows = ours.modules.map { row in String(row.map { $0 ? "1" : "0" }) }
-            if rows != expected { mismatches.append("version \(c.version) \(Self.levels[c.level].1) mask \(c.mask) (\(c.data.utf8.count) bytes)") }
+            if rows != expected {
+                mismatches.append(
+                    "version \(c.version) \(Self.levels[c.level].1) mask \(c.mask) (\(c.data.utf8.count) bytes)")
+            }
         }
         #expect(mismatches.isEmpty, "\(mismatches)")
     }
 
     @Test("the smallest version that holds the data; too long is a clear error; the terminal text is square")
     func sizesAndErrors() throws {
-        let uri = "otpauth://totp/Plumb:ana%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Plumb&algorithm=SHA1&digits=6&period=30"
+        let uri =
+            "otpauth://totp/Plumb:ana%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Plumb&algorithm=SHA1&digits=6&period=30"
         let code = try QRCode(uri)
         let n = uri.utf8.count
         #expect(n == 125 && code.version == 8 && code.size == 49, "\(n) bytes: version \(code.version)")
-        #expect(QRCode.byteCapacity(version: 7, correction: .medium) < n && QRCode.byteCapacity(version: 8, correction: .medium) >= n)
-        #expect(throws: QRCode.Failure.tooLong(bytes: 400, maximum: 331)) { try QRCode(Array(repeating: 0x41, count: 400)) }
+        #expect(
+            QRCode.byteCapacity(version: 7, correction: .medium) < n
+                && QRCode.byteCapacity(version: 8, correction: .medium) >= n)
+        #expect(throws: QRCode.Failure.tooLong(bytes: 400, maximum: 331)) {
+            try QRCode(Array(repeating: 0x41, count: 400))
+        }
         #expect(throws: QRCode.Failure.badVersion(14)) { try QRCode([1], version: 14) }
         let text = code.terminalText(colours: false)
         let lines = text.split(separator: "\n")
@@ -66,8 +79,12 @@ struct QRCodeTests {
         let coloured = code.terminalText(colours: true)
         #expect(coloured.hasPrefix("\u{1B}[30;107m") && coloured.contains("\u{1B}[0m"))
         // ASCII (a locale without UTF-8): a module row per line, a drawn module as "##"; read back, it is the code.
-        let ascii = code.terminalText(colours: false, lightOnDark: false, unicode: false).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-        #expect(ascii.count == 49 + 8 && ascii.allSatisfy { $0.count == 2 * (49 + 8) && $0.allSatisfy { $0 == "#" || $0 == " " } })
+        let ascii = code.terminalText(colours: false, lightOnDark: false, unicode: false).split(
+            separator: "\n", omittingEmptySubsequences: false
+        ).dropLast()
+        #expect(
+            ascii.count == 49 + 8
+                && ascii.allSatisfy { $0.count == 2 * (49 + 8) && $0.allSatisfy { $0 == "#" || $0 == " " } })
         let readBack = ascii.dropFirst(4).prefix(49).map { line in
             stride(from: 8, to: 8 + 2 * 49, by: 2).map { line[line.index(line.startIndex, offsetBy: $0)] == "#" }
         }

@@ -32,7 +32,9 @@ struct TokenTests {
                     print("refused", type(e).__name__)
             """
         let run = try await CLI.runProgram("/usr/bin/env", ["python3", "-c", script, jwks, before, after, expired])
-        #expect(run.output.split(separator: "\n") == ["ok user-1", "ok user-1", "refused ExpiredSignatureError"], "\(run.output)")
+        #expect(
+            run.output.split(separator: "\n") == ["ok user-1", "ok user-1", "refused ExpiredSignatureError"],
+            "\(run.output)")
     }
 
     @Test("tampered, expired, unknown-key, wrong-algorithm, wrong-issuer and malformed tokens are refused")
@@ -51,7 +53,8 @@ struct TokenTests {
         // One changed claim: the payload re-encoded with another subject.
         var payload = try JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[1])!)) as! [String: Any]
         payload["sub"] = "admin"
-        let tampered = parts[0] + "." + Base64URL.encode(try JSONSerialization.data(withJSONObject: payload)) + "." + parts[2]
+        let tampered =
+            parts[0] + "." + Base64URL.encode(try JSONSerialization.data(withJSONObject: payload)) + "." + parts[2]
         #expect(reason(tampered) == "bad signature")
         #expect(reason(token, at: now + 301) == "expired")
         let other = try KeyRing(path: nil, maxTokenLifetime: 900, now: now)
@@ -72,8 +75,12 @@ struct TokenTests {
         let late = try ring.sign(Self.claims(now + 86_400), now: now + 86_400)
         #expect(ring.activeKID != first)
         #expect(try ring.verify(late, now: now + 86_400, issuer: Self.issuer)["sub"] as? String == "user-1")
-        #expect((try? ring.verify(early, now: now + 86_400, issuer: Self.issuer)) == nil, "expired by then, and its key retires after 900 s")
-        #expect((try ring.jwks(now: now + 86_400)["keys"] as? [[String: Any]])?.count == 2, "the old key stays published for the token lifetime")
+        #expect(
+            (try? ring.verify(early, now: now + 86_400, issuer: Self.issuer)) == nil,
+            "expired by then, and its key retires after 900 s")
+        #expect(
+            (try ring.jwks(now: now + 86_400)["keys"] as? [[String: Any]])?.count == 2,
+            "the old key stays published for the token lifetime")
     }
 
     @Test("a retired key verifies until its tokens expire, then leaves the JWKS; keys persist in a private file")
@@ -89,7 +96,9 @@ struct TokenTests {
         #expect(ring.activeKID != oldKid)
         #expect((try ring.jwks(now: now + 60)["keys"] as? [[String: Any]])?.count == 2)
         #expect(try ring.verify(old, now: now + 200, issuer: Self.issuer)["sub"] as? String == "user-1")
-        #expect((try ring.jwks(now: now + 1_000)["keys"] as? [[String: Any]])?.count == 1, "retired at +60, gone after +960")
+        #expect(
+            (try ring.jwks(now: now + 1_000)["keys"] as? [[String: Any]])?.count == 1, "retired at +60, gone after +960"
+        )
         let reopened = try KeyRing(path: path, maxTokenLifetime: 900, now: now + 100)
         #expect(reopened.activeKID == ring.activeKID)
         #expect(try reopened.verify(old, now: now + 100, issuer: Self.issuer)["sub"] as? String == "user-1")

@@ -16,17 +16,26 @@ final class RecordingTransport: DashTransport {
             let queries = request["queries"] as? [[String: Any]] ?? []
             // Every returned query gets one point with value 1.
             let results = queries.filter { $0["return"] as? Bool ?? true }.map { q -> [String: Any] in
-                ["id": q["id"] as! String, "label": q["label"] as? String ?? "", "timestamps": ["2027-01-15T08:00:00Z"], "values": [1.0]]
+                [
+                    "id": q["id"] as! String, "label": q["label"] as? String ?? "",
+                    "timestamps": ["2027-01-15T08:00:00Z"], "values": [1.0],
+                ]
             }
             return Array(try JSONSerialization.data(withJSONObject: ["results": results]))
         }
         if path.hasPrefix("/api/v1/metrics?") {
-            return Array(#"{"metrics": [{"namespace": "Plumb/Functions", "name": "Invocations", "dimensions": {"Function": "b.f"}}, {"namespace": "Plumb/Functions", "name": "Invocations", "dimensions": {"Function": "a.f"}}]}"#.utf8)
+            return Array(
+                #"{"metrics": [{"namespace": "Plumb/Functions", "name": "Invocations", "dimensions": {"Function": "b.f"}}, {"namespace": "Plumb/Functions", "name": "Invocations", "dimensions": {"Function": "a.f"}}]}"#
+                    .utf8)
         }
         if path.hasPrefix("/api/v1/alarms") {
-            return Array(#"{"alarms": [{"name": "x", "state": "ALARM", "stateReason": "r", "silence": {"id": "s-1", "until": "2027-01-15T12:00:00Z", "createdBy": "user:ana", "comment": "rack move"}}, {"name": "y", "state": "OK", "stateReason": "r"}]}"#.utf8)
+            return Array(
+                #"{"alarms": [{"name": "x", "state": "ALARM", "stateReason": "r", "silence": {"id": "s-1", "until": "2027-01-15T12:00:00Z", "createdBy": "user:ana", "comment": "rack move"}}, {"name": "y", "state": "OK", "stateReason": "r"}]}"#
+                    .utf8)
         }
-        if path.hasPrefix("/api/v1/logs/") { return Array(#"{"events": [{"timestamp": 1, "message": "b"}, {"timestamp": 0, "message": "a"}]}"#.utf8) }
+        if path.hasPrefix("/api/v1/logs/") {
+            return Array(#"{"events": [{"timestamp": 1, "message": "b"}, {"timestamp": 0, "message": "a"}]}"#.utf8)
+        }
         throw CancellationError()
     }
 }
@@ -63,7 +72,9 @@ struct FetcherTests {
                   - {type: text, title: notes, text: hello}
         """
 
-    @Test("a refresh sends one batch metrics query for every widget, plus the alarms and one log search; table rows are listed at start only")
+    @Test(
+        "a refresh sends one batch metrics query for every widget, plus the alarms and one log search; table rows are listed at start only"
+    )
     func oneBatchPerRefresh() async throws {
         let dashboard = try DashboardParser.parse(Self.yaml, file: "t.yaml", name: "t")
         let transport = RecordingTransport()
@@ -72,25 +83,40 @@ struct FetcherTests {
         #expect(data.problems.isEmpty, "\(data.problems)")
         #expect(await fetcher.calls == ["list": 1, "query": 1, "alarms": 1, "logs": 1])
         for _ in 0..<3 { _ = await fetcher.fetch(page: 0, end: 1_800_000_060) }
-        #expect(await fetcher.calls == ["list": 1, "query": 4, "alarms": 4, "logs": 4], "one batch query per refresh, not one per widget")
+        #expect(
+            await fetcher.calls == ["list": 1, "query": 4, "alarms": 4, "logs": 4],
+            "one batch query per refresh, not one per widget")
         // The batch holds every widget's queries with the widget's prefix, expressions rewritten to match.
         let first = try #require(transport.requests.withLock { $0.first { $0.1 == "/api/v1/metrics/query" } })
         let body = try JSONSerialization.jsonObject(with: Data(first.2 ?? [])) as? [String: Any] ?? [:]
         let queries = body["queries"] as? [[String: Any]] ?? []
         let ids = Set(queries.compactMap { $0["id"] as? String })
-        #expect(ids.isSuperset(of: ["w0_i", "w1_e", "w1_i", "w1_rate", "w2_c", "w3_c", "w4_a", "w4_b", "w5_d", "w7_a"]), "\(ids.sorted())")
-        #expect(ids.isSuperset(of: ["w6_p10", "w6_p50", "w6_p99", "w8_r0_c0", "w8_r1_c1"]), "heatmap percentiles and table cells")
+        #expect(
+            ids.isSuperset(of: ["w0_i", "w1_e", "w1_i", "w1_rate", "w2_c", "w3_c", "w4_a", "w4_b", "w5_d", "w7_a"]),
+            "\(ids.sorted())")
+        #expect(
+            ids.isSuperset(of: ["w6_p10", "w6_p50", "w6_p99", "w8_r0_c0", "w8_r1_c1"]),
+            "heatmap percentiles and table cells")
         #expect(queries.first { $0["id"] as? String == "w1_rate" }?["expression"] as? String == "100 * w1_e / w1_i")
         #expect(body["period"] as? Int == 60 && body["start"] as? String == "1799996400")
         // What came back lands where the widgets look.
-        #expect(data.series["w1"]?.first?.values == [1] && data.series["w1"]?.count == 1, "hidden inputs are not series")
+        #expect(
+            data.series["w1"]?.first?.values == [1] && data.series["w1"]?.count == 1, "hidden inputs are not series")
         #expect(data.tables["w8"]?.map(\.0) == ["a.f", "b.f"] && data.tables["w8"]?.first?.1 == [1, 1])
-        #expect(data.alarms.first?.state == "ALARM" && data.logs["w10"]?.map(\.message) == ["a", "b"], "logs oldest first")
-        #expect(data.alarms.map(\.silenced) == ["until 2027-01-15T12:00:00Z by user:ana (rack move)", nil], "a silence is read with its alarm")
-        #expect(transport.requests.withLock { $0.contains { $0.1.contains("/api/v1/logs/%2Fplumb%2Fserver?") && $0.1.contains("filter=error") } })
+        #expect(
+            data.alarms.first?.state == "ALARM" && data.logs["w10"]?.map(\.message) == ["a", "b"], "logs oldest first")
+        #expect(
+            data.alarms.map(\.silenced) == ["until 2027-01-15T12:00:00Z by user:ana (rack move)", nil],
+            "a silence is read with its alarm")
+        #expect(
+            transport.requests.withLock {
+                $0.contains { $0.1.contains("/api/v1/logs/%2Fplumb%2Fserver?") && $0.1.contains("filter=error") }
+            })
     }
 
-    @Test("a widget with its own refresh is fetched alone when due: its queries only, in one batch, merged into the page's data")
+    @Test(
+        "a widget with its own refresh is fetched alone when due: its queries only, in one batch, merged into the page's data"
+    )
     func perWidgetRefresh() async throws {
         let dashboard = try DashboardParser.parse(Self.yaml, file: "t.yaml", name: "t")
         let transport = RecordingTransport()
@@ -98,14 +124,19 @@ struct FetcherTests {
         var data = await fetcher.fetch(page: 0, end: 1_800_000_000)
         let partial = await fetcher.fetch(page: 0, end: 1_800_000_030, only: ["w1", "w9"])
         let calls = await fetcher.calls
-        #expect(calls["query"] == 2 && calls["alarms"] == 2 && calls["logs"] == 1, "no log search for a widget not due: \(calls)")
+        #expect(
+            calls["query"] == 2 && calls["alarms"] == 2 && calls["logs"] == 1,
+            "no log search for a widget not due: \(calls)")
         let last = try #require(transport.requests.withLock { $0.last { $0.1 == "/api/v1/metrics/query" } })
-        let ids = ((try JSONSerialization.jsonObject(with: Data(last.2 ?? [])) as? [String: Any])?["queries"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        let ids =
+            ((try JSONSerialization.jsonObject(with: Data(last.2 ?? [])) as? [String: Any])?["queries"]
+            as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
         #expect(Set(ids) == ["w1_e", "w1_i", "w1_rate"], "\(ids)")
         let before = data.series["w0"]
         data.merge(partial, keys: ["w1", "w9"], alarms: true)
         #expect(data.series["w0"] == before && data.series["w1"]?.count == 1 && data.end == 1_800_000_030)
-        let parsed = try DashboardParser.parse("""
+        let parsed = try DashboardParser.parse(
+            """
             version: 1
             title: r
             pages: [{rows: [{widgets: [{type: text, title: t, text: x, refresh: 2s}]}]}]
@@ -116,14 +147,20 @@ struct FetcherTests {
     @Test("render time of one 200×60 frame with 12 widgets (printed; the figure is in the README, not asserted)")
     func renderTime() async throws {
         let dashboard = try DashboardParser.parse(Self.yaml, file: "t.yaml", name: "t")
-        var data = await Fetcher(dashboard: dashboard, transport: RecordingTransport()).fetch(page: 0, end: 1_800_000_000)
+        var data = await Fetcher(dashboard: dashboard, transport: RecordingTransport()).fetch(
+            page: 0, end: 1_800_000_000)
         // Realistic series: 60 points per query.
         let times = stride(from: data.start, to: data.end, by: 60).map { $0 }
         for (key, series) in data.series {
-            data.series[key] = series.enumerated().map { i, s in .init(label: s.label, timestamps: times, values: times.indices.map { 100 + 50 * sin(Double($0 + i) / 5) }) }
+            data.series[key] = series.enumerated().map { i, s in
+                .init(
+                    label: s.label, timestamps: times, values: times.indices.map { 100 + 50 * sin(Double($0 + i) / 5) })
+            }
         }
         data.heatmaps["w6"] = times.map { ($0, [(10, 1.0), (25, 2), (50, 4), (75, 8), (90, 20), (99, 90)]) }
-        data.logs["w10"] = (0..<60).map { .init(timestamp: Int64($0) * 1_000, message: "event \($0) error something happened") }
+        data.logs["w10"] = (0..<60).map {
+            .init(timestamp: Int64($0) * 1_000, message: "event \($0) error something happened")
+        }
         let renderer = Renderer(dashboard: dashboard, symbols: .braille)
         var times_: [Double] = []
         var previous: Canvas?
@@ -136,6 +173,8 @@ struct FetcherTests {
             #expect(!out.isEmpty || previous != nil)
         }
         times_.sort()
-        print("dash render 200x60, 12 widgets: median \(String(format: "%.2f", times_[times_.count / 2])) ms, p90 \(String(format: "%.2f", times_[times_.count * 9 / 10])) ms (debug build unless -c release)")
+        print(
+            "dash render 200x60, 12 widgets: median \(String(format: "%.2f", times_[times_.count / 2])) ms, p90 \(String(format: "%.2f", times_[times_.count * 9 / 10])) ms (debug build unless -c release)"
+        )
     }
 }

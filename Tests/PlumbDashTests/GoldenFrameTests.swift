@@ -82,17 +82,29 @@ struct GoldenFrameTests {
         let times = stride(from: start, to: end, by: 60).map { $0 }
         let a = times.indices.map { 50 + 40 * sin(Double($0) / 6) }
         let b = times.indices.map { Double($0 % 10 == 0 ? 30 : 5) }
-        d.series["w0"] = [.init(label: "ok", timestamps: times, values: a), .init(label: "errors", timestamps: times, values: b)]
+        d.series["w0"] = [
+            .init(label: "ok", timestamps: times, values: a), .init(label: "errors", timestamps: times, values: b),
+        ]
         d.series["w1"] = [.init(label: "a", timestamps: times, values: a)]
         d.series["w2"] = [.init(label: "a", timestamps: [end - 60], values: [3.25])]
         d.series["w3"] = [.init(label: "a", timestamps: [end - 60], values: [150])]
-        d.series["w4"] = [.init(label: "predict", timestamps: [end - 60], values: [1200]), .init(label: "train", timestamps: [end - 60], values: [300])]
-        d.tables["w5"] = [("sentiment.classify", [5_400, 2, 12.5]), ("classifier.predict", [18_000, nil, 3.25]), ("chat.message", [900, 0, 41])]
+        d.series["w4"] = [
+            .init(label: "predict", timestamps: [end - 60], values: [1200]),
+            .init(label: "train", timestamps: [end - 60], values: [300]),
+        ]
+        d.tables["w5"] = [
+            ("sentiment.classify", [5_400, 2, 12.5]), ("classifier.predict", [18_000, nil, 3.25]),
+            ("chat.message", [900, 0, 41]),
+        ]
         d.alarms = [
-            .init(name: "functions-errors", state: "ALARM", reason: "Threshold Crossed: 2 out of the last 3 datapoints were greater than 0"),
+            .init(
+                name: "functions-errors", state: "ALARM",
+                reason: "Threshold Crossed: 2 out of the last 3 datapoints were greater than 0"),
             .init(name: "functions-throttled", state: "OK", reason: "ok"),
             .init(name: "sensors-no-data", state: "INSUFFICIENT_DATA", reason: "no data"),
-            .init(name: "classifier-drift", state: "ALARM", reason: "drifted", silenced: "until 09:30 by user:ana (retraining)"),
+            .init(
+                name: "classifier-drift", state: "ALARM", reason: "drifted",
+                silenced: "until 09:30 by user:ana (retraining)"),
         ]
         d.logs["w7"] = [
             .init(timestamp: (end - 30) * 1_000, message: "started plugin sentiment"),
@@ -100,7 +112,13 @@ struct GoldenFrameTests {
             .init(timestamp: (end - 10) * 1_000, message: "error: predict failed: model missing"),
         ]
         d.heatmaps["w8"] = times.enumerated().map { i, t in
-            (t, [(10, 1.0 + Double(i % 5)), (25, 2.0 + Double(i % 5)), (50, 4), (75, 8), (90, 20 + Double(i)), (99, 80 + Double(i * 2))])
+            (
+                t,
+                [
+                    (10, 1.0 + Double(i % 5)), (25, 2.0 + Double(i % 5)), (50, 4), (75, 8), (90, 20 + Double(i)),
+                    (99, 80 + Double(i * 2)),
+                ]
+            )
         }
         return d
     }
@@ -110,11 +128,14 @@ struct GoldenFrameTests {
         ("60x14-block", 60, 14, .block), ("12x4-tiny", 12, 4, .braille),
     ]
 
-    static func frame(page: Int, _ variant: (name: String, width: Int, height: Int, symbols: GraphSymbols)) throws -> Canvas {
+    static func frame(
+        page: Int, _ variant: (name: String, width: Int, height: Int, symbols: GraphSymbols)
+    ) throws -> Canvas {
         let dashboard = try DashboardParser.parse(yaml, file: "golden.yaml", name: "golden")
         var state = ViewState()
         state.page = page
-        return Renderer(dashboard: dashboard, symbols: variant.symbols).render(data, state: state, width: variant.width, height: variant.height, status: "status")
+        return Renderer(dashboard: dashboard, symbols: variant.symbols).render(
+            data, state: state, width: variant.width, height: variant.height, status: "status")
     }
 
     @Test("every widget kind matches its golden frame at each size and symbol set", arguments: Dashboard.Kind.allCases)
@@ -130,15 +151,21 @@ struct GoldenFrameTests {
                 try (got + "\n").write(toFile: path, atomically: true, encoding: .utf8)
                 continue
             }
-            let expected = try #require(try? String(contentsOfFile: path, encoding: .utf8), "missing golden \(path) (run with UPDATE_GOLDEN=1)")
+            let expected = try #require(
+                try? String(contentsOfFile: path, encoding: .utf8), "missing golden \(path) (run with UPDATE_GOLDEN=1)")
             let want = expected.hasSuffix("\n") ? String(expected.dropLast()) : expected
             // Cell by cell: the first difference is reported with its row and column.
-            let (g, w) = (got.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init), want.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init))
+            let (g, w) = (
+                got.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init),
+                want.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
+            )
             var difference: String?
             for row in 0..<max(g.count, w.count) where difference == nil {
                 let (a, b) = (row < g.count ? g[row] : [], row < w.count ? w[row] : [])
-                for col in 0..<max(a.count, b.count) where (col < a.count ? a[col] : " ") != (col < b.count ? b[col] : " ") {
-                    difference = "row \(row + 1) column \(col + 1): got '\(col < a.count ? a[col] : " ")' expected '\(col < b.count ? b[col] : " ")'\n got: \(String(a))\nwant: \(String(b))"
+                for col in 0..<max(a.count, b.count)
+                where (col < a.count ? a[col] : " ") != (col < b.count ? b[col] : " ") {
+                    difference =
+                        "row \(row + 1) column \(col + 1): got '\(col < a.count ? a[col] : " ")' expected '\(col < b.count ? b[col] : " ")'\n got: \(String(a))\nwant: \(String(b))"
                     break
                 }
             }
@@ -164,14 +191,24 @@ struct GoldenFrameTests {
         sorted.page = 5
         sorted.sortColumn = 1
         let dashboard = try DashboardParser.parse(Self.yaml, file: "golden.yaml", name: "golden")
-        let byCalls = Renderer(dashboard: dashboard, symbols: .braille).render(Self.data, state: sorted, width: 60, height: 14).plainText.split(separator: "\n")
-        #expect(byCalls[3].contains("classifier.predict") && byCalls[2].contains("calls▼"), "\(byCalls.joined(separator: "\n"))")
+        let byCalls = Renderer(dashboard: dashboard, symbols: .braille).render(
+            Self.data, state: sorted, width: 60, height: 14
+        ).plainText.split(separator: "\n")
+        #expect(
+            byCalls[3].contains("classifier.predict") && byCalls[2].contains("calls▼"),
+            "\(byCalls.joined(separator: "\n"))")
         #expect(table.split(separator: "\n")[3].contains("chat.message"), "by name without a sort")
         let alarms = try Self.frame(page: 6, wide).plainText
         let lines = alarms.split(separator: "\n")
-        let alarmLine = try #require(lines.firstIndex { $0.contains("ALARM") && $0.contains("functions-errors") }, "\(alarms)")
-        #expect(lines[alarmLine + 1].contains("Threshold Crossed"), "the focused widget shows the reason under an alarm in ALARM")
-        #expect(lines.firstIndex { $0.contains("NO DATA") }! > alarmLine && lines.firstIndex { $0.contains("OK ") }! > lines.firstIndex { $0.contains("NO DATA") }!, "ALARM, then no data, then OK")
+        let alarmLine = try #require(
+            lines.firstIndex { $0.contains("ALARM") && $0.contains("functions-errors") }, "\(alarms)")
+        #expect(
+            lines[alarmLine + 1].contains("Threshold Crossed"),
+            "the focused widget shows the reason under an alarm in ALARM")
+        #expect(
+            lines.firstIndex { $0.contains("NO DATA") }! > alarmLine
+                && lines.firstIndex { $0.contains("OK ") }! > lines.firstIndex { $0.contains("NO DATA") }!,
+            "ALARM, then no data, then OK")
         // A silenced alarm is marked, and the focused widget says until when, by whom and why.
         let silencedLine = try #require(lines.firstIndex { $0.contains("classifier-drift") }, "\(alarms)")
         #expect(lines[silencedLine].contains("classifier-drift [silenced]"))

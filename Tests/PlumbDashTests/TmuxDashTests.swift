@@ -14,12 +14,17 @@ struct TmuxDashTests {
     static func killSession(_ session: String) {
         let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { close(null) }
-        guard let p = try? ChildProcess("/usr/bin/env", ["tmux", "kill-session", "-t", session], stdout: null, stderr: null) else { return }
+        guard
+            let p = try? ChildProcess(
+                "/usr/bin/env", ["tmux", "kill-session", "-t", session], stdout: null, stderr: null)
+        else { return }
         p.waitExited(until: .now + .seconds(10))
     }
 
     /// The pane's text, once `condition` holds (or the last capture after the timeout).
-    static func screen(_ session: String, until condition: (String) -> Bool, timeout: Double = 10) async throws -> String {
+    static func screen(
+        _ session: String, until condition: (String) -> Bool, timeout: Double = 10
+    ) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var text = ""
         while Date() < deadline {
@@ -43,35 +48,39 @@ struct TmuxDashTests {
         try await server.waitReady()
         let file = root.path + "/e2e.yaml"
         try """
-            version: 1
-            title: E2E board
-            range: 1h
-            refresh: 1s
-            pages:
-              - title: First
-                rows:
-                  - widgets:
-                      - {type: text, title: Notes, text: "page one notes"}
-                      - {type: logs, title: Server log, log_group: /plumb/server}
-              - title: Second
-                rows:
-                  - widgets:
-                      - {type: alarms, title: All alarms}
-                      - {type: table, title: Functions, namespace: Plumb/Functions, dimension: Function, columns: [{metric: Invocations, stat: Sum}]}
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        version: 1
+        title: E2E board
+        range: 1h
+        refresh: 1s
+        pages:
+          - title: First
+            rows:
+              - widgets:
+                  - {type: text, title: Notes, text: "page one notes"}
+                  - {type: logs, title: Server log, log_group: /plumb/server}
+          - title: Second
+            rows:
+              - widgets:
+                  - {type: alarms, title: All alarms}
+                  - {type: table, title: Functions, namespace: Plumb/Functions, dimension: Function, columns: [{metric: Invocations, stat: Sum}]}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let session = "plumb-e2e-\(ProcessInfo.processInfo.processIdentifier)"
-        let command = "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 PLUMB_TOKEN=\(server.token) \(Checkout.plumbBinary) dash \(file) --server \(server.baseURL)"
+        let command =
+            "env LANG=C.UTF-8 TERM=xterm-256color NO_COLOR=1 PLUMB_TOKEN=\(server.token) \(Checkout.plumbBinary) dash \(file) --server \(server.baseURL)"
         let started = try await Self.tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "30", command])
         #expect(started.status == 0, "\(started.output)")
         defer { Self.killSession(session) }
 
         let first = try await Self.screen(session) { $0.contains("E2E board") && $0.contains("initialised") }
         #expect(first.contains("[1/2 First]") && first.contains("page one notes"), "\(first)")
-        #expect(first.contains("Server log") && first.contains("initialised"), "the server's log lines are shown: \(first)")
+        #expect(
+            first.contains("Server log") && first.contains("initialised"), "the server's log lines are shown: \(first)")
 
         _ = try await Self.tmux(["send-keys", "-t", session, "2"])
         let second = try await Self.screen(session) { $0.contains("[2/2 Second]") }
-        #expect(second.contains("All alarms") && second.contains("functions-errors") && !second.contains("page one notes"), "\(second)")
+        #expect(
+            second.contains("All alarms") && second.contains("functions-errors") && !second.contains("page one notes"),
+            "\(second)")
 
         // Back to page 1; Tab moves the focus to the log; Enter zooms it to the whole screen.
         _ = try await Self.tmux(["send-keys", "-t", session, "1"])
@@ -79,15 +88,20 @@ struct TmuxDashTests {
         _ = try await Self.tmux(["send-keys", "-t", session, "Tab"])
         _ = try await Self.tmux(["send-keys", "-t", session, "Enter"])
         let zoomed = try await Self.screen(session) { !$0.contains("page one notes") && $0.contains("Server log") }
-        #expect(!zoomed.contains("Notes") && zoomed.contains("┏━ Server log"), "the focused log fills the screen: \(zoomed)")
+        #expect(
+            !zoomed.contains("Notes") && zoomed.contains("┏━ Server log"), "the focused log fills the screen: \(zoomed)"
+        )
 
         // `/` filters the focused log: only matching lines stay.
         _ = try await Self.tmux(["send-keys", "-t", session, "/"])
         _ = try await Self.tmux(["send-keys", "-t", session, "-l", "sensors"])
         _ = try await Self.tmux(["send-keys", "-t", session, "Enter"])
         let filtered = try await Self.screen(session) { $0.contains("filter: sensors") }
-        let logLines = filtered.split(separator: "\n").filter { $0.contains("┃") && $0.range(of: #"\d\d:\d\d:\d\d "#, options: .regularExpression) != nil }
-        #expect(!logLines.isEmpty && logLines.allSatisfy { $0.localizedCaseInsensitiveContains("sensors") }, "\(filtered)")
+        let logLines = filtered.split(separator: "\n").filter {
+            $0.contains("┃") && $0.range(of: #"\d\d:\d\d:\d\d "#, options: .regularExpression) != nil
+        }
+        #expect(
+            !logLines.isEmpty && logLines.allSatisfy { $0.localizedCaseInsensitiveContains("sensors") }, "\(filtered)")
 
         _ = try await Self.tmux(["send-keys", "-t", session, "q"])
         let deadline = Date().addingTimeInterval(5)

@@ -20,7 +20,10 @@ import Testing
         let dispatcher = AsyncDispatcher(
             queue: queue, settings: { _ in .init() },
             invoke: { _ in
-                let n = calls.times.withLock { t in t.append(clock.withLock { $0 }); return t.count }
+                let n = calls.times.withLock { t in
+                    t.append(clock.withLock { $0 })
+                    return t.count
+                }
                 return n <= 2 ? .functionError("boom \(n)") : .success
             },
             onFailure: { _, reason in calls.failures.withLock { $0.append(reason) } })
@@ -43,22 +46,31 @@ import Testing
         let calls = Calls()
         let dispatcher = AsyncDispatcher(
             queue: queue, settings: { _ in .init(maximumRetryAttempts: 1) },
-            invoke: { _ in calls.times.withLock { $0.append(0) }; return .functionError("payment service returned 503") },
+            invoke: { _ in
+                calls.times.withLock { $0.append(0) }
+                return .functionError("payment service returned 503")
+            },
             onFailure: { event, reason in calls.failures.withLock { $0.append("\(event.function): \(reason)") } })
         try queue.enqueue(function: "billing.charge", payload: [], now: 0)
         for t in stride(from: 0.0, through: 600, by: 5) { try await dispatcher.runDue(now: t) }
         #expect(calls.times.withLock { $0.count } == 2, "one try and one retry")
-        #expect(calls.failures.withLock { $0 } == ["billing.charge: function error after 2 attempts: payment service returned 503"])
+        #expect(
+            calls.failures.withLock { $0 } == [
+                "billing.charge: function error after 2 attempts: payment service returned 503"
+            ])
         #expect(try queue.events(status: "failed").count == 1)
     }
 
     @Test func throttlesBackOffUpToFiveMinutesUntilTheEventIsTooOld() {
         let settings = AsyncEventQueue.Settings(maximumRetryAttempts: 2, maximumEventAge: 3_600)
         var event = AsyncEventQueue.Event(
-            id: 1, function: "f", payload: [], receivedAt: 0, attempts: 0, functionErrors: 0, nextAttemptAt: 0, status: "pending", lastError: nil)
+            id: 1, function: "f", payload: [], receivedAt: 0, attempts: 0, functionErrors: 0, nextAttemptAt: 0,
+            status: "pending", lastError: nil)
         var now = 0.0
         var delays: [Double] = []
-        while case .retry(let at) = AsyncEventQueue.disposition(of: event, after: .throttled("429"), now: now, settings: settings) {
+        while case .retry(let at) = AsyncEventQueue.disposition(
+            of: event, after: .throttled("429"), now: now, settings: settings)
+        {
             delays.append(at - now)
             now = at
             event.attempts += 1
@@ -66,7 +78,9 @@ import Testing
         #expect(Array(delays.prefix(10)) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300])
         #expect(delays.dropFirst(9).allSatisfy { $0 == 300 })
         #expect(now <= 3_600 && now > 3_600 - 300)
-        if case .failed(let reason) = AsyncEventQueue.disposition(of: event, after: .throttled("429"), now: now, settings: settings) {
+        if case .failed(let reason) = AsyncEventQueue.disposition(
+            of: event, after: .throttled("429"), now: now, settings: settings)
+        {
             #expect(reason.contains("older than 3600 s"))
         } else {
             Issue.record("a too-old event was retried")

@@ -61,7 +61,9 @@ import Testing
         #expect(scaler.instances == 250, "capped by reserved concurrency")
         #expect(log.contains { $0.reason.contains("capped at 250") })
         for window in stride(from: 0.0, to: 40.0, by: 2) {
-            let added = log.filter { $0.time > window && $0.time <= window + 10 && $0.to > $0.from }.reduce(0) { $0 + $1.to - $1.from }
+            let added = log.filter { $0.time > window && $0.time <= window + 10 && $0.to > $0.from }.reduce(0) {
+                $0 + $1.to - $1.from
+            }
             #expect(added <= 100)
         }
     }

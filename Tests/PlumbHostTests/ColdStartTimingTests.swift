@@ -2,10 +2,10 @@ import Foundation
 import PlumbHost
 import PlumbKit
 import PlumbMetrics
+import PlumbPluginTesting
 import PlumbTesting
 import Synchronization
 import Testing
-import PlumbPluginTesting
 
 /// The autoscaler against a real pool: a function whose initialiser takes 200 ms, driven by a ramp of concurrent
 /// callers, once with the autoscaler (its real `Service`, sampling every second and deciding every 2 s) and once
@@ -24,7 +24,9 @@ struct ColdStartTimingTests {
         var instances = 0
         var failures = 0
         var warmup = 0.0
-        var fraction: Double { invocationsAfterWarmup == 0 ? 0 : Double(coldStartsAfterWarmup) / Double(invocationsAfterWarmup) }
+        var fraction: Double {
+            invocationsAfterWarmup == 0 ? 0 : Double(coldStartsAfterWarmup) / Double(invocationsAfterWarmup)
+        }
 
         var description: String {
             "\(coldStartsAfterWarmup) cold starts in \(invocationsAfterWarmup) invocations after \(Int(warmup)) s "
@@ -41,7 +43,9 @@ struct ColdStartTimingTests {
     }
 
     /// Callers are added one every `rampStep` seconds from 2 up to `peak`; each loops on a 50 ms invocation.
-    static func drive(autoscaling: Bool, seconds: Double = 24, peak: Int = 50, warmup: Double = 10) async throws -> Outcome {
+    static func drive(
+        autoscaling: Bool, seconds: Double = 24, peak: Int = 50, warmup: Double = 10
+    ) async throws -> Outcome {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var options = FunctionOptions()
@@ -85,13 +89,16 @@ struct ColdStartTimingTests {
         let c = counts.state.withLock { $0 }
         return Outcome(
             invocationsAfterWarmup: c.after, coldStartsAfterWarmup: snapshot.coldStarts - (c.coldAtWarmup ?? 0),
-            invocations: c.all, coldStarts: snapshot.coldStarts, instances: snapshot.instances, failures: c.failures, warmup: warmup)
+            invocations: c.all, coldStarts: snapshot.coldStarts, instances: snapshot.instances, failures: c.failures,
+            warmup: warmup)
     }
 
     /// The full ramp of the benchmark (bench/coldstart.sh), or a short one for the suite.
     static var benchmark: Bool { ProcessInfo.processInfo.environment["PLUMB_BENCH_COLDSTART"] == "1" }
 
-    @Test("init 200 ms, a ramp of callers with and without the autoscaler: every call answered, cold starts counted and reported")
+    @Test(
+        "init 200 ms, a ramp of callers with and without the autoscaler: every call answered, cold starts counted and reported"
+    )
     func rampWithAndWithoutTheAutoscaler() async throws {
         let (seconds, peak, warmup) = Self.benchmark ? (24.0, 50, 10.0) : (8.0, 16, 4.0)
         async let on = Self.drive(autoscaling: true, seconds: seconds, peak: peak, warmup: warmup)

@@ -1,11 +1,11 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbHost
 import PlumbKit
 import PlumbMetrics
+import PlumbPluginTesting
 import PlumbTesting
 import Testing
-import PlumbPluginTesting
 
 /// Instances (execution environments): cold starts, per-instance concurrency, provisioned concurrency, and the
 /// autoscaler driving a real pool.
@@ -26,7 +26,9 @@ struct InstanceTests {
             try await host.load(ColdProbePlugin.self)
         }
 
-        func function(_ name: String) throws -> HostedFunction { try #require(host.function(named: "coldprobe.\(name)")) }
+        func function(_ name: String) throws -> HostedFunction {
+            try #require(host.function(named: "coldprobe.\(name)"))
+        }
 
         /// Counter totals and timer sample counts for one function since the last call.
         func metrics(_ function: String) -> [String: Double] {
@@ -50,7 +52,9 @@ struct InstanceTests {
                 await withTaskGroup(of: Int.self) { group in
                     for _ in 0..<n {
                         group.addTask {
-                            do { return try await host.invoke(f, FunctionRequest(query: ["gate": gate])).status } catch let e as FunctionError {
+                            do {
+                                return try await host.invoke(f, FunctionRequest(query: ["gate": gate])).status
+                            } catch let e as FunctionError {
                                 return e.status
                             } catch { return -1 }
                         }
@@ -133,7 +137,8 @@ struct InstanceTests {
         #expect(hold.pool.snapshot.busySlots == 0)
     }
 
-    @Test("provisioned concurrency: instances kept warm, provisioned invocations and spillover counted, limits enforced")
+    @Test(
+        "provisioned concurrency: instances kept warm, provisioned invocations and spillover counted, limits enforced")
     func provisioned() async throws {
         let fx = try await Fixture(initMs: 20)
         defer { fx.dir.remove() }
@@ -160,10 +165,15 @@ struct InstanceTests {
         _ = fx.host.scalingStep(now: 1, decide: false)
         Gate.named(gate2).open()
         _ = await one.value
-        let utilisation = fx.factory.takeSamples(timestamp: 0, validator: DatumValidator(limits: IngestLimits())).first {
-            $0.series.name == "ProvisionedConcurrencyUtilization" && $0.series.dimensions.contains(Dimension(name: "Function", value: "coldprobe.hold"))
+        let utilisation = fx.factory.takeSamples(timestamp: 0, validator: DatumValidator(limits: IngestLimits())).first
+        {
+            $0.series.name == "ProvisionedConcurrencyUtilization"
+                && $0.series.dimensions.contains(Dimension(name: "Function", value: "coldprobe.hold"))
         }
-        guard case .distribution(let a)? = utilisation?.value else { Issue.record("no utilisation sample"); return }
+        guard case .distribution(let a)? = utilisation?.value else {
+            Issue.record("no utilisation sample")
+            return
+        }
         #expect(abs(a.max - 0.5) < 0.05, "one of two provisioned instances busy: \(a.max)")
 
         // Reserved must cover provisioned; provisioned must fit the reservation.
@@ -220,7 +230,9 @@ struct InstanceTests {
         func step(_ seconds: Int) {
             for _ in 0..<seconds {
                 now += 1
-                activities += fx.host.scalingStep(now: now, decide: Int(now) % 2 == 0).filter { $0.function == "coldprobe.hold" }.map(\.activity)
+                activities += fx.host.scalingStep(now: now, decide: Int(now) % 2 == 0).filter {
+                    $0.function == "coldprobe.hold"
+                }.map(\.activity)
             }
         }
         // The instance warmed at load is held through the scale-to-zero grace.
@@ -243,11 +255,15 @@ struct InstanceTests {
         let downs = activities.filter { $0.to < $0.from }
         #expect(downs.count >= 3)
         #expect(downs.allSatisfy { $0.to >= $0.from / 2 }, "\(downs.map { "\($0.from)→\($0.to)" })")
-        #expect(zip(activities, activities.dropFirst()).allSatisfy { $0.to == $1.from || $1.from > $0.to }, "activities chain, or cold starts added instances between them")
+        #expect(
+            zip(activities, activities.dropFirst()).allSatisfy { $0.to == $1.from || $1.from > $0.to },
+            "activities chain, or cold starts added instances between them")
         #expect(hold.scaling.describe().activities.count == activities.count)
     }
 
-    @Test("panic with a real pool: 10 in flight on one 10-slot instance needs 2 → panic, and no scale-down while panicking")
+    @Test(
+        "panic with a real pool: 10 in flight on one 10-slot instance needs 2 → panic, and no scale-down while panicking"
+    )
     func panicWithRealPool() async throws {
         var options = FunctionOptions()
         options.maxConcurrencyPerInstance = 10
@@ -259,7 +275,9 @@ struct InstanceTests {
         func step(_ seconds: Int) {
             for _ in 0..<seconds {
                 now += 1
-                activities += fx.host.scalingStep(now: now, decide: Int(now) % 2 == 0).filter { $0.function == "coldprobe.hold" }.map(\.activity)
+                activities += fx.host.scalingStep(now: now, decide: Int(now) % 2 == 0).filter {
+                    $0.function == "coldprobe.hold"
+                }.map(\.activity)
             }
         }
         let gate = "panic-\(UUID())"
@@ -267,7 +285,9 @@ struct InstanceTests {
         #expect(hold.pool.snapshot.instances == 1)
         step(8)
         #expect(hold.scaling.describe().panicking)
-        #expect(activities.contains { $0.panicking && $0.to == 2 }, "\(activities.map { "\($0.from)→\($0.to) \($0.reason)" })")
+        #expect(
+            activities.contains { $0.panicking && $0.to == 2 },
+            "\(activities.map { "\($0.from)→\($0.to) \($0.reason)" })")
         try await waitUntil { hold.pool.snapshot.instances == 2 }
         Gate.named(gate).open()
         _ = await held.value

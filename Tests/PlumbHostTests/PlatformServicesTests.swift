@@ -23,7 +23,9 @@ import Testing
         let secrets = SecretBox(key: .init(size: .bits256))
 
         func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
-            guard topic != "missing" else { throw FunctionError(status: 404, code: "NotFound", message: "no topic named '\(topic)'") }
+            guard topic != "missing" else {
+                throw FunctionError(status: 404, code: "NotFound", message: "no topic named '\(topic)'")
+            }
             return published.withLock {
                 $0.append(Published(topic: topic, subject: subject, message: message, attributes: attributes))
                 return "m-\($0.count)"
@@ -32,11 +34,15 @@ import Testing
 
         func audit(_ event: AuditEvent) { audited.withLock { $0.append(event) } }
 
-        func sendEmail(to: String, subject: String, text: String) async throws { mailed.withLock { $0.append("\(to): \(subject)") } }
+        func sendEmail(to: String, subject: String, text: String) async throws {
+            mailed.withLock { $0.append("\(to): \(subject)") }
+        }
 
         func seal(_ text: String, context: String) throws -> String { try secrets.seal(text, context: context) }
 
-        func unseal(_ sealed: String, context: String) throws -> String { try secrets.openText(sealed, context: context) }
+        func unseal(_ sealed: String, context: String) throws -> String {
+            try secrets.openText(sealed, context: context)
+        }
     }
 
     /// Calls each host service once per invocation.
@@ -64,17 +70,22 @@ import Testing
         let platform = RecordingPlatform()
         let host = PluginHost(dataDirectory: dir.path, factory: PlumbMetricsFactory(), platform: platform)
         try await host.load(PlatformProbe.self)
-        let response = try await host.invoke(try #require(host.function(named: "platformprobe.use")), FunctionRequest(method: .post))
+        let response = try await host.invoke(
+            try #require(host.function(named: "platformprobe.use")), FunctionRequest(method: .post))
         let body = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: String])
         #expect(body["id"] == "m-1")
         #expect(body["opened"] == "seed")
         #expect(body["sealed"]?.hasPrefix("enc:v1:") == true)
         // The host scopes sealed values to the plugin: they open under the plugin's context only.
         #expect(try platform.unseal(try #require(body["sealed"]), context: "plugins/platformprobe/totp") == "seed")
-        #expect(platform.published.withLock { $0 } == [.init(topic: "findings", subject: "s", message: "m", attributes: ["k": "v"])])
-        #expect(platform.audited.withLock { $0 } == [
-            AuditEvent(action: "probe:Use", actor: "tester", resource: "r", source: "127.0.0.1", result: "success")
-        ])
+        #expect(
+            platform.published.withLock { $0 } == [
+                .init(topic: "findings", subject: "s", message: "m", attributes: ["k": "v"])
+            ])
+        #expect(
+            platform.audited.withLock { $0 } == [
+                AuditEvent(action: "probe:Use", actor: "tester", resource: "r", source: "127.0.0.1", result: "success")
+            ])
         #expect(platform.mailed.withLock { $0 } == ["a@example.com: hello"])
     }
 
@@ -85,9 +96,13 @@ import Testing
         let host = PluginHost(dataDirectory: dir.path, factory: PlumbMetricsFactory(), platform: platform)
         try await host.load(PlatformProbe.self)
         let queue = try AsyncEventQueue(directory: dir.path, durability: .normal)
-        let configs = ["platformprobe.fail": AsyncInvocationConfig(retry: .init(maximumRetryAttempts: 0), onFailure: "dead-letters")]
+        let configs = [
+            "platformprobe.fail": AsyncInvocationConfig(
+                retry: .init(maximumRetryAttempts: 0), onFailure: "dead-letters")
+        ]
         let dispatcher = AsyncDispatcher(
-            queue: queue, host: host, configs: configs, failures: AsyncFailureDestination(platform: platform, configs: configs))
+            queue: queue, host: host, configs: configs,
+            failures: AsyncFailureDestination(platform: platform, configs: configs))
         let id = try queue.enqueue(function: "platformprobe.fail", payload: Array(#"{"n":1}"#.utf8), now: 0)
         try await dispatcher.runDue(now: 0)
 
@@ -95,7 +110,8 @@ import Testing
         #expect(published.topic == "dead-letters")
         #expect(published.subject == "Async event failed: platformprobe.fail")
         #expect(published.attributes == ["event": "async-failure"])
-        let message = try #require(try JSONSerialization.jsonObject(with: Data(published.message.utf8)) as? [String: Any])
+        let message = try #require(
+            try JSONSerialization.jsonObject(with: Data(published.message.utf8)) as? [String: Any])
         #expect(message["eventId"] as? Int == Int(id))
         #expect(message["attempts"] as? Int == 1)
         #expect(message["payload"] as? String == #"{"n":1}"#)

@@ -47,10 +47,14 @@ import Testing
     @Test(arguments: [
         ("rate(0 minutes)", "positive"), ("rate(5 minute)", "plural"), ("rate(1 minutes)", "singular"),
         ("rate(5 weeks)", "unit"), ("rate(5)", "value and a unit"), ("cron(0 12 * * * *)", "exactly one of"),
-        ("cron(0 12 ? * ? *)", "exactly one of"), ("cron(0 12 * *)", "6 fields"), ("cron(60 * * * ? *)", "outside 0-59"),
-        ("cron(0 24 * * ? *)", "outside 0-23"), ("cron(0 0 32 * ? *)", "outside 1-31"), ("cron(0 0 * 13 ? *)", "outside 1-12"),
-        ("cron(0 0 ? * 8 *)", "outside 1-7"), ("cron(0 0 ? * 3#6 *)", "DAY#N"), ("cron(0 0 * FOO ? *)", "not a number or a name"),
-        ("cron(5-2 * * * ? *)", "backwards"), ("cron(*/0 * * * ? *)", "positive number"), ("every 5 minutes", "neither"),
+        ("cron(0 12 ? * ? *)", "exactly one of"), ("cron(0 12 * *)", "6 fields"),
+        ("cron(60 * * * ? *)", "outside 0-59"),
+        ("cron(0 24 * * ? *)", "outside 0-23"), ("cron(0 0 32 * ? *)", "outside 1-31"),
+        ("cron(0 0 * 13 ? *)", "outside 1-12"),
+        ("cron(0 0 ? * 8 *)", "outside 1-7"), ("cron(0 0 ? * 3#6 *)", "DAY#N"),
+        ("cron(0 0 * FOO ? *)", "not a number or a name"),
+        ("cron(5-2 * * * ? *)", "backwards"), ("cron(*/0 * * * ? *)", "positive number"),
+        ("every 5 minutes", "neither"),
         ("cron(0 0 * * ? 1969)", "outside 1970-2199"), ("cron(0 0 40W * ? *)", "W follows"),
     ])
     func invalidExpressionsSayWhy(_ text: String, _ fragment: String) {

@@ -36,6 +36,8 @@ import Testing
         #expect(try scheduler.tick(now: back + 1).isEmpty)
         let nightly = try queue.due(now: Double(back + 1), limit: 100).filter { $0.function == "reports.nightly" }
         #expect(nightly.count == 1)
-        #expect((try JSONSerialization.jsonObject(with: Data(nightly[0].payload)) as? [String: String])?["time"] == "2026-11-23T02:00:00Z")
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(nightly[0].payload)) as? [String: String])?["time"]
+                == "2026-11-23T02:00:00Z")
     }
 }

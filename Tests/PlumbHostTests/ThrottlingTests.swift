@@ -1,15 +1,17 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbHost
 import PlumbKit
 import PlumbMetrics
+import PlumbPluginTesting
 import PlumbTesting
 import Testing
-import PlumbPluginTesting
 
 @Suite("Admission control")
 struct ThrottlingTests {
-    func makeHost(_ factory: PlumbMetricsFactory, _ dir: TemporaryDirectory, accountLimit: Int = 1_000) async throws -> PluginHost {
+    func makeHost(
+        _ factory: PlumbMetricsFactory, _ dir: TemporaryDirectory, accountLimit: Int = 1_000
+    ) async throws -> PluginHost {
         let host = PluginHost(dataDirectory: dir.path, accountConcurrency: accountLimit, factory: factory)
         try await host.load(ProbePlugin.self)
         return host
@@ -45,17 +47,20 @@ struct ThrottlingTests {
         try await MetricsReporter(factory: factory, store: store).report()
         let now = Int64(Date().timeIntervalSince1970)
         func sum(_ name: String) async throws -> Double {
-            let points = try await store.statistics(StatisticsQuery(
-                series: SeriesKey(namespace: "Plumb/Functions", name: name, dimensions: ["Function": "probe.slow"]),
-                period: 60, start: now - 120, end: now + 120, statistics: [.sum]))
+            let points = try await store.statistics(
+                StatisticsQuery(
+                    series: SeriesKey(namespace: "Plumb/Functions", name: name, dimensions: ["Function": "probe.slow"]),
+                    period: 60, start: now - 120, end: now + 120, statistics: [.sum]))
             return points.reduce(0) { $0 + ($1.values[.sum] ?? 0) }
         }
         #expect(try await sum("Throttles") == 8)
         #expect(try await sum("Invocations") == 2)
         #expect(try await sum("Errors") == 0)
-        let duration = try await store.statistics(StatisticsQuery(
-            series: SeriesKey(namespace: "Plumb/Functions", name: "Duration", dimensions: ["Function": "probe.slow"]),
-            period: 60, start: now - 120, end: now + 120, statistics: [.minimum, .sampleCount]))
+        let duration = try await store.statistics(
+            StatisticsQuery(
+                series: SeriesKey(
+                    namespace: "Plumb/Functions", name: "Duration", dimensions: ["Function": "probe.slow"]),
+                period: 60, start: now - 120, end: now + 120, statistics: [.minimum, .sampleCount]))
         #expect(duration.first?.values[.sampleCount] == 2)
         #expect((duration.first?.values[.minimum] ?? 0) >= 500, "Duration is in milliseconds")
     }

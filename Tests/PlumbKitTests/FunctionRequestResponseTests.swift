@@ -27,19 +27,22 @@ struct FunctionRequestResponseTests {
 
     @Test("decode reads a good body")
     func decodes() throws {
-        let order = try FunctionRequest(body: Array(#"{"id": 3, "items": ["a"], "extra": true}"#.utf8)).decode(Order.self)
+        let order = try FunctionRequest(body: Array(#"{"id": 3, "items": ["a"], "extra": true}"#.utf8)).decode(
+            Order.self)
         #expect(order == Order(id: 3, items: ["a"], note: nil))
     }
 
-    @Test("decode names the field a bad body gets wrong", arguments: [
-        ("", "the request body is empty; expected JSON"),
-        (#"{"items": []}"#, "'id' is required"),
-        (#"{"id": "3", "items": []}"#, "'id' has the wrong type"),
-        (#"{"id": 3, "items": null}"#, "'items' must not be null"),
-        (#"{"id": 1e300, "items": []}"#, "'id' is out of range or not a whole number"),
-        (#"{"id": 1.5, "items": []}"#, "'id' is out of range or not a whole number"),
-        ("{not json", "the request body is not valid JSON"),
-    ])
+    @Test(
+        "decode names the field a bad body gets wrong",
+        arguments: [
+            ("", "the request body is empty; expected JSON"),
+            (#"{"items": []}"#, "'id' is required"),
+            (#"{"id": "3", "items": []}"#, "'id' has the wrong type"),
+            (#"{"id": 3, "items": null}"#, "'items' must not be null"),
+            (#"{"id": 1e300, "items": []}"#, "'id' is out of range or not a whole number"),
+            (#"{"id": 1.5, "items": []}"#, "'id' is out of range or not a whole number"),
+            ("{not json", "the request body is not valid JSON"),
+        ])
     func refuses(_ body: String, _ message: String) {
         #expect(Self.refusal(body) == message)
     }

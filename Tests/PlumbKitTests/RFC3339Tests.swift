@@ -14,7 +14,10 @@ import Testing
         #expect(RFC3339.parse(text) == seconds)
     }
 
-    @Test(arguments: ["", "2026-11-18", "2026-11-18T11:06:40", "2026-13-18T11:06:40Z", "2026-11-18T11:06:40.Z", "2026-11-18T11:06:40Zjunk", "1795000000"])
+    @Test(arguments: [
+        "", "2026-11-18", "2026-11-18T11:06:40", "2026-13-18T11:06:40Z", "2026-11-18T11:06:40.Z",
+        "2026-11-18T11:06:40Zjunk", "1795000000",
+    ])
     func refuses(_ text: String) {
         #expect(RFC3339.parse(text) == nil)
     }

@@ -41,7 +41,10 @@ struct ScenarioTests {
     @Test("scenario files: errors name the file and field; thresholds parse")
     func scenarioErrors() throws {
         func error(_ yaml: String) -> String {
-            do { _ = try Scenario.parse(yaml, file: "x.yaml"); return "" } catch { return "\(error)" }
+            do {
+                _ = try Scenario.parse(yaml, file: "x.yaml")
+                return ""
+            } catch { return "\(error)" }
         }
         #expect(error("rate: 10\nduration: 5s\n").contains("requests"))
         #expect(error("rate: 10\nduration: forever\nrequests: [{path: /}]\n").contains("x.yaml: duration"))
@@ -63,22 +66,26 @@ struct ScenarioTests {
         defer { dir.remove() }
         let file = dir.path + "/quick.yaml"
         try """
-            version: 1
-            name: quick
-            target: http://127.0.0.1:\(server.port)
-            rate: 100
-            connections: 2
-            duration: 2s
-            warmup: 0.5s
-            requests: [{path: /}]
-            thresholds: ["p99 < 250ms", "error_rate < 1%", "rps > 50"]
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        version: 1
+        name: quick
+        target: http://127.0.0.1:\(server.port)
+        rate: 100
+        connections: 2
+        duration: 2s
+        warmup: 0.5s
+        requests: [{path: /}]
+        thresholds: ["p99 < 250ms", "error_rate < 1%", "rps > 50"]
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let pass = try await CLI.run(["load", file, "--no-push", "--quiet", "--json", dir.path + "/out.json"])
         #expect(pass.status == 0, "\(pass.output)")
         #expect(pass.output.contains("✔ p99 < 250ms"))
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.json"))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.json")))
+                as? [String: Any])
         #expect(json["passed"] as? Bool == true)
-        let fail = try await CLI.run(["load", file, "--no-push", "--quiet", "--threshold", "p50 < 1us", "--threshold", "rps > 1000000"])
+        let fail = try await CLI.run([
+            "load", file, "--no-push", "--quiet", "--threshold", "p50 < 1us", "--threshold", "rps > 1000000",
+        ])
         #expect(fail.status == 99, "\(fail.output)")
         #expect(fail.output.contains("failed thresholds: p50 < 1us; rps > 1000000"))
         #expect(fail.output.contains("✘ p50 < 1us"))

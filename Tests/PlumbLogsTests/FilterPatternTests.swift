@@ -72,7 +72,9 @@ import Testing
         Case("{ $.ThisFlag IS FALSE }", [1]),
         Case(#"{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }"#, [0]),
         Case(#"{ ($.user.id = 2 && $.users[0].email = "John.Doe@example.com") || $.actions[2] = "GET" }"#, [1]),
-        Case(#"{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch" && $.actions[2] = "nonmatch" }"#, [1]),
+        Case(
+            #"{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch" && $.actions[2] = "nonmatch" }"#,
+            [1]),
         Case("{ $.coordinates[1][0] = 2 }", [0]),
         Case(#"{ $.nothere = "x" }"#, []),
         Case("{ $.user.id = 1 || $.user.id = 2 }", [0, 1]),
@@ -133,7 +135,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "[ip, ip]", "{ $.a = }", "{ $.a > abc }", "{ a = 1 }", "[ip, ]", #""unterminated"#, "{ $.a = 1", "{ $.a IS MAYBE }",
+        "[ip, ip]", "{ $.a = }", "{ $.a > abc }", "{ a = 1 }", "[ip, ]", #""unterminated"#, "{ $.a = 1",
+        "{ $.a IS MAYBE }",
         "{ ($.a = 1 }", "[status >= x]",
     ])
     func malformedPatternsAreRefused(_ text: String) {

@@ -15,7 +15,10 @@ struct LineSafeLogHandlerTests {
             get { metadata[key] }
             set { metadata[key] = newValue }
         }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        func log(
+            level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+            function: String, line: UInt
+        ) {
             lines.append("\(message) \(metadata.map { "\($0)" } ?? "")")
         }
     }
@@ -24,10 +27,14 @@ struct LineSafeLogHandlerTests {
     func escapes() {
         let recorder = Recorder()
         let logger = Logger(label: "t") { _ in LineSafeLogHandler(recorder) }
-        logger.notice("share refused\r\nFAKE: admin logged in", metadata: ["key": "a\r\nb\u{0}c", "big": .string(String(repeating: "x", count: 5_000))])
+        logger.notice(
+            "share refused\r\nFAKE: admin logged in",
+            metadata: ["key": "a\r\nb\u{0}c", "big": .string(String(repeating: "x", count: 5_000))])
         logger.info("plain", metadata: ["k": "v"])
         #expect(recorder.lines.count == 2)
-        #expect(recorder.lines.allSatisfy { !$0.contains("\n") && !$0.contains("\r") && !$0.contains("\u{0}") }, "\(recorder.lines)")
+        #expect(
+            recorder.lines.allSatisfy { !$0.contains("\n") && !$0.contains("\r") && !$0.contains("\u{0}") },
+            "\(recorder.lines)")
         #expect(recorder.lines[0].contains("share refused\\r\\nFAKE") && recorder.lines[0].contains("a\\r\\nb\\u{0}c"))
         #expect(recorder.lines[0].count < 2_300, "the 5,000-character value is clipped")
         #expect(recorder.lines[1] == "plain [\"k\": v]")

@@ -16,17 +16,22 @@ import Testing
         let store = try Self.store(dir)
         for s in 0..<3 {
             let events = (0..<500).map { i in
-                InputLogEvent(timestamp: Self.now - 600_000 + Int64(i * 1_000 + s), message: i % 10 == 0 ? "ERROR job \(i) failed on s\(s)" : "INFO job \(i) ok")
+                InputLogEvent(
+                    timestamp: Self.now - 600_000 + Int64(i * 1_000 + s),
+                    message: i % 10 == 0 ? "ERROR job \(i) failed on s\(s)" : "INFO job \(i) ok")
             }
             try store.put(group: "/plumb/test", stream: "worker-\(s)", events: events)
         }
-        try store.put(group: "/plumb/test", stream: "api", events: [InputLogEvent(timestamp: Self.now - 1, message: "ERROR from api")])
+        try store.put(
+            group: "/plumb/test", stream: "api",
+            events: [InputLogEvent(timestamp: Self.now - 1, message: "ERROR from api")])
         // 3 streams × 50 ERROR lines + 1.
         var all: [LogEvent] = []
         var token: String?
         var pages = 0
         repeat {
-            let page = try store.filter(LogQuery(group: "/plumb/test", pattern: try FilterPattern("ERROR"), limit: 40, token: token))
+            let page = try store.filter(
+                LogQuery(group: "/plumb/test", pattern: try FilterPattern("ERROR"), limit: 40, token: token))
             all += page.events
             token = page.nextToken
             pages += 1
@@ -36,13 +41,15 @@ import Testing
         #expect(Set(all.map(\.id)).count == 151, "no event twice across pages")
         #expect(zip(all, all.dropFirst()).allSatisfy { ($0.timestamp, $0.id) < ($1.timestamp, $1.id) })
 
-        let prefixed = try store.filter(LogQuery(group: "/plumb/test", pattern: try FilterPattern("ERROR"), streamPrefix: "worker-1", limit: 1_000))
+        let prefixed = try store.filter(
+            LogQuery(group: "/plumb/test", pattern: try FilterPattern("ERROR"), streamPrefix: "worker-1", limit: 1_000))
         #expect(prefixed.events.count == 50 && prefixed.events.allSatisfy { $0.stream == "worker-1" })
 
         let newest = try store.filter(LogQuery(group: "/plumb/test", limit: 2, descending: true))
         #expect(newest.events.map(\.message) == ["ERROR from api", "INFO job 499 ok"])
 
-        let window = try store.filter(LogQuery(group: "/plumb/test", start: Self.now - 600_000, end: Self.now - 590_000, limit: 1_000))
+        let window = try store.filter(
+            LogQuery(group: "/plumb/test", start: Self.now - 600_000, end: Self.now - 590_000, limit: 1_000))
         #expect(window.events.count == 30)
 
         #expect(try store.streams(group: "/plumb/test").map(\.name) == ["api", "worker-0", "worker-1", "worker-2"])
@@ -56,15 +63,22 @@ import Testing
         defer { dir.remove() }
         let store = try Self.store(dir)
         func refused(_ events: [InputLogEvent], group: String = "/g", stream: String = "s") -> LogsError? {
-            do { try store.put(group: group, stream: stream, events: events); return nil } catch { return error as? LogsError }
+            do {
+                try store.put(group: group, stream: stream, events: events)
+                return nil
+            } catch { return error as? LogsError }
         }
         let big = String(repeating: "x", count: 256 * 1_024)
         #expect(refused([InputLogEvent(timestamp: Self.now, message: big)])?.status == 413)
         let quarter = String(repeating: "y", count: 200 * 1_024)
         #expect(refused((0..<6).map { _ in InputLogEvent(timestamp: Self.now, message: quarter) })?.status == 413)
         #expect(refused([InputLogEvent(timestamp: Self.now, message: "")])?.status == 400)
-        #expect(refused([InputLogEvent(timestamp: Self.now - 15 * 86_400_000, message: "old")])?.message.contains("14 days") == true)
-        #expect(refused([InputLogEvent(timestamp: Self.now + 3 * 3_600_000, message: "future")])?.message.contains("future") == true)
+        #expect(
+            refused([InputLogEvent(timestamp: Self.now - 15 * 86_400_000, message: "old")])?.message.contains("14 days")
+                == true)
+        #expect(
+            refused([InputLogEvent(timestamp: Self.now + 3 * 3_600_000, message: "future")])?.message.contains("future")
+                == true)
         #expect(refused([InputLogEvent(timestamp: Self.now, message: "x")], group: "bad group") != nil)
         #expect(refused([InputLogEvent(timestamp: Self.now, message: "x")], stream: "a:b") != nil)
         #expect(refused([]) != nil)
@@ -82,15 +96,20 @@ import Testing
         for chunk in 0..<12 {
             let events = (0..<1_000).map { i -> InputLogEvent in
                 let n = chunk * 1_000 + i
-                return InputLogEvent(timestamp: now - 4 * 3_600_000 + Int64(n) * 1_200, message: n % 100 == 0 ? "ERROR n=\(n) payment declined" : "INFO n=\(n) ok")
+                return InputLogEvent(
+                    timestamp: now - 4 * 3_600_000 + Int64(n) * 1_200,
+                    message: n % 100 == 0 ? "ERROR n=\(n) payment declined" : "INFO n=\(n) ok")
             }
             try store.put(group: "/a", stream: "s\(chunk % 2)", events: events)
         }
-        let before = try store.filter(LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 1_000)).events.map(\.id)
+        let before = try store.filter(LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 1_000)).events
+            .map(\.id)
         let report = try store.archive(olderThan: 3_600_000, segmentEvents: 5_000)
         #expect(report.events == 9_000)
         #expect(report.segments == 2)
-        print("archive: \(report.events) events, \(report.rawBytes) → \(report.compressedBytes) bytes, ratio \(report.compressionRatio)")
+        print(
+            "archive: \(report.events) events, \(report.rawBytes) → \(report.compressedBytes) bytes, ratio \(report.compressionRatio)"
+        )
         #expect(report.compressionRatio > 3, "ratio \(report.compressionRatio)")
         let table = try store.filter(LogQuery(group: "/a", start: 0, end: now - 3_600_000, limit: 1)).events
         #expect(table.count == 1, "archived events are still found")
@@ -99,12 +118,15 @@ import Testing
         var paged: [Int64] = []
         var token: String?
         repeat {
-            let page = try store.filter(LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 7, token: token))
+            let page = try store.filter(
+                LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 7, token: token))
             paged += page.events.map(\.id)
             token = page.nextToken
         } while token != nil
         #expect(paged == before)
-        let newest = try store.filter(LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 1_000, descending: true)).events.map(\.id)
+        let newest = try store.filter(
+            LogQuery(group: "/a", pattern: try FilterPattern("ERROR"), limit: 1_000, descending: true)
+        ).events.map(\.id)
         #expect(newest == before.reversed())
         #expect(try store.groups().first?.archivedEvents == 9_000)
         #expect(try store.groups().first?.storedEvents == 12_000)
@@ -115,13 +137,18 @@ import Testing
         #expect(throws: LogsError.self) { try store.setRetention(group: "/a", days: 2) }
 
         // Events two days old in a 1-day group expire, archived or not.
-        try store.put(group: "/old", stream: "s", events: (0..<100).map { InputLogEvent(timestamp: now - 2 * 86_400_000 + Int64($0), message: "old \($0)") })
+        try store.put(
+            group: "/old", stream: "s",
+            events: (0..<100).map { InputLogEvent(timestamp: now - 2 * 86_400_000 + Int64($0), message: "old \($0)") })
         try store.archive(olderThan: 3_600_000)
-        try store.put(group: "/old", stream: "s", events: [InputLogEvent(timestamp: now - 2 * 86_400_000, message: "late but old")])
+        try store.put(
+            group: "/old", stream: "s",
+            events: [InputLogEvent(timestamp: now - 2 * 86_400_000, message: "late but old")])
         try store.setRetention(group: "/old", days: 1)
         let expired = try store.archive(olderThan: 3_600_000)
         #expect(expired.expiredEvents == 1, "the row in the table")
-        #expect(try store.filter(LogQuery(group: "/old", limit: 1_000)).events.isEmpty, "and the whole archived segment")
+        #expect(
+            try store.filter(LogQuery(group: "/old", limit: 1_000)).events.isEmpty, "and the whole archived segment")
     }
 }
 
@@ -130,7 +157,8 @@ import Testing
         let sink = LogSink(capacity: 10)
         let handler = PlumbLogHandler(label: "plumb.plugins.sentiment.worker", sink: sink, stream: "host")
         handler.log(
-            level: .error, message: "quote \" backslash \\ newline \n tab \t bell \u{07} ünï", metadata: ["k": "v", "list": ["a", "b"], "map": ["z": "1", "a": "2"]],
+            level: .error, message: "quote \" backslash \\ newline \n tab \t bell \u{07} ünï",
+            metadata: ["k": "v", "list": ["a", "b"], "map": ["z": "1", "a": "2"]],
             source: "Test", file: "f.swift", function: "fn", line: 7)
         let dir = TemporaryDirectory()
         defer { dir.remove() }

@@ -22,7 +22,8 @@ import Testing
     }
 
     static func errors() throws -> MetricFilter {
-        MetricFilter(name: "errors", group: "/app/api", pattern: try FilterPattern("ERROR"), namespace: "App", metric: "Errors")
+        MetricFilter(
+            name: "errors", group: "/app/api", pattern: try FilterPattern("ERROR"), namespace: "App", metric: "Errors")
     }
 
     static let batch = [
@@ -52,7 +53,8 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let series = SeriesKey(namespace: "App", name: "Errors", dimensions: [:])
-        let query = StatisticsQuery(series: series, period: 60, start: Self.now / 1_000 - 600, end: Self.now / 1_000 + 60, statistics: [.sum])
+        let query = StatisticsQuery(
+            series: series, period: 60, start: Self.now / 1_000 - 600, end: Self.now / 1_000 + 60, statistics: [.sum])
         do {
             let metrics = try MetricStore(directory: dir.path, durability: .normal, clock: { Self.now / 1_000 })
             let store = try LogStore(directory: dir.path, durability: .normal, clock: { Self.now }, samples: metrics)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import PlumbMetrics
 import Testing
+
+@testable import PlumbMetrics
 
 /// Chunks give back exactly what went in, and are small for what monitoring data looks like.
 @Suite("Chunk codec")

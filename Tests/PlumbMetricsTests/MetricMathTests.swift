@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbMetrics
 import Testing
 
@@ -16,7 +16,10 @@ struct MetricMathTests {
     ]
 
     static func run(_ expression: String) throws -> [Int64: Double] {
-        let queries = inputs.keys.sorted().map { MetricDataQuery(id: $0, returnData: false, source: .metric(SeriesKey(namespace: "T", name: $0), .sum)) }
+        let queries =
+            inputs.keys.sorted().map {
+                MetricDataQuery(id: $0, returnData: false, source: .metric(SeriesKey(namespace: "T", name: $0), .sum))
+            }
             + [MetricDataQuery(id: "r", source: .expression(try MetricMath.parse(expression), text: expression))]
         let result = try #require(try MetricData.evaluate(queries, grid: grid, metrics: inputs).first)
         #expect(result.id == "r")
@@ -58,8 +61,12 @@ struct MetricMathTests {
     func table(_ index: Int) throws {
         let (expression, expected) = Self.cases[index]
         let got = try Self.run(expression)
-        #expect(got.keys.sorted() == expected.keys.sorted(), "\(expression): timestamps \(got.keys.sorted()) vs \(expected.keys.sorted())")
-        for (t, v) in expected { #expect(abs((got[t] ?? .nan) - v) < 1e-9, "\(expression) at \(t): \(got[t] ?? .nan) vs \(v)") }
+        #expect(
+            got.keys.sorted() == expected.keys.sorted(),
+            "\(expression): timestamps \(got.keys.sorted()) vs \(expected.keys.sorted())")
+        for (t, v) in expected {
+            #expect(abs((got[t] ?? .nan) - v) < 1e-9, "\(expression) at \(t): \(got[t] ?? .nan) vs \(v)")
+        }
     }
 
     @Test("syntax errors name the character; unknown ids, cycles, lists and bad ids are refused")
@@ -78,19 +85,29 @@ struct MetricMathTests {
             #expect(e.message.contains("unknown function LOG"), "\(e)")
         }
         #expect(throws: MetricMath.SyntaxError.self) { try MetricMath.parse("FILL(i, 0") }
-        func evaluate(_ queries: [MetricDataQuery]) throws { _ = try MetricData.evaluate(queries, grid: Self.grid, metrics: Self.inputs) }
+        func evaluate(_ queries: [MetricDataQuery]) throws {
+            _ = try MetricData.evaluate(queries, grid: Self.grid, metrics: Self.inputs)
+        }
         let i = MetricDataQuery(id: "i", source: .metric(SeriesKey(namespace: "T", name: "i"), .sum))
         func expression(_ id: String, _ text: String) throws -> MetricDataQuery {
             MetricDataQuery(id: id, source: .expression(try MetricMath.parse(text), text: text))
         }
         #expect(throws: MetricsError.self) { try evaluate([i, try expression("r", "i + x")]) }
-        #expect(throws: MetricsError.self) { try evaluate([try expression("a", "b + 1"), try expression("b", "a * 2")]) }
+        #expect(throws: MetricsError.self) {
+            try evaluate([try expression("a", "b + 1"), try expression("b", "a * 2")])
+        }
         #expect(throws: MetricsError.self) { try evaluate([i, try expression("r", "[i, i]")]) }
-        #expect(throws: MetricsError.self) { try evaluate([MetricDataQuery(id: "Bad", source: .metric(SeriesKey(namespace: "T", name: "i"), .sum))]) }
+        #expect(throws: MetricsError.self) {
+            try evaluate([MetricDataQuery(id: "Bad", source: .metric(SeriesKey(namespace: "T", name: "i"), .sum))])
+        }
         #expect(throws: MetricsError.self) { try evaluate([i, i]) }
         // Expressions may read expressions, in any order.
         let chained = try MetricData.evaluate(
-            [try expression("b", "a * 2"), try expression("a", "i + 1"), MetricDataQuery(id: "i", returnData: false, source: .metric(SeriesKey(namespace: "T", name: "i"), .sum))],
+            [
+                try expression("b", "a * 2"), try expression("a", "i + 1"),
+                MetricDataQuery(
+                    id: "i", returnData: false, source: .metric(SeriesKey(namespace: "T", name: "i"), .sum)),
+            ],
             grid: Self.grid, metrics: Self.inputs)
         #expect(chained.map(\.id) == ["b", "a"] && chained[0].values == [22, 42, 82, 2, 102])
     }
@@ -98,7 +115,11 @@ struct MetricMathTests {
     @Test("decoding queries from JSON names the field at fault")
     func decoding() throws {
         let good: JSONValue = [
-            ["id": "i", "metric": ["namespace": "Plumb/Functions", "name": "Invocations", "dimensions": ["Function": "f"]], "stat": "Sum", "return": false],
+            [
+                "id": "i",
+                "metric": ["namespace": "Plumb/Functions", "name": "Invocations", "dimensions": ["Function": "f"]],
+                "stat": "Sum", "return": false,
+            ],
             ["id": "r", "expression": "100 * i", "label": "x"],
         ]
         let queries = try MetricData.decodeQueries(good, at: "queries")

@@ -17,7 +17,9 @@ struct ReferenceStatistics {
         }
     }
 
-    static func periods(_ samples: [(ts: Int64, value: Double)], period: Int64, start: Int64, end: Int64) -> [Int64: Point] {
+    static func periods(
+        _ samples: [(ts: Int64, value: Double)], period: Int64, start: Int64, end: Int64
+    ) -> [Int64: Point] {
         var out: [Int64: Point] = [:]
         for s in samples where s.ts >= start && s.ts < end {
             let bucket = (s.ts >= 0 ? s.ts / period : -((-s.ts + period - 1) / period)) * period

@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbMetrics
 import PlumbTesting
 import Testing
@@ -13,31 +13,40 @@ struct StatisticsTests {
         return (0..<count).map { _ in
             let ts = start + Int64.random(in: 0..<span, using: &rng)
             // A mix of small integers (repeats, exact percentiles) and wide log-normal values (sketched).
-            let value = Bool.random(using: &rng)
+            let value =
+                Bool.random(using: &rng)
                 ? Double(Int.random(in: -5...20, using: &rng))
                 : exp(Double.random(in: -3...9, using: &rng)) * (Bool.random(using: &rng) ? 1 : -1)
             return (ts, value)
         }
     }
 
-    func put(_ samples: [(ts: Int64, value: Double)], into store: MetricStore, resolution: StorageResolution = .high) async throws {
+    func put(
+        _ samples: [(ts: Int64, value: Double)], into store: MetricStore, resolution: StorageResolution = .high
+    ) async throws {
         for chunk in stride(from: 0, to: samples.count, by: 500) {
             let part = samples[chunk..<min(chunk + 500, samples.count)]
-            try await store.put(part.map { Sample(series: series, timestamp: $0.ts, resolution: resolution, value: .single($0.value)) })
+            try await store.put(
+                part.map { Sample(series: series, timestamp: $0.ts, resolution: resolution, value: .single($0.value)) })
         }
     }
 
     static let percentiles: [Double] = [50, 90, 99, 99.9]
 
-    func check(_ store: MetricStore, _ samples: [(ts: Int64, value: Double)], period: Int64, start: Int64, end: Int64) async throws {
-        let stats: [Statistic] = [.sampleCount, .sum, .average, .minimum, .maximum] + Self.percentiles.map { .percentile($0) }
-        let got = try await store.statistics(StatisticsQuery(series: series, period: period, start: start, end: end, statistics: stats))
+    func check(
+        _ store: MetricStore, _ samples: [(ts: Int64, value: Double)], period: Int64, start: Int64, end: Int64
+    ) async throws {
+        let stats: [Statistic] =
+            [.sampleCount, .sum, .average, .minimum, .maximum] + Self.percentiles.map { .percentile($0) }
+        let got = try await store.statistics(
+            StatisticsQuery(series: series, period: period, start: start, end: end, statistics: stats))
         let expected = ReferenceStatistics.periods(samples, period: period, start: (start / period) * period, end: end)
         #expect(got.map(\.timestamp) == expected.keys.sorted(), "period \(period): datapoint times differ")
         for point in got {
             guard let ref = expected[point.timestamp] else { continue }
             #expect(point.values[.sampleCount] == ref.count, "period \(period) at \(point.timestamp)")
-            #expect(abs(point.values[.sum]! - ref.sum) <= 1e-9 * max(1, abs(ref.sum)) + 1e-6, "sum at \(point.timestamp)")
+            #expect(
+                abs(point.values[.sum]! - ref.sum) <= 1e-9 * max(1, abs(ref.sum)) + 1e-6, "sum at \(point.timestamp)")
             #expect(abs(point.values[.average]! - ref.sum / ref.count) <= 1e-9 * max(1, abs(ref.sum)), "average")
             #expect(point.values[.minimum] == ref.min)
             #expect(point.values[.maximum] == ref.max)
@@ -47,8 +56,9 @@ struct StatisticsTests {
                 if point.aggregate.percentilesAreExact {
                     #expect(estimate == exact, "p\(p) period \(period) at \(point.timestamp) should be exact")
                 } else {
-                    #expect(abs(estimate - exact) <= Sketch.relativeAccuracy * abs(exact) * (1 + 1e-9),
-                            "p\(p) period \(period) at \(point.timestamp): \(estimate) vs \(exact)")
+                    #expect(
+                        abs(estimate - exact) <= Sketch.relativeAccuracy * abs(exact) * (1 + 1e-9),
+                        "p\(p) period \(period) at \(point.timestamp): \(estimate) vs \(exact)")
                 }
             }
         }
@@ -106,7 +116,9 @@ struct StatisticsTests {
         clock.advance(by: 392 * 86_400)
         let last = try await store.rollup()
         #expect(last.expired > 0)
-        let left = try await store.statistics(StatisticsQuery(series: series, period: 3_600, start: start - 3_600, end: clock.now, statistics: [.sampleCount]))
+        let left = try await store.statistics(
+            StatisticsQuery(
+                series: series, period: 3_600, start: start - 3_600, end: clock.now, statistics: [.sampleCount]))
         #expect(left.isEmpty)
     }
 
@@ -125,7 +137,8 @@ struct StatisticsTests {
         for p in [0.1, 1, 25, 50, 75, 90, 99, 99.9, 100] {
             let exact = reference.percentile(p)
             let estimate = aggregate.percentile(p)!
-            #expect(abs(estimate - exact) <= Sketch.relativeAccuracy * exact * (1 + 1e-9), "p\(p): \(estimate) vs \(exact)")
+            #expect(
+                abs(estimate - exact) <= Sketch.relativeAccuracy * exact * (1 + 1e-9), "p\(p): \(estimate) vs \(exact)")
         }
     }
 
@@ -139,7 +152,10 @@ struct StatisticsTests {
             Sample(series: series, timestamp: clock.now, value: .statistics(count: 10, sum: 100, min: 1, max: 30)),
             Sample(series: series, timestamp: clock.now, value: .values([5, 7], counts: [2, 3])),
         ])
-        let points = try await store.statistics(StatisticsQuery(series: series, period: 60, start: clock.now - 60, end: clock.now + 1, statistics: [.sampleCount, .sum, .minimum, .maximum, .percentile(50)]))
+        let points = try await store.statistics(
+            StatisticsQuery(
+                series: series, period: 60, start: clock.now - 60, end: clock.now + 1,
+                statistics: [.sampleCount, .sum, .minimum, .maximum, .percentile(50)]))
         #expect(points.count == 1)
         #expect(points[0].values[.sampleCount] == 15)
         let sum = try #require(points[0].values[.sum])

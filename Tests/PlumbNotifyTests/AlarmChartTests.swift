@@ -14,7 +14,8 @@ struct AlarmChartTests {
         var points: [AlarmChart.Point] = []
         for i in 0..<20 {
             let timestamp: Int64 = 1_800_000_000 + Int64(i) * 60
-            points.append(AlarmChart.Point(timestamp: timestamp, value: Double(i + 1), breaching: i >= 15, evaluated: i >= 15))
+            points.append(
+                AlarmChart.Point(timestamp: timestamp, value: Double(i + 1), breaching: i >= 15, evaluated: i >= 15))
         }
         return AlarmChart(points: points, threshold: 15, period: 60)
     }()
@@ -23,7 +24,8 @@ struct AlarmChartTests {
     static func decode(_ png: [UInt8]) throws -> (width: Int, height: Int, rgb: [UInt8]) {
         #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         var position = 8
-        var width = 0, height = 0
+        var width = 0
+        var height = 0
         var idat: [UInt8] = []
         var types: [String] = []
         func u32(_ at: Int) -> Int { png[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
@@ -53,34 +55,49 @@ struct AlarmChartTests {
         return (width, height, rgb)
     }
 
-    static func pixel(_ image: (width: Int, height: Int, rgb: [UInt8]), _ x: Double, _ y: Double, scale: Double = 2) -> (UInt8, UInt8, UInt8) {
+    static func pixel(
+        _ image: (width: Int, height: Int, rgb: [UInt8]), _ x: Double, _ y: Double, scale: Double = 2
+    ) -> (UInt8, UInt8, UInt8) {
         let i = (Int(y * scale) * image.width + Int(x * scale)) * 3
         return (image.rgb[i], image.rgb[i + 1], image.rgb[i + 2])
     }
 
-    @Test("the layout: a dashed threshold line, one dot per datapoint, the breaching five in red, the evaluated periods shaded")
+    @Test(
+        "the layout: a dashed threshold line, one dot per datapoint, the breaching five in red, the evaluated periods shaded"
+    )
     func layout() {
         let marks = Self.chart.marks()
-        let discs = marks.compactMap { if case .disc(let x, let y, let r, let fill) = $0 { (x, y, r, fill) } else { nil } }
+        let discs = marks.compactMap {
+            if case .disc(let x, let y, let r, let fill) = $0 { (x, y, r, fill) } else { nil }
+        }
         #expect(discs.count == 20)
         #expect(discs.filter { $0.3 == AlarmChart.breach }.count == 5)
         #expect(discs.filter { $0.3 == AlarmChart.breach }.allSatisfy { $0.2 > 4 }, "breaching dots are the big ones")
-        let dashed = marks.compactMap { if case .line(let points, _, let color, let dash?) = $0 { (points, color, dash) } else { nil } }
+        let dashed = marks.compactMap {
+            if case .line(let points, _, let color, let dash?) = $0 { (points, color, dash) } else { nil }
+        }
         #expect(dashed.count == 1 && dashed[0].1 == AlarmChart.breach)
         // The threshold line is level with where 15 is drawn: the 15th dot (value 15) sits on it.
         let thresholdY = dashed[0].0[0].y
         #expect(abs(discs[14].1 - thresholdY) < 0.001, "\(discs[14].1) vs \(thresholdY)")
         #expect(discs[15].1 < thresholdY && discs[13].1 > thresholdY, "higher values are drawn higher")
-        let band = marks.compactMap { if case .rect(let x, _, let w, _, let fill) = $0, fill == AlarmChart.band { (x, w) } else { nil } }
+        let band = marks.compactMap {
+            if case .rect(let x, _, let w, _, let fill) = $0, fill == AlarmChart.band { (x, w) } else { nil }
+        }
         let slot = (AlarmChart.width - AlarmChart.margin.left - AlarmChart.margin.right) / 20
-        #expect(band.count == 1 && abs(band[0].0 - (AlarmChart.margin.left + 15 * slot)) < 0.001 && abs(band[0].1 - 5 * slot) < 0.001)
+        #expect(
+            band.count == 1 && abs(band[0].0 - (AlarmChart.margin.left + 15 * slot)) < 0.001
+                && abs(band[0].1 - 5 * slot) < 0.001)
         let labels = marks.compactMap { if case .text(_, _, let text, _, _) = $0 { text } else { nil } }
         #expect(["0", "5", "10", "15", "20"].allSatisfy(labels.contains), "y ticks every 5: \(labels)")
         let times = labels.filter { $0.contains(":") }
-        #expect(times == ["08:19", "08:15", "08:11", "08:07", "08:03"], "every 4 periods back from the newest: \(labels)")
+        #expect(
+            times == ["08:19", "08:15", "08:11", "08:07", "08:03"], "every 4 periods back from the newest: \(labels)")
     }
 
-    @Test("the PNG shows what the layout says: red at the breaching dots and along the threshold, blue dots below it, white around")
+    @Test(
+        "the PNG shows what the layout says: red at the breaching dots and along the threshold, blue dots below it, white around"
+    )
     func png() throws {
         let started = ContinuousClock.now
         let bytes = try Self.chart.png()
@@ -96,7 +113,11 @@ struct AlarmChartTests {
         }
         #expect(Self.pixel(image, 2, 2) == (255, 255, 255), "the corner is background")
         // Along the dashed threshold line, between the dots, some pixels are red.
-        guard case .line(let points, _, _, _)? = marks.first(where: { if case .line(_, _, _, _?) = $0 { true } else { false } }) else {
+        guard
+            case .line(let points, _, _, _)? = marks.first(where: {
+                if case .line(_, _, _, _?) = $0 { true } else { false }
+            })
+        else {
             Issue.record("no threshold line")
             return
         }
@@ -116,22 +137,31 @@ struct AlarmChartTests {
         #expect(svg.components(separatedBy: "<circle").count - 1 == 20)
         #expect(svg.components(separatedBy: "r=\"4.5\" fill=\"#c0392b\"").count - 1 == 5)
         #expect(svg.contains("stroke-dasharray"))
-        #expect(svg.contains("aria-label=\"Chart of 20 periods of 60 s, values from 1 to 20; threshold 15; 5 breaching datapoints.\""))
+        #expect(
+            svg.contains(
+                "aria-label=\"Chart of 20 periods of 60 s, values from 1 to 20; threshold 15; 5 breaching datapoints.\""
+            ))
     }
 
     @Test("extreme and missing values draw without trapping: ±1e300, NaN, infinity, no data at all, one period")
     func extremes() throws {
-        let cases: [[Double?]] = [[1e300, -1e300, nil, 5], [.nan, .infinity, -.infinity], [nil, nil], [7], [1e-9, 2e-9], [-0.0, 0]]
+        let cases: [[Double?]] = [
+            [1e300, -1e300, nil, 5], [.nan, .infinity, -.infinity], [nil, nil], [7], [1e-9, 2e-9], [-0.0, 0],
+        ]
         for values in cases {
             let chart = AlarmChart(
-                points: values.enumerated().map { AlarmChart.Point(timestamp: Int64($0.offset) * 10, value: $0.element, breaching: false, evaluated: true) },
+                points: values.enumerated().map {
+                    AlarmChart.Point(
+                        timestamp: Int64($0.offset) * 10, value: $0.element, breaching: false, evaluated: true)
+                },
                 threshold: values.count == 2 ? 1e308 : 0, period: 10)
             let svg = chart.svg()
             #expect(!svg.lowercased().contains("nan") && !svg.contains("inf"), "\(values): \(svg.prefix(300))")
             let image = try Self.decode(try chart.png())
             #expect(image.width == 1_280)
         }
-        let empty = AlarmChart(points: [.init(timestamp: 0, value: nil, breaching: false, evaluated: true)], threshold: 3, period: 60)
+        let empty = AlarmChart(
+            points: [.init(timestamp: 0, value: nil, breaching: false, evaluated: true)], threshold: 3, period: 60)
         #expect(empty.svg().contains(">no data</text>"))
     }
 

@@ -10,50 +10,67 @@ import Testing
 @Suite struct AlertmanagerClientTests {
     let now: Int64 = 1_795_341_600
 
-    static func alarmMessage(_ state: String, reason: String = "Threshold Crossed", severity: String? = "critical") -> AlarmMessage {
+    static func alarmMessage(
+        _ state: String, reason: String = "Threshold Crossed", severity: String? = "critical"
+    ) -> AlarmMessage {
         var message = AlarmMessage(
-            alarmName: "api-errors", alarmDescription: "Errors of the API", alarmType: "metric", oldState: state == "ALARM" ? "OK" : "ALARM",
+            alarmName: "api-errors", alarmDescription: "Errors of the API", alarmType: "metric",
+            oldState: state == "ALARM" ? "OK" : "ALARM",
             newState: state, reason: reason, time: "2026-11-22T10:00:00Z",
-            metric: .init(namespace: "Plumb/Functions", name: "Errors", dimensions: ["Function": "sentiment.classify", "alertname": "spoof"], statistic: "Sum", period: 60),
+            metric: .init(
+                namespace: "Plumb/Functions", name: "Errors",
+                dimensions: ["Function": "sentiment.classify", "alertname": "spoof"], statistic: "Sum", period: 60),
             url: "http://plumb:9400/api/v1/alarms/api-errors")
         message.severity = severity
         return message
     }
 
     /// Publishes an alarm state change as the alarm engine does (its attributes name the alarm and the state).
-    func publish(_ outbox: Outbox, _ state: String, reason: String = "Threshold Crossed", at time: Int64) throws -> String {
+    func publish(
+        _ outbox: Outbox, _ state: String, reason: String = "Threshold Crossed", at time: Int64
+    ) throws -> String {
         let json = String(decoding: try JSONEncoder().encode(Self.alarmMessage(state, reason: reason)), as: UTF8.self)
         return try outbox.publish(
             topic: "ops", subject: "\(state): api-errors", message: json,
-            attributes: [AlarmMessage.eventAttribute: AlarmMessage.eventValue, "alarm": "api-errors", "state": state], now: time)
+            attributes: [AlarmMessage.eventAttribute: AlarmMessage.eventValue, "alarm": "api-errors", "state": state],
+            now: time)
     }
 
     func outbox(_ dir: TemporaryDirectory) throws -> (Outbox, String) {
         let outbox = try Outbox(directory: dir.path, durability: .full)
-        try outbox.syncFileTopics([
-            TopicDefinition(name: "ops", subscriptions: [
-                SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://127.0.0.1:9093"),
-                SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:1/hook"),
-            ])
-        ], now: now)
-        let id = try #require(try outbox.subscriptions(topic: "ops").first { $0.definition.protocol == .alertmanager }?.id)
+        try outbox.syncFileTopics(
+            [
+                TopicDefinition(
+                    name: "ops",
+                    subscriptions: [
+                        SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://127.0.0.1:9093"),
+                        SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:1/hook"),
+                    ])
+            ], now: now)
+        let id = try #require(
+            try outbox.subscriptions(topic: "ops").first { $0.definition.protocol == .alertmanager }?.id)
         return (outbox, id)
     }
 
     @Test func anAlarmBecomesOneLabelledAlertInAJSONArray() throws {
-        let alert = PostableAlert.alarm(Self.alarmMessage("ALARM"), startsAt: now, endsAt: now + 240, fallbackURL: "http://x")
-        #expect(alert.labels == [
-            "alertname": "api-errors", "namespace": "Plumb/Functions", "metric": "Errors", "Function": "sentiment.classify",
-            "severity": "critical",
-        ], "a dimension named alertname does not override the alarm's name")
+        let alert = PostableAlert.alarm(
+            Self.alarmMessage("ALARM"), startsAt: now, endsAt: now + 240, fallbackURL: "http://x")
+        #expect(
+            alert.labels == [
+                "alertname": "api-errors", "namespace": "Plumb/Functions", "metric": "Errors",
+                "Function": "sentiment.classify",
+                "severity": "critical",
+            ], "a dimension named alertname does not override the alarm's name")
         #expect(alert.annotations == ["summary": "Threshold Crossed", "description": "Errors of the API"])
         #expect(alert.startsAt == "2026-11-22T10:00:00Z")
         #expect(alert.endsAt == "2026-11-22T10:04:00Z")
         #expect(alert.generatorURL == "http://plumb:9400/api/v1/alarms/api-errors")
-        let array = try #require(try JSONSerialization.jsonObject(with: PostableAlert.body([alert])) as? [[String: Any]])
+        let array = try #require(
+            try JSONSerialization.jsonObject(with: PostableAlert.body([alert])) as? [[String: Any]])
         #expect(array.count == 1)
         #expect(Set(array[0].keys) == ["labels", "annotations", "startsAt", "endsAt", "generatorURL"])
-        let noSeverity = PostableAlert.alarm(Self.alarmMessage("ALARM", severity: nil), startsAt: now, endsAt: now, fallbackURL: "http://x")
+        let noSeverity = PostableAlert.alarm(
+            Self.alarmMessage("ALARM", severity: nil), startsAt: now, endsAt: now, fallbackURL: "http://x")
         #expect(noSeverity.labels["severity"] == nil)
     }
 
@@ -65,12 +82,19 @@ import Testing
         #expect(AlertmanagerEndpoint.alertsURL("http://am:9093/prefix/") == "http://am:9093/prefix/api/v2/alerts")
         #expect(AlertmanagerEndpoint.alertsURL("http://am:9093/api/v2/alerts") == "http://am:9093/api/v2/alerts")
         // The README's old example: the webhook body posted to Alertmanager's API, which refuses it.
-        let misdirected = SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:9093/api/v2/alerts", format: .alertmanagerWebhook)
+        let misdirected = SubscriptionDefinition(
+            protocol: .webhook, endpoint: "http://127.0.0.1:9093/api/v2/alerts", format: .alertmanagerWebhook)
         #expect(misdirected.problem()?.message.contains("use protocol: alertmanager") == true)
-        #expect(SubscriptionDefinition(protocol: .webhook, endpoint: "http://hooks/x", format: .alertmanagerWebhook).problem() == nil)
-        #expect(SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://am:9093/api/v1/alerts").problem()?.message.contains("v1") == true)
+        #expect(
+            SubscriptionDefinition(protocol: .webhook, endpoint: "http://hooks/x", format: .alertmanagerWebhook)
+                .problem() == nil)
+        #expect(
+            SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://am:9093/api/v1/alerts").problem()?.message
+                .contains("v1") == true)
         #expect(SubscriptionDefinition(protocol: .alertmanager, endpoint: "am:9093").problem()?.field == "endpoint")
-        #expect(SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://am:9093", secret: "0123456789abcdef0").problem()?.field == "secret")
+        #expect(
+            SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://am:9093", secret: "0123456789abcdef0")
+                .problem()?.field == "secret")
         #expect(SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://am:9093").problem() == nil)
     }
 
@@ -91,19 +115,23 @@ import Testing
         try outbox.recordAlertmanagerSend(alert, state: "firing", now: Double(now))
         #expect(try outbox.refreshAlertmanagerAlerts(firing: ["api-errors"], interval: 60, now: Double(now + 30)) == 0)
         #expect(try outbox.refreshAlertmanagerAlerts(firing: ["api-errors"], interval: 60, now: Double(now + 60)) == 1)
-        #expect(try outbox.deliveries(limit: 10).first { $0.id == toAM.id }?.status == "pending", "the same delivery, pending again")
+        #expect(
+            try outbox.deliveries(limit: 10).first { $0.id == toAM.id }?.status == "pending",
+            "the same delivery, pending again")
         try outbox.markDelivered(toAM.id, attempts: 1, now: Double(now + 61))
 
         // OK: no new delivery to the Alertmanager; the firing one goes again and the record says resolved.
         let ok = try publish(outbox, "OK", reason: "Threshold Crossed: back under", at: now + 90)
         let after = try outbox.deliveries(limit: 10)
         #expect(after.filter { $0.subscriptionID == sub }.count == 1)
-        #expect(after.contains { $0.messageID == ok && $0.subscriptionID != sub }, "the webhook gets the OK message itself")
+        #expect(
+            after.contains { $0.messageID == ok && $0.subscriptionID != sub }, "the webhook gets the OK message itself")
         #expect(after.first { $0.id == toAM.id }?.status == "pending")
         alert = try #require(try outbox.alertmanagerAlert(subscriptionID: sub, alarm: "api-errors"))
         #expect(alert.endsAt == now + 90 && alert.resolvedBy == ok)
         try outbox.recordAlertmanagerSend(alert, state: "resolved", now: Double(now + 91))
-        #expect(try outbox.alertmanagerAlert(subscriptionID: sub, alarm: "api-errors") == nil, "a resolved alert is over")
+        #expect(
+            try outbox.alertmanagerAlert(subscriptionID: sub, alarm: "api-errors") == nil, "a resolved alert is over")
         // An OK with nothing firing sends nothing.
         _ = try publish(outbox, "OK", at: now + 120)
         #expect(try outbox.deliveries(limit: 10).filter { $0.subscriptionID == sub }.count == 1)
@@ -136,11 +164,15 @@ import Testing
         defer { dir.remove() }
         do {
             let outbox = try Outbox(directory: dir.path, durability: .full)
-            try outbox.syncFileTopics([
-                TopicDefinition(name: "ops", subscriptions: [
-                    SubscriptionDefinition(protocol: .webhook, endpoint: "http://hooks/am", format: .alertmanagerWebhook)
-                ])
-            ], now: now)
+            try outbox.syncFileTopics(
+                [
+                    TopicDefinition(
+                        name: "ops",
+                        subscriptions: [
+                            SubscriptionDefinition(
+                                protocol: .webhook, endpoint: "http://hooks/am", format: .alertmanagerWebhook)
+                        ])
+                ], now: now)
             // As an older version stored it.
             try outbox.database.pool.write { try $0.execute(sql: "UPDATE subscriptions SET format = 'alertmanager'") }
         }
@@ -150,7 +182,8 @@ import Testing
 
     /// Runs the delivery service until `condition` holds (or 10 s pass).
     func deliver(_ outbox: Outbox, until condition: () throws -> Bool) async throws {
-        let service = DeliveryService(outbox: outbox, settings: .init(publicURL: "http://plumb:9400", pollInterval: .milliseconds(50)))
+        let service = DeliveryService(
+            outbox: outbox, settings: .init(publicURL: "http://plumb:9400", pollInterval: .milliseconds(50)))
         let running = Task { try await service.run() }
         defer { running.cancel() }
         let deadline = ContinuousClock.now + .seconds(10)
@@ -166,12 +199,18 @@ import Testing
         defer { dir.remove() }
         let log = dir.path + "/am.jsonl"
         // The receiver stands in for Alertmanager's API: it records each POST's path and JSON body.
-        let receiver = try await PeerProcess(script: "webhook_receiver.py", arguments: ["--log", log], logDirectory: dir.path)
+        let receiver = try await PeerProcess(
+            script: "webhook_receiver.py", arguments: ["--log", log], logDirectory: dir.path)
         defer { receiver.stop() }
         let outbox = try Outbox(directory: dir.path, durability: .full)
-        try outbox.syncFileTopics([
-            TopicDefinition(name: "ops", subscriptions: [SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://127.0.0.1:\(receiver.port)/")])
-        ], now: now)
+        try outbox.syncFileTopics(
+            [
+                TopicDefinition(
+                    name: "ops",
+                    subscriptions: [
+                        SubscriptionDefinition(protocol: .alertmanager, endpoint: "http://127.0.0.1:\(receiver.port)/")
+                    ])
+            ], now: now)
         let sub = try #require(try outbox.subscriptions(topic: "ops").first?.id)
         let clock = Int64(Date().timeIntervalSince1970)
         // ALARM, OK and ALARM again before anything was sent: the first alert is stale when its turn comes.
@@ -189,7 +228,9 @@ import Testing
         #expect((firing["annotations"] as? [String: String])?["summary"] == "Threshold Crossed again")
         #expect(firing["startsAt"] as? String == WebhookPayloadTime.iso(clock - 10))
         let endsAt = try #require(ISO8601DateFormatter().date(from: firing["endsAt"] as? String ?? ""))
-        #expect(endsAt.timeIntervalSinceNow > 200 && endsAt.timeIntervalSinceNow <= 241, "4 × the 60 s resend interval ahead: \(endsAt)")
+        #expect(
+            endsAt.timeIntervalSinceNow > 200 && endsAt.timeIntervalSinceNow <= 241,
+            "4 × the 60 s resend interval ahead: \(endsAt)")
         #expect(try outbox.alertmanagerAlert(subscriptionID: sub, alarm: "api-errors")?.sentState == "firing")
 
         // OK: the same delivery goes again and says resolved, with endsAt the state change; then the alert is over.

@@ -17,12 +17,17 @@ import Testing
             #expect(zip(delays, delays.dropFirst()).allSatisfy { $0 <= $1 }, "\(backoff) \(delays)")
         }
         let exponential = DeliveryPolicy(numRetries: 5, minDelay: 2, maxDelay: 32, backoff: .exponential)
-        #expect((1...5).map { exponential.delay(beforeRetry: $0) }.map { ($0 * 1e6).rounded() / 1e6 } == [2, 4, 8, 16, 32])
+        #expect(
+            (1...5).map { exponential.delay(beforeRetry: $0) }.map { ($0 * 1e6).rounded() / 1e6 } == [2, 4, 8, 16, 32])
         // Geometric front-loads, arithmetic back-loads, relative to linear.
         let mid = 3
         let linear = DeliveryPolicy(numRetries: 5, minDelay: 2, maxDelay: 32, backoff: .linear).delay(beforeRetry: mid)
-        #expect(DeliveryPolicy(numRetries: 5, minDelay: 2, maxDelay: 32, backoff: .geometric).delay(beforeRetry: mid) > linear)
-        #expect(DeliveryPolicy(numRetries: 5, minDelay: 2, maxDelay: 32, backoff: .arithmetic).delay(beforeRetry: mid) < linear)
+        #expect(
+            DeliveryPolicy(numRetries: 5, minDelay: 2, maxDelay: 32, backoff: .geometric).delay(beforeRetry: mid)
+                > linear)
+        #expect(
+            DeliveryPolicy(numRetries: 5, minDelay: 2, maxDelay: 32, backoff: .arithmetic).delay(beforeRetry: mid)
+                < linear)
     }
 
     @Test func jitterStaysWithinTenPercent() {

@@ -41,10 +41,14 @@ import Testing
 
     static func alarmMessage(newState: String) -> Outbox.Message {
         let alarm = AlarmMessage(
-            alarmName: "api-errors", alarmDescription: "errors", alarmType: "metric", oldState: "OK", newState: newState,
+            alarmName: "api-errors", alarmDescription: "errors", alarmType: "metric", oldState: "OK",
+            newState: newState,
             reason: "Threshold Crossed", time: "2026-11-22T10:00:00Z",
-            metric: .init(namespace: "Plumb/Functions", name: "Errors", dimensions: ["Function": "sentiment.classify"], statistic: "Sum", period: 60),
-            comparison: "GreaterThanThreshold", threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1, url: "http://x/api/v1/alarms/api-errors")
+            metric: .init(
+                namespace: "Plumb/Functions", name: "Errors", dimensions: ["Function": "sentiment.classify"],
+                statistic: "Sum", period: 60),
+            comparison: "GreaterThanThreshold", threshold: 0, evaluationPeriods: 1, datapointsToAlarm: 1,
+            url: "http://x/api/v1/alarms/api-errors")
         let json = String(decoding: try! JSONEncoder().encode(alarm), as: UTF8.self)
         return Outbox.Message(
             id: "m-1", topic: "ops", type: "Notification", subject: "ALARM", message: json,
@@ -53,7 +57,8 @@ import Testing
 
     @Test func alertmanagerPayloadIsVersionFour() throws {
         for (state, status) in [("ALARM", "firing"), ("OK", "resolved")] {
-            let data = WebhookPayload.alertmanagerWebhook(Self.alarmMessage(newState: state), externalURL: "http://plumb:9400")
+            let data = WebhookPayload.alertmanagerWebhook(
+                Self.alarmMessage(newState: state), externalURL: "http://plumb:9400")
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             #expect(object["version"] as? String == "4")
             #expect(object["status"] as? String == status)
@@ -72,7 +77,10 @@ import Testing
     @Test func alarmEmailNamesEverythingOps() {
         let rendered = EmailRenderer.render(Self.alarmMessage(newState: "ALARM"))
         let (text, html) = (rendered.text, rendered.html)
-        for needle in ["api-errors", "OK → ALARM", "Threshold Crossed", "GreaterThanThreshold 0.0", "Plumb/Functions", "Function = sentiment.classify", "http://x/api/v1/alarms/api-errors"] {
+        for needle in [
+            "api-errors", "OK → ALARM", "Threshold Crossed", "GreaterThanThreshold 0.0", "Plumb/Functions",
+            "Function = sentiment.classify", "http://x/api/v1/alarms/api-errors",
+        ] {
             #expect(text.contains(needle), "\(needle)")
         }
         #expect(html.contains("<a href=\"http://x/api/v1/alarms/api-errors\">"))

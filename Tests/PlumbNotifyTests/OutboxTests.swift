@@ -13,20 +13,30 @@ import Testing
         var ids: [String] = []
         do {
             let outbox = try Outbox(directory: dir.path, durability: .full)
-            try outbox.syncFileTopics([
-                TopicDefinition(name: "ops", subscriptions: [
-                    SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:1/hook"),
-                    SubscriptionDefinition(protocol: .email, endpoint: "oncall@example.com"),
-                ])
-            ], now: now)
+            try outbox.syncFileTopics(
+                [
+                    TopicDefinition(
+                        name: "ops",
+                        subscriptions: [
+                            SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:1/hook"),
+                            SubscriptionDefinition(protocol: .email, endpoint: "oncall@example.com"),
+                        ])
+                ], now: now)
             // An API subscription waits for confirmation and receives only its confirmation request.
             let pending = try outbox.subscribe(
-                topic: "ops", SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:2/new"), publicURL: "http://p", now: now)
+                topic: "ops", SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:2/new"),
+                publicURL: "http://p", now: now)
             #expect(pending.status == "PendingConfirmation")
-            for i in 0..<5 { ids.append(try outbox.publish(topic: "ops", subject: "s\(i)", message: "m\(i)", now: now)) }
+            for i in 0..<5 {
+                ids.append(try outbox.publish(topic: "ops", subject: "s\(i)", message: "m\(i)", now: now))
+            }
             #expect(Set(ids).count == 5)
-            #expect(throws: NotifyError.self) { try outbox.publish(topic: "nope", subject: nil, message: "x", now: now) }
-            #expect(throws: NotifyError.self) { try outbox.publish(topic: "ops", subject: "a\nb", message: "x", now: now) }
+            #expect(throws: NotifyError.self) {
+                try outbox.publish(topic: "nope", subject: nil, message: "x", now: now)
+            }
+            #expect(throws: NotifyError.self) {
+                try outbox.publish(topic: "ops", subject: "a\nb", message: "x", now: now)
+            }
         }
         let reopened = try Outbox(directory: dir.path, durability: .full)
         let pending = try reopened.deliveries(status: "pending", limit: 1_000)
@@ -40,7 +50,9 @@ import Testing
         defer { dir.remove() }
         let outbox = try Outbox(directory: dir.path, durability: .normal)
         try outbox.createTopic("t", deliveryPolicy: nil, now: now)
-        let sub = try outbox.subscribe(topic: "t", SubscriptionDefinition(protocol: .email, endpoint: "a@example.com"), publicURL: "http://p", now: now)
+        let sub = try outbox.subscribe(
+            topic: "t", SubscriptionDefinition(protocol: .email, endpoint: "a@example.com"), publicURL: "http://p",
+            now: now)
         let delivery = try #require(try outbox.deliveries(limit: 10).first)
         let message = try #require(try outbox.message(id: delivery.messageID))
         #expect(message.type == "SubscriptionConfirmation")
@@ -61,7 +73,12 @@ import Testing
         let hook = SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:1/hook")
         try outbox.syncFileTopics([TopicDefinition(name: "ops", subscriptions: [hook])], now: now)
         let first = try outbox.subscriptions(topic: "ops").map(\.id)
-        try outbox.syncFileTopics([TopicDefinition(name: "ops", subscriptions: [hook, SubscriptionDefinition(protocol: .email, endpoint: "x@example.com")])], now: now)
+        try outbox.syncFileTopics(
+            [
+                TopicDefinition(
+                    name: "ops",
+                    subscriptions: [hook, SubscriptionDefinition(protocol: .email, endpoint: "x@example.com")])
+            ], now: now)
         let second = try outbox.subscriptions(topic: "ops").map(\.id)
         #expect(second.count == 2 && second.contains(first[0]))
         try outbox.syncFileTopics([], now: now)

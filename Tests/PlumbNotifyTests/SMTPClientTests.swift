@@ -15,11 +15,14 @@ import Testing
     }
 
     static func certificate(in directory: String) async throws -> (cert: String, key: String) {
-        let cert = directory + "/cert.pem", key = directory + "/key.pem"
-        let openssl = try await CLI.runProgram("/usr/bin/env", [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ])
+        let cert = directory + "/cert.pem"
+        let key = directory + "/key.pem"
+        let openssl = try await CLI.runProgram(
+            "/usr/bin/env",
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ])
         guard openssl.status == 0 else { throw TestFailure("openssl failed: \(openssl.output)") }
         return (cert, key)
     }
@@ -34,9 +37,12 @@ import Testing
     @Test func deliversMultipartMailWithDotStuffingAndEncodedSubject() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let sink = try await PeerProcess(script: "smtp_sink.py", arguments: ["--outdir", dir.path + "/mail"], logDirectory: dir.path)
+        let sink = try await PeerProcess(
+            script: "smtp_sink.py", arguments: ["--outdir", dir.path + "/mail"], logDirectory: dir.path)
         defer { sink.stop() }
-        try await SMTPClient(settings: SMTPSettings(host: "127.0.0.1", port: sink.port, startTLS: .never, from: "plumb@example.com")).send(Self.mail())
+        try await SMTPClient(
+            settings: SMTPSettings(host: "127.0.0.1", port: sink.port, startTLS: .never, from: "plumb@example.com")
+        ).send(Self.mail())
         let received = try #require(try await Self.waitForMail(dir.path + "/mail").first)
         #expect(received["subject"] as? String == "ALARM: \"latência\" ↑ in Plumb")
         #expect(received["rcpt_tos"] as? [String] == ["oncall@example.com", "second@example.com"])
@@ -56,7 +62,10 @@ import Testing
         let (cert, key) = try await Self.certificate(in: dir.path)
         let sink = try await PeerProcess(
             script: "smtp_sink.py",
-            arguments: ["--outdir", dir.path + "/mail", "--cert", cert, "--key", key, "--require-starttls", "--auth", "alerts:s3cret-pass"],
+            arguments: [
+                "--outdir", dir.path + "/mail", "--cert", cert, "--key", key, "--require-starttls", "--auth",
+                "alerts:s3cret-pass",
+            ],
             logDirectory: dir.path)
         defer { sink.stop() }
         var settings = SMTPSettings(
@@ -91,18 +100,25 @@ import Testing
     @Test func refusesCredentialsWithoutTLSAndReportsRequiredStartTLS() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let sink = try await PeerProcess(script: "smtp_sink.py", arguments: ["--outdir", dir.path + "/mail"], logDirectory: dir.path)
+        let sink = try await PeerProcess(
+            script: "smtp_sink.py", arguments: ["--outdir", dir.path + "/mail"], logDirectory: dir.path)
         defer { sink.stop() }
         do {
-            try await SMTPClient(settings: SMTPSettings(host: "127.0.0.1", port: sink.port, startTLS: .required, from: "plumb@example.com")).send(Self.mail())
+            try await SMTPClient(
+                settings: SMTPSettings(
+                    host: "127.0.0.1", port: sink.port, startTLS: .required, from: "plumb@example.com")
+            ).send(Self.mail())
             Issue.record("sent without the required STARTTLS")
         } catch let error as SMTPError {
             #expect(error.message.contains("STARTTLS"))
             #expect(!error.transient)
         }
         do {
-            try await SMTPClient(settings: SMTPSettings(
-                host: "127.0.0.1", port: sink.port, startTLS: .auto, username: "u", password: "p", from: "plumb@example.com")).send(Self.mail())
+            try await SMTPClient(
+                settings: SMTPSettings(
+                    host: "127.0.0.1", port: sink.port, startTLS: .auto, username: "u", password: "p",
+                    from: "plumb@example.com")
+            ).send(Self.mail())
             Issue.record("sent credentials in clear")
         } catch let error as SMTPError {
             #expect(error.message.contains("without TLS"))
@@ -112,7 +128,9 @@ import Testing
 
     @Test func aServerThatIsDownIsATransientError() async throws {
         do {
-            try await SMTPClient(settings: SMTPSettings(host: "127.0.0.1", port: ServerProcess.freePort(), from: "plumb@example.com")).send(Self.mail())
+            try await SMTPClient(
+                settings: SMTPSettings(host: "127.0.0.1", port: ServerProcess.freePort(), from: "plumb@example.com")
+            ).send(Self.mail())
             Issue.record("sent to a closed port")
         } catch let error as SMTPError {
             #expect(error.transient)

@@ -13,7 +13,9 @@ import Testing
 
     static func storedSecret(_ dir: String, _ id: String) throws -> String? {
         let db = try DatabaseQueue(path: dir + "/notify.sqlite")
-        return try db.read { try String.fetchOne($0, sql: "SELECT secret FROM subscriptions WHERE id = ?", arguments: [id]) }
+        return try db.read {
+            try String.fetchOne($0, sql: "SELECT secret FROM subscriptions WHERE id = ?", arguments: [id])
+        }
     }
 
     @Test func secretsAreSealedAtRestAndOnlyTheSameKeyOpensThem() throws {
@@ -25,7 +27,8 @@ import Testing
             let outbox = try Outbox(directory: dir.path, durability: .full)
             try outbox.createTopic("hooks", deliveryPolicy: nil, now: now)
             id = try outbox.subscribe(
-                topic: "hooks", SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:1/h", secret: secret),
+                topic: "hooks",
+                SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:1/h", secret: secret),
                 publicURL: "http://p", now: now
             ).id
             #expect(try outbox.subscription(id: id)?.definition.secret == secret)
@@ -38,7 +41,8 @@ import Testing
         #expect(try Outbox(directory: dir.path, durability: .full).subscription(id: id)?.definition.secret == secret)
         // Another key: the outbox refuses to open, saying why.
         do {
-            _ = try Outbox(directory: dir.path, durability: .full, secrets: SecretBox(key: SymmetricKey(size: .bits256)))
+            _ = try Outbox(
+                directory: dir.path, durability: .full, secrets: SecretBox(key: SymmetricKey(size: .bits256)))
             Issue.record("an outbox opened with a key that does not open its secrets")
         } catch let error as StoreError {
             #expect(error.message.contains("secrets key"), "\(error)")
@@ -55,9 +59,17 @@ import Testing
         let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
         let box = try SecretBox.load(dataDirectory: dir.path, environmentVariable: "K", environment: ["K": key])
         let sealed = try box.seal("x", context: "c")
-        #expect(try SecretBox(key: SymmetricKey(data: Data((0..<32).map { UInt8($0) }))).openText(sealed, context: "c") == "x")
-        #expect(!FileManager.default.fileExists(atPath: dir.path + "/secrets.key"), "no key file when the environment has the key")
-        #expect(throws: StoreError.self) { try SecretBox.load(dataDirectory: dir.path, environmentVariable: "K", environment: [:]) }
-        #expect(throws: StoreError.self) { try SecretBox.load(dataDirectory: dir.path, environmentVariable: "K", environment: ["K": "c2hvcnQ="]) }
+        #expect(
+            try SecretBox(key: SymmetricKey(data: Data((0..<32).map { UInt8($0) }))).openText(sealed, context: "c")
+                == "x")
+        #expect(
+            !FileManager.default.fileExists(atPath: dir.path + "/secrets.key"),
+            "no key file when the environment has the key")
+        #expect(throws: StoreError.self) {
+            try SecretBox.load(dataDirectory: dir.path, environmentVariable: "K", environment: [:])
+        }
+        #expect(throws: StoreError.self) {
+            try SecretBox.load(dataDirectory: dir.path, environmentVariable: "K", environment: ["K": "c2hvcnQ="])
+        }
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
-import NIOCore
-import NIOFoundationCompat
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import NIOFoundationCompat
 import PlumbKit
 import PlumbMetrics
-import PlumbServer
 import PlumbPluginTesting
+import PlumbServer
 import PlumbTesting
 import Synchronization
 
@@ -23,7 +23,8 @@ public func withTestServer(
     config.data = directory.path
     config.plugins["sentiment"] = ["lexicon_dir": Checkout.root + "/share/plumb/vader"]
     configure(&config)
-    let server = try await PlumbServer.open(config: config, plugins: plugins, factory: PlumbMetricsFactory(), clock: clock.closure)
+    let server = try await PlumbServer.open(
+        config: config, plugins: plugins, factory: PlumbMetricsFactory(), clock: clock.closure)
     let app = Application(router: server.makeRouter())
     try await app.test(.router) { client in
         try await body(server, client)

@@ -9,7 +9,8 @@ struct AlarmNotificationTests {
     static let secret = "e2e-webhook-secret-0123456789"
 
     static func write(_ text: String, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
@@ -17,13 +18,16 @@ struct AlarmNotificationTests {
     func breachToEmailAndWebhook() async throws {
         let root = TemporaryDirectory("plumb-e2e")
         defer { root.remove() }
-        let smtp = try await PeerProcess(script: "smtp_sink.py", arguments: ["--outdir", root.path + "/mail"], logDirectory: root.path)
+        let smtp = try await PeerProcess(
+            script: "smtp_sink.py", arguments: ["--outdir", root.path + "/mail"], logDirectory: root.path)
         defer { smtp.stop() }
         let hookLog = root.path + "/hook.jsonl"
         let hook = try await PeerProcess(
-            script: "webhook_receiver.py", arguments: ["--log", hookLog, "--secret", Self.secret], logDirectory: root.path)
+            script: "webhook_receiver.py", arguments: ["--log", hookLog, "--secret", Self.secret],
+            logDirectory: root.path)
         defer { hook.stop() }
-        try Self.write("""
+        try Self.write(
+            """
             topics:
               - name: ops
                 subscriptions:
@@ -41,7 +45,8 @@ struct AlarmNotificationTests {
                 treat_missing_data: notBreaching
                 alarm_actions: [ops]
             """, to: root.path + "/alerts/e2e.yaml")
-        try Self.write("""
+        try Self.write(
+            """
             alerts: \(root.path)/alerts
             smtp: {host: 127.0.0.1, port: \(smtp.port), starttls: never, from: plumb@example.com}
             """, to: root.path + "/plumb.yaml")
@@ -56,20 +61,32 @@ struct AlarmNotificationTests {
             json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency", token: token).1)
         }
         // The first evaluation finds no data: OK (missing data is not breaching); no action is configured for OK.
-        try await waitUntil("the first evaluation", timeout: .seconds(25), every: .milliseconds(200)) { try await alarm()["state"] as? String == "OK" }
+        try await waitUntil("the first evaluation", timeout: .seconds(25), every: .milliseconds(200)) {
+            try await alarm()["state"] as? String == "OK"
+        }
 
-        let body = #"{"namespace": "Test/E2E", "data": [{"name": "Latency", "value": 250, "unit": "Milliseconds", "storageResolution": 1}]}"#
-        let (status, _) = try await HTTP.request("POST", server.baseURL + "/api/v1/metrics", body: Array(body.utf8), token: token)
+        let body =
+            #"{"namespace": "Test/E2E", "data": [{"name": "Latency", "value": 250, "unit": "Milliseconds", "storageResolution": 1}]}"#
+        let (status, _) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/metrics", body: Array(body.utf8), token: token)
         #expect(status == 204 || status == 200)
 
-        try await waitUntil("ALARM", timeout: .seconds(25), every: .milliseconds(200)) { try await alarm()["state"] as? String == "ALARM" }
+        try await waitUntil("ALARM", timeout: .seconds(25), every: .milliseconds(200)) {
+            try await alarm()["state"] as? String == "ALARM"
+        }
         let described = try await alarm()
         let changedAt = try #require(described["stateUpdatedAt"] as? String)
         let evaluatedAt = try #require(ISO8601DateFormatter().date(from: changedAt)).timeIntervalSince1970
-        #expect((described["stateReason"] as? String)?.hasPrefix("Threshold Crossed: 1 out of the last 1 datapoints [250.0 (") == true)
+        #expect(
+            (described["stateReason"] as? String)?.hasPrefix(
+                "Threshold Crossed: 1 out of the last 1 datapoints [250.0 (") == true)
 
-        try await waitUntil("the webhook", timeout: .seconds(10), every: .milliseconds(200)) { !PeerRecords.jsonLines(hookLog).isEmpty }
-        try await waitUntil("the email", timeout: .seconds(10), every: .milliseconds(200)) { !PeerRecords.jsonFiles(root.path + "/mail").isEmpty }
+        try await waitUntil("the webhook", timeout: .seconds(10), every: .milliseconds(200)) {
+            !PeerRecords.jsonLines(hookLog).isEmpty
+        }
+        try await waitUntil("the email", timeout: .seconds(10), every: .milliseconds(200)) {
+            !PeerRecords.jsonFiles(root.path + "/mail").isEmpty
+        }
 
         let hookRecord = try #require(PeerRecords.jsonLines(hookLog).first)
         #expect(hookRecord["signature_valid"] as? Bool == true)
@@ -89,8 +106,11 @@ struct AlarmNotificationTests {
         let parts = try #require(mail["parts"] as? [String: String])
         #expect(parts["text/plain"]?.contains("OK → ALARM") == true)
         // The link is the signed alarm page, which opens without a token (the API needs one); the chart rides along.
-        #expect(parts["text/html"]?.contains("/alarms/e2e-latency?exp=") == true && parts["text/html"]?.contains("/api/v1/alarms/") == false)
-        let chart = try #require(parts["image/png"].flatMap { Data(base64Encoded: $0) }, "the mail carries the chart as a PNG")
+        #expect(
+            parts["text/html"]?.contains("/alarms/e2e-latency?exp=") == true
+                && parts["text/html"]?.contains("/api/v1/alarms/") == false)
+        let chart = try #require(
+            parts["image/png"].flatMap { Data(base64Encoded: $0) }, "the mail carries the chart as a PNG")
         #expect(chart.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         #expect(mail["defects"] as? [String] == [])
         #expect(mail["x_plumb_message_id"] as? String == payload["messageId"] as? String)
@@ -102,7 +122,8 @@ struct AlarmNotificationTests {
         #expect(webhookLatency < 2)
         #expect(emailLatency < 2)
 
-        let history = json(try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency/history", token: token).1)
+        let history = json(
+            try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-latency/history", token: token).1)
         let summaries = (history["history"] as? [[String: Any]] ?? []).compactMap { $0["summary"] as? String }
         #expect(summaries.contains("Alarm updated from OK to ALARM"))
         #expect(summaries.contains("Successfully executed action ops"))
@@ -111,28 +132,31 @@ struct AlarmNotificationTests {
         try Self.write(
             (try String(contentsOfFile: root.path + "/alerts/e2e.yaml", encoding: .utf8)) + """
 
-              - name: e2e-added
-                namespace: Test/E2E
-                metric: Latency
-                statistic: SampleCount
-                period: 60
-                evaluation_periods: 1
-                comparison: GreaterThanOrEqualToThreshold
-                threshold: 1
-            """, to: root.path + "/alerts/e2e.yaml")
+                  - name: e2e-added
+                    namespace: Test/E2E
+                    metric: Latency
+                    statistic: SampleCount
+                    period: 60
+                    evaluation_periods: 1
+                    comparison: GreaterThanOrEqualToThreshold
+                    threshold: 1
+                """, to: root.path + "/alerts/e2e.yaml")
         kill(server.process.processIdentifier, SIGHUP)
         try await waitUntil("the reload", timeout: .seconds(10), every: .milliseconds(200)) {
             try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/e2e-added", token: token).0 == 200
         }
     }
 
-    @Test("a receiver down for 60 s, then 500s, and a SIGKILL of the server: every notification arrives, each under one id")
+    @Test(
+        "a receiver down for 60 s, then 500s, and a SIGKILL of the server: every notification arrives, each under one id"
+    )
     func outageAndCrash() async throws {
         let root = TemporaryDirectory("plumb-outage")
         defer { root.remove() }
         let port = ServerProcess.freePort()
         let hookLog = root.path + "/hook.jsonl"
-        try Self.write("""
+        try Self.write(
+            """
             topics:
               - name: hooks
                 delivery_policy: {num_retries: 40, min_delay: 1, max_delay: 5, backoff: exponential}
@@ -142,7 +166,8 @@ struct AlarmNotificationTests {
         try Self.write("alerts: \(root.path)/alerts\n", to: root.path + "/plumb.yaml")
         let arguments = ["--config", root.path + "/plumb.yaml"]
         let environment = ["E2E_HOOK_SECRET": Self.secret]
-        var server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: arguments, environment: environment)
+        var server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: arguments, environment: environment)
         try await server.waitReady()
         let token = server.token
         let outageStart = ContinuousClock.now
@@ -152,7 +177,8 @@ struct AlarmNotificationTests {
             for i in range {
                 let text = "notification \(i)"
                 let body = try JSONSerialization.data(withJSONObject: ["subject": "n\(i)", "message": text])
-                let (status, response) = try await HTTP.request("POST", server.baseURL + "/api/v1/topics/hooks/publish", body: Array(body), token: token)
+                let (status, response) = try await HTTP.request(
+                    "POST", server.baseURL + "/api/v1/topics/hooks/publish", body: Array(body), token: token)
                 #expect(status == 200)
                 published[text] = try #require(json(response)["messageId"] as? String)
             }
@@ -163,7 +189,8 @@ struct AlarmNotificationTests {
         try await Task.sleep(for: .seconds(20))
         // Phase 2: the receiver answers 500.
         var receiver = try await PeerProcess(
-            script: "webhook_receiver.py", port: port, arguments: ["--log", hookLog, "--secret", Self.secret, "--status", "500"],
+            script: "webhook_receiver.py", port: port,
+            arguments: ["--log", hookLog, "--secret", Self.secret, "--status", "500"],
             logDirectory: root.path)
         try await publish(10..<20, via: server)
         // Until the 500s have been met (retries of the first phase's messages or the new ones).
@@ -172,7 +199,8 @@ struct AlarmNotificationTests {
         }
         // The server dies with deliveries pending and comes back.
         server.kill(signal: SIGKILL)
-        server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: arguments, environment: environment)
+        server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: arguments, environment: environment)
         defer { if server.process.isRunning { server.kill(signal: SIGKILL) } }
         try await server.waitReady()
         try await publish(20..<25, via: server)
@@ -180,7 +208,8 @@ struct AlarmNotificationTests {
         // Phase 3: the receiver is back.
         receiver.stop()
         receiver = try await PeerProcess(
-            script: "webhook_receiver.py", port: port, arguments: ["--log", hookLog, "--secret", Self.secret], logDirectory: root.path)
+            script: "webhook_receiver.py", port: port, arguments: ["--log", hookLog, "--secret", Self.secret],
+            logDirectory: root.path)
         defer { receiver.stop() }
 
         let expected = Set(published.values)
@@ -204,11 +233,16 @@ struct AlarmNotificationTests {
         }
         #expect(idsByText.count == published.count)
         let duplicates = records.filter { $0["status"] as? Int == 200 }.count - expected.count
-        print("outage: \(published.count) published, \(failedAttempts) attempts answered 500, \(duplicates) duplicate 200 deliveries (same id)")
+        print(
+            "outage: \(published.count) published, \(failedAttempts) attempts answered 500, \(duplicates) duplicate 200 deliveries (same id)"
+        )
 
         try await waitUntil("the outbox to drain", timeout: .seconds(10), every: .milliseconds(200)) {
-            let counts = json(try await HTTP.request("GET", server.baseURL + "/api/v1/deliveries?topic=hooks", token: token).1)["counts"] as? [String: Any]
-            return counts?["pending"] == nil && counts?["failed"] == nil && (counts?["delivered"] as? Int) == published.count
+            let counts =
+                json(try await HTTP.request("GET", server.baseURL + "/api/v1/deliveries?topic=hooks", token: token).1)[
+                    "counts"] as? [String: Any]
+            return counts?["pending"] == nil && counts?["failed"] == nil
+                && (counts?["delivered"] as? Int) == published.count
         }
     }
 }

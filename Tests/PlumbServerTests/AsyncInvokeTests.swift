@@ -1,9 +1,9 @@
 import Foundation
 import HummingbirdTesting
 import PlumbServer
+import PlumbServerTesting
 import PlumbTesting
 import Testing
-import PlumbServerTesting
 
 /// Async invocation through the API: durable queueing, the failure destination, and a SIGKILL with queued events.
 @Suite("Async invocation", .serialized)
@@ -11,16 +11,20 @@ struct AsyncInvokeTests {
     @Test func aFailingEventLandsOnItsFailureTopic() async throws {
         let alerts = TemporaryDirectory()
         defer { alerts.remove() }
-        try "topics:\n  - name: dead-letters\n    subscriptions:\n      - {protocol: webhook, endpoint: \"http://127.0.0.1:9/hook\"}\n"
+        try
+            "topics:\n  - name: dead-letters\n    subscriptions:\n      - {protocol: webhook, endpoint: \"http://127.0.0.1:9/hook\"}\n"
             .write(toFile: alerts.path + "/t.yaml", atomically: true, encoding: .utf8)
-        try await withTestServer(configure: {
+        let configure: (inout ServerConfig) -> Void = {
             $0.alerts = alerts.path
             var settings = ServerConfig.FunctionSettings()
             settings.onFailure = "dead-letters"
             settings.maximumRetryAttempts = 0
             $0.functions["probe.fail"] = settings
-        }) { server, client in
-            let accepted = try await client.admin("/api/v1/functions/probe.fail/invoke?type=Event", method: .post, body: #"{"order": 42}"#, server: server)
+        }
+        try await withTestServer(configure: configure) { server, client in
+            let accepted = try await client.admin(
+                "/api/v1/functions/probe.fail/invoke?type=Event", method: .post, body: #"{"order": 42}"#, server: server
+            )
             #expect(accepted.status == .accepted)
             let id = try #require(accepted.json["eventId"] as? Int)
             try await server.asyncDispatcher.runDue(now: Date().timeIntervalSince1970 + 1)
@@ -32,7 +36,10 @@ struct AsyncInvokeTests {
             let message = try #require(try server.outbox.message(id: delivery.messageID))
             #expect(message.message.contains(#""payload":"{\"order\": 42}""#))
             #expect(message.message.contains("probe.fail"))
-            #expect(try await client.admin("/api/v1/functions/probe.fail/invoke?type=Later", method: .post, body: "{}", server: server).status == .badRequest)
+            #expect(
+                try await client.admin(
+                    "/api/v1/functions/probe.fail/invoke?type=Later", method: .post, body: "{}", server: server
+                ).status == .badRequest)
         }
     }
 
@@ -45,17 +52,23 @@ struct AsyncInvokeTests {
         let token = first.token
         // Reserved concurrency 0 throttles every attempt, so the events stay queued (retried with backoff).
         let (reserve, _) = try await HTTP.request(
-            "PUT", first.baseURL + "/api/v1/functions/sentiment.classify/concurrency", body: Array(#"{"reserved": 0}"#.utf8), token: token)
+            "PUT", first.baseURL + "/api/v1/functions/sentiment.classify/concurrency",
+            body: Array(#"{"reserved": 0}"#.utf8), token: token)
         #expect(reserve == 200)
         var accepted = 0
         for i in 0..<150 {
             let body = Array(#"{"text": "event \#(i) is great"}"#.utf8)
-            let (status, _) = try await HTTP.request("POST", first.baseURL + "/api/v1/functions/sentiment.classify/invoke?type=Event", body: body, token: token)
+            let (status, _) = try await HTTP.request(
+                "POST", first.baseURL + "/api/v1/functions/sentiment.classify/invoke?type=Event", body: body,
+                token: token)
             if status == 202 { accepted += 1 }
         }
         try await Task.sleep(for: .milliseconds(1_500))
-        let (_, pendingBody) = try await HTTP.request("GET", first.baseURL + "/api/v1/functions/sentiment.classify/events?status=pending", token: token)
-        let pending = ((try JSONSerialization.jsonObject(with: Data(pendingBody)) as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        let (_, pendingBody) = try await HTTP.request(
+            "GET", first.baseURL + "/api/v1/functions/sentiment.classify/events?status=pending", token: token)
+        let pending =
+            ((try JSONSerialization.jsonObject(with: Data(pendingBody)) as? [String: Any])?["events"]
+                as? [[String: Any]]) ?? []
         #expect(pending.count == 150, "all throttled and still queued")
         #expect(pending.allSatisfy { ($0["attempts"] as? Int ?? 0) >= 1 }, "each was tried and throttled")
         first.kill(signal: SIGKILL)
@@ -66,12 +79,17 @@ struct AsyncInvokeTests {
         try await second.waitReady()
         var succeeded = 0
         for _ in 0..<150 {
-            let (_, body) = try await HTTP.request("GET", second.baseURL + "/api/v1/functions/sentiment.classify/events?status=succeeded", token: token)
-            succeeded = ((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["events"] as? [Any])?.count ?? 0
+            let (_, body) = try await HTTP.request(
+                "GET", second.baseURL + "/api/v1/functions/sentiment.classify/events?status=succeeded", token: token)
+            succeeded =
+                ((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["events"] as? [Any])?.count
+                ?? 0
             if succeeded == accepted { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        print("async: \(accepted) accepted and \(pending.count) still queued at the SIGKILL, \(succeeded) succeeded after the restart")
+        print(
+            "async: \(accepted) accepted and \(pending.count) still queued at the SIGKILL, \(succeeded) succeeded after the restart"
+        )
         #expect(succeeded == accepted)
     }
 
@@ -80,19 +98,25 @@ struct AsyncInvokeTests {
         let root = TemporaryDirectory("plumb-fanout")
         defer { root.remove() }
         try FileManager.default.createDirectory(atPath: root.path + "/alerts", withIntermediateDirectories: true)
-        try "topics:\n  - name: fanout\n    subscriptions:\n      - {protocol: function, endpoint: sentiment.classify}\n"
+        try
+            "topics:\n  - name: fanout\n    subscriptions:\n      - {protocol: function, endpoint: sentiment.classify}\n"
             .write(toFile: root.path + "/alerts/t.yaml", atomically: true, encoding: .utf8)
         try "alerts: \(root.path)/alerts\n".write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
-        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        let server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
         let (status, _) = try await HTTP.request(
-            "POST", server.baseURL + "/api/v1/topics/fanout/publish", body: Array(#"{"message": "hello function"}"#.utf8), token: server.token)
+            "POST", server.baseURL + "/api/v1/topics/fanout/publish",
+            body: Array(#"{"message": "hello function"}"#.utf8), token: server.token)
         #expect(status == 200)
         var events: [[String: Any]] = []
         for _ in 0..<50 {
-            let (_, body) = try await HTTP.request("GET", server.baseURL + "/api/v1/functions/sentiment.classify/events", token: server.token)
-            events = ((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+            let (_, body) = try await HTTP.request(
+                "GET", server.baseURL + "/api/v1/functions/sentiment.classify/events", token: server.token)
+            events =
+                ((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["events"] as? [[String: Any]])
+                ?? []
             if !events.isEmpty && events.allSatisfy({ ($0["attempts"] as? Int ?? 0) >= 1 }) { break }
             try await Task.sleep(for: .milliseconds(200))
         }
@@ -102,7 +126,8 @@ struct AsyncInvokeTests {
         // A subscription to a function this server does not host is refused at load.
         try "topics:\n  - name: bad\n    subscriptions:\n      - {protocol: function, endpoint: nope.nothing}\n"
             .write(toFile: root.path + "/alerts/u.yaml", atomically: true, encoding: .utf8)
-        let (reload, body) = try await HTTP.request("POST", server.baseURL + "/api/v1/alarms/reload", token: server.token)
+        let (reload, body) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/alarms/reload", token: server.token)
         #expect(reload == 400)
         #expect(String(decoding: body, as: UTF8.self).contains("nope.nothing"))
     }

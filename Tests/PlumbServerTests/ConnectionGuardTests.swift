@@ -10,7 +10,8 @@ import Testing
 
     /// The JSON error code of a guard's answer.
     static func errorCode(_ response: RawResponse?) -> String? {
-        guard let response, let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else { return nil }
+        guard let response, let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        else { return nil }
         return (json["error"] as? [String: Any])?["code"] as? String
     }
 
@@ -34,7 +35,9 @@ import Testing
         #expect(elapsed >= .milliseconds(950), "closed after \(elapsed), before the 1 s header timeout")
         #expect(server.log.contains("open-file limit"))
         let (_, metrics) = try await HTTP.request("GET", server.baseURL + "/metrics")
-        #expect(String(decoding: metrics, as: UTF8.self).contains(#"plumb_http_connections_closed_total{Reason="header_timeout"} 1"#))
+        #expect(
+            String(decoding: metrics, as: UTF8.self).contains(
+                #"plumb_http_connections_closed_total{Reason="header_timeout"} 1"#))
     }
 
     @Test func slowBodyGets408ThenClose() async throws {
@@ -98,16 +101,21 @@ import Testing
             return try await offThePool {
                 connection.send(head)
                 let received = connection.read(timeout: .seconds(10)) { RawResponse(parsing: $0) != nil }
-                return RawRequestOutcome(response: RawResponse(parsing: received.bytes), closedAfter: connection.read(timeout: .seconds(5)).closed)
+                return RawRequestOutcome(
+                    response: RawResponse(parsing: received.bytes),
+                    closedAfter: connection.read(timeout: .seconds(5)).closed)
             }
         }
-        let big = try await send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n")
+        let big = try await send(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n")
         #expect(big.response?.status == 431)
         #expect(Self.errorCode(big.response) == "RequestHeaderFieldsTooLarge")
         #expect(big.closedAfter)
-        let justUnder = try await send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 60_000))\r\n\r\n")
+        let justUnder = try await send(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 60_000))\r\n\r\n")
         #expect(justUnder.response?.status == 200)
-        let fields = try await send("GET /healthz HTTP/1.1\r\n" + (0..<1_001).map { "X-\($0): y\r\n" }.joined() + "\r\n")
+        let fields = try await send(
+            "GET /healthz HTTP/1.1\r\n" + (0..<1_001).map { "X-\($0): y\r\n" }.joined() + "\r\n")
         #expect(fields.response?.status == 431)
         let malformed = try await send("GET /healthz HTTP/1.1\r\nthis line has no colon\r\n\r\n")
         #expect(malformed.response?.status == 400)
@@ -131,7 +139,7 @@ import Testing
         // rehearsal lost them between steps, and the 4th connection got their slot).
         try await Task.sleep(for: .seconds(5.5))
         let held = try (0..<3).map { _ in try RawConnection(port: port) }
-        defer { held.forEach { $0.close() } }
+        defer { for connection in held { connection.close() } }
         let statuses = try await offThePool {
             held.map { connection in
                 connection.send(Self.request)
@@ -172,7 +180,8 @@ import Testing
         }
         // The 4th connection, and any retry above that came before the freed slot was given back.
         let refusals = metrics.split(separator: "\n").first { $0.hasPrefix("plumb_http_connections_refused_total ") }
-        #expect((refusals?.split(separator: " ").last).flatMap { Int($0) } ?? 0 >= 1, "\(refusals ?? "no refusal counter")")
+        #expect(
+            (refusals?.split(separator: " ").last).flatMap { Int($0) } ?? 0 >= 1, "\(refusals ?? "no refusal counter")")
     }
 
     @Test func loopbackIsExemptFromTheCapByDefault() async throws {
@@ -181,7 +190,7 @@ import Testing
         let server = try await ServerProcess.start(config: "http:\n  max_connections_per_address: 2\n", in: dir)
         defer { server.kill(signal: SIGKILL) }
         let connections = try (0..<4).map { _ in try RawConnection(port: server.port) }
-        defer { connections.forEach { $0.close() } }
+        defer { for connection in connections { connection.close() } }
         let statuses = try await offThePool {
             connections.map { connection in
                 connection.send(Self.request)
@@ -203,10 +212,13 @@ import Testing
             connection.send(
                 "GET /apps/chat/ws?room=guard&user=ann HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-            let upgrade = connection.read(timeout: .seconds(5)) { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+            let upgrade = connection.read(timeout: .seconds(5)) {
+                String(decoding: $0, as: UTF8.self).contains("\r\n\r\n")
+            }
             return (upgrade, connection.read(timeout: .seconds(3)))
         }
         #expect(upgrade.text.hasPrefix("HTTP/1.1 101"), "\(upgrade.text)")
-        #expect(!later.closed, "the WebSocket was closed after \(later.closedAt.map { $0 - connection.opened } ?? .zero)")
+        #expect(
+            !later.closed, "the WebSocket was closed after \(later.closedAt.map { $0 - connection.opened } ?? .zero)")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import PlumbTesting
+import Synchronization
 import Testing
 
 /// A real `plumb serve` is SIGKILLed while a writer streams line-protocol batches; after a restart every
@@ -29,8 +29,12 @@ struct CrashRecoveryTests {
                     var mine: [Int] = []
                     for n in 0..<1_000 {
                         let batch = writer * 1_000 + n
-                        let body = (0..<Self.linesPerBatch).map { i in "crash,batch=\(batch) v=\(i) \(now - Int64(i))" }.joined(separator: "\n")
-                        guard let (status, _) = try? await HTTP.request("POST", url, body: Array(body.utf8), token: token, timeout: 2) else { break }
+                        let body = (0..<Self.linesPerBatch).map { i in "crash,batch=\(batch) v=\(i) \(now - Int64(i))" }
+                            .joined(separator: "\n")
+                        guard
+                            let (status, _) = try? await HTTP.request(
+                                "POST", url, body: Array(body.utf8), token: token, timeout: 2)
+                        else { break }
                         if status == 204 {
                             mine.append(batch)
                             ackCount.add()
@@ -41,7 +45,9 @@ struct CrashRecoveryTests {
             }
             group.addTask {
                 let deadline = ContinuousClock.now + .seconds(20)
-                while ackCount.value < 30 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                while ackCount.value < 30 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 try await Task.sleep(for: .milliseconds(300))
                 first.kill(signal: SIGKILL)
                 return []
@@ -53,21 +59,32 @@ struct CrashRecoveryTests {
         let second = try ServerProcess(dataDirectory: data)
         defer { second.kill(signal: SIGTERM) }
         try await second.waitReady()
-        let (_, listBody) = try await HTTP.request("GET", second.baseURL + "/api/v1/metrics?namespace=crash", token: token)
+        let (_, listBody) = try await HTTP.request(
+            "GET", second.baseURL + "/api/v1/metrics?namespace=crash", token: token)
         let list = try JSONSerialization.jsonObject(with: Data(listBody)) as? [String: Any]
-        let stored = Set(((list?["metrics"] as? [[String: Any]]) ?? []).compactMap { ($0["dimensions"] as? [String: String])?["batch"].flatMap(Int.init) })
-        #expect(Set(acked).isSubset(of: stored), "missing acknowledged batches: \(Set(acked).subtracting(stored).sorted().prefix(10))")
+        let stored = Set(
+            ((list?["metrics"] as? [[String: Any]]) ?? []).compactMap {
+                ($0["dimensions"] as? [String: String])?["batch"].flatMap(Int.init)
+            })
+        #expect(
+            Set(acked).isSubset(of: stored),
+            "missing acknowledged batches: \(Set(acked).subtracting(stored).sorted().prefix(10))")
         // Every stored batch, acknowledged or not, is whole: 50 samples.
         var partial: [Int] = []
         for batch in stored.sorted() {
-            let query = "/api/v1/metrics/statistics?namespace=crash&name=v&dimensions=batch=\(batch)&statistics=SampleCount&period=3600&start=\(now - 7_200)&end=\(now + 60)"
+            let query =
+                "/api/v1/metrics/statistics?namespace=crash&name=v&dimensions=batch=\(batch)&statistics=SampleCount&period=3600&start=\(now - 7_200)&end=\(now + 60)"
             let (status, body) = try await HTTP.request("GET", second.baseURL + query, token: token)
-            let points = (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["datapoints"] as? [[String: Any]] ?? []
+            let points =
+                (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["datapoints"]
+                as? [[String: Any]] ?? []
             let count = points.reduce(0.0) { $0 + ($1["SampleCount"] as? Double ?? 0) }
             if status != 200 || Int(count) != Self.linesPerBatch { partial.append(batch) }
         }
         #expect(partial.isEmpty, "batches stored in part: \(partial.prefix(10))")
-        print("crash test: \(acked.count) batches acknowledged before SIGKILL, \(stored.count) stored after restart, all whole")
+        print(
+            "crash test: \(acked.count) batches acknowledged before SIGKILL, \(stored.count) stored after restart, all whole"
+        )
     }
 }
 

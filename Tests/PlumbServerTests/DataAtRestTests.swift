@@ -16,7 +16,11 @@ struct DataAtRestTests {
             guard lstat(path, &info) == 0 else { return }
             let directory = info.st_mode & S_IFMT == S_IFDIR
             out.append((path, directory, info.st_mode & 0o777))
-            if directory { for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { walk(path + "/" + name) } }
+            if directory {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] {
+                    walk(path + "/" + name)
+                }
+            }
         }
         walk(root)
         return out
@@ -27,7 +31,9 @@ struct DataAtRestTests {
     }
 
     static func ownerOnly(_ root: String) -> [String] {
-        modes(root).filter { $0.mode != ($0.directory ? 0o700 : 0o600) }.map { "\($0.path) \(String($0.mode, radix: 8))" }
+        modes(root).filter { $0.mode != ($0.directory ? 0o700 : 0o600) }.map {
+            "\($0.path) \(String($0.mode, radix: 8))"
+        }
     }
 
     static func stop(_ server: ServerProcess) async throws {
@@ -42,7 +48,10 @@ struct DataAtRestTests {
         let data = root.path + "/data"
         var server = try ServerProcess(dataDirectory: data)
         try await server.waitReady()
-        #expect(try await HTTP.request("POST", server.baseURL + "/api/v1/topics", body: Array(#"{"name": "t"}"#.utf8), token: server.token).0 == 201)
+        #expect(
+            try await HTTP.request(
+                "POST", server.baseURL + "/api/v1/topics", body: Array(#"{"name": "t"}"#.utf8), token: server.token
+            ).0 == 201)
         // A fresh directory is owner-only from the start (umask 077, databases created 0600).
         #expect(Self.ownerOnly(data).isEmpty, "\(Self.ownerOnly(data))")
         try await Self.stop(server)
@@ -53,7 +62,9 @@ struct DataAtRestTests {
         server = try ServerProcess(dataDirectory: data)
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
-        #expect(server.log.contains("\(loosened.count) of \(loosened.count) files and directories tightened"), "\(server.log)")
+        #expect(
+            server.log.contains("\(loosened.count) of \(loosened.count) files and directories tightened"),
+            "\(server.log)")
         print("permissions: \(loosened.count) files and directories loosened to 0755/0644, all tightened at restart")
         let running = Self.modes(data)
         #expect(running.contains { $0.path.hasSuffix("-wal") } && running.contains { $0.path.hasSuffix("-shm") })
@@ -83,7 +94,8 @@ struct DataAtRestTests {
 
     static func base32Decode(_ text: String) -> [UInt8] {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var bits = 0, value = 0
+        var bits = 0
+        var value = 0
         var out: [UInt8] = []
         for c in text.uppercased() where c != "=" {
             guard let index = alphabet.firstIndex(of: c) else { continue }
@@ -97,20 +109,26 @@ struct DataAtRestTests {
         return out
     }
 
-    static func post(_ url: String, _ object: [String: Any], token: String? = nil) async throws -> (Int, [String: Any]) {
+    static func post(_ url: String, _ object: [String: Any], token: String? = nil) async throws -> (Int, [String: Any])
+    {
         try await AccountsTests.post(url, object, token: token)
     }
 
-    @Test("webhook secrets and TOTP seeds are in no file of the data directory, -wal included; signing and TOTP work after restarts and after sealing old clear values")
+    @Test(
+        "webhook secrets and TOTP seeds are in no file of the data directory, -wal included; signing and TOTP work after restarts and after sealing old clear values"
+    )
     func secretsAreSealed() async throws {
         let root = TemporaryDirectory("plumb-sealed")
         defer { root.remove() }
         let data = root.path + "/data"
         let webhookSecret = "whsec-" + UUID().uuidString
         let hookLog = root.path + "/hook.jsonl"
-        let hook = try await PeerProcess(script: "webhook_receiver.py", arguments: ["--log", hookLog, "--secret", webhookSecret], logDirectory: root.path)
+        let hook = try await PeerProcess(
+            script: "webhook_receiver.py", arguments: ["--log", hookLog, "--secret", webhookSecret],
+            logDirectory: root.path)
         defer { hook.stop() }
-        try "iam: {scrypt_n: 1024}\nplugins:\n  accounts: {scrypt_n: 1024}\n".write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        try "iam: {scrypt_n: 1024}\nplugins:\n  accounts: {scrypt_n: 1024}\n".write(
+            toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
         var server = try ServerProcess(dataDirectory: data, extraArguments: ["--config", root.path + "/plumb.yaml"])
         defer { if server.process.isRunning { server.kill(signal: SIGKILL) } }
         try await server.waitReady()
@@ -119,10 +137,14 @@ struct DataAtRestTests {
         // A webhook subscription with a secret, confirmed through the link it was sent (a signed request).
         var (status, answer) = try await Self.post(api + "/topics", ["name": "hooks"], token: admin)
         (status, answer) = try await Self.post(
-            api + "/topics/hooks/subscriptions", ["protocol": "webhook", "endpoint": "http://127.0.0.1:\(hook.port)/hook", "secret": webhookSecret], token: admin)
+            api + "/topics/hooks/subscriptions",
+            ["protocol": "webhook", "endpoint": "http://127.0.0.1:\(hook.port)/hook", "secret": webhookSecret],
+            token: admin)
         #expect(status == 201 && answer["signed"] as? Bool == true, "\(answer)")
         let subscription = try #require(answer["id"] as? String)
-        try await waitUntil("the confirmation request", timeout: .seconds(20), every: .milliseconds(200)) { !PeerRecords.jsonLines(hookLog).isEmpty }
+        try await waitUntil("the confirmation request", timeout: .seconds(20), every: .milliseconds(200)) {
+            !PeerRecords.jsonLines(hookLog).isEmpty
+        }
         let confirmation = try #require(PeerRecords.jsonLines(hookLog).first)
         #expect(confirmation["signature_valid"] as? Bool == true)
         let link = try #require((confirmation["body"] as? [String: Any])?["subscribeURL"] as? String)
@@ -133,13 +155,15 @@ struct DataAtRestTests {
         (status, _) = try await Self.post(api + "/iam/users", ["name": "mona"], token: admin)
         #expect(status == 201)
         let (setStatus, setBody) = try await HTTP.request(
-            "PUT", api + "/iam/users/mona/password", body: Array(try JSONSerialization.data(withJSONObject: ["password": userPassword])), token: admin)
+            "PUT", api + "/iam/users/mona/password",
+            body: Array(try JSONSerialization.data(withJSONObject: ["password": userPassword])), token: admin)
         #expect(setStatus < 300, "\(String(decoding: setBody, as: UTF8.self))")
         (status, answer) = try await Self.post(api + "/iam/login", ["user": "mona", "password": userPassword])
         let session = try #require(answer["token"] as? String, "\(answer)")
         (status, answer) = try await Self.post(api + "/iam/mfa/enrol", [:], token: session)
         let userSeed = try #require(answer["secret"] as? String, "\(answer)")
-        (status, answer) = try await Self.post(api + "/iam/mfa/confirm", ["code": try await IAMLoginTests.pyotp(userSeed, offset: -30)], token: session)
+        (status, answer) = try await Self.post(
+            api + "/iam/mfa/confirm", ["code": try await IAMLoginTests.pyotp(userSeed, offset: -30)], token: session)
         #expect(status < 300, "\(answer)")
 
         // An end user of the accounts plugin with a TOTP device.
@@ -148,11 +172,13 @@ struct DataAtRestTests {
         (status, _) = try await Self.post(accounts + "/signup", ["email": "ana@example.com", "password": password])
         #expect(status == 201)
         try await AccountsTests.answerQuestions(accounts, email: "ana@example.com", password: password)
-        (status, answer) = try await Self.post(accounts + "/signin", ["email": "ana@example.com", "password": password])
+        (status, answer) = try await Self.post(
+            accounts + "/signin", ["email": "ana@example.com", "password": password])
         let access = try #require(answer["access_token"] as? String, "\(answer)")
         (status, answer) = try await Self.post(accounts + "/mfa/enrol", [:], token: access)
         let accountSeed = try #require(answer["secret"] as? String, "\(answer)")
-        (status, answer) = try await Self.post(accounts + "/mfa/confirm", ["code": try await IAMLoginTests.pyotp(accountSeed, offset: -30)], token: access)
+        (status, answer) = try await Self.post(
+            accounts + "/mfa/confirm", ["code": try await IAMLoginTests.pyotp(accountSeed, offset: -30)], token: access)
         #expect(status == 200, "\(answer)")
 
         let needles: [String: [UInt8]] = [
@@ -173,16 +199,29 @@ struct DataAtRestTests {
         // After a restart: the webhook is signed with the secret, both TOTP devices accept codes.
         func checkAfterRestart(offset: Int) async throws {
             let before = PeerRecords.jsonLines(hookLog).count
-            (status, _) = try await Self.post(api + "/topics/hooks/publish", ["subject": "after restart", "message": "m\(offset)"], token: admin)
+            (status, _) = try await Self.post(
+                api + "/topics/hooks/publish", ["subject": "after restart", "message": "m\(offset)"], token: admin)
             #expect(status == 200)
-            try await waitUntil("the notification", timeout: .seconds(20), every: .milliseconds(200)) { PeerRecords.jsonLines(hookLog).count > before }
+            try await waitUntil("the notification", timeout: .seconds(20), every: .milliseconds(200)) {
+                PeerRecords.jsonLines(hookLog).count > before
+            }
             let delivered = try #require(PeerRecords.jsonLines(hookLog).last)
-            #expect(delivered["message_type"] as? String == "Notification" && delivered["signature_valid"] as? Bool == true, "\(delivered)")
+            #expect(
+                delivered["message_type"] as? String == "Notification" && delivered["signature_valid"] as? Bool == true,
+                "\(delivered)")
             (status, answer) = try await Self.post(
-                api + "/iam/login", ["user": "mona", "password": userPassword, "code": try await IAMLoginTests.pyotp(userSeed, offset: offset)])
+                api + "/iam/login",
+                [
+                    "user": "mona", "password": userPassword,
+                    "code": try await IAMLoginTests.pyotp(userSeed, offset: offset),
+                ])
             #expect(status == 201 && answer["mfa"] as? Bool == true, "\(answer)")
             (status, answer) = try await Self.post(
-                server.baseURL + "/apps/accounts/signin", ["email": "ana@example.com", "password": password, "code": try await IAMLoginTests.pyotp(accountSeed, offset: offset)])
+                server.baseURL + "/apps/accounts/signin",
+                [
+                    "email": "ana@example.com", "password": password,
+                    "code": try await IAMLoginTests.pyotp(accountSeed, offset: offset),
+                ])
             #expect(status == 200 && answer["access_token"] is String, "\(answer)")
         }
         server = try ServerProcess(dataDirectory: data, extraArguments: ["--config", root.path + "/plumb.yaml"])
@@ -208,14 +247,20 @@ struct DataAtRestTests {
                 db.commit()
                 db.close()
             """
-        let written = try await CLI.runProgram("/usr/bin/env", ["python3", "-c", rewrite, data, subscription, webhookSecret, userSeed, accountSeed])
+        let written = try await CLI.runProgram(
+            "/usr/bin/env", ["python3", "-c", rewrite, data, subscription, webhookSecret, userSeed, accountSeed])
         #expect(written.status == 0, "\(written.output)")
         found = try await Self.grep(data, needles)
-        #expect(Set(found.map { String($0.split(separator: " ")[0]) }) == ["webhook-secret", "user-seed", "account-seed-base32"], "the check sees clear values: \(found)")
+        #expect(
+            Set(found.map { String($0.split(separator: " ")[0]) }) == [
+                "webhook-secret", "user-seed", "account-seed-base32",
+            ], "the check sees clear values: \(found)")
         server = try ServerProcess(dataDirectory: data, extraArguments: ["--config", root.path + "/plumb.yaml"])
         try await server.waitReady()
         (admin, api) = (server.token, server.baseURL + "/api/v1")
-        #expect(server.log.contains("sealed secrets that were stored in clear") && server.log.contains("sealed 1 TOTP secrets"), "\(server.log)")
+        #expect(
+            server.log.contains("sealed secrets that were stored in clear")
+                && server.log.contains("sealed 1 TOTP secrets"), "\(server.log)")
         found = try await Self.grep(data, needles)
         #expect(found.isEmpty, "in clear after sealing: \(found)")
         try await checkAfterRestart(offset: 30)

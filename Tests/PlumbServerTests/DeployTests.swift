@@ -25,7 +25,8 @@ import Testing
             "/usr/bin/env", ["bash", Checkout.root + "/deploy/install.sh"],
             environment: ["DESTDIR": stage.path, "PLUMB_BINARY": Checkout.plumbBinary], timeout: .seconds(120))
         #expect(install.status == 0 && install.output.contains("staged below"), "\(install.output)")
-        let dashboards = (try? FileManager.default.contentsOfDirectory(atPath: stage.path + "/etc/plumb/dashboards")) ?? []
+        let dashboards =
+            (try? FileManager.default.contentsOfDirectory(atPath: stage.path + "/etc/plumb/dashboards")) ?? []
         #expect(dashboards.contains("overview.yaml") && dashboards.count >= 7, "\(dashboards)")
         #expect(FileManager.default.fileExists(atPath: stage.path + "/usr/local/share/plumb/classifier/iris.csv"))
 
@@ -35,7 +36,8 @@ import Testing
         let port = ServerProcess.freePort()
         let log = try ChildProcess.openForAppending(work.path + "/serve.log")
         let server = try ChildProcess(
-            stage.path + "/usr/local/bin/plumb", ["serve", "--data", work.path + "/data", "--listen", "127.0.0.1:\(port)"],
+            stage.path + "/usr/local/bin/plumb",
+            ["serve", "--data", work.path + "/data", "--listen", "127.0.0.1:\(port)"],
             directory: work.path, stdout: log, stderr: log)
         close(log)
         defer {
@@ -45,7 +47,9 @@ import Testing
         var models: [String] = []
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline, models.isEmpty, server.isRunning {
-            if let (status, body) = try? await HTTP.request("GET", "http://127.0.0.1:\(port)/apps/classifier/models"), status == 200 {
+            if let (status, body) = try? await HTTP.request("GET", "http://127.0.0.1:\(port)/apps/classifier/models"),
+                status == 200
+            {
                 let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
                 models = (object?["models"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
             }
@@ -54,7 +58,8 @@ import Testing
         let output = (try? String(contentsOfFile: work.path + "/serve.log", encoding: .utf8)) ?? ""
         #expect(models.contains("iris"), "the installed iris.csv trains the default model: \(output.suffix(1_500))")
         let (predicted, answer) = try await HTTP.request(
-            "POST", "http://127.0.0.1:\(port)/apps/classifier/predict?model=iris", body: Array(#"{"x1": 5.1, "x2": 3.5, "x3": 1.4, "x4": 0.2}"#.utf8))
+            "POST", "http://127.0.0.1:\(port)/apps/classifier/predict?model=iris",
+            body: Array(#"{"x1": 5.1, "x2": 3.5, "x3": 1.4, "x4": 0.2}"#.utf8))
         #expect(predicted == 200, "\(String(decoding: answer, as: UTF8.self))")
     }
 

@@ -3,9 +3,9 @@ import Foundation
 import HummingbirdTesting
 import NIOCore
 import PlumbServer
+import PlumbServerTesting
 import PlumbTesting
 import Testing
-import PlumbServerTesting
 
 /// Query strings are forms: `+` is a space, `%2B` a plus (curl --data-urlencode, Python requests and HTML forms send
 /// spaces as `+`). Before, `filter=-ERROR+-INFO` returned every event and `filter=database+gone` none: a test per
@@ -15,8 +15,11 @@ struct FormQueryTests {
     @Test("logs: filter terms, stream prefix and group prefix take + as a space")
     func logs() async throws {
         try await withTestServer { server, client in
-            let events = #"{"events": [{"message": "ERROR database gone"}, {"message": "INFO fine"}, {"message": "WARN a+b literal"}]}"#
-            #expect(try await client.admin("/api/v1/logs/shop/web%20one", method: .post, body: events, server: server).status == .ok)
+            let events =
+                #"{"events": [{"message": "ERROR database gone"}, {"message": "INFO fine"}, {"message": "WARN a+b literal"}]}"#
+            #expect(
+                try await client.admin("/api/v1/logs/shop/web%20one", method: .post, body: events, server: server)
+                    .status == .ok)
             func messages(_ query: String) async throws -> [String] {
                 let response = try await client.admin("/api/v1/logs/shop?" + query, server: server)
                 return (response.json["events"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
@@ -34,9 +37,12 @@ struct FormQueryTests {
     func dimensions() async throws {
         try await withTestServer { server, client in
             let put = #"{"namespace": "App", "data": [{"name": "Hits", "dimensions": {"Host": "web 1"}, "value": 3}]}"#
-            #expect(try await client.admin("/api/v1/metrics", method: .post, body: put, server: server).status == .noContent)
+            #expect(
+                try await client.admin("/api/v1/metrics", method: .post, body: put, server: server).status == .noContent
+            )
             let stats = try await client.admin(
-                "/api/v1/metrics/statistics?namespace=App&name=Hits&dimensions=Host=web+1&statistics=Sum&period=60&start=-1h", server: server)
+                "/api/v1/metrics/statistics?namespace=App&name=Hits&dimensions=Host=web+1&statistics=Sum&period=60&start=-1h",
+                server: server)
             let points = stats.json["datapoints"] as? [[String: Any]] ?? []
             #expect(points.count == 1, "\(stats.text)")
         }

@@ -4,9 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PlumbServer
+import PlumbServerTesting
 import PlumbTesting
 import Testing
-import PlumbServerTesting
 
 /// Hostile input on every route the router has (with the plugins Plumb ships): each query parameter, path parameter
 /// and JSON field of a valid seed request is replaced, one at a time, by extreme numbers (±1e300, ±9.3e18, 2^63, NaN,
@@ -29,7 +29,8 @@ struct FuzzTests {
         enum Caller { case admin, platformUser, endUser }
 
         init(
-            _ method: String, _ path: String, params: [String: String] = [:], query: [String: String] = [:], json: Any? = nil,
+            _ method: String, _ path: String, params: [String: String] = [:], query: [String: String] = [:],
+            json: Any? = nil,
             raw: (String, String)? = nil, as caller: Caller = .admin
         ) {
             self.method = method
@@ -67,15 +68,21 @@ struct FuzzTests {
         // Valid JSON numbers that no double holds: Foundation's parser refuses the whole body, which then names the
         // body rather than the field.
         for number in ["1e999999", fourHundredDigits] {
-            values.append(Hostile(label: number.count > 20 ? "400 digits" : number, json: Array(number.utf8), uri: number, invalidJSON: true))
+            values.append(
+                Hostile(
+                    label: number.count > 20 ? "400 digits" : number, json: Array(number.utf8), uri: number,
+                    invalidJSON: true))
         }
         for name in ["NaN", "Infinity", "-Infinity"] {
             values.append(Hostile(label: "\"\(name)\"", json: Array("\"\(name)\"".utf8), uri: name))
         }
         values.append(Hostile(label: "NaN (bare)", json: Array("NaN".utf8), uri: "nan", invalidJSON: true))
-        values.append(Hostile(label: "CR/LF", json: Array(#""a\r\nInjected: yes""#.utf8), uri: "a%0D%0AInjected:%20yes"))
+        values.append(
+            Hostile(label: "CR/LF", json: Array(#""a\r\nInjected: yes""#.utf8), uri: "a%0D%0AInjected:%20yes"))
         values.append(Hostile(label: "NUL", json: Array(#""a\u0000b""#.utf8), uri: "a%00b"))
-        values.append(Hostile(label: "invalid UTF-8", json: [0x22, 0x61, 0xFF, 0xFE, 0x62, 0x22], uri: "a%FF%FEb", invalidJSON: true))
+        values.append(
+            Hostile(
+                label: "invalid UTF-8", json: [0x22, 0x61, 0xFF, 0xFE, 0x62, 0x22], uri: "a%FF%FEb", invalidJSON: true))
         values.append(Hostile(label: "100 KB", json: Array("\"\(hundredKB)\"".utf8), uri: hundredKB))
         return values
     }()
@@ -91,7 +98,9 @@ struct FuzzTests {
 
         func take() throws -> [String: Int] {
             var counts: [String: Int] = [:]
-            let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).filter { $0.hasSuffix(".sqlite") }
+            let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).filter {
+                $0.hasSuffix(".sqlite")
+            }
             for file in files.sorted() {
                 if queues[file] == nil {
                     var configuration = Configuration()
@@ -99,12 +108,15 @@ struct FuzzTests {
                     queues[file] = try DatabaseQueue(path: directory + "/" + file, configuration: configuration)
                 }
                 try queues[file]!.read { db in
-                    for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+                    for table in try String.fetchAll(
+                        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                    {
                         let sql: String
                         switch table {
                         case "failed_signins": continue
                         case "log_events", "log_streams":
-                            sql = "SELECT COUNT(*) FROM \(table) WHERE group_id NOT IN (SELECT id FROM log_groups WHERE name = '/plumb/audit')"
+                            sql =
+                                "SELECT COUNT(*) FROM \(table) WHERE group_id NOT IN (SELECT id FROM log_groups WHERE name = '/plumb/audit')"
                         case "log_groups": sql = "SELECT COUNT(*) FROM log_groups WHERE name != '/plumb/audit'"
                         default: sql = "SELECT COUNT(*) FROM \"\(table)\""
                         }
@@ -150,7 +162,8 @@ struct FuzzTests {
             }
             return value
         }
-        let text = try JSONSerialization.data(withJSONObject: replace(json, path[...]), options: [.sortedKeys, .withoutEscapingSlashes])
+        let text = try JSONSerialization.data(
+            withJSONObject: replace(json, path[...]), options: [.sortedKeys, .withoutEscapingSlashes])
         let quoted = Array("\"\(marker)\"".utf8)
         var bytes = Array(text)
         if let range = bytes.firstRange(of: quoted) { bytes.replaceSubrange(range, with: raw) }
@@ -169,14 +182,20 @@ struct FuzzTests {
 
     @Test("every route × every input set to extremes: no 5xx, refusals name the field, nothing stored for a refusal")
     func everyRoute() async throws {
-        try await withTestServer(plugins: RouteAccessTests.shipped, configure: { $0.plugins["accounts"] = ["scrypt_n": "1024"] }) { server, client in
+        let configure: (inout ServerConfig) -> Void = { $0.plugins["accounts"] = ["scrypt_n": "1024"] }
+        try await withTestServer(
+            plugins: RouteAccessTests.shipped, configure: configure
+        ) { server, client in
             let seeds = Dictionary(Self.seeds.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
             let fingerprint = Fingerprint(directory: server.config.dataDirectory)
-            let created = try await client.admin("/api/v1/iam/users", method: .post, body: #"{"name": "fuzz-self"}"#, server: server)
+            let created = try await client.admin(
+                "/api/v1/iam/users", method: .post, body: #"{"name": "fuzz-self"}"#, server: server)
             #expect(created.status.code == 201, "\(created.text)")
             let tokens: [Seed.Caller: String] = [
                 .admin: server.token,
-                .platformUser: try #require(try await client.admin("/api/v1/iam/users/fuzz-self/tokens", method: .post, server: server).json["token"] as? String),
+                .platformUser: try #require(
+                    try await client.admin("/api/v1/iam/users/fuzz-self/tokens", method: .post, server: server).json[
+                        "token"] as? String),
                 .endUser: try await RouteAccessTests.signIn(client),
             ]
             var outcome = Outcome()
@@ -190,23 +209,35 @@ struct FuzzTests {
                 }
                 let started = ContinuousClock.now
                 let before = outcome.requests
-                try await Self.fuzz(seed, method: route.method, client: client, token: tokens[seed.caller]!, fingerprint: fingerprint, outcome: &outcome)
-                FileHandle.standardError.write(Data("fuzz: \(key): \(outcome.requests - before) requests in \(ContinuousClock.now - started)\n".utf8))
+                try await Self.fuzz(
+                    seed, method: route.method, client: client, token: tokens[seed.caller]!, fingerprint: fingerprint,
+                    outcome: &outcome)
+                FileHandle.standardError.write(
+                    Data(
+                        "fuzz: \(key): \(outcome.requests - before) requests in \(ContinuousClock.now - started)\n".utf8
+                    ))
             }
-            print("fuzz: \(outcome.requests) requests over \(router.routes.count) routes, \(outcome.problems.count) problems")
+            print(
+                "fuzz: \(outcome.requests) requests over \(router.routes.count) routes, \(outcome.problems.count) problems"
+            )
             if let report = ProcessInfo.processInfo.environment["PLUMB_FUZZ_REPORT"] {
                 try outcome.problems.joined(separator: "\n").write(toFile: report, atomically: true, encoding: .utf8)
             }
             let tables = try fingerprint.take()
-            #expect(tables.count > 30 && tables.values.reduce(0, +) > 100, "the fingerprint sees the databases: \(tables.count) tables")
+            #expect(
+                tables.count > 30 && tables.values.reduce(0, +) > 100,
+                "the fingerprint sees the databases: \(tables.count) tables")
             #expect(unseeded.isEmpty, "routes without a seed request: \(unseeded)")
-            #expect(outcome.problems.isEmpty, "\(outcome.problems.count) problems:\n\(outcome.problems.prefix(80).joined(separator: "\n"))")
+            #expect(
+                outcome.problems.isEmpty,
+                "\(outcome.problems.count) problems:\n\(outcome.problems.prefix(80).joined(separator: "\n"))")
             #expect(outcome.requests > 3_000)
         }
     }
 
     static func fuzz(
-        _ seed: Seed, method: HTTPRequest.Method, client: any TestClientProtocol, token: String, fingerprint: Fingerprint,
+        _ seed: Seed, method: HTTPRequest.Method, client: any TestClientProtocol, token: String,
+        fingerprint: Fingerprint,
         outcome: inout Outcome
     ) async throws {
         func uri(params: [String: String], query: [String: String]) -> String {
@@ -216,7 +247,8 @@ struct FuzzTests {
             return path + "?" + query.keys.sorted().map { "\($0)=\(query[$0]!)" }.joined(separator: "&")
         }
         func encode(_ value: String) -> String {
-            render(value).addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
+            render(value).addingPercentEncoding(
+                withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
         }
         let params = seed.params.mapValues(encode)
         let query = seed.query.mapValues(encode)
@@ -226,7 +258,8 @@ struct FuzzTests {
         if let (type, text) = seed.raw { (contentType, body) = (type, Array(render(text).utf8)) }
 
         /// Sends one request and holds its answer to the rules; `field` is what a 400 must name.
-        func send(_ uri: String, _ body: [UInt8]?, field: String, what: String, invalidJSON: Bool = false) async throws {
+        func send(_ uri: String, _ body: [UInt8]?, field: String, what: String, invalidJSON: Bool = false) async throws
+        {
             if ProcessInfo.processInfo.environment["PLUMB_FUZZ_TRACE"] != nil {
                 FileHandle.standardError.write(Data("fuzz: → \(seed.key) \(what.prefix(80))\n".utf8))
             }
@@ -250,7 +283,9 @@ struct FuzzTests {
             }
             outcome.requests += 1
             guard let response = answer else {
-                if !seed.path.hasSuffix("/tail") { outcome.problems.append("\(seed.key) \(what): no answer within \(limit)") }
+                if !seed.path.hasSuffix("/tail") {
+                    outcome.problems.append("\(seed.key) \(what): no answer within \(limit)")
+                }
                 return
             }
             let status = Int(response.status.code)
@@ -295,9 +330,14 @@ struct FuzzTests {
             }
             if let json = seed.json {
                 for path in leaves(json) {
-                    let mutated = Array(render(String(decoding: try Self.body(json, replacing: path, with: hostile.json), as: UTF8.self)).utf8)
+                    let mutated = Array(
+                        render(
+                            String(decoding: try Self.body(json, replacing: path, with: hostile.json), as: UTF8.self)
+                        ).utf8)
                     let field = path.last(where: { Int($0) == nil }) ?? "body"
-                    try await send(uri(params: params, query: query), mutated, field: field, what: "\(path.joined(separator: "."))=\(hostile.label)",
+                    try await send(
+                        uri(params: params, query: query), mutated, field: field,
+                        what: "\(path.joined(separator: "."))=\(hostile.label)",
                         invalidJSON: hostile.invalidJSON)
                 }
             }
@@ -308,10 +348,14 @@ struct FuzzTests {
                 for range in numbers.prefix(6) {
                     var mutated = rendered
                     mutated.replaceSubrange(range, with: String(decoding: hostile.json, as: UTF8.self))
-                    try await send(uri(params: params, query: query), Array(mutated.utf8), field: "line", what: "body number → \(hostile.label)",
+                    try await send(
+                        uri(params: params, query: query), Array(mutated.utf8), field: "line",
+                        what: "body number → \(hostile.label)",
                         invalidJSON: true)
                 }
-                try await send(uri(params: params, query: query), Array(rendered.utf8) + hostile.json, field: "line", what: "body + \(hostile.label)",
+                try await send(
+                    uri(params: params, query: query), Array(rendered.utf8) + hostile.json, field: "line",
+                    what: "body + \(hostile.label)",
                     invalidJSON: true)
             }
         }

@@ -1,6 +1,6 @@
-import PlumbAPI
 import Foundation
 import HummingbirdTesting
+import PlumbAPI
 import PlumbMetrics
 import PlumbServerTesting
 import PlumbTesting
@@ -59,7 +59,9 @@ struct IngestValidationTests {
         Case(body: "c$u value=1", expect: "has the character '$'"),
         Case(body: ":cpu value=1", expect: "must not start with ':'"),
         Case(body: String(repeating: "m", count: 300) + " value=1", expect: "longer than 255"),
-        Case(body: "cpu," + (0..<31).map { "t\($0)=v" }.joined(separator: ",") + " value=1", expect: "31 dimensions (at most 30)"),
+        Case(
+            body: "cpu," + (0..<31).map { "t\($0)=v" }.joined(separator: ",") + " value=1",
+            expect: "31 dimensions (at most 30)"),
         Case(body: "cpu value=1,other", expect: "field 'other' has no '=value'"),
         Case(body: "cpu value=1\ncpu value=2\ncpu value=oops", expect: "line 3:"),
         Case(body: "cpu ok=1 \(ns)\n# comment\n\ncpu,host=a bad=1..2", expect: "line 4:"),
@@ -76,26 +78,65 @@ struct IngestValidationTests {
         Case(body: #"{"namespace": "App"}"#, expect: "'data' is required"),
         Case(body: #"{"namespace": "App", "data": []}"#, expect: "'data' is empty"),
         Case(body: #"{"namespace": "App", "data": [{"value": 1}]}"#, expect: "data[0].name is required"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m"}]}"#, expect: "one of 'value', 'values' or 'statistics' is required"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "values": [1]}]}"#, expect: "exactly one of"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m"}]}"#,
+            expect: "one of 'value', 'values' or 'statistics' is required"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "values": [1]}]}"#, expect: "exactly one of"
+        ),
         Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": "1"}]}"#, expect: "value must be a number"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "unit": "Parsecs"}]}"#, expect: "data[0].unit must be one of"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "timestamp": "yesterday"}]}"#, expect: "is not RFC 3339"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "timestamp": 1000}]}"#, expect: "more than 14 days"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "storageResolution": 5}]}"#, expect: "storageResolution must be 1 or 60"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "values": [1, 2], "counts": [1]}]}"#, expect: "counts has 1 entries but values has 2"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "values": [1], "counts": [-1]}]}"#, expect: "counts[0] must not be negative"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "statistics": {"sampleCount": 2, "sum": 3, "min": 5, "max": 1}}]}"#, expect: "min is greater than max"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "statistics": {"sum": 3, "min": 1, "max": 1}}]}"#, expect: "statistics.sampleCount is required"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "dimensions": {"a": 1}}]}"#, expect: "dimensions.a must be a string"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "dimensions": {"a": ""}}]}"#, expect: "'a' has an empty value"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "colour": "red"}]}"#, expect: "unknown field 'colour'"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "ok", "value": 1}, {"name": "m", "value": 1e309}]}"#, expect: "not valid JSON"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "ok", "value": 1}, {"name": "", "value": 1}]}"#, expect: "data[1].name: metric name is empty"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "unit": "Parsecs"}]}"#,
+            expect: "data[0].unit must be one of"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "timestamp": "yesterday"}]}"#,
+            expect: "is not RFC 3339"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "timestamp": 1000}]}"#,
+            expect: "more than 14 days"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "storageResolution": 5}]}"#,
+            expect: "storageResolution must be 1 or 60"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "values": [1, 2], "counts": [1]}]}"#,
+            expect: "counts has 1 entries but values has 2"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "values": [1], "counts": [-1]}]}"#,
+            expect: "counts[0] must not be negative"),
+        Case(
+            body:
+                #"{"namespace": "App", "data": [{"name": "m", "statistics": {"sampleCount": 2, "sum": 3, "min": 5, "max": 1}}]}"#,
+            expect: "min is greater than max"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "statistics": {"sum": 3, "min": 1, "max": 1}}]}"#,
+            expect: "statistics.sampleCount is required"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "dimensions": {"a": 1}}]}"#,
+            expect: "dimensions.a must be a string"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "dimensions": {"a": ""}}]}"#,
+            expect: "'a' has an empty value"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1, "colour": "red"}]}"#,
+            expect: "unknown field 'colour'"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "ok", "value": 1}, {"name": "m", "value": 1e309}]}"#,
+            expect: "not valid JSON"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "ok", "value": 1}, {"name": "", "value": 1}]}"#,
+            expect: "data[1].name: metric name is empty"),
         Case(body: #"{"namespace": "Bad|Name", "data": [{"name": "m", "value": 1}]}"#, expect: "has the character '|'"),
-        Case(body: #"{"namespace": "App", "data": [\#((0..<1_001).map { _ in #"{"name": "m", "value": 1}"# }.joined(separator: ","))]}"#, expect: "1001 datums in one request", status: 413),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "values": [\#((0..<151).map(String.init).joined(separator: ","))]}]}"#, expect: "151 values (at most 150)"),
-        Case(body: #"{"namespace": "App", "data": [{"name": "m", "value": 1}], "extra": 1}"#, expect: "unknown field 'extra'"),
+        Case(
+            body:
+                #"{"namespace": "App", "data": [\#((0..<1_001).map { _ in #"{"name": "m", "value": 1}"# }.joined(separator: ","))]}"#,
+            expect: "1001 datums in one request", status: 413),
+        Case(
+            body:
+                #"{"namespace": "App", "data": [{"name": "m", "values": [\#((0..<151).map(String.init).joined(separator: ","))]}]}"#,
+            expect: "151 values (at most 150)"),
+        Case(
+            body: #"{"namespace": "App", "data": [{"name": "m", "value": 1}], "extra": 1}"#,
+            expect: "unknown field 'extra'"),
     ]
 
     @Test("line protocol", arguments: lineCases)
@@ -122,7 +163,8 @@ struct IngestValidationTests {
     @Test("a body over the limit is a 413")
     func oversize() async throws {
         try await withTestServer { server, client in
-            let big = #"{"namespace": "App", "data": [{"name": "m", "value": 1, "unit": "\#(String(repeating: "x", count: 1_100_000))"}]}"#
+            let big =
+                #"{"namespace": "App", "data": [{"name": "m", "value": 1, "unit": "\#(String(repeating: "x", count: 1_100_000))"}]}"#
             let response = try await client.admin("/api/v1/metrics", method: .post, body: big, server: server)
             #expect(response.status.code == 413)
             #expect(response.text.contains("RequestEntityTooLarge"))
@@ -146,13 +188,17 @@ struct IngestValidationTests {
             #expect(Set(metrics.map(\.key.name)) == ["f=1", "i", "u", "t", "e"])
             #expect(metrics.allSatisfy { $0.key.namespace == "my measure" })
             #expect(metrics.first!.key.dimensionDictionary == ["host,name": "a b=c", "region": "eu"])
-            let f = try await server.store.statistics(StatisticsQuery(
-                series: SeriesKey(namespace: "my measure", name: "f=1", dimensions: ["host,name": "a b=c", "region": "eu"]),
-                period: 60, start: s - 120, end: s + 60, statistics: [.sum, .sampleCount]))
+            let f = try await server.store.statistics(
+                StatisticsQuery(
+                    series: SeriesKey(
+                        namespace: "my measure", name: "f=1", dimensions: ["host,name": "a b=c", "region": "eu"]),
+                    period: 60, start: s - 120, end: s + 60, statistics: [.sum, .sampleCount]))
             #expect(f.first?.values[.sum] == 4, "both lines land in the same series whatever the tag order")
-            let i = try await server.store.statistics(StatisticsQuery(
-                series: SeriesKey(namespace: "my measure", name: "i", dimensions: ["host,name": "a b=c", "region": "eu"]),
-                period: 60, start: s - 120, end: s + 60, statistics: [.minimum]))
+            let i = try await server.store.statistics(
+                StatisticsQuery(
+                    series: SeriesKey(
+                        namespace: "my measure", name: "i", dimensions: ["host,name": "a b=c", "region": "eu"]),
+                    period: 60, start: s - 120, end: s + 60, statistics: [.minimum]))
             #expect(i.first?.values[.minimum] == -3)
         }
     }

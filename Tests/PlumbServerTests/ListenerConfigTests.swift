@@ -8,8 +8,10 @@ import Testing
 @Suite struct ListenerConfigTests {
     /// The commented-out `name:` section of deploy/plumb.yaml, uncommented.
     static func documentedSection(_ name: String) throws -> String {
-        let lines = try String(contentsOfFile: Checkout.root + "/deploy/plumb.yaml", encoding: .utf8).components(separatedBy: "\n")
-        let start = try #require(lines.firstIndex(of: "# \(name):"), "deploy/plumb.yaml documents no `\(name):` section")
+        let lines = try String(contentsOfFile: Checkout.root + "/deploy/plumb.yaml", encoding: .utf8).components(
+            separatedBy: "\n")
+        let start = try #require(
+            lines.firstIndex(of: "# \(name):"), "deploy/plumb.yaml documents no `\(name):` section")
         let section = lines[start...].prefix { $0.hasPrefix("#") }
         return section.map { String($0.dropFirst(2)) }.joined(separator: "\n") + "\n"
     }
@@ -25,7 +27,10 @@ import Testing
         let http = try Self.load(Self.documentedSection("http")).http
         #expect(http == ServerConfig.HTTPSettings())
         let tls = try #require(try Self.load(Self.documentedSection("tls")).tls)
-        #expect(tls == ServerConfig.TLSSettings(certFile: "/etc/plumb/tls/fullchain.pem", keyFile: "/etc/plumb/tls/privkey.pem"))
+        #expect(
+            tls
+                == ServerConfig.TLSSettings(
+                    certFile: "/etc/plumb/tls/fullchain.pem", keyFile: "/etc/plumb/tls/privkey.pem"))
         #expect(ServerConfig().tls == nil)
     }
 

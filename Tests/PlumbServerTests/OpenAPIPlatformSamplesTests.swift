@@ -1,9 +1,9 @@
 import Foundation
 import PlumbServer
+import PlumbServerTesting
 import PlumbTesting
 import Testing
 import Yams
-import PlumbServerTesting
 
 /// The platform routes (IAM, topics, functions, connections) hold to `docs/openapi.yaml`: on a real `plumb serve`,
 /// a valid request on every one of them answers what the document says for its status, as a second reader of the
@@ -13,7 +13,8 @@ import PlumbServerTesting
 struct OpenAPIPlatformSamplesTests {
     /// The area's paths in the document.
     static let prefixes = [
-        "/api/v1/iam/", "/api/v1/topics", "/api/v1/subscriptions/", "/api/v1/deliveries", "/api/v1/functions", "/api/v1/connections",
+        "/api/v1/iam/", "/api/v1/topics", "/api/v1/subscriptions/", "/api/v1/deliveries", "/api/v1/functions",
+        "/api/v1/connections",
         "/subscriptions/confirm",
     ]
     static let document = Checkout.root + "/docs/openapi.yaml"
@@ -21,9 +22,11 @@ struct OpenAPIPlatformSamplesTests {
 
     /// Every operation of the document: "METHOD /path" → the operation object.
     static func operations() throws -> [String: [String: Any]] {
-        let root = try #require(try Yams.load(yaml: String(contentsOfFile: document, encoding: .utf8)) as? [String: Any])
+        let root = try #require(
+            try Yams.load(yaml: String(contentsOfFile: document, encoding: .utf8)) as? [String: Any])
         var out: [String: [String: Any]] = [:]
-        for (path, item) in try #require(root["paths"] as? [String: Any]) where prefixes.contains(where: path.hasPrefix) {
+        for (path, item) in try #require(root["paths"] as? [String: Any]) where prefixes.contains(where: path.hasPrefix)
+        {
             for (method, operation) in item as? [String: Any] ?? [:] {
                 if let operation = operation as? [String: Any] { out["\(method.uppercased()) \(path)"] = operation }
             }
@@ -53,15 +56,22 @@ struct OpenAPIPlatformSamplesTests {
             var uri = path
             for (name, value) in params { uri = uri.replacingOccurrences(of: "{\(name)}", with: value) }
             let (answered, headers, bytes) = try await HTTP.exchange(
-                method, server.baseURL + uri + query, body: body.map { Array($0.utf8) }, token: token == "" ? server.token : token)
+                method, server.baseURL + uri + query, body: body.map { Array($0.utf8) },
+                token: token == "" ? server.token : token)
             let text = String(decoding: bytes, as: UTF8.self)
             #expect(answered == status, "\(method) \(uri)\(query): \(text)", sourceLocation: sourceLocation)
             count += 1
             let file = directory + "/answer-\(count)"
             try Data(bytes).write(to: URL(fileURLWithPath: file))
             let run = try await Python.run(
-                Checkout.root + "/Tests/peers/openapi_validate.py", [OpenAPIPlatformSamplesTests.document, method, path, String(answered), file, headers["content-type"] ?? ""])
-            #expect(run.status == 0, "\(method) \(uri) \(answered) does not hold to the document: \(run.errors)\n\(text)", sourceLocation: sourceLocation)
+                Checkout.root + "/Tests/peers/openapi_validate.py",
+                [
+                    OpenAPIPlatformSamplesTests.document, method, path, String(answered), file,
+                    headers["content-type"] ?? "",
+                ])
+            #expect(
+                run.status == 0, "\(method) \(uri) \(answered) does not hold to the document: \(run.errors)\n\(text)",
+                sourceLocation: sourceLocation)
             if answered == status { sampled.insert("\(method) \(path)") }
             return (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
         }
@@ -72,10 +82,12 @@ struct OpenAPIPlatformSamplesTests {
         let root = TemporaryDirectory("plumb-openapi-platform")
         defer { root.remove() }
         let hookLog = root.path + "/hook.jsonl"
-        let hook = try await PeerProcess(script: "webhook_receiver.py", arguments: ["--log", hookLog], logDirectory: root.path)
+        let hook = try await PeerProcess(
+            script: "webhook_receiver.py", arguments: ["--log", hookLog], logDirectory: root.path)
         defer { hook.stop() }
         try "iam:\n  scrypt_n: 1024\n".write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
-        let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        let server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
         let sampler = Sampler(server: server, directory: root.path)
@@ -87,41 +99,56 @@ struct OpenAPIPlatformSamplesTests {
 
         let documented = Set(try Self.operations().keys)
         #expect(documented.count >= 40, "the platform operations in the document: \(documented.sorted())")
-        #expect(documented.subtracting(sampler.sampled).isEmpty, "without a sample: \(documented.subtracting(sampler.sampled).sorted())")
+        #expect(
+            documented.subtracting(sampler.sampled).isEmpty,
+            "without a sample: \(documented.subtracting(sampler.sampled).sorted())")
     }
 
     static func iam(_ s: Sampler) async throws {
         let user = ["name": "sample-user"]
         try await s.call("POST", "/api/v1/iam/users", body: #"{"name": "sample-user"}"#, expect: 201)
         try await s.call("GET", "/api/v1/iam/users", expect: 200)
-        try await s.call("PUT", "/api/v1/iam/users/{name}/password", user, body: #"{"password": "\#(password)"}"#, expect: 204)
+        try await s.call(
+            "PUT", "/api/v1/iam/users/{name}/password", user, body: #"{"password": "\#(password)"}"#, expect: 204)
         let session = try await s.call(
-            "POST", "/api/v1/iam/login", body: #"{"user": "sample-user", "password": "\#(password)"}"#, token: nil, expect: 201)
+            "POST", "/api/v1/iam/login", body: #"{"user": "sample-user", "password": "\#(password)"}"#, token: nil,
+            expect: 201)
         try await s.call("GET", "/api/v1/iam/whoami", token: try #require(session["token"] as? String), expect: 200)
-        let token = try #require(try await s.call("POST", "/api/v1/iam/users/{name}/tokens", user, expect: 201)["token"] as? String)
+        let token = try #require(
+            try await s.call("POST", "/api/v1/iam/users/{name}/tokens", user, expect: 201)["token"] as? String)
         let enrolment = try await s.call("POST", "/api/v1/iam/mfa/enrol", token: token, expect: 201)
         let code = try await IAMLoginTests.pyotp(try #require(enrolment["secret"] as? String), offset: 0)
         try await s.call("POST", "/api/v1/iam/mfa/confirm", body: #"{"code": "\#(code)"}"#, token: token, expect: 200)
         try await s.call("DELETE", "/api/v1/iam/users/{name}/mfa", user, expect: 204)
         try await s.call(
-            "POST", "/api/v1/iam/password", body: #"{"current_password": "\#(password)", "new_password": "Harbour-Quartz-58-Meadow"}"#,
+            "POST", "/api/v1/iam/password",
+            body: #"{"current_password": "\#(password)", "new_password": "Harbour-Quartz-58-Meadow"}"#,
             token: token, expect: 204)
         try await s.call("POST", "/api/v1/iam/groups", body: #"{"name": "sample-group"}"#, expect: 201)
-        try await s.call("PUT", "/api/v1/iam/groups/{name}/members/{user}", ["name": "sample-group", "user": "sample-user"], expect: 204)
-        try await s.call("PUT", "/api/v1/iam/groups/{name}/policies/{policy}", ["name": "sample-group", "policy": "read-only"], expect: 204)
+        try await s.call(
+            "PUT", "/api/v1/iam/groups/{name}/members/{user}", ["name": "sample-group", "user": "sample-user"],
+            expect: 204)
+        try await s.call(
+            "PUT", "/api/v1/iam/groups/{name}/policies/{policy}", ["name": "sample-group", "policy": "read-only"],
+            expect: 204)
         try await s.call("GET", "/api/v1/iam/groups", expect: 200)
         for name in ["sample-policy", "sample-spare"] {
-            try await s.call("PUT", "/api/v1/iam/policies/{name}", ["name": name], body: """
-                {"Version": "2012-10-17", "Statement": {"Sid": "Topics", "Effect": "Allow", "Action": ["topics:*"], "Resource": "topic/*"}}
-                """, expect: 204)
+            try await s.call(
+                "PUT", "/api/v1/iam/policies/{name}", ["name": name],
+                body: """
+                    {"Version": "2012-10-17", "Statement": {"Sid": "Topics", "Effect": "Allow", "Action": ["topics:*"], "Resource": "topic/*"}}
+                    """, expect: 204)
         }
-        try await s.call("PUT", "/api/v1/iam/users/{name}/policies/{policy}", ["name": "sample-user", "policy": "sample-policy"], expect: 204)
+        try await s.call(
+            "PUT", "/api/v1/iam/users/{name}/policies/{policy}", ["name": "sample-user", "policy": "sample-policy"],
+            expect: 204)
         try await s.call("GET", "/api/v1/iam/policies", expect: 200)
         try await s.call("GET", "/api/v1/iam/policies/{name}", ["name": "sample-policy"], expect: 200)
         try await s.call("GET", "/api/v1/iam/policies/{name}", ["name": "no-such-policy"], expect: 404)
         try await s.call("DELETE", "/api/v1/iam/policies/{name}", ["name": "sample-spare"], expect: 204)
         try await s.call(
-            "POST", "/api/v1/iam/simulate", body: #"{"user": "sample-user", "action": "topics:Publish", "resource": "topic/x"}"#, expect: 200)
+            "POST", "/api/v1/iam/simulate",
+            body: #"{"user": "sample-user", "action": "topics:Publish", "resource": "topic/x"}"#, expect: 200)
         try await s.call("POST", "/api/v1/iam/users", body: #"{"name": "sample-gone"}"#, expect: 201)
         try await s.call("POST", "/api/v1/iam/users/{name}/disable", ["name": "sample-gone"], expect: 200)
     }
@@ -129,43 +156,57 @@ struct OpenAPIPlatformSamplesTests {
     static func topics(_ s: Sampler, hook: PeerProcess, hookLog: String) async throws {
         let topic = ["topic": "sample-topic"]
         let policy = #"{"num_retries": 0, "min_delay": 0, "max_delay": 0, "backoff": "linear"}"#
-        try await s.call("POST", "/api/v1/topics", body: #"{"name": "sample-topic", "delivery_policy": \#(policy)}"#, expect: 201)
+        try await s.call(
+            "POST", "/api/v1/topics", body: #"{"name": "sample-topic", "delivery_policy": \#(policy)}"#, expect: 201)
         try await s.call("GET", "/api/v1/topics", expect: 200)
         try await s.call("GET", "/api/v1/topics/{topic}", topic, expect: 200)
         let endpoint = "http://127.0.0.1:\(hook.port)/hook"
         try await s.call(
             "POST", "/api/v1/topics/{topic}/subscriptions", topic,
-            body: #"{"protocol": "webhook", "endpoint": "\#(endpoint)", "secret": "sample-secret-0123456789"}"#, expect: 201)
+            body: #"{"protocol": "webhook", "endpoint": "\#(endpoint)", "secret": "sample-secret-0123456789"}"#,
+            expect: 201)
         // A webhook nothing listens at, retried never: its confirmation request fails at once.
         let dead = "http://127.0.0.1:\(ServerProcess.freePort())/dead"
         let doomed = try await s.call(
             "POST", "/api/v1/topics/{topic}/subscriptions", topic,
             body: #"{"protocol": "webhook", "endpoint": "\#(dead)", "delivery_policy": \#(policy)}"#, expect: 201)
         try await s.call("GET", "/api/v1/topics/{topic}/subscriptions", topic, expect: 200)
-        let token = try await waitFor("the confirmation request at the webhook", timeout: .seconds(30), every: .milliseconds(200)) {
+        let token = try await waitFor(
+            "the confirmation request at the webhook", timeout: .seconds(30), every: .milliseconds(200)
+        ) {
             PeerRecords.jsonLines(hookLog).compactMap { ($0["body"] as? [String: Any])?["token"] as? String }.first
         }
         try await s.call("GET", "/subscriptions/confirm", query: "?token=\(token)", token: nil, expect: 200)
         try await s.call(
-            "POST", "/api/v1/topics/{topic}/publish", topic, body: #"{"subject": "s", "message": "m", "attributes": {"k": "v"}}"#, expect: 200)
+            "POST", "/api/v1/topics/{topic}/publish", topic,
+            body: #"{"subject": "s", "message": "m", "attributes": {"k": "v"}}"#, expect: 200)
         let failed = try await waitFor("a failed delivery", timeout: .seconds(30), every: .milliseconds(200)) {
             let page = try await s.call("GET", "/api/v1/deliveries", query: "?status=failed&limit=10", expect: 200)
             return ((page["deliveries"] as? [[String: Any]]) ?? []).first?["id"] as? Int
         }
         try await s.call("GET", "/api/v1/deliveries", query: "?topic=sample-topic&limit=1", expect: 200)
         try await s.call("POST", "/api/v1/deliveries/{id}/retry", ["id": String(failed)], expect: 200)
-        try await s.call("DELETE", "/api/v1/subscriptions/{id}", ["id": try #require(doomed["id"] as? String)], expect: 204)
+        try await s.call(
+            "DELETE", "/api/v1/subscriptions/{id}", ["id": try #require(doomed["id"] as? String)], expect: 204)
     }
 
     static func functions(_ s: Sampler) async throws {
         let function = ["name": "sentiment.classify"]
         try await s.call("GET", "/api/v1/functions", expect: 200)
         try await s.call("GET", "/api/v1/functions/{name}", function, expect: 200)
-        try await s.call("POST", "/api/v1/functions/{name}/invoke", function, body: #"{"text": "What a wonderful release"}"#, expect: 200)
-        try await s.call("POST", "/api/v1/functions/{name}/invoke", function, query: "?type=Event", body: #"{"text": "later"}"#, expect: 202)
+        try await s.call(
+            "POST", "/api/v1/functions/{name}/invoke", function, body: #"{"text": "What a wonderful release"}"#,
+            expect: 200)
+        try await s.call(
+            "POST", "/api/v1/functions/{name}/invoke", function, query: "?type=Event", body: #"{"text": "later"}"#,
+            expect: 202)
         try await s.call("GET", "/api/v1/functions/{name}/events", function, expect: 200)
-        try await s.call("PUT", "/api/v1/functions/{name}/concurrency", function, body: #"{"reserved": 10, "provisioned": 1}"#, expect: 200)
-        try await s.call("PUT", "/api/v1/functions/{name}/concurrency", function, body: #"{"reserved": null, "provisioned": 0}"#, expect: 200)
+        try await s.call(
+            "PUT", "/api/v1/functions/{name}/concurrency", function, body: #"{"reserved": 10, "provisioned": 1}"#,
+            expect: 200)
+        try await s.call(
+            "PUT", "/api/v1/functions/{name}/concurrency", function, body: #"{"reserved": null, "provisioned": 0}"#,
+            expect: 200)
         try await s.call("GET", "/api/v1/functions/{name}/scaling", function, query: "?limit=5", expect: 200)
         try await s.call("GET", "/api/v1/functions/{name}", ["name": "no.such"], expect: 404)
     }
@@ -187,11 +228,15 @@ struct OpenAPIPlatformSamplesTests {
             member.waitExited()
         }
         let id = try await waitFor("the chat member's connection", timeout: .seconds(30), every: .milliseconds(200)) {
-            let list = try JSONSerialization.jsonObject(with: Data(try await HTTP.request("GET", server.baseURL + "/api/v1/connections", token: server.token).1))
+            let list = try JSONSerialization.jsonObject(
+                with: Data(try await HTTP.request("GET", server.baseURL + "/api/v1/connections", token: server.token).1)
+            )
             return (((list as? [String: Any])?["connections"] as? [[String: Any]]) ?? []).first?["id"] as? String
         }
         try await s.call("GET", "/api/v1/connections", expect: 200)
-        try await s.call("POST", "/api/v1/connections/{id}", ["id": id], body: #"{"type": "notice", "text": "from the sampler"}"#, expect: 200)
+        try await s.call(
+            "POST", "/api/v1/connections/{id}", ["id": id], body: #"{"type": "notice", "text": "from the sampler"}"#,
+            expect: 200)
         try await s.call("DELETE", "/api/v1/connections/{id}", ["id": id], expect: 204)
         try await s.call("DELETE", "/api/v1/connections/{id}", ["id": "no-such-connection"], expect: 410)
     }
@@ -201,14 +246,19 @@ struct OpenAPIPlatformSamplesTests {
         let operations = try Self.operations().mapValues { operation in
             (action: operation["x-plumb-action"] as? String, open: (operation["security"] as? [Any])?.isEmpty == true)
         }
-        try await withTestServer(plugins: RouteAccessTests.shipped, configure: { $0.plugins["accounts"] = ["scrypt_n": "1024"] }) { server, _ in
+        let configure: (inout ServerConfig) -> Void = { $0.plugins["accounts"] = ["scrypt_n": "1024"] }
+        try await withTestServer(
+            plugins: RouteAccessTests.shipped, configure: configure
+        ) { server, _ in
             for (key, operation) in operations.sorted(by: { $0.key < $1.key }) {
                 let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
                 let declared = server.declaredAccess(method: parts[0], path: parts[1])
                 let (action, open) = (operation.action, operation.open)
                 switch declared {
                 case .iam(let expected)?:
-                    #expect(action == expected && !open, "\(key): the document says \(action ?? "no action"), the server \(expected)")
+                    #expect(
+                        action == expected && !open,
+                        "\(key): the document says \(action ?? "no action"), the server \(expected)")
                 case .ownAccount?:
                     #expect(action == nil && !open, "\(key): a user's own account needs no action, and a token")
                 case .anyone?, .linkToken?:

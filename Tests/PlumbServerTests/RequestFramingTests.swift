@@ -1,12 +1,15 @@
-@testable import PlumbServer
 import Testing
+
+@testable import PlumbServer
 
 /// The guard's view of request framing: where heads and bodies end, whatever the packet boundaries.
 @Suite struct RequestFramingTests {
     typealias Event = RequestFraming.Event
 
     /// Feeds `stream` in pieces of `chunk` bytes and collects every event.
-    static func frame(_ stream: String, chunk: Int = .max, maxHeadBytes: Int = 65_536, maxHeaderFields: Int = 1_000)
+    static func frame(
+        _ stream: String, chunk: Int = .max, maxHeadBytes: Int = 65_536, maxHeaderFields: Int = 1_000
+    )
         -> (events: [Event], phase: RequestFraming.Phase)
     {
         var framing = RequestFraming(maxHeadBytes: maxHeadBytes, maxHeaderFields: maxHeaderFields)
@@ -49,7 +52,8 @@ import Testing
         let (headOnly, headPhase) = Self.frame("GET / HTTP/1.1\r\nHost: x\r\n")
         #expect(headOnly == [.headStarted])
         #expect(headPhase == .head)
-        let (chunked, chunkedPhase) = Self.frame("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n")
+        let (chunked, chunkedPhase) = Self.frame(
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n")
         #expect(chunked == [.headStarted, .headEnded(upgrade: false)])
         #expect(chunkedPhase == .body)  // the trailer section's empty line has not come
     }
@@ -57,7 +61,8 @@ import Testing
     @Test func headLimits() {
         let big = "GET / HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 2_000) + "\r\n\r\n"
         #expect(Self.frame(big, chunk: 100, maxHeadBytes: 1_024).events == [.headStarted, .headTooLarge])
-        #expect(Self.frame(big, maxHeadBytes: 4_096).events == [.headStarted, .headEnded(upgrade: false), .requestEnded])
+        #expect(
+            Self.frame(big, maxHeadBytes: 4_096).events == [.headStarted, .headEnded(upgrade: false), .requestEnded])
         let many = "GET / HTTP/1.1\r\n" + String(repeating: "A: b\r\n", count: 11) + "\r\n"
         #expect(Self.frame(many, maxHeaderFields: 10).events == [.headStarted, .headTooLarge])
         #expect(Self.frame(many, maxHeaderFields: 11).events.last == .requestEnded)

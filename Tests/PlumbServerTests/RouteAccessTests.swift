@@ -8,12 +8,12 @@ import HummingbirdTesting
 import NIOCore
 import PlumbKit
 import PlumbServer
+import PlumbServerTesting
 import PlumbTesting
 import Sensors
 import Sentiment
 import Support
 import Testing
-import PlumbServerTesting
 
 /// Every route the router has, with the plugins Plumb ships, × {no credential, a wrong token, a read-only IAM user,
 /// an end user's access token}: each answer must match the route's declared access (`PlumbServer.declaredAccess`),
@@ -21,12 +21,16 @@ import PlumbServerTesting
 @Suite("Route access", .serialized)
 struct RouteAccessTests {
     static let shipped: [any Plugin.Type] = [
-        SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self, AccountsPlugin.self,
+        SentimentPlugin.self, ChatPlugin.self, SupportPlugin.self, ClassifierPlugin.self, SensorsPlugin.self,
+        AccountsPlugin.self,
         DocumentsPlugin.self,
     ]
 
     enum Credential: String, CaseIterable {
-        case none = "no credential", wrong = "wrong token", readOnly = "read-only IAM user", endUser = "end-user token"
+        case none = "no credential"
+        case wrong = "wrong token"
+        case readOnly = "read-only IAM user"
+        case endUser = "end-user token"
     }
 
     /// Whether `credential` may pass the route's access check (the handler may still refuse the dummy input).
@@ -44,13 +48,20 @@ struct RouteAccessTests {
 
     @Test("every route × {none, wrong token, read-only user, end user} answers as its declared access says")
     func matrix() async throws {
-        try await withTestServer(plugins: Self.shipped, configure: { $0.plugins["accounts"] = ["scrypt_n": "16384"] }) { server, client in
+        let configure: (inout ServerConfig) -> Void = { $0.plugins["accounts"] = ["scrypt_n": "16384"] }
+        try await withTestServer(plugins: Self.shipped, configure: configure) {
+            server, client in
             // A read-only platform user, and an end user signed in through the accounts plugin.
-            let created = try await client.admin("/api/v1/iam/users", method: .post, body: #"{"name": "reader", "groups": ["read-only"]}"#, server: server)
+            let created = try await client.admin(
+                "/api/v1/iam/users", method: .post, body: #"{"name": "reader", "groups": ["read-only"]}"#,
+                server: server)
             #expect(created.status.code == 201, "\(created.text)")
-            let member = try await client.admin("/api/v1/iam/groups/read-only/members/reader", method: .put, server: server)
+            let member = try await client.admin(
+                "/api/v1/iam/groups/read-only/members/reader", method: .put, server: server)
             #expect(member.status.code == 204, "\(member.text)")
-            let reader = try #require(try await client.admin("/api/v1/iam/users/reader/tokens", method: .post, server: server).json["token"] as? String)
+            let reader = try #require(
+                try await client.admin("/api/v1/iam/users/reader/tokens", method: .post, server: server).json["token"]
+                    as? String)
             let endUser = try await Self.signIn(client)
 
             let router = server.makeRouter()
@@ -84,14 +95,19 @@ struct RouteAccessTests {
                     // A public route's handler may still refuse a link whose signature is missing (403); the host
                     // checks nothing there, so only a 401 for want of a credential would be a wrong refusal.
                     let open = [RouteAccess.anyone, .linkToken].contains(access) || access.isPublicFunction
-                    let refused = (status == 401 && code == "Unauthorized")
+                    let refused =
+                        (status == 401 && code == "Unauthorized")
                         || (!open && status == 403 && ["AccessDenied", "MFARequired"].contains(code))
                     let expected = Self.allowed(access, credential)
                     if refused == expected {
-                        wrong.append("\(credential.rawValue) \(method) \(path) [\(access)]: \(status) \(response.text.prefix(160))")
+                        wrong.append(
+                            "\(credential.rawValue) \(method) \(path) [\(access)]: \(status) \(response.text.prefix(160))"
+                        )
                     }
                     if refused, credential == .none || credential == .wrong, status != 401 {
-                        wrong.append("\(credential.rawValue) \(method) \(path): a missing or wrong credential must be 401, got \(status)")
+                        wrong.append(
+                            "\(credential.rawValue) \(method) \(path): a missing or wrong credential must be 401, got \(status)"
+                        )
                     }
                     cells.append(refused ? "\(status) refused" : "\(status)")
                 }
@@ -122,10 +138,15 @@ struct RouteAccessTests {
         let signedUp = try await post("/signup", ["email": "erin@example.com", "password": password])
         #expect(signedUp.status.code == 201, "\(signedUp.text)")
         let questions = signedUp.json["questions"] as? [String] ?? []
-        let answered = try await post("/security-questions", [
-            "email": "erin@example.com", "password": password,
-            "answers": [["question": questions[0], "answer": "Saint Mary's"], ["question": questions[1], "answer": "Leeds"]],
-        ])
+        let answered = try await post(
+            "/security-questions",
+            [
+                "email": "erin@example.com", "password": password,
+                "answers": [
+                    ["question": questions[0], "answer": "Saint Mary's"],
+                    ["question": questions[1], "answer": "Leeds"],
+                ],
+            ])
         #expect(answered.status.code == 200, "\(answered.text)")
         let signedIn = try await post("/signin", ["email": "erin@example.com", "password": password])
         return try #require(signedIn.json["access_token"] as? String, "\(signedIn.text)")

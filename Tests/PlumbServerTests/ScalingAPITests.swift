@@ -1,11 +1,11 @@
 import Foundation
 import HummingbirdTesting
 import PlumbHost
+import PlumbPluginTesting
 import PlumbServer
+import PlumbServerTesting
 import PlumbTesting
 import Testing
-import PlumbServerTesting
-import PlumbPluginTesting
 
 /// Provisioned concurrency and the autoscaler through the API, the config file, the CLI and `/plumb/scaling`.
 @Suite("Scaling API", .serialized)
@@ -21,23 +21,32 @@ struct ScalingAPITests {
     func provisionedThroughTheAPI() async throws {
         try await withTestServer(plugins: [ColdProbePlugin.self]) { server, client in
             let path = "/api/v1/functions/coldprobe.work"
-            let set = try await client.admin(path + "/concurrency", method: .put, body: #"{"provisioned": 3}"#, server: server)
+            let set = try await client.admin(
+                path + "/concurrency", method: .put, body: #"{"provisioned": 3}"#, server: server)
             #expect(set.status == .ok, "\(set.text)")
             #expect(set.json["provisionedConcurrency"] as? Int == 3)
             #expect(set.json["provisionedInstances"] as? Int == 3)
             #expect(set.json["instances"] as? Int == 3)
 
-            let below = try await client.admin(path + "/concurrency", method: .put, body: #"{"reserved": 2}"#, server: server)
+            let below = try await client.admin(
+                path + "/concurrency", method: .put, body: #"{"reserved": 2}"#, server: server)
             #expect(below.status == .badRequest)
-            #expect(((below.json["error"] as? [String: Any])?["message"] as? String)?.contains("below the provisioned concurrency 3") == true, "\(below.text)")
-            let both = try await client.admin(path + "/concurrency", method: .put, body: #"{"reserved": 5, "provisioned": 5}"#, server: server)
+            #expect(
+                ((below.json["error"] as? [String: Any])?["message"] as? String)?.contains(
+                    "below the provisioned concurrency 3") == true, "\(below.text)")
+            let both = try await client.admin(
+                path + "/concurrency", method: .put, body: #"{"reserved": 5, "provisioned": 5}"#, server: server)
             #expect(both.status == .ok, "\(both.text)")
             #expect(both.json["reservedConcurrency"] as? Int == 5 && both.json["provisionedConcurrency"] as? Int == 5)
-            let over = try await client.admin(path + "/concurrency", method: .put, body: #"{"provisioned": 6}"#, server: server)
+            let over = try await client.admin(
+                path + "/concurrency", method: .put, body: #"{"provisioned": 6}"#, server: server)
             #expect(over.status == .badRequest, "\(over.text)")
-            let lowerBoth = try await client.admin(path + "/concurrency", method: .put, body: #"{"reserved": 1, "provisioned": 1}"#, server: server)
+            let lowerBoth = try await client.admin(
+                path + "/concurrency", method: .put, body: #"{"reserved": 1, "provisioned": 1}"#, server: server)
             #expect(lowerBoth.status == .ok, "lowering both unprovisions first: \(lowerBoth.text)")
-            for body in [#"{}"#, #"{"provisioned": -1}"#, #"{"provisioned": "two"}"#, #"{"reserved": 1.5}"#, "not json"] {
+            for body in [
+                #"{}"#, #"{"provisioned": -1}"#, #"{"provisioned": "two"}"#, #"{"reserved": 1.5}"#, "not json",
+            ] {
                 let bad = try await client.admin(path + "/concurrency", method: .put, body: body, server: server)
                 #expect(bad.status == .badRequest, "\(body) → \(bad.status)")
             }
@@ -56,7 +65,9 @@ struct ScalingAPITests {
         }
     }
 
-    @Test("per-function config: autoscaler parameters, per-instance concurrency, provisioned at start; bad values refused")
+    @Test(
+        "per-function config: autoscaler parameters, per-instance concurrency, provisioned at start; bad values refused"
+    )
     func config() async throws {
         let yaml = """
             functions:
@@ -74,9 +85,12 @@ struct ScalingAPITests {
                 autoscaling: {enabled: false}
             """
         let config = try Self.decode(yaml)
-        try await withTestServer(plugins: [ColdProbePlugin.self], configure: { $0.functions = config.functions }) { server, client in
+        let configure: (inout ServerConfig) -> Void = { $0.functions = config.functions }
+        try await withTestServer(plugins: [ColdProbePlugin.self], configure: configure) {
+            server, client in
             let hold = try await client.admin("/api/v1/functions/coldprobe.hold", server: server)
-            #expect(hold.json["provisionedInstances"] as? Int == 1, "2 provisioned slots at 8 per instance = 1 instance")
+            #expect(
+                hold.json["provisionedInstances"] as? Int == 1, "2 provisioned slots at 8 per instance = 1 instance")
             #expect(hold.json["maxConcurrencyPerInstance"] as? Int == 8)
             #expect(hold.json["reportLog"] as? String == "all")
             let a = try #require(hold.json["autoscaling"] as? [String: Any])
@@ -95,7 +109,9 @@ struct ScalingAPITests {
             ("autoscaling: {stable_window: 10, panic_window: 20}", "panic_window"),
             ("autoscaling: {max_scale_down_factor: 0.5}", "max_scale_down_factor"),
         ] {
-            #expect(throws: (any Error).self, "\(bad)") { try Self.decode("functions:\n  coldprobe.work:\n    \(bad)\n") }
+            #expect(throws: (any Error).self, "\(bad)") {
+                try Self.decode("functions:\n  coldprobe.work:\n    \(bad)\n")
+            }
             do { _ = try Self.decode("functions:\n  coldprobe.work:\n    \(bad)\n") } catch {
                 #expect("\(error)".contains(says), "\(bad) → \(error)")
             }
@@ -104,11 +120,15 @@ struct ScalingAPITests {
 
     @Test("GET scaling shows the pool and the activities, newest first")
     func scalingActivitiesInTheAPI() async throws {
-        try await withTestServer(plugins: [ColdProbePlugin.self], configure: {
+        let configure: (inout ServerConfig) -> Void = {
             var settings = ServerConfig.FunctionSettings()
             settings.options.scaling.scaleToZeroGrace = 0
             $0.functions["coldprobe.work"] = settings
-        }) { server, client in
+        }
+        try await withTestServer(
+            plugins: [ColdProbePlugin.self],
+            configure: configure
+        ) { server, client in
             // The instance warmed at start has no demand and no grace: the first decision reclaims it.
             var now = Date().timeIntervalSince1970.rounded(.down)
             for _ in 0..<4 {
@@ -121,9 +141,12 @@ struct ScalingAPITests {
             let activities = try #require(scaling.json["activities"] as? [[String: Any]])
             #expect(activities.count == 1)
             #expect(activities.first?["from"] as? Int == 1 && activities.first?["to"] as? Int == 0)
-            #expect((activities.first?["reason"] as? String)?.hasPrefix("stable: 0.0 in flight") == true, "\(activities)")
+            #expect(
+                (activities.first?["reason"] as? String)?.hasPrefix("stable: 0.0 in flight") == true, "\(activities)")
             #expect((activities.first?["time"] as? String)?.hasSuffix("Z") == true)
-            #expect(try await client.admin("/api/v1/functions/coldprobe.work/scaling?limit=0", server: server).status == .badRequest)
+            #expect(
+                try await client.admin("/api/v1/functions/coldprobe.work/scaling?limit=0", server: server).status
+                    == .badRequest)
             #expect(try await client.admin("/api/v1/functions/nope.x/scaling", server: server).status.code == 404)
         }
     }
@@ -133,13 +156,15 @@ struct ScalingAPITests {
         let root = TemporaryDirectory("plumb-scaling")
         defer { root.remove() }
         let config = root.path + "/plumb.yaml"
-        try "functions:\n  sentiment.list:\n    autoscaling: {scale_to_zero_grace: 0}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "functions:\n  sentiment.list:\n    autoscaling: {scale_to_zero_grace: 0}\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let server = try ServerProcess(dataDirectory: root.path + "/data", extraArguments: ["--config", config])
         defer { server.kill(signal: SIGKILL) }
         try await server.waitReady()
         var found = ""
         for _ in 0..<50 {
-            let (_, body) = try await HTTP.request("GET", server.baseURL + "/api/v1/logs/%2Fplumb%2Fscaling?limit=10", token: server.token)
+            let (_, body) = try await HTTP.request(
+                "GET", server.baseURL + "/api/v1/logs/%2Fplumb%2Fscaling?limit=10", token: server.token)
             found = String(decoding: body, as: UTF8.self)
             if found.contains("sentiment.list: 1 → 0 instances") { break }
             try await Task.sleep(for: .milliseconds(200))
@@ -147,13 +172,20 @@ struct ScalingAPITests {
         #expect(found.contains("sentiment.list: 1 → 0 instances"), "\(found)\n\(server.log.suffix(2_000))")
         #expect(found.contains(#"\"function\":\"sentiment.list\""#), "metadata for filter patterns: \(found)")
 
-        let cli = try await CLI.run(["functions", "scaling", "sentiment.list", "--server", server.baseURL, "--token", server.token])
+        let cli = try await CLI.run([
+            "functions", "scaling", "sentiment.list", "--server", server.baseURL, "--token", server.token,
+        ])
         #expect(cli.status == 0, "\(cli.output)")
         #expect(cli.output.contains("sentiment.list: 0 instances"), "\(cli.output)")
         #expect(cli.output.contains("stable: 0.0 in flight"), "\(cli.output)")
-        let set = try await CLI.run(["functions", "set-concurrency", "sentiment.classify", "--provisioned", "2", "--server", server.baseURL, "--token", server.token])
+        let set = try await CLI.run([
+            "functions", "set-concurrency", "sentiment.classify", "--provisioned", "2", "--server", server.baseURL,
+            "--token", server.token,
+        ])
         #expect(set.output.contains("provisioned concurrency 2 (2 instances warm)"), "\(set.output)")
-        let describe = try await CLI.run(["functions", "describe", "sentiment.classify", "--server", server.baseURL, "--token", server.token])
+        let describe = try await CLI.run([
+            "functions", "describe", "sentiment.classify", "--server", server.baseURL, "--token", server.token,
+        ])
         #expect(describe.output.contains("targetUtilization"), "\(describe.output)")
     }
 }

@@ -24,16 +24,23 @@ struct ShutdownTimingTests {
         let server = try ServerProcess(dataDirectory: root.path + "/data")
         defer { if server.process.isRunning { server.kill(signal: SIGKILL) } }
         try await server.waitReady()
-        for (path, body) in [("/projects", #"{"id": "p"}"#), ("/sites", #"{"id": "s", "project": "p"}"#), ("/detectors", #"{"id": "D-1", "site": "s"}"#)] {
-            let (status, _) = try await HTTP.request("POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8), token: server.token)
+        for (path, body) in [
+            ("/projects", #"{"id": "p"}"#), ("/sites", #"{"id": "s", "project": "p"}"#),
+            ("/detectors", #"{"id": "D-1", "site": "s"}"#),
+        ] {
+            let (status, _) = try await HTTP.request(
+                "POST", server.baseURL + "/apps/sensors" + path, body: Array(body.utf8), token: server.token)
             #expect(status == 201)
         }
-        let ready = root.path + "/ready", out = root.path + "/out.json"
-        let token = server.token, port = server.port
+        let ready = root.path + "/ready"
+        let out = root.path + "/out.json"
+        let token = server.token
+        let port = server.port
         let clients = Task.detached {
             try await Python.run(
                 Checkout.root + "/Tests/peers/long_lived_clients.py",
-                ["--port", String(port), "--token", token, "--detector", "D-1", "--ready", ready, "--out", out], timeout: .seconds(90))
+                ["--port", String(port), "--token", token, "--detector", "D-1", "--ready", ready, "--out", out],
+                timeout: .seconds(90))
         }
         let deadline = ContinuousClock.now + .seconds(30)
         while !FileManager.default.fileExists(atPath: ready) && ContinuousClock.now < deadline {
@@ -52,29 +59,39 @@ struct ShutdownTimingTests {
 
         // An acknowledged datum just before the signal must be there after the restart (the head is flushed).
         let metric = #"{"namespace": "Shutdown", "data": [{"name": "Last", "value": 42}]}"#
-        let (put, _) = try await HTTP.request("POST", server.baseURL + "/api/v1/metrics", body: Array(metric.utf8), token: token)
+        let (put, _) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/metrics", body: Array(metric.utf8), token: token)
         #expect(put == 204)
         let signalled = ContinuousClock.now
         server.process.signal(SIGTERM)
         let exited = try await server.waitExit(timeout: .seconds(30))
         let took = ContinuousClock.now - signalled
-        print("shutdown: exited \(took) after SIGTERM with a tail, a stream and a WebSocket open; CLOSE-WAIT sockets: \(lingering)")
+        print(
+            "shutdown: exited \(took) after SIGTERM with a tail, a stream and a WebSocket open; CLOSE-WAIT sockets: \(lingering)"
+        )
         #expect(exited && took < .seconds(5), "exit after SIGTERM took \(took)\n\(server.log.suffix(3_000))")
         #expect(server.process.exitStatus() == 0, "exit status \(String(describing: server.process.exitStatus()))")
 
         let run = try await clients.value
         #expect(run.status == 0, "\(run.errors)")
-        let seen = (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out)))) as? [String: Any] ?? [:]
+        let seen =
+            (try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out)))) as? [String: Any]
+            ?? [:]
         #expect((seen["tail-kept"] as? [String: Any])?["ended"] as? String == "eof", "\(seen)")
         #expect((seen["stream"] as? [String: Any])?["ended"] as? String == "eof", "\(seen)")
-        #expect((seen["websocket"] as? [String: Any])?["code"] as? Int == 1001, "the chat member is told the server is going away: \(seen)")
+        #expect(
+            (seen["websocket"] as? [String: Any])?["code"] as? Int == 1001,
+            "the chat member is told the server is going away: \(seen)")
         #expect((seen["stream-first-ack"] as? String ?? "").contains("accepted"), "\(seen)")
 
         let again = try ServerProcess(dataDirectory: root.path + "/data", port: port)
         defer { again.kill(signal: SIGKILL) }
         try await again.waitReady()
         let (_, answer) = try await HTTP.request(
-            "GET", again.baseURL + "/api/v1/metrics/statistics?namespace=Shutdown&name=Last&statistics=Maximum&period=60&start=-1h", token: again.token)
+            "GET",
+            again.baseURL
+                + "/api/v1/metrics/statistics?namespace=Shutdown&name=Last&statistics=Maximum&period=60&start=-1h",
+            token: again.token)
         #expect(String(decoding: answer, as: UTF8.self).contains("42"), "\(String(decoding: answer, as: UTF8.self))")
     }
 }

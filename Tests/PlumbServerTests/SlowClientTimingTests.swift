@@ -58,7 +58,8 @@ struct SlowClientTimingTests {
         let latencies = healthz.map(\.latency).sorted()
         let p50 = latencies[latencies.count / 2]
         let p99 = latencies[min(latencies.count - 1, Int((Double(latencies.count) * 0.99).rounded(.up)) - 1)]
-        print("""
+        print(
+            """
             slow clients: \(slowClosed.count)/\(slow.count) closed (\(answered408) answered 408), \
             after \(Self.ms(slowClosed.first)) to \(Self.ms(slowClosed.last)) from connect (header_timeout \(Self.timeout) s); \
             idle keep-alives: \(idleClosed.count)/\(idle.count) closed after \(Self.ms(idleClosed.first)) to \
@@ -69,7 +70,8 @@ struct SlowClientTimingTests {
 
         #expect(slowClosed.count == Self.slowClients, "slow clients left open: \(Self.slowClients - slowClosed.count)")
         #expect(answered408 == Self.slowClients)
-        #expect(idleClosed.count == Self.idleClients, "idle keep-alives left open: \(Self.idleClients - idleClosed.count)")
+        #expect(
+            idleClosed.count == Self.idleClients, "idle keep-alives left open: \(Self.idleClients - idleClosed.count)")
         #expect(idle.allSatisfy { $0.received.isEmpty }, "an idle close sends nothing")
         // Not before the timeouts. The slow clients count from before their connect, so never early; the keep-alives
         // from when they had read their answer, a little after the server started its timer.
@@ -84,7 +86,9 @@ struct SlowClientTimingTests {
         let big = try await offThePool {
             let connection = try RawConnection(port: port)
             defer { connection.close() }
-            connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(String(repeating: "a", count: 100 * 1_024))\r\n\r\n")
+            connection.send(
+                "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(String(repeating: "a", count: 100 * 1_024))\r\n\r\n"
+            )
             return connection.readResponse(timeout: .seconds(10))
         }
         #expect(big?.status == 431)
@@ -94,7 +98,9 @@ struct SlowClientTimingTests {
 
     static func ms(_ duration: Duration?) -> String {
         guard let duration else { return "-" }
-        return String(format: "%.1f ms", Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15)
+        return String(
+            format: "%.1f ms",
+            Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15)
     }
 }
 
@@ -131,7 +137,7 @@ struct SwarmClient: Sendable {
     static func run(port: Int, slow: Int, idle: Int, giveUpAfter: Duration, ready: () -> Void) throws -> [SwarmClient] {
         var clients: [SwarmClient] = []
         var descriptors: [Int32] = []
-        defer { descriptors.forEach { if $0 >= 0 { close($0) } } }
+        defer { for descriptor in descriptors where descriptor >= 0 { close(descriptor) } }
         for _ in 0..<idle {
             let connection = try RawConnection(port: port)
             descriptors.append(connection.fd)
@@ -143,7 +149,9 @@ struct SwarmClient: Sendable {
             client.answeredAt = .now
             clients.append(client)
         }
-        let head = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 60)
+        let head =
+            Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8)
+            + [UInt8](repeating: UInt8(ascii: "a"), count: 60)
         var sent: [Int] = []
         for _ in 0..<slow {
             let connection = try RawConnection(port: port)
@@ -176,7 +184,8 @@ struct SwarmClient: Sendable {
                 for index in clients.indices where clients[index].kind == .slowHead && descriptors[index] >= 0 {
                     let slowIndex = index - idle
                     let byte = head[min(sent[slowIndex], head.count - 1)]
-                    if [byte].withUnsafeBytes({ send(descriptors[index], $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }) == 1 {
+                    if [byte].withUnsafeBytes({ send(descriptors[index], $0.baseAddress, 1, Int32(MSG_NOSIGNAL)) }) == 1
+                    {
                         sent[slowIndex] += 1
                     }
                 }

@@ -29,7 +29,9 @@ struct SystemdNotifyTimingTests {
                 for (i, b) in path.utf8.enumerated() { raw[i] = b }
             }
             let ok = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             guard ok == 0 else { throw TestFailure("cannot bind \(path)") }
             var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
@@ -68,7 +70,8 @@ struct SystemdNotifyTimingTests {
             rest = Array(body.utf8.dropFirst(firstPart))
             guard let fd = connectLoopback(port: port) else { throw TestFailure("cannot connect") }
             self.fd = fd
-            let head = "POST /write?precision=s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            let head =
+                "POST /write?precision=s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
             send(Array(head.utf8) + Array(body.utf8.prefix(firstPart)))
         }
 
@@ -113,7 +116,8 @@ struct SystemdNotifyTimingTests {
 
         let now = Int64(Date().timeIntervalSince1970)
         let body = (0..<200).map { "sd,host=a v=\($0) \(now)" }.joined(separator: "\n")
-        let request = try SlowRequest(port: server.port, token: server.token, body: body, firstPart: body.utf8.count / 2)
+        let request = try SlowRequest(
+            port: server.port, token: server.token, body: body, firstPart: body.utf8.count / 2)
         try await Task.sleep(for: .milliseconds(200))
         kill(server.process.processIdentifier, SIGTERM)
         let stopping = try await notify.first(containing: "STOPPING=1", timeout: 10)
@@ -128,10 +132,13 @@ struct SystemdNotifyTimingTests {
         defer { again.kill(signal: SIGKILL) }
         try await again.waitReady()
         let (_, stats) = try await HTTP.request(
-            "GET", again.baseURL + "/api/v1/metrics/statistics?namespace=sd&name=v&dimensions=host=a&statistics=SampleCount&period=60&start=\(now - 120)&end=\(now + 60)",
+            "GET",
+            again.baseURL
+                + "/api/v1/metrics/statistics?namespace=sd&name=v&dimensions=host=a&statistics=SampleCount&period=60&start=\(now - 120)&end=\(now + 60)",
             token: again.token)
         let object = try JSONSerialization.jsonObject(with: Data(stats)) as? [String: Any]
-        let count = (object?["datapoints"] as? [[String: Any]])?.compactMap { $0["SampleCount"] as? Double }.reduce(0, +)
+        let count = (object?["datapoints"] as? [[String: Any]])?.compactMap { $0["SampleCount"] as? Double }.reduce(
+            0, +)
         #expect(count == 200)
     }
 }

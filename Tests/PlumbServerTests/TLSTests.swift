@@ -43,14 +43,19 @@ import Testing
         try await Self.waitReady(server, ca: ca.caFile)
         let base = "https://localhost:\(server.port)"
 
-        let http1 = try await Self.curl(["--http1.1", "--cacert", ca.caFile, "-w", "\n%{http_version}", base + "/healthz"])
+        let http1 = try await Self.curl([
+            "--http1.1", "--cacert", ca.caFile, "-w", "\n%{http_version}", base + "/healthz",
+        ])
         #expect(http1.status == 0, "\(http1.output)")
         #expect(http1.output == "{\"status\":\"ok\"}\n1.1")
-        let http2 = try await Self.curl(["--http2", "--cacert", ca.caFile, "-w", "\n%{http_version}", base + "/healthz"])
+        let http2 = try await Self.curl([
+            "--http2", "--cacert", ca.caFile, "-w", "\n%{http_version}", base + "/healthz",
+        ])
         #expect(http2.output == "{\"status\":\"ok\"}\n2")
         // A request with a body, through a plugin, on an HTTP/2 stream.
         let analyzed = try await Self.curl([
-            "--http2", "--cacert", ca.caFile, "-w", "\n%{http_version} %{response_code}", "-H", "content-type: application/json",
+            "--http2", "--cacert", ca.caFile, "-w", "\n%{http_version} %{response_code}", "-H",
+            "content-type: application/json",
             "--data", #"{"text": "I love this, it is wonderful!"}"#, base + "/apps/sentiment/analyze",
         ])
         #expect(analyzed.output.hasSuffix("\n2 200"), "\(analyzed.output)")
@@ -90,7 +95,8 @@ import Testing
         let second = try await ca.issue("second")
         // certbot's layout: the config names live/ paths, a renewal replaces what they hold.
         let live = TestCertificateAuthority.Issued(
-            certFile: dir.path + "/live/fullchain.pem", keyFile: dir.path + "/live/privkey.pem", fingerprint: first.fingerprint)
+            certFile: dir.path + "/live/fullchain.pem", keyFile: dir.path + "/live/privkey.pem",
+            fingerprint: first.fingerprint)
         try FileManager.default.createDirectory(atPath: dir.path + "/live", withIntermediateDirectories: true)
         func install(_ issued: TestCertificateAuthority.Issued) throws {
             for (from, to) in [(issued.certFile, live.certFile), (issued.keyFile, live.keyFile)] {
@@ -110,7 +116,9 @@ import Testing
         ])
         #expect(reload["old_fingerprint"] as? String == first.fingerprint)
         #expect(reload["new_fingerprint"] as? String == second.fingerprint, "a new connection after SIGHUP: \(reload)")
-        #expect((reload["after"] as? [String: Any])?["status"] as? Int == 200, "the keep-alive connection opened before the reload")
+        #expect(
+            (reload["after"] as? [String: Any])?["status"] as? Int == 200,
+            "the keep-alive connection opened before the reload")
         #expect(reload["same_connection"] as? Bool == true)
         #expect(reload["old_connection_fingerprint"] as? String == first.fingerprint)
         #expect(server.log.contains("TLS certificate reloaded"))
@@ -140,26 +148,42 @@ import Testing
         let certificate = try await ca.issue("example")
         let other = try await ca.issue("other")
         let cases: [(name: String, yaml: String, message: String)] = [
-            ("missing cert", "tls:\n  cert_file: \(dir.path)/nope.pem\n  key_file: \(certificate.keyFile)\n",
-             "tls.cert_file: cannot read \(dir.path)/nope.pem: no such file"),
-            ("missing key", "tls:\n  cert_file: \(certificate.certFile)\n  key_file: \(dir.path)/nope.key\n",
-             "tls.key_file: cannot read \(dir.path)/nope.key: no such file"),
-            ("key of another certificate", "tls:\n  cert_file: \(certificate.certFile)\n  key_file: \(other.keyFile)\n",
-             "does not fit the certificate in \(certificate.certFile)"),
+            (
+                "missing cert", "tls:\n  cert_file: \(dir.path)/nope.pem\n  key_file: \(certificate.keyFile)\n",
+                "tls.cert_file: cannot read \(dir.path)/nope.pem: no such file"
+            ),
+            (
+                "missing key", "tls:\n  cert_file: \(certificate.certFile)\n  key_file: \(dir.path)/nope.key\n",
+                "tls.key_file: cannot read \(dir.path)/nope.key: no such file"
+            ),
+            (
+                "key of another certificate",
+                "tls:\n  cert_file: \(certificate.certFile)\n  key_file: \(other.keyFile)\n",
+                "does not fit the certificate in \(certificate.certFile)"
+            ),
             ("no key_file", "tls:\n  cert_file: \(certificate.certFile)\n", "tls.key_file is required"),
-            ("a key as the certificate", "tls:\n  cert_file: \(certificate.keyFile)\n  key_file: \(certificate.keyFile)\n",
-             "holds no PEM certificate"),
+            (
+                "a key as the certificate",
+                "tls:\n  cert_file: \(certificate.keyFile)\n  key_file: \(certificate.keyFile)\n",
+                "holds no PEM certificate"
+            ),
         ]
         for (index, problem) in cases.enumerated() {
             let path = dir.path + "/bad-\(index).yaml"
             try problem.yaml.write(toFile: path, atomically: true, encoding: .utf8)
             let serve = try await CLI.run(
-                ["serve", "--config", path, "--data", dir.path + "/data-\(index)", "--listen", "127.0.0.1:\(ServerProcess.freePort())"],
+                [
+                    "serve", "--config", path, "--data", dir.path + "/data-\(index)", "--listen",
+                    "127.0.0.1:\(ServerProcess.freePort())",
+                ],
                 timeout: .seconds(60))
             #expect(serve.status != 0, "\(problem.name): plumb serve started")
             #expect(serve.output.contains(problem.message), "\(problem.name): \(serve.output)")
-            let check = try await CLI.run(["check", "--config", path, "--alerts", dir.path + "/no-alerts"], timeout: .seconds(60))
-            #expect(check.status != 0 && check.output.contains(problem.message), "plumb check, \(problem.name): \(check.output)")
+            let check = try await CLI.run(
+                ["check", "--config", path, "--alerts", dir.path + "/no-alerts"], timeout: .seconds(60))
+            #expect(
+                check.status != 0 && check.output.contains(problem.message),
+                "plumb check, \(problem.name): \(check.output)")
         }
     }
 }

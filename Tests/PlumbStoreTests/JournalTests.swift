@@ -33,7 +33,9 @@ struct JournalTests {
         _ = try await journal.append(Array("after".utf8))
         await journal.close()
         var seen: [String] = []
-        let (records, torn) = try Journal.replay(directory: dir, name: "t") { seen.append(String(decoding: $0, as: UTF8.self)) }
+        let (records, torn) = try Journal.replay(directory: dir, name: "t") {
+            seen.append(String(decoding: $0, as: UTF8.self))
+        }
         #expect(records == 201 && torn == 0)
         for writer in 0..<4 {
             #expect(seen.filter { $0.hasPrefix("\(writer):") } == (0..<50).map { "\(writer):\($0)" })

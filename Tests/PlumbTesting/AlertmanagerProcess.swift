@@ -18,7 +18,8 @@ public final class AlertmanagerProcess: @unchecked Sendable {
     /// answers 200.
     public init(config: String, directory: String, port: Int = ServerProcess.freePort()) async throws {
         guard let binary = Self.binary else {
-            throw TestFailure("prometheus-alertmanager is not installed (PLUMB_TEST_PEERS=1 scripts/setup.sh installs it)")
+            throw TestFailure(
+                "prometheus-alertmanager is not installed (PLUMB_TEST_PEERS=1 scripts/setup.sh installs it)")
         }
         self.port = port
         try FileManager.default.createDirectory(atPath: directory + "/am-data", withIntermediateDirectories: true)
@@ -28,7 +29,8 @@ public final class AlertmanagerProcess: @unchecked Sendable {
         let log = try ChildProcess.openForAppending(logPath)
         defer { close(log) }
         process = try ChildProcess(
-            binary, [
+            binary,
+            [
                 "--config.file=\(directory)/alertmanager.yml", "--storage.path=\(directory)/am-data",
                 "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=", "--log.level=warn",
             ], stdout: log, stderr: log)

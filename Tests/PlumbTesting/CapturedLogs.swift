@@ -40,7 +40,8 @@ public final class CapturedLogs: Sendable {
         ) {
             var merged = metadata
             if let explicit { merged.merge(explicit) { $1 } }
-            sink.append(Line(label: label, level: level, message: message.description, metadata: merged.mapValues { "\($0)" }))
+            sink.append(
+                Line(label: label, level: level, message: message.description, metadata: merged.mapValues { "\($0)" }))
         }
     }
 }

@@ -32,14 +32,16 @@ public final class ChildProcess: @unchecked Sendable {
         if let directory {
             guard Self.addChdir(&actions, directory) == 0 else { throw TestFailure("cannot spawn in \(directory)") }
         }
-        guard Self.addCloseFrom(&actions, 3) == 0 else { throw TestFailure("posix_spawn_file_actions_addclosefrom_np failed") }
+        guard Self.addCloseFrom(&actions, 3) == 0 else {
+            throw TestFailure("posix_spawn_file_actions_addclosefrom_np failed")
+        }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let pairs = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
         let envp = pairs.map { strdup($0) } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
         }
         var pid = pid_t()
         let failure = posix_spawn(&pid, executable, &actions, nil, argv, envp)
@@ -53,7 +55,8 @@ public final class ChildProcess: @unchecked Sendable {
     private static let ignoreBrokenPipes: Void = { _ = Glibc.signal(SIGPIPE, SIG_IGN) }()
 
     // glibc (2.34+) has both, but declares them only for _GNU_SOURCE, which Swift's Glibc module is not built with.
-    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    private typealias AddChdir =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     private static let addChdir: AddChdir = glibc("posix_spawn_file_actions_addchdir_np")
     private static let addCloseFrom: AddCloseFrom = glibc("posix_spawn_file_actions_addclosefrom_np")

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -19,7 +20,8 @@ public enum HTTP {
     /// The same, with the response's headers (lowercased names), for tests that check one (`Retry-After`); `headers`
     /// are sent with the request (`Accept: text/html`, as a browser).
     public static func exchange(
-        _ method: String, _ url: String, body: [UInt8]? = nil, token: String? = nil, headers sent: [String: String] = [:],
+        _ method: String, _ url: String, body: [UInt8]? = nil, token: String? = nil,
+        headers sent: [String: String] = [:],
         timeout: TimeInterval = 10
     ) async throws -> (status: Int, headers: [String: String], body: [UInt8]) {
         var request = URLRequest(url: URL(string: url)!, timeoutInterval: timeout)

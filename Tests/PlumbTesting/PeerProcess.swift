@@ -8,7 +8,9 @@ public final class PeerProcess: @unchecked Sendable {
     public let logPath: String
 
     /// Starts `python3 Tests/peers/<script> --port <port> <arguments>` and waits until the port accepts connections.
-    public init(script: String, port: Int = ServerProcess.freePort(), arguments: [String], logDirectory: String) async throws {
+    public init(
+        script: String, port: Int = ServerProcess.freePort(), arguments: [String], logDirectory: String
+    ) async throws {
         self.port = port
         logPath = logDirectory + "/\(script)-\(port).out"
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -54,7 +56,9 @@ public func connectLoopback(port: Int) -> Int32? {
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else {
         close(fd)
@@ -67,14 +71,20 @@ public func connectLoopback(port: Int) -> Int32? {
 public enum PeerRecords {
     public static func jsonLines(_ path: String) -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
     }
 
     /// Every `*.json` in `directory`, in name order.
     public static func jsonFiles(_ directory: String) -> [[String: Any]] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+            $0.hasSuffix(".json")
+        }.sorted()
         return names.compactMap { name in
-            (try? Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            (try? Data(contentsOf: URL(fileURLWithPath: directory + "/" + name))).flatMap {
+                try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
+            }
         }
     }
 }
@@ -83,16 +93,23 @@ public enum PeerRecords {
 /// so a chatty script cannot block on a full pipe). Off the cooperative pool and killed after `timeout`: see
 /// `Subprocess`.
 public enum Python {
-    public static func run(_ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(180)) async throws -> (status: Int32, output: Data, errors: String) {
-        let outcome = try await Subprocess.run("/usr/bin/env", ["python3", script] + arguments, separateErrors: true, timeout: timeout)
+    public static func run(
+        _ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(180)
+    ) async throws -> (status: Int32, output: Data, errors: String) {
+        let outcome = try await Subprocess.run(
+            "/usr/bin/env", ["python3", script] + arguments, separateErrors: true, timeout: timeout)
         return (outcome.status, outcome.output, outcome.errors)
     }
 
     /// Runs a peer script of Tests/peers/ that prints one JSON object, and returns that object; a failing run, or one
     /// that prints something else, is a `TestFailure` with what the script wrote to standard error.
-    public static func peer(_ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(180)) async throws -> [String: Any] {
+    public static func peer(
+        _ script: String, _ arguments: [String] = [], timeout: Duration = .seconds(180)
+    ) async throws -> [String: Any] {
         let outcome = try await run(Checkout.root + "/Tests/peers/" + script, arguments, timeout: timeout)
-        guard outcome.status == 0, let object = try? JSONSerialization.jsonObject(with: outcome.output) as? [String: Any] else {
+        guard outcome.status == 0,
+            let object = try? JSONSerialization.jsonObject(with: outcome.output) as? [String: Any]
+        else {
             throw TestFailure("\(script) \(arguments.first ?? "") failed (\(outcome.status)):\n\(outcome.errors)")
         }
         return object

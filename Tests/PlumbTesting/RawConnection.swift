@@ -48,7 +48,9 @@ public final class RawConnection: @unchecked Sendable {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { break }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(max(1, left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000)))
+            let ready = poll(
+                &poller, 1,
+                Int32(max(1, left.components.seconds * 1_000 + left.components.attoseconds / 1_000_000_000_000_000)))
             guard ready > 0 else { continue }
             let n = recv(fd, &buffer, buffer.count, 0)
             if n > 0 {
@@ -73,7 +75,9 @@ public final class RawConnection: @unchecked Sendable {
 }
 
 /// Runs blocking work (socket waits, `poll` loops) on a thread of its own, never on Swift's cooperative pool.
-public func offThePool<T: Sendable>(_ name: String = "blocking test work", _ work: @escaping @Sendable () throws -> T) async throws -> T {
+public func offThePool<T: Sendable>(
+    _ name: String = "blocking test work", _ work: @escaping @Sendable () throws -> T
+) async throws -> T {
     try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
         let thread = Thread { continuation.resume(with: Result { try work() }) }
         thread.name = name

@@ -8,7 +8,8 @@ extension ServerProcess {
     ) async throws -> ServerProcess {
         let path = directory.path + "/plumb.yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let server = try ServerProcess(dataDirectory: directory.path + "/data", port: port, extraArguments: ["--config", path])
+        let server = try ServerProcess(
+            dataDirectory: directory.path + "/data", port: port, extraArguments: ["--config", path])
         if ready { try await server.waitReady() }
         return server
     }

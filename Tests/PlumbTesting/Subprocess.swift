@@ -28,9 +28,12 @@ public enum Subprocess {
     ) async throws -> Outcome {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Outcome, any Error>) in
             let thread = Thread {
-                continuation.resume(with: Result {
-                    try runBlocking(executable, arguments, input: input, separateErrors: separateErrors, environment: environment, timeout: timeout)
-                })
+                continuation.resume(
+                    with: Result {
+                        try runBlocking(
+                            executable, arguments, input: input, separateErrors: separateErrors,
+                            environment: environment, timeout: timeout)
+                    })
             }
             thread.name = "subprocess " + (executable as NSString).lastPathComponent
             thread.start()
@@ -41,7 +44,8 @@ public enum Subprocess {
         _ executable: String, _ arguments: [String], input: Data?, separateErrors: Bool, environment: [String: String],
         timeout: Duration
     ) throws -> Outcome {
-        let childEnvironment = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let childEnvironment =
+            environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = try ChildProcess.pipe()
         var readEnd: Int32? = output.read
         defer { if let readEnd { close(readEnd) } }
@@ -58,11 +62,15 @@ public enum Subprocess {
         let process: ChildProcess
         do {
             process = try ChildProcess(
-                executable, arguments, environment: childEnvironment, stdin: stdin?.read, stdout: output.write, stderr: errorFD ?? output.write)
+                executable, arguments, environment: childEnvironment, stdin: stdin?.read, stdout: output.write,
+                stderr: errorFD ?? output.write)
         } catch {
             close(output.write)
             if let errorFD { close(errorFD) }
-            if let stdin { close(stdin.read); close(stdin.write) }
+            if let stdin {
+                close(stdin.read)
+                close(stdin.write)
+            }
             throw error
         }
         // The child has its copies: only its end of each pipe stays open, so end of file means every writer is done.
@@ -133,7 +141,8 @@ public enum Subprocess {
         if timedOut {
             let said = String(decoding: data.suffix(4_000), as: UTF8.self)
             throw TestFailure(
-                "\(([executable] + arguments).joined(separator: " ")) still ran after \(timeout) and was killed; it printed:\n\(said)\n\(errors.suffix(4_000))")
+                "\(([executable] + arguments).joined(separator: " ")) still ran after \(timeout) and was killed; it printed:\n\(said)\n\(errors.suffix(4_000))"
+            )
         }
         return Outcome(status: status ?? -1, output: Data(data), errors: errors)
     }

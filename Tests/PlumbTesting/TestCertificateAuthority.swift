@@ -27,7 +27,8 @@ public struct TestCertificateAuthority: Sendable {
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-subj", "/CN=Plumb Test CA", "-keyout", directory + "/ca.key", "-out", directory + "/ca.pem",
         ])
-        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(toFile: directory + "/san.cnf", atomically: true, encoding: .utf8)
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
+            toFile: directory + "/san.cnf", atomically: true, encoding: .utf8)
     }
 
     /// Issues a server certificate named `name` (files `<name>/fullchain.pem` and `<name>/privkey.pem`).
@@ -39,11 +40,15 @@ public struct TestCertificateAuthority: Sendable {
             "-keyout", folder + "/privkey.pem", "-out", folder + "/request.csr",
         ])
         try await Self.openssl([
-            "x509", "-req", "-in", folder + "/request.csr", "-CA", caFile, "-CAkey", directory + "/ca.key", "-CAcreateserial",
+            "x509", "-req", "-in", folder + "/request.csr", "-CA", caFile, "-CAkey", directory + "/ca.key",
+            "-CAcreateserial",
             "-days", "2", "-extfile", directory + "/san.cnf", "-out", folder + "/fullchain.pem",
         ])
-        let printed = try await Self.openssl(["x509", "-in", folder + "/fullchain.pem", "-noout", "-fingerprint", "-sha256"])
-        let hex = printed.split(separator: "=").last.map { $0.replacingOccurrences(of: ":", with: "").lowercased() } ?? ""
+        let printed = try await Self.openssl([
+            "x509", "-in", folder + "/fullchain.pem", "-noout", "-fingerprint", "-sha256",
+        ])
+        let hex =
+            printed.split(separator: "=").last.map { $0.replacingOccurrences(of: ":", with: "").lowercased() } ?? ""
         return Issued(
             certFile: folder + "/fullchain.pem", keyFile: folder + "/privkey.pem",
             fingerprint: hex.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -52,7 +57,9 @@ public struct TestCertificateAuthority: Sendable {
     @discardableResult
     static func openssl(_ arguments: [String]) async throws -> String {
         let outcome = try await CLI.runProgram("/usr/bin/env", ["openssl"] + arguments)
-        guard outcome.status == 0 else { throw TestFailure("openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(outcome.output)") }
+        guard outcome.status == 0 else {
+            throw TestFailure("openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(outcome.output)")
+        }
         return outcome.output
     }
 }

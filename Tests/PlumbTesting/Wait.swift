@@ -18,7 +18,9 @@ public func waitFor<T>(
     let deadline = ContinuousClock.now + timeout
     while true {
         if let value = try await probe() { return value }
-        guard ContinuousClock.now < deadline else { throw TestFailure("timed out after \(timeout) waiting for \(what)") }
+        guard ContinuousClock.now < deadline else {
+            throw TestFailure("timed out after \(timeout) waiting for \(what)")
+        }
         try await Task.sleep(for: interval)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PlumbKit
 import Testing
+
 @testable import Support
 
 /// The support bot's matcher on the shipped intents file.
@@ -40,19 +41,27 @@ import Testing
         let bot = try Self.bot()
         #expect(bot.answer("how do I join the room called games").answer.contains("to go to room games"))
         let without = bot.answer("how can I change room").answer
-        #expect(!without.contains("to go to room") && !without.contains("[[") && !without.contains("{room}"), "\(without)")
+        #expect(
+            !without.contains("to go to room") && !without.contains("[[") && !without.contains("{room}"), "\(without)")
         #expect(SupportBot.fill("a [[b {x}]] c {y}", slots: ["y": "Y"]) == "a  c Y")
         #expect(SupportBot.fill("a [[b {x}]] c", slots: ["x": "X"]) == "a b X c")
     }
 
     @Test func badIntentFilesAreRefusedWithTheReason() throws {
         let context = try PluginContextStub.make()
-        let twice = "fallback: no\nintents:\n  - {name: a, utterances: [x], answer: y}\n  - {name: a, utterances: [z], answer: y}\n"
-        #expect(throws: FunctionError.self) { try SupportBot(file: try context.decodeYAML(IntentFile.self, from: twice)) }
+        let twice =
+            "fallback: no\nintents:\n  - {name: a, utterances: [x], answer: y}\n  - {name: a, utterances: [z], answer: y}\n"
+        #expect(throws: FunctionError.self) {
+            try SupportBot(file: try context.decodeYAML(IntentFile.self, from: twice))
+        }
         let builtin = "fallback: no\nintents:\n  - {name: a, utterances: [x], answer: y, builtin: weather}\n"
-        #expect(throws: FunctionError.self) { try SupportBot(file: try context.decodeYAML(IntentFile.self, from: builtin)) }
+        #expect(throws: FunctionError.self) {
+            try SupportBot(file: try context.decodeYAML(IntentFile.self, from: builtin))
+        }
         let regex = "fallback: no\nintents:\n  - {name: a, utterances: [x], answer: y, slots: {r: \"(\"}}\n"
-        #expect(throws: FunctionError.self) { try SupportBot(file: try context.decodeYAML(IntentFile.self, from: regex)) }
+        #expect(throws: FunctionError.self) {
+            try SupportBot(file: try context.decodeYAML(IntentFile.self, from: regex))
+        }
     }
 }
 
@@ -61,6 +70,7 @@ enum PluginContextStub {
         let dir = NSTemporaryDirectory() + "support-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return PluginContext(
-            pluginName: "support", logger: .init(label: "test"), database: try .init(path: dir + "/db.sqlite"), dataDirectory: dir, settings: [:])
+            pluginName: "support", logger: .init(label: "test"), database: try .init(path: dir + "/db.sqlite"),
+            dataDirectory: dir, settings: [:])
     }
 }

@@ -60,8 +60,10 @@ public struct AlarmDescription: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, type, source, description, state, stateReason, stateReasonData, stateUpdatedAt, lastEvaluatedAt, alarmActions,
-            okActions, insufficientDataActions, severity, silence, namespace, metric, dimensions, statistic, period, evaluationPeriods,
+        case name, type, source, description, state, stateReason, stateReasonData, stateUpdatedAt, lastEvaluatedAt,
+            alarmActions,
+            okActions, insufficientDataActions, severity, silence, namespace, metric, dimensions, statistic, period,
+            evaluationPeriods,
             datapointsToAlarm, comparison, threshold, treatMissingData, evaluateLowSampleCountPercentile, metrics, rule,
             actionsSuppressor, waitPeriod, extensionPeriod
     }
@@ -73,9 +75,11 @@ public struct AlarmDescription: Sendable, Equatable, Codable {
         func text(_ key: CodingKeys) throws -> String? { try c.decodeIfPresent(String.self, forKey: key) }
         func list(_ key: CodingKeys) throws -> [String] { try c.decodeIfPresent([String].self, forKey: key) ?? [] }
         self.init(
-            name: try c.decode(String.self, forKey: .name), type: try text(.type) ?? "", source: try text(.source) ?? "",
+            name: try c.decode(String.self, forKey: .name), type: try text(.type) ?? "",
+            source: try text(.source) ?? "",
             state: try c.decode(String.self, forKey: .state), stateReason: try text(.stateReason) ?? "",
-            stateUpdatedAt: try text(.stateUpdatedAt) ?? "", alarmActions: try list(.alarmActions), okActions: try list(.okActions),
+            stateUpdatedAt: try text(.stateUpdatedAt) ?? "", alarmActions: try list(.alarmActions),
+            okActions: try list(.okActions),
             insufficientDataActions: try list(.insufficientDataActions))
         description = try text(.description)
         stateReasonData = try text(.stateReasonData)

@@ -42,7 +42,8 @@ public struct AlarmDocument: Sendable, Equatable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case name, description, severity, namespace, metric, dimensions, statistic, metrics, period, comparison, threshold, rule
+        case name, description, severity, namespace, metric, dimensions, statistic, metrics, period, comparison,
+            threshold, rule
         case evaluationPeriods = "evaluation_periods"
         case datapointsToAlarm = "datapoints_to_alarm"
         case treatMissingData = "treat_missing_data"

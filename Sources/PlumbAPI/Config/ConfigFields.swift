@@ -19,7 +19,9 @@ public final class ConfigFields {
         self.sink = sink
         self.line = node.line
         guard let mapping = node.mapping else {
-            sink.errors.append(AlertFileError(file: file, line: node.line, field: path, message: "expected a mapping of keys to values"))
+            sink.errors.append(
+                AlertFileError(
+                    file: file, line: node.line, field: path, message: "expected a mapping of keys to values"))
             return nil
         }
         self.mapping = mapping
@@ -38,7 +40,8 @@ public final class ConfigFields {
     /// Records a problem with `key` (nil: with the mapping itself), at the key's line unless `line` is given.
     public func error(_ key: String?, _ message: String, line: Int? = nil) {
         let field = key.map(fieldPath) ?? path
-        sink.errors.append(AlertFileError(file: file, line: line ?? key.map(lineOf) ?? self.line, field: field, message: message))
+        sink.errors.append(
+            AlertFileError(file: file, line: line ?? key.map(lineOf) ?? self.line, field: field, message: message))
     }
 
     /// Reports keys outside `allowed` (a typo would otherwise be silently ignored).
@@ -47,7 +50,10 @@ public final class ConfigFields {
             guard let name = entry.key.scalar else { continue }
             if !allowed.contains(name) {
                 let hint = allowed.sorted().joined(separator: ", ")
-                sink.errors.append(AlertFileError(file: file, line: entry.key.line, field: fieldPath(name), message: "unknown field (known: \(hint))"))
+                sink.errors.append(
+                    AlertFileError(
+                        file: file, line: entry.key.line, field: fieldPath(name),
+                        message: "unknown field (known: \(hint))"))
             }
         }
     }
@@ -57,19 +63,28 @@ public final class ConfigFields {
             if required { error(key, "is required", line: line) }
             return nil
         }
-        guard let scalar = node.scalar else { error(key, "must be a single value"); return nil }
+        guard let scalar = node.scalar else {
+            error(key, "must be a single value")
+            return nil
+        }
         return scalar
     }
 
     public func double(_ key: String, required: Bool = false) -> Double? {
         guard let text = string(key, required: required) else { return nil }
-        guard let value = Double(text), value.isFinite else { error(key, "'\(text)' is not a finite number"); return nil }
+        guard let value = Double(text), value.isFinite else {
+            error(key, "'\(text)' is not a finite number")
+            return nil
+        }
         return value
     }
 
     public func int(_ key: String, required: Bool = false) -> Int? {
         guard let text = string(key, required: required) else { return nil }
-        guard let value = Int(text) else { error(key, "'\(text)' is not a whole number"); return nil }
+        guard let value = Int(text) else {
+            error(key, "'\(text)' is not a whole number")
+            return nil
+        }
         return value
     }
 
@@ -78,7 +93,9 @@ public final class ConfigFields {
         switch text.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
-        default: error(key, "'\(text)' must be true or false"); return nil
+        default:
+            error(key, "'\(text)' must be true or false")
+            return nil
         }
     }
 
@@ -96,7 +113,10 @@ public final class ConfigFields {
     public func stringList(_ key: String) -> [String] {
         guard let node = node(key), !node.isNull else { return [] }
         if let scalar = node.scalar { return [scalar] }
-        guard let sequence = node.sequence else { error(key, "must be a list"); return [] }
+        guard let sequence = node.sequence else {
+            error(key, "must be a list")
+            return []
+        }
         var out: [String] = []
         for item in sequence {
             guard let scalar = item.scalar else {
@@ -110,7 +130,10 @@ public final class ConfigFields {
 
     public func stringMap(_ key: String) -> [String: String]? {
         guard let node = node(key), !node.isNull else { return nil }
-        guard let map = node.mapping else { error(key, "must be a mapping of names to values"); return nil }
+        guard let map = node.mapping else {
+            error(key, "must be a mapping of names to values")
+            return nil
+        }
         var out: [String: String] = [:]
         for entry in map {
             guard let name = entry.key.scalar, let value = entry.value.scalar else {
@@ -125,7 +148,10 @@ public final class ConfigFields {
     /// Items of a list field, each with its path (`alarms[2]`).
     public func list(_ key: String) -> [(node: ConfigNode, path: String)] {
         guard let node = node(key), !node.isNull else { return [] }
-        guard let sequence = node.sequence else { error(key, "must be a list"); return [] }
+        guard let sequence = node.sequence else {
+            error(key, "must be a list")
+            return []
+        }
         return sequence.enumerated().map { ($0.element, "\(fieldPath(key))[\($0.offset)]") }
     }
 

@@ -53,7 +53,9 @@ public struct JSONConfigReader: ConfigReader {
                 case "null": return ConfigNode(.null(literal), line: start)
                 case "true", "false": return ConfigNode(.scalar(literal), line: start)
                 default:
-                    guard !literal.isEmpty, Double(literal) != nil else { throw fail("'\(literal.prefix(20))' is not a JSON value") }
+                    guard !literal.isEmpty, Double(literal) != nil else {
+                        throw fail("'\(literal.prefix(20))' is not a JSON value")
+                    }
                     return ConfigNode(.scalar(literal), line: start)
                 }
             }
@@ -76,7 +78,10 @@ public struct JSONConfigReader: ConfigReader {
             index += 1
             var out: [ConfigNode.Entry] = []
             skipSpace()
-            if !atEnd, bytes[index] == UInt8(ascii: "}") { index += 1; return out }
+            if !atEnd, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return out
+            }
             while true {
                 skipSpace()
                 guard !atEnd, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
@@ -88,7 +93,10 @@ public struct JSONConfigReader: ConfigReader {
                 guard !atEnd else { throw fail("unexpected end of the document") }
                 index += 1
                 if bytes[index - 1] == UInt8(ascii: "}") { return out }
-                guard bytes[index - 1] == UInt8(ascii: ",") else { index -= 1; throw fail("expected ',' or '}'") }
+                guard bytes[index - 1] == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or '}'")
+                }
             }
         }
 
@@ -97,14 +105,20 @@ public struct JSONConfigReader: ConfigReader {
             index += 1
             var out: [ConfigNode] = []
             skipSpace()
-            if !atEnd, bytes[index] == UInt8(ascii: "]") { index += 1; return out }
+            if !atEnd, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return out
+            }
             while true {
                 out.append(try value(depth: depth + 1))
                 skipSpace()
                 guard !atEnd else { throw fail("unexpected end of the document") }
                 index += 1
                 if bytes[index - 1] == UInt8(ascii: "]") { return out }
-                guard bytes[index - 1] == UInt8(ascii: ",") else { index -= 1; throw fail("expected ',' or ']'") }
+                guard bytes[index - 1] == UInt8(ascii: ",") else {
+                    index -= 1
+                    throw fail("expected ',' or ']'")
+                }
             }
         }
 
@@ -139,7 +153,9 @@ public struct JSONConfigReader: ConfigReader {
         }
 
         mutating func hex4() throws(Failure) -> UInt32 {
-            guard index + 4 <= bytes.count, let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+            guard index + 4 <= bytes.count,
+                let value = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+            else {
                 throw fail("\\u needs four hex digits")
             }
             index += 4
@@ -148,7 +164,9 @@ public struct JSONConfigReader: ConfigReader {
 
         mutating func unicodeEscape() throws(Failure) -> Character {
             var code = try hex4()
-            if (0xD800..<0xDC00).contains(code), index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+            if (0xD800..<0xDC00).contains(code), index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                bytes[index + 1] == UInt8(ascii: "u")
+            {
                 index += 2
                 let low = try hex4()
                 guard (0xDC00..<0xE000).contains(low) else { throw fail("an unpaired surrogate in \\u escapes") }

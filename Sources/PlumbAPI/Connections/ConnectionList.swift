@@ -6,7 +6,9 @@ public struct ConnectionList: Codable, Sendable, Equatable {
     /// The first 1,000 by id.
     public var connections: [ConnectionDescription]
 
-    public init(open: Int, perPlugin: [String: Int], endpoints: [WebSocketEndpoint], connections: [ConnectionDescription]) {
+    public init(
+        open: Int, perPlugin: [String: Int], endpoints: [WebSocketEndpoint], connections: [ConnectionDescription]
+    ) {
         self.open = open
         self.perPlugin = perPlugin
         self.endpoints = endpoints

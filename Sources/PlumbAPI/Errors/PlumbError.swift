@@ -16,7 +16,9 @@ public struct PlumbError: HTTPResponseError, CustomStringConvertible {
     /// Problems listed beside the message (an alert file's FILE:LINE errors).
     public var problems: [ErrorBody.Problem]?
 
-    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String, problems: [ErrorBody.Problem]?) {
+    public init(
+        status: Int = 400, code: String = "InvalidParameterValue", _ message: String, problems: [ErrorBody.Problem]?
+    ) {
         self.init(status: status, code: code, message)
         self.problems = problems
     }

@@ -5,7 +5,10 @@ public struct AccountConcurrency: Codable, Sendable, Equatable {
     public var concurrentExecutions: Int
     public var unreservedConcurrentExecutions: Int
 
-    public init(concurrencyLimit: Int, unreservedConcurrencyLimit: Int, concurrentExecutions: Int, unreservedConcurrentExecutions: Int) {
+    public init(
+        concurrencyLimit: Int, unreservedConcurrencyLimit: Int, concurrentExecutions: Int,
+        unreservedConcurrentExecutions: Int
+    ) {
         self.concurrencyLimit = concurrencyLimit
         self.unreservedConcurrencyLimit = unreservedConcurrencyLimit
         self.concurrentExecutions = concurrentExecutions

@@ -9,7 +9,9 @@ public struct AsyncEventDescription: Codable, Sendable, Equatable {
     public var nextAttemptAt: Double?
     public var lastError: String?
 
-    public init(id: Int64, status: String, attempts: Int, receivedAt: Double, nextAttemptAt: Double?, lastError: String?) {
+    public init(
+        id: Int64, status: String, attempts: Int, receivedAt: Double, nextAttemptAt: Double?, lastError: String?
+    ) {
         self.id = id
         self.status = status
         self.attempts = attempts

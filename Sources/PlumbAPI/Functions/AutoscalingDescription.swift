@@ -16,8 +16,10 @@ public struct AutoscalingDescription: Codable, Sendable, Equatable {
     public var panicking: Bool
 
     public init(
-        enabled: Bool, targetUtilization: Double, stableWindowSeconds: Double, panicWindowSeconds: Double, panicThreshold: Double,
-        maxScaleUpPer10s: Int, maxScaleDownFactor: Double, scaleToZeroGraceSeconds: Double, minInstances: Int, maxInstances: Int,
+        enabled: Bool, targetUtilization: Double, stableWindowSeconds: Double, panicWindowSeconds: Double,
+        panicThreshold: Double,
+        maxScaleUpPer10s: Int, maxScaleDownFactor: Double, scaleToZeroGraceSeconds: Double, minInstances: Int,
+        maxInstances: Int,
         desiredInstances: Int?, panicking: Bool
     ) {
         self.enabled = enabled

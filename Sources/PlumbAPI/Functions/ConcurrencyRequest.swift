@@ -26,7 +26,9 @@ public struct ConcurrencyRequest: Codable, Sendable, Equatable {
         } else if try c.decodeNil(forKey: .reserved) {
             reserved = .some(nil)
         } else {
-            guard let value = try? c.decode(Int.self, forKey: .reserved) else { throw PlumbError("'reserved' must be a whole number or null") }
+            guard let value = try? c.decode(Int.self, forKey: .reserved) else {
+                throw PlumbError("'reserved' must be a whole number or null")
+            }
             reserved = .some(value)
         }
         if c.contains(.provisioned) {

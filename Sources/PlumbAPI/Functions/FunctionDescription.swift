@@ -21,7 +21,8 @@ public struct FunctionDescription: Codable, Sendable, Equatable {
     public var autoscaling: AutoscalingDescription
 
     public init(
-        name: String, plugin: String, kind: String, trigger: String, reservedConcurrency: Int?, provisionedConcurrency: Int,
+        name: String, plugin: String, kind: String, trigger: String, reservedConcurrency: Int?,
+        provisionedConcurrency: Int,
         concurrentExecutions: Int, maxConcurrencyPerInstance: Int, instances: Int, provisionedInstances: Int,
         initializingInstances: Int, coldStarts: Int, reportLog: String, autoscaling: AutoscalingDescription
     ) {

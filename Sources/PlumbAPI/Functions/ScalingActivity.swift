@@ -11,7 +11,8 @@ public struct ScalingActivity: Codable, Sendable, Equatable {
     public var panicking: Bool
 
     public init(
-        time: String, from: Int, to: Int, reason: String, stableConcurrency: Double, panicConcurrency: Double, panicking: Bool
+        time: String, from: Int, to: Int, reason: String, stableConcurrency: Double, panicConcurrency: Double,
+        panicking: Bool
     ) {
         self.time = time
         self.from = from

@@ -18,7 +18,9 @@ public struct LoginRequest: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        guard let user = container.lenient(String.self, forKey: .user), let password = container.lenient(String.self, forKey: .password) else {
+        guard let user = container.lenient(String.self, forKey: .user),
+            let password = container.lenient(String.self, forKey: .password)
+        else {
             throw PlumbError(code: "MissingParameter", "'user' and 'password' are required")
         }
         self.init(user: user, password: password, code: container.lenient(String.self, forKey: .code))

@@ -17,7 +17,8 @@ public struct SimulationRequest: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        guard let user = container.lenient(String.self, forKey: .user), let action = container.lenient(String.self, forKey: .action),
+        guard let user = container.lenient(String.self, forKey: .user),
+            let action = container.lenient(String.self, forKey: .action),
             let resource = container.lenient(String.self, forKey: .resource)
         else {
             throw PlumbError(code: "MissingParameter", "'user', 'action' and 'resource' are required")

@@ -21,7 +21,8 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var route: String?
 
     public init(
-        time: String? = nil, actor: String? = nil, action: String? = nil, resource: String? = nil, source: String? = nil, status: Int? = nil,
+        time: String? = nil, actor: String? = nil, action: String? = nil, resource: String? = nil,
+        source: String? = nil, status: Int? = nil,
         result: String? = nil, route: String? = nil
     ) {
         self.time = time

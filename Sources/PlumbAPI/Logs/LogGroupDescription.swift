@@ -11,7 +11,8 @@ public struct LogGroupDescription: Sendable, Equatable, Codable {
     public var createdAt: String
 
     public init(
-        name: String, retentionDays: Int?, storedEvents: Int, archivedEvents: Int, archiveCompressionRatio: Double?, createdAt: String
+        name: String, retentionDays: Int?, storedEvents: Int, archivedEvents: Int, archiveCompressionRatio: Double?,
+        createdAt: String
     ) {
         self.name = name
         self.retentionDays = retentionDays

@@ -18,7 +18,8 @@ public struct MetricFilterDescription: Sendable, Equatable, Codable {
     public var source: String
 
     public init(
-        name: String, logGroup: String, pattern: String, namespace: String, metric: String, value: String, defaultValue: Double?,
+        name: String, logGroup: String, pattern: String, namespace: String, metric: String, value: String,
+        defaultValue: Double?,
         unit: String?, dimensions: [String: String], source: String
     ) {
         self.name = name

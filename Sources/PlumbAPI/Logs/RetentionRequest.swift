@@ -11,7 +11,9 @@ public struct RetentionRequest: Sendable, Equatable, Codable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        guard c.contains(.days) else { throw PlumbError(code: "MissingParameter", "'days' is required (null: never expire)") }
+        guard c.contains(.days) else {
+            throw PlumbError(code: "MissingParameter", "'days' is required (null: never expire)")
+        }
         days = try c.decodeNil(forKey: .days) ? nil : try c.decode(Int.self, forKey: .days)
     }
 

@@ -9,7 +9,8 @@ public enum MetricData {
         var byID: [String: MetricDataQuery] = [:]
         for q in queries {
             guard MetricDataQuery.validID(q.id) else {
-                throw MetricsError.invalid("query id '\(q.id)' must start with a lowercase letter and hold only letters, digits and '_'")
+                throw MetricsError.invalid(
+                    "query id '\(q.id)' must start with a lowercase letter and hold only letters, digits and '_'")
             }
             guard byID[q.id] == nil else { throw MetricsError.invalid("query id '\(q.id)' is used twice") }
             byID[q.id] = q
@@ -19,7 +20,8 @@ public enum MetricData {
         var state: [String: Int] = [:]  // 1 visiting, 2 done
         func visit(_ id: String, from: String?) throws {
             guard let q = byID[id] else {
-                throw MetricsError.invalid("expression \(from ?? "?") reads '\(id)', which is not a query id in this request")
+                throw MetricsError.invalid(
+                    "expression \(from ?? "?") reads '\(id)', which is not a query id in this request")
             }
             if state[id] == 2 { return }
             guard state[id] != 1 else { throw MetricsError.invalid("expression \(id) depends on itself") }
@@ -51,7 +53,8 @@ public enum MetricData {
     static func decodeQuery(_ item: JSONValue, at: String) throws -> MetricDataQuery {
         guard let q = item.object else { throw MetricsError.invalid("\(at) must be an object") }
         if let unknown = q.keys.sorted().first(where: { !queryFields.contains($0) }) {
-            throw MetricsError.invalid("\(at) has an unknown field '\(unknown)' (id, metric, stat, expression, label, return)")
+            throw MetricsError.invalid(
+                "\(at) has an unknown field '\(unknown)' (id, metric, stat, expression, label, return)")
         }
         guard let id = q["id"]?.string else { throw MetricsError.missing("\(at).id is required") }
         let label = q["label"]?.string
@@ -59,22 +62,31 @@ public enum MetricData {
         if let text = q["expression"]?.string {
             guard q["metric"] == nil else { throw MetricsError.invalid("\(at) has both metric and expression") }
             do {
-                return MetricDataQuery(id: id, label: label, returnData: returnData, source: .expression(try MetricMath.parse(text), text: text))
+                return MetricDataQuery(
+                    id: id, label: label, returnData: returnData,
+                    source: .expression(try MetricMath.parse(text), text: text))
             } catch let e as MetricMath.SyntaxError {
                 throw MetricsError.invalid("\(at).expression '\(text)': \(e)")
             }
         }
         guard let metric = q["metric"]?.object else { throw MetricsError.missing("\(at) needs metric or expression") }
-        guard let namespace = metric["namespace"]?.string, !namespace.isEmpty else { throw MetricsError.missing("\(at).metric.namespace is required") }
-        guard let name = metric["name"]?.string, !name.isEmpty else { throw MetricsError.missing("\(at).metric.name is required") }
+        guard let namespace = metric["namespace"]?.string, !namespace.isEmpty else {
+            throw MetricsError.missing("\(at).metric.namespace is required")
+        }
+        guard let name = metric["name"]?.string, !name.isEmpty else {
+            throw MetricsError.missing("\(at).metric.name is required")
+        }
         var dimensions: [String: String] = [:]
         if let d = metric["dimensions"] {
-            guard let map = d.object else { throw MetricsError.invalid("\(at).metric.dimensions must be a map of name to value") }
+            guard let map = d.object else {
+                throw MetricsError.invalid("\(at).metric.dimensions must be a map of name to value")
+            }
             for (k, v) in map { dimensions[k] = Self.text(v) }
         }
         let statText = q["stat"]?.string ?? "Average"
         guard let stat = Statistic(statText) else {
-            throw MetricsError.invalid("\(at).stat '\(statText)' is not a statistic (SampleCount, Sum, Average, Minimum, Maximum or pNN.NN)")
+            throw MetricsError.invalid(
+                "\(at).stat '\(statText)' is not a statistic (SampleCount, Sum, Average, Minimum, Maximum or pNN.NN)")
         }
         return MetricDataQuery(
             id: id, label: label, returnData: returnData,

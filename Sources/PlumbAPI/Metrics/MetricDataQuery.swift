@@ -26,7 +26,9 @@ public struct MetricDataQuery: Sendable, Equatable, Encodable {
 
     public static func validID(_ id: String) -> Bool {
         guard let first = id.unicodeScalars.first, ("a"..."z").contains(first), id.count <= 255 else { return false }
-        return id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        return id.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -49,7 +51,8 @@ public struct MetricDataQuery: Sendable, Equatable, Encodable {
         switch source {
         case .metric(let series, let statistic):
             try container.encode(
-                Metric(namespace: series.namespace, name: series.name, dimensions: series.dimensionDictionary), forKey: .metric)
+                Metric(namespace: series.namespace, name: series.name, dimensions: series.dimensionDictionary),
+                forKey: .metric)
             try container.encode(statistic.description, forKey: .stat)
         case .expression(_, let text):
             try container.encode(text, forKey: .expression)
@@ -63,7 +66,11 @@ extension MetricDataQuery: Decodable {
     public init(from decoder: Decoder) throws {
         var place = ""
         for key in decoder.codingPath {
-            if let index = key.intValue { place += "[\(index)]" } else { place += (place.isEmpty ? "" : ".") + key.stringValue }
+            if let index = key.intValue {
+                place += "[\(index)]"
+            } else {
+                place += (place.isEmpty ? "" : ".") + key.stringValue
+            }
         }
         self = try MetricData.decodeQuery(try JSONValue(from: decoder), at: place)
     }

@@ -19,7 +19,8 @@ public struct MetricDataRequest: Sendable, Equatable, Codable {
     }
 
     /// The refusal of a body that is not a JSON object.
-    public static let notAnObject = "the body must be a JSON object {\"queries\": [...], \"start\", \"end\", \"period\"}"
+    public static let notAnObject =
+        "the body must be a JSON object {\"queries\": [...], \"start\", \"end\", \"period\"}"
 
     enum CodingKeys: String, CodingKey {
         case queries, start, end, period
@@ -70,7 +71,10 @@ public struct MetricDataRequest: Sendable, Equatable, Codable {
 
     /// The window asked for, read against `now`: an hour ago to now unless given.
     public func window(now: Double) throws -> (start: Int64, end: Int64) {
-        (try Self.seconds(start, "start", default: now - 3_600, now: now), try Self.seconds(end, "end", default: now + 1, now: now))
+        (
+            try Self.seconds(start, "start", default: now - 3_600, now: now),
+            try Self.seconds(end, "end", default: now + 1, now: now)
+        )
     }
 
     public func encode(to encoder: Encoder) throws {

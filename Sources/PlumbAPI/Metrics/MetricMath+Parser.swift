@@ -36,7 +36,8 @@ extension MetricMath {
             depth += 1
             defer { depth -= 1 }
             guard depth <= MetricMath.maxDepth else {
-                throw SyntaxError(message: "the expression nests deeper than \(MetricMath.maxDepth) levels", position: i + 1)
+                throw SyntaxError(
+                    message: "the expression nests deeper than \(MetricMath.maxDepth) levels", position: i + 1)
             }
             skip()
             if i < chars.count, chars[i] == "-" {
@@ -80,7 +81,10 @@ extension MetricMath {
                 skip()
                 if i < chars.count, chars[i] == "(" {
                     guard MetricMath.functions.contains(word.uppercased()) else {
-                        throw SyntaxError(message: "unknown function \(word); functions: \(MetricMath.functions.sorted().joined(separator: ", "))", position: start + 1)
+                        throw SyntaxError(
+                            message:
+                                "unknown function \(word); functions: \(MetricMath.functions.sorted().joined(separator: ", "))",
+                            position: start + 1)
                     }
                     i += 1
                     return .call(word.uppercased(), try arguments(closing: ")"))
@@ -114,7 +118,9 @@ extension MetricMath {
         mutating func expect(_ c: Character) throws {
             skip()
             guard i < chars.count, chars[i] == c else {
-                throw SyntaxError(message: i < chars.count ? "expected '\(c)', found '\(chars[i])'" : "missing '\(c)'", position: i + 1)
+                throw SyntaxError(
+                    message: i < chars.count ? "expected '\(c)', found '\(chars[i])'" : "missing '\(c)'",
+                    position: i + 1)
             }
             i += 1
         }

@@ -74,7 +74,9 @@ public enum MetricMath {
         public var description: String { "\(message) at character \(position)" }
     }
 
-    public static let functions: Set<String> = ["FILL", "RATE", "DIFF", "RUNNING_SUM", "SUM", "AVG", "MAX", "MIN", "ABS"]
+    public static let functions: Set<String> = [
+        "FILL", "RATE", "DIFF", "RUNNING_SUM", "SUM", "AVG", "MAX", "MIN", "ABS",
+    ]
 
     /// Longest expression, in characters (CloudWatch's limit for an `Expression`).
     public static let maxLength = 2_048
@@ -89,9 +91,12 @@ public enum MetricMath {
         var parser = Parser(Array(text))
         let expression = try parser.expression()
         parser.skip()
-        guard parser.i == parser.chars.count else { throw SyntaxError(message: "unexpected '\(parser.chars[parser.i])'", position: parser.i + 1) }
+        guard parser.i == parser.chars.count else {
+            throw SyntaxError(message: "unexpected '\(parser.chars[parser.i])'", position: parser.i + 1)
+        }
         guard expression.height <= maxDepth else {
-            throw SyntaxError(message: "the expression nests deeper than \(maxDepth) levels (operators and parentheses)", position: 1)
+            throw SyntaxError(
+                message: "the expression nests deeper than \(maxDepth) levels (operators and parentheses)", position: 1)
         }
         return expression
     }

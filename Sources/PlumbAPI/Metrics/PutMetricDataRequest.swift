@@ -20,8 +20,10 @@ public struct PutMetricDataRequest: Sendable, Equatable, Codable {
         public var storageResolution: Int?
 
         public init(
-            name: String, dimensions: [String: String]? = nil, unit: String? = nil, timestamp: Timestamp? = nil, value: Double? = nil,
-            values: [Double]? = nil, counts: [Double]? = nil, statistics: StatisticSet? = nil, storageResolution: Int? = nil
+            name: String, dimensions: [String: String]? = nil, unit: String? = nil, timestamp: Timestamp? = nil,
+            value: Double? = nil,
+            values: [Double]? = nil, counts: [Double]? = nil, statistics: StatisticSet? = nil,
+            storageResolution: Int? = nil
         ) {
             self.name = name
             self.dimensions = dimensions

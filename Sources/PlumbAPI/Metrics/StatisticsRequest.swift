@@ -13,7 +13,8 @@ public struct StatisticsRequest: Sendable, Equatable {
     public var end: String?
 
     public init(
-        namespace: String, name: String, dimensions: [Dimension] = [], statistics: [Statistic] = [.average], period: Int64 = 60,
+        namespace: String, name: String, dimensions: [Dimension] = [], statistics: [Statistic] = [.average],
+        period: Int64 = 60,
         start: String? = nil, end: String? = nil
     ) {
         self.namespace = namespace
@@ -28,19 +29,27 @@ public struct StatisticsRequest: Sendable, Equatable {
     /// Reads the parameters in the order the server always checked them, `end` before `start`, each refusal naming
     /// its parameter.
     public init(query q: [String: String], now: Double) throws {
-        guard let namespace = q["namespace"], !namespace.isEmpty else { throw PlumbError(code: "MissingParameter", "'namespace' is required") }
-        guard let name = q["name"], !name.isEmpty else { throw PlumbError(code: "MissingParameter", "'name' is required") }
+        guard let namespace = q["namespace"], !namespace.isEmpty else {
+            throw PlumbError(code: "MissingParameter", "'namespace' is required")
+        }
+        guard let name = q["name"], !name.isEmpty else {
+            throw PlumbError(code: "MissingParameter", "'name' is required")
+        }
         var dimensions: [Dimension] = []
         if let text = q["dimensions"], !text.isEmpty {
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2, !parts[0].isEmpty else { throw PlumbError("dimensions must be K=V,K2=V2 (got '\(pair)')") }
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw PlumbError("dimensions must be K=V,K2=V2 (got '\(pair)')")
+                }
                 dimensions.append(Dimension(name: String(parts[0]), value: String(parts[1])))
             }
         }
         let statistics = try (q["statistics"] ?? "Average").split(separator: ",").map { text -> Statistic in
             guard let s = Statistic(String(text)) else {
-                throw PlumbError("statistics: unknown statistic '\(Checked.shown(text))' (SampleCount, Sum, Average, Minimum, Maximum or pNN.NN)")
+                throw PlumbError(
+                    "statistics: unknown statistic '\(Checked.shown(text))' (SampleCount, Sum, Average, Minimum, Maximum or pNN.NN)"
+                )
             }
             return s
         }
@@ -49,7 +58,9 @@ public struct StatisticsRequest: Sendable, Equatable {
             guard let parsed = Int64(p) else { throw PlumbError("period '\(p)' must be a whole number of seconds") }
             period = parsed
         }
-        self.init(namespace: namespace, name: name, dimensions: dimensions, statistics: statistics, period: period, start: q["start"], end: q["end"])
+        self.init(
+            namespace: namespace, name: name, dimensions: dimensions, statistics: statistics, period: period,
+            start: q["start"], end: q["end"])
         _ = try window(now: now)
     }
 

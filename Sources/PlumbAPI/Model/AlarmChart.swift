@@ -39,12 +39,17 @@ public struct AlarmChart: Sendable, Equatable {
     /// The chart a notification carries; nil for one without datapoints or threshold (a composite alarm, a message
     /// from an older server).
     public init?(_ message: AlarmMessage) {
-        guard let datapoints = message.datapoints, !datapoints.isEmpty, let threshold = message.threshold else { return nil }
+        guard let datapoints = message.datapoints, !datapoints.isEmpty, let threshold = message.threshold else {
+            return nil
+        }
         let formatter = ISO8601DateFormatter()
         var points: [Point] = []
         for d in datapoints {
             guard let date = formatter.date(from: d.timestamp) else { return nil }
-            points.append(Point(timestamp: Int64(date.timeIntervalSince1970), value: d.value, breaching: d.breaching, evaluated: d.evaluated))
+            points.append(
+                Point(
+                    timestamp: Int64(date.timeIntervalSince1970), value: d.value, breaching: d.breaching,
+                    evaluated: d.evaluated))
         }
         self.init(points: points, threshold: threshold, period: message.period ?? message.metric?.period ?? 60)
     }

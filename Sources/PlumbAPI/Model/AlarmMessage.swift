@@ -27,7 +27,8 @@ public struct AlarmMessage: Sendable, Codable, Equatable {
         public var expression: String?
         public var returned: Bool
 
-        public init(id: String, label: String? = nil, metric: Metric? = nil, expression: String? = nil, returned: Bool) {
+        public init(id: String, label: String? = nil, metric: Metric? = nil, expression: String? = nil, returned: Bool)
+        {
             self.id = id
             self.label = label
             self.metric = metric

@@ -44,7 +44,9 @@ extension Checked {
     /// A value from outside as an error message may show it: at most `limit` characters, control characters as `?`
     /// (a message must never carry a line break or NUL of the caller's into a log line or a header).
     public static func shown(_ text: some StringProtocol, limit: Int = 64) -> String {
-        let clipped = text.prefix(limit).unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined()
+        let clipped = text.prefix(limit).unicodeScalars.map {
+            $0.properties.generalCategory == .control ? "?" : String($0)
+        }.joined()
         return text.count > limit ? clipped + "…" : clipped
     }
 }

@@ -12,7 +12,8 @@ public struct SeriesKey: Hashable, Sendable, Codable {
     }
 
     public init(namespace: String, name: String, dimensions: [String: String]) {
-        self.init(namespace: namespace, name: name, dimensions: dimensions.map { Dimension(name: $0.key, value: $0.value) })
+        self.init(
+            namespace: namespace, name: name, dimensions: dimensions.map { Dimension(name: $0.key, value: $0.value) })
     }
 
     public var dimensionDictionary: [String: String] {

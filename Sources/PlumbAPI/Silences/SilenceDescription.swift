@@ -17,7 +17,8 @@ public struct SilenceDescription: Sendable, Equatable, Codable {
     public var expiredBy: String?
 
     public init(
-        id: String, alarm: String?, match: String?, createdBy: String, comment: String, startsAt: String, endsAt: String, createdAt: String,
+        id: String, alarm: String?, match: String?, createdBy: String, comment: String, startsAt: String,
+        endsAt: String, createdAt: String,
         state: String, expiredBy: String?
     ) {
         self.id = id

@@ -18,7 +18,8 @@ public enum TimeParsing {
         }
         func at(_ i: Int, _ c: Character) -> Bool { i < b.count && b[i] == c.asciiValue! }
         guard let year = digits(0, 4), at(4, "-"), let month = digits(5, 2), at(7, "-"), let day = digits(8, 2),
-            at(10, "T") || at(10, "t") || at(10, " "), let hour = digits(11, 2), at(13, ":"), let minute = digits(14, 2),
+            at(10, "T") || at(10, "t") || at(10, " "), let hour = digits(11, 2), at(13, ":"),
+            let minute = digits(14, 2),
             at(16, ":"), let second = digits(17, 2),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
@@ -39,7 +40,9 @@ public enum TimeParsing {
         if at(i, "Z") || at(i, "z") {
             i += 1
         } else if at(i, "+") || at(i, "-") {
-            guard let oh = digits(i + 1, 2), at(i + 3, ":"), let om = digits(i + 4, 2), oh < 24, om < 60 else { return nil }
+            guard let oh = digits(i + 1, 2), at(i + 3, ":"), let om = digits(i + 4, 2), oh < 24, om < 60 else {
+                return nil
+            }
             offset = (oh * 3_600 + om * 60) * (at(i, "-") ? -1 : 1)
             i += 6
         } else {
@@ -72,11 +75,15 @@ public enum TimeParsing {
         let value: Double?
         if t == "now" {
             value = now
-        } else if t.hasPrefix("now"), t.count > 3, let offset = relativeSeconds(String(t.dropFirst(3)), unsignedIsAgo: false) {
+        } else if t.hasPrefix("now"), t.count > 3,
+            let offset = relativeSeconds(String(t.dropFirst(3)), unsignedIsAgo: false)
+        {
             value = now + offset
         } else if let offset = relativeSeconds(t) {
             value = now + offset
-        } else if let epoch = Double(t), epoch.isFinite, t.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" }) {
+        } else if let epoch = Double(t), epoch.isFinite,
+            t.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" || $0 == "+" })
+        {
             value = abs(epoch) >= Checked.maxEpochSeconds ? epoch / 1_000 : epoch
         } else {
             value = rfc3339(t)
@@ -138,6 +145,7 @@ public enum TimeParsing {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondsOfDay / 3_600, 2)):\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2))Z"
+        return
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondsOfDay / 3_600, 2)):\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2))Z"
     }
 }

@@ -16,7 +16,8 @@ public struct DeliveryDescription: Codable, Sendable, Equatable {
     public var deliveredAt: String?
 
     public init(
-        id: Int64, messageId: String, topic: String, subscriptionId: String, protocol: String, endpoint: String, status: String,
+        id: Int64, messageId: String, topic: String, subscriptionId: String, protocol: String, endpoint: String,
+        status: String,
         attempts: Int, nextAttemptAt: String?, lastError: String?, createdAt: String, deliveredAt: String?
     ) {
         self.id = id

@@ -8,7 +8,10 @@ public struct DeliveryPolicyBody: Codable, Sendable, Equatable {
     public var backoff: String?
 
     enum CodingKeys: String, CodingKey {
-        case numRetries = "num_retries", minDelay = "min_delay", maxDelay = "max_delay", backoff
+        case numRetries = "num_retries"
+        case minDelay = "min_delay"
+        case maxDelay = "max_delay"
+        case backoff
     }
 
     public init(numRetries: Int? = nil, minDelay: Double? = nil, maxDelay: Double? = nil, backoff: String? = nil) {

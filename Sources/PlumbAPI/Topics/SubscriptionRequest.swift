@@ -10,10 +10,14 @@ public struct SubscriptionRequest: Codable, Sendable, Equatable {
     public var format: String?
     public var deliveryPolicy: DeliveryPolicyBody?
 
-    enum CodingKeys: String, CodingKey { case `protocol`, endpoint, secret, format, deliveryPolicy = "delivery_policy" }
+    enum CodingKeys: String, CodingKey {
+        case `protocol`, endpoint, secret, format
+        case deliveryPolicy = "delivery_policy"
+    }
 
     public init(
-        protocol: String, endpoint: String, secret: String? = nil, format: String? = nil, deliveryPolicy: DeliveryPolicyBody? = nil
+        protocol: String, endpoint: String, secret: String? = nil, format: String? = nil,
+        deliveryPolicy: DeliveryPolicyBody? = nil
     ) {
         self.protocol = `protocol`
         self.endpoint = endpoint

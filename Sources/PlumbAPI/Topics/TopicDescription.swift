@@ -9,7 +9,8 @@ public struct TopicDescription: Codable, Sendable, Equatable {
     public var createdAt: String
 
     public init(
-        name: String, source: String, deliveryPolicy: DeliveryPolicyBody?, subscriptions: Int, confirmedSubscriptions: Int,
+        name: String, source: String, deliveryPolicy: DeliveryPolicyBody?, subscriptions: Int,
+        confirmedSubscriptions: Int,
         createdAt: String
     ) {
         self.name = name

@@ -4,7 +4,10 @@ public struct TopicRequest: Codable, Sendable, Equatable {
     public var name: String
     public var deliveryPolicy: DeliveryPolicyBody?
 
-    enum CodingKeys: String, CodingKey { case name, deliveryPolicy = "delivery_policy" }
+    enum CodingKeys: String, CodingKey {
+        case name
+        case deliveryPolicy = "delivery_policy"
+    }
 
     public init(name: String, deliveryPolicy: DeliveryPolicyBody? = nil) {
         self.name = name

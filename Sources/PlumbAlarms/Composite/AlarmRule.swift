@@ -14,7 +14,9 @@ public indirect enum AlarmRule: Sendable, Equatable, CustomStringConvertible {
     public static let maxReferences = 100
 
     public static func parse(_ text: String) throws(AlarmRuleError) -> AlarmRule {
-        guard text.utf8.count <= maxLength else { throw AlarmRuleError("the rule is longer than \(maxLength) characters") }
+        guard text.utf8.count <= maxLength else {
+            throw AlarmRuleError("the rule is longer than \(maxLength) characters")
+        }
         var parser = AlarmRuleParser(text)
         let rule = try parser.parseRule()
         guard rule.references.count <= maxReferences else {
@@ -43,7 +45,9 @@ public indirect enum AlarmRule: Sendable, Equatable, CustomStringConvertible {
             case .state(_, let name): if seen.insert(name).inserted { out.append(name) }
             case .constant: break
             case .not(let inner): walk(inner)
-            case .and(let a, let b), .or(let a, let b): walk(a); walk(b)
+            case .and(let a, let b), .or(let a, let b):
+                walk(a)
+                walk(b)
             }
         }
         walk(self)

@@ -12,26 +12,35 @@ extension AlarmDataSource {
     /// The alarm's watched value for each of the `count` periods ending at `end` (exclusive), oldest first;
     /// `value == nil` for a period without data. For a metric-math alarm, the value of its returned expression.
     public func datapoints(for alarm: MetricAlarm, count: Int, end: Int64) async throws -> [EvaluationDatapoint] {
-        if let queries = alarm.metrics { return try await mathDatapoints(queries, alarm: alarm, count: count, end: end) }
-        let request = AggregateRequest(series: alarm.series, period: alarm.period, start: end - Int64(count) * alarm.period, end: end)
+        if let queries = alarm.metrics {
+            return try await mathDatapoints(queries, alarm: alarm, count: count, end: end)
+        }
+        let request = AggregateRequest(
+            series: alarm.series, period: alarm.period, start: end - Int64(count) * alarm.period, end: end)
         let found = try await aggregates([request]).first ?? [:]
         return Self.layout(found, alarm: alarm, count: count, end: end)
     }
 
     /// Metric math: the metrics read together, the expressions evaluated on the periods, the returned series laid
     /// onto them (a period without a value is missing).
-    func mathDatapoints(_ queries: [MetricDataQuery], alarm: MetricAlarm, count: Int, end: Int64) async throws -> [EvaluationDatapoint] {
+    func mathDatapoints(
+        _ queries: [MetricDataQuery], alarm: MetricAlarm, count: Int, end: Int64
+    ) async throws -> [EvaluationDatapoint] {
         let start = end - Int64(count) * alarm.period
         let grid = Array(stride(from: start, to: end, by: Int(alarm.period)))
         let metricQueries = queries.compactMap { q -> (String, SeriesKey, Statistic)? in
             if case .metric(let series, let statistic) = q.source { return (q.id, series, statistic) }
             return nil
         }
-        let found = try await aggregates(metricQueries.map { AggregateRequest(series: $0.1, period: alarm.period, start: start, end: end) })
+        let found = try await aggregates(
+            metricQueries.map { AggregateRequest(series: $0.1, period: alarm.period, start: start, end: end) })
         var metrics: [String: [Int64: Double]] = [:]
-        for ((id, _, statistic), periods) in zip(metricQueries, found) { metrics[id] = periods.compactMapValues { statistic.value(of: $0) } }
+        for ((id, _, statistic), periods) in zip(metricQueries, found) {
+            metrics[id] = periods.compactMapValues { statistic.value(of: $0) }
+        }
         let result = try MetricData.evaluate(queries, grid: grid, metrics: metrics).first
-        let points = Dictionary(zip(result?.timestamps ?? [], result?.values ?? []), uniquingKeysWith: { first, _ in first })
+        let points = Dictionary(
+            zip(result?.timestamps ?? [], result?.values ?? []), uniquingKeysWith: { first, _ in first })
         return grid.map { EvaluationDatapoint(timestamp: $0, value: points[$0]) }
     }
 
@@ -81,8 +90,10 @@ public struct RecordedSeries: AlarmDataSource {
     public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
         requests.map { r in
             var found: [Int64: Aggregate] = [:]
-            for sample in samples where sample.series == r.series && sample.timestamp >= r.start && sample.timestamp < r.end {
-                found[r.start + (sample.timestamp - r.start) / r.period * r.period, default: Aggregate()].add(sample.value)
+            for sample in samples
+            where sample.series == r.series && sample.timestamp >= r.start && sample.timestamp < r.end {
+                found[r.start + (sample.timestamp - r.start) / r.period * r.period, default: Aggregate()].add(
+                    sample.value)
             }
             return found
         }

@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbMetrics
 
 extension AlarmDefinition {
@@ -48,7 +48,9 @@ extension MetricAlarm {
     public func messageDatapoints(_ points: [EvaluationDatapoint]) -> [AlarmMessage.Datapoint] {
         // JSON has no NaN or infinity (a metric-math division by zero): such a period is shown as without data.
         chart(points).points.map { p in
-            AlarmMessage.Datapoint(timestamp: TimeParsing.format(p.timestamp), value: p.value, breaching: p.breaching, evaluated: p.evaluated)
+            AlarmMessage.Datapoint(
+                timestamp: TimeParsing.format(p.timestamp), value: p.value, breaching: p.breaching,
+                evaluated: p.evaluated)
         }
     }
 
@@ -60,7 +62,8 @@ extension MetricAlarm {
             points: points.enumerated().map { i, p in
                 let value = p.value.flatMap { $0.isFinite ? $0 : nil }
                 return AlarmChart.Point(
-                    timestamp: p.timestamp, value: value, breaching: value.map { comparison.breaches($0, threshold) } ?? false,
+                    timestamp: p.timestamp, value: value,
+                    breaching: value.map { comparison.breaches($0, threshold) } ?? false,
                     evaluated: i >= firstEvaluated)
             },
             threshold: threshold, period: period)

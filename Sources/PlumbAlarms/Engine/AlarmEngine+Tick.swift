@@ -1,6 +1,6 @@
-import PlumbAPI
 import Foundation
 import Metrics
+import PlumbAPI
 import PlumbMetrics
 import PlumbStore
 
@@ -20,7 +20,9 @@ extension AlarmEngine {
             r.metricNames.compactMap { name -> MetricAlarm? in
                 guard let entry = r.entries[name], case .metric(let alarm) = entry.definition else { return nil }
                 let interval = alarm.evaluationInterval
-                if let last = entry.lastEvaluatedAt, floorDivide(last, interval) == floorDivide(now, interval) { return nil }
+                if let last = entry.lastEvaluatedAt, floorDivide(last, interval) == floorDivide(now, interval) {
+                    return nil
+                }
                 return alarm
             }
         }
@@ -29,7 +31,8 @@ extension AlarmEngine {
         var transitions: [AlarmTransition] = []
         registry.withLock { r in
             for (alarm, outcome) in results {
-                guard var entry = r.entries[alarm.name], case .metric(let current) = entry.definition, current == alarm else { continue }
+                guard var entry = r.entries[alarm.name], case .metric(let current) = entry.definition, current == alarm
+                else { continue }
                 guard let (range, evaluation) = outcome else {
                     report.failed += 1
                     continue
@@ -60,7 +63,9 @@ extension AlarmEngine {
     }
 
     /// Sets an alarm's state by hand (CloudWatch's SetAlarmState): held until the alarm's next evaluation.
-    public func setState(_ name: String, _ state: AlarmState, reason: String, reasonData: String? = nil, now: Int64) async throws(AlarmError) {
+    public func setState(
+        _ name: String, _ state: AlarmState, reason: String, reasonData: String? = nil, now: Int64
+    ) async throws(AlarmError) {
         guard reason.utf8.count <= 1_023 else { throw AlarmError("reason must be at most 1023 bytes") }
         if let reasonData, reasonData.utf8.count > 4_000 { throw AlarmError("reason_data must be at most 4000 bytes") }
         let result: Result<[AlarmTransition], AlarmError> = registry.withLock { r in
@@ -81,7 +86,9 @@ extension AlarmEngine {
 
     /// Evaluates due metric alarms concurrently. Alarms on the same series and period share one read of the
     /// store; a failed read yields nil for its alarms.
-    func evaluate(_ alarms: [MetricAlarm], now: Int64) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
+    func evaluate(
+        _ alarms: [MetricAlarm], now: Int64
+    ) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
         guard !alarms.isEmpty else { return [] }
         let math = alarms.filter { $0.metrics != nil }
         if !math.isEmpty {
@@ -109,18 +116,22 @@ extension AlarmEngine {
                             let first = members[0]
                             let end = floorDivide(now, first.period) * first.period
                             let longest = members.map(\.evaluationRange).max()!
-                            return AggregateRequest(series: first.series, period: first.period, start: end - Int64(longest) * first.period, end: end)
+                            return AggregateRequest(
+                                series: first.series, period: first.period, start: end - Int64(longest) * first.period,
+                                end: end)
                         }
                         do {
                             let found = try await source.aggregates(requests)
                             for (members, (request, aggregates)) in zip(chunk, zip(requests, found)) {
                                 for alarm in members {
-                                    let range = MetricStoreDataSource.layout(aggregates, alarm: alarm, count: alarm.evaluationRange, end: request.end)
+                                    let range = MetricStoreDataSource.layout(
+                                        aggregates, alarm: alarm, count: alarm.evaluationRange, end: request.end)
                                     out.append((alarm, (range, AlarmEvaluator.evaluate(alarm, range: range))))
                                 }
                             }
                         } catch {
-                            logger.warning("\(chunk.reduce(0) { $0 + $1.count }) alarms could not be evaluated: \(error)")
+                            logger.warning(
+                                "\(chunk.reduce(0) { $0 + $1.count }) alarms could not be evaluated: \(error)")
                             out += chunk.flatMap { $0.map { ($0, nil) } }
                         }
                     }
@@ -135,7 +146,9 @@ extension AlarmEngine {
 
     /// Alarms on metric math: each alarm's metrics read together, the expression evaluated over its evaluation
     /// range, the returned series laid onto the periods (a period without a value is missing).
-    func evaluateMath(_ alarms: [MetricAlarm], now: Int64) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
+    func evaluateMath(
+        _ alarms: [MetricAlarm], now: Int64
+    ) async -> [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] {
         var out: [(MetricAlarm, ([EvaluationDatapoint], AlarmEvaluation)?)] = []
         for alarm in alarms {
             let end = floorDivide(now, alarm.period) * alarm.period
@@ -161,7 +174,8 @@ extension AlarmEngine {
             let suppressorInAlarm = composite.actionsSuppressor.map { states[$0]?.state == .alarm } ?? false
             if newState != entry.state {
                 let children = composite.rule.references.map { "\($0) is \(states[$0]?.state.rawValue ?? "missing")" }
-                let reason = "Rule \(composite.ruleText) is \(holds ? "TRUE" : "FALSE"): \(children.joined(separator: ", "))"
+                let reason =
+                    "Rule \(composite.ruleText) is \(holds ? "TRUE" : "FALSE"): \(children.joined(separator: ", "))"
                 var transition = AlarmTransition(
                     alarm: entry.definition, oldState: entry.state, newState: newState, reason: reason, reasonData: nil,
                     timestamp: now, topics: composite.actions.topics(for: newState))
@@ -230,13 +244,20 @@ extension AlarmEngine {
                 let name = t.alarm.name
                 if let e = r.entries[name], recorded.insert(name).inserted {
                     let document: String? = if case .api(let d) = e.origin { d } else { nil }
-                    records.append(.init(name: name, document: document, state: e.state, reason: e.reason, reasonData: e.reasonData, updatedAt: e.updatedAt))
+                    records.append(
+                        .init(
+                            name: name, document: document, state: e.state, reason: e.reason, reasonData: e.reasonData,
+                            updatedAt: e.updatedAt))
                 }
                 if t.oldState != t.newState || t.topics.isEmpty {
-                    history.append((name, .init(
-                        type: "StateUpdate", timestamp: t.timestamp,
-                        summary: "Alarm updated from \(t.oldState.rawValue) to \(t.newState.rawValue)",
-                        data: StateHistoryData.json(old: t.oldState, new: t.newState, newReason: t.reason))))
+                    history.append(
+                        (
+                            name,
+                            .init(
+                                type: "StateUpdate", timestamp: t.timestamp,
+                                summary: "Alarm updated from \(t.oldState.rawValue) to \(t.newState.rawValue)",
+                                data: StateHistoryData.json(old: t.oldState, new: t.newState, newReason: t.reason))
+                        ))
                 }
             }
         }
@@ -244,17 +265,24 @@ extension AlarmEngine {
         var actionHistory: [(alarm: String, item: AlarmStore.HistoryItem)] = []
         for t in transitions where !t.topics.isEmpty {
             if let silence = silences.active(for: t.alarm.name, at: t.timestamp) {
-                actionHistory.append((t.alarm.name, .init(
-                    type: "Action", timestamp: t.timestamp, summary: "Notification held by silence \(silence.id)",
-                    data: HeldNotificationData.json(silence: silence, transition: t))))
+                actionHistory.append(
+                    (
+                        t.alarm.name,
+                        .init(
+                            type: "Action", timestamp: t.timestamp,
+                            summary: "Notification held by silence \(silence.id)",
+                            data: HeldNotificationData.json(silence: silence, transition: t))
+                    ))
                 Counter(label: "Plumb/Alarms/NotificationsHeld").increment()
                 continue
             }
             for outcome in await notifier.notify(t) {
-                let summary = outcome.error.map { "Failed to execute action \(outcome.topic): \($0)" }
+                let summary =
+                    outcome.error.map { "Failed to execute action \(outcome.topic): \($0)" }
                     ?? "Successfully executed action \(outcome.topic)"
                 let data = outcome.messageId.map { "{\"messageId\":\"\($0)\"}" }
-                actionHistory.append((t.alarm.name, .init(type: "Action", timestamp: t.timestamp, summary: summary, data: data)))
+                actionHistory.append(
+                    (t.alarm.name, .init(type: "Action", timestamp: t.timestamp, summary: summary, data: data)))
                 if let error = outcome.error {
                     logger.error("alarm '\(t.alarm.name)': action on topic '\(outcome.topic)' failed: \(error)")
                 }

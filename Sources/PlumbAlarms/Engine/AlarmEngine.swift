@@ -1,9 +1,9 @@
-import PlumbAPI
 import Foundation
 import Logging
+import PlumbAPI
 import PlumbMetrics
-import Synchronization
 import PlumbStore
+import Synchronization
 
 /// Holds every alarm with its state, evaluates them on ticks and reports transitions.
 ///
@@ -47,7 +47,8 @@ public final class AlarmEngine: Sendable {
         var restored: [String: AlarmStore.Record] = [:]
 
         mutating func reindex() {
-            metricNames = entries.values.compactMap { if case .metric(let a) = $0.definition { a.name } else { nil } }.sorted()
+            metricNames = entries.values.compactMap { if case .metric(let a) = $0.definition { a.name } else { nil } }
+                .sorted()
             var graph: [String: [String]] = [:]
             for entry in entries.values {
                 if case .composite(let c) = entry.definition { graph[c.name] = c.rule.references }
@@ -98,8 +99,10 @@ public final class AlarmEngine: Sendable {
     ///
     /// - Parameter documents: reads alarm documents; the server's reads YAML and JSON, the default JSON only.
     public init(
-        source: any AlarmDataSource, store: AlarmStore?, notifier: any AlarmNotifier, documents: any ConfigReader = JSONConfigReader(),
-        logger: Logger = Logger(label: "plumb.alarms"), parallelism: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
+        source: any AlarmDataSource, store: AlarmStore?, notifier: any AlarmNotifier,
+        documents: any ConfigReader = JSONConfigReader(),
+        logger: Logger = Logger(label: "plumb.alarms"),
+        parallelism: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
     ) throws {
         self.documents = documents
         self.source = source
@@ -117,7 +120,8 @@ public final class AlarmEngine: Sendable {
             switch AlarmParser.parseDocument(document, name: name, reader: documents) {
             case .success(let definition):
                 registry.entries[name] = Entry(
-                    definition: definition, origin: .api(document: document), state: record.state, reason: record.reason,
+                    definition: definition, origin: .api(document: document), state: record.state,
+                    reason: record.reason,
                     reasonData: record.reasonData, updatedAt: record.updatedAt)
             case .failure(let errors):
                 logger.error("alarm '\(name)' stored through the API no longer parses and is skipped: \(errors)")
@@ -170,7 +174,9 @@ public final class AlarmEngine: Sendable {
             updatedAt: e.updatedAt, lastEvaluatedAt: e.lastEvaluatedAt)
     }
 
-    public func history(of name: String, type: String? = nil, limit: Int = 100, before: Int64? = nil) throws -> [AlarmStore.HistoryItem] {
+    public func history(
+        of name: String, type: String? = nil, limit: Int = 100, before: Int64? = nil
+    ) throws -> [AlarmStore.HistoryItem] {
         guard status(name) != nil else { throw AlarmError.notFound(name) }
         return try store?.history(of: name, type: type, limit: limit, before: before) ?? []
     }
@@ -186,7 +192,8 @@ public final class AlarmEngine: Sendable {
         var history: [(alarm: String, item: AlarmStore.HistoryItem)] = []
         var deletions: [String] = []
         registry.withLock { r in
-            let apiNames = Set(r.entries.values.filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
+            let apiNames = Set(
+                r.entries.values.filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
             errors = config.crossCheck(topics: topics, extraAlarms: apiNames)
             var next = r.entries.filter { if case .api = $0.value.origin { true } else { false } }
             for alarm in config.alarms {
@@ -197,7 +204,13 @@ public final class AlarmEngine: Sendable {
                         existing.lastEvaluatedAt = nil
                         existing.suppression = .none
                         existing.deferred = nil
-                        history.append((alarm.name, .init(type: "ConfigurationUpdate", timestamp: now, summary: "Alarm \"\(alarm.name)\" updated", data: nil)))
+                        history.append(
+                            (
+                                alarm.name,
+                                .init(
+                                    type: "ConfigurationUpdate", timestamp: now,
+                                    summary: "Alarm \"\(alarm.name)\" updated", data: nil)
+                            ))
                     }
                     existing.definition = alarm
                     existing.origin = origin
@@ -208,19 +221,33 @@ public final class AlarmEngine: Sendable {
                         reasonData: restored.reasonData, updatedAt: restored.updatedAt)
                 } else {
                     next[alarm.name] = Entry(
-                        definition: alarm, origin: origin, state: .insufficientData, reason: "Unchecked: Initial alarm creation",
+                        definition: alarm, origin: origin, state: .insufficientData,
+                        reason: "Unchecked: Initial alarm creation",
                         updatedAt: now)
-                    saves.append(.init(name: alarm.name, document: nil, state: .insufficientData, reason: "Unchecked: Initial alarm creation", reasonData: nil, updatedAt: now))
-                    history.append((alarm.name, .init(type: "ConfigurationUpdate", timestamp: now, summary: "Alarm \"\(alarm.name)\" created", data: nil)))
+                    saves.append(
+                        .init(
+                            name: alarm.name, document: nil, state: .insufficientData,
+                            reason: "Unchecked: Initial alarm creation", reasonData: nil, updatedAt: now))
+                    history.append(
+                        (
+                            alarm.name,
+                            .init(
+                                type: "ConfigurationUpdate", timestamp: now, summary: "Alarm \"\(alarm.name)\" created",
+                                data: nil)
+                        ))
                 }
             }
             // Composites created through the API must still find every alarm they name.
             for entry in next.values {
                 guard case .api = entry.origin, case .composite(let c) = entry.definition else { continue }
-                for reference in c.rule.references + [c.actionsSuppressor].compactMap({ $0 }) where next[reference] == nil {
-                    errors.append(AlertFileError(
-                        file: "api", line: 0, field: c.name,
-                        message: "composite alarm '\(c.name)' (created through the API) refers to '\(reference)', which the files no longer declare"))
+                for reference in c.rule.references + [c.actionsSuppressor].compactMap({ $0 })
+                where next[reference] == nil {
+                    errors.append(
+                        AlertFileError(
+                            file: "api", line: 0, field: c.name,
+                            message:
+                                "composite alarm '\(c.name)' (created through the API) refers to '\(reference)', which the files no longer declare"
+                        ))
                 }
             }
             guard errors.isEmpty else { return }
@@ -241,7 +268,9 @@ public final class AlarmEngine: Sendable {
         switch AlarmParser.parseDocument(document, name: name, reader: documents) {
         case .success(let d): definition = d
         case .failure(let errors):
-            throw AlarmError(errors.errors.map { e in e.field.isEmpty ? e.message : "\(e.field): \(e.message)" }.joined(separator: "; "))
+            throw AlarmError(
+                errors.errors.map { e in e.field.isEmpty ? e.message : "\(e.field): \(e.message)" }.joined(
+                    separator: "; "))
         }
         for (field, topics) in [
             ("alarm_actions", definition.actions.alarm), ("ok_actions", definition.actions.ok),
@@ -253,10 +282,14 @@ public final class AlarmEngine: Sendable {
         }
         let result: Result<(Status, AlarmStore.Record, String), AlarmError> = registry.withLock { r in
             if let existing = r.entries[name], case .file(let location) = existing.origin {
-                return .failure(AlarmError(status: 409, code: "ResourceConflict", "alarm '\(name)' is declared in \(location); edit the file and reload"))
+                return .failure(
+                    AlarmError(
+                        status: 409, code: "ResourceConflict",
+                        "alarm '\(name)' is declared in \(location); edit the file and reload"))
             }
             if case .composite(let c) = definition {
-                for reference in c.rule.references + [c.actionsSuppressor].compactMap({ $0 }) where r.entries[reference] == nil && reference != name {
+                for reference in c.rule.references + [c.actionsSuppressor].compactMap({ $0 })
+                where r.entries[reference] == nil && reference != name {
                     return .failure(AlarmError("the rule refers to alarm '\(reference)', which does not exist"))
                 }
                 var graph: [String: [String]] = [:]
@@ -265,7 +298,8 @@ public final class AlarmEngine: Sendable {
                 }
                 graph[name] = c.rule.references
                 if let cycle = AlarmGraph.cycle(in: graph) {
-                    return .failure(AlarmError("composite alarms would form a cycle: \(cycle.joined(separator: " → "))"))
+                    return .failure(
+                        AlarmError("composite alarms would form a cycle: \(cycle.joined(separator: " → "))"))
                 }
             }
             var entry: Entry
@@ -293,7 +327,9 @@ public final class AlarmEngine: Sendable {
             return .success((Self.status(entry), record, summary))
         }
         let (status, record, summary) = try result.get()
-        persist([record], history: [(name, .init(type: "ConfigurationUpdate", timestamp: now, summary: summary, data: nil))])
+        persist(
+            [record], history: [(name, .init(type: "ConfigurationUpdate", timestamp: now, summary: summary, data: nil))]
+        )
         return status
     }
 
@@ -302,7 +338,10 @@ public final class AlarmEngine: Sendable {
         let result: Result<Void, AlarmError> = registry.withLock { r in
             guard let entry = r.entries[name] else { return .failure(.notFound(name)) }
             if case .file(let location) = entry.origin {
-                return .failure(AlarmError(status: 409, code: "ResourceConflict", "alarm '\(name)' is declared in \(location); remove it from the file and reload"))
+                return .failure(
+                    AlarmError(
+                        status: 409, code: "ResourceConflict",
+                        "alarm '\(name)' is declared in \(location); remove it from the file and reload"))
             }
             for other in r.entries.values {
                 guard case .composite(let c) = other.definition, c.name != name else { continue }
@@ -325,7 +364,10 @@ public final class AlarmEngine: Sendable {
 
     // MARK: Persistence
 
-    func persist(_ records: [AlarmStore.Record], history: [(alarm: String, item: AlarmStore.HistoryItem)] = [], deleting: [String] = []) {
+    func persist(
+        _ records: [AlarmStore.Record], history: [(alarm: String, item: AlarmStore.HistoryItem)] = [],
+        deleting: [String] = []
+    ) {
         guard let store else { return }
         do {
             try store.save(records, history: history, deleting: deleting)

@@ -13,7 +13,9 @@ public struct AlarmEvaluationService: Service {
     public let clock: @Sendable () -> Int64
     public let logger: Logger
 
-    public init(engine: AlarmEngine, clock: @escaping @Sendable () -> Int64, logger: Logger = Logger(label: "plumb.alarms")) {
+    public init(
+        engine: AlarmEngine, clock: @escaping @Sendable () -> Int64, logger: Logger = Logger(label: "plumb.alarms")
+    ) {
         self.engine = engine
         self.clock = clock
         self.logger = logger
@@ -25,21 +27,25 @@ public struct AlarmEvaluationService: Service {
             let nowMillis = Int64(Date().timeIntervalSince1970 * 1_000)
             let nextBoundary = (nowMillis / 10_000 + 1) * 10_000
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(nextBoundary - nowMillis)) }
+                try await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: .milliseconds(nextBoundary - nowMillis))
+                }
             } catch {
                 return
             }
             let now = clock()
             let started = ContinuousClock.now
             let report = await engine.tick(now: now)
-            Metrics.Timer(label: "Plumb/Alarms/EvaluationDuration").recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            Metrics.Timer(label: "Plumb/Alarms/EvaluationDuration").recordNanoseconds(
+                (ContinuousClock.now - started).nanoseconds)
             Counter(label: "Plumb/Alarms/AlarmsEvaluated").increment(by: report.evaluated)
             for (state, count) in engine.stateCounts() {
                 Gauge(label: "Plumb/Alarms/Alarms", dimensions: [("State", state.rawValue)]).record(count)
             }
             if !report.transitions.isEmpty || report.failed > 0 {
                 logger.info(
-                    "alarm tick", metadata: [
+                    "alarm tick",
+                    metadata: [
                         "evaluated": "\(report.evaluated)", "failed": "\(report.failed)",
                         "transitions": "\(report.transitions.count)", "duration": "\(ContinuousClock.now - started)",
                     ])

@@ -31,29 +31,33 @@ public final class AlarmStore: Sendable {
     public static let historyRetention: Int64 = 14 * 86_400
 
     public init(directory: String, durability: Durability) throws {
-        database = try SQLiteStore(path: directory + "/alarms.sqlite", durability: durability, migrations: [
-            Migration("alarms-1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE alarms (
-                        name TEXT PRIMARY KEY, document TEXT, state TEXT NOT NULL, reason TEXT NOT NULL,
-                        reason_data TEXT, updated_at INTEGER NOT NULL);
-                    CREATE TABLE alarm_history (
-                        id INTEGER PRIMARY KEY, alarm TEXT NOT NULL, ts INTEGER NOT NULL, type TEXT NOT NULL,
-                        summary TEXT NOT NULL, data TEXT);
-                    CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm, ts);
-                    CREATE INDEX alarm_history_by_time ON alarm_history (ts);
-                    """)
-            },
-            Migration("alarms-2-silences") { db in
-                try db.execute(sql: """
-                    CREATE TABLE silences (
-                        id TEXT PRIMARY KEY, matcher_kind TEXT NOT NULL, matcher TEXT NOT NULL, created_by TEXT NOT NULL,
-                        comment TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,
-                        created_at INTEGER NOT NULL, expired_by TEXT);
-                    CREATE INDEX silences_by_end ON silences (ends_at);
-                    """)
-            },
-        ])
+        database = try SQLiteStore(
+            path: directory + "/alarms.sqlite", durability: durability,
+            migrations: [
+                Migration("alarms-1") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE alarms (
+                                name TEXT PRIMARY KEY, document TEXT, state TEXT NOT NULL, reason TEXT NOT NULL,
+                                reason_data TEXT, updated_at INTEGER NOT NULL);
+                            CREATE TABLE alarm_history (
+                                id INTEGER PRIMARY KEY, alarm TEXT NOT NULL, ts INTEGER NOT NULL, type TEXT NOT NULL,
+                                summary TEXT NOT NULL, data TEXT);
+                            CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm, ts);
+                            CREATE INDEX alarm_history_by_time ON alarm_history (ts);
+                            """)
+                },
+                Migration("alarms-2-silences") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE silences (
+                                id TEXT PRIMARY KEY, matcher_kind TEXT NOT NULL, matcher TEXT NOT NULL, created_by TEXT NOT NULL,
+                                comment TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL,
+                                created_at INTEGER NOT NULL, expired_by TEXT);
+                            CREATE INDEX silences_by_end ON silences (ends_at);
+                            """)
+                },
+            ])
     }
 
     public func records() throws -> [String: Record] {
@@ -62,7 +66,8 @@ public final class AlarmStore: Sendable {
             for row in try Row.fetchAll(db, sql: "SELECT * FROM alarms") {
                 let name: String = row["name"]
                 out[name] = Record(
-                    name: name, document: row["document"], state: AlarmState(rawValue: row["state"]) ?? .insufficientData,
+                    name: name, document: row["document"],
+                    state: AlarmState(rawValue: row["state"]) ?? .insufficientData,
                     reason: row["reason"], reasonData: row["reason_data"], updatedAt: row["updated_at"])
             }
             return out
@@ -70,7 +75,9 @@ public final class AlarmStore: Sendable {
     }
 
     /// Writes records and history items in one transaction.
-    public func save(_ records: [Record], history: [(alarm: String, item: HistoryItem)] = [], deleting: [String] = []) throws {
+    public func save(
+        _ records: [Record], history: [(alarm: String, item: HistoryItem)] = [], deleting: [String] = []
+    ) throws {
         guard !records.isEmpty || !history.isEmpty || !deleting.isEmpty else { return }
         try database.pool.write { db in
             for name in deleting {
@@ -94,12 +101,20 @@ public final class AlarmStore: Sendable {
     }
 
     /// Newest first.
-    public func history(of alarm: String, type: String? = nil, limit: Int = 100, before: Int64? = nil) throws -> [HistoryItem] {
+    public func history(
+        of alarm: String, type: String? = nil, limit: Int = 100, before: Int64? = nil
+    ) throws -> [HistoryItem] {
         try database.pool.read { db in
             var sql = "SELECT ts, type, summary, data FROM alarm_history WHERE alarm = ?"
             var arguments: StatementArguments = [alarm]
-            if let type { sql += " AND type = ?"; arguments += [type] }
-            if let before { sql += " AND ts < ?"; arguments += [before] }
+            if let type {
+                sql += " AND type = ?"
+                arguments += [type]
+            }
+            if let before {
+                sql += " AND ts < ?"
+                arguments += [before]
+            }
             sql += " ORDER BY ts DESC, id DESC LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map {

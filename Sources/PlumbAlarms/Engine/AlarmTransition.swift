@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbMetrics
 
 /// One state change of one alarm, and the topics its actions notify (empty when none or suppressed).
@@ -30,9 +30,12 @@ public struct AlarmTransition: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = (try? encoder.encode(message)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let subject = String("\(newState.rawValue): \"\(alarm.name)\" in Plumb".prefix(100))
-        return (subject, json, [
-            AlarmMessage.eventAttribute: AlarmMessage.eventValue, "alarm": alarm.name, "state": newState.rawValue,
-        ])
+        return (
+            subject, json,
+            [
+                AlarmMessage.eventAttribute: AlarmMessage.eventValue, "alarm": alarm.name, "state": newState.rawValue,
+            ]
+        )
     }
 }
 
@@ -53,7 +56,9 @@ struct ReasonData: Encodable {
     var threshold: Double
     var evaluatedDatapoints: [Point]
 
-    static func json(alarm: MetricAlarm, evaluation: AlarmEvaluation, range: [EvaluationDatapoint], now: Int64) -> String? {
+    static func json(
+        alarm: MetricAlarm, evaluation: AlarmEvaluation, range: [EvaluationDatapoint], now: Int64
+    ) -> String? {
         let data = ReasonData(
             queryDate: TimeParsing.format(now), startDate: TimeParsing.format(range.first?.timestamp ?? now),
             statistic: alarm.statistic.description, period: alarm.period,

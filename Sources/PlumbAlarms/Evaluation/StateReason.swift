@@ -12,7 +12,8 @@ public enum StateReason {
         let threshold = number(alarm.threshold)
         let treated = alarm.treatMissingData.reasonName
         if evaluation.lowSampleCount {
-            return "Insufficient samples: a percentile period had fewer than \(number(alarm.lowSampleCountLimit ?? 0)) samples; the state is kept."
+            return
+                "Insufficient samples: a percentile period had fewer than \(number(alarm.lowSampleCountLimit ?? 0)) samples; the state is kept."
         }
         switch newState {
         case .insufficientData:
@@ -23,17 +24,21 @@ public enum StateReason {
                 alarm.comparison.breaches($0.value!, alarm.threshold) == wantBreaching
             }
             let minimum = wantBreaching ? m : n - m + 1
-            let transition = "(minimum \(count(minimum, "datapoint")) for \(oldState.rawValue) -> \(newState.rawValue) transition)"
+            let transition =
+                "(minimum \(count(minimum, "datapoint")) for \(oldState.rawValue) -> \(newState.rawValue) transition)"
             if evaluation.evaluated.isEmpty {
                 return "Threshold Crossed: no datapoints were received for \(count(n, "period")) and "
                     + "\(count(evaluation.filled, "missing datapoint")) \(verb(evaluation.filled)) treated as [\(treated)]."
             }
             let negation = wantBreaching ? "" : "not "
-            let list = matching.reversed().map { "\(number($0.value!)) (\(date($0.timestamp)))" }.joined(separator: ", ")
-            var text = "Threshold Crossed: \(matching.count) out of the last \(n) datapoints [\(list)] "
+            let list = matching.reversed().map { "\(number($0.value!)) (\(date($0.timestamp)))" }.joined(
+                separator: ", ")
+            var text =
+                "Threshold Crossed: \(matching.count) out of the last \(n) datapoints [\(list)] "
                 + "\(verb(matching.count)) \(negation)\(alarm.comparison.phrase) the threshold (\(threshold))"
             if evaluation.premature {
-                text += " and the other datapoints were missing; the oldest breaching datapoint is at least \(count(m, "period")) old"
+                text +=
+                    " and the other datapoints were missing; the oldest breaching datapoint is at least \(count(m, "period")) old"
             } else if evaluation.filled > 0 {
                 let how = [.missing, .ignore].contains(alarm.treatMissingData) ? "unknown" : "treated as [\(treated)]"
                 text += " and \(count(evaluation.filled, "missing datapoint")) \(verb(evaluation.filled)) \(how)"

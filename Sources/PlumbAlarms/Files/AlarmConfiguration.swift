@@ -21,7 +21,8 @@ public struct AlarmConfiguration: Sendable {
     public func crossCheck(topics: Set<String>, extraAlarms: Set<String> = []) -> [AlertFileError] {
         var errors: [AlertFileError] = []
         func at(_ location: ConfigLocation?, _ field: String, _ message: String) {
-            errors.append(AlertFileError(file: location?.file ?? "", line: location?.line ?? 0, field: field, message: message))
+            errors.append(
+                AlertFileError(file: location?.file ?? "", line: location?.line ?? 0, field: field, message: message))
         }
         var alarmNames: Set<String> = []
         var duplicates: [String] = []
@@ -30,7 +31,9 @@ public struct AlarmConfiguration: Sendable {
             at(alarmLocations[name], "name", "alarm '\(name)' is declared more than once")
         }
         for name in alarmNames where extraAlarms.contains(name) {
-            at(alarmLocations[name], "name", "alarm '\(name)' already exists (created through the API); delete it there first")
+            at(
+                alarmLocations[name], "name",
+                "alarm '\(name)' already exists (created through the API); delete it there first")
         }
         let allAlarms = alarmNames.union(extraAlarms)
         var graph: [String: [String]] = [:]
@@ -41,7 +44,9 @@ public struct AlarmConfiguration: Sendable {
             }
             if case .composite(let composite) = alarm {
                 for reference in composite.rule.references where !allAlarms.contains(reference) {
-                    at(location, "rule", "composite alarm '\(alarm.name)' refers to alarm '\(reference)', which does not exist")
+                    at(
+                        location, "rule",
+                        "composite alarm '\(alarm.name)' refers to alarm '\(reference)', which does not exist")
                 }
                 if let suppressor = composite.actionsSuppressor, !allAlarms.contains(suppressor) {
                     at(location, "actions_suppressor", "alarm '\(suppressor)' does not exist")

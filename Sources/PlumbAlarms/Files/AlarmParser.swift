@@ -7,7 +7,8 @@ import PlumbMetrics
 public enum AlarmParser {
     public static let sections: Set<String> = ["alarms", "composite_alarms"]
     static let metricAlarmFields: Set<String> = [
-        "name", "description", "namespace", "metric", "dimensions", "statistic", "metrics", "period", "evaluation_periods",
+        "name", "description", "namespace", "metric", "dimensions", "statistic", "metrics", "period",
+        "evaluation_periods",
         "datapoints_to_alarm", "comparison", "threshold", "treat_missing_data",
         "evaluate_low_sample_count_percentile", "alarm_actions", "ok_actions", "insufficient_data_actions", "severity",
     ]
@@ -40,16 +41,24 @@ public enum AlarmParser {
 
     /// An alarm sent to `PUT /api/v1/alarms/{name}` as JSON (or YAML), read with `reader`: metric fields, or `rule`
     /// for a composite.
-    public static func parseDocument(_ text: String, name: String, reader: any ConfigReader) -> Result<AlarmDefinition, AlertFileErrors> {
+    public static func parseDocument(
+        _ text: String, name: String, reader: any ConfigReader
+    ) -> Result<AlarmDefinition, AlertFileErrors> {
         let sink = ConfigErrorSink()
         let file = "request body"
         let root: ConfigNode?
         do throws(AlertFileError) { root = try reader.read(text, file: file) } catch {
-            return .failure(AlertFileErrors([AlertFileError(file: file, line: 1, field: "", message: "not valid JSON: \(error.message)")]))
+            return .failure(
+                AlertFileErrors([
+                    AlertFileError(file: file, line: 1, field: "", message: "not valid JSON: \(error.message)")
+                ]))
         }
         guard let root, let fields = ConfigFields(root, path: "", file: file, sink: sink) else {
-            return .failure(AlertFileErrors(sink.errors.isEmpty
-                ? [AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")] : sink.errors))
+            return .failure(
+                AlertFileErrors(
+                    sink.errors.isEmpty
+                        ? [AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")]
+                        : sink.errors))
         }
         if let given = fields.string("name"), given != name {
             fields.error("name", "'\(given)' differs from the name in the path ('\(name)')")
@@ -66,7 +75,8 @@ public enum AlarmParser {
 
     /// Alarm names: 1–255 printable characters (CloudWatch).
     static func checkName(_ name: String, _ fields: ConfigFields) -> Bool {
-        guard !name.isEmpty, name.count <= 255, !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
+        guard !name.isEmpty, name.count <= 255,
+            !name.contains(where: { $0.isNewline || $0.asciiValue.map { $0 < 32 } == true })
         else {
             fields.error("name", "an alarm name has 1 to 255 printable characters")
             return false
@@ -89,7 +99,9 @@ public enum AlarmParser {
                 _ = try MetricData.validate(queries)
                 let returned = queries.filter(\.returnData)
                 if returned.count != 1 {
-                    a.error("metrics", "exactly one query must have return: true (the one the alarm watches); \(returned.count) do")
+                    a.error(
+                        "metrics",
+                        "exactly one query must have return: true (the one the alarm watches); \(returned.count) do")
                 } else if queries.count(where: { if case .metric = $0.source { true } else { false } }) > 10 {
                     a.error("metrics", "at most 10 metrics in an alarm's expression")
                 } else {
@@ -109,7 +121,9 @@ public enum AlarmParser {
         var statistic: Statistic? = single ? nil : .average
         if single, let text = a.string("statistic", required: true) {
             statistic = Statistic(text)
-            if statistic == nil { a.error("statistic", "'\(text)' is not SampleCount, Sum, Average, Minimum, Maximum or pNN") }
+            if statistic == nil {
+                a.error("statistic", "'\(text)' is not SampleCount, Sum, Average, Minimum, Maximum or pNN")
+            }
         }
         let period = a.int("period", required: true)
         if let period, !(period == 10 || period == 30 || (period > 0 && period % 60 == 0 && period <= 86_400)) {
@@ -119,10 +133,15 @@ public enum AlarmParser {
         if let n, n < 1 { a.error("evaluation_periods", "must be at least 1") }
         if let n, let period, n >= 1, period > 0, n > 86_400 / period {
             let total = n.multipliedReportingOverflow(by: period)
-            a.error("evaluation_periods", "period × evaluation_periods is \(total.overflow ? "over 2^63" : String(total.partialValue)) s; at most 86400 s (one day)")
+            a.error(
+                "evaluation_periods",
+                "period × evaluation_periods is \(total.overflow ? "over 2^63" : String(total.partialValue)) s; at most 86400 s (one day)"
+            )
         }
         let m = a.int("datapoints_to_alarm")
-        if let m, let n, m < 1 || m > n { a.error("datapoints_to_alarm", "must be between 1 and evaluation_periods (\(n))") }
+        if let m, let n, m < 1 || m > n {
+            a.error("datapoints_to_alarm", "must be between 1 and evaluation_periods (\(n))")
+        }
         let comparison = a.enum("comparison", ComparisonOperator.self, required: true)
         let threshold = a.double("threshold", required: true)
         let treat = a.enum("treat_missing_data", TreatMissingData.self) ?? .missing
@@ -157,7 +176,9 @@ public enum AlarmParser {
     /// The optional `severity`: 1 to 64 printable characters (it becomes an Alertmanager label value).
     static func severity(_ a: ConfigFields) -> String? {
         guard let text = a.string("severity") else { return nil }
-        guard !text.isEmpty, text.count <= 64, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !text.isEmpty, text.count <= 64,
+            !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             a.error("severity", "a severity has 1 to 64 printable characters (critical, warning, info…)")
             return nil
         }
@@ -204,7 +225,10 @@ public enum AlarmParser {
         actions.alarm = a.stringList("alarm_actions")
         actions.ok = a.stringList("ok_actions")
         actions.insufficientData = a.stringList("insufficient_data_actions")
-        for (key, list) in [("alarm_actions", actions.alarm), ("ok_actions", actions.ok), ("insufficient_data_actions", actions.insufficientData)]
+        for (key, list) in [
+            ("alarm_actions", actions.alarm), ("ok_actions", actions.ok),
+            ("insufficient_data_actions", actions.insufficientData),
+        ]
         where list.count > 5 {
             a.error(key, "at most 5 actions per state")
         }

@@ -19,7 +19,8 @@ extension AlarmStore {
                     ON CONFLICT (id) DO UPDATE SET ends_at = excluded.ends_at, expired_by = excluded.expired_by
                     """,
                 arguments: [
-                    silence.id, silence.matcher.kind, silence.matcher.text, silence.createdBy, silence.comment, silence.startsAt,
+                    silence.id, silence.matcher.kind, silence.matcher.text, silence.createdBy, silence.comment,
+                    silence.startsAt,
                     silence.endsAt, silence.createdAt, silence.expiredBy,
                 ])
         }

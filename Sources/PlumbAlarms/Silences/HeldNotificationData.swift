@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbMetrics
 
 /// History data of a notification a silence held: `{"silenceId", "silencedUntil", "createdBy", "comment", "topics",

@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbMetrics
 import PlumbStore
 import Synchronization
@@ -28,14 +28,18 @@ public final class Silences: Sendable {
 
     /// Silences `matcher` for `duration` seconds from `now`. Every input is checked before anything is stored; the
     /// error names the field (`alarm`, `match`, `duration`, `comment`).
-    public func add(_ matcher: SilenceMatcher, duration: Int64, createdBy: String, comment: String, now: Int64) throws(AlarmError) -> Silence {
+    public func add(
+        _ matcher: SilenceMatcher, duration: Int64, createdBy: String, comment: String, now: Int64
+    ) throws(AlarmError) -> Silence {
         if let problem = SilenceMatcher.problem(matcher.text) { throw AlarmError("\(matcher.kind) \(problem)") }
         guard duration > 0, duration <= Self.maxDuration else {
             throw AlarmError("duration must be more than 0 and at most \(Self.maxDuration / 86_400) days")
         }
         if let problem = Self.commentProblem(comment) { throw AlarmError("comment \(problem)") }
         let (end, overflow) = now.addingReportingOverflow(duration)
-        guard !overflow, Checked.epochSeconds(Double(end)) != nil else { throw AlarmError("duration ends past the year 5138") }
+        guard !overflow, Checked.epochSeconds(Double(end)) != nil else {
+            throw AlarmError("duration ends past the year 5138")
+        }
         let silence = Silence(
             id: UUID().uuidString.lowercased(), matcher: matcher, createdBy: createdBy, comment: comment, startsAt: now,
             endsAt: end, createdAt: now)
@@ -50,7 +54,9 @@ public final class Silences: Sendable {
             throw AlarmError(status: 404, code: "ResourceNotFound", "no silence '\(Checked.shown(id))'")
         }
         guard silence.state(at: now) != .expired else {
-            throw AlarmError(status: 409, code: "InvalidState", "silence \(id) already expired at \(TimeParsing.format(silence.endsAt))")
+            throw AlarmError(
+                status: 409, code: "InvalidState",
+                "silence \(id) already expired at \(TimeParsing.format(silence.endsAt))")
         }
         silence.endsAt = max(now, silence.startsAt)
         silence.expiredBy = caller
@@ -63,7 +69,11 @@ public final class Silences: Sendable {
     public func list(now: Int64) -> [Silence] {
         all.withLock { Array($0.values) }
             .filter { $0.endsAt >= now - Self.expiredRetention }
-            .sorted { ($0.state(at: now) == .expired ? 1 : 0, -$0.createdAt, $0.id) < ($1.state(at: now) == .expired ? 1 : 0, -$1.createdAt, $1.id) }
+            .sorted {
+                ($0.state(at: now) == .expired ? 1 : 0, -$0.createdAt, $0.id) < (
+                    $1.state(at: now) == .expired ? 1 : 0, -$1.createdAt, $1.id
+                )
+            }
     }
 
     public func silence(id: String) -> Silence? { all.withLock { $0[id] } }

@@ -25,30 +25,49 @@ public enum AlarmTestCases {
             for (seriesNode, seriesPath) in t.list("series") {
                 guard let s = ConfigFields(seriesNode, path: seriesPath, file: file, sink: sink) else { continue }
                 s.rejectUnknown(seriesKeys)
-                guard let namespace = s.string("namespace", required: true), let metric = s.string("metric", required: true),
+                guard let namespace = s.string("namespace", required: true),
+                    let metric = s.string("metric", required: true),
                     let period = s.int("period", required: true), let valuesText = s.string("values", required: true)
                 else { continue }
-                guard (1...86_400).contains(period) else { s.error("period", "must be from 1 to 86400 seconds"); continue }
+                guard (1...86_400).contains(period) else {
+                    s.error("period", "must be from 1 to 86400 seconds")
+                    continue
+                }
                 var values: [Double?] = []
                 for token in valuesText.split(whereSeparator: { $0 == " " || $0 == "," }) {
-                    if token == "_" { values.append(nil) } else if let v = Double(token), v.isFinite { values.append(v) } else {
+                    if token == "_" {
+                        values.append(nil)
+                    } else if let v = Double(token), v.isFinite {
+                        values.append(v)
+                    } else {
                         s.error("values", "'\(token)' is neither a number nor _")
                     }
                 }
-                series.append((SeriesKey(namespace: namespace, name: metric, dimensions: s.stringMap("dimensions") ?? [:]), Int64(period), values))
+                series.append(
+                    (
+                        SeriesKey(namespace: namespace, name: metric, dimensions: s.stringMap("dimensions") ?? [:]),
+                        Int64(period), values
+                    ))
             }
             var initial: [String: AlarmState] = [:]
             for (alarm, value) in t.stringMap("initial_states") ?? [:] {
-                guard let state = AlarmState(rawValue: value) else { t.error("initial_states", "'\(value)' is not OK, ALARM or INSUFFICIENT_DATA"); continue }
+                guard let state = AlarmState(rawValue: value) else {
+                    t.error("initial_states", "'\(value)' is not OK, ALARM or INSUFFICIENT_DATA")
+                    continue
+                }
                 initial[alarm] = state
             }
             var expected: [String: AlarmState] = [:]
             for (alarm, value) in t.stringMap("expect") ?? [:] {
-                guard let state = AlarmState(rawValue: value) else { t.error("expect", "'\(value)' is not OK, ALARM or INSUFFICIENT_DATA"); continue }
+                guard let state = AlarmState(rawValue: value) else {
+                    t.error("expect", "'\(value)' is not OK, ALARM or INSUFFICIENT_DATA")
+                    continue
+                }
                 expected[alarm] = state
             }
             if expected.isEmpty { t.error("expect", "is required: alarm names and the states expected") }
-            for alarm in Set(initial.keys).union(expected.keys) where !config.alarms.contains(where: { $0.name == alarm }) {
+            for alarm in Set(initial.keys).union(expected.keys)
+            where !config.alarms.contains(where: { $0.name == alarm }) {
                 t.error(nil, "no alarm named '\(alarm)' is declared")
             }
             guard sink.errors.isEmpty else {
@@ -57,7 +76,8 @@ public enum AlarmTestCases {
                 continue
             }
             let line = t.line
-            let failures = await runOne(config: config, series: series, initial: initial, expected: expected, topics: topics)
+            let failures = await runOne(
+                config: config, series: series, initial: initial, expected: expected, topics: topics)
             if failures.isEmpty {
                 outcome.passed.append(name)
             } else {
@@ -81,7 +101,8 @@ public enum AlarmTestCases {
         for s in series {
             for (i, value) in s.values.enumerated() {
                 guard let value else { continue }
-                samples.append(.init(series: s.key, timestamp: now - Int64(s.values.count - i) * s.period, value: value))
+                samples.append(
+                    .init(series: s.key, timestamp: now - Int64(s.values.count - i) * s.period, value: value))
             }
         }
         do {
@@ -93,7 +114,8 @@ public enum AlarmTestCases {
             for (name, want) in expected.sorted(by: { $0.key < $1.key }) {
                 guard let status = engine.status(name) else { continue }
                 if status.state != want {
-                    failures.append("alarm '\(name)' expected \(want.rawValue), got \(status.state.rawValue) (\(status.reason))")
+                    failures.append(
+                        "alarm '\(name)' expected \(want.rawValue), got \(status.state.rawValue) (\(status.reason))")
                 }
             }
             return failures

@@ -60,9 +60,11 @@ public enum EmailIdentity {
             let latin = local.unicodeScalars.contains { $0.isASCII && $0.properties.isAlphabetic }
             if latin, script != .latin {
                 let lookalike = UnicodeScript.latinLookalikes[foreign].map { ", which looks like Latin '\($0)'" } ?? ""
-                return "mixes scripts before the '@': \(script) '\(Character(foreign))' (\(hex(foreign)))\(lookalike) among Latin letters"
+                return
+                    "mixes scripts before the '@': \(script) '\(Character(foreign))' (\(hex(foreign)))\(lookalike) among Latin letters"
             }
-            return "has '\(Character(foreign))' (\(hex(foreign))) before the '@': only ASCII letters, digits and . _ + - ' may be used there"
+            return
+                "has '\(Character(foreign))' (\(hex(foreign))) before the '@': only ASCII letters, digits and . _ + - ' may be used there"
         }
         if let bad = local.first(where: { !($0.isLetter || $0.isNumber || "._+-'".contains($0)) }) {
             return "has '\(bad)' before the '@': only letters, digits and . _ + - ' may be used there"
@@ -86,7 +88,8 @@ public enum EmailIdentity {
             guard !label.isEmpty else { return refuse("has an empty label in its domain") }
             var unicode = String(label)
             if label.hasPrefix("xn--") {
-                guard label.allSatisfy(\.isASCII), let decoded = Punycode.decode(String(label.dropFirst(4))), !decoded.isEmpty,
+                guard label.allSatisfy(\.isASCII), let decoded = Punycode.decode(String(label.dropFirst(4))),
+                    !decoded.isEmpty,
                     decoded.unicodeScalars.contains(where: { !$0.isASCII }),
                     decoded.precomposedStringWithCompatibilityMapping.lowercased() == decoded
                 else { return refuse("has '\(label)' in its domain, which is not a valid IDNA label") }
@@ -96,11 +99,15 @@ public enum EmailIdentity {
             if unicode.unicodeScalars.allSatisfy(\.isASCII) {
                 out.append(unicode)
             } else {
-                guard let encoded = Punycode.encode(unicode) else { return refuse("has '\(unicode)' in its domain, which cannot be encoded") }
+                guard let encoded = Punycode.encode(unicode) else {
+                    return refuse("has '\(unicode)' in its domain, which cannot be encoded")
+                }
                 out.append("xn--" + encoded)
             }
         }
-        for label in out where label.utf8.count > 63 { return refuse("has a domain label longer than 63 characters (\(label))") }
+        for label in out where label.utf8.count > 63 {
+            return refuse("has a domain label longer than 63 characters (\(label))")
+        }
         let ascii = out.joined(separator: ".")
         guard ascii.utf8.count <= 253 else { return refuse("has a domain longer than 253 characters") }
         guard !out.last!.allSatisfy(\.isNumber) else { return refuse("has a numeric top-level domain") }
@@ -109,17 +116,26 @@ public enum EmailIdentity {
 
     /// Letters, digits and inner hyphens, of one script, and not all look-alikes of Latin letters.
     static func labelProblem(_ label: String) -> String? {
-        guard !label.hasPrefix("-"), !label.hasSuffix("-") else { return "has a domain label starting or ending with '-' (\(label))" }
+        guard !label.hasPrefix("-"), !label.hasSuffix("-") else {
+            return "has a domain label starting or ending with '-' (\(label))"
+        }
         if let bad = label.unicodeScalars.first(where: { s in
-            !(s == "-" || s.properties.isAlphabetic || s.properties.numericType == .decimal || UnicodeScript(s) == .inherited)
+            !(s == "-" || s.properties.isAlphabetic || s.properties.numericType == .decimal
+                || UnicodeScript(s) == .inherited)
         }) {
             return "has '\(Character(bad))' (\(hex(bad))) in its domain: only letters, digits and '-' may be used there"
         }
         let scripts = UnicodeScript.scripts(of: label)
         guard UnicodeScript.mayMix(scripts) else {
             let names = scripts.map(\.description).sorted().joined(separator: " and ")
-            let foreign = label.unicodeScalars.first { s in let k = UnicodeScript(s); return k != .latin && k != .common && k != .inherited }
-            let lookalike = foreign.flatMap { f in UnicodeScript.latinLookalikes[f].map { " ('\(Character(f))' looks like Latin '\($0)')" } } ?? ""
+            let foreign = label.unicodeScalars.first { s in
+                let k = UnicodeScript(s)
+                return k != .latin && k != .common && k != .inherited
+            }
+            let lookalike =
+                foreign.flatMap { f in
+                    UnicodeScript.latinLookalikes[f].map { " ('\(Character(f))' looks like Latin '\($0)')" }
+                } ?? ""
             return "mixes scripts in the domain label '\(label)': \(names)\(lookalike)"
         }
         let letters = label.unicodeScalars.filter { $0.properties.isAlphabetic }

@@ -10,9 +10,13 @@ public enum Punycode {
         let basic = output.unicodeScalars.count
         var handled = basic
         if basic > 0 { output.append("-") }
-        var n = initialN, delta = 0, bias = initialBias
+        var n = initialN
+        var delta = 0
+        var bias = initialBias
         while handled < input.count {
-            guard let m = input.filter({ $0 >= n }).min(), (m - n) <= (Int.max - delta) / (handled + 1) else { return nil }
+            guard let m = input.filter({ $0 >= n }).min(), (m - n) <= (Int.max - delta) / (handled + 1) else {
+                return nil
+            }
             delta += (m - n) * (handled + 1)
             n = m
             for c in input {
@@ -53,7 +57,9 @@ public enum Punycode {
             }
             position = dash + 1
         }
-        var n = initialN, i = 0, bias = initialBias
+        var n = initialN
+        var i = 0
+        var bias = initialBias
         while position < scalars.count {
             let old = i
             var w = 1

@@ -20,7 +20,10 @@ public struct AsyncDispatcher: Sendable {
 
     /// The dispatcher of a plugin host: events run through `host`'s invocation pipeline, each function's retries
     /// follow its `configs` entry (the defaults without one), and events that fail for good go to `failures`.
-    public init(queue: AsyncEventQueue, host: PluginHost, configs: [String: AsyncInvocationConfig], failures: AsyncFailureDestination) {
+    public init(
+        queue: AsyncEventQueue, host: PluginHost, configs: [String: AsyncInvocationConfig],
+        failures: AsyncFailureDestination
+    ) {
         self.init(
             queue: queue, settings: { configs[$0]?.retry ?? AsyncEventQueue.Settings() },
             invoke: { event in await host.invokeAsyncEvent(event) },

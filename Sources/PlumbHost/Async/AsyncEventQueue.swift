@@ -24,7 +24,9 @@ public final class AsyncEventQueue: Sendable {
 
         public func validate() -> String? {
             guard (0...2).contains(maximumRetryAttempts) else { return "maximum_retry_attempts must be 0, 1 or 2" }
-            guard (60...21_600).contains(maximumEventAge) else { return "maximum_event_age must be between 60 and 21600 seconds" }
+            guard (60...21_600).contains(maximumEventAge) else {
+                return "maximum_event_age must be between 60 and 21600 seconds"
+            }
             return nil
         }
     }
@@ -73,20 +75,24 @@ public final class AsyncEventQueue: Sendable {
     }
 
     public init(directory: String, durability: Durability) throws {
-        database = try SQLiteStore(path: directory + "/events.sqlite", durability: durability, migrations: [
-            Migration("events-1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE async_events (
-                        id INTEGER PRIMARY KEY, function TEXT NOT NULL, payload BLOB NOT NULL, received_at REAL NOT NULL,
-                        attempts INTEGER NOT NULL DEFAULT 0, function_errors INTEGER NOT NULL DEFAULT 0,
-                        next_attempt_at REAL NOT NULL, status TEXT NOT NULL, last_error TEXT);
-                    CREATE INDEX async_events_due ON async_events (status, next_attempt_at);
-                    """)
-            },
-            Migration("events-2-schedules") { db in
-                try db.execute(sql: "CREATE TABLE schedule_runs (function TEXT PRIMARY KEY, last_run INTEGER NOT NULL)")
-            },
-        ])
+        database = try SQLiteStore(
+            path: directory + "/events.sqlite", durability: durability,
+            migrations: [
+                Migration("events-1") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE async_events (
+                                id INTEGER PRIMARY KEY, function TEXT NOT NULL, payload BLOB NOT NULL, received_at REAL NOT NULL,
+                                attempts INTEGER NOT NULL DEFAULT 0, function_errors INTEGER NOT NULL DEFAULT 0,
+                                next_attempt_at REAL NOT NULL, status TEXT NOT NULL, last_error TEXT);
+                            CREATE INDEX async_events_due ON async_events (status, next_attempt_at);
+                            """)
+                },
+                Migration("events-2-schedules") { db in
+                    try db.execute(
+                        sql: "CREATE TABLE schedule_runs (function TEXT PRIMARY KEY, last_run INTEGER NOT NULL)")
+                },
+            ])
     }
 
     /// Persists an event; it is due at once.
@@ -94,7 +100,8 @@ public final class AsyncEventQueue: Sendable {
     public func enqueue(function: String, payload: [UInt8], now: Double) throws -> Int64 {
         try database.pool.write { db in
             try db.execute(
-                sql: "INSERT INTO async_events (function, payload, received_at, next_attempt_at, status) VALUES (?, ?, ?, ?, 'pending')",
+                sql:
+                    "INSERT INTO async_events (function, payload, received_at, next_attempt_at, status) VALUES (?, ?, ?, ?, 'pending')",
                 arguments: [function, Data(payload), now, now])
             return db.lastInsertedRowID
         }
@@ -102,13 +109,16 @@ public final class AsyncEventQueue: Sendable {
 
     /// When a scheduled function last ran (epoch seconds), if ever.
     public func lastScheduledRun(of function: String) throws -> Int64? {
-        try database.pool.read { db in try Int64.fetchOne(db, sql: "SELECT last_run FROM schedule_runs WHERE function = ?", arguments: [function]) }
+        try database.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT last_run FROM schedule_runs WHERE function = ?", arguments: [function])
+        }
     }
 
     public func recordScheduledRun(of function: String, at time: Int64) throws {
         try database.pool.write { db in
             try db.execute(
-                sql: "INSERT INTO schedule_runs (function, last_run) VALUES (?, ?) ON CONFLICT (function) DO UPDATE SET last_run = excluded.last_run",
+                sql:
+                    "INSERT INTO schedule_runs (function, last_run) VALUES (?, ?) ON CONFLICT (function) DO UPDATE SET last_run = excluded.last_run",
                 arguments: [function, time])
         }
     }
@@ -117,27 +127,37 @@ public final class AsyncEventQueue: Sendable {
     public func due(now: Double, limit: Int = 100) throws -> [Event] {
         try database.pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM async_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                db,
+                sql:
+                    "SELECT * FROM async_events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
                 arguments: [now, limit]
             ).map(Self.event)
         }
     }
 
     public func event(id: Int64) throws -> Event? {
-        try database.pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM async_events WHERE id = ?", arguments: [id]).map(Self.event) }
+        try database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM async_events WHERE id = ?", arguments: [id]).map(Self.event)
+        }
     }
 
     public func events(status: String? = nil, limit: Int = 100) throws -> [Event] {
         try database.pool.read { db in
             if let status {
-                return try Row.fetchAll(db, sql: "SELECT * FROM async_events WHERE status = ? ORDER BY id DESC LIMIT ?", arguments: [status, limit]).map(Self.event)
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM async_events WHERE status = ? ORDER BY id DESC LIMIT ?",
+                    arguments: [status, limit]
+                ).map(Self.event)
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM async_events ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.event)
+            return try Row.fetchAll(db, sql: "SELECT * FROM async_events ORDER BY id DESC LIMIT ?", arguments: [limit])
+                .map(Self.event)
         }
     }
 
     /// The rule, as a pure function: what follows `outcome` for `event` at `now`.
-    public static func disposition(of event: Event, after outcome: Outcome, now: Double, settings: Settings) -> Disposition {
+    public static func disposition(
+        of event: Event, after outcome: Outcome, now: Double, settings: Settings
+    ) -> Disposition {
         switch outcome {
         case .success:
             return .succeeded
@@ -156,7 +176,8 @@ public final class AsyncEventQueue: Sendable {
             let delay = min(300, pow(2, Double(max(0, throttles))))
             let at = now + delay
             guard at - event.receivedAt <= settings.maximumEventAge else {
-                return .failed(reason: "event older than \(Int(settings.maximumEventAge)) s, still throttled: \(message)")
+                return .failed(
+                    reason: "event older than \(Int(settings.maximumEventAge)) s, still throttled: \(message)")
             }
             return .retry(at: at)
         }
@@ -170,18 +191,22 @@ public final class AsyncEventQueue: Sendable {
         var lastError: String?
         switch outcome {
         case .success: break
-        case .functionError(let m): functionErrors += 1; lastError = m
+        case .functionError(let m):
+            functionErrors += 1
+            lastError = m
         case .throttled(let m): lastError = m
         }
-        let (status, next): (String, Double) = switch disposition {
-        case .succeeded: ("succeeded", event.nextAttemptAt)
-        case .retry(let at): ("pending", at)
-        case .failed: ("failed", event.nextAttemptAt)
-        }
+        let (status, next): (String, Double) =
+            switch disposition {
+            case .succeeded: ("succeeded", event.nextAttemptAt)
+            case .retry(let at): ("pending", at)
+            case .failed: ("failed", event.nextAttemptAt)
+            }
         if case .failed(let reason) = disposition { lastError = reason }
         try database.pool.write { db in
             try db.execute(
-                sql: "UPDATE async_events SET attempts = attempts + 1, function_errors = ?, next_attempt_at = ?, status = ?, last_error = ? WHERE id = ?",
+                sql:
+                    "UPDATE async_events SET attempts = attempts + 1, function_errors = ?, next_attempt_at = ?, status = ?, last_error = ? WHERE id = ?",
                 arguments: [functionErrors, next, status, lastError, event.id])
         }
         return disposition
@@ -189,8 +214,10 @@ public final class AsyncEventQueue: Sendable {
 
     static func event(_ row: Row) -> Event {
         Event(
-            id: row["id"], function: row["function"], payload: [UInt8]((row["payload"] as Data?) ?? Data()), receivedAt: row["received_at"],
-            attempts: row["attempts"], functionErrors: row["function_errors"], nextAttemptAt: row["next_attempt_at"], status: row["status"],
+            id: row["id"], function: row["function"], payload: [UInt8]((row["payload"] as Data?) ?? Data()),
+            receivedAt: row["received_at"],
+            attempts: row["attempts"], functionErrors: row["function_errors"], nextAttemptAt: row["next_attempt_at"],
+            status: row["status"],
             lastError: row["last_error"])
     }
 }

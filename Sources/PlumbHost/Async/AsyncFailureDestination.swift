@@ -12,7 +12,10 @@ public struct AsyncFailureDestination: Sendable {
     let configs: [String: AsyncInvocationConfig]
     let logger: Logger
 
-    public init(platform: any PlatformServices, configs: [String: AsyncInvocationConfig], logger: Logger = Logger(label: "plumb.async")) {
+    public init(
+        platform: any PlatformServices, configs: [String: AsyncInvocationConfig],
+        logger: Logger = Logger(label: "plumb.async")
+    ) {
         self.platform = platform
         self.configs = configs
         self.logger = logger
@@ -28,7 +31,8 @@ public struct AsyncFailureDestination: Sendable {
         }
         do {
             _ = try platform.publish(
-                topic: topic, subject: "Async event failed: \(event.function)", message: Self.message(event, reason: reason),
+                topic: topic, subject: "Async event failed: \(event.function)",
+                message: Self.message(event, reason: reason),
                 attributes: ["event": "async-failure"])
         } catch {
             logger.error("cannot publish the failed async event to \(topic): \(error)")
@@ -40,7 +44,9 @@ public struct AsyncFailureDestination: Sendable {
             "function": event.function, "eventId": event.id, "reason": reason, "attempts": event.attempts + 1,
             "payload": String(decoding: event.payload, as: UTF8.self),
         ]
-        guard let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) else { return reason }
+        guard let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) else {
+            return reason
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -7,14 +7,19 @@ extension PluginHost {
     /// tells the queue what became of it: a 429 is a throttle (retried with backoff), a 4xx/5xx answer or a thrown
     /// error a function error (retried by the function's settings).
     public func invokeAsyncEvent(_ event: AsyncEventQueue.Event) async -> AsyncEventQueue.Outcome {
-        guard let function = self.function(named: event.function) else { return .functionError("no function named '\(event.function)'") }
+        guard let function = self.function(named: event.function) else {
+            return .functionError("no function named '\(event.function)'")
+        }
         Metrics.Timer(label: "Plumb/Functions/AsyncEventAge", dimensions: [("Function", event.function)])
             .recordNanoseconds(Int64(max(0, Date().timeIntervalSince1970 - event.receivedAt) * 1e9))
         do {
             let response = try await invoke(
-                function, FunctionRequest(method: .post, path: "/", headers: ["content-type": "application/json"], body: event.payload))
+                function,
+                FunctionRequest(
+                    method: .post, path: "/", headers: ["content-type": "application/json"], body: event.payload))
             guard response.status >= 400 else { return .success }
-            return .functionError("status \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))")
+            return .functionError(
+                "status \(response.status): \(String(decoding: response.body.prefix(500), as: UTF8.self))")
         } catch let error as FunctionError where error.status == 429 {
             return .throttled(error.message)
         } catch let error as FunctionError {

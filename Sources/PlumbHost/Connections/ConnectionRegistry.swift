@@ -44,7 +44,9 @@ public final class ConnectionRegistry: Sendable {
 
     /// Up to `limit` open connections as (id, plugin), sorted by id.
     public func list(limit: Int) -> [(id: String, plugin: String)] {
-        let all: [(id: String, plugin: String)] = state.withLock { s in s.byID.map { (id: $0.key, plugin: $0.value.plugin) } }
+        let all: [(id: String, plugin: String)] = state.withLock { s in
+            s.byID.map { (id: $0.key, plugin: $0.value.plugin) }
+        }
         return Array(all.sorted { $0.id < $1.id }.prefix(limit))
     }
 

@@ -37,11 +37,16 @@ final class HostBridge: HostServices {
         // and on disk the first writer wins (a hard link fails when the file exists; then the existing key is read).
         try keys.get(directory) {
             let path = directory + "/signing.key"
-            if let data = FileManager.default.contents(atPath: path), data.count == 32 { return SymmetricKey(data: data) }
+            if let data = FileManager.default.contents(atPath: path), data.count == 32 {
+                return SymmetricKey(data: data)
+            }
             let key = SymmetricKey(size: .bits256)
             let data = key.withUnsafeBytes { Data($0) }
             let temporary = path + ".\(UUID().uuidString).tmp"
-            guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            guard
+                FileManager.default.createFile(
+                    atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
+            else {
                 throw FunctionError(status: 500, code: "ServiceException", message: "cannot write \(path)")
             }
             defer { unlink(temporary) }
@@ -73,7 +78,8 @@ final class HostBridge: HostServices {
 
     func invoke(_ function: String, _ request: FunctionRequest) async throws -> FunctionResponse {
         guard let host, let f = host.function(named: function) else {
-            throw FunctionError(status: 404, code: "ResourceNotFoundException", message: "no function named \(function)")
+            throw FunctionError(
+                status: 404, code: "ResourceNotFoundException", message: "no function named \(function)")
         }
         return try await host.invoke(f, request)
     }

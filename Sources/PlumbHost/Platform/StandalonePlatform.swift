@@ -10,7 +10,8 @@ public struct StandalonePlatform: PlatformServices {
         self.secrets = secrets
     }
 
-    public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
+    public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
+    {
         throw FunctionError(status: 503, code: "ServiceUnavailable", message: "this host has no topics")
     }
 
@@ -18,7 +19,9 @@ public struct StandalonePlatform: PlatformServices {
     public func audit(_ event: AuditEvent) {}
 
     public func sendEmail(to: String, subject: String, text: String) async throws {
-        throw FunctionError(status: 503, code: "NoMailSender", message: "no SMTP server is configured (the `smtp` section of the config)")
+        throw FunctionError(
+            status: 503, code: "NoMailSender",
+            message: "no SMTP server is configured (the `smtp` section of the config)")
     }
 
     public func seal(_ text: String, context: String) throws -> String {

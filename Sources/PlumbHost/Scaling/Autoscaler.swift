@@ -100,7 +100,9 @@ public struct Autoscaler: Sendable {
         let panic = average(window: settings.panicWindow, now: now)
         let stableWant = desired(for: stable)
         let panicWant = desired(for: panic)
-        let overThreshold = panicWant > 0 && Double(panicWant) >= settings.panicThreshold * Double(max(instances, 1)) && panicWant > instances
+        let overThreshold =
+            panicWant > 0 && Double(panicWant) >= settings.panicThreshold * Double(max(instances, 1))
+            && panicWant > instances
 
         var reason: String
         if overThreshold {
@@ -116,15 +118,18 @@ public struct Autoscaler: Sendable {
         var target: Int
         if panicking {
             target = max(panicWant, instances)
-            reason = "panic: \(String(format: "%.1f", panic)) in flight over \(Int(settings.panicWindow)) s needs \(panicWant)"
+            reason =
+                "panic: \(String(format: "%.1f", panic)) in flight over \(Int(settings.panicWindow)) s needs \(panicWant)"
         } else if panicWant > stableWant {
             // A ramp never doubles within the panic window, so it never panics; following the short window up keeps
             // the pool ahead of it instead of 60 s behind. Down, both windows must agree.
             target = panicWant
-            reason = "rising: \(String(format: "%.1f", panic)) in flight over \(Int(settings.panicWindow)) s needs \(panicWant)"
+            reason =
+                "rising: \(String(format: "%.1f", panic)) in flight over \(Int(settings.panicWindow)) s needs \(panicWant)"
         } else {
             target = stableWant
-            reason = "stable: \(String(format: "%.1f", stable)) in flight over \(Int(settings.stableWindow)) s needs \(stableWant)"
+            reason =
+                "stable: \(String(format: "%.1f", stable)) in flight over \(Int(settings.stableWindow)) s needs \(stableWant)"
         }
         // Scale to the minimum only after the grace period without demand.
         if target == 0, let last = lastDemandAt, now - last < settings.scaleToZeroGrace {
@@ -160,7 +165,8 @@ public struct Autoscaler: Sendable {
         guard target != instances else { return nil }
         if target > instances { scaleUps.append((now, target - instances)) }
         let activity = ScalingActivity(
-            time: now, from: instances, to: target, reason: reason, stableDemand: stable, panicDemand: panic, panicking: panicking)
+            time: now, from: instances, to: target, reason: reason, stableDemand: stable, panicDemand: panic,
+            panicking: panicking)
         instances = target
         return activity
     }

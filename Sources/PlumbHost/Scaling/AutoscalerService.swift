@@ -27,9 +27,12 @@ public struct AutoscalerService: Service {
     }
 
     static func log(_ a: ScalingActivity, of function: String, to logger: Logger) {
-        logger.info("\(function): \(a.from) → \(a.to) instances (\(a.reason))", metadata: [
-            "function": "\(function)", "from": "\(a.from)", "to": "\(a.to)", "reason": "\(a.reason)",
-            "stable_concurrency": "\(a.stableDemand)", "panic_concurrency": "\(a.panicDemand)", "panicking": "\(a.panicking)",
-        ])
+        logger.info(
+            "\(function): \(a.from) → \(a.to) instances (\(a.reason))",
+            metadata: [
+                "function": "\(function)", "from": "\(a.from)", "to": "\(a.to)", "reason": "\(a.reason)",
+                "stable_concurrency": "\(a.stableDemand)", "panic_concurrency": "\(a.panicDemand)",
+                "panicking": "\(a.panicking)",
+            ])
     }
 }

@@ -50,9 +50,10 @@ public final class FunctionScaling: Sendable {
         var settings = options.scaling
         settings.perInstanceConcurrency = options.maxConcurrencyPerInstance
         settings.minInstances = max(options.minInstances ?? 0, options.provisioned)
-        state = Mutex(State(
-            scaler: Autoscaler(settings: settings, instances: 0), enabled: options.autoscaling,
-            configuredMin: options.minInstances, provisioned: options.provisioned))
+        state = Mutex(
+            State(
+                scaler: Autoscaler(settings: settings, instances: 0), enabled: options.autoscaling,
+                configuredMin: options.minInstances, provisioned: options.provisioned))
     }
 
     /// Re-derives the caps: at most the function's share of concurrency (its reservation, else the unreserved
@@ -62,7 +63,8 @@ public final class FunctionScaling: Sendable {
             let per = s.scaler.settings.perInstanceConcurrency
             let concurrency = reserved ?? unreservedLimit
             s.scaler.settings.maxInstances = (concurrency + per - 1) / per
-            s.scaler.settings.minInstances = min(max(s.configuredMin ?? 0, provisionedInstances), s.scaler.settings.maxInstances)
+            s.scaler.settings.minInstances = min(
+                max(s.configuredMin ?? 0, provisionedInstances), s.scaler.settings.maxInstances)
         }
     }
 
@@ -73,7 +75,9 @@ public final class FunctionScaling: Sendable {
     /// Feeds one sample of average concurrency; on decision ticks (and when enabled) decides and returns the
     /// activity when the instance count changes. `actual` is the pool's size, which on-demand cold starts may
     /// have moved since the last decision.
-    func step(now: Double, concurrency: Double, actual: Int, decide: Bool) -> (activity: ScalingActivity?, desired: Int?) {
+    func step(
+        now: Double, concurrency: Double, actual: Int, decide: Bool
+    ) -> (activity: ScalingActivity?, desired: Int?) {
         state.withLock { s in
             s.scaler.observe(instances: actual)
             s.scaler.record(time: now, concurrency: concurrency)
@@ -83,7 +87,9 @@ public final class FunctionScaling: Sendable {
             s.desired = s.scaler.instances
             guard let activity else { return (nil, s.desired) }
             s.activities.append(activity)
-            if s.activities.count > Self.keptActivities { s.activities.removeFirst(s.activities.count - Self.keptActivities) }
+            if s.activities.count > Self.keptActivities {
+                s.activities.removeFirst(s.activities.count - Self.keptActivities)
+            }
             return (activity, s.desired)
         }
     }
@@ -102,7 +108,8 @@ public final class FunctionScaling: Sendable {
         state.withLock { s in
             Description(
                 enabled: s.enabled, settings: s.scaler.settings, desiredInstances: s.enabled ? s.desired : nil,
-                panicking: s.scaler.panicking, lastConcurrency: s.lastDemand, activities: Array(s.activities.suffix(activityLimit)))
+                panicking: s.scaler.panicking, lastConcurrency: s.lastDemand,
+                activities: Array(s.activities.suffix(activityLimit)))
         }
     }
 

@@ -13,7 +13,10 @@ final class FunctionInstance: @unchecked Sendable {
     var inFlight = 0
     var retired = false
 
-    init(id: Int, provisioned: Bool, handler: @escaping @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse) {
+    init(
+        id: Int, provisioned: Bool,
+        handler: @escaping @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    ) {
         self.id = id
         self.provisioned = provisioned
         self.handler = handler
@@ -31,7 +34,8 @@ final class FunctionInstance: @unchecked Sendable {
 /// The pool also integrates busy slots over time, so the autoscaler reads the true average concurrency between two
 /// samples however short the invocations are.
 public final class InstancePool: Sendable {
-    public typealias Factory = @Sendable () async throws -> @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    public typealias Factory =
+        @Sendable () async throws -> @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
 
     struct State {
         /// Instances with a free slot, most recently used last.
@@ -97,8 +101,9 @@ public final class InstancePool: Sendable {
 
     public var snapshot: Snapshot {
         state.withLock { s in
-            Snapshot(instances: s.instances, provisionedInstances: s.provisionedInstances, initializing: s.initializing,
-                     busySlots: s.busy, coldStarts: s.coldStarts, initFailures: s.initFailures)
+            Snapshot(
+                instances: s.instances, provisionedInstances: s.provisionedInstances, initializing: s.initializing,
+                busySlots: s.busy, coldStarts: s.coldStarts, initFailures: s.initFailures)
         }
     }
 
@@ -131,7 +136,9 @@ public final class InstancePool: Sendable {
             }
             instance.inFlight += 1
             s.busy += 1
-            return Lease(instance: instance, initNanoseconds: nil, provisioned: instance.provisioned, hasProvisioned: s.provisionedTarget > 0)
+            return Lease(
+                instance: instance, initNanoseconds: nil, provisioned: instance.provisioned,
+                hasProvisioned: s.provisionedTarget > 0)
         }
         if let warm { return warm }
         metrics.coldStarts()
@@ -145,7 +152,11 @@ public final class InstancePool: Sendable {
             instance.inFlight = 1
             s.busy += 1
             if per > 1 { s.onDemandAvailable.append(instance) }
-            return (Lease(instance: instance, initNanoseconds: initNanos, provisioned: false, hasProvisioned: s.provisionedTarget > 0), s.instances)
+            return (
+                Lease(
+                    instance: instance, initNanoseconds: initNanos, provisioned: false,
+                    hasProvisioned: s.provisionedTarget > 0), s.instances
+            )
         }
         metrics.instances(count)
         return lease
@@ -175,7 +186,11 @@ public final class InstancePool: Sendable {
                 return nil
             }
             if wasFull {
-                if instance.provisioned { s.provisionedAvailable.append(instance) } else { s.onDemandAvailable.append(instance) }
+                if instance.provisioned {
+                    s.provisionedAvailable.append(instance)
+                } else {
+                    s.onDemandAvailable.append(instance)
+                }
             }
             return nil
         }
@@ -184,11 +199,15 @@ public final class InstancePool: Sendable {
 
     private static func remove(_ instance: FunctionInstance, from s: inout State) {
         if let i = s.onDemandAvailable.firstIndex(where: { $0 === instance }) { s.onDemandAvailable.remove(at: i) }
-        if let i = s.provisionedAvailable.firstIndex(where: { $0 === instance }) { s.provisionedAvailable.remove(at: i) }
+        if let i = s.provisionedAvailable.firstIndex(where: { $0 === instance }) {
+            s.provisionedAvailable.remove(at: i)
+        }
     }
 
     /// Average busy slots (all, and on provisioned instances) since the previous sample; resets the integral.
-    public func sample(now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> (concurrency: Double, provisionedConcurrency: Double) {
+    public func sample(
+        now: UInt64 = DispatchTime.now().uptimeNanoseconds
+    ) -> (concurrency: Double, provisionedConcurrency: Double) {
         state.withLock { s in
             Self.account(&s, now: now)
             let span = Double(max(now, s.lastSample + 1) - s.lastSample)
@@ -243,7 +262,8 @@ public final class InstancePool: Sendable {
                 s.provisionedInstances -= 1
                 s.onDemandAvailable.insert(instance, at: 0)
             }
-            while s.provisionedInstances < count, let index = s.onDemandAvailable.lastIndex(where: { $0.inFlight == 0 }) {
+            while s.provisionedInstances < count, let index = s.onDemandAvailable.lastIndex(where: { $0.inFlight == 0 })
+            {
                 let instance = s.onDemandAvailable.remove(at: index)
                 instance.provisioned = true
                 s.provisionedInstances += 1
@@ -283,7 +303,10 @@ public final class InstancePool: Sendable {
 
     /// Runs the plugin's initialiser once (counted in `initializing` by the caller) and records `InitDuration`.
     /// Returns the handler, when it finished and how long it took; a failure is counted and uncounts the slot.
-    private func initialise() async throws -> (handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse, ended: UInt64, nanoseconds: Int64) {
+    private func initialise() async throws -> (
+        handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse, ended: UInt64,
+        nanoseconds: Int64
+    ) {
         let started = DispatchTime.now().uptimeNanoseconds
         do {
             let handler = try await factory()

@@ -33,7 +33,8 @@ public struct CronSchedule: Sendable, Equatable {
     public init(_ text: String) throws(ScheduleError) {
         let fields = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard fields.count == 6 else {
-            throw ScheduleError("cron(…) takes 6 fields (minutes hours day-of-month month day-of-week year), not \(fields.count)")
+            throw ScheduleError(
+                "cron(…) takes 6 fields (minutes hours day-of-month month day-of-week year), not \(fields.count)")
         }
         minutes = try Self.set(fields[0], "minutes", 0...59)
         hours = try Self.set(fields[1], "hours", 0...23)
@@ -50,7 +51,9 @@ public struct CronSchedule: Sendable, Equatable {
         } else if dom == "LW" {
             dayOfMonth = .nearestWeekday(0)
         } else if dom.hasSuffix("W") {
-            guard let day = Int(dom.dropLast()), (1...31).contains(day) else { throw ScheduleError("day-of-month '\(dom)': W follows a day 1-31") }
+            guard let day = Int(dom.dropLast()), (1...31).contains(day) else {
+                throw ScheduleError("day-of-month '\(dom)': W follows a day 1-31")
+            }
             dayOfMonth = .nearestWeekday(day)
         } else {
             dayOfMonth = .days(try Self.set(dom, "day-of-month", 1...31))
@@ -59,12 +62,16 @@ public struct CronSchedule: Sendable, Equatable {
             dayOfWeek = .any
         } else if dow.contains("#") {
             let parts = dow.split(separator: "#")
-            guard parts.count == 2, let day = Self.dayNumber(String(parts[0])), let nth = Int(parts[1]), (1...5).contains(nth) else {
+            guard parts.count == 2, let day = Self.dayNumber(String(parts[0])), let nth = Int(parts[1]),
+                (1...5).contains(nth)
+            else {
                 throw ScheduleError("day-of-week '\(dow)': use DAY#N with N from 1 to 5, like 3#2")
             }
             dayOfWeek = .nth(day, nth)
         } else if dow.hasSuffix("L"), dow.count > 1 {
-            guard let day = Self.dayNumber(String(dow.dropLast())) else { throw ScheduleError("day-of-week '\(dow)': use DAYL, like 6L") }
+            guard let day = Self.dayNumber(String(dow.dropLast())) else {
+                throw ScheduleError("day-of-week '\(dow)': use DAYL, like 6L")
+            }
             dayOfWeek = .last(day)
         } else if dow == "L" {
             dayOfWeek = .days([7])
@@ -79,10 +86,14 @@ public struct CronSchedule: Sendable, Equatable {
     }
 
     /// `*`, `a`, `a-b`, `a/s`, `*/s`, `a-b/s`, comma-separated.
-    static func set(_ field: String, _ name: String, _ range: ClosedRange<Int>, names: [String] = []) throws(ScheduleError) -> Set<Int> {
+    static func set(
+        _ field: String, _ name: String, _ range: ClosedRange<Int>, names: [String] = []
+    ) throws(ScheduleError) -> Set<Int> {
         func value(_ text: Substring) throws(ScheduleError) -> Int {
             if let n = Int(text) {
-                guard range.contains(n) else { throw ScheduleError("\(name) '\(field)': \(n) is outside \(range.lowerBound)-\(range.upperBound)") }
+                guard range.contains(n) else {
+                    throw ScheduleError("\(name) '\(field)': \(n) is outside \(range.lowerBound)-\(range.upperBound)")
+                }
                 return n
             }
             if let i = names.firstIndex(of: text.uppercased()) { return range.lowerBound + i }
@@ -95,7 +106,9 @@ public struct CronSchedule: Sendable, Equatable {
             guard pieces.count <= 2 else { throw ScheduleError("\(name) '\(field)': more than one '/'") }
             var step = 1
             if pieces.count == 2 {
-                guard let s = Int(pieces[1]), s > 0 else { throw ScheduleError("\(name) '\(field)': the step after '/' must be a positive number") }
+                guard let s = Int(pieces[1]), s > 0 else {
+                    throw ScheduleError("\(name) '\(field)': the step after '/' must be a positive number")
+                }
                 step = s
             }
             let base = pieces[0]
@@ -108,7 +121,9 @@ public struct CronSchedule: Sendable, Equatable {
                 guard ends.count == 2 else { throw ScheduleError("\(name) '\(field)': a range is a-b") }
                 low = try value(ends[0])
                 high = try value(ends[1])
-                guard low <= high else { throw ScheduleError("\(name) '\(field)': the range \(low)-\(high) runs backwards") }
+                guard low <= high else {
+                    throw ScheduleError("\(name) '\(field)': the range \(low)-\(high) runs backwards")
+                }
             } else {
                 low = try value(base)
                 high = pieces.count == 2 ? range.upperBound : low
@@ -131,7 +146,9 @@ public struct CronSchedule: Sendable, Equatable {
             let parts = calendar.dateComponents([.year, .month, .day, .weekday], from: day)
             let (year, month, dom, weekday) = (parts.year!, parts.month!, parts.day!, parts.weekday!)
             if year > lastYear { return nil }
-            if years.contains(year), months.contains(month), matchesDay(year: year, month: month, day: dom, weekday: weekday, calendar: calendar) {
+            if years.contains(year), months.contains(month),
+                matchesDay(year: year, month: month, day: dom, weekday: weekday, calendar: calendar)
+            {
                 let dayStart = Int64(day.timeIntervalSince1970)
                 for h in sortedHours {
                     for m in sortedMinutes {
@@ -145,12 +162,19 @@ public struct CronSchedule: Sendable, Equatable {
     }
 
     func matchesDay(year: Int, month: Int, day: Int, weekday: Int, calendar: Calendar) -> Bool {
-        let length = calendar.range(of: .day, in: .month, for: calendar.date(from: DateComponents(year: year, month: month, day: 1))!)!.count
+        let length = calendar.range(
+            of: .day, in: .month, for: calendar.date(from: DateComponents(year: year, month: month, day: 1))!)!.count
         switch dayOfMonth {
         case .days(let set): if !set.contains(day) { return false }
         case .last: if day != length { return false }
         case .nearestWeekday(let target):
-            if day != Self.nearestWeekday(target == 0 ? length : min(target, length), year: year, month: month, length: length, calendar: calendar) { return false }
+            if day
+                != Self.nearestWeekday(
+                    target == 0 ? length : min(target, length), year: year, month: month, length: length,
+                    calendar: calendar)
+            {
+                return false
+            }
         case .any: break
         }
         switch dayOfWeek {
@@ -163,7 +187,8 @@ public struct CronSchedule: Sendable, Equatable {
 
     /// The weekday (Mon–Fri) nearest to `day` within the same month.
     static func nearestWeekday(_ day: Int, year: Int, month: Int, length: Int, calendar: Calendar) -> Int {
-        let weekday = calendar.component(.weekday, from: calendar.date(from: DateComponents(year: year, month: month, day: day))!)
+        let weekday = calendar.component(
+            .weekday, from: calendar.date(from: DateComponents(year: year, month: month, day: day))!)
         switch weekday {
         case 7: return day > 1 ? day - 1 : day + 2  // Saturday → Friday, or Monday after the 1st
         case 1: return day < length ? day + 1 : day - 2  // Sunday → Monday, or Friday before the last day

@@ -38,7 +38,9 @@ public enum ScheduleExpression: Sendable, Equatable, CustomStringConvertible {
     static func parseRate(_ body: String) throws(ScheduleError) -> Int64 {
         let parts = body.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 2 else { throw ScheduleError("rate(…) takes a value and a unit, like rate(5 minutes)") }
-        guard let value = Int64(parts[0]), value > 0 else { throw ScheduleError("the rate value '\(parts[0])' must be a positive whole number") }
+        guard let value = Int64(parts[0]), value > 0 else {
+            throw ScheduleError("the rate value '\(parts[0])' must be a positive whole number")
+        }
         let unit = String(parts[1])
         let seconds: Int64
         switch unit {
@@ -47,8 +49,12 @@ public enum ScheduleExpression: Sendable, Equatable, CustomStringConvertible {
         case "day", "days": seconds = 86_400
         default: throw ScheduleError("the rate unit '\(unit)' must be minute(s), hour(s) or day(s)")
         }
-        if value == 1, unit.hasSuffix("s") { throw ScheduleError("a rate of 1 takes a singular unit: rate(1 \(unit.dropLast()))") }
-        if value != 1, !unit.hasSuffix("s") { throw ScheduleError("a rate of \(value) takes a plural unit: rate(\(value) \(unit)s)") }
+        if value == 1, unit.hasSuffix("s") {
+            throw ScheduleError("a rate of 1 takes a singular unit: rate(1 \(unit.dropLast()))")
+        }
+        if value != 1, !unit.hasSuffix("s") {
+            throw ScheduleError("a rate of \(value) takes a plural unit: rate(\(value) \(unit)s)")
+        }
         return value * seconds
     }
 }

@@ -1,6 +1,6 @@
-import PlumbAPI
 import Foundation
 import Logging
+import PlumbAPI
 import PlumbMetrics
 import ServiceLifecycle
 
@@ -63,9 +63,11 @@ public struct Scheduler: Sendable {
                 cursor = after
             }
             if missed > 0 {
-                logger.warning("runs missed while Plumb was down; running once now", metadata: [
-                    "function": "\(entry.function)", "missed": "\(missed)", "schedule": "\(entry.schedule)",
-                ])
+                logger.warning(
+                    "runs missed while Plumb was down; running once now",
+                    metadata: [
+                        "function": "\(entry.function)", "missed": "\(missed)", "schedule": "\(entry.schedule)",
+                    ])
             }
             let payload: [String: Any] = ["time": TimeParsing.format(cursor), "schedule": entry.schedule.description]
             let body = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()

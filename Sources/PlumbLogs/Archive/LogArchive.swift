@@ -25,7 +25,9 @@ extension LogStore {
     /// Sets a group's retention (PutRetentionPolicy / DeleteRetentionPolicy with nil).
     public func setRetention(group: String, days: Int?) throws {
         if let days, !Self.retentionDays.contains(days) {
-            throw LogsError("retention must be one of \(Self.retentionDays.map(String.init).joined(separator: ", ")) days, or null to never expire")
+            throw LogsError(
+                "retention must be one of \(Self.retentionDays.map(String.init).joined(separator: ", ")) days, or null to never expire"
+            )
         }
         try database.pool.write { db in
             guard try Self.groupID(db, group, create: false, now: 0) != nil else {
@@ -45,7 +47,9 @@ extension LogStore {
         let now = clock()
         try FileManager.default.createDirectory(atPath: archiveDirectory, withIntermediateDirectories: true)
         let groups = try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, retention_days FROM log_groups").map { (id: $0["id"] as Int64, days: $0["retention_days"] as Int?) }
+            try Row.fetchAll(db, sql: "SELECT id, retention_days FROM log_groups").map {
+                (id: $0["id"] as Int64, days: $0["retention_days"] as Int?)
+            }
         }
         for group in groups {
             if let days = group.days {
@@ -55,7 +59,9 @@ extension LogStore {
             while true {
                 let rows = try database.pool.read { db in
                     try Row.fetchAll(
-                        db, sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts < ? ORDER BY ts, id LIMIT ?",
+                        db,
+                        sql:
+                            "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts < ? ORDER BY ts, id LIMIT ?",
                         arguments: [group.id, cutoff, segmentEvents])
                 }
                 guard !rows.isEmpty else { break }
@@ -77,7 +83,8 @@ extension LogStore {
                 let ids: [Int64] = rows.map { $0["id"] }
                 try database.pool.write { db in
                     try db.execute(
-                        sql: "INSERT INTO log_segments (group_id, path, min_ts, max_ts, events, raw_bytes, compressed_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        sql:
+                            "INSERT INTO log_segments (group_id, path, min_ts, max_ts, events, raw_bytes, compressed_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         arguments: [group.id, path, minTs, maxTs, rows.count, writer.bytes.count, compressed.count])
                     let delete = try db.cachedStatement(sql: "DELETE FROM log_events WHERE id = ?")
                     for id in ids { try delete.execute(arguments: [id]) }
@@ -97,8 +104,11 @@ extension LogStore {
         let (deleted, paths) = try database.pool.write { db -> (Int, [String]) in
             try db.execute(sql: "DELETE FROM log_events WHERE group_id = ? AND ts < ?", arguments: [groupID, before])
             let deleted = db.changesCount
-            let paths = try String.fetchAll(db, sql: "SELECT path FROM log_segments WHERE group_id = ? AND max_ts < ?", arguments: [groupID, before])
-            try db.execute(sql: "DELETE FROM log_segments WHERE group_id = ? AND max_ts < ?", arguments: [groupID, before])
+            let paths = try String.fetchAll(
+                db, sql: "SELECT path FROM log_segments WHERE group_id = ? AND max_ts < ?",
+                arguments: [groupID, before])
+            try db.execute(
+                sql: "DELETE FROM log_segments WHERE group_id = ? AND max_ts < ?", arguments: [groupID, before])
             return (deleted, paths)
         }
         for path in paths { try? FileManager.default.removeItem(atPath: path) }
@@ -108,7 +118,9 @@ extension LogStore {
     /// Segments of a group overlapping [start, end), oldest first.
     func segments(groupID: Int64, start: Int64, end: Int64, db: Database) throws -> [(path: String, rawBytes: Int)] {
         try Row.fetchAll(
-            db, sql: "SELECT path, raw_bytes FROM log_segments WHERE group_id = ? AND max_ts >= ? AND min_ts < ? ORDER BY min_ts, id",
+            db,
+            sql:
+                "SELECT path, raw_bytes FROM log_segments WHERE group_id = ? AND max_ts >= ? AND min_ts < ? ORDER BY min_ts, id",
             arguments: [groupID, start, end]
         ).map { ($0["path"], $0["raw_bytes"]) }
     }
@@ -120,7 +132,8 @@ extension LogStore {
         }
         var reader = BinaryReader(try Zlib.decompress(Array(data), originalSize: rawBytes))
         guard Array(try reader.readBytes(5)) == Array("PLSG1".utf8) else {
-            throw LogsError(status: 500, code: "ServiceUnavailableException", "archived segment \(path) is not a Plumb segment")
+            throw LogsError(
+                status: 500, code: "ServiceUnavailableException", "archived segment \(path) is not a Plumb segment")
         }
         var events: [LogEvent] = []
         while !reader.isAtEnd {
@@ -129,7 +142,9 @@ extension LogStore {
             let ts = try reader.readSignedVarint()
             let ingested = try reader.readSignedVarint()
             let message = try reader.readString()
-            events.append(LogEvent(id: id, group: group, stream: stream, timestamp: ts, ingestionTime: ingested, message: message))
+            events.append(
+                LogEvent(id: id, group: group, stream: stream, timestamp: ts, ingestionTime: ingested, message: message)
+            )
         }
         return events
     }
@@ -137,15 +152,22 @@ extension LogStore {
     static func writeDurably(_ bytes: [UInt8], to path: String) throws {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw LogsError(status: 500, code: "ServiceUnavailableException", "cannot write \(temporary)") }
+        guard fd >= 0 else {
+            throw LogsError(status: 500, code: "ServiceUnavailableException", "cannot write \(temporary)")
+        }
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { close(fd); throw LogsError(status: 500, code: "ServiceUnavailableException", "short write to \(temporary)") }
+            guard n > 0 else {
+                close(fd)
+                throw LogsError(status: 500, code: "ServiceUnavailableException", "short write to \(temporary)")
+            }
             offset += n
         }
         fsync(fd)
         close(fd)
-        guard rename(temporary, path) == 0 else { throw LogsError(status: 500, code: "ServiceUnavailableException", "cannot rename \(temporary)") }
+        guard rename(temporary, path) == 0 else {
+            throw LogsError(status: 500, code: "ServiceUnavailableException", "cannot rename \(temporary)")
+        }
     }
 }

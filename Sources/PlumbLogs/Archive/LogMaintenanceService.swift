@@ -9,7 +9,8 @@ public struct LogMaintenanceService: Service {
     public let interval: Duration
     public let logger: Logger
 
-    public init(store: LogStore, archiveAfter: Int64, interval: Duration, logger: Logger = Logger(label: "plumb.logs")) {
+    public init(store: LogStore, archiveAfter: Int64, interval: Duration, logger: Logger = Logger(label: "plumb.logs"))
+    {
         self.store = store
         self.archiveAfter = archiveAfter
         self.interval = interval
@@ -21,10 +22,13 @@ public struct LogMaintenanceService: Service {
             do {
                 let report = try store.archive(olderThan: archiveAfter)
                 if report.events > 0 || report.expiredEvents > 0 {
-                    logger.info("log maintenance", metadata: [
-                        "archived": "\(report.events)", "segments": "\(report.segments)", "expired": "\(report.expiredEvents)",
-                        "compression_ratio": "\(report.compressionRatio)",
-                    ])
+                    logger.info(
+                        "log maintenance",
+                        metadata: [
+                            "archived": "\(report.events)", "segments": "\(report.segments)",
+                            "expired": "\(report.expiredEvents)",
+                            "compression_ratio": "\(report.compressionRatio)",
+                        ])
                 }
             } catch {
                 logger.error("log maintenance failed: \(error)")

@@ -102,7 +102,9 @@ struct ConditionParser {
     mutating func name() throws(FilterPatternError) -> String {
         skipSpace()
         var name = ""
-        while index < chars.count, chars[index].isLetter || chars[index].isNumber || chars[index] == "_" || chars[index] == "$" {
+        while index < chars.count,
+            chars[index].isLetter || chars[index].isNumber || chars[index] == "_" || chars[index] == "$"
+        {
             name.append(chars[index])
             index += 1
         }
@@ -132,23 +134,38 @@ struct ConditionParser {
 
     private mutating func nameOrSame(_ fallback: String) throws(FilterPatternError) -> String {
         skipSpace()
-        if index < chars.count, chars[index].isLetter || chars[index] == "$" || chars[index] == "_" { return try name() }
+        if index < chars.count, chars[index].isLetter || chars[index] == "$" || chars[index] == "_" {
+            return try name()
+        }
         return fallback
     }
 
     private mutating func comparison(field: String) throws(FilterPatternError) -> DelimitedField.Condition {
         skipSpace()
         let op: JSONCondition.Operator
-        if consume("!=") { op = .notEqual } else if consume("<=") { op = .lessOrEqual } else if consume(">=") {
+        if consume("!=") {
+            op = .notEqual
+        } else if consume("<=") {
+            op = .lessOrEqual
+        } else if consume(">=") {
             op = .greaterOrEqual
-        } else if consume("=") { op = .equal } else if consume("<") { op = .less } else if consume(">") { op = .greater } else {
+        } else if consume("=") {
+            op = .equal
+        } else if consume("<") {
+            op = .less
+        } else if consume(">") {
+            op = .greater
+        } else {
             throw FilterPatternError("expected a comparison after '\(field)'")
         }
         skipSpace()
         var text = ""
         if index < chars.count, chars[index] == "\"" {
             index += 1
-            while index < chars.count, chars[index] != "\"" { text.append(chars[index]); index += 1 }
+            while index < chars.count, chars[index] != "\"" {
+                text.append(chars[index])
+                index += 1
+            }
             guard index < chars.count else { throw FilterPatternError("unterminated string in '\(String(chars))'") }
             index += 1
             return .compare(field, op, .string(text))
@@ -159,7 +176,9 @@ struct ConditionParser {
         }
         guard !text.isEmpty else { throw FilterPatternError("expected a value after '\(field) \(op.rawValue)'") }
         if let n = Double(text), n.isFinite { return .compare(field, op, .number(n)) }
-        guard op == .equal || op == .notEqual else { throw FilterPatternError("\(op.rawValue) compares numbers, not '\(text)'") }
+        guard op == .equal || op == .notEqual else {
+            throw FilterPatternError("\(op.rawValue) compares numbers, not '\(text)'")
+        }
         return .compare(field, op, .string(text))
     }
 

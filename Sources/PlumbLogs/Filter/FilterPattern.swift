@@ -137,7 +137,11 @@ public struct FilterPattern: Sendable, Equatable {
         var fields: [String] = []
         var text = message
         text.withUTF8 { bytes in
-            let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), quote = UInt8(ascii: "\""), open = UInt8(ascii: "["), close = UInt8(ascii: "]")
+            let space = UInt8(ascii: " ")
+            let tab = UInt8(ascii: "\t")
+            let quote = UInt8(ascii: "\"")
+            let open = UInt8(ascii: "[")
+            let close = UInt8(ascii: "]")
             var i = 0
             let n = bytes.count
             while i < n {
@@ -156,7 +160,8 @@ public struct FilterPattern: Sendable, Equatable {
                     var k = i
                     while k < n, bytes[k] != space, bytes[k] != tab { k += 1 }
                     if k > i {
-                        fields[fields.count - 1] += String(decoding: UnsafeBufferPointer(rebasing: bytes[i..<k]), as: UTF8.self)
+                        fields[fields.count - 1] += String(
+                            decoding: UnsafeBufferPointer(rebasing: bytes[i..<k]), as: UTF8.self)
                         i = k
                     }
                 } else {

@@ -8,7 +8,12 @@ indirect enum JSONCondition: Sendable, Equatable {
     }
 
     enum Operator: String, Sendable, Equatable {
-        case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+        case equal = "="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
     }
 
     enum Literal: Sendable, Equatable {
@@ -135,9 +140,19 @@ struct JSONPatternParser {
             return .notExists(path)
         }
         let op: JSONCondition.Operator
-        if consume("!=") { op = .notEqual } else if consume("<=") { op = .lessOrEqual } else if consume(">=") {
+        if consume("!=") {
+            op = .notEqual
+        } else if consume("<=") {
+            op = .lessOrEqual
+        } else if consume(">=") {
             op = .greaterOrEqual
-        } else if consume("=") { op = .equal } else if consume("<") { op = .less } else if consume(">") { op = .greater } else {
+        } else if consume("=") {
+            op = .equal
+        } else if consume("<") {
+            op = .less
+        } else if consume(">") {
+            op = .greater
+        } else {
             throw error("expected =, !=, <, <=, >, >=, IS or NOT EXISTS after the selector")
         }
         let literal = try parseLiteral()
@@ -155,7 +170,10 @@ struct JSONPatternParser {
             if chars[index] == "." {
                 index += 1
                 var name = ""
-                while index < chars.count, chars[index].isLetter || chars[index].isNumber || chars[index] == "_" || chars[index] == "-" || chars[index] == "@" || chars[index] == ":" {
+                while index < chars.count,
+                    chars[index].isLetter || chars[index].isNumber || chars[index] == "_" || chars[index] == "-"
+                        || chars[index] == "@" || chars[index] == ":"
+                {
                     name.append(chars[index])
                     index += 1
                 }
@@ -164,7 +182,10 @@ struct JSONPatternParser {
             } else if chars[index] == "[" {
                 index += 1
                 var digits = ""
-                while index < chars.count, chars[index].isNumber { digits.append(chars[index]); index += 1 }
+                while index < chars.count, chars[index].isNumber {
+                    digits.append(chars[index])
+                    index += 1
+                }
                 guard let i = Int(digits), consume("]") else { throw error("expected an array index like [0]") }
                 steps.append(.index(i))
             } else {
@@ -191,7 +212,9 @@ struct JSONPatternParser {
             return .string(text)
         }
         var text = ""
-        while index < chars.count, !chars[index].isWhitespace, chars[index] != ")", chars[index] != "&", chars[index] != "|" {
+        while index < chars.count, !chars[index].isWhitespace, chars[index] != ")", chars[index] != "&",
+            chars[index] != "|"
+        {
             text.append(chars[index])
             index += 1
         }

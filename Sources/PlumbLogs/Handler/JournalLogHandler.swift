@@ -30,10 +30,13 @@ public struct JournalLogHandler: LogHandler {
         if let explicit { merged.merge(explicit) { $1 } }
         let group = PlumbLogHandler.group(for: label)
         var fields = [
-            "MESSAGE=\(message)", "PRIORITY=\(Self.priority(level))", "SYSLOG_IDENTIFIER=plumb", "PLUMB_LOGGER=\(label)",
+            "MESSAGE=\(message)", "PRIORITY=\(Self.priority(level))", "SYSLOG_IDENTIFIER=plumb",
+            "PLUMB_LOGGER=\(label)",
             "PLUMB_GROUP=\(group)", "CODE_FILE=\(file)", "CODE_LINE=\(line)", "CODE_FUNC=\(function)",
         ]
-        if group.hasPrefix("/plumb/plugins/") { fields.append("PLUMB_PLUGIN=\(group.dropFirst("/plumb/plugins/".count))") }
+        if group.hasPrefix("/plumb/plugins/") {
+            fields.append("PLUMB_PLUGIN=\(group.dropFirst("/plumb/plugins/".count))")
+        }
         for (key, value) in merged {
             let name = key.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }
             fields.append("PLUMB_\(String(name))=\(value)")
@@ -44,7 +47,7 @@ public struct JournalLogHandler: LogHandler {
     static func send(_ fields: [String]) {
         let buffers = fields.map { Array($0.utf8) }
         var pointers: [UnsafeMutableRawPointer] = []
-        defer { pointers.forEach { $0.deallocate() } }
+        defer { for pointer in pointers { pointer.deallocate() } }
         var vectors: [iovec] = []
         for bytes in buffers {
             let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)

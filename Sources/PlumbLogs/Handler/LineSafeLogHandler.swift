@@ -25,10 +25,12 @@ public struct LineSafeLogHandler: LogHandler {
     }
 
     public func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt
+        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+        function: String, line: UInt
     ) {
         inner.log(
-            level: level, message: "\(Self.escaped(message.description))", metadata: metadata.map(Self.escaped), source: source,
+            level: level, message: "\(Self.escaped(message.description))", metadata: metadata.map(Self.escaped),
+            source: source,
             file: file, function: function, line: line)
     }
 
@@ -47,7 +49,10 @@ public struct LineSafeLogHandler: LogHandler {
 
     /// The text with control characters escaped and at most 2,048 characters kept; unchanged text is not copied.
     static func escaped(_ text: String) -> String {
-        guard text.utf8.count > 2_048 || text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard
+            text.utf8.count > 2_048
+                || text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
             return text
         }
         var out = ""

@@ -40,7 +40,8 @@ public final class LogSink: Sendable {
     public func enqueue(group: String, stream: String, timestamp: Int64, message: String) -> Bool {
         let queued = state.withLock { s -> Bool in
             guard s.queue.count < capacity else { return false }
-            s.queue.append(Pending(group: group, stream: stream, event: InputLogEvent(timestamp: timestamp, message: message)))
+            s.queue.append(
+                Pending(group: group, stream: stream, event: InputLogEvent(timestamp: timestamp, message: message)))
             return true
         }
         if !queued {

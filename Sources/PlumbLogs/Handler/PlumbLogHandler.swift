@@ -45,7 +45,11 @@ public struct PlumbLogHandler: LogHandler {
         if let explicit { merged.merge(explicit) { $1 } }
         // Hand-written JSON (sorted keys, as JSONSerialization would write them): this runs on every log call.
         var json = "{"
-        if level >= .error { json += "\"code\":"; Self.appendString("\(file):\(line)", to: &json); json += "," }
+        if level >= .error {
+            json += "\"code\":"
+            Self.appendString("\(file):\(line)", to: &json)
+            json += ","
+        }
         json += "\"level\":\"\(Self.levelName(level))\",\"logger\":"
         Self.appendString(label, to: &json)
         json += ",\"message\":"
@@ -57,7 +61,8 @@ public struct PlumbLogHandler: LogHandler {
         json += ",\"source\":"
         Self.appendString(source, to: &json)
         json += "}"
-        sink.enqueue(group: group, stream: stream, timestamp: Int64(Date().timeIntervalSince1970 * 1_000), message: json)
+        sink.enqueue(
+            group: group, stream: stream, timestamp: Int64(Date().timeIntervalSince1970 * 1_000), message: json)
     }
 
     static func appendValue(_ value: Logger.Metadata.Value, to out: inout String) {
@@ -94,7 +99,9 @@ public struct PlumbLogHandler: LogHandler {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                out +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }

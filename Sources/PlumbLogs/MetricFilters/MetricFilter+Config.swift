@@ -18,7 +18,9 @@ extension MetricFilter {
         let metric = f.string("metric", required: true)
         let valueText = f.string("value") ?? "1"
         let defaultValue = f.double("default_value")
-        if let defaultValue, !storable(defaultValue) { f.error("default_value", "must have a magnitude between 2^-360 and 2^360, or be 0") }
+        if let defaultValue, !storable(defaultValue) {
+            f.error("default_value", "must have a magnitude between 2^-360 and 2^360, or be 0")
+        }
         let dimensions = f.stringMap("dimensions") ?? [:]
         if dimensions.count > 3 { f.error("dimensions", "a metric filter has at most 3 dimensions") }
         var unit: MetricUnit?
@@ -53,16 +55,26 @@ extension MetricFilter {
     public static func parseDocument(_ root: ConfigNode?, name: String) -> Result<MetricFilter, AlertFileErrors> {
         let file = "request body"
         guard let root, var mapping = root.mapping else {
-            return .failure(AlertFileErrors([AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")]))
+            return .failure(
+                AlertFileErrors([
+                    AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")
+                ]))
         }
         if let given = root["name"]?.scalar, given != name {
-            return .failure(AlertFileErrors([AlertFileError(
-                file: file, line: 1, field: "name", message: "'\(given)' differs from the name in the path ('\(name)')")]))
+            return .failure(
+                AlertFileErrors([
+                    AlertFileError(
+                        file: file, line: 1, field: "name",
+                        message: "'\(given)' differs from the name in the path ('\(name)')")
+                ]))
         }
         mapping.removeAll { $0.key.scalar == "name" }
-        mapping.insert(.init(key: ConfigNode(.scalar("name"), line: root.line), value: ConfigNode(.scalar(name), line: root.line)), at: 0)
+        mapping.insert(
+            .init(key: ConfigNode(.scalar("name"), line: root.line), value: ConfigNode(.scalar(name), line: root.line)),
+            at: 0)
         let sink = ConfigErrorSink()
-        guard let fields = ConfigFields(ConfigNode(.mapping(mapping), line: root.line), path: "", file: file, sink: sink),
+        guard
+            let fields = ConfigFields(ConfigNode(.mapping(mapping), line: root.line), path: "", file: file, sink: sink),
             let filter = parse(fields), sink.errors.isEmpty
         else { return .failure(AlertFileErrors(sink.errors)) }
         return .success(filter)

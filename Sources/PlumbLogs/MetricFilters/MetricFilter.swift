@@ -23,7 +23,8 @@ public struct MetricFilter: Sendable, Equatable {
     public var dimensions: [String: String]
 
     public init(
-        name: String, group: String, pattern: FilterPattern, namespace: String, metric: String, value: Value = .constant(1),
+        name: String, group: String, pattern: FilterPattern, namespace: String, metric: String,
+        value: Value = .constant(1),
         defaultValue: Double? = nil, unit: MetricUnit? = nil, dimensions: [String: String] = [:]
     ) {
         self.name = name
@@ -39,7 +40,8 @@ public struct MetricFilter: Sendable, Equatable {
 
     /// Whether a value is within what the metric store accepts (finite, magnitude within 2^±360, or zero).
     public static func storable(_ value: Double) -> Bool {
-        value.isFinite && abs(value) <= IngestLimits.maxMagnitude && (value == 0 || abs(value) >= IngestLimits.minMagnitude)
+        value.isFinite && abs(value) <= IngestLimits.maxMagnitude
+            && (value == 0 || abs(value) >= IngestLimits.minMagnitude)
     }
 
     /// The samples one batch of a stream produces.
@@ -63,14 +65,17 @@ public struct MetricFilter: Sendable, Equatable {
                     dims[key] = raw
                 }
             }
-            out.append(Sample(
-                series: SeriesKey(namespace: namespace, name: metric, dimensions: dims), unit: unit,
-                timestamp: event.timestamp / 1_000, value: .single(number)))
+            out.append(
+                Sample(
+                    series: SeriesKey(namespace: namespace, name: metric, dimensions: dims), unit: unit,
+                    timestamp: event.timestamp / 1_000, value: .single(number)))
         }
         if out.isEmpty, let defaultValue, let newest = events.map(\.timestamp).max() {
-            out.append(Sample(
-                series: SeriesKey(namespace: namespace, name: metric, dimensions: dimensions.filter { !$0.value.hasPrefix("$") }),
-                unit: unit, timestamp: newest / 1_000, value: .single(defaultValue)))
+            out.append(
+                Sample(
+                    series: SeriesKey(
+                        namespace: namespace, name: metric, dimensions: dimensions.filter { !$0.value.hasPrefix("$") }),
+                    unit: unit, timestamp: newest / 1_000, value: .single(defaultValue)))
         }
         return out
     }

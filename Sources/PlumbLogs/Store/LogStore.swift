@@ -16,7 +16,8 @@ public final class LogStore: Sendable {
     /// Receives the samples the metric filters make of each batch, inside the batch's transaction (see `append`).
     let samples: (any MetricSampleSink)?
     /// Metric filters from the alert files and from the API; `active` is their union by group.
-    private let filters = Mutex<(files: [MetricFilter], api: [MetricFilter], active: [String: [MetricFilter]])>(([], [], [:]))
+    private let filters = Mutex<(files: [MetricFilter], api: [MetricFilter], active: [String: [MetricFilter]])>(
+        ([], [], [:]))
 
     /// Replaces the metric filters declared in alert files.
     public func setMetricFilters(_ list: [MetricFilter]) {
@@ -35,13 +36,18 @@ public final class LogStore: Sendable {
     }
 
     public var metricFilters: [(filter: MetricFilter, fromFile: Bool)] {
-        filters.withLock { f in f.files.map { ($0, true) } + f.api.map { ($0, false) } }.sorted { $0.filter.name < $1.filter.name }
+        filters.withLock { f in f.files.map { ($0, true) } + f.api.map { ($0, false) } }.sorted {
+            $0.filter.name < $1.filter.name
+        }
     }
 
     /// API-created metric filters as stored: name → JSON document.
     public func storedMetricFilterDocuments() throws -> [String: String] {
         try database.pool.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, document FROM metric_filters").map { ($0["name"], $0["document"]) })
+            Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, document FROM metric_filters").map {
+                    ($0["name"], $0["document"])
+                })
         }
     }
 
@@ -49,7 +55,8 @@ public final class LogStore: Sendable {
         try database.pool.write { db in
             if let document {
                 try db.execute(
-                    sql: "INSERT INTO metric_filters (name, document) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET document = excluded.document",
+                    sql:
+                        "INSERT INTO metric_filters (name, document) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET document = excluded.document",
                     arguments: [name, document])
             } else {
                 try db.execute(sql: "DELETE FROM metric_filters WHERE name = ?", arguments: [name])
@@ -88,30 +95,34 @@ public final class LogStore: Sendable {
     ) throws {
         self.clock = clock
         self.samples = samples
-        database = try SQLiteStore(path: directory + "/logs.sqlite", durability: durability, migrations: [
-            Migration("logs-1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE log_groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, retention_days INTEGER,
-                        created_at INTEGER NOT NULL);
-                    CREATE TABLE log_streams (group_id INTEGER NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
-                        last_event_at INTEGER, PRIMARY KEY (group_id, name)) WITHOUT ROWID;
-                    CREATE TABLE log_events (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, stream TEXT NOT NULL,
-                        ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
-                    CREATE INDEX log_events_by_time ON log_events (group_id, ts, id);
-                    """)
-            },
-            Migration("logs-2-segments") { db in
-                try db.execute(sql: """
-                    CREATE TABLE log_segments (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, path TEXT NOT NULL,
-                        min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, events INTEGER NOT NULL,
-                        raw_bytes INTEGER NOT NULL, compressed_bytes INTEGER NOT NULL);
-                    CREATE INDEX log_segments_by_time ON log_segments (group_id, min_ts);
-                    """)
-            },
-            Migration("logs-3-metric-filters") { db in
-                try db.execute(sql: "CREATE TABLE metric_filters (name TEXT PRIMARY KEY, document TEXT NOT NULL)")
-            },
-        ])
+        database = try SQLiteStore(
+            path: directory + "/logs.sqlite", durability: durability,
+            migrations: [
+                Migration("logs-1") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE log_groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, retention_days INTEGER,
+                                created_at INTEGER NOT NULL);
+                            CREATE TABLE log_streams (group_id INTEGER NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL,
+                                last_event_at INTEGER, PRIMARY KEY (group_id, name)) WITHOUT ROWID;
+                            CREATE TABLE log_events (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, stream TEXT NOT NULL,
+                                ts INTEGER NOT NULL, ingested INTEGER NOT NULL, message TEXT NOT NULL);
+                            CREATE INDEX log_events_by_time ON log_events (group_id, ts, id);
+                            """)
+                },
+                Migration("logs-2-segments") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE log_segments (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, path TEXT NOT NULL,
+                                min_ts INTEGER NOT NULL, max_ts INTEGER NOT NULL, events INTEGER NOT NULL,
+                                raw_bytes INTEGER NOT NULL, compressed_bytes INTEGER NOT NULL);
+                            CREATE INDEX log_segments_by_time ON log_segments (group_id, min_ts);
+                            """)
+                },
+                Migration("logs-3-metric-filters") { db in
+                    try db.execute(sql: "CREATE TABLE metric_filters (name TEXT PRIMARY KEY, document TEXT NOT NULL)")
+                },
+            ])
     }
 
     /// Appends a batch (validated as PutLogEvents does) to a stream, creating the group and stream on first use.
@@ -138,10 +149,13 @@ public final class LogStore: Sendable {
     public func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample] {
         let now = clock()
         let active = filters.withLock { $0.active }
-        let samples = active.isEmpty ? [] : batches.flatMap { batch in (active[batch.group] ?? []).flatMap { $0.samples(for: batch.events) } }
+        let samples =
+            active.isEmpty
+            ? [] : batches.flatMap { batch in (active[batch.group] ?? []).flatMap { $0.samples(for: batch.events) } }
         let sink = self.samples
         try database.pool.write { db in
-            let insert = try db.cachedStatement(sql: "INSERT INTO log_events (group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO log_events (group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)")
             for (group, stream, events) in batches where !events.isEmpty {
                 let groupID = try Self.groupID(db, group, create: true, now: now)!
                 try db.execute(
@@ -161,19 +175,22 @@ public final class LogStore: Sendable {
 
     public func groups(prefix: String? = nil) throws -> [Group] {
         try database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT g.name, g.retention_days, g.created_at, (SELECT COUNT(*) FROM log_events e WHERE e.group_id = g.id) AS n,
-                    (SELECT COALESCE(SUM(events), 0) FROM log_segments s WHERE s.group_id = g.id) AS archived,
-                    (SELECT COALESCE(SUM(raw_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS raw,
-                    (SELECT COALESCE(SUM(compressed_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS packed
-                FROM log_groups g ORDER BY g.name
-                """).map {
-                    Group(
-                        name: $0["name"], retentionDays: $0["retention_days"], createdAt: $0["created_at"],
-                        storedEvents: ($0["n"] as Int) + ($0["archived"] as Int), archivedEvents: $0["archived"],
-                        archiveRawBytes: $0["raw"], archiveCompressedBytes: $0["packed"])
-                }
-                .filter { prefix == nil || $0.name.hasPrefix(prefix!) }
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT g.name, g.retention_days, g.created_at, (SELECT COUNT(*) FROM log_events e WHERE e.group_id = g.id) AS n,
+                        (SELECT COALESCE(SUM(events), 0) FROM log_segments s WHERE s.group_id = g.id) AS archived,
+                        (SELECT COALESCE(SUM(raw_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS raw,
+                        (SELECT COALESCE(SUM(compressed_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS packed
+                    FROM log_groups g ORDER BY g.name
+                    """
+            ).map {
+                Group(
+                    name: $0["name"], retentionDays: $0["retention_days"], createdAt: $0["created_at"],
+                    storedEvents: ($0["n"] as Int) + ($0["archived"] as Int), archivedEvents: $0["archived"],
+                    archiveRawBytes: $0["raw"], archiveCompressedBytes: $0["packed"])
+            }
+            .filter { prefix == nil || $0.name.hasPrefix(prefix!) }
         }
     }
 
@@ -182,8 +199,11 @@ public final class LogStore: Sendable {
             guard let id = try Self.groupID(db, group, create: false, now: 0) else {
                 throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(group)'")
             }
-            return try Row.fetchAll(db, sql: "SELECT name, created_at, last_event_at FROM log_streams WHERE group_id = ? ORDER BY name", arguments: [id])
-                .map { Stream(name: $0["name"], createdAt: $0["created_at"], lastEventAt: $0["last_event_at"]) }
+            return try Row.fetchAll(
+                db, sql: "SELECT name, created_at, last_event_at FROM log_streams WHERE group_id = ? ORDER BY name",
+                arguments: [id]
+            )
+            .map { Stream(name: $0["name"], createdAt: $0["created_at"], lastEventAt: $0["last_event_at"]) }
         }
     }
 
@@ -212,18 +232,27 @@ public final class LogStore: Sendable {
             let pushed = query.pattern?.sqlCondition
             let extra = pushed.map { " AND " + $0.sql } ?? ""
             let extraArguments = StatementArguments(pushed?.arguments ?? [])
-            let first = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ?\(extra) ORDER BY ts \(order), id \(order) LIMIT ?")
-            let next = try db.cachedStatement(sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after)\(extra) ORDER BY ts \(order), id \(order) LIMIT ?")
+            let first = try db.cachedStatement(
+                sql:
+                    "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ?\(extra) ORDER BY ts \(order), id \(order) LIMIT ?"
+            )
+            let next = try db.cachedStatement(
+                sql:
+                    "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after)\(extra) ORDER BY ts \(order), id \(order) LIMIT ?"
+            )
             let matcher = pushed == nil ? query.pattern : nil
             // Archived segments hold the oldest events: read them before the table (after it when newest first).
             let segments = try self.segments(groupID: groupID, start: query.start, end: query.end, db: db)
             func scanSegments() throws -> Page? {
                 for segment in query.descending ? segments.reversed() : segments {
-                    var archived = try Self.readSegment(path: segment.path, rawBytes: segment.rawBytes, group: query.group)
+                    var archived = try Self.readSegment(
+                        path: segment.path, rawBytes: segment.rawBytes, group: query.group)
                     if query.descending { archived.reverse() }
                     for event in archived where event.timestamp >= query.start && event.timestamp < query.end {
                         if let (ts, id) = cursor {
-                            let after = query.descending ? (event.timestamp, event.id) < (ts, id) : (event.timestamp, event.id) > (ts, id)
+                            let after =
+                                query.descending
+                                ? (event.timestamp, event.id) < (ts, id) : (event.timestamp, event.id) > (ts, id)
                             guard after else { continue }
                         }
                         scanned += 1
@@ -232,7 +261,9 @@ public final class LogStore: Sendable {
                         if let pattern = query.pattern, !pattern.matches(event.message) { continue }
                         events.append(event)
                         if events.count == query.limit {
-                            return Page(events: events, nextToken: Self.encodeToken(event.timestamp, event.id), scanned: scanned)
+                            return Page(
+                                events: events, nextToken: Self.encodeToken(event.timestamp, event.id), scanned: scanned
+                            )
                         }
                     }
                 }
@@ -242,9 +273,12 @@ public final class LogStore: Sendable {
             while scanned < Self.scanBudget {
                 let rows: RowCursor
                 if let (ts, id) = cursor {
-                    rows = try Row.fetchCursor(next, arguments: [groupID, query.start, query.end, ts, ts, id] + extraArguments + [Self.scanChunk])
+                    rows = try Row.fetchCursor(
+                        next,
+                        arguments: [groupID, query.start, query.end, ts, ts, id] + extraArguments + [Self.scanChunk])
                 } else {
-                    rows = try Row.fetchCursor(first, arguments: [groupID, query.start, query.end] + extraArguments + [Self.scanChunk])
+                    rows = try Row.fetchCursor(
+                        first, arguments: [groupID, query.start, query.end] + extraArguments + [Self.scanChunk])
                 }
                 var read = 0
                 // Columns by index: id, stream, ts, ingested, message.
@@ -258,7 +292,10 @@ public final class LogStore: Sendable {
                     if let prefix = query.streamPrefix, !stream.hasPrefix(prefix) { continue }
                     let message: String = row[4]
                     if let matcher, !matcher.matches(message) { continue }
-                    events.append(LogEvent(id: id, group: query.group, stream: stream, timestamp: ts, ingestionTime: row[3], message: message))
+                    events.append(
+                        LogEvent(
+                            id: id, group: query.group, stream: stream, timestamp: ts, ingestionTime: row[3],
+                            message: message))
                     if events.count == query.limit {
                         return Page(events: events, nextToken: Self.encodeToken(ts, id), scanned: scanned)
                     }
@@ -277,9 +314,15 @@ public final class LogStore: Sendable {
         try database.pool.read { db in
             guard let groupID = try Self.groupID(db, group, create: false, now: 0) else { return [] }
             return try Row.fetchAll(
-                db, sql: "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND id > ? ORDER BY id LIMIT ?",
+                db,
+                sql:
+                    "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND id > ? ORDER BY id LIMIT ?",
                 arguments: [groupID, after, limit]
-            ).map { LogEvent(id: $0["id"], group: group, stream: $0["stream"], timestamp: $0["ts"], ingestionTime: $0["ingested"], message: $0["message"]) }
+            ).map {
+                LogEvent(
+                    id: $0["id"], group: group, stream: $0["stream"], timestamp: $0["ts"],
+                    ingestionTime: $0["ingested"], message: $0["message"])
+            }
         }
     }
 
@@ -289,7 +332,9 @@ public final class LogStore: Sendable {
     }
 
     static func groupID(_ db: Database, _ name: String, create: Bool, now: Int64) throws -> Int64? {
-        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM log_groups WHERE name = ?", arguments: [name]) { return id }
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM log_groups WHERE name = ?", arguments: [name]) {
+            return id
+        }
         guard create else { return nil }
         try db.execute(sql: "INSERT INTO log_groups (name, created_at) VALUES (?, ?)", arguments: [name, now])
         return db.lastInsertedRowID

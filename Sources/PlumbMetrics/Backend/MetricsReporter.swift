@@ -1,6 +1,6 @@
+import Foundation
 import Logging
 import ServiceLifecycle
-import Foundation
 
 /// Reports what the swift-metrics backend recorded into the `MetricStore` every `interval` (1 s by
 /// default), through the same ingest path as every other datum, and once more on shutdown.

@@ -69,7 +69,9 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
     /// The CloudWatch series a label and its dimensions report to.
     static func seriesKey(for id: HandlerID) -> SeriesKey {
         if let slash = id.label.lastIndex(of: "/") {
-            return SeriesKey(namespace: String(id.label[..<slash]), name: String(id.label[id.label.index(after: slash)...]), dimensions: id.dimensions)
+            return SeriesKey(
+                namespace: String(id.label[..<slash]), name: String(id.label[id.label.index(after: slash)...]),
+                dimensions: id.dimensions)
         }
         return SeriesKey(namespace: "Plumb/Server", name: id.label, dimensions: id.dimensions)
     }
@@ -87,15 +89,18 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
             guard let delta = counter.takeDelta() else { continue }
             let key = Self.seriesKey(for: counter.id)
             guard valid(key) else { continue }
-            samples.append(Sample(series: key, unit: .count, timestamp: timestamp, resolution: .high, value: .single(Double(delta))))
+            samples.append(
+                Sample(
+                    series: key, unit: .count, timestamp: timestamp, resolution: .high, value: .single(Double(delta))))
         }
         for recorder in allRecorders {
             let interval = recorder.takeInterval()
             let key = Self.seriesKey(for: recorder.id)
             guard !interval.isEmpty, valid(key) else { continue }
-            samples.append(Sample(
-                series: key, unit: recorder.kind == .timer ? .milliseconds : nil, timestamp: timestamp,
-                resolution: .high, value: .distribution(interval)))
+            samples.append(
+                Sample(
+                    series: key, unit: recorder.kind == .timer ? .milliseconds : nil, timestamp: timestamp,
+                    resolution: .high, value: .distribution(interval)))
         }
         return samples
     }

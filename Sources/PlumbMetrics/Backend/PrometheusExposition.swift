@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 
 /// Renders the factory's metrics in the Prometheus text exposition format (version 0.0.4).
 ///
@@ -13,24 +13,33 @@ public enum PrometheusExposition {
         }
         for counter in factory.allCounters {
             let name = metricName(counter.id.label) + "_total"
-            add(name, "counter", "Total of \(counter.id.label).", "\(name)\(labels(counter.id.dimensions)) \(counter.total)")
+            add(
+                name, "counter", "Total of \(counter.id.label).",
+                "\(name)\(labels(counter.id.dimensions)) \(counter.total)")
         }
         for recorder in factory.allRecorders {
             let base = metricName(recorder.id.label)
             switch recorder.kind {
             case .gauge:
-                add(base, "gauge", "Last value of \(recorder.id.label).", "\(base)\(labels(recorder.id.dimensions)) \(number(recorder.last))")
+                add(
+                    base, "gauge", "Last value of \(recorder.id.label).",
+                    "\(base)\(labels(recorder.id.dimensions)) \(number(recorder.last))")
             case .distribution, .timer:
                 let isTimer = recorder.kind == .timer
                 let name = isTimer ? base + "_seconds" : base
                 let scale = isTimer ? 0.001 : 1
                 let aggregate = recorder.cumulative
-                let help = isTimer ? "Durations of \(recorder.id.label) in seconds." : "Distribution of \(recorder.id.label)."
+                let help =
+                    isTimer ? "Durations of \(recorder.id.label) in seconds." : "Distribution of \(recorder.id.label)."
                 for q in [0.5, 0.9, 0.99] {
                     let value = aggregate.percentile(q * 100).map { $0 * scale } ?? .nan
-                    add(name, "summary", help, "\(name)\(labels(recorder.id.dimensions, extra: ("quantile", "\(q)"))) \(number(value))")
+                    add(
+                        name, "summary", help,
+                        "\(name)\(labels(recorder.id.dimensions, extra: ("quantile", "\(q)"))) \(number(value))")
                 }
-                add(name, "summary", help, "\(name)_sum\(labels(recorder.id.dimensions)) \(number(aggregate.sum * scale))")
+                add(
+                    name, "summary", help,
+                    "\(name)_sum\(labels(recorder.id.dimensions)) \(number(aggregate.sum * scale))")
                 add(name, "summary", help, "\(name)_count\(labels(recorder.id.dimensions)) \(number(aggregate.count))")
             }
         }
@@ -77,7 +86,8 @@ public enum PrometheusExposition {
     }
 
     static func escapeValue(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 
     static func escapeHelp(_ s: String) -> String {

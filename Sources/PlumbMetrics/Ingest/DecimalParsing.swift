@@ -14,7 +14,12 @@ func parseDecimal(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Double
     var scale = 0
     var intDigits = 0
     while i < e, case let d = b[i] &- 48, d < 10 {
-        if digits < 19 { mantissa = mantissa * 10 + UInt64(d); digits += mantissa > 0 ? 1 : 0 } else { scale += 1 }
+        if digits < 19 {
+            mantissa = mantissa * 10 + UInt64(d)
+            digits += mantissa > 0 ? 1 : 0
+        } else {
+            scale += 1
+        }
         intDigits += 1
         i += 1
     }
@@ -22,7 +27,11 @@ func parseDecimal(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Double
     if i < e && b[i] == UInt8(ascii: ".") {
         i += 1
         while i < e, case let d = b[i] &- 48, d < 10 {
-            if digits < 19 { mantissa = mantissa * 10 + UInt64(d); digits += mantissa > 0 ? 1 : 0; scale -= 1 }
+            if digits < 19 {
+                mantissa = mantissa * 10 + UInt64(d)
+                digits += mantissa > 0 ? 1 : 0
+                scale -= 1
+            }
             fracDigits += 1
             i += 1
         }
@@ -54,6 +63,5 @@ func parseDecimal(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Double
     }
     return Double(String(decoding: UnsafeBufferPointer(rebasing: b[s..<e]), as: UTF8.self))
 }
-
 
 private let decimalPowersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }

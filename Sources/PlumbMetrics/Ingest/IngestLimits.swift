@@ -1,4 +1,5 @@
 import PlumbAPI
+
 /// The limits every ingested datum is held to; CloudWatch's where it has one.
 public struct IngestLimits: Sendable {
     /// Largest JSON PutMetricData body (CloudWatch: 1 MB).
@@ -39,9 +40,13 @@ public struct DatumValidator: Sendable {
         guard namespace.utf8.count <= limits.maxNameLength else {
             throw MetricsError.invalid("\(place): namespace is longer than \(limits.maxNameLength) characters")
         }
-        guard !namespace.hasPrefix(":") else { throw MetricsError.invalid("\(place): namespace must not start with ':'") }
+        guard !namespace.hasPrefix(":") else {
+            throw MetricsError.invalid("\(place): namespace must not start with ':'")
+        }
         for scalar in namespace.unicodeScalars where !Self.isNamespaceCharacter(scalar) {
-            throw MetricsError.invalid("\(place): namespace '\(namespace)' has the character '\(scalar)' (allowed: letters, digits, . - _ / # : space)")
+            throw MetricsError.invalid(
+                "\(place): namespace '\(namespace)' has the character '\(scalar)' (allowed: letters, digits, . - _ / # : space)"
+            )
         }
     }
 
@@ -77,7 +82,9 @@ public struct DatumValidator: Sendable {
                 throw MetricsError.invalid("\(place): dimension '\(dimension.name)' has an empty value")
             }
             guard dimension.value.utf8.count <= limits.maxDimensionValueLength else {
-                throw MetricsError.invalid("\(place): dimension '\(dimension.name)' value is longer than \(limits.maxDimensionValueLength) characters")
+                throw MetricsError.invalid(
+                    "\(place): dimension '\(dimension.name)' value is longer than \(limits.maxDimensionValueLength) characters"
+                )
             }
             guard !dimension.value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
                 throw MetricsError.invalid("\(place): dimension '\(dimension.name)' value contains a control character")

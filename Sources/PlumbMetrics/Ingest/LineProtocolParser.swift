@@ -54,7 +54,8 @@ public struct LineProtocolParser: Sendable {
 
     public func parse(_ body: [UInt8], precision: LineProtocolPrecision, now: Int64) throws -> LineProtocolBatch {
         guard body.count <= validator.limits.maxLineProtocolBodyBytes else {
-            throw MetricsError.tooLarge("request body is \(body.count) bytes (at most \(validator.limits.maxLineProtocolBodyBytes))")
+            throw MetricsError.tooLarge(
+                "request body is \(body.count) bytes (at most \(validator.limits.maxLineProtocolBodyBytes))")
         }
         return try body.withUnsafeBufferPointer { buffer in
             var state = ParseState(validator: validator, precision: precision, now: now)
@@ -134,7 +135,8 @@ private struct ParseState {
                 i += 1
             }
             guard i < end, i > keyStart else {
-                throw LineError(i == keyStart ? "empty field key" : "field '\(text(b, keyStart, min(i, end)))' has no '=value'")
+                throw LineError(
+                    i == keyStart ? "empty field key" : "field '\(text(b, keyStart, min(i, end)))' has no '=value'")
             }
             let field = try internField(b, keyStart, i)
             i += 1  // '='
@@ -147,14 +149,18 @@ private struct ParseState {
                     if b[i] == backslash { i += 1 }
                     i += 1
                 }
-                guard i < end else { throw LineError("unterminated string value of field '\(batch.fields[Int(field)])'") }
+                guard i < end else {
+                    throw LineError("unterminated string value of field '\(batch.fields[Int(field)])'")
+                }
                 i += 1
                 batch.skippedStringFields += 1
             } else {
                 let valueStart = i
                 while i < end && b[i] != comma && b[i] != space { i += 1 }
                 let value = try fieldValue(b, valueStart, i, field: batch.fields[Int(field)])
-                try lineCheck { try validator.checkValue(value, what: "field '\(batch.fields[Int(field)])'", at: "value") }
+                try lineCheck {
+                    try validator.checkValue(value, what: "field '\(batch.fields[Int(field)])'", at: "value")
+                }
                 batch.points.append(.init(head: head, field: field, value: value, timestamp: 0))
             }
             if i < end && b[i] == comma {

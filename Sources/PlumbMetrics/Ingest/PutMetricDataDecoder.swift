@@ -1,5 +1,6 @@
 import PlumbAPI
 import PlumbStore
+
 /// Turns a `POST /api/v1/metrics` body (CloudWatch PutMetricData in JSON) into samples, or rejects the whole
 /// request naming the first bad datum and field.
 public struct PutMetricDataDecoder: Sendable {
@@ -15,7 +16,8 @@ public struct PutMetricDataDecoder: Sendable {
 
     public func decode(_ body: [UInt8], now: Int64) throws -> [Sample] {
         guard body.count <= validator.limits.maxJSONBodyBytes else {
-            throw MetricsError.tooLarge("request body is \(body.count) bytes (at most \(validator.limits.maxJSONBodyBytes))")
+            throw MetricsError.tooLarge(
+                "request body is \(body.count) bytes (at most \(validator.limits.maxJSONBodyBytes))")
         }
         guard case .object(let root) = try JSONValue.parse(body) else {
             throw MetricsError.invalid("request body must be a JSON object with 'namespace' and 'data'")
@@ -32,7 +34,8 @@ public struct PutMetricDataDecoder: Sendable {
         }
         guard !data.isEmpty else { throw MetricsError.missing("'data' is empty") }
         guard data.count <= validator.limits.maxDatumsPerRequest else {
-            throw MetricsError.tooLarge("\(data.count) datums in one request (at most \(validator.limits.maxDatumsPerRequest))")
+            throw MetricsError.tooLarge(
+                "\(data.count) datums in one request (at most \(validator.limits.maxDatumsPerRequest))")
         }
         return try data.enumerated().map { index, datum in
             try decodeDatum(datum, namespace: namespace, place: "data[\(index)]", now: now)
@@ -54,7 +57,8 @@ public struct PutMetricDataDecoder: Sendable {
         var unit: MetricUnit?
         if let u = fields["unit"] {
             guard case .string(let text) = u, let parsed = MetricUnit(rawValue: text) else {
-                throw MetricsError.invalid("\(place).unit must be one of \(MetricUnit.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw MetricsError.invalid(
+                    "\(place).unit must be one of \(MetricUnit.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             unit = parsed
         }
@@ -119,8 +123,14 @@ public struct PutMetricDataDecoder: Sendable {
     private func decodeValue(_ fields: [String: JSONValue], place: String) throws -> Sample.Value {
         let present = ["value", "values", "statistics"].filter { fields[$0] != nil }
         guard present.count == 1 else {
-            if present.isEmpty { throw MetricsError.missing("\(place): one of 'value', 'values' or 'statistics' is required") }
-            throw MetricsError(code: "InvalidParameterCombination", message: "\(place): give exactly one of 'value', 'values', 'statistics' (got \(present.joined(separator: ", ")))")
+            if present.isEmpty {
+                throw MetricsError.missing("\(place): one of 'value', 'values' or 'statistics' is required")
+            }
+            throw MetricsError(
+                code: "InvalidParameterCombination",
+                message:
+                    "\(place): give exactly one of 'value', 'values', 'statistics' (got \(present.joined(separator: ", ")))"
+            )
         }
         if fields["counts"] != nil && fields["values"] == nil {
             throw MetricsError(code: "InvalidParameterCombination", message: "\(place): 'counts' needs 'values'")
@@ -129,17 +139,23 @@ public struct PutMetricDataDecoder: Sendable {
         case "value":
             return .single(try number(fields["value"]!, what: "value", place: place))
         case "values":
-            guard case .array(let items) = fields["values"]! else { throw MetricsError.invalid("\(place).values must be an array of numbers") }
+            guard case .array(let items) = fields["values"]! else {
+                throw MetricsError.invalid("\(place).values must be an array of numbers")
+            }
             guard !items.isEmpty else { throw MetricsError.invalid("\(place).values is empty") }
             guard items.count <= validator.limits.maxValuesPerDatum else {
-                throw MetricsError.invalid("\(place).values has \(items.count) values (at most \(validator.limits.maxValuesPerDatum))")
+                throw MetricsError.invalid(
+                    "\(place).values has \(items.count) values (at most \(validator.limits.maxValuesPerDatum))")
             }
             let values = try items.enumerated().map { try number($1, what: "values[\($0)]", place: place) }
             var counts: [Double]?
             if let c = fields["counts"] {
-                guard case .array(let countItems) = c else { throw MetricsError.invalid("\(place).counts must be an array of numbers") }
+                guard case .array(let countItems) = c else {
+                    throw MetricsError.invalid("\(place).counts must be an array of numbers")
+                }
                 guard countItems.count == items.count else {
-                    throw MetricsError.invalid("\(place).counts has \(countItems.count) entries but values has \(items.count)")
+                    throw MetricsError.invalid(
+                        "\(place).counts has \(countItems.count) entries but values has \(items.count)")
                 }
                 counts = try countItems.enumerated().map { i, item in
                     let n = try number(item, what: "counts[\(i)]", place: place)
@@ -159,7 +175,10 @@ public struct PutMetricDataDecoder: Sendable {
                 guard let v = stats[key] else { throw MetricsError.missing("\(place).statistics.\(key) is required") }
                 return try number(v, what: "statistics.\(key)", place: place)
             }
-            let count = try field("sampleCount"), sum = try field("sum"), min = try field("min"), max = try field("max")
+            let count = try field("sampleCount")
+            let sum = try field("sum")
+            let min = try field("min")
+            let max = try field("max")
             guard count > 0 else { throw MetricsError.invalid("\(place).statistics.sampleCount must be positive") }
             guard min <= max else { throw MetricsError.invalid("\(place).statistics.min is greater than max") }
             return .statistics(count: count, sum: sum, min: min, max: max)

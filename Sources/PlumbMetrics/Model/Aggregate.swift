@@ -118,7 +118,8 @@ extension Aggregate {
     }
 
     /// Rebuilds an aggregate from its stored columns.
-    static func decode(count: Double, sum: Double, min: Double, max: Double, distribution: [UInt8]?) throws -> Aggregate {
+    static func decode(count: Double, sum: Double, min: Double, max: Double, distribution: [UInt8]?) throws -> Aggregate
+    {
         var aggregate = Aggregate()
         aggregate.count = count
         aggregate.sum = sum

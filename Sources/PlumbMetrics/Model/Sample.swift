@@ -1,4 +1,5 @@
 import PlumbAPI
+
 /// What one accepted datum contributes to one series at one time.
 public struct Sample: Sendable, Equatable {
     public enum Value: Sendable, Equatable {
@@ -18,7 +19,10 @@ public struct Sample: Sendable, Equatable {
     public var resolution: StorageResolution
     public var value: Value
 
-    public init(series: SeriesKey, unit: MetricUnit? = nil, timestamp: Int64, resolution: StorageResolution = .standard, value: Value) {
+    public init(
+        series: SeriesKey, unit: MetricUnit? = nil, timestamp: Int64, resolution: StorageResolution = .standard,
+        value: Value
+    ) {
         self.series = series
         self.unit = unit
         self.timestamp = timestamp
@@ -35,14 +39,31 @@ public enum StorageResolution: Int, Sendable, Codable {
 
 /// The CloudWatch standard units.
 public enum MetricUnit: String, Sendable, Codable, CaseIterable {
-    case seconds = "Seconds", microseconds = "Microseconds", milliseconds = "Milliseconds"
-    case bytes = "Bytes", kilobytes = "Kilobytes", megabytes = "Megabytes", gigabytes = "Gigabytes"
-    case terabytes = "Terabytes", bits = "Bits", kilobits = "Kilobits", megabits = "Megabits"
-    case gigabits = "Gigabits", terabits = "Terabits", percent = "Percent", count = "Count"
-    case bytesPerSecond = "Bytes/Second", kilobytesPerSecond = "Kilobytes/Second"
-    case megabytesPerSecond = "Megabytes/Second", gigabytesPerSecond = "Gigabytes/Second"
-    case terabytesPerSecond = "Terabytes/Second", bitsPerSecond = "Bits/Second"
-    case kilobitsPerSecond = "Kilobits/Second", megabitsPerSecond = "Megabits/Second"
-    case gigabitsPerSecond = "Gigabits/Second", terabitsPerSecond = "Terabits/Second"
-    case countPerSecond = "Count/Second", none = "None"
+    case seconds = "Seconds"
+    case microseconds = "Microseconds"
+    case milliseconds = "Milliseconds"
+    case bytes = "Bytes"
+    case kilobytes = "Kilobytes"
+    case megabytes = "Megabytes"
+    case gigabytes = "Gigabytes"
+    case terabytes = "Terabytes"
+    case bits = "Bits"
+    case kilobits = "Kilobits"
+    case megabits = "Megabits"
+    case gigabits = "Gigabits"
+    case terabits = "Terabits"
+    case percent = "Percent"
+    case count = "Count"
+    case bytesPerSecond = "Bytes/Second"
+    case kilobytesPerSecond = "Kilobytes/Second"
+    case megabytesPerSecond = "Megabytes/Second"
+    case gigabytesPerSecond = "Gigabytes/Second"
+    case terabytesPerSecond = "Terabytes/Second"
+    case bitsPerSecond = "Bits/Second"
+    case kilobitsPerSecond = "Kilobits/Second"
+    case megabitsPerSecond = "Megabits/Second"
+    case gigabitsPerSecond = "Gigabits/Second"
+    case terabitsPerSecond = "Terabits/Second"
+    case countPerSecond = "Count/Second"
+    case none = "None"
 }

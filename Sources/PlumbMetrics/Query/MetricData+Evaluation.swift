@@ -37,7 +37,8 @@ extension MetricData {
             case .list: throw MetricsError.invalid("expression \(q.id) gives a list; wrap it in SUM, AVG, MAX or MIN")
             }
             let times = points.keys.filter { t in grid.first.map { t >= $0 } ?? true }.sorted()
-            return MetricDataResult(id: q.id, label: q.label ?? Self.defaultLabel(q), timestamps: times, values: times.map { points[$0]! })
+            return MetricDataResult(
+                id: q.id, label: q.label ?? Self.defaultLabel(q), timestamps: times, values: times.map { points[$0]! })
         }
     }
 
@@ -51,8 +52,13 @@ extension MetricData {
 
 extension MetricStore {
     /// GetMetricData: every metric query read in one transaction, then the expressions.
-    public func metricData(_ queries: [MetricDataQuery], start: Int64, end: Int64, period: Int64) async throws -> [MetricDataResult] {
-        try StatisticsQuery(series: SeriesKey(namespace: "x", name: "x", dimensions: []), period: period, start: start, end: end, statistics: [.sum]).validate()
+    public func metricData(
+        _ queries: [MetricDataQuery], start: Int64, end: Int64, period: Int64
+    ) async throws -> [MetricDataResult] {
+        try StatisticsQuery(
+            series: SeriesKey(namespace: "x", name: "x", dimensions: []), period: period, start: start, end: end,
+            statistics: [.sum]
+        ).validate()
         _ = try MetricData.validate(queries)
         let first = floorDiv(start, period) * period
         let grid = Array(stride(from: first, to: end, by: Int(period)))
@@ -60,7 +66,8 @@ extension MetricStore {
             if case .metric(let s, let stat) = q.source { return (q.id, s, stat) }
             return nil
         }
-        let found = try await aggregates(metricQueries.map { AggregateRequest(series: $0.1, period: period, start: first, end: end) })
+        let found = try await aggregates(
+            metricQueries.map { AggregateRequest(series: $0.1, period: period, start: first, end: end) })
         var metrics: [String: [Int64: Double]] = [:]
         for ((id, _, statistic), periods) in zip(metricQueries, found) {
             metrics[id] = periods.compactMapValues { statistic.value(of: $0) }

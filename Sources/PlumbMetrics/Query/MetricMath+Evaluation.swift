@@ -17,21 +17,25 @@ extension MetricMath {
 
     /// Evaluates `expression` with `lookup` giving the value of an id, on the periods `grid` (ascending; FILL
     /// fills these).
-    public static func evaluate(_ expression: Expression, grid: [Int64], lookup: (String) throws -> Value) throws -> Value {
+    public static func evaluate(
+        _ expression: Expression, grid: [Int64], lookup: (String) throws -> Value
+    ) throws -> Value {
         switch expression {
         case .number(let x): return .scalar(x)
         case .keyword(let word): throw EvaluationError(message: "\(word) is only an argument of FILL")
         case .reference(let id): return try lookup(id)
         case .negate(let e): return try apply("*", .scalar(-1), try evaluate(e, grid: grid, lookup: lookup))
         case .binary(let op, let l, let r):
-            return try apply(op, try evaluate(l, grid: grid, lookup: lookup), try evaluate(r, grid: grid, lookup: lookup))
+            return try apply(
+                op, try evaluate(l, grid: grid, lookup: lookup), try evaluate(r, grid: grid, lookup: lookup))
         case .list(let items):
-            return .list(try items.map { item -> [Int64: Double] in
-                guard case .series(let s) = try evaluate(item, grid: grid, lookup: lookup) else {
-                    throw EvaluationError(message: "a list holds series, not numbers or lists")
-                }
-                return s
-            })
+            return .list(
+                try items.map { item -> [Int64: Double] in
+                    guard case .series(let s) = try evaluate(item, grid: grid, lookup: lookup) else {
+                        throw EvaluationError(message: "a list holds series, not numbers or lists")
+                    }
+                    return s
+                })
         case .call(let name, let args):
             return try call(name, args, grid: grid, lookup: lookup)
         }
@@ -66,15 +70,17 @@ extension MetricMath {
             }
             return .series(out)
         case (.list(let items), let other):
-            return .list(try items.map { item in
-                guard case .series(let s) = try apply(op, .series(item), other) else { return [:] }
-                return s
-            })
+            return .list(
+                try items.map { item in
+                    guard case .series(let s) = try apply(op, .series(item), other) else { return [:] }
+                    return s
+                })
         case (let other, .list(let items)):
-            return .list(try items.map { item in
-                guard case .series(let s) = try apply(op, other, .series(item)) else { return [:] }
-                return s
-            })
+            return .list(
+                try items.map { item in
+                    guard case .series(let s) = try apply(op, other, .series(item)) else { return [:] }
+                    return s
+                })
         }
     }
 
@@ -83,9 +89,13 @@ extension MetricMath {
         return s
     }
 
-    static func call(_ name: String, _ args: [Expression], grid: [Int64], lookup: (String) throws -> Value) throws -> Value {
+    static func call(
+        _ name: String, _ args: [Expression], grid: [Int64], lookup: (String) throws -> Value
+    ) throws -> Value {
         func arity(_ n: Int) throws {
-            guard args.count == n else { throw EvaluationError(message: "\(name) takes \(n) argument\(n == 1 ? "" : "s"), not \(args.count)") }
+            guard args.count == n else {
+                throw EvaluationError(message: "\(name) takes \(n) argument\(n == 1 ? "" : "s"), not \(args.count)")
+            }
         }
         switch name {
         case "FILL":
@@ -140,7 +150,10 @@ extension MetricMath {
             }
         default:
             // SUM, AVG, MAX, MIN: of a list per timestamp, of a series to one number; several arguments are a list.
-            let value = args.count == 1 ? try evaluate(args[0], grid: grid, lookup: lookup) : try evaluate(.list(args), grid: grid, lookup: lookup)
+            let value =
+                args.count == 1
+                ? try evaluate(args[0], grid: grid, lookup: lookup)
+                : try evaluate(.list(args), grid: grid, lookup: lookup)
             func reduce(_ values: [Double]) -> Double? {
                 guard !values.isEmpty else { return nil }
                 switch name {

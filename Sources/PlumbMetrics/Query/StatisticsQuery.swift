@@ -30,7 +30,8 @@ public struct StatisticsQuery: Sendable {
 
     public func validate() throws {
         guard [1, 10, 30].contains(period) || (period > 0 && period % 60 == 0 && period <= Self.maxPeriod) else {
-            throw MetricsError.invalid("period \(period) must be 1, 10, 30 or a multiple of 60 seconds up to \(Self.maxPeriod)")
+            throw MetricsError.invalid(
+                "period \(period) must be 1, 10, 30 or a multiple of 60 seconds up to \(Self.maxPeriod)")
         }
         let bound = Int64(Checked.maxEpochSeconds)
         guard (-bound...bound).contains(start), (-bound...bound).contains(end) else {
@@ -38,7 +39,9 @@ public struct StatisticsQuery: Sendable {
         }
         guard end > start else { throw MetricsError.invalid("end must be after start") }
         guard (end - start) / period <= Self.maxDatapoints else {
-            throw MetricsError.invalid("start, end, period: the range holds more than \(Self.maxDatapoints) periods; use a longer period or a shorter range")
+            throw MetricsError.invalid(
+                "start, end, period: the range holds more than \(Self.maxDatapoints) periods; use a longer period or a shorter range"
+            )
         }
         guard !statistics.isEmpty else { throw MetricsError.missing("at least one statistic is required") }
     }
@@ -56,7 +59,8 @@ extension MetricStore {
     public func statistics(_ query: StatisticsQuery) async throws -> [Datapoint] {
         try query.validate()
         let period = query.period
-        let request = AggregateRequest(series: query.series, period: period, start: floorDiv(query.start, period) * period, end: query.end)
+        let request = AggregateRequest(
+            series: query.series, period: period, start: floorDiv(query.start, period) * period, end: query.end)
         guard let periods = try await aggregates([request]).first else { return [] }
         return periods.keys.sorted().map { ts in
             let aggregate = periods[ts]!
@@ -75,7 +79,8 @@ extension MetricStore {
         guard ids.contains(where: { $0 != nil }) else { return requests.map { _ in [:] } }
         return try await database.pool.read { db in
             let flushed = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed_generation'") ?? 0
-            let statement = try db.cachedStatement(sql: "SELECT ts, count, sum, min, max, dist FROM points WHERE series = ? AND ts >= ? AND ts < ?")
+            let statement = try db.cachedStatement(
+                sql: "SELECT ts, count, sum, min, max, dist FROM points WHERE series = ? AND ts >= ? AND ts < ?")
             return try zip(requests, ids).map { request, id in
                 guard let id else { return [:] }
                 return try self.periods(statement, id: id, request: request, flushed: flushed)
@@ -83,7 +88,9 @@ extension MetricStore {
         }
     }
 
-    private func periods(_ statement: Statement, id: Int64, request: AggregateRequest, flushed: Int64) throws -> [Int64: Aggregate] {
+    private func periods(
+        _ statement: Statement, id: Int64, request: AggregateRequest, flushed: Int64
+    ) throws -> [Int64: Aggregate] {
         let (period, start, end) = (request.period, request.start, request.end)
         var periods: [Int64: Aggregate] = [:]
         // Rows of coarser tiers start before `start` yet may hold data from inside the range only when the

@@ -42,18 +42,23 @@ public final class MetricStore: Sendable {
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         logger: Logger = Logger(label: "plumb.metrics")
     ) throws {
-        database = try SQLiteStore(path: directory + "/metrics.sqlite", durability: durability, migrations: Self.migrations)
+        database = try SQLiteStore(
+            path: directory + "/metrics.sqlite", durability: durability, migrations: Self.migrations)
         self.clock = clock
         self.logger = logger
         let (series, journal, generation) = try database.pool.read { db in
             let series = try Row.fetchAll(db, sql: "SELECT id, namespace, name, dims, unit FROM series").map { row in
                 SeriesInfo(
                     id: row["id"],
-                    key: SeriesKey(namespace: row["namespace"], name: row["name"], dimensions: SeriesKey.parseDimensionsText(row["dims"])),
+                    key: SeriesKey(
+                        namespace: row["namespace"], name: row["name"],
+                        dimensions: SeriesKey.parseDimensionsText(row["dims"])),
                     unit: (row["unit"] as String?).flatMap(MetricUnit.init(rawValue:))
                 )
             }
-            let journal = try Row.fetchAll(db, sql: "SELECT id, body FROM journal ORDER BY id").map { ($0["id"] as Int64, [UInt8]($0["body"] as Data)) }
+            let journal = try Row.fetchAll(db, sql: "SELECT id, body FROM journal ORDER BY id").map {
+                ($0["id"] as Int64, [UInt8]($0["body"] as Data))
+            }
             let generation = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed_generation'") ?? 0
             return (series, journal, generation)
         }
@@ -74,17 +79,18 @@ public final class MetricStore: Sendable {
 
     static let migrations: [Migration] = [
         Migration("metrics-v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE series (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL,
-                    dims TEXT NOT NULL, unit TEXT, UNIQUE (namespace, name, dims));
-                CREATE TABLE journal (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
-                CREATE TABLE points (series INTEGER NOT NULL, res INTEGER NOT NULL, ts INTEGER NOT NULL,
-                    count REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, dist BLOB,
-                    PRIMARY KEY (series, res, ts)) WITHOUT ROWID;
-                CREATE INDEX points_by_age ON points (res, ts);
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                INSERT INTO meta VALUES ('flushed_generation', 0);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE series (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                        dims TEXT NOT NULL, unit TEXT, UNIQUE (namespace, name, dims));
+                    CREATE TABLE journal (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+                    CREATE TABLE points (series INTEGER NOT NULL, res INTEGER NOT NULL, ts INTEGER NOT NULL,
+                        count REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, dist BLOB,
+                        PRIMARY KEY (series, res, ts)) WITHOUT ROWID;
+                    CREATE INDEX points_by_age ON points (res, ts);
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    INSERT INTO meta VALUES ('flushed_generation', 0);
+                    """)
         }
     ]
 
@@ -115,7 +121,9 @@ public final class MetricStore: Sendable {
     func resolve(_ samples: [Sample]) -> [ResolvedSample] {
         let ids = registry.resolve(samples.map(\.series), units: samples.map(\.unit))
         return samples.indices.map { i in
-            ResolvedSample(series: ids[i], timestamp: samples[i].timestamp, resolution: Int32(samples[i].resolution.rawValue), value: samples[i].value)
+            ResolvedSample(
+                series: ids[i], timestamp: samples[i].timestamp, resolution: Int32(samples[i].resolution.rawValue),
+                value: samples[i].value)
         }
     }
 
@@ -132,8 +140,11 @@ public final class MetricStore: Sendable {
             try db.inTransaction {
                 for info in series {
                     try db.execute(
-                        sql: "INSERT INTO series (id, namespace, name, dims, unit) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET unit = excluded.unit",
-                        arguments: [info.id, info.key.namespace, info.key.name, info.key.dimensionsText, info.unit?.rawValue])
+                        sql:
+                            "INSERT INTO series (id, namespace, name, dims, unit) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET unit = excluded.unit",
+                        arguments: [
+                            info.id, info.key.namespace, info.key.name, info.key.dimensionsText, info.unit?.rawValue,
+                        ])
                 }
                 var body: [UInt8] = []
                 for samples in writes { body.append(contentsOf: JournalCodec.encode(samples)) }
@@ -163,7 +174,8 @@ public final class MetricStore: Sendable {
                 slotOfPoint[i] = slot
             } else {
                 let head = batch.heads[Int(p.head)]
-                keys.append(SeriesKey(namespace: head.namespace, name: batch.fields[Int(p.field)], dimensions: head.dimensions))
+                keys.append(
+                    SeriesKey(namespace: head.namespace, name: batch.fields[Int(p.field)], dimensions: head.dimensions))
                 slots[pair] = keys.count - 1
                 slotOfPoint[i] = keys.count - 1
             }
@@ -173,7 +185,9 @@ public final class MetricStore: Sendable {
         var resolved: [ResolvedSample] = []
         resolved.reserveCapacity(batch.points.count)
         for (i, p) in batch.points.enumerated() {
-            resolved.append(ResolvedSample(series: ids[slotOfPoint[i]], timestamp: p.timestamp, resolution: res, value: .single(p.value)))
+            resolved.append(
+                ResolvedSample(
+                    series: ids[slotOfPoint[i]], timestamp: p.timestamp, resolution: res, value: .single(p.value)))
         }
         try await commit(resolved)
     }
@@ -209,7 +223,9 @@ public final class MetricStore: Sendable {
             } catch {
                 logger.error("metrics commit failed: \(error)")
                 for write in batch {
-                    write.continuation.resume(throwing: MetricsError(code: "InternalFailure", message: "could not store the data: \(error)", httpStatus: 503))
+                    write.continuation.resume(
+                        throwing: MetricsError(
+                            code: "InternalFailure", message: "could not store the data: \(error)", httpStatus: 503))
                 }
             }
         }
@@ -231,9 +247,11 @@ public final class MetricStore: Sendable {
         }
         do {
             try await database.pool.write { db in
-                try Self.mergeIntoPoints(db, head.series.lazy.flatMap { id, buckets in buckets.lazy.map { (id, $0.key, $0.value) } })
+                try Self.mergeIntoPoints(
+                    db, head.series.lazy.flatMap { id, buckets in buckets.lazy.map { (id, $0.key, $0.value) } })
                 try db.execute(sql: "DELETE FROM journal WHERE id <= ?", arguments: [watermark])
-                try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'flushed_generation'", arguments: [generation])
+                try db.execute(
+                    sql: "UPDATE meta SET value = ? WHERE key = 'flushed_generation'", arguments: [generation])
             }
         } catch {
             // Put the buckets back so nothing is lost; the journal still holds them too.
@@ -257,8 +275,12 @@ public final class MetricStore: Sendable {
 
     /// Merges buckets into `points`, reading and rewriting the stored bucket where one exists.
     static func mergeIntoPoints(_ db: Database, _ buckets: some Sequence<(Int64, BucketKey, Aggregate)>) throws {
-        let select = try db.cachedStatement(sql: "SELECT count, sum, min, max, dist FROM points WHERE series = ? AND res = ? AND ts = ?")
-        let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO points (series, res, ts, count, sum, min, max, dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        let select = try db.cachedStatement(
+            sql: "SELECT count, sum, min, max, dist FROM points WHERE series = ? AND res = ? AND ts = ?")
+        let upsert = try db.cachedStatement(
+            sql:
+                "INSERT OR REPLACE INTO points (series, res, ts, count, sum, min, max, dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         for (id, key, aggregate) in buckets {
             var merged = aggregate
             if let row = try Row.fetchOne(select, arguments: [id, key.resolution, key.start]) {
@@ -279,7 +301,11 @@ public final class MetricStore: Sendable {
     public func listMetrics(namespace: String? = nil, name: String? = nil) -> [SeriesInfo] {
         registry.all()
             .filter { (namespace == nil || $0.key.namespace == namespace) && (name == nil || $0.key.name == name) }
-            .sorted { ($0.key.namespace, $0.key.name, $0.key.dimensionsText) < ($1.key.namespace, $1.key.name, $1.key.dimensionsText) }
+            .sorted {
+                ($0.key.namespace, $0.key.name, $0.key.dimensionsText) < (
+                    $1.key.namespace, $1.key.name, $1.key.dimensionsText
+                )
+            }
     }
 
     public func seriesInfo(_ key: SeriesKey) -> SeriesInfo? {
@@ -289,6 +315,8 @@ public final class MetricStore: Sendable {
 
 extension Aggregate {
     static func decode(_ row: Row) throws -> Aggregate {
-        try decode(count: row["count"], sum: row["sum"], min: row["min"], max: row["max"], distribution: (row["dist"] as Data?).map { [UInt8]($0) })
+        try decode(
+            count: row["count"], sum: row["sum"], min: row["min"], max: row["max"],
+            distribution: (row["dist"] as Data?).map { [UInt8]($0) })
     }
 }

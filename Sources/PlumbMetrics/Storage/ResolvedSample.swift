@@ -63,12 +63,18 @@ enum JournalCodec {
                 let counts = kind == 2 ? try (0..<n).map { _ in try r.readDouble() } : nil
                 value = .values(values, counts: counts)
             case 3:
-                value = .statistics(count: try r.readDouble(), sum: try r.readDouble(), min: try r.readDouble(), max: try r.readDouble())
+                value = .statistics(
+                    count: try r.readDouble(), sum: try r.readDouble(), min: try r.readDouble(), max: try r.readDouble()
+                )
             case 4:
-                let count = try r.readDouble(), sum = try r.readDouble(), min = try r.readDouble(), max = try r.readDouble()
+                let count = try r.readDouble()
+                let sum = try r.readDouble()
+                let min = try r.readDouble()
+                let max = try r.readDouble()
                 let n = Int(try r.readVarint())
                 let dist = try (0..<n).map { _ in try r.readByte() }
-                value = .distribution(try Aggregate.decode(count: count, sum: sum, min: min, max: max, distribution: n == 0 ? nil : dist))
+                value = .distribution(
+                    try Aggregate.decode(count: count, sum: sum, min: min, max: max, distribution: n == 0 ? nil : dist))
             default:
                 throw StoreError(code: .corrupt, message: "unknown journal value kind")
             }

@@ -41,15 +41,21 @@ extension MetricStore {
                     db, sql: "SELECT series, ts, count, sum, min, max, dist FROM points WHERE res = ? AND ts < ?",
                     arguments: [from.resolution, cutoff])
                 while let row = try rows.next() {
-                    let key = BucketKey(resolution: to.resolution, start: floorDiv(row["ts"], Int64(to.resolution)) * Int64(to.resolution))
+                    let key = BucketKey(
+                        resolution: to.resolution,
+                        start: floorDiv(row["ts"], Int64(to.resolution)) * Int64(to.resolution))
                     merged[row["series"], default: [:]][key, default: Aggregate()].merge(try Aggregate.decode(row))
                     report.rolledUp += 1
                 }
-                try Self.mergeIntoPoints(db, merged.lazy.flatMap { id, buckets in buckets.lazy.map { (id, $0.key, $0.value) } })
-                try db.execute(sql: "DELETE FROM points WHERE res = ? AND ts < ?", arguments: [from.resolution, cutoff])
+                try Self.mergeIntoPoints(
+                    db, merged.lazy.flatMap { id, buckets in buckets.lazy.map { (id, $0.key, $0.value) } })
+                try db.execute(
+                    sql: "DELETE FROM points WHERE res = ? AND ts < ?", arguments: [from.resolution, cutoff])
             }
             let last = tiers.last!
-            try db.execute(sql: "DELETE FROM points WHERE res = ? AND ts < ?", arguments: [last.resolution, now - last.keepSeconds])
+            try db.execute(
+                sql: "DELETE FROM points WHERE res = ? AND ts < ?",
+                arguments: [last.resolution, now - last.keepSeconds])
             report.expired = db.changesCount
             return report
         }

@@ -4,8 +4,10 @@ import PlumbAPI
 extension AlarmChart {
     /// The chart as a standalone SVG document (for the alarm page, inline in its HTML).
     public func svg(width: Double = AlarmChart.width, height: Double = AlarmChart.height) -> String {
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(width)) \(n(height))\""
-        out += " role=\"img\" aria-label=\"\(EmailRenderer.escape(summary))\" font-family=\"sans-serif\" font-size=\"11\">"
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(n(width))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(width)) \(n(height))\""
+        out +=
+            " role=\"img\" aria-label=\"\(EmailRenderer.escape(summary))\" font-family=\"sans-serif\" font-size=\"11\">"
         out += "<title>\(EmailRenderer.escape(summary))</title>"
         for mark in marks(width: width, height: height) {
             switch mark {
@@ -20,7 +22,8 @@ extension AlarmChart {
             case .disc(let x, let y, let r, let fill):
                 out += "<circle cx=\"\(n(x))\" cy=\"\(n(y))\" r=\"\(n(r))\" fill=\"\(fill.hex)\"/>"
             case .text(let x, let y, let text, let anchor, let color):
-                out += "<text x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\" fill=\"\(color.hex)\">\(EmailRenderer.escape(text))</text>"
+                out +=
+                    "<text x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\" fill=\"\(color.hex)\">\(EmailRenderer.escape(text))</text>"
             }
         }
         return out + "</svg>"

@@ -19,7 +19,8 @@ extension AlarmChart {
         } else {
             text += ", no data"
         }
-        text += "; threshold \(ChartAxis.plain(threshold)); \(breaching) breaching datapoint\(breaching == 1 ? "" : "s")"
+        text +=
+            "; threshold \(ChartAxis.plain(threshold)); \(breaching) breaching datapoint\(breaching == 1 ? "" : "s")"
         return text + "."
     }
 

@@ -6,7 +6,9 @@ import Foundation
 /// integer, or loops without a bound.
 enum ChartAxis {
     /// The y range and its ticks for `values` and the threshold.
-    static func ticks(covering values: [Double], intervals: Int = 4) -> (low: Double, high: Double, ticks: [Double], step: Double) {
+    static func ticks(
+        covering values: [Double], intervals: Int = 4
+    ) -> (low: Double, high: Double, ticks: [Double], step: Double) {
         let finite = values.filter(\.isFinite)
         guard var low = finite.min(), var high = finite.max() else { return (0, 1, [0, 1], 1) }
         if low == high {
@@ -49,7 +51,8 @@ enum ChartAxis {
         let size = max(abs(value), step)
         if size >= 1e15 || size < 1e-3 { return compact(String(format: "%.2g", value)) }
         let (scale, suffix): (Double, String) =
-            size >= 1e12 ? (1e12, "T") : size >= 1e9 ? (1e9, "G") : size >= 1e6 ? (1e6, "M") : size >= 1e4 ? (1e3, "k") : (1, "")
+            size >= 1e12
+            ? (1e12, "T") : size >= 1e9 ? (1e9, "G") : size >= 1e6 ? (1e6, "M") : size >= 1e4 ? (1e3, "k") : (1, "")
         let scaledStep = step / scale
         var decimals = 0
         while decimals < 6 {
@@ -68,7 +71,8 @@ enum ChartAxis {
 
     /// `2e-05` → `2e-5`, `1e+20` → `1e20`.
     static func compact(_ text: String) -> String {
-        text.replacingOccurrences(of: "e+", with: "e").replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(of: "e0", with: "e")
+        text.replacingOccurrences(of: "e+", with: "e").replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(
+            of: "e0", with: "e")
     }
 
     /// `HH:MM` (with `:SS` for periods under a minute; with `MM-DD ` before it for charts longer than a day), UTC.

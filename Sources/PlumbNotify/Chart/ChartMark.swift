@@ -32,11 +32,14 @@ public enum ChartMark: Sendable, Equatable {
 
     public static func == (a: ChartMark, b: ChartMark) -> Bool {
         switch (a, b) {
-        case let (.rect(x1, y1, w1, h1, f1), .rect(x2, y2, w2, h2, f2)): x1 == x2 && y1 == y2 && w1 == w2 && h1 == h2 && f1 == f2
+        case let (.rect(x1, y1, w1, h1, f1), .rect(x2, y2, w2, h2, f2)):
+            x1 == x2 && y1 == y2 && w1 == w2 && h1 == h2 && f1 == f2
         case let (.line(p1, w1, c1, d1), .line(p2, w2, c2, d2)):
-            p1.count == p2.count && zip(p1, p2).allSatisfy { $0.x == $1.x && $0.y == $1.y } && w1 == w2 && c1 == c2 && d1 == d2
+            p1.count == p2.count && zip(p1, p2).allSatisfy { $0.x == $1.x && $0.y == $1.y } && w1 == w2 && c1 == c2
+                && d1 == d2
         case let (.disc(x1, y1, r1, f1), .disc(x2, y2, r2, f2)): x1 == x2 && y1 == y2 && r1 == r2 && f1 == f2
-        case let (.text(x1, y1, t1, a1, c1), .text(x2, y2, t2, a2, c2)): x1 == x2 && y1 == y2 && t1 == t2 && a1 == a2 && c1 == c2
+        case let (.text(x1, y1, t1, a1, c1), .text(x2, y2, t2, a2, c2)):
+            x1 == x2 && y1 == y2 && t1 == t2 && a1 == a2 && c1 == c2
         default: false
         }
     }

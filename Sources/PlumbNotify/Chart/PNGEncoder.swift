@@ -10,7 +10,8 @@ enum PNGEncoder {
         filtered.withUnsafeMutableBufferPointer { out in
             rgb.withUnsafeBufferPointer { source in
                 for row in 0..<height {
-                    let from = row * stride, to = row * (stride + 1)
+                    let from = row * stride
+                    let to = row * (stride + 1)
                     out[to] = 1  // Sub: each byte minus the same channel of the pixel to its left
                     for i in 0..<stride {
                         out[to + 1 + i] = source[from + i] &- (i >= 3 ? source[from + i - 3] : 0)

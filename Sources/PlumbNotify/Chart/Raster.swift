@@ -77,7 +77,8 @@ struct Raster {
         let p = points.filter { $0.x.isFinite && $0.y.isFinite }.map { (x: $0.x * scale, y: $0.y * scale) }
         guard let first = p.first else { return }
         let half = lineWidth * scale / 2
-        let xs = p.map(\.x), ys = p.map(\.y)
+        let xs = p.map(\.x)
+        let ys = p.map(\.y)
         guard let cols = Self.clip(xs.min()! - half - 1, xs.max()! + half + 1, width),
             let rows = Self.clip(ys.min()! - half - 1, ys.max()! + half + 1, height)
         else { return }
@@ -87,13 +88,16 @@ struct Raster {
             guard let sc = Self.clip(min(a.x, b.x) - half - 1, max(a.x, b.x) + half + 1, width),
                 let sr = Self.clip(min(a.y, b.y) - half - 1, max(a.y, b.y) + half + 1, height)
             else { continue }
-            let dx = b.x - a.x, dy = b.y - a.y
+            let dx = b.x - a.x
+            let dy = b.y - a.y
             let length2 = dx * dx + dy * dy
             for py in sr {
                 for px in sc {
-                    let cx = Double(px) + 0.5, cy = Double(py) + 0.5
+                    let cx = Double(px) + 0.5
+                    let cy = Double(py) + 0.5
                     let t = length2 > 0 ? max(0, min(1, ((cx - a.x) * dx + (cy - a.y) * dy) / length2)) : 0
-                    let ex = cx - (a.x + t * dx), ey = cy - (a.y + t * dy)
+                    let ex = cx - (a.x + t * dx)
+                    let ey = cy - (a.y + t * dy)
                     let c = max(0, min(1, half + 0.5 - (ex * ex + ey * ey).squareRoot()))
                     let i = (py - rows.lowerBound) * cols.count + (px - cols.lowerBound)
                     if c > coverage[i] { coverage[i] = c }
@@ -101,7 +105,9 @@ struct Raster {
             }
         }
         for py in rows {
-            for px in cols { blend(px, py, color, coverage[(py - rows.lowerBound) * cols.count + (px - cols.lowerBound)]) }
+            for px in cols {
+                blend(px, py, color, coverage[(py - rows.lowerBound) * cols.count + (px - cols.lowerBound)])
+            }
         }
     }
 
@@ -125,31 +131,40 @@ struct Raster {
     }
 
     mutating func disc(x: Double, y: Double, radius: Double, color: ChartMark.Color) {
-        let cx = x * scale, cy = y * scale, r = radius * scale
-        guard let cols = Self.clip(cx - r - 1, cx + r + 1, width), let rows = Self.clip(cy - r - 1, cy + r + 1, height) else { return }
+        let cx = x * scale
+        let cy = y * scale
+        let r = radius * scale
+        guard let cols = Self.clip(cx - r - 1, cx + r + 1, width), let rows = Self.clip(cy - r - 1, cy + r + 1, height)
+        else { return }
         for py in rows {
             for px in cols {
-                let dx = Double(px) + 0.5 - cx, dy = Double(py) + 0.5 - cy
+                let dx = Double(px) + 0.5 - cx
+                let dy = Double(py) + 0.5 - cy
                 blend(px, py, color, max(0, min(1, r + 0.5 - (dx * dx + dy * dy).squareRoot())))
             }
         }
     }
 
     /// Text in the 5 × 7 font, each font pixel `dot` CSS pixels, the baseline at `y`.
-    mutating func text(_ text: String, x: Double, y: Double, anchor: ChartMark.Anchor, dot: Double, color: ChartMark.Color) {
+    mutating func text(
+        _ text: String, x: Double, y: Double, anchor: ChartMark.Anchor, dot: Double, color: ChartMark.Color
+    ) {
         let characters = Array(text.prefix(40))
         let advance = Double(BitmapFont.advance) * dot
         let textWidth = Double(characters.count) * advance - dot
-        let left: Double = switch anchor {
-        case .start: x
-        case .middle: x - textWidth / 2
-        case .end: x - textWidth
-        }
+        let left: Double =
+            switch anchor {
+            case .start: x
+            case .middle: x - textWidth / 2
+            case .end: x - textWidth
+            }
         let top = y - Double(BitmapFont.height) * dot
         for (k, character) in characters.enumerated() {
             for (row, bits) in BitmapFont.rows(character).enumerated() {
                 for (column, bit) in bits.enumerated() where bit == "#" {
-                    fill(x: left + Double(k) * advance + Double(column) * dot, y: top + Double(row) * dot, width: dot, height: dot, color: color)
+                    fill(
+                        x: left + Double(k) * advance + Double(column) * dot, y: top + Double(row) * dot, width: dot,
+                        height: dot, color: color)
                 }
             }
         }

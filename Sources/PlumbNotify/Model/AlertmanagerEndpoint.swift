@@ -22,7 +22,8 @@ public enum AlertmanagerEndpoint {
             return "an alertmanager endpoint is a base URL such as http://HOST:9093, without a query or fragment"
         }
         if trimmedPath(endpoint).hasSuffix("/api/v1/alerts") {
-            return "Alertmanager's v1 API is gone (removed in 0.27): give the base URL, http://HOST:9093, and Plumb posts to /api/v2/alerts"
+            return
+                "Alertmanager's v1 API is gone (removed in 0.27): give the base URL, http://HOST:9093, and Plumb posts to /api/v2/alerts"
         }
         return nil
     }

@@ -10,7 +10,9 @@ extension DeliveryPolicy {
         var policy = DeliveryPolicy()
         if let n = p.int("num_retries") { policy.numRetries = n }
         if let v = p.double("min_delay") { policy.minDelay = v }
-        if let v = p.double("max_delay") { policy.maxDelay = v } else if p.node("min_delay") != nil {
+        if let v = p.double("max_delay") {
+            policy.maxDelay = v
+        } else if p.node("min_delay") != nil {
             policy.maxDelay = max(policy.minDelay, policy.maxDelay)
         }
         if let b = p.enum("backoff", DeliveryPolicy.Backoff.self) { policy.backoff = b }

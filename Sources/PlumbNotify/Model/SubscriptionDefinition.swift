@@ -34,13 +34,18 @@ public struct SubscriptionDefinition: Sendable, Equatable, Codable {
         switch self.protocol {
         case .email:
             if let control = endpoint.unicodeScalars.first(where: EmailAddress.isControl) {
-                return ("endpoint", "holds the control character \(EmailAddress.describe(control)) (a line break or NUL could inject SMTP commands)")
+                return (
+                    "endpoint",
+                    "holds the control character \(EmailAddress.describe(control)) (a line break or NUL could inject SMTP commands)"
+                )
             }
             let addresses = EmailAddress.split(endpoint)
             guard !addresses.isEmpty else { return ("endpoint", "an email endpoint needs at least one address") }
             guard addresses.count <= 50 else { return ("endpoint", "an email endpoint has at most 50 addresses") }
             for address in addresses {
-                if let problem = EmailAddress.problem(address) { return ("endpoint", "'\(address)' is not an email address: it \(problem)") }
+                if let problem = EmailAddress.problem(address) {
+                    return ("endpoint", "'\(address)' is not an email address: it \(problem)")
+                }
             }
             if secretEnv != nil || secret != nil { return ("secret", "a secret applies to webhooks only") }
         case .function:
@@ -52,12 +57,17 @@ public struct SubscriptionDefinition: Sendable, Equatable, Codable {
         case .webhook:
             if let problem = Self.urlProblem(endpoint, "a webhook endpoint") { return ("endpoint", problem) }
             if format == .alertmanagerWebhook, AlertmanagerEndpoint.isAlertsAPI(endpoint) {
-                return ("endpoint", "'\(endpoint)' is Alertmanager's own API, which takes a JSON array of alerts and refuses the webhook body of format alertmanager-webhook; to send alarms to an Alertmanager, use protocol: alertmanager with its base URL (http://HOST:9093)")
+                return (
+                    "endpoint",
+                    "'\(endpoint)' is Alertmanager's own API, which takes a JSON array of alerts and refuses the webhook body of format alertmanager-webhook; to send alarms to an Alertmanager, use protocol: alertmanager with its base URL (http://HOST:9093)"
+                )
             }
         case .alertmanager:
             if let problem = Self.urlProblem(endpoint, "an alertmanager endpoint") { return ("endpoint", problem) }
             if let problem = AlertmanagerEndpoint.problem(endpoint) { return ("endpoint", problem) }
-            if secretEnv != nil || secret != nil { return ("secret", "a secret applies to webhooks only (Alertmanager's API takes no signature)") }
+            if secretEnv != nil || secret != nil {
+                return ("secret", "a secret applies to webhooks only (Alertmanager's API takes no signature)")
+            }
         }
         return deliveryPolicy?.validate().map { ("delivery_policy", $0) }
     }

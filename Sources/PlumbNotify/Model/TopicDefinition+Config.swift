@@ -28,7 +28,11 @@ extension TopicDefinition {
         let endpoint = s.string("endpoint", required: true)
         var format = WebhookFormat.plumb
         if let name = s.string("format") {
-            if let value = WebhookFormat(named: name) { format = value } else { s.error("format", "'\(name)' must be \(WebhookFormat.accepted)") }
+            if let value = WebhookFormat(named: name) {
+                format = value
+            } else {
+                s.error("format", "'\(name)' must be \(WebhookFormat.accepted)")
+            }
         }
         let secretEnv = s.string("secret_env")
         let policy = s.nested("delivery_policy").flatMap(DeliveryPolicy.parse)

@@ -32,7 +32,8 @@ public struct AlertmanagerRefreshService: Service {
                 return
             }
             do {
-                try outbox.refreshAlertmanagerAlerts(firing: firingAlarms(), interval: interval, now: Date().timeIntervalSince1970)
+                try outbox.refreshAlertmanagerAlerts(
+                    firing: firingAlarms(), interval: interval, now: Date().timeIntervalSince1970)
             } catch {
                 logger.error("cannot refresh the Alertmanager alerts: \(error)")
             }

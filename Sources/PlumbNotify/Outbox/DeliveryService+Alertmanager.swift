@@ -13,7 +13,8 @@ extension DeliveryService {
         let validFor = Int64((4 * settings.alertmanagerResendInterval).rounded(.up))
         let alert: PostableAlert
         var tracked: (Outbox.AlertmanagerAlert, state: String)?
-        if message.attributes[AlarmMessage.eventAttribute] == AlarmMessage.eventValue, let name = message.attributes["alarm"],
+        if message.attributes[AlarmMessage.eventAttribute] == AlarmMessage.eventValue,
+            let name = message.attributes["alarm"],
             let alarm = try? JSONDecoder().decode(AlarmMessage.self, from: Data(message.message.utf8))
         {
             let record: Outbox.AlertmanagerAlert?
@@ -28,7 +29,9 @@ extension DeliveryService {
             if let endsAt = record.endsAt {
                 // Resolved, under the labels it fired with; the state change that ended it, when one was published,
                 // gives the summary.
-                var resolved = PostableAlert.alarm(alarm, startsAt: record.startsAt, endsAt: max(endsAt, record.startsAt), fallbackURL: settings.publicURL)
+                var resolved = PostableAlert.alarm(
+                    alarm, startsAt: record.startsAt, endsAt: max(endsAt, record.startsAt),
+                    fallbackURL: settings.publicURL)
                 if let id = record.resolvedBy, let ending = try? outbox.message(id: id),
                     let change = try? JSONDecoder().decode(AlarmMessage.self, from: Data(ending.message.utf8))
                 {
@@ -39,11 +42,13 @@ extension DeliveryService {
                 alert = resolved
                 tracked = (record, "resolved")
             } else {
-                alert = PostableAlert.alarm(alarm, startsAt: record.startsAt, endsAt: Int64(now) + validFor, fallbackURL: settings.publicURL)
+                alert = PostableAlert.alarm(
+                    alarm, startsAt: record.startsAt, endsAt: Int64(now) + validFor, fallbackURL: settings.publicURL)
                 tracked = (record, "firing")
             }
         } else {
-            alert = PostableAlert.notification(message, endsAt: message.createdAt + validFor, generatorURL: settings.publicURL)
+            alert = PostableAlert.notification(
+                message, endsAt: message.createdAt + validFor, generatorURL: settings.publicURL)
         }
         var request = HTTPClientRequest(url: AlertmanagerEndpoint.alertsURL(subscription.definition.endpoint))
         request.method = .POST

@@ -57,7 +57,8 @@ public final class DeliveryService: Service, Sendable {
     private let inFlight = Mutex<Set<Int64>>([])
 
     public init(
-        outbox: Outbox, settings: Settings, functions: (any FunctionSubscriptionTarget)? = nil, httpClient: HTTPClient = .shared,
+        outbox: Outbox, settings: Settings, functions: (any FunctionSubscriptionTarget)? = nil,
+        httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "plumb.notify"),
         environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
     ) {
@@ -76,7 +77,8 @@ public final class DeliveryService: Service, Sendable {
                 let now = Date().timeIntervalSince1970
                 let due: [Outbox.Delivery]
                 do {
-                    due = try outbox.due(now: now, limit: settings.maxConcurrentDeliveries - busy.count, excluding: busy)
+                    due = try outbox.due(
+                        now: now, limit: settings.maxConcurrentDeliveries - busy.count, excluding: busy)
                 } catch {
                     logger.error("cannot read the outbox: \(error)")
                     due = []
@@ -113,14 +115,19 @@ public final class DeliveryService: Service, Sendable {
             case .retry(let error) where attempts <= policy.numRetries:
                 let next = now + policy.jitteredDelay(beforeRetry: attempts)
                 try outbox.markRetry(delivery.id, attempts: attempts, nextAttemptAt: next, error: error, now: now)
-                logger.info("delivery will be retried", metadata: [
-                    "delivery": "\(delivery.id)", "topic": "\(delivery.topic)", "attempt": "\(attempts)", "error": "\(error)",
-                ])
+                logger.info(
+                    "delivery will be retried",
+                    metadata: [
+                        "delivery": "\(delivery.id)", "topic": "\(delivery.topic)", "attempt": "\(attempts)",
+                        "error": "\(error)",
+                    ])
             case .retry(let error), .fail(let error):
                 let reason = attempts > 1 ? "\(error) (gave up after \(attempts) attempts)" : error
                 try outbox.markFailed(delivery.id, attempts: attempts, error: reason, now: now)
                 Counter(label: "Plumb/Notify/NumberOfNotificationsFailed", dimensions: dimensions).increment()
-                logger.warning("delivery failed", metadata: ["delivery": "\(delivery.id)", "topic": "\(delivery.topic)", "error": "\(reason)"])
+                logger.warning(
+                    "delivery failed",
+                    metadata: ["delivery": "\(delivery.id)", "topic": "\(delivery.topic)", "error": "\(reason)"])
             }
         } catch {
             logger.error("cannot record delivery \(delivery.id): \(error)")
@@ -132,7 +139,9 @@ public final class DeliveryService: Service, Sendable {
         let message: Outbox.Message
         let subscription: Outbox.Subscription
         do {
-            guard let m = try outbox.message(id: delivery.messageID) else { return (.fail("the message is gone"), fallback) }
+            guard let m = try outbox.message(id: delivery.messageID) else {
+                return (.fail("the message is gone"), fallback)
+            }
             guard let s = try outbox.subscription(id: delivery.subscriptionID) else {
                 return (.fail("the subscription was removed"), fallback)
             }
@@ -172,7 +181,9 @@ public final class DeliveryService: Service, Sendable {
             }
             secret = value
         }
-        if let secret { request.headers.add(name: "X-Plumb-Signature", value: WebhookPayload.signature(body: body, secret: secret)) }
+        if let secret {
+            request.headers.add(name: "X-Plumb-Signature", value: WebhookPayload.signature(body: body, secret: secret))
+        }
         request.body = .bytes(ByteBuffer(bytes: body))
         return await post(request)
     }
@@ -181,7 +192,8 @@ public final class DeliveryService: Service, Sendable {
     /// fails at once.
     func post(_ request: HTTPClientRequest) async -> Attempt {
         do {
-            let response = try await httpClient.execute(request, timeout: .milliseconds(Int64(settings.httpTimeout * 1_000)))
+            let response = try await httpClient.execute(
+                request, timeout: .milliseconds(Int64(settings.httpTimeout * 1_000)))
             var drained = 0
             for try await chunk in response.body {
                 drained += chunk.readableBytes
@@ -214,9 +226,12 @@ public final class DeliveryService: Service, Sendable {
         guard let smtp = settings.smtp else { return .fail("no smtp section in the config; email cannot be sent") }
         let rendered = EmailRenderer.render(message)
         let mail = MailMessage(
-            from: smtp.from, to: EmailAddress.split(endpoint), subject: rendered.subject, text: rendered.text, html: rendered.html,
-            messageID: "\(message.id)@\(smtp.heloName)", date: Date(timeIntervalSince1970: TimeInterval(message.createdAt)),
-            extraHeaders: [("X-Plumb-Message-Id", message.id), ("X-Plumb-Topic", message.topic)], inlineImages: rendered.inlineImages)
+            from: smtp.from, to: EmailAddress.split(endpoint), subject: rendered.subject, text: rendered.text,
+            html: rendered.html,
+            messageID: "\(message.id)@\(smtp.heloName)",
+            date: Date(timeIntervalSince1970: TimeInterval(message.createdAt)),
+            extraHeaders: [("X-Plumb-Message-Id", message.id), ("X-Plumb-Topic", message.topic)],
+            inlineImages: rendered.inlineImages)
         do {
             try await SMTPClient(settings: smtp).send(mail)
             return .delivered

@@ -37,7 +37,8 @@ extension Outbox {
     /// Any other state ends a firing alert and makes its delivery pending again, to say resolved; for an alarm that is
     /// not firing there, nothing is sent, as there is nothing to resolve.
     static func routeToAlertmanager(
-        _ db: Database, messageID: String, topic: String, subscription: Subscription, attributes: [String: String], now: Int64
+        _ db: Database, messageID: String, topic: String, subscription: Subscription, attributes: [String: String],
+        now: Int64
     ) throws -> Bool {
         guard attributes[AlarmMessage.eventAttribute] == AlarmMessage.eventValue, let alarm = attributes["alarm"],
             let state = attributes["state"]
@@ -54,7 +55,9 @@ extension Outbox {
                         sent_state = NULL, sent_at = NULL
                     """,
                 arguments: [subscription.id, alarm, messageID, startsAt, Double(now)])
-            try enqueue(db, messageID: messageID, topic: topic, subscriptionID: subscription.id, definition: subscription.definition, now: now)
+            try enqueue(
+                db, messageID: messageID, topic: topic, subscriptionID: subscription.id,
+                definition: subscription.definition, now: now)
         } else if var ended = existing, ended.isFiring {
             ended.endsAt = now
             ended.resolvedBy = messageID
@@ -68,7 +71,8 @@ extension Outbox {
     @discardableResult
     static func end(_ db: Database, _ alert: AlertmanagerAlert, now: Double) throws -> Bool {
         try db.execute(
-            sql: "UPDATE alertmanager_alerts SET ends_at = ?, resolved_by = ?, queued_at = 0 WHERE subscription_id = ? AND alarm = ?",
+            sql:
+                "UPDATE alertmanager_alerts SET ends_at = ?, resolved_by = ?, queued_at = 0 WHERE subscription_id = ? AND alarm = ?",
             arguments: [alert.endsAt, alert.resolvedBy, alert.subscriptionID, alert.alarm])
         return try requeue(db, alert, now: now)
     }
@@ -77,9 +81,12 @@ extension Outbox {
     /// reads the row when it runs, and the next refresh looks again). True when it was made pending.
     @discardableResult
     static func requeue(_ db: Database, _ alert: AlertmanagerAlert, now: Double) throws -> Bool {
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT id, status FROM deliveries WHERE message_id = ? AND subscription_id = ? ORDER BY id DESC LIMIT 1",
-            arguments: [alert.messageID, alert.subscriptionID])
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT id, status FROM deliveries WHERE message_id = ? AND subscription_id = ? ORDER BY id DESC LIMIT 1",
+                arguments: [alert.messageID, alert.subscriptionID])
         else { return false }
         guard (row["status"] as String) != "pending" else { return false }
         try db.execute(
@@ -102,12 +109,17 @@ extension Outbox {
     @discardableResult
     public func refreshAlertmanagerAlerts(firing: Set<String>, interval: Double, now: Double) throws -> Int {
         // Most servers have no Alertmanager: a read, not a write transaction every few seconds.
-        let held = try database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alertmanager_alerts") ?? 0 }
+        let held = try database.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM alertmanager_alerts") ?? 0
+        }
         guard held > 0 else { return 0 }
         return try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM alertmanager_alerts WHERE subscription_id NOT IN (SELECT id FROM subscriptions)")
+            try db.execute(
+                sql: "DELETE FROM alertmanager_alerts WHERE subscription_id NOT IN (SELECT id FROM subscriptions)")
             var queued = 0
-            for var alert in try Row.fetchAll(db, sql: "SELECT * FROM alertmanager_alerts").map(Self.alertmanagerAlert(row:)) {
+            for var alert in try Row.fetchAll(db, sql: "SELECT * FROM alertmanager_alerts").map(
+                Self.alertmanagerAlert(row:))
+            {
                 if alert.isFiring {
                     if !firing.contains(alert.alarm) {
                         alert.endsAt = Int64(now)
@@ -137,7 +149,8 @@ extension Outbox {
     /// Every alert the Alertmanager subscriptions hold, for tests and diagnostics.
     public func alertmanagerAlerts() throws -> [AlertmanagerAlert] {
         try database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM alertmanager_alerts ORDER BY subscription_id, alarm").map(Self.alertmanagerAlert(row:))
+            try Row.fetchAll(db, sql: "SELECT * FROM alertmanager_alerts ORDER BY subscription_id, alarm").map(
+                Self.alertmanagerAlert(row:))
         }
     }
 
@@ -147,11 +160,13 @@ extension Outbox {
         try database.pool.write { db in
             if state == "resolved" {
                 try db.execute(
-                    sql: "DELETE FROM alertmanager_alerts WHERE subscription_id = ? AND alarm = ? AND message_id = ? AND ends_at IS NOT NULL",
+                    sql:
+                        "DELETE FROM alertmanager_alerts WHERE subscription_id = ? AND alarm = ? AND message_id = ? AND ends_at IS NOT NULL",
                     arguments: [alert.subscriptionID, alert.alarm, alert.messageID])
             } else {
                 try db.execute(
-                    sql: "UPDATE alertmanager_alerts SET sent_state = ?, sent_at = ? WHERE subscription_id = ? AND alarm = ? AND message_id = ?",
+                    sql:
+                        "UPDATE alertmanager_alerts SET sent_state = ?, sent_at = ? WHERE subscription_id = ? AND alarm = ? AND message_id = ?",
                     arguments: [state, now, alert.subscriptionID, alert.alarm, alert.messageID])
             }
         }
@@ -159,14 +174,17 @@ extension Outbox {
 
     static func alertmanagerAlert(_ db: Database, subscriptionID: String, alarm: String) throws -> AlertmanagerAlert? {
         try Row.fetchOne(
-            db, sql: "SELECT * FROM alertmanager_alerts WHERE subscription_id = ? AND alarm = ?", arguments: [subscriptionID, alarm]
+            db, sql: "SELECT * FROM alertmanager_alerts WHERE subscription_id = ? AND alarm = ?",
+            arguments: [subscriptionID, alarm]
         ).map(alertmanagerAlert(row:))
     }
 
     static func alertmanagerAlert(row: Row) -> AlertmanagerAlert {
         AlertmanagerAlert(
-            subscriptionID: row["subscription_id"], alarm: row["alarm"], messageID: row["message_id"], startsAt: row["starts_at"],
-            endsAt: row["ends_at"], resolvedBy: row["resolved_by"], queuedAt: row["queued_at"], sentState: row["sent_state"],
+            subscriptionID: row["subscription_id"], alarm: row["alarm"], messageID: row["message_id"],
+            startsAt: row["starts_at"],
+            endsAt: row["ends_at"], resolvedBy: row["resolved_by"], queuedAt: row["queued_at"],
+            sentState: row["sent_state"],
             sentAt: row["sent_at"])
     }
 }

@@ -31,7 +31,10 @@ extension Outbox {
         public var attributes: [String: String]
         public var createdAt: Int64
 
-        public init(id: String, topic: String, type: String, subject: String?, message: String, attributes: [String: String], createdAt: Int64) {
+        public init(
+            id: String, topic: String, type: String, subject: String?, message: String, attributes: [String: String],
+            createdAt: Int64
+        ) {
             self.id = id
             self.topic = topic
             self.type = type
@@ -47,7 +50,9 @@ extension Outbox {
         guard limit > 0 else { return [] }
         return try database.pool.read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+                db,
+                sql:
+                    "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
                 arguments: [now, limit + excluding.count])
             return rows.map(Self.delivery).filter { !excluding.contains($0.id) }.prefix(limit).map { $0 }
         }
@@ -57,7 +62,8 @@ extension Outbox {
         try database.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM messages WHERE id = ?", arguments: [id]).map { row in
                 Message(
-                    id: row["id"], topic: row["topic"], type: row["type"], subject: row["subject"], message: row["message"],
+                    id: row["id"], topic: row["topic"], type: row["type"], subject: row["subject"],
+                    message: row["message"],
                     attributes: Self.decode(row["attributes"]) ?? [:], createdAt: row["created_at"])
             }
         }
@@ -66,7 +72,8 @@ extension Outbox {
     public func markDelivered(_ id: Int64, attempts: Int, now: Double) throws {
         try database.pool.write { db in
             try db.execute(
-                sql: "UPDATE deliveries SET status = 'delivered', attempts = ?, last_error = NULL, updated_at = ?, delivered_at = ? WHERE id = ?",
+                sql:
+                    "UPDATE deliveries SET status = 'delivered', attempts = ?, last_error = NULL, updated_at = ?, delivered_at = ? WHERE id = ?",
                 arguments: [attempts, now, now, id])
         }
     }
@@ -74,7 +81,8 @@ extension Outbox {
     public func markRetry(_ id: Int64, attempts: Int, nextAttemptAt: Double, error: String, now: Double) throws {
         try database.pool.write { db in
             try db.execute(
-                sql: "UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                sql:
+                    "UPDATE deliveries SET attempts = ?, next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [attempts, nextAttemptAt, error, now, id])
         }
     }
@@ -83,7 +91,8 @@ extension Outbox {
     public func markFailed(_ id: Int64, attempts: Int, error: String, now: Double) throws {
         try database.pool.write { db in
             try db.execute(
-                sql: "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                sql:
+                    "UPDATE deliveries SET status = 'failed', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [attempts, error, now, id])
         }
     }
@@ -92,7 +101,8 @@ extension Outbox {
     public func markSuperseded(_ id: Int64, attempts: Int, reason: String, now: Double) throws {
         try database.pool.write { db in
             try db.execute(
-                sql: "UPDATE deliveries SET status = 'superseded', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                sql:
+                    "UPDATE deliveries SET status = 'superseded', attempts = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [attempts, reason, now, id])
         }
     }
@@ -107,20 +117,33 @@ extension Outbox {
                 throw NotifyError(status: 409, code: "InvalidState", "only failed deliveries can be retried")
             }
             try db.execute(
-                sql: "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                sql:
+                    "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
                 arguments: [now, now, id])
-            return Self.delivery(row: try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id])!)
+            return Self.delivery(
+                row: try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id])!)
         }
     }
 
     /// Deliveries, newest first, filtered by topic and status; `before` pages by id.
-    public func deliveries(topic: String? = nil, status: String? = nil, limit: Int = 100, before: Int64? = nil) throws -> [Delivery] {
+    public func deliveries(
+        topic: String? = nil, status: String? = nil, limit: Int = 100, before: Int64? = nil
+    ) throws -> [Delivery] {
         try database.pool.read { db in
             var sql = "SELECT * FROM deliveries WHERE 1 = 1"
             var arguments: StatementArguments = []
-            if let topic { sql += " AND topic = ?"; arguments += [topic] }
-            if let status { sql += " AND status = ?"; arguments += [status] }
-            if let before { sql += " AND id < ?"; arguments += [before] }
+            if let topic {
+                sql += " AND topic = ?"
+                arguments += [topic]
+            }
+            if let status {
+                sql += " AND status = ?"
+                arguments += [status]
+            }
+            if let before {
+                sql += " AND id < ?"
+                arguments += [before]
+            }
             sql += " ORDER BY id DESC LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.delivery)

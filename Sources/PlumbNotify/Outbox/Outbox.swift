@@ -49,39 +49,43 @@ public final class Outbox: Sendable {
     public init(directory: String, durability: Durability, secrets: SecretBox? = nil) throws {
         let box = try secrets ?? SecretBox.load(dataDirectory: directory)
         self.secrets = box
-        let store = try SQLiteStore(path: directory + "/notify.sqlite", durability: durability, migrations: [
-            Migration("notify-1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE topics (name TEXT PRIMARY KEY, source TEXT NOT NULL, policy TEXT, created_at INTEGER NOT NULL);
-                    CREATE TABLE subscriptions (
-                        id TEXT PRIMARY KEY, topic TEXT NOT NULL, protocol TEXT NOT NULL, endpoint TEXT NOT NULL,
-                        format TEXT NOT NULL, secret_env TEXT, secret TEXT, policy TEXT, status TEXT NOT NULL,
-                        source TEXT NOT NULL, token TEXT UNIQUE, token_expires_at INTEGER, created_at INTEGER NOT NULL);
-                    CREATE INDEX subscriptions_by_topic ON subscriptions (topic);
-                    CREATE TABLE messages (
-                        id TEXT PRIMARY KEY, topic TEXT NOT NULL, type TEXT NOT NULL, subject TEXT, message TEXT NOT NULL,
-                        attributes TEXT NOT NULL, created_at INTEGER NOT NULL);
-                    CREATE TABLE deliveries (
-                        id INTEGER PRIMARY KEY, message_id TEXT NOT NULL, subscription_id TEXT NOT NULL, topic TEXT NOT NULL,
-                        protocol TEXT NOT NULL, endpoint TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-                        next_attempt_at REAL NOT NULL, last_error TEXT, created_at INTEGER NOT NULL, updated_at REAL NOT NULL,
-                        delivered_at REAL);
-                    CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
-                    CREATE INDEX deliveries_by_topic ON deliveries (topic, id);
-                    """)
-            },
-            Migration("notify-2-alertmanager") { db in
-                // The webhook body Alertmanager sends was first called `alertmanager`; it is `alertmanager-webhook` now.
-                try db.execute(sql: """
-                    UPDATE subscriptions SET format = 'alertmanager-webhook' WHERE format = 'alertmanager';
-                    CREATE INDEX deliveries_by_message ON deliveries (message_id, subscription_id);
-                    CREATE TABLE alertmanager_alerts (
-                        subscription_id TEXT NOT NULL, alarm TEXT NOT NULL, message_id TEXT NOT NULL,
-                        starts_at INTEGER NOT NULL, ends_at INTEGER, resolved_by TEXT, queued_at REAL NOT NULL,
-                        sent_state TEXT, sent_at REAL, PRIMARY KEY (subscription_id, alarm));
-                    """)
-            },
-        ])
+        let store = try SQLiteStore(
+            path: directory + "/notify.sqlite", durability: durability,
+            migrations: [
+                Migration("notify-1") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE topics (name TEXT PRIMARY KEY, source TEXT NOT NULL, policy TEXT, created_at INTEGER NOT NULL);
+                            CREATE TABLE subscriptions (
+                                id TEXT PRIMARY KEY, topic TEXT NOT NULL, protocol TEXT NOT NULL, endpoint TEXT NOT NULL,
+                                format TEXT NOT NULL, secret_env TEXT, secret TEXT, policy TEXT, status TEXT NOT NULL,
+                                source TEXT NOT NULL, token TEXT UNIQUE, token_expires_at INTEGER, created_at INTEGER NOT NULL);
+                            CREATE INDEX subscriptions_by_topic ON subscriptions (topic);
+                            CREATE TABLE messages (
+                                id TEXT PRIMARY KEY, topic TEXT NOT NULL, type TEXT NOT NULL, subject TEXT, message TEXT NOT NULL,
+                                attributes TEXT NOT NULL, created_at INTEGER NOT NULL);
+                            CREATE TABLE deliveries (
+                                id INTEGER PRIMARY KEY, message_id TEXT NOT NULL, subscription_id TEXT NOT NULL, topic TEXT NOT NULL,
+                                protocol TEXT NOT NULL, endpoint TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                                next_attempt_at REAL NOT NULL, last_error TEXT, created_at INTEGER NOT NULL, updated_at REAL NOT NULL,
+                                delivered_at REAL);
+                            CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+                            CREATE INDEX deliveries_by_topic ON deliveries (topic, id);
+                            """)
+                },
+                Migration("notify-2-alertmanager") { db in
+                    // The webhook body Alertmanager sends was first called `alertmanager`; it is `alertmanager-webhook` now.
+                    try db.execute(
+                        sql: """
+                            UPDATE subscriptions SET format = 'alertmanager-webhook' WHERE format = 'alertmanager';
+                            CREATE INDEX deliveries_by_message ON deliveries (message_id, subscription_id);
+                            CREATE TABLE alertmanager_alerts (
+                                subscription_id TEXT NOT NULL, alarm TEXT NOT NULL, message_id TEXT NOT NULL,
+                                starts_at INTEGER NOT NULL, ends_at INTEGER, resolved_by TEXT, queued_at REAL NOT NULL,
+                                sent_state TEXT, sent_at REAL, PRIMARY KEY (subscription_id, alarm));
+                            """)
+                },
+            ])
         database = store
         sealedAtOpen = try Self.sealSecrets(store, with: box)
     }
@@ -92,7 +96,8 @@ public final class Outbox: Sendable {
     public func syncFileTopics(_ topics: [TopicDefinition], now: Int64) throws {
         try database.pool.write { db in
             let names = Set(topics.map(\.name))
-            for name in try String.fetchAll(db, sql: "SELECT name FROM topics WHERE source = 'file'") where !names.contains(name) {
+            for name in try String.fetchAll(db, sql: "SELECT name FROM topics WHERE source = 'file'")
+            where !names.contains(name) {
                 try db.execute(sql: "DELETE FROM topics WHERE name = ?", arguments: [name])
                 try db.execute(sql: "DELETE FROM subscriptions WHERE topic = ?", arguments: [name])
             }
@@ -104,7 +109,9 @@ public final class Outbox: Sendable {
                         """,
                     arguments: [topic.name, Self.json(topic.deliveryPolicy), now])
                 let ids = topic.subscriptions.map { Self.fileSubscriptionID(topic: topic.name, $0) }
-                let existing = try String.fetchAll(db, sql: "SELECT id FROM subscriptions WHERE topic = ? AND source = 'file'", arguments: [topic.name])
+                let existing = try String.fetchAll(
+                    db, sql: "SELECT id FROM subscriptions WHERE topic = ? AND source = 'file'", arguments: [topic.name]
+                )
                 for id in existing where !ids.contains(id) {
                     try db.execute(sql: "DELETE FROM subscriptions WHERE id = ?", arguments: [id])
                 }
@@ -116,7 +123,10 @@ public final class Outbox: Sendable {
                             ON CONFLICT (id) DO UPDATE SET format = excluded.format, secret_env = excluded.secret_env,
                                 policy = excluded.policy, status = 'Confirmed', source = 'file'
                             """,
-                        arguments: [id, topic.name, s.protocol.rawValue, s.endpoint, s.format.rawValue, s.secretEnv, Self.json(s.deliveryPolicy), now])
+                        arguments: [
+                            id, topic.name, s.protocol.rawValue, s.endpoint, s.format.rawValue, s.secretEnv,
+                            Self.json(s.deliveryPolicy), now,
+                        ])
                 }
             }
         }
@@ -135,7 +145,8 @@ public final class Outbox: Sendable {
         if let problem = deliveryPolicy?.validate() { throw NotifyError("delivery_policy: \(problem)") }
         return try database.pool.write { db in
             try db.execute(
-                sql: "INSERT INTO topics (name, source, policy, created_at) VALUES (?, 'api', ?, ?) ON CONFLICT (name) DO NOTHING",
+                sql:
+                    "INSERT INTO topics (name, source, policy, created_at) VALUES (?, 'api', ?, ?) ON CONFLICT (name) DO NOTHING",
                 arguments: [name, Self.json(deliveryPolicy), now])
             return try Self.topic(db, name)!
         }
@@ -158,21 +169,29 @@ public final class Outbox: Sendable {
     public func subscriptions(topic: String? = nil) throws -> [Subscription] {
         try database.pool.read { db in
             if let topic {
-                return try Row.fetchAll(db, sql: "SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id", arguments: [topic]).map { try self.subscription(row: $0) }
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM subscriptions WHERE topic = ? ORDER BY created_at, id", arguments: [topic]
+                ).map { try self.subscription(row: $0) }
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM subscriptions ORDER BY topic, created_at, id").map { try self.subscription(row: $0) }
+            return try Row.fetchAll(db, sql: "SELECT * FROM subscriptions ORDER BY topic, created_at, id").map {
+                try self.subscription(row: $0)
+            }
         }
     }
 
     public func subscription(id: String) throws -> Subscription? {
         try database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map { try self.subscription(row: $0) }
+            try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map {
+                try self.subscription(row: $0)
+            }
         }
     }
 
     /// Subscribes an endpoint through the API: `PendingConfirmation` until the token sent to the endpoint comes
     /// back (SNS's SubscribeURL flow). Returns the subscription; the confirmation request is already queued.
-    public func subscribe(topic: String, _ definition: SubscriptionDefinition, publicURL: String, now: Int64) throws -> Subscription {
+    public func subscribe(
+        topic: String, _ definition: SubscriptionDefinition, publicURL: String, now: Int64
+    ) throws -> Subscription {
         if let (field, problem) = definition.problem() { throw NotifyError("\(field): \(problem)") }
         let id = "sub-" + UUID().uuidString.lowercased()
         let token = Self.randomToken()
@@ -194,8 +213,13 @@ public final class Outbox: Sendable {
                         INSERT INTO subscriptions (id, topic, protocol, endpoint, format, policy, status, source, created_at)
                         VALUES (?, ?, ?, ?, 'plumb', ?, 'Confirmed', 'api', ?)
                         """,
-                    arguments: [id, topic, definition.protocol.rawValue, definition.endpoint, Self.json(definition.deliveryPolicy), now])
-                return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map { try self.subscription(row: $0) }!
+                    arguments: [
+                        id, topic, definition.protocol.rawValue, definition.endpoint,
+                        Self.json(definition.deliveryPolicy), now,
+                    ])
+                return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map {
+                    try self.subscription(row: $0)
+                }!
             }
             try db.execute(
                 sql: """
@@ -204,31 +228,45 @@ public final class Outbox: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PendingConfirmation', 'api', ?, ?, ?)
                     """,
                 arguments: [
-                    id, topic, definition.protocol.rawValue, definition.endpoint, definition.format.rawValue, definition.secretEnv,
-                    try definition.secret.map { try secrets.seal($0, context: Self.secretContext(id)) }, Self.json(definition.deliveryPolicy),
+                    id, topic, definition.protocol.rawValue, definition.endpoint, definition.format.rawValue,
+                    definition.secretEnv,
+                    try definition.secret.map { try secrets.seal($0, context: Self.secretContext(id)) },
+                    Self.json(definition.deliveryPolicy),
                     token, now + Self.tokenLifetime, now,
                 ])
             let url = "\(publicURL)/subscriptions/confirm?token=\(token)"
-            let text = "You have chosen to subscribe to the topic \(topic). To confirm the subscription, visit the SubscribeURL included in this message: \(url)"
+            let text =
+                "You have chosen to subscribe to the topic \(topic). To confirm the subscription, visit the SubscribeURL included in this message: \(url)"
             try db.execute(
-                sql: "INSERT INTO messages (id, topic, type, subject, message, attributes, created_at) VALUES (?, ?, 'SubscriptionConfirmation', ?, ?, ?, ?)",
-                arguments: [messageID, topic, "Plumb: confirm your subscription to \(topic)", text, Self.json(["token": token, "subscribeURL": url]), now])
-            try Self.enqueue(db, messageID: messageID, topic: topic, subscriptionID: id, definition: definition, now: now)
-            return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map { try self.subscription(row: $0) }!
+                sql:
+                    "INSERT INTO messages (id, topic, type, subject, message, attributes, created_at) VALUES (?, ?, 'SubscriptionConfirmation', ?, ?, ?, ?)",
+                arguments: [
+                    messageID, topic, "Plumb: confirm your subscription to \(topic)", text,
+                    Self.json(["token": token, "subscribeURL": url]), now,
+                ])
+            try Self.enqueue(
+                db, messageID: messageID, topic: topic, subscriptionID: id, definition: definition, now: now)
+            return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map {
+                try self.subscription(row: $0)
+            }!
         }
     }
 
     /// Confirms the subscription that `token` was sent to.
     public func confirm(token: String, now: Int64) throws -> Subscription {
         try database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE token = ?", arguments: [token]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE token = ?", arguments: [token])
+            else {
                 throw NotifyError(status: 404, code: "NotFound", "no subscription waits for this token")
             }
             let subscription = try self.subscription(row: row)
             if let expires = subscription.tokenExpiresAt, expires < now {
                 throw NotifyError(status: 410, code: "TokenExpired", "the confirmation token expired; subscribe again")
             }
-            try db.execute(sql: "UPDATE subscriptions SET status = 'Confirmed', token = NULL, token_expires_at = NULL WHERE id = ?", arguments: [subscription.id])
+            try db.execute(
+                sql:
+                    "UPDATE subscriptions SET status = 'Confirmed', token = NULL, token_expires_at = NULL WHERE id = ?",
+                arguments: [subscription.id])
             var confirmed = subscription
             confirmed.status = "Confirmed"
             return confirmed
@@ -237,11 +275,14 @@ public final class Outbox: Sendable {
 
     public func unsubscribe(id: String) throws {
         try database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT source FROM subscriptions WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT source FROM subscriptions WHERE id = ?", arguments: [id])
+            else {
                 throw NotifyError(status: 404, code: "NotFound", "no subscription '\(id)'")
             }
             guard (row["source"] as String) == "api" else {
-                throw NotifyError(status: 409, code: "ResourceConflict", "subscription '\(id)' is declared in an alert file; edit the file and reload")
+                throw NotifyError(
+                    status: 409, code: "ResourceConflict",
+                    "subscription '\(id)' is declared in an alert file; edit the file and reload")
             }
             try db.execute(sql: "DELETE FROM subscriptions WHERE id = ?", arguments: [id])
         }
@@ -251,11 +292,15 @@ public final class Outbox: Sendable {
 
     /// Stores the message and a pending delivery per confirmed subscription, durably, then returns its id.
     @discardableResult
-    public func publish(topic: String, subject: String?, message: String, attributes: [String: String] = [:], now: Int64) throws -> String {
+    public func publish(
+        topic: String, subject: String?, message: String, attributes: [String: String] = [:], now: Int64
+    ) throws -> String {
         guard !message.isEmpty else { throw NotifyError("message must not be empty") }
         guard message.utf8.count <= Self.maxMessageBytes else { throw NotifyError("message is larger than 256 KB") }
         if let subject {
-            guard subject.count <= Self.maxSubjectLength, !subject.isEmpty else { throw NotifyError("subject must have 1 to 100 characters") }
+            guard subject.count <= Self.maxSubjectLength, !subject.isEmpty else {
+                throw NotifyError("subject must have 1 to 100 characters")
+            }
             // The subject becomes an email header: no line break, NUL or other control character gets that far.
             guard !subject.contains(where: \.isNewline) else { throw NotifyError("subject must be one line") }
             guard !subject.unicodeScalars.contains(where: EmailAddress.isControl) else {
@@ -267,30 +312,40 @@ public final class Outbox: Sendable {
         try database.pool.write { db in
             guard try Self.topic(db, topic) != nil else { throw NotifyError.topicNotFound(topic) }
             try db.execute(
-                sql: "INSERT INTO messages (id, topic, type, subject, message, attributes, created_at) VALUES (?, ?, 'Notification', ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO messages (id, topic, type, subject, message, attributes, created_at) VALUES (?, ?, 'Notification', ?, ?, ?, ?)",
                 arguments: [messageID, topic, subject, message, Self.json(attributes), now])
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM subscriptions WHERE topic = ? AND status = 'Confirmed'", arguments: [topic])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT * FROM subscriptions WHERE topic = ? AND status = 'Confirmed'", arguments: [topic])
             for row in rows {
                 let s = try self.subscription(row: row, unsealing: false)
                 if s.definition.protocol == .alertmanager,
-                    try Self.routeToAlertmanager(db, messageID: messageID, topic: topic, subscription: s, attributes: attributes, now: now)
+                    try Self.routeToAlertmanager(
+                        db, messageID: messageID, topic: topic, subscription: s, attributes: attributes, now: now)
                 {
                     continue
                 }
-                try Self.enqueue(db, messageID: messageID, topic: topic, subscriptionID: s.id, definition: s.definition, now: now)
+                try Self.enqueue(
+                    db, messageID: messageID, topic: topic, subscriptionID: s.id, definition: s.definition, now: now)
             }
         }
         Counter(label: "Plumb/Notify/NumberOfMessagesPublished", dimensions: [("Topic", topic)]).increment()
         return messageID
     }
 
-    static func enqueue(_ db: Database, messageID: String, topic: String, subscriptionID: String, definition: SubscriptionDefinition, now: Int64) throws {
+    static func enqueue(
+        _ db: Database, messageID: String, topic: String, subscriptionID: String, definition: SubscriptionDefinition,
+        now: Int64
+    ) throws {
         try db.execute(
             sql: """
                 INSERT INTO deliveries (message_id, subscription_id, topic, protocol, endpoint, status, next_attempt_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
                 """,
-            arguments: [messageID, subscriptionID, topic, definition.protocol.rawValue, definition.endpoint, Double(now), now, Double(now)])
+            arguments: [
+                messageID, subscriptionID, topic, definition.protocol.rawValue, definition.endpoint, Double(now), now,
+                Double(now),
+            ])
     }
 
     // MARK: Rows
@@ -300,7 +355,9 @@ public final class Outbox: Sendable {
     }
 
     static func topic(row: Row) -> Topic {
-        Topic(name: row["name"], source: row["source"], deliveryPolicy: decode(row["policy"]), createdAt: row["created_at"])
+        Topic(
+            name: row["name"], source: row["source"], deliveryPolicy: decode(row["policy"]),
+            createdAt: row["created_at"])
     }
 
     /// The subscription of a row, its secret opened (or, with `unsealing` false, left out: publishing needs none).
@@ -309,7 +366,8 @@ public final class Outbox: Sendable {
         let sealed: String? = row["secret"]
         let definition = SubscriptionDefinition(
             protocol: SubscriptionProtocol(rawValue: row["protocol"]) ?? .webhook, endpoint: row["endpoint"],
-            secretEnv: row["secret_env"], secret: unsealing ? try sealed.map { try secrets.openText($0, context: Self.secretContext(id)) } : nil,
+            secretEnv: row["secret_env"],
+            secret: unsealing ? try sealed.map { try secrets.openText($0, context: Self.secretContext(id)) } : nil,
             format: WebhookFormat(named: row["format"]) ?? .plumb, deliveryPolicy: Self.decode(row["policy"]))
         return Subscription(
             id: row["id"], topic: row["topic"], definition: definition, status: row["status"], source: row["source"],

@@ -31,10 +31,12 @@ public enum EmailAddress {
             return "holds the control character \(describe(control)) (a line break or NUL could inject SMTP commands)"
         }
         guard address.unicodeScalars.allSatisfy(\.isASCII) else {
-            return "holds non-ASCII characters (write an internationalised domain in its xn-- form; SMTPUTF8 is not used)"
+            return
+                "holds non-ASCII characters (write an internationalised domain in its xn-- form; SMTPUTF8 is not used)"
         }
         guard let at = address.lastIndex(of: "@") else { return "has no '@'" }
-        let local = address[..<at], domain = address[address.index(after: at)...]
+        let local = address[..<at]
+        let domain = address[address.index(after: at)...]
         guard !local.isEmpty else { return "has nothing before the '@'" }
         guard local.utf8.count <= 64 else { return "has more than 64 characters before the '@'" }
         guard address.utf8.count <= 254 else { return "is longer than 254 characters" }
@@ -62,7 +64,9 @@ public enum EmailAddress {
             guard label.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
                 return "has '\(label)' in its domain (letters, digits and '-' only)"
             }
-            guard !label.hasPrefix("-"), !label.hasSuffix("-") else { return "has a domain label starting or ending with '-'" }
+            guard !label.hasPrefix("-"), !label.hasSuffix("-") else {
+                return "has a domain label starting or ending with '-'"
+            }
         }
         if labels.count >= 2, labels.last!.allSatisfy(\.isNumber) { return "has a numeric top-level domain" }
         return nil
@@ -70,11 +74,14 @@ public enum EmailAddress {
 
     /// Why `name` cannot follow EHLO: a host name of letter-digit-hyphen labels or an address literal (`[192.0.2.1]`).
     public static func heloProblem(_ name: String) -> String? {
-        if let control = name.unicodeScalars.first(where: isControl) { return "holds the control character \(describe(control))" }
+        if let control = name.unicodeScalars.first(where: isControl) {
+            return "holds the control character \(describe(control))"
+        }
         guard !name.isEmpty, name.utf8.count <= 253 else { return "must have 1 to 253 characters" }
         if name.hasPrefix("[") && name.hasSuffix("]") {
             let inner = name.dropFirst().dropLast()
-            guard !inner.isEmpty, inner.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":" || $0 == "v" || $0 == "V") })
+            guard !inner.isEmpty,
+                inner.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":" || $0 == "v" || $0 == "V") })
             else { return "is not an address literal like [192.0.2.1]" }
             return nil
         }

@@ -17,7 +17,8 @@ public struct MailMessage: Sendable {
     public var inlineImages: [InlineImage]
 
     public init(
-        from: String, to: [String], subject: String, text: String, html: String? = nil, messageID: String, date: Date = Date(),
+        from: String, to: [String], subject: String, text: String, html: String? = nil, messageID: String,
+        date: Date = Date(),
         extraHeaders: [(String, String)] = [], inlineImages: [InlineImage] = []
     ) {
         self.from = from
@@ -45,7 +46,9 @@ public struct MailMessage: Sendable {
         ]
         headers += extraHeaders.compactMap { name, value in
             // A field name is printable ASCII without ':' or space (RFC 5322 §2.2); anything else is dropped.
-            guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && $0 != ":" }) else { return nil }
+            guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 && $0 != ":" }) else {
+                return nil
+            }
             return (name, MailHeader.encoded(value))
         }
         var out = ""
@@ -75,8 +78,12 @@ public struct MailMessage: Sendable {
                 line("--\(related)")
                 textPart("text/html", html)
                 for image in inlineImages {
-                    let name = image.filename.filter { $0.isASCII && ($0.isLetter || $0.isNumber) || $0 == "." || $0 == "-" || $0 == "_" }.prefix(64)
-                    let type = image.contentType.filter { $0.isASCII && ($0.isLetter || $0.isNumber) || $0 == "/" || $0 == "+" || $0 == "-" || $0 == "." }
+                    let name = image.filename.filter {
+                        $0.isASCII && ($0.isLetter || $0.isNumber) || $0 == "." || $0 == "-" || $0 == "_"
+                    }.prefix(64)
+                    let type = image.contentType.filter {
+                        $0.isASCII && ($0.isLetter || $0.isNumber) || $0 == "/" || $0 == "+" || $0 == "-" || $0 == "."
+                    }
                     line("--\(related)")
                     line("Content-Type: \(type.isEmpty ? "application/octet-stream" : type)")
                     line("Content-Transfer-Encoding: base64")
@@ -102,7 +109,9 @@ public struct MailMessage: Sendable {
     public static func dotStuffed(_ message: String) -> String {
         var normalized = message.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         if normalized.hasSuffix("\n") { normalized.removeLast() }
-        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix(".") ? "." + $0 : String($0) }
+        let lines = normalized.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasPrefix(".") ? "." + $0 : String($0)
+        }
         return lines.joined(separator: "\r\n") + "\r\n.\r\n"
     }
 
@@ -131,7 +140,8 @@ public struct MailMessage: Sendable {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         return String(
-            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[Int(parts.tm_wday)], parts.tm_mday, months[Int(parts.tm_mon)],
+            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[Int(parts.tm_wday)], parts.tm_mday,
+            months[Int(parts.tm_mon)],
             parts.tm_year + 1900, parts.tm_hour, parts.tm_min, parts.tm_sec)
     }
 }

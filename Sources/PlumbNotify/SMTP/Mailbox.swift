@@ -31,7 +31,9 @@ public struct Mailbox: Sendable, Equatable {
         if let control = name.unicodeScalars.first(where: EmailAddress.isControl) {
             throw MailboxError("the name '\(name)' holds the control character \(EmailAddress.describe(control))")
         }
-        guard !name.contains("\"") && !name.contains("\\") else { throw MailboxError("the name '\(name)' holds a '\"' or '\\'") }
+        guard !name.contains("\"") && !name.contains("\\") else {
+            throw MailboxError("the name '\(name)' holds a '\"' or '\\'")
+        }
         self.init(displayName: name.isEmpty ? nil : name, address: address)
     }
 
@@ -40,7 +42,9 @@ public struct Mailbox: Sendable, Equatable {
         guard let displayName, !displayName.isEmpty else { return address }
         let clean = MailHeader.sanitized(displayName)
         if clean.unicodeScalars.allSatisfy(\.isASCII) {
-            return "\"" + clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\" <\(address)>"
+            return "\""
+                + clean.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\" <\(address)>"
         }
         return MailHeader.encodedWords(clean).joined(separator: "\r\n ") + " <\(address)>"
     }

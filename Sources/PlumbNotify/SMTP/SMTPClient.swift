@@ -35,14 +35,17 @@ public struct SMTPClient: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await channel.executeThenClose { inbound, outbound in
-                    var session = Session(settings: settings, channel: raw, replies: inbound.makeAsyncIterator(), outbound: outbound)
+                    var session = Session(
+                        settings: settings, channel: raw, replies: inbound.makeAsyncIterator(), outbound: outbound)
                     try await session.run(mail)
                 }
             }
             group.addTask {
                 try await Task.sleep(for: .seconds(timeout))
                 raw.close(promise: nil)
-                throw SMTPError(code: nil, "no answer from \(settings.host):\(settings.port) within \(Int(timeout)) s", transient: true)
+                throw SMTPError(
+                    code: nil, "no answer from \(settings.host):\(settings.port) within \(Int(timeout)) s",
+                    transient: true)
             }
             defer { group.cancelAll() }
             try await group.next()
@@ -54,17 +57,21 @@ public struct SMTPClient: Sendable {
         for (role, address) in [("sender", settings.from)] + mail.to.map({ ("recipient", $0) }) {
             let bare = EmailAddress.bare(address)
             if let problem = EmailAddress.problem(bare) {
-                throw SMTPError(code: nil, "refusing to send: the \(role) '\(Self.printable(bare))' \(problem)", transient: false)
+                throw SMTPError(
+                    code: nil, "refusing to send: the \(role) '\(Self.printable(bare))' \(problem)", transient: false)
             }
         }
         if let problem = EmailAddress.heloProblem(settings.heloName) {
-            throw SMTPError(code: nil, "refusing to send: the EHLO name '\(Self.printable(settings.heloName))' \(problem)", transient: false)
+            throw SMTPError(
+                code: nil, "refusing to send: the EHLO name '\(Self.printable(settings.heloName))' \(problem)",
+                transient: false)
         }
     }
 
     /// Text for an error message with control characters shown as `\u{…}` (never raw line breaks in a log line).
     static func printable(_ text: String) -> String {
-        text.unicodeScalars.map { EmailAddress.isControl($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        text.unicodeScalars.map { EmailAddress.isControl($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
+            .joined()
     }
 
     /// A command line as written: the text and CRLF. A CR, LF or NUL inside the text would end the command early
@@ -72,7 +79,8 @@ public struct SMTPClient: Sendable {
     static func wireLine(_ line: String, redacted: String? = nil) throws -> ByteBuffer {
         guard !line.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 0 }) else {
             throw SMTPError(
-                code: nil, "refusing to write an SMTP command holding CR, LF or NUL: \(redacted ?? printable(line))", transient: false)
+                code: nil, "refusing to write an SMTP command holding CR, LF or NUL: \(redacted ?? printable(line))",
+                transient: false)
         }
         return ByteBuffer(string: line + "\r\n")
     }
@@ -94,26 +102,38 @@ public struct SMTPClient: Sendable {
                     try await startTLS()
                     extensions = try await hello()
                 } else if settings.startTLS == .required {
-                    throw SMTPError(code: nil, "\(settings.host) does not offer STARTTLS (it offers \(extensions.keys.sorted().joined(separator: " "))) and smtp.starttls is required", transient: false)
+                    throw SMTPError(
+                        code: nil,
+                        "\(settings.host) does not offer STARTTLS (it offers \(extensions.keys.sorted().joined(separator: " "))) and smtp.starttls is required",
+                        transient: false)
                 }
             }
             if let username = settings.username {
-                try await authenticate(username: username, password: settings.password ?? "", mechanisms: extensions["AUTH"] ?? [])
+                try await authenticate(
+                    username: username, password: settings.password ?? "", mechanisms: extensions["AUTH"] ?? [])
             }
             try expect(try await command("MAIL FROM:<\(Self.address(settings.from))>"), 250, "MAIL FROM")
             var accepted = 0
             var refusals: [String] = []
             for recipient in mail.to {
                 let reply = try await command("RCPT TO:<\(Self.address(recipient))>")
-                if reply.code == 250 || reply.code == 251 { accepted += 1 } else { refusals.append("\(recipient): \(reply.code) \(reply.text)") }
+                if reply.code == 250 || reply.code == 251 {
+                    accepted += 1
+                } else {
+                    refusals.append("\(recipient): \(reply.code) \(reply.text)")
+                }
             }
             guard accepted > 0 else {
                 let transient = refusals.allSatisfy { $0.contains(": 4") }
-                throw SMTPError(code: nil, "every recipient was refused (\(refusals.joined(separator: "; ")))", transient: transient)
+                throw SMTPError(
+                    code: nil, "every recipient was refused (\(refusals.joined(separator: "; ")))", transient: transient
+                )
             }
             try expect(try await command("DATA"), 354, "DATA")
             let data = MailMessage.dotStuffed(mail.rendered())
-            guard !data.utf8.contains(0) else { throw SMTPError(code: nil, "refusing to send a message holding NUL", transient: false) }
+            guard !data.utf8.contains(0) else {
+                throw SMTPError(code: nil, "refusing to send a message holding NUL", transient: false)
+            }
             try await outbound.write(ByteBuffer(string: data))
             try expect(try await read(), 250, "end of DATA")
             _ = try? await command("QUIT")
@@ -155,15 +175,21 @@ public struct SMTPClient: Sendable {
 
         mutating func authenticate(username: String, password: String, mechanisms: [String]) async throws {
             guard secure || settings.allowPlaintextAuth else {
-                throw SMTPError(code: nil, "refusing to send credentials without TLS (the server did not offer STARTTLS)", transient: false)
+                throw SMTPError(
+                    code: nil, "refusing to send credentials without TLS (the server did not offer STARTTLS)",
+                    transient: false)
             }
             if mechanisms.contains("PLAIN") || !mechanisms.contains("LOGIN") {
                 let token = Data("\u{0}\(username)\u{0}\(password)".utf8).base64EncodedString()
                 try expect(try await command("AUTH PLAIN \(token)", redacted: "AUTH PLAIN ***"), 235, "AUTH PLAIN")
             } else {
                 try expect(try await command("AUTH LOGIN"), 334, "AUTH LOGIN")
-                try expect(try await command(Data(username.utf8).base64EncodedString(), redacted: "***"), 334, "AUTH LOGIN user")
-                try expect(try await command(Data(password.utf8).base64EncodedString(), redacted: "***"), 235, "AUTH LOGIN password")
+                try expect(
+                    try await command(Data(username.utf8).base64EncodedString(), redacted: "***"), 334,
+                    "AUTH LOGIN user")
+                try expect(
+                    try await command(Data(password.utf8).base64EncodedString(), redacted: "***"), 235,
+                    "AUTH LOGIN password")
             }
         }
 
@@ -172,7 +198,9 @@ public struct SMTPClient: Sendable {
             do {
                 try await outbound.write(bytes)
             } catch {
-                throw SMTPError(code: nil, "connection lost sending \(redacted ?? line.prefix(20).description): \(error)", transient: true)
+                throw SMTPError(
+                    code: nil, "connection lost sending \(redacted ?? line.prefix(20).description): \(error)",
+                    transient: true)
             }
             return try await read()
         }

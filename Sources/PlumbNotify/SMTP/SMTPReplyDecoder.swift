@@ -16,7 +16,9 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.readableBytes > 4_096 { throw SMTPError(code: nil, "the server sent a line longer than 4096 bytes", transient: true) }
+            if buffer.readableBytes > 4_096 {
+                throw SMTPError(code: nil, "the server sent a line longer than 4096 bytes", transient: true)
+            }
             return .needMoreData
         }
         var bytes = buffer.readBytes(length: newline - buffer.readerIndex + 1) ?? []
@@ -35,7 +37,9 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
     }

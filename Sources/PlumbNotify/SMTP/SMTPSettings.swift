@@ -24,8 +24,10 @@ public struct SMTPSettings: Sendable, Equatable {
     public var timeout: Double
 
     public init(
-        host: String = "127.0.0.1", port: Int = 25, startTLS: StartTLS = .auto, username: String? = nil, password: String? = nil,
-        from: String = "plumb@localhost", heloName: String = "localhost", caFile: String? = nil, verifyCertificate: Bool = true,
+        host: String = "127.0.0.1", port: Int = 25, startTLS: StartTLS = .auto, username: String? = nil,
+        password: String? = nil,
+        from: String = "plumb@localhost", heloName: String = "localhost", caFile: String? = nil,
+        verifyCertificate: Bool = true,
         allowPlaintextAuth: Bool = false, timeout: Double = 30
     ) {
         self.host = host

@@ -12,14 +12,16 @@ extension AlarmMessage {
         if let returned = metrics?.first(where: \.returned) {
             subject = "the expression \(returned.id)" + (returned.expression.map { " (\($0))" } ?? "")
         }
-        return "The alarm is in the ALARM state when \(subject) is \(comparison) \(threshold) for at least \(m) of the last \(n) period(s) of \(period) seconds."
+        return
+            "The alarm is in the ALARM state when \(subject) is \(comparison) \(threshold) for at least \(m) of the last \(n) period(s) of \(period) seconds."
     }
 
     /// A single-metric alarm's metric as label/value rows; empty for metric math and composites.
     public var metricRows: [(String, String)] {
         guard let metric else { return [] }
         return [
-            ("Namespace", metric.namespace), ("Metric name", metric.name), ("Dimensions", Self.dimensions(metric.dimensions)),
+            ("Namespace", metric.namespace), ("Metric name", metric.name),
+            ("Dimensions", Self.dimensions(metric.dimensions)),
             ("Period", "\(metric.period) seconds"), ("Statistic", metric.statistic),
         ]
     }
@@ -43,6 +45,7 @@ extension AlarmMessage {
 
     /// `Function = sentiment.classify, Region = eu`, sorted by name; `—` for none.
     public static func dimensions(_ dimensions: [String: String]) -> String {
-        dimensions.isEmpty ? "—" : dimensions.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
+        dimensions.isEmpty
+            ? "—" : dimensions.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", ")
     }
 }

@@ -14,7 +14,9 @@ public struct PostableAlert: Sendable, Equatable, Codable {
     public var endsAt: String
     public var generatorURL: String?
 
-    public init(labels: [String: String], annotations: [String: String], startsAt: String, endsAt: String, generatorURL: String?) {
+    public init(
+        labels: [String: String], annotations: [String: String], startsAt: String, endsAt: String, generatorURL: String?
+    ) {
         self.labels = labels
         self.annotations = annotations
         self.startsAt = startsAt
@@ -43,8 +45,11 @@ public struct PostableAlert: Sendable, Equatable, Codable {
         if let event = message.attributes["event"] { labels["event"] = event }
         return PostableAlert(
             labels: labels,
-            annotations: ["summary": message.subject ?? String(message.message.prefix(200)), "description": message.message],
-            startsAt: WebhookPayload.isoTime(message.createdAt), endsAt: WebhookPayload.isoTime(endsAt), generatorURL: generatorURL)
+            annotations: [
+                "summary": message.subject ?? String(message.message.prefix(200)), "description": message.message,
+            ],
+            startsAt: WebhookPayload.isoTime(message.createdAt), endsAt: WebhookPayload.isoTime(endsAt),
+            generatorURL: generatorURL)
     }
 
     /// The labels of an alarm's alert (shared with the `alertmanager-webhook` body).

@@ -18,7 +18,8 @@ public enum WebhookPayload {
         } else {
             object["attributes"] = message.attributes
         }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
     }
 
     /// The body Alertmanager sends to its webhook receivers (version 4), for format `alertmanager-webhook`. An alarm
@@ -49,8 +50,11 @@ public enum WebhookPayload {
             labels = ["alertname": message.topic, "source": "plumb"]
             annotations = ["summary": message.subject ?? message.topic, "description": message.message]
         }
-        let fingerprint = SHA256.hash(data: Data(labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1F}").utf8))
-            .prefix(8).map { String(format: "%02x", $0) }.joined()
+        let fingerprint = SHA256.hash(
+            data: Data(
+                labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1F}").utf8)
+        )
+        .prefix(8).map { String(format: "%02x", $0) }.joined()
         let alert: [String: Any] = [
             "status": status, "labels": labels, "annotations": annotations, "startsAt": startsAt, "endsAt": endsAt,
             "generatorURL": generatorURL, "fingerprint": fingerprint,
@@ -60,7 +64,8 @@ public enum WebhookPayload {
             "status": status, "receiver": message.topic, "groupLabels": ["alertname": labels["alertname"] ?? ""],
             "commonLabels": labels, "commonAnnotations": annotations, "externalURL": externalURL, "alerts": [alert],
         ]
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
     }
 
     /// `sha256=<hex HMAC-SHA256 of the body>`.

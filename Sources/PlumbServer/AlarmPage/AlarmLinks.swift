@@ -33,7 +33,11 @@ public struct AlarmLinks: Sendable {
 
     static func loadKey(_ path: String) throws -> SymmetricKey {
         if let data = FileManager.default.contents(atPath: path) {
-            guard data.count == 32 else { throw ConfigError("\(path) does not hold a 32-byte key; delete it to have a new one made (links sent so far stop working)") }
+            guard data.count == 32 else {
+                throw ConfigError(
+                    "\(path) does not hold a 32-byte key; delete it to have a new one made (links sent so far stop working)"
+                )
+            }
             return SymmetricKey(data: data)
         }
         let fresh = SymmetricKey(size: .bits256)
@@ -48,7 +52,9 @@ public struct AlarmLinks: Sendable {
         guard written == bytes.count, synced else { throw ConfigError("cannot write \(temporary)") }
         // link(2) fails when the file exists: another process made the key first, and that one is used.
         if Glibc.link(temporary, path) == 0 { return fresh }
-        guard let data = FileManager.default.contents(atPath: path), data.count == 32 else { throw ConfigError("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path), data.count == 32 else {
+            throw ConfigError("cannot read \(path)")
+        }
         return SymmetricKey(data: data)
     }
 
@@ -56,21 +62,26 @@ public struct AlarmLinks: Sendable {
     public func link(for name: String, now: Int64) -> (url: String, expires: Int64) {
         let expires = now.addingReportingOverflow(expiry).overflow ? Int64.max : now + expiry
         let path = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", ";"])) ?? name
-        return (publicURL + Self.pathPrefix + path + "?exp=\(expires)&sig=\(signature(name: name, expires: expires))", expires)
+        return (
+            publicURL + Self.pathPrefix + path + "?exp=\(expires)&sig=\(signature(name: name, expires: expires))",
+            expires
+        )
     }
 
     /// The base64url HMAC-SHA256 of the name and the expiry.
     public func signature(name: String, expires: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Self.signed(name: name, expires: expires), using: key)
         return Data(mac).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
 
     /// Whether `signature` (base64url, as `signature(name:expires:)` makes it) is this server's for the name and
     /// expiry; compared in constant time. The expiry itself is the caller's to check.
     public func verify(name: String, expires: Int64, signature: String) -> Bool {
         guard let mac = Self.decodeBase64URL(signature), mac.count == SHA256.byteCount else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.signed(name: name, expires: expires), using: key)
+        return HMAC<SHA256>.isValidAuthenticationCode(
+            mac, authenticating: Self.signed(name: name, expires: expires), using: key)
     }
 
     /// What is signed: a label (a signature for anything else never matches), the name's length and the name (alarm
@@ -84,7 +95,9 @@ public struct AlarmLinks: Sendable {
 
     static func decodeBase64URL(_ text: String) -> Data? {
         guard text.utf8.count == signatureLength,
-            text.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") })
+            text.unicodeScalars.allSatisfy({
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+            })
         else { return nil }
         let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "="
         return Data(base64Encoded: standard)

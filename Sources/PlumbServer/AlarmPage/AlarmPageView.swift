@@ -1,5 +1,5 @@
-import PlumbAPI
 import Foundation
+import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
 import PlumbNotify
@@ -36,28 +36,37 @@ struct AlarmPageView {
         let e = EmailRenderer.escape
         var message = AlarmMessage(
             alarmName: status.definition.name, alarmDescription: nil, alarmType: status.definition.kind,
-            oldState: status.state.rawValue, newState: status.state.rawValue, reason: status.reason, time: TimeParsing.format(status.updatedAt))
+            oldState: status.state.rawValue, newState: status.state.rawValue, reason: status.reason,
+            time: TimeParsing.format(status.updatedAt))
         status.definition.describe(&message)
         let state = status.state.rawValue
-        var body = "<h1><span class=\"state\" style=\"background:\(Self.color(state))\">\(e(state))</span> \(e(message.alarmName))</h1>"
+        var body =
+            "<h1><span class=\"state\" style=\"background:\(Self.color(state))\">\(e(state))</span> \(e(message.alarmName))</h1>"
         if let description = message.alarmDescription { body += "<p>\(e(description))</p>" }
         body += "<p><b>Reason:</b> \(e(status.reason))</p>"
         var rows: [(String, String)] = [
             ("State", state), ("Since", TimeParsing.format(status.updatedAt)),
             ("Last evaluated", status.lastEvaluatedAt.map(TimeParsing.format) ?? "not yet"),
-            ("Type", message.alarmType == "composite" ? "composite alarm" : message.metrics != nil ? "metric math alarm" : "metric alarm"),
+            (
+                "Type",
+                message.alarmType == "composite"
+                    ? "composite alarm" : message.metrics != nil ? "metric math alarm" : "metric alarm"
+            ),
         ]
         if let rule = message.rule { rows.append(("Rule", rule)) }
         body += EmailRenderer.table("Alarm", rows)
         if let threshold = message.thresholdSentence { body += "<h3>Threshold</h3><p>\(e(threshold))</p>" }
         if let chart {
             body += "<h3>The current evaluation window</h3>" + chart.svg()
-            body += "<p class=\"foot\">\(e(AlarmChart.legend(threshold: chart.threshold))) \(chart.points.count) periods ending \(e(TimeParsing.format((chart.points.last?.timestamp ?? 0) + chart.period))).</p>"
+            body +=
+                "<p class=\"foot\">\(e(AlarmChart.legend(threshold: chart.threshold))) \(chart.points.count) periods ending \(e(TimeParsing.format((chart.points.last?.timestamp ?? 0) + chart.period))).</p>"
         } else if let chartProblem {
             body += "<h3>The current evaluation window</h3><p class=\"foot\">No chart: \(e(chartProblem))</p>"
         }
         if !message.metricRows.isEmpty { body += EmailRenderer.table("Monitored metric", message.metricRows) }
-        if !message.queryRows.isEmpty { body += EmailRenderer.table("Metric math (periods of \(message.period ?? 0) seconds)", message.queryRows) }
+        if !message.queryRows.isEmpty {
+            body += EmailRenderer.table("Metric math (periods of \(message.period ?? 0) seconds)", message.queryRows)
+        }
         if !children.isEmpty { body += EmailRenderer.table("Alarms in the rule", children.map { ($0.name, $0.state) }) }
         body += "<h3>History</h3>"
         if history.isEmpty {
@@ -65,11 +74,13 @@ struct AlarmPageView {
         } else {
             body += "<table class=\"history\"><tr><th>Time (UTC)</th><th>Type</th><th>Summary</th></tr>"
             for item in history {
-                body += "<tr><td class=\"time\">\(e(TimeParsing.format(item.timestamp)))</td><td>\(e(item.type))</td><td>\(e(item.summary))</td></tr>"
+                body +=
+                    "<tr><td class=\"time\">\(e(TimeParsing.format(item.timestamp)))</td><td>\(e(item.type))</td><td>\(e(item.summary))</td></tr>"
             }
             body += "</table>"
         }
-        body += "<p class=\"foot\">A read-only page opened through a signed link, valid until \(e(TimeParsing.format(linkExpires))). "
+        body +=
+            "<p class=\"foot\">A read-only page opened through a signed link, valid until \(e(TimeParsing.format(linkExpires))). "
         body += "Shown at \(e(TimeParsing.format(now))) by Plumb.</p>"
         return Self.page(title: "\(state): \(message.alarmName)", body: body)
     }
@@ -84,11 +95,14 @@ struct AlarmPageView {
 
     /// A refusal as a small page, for a browser that followed a broken or old link.
     static func errorPage(status: Int, code: String, message: String) -> String {
-        let advice = status == 403
+        let advice =
+            status == 403
             ? "Links in alarm mails work for a limited time and only as sent. Open the link from the alarm's newest mail, or ask an operator (`plumb alarms describe NAME`)."
             : "Check that the link was copied whole."
         return page(
             title: "Alarm page: \(code)",
-            body: "<h1>This alarm link does not open</h1><p>\(EmailRenderer.escape(message))</p><p class=\"foot\">\(EmailRenderer.escape(advice)) (\(status) \(EmailRenderer.escape(code)))</p>")
+            body:
+                "<h1>This alarm link does not open</h1><p>\(EmailRenderer.escape(message))</p><p class=\"foot\">\(EmailRenderer.escape(advice)) (\(status) \(EmailRenderer.escape(code)))</p>"
+        )
     }
 }

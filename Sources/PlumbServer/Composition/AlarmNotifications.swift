@@ -20,14 +20,17 @@ struct AlarmNotifications: AlarmNotifier {
             do {
                 chart = try await source.chartDatapoints(for: alarm, at: transition.timestamp)
             } catch {
-                logger.warning("alarm '\(alarm.name)': no chart in its notification, the metric store could not be read: \(error)")
+                logger.warning(
+                    "alarm '\(alarm.name)': no chart in its notification, the metric store could not be read: \(error)")
             }
         }
         let link = links.link(for: transition.alarm.name, now: clock())
-        let (subject, message, attributes) = transition.notification(url: link.url, urlExpires: link.expires, chart: chart)
+        let (subject, message, attributes) = transition.notification(
+            url: link.url, urlExpires: link.expires, chart: chart)
         return transition.topics.map { topic in
             do {
-                let id = try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
+                let id = try outbox.publish(
+                    topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
                 return .init(topic: topic, messageId: id)
             } catch {
                 return .init(topic: topic, error: "\(error)")

@@ -22,7 +22,8 @@ struct ServerPlatform: PlatformServices {
         guard outbox.topicNames().contains(topic) else {
             throw FunctionError(status: 404, code: "NotFound", message: "no topic named '\(topic)'")
         }
-        return try outbox.publish(topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
+        return try outbox.publish(
+            topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
     }
 
     func audit(_ event: AuditEvent) {
@@ -36,7 +37,9 @@ struct ServerPlatform: PlatformServices {
     /// rather than a mail its caller wrote.
     func sendEmail(to: String, subject: String, text: String) async throws {
         guard let smtp else {
-            throw FunctionError(status: 503, code: "NoMailSender", message: "no SMTP server is configured (the `smtp` section of the config)")
+            throw FunctionError(
+                status: 503, code: "NoMailSender",
+                message: "no SMTP server is configured (the `smtp` section of the config)")
         }
         if let problem = EmailAddress.problem(to) {
             throw FunctionError.badRequest("to: not an email address: it \(problem)")
@@ -45,7 +48,9 @@ struct ServerPlatform: PlatformServices {
             throw FunctionError.badRequest("subject must not hold line breaks or other control characters")
         }
         try await SMTPClient(settings: smtp).send(
-            MailMessage(from: smtp.from, to: [to], subject: subject, text: text, messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
+            MailMessage(
+                from: smtp.from, to: [to], subject: subject, text: text,
+                messageID: "\(UUID().uuidString)@\(smtp.heloName)"))
     }
 
     func seal(_ text: String, context: String) throws -> String {

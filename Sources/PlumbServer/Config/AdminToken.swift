@@ -24,7 +24,10 @@ public enum AdminToken {
         // SystemRandomNumberGenerator reads getrandom(2): cryptographically secure on Linux.
         var generator = SystemRandomNumberGenerator()
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw ConfigError("cannot write \(path)")
         }
         return token

@@ -30,8 +30,11 @@ extension ServerConfig {
         public static let acceptBacklog = 4_096
 
         enum CodingKeys: String, CodingKey {
-            case headerTimeout = "header_timeout", bodyTimeout = "body_timeout", idleTimeout = "idle_timeout"
-            case maxHeadBytes = "max_head_bytes", maxConnectionsPerAddress = "max_connections_per_address"
+            case headerTimeout = "header_timeout"
+            case bodyTimeout = "body_timeout"
+            case idleTimeout = "idle_timeout"
+            case maxHeadBytes = "max_head_bytes"
+            case maxConnectionsPerAddress = "max_connections_per_address"
             case perAddressExempt = "per_address_exempt"
         }
 
@@ -43,20 +46,27 @@ extension ServerConfig {
             bodyTimeout = try c.decodeIfPresent(Double.self, forKey: .bodyTimeout) ?? bodyTimeout
             idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? idleTimeout
             maxHeadBytes = try c.decodeIfPresent(Int.self, forKey: .maxHeadBytes) ?? maxHeadBytes
-            maxConnectionsPerAddress = try c.decodeIfPresent(Int.self, forKey: .maxConnectionsPerAddress) ?? maxConnectionsPerAddress
+            maxConnectionsPerAddress =
+                try c.decodeIfPresent(Int.self, forKey: .maxConnectionsPerAddress) ?? maxConnectionsPerAddress
             perAddressExempt = try c.decodeIfPresent([String].self, forKey: .perAddressExempt) ?? perAddressExempt
             try validate()
         }
 
         /// Checks the values; the error names the key.
         public func validate() throws {
-            for (key, value) in [("header_timeout", headerTimeout), ("body_timeout", bodyTimeout), ("idle_timeout", idleTimeout)] {
-                guard value >= 0.1, value <= 86_400 else { throw ConfigError("http.\(key) must be from 0.1 to 86400 seconds") }
+            for (key, value) in [
+                ("header_timeout", headerTimeout), ("body_timeout", bodyTimeout), ("idle_timeout", idleTimeout),
+            ] {
+                guard value >= 0.1, value <= 86_400 else {
+                    throw ConfigError("http.\(key) must be from 0.1 to 86400 seconds")
+                }
             }
             guard (1_024...1_048_576).contains(maxHeadBytes) else {
                 throw ConfigError("http.max_head_bytes must be from 1024 to 1048576")
             }
-            guard maxConnectionsPerAddress >= 0 else { throw ConfigError("http.max_connections_per_address must be 0 (no cap) or more") }
+            guard maxConnectionsPerAddress >= 0 else {
+                throw ConfigError("http.max_connections_per_address must be 0 (no cap) or more")
+            }
             for entry in perAddressExempt where AddressRange(entry) == nil {
                 throw ConfigError("http.per_address_exempt: '\(entry)' is not an IP address or CIDR range")
             }

@@ -14,7 +14,10 @@ extension ServerConfig {
         public var scryptN = 1 << 15
 
         enum CodingKeys: String, CodingKey {
-            case requireMFA = "require_mfa", sessionHours = "session_hours", lockoutAfter = "lockout_after", scryptN = "scrypt_n"
+            case requireMFA = "require_mfa"
+            case sessionHours = "session_hours"
+            case lockoutAfter = "lockout_after"
+            case scryptN = "scrypt_n"
         }
 
         public init() {}
@@ -29,7 +32,9 @@ extension ServerConfig {
             sessionHours = try c.decodeIfPresent(Double.self, forKey: .sessionHours) ?? sessionHours
             lockoutAfter = try c.decodeIfPresent(Int.self, forKey: .lockoutAfter) ?? lockoutAfter
             scryptN = try c.decodeIfPresent(Int.self, forKey: .scryptN) ?? scryptN
-            guard sessionHours > 0, sessionHours <= 24 * 30 else { throw ConfigError("iam.session_hours must be from 0 to 720") }
+            guard sessionHours > 0, sessionHours <= 24 * 30 else {
+                throw ConfigError("iam.session_hours must be from 0 to 720")
+            }
             guard lockoutAfter >= 1 else { throw ConfigError("iam.lockout_after must be at least 1") }
             guard Scrypt.Parameters(n: scryptN, r: 8, p: 1).valid, scryptN >= 1 << 10 else {
                 throw ConfigError("iam.scrypt_n must be a power of two from 1024 to 16777216")

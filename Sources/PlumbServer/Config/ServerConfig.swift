@@ -57,8 +57,10 @@ public struct ServerConfig: Sendable, Decodable {
         public var pingInterval: Double = 30
 
         enum CodingKeys: String, CodingKey {
-            case maxFrameBytes = "max_frame_bytes", sendBufferBytes = "send_buffer_bytes"
-            case idleTimeout = "idle_timeout", pingInterval = "ping_interval"
+            case maxFrameBytes = "max_frame_bytes"
+            case sendBufferBytes = "send_buffer_bytes"
+            case idleTimeout = "idle_timeout"
+            case pingInterval = "ping_interval"
         }
 
         public init() {}
@@ -69,17 +71,23 @@ public struct ServerConfig: Sendable, Decodable {
             sendBufferBytes = try c.decodeIfPresent(Int.self, forKey: .sendBufferBytes) ?? sendBufferBytes
             idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? idleTimeout
             pingInterval = try c.decodeIfPresent(Double.self, forKey: .pingInterval) ?? pingInterval
-            guard (125...16_777_216).contains(maxFrameBytes) else { throw ConfigError("websocket.max_frame_bytes must be from 125 to 16777216") }
-            guard sendBufferBytes >= maxFrameBytes else { throw ConfigError("websocket.send_buffer_bytes must be at least max_frame_bytes") }
+            guard (125...16_777_216).contains(maxFrameBytes) else {
+                throw ConfigError("websocket.max_frame_bytes must be from 125 to 16777216")
+            }
+            guard sendBufferBytes >= maxFrameBytes else {
+                throw ConfigError("websocket.send_buffer_bytes must be at least max_frame_bytes")
+            }
             guard (1...86_400).contains(idleTimeout), (1...3_600).contains(pingInterval) else {
-                throw ConfigError("websocket.idle_timeout must be from 1 to 86400 seconds and ping_interval from 1 to 3600")
+                throw ConfigError(
+                    "websocket.idle_timeout must be from 1 to 86400 seconds and ping_interval from 1 to 3600")
             }
         }
 
         var gatewaySettings: WebSocketGateway.Settings {
             WebSocketGateway.Settings(
                 maxFrameBytes: maxFrameBytes, sendBufferBytes: sendBufferBytes,
-                idleTimeout: .milliseconds(Int64(idleTimeout * 1_000)), pingInterval: .milliseconds(Int64(pingInterval * 1_000)))
+                idleTimeout: .milliseconds(Int64(idleTimeout * 1_000)),
+                pingInterval: .milliseconds(Int64(pingInterval * 1_000)))
         }
     }
 
@@ -91,7 +99,8 @@ public struct ServerConfig: Sendable, Decodable {
         public var maintenanceInterval: Double = 3_600
 
         enum CodingKeys: String, CodingKey {
-            case archiveAfter = "archive_after", maintenanceInterval = "maintenance_interval"
+            case archiveAfter = "archive_after"
+            case maintenanceInterval = "maintenance_interval"
         }
 
         public init() {}
@@ -99,9 +108,12 @@ public struct ServerConfig: Sendable, Decodable {
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             archiveAfter = try c.decodeIfPresent(Double.self, forKey: .archiveAfter) ?? archiveAfter
-            maintenanceInterval = try c.decodeIfPresent(Double.self, forKey: .maintenanceInterval) ?? maintenanceInterval
+            maintenanceInterval =
+                try c.decodeIfPresent(Double.self, forKey: .maintenanceInterval) ?? maintenanceInterval
             guard (1...3_650 * 86_400).contains(archiveAfter), (1...7 * 86_400).contains(maintenanceInterval) else {
-                throw ConfigError("logs.archive_after must be from 1 to 315360000 seconds (10 years) and logs.maintenance_interval from 1 to 604800")
+                throw ConfigError(
+                    "logs.archive_after must be from 1 to 315360000 seconds (10 years) and logs.maintenance_interval from 1 to 604800"
+                )
             }
         }
     }
@@ -127,7 +139,9 @@ public struct ServerConfig: Sendable, Decodable {
 
         enum CodingKeys: String, CodingKey {
             case host, port, starttls, username, from, helo, timeout
-            case passwordEnv = "password_env", caFile = "ca_file", verifyCertificate = "verify_certificate"
+            case passwordEnv = "password_env"
+            case caFile = "ca_file"
+            case verifyCertificate = "verify_certificate"
             case allowPlaintextAuth = "allow_plaintext_auth"
         }
 
@@ -156,7 +170,9 @@ public struct ServerConfig: Sendable, Decodable {
             guard (1...600).contains(timeout) else { throw ConfigError("smtp.timeout must be from 1 to 600 seconds") }
             guard (1...65_535).contains(port) else { throw ConfigError("smtp.port must be between 1 and 65535") }
             do { _ = try Mailbox(parsing: from) } catch { throw ConfigError("smtp.from: \(error.message)") }
-            if let helo, let problem = EmailAddress.heloProblem(helo) { throw ConfigError("smtp.helo '\(helo)' \(problem)") }
+            if let helo, let problem = EmailAddress.heloProblem(helo) {
+                throw ConfigError("smtp.helo '\(helo)' \(problem)")
+            }
             if let username, username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 throw ConfigError("smtp.username holds a control character")
             }
@@ -169,7 +185,8 @@ public struct ServerConfig: Sendable, Decodable {
         }
 
         /// The client settings, reading the password from the environment.
-        public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SMTPSettings {
+        public func settings(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SMTPSettings
+        {
             var password: String?
             if let name = passwordEnv {
                 guard let value = environment[name], !value.isEmpty else {
@@ -180,7 +197,8 @@ public struct ServerConfig: Sendable, Decodable {
             return SMTPSettings(
                 host: host, port: port, startTLS: starttls, username: username, password: password, from: from,
                 heloName: helo ?? Self.defaultHelo(ProcessInfo.processInfo.hostName),
-                caFile: caFile, verifyCertificate: verifyCertificate, allowPlaintextAuth: allowPlaintextAuth, timeout: timeout)
+                caFile: caFile, verifyCertificate: verifyCertificate, allowPlaintextAuth: allowPlaintextAuth,
+                timeout: timeout)
         }
     }
 
@@ -195,7 +213,8 @@ public struct ServerConfig: Sendable, Decodable {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case flushInterval = "flush_interval", reportInterval = "report_interval"
+            case flushInterval = "flush_interval"
+            case reportInterval = "report_interval"
             case lineProtocolResolution = "line_protocol_resolution"
         }
 
@@ -203,9 +222,11 @@ public struct ServerConfig: Sendable, Decodable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             flushInterval = try c.decodeIfPresent(Double.self, forKey: .flushInterval) ?? flushInterval
             reportInterval = try c.decodeIfPresent(Double.self, forKey: .reportInterval) ?? reportInterval
-            lineProtocolResolution = try c.decodeIfPresent(Int.self, forKey: .lineProtocolResolution) ?? lineProtocolResolution
+            lineProtocolResolution =
+                try c.decodeIfPresent(Int.self, forKey: .lineProtocolResolution) ?? lineProtocolResolution
             guard (0.01...3_600).contains(flushInterval), (0.01...3_600).contains(reportInterval) else {
-                throw ConfigError("metrics.flush_interval and metrics.report_interval must be from 0.01 to 3600 seconds")
+                throw ConfigError(
+                    "metrics.flush_interval and metrics.report_interval must be from 0.01 to 3600 seconds")
             }
             guard [1, 60].contains(lineProtocolResolution) else {
                 throw ConfigError("metrics.line_protocol_resolution must be 1 or 60")
@@ -226,8 +247,11 @@ public struct ServerConfig: Sendable, Decodable {
 
         enum CodingKeys: String, CodingKey {
             case reserved, provisioned, autoscaling
-            case onFailure = "on_failure", maximumRetryAttempts = "maximum_retry_attempts", maximumEventAge = "maximum_event_age"
-            case maxConcurrencyPerInstance = "max_concurrency_per_instance", reportLog = "report_log"
+            case onFailure = "on_failure"
+            case maximumRetryAttempts = "maximum_retry_attempts"
+            case maximumEventAge = "maximum_event_age"
+            case maxConcurrencyPerInstance = "max_concurrency_per_instance"
+            case reportLog = "report_log"
         }
 
         /// The `autoscaling:` section; every key optional.
@@ -244,9 +268,13 @@ public struct ServerConfig: Sendable, Decodable {
 
             enum CodingKeys: String, CodingKey {
                 case enabled
-                case targetUtilization = "target_utilization", stableWindow = "stable_window", panicWindow = "panic_window"
-                case panicThreshold = "panic_threshold", maxScaleUpPer10s = "max_scale_up_per_10s"
-                case maxScaleDownFactor = "max_scale_down_factor", scaleToZeroGrace = "scale_to_zero_grace"
+                case targetUtilization = "target_utilization"
+                case stableWindow = "stable_window"
+                case panicWindow = "panic_window"
+                case panicThreshold = "panic_threshold"
+                case maxScaleUpPer10s = "max_scale_up_per_10s"
+                case maxScaleDownFactor = "max_scale_down_factor"
+                case scaleToZeroGrace = "scale_to_zero_grace"
                 case minInstances = "min_instances"
             }
         }
@@ -263,7 +291,9 @@ public struct ServerConfig: Sendable, Decodable {
             options.maxConcurrencyPerInstance = try c.decodeIfPresent(Int.self, forKey: .maxConcurrencyPerInstance) ?? 1
             if let text = try c.decodeIfPresent(String.self, forKey: .reportLog) {
                 guard let mode = FunctionOptions.ReportLog(rawValue: text) else {
-                    throw ConfigError("report_log must be one of \(FunctionOptions.ReportLog.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw ConfigError(
+                        "report_log must be one of \(FunctionOptions.ReportLog.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 options.reportLog = mode
             }
@@ -273,35 +303,52 @@ public struct ServerConfig: Sendable, Decodable {
             if let reserved, !(0...ServerConfig.maxConcurrency).contains(reserved) {
                 throw ConfigError("reserved must be from 0 to \(ServerConfig.maxConcurrency)")
             }
-            guard (1...1_000).contains(options.maxConcurrencyPerInstance) else { throw ConfigError("max_concurrency_per_instance must be from 1 to 1000") }
-            if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {
-                var s = options.scaling
-                options.autoscaling = a.enabled ?? true
-                s.targetUtilization = a.targetUtilization ?? s.targetUtilization
-                s.stableWindow = a.stableWindow ?? s.stableWindow
-                s.panicWindow = a.panicWindow ?? s.panicWindow
-                s.panicThreshold = a.panicThreshold ?? s.panicThreshold
-                s.maxScaleUpPer10s = a.maxScaleUpPer10s ?? s.maxScaleUpPer10s
-                s.maxScaleDownFactor = a.maxScaleDownFactor ?? s.maxScaleDownFactor
-                s.scaleToZeroGrace = a.scaleToZeroGrace ?? s.scaleToZeroGrace
-                options.minInstances = a.minInstances
-                guard (0.01...1).contains(s.targetUtilization) else { throw ConfigError("autoscaling.target_utilization must be from 0.01 to 1") }
-                guard (2...3_600).contains(s.stableWindow), s.panicWindow >= 1, s.panicWindow <= s.stableWindow else {
-                    throw ConfigError("autoscaling windows are seconds: stable_window from 2 to 3600, panic_window from 1 to stable_window")
-                }
-                guard (1...1_000).contains(s.panicThreshold) else {
-                    throw ConfigError("autoscaling.panic_threshold must be from 1 to 1000 (a multiple of current capacity)")
-                }
-                guard (1...ServerConfig.maxConcurrency).contains(s.maxScaleUpPer10s) else {
-                    throw ConfigError("autoscaling.max_scale_up_per_10s must be from 1 to \(ServerConfig.maxConcurrency)")
-                }
-                guard (1...1_000).contains(s.maxScaleDownFactor) else { throw ConfigError("autoscaling.max_scale_down_factor must be from 1 to 1000") }
-                guard (0...86_400).contains(s.scaleToZeroGrace) else { throw ConfigError("autoscaling.scale_to_zero_grace must be from 0 to 86400 seconds") }
-                if let m = a.minInstances, !(0...ServerConfig.maxConcurrency).contains(m) {
-                    throw ConfigError("autoscaling.min_instances must be from 0 to \(ServerConfig.maxConcurrency)")
-                }
-                options.scaling = s
+            guard (1...1_000).contains(options.maxConcurrencyPerInstance) else {
+                throw ConfigError("max_concurrency_per_instance must be from 1 to 1000")
             }
+            if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {
+                options.autoscaling = a.enabled ?? true
+                options.minInstances = a.minInstances
+                options.scaling = try Self.scaling(a, over: options.scaling)
+            }
+        }
+
+        /// The autoscaler's settings: `a`'s values over `defaults`, each checked against its range.
+        static func scaling(_ a: Autoscaling, over defaults: AutoscalerSettings) throws -> AutoscalerSettings {
+            var s = defaults
+            s.targetUtilization = a.targetUtilization ?? s.targetUtilization
+            s.stableWindow = a.stableWindow ?? s.stableWindow
+            s.panicWindow = a.panicWindow ?? s.panicWindow
+            s.panicThreshold = a.panicThreshold ?? s.panicThreshold
+            s.maxScaleUpPer10s = a.maxScaleUpPer10s ?? s.maxScaleUpPer10s
+            s.maxScaleDownFactor = a.maxScaleDownFactor ?? s.maxScaleDownFactor
+            s.scaleToZeroGrace = a.scaleToZeroGrace ?? s.scaleToZeroGrace
+            guard (0.01...1).contains(s.targetUtilization) else {
+                throw ConfigError("autoscaling.target_utilization must be from 0.01 to 1")
+            }
+            guard (2...3_600).contains(s.stableWindow), s.panicWindow >= 1, s.panicWindow <= s.stableWindow else {
+                throw ConfigError(
+                    "autoscaling windows are seconds: stable_window from 2 to 3600, panic_window from 1 to stable_window"
+                )
+            }
+            guard (1...1_000).contains(s.panicThreshold) else {
+                throw ConfigError(
+                    "autoscaling.panic_threshold must be from 1 to 1000 (a multiple of current capacity)")
+            }
+            guard (1...ServerConfig.maxConcurrency).contains(s.maxScaleUpPer10s) else {
+                throw ConfigError(
+                    "autoscaling.max_scale_up_per_10s must be from 1 to \(ServerConfig.maxConcurrency)")
+            }
+            guard (1...1_000).contains(s.maxScaleDownFactor) else {
+                throw ConfigError("autoscaling.max_scale_down_factor must be from 1 to 1000")
+            }
+            guard (0...86_400).contains(s.scaleToZeroGrace) else {
+                throw ConfigError("autoscaling.scale_to_zero_grace must be from 0 to 86400 seconds")
+            }
+            if let m = a.minInstances, !(0...ServerConfig.maxConcurrency).contains(m) {
+                throw ConfigError("autoscaling.min_instances must be from 0 to \(ServerConfig.maxConcurrency)")
+            }
+            return s
         }
 
         /// The async retry settings these values make.
@@ -320,11 +367,13 @@ public struct ServerConfig: Sendable, Decodable {
     public static let maxConcurrency = 1_000_000
 
     enum CodingKeys: String, CodingKey {
-        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls, alertmanager
+        case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
+            alertmanager
         case webSocket = "websocket"
         case publicURL = "public_url"
         case alarmPage = "alarm_page"
-        case adminTokenEnv = "admin_token_env", secretsKeyEnv = "secrets_key_env"
+        case adminTokenEnv = "admin_token_env"
+        case secretsKeyEnv = "secrets_key_env"
         case accountConcurrency = "account_concurrency"
         case metricsRequireToken = "metrics_require_token"
     }
@@ -351,7 +400,9 @@ public struct ServerConfig: Sendable, Decodable {
             }
         }
         // A plugin entry whose settings are all commented out is null: no settings.
-        plugins = (try c.decodeIfPresent([String: [String: String]?].self, forKey: .plugins) ?? [:]).mapValues { $0 ?? [:] }
+        plugins = (try c.decodeIfPresent([String: [String: String]?].self, forKey: .plugins) ?? [:]).mapValues {
+            $0 ?? [:]
+        }
         alerts = try c.decodeIfPresent(String.self, forKey: .alerts) ?? alerts
         dashboards = try c.decodeIfPresent(String.self, forKey: .dashboards) ?? dashboards
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
@@ -384,7 +435,8 @@ public struct ServerConfig: Sendable, Decodable {
             let at = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw ConfigError("\(path): \(at.isEmpty ? "" : at + ": ")\(message)")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.dataCorrupted(context) {
-            throw ConfigError("\(path): \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
+            throw ConfigError(
+                "\(path): \(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)")
         } catch {
             throw ConfigError("\(path): \(error)")
         }

@@ -12,7 +12,9 @@ extension ServerConfig {
         public var http2 = true
 
         enum CodingKeys: String, CodingKey {
-            case certFile = "cert_file", keyFile = "key_file", http2
+            case certFile = "cert_file"
+            case keyFile = "key_file"
+            case http2
         }
 
         public init(certFile: String, keyFile: String, http2: Bool = true) {

@@ -67,7 +67,9 @@ enum APIActions {
     ]
 
     /// The route's action and resource; routes not in the table are refused to everyone but the admin token.
-    static func classify(method: String, endpoint: String, parameters: Parameters) -> (action: String, resource: String)? {
+    static func classify(
+        method: String, endpoint: String, parameters: Parameters
+    ) -> (action: String, resource: String)? {
         guard let entry = table["\(method) \(endpoint)"] else { return nil }
         var resource = entry.resource
         for name in ["name", "group", "topic", "id", "stream", "policy", "user"] where resource.contains("{\(name)}") {

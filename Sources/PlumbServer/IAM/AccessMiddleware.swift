@@ -13,23 +13,37 @@ struct AccessMiddleware: RouterMiddleware {
     let callers: CallerResolver
     var settings = ServerConfig.IAMSettings()
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var context = context
         let caller = try callers.resolve(request.headers[.authorization])
         context.caller = caller
         let principal: IAMStore.Principal
         switch caller {
-        case .anonymous: throw APIError(status: 401, code: "Unauthorized", "missing 'Authorization: Bearer <token>' header")
+        case .anonymous:
+            throw APIError(status: 401, code: "Unauthorized", "missing 'Authorization: Bearer <token>' header")
         case .admin: return try await next(request, context)
-        case .endUser: throw APIError(status: 403, code: "AccessDenied", "an end user's access token does not reach the platform API")
+        case .endUser:
+            throw APIError(
+                status: 403, code: "AccessDenied", "an end user's access token does not reach the platform API")
         case .iamUser(let p): principal = p
         }
         let endpoint = context.endpointPath ?? request.uri.path
-        if selfServiceRoutes.contains("\(request.method.rawValue) \(endpoint)") { return try await next(request, context) }
+        if selfServiceRoutes.contains("\(request.method.rawValue) \(endpoint)") {
+            return try await next(request, context)
+        }
         try CallerResolver.requireMFA(principal, settings: settings)
-        if ownAccountRoutes.contains("\(request.method.rawValue) \(endpoint)") { return try await next(request, context) }
-        guard let (action, resource) = APIActions.classify(method: request.method.rawValue, endpoint: endpoint, parameters: context.parameters) else {
-            throw APIError(status: 403, code: "AccessDenied", "user \(principal.user): \(request.method.rawValue) \(endpoint) is for the admin token only")
+        if ownAccountRoutes.contains("\(request.method.rawValue) \(endpoint)") {
+            return try await next(request, context)
+        }
+        guard
+            let (action, resource) = APIActions.classify(
+                method: request.method.rawValue, endpoint: endpoint, parameters: context.parameters)
+        else {
+            throw APIError(
+                status: 403, code: "AccessDenied",
+                "user \(principal.user): \(request.method.rawValue) \(endpoint) is for the admin token only")
         }
         try CallerResolver.requireAllowed(principal, action: action, resource: resource)
         return try await next(request, context)
@@ -37,7 +51,9 @@ struct AccessMiddleware: RouterMiddleware {
 }
 
 /// Routes every user may call for themselves, whatever their policies.
-let selfServiceRoutes: Set<String> = ["POST /api/v1/iam/mfa/enrol", "POST /api/v1/iam/mfa/confirm", "GET /api/v1/iam/whoami"]
+let selfServiceRoutes: Set<String> = [
+    "POST /api/v1/iam/mfa/enrol", "POST /api/v1/iam/mfa/confirm", "GET /api/v1/iam/whoami",
+]
 
 /// Routes every user may call about their own account, whatever their policies, once past the MFA rule.
 let ownAccountRoutes: Set<String> = ["POST /api/v1/iam/password"]

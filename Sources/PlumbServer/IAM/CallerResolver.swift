@@ -33,7 +33,8 @@ struct CallerResolver: Sendable {
         if !principal.mfa, IAMStore.mfaRequired(principal, settings: settings) {
             throw APIError(
                 status: 403, code: "MFARequired",
-                "user \(principal.user) must sign in with a TOTP code: `plumb mfa enrol`, then `plumb login --user \(principal.user)`")
+                "user \(principal.user) must sign in with a TOTP code: `plumb mfa enrol`, then `plumb login --user \(principal.user)`"
+            )
         }
     }
 
@@ -41,7 +42,9 @@ struct CallerResolver: Sendable {
     static func requireAllowed(_ principal: IAMStore.Principal, action: String, resource: String) throws {
         let decision = PolicyEvaluator.evaluate(principal.policies, action: action, resource: resource)
         guard decision.allowed else {
-            throw APIError(status: 403, code: "AccessDenied", "user \(principal.user) may not \(action) on \(resource): \(decision.explanation)")
+            throw APIError(
+                status: 403, code: "AccessDenied",
+                "user \(principal.user) may not \(action) on \(resource): \(decision.explanation)")
         }
     }
 }

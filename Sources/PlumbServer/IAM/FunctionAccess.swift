@@ -11,16 +11,22 @@ enum FunctionAccess {
         switch (function.access, caller) {
         case (.public, _), (_, .admin): return
         case (_, .anonymous):
-            throw APIError(status: 401, code: "Unauthorized", "\(function.name) needs 'Authorization: Bearer <token>' (\(describe(function.access)))")
+            throw APIError(
+                status: 401, code: "Unauthorized",
+                "\(function.name) needs 'Authorization: Bearer <token>' (\(describe(function.access)))")
         case (.user, .endUser): return
         case (.admin, .endUser):
-            throw APIError(status: 403, code: "AccessDenied", "\(function.name) is for operators; an end user's token does not reach it")
+            throw APIError(
+                status: 403, code: "AccessDenied",
+                "\(function.name) is for operators; an end user's token does not reach it")
         case (.user, .iamUser(let principal)):
             try CallerResolver.requireMFA(principal, settings: settings)
-            try CallerResolver.requireAllowed(principal, action: "functions:InvokeFunction", resource: "function/\(function.name)")
+            try CallerResolver.requireAllowed(
+                principal, action: "functions:InvokeFunction", resource: "function/\(function.name)")
         case (.admin, .iamUser(let principal)):
             try CallerResolver.requireMFA(principal, settings: settings)
-            try CallerResolver.requireAllowed(principal, action: function.adminAction, resource: "function/\(function.name)")
+            try CallerResolver.requireAllowed(
+                principal, action: function.adminAction, resource: "function/\(function.name)")
         }
     }
 
@@ -28,7 +34,8 @@ enum FunctionAccess {
     /// admin function also needs its own action.
     static func checkInvoke(_ function: HostedFunction, caller: Caller) throws {
         guard function.access == .admin, case .iamUser(let principal) = caller else { return }
-        try CallerResolver.requireAllowed(principal, action: function.adminAction, resource: "function/\(function.name)")
+        try CallerResolver.requireAllowed(
+            principal, action: function.adminAction, resource: "function/\(function.name)")
     }
 
     /// Who may call, as the README's route table and the errors say it.
@@ -49,7 +56,9 @@ struct FunctionAccessMiddleware: RouterMiddleware {
     let callers: CallerResolver
     let settings: ServerConfig.IAMSettings
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard function.access != .public else { return try await next(request, context) }
         var context = context
         context.caller = try callers.resolve(request.headers[.authorization])

@@ -10,9 +10,11 @@ extension IAMStore {
                 let name: String = row["name"]
                 return UserDescription(
                     name: name, disabled: (row["disabled"] as Int) != 0,
-                    groups: try String.fetchAll(db, sql: "SELECT grp FROM members WHERE user = ? ORDER BY grp", arguments: [name]),
+                    groups: try String.fetchAll(
+                        db, sql: "SELECT grp FROM members WHERE user = ? ORDER BY grp", arguments: [name]),
                     policies: try String.fetchAll(
-                        db, sql: "SELECT policy FROM attachments WHERE kind = 'user' AND principal = ? ORDER BY policy", arguments: [name]))
+                        db, sql: "SELECT policy FROM attachments WHERE kind = 'user' AND principal = ? ORDER BY policy",
+                        arguments: [name]))
             }
         }
     }
@@ -22,9 +24,12 @@ extension IAMStore {
             try String.fetchAll(db, sql: "SELECT name FROM groups ORDER BY name").map { name in
                 GroupDescription(
                     name: name,
-                    members: try String.fetchAll(db, sql: "SELECT user FROM members WHERE grp = ? ORDER BY user", arguments: [name]),
+                    members: try String.fetchAll(
+                        db, sql: "SELECT user FROM members WHERE grp = ? ORDER BY user", arguments: [name]),
                     policies: try String.fetchAll(
-                        db, sql: "SELECT policy FROM attachments WHERE kind = 'group' AND principal = ? ORDER BY policy", arguments: [name]))
+                        db,
+                        sql: "SELECT policy FROM attachments WHERE kind = 'group' AND principal = ? ORDER BY policy",
+                        arguments: [name]))
             }
         }
     }
@@ -34,7 +39,9 @@ extension IAMStore {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, document FROM policies ORDER BY name").map { row in
                 let text: String = row["document"]
-                let document = (try? JSONDecoder().decode(PolicyDocument.self, from: Data(text.utf8))) ?? PolicyDocument(json: .object([:]))
+                let document =
+                    (try? JSONDecoder().decode(PolicyDocument.self, from: Data(text.utf8)))
+                    ?? PolicyDocument(json: .object([:]))
                 return PolicyDescription(name: row["name"], document: document)
             }
         }

@@ -51,7 +51,8 @@ extension PlumbServer {
             guard case .http(let m, let p) = function.trigger, m.rawValue == method,
                 RouterPath("/apps/\(function.pluginName)\(p)").description == path
             else { continue }
-            return .function(function.access, action: function.access == .admin ? function.adminAction : "functions:InvokeFunction")
+            return .function(
+                function.access, action: function.access == .admin ? function.adminAction : "functions:InvokeFunction")
         }
         return nil
     }

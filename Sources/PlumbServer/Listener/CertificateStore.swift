@@ -74,7 +74,8 @@ public final class CertificateStore: Sendable {
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch {
-            throw ConfigError("tls: the key in \(settings.keyFile) does not fit the certificate in \(settings.certFile) (\(error))")
+            throw ConfigError(
+                "tls: the key in \(settings.keyFile) does not fit the certificate in \(settings.certFile) (\(error))")
         }
         let der = (try? leaf.toDERBytes()) ?? []
         let loaded = Loaded(

@@ -48,8 +48,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Why the guard closed a connection: the `Reason` dimension of `Plumb/HTTP/ConnectionsClosed`.
     enum Reason: String {
-        case headerTimeout = "header_timeout", bodyTimeout = "body_timeout", idleTimeout = "idle_timeout"
-        case headTooLarge = "head_too_large", malformed
+        case headerTimeout = "header_timeout"
+        case bodyTimeout = "body_timeout"
+        case idleTimeout = "idle_timeout"
+        case headTooLarge = "head_too_large"
+        case malformed
     }
 
     private let limits: Limits
@@ -140,7 +143,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         let firstHeadComplete = events.contains { if case .headEnded = $0 { true } else { false } }
-        if starting || (startHTTP != nil && !firstHeadComplete) || (framing.phase == .head && events.allSatisfy({ $0 == .headStarted })) {
+        if starting || (startHTTP != nil && !firstHeadComplete)
+            || (framing.phase == .head && events.allSatisfy({ $0 == .headStarted }))
+        {
             // Only (the start of) an incomplete head, or nothing to pass it to yet: hold it.
             hold(&buffer)
         } else if let start = startHTTP {
@@ -286,10 +291,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard let due = deadline, due <= .now() else { return rearm() }
         switch framing.phase {
         case .head:
-            answer(unanswered == 0 ? .requestTimeout(phase: "head", seconds: seconds(limits.headerTimeout)) : nil, reason: .headerTimeout)
+            answer(
+                unanswered == 0 ? .requestTimeout(phase: "head", seconds: seconds(limits.headerTimeout)) : nil,
+                reason: .headerTimeout)
         case .body:
             answer(
-                unanswered == 1 && !responding ? .requestTimeout(phase: "body", seconds: seconds(limits.bodyTimeout)) : nil,
+                unanswered == 1 && !responding
+                    ? .requestTimeout(phase: "body", seconds: seconds(limits.bodyTimeout)) : nil,
                 reason: .bodyTimeout)
         case .betweenRequests, .awaitingUpgrade, .opaque:
             Self.count(lastResponseEndedAt == nil ? .headerTimeout : .idleTimeout)

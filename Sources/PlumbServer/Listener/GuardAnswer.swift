@@ -19,7 +19,8 @@ enum GuardAnswer: Sendable {
     var message: String {
         switch self {
         case .badRequest: "the request is not valid HTTP/1.1 framing"
-        case .requestTimeout(let phase, let seconds): "the request \(phase) did not arrive within \(Self.format(seconds)) s"
+        case .requestTimeout(let phase, let seconds):
+            "the request \(phase) did not arrive within \(Self.format(seconds)) s"
         case .headTooLarge(let limit): "the request line and header fields are over \(limit) bytes"
         }
     }

@@ -48,9 +48,11 @@ struct GuardedHTTPChannel: ServerChildChannel {
         let closed = Value(connection: .closed, channel: channel)
         guard perAddress.admit(channel) else {
             Self.refused.increment()
-            logger.debug("connection refused: the address holds its maximum of connections", metadata: [
-                "address": "\(channel.remoteAddress?.ipAddress ?? "?")", "limit": "\(perAddress.limit)",
-            ])
+            logger.debug(
+                "connection refused: the address holds its maximum of connections",
+                metadata: [
+                    "address": "\(channel.remoteAddress?.ipAddress ?? "?")", "limit": "\(perAddress.limit)",
+                ])
             channel.close(promise: nil)
             return channel.eventLoop.makeSucceededFuture(closed)
         }
@@ -74,15 +76,19 @@ struct GuardedHTTPChannel: ServerChildChannel {
                     case .negotiated("http/1.1"), .fallback:
                         return channel.eventLoop.makeSucceededFuture(.http1(http1Ready.futureResult))
                     case .negotiated(let name):
-                        if name == "h2", let http2 { return http2.setup(channel: channel, logger: logger).map { .http2($0) } }
+                        if name == "h2", let http2 {
+                            return http2.setup(channel: channel, logger: logger).map { .http2($0) }
+                        }
                         return channel.close().flatMapThrowing { throw TLSError.unexpectedProtocol(name) }
                     }
                 }
                 try pipeline.addHandler(negotiation)
-                setup = channel.eventLoop.makeSucceededFuture(Value(connection: .negotiating(negotiation.protocolNegotiationResult), channel: channel))
+                setup = channel.eventLoop.makeSucceededFuture(
+                    Value(connection: .negotiating(negotiation.protocolNegotiationResult), channel: channel))
             } else {
                 try pipeline.addHandler(connectionGuard)
-                setup = channel.eventLoop.makeSucceededFuture(Value(connection: .http1(http1Ready.futureResult), channel: channel))
+                setup = channel.eventLoop.makeSucceededFuture(
+                    Value(connection: .http1(http1Ready.futureResult), channel: channel))
             }
         } catch {
             setup = channel.eventLoop.makeFailedFuture(error)

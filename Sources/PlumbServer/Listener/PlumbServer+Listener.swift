@@ -32,7 +32,9 @@ extension PlumbServer {
                 http2: certificates?.settings.http2 == true
                     ? HTTP2Channel(
                         responder: responder,
-                        configuration: .init(idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1_000)), streamConfiguration: .init()))
+                        configuration: .init(
+                            idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1_000)),
+                            streamConfiguration: .init()))
                     : nil,
                 certificates: certificates, limits: limits, perAddress: perAddress)
         }

@@ -177,13 +177,18 @@ struct RequestFraming {
         events.append(.headEnded(upgrade: upgrade))
         if let transferEncoding {
             // Only a final `chunked` coding frames a request body (RFC 9112 §6.3); any other coding is an error.
-            let last = transferEncoding.split(separator: UInt8(ascii: ",")).last.map { Self.trimmed(Array($0)).map(Self.lowercased) }
+            let last = transferEncoding.split(separator: UInt8(ascii: ",")).last.map {
+                Self.trimmed(Array($0)).map(Self.lowercased)
+            }
             guard last == Array("chunked".utf8) else { return fail(events: &events) }
             phase = .body
             bodyScan = .chunkSize(value: 0, digits: 0, inExtension: false, lineBytes: 0)
             trailerBytes = 0
         } else if let contentLength {
-            let values = Set(contentLength.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map { Self.trimmed(Array($0)) })
+            let values = Set(
+                contentLength.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map {
+                    Self.trimmed(Array($0))
+                })
             guard values.count == 1, let text = values.first, !text.isEmpty, text.count <= 18,
                 text.allSatisfy({ (48...57).contains($0) }), let length = UInt64(String(decoding: text, as: UTF8.self))
             else { return fail(events: &events) }
@@ -224,7 +229,9 @@ struct RequestFraming {
                     bodyScan = left == 0 ? .chunkDataEnd : .chunkData(left)
                 }
             case .chunkSize(let value, let digits, let inExtension, let lineBytes):
-                chunkSizeByte(bytes[index], value: value, digits: digits, inExtension: inExtension, lineBytes: lineBytes, events: &events)
+                chunkSizeByte(
+                    bytes[index], value: value, digits: digits, inExtension: inExtension, lineBytes: lineBytes,
+                    events: &events)
                 index += 1
             case .chunkDataEnd:
                 let byte = bytes[index]
@@ -297,7 +304,8 @@ struct RequestFraming {
 
     private static func trimmed(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
         let isSpace: (UInt8) -> Bool = { $0 == 32 || $0 == 9 || $0 == 13 }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else {
             return []
         }
         return bytes[first...last]

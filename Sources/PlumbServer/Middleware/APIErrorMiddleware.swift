@@ -9,7 +9,9 @@ import PlumbAPI
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
@@ -33,7 +35,8 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .contentTooLarge: ("RequestEntityTooLarge", "the request body is too large")
                 case .methodNotAllowed: ("MethodNotAllowed", "method not allowed on this endpoint")
                 case .unauthorized: ("Unauthorized", e.body ?? "missing or wrong admin token")
-                default: (e.status.reasonPhrase.replacingOccurrences(of: " ", with: ""), e.body ?? e.status.reasonPhrase)
+                default:
+                    (e.status.reasonPhrase.replacingOccurrences(of: " ", with: ""), e.body ?? e.status.reasonPhrase)
                 }
             body = ErrorBody(error: .init(code: code, message: message))
             for field in e.headers { headers.append(field) }

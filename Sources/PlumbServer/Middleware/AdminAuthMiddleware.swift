@@ -8,7 +8,9 @@ public struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         self.token = token
     }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         guard let header = request.headers[.authorization] else {
             throw APIError(status: 401, code: "Unauthorized", "missing 'Authorization: Bearer <token>' header")
         }

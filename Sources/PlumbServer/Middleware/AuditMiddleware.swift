@@ -1,8 +1,8 @@
-import PlumbAPI
 import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import PlumbAPI
 import PlumbLogs
 import PlumbMetrics
 
@@ -24,9 +24,13 @@ struct AuditMiddleware: RouterMiddleware {
         "admin:" + SHA256.hash(data: Data(token.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let method = request.method
-        guard method == .post || method == .put || method == .patch || method == .delete, !Self.isIngest(request.uri.path) else {
+        guard method == .post || method == .put || method == .patch || method == .delete,
+            !Self.isIngest(request.uri.path)
+        else {
             // Reads are audited only when refused.
             do {
                 return try await next(request, context)
@@ -46,7 +50,8 @@ struct AuditMiddleware: RouterMiddleware {
     }
 
     static func isIngest(_ path: String) -> Bool {
-        path == "/api/v1/metrics" || path == "/write" || (path.hasPrefix("/api/v1/logs/") && path.split(separator: "/").count == 5)
+        path == "/api/v1/metrics" || path == "/write"
+            || (path.hasPrefix("/api/v1/logs/") && path.split(separator: "/").count == 5)
     }
 
     func record(_ request: Request, context: Context, status: Int) {
@@ -55,7 +60,8 @@ struct AuditMiddleware: RouterMiddleware {
         case .admin?: actor = Self.tokenID(callers.adminToken)
         case let caller?: actor = caller.auditName
         case nil:
-            let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } ?? ""
+            let presented =
+                request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } ?? ""
             actor = "unknown-token:" + Self.tokenID(presented).dropFirst(6)
         }
         var source = "unknown"
@@ -64,8 +70,10 @@ struct AuditMiddleware: RouterMiddleware {
         }
         let event = AuditEntry(
             time: TimeParsing.format(Int64(Date().timeIntervalSince1970)), actor: actor,
-            action: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)", resource: request.uri.path,
-            source: source, status: status, result: status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"))
+            action: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)",
+            resource: request.uri.path,
+            source: source, status: status,
+            result: status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"))
         Self.write(logs, stream: "api", event, logger: context.logger)
     }
 
@@ -80,9 +88,13 @@ struct AuditMiddleware: RouterMiddleware {
     static func write(_ logs: LogStore, stream: String, _ event: AuditEntry, logger: Logger) {
         guard let data = try? encoder.encode(event) else { return }
         do {
-            try logs.put(group: group, stream: stream, events: [
-                InputLogEvent(timestamp: Int64(Date().timeIntervalSince1970 * 1_000), message: String(decoding: data, as: UTF8.self))
-            ])
+            try logs.put(
+                group: group, stream: stream,
+                events: [
+                    InputLogEvent(
+                        timestamp: Int64(Date().timeIntervalSince1970 * 1_000),
+                        message: String(decoding: data, as: UTF8.self))
+                ])
         } catch {
             logger.error("audit event not written: \(error)")
         }

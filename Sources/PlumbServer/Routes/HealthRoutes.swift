@@ -19,7 +19,9 @@ struct HealthRoutes {
     }
 
     @Sendable func ready(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        guard isReady() else { throw APIError(status: 503, code: "NotReady", "starting: stores or plugins not ready yet") }
+        guard isReady() else {
+            throw APIError(status: 503, code: "NotReady", "starting: stores or plugins not ready yet")
+        }
         return try .json(HealthStatus(status: "ready"))
     }
 

@@ -22,8 +22,10 @@ struct PluginRoutes {
                 segment.hasPrefix("{") && segment.hasSuffix("}") ? String(segment.dropFirst().dropLast()) : nil
             }
             let group = function.access == .public ? router.group() : router.group().add(middleware: audit)
-            let methods = group.add(middleware: FunctionAccessMiddleware(function: function, callers: callers, settings: iamSettings))
-            methods.on(RouterPath(routePath), method: HTTPRequest.Method(rawValue: method.rawValue)!) { request, context in
+            let methods = group.add(
+                middleware: FunctionAccessMiddleware(function: function, callers: callers, settings: iamSettings))
+            methods.on(RouterPath(routePath), method: HTTPRequest.Method(rawValue: method.rawValue)!) {
+                request, context in
                 try await invoke(function, method: method, parameterNames: parameterNames, request, context: context)
             }
         }
@@ -44,7 +46,8 @@ struct PluginRoutes {
         headers["x-plumb-user"] = nil
         if case .endUser(let user) = context.caller { headers["x-plumb-user"] = user.subject }
         var input = FunctionRequest(
-            method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary, headers: headers)
+            method: method, path: request.uri.path, pathParameters: parameters, query: request.queryDictionary,
+            headers: headers)
         if function.streaming {
             input.bodyStream = Self.bodyStream(request.body)
         } else {
@@ -80,7 +83,9 @@ struct PluginRoutes {
             if let n = HTTPField.Name(name) { fields[n] = value }
         }
         guard let stream = output.stream else {
-            return Response(status: .init(code: output.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
+            return Response(
+                status: .init(code: output.status), headers: fields,
+                body: .init(byteBuffer: ByteBuffer(bytes: output.body)))
         }
         let (pieces, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
         Task {

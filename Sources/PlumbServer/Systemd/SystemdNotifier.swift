@@ -49,7 +49,8 @@ public final class SystemdNotifier: Sendable {
     /// Pings the watchdog from an event loop of the server's group, so a hung loop stops the pings.
     public func startWatchdog(on loop: any EventLoop) -> RepeatedTask? {
         guard let interval = watchdogInterval else { return nil }
-        let amount = TimeAmount.nanoseconds(Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
+        let amount = TimeAmount.nanoseconds(
+            Int64(interval.components.seconds) * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000)
         return loop.scheduleRepeatedTask(initialDelay: .zero, delay: amount) { _ in
             self.notify("WATCHDOG=1")
         }

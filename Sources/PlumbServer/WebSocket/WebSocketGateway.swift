@@ -95,7 +95,9 @@ final class WebSocketGateway: Sendable {
     }
 
     /// The upgrade decision for the HTTP server: WebSocket endpoints upgrade, everything else stays HTTP.
-    func shouldUpgrade(_ head: HTTPRequest, channel: any Channel) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    func shouldUpgrade(
+        _ head: HTTPRequest, channel: any Channel
+    ) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let target = head.path ?? "/"
         let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
         guard head.method == .get, let endpoint = endpoints[path] else { return .dontUpgrade }
@@ -106,7 +108,8 @@ final class WebSocketGateway: Sendable {
         let query = parsedQuery
         let headers = parsedHeaders
         return .upgrade([:]) { inbound, outbound, _ in
-            try await self.serve(endpoint, query: query, headers: headers, inbound: inbound, outbound: outbound, channel: channel)
+            try await self.serve(
+                endpoint, query: query, headers: headers, inbound: inbound, outbound: outbound, channel: channel)
         }
     }
 
@@ -115,8 +118,11 @@ final class WebSocketGateway: Sendable {
         return prefix + "-" + String(n, radix: 36) + String(UInt16.random(in: 0...UInt16.max), radix: 36)
     }
 
-    private func request(_ endpoint: Endpoint, _ id: String, query: [String: String], headers: [String: String], body: [UInt8]) -> FunctionRequest {
-        FunctionRequest(method: .post, path: endpoint.path, query: query, headers: headers, body: body, connectionID: id)
+    private func request(
+        _ endpoint: Endpoint, _ id: String, query: [String: String], headers: [String: String], body: [UInt8]
+    ) -> FunctionRequest {
+        FunctionRequest(
+            method: .post, path: endpoint.path, query: query, headers: headers, body: body, connectionID: id)
     }
 
     /// The frame a client gets for an error: `{"code": "…", "message": "…", "type": "error"}`.
@@ -165,26 +171,33 @@ final class WebSocketGateway: Sendable {
         var ended: (any Error)?
         connect: if let connect = endpoint.connect {
             do {
-                let response = try await host.invoke(connect, request(endpoint, id, query: query, headers: headers, body: []))
+                let response = try await host.invoke(
+                    connect, request(endpoint, id, query: query, headers: headers, body: []))
                 if response.status >= 400 {
                     let message = String(decoding: response.body.prefix(500), as: UTF8.self)
                     connection.send(Self.errorFrame(code: "ConnectRefused", message: message))
-                    await connection.closeAndWait(code: response.status == 429 ? 1013 : response.status >= 500 ? 1011 : 1008, reason: "connect refused")
+                    await connection.closeAndWait(
+                        code: response.status == 429 ? 1013 : response.status >= 500 ? 1011 : 1008,
+                        reason: "connect refused")
                     accepted = false
                     break connect
                 }
                 if !response.body.isEmpty { connection.send(String(decoding: response.body, as: UTF8.self)) }
             } catch {
-                let e = error as? FunctionError ?? FunctionError(status: 500, code: "ServiceException", message: "\(error)")
+                let e =
+                    error as? FunctionError ?? FunctionError(status: 500, code: "ServiceException", message: "\(error)")
                 connection.send(Self.errorFrame(e))
-                await connection.closeAndWait(code: e.status == 429 ? 1013 : e.status >= 500 ? 1011 : 1008, reason: String(e.message.prefix(100)))
+                await connection.closeAndWait(
+                    code: e.status == 429 ? 1013 : e.status >= 500 ? 1011 : 1008, reason: String(e.message.prefix(100)))
                 accepted = false
                 break connect
             }
-            ended = await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
+            ended = await receive(
+                endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
         }
         if endpoint.connect == nil {
-            ended = await receive(endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
+            ended = await receive(
+                endpoint, id, query: query, headers: headers, inbound: inbound, connection: connection)
         }
         connection.finish()
         // $disconnect follows an accepted $connect only, as with API Gateway.
@@ -215,11 +228,14 @@ final class WebSocketGateway: Sendable {
                     let function = Self.action(of: text).flatMap { endpoint.actions[$0] } ?? endpoint.fallback
                     guard let function else {
                         let known = endpoint.actions.keys.sorted().joined(separator: ", ")
-                        connection.send(Self.errorFrame(code: "UnknownAction", message: "no route for this frame; actions: \(known)"))
+                        connection.send(
+                            Self.errorFrame(
+                                code: "UnknownAction", message: "no route for this frame; actions: \(known)"))
                         continue
                     }
                     do {
-                        let response = try await host.invoke(function, request(endpoint, id, query: query, headers: headers, body: Array(text.utf8)))
+                        let response = try await host.invoke(
+                            function, request(endpoint, id, query: query, headers: headers, body: Array(text.utf8)))
                         if !response.body.isEmpty { connection.send(String(decoding: response.body, as: UTF8.self)) }
                     } catch let error as FunctionError {
                         connection.send(Self.errorFrame(error))
@@ -254,7 +270,9 @@ final class WebSocketGateway: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             let now = ContinuousClock.now
-            let idle = host.connections.sinks.compactMap { $0 as? WebSocketConnection }.filter { now - $0.lastActivity > settings.idleTimeout }
+            let idle = host.connections.sinks.compactMap { $0 as? WebSocketConnection }.filter {
+                now - $0.lastActivity > settings.idleTimeout
+            }
             for connection in idle { connection.close(code: 1001, reason: "idle for \(settings.idleTimeout)") }
         }
     }
@@ -358,11 +376,15 @@ final class WebSocketConnection: ConnectionSink, @unchecked Sendable {
 
     /// On the event loop, after a flush: more than `limit` bytes waiting means the client is not reading.
     func checkBuffered() {
-        guard let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes), buffered > limit else { return }
+        guard let buffered = try? channel.syncOptions?.getOption(.bufferedWritableBytes), buffered > limit else {
+            return
+        }
         guard open.exchange(false, ordering: .relaxed) else { return }
         slow.store(true, ordering: .relaxed)
         gateway.slowConsumers.increment()
-        gateway.logger.warning("closing a slow consumer", metadata: ["connection": "\(id)", "buffered_bytes": "\(buffered)", "limit_bytes": "\(limit)"])
+        gateway.logger.warning(
+            "closing a slow consumer",
+            metadata: ["connection": "\(id)", "buffered_bytes": "\(buffered)", "limit_bytes": "\(limit)"])
         forceClose(code: 1008, reason: "slow consumer")
     }
 

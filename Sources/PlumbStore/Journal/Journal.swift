@@ -78,7 +78,8 @@ public final class Journal: @unchecked Sendable {
     public static func segments(directory: String, name: String) throws -> [Segment] {
         let prefix = name + "-"
         return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).compactMap { file in
-            guard file.hasPrefix(prefix), file.hasSuffix(".wal"), let n = Int(file.dropFirst(prefix.count).dropLast(4)) else { return nil }
+            guard file.hasPrefix(prefix), file.hasSuffix(".wal"), let n = Int(file.dropFirst(prefix.count).dropLast(4))
+            else { return nil }
             return Segment(sequence: n, path: directory + "/" + file)
         }.sorted()
     }
@@ -188,7 +189,9 @@ public final class Journal: @unchecked Sendable {
         }
         var offset = 0
         while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { Foundation.write(file, $0.baseAddress! + offset, buffer.count - offset) }
+            let written = buffer.withUnsafeBytes {
+                Foundation.write(file, $0.baseAddress! + offset, buffer.count - offset)
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw StoreError(code: .io, message: "write to journal \(name) failed: errno \(errno)")
@@ -207,8 +210,12 @@ public final class Journal: @unchecked Sendable {
 
     static func appendFramed(_ record: [UInt8], to buffer: inout [UInt8]) {
         let length = UInt32(record.count)
-        let crc = record.withUnsafeBufferPointer { UInt32(truncatingIfNeeded: crc32(0, $0.baseAddress, uInt($0.count))) }
-        for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: length >> UInt32(shift))) }
+        let crc = record.withUnsafeBufferPointer {
+            UInt32(truncatingIfNeeded: crc32(0, $0.baseAddress, uInt($0.count)))
+        }
+        for shift in stride(from: 0, to: 32, by: 8) {
+            buffer.append(UInt8(truncatingIfNeeded: length >> UInt32(shift)))
+        }
         for shift in stride(from: 0, to: 32, by: 8) { buffer.append(UInt8(truncatingIfNeeded: crc >> UInt32(shift))) }
         buffer.append(contentsOf: record)
     }
@@ -218,17 +225,25 @@ public final class Journal: @unchecked Sendable {
     public static func replay(
         directory: String, name: String, through sequence: Int? = nil, _ body: ([UInt8]) throws -> Void
     ) throws -> (records: Int, torn: Int) {
-        var records = 0, torn = 0
-        for segment in try segments(directory: directory, name: name) where sequence.map({ segment.sequence <= $0 }) ?? true {
+        var records = 0
+        var torn = 0
+        for segment in try segments(directory: directory, name: name)
+        where sequence.map({ segment.sequence <= $0 }) ?? true {
             guard let data = FileManager.default.contents(atPath: segment.path) else { continue }
             let bytes = [UInt8](data)
             var offset = 0
             while offset + 8 <= bytes.count {
-                let length = Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
-                let crc = UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16 | UInt32(bytes[offset + 7]) << 24
+                let length = Int(
+                    UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(
+                        bytes[offset + 3]) << 24)
+                let crc =
+                    UInt32(bytes[offset + 4]) | UInt32(bytes[offset + 5]) << 8 | UInt32(bytes[offset + 6]) << 16
+                    | UInt32(bytes[offset + 7]) << 24
                 guard length <= bytes.count - offset - 8 else { break }
                 let record = Array(bytes[(offset + 8)..<(offset + 8 + length)])
-                let actual = record.withUnsafeBufferPointer { UInt32(truncatingIfNeeded: crc32(0, $0.baseAddress, uInt($0.count))) }
+                let actual = record.withUnsafeBufferPointer {
+                    UInt32(truncatingIfNeeded: crc32(0, $0.baseAddress, uInt($0.count)))
+                }
                 guard actual == crc else { break }
                 try body(record)
                 records += 1

@@ -14,7 +14,8 @@ public enum DataDirectory {
     /// Creates `path` (mode 0700) if needed and removes group and other permissions from it and everything below it:
     /// a 0755 directory becomes 0700, a 0644 file 0600.
     public static func secure(_ path: String) throws -> Tightening {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var result = Tightening()
         // The directory itself may be a link (`/var/lib/plumb` → a volume): its target is what gets tightened.
         try tighten(URL(fileURLWithPath: path).resolvingSymlinksInPath().path, &result)
@@ -30,7 +31,9 @@ public enum DataDirectory {
         let mode = info.st_mode & 0o7777
         if mode & 0o077 != 0 {
             guard chmod(path, mode & ~0o077) == 0 else {
-                throw StoreError(code: .io, message: "cannot tighten the permissions of \(path): \(String(cString: strerror(errno)))")
+                throw StoreError(
+                    code: .io, message: "cannot tighten the permissions of \(path): \(String(cString: strerror(errno)))"
+                )
             }
             result.tightened += 1
         }

@@ -21,7 +21,8 @@ extension SecretBox {
             default: continue
             }
             try db.execute(
-                sql: "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?", arguments: [try seal(clear, context: context(id)), id])
+                sql: "UPDATE \(table) SET \(column) = ? WHERE \(key) = ?",
+                arguments: [try seal(clear, context: context(id)), id])
             sealed += 1
         }
         return sealed

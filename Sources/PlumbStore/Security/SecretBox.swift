@@ -24,26 +24,33 @@ public struct SecretBox: Sendable {
     ) throws -> SecretBox {
         if let name = environmentVariable {
             guard let value = environment[name], !value.isEmpty else {
-                throw StoreError(code: .invalid, message: "secrets_key_env names \(name), but that environment variable is not set")
+                throw StoreError(
+                    code: .invalid, message: "secrets_key_env names \(name), but that environment variable is not set")
             }
             guard let key = decodeKey(value) else {
-                throw StoreError(code: .invalid, message: "\(name) must hold 32 bytes in base64 (openssl rand -base64 32)")
+                throw StoreError(
+                    code: .invalid, message: "\(name) must hold 32 bytes in base64 (openssl rand -base64 32)")
             }
             return SecretBox(key: key)
         }
         let path = dataDirectory + "/" + fileName
         if let key = try readKey(path) { return SecretBox(key: key) }
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fresh = SymmetricKey(size: .bits256)
         let text = fresh.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
         let temporary = path + ".\(UUID().uuidString).tmp"
         let fd = Foundation.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StoreError(code: .io, message: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw StoreError(code: .io, message: "cannot write \(temporary): \(String(cString: strerror(errno)))")
+        }
         defer { unlink(temporary) }
         let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
         let synced = fsync(fd) == 0
         close(fd)
-        guard written == text.utf8.count, synced else { throw StoreError(code: .io, message: "cannot write \(temporary)") }
+        guard written == text.utf8.count, synced else {
+            throw StoreError(code: .io, message: "cannot write \(temporary)")
+        }
         // link(2) fails when the file exists: then another store made the key first, and that one is used.
         if link(temporary, path) == 0 { return SecretBox(key: fresh) }
         guard let existing = try readKey(path) else { throw StoreError(code: .io, message: "cannot read \(path)") }
@@ -53,13 +60,18 @@ public struct SecretBox: Sendable {
     static func readKey(_ path: String) throws -> SymmetricKey? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         guard let key = decodeKey(String(decoding: data, as: UTF8.self)) else {
-            throw StoreError(code: .corrupt, message: "\(path) does not hold a 32-byte key in base64; restore it from a backup (without it the stored secrets cannot be read)")
+            throw StoreError(
+                code: .corrupt,
+                message:
+                    "\(path) does not hold a 32-byte key in base64; restore it from a backup (without it the stored secrets cannot be read)"
+            )
         }
         return key
     }
 
     static func decodeKey(_ text: String) -> SymmetricKey? {
-        guard let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else { return nil }
+        guard let bytes = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32
+        else { return nil }
         return SymmetricKey(data: bytes)
     }
 
@@ -76,15 +88,19 @@ public struct SecretBox: Sendable {
 
     /// The bytes a sealed value holds; throws when the key or the context differ from the sealing ones.
     public func open(_ sealed: String, context: String) throws -> [UInt8] {
-        guard Self.isSealed(sealed), let combined = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count))) else {
+        guard Self.isSealed(sealed), let combined = Data(base64Encoded: String(sealed.dropFirst(Self.prefix.count)))
+        else {
             throw StoreError(code: .corrupt, message: "the stored secret of \(context) is not sealed")
         }
         do {
-            return Array(try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key, authenticating: Data(context.utf8)))
+            return Array(
+                try AES.GCM.open(AES.GCM.SealedBox(combined: combined), using: key, authenticating: Data(context.utf8)))
         } catch {
             throw StoreError(
                 code: .corrupt,
-                message: "the stored secret of \(context) does not open: the secrets key is not the one that sealed it (was secrets.key replaced, or secrets_key_env changed?)")
+                message:
+                    "the stored secret of \(context) does not open: the secrets key is not the one that sealed it (was secrets.key replaced, or secrets_key_env changed?)"
+            )
         }
     }
 

@@ -13,9 +13,12 @@ struct GroupsCommand: AsyncParsableCommand {
             let body = try await client.send(.GET, "/api/v1/iam/groups")
             if client.output == .json { return client.printJSON(body) }
             let groups = try client.decode(GroupList.self, body).groups
-            print(table(["GROUP", "POLICIES", "MEMBERS"], groups.map {
-                [$0.name, $0.policies.joined(separator: ","), $0.members.joined(separator: ",")]
-            }))
+            print(
+                table(
+                    ["GROUP", "POLICIES", "MEMBERS"],
+                    groups.map {
+                        [$0.name, $0.policies.joined(separator: ","), $0.members.joined(separator: ",")]
+                    }))
         }
     }
 
@@ -34,7 +37,8 @@ struct GroupsCommand: AsyncParsableCommand {
         @Argument var group: String
         @Argument var user: String
         func run() async throws {
-            _ = try await client.send(.PUT, "/api/v1/iam/groups/\(ClientOptions.path(group))/members/\(ClientOptions.path(user))")
+            _ = try await client.send(
+                .PUT, "/api/v1/iam/groups/\(ClientOptions.path(group))/members/\(ClientOptions.path(user))")
             print("added \(user) to \(group)")
         }
     }
@@ -44,7 +48,8 @@ struct GroupsCommand: AsyncParsableCommand {
         @Argument var group: String
         @Argument var policy: String
         func run() async throws {
-            _ = try await client.send(.PUT, "/api/v1/iam/groups/\(ClientOptions.path(group))/policies/\(ClientOptions.path(policy))")
+            _ = try await client.send(
+                .PUT, "/api/v1/iam/groups/\(ClientOptions.path(group))/policies/\(ClientOptions.path(policy))")
             print("attached \(policy) to group \(group)")
         }
     }

@@ -37,10 +37,13 @@ struct LoginCommand: AsyncParsableCommand {
         let me = try checking.decode(WhoAmI.self, try await checking.send(.GET, "/api/v1/iam/whoami"))
         if user == nil { summary += " as \(me.user)" }
         if me.mfaRequired && !me.mfa {
-            summary += "; MFA is required for you: this token only reaches `plumb mfa enrol`, then log in again with a code"
+            summary +=
+                "; MFA is required for you: this token only reaches `plumb mfa enrol`, then log in again with a code"
         }
-        try FileManager.default.createDirectory(atPath: (Self.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: Self.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        try FileManager.default.createDirectory(
+            atPath: (Self.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(
+            atPath: Self.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
         print("\(summary); the token is in \(Self.path)")
     }
 
@@ -49,10 +52,14 @@ struct LoginCommand: AsyncParsableCommand {
         var request = LoginRequest(user: user, password: try Secret.read("Password for \(user): "), code: code)
         var answer: [UInt8]
         do {
-            answer = try await client.request(.POST, "/api/v1/iam/login", body: Array(try JSONEncoder().encode(request)), authenticated: false).body
+            answer = try await client.request(
+                .POST, "/api/v1/iam/login", body: Array(try JSONEncoder().encode(request)), authenticated: false
+            ).body
         } catch let error as CLIError where error.code == "MFARequired" && code == nil {
             request.code = try Secret.read("TOTP code: ", echo: true)
-            answer = try await client.request(.POST, "/api/v1/iam/login", body: Array(try JSONEncoder().encode(request)), authenticated: false).body
+            answer = try await client.request(
+                .POST, "/api/v1/iam/login", body: Array(try JSONEncoder().encode(request)), authenticated: false
+            ).body
         }
         guard let session = try? JSONDecoder().decode(LoginResponse.self, from: Data(answer)) else {
             throw CLIError("the server gave no token: \(String(decoding: answer, as: UTF8.self))")

@@ -11,7 +11,8 @@ struct MFACommand: AsyncParsableCommand {
 
     struct Enrol: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Enrol a TOTP device: shows the otpauth:// URI as a QR code to scan, then confirms with a first code.",
+            abstract:
+                "Enrol a TOTP device: shows the otpauth:// URI as a QR code to scan, then confirms with a first code.",
             discussion: """
                 Scan the code with an authenticator app (or type the secret), then give the code it shows \
                 (--code, or asked for). Until confirmed, sign-in does not ask for a code.
@@ -35,7 +36,9 @@ struct MFACommand: AsyncParsableCommand {
                 if !noQR {
                     let colours = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
                     let qr = try QRCode(enrolment.otpauthURI, correction: .medium)
-                    print(qr.terminalText(colours: colours, lightOnDark: !light, unicode: Terminal.showsUnicode), terminator: "")
+                    print(
+                        qr.terminalText(colours: colours, lightOnDark: !light, unicode: Terminal.showsUnicode),
+                        terminator: "")
                 }
                 print("URI:    \(enrolment.otpauthURI)\nSecret: \(enrolment.secret)")
             }
@@ -47,7 +50,8 @@ struct MFACommand: AsyncParsableCommand {
     }
 
     struct Confirm: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Confirm an enrolled TOTP device with a code from it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Confirm an enrolled TOTP device with a code from it.")
         @OptionGroup var client: ClientOptions
         @Argument var code: String
         func run() async throws {
@@ -65,7 +69,9 @@ struct MFACommand: AsyncParsableCommand {
             let me = try client.decode(WhoAmI.self, body)
             func yes(_ flag: Bool) -> String { flag ? "yes" : "no" }
             print("user \(me.user) (groups: \(me.groups.joined(separator: ", ")))")
-            print("TOTP device: \(yes(me.mfaEnabled)); this token given with a code: \(yes(me.mfa)); MFA required: \(yes(me.mfaRequired))")
+            print(
+                "TOTP device: \(yes(me.mfaEnabled)); this token given with a code: \(yes(me.mfa)); MFA required: \(yes(me.mfaRequired))"
+            )
             if let expires = me.expiresAt { print("token expires \(expires)") }
         }
     }

@@ -12,8 +12,11 @@ struct PasswdCommand: AsyncParsableCommand {
     func run() async throws {
         let current = try Secret.read("Current password: ")
         let new = try Secret.read("New password: ")
-        if isatty(STDIN_FILENO) != 0, try Secret.read("New password again: ") != new { throw ValidationError("the new passwords differ") }
-        _ = try await client.send(.POST, "/api/v1/iam/password", json: PasswordChangeRequest(currentPassword: current, newPassword: new))
+        if isatty(STDIN_FILENO) != 0, try Secret.read("New password again: ") != new {
+            throw ValidationError("the new passwords differ")
+        }
+        _ = try await client.send(
+            .POST, "/api/v1/iam/password", json: PasswordChangeRequest(currentPassword: current, newPassword: new))
         print("password changed; sign in again with `plumb login --user NAME`")
     }
 }

@@ -21,7 +21,9 @@ enum Secret {
                 FileHandle.standardError.write(Data("\n".utf8))
             }
         }
-        guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("nothing was entered") }
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            throw ValidationError("nothing was entered")
+        }
         return line
     }
 }

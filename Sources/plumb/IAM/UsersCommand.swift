@@ -9,19 +9,23 @@ struct UsersCommand: AsyncParsableCommand {
 
     struct SetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "set-password", abstract: "Set a user's sign-in password (asked for without echo, or read from standard input).")
+            commandName: "set-password",
+            abstract: "Set a user's sign-in password (asked for without echo, or read from standard input).")
         @OptionGroup var client: ClientOptions
         @Argument var name: String
         func run() async throws {
             let password = try Secret.read("New password for \(name): ")
-            _ = try await client.send(.PUT, "/api/v1/iam/users/\(ClientOptions.path(name))/password", json: PasswordRequest(password: password))
+            _ = try await client.send(
+                .PUT, "/api/v1/iam/users/\(ClientOptions.path(name))/password",
+                json: PasswordRequest(password: password))
             print("password set for \(name); they sign in with `plumb login --user \(name)`")
         }
     }
 
     struct ResetMFA: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "reset-mfa", abstract: "Remove a user's TOTP device (a lost phone) and the tokens given with it.")
+            commandName: "reset-mfa",
+            abstract: "Remove a user's TOTP device (a lost phone) and the tokens given with it.")
         @OptionGroup var client: ClientOptions
         @Argument var name: String
         func run() async throws {
@@ -36,26 +40,37 @@ struct UsersCommand: AsyncParsableCommand {
             let body = try await client.send(.GET, "/api/v1/iam/users")
             if client.output == .json { return client.printJSON(body) }
             let users = try client.decode(UserList.self, body).users
-            print(table(["USER", "DISABLED", "GROUPS", "POLICIES"], users.map {
-                [$0.name, $0.disabled ? "yes" : "no", $0.groups.joined(separator: ","), $0.policies.joined(separator: ",")]
-            }))
+            print(
+                table(
+                    ["USER", "DISABLED", "GROUPS", "POLICIES"],
+                    users.map {
+                        [
+                            $0.name, $0.disabled ? "yes" : "no", $0.groups.joined(separator: ","),
+                            $0.policies.joined(separator: ","),
+                        ]
+                    }))
         }
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a user, optionally in groups (e.g. --group monitoring-writer).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user, optionally in groups (e.g. --group monitoring-writer).")
         @OptionGroup var client: ClientOptions
         @Argument var name: String
         @Option(help: "A group to add the user to (repeatable).") var group: [String] = []
         func run() async throws {
             _ = try await client.send(.POST, "/api/v1/iam/users", json: EntityName(name: name))
-            for g in group { _ = try await client.send(.PUT, "/api/v1/iam/groups/\(ClientOptions.path(g))/members/\(ClientOptions.path(name))") }
+            for g in group {
+                _ = try await client.send(
+                    .PUT, "/api/v1/iam/groups/\(ClientOptions.path(g))/members/\(ClientOptions.path(name))")
+            }
             print("created user \(name)" + (group.isEmpty ? "" : " in \(group.joined(separator: ", "))"))
         }
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user; their API tokens stop working at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user; their API tokens stop working at once.")
         @OptionGroup var client: ClientOptions
         @Argument var name: String
         func run() async throws {
@@ -65,7 +80,8 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct Token: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Issue an API token for a user (shown once; give it to `plumb login`).")
+        static let configuration = CommandConfiguration(
+            abstract: "Issue an API token for a user (shown once; give it to `plumb login`).")
         @OptionGroup var client: ClientOptions
         @Argument var name: String
         func run() async throws {
@@ -80,7 +96,8 @@ struct UsersCommand: AsyncParsableCommand {
         @Argument var name: String
         @Argument var policy: String
         func run() async throws {
-            _ = try await client.send(.PUT, "/api/v1/iam/users/\(ClientOptions.path(name))/policies/\(ClientOptions.path(policy))")
+            _ = try await client.send(
+                .PUT, "/api/v1/iam/users/\(ClientOptions.path(name))/policies/\(ClientOptions.path(policy))")
             print("attached \(policy) to user \(name)")
         }
     }

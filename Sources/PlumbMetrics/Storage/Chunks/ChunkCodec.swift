@@ -66,14 +66,18 @@ public enum ChunkCodec {
         let body: [UInt8]
         if flags & zlibFlag != 0 {
             let size = try outer.readVarint()
-            guard size <= 64 * 1_048_576 else { throw StoreError(code: .corrupt, message: "chunk body of \(size) bytes") }
+            guard size <= 64 * 1_048_576 else {
+                throw StoreError(code: .corrupt, message: "chunk body of \(size) bytes")
+            }
             body = try Zlib.decompress(Array(try outer.readBytes(bytes.count - outer.offset)), originalSize: Int(size))
         } else {
             body = Array(try outer.readBytes(bytes.count - outer.offset))
         }
         var r = BinaryReader(body)
         let count = Int(try r.readVarint())
-        guard count <= body.count else { throw StoreError(code: .corrupt, message: "chunk says \(count) samples in \(body.count) bytes") }
+        guard count <= body.count else {
+            throw StoreError(code: .corrupt, message: "chunk says \(count) samples in \(body.count) bytes")
+        }
         let timestamps = try readTimestamps(count, from: &r)
         var values: [Double] = []
         values.reserveCapacity(count)

@@ -15,8 +15,12 @@ public enum AlarmTestRunner {
         }
         let root: ConfigNode
         switch AlertFileParser.compose(text, file: file) {
-        case .failure(let error): outcome.failures.append(error.description); return outcome
-        case .success(nil): outcome.failures.append("\(file): the file is empty"); return outcome
+        case .failure(let error):
+            outcome.failures.append(error.description)
+            return outcome
+        case .success(nil):
+            outcome.failures.append("\(file): the file is empty")
+            return outcome
         case .success(let node?): root = node
         }
         var (config, errors) = AlertFileParser.parse(root, file: file, extraKeys: ["alarm_files", "tests"])

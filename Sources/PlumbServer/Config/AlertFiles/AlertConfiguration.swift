@@ -42,13 +42,15 @@ public struct AlertConfiguration: Sendable {
     public func crossCheck(extraAlarms: Set<String> = [], extraTopics: Set<String> = []) -> [AlertFileError] {
         var errors: [AlertFileError] = []
         func at(_ location: Location?, _ field: String, _ message: String) {
-            errors.append(AlertFileError(file: location?.file ?? "", line: location?.line ?? 0, field: field, message: message))
+            errors.append(
+                AlertFileError(file: location?.file ?? "", line: location?.line ?? 0, field: field, message: message))
         }
         var seenTopics: Set<String> = []
         for topic in topics where !seenTopics.insert(topic.name).inserted {
             at(topicLocations[topic.name], "topics", "topic '\(topic.name)' is declared more than once")
         }
-        let alarmErrors = alarmConfiguration.crossCheck(topics: Set(topics.map(\.name)).union(extraTopics), extraAlarms: extraAlarms)
+        let alarmErrors = alarmConfiguration.crossCheck(
+            topics: Set(topics.map(\.name)).union(extraTopics), extraAlarms: extraAlarms)
         // In the order the checks always ran: topics, alarm names, metric filter names, then references.
         let (names, references) = (alarmErrors.filter { $0.field == "name" }, alarmErrors.filter { $0.field != "name" })
         errors += names

@@ -34,7 +34,9 @@ public enum AlertFileParser {
     }
 
     /// Parses a composed document; `extraKeys` are further top-level keys the caller reads itself.
-    static func parse(_ root: ConfigNode, file: String, extraKeys: Set<String>) -> (AlertConfiguration, [AlertFileError]) {
+    static func parse(
+        _ root: ConfigNode, file: String, extraKeys: Set<String>
+    ) -> (AlertConfiguration, [AlertFileError]) {
         let sink = ConfigErrorSink()
         var config = AlertConfiguration()
         guard let fields = ConfigFields(root, path: "", file: file, sink: sink) else { return (config, sink.errors) }
@@ -55,7 +57,9 @@ public enum AlertFileParser {
 
     /// Reads every `*.yaml`/`*.yml` file directly in `directory` (not `tests/`), in name order, and checks them
     /// together. A missing directory is an empty configuration.
-    public static func load(directory: String, extraAlarms: Set<String> = [], extraTopics: Set<String> = [])
+    public static func load(
+        directory: String, extraAlarms: Set<String> = [], extraTopics: Set<String> = []
+    )
         -> (AlertConfiguration, [AlertFileError])
     {
         var config = AlertConfiguration()
@@ -84,10 +88,15 @@ public enum AlertFileParser {
     }
 
     /// A metric filter sent to `PUT /api/v1/metric-filters/{name}` (the alert-file fields as JSON).
-    public static func parseMetricFilterDocument(_ text: String, name: String) -> Result<MetricFilter, AlertFileErrors> {
+    public static func parseMetricFilterDocument(_ text: String, name: String) -> Result<MetricFilter, AlertFileErrors>
+    {
         let root: ConfigNode?
         do throws(AlertFileError) { root = try reader.read(text, file: "request body") } catch {
-            return .failure(AlertFileErrors([AlertFileError(file: "request body", line: 1, field: "", message: "not valid JSON: \(error.message)")]))
+            return .failure(
+                AlertFileErrors([
+                    AlertFileError(
+                        file: "request body", line: 1, field: "", message: "not valid JSON: \(error.message)")
+                ]))
         }
         return MetricFilter.parseDocument(root, name: name)
     }

@@ -25,7 +25,9 @@ struct YAMLConfigReader: ConfigReader {
         case .sequence(let sequence):
             return ConfigNode(.sequence(sequence.map(Self.node)), line: line)
         case .mapping(let mapping):
-            return ConfigNode(.mapping(mapping.map { ConfigNode.Entry(key: Self.node($0.key), value: Self.node($0.value)) }), line: line)
+            return ConfigNode(
+                .mapping(mapping.map { ConfigNode.Entry(key: Self.node($0.key), value: Self.node($0.value)) }),
+                line: line)
         case .alias(let alias):
             // Yams resolves aliases while composing; one left here has no anchor to stand for.
             return ConfigNode(.null(""), line: alias.mark?.line ?? line)

@@ -30,15 +30,20 @@ struct AlarmPageRoutes {
     /// and only then looks the alarm up (404). A browser gets the refusal as a small page, anything else as JSON.
     @Sendable func page(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         do {
-            let link = try AlarmLinkRequest.parse(rawName: context.parameters.get("name"), query: request.queryDictionary)
+            let link = try AlarmLinkRequest.parse(
+                rawName: context.parameters.get("name"), query: request.queryDictionary)
             let now = clock()
             try link.authorize(links, now: now)
             guard let status = alarms.status(link.name) else {
-                throw APIError(status: 404, code: "ResourceNotFound", "name: no alarm named '\(Checked.shown(link.name))' (it was deleted or renamed)")
+                throw APIError(
+                    status: 404, code: "ResourceNotFound",
+                    "name: no alarm named '\(Checked.shown(link.name))' (it was deleted or renamed)")
             }
             return Self.html(try await view(status, expires: link.expires, now: now).html(), status: .ok)
         } catch let error as PlumbError where Self.wantsHTML(request) {
-            return Self.html(AlarmPageView.errorPage(status: error.status, code: error.code, message: error.message), status: .init(code: error.status))
+            return Self.html(
+                AlarmPageView.errorPage(status: error.status, code: error.code, message: error.message),
+                status: .init(code: error.status))
         }
     }
 
@@ -58,7 +63,8 @@ struct AlarmPageRoutes {
             children = composite.rule.references.map { ($0, alarms.status($0)?.state.rawValue ?? "missing") }
         }
         return AlarmPageView(
-            status: status, history: history, chart: chart, chartProblem: problem, children: children, linkExpires: expires, now: now)
+            status: status, history: history, chart: chart, chartProblem: problem, children: children,
+            linkExpires: expires, now: now)
     }
 
     static func wantsHTML(_ request: Request) -> Bool {
@@ -72,7 +78,8 @@ struct AlarmPageRoutes {
             status: status,
             headers: [
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+                .contentSecurityPolicy:
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
                 HTTPField.Name("Referrer-Policy")!: "no-referrer", .xContentTypeOptions: "nosniff",
                 HTTPField.Name("X-Robots-Tag")!: "noindex",
             ],

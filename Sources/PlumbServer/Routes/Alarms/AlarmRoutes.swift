@@ -14,14 +14,19 @@ struct AlarmRoutes {
     /// Re-reads the alert files (as SIGHUP does): the alarms and topics they now declare.
     let reload: @Sendable () throws(AlertFileErrors) -> (alarms: Int, topics: Int)
 
-    init(engine: AlarmEngine, clock: @escaping @Sendable () -> Int64, reload: @escaping @Sendable () throws(AlertFileErrors) -> (alarms: Int, topics: Int)) {
+    init(
+        engine: AlarmEngine, clock: @escaping @Sendable () -> Int64,
+        reload: @escaping @Sendable () throws(AlertFileErrors) -> (alarms: Int, topics: Int)
+    ) {
         self.engine = engine
         self.clock = clock
         self.reload = reload
     }
 
     init(server: PlumbServer) {
-        self.init(engine: server.alarms, clock: server.store.clock, reload: { () throws(AlertFileErrors) in try server.reloadAlerts() })
+        self.init(
+            engine: server.alarms, clock: server.store.clock,
+            reload: { () throws(AlertFileErrors) in try server.reloadAlerts() })
     }
 
     func register(api: RouterGroup<PlumbRequestContext>) {
@@ -46,7 +51,9 @@ struct AlarmRoutes {
         let query = request.queryDictionary
         var list = engine.list()
         if let state = query["state"] {
-            guard let wanted = AlarmState(rawValue: state) else { throw APIError("state must be OK, ALARM or INSUFFICIENT_DATA") }
+            guard let wanted = AlarmState(rawValue: state) else {
+                throw APIError("state must be OK, ALARM or INSUFFICIENT_DATA")
+            }
             list = list.filter { $0.state == wanted }
         }
         if let type = query["type"] {
@@ -65,14 +72,18 @@ struct AlarmRoutes {
         } catch {
             throw APIError(
                 code: "InvalidAlertFiles", "alert files not reloaded; the previous alarms stay",
-                problems: error.errors.map { ErrorBody.Problem(file: $0.file, line: $0.line, field: $0.field, message: $0.message) })
+                problems: error.errors.map {
+                    ErrorBody.Problem(file: $0.file, line: $0.line, field: $0.field, message: $0.message)
+                })
         }
         return try .json(ReloadAlarmsResponse(alarms: counts.alarms, topics: counts.topics))
     }
 
     @Sendable func get(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = try Self.name(context)
-        guard let status = engine.status(name) else { throw AlarmError(status: 404, code: "ResourceNotFound", "no alarm named '\(name)'") }
+        guard let status = engine.status(name) else {
+            throw AlarmError(status: 404, code: "ResourceNotFound", "no alarm named '\(name)'")
+        }
         return try .json(describe(status))
     }
 
@@ -80,7 +91,9 @@ struct AlarmRoutes {
     @Sendable func put(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = try Self.name(context)
         let body = try await request.collectBody(limit: 64 * 1_024)
-        guard !body.isEmpty else { throw APIError(code: "MissingParameter", "a JSON body describing the alarm is required") }
+        guard !body.isEmpty else {
+            throw APIError(code: "MissingParameter", "a JSON body describing the alarm is required")
+        }
         let existed = engine.status(name) != nil
         let status = try engine.put(name: name, document: String(decoding: body, as: UTF8.self), now: clock())
         return try .json(describe(status), status: existed ? .ok : .created)
@@ -101,7 +114,9 @@ struct AlarmRoutes {
         }
         var before: Int64?
         if let text = request.queryDictionary["before"] {
-            guard let t = TimeParsing.querySeconds(text, now: Double(clock())) else { throw APIError("before must be \(TimeParsing.queryTimeForms)") }
+            guard let t = TimeParsing.querySeconds(text, now: Double(clock())) else {
+                throw APIError("before must be \(TimeParsing.queryTimeForms)")
+            }
             before = t
         }
         let items = try engine.history(of: name, type: type, limit: limit, before: before)
@@ -112,13 +127,17 @@ struct AlarmRoutes {
     @Sendable func setState(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = try Self.name(context)
         let body = try await request.decodeJSON(SetAlarmStateRequest.self, limit: 16 * 1_024)
-        guard let state = AlarmState(rawValue: body.state) else { throw APIError("state must be OK, ALARM or INSUFFICIENT_DATA") }
+        guard let state = AlarmState(rawValue: body.state) else {
+            throw APIError("state must be OK, ALARM or INSUFFICIENT_DATA")
+        }
         try await engine.setState(name, state, reason: body.reason, reasonData: body.reasonData, now: clock())
         return try .json(describe(engine.status(name)!))
     }
 
     static func name(_ context: PlumbRequestContext) throws -> String {
-        guard let raw = context.parameters.get("name"), !raw.isEmpty else { throw APIError("an alarm name is required") }
+        guard let raw = context.parameters.get("name"), !raw.isEmpty else {
+            throw APIError("an alarm name is required")
+        }
         return raw.removingPercentEncoding ?? raw
     }
 }

@@ -22,7 +22,9 @@ struct SilenceRoutes {
         let now = clock()
         var list = silences.list(now: now)
         if let state = query["state"] {
-            guard let wanted = Silence.State(rawValue: state) else { throw APIError("state must be active, pending or expired") }
+            guard let wanted = Silence.State(rawValue: state) else {
+                throw APIError("state must be active, pending or expired")
+            }
             list = list.filter { $0.state(at: now) == wanted }
         }
         if let alarm = query["alarm"] { list = list.filter { $0.matcher.matches(alarm) } }
@@ -42,7 +44,8 @@ struct SilenceRoutes {
         }
         let now = clock()
         let silence = try silences.add(
-            matcher, duration: Int64(seconds.rounded(.up)), createdBy: context.caller.auditName, comment: body.comment, now: now)
+            matcher, duration: Int64(seconds.rounded(.up)), createdBy: context.caller.auditName, comment: body.comment,
+            now: now)
         return try Response.json(SilenceDescription(silence, now: now), status: .created)
     }
 

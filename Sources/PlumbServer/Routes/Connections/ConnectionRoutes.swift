@@ -23,14 +23,20 @@ struct ConnectionRoutes: Sendable {
         let endpoints = gateway.endpoints.values.sorted { $0.path < $1.path }
         var perPlugin: [String: Int] = [:]
         for e in endpoints { perPlugin[e.plugin] = host.connections.count(plugin: e.plugin) }
-        return try Response.json(ConnectionList(
-            open: host.connections.count, perPlugin: perPlugin,
-            endpoints: endpoints.map { e in
-                WebSocketEndpoint(path: e.path, plugin: e.plugin, routes: [
-                    e.connect.map { _ in "$connect" }, e.disconnect.map { _ in "$disconnect" }, e.fallback.map { _ in "$default" },
-                ].compactMap { $0 } + e.actions.keys.sorted())
-            },
-            connections: host.connections.list(limit: 1_000).map { ConnectionDescription(id: $0.id, plugin: $0.plugin) }))
+        return try Response.json(
+            ConnectionList(
+                open: host.connections.count, perPlugin: perPlugin,
+                endpoints: endpoints.map { e in
+                    WebSocketEndpoint(
+                        path: e.path, plugin: e.plugin,
+                        routes: [
+                            e.connect.map { _ in "$connect" }, e.disconnect.map { _ in "$disconnect" },
+                            e.fallback.map { _ in "$default" },
+                        ].compactMap { $0 } + e.actions.keys.sorted())
+                },
+                connections: host.connections.list(limit: 1_000).map {
+                    ConnectionDescription(id: $0.id, plugin: $0.plugin)
+                }))
     }
 
     /// The body is free-form: the text frame to send, non-empty UTF-8, passed through as it is.
@@ -43,7 +49,8 @@ struct ConnectionRoutes: Sendable {
         switch host.connections.post(text, to: id) {
         case .queued: return try Response.json(ConnectionPostResult())
         case .gone: throw APIError(status: 410, code: "GoneException", "connection '\(id)' is not open")
-        case .overflowed: throw APIError(status: 410, code: "GoneException", "connection '\(id)' was closed as a slow consumer")
+        case .overflowed:
+            throw APIError(status: 410, code: "GoneException", "connection '\(id)' was closed as a slow consumer")
         }
     }
 
@@ -57,6 +64,7 @@ struct ConnectionRoutes: Sendable {
     }
 
     @Sendable func upgradeRequired(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        throw APIError(status: 426, code: "UpgradeRequired", "this is a WebSocket endpoint: connect with a WebSocket client")
+        throw APIError(
+            status: 426, code: "UpgradeRequired", "this is a WebSocket endpoint: connect with a WebSocket client")
     }
 }

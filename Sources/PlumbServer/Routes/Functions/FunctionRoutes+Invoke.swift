@@ -21,10 +21,14 @@ extension FunctionRoutes {
             Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", f.name)]).increment()
             return try Response.json(AsyncInvocation(eventId: id), status: .accepted)
         case "RequestResponse":
-            let response = try await host.invoke(f, FunctionRequest(method: .post, path: "/", headers: ["content-type": "application/json"], body: payload))
+            let response = try await host.invoke(
+                f,
+                FunctionRequest(method: .post, path: "/", headers: ["content-type": "application/json"], body: payload))
             var headers = HTTPFields()
             headers[.contentType] = response.headers["content-type"] ?? "application/json"
-            return Response(status: .init(code: response.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
+            return Response(
+                status: .init(code: response.status), headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: response.body)))
         default:
             throw APIError("type must be RequestResponse or Event")
         }
@@ -33,12 +37,16 @@ extension FunctionRoutes {
     @Sendable func events(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let f = try function(context)
         let status = request.queryDictionary["status"]
-        if let status, !["pending", "succeeded", "failed"].contains(status) { throw APIError("status must be pending, succeeded or failed") }
+        if let status, !["pending", "succeeded", "failed"].contains(status) {
+            throw APIError("status must be pending, succeeded or failed")
+        }
         let events = try asyncQueue.events(status: status, limit: 1_000).filter { $0.function == f.name }
-        return try Response.json(AsyncEventList(events: events.map {
-            AsyncEventDescription(
-                id: $0.id, status: $0.status, attempts: $0.attempts, receivedAt: $0.receivedAt,
-                nextAttemptAt: $0.status == "pending" ? $0.nextAttemptAt : nil, lastError: $0.lastError)
-        }))
+        return try Response.json(
+            AsyncEventList(
+                events: events.map {
+                    AsyncEventDescription(
+                        id: $0.id, status: $0.status, attempts: $0.attempts, receivedAt: $0.receivedAt,
+                        nextAttemptAt: $0.status == "pending" ? $0.nextAttemptAt : nil, lastError: $0.lastError)
+                }))
     }
 }

@@ -39,8 +39,10 @@ struct FunctionRoutes: Sendable {
         return FunctionDescription(
             name: f.name, plugin: f.pluginName, kind: f.kind, trigger: Self.trigger(f),
             reservedConcurrency: host.limiter.reserved(f.name), provisionedConcurrency: f.scaling.provisioned,
-            concurrentExecutions: host.limiter.inFlight(f.name), maxConcurrencyPerInstance: f.pool.perInstanceConcurrency,
-            instances: pool.instances, provisionedInstances: pool.provisionedInstances, initializingInstances: pool.initializing,
+            concurrentExecutions: host.limiter.inFlight(f.name),
+            maxConcurrencyPerInstance: f.pool.perInstanceConcurrency,
+            instances: pool.instances, provisionedInstances: pool.provisionedInstances,
+            initializingInstances: pool.initializing,
             coldStarts: pool.coldStarts, reportLog: f.options.reportLog.rawValue,
             autoscaling: AutoscalingDescription(f.scaling.describe(activityLimit: 0)))
     }

@@ -6,18 +6,22 @@ import PlumbAPI
 extension IAMRoutes {
     /// The user behind the request's token.
     func caller(_ request: Request) throws -> IAMStore.Principal {
-        let presented = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } ?? ""
+        let presented =
+            request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } ?? ""
         guard presented.hasPrefix("plb_"), let principal = try iam.principal(token: presented) else {
-            throw APIError(status: 400, code: "NotAUser", "this is for a user's own token (the admin token is not a user)")
+            throw APIError(
+                status: 400, code: "NotAUser", "this is for a user's own token (the admin token is not a user)")
         }
         return principal
     }
 
     @Sendable func whoami(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let me = try caller(request)
-        return try Response.json(WhoAmI(
-            user: me.user, groups: me.groups, mfa: me.mfa, mfaEnabled: try iam.mfaEnabled(user: me.user),
-            mfaRequired: IAMStore.mfaRequired(me, settings: settings), expiresAt: me.expiresAt.map { TimeParsing.format($0) }))
+        return try Response.json(
+            WhoAmI(
+                user: me.user, groups: me.groups, mfa: me.mfa, mfaEnabled: try iam.mfaEnabled(user: me.user),
+                mfaRequired: IAMStore.mfaRequired(me, settings: settings),
+                expiresAt: me.expiresAt.map { TimeParsing.format($0) }))
     }
 
     @Sendable func changePassword(_ request: Request, context: PlumbRequestContext) async throws -> Response {

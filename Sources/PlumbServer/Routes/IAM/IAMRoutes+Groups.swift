@@ -19,7 +19,8 @@ extension IAMRoutes {
     }
 
     @Sendable func attachGroupPolicy(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try iam.attach(policy: try Self.name("policy", context), kind: "group", principal: try Self.name("name", context))
+        try iam.attach(
+            policy: try Self.name("policy", context), kind: "group", principal: try Self.name("name", context))
         return Response(status: .noContent)
     }
 }

@@ -10,7 +10,8 @@ extension IAMRoutes {
         do {
             let session = try iam.login(user: body.user, password: body.password, code: body.code, settings: settings)
             auditLogin(body.user, context: context, status: 201, outcome: session.mfa ? "success (mfa)" : "success")
-            let answer = LoginResponse(token: session.token, expiresAt: TimeParsing.format(session.expiresAt), mfa: session.mfa)
+            let answer = LoginResponse(
+                token: session.token, expiresAt: TimeParsing.format(session.expiresAt), mfa: session.mfa)
             return try Response.json(answer, status: .created)
         } catch let error as PlumbError {
             auditLogin(body.user, context: context, status: error.status, outcome: "denied")

@@ -30,9 +30,11 @@ extension IAMRoutes {
     /// The decision for a user, an action and a resource, with the deciding statement.
     @Sendable func simulate(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let body = try await request.decodeJSONObject(SimulationRequest.self)
-        let decision = PolicyEvaluator.evaluate(try iam.policies(ofUser: body.user), action: body.action, resource: body.resource)
-        return try Response.json(SimulationResult(
-            decision: decision.outcome.rawValue, allowed: decision.allowed, explanation: decision.explanation,
-            policy: decision.policy, statement: decision.statement, sid: decision.sid))
+        let decision = PolicyEvaluator.evaluate(
+            try iam.policies(ofUser: body.user), action: body.action, resource: body.resource)
+        return try Response.json(
+            SimulationResult(
+                decision: decision.outcome.rawValue, allowed: decision.allowed, explanation: decision.explanation,
+                policy: decision.policy, statement: decision.statement, sid: decision.sid))
     }
 }

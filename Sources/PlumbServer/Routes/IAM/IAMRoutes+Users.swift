@@ -21,7 +21,8 @@ extension IAMRoutes {
 
     /// Shown once: only its hash is kept.
     @Sendable func createToken(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try Response.json(AccessToken(token: try iam.createToken(user: try Self.name("name", context))), status: .created)
+        try Response.json(
+            AccessToken(token: try iam.createToken(user: try Self.name("name", context))), status: .created)
     }
 
     @Sendable func setPassword(_ request: Request, context: PlumbRequestContext) async throws -> Response {
@@ -36,7 +37,8 @@ extension IAMRoutes {
     }
 
     @Sendable func attachUserPolicy(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try iam.attach(policy: try Self.name("policy", context), kind: "user", principal: try Self.name("name", context))
+        try iam.attach(
+            policy: try Self.name("policy", context), kind: "user", principal: try Self.name("name", context))
         return Response(status: .noContent)
     }
 }

@@ -47,7 +47,8 @@ struct LogRoutes {
         let pattern = try Self.pattern(query["filter"])
         let seconds = try request.intParameter("seconds", default: 0, range: 0...86_400)
         let tail = LogTail(
-            store: store, group: group, pattern: pattern, streamPrefix: query["stream"], seconds: seconds, heartbeat: tailHeartbeat,
+            store: store, group: group, pattern: pattern, streamPrefix: query["stream"], seconds: seconds,
+            heartbeat: tailHeartbeat,
             start: try store.lastEventID())
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: tail.body())
     }
@@ -55,7 +56,9 @@ struct LogRoutes {
     /// How many days the group keeps its events (null: forever); the audit group's is the admin's.
     @Sendable func putRetention(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let group = try Self.parameter("group", context)
-        if group == PlatformNames.auditGroup { try PlatformNames.requireAdmin(context.caller, "the retention of \(group)") }
+        if group == PlatformNames.auditGroup {
+            try PlatformNames.requireAdmin(context.caller, "the retention of \(group)")
+        }
         let body = try await request.decodeJSON(RetentionRequest.self, limit: 1_024)
         try store.setRetention(group: group, days: body.days)
         return try .json(RetentionResponse(group: group, retentionDays: body.days.map(String.init) ?? "never"))
@@ -74,7 +77,9 @@ struct LogRoutes {
         let now = store.clock()
         let events = try body.events.enumerated().map { i, e -> InputLogEvent in
             guard let ts = e.timestamp == nil ? now : e.timestamp.flatMap(Checked.epochMilliseconds) else {
-                throw LogsError("events[\(i)].timestamp must be epoch milliseconds (within ±\(Int64(Checked.maxEpochSeconds * 1_000)))")
+                throw LogsError(
+                    "events[\(i)].timestamp must be epoch milliseconds (within ±\(Int64(Checked.maxEpochSeconds * 1_000)))"
+                )
             }
             return InputLogEvent(timestamp: ts, message: e.message)
         }
@@ -88,7 +93,9 @@ struct LogRoutes {
     @Sendable func search(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let group = try Self.parameter("group", context)
         let page = try store.filter(try Self.logQuery(group: group, request, now: Double(store.clock()) / 1_000))
-        return try .json(LogEventsResponse(events: page.events.map(LogEventDescription.init), next: page.nextToken, scanned: page.scanned))
+        return try .json(
+            LogEventsResponse(
+                events: page.events.map(LogEventDescription.init), next: page.nextToken, scanned: page.scanned))
     }
 
     /// The search's parameters, checked in the order the server always checked them (filter, order, start, end, limit).
@@ -96,15 +103,19 @@ struct LogRoutes {
         let query = request.queryDictionary
         func time(_ name: String) throws -> Int64? {
             guard let text = query[name] else { return nil }
-            guard let seconds = TimeParsing.queryTime(text, now: now) else { throw APIError("\(name) must be \(TimeParsing.queryTimeForms)") }
+            guard let seconds = TimeParsing.queryTime(text, now: now) else {
+                throw APIError("\(name) must be \(TimeParsing.queryTimeForms)")
+            }
             return Int64((seconds * 1_000).rounded(.down))
         }
         let pattern = try pattern(query["filter"])
         let order = query["order"] ?? "oldest"
         guard order == "oldest" || order == "newest" else { throw APIError("order must be oldest or newest") }
         return LogQuery(
-            group: group, pattern: pattern, start: try time("start") ?? 0, end: try time("end") ?? .max, streamPrefix: query["stream"],
-            limit: try request.intParameter("limit", default: 100, range: 1...10_000), descending: order == "newest", token: query["next"])
+            group: group, pattern: pattern, start: try time("start") ?? 0, end: try time("end") ?? .max,
+            streamPrefix: query["stream"],
+            limit: try request.intParameter("limit", default: 100, range: 1...10_000), descending: order == "newest",
+            token: query["next"])
     }
 
     /// The `filter` parameter as a pattern, refused with the parser's reason.

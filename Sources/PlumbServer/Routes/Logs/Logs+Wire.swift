@@ -7,8 +7,10 @@ import PlumbLogs
 extension LogGroupDescription {
     init(_ group: LogStore.Group) {
         self.init(
-            name: group.name, retentionDays: group.retentionDays, storedEvents: group.storedEvents, archivedEvents: group.archivedEvents,
-            archiveCompressionRatio: group.archiveCompressedBytes > 0 ? Double(group.archiveRawBytes) / Double(group.archiveCompressedBytes) : nil,
+            name: group.name, retentionDays: group.retentionDays, storedEvents: group.storedEvents,
+            archivedEvents: group.archivedEvents,
+            archiveCompressionRatio: group.archiveCompressedBytes > 0
+                ? Double(group.archiveRawBytes) / Double(group.archiveCompressedBytes) : nil,
             createdAt: TimeParsing.format(group.createdAt / 1_000))
     }
 }
@@ -38,12 +40,15 @@ extension LogEventDescription {
 extension MetricFilterDescription {
     /// `source` is `file` for a filter declared in an alert file, `api` for one made through the API.
     init(_ f: MetricFilter, fromFile: Bool) {
-        let value: String = switch f.value {
-        case .constant(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
-        case .field(let name): "$" + name
-        }
+        let value: String =
+            switch f.value {
+            case .constant(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+            case .field(let name): "$" + name
+            }
         self.init(
-            name: f.name, logGroup: f.group, pattern: f.pattern.text, namespace: f.namespace, metric: f.metric, value: value,
-            defaultValue: f.defaultValue, unit: f.unit?.rawValue, dimensions: f.dimensions, source: fromFile ? "file" : "api")
+            name: f.name, logGroup: f.group, pattern: f.pattern.text, namespace: f.namespace, metric: f.metric,
+            value: value,
+            defaultValue: f.defaultValue, unit: f.unit?.rawValue, dimensions: f.dimensions,
+            source: fromFile ? "file" : "api")
     }
 }

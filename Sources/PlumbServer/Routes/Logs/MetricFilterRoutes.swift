@@ -16,7 +16,9 @@ struct MetricFilterRoutes {
     static func installAPIFilters(_ store: LogStore) throws {
         var list: [MetricFilter] = []
         for (name, document) in try store.storedMetricFilterDocuments() {
-            if case .success(let filter) = AlertFileParser.parseMetricFilterDocument(document, name: name) { list.append(filter) }
+            if case .success(let filter) = AlertFileParser.parseMetricFilterDocument(document, name: name) {
+                list.append(filter)
+            }
         }
         store.setAPIMetricFilters(list)
     }
@@ -28,7 +30,9 @@ struct MetricFilterRoutes {
     }
 
     @Sendable func list(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try .json(MetricFiltersResponse(metricFilters: store.metricFilters.map { MetricFilterDescription($0.filter, fromFile: $0.fromFile) }))
+        try .json(
+            MetricFiltersResponse(
+                metricFilters: store.metricFilters.map { MetricFilterDescription($0.filter, fromFile: $0.fromFile) }))
     }
 
     /// Creates or replaces a filter made through the API. Filters on the audit group, in a platform namespace, or
@@ -36,13 +40,16 @@ struct MetricFilterRoutes {
     @Sendable func put(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = try LogRoutes.parameter("name", context)
         if store.metricFilters.contains(where: { $0.filter.name == name && $0.fromFile }) {
-            throw APIError(status: 409, code: "ResourceConflict", "metric filter '\(name)' is declared in an alert file")
+            throw APIError(
+                status: 409, code: "ResourceConflict", "metric filter '\(name)' is declared in an alert file")
         }
         let document = String(decoding: try await request.collectBody(limit: 16 * 1_024), as: UTF8.self)
         let filter: MetricFilter
         switch AlertFileParser.parseMetricFilterDocument(document, name: name) {
         case .failure(let errors):
-            throw APIError(errors.errors.map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }.joined(separator: "; "))
+            throw APIError(
+                errors.errors.map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }.joined(
+                    separator: "; "))
         case .success(let parsed): filter = parsed
         }
         if filter.group == PlatformNames.auditGroup {
@@ -51,7 +58,9 @@ struct MetricFilterRoutes {
         if PlatformNames.isPlatformNamespace(filter.namespace) {
             try PlatformNames.requireAdmin(context.caller, "namespace '\(filter.namespace)'")
         }
-        if let old = store.metricFilters.first(where: { $0.filter.name == name }), old.filter.group == PlatformNames.auditGroup {
+        if let old = store.metricFilters.first(where: { $0.filter.name == name }),
+            old.filter.group == PlatformNames.auditGroup
+        {
             try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
         }
         try store.storeMetricFilterDocument(name: name, document: document)
@@ -63,7 +72,8 @@ struct MetricFilterRoutes {
     @Sendable func delete(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = try LogRoutes.parameter("name", context)
         guard let existing = store.metricFilters.first(where: { $0.filter.name == name && !$0.fromFile }) else {
-            throw APIError(status: 404, code: "ResourceNotFoundException", "no metric filter '\(name)' created through the API")
+            throw APIError(
+                status: 404, code: "ResourceNotFoundException", "no metric filter '\(name)' created through the API")
         }
         if existing.filter.group == PlatformNames.auditGroup {
             try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")

@@ -6,13 +6,17 @@ import PlumbMetrics
 
 extension MetricDescription {
     init(_ info: SeriesInfo) {
-        self.init(namespace: info.key.namespace, name: info.key.name, dimensions: info.key.dimensionDictionary, unit: info.unit?.rawValue)
+        self.init(
+            namespace: info.key.namespace, name: info.key.name, dimensions: info.key.dimensionDictionary,
+            unit: info.unit?.rawValue)
     }
 }
 
 extension MetricDataResponse.Result {
     init(_ result: MetricDataResult) {
-        self.init(id: result.id, label: result.label, timestamps: result.timestamps.map(TimeParsing.format), values: result.values)
+        self.init(
+            id: result.id, label: result.label, timestamps: result.timestamps.map(TimeParsing.format),
+            values: result.values)
     }
 }
 
@@ -30,7 +34,8 @@ extension StatisticsQuery {
     init(_ request: StatisticsRequest, now: Double) throws {
         let (start, end) = try request.window(now: now)
         self.init(
-            series: SeriesKey(namespace: request.namespace, name: request.name, dimensions: request.dimensions), period: request.period,
+            series: SeriesKey(namespace: request.namespace, name: request.name, dimensions: request.dimensions),
+            period: request.period,
             start: start, end: end, statistics: request.statistics)
         try validate()
     }

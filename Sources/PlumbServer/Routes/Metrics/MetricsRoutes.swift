@@ -67,12 +67,16 @@ struct MetricsRoutes {
     func lineProtocolOptions(_ query: [String: String]) throws -> (LineProtocolPrecision, StorageResolution) {
         var precision = LineProtocolPrecision.ns
         if let p = query["precision"] {
-            guard let parsed = LineProtocolPrecision(rawValue: p) else { throw APIError("precision '\(p)' must be ns, us, ms or s") }
+            guard let parsed = LineProtocolPrecision(rawValue: p) else {
+                throw APIError("precision '\(p)' must be ns, us, ms or s")
+            }
             precision = parsed
         }
         var resolution = lineProtocolResolution
         if let r = query["resolution"] {
-            guard let parsed = Int(r).flatMap(StorageResolution.init(rawValue:)) else { throw APIError("resolution '\(r)' must be 1 or 60") }
+            guard let parsed = Int(r).flatMap(StorageResolution.init(rawValue:)) else {
+                throw APIError("resolution '\(r)' must be 1 or 60")
+            }
             resolution = parsed
         }
         return (precision, resolution)
@@ -101,6 +105,8 @@ struct MetricsRoutes {
         let query = try StatisticsQuery(try StatisticsRequest(query: request.queryDictionary, now: now), now: now)
         let datapoints = try await store.statistics(query)
         let unit = store.seriesInfo(query.series)?.unit?.rawValue ?? "None"
-        return try .json(StatisticsResponse(datapoints: datapoints.map(StatisticsDatapoint.init), unit: unit, label: query.series.name))
+        return try .json(
+            StatisticsResponse(
+                datapoints: datapoints.map(StatisticsDatapoint.init), unit: unit, label: query.series.name))
     }
 }

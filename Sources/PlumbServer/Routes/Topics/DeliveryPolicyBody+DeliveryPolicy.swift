@@ -4,7 +4,9 @@ import PlumbNotify
 /// The wire form of a delivery policy, to and from PlumbNotify's `DeliveryPolicy`.
 extension DeliveryPolicyBody {
     init(_ policy: DeliveryPolicy) {
-        self.init(numRetries: policy.numRetries, minDelay: policy.minDelay, maxDelay: policy.maxDelay, backoff: policy.backoff.rawValue)
+        self.init(
+            numRetries: policy.numRetries, minDelay: policy.minDelay, maxDelay: policy.maxDelay,
+            backoff: policy.backoff.rawValue)
     }
 
     /// The defaults with what is given; a `min_delay` alone raises `max_delay` to it. Refusals name the field.

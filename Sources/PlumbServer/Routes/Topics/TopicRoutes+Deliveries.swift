@@ -17,9 +17,10 @@ extension TopicRoutes {
             before = id
         }
         let list = try outbox.deliveries(topic: query["topic"], status: query["status"], limit: limit, before: before)
-        return try Response.json(DeliveryList(
-            deliveries: list.map(DeliveryDescription.init), counts: try outbox.deliveryCounts(),
-            next: list.count == limit ? list.last?.id : nil))
+        return try Response.json(
+            DeliveryList(
+                deliveries: list.map(DeliveryDescription.init), counts: try outbox.deliveryCounts(),
+                next: list.count == limit ? list.last?.id : nil))
     }
 
     @Sendable func retryDelivery(_ request: Request, context: PlumbRequestContext) async throws -> Response {

@@ -7,7 +7,9 @@ import PlumbNotify
 extension TopicRoutes {
     @Sendable func listSubscriptions(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let topic = try topic(context)
-        return try Response.json(SubscriptionList(subscriptions: try outbox.subscriptions(topic: topic.name).map(SubscriptionDescription.init)))
+        return try Response.json(
+            SubscriptionList(
+                subscriptions: try outbox.subscriptions(topic: topic.name).map(SubscriptionDescription.init)))
     }
 
     @Sendable func subscribe(_ request: Request, context: PlumbRequestContext) async throws -> Response {
@@ -25,14 +27,17 @@ extension TopicRoutes {
         }
         var format = WebhookFormat.plumb
         if let f = body.format {
-            guard let value = WebhookFormat(named: f) else { throw APIError("format must be \(WebhookFormat.accepted)") }
+            guard let value = WebhookFormat(named: f) else {
+                throw APIError("format must be \(WebhookFormat.accepted)")
+            }
             guard proto == .webhook || value == .plumb else { throw APIError("format applies to webhooks only") }
             format = value
         }
         if let secret = body.secret, secret.count < 16 { throw APIError("secret must have at least 16 characters") }
         if proto == .function { try authorizeSubscriber(body.endpoint, caller) }
         return SubscriptionDefinition(
-            protocol: proto, endpoint: body.endpoint, secret: body.secret, format: format, deliveryPolicy: try body.deliveryPolicy?.policy())
+            protocol: proto, endpoint: body.endpoint, secret: body.secret, format: format,
+            deliveryPolicy: try body.deliveryPolicy?.policy())
     }
 
     @Sendable func unsubscribe(_ request: Request, context: PlumbRequestContext) async throws -> Response {
@@ -42,10 +47,16 @@ extension TopicRoutes {
 
     /// `GET /subscriptions/confirm?token=…`: an HTML page for the person who followed the link.
     @Sendable func confirm(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        guard let token = request.queryDictionary["token"], !token.isEmpty else { throw APIError(code: "MissingParameter", "token is required") }
+        guard let token = request.queryDictionary["token"], !token.isEmpty else {
+            throw APIError(code: "MissingParameter", "token is required")
+        }
         let subscription = try outbox.confirm(token: token, now: clock())
-        let endpoint = EmailRenderer.escape(subscription.definition.endpoint), topic = EmailRenderer.escape(subscription.topic)
-        let html = "<!DOCTYPE html><html><body><p>Subscription confirmed: \(endpoint) now receives notifications from topic \(topic).</p></body></html>"
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        let endpoint = EmailRenderer.escape(subscription.definition.endpoint)
+        let topic = EmailRenderer.escape(subscription.topic)
+        let html =
+            "<!DOCTYPE html><html><body><p>Subscription confirmed: \(endpoint) now receives notifications from topic \(topic).</p></body></html>"
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }

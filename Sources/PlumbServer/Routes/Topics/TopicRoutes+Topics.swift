@@ -23,14 +23,17 @@ extension TopicRoutes {
     @Sendable func publish(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = context.parameters.get("topic") ?? ""
         let body = try await request.decodeJSON(PublishRequest.self)
-        let id = try outbox.publish(topic: name, subject: body.subject, message: body.message, attributes: body.attributes ?? [:], now: clock())
+        let id = try outbox.publish(
+            topic: name, subject: body.subject, message: body.message, attributes: body.attributes ?? [:], now: clock())
         return try Response.json(PublishResponse(messageId: id))
     }
 
     /// The topic of the path, or 404.
     func topic(_ context: PlumbRequestContext) throws -> Outbox.Topic {
         let name = context.parameters.get("topic") ?? ""
-        guard let topic = try outbox.topic(name) else { throw NotifyError(status: 404, code: "NotFound", "no topic named '\(name)'") }
+        guard let topic = try outbox.topic(name) else {
+            throw NotifyError(status: 404, code: "NotFound", "no topic named '\(name)'")
+        }
         return topic
     }
 }

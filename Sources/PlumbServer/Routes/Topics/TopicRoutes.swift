@@ -32,7 +32,8 @@ struct TopicRoutes: Sendable {
         let subscriptions = try outbox.subscriptions(topic: topic.name)
         return TopicDescription(
             name: topic.name, source: topic.source, deliveryPolicy: topic.deliveryPolicy.map(DeliveryPolicyBody.init),
-            subscriptions: subscriptions.count, confirmedSubscriptions: subscriptions.filter { $0.status == "Confirmed" }.count,
+            subscriptions: subscriptions.count,
+            confirmedSubscriptions: subscriptions.filter { $0.status == "Confirmed" }.count,
             createdAt: TimeParsing.format(topic.createdAt))
     }
 }
