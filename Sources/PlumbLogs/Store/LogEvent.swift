@@ -31,6 +31,3 @@ public struct InputLogEvent: Sendable, Equatable {
         self.message = message
     }
 }
-
-/// Errors of the log API.
-public typealias LogsError = PlumbError

@@ -1,11 +1,20 @@
 import PlumbAPI
-import PlumbStore
 
-/// Errors of the topic, subscription and delivery API.
-public typealias NotifyError = PlumbError
+/// An error of topics, subscriptions and deliveries: an HTTP status, a code and a message, shown by the server's error middleware as `ErrorBody`.
+public struct NotifyError: HTTPResponseError, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
 
-extension PlumbError {
-    static func topicNotFound(_ name: String) -> PlumbError {
-        PlumbError(status: 404, code: "NotFound", "no topic named '\(name)'")
+    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    static func topicNotFound(_ name: String) -> NotifyError {
+        NotifyError(status: 404, code: "NotFound", "no topic named '\(name)'")
     }
 }

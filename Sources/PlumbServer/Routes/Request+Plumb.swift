@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import PlumbAPI
 import PlumbKit
 
 extension Request {
@@ -22,14 +23,20 @@ extension Request {
         guard !body.isEmpty else { throw APIError(code: "MissingParameter", "a JSON body is required") }
         do {
             return try JSONDecoder().decode(T.self, from: Data(body))
-        } catch let error as APIError {
+        } catch let error as any PlumbAPI.HTTPResponseError {
             throw error
         } catch DecodingError.keyNotFound(let key, let context) {
-            throw APIError(code: "MissingParameter", "'\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is required")
+            throw APIError(
+                code: "MissingParameter",
+                "'\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))' is required")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
-            throw APIError("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type: \(context.debugDescription)")
+            throw APIError(
+                "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type: \(context.debugDescription)"
+            )
         } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
-            throw APIError("'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or malformed: \(context.debugDescription)")
+            throw APIError(
+                "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' is out of range or malformed: \(context.debugDescription)"
+            )
         } catch DecodingError.dataCorrupted where JSONNumberProblem.locate(in: body) != nil {
             throw APIError("'\(JSONNumberProblem.locate(in: body) ?? "")' is out of range or not a whole number")
         } catch {
@@ -53,11 +60,11 @@ extension Request {
 extension Response {
     static func json(_ object: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let data = try PlumbJSON.encoder.encode(object)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
-
-import Foundation
 
 enum PlumbJSON {
     static let encoder: JSONEncoder = {

@@ -40,7 +40,7 @@ struct AlarmPageRoutes {
                     "name: no alarm named '\(Checked.shown(link.name))' (it was deleted or renamed)")
             }
             return Self.html(try await view(status, expires: link.expires, now: now).html(), status: .ok)
-        } catch let error as PlumbError where Self.wantsHTML(request) {
+        } catch let error as any PlumbAPI.HTTPResponseError where Self.wantsHTML(request) {
             return Self.html(
                 AlarmPageView.errorPage(status: error.status, code: error.code, message: error.message),
                 status: .init(code: error.status))

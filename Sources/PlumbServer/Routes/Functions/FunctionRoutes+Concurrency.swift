@@ -11,12 +11,13 @@ extension FunctionRoutes {
         let change: ConcurrencyRequest
         do {
             change = try JSONDecoder().decode(ConcurrencyRequest.self, from: Data(body))
-        } catch let error as APIError {
+        } catch let error as any PlumbAPI.HTTPResponseError {
             throw error
         } catch {
             throw APIError(
                 code: "MissingParameter",
-                "body must be {\"reserved\": N, \"provisioned\": M} (either key may be left out; reserved null clears it)")
+                "body must be {\"reserved\": N, \"provisioned\": M} (either key may be left out; reserved null clears it)"
+            )
         }
         // Raising both: reserve first so the provisioned instances fit; lowering both: unprovision first.
         let oldProvisioned = f.scaling.provisioned
@@ -35,14 +36,15 @@ extension FunctionRoutes {
         let limit = try request.intParameter("limit", default: 100, range: 1...FunctionScaling.keptActivities)
         let d = f.scaling.describe(activityLimit: limit)
         let pool = f.pool.snapshot
-        return try Response.json(ScalingDescription(
-            function: f.name, instances: pool.instances, initializingInstances: pool.initializing,
-            provisionedInstances: pool.provisionedInstances, concurrency: d.lastConcurrency,
-            autoscaling: AutoscalingDescription(d),
-            activities: d.activities.reversed().map {
-                ScalingActivity(
-                    time: TimeParsing.format(Int64($0.time)), from: $0.from, to: $0.to, reason: $0.reason,
-                    stableConcurrency: $0.stableDemand, panicConcurrency: $0.panicDemand, panicking: $0.panicking)
-            }))
+        return try Response.json(
+            ScalingDescription(
+                function: f.name, instances: pool.instances, initializingInstances: pool.initializing,
+                provisionedInstances: pool.provisionedInstances, concurrency: d.lastConcurrency,
+                autoscaling: AutoscalingDescription(d),
+                activities: d.activities.reversed().map {
+                    ScalingActivity(
+                        time: TimeParsing.format(Int64($0.time)), from: $0.from, to: $0.to, reason: $0.reason,
+                        stableConcurrency: $0.stableDemand, panicConcurrency: $0.panicDemand, panicking: $0.panicking)
+                }))
     }
 }
