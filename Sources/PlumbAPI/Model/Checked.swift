@@ -27,6 +27,7 @@ public enum Checked {
     }
 
     /// `a / b` rounded towards negative infinity, for any `a` and a positive `b` (never negates, so never overflows).
+    @inlinable
     public static func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {
         precondition(b > 0, "a positive divisor")
         let q = a / b

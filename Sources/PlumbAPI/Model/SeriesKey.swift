@@ -5,6 +5,8 @@ public struct SeriesKey: Hashable, Sendable, Codable {
     /// Dimension name/value pairs, sorted by name; names are unique.
     public let dimensions: [Dimension]
 
+    // Inlinable, as are the Hashable members below: ingest builds and hashes a key per line in other modules.
+    @inlinable
     public init(namespace: String, name: String, dimensions: [Dimension] = []) {
         self.namespace = namespace
         self.name = name
@@ -14,6 +16,18 @@ public struct SeriesKey: Hashable, Sendable, Codable {
     public init(namespace: String, name: String, dimensions: [String: String]) {
         self.init(
             namespace: namespace, name: name, dimensions: dimensions.map { Dimension(name: $0.key, value: $0.value) })
+    }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(namespace)
+        hasher.combine(name)
+        hasher.combine(dimensions)
+    }
+
+    @inlinable
+    public static func == (a: SeriesKey, b: SeriesKey) -> Bool {
+        a.namespace == b.namespace && a.name == b.name && a.dimensions == b.dimensions
     }
 
     public var dimensionDictionary: [String: String] {
@@ -39,8 +53,18 @@ public struct Dimension: Hashable, Sendable, Codable {
     public let name: String
     public let value: String
 
+    @inlinable
     public init(name: String, value: String) {
         self.name = name
         self.value = value
     }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(value)
+    }
+
+    @inlinable
+    public static func == (a: Dimension, b: Dimension) -> Bool { a.name == b.name && a.value == b.value }
 }
