@@ -1,19 +1,11 @@
 import PlumbAPI
 
-/// An error of the alarms: a refused definition, state change or silence, or an alarm that does not exist: an HTTP status, a code and a message, shown by the server's error middleware as `ErrorBody`.
-public struct AlarmError: HTTPResponseError, CustomStringConvertible {
-    public var status: Int
-    public var code: String
-    public var message: String
+/// The alarms' errors: a refused definition, state change or silence, or an alarm that does not exist.
+public enum AlarmErrorDomain: ErrorDomain {}
 
-    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
+public typealias AlarmError = DomainError<AlarmErrorDomain>
 
-    public var description: String { message }
-
+extension DomainError where Domain == AlarmErrorDomain {
     static func notFound(_ name: String) -> AlarmError {
         AlarmError(status: 404, code: "ResourceNotFound", "no alarm named '\(name)'")
     }

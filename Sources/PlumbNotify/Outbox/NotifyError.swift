@@ -1,19 +1,11 @@
 import PlumbAPI
 
-/// An error of topics, subscriptions and deliveries: an HTTP status, a code and a message, shown by the server's error middleware as `ErrorBody`.
-public struct NotifyError: HTTPResponseError, CustomStringConvertible {
-    public var status: Int
-    public var code: String
-    public var message: String
+/// The errors of topics, subscriptions and deliveries.
+public enum NotifyErrorDomain: ErrorDomain {}
 
-    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
+public typealias NotifyError = DomainError<NotifyErrorDomain>
 
-    public var description: String { message }
-
+extension DomainError where Domain == NotifyErrorDomain {
     static func topicNotFound(_ name: String) -> NotifyError {
         NotifyError(status: 404, code: "NotFound", "no topic named '\(name)'")
     }
