@@ -60,9 +60,9 @@ extension AlarmDataSource {
 
 /// Reads alarm datapoints from the metric store (head and points, as a statistics query would).
 public struct MetricStoreDataSource: AlarmDataSource {
-    public let store: MetricStore
+    public let store: any MetricStoring
 
-    public init(store: MetricStore) { self.store = store }
+    public init(store: any MetricStoring) { self.store = store }
 
     public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
         try await store.aggregates(requests)

@@ -2,15 +2,16 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Reports what the swift-metrics backend recorded into the `MetricStore` every `interval` (1 s by
+/// Reports what the swift-metrics backend recorded into the metric store every `interval` (1 s by
 /// default), through the same ingest path as every other datum, and once more on shutdown.
 public struct MetricsReporter: Service {
     public let factory: PlumbMetricsFactory
-    public let store: MetricStore
+    public let store: any MetricStoring
+    let logger = Logger(label: "plumb.metrics")
     public var interval: Duration
     let validator = DatumValidator(limits: IngestLimits())
 
-    public init(factory: PlumbMetricsFactory, store: MetricStore, interval: Duration = .seconds(1)) {
+    public init(factory: PlumbMetricsFactory, store: any MetricStoring, interval: Duration = .seconds(1)) {
         self.factory = factory
         self.store = store
         self.interval = interval
@@ -30,7 +31,7 @@ public struct MetricsReporter: Service {
             do {
                 try await report()
             } catch {
-                store.logger.error("reporting internal metrics failed: \(error)")
+                logger.error("reporting internal metrics failed: \(error)")
             }
         }
     }

@@ -50,7 +50,7 @@ extension MetricData {
     }
 }
 
-extension MetricStore {
+extension MetricStoring {
     /// GetMetricData: every metric query read in one transaction, then the expressions.
     public func metricData(
         _ queries: [MetricDataQuery], start: Int64, end: Int64, period: Int64

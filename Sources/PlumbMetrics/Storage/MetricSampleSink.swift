@@ -8,4 +8,4 @@ public protocol MetricSampleSink: Sendable {
     func append(_ samples: [Sample]) throws
 }
 
-extension MetricStore: MetricSampleSink {}
+extension MetricStore: MetricSampleSink, MetricStoring {}

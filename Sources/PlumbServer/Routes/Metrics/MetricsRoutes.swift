@@ -9,14 +9,14 @@ import PlumbStore
 /// protocol), `GET /api/v1/metrics` (ListMetrics), `POST /api/v1/metrics/query` (GetMetricData with metric math) and
 /// `GET /api/v1/metrics/statistics` (GetMetricStatistics).
 struct MetricsRoutes {
-    let store: MetricStore
+    let store: any MetricStoring
     let limits: IngestLimits
     let lineProtocolResolution: StorageResolution
     /// PutMetricData's validating decoder (the ingest hot path: it walks the JSON by hand, see `PutMetricDataRequest`).
     let decoder: PutMetricDataDecoder
     let parser: LineProtocolParser
 
-    init(store: MetricStore, limits: IngestLimits, lineProtocolResolution: StorageResolution) {
+    init(store: any MetricStoring, limits: IngestLimits, lineProtocolResolution: StorageResolution) {
         self.store = store
         self.limits = limits
         self.lineProtocolResolution = lineProtocolResolution

@@ -1,0 +1,212 @@
+import Foundation
+import PlumbAPI
+import PlumbMetrics
+import PlumbTesting
+import Testing
+
+/// What every metric backend must do the same way, run against each one (today the embedded SQLite store; the
+/// scale-out issue adds VictoriaMetrics). A backend is opened fresh in a directory, written through the contract,
+/// optionally settled (flushed, merged) and read back through the contract only.
+@Suite("Metric store conformance")
+struct MetricStoreConformanceTests {
+    /// A backend under test: how to open it over a clock, and how to settle what it holds.
+    struct Backend: Sendable, CustomStringConvertible {
+        let name: String
+        let open: @Sendable (_ directory: String, _ clock: TestClock) throws -> any MetricStoring
+        let settle: @Sendable (any MetricStoring) async throws -> Void
+        var description: String { name }
+    }
+
+    static let backends: [Backend] = [
+        Backend(
+            name: "SQLite",
+            open: { directory, clock in try MetricStore(directory: directory, clock: clock.closure) },
+            settle: { store in try await (store as! MetricStore).flush() })
+    ]
+
+    static let series = SeriesKey(namespace: "Conformance", name: "Latency", dimensions: ["Function": "f"])
+    static let now: Int64 = 1_795_000_000
+
+    /// Opens `backend` in a temporary directory and runs `body` with it and the clock.
+    func with(
+        _ backend: Backend, _ body: (any MetricStoring, TestClock) async throws -> Void
+    ) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock(Self.now)
+        try await body(try backend.open(dir.path, clock), clock)
+    }
+
+    static func randomSamples(count: Int, from start: Int64, span: Int64, seed: UInt64) -> [(ts: Int64, value: Double)]
+    {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in
+            let ts = start + Int64.random(in: 0..<span, using: &rng)
+            let value =
+                Bool.random(using: &rng)
+                ? Double(Int.random(in: -5...20, using: &rng))
+                : (Double(Int.random(in: 1...99_999, using: &rng)) / 100) * (Bool.random(using: &rng) ? 1 : -1)
+            return (ts, value)
+        }
+    }
+
+    static func singles(_ samples: [(ts: Int64, value: Double)]) -> [Sample] {
+        samples.map { Sample(series: series, timestamp: $0.ts, resolution: .high, value: .single($0.value)) }
+    }
+
+    /// Every statistic of every period against the naive computation; percentiles exact where the store says so,
+    /// within the sketch's bound elsewhere.
+    func expectStatistics(
+        _ store: any MetricStoring, _ samples: [(ts: Int64, value: Double)], period: Int64, start: Int64, end: Int64,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let percentiles: [Double] = [50, 90, 99]
+        let stats: [Statistic] =
+            [.sampleCount, .sum, .average, .minimum, .maximum] + percentiles.map { .percentile($0) }
+        let got = try await store.statistics(
+            StatisticsQuery(series: Self.series, period: period, start: start, end: end, statistics: stats))
+        let expected = ReferenceStatistics.periods(samples, period: period, start: (start / period) * period, end: end)
+        #expect(got.map(\.timestamp) == expected.keys.sorted(), "period \(period)", sourceLocation: sourceLocation)
+        for point in got {
+            guard let ref = expected[point.timestamp] else { continue }
+            #expect(point.values[.sampleCount] == ref.count, sourceLocation: sourceLocation)
+            #expect(abs(point.values[.sum]! - ref.sum) <= 1e-9 * max(1, abs(ref.sum)), sourceLocation: sourceLocation)
+            #expect(point.values[.minimum] == ref.min, sourceLocation: sourceLocation)
+            #expect(point.values[.maximum] == ref.max, sourceLocation: sourceLocation)
+            for p in percentiles {
+                let exact = ref.percentile(p)
+                let estimate = try #require(point.values[.percentile(p)], sourceLocation: sourceLocation)
+                let bound = point.aggregate.percentilesAreExact ? 0 : Sketch.relativeAccuracy * abs(exact) * (1 + 1e-9)
+                #expect(abs(estimate - exact) <= bound, "p\(p) at \(point.timestamp)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test(
+        "statistics of every period size agree with a naive computation, before and after settling", arguments: backends
+    )
+    func statistics(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let start = clock.now - 7_200
+            let first = Self.randomSamples(count: 4_000, from: start, span: 7_200, seed: 11)
+            try await store.put(Self.singles(first))
+            for period: Int64 in [1, 60, 300, 3_600] {
+                try await expectStatistics(store, first, period: period, start: start, end: clock.now + 1)
+            }
+            try await backend.settle(store)
+            let second = Self.randomSamples(count: 4_000, from: start, span: 7_200, seed: 12)
+            try await store.put(Self.singles(second))
+            for period: Int64 in [10, 60, 3_600] {
+                try await expectStatistics(store, first + second, period: period, start: start, end: clock.now + 1)
+            }
+        }
+    }
+
+    @Test("periods without data are absent, and a range outside the data reads nothing", arguments: backends)
+    func missingData(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            // Data in the first and third minute only.
+            let t0 = (clock.now / 60) * 60 - 600
+            try await store.put(Self.singles([(t0 + 5, 1), (t0 + 130, 2)]))
+            let got = try await store.statistics(
+                StatisticsQuery(series: Self.series, period: 60, start: t0, end: t0 + 240, statistics: [.sum]))
+            #expect(got.map(\.timestamp) == [t0, t0 + 120])
+            let before = try await store.statistics(
+                StatisticsQuery(series: Self.series, period: 60, start: t0 - 3_600, end: t0, statistics: [.sum]))
+            #expect(before.isEmpty)
+            let unknown = try await store.aggregates([
+                AggregateRequest(
+                    series: SeriesKey(namespace: "Conformance", name: "Never"), period: 60, start: t0, end: t0 + 240)
+            ])
+            #expect(unknown == [[:]])
+        }
+    }
+
+    @Test("statistic sets and values with counts keep their exact aggregates", arguments: backends)
+    func preAggregated(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let t = (clock.now / 60) * 60 - 120
+            try await store.put([
+                Sample(series: Self.series, timestamp: t + 1, value: .statistics(count: 10, sum: 55, min: 1, max: 10)),
+                Sample(series: Self.series, timestamp: t + 2, value: .values([2, 4, 8], counts: [1, 2, 3])),
+            ])
+            try await backend.settle(store)
+            let point = try #require(
+                try await store.statistics(
+                    StatisticsQuery(
+                        series: Self.series, period: 60, start: t, end: t + 60,
+                        statistics: [.sampleCount, .sum, .minimum, .maximum, .average])
+                ).first)
+            #expect(point.values[.sampleCount] == 16)
+            #expect(point.values[.sum] == 89.0, "55 (the set) + 2·1 + 4·2 + 8·3")
+            #expect(point.values[.minimum] == 1)
+            #expect(point.values[.maximum] == 10)
+            #expect(point.values[.average] == 89.0 / 16)
+        }
+    }
+
+    @Test("line protocol and samples are the same data", arguments: backends)
+    func lineProtocol(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let t = (clock.now / 60) * 60 - 300
+            var text = ""
+            for i in 0..<100 { text += "Conformance,Function=f Latency=\(Double(i) / 4) \(t + Int64(i))\n" }
+            let batch = try LineProtocolParser(limits: IngestLimits()).parse(
+                Array(text.utf8), precision: .s, now: clock.now)
+            try await store.put(batch, resolution: .high)
+            try await backend.settle(store)
+            let expected = (0..<100).map { (ts: t + Int64($0), value: Double($0) / 4) }
+            try await expectStatistics(store, expected, period: 60, start: t, end: t + 300)
+            let info = try #require(store.seriesInfo(Self.series))
+            #expect(info.key == Self.series)
+        }
+    }
+
+    @Test("the catalog lists every series written, by namespace and name, with its unit", arguments: backends)
+    func catalog(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let other = SeriesKey(namespace: "Conformance/Other", name: "Bytes", dimensions: ["Host": "a"])
+            try await store.put([
+                Sample(series: Self.series, unit: .milliseconds, timestamp: clock.now - 10, value: .single(1)),
+                Sample(series: other, unit: .bytes, timestamp: clock.now - 10, value: .single(2)),
+            ])
+            #expect(Set(store.listMetrics().map(\.key)).isSuperset(of: [Self.series, other]))
+            #expect(store.listMetrics(namespace: "Conformance/Other", name: nil).map(\.key) == [other])
+            #expect(store.listMetrics(namespace: nil, name: "Latency").map(\.key) == [Self.series])
+            #expect(store.seriesInfo(other)?.unit == .bytes)
+            #expect(store.seriesInfo(SeriesKey(namespace: "Conformance", name: "Never")) == nil)
+        }
+    }
+
+    @Test("a query the contract refuses names its problem, on every backend", arguments: backends)
+    func refusals(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let cases: [(StatisticsQuery, String)] = [
+                (
+                    StatisticsQuery(
+                        series: Self.series, period: 0, start: clock.now - 60, end: clock.now, statistics: [.sum]),
+                    "period"
+                ),
+                (
+                    StatisticsQuery(
+                        series: Self.series, period: 60, start: clock.now, end: clock.now - 60, statistics: [.sum]),
+                    "start"
+                ),
+                (
+                    StatisticsQuery(
+                        series: Self.series, period: 60, start: clock.now - 60, end: clock.now, statistics: []),
+                    "statistic"
+                ),
+            ]
+            for (query, word) in cases {
+                do {
+                    _ = try await store.statistics(query)
+                    Issue.record("accepted a query with a bad \(word)")
+                } catch let error as any HTTPResponseError {
+                    #expect(error.status == 400)
+                    #expect(error.message.lowercased().contains(word), "\(error.message)")
+                }
+            }
+        }
+    }
+}
