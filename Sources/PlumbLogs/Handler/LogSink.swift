@@ -18,7 +18,7 @@ public final class LogSink: Sendable {
 
     struct State: Sendable {
         var queue: [Pending] = []
-        var store: LogStore?
+        var store: (any LogStoring)?
     }
 
     public let capacity: Int
@@ -31,7 +31,7 @@ public final class LogSink: Sendable {
     }
 
     /// The store to write into; events queued before it is attached wait (up to `capacity`).
-    public func attach(_ store: LogStore) {
+    public func attach(_ store: any LogStoring) {
         state.withLock { $0.store = store }
     }
 
@@ -57,7 +57,7 @@ public final class LogSink: Sendable {
     /// Writes everything queued (events over the size limit are cut to it); returns the metric filters' samples.
     @discardableResult
     public func flush() throws -> [Sample] {
-        let (batch, store) = state.withLock { s -> ([Pending], LogStore?) in
+        let (batch, store) = state.withLock { s -> ([Pending], (any LogStoring)?) in
             guard let store = s.store else { return ([], nil) }
             defer { s.queue.removeAll(keepingCapacity: true) }
             return (s.queue, store)

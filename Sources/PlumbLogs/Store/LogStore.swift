@@ -64,23 +64,9 @@ public final class LogStore: Sendable {
         }
     }
 
-    public struct Group: Sendable, Equatable {
-        public var name: String
-        /// nil: never expire.
-        public var retentionDays: Int?
-        public var createdAt: Int64
-        /// In the table and in archived segments.
-        public var storedEvents: Int
-        public var archivedEvents: Int
-        public var archiveRawBytes: Int
-        public var archiveCompressedBytes: Int
-    }
-
-    public struct Stream: Sendable, Equatable {
-        public var name: String
-        public var createdAt: Int64
-        public var lastEventAt: Int64?
-    }
+    public typealias Group = LogGroupSummary
+    public typealias Stream = LogStreamSummary
+    public typealias Page = LogPage
 
     /// Rows read per statement while searching.
     static let scanChunk = 5_000
@@ -205,14 +191,6 @@ public final class LogStore: Sendable {
             )
             .map { Stream(name: $0["name"], createdAt: $0["created_at"], lastEventAt: $0["last_event_at"]) }
         }
-    }
-
-    /// One page of a search.
-    public struct Page: Sendable {
-        public var events: [LogEvent]
-        /// Pass back as `LogQuery.token` to continue; nil when the range is exhausted.
-        public var nextToken: String?
-        public var scanned: Int
     }
 
     /// FilterLogEvents: events of one group in [start, end) matching the pattern, oldest (or newest) first.

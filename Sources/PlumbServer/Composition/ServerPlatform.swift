@@ -11,7 +11,7 @@ import PlumbStore
 /// `plugins`), send mail with the `smtp` settings notifications use, and seal with the data directory's secrets key.
 struct ServerPlatform: PlatformServices {
     let outbox: Outbox
-    let logs: LogStore
+    let logs: any LogStoring
     /// nil: no `smtp` section, so plugins cannot send mail.
     let smtp: SMTPSettings?
     let secrets: SecretBox

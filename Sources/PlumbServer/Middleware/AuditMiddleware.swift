@@ -15,7 +15,7 @@ import PlumbMetrics
 struct AuditMiddleware: RouterMiddleware {
     typealias Context = PlumbRequestContext
 
-    let logs: LogStore
+    let logs: any LogStoring
     let callers: CallerResolver
 
     static let group = "/plumb/audit"
@@ -85,7 +85,7 @@ struct AuditMiddleware: RouterMiddleware {
 
     /// Appends one event (sorted JSON) to the audit group: the one writer of the audit trail (the API's calls, sign-ins
     /// and plugins' events), synchronous so the event is stored before the response leaves.
-    static func write(_ logs: LogStore, stream: String, _ event: AuditEntry, logger: Logger) {
+    static func write(_ logs: any LogStoring, stream: String, _ event: AuditEntry, logger: Logger) {
         guard let data = try? encoder.encode(event) else { return }
         do {
             try logs.put(

@@ -9,7 +9,7 @@ import PlumbLogs
 struct IAMRoutes: Sendable {
     let iam: IAMStore
     var settings = ServerConfig.IAMSettings()
-    var logs: LogStore?
+    var logs: (any LogStoring)?
 
     /// `POST /api/v1/iam/login`, outside the token check: it is how a user gets a token.
     func registerLogin(on router: Router<PlumbRequestContext>) {

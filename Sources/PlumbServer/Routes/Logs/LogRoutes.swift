@@ -9,12 +9,12 @@ import PlumbMetrics
 ///
 /// Group names hold slashes (`/plumb/server`), so in paths they are percent-encoded: `/api/v1/logs/%2Fplumb%2Fserver`.
 struct LogRoutes {
-    let store: LogStore
+    let store: any LogStoring
     /// How long a tail may stay silent before it writes an empty line.
     var tailHeartbeat: Duration = .seconds(2)
 
     /// Parses the stored API metric filters and installs them (at start and after each change).
-    static func installAPIFilters(_ store: LogStore) throws {
+    static func installAPIFilters(_ store: any LogStoring) throws {
         try MetricFilterRoutes.installAPIFilters(store)
     }
 

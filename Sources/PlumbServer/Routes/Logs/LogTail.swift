@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// fails), so its socket does not linger in CLOSE-WAIT holding the shutdown; proxies that drop idle connections keep
 /// it open too.
 struct LogTail: Sendable {
-    let store: LogStore
+    let store: any LogStoring
     let group: String
     let pattern: FilterPattern?
     let streamPrefix: String?

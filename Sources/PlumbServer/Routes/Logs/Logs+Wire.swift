@@ -5,7 +5,7 @@ import PlumbLogs
 // The logs API's wire types (PlumbAPI) made from the log store's values.
 
 extension LogGroupDescription {
-    init(_ group: LogStore.Group) {
+    init(_ group: LogGroupSummary) {
         self.init(
             name: group.name, retentionDays: group.retentionDays, storedEvents: group.storedEvents,
             archivedEvents: group.archivedEvents,
@@ -16,7 +16,7 @@ extension LogGroupDescription {
 }
 
 extension LogStreamDescription {
-    init(_ stream: LogStore.Stream) {
+    init(_ stream: LogStreamSummary) {
         self.init(name: stream.name, lastEventAt: stream.lastEventAt.map { TimeParsing.format($0 / 1_000) })
     }
 }

@@ -10,10 +10,10 @@ import PlumbLogs
 /// The body of a `PUT` is the alert file's metric filter (`MetricFilterDocument`, JSON or YAML), read by the
 /// alert-file parser so that its refusals name the field as a file's would.
 struct MetricFilterRoutes {
-    let store: LogStore
+    let store: any LogStoring
 
     /// Parses the stored API documents and installs them (at start and after each change).
-    static func installAPIFilters(_ store: LogStore) throws {
+    static func installAPIFilters(_ store: any LogStoring) throws {
         var list: [MetricFilter] = []
         for (name, document) in try store.storedMetricFilterDocuments() {
             if case .success(let filter) = AlertFileParser.parseMetricFilterDocument(document, name: name) {

@@ -1,0 +1,106 @@
+import PlumbAPI
+import PlumbMetrics
+
+/// The log store as everything but the composition root sees it: append, groups and streams, filtered reads,
+/// following a group from a cursor, retention, and the metric filters that turn appended events into samples.
+///
+/// Routes, the tail, the audit trail, the swift-log handler's sink and the CLI's benchmark take this protocol; SQL
+/// lives only in the embedded SQLite backend (`LogStore`, with its archive). Every backend passes the same
+/// conformance suite (`LogStoreConformanceTests`). Times are epoch milliseconds.
+public protocol LogStoring: Sendable {
+    /// The store's "now" in epoch milliseconds: the ingestion time of appended events.
+    var clock: @Sendable () -> Int64 { get }
+
+    /// Appends one batch to a stream (creating the group and stream), and returns the samples its metric filters
+    /// made (already stored through the store's sample sink, in the same commit, when it has one).
+    func put(group: String, stream: String, events: [InputLogEvent]) throws -> [Sample]
+    /// Appends several batches in one commit: all of them and their samples, or none.
+    func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample]
+
+    /// Every group, optionally only those whose name starts with `prefix`.
+    func groups(prefix: String?) throws -> [LogGroupSummary]
+    /// A group's streams; throws a 404 when the group does not exist.
+    func streams(group: String) throws -> [LogStreamSummary]
+    /// FilterLogEvents: one page of a group's events in the query's range that match its pattern.
+    func filter(_ query: LogQuery) throws -> LogPage
+    /// Events of a group stored after the cursor `after` (an event id), in storage order: following a group live.
+    func events(in group: String, after: Int64, limit: Int) throws -> [LogEvent]
+    /// The newest cursor (0 when the store is empty): where a follower starts.
+    func lastEventID() throws -> Int64
+    /// A group's retention in days (CloudWatch's allowed values), nil to keep its events forever.
+    func setRetention(group: String, days: Int?) throws
+
+    /// The metric filters in force, each with whether it came from an alert file.
+    var metricFilters: [(filter: MetricFilter, fromFile: Bool)] { get }
+    /// Replaces the metric filters declared in alert files.
+    func setMetricFilters(_ list: [MetricFilter])
+    /// Replaces the metric filters created through the API.
+    func setAPIMetricFilters(_ list: [MetricFilter])
+    /// API-created metric filters as stored: name → JSON document.
+    func storedMetricFilterDocuments() throws -> [String: String]
+    /// Stores (or, with nil, removes) an API-created metric filter's document.
+    func storeMetricFilterDocument(name: String, document: String?) throws
+}
+
+extension LogStoring {
+    public func groups() throws -> [LogGroupSummary] { try groups(prefix: nil) }
+    public func events(in group: String, after: Int64) throws -> [LogEvent] {
+        try events(in: group, after: after, limit: 1_000)
+    }
+}
+
+extension LogStore: LogStoring {}
+
+/// A log group as listed: its retention and how much it holds.
+public struct LogGroupSummary: Sendable, Equatable {
+    public var name: String
+    /// nil: never expire.
+    public var retentionDays: Int?
+    public var createdAt: Int64
+    /// In the table and in archived segments.
+    public var storedEvents: Int
+    public var archivedEvents: Int
+    public var archiveRawBytes: Int
+    public var archiveCompressedBytes: Int
+
+    public init(
+        name: String, retentionDays: Int?, createdAt: Int64, storedEvents: Int, archivedEvents: Int = 0,
+        archiveRawBytes: Int = 0, archiveCompressedBytes: Int = 0
+    ) {
+        self.name = name
+        self.retentionDays = retentionDays
+        self.createdAt = createdAt
+        self.storedEvents = storedEvents
+        self.archivedEvents = archivedEvents
+        self.archiveRawBytes = archiveRawBytes
+        self.archiveCompressedBytes = archiveCompressedBytes
+    }
+}
+
+/// A stream of a group as listed.
+public struct LogStreamSummary: Sendable, Equatable {
+    public var name: String
+    public var createdAt: Int64
+    public var lastEventAt: Int64?
+
+    public init(name: String, createdAt: Int64, lastEventAt: Int64?) {
+        self.name = name
+        self.createdAt = createdAt
+        self.lastEventAt = lastEventAt
+    }
+}
+
+/// One page of a search.
+public struct LogPage: Sendable {
+    public var events: [LogEvent]
+    /// Pass back as `LogQuery.token` to continue; nil when the range is exhausted.
+    public var nextToken: String?
+    /// Rows examined for this page.
+    public var scanned: Int
+
+    public init(events: [LogEvent], nextToken: String?, scanned: Int) {
+        self.events = events
+        self.nextToken = nextToken
+        self.scanned = scanned
+    }
+}

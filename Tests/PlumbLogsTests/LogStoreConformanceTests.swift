@@ -1,0 +1,188 @@
+import Foundation
+import PlumbAPI
+import PlumbLogs
+import PlumbMetrics
+import PlumbTesting
+import Testing
+
+/// What every log backend must do the same way, run against each one (today the embedded SQLite store; the
+/// scale-out issue adds PostgreSQL): written and read through the contract only.
+@Suite("Log store conformance")
+struct LogStoreConformanceTests {
+    struct Backend: Sendable, CustomStringConvertible {
+        let name: String
+        let open: @Sendable (_ directory: String, _ clock: TestClock) throws -> any LogStoring
+        var description: String { name }
+    }
+
+    static let backends: [Backend] = [
+        Backend(
+            name: "SQLite",
+            open: { directory, clock in try LogStore(directory: directory, durability: .full, clock: clock.closure) })
+    ]
+
+    /// Epoch milliseconds.
+    static let now: Int64 = 1_795_000_000_000
+
+    func with(_ backend: Backend, _ body: (any LogStoring, TestClock) async throws -> Void) async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock(Self.now)
+        try await body(try backend.open(dir.path, clock), clock)
+    }
+
+    /// 300 events over two streams, one a second, every third an ERROR, every fifth a JSON object.
+    static func events(from start: Int64) -> [(stream: String, event: InputLogEvent)] {
+        (0..<300).map { i in
+            let message =
+                i % 5 == 0
+                ? #"{"level": "\#(i % 3 == 0 ? "ERROR" : "INFO")", "status": \#(i % 7 == 0 ? 500 : 200), "n": \#(i)}"#
+                : "\(i % 3 == 0 ? "ERROR" : "INFO") request \(i) took \(i % 50) ms"
+            return (
+                i % 2 == 0 ? "web-1" : "web-2", InputLogEvent(timestamp: start + Int64(i) * 1_000, message: message)
+            )
+        }
+    }
+
+    static func put(
+        _ events: [(stream: String, event: InputLogEvent)], group: String, into store: any LogStoring
+    ) throws {
+        for stream in ["web-1", "web-2"] {
+            _ = try store.put(group: group, stream: stream, events: events.filter { $0.stream == stream }.map(\.event))
+        }
+    }
+
+    /// Every page of a query, following the tokens.
+    static func all(_ store: any LogStoring, _ query: LogQuery) throws -> [LogEvent] {
+        var query = query
+        var out: [LogEvent] = []
+        repeat {
+            let page = try store.filter(query)
+            out += page.events
+            query.token = page.nextToken
+        } while query.token != nil
+        return out
+    }
+
+    @Test("every event comes back once, in time order either way, across pages", arguments: backends)
+    func readBack(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let start = clock.now - 600_000
+            let written = Self.events(from: start)
+            try Self.put(written, group: "/conformance/app", into: store)
+            let oldest = try Self.all(store, LogQuery(group: "/conformance/app", limit: 37))
+            #expect(oldest.map(\.message) == written.map(\.event.message))
+            #expect(oldest.map(\.timestamp) == written.map(\.event.timestamp))
+            let newest = try Self.all(store, LogQuery(group: "/conformance/app", limit: 41, descending: true))
+            #expect(newest.map(\.message) == written.reversed().map(\.event.message))
+            // [start, end) and a stream prefix.
+            let window = try Self.all(
+                store,
+                LogQuery(group: "/conformance/app", start: start + 10_000, end: start + 20_000, streamPrefix: "web-1"))
+            #expect(window.map(\.timestamp) == stride(from: start + 10_000, to: start + 20_000, by: 2_000).map { $0 })
+        }
+    }
+
+    @Test("filter patterns select exactly what a naive reading of the messages selects", arguments: backends)
+    func patterns(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let written = Self.events(from: clock.now - 600_000)
+            try Self.put(written, group: "/conformance/app", into: store)
+            let cases: [(pattern: String, matches: (String) -> Bool)] = [
+                ("ERROR", { $0.contains("ERROR") }),
+                ("ERROR -request", { $0.contains("ERROR") && !$0.contains("request") }),
+                (#"{ $.status = 500 }"#, { $0.hasPrefix("{") && $0.contains(#""status": 500"#) }),
+                (
+                    "[level, word, n, took, ms = 4*, unit]",
+                    { m in
+                        let f = m.split(separator: " ")
+                        return !m.hasPrefix("{") && f.count == 6 && f[4].hasPrefix("4")
+                    }
+                ),
+            ]
+            for (text, matches) in cases {
+                let got = try Self.all(
+                    store, LogQuery(group: "/conformance/app", pattern: try FilterPattern(text), limit: 1_000))
+                #expect(got.map(\.message) == written.map(\.event.message).filter(matches), "pattern \(text)")
+            }
+        }
+    }
+
+    @Test("groups and streams are listed, by prefix; an unknown group is a 404", arguments: backends)
+    func groupsAndStreams(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            _ = try store.put(
+                group: "/conformance/a", stream: "s1", events: [.init(timestamp: clock.now, message: "x")])
+            _ = try store.put(
+                group: "/conformance/a", stream: "s2", events: [.init(timestamp: clock.now, message: "y")])
+            _ = try store.put(group: "/other/b", stream: "s1", events: [.init(timestamp: clock.now, message: "z")])
+            #expect(try store.groups(prefix: "/conformance/").map(\.name) == ["/conformance/a"])
+            #expect(Set(try store.groups().map(\.name)).isSuperset(of: ["/conformance/a", "/other/b"]))
+            #expect(try store.groups(prefix: "/conformance/").first?.storedEvents == 2)
+            #expect(try store.streams(group: "/conformance/a").map(\.name).sorted() == ["s1", "s2"])
+            do {
+                _ = try store.streams(group: "/conformance/none")
+                Issue.record("listed the streams of a group that does not exist")
+            } catch let error as any HTTPResponseError {
+                #expect(error.status == 404)
+            }
+        }
+    }
+
+    @Test("a follower from the last cursor sees exactly what comes after it, in order", arguments: backends)
+    func follow(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            _ = try store.put(
+                group: "/conformance/f", stream: "s", events: [.init(timestamp: clock.now, message: "old")])
+            let cursor = try store.lastEventID()
+            _ = try store.put(
+                group: "/conformance/other", stream: "s", events: [.init(timestamp: clock.now, message: "elsewhere")])
+            _ = try store.put(
+                group: "/conformance/f", stream: "s",
+                events: (1...5).map { .init(timestamp: clock.now + Int64($0), message: "new \($0)") })
+            let followed = try store.events(in: "/conformance/f", after: cursor)
+            #expect(followed.map(\.message) == (1...5).map { "new \($0)" })
+            #expect(try store.events(in: "/conformance/f", after: try store.lastEventID()).isEmpty)
+        }
+    }
+
+    @Test("retention takes CloudWatch's values and shows on the group; others are refused", arguments: backends)
+    func retention(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            _ = try store.put(group: "/conformance/r", stream: "s", events: [.init(timestamp: clock.now, message: "x")])
+            try store.setRetention(group: "/conformance/r", days: 14)
+            #expect(try store.groups(prefix: "/conformance/r").first?.retentionDays == 14)
+            try store.setRetention(group: "/conformance/r", days: nil)
+            #expect(try store.groups(prefix: "/conformance/r").first?.retentionDays == nil)
+            do {
+                try store.setRetention(group: "/conformance/r", days: 13)
+                Issue.record("accepted 13 days")
+            } catch let error as any HTTPResponseError {
+                #expect(error.status == 400)
+            }
+        }
+    }
+
+    @Test(
+        "a metric filter turns each matching appended event into a sample, and a batch without a match into its default",
+        arguments: backends)
+    func metricFilters(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            store.setMetricFilters([
+                MetricFilter(
+                    name: "errors", group: "/conformance/m", pattern: try FilterPattern("ERROR"),
+                    namespace: "Conformance", metric: "Errors", defaultValue: 0)
+            ])
+            #expect(store.metricFilters.map(\.filter.name) == ["errors"])
+            let written = Self.events(from: clock.now - 600_000).map(\.event)
+            let samples = try store.put(group: "/conformance/m", stream: "s", events: written)
+            #expect(samples.count == written.filter { $0.message.contains("ERROR") }.count)
+            #expect(samples.allSatisfy { $0.value == .single(1) })
+            // A batch that matches nothing makes one sample of the default value.
+            let quiet = try store.put(
+                group: "/conformance/m", stream: "s", events: [.init(timestamp: clock.now, message: "INFO all well")])
+            #expect(quiet.map(\.value) == [.single(0)])
+            #expect(Set(samples.map(\.series)) == [SeriesKey(namespace: "Conformance", name: "Errors")])
+        }
+    }
+}
