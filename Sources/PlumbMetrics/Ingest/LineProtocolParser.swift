@@ -47,6 +47,8 @@ public struct LineProtocolBatch: Sendable {
 /// request precision. The request is all-or-nothing: the first bad line throws, naming its number.
 public struct LineProtocolParser: Sendable {
     public let validator: DatumValidator
+    /// Heads decoded and validated by earlier requests (validation depends only on `validator`'s limits).
+    let heads = HeadCache()
 
     public init(limits: IngestLimits) {
         validator = DatumValidator(limits: limits)
@@ -58,7 +60,7 @@ public struct LineProtocolParser: Sendable {
                 "request body is \(body.count) bytes (at most \(validator.limits.maxLineProtocolBodyBytes))")
         }
         return try body.withUnsafeBufferPointer { buffer in
-            var state = ParseState(validator: validator, precision: precision, now: now)
+            var state = ParseState(validator: validator, cache: heads, precision: precision, now: now)
             var lineStart = 0
             var lineNumber = 0
             let n = buffer.count
@@ -92,8 +94,9 @@ private let backslash = UInt8(ascii: "\\")
 private let quote = UInt8(ascii: "\"")
 private let tab = UInt8(ascii: "\t")
 
-private struct ParseState {
+struct ParseState {
     let validator: DatumValidator
+    let cache: HeadCache
     let precision: LineProtocolPrecision
     let now: Int64
     var batch = LineProtocolBatch()
@@ -101,8 +104,9 @@ private struct ParseState {
     var headIndex: [UInt64: [(raw: [UInt8], index: Int32)]] = [:]
     var fieldIndex: [UInt64: [(raw: [UInt8], index: Int32)]] = [:]
 
-    init(validator: DatumValidator, precision: LineProtocolPrecision, now: Int64) {
+    init(validator: DatumValidator, cache: HeadCache, precision: LineProtocolPrecision, now: Int64) {
         self.validator = validator
+        self.cache = cache
         self.precision = precision
         self.now = now
     }
@@ -216,10 +220,17 @@ private struct ParseState {
         if let candidates = headIndex[h] {
             for c in candidates where Self.same(c.raw, b, s, e) { return c.index }
         }
-        let decoded = try decodeHead(b, s, e)
+        let raw = Array(b[s..<e])
+        let decoded: LineProtocolBatch.Head
+        if let known = cache.lookup(h, b, s, e) {
+            decoded = known
+        } else {
+            decoded = try decodeHead(b, s, e)
+            cache.insert(h, raw: raw, head: decoded)
+        }
         let index = Int32(batch.heads.count)
         batch.heads.append(decoded)
-        headIndex[h, default: []].append((Array(b[s..<e]), index))
+        headIndex[h, default: []].append((raw, index))
         return index
     }
 
