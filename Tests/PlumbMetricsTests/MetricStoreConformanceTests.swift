@@ -37,16 +37,11 @@ struct MetricStoreConformanceTests {
         try await body(try backend.open(dir.path, clock), clock)
     }
 
+    /// Decimal values (two places) beside small integers: what gauges and latencies look like.
     static func randomSamples(count: Int, from start: Int64, span: Int64, seed: UInt64) -> [(ts: Int64, value: Double)]
     {
-        var rng = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in
-            let ts = start + Int64.random(in: 0..<span, using: &rng)
-            let value =
-                Bool.random(using: &rng)
-                ? Double(Int.random(in: -5...20, using: &rng))
-                : (Double(Int.random(in: 1...99_999, using: &rng)) / 100) * (Bool.random(using: &rng) ? 1 : -1)
-            return (ts, value)
+        ReferenceStatistics.randomSamples(count: count, from: start, span: span, seed: seed) { rng in
+            (Double(Int.random(in: 1...99_999, using: &rng)) / 100) * (Bool.random(using: &rng) ? 1 : -1)
         }
     }
 

@@ -1,4 +1,6 @@
+import Foundation
 import PlumbMetrics
+import PlumbTesting
 
 /// An independent, naive computation of period statistics from the raw samples, to check the store against.
 struct ReferenceStatistics {
@@ -26,5 +28,23 @@ struct ReferenceStatistics {
             out[bucket, default: Point()].values.append(s.value)
         }
         return out
+    }
+}
+
+extension ReferenceStatistics {
+    /// `count` samples at random times in [start, start + span): half small integers (repeats, exact percentiles),
+    /// half what `wide` draws (log-normal values that the sketch bounds, or decimals).
+    static func randomSamples(
+        count: Int, from start: Int64, span: Int64, seed: UInt64,
+        wide: (inout SeededGenerator) -> Double = { rng in
+            exp(Double.random(in: -3...9, using: &rng)) * (Bool.random(using: &rng) ? 1 : -1)
+        }
+    ) -> [(ts: Int64, value: Double)] {
+        var rng = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in
+            let ts = start + Int64.random(in: 0..<span, using: &rng)
+            let value = Bool.random(using: &rng) ? Double(Int.random(in: -5...20, using: &rng)) : wide(&rng)
+            return (ts, value)
+        }
     }
 }

@@ -9,16 +9,7 @@ struct StatisticsTests {
     let series = SeriesKey(namespace: "Test/Stats", name: "Latency", dimensions: ["Function": "f"])
 
     func randomSamples(count: Int, from start: Int64, span: Int64, seed: UInt64) -> [(ts: Int64, value: Double)] {
-        var rng = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in
-            let ts = start + Int64.random(in: 0..<span, using: &rng)
-            // A mix of small integers (repeats, exact percentiles) and wide log-normal values (sketched).
-            let value =
-                Bool.random(using: &rng)
-                ? Double(Int.random(in: -5...20, using: &rng))
-                : exp(Double.random(in: -3...9, using: &rng)) * (Bool.random(using: &rng) ? 1 : -1)
-            return (ts, value)
-        }
+        ReferenceStatistics.randomSamples(count: count, from: start, span: span, seed: seed)
     }
 
     func put(
