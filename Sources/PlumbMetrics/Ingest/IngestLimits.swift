@@ -92,6 +92,14 @@ public struct DatumValidator: Sendable {
         }
     }
 
+    /// Whether `checkValue` would accept `value`: the hot path asks this first and builds a message only for a refusal.
+    @inlinable
+    public static func acceptsValue(_ value: Double) -> Bool {
+        let magnitude = abs(value)
+        return value.isFinite && magnitude <= IngestLimits.maxMagnitude
+            && (magnitude == 0 || magnitude >= IngestLimits.minMagnitude)
+    }
+
     public func checkValue(_ value: Double, what: String = "value", at place: String) throws {
         guard value.isFinite else { throw MetricsError.invalid("\(place): \(what) \(value) is not a finite number") }
         let magnitude = abs(value)

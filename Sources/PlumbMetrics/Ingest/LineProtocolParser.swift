@@ -134,13 +134,16 @@ struct ParseState {
         while true {
             let keyStart = i
             while i < end && b[i] != equals {
-                if b[i] == space || b[i] == comma { throw LineError("field '\(text(b, keyStart, i))' has no '=value'") }
+                if b[i] == space || b[i] == comma {
+                    throw LineError("field '\(Self.text(b, keyStart, i))' has no '=value'")
+                }
                 if b[i] == backslash { i += 1 }
                 i += 1
             }
             guard i < end, i > keyStart else {
                 throw LineError(
-                    i == keyStart ? "empty field key" : "field '\(text(b, keyStart, min(i, end)))' has no '=value'")
+                    i == keyStart ? "empty field key" : "field '\(Self.text(b, keyStart, min(i, end)))' has no '=value'"
+                )
             }
             let field = try internField(b, keyStart, i)
             i += 1  // '='
@@ -161,9 +164,11 @@ struct ParseState {
             } else {
                 let valueStart = i
                 while i < end && b[i] != comma && b[i] != space { i += 1 }
-                let value = try fieldValue(b, valueStart, i, field: batch.fields[Int(field)])
-                try lineCheck {
-                    try validator.checkValue(value, what: "field '\(batch.fields[Int(field)])'", at: "value")
+                let value = try Self.fieldValue(b, valueStart, i, field: batch.fields[Int(field)])
+                if !DatumValidator.acceptsValue(value) {
+                    // Only a refused value pays for its message (and for capturing the state in a closure).
+                    let (validator, name) = (self.validator, batch.fields[Int(field)])
+                    try lineCheck { try validator.checkValue(value, what: "field '\(name)'", at: "value") }
                 }
                 batch.points.append(.init(head: head, field: field, value: value, timestamp: 0))
             }
@@ -181,9 +186,9 @@ struct ParseState {
             while i < end && b[i] != space { i += 1 }
             let tsEnd = i
             while i < end && b[i] == space { i += 1 }
-            guard i == end else { throw LineError("unexpected text after the timestamp: '\(text(b, i, end))'") }
-            guard let raw = integer(b, tsStart, tsEnd) else {
-                throw LineError("timestamp '\(text(b, tsStart, tsEnd))' is not an integer")
+            guard i == end else { throw LineError("unexpected text after the timestamp: '\(Self.text(b, i, end))'") }
+            guard let raw = Self.integer(b, tsStart, tsEnd) else {
+                throw LineError("timestamp '\(Self.text(b, tsStart, tsEnd))' is not an integer")
             }
             let per = precision.perSecond
             timestamp = Checked.floorDivision(raw, per)
@@ -197,7 +202,7 @@ struct ParseState {
         for k in firstPoint..<batch.points.count { batch.points[k].timestamp = timestamp }
     }
 
-    func text(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String {
+    static func text(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: b[s..<max(s, e)]), as: UTF8.self)
     }
 
@@ -239,7 +244,7 @@ struct ParseState {
         if let candidates = fieldIndex[h] {
             for c in candidates where Self.same(c.raw, b, s, e) { return c.index }
         }
-        let name = unescape(b, s, e)
+        let name = Self.unescape(b, s, e)
         try lineCheck { try validator.checkName(name, what: "field key", at: "field '\(name)'") }
         let index = Int32(batch.fields.count)
         batch.fields.append(name)
@@ -264,21 +269,21 @@ struct ParseState {
             i += 1
         }
         parts.append((partStart, e))
-        let measurement = unescape(b, parts[0].0, parts[0].1)
+        let measurement = Self.unescape(b, parts[0].0, parts[0].1)
         guard !measurement.isEmpty else { throw LineError("missing measurement") }
         try lineCheck { try validator.checkNamespace(measurement, at: "measurement") }
         var dimensions: [PlumbAPI.Dimension] = []
         for (ps, pe) in parts.dropFirst() {
-            guard pe > ps else { throw LineError("empty tag in '\(text(b, s, e))'") }
+            guard pe > ps else { throw LineError("empty tag in '\(Self.text(b, s, e))'") }
             var j = ps
             while j < pe && b[j] != equals {
                 if b[j] == backslash { j += 1 }
                 j += 1
             }
-            guard j < pe else { throw LineError("tag '\(text(b, ps, pe))' has no '=value'") }
-            let key = unescape(b, ps, j)
-            let value = unescape(b, j + 1, pe)
-            guard !key.isEmpty else { throw LineError("tag with an empty key in '\(text(b, s, e))'") }
+            guard j < pe else { throw LineError("tag '\(Self.text(b, ps, pe))' has no '=value'") }
+            let key = Self.unescape(b, ps, j)
+            let value = Self.unescape(b, j + 1, pe)
+            guard !key.isEmpty else { throw LineError("tag with an empty key in '\(Self.text(b, s, e))'") }
             guard !value.isEmpty else { throw LineError("tag '\(key)' has an empty value") }
             dimensions.append(PlumbAPI.Dimension(name: key, value: value))
         }
@@ -286,7 +291,7 @@ struct ParseState {
         return .init(namespace: measurement, dimensions: dimensions.sorted { $0.name < $1.name })
     }
 
-    func unescape(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String {
+    static func unescape(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(e - s)
         var i = s
@@ -302,7 +307,7 @@ struct ParseState {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    func integer(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Int64? {
+    static func integer(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Int64? {
         var i = s
         var negative = false
         if i < e && (b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+")) {
@@ -323,18 +328,18 @@ struct ParseState {
         return negative ? -value : value
     }
 
-    func fieldValue(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, field: String) throws -> Double {
+    static func fieldValue(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, field: String) throws -> Double {
         let last = b[e - 1]
         let numeric = b[s] == UInt8(ascii: "-") || b[s] == UInt8(ascii: "+") || (b[s] &- 48) < 10
         if last == UInt8(ascii: "i") && numeric {
-            guard let v = integer(b, s, e - 1) else {
-                throw LineError("field '\(field)': '\(text(b, s, e))' is not a valid integer")
+            guard let v = Self.integer(b, s, e - 1) else {
+                throw LineError("field '\(field)': '\(Self.text(b, s, e))' is not a valid integer")
             }
             return Double(v)
         }
         if last == UInt8(ascii: "u") && numeric {
-            guard b[s] != UInt8(ascii: "-"), let v = UInt64(text(b, s, e - 1)) else {
-                throw LineError("field '\(field)': '\(text(b, s, e))' is not a valid unsigned integer")
+            guard b[s] != UInt8(ascii: "-"), let v = UInt64(Self.text(b, s, e - 1)) else {
+                throw LineError("field '\(field)': '\(Self.text(b, s, e))' is not a valid unsigned integer")
             }
             return Double(v)
         }
@@ -343,13 +348,13 @@ struct ParseState {
             if b[s] == UInt8(ascii: "t") || b[s] == UInt8(ascii: "T") { return 1 }
             if b[s] == UInt8(ascii: "f") || b[s] == UInt8(ascii: "F") { return 0 }
         case 4, 5:
-            let word = text(b, s, e)
+            let word = Self.text(b, s, e)
             if word == "true" || word == "True" || word == "TRUE" { return 1 }
             if word == "false" || word == "False" || word == "FALSE" { return 0 }
         default: break
         }
         if let v = parseDecimal(b, s, e) { return v }
-        throw LineError("field '\(field)': '\(text(b, s, e))' is not a number, boolean or quoted string")
+        throw LineError("field '\(field)': '\(Self.text(b, s, e))' is not a number, boolean or quoted string")
     }
 
 }
