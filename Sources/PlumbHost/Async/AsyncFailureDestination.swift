@@ -39,14 +39,22 @@ public struct AsyncFailureDestination: Sendable {
         }
     }
 
+    /// The failure-destination record: what was invoked, why it failed, how often it was tried, and its payload.
+    struct Message: Encodable {
+        var function: String
+        var eventId: Int64
+        var reason: String
+        var attempts: Int
+        var payload: String
+    }
+
     static func message(_ event: AsyncEventQueue.Event, reason: String) -> String {
-        let message: [String: Any] = [
-            "function": event.function, "eventId": event.id, "reason": reason, "attempts": event.attempts + 1,
-            "payload": String(decoding: event.payload, as: UTF8.self),
-        ]
-        guard let data = try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys]) else {
-            return reason
-        }
+        let message = Message(
+            function: event.function, eventId: event.id, reason: reason, attempts: event.attempts + 1,
+            payload: String(decoding: event.payload, as: UTF8.self))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(message) else { return reason }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,0 +1,130 @@
+import Foundation
+import PlumbHost
+
+extension ServerConfig {
+    public struct FunctionSettings: Sendable, Decodable {
+        public var reserved: Int?
+        /// Topic that receives async events which failed for good (Lambda's on-failure destination).
+        public var onFailure: String?
+        /// Retries of async events after a function error (0–2, default 2).
+        public var maximumRetryAttempts: Int?
+        /// Seconds an async event may wait (60–21,600, default 21,600).
+        public var maximumEventAge: Double?
+        /// Instances, provisioned concurrency, the REPORT line and the autoscaler.
+        public var options = FunctionOptions()
+
+        enum CodingKeys: String, CodingKey {
+            case reserved, provisioned, autoscaling
+            case onFailure = "on_failure"
+            case maximumRetryAttempts = "maximum_retry_attempts"
+            case maximumEventAge = "maximum_event_age"
+            case maxConcurrencyPerInstance = "max_concurrency_per_instance"
+            case reportLog = "report_log"
+        }
+
+        /// The `autoscaling:` section; every key optional.
+        struct Autoscaling: Decodable {
+            var enabled: Bool?
+            var targetUtilization: Double?
+            var stableWindow: Double?
+            var panicWindow: Double?
+            var panicThreshold: Double?
+            var maxScaleUpPer10s: Int?
+            var maxScaleDownFactor: Double?
+            var scaleToZeroGrace: Double?
+            var minInstances: Int?
+
+            enum CodingKeys: String, CodingKey {
+                case enabled
+                case targetUtilization = "target_utilization"
+                case stableWindow = "stable_window"
+                case panicWindow = "panic_window"
+                case panicThreshold = "panic_threshold"
+                case maxScaleUpPer10s = "max_scale_up_per_10s"
+                case maxScaleDownFactor = "max_scale_down_factor"
+                case scaleToZeroGrace = "scale_to_zero_grace"
+                case minInstances = "min_instances"
+            }
+        }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            reserved = try c.decodeIfPresent(Int.self, forKey: .reserved)
+            onFailure = try c.decodeIfPresent(String.self, forKey: .onFailure)
+            maximumRetryAttempts = try c.decodeIfPresent(Int.self, forKey: .maximumRetryAttempts)
+            maximumEventAge = try c.decodeIfPresent(Double.self, forKey: .maximumEventAge)
+            options.provisioned = try c.decodeIfPresent(Int.self, forKey: .provisioned) ?? 0
+            options.maxConcurrencyPerInstance = try c.decodeIfPresent(Int.self, forKey: .maxConcurrencyPerInstance) ?? 1
+            if let text = try c.decodeIfPresent(String.self, forKey: .reportLog) {
+                guard let mode = FunctionOptions.ReportLog(rawValue: text) else {
+                    throw ConfigError(
+                        "report_log must be one of \(FunctionOptions.ReportLog.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                options.reportLog = mode
+            }
+            guard (0...ServerConfig.maxConcurrency).contains(options.provisioned) else {
+                throw ConfigError("provisioned must be from 0 to \(ServerConfig.maxConcurrency)")
+            }
+            if let reserved, !(0...ServerConfig.maxConcurrency).contains(reserved) {
+                throw ConfigError("reserved must be from 0 to \(ServerConfig.maxConcurrency)")
+            }
+            guard (1...1_000).contains(options.maxConcurrencyPerInstance) else {
+                throw ConfigError("max_concurrency_per_instance must be from 1 to 1000")
+            }
+            if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {
+                options.autoscaling = a.enabled ?? true
+                options.minInstances = a.minInstances
+                options.scaling = try Self.scaling(a, over: options.scaling)
+            }
+        }
+
+        /// The autoscaler's settings: `a`'s values over `defaults`, each checked against its range.
+        static func scaling(_ a: Autoscaling, over defaults: AutoscalerSettings) throws -> AutoscalerSettings {
+            var s = defaults
+            s.targetUtilization = a.targetUtilization ?? s.targetUtilization
+            s.stableWindow = a.stableWindow ?? s.stableWindow
+            s.panicWindow = a.panicWindow ?? s.panicWindow
+            s.panicThreshold = a.panicThreshold ?? s.panicThreshold
+            s.maxScaleUpPer10s = a.maxScaleUpPer10s ?? s.maxScaleUpPer10s
+            s.maxScaleDownFactor = a.maxScaleDownFactor ?? s.maxScaleDownFactor
+            s.scaleToZeroGrace = a.scaleToZeroGrace ?? s.scaleToZeroGrace
+            guard (0.01...1).contains(s.targetUtilization) else {
+                throw ConfigError("autoscaling.target_utilization must be from 0.01 to 1")
+            }
+            guard (2...3_600).contains(s.stableWindow), s.panicWindow >= 1, s.panicWindow <= s.stableWindow else {
+                throw ConfigError(
+                    "autoscaling windows are seconds: stable_window from 2 to 3600, panic_window from 1 to stable_window"
+                )
+            }
+            guard (1...1_000).contains(s.panicThreshold) else {
+                throw ConfigError(
+                    "autoscaling.panic_threshold must be from 1 to 1000 (a multiple of current capacity)")
+            }
+            guard (1...ServerConfig.maxConcurrency).contains(s.maxScaleUpPer10s) else {
+                throw ConfigError(
+                    "autoscaling.max_scale_up_per_10s must be from 1 to \(ServerConfig.maxConcurrency)")
+            }
+            guard (1...1_000).contains(s.maxScaleDownFactor) else {
+                throw ConfigError("autoscaling.max_scale_down_factor must be from 1 to 1000")
+            }
+            guard (0...86_400).contains(s.scaleToZeroGrace) else {
+                throw ConfigError("autoscaling.scale_to_zero_grace must be from 0 to 86400 seconds")
+            }
+            if let m = a.minInstances, !(0...ServerConfig.maxConcurrency).contains(m) {
+                throw ConfigError("autoscaling.min_instances must be from 0 to \(ServerConfig.maxConcurrency)")
+            }
+            return s
+        }
+
+        /// The async retry settings these values make.
+        public var asyncSettings: AsyncEventQueue.Settings {
+            var settings = AsyncEventQueue.Settings()
+            if let n = maximumRetryAttempts { settings.maximumRetryAttempts = n }
+            if let age = maximumEventAge { settings.maximumEventAge = age }
+            return settings
+        }
+    }
+}
