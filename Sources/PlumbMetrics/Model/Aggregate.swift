@@ -7,6 +7,9 @@ import PlumbStore
 /// `rawLimit` distinct values (exact, nearest-rank), and from a `Sketch` (relative error ≤ 1 %) beyond.
 /// Statistic sets (`{sampleCount, sum, min, max}`) carry no distribution; a bucket that received one reports
 /// no percentiles, as CloudWatch does for statistic sets.
+///
+/// A period read from raw samples (`raw()`, `addRaw`) keeps every value, however many: its percentiles are exact.
+/// Merged with a summarised bucket (a rolled-up tier, values with counts), it becomes a summary itself.
 public struct Aggregate: Sendable, Equatable {
     public static let rawLimit = 64
 
@@ -19,8 +22,42 @@ public struct Aggregate: Sendable, Equatable {
     var sketch: Sketch?
     /// False once a statistic set was merged in: percentiles are then unknown.
     public var hasDistribution = true
+    /// Every value, unweighted, while the aggregate holds only raw samples (nil otherwise).
+    var raw: [Double]?
 
     public init() {}
+
+    /// An empty aggregate that keeps every raw value added with `addRaw`.
+    public static func raw(capacity: Int = 0) -> Aggregate {
+        var aggregate = Aggregate()
+        aggregate.raw = []
+        aggregate.raw!.reserveCapacity(capacity)
+        return aggregate
+    }
+
+    /// Adds one raw sample (weight 1); exact percentiles as long as the aggregate stays raw.
+    public mutating func addRaw(_ value: Double) {
+        guard raw != nil else { return add(value) }
+        count += 1
+        sum += value
+        if value < min { min = value }
+        if value > max { max = value }
+        raw!.append(value)
+    }
+
+    /// Turns kept raw values into the summarised form (distinct values, then the sketch).
+    mutating func summarise() {
+        guard let kept = raw else { return }
+        raw = nil
+        for value in kept {
+            if sketch != nil {
+                sketch!.add(value, weight: 1)
+            } else {
+                values[value, default: 0] += 1
+                if values.count > Self.rawLimit { promote() }
+            }
+        }
+    }
 
     public init(value: Double, weight: Double = 1) {
         add(value, weight: weight)
@@ -29,6 +66,7 @@ public struct Aggregate: Sendable, Equatable {
     public var isEmpty: Bool { count == 0 }
 
     public mutating func add(_ value: Double, weight: Double = 1) {
+        if raw != nil { summarise() }
         count += weight
         sum += value * weight
         if value < min { min = value }
@@ -43,6 +81,7 @@ public struct Aggregate: Sendable, Equatable {
 
     /// Merges a statistic set: exact for count/sum/min/max, no distribution.
     public mutating func addStatistics(count sampleCount: Double, sum: Double, min: Double, max: Double) {
+        summarise()
         count += sampleCount
         self.sum += sum
         if min < self.min { self.min = min }
@@ -52,6 +91,21 @@ public struct Aggregate: Sendable, Equatable {
 
     public mutating func merge(_ other: Aggregate) {
         guard !other.isEmpty else { return }
+        if isEmpty && raw == nil && hasDistribution {
+            self = other
+            return
+        }
+        if raw != nil, let theirs = other.raw {
+            count += other.count
+            sum += other.sum
+            if other.min < min { min = other.min }
+            if other.max > max { max = other.max }
+            raw!.append(contentsOf: theirs)
+            return
+        }
+        summarise()
+        var other = other
+        other.summarise()
         count += other.count
         sum += other.sum
         if other.min < min { min = other.min }
@@ -76,13 +130,16 @@ public struct Aggregate: Sendable, Equatable {
     }
 
     /// Whether percentiles of this bucket are exact (raw values) rather than sketched.
-    public var percentilesAreExact: Bool { sketch == nil }
+    public var percentilesAreExact: Bool { raw != nil || sketch == nil }
 
     /// The `p`-th percentile (0 < p ≤ 100), nearest rank: the smallest value with at least p % of the samples
     /// at or below it. Nil when the bucket has no distribution.
     public func percentile(_ p: Double) -> Double? {
         guard hasDistribution, count > 0 else { return nil }
         let rank = Swift.max(1, ((p * count) / 100 - 1e-9).rounded(.up))
+        if let raw {
+            return raw.sorted()[Swift.min(raw.count, Int(rank)) - 1]
+        }
         if let sketch {
             guard let estimate = sketch.value(atRank: rank) else { return max }
             return Swift.min(Swift.max(estimate, min), max)
@@ -102,6 +159,11 @@ extension Aggregate {
     /// Serialises the distribution part (raw values or sketch) for storage; nil when there is none.
     func encodedDistribution() -> [UInt8]? {
         guard hasDistribution, count > 0 else { return nil }
+        if raw != nil {
+            var summary = self
+            summary.summarise()
+            return summary.encodedDistribution()
+        }
         var writer = BinaryWriter()
         if let sketch {
             writer.writeByte(2)

@@ -5,38 +5,48 @@ import PlumbAPI
 import PlumbStore
 import Synchronization
 
-/// The durable time-series store: accepts samples, answers statistics queries.
+/// The embedded time-series store: accepts samples, answers statistics queries.
 ///
-/// Durability model: an accepted request is first appended to a journal table in SQLite (WAL, by default
-/// `synchronous=FULL`), then aggregated into the in-memory head. Concurrent requests share one commit (group
-/// commit): whoever finds no commit under way becomes the leader, writes every pending request in one
-/// transaction and wakes the others. A request is answered only after its commit, so a 2xx means the data is
-/// on disk. `flush()` moves the head into the `points` table and deletes the journal entries it covered, in
-/// one transaction; on start the journal is replayed into the head.
+/// Layout (`<data>/metrics/`... see the README's "Storage"): an accepted request becomes one record of an append-only
+/// journal in files (`metrics-journal/`); requests that arrive while a sync runs share the next `fdatasync` (group
+/// commit), and a request is answered only after its record is durable, so a 2xx means the data is on disk under
+/// `durability: full` (under `normal`, in the operating system, which survives a crash of the process). The record is
+/// then applied to the head in memory, sharded by series. Every `flush()` rotates the journal, takes the head of the
+/// segments it closed, writes it to SQLite (`metrics.sqlite`) as compressed per-series chunks of raw samples — on
+/// SQLite's writer, which no acknowledgement waits for — and deletes those segments. On start, segments newer than the
+/// last flush are replayed into the head.
+///
+/// Values with counts, statistic sets and distributions keep their aggregate form (`points`, 1 s/60 s buckets), as do
+/// the rolled-up tiers; raw samples stay raw for 15 days, so percentiles over them are exact.
 public final class MetricStore: Sendable {
     public let database: SQLiteStore
     let registry: SeriesRegistry
+    let journal: Journal
+    let head = SampleHead()
     public let clock: @Sendable () -> Int64
     public let logger: Logger
+    /// The journal directory, beside the database.
+    let journalDirectory: String
 
-    struct PendingWrite {
-        var samples: [ResolvedSample]
-        var continuation: CheckedContinuation<Void, Error>
+    struct FlushingHead {
+        var generation: Int64
+        var parts: [HeadPart]
+        var committedAt: Int64?
     }
 
     struct State {
-        var head = Head()
         /// Heads taken by a flush, by flush generation, kept until no reader can still need them.
-        var flushing: [(generation: Int64, head: Head, committedAt: Int64?)] = []
+        var flushing: [FlushingHead] = []
         var generation: Int64 = 0
-        var lastAppliedJournalID: Int64 = 0
-        var pending: [PendingWrite] = []
-        var committing = false
+        /// The newest chunk of each stream written so far (the one a flush extends while it has room).
+        var lastChunks: [Int64: ChunkRef] = [:]
+        var flushRunning = false
     }
 
     let state = Mutex(State())
 
-    /// Opens (or creates) the store in `directory/metrics.sqlite` and replays its journal.
+    /// Opens (or creates) the store in `directory` (`metrics.sqlite` and `metrics-journal/`), upgrading a store of
+    /// an earlier release in place, and replays the journal.
     public init(
         directory: String, durability: Durability = .full,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
@@ -46,7 +56,8 @@ public final class MetricStore: Sendable {
             path: directory + "/metrics.sqlite", durability: durability, migrations: Self.migrations)
         self.clock = clock
         self.logger = logger
-        let (series, journal, generation) = try database.pool.read { db in
+        journalDirectory = directory + "/metrics-journal"
+        let (series, legacy, generation, flushedThrough) = try database.pool.read { db in
             let series = try Row.fetchAll(db, sql: "SELECT id, namespace, name, dims, unit FROM series").map { row in
                 SeriesInfo(
                     id: row["id"],
@@ -56,246 +67,171 @@ public final class MetricStore: Sendable {
                     unit: (row["unit"] as String?).flatMap(MetricUnit.init(rawValue:))
                 )
             }
-            let journal = try Row.fetchAll(db, sql: "SELECT id, body FROM journal ORDER BY id").map {
-                ($0["id"] as Int64, [UInt8]($0["body"] as Data))
-            }
+            let legacy = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
             let generation = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed_generation'") ?? 0
-            return (series, journal, generation)
+            let through = try Int.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'journal_through'") ?? 0
+            return (series, legacy, generation, through)
         }
         registry = SeriesRegistry(existing: series)
-        var head = Head()
-        var last: Int64 = 0
-        for (id, body) in journal {
-            head.apply(try JournalCodec.decode(body))
-            last = id
+        state.withLock { $0.generation = generation }
+        try FileManager.default.createDirectory(
+            atPath: journalDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Segments a flush already wrote but could not delete before a crash.
+        for segment in try Journal.segments(directory: journalDirectory, name: "metrics")
+        where segment.sequence <= flushedThrough {
+            try FileManager.default.removeItem(atPath: segment.path)
         }
-        state.withLock { s in
-            s.head = head
-            s.lastAppliedJournalID = last
-            s.generation = generation
+        // Appends go to a new segment after the ones replayed below.
+        journal = try Journal(directory: journalDirectory, name: "metrics", durability: durability)
+        if legacy > 0 { try replayLegacyJournal(count: legacy) }
+        var samples = 0
+        let (records, torn) = try Journal.replay(directory: journalDirectory, name: "metrics") { bytes in
+            let record = try MetricRecord.decode(bytes)
+            for info in record.definitions { registry.define(info) }
+            head.apply(record.runs, aggregated: record.aggregated, segment: 0)
+            samples += record.runs.sampleCount + record.aggregated.count
         }
-        if !journal.isEmpty { logger.info("replayed \(journal.count) journal entries into the head") }
+        if records > 0 { logger.info("replayed \(records) journal records (\(samples) samples) into the head") }
+        if torn > 0 { logger.warning("\(torn) journal segments ended in a torn record (a crash mid-write): dropped") }
     }
 
-    static let migrations: [Migration] = [
-        Migration("metrics-v1") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE series (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL,
-                        dims TEXT NOT NULL, unit TEXT, UNIQUE (namespace, name, dims));
-                    CREATE TABLE journal (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
-                    CREATE TABLE points (series INTEGER NOT NULL, res INTEGER NOT NULL, ts INTEGER NOT NULL,
-                        count REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, dist BLOB,
-                        PRIMARY KEY (series, res, ts)) WITHOUT ROWID;
-                    CREATE INDEX points_by_age ON points (res, ts);
-                    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                    INSERT INTO meta VALUES ('flushed_generation', 0);
-                    """)
-        }
-    ]
+    deinit { journal.shutdown() }
+
+    /// Stops the journal once what was handed to it is written. The store refuses writes afterwards.
+    public func close() async { await journal.close() }
 
     // MARK: Ingest
 
-    /// Stores validated samples; returns once they are committed to disk.
+    /// Stores validated samples; returns once they are durable.
     public func put(_ samples: [Sample]) async throws {
         guard !samples.isEmpty else { return }
-        try await commit(resolve(samples))
+        let record = resolve(samples)
+        let segment: Int
+        do {
+            segment = try await journal.append(record.encode())
+        } catch {
+            throw commitFailure(error)
+        }
+        applied(record, segment: segment)
     }
 
-    /// Stores validated samples in a journal entry of their own, synchronously: when it returns they are on disk.
+    /// Stores validated samples synchronously: when it returns they are durable.
     ///
-    /// For a writer that must know the samples are durable before it commits its own transaction (the log store's
-    /// metric filters, `MetricSampleSink`); it blocks the calling thread for one commit, as any synchronous SQLite
-    /// write does, and skips the group commit that `put` joins.
+    /// For a writer that must know the samples are on disk before it commits its own transaction (the log store's
+    /// metric filters, `MetricSampleSink`); it blocks the calling thread for one journal sync.
     public func append(_ samples: [Sample]) throws {
         guard !samples.isEmpty else { return }
-        let resolved = resolve(samples)
+        let record = resolve(samples)
+        let segment: Int
         do {
-            try database.pool.writeWithoutTransaction { db in try journal(db, [resolved]) }
+            segment = try journal.appendBlocking(record.encode())
         } catch {
-            logger.error("metrics commit failed: \(error)")
-            throw MetricsError(code: "InternalFailure", message: "could not store the data: \(error)", httpStatus: 503)
+            throw commitFailure(error)
         }
+        applied(record, segment: segment)
     }
 
-    func resolve(_ samples: [Sample]) -> [ResolvedSample] {
-        let ids = registry.resolve(samples.map(\.series), units: samples.map(\.unit))
-        return samples.indices.map { i in
-            ResolvedSample(
-                series: ids[i], timestamp: samples[i].timestamp, resolution: Int32(samples[i].resolution.rawValue),
-                value: samples[i].value)
-        }
-    }
-
-    /// Writes the pending series definitions and one journal entry, then applies the entry to the head.
-    ///
-    /// Runs on the database's writer (`writeWithoutTransaction`), which both the group commit and `append` use: the
-    /// head takes entries in journal-id order, so a flush's watermark (`lastAppliedJournalID`) never passes an entry
-    /// the head has not yet taken; and a series definition is taken (or put back after a failure) while no other
-    /// writer can commit an entry that refers to it.
-    private func journal(_ db: Database, _ writes: [[ResolvedSample]]) throws {
-        let series = registry.takeUnwritten()
-        do {
-            var lastID: Int64 = 0
-            try db.inTransaction {
-                for info in series {
-                    try db.execute(
-                        sql:
-                            "INSERT INTO series (id, namespace, name, dims, unit) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET unit = excluded.unit",
-                        arguments: [
-                            info.id, info.key.namespace, info.key.name, info.key.dimensionsText, info.unit?.rawValue,
-                        ])
-                }
-                var body: [UInt8] = []
-                for samples in writes { body.append(contentsOf: JournalCodec.encode(samples)) }
-                try db.execute(sql: "INSERT INTO journal (body) VALUES (?)", arguments: [Data(body)])
-                lastID = db.lastInsertedRowID
-                return .commit
-            }
-            state.withLock { s in
-                for samples in writes { s.head.apply(samples) }
-                s.lastAppliedJournalID = lastID
-            }
-        } catch {
-            registry.restoreUnwritten(series)
-            throw error
-        }
-    }
-
-    /// Stores a parsed line-protocol batch at `resolution`; returns once it is committed to disk.
+    /// Stores a parsed line-protocol batch at `resolution`; returns once it is durable.
     public func put(_ batch: LineProtocolBatch, resolution: StorageResolution) async throws {
         guard !batch.points.isEmpty else { return }
-        var slots: [Int64: Int] = [:]
-        var keys: [SeriesKey] = []
-        var slotOfPoint = [Int](repeating: 0, count: batch.points.count)
-        for (i, p) in batch.points.enumerated() {
-            let pair = Int64(p.head) << 32 | Int64(p.field)
-            if let slot = slots[pair] {
-                slotOfPoint[i] = slot
-            } else {
-                let head = batch.heads[Int(p.head)]
-                keys.append(
-                    SeriesKey(namespace: head.namespace, name: batch.fields[Int(p.field)], dimensions: head.dimensions))
-                slots[pair] = keys.count - 1
-                slotOfPoint[i] = keys.count - 1
-            }
-        }
-        let ids = registry.resolve(keys, units: Array(repeating: nil, count: keys.count))
-        let res = Int32(resolution.rawValue)
-        var resolved: [ResolvedSample] = []
-        resolved.reserveCapacity(batch.points.count)
-        for (i, p) in batch.points.enumerated() {
-            resolved.append(
-                ResolvedSample(
-                    series: ids[slotOfPoint[i]], timestamp: p.timestamp, resolution: res, value: .single(p.value)))
-        }
-        try await commit(resolved)
-    }
-
-    /// Group commit: join the pending batch; the first writer to find no commit under way leads.
-    func commit(_ samples: [ResolvedSample]) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            let lead = state.withLock { s in
-                s.pending.append(PendingWrite(samples: samples, continuation: continuation))
-                if s.committing { return false }
-                s.committing = true
-                return true
-            }
-            if lead {
-                Task { await self.leadCommits() }
-            }
-        }
-    }
-
-    private func leadCommits() async {
-        while true {
-            let batch: [PendingWrite] = state.withLock { s in
-                let taken = s.pending
-                s.pending = []
-                if taken.isEmpty { s.committing = false }
-                return taken
-            }
-            if batch.isEmpty { return }
-            let writes = batch.map(\.samples)
-            do {
-                try await database.pool.writeWithoutTransaction { db in try self.journal(db, writes) }
-                for write in batch { write.continuation.resume() }
-            } catch {
-                logger.error("metrics commit failed: \(error)")
-                for write in batch {
-                    write.continuation.resume(
-                        throwing: MetricsError(
-                            code: "InternalFailure", message: "could not store the data: \(error)", httpStatus: 503))
-                }
-            }
-        }
-    }
-
-    // MARK: Flush
-
-    /// Whether the head holds anything the next flush would write.
-    public var headIsEmpty: Bool { state.withLock { $0.head.series.isEmpty } }
-
-    /// Moves every head bucket into `points` (merging with stored buckets) and trims the journal.
-    public func flush() async throws {
-        let (generation, head, watermark) = state.withLock { s -> (Int64, Head, Int64) in
-            s.generation += 1
-            let head = s.head
-            s.head = Head()
-            s.flushing.append((s.generation, head, nil))
-            return (s.generation, head, s.lastAppliedJournalID)
-        }
+        let record = resolve(batch, resolution: resolution)
+        let segment: Int
         do {
-            try await database.pool.write { db in
-                try Self.mergeIntoPoints(
-                    db, head.series.lazy.flatMap { id, buckets in buckets.lazy.map { (id, $0.key, $0.value) } })
-                try db.execute(sql: "DELETE FROM journal WHERE id <= ?", arguments: [watermark])
-                try db.execute(
-                    sql: "UPDATE meta SET value = ? WHERE key = 'flushed_generation'", arguments: [generation])
-            }
+            segment = try await journal.append(record.encode())
         } catch {
-            // Put the buckets back so nothing is lost; the journal still holds them too.
-            state.withLock { s in
-                s.flushing.removeAll { $0.generation == generation }
-                for (id, buckets) in head.series {
-                    for (key, aggregate) in buckets {
-                        s.head.series[id, default: [:]][key, default: Aggregate()].merge(aggregate)
-                    }
-                }
-            }
-            throw error
+            throw commitFailure(error)
         }
-        let now = clock()
-        state.withLock { s in
-            if let i = s.flushing.firstIndex(where: { $0.generation == generation }) { s.flushing[i].committedAt = now }
-            // A reader whose snapshot predates this commit may still need the head; keep it a while.
-            s.flushing.removeAll { entry in entry.committedAt.map { now - $0 > 30 } ?? false }
-        }
+        applied(record, segment: segment)
     }
 
-    /// Merges buckets into `points`, reading and rewriting the stored bucket where one exists.
-    static func mergeIntoPoints(_ db: Database, _ buckets: some Sequence<(Int64, BucketKey, Aggregate)>) throws {
-        let select = try db.cachedStatement(
-            sql: "SELECT count, sum, min, max, dist FROM points WHERE series = ? AND res = ? AND ts = ?")
-        let upsert = try db.cachedStatement(
-            sql:
-                "INSERT OR REPLACE INTO points (series, res, ts, count, sum, min, max, dist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        for (id, key, aggregate) in buckets {
-            var merged = aggregate
-            if let row = try Row.fetchOne(select, arguments: [id, key.resolution, key.start]) {
-                var stored = try Aggregate.decode(row)
-                stored.merge(aggregate)
-                merged = stored
+    private func commitFailure(_ error: any Error) -> MetricsError {
+        logger.error("metrics commit failed: \(error)")
+        return MetricsError(code: "InternalFailure", message: "could not store the data: \(error)", httpStatus: 503)
+    }
+
+    /// A record is durable in `segment`: its definitions no longer need repeating, its samples join the head.
+    private func applied(_ record: MetricRecord, segment: Int) {
+        registry.markDurable(record.definitions)
+        head.apply(record.runs, aggregated: record.aggregated, segment: segment)
+        journal.markApplied(segment)
+    }
+
+    func resolve(_ samples: [Sample]) -> MetricRecord {
+        let (ids, undurable) = registry.resolve(samples.map(\.series), units: samples.map(\.unit))
+        var record = MetricRecord(definitions: undurable)
+        var singles: [(stream: Int64, index: Int)] = []
+        for (i, sample) in samples.enumerated() {
+            let resolution = Int32(sample.resolution.rawValue)
+            if case .single = sample.value {
+                singles.append((StreamKey.make(series: ids[i], resolution: resolution), i))
+            } else {
+                record.aggregated.append(
+                    ResolvedSample(
+                        series: ids[i], timestamp: sample.timestamp, resolution: resolution, value: sample.value))
             }
-            try upsert.execute(arguments: [
-                id, key.resolution, key.start, merged.count, merged.sum, merged.min, merged.max,
-                merged.encodedDistribution().map { Data($0) },
-            ])
         }
+        // Group by stream, keeping each stream's samples in the order sent.
+        singles.sort { ($0.stream, $0.index) < ($1.stream, $1.index) }
+        for (n, entry) in singles.enumerated() {
+            if n == 0 || singles[n - 1].stream != entry.stream {
+                if n > 0 { record.runs.ends.append(n) }
+                record.runs.streams.append(entry.stream)
+            }
+            guard case .single(let value) = samples[entry.index].value else { continue }
+            record.runs.timestamps.append(samples[entry.index].timestamp)
+            record.runs.values.append(value)
+        }
+        if !singles.isEmpty { record.runs.ends.append(singles.count) }
+        return record
+    }
+
+    func resolve(_ batch: LineProtocolBatch, resolution: StorageResolution) -> MetricRecord {
+        // One slot per (head, field) pair of the request: a flat table when the pairs are few, else a dictionary.
+        let width = batch.fields.count
+        let flat = batch.heads.count * width <= 1 << 20
+        var table = flat ? [Int32](repeating: -1, count: batch.heads.count * width) : []
+        var slots: [Int64: Int32] = [:]
+        var keys: [SeriesKey] = []
+        var slotOfPoint = [Int32](repeating: 0, count: batch.points.count)
+        for (i, p) in batch.points.enumerated() {
+            let pair = Int(p.head) * width + Int(p.field)
+            let known = flat ? table[pair] : (slots[Int64(pair)] ?? -1)
+            if known >= 0 {
+                slotOfPoint[i] = known
+                continue
+            }
+            let head = batch.heads[Int(p.head)]
+            keys.append(
+                SeriesKey(namespace: head.namespace, name: batch.fields[Int(p.field)], dimensions: head.dimensions))
+            let slot = Int32(keys.count - 1)
+            if flat { table[pair] = slot } else { slots[Int64(pair)] = slot }
+            slotOfPoint[i] = slot
+        }
+        let (ids, undurable) = registry.resolve(keys, units: Array(repeating: nil, count: keys.count))
+        // Counting sort of the points by slot: each stream's samples together, in the order sent.
+        var starts = [Int](repeating: 0, count: keys.count + 1)
+        for slot in slotOfPoint { starts[Int(slot) + 1] += 1 }
+        for s in 0..<keys.count { starts[s + 1] += starts[s] }
+        var record = MetricRecord(definitions: undurable)
+        record.runs.timestamps = [Int64](repeating: 0, count: batch.points.count)
+        record.runs.values = [Double](repeating: 0, count: batch.points.count)
+        var next = starts
+        for (i, p) in batch.points.enumerated() {
+            let slot = Int(slotOfPoint[i])
+            record.runs.timestamps[next[slot]] = p.timestamp
+            record.runs.values[next[slot]] = p.value
+            next[slot] += 1
+        }
+        let res = Int32(resolution.rawValue)
+        record.runs.streams = ids.map { StreamKey.make(series: $0, resolution: res) }
+        record.runs.ends = Array(starts.dropFirst())
+        return record
     }
 
     // MARK: Listing
+
+    /// Whether the head holds anything the next flush would write.
+    public var headIsEmpty: Bool { head.isEmpty }
 
     /// Every series, optionally filtered by namespace and metric name.
     public func listMetrics(namespace: String? = nil, name: String? = nil) -> [SeriesInfo] {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// CloudWatch's retention tiers: finer data is rolled up into the next tier when it ages out.
@@ -24,15 +25,26 @@ public struct RollupReport: Sendable, Equatable {
 }
 
 extension MetricStore {
-    /// Rolls aged buckets into the next tier and deletes buckets past the last tier. Flushes first so that
-    /// aged buckets still in the head are included.
+    /// Rolls aged data into the next tier and deletes data past the last tier. Flushes first so that aged samples still
+    /// in the head are included.
+    ///
+    /// Raw samples at 1 s resolution become 60 s samples after 3 hours (the same raw values, read per minute from then
+    /// on); raw samples are summarised into 5-minute buckets after 15 days.
     @discardableResult
     public func rollup() async throws -> RollupReport {
-        try await flush()
+        try await exclusively {
+            try await flushLocked()
+            return try await rollupLocked()
+        }
+    }
+
+    private func rollupLocked() async throws -> RollupReport {
         let now = clock()
-        return try await database.pool.write { db in
+        let (report, touched) = try await database.pool.write { db -> (RollupReport, Set<Int64>) in
             var report = RollupReport()
+            var touched: Set<Int64> = []
             let tiers = RetentionTier.tiers
+            try Self.rollupChunks(db, now: now, report: &report, touched: &touched)
             for (from, to) in zip(tiers, tiers.dropFirst()) {
                 // Align the cutoff to the target resolution so a target bucket is never split across tiers.
                 let cutoff = floorDiv(now - from.keepSeconds, Int64(to.resolution)) * Int64(to.resolution)
@@ -57,7 +69,67 @@ extension MetricStore {
                 sql: "DELETE FROM points WHERE res = ? AND ts < ?",
                 arguments: [last.resolution, now - last.keepSeconds])
             report.expired = db.changesCount
-            return report
+            return (report, touched)
+        }
+        // Streams whose chunks moved: their newest chunk is looked up again at the next flush.
+        state.withLock { s in for stream in touched { s.lastChunks[stream] = nil } }
+        return report
+    }
+
+    /// 1 s chunks older than 3 hours move to the 60 s stream; 60 s chunks older than 15 days are summarised into
+    /// 5-minute buckets of `points`.
+    private static func rollupChunks(
+        _ db: Database, now: Int64, report: inout RollupReport, touched: inout Set<Int64>
+    )
+        throws
+    {
+        let tiers = RetentionTier.tiers
+        let highCutoff = floorDiv(now - tiers[0].keepSeconds, 60) * 60
+        var moved: [(series: Int64, start: Int64, id: Int64, last: Int64, count: Int64, data: Data)] = []
+        let high = try Row.fetchCursor(
+            db, sql: "SELECT series, start, id, last, count, data FROM chunks WHERE res = 1 AND last < ?",
+            arguments: [highCutoff])
+        while let row = try high.next() {
+            let series: Int64 = row["series"]
+            let start: Int64 = row["start"]
+            let id: Int64 = row["id"]
+            let last: Int64 = row["last"]
+            let count: Int64 = row["count"]
+            let data: Data = row["data"]
+            moved.append((series, start, id, last, count, data))
+        }
+        for chunk in moved {
+            try db.execute(
+                sql: "DELETE FROM chunks WHERE series = ? AND res = 1 AND start = ? AND id = ?",
+                arguments: [chunk.series, chunk.start, chunk.id])
+            try db.execute(
+                sql: "INSERT INTO chunks (series, res, start, id, last, count, data) VALUES (?, 60, ?, ?, ?, ?, ?)",
+                arguments: [chunk.series, chunk.start, chunk.id, chunk.last, chunk.count, chunk.data])
+            touched.insert(StreamKey.make(series: chunk.series, resolution: 1))
+            touched.insert(StreamKey.make(series: chunk.series, resolution: 60))
+            report.rolledUp += 1
+        }
+        let rawCutoff = floorDiv(now - tiers[1].keepSeconds, 300) * 300
+        var merged: [Int64: [BucketKey: Aggregate]] = [:]
+        var summarised: [(series: Int64, start: Int64, id: Int64)] = []
+        let old = try Row.fetchCursor(
+            db, sql: "SELECT series, start, id, data FROM chunks WHERE res = 60 AND last < ?", arguments: [rawCutoff])
+        while let row = try old.next() {
+            let series: Int64 = row["series"]
+            let chunk = try ChunkCodec.decode([UInt8](row["data"] as Data))
+            for (t, v) in zip(chunk.timestamps, chunk.values) {
+                let key = BucketKey(resolution: 300, start: floorDiv(t, 300) * 300)
+                merged[series, default: [:]][key, default: Aggregate()].add(v)
+            }
+            summarised.append((series, row["start"], row["id"]))
+            touched.insert(StreamKey.make(series: series, resolution: 60))
+            report.rolledUp += 1
+        }
+        try mergeIntoPoints(db, merged.lazy.flatMap { id, buckets in buckets.lazy.map { (id, $0.key, $0.value) } })
+        for chunk in summarised {
+            try db.execute(
+                sql: "DELETE FROM chunks WHERE series = ? AND res = 60 AND start = ? AND id = ?",
+                arguments: [chunk.series, chunk.start, chunk.id])
         }
     }
 }

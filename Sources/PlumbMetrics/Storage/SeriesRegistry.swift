@@ -8,15 +8,17 @@ public struct SeriesInfo: Sendable, Equatable {
     public var unit: MetricUnit?
 }
 
-/// The in-memory index of every series, with the definitions not yet written to the database.
+/// The in-memory index of every series, with what is not yet durable and not yet in the database.
 ///
-/// New series get ids here when their request is accepted; the next group commit writes every pending
-/// definition in the same transaction as (or before) the first journal entry that refers to it.
+/// New series get ids here when their request is accepted. A definition is *undurable* until a journal record holding
+/// it is on disk: every record whose samples use such a series carries the definition itself. It is *unstored* until
+/// a flush writes it to the `series` table, which the flush does only once it is durable.
 final class SeriesRegistry: Sendable {
     private struct State {
         var byKey: [SeriesKey: Int64] = [:]
         var byID: [Int64: SeriesInfo] = [:]
-        var unwritten: [Int64: SeriesInfo] = [:]
+        var undurable: Set<Int64> = []
+        var unstored: Set<Int64> = []
         var nextID: Int64 = 1
     }
 
@@ -32,16 +34,20 @@ final class SeriesRegistry: Sendable {
         }
     }
 
-    /// Ids for `keys` (creating the missing ones), with units updated where a sample gives one.
-    func resolve(_ keys: [SeriesKey], units: [MetricUnit?]) -> [Int64] {
+    /// Ids for `keys` (creating the missing ones, updating units where a sample gives a new one), and the
+    /// definitions among them that no durable record holds yet.
+    func resolve(_ keys: [SeriesKey], units: [MetricUnit?]) -> (ids: [Int64], undurable: [SeriesInfo]) {
         state.withLock { s in
-            keys.indices.map { i in
+            var pending: [SeriesInfo] = []
+            let ids = keys.indices.map { i in
                 let key = keys[i]
                 if let id = s.byKey[key] {
                     if let unit = units[i], s.byID[id]!.unit != unit {
                         s.byID[id]!.unit = unit
-                        s.unwritten[id] = s.byID[id]
+                        s.undurable.insert(id)
+                        s.unstored.insert(id)
                     }
+                    if !s.undurable.isEmpty, s.undurable.contains(id) { pending.append(s.byID[id]!) }
                     return id
                 }
                 let id = s.nextID
@@ -49,9 +55,47 @@ final class SeriesRegistry: Sendable {
                 let info = SeriesInfo(id: id, key: key, unit: units[i])
                 s.byKey[key] = id
                 s.byID[id] = info
-                s.unwritten[id] = info
+                s.undurable.insert(id)
+                s.unstored.insert(id)
+                pending.append(info)
                 return id
             }
+            return (ids, pending)
+        }
+    }
+
+    /// A durable record holds these definitions.
+    func markDurable(_ infos: [SeriesInfo]) {
+        guard !infos.isEmpty else { return }
+        state.withLock { s in
+            for info in infos where s.byID[info.id] == info { s.undurable.remove(info.id) }
+        }
+    }
+
+    /// A definition replayed from the journal: durable, not yet stored.
+    func define(_ info: SeriesInfo) {
+        state.withLock { s in
+            if let old = s.byID[info.id], old.key != info.key { s.byKey[old.key] = nil }
+            s.byKey[info.key] = info.id
+            s.byID[info.id] = info
+            s.unstored.insert(info.id)
+            s.nextID = max(s.nextID, info.id + 1)
+        }
+    }
+
+    /// Takes the durable definitions the database does not have yet.
+    func takeUnstored() -> [SeriesInfo] {
+        state.withLock { s in
+            let ready = s.unstored.subtracting(s.undurable)
+            s.unstored.subtract(ready)
+            return ready.compactMap { s.byID[$0] }
+        }
+    }
+
+    /// Puts back definitions whose write failed.
+    func restoreUnstored(_ infos: [SeriesInfo]) {
+        state.withLock { s in
+            for info in infos { s.unstored.insert(info.id) }
         }
     }
 
@@ -61,21 +105,6 @@ final class SeriesRegistry: Sendable {
 
     func info(_ id: Int64) -> SeriesInfo? {
         state.withLock { $0.byID[id] }
-    }
-
-    /// Takes the definitions that must be written with the next commit.
-    func takeUnwritten() -> [SeriesInfo] {
-        state.withLock { s in
-            defer { s.unwritten = [:] }
-            return Array(s.unwritten.values)
-        }
-    }
-
-    /// Puts back definitions whose commit failed, so the next commit writes them.
-    func restoreUnwritten(_ infos: [SeriesInfo]) {
-        state.withLock { s in
-            for info in infos where s.unwritten[info.id] == nil { s.unwritten[info.id] = s.byID[info.id] }
-        }
     }
 
     func all() -> [SeriesInfo] {

@@ -26,7 +26,7 @@ public final class Journal: @unchecked Sendable {
 
     struct Pending {
         var records: [[UInt8]] = []
-        var waiters: [CheckedContinuation<Int, any Error>] = []
+        var waiters: [@Sendable (Result<Int, any Error>) -> Void] = []
         var rotateAfter = false
         var closed = false
         /// The segment appends go to.
@@ -53,7 +53,8 @@ public final class Journal: @unchecked Sendable {
         let segment = (try Self.segments(directory: directory, name: name).last?.sequence ?? 0) + 1
         state.withLock { $0.segment = segment }
         file = try Self.open(Self.path(directory, name, segment))
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread holds the journal until `close()`/`shutdown()` ends it.
+        let thread = Thread { self.run() }
         thread.name = "plumb-journal-\(name)"
         thread.stackSize = 256 * 1_024
         self.thread = thread
@@ -92,18 +93,36 @@ public final class Journal: @unchecked Sendable {
     @discardableResult
     public func append(_ record: [UInt8]) async throws -> Int {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
-            let closed = state.withLock { s -> Bool in
-                guard !s.closed else { return true }
-                s.records.append(record)
-                s.waiters.append(continuation)
-                return false
-            }
-            if closed {
-                continuation.resume(throwing: StoreError(code: .io, message: "the journal \(name) is closed"))
-                return
-            }
-            signal()
+            enqueue(record) { continuation.resume(with: $0) }
         }
+    }
+
+    /// `append`, blocking the calling thread until the record is durable: for a synchronous writer that must know
+    /// its record is on disk before it commits something of its own. Not for the cooperative pool's threads.
+    @discardableResult
+    public func appendBlocking(_ record: [UInt8]) throws -> Int {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<Int, any Error>?>(nil)
+        enqueue(record) { outcome in
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLock { $0! }.get()
+    }
+
+    private func enqueue(_ record: [UInt8], _ waiter: @escaping @Sendable (Result<Int, any Error>) -> Void) {
+        let closed = state.withLock { s -> Bool in
+            guard !s.closed else { return true }
+            s.records.append(record)
+            s.waiters.append(waiter)
+            return false
+        }
+        if closed {
+            waiter(.failure(StoreError(code: .io, message: "the journal \(name) is closed")))
+            return
+        }
+        signal()
     }
 
     /// Starts a new segment after the records already handed over; returns the sequence of the segment it closed.
@@ -140,6 +159,12 @@ public final class Journal: @unchecked Sendable {
     /// Stops the thread after the records already handed over are written.
     public func close() async {
         _ = try? await append([])
+        shutdown()
+    }
+
+    /// Refuses further appends and lets the thread end once the records already handed over are written; does not
+    /// wait for that (for a `deinit`).
+    public func shutdown() {
         state.withLock { $0.closed = true }
         signal()
     }
@@ -175,9 +200,13 @@ public final class Journal: @unchecked Sendable {
             // Each waiter learns the segment its record went to (an empty record, a barrier, was not written and has
             // nothing to apply).
             for waiter in waiters {
-                if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: written) }
+                if let failure { waiter(.failure(failure)) } else { waiter(.success(written)) }
             }
-            if closed && waiters.isEmpty { return }
+            if closed && state.withLock({ $0.records.isEmpty }) {
+                if file >= 0 { Foundation.close(file) }
+                file = -1
+                return
+            }
         }
     }
 
@@ -203,6 +232,7 @@ public final class Journal: @unchecked Sendable {
     private func startSegment() throws {
         if durability == .full { _ = fsync(file) }
         Foundation.close(file)
+        file = -1
         let next = state.withLock { $0.segment + 1 }
         file = try Self.open(Self.path(directory, name, next))
         state.withLock { $0.segment = next }
