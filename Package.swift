@@ -317,7 +317,9 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbMetricsTests",
-            dependencies: ["PlumbMetrics", "PlumbAPI", "PlumbTesting"],
+            dependencies: [
+                "PlumbMetrics", "PlumbAPI", "PlumbStore", "PlumbTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,28 +1,23 @@
 #!/usr/bin/env python3
-"""Line-protocol ingest benchmark client: sends the same payload to a /write endpoint from N parallel clients.
+"""Line-protocol ingest benchmark client: sends every file of a payload directory (bench/payload.py) as one request
+body, from N parallel clients over keep-alive connections.
 
-usage: ingest.py URL TOKEN|- SAMPLES CLIENTS   → prints JSON {"samples", "seconds", "samples_per_second", "requests"}
-The payload: 1,000 series (tag host), two fields per line, timestamps 10 s apart ending a minute ago,
-5,000 lines (10,000 samples) per request. Built before the clock starts; every request must answer 2xx.
+usage: ingest.py URL TOKEN|- DIR SAMPLES CLIENTS → prints JSON {"samples", "seconds", "samples_per_second", "requests"}
+Bodies are read before the clock starts; every request must answer 2xx.
 """
 import http.client
 import json
+import os
 import sys
 import threading
 import time
 import urllib.parse
 
-url, token, samples, clients = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-series, fields, lines_per_request = 1000, 2, 5000
-lines_total = samples // fields
-steps = lines_total // series
-end = int(time.time()) - 60
-lines = []
-for step in range(steps):
-    ts = end - (steps - 1 - step) * 10
-    for host in range(series):
-        lines.append(f"bench,host=h{host},region=r{host % 5} usage_user={(host * 7 + step) % 100 / 3:.3f},usage_system={(host + step * 3) % 50}i {ts}")
-bodies = ["\n".join(lines[i:i + lines_per_request]).encode() for i in range(0, len(lines), lines_per_request)]
+url, token, directory, samples, clients = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+bodies = []
+for name in sorted(os.listdir(directory)):
+    with open(os.path.join(directory, name), "rb") as f:
+        bodies.append(f.read())
 target = urllib.parse.urlparse(url)
 headers = {"Content-Type": "text/plain"}
 if token != "-":
@@ -31,7 +26,7 @@ failures = []
 
 
 def worker(mine):
-    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
     for body in mine:
         conn.request("POST", target.path + "?" + target.query, body=body, headers=headers)
         response = conn.getresponse()
@@ -50,4 +45,4 @@ for t in threads:
 seconds = time.perf_counter() - start
 if failures:
     sys.exit(f"{len(failures)} requests failed: {failures[:5]}")
-print(json.dumps({"samples": len(lines) * fields, "seconds": seconds, "samples_per_second": len(lines) * fields / seconds, "requests": len(bodies)}))
+print(json.dumps({"samples": samples, "seconds": seconds, "samples_per_second": samples / seconds, "requests": len(bodies)}))

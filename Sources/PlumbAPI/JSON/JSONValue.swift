@@ -44,11 +44,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses `bytes`, throwing a 400 `MetricsError` when they are not JSON.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch {
+        guard let value = parseStrict(bytes) else {
             throw MetricsError(code: "SerializationException", message: "request body is not valid JSON")
         }
+        return value
     }
 
     public var typeName: String {

@@ -34,7 +34,12 @@ public struct MetricDataRequest: Sendable, Equatable, Codable {
     /// with the same refusals.
     public init(from decoder: Decoder) throws {
         guard let object = try JSONValue(from: decoder).object else { throw PlumbError(Self.notAnObject) }
-        let now = decoder.userInfo[Self.clockKey] as? Double
+        try self.init(object: object, now: decoder.userInfo[Self.clockKey] as? Double)
+    }
+
+    /// The checks of a body already parsed, in the order the server always made them; given `now`, `start` and `end`
+    /// are checked as times in place.
+    public init(object: [String: JSONValue], now: Double?) throws {
         start = try Self.time(object, "start")
         if let now { _ = try Self.seconds(start, "start", default: now - 3_600, now: now) }
         end = try Self.time(object, "end")

@@ -51,7 +51,7 @@ public struct FilterPattern: Sendable, Equatable {
         case .json(let condition):
             // Only an object can match: skip the parse for everything that does not start with '{'.
             guard message.utf8.first(where: { $0 != 32 && $0 != 9 }) == UInt8(ascii: "{"),
-                let json = try? JSONDecoder().decode(JSONValue.self, from: Data(message.utf8)), case .object = json
+                let json = JSONValue.parseStrict(message.utf8), case .object = json
             else { return nil }
             return condition.holds(in: json) ? [:] : nil
         case .delimited(let fields):

@@ -35,6 +35,19 @@ public struct Aggregate: Sendable, Equatable {
         return aggregate
     }
 
+    /// An aggregate of raw samples, every one kept (exact percentiles).
+    public static func raw(_ values: [Double]) -> Aggregate {
+        var aggregate = Aggregate()
+        for value in values {
+            aggregate.sum += value
+            if value < aggregate.min { aggregate.min = value }
+            if value > aggregate.max { aggregate.max = value }
+        }
+        aggregate.count = Double(values.count)
+        aggregate.raw = values
+        return aggregate
+    }
+
     /// Adds one raw sample (weight 1); exact percentiles as long as the aggregate stays raw.
     public mutating func addRaw(_ value: Double) {
         guard raw != nil else { return add(value) }

@@ -66,11 +66,18 @@ extension MetricStoring {
             if case .metric(let s, let stat) = q.source { return (q.id, s, stat) }
             return nil
         }
+        // One read per distinct series: several statistics of a metric are several queries of the same periods.
+        var distinct: [SeriesKey: Int] = [:]
+        var series: [SeriesKey] = []
+        for (_, key, _) in metricQueries where distinct[key] == nil {
+            distinct[key] = series.count
+            series.append(key)
+        }
         let found = try await aggregates(
-            metricQueries.map { AggregateRequest(series: $0.1, period: period, start: first, end: end) })
+            series.map { AggregateRequest(series: $0, period: period, start: first, end: end) })
         var metrics: [String: [Int64: Double]] = [:]
-        for ((id, _, statistic), periods) in zip(metricQueries, found) {
-            metrics[id] = periods.compactMapValues { statistic.value(of: $0) }
+        for (id, key, statistic) in metricQueries {
+            metrics[id] = found[distinct[key]!].compactMapValues { statistic.value(of: $0) }
         }
         return try MetricData.evaluate(queries, grid: grid, metrics: metrics)
     }

@@ -32,14 +32,26 @@ extension MetricStore {
     ) throws -> [Int64: Aggregate] {
         let (period, start, end) = (request.period, request.start, request.end)
         var periods: [Int64: Aggregate] = [:]
+        // Raw values gathered per period of the grid first (an array, not a dictionary: a read covers many chunks).
+        let first = floorDiv(start, period) * period
+        let slots = Int(min((end - first + period - 1) / period, 100_000))
+        var gathered = [[Double]](repeating: [], count: max(slots, 0))
         let stored = try Row.fetchCursor(chunks, arguments: [id, start - ChunkLayout.maxSpan, end, start])
         while let row = try stored.next() {
             let r = Int64(row["res"] as Int64)
             let chunk = try ChunkCodec.decode([UInt8](row["data"] as Data))
             for (i, t) in chunk.timestamps.enumerated() where t >= start && t < end {
                 let key = floorDiv(floorDiv(t, r) * r, period) * period
-                periods[key, default: Aggregate.raw()].addRaw(chunk.values[i])
+                let slot = (key - first) / period
+                if key >= first && slot < slots {
+                    gathered[Int(slot)].append(chunk.values[i])
+                } else {
+                    periods[key, default: Aggregate.raw()].addRaw(chunk.values[i])
+                }
             }
+        }
+        for (slot, values) in gathered.enumerated() where !values.isEmpty {
+            periods[first + Int64(slot) * period, default: Aggregate.raw()].merge(Aggregate.raw(values))
         }
         // Rows of coarser tiers start before `start` yet may hold data from inside the range only when the
         // period is finer than the tier; such a row is attributed to the period its start falls in.

@@ -107,6 +107,9 @@ extension MetricStore {
         let (generation, parts) = state.withLock { s in
             // Taken and listed as flushing under the store's lock, which readers hold too: no reader sees neither.
             let parts = head.take(through: closed)
+            headSamples.subtract(
+                parts.reduce(0) { total, part in part.streams.values.reduce(total) { $0 + $1.timestamps.count } },
+                ordering: .relaxed)
             s.generation += 1
             s.flushing.append(FlushingHead(generation: s.generation, parts: parts))
             return (s.generation, parts)
@@ -147,6 +150,9 @@ extension MetricStore {
             state.withLock { s in
                 s.flushing.removeAll { $0.generation == generation }
                 head.restore(parts)
+                headSamples.add(
+                    parts.reduce(0) { total, part in part.streams.values.reduce(total) { $0 + $1.timestamps.count } },
+                    ordering: .relaxed)
             }
             registry.restoreUnstored(definitions)
             throw error
@@ -162,6 +168,16 @@ extension MetricStore {
             if let i = s.flushing.firstIndex(where: { $0.generation == generation }) { s.flushing[i].committedAt = now }
             // A reader whose snapshot predates this commit may still need the head; keep it a while.
             s.flushing.removeAll { entry in entry.committedAt.map { now - $0 > 30 } ?? false }
+        }
+    }
+
+    /// Moves SQLite's write-ahead log into the database file and truncates it (at a graceful stop: the data directory
+    /// is then as small as it gets).
+    public func checkpoint() {
+        do {
+            try database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        } catch {
+            logger.warning("metrics checkpoint failed (the log is applied at the next start): \(error)")
         }
     }
 

@@ -23,6 +23,9 @@ public final class MetricStore: Sendable {
     let registry: SeriesRegistry
     let journal: Journal
     let head = SampleHead()
+    /// Samples in the head (not counting what a flush has taken): the service flushes early past
+    /// `MetricStoreService.flushSamples`, so memory stays bounded however fast data comes in.
+    let headSamples = Atomic<Int>(0)
     public let clock: @Sendable () -> Int64
     public let logger: Logger
     /// The journal directory, beside the database.
@@ -153,6 +156,7 @@ public final class MetricStore: Sendable {
     private func applied(_ record: MetricRecord, segment: Int) {
         registry.markDurable(record.definitions)
         head.apply(record.runs, aggregated: record.aggregated, segment: segment)
+        headSamples.add(record.runs.sampleCount, ordering: .relaxed)
         journal.markApplied(segment)
     }
 
@@ -232,6 +236,9 @@ public final class MetricStore: Sendable {
 
     /// Whether the head holds anything the next flush would write.
     public var headIsEmpty: Bool { head.isEmpty }
+
+    /// How many raw samples the head holds (approximately, while requests are being applied).
+    public var headSampleCount: Int { headSamples.load(ordering: .relaxed) }
 
     /// Every series, optionally filtered by namespace and metric name.
     public func listMetrics(namespace: String? = nil, name: String? = nil) -> [SeriesInfo] {

@@ -8,7 +8,7 @@ extension Request {
     /// itself (`MissingParameter` naming the fields) pass through. Unknown fields are ignored.
     func decodeJSONObject<T: Decodable>(_ type: T.Type, limit: Int = 64 * 1_024) async throws -> T {
         let body = Data(try await collectBody(limit: limit))
-        guard case .object? = try? JSONDecoder().decode(JSONValue.self, from: body) else {
+        guard case .object? = JSONValue.parseStrict(body) else {
             throw APIError("the body must be a JSON object")
         }
         do {

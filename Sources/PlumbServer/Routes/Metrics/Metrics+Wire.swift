@@ -12,14 +12,6 @@ extension MetricDescription {
     }
 }
 
-extension MetricDataResponse.Result {
-    init(_ result: MetricDataResult) {
-        self.init(
-            id: result.id, label: result.label, timestamps: result.timestamps.map(TimeParsing.format),
-            values: result.values)
-    }
-}
-
 extension StatisticsDatapoint {
     /// `SampleCount` always, then each statistic asked for under its name.
     init(_ point: Datapoint) {
@@ -45,10 +37,9 @@ extension MetricDataRequest {
     /// A `POST /api/v1/metrics/query` body, its times checked against `now` in place; a body that is not a JSON
     /// object is refused as such.
     static func decode(_ body: [UInt8], now: Double) throws -> MetricDataRequest {
-        let decoder = JSONDecoder()
-        decoder.userInfo[clockKey] = now
+        guard let object = JSONValue.parseStrict(body)?.object else { throw APIError(notAnObject) }
         do {
-            return try decoder.decode(MetricDataRequest.self, from: Data(body))
+            return try MetricDataRequest(object: object, now: now)
         } catch let error as any HTTPResponseError {
             throw error
         } catch {

@@ -96,7 +96,22 @@ struct MetricsRoutes {
         let query = try MetricDataRequest.decode(body, now: now)
         let (start, end) = try query.window(now: now)
         let results = try await store.metricData(query.queries, start: start, end: end, period: query.period ?? 60)
-        return try .json(MetricDataResponse(results: results.map(MetricDataResponse.Result.init)))
+        // The periods are shared by every result: each time is formatted once.
+        var formatted: [Int64: String] = [:]
+        let response = MetricDataResponse(
+            results: results.map { result in
+                MetricDataResponse.Result(
+                    id: result.id, label: result.label,
+                    timestamps: result.timestamps.map { t in
+                        if let text = formatted[t] { return text }
+                        let text = TimeParsing.format(t)
+                        formatted[t] = text
+                        return text
+                    }, values: result.values)
+            })
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: response.jsonBytes())))
     }
 
     /// GetMetricStatistics: one series, its statistics per period.
