@@ -41,7 +41,13 @@ start_pair() {  # fresh Plumb and VictoriaMetrics
 stop_pair() {  # settle both, then measure what is on disk
   curl -fs http://127.0.0.1:18428/internal/force_flush >/dev/null || true
   curl -fs http://127.0.0.1:18428/internal/force_merge >/dev/null || true
-  sleep 2
+  # The merge runs in the background: wait until its directory stops changing for 3 s (at most 60 s).
+  local last=-1 same=0
+  for _ in $(seq 60); do
+    local now; now=$(du_bytes "$WORK/vm")
+    if [ "$now" = "$last" ]; then same=$((same + 1)); [ "$same" -ge 3 ] && break; else same=0; fi
+    last=$now; sleep 1
+  done
   kill -TERM "$PPID_" "$VPID"; wait "$PPID_" "$VPID" 2>/dev/null || true
   PBYTES=$(du_bytes "$WORK"/p/metrics.sqlite* "$WORK/p/metrics-journal"); VBYTES=$(du_bytes "$WORK/vm")
 }

@@ -43,6 +43,10 @@ struct HeadPart: Sendable {
     var isEmpty: Bool { streams.isEmpty && buckets.isEmpty }
 
     mutating func absorb(_ other: HeadPart) {
+        if isEmpty {
+            self = other
+            return
+        }
         for (stream, buffer) in other.streams {
             streams[stream, default: SampleBuffer()].timestamps += buffer.timestamps
             streams[stream, default: SampleBuffer()].values += buffer.values

@@ -11,6 +11,17 @@ extension MetricStore {
     public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
         let ids = requests.map { registry.id(of: $0.series) }
         guard ids.contains(where: { $0 != nil }) else { return requests.map { _ in [:] } }
+        let reader = state.withLock { s in
+            s.nextReader += 1
+            s.readers[s.nextReader] = s.committed
+            return s.nextReader
+        }
+        defer {
+            state.withLock { s in
+                s.readers[reader] = nil
+                s.pruneFlushing()
+            }
+        }
         return try await database.pool.read { db in
             let flushed = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'flushed_generation'") ?? 0
             let points = try db.cachedStatement(

@@ -162,12 +162,11 @@ extension MetricStore {
         } catch {
             logger.warning("could not delete flushed journal segments (they are skipped at the next start): \(error)")
         }
-        let now = clock()
         state.withLock { s in
             for (stream, ref) in written { s.lastChunks[stream] = ref }
-            if let i = s.flushing.firstIndex(where: { $0.generation == generation }) { s.flushing[i].committedAt = now }
-            // A reader whose snapshot predates this commit may still need the head; keep it a while.
-            s.flushing.removeAll { entry in entry.committedAt.map { now - $0 > 30 } ?? false }
+            s.committed = generation
+            // A reader whose snapshot predates this commit still needs the head: it goes when that reader ends.
+            s.pruneFlushing()
         }
     }
 

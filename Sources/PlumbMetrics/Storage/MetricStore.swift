@@ -34,13 +34,18 @@ public final class MetricStore: Sendable {
     struct FlushingHead {
         var generation: Int64
         var parts: [HeadPart]
-        var committedAt: Int64?
     }
 
     struct State {
         /// Heads taken by a flush, by flush generation, kept until no reader can still need them.
         var flushing: [FlushingHead] = []
         var generation: Int64 = 0
+        /// The newest generation whose transaction has committed.
+        var committed: Int64 = 0
+        /// Readers under way, each with the generation committed when it began: its snapshot holds at least that
+        /// one, so it needs only the flushing heads after it.
+        var readers: [Int: Int64] = [:]
+        var nextReader = 0
         /// The newest chunk of each stream written so far (the one a flush extends while it has room).
         var lastChunks: [Int64: ChunkRef] = [:]
         var flushRunning = false
@@ -76,7 +81,10 @@ public final class MetricStore: Sendable {
             return (series, legacy, generation, through)
         }
         registry = SeriesRegistry(existing: series)
-        state.withLock { $0.generation = generation }
+        state.withLock { s in
+            s.generation = generation
+            s.committed = generation
+        }
         try FileManager.default.createDirectory(
             atPath: journalDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Segments a flush already wrote but could not delete before a crash.
@@ -253,6 +261,14 @@ public final class MetricStore: Sendable {
 
     public func seriesInfo(_ key: SeriesKey) -> SeriesInfo? {
         registry.id(of: key).flatMap(registry.info)
+    }
+}
+
+extension MetricStore.State {
+    /// Drops the flushing heads that are committed and that no reader under way can still need.
+    mutating func pruneFlushing() {
+        let floor = min(committed, readers.values.min() ?? committed)
+        flushing.removeAll { $0.generation <= floor }
     }
 }
 

@@ -12,7 +12,7 @@ public struct MetricStoreService: Service {
 
     public init(
         store: MetricStore, flushInterval: Duration = .seconds(5), rollupInterval: Duration = .seconds(60),
-        flushSamples: Int = 1_000_000
+        flushSamples: Int = 2_000_000
     ) {
         self.store = store
         self.flushInterval = flushInterval
