@@ -13,6 +13,18 @@ public struct JSONWriter: Sendable {
     /// A JSON string: quotes, backslashes and control characters escaped, everything else as its UTF-8.
     public mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        var utf8 = value
+        let plain = utf8.withUTF8 { buffer in
+            // Most strings need no escape: copied whole.
+            guard !buffer.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+            else { return false }
+            bytes.append(contentsOf: buffer)
+            return true
+        }
+        if plain {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): raw("\\\"")

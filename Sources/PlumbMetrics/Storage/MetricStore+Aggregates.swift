@@ -62,7 +62,12 @@ extension MetricStore {
             }
         }
         for (slot, values) in gathered.enumerated() where !values.isEmpty {
-            periods[first + Int64(slot) * period, default: Aggregate.raw()].merge(Aggregate.raw(values))
+            let key = first + Int64(slot) * period
+            if periods[key] == nil {
+                periods[key] = Aggregate.raw(values)
+            } else {
+                periods[key]!.merge(Aggregate.raw(values))
+            }
         }
         // Rows of coarser tiers start before `start` yet may hold data from inside the range only when the
         // period is finer than the tier; such a row is attributed to the period its start falls in.

@@ -116,14 +116,7 @@ public final class MetricStore: Sendable {
     /// Stores validated samples; returns once they are durable.
     public func put(_ samples: [Sample]) async throws {
         guard !samples.isEmpty else { return }
-        let record = resolve(samples)
-        let segment: Int
-        do {
-            segment = try await journal.append(record.encode())
-        } catch {
-            throw commitFailure(error)
-        }
-        applied(record, segment: segment)
+        try await commit(resolve(samples))
     }
 
     /// Stores validated samples synchronously: when it returns they are durable.
@@ -145,7 +138,11 @@ public final class MetricStore: Sendable {
     /// Stores a parsed line-protocol batch at `resolution`; returns once it is durable.
     public func put(_ batch: LineProtocolBatch, resolution: StorageResolution) async throws {
         guard !batch.points.isEmpty else { return }
-        let record = resolve(batch, resolution: resolution)
+        try await commit(resolve(batch, resolution: resolution))
+    }
+
+    /// Appends a record to the journal, then, once it is durable, applies it.
+    private func commit(_ record: MetricRecord) async throws {
         let segment: Int
         do {
             segment = try await journal.append(record.encode())
