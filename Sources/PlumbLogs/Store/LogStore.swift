@@ -206,8 +206,10 @@ public final class LogStore: Sendable {
             // Written so that SQLite bounds the index range by ts (a row-value comparison would rescan from the start
             // of the group for every chunk).
             let after = query.descending ? "ts <= ? AND (ts < ? OR id < ?)" : "ts >= ? AND (ts > ? OR id > ?)"
-            // Term patterns run inside SQLite (instr), so only matching rows are read; the others filter in memory.
-            let pushed = query.pattern?.sqlCondition
+            // Term patterns run inside SQLite (instr), so only matching rows are read; the others filter in memory,
+            // on the rows their pre-filter lets through.
+            let exact = query.pattern?.sqlCondition
+            let pushed = exact ?? query.pattern?.sqlPrefilter
             let extra = pushed.map { " AND " + $0.sql } ?? ""
             let extraArguments = StatementArguments(pushed?.arguments ?? [])
             let first = try db.cachedStatement(
@@ -218,7 +220,7 @@ public final class LogStore: Sendable {
                 sql:
                     "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after)\(extra) ORDER BY ts \(order), id \(order) LIMIT ?"
             )
-            let matcher = pushed == nil ? query.pattern : nil
+            let matcher = exact == nil ? query.pattern : nil
             // Archived segments hold the oldest events: read them before the table (after it when newest first).
             let segments = try self.segments(groupID: groupID, start: query.start, end: query.end, db: db)
             func scanSegments() throws -> Page? {
