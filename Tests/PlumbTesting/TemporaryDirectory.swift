@@ -1,6 +1,7 @@
 import Foundation
+import Synchronization
 
-/// A fresh directory under the system temp dir, removed by `remove()`.
+/// A fresh directory under the system temp dir, removed when the test process ends once `remove()` is called.
 public struct TemporaryDirectory: Sendable {
     public let path: String
 
@@ -9,9 +10,25 @@ public struct TemporaryDirectory: Sendable {
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
+    /// Removes the directory when the test process ends, not now: its databases may still be open when the test
+    /// returns (a server's stores are held by its background services, and ARC ends lifetimes when it likes). SQLite
+    /// tells files apart by inode within a process: a database deleted while open frees its inode, another test's new
+    /// database can get the same one, and SQLite then takes it for the deleted file ("disk I/O error", seen in CI).
     public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+        let first = Self.atExit.withLock { paths in
+            paths.append(path)
+            return paths.count == 1
+        }
+        if first {
+            atexit {
+                for path in TemporaryDirectory.atExit.withLock({ $0 }) {
+                    try? FileManager.default.removeItem(atPath: path)
+                }
+            }
+        }
     }
+
+    static let atExit = Mutex<[String]>([])
 }
 
 /// Paths inside the checkout the tests run from.
