@@ -3,27 +3,40 @@ import Foundation
 /// A real `plumb serve` process on a free loopback port, for tests where the process itself matters
 /// (crash recovery, signals).
 public final class ServerProcess: @unchecked Sendable {
-    // @unchecked: `process` is only touched from the test that owns this object.
-    public let process: ChildProcess
-    public let port: Int
+    // @unchecked: `process`, `port` and `logPath` are only touched from the test that owns this object.
+    public private(set) var process: ChildProcess
+    public private(set) var port: Int
     public let dataDirectory: String
-    public let logPath: String
+    public private(set) var logPath: String
+    let extraArguments: [String]
+    let environment: [String: String]
+    /// Whether the port was picked here (then a start that loses it to another process is retried on a new one).
+    let pickedPort: Bool
 
     public init(
-        dataDirectory: String, port: Int = ServerProcess.freePort(), extraArguments: [String] = [],
-        environment: [String: String] = [:]
+        dataDirectory: String, port: Int? = nil, extraArguments: [String] = [], environment: [String: String] = [:]
     ) throws {
-        self.port = port
         self.dataDirectory = dataDirectory
+        self.extraArguments = extraArguments
+        self.environment = environment
+        pickedPort = port == nil
+        self.port = port ?? Self.freePort()
         let parent = (dataDirectory as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        logPath = parent + "/serve-\(port).log"
+        (process, logPath) = try Self.spawn(dataDirectory, self.port, extraArguments, environment)
+    }
+
+    static func spawn(
+        _ dataDirectory: String, _ port: Int, _ extraArguments: [String], _ environment: [String: String]
+    ) throws -> (ChildProcess, String) {
+        let logPath = (dataDirectory as NSString).deletingLastPathComponent + "/serve-\(port).log"
         let log = try ChildProcess.openForAppending(logPath)
         defer { close(log) }
-        process = try ChildProcess(
+        let process = try ChildProcess(
             Checkout.plumbBinary, ["serve", "--data", dataDirectory, "--listen", "127.0.0.1:\(port)"] + extraArguments,
             environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
             directory: Checkout.root, stdout: log, stderr: log)
+        return (process, logPath)
     }
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -39,7 +52,15 @@ public final class ServerProcess: @unchecked Sendable {
     public func waitReady(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if !process.isRunning { throw TestFailure("plumb serve exited early:\n\(log)") }
+            if !process.isRunning {
+                // The free port was taken by another test's process between picking it and binding it: a new one.
+                if pickedPort, log.contains("Address already in use"), ContinuousClock.now < deadline {
+                    port = Self.freePort()
+                    (process, logPath) = try Self.spawn(dataDirectory, port, extraArguments, environment)
+                    continue
+                }
+                throw TestFailure("plumb serve exited early:\n\(log)")
+            }
             if let (status, _) = try? await HTTP.request("GET", baseURL + "/readyz"), status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
