@@ -23,36 +23,26 @@ struct BenchLogsCommand: AsyncParsableCommand {
         let store = try LogStore(directory: directory, durability: .full)
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
 
-        // 1. Batched puts: 1,000 Apache-style lines per batch, each committed (fsync) before the next.
-        var started = ContinuousClock.now
-        var stored = 0
-        while stored < events {
-            let batch = (0..<min(1_000, events - stored)).map { i -> InputLogEvent in
-                let n = stored + i
-                let status = n % 100 == 0 ? 500 : 200
-                return InputLogEvent(
-                    timestamp: now - Int64(events - n),
-                    message:
-                        "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)"
-                )
+        // 1. Batched puts: 1,000 events per batch, each committed (fsync) before the next; event n of `events` gets
+        // the message `line(n, status)`, status 500 for every hundredth.
+        func putAll(group: String, _ line: (Int, Int) -> String) throws {
+            var stored = 0
+            while stored < events {
+                let batch = (stored..<min(stored + 1_000, events)).map { n in
+                    InputLogEvent(timestamp: now - Int64(events - n), message: line(n, n % 100 == 0 ? 500 : 200))
+                }
+                try store.put(group: group, stream: "web-\(stored / 100_000)", events: batch)
+                stored += batch.count
             }
-            try store.put(group: "/bench/access", stream: "web-\(stored / 100_000)", events: batch)
-            stored += batch.count
+        }
+        var started = ContinuousClock.now
+        try putAll(group: "/bench/access") { n, status in
+            "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)"
         }
         let putSeconds = Self.seconds(ContinuousClock.now - started)
         // The same events as JSON objects, for the JSON pattern (not timed: the put above is the ingest figure).
-        var json = 0
-        while json < events {
-            let batch = (0..<min(1_000, events - json)).map { i -> InputLogEvent in
-                let n = json + i
-                return InputLogEvent(
-                    timestamp: now - Int64(events - n),
-                    message:
-                        "{\"ip\":\"10.0.\(n % 256).\(n % 7)\",\"user\":\"user\(n % 50)\",\"method\":\"GET\",\"path\":\"/item/\(n)\",\"status\":\(n % 100 == 0 ? 500 : 200),\"bytes\":\(n % 5_000)}"
-                )
-            }
-            try store.put(group: "/bench/json", stream: "web-\(json / 100_000)", events: batch)
-            json += batch.count
+        try putAll(group: "/bench/json") { n, status in
+            "{\"ip\":\"10.0.\(n % 256).\(n % 7)\",\"user\":\"user\(n % 50)\",\"method\":\"GET\",\"path\":\"/item/\(n)\",\"status\":\(status),\"bytes\":\(n % 5_000)}"
         }
 
         // 2. The swift-log handler: as fast as one task can log, with the sink flushing every 200 ms.

@@ -26,14 +26,10 @@ struct LogStoreConformanceTests {
 
     func with(_ backend: Backend, _ body: (any LogStoring, TestClock) async throws -> Void) async throws {
         let dir = TemporaryDirectory()
+        defer { dir.remove() }
         let clock = TestClock(Self.now)
-        do {
-            let store = try backend.open(dir.path, clock)
-            try await body(store, clock)
-        }
-        // Only once the store is released: SQLite tells files apart by inode, and a database deleted while still
-        // open lets a new file that reuses its inode (another test's database, in this process) be taken for it.
-        dir.remove()
+        let store = try backend.open(dir.path, clock)
+        try await body(store, clock)
     }
 
     /// 300 events over two streams, one a second, every third an ERROR, every fifth a JSON object.

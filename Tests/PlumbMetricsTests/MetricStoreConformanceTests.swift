@@ -32,14 +32,10 @@ struct MetricStoreConformanceTests {
         _ backend: Backend, _ body: (any MetricStoring, TestClock) async throws -> Void
     ) async throws {
         let dir = TemporaryDirectory()
+        defer { dir.remove() }
         let clock = TestClock(Self.now)
-        do {
-            let store = try backend.open(dir.path, clock)
-            try await body(store, clock)
-        }
-        // Only once the store is released: SQLite tells files apart by inode, and a database deleted while still
-        // open lets a new file that reuses its inode (another test's database, in this process) be taken for it.
-        dir.remove()
+        let store = try backend.open(dir.path, clock)
+        try await body(store, clock)
     }
 
     /// Decimal values (two places) beside small integers: what gauges and latencies look like.

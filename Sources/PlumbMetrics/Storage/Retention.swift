@@ -85,29 +85,19 @@ extension MetricStore {
     {
         let tiers = RetentionTier.tiers
         let highCutoff = floorDiv(now - tiers[0].keepSeconds, 60) * 60
-        var moved: [(series: Int64, start: Int64, id: Int64, last: Int64, count: Int64, data: Data)] = []
-        let high = try Row.fetchCursor(
-            db, sql: "SELECT series, start, id, last, count, data FROM chunks WHERE res = 1 AND last < ?",
-            arguments: [highCutoff])
-        while let row = try high.next() {
-            let series: Int64 = row["series"]
-            let start: Int64 = row["start"]
-            let id: Int64 = row["id"]
-            let last: Int64 = row["last"]
-            let count: Int64 = row["count"]
-            let data: Data = row["data"]
-            moved.append((series, start, id, last, count, data))
-        }
-        for chunk in moved {
-            try db.execute(
-                sql: "DELETE FROM chunks WHERE series = ? AND res = 1 AND start = ? AND id = ?",
-                arguments: [chunk.series, chunk.start, chunk.id])
-            try db.execute(
-                sql: "INSERT INTO chunks (series, res, start, id, last, count, data) VALUES (?, 60, ?, ?, ?, ?, ?)",
-                arguments: [chunk.series, chunk.start, chunk.id, chunk.last, chunk.count, chunk.data])
-            touched.insert(StreamKey.make(series: chunk.series, resolution: 1))
-            touched.insert(StreamKey.make(series: chunk.series, resolution: 60))
-            report.rolledUp += 1
+        // The same rows under the 60 s stream, moved inside SQLite (ids are unique, so no key collides).
+        let moving = try Int64.fetchAll(
+            db, sql: "SELECT DISTINCT series FROM chunks WHERE res = 1 AND last < ?", arguments: [highCutoff])
+        try db.execute(
+            sql: """
+                INSERT INTO chunks (series, res, start, id, last, count, data)
+                SELECT series, 60, start, id, last, count, data FROM chunks WHERE res = 1 AND last < ?
+                """, arguments: [highCutoff])
+        report.rolledUp += db.changesCount
+        try db.execute(sql: "DELETE FROM chunks WHERE res = 1 AND last < ?", arguments: [highCutoff])
+        for series in moving {
+            touched.insert(StreamKey.make(series: series, resolution: 1))
+            touched.insert(StreamKey.make(series: series, resolution: 60))
         }
         let rawCutoff = floorDiv(now - tiers[1].keepSeconds, 300) * 300
         var merged: [Int64: [BucketKey: Aggregate]] = [:]
