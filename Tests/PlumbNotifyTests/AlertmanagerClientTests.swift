@@ -180,18 +180,23 @@ import Testing
         #expect(try reopened.subscriptions(topic: "ops").first?.definition.format == .alertmanagerWebhook)
     }
 
-    /// Runs the delivery service until `condition` holds (or 10 s pass).
+    /// Runs the delivery service until `condition` holds (or 30 s pass: a loaded CI machine starts many servers
+    /// at once); on a timeout the deliveries' states are in the failure.
     func deliver(_ outbox: Outbox, until condition: () throws -> Bool) async throws {
         let service = DeliveryService(
             outbox: outbox, settings: .init(publicURL: "http://plumb:9400", pollInterval: .milliseconds(50)))
         let running = Task { try await service.run() }
         defer { running.cancel() }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if try condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("the deliveries did not reach the expected state within 10 s")
+        let states = try outbox.deliveries(limit: 10).map {
+            "\($0.messageID): \($0.status), \($0.attempts) attempts, next at \($0.nextAttemptAt), "
+                + "last error \($0.lastError ?? "none")"
+        }
+        Issue.record("the deliveries did not reach the expected state within 30 s: \(states)")
     }
 
     @Test func theSenderPostsWhatIsTrueWhenItRunsAndSkipsASupersededAlert() async throws {

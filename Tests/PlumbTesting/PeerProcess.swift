@@ -3,26 +3,45 @@ import Foundation
 /// A test peer run as its own process (the Python SMTP server, the webhook receiver in Tests/peers/).
 public final class PeerProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test that owns this object.
-    public let process: ChildProcess
-    public let port: Int
-    public let logPath: String
+    public private(set) var process: ChildProcess
+    public private(set) var port: Int
+    public private(set) var logPath: String
 
-    /// Starts `python3 Tests/peers/<script> --port <port> <arguments>` and waits until the port accepts connections.
+    /// Starts `python3 Tests/peers/<script> --port <port> <arguments>` and waits until the peer has said `ready`
+    /// (printed once its socket is bound) and its port accepts connections. Waiting for the line, not only for
+    /// the port, matters: a port picked free can be taken by another test's process before the peer binds it,
+    /// and then something else accepts there. When that happens to a port picked here (not one the test gave),
+    /// the peer is started again on a new free port.
     public init(
-        script: String, port: Int = ServerProcess.freePort(), arguments: [String], logDirectory: String
+        script: String, port: Int? = nil, arguments: [String], logDirectory: String
     ) async throws {
+        let picked = port == nil
+        var port = port ?? ServerProcess.freePort()
+        let spawn = { (port: Int) throws -> (ChildProcess, String) in
+            let logPath = logDirectory + "/\(script)-\(port).out"
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            let log = try ChildProcess.openForAppending(logPath)
+            defer { close(log) }
+            let process = try ChildProcess(
+                "/usr/bin/env",
+                ["python3", Checkout.root + "/Tests/peers/" + script, "--port", String(port)] + arguments,
+                stdout: log, stderr: log)
+            return (process, logPath)
+        }
+        (process, logPath) = try spawn(port)
         self.port = port
-        logPath = logDirectory + "/\(script)-\(port).out"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try ChildProcess.openForAppending(logPath)
-        defer { close(log) }
-        process = try ChildProcess(
-            "/usr/bin/env", ["python3", Checkout.root + "/Tests/peers/" + script, "--port", String(port)] + arguments,
-            stdout: log, stderr: log)
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
-            if !process.isRunning { throw TestFailure("\(script) exited early:\n\(output)") }
-            if Self.accepts(port: port) { return }
+            if !process.isRunning {
+                if picked, output.contains("Address already in use") {
+                    port = ServerProcess.freePort()
+                    (process, logPath) = try spawn(port)
+                    self.port = port
+                    continue
+                }
+                throw TestFailure("\(script) exited early:\n\(output)")
+            }
+            if output.contains("ready"), Self.accepts(port: port) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestFailure("\(script) did not listen on \(port):\n\(output)")
