@@ -71,6 +71,7 @@ let package = Package(
                 "PlumbAPI",
                 "PlumbStore", "PlumbMetrics", "CSystemd",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -6,30 +6,6 @@ struct DelimitedField: Sendable, Equatable {
         case compare(String, JSONCondition.Operator, JSONCondition.Literal)
         case and(Condition, Condition)
         case or(Condition, Condition)
-
-        func holds(_ fields: [String: String]) -> Bool {
-            switch self {
-            case .and(let a, let b): return a.holds(fields) && b.holds(fields)
-            case .or(let a, let b): return a.holds(fields) || b.holds(fields)
-            case .compare(let name, let op, let literal):
-                guard let value = fields[name] else { return false }
-                switch (op, literal) {
-                case (.equal, .string(let s)): return wildcardMatch(value, s)
-                case (.notEqual, .string(let s)): return !wildcardMatch(value, s)
-                case (_, .string): return false
-                case (_, .number(let n)):
-                    guard let v = Double(value) else { return op == .notEqual }
-                    switch op {
-                    case .equal: return v == n
-                    case .notEqual: return v != n
-                    case .less: return v < n
-                    case .lessOrEqual: return v <= n
-                    case .greater: return v > n
-                    case .greaterOrEqual: return v >= n
-                    }
-                }
-            }
-        }
     }
 
     /// nil for `...`.
@@ -66,29 +42,6 @@ struct DelimitedField: Sendable, Equatable {
             fields.append(DelimitedField(name: name, condition: condition))
         }
         return fields
-    }
-
-    /// Matches fields (with `...` as any run) and then every condition; returns the named fields.
-    static func match(_ pattern: [DelimitedField], against values: [String]) -> [String: String]? {
-        func go(_ p: Int, _ v: Int, _ captured: [String: String]) -> [String: String]? {
-            if p == pattern.count { return v == values.count ? captured : nil }
-            let field = pattern[p]
-            guard let name = field.name else {
-                for skip in stride(from: values.count - v, through: 0, by: -1) {
-                    if let found = go(p + 1, v + skip, captured) { return found }
-                }
-                return nil
-            }
-            guard v < values.count else { return nil }
-            var next = captured
-            next[name] = values[v]
-            return go(p + 1, v + 1, next)
-        }
-        guard let captured = go(0, 0, [:]) else { return nil }
-        for field in pattern {
-            if let condition = field.condition, !condition.holds(captured) { return nil }
-        }
-        return captured
     }
 }
 

@@ -10,9 +10,13 @@ import PlumbAPI
 /// - Space-delimited: `[ip, user, ..., status = 4*, bytes]`; fields split on spaces, text in `""` or `[]` is one
 ///   field, `...` stands for any number of fields; conditions on a field combine with `&&` and `||`. Matching
 ///   events expose their named fields as captures (`$bytes`) for metric filters.
+///
+/// Matching works on the message's UTF-8 bytes (`FilterProgram`), so a search over stored rows or blocks needs no
+/// `String` per event.
 public struct FilterPattern: Sendable, Equatable {
     public let text: String
     let kind: Kind
+    let program: FilterProgram
 
     enum Kind: Sendable, Equatable {
         case all
@@ -36,30 +40,31 @@ public struct FilterPattern: Sendable, Equatable {
         } else {
             kind = try Self.parseTerms(trimmed)
         }
+        program = try FilterProgram(kind)
     }
 
-    /// The result of matching one event: nil when it does not match, else the captured fields.
+    /// Whether the event whose message is these UTF-8 bytes matches; `scratch` is reused from one event to the next.
+    public func matches(_ bytes: UnsafeRawBufferPointer, scratch: inout FilterScratch) -> Bool {
+        program.matches(bytes, scratch: &scratch)
+    }
+
+    public func matches(_ message: String) -> Bool {
+        var message = message
+        var scratch = FilterScratch()
+        return message.withUTF8 { program.matches(UnsafeRawBufferPointer($0), scratch: &scratch) }
+    }
+
+    /// The result of matching one event: nil when it does not match, else the captured fields (a space-delimited
+    /// pattern's named fields; none for the other kinds).
     public func match(_ message: String) -> [String: String]? {
-        switch kind {
-        case .all:
-            return [:]
-        case .terms(let required, let optional, let excluded):
-            for term in required where !bytesContain(message, term) { return nil }
-            for term in excluded where bytesContain(message, term) { return nil }
-            if !optional.isEmpty, !optional.contains(where: { bytesContain(message, $0) }) { return nil }
-            return [:]
-        case .json(let condition):
-            // Only an object can match: skip the parse for everything that does not start with '{'.
-            guard message.utf8.first(where: { $0 != 32 && $0 != 9 }) == UInt8(ascii: "{"),
-                let json = JSONValue.parseStrict(message.utf8), case .object = json
-            else { return nil }
-            return condition.holds(in: json) ? [:] : nil
-        case .delimited(let fields):
-            return DelimitedField.match(fields, against: Self.splitFields(message))
+        var message = message
+        var scratch = FilterScratch()
+        return message.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            if case .delimited(let delimited) = program { return delimited.captures(bytes, scratch: &scratch) }
+            return program.matches(bytes, scratch: &scratch) ? [:] : nil
         }
     }
-
-    public func matches(_ message: String) -> Bool { match(message) != nil }
 
     /// For term patterns, an SQL condition on a `message` column (with its arguments) that selects exactly the
     /// matching rows, so a search reads only those; nil for the other kinds.
@@ -130,49 +135,6 @@ public struct FilterPattern: Sendable, Equatable {
         }
         return .terms(required: required, optional: optional, excluded: excluded)
     }
-
-    /// Fields of a space-delimited event: runs of non-spaces; `"…"` and `[…]` are one field each (without the
-    /// quotes, with the brackets). Works on UTF-8 bytes: the delimiters are ASCII.
-    static func splitFields(_ message: String) -> [String] {
-        var fields: [String] = []
-        var text = message
-        text.withUTF8 { bytes in
-            let space = UInt8(ascii: " ")
-            let tab = UInt8(ascii: "\t")
-            let quote = UInt8(ascii: "\"")
-            let open = UInt8(ascii: "[")
-            let close = UInt8(ascii: "]")
-            var i = 0
-            let n = bytes.count
-            while i < n {
-                while i < n, bytes[i] == space || bytes[i] == tab { i += 1 }
-                guard i < n else { break }
-                if bytes[i] == quote || bytes[i] == open {
-                    let end = bytes[i] == quote ? quote : close
-                    let keepBrackets = bytes[i] == open
-                    let start = keepBrackets ? i : i + 1
-                    var j = i + 1
-                    while j < n, bytes[j] != end { j += 1 }
-                    let stop = keepBrackets ? min(j + 1, n) : j
-                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<stop]), as: UTF8.self))
-                    i = j + 1
-                    // Text glued to the closing delimiter belongs to the same field.
-                    var k = i
-                    while k < n, bytes[k] != space, bytes[k] != tab { k += 1 }
-                    if k > i {
-                        fields[fields.count - 1] += String(
-                            decoding: UnsafeBufferPointer(rebasing: bytes[i..<k]), as: UTF8.self)
-                        i = k
-                    }
-                } else {
-                    let start = i
-                    while i < n, bytes[i] != space, bytes[i] != tab { i += 1 }
-                    fields.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self))
-                }
-            }
-        }
-        return fields
-    }
 }
 
 /// A pattern that does not parse.
@@ -180,30 +142,6 @@ public struct FilterPatternError: Error, Sendable, Equatable, CustomStringConver
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-}
-
-/// Case-sensitive substring test on UTF-8 bytes (CloudWatch's term matching; much faster than `String.contains`).
-func bytesContain(_ haystack: String, _ needle: String) -> Bool {
-    var haystack = haystack
-    var needle = needle
-    return haystack.withUTF8 { h in
-        needle.withUTF8 { n in
-            guard n.count > 0 else { return true }
-            guard h.count >= n.count else { return false }
-            let first = n[0]
-            let last = h.count - n.count
-            var i = 0
-            while i <= last {
-                if h[i] == first {
-                    var j = 1
-                    while j < n.count && h[i + j] == n[j] { j += 1 }
-                    if j == n.count { return true }
-                }
-                i += 1
-            }
-            return false
-        }
-    }
 }
 
 /// `*` matches any run of characters; everything else literally.

@@ -30,42 +30,6 @@ indirect enum JSONCondition: Sendable, Equatable {
     case and(JSONCondition, JSONCondition)
     case or(JSONCondition, JSONCondition)
 
-    func holds(in root: JSONValue) -> Bool {
-        switch self {
-        case .and(let a, let b): return a.holds(in: root) && b.holds(in: root)
-        case .or(let a, let b): return a.holds(in: root) || b.holds(in: root)
-        case .notExists(let path): return Self.resolve(path, in: root) == nil
-        case .isNull(let path): return Self.resolve(path, in: root) == .null
-        case .isTrue(let path): return Self.resolve(path, in: root) == .bool(true)
-        case .isFalse(let path): return Self.resolve(path, in: root) == .bool(false)
-        case .compare(let path, let op, let literal):
-            guard let value = Self.resolve(path, in: root) else { return false }
-            switch (op, literal) {
-            case (.equal, .number(let n)):
-                if case .number(let v) = value { return v == n }
-                return false
-            case (.notEqual, .number(let n)):
-                if case .number(let v) = value { return v != n }
-                return false
-            case (.equal, .string(let s)):
-                return Self.text(of: value).map { wildcardMatch($0, s) } ?? false
-            case (.notEqual, .string(let s)):
-                return Self.text(of: value).map { !wildcardMatch($0, s) } ?? false
-            case (_, .number(let n)):
-                guard case .number(let v) = value else { return false }
-                switch op {
-                case .less: return v < n
-                case .lessOrEqual: return v <= n
-                case .greater: return v > n
-                case .greaterOrEqual: return v >= n
-                default: return false
-                }
-            case (_, .string):
-                return false
-            }
-        }
-    }
-
     /// Strings compare as themselves, numbers and booleans as their JSON text.
     static func text(of value: JSONValue) -> String? {
         switch value {
@@ -74,23 +38,6 @@ indirect enum JSONCondition: Sendable, Equatable {
         case .bool(let b): return b ? "true" : "false"
         default: return nil
         }
-    }
-
-    static func resolve(_ path: [Step], in root: JSONValue) -> JSONValue? {
-        var current = root
-        for step in path {
-            switch (step, current) {
-            case (.key(let k), .object(let o)):
-                guard let next = o[k] else { return nil }
-                current = next
-            case (.index(let i), .array(let a)):
-                guard a.indices.contains(i) else { return nil }
-                current = a[i]
-            default:
-                return nil
-            }
-        }
-        return current
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import PlumbMetrics
 import PlumbStore
 import Synchronization
@@ -203,9 +204,10 @@ public final class LogStore: Sendable {
             var events: [LogEvent] = []
             var scanned = 0
             let order = query.descending ? "DESC" : "ASC"
-            // Written so that SQLite bounds the index range by ts (a row-value comparison would rescan from the start
-            // of the group for every chunk).
-            let after = query.descending ? "ts <= ? AND (ts < ? OR id < ?)" : "ts >= ? AND (ts > ? OR id > ?)"
+            // Written so that SQLite bounds the index range by ts: a row-value comparison would rescan from the start
+            // of the group for every chunk, and so would two lower bounds (`ts >= start AND ts >= cursor`: SQLite
+            // takes the first), so the tighter bound of each side is computed here and passed alone.
+            let after = query.descending ? "(ts < ? OR id < ?)" : "(ts > ? OR id > ?)"
             // Term patterns run inside SQLite (instr), so only matching rows are read; the others filter in memory,
             // on the rows their pre-filter lets through.
             let exact = query.pattern?.sqlCondition
@@ -221,6 +223,7 @@ public final class LogStore: Sendable {
                     "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after)\(extra) ORDER BY ts \(order), id \(order) LIMIT ?"
             )
             let matcher = exact == nil ? query.pattern : nil
+            var scratch = FilterScratch()
             // Archived segments hold the oldest events: read them before the table (after it when newest first).
             let segments = try self.segments(groupID: groupID, start: query.start, end: query.end, db: db)
             func scanSegments() throws -> Page? {
@@ -251,31 +254,39 @@ public final class LogStore: Sendable {
             }
             if !query.descending, let page = try scanSegments() { return page }
             while scanned < Self.scanBudget {
+                let statement = cursor == nil ? first : next
                 let rows: RowCursor
                 if let (ts, id) = cursor {
                     rows = try Row.fetchCursor(
                         next,
-                        arguments: [groupID, query.start, query.end, ts, ts, id] + extraArguments + [Self.scanChunk])
+                        arguments: [
+                            groupID, query.descending ? query.start : max(query.start, ts),
+                            query.descending ? min(query.end, ts &+ 1) : query.end, ts, id,
+                        ] + extraArguments + [Self.scanChunk])
                 } else {
                     rows = try Row.fetchCursor(
                         first, arguments: [groupID, query.start, query.end] + extraArguments + [Self.scanChunk])
                 }
                 var read = 0
-                // Columns by index: id, stream, ts, ingested, message.
-                while let row = try rows.next() {
+                // Columns by index: id, stream, ts, ingested, message. The message is matched where SQLite holds it;
+                // strings are made only for the events returned.
+                let raw = statement.sqliteStatement
+                while try rows.next() != nil {
                     read += 1
                     scanned += 1
-                    let ts: Int64 = row[2]
-                    let id: Int64 = row[0]
+                    let ts = sqlite3_column_int64(raw, 2)
+                    let id = sqlite3_column_int64(raw, 0)
                     cursor = (ts, id)
-                    let stream: String = row[1]
-                    if let prefix = query.streamPrefix, !stream.hasPrefix(prefix) { continue }
-                    let message: String = row[4]
-                    if let matcher, !matcher.matches(message) { continue }
+                    if let prefix = query.streamPrefix, !Self.text(raw, 1).hasPrefix(prefix) { continue }
+                    if let matcher {
+                        let length = Int(sqlite3_column_bytes(raw, 4))
+                        let bytes = UnsafeRawBufferPointer(start: sqlite3_column_text(raw, 4), count: length)
+                        guard matcher.matches(bytes, scratch: &scratch) else { continue }
+                    }
                     events.append(
                         LogEvent(
-                            id: id, group: query.group, stream: stream, timestamp: ts, ingestionTime: row[3],
-                            message: message))
+                            id: id, group: query.group, stream: Self.text(raw, 1), timestamp: ts,
+                            ingestionTime: sqlite3_column_int64(raw, 3), message: Self.text(raw, 4)))
                     if events.count == query.limit {
                         return Page(events: events, nextToken: Self.encodeToken(ts, id), scanned: scanned)
                     }
@@ -318,6 +329,13 @@ public final class LogStore: Sendable {
         guard create else { return nil }
         try db.execute(sql: "INSERT INTO log_groups (name, created_at) VALUES (?, ?)", arguments: [name, now])
         return db.lastInsertedRowID
+    }
+
+    /// A text column of the current row of a stepped statement.
+    static func text(_ statement: OpaquePointer?, _ column: Int32) -> String {
+        let length = Int(sqlite3_column_bytes(statement, column))
+        guard let text = sqlite3_column_text(statement, column) else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
     }
 
     static func encodeToken(_ ts: Int64, _ id: Int64) -> String { "\(ts).\(id)" }
