@@ -342,8 +342,8 @@ let package = Package(
         .testTarget(
             name: "PlumbLogsTests",
             dependencies: [
-                "PlumbLogs", "PlumbAPI", "PlumbMetrics", "PlumbTesting",
-                .product(name: "Logging", package: "swift-log"),
+                "PlumbLogs", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbTesting",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -325,8 +325,8 @@ public final class PlumbServer: Sendable {
                 factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
             AlarmEvaluationService(engine: alarms, clock: store.clock),
             LogMaintenanceService(
-                store: logs, archiveAfter: Int64(config.logs.archiveAfter * 1_000),
-                interval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
+                store: logs, sealAfter: Int64(config.logs.sealAfter * 1_000),
+                retentionInterval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
             DeliveryService(
                 outbox: outbox, settings: deliverySettings, functions: AsyncFunctionQueue(host: host, queue: asyncQueue)
             ),

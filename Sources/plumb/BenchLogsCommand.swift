@@ -36,9 +36,7 @@ struct BenchLogsCommand: AsyncParsableCommand {
             }
         }
         var started = ContinuousClock.now
-        try putAll(group: "/bench/access") { n, status in
-            "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)"
-        }
+        try putAll(group: "/bench/access", Self.accessLine)
         let putSeconds = Self.seconds(ContinuousClock.now - started)
         // The same events as JSON objects, for the JSON pattern (not timed: the put above is the ingest figure).
         try putAll(group: "/bench/json") { n, status in
@@ -67,37 +65,62 @@ struct BenchLogsCommand: AsyncParsableCommand {
         let handlerStored = handlerEvents - sink.droppedCount
 
         // 3. Search: every stored access line scanned with a term and a space-delimited pattern, every JSON event with
-        // a JSON pattern.
-        var searches: [String: Result.Search] = [:]
-        for (name, group, text) in [
-            ("term", "/bench/access", "\" 500 \""),
-            ("delimited", "/bench/access", "[ip, user, username, timestamp, request, status = 5*, bytes]"),
-            ("json", "/bench/json", "{ $.status = 500 }"),
-        ] {
-            let pattern = try FilterPattern(text)
-            started = ContinuousClock.now
-            var read = 0
-            var matched = 0
-            var token: String?
-            repeat {
-                let page = try store.filter(
-                    LogQuery(group: group, pattern: pattern, limit: 10_000, token: token))
-                read += page.scanned
-                matched += page.events.count
-                token = page.nextToken
-            } while token != nil
-            let s = Self.seconds(ContinuousClock.now - started)
-            // Every one of the `events` stored lines is examined (in SQLite for terms, in memory otherwise).
-            searches[name] = Result.Search(
-                pattern: text, eventsExamined: events, rowsRead: read, matched: matched, seconds: s,
-                eventsExaminedPerSecond: Double(events) / s)
+        // a JSON pattern; first in the table, where events land, then once they are all sealed into blocks.
+        func searchAll() throws -> [String: Result.Search] {
+            var searches: [String: Result.Search] = [:]
+            for (name, group, text) in [
+                ("term", "/bench/access", "\" 500 \""),
+                ("delimited", "/bench/access", "[ip, user, username, timestamp, request, status = 5*, bytes]"),
+                ("json", "/bench/json", "{ $.status = 500 }"),
+            ] {
+                let pattern = try FilterPattern(text)
+                let started = ContinuousClock.now
+                var read = 0
+                var matched = 0
+                var token: String?
+                repeat {
+                    let page = try store.filter(
+                        LogQuery(group: group, pattern: pattern, limit: 10_000, token: token))
+                    read += page.scanned
+                    matched += page.events.count
+                    token = page.nextToken
+                } while token != nil
+                let s = Self.seconds(ContinuousClock.now - started)
+                // Every one of the `events` stored lines is examined (in SQLite for terms in the table, in memory
+                // otherwise).
+                searches[name] = Result.Search(
+                    pattern: text, eventsExamined: events, rowsRead: read, matched: matched, seconds: s,
+                    eventsExaminedPerSecond: Double(events) / s)
+            }
+            return searches
         }
+        let tableSearches = try searchAll()
+
+        // 4. Sealing everything, then the same searches over the blocks.
+        started = ContinuousClock.now
+        let sealed = try store.seal(sealAfter: 0)
+        let sealSeconds = Self.seconds(ContinuousClock.now - started)
+        let blockSearches = try searchAll()
+
+        // 5. Sizes: the access lines as text, their blocks, and the database's pages in use (bench/logs.sh sets
+        // `gzip -6` of the same lines beside them).
+        let lineBytes = (0..<events).reduce(0) { $0 + Self.accessLine($1, $1 % 100 == 0 ? 500 : 200).utf8.count + 1 }
+        let blockBytes = try store.groups(prefix: "/bench/access").first?.archiveCompressedBytes ?? 0
+        let usedBytes = try store.bytesInUse()
+        let stored = try store.groups().reduce(0) { $0 + $1.storedEvents }
         let result = Result(
             batchedPut: .init(events: events, seconds: putSeconds, eventsPerSecond: Double(events) / putSeconds),
             handler: .init(
                 logged: handlerEvents, stored: handlerStored, dropped: sink.droppedCount,
                 logCallsPerSecond: Double(handlerEvents) / logSeconds),
-            search: searches,
+            search: tableSearches, searchSealed: blockSearches,
+            seal: .init(
+                events: sealed.events, seconds: sealSeconds, eventsPerSecond: Double(sealed.events) / sealSeconds,
+                compressionRatio: sealed.compressionRatio),
+            storage: .init(
+                lineBytesPerEvent: Double(lineBytes) / Double(events),
+                blockBytesPerEvent: Double(blockBytes) / Double(events),
+                databaseBytesPerEvent: Double(usedBytes) / Double(stored), storedEvents: stored),
             bytesOnDisk: (try? FileManager.default.attributesOfItem(atPath: directory + "/logs.sqlite")[.size] as? Int)
                 ?? 0)
         try BenchOutput.print(result, pretty: true)
@@ -137,15 +160,49 @@ struct BenchLogsCommand: AsyncParsableCommand {
                 case eventsExaminedPerSecond = "events_examined_per_second"
             }
         }
+        struct Seal: Encodable {
+            var events: Int
+            var seconds: Double
+            var eventsPerSecond: Double
+            var compressionRatio: Double
+            enum CodingKeys: String, CodingKey {
+                case events, seconds
+                case eventsPerSecond = "events_per_second"
+                case compressionRatio = "compression_ratio"
+            }
+        }
+        struct Storage: Encodable {
+            var lineBytesPerEvent: Double
+            var blockBytesPerEvent: Double
+            var databaseBytesPerEvent: Double
+            var storedEvents: Int
+            enum CodingKeys: String, CodingKey {
+                case lineBytesPerEvent = "access_line_bytes_per_event"
+                case blockBytesPerEvent = "access_block_bytes_per_event"
+                case databaseBytesPerEvent = "database_bytes_per_stored_event"
+                case storedEvents = "stored_events"
+            }
+        }
         var batchedPut: Put
         var handler: Handler
+        /// Searches while the events are in the table.
         var search: [String: Search]
+        /// The same searches once every event is sealed.
+        var searchSealed: [String: Search]
+        var seal: Seal
+        var storage: Storage
         var bytesOnDisk: Int
         enum CodingKeys: String, CodingKey {
-            case handler, search
+            case handler, search, seal, storage
+            case searchSealed = "search_sealed"
             case batchedPut = "batched_put"
             case bytesOnDisk = "bytes_on_disk"
         }
+    }
+
+    /// Access line `n` (the same as bench/logs.sh writes for grep and gzip).
+    static func accessLine(_ n: Int, _ status: Int) -> String {
+        "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)"
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -3,6 +3,7 @@ import PlumbAPI
 import PlumbLogs
 import PlumbMetrics
 import PlumbTesting
+import Synchronization
 import Testing
 
 /// What every log backend must do the same way, run against each one (today the embedded SQLite store; the
@@ -18,7 +19,13 @@ struct LogStoreConformanceTests {
     static let backends: [Backend] = [
         Backend(
             name: "SQLite",
-            open: { directory, clock in try LogStore(directory: directory, durability: .full, clock: clock.closure) })
+            open: { directory, clock in try LogStore(directory: directory, durability: .full, clock: clock.closure) }),
+        Backend(
+            name: "SQLite, half of it in sealed blocks",
+            open: { directory, clock in
+                SealingEveryOtherBatch(
+                    store: try LogStore(directory: directory, durability: .full, clock: clock.closure))
+            }),
     ]
 
     /// Epoch milliseconds.
@@ -185,5 +192,48 @@ struct LogStoreConformanceTests {
             #expect(quiet.map(\.value) == [.single(0)])
             #expect(Set(samples.map(\.series)) == [SeriesKey(namespace: "Conformance", name: "Errors")])
         }
+    }
+}
+
+/// The SQLite store with every other batch sealed into blocks right after it is written, so that reads go through
+/// blocks and table together.
+final class SealingEveryOtherBatch: LogStoring {
+    let store: LogStore
+    let batches = Mutex(0)
+
+    init(store: LogStore) { self.store = store }
+
+    func sealing<T>(_ body: () throws -> T) throws -> T {
+        let result = try body()
+        if batches.withLock({ n in
+            n += 1
+            return n % 2 == 1
+        }) {
+            try store.seal(sealAfter: 0)
+        }
+        return result
+    }
+
+    var clock: @Sendable () -> Int64 { store.clock }
+    func put(group: String, stream: String, events: [InputLogEvent]) throws -> [Sample] {
+        try sealing { try store.put(group: group, stream: stream, events: events) }
+    }
+    func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample] {
+        try sealing { try store.append(batches) }
+    }
+    func groups(prefix: String?) throws -> [LogGroupSummary] { try store.groups(prefix: prefix) }
+    func streams(group: String) throws -> [LogStreamSummary] { try store.streams(group: group) }
+    func filter(_ query: LogQuery) throws -> LogPage { try store.filter(query) }
+    func events(in group: String, after: Int64, limit: Int) throws -> [LogEvent] {
+        try store.events(in: group, after: after, limit: limit)
+    }
+    func lastEventID() throws -> Int64 { try store.lastEventID() }
+    func setRetention(group: String, days: Int?) throws { try store.setRetention(group: group, days: days) }
+    var metricFilters: [(filter: MetricFilter, fromFile: Bool)] { store.metricFilters }
+    func setMetricFilters(_ list: [MetricFilter]) { store.setMetricFilters(list) }
+    func setAPIMetricFilters(_ list: [MetricFilter]) { store.setAPIMetricFilters(list) }
+    func storedMetricFilterDocuments() throws -> [String: String] { try store.storedMetricFilterDocuments() }
+    func storeMetricFilterDocument(name: String, document: String?) throws {
+        try store.storeMetricFilterDocument(name: name, document: document)
     }
 }

@@ -57,4 +57,14 @@ import Testing
         let secure = try Self.load("listen: \"0.0.0.0:8443\"\ntls:\n  cert_file: /c.pem\n  key_file: /k.pem\n")
         #expect(secure.resolvedPublicURL == "https://127.0.0.1:8443")
     }
+
+    @Test func logSealingSettingsHaveTheirDocumentedDefaultsAndTheOldName() throws {
+        let documented = try Self.load(Self.documentedSection("logs")).logs
+        #expect(documented.sealAfter == ServerConfig.LogSettings().sealAfter && documented.sealAfter == 300)
+        #expect(documented.maintenanceInterval == ServerConfig.LogSettings().maintenanceInterval)
+        // A config written for the segment archive keeps working: archive_after is the same setting's old name.
+        #expect(try Self.load("logs:\n  archive_after: 900\n").logs.sealAfter == 900)
+        #expect(try Self.load("logs:\n  seal_after: 60\n  archive_after: 900\n").logs.sealAfter == 60)
+        #expect(throws: ConfigError.self) { try Self.load("logs:\n  seal_after: 0\n") }
+    }
 }

@@ -5,7 +5,7 @@ public struct LogGroupDescription: Sendable, Equatable, Codable {
     public var retentionDays: Int?
     public var storedEvents: Int
     public var archivedEvents: Int
-    /// Raw bytes over compressed bytes of the archive; absent while nothing is archived.
+    /// Raw bytes over compressed bytes of the sealed blocks; absent while nothing is sealed.
     public var archiveCompressionRatio: Double?
     /// RFC 3339 (UTC).
     public var createdAt: String

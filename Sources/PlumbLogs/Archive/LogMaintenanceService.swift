@@ -1,39 +1,49 @@
 import Logging
 import ServiceLifecycle
 
-/// Applies retention and moves old events into compressed segments, once per `interval`.
+/// Seals log events into compressed blocks every `sealInterval`, and applies retention every `retentionInterval`.
 public struct LogMaintenanceService: Service {
     public let store: LogStore
-    /// Milliseconds after which events are archived.
-    public let archiveAfter: Int64
-    public let interval: Duration
+    /// Milliseconds after which events are sealed even when they do not fill a block.
+    public let sealAfter: Int64
+    public let sealInterval: Duration
+    public let retentionInterval: Duration
     public let logger: Logger
 
-    public init(store: LogStore, archiveAfter: Int64, interval: Duration, logger: Logger = Logger(label: "plumb.logs"))
-    {
+    public init(
+        store: LogStore, sealAfter: Int64, sealInterval: Duration = .seconds(2), retentionInterval: Duration,
+        logger: Logger = Logger(label: "plumb.logs")
+    ) {
         self.store = store
-        self.archiveAfter = archiveAfter
-        self.interval = interval
+        self.sealAfter = sealAfter
+        self.sealInterval = sealInterval
+        self.retentionInterval = retentionInterval
         self.logger = logger
     }
 
     public func run() async throws {
+        let clock = ContinuousClock()
+        var lastRetention: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let report = try store.archive(olderThan: archiveAfter)
-                if report.events > 0 || report.expiredEvents > 0 {
-                    logger.info(
-                        "log maintenance",
+                let report = try store.seal(sealAfter: sealAfter)
+                if report.events > 0 {
+                    logger.debug(
+                        "log events sealed",
                         metadata: [
-                            "archived": "\(report.events)", "segments": "\(report.segments)",
-                            "expired": "\(report.expiredEvents)",
+                            "events": "\(report.events)", "blocks": "\(report.blocks)",
                             "compression_ratio": "\(report.compressionRatio)",
                         ])
+                }
+                if lastRetention.map({ clock.now - $0 >= retentionInterval }) ?? true {
+                    lastRetention = clock.now
+                    let expired = try store.applyRetention()
+                    if expired > 0 { logger.info("log retention", metadata: ["expired": "\(expired)"]) }
                 }
             } catch {
                 logger.error("log maintenance failed: \(error)")
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: sealInterval) }
         }
     }
 }

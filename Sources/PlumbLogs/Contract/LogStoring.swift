@@ -5,7 +5,7 @@ import PlumbMetrics
 /// following a group from a cursor, retention, and the metric filters that turn appended events into samples.
 ///
 /// Routes, the tail, the audit trail, the swift-log handler's sink and the CLI's benchmark take this protocol; SQL
-/// lives only in the embedded SQLite backend (`LogStore`, with its archive). Every backend passes the same
+/// lives only in the embedded SQLite backend (`LogStore`, with its sealed blocks). Every backend passes the same
 /// conformance suite (`LogStoreConformanceTests`). Times are epoch milliseconds.
 public protocol LogStoring: Sendable {
     /// The store's "now" in epoch milliseconds: the ingestion time of appended events.
@@ -57,8 +57,9 @@ public struct LogGroupSummary: Sendable, Equatable {
     /// nil: never expire.
     public var retentionDays: Int?
     public var createdAt: Int64
-    /// In the table and in archived segments.
+    /// In the table and in sealed blocks.
     public var storedEvents: Int
+    /// Of those, the ones stored compressed (sealed blocks), with their raw and compressed bytes.
     public var archivedEvents: Int
     public var archiveRawBytes: Int
     public var archiveCompressedBytes: Int

@@ -7,9 +7,11 @@ import Synchronization
 
 /// Log groups, streams and events in `logs.sqlite`.
 ///
-/// Events are kept in one table indexed by (group, timestamp, id): a search walks one group's time range in
-/// order, in chunks, applying the filter pattern in memory, and stops at the limit or after a scan budget,
-/// returning a token to continue.
+/// New events land in a table indexed by (group, timestamp, id); a group's older events are sealed into
+/// compressed blocks (`LogBlock`, see `seal`). A search merges the two in (timestamp, id) order over one group's
+/// time range, matching the filter pattern on the messages' bytes where they lie, and stops at the limit or after a
+/// scan budget, returning a token to continue. Event ids only grow: they are assigned here, not by SQLite, which
+/// would reuse the ids of sealed rows once the table is empty.
 public final class LogStore: Sendable {
     public let database: SQLiteStore
     /// Epoch milliseconds.
@@ -17,6 +19,8 @@ public final class LogStore: Sendable {
     /// Receives the samples the metric filters make of each batch, inside the batch's transaction (see `append`).
     let samples: (any MetricSampleSink)?
     /// Metric filters from the alert files and from the API; `active` is their union by group.
+    /// The id the next event gets.
+    private let nextEventID: Mutex<Int64>
     private let filters = Mutex<(files: [MetricFilter], api: [MetricFilter], active: [String: [MetricFilter]])>(
         ([], [], [:]))
 
@@ -109,7 +113,22 @@ public final class LogStore: Sendable {
                 Migration("logs-3-metric-filters") { db in
                     try db.execute(sql: "CREATE TABLE metric_filters (name TEXT PRIMARY KEY, document TEXT NOT NULL)")
                 },
+                Migration("logs-4-blocks") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE log_blocks (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL,
+                                first_id INTEGER NOT NULL, last_id INTEGER NOT NULL, min_ts INTEGER NOT NULL,
+                                max_ts INTEGER NOT NULL, events INTEGER NOT NULL, raw_bytes INTEGER NOT NULL,
+                                data BLOB NOT NULL);
+                            CREATE INDEX log_blocks_by_time ON log_blocks (group_id, min_ts);
+                            CREATE INDEX log_blocks_by_id ON log_blocks (group_id, last_id);
+                            """)
+                },
             ])
+        nextEventID = Mutex(0)
+        try convertSegments()
+        let last = try lastEventID()
+        nextEventID.withLock { $0 = last + 1 }
     }
 
     /// Appends a batch (validated as PutLogEvents does) to a stream, creating the group and stream on first use.
@@ -142,7 +161,12 @@ public final class LogStore: Sendable {
         let sink = self.samples
         try database.pool.write { db in
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO log_events (group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?)")
+                sql: "INSERT INTO log_events (id, group_id, stream, ts, ingested, message) VALUES (?, ?, ?, ?, ?, ?)")
+            // Inside the write transaction, so ids are taken in commit order; a rolled-back batch leaves a gap.
+            var id = nextEventID.withLock { next in
+                defer { next += Int64(batches.reduce(0) { $0 + $1.events.count }) }
+                return next
+            }
             for (group, stream, events) in batches where !events.isEmpty {
                 let groupID = try Self.groupID(db, group, create: true, now: now)!
                 try db.execute(
@@ -152,7 +176,8 @@ public final class LogStore: Sendable {
                         """,
                     arguments: [groupID, stream, now, events.map(\.timestamp).max()])
                 for event in events {
-                    try insert.execute(arguments: [groupID, stream, event.timestamp, now, event.message])
+                    try insert.execute(arguments: [id, groupID, stream, event.timestamp, now, event.message])
+                    id += 1
                 }
             }
             if let sink, !samples.isEmpty { try sink.append(samples) }
@@ -166,15 +191,15 @@ public final class LogStore: Sendable {
                 db,
                 sql: """
                     SELECT g.name, g.retention_days, g.created_at, (SELECT COUNT(*) FROM log_events e WHERE e.group_id = g.id) AS n,
-                        (SELECT COALESCE(SUM(events), 0) FROM log_segments s WHERE s.group_id = g.id) AS archived,
-                        (SELECT COALESCE(SUM(raw_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS raw,
-                        (SELECT COALESCE(SUM(compressed_bytes), 0) FROM log_segments s WHERE s.group_id = g.id) AS packed
+                        (SELECT COALESCE(SUM(events), 0) FROM log_blocks b WHERE b.group_id = g.id) AS sealed,
+                        (SELECT COALESCE(SUM(raw_bytes), 0) FROM log_blocks b WHERE b.group_id = g.id) AS raw,
+                        (SELECT COALESCE(SUM(length(data)), 0) FROM log_blocks b WHERE b.group_id = g.id) AS packed
                     FROM log_groups g ORDER BY g.name
                     """
             ).map {
                 Group(
                     name: $0["name"], retentionDays: $0["retention_days"], createdAt: $0["created_at"],
-                    storedEvents: ($0["n"] as Int) + ($0["archived"] as Int), archivedEvents: $0["archived"],
+                    storedEvents: ($0["n"] as Int) + ($0["sealed"] as Int), archivedEvents: $0["sealed"],
                     archiveRawBytes: $0["raw"], archiveCompressedBytes: $0["packed"])
             }
             .filter { prefix == nil || $0.name.hasPrefix(prefix!) }
@@ -192,134 +217,6 @@ public final class LogStore: Sendable {
             )
             .map { Stream(name: $0["name"], createdAt: $0["created_at"], lastEventAt: $0["last_event_at"]) }
         }
-    }
-
-    /// FilterLogEvents: events of one group in [start, end) matching the pattern, oldest (or newest) first.
-    public func filter(_ query: LogQuery) throws -> Page {
-        try database.pool.read { db in
-            guard let groupID = try Self.groupID(db, query.group, create: false, now: 0) else {
-                throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(query.group)'")
-            }
-            var cursor = try query.token.map(Self.decodeToken)
-            var events: [LogEvent] = []
-            var scanned = 0
-            let order = query.descending ? "DESC" : "ASC"
-            // Written so that SQLite bounds the index range by ts: a row-value comparison would rescan from the start
-            // of the group for every chunk, and so would two lower bounds (`ts >= start AND ts >= cursor`: SQLite
-            // takes the first), so the tighter bound of each side is computed here and passed alone.
-            let after = query.descending ? "(ts < ? OR id < ?)" : "(ts > ? OR id > ?)"
-            // Term patterns run inside SQLite (instr), so only matching rows are read; the others filter in memory,
-            // on the rows their pre-filter lets through.
-            let exact = query.pattern?.sqlCondition
-            let pushed = exact ?? query.pattern?.sqlPrefilter
-            let extra = pushed.map { " AND " + $0.sql } ?? ""
-            let extraArguments = StatementArguments(pushed?.arguments ?? [])
-            let first = try db.cachedStatement(
-                sql:
-                    "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ?\(extra) ORDER BY ts \(order), id \(order) LIMIT ?"
-            )
-            let next = try db.cachedStatement(
-                sql:
-                    "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND ts >= ? AND ts < ? AND \(after)\(extra) ORDER BY ts \(order), id \(order) LIMIT ?"
-            )
-            let matcher = exact == nil ? query.pattern : nil
-            var scratch = FilterScratch()
-            // Archived segments hold the oldest events: read them before the table (after it when newest first).
-            let segments = try self.segments(groupID: groupID, start: query.start, end: query.end, db: db)
-            func scanSegments() throws -> Page? {
-                for segment in query.descending ? segments.reversed() : segments {
-                    var archived = try Self.readSegment(
-                        path: segment.path, rawBytes: segment.rawBytes, group: query.group)
-                    if query.descending { archived.reverse() }
-                    for event in archived where event.timestamp >= query.start && event.timestamp < query.end {
-                        if let (ts, id) = cursor {
-                            let after =
-                                query.descending
-                                ? (event.timestamp, event.id) < (ts, id) : (event.timestamp, event.id) > (ts, id)
-                            guard after else { continue }
-                        }
-                        scanned += 1
-                        cursor = (event.timestamp, event.id)
-                        if let prefix = query.streamPrefix, !event.stream.hasPrefix(prefix) { continue }
-                        if let pattern = query.pattern, !pattern.matches(event.message) { continue }
-                        events.append(event)
-                        if events.count == query.limit {
-                            return Page(
-                                events: events, nextToken: Self.encodeToken(event.timestamp, event.id), scanned: scanned
-                            )
-                        }
-                    }
-                }
-                return nil
-            }
-            if !query.descending, let page = try scanSegments() { return page }
-            while scanned < Self.scanBudget {
-                let statement = cursor == nil ? first : next
-                let rows: RowCursor
-                if let (ts, id) = cursor {
-                    rows = try Row.fetchCursor(
-                        next,
-                        arguments: [
-                            groupID, query.descending ? query.start : max(query.start, ts),
-                            query.descending ? min(query.end, ts &+ 1) : query.end, ts, id,
-                        ] + extraArguments + [Self.scanChunk])
-                } else {
-                    rows = try Row.fetchCursor(
-                        first, arguments: [groupID, query.start, query.end] + extraArguments + [Self.scanChunk])
-                }
-                var read = 0
-                // Columns by index: id, stream, ts, ingested, message. The message is matched where SQLite holds it;
-                // strings are made only for the events returned.
-                let raw = statement.sqliteStatement
-                while try rows.next() != nil {
-                    read += 1
-                    scanned += 1
-                    let ts = sqlite3_column_int64(raw, 2)
-                    let id = sqlite3_column_int64(raw, 0)
-                    cursor = (ts, id)
-                    if let prefix = query.streamPrefix, !Self.text(raw, 1).hasPrefix(prefix) { continue }
-                    if let matcher {
-                        let length = Int(sqlite3_column_bytes(raw, 4))
-                        let bytes = UnsafeRawBufferPointer(start: sqlite3_column_text(raw, 4), count: length)
-                        guard matcher.matches(bytes, scratch: &scratch) else { continue }
-                    }
-                    events.append(
-                        LogEvent(
-                            id: id, group: query.group, stream: Self.text(raw, 1), timestamp: ts,
-                            ingestionTime: sqlite3_column_int64(raw, 3), message: Self.text(raw, 4)))
-                    if events.count == query.limit {
-                        return Page(events: events, nextToken: Self.encodeToken(ts, id), scanned: scanned)
-                    }
-                }
-                if read < Self.scanChunk {
-                    if query.descending, let page = try scanSegments() { return page }
-                    return Page(events: events, nextToken: nil, scanned: scanned)
-                }
-            }
-            return Page(events: events, nextToken: cursor.map { Self.encodeToken($0.0, $0.1) }, scanned: scanned)
-        }
-    }
-
-    /// Events of a group stored after event id `after`, in storage order (for following a group live).
-    public func events(in group: String, after: Int64, limit: Int = 1_000) throws -> [LogEvent] {
-        try database.pool.read { db in
-            guard let groupID = try Self.groupID(db, group, create: false, now: 0) else { return [] }
-            return try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT id, stream, ts, ingested, message FROM log_events WHERE group_id = ? AND id > ? ORDER BY id LIMIT ?",
-                arguments: [groupID, after, limit]
-            ).map {
-                LogEvent(
-                    id: $0["id"], group: group, stream: $0["stream"], timestamp: $0["ts"],
-                    ingestionTime: $0["ingested"], message: $0["message"])
-            }
-        }
-    }
-
-    /// The newest event id stored (0 when none).
-    public func lastEventID() throws -> Int64 {
-        try database.pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM log_events") ?? 0 }
     }
 
     static func groupID(_ db: Database, _ name: String, create: Bool, now: Int64) throws -> Int64? {

@@ -93,12 +93,15 @@ public struct ServerConfig: Sendable, Decodable {
 
     /// The `logs:` section.
     public struct LogSettings: Sendable, Decodable {
-        /// Seconds after which events move from the hot table into compressed segments (still searchable).
-        public var archiveAfter: Double = 7 * 86_400
-        /// Seconds between retention/archive passes.
+        /// Seconds after which events are sealed into a compressed block even when they do not fill one (a group's
+        /// events are sealed as soon as they fill a block). `archive_after`, the setting's name before sealed
+        /// blocks, is read as this.
+        public var sealAfter: Double = 300
+        /// Seconds between retention passes.
         public var maintenanceInterval: Double = 3_600
 
         enum CodingKeys: String, CodingKey {
+            case sealAfter = "seal_after"
             case archiveAfter = "archive_after"
             case maintenanceInterval = "maintenance_interval"
         }
@@ -107,12 +110,14 @@ public struct ServerConfig: Sendable, Decodable {
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            archiveAfter = try c.decodeIfPresent(Double.self, forKey: .archiveAfter) ?? archiveAfter
+            sealAfter =
+                try c.decodeIfPresent(Double.self, forKey: .sealAfter)
+                ?? c.decodeIfPresent(Double.self, forKey: .archiveAfter) ?? sealAfter
             maintenanceInterval =
                 try c.decodeIfPresent(Double.self, forKey: .maintenanceInterval) ?? maintenanceInterval
-            guard (1...3_650 * 86_400).contains(archiveAfter), (1...7 * 86_400).contains(maintenanceInterval) else {
+            guard (1...3_650 * 86_400).contains(sealAfter), (1...7 * 86_400).contains(maintenanceInterval) else {
                 throw ConfigError(
-                    "logs.archive_after must be from 1 to 315360000 seconds (10 years) and logs.maintenance_interval from 1 to 604800"
+                    "logs.seal_after must be from 1 to 315360000 seconds (10 years) and logs.maintenance_interval from 1 to 604800"
                 )
             }
         }
