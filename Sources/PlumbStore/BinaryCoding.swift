@@ -72,7 +72,7 @@ public struct BinaryReader {
     }
 
     public mutating func readBytes(_ count: Int) throws -> ArraySlice<UInt8> {
-        guard count >= 0, offset + count <= bytes.count else {
+        guard count >= 0, count <= bytes.count - offset else {
             throw StoreError(code: .corrupt, message: "truncated record")
         }
         defer { offset += count }

@@ -24,6 +24,10 @@ public enum Zlib {
 
     /// `uncompress` into a buffer of exactly `originalSize` bytes.
     public static func decompress(_ input: [UInt8], originalSize: Int) throws -> [UInt8] {
+        // A size read from storage: refused rather than trapped on (negative) or allocated blindly (huge).
+        guard (0...Int(Int32.max)).contains(originalSize) else {
+            throw StoreError(code: .corrupt, message: "zlib: implausible original size \(originalSize)")
+        }
         var length = uLong(originalSize)
         var output = [UInt8](repeating: 0, count: max(originalSize, 1))
         let status = output.withUnsafeMutableBufferPointer { out in
@@ -49,7 +53,9 @@ extension BinaryWriter {
 
 extension BinaryReader {
     public mutating func readString() throws -> String {
-        let count = Int(try readVarint())
+        guard let count = Int(exactly: try readVarint()) else {
+            throw StoreError(code: .corrupt, message: "a string length out of range")
+        }
         return String(decoding: try readBytes(count), as: UTF8.self)
     }
 }

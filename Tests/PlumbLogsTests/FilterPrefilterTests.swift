@@ -18,6 +18,7 @@ struct FilterPrefilterTests {
         #"{"user": "caf\u00e9", "status": 404}"#,
         "{\"user\": \"café\", \"status\": 404}",
         "{\"user\": \"cafe\u{301}\", \"status\": 404}",
+        "{\"\u{212A}\": 1, \"user\": \"kelvin\"}",
         #"plain text status 500"#,
         #"10.0.0.1 - ann [22/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 500 12"#,
         #"10.0.0.2 - bob [22/Nov/2026:10:00:00 +0000] "GET /b HTTP/1.1" 200 99"#,
@@ -28,7 +29,7 @@ struct FilterPrefilterTests {
     static let patterns = [
         "{ $.status = 500 }", "{ $.user = \"ann\" }", "{ $.ok IS FALSE }", "{ $.ok IS TRUE }", "{ $.note IS NULL }",
         "{ $.nested.status = 500 && $.user = \"deep\" }", "{ $.status = 500 || $.user = \"bob\" }",
-        "{ $.user = \"café\" }", "{ $.missing NOT EXISTS }",
+        "{ $.user = \"café\" }", "{ $.missing NOT EXISTS }", "{ $.K = 1 }",
         "[ip, dash, user = ann, ts, request, status = 5*, bytes]", "[ip, dash, user = ann*, ...]",
         "[ip, dash, user, ts, request, status = 50*, bytes]", "[ip, dash, user = zoe && user != x, ...]",
     ]

@@ -92,7 +92,7 @@ import Testing
     static let fieldPieces = [
         "10.0.0.1", "-", "ann", "anne", "[22/Nov/2026:10:00:00 +0000]", "\"GET /a HTTP/1.1\"", "500", "503", "200",
         "12", "5e2", "-3.5", "0x10", "inf", "\"an\"n", "[x]y", "\"unterminated", "[open", "café", "cafe\u{301}",
-        "\u{212A}", "K", "+5", ".5", "5.",
+        "\u{212A}", "K", "+5", ".5", "5.", "x\r\ny", "x\r", "\r\nz",
     ]
 
     static func delimitedEvent(_ rng: inout SeededGenerator) -> String {
@@ -111,7 +111,7 @@ import Testing
             case 0:
                 let op = ["=", "!="].randomElement(using: &rng)!
                 fields.append(
-                    "\(name) \(op) \(["ann*", "5*", "\"GET*\"", "*0", "café", "K", "[x]y", "\"GET /a HTTP/1.1\""].randomElement(using: &rng)!)"
+                    "\(name) \(op) \(["ann*", "5*", "\"GET*\"", "*0", "café", "K", "[x]y", "\"GET /a HTTP/1.1\"", "\"x\r*\"", "\"*\ny\""].randomElement(using: &rng)!)"
                 )
             case 1:
                 let op = ["=", "!=", "<", "<=", ">", ">="].randomElement(using: &rng)!

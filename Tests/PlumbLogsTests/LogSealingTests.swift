@@ -173,4 +173,66 @@ import Testing
         try store.put(group: "/g", stream: "s", events: [InputLogEvent(timestamp: Self.now, message: "new")])
         #expect(try store.lastEventID() == 5_100)
     }
+
+    @Test func aQuietGroupIsSealedWholeOnceItsOldestEventHasWaited() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock(Self.now)
+        let store = try LogStore(directory: dir.path, durability: .normal, clock: clock.closure)
+        // One event every 10 s for 400 s: nothing is sealed before the first has waited 300 s, then all of them.
+        for i in 0..<40 {
+            try store.put(group: "/quiet", stream: "s", events: [InputLogEvent(timestamp: clock.now, message: "e\(i)")])
+            #expect(try store.seal(sealAfter: 300_000).events == 0 || i >= 30, "sealed after \(i * 10) s")
+            clock.advance(by: 10_000)
+        }
+        // At 300 s the first 31 went, in one block; the 9 after them wait for their own turn.
+        #expect(try store.groups().first?.archivedEvents == 31)
+        clock.advance(by: 300_000)
+        #expect(try store.seal(sealAfter: 300_000).blocks == 1)
+        #expect(try store.groups().first?.archivedEvents == 40)
+        #expect(try Self.all(store, LogQuery(group: "/quiet", limit: 100)).map(\.message) == (0..<40).map { "e\($0)" })
+    }
+
+    @Test func idsKeepGrowingAfterRetentionDeletedEverythingAndARestart() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock(Self.now)
+        do {
+            let store = try LogStore(directory: dir.path, durability: .normal, clock: clock.closure)
+            try store.put(
+                group: "/r", stream: "s", events: (0..<7).map { InputLogEvent(timestamp: clock.now, message: "\($0)") })
+            try store.seal(sealAfter: 0)
+            try store.setRetention(group: "/r", days: 1)
+            clock.advance(by: 2 * 86_400_000)
+            #expect(try store.applyRetention() == 7)
+            #expect(try store.lastEventID() == 0)
+        }
+        let reopened = try LogStore(directory: dir.path, durability: .normal, clock: clock.closure)
+        try reopened.put(group: "/r", stream: "s", events: [InputLogEvent(timestamp: clock.now, message: "after")])
+        #expect(try reopened.lastEventID() == 8)
+    }
+
+    @Test func aDamagedSegmentFileDoesNotStopTheStoreFromOpening() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/log-archive/1-0-1.seg"
+        do {
+            let store = try LogStoreTests.store(dir)
+            try store.put(group: "/g", stream: "s", events: [InputLogEvent(timestamp: Self.now, message: "kept")])
+            try FileManager.default.createDirectory(
+                atPath: dir.path + "/log-archive", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: path, contents: Data([0x78, 0x9c, 1, 2, 3]))
+            try store.database.pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO log_segments (group_id, path, min_ts, max_ts, events, raw_bytes, compressed_bytes)
+                        VALUES (1, ?, 0, 1, 10, -5, 5)
+                        """,
+                    arguments: [path])
+            }
+        }
+        let store = try LogStoreTests.store(dir)
+        #expect(FileManager.default.fileExists(atPath: path), "left for a person to look at")
+        #expect(try Self.all(store, LogQuery(group: "/g", limit: 10)).map(\.message) == ["kept"])
+    }
 }

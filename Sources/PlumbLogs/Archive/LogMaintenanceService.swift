@@ -25,6 +25,7 @@ public struct LogMaintenanceService: Service {
         let clock = ContinuousClock()
         var lastRetention: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Apart, so that retention (which frees space) still runs when sealing fails (a full disk).
             do {
                 let report = try store.seal(sealAfter: sealAfter)
                 if report.events > 0 {
@@ -35,13 +36,17 @@ public struct LogMaintenanceService: Service {
                             "compression_ratio": "\(report.compressionRatio)",
                         ])
                 }
-                if lastRetention.map({ clock.now - $0 >= retentionInterval }) ?? true {
-                    lastRetention = clock.now
+            } catch {
+                logger.error("log sealing failed: \(error)")
+            }
+            if lastRetention.map({ clock.now - $0 >= retentionInterval }) ?? true {
+                lastRetention = clock.now
+                do {
                     let expired = try store.applyRetention()
                     if expired > 0 { logger.info("log retention", metadata: ["expired": "\(expired)"]) }
+                } catch {
+                    logger.error("log retention failed: \(error)")
                 }
-            } catch {
-                logger.error("log maintenance failed: \(error)")
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: sealInterval) }
         }

@@ -78,6 +78,8 @@ extension LogStore {
                 .map { (id: $0["id"] as Int64, days: $0["retention_days"] as Int) }
         }
         var expired = 0
+        // Deleting the newest events must not let their ids be given again after a restart.
+        if !groups.isEmpty { try rememberHighestID() }
         for group in groups {
             let before = now - Int64(group.days) * 86_400_000
             expired += try database.pool.write { db in
@@ -96,8 +98,8 @@ extension LogStore {
         return expired
     }
 
-    /// Seals the group's oldest events (by timestamp) into one block when they fill it, else those of its events
-    /// ingested by `cutoff`.
+    /// Seals the group's oldest events (by timestamp) into one block when they fill it, else all its events once one
+    /// of them was ingested by `cutoff`.
     private func sealOne(groupID: Int64, ingestedBy cutoff: Int64) throws -> (events: Int, raw: Int, compressed: Int)? {
         // Read without holding the writer, through the (group, ts, id) index. Rows that arrive meanwhile are not
         // among the ids read, and only this pass and retention (run one after the other) delete rows.
@@ -119,8 +121,10 @@ extension LogStore {
             }
             return (events, events.count == LogBlock.maxEvents)
         }
-        // When the rows do not fill a block they are all of the group's rows: seal those old enough.
-        let sealed = full ? candidates : candidates.filter { $0.ingestionTime <= cutoff }
+        // Rows that do not fill a block are all of the group's rows: they are sealed together once the oldest
+        // arrived `sealAfter` ago (so a quiet group makes one block per `sealAfter`, not one per pass).
+        guard full || candidates.contains(where: { $0.ingestionTime <= cutoff }) else { return nil }
+        let sealed = candidates
         guard !sealed.isEmpty else { return nil }
         let raw = LogBlock.encode(sealed)
         let compressed = try Zlib.compress(raw)
@@ -163,8 +167,14 @@ extension LogStore {
         }
         for segment in segments {
             let path: String = segment["path"]
-            let events = try FileManager.default.contents(atPath: path).map {
-                try Self.readSegment(Array($0), rawBytes: segment["raw_bytes"], path: path)
+            let events: [LogBlock.Event]?
+            do {
+                events = try FileManager.default.contents(atPath: path).map {
+                    try Self.readSegment(Array($0), rawBytes: segment["raw_bytes"], path: path)
+                }
+            } catch {
+                // A damaged file stays where it is, with its row, for a person to look at; the store opens.
+                continue
             }
             try database.pool.write { db in
                 for chunk in stride(from: 0, to: events?.count ?? 0, by: LogBlock.maxEvents) {

@@ -7,8 +7,9 @@
 ///   cannot be escaped. Values compared as strings or numbers are not used (`5e2` is 500).
 /// - Space-delimited: the longest wildcard-free part of each `field = "text"` condition appears in the message
 ///   unless the message holds a `"` (a quoted field's text joined to what follows its closing quote).
-/// Conditions joined by `||` contribute nothing (either side may hold). Only ASCII literals are used: Swift compares
-/// strings by canonical equivalence (`é` precomposed or not), SQLite's `instr` by bytes.
+/// Conditions joined by `||` contribute nothing (either side may hold). Only ASCII literals are used, and none with
+/// `K`, `;` or `` ` ``: Swift compares strings by canonical equivalence (`é` precomposed or not; the Kelvin sign,
+/// the Greek question mark and varia are `K`, `;` and `` ` ``), SQLite's `instr` by bytes.
 extension FilterPattern {
     public var sqlPrefilter: (sql: String, arguments: [String])? {
         var parts: [String] = []
@@ -16,7 +17,7 @@ extension FilterPattern {
         switch kind {
         case .json(let condition):
             parts.append("instr(message, '{') > 0")
-            for key in Set(condition.requiredKeys) where key.utf8.allSatisfy({ $0 < 0x80 }) {
+            for key in Set(condition.requiredKeys) where Self.bytewise(key) {
                 parts.append("(instr(message, ?) > 0 OR instr(message, '\\') > 0)")
                 arguments.append("\"" + key + "\"")
             }
@@ -26,7 +27,7 @@ extension FilterPattern {
             }
         case .delimited(let fields):
             for literal in Set(fields.compactMap(\.condition).flatMap(\.requiredText))
-            where literal.utf8.allSatisfy({ $0 < 0x80 }) {
+            where Self.bytewise(literal) {
                 parts.append("(instr(message, ?) > 0 OR instr(message, '\"') > 0)")
                 arguments.append(literal)
             }
@@ -34,6 +35,14 @@ extension FilterPattern {
             return nil
         }
         return parts.isEmpty ? nil : (parts.joined(separator: " AND "), arguments)
+    }
+
+    /// Whether `instr` finds exactly the texts Swift finds equal to `literal`: ASCII, and none of the three
+    /// characters another code point is canonically equivalent to.
+    static func bytewise(_ literal: String) -> Bool {
+        literal.utf8.allSatisfy {
+            $0 < 0x80 && $0 != UInt8(ascii: "K") && $0 != UInt8(ascii: ";") && $0 != UInt8(ascii: "`")
+        }
     }
 }
 

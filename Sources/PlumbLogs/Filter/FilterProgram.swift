@@ -97,6 +97,12 @@ enum ByteSearch {
         return true
     }
 
+    /// ASCII without a carriage return (which joins a following line feed into one Swift `Character`).
+    static func isPlainASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        for b in bytes where b >= 0x80 || b == 0x0D { return false }
+        return true
+    }
+
     static func equal(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         guard let base = a.baseAddress, !b.isEmpty else { return true }
@@ -148,18 +154,20 @@ struct WildcardLiteral: Sendable, Equatable {
     let text: String
     let parts: [[UInt8]]
     let hasStar: Bool
-    let isASCII: Bool
+    /// ASCII without a carriage return: compared byte for byte. (Swift compares by `Character`, and "\r\n" is one
+    /// character: `"x\r\ny"` does not start with `"x\r"`.)
+    let isPlain: Bool
 
     init(_ text: String) {
         self.text = text
         hasStar = text.contains("*")
         parts = text.split(separator: "*", omittingEmptySubsequences: false).map { Array($0.utf8) }
-        isASCII = text.utf8.allSatisfy { $0 < 0x80 }
+        isPlain = text.utf8.allSatisfy { $0 < 0x80 && $0 != 0x0D }
     }
 
-    /// `wildcardMatch(value, text)`, on bytes when both sides are ASCII, else as Swift strings.
+    /// `wildcardMatch(value, text)`, on bytes when both sides are plain ASCII, else as Swift strings.
     func matches(_ value: UnsafeRawBufferPointer) -> Bool {
-        guard isASCII, ByteSearch.isASCII(value) else {
+        guard isPlain, ByteSearch.isPlainASCII(value) else {
             return wildcardMatch(String(decoding: value, as: UTF8.self), text)
         }
         guard hasStar else { return ByteSearch.equal(value, parts[0]) }

@@ -101,7 +101,9 @@ extension LogStore {
         var tableStatement: Statement
         var tableRow: Key?
         var tableRead = 0
+        /// The blocks in range, in the order the merge reaches them; those before `nextPending` are open or done.
         var pending: [BlockRef]
+        var nextPending = 0
         var open: [OpenBlock] = []
 
         init(db: Database, groupID: Int64, query: LogQuery) throws {
@@ -160,11 +162,13 @@ extension LogStore {
                     bestBlock = i
                 }
                 // A block not yet open may hold something earlier: open it first.
-                if let ref = pending.first,
-                    best == nil || (descending ? ref.maxTs >= best!.ts : ref.minTs <= best!.ts)
+                if nextPending < pending.count,
+                    best == nil
+                        || (descending
+                            ? pending[nextPending].maxTs >= best!.ts : pending[nextPending].minTs <= best!.ts)
                 {
-                    pending.removeFirst()
-                    try openBlock(ref)
+                    nextPending += 1
+                    try openBlock(pending[nextPending - 1])
                     continue
                 }
                 guard let key = best else { return Page(events: events, nextToken: nil, scanned: scanned) }

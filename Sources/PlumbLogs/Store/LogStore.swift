@@ -122,12 +122,17 @@ public final class LogStore: Sendable {
                                 data BLOB NOT NULL);
                             CREATE INDEX log_blocks_by_time ON log_blocks (group_id, min_ts);
                             CREATE INDEX log_blocks_by_id ON log_blocks (group_id, last_id);
+                            CREATE TABLE log_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
                             """)
                 },
             ])
         nextEventID = Mutex(0)
         try convertSegments()
-        let last = try lastEventID()
+        let last = try max(
+            lastEventID(),
+            database.pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT value FROM log_meta WHERE key = 'highest_id'") ?? 0
+            })
         nextEventID.withLock { $0 = last + 1 }
     }
 
@@ -216,6 +221,19 @@ public final class LogStore: Sendable {
                 arguments: [id]
             )
             .map { Stream(name: $0["name"], createdAt: $0["created_at"], lastEventAt: $0["last_event_at"]) }
+        }
+    }
+
+    /// Records the highest id given so far, which survives the deletion of every event (retention).
+    func rememberHighestID() throws {
+        let highest = nextEventID.withLock { $0 } - 1
+        try database.pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO log_meta (key, value) VALUES ('highest_id', ?)
+                    ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
+                    """,
+                arguments: [highest])
         }
     }
 

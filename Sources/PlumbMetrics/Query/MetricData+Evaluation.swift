@@ -67,14 +67,48 @@ extension MetricStoring {
             return nil
         }
         // One read per distinct series: several statistics of a metric are several queries of the same periods.
+        // The distribution is read only for a series whose queries ask a percentile.
         var distinct: [SeriesKey: Int] = [:]
         var series: [SeriesKey] = []
-        for (_, key, _) in metricQueries where distinct[key] == nil {
-            distinct[key] = series.count
-            series.append(key)
+        var distribution: [Bool] = []
+        for (_, key, statistic) in metricQueries {
+            let percentile: Bool
+            if case .percentile = statistic { percentile = true } else { percentile = false }
+            if let index = distinct[key] {
+                distribution[index] = distribution[index] || percentile
+            } else {
+                distinct[key] = series.count
+                series.append(key)
+                distribution.append(percentile)
+            }
         }
         let found = try await aggregates(
-            series.map { AggregateRequest(series: $0, period: period, start: first, end: end) })
+            zip(series, distribution).map {
+                AggregateRequest(series: $0, period: period, start: first, end: end, distribution: $1)
+            })
+        // Without expressions each result is its series' periods, oldest first, with the statistic's value.
+        if metricQueries.count == queries.count {
+            var sortedTimes: [[Int64]?] = Array(repeating: nil, count: series.count)
+            return queries.filter(\.returnData).map { q in
+                guard case .metric(let key, let statistic) = q.source else {
+                    preconditionFailure("metric queries only")
+                }
+                let index = distinct[key]!
+                let periods = found[index]
+                if sortedTimes[index] == nil { sortedTimes[index] = periods.keys.sorted() }
+                var timestamps: [Int64] = []
+                var values: [Double] = []
+                timestamps.reserveCapacity(periods.count)
+                values.reserveCapacity(periods.count)
+                for t in sortedTimes[index]! where t >= first {
+                    guard let v = statistic.value(of: periods[t]!) else { continue }
+                    timestamps.append(t)
+                    values.append(v)
+                }
+                return MetricDataResult(
+                    id: q.id, label: q.label ?? MetricData.defaultLabel(q), timestamps: timestamps, values: values)
+            }
+        }
         var metrics: [String: [Int64: Double]] = [:]
         for (id, key, statistic) in metricQueries {
             metrics[id] = found[distinct[key]!].compactMapValues { statistic.value(of: $0) }

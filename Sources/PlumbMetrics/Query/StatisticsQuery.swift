@@ -77,12 +77,16 @@ public struct AggregateRequest: Sendable, Hashable {
     public var period: Int64
     public var start: Int64
     public var end: Int64
+    /// Whether the periods' percentiles are wanted. When false a backend may keep only count, sum and extremes
+    /// (the periods then report no distribution: `hasDistribution` is false, percentiles nil).
+    public var distribution: Bool
 
-    public init(series: SeriesKey, period: Int64, start: Int64, end: Int64) {
+    public init(series: SeriesKey, period: Int64, start: Int64, end: Int64, distribution: Bool = true) {
         self.series = series
         self.period = period
         self.start = start
         self.end = end
+        self.distribution = distribution
     }
 }
 

@@ -43,30 +43,74 @@ extension MetricStore {
     ) throws -> [Int64: Aggregate] {
         let (period, start, end) = (request.period, request.start, request.end)
         var periods: [Int64: Aggregate] = [:]
-        // Raw values gathered per period of the grid first (an array, not a dictionary: a read covers many chunks).
+        // Raw samples on the period grid are summed up in flat arrays (one slot per period), their values kept in
+        // one array with their slot when percentiles are wanted; samples off the grid go to the dictionary.
         let first = floorDiv(start, period) * period
-        let slots = Int(min((end - first + period - 1) / period, 100_000))
-        var gathered = [[Double]](repeating: [], count: max(slots, 0))
+        let slots = Int(max(0, min((end - first + period - 1) / period, 100_000)))
+        periods.reserveCapacity(slots)
+        var counts = [Int](repeating: 0, count: slots)
+        var sums = [Double](repeating: 0, count: slots)
+        var mins = [Double](repeating: .infinity, count: slots)
+        var maxs = [Double](repeating: -.infinity, count: slots)
+        var slotOf: [Int32] = []
+        var kept: [Double] = []
         let stored = try Row.fetchCursor(chunks, arguments: [id, start - ChunkLayout.maxSpan, end, start])
         while let row = try stored.next() {
             let r = Int64(row["res"] as Int64)
-            let chunk = try ChunkCodec.decode([UInt8](row["data"] as Data))
+            let chunk = try row.withUnsafeData(atIndex: 2) { data in
+                try ChunkCodec.decode(data.map { [UInt8]($0) } ?? [])
+            }
             for (i, t) in chunk.timestamps.enumerated() where t >= start && t < end {
+                let value = chunk.values[i]
                 let key = floorDiv(floorDiv(t, r) * r, period) * period
                 let slot = (key - first) / period
-                if key >= first && slot < slots {
-                    gathered[Int(slot)].append(chunk.values[i])
-                } else {
-                    periods[key, default: Aggregate.raw()].addRaw(chunk.values[i])
+                guard key >= first && slot < slots else {
+                    if request.distribution {
+                        periods[key, default: Aggregate.raw()].addRaw(value)
+                    } else {
+                        periods[key, default: Aggregate()].add(value)
+                    }
+                    continue
+                }
+                let s = Int(slot)
+                counts[s] += 1
+                sums[s] += value
+                if value < mins[s] { mins[s] = value }
+                if value > maxs[s] { maxs[s] = value }
+                if request.distribution {
+                    slotOf.append(Int32(s))
+                    kept.append(value)
                 }
             }
         }
-        for (slot, values) in gathered.enumerated() where !values.isEmpty {
-            let key = first + Int64(slot) * period
-            if periods[key] == nil {
-                periods[key] = Aggregate.raw(values)
+        // The kept values grouped by slot (a counting sort), each slot's run becoming its period's raw values.
+        var offsets = [Int](repeating: 0, count: slots + 1)
+        if request.distribution {
+            for s in 0..<slots { offsets[s + 1] = offsets[s] + counts[s] }
+            var fill = offsets
+            var grouped = [Double](repeating: 0, count: kept.count)
+            for (k, s) in slotOf.enumerated() {
+                grouped[fill[Int(s)]] = kept[k]
+                fill[Int(s)] += 1
+            }
+            kept = grouped
+        }
+        for s in 0..<slots where counts[s] > 0 {
+            var aggregate = Aggregate()
+            aggregate.count = Double(counts[s])
+            aggregate.sum = sums[s]
+            aggregate.min = mins[s]
+            aggregate.max = maxs[s]
+            if request.distribution {
+                aggregate.raw = Array(kept[offsets[s]..<offsets[s + 1]])
             } else {
-                periods[key]!.merge(Aggregate.raw(values))
+                aggregate.hasDistribution = false
+            }
+            let key = first + Int64(s) * period
+            if periods[key] == nil {
+                periods[key] = aggregate
+            } else {
+                periods[key]!.merge(aggregate)
             }
         }
         // Rows of coarser tiers start before `start` yet may hold data from inside the range only when the
