@@ -48,6 +48,30 @@ public struct JSONWriter: Sendable {
     /// A finite number as `JSONEncoder` writes it: integral values without a fraction (`3`, not `3.0`), others in
     /// Swift's shortest round-tripping form.
     public mutating func number(_ value: Double) {
+        // Integers below 2^53 are written digit by digit, as `description` would without its ".0".
+        if value == value.rounded(.towardZero), abs(value) < 9_007_199_254_740_992 {
+            var n = Int64(value)
+            if n == 0 {
+                // -0.0 is written "-0" by JSONEncoder, as by `description`.
+                if value.sign == .minus { bytes.append(UInt8(ascii: "-")) }
+                bytes.append(UInt8(ascii: "0"))
+                return
+            }
+            if n < 0 {
+                bytes.append(UInt8(ascii: "-"))
+                n = -n
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                var count = 0
+                while n > 0 {
+                    digits[count] = UInt8(ascii: "0") + UInt8(n % 10)
+                    n /= 10
+                    count += 1
+                }
+                for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(digits[i]) }
+            }
+            return
+        }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
         bytes.append(contentsOf: text.utf8)

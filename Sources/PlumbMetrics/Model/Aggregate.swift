@@ -151,7 +151,15 @@ public struct Aggregate: Sendable, Equatable {
         guard hasDistribution, count > 0 else { return nil }
         let rank = Swift.max(1, ((p * count) / 100 - 1e-9).rounded(.up))
         if let raw {
-            return raw.sorted()[Swift.min(raw.count, Int(rank)) - 1]
+            let k = Swift.min(raw.count, Int(rank)) - 1
+            // A period's values are usually few: sorted in a buffer on the stack rather than a new array.
+            guard raw.count <= 1_024 else { return raw.sorted()[k] }
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: raw.count) { buffer in
+                var buffer = buffer
+                _ = buffer.initialize(fromContentsOf: raw)
+                buffer.sort()
+                return buffer[k]
+            }
         }
         if let sketch {
             guard let estimate = sketch.value(atRank: rank) else { return max }

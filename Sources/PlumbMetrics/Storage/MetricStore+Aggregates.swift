@@ -60,10 +60,24 @@ extension MetricStore {
             let chunk = try row.withUnsafeData(atIndex: 2) { data in
                 try ChunkCodec.decode(data.map { [UInt8]($0) } ?? [])
             }
+            // When the period is a multiple of the resolution (always, for 1 s data), a sample's period is the one
+            // its own time falls in: found by walking the slot boundaries (timestamps are in order in a chunk),
+            // with a division only when a sample is outside the current slot.
+            let direct = period % r == 0
+            var slot: Int64 = -1
+            var slotStart: Int64 = .max
             for (i, t) in chunk.timestamps.enumerated() where t >= start && t < end {
                 let value = chunk.values[i]
-                let key = floorDiv(floorDiv(t, r) * r, period) * period
-                let slot = (key - first) / period
+                if direct {
+                    if t < slotStart || t - slotStart >= period {
+                        slot = (t - first) / period
+                        slotStart = first + slot * period
+                    }
+                } else {
+                    slot = (floorDiv(floorDiv(t, r) * r, period) * period - first) / period
+                    slotStart = first + slot * period
+                }
+                let key = slotStart
                 guard key >= first && slot < slots else {
                     if request.distribution {
                         periods[key, default: Aggregate.raw()].addRaw(value)
