@@ -3,12 +3,37 @@ import GRDB
 import PlumbAPI
 
 extension MetricStore {
-    /// Per-period aggregates for many (series, period, range) at once, in one read transaction: alarm evaluation
-    /// reads thousands of short ranges per tick. Periods are keyed by their epoch-aligned start.
+    /// Per-period aggregates for many (series, period, range) at once: alarm evaluation reads thousands of short
+    /// ranges per tick, a metric-data request up to 500 series. Periods are keyed by their epoch-aligned start.
     ///
     /// A period is built from raw samples (chunks and the head), whose percentiles are then exact, merged with the
     /// aggregate buckets of values with counts, statistic sets and the rolled-up tiers.
+    ///
+    /// Up to `parallelReadMinimum` requests are read in one read transaction. A larger read is split over the
+    /// cores, each part in its own read transaction: every series is read whole from one consistent state, but two
+    /// series may come from states a flush apart (which changes where data is read from, never what it is).
     public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
+        let parts = Swift.min(Self.readParallelism, requests.count / Self.parallelReadMinimum + 1)
+        guard parts > 1 else { return try await aggregatesInOneRead(requests[...]) }
+        let size = (requests.count + parts - 1) / parts
+        return try await withThrowingTaskGroup(of: (Int, [[Int64: Aggregate]]).self) { group in
+            for part in 0..<parts {
+                let slice = requests[
+                    Swift.min(part * size, requests.count)..<Swift.min((part + 1) * size, requests.count)]
+                group.addTask { (part, try await self.aggregatesInOneRead(slice)) }
+            }
+            var results = [[[Int64: Aggregate]]](repeating: [], count: parts)
+            for try await (part, read) in group { results[part] = read }
+            return results.flatMap { $0 }
+        }
+    }
+
+    /// Reads in parallel at most this many parts (the cores, up to 4).
+    static let readParallelism = Swift.max(1, Swift.min(ProcessInfo.processInfo.activeProcessorCount, 4))
+    /// A read of at least this many requests is split.
+    static let parallelReadMinimum = 128
+
+    private func aggregatesInOneRead(_ requests: ArraySlice<AggregateRequest>) async throws -> [[Int64: Aggregate]] {
         let ids = requests.map { registry.id(of: $0.series) }
         guard ids.contains(where: { $0 != nil }) else { return requests.map { _ in [:] } }
         let reader = state.withLock { s in
