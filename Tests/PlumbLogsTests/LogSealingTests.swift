@@ -11,18 +11,6 @@ import Testing
 @Suite struct LogSealingTests {
     static let now = LogStoreTests.now
 
-    /// Everything a query returns, following the tokens.
-    static func all(_ store: LogStore, _ query: LogQuery) throws -> [LogEvent] {
-        var query = query
-        var out: [LogEvent] = []
-        repeat {
-            let page = try store.filter(query)
-            out += page.events
-            query.token = page.nextToken
-        } while query.token != nil
-        return out
-    }
-
     static func access(_ n: Int) -> String {
         n % 3 == 0
             ? #"{"n": \#(n), "status": \#(n % 100 == 0 ? 500 : 200), "user": "u\#(n % 7)"}"#
@@ -52,7 +40,7 @@ import Testing
                 group: "/a", start: Self.now - 3 * 3_600_000, end: Self.now - 3_600_000, streamPrefix: "s1",
                 limit: 13),
         ]
-        let before = try queries.map { try Self.all(store, $0).map(\.id) }
+        let before = try queries.map { try LogStoreConformanceTests.all(store, $0).map(\.id) }
 
         // A long seal_after: only full blocks are sealed.
         let report = try store.seal(sealAfter: 86_400_000)
@@ -61,7 +49,7 @@ import Testing
         #expect(try store.groups().first?.archivedEvents == 8_192)
         #expect(try store.groups().first?.storedEvents == 12_000)
         for (query, ids) in zip(queries, before) {
-            #expect(try Self.all(store, query).map(\.id) == ids, "\(query)")
+            #expect(try LogStoreConformanceTests.all(store, query).map(\.id) == ids, "\(query)")
         }
 
         // Late events interleave with the sealed ones: every read is the merge, in (timestamp, id) order.
@@ -71,13 +59,13 @@ import Testing
         try store.put(group: "/a", stream: "s9", events: late)
         put += late.map { ("s9", $0.timestamp, $0.message) }
         let expected = put.sorted { $0.ts < $1.ts }.map(\.message)
-        #expect(try Self.all(store, LogQuery(group: "/a", limit: 1_000)).map(\.message) == expected)
+        #expect(try LogStoreConformanceTests.all(store, LogQuery(group: "/a", limit: 1_000)).map(\.message) == expected)
         #expect(
-            try Self.all(store, LogQuery(group: "/a", limit: 999, descending: true)).map(\.message)
+            try LogStoreConformanceTests.all(store, LogQuery(group: "/a", limit: 999, descending: true)).map(\.message)
                 == expected.reversed())
         let term = try FilterPattern("\" 500 \"")
         #expect(
-            try Self.all(store, LogQuery(group: "/a", pattern: term, limit: 11)).map(\.message)
+            try LogStoreConformanceTests.all(store, LogQuery(group: "/a", pattern: term, limit: 11)).map(\.message)
                 == expected.filter { term.matches($0) })
         // 80 access lines answered 500 (the JSON ones are not lines) and the 600 late events.
         #expect(expected.filter { term.matches($0) }.count == 680)
@@ -130,7 +118,8 @@ import Testing
         try store.setRetention(group: "/old", days: 1)
         #expect(throws: LogsError.self) { try store.setRetention(group: "/old", days: 2) }
         #expect(try store.applyRetention() == 101, "the block of 100 and the old row in the table")
-        #expect(try Self.all(store, LogQuery(group: "/old", limit: 1_000)).map(\.message) == ["recent"])
+        #expect(
+            try LogStoreConformanceTests.all(store, LogQuery(group: "/old", limit: 1_000)).map(\.message) == ["recent"])
     }
 
     @Test func segmentFilesOfEarlierVersionsBecomeBlocksWithEveryEvent() throws {
@@ -165,7 +154,7 @@ import Testing
         }
         let store = try LogStoreTests.store(dir)
         #expect(!FileManager.default.fileExists(atPath: path))
-        let events = try Self.all(store, LogQuery(group: "/g", limit: 10_000))
+        let events = try LogStoreConformanceTests.all(store, LogQuery(group: "/g", limit: 10_000))
         #expect(events.map(\.message) == (0..<5_000).map { "archived event \($0)" } + ["in the table"])
         #expect(events.prefix(5_000).map(\.id) == (0..<5_000).map { Int64(100 + $0) })
         #expect(try store.groups().first?.archivedEvents == 5_000)
@@ -190,7 +179,9 @@ import Testing
         clock.advance(by: 300_000)
         #expect(try store.seal(sealAfter: 300_000).blocks == 1)
         #expect(try store.groups().first?.archivedEvents == 40)
-        #expect(try Self.all(store, LogQuery(group: "/quiet", limit: 100)).map(\.message) == (0..<40).map { "e\($0)" })
+        #expect(
+            try LogStoreConformanceTests.all(store, LogQuery(group: "/quiet", limit: 100)).map(\.message)
+                == (0..<40).map { "e\($0)" })
     }
 
     @Test func idsKeepGrowingAfterRetentionDeletedEverythingAndARestart() throws {
@@ -233,6 +224,6 @@ import Testing
         }
         let store = try LogStoreTests.store(dir)
         #expect(FileManager.default.fileExists(atPath: path), "left for a person to look at")
-        #expect(try Self.all(store, LogQuery(group: "/g", limit: 10)).map(\.message) == ["kept"])
+        #expect(try LogStoreConformanceTests.all(store, LogQuery(group: "/g", limit: 10)).map(\.message) == ["kept"])
     }
 }
