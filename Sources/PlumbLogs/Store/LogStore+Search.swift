@@ -24,14 +24,19 @@ extension LogStore {
             guard let groupID = try Self.groupID(db, group, create: false, now: 0) else { return [] }
             var found: [LogEvent] = []
             // Blocks first (a follower that fell behind sealing), in id order, until `limit` is certain.
+            // The list first, each block's data only when it is read.
             let blocks = try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT first_id, raw_bytes, data FROM log_blocks WHERE group_id = ? AND last_id > ? ORDER BY first_id",
+                    "SELECT id, first_id, raw_bytes FROM log_blocks WHERE group_id = ? AND last_id > ? ORDER BY first_id",
                 arguments: [groupID, after])
             for row in blocks {
                 if found.count >= limit, let last = found.last, (row["first_id"] as Int64) > last.id { break }
-                let block = try DecodedLogBlock(compressed: Array(row["data"] as Data), rawBytes: row["raw_bytes"])
+                guard
+                    let data = try Data.fetchOne(
+                        db, sql: "SELECT data FROM log_blocks WHERE id = ?", arguments: [row["id"] as Int64])
+                else { continue }
+                let block = try DecodedLogBlock(compressed: Array(data), rawBytes: row["raw_bytes"])
                 for i in 0..<block.count where block.ids[i] > after { found.append(block.event(i, group: group)) }
                 found.sort { $0.id < $1.id }
                 if found.count > limit { found.removeLast(found.count - limit) }
