@@ -17,13 +17,16 @@ extension JSONValue {
     }
 }
 
-struct JSONByteParser {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var offset = 0
+/// The parser over a byte buffer. Its token-level steps (`skipSpace`, `skipLiteral`, `numberSpan`, `stringSpan`) are
+/// public so that a scanner that only checks and locates values (the log filter patterns' JSON program) applies the
+/// same grammar as the parser.
+public struct JSONByteParser {
+    public let bytes: UnsafeBufferPointer<UInt8>
+    public var offset = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    public init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    mutating func skipSpace() {
+    public mutating func skipSpace() {
         while offset < bytes.count {
             switch bytes[offset] {
             case 0x20, 0x09, 0x0A, 0x0D: offset += 1
@@ -32,12 +35,17 @@ struct JSONByteParser {
         }
     }
 
-    mutating func literal(_ text: StaticString, _ value: JSONValue) -> JSONValue? {
+    /// Steps over `text` when the bytes at `offset` are exactly it.
+    public mutating func skipLiteral(_ text: StaticString) -> Bool {
         let n = text.utf8CodeUnitCount
-        guard offset + n <= bytes.count else { return nil }
-        for i in 0..<n where bytes[offset + i] != text.utf8Start[i] { return nil }
+        guard offset + n <= bytes.count else { return false }
+        for i in 0..<n where bytes[offset + i] != text.utf8Start[i] { return false }
         offset += n
-        return value
+        return true
+    }
+
+    mutating func literal(_ text: StaticString, _ value: JSONValue) -> JSONValue? {
+        skipLiteral(text) ? value : nil
     }
 
     mutating func value(depth: Int) -> JSONValue? {
@@ -101,8 +109,9 @@ struct JSONByteParser {
         }
     }
 
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, finite.
-    mutating func number() -> JSONValue? {
+    /// Steps over a number, `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`; returns its bytes and whether it
+    /// is written as an integer. Whether it is finite is the caller's check.
+    public mutating func numberSpan() -> (range: Range<Int>, integral: Bool)? {
         let start = offset
         func digits(_ o: inout Int) -> Int {
             let s = o
@@ -130,84 +139,121 @@ struct JSONByteParser {
             guard digits(&o) > 0 else { return nil }
         }
         offset = o
-        // Short integers exactly, without a string.
-        if integral && o - start <= 15 {
+        return (start..<o, integral)
+    }
+
+    /// A number, finite.
+    mutating func number() -> JSONValue? {
+        guard let (range, integral) = numberSpan() else { return nil }
+        // Short integers exactly, without a string (at most 15 characters: no overflow).
+        if integral && range.count <= 15 {
             var v: Int64 = 0
-            var i = start
+            var i = range.lowerBound
             let negative = bytes[i] == UInt8(ascii: "-")
             if negative { i += 1 }
-            while i < o {
-                v = v * 10 + Int64(bytes[i] - 0x30)
+            while i < range.upperBound {
+                v = v * 10 + Int64(bytes[i] &- 0x30)
                 i += 1
             }
             return .number(negative ? -Double(v) : Double(v))
         }
-        guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<o]), as: UTF8.self)),
+        guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)),
             value.isFinite
         else { return nil }
         return .number(value)
     }
 
-    /// A string at `offset` (on its opening quote), escapes decoded; nil on a control character, a bad escape, a
-    /// lone surrogate or invalid UTF-8.
-    mutating func string() -> String? {
+    /// Steps over a string at `offset` (on its opening quote) and returns the range between its quotes, checking
+    /// what the decoder needs to hold: no control characters, known escapes, `\u` surrogates in pairs. The UTF-8
+    /// itself is checked where the text is decoded.
+    public mutating func stringSpan() -> (range: Range<Int>, escaped: Bool)? {
         offset += 1
         let start = offset
-        // Fast path: no escapes.
+        var escaped = false
         while offset < bytes.count {
             let b = bytes[offset]
             if b == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
                 offset += 1
-                return text
+                return (start..<(offset - 1), escaped)
             }
-            if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { return nil }
             offset += 1
-        }
-        var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
-        while offset < bytes.count {
-            let b = bytes[offset]
-            switch b {
-            case UInt8(ascii: "\""):
-                offset += 1
-                return String(validating: out, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                offset += 1
-                guard offset < bytes.count else { return nil }
-                let e = bytes[offset]
-                offset += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard var scalar = hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"),
-                            bytes[offset + 1] == UInt8(ascii: "u")
-                        else { return nil }
-                        offset += 2
-                        guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
-                    out.append(contentsOf: String(Character(unicode)).utf8)
-                default: return nil
+            guard b == UInt8(ascii: "\\") else { continue }
+            escaped = true
+            guard offset < bytes.count else { return nil }
+            let e = bytes[offset]
+            offset += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                continue
+            case UInt8(ascii: "u"):
+                guard let scalar = hex4() else { return nil }
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"),
+                        bytes[offset + 1] == UInt8(ascii: "u")
+                    else { return nil }
+                    offset += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    return nil
                 }
             default:
-                if b < 0x20 { return nil }
-                out.append(b)
-                offset += 1
+                return nil
             }
         }
         return nil
     }
 
-    mutating func hex4() -> UInt32? {
+    /// A string at `offset` (on its opening quote), escapes decoded; nil on a control character, a bad escape, a
+    /// lone surrogate or invalid UTF-8.
+    mutating func string() -> String? {
+        guard let (range, escaped) = stringSpan() else { return nil }
+        let raw = UnsafeBufferPointer(rebasing: bytes[range])
+        guard escaped else { return String(validating: raw, as: UTF8.self) }
+        // The span was checked: every escape is known and every surrogate paired.
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var i = 0
+        func hex(_ at: Int) -> UInt32 {
+            var v: UInt32 = 0
+            for b in raw[at..<(at + 4)] {
+                v = v << 4 | UInt32(b <= 0x39 ? b &- 0x30 : (b | 0x20) &- 0x61 &+ 10)
+            }
+            return v
+        }
+        while i < raw.count {
+            let b = raw[i]
+            guard b == UInt8(ascii: "\\") else {
+                out.append(b)
+                i += 1
+                continue
+            }
+            let e = raw[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = hex(i)
+                i += 4
+                if (0xD800..<0xDC00).contains(scalar) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (hex(i + 2) - 0xDC00)
+                    i += 6
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                out.append(contentsOf: String(Character(unicode)).utf8)
+            default: out.append(e)  // " \ /
+            }
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    /// Four hex digits at `offset`.
+    public mutating func hex4() -> UInt32? {
         guard offset + 4 <= bytes.count else { return nil }
         var v: UInt32 = 0
         for _ in 0..<4 {

@@ -80,7 +80,9 @@ extension LogStore {
         var expired = 0
         // Deleting the newest events must not let their ids be given again after a restart.
         if !groups.isEmpty { try rememberHighestID() }
-        for group in groups {
+        // Only CloudWatch's values are ever stored (`setRetention`); anything else read back is ignored, not
+        // multiplied into an overflow.
+        for group in groups where Self.retentionDays.contains(group.days) {
             let before = now - Int64(group.days) * 86_400_000
             expired += try database.pool.write { db in
                 try db.execute(

@@ -144,43 +144,39 @@ struct JSONProgram: Sendable, Equatable {
     }
 }
 
-/// The validating pass of `JSONProgram`.
+/// The validating pass of `JSONProgram`: the parser's own token steps (`JSONByteParser`), with objects and arrays
+/// walked here so that nothing is built.
 private struct JSONScanner {
-    let bytes: UnsafeRawBufferPointer
+    var parser: JSONByteParser
     let paths: [[JSONProgram.Step]]
     let found: UnsafeMutableBufferPointer<Range<Int>?>
-    var offset = 0
 
     init(bytes: UnsafeRawBufferPointer, paths: [[JSONProgram.Step]], found: UnsafeMutableBufferPointer<Range<Int>?>) {
-        self.bytes = bytes
+        parser = JSONByteParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         self.paths = paths
         self.found = found
     }
 
-    mutating func skipSpace() {
-        while offset < bytes.count {
-            switch bytes[offset] {
-            case 0x20, 0x09, 0x0A, 0x0D: offset += 1
-            default: return
-            }
-        }
-    }
+    var offset: Int { parser.offset }
+    var bytes: UnsafeBufferPointer<UInt8> { parser.bytes }
+
+    mutating func skipSpace() { parser.skipSpace() }
 
     /// Scans one value at `depth`; `mask` holds the selectors whose steps so far lead here. Records the value's
     /// bytes for every selector that ends here. False when the text is not valid JSON.
     mutating func value(depth: Int, mask: UInt64) -> Bool {
         guard depth < JSONValue.maxDepth else { return false }
-        skipSpace()
-        guard offset < bytes.count else { return false }
-        let start = offset
-        var ok: Bool
-        switch bytes[offset] {
+        parser.skipSpace()
+        guard parser.offset < bytes.count else { return false }
+        let start = parser.offset
+        let ok: Bool
+        switch bytes[start] {
         case UInt8(ascii: "{"): ok = object(depth: depth, mask: mask)
         case UInt8(ascii: "["): ok = array(depth: depth, mask: mask)
-        case UInt8(ascii: "\""): ok = string() != nil
-        case UInt8(ascii: "t"): ok = literal("true")
-        case UInt8(ascii: "f"): ok = literal("false")
-        case UInt8(ascii: "n"): ok = literal("null")
+        case UInt8(ascii: "\""): ok = parser.stringSpan() != nil
+        case UInt8(ascii: "t"): ok = parser.skipLiteral("true")
+        case UInt8(ascii: "f"): ok = parser.skipLiteral("false")
+        case UInt8(ascii: "n"): ok = parser.skipLiteral("null")
         default: ok = number()
         }
         guard ok else { return false }
@@ -188,7 +184,7 @@ private struct JSONScanner {
         while ending != 0 {
             let p = ending.trailingZeroBitCount
             ending &= ending - 1
-            if paths[p].count == depth { found[p] = start..<offset }
+            if paths[p].count == depth { found[p] = start..<parser.offset }
         }
         return true
     }
@@ -209,58 +205,59 @@ private struct JSONScanner {
         return next
     }
 
+    /// Steps over `close` after a member or element; false at anything but `,` or `close`. Sets `done` at `close`.
+    private mutating func separator(_ close: UInt8, done: inout Bool) -> Bool {
+        parser.skipSpace()
+        guard parser.offset < bytes.count else { return false }
+        let b = bytes[parser.offset]
+        parser.offset += 1
+        if b == close { done = true }
+        return b == close || b == UInt8(ascii: ",")
+    }
+
     private mutating func object(depth: Int, mask: UInt64) -> Bool {
-        offset += 1
-        skipSpace()
-        if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
-            offset += 1
+        parser.offset += 1
+        parser.skipSpace()
+        if parser.offset < bytes.count, bytes[parser.offset] == UInt8(ascii: "}") {
+            parser.offset += 1
             return true
         }
-        while true {
-            skipSpace()
-            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\""), let key = string() else { return false }
-            var child: UInt64 = 0
-            if mask != 0 {
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[key])
-                let plain = !raw.contains(UInt8(ascii: "\\")) && ByteSearch.isASCII(raw)
-                var decoded: String?
-                child = descend(mask, depth: depth) { step in
-                    guard case .key(let name, let nameBytes, let ascii) = step else { return false }
-                    if plain && ascii { return ByteSearch.equal(raw, nameBytes) }
-                    // Outside ASCII, keys compare as Swift strings do (canonical equivalence).
-                    if decoded == nil {
-                        let quoted = UnsafeRawBufferPointer(
-                            rebasing: bytes[(key.lowerBound - 1)..<(key.upperBound + 1)])
-                        if case .string(let s)? = JSONValue.parseStrict(quoted) { decoded = s }
-                    }
-                    return decoded == name
-                }
-            }
-            skipSpace()
-            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { return false }
-            offset += 1
-            guard value(depth: depth + 1, mask: child) else { return false }
-            skipSpace()
-            guard offset < bytes.count else { return false }
-            if bytes[offset] == UInt8(ascii: ",") {
-                offset += 1
-                continue
-            }
-            guard bytes[offset] == UInt8(ascii: "}") else { return false }
-            offset += 1
-            return true
+        var done = false
+        while !done {
+            parser.skipSpace()
+            guard parser.offset < bytes.count, bytes[parser.offset] == UInt8(ascii: "\""),
+                let (key, escaped) = parser.stringSpan()
+            else { return false }
+            let child = mask == 0 ? 0 : descend(mask, depth: depth) { keyMatches($0, key, escaped) }
+            parser.skipSpace()
+            guard parser.offset < bytes.count, bytes[parser.offset] == UInt8(ascii: ":") else { return false }
+            parser.offset += 1
+            guard value(depth: depth + 1, mask: child), separator(UInt8(ascii: "}"), done: &done) else { return false }
         }
+        return true
+    }
+
+    /// Whether a member's key (its bytes between the quotes) is the step's key. Plain ASCII keys compare byte for
+    /// byte; others are decoded and compared as Swift strings (canonical equivalence).
+    private func keyMatches(_ step: JSONProgram.Step, _ key: Range<Int>, _ escaped: Bool) -> Bool {
+        guard case .key(let name, let nameBytes, let ascii) = step else { return false }
+        let raw = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[key]))
+        if ascii && !escaped && ByteSearch.isASCII(raw) { return ByteSearch.equal(raw, nameBytes) }
+        let quoted = UnsafeBufferPointer(rebasing: bytes[(key.lowerBound - 1)..<(key.upperBound + 1)])
+        guard case .string(let decoded)? = JSONValue.parseStrict(quoted) else { return false }
+        return decoded == name
     }
 
     private mutating func array(depth: Int, mask: UInt64) -> Bool {
-        offset += 1
-        skipSpace()
-        if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
-            offset += 1
+        parser.offset += 1
+        parser.skipSpace()
+        if parser.offset < bytes.count, bytes[parser.offset] == UInt8(ascii: "]") {
+            parser.offset += 1
             return true
         }
         var index = 0
-        while true {
+        var done = false
+        while !done {
             let child =
                 mask == 0
                 ? 0
@@ -268,121 +265,20 @@ private struct JSONScanner {
                     if case .index(let i) = step { return i == index }
                     return false
                 }
-            guard value(depth: depth + 1, mask: child) else { return false }
+            guard value(depth: depth + 1, mask: child), separator(UInt8(ascii: "]"), done: &done) else { return false }
             index += 1
-            skipSpace()
-            guard offset < bytes.count else { return false }
-            if bytes[offset] == UInt8(ascii: ",") {
-                offset += 1
-                continue
-            }
-            guard bytes[offset] == UInt8(ascii: "]") else { return false }
-            offset += 1
-            return true
         }
-    }
-
-    private mutating func literal(_ text: StaticString) -> Bool {
-        let n = text.utf8CodeUnitCount
-        guard offset + n <= bytes.count else { return false }
-        for i in 0..<n where bytes[offset + i] != text.utf8Start[i] { return false }
-        offset += n
         return true
     }
 
-    /// A string at `offset` (its opening quote); returns the range between the quotes. Checks what the parser
-    /// checks: no control characters, valid escapes, surrogates in pairs.
-    private mutating func string() -> Range<Int>? {
-        offset += 1
-        let start = offset
-        while offset < bytes.count {
-            let b = bytes[offset]
-            if b == UInt8(ascii: "\"") {
-                offset += 1
-                return start..<(offset - 1)
-            }
-            if b < 0x20 { return nil }
-            offset += 1
-            guard b == UInt8(ascii: "\\") else { continue }
-            guard offset < bytes.count else { return nil }
-            let e = bytes[offset]
-            offset += 1
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                continue
-            case UInt8(ascii: "u"):
-                guard let scalar = hex4() else { return nil }
-                if (0xD800..<0xDC00).contains(scalar) {
-                    guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"),
-                        bytes[offset + 1] == UInt8(ascii: "u")
-                    else { return nil }
-                    offset += 2
-                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
-                } else if (0xDC00..<0xE000).contains(scalar) {
-                    return nil
-                }
-            default:
-                return nil
-            }
-        }
-        return nil
-    }
-
-    private mutating func hex4() -> UInt32? {
-        guard offset + 4 <= bytes.count else { return nil }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let b = bytes[offset]
-            let d: UInt32
-            switch b {
-            case 0x30...0x39: d = UInt32(b - 0x30)
-            case 0x41...0x46: d = UInt32(b - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(b - 0x61 + 10)
-            default: return nil
-            }
-            v = v << 4 | d
-            offset += 1
-        }
-        return v
-    }
-
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, and finite (only an exponent or a very long
-    /// integer part can overflow a double).
+    /// A number by the parser's grammar, and finite (only an exponent or a very long number can overflow).
     private mutating func number() -> Bool {
-        let start = offset
-        func digits(_ o: inout Int) -> Int {
-            let s = o
-            while o < bytes.count, bytes[o] >= 0x30, bytes[o] <= 0x39 { o += 1 }
-            return o - s
+        guard let (range, integral) = parser.numberSpan() else { return false }
+        let exponent = !integral && bytes[range].contains { $0 | 0x20 == UInt8(ascii: "e") }
+        guard exponent || range.count > 300 else { return true }
+        guard let v = ByteSearch.double(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[range]))) else {
+            return false
         }
-        var o = offset
-        if o < bytes.count, bytes[o] == UInt8(ascii: "-") { o += 1 }
-        guard o < bytes.count else { return false }
-        var integerDigits = 1
-        if bytes[o] == UInt8(ascii: "0") {
-            o += 1
-        } else {
-            integerDigits = digits(&o)
-            guard integerDigits > 0 else { return false }
-        }
-        if o < bytes.count, bytes[o] == UInt8(ascii: ".") {
-            o += 1
-            guard digits(&o) > 0 else { return false }
-        }
-        var exponent = false
-        if o < bytes.count, bytes[o] == UInt8(ascii: "e") || bytes[o] == UInt8(ascii: "E") {
-            o += 1
-            exponent = true
-            if o < bytes.count, bytes[o] == UInt8(ascii: "+") || bytes[o] == UInt8(ascii: "-") { o += 1 }
-            guard digits(&o) > 0 else { return false }
-        }
-        offset = o
-        if exponent || integerDigits > 300 {
-            guard let v = ByteSearch.double(UnsafeRawBufferPointer(rebasing: bytes[start..<o])), v.isFinite else {
-                return false
-            }
-        }
-        return true
+        return v.isFinite
     }
 }
