@@ -4,12 +4,16 @@ public struct MetricsError: HTTPResponseError, CustomStringConvertible {
     public let code: String
     public let message: String
     public let httpStatus: Int
+    /// Seconds a sender should wait before trying again (`Retry-After`), for a store that is behind.
+    public let retryAfter: Int?
     public var status: Int { httpStatus }
+    public var headers: [(name: String, value: String)] { retryAfter.map { [("Retry-After", String($0))] } ?? [] }
 
-    public init(code: String, message: String, httpStatus: Int = 400) {
+    public init(code: String, message: String, httpStatus: Int = 400, retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.httpStatus = httpStatus
+        self.retryAfter = retryAfter
     }
 
     public static func invalid(_ message: String) -> MetricsError {

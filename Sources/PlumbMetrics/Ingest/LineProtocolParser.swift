@@ -21,9 +21,17 @@ public enum LineProtocolPrecision: String, Sendable {
 /// Lines share heads (measurement + tag set) and field names, so those are decoded once per request and
 /// points refer to them by index.
 public struct LineProtocolBatch: Sendable {
-    public struct Head: Sendable {
-        public var namespace: String
-        public var dimensions: [PlumbAPI.Dimension]
+    /// A measurement and its tag set, decoded and validated. One object per distinct raw head, shared by every
+    /// request that sends it while the parser's cache keeps it, so a store can remember per head the series it
+    /// resolved to.
+    public final class Head: Sendable {
+        public let namespace: String
+        public let dimensions: [PlumbAPI.Dimension]
+
+        public init(namespace: String, dimensions: [PlumbAPI.Dimension]) {
+            self.namespace = namespace
+            self.dimensions = dimensions
+        }
     }
 
     public struct Point: Sendable {
@@ -100,9 +108,10 @@ struct ParseState {
     let precision: LineProtocolPrecision
     let now: Int64
     var batch = LineProtocolBatch()
-    /// Heads seen in this request, by FNV-1a hash of their raw bytes (verified byte for byte).
-    var headIndex: [UInt64: [(raw: [UInt8], index: Int32)]] = [:]
-    var fieldIndex: [UInt64: [(raw: [UInt8], index: Int32)]] = [:]
+    /// Heads and field keys seen in this request, by FNV-1a hash of their raw bytes (verified byte for byte against
+    /// the request itself, so a repeated head costs no allocation).
+    var headIndex = SpanIndex()
+    var fieldIndex = SpanIndex()
 
     init(validator: DatumValidator, cache: HeadCache, precision: LineProtocolPrecision, now: Int64) {
         self.validator = validator
@@ -222,33 +231,28 @@ struct ParseState {
 
     mutating func internHead(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) throws -> Int32 {
         let h = Self.hash(b, s, e)
-        if let candidates = headIndex[h] {
-            for c in candidates where Self.same(c.raw, b, s, e) { return c.index }
-        }
-        let raw = Array(b[s..<e])
+        if let index = headIndex.find(h, b, s, e) { return index }
         let decoded: LineProtocolBatch.Head
         if let known = cache.lookup(h, b, s, e) {
             decoded = known
         } else {
             decoded = try decodeHead(b, s, e)
-            cache.insert(h, raw: raw, head: decoded)
+            cache.insert(h, raw: Array(b[s..<e]), head: decoded)
         }
         let index = Int32(batch.heads.count)
         batch.heads.append(decoded)
-        headIndex[h, default: []].append((raw, index))
+        headIndex.add(h, s, e, index)
         return index
     }
 
     mutating func internField(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) throws -> Int32 {
         let h = Self.hash(b, s, e)
-        if let candidates = fieldIndex[h] {
-            for c in candidates where Self.same(c.raw, b, s, e) { return c.index }
-        }
+        if let index = fieldIndex.find(h, b, s, e) { return index }
         let name = Self.unescape(b, s, e)
         try lineCheck { try validator.checkName(name, what: "field key", at: "field '\(name)'") }
         let index = Int32(batch.fields.count)
         batch.fields.append(name)
-        fieldIndex[h, default: []].append((Array(b[s..<e]), index))
+        fieldIndex.add(h, s, e, index)
         return index
     }
 
@@ -357,6 +361,57 @@ struct ParseState {
         throw LineError("field '\(field)': '\(Self.text(b, s, e))' is not a number, boolean or quoted string")
     }
 
+}
+
+/// Distinct byte spans of one request body, found again by hash and compared byte for byte with the body: an
+/// open-addressing table of indices into flat arrays, so interning allocates only when the table grows.
+struct SpanIndex {
+    private var slots = [Int32](repeating: -1, count: 64)
+    private var hashes: [UInt64] = []
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+    private var values: [Int32] = []
+
+    func find(_ h: UInt64, _ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Int32? {
+        let mask = slots.count - 1
+        var i = Self.home(h) & mask
+        while true {
+            let entry = slots[i]
+            if entry < 0 { return nil }
+            let k = Int(entry)
+            if hashes[k] == h, ends[k] - starts[k] == e - s,
+                memcmp(b.baseAddress! + starts[k], b.baseAddress! + s, e - s) == 0
+            {
+                return values[k]
+            }
+            i = (i + 1) & mask
+        }
+    }
+
+    mutating func add(_ h: UInt64, _ s: Int, _ e: Int, _ value: Int32) {
+        if (hashes.count + 1) * 2 > slots.count { grow() }
+        let k = Int32(hashes.count)
+        hashes.append(h)
+        starts.append(s)
+        ends.append(e)
+        values.append(value)
+        place(k)
+    }
+
+    private mutating func place(_ k: Int32) {
+        let mask = slots.count - 1
+        var i = Self.home(hashes[Int(k)]) & mask
+        while slots[i] >= 0 { i = (i + 1) & mask }
+        slots[i] = k
+    }
+
+    /// FNV-1a's low bits depend only on the low bits of each byte: spread the whole hash before masking.
+    private static func home(_ h: UInt64) -> Int { Int(truncatingIfNeeded: (h &* 0x9E37_79B9_7F4A_7C15) >> 32) }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        for k in hashes.indices { place(Int32(k)) }
+    }
 }
 
 /// Re-throws a validator's `MetricsError` as a `LineError`, so the line number is prefixed exactly once.

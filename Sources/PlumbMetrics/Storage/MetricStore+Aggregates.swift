@@ -162,8 +162,7 @@ extension MetricStore {
         state.withLock { s in
             head.read(series: id, start: start, end: end, period: period, into: &periods)
             for entry in s.flushing where entry.generation > flushed {
-                entry.parts[SampleHead.shard(of: id)].read(
-                    series: id, start: start, end: end, period: period, into: &periods)
+                entry.taken.read(series: id, start: start, end: end, period: period, into: &periods)
             }
         }
         return periods

@@ -104,15 +104,14 @@ extension MetricStore {
     func flushLocked() async throws {
         let closed = try await journal.rotate()
         await journal.waitApplied(through: closed)
-        let (generation, parts) = state.withLock { s in
+        let (generation, taken) = state.withLock { s in
             // Taken and listed as flushing under the store's lock, which readers hold too: no reader sees neither.
-            let parts = head.take(through: closed)
-            headSamples.subtract(
-                parts.reduce(0) { total, part in part.streams.values.reduce(total) { $0 + $1.timestamps.count } },
-                ordering: .relaxed)
+            let taken = head.take(through: closed)
+            headSamples.subtract(taken.sampleCount, ordering: .relaxed)
+            flushingSamples.add(taken.sampleCount, ordering: .relaxed)
             s.generation += 1
-            s.flushing.append(FlushingHead(generation: s.generation, parts: parts))
-            return (s.generation, parts)
+            s.flushing.append(FlushingHead(generation: s.generation, taken: taken))
+            return (s.generation, taken)
         }
         let definitions = registry.takeUnstored()
         let known = state.withLock { $0.lastChunks }
@@ -130,13 +129,11 @@ extension MetricStore {
                         ])
                 }
                 var writer = try ChunkWriter(db, known: known)
-                for part in parts {
-                    for (stream, buffer) in part.streams { try writer.write(stream, buffer) }
-                }
+                try taken.forEachStream { stream, buffer in try writer.write(stream, buffer) }
                 try writer.finish()
                 try Self.mergeIntoPoints(
                     db,
-                    parts.lazy.flatMap { part in
+                    taken.parts.lazy.flatMap { part in
                         part.buckets.lazy.flatMap { id, buckets in buckets.lazy.map { (id, $0.key, $0.value) } }
                     })
                 try db.execute(sql: "DELETE FROM journal")
@@ -149,10 +146,9 @@ extension MetricStore {
             // Nothing is lost: the segments stay, and the samples go back to the head for readers and the next flush.
             state.withLock { s in
                 s.flushing.removeAll { $0.generation == generation }
-                head.restore(parts)
-                headSamples.add(
-                    parts.reduce(0) { total, part in part.streams.values.reduce(total) { $0 + $1.timestamps.count } },
-                    ordering: .relaxed)
+                head.restore(taken)
+                headSamples.add(taken.sampleCount, ordering: .relaxed)
+                flushingSamples.subtract(taken.sampleCount, ordering: .relaxed)
             }
             registry.restoreUnstored(definitions)
             throw error
@@ -162,6 +158,7 @@ extension MetricStore {
         } catch {
             logger.warning("could not delete flushed journal segments (they are skipped at the next start): \(error)")
         }
+        flushingSamples.subtract(taken.sampleCount, ordering: .relaxed)
         state.withLock { s in
             for (stream, ref) in written { s.lastChunks[stream] = ref }
             s.committed = generation

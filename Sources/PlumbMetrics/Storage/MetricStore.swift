@@ -23,9 +23,21 @@ public final class MetricStore: Sendable {
     let registry: SeriesRegistry
     let journal: Journal
     let head = SampleHead()
+    /// Series ids of line-protocol heads seen before.
+    let headSeries = HeadSeriesCache()
     /// Samples in the head (not counting what a flush has taken): the service flushes early past
     /// `MetricStoreService.flushSamples`, so memory stays bounded however fast data comes in.
     let headSamples = Atomic<Int>(0)
+    /// Samples a flush under way has taken and not yet written.
+    let flushingSamples = Atomic<Int>(0)
+    /// How many samples may wait in memory (the head and a flush under way together), and how long a write waits
+    /// for room; nil for no limit. Set by `MetricStoreService`, the one that frees room, while it runs.
+    let admission = Mutex<Admission?>(nil)
+
+    struct Admission {
+        var limit: Int
+        var timeout: Duration
+    }
     public let clock: @Sendable () -> Int64
     public let logger: Logger
     /// The journal directory, beside the database.
@@ -33,7 +45,7 @@ public final class MetricStore: Sendable {
 
     struct FlushingHead {
         var generation: Int64
-        var parts: [HeadPart]
+        var taken: HeadSnapshot
     }
 
     struct State {
@@ -116,6 +128,7 @@ public final class MetricStore: Sendable {
     /// Stores validated samples; returns once they are durable.
     public func put(_ samples: [Sample]) async throws {
         guard !samples.isEmpty else { return }
+        try await admit(samples.count)
         try await commit(resolve(samples))
     }
 
@@ -138,7 +151,30 @@ public final class MetricStore: Sendable {
     /// Stores a parsed line-protocol batch at `resolution`; returns once it is durable.
     public func put(_ batch: LineProtocolBatch, resolution: StorageResolution) async throws {
         guard !batch.points.isEmpty else { return }
+        try await admit(batch.points.count)
         try await commit(resolve(batch, resolution: resolution))
+    }
+
+    /// Waits until `samples` more fit under the admission limit: a sender faster than the flush is slowed to its pace
+    /// instead of filling memory, and refused with 503 and `Retry-After` once it has waited the admission timeout.
+    /// Anything fits an empty head, so a single request larger than the limit still goes through.
+    func admit(_ samples: Int) async throws {
+        guard let admission = admission.withLock({ $0 }) else { return }
+        func full() -> Bool {
+            let held = headSamples.load(ordering: .relaxed) + flushingSamples.load(ordering: .relaxed)
+            return held > 0 && held + samples > admission.limit
+        }
+        guard full() else { return }
+        let deadline = ContinuousClock.now + admission.timeout
+        while full() {
+            guard ContinuousClock.now < deadline else {
+                throw MetricsError(
+                    code: "ServiceUnavailable",
+                    message: "the metric store is behind: \(admission.limit) samples wait to be written; try again",
+                    httpStatus: 503, retryAfter: 1)
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
     }
 
     /// Appends a record to the journal, then, once it is durable, applies it.
@@ -200,7 +236,7 @@ public final class MetricStore: Sendable {
         let flat = batch.heads.count * width <= 1 << 20
         var table = flat ? [Int32](repeating: -1, count: batch.heads.count * width) : []
         var slots: [Int64: Int32] = [:]
-        var keys: [SeriesKey] = []
+        var pairs: [(head: Int32, field: Int32)] = []
         var slotOfPoint = [Int32](repeating: 0, count: batch.points.count)
         for (i, p) in batch.points.enumerated() {
             let pair = Int(p.head) * width + Int(p.field)
@@ -209,30 +245,47 @@ public final class MetricStore: Sendable {
                 slotOfPoint[i] = known
                 continue
             }
-            let head = batch.heads[Int(p.head)]
-            keys.append(
-                SeriesKey(namespace: head.namespace, name: batch.fields[Int(p.field)], dimensions: head.dimensions))
-            let slot = Int32(keys.count - 1)
+            pairs.append((p.head, p.field))
+            let slot = Int32(pairs.count - 1)
             if flat { table[pair] = slot } else { slots[Int64(pair)] = slot }
             slotOfPoint[i] = slot
         }
-        let (ids, undurable) = registry.resolve(keys, units: Array(repeating: nil, count: keys.count))
-        // Counting sort of the points by slot: each stream's samples together, in the order sent.
-        var starts = [Int](repeating: 0, count: keys.count + 1)
-        for slot in slotOfPoint { starts[Int(slot) + 1] += 1 }
-        for s in 0..<keys.count { starts[s + 1] += starts[s] }
+        // Series seen before through the same head object come from the cache; the others from the registry.
+        var ids = headSeries.lookup(batch, pairs)
+        let known = ids.filter { $0 >= 0 }
+        var undurable = registry.undurable(among: known)
+        if known.count < ids.count {
+            let missing = pairs.indices.filter { ids[$0] < 0 }
+            let keys = missing.map { slot in
+                let head = batch.heads[Int(pairs[slot].head)]
+                return SeriesKey(
+                    namespace: head.namespace, name: batch.fields[Int(pairs[slot].field)], dimensions: head.dimensions)
+            }
+            let resolved = registry.resolve(keys, units: Array(repeating: nil, count: keys.count))
+            for (n, slot) in missing.enumerated() { ids[slot] = resolved.ids[n] }
+            undurable += resolved.undurable
+            headSeries.remember(batch, missing.map { pairs[$0] }, ids: resolved.ids)
+        }
+        // The slots in series order, then a counting sort of the points by that rank: each stream's samples
+        // together, in the order sent, and the runs sorted by stream as the head keeps them.
+        let bySeries = ids.indices.sorted { ids[$0] < ids[$1] }
+        var rank = [Int32](repeating: 0, count: pairs.count)
+        for (r, slot) in bySeries.enumerated() { rank[slot] = Int32(r) }
+        var starts = [Int](repeating: 0, count: pairs.count + 1)
+        for slot in slotOfPoint { starts[Int(rank[Int(slot)]) + 1] += 1 }
+        for s in 0..<pairs.count { starts[s + 1] += starts[s] }
         var record = MetricRecord(definitions: undurable)
         record.runs.timestamps = [Int64](repeating: 0, count: batch.points.count)
         record.runs.values = [Double](repeating: 0, count: batch.points.count)
         var next = starts
         for (i, p) in batch.points.enumerated() {
-            let slot = Int(slotOfPoint[i])
-            record.runs.timestamps[next[slot]] = p.timestamp
-            record.runs.values[next[slot]] = p.value
-            next[slot] += 1
+            let r = Int(rank[Int(slotOfPoint[i])])
+            record.runs.timestamps[next[r]] = p.timestamp
+            record.runs.values[next[r]] = p.value
+            next[r] += 1
         }
         let res = Int32(resolution.rawValue)
-        record.runs.streams = ids.map { StreamKey.make(series: $0, resolution: res) }
+        record.runs.streams = bySeries.map { StreamKey.make(series: ids[$0], resolution: res) }
         record.runs.ends = Array(starts.dropFirst())
         return record
     }

@@ -64,6 +64,14 @@ final class SeriesRegistry: Sendable {
         }
     }
 
+    /// The definitions among known `ids` that no durable record holds yet.
+    func undurable(among ids: [Int64]) -> [SeriesInfo] {
+        state.withLock { s in
+            guard !s.undurable.isEmpty else { return [] }
+            return ids.compactMap { s.undurable.contains($0) ? s.byID[$0] : nil }
+        }
+    }
+
     /// A durable record holds these definitions.
     func markDurable(_ infos: [SeriesInfo]) {
         guard !infos.isEmpty else { return }
