@@ -3,10 +3,10 @@
 # fortunes corpus), builds once (debug, with tests and the plumb binary the crash test starts), runs every test.
 #
 # Two passes over the one build: first every test in parallel, then the wall-clock-driven tests (types named
-# *TimingTests: coordinated omission, cold starts under a ramp, systemd notify, slow clients, shutdown) one at a
-# time, so that the timeouts and deadlines they check are not stretched by the rest of the suite competing for two
-# cores. They assert behaviour (a timeout fires, a deadline holds), not speed: the speed figures are printed by
-# bench/coldstart.sh, bench/slowclients.sh and bench/watchdog.sh.
+# *TimingTests: coordinated omission, cold starts under a ramp, systemd notify, slow clients, shutdown, alarm
+# notification latency) one at a time, so that the timeouts and deadlines they check are not stretched by the rest
+# of the suite competing for two cores. They assert behaviour (a timeout fires, a deadline holds), not speed: the
+# speed figures are printed by bench/coldstart.sh, bench/slowclients.sh and bench/watchdog.sh.
 #
 # Each pass has a time limit (PLUMB_TEST_TIMEOUT seconds, 1200 by default): a test that hangs fails the run with
 # the names of the tests that started and never finished, instead of holding CI until its own limit. The output

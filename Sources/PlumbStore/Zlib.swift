@@ -23,6 +23,27 @@ public enum Zlib {
     }
 
     /// `uncompress` into a buffer of exactly `originalSize` bytes.
+    /// Inflates `input` into the first `originalSize` bytes of `output`, which only ever grows (a buffer reused from
+    /// call to call is not cleared each time), checking the size.
+    public static func decompress(
+        _ input: UnsafeRawBufferPointer, into output: inout [UInt8], originalSize: Int
+    ) throws {
+        guard (0...Int(Int32.max)).contains(originalSize) else {
+            throw StoreError(code: .corrupt, message: "zlib: implausible original size \(originalSize)")
+        }
+        // At least one byte, so the buffer always has an address.
+        let room = max(originalSize, 1)
+        if output.count < room { output.append(contentsOf: repeatElement(0, count: room - output.count)) }
+        var length = uLong(originalSize)
+        let status = output.withUnsafeMutableBufferPointer { out in
+            uncompress(
+                out.baseAddress, &length, input.baseAddress?.assumingMemoryBound(to: UInt8.self), uLong(input.count))
+        }
+        guard status == Z_OK, Int(length) == originalSize else {
+            throw StoreError(code: .corrupt, message: "zlib uncompress failed (\(status))")
+        }
+    }
+
     public static func decompress(_ input: [UInt8], originalSize: Int) throws -> [UInt8] {
         // A size read from storage: refused rather than trapped on (negative) or allocated blindly (huge).
         guard (0...Int(Int32.max)).contains(originalSize) else {

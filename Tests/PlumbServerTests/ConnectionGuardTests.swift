@@ -130,15 +130,27 @@ import Testing
     @Test func perAddressCapRefusesTheNextConnectionAndFreesSlots() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
+        // The held connections below must not be closed for idling between steps on a loaded machine (with an idle
+        // timeout of 5 s, a full parallel run lost one: its next request got no answer), yet the readiness probe's
+        // keep-alive connection holds a slot until the idle timeout closes it: 15 s, and three connections that are
+        // all answered, retried until the probe's slot is free.
         let server = try await ServerProcess.start(
-            config: "http:\n  max_connections_per_address: 3\n  per_address_exempt: []\n  idle_timeout: 5\n", in: dir)
+            config: "http:\n  max_connections_per_address: 3\n  per_address_exempt: []\n  idle_timeout: 15\n", in: dir)
         defer { server.kill(signal: SIGKILL) }
         let port = server.port
-        // The readiness probe's keep-alive connection holds a slot until the idle timeout closes it. The timeout is
-        // long enough that the held connections below are not closed for idling on a loaded machine (at 0.5 s a CI
-        // rehearsal lost them between steps, and the 4th connection got their slot).
-        try await Task.sleep(for: .seconds(5.5))
-        let held = try (0..<3).map { _ in try RawConnection(port: port) }
+        let held = try await offThePool { () -> [RawConnection] in
+            let deadline = ContinuousClock.now + .seconds(40)
+            while true {
+                let connections = try (0..<3).map { _ in try RawConnection(port: port) }
+                let statuses = connections.map { connection in
+                    connection.send(Self.request)
+                    return connection.readResponse(timeout: .seconds(5))?.status
+                }
+                if statuses == [200, 200, 200] || ContinuousClock.now > deadline { return connections }
+                for connection in connections { connection.close() }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
         defer { for connection in held { connection.close() } }
         let statuses = try await offThePool {
             held.map { connection in

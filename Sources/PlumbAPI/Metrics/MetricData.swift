@@ -50,9 +50,13 @@ public enum MetricData {
 
     static let queryFields: Set<String> = ["id", "metric", "stat", "label", "return", "expression"]
 
-    static func decodeQuery(_ item: JSONValue, at: String) throws -> MetricDataQuery {
+    /// `at` names the query's place in errors only (it is built only then: a request has hundreds of queries).
+    static func decodeQuery(_ item: JSONValue, at place: @autoclosure () -> String) throws -> MetricDataQuery {
+        var at: String { place() }
         guard let q = item.object else { throw MetricsError.invalid("\(at) must be an object") }
-        if let unknown = q.keys.sorted().first(where: { !queryFields.contains($0) }) {
+        if q.keys.contains(where: { !queryFields.contains($0) }),
+            let unknown = q.keys.sorted().first(where: { !queryFields.contains($0) })
+        {
             throw MetricsError.invalid(
                 "\(at) has an unknown field '\(unknown)' (id, metric, stat, expression, label, return)")
         }

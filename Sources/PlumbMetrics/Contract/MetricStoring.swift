@@ -24,8 +24,15 @@ public protocol MetricStoring: Sendable {
     /// Per-period aggregates for many (series, period, range) reads at once, consistent with each other; periods
     /// without data are absent. Alarm evaluation reads thousands of short ranges per tick through this.
     func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]]
+    /// The same reads as `aggregates`, each series' periods oldest first (what metric data and statistics answer
+    /// with). A backend that reads in order anyway implements it to skip the dictionary.
+    func periodSeries(_ requests: [AggregateRequest]) async throws -> [PeriodSeries]
 }
 
 extension MetricStoring {
     public func listMetrics() -> [SeriesInfo] { listMetrics(namespace: nil, name: nil) }
+
+    public func periodSeries(_ requests: [AggregateRequest]) async throws -> [PeriodSeries] {
+        try await aggregates(requests).map(PeriodSeries.init)
+    }
 }

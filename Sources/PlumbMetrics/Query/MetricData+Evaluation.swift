@@ -2,7 +2,7 @@ import Foundation
 import PlumbAPI
 
 /// One returned result: the values per period, oldest first, missing periods absent.
-public struct MetricDataResult: Sendable, Equatable {
+public struct MetricDataResult: Sendable, Equatable, MetricDataTimes {
     public var id: String
     public var label: String
     public var timestamps: [Int64]
@@ -82,26 +82,23 @@ extension MetricStoring {
                 distribution.append(percentile)
             }
         }
-        let found = try await aggregates(
+        let found = try await periodSeries(
             zip(series, distribution).map {
                 AggregateRequest(series: $0, period: period, start: first, end: end, distribution: $1)
             })
         // Without expressions each result is its series' periods, oldest first, with the statistic's value.
         if metricQueries.count == queries.count {
-            var sortedTimes: [[Int64]?] = Array(repeating: nil, count: series.count)
             return queries.filter(\.returnData).map { q in
                 guard case .metric(let key, let statistic) = q.source else {
                     preconditionFailure("metric queries only")
                 }
-                let index = distinct[key]!
-                let periods = found[index]
-                if sortedTimes[index] == nil { sortedTimes[index] = periods.keys.sorted() }
+                let periods = found[distinct[key]!]
                 var timestamps: [Int64] = []
                 var values: [Double] = []
-                timestamps.reserveCapacity(periods.count)
-                values.reserveCapacity(periods.count)
-                for t in sortedTimes[index]! where t >= first {
-                    guard let v = statistic.value(of: periods[t]!) else { continue }
+                timestamps.reserveCapacity(periods.starts.count)
+                values.reserveCapacity(periods.starts.count)
+                for (t, aggregate) in zip(periods.starts, periods.aggregates) where t >= first {
+                    guard let v = statistic.value(of: aggregate) else { continue }
                     timestamps.append(t)
                     values.append(v)
                 }
@@ -111,7 +108,12 @@ extension MetricStoring {
         }
         var metrics: [String: [Int64: Double]] = [:]
         for (id, key, statistic) in metricQueries {
-            metrics[id] = found[distinct[key]!].compactMapValues { statistic.value(of: $0) }
+            let periods = found[distinct[key]!]
+            var values: [Int64: Double] = [:]
+            for (t, aggregate) in zip(periods.starts, periods.aggregates) {
+                if let v = statistic.value(of: aggregate) { values[t] = v }
+            }
+            metrics[id] = values
         }
         return try MetricData.evaluate(queries, grid: grid, metrics: metrics)
     }

@@ -59,9 +59,8 @@ extension MetricStoring {
         let period = query.period
         let request = AggregateRequest(
             series: query.series, period: period, start: floorDiv(query.start, period) * period, end: query.end)
-        guard let periods = try await aggregates([request]).first else { return [] }
-        return periods.keys.sorted().map { ts in
-            let aggregate = periods[ts]!
+        guard let periods = try await periodSeries([request]).first else { return [] }
+        return zip(periods.starts, periods.aggregates).map { ts, aggregate in
             var values: [Statistic: Double] = [:]
             for statistic in query.statistics {
                 if let v = statistic.value(of: aggregate) { values[statistic] = v }

@@ -36,7 +36,9 @@ public struct MetricStoreService: Service {
             let started = ContinuousClock.now
             try? await cancelWhenGracefulShutdown {
                 while ContinuousClock.now - started < flushInterval && store.headSampleCount < flushSamples {
-                    try await Task.sleep(for: .milliseconds(20))
+                    // Closer looks once the head fills (a burst: writes may soon wait for this flush), few when idle.
+                    let filling = store.headSampleCount >= flushSamples / 4
+                    try await Task.sleep(for: .milliseconds(filling ? 10 : 100))
                 }
             }
             do {

@@ -111,6 +111,10 @@ final class SeriesRegistry: Sendable {
         state.withLock { $0.byKey[key] }
     }
 
+    func ids(of keys: [SeriesKey]) -> [Int64?] {
+        state.withLock { s in keys.map { s.byKey[$0] } }
+    }
+
     func info(_ id: Int64) -> SeriesInfo? {
         state.withLock { $0.byID[id] }
     }

@@ -60,6 +60,66 @@ public enum ChunkCodec {
         return [flags] + plain
     }
 
+    /// Calls `body` with each sample of a chunk, in order, decoding the chunk where it lies and materializing
+    /// nothing (`inflated` holds the body of a zlib chunk; it is reused from chunk to chunk).
+    @inline(__always)
+    static func forEachSample(
+        _ bytes: UnsafeRawBufferPointer, inflated: inout [UInt8], _ body: (Int64, Double) -> Void
+    ) throws {
+        var outer = ByteCursor(bytes)
+        let flags = try outer.byte()
+        if flags & zlibFlag != 0 {
+            let size = try outer.varint()
+            guard size <= 64 * 1_048_576 else {
+                throw StoreError(code: .corrupt, message: "chunk body of \(size) bytes")
+            }
+            try Zlib.decompress(outer.rest, into: &inflated, originalSize: Int(size))
+            try inflated.withUnsafeBytes { plain in
+                try walk(ByteCursor(UnsafeRawBufferPointer(rebasing: plain[..<Int(size)])), flags: flags, body)
+            }
+        } else {
+            try walk(outer, flags: flags, body)
+        }
+    }
+
+    /// The samples of a chunk body: a cursor on the timestamps and one on the values, moved together.
+    @inline(__always)
+    private static func walk(_ cursor: ByteCursor, flags: UInt8, _ body: (Int64, Double) -> Void) throws {
+        var times = cursor
+        let count = Int(try times.varint())
+        guard count <= times.remaining else {
+            throw StoreError(code: .corrupt, message: "chunk says \(count) samples in \(times.remaining) bytes")
+        }
+        var values = times
+        try values.skipVarints(count)
+        var previous: Int64 = 0
+        var gap: Int64 = 0
+        if flags & decimalFlag != 0 {
+            let scale = Int(try values.byte())
+            guard scale <= maxScale else { throw StoreError(code: .corrupt, message: "chunk scale \(scale)") }
+            let power = powers[scale]
+            var mantissa: Int64 = 0
+            for i in 0..<count {
+                let d = try times.signedVarint()
+                if i < 2 { gap = i == 0 ? 0 : d } else { gap &+= d }
+                previous = i == 0 ? d : previous &+ gap
+                mantissa &+= try values.signedVarint()
+                body(previous, Double(mantissa) / power)
+            }
+        } else {
+            var bits: UInt64 = 0
+            for i in 0..<count {
+                let d = try times.signedVarint()
+                if i < 2 { gap = i == 0 ? 0 : d } else { gap &+= d }
+                previous = i == 0 ? d : previous &+ gap
+                let zeros = try values.byte()
+                guard zeros < 64 else { throw StoreError(code: .corrupt, message: "chunk value shift \(zeros)") }
+                bits ^= try values.varint() << UInt64(zeros)
+                body(previous, Double(bitPattern: bits))
+            }
+        }
+    }
+
     public static func decode(_ bytes: [UInt8]) throws -> (timestamps: [Int64], values: [Double]) {
         var outer = BinaryReader(bytes)
         let flags = try outer.readByte()
@@ -156,5 +216,57 @@ public enum ChunkCodec {
         let power = powers[scale]
         for value in values where (value * power).rounded() / power != value { return nil }
         return scale
+    }
+}
+
+/// Reads bytes, varints and zig-zag varints from memory it does not own, checking every bound.
+struct ByteCursor {
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var remaining: Int { bytes.count - offset }
+    var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[offset...]) }
+
+    @inline(__always)
+    mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw StoreError(code: .corrupt, message: "truncated chunk") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    @inline(__always)
+    mutating func varint() throws -> UInt64 {
+        // One byte is the common case: a small delta.
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            defer { offset += 1 }
+            return UInt64(bytes[offset])
+        }
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let b = try byte()
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { return result }
+            shift += 7
+            if shift > 63 { throw StoreError(code: .corrupt, message: "varint overflow") }
+        }
+    }
+
+    /// Moves past `count` varints.
+    mutating func skipVarints(_ count: Int) throws {
+        var left = count
+        while left > 0 {
+            guard offset < bytes.count else { throw StoreError(code: .corrupt, message: "truncated chunk") }
+            if bytes[offset] < 0x80 { left -= 1 }
+            offset += 1
+        }
+    }
+
+    @inline(__always)
+    mutating func signedVarint() throws -> Int64 {
+        let raw = try varint()
+        return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
     }
 }

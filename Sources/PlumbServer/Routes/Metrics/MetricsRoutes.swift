@@ -98,24 +98,10 @@ struct MetricsRoutes {
         let results = try await store.metricData(query.queries, start: start, end: end, period: query.period ?? 60)
         // The periods are shared by every result: each time is formatted once, found by its place on the grid.
         let period = query.period ?? 60
-        let first = Checked.floorDivision(start, period) * period
-        var formatted = [String?](repeating: nil, count: Int(min(max(0, (end - first) / period + 1), 100_801)))
-        let response = MetricDataResponse(
-            results: results.map { result in
-                MetricDataResponse.Result(
-                    id: result.id, label: result.label,
-                    timestamps: result.timestamps.map { t in
-                        let slot = (t - first) / period
-                        guard t >= first, slot < formatted.count else { return TimeParsing.format(t) }
-                        if let text = formatted[Int(slot)] { return text }
-                        let text = TimeParsing.format(t)
-                        formatted[Int(slot)] = text
-                        return text
-                    }, values: result.values)
-            })
+        let bytes = MetricDataResponse.jsonBytes(
+            results, first: Checked.floorDivision(start, period) * period, period: period)
         return Response(
-            status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: response.jsonBytes())))
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// GetMetricStatistics: one series, its statistics per period.
