@@ -162,8 +162,14 @@ struct DataAtRestTests {
         let session = try #require(answer["token"] as? String, "\(answer)")
         (status, answer) = try await Self.post(api + "/iam/mfa/enrol", [:], token: session)
         let userSeed = try #require(answer["secret"] as? String, "\(answer)")
-        (status, answer) = try await Self.post(
-            api + "/iam/mfa/confirm", ["code": try await IAMLoginTests.pyotp(userSeed, offset: -30)], token: session)
+        // The previous step's code (the current one is then fresh for the logins below). A 30 s step can end
+        // between computing the code and the server checking it on a loaded machine: then once more, anew.
+        for _ in 0..<2 {
+            (status, answer) = try await Self.post(
+                api + "/iam/mfa/confirm", ["code": try await IAMLoginTests.pyotp(userSeed, offset: -30)],
+                token: session)
+            if status < 300 { break }
+        }
         #expect(status < 300, "\(answer)")
 
         // An end user of the accounts plugin with a TOTP device.
@@ -177,8 +183,12 @@ struct DataAtRestTests {
         let access = try #require(answer["access_token"] as? String, "\(answer)")
         (status, answer) = try await Self.post(accounts + "/mfa/enrol", [:], token: access)
         let accountSeed = try #require(answer["secret"] as? String, "\(answer)")
-        (status, answer) = try await Self.post(
-            accounts + "/mfa/confirm", ["code": try await IAMLoginTests.pyotp(accountSeed, offset: -30)], token: access)
+        for _ in 0..<2 {
+            (status, answer) = try await Self.post(
+                accounts + "/mfa/confirm", ["code": try await IAMLoginTests.pyotp(accountSeed, offset: -30)],
+                token: access)
+            if status == 200 { break }
+        }
         #expect(status == 200, "\(answer)")
 
         let needles: [String: [UInt8]] = [

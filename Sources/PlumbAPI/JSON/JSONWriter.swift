@@ -144,31 +144,42 @@ extension MetricDataResponse {
                     Swift.max(0, results.reduce(0) { Swift.max($0, $1.timestamps.last ?? 0) } - first) / period + 1,
                     100_801)) : 0
         var quoted = [[UInt8]?](repeating: nil, count: slots)
-        var w = JSONWriter(capacity: 64 + results.reduce(0) { $0 + 64 + $1.values.count * 36 })
+        return write(results, id: \.id, label: \.label, values: \.values, times: \.timestamps.count) { w, result, i in
+            let t = result.timestamps[i]
+            let slot = period > 0 && t >= first ? (t - first) / period : -1
+            guard slot >= 0, slot < slots, (t - first) % period == 0 else {
+                w.string(TimeParsing.format(t))
+                return
+            }
+            if quoted[Int(slot)] == nil {
+                var one = JSONWriter(capacity: 24)
+                one.string(TimeParsing.format(t))
+                quoted[Int(slot)] = one.bytes
+            }
+            w.append(encoded: quoted[Int(slot)]!)
+        }
+    }
+
+    /// The answer's shape, for either form of its times: `time` writes a result's `i`th time.
+    private static func write<R>(
+        _ results: [R], id: (R) -> String, label: (R) -> String, values: (R) -> [Double], times: (R) -> Int,
+        time: (inout JSONWriter, R, Int) -> Void
+    ) -> [UInt8] {
+        var w = JSONWriter(capacity: 64 + results.reduce(0) { $0 + 64 + values($1).count * 36 })
         w.raw("{\"results\":[")
         for (n, result) in results.enumerated() {
             if n > 0 { w.comma() }
             w.raw("{\"id\":")
-            w.string(result.id)
+            w.string(id(result))
             w.raw(",\"label\":")
-            w.string(result.label)
+            w.string(label(result))
             w.raw(",\"timestamps\":[")
-            for (i, t) in result.timestamps.enumerated() {
+            for i in 0..<times(result) {
                 if i > 0 { w.comma() }
-                let slot = period > 0 && t >= first ? (t - first) / period : -1
-                guard slot >= 0, slot < slots, (t - first) % period == 0 else {
-                    w.string(TimeParsing.format(t))
-                    continue
-                }
-                if quoted[Int(slot)] == nil {
-                    var one = JSONWriter(capacity: 24)
-                    one.string(TimeParsing.format(t))
-                    quoted[Int(slot)] = one.bytes
-                }
-                w.append(encoded: quoted[Int(slot)]!)
+                time(&w, result, i)
             }
             w.raw("],\"values\":[")
-            for (i, v) in result.values.enumerated() {
+            for (i, v) in values(result).enumerated() {
                 if i > 0 { w.comma() }
                 w.number(v)
             }
@@ -180,27 +191,8 @@ extension MetricDataResponse {
 
     /// The answer's JSON, written directly: the same bytes `JSONEncoder` (sorted keys) gives, several times faster.
     public func jsonBytes() -> [UInt8] {
-        var w = JSONWriter(capacity: 64 + results.reduce(0) { $0 + 64 + $1.values.count * 36 })
-        w.raw("{\"results\":[")
-        for (n, result) in results.enumerated() {
-            if n > 0 { w.comma() }
-            w.raw("{\"id\":")
-            w.string(result.id)
-            w.raw(",\"label\":")
-            w.string(result.label)
-            w.raw(",\"timestamps\":[")
-            for (i, t) in result.timestamps.enumerated() {
-                if i > 0 { w.comma() }
-                w.string(t)
-            }
-            w.raw("],\"values\":[")
-            for (i, v) in result.values.enumerated() {
-                if i > 0 { w.comma() }
-                w.number(v)
-            }
-            w.raw("]}")
+        Self.write(results, id: \.id, label: \.label, values: \.values, times: \.timestamps.count) { w, result, i in
+            w.string(result.timestamps[i])
         }
-        w.raw("]}")
-        return w.bytes
     }
 }
