@@ -168,7 +168,7 @@ struct SampleHeadTests {
                     value: .single(Double(i)))
             }
         }
-        // An empty head takes anything, even more than the limit.
+        // A request counts for at most half the limit: an empty head takes even more than the limit.
         try await store.put(samples(1_200, "first"))
         let refused = await #expect(throws: MetricsError.self) { try await store.put(samples(10, "second")) }
         #expect(refused?.status == 503 && refused?.code == "ServiceUnavailable")
@@ -183,5 +183,28 @@ struct SampleHeadTests {
         try await store.flush()
         try await waiting.value
         #expect(store.listMetrics(namespace: "Admit", name: "third").count == 1)
+        // A request larger than the limit is not starved by a head that is never empty: half empty is enough.
+        try await store.flush()
+        try await store.put(samples(400, "fourth"))
+        try await store.put(samples(1_200, "fifth"))
+        #expect(store.listMetrics(namespace: "Admit", name: "fifth").count == 1)
+    }
+
+    @Test("samples replayed from the journal at start count in the head, as the admission limit reads it")
+    func replayCounts() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let parser = LineProtocolParser(limits: IngestLimits())
+        let (text, _) = Self.body(lines: 400, seed: 9)
+        do {
+            let store = try MetricStore(directory: dir.path, clock: { Self.now })
+            try await store.put(try parser.parse(Array(text.utf8), precision: .s, now: Self.now), resolution: .high)
+            #expect(store.headSampleCount == 800)
+            await store.close()
+        }
+        let reopened = try MetricStore(directory: dir.path, clock: { Self.now })
+        #expect(reopened.headSampleCount == 800)
+        try await reopened.flush()
+        #expect(reopened.headSampleCount == 0)
     }
 }

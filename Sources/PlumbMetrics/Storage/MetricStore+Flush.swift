@@ -75,6 +75,7 @@ extension MetricStore {
                     runs.ends.append(runs.timestamps.count)
                 }
                 head.apply(runs, aggregated: aggregated, segment: 0)
+                headSamples.add(runs.sampleCount, ordering: .relaxed)
                 done += 1
                 if done % 10_000 == 0 { logger.info("upgrading: \(done) of \(count) journal entries replayed") }
             }

@@ -112,6 +112,7 @@ public final class MetricStore: Sendable {
             let record = try MetricRecord.decode(bytes)
             for info in record.definitions { registry.define(info) }
             head.apply(record.runs, aggregated: record.aggregated, segment: 0)
+            headSamples.add(record.runs.sampleCount, ordering: .relaxed)
             samples += record.runs.sampleCount + record.aggregated.count
         }
         if records > 0 { logger.info("replayed \(records) journal records (\(samples) samples) into the head") }
@@ -157,12 +158,14 @@ public final class MetricStore: Sendable {
 
     /// Waits until `samples` more fit under the admission limit: a sender faster than the flush is slowed to its pace
     /// instead of filling memory, and refused with 503 and `Retry-After` once it has waited the admission timeout.
-    /// Anything fits an empty head, so a single request larger than the limit still goes through.
+    /// A request counts for at most half the limit, so one larger than that still goes through once the head is
+    /// half empty, even while others keep writing (memory then holds at most the limit plus that one request).
     func admit(_ samples: Int) async throws {
         guard let admission = admission.withLock({ $0 }) else { return }
+        let need = min(samples, admission.limit / 2)
         func full() -> Bool {
             let held = headSamples.load(ordering: .relaxed) + flushingSamples.load(ordering: .relaxed)
-            return held > 0 && held + samples > admission.limit
+            return held + need > admission.limit
         }
         guard full() else { return }
         let deadline = ContinuousClock.now + admission.timeout

@@ -86,7 +86,9 @@ public enum ChunkCodec {
     @inline(__always)
     private static func walk(_ cursor: ByteCursor, flags: UInt8, _ body: (Int64, Double) -> Void) throws {
         var times = cursor
-        let count = Int(try times.varint())
+        guard let count = Int(exactly: try times.varint()) else {
+            throw StoreError(code: .corrupt, message: "chunk sample count out of range")
+        }
         guard count <= times.remaining else {
             throw StoreError(code: .corrupt, message: "chunk says \(count) samples in \(times.remaining) bytes")
         }
@@ -134,7 +136,9 @@ public enum ChunkCodec {
             body = Array(try outer.readBytes(bytes.count - outer.offset))
         }
         var r = BinaryReader(body)
-        let count = Int(try r.readVarint())
+        guard let count = Int(exactly: try r.readVarint()) else {
+            throw StoreError(code: .corrupt, message: "chunk sample count out of range")
+        }
         guard count <= body.count else {
             throw StoreError(code: .corrupt, message: "chunk says \(count) samples in \(body.count) bytes")
         }
