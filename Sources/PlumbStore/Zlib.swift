@@ -22,7 +22,6 @@ public enum Zlib {
         return UInt32(truncatingIfNeeded: value)
     }
 
-    /// `uncompress` into a buffer of exactly `originalSize` bytes.
     /// Inflates `input` into the first `originalSize` bytes of `output`, which only ever grows (a buffer reused from
     /// call to call is not cleared each time), checking the size.
     public static func decompress(
@@ -44,21 +43,10 @@ public enum Zlib {
         }
     }
 
+    /// `uncompress` into a buffer of exactly `originalSize` bytes.
     public static func decompress(_ input: [UInt8], originalSize: Int) throws -> [UInt8] {
-        // A size read from storage: refused rather than trapped on (negative) or allocated blindly (huge).
-        guard (0...Int(Int32.max)).contains(originalSize) else {
-            throw StoreError(code: .corrupt, message: "zlib: implausible original size \(originalSize)")
-        }
-        var length = uLong(originalSize)
-        var output = [UInt8](repeating: 0, count: max(originalSize, 1))
-        let status = output.withUnsafeMutableBufferPointer { out in
-            input.withUnsafeBufferPointer { source in
-                uncompress(out.baseAddress, &length, source.baseAddress, uLong(input.count))
-            }
-        }
-        guard status == Z_OK, Int(length) == originalSize else {
-            throw StoreError(code: .corrupt, message: "zlib uncompress failed (\(status))")
-        }
+        var output: [UInt8] = []
+        try input.withUnsafeBytes { try decompress($0, into: &output, originalSize: originalSize) }
         return Array(output.prefix(originalSize))
     }
 }

@@ -17,8 +17,6 @@ public struct PeriodSeries: Sendable {
         self.init(starts: sorted.map(\.key), aggregates: sorted.map(\.value))
     }
 
-    public var isEmpty: Bool { starts.isEmpty }
-
     /// The periods keyed by start.
     public var dictionary: [Int64: Aggregate] { Dictionary(uniqueKeysWithValues: zip(starts, aggregates)) }
 }
