@@ -1,12 +1,14 @@
 import Foundation
+import Synchronization
 
 /// A TCP connection on a plain socket, for tests that must control every byte a client sends (a head one byte at a
 /// time, a body that stops) and see exactly what the server answers and when it closes.
 ///
 /// Reads wait with `poll`, so they block the calling thread: call them through `offThePool` from async tests.
 public final class RawConnection: @unchecked Sendable {
-    // @unchecked: one test drives one connection; the descriptor is only closed once (`close`).
+    // @unchecked: one test drives one connection; the descriptor is closed at most once (`close`).
     public let fd: Int32
+    private let closed = Mutex(false)
     public let opened = ContinuousClock.now
 
     /// Connects to 127.0.0.1:`port` (blocking until the handshake is done).
@@ -71,7 +73,17 @@ public final class RawConnection: @unchecked Sendable {
         return RawResponse(parsing: received.bytes)
     }
 
-    public func close() { _ = Glibc.close(fd) }
+    /// Closes the descriptor the first time only: a second `close` of the same number would close whatever the
+    /// process opened under it since (another test's journal, in a parallel run: EBADF there).
+    public func close() {
+        guard
+            closed.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        else { return }
+        _ = Glibc.close(fd)
+    }
 }
 
 /// Runs blocking work (socket waits, `poll` loops) on a thread of its own, never on Swift's cooperative pool.
