@@ -48,8 +48,8 @@ public final class ServerProcess: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until `/readyz` answers 200.
-    public func waitReady(timeout: Duration = .seconds(30)) async throws {
+    /// Waits until `/readyz` answers 200 (a loaded two-core CI machine may take many seconds to start a debug build).
+    public func waitReady(timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if !process.isRunning {
@@ -64,7 +64,17 @@ public final class ServerProcess: @unchecked Sendable {
             if let (status, _) = try? await HTTP.request("GET", baseURL + "/readyz"), status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw TestFailure("plumb serve not ready after \(timeout):\n\(log)")
+        throw TestFailure("plumb serve not ready after \(timeout) (\(await stateDescription())):\n\(log)")
+    }
+
+    /// What the process is doing, for a failure message: `/healthz`'s answer and the kernel's view of it.
+    func stateDescription() async -> String {
+        let health = (try? await HTTP.request("GET", baseURL + "/healthz", timeout: 5)).map { "\($0.0)" } ?? "no answer"
+        let pid = process.processIdentifier
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let state = status.split(separator: "\n").filter { $0.hasPrefix("State:") || $0.hasPrefix("Threads:") }
+        let channel = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+        return "pid \(pid), /healthz: \(health), \(state.joined(separator: ", ")), wchan \(channel)"
     }
 
     public func kill(signal: Int32) {

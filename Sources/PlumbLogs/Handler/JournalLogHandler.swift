@@ -12,9 +12,20 @@ public struct JournalLogHandler: LogHandler {
 
     public init(label: String) { self.label = label }
 
-    /// True when systemd runs this process with its output connected to the journal.
-    public static func journalIsAvailable(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        environment["JOURNAL_STREAM"] != nil || environment["INVOCATION_ID"] != nil
+    /// True when this process's stderr is the journal's stream, as systemd documents the test: `JOURNAL_STREAM`
+    /// holds `<device>:<inode>` of the stream it connected, and it counts only when stderr is still that file.
+    ///
+    /// A process started by a service (a test run, a shell in a unit) inherits `JOURNAL_STREAM` while its stderr goes
+    /// to a file or a pipe: that output must stay there, not leave for the journal.
+    public static func journalIsAvailable(
+        environment: [String: String] = ProcessInfo.processInfo.environment, stderr descriptor: Int32 = 2
+    ) -> Bool {
+        guard let stream = environment["JOURNAL_STREAM"] else { return false }
+        let parts = stream.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return false }
+        return UInt64(status.st_dev) == device && UInt64(status.st_ino) == inode
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
