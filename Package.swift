@@ -67,6 +67,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PlumbVictoriaMetrics",
+            dependencies: [
+                "PlumbAPI", "PlumbMetrics",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PlumbLogs",
             dependencies: [
                 "PlumbAPI",
@@ -128,6 +138,7 @@ let package = Package(
                 "PlumbAPI",
                 "PlumbAuth",
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
+                "PlumbVictoriaMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -320,7 +331,8 @@ let package = Package(
         .testTarget(
             name: "PlumbMetricsTests",
             dependencies: [
-                "PlumbMetrics", "PlumbAPI", "PlumbStore", "PlumbTesting", .product(name: "GRDB", package: "GRDB.swift"),
+                "PlumbMetrics", "PlumbAPI", "PlumbStore", "PlumbTesting", "PlumbVictoriaMetrics",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

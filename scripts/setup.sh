@@ -16,8 +16,9 @@ if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # openssl for the SMTP test's self-signed certificate, systemd for systemd-analyze (the unit file test),
   # headless Chromium and a font for the page tests, cjpeg for the JPEG upload test, tmux for the live dashboard test,
   # curl (built with nghttp2: HTTP/2) for the TLS listener tests, prometheus-alertmanager for the Alertmanager client's
-  # test (started on loopback with its own config; the package's own service is not used).
-  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux curl prometheus-alertmanager; do
+  # test (started on loopback with its own config; the package's own service is not used), victoria-metrics for the
+  # metric store's VictoriaMetrics backend (the conformance suite starts its own nodes on loopback).
+  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux curl prometheus-alertmanager victoria-metrics; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
   done
 fi

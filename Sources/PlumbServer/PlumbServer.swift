@@ -12,6 +12,7 @@ import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
 import PlumbStore
+import PlumbVictoriaMetrics
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -23,7 +24,10 @@ import UnixSignals
 /// in-flight requests, the metrics reporter reports once more, and the store flushes its head.
 public final class PlumbServer: Sendable {
     public let config: ServerConfig
-    public let store: MetricStore
+    /// The metric store every part reads and writes through (the embedded engine or VictoriaMetrics).
+    public let store: any MetricStoring & MetricSampleSink
+    /// The embedded engine when it is the store: its head is flushed and its retention run by this process.
+    let embeddedStore: MetricStore?
     public let host: PluginHost
     public let factory: PlumbMetricsFactory
     public let token: String
@@ -63,7 +67,8 @@ public final class PlumbServer: Sendable {
     }
 
     init(
-        config: ServerConfig, store: MetricStore, host: PluginHost, factory: PlumbMetricsFactory, token: String,
+        config: ServerConfig, store: any MetricStoring & MetricSampleSink, host: PluginHost,
+        factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
         iam: IAMStore,
@@ -74,6 +79,7 @@ public final class PlumbServer: Sendable {
         self.certificates = certificates
         self.config = config
         self.store = store
+        self.embeddedStore = store as? MetricStore
         self.host = host
         self.webSockets = WebSocketGateway(host: host, settings: config.webSocket.gatewaySettings)
         self.factory = factory
@@ -107,7 +113,7 @@ public final class PlumbServer: Sendable {
         let directory = config.dataDirectory
         let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
-        let store = try MetricStore(directory: directory, durability: config.durability, clock: clock)
+        let store = try await openMetricStore(config: config, clock: clock, logger: logger)
         let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
         let logs = try LogStore(directory: directory, durability: config.durability, samples: store)
         logSink?.attach(logs)
@@ -157,6 +163,33 @@ public final class PlumbServer: Sendable {
             throw ConfigError("alert files in \(config.alerts) have errors:\n\(error)")
         }
         return server
+    }
+
+    /// The metric store `storage.metrics` names: the embedded engine in the data directory, or VictoriaMetrics
+    /// (checked at once: a node that cannot be reached or would drop samples stops the start with its reason).
+    static func openMetricStore(
+        config: ServerConfig, clock: @escaping @Sendable () -> Int64, logger: Logger
+    ) async throws -> any MetricStoring & MetricSampleSink {
+        switch config.storage.metrics {
+        case .sqlite:
+            return try MetricStore(directory: config.dataDirectory, durability: config.durability, clock: clock)
+        case .victoriaMetrics:
+            guard let settings = config.storage.victoriaMetrics else {
+                throw ConfigError("storage.metrics is victoriametrics: storage.victoriametrics.url is required")
+            }
+            do {
+                let store = try await VictoriaMetricsStore.connect(settings: settings, clock: clock)
+                logger.info(
+                    "metrics are kept in VictoriaMetrics",
+                    metadata: [
+                        "insert_url": "\(settings.insertURL)", "select_url": "\(settings.selectURL)",
+                        "max_labels": "\(store.maxLabelsPerSeries)",
+                    ])
+                return store
+            } catch let error as VictoriaMetricsError {
+                throw ConfigError("storage.victoriametrics: \(error.description)")
+            }
+        }
     }
 
     /// The plugin host with `platform`, every plugin loaded, and each configured function's reserved concurrency
@@ -319,8 +352,13 @@ public final class PlumbServer: Sendable {
                 await onReady(channel.localAddress?.port ?? port)
             },
             logger: logger)
-        var services: [any Service] = [
-            MetricStoreService(store: store, flushInterval: .milliseconds(Int64(config.metrics.flushInterval * 1_000))),
+        var services: [any Service] = []
+        if let embeddedStore {
+            services.append(
+                MetricStoreService(
+                    store: embeddedStore, flushInterval: .milliseconds(Int64(config.metrics.flushInterval * 1_000))))
+        }
+        services += [
             MetricsReporter(
                 factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
             AlarmEvaluationService(engine: alarms, clock: store.clock),

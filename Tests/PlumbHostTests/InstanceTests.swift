@@ -62,7 +62,7 @@ struct InstanceTests {
                     return await group.reduce(into: []) { $0.append($1) }
                 }
             }
-            try await waitUntil { Gate.named(gate).waiting == n }
+            try await waitUntil("\(n) calls waiting at the gate") { Gate.named(gate).waiting == n }
             return task
         }
     }

@@ -2,17 +2,19 @@ import Foundation
 import PlumbAPI
 import PlumbMetrics
 import PlumbTesting
+import PlumbVictoriaMetrics
 import Testing
 
-/// What every metric backend must do the same way, run against each one (today the embedded SQLite store; the
-/// scale-out issue adds VictoriaMetrics). A backend is opened fresh in a directory, written through the contract,
+/// What every metric backend must do the same way, run against each one: the embedded SQLite store and a real
+/// VictoriaMetrics node on loopback. A backend is opened fresh in a directory, written through the contract,
 /// optionally settled (flushed, merged) and read back through the contract only.
 @Suite("Metric store conformance")
 struct MetricStoreConformanceTests {
     /// A backend under test: how to open it over a clock, and how to settle what it holds.
     struct Backend: Sendable, CustomStringConvertible {
         let name: String
-        let open: @Sendable (_ directory: String, _ clock: TestClock) throws -> any MetricStoring
+        /// The store, and what must live as long as it (a peer process).
+        let open: @Sendable (_ directory: String, _ clock: TestClock) async throws -> (any MetricStoring, AnyObject?)
         let settle: @Sendable (any MetricStoring) async throws -> Void
         var description: String { name }
     }
@@ -20,8 +22,18 @@ struct MetricStoreConformanceTests {
     static let backends: [Backend] = [
         Backend(
             name: "SQLite",
-            open: { directory, clock in try MetricStore(directory: directory, clock: clock.closure) },
-            settle: { store in try await (store as! MetricStore).flush() })
+            open: { directory, clock in (try MetricStore(directory: directory, clock: clock.closure), nil) },
+            settle: { store in try await (store as! MetricStore).flush() }),
+        Backend(
+            name: "VictoriaMetrics",
+            open: { directory, clock in
+                let node = try await VictoriaMetricsProcess(directory: directory + "/vm")
+                let store = try await VictoriaMetricsStore.connect(
+                    settings: VictoriaMetricsSettings(url: node.baseURL), clock: clock.closure)
+                return (store, node)
+            },
+            // A write is searchable once acknowledged: nothing to settle.
+            settle: { _ in }),
     ]
 
     static let series = SeriesKey(namespace: "Conformance", name: "Latency", dimensions: ["Function": "f"])
@@ -34,7 +46,8 @@ struct MetricStoreConformanceTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let clock = TestClock(Self.now)
-        let store = try backend.open(dir.path, clock)
+        let (store, peer) = try await backend.open(dir.path, clock)
+        defer { withExtendedLifetime(peer) {} }
         try await body(store, clock)
     }
 
@@ -153,7 +166,7 @@ struct MetricStoreConformanceTests {
             try await backend.settle(store)
             let expected = (0..<100).map { (ts: t + Int64($0), value: Double($0) / 4) }
             try await expectStatistics(store, expected, period: 60, start: t, end: t + 300)
-            let info = try #require(store.seriesInfo(Self.series))
+            let info = try #require(try await store.seriesInfo(Self.series))
             #expect(info.key == Self.series)
         }
     }
@@ -166,11 +179,11 @@ struct MetricStoreConformanceTests {
                 Sample(series: Self.series, unit: .milliseconds, timestamp: clock.now - 10, value: .single(1)),
                 Sample(series: other, unit: .bytes, timestamp: clock.now - 10, value: .single(2)),
             ])
-            #expect(Set(store.listMetrics().map(\.key)).isSuperset(of: [Self.series, other]))
-            #expect(store.listMetrics(namespace: "Conformance/Other", name: nil).map(\.key) == [other])
-            #expect(store.listMetrics(namespace: nil, name: "Latency").map(\.key) == [Self.series])
-            #expect(store.seriesInfo(other)?.unit == .bytes)
-            #expect(store.seriesInfo(SeriesKey(namespace: "Conformance", name: "Never")) == nil)
+            #expect(Set(try await store.listMetrics().map(\.key)).isSuperset(of: [Self.series, other]))
+            #expect(try await store.listMetrics(namespace: "Conformance/Other", name: nil).map(\.key) == [other])
+            #expect(try await store.listMetrics(namespace: nil, name: "Latency").map(\.key) == [Self.series])
+            #expect(try await store.seriesInfo(other)?.unit == .bytes)
+            #expect(try await store.seriesInfo(SeriesKey(namespace: "Conformance", name: "Never")) == nil)
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 /// Waits until `condition` holds, checking it every `interval`; throws a `TestFailure` naming `what` when it still
 /// does not hold after `timeout`. Tests wait for what they need this way instead of sleeping "long enough".
 public func waitUntil(
-    _ what: String = "the condition", timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(20),
+    _ what: String = "the condition", timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async throws {
     _ = try await waitFor(what, timeout: timeout, every: interval) { try await condition() ? true : nil }

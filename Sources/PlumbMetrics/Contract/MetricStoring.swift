@@ -17,9 +17,9 @@ public protocol MetricStoring: Sendable {
     func put(_ batch: LineProtocolBatch, resolution: StorageResolution) async throws
 
     /// Every series, optionally only those of a namespace and/or a metric name.
-    func listMetrics(namespace: String?, name: String?) -> [SeriesInfo]
+    func listMetrics(namespace: String?, name: String?) async throws -> [SeriesInfo]
     /// One series' catalog entry, nil when it was never written.
-    func seriesInfo(_ key: SeriesKey) -> SeriesInfo?
+    func seriesInfo(_ key: SeriesKey) async throws -> SeriesInfo?
 
     /// Per-period aggregates for many (series, period, range) reads at once, consistent with each other; periods
     /// without data are absent. Alarm evaluation reads thousands of short ranges per tick through this.
@@ -30,7 +30,7 @@ public protocol MetricStoring: Sendable {
 }
 
 extension MetricStoring {
-    public func listMetrics() -> [SeriesInfo] { listMetrics(namespace: nil, name: nil) }
+    public func listMetrics() async throws -> [SeriesInfo] { try await listMetrics(namespace: nil, name: nil) }
 
     public func periodSeries(_ requests: [AggregateRequest]) async throws -> [PeriodSeries] {
         try await aggregates(requests).map(PeriodSeries.init)

@@ -6,6 +6,13 @@ public struct SeriesInfo: Sendable, Equatable {
     public let id: Int64
     public let key: SeriesKey
     public var unit: MetricUnit?
+
+    /// `id` is the backend's own handle of the series (a row id; a backend without one uses 0).
+    public init(id: Int64, key: SeriesKey, unit: MetricUnit?) {
+        self.id = id
+        self.key = key
+        self.unit = unit
+    }
 }
 
 /// The in-memory index of every series, with what is not yet durable and not yet in the database.

@@ -23,6 +23,8 @@ public struct ServerConfig: Sendable, Decodable {
     /// Whether `GET /metrics` needs the admin token.
     public var metricsRequireToken = false
     public var metrics = MetricsSettings()
+    /// Which engine keeps the metrics (SQLite by default).
+    public var storage = StorageSettings()
     /// Per-function settings by `<plugin>.<function>`.
     public var functions: [String: FunctionSettings] = [:]
     /// Per-plugin settings by plugin name (e.g. `sentiment: {lexicon_dir: /path}`).
@@ -247,7 +249,7 @@ public struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
-            alertmanager
+            alertmanager, storage
         case webSocket = "websocket"
         case publicURL = "public_url"
         case alarmPage = "alarm_page"
@@ -267,6 +269,7 @@ public struct ServerConfig: Sendable, Decodable {
         durability = try c.decodeIfPresent(Durability.self, forKey: .durability) ?? durability
         metricsRequireToken = try c.decodeIfPresent(Bool.self, forKey: .metricsRequireToken) ?? false
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
+        storage = try c.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? StorageSettings()
         if c.contains(.functions), try !c.decodeNil(forKey: .functions) {
             // One function at a time, so an error names the function it is about.
             let section = try c.nestedContainer(keyedBy: NameKey.self, forKey: .functions)

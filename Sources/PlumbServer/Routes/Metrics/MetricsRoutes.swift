@@ -85,7 +85,8 @@ struct MetricsRoutes {
     /// The series that exist, filtered by `namespace` and `name`.
     @Sendable func list(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let query = request.queryDictionary
-        let metrics = store.listMetrics(namespace: query["namespace"], name: query["name"]).map(MetricDescription.init)
+        let metrics = try await store.listMetrics(namespace: query["namespace"], name: query["name"]).map(
+            MetricDescription.init)
         return try .json(ListMetricsResponse(metrics: metrics))
     }
 
@@ -109,7 +110,7 @@ struct MetricsRoutes {
         let now = Double(store.clock())
         let query = try StatisticsQuery(try StatisticsRequest(query: request.queryDictionary, now: now), now: now)
         let datapoints = try await store.statistics(query)
-        let unit = store.seriesInfo(query.series)?.unit?.rawValue ?? "None"
+        let unit = try await store.seriesInfo(query.series)?.unit?.rawValue ?? "None"
         return try .json(
             StatisticsResponse(
                 datapoints: datapoints.map(StatisticsDatapoint.init), unit: unit, label: query.series.name))

@@ -1,0 +1,82 @@
+import Foundation
+import PlumbVictoriaMetrics
+
+extension ServerConfig {
+    /// The `storage:` section: which engine keeps the metrics. SQLite in the data directory is the default and
+    /// needs nothing; `victoriametrics` moves them to a VictoriaMetrics single node or cluster that several Plumb
+    /// nodes can share.
+    public struct StorageSettings: Sendable, Decodable, Equatable {
+        public enum MetricsBackend: String, Sendable, Decodable, Equatable {
+            case sqlite
+            case victoriaMetrics = "victoriametrics"
+        }
+
+        public var metrics: MetricsBackend = .sqlite
+        /// Where VictoriaMetrics is (required when `metrics` is `victoriametrics`).
+        public var victoriaMetrics: VictoriaMetricsSettings?
+
+        enum CodingKeys: String, CodingKey {
+            case metrics
+            case victoriaMetrics = "victoriametrics"
+        }
+
+        enum VictoriaMetricsKeys: String, CodingKey {
+            case url, timeout
+            case insertURL = "insert_url"
+            case selectURL = "select_url"
+            case flushURLs = "flush_urls"
+            case maxReadSamples = "max_read_samples"
+        }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            if let name = try c.decodeIfPresent(String.self, forKey: .metrics) {
+                guard let backend = MetricsBackend(rawValue: name) else {
+                    throw ConfigError("storage.metrics must be sqlite or victoriametrics, not '\(name)'")
+                }
+                metrics = backend
+            }
+            if c.contains(.victoriaMetrics), try !c.decodeNil(forKey: .victoriaMetrics) {
+                let v = try c.nestedContainer(keyedBy: VictoriaMetricsKeys.self, forKey: .victoriaMetrics)
+                let url = try v.decodeIfPresent(String.self, forKey: .url)
+                let insert = try v.decodeIfPresent(String.self, forKey: .insertURL)
+                let select = try v.decodeIfPresent(String.self, forKey: .selectURL)
+                let flush = try v.decodeIfPresent([String].self, forKey: .flushURLs)
+                var settings: VictoriaMetricsSettings
+                switch (url, insert, select) {
+                case (let url?, nil, nil):
+                    settings = VictoriaMetricsSettings(insertURL: url, selectURL: url, flushURLs: flush ?? [url])
+                case (nil, let insert?, let select?):
+                    settings = VictoriaMetricsSettings(insertURL: insert, selectURL: select, flushURLs: flush ?? [])
+                default:
+                    throw ConfigError(
+                        "storage.victoriametrics needs either url (a single node) or both insert_url and select_url (a cluster)"
+                    )
+                }
+                for (name, value) in [("url", settings.insertURL), ("select_url", settings.selectURL)]
+                    + settings.flushURLs.map({ ("flush_urls", $0) })
+                where URL(string: value)?.host == nil || !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
+                    throw ConfigError("storage.victoriametrics.\(name): '\(value)' is not an http:// or https:// URL")
+                }
+                if let seconds = try v.decodeIfPresent(Double.self, forKey: .timeout) {
+                    guard (0.1...600).contains(seconds) else {
+                        throw ConfigError("storage.victoriametrics.timeout must be from 0.1 to 600 seconds")
+                    }
+                    settings.timeout = .milliseconds(Int64(seconds * 1_000))
+                }
+                if let limit = try v.decodeIfPresent(Int.self, forKey: .maxReadSamples) {
+                    guard (1_000...1_000_000_000).contains(limit) else {
+                        throw ConfigError("storage.victoriametrics.max_read_samples must be from 1000 to 1000000000")
+                    }
+                    settings.maxReadSamples = limit
+                }
+                victoriaMetrics = settings
+            }
+            if metrics == .victoriaMetrics && victoriaMetrics == nil {
+                throw ConfigError("storage.metrics is victoriametrics: storage.victoriametrics.url is required")
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PlumbAPI
+
+/// The HTTP calls Plumb makes to VictoriaMetrics, each bounded by the settings' timeout. A node that cannot be
+/// reached, or answers 5xx, is a `ServiceUnavailable` (503, `Retry-After: 1`): the sender keeps its data and
+/// tries again.
+struct VictoriaMetricsClient: Sendable {
+    let http: HTTPClient
+    let timeout: Duration
+
+    /// Sends `body` and returns the status and the whole answer (at most `limit` bytes).
+    func send(
+        _ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, contentType: String? = nil, limit: Int = 16 << 20
+    ) async throws -> (status: UInt, body: ByteBuffer) {
+        let response = try await execute(method, url, body: body, contentType: contentType)
+        do {
+            let collected = try await response.body.collect(upTo: limit)
+            return (response.status.code, collected)
+        } catch {
+            throw Self.unavailable(url, error)
+        }
+    }
+
+    /// Sends a request and hands the answer's body to `line`, one line at a time (export answers can be large).
+    func eachLine(
+        _ url: String, form: [(String, String)], line: (ArraySlice<UInt8>) throws -> Void
+    ) async throws {
+        let response = try await execute(
+            .POST, url, body: Array(Self.formEncoded(form).utf8), contentType: "application/x-www-form-urlencoded")
+        guard response.status.code == 200 else {
+            let text = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
+            throw Self.failed(url, response.status.code, text)
+        }
+        var pending: [UInt8] = []
+        do {
+            for try await chunk in response.body {
+                pending.append(contentsOf: chunk.readableBytesView)
+                var start = 0
+                while let newline = pending[start...].firstIndex(of: 0x0A) {
+                    if newline > start { try line(pending[start..<newline]) }
+                    start = newline + 1
+                }
+                pending.removeFirst(start)
+            }
+        } catch let error as MetricsError {
+            throw error
+        } catch {
+            throw Self.unavailable(url, error)
+        }
+        if !pending.isEmpty { try line(pending[...]) }
+    }
+
+    private func execute(
+        _ method: HTTPMethod, _ url: String, body: [UInt8]?, contentType: String?
+    ) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let body { request.body = .bytes(body) }
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        do {
+            let (seconds, attoseconds) = timeout.components
+            return try await http.execute(
+                request, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        } catch {
+            throw Self.unavailable(url, error)
+        }
+    }
+
+    static func formEncoded(_ fields: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return fields.map { name, value in
+            (name.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") + "="
+                + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+        }.joined(separator: "&")
+    }
+
+    static func unavailable(_ url: String, _ error: any Error) -> MetricsError {
+        MetricsError(
+            code: "ServiceUnavailable",
+            message: "VictoriaMetrics at \(VictoriaMetricsSettings.origin(url)) cannot be reached: \(error)",
+            httpStatus: 503, retryAfter: 1)
+    }
+
+    /// An answer that is not success: 5xx means try again later; 4xx means Plumb sent something it should not have.
+    static func failed(_ url: String, _ status: UInt, _ text: String) -> MetricsError {
+        let message =
+            "VictoriaMetrics answered \(status) to \(url.split(separator: "?").first ?? ""): \(text.prefix(500))"
+        if status >= 500 || status == 429 {
+            return MetricsError(code: "ServiceUnavailable", message: message, httpStatus: 503, retryAfter: 1)
+        }
+        return MetricsError(code: "InternalFailure", message: message, httpStatus: 500)
+    }
+}

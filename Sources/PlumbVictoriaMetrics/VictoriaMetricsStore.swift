@@ -1,0 +1,383 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PlumbAPI
+import PlumbMetrics
+import Synchronization
+
+/// The metric contract on VictoriaMetrics: writes through `/api/v1/import`, raw reads through `/api/v1/export`, the
+/// catalog through `/api/v1/query` (layout: `SeriesLabels`).
+///
+/// - **Exact statistics.** Single values are stored one sample each (VictoriaMetrics keeps every sample, even
+///   several at one timestamp, as long as deduplication is off: `connect` checks). Values with counts and
+///   distributions with small whole counts are expanded into those samples; larger ones, and statistic sets, go to
+///   the companion series (`:plumb_count`, `:plumb_sum`, `:plumb_min`, `:plumb_max`, and `:plumb_bucket` for the
+///   distribution), so `SampleCount`, `Sum`, `Minimum` and `Maximum` stay exact. Percentiles are exact where the
+///   raw samples are kept and within the sketch's 1 % elsewhere, as on the embedded engine.
+/// - **Acknowledged means searchable and on disk.** A write is answered after `/internal/force_flush` on every
+///   flush URL; concurrent writes share one flush.
+/// - **Standard resolution** (60 s) samples are stored at the start of their minute, as the embedded engine keeps
+///   them.
+public final class VictoriaMetricsStore: MetricStoring {
+    public let settings: VictoriaMetricsSettings
+    public let clock: @Sendable () -> Int64
+    let client: VictoriaMetricsClient
+    let flusher: FlushGroup
+    /// The most labels VictoriaMetrics keeps on one series (`-maxLabelsPerTimeseries`); beyond it it would drop some.
+    let maxLabels: Int
+    /// The most labels VictoriaMetrics keeps on one series, as it reported at `connect`.
+    public var maxLabelsPerSeries: Int { maxLabels }
+    /// What this process last wrote to the catalog per series: the unit, and when (epoch seconds).
+    private let catalog = Mutex<[SeriesKey: (unit: MetricUnit?, written: Int64)]>([:])
+
+    /// Values with counts (and distributions) whose counts are whole and add up to at most this many are stored as
+    /// that many raw samples: exact percentiles, at the cost of a sample each.
+    static let expansionLimit = 1_000
+    /// A series is written to the catalog again after this long, so a lookback finds every series still written.
+    static let catalogRefresh: Int64 = 3_600
+    /// Labels Plumb adds to a series' dimensions at most (`__name__`, namespace, metric, id, and bucket or unit).
+    static let ownLabels = 5
+    /// How many series one export asks for.
+    static let exportBatch = 32
+
+    init(
+        settings: VictoriaMetricsSettings, clock: @escaping @Sendable () -> Int64, client: VictoriaMetricsClient,
+        maxLabels: Int
+    ) {
+        self.settings = settings
+        self.clock = clock
+        self.client = client
+        self.maxLabels = maxLabels
+        let flushURLs = settings.flushURLs
+        flusher = FlushGroup {
+            for url in flushURLs {
+                let (status, body) = try await client.send(.GET, url + "/internal/force_flush")
+                guard status / 100 == 2 else {
+                    throw VictoriaMetricsClient.failed(url + "/internal/force_flush", status, String(buffer: body))
+                }
+            }
+        }
+    }
+
+    /// Connects to the nodes `settings` names and checks that they keep what Plumb writes: every node answers,
+    /// deduplication is off (`-dedup.minScrapeInterval` unset: Plumb writes several samples per second to one
+    /// series) and a series may carry the 30 dimensions CloudWatch allows plus Plumb's own labels.
+    public static func connect(
+        settings: VictoriaMetricsSettings,
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        http: HTTPClient = .shared
+    ) async throws -> VictoriaMetricsStore {
+        let client = VictoriaMetricsClient(http: http, timeout: settings.timeout)
+        var origins: [String] = []
+        for url in [settings.insertURL, settings.selectURL] + settings.flushURLs {
+            let origin = VictoriaMetricsSettings.origin(url)
+            if !origins.contains(origin) { origins.append(origin) }
+        }
+        var maxLabels = Int.max
+        for origin in origins {
+            let flags: [String: String]
+            do {
+                let (status, body) = try await client.send(.GET, origin + "/metrics")
+                guard status == 200 else {
+                    throw VictoriaMetricsError("VictoriaMetrics at \(origin) answered \(status) to GET /metrics")
+                }
+                flags = Self.flags(String(buffer: body))
+            } catch let error as MetricsError {
+                throw VictoriaMetricsError(error.message)
+            }
+            if let dedup = flags["dedup.minScrapeInterval"], !["", "0", "0s", "0ms"].contains(dedup) {
+                throw VictoriaMetricsError(
+                    "VictoriaMetrics at \(origin) deduplicates samples (-dedup.minScrapeInterval=\(dedup)): Plumb "
+                        + "stores every sample, several per second in one series, and would lose some; run it without "
+                        + "that flag")
+            }
+            if let limit = flags["maxLabelsPerTimeseries"].flatMap(Int.init) { maxLabels = min(maxLabels, limit) }
+        }
+        return VictoriaMetricsStore(settings: settings, clock: clock, client: client, maxLabels: maxLabels)
+    }
+
+    /// `flag{name="…", value="…"}` lines of a node's `/metrics`.
+    static func flags(_ exposition: String) -> [String: String] {
+        var flags: [String: String] = [:]
+        for line in exposition.split(separator: "\n") where line.hasPrefix("flag{name=\"") {
+            let rest = line.dropFirst("flag{name=\"".count)
+            guard let nameEnd = rest.firstIndex(of: "\""),
+                let valueStart = rest[nameEnd...].range(of: "value=\"")?.upperBound,
+                let valueEnd = rest[valueStart...].firstIndex(of: "\"")
+            else { continue }
+            flags[String(rest[..<nameEnd])] = String(rest[valueStart..<valueEnd])
+        }
+        return flags
+    }
+
+    // MARK: Writes
+
+    public func put(_ samples: [Sample]) async throws {
+        guard !samples.isEmpty else { return }
+        try await write(try importBody(samples), catalog: samples.map { ($0.series, $0.unit) })
+    }
+
+    /// The import lines of `samples` (see the type's comment for what goes where).
+    func importBody(_ samples: [Sample]) throws -> ImportBody {
+        var body = ImportBody()
+        for sample in samples {
+            try checkLabels(sample.series)
+            let seconds = sample.resolution == .standard ? floorDivision(sample.timestamp, 60) * 60 : sample.timestamp
+            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
+            guard !overflow else { throw MetricsError.invalid("timestamp \(sample.timestamp) is out of range") }
+            switch sample.value {
+            case .single(let value):
+                body.add(sample.series, .value, milliseconds, value)
+            case .values(let values, let counts):
+                if let counts, !Self.expandable(counts) {
+                    var aggregate = Aggregate()
+                    for (value, count) in zip(values, counts) { aggregate.add(value, weight: count) }
+                    body.addSummary(sample.series, milliseconds, aggregate)
+                } else {
+                    for (i, value) in values.enumerated() {
+                        for _ in 0..<Int(counts?[i] ?? 1) { body.add(sample.series, .value, milliseconds, value) }
+                    }
+                }
+            case .statistics(let count, let sum, let min, let max):
+                body.add(sample.series, .count, milliseconds, count)
+                body.add(sample.series, .sum, milliseconds, sum)
+                body.add(sample.series, .min, milliseconds, min)
+                body.add(sample.series, .max, milliseconds, max)
+            case .distribution(let aggregate):
+                if let exact = aggregate.exactValues, Self.expandable(exact.map(\.weight)) {
+                    for (value, weight) in exact {
+                        for _ in 0..<Int(weight) { body.add(sample.series, .value, milliseconds, value) }
+                    }
+                } else {
+                    body.addSummary(sample.series, milliseconds, aggregate)
+                }
+            }
+        }
+        return body
+    }
+
+    public func put(_ batch: LineProtocolBatch, resolution: StorageResolution) async throws {
+        var samples: [Sample] = []
+        samples.reserveCapacity(batch.points.count)
+        var keys: [Int: SeriesKey] = [:]
+        for point in batch.points {
+            let slot = Int(point.head) << 32 | Int(point.field)
+            let key: SeriesKey
+            if let known = keys[slot] {
+                key = known
+            } else {
+                let head = batch.heads[Int(point.head)]
+                key = SeriesKey(
+                    namespace: head.namespace, name: batch.fields[Int(point.field)], dimensions: head.dimensions)
+                keys[slot] = key
+            }
+            samples.append(
+                Sample(series: key, timestamp: point.timestamp, resolution: resolution, value: .single(point.value)))
+        }
+        try await put(samples)
+    }
+
+    /// Whole positive counts that add up to at most `expansionLimit`.
+    static func expandable(_ counts: [Double]) -> Bool {
+        var total = 0.0
+        for count in counts {
+            guard count >= 1, count.rounded(.towardZero) == count else { return false }
+            total += count
+        }
+        return total <= Double(expansionLimit)
+    }
+
+    /// A series with more labels than VictoriaMetrics keeps would lose some there: refused here, by name.
+    func checkLabels(_ key: SeriesKey) throws {
+        guard key.dimensions.count + Self.ownLabels > maxLabels else { return }
+        throw MetricsError.invalid(
+            "\(key.namespace) \(key.name): \(key.dimensions.count) dimensions; VictoriaMetrics keeps at most "
+                + "\(maxLabels) labels per series (-maxLabelsPerTimeseries), and Plumb adds \(Self.ownLabels): "
+                + "raise that flag to \(key.dimensions.count + Self.ownLabels) or more")
+    }
+
+    /// Imports `body` with the catalog entries this process has not written lately, then flushes.
+    func write(_ body: ImportBody, catalog entries: [(SeriesKey, MetricUnit?)]) async throws {
+        var body = body
+        let (now, written) = addCatalog(entries, to: &body)
+        let (status, answer) = try await client.send(
+            .POST, settings.insertURL + "/api/v1/import", body: body.bytes(), contentType: "application/json")
+        guard status / 100 == 2 else {
+            throw VictoriaMetricsClient.failed(settings.insertURL + "/api/v1/import", status, String(buffer: answer))
+        }
+        try await flusher.flush()
+        markCatalog(written, now: now)
+    }
+
+    /// Adds the catalog entries of `entries` this process has not written lately (or not with this unit).
+    func addCatalog(
+        _ entries: [(SeriesKey, MetricUnit?)], to body: inout ImportBody
+    ) -> (now: Int64, written: [SeriesKey: MetricUnit?]) {
+        let now = clock()
+        var written: [SeriesKey: MetricUnit?] = [:]
+        catalog.withLock { known in
+            for (key, unit) in entries where written[key] == nil {
+                if let last = known[key], last.unit == unit || unit == nil, now - last.written < Self.catalogRefresh {
+                    continue
+                }
+                written[key] = unit ?? known[key]?.unit
+            }
+        }
+        for (key, unit) in written {
+            body.addLine(
+                SeriesLabels.labels(key, part: .catalog, unit: unit), timestamps: [now * 1_000], values: [Double(now)])
+        }
+        return (now, written)
+    }
+
+    /// Remembers catalog entries once their import is acknowledged.
+    func markCatalog(_ written: [SeriesKey: MetricUnit?], now: Int64) {
+        catalog.withLock { known in
+            for (key, unit) in written { known[key] = (unit, now) }
+        }
+    }
+
+    // MARK: Catalog
+
+    public func listMetrics(namespace: String?, name: String?) async throws -> [SeriesInfo] {
+        var matchers = ["__name__=~\".+:plumb_series\""]
+        if let namespace { matchers.append("\(SeriesLabels.namespaceLabel)=\(SeriesLabels.quoted(namespace))") }
+        if let name { matchers.append("\(SeriesLabels.metricLabel)=\(SeriesLabels.quoted(name))") }
+        return try await catalogEntries(matchers).sorted {
+            ($0.key.namespace, $0.key.name, $0.key.dimensionsText) < (
+                $1.key.namespace, $1.key.name, $1.key.dimensionsText
+            )
+        }
+    }
+
+    public func seriesInfo(_ key: SeriesKey) async throws -> SeriesInfo? {
+        let matchers = ["__name__=~\".+:plumb_series\"", "\(SeriesLabels.idLabel)=\"\(SeriesLabels.id(key))\""]
+        return try await catalogEntries(matchers).first { $0.key == key }
+    }
+
+    /// The catalog entries `matchers` select, one per series: the unit it was last written with.
+    func catalogEntries(_ matchers: [String]) async throws -> [SeriesInfo] {
+        let query = "last_over_time({\(matchers.joined(separator: ","))}[3650d])"
+        let form = [
+            ("query", query), ("time", String(clock() + 1)), ("latency_offset", "0"), ("nocache", "1"),
+        ]
+        let (status, body) = try await client.send(
+            .POST, settings.selectURL + "/api/v1/query", body: Array(VictoriaMetricsClient.formEncoded(form).utf8),
+            contentType: "application/x-www-form-urlencoded", limit: 256 << 20)
+        guard status == 200 else {
+            throw VictoriaMetricsClient.failed(settings.selectURL + "/api/v1/query", status, String(buffer: body))
+        }
+        guard case .object(let answer) = try JSONValue.parse(body.readableBytesView),
+            case .object(let data) = answer["data"], case .array(let results) = data["result"]
+        else {
+            throw VictoriaMetricsClient.failed(settings.selectURL + "/api/v1/query", status, "an answer without data")
+        }
+        var latest: [SeriesKey: (unit: MetricUnit?, written: Double)] = [:]
+        for result in results {
+            guard case .object(let entry) = result, case .object(let metric) = entry["metric"],
+                case .array(let point) = entry["value"], point.count == 2, case .string(let text) = point[1],
+                let written = Double(text)
+            else { continue }
+            var labels: [String: String] = [:]
+            for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
+            guard let (key, _, _) = SeriesLabels.parse(labels) else { continue }
+            let unit = labels[SeriesLabels.unitLabel].flatMap(MetricUnit.init(rawValue:))
+            if let known = latest[key], known.written >= written { continue }
+            latest[key] = (unit, written)
+        }
+        return latest.map { SeriesInfo(id: 0, key: $0.key, unit: $0.value.unit) }
+    }
+
+    // MARK: Reads
+
+    public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
+        var byKey: [SeriesKey: [Int]] = [:]
+        for (i, request) in requests.enumerated() {
+            guard request.period > 0 else { throw MetricsError.invalid("period must be positive") }
+            byKey[request.series, default: []].append(i)
+        }
+        let keys = Array(byKey.keys)
+        let budget = ReadBudget(settings.maxReadSamples)
+        var results = [[Int64: Aggregate]](repeating: [:], count: requests.count)
+        try await withThrowingTaskGroup(of: [(Int, [Int64: Aggregate])].self) { group in
+            var next = 0
+            func addBatch() {
+                guard next < keys.count else { return }
+                let batch = Array(keys[next..<min(next + Self.exportBatch, keys.count)])
+                next += batch.count
+                let wanted = batch.map { key in (key, byKey[key]!.map { ($0, requests[$0]) }) }
+                group.addTask { try await self.read(wanted, budget: budget) }
+            }
+            for _ in 0..<4 { addBatch() }
+            while let done = try await group.next() {
+                for (index, periods) in done { results[index] = periods }
+                addBatch()
+            }
+        }
+        return results
+    }
+
+    /// One export for a few series, folded into the periods of every request on them.
+    func read(
+        _ wanted: [(SeriesKey, [(Int, AggregateRequest)])], budget: ReadBudget
+    ) async throws -> [(Int, [Int64: Aggregate])] {
+        var start = Int64.max
+        var end = Int64.min
+        for (_, requests) in wanted {
+            for (_, request) in requests {
+                start = min(start, request.start)
+                end = max(end, request.end)
+            }
+        }
+        var folds: [SeriesKey: [(Int, PeriodFold)]] = [:]
+        for (key, requests) in wanted { folds[key] = requests.map { ($0.0, PeriodFold($0.1)) } }
+        guard start < end else { return folds.values.flatMap { $0.map { ($0.0, $0.1.result()) } } }
+        var form = wanted.map { ("match[]", "{\(SeriesLabels.idLabel)=\"\(SeriesLabels.id($0.0))\"}") }
+        form.append(("start", String(start)))
+        form.append(("end", String(format: "%lld.999", end - 1)))
+        let maxRead = settings.maxReadSamples
+        try await client.eachLine(settings.selectURL + "/api/v1/export", form: form) { line in
+            guard case .object(let object) = try JSONValue.parse(line), case .object(let metric) = object["metric"],
+                case .array(let values) = object["values"], case .array(let timestamps) = object["timestamps"],
+                values.count == timestamps.count
+            else {
+                throw MetricsError(
+                    code: "InternalFailure", message: "VictoriaMetrics exported an unreadable line", httpStatus: 502)
+            }
+            var labels: [String: String] = [:]
+            for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
+            guard let (key, part, bucket) = SeriesLabels.parse(labels), part != .catalog, folds[key] != nil else {
+                return
+            }
+            let remaining = budget.remaining.subtract(values.count, ordering: .relaxed).newValue
+            guard remaining >= 0 else {
+                throw MetricsError(
+                    code: "LimitExceeded",
+                    message:
+                        "the read needs more than \(maxRead) raw samples (storage.victoriametrics.max_read_samples): "
+                        + "ask for a shorter range or fewer series")
+            }
+            for i in folds[key]!.indices {
+                folds[key]![i].1.add(part: part, bucket: bucket, timestamps: timestamps, values: values)
+            }
+        }
+        return folds.values.flatMap { $0.map { ($0.0, $0.1.result()) } }
+    }
+}
+
+/// Raw samples a read may still fetch, shared by its parallel exports.
+final class ReadBudget: Sendable {
+    let remaining: Atomic<Int>
+    init(_ samples: Int) { remaining = Atomic(samples) }
+}
+
+/// A configuration that cannot work, found at start: the message names the node and what to change.
+public struct VictoriaMetricsError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
