@@ -7,7 +7,14 @@ import PlumbAPI
 /// The HTTP calls Plumb makes to VictoriaMetrics, each bounded by the settings' timeout. A node that cannot be
 /// reached, or answers 5xx, is a `ServiceUnavailable` (503, `Retry-After: 1`): the sender keeps its data and
 /// tries again.
-struct VictoriaMetricsClient: Sendable {
+public struct VictoriaMetricsClient: Sendable {
+    /// One client for the process, on NIO's singleton event loops, never shut down (as `HTTPClient.shared`). Answers
+    /// may be gzip: an export of many samples of one series compresses far beyond AsyncHTTPClient's default ratio
+    /// limit, so the limit is lifted (the answer's size is bounded where it is read).
+    public static let sharedHTTP = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(decompression: .enabled(limit: .none)))
+
     let http: HTTPClient
     let timeout: Duration
 
@@ -81,7 +88,7 @@ struct VictoriaMetricsClient: Sendable {
     static func unavailable(_ url: String, _ error: any Error) -> MetricsError {
         MetricsError(
             code: "ServiceUnavailable",
-            message: "VictoriaMetrics at \(VictoriaMetricsSettings.origin(url)) cannot be reached: \(error)",
+            message: "VictoriaMetrics cannot be reached (\(url.split(separator: "?").first ?? "")): \(error)",
             httpStatus: 503, retryAfter: 1)
     }
 

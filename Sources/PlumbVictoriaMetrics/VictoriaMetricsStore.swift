@@ -65,7 +65,7 @@ public final class VictoriaMetricsStore: MetricStoring {
     public static func connect(
         settings: VictoriaMetricsSettings,
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        http: HTTPClient = .shared
+        http: HTTPClient = VictoriaMetricsClient.sharedHTTP
     ) async throws -> VictoriaMetricsStore {
         let client = VictoriaMetricsClient(http: http, timeout: settings.timeout)
         var origins: [String] = []
@@ -290,11 +290,18 @@ public final class VictoriaMetricsStore: MetricStoring {
 
     // MARK: Reads
 
+    /// Reads without percentiles over whole periods go through the query API (`queryRead`); the others fetch the
+    /// raw samples (`read`), so percentiles are exact where the samples are kept.
     public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
         var byKey: [SeriesKey: [Int]] = [:]
+        var queried: [(Int, AggregateRequest)] = []
         for (i, request) in requests.enumerated() {
             guard request.period > 0 else { throw MetricsError.invalid("period must be positive") }
-            byKey[request.series, default: []].append(i)
+            if Self.queryable(request) {
+                queried.append((i, request))
+            } else {
+                byKey[request.series, default: []].append(i)
+            }
         }
         let keys = Array(byKey.keys)
         let budget = ReadBudget(settings.maxReadSamples)
@@ -313,6 +320,9 @@ public final class VictoriaMetricsStore: MetricStoring {
                 for (index, periods) in done { results[index] = periods }
                 addBatch()
             }
+        }
+        if !queried.isEmpty {
+            for (index, periods) in try await queryRead(queried) { results[index] = periods }
         }
         return results
     }

@@ -111,6 +111,103 @@ struct MetricStoreConformanceTests {
         }
     }
 
+    @Test(
+        "without percentiles, whole and partial periods agree with a naive computation (a backend may read them another way)",
+        arguments: backends)
+    func statisticsWithoutPercentiles(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let start = (clock.now / 3_600) * 3_600 - 7_200
+            let samples = Self.randomSamples(count: 3_000, from: start, span: 7_200, seed: 21)
+            try await store.put(Self.singles(samples))
+            try await backend.settle(store)
+            for (period, from, to) in [
+                (Int64(1), start, start + 600), (60, start, start + 7_200), (300, start, start + 7_200),
+                (3_600, start, start + 7_200), (60, start + 17, start + 7_183), (300, start + 150, start + 7_000),
+            ] {
+                let requests = [
+                    AggregateRequest(series: Self.series, period: period, start: from, end: to, distribution: false)
+                ]
+                let got = try await store.aggregates(requests)[0]
+                var expected: [Int64: (count: Double, sum: Double, min: Double, max: Double)] = [:]
+                for (t, v) in samples where t >= from && t < to {
+                    let key = (t / period) * period
+                    let old = expected[key] ?? (0, 0, .infinity, -.infinity)
+                    expected[key] = (old.count + 1, old.sum + v, min(old.min, v), max(old.max, v))
+                }
+                #expect(got.keys.sorted() == expected.keys.sorted(), "period \(period) from \(from - start)")
+                for (key, want) in expected {
+                    guard let have = got[key] else { continue }
+                    #expect(have.count == want.count, "period \(period) at \(key - start)")
+                    #expect(
+                        abs(have.sum - want.sum) <= 1e-9 * max(1, abs(want.sum)), "period \(period) at \(key - start)")
+                    #expect(have.min == want.min && have.max == want.max, "period \(period) at \(key - start)")
+                }
+            }
+        }
+    }
+
+    @Test(
+        "a period holds exactly its own seconds: [s, s + p), on both edges, with and without percentiles",
+        arguments: backends)
+    func periodEdges(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let s = (clock.now / 300) * 300 - 900
+            // Just before, on the first second, on the last second, and on the next period's first second.
+            try await store.put(Self.singles([(s - 1, 1), (s, 10), (s + 299, 100), (s + 300, 1_000)]))
+            try await backend.settle(store)
+            for distribution in [false, true] {
+                let got = try await store.aggregates([
+                    AggregateRequest(
+                        series: Self.series, period: 300, start: s, end: s + 300, distribution: distribution),
+                    AggregateRequest(
+                        series: Self.series, period: 300, start: s - 300, end: s + 600, distribution: distribution),
+                ])
+                #expect(got[0].keys.sorted() == [s], "distribution \(distribution)")
+                #expect(got[0][s]?.sum == 110 && got[0][s]?.count == 2, "distribution \(distribution)")
+                #expect(got[1][s - 300]?.sum == 1, "distribution \(distribution)")
+                #expect(got[1][s]?.sum == 110, "distribution \(distribution)")
+                #expect(got[1][s + 300]?.sum == 1_000, "distribution \(distribution)")
+            }
+        }
+    }
+
+    @Test(
+        "values with fractional counts and many distinct values: exact aggregates, percentiles within the sketch's bound",
+        arguments: backends)
+    func largeDistributions(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let t = (clock.now / 60) * 60 - 120
+            let values = (1...150).map { Double($0) * 1.5 }
+            let counts = (1...150).map { Double($0 % 7) + 0.5 }
+            try await store.put([Sample(series: Self.series, timestamp: t + 3, value: .values(values, counts: counts))])
+            try await backend.settle(store)
+            let point = try #require(
+                try await store.statistics(
+                    StatisticsQuery(
+                        series: Self.series, period: 60, start: t, end: t + 60,
+                        statistics: [.sampleCount, .sum, .minimum, .maximum, .percentile(50), .percentile(99)])
+                ).first)
+            let total = counts.reduce(0, +)
+            #expect(point.values[.sampleCount] == total)
+            let sum = zip(values, counts).reduce(0) { $0 + $1.0 * $1.1 }
+            #expect(abs(point.values[.sum]! - sum) <= 1e-9 * sum)
+            #expect(point.values[.minimum] == 1.5 && point.values[.maximum] == 225)
+            for p in [50.0, 99.0] {
+                // Nearest rank over the weighted values.
+                var seen = 0.0
+                let rank = p * total / 100
+                let exact = zip(values, counts).first {
+                    seen += $0.1
+                    return seen >= rank - 1e-9
+                }!.0
+                let estimate = try #require(point.values[.percentile(p)])
+                #expect(
+                    abs(estimate - exact) <= Sketch.relativeAccuracy * exact * (1 + 1e-9),
+                    "p\(p): \(estimate) vs \(exact)")
+            }
+        }
+    }
+
     @Test("periods without data are absent, and a range outside the data reads nothing", arguments: backends)
     func missingData(_ backend: Backend) async throws {
         try await with(backend) { store, clock in

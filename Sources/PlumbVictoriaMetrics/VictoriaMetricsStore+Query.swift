@@ -1,0 +1,158 @@
+import Foundation
+import NIOCore
+import PlumbAPI
+import PlumbMetrics
+
+/// Period reads without percentiles through the query API: VictoriaMetrics computes each period's count, sum and
+/// extremes itself (`count_over_time`, `sum_over_time`, `min_over_time`, `max_over_time` over the value series and
+/// the companions), so a read of thousands of series (an alarm tick, a dashboard) moves one number per period
+/// instead of every sample.
+///
+/// A CloudWatch period `[s, s + p)` is PromQL's window `(t − p, t]` evaluated at `t = s + p − 1 ms`: samples are
+/// stored at millisecond times, so the window holds exactly the samples from `s` to `s + p − 1 ms`
+/// (`VictoriaMetricsWindowTests` pins both edges).
+extension VictoriaMetricsStore {
+    /// The four rollups a period read asks for, and the parts each one is read from.
+    enum Rollup: String, CaseIterable {
+        case count = "count_over_time"
+        case sum = "sum_over_time"
+        case min = "min_over_time"
+        case max = "max_over_time"
+    }
+
+    /// Whether the query API can answer `request` exactly: no percentiles, and whole periods only (a range that
+    /// starts or ends inside a period reads that period's edge from raw samples).
+    static func queryable(_ request: AggregateRequest) -> Bool {
+        !request.distribution && request.start % request.period == 0 && request.end % request.period == 0
+    }
+
+    /// At most this many periods per series in one query (VictoriaMetrics refuses more than
+    /// `-search.maxPointsPerTimeseries`, 30,000 by default).
+    static let periodsPerQuery: Int64 = 10_000
+    /// Series asked for in one query (their ids in one regular expression).
+    static let seriesPerQuery = 64
+
+    /// The periods of requests that are all `queryable`.
+    func queryRead(_ requests: [(Int, AggregateRequest)]) async throws -> [(Int, [Int64: Aggregate])] {
+        // Requests over the same window are asked together.
+        struct Window: Hashable {
+            let period: Int64
+            let start: Int64
+            let end: Int64
+        }
+        var windows: [Window: [SeriesKey: [Int]]] = [:]
+        for (index, request) in requests {
+            let window = Window(period: request.period, start: request.start, end: request.end)
+            windows[window, default: [:]][request.series, default: []].append(index)
+        }
+        var jobs: [(Window, [SeriesKey: [Int]])] = []
+        for (window, series) in windows {
+            let keys = Array(series.keys)
+            for batch in stride(from: 0, to: keys.count, by: Self.seriesPerQuery) {
+                let slice = keys[batch..<min(batch + Self.seriesPerQuery, keys.count)]
+                jobs.append((window, Dictionary(uniqueKeysWithValues: slice.map { ($0, series[$0]!) })))
+            }
+        }
+        var results: [(Int, [Int64: Aggregate])] = []
+        try await withThrowingTaskGroup(of: [(Int, [Int64: Aggregate])].self) { group in
+            var next = 0
+            func addJob() {
+                guard next < jobs.count else { return }
+                let (window, series) = jobs[next]
+                next += 1
+                group.addTask {
+                    let periods = try await self.queryPeriods(
+                        Array(series.keys), period: window.period, start: window.start, end: window.end)
+                    return series.flatMap { key, indexes in indexes.map { ($0, periods[key] ?? [:]) } }
+                }
+            }
+            for _ in 0..<4 { addJob() }
+            while let done = try await group.next() {
+                results += done
+                addJob()
+            }
+        }
+        return results
+    }
+
+    /// Each series' periods over `[start, end)` (both multiples of `period`).
+    func queryPeriods(
+        _ keys: [SeriesKey], period: Int64, start: Int64, end: Int64
+    ) async throws -> [SeriesKey: [Int64: Aggregate]] {
+        struct Fold {
+            var count = 0.0
+            var sum = 0.0
+            var min = Double.infinity
+            var max = -Double.infinity
+        }
+        var folds: [SeriesKey: [Int64: Fold]] = [:]
+        let wanted = Set(keys)
+        let ids = keys.map { SeriesLabels.id($0) }.joined(separator: "|")
+        let selector =
+            "{\(SeriesLabels.idLabel)=~\"\(ids)\",\(SeriesLabels.bucketLabel)=\"\",__name__!~\".*:plumb_series\"}"
+        var chunkStart = start
+        while chunkStart < end {
+            let chunkEnd = min(end, chunkStart + Self.periodsPerQuery * period)
+            for rollup in Rollup.allCases {
+                let form = [
+                    ("query", "\(rollup.rawValue)(\(selector)[\(period)s]) keep_metric_names"),
+                    // The first window ends 1 ms before the first period ends: (s − 1 ms, s + p − 1 ms].
+                    ("start", "\(chunkStart + period - 1).999"), ("end", "\(chunkEnd - 1).999"),
+                    ("step", "\(period)s"), ("nocache", "1"), ("latency_offset", "0"),
+                ]
+                for (labels, points) in try await queryRange(form) {
+                    guard let (key, part, _) = SeriesLabels.parse(labels), wanted.contains(key) else { continue }
+                    for (evaluated, value) in points {
+                        let slot = evaluated + 1 - period * 1_000
+                        guard slot % 1_000 == 0 else { continue }
+                        let periodStart = slot / 1_000
+                        guard periodStart >= start && periodStart < end else { continue }
+                        var fold = folds[key]?[periodStart] ?? Fold()
+                        switch (rollup, part) {
+                        case (.count, .value), (.sum, .count): fold.count += value
+                        case (.sum, .value), (.sum, .sum): fold.sum += value
+                        case (.min, .value), (.min, .min): fold.min = Swift.min(fold.min, value)
+                        case (.max, .value), (.max, .max): fold.max = Swift.max(fold.max, value)
+                        default: continue
+                        }
+                        folds[key, default: [:]][periodStart] = fold
+                    }
+                }
+            }
+            chunkStart = chunkEnd
+        }
+        return folds.mapValues { periods in
+            periods.compactMapValues { fold in
+                fold.count > 0
+                    ? Aggregate.summary(count: fold.count, sum: fold.sum, min: fold.min, max: fold.max, buckets: nil)
+                    : nil
+            }
+        }
+    }
+
+    /// `/api/v1/query_range`: each result's labels and its points (evaluation time in milliseconds, value).
+    func queryRange(_ form: [(String, String)]) async throws -> [([String: String], [(Int64, Double)])] {
+        let url = settings.selectURL + "/api/v1/query_range"
+        let (status, body) = try await client.send(
+            .POST, url, body: Array(VictoriaMetricsClient.formEncoded(form).utf8),
+            contentType: "application/x-www-form-urlencoded", limit: 256 << 20)
+        guard status == 200 else { throw VictoriaMetricsClient.failed(url, status, String(buffer: body)) }
+        guard case .object(let answer) = try JSONValue.parse(body.readableBytesView),
+            case .object(let data) = answer["data"], case .array(let results) = data["result"]
+        else { throw VictoriaMetricsClient.failed(url, status, "an answer without data") }
+        return results.compactMap { result in
+            guard case .object(let entry) = result, case .object(let metric) = entry["metric"],
+                case .array(let values) = entry["values"]
+            else { return nil }
+            var labels: [String: String] = [:]
+            for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
+            let points: [(Int64, Double)] = values.compactMap { point in
+                guard case .array(let pair) = point, pair.count == 2, case .number(let time) = pair[0],
+                    case .string(let text) = pair[1], let value = Double(text)
+                else { return nil }
+                return (Int64((time * 1_000).rounded()), value)
+            }
+            return (labels, points)
+        }
+    }
+}
