@@ -13,7 +13,8 @@ public struct VictoriaMetricsClient: Sendable {
     /// limit, so the limit is lifted (the answer's size is bounded where it is read).
     public static let sharedHTTP = HTTPClient(
         eventLoopGroupProvider: .singleton,
-        configuration: HTTPClient.Configuration(decompression: .enabled(limit: .none)))
+        configuration: HTTPClient.Configuration(
+            timeout: HTTPClient.Configuration.Timeout(connect: .seconds(5)), decompression: .enabled(limit: .none)))
 
     let http: HTTPClient
     let timeout: Duration
