@@ -2,8 +2,8 @@ import Foundation
 import PlumbTesting
 import Testing
 
-/// `plumb serve` with `storage.metrics: victoriametrics`: every metric path (line protocol, PutMetricData, the
-/// server's own metrics, statistics, the catalog, alarms) goes to a real VictoriaMetrics node, and a node that
+/// `plumb serve` with `storage.metrics: victoriametrics`: every metric path (line protocol, PutMetricData, metric
+/// filters, the server's own metrics, statistics, the catalog, alarms) goes to a real VictoriaMetrics node, and a node that
 /// cannot be reached stops the start with a message that names it.
 @Suite("Serve on VictoriaMetrics", .serialized)
 struct VictoriaMetricsServerTests {
@@ -73,6 +73,27 @@ struct VictoriaMetricsServerTests {
             "GET", server.baseURL + "/api/v1/metrics?namespace=App", token: token)
         let listed = ((json(listBody)["metrics"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
         #expect(Set(listed) == ["Latency", "Jobs"], "\(String(decoding: listBody, as: UTF8.self))")
+
+        // A metric filter turns log events into samples in VictoriaMetrics (inside the log write).
+        let filter =
+            #"{"log_group": "/app/web", "pattern": "ERROR", "namespace": "App/Web", "metric": "Errors", "value": 1}"#
+        let (filterStatus, filterBody) = try await HTTP.request(
+            "PUT", server.baseURL + "/api/v1/metric-filters/web-errors", body: Array(filter.utf8), token: token)
+        #expect((200..<300).contains(filterStatus), "\(String(decoding: filterBody, as: UTF8.self))")
+        let events =
+            #"{"events": [{"timestamp": \#(now * 1_000 - 5_000), "message": "ERROR one"}, {"timestamp": \#(now * 1_000 - 4_000), "message": "ok"}, {"timestamp": \#(now * 1_000 - 3_000), "message": "ERROR two"}]}"#
+        let (logged, loggedBody) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/logs/%2Fapp%2Fweb/host-1", body: Array(events.utf8), token: token)
+        #expect((200..<300).contains(logged), "\(String(decoding: loggedBody, as: UTF8.self))")
+        let (_, errorsBody) = try await HTTP.request(
+            "GET",
+            server.baseURL
+                + "/api/v1/metrics/statistics?namespace=App/Web&name=Errors&statistics=SampleCount,Sum&period=3600&start=\((now / 3_600) * 3_600 - 3_600)&end=\((now / 3_600) * 3_600 + 3_600)",
+            token: token)
+        let errors = ((json(errorsBody)["datapoints"] as? [[String: Any]]) ?? []).reduce(0.0) {
+            $0 + (($1["Sum"] as? Double) ?? 0)
+        }
+        #expect(errors == 2, "\(String(decoding: errorsBody, as: UTF8.self))")
 
         // An alarm evaluates on the data in VictoriaMetrics.
         let alarm =
