@@ -5,7 +5,7 @@ its limit) against VictoriaMetrics' /api/v1/query_range of the equivalent Metric
 quantile_over_time(0.99) over [60s], step 60 s, nocache=1 so its result cache does not answer instead).
 The two are run alternately ROUNDS times; prints JSON with the median seconds of each and the datapoints each returned.
 
-usage: query.py PLUMB_URL TOKEN VM_URL ROUNDS
+usage: query.py PLUMB_URL TOKEN VM_URL ROUNDS [--no-percentiles]   (the last: Sum and Maximum only)
 """
 import http.client
 import json
@@ -20,6 +20,8 @@ start = end - 3600
 series = 1000
 stats = [("Sum", "sum_over_time(bench_usage_user[60s])"), ("Maximum", "max_over_time(bench_usage_user[60s])"),
          ("p99", "quantile_over_time(0.99, bench_usage_user[60s])")]
+if "--no-percentiles" in sys.argv[5:]:
+    stats = stats[:2]
 queries = []
 for stat, _ in stats:
     for host in range(series):

@@ -32,25 +32,28 @@ extension VictoriaMetricsStore {
     /// Series asked for in one query (their ids in one regular expression).
     static let seriesPerQuery = 64
 
-    /// The periods of requests that are all `queryable`.
+    /// The periods of requests that are all `queryable`. Requests with the same period are asked together over the
+    /// union of their ranges (an alarm tick reads a few windows per period), 64 series a query, and each request
+    /// keeps the periods of its own range.
     func queryRead(_ requests: [(Int, AggregateRequest)]) async throws -> [(Int, [Int64: Aggregate])] {
-        // Requests over the same window are asked together.
-        struct Window: Hashable {
-            let period: Int64
-            let start: Int64
-            let end: Int64
-        }
-        var windows: [Window: [SeriesKey: [Int]]] = [:]
+        var byPeriod: [Int64: (start: Int64, end: Int64, series: [SeriesKey: [(Int, AggregateRequest)]])] = [:]
         for (index, request) in requests {
-            let window = Window(period: request.period, start: request.start, end: request.end)
-            windows[window, default: [:]][request.series, default: []].append(index)
+            var entry = byPeriod[request.period] ?? (request.start, request.end, [:])
+            entry.start = min(entry.start, request.start)
+            entry.end = max(entry.end, request.end)
+            entry.series[request.series, default: []].append((index, request))
+            byPeriod[request.period] = entry
         }
-        var jobs: [(Window, [SeriesKey: [Int]])] = []
-        for (window, series) in windows {
-            let keys = Array(series.keys)
+        var jobs: [(period: Int64, start: Int64, end: Int64, series: [SeriesKey: [(Int, AggregateRequest)]])] = []
+        for (period, entry) in byPeriod {
+            let keys = Array(entry.series.keys)
             for batch in stride(from: 0, to: keys.count, by: Self.seriesPerQuery) {
                 let slice = keys[batch..<min(batch + Self.seriesPerQuery, keys.count)]
-                jobs.append((window, Dictionary(uniqueKeysWithValues: slice.map { ($0, series[$0]!) })))
+                jobs.append(
+                    (
+                        period, entry.start, entry.end,
+                        Dictionary(uniqueKeysWithValues: slice.map { ($0, entry.series[$0]!) })
+                    ))
             }
         }
         var results: [(Int, [Int64: Aggregate])] = []
@@ -58,12 +61,16 @@ extension VictoriaMetricsStore {
             var next = 0
             func addJob() {
                 guard next < jobs.count else { return }
-                let (window, series) = jobs[next]
+                let job = jobs[next]
                 next += 1
                 group.addTask {
                     let periods = try await self.queryPeriods(
-                        Array(series.keys), period: window.period, start: window.start, end: window.end)
-                    return series.flatMap { key, indexes in indexes.map { ($0, periods[key] ?? [:]) } }
+                        Array(job.series.keys), period: job.period, start: job.start, end: job.end)
+                    return job.series.flatMap { key, wanted in
+                        wanted.map { index, request in
+                            (index, (periods[key] ?? [:]).filter { $0.key >= request.start && $0.key < request.end })
+                        }
+                    }
                 }
             }
             for _ in 0..<4 { addJob() }

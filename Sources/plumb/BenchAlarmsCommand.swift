@@ -3,6 +3,7 @@ import Foundation
 import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
+import PlumbVictoriaMetrics
 
 /// `plumb bench-alarms`: evaluates many alarms over a real metric store and reports the cost of a tick.
 struct BenchAlarmsCommand: AsyncParsableCommand {
@@ -13,7 +14,9 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
             Creates a throwaway store in --data (or a temporary directory), writes --minutes of one-minute data for \
             --series series (flushed to disk, the last minutes left in the in-memory head), declares --alarms metric \
             alarms spread over those series (Sum/Average/Maximum/p90/p99, periods 60 and 300 s, N of 1 to 5, M of N, \
-            all four missing-data treatments) and runs --ticks full evaluation ticks. Prints JSON.
+            all four missing-data treatments) and runs --ticks full evaluation ticks. Prints JSON. With \
+            --victoriametrics URL the data goes to that VictoriaMetrics node instead (use a fresh one: the series \
+            are written there and left).
             """,
         shouldDisplay: false)
 
@@ -26,6 +29,8 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
     @Option(
         help: "Give every alarm this statistic, a 60 s period and 3 of 3 datapoints (for a like-for-like peer run).")
     var statistic: String?
+    @Option(help: "Keep the data in the VictoriaMetrics single node at this URL instead of a SQLite store.")
+    var victoriametrics: String?
 
     func validate() throws {
         guard alarms > 0, series > 0, minutes >= 6, samplesPerMinute > 0, ticks > 0 else {
@@ -42,7 +47,13 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
         defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let now = (Int64(Date().timeIntervalSince1970) / 300) * 300
-        let store = try MetricStore(directory: directory, durability: .normal, clock: { now })
+        let store: any MetricStoring
+        if let victoriametrics {
+            store = try await VictoriaMetricsStore.connect(
+                settings: VictoriaMetricsSettings(url: victoriametrics), clock: { now })
+        } else {
+            store = try MetricStore(directory: directory, durability: .normal, clock: { now })
+        }
         var generator = SystemRandomNumberGenerator()
         let keys = (0..<series).map {
             SeriesKey(namespace: "Bench/Alarms", name: "Latency", dimensions: ["Series": "s\($0)"])
@@ -59,7 +70,7 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
                 }
             }
             try await store.put(batch)
-            if minute == minutes - 3 { try await store.flush() }
+            if minute == minutes - 3, let embedded = store as? MetricStore { try await embedded.flush() }
         }
         let statistics = ["Sum", "Average", "Maximum", "p90", "p99"]
         let treatments = TreatMissingData.allCases

@@ -46,9 +46,10 @@ public final class VictoriaMetricsProcess: @unchecked Sendable {
 
     public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    public func stop() {
+    /// Sends `signal` (SIGKILL by default; SIGTERM lets it flush and exit) and waits until it has exited.
+    public func stop(signal: Int32 = SIGKILL) {
         guard process.isRunning else { return }
-        process.signal(SIGKILL)
+        process.signal(signal)
         process.waitExited()
     }
 
