@@ -12,12 +12,43 @@ import PlumbMetrics
 /// stored at millisecond times, so the window holds exactly the samples from `s` to `s + p − 1 ms`
 /// (`VictoriaMetricsWindowTests` pins both edges).
 extension VictoriaMetricsStore {
-    /// The four rollups a period read asks for, and the parts each one is read from.
+    /// The four rollups a period read asks for (one query, a `union` of them); the parts each one is read from are
+    /// in `queryPeriods`.
     enum Rollup: String, CaseIterable {
         case count = "count_over_time"
         case sum = "sum_over_time"
         case min = "min_over_time"
         case max = "max_over_time"
+    }
+
+    /// A metric's exact strings: the series of a query by metric.
+    struct MetricName: Hashable {
+        let namespace: String
+        let name: String
+        init(_ key: SeriesKey) {
+            namespace = key.namespace
+            name = key.name
+        }
+    }
+
+    /// Which stored series a query selects (the value series and the count/sum/min/max companions; never buckets
+    /// or the catalog): a few series by their ids, or every series of one metric (the answer then keeps the
+    /// wanted ones).
+    enum Selector {
+        case ids([SeriesKey])
+        case metric(MetricName)
+
+        var matchers: String {
+            let parts = "\(SeriesLabels.bucketLabel)=\"\",__name__!~\".*:plumb_series\""
+            switch self {
+            case .ids(let keys):
+                let ids = keys.map { SeriesLabels.id($0) }.joined(separator: "|")
+                return "{\(SeriesLabels.idLabel)=~\"\(ids)\",\(parts)}"
+            case .metric(let metric):
+                return
+                    "{\(SeriesLabels.namespaceLabel)=\(SeriesLabels.quoted(metric.namespace)),\(SeriesLabels.metricLabel)=\(SeriesLabels.quoted(metric.name)),\(parts)}"
+            }
+        }
     }
 
     /// Whether the query API can answer `request` exactly: no percentiles, and whole periods only (a range that
@@ -44,14 +75,32 @@ extension VictoriaMetricsStore {
             entry.series[request.series, default: []].append((index, request))
             byPeriod[request.period] = entry
         }
-        var jobs: [(period: Int64, start: Int64, end: Int64, series: [SeriesKey: [(Int, AggregateRequest)]])] = []
+        var jobs:
+            [(
+                period: Int64, start: Int64, end: Int64, selector: Selector,
+                series: [SeriesKey: [(Int, AggregateRequest)]]
+            )] = []
         for (period, entry) in byPeriod {
-            let keys = Array(entry.series.keys)
-            for batch in stride(from: 0, to: keys.count, by: Self.seriesPerQuery) {
-                let slice = keys[batch..<min(batch + Self.seriesPerQuery, keys.count)]
+            // Many series of one metric (a dashboard row, alarms on every function): one query for the metric.
+            var byMetric: [MetricName: [SeriesKey]] = [:]
+            for key in entry.series.keys { byMetric[MetricName(key), default: []].append(key) }
+            var few: [SeriesKey] = []
+            for (metric, keys) in byMetric {
+                guard keys.count >= Self.seriesPerQuery else {
+                    few += keys
+                    continue
+                }
                 jobs.append(
                     (
-                        period, entry.start, entry.end,
+                        period, entry.start, entry.end, .metric(metric),
+                        Dictionary(uniqueKeysWithValues: keys.map { ($0, entry.series[$0]!) })
+                    ))
+            }
+            for batch in stride(from: 0, to: few.count, by: Self.seriesPerQuery) {
+                let slice = few[batch..<min(batch + Self.seriesPerQuery, few.count)]
+                jobs.append(
+                    (
+                        period, entry.start, entry.end, .ids(Array(slice)),
                         Dictionary(uniqueKeysWithValues: slice.map { ($0, entry.series[$0]!) })
                     ))
             }
@@ -65,7 +114,7 @@ extension VictoriaMetricsStore {
                 next += 1
                 group.addTask {
                     let periods = try await self.queryPeriods(
-                        Array(job.series.keys), period: job.period, start: job.start, end: job.end)
+                        job.selector, wanted: Set(job.series.keys), period: job.period, start: job.start, end: job.end)
                     return job.series.flatMap { key, wanted in
                         wanted.map { index, request in
                             (index, (periods[key] ?? [:]).filter { $0.key >= request.start && $0.key < request.end })
@@ -84,7 +133,7 @@ extension VictoriaMetricsStore {
 
     /// Each series' periods over `[start, end)` (both multiples of `period`).
     func queryPeriods(
-        _ keys: [SeriesKey], period: Int64, start: Int64, end: Int64
+        _ selector: Selector, wanted: Set<SeriesKey>, period: Int64, start: Int64, end: Int64
     ) async throws -> [SeriesKey: [Int64: Aggregate]] {
         struct Fold {
             var count = 0.0
@@ -93,22 +142,27 @@ extension VictoriaMetricsStore {
             var max = -Double.infinity
         }
         var folds: [SeriesKey: [Int64: Fold]] = [:]
-        let wanted = Set(keys)
-        let ids = keys.map { SeriesLabels.id($0) }.joined(separator: "|")
-        let selector =
-            "{\(SeriesLabels.idLabel)=~\"\(ids)\",\(SeriesLabels.bucketLabel)=\"\",__name__!~\".*:plumb_series\"}"
+        let series = selector.matchers
+        // One query: the four rollups, each result tagged with its own (`plumb_rollup`).
+        let query =
+            "union("
+            + Rollup.allCases.map {
+                "label_set(\($0.rawValue)(\(series)[\(period)s]) keep_metric_names, \"plumb_rollup\", \"\($0.rawValue)\")"
+            }.joined(separator: ", ") + ")"
         var chunkStart = start
         while chunkStart < end {
             let chunkEnd = min(end, chunkStart + Self.periodsPerQuery * period)
-            for rollup in Rollup.allCases {
+            do {
                 let form = [
-                    ("query", "\(rollup.rawValue)(\(selector)[\(period)s]) keep_metric_names"),
+                    ("query", query),
                     // The first window ends 1 ms before the first period ends: (s − 1 ms, s + p − 1 ms].
                     ("start", "\(chunkStart + period - 1).999"), ("end", "\(chunkEnd - 1).999"),
                     ("step", "\(period)s"), ("nocache", "1"), ("latency_offset", "0"),
                 ]
                 for (labels, points) in try await queryRange(form) {
-                    guard let (key, part, _) = SeriesLabels.parse(labels), wanted.contains(key) else { continue }
+                    guard let rollup = labels["plumb_rollup"].flatMap(Rollup.init(rawValue:)),
+                        let (key, part, _) = SeriesLabels.parse(labels), wanted.contains(key)
+                    else { continue }
                     for (evaluated, value) in points {
                         let slot = evaluated + 1 - period * 1_000
                         guard slot % 1_000 == 0 else { continue }

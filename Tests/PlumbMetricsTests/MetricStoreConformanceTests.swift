@@ -208,6 +208,46 @@ struct MetricStoreConformanceTests {
         }
     }
 
+    @Test(
+        "many series of one metric read at once: each gets its own periods, not a sibling's with more dimensions",
+        arguments: backends)
+    func manySeries(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let start = (clock.now / 600) * 600 - 1_200
+            func key(_ host: Int, zone: Bool = false) -> SeriesKey {
+                SeriesKey(
+                    namespace: "Conformance/Many", name: "Load",
+                    dimensions: zone ? ["Host": "h\(host)", "Zone": "z"] : ["Host": "h\(host)"])
+            }
+            var samples: [Sample] = []
+            for host in 0..<100 {
+                for i in 0..<20 {
+                    samples.append(
+                        Sample(
+                            series: key(host), timestamp: start + Int64(i * 60), resolution: .high,
+                            value: .single(Double(host * 1_000 + i))))
+                }
+            }
+            // A sibling with one more dimension: a selector by labels alone would also match it.
+            samples.append(
+                Sample(series: key(1, zone: true), timestamp: start, resolution: .high, value: .single(1_000_000)))
+            try await store.put(samples)
+            try await backend.settle(store)
+            let hosts = Array(0..<80)
+            let got = try await store.aggregates(
+                hosts.map {
+                    AggregateRequest(
+                        series: key($0), period: 600, start: start, end: start + 1_200, distribution: false)
+                })
+            for (host, periods) in zip(hosts, got) {
+                #expect(periods.keys.sorted() == [start, start + 600], "h\(host)")
+                let first = (0..<10).map { Double(host * 1_000 + $0) }
+                #expect(periods[start]?.sum == first.reduce(0, +), "h\(host)")
+                #expect(periods[start]?.count == 10 && periods[start]?.max == first.last, "h\(host)")
+            }
+        }
+    }
+
     @Test("periods without data are absent, and a range outside the data reads nothing", arguments: backends)
     func missingData(_ backend: Backend) async throws {
         try await with(backend) { store, clock in
