@@ -67,7 +67,8 @@ struct ImportBody {
         out.append(contentsOf: #"},"values":["#.utf8)
         for (i, value) in values.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            // Swift's shortest round-trip form: VictoriaMetrics reads back the same double.
+            // Swift's shortest round-trip form. VictoriaMetrics keeps about 12 significant digits of it (it stores
+            // decimals): README "Metrics on VictoriaMetrics".
             out.append(contentsOf: value.description.utf8)
         }
         out.append(contentsOf: #"],"timestamps":["#.utf8)
@@ -113,9 +114,12 @@ struct PeriodFold {
 
     init(_ request: AggregateRequest) { self.request = request }
 
+    /// Folds an exported series in; returns how many of its samples fell in the request's range.
+    @discardableResult
     mutating func add(
         part: SeriesLabels.Part, bucket: DistributionBucket?, timestamps: [JSONValue], values: [JSONValue]
-    ) {
+    ) -> Int {
+        var used = 0
         let start = request.start
         let end = request.end
         let period = request.period
@@ -125,6 +129,7 @@ struct PeriodFold {
             else { continue }
             let seconds = floorDivision(ms, 1_000)
             guard seconds >= start && seconds < end else { continue }
+            used += 1
             let slot = floorDivision(seconds, period) * period
             switch part {
             case .value:
@@ -147,6 +152,7 @@ struct PeriodFold {
             case .catalog: continue
             }
         }
+        return used
     }
 
     /// Each period's aggregate: its raw samples merged with its companions' summary. A period whose companions

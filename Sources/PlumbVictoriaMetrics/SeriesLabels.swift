@@ -4,9 +4,10 @@ import PlumbMetrics
 /// How a Plumb series is laid out in VictoriaMetrics: one documented, reversible rule (README "Metrics on
 /// VictoriaMetrics").
 ///
-/// - The metric name is `<namespace>_<name>` with every character outside `[a-zA-Z0-9_:]` turned into `_` (what
+/// - The metric name is `<namespace>_<name>` with every character outside `[a-zA-Z0-9_]` turned into `_` (what
 ///   VictoriaMetrics itself names line protocol's `measurement field`), so PromQL and Grafana see
-///   `Plumb_Functions_Duration{Function="chat-send"}`.
+///   `Plumb_Functions_Duration{Function="chat-send"}`. A colon is turned too: only Plumb's own suffixes (below)
+///   carry one, so no user's metric is ever read as a companion.
 /// - `plumb_namespace` and `plumb_metric` keep the exact strings, `plumb_id` a hash of the whole key, so a read
 ///   selects exactly one series with one matcher.
 /// - A dimension is the label of its own name when that is a plain label name (`[a-zA-Z][a-zA-Z0-9_]*`, not starting
@@ -41,7 +42,7 @@ struct SeriesLabels {
         for scalar in (key.namespace + "_" + key.name).unicodeScalars {
             let plain =
                 (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
-                || scalar == "_" || scalar == ":"
+                || scalar == "_"
             name.unicodeScalars.append(plain ? scalar : "_")
         }
         if let first = name.unicodeScalars.first, first >= "0" && first <= "9" { name = "_" + name }
@@ -56,6 +57,9 @@ struct SeriesLabels {
             (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
         }
     }
+
+    /// VictoriaMetrics truncates longer label names (`-maxLabelNameLen` in later releases, fixed at 256 before).
+    static let maxLabelNameBytes = 256
 
     static func labelName(ofDimension name: String) -> String {
         guard !isPlainLabelName(name) else { return name }

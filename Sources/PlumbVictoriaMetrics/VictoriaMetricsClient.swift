@@ -27,6 +27,10 @@ public struct VictoriaMetricsClient: Sendable {
         do {
             let collected = try await response.body.collect(upTo: limit)
             return (response.status.code, collected)
+        } catch is NIOTooManyBytesError {
+            throw MetricsError(
+                code: "LimitExceeded",
+                message: "VictoriaMetrics' answer is larger than \(limit >> 20) MiB: ask for less")
         } catch {
             throw Self.unavailable(url, error)
         }
@@ -52,6 +56,12 @@ public struct VictoriaMetricsClient: Sendable {
                     start = newline + 1
                 }
                 pending.removeFirst(start)
+                guard pending.count <= Self.maxLine else {
+                    throw MetricsError(
+                        code: "LimitExceeded",
+                        message:
+                            "VictoriaMetrics exported a series of more than \(Self.maxLine >> 20) MiB: ask for less")
+                }
             }
         } catch let error as MetricsError {
             throw error
@@ -77,6 +87,9 @@ public struct VictoriaMetricsClient: Sendable {
         }
     }
 
+    /// The longest export line read (one series' samples in the range).
+    static let maxLine = 256 << 20
+
     static func formEncoded(_ fields: [(String, String)]) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
@@ -93,13 +106,23 @@ public struct VictoriaMetricsClient: Sendable {
             httpStatus: 503, retryAfter: 1)
     }
 
-    /// An answer that is not success: 5xx means try again later; 4xx means Plumb sent something it should not have.
+    /// An answer that is not success: 5xx means try again later; 422 a limit of VictoriaMetrics' own (too many
+    /// series or samples for one query); other 4xx mean Plumb sent something it should not have.
     static func failed(_ url: String, _ status: UInt, _ text: String) -> MetricsError {
         let message =
             "VictoriaMetrics answered \(status) to \(url.split(separator: "?").first ?? ""): \(text.prefix(500))"
         if status >= 500 || status == 429 {
             return MetricsError(code: "ServiceUnavailable", message: message, httpStatus: 503, retryAfter: 1)
         }
+        if status == 422 { return MetricsError(code: "LimitExceeded", message: message) }
         return MetricsError(code: "InternalFailure", message: message, httpStatus: 500)
+    }
+
+    /// An answer that is not what VictoriaMetrics sends: a bad gateway, not the client's fault.
+    static func unreadable(_ url: String) -> MetricsError {
+        MetricsError(
+            code: "BadGateway",
+            message: "VictoriaMetrics sent an answer Plumb cannot read (\(url.split(separator: "?").first ?? ""))",
+            httpStatus: 502)
     }
 }

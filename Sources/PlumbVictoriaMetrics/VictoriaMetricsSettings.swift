@@ -3,8 +3,8 @@
 /// A single node serves everything at one URL. A cluster writes through vminsert
 /// (`http://vminsert:8480/insert/<tenant>/prometheus`) and reads through vmselect
 /// (`http://vmselect:8481/select/<tenant>/prometheus`); `flushURLs` then names each vmstorage's HTTP address
-/// (`http://vmstorage-1:8482`), so an acknowledged write is searchable and on disk on every node before Plumb
-/// answers.
+/// (`http://vmstorage-1:8482`). vminsert buffers rows before passing them on, so on a cluster an acknowledged write
+/// may become searchable a moment after the answer (README; the suite runs a single node only).
 public struct VictoriaMetricsSettings: Sendable, Equatable {
     /// The base URL writes go to (`<insertURL>/api/v1/import`).
     public var insertURL: String

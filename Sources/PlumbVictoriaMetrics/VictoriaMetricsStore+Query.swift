@@ -10,7 +10,7 @@ import PlumbMetrics
 ///
 /// A CloudWatch period `[s, s + p)` is PromQL's window `(t − p, t]` evaluated at `t = s + p − 1 ms`: samples are
 /// stored at millisecond times, so the window holds exactly the samples from `s` to `s + p − 1 ms`
-/// (`VictoriaMetricsWindowTests` pins both edges).
+/// (the conformance suite's `periodEdges` pins both edges).
 extension VictoriaMetricsStore {
     /// The four rollups a period read asks for (one query, a `union` of them); the parts each one is read from are
     /// in `queryPeriods`.
@@ -21,34 +21,11 @@ extension VictoriaMetricsStore {
         case max = "max_over_time"
     }
 
-    /// A metric's exact strings: the series of a query by metric.
-    struct MetricName: Hashable {
-        let namespace: String
-        let name: String
-        init(_ key: SeriesKey) {
-            namespace = key.namespace
-            name = key.name
-        }
-    }
-
-    /// Which stored series a query selects (the value series and the count/sum/min/max companions; never buckets
-    /// or the catalog): a few series by their ids, or every series of one metric (the answer then keeps the
-    /// wanted ones).
-    enum Selector {
-        case ids([SeriesKey])
-        case metric(MetricName)
-
-        var matchers: String {
-            let parts = "\(SeriesLabels.bucketLabel)=\"\",__name__!~\".*:plumb_series\""
-            switch self {
-            case .ids(let keys):
-                let ids = keys.map { SeriesLabels.id($0) }.joined(separator: "|")
-                return "{\(SeriesLabels.idLabel)=~\"\(ids)\",\(parts)}"
-            case .metric(let metric):
-                return
-                    "{\(SeriesLabels.namespaceLabel)=\(SeriesLabels.quoted(metric.namespace)),\(SeriesLabels.metricLabel)=\(SeriesLabels.quoted(metric.name)),\(parts)}"
-            }
-        }
+    /// The matchers of `keys`' stored series: their value series and count/sum/min/max companions, never buckets or
+    /// catalog entries.
+    static func matchers(_ keys: [SeriesKey]) -> String {
+        let ids = keys.map { SeriesLabels.id($0) }.joined(separator: "|")
+        return "{\(SeriesLabels.idLabel)=~\"\(ids)\",\(SeriesLabels.bucketLabel)=\"\",__name__!~\".*:plumb_series\"}"
     }
 
     /// Whether the query API can answer `request` exactly: no percentiles, and whole periods only (a range that
@@ -77,30 +54,18 @@ extension VictoriaMetricsStore {
         }
         var jobs:
             [(
-                period: Int64, start: Int64, end: Int64, selector: Selector,
+                period: Int64, start: Int64, end: Int64, keys: [SeriesKey],
                 series: [SeriesKey: [(Int, AggregateRequest)]]
             )] = []
         for (period, entry) in byPeriod {
-            // Many series of one metric (a dashboard row, alarms on every function): one query for the metric.
-            var byMetric: [MetricName: [SeriesKey]] = [:]
-            for key in entry.series.keys { byMetric[MetricName(key), default: []].append(key) }
-            var few: [SeriesKey] = []
-            for (metric, keys) in byMetric {
-                guard keys.count >= Self.seriesPerQuery else {
-                    few += keys
-                    continue
-                }
+            // By id, 64 a query: selecting a whole metric instead fetched every series of it (twice the data for a
+            // read of half of them) and answered slower than four parallel queries by id.
+            let keys = Array(entry.series.keys)
+            for batch in stride(from: 0, to: keys.count, by: Self.seriesPerQuery) {
+                let slice = keys[batch..<min(batch + Self.seriesPerQuery, keys.count)]
                 jobs.append(
                     (
-                        period, entry.start, entry.end, .metric(metric),
-                        Dictionary(uniqueKeysWithValues: keys.map { ($0, entry.series[$0]!) })
-                    ))
-            }
-            for batch in stride(from: 0, to: few.count, by: Self.seriesPerQuery) {
-                let slice = few[batch..<min(batch + Self.seriesPerQuery, few.count)]
-                jobs.append(
-                    (
-                        period, entry.start, entry.end, .ids(Array(slice)),
+                        period, entry.start, entry.end, Array(slice),
                         Dictionary(uniqueKeysWithValues: slice.map { ($0, entry.series[$0]!) })
                     ))
             }
@@ -114,7 +79,7 @@ extension VictoriaMetricsStore {
                 next += 1
                 group.addTask {
                     let periods = try await self.queryPeriods(
-                        job.selector, wanted: Set(job.series.keys), period: job.period, start: job.start, end: job.end)
+                        job.keys, period: job.period, start: job.start, end: job.end)
                     return job.series.flatMap { key, wanted in
                         wanted.map { index, request in
                             (index, (periods[key] ?? [:]).filter { $0.key >= request.start && $0.key < request.end })
@@ -133,7 +98,7 @@ extension VictoriaMetricsStore {
 
     /// Each series' periods over `[start, end)` (both multiples of `period`).
     func queryPeriods(
-        _ selector: Selector, wanted: Set<SeriesKey>, period: Int64, start: Int64, end: Int64
+        _ keys: [SeriesKey], period: Int64, start: Int64, end: Int64
     ) async throws -> [SeriesKey: [Int64: Aggregate]] {
         struct Fold {
             var count = 0.0
@@ -142,7 +107,8 @@ extension VictoriaMetricsStore {
             var max = -Double.infinity
         }
         var folds: [SeriesKey: [Int64: Fold]] = [:]
-        let series = selector.matchers
+        let wanted = Set(keys)
+        let series = Self.matchers(keys)
         // One query: the four rollups, each result tagged with its own (`plumb_rollup`).
         let query =
             "union("
@@ -156,7 +122,8 @@ extension VictoriaMetricsStore {
                 let form = [
                     ("query", query),
                     // The first window ends 1 ms before the first period ends: (s − 1 ms, s + p − 1 ms].
-                    ("start", "\(chunkStart + period - 1).999"), ("end", "\(chunkEnd - 1).999"),
+                    ("start", Self.secondsText(milliseconds: (chunkStart + period) * 1_000 - 1)),
+                    ("end", Self.secondsText(milliseconds: chunkEnd * 1_000 - 1)),
                     ("step", "\(period)s"), ("nocache", "1"), ("latency_offset", "0"),
                 ]
                 for (labels, points) in try await queryRange(form) {
@@ -198,22 +165,9 @@ extension VictoriaMetricsStore {
             .POST, url, body: Array(VictoriaMetricsClient.formEncoded(form).utf8),
             contentType: "application/x-www-form-urlencoded", limit: 256 << 20)
         guard status == 200 else { throw VictoriaMetricsClient.failed(url, status, String(buffer: body)) }
-        guard case .object(let answer) = try JSONValue.parse(body.readableBytesView),
-            case .object(let data) = answer["data"], case .array(let results) = data["result"]
-        else { throw VictoriaMetricsClient.failed(url, status, "an answer without data") }
-        return results.compactMap { result in
-            guard case .object(let entry) = result, case .object(let metric) = entry["metric"],
-                case .array(let values) = entry["values"]
-            else { return nil }
-            var labels: [String: String] = [:]
-            for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
-            let points: [(Int64, Double)] = values.compactMap { point in
-                guard case .array(let pair) = point, pair.count == 2, case .number(let time) = pair[0],
-                    case .string(let text) = pair[1], let value = Double(text)
-                else { return nil }
-                return (Int64((time * 1_000).rounded()), value)
-            }
-            return (labels, points)
+        guard let series = body.withUnsafeReadableBytes({ MatrixParser.parse($0) }) else {
+            throw VictoriaMetricsClient.unreadable(url)
         }
+        return series
     }
 }

@@ -14,8 +14,9 @@ import Synchronization
 ///   the companion series (`:plumb_count`, `:plumb_sum`, `:plumb_min`, `:plumb_max`, and `:plumb_bucket` for the
 ///   distribution), so `SampleCount`, `Sum`, `Minimum` and `Maximum` stay exact. Percentiles are exact where the
 ///   raw samples are kept and within the sketch's 1 % elsewhere, as on the embedded engine.
-/// - **Acknowledged means searchable and on disk.** A write is answered after `/internal/force_flush` on every
-///   flush URL; concurrent writes share one flush.
+/// - **Acknowledged means searchable.** A write is answered after `/internal/force_flush` on every flush URL
+///   (concurrent writes share one flush), so a read on any node sees it; VictoriaMetrics writes it to disk in the
+///   background (README: what a crash of VictoriaMetrics can lose).
 /// - **Standard resolution** (60 s) samples are stored at the start of their minute, as the embedded engine keeps
 ///   them.
 public final class VictoriaMetricsStore: MetricStoring {
@@ -49,11 +50,24 @@ public final class VictoriaMetricsStore: MetricStoring {
         self.client = client
         self.maxLabels = maxLabels
         let flushURLs = settings.flushURLs
+        // A flush is idempotent: one that fails is tried twice more before the write is refused (a write whose
+        // import was taken but whose flush failed is answered 503, and a client that sends it again stores it twice).
         flusher = FlushGroup {
             for url in flushURLs {
-                let (status, body) = try await client.send(.GET, url + "/internal/force_flush")
-                guard status / 100 == 2 else {
-                    throw VictoriaMetricsClient.failed(url + "/internal/force_flush", status, String(buffer: body))
+                var attempt = 0
+                while true {
+                    attempt += 1
+                    do {
+                        let (status, body) = try await client.send(.GET, url + "/internal/force_flush")
+                        guard status / 100 == 2 else {
+                            throw VictoriaMetricsClient.failed(
+                                url + "/internal/force_flush", status, String(buffer: body))
+                        }
+                        break
+                    } catch {
+                        guard attempt < 3 else { throw error }
+                        try await Task.sleep(for: .milliseconds(100 * attempt))
+                    }
                 }
             }
         }
@@ -91,9 +105,43 @@ public final class VictoriaMetricsStore: MetricStoring {
                         + "stores every sample, several per second in one series, and would lose some; run it without "
                         + "that flag")
             }
-            if let limit = flags["maxLabelsPerTimeseries"].flatMap(Int.init) { maxLabels = min(maxLabels, limit) }
+            guard !flags.isEmpty else {
+                throw VictoriaMetricsError(
+                    "\(origin)/metrics shows no flag{…} lines: is this VictoriaMetrics? (Plumb reads its flags there)")
+            }
+            if let replication = flags["replicationFactor"].flatMap(Int.init), replication > 1 {
+                throw VictoriaMetricsError(
+                    "VictoriaMetrics at \(origin) replicates each sample \(replication) times (-replicationFactor): "
+                        + "reading them back needs deduplication, which would merge Plumb's own samples; run it with "
+                        + "-replicationFactor=1")
+            }
+            if let retention = flags["retentionPeriod"], let days = Self.retentionDays(retention),
+                days < Self.minimumRetentionDays
+            {
+                throw VictoriaMetricsError(
+                    "VictoriaMetrics at \(origin) keeps data \(retention) (-retentionPeriod): it would drop samples "
+                        + "Plumb accepts (up to 14 days old); run it with -retentionPeriod=15d or more")
+            }
+            // Absent flag: VictoriaMetrics' own default.
+            maxLabels = min(maxLabels, flags["maxLabelsPerTimeseries"].flatMap(Int.init) ?? 30)
         }
         return VictoriaMetricsStore(settings: settings, clock: clock, client: client, maxLabels: maxLabels)
+    }
+
+    /// Samples Plumb accepts may be 14 days old (CloudWatch's limit); VictoriaMetrics drops older ones silently.
+    static let minimumRetentionDays = 15.0
+
+    /// `-retentionPeriod` in days: a bare number is months; `h`, `d`, `w`, `y` suffixes as VictoriaMetrics reads them.
+    static func retentionDays(_ value: String) -> Double? {
+        if let months = Double(value) { return months * 31 }
+        guard let unit = value.last, let amount = Double(value.dropLast()) else { return nil }
+        switch unit {
+        case "h": return amount / 24
+        case "d": return amount
+        case "w": return amount * 7
+        case "y": return amount * 365
+        default: return nil
+        }
     }
 
     /// `flag{name="…", value="…"}` lines of a node's `/metrics`.
@@ -189,6 +237,13 @@ public final class VictoriaMetricsStore: MetricStoring {
 
     /// A series with more labels than VictoriaMetrics keeps would lose some there: refused here, by name.
     func checkLabels(_ key: SeriesKey) throws {
+        for dimension in key.dimensions
+        where SeriesLabels.labelName(ofDimension: dimension.name).utf8.count > SeriesLabels.maxLabelNameBytes {
+            throw MetricsError.invalid(
+                "\(key.namespace) \(key.name): dimension name '\(dimension.name.prefix(40))…' is too long for "
+                    + "VictoriaMetrics (a label name is at most \(SeriesLabels.maxLabelNameBytes) bytes, and a name "
+                    + "outside [a-zA-Z0-9_] is stored as plumb_d_ and two hex digits a byte)")
+        }
         guard key.dimensions.count + Self.ownLabels > maxLabels else { return }
         throw MetricsError.invalid(
             "\(key.namespace) \(key.name): \(key.dimensions.count) dimensions; VictoriaMetrics keeps at most "
@@ -215,8 +270,11 @@ public final class VictoriaMetricsStore: MetricStoring {
     ) -> (now: Int64, written: [SeriesKey: MetricUnit?]) {
         let now = clock()
         var written: [SeriesKey: MetricUnit?] = [:]
+        // The unit a batch gives a series is the last one it names (as the embedded engine keeps it).
+        var given: [SeriesKey: MetricUnit?] = [:]
+        for (key, unit) in entries where unit != nil || given[key] == nil { given[key] = unit }
         catalog.withLock { known in
-            for (key, unit) in entries where written[key] == nil {
+            for (key, unit) in given {
                 if let last = known[key], last.unit == unit || unit == nil, now - last.written < Self.catalogRefresh {
                     continue
                 }
@@ -267,11 +325,9 @@ public final class VictoriaMetricsStore: MetricStoring {
         guard status == 200 else {
             throw VictoriaMetricsClient.failed(settings.selectURL + "/api/v1/query", status, String(buffer: body))
         }
-        guard case .object(let answer) = try JSONValue.parse(body.readableBytesView),
+        guard case .object(let answer) = JSONValue.parseStrict(body.readableBytesView),
             case .object(let data) = answer["data"], case .array(let results) = data["result"]
-        else {
-            throw VictoriaMetricsClient.failed(settings.selectURL + "/api/v1/query", status, "an answer without data")
-        }
+        else { throw VictoriaMetricsClient.unreadable(settings.selectURL + "/api/v1/query") }
         var latest: [SeriesKey: (unit: MetricUnit?, written: Double)] = [:]
         for result in results {
             guard case .object(let entry) = result, case .object(let metric) = entry["metric"],
@@ -281,8 +337,15 @@ public final class VictoriaMetricsStore: MetricStoring {
             var labels: [String: String] = [:]
             for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
             guard let (key, _, _) = SeriesLabels.parse(labels) else { continue }
+            // The latest entry that names a unit wins (one without, from a line-protocol write after a restart,
+            // does not take the unit away); a series never given one has none.
             let unit = labels[SeriesLabels.unitLabel].flatMap(MetricUnit.init(rawValue:))
-            if let known = latest[key], known.written >= written { continue }
+            if let known = latest[key] {
+                let newer =
+                    known.unit == nil
+                    ? (unit != nil || written > known.written) : (unit != nil && written > known.written)
+                guard newer else { continue }
+            }
             latest[key] = (unit, written)
         }
         return latest.map { SeriesInfo(id: 0, key: $0.key, unit: $0.value.unit) }
@@ -344,31 +407,31 @@ public final class VictoriaMetricsStore: MetricStoring {
         guard start < end else { return folds.values.flatMap { $0.map { ($0.0, $0.1.result()) } } }
         var form = wanted.map { ("match[]", "{\(SeriesLabels.idLabel)=\"\(SeriesLabels.id($0.0))\"}") }
         form.append(("start", String(start)))
-        form.append(("end", String(format: "%lld.999", end - 1)))
+        form.append(("end", Self.secondsText(milliseconds: end * 1_000 - 1)))
         let maxRead = settings.maxReadSamples
         try await client.eachLine(settings.selectURL + "/api/v1/export", form: form) { line in
-            guard case .object(let object) = try JSONValue.parse(line), case .object(let metric) = object["metric"],
+            guard case .object(let object) = JSONValue.parseStrict(line), case .object(let metric) = object["metric"],
                 case .array(let values) = object["values"], case .array(let timestamps) = object["timestamps"],
                 values.count == timestamps.count
-            else {
-                throw MetricsError(
-                    code: "InternalFailure", message: "VictoriaMetrics exported an unreadable line", httpStatus: 502)
-            }
+            else { throw VictoriaMetricsClient.unreadable(self.settings.selectURL + "/api/v1/export") }
             var labels: [String: String] = [:]
             for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
             guard let (key, part, bucket) = SeriesLabels.parse(labels), part != .catalog, folds[key] != nil else {
                 return
             }
-            let remaining = budget.remaining.subtract(values.count, ordering: .relaxed).newValue
+            // Only samples some request on the series asked for count against the budget.
+            var used = 0
+            for i in folds[key]!.indices {
+                used = max(
+                    used, folds[key]![i].1.add(part: part, bucket: bucket, timestamps: timestamps, values: values))
+            }
+            let remaining = budget.remaining.subtract(used, ordering: .relaxed).newValue
             guard remaining >= 0 else {
                 throw MetricsError(
                     code: "LimitExceeded",
                     message:
                         "the read needs more than \(maxRead) raw samples (storage.victoriametrics.max_read_samples): "
                         + "ask for a shorter range or fewer series")
-            }
-            for i in folds[key]!.indices {
-                folds[key]![i].1.add(part: part, bucket: bucket, timestamps: timestamps, values: values)
             }
         }
         return folds.values.flatMap { $0.map { ($0.0, $0.1.result()) } }
@@ -379,6 +442,17 @@ public final class VictoriaMetricsStore: MetricStoring {
 final class ReadBudget: Sendable {
     let remaining: Atomic<Int>
     init(_ samples: Int) { remaining = Atomic(samples) }
+}
+
+extension VictoriaMetricsStore {
+    /// Milliseconds as the decimal seconds VictoriaMetrics reads (`-4001` is `-4.001`).
+    static func secondsText(milliseconds: Int64) -> String {
+        let magnitude = milliseconds.magnitude
+        let fraction = String(magnitude % 1_000)
+        return (milliseconds < 0 ? "-" : "") + "\(magnitude / 1_000)."
+            + String(repeating: "0", count: 3 - fraction.count)
+            + fraction
+    }
 }
 
 /// A configuration that cannot work, found at start: the message names the node and what to change.

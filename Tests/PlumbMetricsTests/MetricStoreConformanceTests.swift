@@ -308,6 +308,35 @@ struct MetricStoreConformanceTests {
         }
     }
 
+    @Test(
+        "metric names with colons and Plumb-like suffixes are ordinary metrics, stored and read as written",
+        arguments: backends)
+    func oddNames(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let t = (clock.now / 60) * 60 - 120
+            let names = ["x:plumb_count", "x:plumb_series", "x:plumb_bucket", "a:b"]
+            try await store.put(
+                names.map {
+                    Sample(
+                        series: SeriesKey(namespace: "Conformance/Odd", name: $0), timestamp: t + 5, resolution: .high,
+                        value: .single(7))
+                })
+            try await backend.settle(store)
+            for name in names {
+                for distribution in [false, true] {
+                    let got = try await store.aggregates([
+                        AggregateRequest(
+                            series: SeriesKey(namespace: "Conformance/Odd", name: name), period: 60, start: t,
+                            end: t + 60, distribution: distribution)
+                    ])
+                    #expect(got[0][t]?.count == 1 && got[0][t]?.sum == 7, "\(name), distribution \(distribution)")
+                }
+            }
+            #expect(
+                Set(try await store.listMetrics(namespace: "Conformance/Odd", name: nil).map(\.key.name)) == Set(names))
+        }
+    }
+
     @Test("the catalog lists every series written, by namespace and name, with its unit", arguments: backends)
     func catalog(_ backend: Backend) async throws {
         try await with(backend) { store, clock in

@@ -52,7 +52,32 @@ struct VictoriaMetricsStoreTests {
         #expect(try await store.seriesInfo(key)?.unit == .milliseconds)
     }
 
-    @Test("connect refuses a node that deduplicates samples, naming the flag; an unreachable node, naming its URL")
+    @Test("a unit survives a reconnect and a later write without one; the last unit a batch names wins")
+    func unitsAcrossReconnect() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let node = try await VictoriaMetricsProcess(directory: dir.path)
+        let key = SeriesKey(namespace: "Units", name: "Latency")
+        let first = try await Self.open(node)
+        try await first.put([
+            Sample(series: key, timestamp: Self.now - 60, value: .single(1)),
+            Sample(series: key, unit: .seconds, timestamp: Self.now - 59, value: .single(1)),
+            Sample(series: key, unit: .milliseconds, timestamp: Self.now - 58, value: .single(1)),
+            Sample(series: key, timestamp: Self.now - 57, value: .single(1)),
+        ])
+        #expect(try await first.seriesInfo(key)?.unit == .milliseconds)
+        // A new process (nothing remembered) writes line-protocol style, without a unit, a second later.
+        let clock = TestClock(Self.now + 1)
+        let second = try await VictoriaMetricsStore.connect(
+            settings: VictoriaMetricsSettings(url: node.baseURL), clock: clock.closure)
+        try await second.put([Sample(series: key, timestamp: Self.now - 30, value: .single(2))])
+        #expect(try await second.seriesInfo(key)?.unit == .milliseconds)
+        #expect(try await second.listMetrics(namespace: "Units", name: nil).first?.unit == .milliseconds)
+    }
+
+    @Test(
+        "connect refuses a node that deduplicates samples or keeps too little, naming the flag; an unreachable node, naming its URL"
+    )
     func connectChecks() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -63,6 +88,15 @@ struct VictoriaMetricsStoreTests {
             Issue.record("connected to a deduplicating node")
         } catch let error as VictoriaMetricsError {
             #expect(error.description.contains("-dedup.minScrapeInterval=1s"), "\(error)")
+        }
+        let short = try await VictoriaMetricsProcess(
+            directory: dir.path + "/short", extraArguments: ["-retentionPeriod=7d", "-maxLabelsPerTimeseries=40"])
+        defer { short.stop() }
+        do {
+            _ = try await Self.open(short)
+            Issue.record("connected to a node that keeps 7 days")
+        } catch let error as VictoriaMetricsError {
+            #expect(error.description.contains("-retentionPeriod"), "\(error)")
         }
         let port = ServerProcess.freePort()
         do {
@@ -127,6 +161,15 @@ struct VictoriaMetricsStoreTests {
                         }
                         try await store.put(samples)
                         sent += samples.count
+                        // Acknowledged means searchable: the batch reads back at once.
+                        let first = samples[0].timestamp
+                        let read = try await store.aggregates([
+                            AggregateRequest(series: series, period: 1, start: first, end: first + 40)
+                        ])
+                        let own = read[0].values.reduce(0) { $0 + $1.count }
+                        guard own >= 40 else {
+                            throw TestFailure("writer \(writer) batch \(batch): \(own) of 40 samples read back")
+                        }
                     }
                     return sent
                 }

@@ -41,6 +41,14 @@ import Testing
         ("storage:\n  victoriametrics:\n    url: http://a:1\n    insert_url: http://b:2\n", "either url"),
         ("storage:\n  victoriametrics:\n    insert_url: http://b:2\n", "either url"),
         ("storage:\n  victoriametrics:\n    url: ftp://vm:8428\n", "storage.victoriametrics.url"),
+        (
+            "storage:\n  victoriametrics:\n    insert_url: http://a:1\n    select_url: http://b:2\n",
+            "storage.victoriametrics.flush_urls"
+        ),
+        (
+            "storage:\n  victoriametrics:\n    insert_url: a:1\n    select_url: http://b:2\n    flush_urls: [http://c:3]\n",
+            "storage.victoriametrics.insert_url"
+        ),
         ("storage:\n  victoriametrics:\n    url: vm:8428\n", "storage.victoriametrics.url"),
         (
             "storage:\n  victoriametrics:\n    url: http://vm:1\n    flush_urls: [\"http:/x\"]\n",

@@ -49,14 +49,23 @@ extension ServerConfig {
                 case (let url?, nil, nil):
                     settings = VictoriaMetricsSettings(insertURL: url, selectURL: url, flushURLs: flush ?? [url])
                 case (nil, let insert?, let select?):
-                    settings = VictoriaMetricsSettings(insertURL: insert, selectURL: select, flushURLs: flush ?? [])
+                    guard let flush, !flush.isEmpty else {
+                        throw ConfigError(
+                            "storage.victoriametrics.flush_urls: a cluster needs each vmstorage's HTTP address (http://vmstorage-1:8482), so a write is searchable when Plumb answers"
+                        )
+                    }
+                    settings = VictoriaMetricsSettings(insertURL: insert, selectURL: select, flushURLs: flush)
                 default:
                     throw ConfigError(
                         "storage.victoriametrics needs either url (a single node) or both insert_url and select_url (a cluster)"
                     )
                 }
-                for (name, value) in [("url", settings.insertURL), ("select_url", settings.selectURL)]
-                    + settings.flushURLs.map({ ("flush_urls", $0) })
+                let single = url != nil
+                let named = [
+                    (single ? "url" : "insert_url", settings.insertURL),
+                    (single ? "url" : "select_url", settings.selectURL),
+                ]
+                for (name, value) in named + settings.flushURLs.map({ ("flush_urls", $0) })
                 where URL(string: value)?.host == nil || !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
                     throw ConfigError("storage.victoriametrics.\(name): '\(value)' is not an http:// or https:// URL")
                 }
