@@ -28,8 +28,8 @@ extension VictoriaMetricsStore {
         return "{\(SeriesLabels.idLabel)=~\"\(ids)\",\(SeriesLabels.bucketLabel)=\"\",__name__!~\".*:plumb_series\"}"
     }
 
-    /// Whether the query API can answer `request` exactly: no percentiles, and whole periods only (a range that
-    /// starts or ends inside a period reads that period's edge from raw samples).
+    /// Whether the query API can answer `request` exactly: no percentiles, and whole periods only (`aggregates`
+    /// reads the periods a range only partly covers from raw samples).
     static func queryable(_ request: AggregateRequest) -> Bool {
         !request.distribution && request.start % request.period == 0 && request.end % request.period == 0
     }

@@ -356,37 +356,69 @@ public final class VictoriaMetricsStore: MetricStoring {
     /// Reads without percentiles over whole periods go through the query API (`queryRead`); the others fetch the
     /// raw samples (`read`), so percentiles are exact where the samples are kept.
     public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
-        var byKey: [SeriesKey: [Int]] = [:]
-        var queried: [(Int, AggregateRequest)] = []
+        // Parts: a read without percentiles is split into its whole periods (asked of the query API) and the
+        // periods it only partly covers, at either edge (read from raw samples); each part knows its request.
+        var parts: [(owner: Int, request: AggregateRequest)] = []
         for (i, request) in requests.enumerated() {
             guard request.period > 0 else { throw MetricsError.invalid("period must be positive") }
-            if Self.queryable(request) {
-                queried.append((i, request))
+            guard !request.distribution, request.start < request.end else {
+                parts.append((i, request))
+                continue
+            }
+            let p = request.period
+            let inner = (start: floorDivision(request.start + p - 1, p) * p, end: floorDivision(request.end, p) * p)
+            guard inner.start < inner.end else {
+                parts.append((i, request))
+                continue
+            }
+            var whole = request
+            (whole.start, whole.end) = inner
+            parts.append((i, whole))
+            if request.start < inner.start {
+                var edge = request
+                edge.end = inner.start
+                parts.append((i, edge))
+            }
+            if inner.end < request.end {
+                var edge = request
+                edge.start = inner.end
+                parts.append((i, edge))
+            }
+        }
+        var byKey: [SeriesKey: [Int]] = [:]
+        var queried: [(Int, AggregateRequest)] = []
+        for (index, part) in parts.enumerated() {
+            if Self.queryable(part.request) {
+                queried.append((index, part.request))
             } else {
-                byKey[request.series, default: []].append(i)
+                byKey[part.request.series, default: []].append(index)
             }
         }
         let keys = Array(byKey.keys)
         let budget = ReadBudget(settings.maxReadSamples)
         var results = [[Int64: Aggregate]](repeating: [:], count: requests.count)
+        // Parts of one request cover different periods: their results are merged by period.
+        func collect(_ done: [(Int, [Int64: Aggregate])]) {
+            for (index, periods) in done {
+                results[parts[index].owner].merge(periods) { first, _ in first }
+            }
+        }
         try await withThrowingTaskGroup(of: [(Int, [Int64: Aggregate])].self) { group in
             var next = 0
             func addBatch() {
                 guard next < keys.count else { return }
                 let batch = Array(keys[next..<min(next + Self.exportBatch, keys.count)])
                 next += batch.count
-                let wanted = batch.map { key in (key, byKey[key]!.map { ($0, requests[$0]) }) }
+                let wanted = batch.map { key in (key, byKey[key]!.map { ($0, parts[$0].request) }) }
                 group.addTask { try await self.read(wanted, budget: budget) }
             }
             for _ in 0..<4 { addBatch() }
             while let done = try await group.next() {
-                for (index, periods) in done { results[index] = periods }
+                collect(done)
                 addBatch()
             }
         }
-        if !queried.isEmpty {
-            for (index, periods) in try await queryRead(queried) { results[index] = periods }
-        }
+        if !queried.isEmpty { collect(try await queryRead(queried)) }
         return results
     }
 

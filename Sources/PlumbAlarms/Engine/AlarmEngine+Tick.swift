@@ -118,7 +118,7 @@ extension AlarmEngine {
                             let longest = members.map(\.evaluationRange).max()!
                             return AggregateRequest(
                                 series: first.series, period: first.period, start: end - Int64(longest) * first.period,
-                                end: end)
+                                end: end, distribution: members.contains { $0.statistic.needsDistribution })
                         }
                         do {
                             let found = try await source.aggregates(requests)

@@ -58,7 +58,8 @@ extension MetricStoring {
         try query.validate()
         let period = query.period
         let request = AggregateRequest(
-            series: query.series, period: period, start: floorDiv(query.start, period) * period, end: query.end)
+            series: query.series, period: period, start: floorDiv(query.start, period) * period, end: query.end,
+            distribution: query.statistics.contains(where: \.needsDistribution))
         guard let periods = try await periodSeries([request]).first else { return [] }
         return zip(periods.starts, periods.aggregates).map { ts, aggregate in
             var values: [Statistic: Double] = [:]
