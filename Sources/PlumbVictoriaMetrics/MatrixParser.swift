@@ -63,8 +63,8 @@ struct MatrixParser {
                     guard take("[") else { return nil }
                     if !take("]") {
                         repeat {
-                            guard take("["), let time = number(), take(","), let text = string(), take("]"),
-                                let value = Double(text), let milliseconds = Int64(exactly: (time * 1_000).rounded())
+                            guard take("["), let time = number(), take(","), let value = quotedNumber(), take("]"),
+                                let milliseconds = Int64(exactly: (time * 1_000).rounded())
                             else { return nil }
                             points.append((milliseconds, value))
                         } while take(",")
@@ -79,6 +79,17 @@ struct MatrixParser {
         } while take(",")
         guard take("]") else { return nil }
         return list
+    }
+
+    /// A number written as a string (`"12.5"`, `"NaN"`, `"+Inf"`).
+    private mutating func quotedNumber() -> Double? {
+        guard take("\"") else { return nil }
+        let start = index
+        while index < bytes.count, bytes[index] != 0x22 { index += 1 }
+        guard index < bytes.count else { return nil }
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+        index += 1
+        return Self.double(text)
     }
 
     private mutating func skipSpace() {
@@ -124,10 +135,20 @@ struct MatrixParser {
         {
             index += 1
         }
-        guard index > start,
-            let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        else { return nil }
-        return Double(text)
+        return Self.double(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+    }
+
+    /// A decimal number's value, read where it lies (at most 63 bytes, as VictoriaMetrics writes them).
+    static func double(_ text: UnsafeRawBufferPointer) -> Double? {
+        guard !text.isEmpty, text.count < 64 else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            for (i, byte) in text.enumerated() { buffer[i] = CChar(bitPattern: byte) }
+            buffer[text.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            guard let end, end - buffer.baseAddress! == text.count else { return nil }
+            return value
+        }
     }
 
     /// Skips any JSON value (strings, numbers, literals, nested arrays and objects).

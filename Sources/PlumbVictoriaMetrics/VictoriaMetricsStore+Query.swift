@@ -130,20 +130,26 @@ extension VictoriaMetricsStore {
                     guard let rollup = labels["plumb_rollup"].flatMap(Rollup.init(rawValue:)),
                         let (key, part, _) = SeriesLabels.parse(labels), wanted.contains(key)
                     else { continue }
+                    // The series' periods are taken out once and put back after its points (a key is hashed
+                    // once per series, not per point).
+                    var periods = folds.removeValue(forKey: key) ?? [:]
+                    defer { folds[key] = periods }
                     for (evaluated, value) in points {
                         let slot = evaluated + 1 - period * 1_000
                         guard slot % 1_000 == 0 else { continue }
                         let periodStart = slot / 1_000
                         guard periodStart >= start && periodStart < end else { continue }
-                        var fold = folds[key]?[periodStart] ?? Fold()
                         switch (rollup, part) {
-                        case (.count, .value), (.sum, .count): fold.count += value
-                        case (.sum, .value), (.sum, .sum): fold.sum += value
-                        case (.min, .value), (.min, .min): fold.min = Swift.min(fold.min, value)
-                        case (.max, .value), (.max, .max): fold.max = Swift.max(fold.max, value)
+                        case (.count, .value), (.sum, .count): periods[periodStart, default: Fold()].count += value
+                        case (.sum, .value), (.sum, .sum): periods[periodStart, default: Fold()].sum += value
+                        case (.min, .value), (.min, .min):
+                            periods[periodStart, default: Fold()].min = Swift.min(
+                                periods[periodStart]?.min ?? value, value)
+                        case (.max, .value), (.max, .max):
+                            periods[periodStart, default: Fold()].max = Swift.max(
+                                periods[periodStart]?.max ?? value, value)
                         default: continue
                         }
-                        folds[key, default: [:]][periodStart] = fold
                     }
                 }
             }
