@@ -22,7 +22,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 echo "== Plumb: $ALARMS alarms over $ALARMS series, $ROUNDS rounds of 5 ticks"
 for round in $(seq "$ROUNDS"); do
-  "$PLUMB" bench-alarms --alarms "$ALARMS" --series "$ALARMS" --statistic Maximum --ticks 5 --minutes 10 | tee -a "$WORK/plumb.json"
+  "$PLUMB" bench-alarms --alarms "$ALARMS" --series "$ALARMS" --statistic Maximum --ticks 5 --minutes 30 | tee -a "$WORK/plumb.json"
 done
 PW=$(python3 -c "import json,sys; print('\n'.join(str(json.loads(l)['tick_wall_seconds_median']) for l in open('$WORK/plumb.json')))" | median)
 PC=$(python3 -c "import json,sys; print('\n'.join(str(json.loads(l)['tick_cpu_seconds_median']) for l in open('$WORK/plumb.json')))" | median)

@@ -22,7 +22,9 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
 
     @Option(help: "Metric alarms.") var alarms = 10_000
     @Option(help: "Series the alarms watch.") var series = 1_000
-    @Option(help: "Minutes of data per series.") var minutes = 30
+    @Option(
+        help: "Minutes of data per series (the longest windows, 5 periods of 300 s, need 25 before the first tick).")
+    var minutes = 45
     @Option(help: "Samples per series per minute.") var samplesPerMinute = 6
     @Option(help: "Evaluation ticks to time (the median is reported).") var ticks = 5
     @Option(help: "Data directory (default: a temporary one, removed afterwards).") var data: String?
@@ -33,9 +35,10 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
     var victoriametrics: String?
 
     func validate() throws {
-        guard alarms > 0, series > 0, minutes >= 6, samplesPerMinute > 0, ticks > 0 else {
+        guard alarms > 0, series > 0, samplesPerMinute > 0, ticks > 0, minutes >= 6 + (ticks - 1) * 5 else {
             throw ValidationError(
-                "--alarms, --series, --samples-per-minute and --ticks must be positive, --minutes at least 6")
+                "--alarms, --series, --samples-per-minute and --ticks must be positive, and --minutes at least 6 + 5 per tick after the first (every tick reads data)"
+            )
         }
         if let statistic, Statistic(statistic) == nil {
             throw ValidationError("--statistic '\(statistic)' is not a statistic")
@@ -94,12 +97,15 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
                         treatMissingData: treatments[i % treatments.count])))
         }
         let engine = try AlarmEngine(source: MetricStoreDataSource(store: store), store: nil)
-        try engine.install(config, now: now)
+        // Every tick reads data: the ticks are the last --ticks 5-minute boundaries the data reaches (ticking past
+        // its end would time reads of empty windows).
+        let firstTick = now - Int64(ticks - 1) * 300
+        try engine.install(config, now: firstTick)
         var walls: [Double] = []
         var cpus: [Double] = []
         var evaluated = 0
         for t in 0..<ticks {
-            let tickTime = now + Int64(t) * 300  // every alarm is due on a 5-minute boundary
+            let tickTime = firstTick + Int64(t) * 300  // every alarm is due on a 5-minute boundary
             let cpuBefore = Self.cpuSeconds()
             let started = ContinuousClock.now
             let report = await engine.tick(now: tickTime)
