@@ -2,11 +2,13 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// One request on its own connection (setup requests, metric pushes): not a load path, kept simple.
+/// One request on its own connection (setup requests, metric pushes): not a load path, kept simple. Setup is not
+/// measured, and a scenario's setup sends its requests at once (20 sensor projects, say), so each may queue behind
+/// the others on a busy server: 30 s before it counts as unanswered.
 public enum OneShotHTTP {
     public static func send(
         _ target: Target, method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = [],
-        timeout: Double = 10
+        timeout: Double = 30
     ) async throws -> (status: Int, body: [UInt8]) {
         let loop = Runner.group.next()
         let promise = loop.makePromise(of: (Int, [UInt8]).self)

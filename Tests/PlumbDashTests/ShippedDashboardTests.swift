@@ -43,7 +43,7 @@ struct ShippedDashboardTests {
         // on_failure topic, which the server logs as an ERROR — what "Newest errors" must show, and nothing at INFO.
         let (queued, _) = try await HTTP.request(
             "POST", server.baseURL + "/api/v1/functions/support.ask/invoke?type=Event", body: Array("not json".utf8),
-            token: server.token)
+            token: server.token, timeout: 30)
         #expect(queued == 202)
         try await Task.sleep(for: .seconds(2))  // the server's own metrics are reported every second
         // The frames' symbols follow the locale (ASCII when it cannot show UTF-8), so the test names its locale
