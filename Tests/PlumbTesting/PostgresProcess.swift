@@ -1,0 +1,99 @@
+import Foundation
+
+/// A real PostgreSQL 15 (Debian's `postgresql-15`) on a free loopback port, in its own directory, run as the
+/// `postgres` system user (PostgreSQL refuses to run as root), with password (SCRAM) authentication for the role
+/// `plumb`.
+public final class PostgresProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test that owns this object.
+    public private(set) var process: ChildProcess
+    public let port: Int
+    public let directory: String
+    public let password: String
+    public static let user = "plumb"
+
+    /// Where Debian keeps the server binaries.
+    public static var binDirectory: String? {
+        ["/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin"]
+            .first { FileManager.default.isExecutableFile(atPath: $0 + "/postgres") }
+    }
+
+    /// The system user that runs the server.
+    static let systemUser = "postgres"
+
+    public var url: String { "postgres://\(Self.user):\(password)@127.0.0.1:\(port)/postgres?sslmode=disable" }
+    public var logPath: String { directory + "/postgres.log" }
+    public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Creates a cluster in `directory` (initdb) and starts it; returns once it accepts connections.
+    public init(directory: String, port: Int = ServerProcess.freePort()) async throws {
+        guard let bin = Self.binDirectory else {
+            throw TestFailure(
+                "PostgreSQL is not installed (PLUMB_TEST_PEERS=1 scripts/setup.sh installs postgresql-15)")
+        }
+        guard let account = getpwnam(Self.systemUser) else {
+            throw TestFailure("no '\(Self.systemUser)' system user (the postgresql package creates it)")
+        }
+        let (uid, gid) = (account.pointee.pw_uid, account.pointee.pw_gid)
+        self.port = port
+        self.directory = directory
+        password = "test-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The parents must let the server user through; the directory is its own.
+        chmod(directory, 0o700)
+        chown(directory, uid, gid)
+        var parent = (directory as NSString).deletingLastPathComponent
+        while parent.count > 1 && parent != "/tmp" {
+            chmod(parent, 0o755)
+            parent = (parent as NSString).deletingLastPathComponent
+        }
+        let passwordFile = directory + "/password"
+        try password.write(toFile: passwordFile, atomically: false, encoding: .utf8)
+        chown(passwordFile, uid, gid)
+        chmod(passwordFile, 0o600)
+        let asServer = ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--"]
+        let initdb = try await CLI.runProgram(
+            asServer[0],
+            Array(asServer.dropFirst()) + [
+                bin + "/initdb", "-D", directory + "/data", "-U", Self.user, "--pwfile=" + passwordFile,
+                "--auth=scram-sha-256", "--encoding=UTF8", "--no-sync",
+            ], timeout: .seconds(120))
+        guard initdb.status == 0 else { throw TestFailure("initdb failed:\n\(initdb.output)") }
+        FileManager.default.createFile(atPath: directory + "/postgres.log", contents: nil)
+        chown(directory + "/postgres.log", uid, gid)
+        let log = try ChildProcess.openForAppending(directory + "/postgres.log")
+        defer { close(log) }
+        process = try ChildProcess(
+            asServer[0],
+            Array(asServer.dropFirst()) + [
+                bin + "/postgres", "-D", directory + "/data", "-p", "\(port)", "-k", directory,
+                "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
+            ], stdout: log, stderr: log)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { throw TestFailure("postgres exited early:\n\(output)") }
+            if output.contains("database system is ready to accept connections"), PeerProcess.accepts(port: port) {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("postgres not ready on \(port):\n\(output)")
+    }
+
+    /// Runs SQL through `psql` as the `plumb` role; returns its output (tuples only, unaligned).
+    public func psql(_ sql: String) async throws -> String {
+        let result = try await CLI.runProgram(
+            "/usr/bin/psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, "-d", "postgres", "-tAc", sql],
+            environment: ["PGPASSWORD": password], timeout: .seconds(60))
+        guard result.status == 0 else { throw TestFailure("psql: \(sql):\n\(result.output)") }
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Sends `signal` (SIGKILL by default) and waits until the server has exited.
+    public func stop(signal: Int32 = SIGKILL) {
+        guard process.isRunning else { return }
+        process.signal(signal)
+        process.waitExited()
+    }
+
+    deinit { stop(signal: SIGQUIT) }
+}
