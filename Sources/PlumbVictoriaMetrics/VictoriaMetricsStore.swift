@@ -204,25 +204,38 @@ public final class VictoriaMetricsStore: MetricStoring {
         return body
     }
 
+    /// A line-protocol batch goes straight to import lines: its points are grouped by (head, field), each
+    /// series' key is built, checked and hashed once per request, not once per point.
     public func put(_ batch: LineProtocolBatch, resolution: StorageResolution) async throws {
-        var samples: [Sample] = []
-        samples.reserveCapacity(batch.points.count)
-        var keys: [Int: SeriesKey] = [:]
+        guard !batch.points.isEmpty else { return }
+        var slots: [Int: Int] = [:]
+        var series: [(key: SeriesKey, timestamps: [Int64], values: [Double])] = []
         for point in batch.points {
             let slot = Int(point.head) << 32 | Int(point.field)
-            let key: SeriesKey
-            if let known = keys[slot] {
-                key = known
+            let index: Int
+            if let known = slots[slot] {
+                index = known
             } else {
                 let head = batch.heads[Int(point.head)]
-                key = SeriesKey(
+                let key = SeriesKey(
                     namespace: head.namespace, name: batch.fields[Int(point.field)], dimensions: head.dimensions)
-                keys[slot] = key
+                try checkLabels(key)
+                index = series.count
+                slots[slot] = index
+                series.append((key, [], []))
             }
-            samples.append(
-                Sample(series: key, timestamp: point.timestamp, resolution: resolution, value: .single(point.value)))
+            let seconds = resolution == .standard ? floorDivision(point.timestamp, 60) * 60 : point.timestamp
+            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
+            guard !overflow else { throw MetricsError.invalid("timestamp \(point.timestamp) is out of range") }
+            series[index].timestamps.append(milliseconds)
+            series[index].values.append(point.value)
         }
-        try await put(samples)
+        var body = ImportBody()
+        for entry in series {
+            body.addLine(
+                SeriesLabels.labels(entry.key, part: .value), timestamps: entry.timestamps, values: entry.values)
+        }
+        try await write(body, catalog: series.map { ($0.key, nil) })
     }
 
     /// Whole positive counts that add up to at most `expansionLimit`.

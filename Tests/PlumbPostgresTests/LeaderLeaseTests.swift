@@ -78,6 +78,46 @@ struct LeaderLeaseTests {
         }
     }
 
+    @Test("a leader whose session stops answering (its backend frozen) steps down after its check times out")
+    func frozenSession() async throws {
+        let dir = TemporaryDirectory("plumb-lease-frozen")
+        defer { dir.remove() }
+        let postgres = try await PostgresProcess(directory: dir.path + "/pg")
+        defer { postgres.stop() }
+        func lease(_ node: String) throws -> LeaderLease {
+            var settings = try PostgresSettings(url: postgres.url)
+            settings.timeout = .seconds(3)
+            return LeaderLease(
+                settings: settings, node: node, retryInterval: .milliseconds(200), checkInterval: .milliseconds(200))
+        }
+        let leases = try [lease("x"), lease("y")]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lease in leases { group.addTask { try await lease.run() } }
+            defer { group.cancelAll() }
+            let leader = try await waitFor("a leader", timeout: .seconds(90), every: .milliseconds(50)) {
+                leases.first(where: \.isLeader)
+            }
+            let backend = try #require(
+                Int32(try await postgres.psql("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted")))
+            // The session's backend stops answering: its connection stays open, its queries never return.
+            kill(backend, SIGSTOP)
+            let frozen = ContinuousClock.now
+            try await waitUntil("the leader to step down", timeout: .seconds(60), every: .milliseconds(20)) {
+                !leader.isLeader
+            }
+            print(
+                "lease: a leader whose session froze stepped down after \(ContinuousClock.now - frozen) (check timeout 3 s)"
+            )
+            // While the frozen session still holds the lock, nobody leads.
+            #expect(leases.allSatisfy { !$0.isLeader })
+            kill(backend, SIGCONT)
+            _ = try await postgres.psql("SELECT pg_terminate_backend(\(backend))")
+            try await waitUntil("one leader again", timeout: .seconds(60), every: .milliseconds(20)) {
+                leases.filter(\.isLeader).count == 1
+            }
+        }
+    }
+
     @Test("settings come from a postgres:// URL; every bad one says what is wrong, never the password")
     func settings() throws {
         let s = try PostgresSettings(url: "postgres://plumb:s%40cret@db.example:6543/plumbdb?sslmode=require")
