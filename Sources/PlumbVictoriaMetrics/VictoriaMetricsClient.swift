@@ -79,9 +79,7 @@ public struct VictoriaMetricsClient: Sendable {
         if let body { request.body = .bytes(body) }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         do {
-            let (seconds, attoseconds) = timeout.components
-            return try await http.execute(
-                request, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+            return try await http.execute(request, timeout: TimeAmount(timeout))
         } catch {
             throw Self.unavailable(url, error)
         }
@@ -124,5 +122,13 @@ public struct VictoriaMetricsClient: Sendable {
             code: "BadGateway",
             message: "VictoriaMetrics sent an answer Plumb cannot read (\(url.split(separator: "?").first ?? ""))",
             httpStatus: 502)
+    }
+}
+
+extension TimeAmount {
+    /// A Swift `Duration` as NIO's time amount (nanoseconds).
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

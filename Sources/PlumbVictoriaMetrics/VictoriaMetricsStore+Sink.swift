@@ -14,8 +14,7 @@ extension VictoriaMetricsStore: MetricSampleSink {
         guard !samples.isEmpty else { return }
         var body = try importBody(samples)
         let (now, written) = addCatalog(samples.map { ($0.series, $0.unit) }, to: &body)
-        let (seconds, attoseconds) = settings.timeout.components
-        let deadline = NIODeadline.now() + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + TimeAmount(settings.timeout)
         try send(settings.insertURL + "/api/v1/import", body: body.bytes(), deadline: deadline)
         for url in settings.flushURLs { try send(url + "/internal/force_flush", body: nil, deadline: deadline) }
         markCatalog(written, now: now)

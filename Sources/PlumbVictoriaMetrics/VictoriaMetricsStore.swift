@@ -170,9 +170,7 @@ public final class VictoriaMetricsStore: MetricStoring {
         var body = ImportBody()
         for sample in samples {
             try checkLabels(sample.series)
-            let seconds = sample.resolution == .standard ? floorDivision(sample.timestamp, 60) * 60 : sample.timestamp
-            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
-            guard !overflow else { throw MetricsError.invalid("timestamp \(sample.timestamp) is out of range") }
+            let milliseconds = try Self.milliseconds(sample.timestamp, sample.resolution)
             switch sample.value {
             case .single(let value):
                 body.add(sample.series, .value, milliseconds, value)
@@ -224,10 +222,7 @@ public final class VictoriaMetricsStore: MetricStoring {
                 slots[slot] = index
                 series.append((key, [], []))
             }
-            let seconds = resolution == .standard ? floorDivision(point.timestamp, 60) * 60 : point.timestamp
-            let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
-            guard !overflow else { throw MetricsError.invalid("timestamp \(point.timestamp) is out of range") }
-            series[index].timestamps.append(milliseconds)
+            series[index].timestamps.append(try Self.milliseconds(point.timestamp, resolution))
             series[index].values.append(point.value)
         }
         var body = ImportBody()
@@ -236,6 +231,15 @@ public final class VictoriaMetricsStore: MetricStoring {
                 SeriesLabels.labels(entry.key, part: .value), timestamps: entry.timestamps, values: entry.values)
         }
         try await write(body, catalog: series.map { ($0.key, nil) })
+    }
+
+    /// Where a sample is stored: its time in milliseconds, standard-resolution (60 s) samples at the start of their
+    /// minute, as the embedded engine keeps them.
+    static func milliseconds(_ timestamp: Int64, _ resolution: StorageResolution) throws -> Int64 {
+        let seconds = resolution == .standard ? Checked.floorDivision(timestamp, 60) * 60 : timestamp
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
+        guard !overflow else { throw MetricsError.invalid("timestamp \(timestamp) is out of range") }
+        return milliseconds
     }
 
     /// Whole positive counts that add up to at most `expansionLimit`.
@@ -291,7 +295,9 @@ public final class VictoriaMetricsStore: MetricStoring {
                 if let last = known[key], last.unit == unit || unit == nil, now - last.written < Self.catalogRefresh {
                     continue
                 }
-                written[key] = unit ?? known[key]?.unit
+                // A write without a unit keeps the one this process knows (`written` holds optional units).
+                let kept: MetricUnit? = unit ?? known[key].flatMap { $0.unit }
+                written[key] = .some(kept)
             }
         }
         for (key, unit) in written {
@@ -307,206 +313,10 @@ public final class VictoriaMetricsStore: MetricStoring {
             for (key, unit) in written { known[key] = (unit, now) }
         }
     }
-
-    // MARK: Catalog
-
-    public func listMetrics(namespace: String?, name: String?) async throws -> [SeriesInfo] {
-        var matchers = ["__name__=~\".+:plumb_series\""]
-        if let namespace { matchers.append("\(SeriesLabels.namespaceLabel)=\(SeriesLabels.quoted(namespace))") }
-        if let name { matchers.append("\(SeriesLabels.metricLabel)=\(SeriesLabels.quoted(name))") }
-        return try await catalogEntries(matchers).sorted {
-            ($0.key.namespace, $0.key.name, $0.key.dimensionsText) < (
-                $1.key.namespace, $1.key.name, $1.key.dimensionsText
-            )
-        }
-    }
-
-    public func seriesInfo(_ key: SeriesKey) async throws -> SeriesInfo? {
-        let matchers = ["__name__=~\".+:plumb_series\"", "\(SeriesLabels.idLabel)=\"\(SeriesLabels.id(key))\""]
-        return try await catalogEntries(matchers).first { $0.key == key }
-    }
-
-    /// The catalog entries `matchers` select, one per series: the unit it was last written with.
-    func catalogEntries(_ matchers: [String]) async throws -> [SeriesInfo] {
-        let query = "last_over_time({\(matchers.joined(separator: ","))}[3650d])"
-        let form = [
-            ("query", query), ("time", String(clock() + 1)), ("latency_offset", "0"), ("nocache", "1"),
-        ]
-        let (status, body) = try await client.send(
-            .POST, settings.selectURL + "/api/v1/query", body: Array(VictoriaMetricsClient.formEncoded(form).utf8),
-            contentType: "application/x-www-form-urlencoded", limit: 256 << 20)
-        guard status == 200 else {
-            throw VictoriaMetricsClient.failed(settings.selectURL + "/api/v1/query", status, String(buffer: body))
-        }
-        guard case .object(let answer) = JSONValue.parseStrict(body.readableBytesView),
-            case .object(let data) = answer["data"], case .array(let results) = data["result"]
-        else { throw VictoriaMetricsClient.unreadable(settings.selectURL + "/api/v1/query") }
-        var latest: [SeriesKey: (unit: MetricUnit?, written: Double)] = [:]
-        for result in results {
-            guard case .object(let entry) = result, case .object(let metric) = entry["metric"],
-                case .array(let point) = entry["value"], point.count == 2, case .string(let text) = point[1],
-                let written = Double(text)
-            else { continue }
-            var labels: [String: String] = [:]
-            for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
-            guard let (key, _, _) = SeriesLabels.parse(labels) else { continue }
-            // The latest entry that names a unit wins (one without, from a line-protocol write after a restart,
-            // does not take the unit away); a series never given one has none.
-            let unit = labels[SeriesLabels.unitLabel].flatMap(MetricUnit.init(rawValue:))
-            if let known = latest[key] {
-                let newer =
-                    known.unit == nil
-                    ? (unit != nil || written > known.written) : (unit != nil && written > known.written)
-                guard newer else { continue }
-            }
-            latest[key] = (unit, written)
-        }
-        return latest.map { SeriesInfo(id: 0, key: $0.key, unit: $0.value.unit) }
-    }
-
-    // MARK: Reads
-
-    /// Reads without percentiles over whole periods go through the query API (`queryRead`); the others fetch the
-    /// raw samples (`read`), so percentiles are exact where the samples are kept.
-    public func aggregates(_ requests: [AggregateRequest]) async throws -> [[Int64: Aggregate]] {
-        // Parts: a read without percentiles is split into its whole periods (asked of the query API) and the
-        // periods it only partly covers, at either edge (read from raw samples); each part knows its request.
-        var parts: [(owner: Int, request: AggregateRequest)] = []
-        for (i, request) in requests.enumerated() {
-            guard request.period > 0 else { throw MetricsError.invalid("period must be positive") }
-            guard !request.distribution, request.start < request.end else {
-                parts.append((i, request))
-                continue
-            }
-            let p = request.period
-            let inner = (start: floorDivision(request.start + p - 1, p) * p, end: floorDivision(request.end, p) * p)
-            guard inner.start < inner.end else {
-                parts.append((i, request))
-                continue
-            }
-            var whole = request
-            (whole.start, whole.end) = inner
-            parts.append((i, whole))
-            if request.start < inner.start {
-                var edge = request
-                edge.end = inner.start
-                parts.append((i, edge))
-            }
-            if inner.end < request.end {
-                var edge = request
-                edge.start = inner.end
-                parts.append((i, edge))
-            }
-        }
-        var byKey: [SeriesKey: [Int]] = [:]
-        var queried: [(Int, AggregateRequest)] = []
-        for (index, part) in parts.enumerated() {
-            if Self.queryable(part.request) {
-                queried.append((index, part.request))
-            } else {
-                byKey[part.request.series, default: []].append(index)
-            }
-        }
-        let keys = Array(byKey.keys)
-        let budget = ReadBudget(settings.maxReadSamples)
-        var results = [[Int64: Aggregate]](repeating: [:], count: requests.count)
-        // Parts of one request cover different periods: their results are merged by period.
-        func collect(_ done: [(Int, [Int64: Aggregate])]) {
-            for (index, periods) in done {
-                results[parts[index].owner].merge(periods) { first, _ in first }
-            }
-        }
-        try await withThrowingTaskGroup(of: [(Int, [Int64: Aggregate])].self) { group in
-            var next = 0
-            func addBatch() {
-                guard next < keys.count else { return }
-                let batch = Array(keys[next..<min(next + Self.exportBatch, keys.count)])
-                next += batch.count
-                let wanted = batch.map { key in (key, byKey[key]!.map { ($0, parts[$0].request) }) }
-                group.addTask { try await self.read(wanted, budget: budget) }
-            }
-            for _ in 0..<4 { addBatch() }
-            while let done = try await group.next() {
-                collect(done)
-                addBatch()
-            }
-        }
-        if !queried.isEmpty { collect(try await queryRead(queried)) }
-        return results
-    }
-
-    /// One export for a few series, folded into the periods of every request on them.
-    func read(
-        _ wanted: [(SeriesKey, [(Int, AggregateRequest)])], budget: ReadBudget
-    ) async throws -> [(Int, [Int64: Aggregate])] {
-        var start = Int64.max
-        var end = Int64.min
-        for (_, requests) in wanted {
-            for (_, request) in requests {
-                start = min(start, request.start)
-                end = max(end, request.end)
-            }
-        }
-        var folds: [SeriesKey: [(Int, PeriodFold)]] = [:]
-        for (key, requests) in wanted { folds[key] = requests.map { ($0.0, PeriodFold($0.1)) } }
-        guard start < end else { return folds.values.flatMap { $0.map { ($0.0, $0.1.result()) } } }
-        var form = wanted.map { ("match[]", "{\(SeriesLabels.idLabel)=\"\(SeriesLabels.id($0.0))\"}") }
-        form.append(("start", String(start)))
-        form.append(("end", Self.secondsText(milliseconds: end * 1_000 - 1)))
-        let maxRead = settings.maxReadSamples
-        try await client.eachLine(settings.selectURL + "/api/v1/export", form: form) { line in
-            guard case .object(let object) = JSONValue.parseStrict(line), case .object(let metric) = object["metric"],
-                case .array(let values) = object["values"], case .array(let timestamps) = object["timestamps"],
-                values.count == timestamps.count
-            else { throw VictoriaMetricsClient.unreadable(self.settings.selectURL + "/api/v1/export") }
-            var labels: [String: String] = [:]
-            for (name, value) in metric { if case .string(let value) = value { labels[name] = value } }
-            guard let (key, part, bucket) = SeriesLabels.parse(labels), part != .catalog, folds[key] != nil else {
-                return
-            }
-            // Only samples some request on the series asked for count against the budget.
-            var used = 0
-            for i in folds[key]!.indices {
-                used = max(
-                    used, folds[key]![i].1.add(part: part, bucket: bucket, timestamps: timestamps, values: values))
-            }
-            let remaining = budget.remaining.subtract(used, ordering: .relaxed).newValue
-            guard remaining >= 0 else {
-                throw MetricsError(
-                    code: "LimitExceeded",
-                    message:
-                        "the read needs more than \(maxRead) raw samples (storage.victoriametrics.max_read_samples): "
-                        + "ask for a shorter range or fewer series")
-            }
-        }
-        return folds.values.flatMap { $0.map { ($0.0, $0.1.result()) } }
-    }
-}
-
-/// Raw samples a read may still fetch, shared by its parallel exports.
-final class ReadBudget: Sendable {
-    let remaining: Atomic<Int>
-    init(_ samples: Int) { remaining = Atomic(samples) }
-}
-
-extension VictoriaMetricsStore {
-    /// Milliseconds as the decimal seconds VictoriaMetrics reads (`-4001` is `-4.001`).
-    static func secondsText(milliseconds: Int64) -> String {
-        let magnitude = milliseconds.magnitude
-        let fraction = String(magnitude % 1_000)
-        return (milliseconds < 0 ? "-" : "") + "\(magnitude / 1_000)."
-            + String(repeating: "0", count: 3 - fraction.count)
-            + fraction
-    }
 }
 
 /// A configuration that cannot work, found at start: the message names the node and what to change.
 public struct VictoriaMetricsError: Error, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
-}
-
-func floorDivision(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
