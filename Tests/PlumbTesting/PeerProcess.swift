@@ -30,7 +30,7 @@ public final class PeerProcess: @unchecked Sendable {
         }
         (process, logPath) = try spawn(port)
         self.port = port
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !process.isRunning {
                 if picked, output.contains("Address already in use") {
