@@ -80,6 +80,7 @@ let package = Package(
         .target(
             name: "PlumbPostgres",
             dependencies: [
+                "PlumbAPI", "PlumbMetrics", "PlumbLogs",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -373,7 +374,7 @@ let package = Package(
         .testTarget(
             name: "PlumbLogsTests",
             dependencies: [
-                "PlumbLogs", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbTesting",
+                "PlumbLogs", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbPostgres", "PlumbTesting",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

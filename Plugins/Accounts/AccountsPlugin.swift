@@ -167,7 +167,7 @@ public struct AccountsPlugin: Plugin {
         .http(.post, "/keys/rotate", name: "rotate-keys", access: .admin) { s, _, _ in
             let now = Int64(Date().timeIntervalSince1970)
             let kid = try s.ring.rotate(now: now)
-            s.audit("keys-rotated", ["kid": kid])
+            await s.audit("keys-rotated", ["kid": kid])
             return Self.json(["kid": kid, "keys": ((try s.ring.jwks(now: now))["keys"] as? [Any])?.count ?? 0])
         },
     ]
@@ -195,7 +195,7 @@ public struct AccountsPlugin: Plugin {
 
     /// One audit event (never a password, answer or token): to the platform's audit trail (`/plumb/audit`, action
     /// `accounts:<event>`) and the plugin's log group with `audit=true`.
-    func audit(_ event: String, _ fields: [String: String]) {
+    func audit(_ event: String, _ fields: [String: String]) async {
         var metadata: Logger.Metadata = ["audit": "true", "event": .string(event)]
         for (k, v) in fields { metadata[k] = .string(v) }
         logger.info("\(event)", metadata: metadata)
@@ -203,7 +203,7 @@ public struct AccountsPlugin: Plugin {
             event.hasSuffix("failed") || event.hasSuffix("denied") || event.hasSuffix("throttled")
                 || event.hasSuffix("locked") || event.hasSuffix("revoked") ? "denied" : "success"
         let account = fields["account"] ?? "unknown"
-        host.audit(
+        await host.audit(
             action: "accounts:" + event, actor: account == "unknown" ? "anonymous" : "account:" + account,
             resource: fields["family"].map { "session/" + $0 } ?? "account/" + account,
             source: fields["source"] ?? "unknown", result: result)

@@ -19,7 +19,7 @@ extension AccountsPlugin {
             return try String.fetchOne(db, sql: "SELECT email FROM accounts WHERE id = ?", arguments: [account])
         }
         guard let email else { throw FunctionError(status: 404, code: "NotFound", message: "no such account") }
-        audit("mfa-enrol", ["account": account])
+        await audit("mfa-enrol", ["account": account])
         return Self.json([
             "otpauth_uri": totp.uri(issuer: "Plumb", account: email), "secret": Base32.encode(totp.secret),
         ])
@@ -38,7 +38,7 @@ extension AccountsPlugin {
             throw FunctionError(status: 409, code: "NotEnrolling", message: "start with POST /apps/accounts/mfa/enrol")
         }
         guard let step = TOTP(secret: secret).verify(code, at: Int64(Date().timeIntervalSince1970)) else {
-            audit("mfa-confirm-failed", ["account": account])
+            await audit("mfa-confirm-failed", ["account": account])
             throw FunctionError(
                 status: 400, code: "InvalidCode", message: "the code does not match; check the device's clock")
         }
@@ -58,7 +58,7 @@ extension AccountsPlugin {
                     arguments: [account, Self.digest(c)])
             }
         }
-        audit("mfa-enabled", ["account": account])
+        await audit("mfa-enabled", ["account": account])
         return Self.json(["enabled": true, "recovery_codes": codes])
     }
 
@@ -82,10 +82,10 @@ extension AccountsPlugin {
                 return db.changesCount == 1
             }
             guard used else {
-                audit("mfa-failed", ["account": account, "source": source])
+                await audit("mfa-failed", ["account": account, "source": source])
                 throw FunctionError(status: 401, code: "InvalidCredentials", message: "wrong or used recovery code")
             }
-            audit("mfa-recovery-code-used", ["account": account, "source": source])
+            await audit("mfa-recovery-code-used", ["account": account, "source": source])
             return
         }
         guard let code = body["code"] as? String else {
@@ -96,7 +96,7 @@ extension AccountsPlugin {
         let last: Int64 = row["mfa_last_step"]
         guard let step = TOTP(secret: secret).verify(code, at: Int64(Date().timeIntervalSince1970), lastUsed: last)
         else {
-            audit("mfa-failed", ["account": account, "source": source])
+            await audit("mfa-failed", ["account": account, "source": source])
             throw FunctionError(status: 401, code: "InvalidCredentials", message: "wrong or already used one-time code")
         }
         // The step is recorded only if no other sign-in used it meanwhile.

@@ -43,7 +43,7 @@ extension AccountsPlugin {
         try await database.write { db in
             try db.execute(sql: "UPDATE accounts SET confirmed = 1 WHERE id = ?", arguments: [account])
         }
-        audit("email-confirmed", ["account": account])
+        await audit("email-confirmed", ["account": account])
         return FunctionResponse(
             status: 200, headers: ["content-type": "text/plain; charset=utf-8"],
             body: Array("Your email address is confirmed.\n".utf8))
@@ -79,7 +79,9 @@ extension AccountsPlugin {
                         db, sql: "SELECT COUNT(*) FROM resets WHERE account = ? AND used = 0 AND expires_at > ?",
                         arguments: [account, Date().timeIntervalSince1970])
                 }) ?? 0
-            guard live < 3 else { return plugin.audit("reset-throttled", ["account": account, "source": source]) }
+            guard live < 3 else {
+                return await plugin.audit("reset-throttled", ["account": account, "source": source])
+            }
             var g = SystemRandomNumberGenerator()
             let token = "rs_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &g) })
             _ = try? await plugin.database.write { db in
@@ -87,7 +89,7 @@ extension AccountsPlugin {
                     sql: "INSERT INTO resets (hash, account, expires_at) VALUES (?, ?, ?)",
                     arguments: [Self.digest(token), account, Date().timeIntervalSince1970 + 1_800])
             }
-            plugin.audit("reset-started", ["account": account, "source": source])
+            await plugin.audit("reset-started", ["account": account, "source": source])
             do {
                 try await plugin.host.sendEmail(
                     to: email, subject: "Reset your password",
@@ -147,7 +149,7 @@ extension AccountsPlugin {
                 try db.execute(
                     sql: "UPDATE resets SET tries = tries + 1 WHERE hash = ?", arguments: [Self.digest(token)])
             }
-            audit("reset-failed", ["account": account])
+            await audit("reset-failed", ["account": account])
             throw FunctionError(status: 403, code: "WrongAnswers", message: "the answers do not match")
         }
         let password = body["password"] as? String ?? ""
@@ -162,7 +164,7 @@ extension AccountsPlugin {
             try db.execute(sql: "UPDATE resets SET used = 1 WHERE account = ?", arguments: [account])
             try db.execute(sql: "UPDATE refresh_tokens SET revoked = 1 WHERE account = ?", arguments: [account])
         }
-        audit("password-reset", ["account": account])
+        await audit("password-reset", ["account": account])
         return Self.json(["reset": true, "sessions": "signed out"])
     }
 }

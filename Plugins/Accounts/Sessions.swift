@@ -13,7 +13,7 @@ extension AccountsPlugin {
     /// costs the same scrypt as a known one, and gets the same answer.
     func authenticate(_ body: [String: Any], source: String) async throws -> String {
         guard throttle.allow(source) else {
-            audit("signin-throttled", ["source": source])
+            await audit("signin-throttled", ["source": source])
             throw FunctionError(
                 status: 429, code: "TooManyRequests",
                 message: "too many sign-in attempts from this address; wait a minute", retryAfter: 60)
@@ -28,7 +28,7 @@ extension AccountsPlugin {
         let now = Date().timeIntervalSince1970
         if let row, (row["locked_until"] as Double) > now {
             let wait = Int((row["locked_until"] as Double) - now) + 1
-            audit("signin-locked", ["account": row["id"] as String, "source": source])
+            await audit("signin-locked", ["account": row["id"] as String, "source": source])
             throw FunctionError(
                 status: 429, code: "AccountLocked", message: "too many failed sign-ins; try again in \(wait) s",
                 retryAfter: wait)
@@ -54,9 +54,9 @@ extension AccountsPlugin {
                 return failures
             }
             if let id {
-                audit("signin-failed", ["account": id, "source": source, "failures": String(failures)])
+                await audit("signin-failed", ["account": id, "source": source, "failures": String(failures)])
             } else {
-                audit("signin-failed", ["source": source, "account": "unknown"])
+                await audit("signin-failed", ["source": source, "account": "unknown"])
             }
             throw FunctionError(status: 401, code: "InvalidCredentials", message: "wrong email or password")
         }
@@ -79,7 +79,7 @@ extension AccountsPlugin {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM answers WHERE account = ?", arguments: [account]) ?? 0
         }
         guard answers >= 2 else {
-            audit("signin-incomplete-denied", ["account": account, "source": source])
+            await audit("signin-incomplete-denied", ["account": account, "source": source])
             throw FunctionError(
                 status: 403, code: "SignUpIncomplete",
                 message:
@@ -87,7 +87,7 @@ extension AccountsPlugin {
             )
         }
         try await secondFactor(account: account, body: body, source: source)
-        audit("signin", ["account": account, "source": source])
+        await audit("signin", ["account": account, "source": source])
         return try await issue(account: account, family: UUID().uuidString.lowercased())
     }
 
@@ -114,7 +114,7 @@ extension AccountsPlugin {
                 sql: "INSERT INTO refresh_tokens (hash, account, family, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [Self.digest(refresh), account, family, Double(now), Double(now + refreshLifetime)])
         }
-        audit("token-issued", ["account": account, "family": family])
+        await audit("token-issued", ["account": account, "family": family])
         return Self.json([
             "access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": accessLifetime,
         ])
@@ -149,7 +149,7 @@ extension AccountsPlugin {
             throw FunctionError(
                 status: 401, code: "InvalidToken", message: "the refresh token is unknown, expired or revoked")
         case .reused(let account, let family):
-            audit("refresh-reuse-revoked", ["account": account, "family": family])
+            await audit("refresh-reuse-revoked", ["account": account, "family": family])
             throw FunctionError(
                 status: 401, code: "TokenReused",
                 message: "this refresh token was already used; the session is revoked, sign in again")
@@ -167,7 +167,7 @@ extension AccountsPlugin {
             try db.execute(sql: "UPDATE refresh_tokens SET revoked = 1 WHERE family = ?", arguments: [family])
             return family
         }
-        if let family { audit("signout", ["family": family]) }
+        if let family { await audit("signout", ["family": family]) }
         return FunctionResponse(status: 204)
     }
 

@@ -12,7 +12,7 @@ extension AccountsPlugin {
     func signUp(_ r: FunctionRequest) async throws -> FunctionResponse {
         let source = r.headers["x-plumb-source"] ?? "unknown"
         if let wait = signUpThrottle.wait(source) {
-            audit("signup-throttled", ["source": source])
+            await audit("signup-throttled", ["source": source])
             throw FunctionError(
                 status: 429, code: "TooManyRequests",
                 message:
@@ -48,7 +48,7 @@ extension AccountsPlugin {
                 status: 409, code: "AccountExists",
                 message: "an account with this email exists; sign in or reset the password")
         }
-        audit("signup", ["account": id])
+        await audit("signup", ["account": id])
         let confirmation = await sendConfirmation(account: id, email: email)
         return Self.json(
             ["account": id, "next": "security-questions", "questions": questions, "confirmation": confirmation],
@@ -82,7 +82,7 @@ extension AccountsPlugin {
                     sql: "INSERT INTO answers (account, question, hash) VALUES (?, ?, ?)", arguments: [account, q, h])
             }
         }
-        audit("security-questions-set", ["account": account, "count": String(rows.count)])
+        await audit("security-questions-set", ["account": account, "count": String(rows.count)])
         return Self.json(["account": account, "questions": rows.count])
     }
 }

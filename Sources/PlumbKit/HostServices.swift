@@ -22,7 +22,7 @@ public protocol HostServices: Sendable {
     /// Writes one event to the platform's audit trail (`/plumb/audit`): who (`actor`) did what (`action`, e.g.
     /// `accounts:SignIn`) to what (`resource`), from where, with which result (`success`, `failed`, `denied`).
     /// Never pass a secret.
-    func audit(action: String, actor: String, resource: String, source: String, result: String)
+    func audit(action: String, actor: String, resource: String, source: String, result: String) async
     /// Sends a plain-text email with the server's SMTP sender (the `smtp` config); throws when there is none or the
     /// server refuses it.
     func sendEmail(to: String, subject: String, text: String) async throws
@@ -36,7 +36,7 @@ public protocol HostServices: Sendable {
 
 extension HostServices {
     /// Hosts without an audit trail drop the event.
-    public func audit(action: String, actor: String, resource: String, source: String, result: String) {}
+    public func audit(action: String, actor: String, resource: String, source: String, result: String) async {}
     public func sendEmail(to: String, subject: String, text: String) async throws {
         throw FunctionError(status: 503, code: "NoMailSender", message: "this host sends no email")
     }

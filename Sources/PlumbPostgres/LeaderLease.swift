@@ -138,43 +138,11 @@ public final class LeaderLease: Service, Sendable {
         }
     }
 
-    /// `body`'s result, or `LeaseLost` once `timeout` has passed. It does not wait for a `body` that hangs (a
-    /// query on a connection that died without a word): that one is cancelled and left, and the caller closes its
-    /// connection. (A task group would wait for it before returning, and a leader stuck in its check would go on
-    /// believing it leads.)
+    /// `body`'s result, or `LeaseLost` once `timeout` has passed (see `withDeadline`).
     private func withTimeout<T: Sendable>(
         _ timeout: Duration, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        let race = Race<T>()
-        return try await withCheckedThrowingContinuation { continuation in
-            race.pending.withLock { $0 = continuation }
-            let work = Task {
-                let result: Result<T, any Error>
-                do { result = .success(try await body()) } catch { result = .failure(error) }
-                race.timer.withLock { $0?.cancel() }
-                race.finish(with: result)
-            }
-            let sleeper = Task {
-                try? await Task.sleep(for: timeout)
-                guard !Task.isCancelled else { return }
-                race.finish(with: .failure(LeaseLost("PostgreSQL did not answer within \(timeout)")))
-                work.cancel()
-            }
-            race.timer.withLock { $0 = sleeper }
-        }
-    }
-}
-
-/// A body and its timer racing to resume one continuation: the first wins, the other finds it gone.
-private final class Race<T: Sendable>: Sendable {
-    let pending = Mutex<CheckedContinuation<T, any Error>?>(nil)
-    let timer = Mutex<Task<Void, Never>?>(nil)
-
-    func finish(with result: Result<T, any Error>) {
-        pending.withLock { waiting in
-            waiting?.resume(with: result)
-            waiting = nil
-        }
+        try await withDeadline(timeout, late: { LeaseLost("PostgreSQL did not answer within \(timeout)") }, body)
     }
 }
 

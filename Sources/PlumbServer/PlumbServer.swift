@@ -117,7 +117,7 @@ public final class PlumbServer: Sendable {
         let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
         let logs = try LogStore(directory: directory, durability: config.durability, samples: store)
         logSink?.attach(logs)
-        try LogRoutes.installAPIFilters(logs)
+        try await LogRoutes.installAPIFilters(logs)
         let deliverySettings = DeliveryService.Settings(
             smtp: try config.smtp?.settings(), publicURL: config.resolvedPublicURL,
             alertmanagerResendInterval: config.alertmanager.resendInterval)

@@ -49,7 +49,7 @@ struct BenchLogsCommand: AsyncParsableCommand {
         let flusher = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))
-                _ = try? sink.flush()
+                _ = try? await sink.flush()
             }
         }
         let handler = PlumbLogHandler(label: "plumb.bench", sink: sink)
@@ -61,7 +61,7 @@ struct BenchLogsCommand: AsyncParsableCommand {
         }
         let logSeconds = Self.seconds(ContinuousClock.now - started)
         flusher.cancel()
-        _ = try sink.flush()
+        _ = try await sink.flush()
         let handlerStored = handlerEvents - sink.droppedCount
 
         // 3. Search: every stored access line scanned with a term and a space-delimited pattern, every JSON event with
@@ -107,7 +107,7 @@ struct BenchLogsCommand: AsyncParsableCommand {
         let lineBytes = (0..<events).reduce(0) { $0 + Self.accessLine($1, $1 % 100 == 0 ? 500 : 200).utf8.count + 1 }
         let blockBytes = try store.groups(prefix: "/bench/access").first?.archiveCompressedBytes ?? 0
         let usedBytes = try store.bytesInUse()
-        let stored = try store.groups().reduce(0) { $0 + $1.storedEvents }
+        let stored = try await store.groups().reduce(0) { $0 + $1.storedEvents }
         let result = Result(
             batchedPut: .init(events: events, seconds: putSeconds, eventsPerSecond: Double(events) / putSeconds),
             handler: .init(

@@ -55,7 +55,8 @@ import Testing
             .http(.post, "/use", name: "use") { _, _, ctx in
                 let host = ctx.plugin.host
                 let id = try host.publish(topic: "findings", subject: "s", message: "m", attributes: ["k": "v"])
-                host.audit(action: "probe:Use", actor: "tester", resource: "r", source: "127.0.0.1", result: "success")
+                await host.audit(
+                    action: "probe:Use", actor: "tester", resource: "r", source: "127.0.0.1", result: "success")
                 try await host.sendEmail(to: "a@example.com", subject: "hello", text: "t")
                 let sealed = try host.seal("seed", context: "totp")
                 return try .json(["id": id, "sealed": sealed, "opened": try host.unseal(sealed, context: "totp")])

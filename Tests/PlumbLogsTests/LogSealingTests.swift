@@ -17,7 +17,7 @@ import Testing
             : "10.0.0.\(n % 9) - u\(n % 7) [x] \"GET /item/\(n) HTTP/1.1\" \(n % 100 == 0 ? 500 : 200) \(n % 500)"
     }
 
-    @Test func sealedEventsReadExactlyAsBeforeAcrossTableAndBlocks() throws {
+    @Test func sealedEventsReadExactlyAsBeforeAcrossTableAndBlocks() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try LogStoreTests.store(dir)
@@ -40,16 +40,17 @@ import Testing
                 group: "/a", start: Self.now - 3 * 3_600_000, end: Self.now - 3_600_000, streamPrefix: "s1",
                 limit: 13),
         ]
-        let before = try queries.map { try LogStoreConformanceTests.all(store, $0).map(\.id) }
+        var before: [[Int64]] = []
+        for query in queries { before.append(try await LogStoreConformanceTests.all(store, query).map(\.id)) }
 
         // A long seal_after: only full blocks are sealed.
         let report = try store.seal(sealAfter: 86_400_000)
         #expect(report.blocks == 2 && report.events == 8_192, "\(report)")
         #expect(report.compressionRatio > 4, "ratio \(report.compressionRatio)")
-        #expect(try store.groups().first?.archivedEvents == 8_192)
-        #expect(try store.groups().first?.storedEvents == 12_000)
+        #expect(try await store.groups().first?.archivedEvents == 8_192)
+        #expect(try await store.groups().first?.storedEvents == 12_000)
         for (query, ids) in zip(queries, before) {
-            #expect(try LogStoreConformanceTests.all(store, query).map(\.id) == ids, "\(query)")
+            #expect(try await LogStoreConformanceTests.all(store, query).map(\.id) == ids, "\(query)")
         }
 
         // Late events interleave with the sealed ones: every read is the merge, in (timestamp, id) order.
@@ -59,19 +60,23 @@ import Testing
         try store.put(group: "/a", stream: "s9", events: late)
         put += late.map { ("s9", $0.timestamp, $0.message) }
         let expected = put.sorted { $0.ts < $1.ts }.map(\.message)
-        #expect(try LogStoreConformanceTests.all(store, LogQuery(group: "/a", limit: 1_000)).map(\.message) == expected)
         #expect(
-            try LogStoreConformanceTests.all(store, LogQuery(group: "/a", limit: 999, descending: true)).map(\.message)
+            try await LogStoreConformanceTests.all(store, LogQuery(group: "/a", limit: 1_000)).map(\.message)
+                == expected)
+        #expect(
+            try await LogStoreConformanceTests.all(store, LogQuery(group: "/a", limit: 999, descending: true)).map(
+                \.message)
                 == expected.reversed())
         let term = try FilterPattern("\" 500 \"")
         #expect(
-            try LogStoreConformanceTests.all(store, LogQuery(group: "/a", pattern: term, limit: 11)).map(\.message)
+            try await LogStoreConformanceTests.all(store, LogQuery(group: "/a", pattern: term, limit: 11)).map(
+                \.message)
                 == expected.filter { term.matches($0) })
         // 80 access lines answered 500 (the JSON ones are not lines) and the 600 late events.
         #expect(expected.filter { term.matches($0) }.count == 680)
     }
 
-    @Test func idsKeepGrowingWhenEverythingIsSealedAndFollowersSeeEveryEventOnce() throws {
+    @Test func idsKeepGrowingWhenEverythingIsSealedAndFollowersSeeEveryEventOnce() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try LogStoreTests.store(dir)
@@ -86,11 +91,11 @@ import Testing
         try store.put(
             group: "/f", stream: "s",
             events: (0..<5).map { InputLogEvent(timestamp: Self.now + Int64($0), message: "b\($0)") })
-        let everything = try store.events(in: "/f", after: 0)
+        let everything = try await store.events(in: "/f", after: 0)
         #expect(everything.map(\.message) == (0..<10).map { "a\($0)" } + (0..<5).map { "b\($0)" })
         #expect(everything.map(\.id) == Array(1...15))
-        #expect(try store.events(in: "/f", after: last).map(\.message) == (0..<5).map { "b\($0)" })
-        #expect(try store.events(in: "/f", after: 3, limit: 4).map(\.id) == [4, 5, 6, 7])
+        #expect(try await store.events(in: "/f", after: last).map(\.message) == (0..<5).map { "b\($0)" })
+        #expect(try await store.events(in: "/f", after: 3, limit: 4).map(\.id) == [4, 5, 6, 7])
         #expect(try store.lastEventID() == 15)
         // A store opened again continues after the highest id, sealed or not.
         let reopened = try LogStoreTests.store(dir)
@@ -99,7 +104,7 @@ import Testing
         #expect(try reopened.lastEventID() == 16)
     }
 
-    @Test func retentionDropsRowsAndWholeBlocksPastIt() throws {
+    @Test func retentionDropsRowsAndWholeBlocksPastIt() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let store = try LogStoreTests.store(dir)
@@ -119,10 +124,12 @@ import Testing
         #expect(throws: LogsError.self) { try store.setRetention(group: "/old", days: 2) }
         #expect(try store.applyRetention() == 101, "the block of 100 and the old row in the table")
         #expect(
-            try LogStoreConformanceTests.all(store, LogQuery(group: "/old", limit: 1_000)).map(\.message) == ["recent"])
+            try await LogStoreConformanceTests.all(store, LogQuery(group: "/old", limit: 1_000)).map(\.message) == [
+                "recent"
+            ])
     }
 
-    @Test func segmentFilesOfEarlierVersionsBecomeBlocksWithEveryEvent() throws {
+    @Test func segmentFilesOfEarlierVersionsBecomeBlocksWithEveryEvent() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.path + "/log-archive/1-0-1.seg"
@@ -143,27 +150,28 @@ import Testing
             try FileManager.default.createDirectory(
                 atPath: dir.path + "/log-archive", withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: path, contents: Data(try Zlib.compress(writer.bytes)))
-            try store.database.pool.write { db in
+            let rawBytes = writer.bytes.count
+            try await store.database.pool.write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO log_segments (group_id, path, min_ts, max_ts, events, raw_bytes, compressed_bytes)
                         VALUES (1, ?, ?, ?, 5000, ?, 0)
                         """,
-                    arguments: [path, Self.now - 86_400_000, Self.now - 86_400_000 + 4_999, writer.bytes.count])
+                    arguments: [path, Self.now - 86_400_000, Self.now - 86_400_000 + 4_999, rawBytes])
             }
         }
         let store = try LogStoreTests.store(dir)
         #expect(!FileManager.default.fileExists(atPath: path))
-        let events = try LogStoreConformanceTests.all(store, LogQuery(group: "/g", limit: 10_000))
+        let events = try await LogStoreConformanceTests.all(store, LogQuery(group: "/g", limit: 10_000))
         #expect(events.map(\.message) == (0..<5_000).map { "archived event \($0)" } + ["in the table"])
         #expect(events.prefix(5_000).map(\.id) == (0..<5_000).map { Int64(100 + $0) })
-        #expect(try store.groups().first?.archivedEvents == 5_000)
+        #expect(try await store.groups().first?.archivedEvents == 5_000)
         // Ids continue after the highest converted one.
         try store.put(group: "/g", stream: "s", events: [InputLogEvent(timestamp: Self.now, message: "new")])
         #expect(try store.lastEventID() == 5_100)
     }
 
-    @Test func aQuietGroupIsSealedWholeOnceItsOldestEventHasWaited() throws {
+    @Test func aQuietGroupIsSealedWholeOnceItsOldestEventHasWaited() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let clock = TestClock(Self.now)
@@ -175,16 +183,16 @@ import Testing
             clock.advance(by: 10_000)
         }
         // At 300 s the first 31 went, in one block; the 9 after them wait for their own turn.
-        #expect(try store.groups().first?.archivedEvents == 31)
+        #expect(try await store.groups().first?.archivedEvents == 31)
         clock.advance(by: 300_000)
         #expect(try store.seal(sealAfter: 300_000).blocks == 1)
-        #expect(try store.groups().first?.archivedEvents == 40)
+        #expect(try await store.groups().first?.archivedEvents == 40)
         #expect(
-            try LogStoreConformanceTests.all(store, LogQuery(group: "/quiet", limit: 100)).map(\.message)
+            try await LogStoreConformanceTests.all(store, LogQuery(group: "/quiet", limit: 100)).map(\.message)
                 == (0..<40).map { "e\($0)" })
     }
 
-    @Test func idsKeepGrowingAfterRetentionDeletedEverythingAndARestart() throws {
+    @Test func idsKeepGrowingAfterRetentionDeletedEverythingAndARestart() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let clock = TestClock(Self.now)
@@ -203,7 +211,7 @@ import Testing
         #expect(try reopened.lastEventID() == 8)
     }
 
-    @Test func aDamagedSegmentFileDoesNotStopTheStoreFromOpening() throws {
+    @Test func aDamagedSegmentFileDoesNotStopTheStoreFromOpening() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let path = dir.path + "/log-archive/1-0-1.seg"
@@ -213,7 +221,7 @@ import Testing
             try FileManager.default.createDirectory(
                 atPath: dir.path + "/log-archive", withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: path, contents: Data([0x78, 0x9c, 1, 2, 3]))
-            try store.database.pool.write { db in
+            try await store.database.pool.write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO log_segments (group_id, path, min_ts, max_ts, events, raw_bytes, compressed_bytes)
@@ -224,6 +232,7 @@ import Testing
         }
         let store = try LogStoreTests.store(dir)
         #expect(FileManager.default.fileExists(atPath: path), "left for a person to look at")
-        #expect(try LogStoreConformanceTests.all(store, LogQuery(group: "/g", limit: 10)).map(\.message) == ["kept"])
+        #expect(
+            try await LogStoreConformanceTests.all(store, LogQuery(group: "/g", limit: 10)).map(\.message) == ["kept"])
     }
 }

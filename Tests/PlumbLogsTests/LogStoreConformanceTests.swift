@@ -2,6 +2,7 @@ import Foundation
 import PlumbAPI
 import PlumbLogs
 import PlumbMetrics
+import PlumbPostgres
 import PlumbTesting
 import Synchronization
 import Testing
@@ -12,19 +13,40 @@ import Testing
 struct LogStoreConformanceTests {
     struct Backend: Sendable, CustomStringConvertible {
         let name: String
-        let open: @Sendable (_ directory: String, _ clock: TestClock) throws -> any LogStoring
+        /// The store, and what must live as long as it (a connection pool's runner).
+        let open: @Sendable (_ directory: String, _ clock: TestClock) async throws -> (any LogStoring, AnyObject?)
         var description: String { name }
+    }
+
+    /// Keeps a PostgreSQL store's connection pool running for as long as the test holds it.
+    final class PoolRunner: Sendable {
+        let task: Task<Void, Never>
+        init(_ database: PostgresStore) { task = Task { try? await database.run() } }
+        deinit { task.cancel() }
     }
 
     static let backends: [Backend] = [
         Backend(
             name: "SQLite",
-            open: { directory, clock in try LogStore(directory: directory, durability: .full, clock: clock.closure) }),
+            open: { directory, clock in
+                (try LogStore(directory: directory, durability: .full, clock: clock.closure), nil)
+            }),
         Backend(
             name: "SQLite, half of it in sealed blocks",
             open: { directory, clock in
-                SealingEveryOtherBatch(
-                    store: try LogStore(directory: directory, durability: .full, clock: clock.closure))
+                (
+                    SealingEveryOtherBatch(
+                        store: try LogStore(directory: directory, durability: .full, clock: clock.closure)), nil
+                )
+            }),
+        Backend(
+            name: "PostgreSQL",
+            open: { _, clock in
+                // A new database on the process's shared PostgreSQL 15 (PostgreSQL as its own system user).
+                let database = try PostgresStore(
+                    settings: try PostgresSettings(url: try await SharedPostgres.shared.freshDatabase()))
+                let runner = PoolRunner(database)
+                return (try await PostgresLogStore.open(database: database, clock: clock.closure), runner)
             }),
     ]
 
@@ -35,7 +57,8 @@ struct LogStoreConformanceTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let clock = TestClock(Self.now)
-        let store = try backend.open(dir.path, clock)
+        let (store, peer) = try await backend.open(dir.path, clock)
+        defer { withExtendedLifetime(peer) {} }
         try await body(store, clock)
     }
 
@@ -54,18 +77,19 @@ struct LogStoreConformanceTests {
 
     static func put(
         _ events: [(stream: String, event: InputLogEvent)], group: String, into store: any LogStoring
-    ) throws {
+    ) async throws {
         for stream in ["web-1", "web-2"] {
-            _ = try store.put(group: group, stream: stream, events: events.filter { $0.stream == stream }.map(\.event))
+            _ = try await store.put(
+                group: group, stream: stream, events: events.filter { $0.stream == stream }.map(\.event))
         }
     }
 
     /// Every page of a query, following the tokens.
-    static func all(_ store: any LogStoring, _ query: LogQuery) throws -> [LogEvent] {
+    static func all(_ store: any LogStoring, _ query: LogQuery) async throws -> [LogEvent] {
         var query = query
         var out: [LogEvent] = []
         repeat {
-            let page = try store.filter(query)
+            let page = try await store.filter(query)
             out += page.events
             query.token = page.nextToken
         } while query.token != nil
@@ -77,14 +101,14 @@ struct LogStoreConformanceTests {
         try await with(backend) { store, clock in
             let start = clock.now - 600_000
             let written = Self.events(from: start)
-            try Self.put(written, group: "/conformance/app", into: store)
-            let oldest = try Self.all(store, LogQuery(group: "/conformance/app", limit: 37))
+            try await Self.put(written, group: "/conformance/app", into: store)
+            let oldest = try await Self.all(store, LogQuery(group: "/conformance/app", limit: 37))
             #expect(oldest.map(\.message) == written.map(\.event.message))
             #expect(oldest.map(\.timestamp) == written.map(\.event.timestamp))
-            let newest = try Self.all(store, LogQuery(group: "/conformance/app", limit: 41, descending: true))
+            let newest = try await Self.all(store, LogQuery(group: "/conformance/app", limit: 41, descending: true))
             #expect(newest.map(\.message) == written.reversed().map(\.event.message))
             // [start, end) and a stream prefix.
-            let window = try Self.all(
+            let window = try await Self.all(
                 store,
                 LogQuery(group: "/conformance/app", start: start + 10_000, end: start + 20_000, streamPrefix: "web-1"))
             #expect(window.map(\.timestamp) == stride(from: start + 10_000, to: start + 20_000, by: 2_000).map { $0 })
@@ -95,7 +119,7 @@ struct LogStoreConformanceTests {
     func patterns(_ backend: Backend) async throws {
         try await with(backend) { store, clock in
             let written = Self.events(from: clock.now - 600_000)
-            try Self.put(written, group: "/conformance/app", into: store)
+            try await Self.put(written, group: "/conformance/app", into: store)
             let cases: [(pattern: String, matches: (String) -> Bool)] = [
                 ("ERROR", { $0.contains("ERROR") }),
                 ("ERROR -request", { $0.contains("ERROR") && !$0.contains("request") }),
@@ -109,7 +133,7 @@ struct LogStoreConformanceTests {
                 ),
             ]
             for (text, matches) in cases {
-                let got = try Self.all(
+                let got = try await Self.all(
                     store, LogQuery(group: "/conformance/app", pattern: try FilterPattern(text), limit: 1_000))
                 #expect(got.map(\.message) == written.map(\.event.message).filter(matches), "pattern \(text)")
             }
@@ -119,17 +143,18 @@ struct LogStoreConformanceTests {
     @Test("groups and streams are listed, by prefix; an unknown group is a 404", arguments: backends)
     func groupsAndStreams(_ backend: Backend) async throws {
         try await with(backend) { store, clock in
-            _ = try store.put(
+            _ = try await store.put(
                 group: "/conformance/a", stream: "s1", events: [.init(timestamp: clock.now, message: "x")])
-            _ = try store.put(
+            _ = try await store.put(
                 group: "/conformance/a", stream: "s2", events: [.init(timestamp: clock.now, message: "y")])
-            _ = try store.put(group: "/other/b", stream: "s1", events: [.init(timestamp: clock.now, message: "z")])
-            #expect(try store.groups(prefix: "/conformance/").map(\.name) == ["/conformance/a"])
-            #expect(Set(try store.groups().map(\.name)).isSuperset(of: ["/conformance/a", "/other/b"]))
-            #expect(try store.groups(prefix: "/conformance/").first?.storedEvents == 2)
-            #expect(try store.streams(group: "/conformance/a").map(\.name).sorted() == ["s1", "s2"])
+            _ = try await store.put(
+                group: "/other/b", stream: "s1", events: [.init(timestamp: clock.now, message: "z")])
+            #expect(try await store.groups(prefix: "/conformance/").map(\.name) == ["/conformance/a"])
+            #expect(Set(try await store.groups().map(\.name)).isSuperset(of: ["/conformance/a", "/other/b"]))
+            #expect(try await store.groups(prefix: "/conformance/").first?.storedEvents == 2)
+            #expect(try await store.streams(group: "/conformance/a").map(\.name).sorted() == ["s1", "s2"])
             do {
-                _ = try store.streams(group: "/conformance/none")
+                _ = try await store.streams(group: "/conformance/none")
                 Issue.record("listed the streams of a group that does not exist")
             } catch let error as any HTTPResponseError {
                 #expect(error.status == 404)
@@ -140,34 +165,112 @@ struct LogStoreConformanceTests {
     @Test("a follower from the last cursor sees exactly what comes after it, in order", arguments: backends)
     func follow(_ backend: Backend) async throws {
         try await with(backend) { store, clock in
-            _ = try store.put(
+            _ = try await store.put(
                 group: "/conformance/f", stream: "s", events: [.init(timestamp: clock.now, message: "old")])
-            let cursor = try store.lastEventID()
-            _ = try store.put(
+            let cursor = try await store.lastEventID()
+            _ = try await store.put(
                 group: "/conformance/other", stream: "s", events: [.init(timestamp: clock.now, message: "elsewhere")])
-            _ = try store.put(
+            _ = try await store.put(
                 group: "/conformance/f", stream: "s",
                 events: (1...5).map { .init(timestamp: clock.now + Int64($0), message: "new \($0)") })
-            let followed = try store.events(in: "/conformance/f", after: cursor)
+            let followed = try await store.events(in: "/conformance/f", after: cursor)
             #expect(followed.map(\.message) == (1...5).map { "new \($0)" })
-            #expect(try store.events(in: "/conformance/f", after: try store.lastEventID()).isEmpty)
+            #expect(try await store.events(in: "/conformance/f", after: try await store.lastEventID()).isEmpty)
         }
     }
 
     @Test("retention takes CloudWatch's values and shows on the group; others are refused", arguments: backends)
     func retention(_ backend: Backend) async throws {
         try await with(backend) { store, clock in
-            _ = try store.put(group: "/conformance/r", stream: "s", events: [.init(timestamp: clock.now, message: "x")])
-            try store.setRetention(group: "/conformance/r", days: 14)
-            #expect(try store.groups(prefix: "/conformance/r").first?.retentionDays == 14)
-            try store.setRetention(group: "/conformance/r", days: nil)
-            #expect(try store.groups(prefix: "/conformance/r").first?.retentionDays == nil)
+            _ = try await store.put(
+                group: "/conformance/r", stream: "s", events: [.init(timestamp: clock.now, message: "x")])
+            try await store.setRetention(group: "/conformance/r", days: 14)
+            #expect(try await store.groups(prefix: "/conformance/r").first?.retentionDays == 14)
+            try await store.setRetention(group: "/conformance/r", days: nil)
+            #expect(try await store.groups(prefix: "/conformance/r").first?.retentionDays == nil)
             do {
-                try store.setRetention(group: "/conformance/r", days: 13)
+                try await store.setRetention(group: "/conformance/r", days: 13)
                 Issue.record("accepted 13 days")
             } catch let error as any HTTPResponseError {
                 #expect(error.status == 400)
             }
+        }
+    }
+
+    @Test("applying retention deletes exactly the events older than their group's retention", arguments: backends)
+    func retentionApplied(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let day: Int64 = 86_400_000
+            _ = try await store.put(
+                group: "/conformance/short", stream: "s",
+                events: (0..<10).map { .init(timestamp: clock.now - 3 * day + Int64($0), message: "old \($0)") })
+            _ = try await store.put(
+                group: "/conformance/short", stream: "s",
+                events: (0..<4).map { .init(timestamp: clock.now - 1_000 + Int64($0), message: "new \($0)") })
+            _ = try await store.put(
+                group: "/conformance/forever", stream: "s",
+                events: [.init(timestamp: clock.now - 3 * day, message: "kept")])
+            try await store.setRetention(group: "/conformance/short", days: 1)
+            #expect(try await store.applyRetention() == 10)
+            let left = try await Self.all(store, LogQuery(group: "/conformance/short", limit: 100))
+            #expect(left.map(\.message) == (0..<4).map { "new \($0)" })
+            #expect(try await Self.all(store, LogQuery(group: "/conformance/forever", limit: 100)).count == 1)
+            #expect(try await store.applyRetention() == 0)
+            // Ids keep growing after the newest events went: a follower's cursor never sees an id twice.
+            let cursor = try await store.lastEventID()
+            try await store.setRetention(group: "/conformance/forever", days: 1)
+            #expect(try await store.applyRetention() == 1)
+            _ = try await store.put(
+                group: "/conformance/forever", stream: "s", events: [.init(timestamp: clock.now, message: "later")])
+            #expect(try await store.events(in: "/conformance/forever", after: cursor).map(\.message) == ["later"])
+        }
+    }
+
+    @Test("appends racing each other are all seen by a follower, each once, in id order", arguments: backends)
+    func racingAppends(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let writers = 6
+            let batches = 25
+            let now = clock.now
+            let follower = Task { () -> [Int64] in
+                var seen: [Int64] = []
+                var cursor: Int64 = 0
+                while seen.count < writers * batches * 3 {
+                    let page = try await store.events(in: "/conformance/race", after: cursor, limit: 50)
+                    seen += page.map(\.id)
+                    cursor = page.last?.id ?? cursor
+                    if page.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
+                }
+                return seen
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<writers {
+                    group.addTask {
+                        for batch in 0..<batches {
+                            _ = try await store.put(
+                                group: "/conformance/race", stream: "w\(writer)",
+                                events: (0..<3).map {
+                                    .init(timestamp: now + Int64(batch), message: "w\(writer) b\(batch) e\($0)")
+                                })
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let seen = try await withThrowingTaskGroup(of: [Int64]?.self) { group in
+                group.addTask { try await follower.value }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(60))
+                    follower.cancel()
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+            let ids = try #require(seen, "the follower did not see every event within 60 s")
+            #expect(ids.count == writers * batches * 3)
+            #expect(ids == ids.sorted())
+            #expect(Set(ids).count == ids.count)
         }
     }
 
@@ -183,11 +286,11 @@ struct LogStoreConformanceTests {
             ])
             #expect(store.metricFilters.map(\.filter.name) == ["errors"])
             let written = Self.events(from: clock.now - 600_000).map(\.event)
-            let samples = try store.put(group: "/conformance/m", stream: "s", events: written)
+            let samples = try await store.put(group: "/conformance/m", stream: "s", events: written)
             #expect(samples.count == written.filter { $0.message.contains("ERROR") }.count)
             #expect(samples.allSatisfy { $0.value == .single(1) })
             // A batch that matches nothing makes one sample of the default value.
-            let quiet = try store.put(
+            let quiet = try await store.put(
                 group: "/conformance/m", stream: "s", events: [.init(timestamp: clock.now, message: "INFO all well")])
             #expect(quiet.map(\.value) == [.single(0)])
             #expect(Set(samples.map(\.series)) == [SeriesKey(namespace: "Conformance", name: "Errors")])
@@ -205,11 +308,10 @@ final class SealingEveryOtherBatch: LogStoring {
 
     func sealing<T>(_ body: () throws -> T) throws -> T {
         let result = try body()
-        if batches.withLock({ n in
+        // One sealer at a time, as the server runs it (one maintenance service); racing appends call this at once.
+        try batches.withLock { n in
             n += 1
-            return n % 2 == 1
-        }) {
-            try store.seal(sealAfter: 0)
+            if n % 2 == 1 { try store.seal(sealAfter: 0) }
         }
         return result
     }
@@ -229,6 +331,7 @@ final class SealingEveryOtherBatch: LogStoring {
     }
     func lastEventID() throws -> Int64 { try store.lastEventID() }
     func setRetention(group: String, days: Int?) throws { try store.setRetention(group: group, days: days) }
+    func applyRetention() throws -> Int { try store.applyRetention() }
     var metricFilters: [(filter: MetricFilter, fromFile: Bool)] { store.metricFilters }
     func setMetricFilters(_ list: [MetricFilter]) { store.setMetricFilters(list) }
     func setAPIMetricFilters(_ list: [MetricFilter]) { store.setAPIMetricFilters(list) }

@@ -87,7 +87,7 @@ import Testing
 }
 
 @Suite struct LogHandlerTests {
-    @Test func eventsAreValidJSONWithEscapes() throws {
+    @Test func eventsAreValidJSONWithEscapes() async throws {
         let sink = LogSink(capacity: 10)
         let handler = PlumbLogHandler(label: "plumb.plugins.sentiment.worker", sink: sink, stream: "host")
         handler.log(
@@ -98,7 +98,7 @@ import Testing
         defer { dir.remove() }
         let store = try LogStoreTests.store(dir)
         sink.attach(store)
-        try sink.flush()
+        try await sink.flush()
         let event = try #require(try store.filter(LogQuery(group: "/plumb/plugins/sentiment", limit: 10)).events.first)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(event.message.utf8)) as? [String: Any])
         #expect(object["message"] as? String == "quote \" backslash \\ newline \n tab \t bell \u{07} ünï")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A real PostgreSQL 15 (Debian's `postgresql-15`) on a free loopback port, in its own directory, run as the
 /// `postgres` system user (PostgreSQL refuses to run as root), with password (SCRAM) authentication for the role
@@ -20,7 +21,12 @@ public final class PostgresProcess: @unchecked Sendable {
     /// The system user that runs the server.
     static let systemUser = "postgres"
 
-    public var url: String { "postgres://\(Self.user):\(password)@127.0.0.1:\(port)/postgres?sslmode=disable" }
+    public var url: String { url(database: "postgres") }
+
+    /// The URL of `database` on this server, as the `plumb` role.
+    public func url(database: String) -> String {
+        "postgres://\(Self.user):\(password)@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
     public var logPath: String { directory + "/postgres.log" }
     public var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
@@ -96,4 +102,36 @@ public final class PostgresProcess: @unchecked Sendable {
     }
 
     deinit { stop(signal: SIGQUIT) }
+}
+
+/// One PostgreSQL for the whole test process, each caller getting a new empty database of its own: a suite that
+/// needs a fresh store per test does not pay an `initdb` per test. The server is stopped when the process ends.
+public actor SharedPostgres {
+    public static let shared = SharedPostgres()
+    /// The server's start, shared by every caller that comes while it is under way (the actor is reentrant).
+    private var starting: Task<PostgresProcess, any Error>?
+    private var databases = 0
+    private static let pid = Mutex<pid_t>(0)
+
+    /// The URL of a new, empty database.
+    public func freshDatabase() async throws -> String {
+        if starting == nil {
+            starting = Task {
+                let directory = TemporaryDirectory("plumb-pg-shared")
+                let server = try await PostgresProcess(directory: directory.path + "/pg")
+                directory.remove()
+                Self.pid.withLock { $0 = server.process.processIdentifier }
+                atexit {
+                    let pid = SharedPostgres.pid.withLock { $0 }
+                    if pid > 0 { kill(pid, SIGQUIT) }
+                }
+                return server
+            }
+        }
+        let server = try await starting!.value
+        databases += 1
+        let name = "conformance_\(databases)"
+        _ = try await server.psql("CREATE DATABASE \(name)")
+        return server.url(database: name)
+    }
 }

@@ -98,8 +98,9 @@ final class HostBridge: HostServices {
         try await platform.sendEmail(to: to, subject: subject, text: text)
     }
 
-    func audit(action: String, actor: String, resource: String, source: String, result: String) {
-        platform.audit(AuditEvent(action: action, actor: actor, resource: resource, source: source, result: result))
+    func audit(action: String, actor: String, resource: String, source: String, result: String) async {
+        await platform.audit(
+            AuditEvent(action: action, actor: actor, resource: resource, source: source, result: result))
     }
 
     func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {

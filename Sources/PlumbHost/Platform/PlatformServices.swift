@@ -9,7 +9,7 @@ public protocol PlatformServices: Sendable {
     /// (404) when the topic does not exist.
     func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
     /// Writes one event to the platform's audit trail; never fails the caller (a lost audit line is logged).
-    func audit(_ event: AuditEvent)
+    func audit(_ event: AuditEvent) async
     /// Sends a plain-text email; throws a `FunctionError` when there is no sender or the address is not one.
     func sendEmail(to: String, subject: String, text: String) async throws
     /// `text` sealed under the platform's secrets key for `context` (the host prefixes the plugin's name).

@@ -16,7 +16,7 @@ public struct StandalonePlatform: PlatformServices {
     }
 
     /// Dropped: there is no trail to write to.
-    public func audit(_ event: AuditEvent) {}
+    public func audit(_ event: AuditEvent) async {}
 
     public func sendEmail(to: String, subject: String, text: String) async throws {
         throw FunctionError(

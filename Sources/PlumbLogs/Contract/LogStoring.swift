@@ -6,29 +6,32 @@ import PlumbMetrics
 ///
 /// Routes, the tail, the audit trail, the swift-log handler's sink and the CLI's benchmark take this protocol; SQL
 /// lives only in the embedded SQLite backend (`LogStore`, with its sealed blocks). Every backend passes the same
-/// conformance suite (`LogStoreConformanceTests`). Times are epoch milliseconds.
+/// conformance suite (`LogStoreConformanceTests`). Times are epoch milliseconds. The methods are asynchronous because
+/// a shared backend (PostgreSQL) answers over the network; the embedded one answers synchronously.
 public protocol LogStoring: Sendable {
     /// The store's "now" in epoch milliseconds: the ingestion time of appended events.
     var clock: @Sendable () -> Int64 { get }
 
     /// Appends one batch to a stream (creating the group and stream), and returns the samples its metric filters
     /// made (already stored through the store's sample sink, in the same commit, when it has one).
-    func put(group: String, stream: String, events: [InputLogEvent]) throws -> [Sample]
+    func put(group: String, stream: String, events: [InputLogEvent]) async throws -> [Sample]
     /// Appends several batches in one commit: all of them and their samples, or none.
-    func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample]
+    func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) async throws -> [Sample]
 
     /// Every group, optionally only those whose name starts with `prefix`.
-    func groups(prefix: String?) throws -> [LogGroupSummary]
+    func groups(prefix: String?) async throws -> [LogGroupSummary]
     /// A group's streams; throws a 404 when the group does not exist.
-    func streams(group: String) throws -> [LogStreamSummary]
+    func streams(group: String) async throws -> [LogStreamSummary]
     /// FilterLogEvents: one page of a group's events in the query's range that match its pattern.
-    func filter(_ query: LogQuery) throws -> LogPage
+    func filter(_ query: LogQuery) async throws -> LogPage
     /// Events of a group stored after the cursor `after` (an event id), in storage order: following a group live.
-    func events(in group: String, after: Int64, limit: Int) throws -> [LogEvent]
+    func events(in group: String, after: Int64, limit: Int) async throws -> [LogEvent]
     /// The newest cursor (0 when the store is empty): where a follower starts.
-    func lastEventID() throws -> Int64
+    func lastEventID() async throws -> Int64
     /// A group's retention in days (CloudWatch's allowed values), nil to keep its events forever.
-    func setRetention(group: String, days: Int?) throws
+    func setRetention(group: String, days: Int?) async throws
+    /// Deletes the events older than their group's retention; returns how many. Work for one node of a cluster.
+    func applyRetention() async throws -> Int
 
     /// The metric filters in force, each with whether it came from an alert file.
     var metricFilters: [(filter: MetricFilter, fromFile: Bool)] { get }
@@ -37,15 +40,15 @@ public protocol LogStoring: Sendable {
     /// Replaces the metric filters created through the API.
     func setAPIMetricFilters(_ list: [MetricFilter])
     /// API-created metric filters as stored: name → JSON document.
-    func storedMetricFilterDocuments() throws -> [String: String]
+    func storedMetricFilterDocuments() async throws -> [String: String]
     /// Stores (or, with nil, removes) an API-created metric filter's document.
-    func storeMetricFilterDocument(name: String, document: String?) throws
+    func storeMetricFilterDocument(name: String, document: String?) async throws
 }
 
 extension LogStoring {
-    public func groups() throws -> [LogGroupSummary] { try groups(prefix: nil) }
-    public func events(in group: String, after: Int64) throws -> [LogEvent] {
-        try events(in: group, after: after, limit: 1_000)
+    public func groups() async throws -> [LogGroupSummary] { try await groups(prefix: nil) }
+    public func events(in group: String, after: Int64) async throws -> [LogEvent] {
+        try await events(in: group, after: after, limit: 1_000)
     }
 }
 

@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// `enqueue` never waits: when `capacity` events are already waiting, the event is dropped and counted in
 /// `Plumb/Logs/DroppedEvents`, so a slow disk can never stall a request path. `flush` (run by
-/// `LogSinkService` every 200 ms and at shutdown) writes what is queued in one transaction per stream.
+/// `LogSinkService` every 200 ms and at shutdown) writes what is queued in one transaction; a batch the store
+/// refuses goes back to the queue (within `capacity`) for the next flush.
 public final class LogSink: Sendable {
     struct Pending: Sendable {
         var group: String
@@ -56,7 +57,7 @@ public final class LogSink: Sendable {
 
     /// Writes everything queued (events over the size limit are cut to it); returns the metric filters' samples.
     @discardableResult
-    public func flush() throws -> [Sample] {
+    public func flush() async throws -> [Sample] {
         let (batch, store) = state.withLock { s -> ([Pending], (any LogStoring)?) in
             guard let store = s.store else { return ([], nil) }
             defer { s.queue.removeAll(keepingCapacity: true) }
@@ -72,6 +73,26 @@ public final class LogSink: Sendable {
             }
             byStream[p.group + "\u{0}" + p.stream, default: (p.group, p.stream, [])].events.append(event)
         }
-        return try store.append(byStream.values.map { ($0.group, $0.stream, $0.events) })
+        do {
+            return try await store.append(byStream.values.map { ($0.group, $0.stream, $0.events) })
+        } catch {
+            // The store is away (a shared database that is down): the batch goes back ahead of what came since, as
+            // far as the capacity allows, and is tried again at the next flush.
+            requeue(batch)
+            throw error
+        }
+    }
+
+    private func requeue(_ batch: [Pending]) {
+        let lost = state.withLock { s -> Int in
+            let room = max(0, capacity - s.queue.count)
+            let kept = batch.suffix(room)
+            s.queue.insert(contentsOf: kept, at: 0)
+            return batch.count - kept.count
+        }
+        if lost > 0 {
+            dropped.add(lost, ordering: .relaxed)
+            droppedCounter.increment(by: lost)
+        }
     }
 }

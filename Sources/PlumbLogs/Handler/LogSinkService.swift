@@ -22,7 +22,7 @@ public struct LogSinkService: Service {
 
     func flushOnce() async {
         do {
-            try sink.flush()
+            try await sink.flush()
         } catch {
             // Logging here would feed the queue being flushed; stderr only.
             FileHandleError.write("plumb: cannot write logs to the store: \(error)\n")

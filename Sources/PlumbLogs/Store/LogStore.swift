@@ -18,33 +18,18 @@ public final class LogStore: Sendable {
     public let clock: @Sendable () -> Int64
     /// Receives the samples the metric filters make of each batch, inside the batch's transaction (see `append`).
     let samples: (any MetricSampleSink)?
-    /// Metric filters from the alert files and from the API; `active` is their union by group.
     /// The id the next event gets.
     private let nextEventID: Mutex<Int64>
-    private let filters = Mutex<(files: [MetricFilter], api: [MetricFilter], active: [String: [MetricFilter]])>(
-        ([], [], [:]))
+    /// Metric filters from the alert files and from the API.
+    let filters = MetricFilterSet()
 
     /// Replaces the metric filters declared in alert files.
-    public func setMetricFilters(_ list: [MetricFilter]) {
-        filters.withLock { f in
-            f.files = list
-            f.active = Dictionary(grouping: f.files + f.api, by: \.group)
-        }
-    }
+    public func setMetricFilters(_ list: [MetricFilter]) { filters.setFromFiles(list) }
 
     /// Replaces the metric filters created through the API.
-    public func setAPIMetricFilters(_ list: [MetricFilter]) {
-        filters.withLock { f in
-            f.api = list
-            f.active = Dictionary(grouping: f.files + f.api, by: \.group)
-        }
-    }
+    public func setAPIMetricFilters(_ list: [MetricFilter]) { filters.setFromAPI(list) }
 
-    public var metricFilters: [(filter: MetricFilter, fromFile: Bool)] {
-        filters.withLock { f in f.files.map { ($0, true) } + f.api.map { ($0, false) } }.sorted {
-            $0.filter.name < $1.filter.name
-        }
-    }
+    public var metricFilters: [(filter: MetricFilter, fromFile: Bool)] { filters.all }
 
     /// API-created metric filters as stored: name → JSON document.
     public func storedMetricFilterDocuments() throws -> [String: String] {
@@ -159,10 +144,7 @@ public final class LogStore: Sendable {
     @discardableResult
     public func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample] {
         let now = clock()
-        let active = filters.withLock { $0.active }
-        let samples =
-            active.isEmpty
-            ? [] : batches.flatMap { batch in (active[batch.group] ?? []).flatMap { $0.samples(for: batch.events) } }
+        let samples = filters.samples(for: batches)
         let sink = self.samples
         try database.pool.write { db in
             let insert = try db.cachedStatement(
@@ -253,9 +235,17 @@ public final class LogStore: Sendable {
         return String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
     }
 
-    static func encodeToken(_ ts: Int64, _ id: Int64) -> String { "\(ts).\(id)" }
+    static func encodeToken(_ ts: Int64, _ id: Int64) -> String { LogPageToken.encode(ts: ts, id: id) }
 
-    static func decodeToken(_ token: String) throws -> (Int64, Int64) {
+    static func decodeToken(_ token: String) throws -> (Int64, Int64) { try LogPageToken.decode(token) }
+}
+
+/// The continuation token of a search page: the (timestamp, id) of the last event examined, as every backend
+/// writes it.
+public enum LogPageToken {
+    public static func encode(ts: Int64, id: Int64) -> String { "\(ts).\(id)" }
+
+    public static func decode(_ token: String) throws -> (ts: Int64, id: Int64) {
         let parts = token.split(separator: ".")
         guard parts.count == 2, let ts = Int64(parts[0]), let id = Int64(parts[1]) else {
             throw LogsError("next: the pagination token is not one this server issued")

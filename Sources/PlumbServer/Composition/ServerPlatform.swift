@@ -26,11 +26,11 @@ struct ServerPlatform: PlatformServices {
             topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
     }
 
-    func audit(_ event: AuditEvent) {
+    func audit(_ event: AuditEvent) async {
         let entry = AuditEntry(
             time: TimeParsing.format(Int64(Date().timeIntervalSince1970)), actor: event.actor, action: event.action,
             resource: event.resource, source: event.source, result: event.result)
-        AuditMiddleware.write(logs, stream: "plugins", entry, logger: logger)
+        await AuditMiddleware.write(logs, stream: "plugins", entry, logger: logger)
     }
 
     /// A plugin's address and subject are checked here too, whatever the plugin checked: a 400 naming the field

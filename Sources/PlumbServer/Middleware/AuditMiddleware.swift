@@ -35,7 +35,7 @@ struct AuditMiddleware: RouterMiddleware {
             do {
                 return try await next(request, context)
             } catch let error as APIError where error.status == 401 || error.status == 403 {
-                record(request, context: context, status: error.status)
+                await record(request, context: context, status: error.status)
                 throw error
             }
         }
@@ -45,7 +45,7 @@ struct AuditMiddleware: RouterMiddleware {
         } catch {
             response = APIErrorMiddleware<Context>.response(for: error, logger: context.logger)
         }
-        record(request, context: context, status: Int(response.status.code))
+        await record(request, context: context, status: Int(response.status.code))
         return response
     }
 
@@ -54,7 +54,7 @@ struct AuditMiddleware: RouterMiddleware {
             || (path.hasPrefix("/api/v1/logs/") && path.split(separator: "/").count == 5)
     }
 
-    func record(_ request: Request, context: Context, status: Int) {
+    func record(_ request: Request, context: Context, status: Int) async {
         let actor: String
         switch try? callers.resolve(request.headers[.authorization]) {
         case .admin?: actor = Self.tokenID(callers.adminToken)
@@ -74,7 +74,7 @@ struct AuditMiddleware: RouterMiddleware {
             resource: request.uri.path,
             source: source, status: status,
             result: status < 400 ? "success" : (status == 401 || status == 403 ? "denied" : "failed"))
-        Self.write(logs, stream: "api", event, logger: context.logger)
+        await Self.write(logs, stream: "api", event, logger: context.logger)
     }
 
     static let encoder: JSONEncoder = {
@@ -85,10 +85,10 @@ struct AuditMiddleware: RouterMiddleware {
 
     /// Appends one event (sorted JSON) to the audit group: the one writer of the audit trail (the API's calls, sign-ins
     /// and plugins' events), synchronous so the event is stored before the response leaves.
-    static func write(_ logs: any LogStoring, stream: String, _ event: AuditEntry, logger: Logger) {
+    static func write(_ logs: any LogStoring, stream: String, _ event: AuditEntry, logger: Logger) async {
         guard let data = try? encoder.encode(event) else { return }
         do {
-            try logs.put(
+            _ = try await logs.put(
                 group: group, stream: stream,
                 events: [
                     InputLogEvent(

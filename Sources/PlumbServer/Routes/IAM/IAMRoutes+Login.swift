@@ -9,18 +9,19 @@ extension IAMRoutes {
         let body = try await request.decodeJSONObject(LoginRequest.self)
         do {
             let session = try iam.login(user: body.user, password: body.password, code: body.code, settings: settings)
-            auditLogin(body.user, context: context, status: 201, outcome: session.mfa ? "success (mfa)" : "success")
+            await auditLogin(
+                body.user, context: context, status: 201, outcome: session.mfa ? "success (mfa)" : "success")
             let answer = LoginResponse(
                 token: session.token, expiresAt: TimeParsing.format(session.expiresAt), mfa: session.mfa)
             return try Response.json(answer, status: .created)
         } catch let error as PlumbError {
-            auditLogin(body.user, context: context, status: error.status, outcome: "denied")
+            await auditLogin(body.user, context: context, status: error.status, outcome: "denied")
             throw error
         }
     }
 
     /// One audit event for a sign-in; a name that could not be a user is not written as given.
-    func auditLogin(_ user: String, context: PlumbRequestContext, status: Int, outcome: String) {
+    func auditLogin(_ user: String, context: PlumbRequestContext, status: Int, outcome: String) async {
         guard let logs else { return }
         var source = "unknown"
         if let address = context.remoteAddress { source = address.ipAddress ?? "\(address)" }
@@ -28,6 +29,6 @@ extension IAMRoutes {
         let entry = AuditEntry(
             time: TimeParsing.format(Int64(Date().timeIntervalSince1970)), actor: "user:" + named, action: "iam:Login",
             resource: "user/" + named, source: source, status: status, result: outcome, route: "POST /api/v1/iam/login")
-        AuditMiddleware.write(logs, stream: "api", entry, logger: context.logger)
+        await AuditMiddleware.write(logs, stream: "api", entry, logger: context.logger)
     }
 }

@@ -14,8 +14,8 @@ struct LogRoutes {
     var tailHeartbeat: Duration = .seconds(2)
 
     /// Parses the stored API metric filters and installs them (at start and after each change).
-    static func installAPIFilters(_ store: any LogStoring) throws {
-        try MetricFilterRoutes.installAPIFilters(store)
+    static func installAPIFilters(_ store: any LogStoring) async throws {
+        try await MetricFilterRoutes.installAPIFilters(store)
     }
 
     func register(api: RouterGroup<PlumbRequestContext>) {
@@ -30,12 +30,12 @@ struct LogRoutes {
 
     /// Every group (or those under `prefix`) with its event counts and retention.
     @Sendable func listGroups(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        let groups = try store.groups(prefix: request.queryDictionary["prefix"])
+        let groups = try await store.groups(prefix: request.queryDictionary["prefix"])
         return try .json(LogGroupsResponse(groups: groups.map(LogGroupDescription.init)))
     }
 
     @Sendable func listStreams(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        let streams = try store.streams(group: try Self.parameter("group", context))
+        let streams = try await store.streams(group: try Self.parameter("group", context))
         return try .json(LogStreamsResponse(streams: streams.map(LogStreamDescription.init)))
     }
 
@@ -49,7 +49,7 @@ struct LogRoutes {
         let tail = LogTail(
             store: store, group: group, pattern: pattern, streamPrefix: query["stream"], seconds: seconds,
             heartbeat: tailHeartbeat,
-            start: try store.lastEventID())
+            start: try await store.lastEventID())
         return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: tail.body())
     }
 
@@ -60,7 +60,7 @@ struct LogRoutes {
             try PlatformNames.requireAdmin(context.caller, "the retention of \(group)")
         }
         let body = try await request.decodeJSON(RetentionRequest.self, limit: 1_024)
-        try store.setRetention(group: group, days: body.days)
+        try await store.setRetention(group: group, days: body.days)
         return try .json(RetentionResponse(group: group, retentionDays: body.days.map(String.init) ?? "never"))
     }
 
@@ -84,7 +84,7 @@ struct LogRoutes {
             return InputLogEvent(timestamp: ts, message: e.message)
         }
         // The metric filters' samples are stored with the batch, in its transaction (LogStore's sample sink).
-        let samples = try store.put(group: group, stream: stream, events: events)
+        let samples = try await store.put(group: group, stream: stream, events: events)
         return try .json(PutLogEventsResponse(accepted: events.count, metricSamples: samples.count))
     }
 
@@ -92,7 +92,7 @@ struct LogRoutes {
     /// first, `next` continuing.
     @Sendable func search(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let group = try Self.parameter("group", context)
-        let page = try store.filter(try Self.logQuery(group: group, request, now: Double(store.clock()) / 1_000))
+        let page = try await store.filter(try Self.logQuery(group: group, request, now: Double(store.clock()) / 1_000))
         return try .json(
             LogEventsResponse(
                 events: page.events.map(LogEventDescription.init), next: page.nextToken, scanned: page.scanned))

@@ -29,7 +29,7 @@ struct LogTail: Sendable {
             var lastWrite = ContinuousClock.now
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 if let deadline, ContinuousClock.now >= deadline { break }
-                let events = try store.events(in: group, after: cursor)
+                let events = try await store.events(in: group, after: cursor)
                 var buffer = ByteBuffer()
                 for event in events {
                     cursor = event.id

@@ -13,9 +13,9 @@ struct MetricFilterRoutes {
     let store: any LogStoring
 
     /// Parses the stored API documents and installs them (at start and after each change).
-    static func installAPIFilters(_ store: any LogStoring) throws {
+    static func installAPIFilters(_ store: any LogStoring) async throws {
         var list: [MetricFilter] = []
-        for (name, document) in try store.storedMetricFilterDocuments() {
+        for (name, document) in try await store.storedMetricFilterDocuments() {
             if case .success(let filter) = AlertFileParser.parseMetricFilterDocument(document, name: name) {
                 list.append(filter)
             }
@@ -63,8 +63,8 @@ struct MetricFilterRoutes {
         {
             try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
         }
-        try store.storeMetricFilterDocument(name: name, document: document)
-        try Self.installAPIFilters(store)
+        try await store.storeMetricFilterDocument(name: name, document: document)
+        try await Self.installAPIFilters(store)
         return try .json(MetricFilterDescription(filter, fromFile: false))
     }
 
@@ -78,8 +78,8 @@ struct MetricFilterRoutes {
         if existing.filter.group == PlatformNames.auditGroup {
             try PlatformNames.requireAdmin(context.caller, "a metric filter on \(PlatformNames.auditGroup)")
         }
-        try store.storeMetricFilterDocument(name: name, document: nil)
-        try Self.installAPIFilters(store)
+        try await store.storeMetricFilterDocument(name: name, document: nil)
+        try await Self.installAPIFilters(store)
         return Response(status: .noContent)
     }
 }
