@@ -151,7 +151,7 @@ let package = Package(
                 "PlumbAPI",
                 "PlumbAuth",
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
-                "PlumbVictoriaMetrics",
+                "PlumbVictoriaMetrics", "PlumbPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

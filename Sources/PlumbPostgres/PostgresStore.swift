@@ -4,16 +4,19 @@ import NIOSSL
 import PlumbAPI
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// The shared PostgreSQL database of a Plumb cluster: a connection pool and each area's versioned schema.
 ///
 /// Every statement goes through `run`, which gives it `settings.timeout` to answer: a PostgreSQL that is down or
 /// unreachable is a `PostgresUnavailable` (503 with `Retry-After`) after that time, never a request that hangs. The
-/// pool itself (`PostgresClient`) must be running: `run()` is this service's body.
+/// pool (`PostgresClient`) runs from `start()` (the stores open before the service group runs) until `stop()`; as a
+/// service, `run()` keeps it until the graceful shutdown, so, first in the group, it closes after every other part.
 public final class PostgresStore: Service, Sendable {
     public let settings: PostgresSettings
     public let client: PostgresClient
     let logger: Logger
+    private let runner = Mutex<Task<Void, Never>?>(nil)
 
     public init(
         settings: PostgresSettings, maximumConnections: Int = 20, logger: Logger = Logger(label: "plumb.postgres")
@@ -36,9 +39,68 @@ public final class PostgresStore: Service, Sendable {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
-    /// Runs the connection pool until cancelled or shut down gracefully.
+    /// Starts the connection pool (once).
+    public func start() {
+        runner.withLock { task in
+            guard task == nil else { return }
+            task = Task { await self.client.run() }
+        }
+    }
+
+    /// Closes the pool: statements under way fail, new ones wait for their deadline.
+    public func stop() {
+        runner.withLock { task in
+            task?.cancel()
+            task = nil
+        }
+    }
+
+    /// Keeps the pool running until the graceful shutdown (or cancellation), then closes it.
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await self.client.run() }
+        start()
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    /// Connects once, outside the pool, and asks `SELECT 1`: at start, so that a PostgreSQL that cannot be reached
+    /// or refuses the credentials stops the start with PostgreSQL's own reason ("password authentication failed for
+    /// user …", "connection refused"), where the pool would only say it did not answer in time.
+    public func probe() async throws {
+        let settings = self.settings
+        let logger = self.logger
+        do {
+            try await withDeadline(
+                settings.timeout,
+                late: { PostgresUnavailable("no answer from \(settings.description) within \(settings.timeout)") }
+            ) {
+                let connection = try await PostgresConnection.connect(
+                    configuration: try settings.configuration(), id: 0, logger: logger)
+                defer { Task { try? await connection.close() } }
+                try await connection.query("SELECT 1", logger: logger)
+            }
+        } catch let error as PostgresUnavailable {
+            throw error
+        } catch {
+            throw PostgresUnavailable("\(settings.description): \(describePostgresError(error))")
+        }
+    }
+
+    /// nil when the pool answers `SELECT 1` within `timeout`, else why not (for `/readyz`).
+    public func problem(within timeout: Duration = .seconds(2)) async -> String? {
+        let logger = self.logger
+        let target = settings.description
+        do {
+            try await withDeadline(
+                min(timeout, settings.timeout), late: { PostgresUnavailable("PostgreSQL (\(target)) did not answer") }
+            ) {
+                try await self.client.withConnection { try await $0.query("SELECT 1", logger: logger) }
+            }
+            return nil
+        } catch let error as PostgresUnavailable {
+            return error.message
+        } catch {
+            return "PostgreSQL (\(target)): \(describePostgresError(error))"
+        }
     }
 
     /// `body` with a connection of the pool, within `settings.timeout` (see the type's description).

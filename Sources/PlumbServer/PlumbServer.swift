@@ -11,6 +11,7 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
+import PlumbPostgres
 import PlumbStore
 import PlumbVictoriaMetrics
 import ServiceLifecycle
@@ -34,7 +35,9 @@ public final class PlumbServer: Sendable {
     public let limits: IngestLimits
     public let alarms: AlarmEngine
     public let outbox: Outbox
-    public let logs: LogStore
+    public let logs: any LogStoring
+    /// The shared PostgreSQL when a store lives there (`storage.logs: postgres`).
+    public let postgres: PostgresStore?
     public let asyncQueue: AsyncEventQueue
     public let asyncDispatcher: AsyncDispatcher
     public let scheduler: Scheduler
@@ -69,7 +72,8 @@ public final class PlumbServer: Sendable {
     init(
         config: ServerConfig, store: any MetricStoring & MetricSampleSink, host: PluginHost,
         factory: PlumbMetricsFactory, token: String,
-        alarms: AlarmEngine, outbox: Outbox, logs: LogStore, logSink: LogSink?, asyncQueue: AsyncEventQueue,
+        alarms: AlarmEngine, outbox: Outbox, logs: any LogStoring, postgres: PostgresStore?, logSink: LogSink?,
+        asyncQueue: AsyncEventQueue,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
         iam: IAMStore,
         certificates: CertificateStore?, alarmLinks: AlarmLinks, logger: Logger
@@ -88,6 +92,7 @@ public final class PlumbServer: Sendable {
         self.alarms = alarms
         self.outbox = outbox
         self.logs = logs
+        self.postgres = postgres
         self.logSink = logSink
         self.asyncQueue = asyncQueue
         self.asyncDispatcher = asyncDispatcher
@@ -115,7 +120,8 @@ public final class PlumbServer: Sendable {
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
         let store = try await openMetricStore(config: config, clock: clock, logger: logger)
         let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
-        let logs = try LogStore(directory: directory, durability: config.durability, samples: store)
+        let postgres = try await openPostgres(config: config, logger: logger)
+        let logs = try await openLogStore(config: config, postgres: postgres, samples: store, logger: logger)
         logSink?.attach(logs)
         try await LogRoutes.installAPIFilters(logs)
         let deliverySettings = DeliveryService.Settings(
@@ -153,7 +159,7 @@ public final class PlumbServer: Sendable {
         }
         let server = PlumbServer(
             config: config, store: store, host: host, factory: factory, token: token, alarms: alarms, outbox: outbox,
-            logs: logs, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher,
+            logs: logs, postgres: postgres, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher,
             scheduler: scheduler,
             deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks,
             logger: logger)
@@ -189,6 +195,43 @@ public final class PlumbServer: Sendable {
             } catch let error as VictoriaMetricsError {
                 throw ConfigError("storage.victoriametrics: \(error.description)")
             }
+        }
+    }
+
+    /// The shared PostgreSQL when a store is configured there, its pool started and checked at once: an unreachable
+    /// server, refused credentials or a schema from a newer Plumb stop the start with their reason.
+    static func openPostgres(config: ServerConfig, logger: Logger) async throws -> PostgresStore? {
+        guard config.storage.logs == .postgres else { return nil }
+        guard let settings = config.storage.postgres else {
+            throw ConfigError("storage.logs is postgres: storage.postgres.url is required")
+        }
+        let postgres = try PostgresStore(settings: settings, logger: Logger(label: "plumb.postgres"))
+        do {
+            try await postgres.probe()
+        } catch let error as PostgresUnavailable {
+            throw ConfigError("storage.postgres: cannot use PostgreSQL at \(error.message)")
+        }
+        postgres.start()
+        logger.info("logs are kept in PostgreSQL", metadata: ["postgres": "\(settings.description)"])
+        return postgres
+    }
+
+    /// The log store `storage.logs` names: the embedded one in the data directory, or PostgreSQL's (its schema
+    /// migrated first). `samples` receives the metric filters' samples.
+    static func openLogStore(
+        config: ServerConfig, postgres: PostgresStore?, samples: any MetricSampleSink, logger: Logger
+    ) async throws -> any LogStoring {
+        guard let postgres else {
+            return try LogStore(directory: config.dataDirectory, durability: config.durability, samples: samples)
+        }
+        do {
+            return try await PostgresLogStore.open(database: postgres, samples: samples)
+        } catch let error as PostgresSchemaError {
+            postgres.stop()
+            throw ConfigError("storage.postgres: \(error.description)")
+        } catch {
+            postgres.stop()
+            throw ConfigError("storage.postgres: the log schema could not be set up: \(describePostgresError(error))")
         }
     }
 
@@ -289,7 +332,8 @@ public final class PlumbServer: Sendable {
         let metricsGroup =
             config.metricsRequireToken
             ? router.group().add(middleware: AdminAuthMiddleware(token: token)) : router.group()
-        HealthRoutes(isReady: { self.isReady }, factory: factory).register(on: router, metrics: metricsGroup)
+        HealthRoutes(isReady: { self.isReady }, storeProblem: { await self.postgres?.problem() }, factory: factory)
+            .register(on: router, metrics: metricsGroup)
         let callers = CallerResolver(adminToken: token, iam: iam, host: host)
         let audit = AuditMiddleware(logs: logs, callers: callers)
         let api = router.group("api/v1")
@@ -385,6 +429,10 @@ public final class PlumbServer: Sendable {
         // First in, last out: the sink flushes after everything else has logged its shutdown.
         if let logSink {
             services.insert(LogSinkService(sink: logSink), at: 0)
+        }
+        // Before even the sink: the pool closes once the sink's last flush has gone through it.
+        if let postgres {
+            services.insert(postgres, at: 0)
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -20,9 +20,12 @@ struct LogStoreConformanceTests {
 
     /// Keeps a PostgreSQL store's connection pool running for as long as the test holds it.
     final class PoolRunner: Sendable {
-        let task: Task<Void, Never>
-        init(_ database: PostgresStore) { task = Task { try? await database.run() } }
-        deinit { task.cancel() }
+        let database: PostgresStore
+        init(_ database: PostgresStore) {
+            self.database = database
+            database.start()
+        }
+        deinit { database.stop() }
     }
 
     static let backends: [Backend] = [

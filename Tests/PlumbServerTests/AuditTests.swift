@@ -19,7 +19,7 @@ import Testing
                 "/api/v1/metrics", method: .post, body: #"{"namespace": "N", "data": [{"name": "m", "value": 1}]}"#,
                 server: server)
 
-            let page = try server.logs.filter(LogQuery(group: "/plumb/audit", limit: 100))
+            let page = try await server.logs.filter(LogQuery(group: "/plumb/audit", limit: 100))
             let events = page.events.compactMap {
                 try? JSONSerialization.jsonObject(with: Data($0.message.utf8)) as? [String: Any]
             }

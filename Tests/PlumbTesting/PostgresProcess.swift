@@ -66,23 +66,47 @@ public final class PostgresProcess: @unchecked Sendable {
         guard initdb.status == 0 else { throw TestFailure("initdb failed:\n\(initdb.output)") }
         FileManager.default.createFile(atPath: directory + "/postgres.log", contents: nil)
         chown(directory + "/postgres.log", uid, gid)
-        let log = try ChildProcess.openForAppending(directory + "/postgres.log")
-        defer { close(log) }
-        process = try ChildProcess(
-            asServer[0],
+        serverArguments =
             Array(asServer.dropFirst()) + [
                 bin + "/postgres", "-D", directory + "/data", "-p", "\(port)", "-k", directory,
                 "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
-            ], stdout: log, stderr: log)
+            ]
+        process = try Self.spawn(serverArguments, log: directory + "/postgres.log")
+        try await waitAccepting()
+    }
+
+    /// `setpriv … postgres -D …`: how the server is started, again on `restart()`.
+    private let serverArguments: [String]
+
+    private static func spawn(_ arguments: [String], log path: String) throws -> ChildProcess {
+        let log = try ChildProcess.openForAppending(path)
+        defer { close(log) }
+        return try ChildProcess("/usr/bin/setpriv", arguments, stdout: log, stderr: log)
+    }
+
+    /// How many times the log says the server became ready.
+    private var readyCount: Int {
+        output.components(separatedBy: "database system is ready to accept connections").count - 1
+    }
+
+    /// Waits until the log says ready once more than `before` times and the port accepts.
+    private func waitAccepting(before: Int = 0) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw TestFailure("postgres exited early:\n\(output)") }
-            if output.contains("database system is ready to accept connections"), PeerProcess.accepts(port: port) {
-                return
-            }
+            if readyCount > before, PeerProcess.accepts(port: port) { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestFailure("postgres not ready on \(port):\n\(output)")
+    }
+
+    /// Starts the server again on the same directory and port (after `stop`): what a PostgreSQL back from an outage
+    /// looks like to its clients.
+    public func restart() async throws {
+        stop(signal: SIGQUIT)
+        let before = readyCount
+        process = try Self.spawn(serverArguments, log: logPath)
+        try await waitAccepting(before: before)
     }
 
     /// Runs SQL through `psql` as the `plumb` role; returns its output (tuples only, unaligned).

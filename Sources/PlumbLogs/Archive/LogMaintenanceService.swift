@@ -1,9 +1,10 @@
 import Logging
 import ServiceLifecycle
 
-/// Seals log events into compressed blocks every `sealInterval`, and applies retention every `retentionInterval`.
+/// Applies retention every `retentionInterval`, and, in the embedded store, seals log events into compressed blocks
+/// every `sealInterval` (a shared backend keeps its own storage format).
 public struct LogMaintenanceService: Service {
-    public let store: LogStore
+    public let store: any LogStoring
     /// Milliseconds after which events are sealed even when they do not fill a block.
     public let sealAfter: Int64
     public let sealInterval: Duration
@@ -11,7 +12,7 @@ public struct LogMaintenanceService: Service {
     public let logger: Logger
 
     public init(
-        store: LogStore, sealAfter: Int64, sealInterval: Duration = .seconds(2), retentionInterval: Duration,
+        store: any LogStoring, sealAfter: Int64, sealInterval: Duration = .seconds(2), retentionInterval: Duration,
         logger: Logger = Logger(label: "plumb.logs")
     ) {
         self.store = store
@@ -26,29 +27,35 @@ public struct LogMaintenanceService: Service {
         var lastRetention: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // Apart, so that retention (which frees space) still runs when sealing fails (a full disk).
-            do {
-                let report = try store.seal(sealAfter: sealAfter)
-                if report.events > 0 {
-                    logger.debug(
-                        "log events sealed",
-                        metadata: [
-                            "events": "\(report.events)", "blocks": "\(report.blocks)",
-                            "compression_ratio": "\(report.compressionRatio)",
-                        ])
-                }
-            } catch {
-                logger.error("log sealing failed: \(error)")
+            if let embedded = store as? LogStore {
+                seal(embedded)
             }
             if lastRetention.map({ clock.now - $0 >= retentionInterval }) ?? true {
                 lastRetention = clock.now
                 do {
-                    let expired = try store.applyRetention()
+                    let expired = try await store.applyRetention()
                     if expired > 0 { logger.info("log retention", metadata: ["expired": "\(expired)"]) }
                 } catch {
                     logger.error("log retention failed: \(error)")
                 }
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: sealInterval) }
+        }
+    }
+
+    func seal(_ store: LogStore) {
+        do {
+            let report = try store.seal(sealAfter: sealAfter)
+            if report.events > 0 {
+                logger.debug(
+                    "log events sealed",
+                    metadata: [
+                        "events": "\(report.events)", "blocks": "\(report.blocks)",
+                        "compression_ratio": "\(report.compressionRatio)",
+                    ])
+            }
+        } catch {
+            logger.error("log sealing failed: \(error)")
         }
     }
 }

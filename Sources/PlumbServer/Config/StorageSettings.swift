@@ -1,23 +1,37 @@
 import Foundation
+import PlumbPostgres
 import PlumbVictoriaMetrics
 
 extension ServerConfig {
-    /// The `storage:` section: which engine keeps the metrics. SQLite in the data directory is the default and
-    /// needs nothing; `victoriametrics` moves them to a VictoriaMetrics single node or cluster that several Plumb
-    /// nodes can share.
+    /// The `storage:` section: which engine keeps the metrics and the logs. SQLite in the data directory is the
+    /// default and needs nothing; `victoriametrics` moves the metrics to a VictoriaMetrics single node or cluster and
+    /// `logs: postgres` the logs (and the audit trail) to PostgreSQL, both shareable by several Plumb nodes.
     public struct StorageSettings: Sendable, Decodable, Equatable {
         public enum MetricsBackend: String, Sendable, Decodable, Equatable {
             case sqlite
             case victoriaMetrics = "victoriametrics"
         }
 
+        public enum LogsBackend: String, Sendable, Decodable, Equatable {
+            case sqlite
+            case postgres
+        }
+
         public var metrics: MetricsBackend = .sqlite
         /// Where VictoriaMetrics is (required when `metrics` is `victoriametrics`).
         public var victoriaMetrics: VictoriaMetricsSettings?
+        public var logs: LogsBackend = .sqlite
+        /// Where PostgreSQL is (required when `logs` is `postgres`).
+        public var postgres: PostgresSettings?
 
         enum CodingKeys: String, CodingKey {
-            case metrics
+            case metrics, logs, postgres
             case victoriaMetrics = "victoriametrics"
+        }
+
+        enum PostgresKeys: String, CodingKey {
+            case url, timeout
+            case passwordEnv = "password_env"
         }
 
         enum VictoriaMetricsKeys: String, CodingKey {
@@ -86,6 +100,47 @@ extension ServerConfig {
             if metrics == .victoriaMetrics && victoriaMetrics == nil {
                 throw ConfigError("storage.metrics is victoriametrics: storage.victoriametrics.url is required")
             }
+            if let name = try c.decodeIfPresent(String.self, forKey: .logs) {
+                guard let backend = LogsBackend(rawValue: name) else {
+                    throw ConfigError("storage.logs must be sqlite or postgres, not '\(name)'")
+                }
+                logs = backend
+            }
+            if c.contains(.postgres), try !c.decodeNil(forKey: .postgres) {
+                postgres = try Self.postgresSettings(
+                    try c.nestedContainer(keyedBy: PostgresKeys.self, forKey: .postgres))
+            }
+            if logs == .postgres && postgres == nil {
+                throw ConfigError("storage.logs is postgres: storage.postgres.url is required")
+            }
+        }
+
+        /// `storage.postgres`: a `postgres://` URL, the password from an environment variable when `password_env`
+        /// names one (so it is never in the file), and how long a statement may take.
+        static func postgresSettings(_ p: KeyedDecodingContainer<PostgresKeys>) throws -> PostgresSettings {
+            guard let url = try p.decodeIfPresent(String.self, forKey: .url) else {
+                throw ConfigError("storage.postgres.url is required (postgres://user@host:5432/database)")
+            }
+            var password: String?
+            if let variable = try p.decodeIfPresent(String.self, forKey: .passwordEnv) {
+                guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+                    throw ConfigError("storage.postgres.password_env: the environment variable \(variable) is not set")
+                }
+                password = value
+            }
+            var settings: PostgresSettings
+            do {
+                settings = try PostgresSettings(url: url, password: password)
+            } catch let error as PostgresSettingsError {
+                throw ConfigError("storage.postgres.url: \(error.description)")
+            }
+            if let seconds = try p.decodeIfPresent(Double.self, forKey: .timeout) {
+                guard (0.1...600).contains(seconds) else {
+                    throw ConfigError("storage.postgres.timeout must be from 0.1 to 600 seconds")
+                }
+                settings.timeout = .milliseconds(Int64(seconds * 1_000))
+            }
+            return settings
         }
     }
 }

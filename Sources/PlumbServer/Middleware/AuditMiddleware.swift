@@ -29,7 +29,7 @@ struct AuditMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let method = request.method
         guard method == .post || method == .put || method == .patch || method == .delete,
-            !Self.isIngest(request.uri.path)
+            !(method == .post && Self.isIngest(request.uri.path))
         else {
             // Reads are audited only when refused.
             do {
@@ -49,6 +49,8 @@ struct AuditMiddleware: RouterMiddleware {
         return response
     }
 
+    /// Whether a POST to `path` is data ingest (not audited: it changes no configuration). A PUT to
+    /// `/api/v1/logs/{group}/retention` has the same shape as PutLogEvents and is audited.
     static func isIngest(_ path: String) -> Bool {
         path == "/api/v1/metrics" || path == "/write"
             || (path.hasPrefix("/api/v1/logs/") && path.split(separator: "/").count == 5)

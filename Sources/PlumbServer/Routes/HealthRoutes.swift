@@ -6,6 +6,8 @@ import PlumbMetrics
 /// `/healthz`, `/readyz` and `/metrics` (Prometheus exposition of the server's own swift-metrics), outside `/api/v1`.
 struct HealthRoutes {
     let isReady: @Sendable () -> Bool
+    /// A shared store that does not answer, named (nil: all answer).
+    let storeProblem: @Sendable () async -> String?
     let factory: PlumbMetricsFactory
 
     func register(on router: Router<PlumbRequestContext>, metrics: RouterGroup<PlumbRequestContext>) {
@@ -22,6 +24,9 @@ struct HealthRoutes {
         guard isReady() else {
             throw APIError(status: 503, code: "NotReady", "starting: stores or plugins not ready yet")
         }
+        if let problem = await storeProblem() {
+            throw StoreNotAnswering(message: "a shared store does not answer: \(problem)")
+        }
         return try .json(HealthStatus(status: "ready"))
     }
 
@@ -30,4 +35,13 @@ struct HealthRoutes {
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: PrometheusExposition.render(factory))))
     }
+}
+
+/// `/readyz` while a shared store (PostgreSQL) does not answer: 503, ask again in a second; a load balancer takes the
+/// node out of rotation meanwhile.
+struct StoreNotAnswering: PlumbAPI.HTTPResponseError {
+    let message: String
+    var status: Int { 503 }
+    var code: String { "NotReady" }
+    var headers: [(name: String, value: String)] { [("Retry-After", "1")] }
 }

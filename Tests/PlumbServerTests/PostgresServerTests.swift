@@ -1,0 +1,153 @@
+import Foundation
+import PlumbTesting
+import Testing
+
+/// `plumb serve` with `storage.logs: postgres` on a real PostgreSQL 15 (run as its own system user): two nodes share
+/// the logs and the audit trail; PostgreSQL going away turns `/readyz` and log ingest into 503 with `Retry-After`,
+/// and nothing acknowledged is lost; bad settings stop the start with a message that names the problem.
+@Suite("Serve with logs on PostgreSQL", .serialized)
+struct PostgresServerTests {
+    static func config(_ url: String) -> String {
+        """
+        storage:
+          logs: postgres
+          postgres:
+            url: \(url)
+            timeout: 3
+        alerts: ./no-alerts
+        """
+    }
+
+    static func put(
+        _ server: ServerProcess, stream: String, _ messages: [String]
+    ) async throws -> (Int, [String: String]) {
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        let events = messages.enumerated().map { i, m in #"{"timestamp": \#(now + Int64(i)), "message": "\#(m)"}"# }
+        let body = #"{"events": [\#(events.joined(separator: ","))]}"#
+        let answer = try await HTTP.exchange(
+            "POST", server.baseURL + "/api/v1/logs/app/\(stream)", body: Array(body.utf8), token: server.token)
+        return (answer.status, answer.headers)
+    }
+
+    /// Every message of group `app` as `server` reads it.
+    static func messages(_ server: ServerProcess) async throws -> [String] {
+        var out: [String] = []
+        var next: String?
+        repeat {
+            let token = next.map { "&next=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) }
+            let (status, body) = try await HTTP.request(
+                "GET", server.baseURL + "/api/v1/logs/app?limit=1000&start=0" + (token ?? ""), token: server.token)
+            #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
+            let page = json(body)
+            out += ((page["events"] as? [[String: Any]]) ?? []).compactMap { $0["message"] as? String }
+            next = page["next"] as? String
+        } while next != nil
+        return out
+    }
+
+    @Test(
+        "two nodes share logs and the audit trail; PostgreSQL away is 503 with Retry-After and loses nothing acknowledged"
+    )
+    func sharedAndOutage() async throws {
+        let root = TemporaryDirectory("plumb-pg-serve")
+        defer { root.remove() }
+        let postgres = try await PostgresProcess(directory: root.path + "/pg")
+        defer { postgres.stop() }
+        let a = try await ServerProcess.start(config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-a"))
+        defer { a.kill(signal: SIGKILL) }
+        let b = try await ServerProcess.start(config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-b"))
+        defer { b.kill(signal: SIGKILL) }
+        #expect(a.log.contains("logs are kept in PostgreSQL"), "\(a.log)")
+
+        var acknowledged: [String] = []
+        for (server, name) in [(a, "a"), (b, "b")] {
+            let batch = (0..<50).map { "node \(name) event \($0)" }
+            let (status, _) = try await Self.put(server, stream: "web-\(name)", batch)
+            #expect(status == 200)
+            if status == 200 { acknowledged += batch }
+        }
+        // Each node reads what the other wrote.
+        #expect(Set(try await Self.messages(b)) == Set(acknowledged))
+        #expect(Set(try await Self.messages(a)) == Set(acknowledged))
+
+        // A change through one node is audited in the shared trail, and the other node sees its effect.
+        let (retention, retentionBody) = try await HTTP.request(
+            "PUT", a.baseURL + "/api/v1/logs/app/retention", body: Array(#"{"days": 7}"#.utf8), token: a.token)
+        #expect(retention == 200, "\(String(decoding: retentionBody, as: UTF8.self))")
+        let (_, groupsBody) = try await HTTP.request("GET", b.baseURL + "/api/v1/logs?prefix=app", token: b.token)
+        let group = ((json(groupsBody)["groups"] as? [[String: Any]]) ?? []).first
+        #expect("\(group?["retentionDays"] ?? "none")" == "7", "\(String(decoding: groupsBody, as: UTF8.self))")
+        let audited = try await postgres.psql(
+            """
+            SELECT count(*) FROM log_events e JOIN log_groups g ON g.id = e.group_id
+            WHERE g.name = '/plumb/audit' AND e.message LIKE '%/api/v1/logs/app/retention%'
+            """)
+        #expect(audited == "1")
+
+        // PostgreSQL goes away: the nodes say they are not ready, and a write is refused so the sender keeps it.
+        postgres.stop(signal: SIGQUIT)
+        let notReady = try await waitFor("/readyz to turn 503", timeout: .seconds(30)) {
+            () async -> [String: String]? in
+            guard let answer = try? await HTTP.exchange("GET", a.baseURL + "/readyz"), answer.status == 503 else {
+                return nil
+            }
+            return answer.headers
+        }
+        #expect(notReady["retry-after"] == "1")
+        let (refused, refusedHeaders) = try await Self.put(a, stream: "web-a", ["written while PostgreSQL was away"])
+        #expect(refused == 503)
+        #expect(refusedHeaders["retry-after"] == "1")
+
+        // Back: the nodes are ready again and take writes; everything acknowledged is there, once.
+        try await postgres.restart()
+        try await waitUntil("/readyz to answer 200 again", timeout: .seconds(60)) {
+            (try? await HTTP.exchange("GET", b.baseURL + "/readyz"))?.status == 200
+        }
+        let after = ["after the outage"]
+        let (status, _) = try await waitFor("a write to be taken again", timeout: .seconds(30)) {
+            () async -> (Int, [String: String])? in
+            let answer = try? await Self.put(a, stream: "web-a", after)
+            return answer?.0 == 200 ? answer : nil
+        }
+        #expect(status == 200)
+        acknowledged += after
+        let stored = try await Self.messages(b)
+        #expect(stored.sorted() == acknowledged.sorted(), "stored \(stored.count), acknowledged \(acknowledged.count)")
+    }
+
+    @Test("wrong credentials, an unreachable server and a schema from a newer Plumb stop the start, each named")
+    func badSettings() async throws {
+        let root = TemporaryDirectory("plumb-pg-bad")
+        defer { root.remove() }
+        let postgres = try await PostgresProcess(directory: root.path + "/pg")
+        defer { postgres.stop() }
+
+        let wrong = postgres.url.replacingOccurrences(of: ":\(postgres.password)@", with: ":not-the-password@")
+        let refused = try await ServerProcess.start(
+            config: Self.config(wrong), in: TemporaryDirectory("plumb-pg-wrong"), ready: false)
+        defer { refused.kill(signal: SIGKILL) }
+        #expect(try await refused.waitExit(timeout: .seconds(60)), "still running")
+        #expect(refused.log.contains("password authentication failed"), "\(refused.log)")
+        #expect(!refused.log.contains("not-the-password"), "the password is never logged")
+
+        let port = ServerProcess.freePort()
+        let away = try await ServerProcess.start(
+            config: Self.config("postgres://plumb:x@127.0.0.1:\(port)/postgres?sslmode=disable"),
+            in: TemporaryDirectory("plumb-pg-away"), ready: false)
+        defer { away.kill(signal: SIGKILL) }
+        #expect(try await away.waitExit(timeout: .seconds(60)), "still running")
+        #expect(away.log.contains("storage.postgres") && away.log.contains("127.0.0.1:\(port)"), "\(away.log)")
+
+        // A node of this release sets the schema up; then a "newer" release is simulated by its version number.
+        let first = try await ServerProcess.start(
+            config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-first"))
+        first.kill(signal: SIGTERM)
+        _ = try await first.waitExit(timeout: .seconds(30))
+        _ = try await postgres.psql("UPDATE plumb_schema SET version = 99 WHERE area = 'logs'")
+        let older = try await ServerProcess.start(
+            config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-older"), ready: false)
+        defer { older.kill(signal: SIGKILL) }
+        #expect(try await older.waitExit(timeout: .seconds(60)), "still running")
+        #expect(older.log.contains("version 99, newer than this Plumb knows"), "\(older.log)")
+    }
+}
