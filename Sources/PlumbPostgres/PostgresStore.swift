@@ -69,10 +69,10 @@ public final class PostgresStore: Service, Sendable {
         let settings = self.settings
         let logger = self.logger
         do {
-            try await withDeadline(
-                settings.timeout,
-                late: { PostgresUnavailable("no answer from \(settings.description) within \(settings.timeout)") }
-            ) {
+            let late = { @Sendable in
+                PostgresUnavailable("no answer from \(settings.description) within \(settings.timeout)")
+            }
+            try await withDeadline(settings.timeout, late: late) {
                 let connection = try await PostgresConnection.connect(
                     configuration: try settings.configuration(), id: 0, logger: logger)
                 defer { Task { try? await connection.close() } }
@@ -90,9 +90,8 @@ public final class PostgresStore: Service, Sendable {
         let logger = self.logger
         let target = settings.description
         do {
-            try await withDeadline(
-                min(timeout, settings.timeout), late: { PostgresUnavailable("PostgreSQL (\(target)) did not answer") }
-            ) {
+            let late = { @Sendable in PostgresUnavailable("PostgreSQL (\(target)) did not answer") }
+            try await withDeadline(min(timeout, settings.timeout), late: late) {
                 try await self.client.withConnection { try await $0.query("SELECT 1", logger: logger) }
             }
             return nil
