@@ -240,11 +240,12 @@ let package = Package(
             name: "plumb",
             dependencies: [
                 "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics",
-                "PlumbVictoriaMetrics",
+                "PlumbVictoriaMetrics", "PlumbPostgres",
                 "PlumbHost", "PlumbKit", "PlumbAlarms", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier",
                 "Sensors", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -25,6 +25,9 @@ public final class LeaderLease: Service, Sendable {
     let checkInterval: Duration
     let logger: Logger
     private let leading = Atomic<Bool>(false)
+    /// The PostgreSQL backend process of the lease's session (0 when not connected): how the cluster's status tells
+    /// which node's session holds the lock.
+    private let backend = Atomic<Int32>(0)
     private let continuations = Mutex<[UUID: AsyncStream<Bool>.Continuation]>([:])
 
     /// The lease every Plumb node of one cluster contends for (`plumb`'s advisory lock key: "PLUM" in ASCII).
@@ -42,6 +45,9 @@ public final class LeaderLease: Service, Sendable {
         self.checkInterval = checkInterval
         self.logger = logger
     }
+
+    /// The lease session's backend process id in PostgreSQL, 0 when it has none.
+    public var backendPID: Int32 { backend.load(ordering: .acquiring) }
 
     /// Whether this node holds the lease now.
     public var isLeader: Bool { leading.load(ordering: .acquiring) }
@@ -105,7 +111,19 @@ public final class LeaderLease: Service, Sendable {
             try await PostgresConnection.connect(
                 configuration: try self.settings.configuration(), id: connectionID, logger: self.logger)
         }
-        defer { Task { try? await connection.close() } }
+        defer {
+            backend.store(0, ordering: .releasing)
+            Task { try? await connection.close() }
+        }
+        let pid = try await withTimeout(settings.timeout) {
+            for try await pid in try await connection.query("SELECT pg_backend_pid()", logger: self.logger).decode(
+                Int32.self)
+            {
+                return pid
+            }
+            return 0
+        }
+        backend.store(pid, ordering: .releasing)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let granted = try await withTimeout(settings.timeout) {
                 let rows = try await connection.query("SELECT pg_try_advisory_lock(\(self.key))", logger: self.logger)

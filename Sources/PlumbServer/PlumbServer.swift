@@ -38,6 +38,10 @@ public final class PlumbServer: Sendable {
     public let logs: any LogStoring
     /// The shared PostgreSQL when a store lives there (`storage.logs: postgres`).
     public let postgres: PostgresStore?
+    /// With `postgres`: the leader lease (work that must happen once runs only while it is held) and this node's
+    /// heartbeat among the others.
+    public let lease: LeaderLease?
+    let membership: ClusterMembership?
     public let asyncQueue: AsyncEventQueue
     public let asyncDispatcher: AsyncDispatcher
     public let scheduler: Scheduler
@@ -53,7 +57,8 @@ public final class PlumbServer: Sendable {
     /// Signs and checks the links of alarm mails to the read-only alarm page.
     public let alarmLinks: AlarmLinks
     let logger: Logger
-    let ready = Atomic<Bool>(false)
+    /// Set once the listener runs; shared with the cluster heartbeat, which is built before the server is whole.
+    let ready = ReadyFlag()
     /// Serialises alert-file reloads (SIGHUP and the API).
     let reloading = Mutex<Void>(())
     /// sd_notify; inert unless systemd (or a test) set NOTIFY_SOCKET.
@@ -93,6 +98,16 @@ public final class PlumbServer: Sendable {
         self.outbox = outbox
         self.logs = logs
         self.postgres = postgres
+        if let postgres {
+            let lease = LeaderLease(settings: postgres.settings, node: config.nodeName)
+            self.lease = lease
+            membership = ClusterMembership(
+                node: config.nodeName, url: config.nodeURL, version: PlumbVersion.current, database: postgres,
+                lease: lease, isReady: { [ready] in ready.isSet })
+        } else {
+            lease = nil
+            membership = nil
+        }
         self.logSink = logSink
         self.asyncQueue = asyncQueue
         self.asyncDispatcher = asyncDispatcher
@@ -321,7 +336,7 @@ public final class PlumbServer: Sendable {
         }
     }
 
-    public var isReady: Bool { ready.load(ordering: .relaxed) }
+    public var isReady: Bool { ready.isSet }
 
     /// The whole HTTP surface. `extraRoutes` lets the executable add routes (the benchmark's bare route).
     public func makeRouter(extraRoutes: (Router<PlumbRequestContext>) -> Void = { _ in }) -> Router<PlumbRequestContext>
@@ -351,6 +366,9 @@ public final class PlumbServer: Sendable {
         AlarmRoutes(server: self).register(api: api)
         SilenceRoutes(silences: alarms.silences, clock: store.clock).register(api: api)
         LogRoutes(store: logs).register(api: api)
+        ClusterRoutes(
+            membership: membership, node: config.nodeName, url: config.nodeURL, isReady: { [ready] in ready.isSet }
+        ).register(api: api)
         let host = host
         TopicRoutes(outbox: outbox, publicURL: deliverySettings.publicURL, clock: store.clock) { name, caller in
             guard let function = host.function(named: name) else {
@@ -389,7 +407,7 @@ public final class PlumbServer: Sendable {
                 address: .hostname(hostName, port: port), serverName: "plumb",
                 backlog: ServerConfig.HTTPSettings.acceptBacklog),
             onServerRunning: { channel in
-                self.ready.store(true, ordering: .relaxed)
+                self.ready.set()
                 let watchdog = self.systemd.startWatchdog(on: channel.eventLoop)
                 self.watchdog.withLock { $0 = watchdog }
                 self.systemd.notify("READY=1\nSTATUS=\(self.statusLine)")
@@ -408,7 +426,9 @@ public final class PlumbServer: Sendable {
             AlarmEvaluationService(engine: alarms, clock: store.clock),
             LogMaintenanceService(
                 store: logs, sealAfter: Int64(config.logs.sealAfter * 1_000),
-                retentionInterval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000))),
+                retentionInterval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000)),
+                // Shared logs: retention is cluster work, done by the leader.
+                appliesRetention: { [lease] in lease?.isLeader ?? true }),
             DeliveryService(
                 outbox: outbox, settings: deliverySettings, functions: AsyncFunctionQueue(host: host, queue: asyncQueue)
             ),
@@ -433,6 +453,10 @@ public final class PlumbServer: Sendable {
         // Before even the sink: the pool closes once the sink's last flush has gone through it.
         if let postgres {
             services.insert(postgres, at: 0)
+        }
+        if let lease, let membership {
+            try await membership.prepare()
+            services += [lease, membership]
         }
         let group = ServiceGroup(
             configuration: .init(
@@ -492,4 +516,11 @@ struct SystemdLifecycle: Service {
             $0 = nil
         }
     }
+}
+
+/// A flag that is set once (the server is ready), readable from anywhere.
+final class ReadyFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
 }

@@ -15,8 +15,16 @@ struct BenchLogsCommand: AsyncParsableCommand {
         1_000_000
     @Option(help: "Events to log through the swift-log handler.") var handlerEvents = 200_000
     @Option(help: "Data directory (default: a temporary one, removed afterwards).") var data: String?
+    @Option(
+        help: """
+            Instead, measure the log store on this PostgreSQL (postgres://user:password@host:port/db) against bare \
+            inserts of the same events; it drops and recreates the log tables of that database.
+            """) var postgres: String?
 
     func run() async throws {
+        if let postgres {
+            return try BenchOutput.print(try await PostgresLogBench(url: postgres, events: events).run(), pretty: true)
+        }
         let directory = data ?? NSTemporaryDirectory() + "plumb-bench-logs-\(UUID().uuidString)"
         defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -39,9 +47,7 @@ struct BenchLogsCommand: AsyncParsableCommand {
         try putAll(group: "/bench/access", Self.accessLine)
         let putSeconds = Self.seconds(ContinuousClock.now - started)
         // The same events as JSON objects, for the JSON pattern (not timed: the put above is the ingest figure).
-        try putAll(group: "/bench/json") { n, status in
-            "{\"ip\":\"10.0.\(n % 256).\(n % 7)\",\"user\":\"user\(n % 50)\",\"method\":\"GET\",\"path\":\"/item/\(n)\",\"status\":\(status),\"bytes\":\(n % 5_000)}"
-        }
+        try putAll(group: "/bench/json", Self.jsonLine)
 
         // 2. The swift-log handler: as fast as one task can log, with the sink flushing every 200 ms.
         let sink = LogSink()
@@ -68,11 +74,7 @@ struct BenchLogsCommand: AsyncParsableCommand {
         // a JSON pattern; first in the table, where events land, then once they are all sealed into blocks.
         func searchAll() throws -> [String: Result.Search] {
             var searches: [String: Result.Search] = [:]
-            for (name, group, text) in [
-                ("term", "/bench/access", "\" 500 \""),
-                ("delimited", "/bench/access", "[ip, user, username, timestamp, request, status = 5*, bytes]"),
-                ("json", "/bench/json", "{ $.status = 500 }"),
-            ] {
+            for (name, group, text) in Self.searches {
                 let pattern = try FilterPattern(text)
                 let started = ContinuousClock.now
                 var read = 0
@@ -201,6 +203,19 @@ struct BenchLogsCommand: AsyncParsableCommand {
     }
 
     /// Access line `n` (the same as bench/logs.sh writes for grep and gzip).
+    /// The three searches: a term and a space-delimited pattern over the access lines, a JSON pattern over the JSON
+    /// events.
+    static let searches = [
+        ("term", "/bench/access", "\" 500 \""),
+        ("delimited", "/bench/access", "[ip, user, username, timestamp, request, status = 5*, bytes]"),
+        ("json", "/bench/json", "{ $.status = 500 }"),
+    ]
+
+    /// Event n as a JSON object.
+    static func jsonLine(_ n: Int, _ status: Int) -> String {
+        "{\"ip\":\"10.0.\(n % 256).\(n % 7)\",\"user\":\"user\(n % 50)\",\"method\":\"GET\",\"path\":\"/item/\(n)\",\"status\":\(status),\"bytes\":\(n % 5_000)}"
+    }
+
     static func accessLine(_ n: Int, _ status: Int) -> String {
         "10.0.\(n % 256).\(n % 7) - user\(n % 50) [22/Nov/2026:10:00:00 +0000] \"GET /item/\(n) HTTP/1.1\" \(status) \(n % 5_000)"
     }

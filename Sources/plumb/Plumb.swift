@@ -1,8 +1,9 @@
 import ArgumentParser
+import PlumbAPI
 
 @main
 struct Plumb: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = PlumbVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "plumb",
@@ -15,7 +16,7 @@ struct Plumb: AsyncParsableCommand {
         version: version,
         subcommands: [
             Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, SilenceCommand.self,
-            TopicsCommand.self, LogsCommand.self, AuditCommand.self,
+            TopicsCommand.self, LogsCommand.self, AuditCommand.self, ClusterCommand.self,
             CheckCommand.self, LoadCommand.self, DashCommand.self, SensorsCommand.self, UsersCommand.self,
             GroupsCommand.self, PoliciesCommand.self, LoginCommand.self, PasswdCommand.self, MFACommand.self,
             DocumentsCommand.self, BenchAuthCommand.self,

@@ -227,6 +227,7 @@ extension FuzzTests {
 
             // MARK: Logs
             Seed("GET", "/api/v1/logs", query: ["prefix": "/plumb/"]),
+            Seed("GET", "/api/v1/cluster"),
             // reads: query prefix
             Seed(
                 "GET", "/api/v1/logs/{group}", params: ["group": "/plumb/audit"],

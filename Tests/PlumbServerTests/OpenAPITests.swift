@@ -135,7 +135,7 @@ extension OpenAPITests {
         "POST /api/v1/metrics", "POST /write", "GET /api/v1/metrics", "POST /api/v1/metrics/query",
         "GET /api/v1/metrics/statistics",
         "GET /api/v1/logs", "GET /api/v1/logs/{group}", "GET /api/v1/logs/{group}/streams",
-        "GET /api/v1/logs/{group}/tail",
+        "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster",
         "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/metric-filters",
         "PUT /api/v1/metric-filters/{name}", "DELETE /api/v1/metric-filters/{name}", "GET /api/v1/alarms",
         "POST /api/v1/alarms/reload",
@@ -162,7 +162,7 @@ extension OpenAPITests {
         }
         for key in [
             "POST /api/v1/metrics", "POST /write", "GET /api/v1/metrics", "POST /api/v1/metrics/query",
-            "GET /api/v1/metrics/statistics",
+            "GET /api/v1/metrics/statistics", "GET /api/v1/cluster",
         ] {
             _ = try await send(key)
         }

@@ -4,8 +4,8 @@ import PlumbTesting
 import PlumbVictoriaMetrics
 import Testing
 
-/// The `storage:` section: SQLite by default, VictoriaMetrics as a single node or a cluster, and every bad value an
-/// error that names its key.
+/// The `storage:` and `cluster:` sections: SQLite by default, VictoriaMetrics as a single node or a cluster, logs on
+/// PostgreSQL, and every bad value an error that names its key.
 @Suite struct StorageConfigTests {
     @Test func defaultsAndBothShapes() throws {
         #expect(ServerConfig().storage.metrics == .sqlite)
@@ -35,6 +35,29 @@ import Testing
         #expect(settings.maxReadSamples == 5_000)
     }
 
+    @Test func logsOnPostgres() throws {
+        let config = try ListenerConfigTests.load(
+            """
+            storage:
+              logs: postgres
+              postgres:
+                url: postgres://plumb:s%40cret@db.internal:6432/plumb?sslmode=require&connect_timeout=5
+                timeout: 4
+            cluster:
+              node: web-1
+              url: http://10.0.0.11:9400
+            """)
+        #expect(config.storage.logs == .postgres)
+        let postgres = try #require(config.storage.postgres)
+        #expect(postgres.host == "db.internal" && postgres.port == 6432 && postgres.database == "plumb")
+        #expect(postgres.username == "plumb" && postgres.password == "s@cret" && postgres.sslMode == .require)
+        #expect(postgres.timeout == .seconds(4))
+        #expect(postgres.description == "plumb@db.internal:6432/plumb", "no password in what is shown")
+        #expect(config.nodeName == "web-1" && config.nodeURL == "http://10.0.0.11:9400")
+        #expect(ServerConfig().storage.logs == .sqlite)
+        #expect(ServerConfig().nodeName.hasSuffix(":9400"))
+    }
+
     @Test(arguments: [
         ("storage:\n  metrics: influx\n", "storage.metrics"),
         ("storage:\n  metrics: victoriametrics\n", "storage.victoriametrics.url is required"),
@@ -59,6 +82,22 @@ import Testing
             "storage:\n  victoriametrics:\n    url: http://vm:1\n    max_read_samples: 10\n",
             "storage.victoriametrics.max_read_samples"
         ),
+        ("storage:\n  logs: elastic\n", "storage.logs must be sqlite or postgres"),
+        ("storage:\n  logs: postgres\n", "storage.postgres.url is required"),
+        ("storage:\n  postgres:\n    timeout: 3\n", "storage.postgres.url is required"),
+        ("storage:\n  postgres:\n    url: http://db:5432/x\n", "storage.postgres.url: not a postgres:// URL"),
+        ("storage:\n  postgres:\n    url: postgres://db:5432/x\n", "storage.postgres.url: the URL names no user"),
+        (
+            "storage:\n  postgres:\n    url: postgres://u@db/x?sslmode=verify-full\n",
+            "storage.postgres.url: sslmode must be"
+        ),
+        (
+            "storage:\n  postgres:\n    url: postgres://u@db/x\n    password_env: PLUMB_TEST_NO_SUCH_VARIABLE\n",
+            "PLUMB_TEST_NO_SUCH_VARIABLE is not set"
+        ),
+        ("storage:\n  postgres:\n    url: postgres://u@db/x\n    timeout: 0\n", "storage.postgres.timeout"),
+        ("cluster:\n  node: \"web 1\"\n", "cluster.node"),
+        ("cluster:\n  url: 10.0.0.1:9400\n", "cluster.url"),
     ])
     func badValuesNameTheirKey(yaml: String, key: String) {
         do {

@@ -10,11 +10,14 @@ public struct LogMaintenanceService: Service {
     public let sealInterval: Duration
     public let retentionInterval: Duration
     public let logger: Logger
+    /// Whether this process applies retention now (on shared logs, only the cluster's leader does).
+    public let appliesRetention: @Sendable () -> Bool
 
     public init(
         store: any LogStoring, sealAfter: Int64, sealInterval: Duration = .seconds(2), retentionInterval: Duration,
-        logger: Logger = Logger(label: "plumb.logs")
+        logger: Logger = Logger(label: "plumb.logs"), appliesRetention: @escaping @Sendable () -> Bool = { true }
     ) {
+        self.appliesRetention = appliesRetention
         self.store = store
         self.sealAfter = sealAfter
         self.sealInterval = sealInterval
@@ -30,7 +33,7 @@ public struct LogMaintenanceService: Service {
             if let embedded = store as? LogStore {
                 seal(embedded)
             }
-            if lastRetention.map({ clock.now - $0 >= retentionInterval }) ?? true {
+            if appliesRetention(), lastRetention.map({ clock.now - $0 >= retentionInterval }) ?? true {
                 lastRetention = clock.now
                 do {
                     let expired = try await store.applyRetention()

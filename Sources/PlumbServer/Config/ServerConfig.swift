@@ -25,6 +25,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var metrics = MetricsSettings()
     /// Which engine keeps the metrics (SQLite by default).
     public var storage = StorageSettings()
+    /// This node's name and address among the nodes sharing `storage.postgres`.
+    public var cluster = ClusterSettings()
     /// Per-function settings by `<plugin>.<function>`.
     public var functions: [String: FunctionSettings] = [:]
     /// Per-plugin settings by plugin name (e.g. `sentiment: {lexicon_dir: /path}`).
@@ -249,7 +251,7 @@ public struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
-            alertmanager, storage
+            alertmanager, storage, cluster
         case webSocket = "websocket"
         case publicURL = "public_url"
         case alarmPage = "alarm_page"
@@ -270,6 +272,7 @@ public struct ServerConfig: Sendable, Decodable {
         metricsRequireToken = try c.decodeIfPresent(Bool.self, forKey: .metricsRequireToken) ?? false
         metrics = try c.decodeIfPresent(MetricsSettings.self, forKey: .metrics) ?? MetricsSettings()
         storage = try c.decodeIfPresent(StorageSettings.self, forKey: .storage) ?? StorageSettings()
+        cluster = try c.decodeIfPresent(ClusterSettings.self, forKey: .cluster) ?? ClusterSettings()
         if c.contains(.functions), try !c.decodeNil(forKey: .functions) {
             // One function at a time, so an error names the function it is about.
             let section = try c.nestedContainer(keyedBy: NameKey.self, forKey: .functions)

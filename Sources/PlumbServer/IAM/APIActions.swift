@@ -64,6 +64,7 @@ enum APIActions {
         "DELETE /api/v1/iam/policies/{name}": ("iam:DeletePolicy", "policy/{name}"),
         "POST /api/v1/iam/simulate": ("iam:SimulatePolicy", "user/*"),
         "GET /api/v1/audit": ("audit:GetAuditEvents", "audit/*"),
+        "GET /api/v1/cluster": ("cluster:GetClusterStatus", "cluster/*"),
     ]
 
     /// The route's action and resource; routes not in the table are refused to everyone but the admin token.
