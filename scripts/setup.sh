@@ -18,8 +18,9 @@ if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # curl (built with nghttp2: HTTP/2) for the TLS listener tests, prometheus-alertmanager for the Alertmanager client's
   # test (started on loopback with its own config; the package's own service is not used), victoria-metrics for the
   # metric store's VictoriaMetrics backend (the conformance suite starts its own nodes on loopback), postgresql-15 for
-  # the leader lease (the tests initdb their own clusters, run as the package's postgres user).
-  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux curl prometheus-alertmanager victoria-metrics postgresql-15; do
+  # logs on PostgreSQL and the cluster (the tests initdb their own clusters, run as the package's postgres user),
+  # nginx-light as the load balancer of the multi-node test (run from deploy/cluster/nginx.conf on a free port).
+  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux curl prometheus-alertmanager victoria-metrics postgresql-15 nginx-light; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
   done
 fi

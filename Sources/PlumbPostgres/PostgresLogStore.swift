@@ -43,9 +43,8 @@ public final class PostgresLogStore: LogStoring, Sendable {
                     name text NOT NULL, created_at bigint NOT NULL, last_event_at bigint, PRIMARY KEY (group_id, name))
                 """,
                 """
-                CREATE TABLE log_events (id bigint PRIMARY KEY, group_id bigint NOT NULL REFERENCES log_groups (id)
-                    ON DELETE CASCADE, stream text NOT NULL, ts bigint NOT NULL, ingested bigint NOT NULL,
-                    message text NOT NULL)
+                CREATE TABLE log_events (id bigint PRIMARY KEY, group_id bigint NOT NULL, stream text NOT NULL,
+                    ts bigint NOT NULL, ingested bigint NOT NULL, message text NOT NULL)
                 """,
                 "CREATE INDEX log_events_by_time ON log_events (group_id, ts, id)",
                 "CREATE INDEX log_events_by_id ON log_events (group_id, id)",

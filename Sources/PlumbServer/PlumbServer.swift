@@ -423,7 +423,8 @@ public final class PlumbServer: Sendable {
         services += [
             MetricsReporter(
                 factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
-            AlarmEvaluationService(engine: alarms, clock: store.clock),
+            // In a cluster, the work that must happen once runs on the leader only.
+            AlarmEvaluationService(engine: alarms, clock: store.clock, leads: { [lease] in lease?.isLeader ?? true }),
             LogMaintenanceService(
                 store: logs, sealAfter: Int64(config.logs.sealAfter * 1_000),
                 retentionInterval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000)),
@@ -437,7 +438,7 @@ public final class PlumbServer: Sendable {
                 alarms.names(in: .alarm)
             },
             AsyncInvocationService(dispatcher: asyncDispatcher),
-            SchedulerService(scheduler: scheduler),
+            SchedulerService(scheduler: scheduler, leads: { [lease] in lease?.isLeader ?? true }),
             AutoscalerService(host: host),
             ReloadOnHangup(server: self),
             app,

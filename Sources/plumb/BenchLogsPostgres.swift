@@ -26,6 +26,14 @@ struct PostgresLogBench {
     }
 
     func run() async throws -> Result {
+        do {
+            return try await measure()
+        } catch {
+            throw CLIError("bench-logs --postgres: \(describePostgresError(error))")
+        }
+    }
+
+    func measure() async throws -> Result {
         let settings = try PostgresSettings(url: url)
         let database = try PostgresStore(settings: settings, maximumConnections: 4)
         database.start()
@@ -39,7 +47,12 @@ struct PostgresLogBench {
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(table) CASCADE"), logger: logger)
             }
-            try await connection.query("DELETE FROM plumb_schema WHERE area = 'logs'", logger: logger)
+            try await connection.query(
+                """
+                DO $$ BEGIN
+                    IF to_regclass('plumb_schema') IS NOT NULL THEN DELETE FROM plumb_schema WHERE area = 'logs'; END IF;
+                END $$
+                """, logger: logger)
         }
         let store = try await PostgresLogStore.open(database: database)
         let now = Int64(Date().timeIntervalSince1970 * 1_000)

@@ -3,8 +3,9 @@ import PlumbAPI
 import PlumbTesting
 import Testing
 
-/// Three `plumb serve` nodes sharing one PostgreSQL 15: one leader by the lease, every node seen by every other;
-/// the leader SIGKILLed is replaced within seconds (measured) and shown down; back, it rejoins as a follower.
+/// Three `plumb serve` nodes sharing one PostgreSQL 15: one leader by the lease, every node seen by every other, alarm
+/// ticks on the leader only; the leader SIGKILLed is replaced within seconds (measured), shown down, and the new
+/// leader ticks; back, it rejoins as a follower.
 @Suite("Cluster: nodes, the leader and takeover", .serialized)
 struct ClusterTests {
     static func config(_ url: String, node: String) -> String {
@@ -16,8 +17,17 @@ struct ClusterTests {
             timeout: 3
         cluster:
           node: \(node)
-        alerts: ./no-alerts
+        alerts: \(Checkout.root)/alerts
         """
+    }
+
+    /// How many alarm evaluations a node has run (its `Plumb/Alarms/AlarmsEvaluated` counter; 0 before the first).
+    static func evaluations(_ server: ServerProcess) async throws -> Double {
+        let (_, body) = try await HTTP.request("GET", server.baseURL + "/metrics")
+        let line = String(decoding: body, as: UTF8.self).split(separator: "\n").first {
+            $0.hasPrefix("plumb_alarms_alarms_evaluated_total ")
+        }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
     }
 
     static func status(_ server: ServerProcess) async throws -> ClusterStatus? {
@@ -67,6 +77,15 @@ struct ClusterTests {
         #expect(settled.nodes.allSatisfy { $0.version == PlumbVersion.current })
         let leader = try #require(settled.leader)
 
+        // Alarms are evaluated by the leader alone (the shipped alert files, the same on every node): one
+        // notification per transition, not one per node.
+        try await waitUntil("the leader's first alarm tick", timeout: .seconds(40)) {
+            try await Self.evaluations(servers[leader]!) > 0
+        }
+        for name in names where name != leader {
+            #expect(try await Self.evaluations(servers[name]!) == 0, "\(name) evaluated alarms as a follower")
+        }
+
         // The CLI shows the same.
         let cli = try await CLI.run([
             "cluster", "status", "--server", servers[leader]!.baseURL, "--token", servers[leader]!.token,
@@ -96,6 +115,10 @@ struct ClusterTests {
             return status
         }
         #expect(afterKill.nodes.filter(\.leader).map(\.name) == [next])
+        // The new leader took the alarm ticks over.
+        try await waitUntil("the new leader's first alarm tick", timeout: .seconds(40)) {
+            try await Self.evaluations(servers[next]!) > 0
+        }
 
         // Back on its data directory: it rejoins, alive, and follows.
         let index = names.firstIndex(of: leader)!
@@ -110,6 +133,9 @@ struct ClusterTests {
         }
         #expect(rejoined.leader == next, "the lease stays where it is: \(rejoined)")
         #expect(rejoined.nodes.first { $0.name == leader }?.leader == false)
+        // The node that never led has ticked no alarm in the whole run (three or more tick boundaries).
+        let neverLed = try #require(names.first { $0 != leader && $0 != next })
+        #expect(try await Self.evaluations(servers[neverLed]!) == 0, "\(neverLed) evaluated alarms as a follower")
     }
 
     @Test("a server on the embedded stores is a cluster of one")

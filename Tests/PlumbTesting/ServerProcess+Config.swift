@@ -4,12 +4,14 @@ extension ServerProcess {
     /// Starts `plumb serve` with `yaml` as its config file (written into `directory`) and waits until it is ready.
     /// `ready: false` skips the wait (a TLS listener does not answer the plain-HTTP readiness probe).
     public static func start(
-        config yaml: String, in directory: TemporaryDirectory, port: Int = ServerProcess.freePort(), ready: Bool = true
+        config yaml: String, in directory: TemporaryDirectory, port: Int = ServerProcess.freePort(), ready: Bool = true,
+        environment: [String: String] = [:]
     ) async throws -> ServerProcess {
         let path = directory.path + "/plumb.yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let server = try ServerProcess(
-            dataDirectory: directory.path + "/data", port: port, extraArguments: ["--config", path])
+            dataDirectory: directory.path + "/data", port: port, extraArguments: ["--config", path],
+            environment: environment)
         if ready { try await server.waitReady() }
         return server
     }

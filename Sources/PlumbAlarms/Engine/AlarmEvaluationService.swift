@@ -12,10 +12,14 @@ public struct AlarmEvaluationService: Service {
     public let engine: AlarmEngine
     public let clock: @Sendable () -> Int64
     public let logger: Logger
+    /// Whether this process evaluates now: in a cluster only the leader does, so each transition notifies once.
+    public let leads: @Sendable () -> Bool
 
     public init(
-        engine: AlarmEngine, clock: @escaping @Sendable () -> Int64, logger: Logger = Logger(label: "plumb.alarms")
+        engine: AlarmEngine, clock: @escaping @Sendable () -> Int64, logger: Logger = Logger(label: "plumb.alarms"),
+        leads: @escaping @Sendable () -> Bool = { true }
     ) {
+        self.leads = leads
         self.engine = engine
         self.clock = clock
         self.logger = logger
@@ -33,6 +37,7 @@ public struct AlarmEvaluationService: Service {
             } catch {
                 return
             }
+            guard leads() else { continue }
             let now = clock()
             let started = ContinuousClock.now
             let report = await engine.tick(now: now)

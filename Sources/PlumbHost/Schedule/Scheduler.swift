@@ -79,11 +79,16 @@ public struct Scheduler: Sendable {
     }
 }
 
-/// Ticks the scheduler every second of wall-clock time.
+/// Ticks the scheduler every second of wall-clock time, while `leads` says so (in a cluster, on the leader only:
+/// a schedule fires once, not once per node).
 public struct SchedulerService: Service {
     public let scheduler: Scheduler
+    public let leads: @Sendable () -> Bool
 
-    public init(scheduler: Scheduler) { self.scheduler = scheduler }
+    public init(scheduler: Scheduler, leads: @escaping @Sendable () -> Bool = { true }) {
+        self.scheduler = scheduler
+        self.leads = leads
+    }
 
     public func run() async throws {
         guard !scheduler.entries.isEmpty else {
@@ -91,7 +96,7 @@ public struct SchedulerService: Service {
             return
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { try scheduler.tick(now: Int64(Date().timeIntervalSince1970)) } catch {
+            do { if leads() { try scheduler.tick(now: Int64(Date().timeIntervalSince1970)) } } catch {
                 scheduler.logger.error("scheduler: \(error)")
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
