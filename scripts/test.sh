@@ -2,10 +2,11 @@
 # The whole test suite: installs what the tests need (system libraries, the VADER lexicon, promtool, the
 # fortunes corpus), builds once (debug, with tests and the plumb binary the crash test starts), runs every test.
 #
-# Two passes over the one build: first every test in parallel, then the wall-clock-driven tests (types named
-# *TimingTests: coordinated omission, cold starts under a ramp, systemd notify, slow clients, shutdown, alarm
-# notification latency) one at a time, so that the timeouts and deadlines they check are not stretched by the rest
-# of the suite competing for two cores. They assert behaviour (a timeout fires, a deadline holds), not speed: the
+# Two passes over the one build: first every test in parallel, then one at a time the wall-clock-driven tests (types
+# named *TimingTests: coordinated omission, cold starts under a ramp, systemd notify, slow clients, shutdown, alarm
+# notification latency) and the multi-node ones (types named *ClusterTests: several `plumb serve` with PostgreSQL,
+# VictoriaMetrics and nginx, and a leader takeover they time), so that the timeouts and deadlines they check are
+# not stretched by the rest of the suite competing for two cores, nor the rest starved by them. They assert behaviour (a timeout fires, a deadline holds), not speed: the
 # speed figures are printed by bench/coldstart.sh, bench/slowclients.sh and bench/watchdog.sh.
 #
 # Each pass has a time limit (PLUMB_TEST_TIMEOUT seconds, 1200 by default): a test that hangs fails the run with
@@ -22,7 +23,7 @@ swift package dump-package | python3 scripts/check-targets.py docs/architecture.
 swift build --build-tests
 
 limit=${PLUMB_TEST_TIMEOUT:-1200}
-timing='TimingTests'
+timing='TimingTests|ClusterTests'
 run_pass() {
   local log=$1
   shift

@@ -46,8 +46,10 @@ struct LogStoreConformanceTests {
             name: "PostgreSQL",
             open: { _, clock in
                 // A new database on the process's shared PostgreSQL 15 (PostgreSQL as its own system user).
-                let database = try PostgresStore(
-                    settings: try PostgresSettings(url: try await SharedPostgres.shared.freshDatabase()))
+                var settings = try PostgresSettings(url: try await SharedPostgres.shared.freshDatabase())
+                // Generous: the parallel suite on two cores starved a first connection and migration past 10 s.
+                settings.timeout = .seconds(60)
+                let database = try PostgresStore(settings: settings)
                 let runner = PoolRunner(database)
                 return (try await PostgresLogStore.open(database: database, clock: clock.closure), runner)
             }),

@@ -6,7 +6,7 @@ import Testing
 /// the logs and the audit trail; PostgreSQL going away turns `/readyz` and log ingest into 503 with `Retry-After`,
 /// and nothing acknowledged is lost; bad settings stop the start with a message that names the problem.
 @Suite("Serve with logs on PostgreSQL", .serialized)
-struct PostgresServerTests {
+struct PostgresClusterTests {
     static func config(_ url: String) -> String {
         """
         storage:
