@@ -72,37 +72,13 @@ struct BenchLogsCommand: AsyncParsableCommand {
 
         // 3. Search: every stored access line scanned with a term and a space-delimited pattern, every JSON event with
         // a JSON pattern; first in the table, where events land, then once they are all sealed into blocks.
-        func searchAll() throws -> [String: Result.Search] {
-            var searches: [String: Result.Search] = [:]
-            for (name, group, text) in Self.searches {
-                let pattern = try FilterPattern(text)
-                let started = ContinuousClock.now
-                var read = 0
-                var matched = 0
-                var token: String?
-                repeat {
-                    let page = try store.filter(
-                        LogQuery(group: group, pattern: pattern, limit: 10_000, token: token))
-                    read += page.scanned
-                    matched += page.events.count
-                    token = page.nextToken
-                } while token != nil
-                let s = Self.seconds(ContinuousClock.now - started)
-                // Every one of the `events` stored lines is examined (in SQLite for terms in the table, in memory
-                // otherwise).
-                searches[name] = Result.Search(
-                    pattern: text, eventsExamined: events, rowsRead: read, matched: matched, seconds: s,
-                    eventsExaminedPerSecond: Double(events) / s)
-            }
-            return searches
-        }
-        let tableSearches = try searchAll()
+        let tableSearches = try await Self.searchAll(store, events: events)
 
         // 4. Sealing everything, then the same searches over the blocks.
         started = ContinuousClock.now
         let sealed = try store.seal(sealAfter: 0)
         let sealSeconds = Self.seconds(ContinuousClock.now - started)
-        let blockSearches = try searchAll()
+        let blockSearches = try await Self.searchAll(store, events: events)
 
         // 5. Sizes: the access lines as text, their blocks, and the database's pages in use (bench/logs.sh sets
         // `gzip -6` of the same lines beside them).
@@ -210,6 +186,30 @@ struct BenchLogsCommand: AsyncParsableCommand {
         ("delimited", "/bench/access", "[ip, user, username, timestamp, request, status = 5*, bytes]"),
         ("json", "/bench/json", "{ $.status = 500 }"),
     ]
+
+    /// The three searches over `store`, each paging through all of its group. Every one of the `events` stored lines
+    /// is examined (in SQLite for terms in the embedded store's table, by the byte matchers otherwise).
+    static func searchAll(_ store: any LogStoring, events: Int) async throws -> [String: Result.Search] {
+        var found: [String: Result.Search] = [:]
+        for (name, group, text) in searches {
+            let pattern = try FilterPattern(text)
+            let started = ContinuousClock.now
+            var read = 0
+            var matched = 0
+            var token: String?
+            repeat {
+                let page = try await store.filter(LogQuery(group: group, pattern: pattern, limit: 10_000, token: token))
+                read += page.scanned
+                matched += page.events.count
+                token = page.nextToken
+            } while token != nil
+            let s = seconds(ContinuousClock.now - started)
+            found[name] = Result.Search(
+                pattern: text, eventsExamined: events, rowsRead: read, matched: matched, seconds: s,
+                eventsExaminedPerSecond: Double(events) / s)
+        }
+        return found
+    }
 
     /// Event n as a JSON object.
     static func jsonLine(_ n: Int, _ status: Int) -> String {

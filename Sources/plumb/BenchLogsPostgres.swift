@@ -36,6 +36,7 @@ struct PostgresLogBench {
     func measure() async throws -> Result {
         let settings = try PostgresSettings(url: url)
         let database = try PostgresStore(settings: settings, maximumConnections: 4)
+        try await database.probe()
         database.start()
         defer { database.stop() }
         let logger = Logger(label: "plumb.bench")
@@ -103,24 +104,7 @@ struct PostgresLogBench {
         for batch in batches(BenchLogsCommand.jsonLine) {
             _ = try await store.put(group: "/bench/json", stream: "web", events: batch)
         }
-        var searches: [String: BenchLogsCommand.Result.Search] = [:]
-        for (name, group, text) in BenchLogsCommand.searches {
-            let pattern = try FilterPattern(text)
-            let started = ContinuousClock.now
-            var read = 0
-            var matched = 0
-            var token: String?
-            repeat {
-                let page = try await store.filter(LogQuery(group: group, pattern: pattern, limit: 10_000, token: token))
-                read += page.scanned
-                matched += page.events.count
-                token = page.nextToken
-            } while token != nil
-            let s = BenchLogsCommand.seconds(ContinuousClock.now - started)
-            searches[name] = .init(
-                pattern: text, eventsExamined: events, rowsRead: read, matched: matched, seconds: s,
-                eventsExaminedPerSecond: Double(events) / s)
-        }
+        let searches = try await BenchLogsCommand.searchAll(store, events: events)
         return Result(
             plumbPut: .init(events: events, seconds: plumbSeconds, eventsPerSecond: Double(events) / plumbSeconds),
             barePut: .init(events: events, seconds: bareSeconds, eventsPerSecond: Double(events) / bareSeconds),

@@ -113,16 +113,8 @@ struct LoadBalancedClusterTests {
             .reduce(0, +)
         }
         #expect(Int(samples) == acknowledgedSamples, "\(Set(hosts).count) series")
-        var events = 0
-        var next: String?
-        repeat {
-            let token = next.map { "&next=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) }
-            let (_, body) = try await HTTP.request(
-                "GET", base + "/api/v1/logs/app?limit=1000&start=0" + (token ?? ""), token: Self.token)
-            events += ((json(body)["events"] as? [[String: Any]]) ?? []).count
-            next = json(body)["next"] as? String
-        } while next != nil
-        #expect(events == acknowledgedEvents)
+        let events = try await PostgresClusterTests.messages(base: base, token: Self.token)
+        #expect(events.count == acknowledgedEvents && Set(events).count == events.count)
 
         // The cluster through the balancer: the killed node is down, one leader among the others.
         let status = try await waitFor("web-3 shown down", timeout: .seconds(30)) { () async throws -> ClusterStatus? in

@@ -31,12 +31,17 @@ struct PostgresClusterTests {
 
     /// Every message of group `app` as `server` reads it.
     static func messages(_ server: ServerProcess) async throws -> [String] {
+        try await messages(base: server.baseURL, token: server.token)
+    }
+
+    /// Every message of group `app` as the server at `base` reads it, page after page.
+    static func messages(base: String, token: String) async throws -> [String] {
         var out: [String] = []
         var next: String?
         repeat {
-            let token = next.map { "&next=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) }
+            let after = next.map { "&next=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) }
             let (status, body) = try await HTTP.request(
-                "GET", server.baseURL + "/api/v1/logs/app?limit=1000&start=0" + (token ?? ""), token: server.token)
+                "GET", base + "/api/v1/logs/app?limit=1000&start=0" + (after ?? ""), token: token)
             #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
             let page = json(body)
             out += ((page["events"] as? [[String: Any]]) ?? []).compactMap { $0["message"] as? String }

@@ -6,7 +6,7 @@ import Testing
 /// The leader lease against a real PostgreSQL 15 on loopback: one leader among contenders, a leader that loses its
 /// session stops leading at once and another takes over, wrong credentials never lead.
 @Suite("Leader lease", .serialized)
-struct LeaderLeaseTests {
+struct LeaderLeaseClusterTests {
     static func lease(_ postgres: PostgresProcess, node: String, password: String? = nil) throws -> LeaderLease {
         var settings = try PostgresSettings(url: postgres.url, password: password)
         // Generous: a loaded two-core CI machine runs many suites at once (a dead server is still found).
