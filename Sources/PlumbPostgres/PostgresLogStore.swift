@@ -167,6 +167,10 @@ public final class PostgresLogStore: LogStoring, Sendable {
     public func filter(_ query: LogQuery) async throws -> LogPage {
         let logger = self.logger
         let cursor = try query.token.map(LogPageToken.decode)
+        // A search returns what it has, with its token, once half the statement deadline has passed: a long scan is
+        // pages the client continues, never a 503 that makes it start again.
+        let timeout = database.settings.timeout
+        let budget = ContinuousClock.now + timeout / 2
         return try await database.run { connection in
             guard let groupID = try await Self.groupID(connection, query.group, create: false, now: 0, logger: logger)
             else {
@@ -174,7 +178,10 @@ public final class PostgresLogStore: LogStoring, Sendable {
             }
             var search = Search(query: query, cursor: cursor)
             while search.scanned < Self.scanBudget {
-                let chunk = min(Self.scanChunk, Self.scanBudget - search.scanned)
+                // Without a pattern or a stream prefix every row is kept: read no more than the page still needs.
+                let needed =
+                    query.pattern == nil && query.streamPrefix == nil ? query.limit - search.events.count : .max
+                let chunk = min(Self.scanChunk, Self.scanBudget - search.scanned, max(1, needed))
                 let rows = try await connection.query(search.statement(groupID: groupID, chunk: chunk), logger: logger)
                 var read = 0
                 for try await row in rows {
@@ -185,6 +192,7 @@ public final class PostgresLogStore: LogStoring, Sendable {
                 }
                 if search.full { return search.page(token: search.cursor) }
                 if read < chunk { return search.page(token: nil) }
+                if ContinuousClock.now >= budget { return search.page(token: search.cursor) }
             }
             return search.page(token: search.cursor)
         }

@@ -2,10 +2,11 @@ import Foundation
 import NIOSSL
 import PostgresNIO
 
-/// Where PostgreSQL is, from a URL as libpq reads one: `postgres://user:password@host:port/database?sslmode=…`
+/// Where PostgreSQL is, from a URL as libpq reads one (but `prefer` and `require` verify the server's certificate
+/// against the system's trusted authorities, as libpq's `verify-full` does): `postgres://user:password@host:port/database?sslmode=…`
 /// (`sslmode`: `disable`, `prefer` (the default) or `require`). The password may instead come from an environment
 /// variable (`storage.postgres.password_env`), so it is never in the config file.
-public struct PostgresSettings: Sendable, Equatable {
+public struct PostgresSettings: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
     public var host: String
     public var port: Int
     public var username: String
@@ -57,6 +58,9 @@ public struct PostgresSettings: Sendable, Equatable {
     /// `host:port/database` as user: for messages (never the password).
     public var description: String { "\(username)@\(host):\(port)/\(database)" }
 
+    /// What `dump` and `String(reflecting:)` show: the description, never the password.
+    public var customMirror: Mirror { Mirror(self, children: ["postgres": description]) }
+
     func configuration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         switch sslMode {
@@ -68,7 +72,26 @@ public struct PostgresSettings: Sendable, Equatable {
             host: host, port: port, username: username, password: password, database: database, tls: tls)
         let (seconds, attoseconds) = timeout.components
         configuration.options.connectTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        configuration.options.additionalStartupParameters = sessionParameters
         return configuration
+    }
+
+    /// Settings of every session Plumb opens, so that PostgreSQL itself gives up where Plumb does: a statement or a
+    /// lock wait is cancelled by the server a little before Plumb's own deadline (so a write answered 503 was rolled
+    /// back, not committed later), a transaction left idle by a frozen node is ended (freeing the lock every log
+    /// append takes), and TCP keepalives find a node that vanished in about 25 s (its session, locks and leader lease
+    /// go with it) instead of the kernel's two hours.
+    var sessionParameters: [(String, String)] {
+        let millis = max(
+            100, Int(timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        return [
+            ("statement_timeout", "\(millis * 9 / 10)"),
+            ("lock_timeout", "\(millis * 9 / 10)"),
+            ("idle_in_transaction_session_timeout", "\(millis * 2)"),
+            ("tcp_keepalives_idle", "10"),
+            ("tcp_keepalives_interval", "5"),
+            ("tcp_keepalives_count", "3"),
+        ]
     }
 }
 

@@ -35,6 +35,7 @@ public final class PostgresStore: Service, Sendable {
             host: settings.host, port: settings.port, username: settings.username, password: settings.password,
             database: settings.database, tls: tls)
         configuration.options.connectTimeout = settings.timeout
+        configuration.options.additionalStartupParameters = settings.sessionParameters
         configuration.options.maximumConnections = maximumConnections
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
@@ -123,8 +124,18 @@ public final class PostgresStore: Service, Sendable {
         async throws -> T
     {
         let logger = self.logger
+        let target = settings.description
         return try await run { connection in
-            try await connection.withTransaction(logger: logger) { try await body($0) }
+            do {
+                return try await connection.withTransaction(logger: logger) { try await body($0) }
+            } catch let error as PostgresTransactionError {
+                // The body's own error (a 404, a refused sink, a newer schema) as it was thrown; a failed BEGIN or
+                // COMMIT as what it is (unavailable: 503).
+                if let thrown = error.closureError { throw thrown }
+                let failure = error.beginError ?? error.commitError ?? error.rollbackError ?? error
+                if let failure = failure as? PSQLError { throw Self.classify(failure, target: target) }
+                throw failure
+            }
         }
     }
 
@@ -132,8 +143,11 @@ public final class PostgresStore: Service, Sendable {
     /// statement PostgreSQL refused is the caller's problem to name and stays as it is.
     static func classify(_ error: PSQLError, target: String) -> any Error {
         if let state = error.serverInfo?[.sqlState] {
-            // Class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources.
-            if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
+            // Class 08: connection exception; 57P: operator intervention (shutdown); 53: insufficient resources;
+            // 57014 / 55P03 / 25P03: our own statement, lock and idle-transaction timeouts; 40: serialization
+            // failure or deadlock. All are worth a retry.
+            let retryable = ["57014", "55P03", "25P03"].contains(state) || state.hasPrefix("40")
+            if retryable || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
                 return PostgresUnavailable("PostgreSQL (\(target)): \(describePostgresError(error))")
             }
             return error

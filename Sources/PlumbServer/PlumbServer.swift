@@ -216,9 +216,11 @@ public final class PlumbServer: Sendable {
     /// The shared PostgreSQL when a store is configured there, its pool started and checked at once: an unreachable
     /// server, refused credentials or a schema from a newer Plumb stop the start with their reason.
     static func openPostgres(config: ServerConfig, logger: Logger) async throws -> PostgresStore? {
-        guard config.storage.logs == .postgres else { return nil }
         guard let settings = config.storage.postgres else {
-            throw ConfigError("storage.logs is postgres: storage.postgres.url is required")
+            if config.storage.logs == .postgres {
+                throw ConfigError("storage.logs is postgres: storage.postgres.url is required")
+            }
+            return nil
         }
         let postgres = try PostgresStore(settings: settings, logger: Logger(label: "plumb.postgres"))
         do {
@@ -227,7 +229,17 @@ public final class PlumbServer: Sendable {
             throw ConfigError("storage.postgres: cannot use PostgreSQL at \(error.message)")
         }
         postgres.start()
-        logger.info("logs are kept in PostgreSQL", metadata: ["postgres": "\(settings.description)"])
+        if config.storage.logs == .postgres {
+            logger.info("logs are kept in PostgreSQL", metadata: ["postgres": "\(settings.description)"])
+        }
+        logger.info(
+            "this node joins the cluster of the nodes sharing PostgreSQL",
+            metadata: ["postgres": "\(settings.description)", "node": "\(config.nodeName)"])
+        if config.storage.metrics == .sqlite {
+            logger.warning(
+                "metrics stay in this node's own SQLite while alarms are evaluated by the cluster's leader alone: the leader sees only the samples written to it; with several nodes, set storage.metrics: victoriametrics"
+            )
+        }
         return postgres
     }
 
@@ -236,7 +248,7 @@ public final class PlumbServer: Sendable {
     static func openLogStore(
         config: ServerConfig, postgres: PostgresStore?, samples: any MetricSampleSink, logger: Logger
     ) async throws -> any LogStoring {
-        guard let postgres else {
+        guard let postgres, config.storage.logs == .postgres else {
             return try LogStore(directory: config.dataDirectory, durability: config.durability, samples: samples)
         }
         do {
@@ -458,6 +470,10 @@ public final class PlumbServer: Sendable {
         if let lease, let membership {
             try await membership.prepare()
             services += [lease, membership]
+        }
+        if logs is PostgresLogStore {
+            // Metric filters created through another node's API take effect here too.
+            services.append(SharedMetricFilterRefresh(logs: logs, logger: logger))
         }
         let group = ServiceGroup(
             configuration: .init(

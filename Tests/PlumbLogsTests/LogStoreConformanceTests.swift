@@ -202,6 +202,25 @@ struct LogStoreConformanceTests {
         }
     }
 
+    @Test(
+        "a message holding a NUL character is refused with a 400 and nothing of its batch is stored",
+        arguments: backends)
+    func nul(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            do {
+                _ = try await store.put(
+                    group: "/conformance/nul", stream: "s",
+                    events: [
+                        .init(timestamp: clock.now, message: "fine"), .init(timestamp: clock.now, message: "a\u{0}b"),
+                    ])
+                Issue.record("accepted a NUL character")
+            } catch let error as any HTTPResponseError {
+                #expect(error.status == 400 && error.message.contains("events[1]"), "\(error.message)")
+            }
+            #expect(try await store.groups(prefix: "/conformance/nul").isEmpty)
+        }
+    }
+
     @Test("applying retention deletes exactly the events older than their group's retention", arguments: backends)
     func retentionApplied(_ backend: Backend) async throws {
         try await with(backend) { store, clock in

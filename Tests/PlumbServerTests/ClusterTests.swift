@@ -47,6 +47,7 @@ struct ClusterTests {
         defer { postgres.stop() }
         let names = ["node-a", "node-b", "node-c"]
         let directories = names.map { TemporaryDirectory("plumb-cluster-\($0)") }
+        defer { for directory in directories { directory.remove() } }
         var servers: [String: ServerProcess] = [:]
         for (name, directory) in zip(names, directories) {
             servers[name] = try await ServerProcess.start(

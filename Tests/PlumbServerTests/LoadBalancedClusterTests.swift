@@ -54,6 +54,8 @@ struct LoadBalancedClusterTests {
         defer { postgres.stop() }
         let victoriaMetrics = try await VictoriaMetricsProcess(directory: root.path + "/vm")
         defer { victoriaMetrics.stop() }
+        let directories = (1...3).map { TemporaryDirectory("plumb-lb-\($0)") }
+        defer { for directory in directories { directory.remove() } }
         var nodes: [ServerProcess] = []
         defer { for node in nodes { node.kill(signal: SIGKILL) } }
         for i in 1...3 {
@@ -62,7 +64,7 @@ struct LoadBalancedClusterTests {
                 try await ServerProcess.start(
                     config: Self.config(
                         postgres: postgres.url, victoriaMetrics: victoriaMetrics.baseURL, node: "web-\(i)", port: port),
-                    in: TemporaryDirectory("plumb-lb-\(i)"), port: port,
+                    in: directories[i - 1], port: port,
                     environment: ["PLUMB_TEST_CLUSTER_TOKEN": Self.token]))
         }
         let nginx = try await NginxProcess(
@@ -91,7 +93,9 @@ struct LoadBalancedClusterTests {
         print(
             "cluster behind nginx: \(acknowledgedSamples) samples and \(acknowledgedEvents) events acknowledged, \(refused) requests refused"
         )
-        #expect(acknowledgedSamples > 0 && acknowledgedEvents > 0)
+        // nginx passes a request it could not send to the next node; only one already sent on a kept-alive connection
+        // to the node as it died comes back refused (502), and the client would retry it.
+        #expect(refused <= 2, "\(refused) of 96 requests refused")
 
         // Read back through the balancer: every acknowledged sample and event, once.
         let (catalogStatus, catalog) = try await HTTP.request(

@@ -58,9 +58,9 @@ struct PostgresClusterTests {
         defer { root.remove() }
         let postgres = try await PostgresProcess(directory: root.path + "/pg")
         defer { postgres.stop() }
-        let a = try await ServerProcess.start(config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-a"))
+        let a = try await ServerProcess.start(config: Self.config(postgres.url), in: .scratch("plumb-pg-a"))
         defer { a.kill(signal: SIGKILL) }
-        let b = try await ServerProcess.start(config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-b"))
+        let b = try await ServerProcess.start(config: Self.config(postgres.url), in: .scratch("plumb-pg-b"))
         defer { b.kill(signal: SIGKILL) }
         #expect(a.log.contains("logs are kept in PostgreSQL"), "\(a.log)")
 
@@ -129,7 +129,7 @@ struct PostgresClusterTests {
 
         let wrong = postgres.url.replacingOccurrences(of: ":\(postgres.password)@", with: ":not-the-password@")
         let refused = try await ServerProcess.start(
-            config: Self.config(wrong), in: TemporaryDirectory("plumb-pg-wrong"), ready: false)
+            config: Self.config(wrong), in: .scratch("plumb-pg-wrong"), ready: false)
         defer { refused.kill(signal: SIGKILL) }
         #expect(try await refused.waitExit(timeout: .seconds(60)), "still running")
         #expect(refused.log.contains("password authentication failed"), "\(refused.log)")
@@ -138,21 +138,22 @@ struct PostgresClusterTests {
         let port = ServerProcess.freePort()
         let away = try await ServerProcess.start(
             config: Self.config("postgres://plumb:x@127.0.0.1:\(port)/postgres?sslmode=disable"),
-            in: TemporaryDirectory("plumb-pg-away"), ready: false)
+            in: .scratch("plumb-pg-away"), ready: false)
         defer { away.kill(signal: SIGKILL) }
         #expect(try await away.waitExit(timeout: .seconds(60)), "still running")
         #expect(away.log.contains("storage.postgres") && away.log.contains("127.0.0.1:\(port)"), "\(away.log)")
 
         // A node of this release sets the schema up; then a "newer" release is simulated by its version number.
         let first = try await ServerProcess.start(
-            config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-first"))
+            config: Self.config(postgres.url), in: .scratch("plumb-pg-first"))
         first.kill(signal: SIGTERM)
         _ = try await first.waitExit(timeout: .seconds(30))
         _ = try await postgres.psql("UPDATE plumb_schema SET version = 99 WHERE area = 'logs'")
         let older = try await ServerProcess.start(
-            config: Self.config(postgres.url), in: TemporaryDirectory("plumb-pg-older"), ready: false)
+            config: Self.config(postgres.url), in: .scratch("plumb-pg-older"), ready: false)
         defer { older.kill(signal: SIGKILL) }
         #expect(try await older.waitExit(timeout: .seconds(60)), "still running")
         #expect(older.log.contains("version 99, newer than this Plumb knows"), "\(older.log)")
+        #expect(!older.log.contains("PostgresTransactionError"), "the reason itself, not the driver's wrapper")
     }
 }

@@ -29,6 +29,13 @@ public struct TemporaryDirectory: Sendable {
     }
 
     static let atExit = Mutex<[String]>([])
+
+    /// A fresh directory already registered for removal when the test process ends (for one made inline).
+    public static func scratch(_ prefix: String) -> TemporaryDirectory {
+        let directory = TemporaryDirectory(prefix)
+        directory.remove()
+        return directory
+    }
 }
 
 /// Paths inside the checkout the tests run from.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import PlumbAPI
 import PlumbMetrics
 import Synchronization
 
@@ -71,14 +72,22 @@ public final class LogSink: Sendable {
             if event.message.utf8.count > limit {
                 event.message = String(decoding: event.message.utf8.prefix(limit - 16), as: UTF8.self) + " …[truncated]"
             }
+            if event.message.utf8.contains(0) {
+                event.message = event.message.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}")
+            }
             byStream[p.group + "\u{0}" + p.stream, default: (p.group, p.stream, [])].events.append(event)
         }
         do {
             return try await store.append(byStream.values.map { ($0.group, $0.stream, $0.events) })
-        } catch {
+        } catch let error as any HTTPResponseError where error.status == 503 {
             // The store is away (a shared database that is down): the batch goes back ahead of what came since, as
             // far as the capacity allows, and is tried again at the next flush.
             requeue(batch)
+            throw error
+        } catch {
+            // Refused for good: retrying would refuse it again at every flush. Counted as dropped.
+            dropped.add(batch.count, ordering: .relaxed)
+            droppedCounter.increment(by: batch.count)
             throw error
         }
     }

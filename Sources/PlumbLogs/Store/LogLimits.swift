@@ -42,6 +42,10 @@ public enum LogLimits {
         for (i, event) in events.enumerated() {
             let size = event.message.utf8.count + eventOverhead
             guard !event.message.isEmpty else { throw LogsError("events[\(i)].message is empty") }
+            // PostgreSQL's text cannot hold U+0000; refused on every backend alike.
+            guard !event.message.utf8.contains(0) else {
+                throw LogsError("events[\(i)].message holds a NUL character (U+0000), which a log event may not")
+            }
             guard size <= maxEventBytes else {
                 throw LogsError(
                     status: 413, code: "RequestEntityTooLarge",

@@ -25,7 +25,9 @@ struct HealthRoutes {
             throw APIError(status: 503, code: "NotReady", "starting: stores or plugins not ready yet")
         }
         if let problem = await storeProblem() {
-            throw StoreNotAnswering(message: "a shared store does not answer: \(problem)")
+            // The detail (where PostgreSQL is, its message) goes to the log, not to an anonymous caller.
+            context.logger.warning("not ready: \(problem)")
+            throw StoreNotAnswering(message: "a shared store (PostgreSQL) does not answer")
         }
         return try .json(HealthStatus(status: "ready"))
     }

@@ -29,7 +29,13 @@ struct LogTail: Sendable {
             var lastWrite = ContinuousClock.now
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 if let deadline, ContinuousClock.now >= deadline { break }
-                let events = try await store.events(in: group, after: cursor)
+                let events: [LogEvent]
+                do {
+                    events = try await store.events(in: group, after: cursor)
+                } catch let error as any PlumbAPI.HTTPResponseError where error.status == 503 {
+                    // A shared store away for a moment: keep the tail open (heartbeats go on) and ask again.
+                    events = []
+                }
                 var buffer = ByteBuffer()
                 for event in events {
                     cursor = event.id

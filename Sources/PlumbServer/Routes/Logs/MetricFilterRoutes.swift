@@ -1,14 +1,38 @@
 import Foundation
 import Hummingbird
+import Logging
 import PlumbAPI
 import PlumbAlarms
 import PlumbLogs
+import ServiceLifecycle
 
 /// The metric filters API as a controller: `GET /api/v1/metric-filters`, `PUT` and `DELETE
 /// /api/v1/metric-filters/{name}`. Filters declared in alert files are listed but changed in their files.
 ///
 /// The body of a `PUT` is the alert file's metric filter (`MetricFilterDocument`, JSON or YAML), read by the
 /// alert-file parser so that its refusals name the field as a file's would.
+/// Reads the API-created metric filters again every `interval` when the log store is shared: a filter created or
+/// deleted through one node applies on every node within that time.
+struct SharedMetricFilterRefresh: Service {
+    let logs: any LogStoring
+    var interval: Duration = .seconds(5)
+    let logger: Logger
+
+    func run() async throws {
+        var failing = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            do {
+                try await MetricFilterRoutes.installAPIFilters(logs)
+                failing = false
+            } catch {
+                if !failing { logger.warning("metric filters not read again from the shared store: \(error)") }
+                failing = true
+            }
+        }
+    }
+}
+
 struct MetricFilterRoutes {
     let store: any LogStoring
 
