@@ -16,6 +16,8 @@ public final class ClusterMembership: Service, Sendable {
     public let node: String
     public let url: String
     public let version: String
+    /// This process among every one that ever used the name: tells a restart from a second node with the same name.
+    let instance = UUID().uuidString
     let database: PostgresStore
     let lease: LeaderLease
     let interval: Duration
@@ -29,7 +31,7 @@ public final class ClusterMembership: Service, Sendable {
                 """
                 CREATE TABLE plumb_nodes (name text PRIMARY KEY, url text NOT NULL, version text NOT NULL,
                     started_at timestamptz NOT NULL, last_seen timestamptz NOT NULL, ready boolean NOT NULL,
-                    lease_pid integer)
+                    lease_pid integer, instance text NOT NULL)
                 """
             ])
     ]
@@ -49,9 +51,41 @@ public final class ClusterMembership: Service, Sendable {
         self.logger = logger
     }
 
-    /// Sets the schema up; call before the first heartbeat.
+    /// Sets the schema up and claims the node's name; call before the first heartbeat.
+    ///
+    /// A name whose row another process still refreshes belongs to a live node: after waiting two stale intervals
+    /// (a node restarted after a crash finds its old row gone stale by then) the start is refused, so two nodes never
+    /// share one row (`plumb_nodes` would show one node where there are two).
     public func prepare() async throws {
         try await database.migrate(area: "cluster", Self.migrations)
+        let (node, instance, logger) = (self.node, self.instance, self.logger)
+        let stale = staleSeconds
+        let deadline = ContinuousClock.now + .seconds(stale * 2)
+        while true {
+            let holder = try await database.run { connection -> (url: String, age: Double)? in
+                for try await (url, age, other) in try await connection.query(
+                    """
+                    SELECT url, extract(epoch FROM now() - last_seen)::float8, instance FROM plumb_nodes
+                    WHERE name = \(node) AND last_seen > now() - make_interval(secs => \(stale))
+                    """, logger: logger
+                ).decode((String, Double, String).self) where other != instance {
+                    return (url, age)
+                }
+                return nil
+            }
+            guard let holder else { return }
+            guard ContinuousClock.now < deadline else {
+                throw ClusterNameTaken(
+                    "another node named '\(node)' is alive (heartbeat \(Int(holder.age)) s ago, at \(holder.url)): give each node its own cluster.node"
+                )
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// How long without a heartbeat makes a node down: three intervals.
+    var staleSeconds: Double {
+        Double(interval.components.seconds) * 3 + Double(interval.components.attoseconds) * 3e-18
     }
 
     public func run() async throws {
@@ -77,24 +111,31 @@ public final class ClusterMembership: Service, Sendable {
         let (node, url, version, ready) = (self.node, self.url, self.version, isReady())
         let pid = lease.backendPID
         let leasePID: Int32? = pid == 0 ? nil : pid
-        let logger = self.logger
+        let (instance, leads, logger) = (self.instance, lease.isLeader, self.logger)
         try await database.run { connection in
             if starting {
                 try await connection.query(
                     """
-                    INSERT INTO plumb_nodes (name, url, version, started_at, last_seen, ready, lease_pid)
-                    VALUES (\(node), \(url), \(version), now(), now(), \(ready), \(leasePID))
+                    INSERT INTO plumb_nodes (name, url, version, started_at, last_seen, ready, lease_pid, instance)
+                    VALUES (\(node), \(url), \(version), now(), now(), \(ready), \(leasePID), \(instance))
                     ON CONFLICT (name) DO UPDATE SET url = excluded.url, version = excluded.version,
-                        started_at = now(), last_seen = now(), ready = excluded.ready, lease_pid = excluded.lease_pid
+                        started_at = now(), last_seen = now(), ready = excluded.ready, lease_pid = excluded.lease_pid,
+                        instance = excluded.instance
                     """, logger: logger)
             } else {
                 try await connection.query(
                     """
-                    INSERT INTO plumb_nodes (name, url, version, started_at, last_seen, ready, lease_pid)
-                    VALUES (\(node), \(url), \(version), now(), now(), \(ready), \(leasePID))
+                    INSERT INTO plumb_nodes (name, url, version, started_at, last_seen, ready, lease_pid, instance)
+                    VALUES (\(node), \(url), \(version), now(), now(), \(ready), \(leasePID), \(instance))
                     ON CONFLICT (name) DO UPDATE SET url = excluded.url, version = excluded.version,
-                        last_seen = now(), ready = excluded.ready, lease_pid = excluded.lease_pid
+                        last_seen = now(), ready = excluded.ready, lease_pid = excluded.lease_pid,
+                        instance = excluded.instance
                     """, logger: logger)
+            }
+            // The leader forgets nodes gone for a day (a node that comes back writes its row again).
+            if leads {
+                try await connection.query(
+                    "DELETE FROM plumb_nodes WHERE last_seen < now() - interval '1 day'", logger: logger)
             }
         }
     }
@@ -102,7 +143,7 @@ public final class ClusterMembership: Service, Sendable {
     /// Every node that ever sent a heartbeat, by name, with who leads now.
     public func status() async throws -> ClusterStatus {
         let logger = self.logger
-        let stale = Double(interval.components.seconds) * 3 + Double(interval.components.attoseconds) * 3e-18
+        let stale = staleSeconds
         let (high, low) = (lease.key >> 32, lease.key & 0xFFFF_FFFF)
         let nodes = try await database.run { connection in
             var nodes: [ClusterNode] = []
@@ -126,4 +167,10 @@ public final class ClusterMembership: Service, Sendable {
         }
         return ClusterStatus(clustered: true, node: node, leader: nodes.first(where: \.leader)?.name, nodes: nodes)
     }
+}
+
+/// A node's name is in use by another live node.
+public struct ClusterNameTaken: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

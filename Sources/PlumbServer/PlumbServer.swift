@@ -468,7 +468,11 @@ public final class PlumbServer: Sendable {
             services.insert(postgres, at: 0)
         }
         if let lease, let membership {
-            try await membership.prepare()
+            do {
+                try await membership.prepare()
+            } catch let error as ClusterNameTaken {
+                throw ConfigError("cluster.node: \(error.description)")
+            }
             services += [lease, membership]
         }
         if logs is PostgresLogStore {

@@ -139,6 +139,26 @@ struct ClusterTests {
         #expect(try await Self.evaluations(servers[neverLed]!) == 0, "\(neverLed) evaluated alarms as a follower")
     }
 
+    @Test("a second node with the name of a live one is refused at start, naming it")
+    func nameTaken() async throws {
+        let root = TemporaryDirectory("plumb-cluster-name")
+        defer { root.remove() }
+        let postgres = try await PostgresProcess(directory: root.path + "/pg")
+        defer { postgres.stop() }
+        let first = try await ServerProcess.start(
+            config: Self.config(postgres.url, node: "same"), in: .scratch("plumb-cluster-same-1"))
+        defer { first.kill(signal: SIGKILL) }
+        try await waitUntil("the first node's heartbeat", timeout: .seconds(30)) {
+            try await Self.status(first)?.nodes.map(\.name) == ["same"]
+        }
+        let second = try await ServerProcess.start(
+            config: Self.config(postgres.url, node: "same"), in: .scratch("plumb-cluster-same-2"), ready: false)
+        defer { second.kill(signal: SIGKILL) }
+        #expect(try await second.waitExit(timeout: .seconds(60)), "still running")
+        #expect(second.log.contains("another node named 'same' is alive"), "\(second.log)")
+        #expect(try await Self.status(first)?.nodes.count == 1)
+    }
+
     @Test("a server on the embedded stores is a cluster of one")
     func single() async throws {
         let root = TemporaryDirectory("plumb-cluster-single")
