@@ -3,6 +3,7 @@ import Logging
 import PlumbAPI
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// This node's place in the cluster of nodes sharing one PostgreSQL: a heartbeat row in `plumb_nodes` every
 /// `interval` (name, URL, version, readiness, and the backend process of its leader-lease session), and the status of
@@ -23,6 +24,18 @@ public final class ClusterMembership: Service, Sendable {
     let interval: Duration
     let isReady: @Sendable () -> Bool
     let logger: Logger
+    /// When a heartbeat was last written, and why the last one failed: what `/readyz` answers from, so a probe costs
+    /// no query.
+    private let health = Mutex<(lastWritten: ContinuousClock.Instant, failure: String?)>((.now, nil))
+
+    /// nil while heartbeats are being written; else why not, once none has been for three intervals.
+    public var problem: String? {
+        let (lastWritten, failure) = health.withLock { ($0.lastWritten, $0.failure) }
+        let silent = ContinuousClock.now - lastWritten
+        guard silent > interval * 3 else { return nil }
+        return "no heartbeat written to PostgreSQL for \(Int((silent / .seconds(1)).rounded())) s"
+            + (failure.map { ": \($0)" } ?? "")
+    }
 
     public static let migrations: [PostgresMigration] = [
         PostgresMigration(
@@ -76,7 +89,7 @@ public final class ClusterMembership: Service, Sendable {
             guard let holder else { return }
             guard ContinuousClock.now < deadline else {
                 throw ClusterNameTaken(
-                    "another node named '\(node)' is alive (heartbeat \(Int(holder.age)) s ago, at \(holder.url)): give each node its own cluster.node"
+                    "another node named '\(node)' is alive (heartbeat \(Int(min(max(holder.age, 0), stale).rounded())) s ago, at \(holder.url)): give each node its own cluster.node"
                 )
             }
             try await Task.sleep(for: interval)
@@ -84,20 +97,21 @@ public final class ClusterMembership: Service, Sendable {
     }
 
     /// How long without a heartbeat makes a node down: three intervals.
-    var staleSeconds: Double {
-        Double(interval.components.seconds) * 3 + Double(interval.components.attoseconds) * 3e-18
-    }
+    var staleSeconds: Double { 3 * (interval / .seconds(1)) }
 
     public func run() async throws {
         var first = true
         var failing = false
+        health.withLock { $0 = (.now, nil) }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await beat(starting: first)
+                health.withLock { $0 = (.now, nil) }
                 first = false
                 if failing { logger.info("cluster heartbeat written again", metadata: ["node": "\(node)"]) }
                 failing = false
             } catch {
+                health.withLock { $0.failure = "\(error)" }
                 // Once per outage, not per beat.
                 if !failing { logger.warning("cluster heartbeat failed: \(error)", metadata: ["node": "\(node)"]) }
                 failing = true

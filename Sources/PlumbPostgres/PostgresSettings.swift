@@ -82,8 +82,8 @@ public struct PostgresSettings: Sendable, Equatable, CustomStringConvertible, Cu
     /// append takes), and TCP keepalives find a node that vanished in about 25 s (its session, locks and leader lease
     /// go with it) instead of the kernel's two hours.
     var sessionParameters: [(String, String)] {
-        let millis = max(
-            100, Int(timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        // `timeout` is checked to 0.1–600 s where it is read, so this is a small whole number.
+        let millis = max(100, Int((timeout / .milliseconds(1)).rounded()))
         return [
             ("statement_timeout", "\(millis * 9 / 10)"),
             ("lock_timeout", "\(millis * 9 / 10)"),

@@ -86,23 +86,6 @@ public final class PostgresStore: Service, Sendable {
         }
     }
 
-    /// nil when the pool answers `SELECT 1` within `timeout`, else why not (for `/readyz`).
-    public func problem(within timeout: Duration = .seconds(2)) async -> String? {
-        let logger = self.logger
-        let target = settings.description
-        do {
-            let late = { @Sendable in PostgresUnavailable("PostgreSQL (\(target)) did not answer") }
-            try await withDeadline(min(timeout, settings.timeout), late: late) {
-                try await self.client.withConnection { try await $0.query("SELECT 1", logger: logger) }
-            }
-            return nil
-        } catch let error as PostgresUnavailable {
-            return error.message
-        } catch {
-            return "PostgreSQL (\(target)): \(describePostgresError(error))"
-        }
-    }
-
     /// `body` with a connection of the pool, within `settings.timeout` (see the type's description).
     public func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let timeout = settings.timeout

@@ -213,55 +213,6 @@ public final class PlumbServer: Sendable {
         }
     }
 
-    /// The shared PostgreSQL when a store is configured there, its pool started and checked at once: an unreachable
-    /// server, refused credentials or a schema from a newer Plumb stop the start with their reason.
-    static func openPostgres(config: ServerConfig, logger: Logger) async throws -> PostgresStore? {
-        guard let settings = config.storage.postgres else {
-            if config.storage.logs == .postgres {
-                throw ConfigError("storage.logs is postgres: storage.postgres.url is required")
-            }
-            return nil
-        }
-        let postgres = try PostgresStore(settings: settings, logger: Logger(label: "plumb.postgres"))
-        do {
-            try await postgres.probe()
-        } catch let error as PostgresUnavailable {
-            throw ConfigError("storage.postgres: cannot use PostgreSQL at \(error.message)")
-        }
-        postgres.start()
-        if config.storage.logs == .postgres {
-            logger.info("logs are kept in PostgreSQL", metadata: ["postgres": "\(settings.description)"])
-        }
-        logger.info(
-            "this node joins the cluster of the nodes sharing PostgreSQL",
-            metadata: ["postgres": "\(settings.description)", "node": "\(config.nodeName)"])
-        if config.storage.metrics == .sqlite {
-            logger.warning(
-                "metrics stay in this node's own SQLite while alarms are evaluated by the cluster's leader alone: the leader sees only the samples written to it; with several nodes, set storage.metrics: victoriametrics"
-            )
-        }
-        return postgres
-    }
-
-    /// The log store `storage.logs` names: the embedded one in the data directory, or PostgreSQL's (its schema
-    /// migrated first). `samples` receives the metric filters' samples.
-    static func openLogStore(
-        config: ServerConfig, postgres: PostgresStore?, samples: any MetricSampleSink, logger: Logger
-    ) async throws -> any LogStoring {
-        guard let postgres, config.storage.logs == .postgres else {
-            return try LogStore(directory: config.dataDirectory, durability: config.durability, samples: samples)
-        }
-        do {
-            return try await PostgresLogStore.open(database: postgres, samples: samples)
-        } catch let error as PostgresSchemaError {
-            postgres.stop()
-            throw ConfigError("storage.postgres: \(error.description)")
-        } catch {
-            postgres.stop()
-            throw ConfigError("storage.postgres: the log schema could not be set up: \(describePostgresError(error))")
-        }
-    }
-
     /// The plugin host with `platform`, every plugin loaded, and each configured function's reserved concurrency
     /// applied; a `functions:` entry that names no loaded function is a configuration error.
     static func openHost(
@@ -359,7 +310,7 @@ public final class PlumbServer: Sendable {
         let metricsGroup =
             config.metricsRequireToken
             ? router.group().add(middleware: AdminAuthMiddleware(token: token)) : router.group()
-        HealthRoutes(isReady: { self.isReady }, storeProblem: { await self.postgres?.problem() }, factory: factory)
+        HealthRoutes(isReady: { self.isReady }, storeProblem: { self.membership?.problem }, factory: factory)
             .register(on: router, metrics: metricsGroup)
         let callers = CallerResolver(adminToken: token, iam: iam, host: host)
         let audit = AuditMiddleware(logs: logs, callers: callers)
@@ -537,11 +488,4 @@ struct SystemdLifecycle: Service {
             $0 = nil
         }
     }
-}
-
-/// A flag that is set once (the server is ready), readable from anywhere.
-final class ReadyFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    var isSet: Bool { flag.load(ordering: .relaxed) }
-    func set() { flag.store(true, ordering: .relaxed) }
 }

@@ -101,8 +101,8 @@ struct LoadBalancedClusterTests {
         let (catalogStatus, catalog) = try await HTTP.request(
             "GET", base + "/api/v1/metrics?namespace=App", token: Self.token)
         #expect(catalogStatus == 200)
-        let hosts = ((json(catalog)["metrics"] as? [[String: Any]]) ?? []).compactMap {
-            ($0["dimensions"] as? [String: String])?["Host"]
+        let hosts = try JSONDecoder().decode(ListMetricsResponse.self, from: Data(catalog)).metrics.compactMap {
+            $0.dimensions["Host"]
         }
         var samples = 0.0
         for host in Set(hosts) {
@@ -111,8 +111,8 @@ struct LoadBalancedClusterTests {
                 base
                     + "/api/v1/metrics/statistics?namespace=App&name=Hits&dimensions=Host=\(host)&statistics=SampleCount&period=60&start=\(minute)&end=\(minute + 60)",
                 token: Self.token)
-            samples += ((json(body)["datapoints"] as? [[String: Any]]) ?? []).compactMap {
-                $0["SampleCount"] as? Double
+            samples += try JSONDecoder().decode(StatisticsResponse.self, from: Data(body)).datapoints.compactMap {
+                $0.values["SampleCount"]
             }
             .reduce(0, +)
         }

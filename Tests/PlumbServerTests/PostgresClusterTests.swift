@@ -1,4 +1,5 @@
 import Foundation
+import PlumbAPI
 import PlumbTesting
 import Testing
 
@@ -43,9 +44,9 @@ struct PostgresClusterTests {
             let (status, body) = try await HTTP.request(
                 "GET", base + "/api/v1/logs/app?limit=1000&start=0" + (after ?? ""), token: token)
             #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
-            let page = json(body)
-            out += ((page["events"] as? [[String: Any]]) ?? []).compactMap { $0["message"] as? String }
-            next = page["next"] as? String
+            let page = try JSONDecoder().decode(LogEventsResponse.self, from: Data(body))
+            out += page.events.map(\.message)
+            next = page.next
         } while next != nil
         return out
     }
@@ -80,8 +81,8 @@ struct PostgresClusterTests {
             "PUT", a.baseURL + "/api/v1/logs/app/retention", body: Array(#"{"days": 7}"#.utf8), token: a.token)
         #expect(retention == 200, "\(String(decoding: retentionBody, as: UTF8.self))")
         let (_, groupsBody) = try await HTTP.request("GET", b.baseURL + "/api/v1/logs?prefix=app", token: b.token)
-        let group = ((json(groupsBody)["groups"] as? [[String: Any]]) ?? []).first
-        #expect("\(group?["retentionDays"] ?? "none")" == "7", "\(String(decoding: groupsBody, as: UTF8.self))")
+        let group = try JSONDecoder().decode(LogGroupsResponse.self, from: Data(groupsBody)).groups.first
+        #expect(group?.retentionDays == 7, "\(String(decoding: groupsBody, as: UTF8.self))")
         let audited = try await postgres.psql(
             """
             SELECT count(*) FROM log_events e JOIN log_groups g ON g.id = e.group_id

@@ -6,8 +6,8 @@ import PlumbMetrics
 /// `/healthz`, `/readyz` and `/metrics` (Prometheus exposition of the server's own swift-metrics), outside `/api/v1`.
 struct HealthRoutes {
     let isReady: @Sendable () -> Bool
-    /// A shared store that does not answer, named (nil: all answer).
-    let storeProblem: @Sendable () async -> String?
+    /// A shared store that does not answer, named (nil: all answer); from the cluster heartbeat, no query per probe.
+    let storeProblem: @Sendable () -> String?
     let factory: PlumbMetricsFactory
 
     func register(on router: Router<PlumbRequestContext>, metrics: RouterGroup<PlumbRequestContext>) {
@@ -24,7 +24,7 @@ struct HealthRoutes {
         guard isReady() else {
             throw APIError(status: 503, code: "NotReady", "starting: stores or plugins not ready yet")
         }
-        if let problem = await storeProblem() {
+        if let problem = storeProblem() {
             // The detail (where PostgreSQL is, its message) goes to the log, not to an anonymous caller.
             context.logger.warning("not ready: \(problem)")
             throw StoreNotAnswering(message: "a shared store (PostgreSQL) does not answer")
