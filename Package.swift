@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "PlumbPostgres",
             dependencies: [
-                "PlumbAPI", "PlumbMetrics", "PlumbLogs",
+                "PlumbAPI", "PlumbMetrics", "PlumbLogs", "PlumbAlarms",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -369,7 +369,10 @@ let package = Package(
         .testTarget(
             name: "PlumbAlarmsTests",
             // The alert-file tests read YAML through the server's loader (AlertFileParser).
-            dependencies: ["PlumbAlarms", "PlumbAPI", "PlumbMetrics", "PlumbNotify", "PlumbServer", "PlumbTesting"],
+            dependencies: [
+                "PlumbAlarms", "PlumbAPI", "PlumbMetrics", "PlumbNotify", "PlumbServer", "PlumbPostgres",
+                "PlumbTesting",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

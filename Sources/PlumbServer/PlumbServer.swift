@@ -60,7 +60,7 @@ public final class PlumbServer: Sendable {
     /// Set once the listener runs; shared with the cluster heartbeat, which is built before the server is whole.
     let ready = ReadyFlag()
     /// Serialises alert-file reloads (SIGHUP and the API).
-    let reloading = Mutex<Void>(())
+    let reloading = AsyncLock()
     /// sd_notify; inert unless systemd (or a test) set NOTIFY_SOCKET.
     public let systemd = SystemdNotifier()
     let watchdog = Mutex<RepeatedTask?>(nil)
@@ -150,8 +150,8 @@ public final class PlumbServer: Sendable {
             dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
         let alarmLogger = Logger(label: "plumb.alarms")
         let source = MetricStoreDataSource(store: store)
-        let alarms = try AlarmEngine(
-            source: source, store: try AlarmStore(directory: directory, durability: config.durability),
+        let alarms = try await AlarmEngine(
+            source: source, store: try await openAlarmStore(config: config, postgres: postgres, logger: logger),
             notifier: AlarmNotifications(
                 outbox: outbox, source: source, links: alarmLinks, clock: clock, logger: alarmLogger),
             documents: YAMLConfigReader(), logger: alarmLogger)
@@ -179,7 +179,7 @@ public final class PlumbServer: Sendable {
             deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks,
             logger: logger)
         do {
-            try server.reloadAlerts()
+            try await server.reloadAlerts()
         } catch {
             throw ConfigError("alert files in \(config.alerts) have errors:\n\(error)")
         }
@@ -257,8 +257,8 @@ public final class PlumbServer: Sendable {
 
     /// Reads the alert files again and installs them, all or nothing; on errors the previous alarms stay.
     @discardableResult
-    public func reloadAlerts() throws(AlertFileErrors) -> (alarms: Int, topics: Int) {
-        try reloading.withLock { _ throws(AlertFileErrors) in
+    public func reloadAlerts() async throws(AlertFileErrors) -> (alarms: Int, topics: Int) {
+        try await reloading.withLock { () async throws(AlertFileErrors) in
             let now = store.clock()
             let apiAlarms = Set(
                 alarms.list().filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
@@ -287,7 +287,7 @@ public final class PlumbServer: Sendable {
                         file: config.alerts, line: 0, field: "topics", message: "cannot store topics: \(error)")
                 ])
             }
-            try alarms.install(files, now: now, extraTopics: apiTopics)
+            try await alarms.install(files, now: now, extraTopics: apiTopics)
             logs.setMetricFilters(files.metricFilters)
             logger.info(
                 "alert files loaded",
@@ -300,6 +300,9 @@ public final class PlumbServer: Sendable {
     }
 
     public var isReady: Bool { ready.isSet }
+
+    /// Whether alarms and the outbox live in PostgreSQL, shared with the other nodes.
+    var sharesState: Bool { postgres != nil && config.storage.state == .postgres }
 
     /// The whole HTTP surface. `extraRoutes` lets the executable add routes (the benchmark's bare route).
     public func makeRouter(extraRoutes: (Router<PlumbRequestContext>) -> Void = { _ in }) -> Router<PlumbRequestContext>
@@ -387,7 +390,9 @@ public final class PlumbServer: Sendable {
             MetricsReporter(
                 factory: factory, store: store, interval: .milliseconds(Int64(config.metrics.reportInterval * 1_000))),
             // In a cluster, the work that must happen once runs on the leader only.
-            AlarmEvaluationService(engine: alarms, clock: store.clock, leads: { [lease] in lease?.isLeader ?? true }),
+            AlarmEvaluationService(
+                engine: alarms, clock: store.clock, sharedStore: sharesState,
+                leads: { [lease] in lease?.isLeader ?? true }),
             LogMaintenanceService(
                 store: logs, sealAfter: Int64(config.logs.sealAfter * 1_000),
                 retentionInterval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000)),
@@ -410,6 +415,10 @@ public final class PlumbServer: Sendable {
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
             SystemdLifecycle(server: self),
         ]
+        if sharesState {
+            // Alarms made, changed or deleted on other nodes, and the leader's state changes, show here within 2 s.
+            services.append(AlarmRefreshService(engine: alarms))
+        }
         // First in, last out: the sink flushes after everything else has logged its shutdown.
         if let logSink {
             services.insert(LogSinkService(sink: logSink), at: 0)
@@ -459,7 +468,7 @@ struct ReloadOnHangup: Service {
         for await _ in signals.cancelOnGracefulShutdown() {
             server.systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds)")
             do {
-                try server.reloadAlerts()
+                try await server.reloadAlerts()
             } catch {
                 server.logger.error("SIGHUP: alert files not reloaded, the previous alarms stay:\n\(error)")
             }

@@ -96,11 +96,11 @@ struct BenchAlarmsCommand: AsyncParsableCommand {
                         comparison: .greaterThanThreshold, threshold: Double(100 + i % 100),
                         treatMissingData: treatments[i % treatments.count])))
         }
-        let engine = try AlarmEngine(source: MetricStoreDataSource(store: store), store: nil)
+        let engine = try await AlarmEngine(source: MetricStoreDataSource(store: store), store: nil)
         // Every tick reads data: the ticks are the last --ticks 5-minute boundaries the data reaches (ticking past
         // its end would time reads of empty windows).
         let firstTick = now - Int64(ticks - 1) * 300
-        try engine.install(config, now: firstTick)
+        try await engine.install(config, now: firstTick)
         var walls: [Double] = []
         var cpus: [Double] = []
         var evaluated = 0

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 @Suite struct CompositeAlarmTests {
-    @Test func precedenceIsNotThenAndThenOr() throws {
+    @Test func precedenceIsNotThenAndThenOr() async throws {
         let rule = try AlarmRule.parse(#"ALARM("a") OR ALARM("b") AND NOT OK(c)"#)
         #expect(rule == .or(.state(.alarm, "a"), .and(.state(.alarm, "b"), .not(.state(.ok, "c")))))
         let grouped = try AlarmRule.parse(#"(ALARM("a") OR ALARM("b")) AND TRUE"#)
@@ -28,7 +28,7 @@ import Testing
         }
     }
 
-    @Test func evaluatesAgainstStates() throws {
+    @Test func evaluatesAgainstStates() async throws {
         let rule = try AlarmRule.parse(#"ALARM("a") AND NOT INSUFFICIENT_DATA("b") OR FALSE"#)
         let states: [String: AlarmState] = ["a": .alarm, "b": .ok]
         #expect(rule.evaluate { states[$0] })
@@ -77,8 +77,8 @@ import Testing
         }
     }
 
-    static func engine(_ yaml: String, log: ActionLog) throws -> AlarmEngine {
-        let engine = try AlarmEngine(
+    static func engine(_ yaml: String, log: ActionLog) async throws -> AlarmEngine {
+        let engine = try await AlarmEngine(
             source: RecordedSeries(), store: nil, parallelism: 1,
             runActions: { t in
                 log.entries.withLock { $0.append("\(t.alarm.name) → \(t.newState.rawValue)") }
@@ -86,7 +86,7 @@ import Testing
             })
         let (config, errors) = AlertFileParser.parse(yaml, file: "t.yaml")
         #expect(errors.isEmpty, "\(errors)")
-        try engine.install(config, now: 0, extraTopics: ["ops"])
+        try await engine.install(config, now: 0, extraTopics: ["ops"])
         return engine
     }
 
@@ -106,7 +106,7 @@ import Testing
 
     @Test func actionsWaitForTheSuppressorAndFollowItsExtension() async throws {
         let log = ActionLog()
-        let engine = try Self.engine(Self.suppressed, log: log)
+        let engine = try await Self.engine(Self.suppressed, log: log)
         var t: Int64 = 1_800_000_000
         await engine.tick(now: t)
         _ = log.take()

@@ -39,8 +39,8 @@ struct MetricMathAlarmTests {
             samples.append(.init(series: Self.series("Invocations"), timestamp: t, value: 100))
             if errorCount > 0 { samples.append(.init(series: Self.series("Errors"), timestamp: t, value: errorCount)) }
         }
-        let engine = try AlarmEngine(source: RecordedSeries(samples: samples), store: nil, parallelism: 1)
-        try engine.install(config, now: t0, extraTopics: [])
+        let engine = try await AlarmEngine(source: RecordedSeries(samples: samples), store: nil, parallelism: 1)
+        try await engine.install(config, now: t0, extraTopics: [])
         await engine.tick(now: t0 + 180)
         let alarmed = try #require(engine.status("error-rate"))
         #expect(alarmed.state == .alarm, "\(alarmed.reason)")

@@ -24,8 +24,8 @@ struct MetricMathNotificationTests {
             samples.append(.init(series: MetricMathAlarmTests.series("Errors"), timestamp: t, value: errorCount))
         }
         let source = RecordedSeries(samples: samples)
-        let engine = try AlarmEngine(source: source, store: nil, parallelism: 1)
-        try engine.install(config, now: t0, extraTopics: [])
+        let engine = try await AlarmEngine(source: source, store: nil, parallelism: 1)
+        try await engine.install(config, now: t0, extraTopics: [])
         let report = await engine.tick(now: t0 + 180)
         let transition = try #require(report.transitions.first { $0.newState == .alarm })
         return (transition, source)

@@ -73,10 +73,10 @@ import Testing
     /// "keep current" really keeps whatever state the alarm is in, through the engine.
     @Test(arguments: [AlarmState.ok, .alarm, .insufficientData])
     func ignoreKeepsEachState(_ initial: AlarmState) async throws {
-        let engine = try AlarmEngine(source: RecordedSeries(), store: nil, parallelism: 1)
+        let engine = try await AlarmEngine(source: RecordedSeries(), store: nil, parallelism: 1)
         var config = AlarmConfiguration()
         config.alarms = [.metric(Self.alarm(m: 3, treat: .ignore))]
-        try engine.install(config, now: 0)
+        try await engine.install(config, now: 0)
         engine.setInitialState("t", initial)
         await engine.tick(now: 1_800_000_000)
         #expect(engine.status("t")?.state == initial)

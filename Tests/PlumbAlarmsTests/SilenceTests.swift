@@ -28,13 +28,13 @@ import Testing
         #expect(!SilenceMatcher.pattern(String(repeating: "*a", count: 40) + "b").matches(name))
     }
 
-    @Test func addExpireListAndPruneSurviveAReopen() throws {
+    @Test func addExpireListAndPruneSurviveAReopen() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var id = ""
         do {
-            let silences = try Silences(store: try AlarmStore(directory: dir.path, durability: .full))
-            let s = try silences.add(
+            let silences = try await Silences.load(from: try AlarmStore(directory: dir.path, durability: .full))
+            let s = try await silences.add(
                 .pattern("sensors-*"), duration: 7_200, createdBy: "user:ana", comment: "moving the rack", now: now)
             id = s.id
             #expect(s.startsAt == now && s.endsAt == now + 7_200 && s.state(at: now) == .active)
@@ -49,35 +49,36 @@ import Testing
                 (.alarm("a"), 60, "two\nlines", "comment"),
                 (.alarm("a"), 60, String(repeating: "c", count: 1_001), "comment"),
             ] {
-                #expect(throws: AlarmError.self) {
-                    try silences.add(matcher, duration: duration, createdBy: "admin", comment: comment, now: now)
+                await #expect(throws: AlarmError.self) {
+                    try await silences.add(matcher, duration: duration, createdBy: "admin", comment: comment, now: now)
                 }
                 do {
-                    _ = try silences.add(matcher, duration: duration, createdBy: "admin", comment: comment, now: now)
+                    _ = try await silences.add(
+                        matcher, duration: duration, createdBy: "admin", comment: comment, now: now)
                 } catch {
                     #expect(error.message.hasPrefix(field), "\(error.message)")
                 }
             }
             #expect(silences.list(now: now).count == 1, "refused silences are not stored")
         }
-        let silences = try Silences(store: try AlarmStore(directory: dir.path, durability: .full))
+        let silences = try await Silences.load(from: try AlarmStore(directory: dir.path, durability: .full))
         #expect(silences.active(for: "sensors-x", at: now + 10)?.comment == "moving the rack")
-        let expired = try silences.expire(id: id, by: "admin", now: now + 600)
+        let expired = try await silences.expire(id: id, by: "admin", now: now + 600)
         #expect(expired.endsAt == now + 600 && expired.expiredBy == "admin" && expired.state(at: now + 600) == .expired)
         #expect(silences.active(for: "sensors-x", at: now + 601) == nil)
         do {
-            _ = try silences.expire(id: id, by: "admin", now: now + 700)
+            _ = try await silences.expire(id: id, by: "admin", now: now + 700)
             Issue.record("expiring twice must fail")
         } catch { #expect(error.status == 409) }
         do {
-            _ = try silences.expire(id: "nope", by: "admin", now: now)
+            _ = try await silences.expire(id: "nope", by: "admin", now: now)
             Issue.record("an unknown id must fail")
         } catch { #expect(error.status == 404) }
         // Expired silences stay listed for five days, then go (from memory and from the file).
         #expect(silences.list(now: now + 600 + 5 * 86_400).map(\.id) == [id])
-        try silences.prune(now: now + 601 + 5 * 86_400)
+        try await silences.prune(now: now + 601 + 5 * 86_400)
         #expect(silences.list(now: now + 601).isEmpty)
-        #expect(try AlarmStore(directory: dir.path, durability: .full).silences().isEmpty)
+        #expect(try AlarmStore(directory: dir.path, durability: .full).load().silences.isEmpty)
     }
 
     final class Published: Sendable {
@@ -88,7 +89,7 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let published = Published()
-        let engine = try AlarmEngine(
+        let engine = try await AlarmEngine(
             source: RecordedSeries(), store: try AlarmStore(directory: dir.path, durability: .full), parallelism: 1,
             runActions: { t in
                 published.alarms.withLock { $0.append("\(t.alarm.name) \(t.newState.rawValue)") }
@@ -101,14 +102,14 @@ import Testing
               - {name: loud-one, namespace: N, metric: M, statistic: Sum, period: 60, evaluation_periods: 1, comparison: GreaterThanThreshold, threshold: 0, alarm_actions: [ops], severity: critical}
             """, file: "t.yaml")
         #expect(errors.isEmpty, "\(errors)")
-        try engine.install(config, now: now, extraTopics: ["ops"])
-        let silence = try engine.silences.add(
+        try await engine.install(config, now: now, extraTopics: ["ops"])
+        let silence = try await engine.silences.add(
             .pattern("quiet-*"), duration: 3_600, createdBy: "admin", comment: "maintenance", now: now)
 
         try await engine.setState("quiet-one", .alarm, reason: "test", now: now + 1)
         try await engine.setState("loud-one", .alarm, reason: "test", now: now + 1)
         #expect(published.alarms.withLock { $0 } == ["loud-one ALARM"])
-        let held = try engine.history(of: "quiet-one", type: "Action")
+        let held = try await engine.history(of: "quiet-one", type: "Action")
         #expect(held.first?.summary == "Notification held by silence \(silence.id)")
         let data = try #require(
             held.first?.data.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
@@ -116,11 +117,11 @@ import Testing
             data["topics"] as? [String] == ["ops"] && data["comment"] as? String == "maintenance"
                 && data["newState"] as? String == "ALARM")
         #expect(
-            try engine.history(of: "quiet-one", type: "StateUpdate").first?.summary
+            try await engine.history(of: "quiet-one", type: "StateUpdate").first?.summary
                 == "Alarm updated from INSUFFICIENT_DATA to ALARM",
             "the state still changes; only the notification is held")
 
-        _ = try engine.silences.expire(id: silence.id, by: "admin", now: now + 2)
+        _ = try await engine.silences.expire(id: silence.id, by: "admin", now: now + 2)
         try await engine.setState("quiet-one", .ok, reason: "test", now: now + 3)
         #expect(published.alarms.withLock { $0 } == ["loud-one ALARM", "quiet-one OK"])
         if case .metric(let loud) = engine.status("loud-one")?.definition {

@@ -17,9 +17,9 @@ struct AlarmPageViewTests {
     func escapes() async throws {
         let dir = TemporaryDirectory("plumb-alarm-page-view")
         defer { dir.remove() }
-        let engine = try AlarmEngine(
+        let engine = try await AlarmEngine(
             source: RecordedSeries(), store: try AlarmStore(directory: dir.path, durability: .normal), parallelism: 1)
-        let status = try engine.put(
+        let status = try await engine.put(
             name: Self.hostile,
             document: """
                 {"description": "<img src=x onerror=alert(2)>", "namespace": "T", "metric": "M<b>", "dimensions": {"K": "<i>v</i>"},
@@ -32,7 +32,7 @@ struct AlarmPageViewTests {
             EvaluationDatapoint(timestamp: 1_800_000_000 - Int64(20 - $0) * 60, value: Double($0 % 3))
         }
         let html = AlarmPageView(
-            status: current, history: try engine.history(of: Self.hostile),
+            status: current, history: try await engine.history(of: Self.hostile),
             chart: alarm.chart(points), chartProblem: nil, children: [], linkExpires: 1_800_600_000, now: 1_800_000_070
         ).html()
         for raw in ["<script>", "<img src=x", "<svg onload", "M<b>", "<i>v</i>"] {
@@ -52,13 +52,13 @@ struct AlarmPageViewTests {
 
     @Test("a composite shows its rule and its children's states, and no chart")
     func composite() async throws {
-        let engine = try AlarmEngine(source: RecordedSeries(), store: nil, parallelism: 1)
+        let engine = try await AlarmEngine(source: RecordedSeries(), store: nil, parallelism: 1)
         let metric =
             #"{"namespace": "T", "metric": "M", "statistic": "Sum", "period": 60, "evaluation_periods": 1, "comparison": "GreaterThanThreshold", "threshold": 1}"#
-        _ = try engine.put(name: "child-a", document: metric, now: 0)
-        _ = try engine.put(name: "child-b", document: metric, now: 0)
+        _ = try await engine.put(name: "child-a", document: metric, now: 0)
+        _ = try await engine.put(name: "child-b", document: metric, now: 0)
         try await engine.setState("child-a", .alarm, reason: "by hand", now: 10)
-        let status = try engine.put(
+        let status = try await engine.put(
             name: "both", document: #"{"rule": "ALARM(\"child-a\") AND ALARM(\"child-b\")"}"#, now: 20)
         let html = AlarmPageView(
             status: status, history: [], chart: nil, chartProblem: nil,

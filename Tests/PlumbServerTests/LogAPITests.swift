@@ -77,7 +77,7 @@ import Testing
             #expect(status.reason.hasPrefix("Threshold Crossed: 1 out of the last 1 datapoints [2.0 ("))
             let deliveries = try server.outbox.deliveries(topic: "ops")
             #expect(deliveries.isEmpty, "ops has no subscriptions; the message is stored, nothing to deliver")
-            let history = try server.alarms.history(of: "web-errors")
+            let history = try await server.alarms.history(of: "web-errors")
             #expect(history.contains { $0.summary == "Successfully executed action ops" })
         }
     }

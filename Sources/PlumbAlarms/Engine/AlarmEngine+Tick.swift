@@ -29,36 +29,41 @@ extension AlarmEngine {
         let results = await evaluate(due, now: now)
         var report = TickReport()
         var transitions: [AlarmTransition] = []
-        registry.withLock { r in
-            for (alarm, outcome) in results {
-                guard var entry = r.entries[alarm.name], case .metric(let current) = entry.definition, current == alarm
-                else { continue }
-                guard let (range, evaluation) = outcome else {
-                    report.failed += 1
-                    continue
+        // Applied and stored under `writes`, so a re-read of other nodes' writes never lands in between.
+        await writes.withLock {
+            registry.withLock { r in
+                for (alarm, outcome) in results {
+                    guard var entry = r.entries[alarm.name], case .metric(let current) = entry.definition,
+                        current == alarm
+                    else { continue }
+                    guard let (range, evaluation) = outcome else {
+                        report.failed += 1
+                        continue
+                    }
+                    report.evaluated += 1
+                    entry.lastEvaluatedAt = now
+                    let newState: AlarmState
+                    switch evaluation.outcome {
+                    case .state(let s): newState = s
+                    case .keepCurrent: newState = entry.state
+                    }
+                    if newState != entry.state {
+                        let reason = StateReason.text(for: evaluation, alarm: alarm, from: entry.state, to: newState)
+                        let transition = AlarmTransition(
+                            alarm: entry.definition, oldState: entry.state, newState: newState, reason: reason,
+                            reasonData: ReasonData.json(alarm: alarm, evaluation: evaluation, range: range, now: now),
+                            timestamp: now, topics: alarm.actions.topics(for: newState))
+                        entry.apply(transition)
+                        transitions.append(transition)
+                    }
+                    r.entries[alarm.name] = entry
                 }
-                report.evaluated += 1
-                entry.lastEvaluatedAt = now
-                let newState: AlarmState
-                switch evaluation.outcome {
-                case .state(let s): newState = s
-                case .keepCurrent: newState = entry.state
-                }
-                if newState != entry.state {
-                    let reason = StateReason.text(for: evaluation, alarm: alarm, from: entry.state, to: newState)
-                    let transition = AlarmTransition(
-                        alarm: entry.definition, oldState: entry.state, newState: newState, reason: reason,
-                        reasonData: ReasonData.json(alarm: alarm, evaluation: evaluation, range: range, now: now),
-                        timestamp: now, topics: alarm.actions.topics(for: newState))
-                    entry.apply(transition)
-                    transitions.append(transition)
-                }
-                r.entries[alarm.name] = entry
+                transitions += Self.evaluateComposites(&r, now: now)
             }
-            transitions += Self.evaluateComposites(&r, now: now)
+            await record(transitions)
         }
         report.transitions = transitions
-        await commit(transitions)
+        await runActions(transitions)
         return report
     }
 
@@ -68,17 +73,23 @@ extension AlarmEngine {
     ) async throws(AlarmError) {
         guard reason.utf8.count <= 1_023 else { throw AlarmError("reason must be at most 1023 bytes") }
         if let reasonData, reasonData.utf8.count > 4_000 { throw AlarmError("reason_data must be at most 4000 bytes") }
-        let result: Result<[AlarmTransition], AlarmError> = registry.withLock { r in
-            guard var entry = r.entries[name] else { return .failure(.notFound(name)) }
-            let transition = AlarmTransition(
-                alarm: entry.definition, oldState: entry.state, newState: state, reason: reason, reasonData: reasonData,
-                timestamp: now, topics: state == entry.state ? [] : entry.definition.actions.topics(for: state))
-            entry.apply(transition)
-            r.entries[name] = entry
-            // Composites that read this alarm follow at once; a composite set by hand holds until the next tick.
-            return .success([transition] + Self.evaluateComposites(&r, now: now, holding: name))
+        let transitions = try await writes.withLock { () async throws(AlarmError) -> [AlarmTransition] in
+            let result: Result<[AlarmTransition], AlarmError> = registry.withLock { r in
+                guard var entry = r.entries[name] else { return .failure(.notFound(name)) }
+                let transition = AlarmTransition(
+                    alarm: entry.definition, oldState: entry.state, newState: state, reason: reason,
+                    reasonData: reasonData,
+                    timestamp: now, topics: state == entry.state ? [] : entry.definition.actions.topics(for: state))
+                entry.apply(transition)
+                r.entries[name] = entry
+                // Composites that read this alarm follow at once; a composite set by hand holds until the next tick.
+                return .success([transition] + Self.evaluateComposites(&r, now: now, holding: name))
+            }
+            let transitions = try result.get()
+            await record(transitions)
+            return transitions
         }
-        await commit(try result.get())
+        await runActions(transitions)
     }
 
     /// Series read per transaction.
@@ -231,13 +242,11 @@ extension AlarmEngine {
         return transitions
     }
 
-    /// Persists state changes with their history, then runs the actions and records their outcomes. The actions of
-    /// an alarm an active silence matches are held instead: nothing is published, and the history says which
-    /// silence held which topics.
-    func commit(_ transitions: [AlarmTransition]) async {
+    /// Persists state changes with their history (under `writes`).
+    func record(_ transitions: [AlarmTransition]) async {
         guard !transitions.isEmpty else { return }
-        var records: [AlarmStore.Record] = []
-        var history: [(alarm: String, item: AlarmStore.HistoryItem)] = []
+        var records: [AlarmRecord] = []
+        var history: [AlarmHistoryEntry] = []
         var recorded: Set<String> = []
         registry.withLock { r in
             for t in transitions {
@@ -251,28 +260,35 @@ extension AlarmEngine {
                 }
                 if t.oldState != t.newState || t.topics.isEmpty {
                     history.append(
-                        (
+                        AlarmHistoryEntry(
                             name,
                             .init(
                                 type: "StateUpdate", timestamp: t.timestamp,
                                 summary: "Alarm updated from \(t.oldState.rawValue) to \(t.newState.rawValue)",
-                                data: StateHistoryData.json(old: t.oldState, new: t.newState, newReason: t.reason))
-                        ))
+                                data: StateHistoryData.json(old: t.oldState, new: t.newState, newReason: t.reason))))
                 }
             }
         }
-        persist(records, history: history)
-        var actionHistory: [(alarm: String, item: AlarmStore.HistoryItem)] = []
+        do {
+            try await persist(records, history: history)
+        } catch {
+            logger.error("could not save alarm state: \(error)")
+        }
+    }
+
+    /// Runs the transitions' actions and records their outcomes. The actions of an alarm an active silence matches
+    /// are held instead: nothing is published, and the history says which silence held which topics.
+    func runActions(_ transitions: [AlarmTransition]) async {
+        var actionHistory: [AlarmHistoryEntry] = []
         for t in transitions where !t.topics.isEmpty {
             if let silence = silences.active(for: t.alarm.name, at: t.timestamp) {
                 actionHistory.append(
-                    (
+                    AlarmHistoryEntry(
                         t.alarm.name,
                         .init(
                             type: "Action", timestamp: t.timestamp,
                             summary: "Notification held by silence \(silence.id)",
-                            data: HeldNotificationData.json(silence: silence, transition: t))
-                    ))
+                            data: HeldNotificationData.json(silence: silence, transition: t))))
                 Counter(label: "Plumb/Alarms/NotificationsHeld").increment()
                 continue
             }
@@ -282,13 +298,19 @@ extension AlarmEngine {
                     ?? "Successfully executed action \(outcome.topic)"
                 let data = outcome.messageId.map { "{\"messageId\":\"\($0)\"}" }
                 actionHistory.append(
-                    (t.alarm.name, .init(type: "Action", timestamp: t.timestamp, summary: summary, data: data)))
+                    AlarmHistoryEntry(
+                        t.alarm.name, .init(type: "Action", timestamp: t.timestamp, summary: summary, data: data)))
                 if let error = outcome.error {
                     logger.error("alarm '\(t.alarm.name)': action on topic '\(outcome.topic)' failed: \(error)")
                 }
             }
         }
-        persist([], history: actionHistory)
+        guard !actionHistory.isEmpty else { return }
+        do {
+            try await writes.withLock { () async throws in try await persist([], history: actionHistory) }
+        } catch {
+            logger.error("could not save alarm action history: \(error)")
+        }
     }
 }
 

@@ -37,6 +37,9 @@ public final class AlarmEngine: Sendable {
         var suppression = Suppression.none
         /// The ALARM transition whose actions wait on the suppressor.
         var deferred: AlarmTransition?
+        /// The store's revision that last wrote this alarm (0: not stored yet); another node's newer write replaces
+        /// the state (`refresh`).
+        var revision: Int64 = 0
     }
 
     struct Registry: Sendable {
@@ -44,7 +47,7 @@ public final class AlarmEngine: Sendable {
         var metricNames: [String] = []
         var compositeOrder: [String] = []
         /// Persisted states of file alarms, applied when the files are first installed.
-        var restored: [String: AlarmStore.Record] = [:]
+        var restored: [String: AlarmRecord] = [:]
 
         mutating func reindex() {
             metricNames = entries.values.compactMap { if case .metric(let a) = $0.definition { a.name } else { nil } }
@@ -72,7 +75,12 @@ public final class AlarmEngine: Sendable {
 
     let registry: Mutex<Registry>
     let source: any AlarmDataSource
-    let store: AlarmStore?
+    let store: (any AlarmStoring)?
+    /// Writes to the store, and re-reads of what other nodes wrote, one at a time: what memory holds is always what
+    /// the store held at some revision plus this node's later writes.
+    let writes = AsyncLock()
+    /// The newest store revision this engine's memory reflects.
+    let seen: Mutex<Int64>
     let logger: Logger
     /// Where transitions' actions go.
     let notifier: any AlarmNotifier
@@ -85,12 +93,12 @@ public final class AlarmEngine: Sendable {
 
     /// An engine whose transitions go to closures (tests, `plumb test-alarms`).
     public convenience init(
-        source: any AlarmDataSource, store: AlarmStore?, logger: Logger = Logger(label: "plumb.alarms"),
+        source: any AlarmDataSource, store: (any AlarmStoring)?, logger: Logger = Logger(label: "plumb.alarms"),
         parallelism: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2),
         topicExists: @escaping @Sendable (String) -> Bool = { _ in true },
         runActions: @escaping @Sendable (AlarmTransition) async -> [ActionOutcome] = { _ in [] }
-    ) throws {
-        try self.init(
+    ) async throws {
+        try await self.init(
             source: source, store: store, notifier: ClosureAlarmNotifier(topicExists: topicExists, notify: runActions),
             logger: logger, parallelism: parallelism)
     }
@@ -99,20 +107,22 @@ public final class AlarmEngine: Sendable {
     ///
     /// - Parameter documents: reads alarm documents; the server's reads YAML and JSON, the default JSON only.
     public init(
-        source: any AlarmDataSource, store: AlarmStore?, notifier: any AlarmNotifier,
+        source: any AlarmDataSource, store: (any AlarmStoring)?, notifier: any AlarmNotifier,
         documents: any ConfigReader = JSONConfigReader(),
         logger: Logger = Logger(label: "plumb.alarms"),
         parallelism: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
-    ) throws {
+    ) async throws {
         self.documents = documents
         self.source = source
         self.store = store
         self.logger = logger
         self.parallelism = parallelism
         self.notifier = notifier
-        self.silences = try Silences(store: store)
+        let snapshot = try await store?.load() ?? AlarmSnapshot(revision: 0, records: [:], silences: [])
+        self.silences = Silences(store: store, loaded: snapshot.silences)
+        self.seen = Mutex(snapshot.revision)
         var registry = Registry()
-        for (name, record) in try store?.records() ?? [:] {
+        for (name, record) in snapshot.records {
             guard let document = record.document else {
                 registry.restored[name] = record
                 continue
@@ -121,8 +131,8 @@ public final class AlarmEngine: Sendable {
             case .success(let definition):
                 registry.entries[name] = Entry(
                     definition: definition, origin: .api(document: document), state: record.state,
-                    reason: record.reason,
-                    reasonData: record.reasonData, updatedAt: record.updatedAt)
+                    reason: record.reason, reasonData: record.reasonData, updatedAt: record.updatedAt,
+                    revision: record.revision)
             case .failure(let errors):
                 logger.error("alarm '\(name)' stored through the API no longer parses and is skipped: \(errors)")
             }
@@ -176,9 +186,9 @@ public final class AlarmEngine: Sendable {
 
     public func history(
         of name: String, type: String? = nil, limit: Int = 100, before: Int64? = nil
-    ) throws -> [AlarmStore.HistoryItem] {
+    ) async throws -> [AlarmHistoryItem] {
         guard status(name) != nil else { throw AlarmError.notFound(name) }
-        return try store?.history(of: name, type: type, limit: limit, before: before) ?? []
+        return try await store?.history(of: name, type: type, limit: limit, before: before) ?? []
     }
 
     // MARK: Changing definitions
@@ -186,10 +196,20 @@ public final class AlarmEngine: Sendable {
     /// Replaces every file-declared alarm with `config`'s, all or nothing. Alarms that keep their name keep their
     /// state (as CloudWatch's PutMetricAlarm on an existing alarm); new ones start in INSUFFICIENT_DATA.
     /// `topics` are every topic the alarms may notify (declared in the files or created through the API).
-    public func install(_ config: AlarmConfiguration, now: Int64, topics: Set<String> = []) throws(AlertFileErrors) {
+    public func install(
+        _ config: AlarmConfiguration, now: Int64, topics: Set<String> = []
+    ) async throws(AlertFileErrors) {
+        try await writes.withLock { () async throws(AlertFileErrors) in
+            try await installLocked(config, now: now, topics: topics)
+        }
+    }
+
+    func installLocked(
+        _ config: AlarmConfiguration, now: Int64, topics: Set<String>
+    ) async throws(AlertFileErrors) {
         var errors: [AlertFileError] = []
-        var saves: [AlarmStore.Record] = []
-        var history: [(alarm: String, item: AlarmStore.HistoryItem)] = []
+        var saves: [AlarmRecord] = []
+        var history: [AlarmHistoryEntry] = []
         var deletions: [String] = []
         registry.withLock { r in
             let apiNames = Set(
@@ -205,12 +225,11 @@ public final class AlarmEngine: Sendable {
                         existing.suppression = .none
                         existing.deferred = nil
                         history.append(
-                            (
+                            AlarmHistoryEntry(
                                 alarm.name,
                                 .init(
                                     type: "ConfigurationUpdate", timestamp: now,
-                                    summary: "Alarm \"\(alarm.name)\" updated", data: nil)
-                            ))
+                                    summary: "Alarm \"\(alarm.name)\" updated", data: nil)))
                     }
                     existing.definition = alarm
                     existing.origin = origin
@@ -218,7 +237,7 @@ public final class AlarmEngine: Sendable {
                 } else if let restored = r.restored[alarm.name] {
                     next[alarm.name] = Entry(
                         definition: alarm, origin: origin, state: restored.state, reason: restored.reason,
-                        reasonData: restored.reasonData, updatedAt: restored.updatedAt)
+                        reasonData: restored.reasonData, updatedAt: restored.updatedAt, revision: restored.revision)
                 } else {
                     next[alarm.name] = Entry(
                         definition: alarm, origin: origin, state: .insufficientData,
@@ -229,12 +248,11 @@ public final class AlarmEngine: Sendable {
                             name: alarm.name, document: nil, state: .insufficientData,
                             reason: "Unchecked: Initial alarm creation", reasonData: nil, updatedAt: now))
                     history.append(
-                        (
+                        AlarmHistoryEntry(
                             alarm.name,
                             .init(
                                 type: "ConfigurationUpdate", timestamp: now, summary: "Alarm \"\(alarm.name)\" created",
-                                data: nil)
-                        ))
+                                data: nil)))
                 }
             }
             // Composites created through the API must still find every alarm they name.
@@ -259,11 +277,15 @@ public final class AlarmEngine: Sendable {
             r.reindex()
         }
         guard errors.isEmpty else { throw AlertFileErrors(errors) }
-        persist(saves, history: history, deleting: deletions)
+        do {
+            try await persist(saves, history: history, deleting: deletions)
+        } catch {
+            logger.error("could not store the states of new file alarms: \(error)")
+        }
     }
 
     /// Creates or replaces an alarm from an API document.
-    public func put(name: String, document: String, now: Int64) throws(AlarmError) -> Status {
+    public func put(name: String, document: String, now: Int64) async throws(AlarmError) -> Status {
         let definition: AlarmDefinition
         switch AlarmParser.parseDocument(document, name: name, reader: documents) {
         case .success(let d): definition = d
@@ -280,7 +302,15 @@ public final class AlarmEngine: Sendable {
                 throw AlarmError("\(field): topic '\(Checked.shown(topic))' does not exist")
             }
         }
-        let result: Result<(Status, AlarmStore.Record, String), AlarmError> = registry.withLock { r in
+        return try await writes.withLock { () async throws(AlarmError) in
+            try await putLocked(name: name, definition: definition, document: document, now: now)
+        }
+    }
+
+    func putLocked(
+        name: String, definition: AlarmDefinition, document: String, now: Int64
+    ) async throws(AlarmError) -> Status {
+        let result: Result<(Status, AlarmRecord, String, Entry?), AlarmError> = registry.withLock { r in
             if let existing = r.entries[name], case .file(let location) = existing.origin {
                 return .failure(
                     AlarmError(
@@ -304,6 +334,7 @@ public final class AlarmEngine: Sendable {
             }
             var entry: Entry
             let summary: String
+            let previous = r.entries[name]
             if var existing = r.entries[name] {
                 existing.definition = definition
                 existing.origin = .api(document: document)
@@ -321,21 +352,34 @@ public final class AlarmEngine: Sendable {
             r.entries[name] = entry
             r.reindex()
             entry = r.entries[name]!
-            let record = AlarmStore.Record(
+            let record = AlarmRecord(
                 name: name, document: document, state: entry.state, reason: entry.reason, reasonData: entry.reasonData,
                 updatedAt: entry.updatedAt)
-            return .success((Self.status(entry), record, summary))
+            return .success((Self.status(entry), record, summary, previous))
         }
-        let (status, record, summary) = try result.get()
-        persist(
-            [record], history: [(name, .init(type: "ConfigurationUpdate", timestamp: now, summary: summary, data: nil))]
-        )
+        let (status, record, summary, previous) = try result.get()
+        do {
+            try await persist(
+                [record],
+                history: [.init(name, .init(type: "ConfigurationUpdate", timestamp: now, summary: summary, data: nil))])
+        } catch {
+            // Not stored: not made either.
+            registry.withLock { r in
+                r.entries[name] = previous
+                r.reindex()
+            }
+            throw AlarmError.storeFailed("the alarm could not be stored", error)
+        }
         return status
     }
 
     /// Deletes an alarm created through the API.
-    public func delete(name: String) throws(AlarmError) {
-        let result: Result<Void, AlarmError> = registry.withLock { r in
+    public func delete(name: String) async throws(AlarmError) {
+        try await writes.withLock { () async throws(AlarmError) in try await deleteLocked(name: name) }
+    }
+
+    func deleteLocked(name: String) async throws(AlarmError) {
+        let result: Result<Entry, AlarmError> = registry.withLock { r in
             guard let entry = r.entries[name] else { return .failure(.notFound(name)) }
             if case .file(let location) = entry.origin {
                 return .failure(
@@ -351,10 +395,18 @@ public final class AlarmEngine: Sendable {
             }
             r.entries[name] = nil
             r.reindex()
-            return .success(())
+            return .success(entry)
         }
-        try result.get()
-        persist([], deleting: [name])
+        let removed = try result.get()
+        do {
+            try await persist([], deleting: [name])
+        } catch {
+            registry.withLock { r in
+                r.entries[name] = removed
+                r.reindex()
+            }
+            throw AlarmError.storeFailed("the alarm could not be deleted", error)
+        }
     }
 
     /// Sets initial states without transitions (`plumb test-alarms`' `initial_states`).
@@ -364,15 +416,91 @@ public final class AlarmEngine: Sendable {
 
     // MARK: Persistence
 
-    func persist(
-        _ records: [AlarmStore.Record], history: [(alarm: String, item: AlarmStore.HistoryItem)] = [],
-        deleting: [String] = []
-    ) {
-        guard let store else { return }
-        do {
-            try store.save(records, history: history, deleting: deleting)
-        } catch {
-            logger.error("could not save alarm state: \(error)")
+    /// Writes to the store (under `writes`), then stamps the written alarms with the revision.
+    func persist(_ records: [AlarmRecord], history: [AlarmHistoryEntry] = [], deleting: [String] = []) async throws {
+        guard let store, !records.isEmpty || !history.isEmpty || !deleting.isEmpty else { return }
+        let revision = try await store.save(records, history: history, deleting: deleting)
+        registry.withLock { r in
+            for record in records { r.entries[record.name]?.revision = revision }
+        }
+        seen.withLock { seen in
+            // Only when no other node wrote in between; else the next `refresh` reads what it wrote.
+            if revision == seen + 1 { seen = revision }
+        }
+    }
+
+    // MARK: Other nodes' writes
+
+    /// Takes in what other nodes wrote to a shared store since this engine last looked: alarms created, changed or
+    /// deleted through their API, state changes from their evaluations and `SetAlarmState`, and silences. With
+    /// `force`, reads everything even when the revision has not moved (a node that has just become the leader).
+    /// Returns whether anything was read.
+    @discardableResult
+    public func refresh(force: Bool = false) async throws -> Bool {
+        guard let store else { return false }
+        return try await writes.withLock { () async throws -> Bool in
+            if !force, try await store.revision() <= seen.withLock({ $0 }) { return false }
+            let snapshot = try await store.load()
+            registry.withLock { r in merge(snapshot, into: &r) }
+            silences.merge(snapshot.silences)
+            seen.withLock { $0 = max($0, snapshot.revision) }
+            return true
+        }
+    }
+
+    /// A snapshot merged into memory: a stored alarm written after this node's copy replaces its state (and, made
+    /// through the API, its definition); API alarms no longer stored are gone. File alarms keep this node's files'
+    /// definitions: a cluster's nodes read the same alert files.
+    func merge(_ snapshot: AlarmSnapshot, into r: inout Registry) {
+        var changed = false
+        for (name, record) in snapshot.records {
+            guard var entry = r.entries[name] else {
+                if let document = record.document, let definition = parse(document, name: name) {
+                    r.entries[name] = Entry(
+                        definition: definition, origin: .api(document: document), state: record.state,
+                        reason: record.reason, reasonData: record.reasonData, updatedAt: record.updatedAt,
+                        revision: record.revision)
+                    changed = true
+                } else if record.document == nil {
+                    r.restored[name] = record
+                }
+                continue
+            }
+            guard record.revision > entry.revision else { continue }
+            if let document = record.document {
+                if entry.origin != .api(document: document) {
+                    guard let definition = parse(document, name: name) else { continue }
+                    entry.definition = definition
+                    entry.origin = .api(document: document)
+                    entry.lastEvaluatedAt = nil
+                    entry.suppression = .none
+                    entry.deferred = nil
+                    changed = true
+                }
+            } else if case .api = entry.origin {
+                continue
+            }
+            entry.state = record.state
+            entry.reason = record.reason
+            entry.reasonData = record.reasonData
+            entry.updatedAt = record.updatedAt
+            entry.revision = record.revision
+            r.entries[name] = entry
+        }
+        for (name, entry) in r.entries where snapshot.records[name] == nil {
+            guard case .api = entry.origin else { continue }
+            r.entries[name] = nil
+            changed = true
+        }
+        if changed { r.reindex() }
+    }
+
+    func parse(_ document: String, name: String) -> AlarmDefinition? {
+        switch AlarmParser.parseDocument(document, name: name, reader: documents) {
+        case .success(let definition): return definition
+        case .failure(let errors):
+            logger.error("alarm '\(name)' stored through the API does not parse here and is skipped: \(errors)")
+            return nil
         }
     }
 }

@@ -14,12 +14,16 @@ public struct AlarmEvaluationService: Service {
     public let logger: Logger
     /// Whether this process evaluates now: in a cluster only the leader does, so each transition notifies once.
     public let leads: @Sendable () -> Bool
+    /// Whether the store is shared with other nodes: then each tick first takes in what they wrote, and a node that
+    /// has just become the leader reads everything again.
+    public let sharedStore: Bool
 
     public init(
         engine: AlarmEngine, clock: @escaping @Sendable () -> Int64, logger: Logger = Logger(label: "plumb.alarms"),
-        leads: @escaping @Sendable () -> Bool = { true }
+        sharedStore: Bool = false, leads: @escaping @Sendable () -> Bool = { true }
     ) {
         self.leads = leads
+        self.sharedStore = sharedStore
         self.engine = engine
         self.clock = clock
         self.logger = logger
@@ -27,6 +31,7 @@ public struct AlarmEvaluationService: Service {
 
     public func run() async throws {
         var lastPrune: Int64 = 0
+        var led = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let nowMillis = Int64(Date().timeIntervalSince1970 * 1_000)
             let nextBoundary = (nowMillis / 10_000 + 1) * 10_000
@@ -37,7 +42,22 @@ public struct AlarmEvaluationService: Service {
             } catch {
                 return
             }
-            guard leads() else { continue }
+            guard leads() else {
+                led = false
+                continue
+            }
+            if sharedStore {
+                do {
+                    if try await engine.refresh(force: !led), !led {
+                        logger.info("leading: alarm states read again from the shared store")
+                    }
+                } catch {
+                    // Evaluating from states that may be stale would notify twice what another node already did.
+                    logger.error("alarm tick skipped: cannot read the shared alarm store: \(error)")
+                    continue
+                }
+            }
+            led = true
             let now = clock()
             let started = ContinuousClock.now
             let report = await engine.tick(now: now)
@@ -57,8 +77,12 @@ public struct AlarmEvaluationService: Service {
             }
             if now - lastPrune >= 3_600, let store = engine.store {
                 lastPrune = now
-                do { try store.pruneHistory(now: now) } catch { logger.error("alarm history prune failed: \(error)") }
-                do { try engine.silences.prune(now: now) } catch { logger.error("silence prune failed: \(error)") }
+                do { try await store.pruneHistory(now: now) } catch {
+                    logger.error("alarm history prune failed: \(error)")
+                }
+                do { try await engine.silences.prune(now: now) } catch {
+                    logger.error("silence prune failed: \(error)")
+                }
             }
         }
     }
@@ -67,5 +91,39 @@ public struct AlarmEvaluationService: Service {
 extension Duration {
     var nanoseconds: Int64 {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
+
+/// On a node whose alarm store is shared, takes in every `interval` what the other nodes wrote (`AlarmEngine.refresh`),
+/// so an alarm created, changed or deleted on any node, and every state change of the leader's, shows on this one
+/// within the interval.
+public struct AlarmRefreshService: Service {
+    public let engine: AlarmEngine
+    public let interval: Duration
+    public let logger: Logger
+
+    public init(engine: AlarmEngine, interval: Duration = .seconds(2), logger: Logger = Logger(label: "plumb.alarms")) {
+        self.engine = engine
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var failing = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+            do {
+                try await engine.refresh()
+                if failing { logger.info("shared alarm store readable again") }
+                failing = false
+            } catch {
+                if !failing { logger.warning("cannot read the shared alarm store: \(error)") }
+                failing = true
+            }
+        }
     }
 }

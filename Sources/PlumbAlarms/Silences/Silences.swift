@@ -4,13 +4,13 @@ import PlumbMetrics
 import PlumbStore
 import Synchronization
 
-/// The silences, held in memory for the evaluation path (every transition asks) and persisted in `alarms.sqlite`.
+/// The silences, held in memory for the evaluation path (every transition asks) and persisted in the alarm store.
 ///
 /// Like Alertmanager's: a silence has an id, its creator, a comment, a matcher, a start and an end; expiring one
 /// ends it now; expired silences stay listed for five days (Alertmanager's default retention, 120 h) and are then
 /// dropped.
 public final class Silences: Sendable {
-    let store: AlarmStore?
+    let store: (any AlarmStoring)?
     let all: Mutex<[String: Silence]>
 
     /// How long an expired silence stays listed.
@@ -20,17 +20,33 @@ public final class Silences: Sendable {
     /// A comment has at most this many characters.
     public static let maxCommentLength = 1_000
 
-    public init(store: AlarmStore?) throws {
+    /// Silences as `loaded` from `store` (none without one).
+    public init(store: (any AlarmStoring)?, loaded: [Silence] = []) {
         self.store = store
-        let loaded = try store?.silences() ?? []
         all = Mutex(Dictionary(loaded.map { ($0.id, $0) }, uniquingKeysWith: { $1 }))
+    }
+
+    /// The silences `store` holds.
+    public static func load(from store: any AlarmStoring) async throws -> Silences {
+        Silences(store: store, loaded: try await store.load().silences)
+    }
+
+    /// Takes in what another node stored: silences this one has not seen are added, and of two versions of one
+    /// silence the one that ends first wins (expiring only ever brings the end closer).
+    func merge(_ stored: [Silence]) {
+        all.withLock { all in
+            for silence in stored {
+                if let mine = all[silence.id], mine.endsAt <= silence.endsAt { continue }
+                all[silence.id] = silence
+            }
+        }
     }
 
     /// Silences `matcher` for `duration` seconds from `now`. Every input is checked before anything is stored; the
     /// error names the field (`alarm`, `match`, `duration`, `comment`).
     public func add(
         _ matcher: SilenceMatcher, duration: Int64, createdBy: String, comment: String, now: Int64
-    ) throws(AlarmError) -> Silence {
+    ) async throws(AlarmError) -> Silence {
         if let problem = SilenceMatcher.problem(matcher.text) { throw AlarmError("\(matcher.kind) \(problem)") }
         guard duration > 0, duration <= Self.maxDuration else {
             throw AlarmError("duration must be more than 0 and at most \(Self.maxDuration / 86_400) days")
@@ -43,13 +59,13 @@ public final class Silences: Sendable {
         let silence = Silence(
             id: UUID().uuidString.lowercased(), matcher: matcher, createdBy: createdBy, comment: comment, startsAt: now,
             endsAt: end, createdAt: now)
-        try persist(silence)
+        try await persist(silence)
         all.withLock { $0[silence.id] = silence }
         return silence
     }
 
     /// Ends a silence now. Expiring one that has ended is a 409; an unknown id a 404.
-    public func expire(id: String, by caller: String, now: Int64) throws(AlarmError) -> Silence {
+    public func expire(id: String, by caller: String, now: Int64) async throws(AlarmError) -> Silence {
         guard var silence = all.withLock({ $0[id] }) else {
             throw AlarmError(status: 404, code: "ResourceNotFound", "no silence '\(Checked.shown(id))'")
         }
@@ -60,7 +76,7 @@ public final class Silences: Sendable {
         }
         silence.endsAt = max(now, silence.startsAt)
         silence.expiredBy = caller
-        try persist(silence)
+        try await persist(silence)
         all.withLock { $0[id] = silence }
         return silence
     }
@@ -86,17 +102,17 @@ public final class Silences: Sendable {
     }
 
     /// Forgets silences expired longer than `expiredRetention` ago.
-    public func prune(now: Int64) throws {
+    public func prune(now: Int64) async throws {
         let cutoff = now - Self.expiredRetention
         all.withLock { $0 = $0.filter { $0.value.endsAt >= cutoff } }
-        try store?.pruneSilences(endedBefore: cutoff)
+        try await store?.pruneSilences(endedBefore: cutoff)
     }
 
-    func persist(_ silence: Silence) throws(AlarmError) {
+    func persist(_ silence: Silence) async throws(AlarmError) {
         do {
-            try store?.save(silence)
+            try await store?.save(silence)
         } catch {
-            throw AlarmError(status: 500, code: "InternalFailure", "cannot store the silence: \(error)")
+            throw AlarmError.storeFailed("cannot store the silence", error)
         }
     }
 

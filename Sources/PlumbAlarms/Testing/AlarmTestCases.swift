@@ -106,8 +106,8 @@ public enum AlarmTestCases {
             }
         }
         do {
-            let engine = try AlarmEngine(source: RecordedSeries(samples: samples), store: nil, parallelism: 1)
-            try engine.install(config, now: now - 1, topics: topics)
+            let engine = try await AlarmEngine(source: RecordedSeries(samples: samples), store: nil, parallelism: 1)
+            try await engine.install(config, now: now - 1, topics: topics)
             for (name, state) in initial { engine.setInitialState(name, state) }
             await engine.tick(now: now)
             var failures: [String] = []

@@ -10,7 +10,7 @@ import PlumbNotify
 struct AlarmPageView {
     let status: AlarmEngine.Status
     /// Newest first.
-    let history: [AlarmStore.HistoryItem]
+    let history: [AlarmHistoryItem]
     let chart: AlarmChart?
     /// Why there is no chart of a metric alarm (its data could not be read).
     let chartProblem: String?

@@ -1,4 +1,5 @@
 import Logging
+import PlumbAlarms
 import PlumbLogs
 import PlumbMetrics
 import PlumbPostgres
@@ -14,6 +15,9 @@ extension PlumbServer {
             if config.storage.logs == .postgres {
                 throw ConfigError("storage.logs is postgres: storage.postgres.url is required")
             }
+            if config.storage.state == .postgres {
+                throw ConfigError("storage.state is postgres: storage.postgres.url is required")
+            }
             return nil
         }
         let postgres = try PostgresStore(settings: settings, logger: Logger(label: "plumb.postgres"))
@@ -25,6 +29,15 @@ extension PlumbServer {
         postgres.start()
         if config.storage.logs == .postgres {
             logger.info("logs are kept in PostgreSQL", metadata: ["postgres": "\(settings.description)"])
+        }
+        if config.storage.state == .postgres {
+            logger.info(
+                "alarms, silences, topics and the outbox are kept in PostgreSQL",
+                metadata: ["postgres": "\(settings.description)"])
+        } else {
+            logger.warning(
+                "alarms and the outbox stay in this node's own SQLite: other nodes neither see the alarms made here nor take over their states; set storage.state: postgres"
+            )
         }
         logger.info(
             "this node joins the cluster of the nodes sharing PostgreSQL",
@@ -53,6 +66,28 @@ extension PlumbServer {
         } catch {
             postgres.stop()
             throw ConfigError("storage.postgres: the log schema could not be set up: \(describePostgresError(error))")
+        }
+    }
+}
+
+extension PlumbServer {
+    /// The alarm store `storage.state` names: `alarms.sqlite` in the data directory, or PostgreSQL's (its schema
+    /// migrated first).
+    static func openAlarmStore(
+        config: ServerConfig, postgres: PostgresStore?, logger: Logger
+    ) async throws -> any AlarmStoring {
+        guard let postgres, config.storage.state == .postgres else {
+            return try AlarmStore(directory: config.dataDirectory, durability: config.durability)
+        }
+        do {
+            return try await PostgresAlarmStore.open(database: postgres)
+        } catch let error as PostgresSchemaError {
+            postgres.stop()
+            throw ConfigError("storage.postgres: \(error.description)")
+        } catch {
+            postgres.stop()
+            throw ConfigError(
+                "storage.postgres: the alarm schema could not be set up: \(describePostgresError(error))")
         }
     }
 }

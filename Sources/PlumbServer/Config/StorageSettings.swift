@@ -5,7 +5,8 @@ import PlumbVictoriaMetrics
 extension ServerConfig {
     /// The `storage:` section: which engine keeps the metrics and the logs. SQLite in the data directory is the
     /// default and needs nothing; `victoriametrics` moves the metrics to a VictoriaMetrics single node or cluster and
-    /// `logs: postgres` the logs (and the audit trail) to PostgreSQL, both shareable by several Plumb nodes.
+    /// `logs: postgres` the logs (and the audit trail) and `state: postgres` the platform's state (alarms, silences,
+    /// topics, subscriptions and the notification outbox) to PostgreSQL, all shareable by several Plumb nodes.
     public struct StorageSettings: Sendable, Decodable, Equatable {
         public enum MetricsBackend: String, Sendable, Decodable, Equatable {
             case sqlite
@@ -21,11 +22,13 @@ extension ServerConfig {
         /// Where VictoriaMetrics is (required when `metrics` is `victoriametrics`).
         public var victoriaMetrics: VictoriaMetricsSettings?
         public var logs: LogsBackend = .sqlite
-        /// Where PostgreSQL is (required when `logs` is `postgres`).
+        /// Where alarms, silences, topics, subscriptions and the outbox are kept (the same choices as `logs`).
+        public var state: LogsBackend = .sqlite
+        /// Where PostgreSQL is (required when `logs` or `state` is `postgres`).
         public var postgres: PostgresSettings?
 
         enum CodingKeys: String, CodingKey {
-            case metrics, logs, postgres
+            case metrics, logs, state, postgres
             case victoriaMetrics = "victoriametrics"
         }
 
@@ -106,12 +109,21 @@ extension ServerConfig {
                 }
                 logs = backend
             }
+            if let name = try c.decodeIfPresent(String.self, forKey: .state) {
+                guard let backend = LogsBackend(rawValue: name) else {
+                    throw ConfigError("storage.state must be sqlite or postgres, not '\(name)'")
+                }
+                state = backend
+            }
             if c.contains(.postgres), try !c.decodeNil(forKey: .postgres) {
                 postgres = try Self.postgresSettings(
                     try c.nestedContainer(keyedBy: PostgresKeys.self, forKey: .postgres))
             }
             if logs == .postgres && postgres == nil {
                 throw ConfigError("storage.logs is postgres: storage.postgres.url is required")
+            }
+            if state == .postgres && postgres == nil {
+                throw ConfigError("storage.state is postgres: storage.postgres.url is required")
             }
         }
 

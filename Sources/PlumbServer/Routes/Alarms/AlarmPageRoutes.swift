@@ -48,7 +48,7 @@ struct AlarmPageRoutes {
     }
 
     func view(_ status: AlarmEngine.Status, expires: Int64, now: Int64) async throws -> AlarmPageView {
-        let history = (try? alarms.history(of: status.definition.name, limit: Self.historyItems)) ?? []
+        let history = (try? await alarms.history(of: status.definition.name, limit: Self.historyItems)) ?? []
         var chart: AlarmChart?
         var problem: String?
         var children: [(name: String, state: String)] = []

@@ -12,11 +12,11 @@ struct AlarmRoutes {
     let engine: AlarmEngine
     let clock: @Sendable () -> Int64
     /// Re-reads the alert files (as SIGHUP does): the alarms and topics they now declare.
-    let reload: @Sendable () throws(AlertFileErrors) -> (alarms: Int, topics: Int)
+    let reload: @Sendable () async throws(AlertFileErrors) -> (alarms: Int, topics: Int)
 
     init(
         engine: AlarmEngine, clock: @escaping @Sendable () -> Int64,
-        reload: @escaping @Sendable () throws(AlertFileErrors) -> (alarms: Int, topics: Int)
+        reload: @escaping @Sendable () async throws(AlertFileErrors) -> (alarms: Int, topics: Int)
     ) {
         self.engine = engine
         self.clock = clock
@@ -26,7 +26,7 @@ struct AlarmRoutes {
     init(server: PlumbServer) {
         self.init(
             engine: server.alarms, clock: server.store.clock,
-            reload: { () throws(AlertFileErrors) in try server.reloadAlerts() })
+            reload: { () async throws(AlertFileErrors) in try await server.reloadAlerts() })
     }
 
     func register(api: RouterGroup<PlumbRequestContext>) {
@@ -68,7 +68,7 @@ struct AlarmRoutes {
     @Sendable func reloadFiles(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let counts: (alarms: Int, topics: Int)
         do {
-            counts = try reload()
+            counts = try await reload()
         } catch {
             throw APIError(
                 code: "InvalidAlertFiles", "alert files not reloaded; the previous alarms stay",
@@ -95,12 +95,12 @@ struct AlarmRoutes {
             throw APIError(code: "MissingParameter", "a JSON body describing the alarm is required")
         }
         let existed = engine.status(name) != nil
-        let status = try engine.put(name: name, document: String(decoding: body, as: UTF8.self), now: clock())
+        let status = try await engine.put(name: name, document: String(decoding: body, as: UTF8.self), now: clock())
         return try .json(describe(status), status: existed ? .ok : .created)
     }
 
     @Sendable func delete(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try engine.delete(name: try Self.name(context))
+        try await engine.delete(name: try Self.name(context))
         return Response(status: .noContent)
     }
 
@@ -119,7 +119,7 @@ struct AlarmRoutes {
             }
             before = t
         }
-        let items = try engine.history(of: name, type: type, limit: limit, before: before)
+        let items = try await engine.history(of: name, type: type, limit: limit, before: before)
         return try .json(AlarmHistoryResponse(name: name, history: items.map(AlarmHistoryResponse.Item.init)))
     }
 

@@ -67,7 +67,7 @@ extension AlarmDescription {
 }
 
 extension AlarmHistoryResponse.Item {
-    init(_ item: AlarmStore.HistoryItem) {
+    init(_ item: AlarmHistoryItem) {
         self.init(
             type: item.type, timestamp: TimeParsing.format(item.timestamp), summary: item.summary, data: item.data)
     }

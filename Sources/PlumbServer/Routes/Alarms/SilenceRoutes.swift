@@ -43,7 +43,7 @@ struct SilenceRoutes {
             throw APIError("duration must be a duration such as 30m, 2h or 1d")
         }
         let now = clock()
-        let silence = try silences.add(
+        let silence = try await silences.add(
             matcher, duration: Int64(seconds.rounded(.up)), createdBy: context.caller.auditName, comment: body.comment,
             now: now)
         return try Response.json(SilenceDescription(silence, now: now), status: .created)
@@ -53,7 +53,7 @@ struct SilenceRoutes {
     @Sendable func expire(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let id = context.parameters.get("id").map { $0.removingPercentEncoding ?? $0 } ?? ""
         let now = clock()
-        let silence = try silences.expire(id: id, by: context.caller.auditName, now: now)
+        let silence = try await silences.expire(id: id, by: context.caller.auditName, now: now)
         return try Response.json(SilenceDescription(silence, now: now))
     }
 }
