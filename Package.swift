@@ -80,7 +80,8 @@ let package = Package(
         .target(
             name: "PlumbPostgres",
             dependencies: [
-                "PlumbAPI", "PlumbMetrics", "PlumbLogs", "PlumbAlarms",
+                "PlumbAPI", "PlumbMetrics", "PlumbLogs", "PlumbAlarms", "PlumbNotify", "PlumbStore",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -386,7 +387,7 @@ let package = Package(
         .testTarget(
             name: "PlumbNotifyTests",
             dependencies: [
-                "PlumbNotify", "PlumbAPI", "PlumbStore", "PlumbTesting",
+                "PlumbNotify", "PlumbAPI", "PlumbStore", "PlumbPostgres", "PlumbTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

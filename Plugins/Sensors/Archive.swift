@@ -10,7 +10,7 @@ extension SensorsPlugin {
     func lifecycle() async throws -> FunctionResponse {
         let (archived, expired) = try blobs.applyLifecycle(
             prefix: "segments/", archiveAfter: archiveAfterDays * 86_400, now: Date().timeIntervalSince1970)
-        for key in archived { objectEvent("LifecycleTransition", key: key, size: nil) }
+        for key in archived { await objectEvent("LifecycleTransition", key: key, size: nil) }
         if !archived.isEmpty || !expired.isEmpty {
             logger.info("lifecycle: \(archived.count) segments archived, \(expired.count) restored copies expired")
         }
@@ -49,7 +49,7 @@ extension SensorsPlugin {
         }
         let until = Int64(Date().timeIntervalSince1970 + days * 86_400)
         try blobs.restore(key, until: until)
-        objectEvent("ObjectRestore:Completed", key: key, size: blobs.storedSize(key))
+        await objectEvent("ObjectRestore:Completed", key: key, size: blobs.storedSize(key))
         logger.notice("object restored", metadata: ["key": "\(key)", "until": "\(until)", "audit": "true"])
         return Self.json(["key": key, "tier": "restored", "restoredUntil": Self.iso(until * 1_000)])
     }

@@ -159,7 +159,7 @@ extension SensorsPlugin {
             totals.bytes += s.bytes
             totals.stored += s.storedBytes
         }
-        for s in segments { objectEvent("ObjectCreated:Put", key: s.key, size: s.storedBytes) }
+        for s in segments { await objectEvent("ObjectCreated:Put", key: s.key, size: s.storedBytes) }
     }
 
     /// `yyyy/mm/dd/hh/` (UTC) of a time in epoch milliseconds: the key prefix of its segment.

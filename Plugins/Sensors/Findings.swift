@@ -158,7 +158,7 @@ extension SensorsPlugin {
         var messageID: String?
         var publishError: String?
         do {
-            messageID = try host.publish(
+            messageID = try await host.publish(
                 topic: findingsTopic, subject: subject, message: message,
                 attributes: ["event": "sensor-finding", "detector": detector])
         } catch {

@@ -79,7 +79,7 @@ public struct SensorsPlugin: Plugin {
 
     /// Publishes an S3-style object event (`ObjectCreated:Put`, `LifecycleTransition`, `ObjectRestore:Completed`)
     /// when an events topic is configured; a failure to publish is logged, never fatal to the operation.
-    func objectEvent(_ name: String, key: String, size: Int?) {
+    func objectEvent(_ name: String, key: String, size: Int?) async {
         guard let topic = objectEventsTopic else { return }
         var record: [String: Any] = [
             "eventName": name, "key": key, "eventTime": Self.iso(Int64(Date().timeIntervalSince1970 * 1_000)),
@@ -89,7 +89,7 @@ public struct SensorsPlugin: Plugin {
             decoding: (try? JSONSerialization.data(withJSONObject: ["Records": [record]], options: [.sortedKeys]))
                 ?? Data(), as: UTF8.self)
         do {
-            _ = try host.publish(
+            _ = try await host.publish(
                 topic: topic, subject: "\(name): \(key)", message: message, attributes: ["event": name])
         } catch {
             logger.warning("object event \(name) for \(key) not published to \(topic): \(error)")

@@ -14,7 +14,9 @@ public protocol HostServices: Sendable {
     func openConnections(plugin: String) -> Int
     /// Publishes to an SNS-style topic (durably queued for its email, webhook and function subscribers); returns
     /// the message id. Throws when the topic does not exist.
-    func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
+    func publish(
+        topic: String, subject: String, message: String, attributes: [String: String]
+    ) async throws -> String
     /// HMAC-SHA256 of `message` (hex) with the plugin's signing key (kept in its data directory, never shown).
     func sign(_ message: String) -> String
     /// Whether `signature` is `sign(message)`, compared in constant time.
@@ -70,8 +72,9 @@ public struct NoHostServices: HostServices {
     public func post(_ text: String, to connection: String) -> PostResult { .gone }
     public func close(connection: String, code: Int, reason: String) {}
     public func openConnections(plugin: String) -> Int { 0 }
-    public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
-    {
+    public func publish(
+        topic: String, subject: String, message: String, attributes: [String: String]
+    ) async throws -> String {
         throw FunctionError(status: 404, code: "NotFound", message: "no host to publish to \(topic)")
     }
     public func sign(_ message: String) -> String { "" }

@@ -34,7 +34,7 @@ public final class PlumbServer: Sendable {
     public let token: String
     public let limits: IngestLimits
     public let alarms: AlarmEngine
-    public let outbox: Outbox
+    public let outbox: any NotificationStoring
     public let logs: any LogStoring
     /// The shared PostgreSQL when a store lives there (`storage.logs: postgres`).
     public let postgres: PostgresStore?
@@ -77,7 +77,8 @@ public final class PlumbServer: Sendable {
     init(
         config: ServerConfig, store: any MetricStoring & MetricSampleSink, host: PluginHost,
         factory: PlumbMetricsFactory, token: String,
-        alarms: AlarmEngine, outbox: Outbox, logs: any LogStoring, postgres: PostgresStore?, logSink: LogSink?,
+        alarms: AlarmEngine, outbox: any NotificationStoring, logs: any LogStoring, postgres: PostgresStore?,
+        logSink: LogSink?,
         asyncQueue: AsyncEventQueue,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
         iam: IAMStore,
@@ -134,8 +135,8 @@ public final class PlumbServer: Sendable {
         let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
         let store = try await openMetricStore(config: config, clock: clock, logger: logger)
-        let outbox = try Outbox(directory: directory, durability: config.durability, secrets: secrets)
         let postgres = try await openPostgres(config: config, logger: logger)
+        let outbox = try await openOutbox(config: config, postgres: postgres, secrets: secrets)
         let logs = try await openLogStore(config: config, postgres: postgres, samples: store, logger: logger)
         logSink?.attach(logs)
         try await LogRoutes.installAPIFilters(logs)
@@ -145,7 +146,7 @@ public final class PlumbServer: Sendable {
         let platform = ServerPlatform(
             outbox: outbox, logs: logs, smtp: deliverySettings.smtp, secrets: secrets, clock: clock, logger: logger)
         let host = try await openHost(config: config, plugins: plugins, factory: factory, platform: platform)
-        try createTopics(host.topicsToCreate, in: outbox, now: clock(), logger: logger)
+        try await createTopics(host.topicsToCreate, in: outbox, now: clock(), logger: logger)
         let alarmLinks = try AlarmLinks.load(
             dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
         let alarmLogger = Logger(label: "plumb.alarms")
@@ -165,11 +166,12 @@ public final class PlumbServer: Sendable {
             queue: asyncQueue, host: host, configs: asyncConfigs,
             failures: AsyncFailureDestination(platform: platform, configs: asyncConfigs))
         let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
-        if outbox.sealedAtOpen + iam.sealedAtOpen > 0 {
+        let sealedWebhookSecrets = (outbox as? Outbox)?.sealedAtOpen ?? 0
+        if sealedWebhookSecrets + iam.sealedAtOpen > 0 {
             logger.info(
                 "sealed secrets that were stored in clear",
                 metadata: [
-                    "webhook_secrets": "\(outbox.sealedAtOpen)", "totp_secrets": "\(iam.sealedAtOpen)",
+                    "webhook_secrets": "\(sealedWebhookSecrets)", "totp_secrets": "\(iam.sealedAtOpen)",
                 ])
         }
         let server = PlumbServer(
@@ -244,10 +246,12 @@ public final class PlumbServer: Sendable {
 
     /// Creates the topics plugins publish to (`Plugin.topics`, the sensors' findings, say), so they exist from the
     /// first start.
-    static func createTopics(_ topics: [String], in outbox: Outbox, now: Int64, logger: Logger) throws {
-        for topic in topics where try outbox.topic(topic) == nil {
+    static func createTopics(
+        _ topics: [String], in outbox: any NotificationStoring, now: Int64, logger: Logger
+    ) async throws {
+        for topic in topics where try await outbox.topic(topic) == nil {
             do {
-                try outbox.createTopic(topic, deliveryPolicy: nil, now: now)
+                try await outbox.createTopic(topic, deliveryPolicy: nil, now: now)
                 logger.info("created topic \(topic) for a plugin that publishes to it")
             } catch {
                 throw ConfigError("a plugin publishes to topic '\(topic)', which cannot be created: \(error)")
@@ -262,7 +266,7 @@ public final class PlumbServer: Sendable {
             let now = store.clock()
             let apiAlarms = Set(
                 alarms.list().filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
-            let apiTopics = Set(((try? outbox.topics()) ?? []).filter { $0.source == "api" }.map(\.name))
+            let apiTopics = Set(((try? await outbox.topics()) ?? []).filter { $0.source == "api" }.map(\.name))
             let (files, errors) = AlertFileParser.load(
                 directory: config.alerts, extraAlarms: apiAlarms, extraTopics: apiTopics)
             var problems = errors
@@ -280,7 +284,7 @@ public final class PlumbServer: Sendable {
             }
             guard problems.isEmpty else { throw AlertFileErrors(problems) }
             do {
-                try outbox.syncFileTopics(files.topics, now: now)
+                try await outbox.syncFileTopics(files.topics, now: now)
             } catch {
                 throw AlertFileErrors([
                     AlertFileError(

@@ -54,7 +54,7 @@ import Testing
         static let functions: [Function<PlatformProbe>] = [
             .http(.post, "/use", name: "use") { _, _, ctx in
                 let host = ctx.plugin.host
-                let id = try host.publish(topic: "findings", subject: "s", message: "m", attributes: ["k": "v"])
+                let id = try await host.publish(topic: "findings", subject: "s", message: "m", attributes: ["k": "v"])
                 await host.audit(
                     action: "probe:Use", actor: "tester", resource: "r", source: "127.0.0.1", result: "success")
                 try await host.sendEmail(to: "a@example.com", subject: "hello", text: "t")

@@ -192,7 +192,7 @@ import Testing
             if try condition() { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let states = try outbox.deliveries(limit: 10).map {
+        let states = try await outbox.deliveries(limit: 10).map {
             "\($0.messageID): \($0.status), \($0.attempts) attempts, next at \($0.nextAttemptAt), "
                 + "last error \($0.lastError ?? "none")"
         }
@@ -223,7 +223,7 @@ import Testing
         _ = try publish(outbox, "OK", at: clock - 20)
         let second = try publish(outbox, "ALARM", reason: "Threshold Crossed again", at: clock - 10)
         try await deliver(outbox) { try outbox.deliveries(status: "pending", limit: 10).isEmpty }
-        let deliveries = try outbox.deliveries(limit: 10)
+        let deliveries = try await outbox.deliveries(limit: 10)
         #expect(deliveries.first { $0.messageID == first }?.status == "superseded")
         #expect(deliveries.first { $0.messageID == second }?.status == "delivered")
         var posts = PeerRecords.jsonLines(log)

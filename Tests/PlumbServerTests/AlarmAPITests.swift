@@ -136,9 +136,8 @@ import Testing
             var deliveries = try await client.admin("/api/v1/deliveries?topic=team", server: server)
             #expect((deliveries.json["deliveries"] as? [[String: Any]])?.count == 1)
 
-            let token = try #require(
-                server.outbox.deliveries(topic: "team").first.flatMap { try server.outbox.message(id: $0.messageID) }?
-                    .attributes["token"])
+            let confirmation = try #require(try await server.outbox.deliveries(topic: "team").first)
+            let token = try #require(try await server.outbox.message(id: confirmation.messageID)?.attributes["token"])
             #expect(
                 try await client.execute(
                     uri: "/subscriptions/confirm?token=wrong", method: .get, headers: [:], body: nil

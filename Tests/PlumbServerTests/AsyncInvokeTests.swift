@@ -32,8 +32,8 @@ struct AsyncInvokeTests {
             let failed = try #require((events.json["events"] as? [[String: Any]])?.first)
             #expect(failed["id"] as? Int == id)
             #expect((failed["lastError"] as? String)?.contains("function error after 1 attempt") == true)
-            let delivery = try #require(try server.outbox.deliveries(topic: "dead-letters").first)
-            let message = try #require(try server.outbox.message(id: delivery.messageID))
+            let delivery = try #require(try await server.outbox.deliveries(topic: "dead-letters").first)
+            let message = try #require(try await server.outbox.message(id: delivery.messageID))
             #expect(message.message.contains(#""payload":"{\"order\": 42}""#))
             #expect(message.message.contains("probe.fail"))
             #expect(

@@ -75,7 +75,7 @@ import Testing
             let status = try #require(server.alarms.status("web-errors"))
             #expect(status.state == .alarm, "\(status.reason)")
             #expect(status.reason.hasPrefix("Threshold Crossed: 1 out of the last 1 datapoints [2.0 ("))
-            let deliveries = try server.outbox.deliveries(topic: "ops")
+            let deliveries = try await server.outbox.deliveries(topic: "ops")
             #expect(deliveries.isEmpty, "ops has no subscriptions; the message is stored, nothing to deliver")
             let history = try await server.alarms.history(of: "web-errors")
             #expect(history.contains { $0.summary == "Successfully executed action ops" })

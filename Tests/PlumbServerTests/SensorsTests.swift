@@ -279,8 +279,11 @@ struct SensorsTests {
             #expect(relisted.allSatisfy { $0["tier"] as? String == "restored" && $0["restoredUntil"] is String })
 
             // Object events went to the configured topic (S3 event notifications → SNS): created, transitioned, restored.
-            let events = try server.outbox.deliveries(topic: "object-events").compactMap {
-                try server.outbox.message(id: $0.messageID)?.subject
+            var events: [String] = []
+            for delivery in try await server.outbox.deliveries(topic: "object-events") {
+                if let subject = try await server.outbox.message(id: delivery.messageID)?.subject {
+                    events.append(subject)
+                }
             }
             for key in keys {
                 for name in ["ObjectCreated:Put", "LifecycleTransition", "ObjectRestore:Completed"] {

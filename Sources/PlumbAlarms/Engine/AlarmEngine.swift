@@ -298,7 +298,7 @@ public final class AlarmEngine: Sendable {
             ("alarm_actions", definition.actions.alarm), ("ok_actions", definition.actions.ok),
             ("insufficient_data_actions", definition.actions.insufficientData),
         ] {
-            for topic in topics where !notifier.topicExists(topic) {
+            for topic in topics where !(await notifier.topicExists(topic)) {
                 throw AlarmError("\(field): topic '\(Checked.shown(topic))' does not exist")
             }
         }

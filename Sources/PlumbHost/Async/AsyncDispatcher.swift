@@ -27,7 +27,7 @@ public struct AsyncDispatcher: Sendable {
         self.init(
             queue: queue, settings: { configs[$0]?.retry ?? AsyncEventQueue.Settings() },
             invoke: { event in await host.invokeAsyncEvent(event) },
-            onFailure: { event, reason in failures.deliver(event, reason: reason) })
+            onFailure: { event, reason in await failures.deliver(event, reason: reason) })
     }
 
     /// Runs every event due at `now`; returns how many were attempted.

@@ -21,7 +21,7 @@ public struct AsyncFailureDestination: Sendable {
         self.logger = logger
     }
 
-    public func deliver(_ event: AsyncEventQueue.Event, reason: String) {
+    public func deliver(_ event: AsyncEventQueue.Event, reason: String) async {
         Counter(label: "Plumb/Functions/AsyncEventsDropped", dimensions: [("Function", event.function)]).increment()
         guard let topic = configs[event.function]?.onFailure else {
             logger.error(
@@ -30,7 +30,7 @@ public struct AsyncFailureDestination: Sendable {
             return
         }
         do {
-            _ = try platform.publish(
+            _ = try await platform.publish(
                 topic: topic, subject: "Async event failed: \(event.function)",
                 message: Self.message(event, reason: reason),
                 attributes: ["event": "async-failure"])

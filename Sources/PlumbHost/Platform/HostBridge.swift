@@ -103,7 +103,9 @@ final class HostBridge: HostServices {
             AuditEvent(action: action, actor: actor, resource: resource, source: source, result: result))
     }
 
-    func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
-        try platform.publish(topic: topic, subject: subject, message: message, attributes: attributes)
+    func publish(
+        topic: String, subject: String, message: String, attributes: [String: String]
+    ) async throws -> String {
+        try await platform.publish(topic: topic, subject: subject, message: message, attributes: attributes)
     }
 }

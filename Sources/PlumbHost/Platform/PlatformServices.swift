@@ -7,7 +7,9 @@
 public protocol PlatformServices: Sendable {
     /// Publishes to a topic (durably queued for its subscribers); returns the message id. Throws a `FunctionError`
     /// (404) when the topic does not exist.
-    func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
+    func publish(
+        topic: String, subject: String, message: String, attributes: [String: String]
+    ) async throws -> String
     /// Writes one event to the platform's audit trail; never fails the caller (a lost audit line is logged).
     func audit(_ event: AuditEvent) async
     /// Sends a plain-text email; throws a `FunctionError` when there is no sender or the address is not one.

@@ -10,8 +10,9 @@ public struct StandalonePlatform: PlatformServices {
         self.secrets = secrets
     }
 
-    public func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String
-    {
+    public func publish(
+        topic: String, subject: String, message: String, attributes: [String: String]
+    ) async throws -> String {
         throw FunctionError(status: 503, code: "ServiceUnavailable", message: "this host has no topics")
     }
 

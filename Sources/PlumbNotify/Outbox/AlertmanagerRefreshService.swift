@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// interval while their alarm stays in ALARM, and alerts whose alarm left ALARM unannounced sent resolved. Looks
 /// every 10 s (or every interval, if shorter), so an alarm that leaves ALARM silently is resolved within that.
 public struct AlertmanagerRefreshService: Service {
-    public let outbox: Outbox
+    public let outbox: any NotificationStoring
     /// Seconds between sends of a firing alert.
     public let interval: Double
     /// The names of the alarms in ALARM now.
@@ -14,7 +14,7 @@ public struct AlertmanagerRefreshService: Service {
     public let logger: Logger
 
     public init(
-        outbox: Outbox, interval: Double, logger: Logger = Logger(label: "plumb.notify"),
+        outbox: any NotificationStoring, interval: Double, logger: Logger = Logger(label: "plumb.notify"),
         firingAlarms: @escaping @Sendable () -> Set<String>
     ) {
         self.outbox = outbox
@@ -32,7 +32,7 @@ public struct AlertmanagerRefreshService: Service {
                 return
             }
             do {
-                try outbox.refreshAlertmanagerAlerts(
+                try await outbox.refreshAlertmanagerAlerts(
                     firing: firingAlarms(), interval: interval, now: Date().timeIntervalSince1970)
             } catch {
                 logger.error("cannot refresh the Alertmanager alerts: \(error)")

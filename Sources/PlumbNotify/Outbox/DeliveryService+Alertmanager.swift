@@ -19,7 +19,7 @@ extension DeliveryService {
         {
             let record: Outbox.AlertmanagerAlert?
             do {
-                record = try outbox.alertmanagerAlert(subscriptionID: subscription.id, alarm: name)
+                record = try await outbox.alertmanagerAlert(subscriptionID: subscription.id, alarm: name)
             } catch {
                 return .retry("cannot read the outbox: \(error)")
             }
@@ -32,7 +32,7 @@ extension DeliveryService {
                 var resolved = PostableAlert.alarm(
                     alarm, startsAt: record.startsAt, endsAt: max(endsAt, record.startsAt),
                     fallbackURL: settings.publicURL)
-                if let id = record.resolvedBy, let ending = try? outbox.message(id: id),
+                if let id = record.resolvedBy, let ending = try? await outbox.message(id: id),
                     let change = try? JSONDecoder().decode(AlarmMessage.self, from: Data(ending.message.utf8))
                 {
                     resolved.annotations["summary"] = change.reason
@@ -58,7 +58,7 @@ extension DeliveryService {
         let result = await post(request)
         if case .delivered = result, let (record, state) = tracked {
             do {
-                try outbox.recordAlertmanagerSend(record, state: state, now: Date().timeIntervalSince1970)
+                try await outbox.recordAlertmanagerSend(record, state: state, now: Date().timeIntervalSince1970)
             } catch {
                 logger.error("cannot record the Alertmanager send of alarm \(record.alarm): \(error)")
             }

@@ -47,7 +47,7 @@ public final class DeliveryService: Service, Sendable {
         case superseded(String)
     }
 
-    public let outbox: Outbox
+    public let outbox: any NotificationStoring
     public let settings: Settings
     let httpClient: HTTPClient
     let logger: Logger
@@ -57,7 +57,7 @@ public final class DeliveryService: Service, Sendable {
     private let inFlight = Mutex<Set<Int64>>([])
 
     public init(
-        outbox: Outbox, settings: Settings, functions: (any FunctionSubscriptionTarget)? = nil,
+        outbox: any NotificationStoring, settings: Settings, functions: (any FunctionSubscriptionTarget)? = nil,
         httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "plumb.notify"),
         environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
@@ -77,7 +77,7 @@ public final class DeliveryService: Service, Sendable {
                 let now = Date().timeIntervalSince1970
                 let due: [Outbox.Delivery]
                 do {
-                    due = try outbox.due(
+                    due = try await outbox.due(
                         now: now, limit: settings.maxConcurrentDeliveries - busy.count, excluding: busy)
                 } catch {
                     logger.error("cannot read the outbox: \(error)")
@@ -108,13 +108,13 @@ public final class DeliveryService: Service, Sendable {
         do {
             switch result {
             case .delivered:
-                try outbox.markDelivered(delivery.id, attempts: attempts, now: now)
+                try await outbox.markDelivered(delivery.id, attempts: attempts, now: now)
                 Counter(label: "Plumb/Notify/NumberOfNotificationsDelivered", dimensions: dimensions).increment()
             case .superseded(let reason):
-                try outbox.markSuperseded(delivery.id, attempts: attempts - 1, reason: reason, now: now)
+                try await outbox.markSuperseded(delivery.id, attempts: attempts - 1, reason: reason, now: now)
             case .retry(let error) where attempts <= policy.numRetries:
                 let next = now + policy.jitteredDelay(beforeRetry: attempts)
-                try outbox.markRetry(delivery.id, attempts: attempts, nextAttemptAt: next, error: error, now: now)
+                try await outbox.markRetry(delivery.id, attempts: attempts, nextAttemptAt: next, error: error, now: now)
                 logger.info(
                     "delivery will be retried",
                     metadata: [
@@ -123,7 +123,7 @@ public final class DeliveryService: Service, Sendable {
                     ])
             case .retry(let error), .fail(let error):
                 let reason = attempts > 1 ? "\(error) (gave up after \(attempts) attempts)" : error
-                try outbox.markFailed(delivery.id, attempts: attempts, error: reason, now: now)
+                try await outbox.markFailed(delivery.id, attempts: attempts, error: reason, now: now)
                 Counter(label: "Plumb/Notify/NumberOfNotificationsFailed", dimensions: dimensions).increment()
                 logger.warning(
                     "delivery failed",
@@ -139,10 +139,10 @@ public final class DeliveryService: Service, Sendable {
         let message: Outbox.Message
         let subscription: Outbox.Subscription
         do {
-            guard let m = try outbox.message(id: delivery.messageID) else {
+            guard let m = try await outbox.message(id: delivery.messageID) else {
                 return (.fail("the message is gone"), fallback)
             }
-            guard let s = try outbox.subscription(id: delivery.subscriptionID) else {
+            guard let s = try await outbox.subscription(id: delivery.subscriptionID) else {
                 return (.fail("the subscription was removed"), fallback)
             }
             message = m
@@ -150,7 +150,7 @@ public final class DeliveryService: Service, Sendable {
         } catch {
             return (.retry("cannot read the outbox: \(error)"), fallback)
         }
-        let topicPolicy = (try? outbox.topic(delivery.topic))?.flatMap(\.deliveryPolicy)
+        let topicPolicy = (try? await outbox.topic(delivery.topic))?.flatMap(\.deliveryPolicy)
         let policy = subscription.definition.deliveryPolicy ?? topicPolicy ?? fallback
         switch delivery.protocol {
         case .webhook: return (await sendWebhook(message, subscription: subscription), policy)

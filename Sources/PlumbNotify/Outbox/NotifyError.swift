@@ -6,7 +6,7 @@ public enum NotifyErrorDomain: ErrorDomain {}
 public typealias NotifyError = DomainError<NotifyErrorDomain>
 
 extension DomainError where Domain == NotifyErrorDomain {
-    static func topicNotFound(_ name: String) -> NotifyError {
+    package static func topicNotFound(_ name: String) -> NotifyError {
         NotifyError(status: 404, code: "NotFound", "no topic named '\(name)'")
     }
 }

@@ -24,11 +24,26 @@ extension Outbox {
         public var sentAt: Double?
 
         public var isFiring: Bool { endsAt == nil }
+
+        package init(
+            subscriptionID: String, alarm: String, messageID: String, startsAt: Int64, endsAt: Int64?,
+            resolvedBy: String?, queuedAt: Double, sentState: String?, sentAt: Double?
+        ) {
+            self.subscriptionID = subscriptionID
+            self.alarm = alarm
+            self.messageID = messageID
+            self.startsAt = startsAt
+            self.endsAt = endsAt
+            self.resolvedBy = resolvedBy
+            self.queuedAt = queuedAt
+            self.sentState = sentState
+            self.sentAt = sentAt
+        }
     }
 
     /// A resolved alert that cannot be sent is given up after this long: Alertmanager has resolved it on its own by
     /// then, at the `endsAt` of the last firing send.
-    static let resolvedSendWindow: Double = 3_600
+    package static let resolvedSendWindow: Double = 3_600
 
     /// Routes an alarm state change to an `alertmanager` subscription; false for any other message, which is
     /// delivered as an alert of its own.

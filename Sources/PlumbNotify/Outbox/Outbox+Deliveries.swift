@@ -18,6 +18,25 @@ extension Outbox {
         public var lastError: String?
         public var createdAt: Int64
         public var deliveredAt: Double?
+
+        package init(
+            id: Int64, messageID: String, subscriptionID: String, topic: String, protocol: SubscriptionProtocol,
+            endpoint: String, status: String, attempts: Int, nextAttemptAt: Double, lastError: String?,
+            createdAt: Int64, deliveredAt: Double?
+        ) {
+            self.id = id
+            self.messageID = messageID
+            self.subscriptionID = subscriptionID
+            self.topic = topic
+            self.protocol = `protocol`
+            self.endpoint = endpoint
+            self.status = status
+            self.attempts = attempts
+            self.nextAttemptAt = nextAttemptAt
+            self.lastError = lastError
+            self.createdAt = createdAt
+            self.deliveredAt = deliveredAt
+        }
     }
 
     /// The message a delivery carries.

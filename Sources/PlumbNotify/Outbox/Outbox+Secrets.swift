@@ -3,7 +3,9 @@ import PlumbStore
 
 // Webhook signing secrets at rest: sealed with the server's `SecretBox`, bound to their subscription's id.
 extension Outbox {
-    static func secretContext(_ subscriptionID: String) -> String { "notify.subscriptions.secret/" + subscriptionID }
+    package static func secretContext(_ subscriptionID: String) -> String {
+        "notify.subscriptions.secret/" + subscriptionID
+    }
 
     /// Seals every secret still in clear, and checks that every sealed one opens (a wrong key is found at start,
     /// not at the first delivery).

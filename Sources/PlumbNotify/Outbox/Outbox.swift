@@ -25,6 +25,13 @@ public final class Outbox: Sendable {
         public var source: String
         public var deliveryPolicy: DeliveryPolicy?
         public var createdAt: Int64
+
+        package init(name: String, source: String, deliveryPolicy: DeliveryPolicy?, createdAt: Int64) {
+            self.name = name
+            self.source = source
+            self.deliveryPolicy = deliveryPolicy
+            self.createdAt = createdAt
+        }
     }
 
     public struct Subscription: Sendable, Equatable {
@@ -35,9 +42,27 @@ public final class Outbox: Sendable {
         public var status: String
         public var source: String
         public var createdAt: Int64
-        var token: String?
-        var tokenExpiresAt: Int64?
+        package var token: String?
+        package var tokenExpiresAt: Int64?
+
+        package init(
+            id: String, topic: String, definition: SubscriptionDefinition, status: String, source: String,
+            createdAt: Int64, token: String?, tokenExpiresAt: Int64?
+        ) {
+            self.id = id
+            self.topic = topic
+            self.definition = definition
+            self.status = status
+            self.source = source
+            self.createdAt = createdAt
+            self.token = token
+            self.tokenExpiresAt = tokenExpiresAt
+        }
     }
+
+    /// How long a node of a cluster holds the deliveries it claimed (`due`) before another node may take them: longer
+    /// than any one attempt (a webhook has 15 s, a mail its SMTP timeouts).
+    public static let claimDuration: Double = 120
 
     /// SNS: confirmation tokens are valid for about two days.
     public static let tokenLifetime: Int64 = 2 * 86_400
@@ -133,7 +158,7 @@ public final class Outbox: Sendable {
     }
 
     /// A stable id for a file-declared subscription, so reloads keep it (and its deliveries' references).
-    static func fileSubscriptionID(topic: String, _ s: SubscriptionDefinition) -> String {
+    package static func fileSubscriptionID(topic: String, _ s: SubscriptionDefinition) -> String {
         let digest = SHA256.hash(data: Data("\(topic)\n\(s.protocol.rawValue)\n\(s.endpoint)".utf8))
         return "sub-" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
     }
@@ -234,16 +259,11 @@ public final class Outbox: Sendable {
                     Self.json(definition.deliveryPolicy),
                     token, now + Self.tokenLifetime, now,
                 ])
-            let url = "\(publicURL)/subscriptions/confirm?token=\(token)"
-            let text =
-                "You have chosen to subscribe to the topic \(topic). To confirm the subscription, visit the SubscribeURL included in this message: \(url)"
+            let request = Self.confirmationRequest(topic: topic, token: token, publicURL: publicURL)
             try db.execute(
                 sql:
                     "INSERT INTO messages (id, topic, type, subject, message, attributes, created_at) VALUES (?, ?, 'SubscriptionConfirmation', ?, ?, ?, ?)",
-                arguments: [
-                    messageID, topic, "Plumb: confirm your subscription to \(topic)", text,
-                    Self.json(["token": token, "subscribeURL": url]), now,
-                ])
+                arguments: [messageID, topic, request.subject, request.text, Self.json(request.attributes), now])
             try Self.enqueue(
                 db, messageID: messageID, topic: topic, subscriptionID: id, definition: definition, now: now)
             return try Row.fetchOne(db, sql: "SELECT * FROM subscriptions WHERE id = ?", arguments: [id]).map {
@@ -295,19 +315,7 @@ public final class Outbox: Sendable {
     public func publish(
         topic: String, subject: String?, message: String, attributes: [String: String] = [:], now: Int64
     ) throws -> String {
-        guard !message.isEmpty else { throw NotifyError("message must not be empty") }
-        guard message.utf8.count <= Self.maxMessageBytes else { throw NotifyError("message is larger than 256 KB") }
-        if let subject {
-            guard subject.count <= Self.maxSubjectLength, !subject.isEmpty else {
-                throw NotifyError("subject must have 1 to 100 characters")
-            }
-            // The subject becomes an email header: no line break, NUL or other control character gets that far.
-            guard !subject.contains(where: \.isNewline) else { throw NotifyError("subject must be one line") }
-            guard !subject.unicodeScalars.contains(where: EmailAddress.isControl) else {
-                throw NotifyError("subject must not hold control characters (NUL, tab, escape)")
-            }
-        }
-        guard attributes.count <= 10 else { throw NotifyError("at most 10 attributes") }
+        try Self.check(subject: subject, message: message, attributes: attributes)
         let messageID = UUID().uuidString.lowercased()
         try database.pool.write { db in
             guard try Self.topic(db, topic) != nil else { throw NotifyError.topicNotFound(topic) }
@@ -331,6 +339,34 @@ public final class Outbox: Sendable {
         }
         Counter(label: "Plumb/Notify/NumberOfMessagesPublished", dimensions: [("Topic", topic)]).increment()
         return messageID
+    }
+
+    /// SNS's limits on what is published, checked before anything is stored.
+    package static func check(subject: String?, message: String, attributes: [String: String]) throws {
+        guard !message.isEmpty else { throw NotifyError("message must not be empty") }
+        guard message.utf8.count <= Self.maxMessageBytes else { throw NotifyError("message is larger than 256 KB") }
+        if let subject {
+            guard subject.count <= Self.maxSubjectLength, !subject.isEmpty else {
+                throw NotifyError("subject must have 1 to 100 characters")
+            }
+            // The subject becomes an email header: no line break, NUL or other control character gets that far.
+            guard !subject.contains(where: \.isNewline) else { throw NotifyError("subject must be one line") }
+            guard !subject.unicodeScalars.contains(where: EmailAddress.isControl) else {
+                throw NotifyError("subject must not hold control characters (NUL, tab, escape)")
+            }
+        }
+        guard attributes.count <= 10 else { throw NotifyError("at most 10 attributes") }
+    }
+
+    /// The confirmation request an API subscription is sent: its subject, text and attributes (the token and the
+    /// link that confirms).
+    package static func confirmationRequest(
+        topic: String, token: String, publicURL: String
+    ) -> (subject: String, text: String, attributes: [String: String]) {
+        let url = "\(publicURL)/subscriptions/confirm?token=\(token)"
+        let text =
+            "You have chosen to subscribe to the topic \(topic). To confirm the subscription, visit the SubscribeURL included in this message: \(url)"
+        return ("Plumb: confirm your subscription to \(topic)", text, ["token": token, "subscribeURL": url])
     }
 
     static func enqueue(
@@ -374,19 +410,19 @@ public final class Outbox: Sendable {
             createdAt: row["created_at"], token: row["token"], tokenExpiresAt: row["token_expires_at"])
     }
 
-    static func json<T: Encodable>(_ value: T?) -> String? {
+    package static func json<T: Encodable>(_ value: T?) -> String? {
         guard let value else { return nil }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    static func decode<T: Decodable>(_ text: String?) -> T? {
+    package static func decode<T: Decodable>(_ text: String?) -> T? {
         guard let text else { return nil }
         return try? JSONDecoder().decode(T.self, from: Data(text.utf8))
     }
 
-    static func randomToken() -> String {
+    package static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }

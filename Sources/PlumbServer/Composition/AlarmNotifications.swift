@@ -5,13 +5,13 @@ import PlumbNotify
 /// The server's side of `AlarmNotifier`: a transition's notification, with its chart and a signed link to the alarm
 /// page, published through the outbox to each of its topics.
 struct AlarmNotifications: AlarmNotifier {
-    let outbox: Outbox
+    let outbox: any NotificationStoring
     let source: MetricStoreDataSource
     let links: AlarmLinks
     let clock: @Sendable () -> Int64
     let logger: Logger
 
-    func topicExists(_ name: String) -> Bool { outbox.topicNames().contains(name) }
+    func topicExists(_ name: String) async -> Bool { (try? await outbox.topic(name)) != nil }
 
     func notify(_ transition: AlarmTransition) async -> [AlarmEngine.ActionOutcome] {
         // The mail's chart: the watched value over the chart window ending at this evaluation.
@@ -27,14 +27,16 @@ struct AlarmNotifications: AlarmNotifier {
         let link = links.link(for: transition.alarm.name, now: clock())
         let (subject, message, attributes) = transition.notification(
             url: link.url, urlExpires: link.expires, chart: chart)
-        return transition.topics.map { topic in
+        var outcomes: [AlarmEngine.ActionOutcome] = []
+        for topic in transition.topics {
             do {
-                let id = try outbox.publish(
+                let id = try await outbox.publish(
                     topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
-                return .init(topic: topic, messageId: id)
+                outcomes.append(.init(topic: topic, messageId: id))
             } catch {
-                return .init(topic: topic, error: "\(error)")
+                outcomes.append(.init(topic: topic, error: "\(error)"))
             }
         }
+        return outcomes
     }
 }

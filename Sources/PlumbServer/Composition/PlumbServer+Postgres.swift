@@ -2,7 +2,9 @@ import Logging
 import PlumbAlarms
 import PlumbLogs
 import PlumbMetrics
+import PlumbNotify
 import PlumbPostgres
+import PlumbStore
 import Synchronization
 
 /// The composition of the shared stores: PostgreSQL (the cluster's pool, checked at start) and the log store it
@@ -88,6 +90,33 @@ extension PlumbServer {
             postgres.stop()
             throw ConfigError(
                 "storage.postgres: the alarm schema could not be set up: \(describePostgresError(error))")
+        }
+    }
+}
+
+extension PlumbServer {
+    /// The notification store `storage.state` names: `notify.sqlite` in the data directory, or PostgreSQL's (its
+    /// schema migrated first), where every node delivers and each delivery goes out from one.
+    static func openOutbox(
+        config: ServerConfig, postgres: PostgresStore?, secrets: SecretBox
+    ) async throws -> any NotificationStoring {
+        guard let postgres, config.storage.state == .postgres else {
+            return try Outbox(directory: config.dataDirectory, durability: config.durability, secrets: secrets)
+        }
+        if config.secretsKeyEnv == nil {
+            Logger(label: "plumb.server").warning(
+                "storage.state is postgres but secrets_key_env is not set: a webhook secret sealed by this node's own key cannot be opened by the other nodes; give every node the same key through secrets_key_env"
+            )
+        }
+        do {
+            return try await PostgresOutbox.open(database: postgres, secrets: secrets, node: config.nodeName)
+        } catch let error as PostgresSchemaError {
+            postgres.stop()
+            throw ConfigError("storage.postgres: \(error.description)")
+        } catch {
+            postgres.stop()
+            throw ConfigError(
+                "storage.postgres: the notification schema could not be set up: \(describePostgresError(error))")
         }
     }
 }

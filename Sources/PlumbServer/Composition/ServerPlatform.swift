@@ -10,7 +10,7 @@ import PlumbStore
 /// The server's side of `PlatformServices`: plugins publish through the outbox, audit into `/plumb/audit` (stream
 /// `plugins`), send mail with the `smtp` settings notifications use, and seal with the data directory's secrets key.
 struct ServerPlatform: PlatformServices {
-    let outbox: Outbox
+    let outbox: any NotificationStoring
     let logs: any LogStoring
     /// nil: no `smtp` section, so plugins cannot send mail.
     let smtp: SMTPSettings?
@@ -18,11 +18,13 @@ struct ServerPlatform: PlatformServices {
     let clock: @Sendable () -> Int64
     let logger: Logger
 
-    func publish(topic: String, subject: String, message: String, attributes: [String: String]) throws -> String {
-        guard outbox.topicNames().contains(topic) else {
+    func publish(
+        topic: String, subject: String, message: String, attributes: [String: String]
+    ) async throws -> String {
+        guard try await outbox.topic(topic) != nil else {
             throw FunctionError(status: 404, code: "NotFound", message: "no topic named '\(topic)'")
         }
-        return try outbox.publish(
+        return try await outbox.publish(
             topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
     }
 

@@ -16,15 +16,16 @@ extension TopicRoutes {
             guard let id = Int64(text) else { throw APIError("before must be a delivery id") }
             before = id
         }
-        let list = try outbox.deliveries(topic: query["topic"], status: query["status"], limit: limit, before: before)
+        let list = try await outbox.deliveries(
+            topic: query["topic"], status: query["status"], limit: limit, before: before)
         return try Response.json(
             DeliveryList(
-                deliveries: list.map(DeliveryDescription.init), counts: try outbox.deliveryCounts(),
+                deliveries: list.map(DeliveryDescription.init), counts: try await outbox.deliveryCounts(),
                 next: list.count == limit ? list.last?.id : nil))
     }
 
     @Sendable func retryDelivery(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         guard let id = Int64(context.parameters.get("id") ?? "") else { throw APIError("a delivery id is a number") }
-        return try Response.json(DeliveryDescription(try outbox.redrive(id, now: Date().timeIntervalSince1970)))
+        return try Response.json(DeliveryDescription(try await outbox.redrive(id, now: Date().timeIntervalSince1970)))
     }
 }

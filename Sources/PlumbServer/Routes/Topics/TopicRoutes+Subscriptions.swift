@@ -6,17 +6,17 @@ import PlumbNotify
 /// Subscriptions: list, subscribe, unsubscribe, and the public confirmation link.
 extension TopicRoutes {
     @Sendable func listSubscriptions(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        let topic = try topic(context)
+        let topic = try await topic(context)
         return try Response.json(
             SubscriptionList(
-                subscriptions: try outbox.subscriptions(topic: topic.name).map(SubscriptionDescription.init)))
+                subscriptions: try await outbox.subscriptions(topic: topic.name).map(SubscriptionDescription.init)))
     }
 
     @Sendable func subscribe(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = context.parameters.get("topic") ?? ""
         let body = try await request.decodeJSON(SubscriptionRequest.self, limit: 16 * 1_024)
         let definition = try definition(body, caller: context.caller)
-        let subscription = try outbox.subscribe(topic: name, definition, publicURL: publicURL, now: clock())
+        let subscription = try await outbox.subscribe(topic: name, definition, publicURL: publicURL, now: clock())
         return try Response.json(SubscriptionDescription(subscription), status: .created)
     }
 
@@ -41,7 +41,7 @@ extension TopicRoutes {
     }
 
     @Sendable func unsubscribe(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try outbox.unsubscribe(id: context.parameters.get("id") ?? "")
+        try await outbox.unsubscribe(id: context.parameters.get("id") ?? "")
         return Response(status: .noContent)
     }
 
@@ -50,7 +50,7 @@ extension TopicRoutes {
         guard let token = request.queryDictionary["token"], !token.isEmpty else {
             throw APIError(code: "MissingParameter", "token is required")
         }
-        let subscription = try outbox.confirm(token: token, now: clock())
+        let subscription = try await outbox.confirm(token: token, now: clock())
         let endpoint = EmailRenderer.escape(subscription.definition.endpoint)
         let topic = EmailRenderer.escape(subscription.topic)
         let html =

@@ -6,7 +6,7 @@ import PlumbNotify
 /// Topics, subscriptions, publishing and the delivery log; plus the public confirmation link. A controller: the
 /// handlers are in extensions by concept (`+Topics`, `+Subscriptions`, `+Deliveries`), bound here.
 struct TopicRoutes: Sendable {
-    let outbox: Outbox
+    let outbox: any NotificationStoring
     let publicURL: String
     let clock: @Sendable () -> Int64
     /// Refuses a `function` subscription the caller could not invoke itself (a topic is another way in): the
@@ -28,8 +28,8 @@ struct TopicRoutes: Sendable {
     }
 
     /// A topic with its subscription counts.
-    func describe(_ topic: Outbox.Topic) throws -> TopicDescription {
-        let subscriptions = try outbox.subscriptions(topic: topic.name)
+    func describe(_ topic: Outbox.Topic) async throws -> TopicDescription {
+        let subscriptions = try await outbox.subscriptions(topic: topic.name)
         return TopicDescription(
             name: topic.name, source: topic.source, deliveryPolicy: topic.deliveryPolicy.map(DeliveryPolicyBody.init),
             subscriptions: subscriptions.count,
