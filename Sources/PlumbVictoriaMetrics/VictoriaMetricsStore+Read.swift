@@ -14,6 +14,9 @@ extension VictoriaMetricsStore {
         // Parts: a read without percentiles is split into its whole periods (asked of the query API) and the
         // periods it only partly covers, at either edge (read from raw samples); each part knows its request.
         var parts: [(owner: Int, request: AggregateRequest)] = []
+        // Periods ending after this are left out by the query API (see `queryLatency`): raw samples for them.
+        let horizon = clock() - (queryLatency > 0 ? queryLatency + 1 : 0)
+        var recent: Set<Int> = []
         for (i, request) in requests.enumerated() {
             guard request.period > 0 else { throw MetricsError.invalid("period must be positive") }
             guard !request.distribution, request.start < request.end else {
@@ -29,9 +32,18 @@ extension VictoriaMetricsStore {
                 parts.append((i, request))
                 continue
             }
-            var whole = request
-            (whole.start, whole.end) = inner
-            parts.append((i, whole))
+            let cut = min(inner.end, max(inner.start, Checked.floorDivision(horizon, p) * p))
+            if inner.start < cut {
+                var whole = request
+                (whole.start, whole.end) = (inner.start, cut)
+                parts.append((i, whole))
+            }
+            if cut < inner.end {
+                var newest = request
+                (newest.start, newest.end) = (cut, inner.end)
+                recent.insert(parts.count)
+                parts.append((i, newest))
+            }
             if request.start < inner.start {
                 var edge = request
                 edge.end = inner.start
@@ -46,7 +58,7 @@ extension VictoriaMetricsStore {
         var byKey: [SeriesKey: [Int]] = [:]
         var queried: [(Int, AggregateRequest)] = []
         for (index, part) in parts.enumerated() {
-            if Self.queryable(part.request) {
+            if Self.queryable(part.request) && !recent.contains(index) {
                 queried.append((index, part.request))
             } else {
                 byKey[part.request.series, default: []].append(index)

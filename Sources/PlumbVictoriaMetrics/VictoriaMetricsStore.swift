@@ -28,6 +28,10 @@ public final class VictoriaMetricsStore: MetricStoring {
     let maxLabels: Int
     /// The most labels VictoriaMetrics keeps on one series, as it reported at `connect`.
     public var maxLabelsPerSeries: Int { maxLabels }
+    /// Seconds at the end of every range that the query API leaves out (`-search.latencyOffset`, 30 s by default; the
+    /// `latency_offset` query argument that overrides it is ignored before VictoriaMetrics 1.80): periods that end in
+    /// them are read from raw samples instead, so an alarm sees the newest samples.
+    let queryLatency: Int64
     /// What this process last wrote to the catalog per series: the unit, and when (epoch seconds).
     private let catalog = Mutex<[SeriesKey: (unit: MetricUnit?, written: Int64)]>([:])
 
@@ -43,8 +47,9 @@ public final class VictoriaMetricsStore: MetricStoring {
 
     init(
         settings: VictoriaMetricsSettings, clock: @escaping @Sendable () -> Int64, client: VictoriaMetricsClient,
-        maxLabels: Int
+        maxLabels: Int, queryLatency: Int64 = 30
     ) {
+        self.queryLatency = queryLatency
         self.settings = settings
         self.clock = clock
         self.client = client
@@ -88,6 +93,7 @@ public final class VictoriaMetricsStore: MetricStoring {
             if !origins.contains(origin) { origins.append(origin) }
         }
         var maxLabels = Int.max
+        var queryLatency: Int64 = 30
         for origin in origins {
             let flags: [String: String]
             do {
@@ -124,8 +130,14 @@ public final class VictoriaMetricsStore: MetricStoring {
             }
             // Absent flag: VictoriaMetrics' own default.
             maxLabels = min(maxLabels, flags["maxLabelsPerTimeseries"].flatMap(Int.init) ?? 30)
+            if origin == VictoriaMetricsSettings.origin(settings.selectURL),
+                let offset = flags["search.latencyOffset"].flatMap(Self.seconds)
+            {
+                queryLatency = Int64(offset.rounded(.up))
+            }
         }
-        return VictoriaMetricsStore(settings: settings, clock: clock, client: client, maxLabels: maxLabels)
+        return VictoriaMetricsStore(
+            settings: settings, clock: clock, client: client, maxLabels: maxLabels, queryLatency: queryLatency)
     }
 
     /// Samples Plumb accepts may be 14 days old (CloudWatch's limit); VictoriaMetrics drops older ones silently.
@@ -142,6 +154,31 @@ public final class VictoriaMetricsStore: MetricStoring {
         case "y": return amount * 365
         default: return nil
         }
+    }
+
+    /// Seconds in a Go duration as VictoriaMetrics prints its flags (`30s`, `1m0s`, `500ms`), or nil.
+    static func seconds(_ text: String) -> Double? {
+        var total = 0.0
+        var rest = Substring(text)
+        guard !rest.isEmpty else { return nil }
+        if rest == "0" { return 0 }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            guard let amount = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isLetter || $0 == "µ" }
+            rest = rest.dropFirst(unit.count)
+            switch unit {
+            case "h": total += amount * 3_600
+            case "m": total += amount * 60
+            case "s": total += amount
+            case "ms": total += amount / 1_000
+            case "us", "µs": total += amount / 1_000_000
+            case "ns": total += amount / 1_000_000_000
+            default: return nil
+            }
+        }
+        return total
     }
 
     /// `flag{name="…", value="…"}` lines of a node's `/metrics`.

@@ -40,6 +40,7 @@ import Testing
             """
             storage:
               logs: postgres
+              state: postgres
               postgres:
                 url: postgres://plumb:s%40cret@db.internal:6432/plumb?sslmode=require&connect_timeout=5
                 timeout: 4
@@ -47,14 +48,14 @@ import Testing
               node: web-1
               url: http://10.0.0.11:9400
             """)
-        #expect(config.storage.logs == .postgres)
+        #expect(config.storage.logs == .postgres && config.storage.state == .postgres)
         let postgres = try #require(config.storage.postgres)
         #expect(postgres.host == "db.internal" && postgres.port == 6432 && postgres.database == "plumb")
         #expect(postgres.username == "plumb" && postgres.password == "s@cret" && postgres.sslMode == .require)
         #expect(postgres.timeout == .seconds(4))
         #expect(postgres.description == "plumb@db.internal:6432/plumb", "no password in what is shown")
         #expect(config.nodeName == "web-1" && config.nodeURL == "http://10.0.0.11:9400")
-        #expect(ServerConfig().storage.logs == .sqlite)
+        #expect(ServerConfig().storage.logs == .sqlite && ServerConfig().storage.state == .sqlite)
         #expect(ServerConfig().nodeName.hasSuffix(":9400"))
     }
 
@@ -84,6 +85,8 @@ import Testing
         ),
         ("storage:\n  logs: elastic\n", "storage.logs must be sqlite or postgres"),
         ("storage:\n  logs: postgres\n", "storage.postgres.url is required"),
+        ("storage:\n  state: mysql\n", "storage.state must be sqlite or postgres"),
+        ("storage:\n  state: postgres\n", "storage.state is postgres: storage.postgres.url is required"),
         ("storage:\n  postgres:\n    timeout: 3\n", "storage.postgres.url is required"),
         ("storage:\n  postgres:\n    url: http://db:5432/x\n", "storage.postgres.url: not a postgres:// URL"),
         ("storage:\n  postgres:\n    url: postgres://db:5432/x\n", "storage.postgres.url: the URL names no user"),
