@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "PlumbPostgres",
             dependencies: [
-                "PlumbAPI", "PlumbMetrics", "PlumbLogs", "PlumbAlarms", "PlumbNotify", "PlumbStore",
+                "PlumbAPI", "PlumbMetrics", "PlumbLogs", "PlumbAlarms", "PlumbNotify", "PlumbStore", "PlumbHost",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -396,7 +396,9 @@ let package = Package(
         .testTarget(
             name: "PlumbHostTests",
             dependencies: [
-                "PlumbHost", "PlumbKit", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbPluginTesting", "PlumbTesting",
+                "PlumbHost", "PlumbKit", "PlumbAPI", "PlumbMetrics", "PlumbStore", "PlumbPostgres",
+                "PlumbPluginTesting",
+                "PlumbTesting",
             ],
             swiftSettings: swiftSettings
         ),

@@ -42,7 +42,7 @@ public final class PlumbServer: Sendable {
     /// heartbeat among the others.
     public let lease: LeaderLease?
     let membership: ClusterMembership?
-    public let asyncQueue: AsyncEventQueue
+    public let asyncQueue: any AsyncEventStoring
     public let asyncDispatcher: AsyncDispatcher
     public let scheduler: Scheduler
     /// Where the process's own log events queue for the store (nil in tests that do not capture logs).
@@ -79,7 +79,7 @@ public final class PlumbServer: Sendable {
         factory: PlumbMetricsFactory, token: String,
         alarms: AlarmEngine, outbox: any NotificationStoring, logs: any LogStoring, postgres: PostgresStore?,
         logSink: LogSink?,
-        asyncQueue: AsyncEventQueue,
+        asyncQueue: any AsyncEventStoring,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
         iam: IAMStore,
         certificates: CertificateStore?, alarmLinks: AlarmLinks, logger: Logger
@@ -156,7 +156,7 @@ public final class PlumbServer: Sendable {
             notifier: AlarmNotifications(
                 outbox: outbox, source: source, links: alarmLinks, clock: clock, logger: alarmLogger),
             documents: YAMLConfigReader(), logger: alarmLogger)
-        let asyncQueue = try AsyncEventQueue(directory: directory, durability: config.durability)
+        let asyncQueue = try await openAsyncQueue(config: config, postgres: postgres)
         let scheduler: Scheduler
         do { scheduler = try Scheduler(host: host, queue: asyncQueue) } catch { throw ConfigError("\(error)") }
         let asyncConfigs = config.functions.mapValues {

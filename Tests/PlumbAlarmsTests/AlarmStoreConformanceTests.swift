@@ -34,7 +34,7 @@ struct AlarmStoreConformanceTests {
             open: { _ in
                 var settings = try PostgresSettings(url: try await SharedPostgres.shared.freshDatabase())
                 settings.timeout = .seconds(60)
-                let database = try PostgresStore(settings: settings)
+                let database = try PostgresStore(settings: settings, maximumConnections: 4)
                 let runner = PoolRunner(database)
                 return (try await PostgresAlarmStore.open(database: database), runner)
             }),

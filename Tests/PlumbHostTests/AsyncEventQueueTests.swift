@@ -58,7 +58,7 @@ import Testing
             calls.failures.withLock { $0 } == [
                 "billing.charge: function error after 2 attempts: payment service returned 503"
             ])
-        #expect(try queue.events(status: "failed").count == 1)
+        #expect(try await queue.events(status: "failed").count == 1)
     }
 
     @Test func throttlesBackOffUpToFiveMinutesUntilTheEventIsTooOld() {

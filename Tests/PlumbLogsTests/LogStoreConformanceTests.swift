@@ -49,7 +49,7 @@ struct LogStoreConformanceTests {
                 var settings = try PostgresSettings(url: try await SharedPostgres.shared.freshDatabase())
                 // Generous: the parallel suite on two cores starved a first connection and migration past 10 s.
                 settings.timeout = .seconds(60)
-                let database = try PostgresStore(settings: settings)
+                let database = try PostgresStore(settings: settings, maximumConnections: 4)
                 let runner = PoolRunner(database)
                 return (try await PostgresLogStore.open(database: database, clock: clock.closure), runner)
             }),

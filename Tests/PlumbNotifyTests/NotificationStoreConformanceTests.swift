@@ -20,11 +20,17 @@ struct NotificationStoreConformanceTests {
         var description: String { name }
     }
 
-    /// A store, and a way to open another one on the same data (another node).
+    /// A store, and a way to open another one on the same data (another node); `pools` keeps their connection
+    /// pools running until the test ends.
     struct Opened: Sendable {
         let store: any NotificationStoring
         let another: @Sendable (_ node: String) async throws -> any NotificationStoring
-        let keepAlive: [AnyObject & Sendable]
+        let pools: Pools
+    }
+
+    final class Pools: Sendable {
+        let runners = Mutex<[PoolRunner]>([])
+        func keep(_ runner: PoolRunner) { runners.withLock { $0.append(runner) } }
     }
 
     final class PoolRunner: Sendable {
@@ -39,7 +45,7 @@ struct NotificationStoreConformanceTests {
     static func postgres(_ url: String) throws -> PoolRunner {
         var settings = try PostgresSettings(url: url)
         settings.timeout = .seconds(60)
-        return PoolRunner(try PostgresStore(settings: settings))
+        return PoolRunner(try PostgresStore(settings: settings, maximumConnections: 4))
     }
 
     static let sqlite = Backend(
@@ -49,7 +55,7 @@ struct NotificationStoreConformanceTests {
             let store = try Outbox(directory: directory, durability: .full, secrets: secrets)
             return Opened(
                 store: store,
-                another: { _ in try Outbox(directory: directory, durability: .full, secrets: secrets) }, keepAlive: [])
+                another: { _ in try Outbox(directory: directory, durability: .full, secrets: secrets) }, pools: Pools())
         })
 
     static let postgres = Backend(
@@ -57,19 +63,19 @@ struct NotificationStoreConformanceTests {
         open: { directory in
             let url = try await SharedPostgres.shared.freshDatabase()
             let secrets = try SecretBox.load(dataDirectory: directory)
+            let pools = Pools()
             let runner = try Self.postgres(url)
+            pools.keep(runner)
             let store = try await PostgresOutbox.open(database: runner.database, secrets: secrets, node: "node-1")
             return Opened(
                 store: store,
                 another: { node in
-                    // Another node: a pool of its own on the same database (kept by the store's runner list).
+                    // Another node: a pool of its own on the same database.
                     let other = try Self.postgres(url)
-                    Self.runners.withLock { $0.append(other) }
+                    pools.keep(other)
                     return try await PostgresOutbox.open(database: other.database, secrets: secrets, node: node)
-                }, keepAlive: [runner])
+                }, pools: pools)
         })
-
-    static let runners = Mutex<[PoolRunner]>([])
 
     final class SendCounts: Sendable {
         let counts = Mutex<[Int64: Int]>([:])
@@ -81,7 +87,7 @@ struct NotificationStoreConformanceTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let opened = try await backend.open(dir.path)
-        defer { withExtendedLifetime(opened.keepAlive) {} }
+        defer { withExtendedLifetime(opened.pools) {} }
         try await body(opened)
     }
 

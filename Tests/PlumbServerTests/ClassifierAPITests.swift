@@ -52,9 +52,9 @@ struct ClassifierAPITests {
             // The schedule under an injected clock: the first tick sets the baseline, the one 3 minutes later fires.
             // rate(3 minutes) runs on multiples of 180 s since the epoch.
             let t0 = Int64(Date().timeIntervalSince1970) / 180 * 180 + 1
-            try server.scheduler.tick(now: t0)
-            #expect(try server.scheduler.tick(now: t0 + 60).isEmpty, "not yet due")
-            let fired = try server.scheduler.tick(now: t0 + 181)
+            try await server.scheduler.tick(now: t0)
+            #expect(try await server.scheduler.tick(now: t0 + 60).isEmpty, "not yet due")
+            let fired = try await server.scheduler.tick(now: t0 + 181)
             #expect(fired.contains("classifier.retrain"))
             _ = try await server.asyncDispatcher.runDue(now: Double(t0 + 181))
             let runs =
@@ -84,7 +84,7 @@ struct ClassifierAPITests {
             #expect(accuracy >= 0.9)
 
             // The next tick has nothing new to learn: skipped, with the reason.
-            _ = try server.scheduler.tick(now: t0 + 361)
+            _ = try await server.scheduler.tick(now: t0 + 361)
             _ = try await server.asyncDispatcher.runDue(now: Double(t0 + 361))
             let again =
                 try await client.execute(uri: "/apps/classifier/training-runs", method: .get).json["runs"]

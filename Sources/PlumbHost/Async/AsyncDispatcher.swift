@@ -2,13 +2,13 @@
 /// for good go to `onFailure` (in a server, `AsyncFailureDestination`: the function's on-failure topic). A `Service` calls `runDue` in a loop; tests call it
 /// with an injected clock.
 public struct AsyncDispatcher: Sendable {
-    public let queue: AsyncEventQueue
+    public let queue: any AsyncEventStoring
     public let settings: @Sendable (String) -> AsyncEventQueue.Settings
     public let invoke: @Sendable (AsyncEventQueue.Event) async -> AsyncEventQueue.Outcome
     public let onFailure: @Sendable (AsyncEventQueue.Event, String) async -> Void
 
     public init(
-        queue: AsyncEventQueue, settings: @escaping @Sendable (String) -> AsyncEventQueue.Settings,
+        queue: any AsyncEventStoring, settings: @escaping @Sendable (String) -> AsyncEventQueue.Settings,
         invoke: @escaping @Sendable (AsyncEventQueue.Event) async -> AsyncEventQueue.Outcome,
         onFailure: @escaping @Sendable (AsyncEventQueue.Event, String) async -> Void
     ) {
@@ -21,7 +21,7 @@ public struct AsyncDispatcher: Sendable {
     /// The dispatcher of a plugin host: events run through `host`'s invocation pipeline, each function's retries
     /// follow its `configs` entry (the defaults without one), and events that fail for good go to `failures`.
     public init(
-        queue: AsyncEventQueue, host: PluginHost, configs: [String: AsyncInvocationConfig],
+        queue: any AsyncEventStoring, host: PluginHost, configs: [String: AsyncInvocationConfig],
         failures: AsyncFailureDestination
     ) {
         self.init(
@@ -33,10 +33,11 @@ public struct AsyncDispatcher: Sendable {
     /// Runs every event due at `now`; returns how many were attempted.
     @discardableResult
     public func runDue(now: Double) async throws -> Int {
-        let due = try queue.due(now: now)
+        let due = try await queue.due(now: now)
         for event in due {
             let outcome = await invoke(event)
-            let disposition = try queue.complete(event, outcome: outcome, now: now, settings: settings(event.function))
+            let disposition = try await queue.complete(
+                event, outcome: outcome, now: now, settings: settings(event.function))
             if case .failed(let reason) = disposition { await onFailure(event, reason) }
         }
         return due.count

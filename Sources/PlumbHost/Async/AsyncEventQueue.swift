@@ -74,6 +74,10 @@ public final class AsyncEventQueue: Sendable {
         case failed(reason: String)
     }
 
+    /// How long a node of a cluster holds the events it claimed (`due`) before another node may run them: longer than
+    /// Lambda's longest timeout (15 minutes).
+    public static let claimDuration: Double = 960
+
     public init(directory: String, durability: Durability) throws {
         database = try SQLiteStore(
             path: directory + "/events.sqlite", durability: durability,
@@ -124,7 +128,7 @@ public final class AsyncEventQueue: Sendable {
     }
 
     /// Pending events due at `now`, oldest first.
-    public func due(now: Double, limit: Int = 100) throws -> [Event] {
+    public func due(now: Double, limit: Int) throws -> [Event] {
         try database.pool.read { db in
             try Row.fetchAll(
                 db,
@@ -141,7 +145,7 @@ public final class AsyncEventQueue: Sendable {
         }
     }
 
-    public func events(status: String? = nil, limit: Int = 100) throws -> [Event] {
+    public func events(status: String?, limit: Int) throws -> [Event] {
         try database.pool.read { db in
             if let status {
                 return try Row.fetchAll(
@@ -183,9 +187,20 @@ public final class AsyncEventQueue: Sendable {
         }
     }
 
-    /// Records an attempt and its disposition in one transaction.
-    @discardableResult
-    public func complete(_ event: Event, outcome: Outcome, now: Double, settings: Settings) throws -> Disposition {
+    /// What an attempt leaves in the store: the disposition, and the row's new function errors, next attempt,
+    /// status and last error.
+    public struct Completion: Sendable {
+        public var disposition: Disposition
+        public var functionErrors: Int
+        public var nextAttemptAt: Double
+        public var status: String
+        public var lastError: String?
+    }
+
+    /// The rule applied to a row: what `complete` writes.
+    public static func completion(
+        of event: Event, after outcome: Outcome, now: Double, settings: Settings
+    ) -> Completion {
         let disposition = Self.disposition(of: event, after: outcome, now: now, settings: settings)
         var functionErrors = event.functionErrors
         var lastError: String?
@@ -203,6 +218,19 @@ public final class AsyncEventQueue: Sendable {
             case .failed: ("failed", event.nextAttemptAt)
             }
         if case .failed(let reason) = disposition { lastError = reason }
+        return Completion(
+            disposition: disposition, functionErrors: functionErrors, nextAttemptAt: next, status: status,
+            lastError: lastError)
+    }
+
+    /// Records an attempt and its disposition in one transaction.
+    @discardableResult
+    public func complete(_ event: Event, outcome: Outcome, now: Double, settings: Settings) throws -> Disposition {
+        let completion = Self.completion(of: event, after: outcome, now: now, settings: settings)
+        let (functionErrors, next, status, lastError) = (
+            completion.functionErrors, completion.nextAttemptAt, completion.status, completion.lastError
+        )
+        let disposition = completion.disposition
         try database.pool.write { db in
             try db.execute(
                 sql:

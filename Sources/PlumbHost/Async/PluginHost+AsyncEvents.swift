@@ -31,9 +31,9 @@ extension PluginHost {
 
     /// Queues an async invocation of a hosted function (a topic's `function` subscription, Lambda's `Event`
     /// invocation type); throws when there is no such function or the queue cannot store the event.
-    public func enqueueAsyncEvent(function: String, payload: [UInt8], on queue: AsyncEventQueue) throws {
+    public func enqueueAsyncEvent(function: String, payload: [UInt8], on queue: any AsyncEventStoring) async throws {
         guard self.function(named: function) != nil else { throw NoSuchFunction(name: function) }
-        try queue.enqueue(function: function, payload: payload, now: Date().timeIntervalSince1970)
+        try await queue.enqueue(function: function, payload: payload, now: Date().timeIntervalSince1970)
         Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", function)]).increment()
     }
 }

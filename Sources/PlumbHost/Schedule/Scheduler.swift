@@ -21,11 +21,13 @@ public struct Scheduler: Sendable {
     }
 
     public let entries: [Entry]
-    let queue: AsyncEventQueue
+    let queue: any AsyncEventStoring
     let logger: Logger
 
     /// Collects every `.schedule` function; an invalid expression is an error naming the function.
-    public init(host: PluginHost, queue: AsyncEventQueue, logger: Logger = Logger(label: "plumb.scheduler")) throws {
+    public init(
+        host: PluginHost, queue: any AsyncEventStoring, logger: Logger = Logger(label: "plumb.scheduler")
+    ) throws {
         var entries: [Entry] = []
         for function in host.functions {
             guard case .schedule(let text) = function.trigger else { continue }
@@ -38,7 +40,7 @@ public struct Scheduler: Sendable {
         self.init(entries: entries, queue: queue, logger: logger)
     }
 
-    public init(entries: [Entry], queue: AsyncEventQueue, logger: Logger = Logger(label: "plumb.scheduler")) {
+    public init(entries: [Entry], queue: any AsyncEventStoring, logger: Logger = Logger(label: "plumb.scheduler")) {
         self.entries = entries
         self.queue = queue
         self.logger = logger
@@ -46,13 +48,13 @@ public struct Scheduler: Sendable {
 
     /// Queues every run due at `now` (epoch seconds) and records it; returns the functions fired.
     @discardableResult
-    public func tick(now: Int64) throws -> [String] {
+    public func tick(now: Int64) async throws -> [String] {
         var fired: [String] = []
         for entry in entries {
-            let last = try queue.lastScheduledRun(of: entry.function)
+            let last = try await queue.lastScheduledRun(of: entry.function)
             guard let last else {
                 // First sight of this schedule: start counting from now.
-                try queue.recordScheduledRun(of: entry.function, at: now)
+                try await queue.recordScheduledRun(of: entry.function, at: now)
                 continue
             }
             guard let due = entry.schedule.next(after: last), due <= now else { continue }
@@ -71,8 +73,8 @@ public struct Scheduler: Sendable {
             }
             let payload: [String: Any] = ["time": TimeParsing.format(cursor), "schedule": entry.schedule.description]
             let body = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
-            try queue.enqueue(function: entry.function, payload: Array(body), now: Double(now))
-            try queue.recordScheduledRun(of: entry.function, at: cursor)
+            try await queue.enqueue(function: entry.function, payload: Array(body), now: Double(now))
+            try await queue.recordScheduledRun(of: entry.function, at: cursor)
             fired.append(entry.function)
         }
         return fired
@@ -96,7 +98,7 @@ public struct SchedulerService: Service {
             return
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { if leads() { try scheduler.tick(now: Int64(Date().timeIntervalSince1970)) } } catch {
+            do { if leads() { try await scheduler.tick(now: Int64(Date().timeIntervalSince1970)) } } catch {
                 scheduler.logger.error("scheduler: \(error)")
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }

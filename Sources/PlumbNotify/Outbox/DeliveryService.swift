@@ -155,7 +155,7 @@ public final class DeliveryService: Service, Sendable {
         switch delivery.protocol {
         case .webhook: return (await sendWebhook(message, subscription: subscription), policy)
         case .email: return (await sendEmail(message, to: delivery.endpoint), policy)
-        case .function: return (sendToFunction(message, function: delivery.endpoint), policy)
+        case .function: return (await sendToFunction(message, function: delivery.endpoint), policy)
         case .alertmanager: return (await sendToAlertmanager(message, subscription: subscription), policy)
         }
     }
@@ -212,10 +212,10 @@ public final class DeliveryService: Service, Sendable {
 
     /// SNS → Lambda: the notification, as the webhook's JSON, becomes an async event of the function; from there
     /// the async queue's retry rules apply.
-    func sendToFunction(_ message: Outbox.Message, function: String) -> Attempt {
+    func sendToFunction(_ message: Outbox.Message, function: String) async -> Attempt {
         guard let functions else { return .fail("functions cannot be invoked from here") }
         do {
-            try functions.enqueue(function: function, payload: Array(WebhookPayload.plumb(message)))
+            try await functions.enqueue(function: function, payload: Array(WebhookPayload.plumb(message)))
             return .delivered
         } catch {
             return .retry("\(error)")

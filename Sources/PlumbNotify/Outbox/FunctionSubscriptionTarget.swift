@@ -4,5 +4,5 @@
 /// for a hosted function, and from there the async queue's retry rules apply.
 public protocol FunctionSubscriptionTarget: Sendable {
     /// Queues an async invocation of `function` with `payload`; throws when it cannot (no such function, say).
-    func enqueue(function: String, payload: [UInt8]) throws
+    func enqueue(function: String, payload: [UInt8]) async throws
 }

@@ -5,9 +5,9 @@ import PlumbNotify
 /// invocation), so the queue's retry rules and the function's on-failure topic apply from there.
 struct AsyncFunctionQueue: FunctionSubscriptionTarget {
     let host: PluginHost
-    let queue: AsyncEventQueue
+    let queue: any AsyncEventStoring
 
-    func enqueue(function: String, payload: [UInt8]) throws {
-        try host.enqueueAsyncEvent(function: function, payload: payload, on: queue)
+    func enqueue(function: String, payload: [UInt8]) async throws {
+        try await host.enqueueAsyncEvent(function: function, payload: payload, on: queue)
     }
 }

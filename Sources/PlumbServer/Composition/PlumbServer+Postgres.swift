@@ -1,5 +1,6 @@
 import Logging
 import PlumbAlarms
+import PlumbHost
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
@@ -117,6 +118,26 @@ extension PlumbServer {
             postgres.stop()
             throw ConfigError(
                 "storage.postgres: the notification schema could not be set up: \(describePostgresError(error))")
+        }
+    }
+}
+
+extension PlumbServer {
+    /// The async invocation queue (with the schedules' last runs) `storage.state` names: `events.sqlite` in the data
+    /// directory, or PostgreSQL's, where any node runs a due event once.
+    static func openAsyncQueue(config: ServerConfig, postgres: PostgresStore?) async throws -> any AsyncEventStoring {
+        guard let postgres, config.storage.state == .postgres else {
+            return try AsyncEventQueue(directory: config.dataDirectory, durability: config.durability)
+        }
+        do {
+            return try await PostgresAsyncEventQueue.open(database: postgres, node: config.nodeName)
+        } catch let error as PostgresSchemaError {
+            postgres.stop()
+            throw ConfigError("storage.postgres: \(error.description)")
+        } catch {
+            postgres.stop()
+            throw ConfigError(
+                "storage.postgres: the async events schema could not be set up: \(describePostgresError(error))")
         }
     }
 }

@@ -6,7 +6,8 @@ extension ServerConfig {
     /// The `storage:` section: which engine keeps the metrics and the logs. SQLite in the data directory is the
     /// default and needs nothing; `victoriametrics` moves the metrics to a VictoriaMetrics single node or cluster and
     /// `logs: postgres` the logs (and the audit trail) and `state: postgres` the platform's state (alarms, silences,
-    /// topics, subscriptions and the notification outbox) to PostgreSQL, all shareable by several Plumb nodes.
+    /// topics, subscriptions, the notification outbox, async events and schedules' last runs) to PostgreSQL, all
+    /// shareable by several Plumb nodes.
     public struct StorageSettings: Sendable, Decodable, Equatable {
         public enum MetricsBackend: String, Sendable, Decodable, Equatable {
             case sqlite

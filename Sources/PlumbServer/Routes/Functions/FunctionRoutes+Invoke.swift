@@ -17,7 +17,7 @@ extension FunctionRoutes {
         let payload = try await request.collectBody(limit: 256 * 1_024)
         switch request.queryDictionary["type"] ?? "RequestResponse" {
         case "Event":
-            let id = try asyncQueue.enqueue(function: f.name, payload: payload, now: Date().timeIntervalSince1970)
+            let id = try await asyncQueue.enqueue(function: f.name, payload: payload, now: Date().timeIntervalSince1970)
             Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", f.name)]).increment()
             return try Response.json(AsyncInvocation(eventId: id), status: .accepted)
         case "RequestResponse":
@@ -40,7 +40,7 @@ extension FunctionRoutes {
         if let status, !["pending", "succeeded", "failed"].contains(status) {
             throw APIError("status must be pending, succeeded or failed")
         }
-        let events = try asyncQueue.events(status: status, limit: 1_000).filter { $0.function == f.name }
+        let events = try await asyncQueue.events(status: status, limit: 1_000).filter { $0.function == f.name }
         return try Response.json(
             AsyncEventList(
                 events: events.map {

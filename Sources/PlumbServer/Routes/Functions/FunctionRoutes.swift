@@ -6,7 +6,7 @@ import PlumbHost
 /// concurrency and their scaling. A controller: the handlers are in `+Invoke` and `+Concurrency`, bound here.
 struct FunctionRoutes: Sendable {
     let host: PluginHost
-    let asyncQueue: AsyncEventQueue
+    let asyncQueue: any AsyncEventStoring
 
     func register(api: RouterGroup<PlumbRequestContext>) {
         api.get("functions", use: list)
