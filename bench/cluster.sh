@@ -2,21 +2,24 @@
 # Three Plumb nodes behind nginx (deploy/cluster/nginx.conf) on one VictoriaMetrics and one PostgreSQL 15
 # (storage.metrics: victoriametrics, storage.logs and storage.state: postgres), against the peers alone, in one run:
 #   1. ingest: the same line-protocol payload (bench/payload.py: 1,000 hosts x 2 fields x 250 points = 500,000
-#      samples) through nginx into the three nodes into VictoriaMetrics, through one node alone (no nginx), and
-#      straight into a second VictoriaMetrics alone (bench/ingest.py: Python, 4 threads, keep-alive); fresh
-#      VictoriaMetrics stores every round, the order alternated: samples/s;
+#      samples) through nginx into 1, 2 and 3 nodes into VictoriaMetrics, and straight into a second VictoriaMetrics
+#      alone (bench/ingest.py: Python, 4 threads, keep-alive); fresh stores every round, the order alternated:
+#      samples/s, and the CPU seconds the Plumb nodes and VictoriaMetrics spent (from /proc) per million samples;
 #   2. notifications: NOTIFY messages published through nginx to a topic with one webhook subscription (the test
 #      receiver, Tests/peers/webhook_receiver.py) until every delivery is recorded (bench/notify.py, 8 threads),
-#      on three nodes and on one: messages accepted/s and deliveries/s end to end; the receiver alone under wrk
-#      (16 connections) is the ceiling;
+#      on 1, 2 and 3 nodes: messages accepted/s and deliveries/s end to end, and the CPU seconds of the nodes and of
+#      PostgreSQL per thousand notifications; the receiver alone under wrk (16 connections) is the ceiling;
 #   3. alarm evaluation: plumb bench-alarms --victoriametrics (10,000 mixed alarms over 1,000 series) on
 #      VictoriaMetrics (-search.latencyOffset=0s, as deploy/ asks) against the embedded engine: wall of one tick.
 # Everything shares this machine's cores (2 here): the figures say what one host does, the ratios what the
-# cluster's hops cost. Usage: bash bench/cluster.sh [ROUNDS=3] [NOTIFY=3000]   (medians are reported)
+# cluster's hops cost; docs/capacity.md fits the Universal Scalability Law to them.
+# Usage: bash bench/cluster.sh [ROUNDS=3] [NOTIFY=3000] [OUT=file.jsonl]   (medians are reported; every
+# measurement is also one JSON line in OUT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 NOTIFY=${2:-3000}
+OUT=${3:-/dev/null}
 for pkg in victoria-metrics nginx-light curl bc wrk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null; }
 done
@@ -92,9 +95,9 @@ YAML
       >"$WORK/n$i/log" 2>&1 & NODE_PIDS+=($!)
   done
   for i in $(seq "$nodes"); do wait_http "http://127.0.0.1:${NODE_PORTS[$((i - 1))]}/readyz"; done
-  if [ "$nodes" = 3 ]; then
+  if true; then
     mkdir -p "$WORK/nginx/tmp"
-    python3 - "$WORK/nginx/nginx.conf" "$LB_PORT" "${NODE_PORTS[@]}" <<'PY'
+    python3 - "$WORK/nginx/nginx.conf" "$LB_PORT" "${NODE_PORTS[@]:0:$nodes}" <<'PY'
 import re, sys
 out, port, upstreams = sys.argv[1], sys.argv[2], sys.argv[3:]
 text = open("deploy/cluster/nginx.conf").read()
@@ -110,38 +113,59 @@ PY
     nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx"
     wait_http "http://127.0.0.1:$LB_PORT/healthz"
     FRONT="http://127.0.0.1:$LB_PORT"
-  else
-    FRONT="http://127.0.0.1:${NODE_PORTS[0]}"
   fi
 }
-stop() {
+# The balancer and the nodes; then VictoriaMetrics too.
+stop_front() {
   [ -f "$WORK/nginx/nginx.pid" ] && { kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true; sleep 0.5; rm -rf "$WORK/nginx"; }
-  kill -TERM "${NODE_PIDS[@]}" "$V1" "$V2" 2>/dev/null || true
-  wait "${NODE_PIDS[@]}" "$V1" "$V2" 2>/dev/null || true
+  kill -TERM "${NODE_PIDS[@]}" 2>/dev/null || true
+  wait "${NODE_PIDS[@]}" 2>/dev/null || true
+}
+stop() {
+  stop_front
+  kill -TERM "$V1" "$V2" 2>/dev/null || true
+  wait "$V1" "$V2" 2>/dev/null || true
 }
 
+# CPU seconds (user + system) of processes, from /proc.
+cpu() { local t=0; for p in "$@"; do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0) )); done; echo "$t / $(getconf CLK_TCK)" | bc -l; }
+pgpids() { pgrep -d ' ' -f "postgres: plumb" || true; }
 SAMPLES=$(python3 bench/payload.py "$WORK/set" regular 1000 250)
 echo "== payload: $SAMPLES samples in $(ls "$WORK/set" | wc -l) files; $NOTIFY notifications; $ROUNDS rounds"
-: > "$WORK/r.three"; : > "$WORK/r.one"; : > "$WORK/r.vm"; : > "$WORK/n.three"; : > "$WORK/n.one"
+: > "$WORK/rows"
 for round in $(seq "$ROUNDS"); do
-  if [ $((round % 2)) = 1 ]; then order="3 1"; else order="1 3"; fi
+  if [ $((round % 2)) = 1 ]; then order="1 2 3"; else order="3 2 1"; fi
   for nodes in $order; do
     start "$nodes"
-    if [ "$nodes" = 3 ]; then
-      rate "$FRONT/write?precision=s" "$TOKEN" >> "$WORK/r.three"
-      rate "http://127.0.0.1:$VM_ALONE_PORT/write?precision=s" - >> "$WORK/r.vm"
-      python3 bench/notify.py "$FRONT" "$TOKEN" bench "$NOTIFY" 8 > "$WORK/notify.json"
-      cat "$WORK/notify.json" >> "$WORK/n.three"
-    else
-      rate "$FRONT/write?precision=s" "$TOKEN" >> "$WORK/r.one"
-      python3 bench/notify.py "$FRONT" "$TOKEN" bench "$NOTIFY" 8 >> "$WORK/n.one"
-    fi
+    c0=$(cpu "${NODE_PIDS[@]}"); v0=$(cpu "$V1")
+    r=$(rate "$FRONT/write?precision=s" "$TOKEN")
+    c1=$(cpu "${NODE_PIDS[@]}"); v1=$(cpu "$V1")
+    a0=$(cpu "$V2"); alone=$(rate "http://127.0.0.1:$VM_ALONE_PORT/write?precision=s" -); a1=$(cpu "$V2")
+    p0=$(cpu $(pgpids)); n0=$(cpu "${NODE_PIDS[@]}")
+    python3 bench/notify.py "$FRONT" "$TOKEN" bench "$NOTIFY" 8 > "$WORK/notify.json"
+    p1=$(cpu $(pgpids)); n1=$(cpu "${NODE_PIDS[@]}")
+    python3 - "$WORK/notify.json" "$nodes" "$round" "$r" "$alone" "$SAMPLES" "$NOTIFY" \
+      "$c0" "$c1" "$v0" "$v1" "$a0" "$a1" "$n0" "$n1" "$p0" "$p1" >> "$WORK/rows" <<'PY'
+import json, sys
+n = json.load(open(sys.argv[1]))
+nodes, rnd, rate, alone, samples, notify = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+c0, c1, v0, v1, a0, a1, n0, n1, p0, p1 = map(float, sys.argv[8:18])
+print(json.dumps({
+    "nodes": nodes, "round": rnd, "ingest_samples_per_second": rate, "vm_alone_samples_per_second": alone,
+    "plumb_cpu_seconds_per_million_samples": (c1 - c0) / samples * 1e6,
+    "vm_cpu_seconds_per_million_samples": (v1 - v0) / samples * 1e6,
+    "vm_alone_cpu_seconds_per_million_samples": (a1 - a0) / samples * 1e6,
+    "notify_publish_per_second": n["publish_per_second"], "notify_delivered_per_second": n["delivered_per_second"],
+    "notify_refused": n["refused"], "notify_failed": n["failed_deliveries"],
+    "plumb_cpu_seconds_per_thousand_notifications": (n1 - n0) / notify * 1e3,
+    "postgres_cpu_seconds_per_thousand_notifications": (p1 - p0) / notify * 1e3,
+}))
+PY
     stop
+    tail -1 "$WORK/rows" | python3 -c "import json,sys; r=json.load(sys.stdin); print(f\"  round {r['round']}, {r['nodes']} node(s): ingest {r['ingest_samples_per_second']:.0f}/s (victoria-metrics alone {r['vm_alone_samples_per_second']:.0f}/s), notifications delivered {r['notify_delivered_per_second']:.0f}/s\")"
   done
-  printf "  round %s: ingest through 3 nodes %.0f/s, 1 node %.0f/s, victoria-metrics alone %.0f/s; notifications delivered/s 3 nodes %.0f, 1 node %.0f\n" \
-    "$round" "$(tail -1 "$WORK/r.three")" "$(tail -1 "$WORK/r.one")" "$(tail -1 "$WORK/r.vm")" \
-    "$(tail -1 "$WORK/n.three" | field delivered_per_second)" "$(tail -1 "$WORK/n.one" | field delivered_per_second)"
 done
+cat "$WORK/rows" >> "$OUT"
 
 # The receiver alone: the ceiling of deliveries/s on this machine.
 printf 'wrk.method = "POST"\nwrk.body = string.rep("x", 600)\nwrk.headers["Content-Type"] = "application/json"\n' > "$WORK/post.lua"
@@ -151,7 +175,7 @@ CEILING=$(wrk -t2 -c16 -d5s -s "$WORK/post.lua" "http://127.0.0.1:$RECEIVER_PORT
 : > "$WORK/a.vm"; : > "$WORK/a.sqlite"
 for round in $(seq "$ROUNDS"); do
   start 1
-  kill -TERM "${NODE_PIDS[@]}"; wait "${NODE_PIDS[@]}" 2>/dev/null || true
+  stop_front
   "$PLUMB" bench-alarms --victoriametrics "http://127.0.0.1:$VM_PORT" | field tick_wall_seconds_median >> "$WORK/a.vm"
   "$PLUMB" bench-alarms | field tick_wall_seconds_median >> "$WORK/a.sqlite"
   kill -TERM "$V1" "$V2"; wait "$V1" "$V2" 2>/dev/null || true
@@ -159,16 +183,23 @@ for round in $(seq "$ROUNDS"); do
     "$round" "$(tail -1 "$WORK/a.vm")" "$(tail -1 "$WORK/a.sqlite")"
 done
 
-T=$(median < "$WORK/r.three"); O=$(median < "$WORK/r.one"); V=$(median < "$WORK/r.vm")
-N3=$(python3 -c "import json; print('\n'.join(str(json.loads(l)['delivered_per_second']) for l in open('$WORK/n.three')))" | median)
-N1=$(python3 -c "import json; print('\n'.join(str(json.loads(l)['delivered_per_second']) for l in open('$WORK/n.one')))" | median)
-P3=$(python3 -c "import json; print('\n'.join(str(json.loads(l)['publish_per_second']) for l in open('$WORK/n.three')))" | median)
-P1=$(python3 -c "import json; print('\n'.join(str(json.loads(l)['publish_per_second']) for l in open('$WORK/n.one')))" | median)
 AV=$(median < "$WORK/a.vm"); AS=$(median < "$WORK/a.sqlite")
+echo "{\"alarm_tick_seconds_victoriametrics\": $AV, \"alarm_tick_seconds_sqlite\": $AS, \"receiver_ceiling_per_second\": $CEILING}" >> "$OUT"
 echo
-printf "ingest, median of %s: through nginx and 3 nodes into victoria-metrics %.0f samples/s (%.2fx of victoria-metrics alone), 1 node %.0f (%.2fx), victoria-metrics alone %.0f\n" \
-  "$ROUNDS" "$T" "$(echo "$T / $V" | bc -l)" "$O" "$(echo "$O / $V" | bc -l)" "$V"
-printf "notifications, median of %s: 3 nodes accept %.0f/s and deliver %.0f/s, 1 node %.0f/s and %.0f/s; the receiver alone under wrk %.0f requests/s (3 nodes deliver %.2fx of it)\n" \
-  "$ROUNDS" "$P3" "$N3" "$P1" "$N1" "$CEILING" "$(echo "$N3 / $CEILING" | bc -l)"
+python3 - "$WORK/rows" "$CEILING" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ceiling = float(sys.argv[2])
+def med(n, key): return statistics.median(r[key] for r in rows if r["nodes"] == n)
+alone = statistics.median(r["vm_alone_samples_per_second"] for r in rows)
+for n in sorted({r["nodes"] for r in rows}):
+    i = med(n, "ingest_samples_per_second")
+    print(f"{n} node(s) behind nginx: ingest {i:.0f} samples/s ({i / alone:.2f}x of victoria-metrics alone, {alone:.0f}), "
+          f"{med(n, 'plumb_cpu_seconds_per_million_samples'):.2f} plumb + {med(n, 'vm_cpu_seconds_per_million_samples'):.2f} "
+          f"victoria-metrics CPU s per million (alone {med(n, 'vm_alone_cpu_seconds_per_million_samples'):.2f}); "
+          f"notifications accepted {med(n, 'notify_publish_per_second'):.0f}/s, delivered {med(n, 'notify_delivered_per_second'):.0f}/s "
+          f"({med(n, 'notify_delivered_per_second') / ceiling:.2f}x of the receiver alone, {ceiling:.0f}/s), "
+          f"{med(n, 'plumb_cpu_seconds_per_thousand_notifications'):.2f} plumb + {med(n, 'postgres_cpu_seconds_per_thousand_notifications'):.2f} postgres CPU s per thousand")
+PY
 printf "alarm evaluation, median of %s: a tick of 10,000 alarms on victoria-metrics %.3f s, on the embedded engine %.3f s (%.2fx)\n" \
   "$ROUNDS" "$AV" "$AS" "$(echo "$AV / $AS" | bc -l)"
