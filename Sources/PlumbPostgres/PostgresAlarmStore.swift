@@ -12,6 +12,7 @@ import PostgresNIO
 public final class PostgresAlarmStore: AlarmStoring, Sendable {
     public let database: PostgresStore
     let logger: Logger
+    public var isShared: Bool { true }
 
     /// The alarm area's schema, version by version (documented in docs/postgres-schema.md).
     public static let migrations: [PostgresMigration] = [

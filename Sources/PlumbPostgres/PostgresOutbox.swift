@@ -21,6 +21,8 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
     let secrets: SecretBox
     /// Who claims deliveries (`claimed_by`): the cluster node's name.
     let node: String
+    /// Seconds a claim holds (`Outbox.claimDuration` at least; more when a mail may take longer to send).
+    let claimDuration: Double
     let logger: Logger
 
     /// The notification area's schema, version by version (documented in docs/postgres-schema.md).
@@ -63,7 +65,8 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
             ])
     ]
 
-    init(database: PostgresStore, secrets: SecretBox, node: String, logger: Logger) {
+    init(database: PostgresStore, secrets: SecretBox, node: String, claimDuration: Double, logger: Logger) {
+        self.claimDuration = claimDuration
         self.database = database
         self.secrets = secrets
         self.node = node
@@ -72,10 +75,13 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
 
     /// The store on `database`, its schema migrated to this release's.
     public static func open(
-        database: PostgresStore, secrets: SecretBox, node: String, logger: Logger = Logger(label: "plumb.notify")
+        database: PostgresStore, secrets: SecretBox, node: String, claimDuration: Double = Outbox.claimDuration,
+        logger: Logger = Logger(label: "plumb.notify")
     ) async throws -> PostgresOutbox {
         try await database.migrate(area: "notify", migrations)
-        return PostgresOutbox(database: database, secrets: secrets, node: node, logger: logger)
+        return PostgresOutbox(
+            database: database, secrets: secrets, node: node, claimDuration: max(claimDuration, Outbox.claimDuration),
+            logger: logger)
     }
 
     // MARK: Topics and subscriptions
@@ -181,9 +187,14 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
         let sealed = try definition.secret.map { try secrets.seal($0, context: Outbox.secretContext(id)) }
         let logger = self.logger
         let row = try await database.transaction { connection -> SubscriptionRow in
-            guard try await Self.topic(connection, topic, logger: logger) != nil else {
-                throw NotifyError.topicNotFound(topic)
+            // The topic's row locked: two nodes subscribing the same endpoint at once make one subscription.
+            var found = false
+            for try await _ in try await connection.query(
+                "SELECT name FROM topics WHERE name = \(topic) FOR UPDATE", logger: logger
+            ).decode(String.self) {
+                found = true
             }
+            guard found else { throw NotifyError.topicNotFound(topic) }
             if let existing = try await Self.subscriptionRows(
                 connection.query(
                     """
@@ -300,7 +311,7 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
                 connection.query(
                     """
                     SELECT \(unescaped: Self.subscriptionColumns) FROM subscriptions
-                    WHERE topic = \(topic) AND status = 'Confirmed'
+                    WHERE topic = \(topic) AND status = 'Confirmed' ORDER BY id
                     """, logger: logger))
             for row in confirmed {
                 let definition = row.definition(secret: nil)
@@ -339,7 +350,7 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
         guard limit > 0 else { return [] }
         let logger = self.logger
         let node = self.node
-        let until = now + Outbox.claimDuration
+        let until = now + claimDuration
         let excluded = Array(excluding)
         let claimed = try await database.run { connection in
             try await Self.deliveries(
@@ -556,7 +567,8 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
             var queued = 0
             let alerts = try await Self.alertmanagerAlerts(
                 connection.query(
-                    "SELECT \(unescaped: Self.alertColumns) FROM alertmanager_alerts FOR UPDATE", logger: logger))
+                    "SELECT \(unescaped: Self.alertColumns) FROM alertmanager_alerts ORDER BY subscription_id, alarm FOR UPDATE",
+                    logger: logger))
             for var alert in alerts {
                 if alert.isFiring {
                     if !firing.contains(alert.alarm) {

@@ -266,7 +266,15 @@ public final class PlumbServer: Sendable {
             let now = store.clock()
             let apiAlarms = Set(
                 alarms.list().filter { if case .api = $0.origin { true } else { false } }.map(\.definition.name))
-            let apiTopics = Set(((try? await outbox.topics()) ?? []).filter { $0.source == "api" }.map(\.name))
+            let stored: [Outbox.Topic]
+            do { stored = try await outbox.topics() } catch {
+                throw AlertFileErrors([
+                    AlertFileError(
+                        file: config.alerts, line: 0, field: "topics",
+                        message: "cannot read the topics made through the API: \(error)")
+                ])
+            }
+            let apiTopics = Set(stored.filter { $0.source == "api" }.map(\.name))
             let (files, errors) = AlertFileParser.load(
                 directory: config.alerts, extraAlarms: apiAlarms, extraTopics: apiTopics)
             var problems = errors
@@ -405,10 +413,9 @@ public final class PlumbServer: Sendable {
             DeliveryService(
                 outbox: outbox, settings: deliverySettings, functions: AsyncFunctionQueue(host: host, queue: asyncQueue)
             ),
-            AlertmanagerRefreshService(outbox: outbox, interval: deliverySettings.alertmanagerResendInterval) {
-                [alarms] in
-                alarms.names(in: .alarm)
-            },
+            AlertmanagerRefreshService(
+                outbox: outbox, interval: deliverySettings.alertmanagerResendInterval,
+                leads: { [lease] in lease?.isLeader ?? true }, firingAlarms: { [alarms] in alarms.names(in: .alarm) }),
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler, leads: { [lease] in lease?.isLeader ?? true }),
             AutoscalerService(host: host),

@@ -6,6 +6,9 @@
 /// (`AlarmEngine.refresh`). Every backend passes the same conformance suite (`AlarmStoreConformanceTests`). Times are
 /// epoch seconds.
 public protocol AlarmStoring: Sendable {
+    /// Whether other nodes write to this store too: then an engine reads what they wrote before each of its own
+    /// writes, so it never writes back a state or a definition older than the store's.
+    var isShared: Bool { get }
     /// Every stored alarm and silence, with the revision they were read at (one snapshot).
     func load() async throws -> AlarmSnapshot
     /// The revision now: how many writes the store has seen.

@@ -14,8 +14,11 @@ extension AlarmEngine {
 
     /// Evaluates every metric alarm that is due at `now`, then every composite, persists the transitions and
     /// runs their actions.
+    ///
+    /// - Parameter fence: asked again once the evaluation is done, before anything is applied: a node that has lost
+    ///   the cluster's lease meanwhile drops the tick instead of notifying after the new leader has started.
     @discardableResult
-    public func tick(now: Int64) async -> TickReport {
+    public func tick(now: Int64, fence: @Sendable () -> Bool = { true }) async -> TickReport {
         let due: [MetricAlarm] = registry.withLock { r in
             r.metricNames.compactMap { name -> MetricAlarm? in
                 guard let entry = r.entries[name], case .metric(let alarm) = entry.definition else { return nil }
@@ -31,6 +34,16 @@ extension AlarmEngine {
         var transitions: [AlarmTransition] = []
         // Applied and stored under `writes`, so a re-read of other nodes' writes never lands in between.
         await writes.withLock {
+            guard fence() else {
+                logger.warning("alarm tick dropped: this node stopped leading while it evaluated")
+                return
+            }
+            do {
+                try await catchUpBeforeWriting()
+            } catch {
+                logger.error("alarm tick dropped: \(error)")
+                return
+            }
             registry.withLock { r in
                 for (alarm, outcome) in results {
                     guard var entry = r.entries[alarm.name], case .metric(let current) = entry.definition,
@@ -74,6 +87,7 @@ extension AlarmEngine {
         guard reason.utf8.count <= 1_023 else { throw AlarmError("reason must be at most 1023 bytes") }
         if let reasonData, reasonData.utf8.count > 4_000 { throw AlarmError("reason_data must be at most 4000 bytes") }
         let transitions = try await writes.withLock { () async throws(AlarmError) -> [AlarmTransition] in
+            try await catchUpBeforeWriting()
             let result: Result<[AlarmTransition], AlarmError> = registry.withLock { r in
                 guard var entry = r.entries[name] else { return .failure(.notFound(name)) }
                 let transition = AlarmTransition(
@@ -86,7 +100,14 @@ extension AlarmEngine {
                 return .success([transition] + Self.evaluateComposites(&r, now: now, holding: name))
             }
             let transitions = try result.get()
-            await record(transitions)
+            if let error = await record(transitions), store?.isShared == true {
+                // The other nodes would never see this state: not set (the stored one is read back, when it can be).
+                registry.withLock { r in
+                    for t in transitions { r.entries[t.alarm.name]?.revision = -1 }
+                }
+                try? await catchUp(force: true)
+                throw AlarmError.storeFailed("the state could not be stored", error)
+            }
             return transitions
         }
         await runActions(transitions)
@@ -242,9 +263,10 @@ extension AlarmEngine {
         return transitions
     }
 
-    /// Persists state changes with their history (under `writes`).
-    func record(_ transitions: [AlarmTransition]) async {
-        guard !transitions.isEmpty else { return }
+    /// Persists state changes with their history (under `writes`); the error when they could not be stored.
+    @discardableResult
+    func record(_ transitions: [AlarmTransition]) async -> (any Error)? {
+        guard !transitions.isEmpty else { return nil }
         var records: [AlarmRecord] = []
         var history: [AlarmHistoryEntry] = []
         var recorded: Set<String> = []
@@ -271,8 +293,10 @@ extension AlarmEngine {
         }
         do {
             try await persist(records, history: history)
+            return nil
         } catch {
             logger.error("could not save alarm state: \(error)")
+            return error
         }
     }
 

@@ -207,6 +207,11 @@ public final class AlarmEngine: Sendable {
     func installLocked(
         _ config: AlarmConfiguration, now: Int64, topics: Set<String>
     ) async throws(AlertFileErrors) {
+        do {
+            try await catchUpBeforeWriting()
+        } catch {
+            logger.warning("alert files installed from the states this node knew: \(error.message)")
+        }
         var errors: [AlertFileError] = []
         var saves: [AlarmRecord] = []
         var history: [AlarmHistoryEntry] = []
@@ -298,8 +303,13 @@ public final class AlarmEngine: Sendable {
             ("alarm_actions", definition.actions.alarm), ("ok_actions", definition.actions.ok),
             ("insufficient_data_actions", definition.actions.insufficientData),
         ] {
-            for topic in topics where !(await notifier.topicExists(topic)) {
-                throw AlarmError("\(field): topic '\(Checked.shown(topic))' does not exist")
+            for topic in topics {
+                let exists: Bool
+                do { exists = try await notifier.topicExists(topic) } catch {
+                    throw AlarmError.storeFailed(
+                        "\(field): cannot tell whether topic '\(Checked.shown(topic))' exists", error)
+                }
+                guard exists else { throw AlarmError("\(field): topic '\(Checked.shown(topic))' does not exist") }
             }
         }
         return try await writes.withLock { () async throws(AlarmError) in
@@ -310,6 +320,7 @@ public final class AlarmEngine: Sendable {
     func putLocked(
         name: String, definition: AlarmDefinition, document: String, now: Int64
     ) async throws(AlarmError) -> Status {
+        try await catchUpBeforeWriting()
         let result: Result<(Status, AlarmRecord, String, Entry?), AlarmError> = registry.withLock { r in
             if let existing = r.entries[name], case .file(let location) = existing.origin {
                 return .failure(
@@ -379,6 +390,7 @@ public final class AlarmEngine: Sendable {
     }
 
     func deleteLocked(name: String) async throws(AlarmError) {
+        try await catchUpBeforeWriting()
         let result: Result<Entry, AlarmError> = registry.withLock { r in
             guard let entry = r.entries[name] else { return .failure(.notFound(name)) }
             if case .file(let location) = entry.origin {
@@ -438,13 +450,29 @@ public final class AlarmEngine: Sendable {
     @discardableResult
     public func refresh(force: Bool = false) async throws -> Bool {
         guard let store else { return false }
-        return try await writes.withLock { () async throws -> Bool in
-            if !force, try await store.revision() <= seen.withLock({ $0 }) { return false }
-            let snapshot = try await store.load()
-            registry.withLock { r in merge(snapshot, into: &r) }
-            silences.merge(snapshot.silences)
-            seen.withLock { $0 = max($0, snapshot.revision) }
-            return true
+        return try await writes.withLock { () async throws -> Bool in try await catchUp(force: force) }
+    }
+
+    /// `refresh`'s work, under `writes`: takes in what other nodes wrote since `seen` (everything with `force`).
+    @discardableResult
+    func catchUp(force: Bool = false) async throws -> Bool {
+        guard let store else { return false }
+        if !force, try await store.revision() <= seen.withLock({ $0 }) { return false }
+        let snapshot = try await store.load()
+        registry.withLock { r in merge(snapshot, into: &r) }
+        silences.merge(snapshot.silences)
+        seen.withLock { $0 = max($0, snapshot.revision) }
+        return true
+    }
+
+    /// Before a write to a shared store (under `writes`): what other nodes wrote, so this write starts from the
+    /// store's states and definitions, not from memory up to a refresh interval old. Nothing on an unshared store.
+    func catchUpBeforeWriting() async throws(AlarmError) {
+        guard store?.isShared == true else { return }
+        do {
+            try await catchUp()
+        } catch {
+            throw AlarmError.storeFailed("the shared alarm store cannot be read", error)
         }
     }
 
@@ -479,6 +507,11 @@ public final class AlarmEngine: Sendable {
                 }
             } else if case .api = entry.origin {
                 continue
+            }
+            if entry.state != record.state {
+                // A composite's actions held for its suppressor belong to the state this node had.
+                entry.suppression = .none
+                entry.deferred = nil
             }
             entry.state = record.state
             entry.reason = record.reason

@@ -60,7 +60,7 @@ public struct AlarmEvaluationService: Service {
             led = true
             let now = clock()
             let started = ContinuousClock.now
-            let report = await engine.tick(now: now)
+            let report = await engine.tick(now: now, fence: leads)
             Metrics.Timer(label: "Plumb/Alarms/EvaluationDuration").recordNanoseconds(
                 (ContinuousClock.now - started).nanoseconds)
             Counter(label: "Plumb/Alarms/AlarmsEvaluated").increment(by: report.evaluated)

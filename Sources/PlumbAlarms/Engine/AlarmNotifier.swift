@@ -4,7 +4,8 @@
 /// charts), and tests with a recorder.
 public protocol AlarmNotifier: Sendable {
     /// Whether a topic exists, for alarms created through the API (their actions must name existing topics).
-    func topicExists(_ name: String) async -> Bool
+    /// Throws when that cannot be known now (a shared store that is unavailable).
+    func topicExists(_ name: String) async throws -> Bool
     /// Publishes the transition's notification to each of its topics; one outcome per topic, for the history.
     func notify(_ transition: AlarmTransition) async -> [AlarmEngine.ActionOutcome]
 }

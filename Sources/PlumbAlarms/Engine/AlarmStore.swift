@@ -5,6 +5,7 @@ import PlumbStore
 /// The embedded alarm store: states, API-defined alarms, the 14-day history and silences, in `alarms.sqlite`.
 public final class AlarmStore: AlarmStoring {
     public let database: SQLiteStore
+    public var isShared: Bool { false }
 
     public init(directory: String, durability: Durability) throws {
         database = try SQLiteStore(
@@ -132,7 +133,8 @@ public final class AlarmStore: AlarmStoring {
                 sql: """
                     INSERT INTO silences (id, matcher_kind, matcher, created_by, comment, starts_at, ends_at, created_at, expired_by)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET ends_at = excluded.ends_at, expired_by = excluded.expired_by
+                    ON CONFLICT (id) DO UPDATE SET ends_at = MIN(silences.ends_at, excluded.ends_at),
+                        expired_by = COALESCE(silences.expired_by, excluded.expired_by)
                     """,
                 arguments: [
                     silence.id, silence.matcher.kind, silence.matcher.text, silence.createdBy, silence.comment,

@@ -30,16 +30,19 @@ public struct AsyncDispatcher: Sendable {
             onFailure: { event, reason in await failures.deliver(event, reason: reason) })
     }
 
-    /// Runs every event due at `now`; returns how many were attempted.
+    /// Runs the events due at `now`, up to `limit`; returns how many were attempted. Each is taken from the queue
+    /// just before it runs (a shared queue claims it then), so a long invocation never outlives the claim of an
+    /// event still waiting behind it, and other nodes take the rest meanwhile.
     @discardableResult
-    public func runDue(now: Double) async throws -> Int {
-        let due = try await queue.due(now: now)
-        for event in due {
+    public func runDue(now: Double, limit: Int = 100) async throws -> Int {
+        var attempted = 0
+        while attempted < limit, let event = try await queue.due(now: now, limit: 1).first {
+            attempted += 1
             let outcome = await invoke(event)
             let disposition = try await queue.complete(
                 event, outcome: outcome, now: now, settings: settings(event.function))
             if case .failed(let reason) = disposition { await onFailure(event, reason) }
         }
-        return due.count
+        return attempted
     }
 }

@@ -11,12 +11,16 @@ public struct AlertmanagerRefreshService: Service {
     public let interval: Double
     /// The names of the alarms in ALARM now.
     public let firingAlarms: @Sendable () -> Set<String>
+    /// Whether this node keeps them: in a cluster only the leader does, whose alarm states are the newest (a
+    /// follower's, up to a refresh old, would end an alert the leader has just opened).
+    public let leads: @Sendable () -> Bool
     public let logger: Logger
 
     public init(
         outbox: any NotificationStoring, interval: Double, logger: Logger = Logger(label: "plumb.notify"),
-        firingAlarms: @escaping @Sendable () -> Set<String>
+        leads: @escaping @Sendable () -> Bool = { true }, firingAlarms: @escaping @Sendable () -> Set<String>
     ) {
+        self.leads = leads
         self.outbox = outbox
         self.interval = interval
         self.logger = logger
@@ -31,6 +35,7 @@ public struct AlertmanagerRefreshService: Service {
             } catch {
                 return
             }
+            guard leads() else { continue }
             do {
                 try await outbox.refreshAlertmanagerAlerts(
                     firing: firingAlarms(), interval: interval, now: Date().timeIntervalSince1970)

@@ -90,8 +90,11 @@ public final class DeliveryService: Service, Sendable {
                         self.inFlight.withLock { _ = $0.remove(delivery.id) }
                     }
                 }
+                // A backlog is drained as fast as slots free up; an empty outbox is polled every `pollInterval`.
+                let backlog = !due.isEmpty || busy.count >= settings.maxConcurrentDeliveries
+                let pause = backlog ? min(settings.pollInterval, .milliseconds(10)) : settings.pollInterval
                 do {
-                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.settings.pollInterval) }
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
                 } catch {
                     break
                 }

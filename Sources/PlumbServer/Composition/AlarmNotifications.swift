@@ -11,7 +11,7 @@ struct AlarmNotifications: AlarmNotifier {
     let clock: @Sendable () -> Int64
     let logger: Logger
 
-    func topicExists(_ name: String) async -> Bool { (try? await outbox.topic(name)) != nil }
+    func topicExists(_ name: String) async throws -> Bool { try await outbox.topic(name) != nil }
 
     func notify(_ transition: AlarmTransition) async -> [AlarmEngine.ActionOutcome] {
         // The mail's chart: the watched value over the chart window ending at this evaluation.

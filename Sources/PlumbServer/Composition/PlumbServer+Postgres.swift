@@ -110,7 +110,11 @@ extension PlumbServer {
             )
         }
         do {
-            return try await PostgresOutbox.open(database: postgres, secrets: secrets, node: config.nodeName)
+            // A claim outlasts the slowest attempt: a webhook has 15 s, a mail up to six SMTP exchanges of
+            // `smtp.timeout` each (connect, greeting, STARTTLS, envelope, data, end).
+            let mailAttempt = (config.smtp?.timeout ?? 0) * 6 + 30
+            return try await PostgresOutbox.open(
+                database: postgres, secrets: secrets, node: config.nodeName, claimDuration: mailAttempt)
         } catch let error as PostgresSchemaError {
             postgres.stop()
             throw ConfigError("storage.postgres: \(error.description)")
