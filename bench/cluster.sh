@@ -137,6 +137,8 @@ for round in $(seq "$ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then order="1 2 3"; else order="3 2 1"; fi
   for nodes in $order; do
     start "$nodes"
+    # What the nodes spend doing nothing (heartbeats, refreshes, their own metrics), to tell it from per-operation cost.
+    sleep 2; i0=$(cpu "${NODE_PIDS[@]}"); sleep 5; i1=$(cpu "${NODE_PIDS[@]}")
     c0=$(cpu "${NODE_PIDS[@]}"); v0=$(cpu "$V1")
     r=$(rate "$FRONT/write?precision=s" "$TOKEN")
     c1=$(cpu "${NODE_PIDS[@]}"); v1=$(cpu "$V1")
@@ -145,12 +147,14 @@ for round in $(seq "$ROUNDS"); do
     python3 bench/notify.py "$FRONT" "$TOKEN" bench "$NOTIFY" 8 > "$WORK/notify.json"
     p1=$(cpu $(pgpids)); n1=$(cpu "${NODE_PIDS[@]}")
     python3 - "$WORK/notify.json" "$nodes" "$round" "$r" "$alone" "$SAMPLES" "$NOTIFY" \
-      "$c0" "$c1" "$v0" "$v1" "$a0" "$a1" "$n0" "$n1" "$p0" "$p1" >> "$WORK/rows" <<'PY'
+      "$c0" "$c1" "$v0" "$v1" "$a0" "$a1" "$n0" "$n1" "$p0" "$p1" "$i0" "$i1" >> "$WORK/rows" <<'PY'
 import json, sys
 n = json.load(open(sys.argv[1]))
 nodes, rnd, rate, alone, samples, notify = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
-c0, c1, v0, v1, a0, a1, n0, n1, p0, p1 = map(float, sys.argv[8:18])
+c0, c1, v0, v1, a0, a1, n0, n1, p0, p1, i0, i1 = map(float, sys.argv[8:20])
 print(json.dumps({
+    "idle_cpu_seconds_per_node_second": (i1 - i0) / 5 / nodes, "ingest_seconds": samples / rate,
+    "notify_seconds": n["seconds"], "plumb_cpu_seconds_ingest": c1 - c0, "plumb_cpu_seconds_notify": n1 - n0,
     "nodes": nodes, "round": rnd, "ingest_samples_per_second": rate, "vm_alone_samples_per_second": alone,
     "plumb_cpu_seconds_per_million_samples": (c1 - c0) / samples * 1e6,
     "vm_cpu_seconds_per_million_samples": (v1 - v0) / samples * 1e6,

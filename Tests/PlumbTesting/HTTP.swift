@@ -5,16 +5,7 @@ import FoundationNetworking
 #endif
 
 /// A minimal HTTP client for tests that talk to a real server process.
-///
-/// Each request has a session of its own: swift-corelibs-foundation's shared session crashes ("a task that is not in
-/// the registry") when requests from concurrent tasks complete at once.
 public enum HTTP {
-    static func data(for request: URLRequest) async throws -> (Data, URLResponse) {
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
-        return try await session.data(for: request)
-    }
-
     public static func request(
         _ method: String, _ url: String, body: [UInt8]? = nil, token: String? = nil, timeout: TimeInterval = 10
     ) async throws -> (Int, [UInt8]) {
@@ -22,7 +13,7 @@ public enum HTTP {
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body { request.httpBody = Data(body) }
-        let (data, response) = try await data(for: request)
+        let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as! HTTPURLResponse).statusCode, Array(data))
     }
 
@@ -38,7 +29,7 @@ public enum HTTP {
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         for (name, value) in sent { request.setValue(value, forHTTPHeaderField: name) }
         if let body { request.httpBody = Data(body) }
-        let (data, response) = try await data(for: request)
+        let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
