@@ -61,14 +61,8 @@ extension PlumbServer {
         guard let postgres, config.storage.logs == .postgres else {
             return try LogStore(directory: config.dataDirectory, durability: config.durability, samples: samples)
         }
-        do {
-            return try await PostgresLogStore.open(database: postgres, samples: samples)
-        } catch let error as PostgresSchemaError {
-            postgres.stop()
-            throw ConfigError("storage.postgres: \(error.description)")
-        } catch {
-            postgres.stop()
-            throw ConfigError("storage.postgres: the log schema could not be set up: \(describePostgresError(error))")
+        return try await migrated("log", on: postgres) {
+            try await PostgresLogStore.open(database: postgres, samples: samples)
         }
     }
 }
@@ -82,15 +76,8 @@ extension PlumbServer {
         guard let postgres, config.storage.state == .postgres else {
             return try AlarmStore(directory: config.dataDirectory, durability: config.durability)
         }
-        do {
-            return try await PostgresAlarmStore.open(database: postgres)
-        } catch let error as PostgresSchemaError {
-            postgres.stop()
-            throw ConfigError("storage.postgres: \(error.description)")
-        } catch {
-            postgres.stop()
-            throw ConfigError(
-                "storage.postgres: the alarm schema could not be set up: \(describePostgresError(error))")
+        return try await migrated("alarm", on: postgres) {
+            try await PostgresAlarmStore.open(database: postgres)
         }
     }
 }
@@ -109,19 +96,12 @@ extension PlumbServer {
                 "storage.state is postgres but secrets_key_env is not set: a webhook secret sealed by this node's own key cannot be opened by the other nodes; give every node the same key through secrets_key_env"
             )
         }
-        do {
+        return try await migrated("notification", on: postgres) {
             // A claim outlasts the slowest attempt: a webhook has 15 s, a mail up to six SMTP exchanges of
             // `smtp.timeout` each (connect, greeting, STARTTLS, envelope, data, end).
             let mailAttempt = (config.smtp?.timeout ?? 0) * 6 + 30
             return try await PostgresOutbox.open(
                 database: postgres, secrets: secrets, node: config.nodeName, claimDuration: mailAttempt)
-        } catch let error as PostgresSchemaError {
-            postgres.stop()
-            throw ConfigError("storage.postgres: \(error.description)")
-        } catch {
-            postgres.stop()
-            throw ConfigError(
-                "storage.postgres: the notification schema could not be set up: \(describePostgresError(error))")
         }
     }
 }
@@ -133,15 +113,27 @@ extension PlumbServer {
         guard let postgres, config.storage.state == .postgres else {
             return try AsyncEventQueue(directory: config.dataDirectory, durability: config.durability)
         }
+        return try await migrated("async events", on: postgres) {
+            try await PostgresAsyncEventQueue.open(database: postgres, node: config.nodeName)
+        }
+    }
+}
+
+extension PlumbServer {
+    /// A store `open` sets up on `postgres` (its schema migrated first); a schema from a newer Plumb, or one that
+    /// cannot be set up, stops the start with its reason (and the pool).
+    static func migrated<Store>(
+        _ area: String, on postgres: PostgresStore, _ open: () async throws -> Store
+    ) async throws -> Store {
         do {
-            return try await PostgresAsyncEventQueue.open(database: postgres, node: config.nodeName)
+            return try await open()
         } catch let error as PostgresSchemaError {
             postgres.stop()
             throw ConfigError("storage.postgres: \(error.description)")
         } catch {
             postgres.stop()
             throw ConfigError(
-                "storage.postgres: the async events schema could not be set up: \(describePostgresError(error))")
+                "storage.postgres: the \(area) schema could not be set up: \(describePostgresError(error))")
         }
     }
 }
