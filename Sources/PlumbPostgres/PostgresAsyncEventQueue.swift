@@ -132,13 +132,14 @@ public final class PostgresAsyncEventQueue: AsyncEventStoring, Sendable {
     ) async throws -> AsyncEventQueue.Disposition {
         let completion = AsyncEventQueue.completion(of: event, after: outcome, now: now, settings: settings)
         let logger = self.logger
+        let node = self.node
         try await database.run { connection in
             try await connection.query(
                 """
                 UPDATE async_events SET attempts = attempts + 1, function_errors = \(completion.functionErrors),
                     next_attempt_at = \(completion.nextAttemptAt), status = \(completion.status),
                     last_error = \(completion.lastError), claimed_until = 0
-                WHERE id = \(event.id)
+                WHERE id = \(event.id) AND claimed_by = \(node)
                 """, logger: logger)
         }
         return completion.disposition

@@ -384,11 +384,15 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
         }
     }
 
+    // An attempt is recorded by the node that claimed the delivery: one whose claim lapsed while it sent (and which
+    // another node took over) records nothing over what the other node records.
+
     public func markDelivered(_ id: Int64, attempts: Int, now: Double) async throws {
         try await update(
             """
             UPDATE deliveries SET status = 'delivered', attempts = \(attempts), last_error = NULL, updated_at = \(now),
-                delivered_at = \(now), claimed_until = 0 WHERE id = \(id)
+                delivered_at = \(now), claimed_until = 0
+            WHERE id = \(id) AND claimed_by = \(node)
             """)
     }
 
@@ -396,7 +400,8 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
         try await update(
             """
             UPDATE deliveries SET attempts = \(attempts), next_attempt_at = \(nextAttemptAt), last_error = \(error),
-                updated_at = \(now), claimed_until = 0 WHERE id = \(id)
+                updated_at = \(now), claimed_until = 0
+            WHERE id = \(id) AND claimed_by = \(node)
             """)
     }
 
@@ -404,7 +409,8 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
         try await update(
             """
             UPDATE deliveries SET status = 'failed', attempts = \(attempts), last_error = \(error), updated_at = \(now),
-                claimed_until = 0 WHERE id = \(id)
+                claimed_until = 0
+            WHERE id = \(id) AND claimed_by = \(node)
             """)
     }
 
@@ -412,7 +418,8 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
         try await update(
             """
             UPDATE deliveries SET status = 'superseded', attempts = \(attempts), last_error = \(reason),
-                updated_at = \(now), claimed_until = 0 WHERE id = \(id)
+                updated_at = \(now), claimed_until = 0
+            WHERE id = \(id) AND claimed_by = \(node)
             """)
     }
 

@@ -188,7 +188,13 @@ struct AsyncEventStoreConformanceTests {
             let other = try await opened.another("node-2")
             #expect(try await opened.store.due(now: 1).map(\.id) == [id])
             #expect(try await other.due(now: 2).isEmpty)
-            #expect(try await other.due(now: 1 + AsyncEventQueue.claimDuration).map(\.id) == [id])
+            let taken = try await other.due(now: 1 + AsyncEventQueue.claimDuration)
+            #expect(taken.map(\.id) == [id])
+            // The node that took it over records the run; the first one, late, records nothing over it.
+            try await other.complete(taken[0], outcome: .success, now: 2_000, settings: .init())
+            try await opened.store.complete(taken[0], outcome: .functionError("late"), now: 2_001, settings: .init())
+            let event = try #require(try await other.event(id: id))
+            #expect(event.status == "succeeded" && event.attempts == 1)
         }
     }
 }

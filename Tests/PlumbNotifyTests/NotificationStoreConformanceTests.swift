@@ -325,6 +325,11 @@ struct NotificationStoreConformanceTests {
             #expect(try await other.due(now: t + Outbox.claimDuration - 1, limit: 10, excluding: []).isEmpty)
             let taken = try await other.due(now: t + Outbox.claimDuration, limit: 10, excluding: [])
             #expect(taken.map(\.messageID) == [id], "the same message id, sent by the node that took it over")
+            // The node that took it over records the attempt; the first one, late, records nothing over it.
+            try await other.markDelivered(taken[0].id, attempts: 1, now: t + Outbox.claimDuration + 1)
+            try await outbox.markFailed(taken[0].id, attempts: 1, error: "late", now: t + Outbox.claimDuration + 2)
+            let kept = try await other.deliveries(topic: "ops", status: nil, limit: 10, before: nil)
+            #expect(kept.map(\.status) == ["delivered"] && kept[0].lastError == nil)
         }
     }
 }
