@@ -33,7 +33,7 @@ public final class ClusterMembership: Service, Sendable {
         let (lastWritten, failure) = health.withLock { ($0.lastWritten, $0.failure) }
         let silent = ContinuousClock.now - lastWritten
         guard silent > interval * 3 else { return nil }
-        return "no heartbeat written to PostgreSQL for \(Int((silent / .seconds(1)).rounded())) s"
+        return "no heartbeat written to PostgreSQL for \(Int(exactly: (silent / .seconds(1)).rounded()) ?? Int.max) s"
             + (failure.map { ": \($0)" } ?? "")
     }
 

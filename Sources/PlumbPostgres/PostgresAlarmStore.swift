@@ -217,7 +217,7 @@ public final class PostgresAlarmStore: AlarmStoring, Sendable {
 
     /// The one count a `SELECT count(*)` answers.
     static func count(_ rows: PostgresRowSequence) async throws -> Int {
-        for try await value in rows.decode(Int64.self) { return Int(value) }
+        for try await value in rows.decode(Int64.self) { return Int(clamping: value) }
         return 0
     }
 }

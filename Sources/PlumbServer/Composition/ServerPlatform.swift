@@ -21,11 +21,13 @@ struct ServerPlatform: PlatformServices {
     func publish(
         topic: String, subject: String, message: String, attributes: [String: String]
     ) async throws -> String {
-        guard try await outbox.topic(topic) != nil else {
+        do {
+            return try await outbox.publish(
+                topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
+        } catch let error as NotifyError where error.status == 404 {
+            // The store checks the topic in the publish's own transaction: no second round trip first.
             throw FunctionError(status: 404, code: "NotFound", message: "no topic named '\(topic)'")
         }
-        return try await outbox.publish(
-            topic: topic, subject: subject, message: message, attributes: attributes, now: clock())
     }
 
     func audit(_ event: AuditEvent) async {
