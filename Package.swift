@@ -68,6 +68,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PlumbIAM",
+            dependencies: [
+                "PlumbAPI", "PlumbAuth", "PlumbStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PlumbVictoriaMetrics",
             dependencies: [
                 "PlumbAPI", "PlumbMetrics",
@@ -81,6 +92,7 @@ let package = Package(
             name: "PlumbPostgres",
             dependencies: [
                 "PlumbAPI", "PlumbMetrics", "PlumbLogs", "PlumbAlarms", "PlumbNotify", "PlumbStore", "PlumbHost",
+                "PlumbIAM",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,7 +162,7 @@ let package = Package(
             name: "PlumbServer",
             dependencies: [
                 "PlumbAPI",
-                "PlumbAuth",
+                "PlumbAuth", "PlumbIAM",
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
                 "PlumbVictoriaMetrics", "PlumbPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -355,6 +367,11 @@ let package = Package(
         .testTarget(
             name: "PlumbPostgresTests",
             dependencies: ["PlumbPostgres", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PlumbIAMTests",
+            dependencies: ["PlumbIAM", "PlumbAuth", "PlumbAPI", "PlumbStore", "PlumbPostgres", "PlumbTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,6 +7,7 @@ import NIOCore
 import PlumbAPI
 import PlumbAlarms
 import PlumbHost
+import PlumbIAM
 import PlumbKit
 import PlumbLogs
 import PlumbMetrics
@@ -49,7 +50,7 @@ public final class PlumbServer: Sendable {
     public let logSink: LogSink?
     public let deliverySettings: DeliveryService.Settings
     /// Users, groups, policies and API tokens of the platform API.
-    public let iam: IAMStore
+    public let iam: IAM
     /// WebSocket endpoints of the plugins.
     let webSockets: WebSocketGateway
     /// The listener's certificate when `tls:` is configured; SIGHUP reads it again.
@@ -81,7 +82,7 @@ public final class PlumbServer: Sendable {
         logSink: LogSink?,
         asyncQueue: any AsyncEventStoring,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
-        iam: IAMStore,
+        iam: IAM,
         certificates: CertificateStore?, alarmLinks: AlarmLinks, logger: Logger
     ) {
         self.iam = iam
@@ -165,13 +166,15 @@ public final class PlumbServer: Sendable {
         let asyncDispatcher = AsyncDispatcher(
             queue: asyncQueue, host: host, configs: asyncConfigs,
             failures: AsyncFailureDestination(platform: platform, configs: asyncConfigs))
-        let iam = try IAMStore(directory: directory, durability: config.durability, secrets: secrets)
+        let iamStore = try await openIAMStore(config: config, postgres: postgres, secrets: secrets)
+        let iam = try await IAM(store: iamStore, secrets: secrets, rules: config.iam.signIn)
         let sealedWebhookSecrets = (outbox as? Outbox)?.sealedAtOpen ?? 0
-        if sealedWebhookSecrets + iam.sealedAtOpen > 0 {
+        let sealedTOTPSecrets = (iamStore as? IAMStore)?.sealedAtOpen ?? 0
+        if sealedWebhookSecrets + sealedTOTPSecrets > 0 {
             logger.info(
                 "sealed secrets that were stored in clear",
                 metadata: [
-                    "webhook_secrets": "\(sealedWebhookSecrets)", "totp_secrets": "\(iam.sealedAtOpen)",
+                    "webhook_secrets": "\(sealedWebhookSecrets)", "totp_secrets": "\(sealedTOTPSecrets)",
                 ])
         }
         let server = PlumbServer(
@@ -429,6 +432,10 @@ public final class PlumbServer: Sendable {
         if sharesState {
             // Alarms made, changed or deleted on other nodes, and the leader's state changes, show here within 2 s.
             services.append(AlarmRefreshService(engine: alarms))
+        }
+        if iam.store.isShared {
+            // Users, groups, policies and tokens changed on other nodes hold here within a second.
+            services.append(IAMRefreshService(iam: iam))
         }
         // First in, last out: the sink flushes after everything else has logged its shutdown.
         if let logSink {

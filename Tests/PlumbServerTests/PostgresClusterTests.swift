@@ -121,6 +121,80 @@ struct PostgresClusterTests {
         #expect(stored.sorted() == acknowledged.sorted(), "stored \(stored.count), acknowledged \(acknowledged.count)")
     }
 
+    @Test(
+        "IAM on PostgreSQL: a user and token made on one node work on the other; a disable or a lockout holds on both")
+    func sharedIAM() async throws {
+        let root = TemporaryDirectory("plumb-pg-iam")
+        defer { root.remove() }
+        let postgres = try await PostgresProcess(directory: root.path + "/pg")
+        defer { postgres.stop() }
+        let config =
+            Self.config(postgres.url).replacingOccurrences(
+                of: "  logs: postgres\n", with: "  logs: postgres\n  state: postgres\n")
+            + "\niam:\n  scrypt_n: 1024\n  lockout_after: 3\n"
+        let a = try await ServerProcess.start(config: config, in: .scratch("plumb-pg-iam-a"))
+        defer { a.kill(signal: SIGKILL) }
+        let b = try await ServerProcess.start(config: config, in: .scratch("plumb-pg-iam-b"))
+        defer { b.kill(signal: SIGKILL) }
+        #expect(a.log.contains("IAM are kept in PostgreSQL"), "\(a.log)")
+
+        func call(
+            _ method: String, _ server: ServerProcess, _ path: String, _ body: String? = nil, token: String? = nil
+        )
+            async throws -> (Int, String)
+        {
+            let (status, answer) = try await HTTP.request(
+                method, server.baseURL + path, body: body.map { Array($0.utf8) }, token: token ?? server.token)
+            return (status, String(decoding: answer, as: UTF8.self))
+        }
+        func login(_ server: ServerProcess, _ body: String) async throws -> (Int, String) {
+            let (status, answer) = try await HTTP.request(
+                "POST", server.baseURL + "/api/v1/iam/login", body: Array(body.utf8))
+            return (status, String(decoding: answer, as: UTF8.self))
+        }
+        // Made on a, used on b: the user, its group and a token.
+        #expect(try await call("POST", a, "/api/v1/iam/users", #"{"name": "gus@example.com"}"#).0 == 201)
+        #expect(try await call("PUT", a, "/api/v1/iam/groups/monitoring-writer/members/gus@example.com").0 == 204)
+        let (created, tokenBody) = try await call("POST", b, "/api/v1/iam/users/gus@example.com/tokens")
+        #expect(created == 201, "\(tokenBody)")
+        let token = try JSONDecoder().decode(AccessToken.self, from: Data(tokenBody.utf8)).token
+        for server in [a, b] {
+            let (status, body) = try await call("GET", server, "/api/v1/iam/whoami", token: token)
+            #expect(status == 200 && body.contains("monitoring-writer"), "\(body)")
+            #expect(try await call("GET", server, "/api/v1/alarms", token: token).0 == 200)
+        }
+        #expect(try await call("GET", a, "/api/v1/iam/users", token: token).0 == 200)
+        #expect(try await call("POST", a, "/api/v1/iam/users", #"{"name": "x"}"#, token: token).0 == 403)
+        // Listed the same on both nodes.
+        #expect(try await call("GET", a, "/api/v1/iam/users").1 == (try await call("GET", b, "/api/v1/iam/users").1))
+
+        // Disabled on b: the token a has cached stops working there too, within its refresh (a second).
+        #expect(try await call("POST", b, "/api/v1/iam/users/gus@example.com/disable").0 == 200)
+        let disabledAt = ContinuousClock.now
+        try await waitUntil("a to refuse the disabled user's token", timeout: .seconds(10)) {
+            (try? await call("GET", a, "/api/v1/alarms", token: token))?.0 == 401
+        }
+        let took = ContinuousClock.now - disabledAt
+        print("iam: a user disabled on b was refused on a \(took) later")
+        #expect(took < .seconds(3), "\(took)")
+
+        // Failed sign-ins count on every node: two on a and one on b lock the user out of both.
+        #expect(try await call("POST", a, "/api/v1/iam/users", #"{"name": "hal@example.com"}"#).0 == 201)
+        let password = #"{"password": "a long passphrase 42"}"#
+        #expect(try await call("PUT", b, "/api/v1/iam/users/hal@example.com/password", password).0 == 204)
+        let right = #"{"user": "hal@example.com", "password": "a long passphrase 42"}"#
+        let wrong = #"{"user": "hal@example.com", "password": "not it"}"#
+        let (signedIn, session) = try await login(a, right)
+        #expect(signedIn == 201, "\(session)")
+        for server in [a, a, b] {
+            #expect(try await login(server, wrong).0 == 401)
+        }
+        for server in [a, b] {
+            let (status, body) = try await login(server, right)
+            #expect(status == 429 && body.contains("UserLocked"), "\(body)")
+        }
+    }
+
     @Test("wrong credentials, an unreachable server and a schema from a newer Plumb stop the start, each named")
     func badSettings() async throws {
         let root = TemporaryDirectory("plumb-pg-bad")

@@ -1,6 +1,7 @@
 import Logging
 import PlumbAlarms
 import PlumbHost
+import PlumbIAM
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
@@ -35,11 +36,11 @@ extension PlumbServer {
         }
         if config.storage.state == .postgres {
             logger.info(
-                "alarms, silences, topics and the outbox are kept in PostgreSQL",
+                "alarms, silences, topics, the outbox, async events and IAM are kept in PostgreSQL",
                 metadata: ["postgres": "\(settings.description)"])
         } else {
             logger.warning(
-                "alarms and the outbox stay in this node's own SQLite: other nodes neither see the alarms made here nor take over their states; set storage.state: postgres"
+                "alarms, the outbox and IAM stay in this node's own SQLite: other nodes neither see the alarms, users or tokens made here nor take over alarm states; set storage.state: postgres"
             )
         }
         logger.info(
@@ -93,7 +94,7 @@ extension PlumbServer {
         }
         if config.secretsKeyEnv == nil {
             Logger(label: "plumb.server").warning(
-                "storage.state is postgres but secrets_key_env is not set: a webhook secret sealed by this node's own key cannot be opened by the other nodes; give every node the same key through secrets_key_env"
+                "storage.state is postgres but secrets_key_env is not set: a webhook or TOTP secret sealed by this node's own key cannot be opened by the other nodes; give every node the same key through secrets_key_env"
             )
         }
         return try await migrated("notification", on: postgres) {
@@ -116,6 +117,19 @@ extension PlumbServer {
         return try await migrated("async events", on: postgres) {
             try await PostgresAsyncEventQueue.open(database: postgres, node: config.nodeName)
         }
+    }
+}
+
+extension PlumbServer {
+    /// The IAM store `storage.state` names: `iam.sqlite` in the data directory, or PostgreSQL's (its schema migrated
+    /// first), where a user, policy or token made on any node holds on every node.
+    static func openIAMStore(
+        config: ServerConfig, postgres: PostgresStore?, secrets: SecretBox
+    ) async throws -> any IAMStoring {
+        guard let postgres, config.storage.state == .postgres else {
+            return try IAMStore(directory: config.dataDirectory, durability: config.durability, secrets: secrets)
+        }
+        return try await migrated("IAM", on: postgres) { try await PostgresIAMStore.open(database: postgres) }
     }
 }
 

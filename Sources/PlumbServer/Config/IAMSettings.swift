@@ -1,4 +1,5 @@
 import PlumbAuth
+import PlumbIAM
 
 extension ServerConfig {
     /// The `iam:` section: how platform users sign in (`plumb login`).
@@ -21,6 +22,16 @@ extension ServerConfig {
         }
 
         public init() {}
+
+        /// The rules `IAM` applies to sign-ins.
+        public var signIn: SignInRules {
+            SignInRules(scryptN: scryptN, lockoutAfter: lockoutAfter, sessionHours: sessionHours)
+        }
+
+        /// Whether this config requires the principal to have signed in with a code.
+        public func requiresMFA(_ principal: IAMPrincipal) -> Bool {
+            requireMFA.contains("*") || principal.groups.contains { requireMFA.contains($0) }
+        }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)

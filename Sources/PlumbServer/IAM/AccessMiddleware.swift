@@ -1,5 +1,6 @@
 import Hummingbird
 import PlumbAuth
+import PlumbIAM
 import PlumbStore
 
 /// Who may call the API: the admin token is root (everything); a user's API token is allowed what its policies
@@ -17,9 +18,9 @@ struct AccessMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        let caller = try callers.resolve(request.headers[.authorization])
+        let caller = try await callers.resolve(request.headers[.authorization])
         context.caller = caller
-        let principal: IAMStore.Principal
+        let principal: IAMPrincipal
         switch caller {
         case .anonymous:
             throw APIError(status: 401, code: "Unauthorized", "missing 'Authorization: Bearer <token>' header")

@@ -1,3 +1,4 @@
+import PlumbIAM
 import PlumbKit
 
 /// Who made a request, as the server established it from its `Authorization` header.
@@ -7,7 +8,7 @@ public enum Caller: Sendable {
     /// The admin token: everything.
     case admin
     /// A platform user's API token, with the user's policies.
-    case iamUser(IAMStore.Principal)
+    case iamUser(IAMPrincipal)
     /// An end user of the hosted apps (an access token the identity plugin vouches for).
     case endUser(EndUser)
 

@@ -1,17 +1,18 @@
 import PlumbAuth
 import PlumbHost
+import PlumbIAM
 import PlumbKit
 
 /// Turns an `Authorization: Bearer …` header into a `Caller`, the one place every credential is recognised: the admin
 /// token (compared in constant time), a platform user's `plb_` API token, or an end user's access token.
 struct CallerResolver: Sendable {
     let adminToken: String
-    let iam: IAMStore
+    let iam: IAM
     /// Vouches for end users' tokens; nil where end users have no business (tests of the API alone).
     let host: PluginHost?
 
     /// `.anonymous` without the header; a malformed header or a token nobody vouches for is a 401.
-    func resolve(_ header: String?) throws -> Caller {
+    func resolve(_ header: String?) async throws -> Caller {
         guard let header else { return .anonymous }
         guard header.hasPrefix("Bearer "), header.count > 7 else {
             throw APIError(status: 401, code: "Unauthorized", "the Authorization header must be 'Bearer <token>'")
@@ -19,7 +20,7 @@ struct CallerResolver: Sendable {
         let presented = header.dropFirst(7)
         if AdminToken.matches(presented, adminToken) { return .admin }
         if presented.hasPrefix("plb_") {
-            guard let principal = try iam.principal(token: String(presented)) else {
+            guard let principal = try await iam.principal(token: String(presented)) else {
                 throw APIError(status: 401, code: "Unauthorized", "unknown or revoked token")
             }
             return .iamUser(principal)
@@ -29,8 +30,8 @@ struct CallerResolver: Sendable {
     }
 
     /// Refuses a platform user who must sign in with a TOTP code and did not (`iam.require_mfa`).
-    static func requireMFA(_ principal: IAMStore.Principal, settings: ServerConfig.IAMSettings) throws {
-        if !principal.mfa, IAMStore.mfaRequired(principal, settings: settings) {
+    static func requireMFA(_ principal: IAMPrincipal, settings: ServerConfig.IAMSettings) throws {
+        if !principal.mfa, settings.requiresMFA(principal) {
             throw APIError(
                 status: 403, code: "MFARequired",
                 "user \(principal.user) must sign in with a TOTP code: `plumb mfa enrol`, then `plumb login --user \(principal.user)`"
@@ -39,7 +40,7 @@ struct CallerResolver: Sendable {
     }
 
     /// Refuses a platform user whose policies do not allow `action` on `resource`, naming the decision.
-    static func requireAllowed(_ principal: IAMStore.Principal, action: String, resource: String) throws {
+    static func requireAllowed(_ principal: IAMPrincipal, action: String, resource: String) throws {
         let decision = PolicyEvaluator.evaluate(principal.policies, action: action, resource: resource)
         guard decision.allowed else {
             throw APIError(

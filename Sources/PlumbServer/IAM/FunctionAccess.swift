@@ -61,7 +61,7 @@ struct FunctionAccessMiddleware: RouterMiddleware {
     ) async throws -> Response {
         guard function.access != .public else { return try await next(request, context) }
         var context = context
-        context.caller = try callers.resolve(request.headers[.authorization])
+        context.caller = try await callers.resolve(request.headers[.authorization])
         try FunctionAccess.checkRoute(function, caller: context.caller, settings: settings)
         return try await next(request, context)
     }

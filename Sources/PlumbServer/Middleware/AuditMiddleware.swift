@@ -58,7 +58,7 @@ struct AuditMiddleware: RouterMiddleware {
 
     func record(_ request: Request, context: Context, status: Int) async {
         let actor: String
-        switch try? callers.resolve(request.headers[.authorization]) {
+        switch try? await callers.resolve(request.headers[.authorization]) {
         case .admin?: actor = Self.tokenID(callers.adminToken)
         case let caller?: actor = caller.auditName
         case nil:

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PlumbAPI
+import PlumbIAM
 
 /// Sign-in: the user name, the password and, once the user has a TOTP device, the code. Audited with the outcome;
 /// the password never is.
@@ -8,7 +9,7 @@ extension IAMRoutes {
     @Sendable func login(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let body = try await request.decodeJSONObject(LoginRequest.self)
         do {
-            let session = try iam.login(user: body.user, password: body.password, code: body.code, settings: settings)
+            let session = try await iam.login(user: body.user, password: body.password, code: body.code)
             await auditLogin(
                 body.user, context: context, status: 201, outcome: session.mfa ? "success (mfa)" : "success")
             let answer = LoginResponse(
@@ -25,7 +26,7 @@ extension IAMRoutes {
         guard let logs else { return }
         var source = "unknown"
         if let address = context.remoteAddress { source = address.ipAddress ?? "\(address)" }
-        let named = IAMStore.validName(user) ? user : "invalid"
+        let named = IAM.validName(user) ? user : "invalid"
         let entry = AuditEntry(
             time: TimeParsing.format(Int64(Date().timeIntervalSince1970)), actor: "user:" + named, action: "iam:Login",
             resource: "user/" + named, source: source, status: status, result: outcome, route: "POST /api/v1/iam/login")

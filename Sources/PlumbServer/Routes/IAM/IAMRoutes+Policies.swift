@@ -5,12 +5,12 @@ import PlumbAuth
 /// Policies: list, read, put (the raw document, checked by PlumbAuth's `Policy.parse`), delete, and the simulator.
 extension IAMRoutes {
     @Sendable func listPolicies(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try Response.json(PolicyList(policies: try iam.policyDescriptions()))
+        try Response.json(PolicyList(policies: try await iam.policyDescriptions()))
     }
 
     @Sendable func getPolicy(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = try Self.name("name", context)
-        guard let policy = try iam.policyDescriptions().first(where: { $0.name == name }) else {
+        guard let policy = try await iam.policyDescriptions().first(where: { $0.name == name }) else {
             throw APIError(status: 404, code: "NoSuchEntity", "no policy '\(name)'")
         }
         return try Response.json(policy)
@@ -18,12 +18,13 @@ extension IAMRoutes {
 
     /// The body is the policy document itself, bytes as the caller wrote them (stored as given once it parses).
     @Sendable func putPolicy(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try iam.putPolicy(try Self.name("name", context), document: try await request.collectBody(limit: 64 * 1_024))
+        try await iam.putPolicy(
+            try Self.name("name", context), document: try await request.collectBody(limit: 64 * 1_024))
         return Response(status: .noContent)
     }
 
     @Sendable func deletePolicy(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        try iam.deletePolicy(try Self.name("name", context))
+        try await iam.deletePolicy(try Self.name("name", context))
         return Response(status: .noContent)
     }
 
@@ -31,7 +32,7 @@ extension IAMRoutes {
     @Sendable func simulate(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let body = try await request.decodeJSONObject(SimulationRequest.self)
         let decision = PolicyEvaluator.evaluate(
-            try iam.policies(ofUser: body.user), action: body.action, resource: body.resource)
+            try await iam.policies(ofUser: body.user), action: body.action, resource: body.resource)
         return try Response.json(
             SimulationResult(
                 decision: decision.outcome.rawValue, allowed: decision.allowed, explanation: decision.explanation,

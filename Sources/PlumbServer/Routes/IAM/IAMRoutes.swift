@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
 import PlumbAPI
+import PlumbIAM
 import PlumbLogs
 
 /// `/api/v1/iam/…`: users, API tokens, groups, policies, attachments, the policy simulator, and users' sign-in
 /// (password, TOTP device, `login`). A controller: each route is a named handler in an extension by concept
 /// (`+Users`, `+Groups`, `+Policies`, `+Account`, `+Login`), bound here.
 struct IAMRoutes: Sendable {
-    let iam: IAMStore
+    let iam: IAM
     var settings = ServerConfig.IAMSettings()
     var logs: (any LogStoring)?
 

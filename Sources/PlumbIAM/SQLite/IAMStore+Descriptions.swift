@@ -4,8 +4,8 @@ import PlumbAPI
 
 /// The IAM listings as the API answers them (`GET /api/v1/iam/users`, `…/groups`, `…/policies`), by name.
 extension IAMStore {
-    public func users() throws -> [UserDescription] {
-        try database.read { db in
+    public func users() async throws -> [UserDescription] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT name, disabled FROM users ORDER BY name").map { row in
                 let name: String = row["name"]
                 return UserDescription(
@@ -19,8 +19,8 @@ extension IAMStore {
         }
     }
 
-    public func groups() throws -> [GroupDescription] {
-        try database.read { db in
+    public func groups() async throws -> [GroupDescription] {
+        try await database.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM groups ORDER BY name").map { name in
                 GroupDescription(
                     name: name,
@@ -34,15 +34,10 @@ extension IAMStore {
         }
     }
 
-    /// Every policy with its document as stored; a document that no longer reads as JSON is shown as `{}`.
-    public func policyDescriptions() throws -> [PolicyDescription] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, document FROM policies ORDER BY name").map { row in
-                let text: String = row["document"]
-                let document =
-                    (try? JSONDecoder().decode(PolicyDocument.self, from: Data(text.utf8)))
-                    ?? PolicyDocument(json: .object([:]))
-                return PolicyDescription(name: row["name"], document: document)
+    public func policies() async throws -> [StoredPolicy] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, document FROM policies ORDER BY name").map {
+                StoredPolicy(name: $0["name"], document: $0["document"])
             }
         }
     }

@@ -1,0 +1,218 @@
+import Crypto
+import Foundation
+import Logging
+import PlumbAPI
+import PlumbAuth
+import PlumbStore
+import Synchronization
+
+/// Users, groups, policies and API tokens for the platform API, over an `IAMStoring` (the data directory's SQLite,
+/// or PostgreSQL shared by a cluster). A token is shown once; only its SHA-256 is stored (tokens are 256 random
+/// bits, so a fast hash is enough). A user's TOTP secret is stored sealed (`SecretBox`).
+///
+/// Every API call of a user needs its principal (the access check, then the audit's actor), so principals are
+/// cached by token hash with their policies parsed. A change made here empties the cache at once; on a shared store,
+/// `refresh()` (every second, `IAMRefreshService`) empties it when another node changed anything, so a revoked token
+/// or a detached policy stops working on every node within that second.
+public final class IAM: Sendable {
+    public let store: any IAMStoring
+    /// Seals TOTP secrets.
+    let secrets: SecretBox
+    let rules: SignInRules
+    private let principals = Mutex<Cache>(Cache())
+
+    struct Cache {
+        var entries: [String: IAMPrincipal?] = [:]
+        /// Grows whenever the entries are dropped: a read that started before must not be kept.
+        var generation = 0
+        /// The store's revision the entries reflect (shared stores).
+        var revision: Int64?
+    }
+
+    /// - Parameters:
+    ///   - secrets: seals and opens TOTP secrets; on a shared store every node needs the same key.
+    ///   - rules: how users sign in (scrypt cost, lockout, session length).
+    public init(store: any IAMStoring, secrets: SecretBox, rules: SignInRules = SignInRules()) async throws {
+        self.store = store
+        self.secrets = secrets
+        self.rules = rules
+        let now = Int64(Date().timeIntervalSince1970)
+        for (name, document) in Self.seeds {
+            _ = try Policy.parse(name: name, json: Array(document.utf8))
+        }
+        try await store.seed(
+            Self.seeds.map { StoredPolicy(name: $0.0, document: $0.1) },
+            earlier: Self.earlierSeeds.map { StoredPolicy(name: $0.0, document: $0.1) }, at: now)
+    }
+
+    /// `body`, then the cached principals dropped (what it changed may change any of them).
+    func changing<T>(_ body: () async throws -> T) async throws -> T {
+        defer { forget() }
+        return try await body()
+    }
+
+    func forget() {
+        principals.withLock { cache in
+            cache.entries.removeAll()
+            cache.generation += 1
+        }
+    }
+
+    /// On a shared store: drops the cached principals when another node changed users, groups, policies or tokens
+    /// since the last look. Returns whether it did.
+    @discardableResult
+    public func refresh() async throws -> Bool {
+        let revision = try await store.revision()
+        return principals.withLock { cache in
+            guard cache.revision != revision else { return false }
+            let first = cache.revision == nil
+            cache.revision = revision
+            cache.entries.removeAll()
+            cache.generation += 1
+            return !first
+        }
+    }
+
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func validName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64
+            && name.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || "-_.@+".unicodeScalars.contains($0)
+            }
+    }
+
+    static func requireName(_ name: String, _ kind: String) throws {
+        guard validName(name) else {
+            throw PlumbError(
+                status: 400, code: "ValidationError", "a \(kind) name has 1–64 letters, digits or - _ . @ +")
+        }
+    }
+
+    static var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// The user and policies behind an API token, nil for an unknown or expired token or a disabled user.
+    public func principal(token: String) async throws -> IAMPrincipal? {
+        let key = Self.hash(token)
+        let (cached, generation) = principals.withLock { ($0.entries[key], $0.generation) }
+        let now = Self.now
+        // A cached principal of a token that has since expired is read again (and found no longer valid).
+        if let cached, (cached?.expiresAt).map({ $0 > now }) ?? true { return cached }
+        let found = try await store.tokenOwner(hash: key, now: now).map { owner in
+            IAMPrincipal(
+                user: owner.user, policies: try owner.policies.map(Self.parse), groups: owner.groups, mfa: owner.mfa,
+                expiresAt: owner.expiresAt)
+        }
+        // Kept only if nothing changed while it was read (a read from before a change must not outlive it).
+        principals.withLock { cache in
+            guard cache.generation == generation else { return }
+            if cache.entries.count > 10_000 { cache.entries.removeAll() }
+            cache.entries[key] = found
+        }
+        return found
+    }
+
+    static func parse(_ policy: StoredPolicy) throws -> Policy {
+        try Policy.parse(name: policy.name, json: Array(policy.document.utf8))
+    }
+
+    public func policies(ofUser user: String) async throws -> [Policy] {
+        try await store.policies(ofUser: user).map(Self.parse)
+    }
+
+    public func users() async throws -> [UserDescription] { try await store.users() }
+    public func groups() async throws -> [GroupDescription] { try await store.groups() }
+
+    /// Every policy with its document as stored; a document that no longer reads as JSON is shown as `{}`.
+    public func policyDescriptions() async throws -> [PolicyDescription] {
+        try await store.policies().map { policy in
+            let document =
+                (try? JSONDecoder().decode(PolicyDocument.self, from: Data(policy.document.utf8)))
+                ?? PolicyDocument(json: .object([:]))
+            return PolicyDescription(name: policy.name, document: document)
+        }
+    }
+
+    public func createUser(_ name: String) async throws {
+        try Self.requireName(name, "user")
+        try await changing { try await store.createUser(name, at: Self.now) }
+    }
+
+    public func disableUser(_ name: String) async throws {
+        try await changing { try await store.disableUser(name) }
+    }
+
+    /// A new API token for `user`, returned once: without expiry when an admin makes it, with one (and whether a
+    /// TOTP code was given) from a sign-in.
+    public func createToken(user: String, expiresAt: Int64? = nil, mfa: Bool = false) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let token = "plb_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try await store.addToken(
+            NewToken(hash: Self.hash(token), user: user, createdAt: Self.now, expiresAt: expiresAt, mfa: mfa))
+        return token
+    }
+
+    public func createGroup(_ name: String) async throws {
+        try Self.requireName(name, "group")
+        try await changing { try await store.createGroup(name, at: Self.now) }
+    }
+
+    public func addMember(group: String, user: String) async throws {
+        try await changing { try await store.addMember(group: group, user: user) }
+    }
+
+    public func putPolicy(_ name: String, document: [UInt8]) async throws {
+        try Self.requireName(name, "policy")
+        do { _ = try Policy.parse(name: name, json: document) } catch let e as Policy.Invalid {
+            throw PlumbError(status: 400, code: "MalformedPolicyDocument", e.message)
+        }
+        let policy = StoredPolicy(name: name, document: String(decoding: document, as: UTF8.self))
+        try await changing { try await store.putPolicy(policy, at: Self.now) }
+    }
+
+    public func deletePolicy(_ name: String) async throws {
+        try await changing { try await store.deletePolicy(name) }
+    }
+
+    public func attach(policy: String, to holder: PolicyHolder) async throws {
+        try await changing { try await store.attach(policy: policy, to: holder) }
+    }
+}
+
+/// A platform user as an API call sees them: who, their policies (parsed), their groups, and their token's kind.
+public struct IAMPrincipal: Sendable {
+    public var user: String
+    public var policies: [Policy]
+    /// The groups the user is in.
+    public var groups: [String] = []
+    /// Whether the token came from a sign-in with a TOTP code.
+    public var mfa = false
+    /// When the token expires (epoch seconds); nil for a token an admin made, which lives until revoked.
+    public var expiresAt: Int64?
+
+    public init(user: String, policies: [Policy], groups: [String] = [], mfa: Bool = false, expiresAt: Int64? = nil) {
+        self.user = user
+        self.policies = policies
+        self.groups = groups
+        self.mfa = mfa
+        self.expiresAt = expiresAt
+    }
+}
+
+/// How platform users sign in: the `iam:` section's scrypt cost, lockout threshold and session length.
+public struct SignInRules: Sendable {
+    /// scrypt cost of passwords (N; r = 8, p = 1).
+    public var scryptN: Int
+    /// Failed sign-ins before a user is locked out (30 s, doubling with each further failure, at most an hour).
+    public var lockoutAfter: Int
+    /// Hours a token from a sign-in lives.
+    public var sessionHours: Double
+
+    public init(scryptN: Int = 1 << 15, lockoutAfter: Int = 5, sessionHours: Double = 12) {
+        self.scryptN = scryptN
+        self.lockoutAfter = lockoutAfter
+        self.sessionHours = sessionHours
+    }
+}
