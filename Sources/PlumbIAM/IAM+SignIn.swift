@@ -19,6 +19,7 @@ extension IAM {
     public static func mfaContext(_ user: String) -> String { "iam.users.mfa_secret/" + user }
 
     public func setPassword(user: String, password: String) async throws {
+        try Self.known(user, "user")
         try await storePassword(user: user, password: password, revokeSignIns: false)
     }
 
@@ -47,27 +48,31 @@ extension IAM {
     }
 
     static func refuseIfLocked(_ record: SignInRecord, now: Double) throws {
-        guard record.lockedUntil <= now else {
-            throw PlumbError(
-                status: 429, code: "UserLocked",
-                "too many failed sign-ins; try again in \(Int(record.lockedUntil - now) + 1) s")
-        }
+        guard record.lockedUntil <= now else { throw locked(until: record.lockedUntil, now: now) }
+    }
+
+    static func locked(until: Double, now: Double) -> PlumbError {
+        PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(Int(until - now) + 1) s")
     }
 
     /// Checks the password (and the code, once the user has a TOTP device) and makes a token. An unknown user, a
-    /// disabled one and a wrong password get the same answer after the same work; failures lock the user out
-    /// with a doubling backoff.
+    /// disabled one, a locked one and a wrong password cost the same work (one scrypt, one failure statement) before
+    /// their answer; failures lock the user out with a doubling backoff. The sign-in completes only if, when its
+    /// token is stored, what it checked still holds (`IAMStoring.completeSignIn`): parallel guesses cannot outrun
+    /// the lockout, and a password change or MFA reset on any node refuses a sign-in still under way.
     public func login(user: String, password: String, code: String?) async throws -> Session {
         let now = Date().timeIntervalSince1970
         let parameters = Scrypt.Parameters(n: rules.scryptN, r: 8, p: 1)
-        let record = try await store.signInRecord(user: user).flatMap { $0.disabled ? nil : $0 }
-        if let record { try Self.refuseIfLocked(record, now: now) }
+        let named = Self.validName(user)
+        let record = named ? try await store.signInRecord(user: user).flatMap { $0.disabled ? nil : $0 } : nil
         let stored = record?.password
         let passwordOK =
             PasswordHash.verify(password, against: stored ?? PasswordHash.decoy(parameters: parameters))
             && stored != nil
-        guard let record, passwordOK else {
-            if let record { try await recordFailure(user: record.name, now: now) }
+        if let record { try Self.refuseIfLocked(record, now: now) }
+        guard let record, let stored, passwordOK else {
+            // For an unknown user too (it changes no row), so that the answer takes as long.
+            if named { try await recordFailure(user: user, now: now) }
             throw PlumbError(status: 401, code: "InvalidCredentials", "wrong user name or password")
         }
         var step: Int64?
@@ -85,13 +90,22 @@ extension IAM {
         }
         // The code's step is claimed only if no sign-in claimed it (or a later one) meanwhile, on any node: two
         // sign-ins racing with one code cannot both pass. The failure count starts again.
-        guard try await store.acceptSignIn(user: user, step: step) else {
-            throw PlumbError(status: 401, code: "InvalidMFACode", "the TOTP code is wrong, expired or already used")
-        }
         let expiresAt = Int64(now + rules.sessionHours * 3_600)
         let mfa = step != nil
-        return Session(
-            token: try await createToken(user: user, expiresAt: expiresAt, mfa: mfa), expiresAt: expiresAt, mfa: mfa)
+        let token = Self.newToken()
+        let attempt = SignInAttempt(
+            user: user, passwordHash: stored, sealedSecret: mfa ? record.sealedMFASecret : nil, step: step, now: now,
+            token: NewToken(hash: Self.hash(token), user: user, createdAt: Int64(now), expiresAt: expiresAt, mfa: mfa))
+        switch try await store.completeSignIn(attempt) {
+        case .signedIn:
+            return Session(token: token, expiresAt: expiresAt, mfa: mfa)
+        case .locked(let until):
+            throw Self.locked(until: until, now: now)
+        case .stale where mfa:
+            throw PlumbError(status: 401, code: "InvalidMFACode", "the TOTP code is wrong, expired or already used")
+        case .stale:
+            throw PlumbError(status: 401, code: "InvalidCredentials", "wrong user name or password")
+        }
     }
 
     /// One more failure, counted by the store (concurrent wrong guesses cannot overwrite each other's count); from
@@ -138,12 +152,16 @@ extension IAM {
                 "the code does not match the enrolled secret (check the device's clock)")
         }
         guard try await changing({ try await store.confirmMFA(user: user, sealedSecret: sealed, step: step) }) else {
-            throw enabled
+            if try await mfaEnabled(user: user) { throw enabled }
+            throw PlumbError(
+                status: 409, code: "NoMFADevice",
+                "another device was enrolled meanwhile: confirm with a code from the newest enrolment")
         }
     }
 
     /// Removes a user's device (a lost phone) and the tokens that were given with it.
     public func resetMFA(user: String) async throws {
+        try Self.known(user, "user")
         try await changing { try await store.resetMFA(user: user) }
     }
 

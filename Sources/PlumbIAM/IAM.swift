@@ -12,8 +12,10 @@ import Synchronization
 ///
 /// Every API call of a user needs its principal (the access check, then the audit's actor), so principals are
 /// cached by token hash with their policies parsed. A change made here empties the cache at once; on a shared store,
-/// `refresh()` (every second, `IAMRefreshService`) empties it when another node changed anything, so a revoked token
-/// or a detached policy stops working on every node within that second.
+/// `refresh()` (every second, `IAMRefreshService`) empties it when another node changed anything, so a disabled user,
+/// a token revoked by a password change or MFA reset, or a changed policy holds on every node within that second.
+/// A shared store's cache is used only while its last refresh is under `freshness` old: a node that cannot read the
+/// revision reads every principal from the store (or answers 503 with it), never from a cache that could be stale.
 public final class IAM: Sendable {
     public let store: any IAMStoring
     /// Seals TOTP secrets.
@@ -22,12 +24,17 @@ public final class IAM: Sendable {
     private let principals = Mutex<Cache>(Cache())
 
     struct Cache {
-        var entries: [String: IAMPrincipal?] = [:]
+        var entries: [String: IAMPrincipal] = [:]
         /// Grows whenever the entries are dropped: a read that started before must not be kept.
         var generation = 0
         /// The store's revision the entries reflect (shared stores).
         var revision: Int64?
+        /// When `revision` was last read (shared stores).
+        var refreshed: ContinuousClock.Instant?
     }
+
+    /// How old a shared store's last refresh may be for the cache to be used.
+    static let freshness: Duration = .seconds(3)
 
     /// - Parameters:
     ///   - secrets: seals and opens TOTP secrets; on a shared store every node needs the same key.
@@ -43,6 +50,15 @@ public final class IAM: Sendable {
         try await store.seed(
             Self.seeds.map { StoredPolicy(name: $0.0, document: $0.1) },
             earlier: Self.earlierSeeds.map { StoredPolicy(name: $0.0, document: $0.1) }, at: now)
+        // A node with another key than the one that sealed the stored TOTP seeds would fail every TOTP sign-in.
+        if let (user, sealed) = try await store.anySealedMFASecret() {
+            do { _ = try secrets.open(sealed, context: Self.mfaContext(user)) } catch {
+                throw IAMStartError(
+                    "the secrets key does not open the TOTP seeds stored for IAM users; every node needs the key that sealed them (secrets_key_env)"
+                )
+            }
+        }
+        if store.isShared { try await refresh() }
     }
 
     /// `body`, then the cached principals dropped (what it changed may change any of them).
@@ -63,7 +79,9 @@ public final class IAM: Sendable {
     @discardableResult
     public func refresh() async throws -> Bool {
         let revision = try await store.revision()
+        let now = ContinuousClock.now
         return principals.withLock { cache in
+            cache.refreshed = now
             guard cache.revision != revision else { return false }
             let first = cache.revision == nil
             cache.revision = revision
@@ -71,6 +89,12 @@ public final class IAM: Sendable {
             cache.generation += 1
             return !first
         }
+    }
+
+    /// A new API token: `plb_` and 256 random bits.
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "plb_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     public static func hash(_ token: String) -> String {
@@ -93,19 +117,30 @@ public final class IAM: Sendable {
 
     static var now: Int64 { Int64(Date().timeIntervalSince1970) }
 
+    /// A name the caller gave for an entity that must exist: one that could not be a name is not looked up.
+    static func known(_ name: String, _ kind: String) throws {
+        guard validName(name) else { throw PlumbError.noSuchEntity(kind, name) }
+    }
+
     /// The user and policies behind an API token, nil for an unknown or expired token or a disabled user.
     public func principal(token: String) async throws -> IAMPrincipal? {
         let key = Self.hash(token)
-        let (cached, generation) = principals.withLock { ($0.entries[key], $0.generation) }
+        let shared = store.isShared
+        let (cached, generation, fresh) = principals.withLock { cache in
+            let fresh = !shared || cache.refreshed.map { ContinuousClock.now - $0 < Self.freshness } ?? false
+            return (cache.entries[key], cache.generation, fresh)
+        }
         let now = Self.now
         // A cached principal of a token that has since expired is read again (and found no longer valid).
-        if let cached, (cached?.expiresAt).map({ $0 > now }) ?? true { return cached }
+        if fresh, let cached, cached.expiresAt.map({ $0 > now }) ?? true { return cached }
         let found = try await store.tokenOwner(hash: key, now: now).map { owner in
             IAMPrincipal(
                 user: owner.user, policies: try owner.policies.map(Self.parse), groups: owner.groups, mfa: owner.mfa,
                 expiresAt: owner.expiresAt)
         }
-        // Kept only if nothing changed while it was read (a read from before a change must not outlive it).
+        // Kept only if nothing changed while it was read (a read from before a change must not outlive it). Unknown
+        // tokens are not kept: a flood of made-up ones must not push out the real.
+        guard let found else { return nil }
         principals.withLock { cache in
             guard cache.generation == generation else { return }
             if cache.entries.count > 10_000 { cache.entries.removeAll() }
@@ -119,7 +154,8 @@ public final class IAM: Sendable {
     }
 
     public func policies(ofUser user: String) async throws -> [Policy] {
-        try await store.policies(ofUser: user).map(Self.parse)
+        try Self.known(user, "user")
+        return try await store.policies(ofUser: user).map(Self.parse)
     }
 
     public func users() async throws -> [UserDescription] { try await store.users() }
@@ -141,14 +177,15 @@ public final class IAM: Sendable {
     }
 
     public func disableUser(_ name: String) async throws {
+        try Self.known(name, "user")
         try await changing { try await store.disableUser(name) }
     }
 
     /// A new API token for `user`, returned once: without expiry when an admin makes it, with one (and whether a
     /// TOTP code was given) from a sign-in.
     public func createToken(user: String, expiresAt: Int64? = nil, mfa: Bool = false) async throws -> String {
-        var generator = SystemRandomNumberGenerator()
-        let token = "plb_" + Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try Self.known(user, "enabled user")
+        let token = Self.newToken()
         try await store.addToken(
             NewToken(hash: Self.hash(token), user: user, createdAt: Self.now, expiresAt: expiresAt, mfa: mfa))
         return token
@@ -160,6 +197,8 @@ public final class IAM: Sendable {
     }
 
     public func addMember(group: String, user: String) async throws {
+        try Self.known(group, "group")
+        try Self.known(user, "user")
         try await changing { try await store.addMember(group: group, user: user) }
     }
 
@@ -173,12 +212,21 @@ public final class IAM: Sendable {
     }
 
     public func deletePolicy(_ name: String) async throws {
+        try Self.known(name, "policy")
         try await changing { try await store.deletePolicy(name) }
     }
 
     public func attach(policy: String, to holder: PolicyHolder) async throws {
+        try Self.known(policy, "policy")
+        try Self.known(holder.name, holder.kind)
         try await changing { try await store.attach(policy: policy, to: holder) }
     }
+}
+
+/// IAM cannot start as configured (the reason says what to change).
+public struct IAMStartError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A platform user as an API call sees them: who, their policies (parsed), their groups, and their token's kind.

@@ -58,19 +58,25 @@ extension PostgresIAMStore {
     public func signInRecord(user: String) async throws -> SignInRecord? {
         let logger = self.logger
         return try await database.run { connection in
-            let rows = try await connection.query(
-                """
-                SELECT name, disabled, password, mfa_secret, mfa_enabled, mfa_last_step, failures, locked_until
-                FROM iam_users WHERE name = \(user)
-                """, logger: logger
-            ).decode((String, Bool, String?, String?, Bool, Int64?, Int32, Double).self)
-            for try await (name, disabled, password, secret, enabled, lastStep, failures, lockedUntil) in rows {
-                return SignInRecord(
-                    name: name, disabled: disabled, password: password, sealedMFASecret: secret, mfaEnabled: enabled,
-                    mfaLastStep: lastStep, failures: Int(failures), lockedUntil: lockedUntil)
-            }
-            return nil
+            try await Self.signInRecord(user: user, locking: false, connection, logger: logger)
         }
+    }
+
+    static func signInRecord(
+        user: String, locking: Bool, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> SignInRecord? {
+        let rows = try await connection.query(
+            """
+            SELECT name, disabled, password, mfa_secret, mfa_enabled, mfa_last_step, failures, locked_until
+            FROM iam_users WHERE name = \(user) \(unescaped: locking ? "FOR UPDATE" : "")
+            """, logger: logger
+        ).decode((String, Bool, String?, String?, Bool, Int64?, Int32, Double).self)
+        for try await (name, disabled, password, secret, enabled, lastStep, failures, lockedUntil) in rows {
+            return SignInRecord(
+                name: name, disabled: disabled, password: password, sealedMFASecret: secret, mfaEnabled: enabled,
+                mfaLastStep: lastStep, failures: Int(failures), lockedUntil: lockedUntil)
+        }
+        return nil
     }
 
     public func setPassword(user: String, hash: String, revokingSignIns: Bool) async throws {
@@ -104,22 +110,34 @@ extension PostgresIAMStore {
         }
     }
 
-    public func acceptSignIn(user: String, step: Int64?) async throws -> Bool {
+    public func completeSignIn(_ attempt: SignInAttempt) async throws -> SignInOutcome {
         let logger = self.logger
         return try await database.transaction { connection in
-            if let step {
-                let claimed = try await Self.touched(
-                    connection.query(
-                        """
-                        UPDATE iam_users SET mfa_last_step = \(step)
-                        WHERE name = \(user) AND (mfa_last_step IS NULL OR mfa_last_step < \(step)) RETURNING 1
-                        """, logger: logger))
-                guard claimed == 1 else { return false }
-            }
+            // The row stays locked until the token is in: a password change, an MFA reset, a disable or another
+            // sign-in with the same code on any node waits for this one, or this one sees theirs.
+            let record = try await Self.signInRecord(user: attempt.user, locking: true, connection, logger: logger)
+            let outcome = attempt.verdict(on: record)
+            guard outcome == .signedIn else { return outcome }
             try await connection.query(
-                "UPDATE iam_users SET failures = 0, locked_until = 0 WHERE name = \(user) AND failures > 0",
-                logger: logger)
-            return true
+                """
+                UPDATE iam_users SET mfa_last_step = COALESCE(\(attempt.step), mfa_last_step), failures = 0,
+                    locked_until = 0
+                WHERE name = \(attempt.user)
+                """, logger: logger)
+            try await Self.insert(attempt.token, connection, logger: logger)
+            return .signedIn
+        }
+    }
+
+    public func anySealedMFASecret() async throws -> (user: String, sealed: String)? {
+        let logger = self.logger
+        return try await database.run { connection in
+            for try await (user, sealed) in try await connection.query(
+                "SELECT name, mfa_secret FROM iam_users WHERE mfa_secret IS NOT NULL LIMIT 1", logger: logger
+            ).decode((String, String).self) {
+                return (user, sealed)
+            }
+            return nil
         }
     }
 

@@ -105,13 +105,19 @@ public final class PostgresIAMStore: IAMStoring, Sendable {
         }
     }
 
+    /// Under the revision row's lock (nodes starting together seed once), which it moves only when it changed a row:
+    /// a node's start does not empty the other nodes' caches.
     public func seed(_ policies: [StoredPolicy], earlier: [StoredPolicy], at now: Int64) async throws {
         let names = policies.map(\.name)
         let documents = policies.map(\.document)
         let readers = names.filter { $0 != "read-only" }
-        try await change { connection, logger in
+        let logger = self.logger
+        try await database.transaction { connection in
+            try await connection.query("SELECT value FROM iam_revision FOR UPDATE", logger: logger)
+            var changed = 0
             let empty = try await !Self.exists(connection, "SELECT 1 FROM iam_policies LIMIT 1", logger: logger)
             if empty {
+                changed += 1
                 try await connection.query(
                     """
                     INSERT INTO iam_policies (name, document, updated_at)
@@ -131,18 +137,24 @@ public final class PostgresIAMStore: IAMStoring, Sendable {
             let current = Dictionary(policies.map { ($0.name, $0.document) }, uniquingKeysWith: { a, _ in a })
             for old in earlier {
                 guard let document = current[old.name] else { continue }
-                try await connection.query(
-                    """
-                    UPDATE iam_policies SET document = \(document), updated_at = \(now)
-                    WHERE name = \(old.name) AND document = \(old.document)
-                    """, logger: logger)
+                changed += try await Self.touched(
+                    connection.query(
+                        """
+                        UPDATE iam_policies SET document = \(document), updated_at = \(now)
+                        WHERE name = \(old.name) AND document = \(old.document) RETURNING 1
+                        """, logger: logger))
+            }
+            if changed > 0 {
+                try await connection.query("UPDATE iam_revision SET value = value + 1", logger: logger)
             }
         }
     }
 
     public func tokenOwner(hash: String, now: Int64) async throws -> TokenOwner? {
         let logger = self.logger
-        return try await database.run { connection in
+        return try await database.transaction { connection in
+            // One snapshot for the token, the groups and the policies.
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
             let rows = try await connection.query(
                 """
                 SELECT u.name, t.mfa, t.expires_at FROM iam_tokens t JOIN iam_users u ON u.name = t.usr
@@ -227,17 +239,22 @@ public final class PostgresIAMStore: IAMStoring, Sendable {
                     connection, "SELECT 1 FROM iam_users WHERE name = \(token.user) AND NOT disabled FOR SHARE",
                     logger: logger)
             else { throw PlumbError.noSuchEntity("enabled user", token.user) }
-            try await connection.query(
-                """
-                DELETE FROM iam_tokens WHERE usr = \(token.user) AND expires_at IS NOT NULL
-                    AND expires_at <= \(token.createdAt)
-                """, logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO iam_tokens (hash, usr, created_at, expires_at, mfa)
-                VALUES (\(token.hash), \(token.user), \(token.createdAt), \(token.expiresAt), \(token.mfa))
-                """, logger: logger)
+            try await Self.insert(token, connection, logger: logger)
         }
+    }
+
+    /// Keeps a token, and forgets the user's sign-in tokens that have expired.
+    static func insert(_ token: NewToken, _ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            DELETE FROM iam_tokens WHERE usr = \(token.user) AND expires_at IS NOT NULL
+                AND expires_at <= \(token.createdAt)
+            """, logger: logger)
+        try await connection.query(
+            """
+            INSERT INTO iam_tokens (hash, usr, created_at, expires_at, mfa)
+            VALUES (\(token.hash), \(token.user), \(token.createdAt), \(token.expiresAt), \(token.mfa))
+            """, logger: logger)
     }
 
     public func createGroup(_ name: String, at now: Int64) async throws {

@@ -133,6 +133,13 @@ public final class PostgresStore: Service, Sendable {
             if retryable || state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
                 return PostgresUnavailable("PostgreSQL (\(target)): \(describePostgresError(error))")
             }
+            // 22021 / 22P05: a text value PostgreSQL cannot hold (a NUL character, bytes that are not UTF-8), which
+            // SQLite takes: the caller's input, refused as such.
+            if state == "22021" || state == "22P05" {
+                return PlumbError(
+                    status: 400, code: "InvalidParameterValue",
+                    "a value holds a character that cannot be stored (NUL, or bytes that are not UTF-8)")
+            }
             return error
         }
         return PostgresUnavailable("PostgreSQL (\(target)): \(describePostgresError(error))")

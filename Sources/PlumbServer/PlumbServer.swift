@@ -167,7 +167,13 @@ public final class PlumbServer: Sendable {
             queue: asyncQueue, host: host, configs: asyncConfigs,
             failures: AsyncFailureDestination(platform: platform, configs: asyncConfigs))
         let iamStore = try await openIAMStore(config: config, postgres: postgres, secrets: secrets)
-        let iam = try await IAM(store: iamStore, secrets: secrets, rules: config.iam.signIn)
+        let iam: IAM
+        do {
+            iam = try await IAM(store: iamStore, secrets: secrets, rules: config.iam.signIn)
+        } catch let error as IAMStartError {
+            postgres?.stop()
+            throw ConfigError(error.description)
+        }
         let sealedWebhookSecrets = (outbox as? Outbox)?.sealedAtOpen ?? 0
         let sealedTOTPSecrets = (iamStore as? IAMStore)?.sealedAtOpen ?? 0
         if sealedWebhookSecrets + sealedTOTPSecrets > 0 {

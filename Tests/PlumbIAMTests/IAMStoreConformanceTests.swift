@@ -261,6 +261,66 @@ struct IAMStoreConformanceTests {
         }
     }
 
+    @Test(
+        "a sign-in completes only if what it checked still holds; a name that cannot be a user is refused like any",
+        arguments: backends)
+    func completion(_ backend: Backend) async throws {
+        try await with(backend) { iams in
+            let iam = iams[0]
+            try await iam.createUser("gil")
+            try await iam.setPassword(user: "gil", password: "a long passphrase 42")
+            let record = try #require(try await iam.store.signInRecord(user: "gil"))
+            let hash = try #require(record.password)
+            let now = Date().timeIntervalSince1970
+            func attempt(_ passwordHash: String, step: Int64? = nil, sealed: String? = nil) -> SignInAttempt {
+                SignInAttempt(
+                    user: "gil", passwordHash: passwordHash, sealedSecret: sealed, step: step, now: now,
+                    token: NewToken(
+                        hash: IAM.hash(IAM.newToken()), user: "gil", createdAt: Int64(now), expiresAt: Int64(now) + 60,
+                        mfa: step != nil))
+            }
+            // The password changed between the check and the completion: refused, and no token kept.
+            let stale = attempt("scrypt$old")
+            #expect(try await iam.store.completeSignIn(stale) == .stale)
+            #expect(try await iam.store.tokenOwner(hash: stale.token.hash, now: Int64(now)) == nil)
+            // Locked out meanwhile by failures elsewhere: refused with the lockout.
+            try await iam.store.recordFailure(user: "gil") { _ in now + 60 }
+            #expect(try await iam.store.completeSignIn(attempt(hash)) == .locked(until: now + 60))
+            try await iam.setPassword(user: "gil", password: "a long passphrase 42")
+            let fresh = try #require(try await iam.store.signInRecord(user: "gil")?.password)
+            let good = attempt(fresh)
+            #expect(try await iam.store.completeSignIn(good) == .signedIn)
+            #expect(try await iam.store.tokenOwner(hash: good.token.hash, now: Int64(now))?.user == "gil")
+            // A device enrolled and confirmed since the check (which needed no code): refused.
+            _ = try await iam.enrolMFA(user: "gil")
+            try await iam.confirmMFA(user: "gil", code: try await iam.device(of: "gil").code(at: Int64(now)))
+            #expect(try await iam.store.completeSignIn(attempt(fresh)) == .stale)
+            // A NUL or an over-long name is not looked up: the same 401 as an unknown user, never a 500.
+            for name in ["gil\u{0}", String(repeating: "g", count: 65), "\u{0}"] {
+                #expect(
+                    await refusal { _ = try await iam.login(user: name, password: "x", code: nil) } ?? (0, "") == (
+                        401, "InvalidCredentials"
+                    ))
+                #expect(await refusal { try await iam.disableUser(name) } ?? (0, "") == (404, "NoSuchEntity"))
+            }
+        }
+    }
+
+    @Test("two nodes: a node that cannot refresh stops trusting its cache")
+    func staleCache() async throws {
+        try await with(Self.postgres, nodes: 2) { iams in
+            let (a, b) = (iams[0], iams[1])
+            try await a.createUser("hy")
+            let token = try await a.createToken(user: "hy")
+            try await b.refresh()
+            #expect(try await b.principal(token: token) != nil)
+            try await a.disableUser("hy")
+            // b does not refresh: once its last refresh is older than the freshness, it reads the store again.
+            try await Task.sleep(for: IAM.freshness + .milliseconds(200))
+            #expect(try await b.principal(token: token) == nil)
+        }
+    }
+
     @Test("the revision moves with every change that can alter a token's access")
     func revision() async throws {
         for backend in Self.backends {

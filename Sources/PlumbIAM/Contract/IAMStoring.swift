@@ -54,9 +54,12 @@ public protocol IAMStoring: Sendable {
     /// Counts one more failed sign-in, atomically (concurrent failures on any node all count), and sets the lockout
     /// `lockUntil` gives for the new count (0: none).
     func recordFailure(user: String, lockUntil: @escaping @Sendable (Int) -> Double) async throws
-    /// A sign-in passed: claims the TOTP step `step` (if any) unless that step or a later one was claimed already
-    /// (false: the code is spent), and clears the failure count.
-    func acceptSignIn(user: String, step: Int64?) async throws -> Bool
+    /// A sign-in whose password (and code) checked out: in one atomic step, with the user's row locked, decides by
+    /// `attempt.verdict(on:)` whether what was checked still holds, and if so claims the TOTP step, clears the
+    /// failure count and keeps the token. A password changed, a device reset or a lockout since the check all refuse.
+    func completeSignIn(_ attempt: SignInAttempt) async throws -> SignInOutcome
+    /// Some user's sealed TOTP secret, if any user has one: checked at start to open with this node's key.
+    func anySealedMFASecret() async throws -> (user: String, sealed: String)?
     /// Keeps a new, not yet confirmed TOTP secret (sealed). False when the user already has a device in force, or
     /// no such user.
     func enrolMFA(user: String, sealedSecret: String) async throws -> Bool
@@ -163,6 +166,54 @@ public struct SignInRecord: Sendable, Equatable {
         self.failures = failures
         self.lockedUntil = lockedUntil
     }
+}
+
+/// A sign-in that passed its checks, to complete (`IAMStoring.completeSignIn`).
+public struct SignInAttempt: Sendable {
+    public var user: String
+    /// The stored password hash the password was checked against.
+    public var passwordHash: String
+    /// With a code: the sealed secret it was checked against, and its step.
+    public var sealedSecret: String?
+    public var step: Int64?
+    /// Epoch seconds.
+    public var now: Double
+    /// The token to keep when the sign-in completes.
+    public var token: NewToken
+
+    public init(
+        user: String, passwordHash: String, sealedSecret: String?, step: Int64?, now: Double, token: NewToken
+    ) {
+        self.user = user
+        self.passwordHash = passwordHash
+        self.sealedSecret = sealedSecret
+        self.step = step
+        self.now = now
+        self.token = token
+    }
+
+    /// Whether the checks made on an earlier read still hold on the user's row as it is now.
+    public func verdict(on record: SignInRecord?) -> SignInOutcome {
+        guard let record, !record.disabled, record.password == passwordHash else { return .stale }
+        if record.lockedUntil > now { return .locked(until: record.lockedUntil) }
+        if let step {
+            guard record.mfaEnabled, record.sealedMFASecret == sealedSecret, (record.mfaLastStep ?? .min) < step
+            else { return .stale }
+        } else if record.mfaEnabled {
+            return .stale
+        }
+        return .signedIn
+    }
+}
+
+/// How completing a sign-in ended.
+public enum SignInOutcome: Sendable, Equatable {
+    case signedIn
+    /// Locked out meanwhile (by failures on this or another node).
+    case locked(until: Double)
+    /// What was checked no longer holds: the password or device changed, the user was disabled, or the TOTP step
+    /// was spent by another sign-in.
+    case stale
 }
 
 /// The refusals every IAM store answers the same way.

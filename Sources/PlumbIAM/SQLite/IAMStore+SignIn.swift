@@ -5,23 +5,25 @@ import PlumbAPI
 /// Sign-in state in `iam.sqlite`: passwords, failures and lockout, TOTP devices.
 extension IAMStore {
     public func signInRecord(user: String) async throws -> SignInRecord? {
-        try await database.read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT name, disabled, password, mfa_secret, mfa_enabled, mfa_last_step, failures, locked_until
-                    FROM users WHERE name = ?
-                    """, arguments: [user]
-            ).map { row in
-                // Sealed secrets are text; a BLOB (a secret in clear from an older version) is sealed at open.
-                let secret: DatabaseValue = row["mfa_secret"]
-                var sealed: String?
-                if case .string(let text) = secret.storage { sealed = text }
-                return SignInRecord(
-                    name: row["name"], disabled: (row["disabled"] as Int) != 0, password: row["password"],
-                    sealedMFASecret: sealed, mfaEnabled: (row["mfa_enabled"] as Int) != 0,
-                    mfaLastStep: row["mfa_last_step"], failures: row["failures"], lockedUntil: row["locked_until"])
-            }
+        try await database.read { db in try Self.signInRecord(user: user, db) }
+    }
+
+    static func signInRecord(user: String, _ db: Database) throws -> SignInRecord? {
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT name, disabled, password, mfa_secret, mfa_enabled, mfa_last_step, failures, locked_until
+                FROM users WHERE name = ?
+                """, arguments: [user]
+        ).map { row in
+            // Sealed secrets are text; a BLOB (a secret in clear from an older version) is sealed at open.
+            let secret: DatabaseValue = row["mfa_secret"]
+            var sealed: String?
+            if case .string(let text) = secret.storage { sealed = text }
+            return SignInRecord(
+                name: row["name"], disabled: (row["disabled"] as Int) != 0, password: row["password"],
+                sealedMFASecret: sealed, mfaEnabled: (row["mfa_enabled"] as Int) != 0,
+                mfaLastStep: row["mfa_last_step"], failures: row["failures"], lockedUntil: row["locked_until"])
         }
     }
 
@@ -47,20 +49,26 @@ extension IAMStore {
         }
     }
 
-    public func acceptSignIn(user: String, step: Int64?) async throws -> Bool {
+    public func completeSignIn(_ attempt: SignInAttempt) async throws -> SignInOutcome {
         try await database.write { db in
-            if let step {
-                try db.execute(
-                    sql: """
-                        UPDATE users SET mfa_last_step = ? WHERE name = ? AND (mfa_last_step IS NULL OR mfa_last_step < ?)
-                        """,
-                    arguments: [step, user, step])
-                guard db.changesCount == 1 else { return false }
-            }
+            let outcome = attempt.verdict(on: try Self.signInRecord(user: attempt.user, db))
+            guard outcome == .signedIn else { return outcome }
             try db.execute(
-                sql: "UPDATE users SET failures = 0, locked_until = 0 WHERE name = ? AND failures > 0",
-                arguments: [user])
-            return true
+                sql: """
+                    UPDATE users SET mfa_last_step = COALESCE(?, mfa_last_step), failures = 0, locked_until = 0
+                    WHERE name = ?
+                    """,
+                arguments: [attempt.step, attempt.user])
+            try Self.insert(attempt.token, db)
+            return .signedIn
+        }
+    }
+
+    public func anySealedMFASecret() async throws -> (user: String, sealed: String)? {
+        try await database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT name, mfa_secret FROM users WHERE typeof(mfa_secret) = 'text' LIMIT 1"
+            ).map { (user: $0["name"], sealed: $0["mfa_secret"]) }
         }
     }
 

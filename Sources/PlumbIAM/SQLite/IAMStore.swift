@@ -156,13 +156,18 @@ public final class IAMStore: IAMStoring, Sendable {
                 try Bool.fetchOne(
                     db, sql: "SELECT 1 FROM users WHERE name = ? AND disabled = 0", arguments: [token.user]) ?? false
             else { throw PlumbError.noSuchEntity("enabled user", token.user) }
-            try db.execute(
-                sql: "DELETE FROM tokens WHERE user = ? AND expires_at IS NOT NULL AND expires_at <= ?",
-                arguments: [token.user, token.createdAt])
-            try db.execute(
-                sql: "INSERT INTO tokens (hash, user, created_at, expires_at, mfa) VALUES (?, ?, ?, ?, ?)",
-                arguments: [token.hash, token.user, token.createdAt, token.expiresAt, token.mfa])
+            try Self.insert(token, db)
         }
+    }
+
+    /// Keeps a token, and forgets the user's sign-in tokens that have expired.
+    static func insert(_ token: NewToken, _ db: Database) throws {
+        try db.execute(
+            sql: "DELETE FROM tokens WHERE user = ? AND expires_at IS NOT NULL AND expires_at <= ?",
+            arguments: [token.user, token.createdAt])
+        try db.execute(
+            sql: "INSERT INTO tokens (hash, user, created_at, expires_at, mfa) VALUES (?, ?, ?, ?, ?)",
+            arguments: [token.hash, token.user, token.createdAt, token.expiresAt, token.mfa])
     }
 
     public func createGroup(_ name: String, at now: Int64) async throws {

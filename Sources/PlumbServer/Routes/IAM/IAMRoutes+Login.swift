@@ -15,8 +15,10 @@ extension IAMRoutes {
             let answer = LoginResponse(
                 token: session.token, expiresAt: TimeParsing.format(session.expiresAt), mfa: session.mfa)
             return try Response.json(answer, status: .created)
-        } catch let error as PlumbError {
-            await auditLogin(body.user, context: context, status: error.status, outcome: "denied")
+        } catch {
+            // Refused (401, 429), or not answered (503 while the store is away): audited either way.
+            let status = (error as? any PlumbAPI.HTTPResponseError)?.status ?? 500
+            await auditLogin(body.user, context: context, status: status, outcome: status < 500 ? "denied" : "error")
             throw error
         }
     }
