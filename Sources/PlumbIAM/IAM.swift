@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Logging
 import PlumbAPI
 import PlumbAuth
 import PlumbStore
@@ -12,7 +11,7 @@ import Synchronization
 ///
 /// Every API call of a user needs its principal (the access check, then the audit's actor), so principals are
 /// cached by token hash with their policies parsed. A change made here empties the cache at once; on a shared store,
-/// `refresh()` (every second, `IAMRefreshService`) empties it when another node changed anything, so a disabled user,
+/// `refresh()` (every second, PlumbServer's `SharedStoreRefreshService`) empties it when another node changed anything, so a disabled user,
 /// a token revoked by a password change or MFA reset, or a changed policy holds on every node within that second.
 /// A shared store's cache is used only while its last refresh is under `freshness` old: a node that cannot read the
 /// revision reads every principal from the store (or answers 503 with it), never from a cache that could be stale.

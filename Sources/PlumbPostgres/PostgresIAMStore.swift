@@ -69,6 +69,7 @@ public final class PostgresIAMStore: IAMStoring, Sendable {
 
     /// `body` in a transaction that first takes the next revision (and, until it ends, the lock that orders every
     /// such change).
+    @discardableResult
     func change<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {

@@ -437,11 +437,16 @@ public final class PlumbServer: Sendable {
         ]
         if sharesState {
             // Alarms made, changed or deleted on other nodes, and the leader's state changes, show here within 2 s.
-            services.append(AlarmRefreshService(engine: alarms))
+            services.append(
+                SharedStoreRefreshService(store: "alarm store", interval: .seconds(2)) { [alarms] in
+                    _ = try await alarms.refresh()
+                })
         }
         if iam.store.isShared {
             // Users, groups, policies and tokens changed on other nodes hold here within a second.
-            services.append(IAMRefreshService(iam: iam))
+            services.append(
+                SharedStoreRefreshService(store: "IAM store", interval: .seconds(1)) { [iam] in try await iam.refresh()
+                })
         }
         // First in, last out: the sink flushes after everything else has logged its shutdown.
         if let logSink {

@@ -93,37 +93,3 @@ extension Duration {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }
-
-/// On a node whose alarm store is shared, takes in every `interval` what the other nodes wrote (`AlarmEngine.refresh`),
-/// so an alarm created, changed or deleted on any node, and every state change of the leader's, shows on this one
-/// within the interval.
-public struct AlarmRefreshService: Service {
-    public let engine: AlarmEngine
-    public let interval: Duration
-    public let logger: Logger
-
-    public init(engine: AlarmEngine, interval: Duration = .seconds(2), logger: Logger = Logger(label: "plumb.alarms")) {
-        self.engine = engine
-        self.interval = interval
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        var failing = false
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return
-            }
-            do {
-                try await engine.refresh()
-                if failing { logger.info("shared alarm store readable again") }
-                failing = false
-            } catch {
-                if !failing { logger.warning("cannot read the shared alarm store: \(error)") }
-                failing = true
-            }
-        }
-    }
-}
