@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -73,6 +74,14 @@ let package = Package(
                 "PlumbAPI", "PlumbAuth", "PlumbStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "PlumbOpen",
+            dependencies: [
+                "PlumbAPI", "PlumbMetrics",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -160,7 +169,7 @@ let package = Package(
             name: "PlumbServer",
             dependencies: [
                 "PlumbAPI",
-                "PlumbAuth", "PlumbIAM",
+                "PlumbAuth", "PlumbIAM", "PlumbOpen",
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
                 "PlumbVictoriaMetrics", "PlumbPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -368,6 +377,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PlumbOpenTests",
+            dependencies: ["PlumbOpen", "PlumbMetrics", "PlumbAPI", "PlumbTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PlumbIAMTests",
             dependencies: ["PlumbIAM", "PlumbAuth", "PlumbAPI", "PlumbStore", "PlumbPostgres", "PlumbTesting"],
             swiftSettings: swiftSettings
@@ -420,7 +434,7 @@ let package = Package(
         .testTarget(
             name: "PlumbServerTests",
             dependencies: [
-                "Accounts", "PlumbServer", "PlumbServerTesting", "PlumbPluginTesting", "PlumbTesting",
+                "Accounts", "PlumbServer", "PlumbServerTesting", "PlumbPluginTesting", "PlumbTesting", "PlumbOpen",
                 "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -19,8 +19,9 @@ if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # test (started on loopback with its own config; the package's own service is not used), victoria-metrics for the
   # metric store's VictoriaMetrics backend (the conformance suite starts its own nodes on loopback), postgresql-15 for
   # logs on PostgreSQL and the cluster (the tests initdb their own clusters, run as the package's postgres user),
-  # nginx-light as the load balancer of the multi-node test (run from deploy/cluster/nginx.conf on a free port).
-  for pkg in prometheus fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux curl prometheus-alertmanager victoria-metrics postgresql-15 nginx-light; do
+  # nginx-light as the load balancer of the multi-node test (run from deploy/cluster/nginx.conf on a free port),
+  # prometheus-node-exporter for Prometheus to scrape and remote-write to Plumb (the remote write test).
+  for pkg in prometheus prometheus-node-exporter fortunes fortunes-min openssl systemd chromium fonts-dejavu-core libjpeg-turbo-progs tmux curl prometheus-alertmanager victoria-metrics postgresql-15 nginx-light; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
   done
 fi

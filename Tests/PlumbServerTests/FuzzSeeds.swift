@@ -1,3 +1,5 @@
+import PlumbOpen
+
 // One valid request per route, the values FuzzTests starts from (drafted by reading each handler; the `reads:`
 // comments say what the handler reads).
 extension FuzzTests {
@@ -311,6 +313,18 @@ extension FuzzTests {
                     "cpu,host=web1,region=eu usage=42.5,idle=7i,up=true,note=\"ok\" {{now}}\nmem,host=web1 used=1024u,free=3500.5 {{now}}"
                 )),
             // reads: query precision (ns|us|ms|s), resolution (1|60); raw body = line protocol (measurement,tags fields timestamp)
+
+            // MARK: Prometheus remote write
+            Seed(
+                "POST", "/api/v1/write",
+                raw: (
+                    "application/x-protobuf",
+                    "node_load1{instance=\"web1:9100\",job=\"node\"} 0.42 {{now_ms}}\nup{job=\"node\"} 1 {{now_ms}}"
+                )
+            ).encoded("snappy") { text in
+                (try? RemoteWriteBody.series(fromLines: text).map(RemoteWriteBody.make)) ?? Array(text.utf8)
+            },
+            // reads: header Content-Encoding (snappy); raw body = a snappy WriteRequest (built from the lines shown)
 
             // MARK: Subscription confirmation (public)
             Seed("GET", "/subscriptions/confirm", query: ["token": "fuzz-confirmation-token"]),

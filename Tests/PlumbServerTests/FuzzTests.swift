@@ -23,6 +23,10 @@ struct FuzzTests {
         var query: [String: String]
         var json: Any?
         var raw: (String, String)?
+        /// The raw body's `Content-Encoding`, and how its text becomes the bytes sent (remote write: a snappy
+        /// WriteRequest of exposition-like lines); text that no longer encodes is sent as it is, to be refused.
+        var encoding: String?
+        var encode: (@Sendable (String) -> [UInt8])?
         /// Whose token the requests carry: routes for a platform user's own account or an end user's refuse the admin.
         var caller: Caller
 
@@ -43,6 +47,14 @@ struct FuzzTests {
         }
 
         var key: String { "\(method) \(path)" }
+        func bytes(_ text: String) -> [UInt8] { encode?(text) ?? Array(text.utf8) }
+
+        func encoded(_ encoding: String, _ encode: @escaping @Sendable (String) -> [UInt8]) -> Seed {
+            var seed = self
+            seed.encoding = encoding
+            seed.encode = encode
+            return seed
+        }
         var takesInput: Bool { !params.isEmpty || !query.isEmpty || json != nil || raw != nil }
     }
 
@@ -261,7 +273,7 @@ struct FuzzTests {
         var body: [UInt8]?
         var contentType = "application/json"
         if let json = seed.json { body = try seedBody(json) }
-        if let (type, text) = seed.raw { (contentType, body) = (type, Array(render(text).utf8)) }
+        if let (type, text) = seed.raw { (contentType, body) = (type, seed.bytes(render(text))) }
 
         /// Sends one request and holds its answer to the rules; `field` is what a 400 must name.
         func send(_ uri: String, _ body: [UInt8]?, field: String, what: String, invalidJSON: Bool = false) async throws
@@ -272,7 +284,9 @@ struct FuzzTests {
             let before = try fingerprint.take()
             // A tail with `seconds=0` follows forever by design; anything else that takes 20 s is hung.
             let limit: Duration = seed.path.hasSuffix("/tail") ? .seconds(3) : .seconds(20)
-            let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: contentType]
+            var fields: HTTPFields = [.authorization: "Bearer \(token)", .contentType: contentType]
+            if let encoding = seed.encoding { fields[.contentEncoding] = encoding }
+            let headers = fields
             let answer = try await withThrowingTaskGroup(of: TestResponse?.self) { group in
                 group.addTask {
                     try await client.execute(
@@ -355,12 +369,16 @@ struct FuzzTests {
                     var mutated = rendered
                     mutated.replaceSubrange(range, with: String(decoding: hostile.json, as: UTF8.self))
                     try await send(
-                        uri(params: params, query: query), Array(mutated.utf8), field: "line",
+                        uri(params: params, query: query), seed.bytes(mutated), field: "line",
                         what: "body number → \(hostile.label)",
                         invalidJSON: true)
                 }
                 try await send(
-                    uri(params: params, query: query), Array(rendered.utf8) + hostile.json, field: "line",
+                    uri(params: params, query: query),
+                    seed.encode == nil
+                        ? Array(rendered.utf8) + hostile.json
+                        : seed.bytes(rendered + String(decoding: hostile.json, as: UTF8.self)),
+                    field: "line",
                     what: "body + \(hostile.label)",
                     invalidJSON: true)
             }

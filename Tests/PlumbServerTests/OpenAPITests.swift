@@ -92,7 +92,8 @@ extension OpenAPITests {
         var sent = headers
         var body: [UInt8]?
         if let json = seed.json { (sent["Content-Type"], body) = ("application/json", try FuzzTests.seedBody(json)) }
-        if let (type, text) = seed.raw { (sent["Content-Type"], body) = (type, Array(FuzzTests.render(text).utf8)) }
+        if let (type, text) = seed.raw { (sent["Content-Type"], body) = (type, seed.bytes(FuzzTests.render(text))) }
+        if let encoding = seed.encoding { sent["Content-Encoding"] = encoding }
         let answer = try await HTTP.exchange(
             seed.method, server.baseURL + path, body: body, token: server.token, headers: sent)
         return Answer(
@@ -132,8 +133,8 @@ extension OpenAPITests {
 
 extension OpenAPITests {
     static let observabilityRoutes: Set<String> = [
-        "POST /api/v1/metrics", "POST /write", "GET /api/v1/metrics", "POST /api/v1/metrics/query",
-        "GET /api/v1/metrics/statistics",
+        "POST /api/v1/metrics", "POST /write", "POST /api/v1/write", "GET /api/v1/metrics",
+        "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics",
         "GET /api/v1/logs", "GET /api/v1/logs/{group}", "GET /api/v1/logs/{group}/streams",
         "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster",
         "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/metric-filters",
@@ -161,8 +162,8 @@ extension OpenAPITests {
             return answer
         }
         for key in [
-            "POST /api/v1/metrics", "POST /write", "GET /api/v1/metrics", "POST /api/v1/metrics/query",
-            "GET /api/v1/metrics/statistics", "GET /api/v1/cluster",
+            "POST /api/v1/metrics", "POST /write", "POST /api/v1/write", "GET /api/v1/metrics",
+            "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics", "GET /api/v1/cluster",
         ] {
             _ = try await send(key)
         }

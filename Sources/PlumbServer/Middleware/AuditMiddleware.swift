@@ -52,7 +52,7 @@ struct AuditMiddleware: RouterMiddleware {
     /// Whether a POST to `path` is data ingest (not audited: it changes no configuration). A PUT to
     /// `/api/v1/logs/{group}/retention` has the same shape as PutLogEvents and is audited.
     static func isIngest(_ path: String) -> Bool {
-        path == "/api/v1/metrics" || path == "/write"
+        path == "/api/v1/metrics" || path == "/write" || path == "/api/v1/write"
             || (path.hasPrefix("/api/v1/logs/") && path.split(separator: "/").count == 5)
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import PlumbAPI
 import PlumbMetrics
+import PlumbOpen
 import PlumbStore
 
 /// The metrics API as a controller: `POST /api/v1/metrics` (PutMetricData), `POST /write` (InfluxDB line
@@ -15,6 +16,7 @@ struct MetricsRoutes {
     /// PutMetricData's validating decoder (the ingest hot path: it walks the JSON by hand, see `PutMetricDataRequest`).
     let decoder: PutMetricDataDecoder
     let parser: LineProtocolParser
+    let remoteWrite: RemoteWriteDecoder
 
     init(store: any MetricStoring, limits: IngestLimits, lineProtocolResolution: StorageResolution) {
         self.store = store
@@ -22,11 +24,13 @@ struct MetricsRoutes {
         self.lineProtocolResolution = lineProtocolResolution
         decoder = PutMetricDataDecoder(limits: limits)
         parser = LineProtocolParser(limits: limits)
+        remoteWrite = RemoteWriteDecoder(limits: limits, maxDecompressedBytes: limits.maxLineProtocolBodyBytes)
     }
 
     func register(api: RouterGroup<PlumbRequestContext>, write: RouterGroup<PlumbRequestContext>) {
         api.post("metrics", use: put)
         write.post("write", use: self.write)
+        api.post("write", use: remoteWrite)
         api.get("metrics", use: list)
         api.post("metrics/query", use: query)
         api.get("metrics/statistics", use: statistics)
@@ -60,6 +64,21 @@ struct MetricsRoutes {
         var response = Response(status: .noContent)
         if batch.skippedStringFields > 0 {
             response.headers[HTTPField.Name("X-Plumb-Skipped-String-Fields")!] = String(batch.skippedStringFields)
+        }
+        return response
+    }
+
+    /// Prometheus remote write 1.0 (snappy-compressed protobuf `WriteRequest`), named by `PrometheusNames`; samples
+    /// no series can hold (staleness markers, NaN, ±Inf) are skipped and counted in `X-Plumb-Skipped-Samples`.
+    @Sendable func remoteWrite(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let body = try await request.collectBody(limit: limits.maxLineProtocolBodyBytes)
+        let batch = try remoteWrite.decode(
+            body, contentEncoding: request.headers[.contentEncoding], now: store.clock(),
+            resolution: lineProtocolResolution)
+        if !batch.samples.isEmpty { try await store.put(batch.samples) }
+        var response = Response(status: .noContent)
+        if batch.skipped > 0 {
+            response.headers[HTTPField.Name("X-Plumb-Skipped-Samples")!] = String(batch.skipped)
         }
         return response
     }
