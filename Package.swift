@@ -260,7 +260,7 @@ let package = Package(
             name: "plumb",
             dependencies: [
                 "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics",
-                "PlumbVictoriaMetrics", "PlumbPostgres",
+                "PlumbVictoriaMetrics", "PlumbPostgres", "PlumbOpen",
                 "PlumbHost", "PlumbKit", "PlumbAlarms", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier",
                 "Sensors", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

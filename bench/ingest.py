@@ -3,7 +3,8 @@
 body, from N parallel clients over keep-alive connections.
 
 usage: ingest.py URL TOKEN|- DIR SAMPLES CLIENTS → prints JSON {"samples", "seconds", "samples_per_second", "requests"}
-Bodies are read before the clock starts; every request must answer 2xx.
+Bodies are read before the clock starts; every request must answer 2xx. INGEST_CONTENT_TYPE and
+INGEST_CONTENT_ENCODING set those headers (remote write: application/x-protobuf, snappy).
 """
 import http.client
 import json
@@ -19,7 +20,9 @@ for name in sorted(os.listdir(directory)):
     with open(os.path.join(directory, name), "rb") as f:
         bodies.append(f.read())
 target = urllib.parse.urlparse(url)
-headers = {"Content-Type": "text/plain"}
+headers = {"Content-Type": os.environ.get("INGEST_CONTENT_TYPE", "text/plain")}
+if os.environ.get("INGEST_CONTENT_ENCODING"):
+    headers["Content-Encoding"] = os.environ["INGEST_CONTENT_ENCODING"]
 if token != "-":
     headers["Authorization"] = "Bearer " + token
 failures = []

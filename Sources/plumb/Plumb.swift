@@ -21,7 +21,7 @@ struct Plumb: AsyncParsableCommand {
             GroupsCommand.self, PoliciesCommand.self, LoginCommand.self, PasswdCommand.self, MFACommand.self,
             DocumentsCommand.self, BenchAuthCommand.self,
             TestAlarmsCommand.self, BenchAlarmsCommand.self, BenchLogsCommand.self, BenchInvokeCommand.self,
-            BenchChatCommand.self, BenchClassifierCommand.self, VersionCommand.self,
+            BenchChatCommand.self, BenchClassifierCommand.self, BenchPayloadCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -63,7 +63,7 @@ public struct DatumValidator: Sendable {
         guard name.utf8.count <= limits.maxNameLength else {
             throw MetricsError.invalid("\(place): \(what) is longer than \(limits.maxNameLength) characters")
         }
-        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !Self.hasControlCharacter(name) else {
             throw MetricsError.invalid("\(place): \(what) contains a control character")
         }
     }
@@ -86,10 +86,21 @@ public struct DatumValidator: Sendable {
                     "\(place): dimension '\(dimension.name)' value is longer than \(limits.maxDimensionValueLength) characters"
                 )
             }
-            guard !dimension.value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            guard !Self.hasControlCharacter(dimension.value) else {
                 throw MetricsError.invalid("\(place): dimension '\(dimension.name)' value contains a control character")
             }
         }
+    }
+
+    /// Whether `text` holds a control character (Unicode's general category Cc): C0, DEL and C1. ASCII text is
+    /// checked byte by byte; only text with other bytes asks Unicode's tables (the ingest hot path).
+    public static func hasControlCharacter(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte < 0x20 || byte == 0x7F { return true }
+            if byte >= 0x80 { ascii = false }
+        }
+        return !ascii && text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
     /// Whether `checkValue` would accept `value`: the hot path asks this first and builds a message only for a refusal.

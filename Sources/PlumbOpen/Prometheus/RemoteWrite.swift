@@ -46,28 +46,30 @@ public struct RemoteWriteDecoder: Sendable {
         } catch let error as Snappy.Invalid {
             throw MetricsError.invalid("the body is not snappy-compressed as remote write sends it: \(error)")
         }
-        let request: Prometheus_WriteRequest
-        do {
-            request = try Prometheus_WriteRequest(serializedBytes: bytes)
-        } catch {
-            throw MetricsError.invalid("the body is not a protobuf WriteRequest: \(error)")
-        }
         var batch = Batch()
-        batch.series = request.timeseries.count
-        for (index, series) in request.timeseries.enumerated() {
-            let place = "body.timeseries[\(index)]"
-            let key = try PrometheusNames.seriesKey(
-                labels: series.labels.map { ($0.name, $0.value) }, validator: validator, at: place)
-            for (k, sample) in series.samples.enumerated() {
-                guard sample.value.bitPattern != Self.staleMarker, DatumValidator.acceptsValue(sample.value) else {
-                    batch.skipped += 1
-                    continue
-                }
-                let seconds = Checked.floorDivision(sample.timestamp, 1_000)
-                try validator.checkTimestamp(seconds, now: now, at: "\(place).samples[\(k)]")
-                batch.samples.append(
-                    Sample(series: key, timestamp: seconds, resolution: resolution, value: .single(sample.value)))
-            }
+        var reader = WriteRequestReader(bytes)
+        let oldest = now - validator.limits.maxAgeSeconds
+        let newest = now + validator.limits.maxFutureSeconds
+        do {
+            batch.series = try reader.read(
+                key: { labels, index in
+                    try PrometheusNames.seriesKey(labels: labels, validator: validator, at: "body.timeseries[\(index)]")
+                },
+                sample: { key, index, k, value, milliseconds in
+                    guard value.bitPattern != Self.staleMarker, DatumValidator.acceptsValue(value) else {
+                        batch.skipped += 1
+                        return
+                    }
+                    let seconds = Checked.floorDivision(milliseconds, 1_000)
+                    // The message (and its text) only for a refusal: this runs once per sample.
+                    if seconds < oldest || seconds > newest {
+                        try validator.checkTimestamp(seconds, now: now, at: "body.timeseries[\(index)].samples[\(k)]")
+                    }
+                    batch.samples.append(
+                        Sample(series: key, timestamp: seconds, resolution: resolution, value: .single(value)))
+                })
+        } catch let error as WriteRequestReader.Malformed {
+            throw MetricsError.invalid("the body is not a protobuf WriteRequest: \(error)")
         }
         return batch
     }

@@ -32,69 +32,72 @@ public enum Snappy {
     }
 
     /// The decompressed bytes; `Invalid` naming the problem for a body that is not a whole, well-formed block, or
-    /// that says it decompresses to more than `limit` bytes.
+    /// that says it decompresses to more than `limit` bytes. The output is sized once, from the declared length, and
+    /// written in place.
     public static func decompress(_ input: [UInt8], limit: Int) throws -> [UInt8] {
         var i = 0
         let length = try varint(input, &i)
         guard length <= limit else {
             throw Invalid("snappy: the body decompresses to \(length) bytes, over the limit of \(limit)")
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(length)
-        while i < input.count {
-            let tag = input[i]
-            i += 1
-            switch tag & 0x03 {
-            case 0:
-                // A literal: its length − 1 in the tag's upper six bits, or in the 1–4 bytes that follow.
-                var count = Int(tag >> 2)
-                if count >= 60 {
-                    let bytes = count - 59
-                    guard i + bytes <= input.count else { throw Invalid("snappy: truncated literal length") }
-                    count = 0
-                    for k in 0..<bytes { count |= Int(input[i + k]) << (8 * k) }
-                    i += bytes
-                }
-                count += 1
-                guard count <= input.count - i else { throw Invalid("snappy: literal runs past the end of the body") }
-                guard count <= length - output.count else {
-                    throw Invalid("snappy: more bytes than the declared \(length)")
-                }
-                output.append(contentsOf: input[i..<(i + count)])
-                i += count
-            case 1:
-                guard i < input.count else { throw Invalid("snappy: truncated copy") }
-                let count = Int((tag >> 2) & 0x07) + 4
-                let offset = Int(tag >> 5) << 8 | Int(input[i])
+        var output = [UInt8](repeating: 0, count: length)
+        var o = 0
+        try output.withUnsafeMutableBufferPointer { out in
+            while i < input.count {
+                let tag = input[i]
                 i += 1
-                try copy(&output, offset: offset, count: count, length: length)
-            case 2:
-                guard i + 2 <= input.count else { throw Invalid("snappy: truncated copy") }
-                let offset = Int(input[i]) | Int(input[i + 1]) << 8
-                i += 2
-                try copy(&output, offset: offset, count: Int(tag >> 2) + 1, length: length)
-            default:
-                guard i + 4 <= input.count else { throw Invalid("snappy: truncated copy") }
-                let offset =
-                    Int(input[i]) | Int(input[i + 1]) << 8 | Int(input[i + 2]) << 16 | Int(input[i + 3]) << 24
-                i += 4
-                try copy(&output, offset: offset, count: Int(tag >> 2) + 1, length: length)
+                var offset = 0
+                var count = 0
+                switch tag & 0x03 {
+                case 0:
+                    // A literal: its length − 1 in the tag's upper six bits, or in the 1–4 bytes that follow.
+                    count = Int(tag >> 2)
+                    if count >= 60 {
+                        let bytes = count - 59
+                        guard i + bytes <= input.count else { throw Invalid("snappy: truncated literal length") }
+                        count = 0
+                        for k in 0..<bytes { count |= Int(input[i + k]) << (8 * k) }
+                        i += bytes
+                    }
+                    count += 1
+                    guard count <= input.count - i else {
+                        throw Invalid("snappy: literal runs past the end of the body")
+                    }
+                    guard count <= length - o else { throw Invalid("snappy: more bytes than the declared \(length)") }
+                    for k in 0..<count { out[o + k] = input[i + k] }
+                    i += count
+                    o += count
+                    continue
+                case 1:
+                    guard i < input.count else { throw Invalid("snappy: truncated copy") }
+                    count = Int((tag >> 2) & 0x07) + 4
+                    offset = Int(tag >> 5) << 8 | Int(input[i])
+                    i += 1
+                case 2:
+                    guard i + 2 <= input.count else { throw Invalid("snappy: truncated copy") }
+                    offset = Int(input[i]) | Int(input[i + 1]) << 8
+                    count = Int(tag >> 2) + 1
+                    i += 2
+                default:
+                    guard i + 4 <= input.count else { throw Invalid("snappy: truncated copy") }
+                    offset =
+                        Int(input[i]) | Int(input[i + 1]) << 8 | Int(input[i + 2]) << 16 | Int(input[i + 3]) << 24
+                    count = Int(tag >> 2) + 1
+                    i += 4
+                }
+                // A back-reference: `count` bytes from `offset` back, which may overlap what it writes (a run).
+                guard offset > 0, offset <= o else {
+                    throw Invalid("snappy: a copy reaches back \(offset) bytes, before the start")
+                }
+                guard count <= length - o else { throw Invalid("snappy: more bytes than the declared \(length)") }
+                for k in 0..<count { out[o + k] = out[o - offset + k] }
+                o += count
             }
         }
-        guard output.count == length else {
-            throw Invalid("snappy: the body decompresses to \(output.count) bytes, not the declared \(length)")
+        guard o == length else {
+            throw Invalid("snappy: the body decompresses to \(o) bytes, not the declared \(length)")
         }
         return output
-    }
-
-    /// A back-reference: `count` bytes from `offset` back, which may overlap what it writes (a run).
-    static func copy(_ output: inout [UInt8], offset: Int, count: Int, length: Int) throws {
-        guard offset > 0, offset <= output.count else {
-            throw Invalid("snappy: a copy reaches back \(offset) bytes, before the start")
-        }
-        guard count <= length - output.count else { throw Invalid("snappy: more bytes than the declared \(length)") }
-        let start = output.count - offset
-        for k in 0..<count { output.append(output[start + k]) }
     }
 
     /// `input` compressed: literals and back-references found through a hash of every 4 bytes (greedy, one
