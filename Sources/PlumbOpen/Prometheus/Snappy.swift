@@ -64,7 +64,9 @@ public enum Snappy {
                         throw Invalid("snappy: literal runs past the end of the body")
                     }
                     guard count <= length - o else { throw Invalid("snappy: more bytes than the declared \(length)") }
-                    for k in 0..<count { out[o + k] = input[i + k] }
+                    input.withUnsafeBufferPointer { source in
+                        (out.baseAddress! + o).update(from: source.baseAddress! + i, count: count)
+                    }
                     i += count
                     o += count
                     continue
@@ -90,7 +92,11 @@ public enum Snappy {
                     throw Invalid("snappy: a copy reaches back \(offset) bytes, before the start")
                 }
                 guard count <= length - o else { throw Invalid("snappy: more bytes than the declared \(length)") }
-                for k in 0..<count { out[o + k] = out[o - offset + k] }
+                if offset >= count {
+                    (out.baseAddress! + o).update(from: out.baseAddress! + (o - offset), count: count)
+                } else {
+                    for k in 0..<count { out[o + k] = out[o - offset + k] }
+                }
                 o += count
             }
         }

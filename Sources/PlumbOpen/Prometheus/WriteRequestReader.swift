@@ -174,18 +174,33 @@ struct WriteRequestReader {
     }
 }
 
-/// A series' label bytes as a dictionary key, hashed in one call over the bytes rather than byte by byte.
+/// A series' label bytes as a dictionary key: hashed once, when made, by FNV-1a over 8-byte words (the dictionary's
+/// own hasher then mixes 8 bytes, not the whole slice), and compared with `memcmp`.
 struct LabelBytes: Hashable {
     let bytes: ArraySlice<UInt8>
+    let digest: UInt64
 
-    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
-
-    func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        bytes.withUnsafeBytes { raw in
+            var i = 0
+            while i + 8 <= raw.count {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x0000_0100_0000_01B3
+                i += 8
+            }
+            while i < raw.count {
+                h = (h ^ UInt64(raw[i])) &* 0x0000_0100_0000_01B3
+                i += 1
+            }
+        }
+        digest = h
     }
 
+    func hash(into hasher: inout Hasher) { hasher.combine(digest) }
+
     static func == (a: LabelBytes, b: LabelBytes) -> Bool {
-        a.bytes.count == b.bytes.count
+        a.digest == b.digest && a.bytes.count == b.bytes.count
             && a.bytes.withUnsafeBytes { x in
                 b.bytes.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
             }
