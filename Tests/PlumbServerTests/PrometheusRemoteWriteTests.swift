@@ -78,28 +78,41 @@ struct PrometheusRemoteWriteTests {
         }
         #expect(expected.count > 50, "Prometheus stored \(expected.count) series")
 
-        // Plumb: every series remote write brought, with its sample count over the same seconds.
-        let (listed, listBody) = try await HTTP.request("GET", plumb.baseURL + "/api/v1/metrics", token: plumb.token)
-        #expect(listed == 200)
-        let metrics = try JSONDecoder().decode(ListMetricsResponse.self, from: Data(listBody)).metrics
-            .filter { $0.dimensions["job"] == "node" }
-        var stored: [String: Int] = [:]
-        for metric in metrics {
-            let promName = metric.namespace == "Prometheus" ? metric.name : metric.namespace + "_" + metric.name
-            let labels = metric.dimensions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                .joined(separator: ",")
-            let dimensions = metric.dimensions.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            let query = [
-                "namespace": metric.namespace, "name": metric.name, "dimensions": dimensions,
-                "statistics": "SampleCount", "period": "\(t1 - t0)", "start": "\(t0)", "end": "\(t1)",
-            ].map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.value)" }
+        // Plumb: every series remote write brought, with its sample count over the same seconds. Remote write
+        // trails the scrapes by its batch deadline (more on a loaded machine): read until it has caught up.
+        func plumbCounts() async throws -> [String: Int] {
+            let (listed, listBody) = try await HTTP.request(
+                "GET", plumb.baseURL + "/api/v1/metrics", token: plumb.token)
+            #expect(listed == 200)
+            let metrics = try JSONDecoder().decode(ListMetricsResponse.self, from: Data(listBody)).metrics
+                .filter { $0.dimensions["job"] == "node" }
+            var stored: [String: Int] = [:]
+            for metric in metrics {
+                let promName = metric.namespace == "Prometheus" ? metric.name : metric.namespace + "_" + metric.name
+                let labels = metric.dimensions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: ",")
+                let dimensions = metric.dimensions.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+                let query = [
+                    "namespace": metric.namespace, "name": metric.name, "dimensions": dimensions,
+                    "statistics": "SampleCount", "period": "\(t1 - t0)", "start": "\(t0)", "end": "\(t1)",
+                ].map {
+                    "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.value)"
+                }
                 .joined(separator: "&")
-            let (status, body) = try await HTTP.request(
-                "GET", plumb.baseURL + "/api/v1/metrics/statistics?" + query, token: plumb.token)
-            #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
-            let answer = try JSONDecoder().decode(StatisticsResponse.self, from: Data(body))
-            let count = answer.datapoints.reduce(0.0) { $0 + ($1.values["SampleCount"] ?? 0) }
-            if count > 0 { stored["\(promName)|\(labels)"] = Int(count) }
+                let (status, body) = try await HTTP.request(
+                    "GET", plumb.baseURL + "/api/v1/metrics/statistics?" + query, token: plumb.token)
+                #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
+                let answer = try JSONDecoder().decode(StatisticsResponse.self, from: Data(body))
+                let count = answer.datapoints.reduce(0.0) { $0 + ($1.values["SampleCount"] ?? 0) }
+                if count > 0 { stored["\(promName)|\(labels)"] = Int(count) }
+            }
+            return stored
+        }
+        var stored = try await plumbCounts()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while stored != expected, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+            stored = try await plumbCounts()
         }
         let expectedSeries = Set(expected.keys)
         let storedSeries = Set(stored.keys)
