@@ -52,7 +52,8 @@ struct PrometheusRemoteWriteTests {
 
         // Let it scrape for a while; the window is [t0, t1) in whole seconds, closed a few seconds before the reads
         // so that the remote write has caught up.
-        let t0 = Int64(Date().timeIntervalSince1970) + 2
+        // On the 10-second grid Plumb's periods start on, so [t0, t1) is exactly one period.
+        let t0 = (Int64(Date().timeIntervalSince1970) + 2 + 9) / 10 * 10
         let t1 = t0 + 10
         try await Task.sleep(for: .seconds(Double(t1 - Int64(Date().timeIntervalSince1970)) + 4))
 
