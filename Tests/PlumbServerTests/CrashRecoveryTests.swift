@@ -37,7 +37,7 @@ struct CrashRecoveryTests {
                             .joined(separator: "\n")
                         guard
                             let (status, _) = try? await HTTP.request(
-                                "POST", url, body: Array(body.utf8), token: token, timeout: 2)
+                                "POST", url, body: Array(body.utf8), token: token, timeout: 10)
                         else { break }
                         if status == 204 {
                             mine.append(batch)
@@ -48,7 +48,9 @@ struct CrashRecoveryTests {
                 }
             }
             group.addTask {
-                let deadline = ContinuousClock.now + .seconds(20)
+                // A writer gives up on a request after 10 s (an fsync on a disk the whole suite shares can take
+                // seconds), so the wait for 30 acknowledgements is long enough for several of those.
+                let deadline = ContinuousClock.now + .seconds(60)
                 while ackCount.value < 30 && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }

@@ -4,9 +4,10 @@ import PlumbTesting
 import Testing
 
 /// A real Prometheus (Debian's 2.42) scrapes a real node exporter every second and remote-writes to Plumb: the
-/// series and the samples Plumb stored over a window are those Prometheus stored itself.
+/// series and the samples Plumb stored over a window are those Prometheus stored itself. In the serial pass (its name
+/// ends in TimingTests): it keeps three processes busy on a wall-clock window.
 @Suite("Prometheus remote write", .serialized)
-struct PrometheusRemoteWriteTests {
+struct PrometheusRemoteWriteTimingTests {
     @Test("what Prometheus scraped and stored, Plumb stored from its remote write: every series, every sample")
     func matchesPrometheus() async throws {
         let root = TemporaryDirectory("plumb-remote-write")
