@@ -48,11 +48,16 @@ extension IAM {
     }
 
     static func refuseIfLocked(_ record: SignInRecord, now: Double) throws {
-        guard record.lockedUntil <= now else { throw locked(until: record.lockedUntil, now: now) }
+        // `>` rather than `<=`: a value that is not a number locks nobody.
+        if record.lockedUntil > now { throw locked(until: record.lockedUntil, now: now) }
     }
 
     static func locked(until: Double, now: Double) -> PlumbError {
-        PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(Int(until - now) + 1) s")
+        // The stored time is read back from a database: clamped before it becomes an integer (a lockout is an hour at
+        // most; a day covers any clock skew between nodes).
+        let gap = until - now
+        let wait = gap > 0 ? Int(min(gap, 86_400)) + 1 : 1
+        return PlumbError(status: 429, code: "UserLocked", "too many failed sign-ins; try again in \(wait) s")
     }
 
     /// Checks the password (and the code, once the user has a TOTP device) and makes a token. An unknown user, a
