@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "PlumbOpen",
             dependencies: [
-                "PlumbAPI", "PlumbMetrics",
+                "PlumbAPI", "PlumbMetrics", "PlumbLogs", "PlumbStore",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings

@@ -12,6 +12,7 @@ import PlumbKit
 import PlumbLogs
 import PlumbMetrics
 import PlumbNotify
+import PlumbOpen
 import PlumbPostgres
 import PlumbStore
 import PlumbVictoriaMetrics
@@ -65,6 +66,8 @@ public final class PlumbServer: Sendable {
     /// sd_notify; inert unless systemd (or a test) set NOTIFY_SOCKET.
     public let systemd = SystemdNotifier()
     let watchdog = Mutex<RepeatedTask?>(nil)
+    /// OpenTelemetry's cumulative points since this process started, shared by both OTLP listeners.
+    let otlpTracker = CumulativeTracker(epochNanos: UInt64(max(0, Date().timeIntervalSince1970)) * 1_000_000_000)
 
     /// The audit trail's name for the holder of `token`.
     public static func auditActor(for token: String) -> String { AuditMiddleware.tokenID(token) }
@@ -349,6 +352,7 @@ public final class PlumbServer: Sendable {
             store: store, limits: limits,
             lineProtocolResolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard
         ).register(api: api, write: write)
+        otlpRoutes.register(on: write)
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         SilenceRoutes(silences: alarms.silences, clock: store.clock).register(api: api)
@@ -373,6 +377,23 @@ public final class PlumbServer: Sendable {
         )
         .register(on: router)
         extraRoutes(router)
+        return router
+    }
+
+    var otlpRoutes: OTLPRoutes {
+        OTLPRoutes(
+            metrics: store, logs: logs, limits: limits,
+            resolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard,
+            settings: config.otlp, tracker: otlpTracker)
+    }
+
+    /// The OTLP/HTTP listener's surface (`otlp.listen`): `/v1/metrics` and `/v1/logs` only, with the same callers.
+    func makeOTLPRouter() -> Router<PlumbRequestContext> {
+        let router = Router(context: PlumbRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        let callers = CallerResolver(adminToken: token, iam: iam, host: host)
+        otlpRoutes.register(on: router.group().add(middleware: AccessMiddleware(callers: callers, settings: config.iam)))
         return router
     }
 
@@ -435,6 +456,21 @@ public final class PlumbServer: Sendable {
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
             SystemdLifecycle(server: self),
         ]
+        if let otlpListen = config.otlp.listen {
+            let (otlpHost, otlpPort) = try OTLPSettings.address(otlpListen)
+            services.append(
+                Application(
+                    router: makeOTLPRouter(), server: makeHTTPServer(),
+                    configuration: .init(
+                        address: .hostname(otlpHost, port: otlpPort), serverName: "plumb",
+                        backlog: ServerConfig.HTTPSettings.acceptBacklog),
+                    onServerRunning: { [logger] channel in
+                        logger.info(
+                            "OTLP/HTTP listening",
+                            metadata: ["address": "\(channel.localAddress?.description ?? otlpListen)"])
+                    },
+                    logger: logger))
+        }
         if sharesState {
             // Alarms made, changed or deleted on other nodes, and the leader's state changes, show here within 2 s.
             services.append(

@@ -68,3 +68,48 @@ extension BinaryReader {
         return String(decoding: try readBytes(count), as: UTF8.self)
     }
 }
+
+extension Zlib {
+    /// Why a compressed request body could not be inflated.
+    public struct InflateError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Inflates a gzip (or zlib) stream, refusing one that would grow past `limit` bytes (a small body that
+    /// inflates to gigabytes is refused as soon as it passes the limit, never held whole).
+    public static func gunzip(_ input: [UInt8], limit: Int) throws(InflateError) -> [UInt8] {
+        var stream = z_stream()
+        // 15 + 32: the largest window, with the gzip or zlib header detected.
+        guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw InflateError(description: "cannot start inflating")
+        }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1_024)
+        var status: Int32 = Z_OK
+        try input.withUnsafeBufferPointer { (source) throws(InflateError) in
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            stream.avail_in = uInt(source.count)
+            repeat {
+                chunk.withUnsafeMutableBufferPointer { out in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = uInt(out.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                }
+                guard status == Z_OK || status == Z_STREAM_END else {
+                    let reason = stream.msg.map { String(cString: $0) } ?? "status \(status)"
+                    throw InflateError(description: status == Z_BUF_ERROR ? "the stream ends early" : reason)
+                }
+                let produced = chunk.count - Int(stream.avail_out)
+                guard output.count + produced <= limit else {
+                    throw InflateError(description: "it inflates to more than \(limit) bytes")
+                }
+                output.append(contentsOf: chunk[..<produced])
+                if status == Z_OK && produced == 0 && stream.avail_in == 0 {
+                    throw InflateError(description: "the stream ends early")
+                }
+            } while status != Z_STREAM_END
+        }
+        return output
+    }
+}

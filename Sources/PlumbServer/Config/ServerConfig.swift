@@ -48,6 +48,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var alertmanager = AlertmanagerSettings()
     /// The signed links of alarm mails to the read-only alarm page.
     public var alarmPage = AlarmPageSettings()
+    /// OpenTelemetry ingest: a second listener, log group names, promoted resource attributes.
+    public var otlp = OTLPSettings()
 
     /// The `websocket:` section: limits of the plugins' WebSocket endpoints.
     public struct WebSocketSettings: Sendable, Decodable {
@@ -251,7 +253,7 @@ public struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
-            alertmanager, storage, cluster
+            alertmanager, storage, cluster, otlp
         case webSocket = "websocket"
         case publicURL = "public_url"
         case alarmPage = "alarm_page"
@@ -299,6 +301,7 @@ public struct ServerConfig: Sendable, Decodable {
         tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls)
         alertmanager = try c.decodeIfPresent(AlertmanagerSettings.self, forKey: .alertmanager) ?? AlertmanagerSettings()
         alarmPage = try c.decodeIfPresent(AlarmPageSettings.self, forKey: .alarmPage) ?? AlarmPageSettings()
+        otlp = try c.decodeIfPresent(OTLPSettings.self, forKey: .otlp) ?? OTLPSettings()
         guard (1...Self.maxConcurrency).contains(accountConcurrency) else {
             throw ConfigError("account_concurrency must be from 1 to \(Self.maxConcurrency)")
         }

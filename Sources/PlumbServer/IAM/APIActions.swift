@@ -24,6 +24,8 @@ enum APIActions {
         "POST /api/v1/metrics": ("metrics:PutMetricData", "metric/*"),
         "POST /write": ("metrics:PutMetricData", "metric/*"),
         "POST /api/v1/write": ("metrics:PutMetricData", "metric/*"),
+        "POST /v1/metrics": ("metrics:PutMetricData", "metric/*"),
+        "POST /v1/logs": ("logs:PutLogEvents", "log-group/*"),
         "GET /api/v1/functions": ("functions:ListFunctions", "function/*"),
         "GET /api/v1/functions/{name}": ("functions:GetFunction", "function/{name}"),
         "GET /api/v1/functions/{name}/events": ("functions:GetFunctionEvents", "function/{name}"),
