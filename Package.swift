@@ -378,7 +378,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PlumbOpenTests",
-            dependencies: ["PlumbOpen", "PlumbMetrics", "PlumbAPI", "PlumbTesting"],
+            dependencies: [
+                "PlumbOpen", "PlumbMetrics", "PlumbAPI", "PlumbStore", "PlumbTesting",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -393,7 +393,8 @@ public final class PlumbServer: Sendable {
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
         let callers = CallerResolver(adminToken: token, iam: iam, host: host)
-        otlpRoutes.register(on: router.group().add(middleware: AccessMiddleware(callers: callers, settings: config.iam)))
+        otlpRoutes.register(
+            on: router.group().add(middleware: AccessMiddleware(callers: callers, settings: config.iam)))
         return router
     }
 

@@ -326,6 +326,23 @@ extension FuzzTests {
             },
             // reads: header Content-Encoding (snappy); raw body = a snappy WriteRequest (built from the lines shown)
 
+            // MARK: OpenTelemetry (OTLP/HTTP, JSON encoding)
+            Seed(
+                "POST", "/v1/metrics",
+                raw: (
+                    "application/json",
+                    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"fuzz-app\"}}]},\"scopeMetrics\":[{\"scope\":{\"name\":\"fuzz\"},\"metrics\":[{\"name\":\"fuzz.requests\",\"unit\":\"{request}\",\"sum\":{\"aggregationTemporality\":1,\"isMonotonic\":true,\"dataPoints\":[{\"asInt\":\"3\",\"timeUnixNano\":\"{{now_ns}}\",\"attributes\":[{\"key\":\"route\",\"value\":{\"stringValue\":\"/pay\"}}]}]}},{\"name\":\"fuzz.latency\",\"unit\":\"ms\",\"histogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"count\":\"3\",\"sum\":42.5,\"bucketCounts\":[\"1\",\"2\"],\"explicitBounds\":[10],\"timeUnixNano\":\"{{now_ns}}\"}]}}]}]}]}"
+                )),
+            // reads: header Content-Type (application/json | application/x-protobuf), Content-Encoding (gzip); raw body =
+            //   an ExportMetricsServiceRequest (OTLP JSON: int64 as strings, enums as integers)
+            Seed(
+                "POST", "/v1/logs",
+                raw: (
+                    "application/json",
+                    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"fuzz-app\"}}]},\"scopeLogs\":[{\"scope\":{\"name\":\"fuzz\"},\"logRecords\":[{\"timeUnixNano\":\"{{now_ns}}\",\"severityNumber\":17,\"severityText\":\"ERROR\",\"body\":{\"stringValue\":\"payment failed\"},\"traceId\":\"5b8efff798038103d269b633813fc60c\",\"spanId\":\"eee19b7ec3c1b174\",\"attributes\":[{\"key\":\"user\",\"value\":{\"stringValue\":\"ada\"}}]}]}]}]}"
+                )),
+            // reads: header Content-Type, Content-Encoding; raw body = an ExportLogsServiceRequest (OTLP JSON: hex ids)
+
             // MARK: Subscription confirmation (public)
             Seed("GET", "/subscriptions/confirm", query: ["token": "fuzz-confirmation-token"]),
             // reads: query token (404 for an unknown token)

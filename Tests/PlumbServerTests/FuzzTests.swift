@@ -150,6 +150,7 @@ struct FuzzTests {
         let now = Int64(Date().timeIntervalSince1970)
         return text.replacingOccurrences(of: "{{now}}", with: String(now))
             .replacingOccurrences(of: "{{now_ms}}", with: String(now * 1_000))
+            .replacingOccurrences(of: "{{now_ns}}", with: String(now * 1_000_000_000))
             .replacingOccurrences(of: "{{now_rfc3339}}", with: ISO8601DateFormatter().string(from: Date()))
     }
 

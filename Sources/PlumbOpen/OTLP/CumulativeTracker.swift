@@ -129,7 +129,8 @@ public struct ExponentialBuckets: Sendable, Equatable {
             for (index, count) in buckets { out[index >> shift, default: 0] &+= count }
             return out
         }
-        return ExponentialBuckets(scale: target, zeroCount: zeroCount, positive: merge(positive), negative: merge(negative))
+        return ExponentialBuckets(
+            scale: target, zeroCount: zeroCount, positive: merge(positive), negative: merge(negative))
     }
 
     /// `self − earlier` bucket by bucket, at the coarser of the two scales; nil when a bucket went down.

@@ -50,7 +50,8 @@ enum OTLPAttributes {
 
     static func jsonText(_ value: Any) -> String {
         guard JSONSerialization.isValidJSONObject([value]),
-            let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys, .withoutEscapingSlashes])
+            let data = try? JSONSerialization.data(
+                withJSONObject: [value], options: [.sortedKeys, .withoutEscapingSlashes])
         else { return "\(value)" }
         // Drop the array written around it (JSONSerialization needs a container at the top).
         let text = String(decoding: data, as: UTF8.self)

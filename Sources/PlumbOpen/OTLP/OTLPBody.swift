@@ -91,7 +91,9 @@ public enum OTLPBody {
         if data.isEmpty { return nil }
         if encoding == .json, data.count == expected * 3 / 2 {
             let text = data.base64EncodedString()
-            return text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }
+            return text.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46)
+            }
                 ? text.lowercased() : nil
         }
         guard data.count == expected else { return nil }
@@ -122,7 +124,8 @@ public enum OTLPBody {
         switch encoding {
         case .json:
             let object: [String: Any] = ["code": Int(code), "message": message]
-            return Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+            return Array(
+                (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data())
         case .protobuf:
             var out: [UInt8] = [0x08]
             appendVarint(UInt64(code), to: &out)

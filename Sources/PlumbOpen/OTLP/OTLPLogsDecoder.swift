@@ -57,7 +57,8 @@ public struct OTLPLogsDecoder: Sendable {
             let records = resourceLogs.scopeLogs.reduce(0) { $0 + $1.logRecords.count }
             batch.records += records
             guard !group.hasPrefix("/plumb/") else {
-                batch.refuse("resourceLogs[\(r)]: log groups under /plumb/ are written by the server only", count: records)
+                batch.refuse(
+                    "resourceLogs[\(r)]: log groups under /plumb/ are written by the server only", count: records)
                 continue
             }
             let slot: Int

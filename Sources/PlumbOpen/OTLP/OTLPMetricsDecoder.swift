@@ -117,7 +117,9 @@ public struct OTLPMetricsDecoder: Sendable {
         resolution: StorageResolution, to batch: inout Batch
     ) {
         let unit = OTLPNames.metricUnit(metric.unit)
-        func key(_ name: String, _ attributes: [OTelKeyValue], _ at: String, extra: (name: String, value: String)? = nil)
+        func key(
+            _ name: String, _ attributes: [OTelKeyValue], _ at: String, extra: (name: String, value: String)? = nil
+        )
             -> SeriesKey?
         {
             do {
@@ -314,11 +316,15 @@ public struct OTLPMetricsDecoder: Sendable {
                 let at = "\(place).summary.dataPoints[\(i)]"
                 guard let t = time(point.timeUnixNano, at) else { continue }
                 for q in point.quantileValues {
-                    guard let series = key(name, point.attributes, at, extra: ("quantile", OTLPAttributes.number(q.quantile)))
+                    guard
+                        let series = key(
+                            name, point.attributes, at, extra: ("quantile", OTLPAttributes.number(q.quantile)))
                     else { continue }
                     if DatumValidator.acceptsValue(q.value) { store(series, t, .single(q.value)) }
                 }
-                if let series = key(name + "_count", point.attributes, at) { store(series, t, .single(Double(point.count))) }
+                if let series = key(name + "_count", point.attributes, at) {
+                    store(series, t, .single(Double(point.count)))
+                }
                 if DatumValidator.acceptsValue(point.sum), let series = key(name + "_sum", point.attributes, at) {
                     store(series, t, .single(point.sum))
                 }
@@ -353,13 +359,21 @@ struct HistogramPart {
         if counts.isEmpty {
             // No buckets: count and sum only.
             let mean = sum.isFinite ? sum / Double(count) : 0
-            return .statistics(count: Double(count), sum: sum.isFinite ? sum : mean * Double(count), min: low ?? mean, max: high ?? mean)
+            return .statistics(
+                count: Double(count), sum: sum.isFinite ? sum : mean * Double(count), min: low ?? mean,
+                max: high ?? mean)
         }
         for (i, c) in counts.enumerated() where c > 0 {
             var lower = i == 0 ? (low ?? bounds.first ?? 0) : bounds[i - 1]
             var upper = i == bounds.count ? (high ?? bounds.last ?? 0) : bounds[i]
-            if let low { lower = Swift.max(lower, low); upper = Swift.max(upper, low) }
-            if let high { upper = Swift.min(upper, high); lower = Swift.min(lower, high) }
+            if let low {
+                lower = Swift.max(lower, low)
+                upper = Swift.max(upper, low)
+            }
+            if let high {
+                upper = Swift.min(upper, high)
+                lower = Swift.min(lower, high)
+            }
             aggregate.add((lower + upper) / 2, weight: Double(c))
         }
         if sum.isFinite { aggregate.sum = sum }

@@ -90,7 +90,8 @@ struct OTLPRoutes {
                 status: .ok, headers: [.contentType: encoding.contentType],
                 body: .init(byteBuffer: ByteBuffer(bytes: answer)))
         } catch let error as any PlumbAPI.HTTPResponseError {
-            return Self.refusal(status: error.status, message: error.message, headers: error.headers, encoding: encoding)
+            return Self.refusal(
+                status: error.status, message: error.message, headers: error.headers, encoding: encoding)
         }
     }
 
@@ -102,6 +103,7 @@ struct OTLPRoutes {
         return Response(
             status: .init(code: status), headers: headers,
             body: .init(
-                byteBuffer: ByteBuffer(bytes: OTLPBody.status(httpStatus: status, message: message, encoding: encoding))))
+                byteBuffer: ByteBuffer(bytes: OTLPBody.status(httpStatus: status, message: message, encoding: encoding))
+            ))
     }
 }
