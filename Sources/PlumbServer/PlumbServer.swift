@@ -66,6 +66,8 @@ public final class PlumbServer: Sendable {
     /// sd_notify; inert unless systemd (or a test) set NOTIFY_SOCKET.
     public let systemd = SystemdNotifier()
     let watchdog = Mutex<RepeatedTask?>(nil)
+    /// Scrapes `scrape_configs` (the leader only, in a cluster).
+    let scrapeService: ScrapeService
     /// OpenTelemetry's cumulative points since this process started, shared by both OTLP listeners.
     let otlpTracker = CumulativeTracker(epochNanos: UInt64(max(0, Date().timeIntervalSince1970)) * 1_000_000_000)
 
@@ -119,6 +121,11 @@ public final class PlumbServer: Sendable {
         self.scheduler = scheduler
         self.deliverySettings = deliverySettings
         self.logger = logger
+        let lease = self.lease
+        self.scrapeService = ScrapeService(
+            jobs: config.scrapeConfigs, store: store, limits: IngestLimits(),
+            resolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard,
+            leads: { lease?.isLeader ?? true })
     }
 
     /// Opens the data directory, the stores and the admin token, loads `plugins` and applies the configured
@@ -353,6 +360,7 @@ public final class PlumbServer: Sendable {
             lineProtocolResolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard
         ).register(api: api, write: write)
         otlpRoutes.register(on: write)
+        ScrapeRoutes(service: scrapeService).register(api: api)
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         SilenceRoutes(silences: alarms.silences, clock: store.clock).register(api: api)
@@ -457,6 +465,7 @@ public final class PlumbServer: Sendable {
             // Last in, first told to stop: STOPPING=1 goes out as soon as SIGTERM arrives, before the drain.
             SystemdLifecycle(server: self),
         ]
+        services.append(scrapeService)
         if let otlpListen = config.otlp.listen {
             let (otlpHost, otlpPort) = try OTLPSettings.address(otlpListen)
             services.append(

@@ -3,19 +3,28 @@ import Foundation
 import PlumbOpen
 
 /// `plumb bench-payload`: turns a line-protocol payload directory (bench/payload.py) into the same samples as
-/// Prometheus remote write bodies, one per file, so both protocols are benchmarked on identical data.
+/// Prometheus remote write bodies or OTLP metrics exports, one per file, so every protocol is benchmarked on identical
+/// data.
 struct BenchPayloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-payload",
-        abstract: "Convert a line-protocol benchmark payload into Prometheus remote write bodies.",
+        abstract: "Convert a line-protocol benchmark payload into remote write or OTLP bodies.",
         discussion: """
             Each file of INPUT (lines `measurement,tag=v,… field=v,… seconds`, as bench/payload.py writes them) \
-            becomes a file of OUTPUT holding one snappy-compressed WriteRequest with the same samples: series \
-            `measurement_field{tags}`, timestamps in milliseconds. Prints the number of samples.
+            becomes a file of OUTPUT with the same samples, series `measurement_field{tags}`: with --format \
+            remote-write (the default) one snappy-compressed WriteRequest (timestamps in milliseconds); with \
+            --format otlp one protobuf ExportMetricsServiceRequest (service.name `bench`, one gauge per name, the \
+            tags as attributes). Prints the number of samples.
             """)
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case remoteWrite = "remote-write"
+        case otlp
+    }
+
     @Argument(help: "The line-protocol payload directory.") var input: String
-    @Argument(help: "Where to write the remote write bodies.") var output: String
+    @Argument(help: "Where to write the bodies.") var output: String
+    @Option(help: "remote-write or otlp.") var format: Format = .remoteWrite
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -45,8 +54,13 @@ struct BenchPayloadCommand: ParsableCommand {
                     samples += 1
                 }
             }
-            let body = try RemoteWriteBody.make(series)
-            try Data(body).write(to: URL(fileURLWithPath: output + "/" + name + ".rw"))
+            switch format {
+            case .remoteWrite:
+                try Data(try RemoteWriteBody.make(series)).write(to: URL(fileURLWithPath: output + "/" + name + ".rw"))
+            case .otlp:
+                try Data(try OTLPMetricsBody.make(series, service: "bench")).write(
+                    to: URL(fileURLWithPath: output + "/" + name + ".otlp"))
+            }
         }
         print(samples)
     }

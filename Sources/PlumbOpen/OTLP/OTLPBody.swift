@@ -179,3 +179,52 @@ public enum OTLPResponse {
         }
     }
 }
+
+/// An OTLP metrics export as an SDK sends it, for clients of Plumb written in Swift (the benchmark) and for tests:
+/// one resource (`service.name`), one scope, one gauge per metric name holding every point of that name, each
+/// point's labels (but `__name__`) as attributes.
+public enum OTLPMetricsBody {
+    public static func make(_ series: [RemoteWriteBody.Series], service: String) throws -> [UInt8] {
+        var metrics: [Opentelemetry_Proto_Metrics_V1_Metric] = []
+        var index: [String: Int] = [:]
+        for s in series {
+            let name = s.labels.first(where: { $0.name == "__name__" })?.value ?? ""
+            let slot: Int
+            if let found = index[name] {
+                slot = found
+            } else {
+                slot = metrics.count
+                index[name] = slot
+                var metric = Opentelemetry_Proto_Metrics_V1_Metric()
+                metric.name = name
+                metric.gauge = Opentelemetry_Proto_Metrics_V1_Gauge()
+                metrics.append(metric)
+            }
+            let attributes = s.labels.filter { $0.name != "__name__" }.map { label in
+                var kv = Opentelemetry_Proto_Common_V1_KeyValue()
+                kv.key = label.name
+                kv.value.stringValue = label.value
+                return kv
+            }
+            for sample in s.samples {
+                var point = Opentelemetry_Proto_Metrics_V1_NumberDataPoint()
+                point.attributes = attributes
+                point.asDouble = sample.value
+                point.timeUnixNano = UInt64(max(0, sample.timestamp)) * 1_000_000
+                metrics[slot].gauge.dataPoints.append(point)
+            }
+        }
+        var request = Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest()
+        var resource = Opentelemetry_Proto_Metrics_V1_ResourceMetrics()
+        var attribute = Opentelemetry_Proto_Common_V1_KeyValue()
+        attribute.key = "service.name"
+        attribute.value.stringValue = service
+        resource.resource.attributes = [attribute]
+        var scope = Opentelemetry_Proto_Metrics_V1_ScopeMetrics()
+        scope.scope.name = "bench"
+        scope.metrics = metrics
+        resource.scopeMetrics = [scope]
+        request.resourceMetrics = [resource]
+        return try request.serializedBytes()
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import PlumbHost
 import PlumbNotify
+import PlumbOpen
 import PlumbStore
 import Yams
 
@@ -50,6 +51,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var alarmPage = AlarmPageSettings()
     /// OpenTelemetry ingest: a second listener, log group names, promoted resource attributes.
     public var otlp = OTLPSettings()
+    /// Prometheus scrape jobs, in prometheus.yml's own format.
+    public var scrapeConfigs: [ScrapeConfig] = []
 
     /// The `websocket:` section: limits of the plugins' WebSocket endpoints.
     public struct WebSocketSettings: Sendable, Decodable {
@@ -255,6 +258,7 @@ public struct ServerConfig: Sendable, Decodable {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
             alertmanager, storage, cluster, otlp
         case webSocket = "websocket"
+        case scrapeConfigs = "scrape_configs"
         case publicURL = "public_url"
         case alarmPage = "alarm_page"
         case adminTokenEnv = "admin_token_env"
@@ -302,6 +306,24 @@ public struct ServerConfig: Sendable, Decodable {
         alertmanager = try c.decodeIfPresent(AlertmanagerSettings.self, forKey: .alertmanager) ?? AlertmanagerSettings()
         alarmPage = try c.decodeIfPresent(AlarmPageSettings.self, forKey: .alarmPage) ?? AlarmPageSettings()
         otlp = try c.decodeIfPresent(OTLPSettings.self, forKey: .otlp) ?? OTLPSettings()
+        if c.contains(.scrapeConfigs), try !c.decodeNil(forKey: .scrapeConfigs) {
+            var list = try c.nestedUnkeyedContainer(forKey: .scrapeConfigs)
+            while !list.isAtEnd {
+                let index = list.currentIndex
+                do {
+                    scrapeConfigs.append(try list.decode(ScrapeConfig.self))
+                } catch let error as ScrapeConfigError {
+                    throw ConfigError("scrape_configs[\(index)]: \(error.message)")
+                } catch let DecodingError.dataCorrupted(context) where context.underlyingError is ScrapeConfigError {
+                    throw ConfigError(
+                        "scrape_configs[\(index)]: \((context.underlyingError as? ScrapeConfigError)?.message ?? "")")
+                }
+            }
+            var names = Set<String>()
+            for job in scrapeConfigs where !names.insert(job.jobName).inserted {
+                throw ConfigError("scrape_configs: job_name '\(job.jobName)' is given twice")
+            }
+        }
         guard (1...Self.maxConcurrency).contains(accountConcurrency) else {
             throw ConfigError("account_concurrency must be from 1 to \(Self.maxConcurrency)")
         }

@@ -25,6 +25,7 @@ enum APIActions {
         "POST /write": ("metrics:PutMetricData", "metric/*"),
         "POST /api/v1/write": ("metrics:PutMetricData", "metric/*"),
         "POST /v1/metrics": ("metrics:PutMetricData", "metric/*"),
+        "GET /api/v1/targets": ("metrics:ListScrapeTargets", "scrape-target/*"),
         "POST /v1/logs": ("logs:PutLogEvents", "log-group/*"),
         "GET /api/v1/functions": ("functions:ListFunctions", "function/*"),
         "GET /api/v1/functions/{name}": ("functions:GetFunction", "function/{name}"),
