@@ -21,7 +21,7 @@ PLUMB=$(swift build -c release --show-bin-path)/plumb
 WORK=$(mktemp -d /tmp/plumb-otlpbench.XXXX)
 PIDS=()
 if ! "$VM_BIN" -version >/dev/null 2>&1; then echo "no VictoriaMetrics at '$VM_BIN'" >&2; exit 1; fi
-echo "== VictoriaMetrics $("$VM_BIN" -version 2>&1 | head -1)"
+echo "== VictoriaMetrics: $VM_BIN $("$VM_BIN" -version 2>&1 | head -1)"
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 wait_http() { for _ in $(seq 150); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done; echo "not up: $1" >&2; exit 1; }
@@ -41,11 +41,15 @@ for round in $(seq "$ROUNDS"); do
   "$VM_BIN" -storageDataPath="$WORK/vm" -httpListenAddr=127.0.0.1:18433 -retentionPeriod=100y >"$WORK/vm.log" 2>&1 & PIDS+=($!); V=$!
   "$PLUMB" serve --data "$WORK/p" --listen 127.0.0.1:19411 >"$WORK/plumb.log" 2>&1 & PIDS+=($!); P=$!
   wait_http http://127.0.0.1:18433/health; wait_http http://127.0.0.1:19411/readyz
+  # VictoriaMetrics served OTLP at /opentelemetry/api/v1/push before it took OTLP's own path.
+  VM_PATH=/opentelemetry/v1/metrics
+  if curl -s -X POST -H "Content-Type: application/x-protobuf" --data-binary '' "http://127.0.0.1:18433$VM_PATH" |
+      grep -q "unsupported path"; then VM_PATH=/opentelemetry/api/v1/push; fi
   TOKEN=$(cat "$WORK/p/admin.token")
   if [ $((round % 2)) = 1 ]; then order="plumb vm"; else order="vm plumb"; fi
   for who in $order; do
     if [ "$who" = plumb ]; then rate "http://127.0.0.1:19411/v1/metrics" "$TOKEN" >> "$WORK/r.plumb"
-    else rate "http://127.0.0.1:18433/opentelemetry/v1/metrics" - >> "$WORK/r.vm"; fi
+    else rate "http://127.0.0.1:18433$VM_PATH" - >> "$WORK/r.vm"; fi
   done
   kill -TERM "$P" "$V"; wait "$P" "$V" 2>/dev/null || true
   printf "  round %s: plumb %.0f samples/s, victoria-metrics %.0f samples/s\n" "$round" "$(tail -1 "$WORK/r.plumb")" "$(tail -1 "$WORK/r.vm")"

@@ -326,6 +326,10 @@ extension FuzzTests {
             },
             // reads: header Content-Encoding (snappy); raw body = a snappy WriteRequest (built from the lines shown)
 
+            // MARK: Scrape targets
+            Seed("GET", "/api/v1/targets"),
+            // reads: nothing
+
             // MARK: OpenTelemetry (OTLP/HTTP, JSON encoding)
             Seed(
                 "POST", "/v1/metrics",

@@ -135,7 +135,7 @@ extension OpenAPITests {
     static let observabilityRoutes: Set<String> = [
         "POST /api/v1/metrics", "POST /write", "POST /api/v1/write", "GET /api/v1/metrics",
         "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics", "POST /v1/metrics", "POST /v1/logs",
-        "GET /api/v1/logs", "GET /api/v1/logs/{group}", "GET /api/v1/logs/{group}/streams",
+        "GET /api/v1/targets", "GET /api/v1/logs", "GET /api/v1/logs/{group}", "GET /api/v1/logs/{group}/streams",
         "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster",
         "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/metric-filters",
         "PUT /api/v1/metric-filters/{name}", "DELETE /api/v1/metric-filters/{name}", "GET /api/v1/alarms",
@@ -164,7 +164,7 @@ extension OpenAPITests {
         for key in [
             "POST /api/v1/metrics", "POST /write", "POST /api/v1/write", "GET /api/v1/metrics",
             "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics", "GET /api/v1/cluster",
-            "POST /v1/metrics", "POST /v1/logs",
+            "POST /v1/metrics", "POST /v1/logs", "GET /api/v1/targets",
         ] {
             _ = try await send(key)
         }

@@ -52,6 +52,11 @@ public struct OTLPMetricsDecoder: Sendable {
         _ body: [UInt8], encoding: OTLPEncoding, contentEncoding: String?, limit: Int, now: Int64,
         resolution: StorageResolution
     ) throws(OTLPError) -> Batch {
+        if encoding == .protobuf {
+            return try readProtobuf(
+                OTLPBody.inflate(body, contentEncoding: contentEncoding, limit: limit), now: now, resolution: resolution
+            )
+        }
         let request = try OTLPBody.decode(
             Request.self, body, encoding: encoding, contentEncoding: contentEncoding, limit: limit)
         return decode(request, now: now, resolution: resolution)
