@@ -340,6 +340,14 @@ extension FuzzTests {
             // reads: header Content-Type (application/json | application/x-protobuf), Content-Encoding (gzip); raw body =
             //   an ExportMetricsServiceRequest (OTLP JSON: int64 as strings, enums as integers)
             Seed(
+                "POST", "/v1/metrics",
+                raw: (
+                    "application/x-protobuf",
+                    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":{\"stringValue\":\"fuzz-app\"}}]},\"scopeMetrics\":[{\"metrics\":[{\"name\":\"fuzz.temperature\",\"unit\":\"Cel\",\"gauge\":{\"dataPoints\":[{\"asDouble\":21.5,\"timeUnixNano\":\"{{now_ns}}\",\"attributes\":[{\"key\":\"room\",\"value\":{\"stringValue\":\"lab\"}}]}]}},{\"name\":\"fuzz.jobs\",\"sum\":{\"aggregationTemporality\":2,\"isMonotonic\":true,\"dataPoints\":[{\"asInt\":\"7\",\"startTimeUnixNano\":\"{{now_ns}}\",\"timeUnixNano\":\"{{now_ns}}\"}]}}]}]}]}"
+                )
+            ).encoded("identity") { text in OTLPMetricsBody.protobuf(fromJSON: text) ?? Array(text.utf8) },
+            // reads: the same, as protobuf (the hand-read hot path; built from the JSON shown)
+            Seed(
                 "POST", "/v1/logs",
                 raw: (
                     "application/json",

@@ -89,7 +89,7 @@ public struct PlumbLogHandler: LogHandler {
     }
 
     /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func appendString(_ text: String, to out: inout String) {
+    public static func appendString(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -1,4 +1,5 @@
 import PlumbAPI
+import PlumbStore
 import Synchronization
 
 /// Turns OpenTelemetry's cumulative points (a counter's running total, a histogram since its start) into what each
@@ -12,9 +13,15 @@ import Synchronization
 ///   can have been missed), and is a baseline that adds nothing when it started before (after a restart of Plumb,
 ///   the points before were already counted).
 ///
+/// - A point no later than the last one of its stream (a retried request arriving after a newer one) adds nothing
+///   and changes nothing.
+///
 /// A request's differences are computed against a `Pending` overlay and committed only once its samples are stored,
-/// so an exporter retrying a refused request is counted once. Series idle for `idleSeconds` are forgotten, and at
-/// most `capacity` are kept (beyond, the least recently seen go first).
+/// so an exporter retrying a refused request is counted once; the caller serialises requests that carry cumulative
+/// points (`lock`), so two of them never compute against the same state. Series idle for `idleSeconds` are
+/// forgotten, and the table holds at most `capacity` weight units (a series weighs 1, a histogram 1 per 16 buckets);
+/// beyond, the least recently seen go first, and the epoch moves to that moment, so a forgotten series that comes back
+/// starts as a baseline instead of counting its whole total again.
 ///
 /// Each node keeps its own: behind a load balancer without affinity, exporters should send delta temporality
 /// (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta`), which needs no state at all.
@@ -41,8 +48,18 @@ public final class CumulativeTracker: Sendable {
 
     public struct Entry: Sendable {
         var start: UInt64
+        /// The point's own time (nanoseconds).
+        var time: UInt64
         var state: State
         var seen: Int64
+
+        var weight: Int {
+            switch state {
+            case .number: 1
+            case .histogram(_, let counts, _, _, _): 1 + counts.count / 16
+            case .exponential(let b, _, _): 1 + (b.positive.count + b.negative.count) / 16
+            }
+        }
     }
 
     /// The points of one request, not yet committed.
@@ -51,60 +68,79 @@ public final class CumulativeTracker: Sendable {
         public var isEmpty: Bool { entries.isEmpty }
     }
 
-    /// Nanoseconds since the epoch at which this tracker began to listen.
-    public let epochNanos: UInt64
+    struct Table {
+        var entries: [SeriesKey: Entry] = [:]
+        var weight = 0
+        /// Nanoseconds since the epoch from which this tracker has seen every point (moved when it forgets).
+        var epoch: UInt64
+    }
+
     public let capacity: Int
     public let idleSeconds: Int64
-    let entries = Mutex<[SeriesKey: Entry]>([:])
+    let table: Mutex<Table>
+    /// Held by a request with cumulative points from its decoding to its commit.
+    public let lock = AsyncLock()
 
     public init(epochNanos: UInt64, capacity: Int = 200_000, idleSeconds: Int64 = 3_600) {
-        self.epochNanos = epochNanos
+        table = Mutex(Table(epoch: epochNanos))
         self.capacity = capacity
         self.idleSeconds = idleSeconds
     }
 
-    public var count: Int { entries.withLock { $0.count } }
+    public var count: Int { table.withLock { $0.entries.count } }
+    var epochNanos: UInt64 { table.withLock { $0.epoch } }
 
     /// The last point of `series` (the request's own earlier point first).
     func last(_ series: SeriesKey, pending: Pending) -> Entry? {
-        pending.entries[series] ?? entries.withLock { $0[series] }
+        pending.entries[series] ?? table.withLock { $0.entries[series] }
     }
 
     /// What a cumulative point adds: nil for a baseline (nothing to store). `whole` is the point's own state, and
     /// `difference` computes the part since `previous` (nil when the point went backwards: a restart).
     func delta<Value>(
-        _ series: SeriesKey, start: UInt64, state: State, now: Int64, pending: inout Pending,
+        _ series: SeriesKey, start: UInt64, time: UInt64, state: State, now: Int64, pending: inout Pending,
         whole: Value, difference: (State) -> Value?
     ) -> Value? {
         let previous = last(series, pending: pending)
-        pending.entries[series] = Entry(start: start, state: state, seen: now)
+        let sameStream = previous.map { start == 0 || $0.start == 0 || start == $0.start } ?? false
+        // Late or repeated: the stream has moved past this point already.
+        if let previous, sameStream, time != 0, time <= previous.time { return nil }
+        pending.entries[series] = Entry(start: start, time: time, state: state, seen: now)
         guard let previous else {
             return start != 0 && start >= epochNanos ? whole : nil
         }
-        if start != 0, previous.start != 0, start != previous.start { return whole }
+        if !sameStream { return whole }
         return difference(previous.state) ?? whole
     }
 
     /// Keeps the request's points, once its samples are stored.
     public func commit(_ pending: Pending, now: Int64) {
         guard !pending.isEmpty else { return }
-        entries.withLock { table in
-            for (series, entry) in pending.entries { table[series] = entry }
-            if table.count > capacity {
-                let cutoff = now - idleSeconds
-                table = table.filter { $0.value.seen >= cutoff }
-                if table.count > capacity {
-                    let order = table.sorted { $0.value.seen > $1.value.seen }.prefix(capacity * 9 / 10)
-                    table = Dictionary(uniqueKeysWithValues: order.map { ($0.key, $0.value) })
-                }
+        table.withLock { table in
+            for (series, entry) in pending.entries {
+                table.weight += entry.weight - (table.entries[series]?.weight ?? 0)
+                table.entries[series] = entry
             }
+            guard table.weight > capacity else { return }
+            let cutoff = now - idleSeconds
+            var kept = table.entries.filter { $0.value.seen >= cutoff }
+            var weight = kept.values.reduce(0) { $0 + $1.weight }
+            if weight > capacity * 9 / 10 {
+                var order = kept.sorted { $0.value.seen > $1.value.seen }
+                weight = 0
+                let keep = order.prefix { entry in
+                    weight += entry.value.weight
+                    return weight <= capacity * 9 / 10
+                }.count
+                weight = order[..<keep].reduce(0) { $0 + $1.value.weight }
+                order.removeSubrange(keep...)
+                kept = Dictionary(uniqueKeysWithValues: order.map { ($0.key, $0.value) })
+            }
+            table.entries = kept
+            table.weight = weight
+            // What was forgotten may come back: from now on, a stream that started before is a baseline.
+            table.epoch = max(table.epoch, UInt64(max(0, now)) * 1_000_000_000)
         }
-    }
-
-    /// Forgets series idle for longer than `idleSeconds`.
-    public func sweep(now: Int64) {
-        let cutoff = now - idleSeconds
-        entries.withLock { table in table = table.filter { $0.value.seen >= cutoff } }
     }
 }
 

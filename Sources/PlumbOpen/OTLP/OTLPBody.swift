@@ -228,3 +228,15 @@ public enum OTLPMetricsBody {
         return try request.serializedBytes()
     }
 }
+
+extension OTLPMetricsBody {
+    /// The protobuf bytes of an export written in OTLP's JSON encoding (for tests that write requests as text); nil
+    /// for text that is not one.
+    public static func protobuf(fromJSON text: String) -> [UInt8]? {
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = true
+        return try? Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest(
+            jsonUTF8Bytes: Array(text.utf8), options: options
+        ).serializedBytes()
+    }
+}

@@ -39,11 +39,20 @@ public struct OTLPLogsDecoder: Sendable {
 
     typealias Request = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest
 
+    /// The most records one request may carry (SDKs send 512): they are stored in one transaction.
+    public static let maxRecords = 100_000
+
     public func decode(
         _ body: [UInt8], encoding: OTLPEncoding, contentEncoding: String?, limit: Int, nowMillis: Int64
     ) throws(OTLPError) -> Batch {
         let request = try OTLPBody.decode(
             Request.self, body, encoding: encoding, contentEncoding: contentEncoding, limit: limit)
+        let records = request.resourceLogs.reduce(0) { $0 + $1.scopeLogs.reduce(0) { $0 + $1.logRecords.count } }
+        guard records <= Self.maxRecords else {
+            throw OTLPError(
+                status: 413, code: "RequestEntityTooLarge",
+                "\(records) log records in one request (at most \(Self.maxRecords)): send smaller batches")
+        }
         return decode(request, encoding: encoding, nowMillis: nowMillis)
     }
 
@@ -177,19 +186,8 @@ struct JSONText {
     var finished: String { text + "}" }
 
     static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20 || c.value == 0x7F:
-                out += String(format: "\\u%04x", c.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out = ""
+        PlumbLogHandler.appendString(s, to: &out)
+        return out
     }
 }

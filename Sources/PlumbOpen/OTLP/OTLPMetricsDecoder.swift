@@ -190,7 +190,8 @@ public struct OTLPMetricsDecoder: Sendable {
                     continue
                 }
                 let added = tracker.delta(
-                    series, start: point.startTimeUnixNano, state: .number(value), now: now, pending: &batch.pending,
+                    series, start: point.startTimeUnixNano, time: point.timeUnixNano, state: .number(value), now: now,
+                    pending: &batch.pending,
                     whole: value
                 ) { previous in
                     guard case .number(let last) = previous, value >= last else { return nil }
@@ -235,7 +236,8 @@ public struct OTLPMetricsDecoder: Sendable {
                 let part: HistogramPart?
                 if cumulative {
                     part = tracker.delta(
-                        series, start: point.startTimeUnixNano, state: state, now: now, pending: &batch.pending,
+                        series, start: point.startTimeUnixNano, time: point.timeUnixNano, state: state, now: now,
+                        pending: &batch.pending,
                         whole: whole
                     ) { previous in
                         guard case .histogram(let b, let c, let n, let s, let earlier) = previous, b == bounds,
@@ -293,8 +295,9 @@ public struct OTLPMetricsDecoder: Sendable {
                 let part: ExponentialPart?
                 if cumulative {
                     part = tracker.delta(
-                        series, start: point.startTimeUnixNano, state: .exponential(buckets, sum: sum, range: range),
-                        now: now, pending: &batch.pending, whole: whole
+                        series, start: point.startTimeUnixNano, time: point.timeUnixNano,
+                        state: .exponential(buckets, sum: sum, range: range), now: now, pending: &batch.pending,
+                        whole: whole
                     ) { previous in
                         guard case .exponential(let earlier, let s, let earlierRange) = previous,
                             let difference = buckets.subtracting(earlier)
@@ -362,11 +365,13 @@ struct HistogramPart {
         let high = max ?? knownRange.1
         var aggregate = Aggregate()
         if counts.isEmpty {
-            // No buckets: count and sum only.
+            // No buckets: count and sum only (minimum and maximum, when not sent, are the mean).
             let mean = sum.isFinite ? sum / Double(count) : 0
-            return .statistics(
-                count: Double(count), sum: sum.isFinite ? sum : mean * Double(count), min: low ?? mean,
-                max: high ?? mean)
+            let (total, minimum, maximum) = (sum.isFinite ? sum : 0, low ?? mean, high ?? mean)
+            guard DatumValidator.acceptsValue(total), DatumValidator.acceptsValue(minimum),
+                DatumValidator.acceptsValue(maximum)
+            else { throw PointProblem(message: "\(place): sum, min or max cannot be stored (finite, at most 2^360)") }
+            return .statistics(count: Double(count), sum: total, min: minimum, max: maximum)
         }
         for (i, c) in counts.enumerated() where c > 0 {
             var lower = i == 0 ? (low ?? bounds.first ?? 0) : bounds[i - 1]

@@ -163,7 +163,8 @@ extension OTLPMetricsDecoder {
                 let v = point.value
                 guard
                     let added = tracker.delta(
-                        series, start: point.start, state: .number(v), now: now, pending: &batch.pending, whole: v,
+                        series, start: point.start, time: point.time, state: .number(v), now: now,
+                        pending: &batch.pending, whole: v,
                         difference: { previous in
                             guard case .number(let last) = previous, v >= last else { return nil }
                             return v - last

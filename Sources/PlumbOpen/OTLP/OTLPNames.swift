@@ -11,7 +11,7 @@ import PlumbMetrics
 ///   `_milliseconds`, `By/s` → `_bytes_per_second`), unless the name already holds that word; a unit in braces
 ///   (`{request}`) is an annotation and adds nothing; a gauge in `1` gets `_ratio`.
 /// - A monotonic sum ends in `_total`.
-/// - Attribute keys become label names by the same escaping (`http.route` → `http_route`).
+/// - Attribute keys become label names as Prometheus normalises them (`http.route` → `http_route`).
 public enum OTLPNames {
     /// The Prometheus metric name of an OpenTelemetry metric.
     public static func metricName(_ name: String, unit: String, kind: Kind) -> String {
@@ -34,10 +34,21 @@ public enum OTLPNames {
         case gauge, monotonicSum, sum, histogram, summary
     }
 
-    /// A label name from an attribute key.
+    /// A label name from an attribute key, as Prometheus normalises it: characters outside `[a-zA-Z0-9_]` become
+    /// `_` (runs kept), a leading digit gets `key_` before it, a single leading `_` gets `key`.
     public static func labelName(_ key: String) -> String {
-        var result = escape(key)
-        if let first = result.utf8.first, first >= 0x30, first <= 0x39 { result = "key_" + result }
+        var out: [UInt8] = []
+        out.reserveCapacity(key.utf8.count)
+        for byte in key.utf8 {
+            let ok = (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x5F
+            out.append(ok ? byte : 0x5F)
+        }
+        var result = String(decoding: out, as: UTF8.self)
+        if let first = out.first, first >= 0x30, first <= 0x39 {
+            result = "key_" + result
+        } else if out.first == 0x5F, out.count < 2 || out[1] != 0x5F {
+            result = "key" + result
+        }
         return result
     }
 

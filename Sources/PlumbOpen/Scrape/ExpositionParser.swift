@@ -155,6 +155,7 @@ struct LineReader {
     mutating func sample(openMetrics: Bool) throws(ExpositionParser.Invalid) -> ExpositionParser.Sample {
         let metric = try name(label: false)
         var labels: [(name: String, value: String)] = []
+        var seen = Set<String>()
         if !atEnd, bytes[i] == 0x7B {  // '{'
             i += 1
             skipSpaces()
@@ -165,7 +166,7 @@ struct LineReader {
                 i += 1
                 skipSpaces()
                 let value = try quoted()
-                guard !labels.contains(where: { $0.name == label }) else {
+                guard seen.insert(label).inserted else {
                     throw fail("label '\(label)' is given twice")
                 }
                 labels.append((label, value))

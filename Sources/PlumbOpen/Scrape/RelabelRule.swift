@@ -29,6 +29,9 @@ public struct RelabelRule: Sendable, Decodable {
     }
 
     public init(from decoder: Decoder) throws {
+        try ScrapeConfig.refuseUnknownKeys(
+            decoder, ["source_labels", "separator", "regex", "target_label", "replacement", "action"],
+            in: "a relabel rule")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sourceLabels = try c.decodeIfPresent([String].self, forKey: .sourceLabels) ?? []
         separator = try c.decodeIfPresent(String.self, forKey: .separator) ?? separator
@@ -44,7 +47,7 @@ public struct RelabelRule: Sendable, Decodable {
             action = parsed
         }
         do {
-            compiled = RegexBox(try NSRegularExpression(pattern: "^(?:" + regex + ")$"))
+            compiled = RegexBox(try NSRegularExpression(pattern: "\\A(?:" + regex + ")\\z"))
         } catch {
             throw ScrapeConfigError("relabel regex '\(regex)' does not compile")
         }
@@ -98,7 +101,8 @@ public struct RelabelRule: Sendable, Decodable {
                 guard let match = rule.matches(value), let target = rule.targetLabel else { continue }
                 let name = rule.expand(match, in: value, template: target)
                 let result = rule.expand(match, in: value, template: rule.replacement)
-                guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+                guard let first = name.first, !first.isNumber,
+                    name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
                 else { continue }
                 if result.isEmpty { labels[name] = nil } else { labels[name] = result }
             case .keep:

@@ -30,6 +30,7 @@ public struct ScrapeConfig: Sendable, Decodable {
         enum CodingKeys: String, CodingKey { case targets, labels }
 
         public init(from decoder: Decoder) throws {
+            try ScrapeConfig.refuseUnknownKeys(decoder, ["targets", "labels"], in: "static_configs")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             targets = try c.decodeIfPresent([String].self, forKey: .targets) ?? []
             labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
@@ -47,6 +48,17 @@ public struct ScrapeConfig: Sendable, Decodable {
         enum CodingKeys: String, CodingKey {
             case username, password
             case passwordFile = "password_file"
+        }
+
+        public init(from decoder: Decoder) throws {
+            try ScrapeConfig.refuseUnknownKeys(decoder, ["username", "password", "password_file"], in: "basic_auth")
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            username = try c.decode(String.self, forKey: .username)
+            password = try c.decodeIfPresent(String.self, forKey: .password)
+            passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
+            guard !ScrapeConfig.hasControlCharacter(username), !ScrapeConfig.hasControlCharacter(password ?? ""),
+                !username.contains(":")
+            else { throw ScrapeConfigError("basic_auth: the username or password holds a control character or ':'") }
         }
     }
 
@@ -67,10 +79,15 @@ public struct ScrapeConfig: Sendable, Decodable {
         }
 
         public init(from decoder: Decoder) throws {
+            try ScrapeConfig.refuseUnknownKeys(
+                decoder, ["type", "credentials", "credentials_file"], in: "authorization")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             type = try c.decodeIfPresent(String.self, forKey: .type) ?? "Bearer"
             credentials = try c.decodeIfPresent(String.self, forKey: .credentials)
             credentialsFile = try c.decodeIfPresent(String.self, forKey: .credentialsFile)
+            guard !type.isEmpty, type.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
+                !ScrapeConfig.hasControlCharacter(credentials ?? "")
+            else { throw ScrapeConfigError("authorization: the type must be a word and credentials on one line") }
         }
     }
 
@@ -84,6 +101,7 @@ public struct ScrapeConfig: Sendable, Decodable {
         }
 
         public init(from decoder: Decoder) throws {
+            try ScrapeConfig.refuseUnknownKeys(decoder, ["ca_file", "insecure_skip_verify"], in: "tls_config")
             let c = try decoder.container(keyedBy: CodingKeys.self)
             caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
             insecureSkipVerify = try c.decodeIfPresent(Bool.self, forKey: .insecureSkipVerify) ?? false
@@ -116,13 +134,21 @@ public struct ScrapeConfig: Sendable, Decodable {
         init?(intValue: Int) { nil }
     }
 
-    public init(from decoder: Decoder) throws {
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
+    /// Refuses a key Plumb does not read, by name: a setting that would be ignored must not pass silently.
+    static func refuseUnknownKeys(_ decoder: Decoder, _ known: Set<String>, in what: String) throws {
         if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.first(where: {
             !known.contains($0.stringValue)
         }) {
-            throw ScrapeConfigError("'\(unknown.stringValue)' is not a scrape_config key Plumb reads")
+            throw ScrapeConfigError("'\(unknown.stringValue)' is not a key of \(what) that Plumb reads")
         }
+    }
+
+    static func hasControlCharacter(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.value < 32 || $0.value == 127 }
+    }
+
+    public init(from decoder: Decoder) throws {
+        try Self.refuseUnknownKeys(decoder, Set(CodingKeys.allCases.map(\.rawValue)), in: "a scrape_config")
         let c = try decoder.container(keyedBy: CodingKeys.self)
         jobName = try c.decode(String.self, forKey: .jobName)
         guard !jobName.isEmpty, jobName.utf8.count <= 255, !jobName.unicodeScalars.contains(where: { $0.value < 32 })

@@ -48,8 +48,11 @@ public struct ScrapeTarget: Sendable {
         return out
     }
 
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 }
 
@@ -122,19 +125,23 @@ public struct Scraper: Sendable {
             outcome.skipped += 1
             return
         }
+        // The target's labels first (a clashing scraped label kept as exported_<name>, unless honor_labels), then
+        // metric_relabel_configs over the whole set, as Prometheus does.
         var labels: [String: String] = [:]
         for (name, value) in sample.labels { labels[name] = value }
         labels["__name__"] = sample.name
+        for (name, value) in target.labels {
+            if let scraped = labels[name] {
+                if target.job.honorLabels { continue }
+                var exported = "exported_" + name
+                while labels[exported] != nil { exported = "exported_" + exported }
+                labels[exported] = scraped
+            }
+            labels[name] = value
+        }
         if !target.job.metricRelabelConfigs.isEmpty {
             guard let relabelled = RelabelRule.apply(target.job.metricRelabelConfigs, to: labels) else { return }
             labels = relabelled
-        }
-        for (name, value) in target.labels {
-            if let scraped = labels[name], scraped != value {
-                if target.job.honorLabels { continue }
-                labels["exported_" + name] = scraped
-            }
-            labels[name] = value
         }
         var timestamp = now
         if target.job.honorTimestamps, let millis = sample.timestamp {
@@ -186,12 +193,17 @@ public struct Scraper: Sendable {
         return (Array(body.readableBytesView), type.hasPrefix("application/openmetrics-text"))
     }
 
-    /// A secret read from a file (`password_file`, `credentials_file`), its trailing newline removed.
+    /// A secret read from a file (`password_file`, `credentials_file`), its trailing newline removed; one that would
+    /// break the header (a control character) is refused.
     static func secret(_ path: String) throws -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw Failure(description: "cannot read \(path)")
         }
-        return text.trimmingCharacters(in: .newlines)
+        let secret = text.trimmingCharacters(in: .newlines)
+        guard !ScrapeConfig.hasControlCharacter(secret) else {
+            throw Failure(description: "\(path) holds a control character")
+        }
+        return secret
     }
 
     /// The HTTP client of a job: its TLS settings (`tls_config`), redirects not followed (as Prometheus).

@@ -79,6 +79,9 @@ final class ScrapeService: Service, Sendable {
             }
         }
         for client in clients { try? await client.shutdown() }
+        // A job whose targets were all dropped leaves nothing to run: wait for the shutdown all the same (a service
+        // that returns would stop the server).
+        try? await gracefulShutdown()
     }
 
     func loop(_ target: ScrapeTarget, scraper: Scraper) async {

@@ -5,6 +5,7 @@ import PlumbAPI
 import PlumbLogs
 import PlumbMetrics
 import PlumbOpen
+import PlumbStore
 
 /// OTLP/HTTP as a controller: `POST /v1/metrics` and `POST /v1/logs`, protobuf or JSON, plain or gzip, on `listen`
 /// and on `otlp.listen` when it is set.
@@ -42,13 +43,26 @@ struct OTLPRoutes {
 
     @Sendable func exportMetrics(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         try await answer(request) { body, encoding in
-            let now = metrics.clock()
-            let batch = try metricsDecoder.decode(
-                body, encoding: encoding, contentEncoding: request.headers[.contentEncoding], limit: maxBodyBytes,
-                now: now, resolution: resolution)
-            if !batch.samples.isEmpty { try await metrics.put(batch.samples) }
-            // Only once stored: a refused request, retried, is counted once.
-            metricsDecoder.tracker.commit(batch.pending, now: now)
+            let decode = { (now: Int64) throws in
+                try metricsDecoder.decode(
+                    body, encoding: encoding, contentEncoding: request.headers[.contentEncoding], limit: maxBodyBytes,
+                    now: now, resolution: resolution)
+            }
+            var batch = try decode(metrics.clock())
+            if batch.pending.isEmpty {
+                if !batch.samples.isEmpty { try await metrics.put(batch.samples) }
+            } else {
+                // Cumulative points: one such request at a time, decoded again against what the ones before it
+                // committed, and committed only once stored (a refused request, retried, is counted once).
+                let tracker = metricsDecoder.tracker
+                batch = try await tracker.lock.withLock { () async throws -> OTLPMetricsDecoder.Batch in
+                    let now = metrics.clock()
+                    let again = try decode(now)
+                    if !again.samples.isEmpty { try await metrics.put(again.samples) }
+                    tracker.commit(again.pending, now: now)
+                    return again
+                }
+            }
             return OTLPResponse.metrics(rejected: batch.rejected, problem: batch.problem, encoding: encoding)
         }
     }
