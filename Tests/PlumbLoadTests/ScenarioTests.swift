@@ -74,11 +74,11 @@ struct ScenarioTests {
         duration: 2s
         warmup: 0.5s
         requests: [{path: /}]
-        thresholds: ["p99 < 250ms", "error_rate < 1%", "rps > 50"]
+        thresholds: ["p99 < 10s", "error_rate < 1%", "rps > 20"]
         """.write(toFile: file, atomically: true, encoding: .utf8)
         let pass = try await CLI.run(["load", file, "--no-push", "--quiet", "--json", dir.path + "/out.json"])
         #expect(pass.status == 0, "\(pass.output)")
-        #expect(pass.output.contains("✔ p99 < 250ms"))
+        #expect(pass.output.contains("✔ p99 < 10s"))
         let json = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.path + "/out.json")))
                 as? [String: Any])
@@ -87,7 +87,8 @@ struct ScenarioTests {
             "load", file, "--no-push", "--quiet", "--threshold", "p50 < 1us", "--threshold", "rps > 1000000",
         ])
         #expect(fail.status == 99, "\(fail.output)")
-        // The file's own thresholds may fail too on a loaded machine (its p99 < 250ms): the two given here must.
+        // The file's own thresholds are loose enough to pass on a loaded machine (a full suite on 2 cores measured a
+        // p99 of 435 ms against a bare stub): the two given here must fail.
         let failed = fail.output.split(separator: "\n").first { $0.hasPrefix("failed thresholds:") } ?? ""
         #expect(failed.contains("p50 < 1us") && failed.contains("rps > 1000000"), "\(fail.output)")
         #expect(fail.output.contains("✘ p50 < 1us"))
