@@ -4,9 +4,10 @@ import PlumbTesting
 import Testing
 
 /// OTLP/HTTP from real clients: the OpenTelemetry Python SDK with its OTLP/HTTP protobuf exporters (cumulative on
-/// `listen`, delta on the `otlp.listen` listener), hand-built requests in OTLP's JSON encoding, and refusals.
+/// `listen`, delta on the `otlp.listen` listener), hand-built requests in OTLP's JSON encoding, and refusals. In the
+/// serial pass (its name ends in TimingTests): the SDK exports on the wall clock, every 500 ms.
 @Suite("OpenTelemetry ingest")
-struct OpenTelemetryIngestTests {
+struct OpenTelemetryIngestTimingTests {
     static func server(otlpPort: Int? = nil) async throws -> ServerProcess {
         var config = "alerts: ./no-alerts\nmetrics:\n  line_protocol_resolution: 1\n"
         if let otlpPort { config += "otlp:\n  listen: 127.0.0.1:\(otlpPort)\n" }

@@ -6,9 +6,10 @@ import Testing
 /// Plumb scrapes real prometheus-node-exporters (Debian) with a `scrape_configs` section pasted as Prometheus takes
 /// it, beside a target that serves garbage and one where nothing listens: the exporters' series are queryable with
 /// their labels, the bad targets show `up = 0` with the reason, and an exporter that goes away mid-run turns to
-/// `up = 0` while the other keeps being scraped.
+/// `up = 0` while the other keeps being scraped. In the serial pass (its name ends in TimingTests): scrapes every
+/// second, on the wall clock, with five processes of its own.
 @Suite("Prometheus scraping")
-struct PrometheusScrapeTests {
+struct PrometheusScrapeTimingTests {
     @Test("node exporters scraped with labels and relabelling; down and garbage targets are up = 0, the rest go on")
     func scrapes() async throws {
         let root = TemporaryDirectory("plumb-scrape")
