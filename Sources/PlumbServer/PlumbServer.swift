@@ -466,8 +466,7 @@ public final class PlumbServer: Sendable {
             SystemdLifecycle(server: self),
         ]
         services.append(scrapeService)
-        if let otlpListen = config.otlp.listen {
-            let (otlpHost, otlpPort) = try OTLPSettings.address(otlpListen)
+        if let otlpListen = config.otlp.listen, let (otlpHost, otlpPort) = try config.otlp.listenAddress() {
             services.append(
                 Application(
                     router: makeOTLPRouter(), server: makeHTTPServer(),

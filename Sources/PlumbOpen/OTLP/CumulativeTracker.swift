@@ -139,7 +139,8 @@ public final class CumulativeTracker: Sendable {
             table.entries = kept
             table.weight = weight
             // What was forgotten may come back: from now on, a stream that started before is a baseline.
-            table.epoch = max(table.epoch, UInt64(max(0, now)) * 1_000_000_000)
+            let (nanos, overflow) = UInt64(clamping: now).multipliedReportingOverflow(by: 1_000_000_000)
+            table.epoch = max(table.epoch, overflow ? .max : nanos)
         }
     }
 }

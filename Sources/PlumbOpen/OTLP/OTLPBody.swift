@@ -26,19 +26,7 @@ public enum OTLPEncoding: Sendable {
 }
 
 /// A refused OTLP request: its status (400, 413, 415) and what was wrong, sent as OTLP's `google.rpc.Status` body.
-public struct OTLPError: HTTPResponseError, CustomStringConvertible {
-    public let status: Int
-    public let code: String
-    public let message: String
-
-    public init(status: Int = 400, code: String = "InvalidParameterValue", _ message: String) {
-        self.status = status
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-}
+public typealias OTLPError = PlumbError
 
 /// Reading an OTLP/HTTP request body: `Content-Encoding: gzip` inflated within the size limit, then the protobuf
 /// or JSON message. JSON follows OTLP's rules, which differ from protobuf's canonical JSON: trace and span ids are
@@ -137,6 +125,12 @@ public enum OTLPBody {
         }
     }
 
+    /// `google.rpc.Status` in JSON (its `details` left out).
+    struct StatusBody: Encodable {
+        let code: Int32
+        let message: String
+    }
+
     static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
@@ -210,7 +204,8 @@ public enum OTLPMetricsBody {
                 var point = Opentelemetry_Proto_Metrics_V1_NumberDataPoint()
                 point.attributes = attributes
                 point.asDouble = sample.value
-                point.timeUnixNano = UInt64(max(0, sample.timestamp)) * 1_000_000
+                point.timeUnixNano =
+                    UInt64(clamping: sample.timestamp).multipliedReportingOverflow(by: 1_000_000).partialValue
                 metrics[slot].gauge.dataPoints.append(point)
             }
         }

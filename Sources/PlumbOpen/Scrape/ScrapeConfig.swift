@@ -1,4 +1,5 @@
 import Foundation
+import PlumbMetrics
 
 /// One entry of `scrape_configs`, in Prometheus' own format (a user pastes their prometheus.yml section): the keys
 /// below are read; any other key is refused by name, so a setting Plumb would ignore never passes silently.
@@ -56,7 +57,7 @@ public struct ScrapeConfig: Sendable, Decodable {
             username = try c.decode(String.self, forKey: .username)
             password = try c.decodeIfPresent(String.self, forKey: .password)
             passwordFile = try c.decodeIfPresent(String.self, forKey: .passwordFile)
-            guard !ScrapeConfig.hasControlCharacter(username), !ScrapeConfig.hasControlCharacter(password ?? ""),
+            guard !DatumValidator.hasControlCharacter(username), !DatumValidator.hasControlCharacter(password ?? ""),
                 !username.contains(":")
             else { throw ScrapeConfigError("basic_auth: the username or password holds a control character or ':'") }
         }
@@ -86,7 +87,7 @@ public struct ScrapeConfig: Sendable, Decodable {
             credentials = try c.decodeIfPresent(String.self, forKey: .credentials)
             credentialsFile = try c.decodeIfPresent(String.self, forKey: .credentialsFile)
             guard !type.isEmpty, type.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }),
-                !ScrapeConfig.hasControlCharacter(credentials ?? "")
+                !DatumValidator.hasControlCharacter(credentials ?? "")
             else { throw ScrapeConfigError("authorization: the type must be a word and credentials on one line") }
         }
     }
@@ -141,10 +142,6 @@ public struct ScrapeConfig: Sendable, Decodable {
         }) {
             throw ScrapeConfigError("'\(unknown.stringValue)' is not a key of \(what) that Plumb reads")
         }
-    }
-
-    static func hasControlCharacter(_ text: String) -> Bool {
-        text.unicodeScalars.contains { $0.value < 32 || $0.value == 127 }
     }
 
     public init(from decoder: Decoder) throws {

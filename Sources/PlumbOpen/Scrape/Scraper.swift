@@ -200,7 +200,7 @@ public struct Scraper: Sendable {
             throw Failure(description: "cannot read \(path)")
         }
         let secret = text.trimmingCharacters(in: .newlines)
-        guard !ScrapeConfig.hasControlCharacter(secret) else {
+        guard !DatumValidator.hasControlCharacter(secret) else {
             throw Failure(description: "\(path) holds a control character")
         }
         return secret

@@ -40,16 +40,11 @@ public struct OTLPSettings: Sendable, Decodable {
         guard promoteResourceAttributes.count <= 20,
             promoteResourceAttributes.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 255 })
         else { throw ConfigError("otlp.promote_resource_attributes holds at most 20 names of 1 to 255 characters") }
-        if let listen { _ = try Self.address(listen) }
+        _ = try listenAddress()
     }
 
     /// Host and port of `listen`.
-    static func address(_ listen: String) throws -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65_535).contains(port)
-        else { throw ConfigError("otlp.listen '\(listen)' must be HOST:PORT") }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "0.0.0.0" : host, port)
+    func listenAddress() throws -> (host: String, port: Int)? {
+        try listen.map { try ServerConfig.address($0, key: "otlp.listen") }
     }
 }

@@ -354,10 +354,16 @@ public struct ServerConfig: Sendable, Decodable {
 
     /// Host and port of `listen`.
     public func listenAddress() throws -> (host: String, port: Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+        try Self.address(listen, key: "listen")
+    }
+
+    /// Host and port of a `HOST:PORT` setting (`[::1]:9400`; an empty host is every address); `key` names the
+    /// setting in the error.
+    static func address(_ text: String, key: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65_535).contains(port)
-        else { throw ConfigError("listen '\(listen)' must be HOST:PORT") }
-        var host = String(listen[..<colon])
+        else { throw ConfigError("\(key) '\(text)' must be HOST:PORT") }
+        var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
