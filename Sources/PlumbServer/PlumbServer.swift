@@ -361,6 +361,7 @@ public final class PlumbServer: Sendable {
         ).register(api: api, write: write)
         otlpRoutes.register(on: write)
         ScrapeRoutes(service: scrapeService).register(api: api)
+        PromQLRoutes(store: store, alarms: alarms, settings: config.promql).register(api: api)
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         SilenceRoutes(silences: alarms.silences, clock: store.clock).register(api: api)

@@ -51,6 +51,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var alarmPage = AlarmPageSettings()
     /// OpenTelemetry ingest: a second listener, log group names, promoted resource attributes.
     public var otlp = OTLPSettings()
+    /// The Prometheus query API's limits.
+    public var promql = PromQLSettings()
     /// Prometheus scrape jobs, in prometheus.yml's own format.
     public var scrapeConfigs: [ScrapeConfig] = []
 
@@ -256,7 +258,7 @@ public struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
-            alertmanager, storage, cluster, otlp
+            alertmanager, storage, cluster, otlp, promql
         case webSocket = "websocket"
         case scrapeConfigs = "scrape_configs"
         case publicURL = "public_url"
@@ -306,6 +308,7 @@ public struct ServerConfig: Sendable, Decodable {
         alertmanager = try c.decodeIfPresent(AlertmanagerSettings.self, forKey: .alertmanager) ?? AlertmanagerSettings()
         alarmPage = try c.decodeIfPresent(AlarmPageSettings.self, forKey: .alarmPage) ?? AlarmPageSettings()
         otlp = try c.decodeIfPresent(OTLPSettings.self, forKey: .otlp) ?? OTLPSettings()
+        promql = try c.decodeIfPresent(PromQLSettings.self, forKey: .promql) ?? PromQLSettings()
         if c.contains(.scrapeConfigs), try !c.decodeNil(forKey: .scrapeConfigs) {
             var list = try c.nestedUnkeyedContainer(forKey: .scrapeConfigs)
             while !list.isAtEnd {

@@ -16,6 +16,16 @@ enum FormQuery {
         return out
     }
 
+    /// Every name and value in order, repeated names kept (`match[]=a&match[]=b`).
+    static func pairs(_ query: String?) -> [(String, String)] {
+        guard let query, !query.isEmpty else { return [] }
+        return query.split(separator: "&", omittingEmptySubsequences: true).compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(parts[0])
+            return name.isEmpty ? nil : (name, parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
     static func decode(_ text: Substring) -> String {
         let spaced = text.replacingOccurrences(of: "+", with: " ")
         return spaced.removingPercentEncoding ?? spaced

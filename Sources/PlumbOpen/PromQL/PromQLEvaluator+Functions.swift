@@ -1,0 +1,531 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// PromQL's functions, each as Prometheus 2.x computes it.
+extension PromQLEvaluator {
+    func call(_ name: String, _ args: [PromQLNode], _ t: Int64) throws(PromQLError) -> PromValue {
+        // A function of a range vector: applied to each series' window.
+        if let m = args.firstIndex(where: {
+            if case .matrix = $0 { true } else if case .subquery = $0 { true } else { false }
+        }) {
+            var scalars: [Int: Double] = [:]
+            for (i, arg) in args.enumerated() where i != m { scalars[i] = try scalar(arg, t) }
+            guard case .matrix(let ranges) = try eval(args[m], t) else {
+                throw PromQLError(.execution, "\(name) needs a range vector")
+            }
+            if name == "absent_over_time" {
+                guard ranges.isEmpty else { return .vector([]) }
+                return .vector([PromSample(labels: Self.absentLabels(args[m]), value: 1, time: t)])
+            }
+            let (window, rangeLength) = Self.window(args[m], t)
+            var out: [PromSample] = []
+            out.reserveCapacity(ranges.count)
+            for r in ranges {
+                let value: Double?
+                switch name {
+                case "rate", "increase", "delta":
+                    value = Self.extrapolatedRate(
+                        r, from: window.lowerBound, to: window.upperBound, range: rangeLength,
+                        counter: name != "delta", rate: name == "rate")
+                case "irate", "idelta": value = Self.instantRate(r, rate: name == "irate")
+                case "deriv": value = r.times.count < 2 ? nil : Self.regression(r, at: r.times.first!).slope
+                case "predict_linear":
+                    guard r.times.count >= 2 else { continue }
+                    let line = Self.regression(r, at: t)
+                    value = line.slope * scalars[1]! + line.intercept
+                case "holt_winters": value = try Self.holtWinters(r, smoothing: scalars[1]!, trend: scalars[2]!)
+                case "changes", "resets": value = Self.changes(r, resets: name == "resets")
+                case "quantile_over_time": value = Self.quantile(scalars[0]!, Array(r.values))
+                default: value = Self.overTime(name, r.values)
+                }
+                guard let value else { continue }
+                let labels = name == "last_over_time" ? r.labels : r.labels.withoutName
+                out.append(PromSample(labels: labels, value: value, time: t))
+            }
+            return .vector(try unique(out))
+        }
+        switch name {
+        case "time": return .scalar(Double(t) / 1_000)
+        case "pi": return .scalar(Double.pi)
+        case "scalar":
+            let v = try vector(args[0], t)
+            return .scalar(v.count == 1 ? v[0].value : .nan)
+        case "vector": return .vector([PromSample(labels: .empty, value: try scalar(args[0], t), time: t)])
+        case "timestamp":
+            // A selector's samples answer with their own time; anything computed with the evaluation time.
+            let direct: Bool = if case .vector = args[0] { true } else { false }
+            return .vector(
+                try unique(
+                    try vector(args[0], t).map {
+                        PromSample(labels: $0.labels.withoutName, value: Double(direct ? $0.time : t) / 1_000, time: t)
+                    }))
+        case "absent":
+            guard try vector(args[0], t).isEmpty else { return .vector([]) }
+            return .vector([PromSample(labels: Self.absentLabels(args[0]), value: 1, time: t)])
+        case "sort", "sort_desc":
+            let v = try vector(args[0], t)
+            let ascending = name == "sort"
+            // NaN sorts last either way.
+            return .vector(
+                v.enumerated().sorted { a, b in
+                    let (x, y) = (a.element.value, b.element.value)
+                    if x.isNaN || y.isNaN { return x.isNaN == y.isNaN ? a.offset < b.offset : !x.isNaN }
+                    if x == y { return a.offset < b.offset }
+                    return ascending ? x < y : x > y
+                }.map(\.element))
+        case "label_replace": return .vector(try unique(try labelReplace(args, t)))
+        case "label_join": return .vector(try unique(try labelJoin(args, t)))
+        case "histogram_quantile":
+            return .vector(try unique(Self.histogramQuantile(try scalar(args[0], t), try vector(args[1], t), t)))
+        case "clamp", "clamp_min", "clamp_max":
+            let v = try vector(args[0], t)
+            let low = name == "clamp_max" ? -Double.infinity : try scalar(args[1], t)
+            let high =
+                name == "clamp" ? try scalar(args[2], t) : (name == "clamp_max" ? try scalar(args[1], t) : .infinity)
+            if name == "clamp" && high < low { return .vector([]) }
+            return .vector(
+                try unique(
+                    v.map { s in
+                        var value = s.value
+                        if name != "clamp_max" { value = Swift.max(low, value) }
+                        if name != "clamp_min" { value = Swift.min(high, value) }
+                        if s.value.isNaN { value = .nan }
+                        return PromSample(labels: s.labels.withoutName, value: value, time: t)
+                    }))
+        case "round":
+            let v = try vector(args[0], t)
+            let nearest = args.count > 1 ? try scalar(args[1], t) : 1
+            let inverse = 1 / nearest
+            return .vector(
+                try unique(
+                    v.map {
+                        PromSample(
+                            labels: $0.labels.withoutName, value: ($0.value * inverse + 0.5).rounded(.down) / inverse,
+                            time: t)
+                    }))
+        case "day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year":
+            if args.isEmpty {
+                return .vector([PromSample(labels: .empty, value: Self.date(name, Double(t / 1_000)), time: t)])
+            }
+            return .vector(
+                try unique(
+                    try vector(args[0], t).map {
+                        PromSample(labels: $0.labels.withoutName, value: Self.date(name, $0.value), time: t)
+                    }))
+        default:
+            guard let f = Self.simple[name] else { throw PromQLError(.badData, "unknown function \"\(name)\"") }
+            return .vector(
+                try unique(
+                    try vector(args[0], t).map {
+                        PromSample(labels: $0.labels.withoutName, value: f($0.value), time: t)
+                    }
+                ))
+        }
+    }
+
+    static let simple: [String: @Sendable (Double) -> Double] = [
+        "abs": { Swift.abs($0) }, "ceil": { $0.rounded(.up) }, "floor": { $0.rounded(.down) },
+        "exp": { Foundation.exp($0) }, "sqrt": { $0.squareRoot() }, "ln": { Foundation.log($0) },
+        "log2": { Foundation.log2($0) }, "log10": { Foundation.log10($0) }, "sin": { Foundation.sin($0) },
+        "cos": { Foundation.cos($0) }, "tan": { Foundation.tan($0) }, "asin": { Foundation.asin($0) },
+        "acos": { Foundation.acos($0) }, "atan": { Foundation.atan($0) }, "sinh": { Foundation.sinh($0) },
+        "cosh": { Foundation.cosh($0) }, "tanh": { Foundation.tanh($0) }, "asinh": { Foundation.asinh($0) },
+        "acosh": { Foundation.acosh($0) }, "atanh": { Foundation.atanh($0) }, "rad": { $0 * Double.pi / 180 },
+        "deg": { $0 * 180 / Double.pi }, "sgn": { $0 < 0 ? -1 : ($0 > 0 ? 1 : $0) },
+    ]
+
+    /// The window a range function reads at `t`: its bounds and its length (for `rate`'s per-second division).
+    static func window(_ node: PromQLNode, _ t: Int64) -> (ClosedRange<Int64>, Int64) {
+        switch node {
+        case .matrix(let selector, let range, _):
+            let ref = reference(selector.modifiers, t)
+            return ((ref &- range)...ref, range)
+        case .subquery(_, let range, _, let modifiers, _):
+            let ref = reference(modifiers, t)
+            return ((ref &- range)...ref, range)
+        default:
+            return (t...t, 0)
+        }
+    }
+
+    /// The labels `absent` gives: the selector's equality matchers, except the name and labels matched otherwise.
+    static func absentLabels(_ node: PromQLNode) -> PromLabels {
+        let selector: VectorSelector
+        switch node {
+        case .vector(let s, _), .matrix(let s, _, _): selector = s
+        default: return .empty
+        }
+        var pairs: [(String, String)] = []
+        var seen = Set<String>()
+        var dropped = Set<String>()
+        for m in selector.matchers where m.name != PromLabels.metricName {
+            if m.kind == .equal && !seen.contains(m.name) {
+                pairs.append((m.name, m.value))
+                seen.insert(m.name)
+            } else {
+                dropped.insert(m.name)
+            }
+        }
+        return PromLabels(pairs.filter { !dropped.contains($0.0) })
+    }
+
+    /// `rate`, `increase` and `delta`: the change over the window, extrapolated to its edges as Prometheus does.
+    static func extrapolatedRate(
+        _ r: PromRange, from rangeStart: Int64, to rangeEnd: Int64, range: Int64, counter: Bool, rate: Bool
+    ) -> Double? {
+        let n = r.times.count
+        guard n >= 2 else { return nil }
+        let values = r.values
+        let first = values.first!
+        let last = values.last!
+        var result = last - first
+        if counter {
+            var previous = first
+            for v in values.dropFirst() {
+                if v < previous { result += previous }
+                previous = v
+            }
+        }
+        var durationToStart = Double(r.times.first! - rangeStart) / 1_000
+        let durationToEnd = Double(rangeEnd - r.times.last!) / 1_000
+        let sampled = Double(r.times.last! - r.times.first!) / 1_000
+        let average = sampled / Double(n - 1)
+        if counter && result > 0 && first >= 0 {
+            let durationToZero = sampled * (first / result)
+            if durationToZero < durationToStart { durationToStart = durationToZero }
+        }
+        let threshold = average * 1.1
+        var interval = sampled
+        interval += durationToStart < threshold ? durationToStart : average / 2
+        interval += durationToEnd < threshold ? durationToEnd : average / 2
+        var factor = interval / sampled
+        if rate { factor /= Double(range) / 1_000 }
+        return result * factor
+    }
+
+    /// `irate` and `idelta`: from the last two samples.
+    static func instantRate(_ r: PromRange, rate: Bool) -> Double? {
+        guard r.times.count >= 2 else { return nil }
+        let last = r.values.last!
+        let previous = r.values[r.values.endIndex - 2]
+        let result = rate && last < previous ? last : last - previous
+        let interval = r.times.last! - r.times[r.times.endIndex - 2]
+        guard interval != 0 else { return nil }
+        return rate ? result / (Double(interval) / 1_000) : result
+    }
+
+    /// Neumaier's compensated summation step (Prometheus' `kahanSumInc`).
+    @inline(__always)
+    static func kahan(_ increment: Double, _ sum: Double, _ c: Double) -> (Double, Double) {
+        let total = sum + increment
+        var c = c
+        if Swift.abs(sum) >= Swift.abs(increment) {
+            c += (sum - total) + increment
+        } else {
+            c += (increment - total) + sum
+        }
+        return (total, c)
+    }
+
+    /// Least squares over the window, the intercept at `at` (milliseconds).
+    static func regression(_ r: PromRange, at: Int64) -> (slope: Double, intercept: Double) {
+        var n = 0.0
+        var (sumX, cX, sumY, cY, sumXY, cXY, sumX2, cX2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        let initial = r.values.first!
+        var constant = true
+        for (time, v) in zip(r.times, r.values) {
+            if constant && n > 0 && v != initial { constant = false }
+            n += 1
+            let x = Double(time - at) / 1e3
+            (sumX, cX) = kahan(x, sumX, cX)
+            (sumY, cY) = kahan(v, sumY, cY)
+            (sumXY, cXY) = kahan(x * v, sumXY, cXY)
+            (sumX2, cX2) = kahan(x * x, sumX2, cX2)
+        }
+        if constant {
+            if initial.isInfinite { return (.nan, .nan) }
+            return (0, initial)
+        }
+        sumX += cX
+        sumY += cY
+        sumXY += cXY
+        sumX2 += cX2
+        let covariance = sumXY - sumX * sumY / n
+        let variance = sumX2 - sumX * sumX / n
+        let slope = covariance / variance
+        return (slope, sumY / n - slope * sumX / n)
+    }
+
+    static func holtWinters(_ r: PromRange, smoothing sf: Double, trend tf: Double) throws(PromQLError) -> Double? {
+        guard sf > 0, sf < 1 else {
+            throw PromQLError(
+                .execution, "invalid smoothing factor. Expected: 0 < sf < 1, got: \(String(format: "%f", sf))")
+        }
+        guard tf > 0, tf < 1 else {
+            throw PromQLError(
+                .execution, "invalid trend factor. Expected: 0 < tf < 1, got: \(String(format: "%f", tf))")
+        }
+        let values = Array(r.values)
+        guard values.count >= 2 else { return nil }
+        var s0 = 0.0
+        var s1 = values[0]
+        var b = values[1] - values[0]
+        for i in 1..<values.count {
+            let x = sf * values[i]
+            if i - 1 != 0 { b = tf * (s1 - s0) + (1 - tf) * b }
+            let y = (1 - sf) * (s1 + b)
+            (s0, s1) = (s1, x + y)
+        }
+        return s1
+    }
+
+    static func changes(_ r: PromRange, resets: Bool) -> Double {
+        var count = 0
+        var previous = r.values.first!
+        for v in r.values.dropFirst() {
+            if resets {
+                if v < previous { count += 1 }
+            } else if v != previous && !(v.isNaN && previous.isNaN) {
+                count += 1
+            }
+            previous = v
+        }
+        return Double(count)
+    }
+
+    /// The `*_over_time` family.
+    static func overTime(_ name: String, _ values: ArraySlice<Double>) -> Double? {
+        switch name {
+        case "count_over_time": return Double(values.count)
+        case "present_over_time": return 1
+        case "last_over_time": return values.last!
+        case "max_over_time":
+            var m = values.first!
+            for v in values where v > m || m.isNaN { m = v }
+            return m
+        case "min_over_time":
+            var m = values.first!
+            for v in values where v < m || m.isNaN { m = v }
+            return m
+        case "sum_over_time":
+            var (sum, c) = (0.0, 0.0)
+            for v in values { (sum, c) = kahan(v, sum, c) }
+            return sum.isInfinite ? sum : sum + c
+        case "avg_over_time":
+            var (mean, c, count) = (0.0, 0.0, 0.0)
+            for v in values {
+                count += 1
+                if mean.isInfinite {
+                    if v.isInfinite && (mean > 0) == (v > 0) { continue }
+                    if !v.isInfinite && !v.isNaN { continue }
+                }
+                (mean, c) = kahan(v / count - mean / count, mean, c)
+            }
+            return mean.isInfinite ? mean : mean + c
+        case "stddev_over_time", "stdvar_over_time":
+            var (count, mean, cMean, aux, cAux) = (0.0, 0.0, 0.0, 0.0, 0.0)
+            for v in values {
+                count += 1
+                let delta = v - (mean + cMean)
+                (mean, cMean) = kahan(delta / count, mean, cMean)
+                (aux, cAux) = kahan(delta * (v - (mean + cMean)), aux, cAux)
+            }
+            let variance = (aux + cAux) / count
+            return name == "stdvar_over_time" ? variance : variance.squareRoot()
+        default: return nil
+        }
+    }
+
+    /// A date function of `seconds` since the epoch, in UTC; NaN for values no date has.
+    static func date(_ name: String, _ seconds: Double) -> Double {
+        guard seconds.isFinite, Swift.abs(seconds) < 6.7e15 else { return .nan }
+        var time = time_t(seconds.rounded(.towardZero))
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return .nan }
+        let year = Int(parts.tm_year) + 1900
+        switch name {
+        case "day_of_month": return Double(parts.tm_mday)
+        case "day_of_week": return Double(parts.tm_wday)
+        case "day_of_year": return Double(parts.tm_yday + 1)
+        case "hour": return Double(parts.tm_hour)
+        case "minute": return Double(parts.tm_min)
+        case "month": return Double(parts.tm_mon + 1)
+        case "year": return Double(year)
+        default:
+            let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Int(parts.tm_mon)]
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+            return Double(parts.tm_mon == 1 && leap ? 29 : days)
+        }
+    }
+
+    func stringArgument(_ node: PromQLNode) -> String {
+        if case .string(let s) = node { return s }
+        return ""
+    }
+
+    func labelReplace(_ args: [PromQLNode], _ t: Int64) throws(PromQLError) -> [PromSample] {
+        let (destination, replacement, source, pattern) = (
+            stringArgument(args[1]), stringArgument(args[2]), stringArgument(args[3]), stringArgument(args[4])
+        )
+        guard let regex = regex(pattern) else {
+            throw PromQLError(.execution, "invalid regular expression in label_replace(): \(pattern)")
+        }
+        guard PromLabels.isLabelName(destination) else {
+            throw PromQLError(.execution, "invalid destination label name in label_replace(): \(destination)")
+        }
+        return try vector(args[0], t).map { s in
+            let value = s.labels.get(source)
+            let range = NSRange(value.startIndex..<value.endIndex, in: value)
+            guard let match = regex.firstMatch(in: value, range: range) else { return s }
+            let expanded = Self.expand(replacement, match: match, in: value, regex: regex)
+            return PromSample(labels: s.labels.setting(destination, expanded), value: s.value, time: t)
+        }
+    }
+
+    /// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`; a name is the longest run of `[a-zA-Z0-9_]`, an
+    /// unknown group is empty.
+    static func expand(
+        _ template: String, match: NSTextCheckingResult, in value: String, regex: NSRegularExpression
+    )
+        -> String
+    {
+        let chars = Array(template.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        func group(_ name: String) -> String {
+            let range: NSRange
+            if let n = Int(name) {
+                guard n >= 0, n <= regex.numberOfCaptureGroups else { return "" }
+                range = match.range(at: n)
+            } else {
+                range = match.range(withName: name)
+            }
+            guard range.location != NSNotFound, let r = Range(range, in: value) else { return "" }
+            return String(value[r])
+        }
+        func isNameChar(_ c: Unicode.Scalar) -> Bool {
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "_"
+        }
+        while i < chars.count {
+            let c = chars[i]
+            guard c == "$", i + 1 < chars.count else {
+                out.append(c)
+                i += 1
+                continue
+            }
+            if chars[i + 1] == "$" {
+                out.append("$")
+                i += 2
+            } else if chars[i + 1] == "{", let close = chars[(i + 2)...].firstIndex(of: "}"),
+                close > i + 2, chars[(i + 2)..<close].allSatisfy(isNameChar)
+            {
+                out.append(contentsOf: group(String(String.UnicodeScalarView(chars[(i + 2)..<close]))).unicodeScalars)
+                i = close + 1
+            } else {
+                var j = i + 1
+                while j < chars.count, isNameChar(chars[j]) { j += 1 }
+                if j == i + 1 {
+                    out.append(c)
+                    i += 1
+                } else {
+                    out.append(contentsOf: group(String(String.UnicodeScalarView(chars[(i + 1)..<j]))).unicodeScalars)
+                    i = j
+                }
+            }
+        }
+        return String(out)
+    }
+
+    func labelJoin(_ args: [PromQLNode], _ t: Int64) throws(PromQLError) -> [PromSample] {
+        let destination = stringArgument(args[1])
+        let separator = stringArgument(args[2])
+        let sources = args.dropFirst(3).map(stringArgument)
+        for source in sources where !PromLabels.isLabelName(source) {
+            throw PromQLError(.execution, "invalid source label name in label_join(): \(source)")
+        }
+        guard PromLabels.isLabelName(destination) else {
+            throw PromQLError(.execution, "invalid destination label name in label_join(): \(destination)")
+        }
+        return try vector(args[0], t).map { s in
+            let joined = sources.map { s.labels.get($0) }.joined(separator: separator)
+            return PromSample(labels: s.labels.setting(destination, joined), value: s.value, time: t)
+        }
+    }
+
+    /// `histogram_quantile` over classic bucket series (`le` labels), Prometheus' interpolation within the bucket.
+    static func histogramQuantile(_ q: Double, _ vector: [PromSample], _ t: Int64) -> [PromSample] {
+        var groups: [PromLabels: [(bound: Double, count: Double)]] = [:]
+        var order: [PromLabels] = []
+        for s in vector {
+            guard let bound = parseFloat(s.labels.get("le")) else { continue }
+            let key = s.labels.dropping([PromLabels.metricName, "le"])
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append((bound, s.value))
+        }
+        return order.map { PromSample(labels: $0, value: bucketQuantile(q, groups[$0]!), time: t) }
+    }
+
+    /// Go's `strconv.ParseFloat` for the values a `le` label holds.
+    static func parseFloat(_ s: String) -> Double? {
+        switch s.lowercased() {
+        case "+inf", "inf", "+infinity", "infinity": return .infinity
+        case "-inf", "-infinity": return -.infinity
+        case "nan": return .nan
+        default:
+            guard !s.isEmpty,
+                s.utf8.allSatisfy({
+                    ($0 >= 0x30 && $0 <= 0x39) || "+-.eExX_pP".utf8.contains($0)
+                        || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66)
+                })
+            else { return nil }
+            return Double(s)
+        }
+    }
+
+    static func bucketQuantile(_ q: Double, _ input: [(bound: Double, count: Double)]) -> Double {
+        if q.isNaN { return .nan }
+        if q < 0 { return -.infinity }
+        if q > 1 { return .infinity }
+        var buckets = input.sorted { $0.bound < $1.bound }
+        guard buckets.last!.bound == .infinity else { return .nan }
+        // Buckets of the same bound are one bucket.
+        var merged: [(bound: Double, count: Double)] = []
+        for b in buckets {
+            if let last = merged.last, last.bound == b.bound {
+                merged[merged.count - 1].count += b.count
+            } else {
+                merged.append(b)
+            }
+        }
+        buckets = merged
+        // Counts never decrease with the bound.
+        var highest = buckets[0].count
+        for i in 1..<buckets.count {
+            if buckets[i].count > highest {
+                highest = buckets[i].count
+            } else if buckets[i].count < highest {
+                buckets[i].count = highest
+            }
+        }
+        guard buckets.count >= 2 else { return .nan }
+        let observations = buckets.last!.count
+        guard observations != 0 else { return .nan }
+        var rank = q * observations
+        var b = 0
+        while b < buckets.count - 1 && !(buckets[b].count >= rank) { b += 1 }
+        if b == buckets.count - 1 { return buckets[buckets.count - 2].bound }
+        if b == 0 && buckets[0].bound <= 0 { return buckets[0].bound }
+        var start = 0.0
+        let end = buckets[b].bound
+        var count = buckets[b].count
+        if b > 0 {
+            start = buckets[b - 1].bound
+            count -= buckets[b - 1].count
+            rank -= buckets[b - 1].count
+        }
+        return start + (end - start) * (rank / count)
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+
+/// A value during evaluation at one time.
+enum PromValue {
+    case scalar(Double)
+    case string(String)
+    case vector([PromSample])
+    case matrix([PromRange])
+}
+
+/// One element of an instant vector. `time` is the sample's own time for a selector's samples (what `timestamp()`
+/// answers) and the evaluation time for everything computed.
+struct PromSample {
+    var labels: PromLabels
+    var value: Double
+    var time: Int64
+}
+
+/// One series of a range vector: its samples in the window.
+struct PromRange {
+    var labels: PromLabels
+    var times: ArraySlice<Int64>
+    var values: ArraySlice<Double>
+}
+
+/// Evaluates a planned query over the series read for it; one query, one task.
+final class PromQLEvaluator {
+    let root: PromQLNode
+    let data: [[PromSeries]]
+    let lookback: Int64
+    let maxSamples: Int
+    /// Samples held: those read, plus the points of the result so far.
+    var held: Int
+    let deadline: ContinuousClock.Instant
+    /// Each subquery's inner results by evaluation time, so overlapping windows of consecutive steps evaluate once.
+    var subqueryCache: [Int: [Int64: PromValue]] = [:]
+    var regexCache: [String: NSRegularExpression] = [:]
+    var checks = 0
+
+    init(
+        root: PromQLNode, data: [[PromSeries]], lookback: Int64, maxSamples: Int, loaded: Int,
+        deadline: ContinuousClock.Instant
+    ) {
+        self.root = root
+        self.data = data
+        self.lookback = lookback
+        self.maxSamples = maxSamples
+        self.held = loaded
+        self.deadline = deadline
+    }
+
+    func checkDeadline() throws(PromQLError) {
+        checks &+= 1
+        guard checks & 63 == 0 else { return }
+        if Task.isCancelled { throw PromQLError(.canceled, "query was canceled in expression evaluation") }
+        if ContinuousClock.now > deadline { throw PromQLError(.timeout, "query timed out in expression evaluation") }
+    }
+
+    func instant(_ t: Int64) throws(PromQLError) -> PromQLResult {
+        switch try eval(root, t) {
+        case .scalar(let v): return .scalar(time: t, value: v)
+        case .string(let s): return .string(time: t, value: s)
+        case .vector(let samples): return .vector(samples.map { ($0.labels, $0.value) }, time: t)
+        case .matrix(let ranges):
+            return .matrix(
+                ranges.map { PromSeries(labels: $0.labels, times: Array($0.times), values: Array($0.values)) })
+        }
+    }
+
+    func range(start: Int64, end: Int64, step: Int64) throws(PromQLError) -> PromQLResult {
+        var index: [PromLabels: Int] = [:]
+        var out: [PromSeries] = []
+        var t = start
+        while t <= end {
+            checks = 63
+            try checkDeadline()
+            let samples: [PromSample]
+            switch try eval(root, t) {
+            case .scalar(let v): samples = [PromSample(labels: .empty, value: v, time: t)]
+            case .vector(let v): samples = v
+            case .string, .matrix: throw PromQLError(.execution, "a range query must evaluate to a scalar or a vector")
+            }
+            held += samples.count
+            guard held <= maxSamples else { throw PromQLError.tooManySamples }
+            for s in samples {
+                let i: Int
+                if let found = index[s.labels] {
+                    i = found
+                } else {
+                    i = out.count
+                    index[s.labels] = i
+                    out.append(PromSeries(labels: s.labels))
+                }
+                out[i].times.append(t)
+                out[i].values.append(s.value)
+            }
+            let (next, overflow) = t.addingReportingOverflow(step)
+            if overflow { break }
+            t = next
+        }
+        out.sort { $0.labels < $1.labels }
+        return .matrix(out)
+    }
+
+    // MARK: Evaluation at one time
+
+    func eval(_ node: PromQLNode, _ t: Int64) throws(PromQLError) -> PromValue {
+        switch node {
+        case .number(let v): return .scalar(v)
+        case .string(let s): return .string(s)
+        case .vector(let selector, let i): return .vector(instantSelect(selector, data[i], t))
+        case .matrix(let selector, let range, let i): return .matrix(rangeSelect(selector, range, data[i], t))
+        case .subquery(let inner, let range, let step, let modifiers, let id):
+            return .matrix(try subquery(inner, range: range, step: step, modifiers: modifiers, id: id, t))
+        case .negate(let inner):
+            switch try eval(inner, t) {
+            case .scalar(let v): return .scalar(-v)
+            case .vector(let samples):
+                return .vector(
+                    try unique(samples.map { PromSample(labels: $0.labels.withoutName, value: -$0.value, time: t) }))
+            default: throw PromQLError(.execution, "unary minus needs a scalar or an instant vector")
+            }
+        case .aggregate(let op, let inner, let parameter, let grouping):
+            return .vector(try aggregate(op, inner, parameter: parameter, grouping: grouping, t))
+        case .call(let name, let args):
+            return try call(name, args, t)
+        case .binary(let op, let lhs, let rhs, let returnBool, let matching):
+            return try binary(op, lhs, rhs, returnBool: returnBool, matching: matching, t)
+        }
+    }
+
+    static func reference(_ m: Modifiers, _ t: Int64) -> Int64 {
+        if case .time(let at) = m.at { return at &- m.offset }
+        return t &- m.offset
+    }
+
+    /// The index of the first time greater than `x`.
+    static func upperBound(_ times: [Int64], _ x: Int64) -> Int {
+        var lo = 0
+        var hi = times.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if times[mid] <= x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The index of the first time not less than `x`.
+    static func lowerBound(_ times: [Int64], _ x: Int64) -> Int {
+        var lo = 0
+        var hi = times.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if times[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    func instantSelect(_ selector: VectorSelector, _ series: [PromSeries], _ t: Int64) -> [PromSample] {
+        let ref = Self.reference(selector.modifiers, t)
+        var out: [PromSample] = []
+        out.reserveCapacity(series.count)
+        for s in series {
+            let k = Self.upperBound(s.times, ref) - 1
+            if k >= 0, s.times[k] >= ref &- lookback {
+                out.append(PromSample(labels: s.labels, value: s.values[k], time: s.times[k]))
+            }
+        }
+        return out
+    }
+
+    func rangeSelect(_ selector: VectorSelector, _ range: Int64, _ series: [PromSeries], _ t: Int64) -> [PromRange] {
+        let ref = Self.reference(selector.modifiers, t)
+        var out: [PromRange] = []
+        for s in series {
+            let a = Self.lowerBound(s.times, ref &- range)
+            let b = Self.upperBound(s.times, ref)
+            if a < b { out.append(PromRange(labels: s.labels, times: s.times[a..<b], values: s.values[a..<b])) }
+        }
+        return out
+    }
+
+    func subquery(
+        _ inner: PromQLNode, range: Int64, step: Int64, modifiers: Modifiers, id: Int, _ t: Int64
+    ) throws(PromQLError) -> [PromRange] {
+        let ref = Self.reference(modifiers, t)
+        let from = ref &- range
+        // The first multiple of the step at or after the window's start (Go's truncating division, as Prometheus).
+        var first = step * (from / step)
+        if first < from { first += step }
+        var cache = subqueryCache[id] ?? [:]
+        var index: [PromLabels: Int] = [:]
+        var out: [PromSeries] = []
+        var points = 0
+        var ti = first
+        while ti <= ref {
+            try checkDeadline()
+            let value: PromValue
+            if let cached = cache[ti] {
+                value = cached
+            } else {
+                value = try eval(inner, ti)
+                cache[ti] = value
+            }
+            let samples: [PromSample]
+            switch value {
+            case .vector(let v): samples = v
+            case .scalar(let v): samples = [PromSample(labels: .empty, value: v, time: ti)]
+            default: throw PromQLError(.execution, "a subquery needs an instant vector")
+            }
+            points += samples.count
+            guard held + points <= maxSamples else { throw PromQLError.tooManySamples }
+            for s in samples {
+                let i: Int
+                if let found = index[s.labels] {
+                    i = found
+                } else {
+                    i = out.count
+                    index[s.labels] = i
+                    out.append(PromSeries(labels: s.labels))
+                }
+                out[i].times.append(ti)
+                out[i].values.append(s.value)
+            }
+            ti += step
+        }
+        cache = cache.filter { $0.key >= first }
+        subqueryCache[id] = cache
+        return out.map { PromRange(labels: $0.labels, times: $0.times[...], values: $0.values[...]) }
+    }
+
+    /// Prometheus refuses a vector holding two elements with the same labels.
+    func unique(_ samples: [PromSample]) throws(PromQLError) -> [PromSample] {
+        guard samples.count > 1 else { return samples }
+        var seen = Set<PromLabels>()
+        seen.reserveCapacity(samples.count)
+        for s in samples where !seen.insert(s.labels).inserted { throw PromQLError.sameLabelSet }
+        return samples
+    }
+
+    func scalar(_ node: PromQLNode, _ t: Int64) throws(PromQLError) -> Double {
+        guard case .scalar(let v) = try eval(node, t) else { throw PromQLError(.execution, "expected a scalar") }
+        return v
+    }
+
+    func vector(_ node: PromQLNode, _ t: Int64) throws(PromQLError) -> [PromSample] {
+        guard case .vector(let v) = try eval(node, t) else {
+            throw PromQLError(.execution, "expected an instant vector")
+        }
+        return v
+    }
+
+    func regex(_ pattern: String) -> NSRegularExpression? {
+        if let r = regexCache[pattern] { return r }
+        let r = try? NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z")
+        regexCache[pattern] = r
+        return r
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import PlumbAPI
+
+/// The Prometheus HTTP API's JSON (`{"status":"success","data":…}`), written directly: a range answer holds a pair
+/// per step per series. Values are strings as Prometheus writes them (`"1.5"`, `"NaN"`, `"+Inf"`), times are
+/// seconds with milliseconds.
+public enum PromQLJSON {
+    public static func success(_ result: PromQLResult) -> [UInt8] {
+        var w = JSONWriter(capacity: 4_096)
+        w.raw("{\"status\":\"success\",\"data\":{\"resultType\":")
+        switch result {
+        case .scalar(let time, let value):
+            w.raw("\"scalar\",\"result\":")
+            pair(&w, time, format(value))
+        case .string(let at, let value):
+            w.raw("\"string\",\"result\":")
+            w.raw("[")
+            time(&w, at)
+            w.comma()
+            w.string(value)
+            w.raw("]")
+        case .vector(let samples, let at):
+            w.raw("\"vector\",\"result\":[")
+            for (i, s) in samples.enumerated() {
+                if i > 0 { w.comma() }
+                w.raw("{\"metric\":")
+                labels(&w, s.labels)
+                w.raw(",\"value\":")
+                pair(&w, at, format(s.value))
+                w.raw("}")
+            }
+            w.raw("]")
+        case .matrix(let series):
+            w.raw("\"matrix\",\"result\":[")
+            for (i, s) in series.enumerated() {
+                if i > 0 { w.comma() }
+                w.raw("{\"metric\":")
+                labels(&w, s.labels)
+                w.raw(",\"values\":[")
+                for k in s.times.indices {
+                    if k > 0 { w.comma() }
+                    pair(&w, s.times[k], format(s.values[k]))
+                }
+                w.raw("]}")
+            }
+            w.raw("]")
+        }
+        w.raw("}}")
+        return w.bytes
+    }
+
+    /// `{"status":"success","data":[…]}` for a list of strings (label names, label values).
+    public static func success(strings: [String]) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"status\":\"success\",\"data\":[")
+        for (i, s) in strings.enumerated() {
+            if i > 0 { w.comma() }
+            w.string(s)
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+
+    /// `{"status":"success","data":[{…},…]}` for label sets (the series API).
+    public static func success(labelSets: [PromLabels]) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"status\":\"success\",\"data\":[")
+        for (i, s) in labelSets.enumerated() {
+            if i > 0 { w.comma() }
+            labels(&w, s)
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+
+    public static func error(_ error: PromQLError) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"status\":\"error\",\"errorType\":")
+        w.string(error.kind.rawValue)
+        w.raw(",\"error\":")
+        w.string(error.message)
+        w.raw("}")
+        return w.bytes
+    }
+
+    public static func format(_ value: Double) -> String { PromQLEvaluator.format(value) }
+
+    static func labels(_ w: inout JSONWriter, _ labels: PromLabels) {
+        w.raw("{")
+        for (i, (name, value)) in zip(labels.names, labels.values).enumerated() {
+            if i > 0 { w.comma() }
+            w.string(name)
+            w.raw(":")
+            w.string(value)
+        }
+        w.raw("}")
+    }
+
+    static func time(_ w: inout JSONWriter, _ t: Int64) {
+        w.append(encoded: Array(format(Double(t) / 1_000).utf8))
+    }
+
+    static func pair(_ w: inout JSONWriter, _ t: Int64, _ value: String) {
+        w.raw("[")
+        time(&w, t)
+        w.comma()
+        w.string(value)
+        w.raw("]")
+    }
+}
+
+/// Times and durations as Prometheus' API takes them.
+public enum PromQLTime {
+    /// Seconds since the epoch (`1700000000.5`) or RFC 3339 (`2026-12-07T10:00:00Z`), in milliseconds.
+    public static func parse(_ text: String) -> Int64? {
+        if let seconds = Double(text), seconds.isFinite {
+            guard abs(seconds) < 9e12 else { return nil }
+            let whole = seconds.rounded(.towardZero)
+            let fraction = ((seconds - whole) * 1_000).rounded()
+            return Int64(whole) * 1_000 + Int64(fraction)
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) {
+            let ms = (date.timeIntervalSince1970 * 1_000).rounded()
+            guard abs(ms) < 9e15 else { return nil }
+            return Int64(ms)
+        }
+        return nil
+    }
+
+    /// Seconds (`15`, `0.5`) or a Prometheus duration (`1m30s`), in milliseconds.
+    public static func duration(_ text: String) -> Int64? {
+        if let seconds = Double(text), seconds.isFinite {
+            guard abs(seconds) < 9e12 else { return nil }
+            return Int64((seconds * 1_000).rounded())
+        }
+        var lexer = PromQLLexer(text)
+        guard let tokens = try? lexer.tokens(), tokens.count == 2, case .duration(let ms) = tokens[0].0 else {
+            return nil
+        }
+        return ms
+    }
+}

@@ -1,0 +1,404 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PlumbAPI
+import PlumbAlarms
+import PlumbKit
+import PlumbMetrics
+import PlumbOpen
+
+/// The Prometheus HTTP query API over Plumb's metrics, so Grafana's Prometheus data source, `promtool query` and
+/// every PromQL habit work on them: `query`, `query_range`, `series`, `labels`, `label/{name}/values`, `metadata`,
+/// `status/buildinfo`, and Plumb's alarms as `rules` and `alerts`.
+///
+/// Answers use Prometheus' envelope and codes: 400 `bad_data` for a malformed request or query, 422 `execution` for a
+/// query that cannot be evaluated (many-to-many matching, over the sample limit), 503 `timeout`/`canceled`, 500
+/// `internal` when the store fails. GET takes the query string; POST a form body, as Grafana sends it.
+struct PromQLRoutes {
+    let engine: PromQLEngine
+    let source: MetricStorePromQLSource
+    let alarms: AlarmEngine
+    let clock: @Sendable () -> Int64
+    /// The largest form body.
+    static let maxBodyBytes = 1_048_576
+
+    init(store: any MetricStoring, alarms: AlarmEngine, settings: PromQLSettings) {
+        source = MetricStorePromQLSource(store: store)
+        var engine = PromQLEngine(source: source)
+        engine.maxSamples = settings.maxSamples
+        engine.timeout = .seconds(settings.timeoutSeconds)
+        engine.lookback = Int64(settings.lookbackSeconds) * 1_000
+        self.engine = engine
+        self.alarms = alarms
+        clock = store.clock
+    }
+
+    func register(api: RouterGroup<PlumbRequestContext>) {
+        for (path, handler) in [
+            ("query", query), ("query_range", queryRange), ("series", series), ("labels", labels),
+            ("label/{name}/values", labelValues),
+        ] as [(RouterPath, @Sendable (Request, PlumbRequestContext) async throws -> Response)] {
+            api.get(path, use: handler)
+            api.post(path, use: handler)
+        }
+        api.get("metadata", use: metadata)
+        api.get("status/buildinfo", use: buildInfo)
+        api.get("rules", use: rules)
+        api.get("alerts", use: alerts)
+    }
+
+    // MARK: Parameters
+
+    /// The request's parameters: the query string, then a form body's (POST), each name with every value it has.
+    func parameters(_ request: Request) async throws(PromQLError) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        for (name, value) in FormQuery.pairs(request.uri.query) { out[name, default: []].append(value) }
+        if request.method == .post {
+            let body: [UInt8]
+            do {
+                body = try await request.collectBody(limit: Self.maxBodyBytes)
+            } catch {
+                throw PromQLError(.badData, "the form body is larger than \(Self.maxBodyBytes) bytes")
+            }
+            let type = request.headers[.contentType]?.lowercased() ?? ""
+            if !body.isEmpty {
+                guard type.hasPrefix("application/x-www-form-urlencoded") else {
+                    throw PromQLError(
+                        .badData, "a POST body must be application/x-www-form-urlencoded (got '\(type)')")
+                }
+                for (name, value) in FormQuery.pairs(String(decoding: body, as: UTF8.self)) {
+                    out[name, default: []].append(value)
+                }
+            }
+        }
+        return out
+    }
+
+    func time(_ p: [String: [String]], _ name: String, default value: Int64?) throws(PromQLError) -> Int64? {
+        guard let text = p[name]?.last, !text.isEmpty else { return value }
+        guard let t = PromQLTime.parse(text) else {
+            throw PromQLError(.badData, "invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid timestamp")
+        }
+        return t
+    }
+
+    func duration(_ p: [String: [String]], _ name: String) throws(PromQLError) -> Int64? {
+        guard let text = p[name]?.last, !text.isEmpty else { return nil }
+        guard let d = PromQLTime.duration(text) else {
+            throw PromQLError(.badData, "invalid parameter \"\(name)\": cannot parse \"\(text)\" to a valid duration")
+        }
+        return d
+    }
+
+    /// The engine with the request's `timeout` when it asks for less than the configured one.
+    func engine(for p: [String: [String]]) throws(PromQLError) -> PromQLEngine {
+        var engine = engine
+        if let timeout = try duration(p, "timeout"), timeout > 0, .milliseconds(timeout) < engine.timeout {
+            engine.timeout = .milliseconds(timeout)
+        }
+        return engine
+    }
+
+    func queryText(_ p: [String: [String]]) throws(PromQLError) -> String {
+        guard let query = p["query"]?.last, !query.isEmpty else {
+            throw PromQLError(
+                .badData, "invalid parameter \"query\": unknown position: parse error: no expression found in input")
+        }
+        return query
+    }
+
+    /// `match[]` as selectors; at least one when `required`.
+    func matchers(_ p: [String: [String]], required: Bool) throws(PromQLError) -> [[LabelMatcher]]? {
+        guard let selectors = p["match[]"], !selectors.isEmpty else {
+            if required { throw PromQLError(.badData, "no match[] parameter provided") }
+            return nil
+        }
+        var out: [[LabelMatcher]] = []
+        for text in selectors {
+            let expr: PromQLExpr
+            do {
+                expr = try PromQLParser.parse(text)
+            } catch {
+                throw PromQLError(.badData, "invalid parameter \"match[]\": \(error.description)")
+            }
+            guard case .vector(let selector) = expr else {
+                throw PromQLError(.badData, "invalid parameter \"match[]\": '\(text)' is not a series selector")
+            }
+            var m = selector.matchers
+            if let name = selector.name { m.insert(LabelMatcher(PromLabels.metricName, .equal, name), at: 0) }
+            out.append(m)
+        }
+        return out
+    }
+
+    /// The label sets `match[]` selects (all series without it), each once.
+    func selected(_ p: [String: [String]], required: Bool) async throws(PromQLError) -> [PromLabels] {
+        let selectors = try matchers(p, required: required) ?? [[]]
+        var seen = Set<PromLabels>()
+        var out: [PromLabels] = []
+        for m in selectors {
+            let found: [PromLabels]
+            do {
+                found = try await source.series(matching: m)
+            } catch let error as PromQLError {
+                throw error
+            } catch {
+                throw PromQLError(.internal, "reading the store: \(error)")
+            }
+            for labels in found where seen.insert(labels).inserted { out.append(labels) }
+        }
+        return out
+    }
+
+    // MARK: Handlers
+
+    /// Runs `body`, answering its value or Prometheus' error envelope.
+    func answer(_ body: () async throws(PromQLError) -> [UInt8]) async -> Response {
+        do {
+            return Self.json(.ok, try await body())
+        } catch {
+            return Self.json(HTTPResponse.Status(code: error.status), PromQLJSON.error(error))
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    @Sendable func query(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () async throws(PromQLError) -> [UInt8] in
+            let p = try await parameters(request)
+            let text = try queryText(p)
+            let at = try time(p, "time", default: clock() * 1_000)!
+            return PromQLJSON.success(try await engine(for: p).instant(text, at: at))
+        }
+    }
+
+    @Sendable func queryRange(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () async throws(PromQLError) -> [UInt8] in
+            let p = try await parameters(request)
+            let text = try queryText(p)
+            guard let start = try time(p, "start", default: nil) else {
+                throw PromQLError(.badData, "invalid parameter \"start\": cannot parse \"\" to a valid timestamp")
+            }
+            guard let end = try time(p, "end", default: nil) else {
+                throw PromQLError(.badData, "invalid parameter \"end\": cannot parse \"\" to a valid timestamp")
+            }
+            guard let step = try duration(p, "step") else {
+                throw PromQLError(.badData, "invalid parameter \"step\": cannot parse \"\" to a valid duration")
+            }
+            return PromQLJSON.success(try await engine(for: p).range(text, start: start, end: end, step: step))
+        }
+    }
+
+    @Sendable func series(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () async throws(PromQLError) -> [UInt8] in
+            let p = try await parameters(request)
+            _ = try time(p, "start", default: nil)
+            _ = try time(p, "end", default: nil)
+            return PromQLJSON.success(labelSets: try await selected(p, required: true).sorted())
+        }
+    }
+
+    @Sendable func labels(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () async throws(PromQLError) -> [UInt8] in
+            let p = try await parameters(request)
+            _ = try time(p, "start", default: nil)
+            _ = try time(p, "end", default: nil)
+            var names = Set<String>()
+            for labels in try await selected(p, required: false) { names.formUnion(labels.names) }
+            return PromQLJSON.success(strings: names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        }
+    }
+
+    @Sendable func labelValues(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        return await answer { () async throws(PromQLError) -> [UInt8] in
+            guard PromLabels.isLabelName(name) else {
+                throw PromQLError(.badData, "invalid label name: \"\(name)\"")
+            }
+            let p = try await parameters(request)
+            _ = try time(p, "start", default: nil)
+            _ = try time(p, "end", default: nil)
+            var values = Set<String>()
+            for labels in try await selected(p, required: false) {
+                let v = labels.get(name)
+                if !v.isEmpty { values.insert(v) }
+            }
+            return PromQLJSON.success(strings: values.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        }
+    }
+
+    /// Metric metadata as Prometheus keeps it from scrapes: Plumb stores no metric types, so a type is inferred only
+    /// from Prometheus' naming conventions (`_total` a counter, `_bucket` a histogram), `unknown` otherwise; the unit
+    /// is Plumb's unit of the series.
+    @Sendable func metadata(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () async throws(PromQLError) -> [UInt8] in
+            let p = FormQuery.parse(request.uri.query)
+            let wanted = p["metric"].flatMap { $0.isEmpty ? nil : $0 }
+            let limit = p["limit"].flatMap { Int($0) } ?? -1
+            let infos: [SeriesInfo]
+            do {
+                infos = try await source.store.listMetrics()
+            } catch {
+                throw PromQLError(.internal, "reading the store: \(error)")
+            }
+            var entries: [String: MetadataEntry] = [:]
+            for info in infos {
+                let name = PromQLNames.metricName(info.key)
+                if let wanted, wanted != name { continue }
+                if entries[name] != nil { continue }
+                if limit >= 0 && entries.count >= limit { break }
+                let type = name.hasSuffix("_total") ? "counter" : (name.hasSuffix("_bucket") ? "histogram" : "unknown")
+                entries[name] = MetadataEntry(
+                    type: type, help: "\(info.key.namespace) \(info.key.name)", unit: info.unit?.rawValue ?? "")
+            }
+            return try Self.encode(Envelope(data: entries.mapValues { [$0] }))
+        }
+    }
+
+    struct MetadataEntry: Encodable {
+        var type: String
+        var help: String
+        var unit: String
+    }
+
+    struct Envelope<T: Encodable>: Encodable {
+        var status = "success"
+        var data: T
+    }
+
+    static func encode(_ value: some Encodable) throws(PromQLError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return Array(try encoder.encode(value))
+        } catch {
+            throw PromQLError(.internal, "encoding the answer: \(error)")
+        }
+    }
+
+    struct BuildInfo: Encodable {
+        /// The Prometheus release whose API and PromQL Plumb answers as; Grafana picks its requests by it.
+        var version = "2.42.0"
+        var revision = "plumb-\(PlumbVersion.current)"
+        var branch = "plumb"
+        var buildUser = "plumb"
+        var buildDate = ""
+        var goVersion = "none (Plumb \(PlumbVersion.current), Swift)"
+    }
+
+    @Sendable func buildInfo(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () throws(PromQLError) -> [UInt8] in try Self.encode(Envelope(data: BuildInfo())) }
+    }
+
+    // MARK: Alarms as rules and alerts
+
+    struct RuleGroups: Encodable {
+        var groups: [RuleGroup]
+    }
+
+    struct RuleGroup: Encodable {
+        var name: String
+        var file: String
+        var rules: [Rule]
+        var interval: Double
+        var limit = 0
+        var evaluationTime = 0.0
+        var lastEvaluation: String
+    }
+
+    struct Rule: Encodable {
+        var state: String
+        var name: String
+        var query: String
+        var duration: Double
+        var labels: [String: String]
+        var annotations: [String: String]
+        var alerts: [Alert]
+        var health: String
+        var lastError = ""
+        var evaluationTime = 0.0
+        var lastEvaluation: String
+        var type = "alerting"
+    }
+
+    struct Alert: Encodable {
+        var labels: [String: String]
+        var annotations: [String: String]
+        var state: String
+        var activeAt: String
+        var value: String
+    }
+
+    struct Alerts: Encodable {
+        var alerts: [Alert]
+    }
+
+    /// An alarm's condition in words, with its metric named as PromQL sees it.
+    static func condition(_ d: AlarmDescription) -> String {
+        if let rule = d.rule { return rule }
+        guard let namespace = d.namespace, let metric = d.metric else {
+            return d.metrics?.joined(separator: "; ") ?? ""
+        }
+        let key = SeriesKey(
+            namespace: namespace, name: metric,
+            dimensions: (d.dimensions ?? [:]).map { Dimension(name: $0.key, value: $0.value) })
+        let labels = PromQLNames.labels(key).withoutName
+        var text = PromQLNames.metricName(key) + (labels.count == 0 ? "" : labels.description.dropFirst(0).description)
+        if let statistic = d.statistic, let period = d.period { text += " \(statistic) over \(period)s" }
+        if let comparison = d.comparison, let threshold = d.threshold {
+            text += " \(comparison) \(PromQLJSON.format(threshold))"
+        }
+        if let n = d.evaluationPeriods { text += " (\(d.datapointsToAlarm ?? n) of \(n) periods)" }
+        return text
+    }
+
+    func describedAlarms() -> [AlarmDescription] {
+        alarms.list().map { AlarmDescription($0) }.sorted { $0.name < $1.name }
+    }
+
+    static func alert(_ d: AlarmDescription) -> Alert {
+        var labels = ["alertname": d.name]
+        if let severity = d.severity { labels["severity"] = severity }
+        var annotations = ["summary": d.stateReason]
+        if let description = d.description { annotations["description"] = description }
+        return Alert(
+            labels: labels, annotations: annotations, state: "firing", activeAt: d.stateUpdatedAt, value: "1")
+    }
+
+    @Sendable func rules(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () throws(PromQLError) -> [UInt8] in
+            let type = FormQuery.parse(request.uri.query)["type"]
+            guard type == nil || type == "alert" || type == "record" else {
+                throw PromQLError(.badData, "invalid parameter \"type\": must be alert or record")
+            }
+            let now = RFC3339.format(Double(clock()))
+            let rules: [Rule] =
+                type == "record"
+                ? []
+                : describedAlarms().map { d -> Rule in
+                    var labels: [String: String] = [:]
+                    if let severity = d.severity { labels["severity"] = severity }
+                    return Rule(
+                        state: d.state == "ALARM" ? "firing" : "inactive", name: d.name, query: Self.condition(d),
+                        duration: Double((d.period ?? 0) * Int64(d.evaluationPeriods ?? 0)), labels: labels,
+                        annotations: d.description.map { ["description": $0] } ?? [:],
+                        alerts: d.state == "ALARM" ? [Self.alert(d)] : [],
+                        health: d.state == "INSUFFICIENT_DATA" ? "unknown" : "ok",
+                        lastEvaluation: d.lastEvaluatedAt ?? now)
+                }
+            let group = RuleGroup(name: "plumb-alarms", file: "plumb", rules: rules, interval: 60, lastEvaluation: now)
+            return try Self.encode(Envelope(data: RuleGroups(groups: rules.isEmpty ? [] : [group])))
+        }
+    }
+
+    @Sendable func alerts(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        await answer { () throws(PromQLError) -> [UInt8] in
+            let firing = describedAlarms().filter { $0.state == "ALARM" }.map(Self.alert)
+            return try Self.encode(Envelope(data: Alerts(alerts: firing)))
+        }
+    }
+}
