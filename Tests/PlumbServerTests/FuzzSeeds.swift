@@ -326,6 +326,48 @@ extension FuzzTests {
             },
             // reads: header Content-Encoding (snappy); raw body = a snappy WriteRequest (built from the lines shown)
 
+            // MARK: Prometheus query API
+            Seed(
+                "GET", "/api/v1/query", query: ["query": "sum by (job) (rate(node_load1[5m]))", "time": "1796600000"]),
+            // reads: query query (PromQL), time (epoch seconds or RFC 3339, default now), timeout (duration)
+            Seed(
+                "POST", "/api/v1/query",
+                raw: ("application/x-www-form-urlencoded", "query=node_load1%20%2A%202&time=1796600000.5")),
+            // reads: form body query, time (as the GET's query string)
+            Seed(
+                "GET", "/api/v1/query_range",
+                query: ["query": "avg_over_time(up[1m])", "start": "1796600000", "end": "1796603600", "step": "60"]),
+            // reads: query query, start, end (timestamps), step (seconds or a duration), timeout
+            Seed(
+                "POST", "/api/v1/query_range",
+                raw: (
+                    "application/x-www-form-urlencoded",
+                    "query=up&start=2026-12-07T00%3A00%3A00Z&end=2026-12-07T01%3A00%3A00Z&step=1m"
+                )),
+            // reads: form body query, start, end, step
+            Seed("GET", "/api/v1/series", query: ["match[]": "up{job=\"node\"}", "start": "1796600000"]),
+            // reads: query match[] (a series selector; repeatable, at least one), start, end
+            Seed("POST", "/api/v1/series", raw: ("application/x-www-form-urlencoded", "match%5B%5D=node_load1")),
+            // reads: form body match[], start, end
+            Seed("GET", "/api/v1/labels", query: ["match[]": "up"]),
+            // reads: query match[] (optional), start, end
+            Seed("POST", "/api/v1/labels", raw: ("application/x-www-form-urlencoded", "start=1796600000")),
+            // reads: form body match[], start, end
+            Seed("GET", "/api/v1/label/{name}/values", params: ["name": "job"], query: ["match[]": "up"]),
+            // reads: path name (a label name); query match[], start, end
+            Seed(
+                "POST", "/api/v1/label/{name}/values", params: ["name": "__name__"],
+                raw: ("application/x-www-form-urlencoded", "match%5B%5D=%7Bjob%3D%22node%22%7D")),
+            // reads: path name; form body match[], start, end
+            Seed("GET", "/api/v1/metadata", query: ["metric": "node_load1", "limit": "10"]),
+            // reads: query metric, limit
+            Seed("GET", "/api/v1/status/buildinfo"),
+            // reads: nothing
+            Seed("GET", "/api/v1/rules", query: ["type": "alert"]),
+            // reads: query type (alert | record)
+            Seed("GET", "/api/v1/alerts"),
+            // reads: nothing
+
             // MARK: Scrape targets
             Seed("GET", "/api/v1/targets"),
             // reads: nothing

@@ -87,7 +87,8 @@ extension OpenAPITests {
         var path = seed.path
         for (name, value) in seed.params { path = path.replacingOccurrences(of: "{\(name)}", with: encode(value)) }
         if !seed.query.isEmpty {
-            path += "?" + seed.query.keys.sorted().map { "\($0)=\(encode(seed.query[$0]!))" }.joined(separator: "&")
+            path +=
+                "?" + seed.query.keys.sorted().map { "\(encode($0))=\(encode(seed.query[$0]!))" }.joined(separator: "&")
         }
         var sent = headers
         var body: [UInt8]?
@@ -136,6 +137,10 @@ extension OpenAPITests {
         "POST /api/v1/metrics", "POST /write", "POST /api/v1/write", "GET /api/v1/metrics",
         "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics", "POST /v1/metrics", "POST /v1/logs",
         "GET /api/v1/targets", "GET /api/v1/logs", "GET /api/v1/logs/{group}", "GET /api/v1/logs/{group}/streams",
+        "GET /api/v1/query", "POST /api/v1/query", "GET /api/v1/query_range", "POST /api/v1/query_range",
+        "GET /api/v1/series", "POST /api/v1/series", "GET /api/v1/labels", "POST /api/v1/labels",
+        "GET /api/v1/label/{name}/values", "POST /api/v1/label/{name}/values", "GET /api/v1/metadata",
+        "GET /api/v1/status/buildinfo", "GET /api/v1/rules", "GET /api/v1/alerts",
         "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster",
         "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/metric-filters",
         "PUT /api/v1/metric-filters/{name}", "DELETE /api/v1/metric-filters/{name}", "GET /api/v1/alarms",
@@ -165,10 +170,16 @@ extension OpenAPITests {
             "POST /api/v1/metrics", "POST /write", "POST /api/v1/write", "GET /api/v1/metrics",
             "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics", "GET /api/v1/cluster",
             "POST /v1/metrics", "POST /v1/logs", "GET /api/v1/targets",
+            "GET /api/v1/query", "POST /api/v1/query", "GET /api/v1/query_range", "POST /api/v1/query_range",
+            "GET /api/v1/series", "POST /api/v1/series", "GET /api/v1/labels", "POST /api/v1/labels",
+            "GET /api/v1/label/{name}/values", "POST /api/v1/label/{name}/values", "GET /api/v1/metadata",
+            "GET /api/v1/status/buildinfo", "GET /api/v1/rules", "GET /api/v1/alerts",
         ] {
             _ = try await send(key)
         }
         _ = try await send("GET /api/v1/metrics/statistics") { $0.query["namespace"] = nil }
+        _ = try await send("GET /api/v1/query") { $0.query["query"] = "sum(" }
+        _ = try await send("GET /api/v1/query_range") { $0.query["step"] = "0" }
         // Logs: a tail that sees the events posted while it follows.
         let tailSeed = FuzzTests.Seed(
             "GET", "/api/v1/logs/{group}/tail", params: ["group": "fuzz-app"], query: ["seconds": "2"])

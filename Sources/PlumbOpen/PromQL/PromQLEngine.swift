@@ -48,7 +48,7 @@ public struct PromQLEngine: Sendable {
         guard (end - start) / step < Self.maxPoints else {
             throw PromQLError(
                 .badData,
-                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
+                "exceeded maximum resolution of 11,000 points per timeseries between start and end. Try decreasing the query resolution (?step=XX)"
             )
         }
         let evaluator = try await prepare(expr, start: start, end: end, step: step)

@@ -1,3 +1,4 @@
+import Foundation
 import PlumbAuth
 import PlumbHost
 import PlumbIAM
@@ -12,12 +13,22 @@ struct CallerResolver: Sendable {
     let host: PluginHost?
 
     /// `.anonymous` without the header; a malformed header or a token nobody vouches for is a 401.
+    ///
+    /// The token comes as `Bearer <token>`, or as the password of HTTP Basic authentication (`Basic
+    /// base64(name:token)`, the name ignored) for clients that only know that: Grafana's "Basic auth", and a URL with
+    /// credentials (`http://plumb:TOKEN@host:8080`) for `promtool query`.
     func resolve(_ header: String?) async throws -> Caller {
         guard let header else { return .anonymous }
-        guard header.hasPrefix("Bearer "), header.count > 7 else {
-            throw APIError(status: 401, code: "Unauthorized", "the Authorization header must be 'Bearer <token>'")
+        let presented: Substring
+        if header.hasPrefix("Bearer "), header.count > 7 {
+            presented = header.dropFirst(7)
+        } else if header.hasPrefix("Basic "), let password = Self.basicPassword(header.dropFirst(6)) {
+            presented = password
+        } else {
+            throw APIError(
+                status: 401, code: "Unauthorized",
+                "the Authorization header must be 'Bearer <token>' (or Basic with the token as password)")
         }
-        let presented = header.dropFirst(7)
         if AdminToken.matches(presented, adminToken) { return .admin }
         if presented.hasPrefix("plb_") {
             guard let principal = try await iam.principal(token: String(presented)) else {
@@ -27,6 +38,15 @@ struct CallerResolver: Sendable {
         }
         if let user = host?.endUser(accessToken: String(presented)) { return .endUser(user) }
         throw APIError(status: 401, code: "Unauthorized", "unknown, expired or revoked token")
+    }
+
+    /// The password of a Basic credential; nil when it is not base64 of `name:password` with a password.
+    static func basicPassword(_ encoded: Substring) -> Substring? {
+        guard encoded.utf8.count <= 4_096, let data = Data(base64Encoded: String(encoded)),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        let password = text[text.index(after: colon)...]
+        return password.isEmpty ? nil : password
     }
 
     /// Refuses a platform user who must sign in with a TOTP code and did not (`iam.require_mfa`).

@@ -104,6 +104,12 @@ struct PromQLRoutes {
             throw PromQLError(
                 .badData, "invalid parameter \"query\": unknown position: parse error: no expression found in input")
         }
+        // Checked here so that a refusal names the parameter, as Prometheus' own does.
+        do {
+            _ = try PromQLParser.parse(query)
+        } catch {
+            throw PromQLError(.badData, "invalid parameter \"query\": \(error.description)")
+        }
         return query
     }
 
@@ -152,11 +158,14 @@ struct PromQLRoutes {
 
     // MARK: Handlers
 
-    /// Runs `body`, answering its value or Prometheus' error envelope.
-    func answer(_ body: () async throws(PromQLError) -> [UInt8]) async -> Response {
+    /// Runs `body`, answering its value or Prometheus' error envelope. A refusal of a POST whose parameters came in
+    /// the form body says so.
+    func answer(_ request: Request, _ body: () async throws(PromQLError) -> [UInt8]) async -> Response {
         do {
             return Self.json(.ok, try await body())
         } catch {
+            var error = error
+            if error.kind == .badData, request.method == .post { error.message += " (parameters of the form body)" }
             return Self.json(HTTPResponse.Status(code: error.status), PromQLJSON.error(error))
         }
     }
@@ -168,7 +177,7 @@ struct PromQLRoutes {
     }
 
     @Sendable func query(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () async throws(PromQLError) -> [UInt8] in
+        await answer(request) { () async throws(PromQLError) -> [UInt8] in
             let p = try await parameters(request)
             let text = try queryText(p)
             let at = try time(p, "time", default: clock() * 1_000)!
@@ -177,7 +186,7 @@ struct PromQLRoutes {
     }
 
     @Sendable func queryRange(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () async throws(PromQLError) -> [UInt8] in
+        await answer(request) { () async throws(PromQLError) -> [UInt8] in
             let p = try await parameters(request)
             let text = try queryText(p)
             guard let start = try time(p, "start", default: nil) else {
@@ -194,7 +203,7 @@ struct PromQLRoutes {
     }
 
     @Sendable func series(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () async throws(PromQLError) -> [UInt8] in
+        await answer(request) { () async throws(PromQLError) -> [UInt8] in
             let p = try await parameters(request)
             _ = try time(p, "start", default: nil)
             _ = try time(p, "end", default: nil)
@@ -203,7 +212,7 @@ struct PromQLRoutes {
     }
 
     @Sendable func labels(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () async throws(PromQLError) -> [UInt8] in
+        await answer(request) { () async throws(PromQLError) -> [UInt8] in
             let p = try await parameters(request)
             _ = try time(p, "start", default: nil)
             _ = try time(p, "end", default: nil)
@@ -215,7 +224,7 @@ struct PromQLRoutes {
 
     @Sendable func labelValues(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
-        return await answer { () async throws(PromQLError) -> [UInt8] in
+        return await answer(request) { () async throws(PromQLError) -> [UInt8] in
             guard PromLabels.isLabelName(name) else {
                 throw PromQLError(.badData, "invalid label name: \"\(name)\"")
             }
@@ -235,10 +244,16 @@ struct PromQLRoutes {
     /// from Prometheus' naming conventions (`_total` a counter, `_bucket` a histogram), `unknown` otherwise; the unit
     /// is Plumb's unit of the series.
     @Sendable func metadata(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () async throws(PromQLError) -> [UInt8] in
+        await answer(request) { () async throws(PromQLError) -> [UInt8] in
             let p = FormQuery.parse(request.uri.query)
             let wanted = p["metric"].flatMap { $0.isEmpty ? nil : $0 }
-            let limit = p["limit"].flatMap { Int($0) } ?? -1
+            var limit = -1
+            if let text = p["limit"], !text.isEmpty {
+                guard let n = Int(text) else {
+                    throw PromQLError(.badData, "invalid parameter \"limit\": cannot parse \"\(text)\" to an integer")
+                }
+                limit = n
+            }
             let infos: [SeriesInfo]
             do {
                 infos = try await source.store.listMetrics()
@@ -291,7 +306,7 @@ struct PromQLRoutes {
     }
 
     @Sendable func buildInfo(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () throws(PromQLError) -> [UInt8] in try Self.encode(Envelope(data: BuildInfo())) }
+        await answer(request) { () throws(PromQLError) -> [UInt8] in try Self.encode(Envelope(data: BuildInfo())) }
     }
 
     // MARK: Alarms as rules and alerts
@@ -370,7 +385,7 @@ struct PromQLRoutes {
     }
 
     @Sendable func rules(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () throws(PromQLError) -> [UInt8] in
+        await answer(request) { () throws(PromQLError) -> [UInt8] in
             let type = FormQuery.parse(request.uri.query)["type"]
             guard type == nil || type == "alert" || type == "record" else {
                 throw PromQLError(.badData, "invalid parameter \"type\": must be alert or record")
@@ -396,7 +411,7 @@ struct PromQLRoutes {
     }
 
     @Sendable func alerts(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        await answer { () throws(PromQLError) -> [UInt8] in
+        await answer(request) { () throws(PromQLError) -> [UInt8] in
             let firing = describedAlarms().filter { $0.state == "ALARM" }.map(Self.alert)
             return try Self.encode(Envelope(data: Alerts(alerts: firing)))
         }
