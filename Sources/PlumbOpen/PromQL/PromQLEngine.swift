@@ -99,10 +99,10 @@ indirect enum PromQLNode {
     case vector(VectorSelector, data: Int)
     case matrix(VectorSelector, range: Int64, data: Int)
     case subquery(PromQLNode, range: Int64, step: Int64, modifiers: Modifiers, id: Int)
-    case aggregate(AggregateOp, PromQLNode, parameter: PromQLNode?, grouping: Grouping?)
+    case aggregate(AggregateOp, PromQLNode, parameter: PromQLNode?, grouping: Grouping?, id: Int)
     case call(String, [PromQLNode])
     case negate(PromQLNode)
-    case binary(BinaryOp, PromQLNode, PromQLNode, returnBool: Bool, matching: VectorMatching?)
+    case binary(BinaryOp, PromQLNode, PromQLNode, returnBool: Bool, matching: VectorMatching?, id: Int)
 }
 
 /// Walks the expression once to learn the time range each selector needs over the whole query.
@@ -119,7 +119,8 @@ struct PromQLPlanner {
     let defaultStep: Int64
     var fetches: [Fetch] = []
     var byKey: [String: Int] = [:]
-    var subqueries = 0
+    /// Ids of the nodes that keep caches (subqueries, aggregations, binary operators).
+    var ids = 0
 
     init(start: Int64, end: Int64, lookback: Int64, defaultStep: Int64) {
         self.start = start
@@ -175,19 +176,24 @@ struct PromQLPlanner {
         case .subquery(let inner, let range, let step, let modifiers):
             let m = resolved(modifiers)
             let (a, b) = references(m, lo: lo, hi: hi)
-            subqueries += 1
-            let id = subqueries
+            ids += 1
+            let id = ids
             return .subquery(
                 node(inner, lo: a &- range, hi: b), range: range, step: step ?? defaultStep, modifiers: m, id: id)
         case .aggregate(let op, let inner, let parameter, let grouping):
+            ids += 1
+            let id = ids
             return .aggregate(
                 op, node(inner, lo: lo, hi: hi), parameter: parameter.map { node($0, lo: lo, hi: hi) },
-                grouping: grouping)
+                grouping: grouping, id: id)
         case .call(let name, let args):
             return .call(name, args.map { node($0, lo: lo, hi: hi) })
         case .binary(let op, let a, let b, let returnBool, let matching):
+            ids += 1
+            let id = ids
             return .binary(
-                op, node(a, lo: lo, hi: hi), node(b, lo: lo, hi: hi), returnBool: returnBool, matching: matching)
+                op, node(a, lo: lo, hi: hi), node(b, lo: lo, hi: hi), returnBool: returnBool, matching: matching,
+                id: id)
         }
     }
 }

@@ -42,7 +42,7 @@ extension PromQLEvaluator {
                 default: value = Self.overTime(name, r.values)
                 }
                 guard let value else { continue }
-                let labels = name == "last_over_time" ? r.labels : r.labels.withoutName
+                let labels = name == "last_over_time" ? r.labels : dropName(r.labels)
                 out.append(PromSample(labels: labels, value: value, time: t))
             }
             return .vector(try unique(out))
@@ -60,7 +60,7 @@ extension PromQLEvaluator {
             return .vector(
                 try unique(
                     try vector(args[0], t).map {
-                        PromSample(labels: $0.labels.withoutName, value: Double(direct ? $0.time : t) / 1_000, time: t)
+                        PromSample(labels: dropName($0.labels), value: Double(direct ? $0.time : t) / 1_000, time: t)
                     }))
         case "absent":
             guard try vector(args[0], t).isEmpty else { return .vector([]) }
@@ -79,7 +79,7 @@ extension PromQLEvaluator {
         case "label_replace": return .vector(try unique(try labelReplace(args, t)))
         case "label_join": return .vector(try unique(try labelJoin(args, t)))
         case "histogram_quantile":
-            return .vector(try unique(Self.histogramQuantile(try scalar(args[0], t), try vector(args[1], t), t)))
+            return .vector(try unique(histogramQuantile(try scalar(args[0], t), try vector(args[1], t), t)))
         case "clamp", "clamp_min", "clamp_max":
             let v = try vector(args[0], t)
             let low = name == "clamp_max" ? -Double.infinity : try scalar(args[1], t)
@@ -93,7 +93,7 @@ extension PromQLEvaluator {
                         if name != "clamp_max" { value = Swift.max(low, value) }
                         if name != "clamp_min" { value = Swift.min(high, value) }
                         if s.value.isNaN { value = .nan }
-                        return PromSample(labels: s.labels.withoutName, value: value, time: t)
+                        return PromSample(labels: dropName(s.labels), value: value, time: t)
                     }))
         case "round":
             let v = try vector(args[0], t)
@@ -103,7 +103,7 @@ extension PromQLEvaluator {
                 try unique(
                     v.map {
                         PromSample(
-                            labels: $0.labels.withoutName, value: ($0.value * inverse + 0.5).rounded(.down) / inverse,
+                            labels: dropName($0.labels), value: ($0.value * inverse + 0.5).rounded(.down) / inverse,
                             time: t)
                     }))
         case "day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year":
@@ -113,14 +113,14 @@ extension PromQLEvaluator {
             return .vector(
                 try unique(
                     try vector(args[0], t).map {
-                        PromSample(labels: $0.labels.withoutName, value: Self.date(name, $0.value), time: t)
+                        PromSample(labels: dropName($0.labels), value: Self.date(name, $0.value), time: t)
                     }))
         default:
             guard let f = Self.simple[name] else { throw PromQLError(.badData, "unknown function \"\(name)\"") }
             return .vector(
                 try unique(
                     try vector(args[0], t).map {
-                        PromSample(labels: $0.labels.withoutName, value: f($0.value), time: t)
+                        PromSample(labels: dropName($0.labels), value: f($0.value), time: t)
                     }
                 ))
         }
@@ -456,16 +456,16 @@ extension PromQLEvaluator {
     }
 
     /// `histogram_quantile` over classic bucket series (`le` labels), Prometheus' interpolation within the bucket.
-    static func histogramQuantile(_ q: Double, _ vector: [PromSample], _ t: Int64) -> [PromSample] {
+    func histogramQuantile(_ q: Double, _ vector: [PromSample], _ t: Int64) -> [PromSample] {
         var groups: [PromLabels: [(bound: Double, count: Double)]] = [:]
         var order: [PromLabels] = []
         for s in vector {
-            guard let bound = parseFloat(s.labels.get("le")) else { continue }
-            let key = s.labels.dropping([PromLabels.metricName, "le"])
+            guard let bound = Self.parseFloat(s.labels.get("le")) else { continue }
+            let key = derive(-1, s.labels) { $0.dropping([PromLabels.metricName, "le"]) }
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append((bound, s.value))
         }
-        return order.map { PromSample(labels: $0, value: bucketQuantile(q, groups[$0]!), time: t) }
+        return order.map { PromSample(labels: $0, value: Self.bucketQuantile(q, groups[$0]!), time: t) }
     }
 
     /// Go's `strconv.ParseFloat` for the values a `le` label holds.

@@ -44,7 +44,7 @@ extension PromQLEvaluator {
 
     func binary(
         _ op: BinaryOp, _ lhsNode: PromQLNode, _ rhsNode: PromQLNode, returnBool: Bool, matching: VectorMatching?,
-        _ t: Int64
+        id: Int, _ t: Int64
     ) throws(PromQLError) -> PromValue {
         let lhs = try eval(lhsNode, t)
         let rhs = try eval(rhsNode, t)
@@ -58,8 +58,8 @@ extension PromQLEvaluator {
         case (.vector(let a), .vector(let b)):
             let matching = matching ?? VectorMatching()
             switch op {
-            case .and, .or, .unless: return .vector(try unique(setOperation(op, a, b, matching)))
-            default: return .vector(try unique(vectorOperation(op, a, b, matching, returnBool: returnBool, t)))
+            case .and, .or, .unless: return .vector(try unique(setOperation(op, a, b, matching, id: id)))
+            default: return .vector(try unique(vectorOperation(op, a, b, matching, returnBool: returnBool, id: id, t)))
             }
         default:
             throw PromQLError(.execution, "operator \(op.rawValue) needs scalars or instant vectors")
@@ -81,41 +81,43 @@ extension PromQLEvaluator {
                 keep = true
             }
             guard keep else { continue }
-            let labels = Self.dropsName(op) || returnBool ? sample.labels.withoutName : sample.labels
+            let labels = Self.dropsName(op) || returnBool ? dropName(sample.labels) : sample.labels
             out.append(PromSample(labels: labels, value: value, time: t))
         }
         return out
     }
 
     /// The labels two elements are matched on.
-    static func signature(_ labels: PromLabels, _ matching: VectorMatching) -> PromLabels {
-        if matching.on { return labels.keeping(Set(matching.labels)) }
-        return labels.dropping(Set(matching.labels + [PromLabels.metricName]))
+    func signature(_ labels: PromLabels, _ matching: VectorMatching, id: Int) -> PromLabels {
+        derive(id, labels) { labels in
+            if matching.on { return labels.keeping(Set(matching.labels)) }
+            return labels.dropping(Set(matching.labels + [PromLabels.metricName]))
+        }
     }
 
     func setOperation(
-        _ op: BinaryOp, _ lhs: [PromSample], _ rhs: [PromSample], _ matching: VectorMatching
+        _ op: BinaryOp, _ lhs: [PromSample], _ rhs: [PromSample], _ matching: VectorMatching, id: Int
     ) -> [PromSample] {
         switch op {
         case .and:
             guard !lhs.isEmpty, !rhs.isEmpty else { return [] }
-            let right = Set(rhs.map { Self.signature($0.labels, matching) })
-            return lhs.filter { right.contains(Self.signature($0.labels, matching)) }
+            let right = Set(rhs.map { signature($0.labels, matching, id: id) })
+            return lhs.filter { right.contains(signature($0.labels, matching, id: id)) }
         case .or:
             guard !lhs.isEmpty else { return rhs }
             guard !rhs.isEmpty else { return lhs }
-            let left = Set(lhs.map { Self.signature($0.labels, matching) })
-            return lhs + rhs.filter { !left.contains(Self.signature($0.labels, matching)) }
+            let left = Set(lhs.map { signature($0.labels, matching, id: id) })
+            return lhs + rhs.filter { !left.contains(signature($0.labels, matching, id: id)) }
         default:
             guard !lhs.isEmpty, !rhs.isEmpty else { return lhs }
-            let right = Set(rhs.map { Self.signature($0.labels, matching) })
-            return lhs.filter { !right.contains(Self.signature($0.labels, matching)) }
+            let right = Set(rhs.map { signature($0.labels, matching, id: id) })
+            return lhs.filter { !right.contains(signature($0.labels, matching, id: id)) }
         }
     }
 
     func vectorOperation(
         _ op: BinaryOp, _ lhsIn: [PromSample], _ rhsIn: [PromSample], _ matching: VectorMatching, returnBool: Bool,
-        _ t: Int64
+        id: Int, _ t: Int64
     ) throws(PromQLError) -> [PromSample] {
         guard !lhsIn.isEmpty, !rhsIn.isEmpty else { return [] }
         // One-to-many is many-to-one with the sides swapped; values are swapped back for the operation.
@@ -124,7 +126,7 @@ extension PromQLEvaluator {
         var oneBySignature: [PromLabels: PromSample] = [:]
         oneBySignature.reserveCapacity(one.count)
         for sample in one {
-            let signature = Self.signature(sample.labels, matching)
+            let signature = signature(sample.labels, matching, id: id)
             if let duplicate = oneBySignature[signature] {
                 let side = swapped ? "left" : "right"
                 let group = matching.on ? sample.labels.keeping(Set(matching.labels)) : signature
@@ -139,7 +141,7 @@ extension PromQLEvaluator {
         var matched: [PromLabels: Set<PromLabels>] = [:]
         var out: [PromSample] = []
         for sample in many {
-            let signature = Self.signature(sample.labels, matching)
+            let signature = signature(sample.labels, matching, id: id)
             guard let other = oneBySignature[signature] else { continue }
             let (l, r) = swapped ? (other.value, sample.value) : (sample.value, other.value)
             var (value, keep) = Self.element(op, l, r)
@@ -148,8 +150,15 @@ extension PromQLEvaluator {
             } else if !keep {
                 continue
             }
-            var labels = resultLabels(sample.labels, other.labels, op, matching)
-            if returnBool { labels = labels.withoutName }
+            let key = PairKey(id: id, a: sample.labels, b: other.labels)
+            var labels: PromLabels
+            if let found = paired[key] {
+                labels = found
+            } else {
+                labels = resultLabels(sample.labels, other.labels, op, matching)
+                if returnBool { labels = labels.withoutName }
+                paired[key] = labels
+            }
             if matching.cardinality == .oneToOne {
                 if matched[signature] != nil {
                     throw PromQLError(
@@ -194,7 +203,7 @@ extension PromQLEvaluator {
     }
 
     func aggregate(
-        _ op: AggregateOp, _ inner: PromQLNode, parameter: PromQLNode?, grouping: Grouping?, _ t: Int64
+        _ op: AggregateOp, _ inner: PromQLNode, parameter: PromQLNode?, grouping: Grouping?, id: Int, _ t: Int64
     ) throws(PromQLError) -> [PromSample] {
         var k = 0
         var q = 0.0
@@ -226,12 +235,17 @@ extension PromQLEvaluator {
         if op == .countValues && !without { names.insert(valueLabel) }
         var groups: [PromLabels: Group] = [:]
         var ordered: [Group] = []
+        let dropped = names.union([PromLabels.metricName])
         for var s in vector {
-            if op == .countValues { s.labels = s.labels.setting(valueLabel, Self.format(s.value)) }
-            let key =
-                without
-                ? s.labels.dropping(names.union([PromLabels.metricName]))
-                : (names.isEmpty ? PromLabels.empty : s.labels.keeping(names))
+            let key: PromLabels
+            if op == .countValues {
+                s.labels = s.labels.setting(valueLabel, Self.format(s.value))
+                key = without ? s.labels.dropping(dropped) : s.labels.keeping(names)
+            } else if !without && names.isEmpty {
+                key = .empty
+            } else {
+                key = derive(id, s.labels) { without ? $0.dropping(dropped) : $0.keeping(names) }
+            }
             guard let group = groups[key] else {
                 let group = Group(labels: key, value: s.value)
                 switch op {

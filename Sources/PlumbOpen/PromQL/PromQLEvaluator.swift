@@ -35,6 +35,32 @@ final class PromQLEvaluator {
     /// Each subquery's inner results by evaluation time, so overlapping windows of consecutive steps evaluate once.
     var subqueryCache: [Int: [Int64: PromValue]] = [:]
     var regexCache: [String: NSRegularExpression] = [:]
+    /// Labels derived from labels, by the node that derives them (its id; 0: dropping the name, -1: dropping the name
+    /// and `le`): a series' labels are the same object at every step, so each is derived once per query.
+    var derived: [DerivedKey: PromLabels] = [:]
+    var paired: [PairKey: PromLabels] = [:]
+
+    struct DerivedKey: Hashable {
+        let id: Int
+        let labels: PromLabels
+    }
+
+    struct PairKey: Hashable {
+        let id: Int
+        let a: PromLabels
+        let b: PromLabels
+    }
+
+    @inline(__always)
+    func derive(_ id: Int, _ labels: PromLabels, _ make: (PromLabels) -> PromLabels) -> PromLabels {
+        let key = DerivedKey(id: id, labels: labels)
+        if let found = derived[key] { return found }
+        let made = make(labels)
+        derived[key] = made
+        return made
+    }
+
+    func dropName(_ labels: PromLabels) -> PromLabels { derive(0, labels) { $0.withoutName } }
     var checks = 0
 
     init(
@@ -117,15 +143,15 @@ final class PromQLEvaluator {
             case .scalar(let v): return .scalar(-v)
             case .vector(let samples):
                 return .vector(
-                    try unique(samples.map { PromSample(labels: $0.labels.withoutName, value: -$0.value, time: t) }))
+                    try unique(samples.map { PromSample(labels: dropName($0.labels), value: -$0.value, time: t) }))
             default: throw PromQLError(.execution, "unary minus needs a scalar or an instant vector")
             }
-        case .aggregate(let op, let inner, let parameter, let grouping):
-            return .vector(try aggregate(op, inner, parameter: parameter, grouping: grouping, t))
+        case .aggregate(let op, let inner, let parameter, let grouping, let id):
+            return .vector(try aggregate(op, inner, parameter: parameter, grouping: grouping, id: id, t))
         case .call(let name, let args):
             return try call(name, args, t)
-        case .binary(let op, let lhs, let rhs, let returnBool, let matching):
-            return try binary(op, lhs, rhs, returnBool: returnBool, matching: matching, t)
+        case .binary(let op, let lhs, let rhs, let returnBool, let matching, let id):
+            return try binary(op, lhs, rhs, returnBool: returnBool, matching: matching, id: id, t)
         }
     }
 

@@ -1,9 +1,13 @@
 import Foundation
 
 /// A Prometheus label set: names sorted bytewise, each once, none with an empty value. `__name__` is the metric name.
-public struct PromLabels: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public private(set) var names: [String]
-    public private(set) var values: [String]
+///
+/// A reference type with its hash computed once: evaluation uses the same series' labels at every step, as dictionary
+/// keys (grouping, matching, assembling series), so a lookup costs a pointer comparison, not a hash of every string.
+public final class PromLabels: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let names: [String]
+    public let values: [String]
+    let hashValue_: Int
 
     public static let metricName = "__name__"
     public static let empty = PromLabels(names: [], values: [])
@@ -11,16 +15,25 @@ public struct PromLabels: Hashable, Sendable, Comparable, CustomStringConvertibl
     init(names: [String], values: [String]) {
         self.names = names
         self.values = values
+        var hasher = Hasher()
+        hasher.combine(names)
+        hasher.combine(values)
+        hashValue_ = hasher.finalize()
     }
 
     /// A label set from pairs in any order; empty values are dropped, a repeated name keeps its last value.
-    public init(_ pairs: [(String, String)]) {
+    public convenience init(_ pairs: [(String, String)]) {
         var byName: [String: String] = [:]
         for (name, value) in pairs { byName[name] = value }
         let sorted = byName.filter { !$0.value.isEmpty }.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        names = sorted.map(\.key)
-        values = sorted.map(\.value)
+        self.init(names: sorted.map(\.key), values: sorted.map(\.value))
     }
+
+    public static func == (a: PromLabels, b: PromLabels) -> Bool {
+        a === b || (a.hashValue_ == b.hashValue_ && a.names == b.names && a.values == b.values)
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(hashValue_) }
 
     public var count: Int { names.count }
 
@@ -35,49 +48,50 @@ public struct PromLabels: Hashable, Sendable, Comparable, CustomStringConvertibl
     /// The set without `__name__`.
     public var withoutName: PromLabels {
         guard let i = names.firstIndex(of: Self.metricName) else { return self }
-        var copy = self
-        copy.names.remove(at: i)
-        copy.values.remove(at: i)
-        return copy
+        var (n, v) = (names, values)
+        n.remove(at: i)
+        v.remove(at: i)
+        return PromLabels(names: n, values: v)
     }
 
     /// Only the labels named in `keep`.
     public func keeping(_ keep: Set<String>) -> PromLabels {
-        var out = PromLabels.empty
+        var (n, v): ([String], [String]) = ([], [])
         for (i, name) in names.enumerated() where keep.contains(name) {
-            out.names.append(name)
-            out.values.append(values[i])
+            n.append(name)
+            v.append(values[i])
         }
-        return out
+        return PromLabels(names: n, values: v)
     }
 
     /// Every label but those in `drop`.
     public func dropping(_ drop: Set<String>) -> PromLabels {
-        var out = PromLabels.empty
+        var (n, v): ([String], [String]) = ([], [])
         for (i, name) in names.enumerated() where !drop.contains(name) {
-            out.names.append(name)
-            out.values.append(values[i])
+            n.append(name)
+            v.append(values[i])
         }
-        return out
+        return n.count == names.count ? self : PromLabels(names: n, values: v)
     }
 
     /// The set with `name` set to `value`, or removed when `value` is empty.
     public func setting(_ name: String, _ value: String) -> PromLabels {
-        var copy = self
-        if let i = copy.names.firstIndex(of: name) {
+        var (n, v) = (names, values)
+        if let i = n.firstIndex(of: name) {
             if value.isEmpty {
-                copy.names.remove(at: i)
-                copy.values.remove(at: i)
+                n.remove(at: i)
+                v.remove(at: i)
             } else {
-                copy.values[i] = value
+                guard v[i] != value else { return self }
+                v[i] = value
             }
-            return copy
+            return PromLabels(names: n, values: v)
         }
-        guard !value.isEmpty else { return copy }
-        let at = copy.names.firstIndex { name.utf8.lexicographicallyPrecedes($0.utf8) } ?? copy.names.count
-        copy.names.insert(name, at: at)
-        copy.values.insert(value, at: at)
-        return copy
+        guard !value.isEmpty else { return self }
+        let at = n.firstIndex { name.utf8.lexicographicallyPrecedes($0.utf8) } ?? n.count
+        n.insert(name, at: at)
+        v.insert(value, at: at)
+        return PromLabels(names: n, values: v)
     }
 
     public static func < (a: PromLabels, b: PromLabels) -> Bool {
