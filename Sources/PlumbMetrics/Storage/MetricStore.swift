@@ -303,13 +303,16 @@ public final class MetricStore: Sendable {
 
     /// Every series, optionally filtered by namespace and metric name.
     public func listMetrics(namespace: String? = nil, name: String? = nil) -> [SeriesInfo] {
+        // Each series' dimension text is made once, not in every comparison of the sort.
         registry.all()
             .filter { (namespace == nil || $0.key.namespace == namespace) && (name == nil || $0.key.name == name) }
-            .sorted {
-                ($0.key.namespace, $0.key.name, $0.key.dimensionsText) < (
-                    $1.key.namespace, $1.key.name, $1.key.dimensionsText
-                )
+            .map { ($0, $0.key.dimensionsText) }
+            .sorted { a, b in
+                if a.0.key.namespace != b.0.key.namespace { return a.0.key.namespace < b.0.key.namespace }
+                if a.0.key.name != b.0.key.name { return a.0.key.name < b.0.key.name }
+                return a.1 < b.1
             }
+            .map(\.0)
     }
 
     public func seriesInfo(_ key: SeriesKey) -> SeriesInfo? {

@@ -96,8 +96,16 @@ public enum PromQLJSON {
         w.raw("}")
     }
 
+    /// Seconds with the milliseconds when there are any (`1700000000`, `1700000000.5`), as Prometheus writes them.
     static func time(_ w: inout JSONWriter, _ t: Int64) {
-        w.append(encoded: Array(format(Double(t) / 1_000).utf8))
+        let (seconds, ms) = t.quotientAndRemainder(dividingBy: 1_000)
+        guard ms != 0, t >= 0 else {
+            w.append(encoded: Array((ms == 0 ? String(seconds) : format(Double(t) / 1_000)).utf8))
+            return
+        }
+        var text = String(seconds) + "." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + String(ms)
+        while text.hasSuffix("0") { text.removeLast() }
+        w.append(encoded: Array(text.utf8))
     }
 
     static func pair(_ w: inout JSONWriter, _ t: Int64, _ value: String) {

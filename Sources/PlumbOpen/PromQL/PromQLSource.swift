@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PlumbAPI
 import PlumbMetrics
 
@@ -113,6 +114,25 @@ public struct MetricStorePromQLSource: PromQLSource {
     public let store: any MetricStoring
     /// How many series one `periodSeries` read takes at most.
     let batch = 256
+    /// Each series' label set, made once: every query matches the whole catalog.
+    let labelSets = LabelSets()
+
+    final class LabelSets: Sendable {
+        let map = Mutex<[SeriesKey: PromLabels]>([:])
+
+        func labels(of infos: [SeriesInfo]) -> [PromLabels] {
+            map.withLock { map in
+                // Series deleted by retention leave their entries: start over when they outnumber the catalog.
+                if map.count > 2 * infos.count + 1_000 { map.removeAll() }
+                return infos.map { info in
+                    if let found = map[info.key] { return found }
+                    let made = PromQLNames.labels(info.key)
+                    map[info.key] = made
+                    return made
+                }
+            }
+        }
+    }
 
     public init(store: any MetricStoring) {
         self.store = store
@@ -120,10 +140,11 @@ public struct MetricStorePromQLSource: PromQLSource {
 
     func catalog(_ matchers: [LabelMatcher]) async throws -> [(key: SeriesKey, labels: PromLabels)] {
         let compiled = try CompiledMatcher.compile(matchers)
+        let infos = try await store.listMetrics()
         var out: [(key: SeriesKey, labels: PromLabels)] = []
-        for info in try await store.listMetrics() {
-            let labels = PromQLNames.labels(info.key)
-            if CompiledMatcher.all(compiled, accept: labels) { out.append((info.key, labels)) }
+        for (info, labels) in zip(infos, labelSets.labels(of: infos))
+        where CompiledMatcher.all(compiled, accept: labels) {
+            out.append((info.key, labels))
         }
         return out
     }
