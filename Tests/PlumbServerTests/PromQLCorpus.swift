@@ -243,6 +243,7 @@ enum PromQLCorpus {
         "conf_requests_total + conf_requests_total{method=\"get\"} * on(instance) conf_up",
         "sum(", "rate(conf_up)", "holt_winters(conf_up[5m], 2, 0.5)",
         "label_replace(conf_up, \"1x\", \"\", \"instance\", \"\")",
-        "conf_up{instance=\"\"}",
+        "conf_up{instance=\"\"}", "abs({__name__=~\"conf_up|conf_queue_depth\"})",
+        "rate({__name__=~\"conf_up|conf_queue_depth\"}[5m])", "-{__name__=~\"conf_up|conf_queue_depth\"} > 0",
     ]
 }

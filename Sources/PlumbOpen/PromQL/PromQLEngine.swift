@@ -100,8 +100,8 @@ indirect enum PromQLNode {
     case matrix(VectorSelector, range: Int64, data: Int)
     case subquery(PromQLNode, range: Int64, step: Int64, modifiers: Modifiers, id: Int)
     case aggregate(AggregateOp, PromQLNode, parameter: PromQLNode?, grouping: Grouping?, id: Int)
-    case call(String, [PromQLNode])
-    case negate(PromQLNode)
+    case call(String, [PromQLNode], id: Int)
+    case negate(PromQLNode, id: Int)
     case binary(BinaryOp, PromQLNode, PromQLNode, returnBool: Bool, matching: VectorMatching?, id: Int)
 }
 
@@ -164,7 +164,10 @@ struct PromQLPlanner {
         case .number(let v): return .number(v)
         case .string(let s): return .string(s)
         case .paren(let e): return node(e, lo: lo, hi: hi)
-        case .negate(let e): return .negate(node(e, lo: lo, hi: hi))
+        case .negate(let e):
+            ids += 1
+            let id = ids
+            return .negate(node(e, lo: lo, hi: hi), id: id)
         case .vector(var selector):
             selector.modifiers = resolved(selector.modifiers)
             let (a, b) = references(selector.modifiers, lo: lo, hi: hi)
@@ -187,7 +190,9 @@ struct PromQLPlanner {
                 op, node(inner, lo: lo, hi: hi), parameter: parameter.map { node($0, lo: lo, hi: hi) },
                 grouping: grouping, id: id)
         case .call(let name, let args):
-            return .call(name, args.map { node($0, lo: lo, hi: hi) })
+            ids += 1
+            let id = ids
+            return .call(name, args.map { node($0, lo: lo, hi: hi) }, id: id)
         case .binary(let op, let a, let b, let returnBool, let matching):
             ids += 1
             let id = ids

@@ -6,7 +6,7 @@ import Glibc
 
 /// PromQL's functions, each as Prometheus 2.x computes it.
 extension PromQLEvaluator {
-    func call(_ name: String, _ args: [PromQLNode], _ t: Int64) throws(PromQLError) -> PromValue {
+    func call(_ name: String, _ args: [PromQLNode], id: Int, _ t: Int64) throws(PromQLError) -> PromValue {
         // A function of a range vector: applied to each series' window.
         if let m = args.firstIndex(where: {
             if case .matrix = $0 { true } else if case .subquery = $0 { true } else { false }
@@ -21,6 +21,7 @@ extension PromQLEvaluator {
                 return .vector([PromSample(labels: Self.absentLabels(args[m]), value: 1, time: t)])
             }
             let (window, rangeLength) = Self.window(args[m], t)
+            let table = table(id)
             var out: [PromSample] = []
             out.reserveCapacity(ranges.count)
             for r in ranges {
@@ -42,10 +43,11 @@ extension PromQLEvaluator {
                 default: value = Self.overTime(name, r.values)
                 }
                 guard let value else { continue }
-                let labels = name == "last_over_time" ? r.labels : dropName(r.labels)
-                out.append(PromSample(labels: labels, value: value, time: t))
+                let labels =
+                    name == "last_over_time" ? r.labels : derive(table, 0, slot: r.slot, r.labels) { $0.withoutName }
+                out.append(PromSample(labels: labels, value: value, time: t, slot: r.slot))
             }
-            return .vector(try unique(out))
+            return .vector(try unique(out, table))
         }
         switch name {
         case "time": return .scalar(Double(t) / 1_000)
@@ -53,18 +55,22 @@ extension PromQLEvaluator {
         case "scalar":
             let v = try vector(args[0], t)
             return .scalar(v.count == 1 ? v[0].value : .nan)
-        case "vector": return .vector([PromSample(labels: .empty, value: try scalar(args[0], t), time: t)])
+        case "vector": return .vector([PromSample(labels: .empty, value: try scalar(args[0], t), time: t, slot: 0)])
         case "timestamp":
             // A selector's samples answer with their own time; anything computed with the evaluation time.
             let direct: Bool = if case .vector = args[0] { true } else { false }
+            let table = table(id)
             return .vector(
                 try unique(
                     try vector(args[0], t).map {
-                        PromSample(labels: dropName($0.labels), value: Double(direct ? $0.time : t) / 1_000, time: t)
-                    }))
+                        PromSample(
+                            labels: derive(table, 0, $0) { $0.withoutName },
+                            value: Double(direct ? $0.time : t) / 1_000,
+                            time: t, slot: $0.slot)
+                    }, table))
         case "absent":
             guard try vector(args[0], t).isEmpty else { return .vector([]) }
-            return .vector([PromSample(labels: Self.absentLabels(args[0]), value: 1, time: t)])
+            return .vector([PromSample(labels: Self.absentLabels(args[0]), value: 1, time: t, slot: 0)])
         case "sort", "sort_desc":
             let v = try vector(args[0], t)
             let ascending = name == "sort"
@@ -76,8 +82,8 @@ extension PromQLEvaluator {
                     if x == y { return a.offset < b.offset }
                     return ascending ? x < y : x > y
                 }.map(\.element))
-        case "label_replace": return .vector(try unique(try labelReplace(args, t)))
-        case "label_join": return .vector(try unique(try labelJoin(args, t)))
+        case "label_replace": return .vector(try unique(try labelReplace(args, t, table: table(id), id: id), table(id)))
+        case "label_join": return .vector(try unique(try labelJoin(args, t, table: table(id), id: id), table(id)))
         case "histogram_quantile":
             return .vector(try unique(histogramQuantile(try scalar(args[0], t), try vector(args[1], t), t)))
         case "clamp", "clamp_min", "clamp_max":
@@ -87,42 +93,25 @@ extension PromQLEvaluator {
                 name == "clamp" ? try scalar(args[2], t) : (name == "clamp_max" ? try scalar(args[1], t) : .infinity)
             if name == "clamp" && high < low { return .vector([]) }
             return .vector(
-                try unique(
-                    v.map { s in
-                        var value = s.value
-                        if name != "clamp_max" { value = Swift.max(low, value) }
-                        if name != "clamp_min" { value = Swift.min(high, value) }
-                        if s.value.isNaN { value = .nan }
-                        return PromSample(labels: dropName(s.labels), value: value, time: t)
-                    }))
+                try droppingNames(v, id: id, t) { v in
+                    var value = v
+                    if name != "clamp_max" { value = Swift.max(low, value) }
+                    if name != "clamp_min" { value = Swift.min(high, value) }
+                    return v.isNaN ? .nan : value
+                })
         case "round":
             let v = try vector(args[0], t)
             let nearest = args.count > 1 ? try scalar(args[1], t) : 1
             let inverse = 1 / nearest
-            return .vector(
-                try unique(
-                    v.map {
-                        PromSample(
-                            labels: dropName($0.labels), value: ($0.value * inverse + 0.5).rounded(.down) / inverse,
-                            time: t)
-                    }))
+            return .vector(try droppingNames(v, id: id, t) { ($0 * inverse + 0.5).rounded(.down) / inverse })
         case "day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year":
             if args.isEmpty {
                 return .vector([PromSample(labels: .empty, value: Self.date(name, Double(t / 1_000)), time: t)])
             }
-            return .vector(
-                try unique(
-                    try vector(args[0], t).map {
-                        PromSample(labels: dropName($0.labels), value: Self.date(name, $0.value), time: t)
-                    }))
+            return .vector(try droppingNames(try vector(args[0], t), id: id, t) { Self.date(name, $0) })
         default:
             guard let f = Self.simple[name] else { throw PromQLError(.badData, "unknown function \"\(name)\"") }
-            return .vector(
-                try unique(
-                    try vector(args[0], t).map {
-                        PromSample(labels: dropName($0.labels), value: f($0.value), time: t)
-                    }
-                ))
+            return .vector(try droppingNames(try vector(args[0], t), id: id, t, value: f))
         }
     }
 
@@ -366,7 +355,7 @@ extension PromQLEvaluator {
         return ""
     }
 
-    func labelReplace(_ args: [PromQLNode], _ t: Int64) throws(PromQLError) -> [PromSample] {
+    func labelReplace(_ args: [PromQLNode], _ t: Int64, table: SlotTable, id: Int) throws(PromQLError) -> [PromSample] {
         let (destination, replacement, source, pattern) = (
             stringArgument(args[1]), stringArgument(args[2]), stringArgument(args[3]), stringArgument(args[4])
         )
@@ -377,11 +366,13 @@ extension PromQLEvaluator {
             throw PromQLError(.execution, "invalid destination label name in label_replace(): \(destination)")
         }
         return try vector(args[0], t).map { s in
-            let value = s.labels.get(source)
-            let range = NSRange(value.startIndex..<value.endIndex, in: value)
-            guard let match = regex.firstMatch(in: value, range: range) else { return s }
-            let expanded = Self.expand(replacement, match: match, in: value, regex: regex)
-            return PromSample(labels: s.labels.setting(destination, expanded), value: s.value, time: t)
+            let labels = derive(table, id, s) { labels in
+                let value = labels.get(source)
+                let range = NSRange(value.startIndex..<value.endIndex, in: value)
+                guard let match = regex.firstMatch(in: value, range: range) else { return labels }
+                return labels.setting(destination, Self.expand(replacement, match: match, in: value, regex: regex))
+            }
+            return PromSample(labels: labels, value: s.value, time: t, slot: s.slot)
         }
     }
 
@@ -439,7 +430,7 @@ extension PromQLEvaluator {
         return String(out)
     }
 
-    func labelJoin(_ args: [PromQLNode], _ t: Int64) throws(PromQLError) -> [PromSample] {
+    func labelJoin(_ args: [PromQLNode], _ t: Int64, table: SlotTable, id: Int) throws(PromQLError) -> [PromSample] {
         let destination = stringArgument(args[1])
         let separator = stringArgument(args[2])
         let sources = args.dropFirst(3).map(stringArgument)
@@ -450,8 +441,10 @@ extension PromQLEvaluator {
             throw PromQLError(.execution, "invalid destination label name in label_join(): \(destination)")
         }
         return try vector(args[0], t).map { s in
-            let joined = sources.map { s.labels.get($0) }.joined(separator: separator)
-            return PromSample(labels: s.labels.setting(destination, joined), value: s.value, time: t)
+            let labels = derive(table, id, s) { labels in
+                labels.setting(destination, sources.map { labels.get($0) }.joined(separator: separator))
+            }
+            return PromSample(labels: labels, value: s.value, time: t, slot: s.slot)
         }
     }
 

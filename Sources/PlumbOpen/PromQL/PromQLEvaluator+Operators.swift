@@ -52,9 +52,11 @@ extension PromQLEvaluator {
         case (.scalar(let a), .scalar(let b)):
             return .scalar(Self.arithmetic(op, a, b))
         case (.vector(let v), .scalar(let s)):
-            return .vector(try unique(scalarOperation(op, v, s, swap: false, returnBool: returnBool, t)))
+            return .vector(
+                try unique(scalarOperation(op, v, s, swap: false, returnBool: returnBool, id: id, t), table(id)))
         case (.scalar(let s), .vector(let v)):
-            return .vector(try unique(scalarOperation(op, v, s, swap: true, returnBool: returnBool, t)))
+            return .vector(
+                try unique(scalarOperation(op, v, s, swap: true, returnBool: returnBool, id: id, t), table(id)))
         case (.vector(let a), .vector(let b)):
             let matching = matching ?? VectorMatching()
             switch op {
@@ -67,8 +69,9 @@ extension PromQLEvaluator {
     }
 
     func scalarOperation(
-        _ op: BinaryOp, _ vector: [PromSample], _ scalar: Double, swap: Bool, returnBool: Bool, _ t: Int64
+        _ op: BinaryOp, _ vector: [PromSample], _ scalar: Double, swap: Bool, returnBool: Bool, id: Int, _ t: Int64
     ) -> [PromSample] {
+        let table = table(id)
         var out: [PromSample] = []
         out.reserveCapacity(vector.count)
         for sample in vector {
@@ -81,15 +84,16 @@ extension PromQLEvaluator {
                 keep = true
             }
             guard keep else { continue }
-            let labels = Self.dropsName(op) || returnBool ? dropName(sample.labels) : sample.labels
-            out.append(PromSample(labels: labels, value: value, time: t))
+            let labels =
+                Self.dropsName(op) || returnBool ? derive(table, 0, sample) { $0.withoutName } : sample.labels
+            out.append(PromSample(labels: labels, value: value, time: t, slot: sample.slot))
         }
         return out
     }
 
-    /// The labels two elements are matched on.
-    func signature(_ labels: PromLabels, _ matching: VectorMatching, id: Int) -> PromLabels {
-        derive(id, labels) { labels in
+    /// The labels two elements are matched on; `side` 0 is the left-hand side's, 1 the right's.
+    func signature(_ sample: PromSample, side: Int, _ matching: VectorMatching, id: Int) -> PromLabels {
+        derive(table(id, side), id, sample) { labels in
             if matching.on { return labels.keeping(Set(matching.labels)) }
             return labels.dropping(Set(matching.labels + [PromLabels.metricName]))
         }
@@ -101,17 +105,28 @@ extension PromQLEvaluator {
         switch op {
         case .and:
             guard !lhs.isEmpty, !rhs.isEmpty else { return [] }
-            let right = Set(rhs.map { signature($0.labels, matching, id: id) })
-            return lhs.filter { right.contains(signature($0.labels, matching, id: id)) }
+            let right = Set(rhs.map { signature($0, side: 1, matching, id: id) })
+            return lhs.filter { right.contains(signature($0, side: 0, matching, id: id)) }
         case .or:
-            guard !lhs.isEmpty else { return rhs }
-            guard !rhs.isEmpty else { return lhs }
-            let left = Set(lhs.map { signature($0.labels, matching, id: id) })
-            return lhs + rhs.filter { !left.contains(signature($0.labels, matching, id: id)) }
+            // Slots of the two sides kept apart: even from the left, odd from the right.
+            func left(_ s: PromSample) -> PromSample {
+                var s = s
+                if s.slot >= 0 { s.slot &*= 2 }
+                return s
+            }
+            func right(_ s: PromSample) -> PromSample {
+                var s = s
+                if s.slot >= 0 { s.slot = s.slot &* 2 &+ 1 }
+                return s
+            }
+            guard !lhs.isEmpty else { return rhs.map(right) }
+            guard !rhs.isEmpty else { return lhs.map(left) }
+            let seen = Set(lhs.map { signature($0, side: 0, matching, id: id) })
+            return lhs.map(left) + rhs.filter { !seen.contains(signature($0, side: 1, matching, id: id)) }.map(right)
         default:
             guard !lhs.isEmpty, !rhs.isEmpty else { return lhs }
-            let right = Set(rhs.map { signature($0.labels, matching, id: id) })
-            return lhs.filter { !right.contains(signature($0.labels, matching, id: id)) }
+            let right = Set(rhs.map { signature($0, side: 1, matching, id: id) })
+            return lhs.filter { !right.contains(signature($0, side: 0, matching, id: id)) }
         }
     }
 
@@ -125,8 +140,9 @@ extension PromQLEvaluator {
         let (many, one) = swapped ? (rhsIn, lhsIn) : (lhsIn, rhsIn)
         var oneBySignature: [PromLabels: PromSample] = [:]
         oneBySignature.reserveCapacity(one.count)
+        let (manySide, oneSide) = swapped ? (1, 0) : (0, 1)
         for sample in one {
-            let signature = signature(sample.labels, matching, id: id)
+            let signature = signature(sample, side: oneSide, matching, id: id)
             if let duplicate = oneBySignature[signature] {
                 let side = swapped ? "left" : "right"
                 let group = matching.on ? sample.labels.keeping(Set(matching.labels)) : signature
@@ -138,10 +154,12 @@ extension PromQLEvaluator {
             }
             oneBySignature[signature] = sample
         }
+        var matchedOnce = Set<PromLabels>()
         var matched: [PromLabels: Set<PromLabels>] = [:]
+        let pairs = pairTable(id)
         var out: [PromSample] = []
         for sample in many {
-            let signature = signature(sample.labels, matching, id: id)
+            let signature = signature(sample, side: manySide, matching, id: id)
             guard let other = oneBySignature[signature] else { continue }
             let (l, r) = swapped ? (other.value, sample.value) : (sample.value, other.value)
             var (value, keep) = Self.element(op, l, r)
@@ -150,28 +168,50 @@ extension PromQLEvaluator {
             } else if !keep {
                 continue
             }
-            let key = PairKey(id: id, a: sample.labels, b: other.labels)
+            // The result's labels, and its slot: one per pair of slots that ever met.
             var labels: PromLabels
-            if let found = paired[key] {
-                labels = found
+            var slot = -1
+            let both = sample.slot >= 0 && other.slot >= 0 && sample.slot < 1 << 31 && other.slot < 1 << 31
+            let pairKey = both ? sample.slot << 32 | other.slot : 0
+            if both, let found = pairs.slots[pairKey] {
+                (labels, slot) = found
             } else {
-                labels = resultLabels(sample.labels, other.labels, op, matching)
-                if returnBool { labels = labels.withoutName }
-                paired[key] = labels
+                let key = PairKey(id: id, a: sample.labels, b: other.labels)
+                if let found = paired[key] {
+                    labels = found
+                } else {
+                    labels = resultLabels(sample.labels, other.labels, op, matching)
+                    if returnBool { labels = labels.withoutName }
+                    paired[key] = labels
+                }
+                if both {
+                    slot = pairs.slots.count
+                    pairs.slots[pairKey] = (labels, slot)
+                }
             }
             if matching.cardinality == .oneToOne {
-                if matched[signature] != nil {
+                if !matchedOnce.insert(signature).inserted {
                     throw PromQLError(
                         .execution,
                         "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
                 }
-                matched[signature] = []
             } else if matched[signature, default: []].insert(labels).inserted == false {
                 throw PromQLError(.execution, "multiple matches for labels: grouping labels must ensure unique matches")
             }
-            out.append(PromSample(labels: labels, value: value, time: t))
+            out.append(PromSample(labels: labels, value: value, time: t, slot: slot))
         }
         return out
+    }
+
+    final class PairSlots {
+        var slots: [Int: (PromLabels, Int)] = [:]
+    }
+
+    func pairTable(_ id: Int) -> PairSlots {
+        if let found = pairSlots[id] { return found }
+        let made = PairSlots()
+        pairSlots[id] = made
+        return made
     }
 
     func resultLabels(_ lhs: PromLabels, _ rhs: PromLabels, _ op: BinaryOp, _ matching: VectorMatching) -> PromLabels {
@@ -188,18 +228,31 @@ extension PromQLEvaluator {
 
     // MARK: Aggregations
 
-    final class Group {
-        var labels: PromLabels
-        var value: Double
-        var mean: Double
-        var count = 1
-        var members: [PromSample] = []
+    /// An aggregation's groups over the whole query: a group keeps its id (its output slot) at every step, and an
+    /// input slot its group, so each series is grouped once.
+    final class Groups {
+        var keys: [PromLabels] = []
+        var index: [PromLabels: Int] = [:]
+        var bySlot: [Int] = []
 
-        init(labels: PromLabels, value: Double) {
-            self.labels = labels
-            self.value = value
-            self.mean = value
+        func id(of key: PromLabels) -> Int {
+            if let found = index[key] { return found }
+            keys.append(key)
+            index[key] = keys.count - 1
+            return keys.count - 1
         }
+
+        func remember(_ slot: Int, _ group: Int) {
+            if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement(-1, count: slot - bySlot.count + 1)) }
+            bySlot[slot] = group
+        }
+    }
+
+    func groups(_ id: Int) -> Groups {
+        if let found = aggregateGroups[id] { return found }
+        let made = Groups()
+        aggregateGroups[id] = made
+        return made
     }
 
     func aggregate(
@@ -233,64 +286,84 @@ extension PromQLEvaluator {
         var names = Set(grouping?.labels ?? [])
         let without = grouping?.without ?? false
         if op == .countValues && !without { names.insert(valueLabel) }
-        var groups: [PromLabels: Group] = [:]
-        var ordered: [Group] = []
         let dropped = names.union([PromLabels.metricName])
+        let state = groups(id)
+        var value: [Double] = []
+        var mean: [Double] = []
+        var count: [Int] = []
+        var seen: [Bool] = []
+        var members: [Int: [PromSample]] = [:]
+        var order: [Int] = []
         for var s in vector {
-            let key: PromLabels
-            if op == .countValues {
-                s.labels = s.labels.setting(valueLabel, Self.format(s.value))
-                key = without ? s.labels.dropping(dropped) : s.labels.keeping(names)
-            } else if !without && names.isEmpty {
-                key = .empty
-            } else {
-                key = derive(id, s.labels) { without ? $0.dropping(dropped) : $0.keeping(names) }
+            var g = -1
+            if op != .countValues, s.slot >= 0, s.slot < state.bySlot.count { g = state.bySlot[s.slot] }
+            if g < 0 {
+                let key: PromLabels
+                if op == .countValues {
+                    s.labels = s.labels.setting(valueLabel, Self.format(s.value))
+                    key = without ? s.labels.dropping(dropped) : s.labels.keeping(names)
+                } else if !without && names.isEmpty {
+                    key = .empty
+                } else {
+                    key = without ? s.labels.dropping(dropped) : s.labels.keeping(names)
+                }
+                g = state.id(of: key)
+                if op != .countValues && s.slot >= 0 { state.remember(s.slot, g) }
             }
-            guard let group = groups[key] else {
-                let group = Group(labels: key, value: s.value)
+            if g >= seen.count {
+                let more = state.keys.count - seen.count
+                value.append(contentsOf: repeatElement(0, count: more))
+                mean.append(contentsOf: repeatElement(0, count: more))
+                count.append(contentsOf: repeatElement(0, count: more))
+                seen.append(contentsOf: repeatElement(false, count: more))
+            }
+            let v = s.value
+            guard seen[g] else {
+                seen[g] = true
+                order.append(g)
+                (value[g], mean[g], count[g]) = (v, v, 1)
                 switch op {
-                case .stddev, .stdvar: group.value = 0
-                case .group: group.value = 1
-                case .topk, .bottomk, .quantile: group.members = [s]
+                case .stddev, .stdvar: value[g] = 0
+                case .group: value[g] = 1
+                case .topk, .bottomk, .quantile: members[g] = [s]
                 default: break
                 }
-                groups[key] = group
-                ordered.append(group)
                 continue
             }
             switch op {
-            case .sum: group.value += s.value
+            case .sum: value[g] += v
             case .avg:
-                group.count += 1
-                if group.mean.isInfinite {
-                    if s.value.isInfinite && (group.mean > 0) == (s.value > 0) { break }
-                    if !s.value.isInfinite && !s.value.isNaN { break }
+                count[g] += 1
+                if mean[g].isInfinite {
+                    if v.isInfinite && (mean[g] > 0) == (v > 0) { break }
+                    if !v.isInfinite && !v.isNaN { break }
                 }
-                group.mean += s.value / Double(group.count) - group.mean / Double(group.count)
+                mean[g] += v / Double(count[g]) - mean[g] / Double(count[g])
             case .group: break
-            case .max: if group.value < s.value || group.value.isNaN { group.value = s.value }
-            case .min: if group.value > s.value || group.value.isNaN { group.value = s.value }
-            case .count, .countValues: group.count += 1
+            case .max: if value[g] < v || value[g].isNaN { value[g] = v }
+            case .min: if value[g] > v || value[g].isNaN { value[g] = v }
+            case .count, .countValues: count[g] += 1
             case .stddev, .stdvar:
-                group.count += 1
-                let delta = s.value - group.mean
-                group.mean += delta / Double(group.count)
-                group.value += delta * (s.value - group.mean)
-            case .topk, .bottomk, .quantile: group.members.append(s)
+                count[g] += 1
+                let delta = v - mean[g]
+                mean[g] += delta / Double(count[g])
+                value[g] += delta * (v - mean[g])
+            case .topk, .bottomk, .quantile: members[g, default: []].append(s)
             }
         }
         var out: [PromSample] = []
-        for group in ordered {
-            var value = group.value
+        out.reserveCapacity(order.count)
+        for g in order {
+            var result = value[g]
             switch op {
-            case .avg: value = group.mean
-            case .count, .countValues: value = Double(group.count)
-            case .stdvar: value = group.value / Double(group.count)
-            case .stddev: value = (group.value / Double(group.count)).squareRoot()
-            case .quantile: value = Self.quantile(q, group.members.map(\.value))
+            case .avg: result = mean[g]
+            case .count, .countValues: result = Double(count[g])
+            case .stdvar: result = value[g] / Double(count[g])
+            case .stddev: result = (value[g] / Double(count[g])).squareRoot()
+            case .quantile: result = Self.quantile(q, members[g, default: []].map(\.value))
             case .topk, .bottomk:
                 // NaN ranks below every number either way, as in Prometheus' heaps.
-                let ranked = group.members.sorted { a, b in
+                let ranked = members[g, default: []].sorted { a, b in
                     if op == .topk {
                         if a.value.isNaN { return false }
                         return b.value.isNaN || a.value > b.value
@@ -298,11 +371,13 @@ extension PromQLEvaluator {
                     if a.value.isNaN { return false }
                     return b.value.isNaN || a.value < b.value
                 }
-                for s in ranked.prefix(k) { out.append(PromSample(labels: s.labels, value: s.value, time: t)) }
+                for s in ranked.prefix(k) {
+                    out.append(PromSample(labels: s.labels, value: s.value, time: t, slot: s.slot))
+                }
                 continue
             default: break
             }
-            out.append(PromSample(labels: group.labels, value: value, time: t))
+            out.append(PromSample(labels: state.keys[g], value: result, time: t, slot: op == .countValues ? -1 : g))
         }
         return out
     }

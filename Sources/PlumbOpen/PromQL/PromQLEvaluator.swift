@@ -10,10 +10,33 @@ enum PromValue {
 
 /// One element of an instant vector. `time` is the sample's own time for a selector's samples (what `timestamp()`
 /// answers) and the evaluation time for everything computed.
+///
+/// `slot` names the series within the stream of vectors one node produces step after step: the same slot is the same
+/// labels at every step (a selector's series index, an aggregation's group, a binary operation's pair), so a consumer
+/// derives what it needs from a slot once (`SlotTable`); -1 when there is no such identity.
 struct PromSample {
     var labels: PromLabels
     var value: Double
     var time: Int64
+    var slot = -1
+}
+
+/// What one node derived per slot of its input: labels, and whether two slots gave the same labels (then its output
+/// must be checked for duplicates at each step).
+final class SlotTable {
+    var labels: [PromLabels?] = []
+    var owners: [PromLabels: Int] = [:]
+    var collides = false
+    var group: [Int] = []
+
+    @inline(__always)
+    func get(_ slot: Int) -> PromLabels? { slot >= 0 && slot < labels.count ? labels[slot] : nil }
+
+    func set(_ slot: Int, _ made: PromLabels) {
+        if slot >= labels.count { labels.append(contentsOf: repeatElement(nil, count: slot - labels.count + 1)) }
+        labels[slot] = made
+        if let owner = owners[made], owner != slot { collides = true } else { owners[made] = slot }
+    }
 }
 
 /// One series of a range vector: its samples in the window.
@@ -21,6 +44,8 @@ struct PromRange {
     var labels: PromLabels
     var times: ArraySlice<Int64>
     var values: ArraySlice<Double>
+    /// The series index for a selector's windows (the same at every step); -1 for a subquery's.
+    var slot = -1
 }
 
 /// Evaluates a planned query over the series read for it; one query, one task.
@@ -61,6 +86,61 @@ final class PromQLEvaluator {
     }
 
     func dropName(_ labels: PromLabels) -> PromLabels { derive(0, labels) { $0.withoutName } }
+
+    var tables: [Int: SlotTable] = [:]
+    var pairSlots: [Int: PairSlots] = [:]
+    var aggregateGroups: [Int: Groups] = [:]
+
+    /// The table of node `id` (and its input `k`: binary operators keep one per side).
+    func table(_ id: Int, _ k: Int = 0) -> SlotTable {
+        let key = id &* 4 &+ k
+        if let t = tables[key] { return t }
+        let t = SlotTable()
+        tables[key] = t
+        return t
+    }
+
+    /// The labels `make` derives from a sample's, once per slot of `table` (and once per label set without a slot).
+    @inline(__always)
+    func derive(_ table: SlotTable, _ id: Int, _ s: PromSample, _ make: (PromLabels) -> PromLabels) -> PromLabels {
+        derive(table, id, slot: s.slot, s.labels, make)
+    }
+
+    @inline(__always)
+    func derive(
+        _ table: SlotTable, _ id: Int, slot: Int, _ labels: PromLabels, _ make: (PromLabels) -> PromLabels
+    ) -> PromLabels {
+        if let found = table.get(slot) { return found }
+        let made = derive(id, labels, make)
+        if slot >= 0 { table.set(slot, made) }
+        return made
+    }
+
+    /// Checks a vector made through `table` for duplicate labels, unless every element has a slot and the table saw
+    /// no two slots give the same labels.
+    func unique(_ samples: [PromSample], _ table: SlotTable) throws(PromQLError) -> [PromSample] {
+        if !table.collides && samples.allSatisfy({ $0.slot >= 0 }) { return samples }
+        return try unique(samples)
+    }
+
+    /// `samples` with their name dropped, each keeping its slot; checked for duplicates unless the table knows none.
+    func droppingNames(
+        _ samples: [PromSample], id: Int, _ t: Int64, value: (Double) -> Double = { $0 }
+    ) throws(PromQLError)
+        -> [PromSample]
+    {
+        let table = table(id)
+        var out: [PromSample] = []
+        out.reserveCapacity(samples.count)
+        var slotted = true
+        for s in samples {
+            out.append(
+                PromSample(labels: derive(table, 0, s) { $0.withoutName }, value: value(s.value), time: t, slot: s.slot)
+            )
+            if s.slot < 0 { slotted = false }
+        }
+        return slotted && !table.collides ? out : try unique(out)
+    }
     var checks = 0
 
     init(
@@ -95,6 +175,7 @@ final class PromQLEvaluator {
 
     func range(start: Int64, end: Int64, step: Int64) throws(PromQLError) -> PromQLResult {
         var index: [PromLabels: Int] = [:]
+        var bySlot: [Int] = []
         var out: [PromSeries] = []
         var t = start
         while t <= end {
@@ -109,13 +190,21 @@ final class PromQLEvaluator {
             held += samples.count
             guard held <= maxSamples else { throw PromQLError.tooManySamples }
             for s in samples {
-                let i: Int
-                if let found = index[s.labels] {
-                    i = found
-                } else {
-                    i = out.count
-                    index[s.labels] = i
-                    out.append(PromSeries(labels: s.labels))
+                var i = s.slot >= 0 && s.slot < bySlot.count ? bySlot[s.slot] : -1
+                if i < 0 {
+                    if let found = index[s.labels] {
+                        i = found
+                    } else {
+                        i = out.count
+                        index[s.labels] = i
+                        out.append(PromSeries(labels: s.labels))
+                    }
+                    if s.slot >= 0 {
+                        if s.slot >= bySlot.count {
+                            bySlot.append(contentsOf: repeatElement(-1, count: s.slot - bySlot.count + 1))
+                        }
+                        bySlot[s.slot] = i
+                    }
                 }
                 out[i].times.append(t)
                 out[i].values.append(s.value)
@@ -138,18 +227,17 @@ final class PromQLEvaluator {
         case .matrix(let selector, let range, let i): return .matrix(rangeSelect(selector, range, data[i], t))
         case .subquery(let inner, let range, let step, let modifiers, let id):
             return .matrix(try subquery(inner, range: range, step: step, modifiers: modifiers, id: id, t))
-        case .negate(let inner):
+        case .negate(let inner, let id):
             switch try eval(inner, t) {
             case .scalar(let v): return .scalar(-v)
             case .vector(let samples):
-                return .vector(
-                    try unique(samples.map { PromSample(labels: dropName($0.labels), value: -$0.value, time: t) }))
+                return .vector(try droppingNames(samples, id: id, t) { -$0 })
             default: throw PromQLError(.execution, "unary minus needs a scalar or an instant vector")
             }
         case .aggregate(let op, let inner, let parameter, let grouping, let id):
             return .vector(try aggregate(op, inner, parameter: parameter, grouping: grouping, id: id, t))
-        case .call(let name, let args):
-            return try call(name, args, t)
+        case .call(let name, let args, let id):
+            return try call(name, args, id: id, t)
         case .binary(let op, let lhs, let rhs, let returnBool, let matching, let id):
             return try binary(op, lhs, rhs, returnBool: returnBool, matching: matching, id: id, t)
         }
@@ -186,10 +274,10 @@ final class PromQLEvaluator {
         let ref = Self.reference(selector.modifiers, t)
         var out: [PromSample] = []
         out.reserveCapacity(series.count)
-        for s in series {
+        for (i, s) in series.enumerated() {
             let k = Self.upperBound(s.times, ref) - 1
             if k >= 0, s.times[k] >= ref &- lookback {
-                out.append(PromSample(labels: s.labels, value: s.values[k], time: s.times[k]))
+                out.append(PromSample(labels: s.labels, value: s.values[k], time: s.times[k], slot: i))
             }
         }
         return out
@@ -198,10 +286,12 @@ final class PromQLEvaluator {
     func rangeSelect(_ selector: VectorSelector, _ range: Int64, _ series: [PromSeries], _ t: Int64) -> [PromRange] {
         let ref = Self.reference(selector.modifiers, t)
         var out: [PromRange] = []
-        for s in series {
+        for (i, s) in series.enumerated() {
             let a = Self.lowerBound(s.times, ref &- range)
             let b = Self.upperBound(s.times, ref)
-            if a < b { out.append(PromRange(labels: s.labels, times: s.times[a..<b], values: s.values[a..<b])) }
+            if a < b {
+                out.append(PromRange(labels: s.labels, times: s.times[a..<b], values: s.values[a..<b], slot: i))
+            }
         }
         return out
     }

@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import PlumbAPI
 import PlumbMetrics
+import Synchronization
 
 /// Where PromQL reads series from: the catalog's label sets, and samples in a time range. Times are milliseconds.
 public protocol PromQLSource: Sendable {
