@@ -105,14 +105,37 @@ extension MetricStore {
         var slotOf: [Int32] = []
         var kept: [Double] = []
         var grouped: [Double] = []
+        /// The slots that received a sample, in the order they did; only these are reset after a series, so a read
+        /// of many fine periods with few samples (PromQL reads per second over hours) costs its samples, not its
+        /// periods.
+        var touched: [Int] = []
+        var touchedInOrder = true
 
+        /// Makes `slots` slots available, all empty: the arrays only grow, and every slot a series touched was put
+        /// back by `clear()`.
         mutating func reset(slots: Int) {
-            Self.refill(&counts, 0, slots)
-            Self.refill(&sums, 0, slots)
-            Self.refill(&mins, .infinity, slots)
-            Self.refill(&maxs, -.infinity, slots)
+            if counts.count < slots {
+                let more = slots - counts.count
+                counts.append(contentsOf: repeatElement(0, count: more))
+                sums.append(contentsOf: repeatElement(0, count: more))
+                mins.append(contentsOf: repeatElement(.infinity, count: more))
+                maxs.append(contentsOf: repeatElement(-.infinity, count: more))
+            }
             slotOf.removeAll(keepingCapacity: true)
             kept.removeAll(keepingCapacity: true)
+            touched.removeAll(keepingCapacity: true)
+            touchedInOrder = true
+        }
+
+        /// Empties the touched slots again.
+        mutating func clear() {
+            for s in touched {
+                counts[s] = 0
+                sums[s] = 0
+                mins[s] = .infinity
+                maxs[s] = -.infinity
+            }
+            touched.removeAll(keepingCapacity: true)
         }
 
         static func refill<T>(_ array: inout [T], _ value: T, _ count: Int) {
@@ -170,6 +193,10 @@ extension MetricStore {
                     return
                 }
                 let s = Int(slot)
+                if scratch.counts[s] == 0 {
+                    if let last = scratch.touched.last, last > s { scratch.touchedInOrder = false }
+                    scratch.touched.append(s)
+                }
                 scratch.counts[s] += 1
                 scratch.sums[s] += value
                 if value < scratch.mins[s] { scratch.mins[s] = value }
@@ -181,8 +208,9 @@ extension MetricStore {
             }
         }
         // The kept values grouped by slot (a counting sort), each slot's run becoming its period's raw values.
-        var offsets = [Int](repeating: 0, count: slots + 1)
+        var offsets: [Int] = []
         if request.distribution {
+            offsets = [Int](repeating: 0, count: slots + 1)
             for s in 0..<slots { offsets[s + 1] = offsets[s] + scratch.counts[s] }
             var fill = offsets
             ReadScratch.refill(&scratch.grouped, 0, scratch.kept.count)
@@ -213,9 +241,11 @@ extension MetricStore {
             }
         }
         var result = PeriodSeries()
-        result.starts.reserveCapacity(slots)
-        result.aggregates.reserveCapacity(slots)
-        for s in 0..<slots where scratch.counts[s] > 0 {
+        result.starts.reserveCapacity(scratch.touched.count + extra.count)
+        result.aggregates.reserveCapacity(scratch.touched.count + extra.count)
+        if !scratch.touchedInOrder { scratch.touched.sort() }
+        defer { scratch.clear() }
+        for s in scratch.touched {
             var aggregate = Aggregate()
             aggregate.count = Double(scratch.counts[s])
             aggregate.sum = scratch.sums[s]

@@ -402,7 +402,9 @@ extension PromQLEvaluator {
         if v == .infinity { return "+Inf" }
         if v == -.infinity { return "-Inf" }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        let text = "\(v)"
+        let text = v.description
+        // Most values have no exponent: their shortest digits are Prometheus' already.
+        guard text.utf8.contains(UInt8(ascii: "e")) else { return text }
         guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) else { return text }
         let mantissa = text[..<e]
         guard let exponent = Int(text[text.index(after: e)...]) else { return text }

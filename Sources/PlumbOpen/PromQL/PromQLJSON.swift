@@ -32,6 +32,8 @@ public enum PromQLJSON {
             w.raw("]")
         case .matrix(let series):
             w.raw("\"matrix\",\"result\":[")
+            // A range answer repeats the same steps in every series: each time is written out once.
+            var times: [Int64: [UInt8]] = [:]
             for (i, s) in series.enumerated() {
                 if i > 0 { w.comma() }
                 w.raw("{\"metric\":")
@@ -39,7 +41,18 @@ public enum PromQLJSON {
                 w.raw(",\"values\":[")
                 for k in s.times.indices {
                     if k > 0 { w.comma() }
-                    pair(&w, s.times[k], format(s.values[k]))
+                    w.raw("[")
+                    let t = s.times[k]
+                    if let text = times[t] {
+                        w.append(encoded: text)
+                    } else {
+                        let text = timeText(t)
+                        times[t] = text
+                        w.append(encoded: text)
+                    }
+                    w.comma()
+                    w.string(format(s.values[k]))
+                    w.raw("]")
                 }
                 w.raw("]}")
             }
@@ -97,15 +110,14 @@ public enum PromQLJSON {
     }
 
     /// Seconds with the milliseconds when there are any (`1700000000`, `1700000000.5`), as Prometheus writes them.
-    static func time(_ w: inout JSONWriter, _ t: Int64) {
+    static func time(_ w: inout JSONWriter, _ t: Int64) { w.append(encoded: timeText(t)) }
+
+    static func timeText(_ t: Int64) -> [UInt8] {
         let (seconds, ms) = t.quotientAndRemainder(dividingBy: 1_000)
-        guard ms != 0, t >= 0 else {
-            w.append(encoded: Array((ms == 0 ? String(seconds) : format(Double(t) / 1_000)).utf8))
-            return
-        }
+        guard ms != 0, t >= 0 else { return Array((ms == 0 ? String(seconds) : format(Double(t) / 1_000)).utf8) }
         var text = String(seconds) + "." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + String(ms)
         while text.hasSuffix("0") { text.removeLast() }
-        w.append(encoded: Array(text.utf8))
+        return Array(text.utf8)
     }
 
     static func pair(_ w: inout JSONWriter, _ t: Int64, _ value: String) {
