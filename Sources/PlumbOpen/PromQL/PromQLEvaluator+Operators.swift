@@ -281,8 +281,10 @@ extension PromQLEvaluator {
             default: break
             }
         }
-        let vector = try vector(inner, t)
-        if (op == .topk || op == .bottomk) && k < 1 { return [] }
+        if (op == .topk || op == .bottomk) && k < 1 {
+            _ = try vector(inner, t)
+            return []
+        }
         var names = Set(grouping?.labels ?? [])
         let without = grouping?.without ?? false
         if op == .countValues && !without { names.insert(valueLabel) }
@@ -292,23 +294,30 @@ extension PromQLEvaluator {
         var mean: [Double] = []
         var count: [Int] = []
         var seen: [Bool] = []
-        var members: [Int: [PromSample]] = [:]
+        var members: [[PromSample]] = []
         var order: [Int] = []
-        for var s in vector {
+        /// Whether `a` ranks before `b` in topk (bottomk): NaN below every number either way, as Prometheus' heaps.
+        func before(_ a: Double, _ b: Double) -> Bool {
+            if a.isNaN { return false }
+            if b.isNaN { return true }
+            return op == .topk ? a > b : a < b
+        }
+        func add(_ slot: Int, _ labels: PromLabels, _ v: Double, _ time: Int64) {
             var g = -1
-            if op != .countValues, s.slot >= 0, s.slot < state.bySlot.count { g = state.bySlot[s.slot] }
+            if op != .countValues, slot >= 0, slot < state.bySlot.count { g = state.bySlot[slot] }
+            var labels = labels
             if g < 0 {
                 let key: PromLabels
                 if op == .countValues {
-                    s.labels = s.labels.setting(valueLabel, Self.format(s.value))
-                    key = without ? s.labels.dropping(dropped) : s.labels.keeping(names)
+                    labels = labels.setting(valueLabel, Self.format(v))
+                    key = without ? labels.dropping(dropped) : labels.keeping(names)
                 } else if !without && names.isEmpty {
                     key = .empty
                 } else {
-                    key = without ? s.labels.dropping(dropped) : s.labels.keeping(names)
+                    key = without ? labels.dropping(dropped) : labels.keeping(names)
                 }
                 g = state.id(of: key)
-                if op != .countValues && s.slot >= 0 { state.remember(s.slot, g) }
+                if op != .countValues && slot >= 0 { state.remember(slot, g) }
             }
             if g >= seen.count {
                 let more = state.keys.count - seen.count
@@ -316,8 +325,8 @@ extension PromQLEvaluator {
                 mean.append(contentsOf: repeatElement(0, count: more))
                 count.append(contentsOf: repeatElement(0, count: more))
                 seen.append(contentsOf: repeatElement(false, count: more))
+                members.append(contentsOf: repeatElement([], count: more))
             }
-            let v = s.value
             guard seen[g] else {
                 seen[g] = true
                 order.append(g)
@@ -325,10 +334,11 @@ extension PromQLEvaluator {
                 switch op {
                 case .stddev, .stdvar: value[g] = 0
                 case .group: value[g] = 1
-                case .topk, .bottomk, .quantile: members[g] = [s]
+                case .topk, .bottomk, .quantile:
+                    members[g] = [PromSample(labels: labels, value: v, time: time, slot: slot)]
                 default: break
                 }
-                continue
+                return
             }
             switch op {
             case .sum: value[g] += v
@@ -348,8 +358,24 @@ extension PromQLEvaluator {
                 let delta = v - mean[g]
                 mean[g] += delta / Double(count[g])
                 value[g] += delta * (v - mean[g])
-            case .topk, .bottomk, .quantile: members[g, default: []].append(s)
+            case .quantile: members[g].append(PromSample(labels: labels, value: v, time: time, slot: slot))
+            case .topk, .bottomk:
+                // The best k so far, best first: a sample enters where it ranks, the last one out when full.
+                if members[g].count == k, let last = members[g].last, !before(v, last.value) { break }
+                let at = members[g].firstIndex { before(v, $0.value) } ?? members[g].count
+                members[g].insert(PromSample(labels: labels, value: v, time: time, slot: slot), at: at)
+                if members[g].count > k { members[g].removeLast() }
             }
+        }
+        // Over a selector, straight from its series: no vector is built.
+        if case .vector(let selector, let i) = inner {
+            let ref = Self.reference(selector.modifiers, t)
+            for (slot, s) in data[i].enumerated() {
+                let j = Self.upperBound(s.times, ref) - 1
+                if j >= 0, s.times[j] >= ref &- lookback { add(slot, s.labels, s.values[j], s.times[j]) }
+            }
+        } else {
+            for s in try vector(inner, t) { add(s.slot, s.labels, s.value, s.time) }
         }
         var out: [PromSample] = []
         out.reserveCapacity(order.count)
@@ -360,20 +386,9 @@ extension PromQLEvaluator {
             case .count, .countValues: result = Double(count[g])
             case .stdvar: result = value[g] / Double(count[g])
             case .stddev: result = (value[g] / Double(count[g])).squareRoot()
-            case .quantile: result = Self.quantile(q, members[g, default: []].map(\.value))
+            case .quantile: result = Self.quantile(q, members[g].map(\.value))
             case .topk, .bottomk:
-                // NaN ranks below every number either way, as in Prometheus' heaps.
-                let ranked = members[g, default: []].sorted { a, b in
-                    if op == .topk {
-                        if a.value.isNaN { return false }
-                        return b.value.isNaN || a.value > b.value
-                    }
-                    if a.value.isNaN { return false }
-                    return b.value.isNaN || a.value < b.value
-                }
-                for s in ranked.prefix(k) {
-                    out.append(PromSample(labels: s.labels, value: s.value, time: t, slot: s.slot))
-                }
+                for s in members[g] { out.append(PromSample(labels: s.labels, value: s.value, time: t, slot: s.slot)) }
                 continue
             default: break
             }
