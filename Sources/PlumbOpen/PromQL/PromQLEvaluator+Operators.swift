@@ -370,9 +370,13 @@ extension PromQLEvaluator {
         // Over a selector, straight from its series: no vector is built.
         if case .vector(let selector, let i) = inner {
             let ref = Self.reference(selector.modifiers, t)
-            for (slot, s) in data[i].enumerated() {
-                let j = Self.upperBound(s.times, ref) - 1
-                if j >= 0, s.times[j] >= ref &- lookback { add(slot, s.labels, s.values[j], s.times[j]) }
+            data[i].withUnsafeBufferPointer { series in
+                for slot in series.indices {
+                    let j = Self.upperBound(series[slot].times, ref) - 1
+                    if j >= 0, series[slot].times[j] >= ref &- lookback {
+                        add(slot, series[slot].labels, series[slot].values[j], series[slot].times[j])
+                    }
+                }
             }
         } else {
             for s in try vector(inner, t) { add(s.slot, s.labels, s.value, s.time) }

@@ -274,10 +274,13 @@ final class PromQLEvaluator {
         let ref = Self.reference(selector.modifiers, t)
         var out: [PromSample] = []
         out.reserveCapacity(series.count)
-        for (i, s) in series.enumerated() {
-            let k = Self.upperBound(s.times, ref) - 1
-            if k >= 0, s.times[k] >= ref &- lookback {
-                out.append(PromSample(labels: s.labels, value: s.values[k], time: s.times[k], slot: i))
+        series.withUnsafeBufferPointer { series in
+            for i in series.indices {
+                let k = Self.upperBound(series[i].times, ref) - 1
+                if k >= 0, series[i].times[k] >= ref &- lookback {
+                    out.append(
+                        PromSample(labels: series[i].labels, value: series[i].values[k], time: series[i].times[k], slot: i))
+                }
             }
         }
         return out
@@ -286,11 +289,16 @@ final class PromQLEvaluator {
     func rangeSelect(_ selector: VectorSelector, _ range: Int64, _ series: [PromSeries], _ t: Int64) -> [PromRange] {
         let ref = Self.reference(selector.modifiers, t)
         var out: [PromRange] = []
-        for (i, s) in series.enumerated() {
-            let a = Self.lowerBound(s.times, ref &- range)
-            let b = Self.upperBound(s.times, ref)
-            if a < b {
-                out.append(PromRange(labels: s.labels, times: s.times[a..<b], values: s.values[a..<b], slot: i))
+        series.withUnsafeBufferPointer { series in
+            for i in series.indices {
+                let a = Self.lowerBound(series[i].times, ref &- range)
+                let b = Self.upperBound(series[i].times, ref)
+                if a < b {
+                    out.append(
+                        PromRange(
+                            labels: series[i].labels, times: series[i].times[a..<b], values: series[i].values[a..<b],
+                            slot: i))
+                }
             }
         }
         return out
