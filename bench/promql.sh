@@ -33,8 +33,15 @@ wait_http http://127.0.0.1:19491/-/ready; wait_http http://127.0.0.1:19492/healt
 TOKEN=$(cat "$WORK/p/admin.token")
 curl -fs --data-binary @"$WORK/vm.txt" http://127.0.0.1:19492/api/v1/import/prometheus
 for f in "$WORK"/lp-*.txt; do
-  curl -fs -H "Authorization: Bearer $TOKEN" --data-binary @"$f" \
-    "http://127.0.0.1:19493/write?precision=s&resolution=1" >/dev/null
+  # A 503 (the store is behind, Retry-After) is sent again, as a client should.
+  for attempt in 1 2 3 4 5; do
+    code=$(curl -s -o "$WORK/write.out" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" --data-binary @"$f" \
+      "http://127.0.0.1:19493/write?precision=s&resolution=1")
+    [ "$code" = 204 ] && break
+    echo "write $f: $code $(cat "$WORK/write.out")" >&2
+    [ "$code" = 503 ] || exit 1
+    sleep 2
+  done
 done
 curl -fs http://127.0.0.1:19492/internal/force_flush >/dev/null
 sleep 2

@@ -13,39 +13,75 @@ extension PromQLEvaluator {
         }) {
             var scalars: [Int: Double] = [:]
             for (i, arg) in args.enumerated() where i != m { scalars[i] = try scalar(arg, t) }
-            guard case .matrix(let ranges) = try eval(args[m], t) else {
-                throw PromQLError(.execution, "\(name) needs a range vector")
-            }
-            if name == "absent_over_time" {
-                guard ranges.isEmpty else { return .vector([]) }
-                return .vector([PromSample(labels: Self.absentLabels(args[m]), value: 1, time: t)])
-            }
+            if name == "holt_winters" { try Self.checkHoltWinters(smoothing: scalars[1]!, trend: scalars[2]!) }
             let (window, rangeLength) = Self.window(args[m], t)
             let table = table(id)
             var out: [PromSample] = []
-            out.reserveCapacity(ranges.count)
-            for r in ranges {
+            func apply(_ slot: Int, _ labels: PromLabels, _ w: Window) {
                 let value: Double?
                 switch name {
                 case "rate", "increase", "delta":
                     value = Self.extrapolatedRate(
-                        r, from: window.lowerBound, to: window.upperBound, range: rangeLength,
+                        w, from: window.lowerBound, to: window.upperBound, range: rangeLength,
                         counter: name != "delta", rate: name == "rate")
-                case "irate", "idelta": value = Self.instantRate(r, rate: name == "irate")
-                case "deriv": value = r.times.count < 2 ? nil : Self.regression(r, at: r.times.first!).slope
+                case "irate", "idelta": value = Self.instantRate(w, rate: name == "irate")
+                case "deriv": value = w.times.count < 2 ? nil : Self.regression(w, at: w.times[0]).slope
                 case "predict_linear":
-                    guard r.times.count >= 2 else { continue }
-                    let line = Self.regression(r, at: t)
+                    guard w.times.count >= 2 else { return }
+                    let line = Self.regression(w, at: t)
                     value = line.slope * scalars[1]! + line.intercept
-                case "holt_winters": value = try Self.holtWinters(r, smoothing: scalars[1]!, trend: scalars[2]!)
-                case "changes", "resets": value = Self.changes(r, resets: name == "resets")
-                case "quantile_over_time": value = Self.quantile(scalars[0]!, Array(r.values))
-                default: value = Self.overTime(name, r.values)
+                case "holt_winters": value = Self.holtWinters(w, smoothing: scalars[1]!, trend: scalars[2]!)
+                case "changes", "resets": value = Self.changes(w, resets: name == "resets")
+                case "quantile_over_time": value = Self.quantile(scalars[0]!, Array(w.values))
+                default: value = Self.overTime(name, w.values)
                 }
-                guard let value else { continue }
-                let labels =
-                    name == "last_over_time" ? r.labels : derive(table, 0, slot: r.slot, r.labels) { $0.withoutName }
-                out.append(PromSample(labels: labels, value: value, time: t, slot: r.slot))
+                guard let value else { return }
+                let labels = name == "last_over_time" ? labels : derive(table, 0, slot: slot, labels) { $0.withoutName }
+                out.append(PromSample(labels: labels, value: value, time: t, slot: slot))
+            }
+            var any = false
+            if case .matrix(let selector, let range, let i) = args[m] {
+                // Straight from the selector's series: each window is a view of the series' own arrays.
+                let ref = Self.reference(selector.modifiers, t)
+                out.reserveCapacity(data[i].count)
+                data[i].withUnsafeBufferPointer { series in
+                    for slot in series.indices {
+                        let a = Self.lowerBound(series[slot].times, ref &- range)
+                        let b = Self.upperBound(series[slot].times, ref)
+                        guard a < b else { continue }
+                        any = true
+                        if name == "absent_over_time" { return }
+                        series[slot].times.withUnsafeBufferPointer { times in
+                            series[slot].values.withUnsafeBufferPointer { values in
+                                apply(
+                                    slot, series[slot].labels,
+                                    Window(
+                                        times: UnsafeBufferPointer(rebasing: times[a..<b]),
+                                        values: UnsafeBufferPointer(rebasing: values[a..<b])))
+                            }
+                        }
+                    }
+                }
+            } else {
+                guard case .matrix(let ranges) = try eval(args[m], t) else {
+                    throw PromQLError(.execution, "\(name) needs a range vector")
+                }
+                any = !ranges.isEmpty
+                if name != "absent_over_time" {
+                    for r in ranges {
+                        let times = Array(r.times)
+                        let values = Array(r.values)
+                        times.withUnsafeBufferPointer { times in
+                            values.withUnsafeBufferPointer { values in
+                                apply(r.slot, r.labels, Window(times: times, values: values))
+                            }
+                        }
+                    }
+                }
+            }
+            if name == "absent_over_time" {
+                guard !any else { return .vector([]) }
+                return .vector([PromSample(labels: Self.absentLabels(args[m]), value: 1, time: t)])
             }
             return .vector(try unique(out, table))
         }
@@ -115,6 +151,12 @@ extension PromQLEvaluator {
         }
     }
 
+    /// A series' samples in one window, viewed in place.
+    struct Window {
+        let times: UnsafeBufferPointer<Int64>
+        let values: UnsafeBufferPointer<Double>
+    }
+
     static let simple: [String: @Sendable (Double) -> Double] = [
         "abs": { Swift.abs($0) }, "ceil": { $0.rounded(.up) }, "floor": { $0.rounded(.down) },
         "exp": { Foundation.exp($0) }, "sqrt": { $0.squareRoot() }, "ln": { Foundation.log($0) },
@@ -163,7 +205,7 @@ extension PromQLEvaluator {
 
     /// `rate`, `increase` and `delta`: the change over the window, extrapolated to its edges as Prometheus does.
     static func extrapolatedRate(
-        _ r: PromRange, from rangeStart: Int64, to rangeEnd: Int64, range: Int64, counter: Bool, rate: Bool
+        _ r: Window, from rangeStart: Int64, to rangeEnd: Int64, range: Int64, counter: Bool, rate: Bool
     ) -> Double? {
         let n = r.times.count
         guard n >= 2 else { return nil }
@@ -196,7 +238,7 @@ extension PromQLEvaluator {
     }
 
     /// `irate` and `idelta`: from the last two samples.
-    static func instantRate(_ r: PromRange, rate: Bool) -> Double? {
+    static func instantRate(_ r: Window, rate: Bool) -> Double? {
         guard r.times.count >= 2 else { return nil }
         let last = r.values.last!
         let previous = r.values[r.values.endIndex - 2]
@@ -220,7 +262,7 @@ extension PromQLEvaluator {
     }
 
     /// Least squares over the window, the intercept at `at` (milliseconds).
-    static func regression(_ r: PromRange, at: Int64) -> (slope: Double, intercept: Double) {
+    static func regression(_ r: Window, at: Int64) -> (slope: Double, intercept: Double) {
         var n = 0.0
         var (sumX, cX, sumY, cY, sumXY, cXY, sumX2, cX2) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         let initial = r.values.first!
@@ -248,7 +290,7 @@ extension PromQLEvaluator {
         return (slope, sumY / n - slope * sumX / n)
     }
 
-    static func holtWinters(_ r: PromRange, smoothing sf: Double, trend tf: Double) throws(PromQLError) -> Double? {
+    static func checkHoltWinters(smoothing sf: Double, trend tf: Double) throws(PromQLError) {
         guard sf > 0, sf < 1 else {
             throw PromQLError(
                 .execution, "invalid smoothing factor. Expected: 0 < sf < 1, got: \(String(format: "%f", sf))")
@@ -257,6 +299,10 @@ extension PromQLEvaluator {
             throw PromQLError(
                 .execution, "invalid trend factor. Expected: 0 < tf < 1, got: \(String(format: "%f", tf))")
         }
+    }
+
+    /// Double exponential smoothing; the factors were checked (`checkHoltWinters`).
+    static func holtWinters(_ r: Window, smoothing sf: Double, trend tf: Double) -> Double? {
         let values = Array(r.values)
         guard values.count >= 2 else { return nil }
         var s0 = 0.0
@@ -271,7 +317,7 @@ extension PromQLEvaluator {
         return s1
     }
 
-    static func changes(_ r: PromRange, resets: Bool) -> Double {
+    static func changes(_ r: Window, resets: Bool) -> Double {
         var count = 0
         var previous = r.values.first!
         for v in r.values.dropFirst() {
@@ -286,7 +332,7 @@ extension PromQLEvaluator {
     }
 
     /// The `*_over_time` family.
-    static func overTime(_ name: String, _ values: ArraySlice<Double>) -> Double? {
+    static func overTime(_ name: String, _ values: UnsafeBufferPointer<Double>) -> Double? {
         switch name {
         case "count_over_time": return Double(values.count)
         case "present_over_time": return 1

@@ -279,7 +279,8 @@ final class PromQLEvaluator {
                 let k = Self.upperBound(series[i].times, ref) - 1
                 if k >= 0, series[i].times[k] >= ref &- lookback {
                     out.append(
-                        PromSample(labels: series[i].labels, value: series[i].values[k], time: series[i].times[k], slot: i))
+                        PromSample(
+                            labels: series[i].labels, value: series[i].values[k], time: series[i].times[k], slot: i))
                 }
             }
         }
