@@ -17,26 +17,32 @@ extension PromQLEvaluator {
             let (window, rangeLength) = Self.window(args[m], t)
             let table = table(id)
             var out: [PromSample] = []
+            // The function picked once, not by its name for every window.
+            let function = RangeFunction(rawValue: name) ?? .overTime
+            let keepsName = name == "last_over_time"
+            let overTime = OverTime(rawValue: name) ?? .count
+            let (first, second) = (scalars[0] ?? 0, scalars[1] ?? 0)
+            let third = scalars[2] ?? 0
             func apply(_ slot: Int, _ labels: PromLabels, _ w: Window) {
                 let value: Double?
-                switch name {
-                case "rate", "increase", "delta":
+                switch function {
+                case .rate, .increase, .delta:
                     value = Self.extrapolatedRate(
                         w, from: window.lowerBound, to: window.upperBound, range: rangeLength,
-                        counter: name != "delta", rate: name == "rate")
-                case "irate", "idelta": value = Self.instantRate(w, rate: name == "irate")
-                case "deriv": value = w.times.count < 2 ? nil : Self.regression(w, at: w.times[0]).slope
-                case "predict_linear":
+                        counter: function != .delta, rate: function == .rate)
+                case .irate, .idelta: value = Self.instantRate(w, rate: function == .irate)
+                case .deriv: value = w.times.count < 2 ? nil : Self.regression(w, at: w.times[0]).slope
+                case .predictLinear:
                     guard w.times.count >= 2 else { return }
                     let line = Self.regression(w, at: t)
-                    value = line.slope * scalars[1]! + line.intercept
-                case "holt_winters": value = Self.holtWinters(w, smoothing: scalars[1]!, trend: scalars[2]!)
-                case "changes", "resets": value = Self.changes(w, resets: name == "resets")
-                case "quantile_over_time": value = Self.quantile(scalars[0]!, Array(w.values))
-                default: value = Self.overTime(name, w.values)
+                    value = line.slope * second + line.intercept
+                case .holtWinters: value = Self.holtWinters(w, smoothing: second, trend: third)
+                case .changes, .resets: value = Self.changes(w, resets: function == .resets)
+                case .quantileOverTime: value = Self.quantile(first, Array(w.values))
+                case .overTime: value = Self.overTime(overTime, w.values)
                 }
                 guard let value else { return }
-                let labels = name == "last_over_time" ? labels : derive(table, 0, slot: slot, labels) { $0.withoutName }
+                let labels = keepsName ? labels : derive(table, 0, slot: slot, labels) { $0.withoutName }
                 out.append(PromSample(labels: labels, value: value, time: t, slot: slot))
             }
             var any = false
@@ -149,6 +155,15 @@ extension PromQLEvaluator {
             guard let f = Self.simple[name] else { throw PromQLError(.badData, "unknown function \"\(name)\"") }
             return .vector(try droppingNames(try vector(args[0], t), id: id, t, value: f))
         }
+    }
+
+    enum RangeFunction: String {
+        case rate, increase, delta, irate, idelta, deriv, changes, resets
+        case predictLinear = "predict_linear"
+        case holtWinters = "holt_winters"
+        case quantileOverTime = "quantile_over_time"
+        /// The rest of the `*_over_time` family, by name.
+        case overTime
     }
 
     /// A series' samples in one window, viewed in place.
@@ -332,24 +347,36 @@ extension PromQLEvaluator {
     }
 
     /// The `*_over_time` family.
-    static func overTime(_ name: String, _ values: UnsafeBufferPointer<Double>) -> Double? {
-        switch name {
-        case "count_over_time": return Double(values.count)
-        case "present_over_time": return 1
-        case "last_over_time": return values.last!
-        case "max_over_time":
+    enum OverTime: String {
+        case count = "count_over_time"
+        case present = "present_over_time"
+        case last = "last_over_time"
+        case max = "max_over_time"
+        case min = "min_over_time"
+        case sum = "sum_over_time"
+        case avg = "avg_over_time"
+        case stddev = "stddev_over_time"
+        case stdvar = "stdvar_over_time"
+    }
+
+    static func overTime(_ function: OverTime, _ values: UnsafeBufferPointer<Double>) -> Double? {
+        switch function {
+        case .count: return Double(values.count)
+        case .present: return 1
+        case .last: return values.last!
+        case .max:
             var m = values.first!
             for v in values where v > m || m.isNaN { m = v }
             return m
-        case "min_over_time":
+        case .min:
             var m = values.first!
             for v in values where v < m || m.isNaN { m = v }
             return m
-        case "sum_over_time":
+        case .sum:
             var (sum, c) = (0.0, 0.0)
             for v in values { (sum, c) = kahan(v, sum, c) }
             return sum.isInfinite ? sum : sum + c
-        case "avg_over_time":
+        case .avg:
             var (mean, c, count) = (0.0, 0.0, 0.0)
             for v in values {
                 count += 1
@@ -360,7 +387,7 @@ extension PromQLEvaluator {
                 (mean, c) = kahan(v / count - mean / count, mean, c)
             }
             return mean.isInfinite ? mean : mean + c
-        case "stddev_over_time", "stdvar_over_time":
+        case .stddev, .stdvar:
             var (count, mean, cMean, aux, cAux) = (0.0, 0.0, 0.0, 0.0, 0.0)
             for v in values {
                 count += 1
@@ -369,8 +396,7 @@ extension PromQLEvaluator {
                 (aux, cAux) = kahan(delta * (v - (mean + cMean)), aux, cAux)
             }
             let variance = (aux + cAux) / count
-            return name == "stdvar_over_time" ? variance : variance.squareRoot()
-        default: return nil
+            return function == .stdvar ? variance : variance.squareRoot()
         }
     }
 
