@@ -69,7 +69,7 @@ public struct PromQLEngine: Sendable {
         var planner = PromQLPlanner(start: start, end: end, lookback: lookback, defaultStep: defaultSubqueryStep)
         let root = planner.node(expr, lo: start, hi: end)
         let deadline = ContinuousClock.now + timeout
-        var data: [[PromSeries]] = []
+        var data: [SeriesSet] = []
         var loaded = 0
         for fetch in planner.fetches {
             if ContinuousClock.now > deadline { throw PromQLError(.timeout, "query timed out in query execution") }
@@ -77,7 +77,7 @@ public struct PromQLEngine: Sendable {
                 let series = try await source.select(fetch.matchers, from: fetch.from, through: fetch.through)
                 for s in series { loaded += s.times.count }
                 guard loaded <= maxSamples else { throw PromQLError.tooManySamples }
-                data.append(series)
+                data.append(SeriesSet(series))
             } catch let error as PromQLError {
                 throw error
             } catch is CancellationError {

@@ -23,7 +23,7 @@ extension PromQLEvaluator {
             let overTime = OverTime(rawValue: name) ?? .count
             let (first, second) = (scalars[0] ?? 0, scalars[1] ?? 0)
             let third = scalars[2] ?? 0
-            func apply(_ slot: Int, _ labels: PromLabels, _ w: Window) {
+            func apply(_ slot: Int, _ labelsOf: @autoclosure () -> PromLabels, _ w: Window) {
                 let value: Double?
                 switch function {
                 case .rate, .increase, .delta:
@@ -42,30 +42,35 @@ extension PromQLEvaluator {
                 case .overTime: value = Self.overTime(overTime, w.values)
                 }
                 guard let value else { return }
-                let labels = keepsName ? labels : derive(table, 0, slot: slot, labels) { $0.withoutName }
+                let labels: PromLabels
+                if keepsName {
+                    labels = labelsOf()
+                } else if let known = table.get(slot) {
+                    labels = known
+                } else {
+                    labels = derive(table, 0, slot: slot, labelsOf()) { $0.withoutName }
+                }
                 out.append(PromSample(labels: labels, value: value, time: t, slot: slot))
             }
             var any = false
             if case .matrix(let selector, let range, let i) = args[m] {
                 // Straight from the selector's series: each window is a view of the series' own arrays.
                 let ref = Self.reference(selector.modifiers, t)
-                out.reserveCapacity(data[i].count)
-                data[i].withUnsafeBufferPointer { series in
-                    for slot in series.indices {
-                        let a = Self.lowerBound(series[slot].times, ref &- range)
-                        let b = Self.upperBound(series[slot].times, ref)
+                let set = data[i]
+                out.reserveCapacity(set.count)
+                set.withBuffers { offsets, times, values in
+                    for slot in 0..<set.count {
+                        let (lo, hi) = (offsets[slot], offsets[slot + 1])
+                        let a = SeriesSet.lowerBound(times, lo, hi, ref &- range)
+                        let b = SeriesSet.upperBound(times, a, hi, ref)
                         guard a < b else { continue }
                         any = true
                         if name == "absent_over_time" { return }
-                        series[slot].times.withUnsafeBufferPointer { times in
-                            series[slot].values.withUnsafeBufferPointer { values in
-                                apply(
-                                    slot, series[slot].labels,
-                                    Window(
-                                        times: UnsafeBufferPointer(rebasing: times[a..<b]),
-                                        values: UnsafeBufferPointer(rebasing: values[a..<b])))
-                            }
-                        }
+                        apply(
+                            slot, set.labels[slot],
+                            Window(
+                                times: UnsafeBufferPointer(rebasing: times[a..<b]),
+                                values: UnsafeBufferPointer(rebasing: values[a..<b])))
                     }
                 }
             } else {

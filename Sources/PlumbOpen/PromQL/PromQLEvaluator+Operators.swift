@@ -302,11 +302,12 @@ extension PromQLEvaluator {
             if b.isNaN { return true }
             return op == .topk ? a > b : a < b
         }
-        func add(_ slot: Int, _ labels: PromLabels, _ v: Double, _ time: Int64) {
+        /// `labelsOf` is only called when the labels are needed: a new slot, or a sample kept whole (topk).
+        func add(_ slot: Int, _ labelsOf: @autoclosure () -> PromLabels, _ v: Double, _ time: Int64) {
             var g = -1
             if op != .countValues, slot >= 0, slot < state.bySlot.count { g = state.bySlot[slot] }
-            var labels = labels
             if g < 0 {
+                var labels = labelsOf()
                 let key: PromLabels
                 if op == .countValues {
                     labels = labels.setting(valueLabel, Self.format(v))
@@ -335,7 +336,7 @@ extension PromQLEvaluator {
                 case .stddev, .stdvar: value[g] = 0
                 case .group: value[g] = 1
                 case .topk, .bottomk, .quantile:
-                    members[g] = [PromSample(labels: labels, value: v, time: time, slot: slot)]
+                    members[g] = [PromSample(labels: labelsOf(), value: v, time: time, slot: slot)]
                 default: break
                 }
                 return
@@ -358,24 +359,24 @@ extension PromQLEvaluator {
                 let delta = v - mean[g]
                 mean[g] += delta / Double(count[g])
                 value[g] += delta * (v - mean[g])
-            case .quantile: members[g].append(PromSample(labels: labels, value: v, time: time, slot: slot))
+            case .quantile: members[g].append(PromSample(labels: labelsOf(), value: v, time: time, slot: slot))
             case .topk, .bottomk:
                 // The best k so far, best first: a sample enters where it ranks, the last one out when full.
                 if members[g].count == k, let last = members[g].last, !before(v, last.value) { break }
                 let at = members[g].firstIndex { before(v, $0.value) } ?? members[g].count
-                members[g].insert(PromSample(labels: labels, value: v, time: time, slot: slot), at: at)
+                members[g].insert(PromSample(labels: labelsOf(), value: v, time: time, slot: slot), at: at)
                 if members[g].count > k { members[g].removeLast() }
             }
         }
         // Over a selector, straight from its series: no vector is built.
         if case .vector(let selector, let i) = inner {
             let ref = Self.reference(selector.modifiers, t)
-            data[i].withUnsafeBufferPointer { series in
-                for slot in series.indices {
-                    let j = Self.upperBound(series[slot].times, ref) - 1
-                    if j >= 0, series[slot].times[j] >= ref &- lookback {
-                        add(slot, series[slot].labels, series[slot].values[j], series[slot].times[j])
-                    }
+            let oldest = ref &- lookback
+            let set = data[i]
+            set.withBuffers { offsets, times, values in
+                for k in 0..<set.count {
+                    let j = SeriesSet.upperBound(times, offsets[k], offsets[k + 1], ref) - 1
+                    if j >= offsets[k], times[j] >= oldest { add(k, set.labels[k], values[j], times[j]) }
                 }
             }
         } else {

@@ -21,6 +21,64 @@ struct PromSample {
     var slot = -1
 }
 
+/// The series one selector read, laid out flat: every series' times and values in two arrays, series `k` at
+/// `offsets[k]..<offsets[k + 1]`. The evaluation loops walk them through buffer pointers, touching no reference
+/// counts per series and step.
+struct SeriesSet {
+    var labels: [PromLabels] = []
+    var offsets: [Int] = [0]
+    var times: [Int64] = []
+    var values: [Double] = []
+
+    init(_ series: [PromSeries]) {
+        labels.reserveCapacity(series.count)
+        offsets.reserveCapacity(series.count + 1)
+        let total = series.reduce(0) { $0 + $1.times.count }
+        times.reserveCapacity(total)
+        values.reserveCapacity(total)
+        for s in series {
+            labels.append(s.labels)
+            times.append(contentsOf: s.times)
+            values.append(contentsOf: s.values)
+            offsets.append(times.count)
+        }
+    }
+
+    var count: Int { labels.count }
+
+    /// Runs `body` with the three arrays as buffers.
+    @inline(__always)
+    func withBuffers<R>(
+        _ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Double>) -> R
+    ) -> R {
+        offsets.withUnsafeBufferPointer { o in
+            times.withUnsafeBufferPointer { t in values.withUnsafeBufferPointer { v in body(o, t, v) } }
+        }
+    }
+
+    /// The index of the first time in `lo..<hi` greater than `x` (`hi` when none is).
+    @inline(__always)
+    static func upperBound(_ times: UnsafeBufferPointer<Int64>, _ lo: Int, _ hi: Int, _ x: Int64) -> Int {
+        var (lo, hi) = (lo, hi)
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if times[mid] <= x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The index of the first time in `lo..<hi` not less than `x`.
+    @inline(__always)
+    static func lowerBound(_ times: UnsafeBufferPointer<Int64>, _ lo: Int, _ hi: Int, _ x: Int64) -> Int {
+        var (lo, hi) = (lo, hi)
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if times[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}
+
 /// What one node derived per slot of its input: labels, and whether two slots gave the same labels (then its output
 /// must be checked for duplicates at each step).
 final class SlotTable {
@@ -51,7 +109,7 @@ struct PromRange {
 /// Evaluates a planned query over the series read for it; one query, one task.
 final class PromQLEvaluator {
     let root: PromQLNode
-    let data: [[PromSeries]]
+    let data: [SeriesSet]
     let lookback: Int64
     let maxSamples: Int
     /// Samples held: those read, plus the points of the result so far.
@@ -144,7 +202,7 @@ final class PromQLEvaluator {
     var checks = 0
 
     init(
-        root: PromQLNode, data: [[PromSeries]], lookback: Int64, maxSamples: Int, loaded: Int,
+        root: PromQLNode, data: [SeriesSet], lookback: Int64, maxSamples: Int, loaded: Int,
         deadline: ContinuousClock.Instant
     ) {
         self.root = root
@@ -248,58 +306,33 @@ final class PromQLEvaluator {
         return t &- m.offset
     }
 
-    /// The index of the first time greater than `x`.
-    static func upperBound(_ times: [Int64], _ x: Int64) -> Int {
-        var lo = 0
-        var hi = times.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if times[mid] <= x { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
-
-    /// The index of the first time not less than `x`.
-    static func lowerBound(_ times: [Int64], _ x: Int64) -> Int {
-        var lo = 0
-        var hi = times.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if times[mid] < x { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
-
-    func instantSelect(_ selector: VectorSelector, _ series: [PromSeries], _ t: Int64) -> [PromSample] {
+    func instantSelect(_ selector: VectorSelector, _ set: SeriesSet, _ t: Int64) -> [PromSample] {
         let ref = Self.reference(selector.modifiers, t)
+        let oldest = ref &- lookback
         var out: [PromSample] = []
-        out.reserveCapacity(series.count)
-        series.withUnsafeBufferPointer { series in
-            for i in series.indices {
-                let k = Self.upperBound(series[i].times, ref) - 1
-                if k >= 0, series[i].times[k] >= ref &- lookback {
-                    out.append(
-                        PromSample(
-                            labels: series[i].labels, value: series[i].values[k], time: series[i].times[k], slot: i))
+        out.reserveCapacity(set.count)
+        set.withBuffers { offsets, times, values in
+            for k in 0..<set.count {
+                let j = SeriesSet.upperBound(times, offsets[k], offsets[k + 1], ref) - 1
+                if j >= offsets[k], times[j] >= oldest {
+                    out.append(PromSample(labels: set.labels[k], value: values[j], time: times[j], slot: k))
                 }
             }
         }
         return out
     }
 
-    func rangeSelect(_ selector: VectorSelector, _ range: Int64, _ series: [PromSeries], _ t: Int64) -> [PromRange] {
+    func rangeSelect(_ selector: VectorSelector, _ range: Int64, _ set: SeriesSet, _ t: Int64) -> [PromRange] {
         let ref = Self.reference(selector.modifiers, t)
         var out: [PromRange] = []
-        series.withUnsafeBufferPointer { series in
-            for i in series.indices {
-                let a = Self.lowerBound(series[i].times, ref &- range)
-                let b = Self.upperBound(series[i].times, ref)
-                if a < b {
-                    out.append(
-                        PromRange(
-                            labels: series[i].labels, times: series[i].times[a..<b], values: series[i].values[a..<b],
-                            slot: i))
-                }
+        for k in 0..<set.count {
+            let (lo, hi) = (set.offsets[k], set.offsets[k + 1])
+            let (a, b) = set.withBuffers { _, times, _ in
+                (SeriesSet.lowerBound(times, lo, hi, ref &- range), SeriesSet.upperBound(times, lo, hi, ref))
+            }
+            if a < b {
+                out.append(
+                    PromRange(labels: set.labels[k], times: set.times[a..<b], values: set.values[a..<b], slot: k))
             }
         }
         return out
