@@ -23,6 +23,8 @@ extension PromQLEvaluator {
             let overTime = OverTime(rawValue: name) ?? .count
             let (first, second) = (scalars[0] ?? 0, scalars[1] ?? 0)
             let third = scalars[2] ?? 0
+            // The table's labels, copied for the loop (a class's property is checked for exclusive access at each read).
+            var known = table.labels
             func apply(_ slot: Int, _ labelsOf: @autoclosure () -> PromLabels, _ w: Window) {
                 let value: Double?
                 switch function {
@@ -45,10 +47,11 @@ extension PromQLEvaluator {
                 let labels: PromLabels
                 if keepsName {
                     labels = labelsOf()
-                } else if let known = table.get(slot) {
-                    labels = known
+                } else if slot >= 0, slot < known.count, let found = known[slot] {
+                    labels = found
                 } else {
                     labels = derive(table, 0, slot: slot, labelsOf()) { $0.withoutName }
+                    known = table.labels
                 }
                 out.append(PromSample(labels: labels, value: value, time: t, slot: slot))
             }

@@ -302,10 +302,14 @@ extension PromQLEvaluator {
             if b.isNaN { return true }
             return op == .topk ? a > b : a < b
         }
+        // The group of each slot, copied out of the state for the loop (a class's property is checked for exclusive
+        // access at every read) and put back after it.
+        var bySlot = state.bySlot
+        defer { state.bySlot = bySlot }
         /// `labelsOf` is only called when the labels are needed: a new slot, or a sample kept whole (topk).
         func add(_ slot: Int, _ labelsOf: @autoclosure () -> PromLabels, _ v: Double, _ time: Int64) {
             var g = -1
-            if op != .countValues, slot >= 0, slot < state.bySlot.count { g = state.bySlot[slot] }
+            if op != .countValues, slot >= 0, slot < bySlot.count { g = bySlot[slot] }
             if g < 0 {
                 var labels = labelsOf()
                 let key: PromLabels
@@ -318,7 +322,12 @@ extension PromQLEvaluator {
                     key = without ? labels.dropping(dropped) : labels.keeping(names)
                 }
                 g = state.id(of: key)
-                if op != .countValues && slot >= 0 { state.remember(slot, g) }
+                if op != .countValues && slot >= 0 {
+                    if slot >= bySlot.count {
+                        bySlot.append(contentsOf: repeatElement(-1, count: slot - bySlot.count + 1))
+                    }
+                    bySlot[slot] = g
+                }
             }
             if g >= seen.count {
                 let more = state.keys.count - seen.count

@@ -172,9 +172,11 @@ public struct MetricStorePromQLSource: PromQLSource {
                 var series = PromSeries(labels: entry.labels)
                 series.times.reserveCapacity(periods.starts.count)
                 series.values.reserveCapacity(periods.starts.count)
-                for (s, a) in zip(periods.starts, periods.aggregates) where a.count > 0 {
-                    series.times.append(s * 1_000)
-                    series.values.append(a.count == 1 ? a.sum : a.sum / a.count)
+                // Fields read in place: an `Aggregate` is a large value, not copied per period.
+                for k in periods.starts.indices where periods.aggregates[k].count > 0 {
+                    let (count, sum) = (periods.aggregates[k].count, periods.aggregates[k].sum)
+                    series.times.append(periods.starts[k] * 1_000)
+                    series.values.append(count == 1 ? sum : sum / count)
                 }
                 if !series.times.isEmpty { out.append(series) }
             }
