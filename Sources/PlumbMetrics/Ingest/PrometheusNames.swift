@@ -63,4 +63,20 @@ public enum PrometheusNames {
         try validator.checkDimensions(dimensions, at: place)
         return SeriesKey(namespace: namespace, name: name, dimensions: dimensions)
     }
+
+    /// A PromQL string literal: double-quoted, with backslash, quote and control characters escaped.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
 }

@@ -79,6 +79,35 @@ struct SeriesSet {
     }
 }
 
+/// Series assembled from a node's vectors at successive times: each element goes to the series of its slot (or of
+/// its labels when it has none).
+struct SeriesAssembly {
+    var index: [PromLabels: Int] = [:]
+    var bySlot: [Int] = []
+    var series: [PromSeries] = []
+
+    mutating func append(_ s: PromSample, at time: Int64) {
+        var i = s.slot >= 0 && s.slot < bySlot.count ? bySlot[s.slot] : -1
+        if i < 0 {
+            if let found = index[s.labels] {
+                i = found
+            } else {
+                i = series.count
+                index[s.labels] = i
+                series.append(PromSeries(labels: s.labels))
+            }
+            if s.slot >= 0 {
+                if s.slot >= bySlot.count {
+                    bySlot.append(contentsOf: repeatElement(-1, count: s.slot - bySlot.count + 1))
+                }
+                bySlot[s.slot] = i
+            }
+        }
+        series[i].times.append(time)
+        series[i].values.append(s.value)
+    }
+}
+
 /// What one node derived per slot of its input: labels, and whether two slots gave the same labels (then its output
 /// must be checked for duplicates at each step).
 final class SlotTable {
@@ -232,9 +261,7 @@ final class PromQLEvaluator {
     }
 
     func range(start: Int64, end: Int64, step: Int64) throws(PromQLError) -> PromQLResult {
-        var index: [PromLabels: Int] = [:]
-        var bySlot: [Int] = []
-        var out: [PromSeries] = []
+        var assembly = SeriesAssembly()
         var t = start
         while t <= end {
             checks = 63
@@ -247,32 +274,13 @@ final class PromQLEvaluator {
             }
             held += samples.count
             guard held <= maxSamples else { throw PromQLError.tooManySamples }
-            for s in samples {
-                var i = s.slot >= 0 && s.slot < bySlot.count ? bySlot[s.slot] : -1
-                if i < 0 {
-                    if let found = index[s.labels] {
-                        i = found
-                    } else {
-                        i = out.count
-                        index[s.labels] = i
-                        out.append(PromSeries(labels: s.labels))
-                    }
-                    if s.slot >= 0 {
-                        if s.slot >= bySlot.count {
-                            bySlot.append(contentsOf: repeatElement(-1, count: s.slot - bySlot.count + 1))
-                        }
-                        bySlot[s.slot] = i
-                    }
-                }
-                out[i].times.append(t)
-                out[i].values.append(s.value)
-            }
+            for s in samples { assembly.append(s, at: t) }
             let (next, overflow) = t.addingReportingOverflow(step)
             if overflow { break }
             t = next
         }
-        out.sort { $0.labels < $1.labels }
-        return .matrix(out)
+        assembly.series.sort { $0.labels < $1.labels }
+        return .matrix(assembly.series)
     }
 
     // MARK: Evaluation at one time
@@ -347,8 +355,7 @@ final class PromQLEvaluator {
         var first = step * (from / step)
         if first < from { first += step }
         var cache = subqueryCache[id] ?? [:]
-        var index: [PromLabels: Int] = [:]
-        var out: [PromSeries] = []
+        var assembly = SeriesAssembly()
         var points = 0
         var ti = first
         while ti <= ref {
@@ -368,23 +375,12 @@ final class PromQLEvaluator {
             }
             points += samples.count
             guard held + points <= maxSamples else { throw PromQLError.tooManySamples }
-            for s in samples {
-                let i: Int
-                if let found = index[s.labels] {
-                    i = found
-                } else {
-                    i = out.count
-                    index[s.labels] = i
-                    out.append(PromSeries(labels: s.labels))
-                }
-                out[i].times.append(ti)
-                out[i].values.append(s.value)
-            }
+            for s in samples { assembly.append(s, at: ti) }
             ti += step
         }
         cache = cache.filter { $0.key >= first }
         subqueryCache[id] = cache
-        return out.map { PromRange(labels: $0.labels, times: $0.times[...], values: $0.values[...]) }
+        return assembly.series.map { PromRange(labels: $0.labels, times: $0.times[...], values: $0.values[...]) }
     }
 
     /// Prometheus refuses a vector holding two elements with the same labels.

@@ -1,4 +1,5 @@
 import Foundation
+import PlumbMetrics
 
 /// A Prometheus label set: names sorted bytewise, each once, none with an empty value. `__name__` is the metric name.
 ///
@@ -110,23 +111,10 @@ public final class PromLabels: Hashable, Sendable, Comparable, CustomStringConve
             if name == Self.metricName {
                 head = value
             } else {
-                inner.append("\(name)=\(Self.quoted(value))")
+                inner.append("\(name)=\(PrometheusNames.quoted(value))")
             }
         }
         return head + "{" + inner.joined(separator: ", ") + "}"
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
     }
 
     /// Whether `name` is a Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
