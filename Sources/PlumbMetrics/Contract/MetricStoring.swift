@@ -18,6 +18,9 @@ public protocol MetricStoring: Sendable {
 
     /// Every series, optionally only those of a namespace and/or a metric name.
     func listMetrics(namespace: String?, name: String?) async throws -> [SeriesInfo]
+    /// Every series, in no particular order: for readers that match or sort themselves (PromQL matches the whole
+    /// catalog on every query). The default is `listMetrics()`.
+    func allSeries() async throws -> [SeriesInfo]
     /// One series' catalog entry, nil when it was never written.
     func seriesInfo(_ key: SeriesKey) async throws -> SeriesInfo?
 
@@ -31,6 +34,8 @@ public protocol MetricStoring: Sendable {
 
 extension MetricStoring {
     public func listMetrics() async throws -> [SeriesInfo] { try await listMetrics(namespace: nil, name: nil) }
+
+    public func allSeries() async throws -> [SeriesInfo] { try await listMetrics(namespace: nil, name: nil) }
 
     public func periodSeries(_ requests: [AggregateRequest]) async throws -> [PeriodSeries] {
         try await aggregates(requests).map(PeriodSeries.init)

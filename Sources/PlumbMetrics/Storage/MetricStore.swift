@@ -315,6 +315,8 @@ public final class MetricStore: Sendable {
             .map(\.0)
     }
 
+    public func allSeries() -> [SeriesInfo] { registry.all() }
+
     public func seriesInfo(_ key: SeriesKey) -> SeriesInfo? {
         registry.id(of: key).flatMap(registry.info)
     }

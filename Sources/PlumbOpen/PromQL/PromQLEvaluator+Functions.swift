@@ -61,11 +61,17 @@ extension PromQLEvaluator {
                 let ref = Self.reference(selector.modifiers, t)
                 let set = data[i]
                 out.reserveCapacity(set.count)
+                let cursor = cursors(id, count: set.count)
+                let forward = ref >= cursor.reference
+                var (starts, ends) = (cursor.windowStarts, cursor.positions)
+                defer { (cursor.windowStarts, cursor.positions, cursor.reference) = (starts, ends, ref) }
                 set.withBuffers { offsets, times, values in
                     for slot in 0..<set.count {
                         let (lo, hi) = (offsets[slot], offsets[slot + 1])
-                        let a = SeriesSet.lowerBound(times, lo, hi, ref &- range)
-                        let b = SeriesSet.upperBound(times, a, hi, ref)
+                        let a = Cursors.bound(
+                            times, lo, hi, ref &- range, from: forward ? starts[slot] : nil, strict: false)
+                        let b = Cursors.bound(times, lo, hi, ref, from: forward ? ends[slot] : nil, strict: true)
+                        (starts[slot], ends[slot]) = (a, b)
                         guard a < b else { continue }
                         any = true
                         if name == "absent_over_time" { return }

@@ -382,12 +382,19 @@ extension PromQLEvaluator {
             let ref = Self.reference(selector.modifiers, t)
             let oldest = ref &- lookback
             let set = data[i]
+            let cursor = cursors(id, count: set.count)
+            let forward = ref >= cursor.reference
+            var positions = cursor.positions
             set.withBuffers { offsets, times, values in
                 for k in 0..<set.count {
-                    let j = SeriesSet.upperBound(times, offsets[k], offsets[k + 1], ref) - 1
+                    let p = Cursors.bound(
+                        times, offsets[k], offsets[k + 1], ref, from: forward ? positions[k] : nil, strict: true)
+                    positions[k] = p
+                    let j = p - 1
                     if j >= offsets[k], times[j] >= oldest { add(k, set.labels[k], values[j], times[j]) }
                 }
             }
+            (cursor.positions, cursor.reference) = (positions, ref)
         } else {
             for s in try vector(inner, t) { add(s.slot, s.labels, s.value, s.time) }
         }

@@ -79,6 +79,33 @@ struct SeriesSet {
     }
 }
 
+/// Where a node's reads of each series stopped at its last evaluation: steps move forward, so the next bound is
+/// usually a step or two further and found by walking, not by a binary search. A time earlier than the last one (a
+/// subquery's window going back) searches again.
+final class Cursors {
+    var reference: Int64 = .min
+    var positions: [Int] = []
+    var windowReference: Int64 = .min
+    var windowStarts: [Int] = []
+
+    /// The first index in `lo..<hi` whose time is greater than `x` (not less than `x` when `strict` is false),
+    /// starting from `from` when `x` did not go back.
+    @inline(__always)
+    static func bound(
+        _ times: UnsafeBufferPointer<Int64>, _ lo: Int, _ hi: Int, _ x: Int64, from: Int?, strict: Bool
+    ) -> Int {
+        if var p = from, p >= lo, p <= hi {
+            if strict {
+                while p < hi && times[p] <= x { p += 1 }
+            } else {
+                while p < hi && times[p] < x { p += 1 }
+            }
+            return p
+        }
+        return strict ? SeriesSet.upperBound(times, lo, hi, x) : SeriesSet.lowerBound(times, lo, hi, x)
+    }
+}
+
 /// Series assembled from a node's vectors at successive times: each element goes to the series of its slot (or of
 /// its labels when it has none).
 struct SeriesAssembly {
@@ -177,6 +204,24 @@ final class PromQLEvaluator {
     var tables: [Int: SlotTable] = [:]
     var pairSlots: [Int: PairSlots] = [:]
     var aggregateGroups: [Int: Groups] = [:]
+    var cursors: [Int: Cursors] = [:]
+
+    func cursors(_ id: Int, count: Int) -> Cursors {
+        let c: Cursors
+        if let found = cursors[id] {
+            c = found
+        } else {
+            c = Cursors()
+            cursors[id] = c
+        }
+        if c.positions.count != count {
+            c.positions = Array(repeating: -1, count: count)
+            c.windowStarts = Array(repeating: -1, count: count)
+            c.reference = .min
+            c.windowReference = .min
+        }
+        return c
+    }
 
     /// The table of node `id` (and its input `k`: binary operators keep one per side).
     func table(_ id: Int, _ k: Int = 0) -> SlotTable {

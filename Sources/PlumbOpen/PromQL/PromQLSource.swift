@@ -118,11 +118,25 @@ public struct MetricStorePromQLSource: PromQLSource {
     let labelSets = LabelSets()
 
     final class LabelSets: Sendable {
-        let map = Mutex<[SeriesKey: PromLabels]>([:])
+        /// By the backend's id of the series (checked against the key: an id may be reused after a deletion), and by
+        /// key for backends without ids.
+        let byID = Mutex<[Int64: (key: SeriesKey, labels: PromLabels)]>([:])
+        let byKey = Mutex<[SeriesKey: PromLabels]>([:])
 
         func labels(of infos: [SeriesInfo]) -> [PromLabels] {
-            map.withLock { map in
-                // Series deleted by retention leave their entries: start over when they outnumber the catalog.
+            if infos.allSatisfy({ $0.id != 0 }) {
+                return byID.withLock { map in
+                    // Series deleted by retention leave their entries: start over when they outnumber the catalog.
+                    if map.count > 2 * infos.count + 1_000 { map.removeAll() }
+                    return infos.map { info in
+                        if let found = map[info.id], found.key == info.key { return found.labels }
+                        let made = PromQLNames.labels(info.key)
+                        map[info.id] = (info.key, made)
+                        return made
+                    }
+                }
+            }
+            return byKey.withLock { map in
                 if map.count > 2 * infos.count + 1_000 { map.removeAll() }
                 return infos.map { info in
                     if let found = map[info.key] { return found }
@@ -140,7 +154,7 @@ public struct MetricStorePromQLSource: PromQLSource {
 
     func catalog(_ matchers: [LabelMatcher]) async throws -> [(key: SeriesKey, labels: PromLabels)] {
         let compiled = try CompiledMatcher.compile(matchers)
-        let infos = try await store.listMetrics()
+        let infos = try await store.allSeries()
         var out: [(key: SeriesKey, labels: PromLabels)] = []
         for (info, labels) in zip(infos, labelSets.labels(of: infos))
         where CompiledMatcher.all(compiled, accept: labels) {
