@@ -243,6 +243,10 @@ enum PromQLCorpus {
         "conf_requests_total + conf_requests_total{method=\"get\"} * on(instance) conf_up",
         "sum(", "rate(conf_up)", "holt_winters(conf_up[5m], 2, 0.5)",
         "label_replace(conf_up, \"1x\", \"\", \"instance\", \"\")",
+        "timestamp(conf_up @ end() offset 5m)", "holt_winters(conf_missing[5m], 2, 0.5)",
+        "holt_winters(conf_queue_depth[10m], NaN, 0.5)",
+        "label_replace(conf_up, \"h\", \"$h\", \"instance\", \"(?P<h>i)(.*)\")",
+        "label_replace(conf_up, \"x\", \"$01\", \"instance\", \"i(.*)\")", "-(conf_up - conf_up)",
         "conf_up{instance=\"\"}", "abs({__name__=~\"conf_up|conf_queue_depth\"})",
         "rate({__name__=~\"conf_up|conf_queue_depth\"}[5m])", "-{__name__=~\"conf_up|conf_queue_depth\"} > 0",
     ]

@@ -13,7 +13,6 @@ extension PromQLEvaluator {
         }) {
             var scalars: [Int: Double] = [:]
             for (i, arg) in args.enumerated() where i != m { scalars[i] = try scalar(arg, t) }
-            if name == "holt_winters" { try Self.checkHoltWinters(smoothing: scalars[1]!, trend: scalars[2]!) }
             let (window, rangeLength) = Self.window(args[m], t)
             let table = table(id)
             var out: [PromSample] = []
@@ -103,6 +102,10 @@ extension PromQLEvaluator {
                 guard !any else { return .vector([]) }
                 return .vector([PromSample(labels: Self.absentLabels(args[m]), value: 1, time: t)])
             }
+            // Prometheus checks the factors when a series has samples, not before.
+            if function == .holtWinters && any { try Self.checkHoltWinters(smoothing: second, trend: third) }
+            // And it checks the whole result: two series that ever give the same labels are refused.
+            if table.collides { throw PromQLError.sameLabelSet }
             return .vector(try unique(out, table))
         }
         switch name {
@@ -116,9 +119,17 @@ extension PromQLEvaluator {
             // A selector's samples answer with their own time; anything computed with the evaluation time.
             let direct: Bool = if case .vector = args[0] { true } else { false }
             let table = table(id)
+            let input: [PromSample]
+            if case .vector(var selector, let i) = args[0], selector.modifiers.at != nil {
+                // Prometheus replaces a selector's offset when it has `@` here: the sample at `@` itself.
+                selector.modifiers.offset = 0
+                input = instantSelect(selector, data[i], t)
+            } else {
+                input = try vector(args[0], t)
+            }
             return .vector(
                 try unique(
-                    try vector(args[0], t).map {
+                    input.map {
                         PromSample(
                             labels: derive(table, 0, $0) { $0.withoutName },
                             value: Double(direct ? $0.time : t) / 1_000,
@@ -320,11 +331,12 @@ extension PromQLEvaluator {
     }
 
     static func checkHoltWinters(smoothing sf: Double, trend tf: Double) throws(PromQLError) {
-        guard sf > 0, sf < 1 else {
+        // As Prometheus tests them: NaN passes.
+        if sf <= 0 || sf >= 1 {
             throw PromQLError(
                 .execution, "invalid smoothing factor. Expected: 0 < sf < 1, got: \(String(format: "%f", sf))")
         }
-        guard tf > 0, tf < 1 else {
+        if tf <= 0 || tf >= 1 {
             throw PromQLError(
                 .execution, "invalid trend factor. Expected: 0 < tf < 1, got: \(String(format: "%f", tf))")
         }
@@ -474,7 +486,8 @@ extension PromQLEvaluator {
         var i = 0
         func group(_ name: String) -> String {
             let range: NSRange
-            if let n = Int(name) {
+            // A number names a group; with a leading zero it is a name, as Go's `Expand` reads it.
+            if let n = Int(name), !(name.hasPrefix("0") && name.count > 1) {
                 guard n >= 0, n <= regex.numberOfCaptureGroups else { return "" }
                 range = match.range(at: n)
             } else {
@@ -540,11 +553,15 @@ extension PromQLEvaluator {
         var order: [PromLabels] = []
         for s in vector {
             guard let bound = Self.parseFloat(s.labels.get("le")) else { continue }
-            let key = derive(-1, s.labels) { $0.dropping([PromLabels.metricName, "le"]) }
+            // Grouped by every label but `le`, the name included (two histograms are never merged); the name is
+            // dropped from the answer.
+            let key = derive(-1, s.labels) { $0.dropping(["le"]) }
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append((bound, s.value))
         }
-        return order.map { PromSample(labels: $0, value: Self.bucketQuantile(q, groups[$0]!), time: t) }
+        return order.map {
+            PromSample(labels: dropName($0), value: Self.bucketQuantile(q, groups[$0]!), time: t)
+        }
     }
 
     /// Go's `strconv.ParseFloat` for the values a `le` label holds.

@@ -108,17 +108,25 @@ extension PromQLEvaluator {
             let right = Set(rhs.map { signature($0, side: 1, matching, id: id) })
             return lhs.filter { right.contains(signature($0, side: 0, matching, id: id)) }
         case .or:
-            // Slots of the two sides kept apart: even from the left, odd from the right.
-            func left(_ s: PromSample) -> PromSample {
+            // The two sides' slots numbered apart, densely: one output slot per (side, input slot) ever seen.
+            let pairs = pairTable(id)
+            func renumbered(_ s: PromSample, side: Int) -> PromSample {
+                guard s.slot >= 0, s.slot < 1 << 40 else {
+                    return PromSample(labels: s.labels, value: s.value, time: s.time)
+                }
                 var s = s
-                if s.slot >= 0 { s.slot &*= 2 }
+                let key = s.slot << 1 | side
+                if let found = pairs.slots[key] {
+                    s.slot = found.1
+                } else {
+                    let slot = pairs.slots.count
+                    pairs.slots[key] = (s.labels, slot)
+                    s.slot = slot
+                }
                 return s
             }
-            func right(_ s: PromSample) -> PromSample {
-                var s = s
-                if s.slot >= 0 { s.slot = s.slot &* 2 &+ 1 }
-                return s
-            }
+            func left(_ s: PromSample) -> PromSample { renumbered(s, side: 0) }
+            func right(_ s: PromSample) -> PromSample { renumbered(s, side: 1) }
             guard !lhs.isEmpty else { return rhs.map(right) }
             guard !rhs.isEmpty else { return lhs.map(left) }
             let seen = Set(lhs.map { signature($0, side: 0, matching, id: id) })
@@ -437,6 +445,7 @@ extension PromQLEvaluator {
         if v.isNaN { return "NaN" }
         if v == .infinity { return "+Inf" }
         if v == -.infinity { return "-Inf" }
+        if v == 0 { return v.sign == .minus ? "-0" : "0" }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
         let text = v.description
         // Most values have no exponent: their shortest digits are Prometheus' already.

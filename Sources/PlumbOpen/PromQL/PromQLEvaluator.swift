@@ -174,6 +174,9 @@ final class PromQLEvaluator {
     /// Each subquery's inner results by evaluation time, so overlapping windows of consecutive steps evaluate once.
     var subqueryCache: [Int: [Int64: PromValue]] = [:]
     var regexCache: [String: NSRegularExpression] = [:]
+    /// Points the subquery caches hold, in all and per subquery.
+    var cachedPoints = 0
+    var subqueryCachePoints: [Int: Int] = [:]
     /// Labels derived from labels, by the node that derives them (its id; 0: dropping the name, -1: dropping the name
     /// and `le`): a series' labels are the same object at every step, so each is derived once per query.
     var derived: [DerivedKey: PromLabels] = [:]
@@ -290,6 +293,8 @@ final class PromQLEvaluator {
     func checkDeadline() throws(PromQLError) {
         checks &+= 1
         guard checks & 63 == 0 else { return }
+        // Labels derived and paired per series are memory too: a query that keeps making new ones is refused.
+        if derived.count + paired.count > maxSamples { throw PromQLError.tooManySamples }
         if Task.isCancelled { throw PromQLError(.canceled, "query was canceled in expression evaluation") }
         if ContinuousClock.now > deadline { throw PromQLError(.timeout, "query timed out in expression evaluation") }
     }
@@ -342,7 +347,10 @@ final class PromQLEvaluator {
             switch try eval(inner, t) {
             case .scalar(let v): return .scalar(-v)
             case .vector(let samples):
-                return .vector(try droppingNames(samples, id: id, t) { -$0 })
+                let out = try droppingNames(samples, id: id, t) { -$0 }
+                // Prometheus checks the whole result: two series that ever give the same labels are refused.
+                if table(id).collides { throw PromQLError.sameLabelSet }
+                return .vector(out)
             default: throw PromQLError(.execution, "unary minus needs a scalar or an instant vector")
             }
         case .aggregate(let op, let inner, let parameter, let grouping, let id):
@@ -396,6 +404,9 @@ final class PromQLEvaluator {
     ) throws(PromQLError) -> [PromRange] {
         let ref = Self.reference(modifiers, t)
         let from = ref &- range
+        // A window of more steps than samples may be held is refused before it is walked (Prometheus would hold a
+        // point for each).
+        guard range / step < Int64(maxSamples) else { throw PromQLError.tooManySamples }
         // The first multiple of the step at or after the window's start (Go's truncating division, as Prometheus).
         var first = step * (from / step)
         if first < from { first += step }
@@ -419,12 +430,19 @@ final class PromQLEvaluator {
             default: throw PromQLError(.execution, "a subquery needs an instant vector")
             }
             points += samples.count
-            guard held + points <= maxSamples else { throw PromQLError.tooManySamples }
+            guard held + points + cachedPoints <= maxSamples else { throw PromQLError.tooManySamples }
             for s in samples { assembly.append(s, at: ti) }
             ti += step
         }
         cache = cache.filter { $0.key >= first }
         subqueryCache[id] = cache
+        // What the caches hold counts against the limit: each step at least one, an empty one too.
+        cachedPoints -= subqueryCachePoints[id] ?? 0
+        subqueryCachePoints[id] = cache.values.reduce(0) { total, value in
+            if case .vector(let v) = value { return total + max(1, v.count) }
+            return total + 1
+        }
+        cachedPoints += subqueryCachePoints[id]!
         return assembly.series.map { PromRange(labels: $0.labels, times: $0.times[...], values: $0.values[...]) }
     }
 
@@ -451,7 +469,7 @@ final class PromQLEvaluator {
 
     func regex(_ pattern: String) -> NSRegularExpression? {
         if let r = regexCache[pattern] { return r }
-        let r = try? NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z")
+        let r = try? NSRegularExpression(pattern: "\\A(?:" + CompiledMatcher.icu(pattern) + ")\\z")
         regexCache[pattern] = r
         return r
     }

@@ -148,6 +148,9 @@ struct PromQLLexer {
         return .number(value)
     }
 
+    /// The longest duration, as Go's `time.Duration` (2^63 - 1 ns).
+    static let maxDurationMilliseconds: Int64 = 9_223_372_036_854
+
     /// Milliseconds of the duration starting here, or nil (the position is then undefined).
     mutating func durationAhead() -> Int64? {
         let units: [(String, Int64)] = [
@@ -171,6 +174,8 @@ struct PromQLLexer {
             i += unit.utf8.count
             let (product, overflow) = n.multipliedReportingOverflow(by: scale)
             guard !overflow, case let (sum, o) = total.addingReportingOverflow(product), !o else { return nil }
+            // Go's durations end at 2^63 ns: every time plus or minus one then fits in Int64.
+            guard sum <= Self.maxDurationMilliseconds else { return nil }
             total = sum
             parts += 1
         }

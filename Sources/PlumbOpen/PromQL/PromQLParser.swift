@@ -162,6 +162,7 @@ public struct PromQLParser {
                     var step: Int64?
                     if case .duration(let s) = peek {
                         _ = advance()
+                        guard s > 0 else { throw error("zero or negative step duration in subquery") }
                         step = s
                     }
                     try expect(.rightBracket, "\"]\"")

@@ -24,13 +24,18 @@ public struct CompiledMatcher {
             regex = nil
         case .regex, .notRegex:
             do {
-                regex = try NSRegularExpression(pattern: "\\A(?:" + matcher.value + ")\\z")
+                regex = try NSRegularExpression(pattern: "\\A(?:" + Self.icu(matcher.value) + ")\\z")
             } catch {
                 throw PromQLError(
                     .badData,
                     "invalid regular expression in matcher \(matcher.name)\(matcher.kind.rawValue)\"\(matcher.value)\"")
             }
         }
+    }
+
+    /// RE2's syntax in ICU's: named groups `(?P<name>…)` are `(?<name>…)`.
+    public static func icu(_ pattern: String) -> String {
+        pattern.contains("(?P<") ? pattern.replacingOccurrences(of: "(?P<", with: "(?<") : pattern
     }
 
     /// Whether a series whose label has `value` ("" when it has none) is selected.
