@@ -122,6 +122,32 @@ public struct JSONWriter: Sendable {
 
     /// Bytes that already are JSON (a value written by another writer).
     public mutating func append(encoded: [UInt8]) { bytes.append(contentsOf: encoded) }
+
+    /// Text that needs no escaping (digits, signs, points), as it is.
+    public mutating func append(ascii text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// The decimal digits of `n`, written without making a string.
+    public mutating func append(digitsOf n: Int64) {
+        if n < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = n.magnitude
+        guard magnitude > 0 else {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            for i in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[i]) }
+        }
+    }
 }
 
 /// A metric-data result with its times as epoch seconds, before they are formatted (what the store answers with).

@@ -32,8 +32,6 @@ public enum PromQLJSON {
             w.raw("]")
         case .matrix(let series):
             w.raw("\"matrix\",\"result\":[")
-            // A range answer repeats the same steps in every series: each time is written out once.
-            var times: [Int64: [UInt8]] = [:]
             for (i, s) in series.enumerated() {
                 if i > 0 { w.comma() }
                 w.raw("{\"metric\":")
@@ -42,16 +40,9 @@ public enum PromQLJSON {
                 for k in s.times.indices {
                     if k > 0 { w.comma() }
                     w.raw("[")
-                    let t = s.times[k]
-                    if let text = times[t] {
-                        w.append(encoded: text)
-                    } else {
-                        let text = timeText(t)
-                        times[t] = text
-                        w.append(encoded: text)
-                    }
+                    time(&w, s.times[k])
                     w.comma()
-                    w.string(format(s.values[k]))
+                    value(&w, s.values[k])
                     w.raw("]")
                 }
                 w.raw("]}")
@@ -110,7 +101,35 @@ public enum PromQLJSON {
     }
 
     /// Seconds with the milliseconds when there are any (`1700000000`, `1700000000.5`), as Prometheus writes them.
-    static func time(_ w: inout JSONWriter, _ t: Int64) { w.append(encoded: timeText(t)) }
+    /// Seconds, then the milliseconds when there are any (`1700000000`, `1700000000.5`), written straight into the
+    /// answer.
+    static func time(_ w: inout JSONWriter, _ t: Int64) {
+        guard t >= 0 else { return w.append(encoded: timeText(t)) }
+        let (seconds, ms) = t.quotientAndRemainder(dividingBy: 1_000)
+        w.append(digitsOf: seconds)
+        guard ms != 0 else { return }
+        var digits = ms
+        var width = 3
+        while digits % 10 == 0 {
+            digits /= 10
+            width -= 1
+        }
+        w.raw(".")
+        if width == 3 && digits < 100 { w.raw("0") }
+        if width >= 2 && digits < 10 { w.raw("0") }
+        w.append(digitsOf: digits)
+    }
+
+    /// A sample value as a JSON string, as Prometheus writes it.
+    static func value(_ w: inout JSONWriter, _ v: Double) {
+        w.raw("\"")
+        if v != 0, v == v.rounded(), abs(v) < 1e15 {
+            w.append(digitsOf: Int64(v))
+        } else {
+            w.append(ascii: format(v))
+        }
+        w.raw("\"")
+    }
 
     static func timeText(_ t: Int64) -> [UInt8] {
         let (seconds, ms) = t.quotientAndRemainder(dividingBy: 1_000)
