@@ -74,6 +74,19 @@ struct VictoriaMetricsServerTests {
         let listed = ((json(listBody)["metrics"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
         #expect(Set(listed) == ["Latency", "Jobs"], "\(String(decoding: listBody, as: UTF8.self))")
 
+        // PromQL reads the same samples through the contract: 90 of them in the three minutes, the largest 149.
+        for (query, expected) in [
+            ("count_over_time(App_Latency{Host=\"web-1\"}[3m])", "90"), ("max_over_time(App_Latency[3m])", "149"),
+        ] {
+            let q = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let (status, body) = try await HTTP.request(
+                "GET", server.baseURL + "/api/v1/query?query=\(q)&time=\(minute - 1)", token: token)
+            let result = ((json(body)["data"] as? [String: Any])?["result"] as? [[String: Any]]) ?? []
+            #expect(
+                status == 200 && result.count == 1 && (result.first?["value"] as? [Any])?.last as? String == expected,
+                "\(query): \(String(decoding: body, as: UTF8.self))")
+        }
+
         // A metric filter turns log events into samples in VictoriaMetrics (inside the log write).
         let filter =
             #"{"log_group": "/app/web", "pattern": "ERROR", "namespace": "App/Web", "metric": "Errors", "value": 1}"#

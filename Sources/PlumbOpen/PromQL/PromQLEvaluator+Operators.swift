@@ -249,11 +249,6 @@ extension PromQLEvaluator {
             index[key] = keys.count - 1
             return keys.count - 1
         }
-
-        func remember(_ slot: Int, _ group: Int) {
-            if slot >= bySlot.count { bySlot.append(contentsOf: repeatElement(-1, count: slot - bySlot.count + 1)) }
-            bySlot[slot] = group
-        }
     }
 
     func groups(_ id: Int) -> Groups {
@@ -273,11 +268,10 @@ extension PromQLEvaluator {
             switch op {
             case .topk, .bottomk:
                 let f = try scalar(parameter, t)
-                guard f.isFinite || f.isNaN, f > -9.223372036854775e18, f < 9.223372036854775e18 else {
+                guard let n = Int(exactly: f.rounded(.towardZero)) else {
                     throw PromQLError(.execution, "Scalar value \(Self.format(f)) overflows int64")
                 }
-                guard !f.isNaN else { throw PromQLError(.execution, "Scalar value NaN overflows int64") }
-                k = Int(f.rounded(.towardZero))
+                k = n
             case .quantile:
                 q = try scalar(parameter, t)
             case .countValues:

@@ -85,7 +85,6 @@ struct SeriesSet {
 final class Cursors {
     var reference: Int64 = .min
     var positions: [Int] = []
-    var windowReference: Int64 = .min
     var windowStarts: [Int] = []
 
     /// The first index in `lo..<hi` whose time is greater than `x` (not less than `x` when `strict` is false),
@@ -141,7 +140,6 @@ final class SlotTable {
     var labels: [PromLabels?] = []
     var owners: [PromLabels: Int] = [:]
     var collides = false
-    var group: [Int] = []
 
     @inline(__always)
     func get(_ slot: Int) -> PromLabels? { slot >= 0 && slot < labels.count ? labels[slot] : nil }
@@ -221,7 +219,6 @@ final class PromQLEvaluator {
             c.positions = Array(repeating: -1, count: count)
             c.windowStarts = Array(repeating: -1, count: count)
             c.reference = .min
-            c.windowReference = .min
         }
         return c
     }

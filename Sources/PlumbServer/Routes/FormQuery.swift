@@ -5,15 +5,7 @@ enum FormQuery {
     /// Name → value, the last value winning for repeated names. A value whose percent-escapes are not UTF-8 is kept
     /// as it came, so the refusal can show it.
     static func parse(_ query: String?) -> [String: String] {
-        guard let query, !query.isEmpty else { return [:] }
-        var out: [String: String] = [:]
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = decode(parts[0])
-            guard !name.isEmpty else { continue }
-            out[name] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return out
+        Dictionary(pairs(query), uniquingKeysWith: { _, last in last })
     }
 
     /// Every name and value in order, repeated names kept (`match[]=a&match[]=b`).
