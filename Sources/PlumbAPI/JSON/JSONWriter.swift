@@ -123,6 +123,9 @@ public struct JSONWriter: Sendable {
     /// Bytes that already are JSON (a value written by another writer).
     public mutating func append(encoded: [UInt8]) { bytes.append(contentsOf: encoded) }
 
+    /// Bytes that already are JSON, from a buffer (a piece formed on the stack).
+    public mutating func append(encoded buffer: UnsafeRawBufferPointer) { bytes.append(contentsOf: buffer) }
+
     /// Text that needs no escaping (digits, signs, points), as it is.
     public mutating func append(ascii text: String) {
         var text = text

@@ -24,35 +24,21 @@ extension PromQLEvaluator {
             let third = scalars[2] ?? 0
             // The table's labels, copied for the loop (a class's property is checked for exclusive access at each read).
             var known = table.labels
-            func apply(_ slot: Int, _ labelsOf: @autoclosure () -> PromLabels, _ w: Window) {
-                let value: Double?
-                switch function {
-                case .rate, .increase, .delta:
-                    value = Self.extrapolatedRate(
-                        w, from: window.lowerBound, to: window.upperBound, range: rangeLength,
-                        counter: function != .delta, rate: function == .rate)
-                case .irate, .idelta: value = Self.instantRate(w, rate: function == .irate)
-                case .deriv: value = w.times.count < 2 ? nil : Self.regression(w, at: w.times[0]).slope
-                case .predictLinear:
-                    guard w.times.count >= 2 else { return }
-                    let line = Self.regression(w, at: t)
-                    value = line.slope * second + line.intercept
-                case .holtWinters: value = Self.holtWinters(w, smoothing: second, trend: third)
-                case .changes, .resets: value = Self.changes(w, resets: function == .resets)
-                case .quantileOverTime: value = Self.quantile(first, Array(w.values))
-                case .overTime: value = Self.overTime(overTime, w.values)
-                }
-                guard let value else { return }
-                let labels: PromLabels
-                if keepsName {
-                    labels = labelsOf()
-                } else if slot >= 0, slot < known.count, let found = known[slot] {
-                    labels = found
-                } else {
-                    labels = derive(table, 0, slot: slot, labelsOf()) { $0.withoutName }
-                    known = table.labels
-                }
-                out.append(PromSample(labels: labels, value: value, time: t, slot: slot))
+            let applied = Applied(
+                function: function, overTime: overTime, window: window, range: rangeLength, t: t,
+                first: first, second: second, third: third)
+            /// The labels of slot `slot`'s result: the table's, derived once per slot. `known` is passed, not captured:
+            /// a variable a local function captures is checked for exclusive access at run time, at every access. The
+            /// series' own labels are passed only when `known` has nothing for the slot: an argument that read them from
+            /// the selector's set would hold every array of the set for the call.
+            func labels(_ slot: Int, _ known: inout [PromLabels?]) -> PromLabels? {
+                slot >= 0 && slot < known.count && !keepsName ? known[slot] : nil
+            }
+            func labels(_ slot: Int, of own: PromLabels, _ known: inout [PromLabels?]) -> PromLabels {
+                if keepsName { return own }
+                let made = derive(table, 0, slot: slot, own) { $0.withoutName }
+                known = table.labels
+                return made
             }
             var any = false
             if case .matrix(let selector, let range, let i) = args[m] {
@@ -64,6 +50,7 @@ extension PromQLEvaluator {
                 let forward = ref >= cursor.reference
                 var (starts, ends) = (cursor.windowStarts, cursor.positions)
                 defer { (cursor.windowStarts, cursor.positions, cursor.reference) = (starts, ends, ref) }
+                let absentOverTime = name == "absent_over_time"
                 set.withBuffers { offsets, times, values in
                     for slot in 0..<set.count {
                         let (lo, hi) = (offsets[slot], offsets[slot + 1])
@@ -73,12 +60,13 @@ extension PromQLEvaluator {
                         (starts[slot], ends[slot]) = (a, b)
                         guard a < b else { continue }
                         any = true
-                        if name == "absent_over_time" { return }
-                        apply(
-                            slot, set.labels[slot],
-                            Window(
-                                times: UnsafeBufferPointer(rebasing: times[a..<b]),
-                                values: UnsafeBufferPointer(rebasing: values[a..<b])))
+                        if absentOverTime { return }
+                        let w = Window(
+                            times: UnsafeBufferPointer(rebasing: times[a..<b]),
+                            values: UnsafeBufferPointer(rebasing: values[a..<b]))
+                        guard let value = applied.value(w) else { continue }
+                        let found = labels(slot, &known) ?? labels(slot, of: set.labels[slot], &known)
+                        out.append(PromSample(labels: found, value: value, time: t, slot: slot))
                     }
                 }
             } else {
@@ -90,11 +78,14 @@ extension PromQLEvaluator {
                     for r in ranges {
                         let times = Array(r.times)
                         let values = Array(r.values)
-                        times.withUnsafeBufferPointer { times in
+                        let value = times.withUnsafeBufferPointer { times in
                             values.withUnsafeBufferPointer { values in
-                                apply(r.slot, r.labels, Window(times: times, values: values))
+                                applied.value(Window(times: times, values: values))
                             }
                         }
+                        guard let value else { continue }
+                        let found = labels(r.slot, &known) ?? labels(r.slot, of: r.labels, &known)
+                        out.append(PromSample(labels: found, value: value, time: t, slot: r.slot))
                     }
                 }
             }

@@ -63,6 +63,37 @@ extension PromQLEvaluator {
         return PromLabels(pairs.filter { !dropped.contains($0.0) })
     }
 
+    /// A range function with its arguments, applied to one window at a time.
+    struct Applied {
+        let function: RangeFunction
+        let overTime: OverTime
+        let window: ClosedRange<Int64>
+        let range: Int64
+        let t: Int64
+        let first: Double
+        let second: Double
+        let third: Double
+
+        func value(_ w: Window) -> Double? {
+            switch function {
+            case .rate, .increase, .delta:
+                return PromQLEvaluator.extrapolatedRate(
+                    w, from: window.lowerBound, to: window.upperBound, range: range,
+                    counter: function != .delta, rate: function == .rate)
+            case .irate, .idelta: return PromQLEvaluator.instantRate(w, rate: function == .irate)
+            case .deriv: return w.times.count < 2 ? nil : PromQLEvaluator.regression(w, at: w.times[0]).slope
+            case .predictLinear:
+                guard w.times.count >= 2 else { return nil }
+                let line = PromQLEvaluator.regression(w, at: t)
+                return line.slope * second + line.intercept
+            case .holtWinters: return PromQLEvaluator.holtWinters(w, smoothing: second, trend: third)
+            case .changes, .resets: return PromQLEvaluator.changes(w, resets: function == .resets)
+            case .quantileOverTime: return PromQLEvaluator.quantile(first, Array(w.values))
+            case .overTime: return PromQLEvaluator.overTime(overTime, w.values)
+            }
+        }
+    }
+
     /// `rate`, `increase` and `delta`: the change over the window, extrapolated to its edges as Prometheus does.
     static func extrapolatedRate(
         _ r: Window, from rangeStart: Int64, to rangeEnd: Int64, range: Int64, counter: Bool, rate: Bool

@@ -37,14 +37,7 @@ public enum PromQLJSON {
                 w.raw("{\"metric\":")
                 labels(&w, s.labels)
                 w.raw(",\"values\":[")
-                for k in s.times.indices {
-                    if k > 0 { w.comma() }
-                    w.raw("[")
-                    time(&w, s.times[k])
-                    w.comma()
-                    value(&w, s.values[k])
-                    w.raw("]")
-                }
+                for k in s.times.indices { point(&w, s.times[k], s.values[k], comma: k > 0) }
                 w.raw("]}")
             }
             w.raw("]")
@@ -100,7 +93,78 @@ public enum PromQLJSON {
         w.raw("}")
     }
 
-    /// Seconds with the milliseconds when there are any (`1700000000`, `1700000000.5`), as Prometheus writes them.
+    /// One `[time,"value"]` pair of a range answer (after a comma when `comma`). In the usual case (a time after 1970,
+    /// an integer value or one whose shortest digits have no exponent) the pair is formed on the stack and appended
+    /// at once: a range answer holds one per step per series.
+    static func point(_ w: inout JSONWriter, _ t: Int64, _ v: Double, comma: Bool) {
+        var text = ""
+        let integral = v != 0 && v == v.rounded() && abs(v) < 1e15
+        if !integral && v.isFinite && v != 0 { text = v.description }
+        var plain = t >= 0 && (integral || (!text.isEmpty && text.utf8.count <= 32))
+        if plain && !integral {
+            plain = text.withUTF8 { !$0.contains(UInt8(ascii: "e")) }
+        }
+        guard plain else {
+            if comma { w.comma() }
+            w.raw("[")
+            time(&w, t)
+            w.comma()
+            value(&w, v)
+            w.raw("]")
+            return
+        }
+        // At most 1 + 1 + 19 + 4 + 2 + 32 + 2 bytes.
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { raw in
+            var n = 0
+            func put(_ byte: UInt8) {
+                raw[n] = byte
+                n += 1
+            }
+            /// The decimal digits of `x`, `width` of them at least.
+            func digits(_ x: UInt64, width: Int = 1) {
+                var count = 1
+                var rest = x / 10
+                while rest > 0 {
+                    count += 1
+                    rest /= 10
+                }
+                count = max(count, width)
+                var x = x
+                for i in stride(from: n + count - 1, through: n, by: -1) {
+                    raw[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: x % 10)
+                    x /= 10
+                }
+                n += count
+            }
+            if comma { put(UInt8(ascii: ",")) }
+            put(UInt8(ascii: "["))
+            let (seconds, ms) = t.quotientAndRemainder(dividingBy: 1_000)
+            digits(UInt64(seconds))
+            if ms != 0 {
+                var (fraction, width) = (ms, 3)
+                while fraction % 10 == 0 {
+                    fraction /= 10
+                    width -= 1
+                }
+                put(UInt8(ascii: "."))
+                digits(UInt64(fraction), width: width)
+            }
+            put(UInt8(ascii: ","))
+            put(UInt8(ascii: "\""))
+            if integral {
+                if v < 0 { put(UInt8(ascii: "-")) }
+                digits(UInt64(abs(v)))
+            } else {
+                text.withUTF8 { utf8 in
+                    for byte in utf8 { put(byte) }
+                }
+            }
+            put(UInt8(ascii: "\""))
+            put(UInt8(ascii: "]"))
+            w.append(encoded: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+        }
+    }
+
     /// Seconds, then the milliseconds when there are any (`1700000000`, `1700000000.5`), written straight into the
     /// answer.
     static func time(_ w: inout JSONWriter, _ t: Int64) {
