@@ -31,6 +31,9 @@ public final class HostedFunction: Sendable {
     let accountDuration: Metrics.Timer
     let provisionedInvocations: Counter
     let spilloverInvocations: Counter
+    /// `Plumb/Usage`: what the invocations are billed, by Lambda's rules (`bill`).
+    let usageRequests: Counter
+    let usageGBSeconds: FloatingPointCounter
     let instancesGauge: Recorder
     let desiredInstances: Recorder
     let provisionedUtilization: Recorder
@@ -90,6 +93,8 @@ public final class HostedFunction: Sendable {
         accountErrors = Counter(label: "Plumb/Functions/Errors", dimensions: [], factory: factory)
         accountThrottles = Counter(label: "Plumb/Functions/Throttles", dimensions: [], factory: factory)
         accountDuration = Metrics.Timer(label: "Plumb/Functions/Duration", dimensions: [], factory: factory)
+        usageRequests = Counter(label: "Plumb/Usage/Requests", dimensions: dimensions, factory: factory)
+        usageGBSeconds = FloatingPointCounter(label: "Plumb/Usage/GBSeconds", dimensions: dimensions, factory: factory)
     }
 
     /// An admitted invocation; `Errors` and `Throttles` get a 0 for the interval too, so a minute with invocations and
@@ -113,6 +118,28 @@ public final class HostedFunction: Sendable {
     func recordDuration(nanoseconds: Int64) {
         duration.recordNanoseconds(nanoseconds)
         accountDuration.recordNanoseconds(nanoseconds)
+    }
+
+    /// Bills one invocation as Lambda does and records it in `Plumb/Usage`: a request, and GB-seconds of the
+    /// configured memory over the billed duration. Returns the billed milliseconds (for the REPORT line).
+    @discardableResult
+    func bill(durationNanoseconds: Int64, initNanoseconds: Int64?) -> Int64 {
+        let billed = Self.billedMilliseconds(durationNanoseconds: durationNanoseconds, initNanoseconds: initNanoseconds)
+        usageRequests.increment()
+        usageGBSeconds.increment(by: Self.gigabyteSeconds(memoryMB: options.memoryMB, milliseconds: billed))
+        return billed
+    }
+
+    /// Lambda's billed duration: the handler's run plus the init phase of a cold start (billed for on-demand
+    /// functions since 1 August 2025), rounded up to the millisecond, 1 ms at least.
+    public static func billedMilliseconds(durationNanoseconds: Int64, initNanoseconds: Int64?) -> Int64 {
+        let total = max(0, durationNanoseconds) &+ max(0, initNanoseconds ?? 0)
+        return max(1, total / 1_000_000 + (total % 1_000_000 == 0 ? 0 : 1))
+    }
+
+    /// Memory in GB (1,024 MB) times billed seconds.
+    public static func gigabyteSeconds(memoryMB: Int, milliseconds: Int64) -> Double {
+        Double(memoryMB) / 1_024 * Double(milliseconds) / 1_000
     }
 
     /// The IAM action an operator needs for an `.admin` function: `sensors:LifecycleNow`.

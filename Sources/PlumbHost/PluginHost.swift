@@ -262,12 +262,17 @@ public final class PluginHost: Sendable {
             // Lambda's Duration leaves out the init; the REPORT line shows both.
             let nanos = Int64(end - start) - (lease.initNanoseconds ?? 0)
             function.recordDuration(nanoseconds: nanos)
+            let billed = function.bill(durationNanoseconds: nanos, initNanoseconds: lease.initNanoseconds)
             record(limiter.release(function.name), function)
             switch function.options.reportLog {
-            case .all: report(context, nanos: nanos, initNanos: lease.initNanoseconds, failed: failed)
+            case .all:
+                report(
+                    context, nanos: nanos, billed: billed, function, initNanos: lease.initNanoseconds, failed: failed)
             case .coldStarts:
                 if lease.initNanoseconds != nil {
-                    report(context, nanos: nanos, initNanos: lease.initNanoseconds, failed: failed)
+                    report(
+                        context, nanos: nanos, billed: billed, function, initNanos: lease.initNanoseconds,
+                        failed: failed)
                 }
             case .none: break
             }
@@ -297,9 +302,14 @@ public final class PluginHost: Sendable {
         }
     }
 
-    /// Lambda's REPORT line: `REPORT RequestId: … Duration: 1.23 ms Init Duration: 201.40 ms`.
-    private func report(_ context: FunctionContext, nanos: Int64, initNanos: Int64?, failed: Bool) {
+    /// Lambda's REPORT line: `REPORT RequestId: … Duration: 1.23 ms Billed Duration: 203 ms Memory Size: 128 MB
+    /// Init Duration: 201.40 ms`.
+    private func report(
+        _ context: FunctionContext, nanos: Int64, billed: Int64, _ function: HostedFunction, initNanos: Int64?,
+        failed: Bool
+    ) {
         var line = "REPORT RequestId: \(context.requestID) Duration: \(Self.milliseconds(nanos)) ms"
+        line += " Billed Duration: \(billed) ms Memory Size: \(function.options.memoryMB) MB"
         if let initNanos { line += " Init Duration: \(Self.milliseconds(initNanos)) ms" }
         if failed { line += " Status: error" }
         var metadata: Logger.Metadata = ["duration_ms": "\(Self.milliseconds(nanos))"]

@@ -29,7 +29,7 @@ struct FunctionsCommand: AsyncParsableCommand {
                 ("maxConcurrencyPerInstance", "\(f.maxConcurrencyPerInstance)"),
                 ("instances", "\(f.instances)"), ("provisionedInstances", "\(f.provisionedInstances)"),
                 ("initializingInstances", "\(f.initializingInstances)"), ("coldStarts", "\(f.coldStarts)"),
-                ("reportLog", f.reportLog),
+                ("reportLog", f.reportLog), ("memoryMB", "\(f.memoryMB)"),
             ]
             for (key, value) in fields { line(key, value) }
             print("autoscaling")

@@ -115,6 +115,61 @@ struct InstanceTests {
         #expect(reports.allSatisfy { $0.message.contains("Duration: ") && !$0.message.contains("Init Duration") })
     }
 
+    @Test("usage: each invocation is billed as Lambda bills it, a request and GB-seconds of its billed duration")
+    func usageAsLambdaBillsIt() async throws {
+        var options = FunctionOptions()
+        options.reportLog = .all
+        options.memoryMB = 1_536
+        // A cold start of about 30 ms: the first invocation's init is billed with it.
+        let fx = try await Fixture(options: ["coldprobe.work": options], initMs: 30)
+        defer { fx.dir.remove() }
+        let work = try fx.function("work")
+        _ = fx.metrics("work")
+        // The function starts with one warm instance: a second call beside the first is a cold start.
+        let host = fx.host
+        async let first = host.invoke(work, FunctionRequest(query: ["ms": "40"]))
+        async let second = host.invoke(work, FunctionRequest(query: ["ms": "40"]))
+        _ = try await (first, second)
+        let n = 7
+        for k in 2..<n { _ = try await fx.host.invoke(work, FunctionRequest(query: ["ms": "\(3 * k)"])) }
+        let reports = fx.logs.all.map(\.message).filter { $0.hasPrefix("REPORT") }
+        try #require(reports.count == n)
+        /// The number after `field` in a REPORT line.
+        func number(_ field: String, in line: String) -> Double? {
+            guard let range = line.range(of: field + ": ") else { return nil }
+            return Double(line[range.upperBound...].prefix { $0.isNumber || $0 == "." })
+        }
+        var billedTotal = 0.0
+        for line in reports {
+            let duration = try #require(number("Duration", in: line))
+            let initDuration = number("Init Duration", in: line) ?? 0
+            let billed = try #require(number("Billed Duration", in: line))
+            #expect(number("Memory Size", in: line) == 1_536)
+            // Lambda's rule from the printed figures (rounded to 0.01 ms): run plus init, up to the next millisecond.
+            let exact = duration + initDuration
+            #expect(billed == billed.rounded() && billed >= 1, "\(line)")
+            #expect(billed >= exact - 0.01 && billed < exact + 1.01, "\(line)")
+            billedTotal += billed
+        }
+        let cold = reports.filter { $0.contains("Init Duration") }
+        try #require(cold.count == 1, "\(reports)")
+        #expect(try #require(number("Billed Duration", in: cold[0])) >= 30 + 40, "the init is billed: \(cold[0])")
+        let usage = fx.metrics("work")
+        #expect(usage["Requests"] == Double(n))
+        let gbSeconds = try #require(usage["GBSeconds"])
+        #expect(abs(gbSeconds - 1.5 * billedTotal / 1_000) < 1e-9, "\(gbSeconds) GB-s for \(billedTotal) ms at 1.5 GB")
+    }
+
+    @Test("billed milliseconds round up, include the init, and are 1 at least")
+    func billedMilliseconds() {
+        #expect(HostedFunction.billedMilliseconds(durationNanoseconds: 0, initNanoseconds: nil) == 1)
+        #expect(HostedFunction.billedMilliseconds(durationNanoseconds: 1_000_000, initNanoseconds: nil) == 1)
+        #expect(HostedFunction.billedMilliseconds(durationNanoseconds: 1_000_001, initNanoseconds: nil) == 2)
+        #expect(HostedFunction.billedMilliseconds(durationNanoseconds: 2_500_000, initNanoseconds: 200_400_000) == 203)
+        #expect(HostedFunction.gigabyteSeconds(memoryMB: 128, milliseconds: 1_000) == 0.125)
+        #expect(HostedFunction.gigabyteSeconds(memoryMB: 10_240, milliseconds: 100) == 1)
+    }
+
     @Test("max_concurrency_per_instance 4: four calls share one instance, the fifth starts another")
     func perInstanceConcurrency() async throws {
         var options = FunctionOptions()

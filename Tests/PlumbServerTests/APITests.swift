@@ -73,6 +73,14 @@ struct APITests {
             let text = try await client.execute(uri: "/metrics", method: .get).text
             #expect(text.contains("plumb_functions_invocations_total{Function=\"probe.echo\"} 3"))
             #expect(text.contains("plumb_functions_duration_seconds_count{Function=\"probe.echo\"} 3"))
+            // Usage as Lambda bills it, the GB-seconds a fractional counter: 3 echoes of at least 1 ms at 128 MB.
+            #expect(text.contains("plumb_usage_requests_total{Function=\"probe.echo\"} 3"))
+            let gbSeconds = text.split(separator: "\n").first {
+                $0.hasPrefix("plumb_usage_gbseconds_total{Function=\"probe.echo\"} ")
+            }
+            #expect(
+                gbSeconds.flatMap { Double($0.split(separator: " ").last ?? "") }.map { $0 >= 3 * 0.125 / 1_000 }
+                    == true, "\(text)")
             let promtool = try await Subprocess.run("/usr/bin/promtool", ["check", "metrics"], input: Data(text.utf8))
             #expect(promtool.status == 0, "promtool: \(promtool.text)\n\(text)")
         }

@@ -62,6 +62,7 @@ struct ScalingAPITests {
             #expect(autoscaling["maxInstances"] as? Int == 1, "reserved 1")
             #expect(described.json["maxConcurrencyPerInstance"] as? Int == 1)
             #expect(described.json["reportLog"] as? String == "cold-starts")
+            #expect(described.json["memoryMB"] as? Int == 128)
         }
     }
 
@@ -75,6 +76,7 @@ struct ScalingAPITests {
                 provisioned: 2
                 max_concurrency_per_instance: 8
                 report_log: all
+                memory_mb: 2048
                 autoscaling:
                   target_utilization: 0.5
                   stable_window: 30
@@ -92,6 +94,7 @@ struct ScalingAPITests {
             #expect(
                 hold.json["provisionedInstances"] as? Int == 1, "2 provisioned slots at 8 per instance = 1 instance")
             #expect(hold.json["maxConcurrencyPerInstance"] as? Int == 8)
+            #expect(hold.json["memoryMB"] as? Int == 2_048)
             #expect(hold.json["reportLog"] as? String == "all")
             let a = try #require(hold.json["autoscaling"] as? [String: Any])
             #expect(a["targetUtilization"] as? Double == 0.5)
@@ -105,6 +108,8 @@ struct ScalingAPITests {
             ("report_log: sometimes", "report_log must be one of"),
             ("max_concurrency_per_instance: 0", "max_concurrency_per_instance"),
             ("provisioned: -1", "provisioned must be"),
+            ("memory_mb: 64", "memory_mb must be from 128 to 10240"),
+            ("memory_mb: 10241", "memory_mb must be from 128 to 10240"),
             ("autoscaling: {target_utilization: 1.5}", "target_utilization"),
             ("autoscaling: {stable_window: 10, panic_window: 20}", "panic_window"),
             ("autoscaling: {max_scale_down_factor: 0.5}", "max_scale_down_factor"),

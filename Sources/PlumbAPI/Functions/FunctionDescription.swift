@@ -18,13 +18,16 @@ public struct FunctionDescription: Codable, Sendable, Equatable {
     public var coldStarts: Int
     /// How each invocation's REPORT line is logged.
     public var reportLog: String
+    /// The memory its usage is billed for (MB, Lambda's `MemorySize`).
+    public var memoryMB: Int
     public var autoscaling: AutoscalingDescription
 
     public init(
         name: String, plugin: String, kind: String, trigger: String, reservedConcurrency: Int?,
         provisionedConcurrency: Int,
         concurrentExecutions: Int, maxConcurrencyPerInstance: Int, instances: Int, provisionedInstances: Int,
-        initializingInstances: Int, coldStarts: Int, reportLog: String, autoscaling: AutoscalingDescription
+        initializingInstances: Int, coldStarts: Int, reportLog: String, memoryMB: Int = 128,
+        autoscaling: AutoscalingDescription
     ) {
         self.name = name
         self.plugin = plugin
@@ -39,6 +42,7 @@ public struct FunctionDescription: Codable, Sendable, Equatable {
         self.initializingInstances = initializingInstances
         self.coldStarts = coldStarts
         self.reportLog = reportLog
+        self.memoryMB = memoryMB
         self.autoscaling = autoscaling
     }
 }

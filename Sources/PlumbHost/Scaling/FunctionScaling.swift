@@ -16,6 +16,12 @@ public struct FunctionOptions: Sendable, Equatable {
     public var scaling = AutoscalerSettings()
     /// The floor of the warm pool; the provisioned instances are always kept, so nil means just those.
     public var minInstances: Int?
+    /// The memory the function is billed for, in MB (Lambda's `MemorySize`: 128 to 10,240, default 128). It prices
+    /// usage (`Plumb/Usage/GBSeconds`); Swift plugins share the server's memory, so it limits nothing.
+    public var memoryMB = 128
+
+    /// Lambda's range of `MemorySize`.
+    public static let memoryRange = 128...10_240
 
     public enum ReportLog: String, Sendable, Equatable, CaseIterable {
         /// Every invocation, like Lambda's REPORT line.

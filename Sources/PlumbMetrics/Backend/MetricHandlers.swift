@@ -45,6 +45,37 @@ final class PlumbCounter: CounterHandler, Sendable {
     }
 }
 
+/// A counter of fractions (usage in GB-seconds, a cost in dollars): a running total for Prometheus and the increments
+/// since the last report for the store, as `PlumbCounter` but in `Double`. A negative or non-finite increment is
+/// ignored: a counter only grows.
+final class PlumbFloatingCounter: FloatingPointCounterHandler, Sendable {
+    let id: HandlerID
+    private let state = Mutex((total: 0.0, delta: 0.0, touched: false))
+
+    init(id: HandlerID) { self.id = id }
+
+    func increment(by amount: Double) {
+        guard amount.isFinite, amount >= 0 else { return }
+        state.withLock {
+            $0.total += amount
+            $0.delta += amount
+            $0.touched = true
+        }
+    }
+
+    func reset() { state.withLock { $0 = (0, 0, false) } }
+
+    var total: Double { state.withLock { $0.total } }
+
+    /// The increments since the last call, nil when there was no activity at all (not even a 0).
+    func takeDelta() -> Double? {
+        state.withLock { s in
+            defer { (s.delta, s.touched) = (0, false) }
+            return s.touched ? s.delta : nil
+        }
+    }
+}
+
 /// A recorder, meter or timer: every value since the last report (as a mergeable `Aggregate`), the
 /// cumulative distribution for Prometheus summaries, and the last value for gauges.
 final class PlumbRecorder: RecorderHandler, MeterHandler, TimerHandler, Sendable {

@@ -11,6 +11,7 @@ import Synchronization
 public final class PlumbMetricsFactory: MetricsFactory, Sendable {
     private struct Handlers {
         var counters: [HandlerID: PlumbCounter] = [:]
+        var floatingCounters: [HandlerID: PlumbFloatingCounter] = [:]
         var recorders: [HandlerID: PlumbRecorder] = [:]
     }
     private let handlers = Mutex(Handlers())
@@ -23,6 +24,16 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
             if let c = h.counters[id] { return c }
             let c = PlumbCounter(id: id)
             h.counters[id] = c
+            return c
+        }
+    }
+
+    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
+        let id = HandlerID(label: label, dimensions: dimensions)
+        return handlers.withLock { h in
+            if let c = h.floatingCounters[id] { return c }
+            let c = PlumbFloatingCounter(id: id)
+            h.floatingCounters[id] = c
             return c
         }
     }
@@ -54,6 +65,11 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
         handlers.withLock { _ = $0.counters.removeValue(forKey: c.id) }
     }
 
+    public func destroyFloatingPointCounter(_ handler: FloatingPointCounterHandler) {
+        guard let c = handler as? PlumbFloatingCounter else { return }
+        handlers.withLock { _ = $0.floatingCounters.removeValue(forKey: c.id) }
+    }
+
     public func destroyMeter(_ handler: MeterHandler) { destroyRecorder(handler) }
     public func destroyRecorder(_ handler: RecorderHandler) { destroyRecorder(handler as AnyObject) }
     public func destroyTimer(_ handler: TimerHandler) { destroyRecorder(handler as AnyObject) }
@@ -64,6 +80,7 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
     }
 
     var allCounters: [PlumbCounter] { handlers.withLock { Array($0.counters.values) } }
+    var allFloatingCounters: [PlumbFloatingCounter] { handlers.withLock { Array($0.floatingCounters.values) } }
     var allRecorders: [PlumbRecorder] { handlers.withLock { Array($0.recorders.values) } }
 
     /// The CloudWatch series a label and its dimensions report to.
@@ -92,6 +109,13 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
             samples.append(
                 Sample(
                     series: key, unit: .count, timestamp: timestamp, resolution: .high, value: .single(Double(delta))))
+        }
+        for counter in allFloatingCounters {
+            guard let delta = counter.takeDelta() else { continue }
+            let key = Self.seriesKey(for: counter.id)
+            guard valid(key) else { continue }
+            samples.append(
+                Sample(series: key, unit: .count, timestamp: timestamp, resolution: .high, value: .single(delta)))
         }
         for recorder in allRecorders {
             let interval = recorder.takeInterval()

@@ -3,7 +3,7 @@ import PlumbAPI
 
 /// Renders the factory's metrics in the Prometheus text exposition format (version 0.0.4).
 ///
-/// Counters become `<name>_total` counters, gauges gauges, recorders and timers summaries (timers in
+/// Counters (whole or fractional) become `<name>_total` counters, gauges gauges, recorders and timers summaries (timers in
 /// seconds, `<name>_seconds`) with quantiles 0.5, 0.9, 0.99 over everything recorded since start.
 public enum PrometheusExposition {
     public static func render(_ factory: PlumbMetricsFactory) -> String {
@@ -16,6 +16,12 @@ public enum PrometheusExposition {
             add(
                 name, "counter", "Total of \(counter.id.label).",
                 "\(name)\(labels(counter.id.dimensions)) \(counter.total)")
+        }
+        for counter in factory.allFloatingCounters {
+            let name = metricName(counter.id.label) + "_total"
+            add(
+                name, "counter", "Total of \(counter.id.label).",
+                "\(name)\(labels(counter.id.dimensions)) \(number(counter.total))")
         }
         for recorder in factory.allRecorders {
             let base = metricName(recorder.id.label)

@@ -20,6 +20,7 @@ extension ServerConfig {
             case maximumEventAge = "maximum_event_age"
             case maxConcurrencyPerInstance = "max_concurrency_per_instance"
             case reportLog = "report_log"
+            case memoryMB = "memory_mb"
         }
 
         /// The `autoscaling:` section; every key optional.
@@ -73,6 +74,12 @@ extension ServerConfig {
             }
             guard (1...1_000).contains(options.maxConcurrencyPerInstance) else {
                 throw ConfigError("max_concurrency_per_instance must be from 1 to 1000")
+            }
+            options.memoryMB = try c.decodeIfPresent(Int.self, forKey: .memoryMB) ?? options.memoryMB
+            guard FunctionOptions.memoryRange.contains(options.memoryMB) else {
+                throw ConfigError(
+                    "memory_mb must be from \(FunctionOptions.memoryRange.lowerBound) to "
+                        + "\(FunctionOptions.memoryRange.upperBound) (megabytes, as Lambda's MemorySize)")
             }
             if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {
                 options.autoscaling = a.enabled ?? true

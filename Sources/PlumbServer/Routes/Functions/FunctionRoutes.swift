@@ -43,7 +43,7 @@ struct FunctionRoutes: Sendable {
             maxConcurrencyPerInstance: f.pool.perInstanceConcurrency,
             instances: pool.instances, provisionedInstances: pool.provisionedInstances,
             initializingInstances: pool.initializing,
-            coldStarts: pool.coldStarts, reportLog: f.options.reportLog.rawValue,
+            coldStarts: pool.coldStarts, reportLog: f.options.reportLog.rawValue, memoryMB: f.options.memoryMB,
             autoscaling: AutoscalingDescription(f.scaling.describe(activityLimit: 0)))
     }
 
