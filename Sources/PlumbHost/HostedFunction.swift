@@ -2,6 +2,7 @@ import CoreMetrics
 import Logging
 import Metrics
 import PlumbKit
+import Synchronization
 
 /// A function as the host runs it: its pool of instances, its autoscaler state, and its instruments.
 public final class HostedFunction: Sendable {
@@ -31,9 +32,18 @@ public final class HostedFunction: Sendable {
     let accountDuration: Metrics.Timer
     let provisionedInvocations: Counter
     let spilloverInvocations: Counter
-    /// `Plumb/Usage`: what the invocations are billed, by Lambda's rules (`bill`).
+    /// `Plumb/Usage`: what the invocations are billed, by Lambda's rules (`bill`): on-demand duration, duration on
+    /// provisioned instances, and the provisioned concurrency held (`billProvisioned`), each in GB-seconds, as
+    /// Lambda's three price lines.
     let usageRequests: Counter
     let usageGBSeconds: FloatingPointCounter
+    let usageProvisionedDuration: FloatingPointCounter
+    let usageProvisionedConcurrency: FloatingPointCounter
+    /// Async events accepted for the function (`AsyncEventsReceived`, and in `Plumb/Usage`).
+    let asyncEventsReceived: Counter
+    let usageAsyncEvents: Counter
+    /// When the provisioned concurrency was last billed (wall-clock seconds).
+    let provisionedBilledAt = Mutex<Double?>(nil)
     let instancesGauge: Recorder
     let desiredInstances: Recorder
     let provisionedUtilization: Recorder
@@ -95,6 +105,13 @@ public final class HostedFunction: Sendable {
         accountDuration = Metrics.Timer(label: "Plumb/Functions/Duration", dimensions: [], factory: factory)
         usageRequests = Counter(label: "Plumb/Usage/Requests", dimensions: dimensions, factory: factory)
         usageGBSeconds = FloatingPointCounter(label: "Plumb/Usage/GBSeconds", dimensions: dimensions, factory: factory)
+        asyncEventsReceived = Counter(
+            label: "Plumb/Functions/AsyncEventsReceived", dimensions: dimensions, factory: factory)
+        usageAsyncEvents = Counter(label: "Plumb/Usage/AsyncEvents", dimensions: dimensions, factory: factory)
+        usageProvisionedDuration = FloatingPointCounter(
+            label: "Plumb/Usage/ProvisionedDurationGBSeconds", dimensions: dimensions, factory: factory)
+        usageProvisionedConcurrency = FloatingPointCounter(
+            label: "Plumb/Usage/ProvisionedConcurrencyGBSeconds", dimensions: dimensions, factory: factory)
     }
 
     /// An admitted invocation; `Errors` and `Throttles` get a 0 for the interval too, so a minute with invocations and
@@ -103,6 +120,12 @@ public final class HostedFunction: Sendable {
         invocations.increment()
         accountInvocations.increment()
         for counter in [errors, accountErrors, throttles, accountThrottles] { counter.increment(by: 0) }
+    }
+
+    /// An async event accepted into the queue (Lambda's `AsyncEventsReceived`).
+    public func countAsyncEvent() {
+        asyncEventsReceived.increment()
+        usageAsyncEvents.increment()
     }
 
     func countError() {
@@ -122,12 +145,28 @@ public final class HostedFunction: Sendable {
 
     /// Bills one invocation as Lambda does and records it in `Plumb/Usage`: a request, and GB-seconds of the
     /// configured memory over the billed duration. Returns the billed milliseconds (for the REPORT line).
+    /// An invocation served by a provisioned instance is billed at Lambda's provisioned duration price: its GB-seconds
+    /// go to `ProvisionedDurationGBSeconds`, the others' to `GBSeconds`.
     @discardableResult
-    func bill(durationNanoseconds: Int64, initNanoseconds: Int64?) -> Int64 {
+    func bill(durationNanoseconds: Int64, initNanoseconds: Int64?, onProvisioned: Bool = false) -> Int64 {
         let billed = Self.billedMilliseconds(durationNanoseconds: durationNanoseconds, initNanoseconds: initNanoseconds)
         usageRequests.increment()
-        usageGBSeconds.increment(by: Self.gigabyteSeconds(memoryMB: options.memoryMB, milliseconds: billed))
+        let gbSeconds = Self.gigabyteSeconds(memoryMB: options.memoryMB, milliseconds: billed)
+        (onProvisioned ? usageProvisionedDuration : usageGBSeconds).increment(by: gbSeconds)
         return billed
+    }
+
+    /// Bills the provisioned concurrency held since the last call (the autoscaler's step, every second): the
+    /// configured concurrency × memory × elapsed seconds, in `ProvisionedConcurrencyGBSeconds`. An interval that
+    /// is negative or longer than a minute (the clock moved, the process was stopped) is not billed.
+    func billProvisioned(now: Double) {
+        let concurrency = scaling.provisioned
+        let elapsed: Double? = provisionedBilledAt.withLock { last in
+            defer { last = concurrency > 0 ? now : nil }
+            return last.map { now - $0 }
+        }
+        guard concurrency > 0, let elapsed, elapsed > 0, elapsed <= 60 else { return }
+        usageProvisionedConcurrency.increment(by: Double(options.memoryMB) / 1_024 * Double(concurrency) * elapsed)
     }
 
     /// Lambda's billed duration: the handler's run plus the init phase of a cold start (billed for on-demand

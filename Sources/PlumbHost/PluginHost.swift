@@ -215,6 +215,7 @@ public final class PluginHost: Sendable {
                 f.desiredInstances.record(desired)
                 if decide { f.pool.scale(to: desired) }
             }
+            f.billProvisioned(now: now)
             if pool.provisionedInstances > 0 {
                 f.provisionedUtilization.record(
                     provisionedConcurrency / Double(pool.provisionedInstances * f.pool.perInstanceConcurrency))
@@ -262,7 +263,8 @@ public final class PluginHost: Sendable {
             // Lambda's Duration leaves out the init; the REPORT line shows both.
             let nanos = Int64(end - start) - (lease.initNanoseconds ?? 0)
             function.recordDuration(nanoseconds: nanos)
-            let billed = function.bill(durationNanoseconds: nanos, initNanoseconds: lease.initNanoseconds)
+            let billed = function.bill(
+                durationNanoseconds: nanos, initNanoseconds: lease.initNanoseconds, onProvisioned: lease.provisioned)
             record(limiter.release(function.name), function)
             switch function.options.reportLog {
             case .all:

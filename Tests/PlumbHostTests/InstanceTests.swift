@@ -160,6 +160,29 @@ struct InstanceTests {
         #expect(abs(gbSeconds - 1.5 * billedTotal / 1_000) < 1e-9, "\(gbSeconds) GB-s for \(billedTotal) ms at 1.5 GB")
     }
 
+    @Test("provisioned concurrency is billed while held, and invocations on it at the provisioned duration line")
+    func provisionedUsage() async throws {
+        var options = FunctionOptions()
+        options.provisioned = 2
+        options.memoryMB = 2_048
+        let fx = try await Fixture(options: ["coldprobe.work": options])
+        defer { fx.dir.remove() }
+        let work = try fx.function("work")
+        _ = fx.metrics("work")
+        fx.host.scalingStep(now: 1_000, decide: false)
+        fx.host.scalingStep(now: 1_010, decide: false)
+        // 2 provisioned × 2 GB × 10 s; then a gap of 90 s (a stopped process) is not billed, the next 1 s is.
+        #expect(fx.metrics("work")["ProvisionedConcurrencyGBSeconds"] == 40)
+        fx.host.scalingStep(now: 1_100, decide: false)
+        fx.host.scalingStep(now: 1_101, decide: false)
+        #expect(fx.metrics("work")["ProvisionedConcurrencyGBSeconds"] == 4)
+        _ = try await fx.host.invoke(work, FunctionRequest(query: ["ms": "5"]))
+        let usage = fx.metrics("work")
+        #expect(usage["Requests"] == 1)
+        #expect((usage["ProvisionedDurationGBSeconds"] ?? 0) >= 2 * 0.005, "\(usage)")
+        #expect(usage["GBSeconds"] == nil, "served by a provisioned instance: \(usage)")
+    }
+
     @Test("billed milliseconds round up, include the init, and are 1 at least")
     func billedMilliseconds() {
         #expect(HostedFunction.billedMilliseconds(durationNanoseconds: 0, initNanoseconds: nil) == 1)

@@ -32,8 +32,8 @@ extension PluginHost {
     /// Queues an async invocation of a hosted function (a topic's `function` subscription, Lambda's `Event`
     /// invocation type); throws when there is no such function or the queue cannot store the event.
     public func enqueueAsyncEvent(function: String, payload: [UInt8], on queue: any AsyncEventStoring) async throws {
-        guard self.function(named: function) != nil else { throw NoSuchFunction(name: function) }
+        guard let f = self.function(named: function) else { throw NoSuchFunction(name: function) }
         try await queue.enqueue(function: function, payload: payload, now: Date().timeIntervalSince1970)
-        Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", function)]).increment()
+        f.countAsyncEvent()
     }
 }

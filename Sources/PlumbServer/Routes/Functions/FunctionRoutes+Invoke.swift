@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Metrics
 import NIOCore
 import PlumbAPI
 import PlumbHost
@@ -18,7 +17,7 @@ extension FunctionRoutes {
         switch request.queryDictionary["type"] ?? "RequestResponse" {
         case "Event":
             let id = try await asyncQueue.enqueue(function: f.name, payload: payload, now: Date().timeIntervalSince1970)
-            Counter(label: "Plumb/Functions/AsyncEventsReceived", dimensions: [("Function", f.name)]).increment()
+            f.countAsyncEvent()
             return try Response.json(AsyncInvocation(eventId: id), status: .accepted)
         case "RequestResponse":
             let response = try await host.invoke(
