@@ -48,8 +48,10 @@ public final class ServerProcess: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until `/readyz` answers 200 (a loaded two-core CI machine may take many seconds to start a debug build).
-    public func waitReady(timeout: Duration = .seconds(60)) async throws {
+    /// Waits until `/readyz` answers 200. A loaded two-core machine may take long to start a debug build: in the
+    /// suite's parallel pass dozens of servers start at once, and one took 48 s to log its first line on a slow
+    /// host (ready at 60 s), hence two minutes.
+    public func waitReady(timeout: Duration = .seconds(120)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if !process.isRunning {

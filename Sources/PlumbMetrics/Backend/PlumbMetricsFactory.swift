@@ -19,23 +19,11 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
     public init() {}
 
     public func makeCounter(label: String, dimensions: [(String, String)]) -> CounterHandler {
-        let id = HandlerID(label: label, dimensions: dimensions)
-        return handlers.withLock { h in
-            if let c = h.counters[id] { return c }
-            let c = PlumbCounter(id: id)
-            h.counters[id] = c
-            return c
-        }
+        handler(label, dimensions, \.counters) { PlumbCounter(id: $0) }
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> FloatingPointCounterHandler {
-        let id = HandlerID(label: label, dimensions: dimensions)
-        return handlers.withLock { h in
-            if let c = h.floatingCounters[id] { return c }
-            let c = PlumbFloatingCounter(id: id)
-            h.floatingCounters[id] = c
-            return c
-        }
+        handler(label, dimensions, \.floatingCounters) { PlumbFloatingCounter(id: $0) }
     }
 
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> RecorderHandler {
@@ -51,12 +39,21 @@ public final class PlumbMetricsFactory: MetricsFactory, Sendable {
     }
 
     private func recorder(label: String, dimensions: [(String, String)], kind: PlumbRecorder.Kind) -> PlumbRecorder {
+        handler(label, dimensions, \.recorders) { PlumbRecorder(id: $0, kind: kind) }
+    }
+
+    /// The handler of `label` and `dimensions` in `table`, made by `make` the first time: the same label and
+    /// dimensions always get the same handler.
+    private func handler<Handler: Sendable>(
+        _ label: String, _ dimensions: [(String, String)], _ table: WritableKeyPath<Handlers, [HandlerID: Handler]>,
+        _ make: (HandlerID) -> Handler
+    ) -> Handler {
         let id = HandlerID(label: label, dimensions: dimensions)
         return handlers.withLock { h in
-            if let r = h.recorders[id] { return r }
-            let r = PlumbRecorder(id: id, kind: kind)
-            h.recorders[id] = r
-            return r
+            if let found = h[keyPath: table][id] { return found }
+            let made = make(id)
+            h[keyPath: table][id] = made
+            return made
         }
     }
 
