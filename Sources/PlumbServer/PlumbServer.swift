@@ -68,6 +68,10 @@ public final class PlumbServer: Sendable {
     let watchdog = Mutex<RepeatedTask?>(nil)
     /// Scrapes `scrape_configs` (the leader only, in a cluster).
     let scrapeService: ScrapeService
+    /// Costs usage and figures budgets once a window (the leader only, in a cluster).
+    public let usage: UsageService
+    /// The log store under its usage meter.
+    var storedLogs: any LogStoring { (logs as? MeteredLogStore)?.base ?? logs }
     /// OpenTelemetry's cumulative points since this process started, shared by both OTLP listeners.
     let otlpTracker = CumulativeTracker(epochNanos: UInt64(max(0, Date().timeIntervalSince1970)) * 1_000_000_000)
 
@@ -88,7 +92,7 @@ public final class PlumbServer: Sendable {
         asyncQueue: any AsyncEventStoring,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
         iam: IAM,
-        certificates: CertificateStore?, alarmLinks: AlarmLinks, logger: Logger
+        certificates: CertificateStore?, alarmLinks: AlarmLinks, prices: PriceTable, logger: Logger
     ) {
         self.iam = iam
         self.alarmLinks = alarmLinks
@@ -126,6 +130,9 @@ public final class PlumbServer: Sendable {
             jobs: config.scrapeConfigs, store: store, limits: IngestLimits(),
             resolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard,
             leads: { lease?.isLeader ?? true })
+        self.usage = UsageService(
+            store: store, settings: .init(interval: Int64(config.usage.intervalSeconds), prices: prices),
+            alarms: alarms, leads: { lease?.isLeader ?? true })
     }
 
     /// Opens the data directory, the stores and the admin token, loads `plugins` and applies the configured
@@ -142,13 +149,15 @@ public final class PlumbServer: Sendable {
     ) async throws -> PlumbServer {
         // First, before any store is opened: a certificate that cannot be read is a configuration error.
         let certificates = try config.tls.map { try CertificateStore(settings: $0) }
+        let prices = try config.usage.prices()
         let directory = config.dataDirectory
         let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
         let store = try await openMetricStore(config: config, clock: clock, logger: logger)
         let postgres = try await openPostgres(config: config, logger: logger)
         let outbox = try await openOutbox(config: config, postgres: postgres, secrets: secrets)
-        let logs = try await openLogStore(config: config, postgres: postgres, samples: store, logger: logger)
+        let logs = MeteredLogStore(
+            base: try await openLogStore(config: config, postgres: postgres, samples: store, logger: logger))
         logSink?.attach(logs)
         try await LogRoutes.installAPIFilters(logs)
         let deliverySettings = DeliveryService.Settings(
@@ -198,7 +207,7 @@ public final class PlumbServer: Sendable {
             logs: logs, postgres: postgres, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher,
             scheduler: scheduler,
             deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks,
-            logger: logger)
+            prices: prices, logger: logger)
         do {
             try await server.reloadAlerts()
         } catch {
@@ -320,6 +329,7 @@ public final class PlumbServer: Sendable {
             }
             try await alarms.install(files, now: now, extraTopics: apiTopics)
             logs.setMetricFilters(files.metricFilters)
+            usage.budgets = files.budgets
             logger.info(
                 "alert files loaded",
                 metadata: [
@@ -361,6 +371,7 @@ public final class PlumbServer: Sendable {
         ).register(api: api, write: write)
         otlpRoutes.register(on: write)
         ScrapeRoutes(service: scrapeService).register(api: api)
+        UsageRoutes(store: store, usage: usage, alarms: alarms).register(api: api)
         PromQLRoutes(store: store, alarms: alarms, settings: config.promql).register(api: api)
         FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
         AlarmRoutes(server: self).register(api: api)
@@ -446,7 +457,7 @@ public final class PlumbServer: Sendable {
                 engine: alarms, clock: store.clock, sharedStore: sharesState,
                 leads: { [lease] in lease?.isLeader ?? true }),
             LogMaintenanceService(
-                store: logs, sealAfter: Int64(config.logs.sealAfter * 1_000),
+                store: storedLogs, sealAfter: Int64(config.logs.sealAfter * 1_000),
                 retentionInterval: .milliseconds(Int64(config.logs.maintenanceInterval * 1_000)),
                 // Shared logs: retention is cluster work, done by the leader.
                 appliesRetention: { [lease] in lease?.isLeader ?? true }),
@@ -459,6 +470,7 @@ public final class PlumbServer: Sendable {
             AsyncInvocationService(dispatcher: asyncDispatcher),
             SchedulerService(scheduler: scheduler, leads: { [lease] in lease?.isLeader ?? true }),
             AutoscalerService(host: host),
+            usage,
             ReloadOnHangup(server: self),
             app,
             // After the app in the list, so told to stop before it: members hear 1001 before the drain.
@@ -510,7 +522,7 @@ public final class PlumbServer: Sendable {
             }
             services += [lease, membership]
         }
-        if logs is PostgresLogStore {
+        if storedLogs is PostgresLogStore {
             // Metric filters created through another node's API take effect here too.
             services.append(SharedMetricFilterRefresh(logs: logs, logger: logger))
         }

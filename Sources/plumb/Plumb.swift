@@ -16,7 +16,8 @@ struct Plumb: AsyncParsableCommand {
         version: version,
         subcommands: [
             Serve.self, MetricsCommand.self, FunctionsCommand.self, AlarmsCommand.self, SilenceCommand.self,
-            TopicsCommand.self, LogsCommand.self, AuditCommand.self, ClusterCommand.self,
+            TopicsCommand.self, LogsCommand.self, AuditCommand.self, ClusterCommand.self, UsageCommand.self,
+            CostCommand.self, BudgetsCommand.self,
             CheckCommand.self, LoadCommand.self, DashCommand.self, SensorsCommand.self, UsersCommand.self,
             GroupsCommand.self, PoliciesCommand.self, LoginCommand.self, PasswdCommand.self, MFACommand.self,
             DocumentsCommand.self, BenchAuthCommand.self,

@@ -230,6 +230,11 @@ extension FuzzTests {
             // MARK: Logs
             Seed("GET", "/api/v1/logs", query: ["prefix": "/plumb/"]),
             Seed("GET", "/api/v1/cluster"),
+            Seed("GET", "/api/v1/usage", query: ["start": "now-7d", "end": "now", "by": "function"]),
+            // reads: query start, end (query time, at most 400 days apart), by (function|store|usage|user|group|topic|log_group|day)
+            Seed("GET", "/api/v1/cost", query: ["start": "now-7d", "end": "now", "by": "store"]),
+            // reads: query start, end, by (as usage)
+            Seed("GET", "/api/v1/budgets"),
             // reads: query prefix
             Seed(
                 "GET", "/api/v1/logs/{group}", params: ["group": "/plumb/audit"],

@@ -141,7 +141,8 @@ extension OpenAPITests {
         "GET /api/v1/series", "POST /api/v1/series", "GET /api/v1/labels", "POST /api/v1/labels",
         "GET /api/v1/label/{name}/values", "POST /api/v1/label/{name}/values", "GET /api/v1/metadata",
         "GET /api/v1/status/buildinfo", "GET /api/v1/rules", "GET /api/v1/alerts",
-        "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster",
+        "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster", "GET /api/v1/usage", "GET /api/v1/cost",
+        "GET /api/v1/budgets",
         "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/metric-filters",
         "PUT /api/v1/metric-filters/{name}", "DELETE /api/v1/metric-filters/{name}", "GET /api/v1/alarms",
         "POST /api/v1/alarms/reload",
@@ -169,6 +170,7 @@ extension OpenAPITests {
         for key in [
             "POST /api/v1/metrics", "POST /write", "POST /api/v1/write", "GET /api/v1/metrics",
             "POST /api/v1/metrics/query", "GET /api/v1/metrics/statistics", "GET /api/v1/cluster",
+            "GET /api/v1/usage", "GET /api/v1/cost", "GET /api/v1/budgets",
             "POST /v1/metrics", "POST /v1/logs", "GET /api/v1/targets",
             "GET /api/v1/query", "POST /api/v1/query", "GET /api/v1/query_range", "POST /api/v1/query_range",
             "GET /api/v1/series", "POST /api/v1/series", "GET /api/v1/labels", "POST /api/v1/labels",
@@ -179,6 +181,7 @@ extension OpenAPITests {
         }
         _ = try await send("GET /api/v1/metrics/statistics") { $0.query["namespace"] = nil }
         _ = try await send("GET /api/v1/query") { $0.query["query"] = "sum(" }
+        _ = try await send("GET /api/v1/usage") { $0.query["by"] = "colour" }
         _ = try await send("GET /api/v1/query_range") { $0.query["step"] = "0" }
         // Logs: a tail that sees the events posted while it follows.
         let tailSeed = FuzzTests.Seed(

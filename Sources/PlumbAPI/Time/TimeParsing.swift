@@ -63,6 +63,28 @@ public enum TimeParsing {
         return era * 146_097 + doe - 719_468
     }
 
+    /// The proleptic Gregorian date of a day number (the inverse of `daysFromCivil`).
+    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// The UTC calendar month holding `epochSeconds`: its first second and the next month's.
+    public static func monthBounds(containing epochSeconds: Int64) -> (start: Int64, end: Int64) {
+        let (year, month, _) = civilFromDays(Int(Checked.floorDivision(epochSeconds, 86_400)))
+        let (nextYear, nextMonth) = month == 12 ? (year + 1, 1) : (year, month + 1)
+        return (
+            Int64(daysFromCivil(year, month, 1)) * 86_400, Int64(daysFromCivil(nextYear, nextMonth, 1)) * 86_400
+        )
+    }
+
     /// Parses a time given by a person or a client, the one parser of every endpoint and command:
     /// - `now`, `now-24h`, `now+30m`;
     /// - a duration alone, meaning that long ago: `24h` and `-24h` alike; `+2h` is ahead;
@@ -131,16 +153,7 @@ public enum TimeParsing {
     public static func format(_ epochSeconds: Int64) -> String {
         let days = Int(Checked.floorDivision(epochSeconds, 86_400))
         let secondsOfDay = Int(epochSeconds - Int64(days) * 86_400)
-        // Inverse of daysFromCivil.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = civilFromDays(days)
         // Written digit by digit: a metric-data answer formats one of these per datapoint.
         var bytes = [UInt8](repeating: 0, count: 20)
         func put(_ value: Int, _ width: Int, at offset: Int) {

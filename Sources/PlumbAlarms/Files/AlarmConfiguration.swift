@@ -1,8 +1,11 @@
 import PlumbAPI
 
-/// The alarms the alert files declare (metric and composite), with where each was declared.
+/// The alarms the alert files declare (metric and composite, and the metric alarms of their budgets), with where
+/// each was declared.
 public struct AlarmConfiguration: Sendable {
     public var alarms: [AlarmDefinition] = []
+    /// The budgets; their alarms are in `alarms`.
+    public var budgets: [Budget] = []
     /// Alarm names → (file, line) of their declaration.
     public var alarmLocations: [String: ConfigLocation] = [:]
 
@@ -13,6 +16,7 @@ public struct AlarmConfiguration: Sendable {
 
     public mutating func merge(_ other: AlarmConfiguration) {
         alarms += other.alarms
+        budgets += other.budgets
         alarmLocations.merge(other.alarmLocations) { first, _ in first }
     }
 
@@ -27,6 +31,12 @@ public struct AlarmConfiguration: Sendable {
         var alarmNames: Set<String> = []
         var duplicates: [String] = []
         for alarm in alarms where !alarmNames.insert(alarm.name).inserted { duplicates.append(alarm.name) }
+        var budgetNames: Set<String> = []
+        for budget in budgets where !budgetNames.insert(budget.name).inserted {
+            at(
+                alarmLocations[budget.alarms.first?.name ?? ""], "name",
+                "budget '\(budget.name)' is declared more than once")
+        }
         for name in duplicates {
             at(alarmLocations[name], "name", "alarm '\(name)' is declared more than once")
         }

@@ -5,7 +5,7 @@ import PlumbMetrics
 /// Reads alarms from their configuration nodes: the `alarms` and `composite_alarms` sections of alert files, and
 /// alarm documents sent to the API (CloudWatch's PutMetricAlarm / PutCompositeAlarm fields, in snake case).
 public enum AlarmParser {
-    public static let sections: Set<String> = ["alarms", "composite_alarms"]
+    public static let sections: Set<String> = ["alarms", "composite_alarms", "budgets"]
     static let metricAlarmFields: Set<String> = [
         "name", "description", "namespace", "metric", "dimensions", "statistic", "metrics", "period",
         "evaluation_periods",
@@ -34,6 +34,17 @@ public enum AlarmParser {
             if let name, let alarm = compositeAlarm(a, name: name) {
                 config.alarms.append(.composite(alarm))
                 config.alarmLocations[name] = ConfigLocation(file: a.file, line: a.line)
+            }
+        }
+        for (node, path) in fields.list("budgets") {
+            guard let b = fields.item(node, path: path) else { continue }
+            let name = b.string("name", required: true)
+            if let name, let budget = BudgetParser.budget(b, name: name) {
+                config.budgets.append(budget)
+                for alarm in budget.alarms {
+                    config.alarms.append(.metric(alarm))
+                    config.alarmLocations[alarm.name] = ConfigLocation(file: b.file, line: b.line)
+                }
             }
         }
         return config

@@ -113,6 +113,7 @@ public final class DeliveryService: Service, Sendable {
             case .delivered:
                 try await outbox.markDelivered(delivery.id, attempts: attempts, now: now)
                 Counter(label: "Plumb/Notify/NumberOfNotificationsDelivered", dimensions: dimensions).increment()
+                Counter(label: Self.usageLabel(delivery.protocol), dimensions: [("Topic", delivery.topic)]).increment()
             case .superseded(let reason):
                 try await outbox.markSuperseded(delivery.id, attempts: attempts - 1, reason: reason, now: now)
             case .retry(let error) where attempts <= policy.numRetries:
@@ -134,6 +135,16 @@ public final class DeliveryService: Service, Sendable {
             }
         } catch {
             logger.error("cannot record delivery \(delivery.id): \(error)")
+        }
+    }
+
+    /// The `Plumb/Usage` counter of a delivery, by how SNS prices it: email, HTTP (webhooks and Alertmanager) or
+    /// a function (free).
+    static func usageLabel(_ kind: SubscriptionProtocol) -> String {
+        switch kind {
+        case .email: "Plumb/Usage/EmailNotifications"
+        case .webhook, .alertmanager: "Plumb/Usage/HTTPNotifications"
+        case .function: "Plumb/Usage/FunctionNotifications"
         }
     }
 

@@ -100,6 +100,7 @@ final class ScrapeService: Service, Sendable {
                 var error = outcome.error
                 do {
                     try await store.put(outcome.samples)
+                    UsageCounters.metricIngest(samples: outcome.samples.count)
                 } catch let failure {
                     stored = 0
                     error = "the samples could not be stored: \(failure)"

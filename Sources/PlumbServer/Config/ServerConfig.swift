@@ -53,6 +53,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var otlp = OTLPSettings()
     /// The Prometheus query API's limits.
     public var promql = PromQLSettings()
+    /// Costing usage: the window and the price table.
+    public var usage = UsageSettings()
     /// Prometheus scrape jobs, in prometheus.yml's own format.
     public var scrapeConfigs: [ScrapeConfig] = []
 
@@ -258,7 +260,7 @@ public struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
-            alertmanager, storage, cluster, otlp, promql
+            alertmanager, storage, cluster, otlp, promql, usage
         case webSocket = "websocket"
         case scrapeConfigs = "scrape_configs"
         case publicURL = "public_url"
@@ -309,6 +311,7 @@ public struct ServerConfig: Sendable, Decodable {
         alarmPage = try c.decodeIfPresent(AlarmPageSettings.self, forKey: .alarmPage) ?? AlarmPageSettings()
         otlp = try c.decodeIfPresent(OTLPSettings.self, forKey: .otlp) ?? OTLPSettings()
         promql = try c.decodeIfPresent(PromQLSettings.self, forKey: .promql) ?? PromQLSettings()
+        usage = try c.decodeIfPresent(UsageSettings.self, forKey: .usage) ?? UsageSettings()
         if c.contains(.scrapeConfigs), try !c.decodeNil(forKey: .scrapeConfigs) {
             var list = try c.nestedUnkeyedContainer(forKey: .scrapeConfigs)
             while !list.isAtEnd {

@@ -83,6 +83,9 @@ enum APIActions {
         "POST /api/v1/iam/simulate": ("iam:SimulatePolicy", "user/*"),
         "GET /api/v1/audit": ("audit:GetAuditEvents", "audit/*"),
         "GET /api/v1/cluster": ("cluster:GetClusterStatus", "cluster/*"),
+        "GET /api/v1/usage": ("usage:GetUsage", "usage/*"),
+        "GET /api/v1/cost": ("usage:GetCost", "usage/*"),
+        "GET /api/v1/budgets": ("usage:ListBudgets", "budget/*"),
     ]
 
     /// The route's action and resource; routes not in the table are refused to everyone but the admin token.

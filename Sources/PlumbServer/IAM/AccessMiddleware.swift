@@ -24,12 +24,15 @@ struct AccessMiddleware: RouterMiddleware {
         switch caller {
         case .anonymous:
             throw APIError(status: 401, code: "Unauthorized", "missing 'Authorization: Bearer <token>' header")
-        case .admin: return try await next(request, context)
+        case .admin:
+            UsageCounters.apiRequest(user: "admin-token")
+            return try await next(request, context)
         case .endUser:
             throw APIError(
                 status: 403, code: "AccessDenied", "an end user's access token does not reach the platform API")
         case .iamUser(let p): principal = p
         }
+        UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
         let endpoint = context.endpointPath ?? request.uri.path
         if selfServiceRoutes.contains("\(request.method.rawValue) \(endpoint)") {
             return try await next(request, context)

@@ -10,6 +10,8 @@ public struct AlertConfiguration: Sendable {
 
     public var topics: [TopicDefinition] = []
     public var alarms: [AlarmDefinition] = []
+    /// Budgets (their alarms are in `alarms`).
+    public var budgets: [Budget] = []
     public var metricFilters: [MetricFilter] = []
     public var metricFilterLocations: [String: Location] = [:]
     /// Alarm and topic names → (file, line) of their declaration.
@@ -20,9 +22,14 @@ public struct AlertConfiguration: Sendable {
 
     /// The alarms, as the alarm engine installs them.
     public var alarmConfiguration: AlarmConfiguration {
-        get { AlarmConfiguration(alarms: alarms, alarmLocations: alarmLocations) }
+        get {
+            var configuration = AlarmConfiguration(alarms: alarms, alarmLocations: alarmLocations)
+            configuration.budgets = budgets
+            return configuration
+        }
         set {
             alarms = newValue.alarms
+            budgets = newValue.budgets
             alarmLocations = newValue.alarmLocations
         }
     }
@@ -30,6 +37,7 @@ public struct AlertConfiguration: Sendable {
     public mutating func merge(_ other: AlertConfiguration) {
         topics += other.topics
         alarms += other.alarms
+        budgets += other.budgets
         metricFilters += other.metricFilters
         metricFilterLocations.merge(other.metricFilterLocations) { first, _ in first }
         alarmLocations.merge(other.alarmLocations) { first, _ in first }

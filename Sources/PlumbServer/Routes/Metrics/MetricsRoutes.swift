@@ -44,6 +44,7 @@ struct MetricsRoutes {
             try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.series.namespace)'")
         }
         try await store.put(samples)
+        UsageCounters.metricIngest(samples: samples.count)
         return Response(status: .noContent)
     }
 
@@ -61,6 +62,7 @@ struct MetricsRoutes {
             try PlatformNames.requireAdmin(context.caller, "namespace '\(reserved.namespace)'")
         }
         try await store.put(batch, resolution: resolution)
+        UsageCounters.metricIngest(samples: batch.points.count)
         var response = Response(status: .noContent)
         if batch.skippedStringFields > 0 {
             response.headers[HTTPField.Name("X-Plumb-Skipped-String-Fields")!] = String(batch.skippedStringFields)
@@ -76,6 +78,7 @@ struct MetricsRoutes {
             body, contentEncoding: request.headers[.contentEncoding], now: store.clock(),
             resolution: lineProtocolResolution)
         if !batch.samples.isEmpty { try await store.put(batch.samples) }
+        UsageCounters.metricIngest(samples: batch.samples.count)
         var response = Response(status: .noContent)
         if batch.skipped > 0 {
             response.headers[HTTPField.Name("X-Plumb-Skipped-Samples")!] = String(batch.skipped)

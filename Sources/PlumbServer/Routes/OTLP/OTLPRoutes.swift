@@ -51,6 +51,7 @@ struct OTLPRoutes {
             var batch = try decode(metrics.clock())
             if batch.pending.isEmpty {
                 if !batch.samples.isEmpty { try await metrics.put(batch.samples) }
+                UsageCounters.metricIngest(samples: batch.samples.count)
             } else {
                 // Cumulative points: one such request at a time, decoded again against what the ones before it
                 // committed, and committed only once stored (a refused request, retried, is counted once).
@@ -60,6 +61,7 @@ struct OTLPRoutes {
                     let again = try decode(now)
                     if !again.samples.isEmpty { try await metrics.put(again.samples) }
                     tracker.commit(again.pending, now: now)
+                    UsageCounters.metricIngest(samples: again.samples.count)
                     return again
                 }
             }

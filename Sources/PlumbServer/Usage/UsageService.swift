@@ -1,0 +1,217 @@
+import Logging
+import PlumbAPI
+import PlumbAlarms
+import PlumbMetrics
+import ServiceLifecycle
+import Synchronization
+
+/// Turns usage into cost, and cost into budget figures, once a window (`usage.interval_seconds`, a minute by
+/// default), on one node of a cluster (the leader):
+///
+/// 1. counts what is held (custom metric series, alarms by kind) and stores it as `Plumb/Usage` for the window;
+/// 2. reads the window's `Plumb/Usage` counters (requests, GB-seconds, samples, log bytes, notifications, …),
+///    prices each series at the price table, and stores `Plumb/Cost/AWS` and `Plumb/Cost/Host` with the usage
+///    series' dimensions plus `Usage` and `Store`;
+/// 3. for each budget, stores the period's actual cost so far and its forecast (`Plumb/Budgets`), which the
+///    budget's alarms watch.
+///
+/// A window is done a few seconds after it ends (the metrics reporter stores counters every second). Its cost is
+/// stamped with the window's start, and a `Plumb/Cost/Windows` sample marks it done: after a restart (or on a new
+/// leader) the service resumes after the last marked window, up to a day back, so no window is costed twice or
+/// skipped.
+public final class UsageService: Service, Sendable {
+    public struct Settings: Sendable {
+        public var interval: Int64
+        public var prices: PriceTable
+        /// Seconds after a window's end before it is read: the reporter's interval and a margin.
+        public var settle: Int64 = 3
+
+        public init(interval: Int64 = 60, prices: PriceTable = .shipped) {
+            self.interval = interval
+            self.prices = prices
+        }
+    }
+
+    public static let costNamespace = "Plumb/Cost"
+    static let windowsSeries = SeriesKey(namespace: costNamespace, name: "Windows")
+
+    let store: any MetricStoring
+    let settings: Settings
+    let alarms: AlarmEngine
+    let leads: @Sendable () -> Bool
+    let logger = Logger(label: "plumb.usage")
+    /// The budgets of the alert files in force (set on every reload).
+    let budgetList = Mutex<[Budget]>([])
+    /// The next window to cost (its start), once known.
+    let next = Mutex<Int64?>(nil)
+
+    public init(
+        store: any MetricStoring, settings: Settings, alarms: AlarmEngine, leads: @escaping @Sendable () -> Bool
+    ) {
+        self.store = store
+        self.settings = settings
+        self.alarms = alarms
+        self.leads = leads
+    }
+
+    public var budgets: [Budget] {
+        get { budgetList.withLock { $0 } }
+        set { budgetList.withLock { $0 = newValue } }
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if leads() {
+                do { try await catchUp() } catch {
+                    logger.error("costing usage failed: \(error)")
+                }
+            } else {
+                // A follower forgets its place: if it becomes the leader it resumes from the stored marks.
+                next.withLock { $0 = nil }
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+
+    /// Costs every window that has ended and settled; returns how many.
+    @discardableResult
+    public func catchUp() async throws -> Int {
+        let interval = settings.interval
+        let now = store.clock()
+        var window: Int64
+        if let known = next.withLock({ $0 }) {
+            window = known
+        } else {
+            window = try await resumePoint(now: now)
+            next.withLock { $0 = window }
+            logger.info(
+                "costing usage", metadata: ["from": "\(TimeParsing.format(window))", "window": "\(interval) s"])
+        }
+        var done = 0
+        while window + interval + settings.settle <= now, done < 1_440 {
+            try await cost(window: window)
+            window += interval
+            next.withLock { $0 = window }
+            done += 1
+        }
+        return done
+    }
+
+    /// The window after the last one marked done in the past day, else the window holding `now`.
+    func resumePoint(now: Int64) async throws -> Int64 {
+        let interval = settings.interval
+        let current = Checked.floorDivision(now, interval) * interval
+        let read = try await store.aggregates([
+            AggregateRequest(
+                series: Self.windowsSeries, period: interval, start: current - 86_400, end: current + interval,
+                distribution: false)
+        ])
+        if let last = read.first?.keys.max() { return last + interval }
+        return current
+    }
+
+    /// Costs one window `[start, start + interval)`.
+    func cost(window start: Int64) async throws {
+        let interval = settings.interval
+        let end = start + interval
+        var samples: [Sample] = []
+        // What is held, counted now and stored as this window's usage.
+        var usage: [(key: SeriesKey, amount: Double)] = []
+        for (name, count) in try await heldCounts() {
+            let key = SeriesKey(namespace: UsageCatalog.namespace, name: name)
+            usage.append((key, Double(count)))
+            samples.append(
+                Sample(series: key, unit: .count, timestamp: start, resolution: .high, value: .single(Double(count))))
+        }
+        // The counters of the window.
+        let counters = try await store.listMetrics(namespace: UsageCatalog.namespace, name: nil)
+            .filter { !UsageCatalog.isHeld($0.key.name) }
+        let reads = try await store.aggregates(
+            counters.map {
+                AggregateRequest(series: $0.key, period: interval, start: start, end: end, distribution: false)
+            })
+        for (info, periods) in zip(counters, reads) {
+            let amount = periods.values.reduce(0) { $0 + $1.sum }
+            if amount != 0 { usage.append((info.key, amount)) }
+        }
+        var windowCost: [SeriesKey: Double] = [:]
+        for (key, amount) in usage {
+            guard let storeName = UsageCatalog.store(of: key.name) else { continue }
+            var dimensions = key.dimensions
+            dimensions.append(Dimension(name: "Usage", value: key.name))
+            dimensions.append(Dimension(name: "Store", value: storeName))
+            let prices = settings.prices
+            for (metric, dollars) in [
+                ("AWS", prices.awsCost(usage: key.name, amount: amount, seconds: Double(interval))),
+                ("Host", prices.hostCost(usage: key.name, amount: amount)),
+            ] {
+                guard let dollars, dollars > 0 else { continue }
+                let series = SeriesKey(
+                    namespace: Self.costNamespace, name: metric, dimensions: dimensions.sorted { $0.name < $1.name })
+                windowCost[series, default: 0] += dollars
+            }
+        }
+        for (series, dollars) in windowCost {
+            samples.append(
+                Sample(series: series, unit: .none, timestamp: start, resolution: .high, value: .single(dollars)))
+        }
+        samples += try await budgetFigures(windowStart: start, windowCost: windowCost)
+        samples.append(
+            Sample(series: Self.windowsSeries, unit: .count, timestamp: start, resolution: .high, value: .single(1)))
+        try await store.put(samples)
+    }
+
+    /// Custom metric series (every namespace but Plumb's own, as CloudWatch counts every namespace but `AWS/`),
+    /// and alarms by how CloudWatch prices them.
+    func heldCounts() async throws -> [(String, Int)] {
+        let series = try await store.allSeries()
+        let custom = series.count { !$0.key.namespace.hasPrefix("Plumb/") }
+        var standard = 0
+        var highResolution = 0
+        var composite = 0
+        for status in alarms.list() {
+            switch status.definition {
+            case .metric(let alarm):
+                // A budget's alarms are AWS Budgets' alerts, which CloudWatch does not bill.
+                guard alarm.series.namespace != Budget.namespace else { continue }
+                if alarm.period < 60 { highResolution += 1 } else { standard += 1 }
+            case .composite: composite += 1
+            }
+        }
+        return [
+            ("CustomMetricSeries", custom), ("StandardAlarms", standard), ("HighResolutionAlarms", highResolution),
+            ("CompositeAlarms", composite),
+        ]
+    }
+
+    /// Each budget's actual cost for its period up to the window's end, and the forecast, stamped with the window's
+    /// last second (its period's, and recent enough for the budget's alarms to see in their latest period).
+    func budgetFigures(windowStart: Int64, windowCost: [SeriesKey: Double]) async throws -> [Sample] {
+        let budgets = self.budgets
+        guard !budgets.isEmpty else { return [] }
+        let end = windowStart + settings.interval
+        let costSeries = try await store.listMetrics(namespace: Self.costNamespace, name: nil)
+        var samples: [Sample] = []
+        for budget in budgets {
+            let (periodStart, length) = budget.periodBounds(containing: windowStart)
+            let counted = costSeries.map(\.key).filter(budget.counts)
+            // Earlier windows from the store; this window from memory (it is stored with these figures).
+            let reads = try await store.aggregates(
+                counted.map {
+                    AggregateRequest(
+                        series: $0, period: budget.period == .monthly ? 86_400 : 3_600, start: periodStart,
+                        end: windowStart, distribution: false)
+                })
+            var actual = reads.reduce(0) { total, periods in total + periods.values.reduce(0) { $0 + $1.sum } }
+            actual += windowCost.filter { budget.counts($0.key) }.values.reduce(0, +)
+            let forecast = Budget.forecast(actual: actual, elapsed: end - periodStart, length: length)
+            for (kind, value) in [(Budget.Kind.actual, actual), (.forecast, forecast)] {
+                samples.append(
+                    Sample(
+                        series: budget.series(kind), unit: .none, timestamp: end - 1, resolution: .high,
+                        value: .single(value)))
+            }
+        }
+        return samples
+    }
+}
