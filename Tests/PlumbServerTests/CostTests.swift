@@ -69,13 +69,12 @@ struct CostTests {
             amount: 10
             thresholds: [{kind: actual, percent: 100}]
         """.write(toFile: alerts.path + "/month.yaml", atomically: true, encoding: .utf8)
-        try await withTestServer(
-            clock: clock,
-            configure: {
-                $0.alerts = alerts.path
-                $0.usage.intervalSeconds = 3_600
-            }
-        ) { server, client in
+        let alertsPath = alerts.path
+        let hourly: (inout ServerConfig) -> Void = {
+            $0.alerts = alertsPath
+            $0.usage.intervalSeconds = 3_600
+        }
+        try await withTestServer(clock: clock, configure: hourly) { server, client in
             #expect(try await server.usage.catchUp() == 0)
             clock.advance(by: december - november + 600)
             // What the month used, one sample an hour as the metrics reporter would have stored it: 3 million
