@@ -130,8 +130,10 @@ public final class PlumbServer: Sendable {
             jobs: config.scrapeConfigs, store: store, limits: IngestLimits(),
             resolution: StorageResolution(rawValue: config.metrics.lineProtocolResolution) ?? .standard,
             leads: { lease?.isLeader ?? true })
+        var usageSettings = UsageService.Settings(interval: Int64(config.usage.intervalSeconds), prices: prices)
+        usageSettings.pluginsDirectory = config.dataDirectory + "/plugins"
         self.usage = UsageService(
-            store: store, settings: .init(interval: Int64(config.usage.intervalSeconds), prices: prices),
+            store: store, settings: usageSettings,
             alarms: alarms, leads: { lease?.isLeader ?? true })
     }
 

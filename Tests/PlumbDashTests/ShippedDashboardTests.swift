@@ -6,7 +6,9 @@ import Testing
 /// load scenarios.
 @Suite("ShippedDashboards", .serialized)
 struct ShippedDashboardTests {
-    static let names = ["overview", "functions", "chat", "sentiment", "classification", "sensors", "loadtest"]
+    static let names = [
+        "overview", "functions", "chat", "sentiment", "classification", "sensors", "loadtest", "cost",
+    ]
 
     @Test("plumb check passes; each dashboard's --once frame shows its title and data after the four scenarios ran")
     func renderAfterLoad() async throws {
@@ -20,7 +22,8 @@ struct ShippedDashboardTests {
         let root = TemporaryDirectory("plumb-dash-shipped")
         defer { root.remove() }
         // support.ask's async events are not retried, so a failing one is an error at once (for "Newest errors").
-        try "functions:\n  support.ask:\n    maximum_retry_attempts: 0\n".write(
+        // Usage is costed every second, so the cost dashboard has its figures by the time it is drawn.
+        try "functions:\n  support.ask:\n    maximum_retry_attempts: 0\nusage: {interval_seconds: 1}\n".write(
             toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
         let server = try ServerProcess(
             dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
@@ -45,7 +48,8 @@ struct ShippedDashboardTests {
             "POST", server.baseURL + "/api/v1/functions/support.ask/invoke?type=Event", body: Array("not json".utf8),
             token: server.token, timeout: 30)
         #expect(queued == 202)
-        try await Task.sleep(for: .seconds(2))  // the server's own metrics are reported every second
+        // The server's own metrics are reported every second; usage is costed 3 s after each one-second window.
+        try await Task.sleep(for: .seconds(5))
         // The frames' symbols follow the locale (ASCII when it cannot show UTF-8), so the test names its locale
         // rather than inheriting the caller's (CI runs with no LANG at all).
         let utf8: [String: String] = ["LANG": "C.UTF-8", "LC_ALL": "", "LC_CTYPE": "", "TERM": "xterm"]

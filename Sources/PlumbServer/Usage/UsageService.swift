@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PlumbAPI
 import PlumbAlarms
@@ -25,6 +26,10 @@ public final class UsageService: Service, Sendable {
         public var prices: PriceTable
         /// Seconds after a window's end before it is read: the reporter's interval and a margin.
         public var settle: Int64 = 3
+        /// Where the plugins keep their data (`<data>/plugins`): their blob directories are measured for
+        /// `BlobBytesStored`, at most every `blobMeasureInterval` seconds.
+        public var pluginsDirectory: String?
+        public var blobMeasureInterval: Int64 = 300
 
         public init(interval: Int64 = 60, prices: PriceTable = .shipped) {
             self.interval = interval
@@ -44,6 +49,8 @@ public final class UsageService: Service, Sendable {
     let budgetList = Mutex<[Budget]>([])
     /// The next window to cost (its start), once known.
     let next = Mutex<Int64?>(nil)
+    /// Bytes each plugin's blobs hold (both tiers), and when they were measured.
+    let blobBytes = Mutex<(at: Int64, bytes: [String: Int])?>(nil)
 
     public init(
         store: any MetricStoring, settings: Settings, alarms: AlarmEngine, leads: @escaping @Sendable () -> Bool
@@ -123,6 +130,14 @@ public final class UsageService: Service, Sendable {
             samples.append(
                 Sample(series: key, unit: .count, timestamp: start, resolution: .high, value: .single(Double(count))))
         }
+        for (plugin, bytes) in measuredBlobs() {
+            let key = SeriesKey(
+                namespace: UsageCatalog.namespace, name: "BlobBytesStored",
+                dimensions: [PlumbAPI.Dimension(name: "Plugin", value: plugin)])
+            usage.append((key, Double(bytes)))
+            samples.append(
+                Sample(series: key, unit: .bytes, timestamp: start, resolution: .high, value: .single(Double(bytes))))
+        }
         // The counters of the window.
         let counters = try await store.listMetrics(namespace: UsageCatalog.namespace, name: nil)
             .filter { !UsageCatalog.isHeld($0.key.name) }
@@ -151,7 +166,7 @@ public final class UsageService: Service, Sendable {
                 windowCost[series, default: 0] += dollars
             }
         }
-        for (series, dollars) in windowCost {
+        for (series, dollars) in windowCost.merging(Self.rollUps(windowCost), uniquingKeysWith: +) {
             samples.append(
                 Sample(series: series, unit: .none, timestamp: start, resolution: .high, value: .single(dollars)))
         }
@@ -159,6 +174,49 @@ public final class UsageService: Service, Sendable {
         samples.append(
             Sample(series: Self.windowsSeries, unit: .count, timestamp: start, resolution: .high, value: .single(1)))
         try await store.put(samples)
+    }
+
+    /// The window's cost summed for dashboards and alarms, which read one series each: `AWSTotal`, `AWSByStore`
+    /// (`Store`) and `AWSByFunction` (`Function`), and the same for `Host`. Reports sum only `AWS` and `Host`.
+    static func rollUps(_ cost: [SeriesKey: Double]) -> [SeriesKey: Double] {
+        var sums: [SeriesKey: Double] = [:]
+        for (series, dollars) in cost {
+            let prefix = series.name
+            sums[SeriesKey(namespace: costNamespace, name: prefix + "Total"), default: 0] += dollars
+            for dimension in ["Store", "Function"] {
+                guard let value = series.dimensions.first(where: { $0.name == dimension })?.value else { continue }
+                let key = SeriesKey(
+                    namespace: costNamespace, name: prefix + "By" + dimension,
+                    dimensions: [PlumbAPI.Dimension(name: dimension, value: value)])
+                sums[key, default: 0] += dollars
+            }
+        }
+        return sums
+    }
+
+    /// Bytes held by each plugin's blobs (`blobs` and `blobs-archive` under its data directory), measured again
+    /// when the last measure is older than `blobMeasureInterval`.
+    func measuredBlobs() -> [String: Int] {
+        guard let directory = settings.pluginsDirectory else { return [:] }
+        let now = store.clock()
+        if let last = blobBytes.withLock({ $0 }), now - last.at < settings.blobMeasureInterval { return last.bytes }
+        var bytes: [String: Int] = [:]
+        let fileManager = FileManager.default
+        for plugin in (try? fileManager.contentsOfDirectory(atPath: directory)) ?? [] {
+            for tier in ["blobs", "blobs-archive"] {
+                let root = directory + "/" + plugin + "/" + tier
+                guard let walker = fileManager.enumerator(atPath: root) else { continue }
+                while walker.nextObject() != nil {
+                    if let attributes = walker.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
+                        let size = attributes[.size] as? Int
+                    {
+                        bytes[plugin, default: 0] += size
+                    }
+                }
+            }
+        }
+        blobBytes.withLock { $0 = (now, bytes) }
+        return bytes
     }
 
     /// Custom metric series (every namespace but Plumb's own, as CloudWatch counts every namespace but `AWS/`),
