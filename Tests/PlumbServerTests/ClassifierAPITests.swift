@@ -56,6 +56,9 @@ struct ClassifierAPITests {
             #expect(try await server.scheduler.tick(now: t0 + 60).isEmpty, "not yet due")
             let fired = try await server.scheduler.tick(now: t0 + 181)
             #expect(fired.contains("classifier.retrain"))
+            // A schedule's run is an async event accepted, as EventBridge's invocation of a Lambda function is.
+            let exposition = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(exposition.contains("plumb_usage_async_events_total{Function=\"classifier.retrain\"} 1"))
             _ = try await server.asyncDispatcher.runDue(now: Double(t0 + 181))
             let runs =
                 try await client.execute(uri: "/apps/classifier/training-runs", method: .get).json["runs"]

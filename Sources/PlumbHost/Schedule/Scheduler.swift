@@ -23,6 +23,9 @@ public struct Scheduler: Sendable {
     public let entries: [Entry]
     let queue: any AsyncEventStoring
     let logger: Logger
+    /// Told each run queued (the function's name): the host counts it as an async event accepted, as EventBridge's
+    /// invocations of a Lambda function are.
+    var queued: @Sendable (String) -> Void = { _ in }
 
     /// Collects every `.schedule` function; an invalid expression is an error naming the function.
     public init(
@@ -38,6 +41,7 @@ public struct Scheduler: Sendable {
             }
         }
         self.init(entries: entries, queue: queue, logger: logger)
+        queued = { [host] name in host.function(named: name)?.countAsyncEvent() }
     }
 
     public init(entries: [Entry], queue: any AsyncEventStoring, logger: Logger = Logger(label: "plumb.scheduler")) {
@@ -75,6 +79,7 @@ public struct Scheduler: Sendable {
             let body = (try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data()
             try await queue.enqueue(function: entry.function, payload: Array(body), now: Double(now))
             try await queue.recordScheduledRun(of: entry.function, at: cursor)
+            queued(entry.function)
             fired.append(entry.function)
         }
         return fired
