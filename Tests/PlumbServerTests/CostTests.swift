@@ -99,11 +99,14 @@ struct CostTests {
                             timestamp: time, resolution: .high, value: .single(total / Double(hours))))
                 }
             }
-            for series in 0..<10 {
-                samples.append(
-                    Sample(
-                        series: SeriesKey(namespace: "Test/Month", name: "m\(series)"), timestamp: november + 60,
-                        value: .single(0)))
+            // Ten custom series that receive data every hour (CloudWatch bills a metric for each hour it does).
+            for hour in 0..<hours {
+                for series in 0..<10 {
+                    samples.append(
+                        Sample(
+                            series: SeriesKey(namespace: "Test/Month", name: "m\(series)"),
+                            timestamp: november + Int64(hour) * 3_600 + 60, value: .single(0)))
+                }
             }
             try await server.store.put(samples)
             #expect(try await server.usage.catchUp() == 720)
@@ -178,8 +181,61 @@ struct CostTests {
             let last = try #require(figures[0].max { $0.key < $1.key })
             #expect(abs(last.value.max - totalByHand) <= 1e-9 * totalByHand)
 
-            // A restart resumes after the last costed window: nothing is costed twice.
+            // A restart (a new service on the same store) resumes after the last costed window: nothing is costed
+            // twice, and the next window is costed once it has ended.
+            let restarted = UsageService(
+                store: server.store, settings: .init(interval: 3_600), alarms: server.alarms, leads: { true })
+            #expect(try await restarted.catchUp() == 0)
+            clock.advance(by: 3_600)
+            #expect(try await restarted.catchUp() == 1)
+            // A node that does not lead costs nothing.
+            let follower = UsageService(
+                store: server.store, settings: .init(interval: 3_600), alarms: server.alarms, leads: { false })
+            clock.advance(by: 3_600)
+            #expect(try await follower.catchUp() == 0)
+        }
+    }
+
+    /// A burst of cost in the first hour of a month: no forecast until a day has passed (it would extrapolate one
+    /// hour to the month), then the forecast is held at its peak while the rate falls, so its alarm is crossed once.
+    @Test("a budget's forecast waits for forecast_after, then holds its peak through the period")
+    func forecastPeak() async throws {
+        let november: Int64 = 1_793_491_200
+        let clock = TestClock(november)
+        let alerts = TemporaryDirectory()
+        defer { alerts.remove() }
+        try """
+        budgets:
+          - {name: peak, amount: 1000, thresholds: [{kind: forecast, percent: 100}]}
+        """.write(toFile: alerts.path + "/peak.yaml", atomically: true, encoding: .utf8)
+        let alertsPath = alerts.path
+        let hourly: (inout ServerConfig) -> Void = {
+            $0.alerts = alertsPath
+            $0.usage.intervalSeconds = 3_600
+        }
+        try await withTestServer(clock: clock, configure: hourly) { server, _ in
             #expect(try await server.usage.catchUp() == 0)
+            // $200 of requests in the first hour, nothing after.
+            try await server.store.put([
+                Sample(
+                    series: SeriesKey(namespace: "Plumb/Usage", name: "Requests"), timestamp: november + 1_800,
+                    resolution: .high, value: .single(1_000_000_000))
+            ])
+            clock.advance(by: 48 * 3_600 + 600)
+            #expect(try await server.usage.catchUp() == 48)
+            let read = try await server.store.aggregates([
+                AggregateRequest(
+                    series: SeriesKey(
+                        namespace: "Plumb/Budgets", name: "ForecastCost",
+                        dimensions: [.init(name: "Budget", value: "peak")]),
+                    period: 3_600, start: november, end: november + 48 * 3_600, distribution: false)
+            ])[0]
+            // None before a day has passed (the first is the window ending at 24 h, stamped in its last second); from
+            // then on the peak, 200 × 720 h / 24 h, though the rate keeps falling.
+            #expect(read.keys.min() == november + 23 * 3_600)
+            #expect(read.count == 25)
+            let peak = 200.0 * 720 / 24
+            #expect(read.values.allSatisfy { abs($0.max - peak) < 1e-6 * peak }, "\(read.values.map(\.max))")
         }
     }
 

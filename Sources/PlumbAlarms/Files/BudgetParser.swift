@@ -8,7 +8,8 @@ import PlumbAPI
 ///     amount: 50          # US dollars
 ///     period: monthly     # or daily
 ///     prices: aws         # or host
-///     filter: {function: chat.send}   # function, store, usage, topic, user
+///     filter: {function: chat.send}   # function, store, usage, topic, user, log_group
+///     forecast_after: 86400             # seconds into the period before forecasting (default a day; daily: 2 h)
 ///     thresholds:
 ///       - {kind: forecast, percent: 100, actions: [ops]}
 ///       - {kind: actual, percent: 80, actions: [ops]}
@@ -16,6 +17,7 @@ import PlumbAPI
 enum BudgetParser {
     static let fields: Set<String> = [
         "name", "description", "amount", "period", "prices", "filter", "thresholds", "evaluation_period",
+        "forecast_after",
     ]
     static let thresholdFields: Set<String> = ["kind", "percent", "actions"]
     /// Filter keys → the `Plumb/Cost` dimension they match.
@@ -49,6 +51,10 @@ enum BudgetParser {
         {
             b.error("evaluation_period", "must be 10, 30 or a multiple of 60 seconds up to 86400")
         }
+        let forecastAfter = b.int("forecast_after")
+        if let forecastAfter, !(0...(period == .monthly ? 28 * 86_400 : 86_400)).contains(forecastAfter) {
+            b.error("forecast_after", "must be 0 to \(period == .monthly ? "2419200 (28 days)" : "86400") seconds")
+        }
         var thresholds: [Budget.Threshold] = []
         for (node, path) in b.list("thresholds") {
             guard let t = b.item(node, path: path) else { continue }
@@ -74,6 +80,7 @@ enum BudgetParser {
         guard b.errorCount == before, let amount else { return nil }
         return Budget(
             name: name, description: b.string("description"), amount: amount, period: period, prices: prices,
-            filter: filter, thresholds: thresholds, evaluationPeriod: Int64(evaluation))
+            filter: filter, thresholds: thresholds, evaluationPeriod: Int64(evaluation),
+            forecastAfter: forecastAfter.map(Int64.init))
     }
 }

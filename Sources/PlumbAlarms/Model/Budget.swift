@@ -53,10 +53,14 @@ public struct Budget: Sendable, Equatable {
     public var thresholds: [Threshold]
     /// Seconds between the alarms' looks at the figures: 10, 30 or a multiple of 60.
     public var evaluationPeriod: Int64
+    /// Seconds into the period before the forecast is made (extrapolating the first minutes of a month would
+    /// multiply any early burst by thousands): a day for a monthly budget, two hours for a daily one by default.
+    public var forecastAfter: Int64
 
     public init(
         name: String, description: String? = nil, amount: Double, period: Period, prices: Prices = .aws,
-        filter: [PlumbAPI.Dimension] = [], thresholds: [Threshold], evaluationPeriod: Int64 = 60
+        filter: [PlumbAPI.Dimension] = [], thresholds: [Threshold], evaluationPeriod: Int64 = 60,
+        forecastAfter: Int64? = nil
     ) {
         self.name = name
         self.description = description
@@ -66,6 +70,7 @@ public struct Budget: Sendable, Equatable {
         self.filter = filter.sorted { $0.name < $1.name }
         self.thresholds = thresholds
         self.evaluationPeriod = evaluationPeriod
+        self.forecastAfter = forecastAfter ?? (period == .monthly ? 86_400 : 7_200)
     }
 
     /// The series the usage service writes for `kind`.

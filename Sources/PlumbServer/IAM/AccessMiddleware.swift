@@ -32,13 +32,15 @@ struct AccessMiddleware: RouterMiddleware {
                 status: 403, code: "AccessDenied", "an end user's access token does not reach the platform API")
         case .iamUser(let p): principal = p
         }
-        UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
+        // Counted once let through (a refused call is not usage).
         let endpoint = context.endpointPath ?? request.uri.path
         if selfServiceRoutes.contains("\(request.method.rawValue) \(endpoint)") {
+            UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
             return try await next(request, context)
         }
         try CallerResolver.requireMFA(principal, settings: settings)
         if ownAccountRoutes.contains("\(request.method.rawValue) \(endpoint)") {
+            UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
             return try await next(request, context)
         }
         guard
@@ -50,6 +52,7 @@ struct AccessMiddleware: RouterMiddleware {
                 "user \(principal.user): \(request.method.rawValue) \(endpoint) is for the admin token only")
         }
         try CallerResolver.requireAllowed(principal, action: action, resource: resource)
+        UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
         return try await next(request, context)
     }
 }

@@ -125,6 +125,7 @@ public struct PriceTable: Sendable, Equatable, Decodable {
                 "HTTPNotifications": Price(usd: 0.60, per: 1_000_000),
                 "FunctionNotifications": Price(usd: 0, per: 1),
                 "BlobBytesStored": Price(usd: 0.023, per: 1_073_741_824, monthly: true),
+                "BlobBytesArchived": Price(usd: 0.0036, per: 1_073_741_824, monthly: true),
             ]),
         host: Host(monthlyUSD: 40, memoryGB: 8))
 }
@@ -152,6 +153,7 @@ public enum UsageCatalog {
         ("HTTPNotifications", "notifications", false),
         ("FunctionNotifications", "notifications", false),
         ("BlobBytesStored", "blobs", true),
+        ("BlobBytesArchived", "blobs", true),
         ("APIRequests", "api", false),
         ("GroupAPIRequests", "api", false),
     ]

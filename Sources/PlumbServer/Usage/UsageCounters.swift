@@ -6,9 +6,8 @@ enum UsageCounters {
     /// One ingest request into the metric store (PutMetricData, line protocol, remote write, OTLP, a scrape) that
     /// stored `samples` samples: CloudWatch prices the requests, and the samples are the store's load.
     static func metricIngest(samples: Int) {
-        guard samples > 0 else { return }
         Counter(label: "Plumb/Usage/MetricRequests").increment()
-        Counter(label: "Plumb/Usage/MetricSamples").increment(by: samples)
+        if samples > 0 { Counter(label: "Plumb/Usage/MetricSamples").increment(by: samples) }
     }
 
     /// Log events taken into a log group, in CloudWatch Logs' billed size: each event's UTF-8 message plus 26

@@ -24,8 +24,8 @@ public final class UsageService: Service, Sendable {
     public struct Settings: Sendable {
         public var interval: Int64
         public var prices: PriceTable
-        /// Seconds after a window's end before it is read: the reporter's interval and a margin.
-        public var settle: Int64 = 3
+        /// Seconds after a window's end before it is read: the reporter's interval (1 s) and a margin for its write.
+        public var settle: Int64 = 5
         /// Where the plugins keep their data (`<data>/plugins`): their blob directories are measured for
         /// `BlobBytesStored`, at most every `blobMeasureInterval` seconds.
         public var pluginsDirectory: String?
@@ -49,8 +49,13 @@ public final class UsageService: Service, Sendable {
     let budgetList = Mutex<[Budget]>([])
     /// The next window to cost (its start), once known.
     let next = Mutex<Int64?>(nil)
-    /// Bytes each plugin's blobs hold (both tiers), and when they were measured.
-    let blobBytes = Mutex<(at: Int64, bytes: [String: Int])?>(nil)
+    /// Bytes each plugin's blobs hold in each tier, and when they were measured.
+    let blobBytes = Mutex<(at: Int64, bytes: [String: BlobTiers])?>(nil)
+
+    struct BlobTiers: Sendable {
+        var stored = 0
+        var archived = 0
+    }
 
     public init(
         store: any MetricStoring, settings: Settings, alarms: AlarmEngine, leads: @escaping @Sendable () -> Bool
@@ -95,8 +100,10 @@ public final class UsageService: Service, Sendable {
                 "costing usage", metadata: ["from": "\(TimeParsing.format(window))", "window": "\(interval) s"])
         }
         var done = 0
-        while window + interval + settings.settle <= now, done < 1_440 {
-            try await cost(window: window)
+        // The lease is checked before each window and again before its write (in `cost`): a node that lost it stops
+        // at once, and the new leader takes up after the last window written.
+        while window + interval + settings.settle <= now, done < 1_440, leads() {
+            guard try await cost(window: window) else { break }
             window += interval
             next.withLock { $0 = window }
             done += 1
@@ -104,39 +111,42 @@ public final class UsageService: Service, Sendable {
         return done
     }
 
-    /// The window after the last one marked done in the past day, else the window holding `now`.
+    /// The window after the last one marked done in the past day, else the window holding `now`. A mark's value is
+    /// the end of its window, so the answer is exact even where the store has rolled the marks into minutes.
     func resumePoint(now: Int64) async throws -> Int64 {
         let interval = settings.interval
         let current = Checked.floorDivision(now, interval) * interval
         let read = try await store.aggregates([
             AggregateRequest(
-                series: Self.windowsSeries, period: interval, start: current - 86_400, end: current + interval,
+                series: Self.windowsSeries, period: 3_600, start: current - 86_400, end: current + interval,
                 distribution: false)
         ])
-        if let last = read.first?.keys.max() { return last + interval }
-        return current
+        let last = read.first?.values.map(\.max).max().flatMap { Int64(exactly: $0) }
+        return last.map { max($0, current - 86_400) } ?? current
     }
 
-    /// Costs one window `[start, start + interval)`.
-    func cost(window start: Int64) async throws {
+    /// Costs one window `[start, start + interval)`; false (nothing written) when this node no longer leads.
+    func cost(window start: Int64) async throws -> Bool {
         let interval = settings.interval
         let end = start + interval
         var samples: [Sample] = []
-        // What is held, counted now and stored as this window's usage.
-        var usage: [(key: SeriesKey, amount: Double)] = []
-        for (name, count) in try await heldCounts() {
-            let key = SeriesKey(namespace: UsageCatalog.namespace, name: name)
-            usage.append((key, Double(count)))
+        // What is held, counted now and stored as this window's usage, each with the seconds it is priced for.
+        var usage: [(key: SeriesKey, amount: Double, seconds: Int64)] = []
+        func held(_ name: String, _ dimensions: [PlumbAPI.Dimension], _ amount: Int, unit: MetricUnit, seconds: Int64) {
+            let key = SeriesKey(namespace: UsageCatalog.namespace, name: name, dimensions: dimensions)
+            usage.append((key, Double(amount), seconds))
             samples.append(
-                Sample(series: key, unit: .count, timestamp: start, resolution: .high, value: .single(Double(count))))
+                Sample(series: key, unit: unit, timestamp: start, resolution: .high, value: .single(Double(amount))))
         }
-        for (plugin, bytes) in measuredBlobs() {
-            let key = SeriesKey(
-                namespace: UsageCatalog.namespace, name: "BlobBytesStored",
-                dimensions: [PlumbAPI.Dimension(name: "Plugin", value: plugin)])
-            usage.append((key, Double(bytes)))
-            samples.append(
-                Sample(series: key, unit: .bytes, timestamp: start, resolution: .high, value: .single(Double(bytes))))
+        for (name, count) in alarmCounts() { held(name, [], count, unit: .count, seconds: interval) }
+        // CloudWatch bills a custom metric for each hour it receives data: counted once an hour, for the hour.
+        if end % 3_600 == 0 {
+            held("CustomMetricSeries", [], try await activeCustomSeries(hourEnding: end), unit: .count, seconds: 3_600)
+        }
+        for (plugin, tiers) in await measuredBlobs() {
+            let dimensions = [PlumbAPI.Dimension(name: "Plugin", value: plugin)]
+            held("BlobBytesStored", dimensions, tiers.stored, unit: .bytes, seconds: interval)
+            held("BlobBytesArchived", dimensions, tiers.archived, unit: .bytes, seconds: interval)
         }
         // The counters of the window.
         let counters = try await store.listMetrics(namespace: UsageCatalog.namespace, name: nil)
@@ -147,17 +157,17 @@ public final class UsageService: Service, Sendable {
             })
         for (info, periods) in zip(counters, reads) {
             let amount = periods.values.reduce(0) { $0 + $1.sum }
-            if amount != 0 { usage.append((info.key, amount)) }
+            if amount != 0 { usage.append((info.key, amount, interval)) }
         }
         var windowCost: [SeriesKey: Double] = [:]
-        for (key, amount) in usage {
+        for (key, amount, seconds) in usage {
             guard let storeName = UsageCatalog.store(of: key.name) else { continue }
             var dimensions = key.dimensions
             dimensions.append(Dimension(name: "Usage", value: key.name))
             dimensions.append(Dimension(name: "Store", value: storeName))
             let prices = settings.prices
             for (metric, dollars) in [
-                ("AWS", prices.awsCost(usage: key.name, amount: amount, seconds: Double(interval))),
+                ("AWS", prices.awsCost(usage: key.name, amount: amount, seconds: Double(seconds))),
                 ("Host", prices.hostCost(usage: key.name, amount: amount)),
             ] {
                 guard let dollars, dollars > 0 else { continue }
@@ -172,8 +182,12 @@ public final class UsageService: Service, Sendable {
         }
         samples += try await budgetFigures(windowStart: start, windowCost: windowCost)
         samples.append(
-            Sample(series: Self.windowsSeries, unit: .count, timestamp: start, resolution: .high, value: .single(1)))
+            Sample(
+                series: Self.windowsSeries, unit: .none, timestamp: start, resolution: .high,
+                value: .single(Double(end))))
+        guard leads() else { return false }
         try await store.put(samples)
+        return true
     }
 
     /// The window's cost summed for dashboards and alarms, which read one series each: `AWSTotal`, `AWSByStore`
@@ -194,36 +208,43 @@ public final class UsageService: Service, Sendable {
         return sums
     }
 
-    /// Bytes held by each plugin's blobs (`blobs` and `blobs-archive` under its data directory), measured again
-    /// when the last measure is older than `blobMeasureInterval`.
-    func measuredBlobs() -> [String: Int] {
+    /// Bytes held by each plugin's blobs, in `blobs` and in the archive tier (`blobs-archive`), measured again when
+    /// the last measure is older than `blobMeasureInterval`; the directories are walked off the cooperative pool.
+    func measuredBlobs() async -> [String: BlobTiers] {
         guard let directory = settings.pluginsDirectory else { return [:] }
         let now = store.clock()
         if let last = blobBytes.withLock({ $0 }), now - last.at < settings.blobMeasureInterval { return last.bytes }
-        var bytes: [String: Int] = [:]
-        let fileManager = FileManager.default
-        for plugin in (try? fileManager.contentsOfDirectory(atPath: directory)) ?? [] {
-            for tier in ["blobs", "blobs-archive"] {
-                let root = directory + "/" + plugin + "/" + tier
-                guard let walker = fileManager.enumerator(atPath: root) else { continue }
-                while walker.nextObject() != nil {
-                    if let attributes = walker.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
-                        let size = attributes[.size] as? Int
-                    {
-                        bytes[plugin, default: 0] += size
-                    }
-                }
-            }
+        let bytes = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: Self.walk(directory)) }
         }
         blobBytes.withLock { $0 = (now, bytes) }
         return bytes
     }
 
-    /// Custom metric series (every namespace but Plumb's own, as CloudWatch counts every namespace but `AWS/`),
-    /// and alarms by how CloudWatch prices them.
-    func heldCounts() async throws -> [(String, Int)] {
-        let series = try await store.allSeries()
-        let custom = series.count { !$0.key.namespace.hasPrefix("Plumb/") }
+    static func walk(_ directory: String) -> [String: BlobTiers] {
+        var bytes: [String: BlobTiers] = [:]
+        let fileManager = FileManager.default
+        for plugin in (try? fileManager.contentsOfDirectory(atPath: directory)) ?? [] {
+            for archived in [false, true] {
+                let root = directory + "/" + plugin + (archived ? "/blobs-archive" : "/blobs")
+                guard let walker = fileManager.enumerator(atPath: root) else { continue }
+                while walker.nextObject() != nil {
+                    guard let attributes = walker.fileAttributes,
+                        attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? Int
+                    else { continue }
+                    if archived {
+                        bytes[plugin, default: BlobTiers()].archived += size
+                    } else {
+                        bytes[plugin, default: BlobTiers()].stored += size
+                    }
+                }
+            }
+        }
+        return bytes
+    }
+
+    /// Alarms by how CloudWatch prices them.
+    func alarmCounts() -> [(String, Int)] {
         var standard = 0
         var highResolution = 0
         var composite = 0
@@ -236,10 +257,22 @@ public final class UsageService: Service, Sendable {
             case .composite: composite += 1
             }
         }
-        return [
-            ("CustomMetricSeries", custom), ("StandardAlarms", standard), ("HighResolutionAlarms", highResolution),
-            ("CompositeAlarms", composite),
-        ]
+        return [("StandardAlarms", standard), ("HighResolutionAlarms", highResolution), ("CompositeAlarms", composite)]
+    }
+
+    /// Custom metric series (every namespace but Plumb's own, as CloudWatch counts every namespace but `AWS/`) that
+    /// received a sample in the hour ending at `end`.
+    func activeCustomSeries(hourEnding end: Int64) async throws -> Int {
+        let custom = try await store.allSeries().filter { !$0.key.namespace.hasPrefix("Plumb/") }
+        var active = 0
+        for chunk in stride(from: 0, to: custom.count, by: 1_000) {
+            let reads = try await store.aggregates(
+                custom[chunk..<min(chunk + 1_000, custom.count)].map {
+                    AggregateRequest(series: $0.key, period: 3_600, start: end - 3_600, end: end, distribution: false)
+                })
+            active += reads.count { !$0.isEmpty }
+        }
+        return active
     }
 
     /// Each budget's actual cost for its period up to the window's end, and the forecast, stamped with the window's
@@ -254,21 +287,32 @@ public final class UsageService: Service, Sendable {
             let (periodStart, length) = budget.periodBounds(containing: windowStart)
             let counted = costSeries.map(\.key).filter(budget.counts)
             // Earlier windows from the store; this window from memory (it is stored with these figures).
+            let period: Int64 = budget.period == .monthly ? 86_400 : 3_600
+            // The period's earlier forecasts ride along (last request): the figure written is their peak.
             let reads = try await store.aggregates(
-                counted.map {
+                (counted + [budget.series(.forecast)]).map {
                     AggregateRequest(
-                        series: $0, period: budget.period == .monthly ? 86_400 : 3_600, start: periodStart,
-                        end: windowStart, distribution: false)
+                        series: $0, period: period, start: periodStart, end: windowStart, distribution: false)
                 })
-            var actual = reads.reduce(0) { total, periods in total + periods.values.reduce(0) { $0 + $1.sum } }
-            actual += windowCost.filter { budget.counts($0.key) }.values.reduce(0, +)
-            let forecast = Budget.forecast(actual: actual, elapsed: end - periodStart, length: length)
-            for (kind, value) in [(Budget.Kind.actual, actual), (.forecast, forecast)] {
-                samples.append(
-                    Sample(
-                        series: budget.series(kind), unit: .none, timestamp: end - 1, resolution: .high,
-                        value: .single(value)))
+            var actual = reads.dropLast().reduce(0) { total, periods in
+                total + periods.values.reduce(0) { $0 + $1.sum }
             }
+            actual += windowCost.filter { budget.counts($0.key) }.values.reduce(0, +)
+            samples.append(
+                Sample(
+                    series: budget.series(.actual), unit: .none, timestamp: end - 1, resolution: .high,
+                    value: .single(actual)))
+            // A forecast once enough of the period has passed to extrapolate (AWS Budgets waits for history too),
+            // held at its peak through the period: it only rises, so each forecast threshold is crossed once a
+            // period, as the actual cost's are.
+            guard end - periodStart >= budget.forecastAfter else { continue }
+            let earlierPeak = reads.last?.values.map(\.max).max() ?? 0
+            let forecast = max(
+                earlierPeak, Budget.forecast(actual: actual, elapsed: end - periodStart, length: length))
+            samples.append(
+                Sample(
+                    series: budget.series(.forecast), unit: .none, timestamp: end - 1, resolution: .high,
+                    value: .single(forecast)))
         }
         return samples
     }
