@@ -331,7 +331,7 @@ public final class PlumbServer: Sendable {
             }
             try await alarms.install(files, now: now, extraTopics: apiTopics)
             logs.setMetricFilters(files.metricFilters)
-            usage.budgets = files.budgets
+            usage.setFileBudgets(files.budgets)
             logger.info(
                 "alert files loaded",
                 metadata: [

@@ -239,6 +239,72 @@ struct CostTests {
         }
     }
 
+    @Test("budgets through the API: made, replaced, refused with the field named, kept across a restart, deleted")
+    func budgetsAPI() async throws {
+        let alerts = TemporaryDirectory()
+        defer { alerts.remove() }
+        try """
+        budgets:
+          - {name: filed, amount: 5, thresholds: [{kind: actual, percent: 100}]}
+        """.write(toFile: alerts.path + "/filed.yaml", atomically: true, encoding: .utf8)
+        let alertsPath = alerts.path
+        try await withTestServer(configure: { $0.alerts = alertsPath }) { server, client in
+            let body = """
+                {"amount": 50, "filter": {"function": "probe.echo"},
+                 "thresholds": [{"kind": "forecast", "percent": 100}, {"kind": "actual", "percent": 80}]}
+                """
+            let made = try await client.admin("/api/v1/budgets/team", method: .put, body: body, server: server)
+            #expect(made.status == .created, "\(made.text)")
+            let status = try JSONDecoder().decode(BudgetStatus.self, from: Data(buffer: made.body))
+            #expect(status.filter == ["Function": "probe.echo"])
+            #expect(status.thresholds.map(\.alarm) == ["team forecast 100%", "team actual 80%"])
+            #expect(server.alarms.status("team actual 80%") != nil)
+            #expect(server.usage.budgets.map(\.name).sorted() == ["filed", "team"])
+
+            // Replaced with one threshold: the other's alarm goes.
+            let replaced = try await client.admin(
+                "/api/v1/budgets/team", method: .put,
+                body: #"{"amount": 60, "thresholds": [{"kind": "actual", "percent": 80}]}"#, server: server)
+            #expect(replaced.status == .ok, "\(replaced.text)")
+            #expect(server.alarms.status("team forecast 100%") == nil)
+            if case .metric(let alarm) = server.alarms.status("team actual 80%")?.definition {
+                #expect(alarm.threshold == 48)
+            } else {
+                Issue.record("the threshold is a metric alarm")
+            }
+            // What a restart reads back: the stored document is the same budget.
+            guard case .api(let document) = server.alarms.status("team actual 80%")?.origin else {
+                Issue.record("made through the API")
+                return
+            }
+            let reread = BudgetParser.budget(storedDocument: document, reader: JSONConfigReader())
+            #expect(reread?.amount == 60 && reread?.thresholds.count == 1)
+
+            for (text, field) in [
+                (#"{"amount": -1, "thresholds": [{"kind": "actual", "percent": 100}]}"#, "amount"),
+                (#"{"amount": 5, "thresholds": [{"kind": "soon", "percent": 100}]}"#, "thresholds[0].kind"),
+                (#"{"amount": 5, "thresholds": [{"kind": "actual", "percent": 100, "actions": ["nope"]}]}"#, "nope"),
+                (#"{"name": "other", "amount": 5, "thresholds": [{"kind": "actual", "percent": 100}]}"#, "name"),
+                ("[]", "a mapping"),
+            ] {
+                let refused = try await client.admin("/api/v1/budgets/bad", method: .put, body: text, server: server)
+                #expect(refused.status == .badRequest && refused.text.contains(field), "\(text): \(refused.text)")
+            }
+            #expect(server.usage.budgets.map(\.name).sorted() == ["filed", "team"], "nothing made by a refusal")
+            let filed = try await client.admin(
+                "/api/v1/budgets/filed", method: .put,
+                body: #"{"amount": 1, "thresholds": [{"kind": "actual", "percent": 1}]}"#,
+                server: server)
+            #expect(filed.status == .conflict)
+
+            let deleted = try await client.admin("/api/v1/budgets/team", method: .delete, server: server)
+            #expect(deleted.status == .noContent)
+            #expect(server.alarms.status("team actual 80%") == nil)
+            let again = try await client.admin("/api/v1/budgets/team", method: .delete, server: server)
+            #expect(again.status == .notFound)
+        }
+    }
+
     @Test("budgets: parsed from alert files into one alarm per threshold; mistakes are named")
     func budgetParsing() {
         let (config, errors) = AlertFileParser.parse(

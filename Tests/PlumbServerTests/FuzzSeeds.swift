@@ -235,6 +235,20 @@ extension FuzzTests {
             Seed("GET", "/api/v1/cost", query: ["start": "now-7d", "end": "now", "by": "store"]),
             // reads: query start, end, by (as usage)
             Seed("GET", "/api/v1/budgets"),
+            Seed(
+                "PUT", "/api/v1/budgets/{name}", params: ["name": "fuzz-budget"],
+                json: [
+                    "amount": 25, "period": "monthly", "prices": "aws", "filter": ["function": "probe.echo"],
+                    "evaluation_period": 60, "forecast_after": 86_400,
+                    "thresholds": [
+                        ["kind": "forecast", "percent": 100],
+                        ["kind": "actual", "percent": 80],
+                    ],
+                ]),
+            // reads: path name; body amount (> 0), period (monthly|daily), prices (aws|host), filter (function, store,
+            //   usage, topic, user, log_group), thresholds[] of {kind (actual|forecast), percent (0–10000], actions
+            //   (topics)}, evaluation_period (10, 30, n×60), forecast_after (seconds), description
+            Seed("DELETE", "/api/v1/budgets/{name}", params: ["name": "fuzz-budget"]),
             // reads: query prefix
             Seed(
                 "GET", "/api/v1/logs/{group}", params: ["group": "/plumb/audit"],

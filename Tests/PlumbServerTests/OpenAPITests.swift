@@ -142,7 +142,7 @@ extension OpenAPITests {
         "GET /api/v1/label/{name}/values", "POST /api/v1/label/{name}/values", "GET /api/v1/metadata",
         "GET /api/v1/status/buildinfo", "GET /api/v1/rules", "GET /api/v1/alerts",
         "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster", "GET /api/v1/usage", "GET /api/v1/cost",
-        "GET /api/v1/budgets",
+        "GET /api/v1/budgets", "PUT /api/v1/budgets/{name}", "DELETE /api/v1/budgets/{name}",
         "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/metric-filters",
         "PUT /api/v1/metric-filters/{name}", "DELETE /api/v1/metric-filters/{name}", "GET /api/v1/alarms",
         "POST /api/v1/alarms/reload",
@@ -223,6 +223,14 @@ extension OpenAPITests {
         _ = try await send("DELETE /api/v1/alarms/{name}")
         let gone = try await send("GET /api/v1/alarms/{name}")
         #expect(gone.status == 404)
+        // A budget made, listed, refused with a mistake, and deleted.
+        let made = try await send("PUT /api/v1/budgets/{name}")
+        #expect(made.status == 201, "\(String(decoding: made.body, as: UTF8.self))")
+        _ = try await send("GET /api/v1/budgets")
+        _ = try await send("PUT /api/v1/budgets/{name}") { $0.json = ["amount": -1] }
+        let deleted = try await send("DELETE /api/v1/budgets/{name}")
+        #expect(deleted.status == 204)
+        _ = try await send("DELETE /api/v1/budgets/{name}")
         return answers
     }
 

@@ -71,6 +71,19 @@ public enum AlarmParser {
                         ? [AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")]
                         : sink.errors))
         }
+        if fields.node("budget") != nil {
+            // A threshold of a budget made through the API: its alarm, named as the budget names it.
+            let alarm = BudgetParser.storedThreshold(fields).flatMap { budget, index -> MetricAlarm? in
+                let alarm = budget.alarms[index]
+                guard alarm.name == name else {
+                    fields.error("threshold", "is alarm '\(alarm.name)', not '\(name)'")
+                    return nil
+                }
+                return alarm
+            }
+            if let alarm, sink.errors.isEmpty { return .success(.metric(alarm)) }
+            return .failure(AlertFileErrors(sink.errors))
+        }
         if let given = fields.string("name"), given != name {
             fields.error("name", "'\(given)' differs from the name in the path ('\(name)')")
         }

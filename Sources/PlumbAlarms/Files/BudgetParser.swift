@@ -1,3 +1,4 @@
+import Foundation
 import PlumbAPI
 
 /// Reads the `budgets` section of alert files:
@@ -14,7 +15,7 @@ import PlumbAPI
 ///       - {kind: forecast, percent: 100, actions: [ops]}
 ///       - {kind: actual, percent: 80, actions: [ops]}
 /// ```
-enum BudgetParser {
+public enum BudgetParser {
     static let fields: Set<String> = [
         "name", "description", "amount", "period", "prices", "filter", "thresholds", "evaluation_period",
         "forecast_after",
@@ -26,6 +27,98 @@ enum BudgetParser {
         "log_group": "LogGroup",
     ]
 
+    /// A budget sent to `PUT /api/v1/budgets/{name}` (the alert-file fields as JSON; `name`, when given, must be the
+    /// path's).
+    public static func parseDocument(
+        _ text: String, name: String, reader: any ConfigReader
+    ) -> Result<Budget, AlertFileErrors> {
+        let sink = ConfigErrorSink()
+        let file = "request body"
+        let root: ConfigNode?
+        do throws(AlertFileError) { root = try reader.read(text, file: file) } catch {
+            return .failure(
+                AlertFileErrors([
+                    AlertFileError(file: file, line: 1, field: "", message: "not valid JSON: \(error.message)")
+                ]))
+        }
+        guard let root, let fields = ConfigFields(root, path: "", file: file, sink: sink) else {
+            return .failure(
+                AlertFileErrors(
+                    sink.errors.isEmpty
+                        ? [AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")]
+                        : sink.errors))
+        }
+        if let given = fields.string("name"), given != name {
+            fields.error("name", "'\(given)' differs from the name in the path ('\(name)')")
+        }
+        let budget = budget(fields, name: name)
+        if let budget, sink.errors.isEmpty { return .success(budget) }
+        return .failure(AlertFileErrors(sink.errors))
+    }
+
+    /// The budget and threshold index of a stored budget alarm's document (`{"budget": {…}, "threshold": i}`, what
+    /// the budgets API stores for each threshold).
+    static func storedThreshold(_ fields: ConfigFields) -> (Budget, Int)? {
+        fields.rejectUnknown(["budget", "threshold"])
+        let index = fields.int("threshold", required: true)
+        guard let inner = fields.nested("budget"), let name = inner.string("name", required: true),
+            let budget = budget(inner, name: name), let index
+        else { return nil }
+        guard budget.thresholds.indices.contains(index) else {
+            fields.error("threshold", "the budget has \(budget.thresholds.count) thresholds")
+            return nil
+        }
+        return (budget, index)
+    }
+
+    /// What the budgets API stores for a budget's threshold `index` (the alarm's document): the budget in the
+    /// alert-file fields, and which threshold the alarm is.
+    public static func storedDocument(_ budget: Budget, threshold index: Int) -> String {
+        struct Threshold: Encodable {
+            var kind: String
+            var percent: Double
+            var actions: [String]
+        }
+        struct Document: Encodable {
+            var name: String
+            var description: String?
+            var amount: Double
+            var period: String
+            var prices: String
+            var filter: [String: String]
+            var thresholds: [Threshold]
+            var evaluation_period: Int64
+            var forecast_after: Int64
+        }
+        struct Stored: Encodable {
+            var budget: Document
+            var threshold: Int
+        }
+        let keys = Dictionary(uniqueKeysWithValues: filterDimensions.map { ($0.value, $0.key) })
+        let document = Document(
+            name: budget.name, description: budget.description, amount: budget.amount, period: budget.period.rawValue,
+            prices: budget.prices.rawValue,
+            filter: Dictionary(
+                uniqueKeysWithValues: budget.filter.compactMap { d in keys[d.name].map { ($0, d.value) } }),
+            thresholds: budget.thresholds.map {
+                Threshold(kind: $0.kind.rawValue, percent: $0.percent, actions: $0.actions)
+            },
+            evaluation_period: budget.evaluationPeriod, forecast_after: budget.forecastAfter)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(Stored(budget: document, threshold: index))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The budget a stored budget alarm's document describes; nil for any other document.
+    public static func budget(storedDocument text: String, reader: any ConfigReader) -> Budget? {
+        guard text.contains("\"budget\""), let root = try? reader.read(text, file: "stored document"),
+            let fields = ConfigFields(root, path: "", file: "stored document", sink: ConfigErrorSink()),
+            fields.node("budget") != nil
+        else { return nil }
+        return storedThreshold(fields)?.0
+    }
+
     static func budget(_ b: ConfigFields, name: String) -> Budget? {
         b.rejectUnknown(fields)
         let before = b.errorCount
@@ -34,7 +127,7 @@ enum BudgetParser {
         if let amount, !(amount > 0 && amount < 1e12) { b.error("amount", "must be a dollar amount above 0") }
         let period = b.enum("period", Budget.Period.self) ?? .monthly
         let prices = b.enum("prices", Budget.Prices.self) ?? .aws
-        var filter: [Dimension] = []
+        var filter: [PlumbAPI.Dimension] = []
         if let map = b.stringMap("filter") {
             for (key, value) in map.sorted(by: { $0.key < $1.key }) {
                 guard let dimension = filterDimensions[key] else {
@@ -43,7 +136,7 @@ enum BudgetParser {
                     continue
                 }
                 if value.isEmpty { b.error("filter", "'\(key)' must not be empty") }
-                filter.append(Dimension(name: dimension, value: value))
+                filter.append(PlumbAPI.Dimension(name: dimension, value: value))
             }
         }
         let evaluation = b.int("evaluation_period") ?? 60

@@ -86,6 +86,8 @@ enum APIActions {
         "GET /api/v1/usage": ("usage:GetUsage", "usage/*"),
         "GET /api/v1/cost": ("usage:GetCost", "usage/*"),
         "GET /api/v1/budgets": ("usage:ListBudgets", "budget/*"),
+        "PUT /api/v1/budgets/{name}": ("usage:PutBudget", "budget/{name}"),
+        "DELETE /api/v1/budgets/{name}": ("usage:DeleteBudget", "budget/{name}"),
     ]
 
     /// The route's action and resource; routes not in the table are refused to everyone but the admin token.

@@ -46,7 +46,7 @@ public final class UsageService: Service, Sendable {
     let leads: @Sendable () -> Bool
     let logger = Logger(label: "plumb.usage")
     /// The budgets of the alert files in force (set on every reload).
-    let budgetList = Mutex<[Budget]>([])
+    let fileBudgets = Mutex<[Budget]>([])
     /// The next window to cost (its start), once known.
     let next = Mutex<Int64?>(nil)
     /// Bytes each plugin's blobs hold in each tier, and when they were measured.
@@ -66,10 +66,32 @@ public final class UsageService: Service, Sendable {
         self.leads = leads
     }
 
+    /// The budgets in force: the alert files' and those made through the API (read from their alarms' stored
+    /// documents, so every node of a cluster sees the same).
     public var budgets: [Budget] {
-        get { budgetList.withLock { $0 } }
-        set { budgetList.withLock { $0 = newValue } }
+        let files = fileBudgets.withLock { $0 }
+        return files + apiBudgets.filter { budget in !files.contains { $0.name == budget.name } }
     }
+
+    /// Replaces the alert files' budgets (on every reload).
+    public func setFileBudgets(_ list: [Budget]) { fileBudgets.withLock { $0 = list } }
+
+    /// Budgets made through the API, one per name, from their threshold alarms.
+    public var apiBudgets: [Budget] {
+        var seen: Set<String> = []
+        var list: [Budget] = []
+        for status in alarms.list() {
+            guard case .api(let document) = status.origin,
+                let budget = BudgetParser.budget(storedDocument: document, reader: JSONConfigReader()),
+                seen.insert(budget.name).inserted
+            else { continue }
+            list.append(budget)
+        }
+        return list.sorted { $0.name < $1.name }
+    }
+
+    /// Whether an alert file declares the budget `name`.
+    public func isFileBudget(_ name: String) -> Bool { fileBudgets.withLock { $0.contains { $0.name == name } } }
 
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

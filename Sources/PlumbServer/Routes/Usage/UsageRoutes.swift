@@ -23,6 +23,60 @@ struct UsageRoutes {
         api.get("usage", use: usageReport)
         api.get("cost", use: costReport)
         api.get("budgets", use: budgets)
+        api.put("budgets/:name", use: putBudget)
+        api.delete("budgets/:name", use: deleteBudget)
+    }
+
+    /// Creates (201) or replaces (200) a budget: its thresholds become alarms made through the API, each storing the
+    /// budget's document, so the budget outlives restarts and is the same on every node. A replaced budget's
+    /// thresholds that are gone are deleted.
+    @Sendable func putBudget(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let name = try AlarmRoutes.name(context)
+        guard !usage.isFileBudget(name) else {
+            throw APIError(
+                status: 409, code: "ResourceConflict",
+                "budget '\(name)' is declared in an alert file; edit the file and reload")
+        }
+        let body = try await request.collectBody(limit: 64 * 1_024)
+        guard !body.isEmpty else {
+            throw APIError(code: "MissingParameter", "a JSON body describing the budget is required")
+        }
+        let budget: Budget
+        switch BudgetParser.parseDocument(String(decoding: body, as: UTF8.self), name: name, reader: JSONConfigReader())
+        {
+        case .success(let parsed): budget = parsed
+        case .failure(let errors):
+            throw APIError(
+                errors.errors.map { $0.field.isEmpty ? $0.message : "\($0.field): \($0.message)" }.joined(
+                    separator: "; "))
+        }
+        let previous = usage.apiBudgets.first { $0.name == name }
+        for (index, alarm) in budget.alarms.enumerated() {
+            _ = try await alarms.put(
+                name: alarm.name, document: BudgetParser.storedDocument(budget, threshold: index), now: store.clock())
+        }
+        let kept = Set(budget.alarms.map(\.name))
+        for alarm in previous?.alarms ?? [] where !kept.contains(alarm.name) {
+            try await alarms.delete(name: alarm.name)
+        }
+        return try .json(try await status(of: budget), status: previous == nil ? .created : .ok)
+    }
+
+    /// Deletes a budget made through the API, with its alarms.
+    @Sendable func deleteBudget(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let name = try AlarmRoutes.name(context)
+        if usage.isFileBudget(name) {
+            throw APIError(
+                status: 409, code: "ResourceConflict",
+                "budget '\(name)' is declared in an alert file; remove it from the file and reload")
+        }
+        guard let budget = usage.apiBudgets.first(where: { $0.name == name }) else {
+            throw APIError(status: 404, code: "ResourceNotFound", "no budget named '\(name)'")
+        }
+        for alarm in budget.alarms where alarms.status(alarm.name) != nil {
+            try await alarms.delete(name: alarm.name)
+        }
+        return Response(status: .noContent)
     }
 
     @Sendable func usageReport(_ request: Request, context: PlumbRequestContext) async throws -> Response {
@@ -83,39 +137,35 @@ struct UsageRoutes {
     }
 
     @Sendable func budgets(_ request: Request, context: PlumbRequestContext) async throws -> Response {
-        let now = store.clock()
-        let list = usage.budgets
-        let reads = try await store.aggregates(
-            list.flatMap { budget in
-                let (periodStart, _) = budget.periodBounds(containing: now)
-                return [Budget.Kind.actual, .forecast].map {
-                    AggregateRequest(
-                        series: budget.series($0), period: 1, start: max(periodStart, now - 86_400), end: now + 1,
-                        distribution: false)
-                }
-            })
         var statuses: [BudgetStatus] = []
-        for (index, budget) in list.enumerated() {
-            let (periodStart, length) = budget.periodBounds(containing: now)
-            // The latest figure written this period (none yet: nothing was costed this period).
-            func latest(_ periods: [Int64: Aggregate]) -> Double {
-                periods.max { $0.key < $1.key }.map { $0.value.max } ?? 0
-            }
-            statuses.append(
-                BudgetStatus(
-                    name: budget.name, amount: budget.amount, period: budget.period.rawValue,
-                    prices: budget.prices.rawValue,
-                    filter: Dictionary(uniqueKeysWithValues: budget.filter.map { ($0.name, $0.value) }),
-                    periodStart: TimeParsing.format(periodStart), periodEnd: TimeParsing.format(periodStart + length),
-                    actual: latest(reads[2 * index]), forecast: latest(reads[2 * index + 1]),
-                    thresholds: budget.thresholds.map { threshold in
-                        let alarm = budget.alarmName(threshold)
-                        return BudgetThreshold(
-                            kind: threshold.kind.rawValue, percent: threshold.percent, alarm: alarm,
-                            state: alarms.status(alarm)?.state.rawValue ?? "INSUFFICIENT_DATA")
-                    }))
-        }
+        for budget in usage.budgets { statuses.append(try await status(of: budget)) }
         return try .json(BudgetList(budgets: statuses))
+    }
+
+    /// A budget with its latest figures this period (0 before anything was costed) and its alarms' states.
+    func status(of budget: Budget) async throws -> BudgetStatus {
+        let now = store.clock()
+        let (periodStart, length) = budget.periodBounds(containing: now)
+        let reads = try await store.aggregates(
+            [Budget.Kind.actual, .forecast].map {
+                AggregateRequest(
+                    series: budget.series($0), period: 1, start: max(periodStart, now - 86_400), end: now + 1,
+                    distribution: false)
+            })
+        func latest(_ periods: [Int64: Aggregate]) -> Double {
+            periods.max { $0.key < $1.key }.map { $0.value.max } ?? 0
+        }
+        return BudgetStatus(
+            name: budget.name, amount: budget.amount, period: budget.period.rawValue, prices: budget.prices.rawValue,
+            filter: Dictionary(uniqueKeysWithValues: budget.filter.map { ($0.name, $0.value) }),
+            periodStart: TimeParsing.format(periodStart), periodEnd: TimeParsing.format(periodStart + length),
+            actual: latest(reads[0]), forecast: latest(reads[1]),
+            thresholds: budget.thresholds.map { threshold in
+                let alarm = budget.alarmName(threshold)
+                return BudgetThreshold(
+                    kind: threshold.kind.rawValue, percent: threshold.percent, alarm: alarm,
+                    state: alarms.status(alarm)?.state.rawValue ?? "INSUFFICIENT_DATA")
+            })
     }
 
     /// `start` and `end` (default: this UTC month up to now), at most `maxRangeSeconds` apart.
