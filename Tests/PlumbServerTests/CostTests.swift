@@ -248,7 +248,8 @@ struct CostTests {
           - {name: filed, amount: 5, thresholds: [{kind: actual, percent: 100}]}
         """.write(toFile: alerts.path + "/filed.yaml", atomically: true, encoding: .utf8)
         let alertsPath = alerts.path
-        try await withTestServer(configure: { $0.alerts = alertsPath }) { server, client in
+        let withBudgetFile: (inout ServerConfig) -> Void = { $0.alerts = alertsPath }
+        try await withTestServer(configure: withBudgetFile) { server, client in
             let body = """
                 {"amount": 50, "filter": {"function": "probe.echo"},
                  "thresholds": [{"kind": "forecast", "percent": 100}, {"kind": "actual", "percent": 80}]}
