@@ -130,16 +130,19 @@ public final class PostgresLogStore: LogStoring, Sendable {
         let logger = self.logger
         return try await database.run { connection in
             var groups: [LogGroupSummary] = []
-            for try await (name, days, created, count) in try await connection.query(
+            for try await (name, days, created, count, bytes) in try await connection.query(
                 """
                 SELECT g.name, g.retention_days, g.created_at,
-                    (SELECT count(*) FROM log_events e WHERE e.group_id = g.id)
+                    (SELECT count(*) FROM log_events e WHERE e.group_id = g.id),
+                    (SELECT COALESCE(sum(octet_length(e.message)), 0)::bigint FROM log_events e WHERE e.group_id = g.id)
                 FROM log_groups g ORDER BY g.name COLLATE "C"
                 """, logger: logger
-            ).decode((String, Int?, Int64, Int64).self) {
+            ).decode((String, Int?, Int64, Int64, Int64).self) {
                 guard prefix.map(name.hasPrefix) ?? true else { continue }
                 groups.append(
-                    LogGroupSummary(name: name, retentionDays: days, createdAt: created, storedEvents: Int(count)))
+                    LogGroupSummary(
+                        name: name, retentionDays: days, createdAt: created, storedEvents: Int(count),
+                        storedBytes: Int(bytes)))
             }
             return groups
         }

@@ -133,7 +133,7 @@ public final class PlumbServer: Sendable {
         var usageSettings = UsageService.Settings(interval: Int64(config.usage.intervalSeconds), prices: prices)
         usageSettings.pluginsDirectory = config.dataDirectory + "/plugins"
         self.usage = UsageService(
-            store: store, settings: usageSettings,
+            store: store, logs: logs, settings: usageSettings,
             alarms: alarms, leads: { lease?.isLeader ?? true })
     }
 

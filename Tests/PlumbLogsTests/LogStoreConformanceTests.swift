@@ -157,6 +157,13 @@ struct LogStoreConformanceTests {
             #expect(try await store.groups(prefix: "/conformance/").map(\.name) == ["/conformance/a"])
             #expect(Set(try await store.groups().map(\.name)).isSuperset(of: ["/conformance/a", "/other/b"]))
             #expect(try await store.groups(prefix: "/conformance/").first?.storedEvents == 2)
+            // The bytes it holds: its two one-byte messages, or a sealed block's compressed size where sealed.
+            let group = try #require(try await store.groups(prefix: "/conformance/").first)
+            if group.archivedEvents == 0 {
+                #expect(group.storedBytes == 2)
+            } else {
+                #expect(group.storedBytes == 2 - group.archivedEvents + group.archiveCompressedBytes)
+            }
             #expect(try await store.streams(group: "/conformance/a").map(\.name).sorted() == ["s1", "s2"])
             do {
                 _ = try await store.streams(group: "/conformance/none")

@@ -66,10 +66,13 @@ public struct LogGroupSummary: Sendable, Equatable {
     public var archivedEvents: Int
     public var archiveRawBytes: Int
     public var archiveCompressedBytes: Int
+    /// Bytes the group holds: its messages not yet sealed (UTF-8) and its sealed blocks' compressed size (what
+    /// CloudWatch Logs bills as archived storage).
+    public var storedBytes: Int
 
     public init(
         name: String, retentionDays: Int?, createdAt: Int64, storedEvents: Int, archivedEvents: Int = 0,
-        archiveRawBytes: Int = 0, archiveCompressedBytes: Int = 0
+        archiveRawBytes: Int = 0, archiveCompressedBytes: Int = 0, storedBytes: Int = 0
     ) {
         self.name = name
         self.retentionDays = retentionDays
@@ -78,6 +81,7 @@ public struct LogGroupSummary: Sendable, Equatable {
         self.archivedEvents = archivedEvents
         self.archiveRawBytes = archiveRawBytes
         self.archiveCompressedBytes = archiveCompressedBytes
+        self.storedBytes = storedBytes
     }
 }
 

@@ -178,6 +178,7 @@ public final class LogStore: Sendable {
                 db,
                 sql: """
                     SELECT g.name, g.retention_days, g.created_at, (SELECT COUNT(*) FROM log_events e WHERE e.group_id = g.id) AS n,
+                        (SELECT COALESCE(SUM(length(CAST(e.message AS BLOB))), 0) FROM log_events e WHERE e.group_id = g.id) AS bytes,
                         (SELECT COALESCE(SUM(events), 0) FROM log_blocks b WHERE b.group_id = g.id) AS sealed,
                         (SELECT COALESCE(SUM(raw_bytes), 0) FROM log_blocks b WHERE b.group_id = g.id) AS raw,
                         (SELECT COALESCE(SUM(length(data)), 0) FROM log_blocks b WHERE b.group_id = g.id) AS packed
@@ -187,7 +188,8 @@ public final class LogStore: Sendable {
                 Group(
                     name: $0["name"], retentionDays: $0["retention_days"], createdAt: $0["created_at"],
                     storedEvents: ($0["n"] as Int) + ($0["sealed"] as Int), archivedEvents: $0["sealed"],
-                    archiveRawBytes: $0["raw"], archiveCompressedBytes: $0["packed"])
+                    archiveRawBytes: $0["raw"], archiveCompressedBytes: $0["packed"],
+                    storedBytes: ($0["bytes"] as Int) + ($0["packed"] as Int))
             }
             .filter { prefix == nil || $0.name.hasPrefix(prefix!) }
         }

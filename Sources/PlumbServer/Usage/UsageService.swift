@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PlumbAPI
 import PlumbAlarms
+import PlumbLogs
 import PlumbMetrics
 import ServiceLifecycle
 import Synchronization
@@ -41,6 +42,8 @@ public final class UsageService: Service, Sendable {
     static let windowsSeries = SeriesKey(namespace: costNamespace, name: "Windows")
 
     let store: any MetricStoring
+    /// Measured for `LogBytesStored` (nil: not measured).
+    let logs: (any LogStoring)?
     let settings: Settings
     let alarms: AlarmEngine
     let leads: @Sendable () -> Bool
@@ -49,6 +52,8 @@ public final class UsageService: Service, Sendable {
     let fileBudgets = Mutex<[Budget]>([])
     /// The next window to cost (its start), once known.
     let next = Mutex<Int64?>(nil)
+    /// Bytes each log group holds, and when they were measured.
+    let logBytes = Mutex<(at: Int64, bytes: [String: Int])?>(nil)
     /// Bytes each plugin's blobs hold in each tier, and when they were measured.
     let blobBytes = Mutex<(at: Int64, bytes: [String: BlobTiers])?>(nil)
 
@@ -58,9 +63,11 @@ public final class UsageService: Service, Sendable {
     }
 
     public init(
-        store: any MetricStoring, settings: Settings, alarms: AlarmEngine, leads: @escaping @Sendable () -> Bool
+        store: any MetricStoring, logs: (any LogStoring)? = nil, settings: Settings, alarms: AlarmEngine,
+        leads: @escaping @Sendable () -> Bool
     ) {
         self.store = store
+        self.logs = logs
         self.settings = settings
         self.alarms = alarms
         self.leads = leads
@@ -165,6 +172,11 @@ public final class UsageService: Service, Sendable {
         if end % 3_600 == 0 {
             held("CustomMetricSeries", [], try await activeCustomSeries(hourEnding: end), unit: .count, seconds: 3_600)
         }
+        for (group, bytes) in try await measuredLogs() {
+            held(
+                "LogBytesStored", [PlumbAPI.Dimension(name: "LogGroup", value: group)], bytes, unit: .bytes,
+                seconds: interval)
+        }
         for (plugin, tiers) in await measuredBlobs() {
             let dimensions = [PlumbAPI.Dimension(name: "Plugin", value: plugin)]
             held("BlobBytesStored", dimensions, tiers.stored, unit: .bytes, seconds: interval)
@@ -228,6 +240,18 @@ public final class UsageService: Service, Sendable {
             }
         }
         return sums
+    }
+
+    /// Bytes each log group holds (`LogGroupSummary.storedBytes`), measured again when the last measure is older than
+    /// `blobMeasureInterval` (the store sums every group's events to answer).
+    func measuredLogs() async throws -> [String: Int] {
+        guard let logs else { return [:] }
+        let now = store.clock()
+        if let last = logBytes.withLock({ $0 }), now - last.at < settings.blobMeasureInterval { return last.bytes }
+        let bytes = Dictionary(
+            try await logs.groups().map { ($0.name, $0.storedBytes) }, uniquingKeysWith: { first, _ in first })
+        logBytes.withLock { $0 = (now, bytes) }
+        return bytes
     }
 
     /// Bytes held by each plugin's blobs, in `blobs` and in the archive tier (`blobs-archive`), measured again when
