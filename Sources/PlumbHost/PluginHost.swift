@@ -99,7 +99,8 @@ public final class PluginHost: Sendable {
             host: HostBridge(
                 host: self, plugin: name, key: try HostBridge.signingKey(directory: directory),
                 platform: try platform ?? StandalonePlatform(secrets: SecretBox.load(dataDirectory: dataDirectory))),
-            blobs: try BlobStore(root: directory + "/blobs"), publicURL: publicURL)
+            blobs: MeteredBlobStore(try BlobStore(root: directory + "/blobs"), plugin: name, factory: factory),
+            publicURL: publicURL)
         let started = ContinuousClock.now
         try await P.prepare(context: context)
         let topics = P.topics(context: context)

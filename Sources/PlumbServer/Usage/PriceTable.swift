@@ -127,6 +127,8 @@ public struct PriceTable: Sendable, Equatable, Decodable {
                 "FunctionNotifications": Price(usd: 0, per: 1),
                 "BlobBytesStored": Price(usd: 0.023, per: 1_073_741_824, monthly: true),
                 "BlobBytesArchived": Price(usd: 0.0036, per: 1_073_741_824, monthly: true),
+                "BlobPutRequests": Price(usd: 0.005, per: 1_000),
+                "BlobGetRequests": Price(usd: 0.0004, per: 1_000),
             ]),
         host: Host(monthlyUSD: 40, memoryGB: 8))
 }
@@ -156,6 +158,10 @@ public enum UsageCatalog {
         ("FunctionNotifications", "notifications", false),
         ("BlobBytesStored", "blobs", true),
         ("BlobBytesArchived", "blobs", true),
+        ("BlobPutRequests", "blobs", false),
+        ("BlobGetRequests", "blobs", false),
+        ("BlobBytesWritten", "blobs", false),
+        ("BlobBytesRead", "blobs", false),
         ("APIRequests", "api", false),
         ("GroupAPIRequests", "api", false),
     ]
