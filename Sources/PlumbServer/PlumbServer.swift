@@ -132,6 +132,7 @@ public final class PlumbServer: Sendable {
             leads: { lease?.isLeader ?? true })
         var usageSettings = UsageService.Settings(interval: Int64(config.usage.intervalSeconds), prices: prices)
         usageSettings.pluginsDirectory = config.dataDirectory + "/plugins"
+        usageSettings.functionTags = config.functions.mapValues(\.tags).filter { !$0.value.isEmpty }
         self.usage = UsageService(
             store: store, logs: logs, settings: usageSettings,
             alarms: alarms, leads: { lease?.isLeader ?? true })

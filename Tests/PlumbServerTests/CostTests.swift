@@ -352,6 +352,42 @@ struct CostTests {
         }
     }
 
+    @Test("a budget on a function tag counts the cost of the functions that carry it; tags are checked in the config")
+    func tagFilter() throws {
+        let (config, errors) = AlertFileParser.parse(
+            "budgets: [{name: t, amount: 5, filter: {tag: team=chat}, thresholds: [{kind: actual, percent: 100}]}]",
+            file: "t.yaml")
+        #expect(errors.isEmpty, "\(errors)")
+        let budget = try #require(config.budgets.first)
+        let tags = ["chat.message": ["team": "chat"], "sentiment.classify": ["team": "ml"]]
+        func cost(_ function: String?) -> SeriesKey {
+            SeriesKey(
+                namespace: "Plumb/Cost", name: "AWS",
+                dimensions: (function.map { [PlumbAPI.Dimension(name: "Function", value: $0)] } ?? []) + [
+                    .init(name: "Store", value: function == nil ? "logs" : "functions"),
+                    .init(name: "Usage", value: function == nil ? "LogBytesIngested" : "Requests"),
+                ])
+        }
+        #expect(budget.counts(cost("chat.message"), functionTags: tags))
+        #expect(!budget.counts(cost("sentiment.classify"), functionTags: tags))
+        #expect(!budget.counts(cost(nil), functionTags: tags))
+        // Stored through the API and read back, the tag is kept.
+        let stored = BudgetParser.storedDocument(budget, threshold: 0)
+        #expect(BudgetParser.budget(storedDocument: stored, reader: JSONConfigReader()) == budget)
+        let (_, bad) = AlertFileParser.parse(
+            "budgets: [{name: t, amount: 5, filter: {tag: chat}, thresholds: [{kind: actual, percent: 100}]}]",
+            file: "t.yaml")
+        #expect(bad.contains { $0.field == "budgets[0].filter" && $0.message.contains("KEY=VALUE") }, "\(bad)")
+
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/plumb.yaml"
+        try "functions:\n  probe.echo:\n    tags: {team: chat}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try ServerConfig.load(path: path).functions["probe.echo"]?.tags == ["team": "chat"])
+        try "functions:\n  probe.echo:\n    tags: {\"a=b\": x}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try ServerConfig.load(path: path) }
+    }
+
     @Test("a budget's period: the UTC month (or day) holding the time, and the forecast continues its rate")
     func budgetPeriods() {
         let budget = Budget(name: "b", amount: 10, period: .monthly, thresholds: [])

@@ -9,7 +9,7 @@ import PlumbAPI
 ///     amount: 50          # US dollars
 ///     period: monthly     # or daily
 ///     prices: aws         # or host
-///     filter: {function: chat.send}   # function, store, usage, topic, user, log_group
+///     filter: {function: chat.send}   # function, store, usage, topic, user, log_group, tag (KEY=VALUE)
 ///     forecast_after: 86400             # seconds into the period before forecasting (default a day; daily: 2 h)
 ///     thresholds:
 ///       - {kind: forecast, percent: 100, actions: [ops]}
@@ -95,11 +95,13 @@ public enum BudgetParser {
             var threshold: Int
         }
         let keys = Dictionary(uniqueKeysWithValues: filterDimensions.map { ($0.value, $0.key) })
+        var filter = Dictionary(
+            uniqueKeysWithValues: budget.filter.compactMap { d in keys[d.name].map { ($0, d.value) } })
+        if let tag = budget.tag { filter["tag"] = "\(tag.key)=\(tag.value)" }
         let document = Document(
             name: budget.name, description: budget.description, amount: budget.amount, period: budget.period.rawValue,
             prices: budget.prices.rawValue,
-            filter: Dictionary(
-                uniqueKeysWithValues: budget.filter.compactMap { d in keys[d.name].map { ($0, d.value) } }),
+            filter: filter,
             thresholds: budget.thresholds.map {
                 Threshold(kind: $0.kind.rawValue, percent: $0.percent, actions: $0.actions)
             },
@@ -128,10 +130,20 @@ public enum BudgetParser {
         let period = b.enum("period", Budget.Period.self) ?? .monthly
         let prices = b.enum("prices", Budget.Prices.self) ?? .aws
         var filter: [PlumbAPI.Dimension] = []
+        var tag: (key: String, value: String)?
         if let map = b.stringMap("filter") {
             for (key, value) in map.sorted(by: { $0.key < $1.key }) {
+                if key == "tag" {
+                    let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, !parts[0].isEmpty else {
+                        b.error("filter", "tag must be KEY=VALUE (a function tag), got '\(value)'")
+                        continue
+                    }
+                    tag = (parts[0], parts[1])
+                    continue
+                }
                 guard let dimension = filterDimensions[key] else {
-                    let known = filterDimensions.keys.sorted().joined(separator: ", ")
+                    let known = (filterDimensions.keys.sorted() + ["tag"]).joined(separator: ", ")
                     b.error("filter", "unknown filter '\(key)' (known: \(known))")
                     continue
                 }
@@ -171,9 +183,11 @@ public enum BudgetParser {
                 "the \(threshold.kind.rawValue) threshold at \(Budget.format(threshold.percent))% is given twice")
         }
         guard b.errorCount == before, let amount else { return nil }
-        return Budget(
+        var budget = Budget(
             name: name, description: b.string("description"), amount: amount, period: period, prices: prices,
             filter: filter, thresholds: thresholds, evaluationPeriod: Int64(evaluation),
             forecastAfter: forecastAfter.map(Int64.init))
+        budget.tag = tag
+        return budget
     }
 }

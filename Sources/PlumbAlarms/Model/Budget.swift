@@ -50,6 +50,9 @@ public struct Budget: Sendable, Equatable {
     public var prices: Prices
     /// Dimensions every counted `Plumb/Cost` series carries (`Function`, `Store`, `Usage`, …); empty: all of them.
     public var filter: [PlumbAPI.Dimension]
+    /// A function tag (`key`, `value`) the counted series' `Function` must carry (AWS Budgets' cost-allocation tag
+    /// filter); nil: no tag filter.
+    public var tag: (key: String, value: String)?
     public var thresholds: [Threshold]
     /// Seconds between the alarms' looks at the figures: 10, 30 or a multiple of 60.
     public var evaluationPeriod: Int64
@@ -78,10 +81,22 @@ public struct Budget: Sendable, Equatable {
         SeriesKey(namespace: Self.namespace, name: kind.metric, dimensions: [Dimension(name: "Budget", value: name)])
     }
 
-    /// Whether a `Plumb/Cost` series counts towards the budget.
-    public func counts(_ series: SeriesKey) -> Bool {
-        series.name == prices.costMetric
-            && filter.allSatisfy { wanted in series.dimensions.contains { $0 == wanted } }
+    /// Whether a `Plumb/Cost` series counts towards the budget; `functionTags` are the functions' tags (by name),
+    /// for a tag filter.
+    public func counts(_ series: SeriesKey, functionTags: [String: [String: String]] = [:]) -> Bool {
+        guard series.name == prices.costMetric,
+            filter.allSatisfy({ wanted in series.dimensions.contains { $0 == wanted } })
+        else { return false }
+        guard let tag else { return true }
+        guard let function = series.dimensions.first(where: { $0.name == "Function" })?.value else { return false }
+        return functionTags[function]?[tag.key] == tag.value
+    }
+
+    public static func == (a: Budget, b: Budget) -> Bool {
+        a.name == b.name && a.description == b.description && a.amount == b.amount && a.period == b.period
+            && a.prices == b.prices && a.filter == b.filter && a.tag?.key == b.tag?.key && a.tag?.value == b.tag?.value
+            && a.thresholds == b.thresholds && a.evaluationPeriod == b.evaluationPeriod
+            && a.forecastAfter == b.forecastAfter
     }
 
     /// The alarm of one threshold: `NAME actual 80%`.
@@ -111,7 +126,8 @@ public struct Budget: Sendable, Equatable {
     }
 
     var filterText: String {
-        filter.isEmpty ? "" : " on " + filter.map { "\($0.name)=\($0.value)" }.joined(separator: ", ")
+        let parts = filter.map { "\($0.name)=\($0.value)" } + (tag.map { ["tag \($0.key)=\($0.value)"] } ?? [])
+        return parts.isEmpty ? "" : " on " + parts.joined(separator: ", ")
     }
 
     /// The start of the period holding `time` (UTC), and its length in seconds.

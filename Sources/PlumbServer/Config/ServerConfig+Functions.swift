@@ -12,6 +12,8 @@ extension ServerConfig {
         public var maximumEventAge: Double?
         /// Instances, provisioned concurrency, the REPORT line and the autoscaler.
         public var options = FunctionOptions()
+        /// Cost-allocation tags (`team: chat`): budgets can filter on one (`filter: {tag: team=chat}`).
+        public var tags: [String: String] = [:]
 
         enum CodingKeys: String, CodingKey {
             case reserved, provisioned, autoscaling
@@ -21,6 +23,7 @@ extension ServerConfig {
             case maxConcurrencyPerInstance = "max_concurrency_per_instance"
             case reportLog = "report_log"
             case memoryMB = "memory_mb"
+            case tags
         }
 
         /// The `autoscaling:` section; every key optional.
@@ -80,6 +83,20 @@ extension ServerConfig {
                 throw ConfigError(
                     "memory_mb must be from \(FunctionOptions.memoryRange.lowerBound) to "
                         + "\(FunctionOptions.memoryRange.upperBound) (megabytes, as Lambda's MemorySize)")
+            }
+            tags = try c.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]
+            guard tags.count <= 50 else { throw ConfigError("tags: at most 50 tags") }
+            for (key, value) in tags {
+                let printable = { (text: String) in
+                    !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+                }
+                guard (1...128).contains(key.count), value.count <= 256, !key.contains("="), printable(key),
+                    printable(value)
+                else {
+                    throw ConfigError(
+                        "tags: '\(key.prefix(40))' must be a key of 1 to 128 printable characters without '=' and a value of at most 256"
+                    )
+                }
             }
             if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {
                 options.autoscaling = a.enabled ?? true

@@ -31,6 +31,8 @@ public final class UsageService: Service, Sendable {
         /// `BlobBytesStored`, at most every `blobMeasureInterval` seconds.
         public var pluginsDirectory: String?
         public var blobMeasureInterval: Int64 = 300
+        /// Each function's tags (`functions.NAME.tags`), for budgets filtered on a tag.
+        public var functionTags: [String: [String: String]] = [:]
 
         public init(interval: Int64 = 60, prices: PriceTable = .shipped) {
             self.interval = interval
@@ -331,7 +333,8 @@ public final class UsageService: Service, Sendable {
         var samples: [Sample] = []
         for budget in budgets {
             let (periodStart, length) = budget.periodBounds(containing: windowStart)
-            let counted = costSeries.map(\.key).filter(budget.counts)
+            let tags = settings.functionTags
+            let counted = costSeries.map(\.key).filter { budget.counts($0, functionTags: tags) }
             // Earlier windows from the store; this window from memory (it is stored with these figures).
             let period: Int64 = budget.period == .monthly ? 86_400 : 3_600
             // The period's earlier forecasts ride along (last request): the figure written is their peak.
@@ -343,7 +346,7 @@ public final class UsageService: Service, Sendable {
             var actual = reads.dropLast().reduce(0) { total, periods in
                 total + periods.values.reduce(0) { $0 + $1.sum }
             }
-            actual += windowCost.filter { budget.counts($0.key) }.values.reduce(0, +)
+            actual += windowCost.filter { budget.counts($0.key, functionTags: tags) }.values.reduce(0, +)
             samples.append(
                 Sample(
                     series: budget.series(.actual), unit: .none, timestamp: end - 1, resolution: .high,
