@@ -71,13 +71,20 @@ struct TmuxDashTests {
         #expect(started.status == 0, "\(started.output)")
         defer { Self.killSession(session) }
 
-        let first = try await Self.screen(session) { $0.contains("E2E board") && $0.contains("initialised") }
+        // Each wait is for the whole frame the checks read: a capture can catch a frame half drawn (seen once in the
+        // full suite's parallel pass).
+        let first = try await Self.screen(session) {
+            $0.contains("E2E board") && $0.contains("initialised") && $0.contains("[1/2 First]")
+                && $0.contains("page one notes") && $0.contains("Server log")
+        }
         #expect(first.contains("[1/2 First]") && first.contains("page one notes"), "\(first)")
         #expect(
             first.contains("Server log") && first.contains("initialised"), "the server's log lines are shown: \(first)")
 
         _ = try await Self.tmux(["send-keys", "-t", session, "2"])
-        let second = try await Self.screen(session) { $0.contains("[2/2 Second]") }
+        let second = try await Self.screen(session) {
+            $0.contains("[2/2 Second]") && $0.contains("All alarms") && $0.contains("functions-errors")
+        }
         #expect(
             second.contains("All alarms") && second.contains("functions-errors") && !second.contains("page one notes"),
             "\(second)")
@@ -87,7 +94,9 @@ struct TmuxDashTests {
         _ = try await Self.screen(session) { $0.contains("page one notes") }
         _ = try await Self.tmux(["send-keys", "-t", session, "Tab"])
         _ = try await Self.tmux(["send-keys", "-t", session, "Enter"])
-        let zoomed = try await Self.screen(session) { !$0.contains("page one notes") && $0.contains("Server log") }
+        let zoomed = try await Self.screen(session) {
+            !$0.contains("page one notes") && !$0.contains("Notes") && $0.contains("┏━ Server log")
+        }
         #expect(
             !zoomed.contains("Notes") && zoomed.contains("┏━ Server log"), "the focused log fills the screen: \(zoomed)"
         )
@@ -96,10 +105,16 @@ struct TmuxDashTests {
         _ = try await Self.tmux(["send-keys", "-t", session, "/"])
         _ = try await Self.tmux(["send-keys", "-t", session, "-l", "sensors"])
         _ = try await Self.tmux(["send-keys", "-t", session, "Enter"])
-        let filtered = try await Self.screen(session) { $0.contains("filter: sensors") }
-        let logLines = filtered.split(separator: "\n").filter {
-            $0.contains("┃") && $0.range(of: #"\d\d:\d\d:\d\d "#, options: .regularExpression) != nil
+        func logLines(_ screen: String) -> [Substring] {
+            screen.split(separator: "\n").filter {
+                $0.contains("┃") && $0.range(of: #"\d\d:\d\d:\d\d "#, options: .regularExpression) != nil
+            }
         }
+        let filtered = try await Self.screen(session) {
+            $0.contains("filter: sensors") && logLines($0).allSatisfy { $0.localizedCaseInsensitiveContains("sensors") }
+                && !logLines($0).isEmpty
+        }
+        let logLines = logLines(filtered)
         #expect(
             !logLines.isEmpty && logLines.allSatisfy { $0.localizedCaseInsensitiveContains("sensors") }, "\(filtered)")
 

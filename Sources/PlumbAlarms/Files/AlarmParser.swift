@@ -55,21 +55,10 @@ public enum AlarmParser {
     public static func parseDocument(
         _ text: String, name: String, reader: any ConfigReader
     ) -> Result<AlarmDefinition, AlertFileErrors> {
-        let sink = ConfigErrorSink()
-        let file = "request body"
-        let root: ConfigNode?
-        do throws(AlertFileError) { root = try reader.read(text, file: file) } catch {
-            return .failure(
-                AlertFileErrors([
-                    AlertFileError(file: file, line: 1, field: "", message: "not valid JSON: \(error.message)")
-                ]))
-        }
-        guard let root, let fields = ConfigFields(root, path: "", file: file, sink: sink) else {
-            return .failure(
-                AlertFileErrors(
-                    sink.errors.isEmpty
-                        ? [AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")]
-                        : sink.errors))
+        let (fields, sink): (ConfigFields, ConfigErrorSink)
+        switch documentFields(text, reader: reader) {
+        case .success(let read): (fields, sink) = read
+        case .failure(let errors): return .failure(errors)
         }
         if fields.node("budget") != nil {
             // A threshold of a budget made through the API: its alarm, named as the budget names it.
@@ -95,6 +84,29 @@ public enum AlarmParser {
         }
         if let alarm, sink.errors.isEmpty { return .success(alarm) }
         return .failure(AlertFileErrors(sink.errors))
+    }
+
+    /// A document sent to the API (JSON, or YAML) as fields with their error sink, or why it is not a JSON object.
+    static func documentFields(
+        _ text: String, reader: any ConfigReader
+    ) -> Result<(ConfigFields, ConfigErrorSink), AlertFileErrors> {
+        let sink = ConfigErrorSink()
+        let file = "request body"
+        let root: ConfigNode?
+        do throws(AlertFileError) { root = try reader.read(text, file: file) } catch {
+            return .failure(
+                AlertFileErrors([
+                    AlertFileError(file: file, line: 1, field: "", message: "not valid JSON: \(error.message)")
+                ]))
+        }
+        guard let root, let fields = ConfigFields(root, path: "", file: file, sink: sink) else {
+            return .failure(
+                AlertFileErrors(
+                    sink.errors.isEmpty
+                        ? [AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")]
+                        : sink.errors))
+        }
+        return .success((fields, sink))
     }
 
     /// Alarm names: 1–255 printable characters (CloudWatch).

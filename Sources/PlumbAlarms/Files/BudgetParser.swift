@@ -32,21 +32,10 @@ public enum BudgetParser {
     public static func parseDocument(
         _ text: String, name: String, reader: any ConfigReader
     ) -> Result<Budget, AlertFileErrors> {
-        let sink = ConfigErrorSink()
-        let file = "request body"
-        let root: ConfigNode?
-        do throws(AlertFileError) { root = try reader.read(text, file: file) } catch {
-            return .failure(
-                AlertFileErrors([
-                    AlertFileError(file: file, line: 1, field: "", message: "not valid JSON: \(error.message)")
-                ]))
-        }
-        guard let root, let fields = ConfigFields(root, path: "", file: file, sink: sink) else {
-            return .failure(
-                AlertFileErrors(
-                    sink.errors.isEmpty
-                        ? [AlertFileError(file: file, line: 1, field: "", message: "the body must be a JSON object")]
-                        : sink.errors))
+        let (fields, sink): (ConfigFields, ConfigErrorSink)
+        switch AlarmParser.documentFields(text, reader: reader) {
+        case .success(let read): (fields, sink) = read
+        case .failure(let errors): return .failure(errors)
         }
         if let given = fields.string("name"), given != name {
             fields.error("name", "'\(given)' differs from the name in the path ('\(name)')")
