@@ -39,6 +39,9 @@ public struct SeriesKey: Hashable, Sendable, Codable {
         dimensions.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{1F}")
     }
 
+    /// The value of the dimension `name`, nil when the series does not carry it.
+    public func value(of name: String) -> String? { dimensions.first { $0.name == name }?.value }
+
     public static func parseDimensionsText(_ text: String) -> [Dimension] {
         guard !text.isEmpty else { return [] }
         return text.split(separator: "\u{1F}", omittingEmptySubsequences: false).map { pair in

@@ -88,7 +88,7 @@ public struct Budget: Sendable, Equatable {
             filter.allSatisfy({ wanted in series.dimensions.contains { $0 == wanted } })
         else { return false }
         guard let tag else { return true }
-        guard let function = series.dimensions.first(where: { $0.name == "Function" })?.value else { return false }
+        guard let function = series.value(of: "Function") else { return false }
         return functionTags[function]?[tag.key] == tag.value
     }
 

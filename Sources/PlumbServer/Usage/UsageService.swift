@@ -234,7 +234,7 @@ public final class UsageService: Service, Sendable {
             let prefix = series.name
             sums[SeriesKey(namespace: costNamespace, name: prefix + "Total"), default: 0] += dollars
             for dimension in ["Store", "Function"] {
-                guard let value = series.dimensions.first(where: { $0.name == dimension })?.value else { continue }
+                guard let value = series.value(of: dimension) else { continue }
                 let key = SeriesKey(
                     namespace: costNamespace, name: prefix + "By" + dimension,
                     dimensions: [PlumbAPI.Dimension(name: dimension, value: value)])

@@ -224,8 +224,3 @@ struct UsageRoutes {
         }
     }
 }
-
-extension SeriesKey {
-    /// The value of the dimension `name`, nil when the series does not carry it.
-    func value(of name: String) -> String? { dimensions.first { $0.name == name }?.value }
-}
