@@ -2,6 +2,7 @@ import CoreMetrics
 import Logging
 import Metrics
 import PlumbKit
+import PlumbMetrics
 import Synchronization
 
 /// A function as the host runs it: its pool of instances, its autoscaler state, and its instruments.
@@ -39,6 +40,8 @@ public final class HostedFunction: Sendable {
     let usageGBSeconds: FloatingPointCounter
     let usageProvisionedDuration: FloatingPointCounter
     let usageProvisionedConcurrency: FloatingPointCounter
+    /// Makes the usage counters of an invocation made for an IAM user (`UsageAttribution`).
+    let usageFactory: MetricsFactory
     /// Async events accepted for the function (`AsyncEventsReceived`, and in `Plumb/Usage`).
     let asyncEventsReceived: Counter
     let usageAsyncEvents: Counter
@@ -61,6 +64,7 @@ public final class HostedFunction: Sendable {
         self.streaming = streaming
         self.options = options
         self.pluginContext = pluginContext
+        self.usageFactory = factory
         let dimensions = [("Function", name)]
         let coldStarts = Counter(label: "Plumb/Functions/ColdStarts", dimensions: dimensions, factory: factory)
         // Account-wide too, as Invocations and Errors are: one series for "cold starts anywhere" (a dashboard, an alarm).
@@ -125,7 +129,14 @@ public final class HostedFunction: Sendable {
     /// An async event accepted into the queue (Lambda's `AsyncEventsReceived`).
     public func countAsyncEvent() {
         asyncEventsReceived.increment()
-        usageAsyncEvents.increment()
+        if let user = UsageAttribution.user {
+            Counter(
+                label: "Plumb/Usage/AsyncEvents", dimensions: [("Function", name), ("User", user)],
+                factory: usageFactory
+            ).increment()
+        } else {
+            usageAsyncEvents.increment()
+        }
     }
 
     func countError() {
@@ -146,13 +157,24 @@ public final class HostedFunction: Sendable {
     /// Bills one invocation as Lambda does and records it in `Plumb/Usage`: a request, and GB-seconds of the
     /// configured memory over the billed duration. Returns the billed milliseconds (for the REPORT line).
     /// An invocation served by a provisioned instance is billed at Lambda's provisioned duration price: its GB-seconds
-    /// go to `ProvisionedDurationGBSeconds`, the others' to `GBSeconds`.
+    /// go to `ProvisionedDurationGBSeconds`, the others' to `GBSeconds`. An invocation made for an IAM user
+    /// (`UsageAttribution.user`) is recorded on series that also carry `User`.
     @discardableResult
     func bill(durationNanoseconds: Int64, initNanoseconds: Int64?, onProvisioned: Bool = false) -> Int64 {
         let billed = Self.billedMilliseconds(durationNanoseconds: durationNanoseconds, initNanoseconds: initNanoseconds)
-        usageRequests.increment()
         let gbSeconds = Self.gigabyteSeconds(memoryMB: options.memoryMB, milliseconds: billed)
-        (onProvisioned ? usageProvisionedDuration : usageGBSeconds).increment(by: gbSeconds)
+        if let user = UsageAttribution.user {
+            // Invoked through the API by an IAM user: the same usage, on the user's series.
+            let dimensions = [("Function", name), ("User", user)]
+            Counter(label: "Plumb/Usage/Requests", dimensions: dimensions, factory: usageFactory).increment()
+            FloatingPointCounter(
+                label: onProvisioned ? "Plumb/Usage/ProvisionedDurationGBSeconds" : "Plumb/Usage/GBSeconds",
+                dimensions: dimensions, factory: usageFactory
+            ).increment(by: gbSeconds)
+        } else {
+            usageRequests.increment()
+            (onProvisioned ? usageProvisionedDuration : usageGBSeconds).increment(by: gbSeconds)
+        }
         return billed
     }
 

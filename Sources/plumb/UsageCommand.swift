@@ -31,6 +31,7 @@ struct UsageCommand: AsyncParsableCommand {
             billed duration rounded up to the millisecond, init included), provisioned concurrency held, async \
             events; per store, metric samples and ingest requests, custom metric series and alarms held, log bytes \
             in CloudWatch Logs' billed size, notifications by protocol; API requests per IAM user and group. \
+            Ingest and invocations made through the API are recorded for the calling user (--by user). \
             Counters are summed over the range; counts held (series, alarms) show the most held.
 
             Examples:

@@ -10,10 +10,12 @@ import PlumbServer
 import PlumbTesting
 import Synchronization
 
-/// Runs `body` against an in-process Plumb server (router-level, no socket) on a fresh data directory.
+/// Runs `body` against an in-process Plumb server on a fresh data directory: router-level with no socket, or on a
+/// loopback port (`testing: .live`, `client.port`) for a test that drives it with the `plumb` binary.
 public func withTestServer(
     plugins: [any Plugin.Type] = [ProbePlugin.self],
     clock: TestClock = TestClock(Int64(Date().timeIntervalSince1970)),
+    testing: TestingSetup = .router,
     configure: (inout ServerConfig) -> Void = { _ in },
     _ body: @Sendable (PlumbServer, any TestClientProtocol) async throws -> Void
 ) async throws {
@@ -26,7 +28,7 @@ public func withTestServer(
     let server = try await PlumbServer.open(
         config: config, plugins: plugins, factory: PlumbMetricsFactory(), clock: clock.closure)
     let app = Application(router: server.makeRouter())
-    try await app.test(.router) { client in
+    try await app.test(testing) { client in
         try await body(server, client)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HummingbirdTesting
 import PlumbAPI
 import PlumbAlarms
 import PlumbMetrics
@@ -74,7 +75,7 @@ struct CostTests {
             $0.alerts = alertsPath
             $0.usage.intervalSeconds = 3_600
         }
-        try await withTestServer(clock: clock, configure: hourly) { server, client in
+        try await withTestServer(clock: clock, testing: .live, configure: hourly) { server, client in
             #expect(try await server.usage.catchUp() == 0)
             clock.advance(by: december - november + 600)
             // What the month used, one sample an hour as the metrics reporter would have stored it: 3 million
@@ -127,10 +128,14 @@ struct CostTests {
             ]
             let hostByHand = 180_000 * 40 / (8 * 730 * 3_600.0)
             let range = "start=\(november)&end=\(december)"
-            let report = try JSONDecoder().decode(
-                CostReport.self,
-                from: Data(
-                    buffer: try await client.admin("/api/v1/cost?\(range)&by=usage", server: server).body))
+            // As `plumb cost` prints it.
+            let port = try #require(client.port)
+            let run = try await CLI.run([
+                "cost", "--start", "\(november)", "--end", "\(december)", "--by", "usage", "--output", "json",
+                "--server", "http://localhost:\(port)", "--token", server.token,
+            ])
+            #expect(run.status == 0, "\(run.output)")
+            let report = try JSONDecoder().decode(CostReport.self, from: Data(run.output.utf8))
             var byUsage: [String: CostRow] = [:]
             for row in report.rows { byUsage[row.group] = row }
             for (usage, dollars) in expected {

@@ -69,6 +69,33 @@ struct UsageEndToEndTests {
                 "POST", server.baseURL + "/api/v1/logs/test-usage/s1", body: Array(body), token: token)
             #expect(status == 200 || status == 204)
         }
+        // An IAM user's calls: their ingest and invocations are recorded for them (`User`), the admin token's for
+        // `admin-token`.
+        let base = server.baseURL + "/api/v1"
+        var (status, answer) = try await HTTP.request(
+            "POST", base + "/iam/users", body: Array(#"{"name": "alice"}"#.utf8), token: token)
+        #expect(status == 201, "\(String(decoding: answer, as: UTF8.self))")
+        for group in ["monitoring-writer", "frontend-writer"] {
+            (status, _) = try await HTTP.request("PUT", base + "/iam/groups/\(group)/members/alice", token: token)
+            #expect(status == 204)
+        }
+        (status, answer) = try await HTTP.request("POST", base + "/iam/users/alice/tokens", token: token)
+        let alice = try #require(
+            (try JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any])?["token"] as? String)
+        let aliceMetricRequests = 2
+        for request in 0..<aliceMetricRequests {
+            let data = (0..<samplesPerRequest).map { ["name": "a\($0)", "value": Double(request)] as [String: Any] }
+            let body = try JSONSerialization.data(withJSONObject: ["namespace": "Test/Usage", "data": data])
+            (status, answer) = try await HTTP.request("POST", base + "/metrics", body: Array(body), token: alice)
+            #expect(status == 204, "\(String(decoding: answer, as: UTF8.self))")
+        }
+        let aliceInvocations = 3
+        for _ in 0..<aliceInvocations {
+            (status, answer) = try await HTTP.request(
+                "POST", base + "/functions/sentiment.classify/invoke", body: Array(#"{"text": "a fine day"}"#.utf8),
+                token: alice)
+            #expect(status == 200, "\(String(decoding: answer, as: UTF8.self))")
+        }
         let mails = 4
         let hooks = 5
         for (topic, count) in [("mail", mails), ("hooks", hooks)] {
@@ -91,8 +118,9 @@ struct UsageEndToEndTests {
             let byTopic = try await Self.usage(server, by: "topic")
             let byGroup = try await Self.usage(server, by: "log_group")
             return Self.amount(byUsage, "MetricSamples", group: "MetricSamples")
-                == Double(metricRequests * samplesPerRequest)
-                && Self.amount(byUsage, "MetricRequests", group: "MetricRequests") == Double(metricRequests)
+                == Double((metricRequests + aliceMetricRequests) * samplesPerRequest)
+                && Self.amount(byUsage, "MetricRequests", group: "MetricRequests")
+                    == Double(metricRequests + aliceMetricRequests)
                 && Self.amount(byGroup, "LogBytesIngested", group: "test-usage") == Double(logBytes)
                 && Self.amount(byGroup, "LogEventsIngested", group: "test-usage") == Double(messages.count)
                 && Self.amount(byTopic, "EmailNotifications", group: "mail") == Double(mails)
@@ -106,10 +134,49 @@ struct UsageEndToEndTests {
         let byUsage = try await Self.usage(server, by: "usage")
         #expect(Self.amount(byUsage, "APIRequests", group: "APIRequests") >= Double(metricRequests + 4 + mails + hooks))
 
+        // Stored: a sample is acknowledged only once stored, so the ingested count is what the store holds, read
+        // back from it.
+        var held = 0.0
+        let now = Int64(Date().timeIntervalSince1970)
+        for name in (0..<samplesPerRequest).flatMap({ ["m\($0)", "a\($0)"] }) {
+            let query =
+                "/metrics/statistics?namespace=Test/Usage&name=\(name)&statistics=SampleCount&period=3600&start=\(now - 7_200)&end=\(now + 60)"
+            let (_, body) = try await HTTP.request("GET", base + query, token: token)
+            let points =
+                (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["datapoints"]
+                as? [[String: Any]] ?? []
+            held += points.reduce(0.0) { $0 + ($1["SampleCount"] as? Double ?? 0) }
+        }
+        #expect(held == Self.amount(byUsage, "MetricSamples", group: "MetricSamples"))
+
+        // By user: each caller's own ingest and invocations.
+        let byUser = try await Self.usage(server, by: "user")
+        #expect(Self.amount(byUser, "MetricRequests", group: "alice") == Double(aliceMetricRequests))
+        #expect(Self.amount(byUser, "MetricSamples", group: "alice") == Double(aliceMetricRequests * samplesPerRequest))
+        #expect(Self.amount(byUser, "Requests", group: "alice") == Double(aliceInvocations))
+        #expect(Self.amount(byUser, "MetricRequests", group: "admin-token") == Double(metricRequests))
+        #expect(Self.amount(byUser, "LogBytesIngested", group: "admin-token") == Double(logBytes))
+        #expect(Self.amount(byUser, "APIRequests", group: "alice") == Double(aliceMetricRequests + aliceInvocations))
+        let aliceGBSeconds = Self.amount(byUser, "GBSeconds", group: "alice")
+        // Each call billed at least 1 ms of 128 MB or more.
+        #expect(aliceGBSeconds >= Double(aliceInvocations) * 0.001 * 0.125)
+
         // Costed at the table's prices, as the CLI prints it.
         let expectedMail = Double(mails) * 2.00 / 100_000
         let expectedHooks = Double(hooks) * 0.60 / 1_000_000
-        let expectedPuts = Double(metricRequests) * 0.01 / 1_000
+        let expectedPuts = Double(metricRequests + aliceMetricRequests) * 0.01 / 1_000
+        let expectedAlice =
+            Double(aliceMetricRequests) * 0.01 / 1_000 + Double(aliceInvocations) * 0.20 / 1_000_000
+            + aliceGBSeconds * 0.0000166667
+        try await waitUntil("the cost by user to show alice's calls", timeout: .seconds(30)) {
+            let run = try await CLI.run([
+                "cost", "--by", "user", "--output", "json", "--server", server.baseURL, "--token", token,
+            ])
+            guard run.status == 0, let report = try? JSONDecoder().decode(CostReport.self, from: Data(run.output.utf8))
+            else { return false }
+            let row = report.rows.first { $0.group == "alice" }
+            return abs((row?.aws ?? 0) - expectedAlice) < 1e-12
+        }
         try await waitUntil("the cost to cover the notifications", timeout: .seconds(30)) {
             let run = try await CLI.run([
                 "cost", "--by", "usage", "--output", "json", "--server", server.baseURL, "--token", token,

@@ -1,6 +1,7 @@
 import Hummingbird
 import PlumbAuth
 import PlumbIAM
+import PlumbMetrics
 import PlumbStore
 
 /// Who may call the API: the admin token is root (everything); a user's API token is allowed what its policies
@@ -26,7 +27,7 @@ struct AccessMiddleware: RouterMiddleware {
             throw APIError(status: 401, code: "Unauthorized", "missing 'Authorization: Bearer <token>' header")
         case .admin:
             UsageCounters.apiRequest(user: "admin-token")
-            return try await next(request, context)
+            return try await UsageAttribution.$user.withValue("admin-token") { try await next(request, context) }
         case .endUser:
             throw APIError(
                 status: 403, code: "AccessDenied", "an end user's access token does not reach the platform API")
@@ -36,12 +37,12 @@ struct AccessMiddleware: RouterMiddleware {
         let endpoint = context.endpointPath ?? request.uri.path
         if selfServiceRoutes.contains("\(request.method.rawValue) \(endpoint)") {
             UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
-            return try await next(request, context)
+            return try await UsageAttribution.$user.withValue(principal.user) { try await next(request, context) }
         }
         try CallerResolver.requireMFA(principal, settings: settings)
         if ownAccountRoutes.contains("\(request.method.rawValue) \(endpoint)") {
             UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
-            return try await next(request, context)
+            return try await UsageAttribution.$user.withValue(principal.user) { try await next(request, context) }
         }
         guard
             let (action, resource) = APIActions.classify(
@@ -53,7 +54,8 @@ struct AccessMiddleware: RouterMiddleware {
         }
         try CallerResolver.requireAllowed(principal, action: action, resource: resource)
         UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
-        return try await next(request, context)
+        // The usage the call causes (ingest, invocations) is recorded for the caller.
+        return try await UsageAttribution.$user.withValue(principal.user) { try await next(request, context) }
     }
 }
 
