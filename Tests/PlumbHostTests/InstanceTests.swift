@@ -239,6 +239,9 @@ struct InstanceTests {
         let gate2 = "prov2-\(UUID())"
         let one = try await fx.hold(1, gate: gate2)
         _ = fx.host.scalingStep(now: 0, decide: false)
+        // That step's sample covers the time since the pool began, the three calls above included: only the next
+        // window, with the one call held throughout, is checked.
+        _ = fx.factory.takeSamples(timestamp: 0, validator: DatumValidator(limits: IngestLimits()))
         try await Task.sleep(for: .milliseconds(50))
         _ = fx.host.scalingStep(now: 1, decide: false)
         Gate.named(gate2).open()
