@@ -170,10 +170,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "PlumbAWS",
+            dependencies: ["PlumbAPI", "PlumbAuth", "PlumbMetrics", "PlumbStore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "PlumbServer",
             dependencies: [
                 "PlumbAPI",
-                "PlumbAuth", "PlumbIAM", "PlumbOpen",
+                "PlumbAuth", "PlumbIAM", "PlumbOpen", "PlumbAWS",
                 "PlumbKit", "PlumbStore", "PlumbMetrics", "PlumbHost", "PlumbAlarms", "PlumbNotify", "PlumbLogs",
                 "PlumbVictoriaMetrics", "PlumbPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -442,7 +447,7 @@ let package = Package(
             name: "PlumbServerTests",
             dependencies: [
                 "Accounts", "PlumbServer", "PlumbServerTesting", "PlumbPluginTesting", "PlumbTesting", "PlumbOpen",
-                "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                "PlumbAWS", "PlumbAuth", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -156,6 +156,7 @@ public final class PlumbServer: Sendable {
         let directory = config.dataDirectory
         let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
+        try AWSAdminKey.write(AWSAdminKey.derive(token: token), dataDirectory: directory)
         let store = try await openMetricStore(config: config, clock: clock, logger: logger)
         let postgres = try await openPostgres(config: config, logger: logger)
         let outbox = try await openOutbox(config: config, postgres: postgres, secrets: secrets)
@@ -399,6 +400,7 @@ public final class PlumbServer: Sendable {
             alarms: alarms, source: MetricStoreDataSource(store: store), links: alarmLinks, clock: store.clock
         )
         .register(on: router)
+        AWSRoutes(endpoint: makeAWSEndpoint()).register(on: router)
         extraRoutes(router)
         return router
     }

@@ -28,9 +28,12 @@ struct AsyncInvokeTests {
             #expect(accepted.status == .accepted)
             let id = try #require(accepted.json["eventId"] as? Int)
             try await server.asyncDispatcher.runDue(now: Date().timeIntervalSince1970 + 1)
-            // Usage: the event received, and its one attempt billed as a request.
+            // Usage: the event received (for the caller that sent it), and its one attempt billed as a request (the
+            // platform's own work: the caller is not carried with the event).
             let exposition = try await client.execute(uri: "/metrics", method: .get).text
-            #expect(exposition.contains(#"plumb_usage_async_events_total{Function="probe.fail"} 1"#), "\(exposition)")
+            #expect(
+                exposition.contains(#"plumb_usage_async_events_total{Function="probe.fail",User="admin-token"} 1"#),
+                "\(exposition)")
             #expect(exposition.contains(#"plumb_usage_requests_total{Function="probe.fail"} 1"#))
             let events = try await client.admin("/api/v1/functions/probe.fail/events?status=failed", server: server)
             let failed = try #require((events.json["events"] as? [[String: Any]])?.first)

@@ -95,16 +95,18 @@ struct RouteAccessTests {
                     // A public route's handler may still refuse a link whose signature is missing (403); the host
                     // checks nothing there, so only a 401 for want of a credential would be a wrong refusal.
                     let open = [RouteAccess.anyone, .linkToken].contains(access) || access.isPublicFunction
+                    // The AWS endpoint refuses in AWS's shape: 403 with the JSON protocols' `__type`.
+                    let awsRefusal = access == .awsSignature && status == 403 && response.json["__type"] is String
                     let refused =
                         (status == 401 && code == "Unauthorized")
-                        || (!open && status == 403 && ["AccessDenied", "MFARequired"].contains(code))
+                        || (!open && status == 403 && ["AccessDenied", "MFARequired"].contains(code)) || awsRefusal
                     let expected = Self.allowed(access, credential)
                     if refused == expected {
                         wrong.append(
                             "\(credential.rawValue) \(method) \(path) [\(access)]: \(status) \(response.text.prefix(160))"
                         )
                     }
-                    if refused, credential == .none || credential == .wrong, status != 401 {
+                    if refused, credential == .none || credential == .wrong, status != 401, !awsRefusal {
                         wrong.append(
                             "\(credential.rawValue) \(method) \(path): a missing or wrong credential must be 401, got \(status)"
                         )

@@ -18,6 +18,8 @@ public enum RouteAccess: Sendable, Equatable, CustomStringConvertible {
     case adminToken
     /// A plugin function, as it declared itself (`Access`); `action` is what an IAM user needs.
     case function(Access, action: String)
+    /// An AWS SigV4 signature by an access key Plumb issued; each operation is authorized by its IAM action.
+    case awsSignature
 
     public var description: String {
         switch self {
@@ -29,6 +31,7 @@ public enum RouteAccess: Sendable, Equatable, CustomStringConvertible {
         case .function(.public, _): "anyone"
         case .function(.user, let action): "signed-in end user, or IAM `\(action)`"
         case .function(.admin, let action): "IAM `\(action)`"
+        case .awsSignature: "AWS SigV4 signature (an access key), IAM action per operation"
         }
     }
 }
@@ -41,6 +44,7 @@ extension PlumbServer {
         case "GET /healthz", "GET /readyz", "POST /api/v1/iam/login": return .anyone
         case "GET /metrics": return config.metricsRequireToken ? .adminToken : .anyone
         case "GET /subscriptions/confirm", "GET /alarms/{name}": return .linkToken
+        case "POST /": return .awsSignature
         default: break
         }
         if selfServiceRoutes.contains(route) || ownAccountRoutes.contains(route) { return .ownAccount }

@@ -1,0 +1,231 @@
+import Foundation
+import PlumbAPI
+import PlumbAuth
+import PlumbMetrics
+import PlumbStore
+
+/// Who signed a request: the user the access key belongs to (`admin` for the data directory's own key), the key's
+/// secret to verify with, and the check of an action for that user.
+public struct AWSCaller: Sendable {
+    public var user: String
+    public var secret: String
+    /// The data directory's own key: Plumb's admin token, in AWS's terms (it may write the `Plumb/` namespaces).
+    public var isAdmin: Bool
+    /// Throws (`AWSError` AccessDenied) when the user may not do `action` (Plumb's IAM action) on `resource`.
+    public var authorize: @Sendable (_ action: String, _ resource: String) throws -> Void
+
+    public init(
+        user: String, secret: String, isAdmin: Bool = false,
+        authorize: @escaping @Sendable (_ action: String, _ resource: String) throws -> Void
+    ) {
+        self.user = user
+        self.secret = secret
+        self.isAdmin = isAdmin
+        self.authorize = authorize
+    }
+}
+
+/// What the endpoint needs from the server: the access keys, the clock, and the audit trail of refusals.
+public struct AWSAccess: Sendable {
+    /// The caller an access key belongs to; nil for an unknown or disabled key.
+    public var caller: @Sendable (_ accessKey: String) async throws -> AWSCaller?
+    /// Records a refused request (bad, missing or expired signature; unknown key; an action denied).
+    public var refused: @Sendable (_ request: AWSRequest, _ operation: String, _ error: AWSError) async -> Void
+    public var clock: @Sendable () -> Int64
+
+    public init(
+        caller: @escaping @Sendable (_ accessKey: String) async throws -> AWSCaller?,
+        refused: @escaping @Sendable (_ request: AWSRequest, _ operation: String, _ error: AWSError) async -> Void,
+        clock: @escaping @Sendable () -> Int64
+    ) {
+        self.caller = caller
+        self.refused = refused
+        self.clock = clock
+    }
+}
+
+/// The AWS protocols a request can come in.
+public enum AWSWireProtocol: String, Sendable {
+    /// AWS JSON 1.0 (CloudWatch from current botocore and the aws CLI).
+    case json10
+    /// AWS JSON 1.1 (CloudWatch Logs, EventBridge).
+    case json11
+    /// The Query protocol: a form body, XML answers (SNS; CloudWatch from older clients).
+    case query
+}
+
+/// One AWS service on the endpoint: its operations, in the protocol-neutral form of JSON values (member names as
+/// AWS's models spell them).
+public protocol AWSService: Sendable {
+    /// The SigV4 signing name (`monitoring`, `logs`, `sns`, …).
+    static var signingName: String { get }
+    /// Runs `operation` with its input; the output's members as AWS's model names them.
+    func handle(operation: String, input: [String: JSONValue], caller: AWSCaller) async throws -> [String: JSONValue]
+}
+
+/// Serves the AWS APIs on Plumb's listener, one endpoint for every service (what `endpoint_url` points at): tells the
+/// protocol and service apart (`X-Amz-Target`, Content-Type, the form's `Action`), verifies the SigV4 signature,
+/// runs the operation for the caller the key belongs to, and answers in the request's protocol, errors included.
+public struct AWSEndpoint: Sendable {
+    let access: AWSAccess
+    let cloudWatch: CloudWatchService
+    /// The largest body taken (Lambda's 6 MB payload and some).
+    public static let maxBodyBytes = 6 * 1_048_576 + 65_536
+
+    public init(access: AWSAccess, cloudWatch: CloudWatchService) {
+        self.access = access
+        self.cloudWatch = cloudWatch
+    }
+
+    /// What a request is for: service, operation and protocol.
+    struct Target {
+        var wire: AWSWireProtocol
+        var service: any AWSService
+        var operation: String
+    }
+
+    public func handle(_ request: AWSRequest) async -> AWSResponse {
+        let requestID = UUID().uuidString.lowercased()
+        // The protocol to answer in, from the headers alone; the signature is checked before anything else is read.
+        let json11 = request.header("content-type")?.lowercased().hasPrefix("application/x-amz-json-1.1") ?? false
+        var wire: AWSWireProtocol = json11 ? .json11 : .json10
+        do {
+            let caller: AWSCaller
+            do { caller = try await authenticate(request) } catch let error as AWSError {
+                await access.refused(request, request.header("x-amz-target") ?? "unknown", error)
+                throw error
+            }
+            let target = try self.target(of: request)
+            wire = target.wire
+            let input = try parseInput(request, wire: target.wire)
+            let output = try await UsageAttribution.$user.withValue(caller.user) {
+                do {
+                    return try await target.service.handle(operation: target.operation, input: input, caller: caller)
+                } catch let error as AWSError where error.code == "AccessDenied" {
+                    await access.refused(request, target.operation, error)
+                    throw error
+                }
+            }
+            return success(output, wire: target.wire, requestID: requestID)
+        } catch {
+            return failure(AWSError.from(error), wire: wire, requestID: requestID)
+        }
+    }
+
+    /// An answer to a request refused before it was read whole (a body over `maxBodyBytes`), in its protocol.
+    public func reject(_ error: AWSError, request: AWSRequest) -> AWSResponse {
+        let json11 = request.header("content-type")?.lowercased().hasPrefix("application/x-amz-json-1.1") ?? false
+        return failure(error, wire: json11 ? .json11 : .json10, requestID: UUID().uuidString.lowercased())
+    }
+
+    /// The service and operation, from `X-Amz-Target` (JSON protocols) or the form's `Action` (Query).
+    func target(of request: AWSRequest) throws -> Target {
+        let contentType = request.header("content-type")?.lowercased() ?? ""
+        if let amzTarget = request.header("x-amz-target") {
+            let parts = amzTarget.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                throw AWSError(code: "UnknownOperationException", "X-Amz-Target '\(amzTarget)' is not PREFIX.Operation")
+            }
+            let wire: AWSWireProtocol = contentType.hasPrefix("application/x-amz-json-1.1") ? .json11 : .json10
+            switch parts[0] {
+            case CloudWatchService.targetPrefix:
+                return Target(wire: wire, service: cloudWatch, operation: parts[1])
+            default:
+                throw AWSError(
+                    code: "UnknownOperationException", "no AWS service with the target prefix '\(parts[0])' here")
+            }
+        }
+        throw AWSError(
+            code: "UnknownOperationException",
+            "not an AWS request this endpoint serves: it needs X-Amz-Target (AWS JSON 1.0/1.1)")
+    }
+
+    /// The caller whose key signed the request, once the signature is verified.
+    func authenticate(_ request: AWSRequest) async throws -> AWSCaller {
+        let signed = SigV4.Request(
+            method: request.method, path: request.path, query: request.query, headers: request.headers,
+            body: request.body)
+        do {
+            let credential = try SigV4.credential(of: signed)
+            guard let caller = try await access.caller(credential.accessKey) else {
+                throw AWSError(
+                    code: "InvalidClientTokenId", type: "UnrecognizedClientException",
+                    "The security token included in the request is invalid.", status: 403)
+            }
+            try SigV4.verify(signed, credential: credential, secret: caller.secret, now: access.clock())
+            return caller
+        } catch let failure as SigV4.Failure {
+            switch failure {
+            case .missing:
+                throw AWSError(
+                    code: "MissingAuthenticationToken", type: "MissingAuthenticationTokenException",
+                    "Request is missing Authentication Token", status: 403)
+            case .malformed(let why):
+                throw AWSError(code: "IncompleteSignature", type: "IncompleteSignatureException", why, status: 403)
+            case .unknownKey:
+                throw AWSError(
+                    code: "InvalidClientTokenId", type: "UnrecognizedClientException",
+                    "The security token included in the request is invalid.", status: 403)
+            case .mismatch:
+                throw AWSError(
+                    code: "SignatureDoesNotMatch", type: "InvalidSignatureException",
+                    "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+                    status: 403)
+            case .expired(let why):
+                throw AWSError(code: "RequestExpired", type: "InvalidSignatureException", why, status: 400)
+            }
+        }
+    }
+
+    /// The body as the operation reads it: the SDKs gzip a PutMetricData body over 10 KB (its `requestCompression`
+    /// trait) before signing it, so it is inflated once the signature over the bytes sent is verified.
+    func content(_ request: AWSRequest) throws -> [UInt8] {
+        switch request.header("content-encoding")?.lowercased() {
+        case nil, "", "identity": return request.body
+        case "gzip":
+            do { return try Zlib.gunzip(request.body, limit: Self.maxBodyBytes) } catch {
+                throw AWSError(code: "InvalidParameterValue", "Content-Encoding gzip: \(error)")
+            }
+        case let other?:
+            throw AWSError(code: "InvalidParameterValue", "Content-Encoding '\(other)' is not gzip")
+        }
+    }
+
+    func parseInput(_ request: AWSRequest, wire: AWSWireProtocol) throws -> [String: JSONValue] {
+        let body = try content(request)
+        switch wire {
+        case .json10, .json11:
+            guard !body.isEmpty else { return [:] }
+            guard case .object(let members) = try? JSONValue.parse(body) else {
+                throw AWSError(code: "SerializationException", "the body is not a JSON object")
+            }
+            return members
+        case .query:
+            throw AWSError(code: "InvalidAction", "the Query protocol is not served yet")
+        }
+    }
+
+    func success(_ output: [String: JSONValue], wire: AWSWireProtocol, requestID: String) -> AWSResponse {
+        let body = (try? JSONEncoder().encode(JSONValue.object(output))).map { [UInt8]($0) } ?? Array("{}".utf8)
+        return AWSResponse(
+            status: 200,
+            headers: [
+                ("Content-Type", wire == .json11 ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0"),
+                ("x-amzn-RequestId", requestID),
+            ], body: body)
+    }
+
+    /// An error in the request's protocol. The JSON form carries `x-amzn-query-error` (CODE;Sender|Receiver), which
+    /// the SDKs of a service that moved from Query to JSON (CloudWatch) read for the Query code.
+    func failure(_ error: AWSError, wire: AWSWireProtocol, requestID: String) -> AWSResponse {
+        let body: [String: JSONValue] = ["__type": .string(error.type), "message": .string(error.message)]
+        let bytes = (try? JSONEncoder().encode(JSONValue.object(body))).map { [UInt8]($0) } ?? []
+        return AWSResponse(
+            status: error.status,
+            headers: [
+                ("Content-Type", wire == .json11 ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0"),
+                ("x-amzn-RequestId", requestID),
+                ("x-amzn-query-error", "\(error.code);\(error.sender ? "Sender" : "Receiver")"),
+            ], body: bytes)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PlumbAPI
+import PlumbAWS
+import PlumbLogs
+
+/// The AWS APIs on Plumb's listener: `POST /` with `X-Amz-Target` (AWS JSON 1.0/1.1), signed with SigV4 by an
+/// access key Plumb knows. The answers, errors included, are in AWS's shapes, not Plumb's.
+struct AWSRoutes {
+    let endpoint: AWSEndpoint
+
+    func register(on router: Router<PlumbRequestContext>) {
+        router.post("/", use: handle)
+    }
+
+    @Sendable func handle(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        var headers: [(name: String, value: String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
+        // HTTP/1's Host header arrives as the authority; the signature covers it as `host`.
+        if let authority = request.head.authority, !headers.contains(where: { $0.name == "host" }) {
+            headers.append(("host", authority))
+        }
+        var source = "unknown"
+        if let address = context.remoteAddress {
+            source = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "\(address)"
+        }
+        var received = AWSRequest(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers,
+            body: [], source: source)
+        let answer: AWSResponse
+        do {
+            let body = try await request.body.collect(upTo: AWSEndpoint.maxBodyBytes)
+            received.body = Array(buffer: body)
+            answer = await endpoint.handle(received)
+        } catch is NIOTooManyBytesError {
+            answer = endpoint.reject(
+                AWSError(
+                    code: "RequestEntityTooLarge",
+                    "the request body is over \(AWSEndpoint.maxBodyBytes) bytes", status: 413),
+                request: received)
+        }
+        var fields = HTTPFields()
+        for (name, value) in answer.headers {
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        return Response(
+            status: .init(code: answer.status), headers: fields,
+            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+extension PlumbServer {
+    /// The admin's AWS access key (derived from the admin token; written to `aws.credentials`).
+    public var awsAccessKey: (id: String, secret: String) {
+        let key = AWSAdminKey.derive(token: token)
+        return (key.id, key.secret)
+    }
+
+    /// The AWS endpoint over this server's stores, with the admin's access key.
+    public func makeAWSEndpoint() -> AWSEndpoint {
+        let adminKey = AWSAdminKey.derive(token: token)
+        let logs = logs
+        let logger = logger
+        let access = AWSAccess(
+            caller: { accessKey in
+                guard AdminToken.matches(Substring(accessKey), adminKey.id) else { return nil }
+                return AWSCaller(
+                    user: "admin-token", secret: adminKey.secret, isAdmin: true,
+                    authorize: { _, _ in UsageCounters.apiRequest(user: "admin-token") })
+            },
+            refused: { request, operation, error in
+                let event = AuditEntry(
+                    time: TimeParsing.format(Int64(Date().timeIntervalSince1970)),
+                    actor: "aws-key:" + (request.claimedAccessKey ?? "none"), action: "aws:\(operation)",
+                    resource: request.path, source: request.source, status: error.status,
+                    result: "denied: \(error.code)")
+                await AuditMiddleware.write(logs, stream: "aws", event, logger: logger)
+            },
+            clock: store.clock)
+        let cloudWatch = CloudWatchService(store: store, limits: limits) { samples in
+            UsageCounters.metricIngest(samples: samples)
+        }
+        return AWSEndpoint(access: access, cloudWatch: cloudWatch)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import PlumbAPI
+import PlumbAWS
+import PlumbAuth
+import PlumbServer
+import PlumbServerTesting
+import Testing
+
+/// The AWS endpoint under hostile input that is correctly signed (the route fuzz test reaches it only unsigned):
+/// every member of each operation's input removed, retyped, made huge or odd, and the body cut short. No answer
+/// may be a 5xx or anything but AWS's error shape, and the server must stay up.
+@Suite("AWS endpoint fuzz")
+struct AWSEndpointFuzzTests {
+    static var valid: [(target: String, input: [String: Any])] {
+        [
+            (
+                "GraniteServiceVersion20100801.PutMetricData",
+                [
+                    "Namespace": "Fuzz/AWS",
+                    "MetricData": [
+                        [
+                            "MetricName": "m", "Value": 1.5, "Unit": "Seconds", "Timestamp": 1_796_000_000,
+                            "Dimensions": [["Name": "d", "Value": "v"]], "StorageResolution": 1,
+                        ],
+                        [
+                            "MetricName": "s",
+                            "StatisticValues": ["SampleCount": 2, "Sum": 3, "Minimum": 1, "Maximum": 2],
+                        ],
+                        ["MetricName": "v", "Values": [1, 2], "Counts": [1, 3]],
+                    ],
+                ]
+            ),
+            (
+                "GraniteServiceVersion20100801.ListMetrics",
+                ["Namespace": "Fuzz/AWS", "MetricName": "m", "Dimensions": [["Name": "d"]], "NextToken": "bGlzdDow"]
+            ),
+            (
+                "GraniteServiceVersion20100801.GetMetricStatistics",
+                [
+                    "Namespace": "Fuzz/AWS", "MetricName": "m", "Dimensions": [["Name": "d", "Value": "v"]],
+                    "StartTime": 1_795_990_000, "EndTime": 1_796_010_000, "Period": 60,
+                    "Statistics": ["Sum", "Average"],
+                    "Unit": "Seconds",
+                ]
+            ),
+        ]
+    }
+
+    /// What each member is replaced with.
+    static var replacements: [Any?] {
+        [
+            nil, NSNull(), "", String(repeating: "é", count: 5_000), -1, 0, 1e308, -1e308, 4.9e-324, true,
+            [Any](), [String: Any](), [["Name": NSNull()]],
+            Array(repeating: ["MetricName": "x", "Value": 1], count: 1_001),
+            "\u{0}\r\nX-Injected: 1", "p101", ["p99", "Sum"],
+        ]
+    }
+
+    /// Every variant: each member (at the top and in the first element of a list of objects) set to each
+    /// replacement.
+    static func variants(_ input: [String: Any]) -> [[String: Any]] {
+        var out: [[String: Any]] = [input]
+        for key in input.keys {
+            for replacement in replacements {
+                var copy = input
+                copy[key] = replacement
+                out.append(copy)
+            }
+            if let list = input[key] as? [[String: Any]], let first = list.first {
+                for inner in first.keys {
+                    for replacement in replacements {
+                        var element = first
+                        element[inner] = replacement
+                        var copy = input
+                        copy[key] = [element] + list.dropFirst()
+                        out.append(copy)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func signed(
+        target: String, body: [UInt8], key: (id: String, secret: String), now: Int64
+    ) -> AWSRequest {
+        let time = SigV4.format(now)
+        let date = String(time.prefix(8))
+        var headers: [(name: String, value: String)] = [
+            ("content-type", "application/x-amz-json-1.0"), ("host", "127.0.0.1:9400"), ("x-amz-date", time),
+            ("x-amz-target", target),
+        ]
+        let scope = "\(date)/us-east-1/monitoring/aws4_request"
+        let signedHeaders = ["content-type", "host", "x-amz-date", "x-amz-target"]
+        let signature = SigV4.signature(
+            of: SigV4.Request(method: "POST", path: "/", query: "", headers: headers, body: body),
+            signedHeaders: signedHeaders, time: time, scope: scope, presigned: false, secret: key.secret, date: date,
+            region: "us-east-1", service: "monitoring")
+        headers.append(
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=\(key.id)/\(scope), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+            ))
+        return AWSRequest(method: "POST", path: "/", query: "", headers: headers, body: body)
+    }
+
+    @Test("signed hostile inputs to every CloudWatch operation: AWS errors, never a 5xx")
+    func fuzz() async throws {
+        try await withTestServer { server, _ in
+            let endpoint = server.makeAWSEndpoint()
+            let key = server.awsAccessKey
+            var problems: [String] = []
+            var requests = 0
+            var accepted = 0
+            for (target, input) in Self.valid {
+                var bodies = try Self.variants(input).map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
+                let whole = bodies[0]
+                bodies += [[], Array("[]".utf8), Array("null".utf8), Array(whole.prefix(whole.count / 2))]
+                for body in bodies {
+                    let answer = await endpoint.handle(
+                        Self.signed(target: target, body: body, key: key, now: server.store.clock()))
+                    requests += 1
+                    if answer.status == 200 {
+                        accepted += 1
+                        continue
+                    }
+                    let shape = (try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any]
+                    if answer.status >= 500 || shape?["__type"] as? String == nil
+                        || !answer.headers.contains(where: { $0.name == "x-amzn-query-error" })
+                    {
+                        problems.append(
+                            "\(target) \(String(decoding: body.prefix(200), as: UTF8.self)): \(answer.status) \(String(decoding: answer.body, as: UTF8.self))"
+                        )
+                    }
+                }
+            }
+            print("aws fuzz: \(requests) signed requests, \(accepted) accepted, \(problems.count) problems")
+            #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")
+            #expect(accepted >= 3, "the valid inputs are accepted")
+        }
+    }
+}
