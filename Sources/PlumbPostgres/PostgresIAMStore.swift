@@ -51,7 +51,17 @@ public final class PostgresIAMStore: IAMStoring, Sendable {
                     value bigint NOT NULL)
                 """,
                 "INSERT INTO iam_revision (value) VALUES (0)",
-            ])
+            ]),
+        // AWS access keys of IAM users (the AWS API's SigV4 signers); the secret is stored sealed.
+        PostgresMigration(
+            2,
+            [
+                """
+                CREATE TABLE iam_access_keys (id text PRIMARY KEY, usr text NOT NULL REFERENCES iam_users (name),
+                    secret text NOT NULL, created_at bigint NOT NULL)
+                """,
+                "CREATE INDEX iam_access_keys_by_user ON iam_access_keys (usr)",
+            ]),
     ]
 
     init(database: PostgresStore, logger: Logger) {
@@ -227,6 +237,7 @@ public final class PostgresIAMStore: IAMStoring, Sendable {
                     "UPDATE iam_users SET disabled = true WHERE name = \(name) RETURNING 1", logger: logger))
             guard changed == 1 else { throw PlumbError.noSuchEntity("user", name) }
             try await connection.query("DELETE FROM iam_tokens WHERE usr = \(name)", logger: logger)
+            try await connection.query("DELETE FROM iam_access_keys WHERE usr = \(name)", logger: logger)
         }
     }
 

@@ -68,6 +68,33 @@ public protocol IAMStoring: Sendable {
     func confirmMFA(user: String, sealedSecret: String, step: Int64) async throws -> Bool
     /// Removes a user's device and revokes the tokens given with a code. No user: `NoSuchEntity`.
     func resetMFA(user: String) async throws
+
+    /// Keeps a new AWS access key (its secret sealed). No enabled user: `NoSuchEntity`; `limit` keys already:
+    /// `LimitExceeded` (checked with the user's row locked, so concurrent creations on any node cannot pass it).
+    func addAccessKey(_ key: StoredAccessKey, limit: Int) async throws
+    /// A user's access keys, oldest first. No user: `NoSuchEntity`.
+    func accessKeys(user: String) async throws -> [StoredAccessKey]
+    /// No such key of that user: `NoSuchEntity`.
+    func deleteAccessKey(user: String, id: String) async throws
+    /// The owner of an access key (groups and policies as for a token) and the key's sealed secret: nil when the key
+    /// is unknown or its user disabled.
+    func accessKeyOwner(id: String) async throws -> (owner: TokenOwner, sealedSecret: String)?
+}
+
+/// An AWS access key of an IAM user, as stored: the id is public (it is in every signed request), the secret only
+/// sealed (SigV4 needs it whole to check a signature, so it cannot be hashed).
+public struct StoredAccessKey: Sendable, Equatable {
+    public var id: String
+    public var user: String
+    public var sealedSecret: String
+    public var createdAt: Int64
+
+    public init(id: String, user: String, sealedSecret: String, createdAt: Int64) {
+        self.id = id
+        self.user = user
+        self.sealedSecret = sealedSecret
+        self.createdAt = createdAt
+    }
 }
 
 /// A policy as stored: its name and its document as the caller wrote it.
@@ -224,6 +251,11 @@ extension PlumbError {
 
     public static func entityExists(_ kind: String, _ name: String) -> PlumbError {
         PlumbError(status: 409, code: "EntityAlreadyExists", "\(kind) '\(name)' exists")
+    }
+
+    public static func accessKeyLimit(_ user: String, _ limit: Int) -> PlumbError {
+        PlumbError(
+            status: 409, code: "LimitExceeded", "user '\(user)' has \(limit) access keys already (at most \(limit))")
     }
 
     public static func policyAttached(_ name: String) -> PlumbError {

@@ -52,6 +52,14 @@ public final class IAMStore: IAMStoring, Sendable {
                 Migration("iam-3-token-owner") { db in
                     try db.execute(sql: "CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens (user)")
                 },
+                Migration("iam-4-access-keys") { db in
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE access_keys (id TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),
+                                secret TEXT NOT NULL, created_at INTEGER NOT NULL);
+                            CREATE INDEX access_keys_by_user ON access_keys (user);
+                            """)
+                },
             ])
         database = store.pool
         sealedAtOpen = try Self.sealSecrets(store, with: secrets)
@@ -147,6 +155,7 @@ public final class IAMStore: IAMStoring, Sendable {
             try db.execute(sql: "UPDATE users SET disabled = 1 WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { throw PlumbError.noSuchEntity("user", name) }
             try db.execute(sql: "DELETE FROM tokens WHERE user = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM access_keys WHERE user = ?", arguments: [name])
         }
     }
 
@@ -214,6 +223,60 @@ public final class IAMStore: IAMStoring, Sendable {
             try db.execute(
                 sql: "INSERT OR IGNORE INTO attachments (kind, principal, policy) VALUES (?, ?, ?)",
                 arguments: [holder.kind, holder.name, policy])
+        }
+    }
+
+    // MARK: - AWS access keys
+
+    public func addAccessKey(_ key: StoredAccessKey, limit: Int) async throws {
+        try await change { db in
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM users WHERE name = ? AND disabled = 0", arguments: [key.user]) ?? false
+            else { throw PlumbError.noSuchEntity("enabled user", key.user) }
+            let count =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM access_keys WHERE user = ?", arguments: [key.user]) ?? 0
+            guard count < limit else { throw PlumbError.accessKeyLimit(key.user, limit) }
+            try db.execute(
+                sql: "INSERT INTO access_keys (id, user, secret, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [key.id, key.user, key.sealedSecret, key.createdAt])
+        }
+    }
+
+    public func accessKeys(user: String) async throws -> [StoredAccessKey] {
+        try await database.read { db in
+            guard try Self.exists(db, "users", user) else { throw PlumbError.noSuchEntity("user", user) }
+            return try Row.fetchAll(
+                db, sql: "SELECT id, secret, created_at FROM access_keys WHERE user = ? ORDER BY created_at, id",
+                arguments: [user]
+            ).map { StoredAccessKey(id: $0["id"], user: user, sealedSecret: $0["secret"], createdAt: $0["created_at"]) }
+        }
+    }
+
+    public func deleteAccessKey(user: String, id: String) async throws {
+        try await change { db in
+            try db.execute(sql: "DELETE FROM access_keys WHERE id = ? AND user = ?", arguments: [id, user])
+            guard db.changesCount == 1 else { throw PlumbError.noSuchEntity("access key of \(user)", id) }
+        }
+    }
+
+    public func accessKeyOwner(id: String) async throws -> (owner: TokenOwner, sealedSecret: String)? {
+        try await database.read { db -> (owner: TokenOwner, sealedSecret: String)? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT u.name, k.secret FROM access_keys k JOIN users u ON u.name = k.user
+                        WHERE k.id = ? AND u.disabled = 0
+                        """, arguments: [id])
+            else { return nil }
+            let user: String = row["name"]
+            let owner = TokenOwner(
+                user: user, mfa: false, expiresAt: nil,
+                groups: try String.fetchAll(
+                    db, sql: "SELECT grp FROM members WHERE user = ? ORDER BY grp", arguments: [user]),
+                policies: try Self.policies(of: user, db))
+            return (owner, row["secret"])
         }
     }
 }
