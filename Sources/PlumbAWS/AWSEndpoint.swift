@@ -101,9 +101,13 @@ public struct AWSEndpoint: Sendable {
             let output = try await UsageAttribution.$user.withValue(caller.user) {
                 do {
                     return try await target.service.handle(operation: target.operation, input: input, caller: caller)
-                } catch let error as AWSError where error.code == "AccessDenied" {
-                    await access.refused(request, target.operation, error)
-                    throw error
+                } catch {
+                    // A user's policies refused the operation: audited as a refused signature is.
+                    let refusal = AWSError.from(error)
+                    if refusal.code == "AccessDenied" || refusal.code == "MFARequired" {
+                        await access.refused(request, target.operation, refusal)
+                    }
+                    throw refusal
                 }
             }
             return success(output, wire: target.wire, requestID: requestID)

@@ -96,6 +96,8 @@ public struct AWSError: Error, Sendable, Equatable {
                 "InvalidParameterCombination": "InvalidParameterCombinationException",
                 "LimitExceeded": "LimitExceededFault",
                 "ResourceNotFound": "ResourceNotFound",
+                "AccessDenied": "AccessDeniedException",
+                "MFARequired": "AccessDeniedException",
             ]
             // The SDKs retry `Throttling` whatever its status, and every 503.
             switch error.status {

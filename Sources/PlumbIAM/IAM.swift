@@ -24,6 +24,8 @@ public final class IAM: Sendable {
 
     struct Cache {
         var entries: [String: IAMPrincipal] = [:]
+        /// AWS access keys by id: the owner's principal and the key's secret (opened).
+        var keys: [String: (principal: IAMPrincipal, secret: String)] = [:]
         /// Grows whenever the entries are dropped: a read that started before must not be kept.
         var generation = 0
         /// The store's revision the entries reflect (shared stores).
@@ -69,6 +71,7 @@ public final class IAM: Sendable {
     func forget() {
         principals.withLock { cache in
             cache.entries.removeAll()
+            cache.keys.removeAll()
             cache.generation += 1
         }
     }
@@ -85,6 +88,7 @@ public final class IAM: Sendable {
             let first = cache.revision == nil
             cache.revision = revision
             cache.entries.removeAll()
+            cache.keys.removeAll()
             cache.generation += 1
             return !first
         }
@@ -189,6 +193,61 @@ public final class IAM: Sendable {
             NewToken(hash: Self.hash(token), user: user, createdAt: Self.now, expiresAt: expiresAt, mfa: mfa))
         return token
     }
+
+    /// AWS allows two access keys a user.
+    public static let accessKeysPerUser = 2
+
+    /// A new AWS access key for `user`: its id and its secret, the secret returned only here (it is stored sealed,
+    /// bound to the key's id).
+    public func createAccessKey(user: String) async throws -> (key: StoredAccessKey, secret: String) {
+        try Self.known(user, "enabled user")
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let id = "PKIA" + String((0..<16).map { _ in alphabet[Int.random(in: 0..<32, using: &generator)] })
+        let secret = String(
+            Data((0..<30).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString())
+        let key = StoredAccessKey(
+            id: id, user: user, sealedSecret: try secrets.seal(secret, context: Self.accessKeyContext(id)),
+            createdAt: Self.now)
+        try await changing { try await store.addAccessKey(key, limit: Self.accessKeysPerUser) }
+        return (key, secret)
+    }
+
+    /// A user's access keys (their secrets stay sealed).
+    public func accessKeys(user: String) async throws -> [StoredAccessKey] {
+        try Self.known(user, "user")
+        return try await store.accessKeys(user: user)
+    }
+
+    public func deleteAccessKey(user: String, id: String) async throws {
+        try Self.known(user, "user")
+        try await changing { try await store.deleteAccessKey(user: user, id: id) }
+    }
+
+    /// The principal an access key signs for and its secret; nil when the key is unknown or its user disabled.
+    /// Cached as tokens' principals are (dropped on any change here, and on another node's within a second).
+    public func accessKey(id: String) async throws -> (principal: IAMPrincipal, secret: String)? {
+        let shared = store.isShared
+        let (cached, generation, fresh) = principals.withLock { cache in
+            let fresh = !shared || cache.refreshed.map { ContinuousClock.now - $0 < Self.freshness } ?? false
+            return (cache.keys[id], cache.generation, fresh)
+        }
+        if fresh, let cached { return cached }
+        guard let (owner, sealed) = try await store.accessKeyOwner(id: id) else { return nil }
+        let found = (
+            principal: IAMPrincipal(
+                user: owner.user, policies: try owner.policies.map(Self.parse), groups: owner.groups),
+            secret: try secrets.openText(sealed, context: Self.accessKeyContext(id))
+        )
+        principals.withLock { cache in
+            guard cache.generation == generation else { return }
+            if cache.keys.count > 10_000 { cache.keys.removeAll() }
+            cache.keys[id] = found
+        }
+        return found
+    }
+
+    static func accessKeyContext(_ id: String) -> String { "iam access key \(id)" }
 
     public func createGroup(_ name: String) async throws {
         try Self.requireName(name, "group")

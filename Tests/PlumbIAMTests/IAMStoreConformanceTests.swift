@@ -366,6 +366,45 @@ struct IAMStoreConformanceTests {
         }
     }
 
+    @Test(
+        "AWS access keys: made with a sealed secret, two a user, listed, deleted, gone with a disabled user",
+        arguments: backends)
+    func accessKeys(_ backend: Backend) async throws {
+        try await with(backend) { iams in
+            let iam = iams[0]
+            try await iam.createUser("kim")
+            try await iam.addMember(group: "read-only", user: "kim")
+            let (first, secret) = try await iam.createAccessKey(user: "kim")
+            #expect(first.id.count == 20 && first.id.hasPrefix("PKIA"))
+            #expect(secret.count == 40)
+            // Stored sealed, never in clear.
+            #expect(SecretBox.isSealed(first.sealedSecret))
+            #expect(!first.sealedSecret.contains(secret))
+            let found = try #require(try await iam.accessKey(id: first.id))
+            #expect(found.secret == secret)
+            #expect(found.principal.user == "kim")
+            #expect(found.principal.groups == ["read-only"])
+            #expect(found.principal.policies.map(\.name) == ["read-only"])
+            #expect(try await iam.accessKey(id: "PKIANOSUCHKEY0000000") == nil)
+            // Two a user, as AWS.
+            let (second, _) = try await iam.createAccessKey(user: "kim")
+            #expect(await refusal { _ = try await iam.createAccessKey(user: "kim") }?.1 == "LimitExceeded")
+            #expect(Set(try await iam.accessKeys(user: "kim").map(\.id)) == [first.id, second.id])
+            #expect(await refusal { _ = try await iam.createAccessKey(user: "nobody") }?.1 == "NoSuchEntity")
+            #expect(await refusal { _ = try await iam.accessKeys(user: "nobody") }?.1 == "NoSuchEntity")
+            // Deleted: refused at once (the cache is dropped).
+            try await iam.deleteAccessKey(user: "kim", id: first.id)
+            #expect(try await iam.accessKey(id: first.id) == nil)
+            #expect(await refusal { try await iam.deleteAccessKey(user: "kim", id: first.id) }?.1 == "NoSuchEntity")
+            #expect(try await iam.accessKeys(user: "kim").map(\.id) == [second.id])
+            // A disabled user's keys are gone.
+            #expect(try await iam.accessKey(id: second.id) != nil)
+            try await iam.disableUser("kim")
+            #expect(try await iam.accessKey(id: second.id) == nil)
+            #expect(try await iam.accessKeys(user: "kim").isEmpty)
+        }
+    }
+
     @Test("two nodes at once: one name created once, every failed sign-in counted, a TOTP code spent once")
     func concurrentNodes() async throws {
         try await with(Self.postgres, nodes: 2) { iams in

@@ -112,4 +112,65 @@ struct AWSCloudWatchTests {
             return text.contains("SignatureDoesNotMatch") && text.contains("PKIAUNKNOWNKEY000000")
         }
     }
+
+    /// An IAM user's key, made with `plumb iam access-keys create`: the user's policies decide each operation as
+    /// for their API token; a deleted key is refused at once.
+    @Test("an IAM user's access key: allowed what the user's policies allow, AccessDenied otherwise, dead once deleted")
+    func userKeys() async throws {
+        let root = TemporaryDirectory("plumb-aws-keys")
+        defer { root.remove() }
+        let server = try ServerProcess(dataDirectory: root.path + "/data")
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let client = ["--server", server.baseURL, "--token", server.token]
+        var keys: [String: (id: String, secret: String)] = [:]
+        for (user, group) in [("writer", "monitoring-writer"), ("reader", "read-only")] {
+            let made = try await CLI.run(["users", "create", user, "--group", group] + client)
+            #expect(made.status == 0, "\(made.output)")
+            let created = try await CLI.run(["iam", "access-keys", "create", user] + client)
+            #expect(created.status == 0, "\(created.output)")
+            // A shared-credentials profile: [user], the id, the secret.
+            let lines = created.output.split(separator: "\n").map(String.init)
+            #expect(lines.first == "[\(user)]", "\(created.output)")
+            func value(_ name: String) -> String {
+                lines.first { $0.hasPrefix(name + " = ") }.map { String($0.dropFirst(name.count + 3)) } ?? ""
+            }
+            keys[user] = (value("aws_access_key_id"), value("aws_secret_access_key"))
+        }
+        func call(
+            _ user: String, _ operation: String, key: (id: String, secret: String)? = nil
+        ) async throws
+            -> [String: Any]
+        {
+            let key = try #require(key ?? keys[user])
+            return try await Python.peer("aws_call.py", [server.baseURL, key.id, key.secret, operation, "Keys/Test"])
+        }
+        #expect(try await call("writer", "put")["ok"] as? Bool == true)
+        #expect(try await call("reader", "list")["ok"] as? Bool == true)
+        let denied = try await call("reader", "put")
+        #expect(denied["code"] as? String == "AccessDenied", "\(denied)")
+        #expect((denied["message"] as? String)?.contains("metrics:PutMetricData") == true, "\(denied)")
+
+        // Listed without the secret; deleted, then refused.
+        let listed = try await CLI.run(["iam", "access-keys", "list", "writer", "--output", "json"] + client)
+        let writer = try #require(keys["writer"])
+        #expect(listed.output.contains(writer.id))
+        #expect(!listed.output.contains(writer.secret))
+        let deleted = try await CLI.run(["iam", "access-keys", "delete", "writer", writer.id] + client)
+        #expect(deleted.status == 0, "\(deleted.output)")
+        let refused = try await call("writer", "list", key: writer)
+        #expect(refused["code"] as? String == "InvalidClientTokenId", "\(refused)")
+
+        // The secret is nowhere in clear in the data directory.
+        let reader = try #require(keys["reader"])
+        let files = FileManager.default.enumerator(atPath: root.path + "/data")
+        while let file = files?.nextObject() as? String {
+            guard let data = FileManager.default.contents(atPath: root.path + "/data/" + file) else { continue }
+            #expect(data.range(of: Data(reader.secret.utf8)) == nil, "\(file) holds the secret in clear")
+        }
+        // The writer's put is Plumb's own series.
+        let (_, body) = try await HTTP.request(
+            "GET", server.baseURL + "/api/v1/metrics?namespace=Keys/Test", token: server.token)
+        #expect(String(decoding: body, as: UTF8.self).contains("Keys/Test"))
+    }
 }

@@ -38,6 +38,11 @@ extension FuzzTests {
             Seed("POST", "/api/v1/iam/users/{name}/disable", params: ["name": "fuzz-user-disabled"]),
             // reads: path name. A user that does not exist (404), so that fuzz-user stays enabled for the routes below
             Seed("POST", "/api/v1/iam/users/{name}/tokens", params: ["name": "fuzz-user"]),
+            Seed("POST", "/api/v1/iam/users/{name}/access-keys", params: ["name": "fuzz-user"]),
+            Seed("GET", "/api/v1/iam/users/{name}/access-keys", params: ["name": "fuzz-user"]),
+            Seed(
+                "DELETE", "/api/v1/iam/users/{name}/access-keys/{id}",
+                params: ["name": "fuzz-user", "id": "PKIAAAAAAAAAAAAAAAAA"]),
             // reads: path name
             Seed(
                 "PUT", "/api/v1/iam/users/{name}/password", params: ["name": "fuzz-user"],

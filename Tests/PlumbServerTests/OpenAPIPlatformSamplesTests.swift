@@ -116,6 +116,12 @@ struct OpenAPIPlatformSamplesTests {
         try await s.call("GET", "/api/v1/iam/whoami", token: try #require(session["token"] as? String), expect: 200)
         let token = try #require(
             try await s.call("POST", "/api/v1/iam/users/{name}/tokens", user, expect: 201)["token"] as? String)
+        let key = try #require(
+            try await s.call("POST", "/api/v1/iam/users/{name}/access-keys", user, expect: 201)["access_key_id"]
+                as? String)
+        try await s.call("GET", "/api/v1/iam/users/{name}/access-keys", user, expect: 200)
+        try await s.call(
+            "DELETE", "/api/v1/iam/users/{name}/access-keys/{id}", ["name": "sample-user", "id": key], expect: 204)
         let enrolment = try await s.call("POST", "/api/v1/iam/mfa/enrol", token: token, expect: 201)
         let code = try await IAMLoginTests.pyotp(try #require(enrolment["secret"] as? String), offset: 0)
         try await s.call("POST", "/api/v1/iam/mfa/confirm", body: #"{"code": "\#(code)"}"#, token: token, expect: 200)

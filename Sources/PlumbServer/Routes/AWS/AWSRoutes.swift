@@ -63,12 +63,26 @@ extension PlumbServer {
         let adminKey = AWSAdminKey.derive(token: token)
         let logs = logs
         let logger = logger
+        let iam = iam
+        let settings = config.iam
         let access = AWSAccess(
             caller: { accessKey in
-                guard AdminToken.matches(Substring(accessKey), adminKey.id) else { return nil }
+                if AdminToken.matches(Substring(accessKey), adminKey.id) {
+                    return AWSCaller(
+                        user: "admin-token", secret: adminKey.secret, isAdmin: true,
+                        authorize: { _, _ in UsageCounters.apiRequest(user: "admin-token") })
+                }
+                // An IAM user's key: the user's policies decide each operation, as for their API token.
+                guard accessKey.count == 20, accessKey.hasPrefix("PKIA"),
+                    let (principal, secret) = try await iam.accessKey(id: accessKey)
+                else { return nil }
                 return AWSCaller(
-                    user: "admin-token", secret: adminKey.secret, isAdmin: true,
-                    authorize: { _, _ in UsageCounters.apiRequest(user: "admin-token") })
+                    user: principal.user, secret: secret,
+                    authorize: { action, resource in
+                        try CallerResolver.requireMFA(principal, settings: settings)
+                        try CallerResolver.requireAllowed(principal, action: action, resource: resource)
+                        UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
+                    })
             },
             refused: { request, operation, error in
                 let event = AuditEntry(

@@ -1,0 +1,25 @@
+"""One CloudWatch call through real boto3 with the given key: prints {"ok": true} or {"code", "status", "message"}.
+
+    aws_call.py ENDPOINT ACCESS_KEY_ID SECRET put|list NAMESPACE
+"""
+import json
+import sys
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+endpoint, key, secret, operation, namespace = sys.argv[1:6]
+client = boto3.client("cloudwatch", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                      aws_secret_access_key=secret,
+                      config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}))
+try:
+    if operation == "put":
+        client.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "m", "Value": 1}])
+    else:
+        client.list_metrics(Namespace=namespace)
+    print(json.dumps({"ok": True}))
+except botocore.exceptions.ClientError as error:
+    print(json.dumps({"code": error.response["Error"]["Code"],
+                      "status": error.response["ResponseMetadata"]["HTTPStatusCode"],
+                      "message": error.response["Error"].get("Message", "")}))
