@@ -171,7 +171,7 @@ let package = Package(
         ),
         .target(
             name: "PlumbAWS",
-            dependencies: ["PlumbAPI", "PlumbAuth", "PlumbMetrics", "PlumbStore"],
+            dependencies: ["PlumbAPI", "PlumbAuth", "PlumbMetrics", "PlumbAlarms", "PlumbStore"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -156,7 +156,7 @@ public final class PlumbServer: Sendable {
         let directory = config.dataDirectory
         let secrets = try secureDataDirectory(directory, config: config, logger: logger)
         let token = try AdminToken.load(dataDirectory: directory, environmentVariable: config.adminTokenEnv)
-        try AWSAdminKey.write(AWSAdminKey.derive(token: token), dataDirectory: directory)
+        try AWSAdminKey.write(AWSAdminKey.derive(token: token), region: config.aws.region, dataDirectory: directory)
         let store = try await openMetricStore(config: config, clock: clock, logger: logger)
         let postgres = try await openPostgres(config: config, logger: logger)
         let outbox = try await openOutbox(config: config, postgres: postgres, secrets: secrets)

@@ -173,4 +173,53 @@ struct AWSCloudWatchTests {
             "GET", server.baseURL + "/api/v1/metrics?namespace=Keys/Test", token: server.token)
         #expect(String(decoding: body, as: UTF8.self).contains("Keys/Test"))
     }
+
+    /// Alarms through boto3 are Plumb's alarms: put, evaluated on data put through boto3, described, set, their
+    /// history read, composed, deleted; Plumb's API sees each step.
+    @Test("boto3's alarm operations make, evaluate, describe and delete Plumb's own alarms")
+    func alarms() async throws {
+        let root = TemporaryDirectory("plumb-aws-alarms")
+        defer { root.remove() }
+        let data = root.path + "/data"
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let (made, _) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/topics", body: Array(#"{"name": "ops"}"#.utf8), token: server.token)
+        #expect(made == 201 || made == 200)
+
+        let result = try await Python.peer(
+            "aws_alarms.py", [server.baseURL, data + "/aws.credentials", data + "/aws.config"],
+            timeout: .seconds(150))
+        let described = try #require(result["described"] as? [String: Any])
+        #expect(described["AlarmArn"] as? String == "arn:aws:cloudwatch:us-east-1:000000000000:alarm:boto-high")
+        #expect(described["Statistic"] as? String == "Maximum")
+        #expect(described["Period"] as? Int == 10)
+        #expect(described["Threshold"] as? Double == 100)
+        #expect(described["TreatMissingData"] as? String == "notBreaching")
+        #expect(described["AlarmActions"] as? [String] == ["arn:aws:sns:us-east-1:000000000000:ops"])
+        #expect(described["StateValue"] as? String == "INSUFFICIENT_DATA")
+        #expect(described["AlarmDescription"] as? String == "latency over 100 ms")
+        #expect(result["evaluated_state"] as? String == "ALARM", "\(result)")
+        #expect(result["for_metric"] as? [String] == ["boto-high"])
+        #expect((result["composite"] as? [String: Any])?["AlarmRule"] as? String == "ALARM(boto-high)")
+        #expect(result["default_types"] as? [String] == ["boto-high"])
+        #expect(result["set_state"] as? [String] == ["OK", "set by boto3"])
+        let history = result["history"] as? [String] ?? []
+        #expect(history.count >= 2, "\(history)")
+        #expect(history.first?.contains("OK") == true, "newest first: \(history)")
+        #expect((result["paged"] as? [Any])?.first as? Int == 1)
+        #expect((result["paged"] as? [Any])?.last as? Bool == true)
+        let errors = try #require(result["errors"] as? [String: Any])
+        #expect(errors["both_statistics"] as? String == "InvalidParameterCombination")
+        #expect(errors["bad_action"] as? String == "InvalidParameterValue")
+        #expect(errors["bad_period"] as? String == "InvalidParameterValue")
+        #expect(errors["unknown_set_state"] as? String == "ResourceNotFound")
+        #expect(errors["unknown_delete"] as? String == "ResourceNotFound")
+        #expect(result["after_delete"] as? [String] == [])
+
+        // Plumb's own API agrees: the alarm is gone.
+        let (gone, _) = try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/boto-high", token: server.token)
+        #expect(gone == 404)
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PlumbAPI
+import PlumbAlarms
 import PlumbMetrics
 
 /// CloudWatch (`monitoring`) over the metric store: the same series `plumb metrics` and the dashboards read. Each
@@ -12,12 +13,19 @@ public struct CloudWatchService: AWSService {
     static let listPageSize = 500
 
     let store: any MetricStoring
+    let alarms: AlarmEngine
+    let names: AWSNames
     let decoder: PutMetricDataDecoder
     /// Called with the samples of each PutMetricData stored (the usage counters).
     let ingested: @Sendable (Int) -> Void
 
-    public init(store: any MetricStoring, limits: IngestLimits, ingested: @escaping @Sendable (Int) -> Void) {
+    public init(
+        store: any MetricStoring, alarms: AlarmEngine, names: AWSNames = AWSNames(), limits: IngestLimits,
+        ingested: @escaping @Sendable (Int) -> Void
+    ) {
         self.store = store
+        self.alarms = alarms
+        self.names = names
         decoder = PutMetricDataDecoder(limits: limits, keys: .aws)
         self.ingested = ingested
     }
@@ -34,6 +42,7 @@ public struct CloudWatchService: AWSService {
     ) async throws -> [String:
         JSONValue]
     {
+        if Self.alarmActions[operation] != nil { return try await handleAlarms(operation, input, caller: caller) }
         guard let action = Self.actions[operation] else {
             throw AWSError.unknownOperation(operation, service: "CloudWatch")
         }

@@ -10,7 +10,6 @@ enum AWSAdminKey {
     static let credentialsFile = "aws.credentials"
     static let configFile = "aws.config"
     static let profile = "plumb"
-    static let region = "us-east-1"
 
     struct Key: Equatable {
         var id: String
@@ -30,7 +29,7 @@ enum AWSAdminKey {
     }
 
     /// Writes the profile files (0600) when they are missing or hold another key.
-    static func write(_ key: Key, dataDirectory: String) throws {
+    static func write(_ key: Key, region: String, dataDirectory: String) throws {
         let files = [
             (
                 credentialsFile,

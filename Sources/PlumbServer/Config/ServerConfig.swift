@@ -55,6 +55,8 @@ public struct ServerConfig: Sendable, Decodable {
     public var promql = PromQLSettings()
     /// Costing usage: the window and the price table.
     public var usage = UsageSettings()
+    /// The AWS API's region and account id.
+    public var aws = AWSSettings()
     /// Prometheus scrape jobs, in prometheus.yml's own format.
     public var scrapeConfigs: [ScrapeConfig] = []
 
@@ -260,7 +262,7 @@ public struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case listen, data, durability, metrics, functions, plugins, alerts, dashboards, smtp, logs, iam, http, tls,
-            alertmanager, storage, cluster, otlp, promql, usage
+            alertmanager, storage, cluster, otlp, promql, usage, aws
         case webSocket = "websocket"
         case scrapeConfigs = "scrape_configs"
         case publicURL = "public_url"
@@ -312,6 +314,7 @@ public struct ServerConfig: Sendable, Decodable {
         otlp = try c.decodeIfPresent(OTLPSettings.self, forKey: .otlp) ?? OTLPSettings()
         promql = try c.decodeIfPresent(PromQLSettings.self, forKey: .promql) ?? PromQLSettings()
         usage = try c.decodeIfPresent(UsageSettings.self, forKey: .usage) ?? UsageSettings()
+        aws = try c.decodeIfPresent(AWSSettings.self, forKey: .aws) ?? AWSSettings()
         if c.contains(.scrapeConfigs), try !c.decodeNil(forKey: .scrapeConfigs) {
             var list = try c.nestedUnkeyedContainer(forKey: .scrapeConfigs)
             while !list.isAtEnd {

@@ -93,7 +93,8 @@ extension PlumbServer {
                 await AuditMiddleware.write(logs, stream: "aws", event, logger: logger)
             },
             clock: store.clock)
-        let cloudWatch = CloudWatchService(store: store, limits: limits) { samples in
+        let names = AWSNames(region: config.aws.region, account: config.aws.accountID)
+        let cloudWatch = CloudWatchService(store: store, alarms: alarms, names: names, limits: limits) { samples in
             UsageCounters.metricIngest(samples: samples)
         }
         return AWSEndpoint(access: access, cloudWatch: cloudWatch)

@@ -1,0 +1,345 @@
+import Foundation
+import PlumbAPI
+import PlumbAlarms
+
+/// CloudWatch's alarm operations over the alarm engine: an alarm put through boto3 is an alarm made through the API
+/// (`plumb alarms` lists it, it evaluates, notifies its topics and keeps its history), and every alarm, from the
+/// alert files too, is described.
+extension CloudWatchService {
+    /// Plumb's IAM action for each alarm operation.
+    static let alarmActions: [String: String] = [
+        "PutMetricAlarm": "alarms:PutAlarm",
+        "PutCompositeAlarm": "alarms:PutAlarm",
+        "DescribeAlarms": "alarms:ListAlarms",
+        "DescribeAlarmsForMetric": "alarms:ListAlarms",
+        "DescribeAlarmHistory": "alarms:GetAlarmHistory",
+        "SetAlarmState": "alarms:SetAlarmState",
+        "DeleteAlarms": "alarms:DeleteAlarm",
+    ]
+
+    /// The alarm operations (their input and output as CloudWatch's model names the members).
+    func handleAlarms(
+        _ operation: String, _ input: [String: JSONValue], caller: AWSCaller
+    ) async throws -> [String:
+        JSONValue]
+    {
+        switch operation {
+        case "PutMetricAlarm":
+            let name = try alarmName(input)
+            try caller.authorize("alarms:PutAlarm", "alarm/\(name)")
+            try await put(name, document: try metricAlarmDocument(input))
+            return [:]
+        case "PutCompositeAlarm":
+            let name = try alarmName(input)
+            try caller.authorize("alarms:PutAlarm", "alarm/\(name)")
+            try await put(name, document: try compositeAlarmDocument(input))
+            return [:]
+        case "DescribeAlarms":
+            try caller.authorize("alarms:ListAlarms", "alarm/*")
+            return try describeAlarms(input)
+        case "DescribeAlarmsForMetric":
+            try caller.authorize("alarms:ListAlarms", "alarm/*")
+            return try describeAlarmsForMetric(input)
+        case "DescribeAlarmHistory":
+            let name = try optionalString(input, "AlarmName")
+            try caller.authorize("alarms:GetAlarmHistory", "alarm/\(name ?? "*")")
+            return try await describeHistory(input, name: name)
+        case "SetAlarmState":
+            let name = try alarmName(input)
+            try caller.authorize("alarms:SetAlarmState", "alarm/\(name)")
+            guard let stateText = try optionalString(input, "StateValue"), let state = AlarmState(rawValue: stateText)
+            else { throw AWSError.invalidParameter("StateValue must be OK, ALARM or INSUFFICIENT_DATA") }
+            guard let reason = try optionalString(input, "StateReason") else {
+                throw AWSError.missingParameter("The parameter StateReason is required.")
+            }
+            try await alarmCall {
+                try await alarms.setState(
+                    name, state, reason: reason, reasonData: try optionalString(input, "StateReasonData"),
+                    now: store.clock())
+            }
+            return [:]
+        default:  // DeleteAlarms
+            let names = try strings(input, "AlarmNames")
+            guard !names.isEmpty, names.count <= 100 else {
+                throw AWSError.invalidParameter("AlarmNames must name 1 to 100 alarms")
+            }
+            for name in names { try caller.authorize("alarms:DeleteAlarm", "alarm/\(name)") }
+            // All or nothing, as CloudWatch: an unknown name refuses the whole call.
+            if let missing = names.first(where: { alarms.status($0) == nil }) {
+                throw AWSError(code: "ResourceNotFound", "alarm '\(missing)' does not exist", status: 404)
+            }
+            for name in names { try await alarmCall { try await alarms.delete(name: name) } }
+            return [:]
+        }
+    }
+
+    func alarmName(_ input: [String: JSONValue]) throws -> String {
+        guard let name = try optionalString(input, "AlarmName"), !name.isEmpty, name.utf8.count <= 255 else {
+            throw AWSError.missingParameter("The parameter AlarmName is required (1 to 255 characters).")
+        }
+        return name
+    }
+
+    /// The engine's refusals in CloudWatch's terms (an alarm declared in a file is not the API's to change).
+    func alarmCall<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as AlarmError {
+            throw AWSError(
+                code: error.status == 404 ? "ResourceNotFound" : "InvalidParameterValue",
+                type: error.status == 404 ? "ResourceNotFound" : "InvalidParameterValueException", error.message,
+                status: error.status == 404 ? 404 : 400)
+        }
+    }
+
+    func put(_ name: String, document: [String: JSONValue]) async throws {
+        let text = String(decoding: try JSONEncoder().encode(JSONValue.object(document)), as: UTF8.self)
+        _ = try await alarmCall { try await alarms.put(name: name, document: text, now: store.clock()) }
+    }
+
+    /// PutMetricAlarm's input as the alarm document Plumb's API takes.
+    func metricAlarmDocument(_ input: [String: JSONValue]) throws -> [String: JSONValue] {
+        if input["Metrics"] != nil {
+            throw AWSError.invalidParameter("Metrics (metric math alarms) are not served on the AWS API yet")
+        }
+        var document: [String: JSONValue] = [:]
+        guard let namespace = try optionalString(input, "Namespace"),
+            let metric = try optionalString(input, "MetricName")
+        else { throw AWSError.missingParameter("Namespace and MetricName are required.") }
+        document["namespace"] = .string(namespace)
+        document["metric"] = .string(metric)
+        var dimensions: [String: JSONValue] = [:]
+        if case .array(let items)? = input["Dimensions"] {
+            for (index, item) in items.enumerated() {
+                guard case .object(let pair) = item, case .string(let n)? = pair["Name"],
+                    case .string(let v)? = pair["Value"]
+                else { throw AWSError.invalidParameter("Dimensions.member.\(index + 1) needs Name and Value") }
+                dimensions[n] = .string(v)
+            }
+        }
+        if !dimensions.isEmpty { document["dimensions"] = .object(dimensions) }
+        switch (try optionalString(input, "Statistic"), try optionalString(input, "ExtendedStatistic")) {
+        case (let statistic?, nil): document["statistic"] = .string(statistic)
+        case (nil, let extended?): document["statistic"] = .string(extended)
+        default:
+            throw AWSError(
+                code: "InvalidParameterCombination", type: "InvalidParameterCombinationException",
+                "Exactly one of Statistic or ExtendedStatistic is required.")
+        }
+        for (member, field) in [
+            ("Period", "period"), ("EvaluationPeriods", "evaluation_periods"),
+            ("DatapointsToAlarm", "datapoints_to_alarm"), ("Threshold", "threshold"),
+        ] {
+            guard let value = input[member] else { continue }
+            guard case .number = value else { throw AWSError.invalidParameter("\(member) must be a number") }
+            document[field] = value
+        }
+        for (member, field) in [
+            ("ComparisonOperator", "comparison"), ("TreatMissingData", "treat_missing_data"),
+            ("AlarmDescription", "description"),
+            ("EvaluateLowSampleCountPercentile", "evaluate_low_sample_count_percentile"),
+        ] {
+            if let value = try optionalString(input, member) { document[field] = .string(value) }
+        }
+        try addActions(input, to: &document)
+        return document
+    }
+
+    /// PutCompositeAlarm's input as the alarm document Plumb's API takes.
+    func compositeAlarmDocument(_ input: [String: JSONValue]) throws -> [String: JSONValue] {
+        guard let rule = try optionalString(input, "AlarmRule") else {
+            throw AWSError.missingParameter("The parameter AlarmRule is required.")
+        }
+        var document: [String: JSONValue] = ["rule": .string(rule)]
+        if let description = try optionalString(input, "AlarmDescription") {
+            document["description"] = .string(description)
+        }
+        if let suppressor = try optionalString(input, "ActionsSuppressor") {
+            document["actions_suppressor"] = .string(names.alarm(fromARN: suppressor))
+        }
+        for (member, field) in [
+            ("ActionsSuppressorWaitPeriod", "wait_period"), ("ActionsSuppressorExtensionPeriod", "extension_period"),
+        ] {
+            if let value = input[member] { document[field] = value }
+        }
+        try addActions(input, to: &document)
+        return document
+    }
+
+    /// The three action lists: SNS topic ARNs (the topic is the ARN's last part; a bare name is taken too).
+    func addActions(_ input: [String: JSONValue], to document: inout [String: JSONValue]) throws {
+        if input["ActionsEnabled"]?.bool == false {
+            throw AWSError.invalidParameter("ActionsEnabled false is not served: an alarm's actions are always on")
+        }
+        for (member, field) in [
+            ("AlarmActions", "alarm_actions"), ("OKActions", "ok_actions"),
+            ("InsufficientDataActions", "insufficient_data_actions"),
+        ] {
+            let arns = try strings(input, member)
+            guard arns.count <= 5 else { throw AWSError.invalidParameter("\(member) holds at most 5 actions") }
+            if !arns.isEmpty {
+                document[field] = .array(try arns.map { .string(try names.topic(fromARN: $0, member: member)) })
+            }
+        }
+    }
+
+    // MARK: - Describing
+
+    func describeAlarms(_ input: [String: JSONValue]) throws -> [String: JSONValue] {
+        let wanted = Set(try strings(input, "AlarmNames"))
+        let prefix = try optionalString(input, "AlarmNamePrefix")
+        let state = try optionalString(input, "StateValue")
+        let types = Set(try strings(input, "AlarmTypes"))
+        let maxRecords = try pageSize(input)
+        let list = alarms.list().filter { status in
+            (wanted.isEmpty || wanted.contains(status.definition.name))
+                && (prefix.map { status.definition.name.hasPrefix($0) } ?? true)
+                && (state.map { status.state.rawValue == $0 } ?? true)
+        }
+        let offset = try pageOffset(input["NextToken"], count: list.count)
+        let page = list.dropFirst(offset).prefix(maxRecords)
+        var metric: [JSONValue] = []
+        var composite: [JSONValue] = []
+        for status in page {
+            switch status.definition {
+            case .metric(let alarm):
+                // With no AlarmTypes, CloudWatch lists metric alarms only.
+                if types.isEmpty || types.contains("MetricAlarm") { metric.append(describe(alarm, status)) }
+            case .composite(let alarm):
+                if types.contains("CompositeAlarm") { composite.append(describe(alarm, status)) }
+            }
+        }
+        var output: [String: JSONValue] = ["MetricAlarms": .array(metric), "CompositeAlarms": .array(composite)]
+        if offset + page.count < list.count {
+            output["NextToken"] = .string(Data("list:\(offset + page.count)".utf8).base64EncodedString())
+        }
+        return output
+    }
+
+    func describeAlarmsForMetric(_ input: [String: JSONValue]) throws -> [String: JSONValue] {
+        guard let namespace = try optionalString(input, "Namespace"),
+            let metric = try optionalString(input, "MetricName")
+        else { throw AWSError.missingParameter("Namespace and MetricName are required.") }
+        var dimensions: [PlumbAPI.Dimension] = []
+        if case .array(let items)? = input["Dimensions"] {
+            for item in items {
+                if case .object(let pair) = item, case .string(let n)? = pair["Name"],
+                    case .string(let v)? = pair["Value"]
+                {
+                    dimensions.append(PlumbAPI.Dimension(name: n, value: v))
+                }
+            }
+        }
+        let statistic = try optionalString(input, "Statistic") ?? optionalString(input, "ExtendedStatistic")
+        let period = input["Period"].flatMap { if case .number(let n) = $0 { Int64(exactly: n) } else { nil } }
+        let matching = alarms.list().compactMap { status -> JSONValue? in
+            guard case .metric(let alarm) = status.definition, alarm.series.namespace == namespace,
+                alarm.series.name == metric,
+                dimensions.isEmpty || Set(alarm.series.dimensions) == Set(dimensions),
+                statistic.map({ $0 == "\(alarm.statistic)" }) ?? true, period.map({ $0 == alarm.period }) ?? true
+            else { return nil }
+            return describe(alarm, status)
+        }
+        return ["MetricAlarms": .array(matching)]
+    }
+
+    func describeHistory(_ input: [String: JSONValue], name: String?) async throws -> [String: JSONValue] {
+        let type = try optionalString(input, "HistoryItemType")
+        if let type, !["ConfigurationUpdate", "StateUpdate", "Action"].contains(type) {
+            throw AWSError.invalidParameter("HistoryItemType must be ConfigurationUpdate, StateUpdate or Action")
+        }
+        let start = input["StartDate"] == nil ? nil : try time(input, "StartDate")
+        let end = input["EndDate"] == nil ? nil : try time(input, "EndDate")
+        let maxRecords = try pageSize(input)
+        let names = name.map { [$0] } ?? alarms.list().map(\.definition.name)
+        var items: [(name: String, composite: Bool, item: AlarmHistoryItem)] = []
+        for alarm in names {
+            guard let status = alarms.status(alarm) else {
+                throw AWSError(code: "ResourceNotFound", "alarm '\(alarm)' does not exist", status: 404)
+            }
+            let composite = if case .composite = status.definition { true } else { false }
+            for item in try await alarms.history(of: alarm, type: type, limit: 1_000, before: end) {
+                if let start, item.timestamp < start { continue }
+                items.append((alarm, composite, item))
+            }
+        }
+        // Newest first (ScanBy TimestampDescending, CloudWatch's default), a page at a time.
+        items.sort { $0.item.timestamp > $1.item.timestamp }
+        let offset = try pageOffset(input["NextToken"], count: items.count)
+        let page = items.dropFirst(offset).prefix(maxRecords)
+        var output: [String: JSONValue] = [
+            "AlarmHistoryItems": .array(
+                page.map { entry in
+                    var members: [String: JSONValue] = [
+                        "AlarmName": .string(entry.name),
+                        "AlarmType": .string(entry.composite ? "CompositeAlarm" : "MetricAlarm"),
+                        "Timestamp": .number(Double(entry.item.timestamp)),
+                        "HistoryItemType": .string(entry.item.type),
+                        "HistorySummary": .string(entry.item.summary),
+                    ]
+                    if let data = entry.item.data { members["HistoryData"] = .string(data) }
+                    return .object(members)
+                })
+        ]
+        if offset + page.count < items.count {
+            output["NextToken"] = .string(Data("list:\(offset + page.count)".utf8).base64EncodedString())
+        }
+        return output
+    }
+
+    /// `MaxRecords`: 1 to 100, 50 when absent (CloudWatch's).
+    func pageSize(_ input: [String: JSONValue]) throws -> Int {
+        guard let value = input["MaxRecords"] else { return 50 }
+        guard case .number(let n) = value, let size = Int(exactly: n), (1...100).contains(size) else {
+            throw AWSError.invalidParameter("MaxRecords must be 1 to 100")
+        }
+        return size
+    }
+
+    func describe(_ alarm: MetricAlarm, _ status: AlarmEngine.Status) -> JSONValue {
+        var members = common(alarm.name, alarm.description, alarm.actions, status)
+        members["Namespace"] = .string(alarm.series.namespace)
+        members["MetricName"] = .string(alarm.series.name)
+        members["Dimensions"] = .array(
+            alarm.series.dimensions.map { .object(["Name": .string($0.name), "Value": .string($0.value)]) })
+        if case .percentile = alarm.statistic {
+            members["ExtendedStatistic"] = .string("\(alarm.statistic)")
+        } else {
+            members["Statistic"] = .string("\(alarm.statistic)")
+        }
+        members["Period"] = .number(Double(alarm.period))
+        members["EvaluationPeriods"] = .number(Double(alarm.evaluationPeriods))
+        members["DatapointsToAlarm"] = .number(Double(alarm.datapointsToAlarm))
+        members["Threshold"] = .number(alarm.threshold)
+        members["ComparisonOperator"] = .string(alarm.comparison.rawValue)
+        members["TreatMissingData"] = .string(alarm.treatMissingData.rawValue)
+        return .object(members)
+    }
+
+    func describe(_ alarm: CompositeAlarm, _ status: AlarmEngine.Status) -> JSONValue {
+        var members = common(alarm.name, alarm.description, alarm.actions, status)
+        members["AlarmRule"] = .string(alarm.ruleText)
+        if let suppressor = alarm.actionsSuppressor {
+            members["ActionsSuppressor"] = .string(names.alarmARN(suppressor))
+            members["ActionsSuppressorWaitPeriod"] = .number(Double(alarm.waitPeriod))
+            members["ActionsSuppressorExtensionPeriod"] = .number(Double(alarm.extensionPeriod))
+        }
+        return .object(members)
+    }
+
+    func common(
+        _ name: String, _ description: String?, _ actions: AlarmActions, _ status: AlarmEngine.Status
+    )
+        -> [String: JSONValue]
+    {
+        var members: [String: JSONValue] = [
+            "AlarmName": .string(name), "AlarmArn": .string(names.alarmARN(name)), "ActionsEnabled": .bool(true),
+            "AlarmActions": .array(actions.alarm.map { .string(names.topicARN($0)) }),
+            "OKActions": .array(actions.ok.map { .string(names.topicARN($0)) }),
+            "InsufficientDataActions": .array(actions.insufficientData.map { .string(names.topicARN($0)) }),
+            "StateValue": .string(status.state.rawValue), "StateReason": .string(status.reason),
+            "StateUpdatedTimestamp": .number(Double(status.updatedAt)),
+        ]
+        if let description { members["AlarmDescription"] = .string(description) }
+        if let data = status.reasonData { members["StateReasonData"] = .string(data) }
+        return members
+    }
+}

@@ -1,0 +1,93 @@
+"""Drives Plumb's CloudWatch alarm operations with real boto3 and prints one JSON object of what it saw.
+
+    aws_alarms.py ENDPOINT CREDENTIALS_FILE CONFIG_FILE
+"""
+import json
+import os
+import sys
+import time
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+endpoint, credentials, config = sys.argv[1:4]
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = credentials
+os.environ["AWS_CONFIG_FILE"] = config
+retries = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+cw = boto3.Session(profile_name="plumb").client("cloudwatch", endpoint_url=endpoint, config=retries)
+raw = boto3.Session(profile_name="plumb").client(
+    "cloudwatch", endpoint_url=endpoint,
+    config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=False))
+out = {}
+
+
+def error_code(call):
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+    return None
+
+
+topic = "arn:aws:sns:us-east-1:000000000000:ops"
+# A high-resolution alarm (10 s periods, evaluated every 10 s) on a series the script then feeds.
+cw.put_metric_alarm(
+    AlarmName="boto-high", AlarmDescription="latency over 100 ms", Namespace="Boto/Alarm", MetricName="Latency",
+    Dimensions=[{"Name": "Service", "Value": "api"}], Statistic="Maximum", Period=10, EvaluationPeriods=1,
+    Threshold=100, ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+    AlarmActions=[topic], OKActions=[topic])
+described = cw.describe_alarms(AlarmNames=["boto-high"])["MetricAlarms"]
+out["described"] = {k: described[0][k] for k in ("AlarmName", "AlarmArn", "Namespace", "MetricName", "Dimensions",
+                                                  "Statistic", "Period", "EvaluationPeriods", "Threshold",
+                                                  "ComparisonOperator", "TreatMissingData", "AlarmActions",
+                                                  "StateValue", "AlarmDescription")}
+
+# Data over the threshold: the alarm goes into ALARM by its own evaluation.
+deadline = time.time() + 60
+state = None
+while time.time() < deadline:
+    cw.put_metric_data(Namespace="Boto/Alarm", MetricData=[
+        {"MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "api"}], "Value": 500,
+         "StorageResolution": 1}])
+    state = cw.describe_alarms(AlarmNames=["boto-high"])["MetricAlarms"][0]["StateValue"]
+    if state == "ALARM":
+        break
+    time.sleep(2)
+out["evaluated_state"] = state
+out["for_metric"] = [a["AlarmName"] for a in cw.describe_alarms_for_metric(
+    Namespace="Boto/Alarm", MetricName="Latency", Dimensions=[{"Name": "Service", "Value": "api"}])["MetricAlarms"]]
+
+cw.put_composite_alarm(AlarmName="boto-both", AlarmRule="ALARM(boto-high)", AlarmActions=[topic])
+composite = cw.describe_alarms(AlarmNames=["boto-both"], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
+out["composite"] = {k: composite[0][k] for k in ("AlarmName", "AlarmRule")} if composite else None
+out["default_types"] = [a["AlarmName"] for a in cw.describe_alarms(AlarmNamePrefix="boto-")["MetricAlarms"]]
+
+cw.set_alarm_state(AlarmName="boto-high", StateValue="OK", StateReason="set by boto3")
+after = cw.describe_alarms(AlarmNames=["boto-high"])["MetricAlarms"][0]
+out["set_state"] = [after["StateValue"], after["StateReason"]]
+history = cw.describe_alarm_history(AlarmName="boto-high", HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+out["history"] = [h["HistorySummary"] for h in history]
+page = cw.describe_alarms(MaxRecords=1, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+out["paged"] = [len(page["MetricAlarms"]) + len(page["CompositeAlarms"]), "NextToken" in page]
+
+out["errors"] = {
+    "both_statistics": error_code(lambda: raw.put_metric_alarm(
+        AlarmName="bad", Namespace="Boto/Alarm", MetricName="Latency", Statistic="Maximum",
+        ExtendedStatistic="p99", Period=60, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanThreshold")),
+    "bad_action": error_code(lambda: raw.put_metric_alarm(
+        AlarmName="bad", Namespace="Boto/Alarm", MetricName="Latency", Statistic="Maximum", Period=60,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=["arn:aws:lambda:us-east-1:000000000000:function:f"])),
+    "bad_period": error_code(lambda: raw.put_metric_alarm(
+        AlarmName="bad", Namespace="Boto/Alarm", MetricName="Latency", Statistic="Maximum", Period=7,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")),
+    "unknown_set_state": error_code(lambda: raw.set_alarm_state(
+        AlarmName="nope", StateValue="OK", StateReason="x")),
+    "unknown_delete": error_code(lambda: raw.delete_alarms(AlarmNames=["nope"])),
+}
+cw.delete_alarms(AlarmNames=["boto-both", "boto-high"])
+after = cw.describe_alarms(AlarmNamePrefix="boto-", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+out["after_delete"] = [a["AlarmName"] for a in after["MetricAlarms"] + after["CompositeAlarms"]]
+print(json.dumps(out, sort_keys=True))
