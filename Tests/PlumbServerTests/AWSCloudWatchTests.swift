@@ -42,8 +42,19 @@ struct AWSCloudWatchTests {
         let p50 = try #require(percentile["p50"] as? Double)
         #expect(p50 >= 2 && p50 <= 3, "p50 of 1, 2, 3, 3: \(p50)")
 
+        // GetMetricData: the hidden query is not returned; the expression divides the two sums (50 / 10).
+        let metricData = try #require(result["metric_data"] as? [String: [Any]])
+        #expect(Set(metricData.keys) == ["req", "ratio"])
+        #expect(metricData["ratio"]?.first as? String == "latency per request")
+        #expect(metricData["ratio"]?.last as? Double == 5)
+        #expect(metricData["req"]?.last as? Double == 10)
+        #expect(result["paged_values"] as? [Double] == [4, 3, 2, 1, 0], "\(result["paged_values"] ?? "")")
+        #expect(result["pages"] as? Int == 3)
+
         let errors = try #require(result["errors"] as? [String: Any])
         func code(_ name: String) -> String? { (errors[name] as? [String: Any])?["code"] as? String }
+        #expect(code("mixed_periods") == "InvalidParameterValue")
+        #expect(code("bad_expression") == "InvalidParameterValue")
         func status(_ name: String) -> Int? { (errors[name] as? [String: Any])?["status"] as? Int }
         #expect(code("too_many_dimensions") == "InvalidParameterValue", "\(errors["too_many_dimensions"] ?? "")")
         #expect(code("over_limit_batch") == "InvalidParameterValue", "\(errors["over_limit_batch"] ?? "")")
@@ -64,7 +75,7 @@ struct AWSCloudWatchTests {
             ((try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["metrics"] as? [[String: Any]]
                 ?? [])
                 .compactMap { $0["name"] as? String })
-        #expect(names == ["Bulk", "Fast", "Latency", "Requests", "Sizes"])
+        #expect(names == ["Bulk", "Fast", "Latency", "Paged", "Requests", "Sizes"])
         // The large batch came gzipped (botocore compresses a PutMetricData body over 10 KB): all 600 stored.
         #expect(result["bulk_compressed"] as? Bool == true)
         let now = Int64(Date().timeIntervalSince1970)

@@ -76,6 +76,22 @@ struct AWSEndpointFuzzTests {
                 ["AlarmName": "fuzz-alarm", "StateValue": "ALARM", "StateReason": "fuzz"]
             ),
             ("GraniteServiceVersion20100801.DeleteAlarms", ["AlarmNames": ["fuzz-nothing"]]),
+            (
+                "GraniteServiceVersion20100801.GetMetricData",
+                [
+                    "MetricDataQueries": [
+                        [
+                            "Id": "a", "ReturnData": false,
+                            "MetricStat": [
+                                "Metric": ["Namespace": "Fuzz/AWS", "MetricName": "m"], "Period": 60, "Stat": "p90",
+                            ],
+                        ],
+                        ["Id": "e", "Expression": "a * 2", "Label": "twice"],
+                    ],
+                    "StartTime": 1_795_990_000, "EndTime": 1_796_010_000, "ScanBy": "TimestampAscending",
+                    "MaxDatapoints": 10, "NextToken": "bGlzdDow",
+                ]
+            ),
         ]
     }
 

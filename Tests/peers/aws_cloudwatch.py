@@ -78,6 +78,32 @@ requests = cw.get_metric_statistics(
     Statistics=["Sum", "SampleCount"])
 out["statistic_set"] = [{k: v for k, v in p.items() if k in ("Sum", "SampleCount")} for p in requests["Datapoints"]]
 
+# GetMetricData: two metric queries (one hidden) and an expression over them.
+md = cw.get_metric_data(
+    MetricDataQueries=[
+        {"Id": "lat", "ReturnData": False, "MetricStat": {"Metric": {
+            "Namespace": "Boto/Test", "MetricName": "Latency", "Dimensions": [{"Name": "Service", "Value": "api"}]},
+            "Period": 3600, "Stat": "Sum"}},
+        {"Id": "req", "MetricStat": {"Metric": {"Namespace": "Boto/Test", "MetricName": "Requests"},
+                                     "Period": 3600, "Stat": "Sum"}},
+        {"Id": "ratio", "Expression": "lat / req", "Label": "latency per request"},
+    ],
+    StartTime=now - 3600, EndTime=now + 60)
+out["metric_data"] = {r["Id"]: [r["Label"], sum(r["Values"])] for r in md["MetricDataResults"]}
+# Five minutes of points read two at a time through boto3's paginator, newest first.
+cw.put_metric_data(Namespace="Boto/Test", MetricData=[
+    {"MetricName": "Paged", "Value": float(i), "Timestamp": now - 600 + 60 * i} for i in range(5)])
+pages = cw.get_paginator("get_metric_data").paginate(
+    MetricDataQueries=[{"Id": "p", "MetricStat": {"Metric": {"Namespace": "Boto/Test", "MetricName": "Paged"},
+                                                   "Period": 60, "Stat": "Maximum"}}],
+    StartTime=now - 900, EndTime=now + 60, MaxDatapoints=2)
+values, page_count = [], 0
+for page in pages:
+    page_count += 1
+    values += page["MetricDataResults"][0]["Values"]
+out["paged_values"] = values
+out["pages"] = page_count
+
 # Refusals, each with AWS's code: sent without boto3's own checks, so the server is the one that refuses.
 raw = session.client("cloudwatch", endpoint_url=endpoint,
                      config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
@@ -95,6 +121,13 @@ out["errors"] = {
         Statistics=["Sum"])),
     "aws_namespace": error_code(lambda: raw.put_metric_data(Namespace="AWS/EC2", MetricData=[
         {"MetricName": "x", "Value": 1}])),
+    "mixed_periods": error_code(lambda: raw.get_metric_data(MetricDataQueries=[
+        {"Id": "a", "MetricStat": {"Metric": {"Namespace": "Boto/Test", "MetricName": "Latency"}, "Period": 60,
+                                   "Stat": "Sum"}},
+        {"Id": "b", "MetricStat": {"Metric": {"Namespace": "Boto/Test", "MetricName": "Latency"}, "Period": 300,
+                                   "Stat": "Sum"}}], StartTime=now - 3600, EndTime=now)),
+    "bad_expression": error_code(lambda: raw.get_metric_data(MetricDataQueries=[
+        {"Id": "e", "Expression": "SUM(", "Period": 60}], StartTime=now - 3600, EndTime=now)),
     "empty_name": error_code(lambda: raw.put_metric_data(Namespace="Boto/Test", MetricData=[
         {"MetricName": "x", "Value": 1, "Dimensions": [{"Name": "", "Value": "v"}]}])),
 }

@@ -35,6 +35,7 @@ public struct CloudWatchService: AWSService {
         "PutMetricData": "metrics:PutMetricData",
         "ListMetrics": "metrics:ListMetrics",
         "GetMetricStatistics": "metrics:GetMetricStatistics",
+        "GetMetricData": "metrics:GetMetricData",
     ]
 
     public func handle(
@@ -50,6 +51,7 @@ public struct CloudWatchService: AWSService {
         switch operation {
         case "PutMetricData": return try await putMetricData(input, caller: caller)
         case "ListMetrics": return try await listMetrics(input)
+        case "GetMetricData": return try await getMetricData(input)
         default: return try await getMetricStatistics(input)
         }
     }
