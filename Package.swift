@@ -171,7 +171,7 @@ let package = Package(
         ),
         .target(
             name: "PlumbAWS",
-            dependencies: ["PlumbAPI", "PlumbAuth", "PlumbMetrics", "PlumbAlarms", "PlumbStore"],
+            dependencies: ["PlumbAPI", "PlumbAuth", "PlumbMetrics", "PlumbAlarms", "PlumbLogs", "PlumbStore"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -69,12 +69,14 @@ public protocol AWSService: Sendable {
 public struct AWSEndpoint: Sendable {
     let access: AWSAccess
     let cloudWatch: CloudWatchService
+    let logs: LogsService
     /// The largest body taken (Lambda's 6 MB payload and some).
     public static let maxBodyBytes = 6 * 1_048_576 + 65_536
 
-    public init(access: AWSAccess, cloudWatch: CloudWatchService) {
+    public init(access: AWSAccess, cloudWatch: CloudWatchService, logs: LogsService) {
         self.access = access
         self.cloudWatch = cloudWatch
+        self.logs = logs
     }
 
     /// What a request is for: service, operation and protocol.
@@ -134,6 +136,8 @@ public struct AWSEndpoint: Sendable {
             switch parts[0] {
             case CloudWatchService.targetPrefix:
                 return Target(wire: wire, service: cloudWatch, operation: parts[1])
+            case LogsService.targetPrefix:
+                return Target(wire: wire, service: logs, operation: parts[1])
             default:
                 throw AWSError(
                     code: "UnknownOperationException", "no AWS service with the target prefix '\(parts[0])' here")

@@ -11,6 +11,7 @@ public struct AWSNames: Sendable, Equatable {
 
     public func alarmARN(_ name: String) -> String { "arn:aws:cloudwatch:\(region):\(account):alarm:\(name)" }
     public func topicARN(_ name: String) -> String { "arn:aws:sns:\(region):\(account):\(name)" }
+    public func logGroupARN(_ name: String) -> String { "arn:aws:logs:\(region):\(account):log-group:\(name)" }
 
     /// The topic an SNS topic ARN (any region or account: there is one of each here) or a bare name names.
     public func topic(fromARN text: String, member: String) throws -> String {

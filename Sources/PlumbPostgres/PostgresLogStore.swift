@@ -148,6 +148,45 @@ public final class PostgresLogStore: LogStoring, Sendable {
         }
     }
 
+    public func createGroup(_ name: String) async throws -> Bool {
+        try LogLimits.checkGroupName(name)
+        let now = clock()
+        let logger = self.logger
+        return try await database.run { connection in
+            var created = false
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO log_groups (name, created_at) VALUES (\(name), \(now)) ON CONFLICT (name) DO NOTHING
+                RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                created = true
+            }
+            return created
+        }
+    }
+
+    public func createStream(group: String, stream: String) async throws -> Bool {
+        try LogLimits.checkStreamName(stream)
+        let now = clock()
+        let logger = self.logger
+        return try await database.run { connection in
+            guard let id = try await Self.groupID(connection, group, create: false, now: 0, logger: logger) else {
+                throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(group)'")
+            }
+            var created = false
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO log_streams (group_id, name, created_at) VALUES (\(id), \(stream), \(now))
+                ON CONFLICT (group_id, name) DO NOTHING RETURNING group_id
+                """, logger: logger
+            ).decode(Int64.self) {
+                created = true
+            }
+            return created
+        }
+    }
+
     public func streams(group: String) async throws -> [LogStreamSummary] {
         let logger = self.logger
         return try await database.run { connection in

@@ -174,6 +174,34 @@ struct LogStoreConformanceTests {
         }
     }
 
+    @Test(
+        "an empty group and stream are created once; a stream needs its group; events then land in them",
+        arguments: backends)
+    func createGroupAndStream(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            #expect(try await store.createGroup("/conformance/empty"))
+            #expect(try await !store.createGroup("/conformance/empty"))
+            let group = try #require(try await store.groups(prefix: "/conformance/empty").first)
+            #expect(group.storedEvents == 0)
+            #expect(try await store.streams(group: "/conformance/empty").isEmpty)
+            #expect(try await store.createStream(group: "/conformance/empty", stream: "s1"))
+            #expect(try await !store.createStream(group: "/conformance/empty", stream: "s1"))
+            let stream = try #require(try await store.streams(group: "/conformance/empty").first)
+            #expect(stream.name == "s1")
+            #expect(stream.lastEventAt == nil)
+            do {
+                _ = try await store.createStream(group: "/conformance/none", stream: "s1")
+                Issue.record("made a stream in a group that does not exist")
+            } catch let error as any HTTPResponseError {
+                #expect(error.status == 404)
+            }
+            _ = try await store.put(
+                group: "/conformance/empty", stream: "s1", events: [.init(timestamp: clock.now, message: "x")])
+            #expect(try await store.streams(group: "/conformance/empty").first?.lastEventAt == clock.now)
+            #expect(try await store.groups(prefix: "/conformance/empty").first?.storedEvents == 1)
+        }
+    }
+
     @Test("a follower from the last cursor sees exactly what comes after it, in order", arguments: backends)
     func follow(_ backend: Backend) async throws {
         try await with(backend) { store, clock in
@@ -353,6 +381,10 @@ final class SealingEveryOtherBatch: LogStoring {
     }
     func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) throws -> [Sample] {
         try sealing { try store.append(batches) }
+    }
+    func createGroup(_ name: String) throws -> Bool { try store.createGroup(name) }
+    func createStream(group: String, stream: String) throws -> Bool {
+        try store.createStream(group: group, stream: stream)
     }
     func groups(prefix: String?) throws -> [LogGroupSummary] { try store.groups(prefix: prefix) }
     func streams(group: String) throws -> [LogStreamSummary] { try store.streams(group: group) }

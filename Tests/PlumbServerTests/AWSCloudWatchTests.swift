@@ -233,4 +233,48 @@ struct AWSCloudWatchTests {
         let (gone, _) = try await HTTP.request("GET", server.baseURL + "/api/v1/alarms/boto-high", token: server.token)
         #expect(gone == 404)
     }
+
+    /// CloudWatch Logs through boto3 is Plumb's log store: groups and streams made, events put, read per stream and
+    /// followed, searched with filter patterns, retention set; `plumb logs` reads the same events.
+    @Test("boto3's CloudWatch Logs operations write and read Plumb's own log groups")
+    func logs() async throws {
+        let root = TemporaryDirectory("plumb-aws-logs")
+        defer { root.remove() }
+        let data = root.path + "/data"
+        let server = try ServerProcess(dataDirectory: data)
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        let result = try await Python.peer(
+            "aws_logs.py", [server.baseURL, data + "/aws.credentials", data + "/aws.config"], timeout: .seconds(120))
+        let groups = result["groups"] as? [[Any]] ?? []
+        #expect(groups.first?.first as? String == "/boto/app", "\(result)")
+        #expect(groups.first?.last as? String == "arn:aws:logs:us-east-1:000000000000:log-group:/boto/app:*")
+        #expect(result["streams"] as? [String] == ["web-1", "web-10"])
+        #expect(
+            result["get_from_head"] as? [String] == [
+                "GET /a 200 12", "GET /b 500 40", "POST /c 200 7", "GET /d 503 99",
+            ])
+        #expect(result["get_latest"] as? [String] == ["POST /c 200 7", "GET /d 503 99"])
+        #expect(result["follow_empty"] as? Int == 0)
+        #expect(result["follow_new"] as? [String] == ["GET /e 200 3"])
+        let filtered = (result["filter"] as? [[String]]) ?? []
+        #expect(filtered == [["web-1", "GET /b 500 40"], ["web-10", "GET /z 500 1"]], "\(filtered)")
+        #expect(result["filter_fields"] as? [String] == ["GET /b 500 40", "GET /d 503 99"])
+        #expect(result["filter_paged"] as? Int == 6)
+        #expect(result["retention"] as? Int == 7)
+        let errors = try #require(result["errors"] as? [String: Any])
+        #expect(errors["exists"] as? String == "ResourceAlreadyExistsException")
+        #expect(errors["stream_exists"] as? String == "ResourceAlreadyExistsException")
+        #expect(errors["no_stream"] as? String == "ResourceNotFoundException")
+        #expect(errors["no_group"] as? String == "ResourceNotFoundException")
+        #expect(errors["bad_retention"] as? String == "InvalidParameterException")
+        #expect(errors["bad_pattern"] as? String == "InvalidParameterException")
+        #expect(errors["platform_group"] as? String == "AccessDeniedException")
+
+        // Plumb's own API reads the events boto3 put.
+        let (status, body) = try await HTTP.request(
+            "GET", server.baseURL + "/api/v1/logs/%2Fboto%2Fapp?filter=503", token: server.token)
+        #expect(status == 200)
+        #expect(String(decoding: body, as: UTF8.self).contains("GET /d 503 99"))
+    }
 }

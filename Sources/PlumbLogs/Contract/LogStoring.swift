@@ -18,6 +18,10 @@ public protocol LogStoring: Sendable {
     /// Appends several batches in one commit: all of them and their samples, or none.
     func append(_ batches: [(group: String, stream: String, events: [InputLogEvent])]) async throws -> [Sample]
 
+    /// Creates an empty group (CloudWatch Logs' CreateLogGroup); false when it exists already.
+    func createGroup(_ name: String) async throws -> Bool
+    /// Creates an empty stream (CreateLogStream); false when it exists already; a 404 when the group does not.
+    func createStream(group: String, stream: String) async throws -> Bool
     /// Every group, optionally only those whose name starts with `prefix`.
     func groups(prefix: String?) async throws -> [LogGroupSummary]
     /// A group's streams; throws a 404 when the group does not exist.

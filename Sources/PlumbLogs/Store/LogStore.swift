@@ -124,6 +124,32 @@ public final class LogStore: Sendable {
     /// Appends a batch (validated as PutLogEvents does) to a stream, creating the group and stream on first use.
     /// Returns once the batch is committed, with the samples the group's metric filters made of it.
     @discardableResult
+    public func createGroup(_ name: String) throws -> Bool {
+        try LogLimits.checkGroupName(name)
+        let now = clock()
+        return try database.pool.write { db in
+            guard try Self.groupID(db, name, create: false, now: now) == nil else { return false }
+            _ = try Self.groupID(db, name, create: true, now: now)
+            return true
+        }
+    }
+
+    public func createStream(group: String, stream: String) throws -> Bool {
+        try LogLimits.checkStreamName(stream)
+        let now = clock()
+        return try database.pool.write { db in
+            guard let id = try Self.groupID(db, group, create: false, now: now) else {
+                throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(group)'")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO log_streams (group_id, name, created_at, last_event_at) VALUES (?, ?, ?, NULL)
+                    ON CONFLICT (group_id, name) DO NOTHING
+                    """, arguments: [id, stream, now])
+            return db.changesCount == 1
+        }
+    }
+
     public func put(group: String, stream: String, events: [InputLogEvent]) throws -> [Sample] {
         try LogLimits.checkGroupName(group)
         try LogLimits.checkStreamName(stream)

@@ -28,6 +28,10 @@ struct MeteredLogStore: LogStoring {
             group: group, events: events.count, bytes: events.reduce(0) { $0 + $1.message.utf8.count + 26 })
     }
 
+    func createGroup(_ name: String) async throws -> Bool { try await base.createGroup(name) }
+    func createStream(group: String, stream: String) async throws -> Bool {
+        try await base.createStream(group: group, stream: stream)
+    }
     func groups(prefix: String?) async throws -> [LogGroupSummary] { try await base.groups(prefix: prefix) }
     func streams(group: String) async throws -> [LogStreamSummary] { try await base.streams(group: group) }
     func filter(_ query: LogQuery) async throws -> LogPage { try await base.filter(query) }

@@ -97,6 +97,6 @@ extension PlumbServer {
         let cloudWatch = CloudWatchService(store: store, alarms: alarms, names: names, limits: limits) { samples in
             UsageCounters.metricIngest(samples: samples)
         }
-        return AWSEndpoint(access: access, cloudWatch: cloudWatch)
+        return AWSEndpoint(access: access, cloudWatch: cloudWatch, logs: LogsService(store: logs, names: names))
     }
 }

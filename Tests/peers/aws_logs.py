@@ -1,0 +1,82 @@
+"""Drives Plumb's CloudWatch Logs API with real boto3 and prints one JSON object of what it saw.
+
+    aws_logs.py ENDPOINT CREDENTIALS_FILE CONFIG_FILE
+"""
+import json
+import os
+import sys
+import time
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+endpoint, credentials, config = sys.argv[1:4]
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = credentials
+os.environ["AWS_CONFIG_FILE"] = config
+retries = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
+logs = boto3.Session(profile_name="plumb").client("logs", endpoint_url=endpoint, config=retries)
+out = {}
+
+
+def error_code(call):
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+    return None
+
+
+group = "/boto/app"
+logs.create_log_group(logGroupName=group)
+logs.create_log_stream(logGroupName=group, logStreamName="web-1")
+logs.create_log_stream(logGroupName=group, logStreamName="web-10")
+now = int(time.time() * 1000)
+messages = ["GET /a 200 12", "GET /b 500 40", "POST /c 200 7", "GET /d 503 99"]
+logs.put_log_events(logGroupName=group, logStreamName="web-1",
+                    logEvents=[{"timestamp": now - 1000 * (len(messages) - i), "message": m}
+                               for i, m in enumerate(messages)])
+logs.put_log_events(logGroupName=group, logStreamName="web-10",
+                    logEvents=[{"timestamp": now, "message": "GET /z 500 1"}])
+
+groups = logs.describe_log_groups(logGroupNamePrefix="/boto/")["logGroups"]
+out["groups"] = [(g["logGroupName"], g.get("storedBytes", 0) >= 0, g["arn"]) for g in groups]
+streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+out["streams"] = [s["logStreamName"] for s in streams]
+
+from_head = logs.get_log_events(logGroupName=group, logStreamName="web-1", startFromHead=True)
+out["get_from_head"] = [e["message"] for e in from_head["events"]]
+latest = logs.get_log_events(logGroupName=group, logStreamName="web-1", limit=2)
+out["get_latest"] = [e["message"] for e in latest["events"]]
+# Following with the forward token: nothing new, then one more event.
+forward = from_head["nextForwardToken"]
+out["follow_empty"] = len(logs.get_log_events(logGroupName=group, logStreamName="web-1",
+                                              nextToken=forward)["events"])
+logs.put_log_events(logGroupName=group, logStreamName="web-1",
+                    logEvents=[{"timestamp": now + 1, "message": "GET /e 200 3"}])
+out["follow_new"] = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName="web-1",
+                                                                nextToken=forward)["events"]]
+
+filtered = logs.filter_log_events(logGroupName=group, filterPattern='"500"')
+out["filter"] = sorted((e["logStreamName"], e["message"]) for e in filtered["events"])
+spaced = logs.filter_log_events(logGroupName=group, filterPattern="[method, path, status=5*, ms]",
+                                logStreamNames=["web-1"])
+out["filter_fields"] = [e["message"] for e in spaced["events"]]
+paginated = [e["message"] for page in logs.get_paginator("filter_log_events").paginate(
+    logGroupName=group, PaginationConfig={"PageSize": 2}) for e in page["events"]]
+out["filter_paged"] = len(paginated)
+
+logs.put_retention_policy(logGroupName=group, retentionInDays=7)
+out["retention"] = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0].get("retentionInDays")
+
+out["errors"] = {
+    "exists": error_code(lambda: logs.create_log_group(logGroupName=group)),
+    "stream_exists": error_code(lambda: logs.create_log_stream(logGroupName=group, logStreamName="web-1")),
+    "no_stream": error_code(lambda: logs.put_log_events(
+        logGroupName=group, logStreamName="nope", logEvents=[{"timestamp": now, "message": "x"}])),
+    "no_group": error_code(lambda: logs.describe_log_streams(logGroupName="/boto/none")),
+    "bad_retention": error_code(lambda: logs.put_retention_policy(logGroupName=group, retentionInDays=8)),
+    "bad_pattern": error_code(lambda: logs.filter_log_events(logGroupName=group, filterPattern="[a, b")),
+    "platform_group": error_code(lambda: logs.create_log_group(logGroupName="/plumb/mine")),
+}
+print(json.dumps(out, sort_keys=True))
