@@ -31,15 +31,19 @@ public struct AWSAccess: Sendable {
     public var caller: @Sendable (_ accessKey: String) async throws -> AWSCaller?
     /// Records a refused request (bad, missing or expired signature; unknown key; an action denied).
     public var refused: @Sendable (_ request: AWSRequest, _ operation: String, _ error: AWSError) async -> Void
+    /// Told of a request that failed on the server's side (its detail is logged, not answered).
+    public var failed: @Sendable (_ request: AWSRequest, _ error: any Error) async -> Void
     public var clock: @Sendable () -> Int64
 
     public init(
         caller: @escaping @Sendable (_ accessKey: String) async throws -> AWSCaller?,
         refused: @escaping @Sendable (_ request: AWSRequest, _ operation: String, _ error: AWSError) async -> Void,
+        failed: @escaping @Sendable (_ request: AWSRequest, _ error: any Error) async -> Void = { _, _ in },
         clock: @escaping @Sendable () -> Int64
     ) {
         self.caller = caller
         self.refused = refused
+        self.failed = failed
         self.clock = clock
     }
 }
@@ -93,11 +97,22 @@ public struct AWSEndpoint: Sendable {
         var wire: AWSWireProtocol = json11 ? .json11 : .json10
         do {
             let caller: AWSCaller
-            do { caller = try await authenticate(request) } catch let error as AWSError {
+            let target: Target
+            do {
+                let (signer, credential) = try await authenticate(request)
+                caller = signer
+                target = try self.target(of: request)
+                // A key scoped to one service signs for that service only, as AWS checks.
+                guard credential.service == type(of: target.service).signingName else {
+                    throw AWSError(
+                        code: "SignatureDoesNotMatch", type: "InvalidSignatureException",
+                        "Credential should be scoped to correct service: '\(type(of: target.service).signingName)'.",
+                        status: 403)
+                }
+            } catch let error as AWSError where error.status == 403 || error.code == "RequestExpired" {
                 await access.refused(request, request.header("x-amz-target") ?? "unknown", error)
                 throw error
             }
-            let target = try self.target(of: request)
             wire = target.wire
             let input = try parseInput(request, wire: target.wire)
             let output = try await UsageAttribution.$user.withValue(caller.user) {
@@ -106,7 +121,7 @@ public struct AWSEndpoint: Sendable {
                 } catch {
                     // A user's policies refused the operation: audited as a refused signature is.
                     let refusal = AWSError.from(error)
-                    if refusal.code == "AccessDenied" || refusal.code == "MFARequired" {
+                    if ["AccessDenied", "AccessDeniedException", "MFARequired"].contains(refusal.code) {
                         await access.refused(request, target.operation, refusal)
                     }
                     throw refusal
@@ -114,7 +129,9 @@ public struct AWSEndpoint: Sendable {
             }
             return success(output, wire: target.wire, requestID: requestID)
         } catch {
-            return failure(AWSError.from(error), wire: wire, requestID: requestID)
+            let answer = AWSError.from(error)
+            if answer.status >= 500 { await access.failed(request, error) }
+            return failure(answer, wire: wire, requestID: requestID)
         }
     }
 
@@ -148,20 +165,31 @@ public struct AWSEndpoint: Sendable {
             "not an AWS request this endpoint serves: it needs X-Amz-Target (AWS JSON 1.0/1.1)")
     }
 
-    /// The caller whose key signed the request, once the signature is verified.
-    func authenticate(_ request: AWSRequest) async throws -> AWSCaller {
+    /// Headers that change what a request does: each one present must be covered by the signature (a presigned
+    /// URL, which signs only `host`, cannot be turned into another operation or content).
+    static let headersToSign = ["x-amz-target", "content-type", "content-encoding", "x-amz-content-sha256"]
+
+    /// The caller whose key signed the request, once the signature is verified, and the signature's scope.
+    func authenticate(_ request: AWSRequest) async throws -> (AWSCaller, SigV4.Credential) {
         let signed = SigV4.Request(
             method: request.method, path: request.path, query: request.query, headers: request.headers,
             body: request.body)
         do {
             let credential = try SigV4.credential(of: signed)
+            if let unsigned = Self.headersToSign.first(where: {
+                request.header($0) != nil && !credential.signedHeaders.contains($0)
+            }) {
+                throw AWSError(
+                    code: "IncompleteSignature", type: "IncompleteSignatureException",
+                    "the header \(unsigned) must be signed (in SignedHeaders)", status: 403)
+            }
             guard let caller = try await access.caller(credential.accessKey) else {
                 throw AWSError(
                     code: "InvalidClientTokenId", type: "UnrecognizedClientException",
                     "The security token included in the request is invalid.", status: 403)
             }
             try SigV4.verify(signed, credential: credential, secret: caller.secret, now: access.clock())
-            return caller
+            return (caller, credential)
         } catch let failure as SigV4.Failure {
             switch failure {
             case .missing:

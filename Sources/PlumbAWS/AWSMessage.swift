@@ -113,9 +113,10 @@ public struct AWSError: Error, Sendable, Equatable {
                     sender: error.status < 500)
             }
         default:
+            // The detail stays in the server's log (`AWSAccess.failed`): it may name storage internals.
             return AWSError(
-                code: "InternalFailure", type: "InternalFailure", "the request failed: \(error)", status: 500,
-                sender: false)
+                code: "InternalFailure", type: "InternalFailure", "the request failed on the server; see its log",
+                status: 500, sender: false)
         }
     }
 }

@@ -105,10 +105,11 @@ public enum SigV4 {
                 )
             }
         }
-        if let claimed = request.header("x-amz-content-sha256"), claimed != "UNSIGNED-PAYLOAD",
-            claimed.lowercased() != hex(SHA256.hash(data: request.body))
-        {
-            throw .malformed("x-amz-content-sha256 is not the SHA-256 of the body received")
+        if let claimed = request.header("x-amz-content-sha256") {
+            guard claimed != "UNSIGNED-PAYLOAD" else { throw .malformed("an unsigned payload is not accepted here") }
+            guard claimed.lowercased() == hex(SHA256.hash(data: request.body)) else {
+                throw .malformed("x-amz-content-sha256 is not the SHA-256 of the body received")
+            }
         }
         let expected = signature(
             of: request, signedHeaders: credential.signedHeaders, time: credential.time, scope: credential.scope,
@@ -150,8 +151,9 @@ public enum SigV4 {
             let values = request.headers.filter { $0.name.lowercased() == name }.map { trimmed($0.value) }
             return "\(name):\(values.joined(separator: ","))\n"
         }.joined()
-        // The body's hash as received; a client's `x-amz-content-sha256` is used as sent (`verify` checks it).
-        let payload = request.header("x-amz-content-sha256") ?? hex(SHA256.hash(data: request.body))
+        // Always the hash of the body received: these are not S3's APIs, so an unsigned payload is never taken
+        // (`verify` refuses `UNSIGNED-PAYLOAD` and a header that is not this hash).
+        let payload = hex(SHA256.hash(data: request.body))
         return [request.method, path, query, headers, signedHeaders.joined(separator: ";"), payload].joined(
             separator: "\n")
     }

@@ -161,6 +161,9 @@ struct AWSCloudWatchTests {
         let denied = try await call("reader", "put")
         #expect(denied["code"] as? String == "AccessDenied", "\(denied)")
         #expect((denied["message"] as? String)?.contains("metrics:PutMetricData") == true, "\(denied)")
+        // The writer may set retention (monitoring-writer allows logs:PutRetentionPolicy), but not the audit trail's.
+        let audit = try await call("writer", "audit-retention")
+        #expect(audit["code"] as? String == "AccessDeniedException", "\(audit)")
 
         // Listed without the secret; deleted, then refused.
         let listed = try await CLI.run(["iam", "access-keys", "list", "writer", "--output", "json"] + client)
@@ -227,6 +230,9 @@ struct AWSCloudWatchTests {
         #expect(errors["bad_period"] as? String == "InvalidParameterValue")
         #expect(errors["unknown_set_state"] as? String == "ResourceNotFound")
         #expect(errors["unknown_delete"] as? String == "ResourceNotFound")
+        #expect(errors["delete_with_unknown"] as? String == "ResourceNotFound")
+        #expect(errors["delete_read_by_composite"] as? String == "InvalidParameterValue")
+        #expect(result["still_there"] as? [String] == ["boto-high"])
         #expect(result["after_delete"] as? [String] == [])
 
         // Plumb's own API agrees: the alarm is gone.

@@ -161,21 +161,26 @@ struct AWSEndpointFuzzTests {
     }
 
     static func signed(
-        target: String, body: [UInt8], key: (id: String, secret: String), now: Int64
+        target: String, body: [UInt8], key: (id: String, secret: String), now: Int64,
+        signedHeaders: [String] = ["content-type", "host", "x-amz-date", "x-amz-target"],
+        service: String = "monitoring", extraHeaders: [(name: String, value: String)] = []
     ) -> AWSRequest {
         let time = SigV4.format(now)
         let date = String(time.prefix(8))
-        var headers: [(name: String, value: String)] = [
-            ("content-type", target.hasPrefix("Logs_") ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0"),
-            ("host", "127.0.0.1:9400"), ("x-amz-date", time),
-            ("x-amz-target", target),
-        ]
-        let scope = "\(date)/us-east-1/monitoring/aws4_request"
-        let signedHeaders = ["content-type", "host", "x-amz-date", "x-amz-target"]
+        var headers: [(name: String, value: String)] =
+            extraHeaders + [
+                (
+                    "content-type",
+                    target.hasPrefix("Logs_") ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0"
+                ),
+                ("host", "127.0.0.1:9400"), ("x-amz-date", time),
+                ("x-amz-target", target),
+            ]
+        let scope = "\(date)/us-east-1/\(service)/aws4_request"
         let signature = SigV4.signature(
             of: SigV4.Request(method: "POST", path: "/", query: "", headers: headers, body: body),
             signedHeaders: signedHeaders, time: time, scope: scope, presigned: false, secret: key.secret, date: date,
-            region: "us-east-1", service: "monitoring")
+            region: "us-east-1", service: service)
         headers.append(
             (
                 "authorization",
@@ -198,7 +203,9 @@ struct AWSEndpointFuzzTests {
                 bodies += [[], Array("[]".utf8), Array("null".utf8), Array(whole.prefix(whole.count / 2))]
                 for body in bodies {
                     let answer = await endpoint.handle(
-                        Self.signed(target: target, body: body, key: key, now: server.store.clock()))
+                        Self.signed(
+                            target: target, body: body, key: key, now: server.store.clock(),
+                            service: target.hasPrefix("Logs_") ? "logs" : "monitoring"))
                     requests += 1
                     if answer.status == 200 {
                         accepted += 1
@@ -219,6 +226,41 @@ struct AWSEndpointFuzzTests {
             // The valid inputs are accepted (DeleteAlarms of an alarm that does not exist is refused, as it should;
             // CreateLogGroup and CreateLogStream answer "exists" once made by their first variant).
             #expect(accepted >= Self.valid.count - 1, "the valid inputs are accepted")
+        }
+    }
+
+    /// A signature must cover what decides the request: the operation (`X-Amz-Target`), the body's type and
+    /// encoding, and the body itself (no unsigned payload); and be scoped to the service it calls.
+    @Test("a signature that leaves the operation or the payload unsigned, or names another service, is refused")
+    func signatureCoverage() async throws {
+        try await withTestServer { server, _ in
+            let endpoint = server.makeAWSEndpoint()
+            let key = server.awsAccessKey
+            let now = server.store.clock()
+            let target = "GraniteServiceVersion20100801.ListMetrics"
+            let body = Array("{}".utf8)
+            func code(_ request: AWSRequest) async -> (Int, String) {
+                let answer = await endpoint.handle(request)
+                let shape = (try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any]
+                let query = answer.headers.first { $0.name == "x-amzn-query-error" }?.value ?? ""
+                return (answer.status, String(query.split(separator: ";").first ?? "") + (shape == nil ? "?" : ""))
+            }
+            #expect(await code(Self.signed(target: target, body: body, key: key, now: now)).0 == 200)
+            // The operation outside the signature (what a presigned URL signs: the host and the date).
+            let unsignedTarget = await code(
+                Self.signed(target: target, body: body, key: key, now: now, signedHeaders: ["host", "x-amz-date"]))
+            #expect(unsignedTarget == (403, "IncompleteSignature"))
+            // An unsigned payload, signed or not.
+            let unsignedPayload = await code(
+                Self.signed(
+                    target: target, body: body, key: key, now: now,
+                    signedHeaders: ["content-type", "host", "x-amz-content-sha256", "x-amz-date", "x-amz-target"],
+                    extraHeaders: [("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]))
+            #expect(unsignedPayload == (403, "IncompleteSignature"))
+            // A key scoped to CloudWatch Logs calling CloudWatch.
+            let otherService = await code(
+                Self.signed(target: target, body: body, key: key, now: now, service: "logs"))
+            #expect(otherService == (403, "SignatureDoesNotMatch"))
         }
     }
 }

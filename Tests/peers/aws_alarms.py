@@ -87,7 +87,12 @@ out["errors"] = {
         AlarmName="nope", StateValue="OK", StateReason="x")),
     "unknown_delete": error_code(lambda: raw.delete_alarms(AlarmNames=["nope"])),
 }
-cw.delete_alarms(AlarmNames=["boto-both", "boto-high"])
+# All or nothing: one unknown name, or an alarm a composite outside the call reads, deletes nothing.
+out["errors"]["delete_with_unknown"] = error_code(lambda: raw.delete_alarms(AlarmNames=["boto-high", "nope"]))
+out["errors"]["delete_read_by_composite"] = error_code(lambda: raw.delete_alarms(AlarmNames=["boto-high"]))
+out["still_there"] = [a["AlarmName"] for a in cw.describe_alarms(
+    AlarmNames=["boto-high", "boto-both"], AlarmTypes=["MetricAlarm", "CompositeAlarm"])["MetricAlarms"]]
+cw.delete_alarms(AlarmNames=["boto-high", "boto-both", "boto-high"])
 after = cw.describe_alarms(AlarmNamePrefix="boto-", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
 out["after_delete"] = [a["AlarmName"] for a in after["MetricAlarms"] + after["CompositeAlarms"]]
 print(json.dumps(out, sort_keys=True))

@@ -1,6 +1,6 @@
 """One CloudWatch call through real boto3 with the given key: prints {"ok": true} or {"code", "status", "message"}.
 
-    aws_call.py ENDPOINT ACCESS_KEY_ID SECRET put|list NAMESPACE
+    aws_call.py ENDPOINT ACCESS_KEY_ID SECRET put|list|audit-retention NAMESPACE
 """
 import json
 import sys
@@ -16,6 +16,10 @@ client = boto3.client("cloudwatch", endpoint_url=endpoint, region_name="us-east-
 try:
     if operation == "put":
         client.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "m", "Value": 1}])
+    elif operation == "audit-retention":
+        boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                     aws_secret_access_key=secret).put_retention_policy(logGroupName="/plumb/audit",
+                                                                        retentionInDays=1)
     else:
         client.list_metrics(Namespace=namespace)
     print(json.dumps({"ok": True}))

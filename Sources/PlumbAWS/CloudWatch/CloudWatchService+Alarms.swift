@@ -59,17 +59,56 @@ extension CloudWatchService {
             }
             return [:]
         default:  // DeleteAlarms
-            let names = try strings(input, "AlarmNames")
+            let names = Array(Set(try strings(input, "AlarmNames"))).sorted()
             guard !names.isEmpty, names.count <= 100 else {
                 throw AWSError.invalidParameter("AlarmNames must name 1 to 100 alarms")
             }
             for name in names { try caller.authorize("alarms:DeleteAlarm", "alarm/\(name)") }
-            // All or nothing, as CloudWatch: an unknown name refuses the whole call.
-            if let missing = names.first(where: { alarms.status($0) == nil }) {
-                throw AWSError(code: "ResourceNotFound", "alarm '\(missing)' does not exist", status: 404)
-            }
-            for name in names { try await alarmCall { try await alarms.delete(name: name) } }
+            try await deleteAlarms(names)
             return [:]
+        }
+    }
+
+    /// All or nothing, as CloudWatch: every name is checked first (it exists, it was made through an API, no
+    /// composite outside the set reads it), then composites go before the alarms they read.
+    func deleteAlarms(_ names: [String]) async throws {
+        let set = Set(names)
+        let statuses = alarms.list()
+        var composites: [String] = []
+        if let missing = names.first(where: { name in !statuses.contains { $0.definition.name == name } }) {
+            throw AWSError(code: "ResourceNotFound", "alarm '\(missing)' does not exist", status: 404)
+        }
+        for name in names {
+            guard let status = statuses.first(where: { $0.definition.name == name }) else { continue }
+            if case .file(let location) = status.origin {
+                throw AWSError.invalidParameter(
+                    "alarm '\(name)' is declared in \(location); remove it from the file and reload")
+            }
+            if case .composite = status.definition { composites.append(name) }
+            for other in statuses where !set.contains(other.definition.name) {
+                guard case .composite(let composite) = other.definition,
+                    composite.rule.references.contains(name) || composite.actionsSuppressor == name
+                else { continue }
+                throw AWSError.invalidParameter("alarm '\(name)' is used by composite alarm '\(composite.name)'")
+            }
+        }
+        // Composites that read other composites of the set go first: repeat until every one is gone.
+        var remaining = composites
+        while !remaining.isEmpty {
+            let before = remaining.count
+            for name in remaining {
+                let readers = alarms.list().contains { status in
+                    guard case .composite(let c) = status.definition, c.name != name else { return false }
+                    return c.rule.references.contains(name) || c.actionsSuppressor == name
+                }
+                guard !readers else { continue }
+                try await alarmCall { try await alarms.delete(name: name) }
+                remaining.removeAll { $0 == name }
+            }
+            guard remaining.count < before else { break }
+        }
+        for name in names where !composites.contains(name) {
+            try await alarmCall { try await alarms.delete(name: name) }
         }
     }
 
@@ -186,13 +225,37 @@ extension CloudWatchService {
     func describeAlarms(_ input: [String: JSONValue]) throws -> [String: JSONValue] {
         let wanted = Set(try strings(input, "AlarmNames"))
         let prefix = try optionalString(input, "AlarmNamePrefix")
+        if !wanted.isEmpty, prefix != nil {
+            throw AWSError(
+                code: "InvalidParameterCombination", type: "InvalidParameterCombinationException",
+                "AlarmNames and AlarmNamePrefix cannot both be given.")
+        }
+        for member in ["ChildrenOfAlarmName", "ParentsOfAlarmName"] where input[member] != nil {
+            throw AWSError.invalidParameter("\(member) is not served on the AWS API yet")
+        }
         let state = try optionalString(input, "StateValue")
+        if let state, AlarmState(rawValue: state) == nil {
+            throw AWSError.invalidParameter("StateValue must be OK, ALARM or INSUFFICIENT_DATA")
+        }
+        let actionPrefix = try optionalString(input, "ActionPrefix")
         let types = Set(try strings(input, "AlarmTypes"))
+        if let unknown = types.first(where: { $0 != "MetricAlarm" && $0 != "CompositeAlarm" }) {
+            throw AWSError.invalidParameter("AlarmTypes: '\(unknown)' is not MetricAlarm or CompositeAlarm")
+        }
         let maxRecords = try pageSize(input)
         let list = alarms.list().filter { status in
-            (wanted.isEmpty || wanted.contains(status.definition.name))
+            // With no AlarmTypes, CloudWatch lists metric alarms only.
+            let composite = if case .composite = status.definition { true } else { false }
+            let actions = status.definition.actions
+            return (composite ? types.contains("CompositeAlarm") : types.isEmpty || types.contains("MetricAlarm"))
+                && (wanted.isEmpty || wanted.contains(status.definition.name))
                 && (prefix.map { status.definition.name.hasPrefix($0) } ?? true)
                 && (state.map { status.state.rawValue == $0 } ?? true)
+                && (actionPrefix.map { wantedPrefix in
+                    (actions.alarm + actions.ok + actions.insufficientData).contains {
+                        names.topicARN($0).hasPrefix(wantedPrefix)
+                    }
+                } ?? true)
         }
         let offset = try pageOffset(input["NextToken"], count: list.count)
         let page = list.dropFirst(offset).prefix(maxRecords)
@@ -200,11 +263,8 @@ extension CloudWatchService {
         var composite: [JSONValue] = []
         for status in page {
             switch status.definition {
-            case .metric(let alarm):
-                // With no AlarmTypes, CloudWatch lists metric alarms only.
-                if types.isEmpty || types.contains("MetricAlarm") { metric.append(describe(alarm, status)) }
-            case .composite(let alarm):
-                if types.contains("CompositeAlarm") { composite.append(describe(alarm, status)) }
+            case .metric(let alarm): metric.append(describe(alarm, status))
+            case .composite(let alarm): composite.append(describe(alarm, status))
             }
         }
         var output: [String: JSONValue] = ["MetricAlarms": .array(metric), "CompositeAlarms": .array(composite)]
@@ -249,14 +309,19 @@ extension CloudWatchService {
         let start = input["StartDate"] == nil ? nil : try time(input, "StartDate")
         let end = input["EndDate"] == nil ? nil : try time(input, "EndDate")
         let maxRecords = try pageSize(input)
-        let names = name.map { [$0] } ?? alarms.list().map(\.definition.name)
+        let alarmNames = name.map { [$0] } ?? alarms.list().map(\.definition.name)
         var items: [(name: String, composite: Bool, item: AlarmHistoryItem)] = []
-        for alarm in names {
-            guard let status = alarms.status(alarm) else {
-                throw AWSError(code: "ResourceNotFound", "alarm '\(alarm)' does not exist", status: 404)
-            }
+        for alarm in alarmNames {
+            // An alarm that does not exist (or was deleted meanwhile) has no history to show here.
+            guard let status = alarms.status(alarm) else { continue }
             let composite = if case .composite = status.definition { true } else { false }
-            for item in try await alarms.history(of: alarm, type: type, limit: 1_000, before: end) {
+            let history: [AlarmHistoryItem]
+            do {
+                history = try await alarms.history(of: alarm, type: type, limit: 1_000, before: end)
+            } catch let error as AlarmError where error.status == 404 {
+                continue
+            }
+            for item in history {
                 if let start, item.timestamp < start { continue }
                 items.append((alarm, composite, item))
             }

@@ -45,6 +45,12 @@ public struct LogsService: AWSService {
             throw AWSError(
                 code: "AccessDeniedException", "log groups under /plumb/ are written by the server only", status: 400)
         }
+        // The audit trail's retention is the admin's, whatever the policies say (as through Plumb's API).
+        if group == "/plumb/audit", operation.hasSuffix("RetentionPolicy"), !caller.isAdmin {
+            throw AWSError(
+                code: "AccessDeniedException", "the retention of /plumb/audit is reserved to the admin key",
+                status: 400)
+        }
         do {
             switch operation {
             case "CreateLogGroup":

@@ -121,9 +121,6 @@ public final class LogStore: Sendable {
         nextEventID.withLock { $0 = last + 1 }
     }
 
-    /// Appends a batch (validated as PutLogEvents does) to a stream, creating the group and stream on first use.
-    /// Returns once the batch is committed, with the samples the group's metric filters made of it.
-    @discardableResult
     public func createGroup(_ name: String) throws -> Bool {
         try LogLimits.checkGroupName(name)
         let now = clock()
@@ -150,6 +147,9 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// Appends a batch (validated as PutLogEvents does) to a stream, creating the group and stream on first use.
+    /// Returns once the batch is committed, with the samples the group's metric filters made of it.
+    @discardableResult
     public func put(group: String, stream: String, events: [InputLogEvent]) throws -> [Sample] {
         try LogLimits.checkGroupName(group)
         try LogLimits.checkStreamName(stream)

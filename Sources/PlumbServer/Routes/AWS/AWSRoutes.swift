@@ -92,6 +92,11 @@ extension PlumbServer {
                     result: "denied: \(error.code)")
                 await AuditMiddleware.write(logs, stream: "aws", event, logger: logger)
             },
+            failed: { request, error in
+                logger.error(
+                    "AWS request failed",
+                    metadata: ["target": "\(request.header("x-amz-target") ?? "-")", "error": "\(error)"])
+            },
             clock: store.clock)
         let names = AWSNames(region: config.aws.region, account: config.aws.accountID)
         let cloudWatch = CloudWatchService(store: store, alarms: alarms, names: names, limits: limits) { samples in
