@@ -3,31 +3,16 @@
     aws_alarms.py ENDPOINT CREDENTIALS_FILE CONFIG_FILE
 """
 import json
-import os
 import sys
 import time
 
-import boto3
-import botocore.config
-import botocore.exceptions
+from aws_common import error_code, once, session
 
 endpoint, credentials, config = sys.argv[1:4]
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = credentials
-os.environ["AWS_CONFIG_FILE"] = config
-retries = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
-cw = boto3.Session(profile_name="plumb").client("cloudwatch", endpoint_url=endpoint, config=retries)
-raw = boto3.Session(profile_name="plumb").client(
-    "cloudwatch", endpoint_url=endpoint,
-    config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=False))
+plumb = session(credentials, config)
+cw = plumb.client("cloudwatch", endpoint_url=endpoint, config=once())
+raw = plumb.client("cloudwatch", endpoint_url=endpoint, config=once(validate=False))
 out = {}
-
-
-def error_code(call):
-    try:
-        call()
-    except botocore.exceptions.ClientError as error:
-        return error.response["Error"]["Code"]
-    return None
 
 
 topic = "arn:aws:sns:us-east-1:000000000000:ops"

@@ -4,27 +4,23 @@ what it saw: the answers of each operation and the error codes of each refused r
     aws_cloudwatch.py ENDPOINT CREDENTIALS_FILE CONFIG_FILE
 """
 import json
-import os
 import sys
 import time
 
 import boto3
-import botocore.config
 import botocore.exceptions
 
-endpoint, credentials, config = sys.argv[1:4]
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = credentials
-os.environ["AWS_CONFIG_FILE"] = config
-for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]:
-    os.environ.pop(name, None)
+from aws_common import once, session
 
-retries = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
-session = boto3.Session(profile_name="plumb")
-cw = session.client("cloudwatch", endpoint_url=endpoint, config=retries)
+endpoint, credentials, config = sys.argv[1:4]
+plumb = session(credentials, config)
+cw = plumb.client("cloudwatch", endpoint_url=endpoint, config=once())
+retries = once()
 out = {}
 
 
 def error_code(call):
+    """The code, status and message of a refused call (this script checks all three)."""
     try:
         call()
     except botocore.exceptions.ClientError as error:
@@ -105,9 +101,7 @@ out["paged_values"] = values
 out["pages"] = page_count
 
 # Refusals, each with AWS's code: sent without boto3's own checks, so the server is the one that refuses.
-raw = session.client("cloudwatch", endpoint_url=endpoint,
-                     config=botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"},
-                                                   parameter_validation=False))
+raw = plumb.client("cloudwatch", endpoint_url=endpoint, config=once(validate=False))
 out["errors"] = {
     "too_many_dimensions": error_code(lambda: raw.put_metric_data(Namespace="Boto/Test", MetricData=[
         {"MetricName": "x", "Value": 1, "Dimensions": [{"Name": "d%d" % i, "Value": "v"} for i in range(31)]}])),
@@ -133,7 +127,7 @@ out["errors"] = {
 }
 
 # A wrong secret, an unknown key: refused before anything is done.
-key = session.get_credentials()
+key = plumb.get_credentials()
 wrong = boto3.client("cloudwatch", endpoint_url=endpoint, region_name="us-east-1", config=retries,
                      aws_access_key_id=key.access_key, aws_secret_access_key="x" * 40)
 out["errors"]["bad_signature"] = error_code(lambda: wrong.put_metric_data(

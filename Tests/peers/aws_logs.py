@@ -3,28 +3,14 @@
     aws_logs.py ENDPOINT CREDENTIALS_FILE CONFIG_FILE
 """
 import json
-import os
 import sys
 import time
 
-import boto3
-import botocore.config
-import botocore.exceptions
+from aws_common import error_code, once, session
 
 endpoint, credentials, config = sys.argv[1:4]
-os.environ["AWS_SHARED_CREDENTIALS_FILE"] = credentials
-os.environ["AWS_CONFIG_FILE"] = config
-retries = botocore.config.Config(retries={"max_attempts": 1, "mode": "standard"})
-logs = boto3.Session(profile_name="plumb").client("logs", endpoint_url=endpoint, config=retries)
+logs = session(credentials, config).client("logs", endpoint_url=endpoint, config=once())
 out = {}
-
-
-def error_code(call):
-    try:
-        call()
-    except botocore.exceptions.ClientError as error:
-        return error.response["Error"]["Code"]
-    return None
 
 
 group = "/boto/app"
