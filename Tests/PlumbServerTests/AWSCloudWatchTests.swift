@@ -268,6 +268,12 @@ struct AWSCloudWatchTests {
         #expect(result["filter_fields"] as? [String] == ["GET /b 500 40", "GET /d 503 99"])
         #expect(result["filter_paged"] as? Int == 6)
         #expect(result["retention"] as? Int == 7)
+        #expect(
+            (result["metric_filters"] as? [[String]]) == [["server-errors", "[method, path, status=5*, ms]", "1"]],
+            "\(result["metric_filters"] ?? "")")
+        // Two of the three events after the filter are 5xx: the filter's metric, read through CloudWatch, sums 2.
+        #expect(result["filter_metric_sum"] as? Double == 2, "\(result["filter_metric_sum"] ?? "")")
+        #expect(result["filters_after_delete"] as? Int == 0)
         let errors = try #require(result["errors"] as? [String: Any])
         #expect(errors["exists"] as? String == "ResourceAlreadyExistsException")
         #expect(errors["stream_exists"] as? String == "ResourceAlreadyExistsException")
@@ -276,6 +282,8 @@ struct AWSCloudWatchTests {
         #expect(errors["bad_retention"] as? String == "InvalidParameterException")
         #expect(errors["bad_pattern"] as? String == "InvalidParameterException")
         #expect(errors["platform_group"] as? String == "AccessDeniedException")
+        #expect(errors["no_filter"] as? String == "ResourceNotFoundException")
+        #expect(errors["bad_filter_value"] as? String == "InvalidParameterException")
 
         // Plumb's own API reads the events boto3 put.
         let (status, body) = try await HTTP.request(

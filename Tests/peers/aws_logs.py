@@ -52,6 +52,24 @@ paginated = [e["message"] for page in logs.get_paginator("filter_log_events").pa
     logGroupName=group, PaginationConfig={"PageSize": 2}) for e in page["events"]]
 out["filter_paged"] = len(paginated)
 
+# A metric filter through the Logs API turns the events put after it into samples CloudWatch reads back.
+logs.put_metric_filter(logGroupName=group, filterName="server-errors", filterPattern="[method, path, status=5*, ms]",
+                       metricTransformations=[{"metricName": "ServerErrors", "metricNamespace": "Boto/Logs",
+                                               "metricValue": "1", "defaultValue": 0}])
+described = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+out["metric_filters"] = [(f["filterName"], f["filterPattern"], f["metricTransformations"][0]["metricValue"])
+                         for f in described]
+logs.put_log_events(logGroupName=group, logStreamName="web-1",
+                    logEvents=[{"timestamp": now + 2, "message": "GET /f 502 8"},
+                               {"timestamp": now + 3, "message": "GET /g 200 8"},
+                               {"timestamp": now + 4, "message": "GET /h 504 8"}])
+cw = session(credentials, config).client("cloudwatch", endpoint_url=endpoint, config=once())
+points = cw.get_metric_statistics(Namespace="Boto/Logs", MetricName="ServerErrors", StartTime=now / 1000 - 600,
+                                  EndTime=now / 1000 + 600, Period=3600, Statistics=["Sum"])["Datapoints"]
+out["filter_metric_sum"] = sum(p["Sum"] for p in points)
+logs.delete_metric_filter(logGroupName=group, filterName="server-errors")
+out["filters_after_delete"] = len(logs.describe_metric_filters(logGroupName=group)["metricFilters"])
+
 logs.put_retention_policy(logGroupName=group, retentionInDays=7)
 out["retention"] = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0].get("retentionInDays")
 
@@ -64,5 +82,9 @@ out["errors"] = {
     "bad_retention": error_code(lambda: logs.put_retention_policy(logGroupName=group, retentionInDays=8)),
     "bad_pattern": error_code(lambda: logs.filter_log_events(logGroupName=group, filterPattern="[a, b")),
     "platform_group": error_code(lambda: logs.create_log_group(logGroupName="/plumb/mine")),
+    "no_filter": error_code(lambda: logs.delete_metric_filter(logGroupName=group, filterName="nope")),
+    "bad_filter_value": error_code(lambda: logs.put_metric_filter(
+        logGroupName=group, filterName="bad", filterPattern="ERROR",
+        metricTransformations=[{"metricName": "m", "metricNamespace": "Boto/Logs", "metricValue": "lots"}])),
 }
 print(json.dumps(out, sort_keys=True))

@@ -10,10 +10,16 @@ public struct LogsService: AWSService {
 
     let store: any LogStoring
     let names: AWSNames
+    /// Installs the metric filters made through an API again from their stored documents (after one changes).
+    let reinstallFilters: @Sendable () async throws -> Void
 
-    public init(store: any LogStoring, names: AWSNames = AWSNames()) {
+    public init(
+        store: any LogStoring, names: AWSNames = AWSNames(),
+        reinstallFilters: @escaping @Sendable () async throws -> Void
+    ) {
         self.store = store
         self.names = names
+        self.reinstallFilters = reinstallFilters
     }
 
     /// Plumb's IAM action for each operation (on `log-group/NAME`).
@@ -27,6 +33,9 @@ public struct LogsService: AWSService {
         "FilterLogEvents": "logs:GetLogEvents",
         "PutRetentionPolicy": "logs:PutRetentionPolicy",
         "DeleteRetentionPolicy": "logs:PutRetentionPolicy",
+        "PutMetricFilter": "logs:PutMetricFilter",
+        "DescribeMetricFilters": "logs:ListMetricFilters",
+        "DeleteMetricFilter": "logs:DeleteMetricFilter",
     ]
 
     public func handle(
@@ -37,8 +46,16 @@ public struct LogsService: AWSService {
         guard let action = Self.actions[operation] else {
             throw AWSError.unknownOperation(operation, service: "CloudWatch Logs")
         }
-        let group = operation == "DescribeLogGroups" ? nil : try string(input, "logGroupName")
-        try caller.authorize(action, "log-group/\(group ?? "*")")
+        let group =
+            ["DescribeLogGroups", "DescribeMetricFilters"].contains(operation)
+            ? nil : try string(input, "logGroupName")
+        if operation.hasSuffix("MetricFilter") || operation == "DescribeMetricFilters" {
+            // Plumb's API names a metric filter by itself: `metric-filter/NAME`.
+            let filter = operation == "DescribeMetricFilters" ? "*" : try string(input, "filterName")
+            try caller.authorize(action, "metric-filter/\(filter)")
+        } else {
+            try caller.authorize(action, "log-group/\(group ?? "*")")
+        }
         if let group, ["CreateLogGroup", "CreateLogStream", "PutLogEvents"].contains(operation),
             group.hasPrefix("/plumb/")
         {
@@ -68,6 +85,9 @@ public struct LogsService: AWSService {
             case "DescribeLogStreams": return try await describeLogStreams(input, group: group!)
             case "GetLogEvents": return try await getLogEvents(input, group: group!)
             case "FilterLogEvents": return try await filterLogEvents(input, group: group!)
+            case "PutMetricFilter": return try await putMetricFilter(input, group: group!, caller: caller)
+            case "DescribeMetricFilters": return try describeMetricFilters(input)
+            case "DeleteMetricFilter": return try await deleteMetricFilter(input, group: group!, caller: caller)
             case "PutRetentionPolicy":
                 guard case .number(let n)? = input["retentionInDays"], let days = Int(exactly: n) else {
                     throw Self.error("InvalidParameterException", "retentionInDays is required (a number of days)")

@@ -102,6 +102,9 @@ extension PlumbServer {
         let cloudWatch = CloudWatchService(store: store, alarms: alarms, names: names, limits: limits) { samples in
             UsageCounters.metricIngest(samples: samples)
         }
-        return AWSEndpoint(access: access, cloudWatch: cloudWatch, logs: LogsService(store: logs, names: names))
+        let logsService = LogsService(store: logs, names: names) {
+            try await MetricFilterRoutes.installAPIFilters(logs)
+        }
+        return AWSEndpoint(access: access, cloudWatch: cloudWatch, logs: logsService)
     }
 }
