@@ -92,28 +92,32 @@ struct AWSCloudWatchTests {
             "GET", server.baseURL + "/api/v1/metrics?namespace=Boto/Refused", token: server.token)
         #expect(!String(decoding: refused, as: UTF8.self).contains("Boto/Refused"))
 
-        // The aws CLI, unmodified.
-        let environment = [
-            "AWS_SHARED_CREDENTIALS_FILE": credentials, "AWS_CONFIG_FILE": data + "/aws.config",
-        ]
-        let put = try await Subprocess.run(
-            "/usr/bin/env",
-            [
-                "python3", "-m", "awscli", "--profile", "plumb", "--endpoint-url", server.baseURL, "cloudwatch",
-                "put-metric-data", "--namespace", "Cli/Test", "--metric-name", "Hits", "--value", "3",
-                "--dimensions", "Site=a",
-            ], separateErrors: true, environment: environment, timeout: .seconds(60))
-        #expect(put.status == 0, "\(put.errors)")
-        let list = try await Subprocess.run(
-            "/usr/bin/env",
-            [
-                "python3", "-m", "awscli", "--profile", "plumb", "--endpoint-url", server.baseURL, "cloudwatch",
-                "list-metrics", "--namespace", "Cli/Test",
-            ], separateErrors: true, environment: environment, timeout: .seconds(60))
-        #expect(list.status == 0, "\(list.errors)")
+        // The aws CLI, unmodified: metrics, an alarm, a log group.
+        let cli = AWSCLI(server: server, data: data)
+        _ = try await cli.run(
+            "cloudwatch", "put-metric-data", "--namespace", "Cli/Test", "--metric-name", "Hits", "--value", "3",
+            "--dimensions", "Site=a")
         let metrics =
-            (try JSONSerialization.jsonObject(with: list.output) as? [String: Any])?["Metrics"] as? [[String: Any]]
+            try await cli.run("cloudwatch", "list-metrics", "--namespace", "Cli/Test")["Metrics"] as? [[String: Any]]
         #expect(metrics?.first?["MetricName"] as? String == "Hits")
+        _ = try await cli.run(
+            "cloudwatch", "put-metric-alarm", "--alarm-name", "cli-hits", "--namespace", "Cli/Test", "--metric-name",
+            "Hits", "--dimensions", "Name=Site,Value=a", "--statistic", "Sum", "--period", "60",
+            "--evaluation-periods", "1", "--threshold", "10", "--comparison-operator", "GreaterThanThreshold")
+        let alarms = try await cli.run("cloudwatch", "describe-alarms", "--alarm-names", "cli-hits")["MetricAlarms"]
+        #expect((alarms as? [[String: Any]])?.first?["Threshold"] as? Double == 10)
+        let (alarmStatus, _) = try await HTTP.request(
+            "GET", server.baseURL + "/api/v1/alarms/cli-hits", token: server.token)
+        #expect(alarmStatus == 200)
+        _ = try await cli.run("cloudwatch", "delete-alarms", "--alarm-names", "cli-hits")
+        _ = try await cli.run("logs", "create-log-group", "--log-group-name", "/cli/app")
+        _ = try await cli.run("logs", "create-log-stream", "--log-group-name", "/cli/app", "--log-stream-name", "s")
+        _ = try await cli.run(
+            "logs", "put-log-events", "--log-group-name", "/cli/app", "--log-stream-name", "s", "--log-events",
+            "timestamp=\(Int64(Date().timeIntervalSince1970 * 1_000)),message=hello from the aws CLI")
+        let found = try await cli.run(
+            "logs", "filter-log-events", "--log-group-name", "/cli/app", "--filter-pattern", "hello")
+        #expect((found["events"] as? [[String: Any]])?.first?["message"] as? String == "hello from the aws CLI")
 
         // The refusals are in the audit trail, with the key they claimed.
         try await waitUntil("the refused requests to be audited", timeout: .seconds(10)) {
@@ -290,5 +294,26 @@ struct AWSCloudWatchTests {
             "GET", server.baseURL + "/api/v1/logs/%2Fboto%2Fapp?filter=503", token: server.token)
         #expect(status == 200)
         #expect(String(decoding: body, as: UTF8.self).contains("GET /d 503 99"))
+    }
+}
+
+/// The real aws CLI (PyPI awscli), run as `python3 -m awscli` with the profile Plumb wrote: each call's JSON answer.
+struct AWSCLI {
+    let server: ServerProcess
+    let data: String
+
+    func run(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: Any] {
+        let outcome = try await Subprocess.run(
+            "/usr/bin/env",
+            ["python3", "-m", "awscli", "--profile", "plumb", "--endpoint-url", server.baseURL, "--output", "json"]
+                + arguments, separateErrors: true,
+            environment: [
+                "AWS_SHARED_CREDENTIALS_FILE": data + "/aws.credentials", "AWS_CONFIG_FILE": data + "/aws.config",
+            ], timeout: .seconds(60))
+        #expect(
+            outcome.status == 0, "aws \(arguments.joined(separator: " ")): \(outcome.errors)",
+            sourceLocation: sourceLocation)
+        guard !outcome.output.isEmpty else { return [:] }
+        return (try? JSONSerialization.jsonObject(with: outcome.output) as? [String: Any]) ?? [:]
     }
 }
