@@ -64,7 +64,7 @@ extension CloudWatchService {
             ])
         }
         var output: [String: JSONValue] = ["MetricDataResults": .array(page), "Messages": .array([])]
-        if more { output["NextToken"] = .string(Data("list:\(offset + perResult)".utf8).base64EncodedString()) }
+        if more { output["NextToken"] = AWSPageToken.encode(offset + perResult) }
         return output
     }
 

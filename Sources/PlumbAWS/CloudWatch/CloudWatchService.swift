@@ -126,7 +126,7 @@ public struct CloudWatchService: AWSService {
                 })
         ]
         if offset + page.count < series.count {
-            output["NextToken"] = .string(Data("list:\(offset + page.count)".utf8).base64EncodedString())
+            output["NextToken"] = AWSPageToken.encode(offset + page.count)
         }
         return output
     }
@@ -234,10 +234,10 @@ public struct CloudWatchService: AWSService {
             }
             return value
         case .string(let text)?:
-            guard let seconds = TimeParsing.rfc3339(text) else {
+            guard let seconds = TimeParsing.rfc3339(text).flatMap(Checked.epochSeconds) else {
                 throw AWSError.invalidParameter("\(name) '\(text)' is not an ISO 8601 time")
             }
-            return Int64(seconds.rounded(.down))
+            return seconds
         default:
             throw AWSError.missingParameter("The parameter \(name) is required.")
         }
@@ -246,10 +246,9 @@ public struct CloudWatchService: AWSService {
     /// Where a page starts: a `NextToken` this service gave.
     func pageOffset(_ token: JSONValue?, count: Int) throws -> Int {
         guard let token else { return 0 }
-        guard case .string(let text) = token, let data = Data(base64Encoded: text),
-            let decoded = String(data: data, encoding: .utf8), decoded.hasPrefix("list:"),
-            let offset = Int(decoded.dropFirst(5)), offset >= 0, offset <= count
-        else { throw AWSError(code: "InvalidNextToken", "The NextToken is not one this endpoint gave.") }
+        guard case .string(let text) = token, let offset = AWSPageToken.offset(text, count: count) else {
+            throw AWSError(code: "InvalidNextToken", "The NextToken is not one this endpoint gave.")
+        }
         return offset
     }
 }

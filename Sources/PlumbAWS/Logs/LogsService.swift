@@ -152,13 +152,13 @@ public struct LogsService: AWSService {
     /// Where a listing page starts: a `nextToken` this service gave.
     func offset(_ input: [String: JSONValue], count: Int) throws -> Int {
         guard let token = try optionalString(input, "nextToken") else { return 0 }
-        guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
-            text.hasPrefix("list:"), let offset = Int(text.dropFirst(5)), offset >= 0, offset <= count
-        else { throw Self.error("InvalidParameterException", "The nextToken is not one this endpoint gave.") }
+        guard let offset = AWSPageToken.offset(token, count: count) else {
+            throw Self.error("InvalidParameterException", "The nextToken is not one this endpoint gave.")
+        }
         return offset
     }
 
-    func pageToken(_ offset: Int) -> JSONValue { .string(Data("list:\(offset)".utf8).base64EncodedString()) }
+    func pageToken(_ offset: Int) -> JSONValue { AWSPageToken.encode(offset) }
 
     /// Appends the batch to an existing stream (CloudWatch Logs does not create one on write), checked as Plumb's
     /// own API checks a batch: all of it is stored, or none.
