@@ -56,6 +56,20 @@ public enum AWSWireProtocol: String, Sendable {
     case json11
     /// The Query protocol: a form body, XML answers (SNS; CloudWatch from older clients).
     case query
+    /// Smithy RPC v2 CBOR: `POST /service/NAME/operation/OP`, CBOR both ways (CloudWatch from the Java and Go SDKs).
+    case rpcV2CBOR
+
+    /// The protocol of a request, from its path and headers alone (what an error before the target is known is
+    /// answered in).
+    static func of(_ request: AWSRequest) -> AWSWireProtocol {
+        if request.path.hasPrefix("/service/") { return .rpcV2CBOR }
+        let contentType = request.header("content-type")?.lowercased() ?? ""
+        if contentType.hasPrefix("application/x-amz-json-1.1") { return .json11 }
+        if contentType.hasPrefix("application/x-www-form-urlencoded") && request.header("x-amz-target") == nil {
+            return .query
+        }
+        return .json10
+    }
 }
 
 /// One AWS service on the endpoint: its operations, in the protocol-neutral form of JSON values (member names as
@@ -63,8 +77,22 @@ public enum AWSWireProtocol: String, Sendable {
 public protocol AWSService: Sendable {
     /// The SigV4 signing name (`monitoring`, `logs`, `sns`, …).
     static var signingName: String { get }
+    /// The `X-Amz-Target` prefix of the JSON protocols, which is also the service's name in an RPC v2 path.
+    static var targetPrefix: String { get }
+    /// The `Version` a Query request names; nil when the service does not speak Query.
+    static var queryVersion: String? { get }
+    /// The XML namespace of Query answers.
+    static var xmlNamespace: String { get }
+    /// Which members are numbers, booleans, times and maps, for the protocols whose wire does not say.
+    static var memberTypes: AWSMemberTypes { get }
     /// Runs `operation` with its input; the output's members as AWS's model names them.
     func handle(operation: String, input: [String: JSONValue], caller: AWSCaller) async throws -> [String: JSONValue]
+}
+
+extension AWSService {
+    public static var queryVersion: String? { nil }
+    public static var xmlNamespace: String { "http://\(signingName).amazonaws.com/doc/" }
+    public static var memberTypes: AWSMemberTypes { AWSMemberTypes() }
 }
 
 /// Serves the AWS APIs on Plumb's listener, one endpoint for every service (what `endpoint_url` points at): tells the
@@ -72,15 +100,13 @@ public protocol AWSService: Sendable {
 /// runs the operation for the caller the key belongs to, and answers in the request's protocol, errors included.
 public struct AWSEndpoint: Sendable {
     let access: AWSAccess
-    let cloudWatch: CloudWatchService
-    let logs: LogsService
+    let services: [any AWSService]
     /// The largest body taken (Lambda's 6 MB payload and some).
     public static let maxBodyBytes = 6 * 1_048_576 + 65_536
 
-    public init(access: AWSAccess, cloudWatch: CloudWatchService, logs: LogsService) {
+    public init(access: AWSAccess, services: [any AWSService]) {
         self.access = access
-        self.cloudWatch = cloudWatch
-        self.logs = logs
+        self.services = services
     }
 
     /// What a request is for: service, operation and protocol.
@@ -88,20 +114,24 @@ public struct AWSEndpoint: Sendable {
         var wire: AWSWireProtocol
         var service: any AWSService
         var operation: String
+        /// The input, where the protocol carries it with the target (a Query form's other members).
+        var form: [String: JSONValue]?
     }
 
     public func handle(_ request: AWSRequest) async -> AWSResponse {
         let requestID = UUID().uuidString.lowercased()
-        // The protocol to answer in, from the headers alone; the signature is checked before anything else is read.
-        let json11 = request.header("content-type")?.lowercased().hasPrefix("application/x-amz-json-1.1") ?? false
-        var wire: AWSWireProtocol = json11 ? .json11 : .json10
+        // The protocol to answer in, from the path and headers alone; the signature is checked before anything else
+        // is read.
+        var wire = AWSWireProtocol.of(request)
+        var service: (any AWSService)?
         do {
             let caller: AWSCaller
             let target: Target
             do {
                 let (signer, credential) = try await authenticate(request)
                 caller = signer
-                target = try self.target(of: request)
+                service = services.first { type(of: $0).signingName == credential.service }
+                target = try self.target(of: request, credential: credential)
                 // A key scoped to one service signs for that service only, as AWS checks.
                 guard credential.service == type(of: target.service).signingName else {
                     throw AWSError(
@@ -110,11 +140,12 @@ public struct AWSEndpoint: Sendable {
                         status: 403)
                 }
             } catch let error as AWSError where error.status == 403 || error.code == "RequestExpired" {
-                await access.refused(request, request.header("x-amz-target") ?? "unknown", error)
+                await access.refused(request, request.claimedOperation, error)
                 throw error
             }
             wire = target.wire
-            let input = try parseInput(request, wire: target.wire)
+            service = target.service
+            let input = try target.form ?? parseInput(request, wire: target.wire)
             let output = try await UsageAttribution.$user.withValue(caller.user) {
                 do {
                     return try await target.service.handle(operation: target.operation, input: input, caller: caller)
@@ -127,42 +158,67 @@ public struct AWSEndpoint: Sendable {
                     throw refusal
                 }
             }
-            return success(output, wire: target.wire, requestID: requestID)
+            return success(output, target: target, requestID: requestID)
         } catch {
             let answer = AWSError.from(error)
             if answer.status >= 500 { await access.failed(request, error) }
-            return failure(answer, wire: wire, requestID: requestID)
+            return failure(answer, wire: wire, service: service, requestID: requestID)
         }
     }
 
     /// An answer to a request refused before it was read whole (a body over `maxBodyBytes`), in its protocol.
     public func reject(_ error: AWSError, request: AWSRequest) -> AWSResponse {
-        let json11 = request.header("content-type")?.lowercased().hasPrefix("application/x-amz-json-1.1") ?? false
-        return failure(error, wire: json11 ? .json11 : .json10, requestID: UUID().uuidString.lowercased())
+        failure(error, wire: .of(request), service: nil, requestID: UUID().uuidString.lowercased())
     }
 
-    /// The service and operation, from `X-Amz-Target` (JSON protocols) or the form's `Action` (Query).
-    func target(of request: AWSRequest) throws -> Target {
-        let contentType = request.header("content-type")?.lowercased() ?? ""
-        if let amzTarget = request.header("x-amz-target") {
+    /// The service and operation: from `X-Amz-Target` (JSON protocols), the path (RPC v2 CBOR), or the form's
+    /// `Action` for the service the credential is scoped to (Query).
+    func target(of request: AWSRequest, credential: SigV4.Credential) throws -> Target {
+        let wire = AWSWireProtocol.of(request)
+        switch wire {
+        case .json10, .json11:
+            guard let amzTarget = request.header("x-amz-target") else {
+                throw AWSError(
+                    code: "UnknownOperationException",
+                    "not an AWS request this endpoint serves: it needs X-Amz-Target (AWS JSON 1.0/1.1), a form body "
+                        + "with Action (Query) or the path /service/NAME/operation/OP (Smithy RPC v2 CBOR)")
+            }
             let parts = amzTarget.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2 else {
                 throw AWSError(code: "UnknownOperationException", "X-Amz-Target '\(amzTarget)' is not PREFIX.Operation")
             }
-            let wire: AWSWireProtocol = contentType.hasPrefix("application/x-amz-json-1.1") ? .json11 : .json10
-            switch parts[0] {
-            case CloudWatchService.targetPrefix:
-                return Target(wire: wire, service: cloudWatch, operation: parts[1])
-            case LogsService.targetPrefix:
-                return Target(wire: wire, service: logs, operation: parts[1])
-            default:
-                throw AWSError(
-                    code: "UnknownOperationException", "no AWS service with the target prefix '\(parts[0])' here")
+            return Target(wire: wire, service: try service(prefix: parts[0]), operation: parts[1])
+        case .rpcV2CBOR:
+            let parts = request.path.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 5, parts[1] == "service", parts[3] == "operation", !parts[4].isEmpty else {
+                throw AWSError(code: "UnknownOperationException", "an RPC v2 path is /service/NAME/operation/OP")
             }
+            guard request.header("smithy-protocol") == "rpc-v2-cbor" else {
+                throw AWSError(
+                    code: "UnknownOperationException", "an RPC v2 request needs smithy-protocol: rpc-v2-cbor")
+            }
+            return Target(wire: wire, service: try service(prefix: String(parts[2])), operation: String(parts[4]))
+        case .query:
+            guard let service = services.first(where: { type(of: $0).signingName == credential.service }),
+                let version = type(of: service).queryVersion
+            else {
+                throw AWSError(
+                    code: "InvalidAction", "the Query protocol is not served for '\(credential.service)' here")
+            }
+            let form = try AWSQuery.decode(try content(request), types: type(of: service).memberTypes)
+            if let asked = form.version, asked != version {
+                throw AWSError(
+                    code: "InvalidParameterValue", "Version '\(asked.prefix(40))' is not \(version) for this service")
+            }
+            return Target(wire: wire, service: service, operation: form.action, form: form.input)
         }
-        throw AWSError(
-            code: "UnknownOperationException",
-            "not an AWS request this endpoint serves: it needs X-Amz-Target (AWS JSON 1.0/1.1)")
+    }
+
+    func service(prefix: String) throws -> any AWSService {
+        guard let service = services.first(where: { type(of: $0).targetPrefix == prefix }) else {
+            throw AWSError(code: "UnknownOperationException", "no AWS service '\(prefix.prefix(80))' here")
+        }
+        return service
     }
 
     /// Headers that change what a request does: each one present must be covered by the signature (a presigned
@@ -236,32 +292,80 @@ public struct AWSEndpoint: Sendable {
                 throw AWSError(code: "SerializationException", "the body is not a JSON object")
             }
             return members
+        case .rpcV2CBOR:
+            guard !body.isEmpty else { return [:] }
+            do {
+                guard case .object(let members) = try CBOR.decode(body) else {
+                    throw AWSError(code: "SerializationException", "the body is not a CBOR map")
+                }
+                return members
+            } catch let failure as CBOR.Failure {
+                throw AWSError(code: "SerializationException", "the body is not CBOR: \(failure)")
+            }
         case .query:
-            throw AWSError(code: "InvalidAction", "the Query protocol is not served yet")
+            // Read with the target (the form names the operation).
+            return [:]
         }
     }
 
-    func success(_ output: [String: JSONValue], wire: AWSWireProtocol, requestID: String) -> AWSResponse {
-        let body = (try? JSONEncoder().encode(JSONValue.object(output))).map { [UInt8]($0) } ?? Array("{}".utf8)
-        return AWSResponse(
-            status: 200,
-            headers: [
-                ("Content-Type", wire == .json11 ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0"),
-                ("x-amzn-RequestId", requestID),
-            ], body: body)
+    func success(_ output: [String: JSONValue], target: Target, requestID: String) -> AWSResponse {
+        let service = type(of: target.service)
+        switch target.wire {
+        case .json10, .json11:
+            let body = (try? JSONEncoder().encode(JSONValue.object(output))).map { [UInt8]($0) } ?? Array("{}".utf8)
+            return AWSResponse(
+                status: 200,
+                headers: [("Content-Type", Self.contentType(target.wire)), ("x-amzn-RequestId", requestID)],
+                body: body)
+        case .rpcV2CBOR:
+            return AWSResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
+                    ("x-amzn-RequestId", requestID),
+                ],
+                body: CBOR.encode(.object(output), types: service.memberTypes))
+        case .query:
+            return AWSResponse(
+                status: 200, headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", requestID)],
+                body: AWSQuery.response(
+                    action: target.operation, namespace: service.xmlNamespace, output: output, requestID: requestID,
+                    types: service.memberTypes))
+        }
     }
 
-    /// An error in the request's protocol. The JSON form carries `x-amzn-query-error` (CODE;Sender|Receiver), which
-    /// the SDKs of a service that moved from Query to JSON (CloudWatch) read for the Query code.
-    func failure(_ error: AWSError, wire: AWSWireProtocol, requestID: String) -> AWSResponse {
-        let body: [String: JSONValue] = ["__type": .string(error.type), "message": .string(error.message)]
-        let bytes = (try? JSONEncoder().encode(JSONValue.object(body))).map { [UInt8]($0) } ?? []
-        return AWSResponse(
-            status: error.status,
-            headers: [
-                ("Content-Type", wire == .json11 ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0"),
-                ("x-amzn-RequestId", requestID),
-                ("x-amzn-query-error", "\(error.code);\(error.sender ? "Sender" : "Receiver")"),
-            ], body: bytes)
+    static func contentType(_ wire: AWSWireProtocol) -> String {
+        switch wire {
+        case .json10: "application/x-amz-json-1.0"
+        case .json11: "application/x-amz-json-1.1"
+        case .rpcV2CBOR: "application/cbor"
+        case .query: "text/xml"
+        }
+    }
+
+    /// An error in the request's protocol. The JSON and CBOR forms carry `x-amzn-query-error` (CODE;Sender|Receiver),
+    /// which the SDKs of a service that moved from Query (CloudWatch) read for the Query code.
+    func failure(_ error: AWSError, wire: AWSWireProtocol, service: (any AWSService)?, requestID: String) -> AWSResponse
+    {
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", Self.contentType(wire)), ("x-amzn-RequestId", requestID),
+        ]
+        let body: [UInt8]
+        switch wire {
+        case .json10, .json11:
+            let members: [String: JSONValue] = ["__type": .string(error.type), "message": .string(error.message)]
+            body = (try? JSONEncoder().encode(JSONValue.object(members))).map { [UInt8]($0) } ?? []
+        case .rpcV2CBOR:
+            headers.append(("smithy-protocol", "rpc-v2-cbor"))
+            body = CBOR.encode(
+                .object(["__type": .string(error.type), "message": .string(error.message)]), types: AWSMemberTypes())
+        case .query:
+            let namespace = service.map { type(of: $0).xmlNamespace } ?? CloudWatchService.xmlNamespace
+            body = AWSQuery.error(error, namespace: namespace, requestID: requestID)
+        }
+        if wire != .query {
+            headers.append(("x-amzn-query-error", "\(error.code);\(error.sender ? "Sender" : "Receiver")"))
+        }
+        return AWSResponse(status: error.status, headers: headers, body: body)
     }
 }

@@ -32,6 +32,14 @@ public struct AWSRequest: Sendable {
         ).accessKey
     }
 
+    /// The operation the request names before it is read (`X-Amz-Target`, an RPC v2 path's last part), for the
+    /// audit trail of a refused signature; a Query form is not read unsigned.
+    public var claimedOperation: String {
+        if let target = header("x-amz-target") { return String(target.prefix(200)) }
+        if path.hasPrefix("/service/"), let last = path.split(separator: "/").last { return String(last.prefix(200)) }
+        return "unknown"
+    }
+
     public func header(_ name: String) -> String? {
         let lowered = name.lowercased()
         return headers.first { $0.name.lowercased() == lowered }?.value

@@ -1,10 +1,11 @@
 import Foundation
 import PlumbAPI
-import PlumbAWS
 import PlumbAuth
 import PlumbServer
 import PlumbServerTesting
 import Testing
+
+@testable import PlumbAWS
 
 /// The AWS endpoint under hostile input that is correctly signed (the route fuzz test reaches it only unsigned):
 /// every member of each operation's input removed, retyped, made huge or odd, and the body cut short. No answer
@@ -278,6 +279,171 @@ struct AWSEndpointFuzzTests {
             let otherService = await code(
                 Self.signed(target: target, body: body, key: key, now: now, service: "logs"))
             #expect(otherService == (403, "SignatureDoesNotMatch"))
+        }
+    }
+
+    /// A request in any protocol, signed over its headers (all of them) and body.
+    static func signedRequest(
+        path: String, headers extra: [(name: String, value: String)], body: [UInt8], key: (id: String, secret: String),
+        now: Int64, service: String = "monitoring"
+    ) -> AWSRequest {
+        let time = SigV4.format(now)
+        let date = String(time.prefix(8))
+        var headers = extra + [("host", "127.0.0.1:9400"), ("x-amz-date", time)]
+        let signedHeaders = headers.map { $0.name.lowercased() }.sorted()
+        let scope = "\(date)/us-east-1/\(service)/aws4_request"
+        let signature = SigV4.signature(
+            of: SigV4.Request(method: "POST", path: path, query: "", headers: headers, body: body),
+            signedHeaders: signedHeaders, time: time, scope: scope, presigned: false, secret: key.secret, date: date,
+            region: "us-east-1", service: service)
+        headers.append(
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=\(key.id)/\(scope), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+            ))
+        return AWSRequest(method: "POST", path: path, query: "", headers: headers, body: body)
+    }
+
+    /// A JSON input as a Query form's pairs: structures `A.B`, lists `A.member.N`, scalars as text.
+    static func formPairs(_ value: Any, prefix: String, into pairs: inout [(String, String)]) {
+        switch value {
+        case let members as [String: Any]:
+            for (name, member) in members {
+                formPairs(member, prefix: prefix.isEmpty ? name : prefix + "." + name, into: &pairs)
+            }
+        case let items as [Any]:
+            if items.isEmpty { pairs.append((prefix, "")) }
+            for (index, item) in items.enumerated() {
+                formPairs(item, prefix: "\(prefix).member.\(index + 1)", into: &pairs)
+            }
+        case let flag as Bool where type(of: value) == type(of: true as Any):
+            pairs.append((prefix, flag ? "true" : "false"))
+        case let number as NSNumber: pairs.append((prefix, number.stringValue))
+        case is NSNull: pairs.append((prefix, ""))
+        default: pairs.append((prefix, "\(value)"))
+        }
+    }
+
+    static func formBody(_ pairs: [(String, String)]) -> [UInt8] {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return Array(
+            pairs.map {
+                ($0.0.addingPercentEncoding(withAllowedCharacters: allowed) ?? "") + "="
+                    + ($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+            }.joined(separator: "&").utf8)
+    }
+
+    @Test("signed hostile inputs to every CloudWatch operation over Query and RPC v2 CBOR: AWS errors, never a 5xx")
+    func fuzzOtherProtocols() async throws {
+        try await withTestServer { server, _ in
+            let endpoint = server.makeAWSEndpoint()
+            let key = server.awsAccessKey
+            var problems: [String] = []
+            var requests = 0
+            var accepted = 0
+            func send(_ request: AWSRequest, query: Bool, what: String) async {
+                let answer = await endpoint.handle(request)
+                requests += 1
+                if answer.status == 200 {
+                    accepted += 1
+                    return
+                }
+                let wellFormed: Bool
+                if query {
+                    let text = String(decoding: answer.body, as: UTF8.self)
+                    wellFormed = text.hasPrefix("<ErrorResponse") && text.contains("<Code>")
+                } else {
+                    let shape = try? CBOR.decode(answer.body)
+                    wellFormed =
+                        shape?.object?["__type"]?.string != nil
+                        && answer.headers.contains(where: { $0.name == "x-amzn-query-error" })
+                }
+                if answer.status >= 500 || !wellFormed {
+                    problems.append(
+                        "\(what): \(answer.status) \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
+                }
+            }
+            let cloudWatch = Self.valid.filter { $0.target.hasPrefix("Granite") }
+            for (target, input) in cloudWatch {
+                let operation = String(target.split(separator: ".").last!)
+                for variant in Self.variants(input) {
+                    var pairs = [("Action", operation), ("Version", "2010-08-01")]
+                    Self.formPairs(variant, prefix: "", into: &pairs)
+                    let form = Self.formBody(pairs)
+                    await send(
+                        Self.signedRequest(
+                            path: "/", headers: [("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
+                            body: form, key: key, now: server.store.clock()), query: true,
+                        what: "Query \(String(decoding: form.prefix(200), as: UTF8.self))")
+                    let json = try JSONValue.parse(try JSONSerialization.data(withJSONObject: variant))
+                    let cbor = CBOR.encode(json, types: CloudWatchService.memberTypes)
+                    for body in [cbor, Array(cbor.prefix(cbor.count / 2))] {
+                        await send(
+                            Self.signedRequest(
+                                path: "/service/GraniteServiceVersion20100801/operation/\(operation)",
+                                headers: [("content-type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")],
+                                body: body, key: key, now: server.store.clock()), query: false,
+                            what: "CBOR \(operation) \(body.prefix(60))")
+                    }
+                }
+            }
+            // Forms and CBOR no client would write.
+            let forms = [
+                "Action=ListMetrics&Dimensions.member.0.Name=a", "Action=ListMetrics&Dimensions.member.3.Name=a",
+                "Action=ListMetrics&Dimensions.member.x.Name=a", "Action=ListMetrics&Dimensions.member=a",
+                "Action=ListMetrics&Namespace=a&Namespace=b",
+                "Action=ListMetrics&" + String(repeating: "a.", count: 40) + "b=1",
+                "Action=ListMetrics&Namespace=%FF%FE", "Action=ListMetrics&Namespace..x=1", "Action=&Namespace=a",
+                "Namespace=a", "Action=NoSuchThing", "Action=ListMetrics&Version=2099-01-01",
+                "Action=PutMetricData&Namespace=n&MetricData.member.1.MetricName=m&MetricData.member.1.Value=nan",
+                "Action=PutMetricData&Namespace=n&MetricData.member.1.MetricName=m&MetricData.member.1.Value=1e400",
+                "Action=PutMetricAlarm&AlarmName=a&ActionsEnabled=yes",
+                "Action=ListMetrics&Dimensions.member.1=a&Dimensions.member.1.Name=b",
+                "Action=ListMetrics&Dimensions.member.99999999999999999999.Name=a", "&&&=&==", "",
+            ]
+            for form in forms {
+                await send(
+                    Self.signedRequest(
+                        path: "/", headers: [("content-type", "application/x-www-form-urlencoded")],
+                        body: Array(form.utf8),
+                        key: key, now: server.store.clock()), query: true, what: "form \(form.prefix(100))")
+            }
+            let cbors: [[UInt8]] = [
+                [], [0xFF], [0xA1], [0xBF], [0x5F, 0x41], [0x9B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+                [0xBB, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+                [0x7B, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+                Array(repeating: 0x81, count: 500) + [0x01], [0xA1, 0x01, 0x02],
+                [0xA2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02],
+                [0xC2, 0x41, 0x01], [0xC1, 0x61, 0x61], [0xF8, 0x20], [0x1C], [0x62, 0xC3, 0x28],
+                [0xA1, 0x69] + Array("Namespace".utf8) + [0xC0, 0x63] + Array("bad".utf8),
+                [0x7F, 0x61, 0x61, 0x41, 0x62, 0xFF], [0xF9, 0x7C, 0x00],
+                [0xA1, 0x66] + Array("Period".utf8) + [0xFB, 0x7F, 0xF8, 0, 0, 0, 0, 0, 0],
+            ]
+            for body in cbors {
+                for operation in ["ListMetrics", "GetMetricStatistics", "PutMetricData"] {
+                    await send(
+                        Self.signedRequest(
+                            path: "/service/GraniteServiceVersion20100801/operation/\(operation)",
+                            headers: [("content-type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")],
+                            body: body,
+                            key: key, now: server.store.clock()), query: false,
+                        what: "CBOR \(operation) \(body.prefix(20))")
+                }
+            }
+            for path in [
+                "/service/", "/service/Nope/operation/ListMetrics", "/service/GraniteServiceVersion20100801/operation/",
+                "/service/a/b/c/d/e",
+            ] {
+                await send(
+                    Self.signedRequest(
+                        path: path,
+                        headers: [("content-type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")],
+                        body: [0xA0], key: key, now: server.store.clock()), query: false, what: "path \(path)")
+            }
+            print("aws protocol fuzz: \(requests) signed requests, \(accepted) accepted, \(problems.count) problems")
+            #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")
+            #expect(accepted >= 2 * (cloudWatch.count - 2), "the valid inputs are accepted in both protocols")
         }
     }
 }

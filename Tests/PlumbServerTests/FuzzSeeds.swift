@@ -20,6 +20,10 @@ extension FuzzTests {
             Seed(
                 "POST", "/",
                 json: ["Namespace": "Fuzz/AWS", "MetricData": [["MetricName": "m", "Value": 1]]]),
+            // Unsigned, as above: CloudWatch's RPC v2 CBOR path (a JSON body is not CBOR either).
+            Seed(
+                "POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+                json: ["Namespace": "Fuzz/AWS"]),
             // reads: nothing
             Seed("GET", "/readyz"),
             // reads: nothing

@@ -3,6 +3,7 @@ import Chat
 import Classifier
 import Documents
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -95,8 +96,11 @@ struct RouteAccessTests {
                     // A public route's handler may still refuse a link whose signature is missing (403); the host
                     // checks nothing there, so only a 401 for want of a credential would be a wrong refusal.
                     let open = [RouteAccess.anyone, .linkToken].contains(access) || access.isPublicFunction
-                    // The AWS endpoint refuses in AWS's shape: 403 with the JSON protocols' `__type`.
-                    let awsRefusal = access == .awsSignature && status == 403 && response.json["__type"] is String
+                    // The AWS endpoint refuses in AWS's shape: 403 with the query error code the JSON and CBOR protocols
+                    // carry.
+                    let awsRefusal =
+                        access == .awsSignature && status == 403
+                        && response.headers[HTTPField.Name("x-amzn-query-error")!] != nil
                     let refused =
                         (status == 401 && code == "Unauthorized")
                         || (!open && status == 403 && ["AccessDenied", "MFARequired"].contains(code)) || awsRefusal

@@ -9,6 +9,32 @@ import PlumbMetrics
 public struct CloudWatchService: AWSService {
     public static let signingName = "monitoring"
     public static let targetPrefix = "GraniteServiceVersion20100801"
+    public static let queryVersion: String? = "2010-08-01"
+    public static let xmlNamespace = "http://monitoring.amazonaws.com/doc/2010-08-01/"
+    /// CloudWatch's members that are not text, as its model types them (`Value` is a datum's number except in
+    /// `Dimensions`).
+    public static let memberTypes = AWSMemberTypes(
+        numbers: [
+            "ActionsSuppressorExtensionPeriod", "ActionsSuppressorWaitPeriod", "Counts", "DatapointsToAlarm",
+            "EvaluationInterval", "EvaluationPeriods", "MaxContributorCount", "MaxDatapoints", "MaxRecords",
+            "MaxResults", "Maximum", "Minimum", "PendingPeriod", "Period", "RecoveryPeriod", "SampleCount",
+            "StorageResolution", "Sum", "Threshold", "Value", "Values",
+        ],
+        integers: [
+            "ActionsSuppressorExtensionPeriod", "ActionsSuppressorWaitPeriod", "ApproximateUniqueCount",
+            "DatapointsToAlarm", "EvaluationInterval", "EvaluationPeriods", "PendingPeriod", "Period",
+            "RecoveryPeriod", "Size",
+        ],
+        booleans: [
+            "ActionsEnabled", "ApplyOnTransformedLogs", "IncludeLinkedAccounts", "IncludeLinkedAccountsMetrics",
+            "PeriodicSpikes", "ReturnData", "StrictEntityValidation",
+        ],
+        timestamps: [
+            "AlarmConfigurationUpdatedTimestamp", "EndDate", "EndTime", "StartDate", "StartTime",
+            "StateTransitionedTimestamp", "StateUpdatedTimestamp", "Timestamp", "Timestamps", "LastModified",
+        ],
+        maps: ["ExtendedStatistics"],
+        textValueLists: ["Dimensions"])
     /// ListMetrics answers 500 metrics a page, as CloudWatch.
     static let listPageSize = 500
 

@@ -44,7 +44,7 @@ extension PlumbServer {
         case "GET /healthz", "GET /readyz", "POST /api/v1/iam/login": return .anyone
         case "GET /metrics": return config.metricsRequireToken ? .adminToken : .anyone
         case "GET /subscriptions/confirm", "GET /alarms/{name}": return .linkToken
-        case "POST /": return .awsSignature
+        case "POST /", "POST /service/{service}/operation/{operation}": return .awsSignature
         default: break
         }
         if selfServiceRoutes.contains(route) || ownAccountRoutes.contains(route) { return .ownAccount }

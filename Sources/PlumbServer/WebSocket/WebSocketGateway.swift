@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOWebSocket
+import PlumbAPI
 import PlumbHost
 import PlumbKit
 import Synchronization

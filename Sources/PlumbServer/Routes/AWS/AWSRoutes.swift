@@ -14,6 +14,8 @@ struct AWSRoutes {
 
     func register(on router: Router<PlumbRequestContext>) {
         router.post("/", use: handle)
+        // Smithy RPC v2 CBOR (CloudWatch from the Java and Go SDKs) names the service and operation in the path.
+        router.post("/service/:service/operation/:operation", use: handle)
     }
 
     @Sendable func handle(_ request: Request, context: PlumbRequestContext) async throws -> Response {
@@ -105,6 +107,6 @@ extension PlumbServer {
         let logsService = LogsService(store: logs, names: names) {
             try await MetricFilterRoutes.installAPIFilters(logs)
         }
-        return AWSEndpoint(access: access, cloudWatch: cloudWatch, logs: logsService)
+        return AWSEndpoint(access: access, services: [cloudWatch, logsService])
     }
 }
