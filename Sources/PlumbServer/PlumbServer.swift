@@ -58,6 +58,9 @@ public final class PlumbServer: Sendable {
     public let certificates: CertificateStore?
     /// Signs and checks the links of alarm mails to the read-only alarm page.
     public let alarmLinks: AlarmLinks
+    /// Signs the SNS-format messages of subscriptions made through the SNS API; its certificate is served at
+    /// `GET /sns/SimpleNotificationService-….pem`.
+    public let snsMessages: SNSMessages
     let logger: Logger
     /// Set once the listener runs; shared with the cluster heartbeat, which is built before the server is whole.
     let ready = ReadyFlag()
@@ -92,10 +95,12 @@ public final class PlumbServer: Sendable {
         asyncQueue: any AsyncEventStoring,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
         iam: IAM,
-        certificates: CertificateStore?, alarmLinks: AlarmLinks, prices: PriceTable, logger: Logger
+        certificates: CertificateStore?, alarmLinks: AlarmLinks, snsMessages: SNSMessages, prices: PriceTable,
+        logger: Logger
     ) {
         self.iam = iam
         self.alarmLinks = alarmLinks
+        self.snsMessages = snsMessages
         self.certificates = certificates
         self.config = config
         self.store = store
@@ -173,6 +178,9 @@ public final class PlumbServer: Sendable {
         try await createTopics(host.topicsToCreate, in: outbox, now: clock(), logger: logger)
         let alarmLinks = try AlarmLinks.load(
             dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
+        let snsMessages = try SNSMessages.load(
+            dataDirectory: directory, secrets: secrets, publicURL: config.resolvedPublicURL, region: config.aws.region,
+            account: config.aws.accountID)
         let alarmLogger = Logger(label: "plumb.alarms")
         let source = MetricStoreDataSource(store: store)
         let alarms = try await AlarmEngine(
@@ -211,7 +219,7 @@ public final class PlumbServer: Sendable {
             logs: logs, postgres: postgres, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher,
             scheduler: scheduler,
             deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks,
-            prices: prices, logger: logger)
+            snsMessages: snsMessages, prices: prices, logger: logger)
         do {
             try await server.reloadAlerts()
         } catch {
@@ -400,7 +408,7 @@ public final class PlumbServer: Sendable {
             alarms: alarms, source: MetricStoreDataSource(store: store), links: alarmLinks, clock: store.clock
         )
         .register(on: router)
-        AWSRoutes(endpoint: makeAWSEndpoint()).register(on: router)
+        AWSRoutes(endpoint: makeAWSEndpoint(), snsMessages: snsMessages).register(on: router)
         extraRoutes(router)
         return router
     }
@@ -467,8 +475,9 @@ public final class PlumbServer: Sendable {
                 // Shared logs: retention is cluster work, done by the leader.
                 appliesRetention: { [lease] in lease?.isLeader ?? true }),
             DeliveryService(
-                outbox: outbox, settings: deliverySettings, functions: AsyncFunctionQueue(host: host, queue: asyncQueue)
-            ),
+                outbox: outbox, settings: deliverySettings,
+                functions: AsyncFunctionQueue(host: host, queue: asyncQueue),
+                sns: snsMessages),
             AlertmanagerRefreshService(
                 outbox: outbox, interval: deliverySettings.alertmanagerResendInterval,
                 leads: { [lease] in lease?.isLeader ?? true }, firingAlarms: { [alarms] in alarms.names(in: .alarm) }),

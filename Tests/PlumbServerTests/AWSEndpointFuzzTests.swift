@@ -334,7 +334,9 @@ struct AWSEndpointFuzzTests {
             }.joined(separator: "&").utf8)
     }
 
-    @Test("signed hostile inputs to every CloudWatch operation over Query and RPC v2 CBOR: AWS errors, never a 5xx")
+    @Test(
+        "signed hostile inputs to every CloudWatch operation over Query and RPC v2 CBOR, and to SNS: AWS errors, never a 5xx"
+    )
     func fuzzOtherProtocols() async throws {
         try await withTestServer { server, _ in
             let endpoint = server.makeAWSEndpoint()
@@ -440,6 +442,65 @@ struct AWSEndpointFuzzTests {
                         path: path,
                         headers: [("content-type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")],
                         body: [0xA0], key: key, now: server.store.clock()), query: false, what: "path \(path)")
+            }
+            // SNS (Query only): each operation's form with each value replaced by hostile text, or removed.
+            let topic = "arn:aws:sns:us-east-1:000000000000:fuzz"
+            let snsForms: [[(String, String)]] = [
+                [("Action", "CreateTopic"), ("Name", "fuzz")],
+                [
+                    ("Action", "CreateTopic"), ("Name", "fuzz2"), ("Attributes.entry.1.key", "DisplayName"),
+                    ("Attributes.entry.1.value", "x"),
+                ],
+                [("Action", "ListTopics")], [("Action", "ListTopics"), ("NextToken", "bGlzdDox")],
+                [("Action", "GetTopicAttributes"), ("TopicArn", topic)],
+                [
+                    ("Action", "Subscribe"), ("TopicArn", topic), ("Protocol", "http"),
+                    ("Endpoint", "http://127.0.0.1:9/x"),
+                    ("Attributes.entry.1.key", "DeliveryPolicy"),
+                    ("Attributes.entry.1.value", #"{"healthyRetryPolicy":{"numRetries":2}}"#),
+                ],
+                [
+                    ("Action", "Subscribe"), ("TopicArn", topic), ("Protocol", "email"), ("Endpoint", "a@example.com"),
+                    ("ReturnSubscriptionArn", "true"),
+                ],
+                [("Action", "ConfirmSubscription"), ("TopicArn", topic), ("Token", "abc")],
+                [("Action", "ListSubscriptions")], [("Action", "ListSubscriptionsByTopic"), ("TopicArn", topic)],
+                [("Action", "GetSubscriptionAttributes"), ("SubscriptionArn", topic + ":sub-x")],
+                [("Action", "Unsubscribe"), ("SubscriptionArn", topic + ":sub-x")],
+                [
+                    ("Action", "Publish"), ("TopicArn", topic), ("Message", "hi"), ("Subject", "s"),
+                    ("MessageAttributes.entry.1.Name", "k"), ("MessageAttributes.entry.1.Value.DataType", "Number"),
+                    ("MessageAttributes.entry.1.Value.StringValue", "3"),
+                ],
+                [
+                    ("Action", "Publish"), ("TargetArn", topic), ("Message", #"{"default":"d"}"#),
+                    ("MessageStructure", "json"),
+                ],
+            ]
+            let hostile = [
+                "", String(repeating: "é", count: 5_000), "-1", "1e308", "true", "\u{0}\r\nX-Injected: 1",
+                "arn:aws:sns:us-east-1:000000000000:", "arn:aws:sns:x", "{",
+                #"{"healthyRetryPolicy":{"numRetries":1e300}}"#,
+                "http://", "lambda", "a:b:c:d:e:f:g:h", "%ZZ",
+            ]
+            for form in snsForms {
+                var variants = [form]
+                for index in form.indices where index > 0 {
+                    variants.append(Array(form[..<index] + form[(index + 1)...]))
+                    for text in hostile {
+                        var copy = form
+                        copy[index].1 = text
+                        variants.append(copy)
+                    }
+                }
+                for variant in variants {
+                    let body = Self.formBody(variant + [("Version", "2010-03-31")])
+                    await send(
+                        Self.signedRequest(
+                            path: "/", headers: [("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
+                            body: body, key: key, now: server.store.clock(), service: "sns"), query: true,
+                        what: "SNS \(String(decoding: body.prefix(200), as: UTF8.self))")
+                }
             }
             print("aws protocol fuzz: \(requests) signed requests, \(accepted) accepted, \(problems.count) problems")
             #expect(problems.isEmpty, "\(problems.prefix(10).joined(separator: "\n"))")

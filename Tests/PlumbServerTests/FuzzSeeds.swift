@@ -26,6 +26,8 @@ extension FuzzTests {
                 json: ["Namespace": "Fuzz/AWS"]),
             // reads: nothing
             Seed("GET", "/readyz"),
+            // The SNS signing certificate (public): any other name is a 404.
+            Seed("GET", "/sns/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"),
             // reads: nothing
             Seed("GET", "/metrics"),
             // reads: nothing

@@ -6,7 +6,7 @@ public struct SubscriptionRequest: Codable, Sendable, Equatable {
     public var endpoint: String
     /// A webhook's HMAC secret, at least 16 characters; never given back.
     public var secret: String?
-    /// A webhook's body: `plumb` (the default) or `alertmanager-webhook`.
+    /// A webhook's body: `plumb` (the default), `alertmanager-webhook` or `sns` (SNS's signed HTTP message).
     public var format: String?
     public var deliveryPolicy: DeliveryPolicyBody?
 

@@ -91,8 +91,10 @@ enum AWSQuery {
         if node.children.count == 1, let entries = node.children["entry"], types.maps.contains(name) {
             var map: [String: JSONValue] = [:]
             for entry in try indexed(entries, name: name) {
-                guard let key = entry.children["key"]?.text, let item = entry.children["value"],
-                    entry.children.count == 2
+                // `key`/`value`, or the names a model gives them (SNS's message attributes: `Name`/`Value`).
+                guard entry.children.count == 2,
+                    let key = (entry.children["key"] ?? entry.children["Name"])?.text,
+                    let item = entry.children["value"] ?? entry.children["Value"]
                 else { throw malformed("\(name).entry.N needs a key and a value") }
                 map[key] = try value(item, name: name, parent: name, types: types)
             }

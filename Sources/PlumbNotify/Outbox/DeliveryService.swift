@@ -54,15 +54,18 @@ public final class DeliveryService: Service, Sendable {
     let environment: @Sendable (String) -> String?
     /// Where `protocol: function` subscriptions deliver; nil: they fail (no host to run functions).
     let functions: (any FunctionSubscriptionTarget)?
+    /// Signs SNS-format deliveries; nil: they fail (no signing key).
+    let sns: SNSMessages?
     private let inFlight = Mutex<Set<Int64>>([])
 
     public init(
         outbox: any NotificationStoring, settings: Settings, functions: (any FunctionSubscriptionTarget)? = nil,
-        httpClient: HTTPClient = .shared,
+        sns: SNSMessages? = nil, httpClient: HTTPClient = .shared,
         logger: Logger = Logger(label: "plumb.notify"),
         environment: @escaping @Sendable (String) -> String? = { ProcessInfo.processInfo.environment[$0] }
     ) {
         self.functions = functions
+        self.sns = sns
         self.outbox = outbox
         self.settings = settings
         self.httpClient = httpClient
@@ -175,6 +178,7 @@ public final class DeliveryService: Service, Sendable {
     }
 
     func sendWebhook(_ message: Outbox.Message, subscription: Outbox.Subscription) async -> Attempt {
+        if subscription.definition.format == .sns { return await sendSNS(message, subscription: subscription) }
         let body: Data
         if subscription.definition.format == .alertmanagerWebhook && message.type == "Notification" {
             body = WebhookPayload.alertmanagerWebhook(message, externalURL: settings.publicURL)
@@ -199,6 +203,20 @@ public final class DeliveryService: Service, Sendable {
             request.headers.add(name: "X-Plumb-Signature", value: WebhookPayload.signature(body: body, secret: secret))
         }
         request.body = .bytes(ByteBuffer(bytes: body))
+        return await post(request)
+    }
+
+    /// SNS's own message, signed, to a subscription made through the SNS API.
+    func sendSNS(_ message: Outbox.Message, subscription: Outbox.Subscription) async -> Attempt {
+        guard let sns else { return .fail("no SNS signing key: SNS-format messages cannot be signed here") }
+        let rendered: (body: Data, headers: [(String, String)])
+        do { rendered = try sns.render(message, subscription: subscription) } catch {
+            return .fail("the SNS message could not be signed: \(error)")
+        }
+        var request = HTTPClientRequest(url: subscription.definition.endpoint)
+        request.method = .POST
+        for (name, value) in rendered.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: rendered.body))
         return await post(request)
     }
 

@@ -41,7 +41,7 @@ extension PlumbServer {
     public func declaredAccess(method: String, path: String) -> RouteAccess? {
         let route = "\(method) \(path)"
         switch route {
-        case "GET /healthz", "GET /readyz", "POST /api/v1/iam/login": return .anyone
+        case "GET /healthz", "GET /readyz", "POST /api/v1/iam/login", "GET /sns/{certificate}": return .anyone
         case "GET /metrics": return config.metricsRequireToken ? .adminToken : .anyone
         case "GET /subscriptions/confirm", "GET /alarms/{name}": return .linkToken
         case "POST /", "POST /service/{service}/operation/{operation}": return .awsSignature

@@ -6,16 +6,31 @@ import NIOCore
 import PlumbAPI
 import PlumbAWS
 import PlumbLogs
+import PlumbNotify
 
 /// The AWS APIs on Plumb's listener: `POST /` with `X-Amz-Target` (AWS JSON 1.0/1.1), signed with SigV4 by an
 /// access key Plumb knows. The answers, errors included, are in AWS's shapes, not Plumb's.
 struct AWSRoutes {
     let endpoint: AWSEndpoint
+    let snsMessages: SNSMessages
 
     func register(on router: Router<PlumbRequestContext>) {
+        // The certificate SNS-format messages are signed with (their `SigningCertURL`), for anyone who verifies them.
+        router.get("/sns/:certificate", use: certificate)
         router.post("/", use: handle)
         // Smithy RPC v2 CBOR (CloudWatch from the Java and Go SDKs) names the service and operation in the path.
         router.post("/service/:service/operation/:operation", use: handle)
+    }
+
+    @Sendable func certificate(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        guard "/sns/" + (context.parameters.get("certificate") ?? "") == snsMessages.certificatePath else {
+            throw APIError(status: 404, code: "NotFound", "no such signing certificate here")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-pem-file"
+        headers[.cacheControl] = "public, max-age=86400"
+        return Response(
+            status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: snsMessages.certificatePEM)))
     }
 
     @Sendable func handle(_ request: Request, context: PlumbRequestContext) async throws -> Response {
@@ -107,6 +122,15 @@ extension PlumbServer {
         let logsService = LogsService(store: logs, names: names) {
             try await MetricFilterRoutes.installAPIFilters(logs)
         }
-        return AWSEndpoint(access: access, services: [cloudWatch, logsService])
+        let host = host
+        let sns = SNSService(
+            outbox: outbox, names: names, publicURL: deliverySettings.publicURL, clock: store.clock
+        ) { function, caller in
+            guard host.function(named: function) != nil else {
+                throw AWSError(code: "InvalidParameter", "Invalid parameter: Endpoint: no function named '\(function)'")
+            }
+            try caller.authorize("functions:InvokeFunction", "function/\(function)")
+        }
+        return AWSEndpoint(access: access, services: [cloudWatch, logsService, sns])
     }
 }
