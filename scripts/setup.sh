@@ -87,10 +87,11 @@ if [ "${PLUMB_TEST_PEERS:-0}" = 1 ]; then
   # XGBoost (the CPU-only wheel) is the reference of the classifier's parity tests; requests is one of the TLS
   # listener's Python clients; openapi-schema-validator (with PyYAML) is the second reader of docs/openapi.yaml; the
   # OpenTelemetry SDK with its OTLP/HTTP exporters is the client of the OTLP ingest tests; boto3 and the aws CLI
-  # are the clients of the AWS API tests, cbor2 writes their raw Smithy RPC v2 CBOR requests.
+  # are the clients of the AWS API tests, cbor2 writes their raw Smithy RPC v2 CBOR requests, moto's server mode is
+  # what their answers' shapes are compared with.
   for spec in aiosmtpd:aiosmtpd websockets:websockets xgboost:xgboost-cpu requests:requests yaml:pyyaml \
     openapi_schema_validator:openapi-schema-validator opentelemetry.sdk:opentelemetry-sdk \
-    opentelemetry.exporter.otlp.proto.http:opentelemetry-exporter-otlp-proto-http boto3:boto3 awscli:awscli cbor2:cbor2; do
+    opentelemetry.exporter.otlp.proto.http:opentelemetry-exporter-otlp-proto-http boto3:boto3 awscli:awscli cbor2:cbor2 moto.server:moto[server]; do
     module=${spec%%:*}
     package=${spec#*:}
     if ! python3 -c "import $module" 2>/dev/null; then

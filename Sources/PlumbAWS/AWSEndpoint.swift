@@ -312,7 +312,7 @@ public struct AWSEndpoint: Sendable {
         let service = type(of: target.service)
         switch target.wire {
         case .json10, .json11:
-            let body = (try? JSONEncoder().encode(JSONValue.object(output))).map { [UInt8]($0) } ?? Array("{}".utf8)
+            let body = AWSJSON.encode(.object(output), types: service.memberTypes)
             return AWSResponse(
                 status: 200,
                 headers: [("Content-Type", Self.contentType(target.wire)), ("x-amzn-RequestId", requestID)],

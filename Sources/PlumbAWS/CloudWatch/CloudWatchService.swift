@@ -20,10 +20,10 @@ public struct CloudWatchService: AWSService {
             "MaxResults", "Maximum", "Minimum", "PendingPeriod", "Period", "RecoveryPeriod", "SampleCount",
             "StorageResolution", "Sum", "Threshold", "Value", "Values",
         ],
-        integers: [
-            "ActionsSuppressorExtensionPeriod", "ActionsSuppressorWaitPeriod", "ApproximateUniqueCount",
-            "DatapointsToAlarm", "EvaluationInterval", "EvaluationPeriods", "PendingPeriod", "Period",
-            "RecoveryPeriod", "Size",
+        doubles: [
+            "AggregateValue", "ApproximateAggregateValue", "ApproximateValue", "Average", "Counts",
+            "ExtendedStatistics", "MaxContributorValue", "Maximum", "Minimum", "SampleCount", "Sum", "Threshold",
+            "UniqueContributors", "Value", "Values",
         ],
         booleans: [
             "ActionsEnabled", "ApplyOnTransformedLogs", "IncludeLinkedAccounts", "IncludeLinkedAccountsMetrics",

@@ -7,6 +7,8 @@ import PlumbLogs
 public struct LogsService: AWSService {
     public static let signingName = "logs"
     public static let targetPrefix = "Logs_20140328"
+    /// Logs' one double among its answers' numbers (the others are longs: times in milliseconds, counts, bytes).
+    public static let memberTypes = AWSMemberTypes(doubles: ["defaultValue"])
 
     let store: any LogStoring
     let names: AWSNames

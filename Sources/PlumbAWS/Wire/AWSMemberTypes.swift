@@ -4,8 +4,8 @@
 public struct AWSMemberTypes: Sendable {
     /// Members (and list members, by the list's name) read as numbers.
     public var numbers: Set<String>
-    /// Of those, the members answered as integers (the others are doubles).
-    public var integers: Set<String>
+    /// The members answered as doubles (`2.0`) even when whole; other whole numbers are answered as integers.
+    public var doubles: Set<String>
     /// Members read as booleans (`true`/`false`).
     public var booleans: Set<String>
     /// Members holding times: epoch seconds in the services' values; ISO 8601 in XML, tag 1 in CBOR.
@@ -16,12 +16,12 @@ public struct AWSMemberTypes: Sendable {
     public var textValueLists: Set<String>
 
     public init(
-        numbers: Set<String> = [], integers: Set<String> = [], booleans: Set<String> = [], timestamps: Set<String> = [],
+        numbers: Set<String> = [], doubles: Set<String> = [], booleans: Set<String> = [], timestamps: Set<String> = [],
         maps: Set<String> = [],
         textValueLists: Set<String> = []
     ) {
         self.numbers = numbers
-        self.integers = integers
+        self.doubles = doubles
         self.booleans = booleans
         self.timestamps = timestamps
         self.maps = maps

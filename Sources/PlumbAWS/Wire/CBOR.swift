@@ -177,8 +177,8 @@ enum CBOR {
 
     // MARK: - Writing
 
-    /// `value` as CBOR: the numbers of members `types` names as integers are integers, other numbers doubles (as
-    /// the model types them, so a client reads `2.0`, not `2`, for a double); times carry tag 1.
+    /// `value` as CBOR: the members `types` names as doubles are doubles even when whole (so a client reads `2.0`,
+    /// not `2`), other whole numbers integers; times carry tag 1.
     static func encode(_ value: JSONValue, types: AWSMemberTypes) -> [UInt8] {
         var out: [UInt8] = []
         write(value, name: "", types: types, into: &out)
@@ -195,7 +195,7 @@ enum CBOR {
         case .number(let number):
             let time = types.timestamps.contains(name)
             if time { out.append(0xC1) }
-            if time || types.integers.contains(name), number == number.rounded(), abs(number) < 9.0e18 {
+            if !types.doubles.contains(name), number == number.rounded(), abs(number) < 9.0e18 {
                 let whole = Int64(number)
                 if whole >= 0 { head(0, UInt64(whole), into: &out) } else { head(1, UInt64(-1 - whole), into: &out) }
             } else {
@@ -210,9 +210,10 @@ enum CBOR {
             for item in items { write(item, name: name, types: types, into: &out) }
         case .object(let members):
             head(5, UInt64(members.count), into: &out)
+            let isMap = types.maps.contains(name)
             for key in members.keys.sorted() {
                 write(.string(key), name: "", types: types, into: &out)
-                write(members[key]!, name: key, types: types, into: &out)
+                write(members[key]!, name: isMap ? name : key, types: types, into: &out)
             }
         }
     }
