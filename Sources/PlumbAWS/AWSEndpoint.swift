@@ -58,11 +58,14 @@ public enum AWSWireProtocol: String, Sendable {
     case query
     /// Smithy RPC v2 CBOR: `POST /service/NAME/operation/OP`, CBOR both ways (CloudWatch from the Java and Go SDKs).
     case rpcV2CBOR
+    /// REST-JSON: the method and path name the operation (Lambda: `/2015-03-31/functions/NAME/invocations`, …).
+    case restJSON
 
     /// The protocol of a request, from its path and headers alone (what an error before the target is known is
     /// answered in).
     static func of(_ request: AWSRequest) -> AWSWireProtocol {
         if request.path.hasPrefix("/service/") { return .rpcV2CBOR }
+        if LambdaService.serves(request.path) { return .restJSON }
         let contentType = request.header("content-type")?.lowercased() ?? ""
         if contentType.hasPrefix("application/x-amz-json-1.1") { return .json11 }
         if contentType.hasPrefix("application/x-www-form-urlencoded") && request.header("x-amz-target") == nil {
@@ -101,12 +104,14 @@ extension AWSService {
 public struct AWSEndpoint: Sendable {
     let access: AWSAccess
     let services: [any AWSService]
+    let lambda: LambdaService?
     /// The largest body taken (Lambda's 6 MB payload and some).
     public static let maxBodyBytes = 6 * 1_048_576 + 65_536
 
-    public init(access: AWSAccess, services: [any AWSService]) {
+    public init(access: AWSAccess, services: [any AWSService], lambda: LambdaService? = nil) {
         self.access = access
         self.services = services
+        self.lambda = lambda
     }
 
     /// What a request is for: service, operation and protocol.
@@ -123,39 +128,24 @@ public struct AWSEndpoint: Sendable {
         // The protocol to answer in, from the path and headers alone; the signature is checked before anything else
         // is read.
         var wire = AWSWireProtocol.of(request)
+        if wire == .restJSON { return await handleREST(request, requestID: requestID) }
         var service: (any AWSService)?
         do {
-            let caller: AWSCaller
-            let target: Target
-            do {
-                let (signer, credential) = try await authenticate(request)
-                caller = signer
+            var target: Target?
+            let caller = try await verified(request) { credential in
                 service = services.first { type(of: $0).signingName == credential.service }
-                target = try self.target(of: request, credential: credential)
+                let found = try self.target(of: request, credential: credential)
                 // A key scoped to one service signs for that service only, as AWS checks.
-                guard credential.service == type(of: target.service).signingName else {
-                    throw AWSError(
-                        code: "SignatureDoesNotMatch", type: "InvalidSignatureException",
-                        "Credential should be scoped to correct service: '\(type(of: target.service).signingName)'.",
-                        status: 403)
-                }
-            } catch let error as AWSError where error.status == 403 || error.code == "RequestExpired" {
-                await access.refused(request, request.claimedOperation, error)
-                throw error
+                try Self.checkScope(credential, type(of: found.service).signingName)
+                target = found
             }
+            guard let target else { throw AWSError(code: "InternalFailure", "no target", status: 500) }
             wire = target.wire
             service = target.service
             let input = try target.form ?? parseInput(request, wire: target.wire)
             let output = try await UsageAttribution.$user.withValue(caller.user) {
-                do {
-                    return try await target.service.handle(operation: target.operation, input: input, caller: caller)
-                } catch {
-                    // A user's policies refused the operation: audited as a refused signature is.
-                    let refusal = AWSError.from(error)
-                    if ["AccessDenied", "AccessDeniedException", "MFARequired"].contains(refusal.code) {
-                        await access.refused(request, target.operation, refusal)
-                    }
-                    throw refusal
+                try await audited(request, operation: target.operation) {
+                    try await target.service.handle(operation: target.operation, input: input, caller: caller)
                 }
             }
             return success(output, target: target, requestID: requestID)
@@ -163,6 +153,65 @@ public struct AWSEndpoint: Sendable {
             let answer = AWSError.from(error)
             if answer.status >= 500 { await access.failed(request, error) }
             return failure(answer, wire: wire, service: service, requestID: requestID)
+        }
+    }
+
+    /// The REST protocols (Lambda's REST-JSON): the method and path name the operation.
+    func handleREST(_ request: AWSRequest, requestID: String) async -> AWSResponse {
+        do {
+            guard let lambda else {
+                throw AWSError(code: "UnknownOperationException", "Lambda is not served here", status: 404)
+            }
+            let caller = try await verified(request) { try Self.checkScope($0, LambdaService.signingName) }
+            let body = try content(request)
+            var answer = try await UsageAttribution.$user.withValue(caller.user) {
+                try await audited(request, operation: "lambda:\(request.method) \(request.path.prefix(200))") {
+                    try await lambda.handle(request, body: body, caller: caller, requestID: requestID)
+                }
+            }
+            if !answer.headers.contains(where: { $0.name.lowercased() == "x-amzn-requestid" }) {
+                answer.headers.append(("x-amzn-RequestId", requestID))
+            }
+            return answer
+        } catch {
+            let answer = AWSError.from(error)
+            if answer.status >= 500 { await access.failed(request, error) }
+            return failure(answer, wire: .restJSON, service: nil, requestID: requestID)
+        }
+    }
+
+    /// The caller whose key signed `request`, once `check` accepts the signature's scope; a refusal is audited.
+    func verified(
+        _ request: AWSRequest, check: (SigV4.Credential) throws -> Void
+    ) async throws -> AWSCaller {
+        do {
+            let (caller, credential) = try await authenticate(request)
+            try check(credential)
+            return caller
+        } catch let error as AWSError where error.status == 403 || error.code == "RequestExpired" {
+            await access.refused(request, request.claimedOperation, error)
+            throw error
+        }
+    }
+
+    static func checkScope(_ credential: SigV4.Credential, _ service: String) throws {
+        guard credential.service == service else {
+            throw AWSError(
+                code: "SignatureDoesNotMatch", type: "InvalidSignatureException",
+                "Credential should be scoped to correct service: '\(service)'.", status: 403)
+        }
+    }
+
+    /// Runs an operation; a refusal by the user's policies is audited as a refused signature is.
+    func audited<T>(_ request: AWSRequest, operation: String, _ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch {
+            let refusal = AWSError.from(error)
+            if ["AccessDenied", "AccessDeniedException", "MFARequired", "AuthorizationError"].contains(refusal.code) {
+                await access.refused(request, operation, refusal)
+            }
+            throw refusal
         }
     }
 
@@ -176,7 +225,7 @@ public struct AWSEndpoint: Sendable {
     func target(of request: AWSRequest, credential: SigV4.Credential) throws -> Target {
         let wire = AWSWireProtocol.of(request)
         switch wire {
-        case .json10, .json11:
+        case .json10, .json11, .restJSON:
             guard let amzTarget = request.header("x-amz-target") else {
                 throw AWSError(
                     code: "UnknownOperationException",
@@ -286,7 +335,7 @@ public struct AWSEndpoint: Sendable {
     func parseInput(_ request: AWSRequest, wire: AWSWireProtocol) throws -> [String: JSONValue] {
         let body = try content(request)
         switch wire {
-        case .json10, .json11:
+        case .json10, .json11, .restJSON:
             guard !body.isEmpty else { return [:] }
             guard case .object(let members) = try? JSONValue.parse(body) else {
                 throw AWSError(code: "SerializationException", "the body is not a JSON object")
@@ -311,7 +360,7 @@ public struct AWSEndpoint: Sendable {
     func success(_ output: [String: JSONValue], target: Target, requestID: String) -> AWSResponse {
         let service = type(of: target.service)
         switch target.wire {
-        case .json10, .json11:
+        case .json10, .json11, .restJSON:
             let body = AWSJSON.encode(.object(output), types: service.memberTypes)
             return AWSResponse(
                 status: 200,
@@ -340,6 +389,7 @@ public struct AWSEndpoint: Sendable {
         case .json11: "application/x-amz-json-1.1"
         case .rpcV2CBOR: "application/cbor"
         case .query: "text/xml"
+        case .restJSON: "application/json"
         }
     }
 
@@ -362,6 +412,13 @@ public struct AWSEndpoint: Sendable {
         case .query:
             let namespace = service.map { type(of: $0).xmlNamespace } ?? CloudWatchService.xmlNamespace
             body = AWSQuery.error(error, namespace: namespace, requestID: requestID)
+        case .restJSON:
+            // The error's shape in `x-amzn-ErrorType`, as the REST-JSON services name it.
+            headers.append(("x-amzn-ErrorType", error.type))
+            let members: [String: JSONValue] = [
+                "Type": .string(error.sender ? "User" : "Service"), "message": .string(error.message),
+            ]
+            body = (try? JSONEncoder().encode(JSONValue.object(members))).map { [UInt8]($0) } ?? []
         }
         if wire != .query {
             headers.append(("x-amzn-query-error", "\(error.code);\(error.sender ? "Sender" : "Receiver")"))

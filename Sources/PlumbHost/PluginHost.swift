@@ -228,7 +228,10 @@ public final class PluginHost: Sendable {
 
     /// Runs one synchronous invocation through the pipeline: admission, an instance (warm, or a cold start the
     /// invocation waits for), the handler, then the instruments.
-    public func invoke(_ function: HostedFunction, _ request: FunctionRequest) async throws -> FunctionResponse {
+    public func invoke(
+        _ function: HostedFunction, _ request: FunctionRequest,
+        started: (@Sendable (_ requestID: String) -> Void)? = nil
+    ) async throws -> FunctionResponse {
         guard let admitted = limiter.acquire(function.name) else {
             function.countThrottle()
             throw FunctionError.throttled(function.name, reserved: limiter.reserved(function.name) != nil)
@@ -238,6 +241,7 @@ public final class PluginHost: Sendable {
         let context = FunctionContext(
             functionName: function.name, requestPrefix: bootPrefix,
             requestNumber: requestCounter.wrappingAdd(1, ordering: .relaxed).newValue, plugin: function.pluginContext)
+        started?(context.requestID)
         let start = DispatchTime.now().uptimeNanoseconds
         let lease: InstancePool.Lease
         do {

@@ -304,6 +304,29 @@ struct AWSEndpointFuzzTests {
         return AWSRequest(method: "POST", path: path, query: "", headers: headers, body: body)
     }
 
+    /// `request` signed again over its own method, path, query, headers (all but `authorization`) and body.
+    static func resigned(
+        _ request: AWSRequest, key: (id: String, secret: String), now: Int64, service: String
+    ) -> AWSRequest {
+        let time = SigV4.format(now)
+        let date = String(time.prefix(8))
+        var headers = request.headers.filter { $0.name.lowercased() != "authorization" }
+        let signedHeaders = headers.map { $0.name.lowercased() }.sorted()
+        let scope = "\(date)/us-east-1/\(service)/aws4_request"
+        let signature = SigV4.signature(
+            of: SigV4.Request(
+                method: request.method, path: request.path, query: request.query, headers: headers, body: request.body),
+            signedHeaders: signedHeaders, time: time, scope: scope, presigned: false, secret: key.secret, date: date,
+            region: "us-east-1", service: service)
+        headers.append(
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=\(key.id)/\(scope), SignedHeaders=\(signedHeaders.joined(separator: ";")), Signature=\(signature)"
+            ))
+        return AWSRequest(
+            method: request.method, path: request.path, query: request.query, headers: headers, body: request.body)
+    }
+
     /// A JSON input as a Query form's pairs: structures `A.B`, lists `A.member.N`, scalars as text.
     static func formPairs(_ value: Any, prefix: String, into pairs: inout [(String, String)]) {
         switch value {
@@ -347,12 +370,17 @@ struct AWSEndpointFuzzTests {
             func send(_ request: AWSRequest, query: Bool, what: String) async {
                 let answer = await endpoint.handle(request)
                 requests += 1
-                if answer.status == 200 {
+                if (200..<300).contains(answer.status) {
                     accepted += 1
                     return
                 }
                 let wellFormed: Bool
-                if query {
+                if request.path.hasPrefix("/20") {
+                    // Lambda's REST-JSON: the error's name in x-amzn-ErrorType, a JSON body with the message.
+                    wellFormed =
+                        answer.headers.contains(where: { $0.name == "x-amzn-ErrorType" })
+                        && (try? JSONValue.parse(answer.body))?.object?["message"] != nil
+                } else if query {
                     let text = String(decoding: answer.body, as: UTF8.self)
                     wellFormed = text.hasPrefix("<ErrorResponse") && text.contains("<Code>")
                 } else {
@@ -500,6 +528,51 @@ struct AWSEndpointFuzzTests {
                             path: "/", headers: [("content-type", "application/x-www-form-urlencoded; charset=utf-8")],
                             body: body, key: key, now: server.store.clock(), service: "sns"), query: true,
                         what: "SNS \(String(decoding: body.prefix(200), as: UTF8.self))")
+                }
+            }
+            // Lambda (REST-JSON): each route with hostile names, bodies, qualifiers and headers.
+            let lambdaRoutes = [
+                ("GET", "/2015-03-31/functions"), ("GET", "/2015-03-31/functions/{name}"),
+                ("GET", "/2015-03-31/functions/{name}/configuration"),
+                ("POST", "/2015-03-31/functions/{name}/invocations"),
+                ("PUT", "/2017-10-31/functions/{name}/concurrency"),
+                ("DELETE", "/2017-10-31/functions/{name}/concurrency"),
+                ("GET", "/2019-09-30/functions/{name}/concurrency"),
+                ("PUT", "/2019-09-30/functions/{name}/provisioned-concurrency"),
+                ("GET", "/2019-09-30/functions/{name}/provisioned-concurrency"),
+                ("GET", "/2016-08-19/account-settings"), ("PATCH", "/2015-03-31/functions/x"),
+                ("GET", "/2015-03-31/nope"),
+            ]
+            let lambdaNames = [
+                "sentiment.list", "no-such", "arn:aws:lambda:us-east-1:000000000000:function:sentiment.list",
+                "sentiment.list:7", "sentiment.list:$LATEST", "%00", "%FF%FE", String(repeating: "a", count: 3_000),
+                "..", "a%2Fb",
+            ]
+            let lambdaBodies: [[UInt8]] = [
+                [], Array("{}".utf8), Array("null".utf8), Array("[1]".utf8),
+                Array(#"{"ReservedConcurrentExecutions": -1}"#.utf8),
+                Array(#"{"ReservedConcurrentExecutions": 1e300}"#.utf8),
+                Array(#"{"ProvisionedConcurrentExecutions": "x"}"#.utf8),
+                Array(#"{"ProvisionedConcurrentExecutions": 100000}"#.utf8), [0xFF, 0xFE, 0x00],
+            ]
+            let lambdaHeaders: [[(name: String, value: String)]] = [
+                [], [("x-amz-invocation-type", "Event")], [("x-amz-invocation-type", "Nope")],
+                [("x-amz-log-type", "Tail")], [("x-amz-log-type", "\u{0}")], [("x-amz-invocation-type", "DryRun")],
+            ]
+            for (method, template) in lambdaRoutes {
+                for name in template.contains("{name}") ? lambdaNames : [""] {
+                    let path = template.replacingOccurrences(of: "{name}", with: name)
+                    for body in (method == "GET" || method == "DELETE") ? [[]] : lambdaBodies {
+                        for headers in method == "POST" ? lambdaHeaders : [[]] {
+                            var request = Self.signedRequest(
+                                path: path, headers: [("content-type", "application/json")] + headers, body: body,
+                                key: key, now: server.store.clock(), service: "lambda")
+                            request.method = method
+                            // Signed again with the method it is sent with.
+                            request = Self.resigned(request, key: key, now: server.store.clock(), service: "lambda")
+                            await send(request, query: false, what: "Lambda \(method) \(path.prefix(120))")
+                        }
+                    }
                 }
             }
             print("aws protocol fuzz: \(requests) signed requests, \(accepted) accepted, \(problems.count) problems")

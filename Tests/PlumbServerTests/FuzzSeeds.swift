@@ -24,6 +24,22 @@ extension FuzzTests {
             Seed(
                 "POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
                 json: ["Namespace": "Fuzz/AWS"]),
+            // Unsigned, as above: Lambda's REST-JSON routes.
+            Seed("GET", "/2015-03-31/functions"),
+            Seed("GET", "/2015-03-31/functions/sentiment.classify"),
+            Seed("GET", "/2015-03-31/functions/sentiment.classify/configuration"),
+            Seed("POST", "/2015-03-31/functions/sentiment.classify/invocations", json: ["text": "fuzz"]),
+            Seed(
+                "PUT", "/2017-10-31/functions/sentiment.classify/concurrency", json: ["ReservedConcurrentExecutions": 1]
+            ),
+            Seed("DELETE", "/2017-10-31/functions/sentiment.classify/concurrency"),
+            Seed("GET", "/2019-09-30/functions/sentiment.classify/concurrency"),
+            Seed(
+                "PUT", "/2019-09-30/functions/sentiment.classify/provisioned-concurrency",
+                json: ["ReservedConcurrentExecutions": 1]),
+            Seed("GET", "/2019-09-30/functions/sentiment.classify/provisioned-concurrency"),
+            Seed("DELETE", "/2019-09-30/functions/sentiment.classify/provisioned-concurrency"),
+            Seed("GET", "/2016-08-19/account-settings"),
             // reads: nothing
             Seed("GET", "/readyz"),
             // The SNS signing certificate (public): any other name is a 404.

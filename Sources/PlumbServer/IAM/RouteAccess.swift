@@ -45,6 +45,9 @@ extension PlumbServer {
         case "GET /metrics": return config.metricsRequireToken ? .adminToken : .anyone
         case "GET /subscriptions/confirm", "GET /alarms/{name}": return .linkToken
         case "POST /", "POST /service/{service}/operation/{operation}": return .awsSignature
+        // Lambda's REST-JSON API (its paths begin with the API version of each operation).
+        case _ where ["/2015-03-31/", "/2016-08-19/", "/2017-10-31/", "/2019-09-30/"].contains(where: path.hasPrefix):
+            return .awsSignature
         default: break
         }
         if selfServiceRoutes.contains(route) || ownAccountRoutes.contains(route) { return .ownAccount }

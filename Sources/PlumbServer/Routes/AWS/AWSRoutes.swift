@@ -20,7 +20,21 @@ struct AWSRoutes {
         router.post("/", use: handle)
         // Smithy RPC v2 CBOR (CloudWatch from the Java and Go SDKs) names the service and operation in the path.
         router.post("/service/:service/operation/:operation", use: handle)
+        // Lambda's REST-JSON operations, by method and path (the API version each operation's model gives).
+        for (method, path) in Self.lambdaRoutes { router.on(RouterPath(path), method: method, use: handle) }
     }
+
+    /// The Lambda API's routes (Invoke, ListFunctions, GetFunction, GetFunctionConfiguration, the concurrency
+    /// operations, GetAccountSettings).
+    static let lambdaRoutes: [(HTTPRequest.Method, String)] = [
+        (.get, "/2015-03-31/functions"), (.get, "/2015-03-31/functions/:name"),
+        (.get, "/2015-03-31/functions/:name/configuration"), (.post, "/2015-03-31/functions/:name/invocations"),
+        (.put, "/2017-10-31/functions/:name/concurrency"), (.delete, "/2017-10-31/functions/:name/concurrency"),
+        (.get, "/2019-09-30/functions/:name/concurrency"),
+        (.put, "/2019-09-30/functions/:name/provisioned-concurrency"),
+        (.get, "/2019-09-30/functions/:name/provisioned-concurrency"),
+        (.delete, "/2019-09-30/functions/:name/provisioned-concurrency"), (.get, "/2016-08-19/account-settings"),
+    ]
 
     @Sendable func certificate(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         guard "/sns/" + (context.parameters.get("certificate") ?? "") == snsMessages.certificatePath else {
@@ -131,6 +145,8 @@ extension PlumbServer {
             }
             try caller.authorize("functions:InvokeFunction", "function/\(function)")
         }
-        return AWSEndpoint(access: access, services: [cloudWatch, logsService, sns])
+        let lambda = LambdaService(
+            backend: HostLambdaBackend(host: host, asyncQueue: asyncQueue, logs: logs, logSink: logSink), names: names)
+        return AWSEndpoint(access: access, services: [cloudWatch, logsService, sns], lambda: lambda)
     }
 }
