@@ -33,38 +33,31 @@ struct AWSShapesTests {
 
     @Test("boto3's answers from Plumb and from moto: the same members with the same types, the differences named")
     func shapes() async throws {
-        let root = TemporaryDirectory("plumb-aws-shapes")
-        defer { root.remove() }
-        let data = root.path + "/data"
-        let server = try ServerProcess(dataDirectory: data)
-        defer { server.kill(signal: SIGKILL) }
-        try await server.waitReady()
-
-        let report = try await Python.peer(
-            "aws_shapes.py", [server.baseURL, data + "/aws.credentials", data + "/aws.config"],
-            timeout: .seconds(170))
-        #expect(report.count >= 30, "\(report.keys.sorted())")
-        var compared = 0
-        for (call, value) in report {
-            let outcome = try #require(value as? [String: Any])
-            if let plumb = outcome["plumb"], let moto = outcome["moto"] {
-                // Refused by one or both: the same code where both refuse.
-                if let plumbCode = plumb as? String, plumbCode != "ok", let motoCode = moto as? String, motoCode != "ok"
-                {
-                    #expect(plumbCode == motoCode, "\(call): Plumb \(plumbCode), moto \(motoCode)")
-                } else {
-                    // moto answers 500 to DescribeAlarmHistory and PutCompositeAlarm; Plumb serves them.
-                    #expect(plumb as? String == "ok", "\(call): Plumb refused with \(plumb), moto \(moto)")
-                    #expect(["DescribeAlarmHistory", "PutCompositeAlarm"].contains(call), "\(call): \(outcome)")
+        try await AWSPeerRun.run("aws_shapes.py", timeout: .seconds(170)) { server, report in
+            #expect(report.count >= 30, "\(report.keys.sorted())")
+            var compared = 0
+            for (call, value) in report {
+                let outcome = try #require(value as? [String: Any])
+                if let plumb = outcome["plumb"], let moto = outcome["moto"] {
+                    // Refused by one or both: the same code where both refuse.
+                    if let plumbCode = plumb as? String, plumbCode != "ok", let motoCode = moto as? String,
+                        motoCode != "ok"
+                    {
+                        #expect(plumbCode == motoCode, "\(call): Plumb \(plumbCode), moto \(motoCode)")
+                    } else {
+                        // moto answers 500 to DescribeAlarmHistory and PutCompositeAlarm; Plumb serves them.
+                        #expect(plumb as? String == "ok", "\(call): Plumb refused with \(plumb), moto \(moto)")
+                        #expect(["DescribeAlarmHistory", "PutCompositeAlarm"].contains(call), "\(call): \(outcome)")
+                    }
+                    continue
                 }
-                continue
+                compared += 1
+                #expect((outcome["type_differs"] as? [String]) == [], "\(call): types differ \(outcome)")
+                let onlyMoto = Set(outcome["only_moto"] as? [String] ?? [])
+                let named = Self.onlyMoto[call] ?? []
+                #expect(onlyMoto.subtracting(named).isEmpty, "\(call): moto answers \(onlyMoto.subtracting(named))")
             }
-            compared += 1
-            #expect((outcome["type_differs"] as? [String]) == [], "\(call): types differ \(outcome)")
-            let onlyMoto = Set(outcome["only_moto"] as? [String] ?? [])
-            let named = Self.onlyMoto[call] ?? []
-            #expect(onlyMoto.subtracting(named).isEmpty, "\(call): moto answers \(onlyMoto.subtracting(named))")
+            #expect(compared >= 25)
         }
-        #expect(compared >= 25)
     }
 }

@@ -29,3 +29,18 @@ def error_code(call):
     except botocore.exceptions.ClientError as error:
         return error.response["Error"]["Code"]
     return None
+
+
+def refused(call):
+    """The code and HTTP status of a refused call, None when it succeeds."""
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        return {"code": error.response["Error"]["Code"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+    return None
+
+
+def wrong_secret(plumb, service, endpoint):
+    """A client of `service` signing with the profile's key id and another secret."""
+    return plumb.client(service, endpoint_url=endpoint, config=once(),
+                        aws_access_key_id=plumb.get_credentials().access_key, aws_secret_access_key="not-the-secret")

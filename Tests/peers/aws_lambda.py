@@ -10,9 +10,8 @@ import subprocess
 import sys
 import tempfile
 
-import botocore.exceptions
 
-from aws_common import once, session
+from aws_common import once, refused, session, wrong_secret
 
 endpoint, credentials, config = sys.argv[1:4]
 plumb = session(credentials, config)
@@ -21,13 +20,6 @@ lam = plumb.client("lambda", endpoint_url=endpoint, config=once())
 unchecked = plumb.client("lambda", endpoint_url=endpoint, config=once(validate=False))
 out = {}
 
-
-def refused(call):
-    try:
-        call()
-    except botocore.exceptions.ClientError as error:
-        return {"code": error.response["Error"]["Code"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
-    return None
 
 
 names = []
@@ -80,8 +72,7 @@ out["refused"] = {
         FunctionName="sentiment.classify", ReservedConcurrentExecutions=-1)),
 }
 lam.delete_function_concurrency(FunctionName="sentiment.list")
-wrong = plumb.client("lambda", endpoint_url=endpoint, config=once(),
-                     aws_access_key_id=plumb.get_credentials().access_key, aws_secret_access_key="not-the-secret")
+wrong = wrong_secret(plumb, "lambda", endpoint)
 out["refused"]["bad_signature"] = refused(lambda: wrong.list_functions())
 
 # The aws CLI, unmodified.

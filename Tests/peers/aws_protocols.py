@@ -7,7 +7,6 @@ JSON object of what it saw.
     aws_protocols.py query|smithy-rpc-v2-cbor ENDPOINT CREDENTIALS_FILE CONFIG_FILE
 """
 import datetime
-import gzip
 import json
 import os
 import sys
@@ -17,10 +16,9 @@ import urllib.request
 
 import botocore.auth
 import botocore.awsrequest
-import botocore.exceptions
 import botocore.loaders
 
-from aws_common import once, session
+from aws_common import once, refused, session, wrong_secret
 
 protocol, endpoint, credentials, config = sys.argv[1:5]
 
@@ -51,13 +49,6 @@ def capture(request, **_):
 
 cw.meta.events.register("before-send.cloudwatch.*", capture)
 
-
-def refused(call):
-    try:
-        call()
-    except botocore.exceptions.ClientError as error:
-        return {"code": error.response["Error"]["Code"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
-    return None
 
 
 namespace = "Proto/" + protocol
@@ -127,8 +118,7 @@ out["refused"] = {
 }
 
 # A wrong secret: refused with AWS's code, in the protocol's error form.
-wrong = plumb.client("cloudwatch", endpoint_url=endpoint, config=once(),
-                     aws_access_key_id=plumb.get_credentials().access_key, aws_secret_access_key="not-the-secret")
+wrong = wrong_secret(plumb, "cloudwatch", endpoint)
 out["refused"]["bad_signature"] = refused(lambda: wrong.list_metrics(Namespace=namespace))
 
 if protocol == "smithy-rpc-v2-cbor":

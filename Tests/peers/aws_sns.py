@@ -17,12 +17,11 @@ import time
 import urllib.parse
 import urllib.request
 
-import botocore.exceptions
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from aws_common import once, session
+from aws_common import once, refused, session, wrong_secret
 
 endpoint, credentials, config = sys.argv[1:4]
 plumb = session(credentials, config)
@@ -99,13 +98,6 @@ def wait_for(predicate, timeout=30):
     return None
 
 
-def refused(call):
-    try:
-        call()
-    except botocore.exceptions.ClientError as error:
-        return {"code": error.response["Error"]["Code"], "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
-    return None
-
 
 topic = sns.create_topic(Name="orders")["TopicArn"]
 out["topic_arn"] = topic
@@ -177,8 +169,7 @@ out["refused"] = {
     "bad_token": refused(lambda: sns.confirm_subscription(TopicArn=topic, Token="0" * 64)),
     "unsubscribe_unknown": refused(lambda: sns.unsubscribe(SubscriptionArn=topic + ":nope")),
 }
-wrong = plumb.client("sns", endpoint_url=endpoint, config=once(),
-                     aws_access_key_id=plumb.get_credentials().access_key, aws_secret_access_key="not-the-secret")
+wrong = wrong_secret(plumb, "sns", endpoint)
 out["refused"]["bad_signature"] = refused(lambda: wrong.list_topics())
 server.shutdown()
 print(json.dumps(out, default=str))
