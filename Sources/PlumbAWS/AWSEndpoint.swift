@@ -25,6 +25,13 @@ public struct AWSCaller: Sendable {
     }
 }
 
+/// The AWS IAM action of the operation being run (`cloudwatch:PutMetricData`, `sns:Publish`,
+/// `lambda:InvokeFunction`), set by the endpoint around each operation, so a caller's `authorize` can accept a
+/// policy written with AWS's action names as well as Plumb's.
+public enum AWSOperation {
+    @TaskLocal public static var action: String?
+}
+
 /// What the endpoint needs from the server: the access keys, the clock, and the audit trail of refusals.
 public struct AWSAccess: Sendable {
     /// The caller an access key belongs to; nil for an unknown or disabled key.
@@ -86,6 +93,8 @@ public protocol AWSService: Sendable {
     static var queryVersion: String? { get }
     /// The XML namespace of Query answers.
     static var xmlNamespace: String { get }
+    /// The prefix of the service's actions in AWS IAM policies (`cloudwatch`, `logs`, `sns`).
+    static var iamPrefix: String { get }
     /// Which members are numbers, booleans, times and maps, for the protocols whose wire does not say.
     static var memberTypes: AWSMemberTypes { get }
     /// Runs `operation` with its input; the output's members as AWS's model names them.
@@ -96,6 +105,7 @@ extension AWSService {
     public static var queryVersion: String? { nil }
     public static var xmlNamespace: String { "http://\(signingName).amazonaws.com/doc/" }
     public static var memberTypes: AWSMemberTypes { AWSMemberTypes() }
+    public static var iamPrefix: String { signingName }
 }
 
 /// Serves the AWS APIs on Plumb's listener, one endpoint for every service (what `endpoint_url` points at): tells the
@@ -145,7 +155,11 @@ public struct AWSEndpoint: Sendable {
             let input = try target.form ?? parseInput(request, wire: target.wire)
             let output = try await UsageAttribution.$user.withValue(caller.user) {
                 try await audited(request, operation: target.operation) {
-                    try await target.service.handle(operation: target.operation, input: input, caller: caller)
+                    try await AWSOperation.$action.withValue(
+                        type(of: target.service).iamPrefix + ":" + target.operation
+                    ) {
+                        try await target.service.handle(operation: target.operation, input: input, caller: caller)
+                    }
                 }
             }
             return success(output, target: target, requestID: requestID)

@@ -165,6 +165,37 @@ struct AWSCloudWatchTests {
         let denied = try await call("reader", "put")
         #expect(denied["code"] as? String == "AccessDenied", "\(denied)")
         #expect((denied["message"] as? String)?.contains("metrics:PutMetricData") == true, "\(denied)")
+        // A policy in AWS's action names governs the same operations: `cloudwatch:PutMetricData` allowed on every
+        // resource lets a user with no other policy put; an explicit Deny in AWS's names beats an Allow in Plumb's.
+        let awsPolicy =
+            #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["cloudwatch:PutMetricData", "cloudwatch:ListMetrics"], "Resource": "*"}]}"#
+        let denyPolicy =
+            #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "metrics:*", "Resource": "*"}, {"Effect": "Deny", "Action": "cloudwatch:PutMetricData", "Resource": "*"}]}"#
+        for (name, document) in [("aws-names", awsPolicy), ("aws-deny", denyPolicy)] {
+            let (stored, _) = try await HTTP.request(
+                "PUT", server.baseURL + "/api/v1/iam/policies/\(name)", body: Array(document.utf8), token: server.token)
+            #expect(stored == 204)
+        }
+        for (user, policy) in [("aws-user", "aws-names"), ("aws-denied", "aws-deny")] {
+            let made = try await CLI.run(["users", "create", user] + client)
+            #expect(made.status == 0, "\(made.output)")
+            let (attached, _) = try await HTTP.request(
+                "PUT", server.baseURL + "/api/v1/iam/users/\(user)/policies/\(policy)", token: server.token)
+            #expect(attached == 204 || attached == 200)
+            let created = try await CLI.run(["iam", "access-keys", "create", user] + client)
+            let lines = created.output.split(separator: "\n").map(String.init)
+            func value(_ name: String) -> String {
+                lines.first { $0.hasPrefix(name + " = ") }.map { String($0.dropFirst(name.count + 3)) } ?? ""
+            }
+            keys[user] = (value("aws_access_key_id"), value("aws_secret_access_key"))
+        }
+        #expect(try await call("aws-user", "put")["ok"] as? Bool == true)
+        #expect(try await call("aws-user", "list")["ok"] as? Bool == true)
+        let awsDenied = try await call("aws-denied", "put")
+        #expect(awsDenied["code"] as? String == "AccessDenied", "\(awsDenied)")
+        #expect((awsDenied["message"] as? String)?.contains("cloudwatch:PutMetricData") == true, "\(awsDenied)")
+        #expect(try await call("aws-denied", "list")["ok"] as? Bool == true)
+
         // The writer may set retention (monitoring-writer allows logs:PutRetentionPolicy), but not the audit trail's.
         let audit = try await call("writer", "audit-retention")
         #expect(audit["code"] as? String == "AccessDeniedException", "\(audit)")

@@ -91,7 +91,33 @@ public struct LambdaService: Sendable {
             name = route[2]
             route[2] = "{name}"
         }
-        switch "\(request.method) " + route.joined(separator: "/") {
+        let key = "\(request.method) " + route.joined(separator: "/")
+        return try await AWSOperation.$action.withValue("lambda:" + (Self.operations[key] ?? "Unknown")) {
+            try await run(
+                key, name: name, query: query, request: request, body: body, caller: caller,
+                requestID: requestID)
+        }
+    }
+
+    /// Each route's operation, as AWS IAM names Lambda's actions (`lambda:InvokeFunction`).
+    static let operations: [String: String] = [
+        "GET 2016-08-19/account-settings": "GetAccountSettings", "GET 2015-03-31/functions": "ListFunctions",
+        "GET 2015-03-31/functions/{name}": "GetFunction",
+        "GET 2015-03-31/functions/{name}/configuration": "GetFunctionConfiguration",
+        "POST 2015-03-31/functions/{name}/invocations": "InvokeFunction",
+        "PUT 2017-10-31/functions/{name}/concurrency": "PutFunctionConcurrency",
+        "GET 2019-09-30/functions/{name}/concurrency": "GetFunctionConcurrency",
+        "DELETE 2017-10-31/functions/{name}/concurrency": "DeleteFunctionConcurrency",
+        "PUT 2019-09-30/functions/{name}/provisioned-concurrency": "PutProvisionedConcurrencyConfig",
+        "GET 2019-09-30/functions/{name}/provisioned-concurrency": "GetProvisionedConcurrencyConfig",
+        "DELETE 2019-09-30/functions/{name}/provisioned-concurrency": "DeleteProvisionedConcurrencyConfig",
+    ]
+
+    func run(
+        _ key: String, name: String, query: [String: String], request: AWSRequest, body: [UInt8],
+        caller: AWSCaller, requestID: String
+    ) async throws -> AWSResponse {
+        switch key {
         case "GET 2016-08-19/account-settings":
             try caller.authorize("functions:ListFunctions", "function/*")
             let limits = backend.accountLimits()

@@ -5,6 +5,8 @@ import Logging
 import NIOCore
 import PlumbAPI
 import PlumbAWS
+import PlumbAuth
+import PlumbIAM
 import PlumbLogs
 import PlumbNotify
 
@@ -83,6 +85,26 @@ struct AWSRoutes {
 }
 
 extension PlumbServer {
+    /// A user's policies decide an AWS operation by Plumb's action for the same work (`metrics:PutMetricData`) or
+    /// by AWS's name for it (`cloudwatch:PutMetricData`), on Plumb's resource (`metric/*`, `topic/NAME`): an explicit
+    /// Deny of either refuses, else an Allow of either lets it through.
+    static func requireAllowed(
+        _ principal: IAMPrincipal, action: String, awsAction: String?, resource: String
+    ) throws {
+        let plumb = PolicyEvaluator.evaluate(principal.policies, action: action, resource: resource)
+        guard let awsAction, awsAction.lowercased() != action.lowercased() else {
+            return try CallerResolver.requireAllowed(principal, action: action, resource: resource)
+        }
+        let aws = PolicyEvaluator.evaluate(principal.policies, action: awsAction, resource: resource)
+        let deciding =
+            [plumb, aws].first { $0.outcome == .explicitDeny } ?? [plumb, aws].first { $0.allowed } ?? plumb
+        guard deciding.allowed else {
+            throw APIError(
+                status: 403, code: "AccessDenied",
+                "user \(principal.user) may not \(action) (\(awsAction)) on \(resource): \(deciding.explanation)")
+        }
+    }
+
     /// The admin's AWS access key (derived from the admin token; written to `aws.credentials`).
     public var awsAccessKey: (id: String, secret: String) {
         let key = AWSAdminKey.derive(token: token)
@@ -111,7 +133,8 @@ extension PlumbServer {
                     user: principal.user, secret: secret,
                     authorize: { action, resource in
                         try CallerResolver.requireMFA(principal, settings: settings)
-                        try CallerResolver.requireAllowed(principal, action: action, resource: resource)
+                        try Self.requireAllowed(
+                            principal, action: action, awsAction: AWSOperation.action, resource: resource)
                         UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
                     })
             },
