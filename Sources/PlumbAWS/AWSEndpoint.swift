@@ -3,6 +3,7 @@ import PlumbAPI
 import PlumbAuth
 import PlumbMetrics
 import PlumbStore
+import Synchronization
 
 /// Who signed a request: the user the access key belongs to (`admin` for the data directory's own key), the key's
 /// secret to verify with, and the check of an action for that user.
@@ -27,9 +28,26 @@ public struct AWSCaller: Sendable {
 
 /// The AWS IAM action of the operation being run (`cloudwatch:PutMetricData`, `sns:Publish`,
 /// `lambda:InvokeFunction`), set by the endpoint around each operation, so a caller's `authorize` can accept a
-/// policy written with AWS's action names as well as Plumb's.
-public enum AWSOperation {
-    @TaskLocal public static var action: String?
+/// policy written with AWS's action names as well as Plumb's — for the operation's own check only: `take()` hands
+/// it to the first check (each service authorizes its operation first), and the checks after it (may the caller
+/// invoke the function it subscribes?) see nil, so `sns:Subscribe` never stands for `functions:InvokeFunction`.
+public final class AWSOperation: Sendable {
+    @TaskLocal public static var current: AWSOperation?
+    private let action: Mutex<String?>
+
+    public init(action: String) { self.action = Mutex(action) }
+
+    /// The operation's AWS action, once.
+    public func take() -> String? {
+        action.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
+
+    static func run<T>(_ action: String, _ work: () async throws -> T) async rethrows -> T {
+        try await $current.withValue(AWSOperation(action: action)) { try await work() }
+    }
 }
 
 /// What the endpoint needs from the server: the access keys, the clock, and the audit trail of refusals.
@@ -155,9 +173,7 @@ public struct AWSEndpoint: Sendable {
             let input = try target.form ?? parseInput(request, wire: target.wire)
             let output = try await UsageAttribution.$user.withValue(caller.user) {
                 try await audited(request, operation: target.operation) {
-                    try await AWSOperation.$action.withValue(
-                        type(of: target.service).iamPrefix + ":" + target.operation
-                    ) {
+                    try await AWSOperation.run(type(of: target.service).iamPrefix + ":" + target.operation) {
                         try await target.service.handle(operation: target.operation, input: input, caller: caller)
                     }
                 }
@@ -286,7 +302,11 @@ public struct AWSEndpoint: Sendable {
 
     /// Headers that change what a request does: each one present must be covered by the signature (a presigned
     /// URL, which signs only `host`, cannot be turned into another operation or content).
-    static let headersToSign = ["x-amz-target", "content-type", "content-encoding", "x-amz-content-sha256"]
+    static let headersToSign = [
+        "x-amz-target", "content-type", "content-encoding", "x-amz-content-sha256",
+        // Lambda's Invoke: what runs (RequestResponse, Event, DryRun), whether logs come back, the client context.
+        "x-amz-invocation-type", "x-amz-log-type", "x-amz-client-context",
+    ]
 
     /// The caller whose key signed the request, once the signature is verified, and the signature's scope.
     func authenticate(_ request: AWSRequest) async throws -> (AWSCaller, SigV4.Credential) {

@@ -26,7 +26,8 @@ public final class PostgresAsyncEventQueue: AsyncEventStoring, Sendable {
                 """,
                 "CREATE INDEX async_events_due ON async_events (next_attempt_at, id) WHERE status = 'pending'",
                 "CREATE TABLE schedule_runs (function text PRIMARY KEY, last_run bigint NOT NULL)",
-            ])
+            ]),
+        PostgresMigration(2, ["CREATE TABLE schedule_rules (name text PRIMARY KEY, document text NOT NULL)"]),
     ]
 
     init(database: PostgresStore, node: String, logger: Logger) {
@@ -80,6 +81,34 @@ public final class PostgresAsyncEventQueue: AsyncEventStoring, Sendable {
                 INSERT INTO schedule_runs (function, last_run) VALUES (\(function), \(time))
                 ON CONFLICT (function) DO UPDATE SET last_run = excluded.last_run
                 """, logger: logger)
+        }
+    }
+
+    public func scheduleRules() async throws -> [String: String] {
+        let logger = self.logger
+        return try await database.run { connection in
+            var rules: [String: String] = [:]
+            for try await (name, document) in try await connection.query(
+                "SELECT name, document FROM schedule_rules", logger: logger
+            ).decode((String, String).self) {
+                rules[name] = document
+            }
+            return rules
+        }
+    }
+
+    public func putScheduleRule(name: String, document: String?) async throws {
+        let logger = self.logger
+        try await database.run { connection in
+            if let document {
+                try await connection.query(
+                    """
+                    INSERT INTO schedule_rules (name, document) VALUES (\(name), \(document))
+                    ON CONFLICT (name) DO UPDATE SET document = excluded.document
+                    """, logger: logger)
+            } else {
+                try await connection.query("DELETE FROM schedule_rules WHERE name = \(name)", logger: logger)
+            }
         }
     }
 

@@ -155,6 +155,23 @@ struct AsyncEventStoreConformanceTests {
         }
     }
 
+    @Test("schedule rules are stored, replaced and deleted where every node reads them", arguments: backends)
+    func scheduleRules(_ backend: Backend) async throws {
+        try await with(backend) { opened in
+            #expect(try await opened.store.scheduleRules().isEmpty)
+            try await opened.store.putScheduleRule(name: "nightly", document: #"{"Name": "nightly", "v": 1}"#)
+            try await opened.store.putScheduleRule(name: "hourly", document: #"{"Name": "hourly"}"#)
+            try await opened.store.putScheduleRule(name: "nightly", document: #"{"Name": "nightly", "v": 2}"#)
+            let other = try await opened.another("node-2")
+            #expect(
+                try await other.scheduleRules() == [
+                    "nightly": #"{"Name": "nightly", "v": 2}"#, "hourly": #"{"Name": "hourly"}"#,
+                ])
+            try await other.putScheduleRule(name: "hourly", document: nil)
+            #expect(try await opened.store.scheduleRules().keys.sorted() == ["nightly"])
+        }
+    }
+
     @Test("three nodes dispatching at once run each of 200 events exactly once")
     func claimsAreExclusive() async throws {
         try await with(Self.postgres) { opened in

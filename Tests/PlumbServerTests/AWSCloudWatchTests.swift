@@ -171,12 +171,26 @@ struct AWSCloudWatchTests {
             #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["cloudwatch:PutMetricData", "cloudwatch:ListMetrics"], "Resource": "*"}]}"#
         let denyPolicy =
             #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "metrics:*", "Resource": "*"}, {"Effect": "Deny", "Action": "cloudwatch:PutMetricData", "Resource": "*"}]}"#
-        for (name, document) in [("aws-names", awsPolicy), ("aws-deny", denyPolicy)] {
+        // May invoke functions but not an operator-only one (it needs its own action, as through Plumb's API); may
+        // subscribe in AWS's names, which do not stand for invoking the function a subscription would run.
+        let invokePolicy =
+            #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "functions:InvokeFunction", "Resource": "*"}]}"#
+        let subscribePolicy =
+            #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Subscribe", "Resource": "*"}]}"#
+        let (topicMade, _) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/topics", body: Array(#"{"name": "keys"}"#.utf8), token: server.token)
+        #expect(topicMade == 201)
+        for (name, document) in [
+            ("aws-names", awsPolicy), ("aws-deny", denyPolicy), ("invoke", invokePolicy),
+            ("subscribe", subscribePolicy),
+        ] {
             let (stored, _) = try await HTTP.request(
                 "PUT", server.baseURL + "/api/v1/iam/policies/\(name)", body: Array(document.utf8), token: server.token)
             #expect(stored == 204)
         }
-        for (user, policy) in [("aws-user", "aws-names"), ("aws-denied", "aws-deny")] {
+        for (user, policy) in [
+            ("aws-user", "aws-names"), ("aws-denied", "aws-deny"), ("invoker", "invoke"), ("subscriber", "subscribe"),
+        ] {
             let made = try await CLI.run(["users", "create", user] + client)
             #expect(made.status == 0, "\(made.output)")
             let (attached, _) = try await HTTP.request(
@@ -195,6 +209,16 @@ struct AWSCloudWatchTests {
         #expect(awsDenied["code"] as? String == "AccessDenied", "\(awsDenied)")
         #expect((awsDenied["message"] as? String)?.contains("cloudwatch:PutMetricData") == true, "\(awsDenied)")
         #expect(try await call("aws-denied", "list")["ok"] as? Bool == true)
+        func callWith(_ user: String, _ operation: String, _ argument: String) async throws -> [String: Any] {
+            let key = try #require(keys[user])
+            return try await Python.peer("aws_call.py", [server.baseURL, key.id, key.secret, operation, argument])
+        }
+        #expect(try await callWith("invoker", "invoke", "sentiment.classify")["ok"] as? Bool == true)
+        let adminOnly = try await callWith("invoker", "invoke", "classifier.train")
+        #expect(adminOnly["code"] as? String == "AccessDeniedException", "\(adminOnly)")
+        let subscribed = try await callWith("subscriber", "subscribe-lambda", "keys:sentiment.classify")
+        #expect(subscribed["code"] as? String == "AuthorizationError", "\(subscribed)")
+        #expect(try await callWith("invoker", "subscribe-lambda", "keys:sentiment.classify")["code"] != nil)
 
         // The writer may set retention (monitoring-writer allows logs:PutRetentionPolicy), but not the audit trail's.
         let audit = try await call("writer", "audit-retention")

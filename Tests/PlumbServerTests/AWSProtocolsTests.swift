@@ -52,6 +52,8 @@ struct AWSProtocolsTests {
             #expect(alarm["ActionsEnabled"] as? Bool == true)
             #expect(alarm["UpdatedIsTime"] as? Bool == true)
             #expect((alarm["Dimensions"] as? [[String: String]]) == [["Name": "Service", "Value": "42"]])
+            // An empty list (Query sends `AlarmNames=`) is an empty list.
+            #expect(result["empty_list_call"] as? Int == 1)
             let history = try #require(result["history"] as? [[String: Any]])
             #expect(history.first?["Summary"] as? String == "Alarm updated from INSUFFICIENT_DATA to OK")
             #expect(history.first?["TimestampIsTime"] as? Bool == true)

@@ -1,6 +1,8 @@
 """One CloudWatch call through real boto3 with the given key: prints {"ok": true} or {"code", "status", "message"}.
 
     aws_call.py ENDPOINT ACCESS_KEY_ID SECRET put|list|audit-retention NAMESPACE
+    aws_call.py ENDPOINT ACCESS_KEY_ID SECRET invoke FUNCTION
+    aws_call.py ENDPOINT ACCESS_KEY_ID SECRET subscribe-lambda TOPIC:FUNCTION
 """
 import json
 import sys
@@ -16,6 +18,14 @@ client = boto3.client("cloudwatch", endpoint_url=endpoint, region_name="us-east-
 try:
     if operation == "put":
         client.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "m", "Value": 1}])
+    elif operation == "invoke":
+        boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                     aws_secret_access_key=secret).invoke(FunctionName=namespace, Payload=b'{"text": "ok"}')
+    elif operation == "subscribe-lambda":
+        topic, function = namespace.split(":")
+        boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                     aws_secret_access_key=secret).subscribe(
+            TopicArn="arn:aws:sns:us-east-1:000000000000:" + topic, Protocol="lambda", Endpoint=function)
     elif operation == "audit-retention":
         boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
                      aws_secret_access_key=secret).put_retention_policy(logGroupName="/plumb/audit",

@@ -96,8 +96,9 @@ cw.put_metric_alarm(
     AlarmName="proto-" + protocol, Namespace=namespace, MetricName="Latency",
     Dimensions=[{"Name": "Service", "Value": "42"}], Statistic="Maximum", Period=60, EvaluationPeriods=2,
     DatapointsToAlarm=1, Threshold=30.5, ComparisonOperator="GreaterThanThreshold",
-    TreatMissingData="notBreaching", ActionsEnabled=True)
+    TreatMissingData="notBreaching", ActionsEnabled=True, OKActions=[])
 described = cw.describe_alarms(AlarmNames=["proto-" + protocol])["MetricAlarms"]
+out["empty_list_call"] = len(cw.describe_alarms(AlarmNames=[], AlarmNamePrefix="proto-")["MetricAlarms"])
 out["alarm"] = [{"Name": a["AlarmName"], "Period": a["Period"], "EvaluationPeriods": a["EvaluationPeriods"],
                  "Threshold": a["Threshold"], "ActionsEnabled": a["ActionsEnabled"],
                  "Dimensions": a["Dimensions"],

@@ -35,6 +35,11 @@ public struct CloudWatchService: AWSService {
             "StateTransitionedTimestamp", "StateUpdatedTimestamp", "Timestamp", "Timestamps", "LastModified",
         ],
         maps: ["ExtendedStatistics"],
+        lists: [
+            "AlarmActions", "AlarmNames", "AlarmTypes", "Counts", "Dimensions", "ExtendedStatistics",
+            "InsufficientDataActions", "MetricData", "MetricDataQueries", "Metrics", "OKActions", "Statistics",
+            "Tags", "Values",
+        ],
         textValueLists: ["Dimensions"])
     /// ListMetrics answers 500 metrics a page, as CloudWatch.
     static let listPageSize = 500

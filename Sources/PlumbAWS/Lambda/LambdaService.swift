@@ -46,6 +46,8 @@ public protocol AWSLambdaBackend: Sendable {
     /// Runs the function with `payload`; a throttle throws (`TooManyRequestsException`), a function's failure is
     /// the result's `functionError`.
     func invoke(_ name: String, payload: [UInt8], logTail: Bool) async throws -> AWSLambdaResult
+    /// The action an operator-only function also needs (its `admin_action`), nil for other functions.
+    func adminAction(of name: String) -> String?
     /// Queues an async event (Lambda's `Event` invocation, retried by its rules); its id.
     func enqueue(_ name: String, payload: [UInt8]) async throws -> String
     func setReserved(_ name: String, _ value: Int?) async throws
@@ -92,7 +94,7 @@ public struct LambdaService: Sendable {
             route[2] = "{name}"
         }
         let key = "\(request.method) " + route.joined(separator: "/")
-        return try await AWSOperation.$action.withValue("lambda:" + (Self.operations[key] ?? "Unknown")) {
+        return try await AWSOperation.run("lambda:" + (Self.operations[key] ?? "Unknown")) {
             try await run(
                 key, name: name, query: query, request: request, body: body, caller: caller,
                 requestID: requestID)
@@ -199,6 +201,10 @@ public struct LambdaService: Sendable {
         _ name: String, request: AWSRequest, body: [UInt8], caller: AWSCaller, requestID: String
     ) async throws -> AWSResponse {
         let function = try self.function(name, caller: caller, action: "functions:InvokeFunction")
+        // An operator-only function also needs its own action, as through Plumb's API.
+        if let admin = backend.adminAction(of: function.name) {
+            try caller.authorize(admin, "function/\(function.name)")
+        }
         let type = request.header("x-amz-invocation-type") ?? "RequestResponse"
         let tail: Bool
         switch request.header("x-amz-log-type") ?? "None" {

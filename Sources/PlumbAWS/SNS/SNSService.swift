@@ -86,8 +86,9 @@ public struct SNSService: AWSService {
         try caller.authorize("topics:CreateTopic", "topic/*")
         if let problem = TopicDefinition.validateName(name) { throw Self.invalid("Topic Name: \(problem)") }
         if case .object(let attributes)? = input["Attributes"] {
-            // DisplayName and Policy have nothing to govern here; a FIFO topic's ordering is not kept.
-            for (key, value) in attributes where !["DisplayName", "Policy"].contains(key) {
+            // A display name has nothing to change here; an access policy would govern nothing (Plumb's IAM does),
+            // so it is refused rather than ignored; a FIFO topic's ordering is not kept.
+            for (key, value) in attributes where key != "DisplayName" {
                 throw Self.invalid("the topic attribute \(key)=\(value.string ?? "") is not served here")
             }
         }
@@ -163,6 +164,9 @@ public struct SNSService: AWSService {
         }
         if let problem = definition.problem() { throw Self.invalid("\(problem.field) \(problem.message)") }
         let subscription = try await outbox.subscribe(topic: name, definition, publicURL: publicURL, now: clock())
+        guard subscription.definition.format == definition.format else {
+            throw Self.invalid("Endpoint is already subscribed to \(name) through Plumb's API, in another format")
+        }
         let returnARN = input["ReturnSubscriptionArn"]?.bool ?? false
         let arn =
             subscription.status == "Confirmed" || returnARN ? subscriptionARN(subscription) : "pending confirmation"

@@ -12,19 +12,22 @@ public struct AWSMemberTypes: Sendable {
     public var timestamps: Set<String>
     /// Members that are maps (`entry.N.key`/`entry.N.value` in a form, `<entry>` in XML), not structures.
     public var maps: Set<String>
+    /// Lists, so a Query form's `NAME=` (how an empty list is sent) reads as an empty list, not as empty text.
+    public var lists: Set<String>
     /// Lists whose structures' `Value` is text where `Value` is otherwise a number (CloudWatch's `Dimensions`).
     public var textValueLists: Set<String>
 
     public init(
         numbers: Set<String> = [], doubles: Set<String> = [], booleans: Set<String> = [], timestamps: Set<String> = [],
         maps: Set<String> = [],
-        textValueLists: Set<String> = []
+        lists: Set<String> = [], textValueLists: Set<String> = []
     ) {
         self.numbers = numbers
         self.doubles = doubles
         self.booleans = booleans
         self.timestamps = timestamps
         self.maps = maps
+        self.lists = lists
         self.textValueLists = textValueLists
     }
 

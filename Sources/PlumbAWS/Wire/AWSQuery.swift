@@ -66,6 +66,7 @@ enum AWSQuery {
     static func value(_ node: Node, name: String, parent: String, types: AWSMemberTypes) throws -> JSONValue {
         if node.children.isEmpty {
             let text = node.text ?? ""
+            if text.isEmpty && types.lists.contains(name) { return .array([]) }
             if types.booleans.contains(name) {
                 switch text {
                 case "true": return .bool(true)

@@ -77,7 +77,7 @@ enum CBOR {
                     guard count <= UInt64(bytes.count - offset) else {
                         throw Failure(description: "a CBOR array of \(count) items runs past the body")
                     }
-                    items.reserveCapacity(Int(count))
+                    items.reserveCapacity(min(Int(count), 1_024))
                     for _ in 0..<count { items.append(try item(depth: depth + 1)) }
                 }
                 return .array(items)

@@ -96,6 +96,10 @@ public final class AsyncEventQueue: Sendable {
                     try db.execute(
                         sql: "CREATE TABLE schedule_runs (function TEXT PRIMARY KEY, last_run INTEGER NOT NULL)")
                 },
+                Migration("events-3-schedule-rules") { db in
+                    try db.execute(
+                        sql: "CREATE TABLE schedule_rules (name TEXT PRIMARY KEY, document TEXT NOT NULL)")
+                },
             ])
     }
 
@@ -124,6 +128,28 @@ public final class AsyncEventQueue: Sendable {
                 sql:
                     "INSERT INTO schedule_runs (function, last_run) VALUES (?, ?) ON CONFLICT (function) DO UPDATE SET last_run = excluded.last_run",
                 arguments: [function, time])
+        }
+    }
+
+    public func scheduleRules() throws -> [String: String] {
+        try database.pool.read { db in
+            Dictionary(
+                try Row.fetchAll(db, sql: "SELECT name, document FROM schedule_rules").map {
+                    ($0["name"] as String, $0["document"] as String)
+                }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    public func putScheduleRule(name: String, document: String?) throws {
+        try database.pool.write { db in
+            if let document {
+                try db.execute(
+                    sql:
+                        "INSERT INTO schedule_rules (name, document) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET document = excluded.document",
+                    arguments: [name, document])
+            } else {
+                try db.execute(sql: "DELETE FROM schedule_rules WHERE name = ?", arguments: [name])
+            }
         }
     }
 

@@ -11,6 +11,10 @@ public protocol AsyncEventStoring: Sendable {
     /// When a scheduled function last ran (epoch seconds), if ever.
     func lastScheduledRun(of function: String) async throws -> Int64?
     func recordScheduledRun(of function: String, at time: Int64) async throws
+    /// The schedule rules made through the EventBridge API: name → its document (JSON, as `ScheduleRule` writes it).
+    func scheduleRules() async throws -> [String: String]
+    /// Stores a rule's document, or deletes the rule (`nil`).
+    func putScheduleRule(name: String, document: String?) async throws
     /// Pending events due at `now`, oldest first. A shared store claims them for this node for
     /// `AsyncEventQueue.claimDuration` (longer than any invocation may take): another node gets them only after
     /// `complete` or once the claim lapses (the node died mid-run; Lambda's async invocations are at least once too).

@@ -56,6 +56,9 @@ public struct SubscriptionDefinition: Sendable, Equatable, Codable {
             if secretEnv != nil || secret != nil { return ("secret", "a secret applies to webhooks only") }
         case .webhook:
             if let problem = Self.urlProblem(endpoint, "a webhook endpoint") { return ("endpoint", problem) }
+            if format == .sns, secretEnv != nil || secret != nil {
+                return ("secret", "format sns is signed with Plumb's SNS key (SigningCertURL), not a shared secret")
+            }
             if format == .alertmanagerWebhook, AlertmanagerEndpoint.isAlertsAPI(endpoint) {
                 return (
                     "endpoint",

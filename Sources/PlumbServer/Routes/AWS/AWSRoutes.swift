@@ -134,7 +134,7 @@ extension PlumbServer {
                     authorize: { action, resource in
                         try CallerResolver.requireMFA(principal, settings: settings)
                         try Self.requireAllowed(
-                            principal, action: action, awsAction: AWSOperation.action, resource: resource)
+                            principal, action: action, awsAction: AWSOperation.current?.take(), resource: resource)
                         UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
                     })
             },
@@ -163,10 +163,12 @@ extension PlumbServer {
         let sns = SNSService(
             outbox: outbox, names: names, publicURL: deliverySettings.publicURL, clock: store.clock
         ) { function, caller in
-            guard host.function(named: function) != nil else {
+            guard let hosted = host.function(named: function) else {
                 throw AWSError(code: "InvalidParameter", "Invalid parameter: Endpoint: no function named '\(function)'")
             }
             try caller.authorize("functions:InvokeFunction", "function/\(function)")
+            // An operator-only function also needs its own action, as through Plumb's topic API.
+            if hosted.access == .admin { try caller.authorize(hosted.adminAction, "function/\(function)") }
         }
         let lambda = LambdaService(
             backend: HostLambdaBackend(host: host, asyncQueue: asyncQueue, logs: logs, logSink: logSink), names: names)

@@ -68,7 +68,9 @@ struct HostLambdaBackend: AWSLambdaBackend {
     /// once the log sink has written what the invocation logged.
     func tail(of f: HostedFunction, requestID: String, since: Date) async throws -> String {
         try await logSink?.flush()
-        let pattern = try FilterPattern("\"\(requestID)\"")
+        // The handler's JSON lines carry the request id in their metadata: matched exactly (a quoted term would match
+        // every request id it is a prefix of).
+        let pattern = try FilterPattern("{ $.metadata.request_id = \"\(requestID)\" }")
         let page = try await logs.filter(
             LogQuery(
                 group: PlumbLogHandler.group(for: "plumb.plugins.\(f.pluginName)"), pattern: pattern,
@@ -82,6 +84,11 @@ struct HostLambdaBackend: AWSLambdaBackend {
         let report = lines.filter { $0.hasPrefix("REPORT ") }
         return "START RequestId: \(requestID) Version: $LATEST\n" + lines.filter { !$0.hasPrefix("REPORT ") }.joined()
             + "END RequestId: \(requestID)\n" + report.joined()
+    }
+
+    func adminAction(of name: String) -> String? {
+        guard let f = host.function(named: name), f.access == .admin else { return nil }
+        return f.adminAction
     }
 
     func enqueue(_ name: String, payload: [UInt8]) async throws -> String {
