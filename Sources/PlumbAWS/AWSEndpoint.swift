@@ -113,6 +113,9 @@ public protocol AWSService: Sendable {
     static var xmlNamespace: String { get }
     /// The prefix of the service's actions in AWS IAM policies (`cloudwatch`, `logs`, `sns`).
     static var iamPrefix: String { get }
+    /// Whether its JSON errors also carry the Query protocol's code (`x-amzn-query-error`): a service that moved
+    /// from Query to JSON (CloudWatch) keeps its Query codes so.
+    static var queryCompatible: Bool { get }
     /// Which members are numbers, booleans, times and maps, for the protocols whose wire does not say.
     static var memberTypes: AWSMemberTypes { get }
     /// Runs `operation` with its input; the output's members as AWS's model names them.
@@ -124,6 +127,7 @@ extension AWSService {
     public static var xmlNamespace: String { "http://\(signingName).amazonaws.com/doc/" }
     public static var memberTypes: AWSMemberTypes { AWSMemberTypes() }
     public static var iamPrefix: String { signingName }
+    public static var queryCompatible: Bool { false }
 }
 
 /// Serves the AWS APIs on Plumb's listener, one endpoint for every service (what `endpoint_url` points at): tells the
@@ -163,6 +167,7 @@ public struct AWSEndpoint: Sendable {
             let caller = try await verified(request) { credential in
                 service = services.first { type(of: $0).signingName == credential.service }
                 let found = try self.target(of: request, credential: credential)
+                service = found.service
                 // A key scoped to one service signs for that service only, as AWS checks.
                 try Self.checkScope(credential, type(of: found.service).signingName)
                 target = found
@@ -182,7 +187,8 @@ public struct AWSEndpoint: Sendable {
         } catch {
             let answer = AWSError.from(error)
             if answer.status >= 500 { await access.failed(request, error) }
-            return failure(answer, wire: wire, service: service, requestID: requestID)
+            return failure(
+                answer, wire: wire, service: service, claimedService: request.claimedService, requestID: requestID)
         }
     }
 
@@ -429,8 +435,10 @@ public struct AWSEndpoint: Sendable {
 
     /// An error in the request's protocol. The JSON and CBOR forms carry `x-amzn-query-error` (CODE;Sender|Receiver),
     /// which the SDKs of a service that moved from Query (CloudWatch) read for the Query code.
-    func failure(_ error: AWSError, wire: AWSWireProtocol, service: (any AWSService)?, requestID: String) -> AWSResponse
-    {
+    func failure(
+        _ error: AWSError, wire: AWSWireProtocol, service: (any AWSService)?, claimedService: String? = nil,
+        requestID: String
+    ) -> AWSResponse {
         var headers: [(name: String, value: String)] = [
             ("Content-Type", Self.contentType(wire)), ("x-amzn-RequestId", requestID),
         ]
@@ -454,7 +462,13 @@ public struct AWSEndpoint: Sendable {
             ]
             body = (try? JSONEncoder().encode(JSONValue.object(members))).map { [UInt8]($0) } ?? []
         }
-        if wire != .query {
+        // A service known (or claimed by the credential scope) that never spoke Query gets no Query code.
+        let compatible =
+            service.map { type(of: $0).queryCompatible }
+            ?? services.first(where: { type(of: $0).signingName == claimedService }).map {
+                type(of: $0).queryCompatible
+            } ?? true
+        if wire != .query && wire != .restJSON && compatible {
             headers.append(("x-amzn-query-error", "\(error.code);\(error.sender ? "Sender" : "Receiver")"))
         }
         return AWSResponse(status: error.status, headers: headers, body: body)

@@ -32,6 +32,13 @@ public struct AWSRequest: Sendable {
         ).accessKey
     }
 
+    /// The service the request's credential scope names (not verified), for the form of an error.
+    public var claimedService: String? {
+        try? SigV4.credential(
+            of: SigV4.Request(method: method, path: path, query: query, headers: headers, body: [])
+        ).service
+    }
+
     /// The operation the request names before it is read (`X-Amz-Target`, an RPC v2 path's last part), for the
     /// audit trail of a refused signature; a Query form is not read unsigned.
     public var claimedOperation: String {

@@ -189,8 +189,9 @@ public final class PlumbServer: Sendable {
                 outbox: outbox, source: source, links: alarmLinks, clock: clock, logger: alarmLogger),
             documents: YAMLConfigReader(), logger: alarmLogger)
         let asyncQueue = try await openAsyncQueue(config: config, postgres: postgres)
-        let scheduler: Scheduler
+        var scheduler: Scheduler
         do { scheduler = try Scheduler(host: host, queue: asyncQueue) } catch { throw ConfigError("\(error)") }
+        scheduler.ruleARNPrefix = "arn:aws:events:\(config.aws.region):\(config.aws.accountID):rule/"
         let asyncConfigs = config.functions.mapValues {
             AsyncInvocationConfig(retry: $0.asyncSettings, onFailure: $0.onFailure)
         }

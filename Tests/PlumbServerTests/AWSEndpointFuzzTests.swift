@@ -125,6 +125,25 @@ struct AWSEndpointFuzzTests {
             ),
             ("Logs_20140328.DeleteMetricFilter", ["logGroupName": "/fuzz/aws", "filterName": "fuzz-nothing"]),
             (
+                "AWSEvents.PutRule",
+                ["Name": "fuzz-rule", "ScheduleExpression": "rate(5 minutes)", "State": "ENABLED", "Description": "d"]
+            ),
+            (
+                "AWSEvents.PutTargets",
+                [
+                    "Rule": "fuzz-rule",
+                    "Targets": [
+                        ["Id": "t1", "Arn": "arn:aws:lambda:us-east-1:000000000000:function:nope", "Input": "{}"]
+                    ],
+                ]
+            ),
+            ("AWSEvents.ListRules", ["NamePrefix": "fuzz", "Limit": 10]),
+            ("AWSEvents.DescribeRule", ["Name": "fuzz-rule"]),
+            ("AWSEvents.ListTargetsByRule", ["Rule": "fuzz-rule"]),
+            ("AWSEvents.DisableRule", ["Name": "fuzz-rule"]),
+            ("AWSEvents.RemoveTargets", ["Rule": "fuzz-rule", "Ids": ["t1"]]),
+            ("AWSEvents.DeleteRule", ["Name": "fuzz-rule"]),
+            (
                 "GraniteServiceVersion20100801.GetMetricData",
                 [
                     "MetricDataQueries": [
@@ -189,7 +208,7 @@ struct AWSEndpointFuzzTests {
             extraHeaders + [
                 (
                     "content-type",
-                    target.hasPrefix("Logs_") ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0"
+                    target.hasPrefix("Granite") ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1"
                 ),
                 ("host", "127.0.0.1:9400"), ("x-amz-date", time),
                 ("x-amz-target", target),
@@ -207,7 +226,8 @@ struct AWSEndpointFuzzTests {
         return AWSRequest(method: "POST", path: "/", query: "", headers: headers, body: body)
     }
 
-    @Test("signed hostile inputs to every CloudWatch and CloudWatch Logs operation: AWS errors, never a 5xx")
+    @Test(
+        "signed hostile inputs to every CloudWatch, CloudWatch Logs and EventBridge operation: AWS errors, never a 5xx")
     func fuzz() async throws {
         try await withTestServer { server, _ in
             let endpoint = server.makeAWSEndpoint()
@@ -223,15 +243,18 @@ struct AWSEndpointFuzzTests {
                     let answer = await endpoint.handle(
                         Self.signed(
                             target: target, body: body, key: key, now: server.store.clock(),
-                            service: target.hasPrefix("Logs_") ? "logs" : "monitoring"))
+                            service: target.hasPrefix("Logs_")
+                                ? "logs" : target.hasPrefix("AWSEvents") ? "events" : "monitoring"))
                     requests += 1
                     if answer.status == 200 {
                         accepted += 1
                         continue
                     }
                     let shape = (try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any]
+                    // CloudWatch's JSON errors carry the Query code too; CloudWatch Logs never spoke Query.
+                    let queryCode = answer.headers.contains(where: { $0.name == "x-amzn-query-error" })
                     if answer.status >= 500 || shape?["__type"] as? String == nil
-                        || !answer.headers.contains(where: { $0.name == "x-amzn-query-error" })
+                        || queryCode != target.hasPrefix("Granite")
                     {
                         problems.append(
                             "\(target) \(String(decoding: body.prefix(200), as: UTF8.self)): \(answer.status) \(String(decoding: answer.body, as: UTF8.self))"

@@ -97,10 +97,11 @@ struct RouteAccessTests {
                     // checks nothing there, so only a 401 for want of a credential would be a wrong refusal.
                     let open = [RouteAccess.anyone, .linkToken].contains(access) || access.isPublicFunction
                     // The AWS endpoint refuses in AWS's shape: 403 with the query error code the JSON and CBOR protocols
-                    // carry.
+                    // carry, or REST-JSON's error type.
                     let awsRefusal =
                         access == .awsSignature && status == 403
-                        && response.headers[HTTPField.Name("x-amzn-query-error")!] != nil
+                        && (response.headers[HTTPField.Name("x-amzn-query-error")!] != nil
+                            || response.headers[HTTPField.Name("x-amzn-ErrorType")!] != nil)
                     let refused =
                         (status == 401 && code == "Unauthorized")
                         || (!open && status == 403 && ["AccessDenied", "MFARequired"].contains(code)) || awsRefusal

@@ -11,6 +11,7 @@ public struct CloudWatchService: AWSService {
     public static let targetPrefix = "GraniteServiceVersion20100801"
     public static let queryVersion: String? = "2010-08-01"
     public static let iamPrefix = "cloudwatch"
+    public static let queryCompatible = true
     public static let xmlNamespace = "http://monitoring.amazonaws.com/doc/2010-08-01/"
     /// CloudWatch's members that are not text, as its model types them (`Value` is a datum's number except in
     /// `Dimensions`).

@@ -6,6 +6,7 @@ import NIOCore
 import PlumbAPI
 import PlumbAWS
 import PlumbAuth
+import PlumbHost
 import PlumbIAM
 import PlumbLogs
 import PlumbNotify
@@ -105,6 +106,18 @@ extension PlumbServer {
         }
     }
 
+    /// The check of a function an SNS subscription or an EventBridge target would run: it exists, the caller may
+    /// invoke it, and an operator-only function's own action too (as through Plumb's topic API).
+    static func functionTarget(_ host: PluginHost) -> @Sendable (String, AWSCaller) throws -> Void {
+        { function, caller in
+            guard let hosted = host.function(named: function) else {
+                throw AWSError(code: "InvalidParameter", "Invalid parameter: no function named '\(function)'")
+            }
+            try caller.authorize("functions:InvokeFunction", "function/\(function)")
+            if hosted.access == .admin { try caller.authorize(hosted.adminAction, "function/\(function)") }
+        }
+    }
+
     /// The admin's AWS access key (derived from the admin token; written to `aws.credentials`).
     public var awsAccessKey: (id: String, secret: String) {
         let key = AWSAdminKey.derive(token: token)
@@ -160,18 +173,14 @@ extension PlumbServer {
             try await MetricFilterRoutes.installAPIFilters(logs)
         }
         let host = host
+        let authorizeTarget = Self.functionTarget(host)
         let sns = SNSService(
-            outbox: outbox, names: names, publicURL: deliverySettings.publicURL, clock: store.clock
-        ) { function, caller in
-            guard let hosted = host.function(named: function) else {
-                throw AWSError(code: "InvalidParameter", "Invalid parameter: Endpoint: no function named '\(function)'")
-            }
-            try caller.authorize("functions:InvokeFunction", "function/\(function)")
-            // An operator-only function also needs its own action, as through Plumb's topic API.
-            if hosted.access == .admin { try caller.authorize(hosted.adminAction, "function/\(function)") }
-        }
+            outbox: outbox, names: names, publicURL: deliverySettings.publicURL, clock: store.clock,
+            authorizeFunction: authorizeTarget)
+        let events = EventsService(
+            backend: ServerEventsBackend(host: host, queue: asyncQueue, authorize: authorizeTarget), names: names)
         let lambda = LambdaService(
             backend: HostLambdaBackend(host: host, asyncQueue: asyncQueue, logs: logs, logSink: logSink), names: names)
-        return AWSEndpoint(access: access, services: [cloudWatch, logsService, sns], lambda: lambda)
+        return AWSEndpoint(access: access, services: [cloudWatch, logsService, sns, events], lambda: lambda)
     }
 }
