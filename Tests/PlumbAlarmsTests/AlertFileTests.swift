@@ -94,7 +94,7 @@ import Testing
             "bad.yaml:4: topics[0].subscriptions[0].endpoint: 'http://127.0.0.1:9093/api/v2/alerts' is Alertmanager's own API",
             "bad.yaml:5: topics[0].subscriptions[1].format: applies to webhooks only",
             "bad.yaml:6: topics[0].subscriptions[2].endpoint: Alertmanager's v1 API is gone",
-            "bad.yaml:7: topics[0].subscriptions[3].format: 'prometheus' must be plumb or alertmanager-webhook",
+            "bad.yaml:7: topics[0].subscriptions[3].format: 'prometheus' must be plumb, alertmanager-webhook or sns",
             "bad.yaml:9: alarms[0].severity: a severity has 1 to 64 printable characters",
         ] {
             #expect(text.contains { $0.hasPrefix(expected) }, "missing: \(expected)\ngot: \(text)")

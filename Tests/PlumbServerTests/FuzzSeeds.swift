@@ -22,28 +22,36 @@ extension FuzzTests {
                 json: ["Namespace": "Fuzz/AWS", "MetricData": [["MetricName": "m", "Value": 1]]]),
             // Unsigned, as above: CloudWatch's RPC v2 CBOR path (a JSON body is not CBOR either).
             Seed(
-                "POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+                "POST", "/service/{service}/operation/{operation}",
+                params: ["service": "GraniteServiceVersion20100801", "operation": "ListMetrics"],
                 json: ["Namespace": "Fuzz/AWS"]),
             // Unsigned, as above: Lambda's REST-JSON routes.
             Seed("GET", "/2015-03-31/functions"),
-            Seed("GET", "/2015-03-31/functions/sentiment.classify"),
-            Seed("GET", "/2015-03-31/functions/sentiment.classify/configuration"),
-            Seed("POST", "/2015-03-31/functions/sentiment.classify/invocations", json: ["text": "fuzz"]),
+            Seed("GET", "/2015-03-31/functions/{name}", params: ["name": "sentiment.classify"]),
+            Seed("GET", "/2015-03-31/functions/{name}/configuration", params: ["name": "sentiment.classify"]),
             Seed(
-                "PUT", "/2017-10-31/functions/sentiment.classify/concurrency", json: ["ReservedConcurrentExecutions": 1]
+                "POST", "/2015-03-31/functions/{name}/invocations", params: ["name": "sentiment.classify"],
+                json: ["text": "fuzz"]),
+            Seed(
+                "PUT", "/2017-10-31/functions/{name}/concurrency", params: ["name": "sentiment.classify"],
+                json: ["ReservedConcurrentExecutions": 1]
             ),
-            Seed("DELETE", "/2017-10-31/functions/sentiment.classify/concurrency"),
-            Seed("GET", "/2019-09-30/functions/sentiment.classify/concurrency"),
+            Seed("DELETE", "/2017-10-31/functions/{name}/concurrency", params: ["name": "sentiment.classify"]),
+            Seed("GET", "/2019-09-30/functions/{name}/concurrency", params: ["name": "sentiment.classify"]),
             Seed(
-                "PUT", "/2019-09-30/functions/sentiment.classify/provisioned-concurrency",
-                json: ["ReservedConcurrentExecutions": 1]),
-            Seed("GET", "/2019-09-30/functions/sentiment.classify/provisioned-concurrency"),
-            Seed("DELETE", "/2019-09-30/functions/sentiment.classify/provisioned-concurrency"),
+                "PUT", "/2019-09-30/functions/{name}/provisioned-concurrency", params: ["name": "sentiment.classify"],
+                json: ["ProvisionedConcurrentExecutions": 1]),
+            Seed("GET", "/2019-09-30/functions/{name}/provisioned-concurrency", params: ["name": "sentiment.classify"]),
+            Seed(
+                "DELETE", "/2019-09-30/functions/{name}/provisioned-concurrency", params: ["name": "sentiment.classify"]
+            ),
             Seed("GET", "/2016-08-19/account-settings"),
             // reads: nothing
             Seed("GET", "/readyz"),
             // The SNS signing certificate (public): any other name is a 404.
-            Seed("GET", "/sns/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"),
+            Seed(
+                "GET", "/sns/{certificate}",
+                params: ["certificate": "SimpleNotificationService-0123456789abcdef0123456789abcdef.pem"]),
             // reads: nothing
             Seed("GET", "/metrics"),
             // reads: nothing
