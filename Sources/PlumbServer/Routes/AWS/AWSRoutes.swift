@@ -136,7 +136,10 @@ extension PlumbServer {
                 if AdminToken.matches(Substring(accessKey), adminKey.id) {
                     return AWSCaller(
                         user: "admin-token", secret: adminKey.secret, isAdmin: true,
-                        authorize: { _, _ in UsageCounters.apiRequest(user: "admin-token") })
+                        authorize: { _, _ in
+                            // One request counted per operation: its own check, not the checks after it.
+                            if AWSOperation.current?.take() != nil { UsageCounters.apiRequest(user: "admin-token") }
+                        })
                 }
                 // An IAM user's key: the user's policies decide each operation, as for their API token.
                 guard accessKey.count == 20, accessKey.hasPrefix("PKIA"),
@@ -146,9 +149,12 @@ extension PlumbServer {
                     user: principal.user, secret: secret,
                     authorize: { action, resource in
                         try CallerResolver.requireMFA(principal, settings: settings)
-                        try Self.requireAllowed(
-                            principal, action: action, awsAction: AWSOperation.current?.take(), resource: resource)
-                        UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
+                        // The operation's AWS action goes to its own check only; that check counts the request.
+                        let awsAction = AWSOperation.current?.take()
+                        try Self.requireAllowed(principal, action: action, awsAction: awsAction, resource: resource)
+                        if awsAction != nil {
+                            UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
+                        }
                     })
             },
             refused: { request, operation, error in
