@@ -165,6 +165,11 @@ struct AWSCloudWatchTests {
         let denied = try await call("reader", "put")
         #expect(denied["code"] as? String == "AccessDenied", "\(denied)")
         #expect((denied["message"] as? String)?.contains("metrics:PutMetricData") == true, "\(denied)")
+        // The case: a read-only user describes alarms but may not put one.
+        #expect(try await call("reader", "describe-alarms")["ok"] as? Bool == true)
+        let alarmDenied = try await call("reader", "put-alarm")
+        #expect(alarmDenied["code"] as? String == "AccessDenied", "\(alarmDenied)")
+        #expect(try await call("writer", "describe-alarms")["ok"] as? Bool == true)
         // A policy in AWS's action names governs the same operations: `cloudwatch:PutMetricData` allowed on every
         // resource lets a user with no other policy put; an explicit Deny in AWS's names beats an Allow in Plumb's.
         let awsPolicy =

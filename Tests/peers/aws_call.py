@@ -1,6 +1,6 @@
 """One CloudWatch call through real boto3 with the given key: prints {"ok": true} or {"code", "status", "message"}.
 
-    aws_call.py ENDPOINT ACCESS_KEY_ID SECRET put|list|audit-retention NAMESPACE
+    aws_call.py ENDPOINT ACCESS_KEY_ID SECRET put|list|audit-retention|describe-alarms|put-alarm NAME
     aws_call.py ENDPOINT ACCESS_KEY_ID SECRET invoke FUNCTION
     aws_call.py ENDPOINT ACCESS_KEY_ID SECRET subscribe-lambda TOPIC:FUNCTION
 """
@@ -18,6 +18,11 @@ client = boto3.client("cloudwatch", endpoint_url=endpoint, region_name="us-east-
 try:
     if operation == "put":
         client.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "m", "Value": 1}])
+    elif operation == "describe-alarms":
+        client.describe_alarms(AlarmNamePrefix=namespace)
+    elif operation == "put-alarm":
+        client.put_metric_alarm(AlarmName=namespace, Namespace=namespace, MetricName="m", Statistic="Sum", Period=60,
+                                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
     elif operation == "invoke":
         boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
                      aws_secret_access_key=secret).invoke(FunctionName=namespace, Payload=b'{"text": "ok"}')
