@@ -35,6 +35,11 @@ extension AlarmsCommand {
         @Option(name: .customLong("alarm-action"), help: "Topic notified on ALARM (repeatable).") var alarmActions:
             [String] = []
         @Option(name: .customLong("ok-action"), help: "Topic notified on OK (repeatable).") var okActions: [String] = []
+        @Option(
+            help:
+                "false: the alarm evaluates and changes state but notifies no topic (CloudWatch's ActionsEnabled; default true)."
+        )
+        var actionsEnabled: Bool?
 
         func run() async throws {
             // The file's own keys (free-form: the server's alert-file parser judges them), then the flags over them.
@@ -51,7 +56,7 @@ extension AlarmsCommand {
                     evaluationPeriods == nil,
                     datapointsToAlarm == nil, comparison == nil, threshold == nil, treatMissingData == nil,
                     description == nil,
-                    alarmActions.isEmpty, okActions.isEmpty
+                    alarmActions.isEmpty, okActions.isEmpty, actionsEnabled == nil
                 {
                     return try await send(Array(text.utf8))
                 }
@@ -91,6 +96,7 @@ extension AlarmsCommand {
             document.description = description
             document.alarmActions = alarmActions.isEmpty ? nil : alarmActions
             document.okActions = okActions.isEmpty ? nil : okActions
+            document.actionsEnabled = actionsEnabled
             return document
         }
 

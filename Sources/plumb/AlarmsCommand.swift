@@ -30,7 +30,9 @@ struct AlarmsCommand: AsyncParsableCommand {
             guard !alarms.isEmpty else { return print("no alarms") }
             // A silenced alarm says so where its reason goes: its notifications are held.
             let rows = alarms.map { a in
-                let note = a.silence.map(SilenceCommand.summary) ?? a.stateReason
+                let note =
+                    a.silence.map(SilenceCommand.summary)
+                    ?? (a.actionsEnabled == false ? "[actions disabled] " : "") + a.stateReason
                 return [a.name, a.type, a.state, a.stateUpdatedAt, String(note.prefix(90))]
             }
             print(table(["NAME", "TYPE", "STATE", "SINCE", "REASON / SILENCE"], rows))
@@ -79,6 +81,7 @@ struct AlarmsCommand: AsyncParsableCommand {
                 ("extensionPeriod", a.extensionPeriod.map(String.init)), ("alarmActions", list(a.alarmActions)),
                 ("okActions", list(a.okActions)),
                 ("insufficientDataActions", list(a.insufficientDataActions)),
+                ("actionsEnabled", a.actionsEnabled == false ? "false (transitions notify no topic)" : nil),
             ]
             return members.compactMap { key, text in text.map { (key, $0) } }
         }

@@ -18,6 +18,8 @@ public struct AlarmDescription: Sendable, Equatable, Codable {
     public var alarmActions: [String]
     public var okActions: [String]
     public var insufficientDataActions: [String]
+    /// False while the alarm's actions are disabled: it changes state but notifies no topic. Absent means true.
+    public var actionsEnabled: Bool?
     public var severity: String?
     /// The active silence holding the alarm's notifications, if any.
     public var silence: SilenceSummary?
@@ -62,7 +64,8 @@ public struct AlarmDescription: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case name, type, source, description, state, stateReason, stateReasonData, stateUpdatedAt, lastEvaluatedAt,
             alarmActions,
-            okActions, insufficientDataActions, severity, silence, namespace, metric, dimensions, statistic, period,
+            okActions, insufficientDataActions, actionsEnabled, severity, silence, namespace, metric, dimensions,
+            statistic, period,
             evaluationPeriods,
             datapointsToAlarm, comparison, threshold, treatMissingData, evaluateLowSampleCountPercentile, metrics, rule,
             actionsSuppressor, waitPeriod, extensionPeriod
@@ -84,6 +87,7 @@ public struct AlarmDescription: Sendable, Equatable, Codable {
         description = try text(.description)
         stateReasonData = try text(.stateReasonData)
         lastEvaluatedAt = try text(.lastEvaluatedAt)
+        actionsEnabled = try c.decodeIfPresent(Bool.self, forKey: .actionsEnabled)
         severity = try text(.severity)
         silence = try c.decodeIfPresent(SilenceSummary.self, forKey: .silence)
         namespace = try text(.namespace)

@@ -38,6 +38,9 @@ public struct AlarmDocument: Sendable, Equatable, Codable {
     public var alarmActions: [String]?
     public var okActions: [String]?
     public var insufficientDataActions: [String]?
+    /// False: the alarm evaluates and changes state but notifies no topic (CloudWatch's `ActionsEnabled`; true when
+    /// absent).
+    public var actionsEnabled: Bool?
 
     public init() {}
 
@@ -54,5 +57,6 @@ public struct AlarmDocument: Sendable, Equatable, Codable {
         case alarmActions = "alarm_actions"
         case okActions = "ok_actions"
         case insufficientDataActions = "insufficient_data_actions"
+        case actionsEnabled = "actions_enabled"
     }
 }

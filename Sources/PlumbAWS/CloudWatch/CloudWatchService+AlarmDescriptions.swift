@@ -1,6 +1,7 @@
 import Foundation
 import PlumbAPI
 import PlumbAlarms
+import PlumbMetrics
 
 /// DescribeAlarms, DescribeAlarmsForMetric and DescribeAlarmHistory: every alarm (the API's and the alert files')
 /// in CloudWatch's shapes.
@@ -74,7 +75,9 @@ extension CloudWatchService {
         let statistic = try optionalString(input, "Statistic") ?? optionalString(input, "ExtendedStatistic")
         let period = input["Period"].flatMap { if case .number(let n) = $0 { Int64(exactly: n) } else { nil } }
         let matching = alarms.list().compactMap { status -> JSONValue? in
-            guard case .metric(let alarm) = status.definition, alarm.series.namespace == namespace,
+            // Only alarms on one series, as CloudWatch (not those on metric math).
+            guard case .metric(let alarm) = status.definition, alarm.metrics == nil,
+                alarm.series.namespace == namespace,
                 alarm.series.name == metric,
                 dimensions.isEmpty || Set(alarm.series.dimensions) == Set(dimensions),
                 statistic.map({ $0 == "\(alarm.statistic)" }) ?? true, period.map({ $0 == alarm.period }) ?? true
@@ -144,22 +147,48 @@ extension CloudWatchService {
 
     func describe(_ alarm: MetricAlarm, _ status: AlarmEngine.Status) -> JSONValue {
         var members = common(alarm.name, alarm.description, alarm.actions, status)
-        members["Namespace"] = .string(alarm.series.namespace)
-        members["MetricName"] = .string(alarm.series.name)
-        members["Dimensions"] = .array(
-            alarm.series.dimensions.map { .object(["Name": .string($0.name), "Value": .string($0.value)]) })
-        if case .percentile = alarm.statistic {
-            members["ExtendedStatistic"] = .string("\(alarm.statistic)")
+        if let queries = alarm.metrics {
+            members["Metrics"] = .array(queries.map { describe($0, period: alarm.period) })
         } else {
-            members["Statistic"] = .string("\(alarm.statistic)")
+            members["Namespace"] = .string(alarm.series.namespace)
+            members["MetricName"] = .string(alarm.series.name)
+            members["Dimensions"] = dimensions(alarm.series)
+            if case .percentile = alarm.statistic {
+                members["ExtendedStatistic"] = .string("\(alarm.statistic)")
+            } else {
+                members["Statistic"] = .string("\(alarm.statistic)")
+            }
+            members["Period"] = .number(Double(alarm.period))
         }
-        members["Period"] = .number(Double(alarm.period))
         members["EvaluationPeriods"] = .number(Double(alarm.evaluationPeriods))
         members["DatapointsToAlarm"] = .number(Double(alarm.datapointsToAlarm))
         members["Threshold"] = .number(alarm.threshold)
         members["ComparisonOperator"] = .string(alarm.comparison.rawValue)
         members["TreatMissingData"] = .string(alarm.treatMissingData.rawValue)
         return .object(members)
+    }
+
+    /// One query of a metric-math alarm as CloudWatch's `MetricDataQuery` (a metric's period is the alarm's).
+    func describe(_ query: MetricDataQuery, period: Int64) -> JSONValue {
+        var members: [String: JSONValue] = ["Id": .string(query.id), "ReturnData": .bool(query.returnData)]
+        if let label = query.label { members["Label"] = .string(label) }
+        switch query.source {
+        case .expression(_, let text):
+            members["Expression"] = .string(text)
+        case .metric(let series, let statistic):
+            members["MetricStat"] = .object([
+                "Metric": .object([
+                    "Namespace": .string(series.namespace), "MetricName": .string(series.name),
+                    "Dimensions": dimensions(series),
+                ]),
+                "Period": .number(Double(period)), "Stat": .string("\(statistic)"),
+            ])
+        }
+        return .object(members)
+    }
+
+    func dimensions(_ series: SeriesKey) -> JSONValue {
+        .array(series.dimensions.map { .object(["Name": .string($0.name), "Value": .string($0.value)]) })
     }
 
     func describe(_ alarm: CompositeAlarm, _ status: AlarmEngine.Status) -> JSONValue {
@@ -179,7 +208,8 @@ extension CloudWatchService {
         -> [String: JSONValue]
     {
         var members: [String: JSONValue] = [
-            "AlarmName": .string(name), "AlarmArn": .string(names.alarmARN(name)), "ActionsEnabled": .bool(true),
+            "AlarmName": .string(name), "AlarmArn": .string(names.alarmARN(name)),
+            "ActionsEnabled": .bool(actions.enabled),
             "AlarmActions": .array(actions.alarm.map { .string(names.topicARN($0)) }),
             "OKActions": .array(actions.ok.map { .string(names.topicARN($0)) }),
             "InsufficientDataActions": .array(actions.insufficientData.map { .string(names.topicARN($0)) }),

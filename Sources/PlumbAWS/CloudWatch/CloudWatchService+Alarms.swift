@@ -15,6 +15,8 @@ extension CloudWatchService {
         "DescribeAlarmHistory": "alarms:GetAlarmHistory",
         "SetAlarmState": "alarms:SetAlarmState",
         "DeleteAlarms": "alarms:DeleteAlarm",
+        "EnableAlarmActions": "alarms:PutAlarm",
+        "DisableAlarmActions": "alarms:PutAlarm",
     ]
 
     /// The alarm operations (their input and output as CloudWatch's model names the members).
@@ -58,15 +60,30 @@ extension CloudWatchService {
                     now: store.clock())
             }
             return [:]
-        default:  // DeleteAlarms
-            let names = Array(Set(try strings(input, "AlarmNames"))).sorted()
-            guard !names.isEmpty, names.count <= 100 else {
-                throw AWSError.invalidParameter("AlarmNames must name 1 to 100 alarms")
+        case "EnableAlarmActions", "DisableAlarmActions":
+            // CloudWatch skips names that are no alarm; an alarm declared in a file is refused.
+            let names = try alarmNames(input)
+            for name in names { try caller.authorize("alarms:PutAlarm", "alarm/\(name)") }
+            try await alarmCall {
+                try await alarms.setActionsEnabled(
+                    operation == "EnableAlarmActions", names: names, now: store.clock())
             }
+            return [:]
+        default:  // DeleteAlarms
+            let names = try alarmNames(input)
             for name in names { try caller.authorize("alarms:DeleteAlarm", "alarm/\(name)") }
             try await deleteAlarms(names)
             return [:]
         }
+    }
+
+    /// `AlarmNames`: 1 to 100 names.
+    func alarmNames(_ input: [String: JSONValue]) throws -> [String] {
+        let names = Array(Set(try strings(input, "AlarmNames"))).sorted()
+        guard !names.isEmpty, names.count <= 100 else {
+            throw AWSError.invalidParameter("AlarmNames must name 1 to 100 alarms")
+        }
+        return names
     }
 
     /// All or nothing, as CloudWatch: every name is checked first (it exists, it was made through an API, no
@@ -136,10 +153,63 @@ extension CloudWatchService {
 
     /// PutMetricAlarm's input as the alarm document Plumb's API takes.
     func metricAlarmDocument(_ input: [String: JSONValue]) throws -> [String: JSONValue] {
-        if input["Metrics"] != nil {
-            throw AWSError.invalidParameter("Metrics (metric math alarms) are not served on the AWS API yet")
-        }
         var document: [String: JSONValue] = [:]
+        if input["Metrics"] != nil {
+            try addMetrics(input, to: &document)
+        } else {
+            try addMetric(input, to: &document)
+        }
+        for (member, field) in [
+            ("EvaluationPeriods", "evaluation_periods"), ("DatapointsToAlarm", "datapoints_to_alarm"),
+            ("Threshold", "threshold"),
+        ] {
+            guard let value = input[member] else { continue }
+            guard case .number = value else { throw AWSError.invalidParameter("\(member) must be a number") }
+            document[field] = value
+        }
+        for (member, field) in [
+            ("ComparisonOperator", "comparison"), ("TreatMissingData", "treat_missing_data"),
+            ("AlarmDescription", "description"),
+            ("EvaluateLowSampleCountPercentile", "evaluate_low_sample_count_percentile"),
+        ] {
+            if let value = try optionalString(input, member) { document[field] = .string(value) }
+        }
+        try addActions(input, to: &document)
+        return document
+    }
+
+    /// A metric-math alarm's `Metrics`: GetMetricData's queries, exactly one returned (the one the alarm watches),
+    /// every period given the same (the alarm's period).
+    func addMetrics(_ input: [String: JSONValue], to document: inout [String: JSONValue]) throws {
+        for member in ["Namespace", "MetricName", "Dimensions", "Statistic", "ExtendedStatistic", "Period", "Unit"]
+        where input[member] != nil {
+            throw AWSError(
+                code: "InvalidParameterCombination", type: "InvalidParameterCombinationException",
+                "\(member) cannot be given with Metrics: each query names its own metric and period")
+        }
+        guard case .array(let items) = input["Metrics"], !items.isEmpty, items.count <= 20 else {
+            throw AWSError.invalidParameter("Metrics must be a list of 1 to 20 queries")
+        }
+        var queries: [MetricDataQuery] = []
+        var periods: Set<Int64> = []
+        for (index, item) in items.enumerated() {
+            let (query, period) = try metricDataQuery(item, place: "Metrics.member.\(index + 1)")
+            queries.append(query)
+            if let period { periods.insert(period) }
+        }
+        guard let period = periods.first, periods.count == 1 else {
+            throw AWSError.invalidParameter(
+                periods.isEmpty
+                    ? "a metric-math alarm needs a MetricStat.Period (or a query's Period)"
+                    : "every query's period must be the same (got \(periods.sorted().map(String.init).joined(separator: ", ")))"
+            )
+        }
+        document["metrics"] = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(queries))
+        document["period"] = .number(Double(period))
+    }
+
+    /// A one-series alarm's metric, statistic and period.
+    func addMetric(_ input: [String: JSONValue], to document: inout [String: JSONValue]) throws {
         guard let namespace = try optionalString(input, "Namespace"),
             let metric = try optionalString(input, "MetricName")
         else { throw AWSError.missingParameter("Namespace and MetricName are required.") }
@@ -163,23 +233,10 @@ extension CloudWatchService {
                 code: "InvalidParameterCombination", type: "InvalidParameterCombinationException",
                 "Exactly one of Statistic or ExtendedStatistic is required.")
         }
-        for (member, field) in [
-            ("Period", "period"), ("EvaluationPeriods", "evaluation_periods"),
-            ("DatapointsToAlarm", "datapoints_to_alarm"), ("Threshold", "threshold"),
-        ] {
-            guard let value = input[member] else { continue }
-            guard case .number = value else { throw AWSError.invalidParameter("\(member) must be a number") }
-            document[field] = value
+        if let value = input["Period"] {
+            guard case .number = value else { throw AWSError.invalidParameter("Period must be a number") }
+            document["period"] = value
         }
-        for (member, field) in [
-            ("ComparisonOperator", "comparison"), ("TreatMissingData", "treat_missing_data"),
-            ("AlarmDescription", "description"),
-            ("EvaluateLowSampleCountPercentile", "evaluate_low_sample_count_percentile"),
-        ] {
-            if let value = try optionalString(input, member) { document[field] = .string(value) }
-        }
-        try addActions(input, to: &document)
-        return document
     }
 
     /// PutCompositeAlarm's input as the alarm document Plumb's API takes.
@@ -205,9 +262,7 @@ extension CloudWatchService {
 
     /// The three action lists: SNS topic ARNs (the topic is the ARN's last part; a bare name is taken too).
     func addActions(_ input: [String: JSONValue], to document: inout [String: JSONValue]) throws {
-        if input["ActionsEnabled"]?.bool == false {
-            throw AWSError.invalidParameter("ActionsEnabled false is not served: an alarm's actions are always on")
-        }
+        if input["ActionsEnabled"]?.bool == false { document["actions_enabled"] = .bool(false) }
         for (member, field) in [
             ("AlarmActions", "alarm_actions"), ("OKActions", "ok_actions"),
             ("InsufficientDataActions", "insufficient_data_actions"),

@@ -11,10 +11,11 @@ public enum AlarmParser {
         "evaluation_periods",
         "datapoints_to_alarm", "comparison", "threshold", "treat_missing_data",
         "evaluate_low_sample_count_percentile", "alarm_actions", "ok_actions", "insufficient_data_actions", "severity",
+        "actions_enabled",
     ]
     static let compositeAlarmFields: Set<String> = [
         "name", "description", "rule", "alarm_actions", "ok_actions", "insufficient_data_actions",
-        "actions_suppressor", "wait_period", "extension_period", "severity",
+        "actions_suppressor", "wait_period", "extension_period", "severity", "actions_enabled",
     ]
 
     /// The alarms of one document's top-level mapping; problems go to the fields' sink.
@@ -261,6 +262,7 @@ public enum AlarmParser {
         actions.alarm = a.stringList("alarm_actions")
         actions.ok = a.stringList("ok_actions")
         actions.insufficientData = a.stringList("insufficient_data_actions")
+        actions.enabled = a.bool("actions_enabled") ?? true
         for (key, list) in [
             ("alarm_actions", actions.alarm), ("ok_actions", actions.ok),
             ("insufficient_data_actions", actions.insufficientData),

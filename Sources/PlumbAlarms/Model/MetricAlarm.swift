@@ -67,15 +67,21 @@ public struct AlarmActions: Sendable, Equatable {
     public var alarm: [String] = []
     public var ok: [String] = []
     public var insufficientData: [String] = []
+    /// CloudWatch's `ActionsEnabled`: when false the alarm still evaluates, changes state and keeps its history, but
+    /// notifies no topic (DisableAlarmActions, or `actions_enabled: false` in its document).
+    public var enabled = true
 
-    public init(alarm: [String] = [], ok: [String] = [], insufficientData: [String] = []) {
+    public init(alarm: [String] = [], ok: [String] = [], insufficientData: [String] = [], enabled: Bool = true) {
         self.alarm = alarm
         self.ok = ok
         self.insufficientData = insufficientData
+        self.enabled = enabled
     }
 
+    /// The topics a transition into `state` notifies: none while actions are disabled.
     public func topics(for state: AlarmState) -> [String] {
-        switch state {
+        guard enabled else { return [] }
+        return switch state {
         case .alarm: alarm
         case .ok: ok
         case .insufficientData: insufficientData

@@ -20,6 +20,7 @@ extension AlarmDescription {
             stateUpdatedAt: TimeParsing.format(s.updatedAt), alarmActions: actions.alarm, okActions: actions.ok,
             insufficientDataActions: actions.insufficientData)
         stateReasonData = s.reasonData
+        if !actions.enabled { actionsEnabled = false }
         lastEvaluatedAt = s.lastEvaluatedAt.map(TimeParsing.format)
         severity = s.definition.severity
         switch s.definition {
