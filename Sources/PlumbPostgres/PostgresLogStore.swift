@@ -352,6 +352,28 @@ public final class PostgresLogStore: LogStoring, Sendable {
         }
     }
 
+    /// One statement: the group and its events (its streams follow by the foreign key). Ids come from `log_ids`, so
+    /// none is given again.
+    public func deleteGroup(_ name: String) async throws {
+        let logger = self.logger
+        let deleted = try await database.run { connection -> Bool in
+            var found = false
+            for try await _ in try await connection.query(
+                """
+                WITH g AS (DELETE FROM log_groups WHERE name = \(name) RETURNING id),
+                    e AS (DELETE FROM log_events WHERE group_id IN (SELECT id FROM g))
+                SELECT id FROM g
+                """, logger: logger
+            ).decode(Int64.self) {
+                found = true
+            }
+            return found
+        }
+        guard deleted else {
+            throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(name)'")
+        }
+    }
+
     public func applyRetention() async throws -> Int {
         let now = clock()
         let logger = self.logger

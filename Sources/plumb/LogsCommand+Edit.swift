@@ -71,4 +71,33 @@ extension LogsCommand {
             print(days == "never" ? "\(group) keeps its events" : "\(group) keeps events \(days) days")
         }
     }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a log group: its streams, its events and the metric filters made through the API on it.",
+            discussion:
+                "Without --yes it says what would go and deletes nothing. /plumb/audit is never deleted; the server's other groups (/plumb/…) only with the admin token."
+        )
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "Log group.") var group: String
+        @Flag(help: "Delete it (the events cannot be brought back).") var yes = false
+
+        func run() async throws {
+            guard yes else {
+                let (_, body) = try await client.request(
+                    .GET, "/api/v1/logs?prefix=" + LogsCommand.encode(group))
+                guard
+                    let found = try WireJSON.decode(LogGroupsResponse.self, body).groups.first(where: {
+                        $0.name == group
+                    })
+                else {
+                    throw CLIError("no log group '\(group)'")
+                }
+                print("would delete \(group) and its \(found.storedEvents) events; run again with --yes to delete it")
+                return
+            }
+            _ = try await client.request(.DELETE, LogsCommand.groupPath(group))
+            print("deleted log group \(group)")
+        }
+    }
 }

@@ -11,7 +11,7 @@ struct LogsCommand: AsyncParsableCommand {
             Filter patterns are CloudWatch Logs': terms (ERROR Exception), ?a ?b (any), -term (none), "a phrase", \
             JSON ({ $.level = "ERROR" && $.latency > 100 }) and space-delimited ([ip, user, ..., status=5*, bytes]).
             """,
-        subcommands: [Groups.self, Filter.self, Search.self, Tail.self, Put.self, Retention.self],
+        subcommands: [Groups.self, Filter.self, Search.self, Tail.self, Put.self, Retention.self, Delete.self],
         defaultSubcommand: Groups.self)
 
     static func groupPath(_ group: String) -> String {

@@ -104,6 +104,26 @@ import Testing
         #expect(try reopened.lastEventID() == 16)
     }
 
+    @Test("a deleted group's sealed blocks go with it, and a store opened again gives none of its ids again")
+    func deletedGroupsIDsAreNotGivenAgain() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LogStoreTests.store(dir)
+        try store.put(
+            group: "/kept", stream: "s", events: [InputLogEvent(timestamp: Self.now - 1_000, message: "first")])
+        try store.put(
+            group: "/gone", stream: "s",
+            events: (0..<10).map { InputLogEvent(timestamp: Self.now - 1_000 + Int64($0), message: "a\($0)") })
+        try store.seal(sealAfter: 0)
+        try store.put(group: "/gone", stream: "s", events: [InputLogEvent(timestamp: Self.now, message: "table")])
+        try store.deleteGroup("/gone")
+        #expect(try await store.groups().map(\.name) == ["/kept"])
+        #expect(try await store.groups().first?.archivedEvents == 1, "the kept group's block stays")
+        let reopened = try LogStoreTests.store(dir)
+        try reopened.put(group: "/gone", stream: "s", events: [InputLogEvent(timestamp: Self.now, message: "new")])
+        #expect(try await reopened.events(in: "/gone", after: 0).map(\.id) == [13])
+    }
+
     @Test func retentionDropsRowsAndWholeBlocksPastIt() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

@@ -357,6 +357,50 @@ struct LogStoreConformanceTests {
     }
 }
 
+extension LogStoreConformanceTests {
+    @Test(
+        "a deleted group is gone with its streams, events and the API's metric filters on it; others and ids are untouched",
+        arguments: backends)
+    func deleteGroup(_ backend: Backend) async throws {
+        try await with(backend) { store, clock in
+            let written = Self.events(from: clock.now - 600_000)
+            try await Self.put(written, group: "/conformance/gone", into: store)
+            try await Self.put(written, group: "/conformance/kept", into: store)
+            let highest = try await store.lastEventID()
+            let onGone = MetricFilter(
+                name: "gone-errors", group: "/conformance/gone", pattern: try FilterPattern("ERROR"),
+                namespace: "Conformance", metric: "GoneErrors", defaultValue: nil)
+            let onKept = MetricFilter(
+                name: "kept-errors", group: "/conformance/kept", pattern: try FilterPattern("ERROR"),
+                namespace: "Conformance", metric: "KeptErrors", defaultValue: nil)
+            try await store.storeMetricFilterDocument(name: "gone-errors", document: "{}")
+            try await store.storeMetricFilterDocument(name: "kept-errors", document: "{}")
+            store.setAPIMetricFilters([onGone, onKept])
+
+            try await store.deleteGroupAndItsFilters("/conformance/gone")
+            #expect(try await store.groups().map(\.name) == ["/conformance/kept"])
+            await #expect(throws: LogsError.self) { try await store.streams(group: "/conformance/gone") }
+            #expect(store.metricFilters.map(\.filter.name) == ["kept-errors"])
+            #expect(try await store.storedMetricFilterDocuments().keys.sorted() == ["kept-errors"])
+            #expect(try await Self.all(store, LogQuery(group: "/conformance/kept")).count == written.count)
+            do {
+                try await store.deleteGroup("/conformance/gone")
+                Issue.record("a second delete must be a 404")
+            } catch let error as LogsError {
+                #expect(error.status == 404)
+            }
+
+            // Made again under the same name, the group is empty, and new events get new ids.
+            _ = try await store.put(
+                group: "/conformance/gone", stream: "again", events: [.init(timestamp: clock.now, message: "new")])
+            let again = try await Self.all(store, LogQuery(group: "/conformance/gone"))
+            #expect(again.map(\.message) == ["new"])
+            #expect(try await store.streams(group: "/conformance/gone").map(\.name) == ["again"])
+            #expect(try await store.lastEventID() > highest)
+        }
+    }
+}
+
 /// The SQLite store with every other batch sealed into blocks right after it is written, so that reads go through
 /// blocks and table together.
 final class SealingEveryOtherBatch: LogStoring {
@@ -395,6 +439,7 @@ final class SealingEveryOtherBatch: LogStoring {
     func lastEventID() throws -> Int64 { try store.lastEventID() }
     func setRetention(group: String, days: Int?) throws { try store.setRetention(group: group, days: days) }
     func applyRetention() throws -> Int { try store.applyRetention() }
+    func deleteGroup(_ name: String) throws { try store.deleteGroup(name) }
     var metricFilters: [(filter: MetricFilter, fromFile: Bool)] { store.metricFilters }
     func setMetricFilters(_ list: [MetricFilter]) { store.setMetricFilters(list) }
     func setAPIMetricFilters(_ list: [MetricFilter]) { store.setAPIMetricFilters(list) }

@@ -369,6 +369,13 @@ struct AWSCloudWatchTests {
         #expect(errors["platform_group"] as? String == "AccessDeniedException")
         #expect(errors["no_filter"] as? String == "ResourceNotFoundException")
         #expect(errors["bad_filter_value"] as? String == "InvalidParameterException")
+        #expect(result["groups_after_delete"] as? [String] == ["/boto/app"], "\(result)")
+        #expect(result["doomed_filters"] as? [String] == [], "\(result)")
+        #expect(errors["delete_again"] as? String == "ResourceNotFoundException")
+        #expect(errors["delete_audit"] as? String == "AccessDeniedException")
+        let (gone, _) = try await HTTP.request(
+            "GET", server.baseURL + "/api/v1/logs/%2Fboto%2Fdoomed/streams", token: server.token)
+        #expect(gone == 404)
 
         // Plumb's own API reads the events boto3 put.
         let (status, body) = try await HTTP.request(

@@ -305,6 +305,7 @@ extension FuzzTests {
                 query: ["filter": "ERROR", "stream": "api", "seconds": "1"]),
             // reads: path group; query filter (pattern), stream (prefix), seconds (0–86400; 0 = until the client leaves)
             Seed("PUT", "/api/v1/logs/{group}/retention", params: ["group": "/plumb/audit"], json: ["days": 30]),
+            Seed("DELETE", "/api/v1/logs/{group}", params: ["group": "fuzz-app"]),
             // reads: path group; body days (one of CloudWatch's day values, or null = never expire)
             Seed(
                 "POST", "/api/v1/logs/{group}/{stream}", params: ["group": "fuzz-app", "stream": "fuzz-stream"],

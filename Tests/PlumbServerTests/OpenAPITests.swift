@@ -144,6 +144,7 @@ extension OpenAPITests {
         "GET /api/v1/logs/{group}/tail", "GET /api/v1/cluster", "GET /api/v1/usage", "GET /api/v1/cost",
         "GET /api/v1/budgets", "PUT /api/v1/budgets/{name}", "DELETE /api/v1/budgets/{name}",
         "PUT /api/v1/logs/{group}/retention", "POST /api/v1/logs/{group}/{stream}", "GET /api/v1/metric-filters",
+        "DELETE /api/v1/logs/{group}",
         "PUT /api/v1/metric-filters/{name}", "DELETE /api/v1/metric-filters/{name}", "GET /api/v1/alarms",
         "POST /api/v1/alarms/reload",
         "GET /api/v1/alarms/{name}", "PUT /api/v1/alarms/{name}", "DELETE /api/v1/alarms/{name}",
@@ -200,6 +201,10 @@ extension OpenAPITests {
         }
         answers.append(try await tail)
         _ = try await send("GET /api/v1/logs/{group}") { $0.query["order"] = "sideways" }
+        let deletedGroup = try await send("DELETE /api/v1/logs/{group}")
+        #expect(deletedGroup.status == 204)
+        _ = try await send("DELETE /api/v1/logs/{group}")
+        _ = try await send("DELETE /api/v1/logs/{group}") { $0.params["group"] = "/plumb/audit" }
         // The alarm with its silence, then the silence expired.
         let listed = try await send("GET /api/v1/silences")
         _ = try await send("GET /api/v1/alarms/{name}")

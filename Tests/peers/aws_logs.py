@@ -87,4 +87,18 @@ out["errors"] = {
         logGroupName=group, filterName="bad", filterPattern="ERROR",
         metricTransformations=[{"metricName": "m", "metricNamespace": "Boto/Logs", "metricValue": "lots"}])),
 }
+
+# DeleteLogGroup: a second group with a metric filter on it goes, filter and all; the first stays.
+logs.create_log_group(logGroupName="/boto/doomed")
+logs.create_log_stream(logGroupName="/boto/doomed", logStreamName="s")
+logs.put_log_events(logGroupName="/boto/doomed", logStreamName="s", logEvents=[{"timestamp": now, "message": "bye"}])
+logs.put_metric_filter(logGroupName="/boto/doomed", filterName="doomed-filter", filterPattern="bye",
+                       metricTransformations=[{"metricName": "Byes", "metricNamespace": "Boto/Logs",
+                                               "metricValue": "1"}])
+logs.delete_log_group(logGroupName="/boto/doomed")
+out["groups_after_delete"] = [g["logGroupName"] for g in logs.describe_log_groups(logGroupNamePrefix="/boto/")[
+    "logGroups"]]
+out["doomed_filters"] = [f["filterName"] for f in logs.describe_metric_filters()["metricFilters"]]
+out["errors"]["delete_again"] = error_code(lambda: logs.delete_log_group(logGroupName="/boto/doomed"))
+out["errors"]["delete_audit"] = error_code(lambda: logs.delete_log_group(logGroupName="/plumb/audit"))
 print(json.dumps(out, sort_keys=True))

@@ -35,6 +35,7 @@ public struct LogsService: AWSService {
         "FilterLogEvents": "logs:GetLogEvents",
         "PutRetentionPolicy": "logs:PutRetentionPolicy",
         "DeleteRetentionPolicy": "logs:PutRetentionPolicy",
+        "DeleteLogGroup": "logs:DeleteLogGroup",
         "PutMetricFilter": "logs:PutMetricFilter",
         "DescribeMetricFilters": "logs:ListMetricFilters",
         "DeleteMetricFilter": "logs:DeleteMetricFilter",
@@ -70,6 +71,14 @@ public struct LogsService: AWSService {
                 code: "AccessDeniedException", "the retention of /plumb/audit is reserved to the admin key",
                 status: 400)
         }
+        if group == "/plumb/audit", operation == "DeleteLogGroup" {
+            throw AWSError(
+                code: "AccessDeniedException", "/plumb/audit is the audit trail and is never deleted", status: 400)
+        }
+        if let group, operation == "DeleteLogGroup", group.hasPrefix("/plumb/"), !caller.isAdmin {
+            throw AWSError(
+                code: "AccessDeniedException", "deleting \(group) is reserved to the admin key", status: 400)
+        }
         do {
             switch operation {
             case "CreateLogGroup":
@@ -83,6 +92,10 @@ public struct LogsService: AWSService {
                 }
                 return [:]
             case "PutLogEvents": return try await putLogEvents(input, group: group!)
+            case "DeleteLogGroup":
+                // The group's metric filters go with it, as in CloudWatch.
+                try await store.deleteGroupAndItsFilters(group!)
+                return [:]
             case "DescribeLogGroups": return try await describeLogGroups(input)
             case "DescribeLogStreams": return try await describeLogStreams(input, group: group!)
             case "GetLogEvents": return try await getLogEvents(input, group: group!)

@@ -41,6 +41,32 @@ extension LogStore {
         }
     }
 
+    /// Deletes a group with its streams, events and sealed blocks in one transaction (and the files of any segment
+    /// of an earlier version left unconverted, after the commit). The highest event id is recorded in the same
+    /// transaction, so the deleted events' ids are not given again after a restart; a sealing pass that read the
+    /// group's rows before finds them gone and writes nothing.
+    public func deleteGroup(_ name: String) throws {
+        let segmentFiles = try database.pool.write { db -> [String] in
+            guard let id = try Self.groupID(db, name, create: false, now: 0) else {
+                throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(name)'")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO log_meta (key, value) VALUES ('highest_id', ?)
+                    ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
+                    """,
+                arguments: [nextEventIDNow() - 1])
+            let files = try String.fetchAll(
+                db, sql: "SELECT path FROM log_segments WHERE group_id = ?", arguments: [id])
+            for table in ["log_events", "log_blocks", "log_streams", "log_segments"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE group_id = ?", arguments: [id])
+            }
+            try db.execute(sql: "DELETE FROM log_groups WHERE id = ?", arguments: [id])
+            return files
+        }
+        for path in segmentFiles { try? FileManager.default.removeItem(atPath: path) }
+    }
+
     /// Seals every group's full blocks, and the events ingested more than `sealAfter` milliseconds ago.
     @discardableResult
     public func seal(sealAfter: Int64) throws -> SealReport {

@@ -34,6 +34,9 @@ public protocol LogStoring: Sendable {
     func lastEventID() async throws -> Int64
     /// A group's retention in days (CloudWatch's allowed values), nil to keep its events forever.
     func setRetention(group: String, days: Int?) async throws
+    /// Deletes a group with its streams and events (CloudWatch's DeleteLogGroup); a 404 `LogsError` when there is no
+    /// such group. Event ids are never given again.
+    func deleteGroup(_ name: String) async throws
     /// Deletes the events older than their group's retention; returns how many. Work for one node of a cluster.
     func applyRetention() async throws -> Int
 
@@ -50,6 +53,17 @@ public protocol LogStoring: Sendable {
 }
 
 extension LogStoring {
+    /// DeleteLogGroup as both APIs serve it: the group, then the metric filters made through an API on it (an alert
+    /// file's filters are configuration and stay).
+    public func deleteGroupAndItsFilters(_ name: String) async throws {
+        try await deleteGroup(name)
+        let filters = metricFilters.filter { !$0.fromFile }.map(\.filter)
+        let onGroup = filters.filter { $0.group == name }
+        guard !onGroup.isEmpty else { return }
+        for filter in onGroup { try await storeMetricFilterDocument(name: filter.name, document: nil) }
+        setAPIMetricFilters(filters.filter { $0.group != name })
+    }
+
     public func groups() async throws -> [LogGroupSummary] { try await groups(prefix: nil) }
     public func events(in group: String, after: Int64) async throws -> [LogEvent] {
         try await events(in: group, after: after, limit: 1_000)

@@ -234,9 +234,12 @@ public final class LogStore: Sendable {
         }
     }
 
+    /// The id the next event gets (ids are taken inside write transactions, so inside one this is exact).
+    func nextEventIDNow() -> Int64 { nextEventID.withLock { $0 } }
+
     /// Records the highest id given so far, which survives the deletion of every event (retention).
     func rememberHighestID() throws {
-        let highest = nextEventID.withLock { $0 } - 1
+        let highest = nextEventIDNow() - 1
         try database.pool.write { db in
             try db.execute(
                 sql: """

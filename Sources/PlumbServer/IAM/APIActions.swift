@@ -53,6 +53,7 @@ enum APIActions {
         "GET /api/v1/logs/{group}/tail": ("logs:GetLogEventsTail", "log-group/{group}"),
         "POST /api/v1/logs/{group}/{stream}": ("logs:PutLogEvents", "log-group/{group}"),
         "PUT /api/v1/logs/{group}/retention": ("logs:PutRetentionPolicy", "log-group/{group}"),
+        "DELETE /api/v1/logs/{group}": ("logs:DeleteLogGroup", "log-group/{group}"),
         "GET /api/v1/topics": ("topics:ListTopics", "topic/*"),
         "POST /api/v1/topics": ("topics:CreateTopic", "topic/*"),
         "GET /api/v1/topics/{topic}": ("topics:GetTopic", "topic/{topic}"),

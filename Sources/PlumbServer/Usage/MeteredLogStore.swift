@@ -40,6 +40,7 @@ struct MeteredLogStore: LogStoring {
     }
     func lastEventID() async throws -> Int64 { try await base.lastEventID() }
     func setRetention(group: String, days: Int?) async throws { try await base.setRetention(group: group, days: days) }
+    func deleteGroup(_ name: String) async throws { try await base.deleteGroup(name) }
     func applyRetention() async throws -> Int { try await base.applyRetention() }
     var metricFilters: [(filter: MetricFilter, fromFile: Bool)] { base.metricFilters }
     func setMetricFilters(_ list: [MetricFilter]) { base.setMetricFilters(list) }

@@ -26,6 +26,7 @@ struct LogRoutes {
         api.put("logs/:group/retention", use: putRetention)
         api.post("logs/:group/:stream", use: putEvents)
         api.get("logs/:group", use: search)
+        api.delete("logs/:group", use: deleteGroup)
     }
 
     /// Every group (or those under `prefix`) with its event counts and retention.
@@ -62,6 +63,22 @@ struct LogRoutes {
         let body = try await request.decodeJSON(RetentionRequest.self, limit: 1_024)
         try await store.setRetention(group: group, days: body.days)
         return try .json(RetentionResponse(group: group, retentionDays: body.days.map(String.init) ?? "never"))
+    }
+
+    /// Deletes a group with its streams, events and the metric filters made through an API on it. The audit trail is
+    /// never deleted (its retention bounds it), and the server's other groups (`/plumb/…`) only by the admin.
+    @Sendable func deleteGroup(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let group = try Self.parameter("group", context)
+        if group == PlatformNames.auditGroup {
+            throw APIError(
+                status: 403, code: "AccessDenied",
+                "\(group) is the audit trail and is never deleted; its retention bounds it")
+        }
+        if PlatformNames.isPlatformLogGroup(group) {
+            try PlatformNames.requireAdmin(context.caller, "deleting \(group)")
+        }
+        try await store.deleteGroupAndItsFilters(group)
+        return Response(status: .noContent)
     }
 
     /// PutLogEvents for external producers; the groups under `/plumb/` are the server's own. The group's metric
