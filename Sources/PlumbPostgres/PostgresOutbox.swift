@@ -288,6 +288,56 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
         }
     }
 
+    public func setDeliveryPolicy(topic: String, _ policy: DeliveryPolicy?) async throws {
+        if let problem = policy?.validate() { throw NotifyError("delivery_policy: \(problem)") }
+        let logger = self.logger
+        let text = Outbox.json(policy)
+        try await database.transaction { connection in
+            try await Self.requireAPI(
+                try await connection.query(
+                    "SELECT source FROM topics WHERE name = \(topic) FOR UPDATE", logger: logger), topic, what: "topic")
+            try await connection.query("UPDATE topics SET policy = \(text) WHERE name = \(topic)", logger: logger)
+        }
+    }
+
+    public func setDeliveryPolicy(subscription id: String, _ policy: DeliveryPolicy?) async throws {
+        if let problem = policy?.validate() { throw NotifyError("delivery_policy: \(problem)") }
+        let logger = self.logger
+        let text = Outbox.json(policy)
+        try await database.transaction { connection in
+            try await Self.requireAPI(
+                try await connection.query(
+                    "SELECT source FROM subscriptions WHERE id = \(id) FOR UPDATE", logger: logger), id,
+                what: "subscription")
+            try await connection.query("UPDATE subscriptions SET policy = \(text) WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    public func deleteTopic(_ name: String) async throws {
+        let logger = self.logger
+        try await database.transaction { connection in
+            try await Self.requireAPI(
+                try await connection.query(
+                    "SELECT source FROM topics WHERE name = \(name) FOR UPDATE", logger: logger), name, what: "topic")
+            try await connection.query("DELETE FROM subscriptions WHERE topic = \(name)", logger: logger)
+            try await connection.query("DELETE FROM topics WHERE name = \(name)", logger: logger)
+        }
+    }
+
+    /// Refuses a topic or subscription that does not exist (404) or that an alert file declares (409).
+    static func requireAPI(
+        _ rows: PostgresRowSequence, _ key: String, what: String
+    ) async throws {
+        var source: String?
+        for try await value in rows.decode(String.self) { source = value }
+        guard let source else { throw NotifyError(status: 404, code: "NotFound", "no \(what) '\(key)'") }
+        guard source == "api" else {
+            throw NotifyError(
+                status: 409, code: "ResourceConflict",
+                "\(what) '\(key)' is declared in an alert file; edit the file and reload")
+        }
+    }
+
     // MARK: Publishing
 
     @discardableResult

@@ -6,7 +6,8 @@ struct TopicsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics", abstract: "Topics, subscriptions, publishing and the delivery log.",
         subcommands: [
-            List.self, Create.self, Subscriptions.self, Subscribe.self, Publish.self, Deliveries.self, Retry.self,
+            List.self, Create.self, Delete.self, Subscriptions.self, Subscribe.self, Publish.self, Deliveries.self,
+            Retry.self, DeliveryPolicyCommand.self,
         ],
         defaultSubcommand: List.self)
 

@@ -199,6 +199,56 @@ struct NotificationStoreConformanceTests {
         }
     }
 
+    @Test(
+        "delivery policies set on API topics and subscriptions, cleared again; a deleted topic takes its subscriptions",
+        arguments: backends)
+    func policiesAndDeletion(_ backend: Backend) async throws {
+        try await with(backend) { opened in
+            let outbox = opened.store
+            try await outbox.syncFileTopics([Self.opsTopic], now: now)
+            try await outbox.createTopic("api", deliveryPolicy: nil, now: now)
+            let sub = try await outbox.subscribe(
+                topic: "api", SubscriptionDefinition(protocol: .webhook, endpoint: "http://127.0.0.1:4/h"),
+                publicURL: "http://p", now: now)
+            var policy = DeliveryPolicy()
+            policy.numRetries = 7
+            policy.backoff = .exponential
+            policy.maxDelay = 60
+            try await outbox.setDeliveryPolicy(topic: "api", policy)
+            try await outbox.setDeliveryPolicy(subscription: sub.id, policy)
+            let other = try await opened.another("node-2")
+            #expect(try await other.topic("api")?.deliveryPolicy == policy)
+            #expect(try await other.subscription(id: sub.id)?.definition.deliveryPolicy == policy)
+            try await outbox.setDeliveryPolicy(subscription: sub.id, nil)
+            #expect(try await other.subscription(id: sub.id)?.definition.deliveryPolicy == nil)
+            var bad = DeliveryPolicy()
+            bad.numRetries = -1
+            await #expect(throws: NotifyError.self) { try await outbox.setDeliveryPolicy(topic: "api", bad) }
+
+            func status(_ body: () async throws -> Void) async -> Int? {
+                do {
+                    try await body()
+                    return nil
+                } catch let error as NotifyError { return error.status } catch { return 0 }
+            }
+            let fileSub = try #require(try await outbox.subscriptions(topic: "ops").first)
+            #expect(await status { try await outbox.setDeliveryPolicy(topic: "ops", policy) } == 409)
+            #expect(await status { try await outbox.setDeliveryPolicy(subscription: fileSub.id, policy) } == 409)
+            #expect(await status { try await outbox.deleteTopic("ops") } == 409)
+            #expect(await status { try await outbox.setDeliveryPolicy(topic: "nope", policy) } == 404)
+            #expect(await status { try await outbox.setDeliveryPolicy(subscription: "sub-nope", nil) } == 404)
+
+            try await outbox.deleteTopic("api")
+            #expect(try await other.topics().map(\.name) == ["ops"])
+            #expect(try await other.subscription(id: sub.id) == nil)
+            #expect(try await other.subscriptions(topic: "ops").count == 2, "other topics keep theirs")
+            #expect(await status { try await outbox.deleteTopic("api") } == 404)
+            await #expect(throws: NotifyError.self) {
+                try await outbox.publish(topic: "api", subject: nil, message: "x", now: now)
+            }
+        }
+    }
+
     @Test("a delivery's life: due, retried later, failed, redriven, delivered", arguments: backends)
     func deliveryLife(_ backend: Backend) async throws {
         try await with(backend) { opened in

@@ -70,6 +70,16 @@ struct AWSSNSTests {
                 #expect(headers?["x-amz-sns-subscription-arn"]?.hasPrefix(topic + ":") == true)
             }
             #expect(result["structured_verified"] as? Bool == true)
+            #expect(result["changed_policy"] as? Int == 2, "\(result)")
+            #expect(result["cleared_policy"] as? Bool == false)
+            let topicPolicy = result["topic_policy"] as? [String: Any]
+            #expect(
+                topicPolicy?["numRetries"] as? Int == 4 && topicPolicy?["backoffFunction"] as? String == "geometric")
+            #expect(result["topic_effective"] as? Int == 4)
+            let remaining = result["topics_after_delete"] as? [String] ?? []
+            #expect(remaining.contains("orders") && !remaining.contains("doomed"), "\(remaining)")
+            #expect(result["doomed_subscriptions"] as? [String] == [])
+            #expect(result["delete_again"] as? Bool == true)
             #expect(result["after_unsubscribe"] as? Int == 2)
 
             let refused = try #require(result["refused"] as? [String: [String: Any]])
@@ -78,10 +88,12 @@ struct AWSSNSTests {
             #expect(refused["publish_unknown_topic"]?["status"] as? Int == 404)
             for name in [
                 "subscribe_sqs", "bad_topic_name", "binary_attribute", "no_default", "lambda_unknown", "bad_token",
+                "filter_policy", "raw_delivery", "bad_topic_policy",
             ] {
                 #expect(code(name) == "InvalidParameter", "\(name): \(refused[name] ?? [:])")
             }
             #expect(code("unsubscribe_unknown") == "NotFound")
+            #expect(code("policy_unknown_topic") == "NotFound")
             #expect(code("bad_signature") == "SignatureDoesNotMatch")
 
             // Through Plumb's own API: the same topic and subscriptions, the webhooks in SNS's format.

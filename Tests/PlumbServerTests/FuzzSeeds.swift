@@ -349,6 +349,17 @@ extension FuzzTests {
             Seed("DELETE", "/api/v1/subscriptions/{id}", params: ["id": "sub-00000000-0000-0000-0000-000000000000"]),
             // reads: path id (ids are "sub-<uuid>", unknown here: 404)
             Seed(
+                "PUT", "/api/v1/subscriptions/{id}/delivery-policy",
+                params: ["id": "sub-00000000-0000-0000-0000-000000000000"],
+                json: ["delivery_policy": ["num_retries": 2, "min_delay": 1, "max_delay": 5, "backoff": "linear"]]),
+            // reads: path id; body delivery_policy (an object as at subscribe, or null to clear; required)
+            Seed(
+                "PUT", "/api/v1/topics/{topic}/delivery-policy", params: ["topic": "fuzz-topic"],
+                json: ["delivery_policy": ["num_retries": 4, "min_delay": 2, "max_delay": 30, "backoff": "geometric"]]),
+            // reads: path topic; body delivery_policy (an object, or null to clear; required)
+            Seed("DELETE", "/api/v1/topics/{topic}", params: ["topic": "fuzz-topic-doomed"]),
+            // reads: path topic (an API topic; a file's is 409, an unknown one 404)
+            Seed(
                 "GET", "/api/v1/deliveries",
                 query: ["topic": "fuzz-topic", "status": "pending", "limit": "10", "before": "1000000"]),
             // reads: query topic, status (pending|delivered|failed|superseded), limit (1–1000), before (delivery id)

@@ -192,8 +192,21 @@ struct OpenAPIPlatformSamplesTests {
         }
         try await s.call("GET", "/api/v1/deliveries", query: "?topic=sample-topic&limit=1", expect: 200)
         try await s.call("POST", "/api/v1/deliveries/{id}/retry", ["id": String(failed)], expect: 200)
+        let doomedID = ["id": try #require(doomed["id"] as? String)]
         try await s.call(
-            "DELETE", "/api/v1/subscriptions/{id}", ["id": try #require(doomed["id"] as? String)], expect: 204)
+            "PUT", "/api/v1/subscriptions/{id}/delivery-policy", doomedID, body: #"{"delivery_policy": \#(policy)}"#,
+            expect: 200)
+        try await s.call(
+            "PUT", "/api/v1/subscriptions/{id}/delivery-policy", doomedID, body: #"{"delivery_policy": null}"#,
+            expect: 200)
+        try await s.call("PUT", "/api/v1/subscriptions/{id}/delivery-policy", doomedID, body: "{}", expect: 400)
+        try await s.call("DELETE", "/api/v1/subscriptions/{id}", doomedID, expect: 204)
+        try await s.call(
+            "PUT", "/api/v1/topics/{topic}/delivery-policy", topic, body: #"{"delivery_policy": \#(policy)}"#,
+            expect: 200)
+        try await s.call("POST", "/api/v1/topics", body: #"{"name": "sample-doomed"}"#, expect: 201)
+        try await s.call("DELETE", "/api/v1/topics/{topic}", ["topic": "sample-doomed"], expect: 204)
+        try await s.call("DELETE", "/api/v1/topics/{topic}", ["topic": "sample-doomed"], expect: 404)
     }
 
     static func functions(_ s: Sampler) async throws {

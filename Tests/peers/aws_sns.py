@@ -153,6 +153,34 @@ sns.publish(TopicArn=topic, MessageStructure="json",
 structured = wait_for(lambda e: e["path"] == "/auto" and e["message"].get("Message") == "structured default")
 out["structured_verified"] = structured and structured["verified"]
 
+# Delivery policies changed after the fact: the subscription's, cleared again, and the topic's (SNS's http form).
+changed = {"healthyRetryPolicy": {"numRetries": 2, "minDelayTarget": 1, "maxDelayTarget": 1,
+                                  "backoffFunction": "linear"}}
+sns.set_subscription_attributes(SubscriptionArn=auto_arn, AttributeName="DeliveryPolicy",
+                                AttributeValue=json.dumps(changed))
+changed_attributes = sns.get_subscription_attributes(SubscriptionArn=auto_arn)["Attributes"]
+out["changed_policy"] = json.loads(changed_attributes["DeliveryPolicy"])["healthyRetryPolicy"]["numRetries"]
+sns.set_subscription_attributes(SubscriptionArn=auto_arn, AttributeName="DeliveryPolicy", AttributeValue="")
+out["cleared_policy"] = "DeliveryPolicy" in sns.get_subscription_attributes(SubscriptionArn=auto_arn)["Attributes"]
+sns.set_subscription_attributes(SubscriptionArn=auto_arn, AttributeName="RawMessageDelivery", AttributeValue="false")
+topic_policy = {"http": {"defaultHealthyRetryPolicy": {"numRetries": 4, "minDelayTarget": 5, "maxDelayTarget": 30,
+                                                       "backoffFunction": "geometric"}}}
+sns.set_topic_attributes(TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(topic_policy))
+topic_after = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
+out["topic_policy"] = json.loads(topic_after["DeliveryPolicy"])["http"]["defaultHealthyRetryPolicy"]
+out["topic_effective"] = json.loads(topic_after["EffectiveDeliveryPolicy"])["http"]["defaultHealthyRetryPolicy"][
+    "numRetries"]
+
+# DeleteTopic takes the topic's subscriptions with it; deleting it again is no error, as in SNS.
+doomed = sns.create_topic(Name="doomed")["TopicArn"]
+sns.subscribe(TopicArn=doomed, Protocol="email", Endpoint="gone@example.com")
+sns.delete_topic(TopicArn=doomed)
+out["topics_after_delete"] = [t["TopicArn"].rsplit(":", 1)[1] for t in sns.list_topics()["Topics"]]
+out["doomed_subscriptions"] = [s["Endpoint"] for s in sns.list_subscriptions()["Subscriptions"]
+                               if s["TopicArn"] == doomed]
+sns.delete_topic(TopicArn=doomed)
+out["delete_again"] = True
+
 sns.unsubscribe(SubscriptionArn=out["confirmed_arn"])
 out["after_unsubscribe"] = len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"])
 
@@ -168,6 +196,14 @@ out["refused"] = {
         TopicArn=topic, Protocol="lambda", Endpoint="arn:aws:lambda:us-east-1:000000000000:function:nope")),
     "bad_token": refused(lambda: sns.confirm_subscription(TopicArn=topic, Token="0" * 64)),
     "unsubscribe_unknown": refused(lambda: sns.unsubscribe(SubscriptionArn=topic + ":nope")),
+    "filter_policy": refused(lambda: sns.set_subscription_attributes(
+        SubscriptionArn=auto_arn, AttributeName="FilterPolicy", AttributeValue='{"a": ["b"]}')),
+    "raw_delivery": refused(lambda: sns.set_subscription_attributes(
+        SubscriptionArn=auto_arn, AttributeName="RawMessageDelivery", AttributeValue="true")),
+    "bad_topic_policy": refused(lambda: sns.set_topic_attributes(
+        TopicArn=topic, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(changed))),
+    "policy_unknown_topic": refused(lambda: sns.set_topic_attributes(
+        TopicArn=missing, AttributeName="DeliveryPolicy", AttributeValue=json.dumps(topic_policy))),
 }
 wrong = wrong_secret(plumb, "sns", endpoint)
 out["refused"]["bad_signature"] = refused(lambda: wrong.list_topics())

@@ -51,6 +51,9 @@ public struct SNSService: AWSService {
             case "GetSubscriptionAttributes": return try await subscriptionAttributes(input, caller: caller)
             case "Unsubscribe": return try await unsubscribe(input, caller: caller)
             case "Publish": return try await publish(input, caller: caller)
+            case "SetTopicAttributes": return try await setTopicAttributes(input, caller: caller)
+            case "SetSubscriptionAttributes": return try await setSubscriptionAttributes(input, caller: caller)
+            case "DeleteTopic": return try await deleteTopic(input, caller: caller)
             default: throw AWSError.unknownOperation(operation, service: "SNS")
             }
         } catch {
@@ -115,16 +118,17 @@ public struct SNSService: AWSService {
         guard let topic = try await outbox.topic(name) else { throw NotifyError.topicNotFound(name) }
         let subscriptions = try await outbox.subscriptions(topic: name)
         let confirmed = subscriptions.filter { $0.status == "Confirmed" }.count
-        let policy = topic.deliveryPolicy ?? .webhookDefault
-        return [
-            "Attributes": .object([
-                "TopicArn": .string(names.topicARN(name)), "Owner": .string(names.account),
-                "DisplayName": .string(""), "SubscriptionsConfirmed": .string(String(confirmed)),
-                "SubscriptionsPending": .string(String(subscriptions.count - confirmed)),
-                "SubscriptionsDeleted": .string("0"),
-                "EffectiveDeliveryPolicy": .string(Self.deliveryPolicyJSON(policy)),
-            ])
+        var attributes: [String: JSONValue] = [
+            "TopicArn": .string(names.topicARN(name)), "Owner": .string(names.account),
+            "DisplayName": .string(""), "SubscriptionsConfirmed": .string(String(confirmed)),
+            "SubscriptionsPending": .string(String(subscriptions.count - confirmed)),
+            "SubscriptionsDeleted": .string("0"),
+            "EffectiveDeliveryPolicy": .string(Self.topicDeliveryPolicyJSON(topic.deliveryPolicy ?? .webhookDefault)),
         ]
+        if let policy = topic.deliveryPolicy {
+            attributes["DeliveryPolicy"] = .string(Self.topicDeliveryPolicyJSON(policy))
+        }
+        return ["Attributes": .object(attributes)]
     }
 
     // MARK: - Subscriptions

@@ -25,6 +25,15 @@ public protocol NotificationStoring: Sendable {
     /// Confirms the subscription that `token` was sent to.
     func confirm(token: String, now: Int64) async throws -> Outbox.Subscription
     func unsubscribe(id: String) async throws
+    /// Sets a topic's delivery policy (nil: the defaults), as SNS's SetTopicAttributes; a topic declared in an alert
+    /// file is refused (409), an unknown one is a 404.
+    func setDeliveryPolicy(topic: String, _ policy: DeliveryPolicy?) async throws
+    /// Sets a subscription's delivery policy (nil: the topic's), as SNS's SetSubscriptionAttributes; it governs the
+    /// next attempt of deliveries already queued too. Alert-file subscriptions are refused (409).
+    func setDeliveryPolicy(subscription id: String, _ policy: DeliveryPolicy?) async throws
+    /// Deletes a topic made through an API with its subscriptions (SNS's DeleteTopic); deliveries already queued fail
+    /// at their next attempt, their subscription gone. Alert-file topics are refused (409), an unknown one is a 404.
+    func deleteTopic(_ name: String) async throws
 
     // MARK: Publishing and delivering
 

@@ -45,6 +45,19 @@ extension TopicRoutes {
         return Response(status: .noContent)
     }
 
+    /// Sets or clears a subscription's delivery policy; answers the subscription.
+    @Sendable func setSubscriptionDeliveryPolicy(
+        _ request: Request, context: PlumbRequestContext
+    ) async throws -> Response {
+        let body = try await request.decodeJSON(DeliveryPolicyRequest.self, limit: 4 * 1_024)
+        let id = context.parameters.get("id") ?? ""
+        try await outbox.setDeliveryPolicy(subscription: id, try body.deliveryPolicy?.policy())
+        guard let subscription = try await outbox.subscription(id: id) else {
+            throw NotifyError(status: 404, code: "NotFound", "no subscription '\(id)'")
+        }
+        return try Response.json(SubscriptionDescription(subscription))
+    }
+
     /// `GET /subscriptions/confirm?token=…`: an HTML page for the person who followed the link.
     @Sendable func confirm(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         guard let token = request.queryDictionary["token"], !token.isEmpty else {

@@ -23,6 +23,20 @@ extension TopicRoutes {
         try Response.json(try await describe(try await topic(context)))
     }
 
+    /// Deletes a topic made through the API and its subscriptions (alert-file topics: 409).
+    @Sendable func deleteTopic(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        try await outbox.deleteTopic(context.parameters.get("topic") ?? "")
+        return Response(status: .noContent)
+    }
+
+    /// Sets or clears the topic's delivery policy; answers the topic.
+    @Sendable func setTopicDeliveryPolicy(_ request: Request, context: PlumbRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(DeliveryPolicyRequest.self, limit: 4 * 1_024)
+        let name = context.parameters.get("topic") ?? ""
+        try await outbox.setDeliveryPolicy(topic: name, try body.deliveryPolicy?.policy())
+        return try Response.json(try await describe(try await topic(context)))
+    }
+
     @Sendable func publish(_ request: Request, context: PlumbRequestContext) async throws -> Response {
         let name = context.parameters.get("topic") ?? ""
         let body = try await request.decodeJSON(PublishRequest.self)
