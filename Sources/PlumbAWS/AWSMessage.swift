@@ -58,11 +58,18 @@ public struct AWSResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// An answer that goes on after its head (an event stream): run once the head and `body` are sent, with a writer
+    /// of the next bytes; it returns when the stream ends, and throws when the client has gone.
+    public var stream: (@Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void)?
 
-    public init(status: Int = 200, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(
+        status: Int = 200, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        stream: (@Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void)? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
 }
 

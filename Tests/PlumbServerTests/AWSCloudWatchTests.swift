@@ -369,6 +369,17 @@ struct AWSCloudWatchTests {
         #expect(errors["platform_group"] as? String == "AccessDeniedException")
         #expect(errors["no_filter"] as? String == "ResourceNotFoundException")
         #expect(errors["bad_filter_value"] as? String == "InvalidParameterException")
+        let live = try #require(result["live_tail"] as? [String: Any])
+        #expect(live["messages"] as? [String] == ["ERROR live one", "ERROR live two"], "\(live)")
+        let liveStart = live["start"] as? [String: Any]
+        #expect(liveStart?["logEventFilterPattern"] as? String == "ERROR")
+        #expect(
+            liveStart?["logGroupIdentifiers"] as? [String] == [
+                "arn:aws:logs:us-east-1:000000000000:log-group:/boto/app"
+            ])
+        #expect(live["sampled"] as? Bool == false)
+        #expect(errors["live_unknown_group"] as? String == "ResourceNotFoundException")
+        #expect(errors["live_streams_two_groups"] as? String == "InvalidParameterException")
         #expect(result["groups_after_delete"] as? [String] == ["/boto/app"], "\(result)")
         #expect(result["doomed_filters"] as? [String] == [], "\(result)")
         #expect(errors["delete_again"] as? String == "ResourceNotFoundException")

@@ -6,6 +6,8 @@ import json
 import sys
 import time
 
+import botocore.config
+
 from aws_common import error_code, once, session
 
 endpoint, credentials, config = sys.argv[1:4]
@@ -87,6 +89,39 @@ out["errors"] = {
         logGroupName=group, filterName="bad", filterPattern="ERROR",
         metricTransformations=[{"metricName": "m", "metricNamespace": "Boto/Logs", "metricValue": "lots"}])),
 }
+
+# StartLiveTail: the events put after the session starts arrive in sessionUpdates, filtered; boto3 reads the event
+# stream. The operation's "stream-" host prefix is turned off, as it must be for an endpoint_url.
+tail_client = session(credentials, config).client(
+    "logs", endpoint_url=endpoint,
+    config=once().merge(botocore.config.Config(inject_host_prefix=False, read_timeout=30)))
+tail = tail_client.start_live_tail(logGroupIdentifiers=[logs.describe_log_groups(logGroupNamePrefix=group)[
+    "logGroups"][0]["arn"].removesuffix(":*")], logEventFilterPattern="ERROR")
+stream = tail["responseStream"]
+live = {"start": None, "messages": [], "updates": 0}
+put_done = False
+deadline = time.time() + 20
+for event in stream:
+    if "sessionStart" in event:
+        live["start"] = {k: event["sessionStart"].get(k) for k in ("logGroupIdentifiers", "logEventFilterPattern")}
+    if "sessionUpdate" in event:
+        live["updates"] += 1
+        live["messages"] += [r["message"] for r in event["sessionUpdate"]["sessionResults"]]
+        live["sampled"] = event["sessionUpdate"]["sessionMetadata"]["sampled"]
+    if live["start"] and not put_done:
+        logs.put_log_events(logGroupName=group, logStreamName="web-1", logEvents=[
+            {"timestamp": int(time.time() * 1000), "message": "ERROR live one"},
+            {"timestamp": int(time.time() * 1000), "message": "INFO live quiet"},
+            {"timestamp": int(time.time() * 1000), "message": "ERROR live two"}])
+        put_done = True
+    if len(live["messages"]) >= 2 or time.time() > deadline:
+        break
+stream.close()
+out["live_tail"] = live
+out["errors"]["live_unknown_group"] = error_code(lambda: tail_client.start_live_tail(
+    logGroupIdentifiers=["/boto/none"]))
+out["errors"]["live_streams_two_groups"] = error_code(lambda: tail_client.start_live_tail(
+    logGroupIdentifiers=[group, "/plumb/server"], logStreamNames=["web-1"]))
 
 # DeleteLogGroup: a second group with a metric filter on it goes, filter and all; the first stays.
 logs.create_log_group(logGroupName="/boto/doomed")

@@ -10,6 +10,7 @@ import PlumbHost
 import PlumbIAM
 import PlumbLogs
 import PlumbNotify
+import ServiceLifecycle
 
 /// The AWS APIs on Plumb's listener: `POST /` with `X-Amz-Target` (AWS JSON 1.0/1.1), signed with SigV4 by an
 /// access key Plumb knows. The answers, errors included, are in AWS's shapes, not Plumb's.
@@ -79,9 +80,44 @@ struct AWSRoutes {
         for (name, value) in answer.headers {
             if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
         }
+        if let stream = answer.stream {
+            return Response(
+                status: .init(code: answer.status), headers: fields,
+                body: ResponseBody(asyncSequence: Self.eventStream(first: answer.body, stream)))
+        }
         return Response(
             status: .init(code: answer.status), headers: fields,
             body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+}
+
+extension AWSRoutes {
+    /// An event stream's bytes: `first`, then what `stream` writes. The writer runs in a task of its own, ended when
+    /// the client goes away (the sequence is dropped), when the stream ends, or when the server shuts down.
+    static func eventStream(
+        first: [UInt8],
+        _ stream: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void
+    ) -> AsyncThrowingStream<ByteBuffer, any Error> {
+        let (events, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        continuation.yield(ByteBuffer(bytes: first))
+        let writer = Task {
+            do {
+                try await withGracefulShutdownHandler {
+                    try await stream { bytes in
+                        guard case .enqueued = continuation.yield(ByteBuffer(bytes: bytes)) else {
+                            throw CancellationError()
+                        }
+                    }
+                } onGracefulShutdown: {
+                    continuation.finish()
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in writer.cancel() }
+        return events
     }
 }
 
