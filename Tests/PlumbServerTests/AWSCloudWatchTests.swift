@@ -50,6 +50,11 @@ struct AWSCloudWatchTests {
         #expect(metricData["req"]?.last as? Double == 10)
         #expect(result["paged_values"] as? [Double] == [4, 3, 2, 1, 0], "\(result["paged_values"] ?? "")")
         #expect(result["pages"] as? Int == 3)
+        // Two periods in one request: five one-minute maxima (0 to 4), their sum over five minutes, and twice it.
+        let mixed = try #require(result["mixed"] as? [String: [Double]])
+        #expect(mixed["minute"] == [5, 10], "\(mixed)")
+        #expect(mixed["five"]?.last == 10 && mixed["twice"]?.last == 20, "\(mixed)")
+        #expect(result["mixed_order"] as? [String] == ["minute", "five", "twice"])
 
         let errors = try #require(result["errors"] as? [String: Any])
         func code(_ name: String) -> String? { (errors[name] as? [String: Any])?["code"] as? String }

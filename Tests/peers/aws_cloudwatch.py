@@ -98,6 +98,14 @@ for page in pages:
     page_count += 1
     values += page["MetricDataResults"][0]["Values"]
 out["paged_values"] = values
+# Queries of two periods in one request; an expression takes the period of what it reads.
+paged = {"Namespace": "Boto/Test", "MetricName": "Paged"}
+mixed = cw.get_metric_data(MetricDataQueries=[
+    {"Id": "minute", "MetricStat": {"Metric": paged, "Period": 60, "Stat": "Maximum"}},
+    {"Id": "five", "MetricStat": {"Metric": paged, "Period": 300, "Stat": "Sum"}},
+    {"Id": "twice", "Expression": "five * 2"}], StartTime=now - 900, EndTime=now + 60)
+out["mixed"] = {r["Id"]: [len(r["Values"]), sum(r["Values"])] for r in mixed["MetricDataResults"]}
+out["mixed_order"] = [r["Id"] for r in mixed["MetricDataResults"]]
 out["pages"] = page_count
 
 # Refusals, each with AWS's code: sent without boto3's own checks, so the server is the one that refuses.
@@ -119,7 +127,8 @@ out["errors"] = {
         {"Id": "a", "MetricStat": {"Metric": {"Namespace": "Boto/Test", "MetricName": "Latency"}, "Period": 60,
                                    "Stat": "Sum"}},
         {"Id": "b", "MetricStat": {"Metric": {"Namespace": "Boto/Test", "MetricName": "Latency"}, "Period": 300,
-                                   "Stat": "Sum"}}], StartTime=now - 3600, EndTime=now)),
+                                   "Stat": "Sum"}},
+        {"Id": "e", "Expression": "a + b"}], StartTime=now - 3600, EndTime=now)),
     "bad_expression": error_code(lambda: raw.get_metric_data(MetricDataQueries=[
         {"Id": "e", "Expression": "SUM(", "Period": 60}], StartTime=now - 3600, EndTime=now)),
     "empty_name": error_code(lambda: raw.put_metric_data(Namespace="Boto/Test", MetricData=[

@@ -15,21 +15,13 @@ extension CloudWatchService {
             throw AWSError.invalidParameter("MetricDataQueries holds at most \(Self.maxQueries) queries")
         }
         var queries: [MetricDataQuery] = []
-        var periods: Set<Int64> = []
+        var given: [String: Int64] = [:]
         for (index, item) in items.enumerated() {
             let (query, period) = try metricDataQuery(item, place: "MetricDataQueries.member.\(index + 1)")
             queries.append(query)
-            if let period { periods.insert(period) }
+            if let period { given[query.id] = period }
         }
-        // Plumb evaluates one period a request: every query's (MetricStat.Period or Period) must agree.
-        guard periods.count <= 1 else {
-            throw AWSError.invalidParameter(
-                "every query's period must be the same here (got \(periods.sorted().map(String.init).joined(separator: ", ")))"
-            )
-        }
-        guard let period = periods.first else {
-            throw AWSError.missingParameter("a MetricStat.Period (or a query's Period) is required")
-        }
+        let periods = try Self.periods(of: queries, given: given)
         let start = try time(input, "StartTime")
         let end = try time(input, "EndTime")
         let descending =
@@ -46,7 +38,15 @@ extension CloudWatchService {
             }
             maxDatapoints = min(limit, 100_800)
         }
-        let results = try await store.metricData(queries, start: start, end: end, period: period)
+        // Each period's queries are evaluated together (an expression reads queries of its own period only).
+        var byID: [String: MetricDataResult] = [:]
+        for period in Set(periods.values).sorted() {
+            let group = queries.filter { periods[$0.id] == period }
+            for result in try await store.metricData(group, start: start, end: end, period: period) {
+                byID[result.id] = result
+            }
+        }
+        let results = queries.compactMap { byID[$0.id] }
         // A page shares MaxDatapoints among the results; NextToken continues every result where it stopped.
         let offset = try pageOffset(input["NextToken"], count: results.map(\.timestamps.count).max() ?? 0)
         let perResult = max(1, maxDatapoints / max(1, results.count))
@@ -66,6 +66,37 @@ extension CloudWatchService {
         var output: [String: JSONValue] = ["MetricDataResults": .array(page), "Messages": .array([])]
         if more { output["NextToken"] = AWSPageToken.encode(offset + perResult) }
         return output
+    }
+
+    /// Each query's period: a metric's is its own (`MetricStat.Period`, or the query's `Period`); an expression's is its
+    /// `Period`, else that of the queries it reads, which must agree (an expression of no query takes the request's
+    /// one period). A query whose period cannot be told is refused.
+    static func periods(of queries: [MetricDataQuery], given: [String: Int64]) throws -> [String: Int64] {
+        var periods = given
+        var open = queries.filter { periods[$0.id] == nil }
+        let single = Set(given.values).count == 1 ? given.values.first : nil
+        while !open.isEmpty {
+            let before = open.count
+            open = try open.filter { query in
+                guard case .expression(let expression, _) = query.source else { return true }
+                let read = expression.references.filter { id in queries.contains { $0.id == id } }
+                if read.contains(where: { periods[$0] == nil }) { return true }
+                let found = Set(read.compactMap { periods[$0] })
+                guard found.count <= 1 else {
+                    throw AWSError.invalidParameter(
+                        "query \(query.id) reads queries of different periods (\(found.sorted().map(String.init).joined(separator: ", ")) s); give it a Period or read queries of one period"
+                    )
+                }
+                guard let period = found.first ?? single else { return true }
+                periods[query.id] = period
+                return false
+            }
+            guard open.count < before else {
+                throw AWSError.missingParameter(
+                    "a period is required for query \(open[0].id) (its MetricStat.Period, or the query's Period)")
+            }
+        }
+        return periods
     }
 
     /// One of GetMetricData's queries, and the period it asks for.
