@@ -121,17 +121,15 @@ public struct AWSEndpoint: Sendable {
             let input = try target.form ?? parseInput(request, wire: target.wire)
             let action = type(of: target.service).iamPrefix + ":" + target.operation
             if target.wire == .json10 || target.wire == .json11,
-                var streamed = try await UsageAttribution.$user.withValue(
-                    caller.user,
-                    operation: {
-                        try await audited(request, operation: target.operation) {
-                            try await AWSOperation.run(action) {
-                                try await target.service.stream(
-                                    operation: target.operation, input: input, caller: caller)
-                            }
-                        }
-                    })
+                type(of: target.service).streamingOperations.contains(target.operation)
             {
+                var streamed = try await UsageAttribution.$user.withValue(caller.user) {
+                    try await audited(request, operation: target.operation) {
+                        try await AWSOperation.run(action) {
+                            try await target.service.stream(operation: target.operation, input: input, caller: caller)
+                        }
+                    }
+                }
                 streamed.headers.append(("x-amzn-RequestId", requestID))
                 return streamed
             }

@@ -47,10 +47,11 @@ public protocol AWSService: Sendable {
     static var memberTypes: AWSMemberTypes { get }
     /// Runs `operation` with its input; the output's members as AWS's model names them.
     func handle(operation: String, input: [String: JSONValue], caller: AWSCaller) async throws -> [String: JSONValue]
-    /// An operation answered by an event stream (CloudWatch Logs' StartLiveTail), in a JSON protocol: its checks
-    /// run here, before the answer's head is sent, and the answer's `stream` writes the events. Nil for every other
-    /// operation, which `handle` answers.
-    func stream(operation: String, input: [String: JSONValue], caller: AWSCaller) async throws -> AWSResponse?
+    /// The operations answered by an event stream (CloudWatch Logs' StartLiveTail), which `stream` answers.
+    static var streamingOperations: Set<String> { get }
+    /// One of `streamingOperations`, in a JSON protocol: its checks run here, before the answer's head is sent, and
+    /// the answer's `stream` writes the events.
+    func stream(operation: String, input: [String: JSONValue], caller: AWSCaller) async throws -> AWSResponse
 }
 
 extension AWSService {
@@ -60,7 +61,11 @@ extension AWSService {
     public static var iamPrefix: String { signingName }
     public static var queryCompatible: Bool { false }
 
+    public static var streamingOperations: Set<String> { [] }
+
     public func stream(
         operation: String, input: [String: JSONValue], caller: AWSCaller
-    ) async throws -> AWSResponse? { nil }
+    ) async throws -> AWSResponse {
+        throw AWSError.unknownOperation(operation, service: Self.signingName)
+    }
 }

@@ -289,27 +289,27 @@ public final class PostgresOutbox: NotificationStoring, Sendable {
     }
 
     public func setDeliveryPolicy(topic: String, _ policy: DeliveryPolicy?) async throws {
-        if let problem = policy?.validate() { throw NotifyError("delivery_policy: \(problem)") }
-        let logger = self.logger
-        let text = Outbox.json(policy)
-        try await database.transaction { connection in
-            try await Self.requireAPI(
-                try await connection.query(
-                    "SELECT source FROM topics WHERE name = \(topic) FOR UPDATE", logger: logger), topic, what: "topic")
-            try await connection.query("UPDATE topics SET policy = \(text) WHERE name = \(topic)", logger: logger)
-        }
+        try await setPolicy(policy, table: "topics", column: "name", key: topic, what: "topic")
     }
 
     public func setDeliveryPolicy(subscription id: String, _ policy: DeliveryPolicy?) async throws {
+        try await setPolicy(policy, table: "subscriptions", column: "id", key: id, what: "subscription")
+    }
+
+    /// Sets the `policy` of the row of `table` whose `column` is `key`, once it is known to be the API's.
+    private func setPolicy(
+        _ policy: DeliveryPolicy?, table: String, column: String, key: String, what: String
+    ) async throws {
         if let problem = policy?.validate() { throw NotifyError("delivery_policy: \(problem)") }
         let logger = self.logger
         let text = Outbox.json(policy)
         try await database.transaction { connection in
             try await Self.requireAPI(
                 try await connection.query(
-                    "SELECT source FROM subscriptions WHERE id = \(id) FOR UPDATE", logger: logger), id,
-                what: "subscription")
-            try await connection.query("UPDATE subscriptions SET policy = \(text) WHERE id = \(id)", logger: logger)
+                    "SELECT source FROM \(unescaped: table) WHERE \(unescaped: column) = \(key) FOR UPDATE",
+                    logger: logger), key, what: what)
+            try await connection.query(
+                "UPDATE \(unescaped: table) SET policy = \(text) WHERE \(unescaped: column) = \(key)", logger: logger)
         }
     }
 

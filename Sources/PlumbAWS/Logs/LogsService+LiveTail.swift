@@ -12,10 +12,11 @@ extension LogsService {
     /// Events a `sessionUpdate` carries at most; beyond them the update says it is `sampled`.
     static let liveTailBatch = 500
 
+    public static let streamingOperations: Set<String> = ["StartLiveTail"]
+
     public func stream(
         operation: String, input: [String: JSONValue], caller: AWSCaller
-    ) async throws -> AWSResponse? {
-        guard operation == "StartLiveTail" else { return nil }
+    ) async throws -> AWSResponse {
         let tail = try liveTail(input, caller: caller)
         for group in tail.groups
         where try await !store.groups(prefix: group.name).contains(where: { $0.name == group.name }) {
