@@ -39,6 +39,14 @@ if [ "${PLUMB_TEST_PEERS:-0}" = 1 ] && ! python3 -c "import pyotp, jwt, qrcode" 
     || python3 -m pip install --quiet --break-system-packages pyotp "PyJWT[crypto]" qrcode
 fi
 
+# Functions with `runtime: python3` run their handlers under AWS's Lambda runtime interface client (Apache-2.0), as
+# Lambda's own Python images do.
+if ! python3 -c "import awslambdaric" 2>/dev/null; then
+  echo "setup: installing the awslambdaric Python package (the python3 runtime of Lambda handlers)"
+  python3 -m pip install --quiet awslambdaric 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages awslambdaric
+fi
+
 # The VADER lexicon comes from the vaderSentiment package (MIT); it is installed, never committed.
 if ! python3 -c "import vaderSentiment" 2>/dev/null; then
   echo "setup: installing the vaderSentiment Python package"

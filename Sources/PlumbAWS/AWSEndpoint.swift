@@ -34,6 +34,7 @@ public struct AWSCaller: Sendable {
 public final class AWSOperation: Sendable {
     @TaskLocal public static var current: AWSOperation?
     private let action: Mutex<String?>
+    private let counted = Mutex(false)
 
     public init(action: String) { self.action = Mutex(action) }
 
@@ -45,9 +46,38 @@ public final class AWSOperation: Sendable {
         }
     }
 
+    /// True the first time only: the request is counted once however many resources its own check covers.
+    public func countOnce() -> Bool {
+        counted.withLock { done in
+            defer { done = true }
+            return !done
+        }
+    }
+
+    /// Hands the action to the next check again (`AWSCaller.authorizeEach`).
+    func give(_ value: String) { action.withLock { $0 = value } }
+
     static func run<T>(_ action: String, _ work: () async throws -> T) async rethrows -> T {
         try await $current.withValue(AWSOperation(action: action)) { try await work() }
     }
+}
+
+extension AWSCaller {
+    /// The operation's own check over several resources (the alarms of one call, the groups of one tail): each one
+    /// is checked with the operation's AWS action as well as Plumb's, so a Deny written in AWS's names holds for every
+    /// resource, not only the first; checks after it see no AWS action again.
+    public func authorizeEach(_ action: String, _ resources: [String]) throws {
+        guard let operation = AWSOperation.current, let aws = operation.take() else {
+            for resource in resources { try authorize(action, resource) }
+            return
+        }
+        defer { _ = operation.take() }
+        for resource in resources {
+            operation.give(aws)
+            try authorize(action, resource)
+        }
+    }
+
 }
 
 /// What the endpoint needs from the server: the access keys, the clock, and the audit trail of refusals.

@@ -122,16 +122,7 @@ public final class PluginHost: Sendable {
                 let instance = try await P(context: context)
                 return { request, ctx in try await handler(instance, request, ctx) }
             }
-            let duplicate = registry.withLock { r in
-                if r.byName[qualified] != nil { return true }
-                r.byName[qualified] = hosted
-                r.order.append(qualified)
-                return false
-            }
-            if duplicate {
-                throw FunctionError.badRequest(
-                    "function \(qualified) is declared twice", code: "InvalidParameterValueException")
-            }
+            try register(hosted)
             updateCaps(hosted)
             try await setProvisionedConcurrency(qualified, options.provisioned)
             try await hosted.pool.prewarm(1)
@@ -140,6 +131,20 @@ public final class PluginHost: Sendable {
     }
 
     /// The end user holding `accessToken`, nil when no identity plugin is loaded or it does not vouch for the token.
+    /// Adds a function to the registry, or throws when its name is taken.
+    func register(_ hosted: HostedFunction) throws {
+        let duplicate = registry.withLock { r in
+            if r.byName[hosted.name] != nil { return true }
+            r.byName[hosted.name] = hosted
+            r.order.append(hosted.name)
+            return false
+        }
+        if duplicate {
+            throw FunctionError.badRequest(
+                "function \(hosted.name) is declared twice", code: "InvalidParameterValueException")
+        }
+    }
+
     public func endUser(accessToken: String) -> EndUser? {
         endUsers.withLock { $0 }?.endUser(accessToken: accessToken)
     }
@@ -285,7 +290,14 @@ public final class PluginHost: Sendable {
             }
         }
         do {
-            let response = try await lease.instance.handler(request, context)
+            let response: FunctionResponse
+            do {
+                response = try await lease.instance.handler(request, context)
+            } catch let lost as InstanceLost {
+                // The instance's process is gone (killed at its timeout, or it died): it leaves the pool.
+                function.pool.retire(lease.instance)
+                throw lost.error
+            }
             if response.status >= 500 {
                 function.countError()
                 failed = true

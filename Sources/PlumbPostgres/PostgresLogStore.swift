@@ -352,22 +352,23 @@ public final class PostgresLogStore: LogStoring, Sendable {
         }
     }
 
-    /// One statement: the group and its events (its streams follow by the foreign key). Ids come from `log_ids`, so
+    /// The group and its events in one transaction (its streams follow by the foreign key). It first takes the
+    /// `log_ids` row, which every append holds until it commits, so no append to the group is in flight while its
+    /// events are deleted (each statement after the lock sees every committed event). Ids come from `log_ids`, so
     /// none is given again.
     public func deleteGroup(_ name: String) async throws {
         let logger = self.logger
-        let deleted = try await database.run { connection -> Bool in
-            var found = false
-            for try await _ in try await connection.query(
-                """
-                WITH g AS (DELETE FROM log_groups WHERE name = \(name) RETURNING id),
-                    e AS (DELETE FROM log_events WHERE group_id IN (SELECT id FROM g))
-                SELECT id FROM g
-                """, logger: logger
+        let deleted = try await database.transaction { connection -> Bool in
+            try await connection.query("SELECT next_id FROM log_ids FOR UPDATE", logger: logger)
+            var id: Int64?
+            for try await value in try await connection.query(
+                "DELETE FROM log_groups WHERE name = \(name) RETURNING id", logger: logger
             ).decode(Int64.self) {
-                found = true
+                id = value
             }
-            return found
+            guard let id else { return false }
+            try await connection.query("DELETE FROM log_events WHERE group_id = \(id)", logger: logger)
+            return true
         }
         guard deleted else {
             throw LogsError(status: 404, code: "ResourceNotFoundException", "no log group '\(name)'")

@@ -269,6 +269,7 @@ public final class PlumbServer: Sendable {
         for plugin in plugins {
             try await host.load(plugin)
         }
+        try await loadLambdaFunctions(config: config, into: host)
         for (name, settings) in config.functions.sorted(by: { $0.key < $1.key }) {
             guard host.function(named: name) != nil else {
                 throw ConfigError(

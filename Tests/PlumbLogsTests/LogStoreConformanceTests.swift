@@ -364,8 +364,9 @@ extension LogStoreConformanceTests {
     func deleteGroup(_ backend: Backend) async throws {
         try await with(backend) { store, clock in
             let written = Self.events(from: clock.now - 600_000)
-            try await Self.put(written, group: "/conformance/gone", into: store)
+            // The deleted group holds the highest ids, so the last check sees whether any is given again.
             try await Self.put(written, group: "/conformance/kept", into: store)
+            try await Self.put(written, group: "/conformance/gone", into: store)
             let highest = try await store.lastEventID()
             let onGone = MetricFilter(
                 name: "gone-errors", group: "/conformance/gone", pattern: try FilterPattern("ERROR"),

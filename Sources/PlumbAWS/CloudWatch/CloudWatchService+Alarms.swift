@@ -63,7 +63,7 @@ extension CloudWatchService {
         case "EnableAlarmActions", "DisableAlarmActions":
             // CloudWatch skips names that are no alarm; an alarm declared in a file is refused.
             let names = try alarmNames(input)
-            for name in names { try caller.authorize("alarms:PutAlarm", "alarm/\(name)") }
+            try caller.authorizeEach("alarms:PutAlarm", names.map { "alarm/\($0)" })
             try await alarmCall {
                 try await alarms.setActionsEnabled(
                     operation == "EnableAlarmActions", names: names, now: store.clock())
@@ -71,7 +71,7 @@ extension CloudWatchService {
             return [:]
         default:  // DeleteAlarms
             let names = try alarmNames(input)
-            for name in names { try caller.authorize("alarms:DeleteAlarm", "alarm/\(name)") }
+            try caller.authorizeEach("alarms:DeleteAlarm", names.map { "alarm/\($0)" })
             try await deleteAlarms(names)
             return [:]
         }

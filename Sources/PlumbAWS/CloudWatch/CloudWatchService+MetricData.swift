@@ -38,10 +38,15 @@ extension CloudWatchService {
             }
             maxDatapoints = min(limit, 100_800)
         }
-        // Each period's queries are evaluated together (an expression reads queries of its own period only).
+        // Each period's queries are evaluated together (an expression reads queries of its own period only); a
+        // period whose queries are all hidden inputs has nothing to answer. The request as a whole is checked first.
+        do { _ = try MetricData.validate(queries) } catch let error as MetricsError {
+            throw AWSError.invalidParameter(error.message)
+        }
         var byID: [String: MetricDataResult] = [:]
         for period in Set(periods.values).sorted() {
             let group = queries.filter { periods[$0.id] == period }
+            guard group.contains(where: \.returnData) else { continue }
             for result in try await store.metricData(group, start: start, end: end, period: period) {
                 byID[result.id] = result
             }
@@ -68,13 +73,23 @@ extension CloudWatchService {
         return output
     }
 
-    /// Each query's period: a metric's is its own (`MetricStat.Period`, or the query's `Period`); an expression's is its
-    /// `Period`, else that of the queries it reads, which must agree (an expression of no query takes the request's
-    /// one period). A query whose period cannot be told is refused.
+    /// Each query's period: a metric's is its own (`MetricStat.Period`, or the query's `Period`); an expression's is
+    /// that of the queries it reads, which must agree (a `Period` given to it must be the same); an expression that
+    /// reads no query takes its `Period`, else the request's one period. A query whose period cannot be told is
+    /// refused.
     static func periods(of queries: [MetricDataQuery], given: [String: Int64]) throws -> [String: Int64] {
-        var periods = given
+        var periods: [String: Int64] = [:]
+        var explicit: [String: Int64] = [:]
+        for query in queries {
+            if case .expression = query.source {
+                explicit[query.id] = given[query.id]
+            } else {
+                periods[query.id] = given[query.id]
+            }
+        }
+        let metricPeriods = Set(periods.values)
+        let single = metricPeriods.count == 1 ? metricPeriods.first : nil
         var open = queries.filter { periods[$0.id] == nil }
-        let single = Set(given.values).count == 1 ? given.values.first : nil
         while !open.isEmpty {
             let before = open.count
             open = try open.filter { query in
@@ -84,10 +99,14 @@ extension CloudWatchService {
                 let found = Set(read.compactMap { periods[$0] })
                 guard found.count <= 1 else {
                     throw AWSError.invalidParameter(
-                        "query \(query.id) reads queries of different periods (\(found.sorted().map(String.init).joined(separator: ", ")) s); give it a Period or read queries of one period"
+                        "query \(query.id) reads queries of different periods (\(found.sorted().map(String.init).joined(separator: ", ")) s); an expression reads queries of one period"
                     )
                 }
-                guard let period = found.first ?? single else { return true }
+                if let read = found.first, let own = explicit[query.id], own != read {
+                    throw AWSError.invalidParameter(
+                        "query \(query.id) has Period \(own) but reads queries of period \(read)")
+                }
+                guard let period = found.first ?? explicit[query.id] ?? single else { return true }
                 periods[query.id] = period
                 return false
             }

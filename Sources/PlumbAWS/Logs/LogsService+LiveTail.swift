@@ -1,6 +1,7 @@
 import Foundation
 import PlumbAPI
 import PlumbLogs
+import Synchronization
 
 /// StartLiveTail: the events of up to ten groups as they are stored, in AWS's event stream (an `initial-response`,
 /// a `sessionStart`, then a `sessionUpdate` every second with at most 500 events), for up to three hours, as
@@ -9,8 +10,10 @@ import PlumbLogs
 extension LogsService {
     /// A session's longest life, as CloudWatch's; it then ends with a `SessionTimeoutException`.
     static let liveTailLimit: Duration = .seconds(3 * 3_600)
-    /// Events a `sessionUpdate` carries at most; beyond them the update says it is `sampled`.
+    /// Events a `sessionUpdate` carries at most, and their messages' bytes at most (500 events of 256 KB would be a
+    /// 128 MB message); beyond either the update says it is `sampled`.
     static let liveTailBatch = 500
+    static let liveTailBatchBytes = 1_048_576
 
     public static let streamingOperations: Set<String> = ["StartLiveTail"]
 
@@ -18,9 +21,17 @@ extension LogsService {
         operation: String, input: [String: JSONValue], caller: AWSCaller
     ) async throws -> AWSResponse {
         let tail = try liveTail(input, caller: caller)
-        for group in tail.groups
-        where try await !store.groups(prefix: group.name).contains(where: { $0.name == group.name }) {
-            throw Self.error("ResourceNotFoundException", "The specified log group does not exist: \(group.name)")
+        for group in tail.groups {
+            // A group's streams are read by one indexed lookup; an unknown group is the store's 404.
+            do { _ = try await store.streams(group: group.name) } catch let error as LogsError where error.status == 404
+            {
+                throw Self.error("ResourceNotFoundException", "The specified log group does not exist: \(group.name)")
+            }
+        }
+        guard liveTails.open() else {
+            throw Self.error(
+                "LimitExceededException",
+                "at most \(LiveTailSessions.limit) live tail sessions run at once; end one first")
         }
         let start = try await store.lastEventID()
         let requestID = UUID().uuidString.lowercased()
@@ -34,12 +45,16 @@ extension LogsService {
         }
         if let text = tail.patternText { sessionStart["logEventFilterPattern"] = .string(text) }
         let head =
-            AWSEventStream.event("initial-response", json: Array("{}".utf8))
+            try AWSEventStream.event("initial-response", json: Array("{}".utf8))
             + AWSEventStream.event("sessionStart", json: Self.json(.object(sessionStart)))
         let store = self.store
+        let sessions = liveTails
         return AWSResponse(
             status: 200, headers: [("Content-Type", AWSEventStream.contentType)], body: head,
-            stream: { write in try await tail.run(store: store, from: start, write: write) })
+            stream: { write in
+                defer { sessions.close() }
+                try await tail.run(store: store, from: start, write: write)
+            })
     }
 
     /// StartLiveTail's input, checked.
@@ -53,9 +68,12 @@ extension LogsService {
                 throw Self.error("InvalidParameterException", "logGroupIdentifiers holds names or ARNs")
             }
             let name = groupName(identifier)
-            try caller.authorize("logs:GetLogEvents", "log-group/\(name)")
+            guard !groups.contains(where: { $0.name == name }) else {
+                throw Self.error("InvalidParameterException", "logGroupIdentifiers names \(name) twice")
+            }
             groups.append(LiveTail.Group(identifier: identifier, name: name))
         }
+        try caller.authorizeEach("logs:GetLogEvents", groups.map { "log-group/\($0.name)" })
         let streamNames = try strings(input, "logStreamNames")
         let streamPrefixes = try strings(input, "logStreamNamePrefixes")
         if streamNames != nil || streamPrefixes != nil {
@@ -136,7 +154,7 @@ struct LiveTail: Sendable {
         while !Task.isCancelled {
             if ContinuousClock.now >= deadline {
                 try await write(
-                    AWSEventStream.exception(
+                    try AWSEventStream.exception(
                         "SessionTimeoutException",
                         json: LogsService.json(.object(["message": .string("The session lasted 3 hours")]))))
                 return
@@ -144,6 +162,7 @@ struct LiveTail: Sendable {
             try? await Task.sleep(for: .seconds(1))
             var results: [JSONValue] = []
             var matched = 0
+            var bytes = 0
             for group in groups {
                 var cursor = cursors[group.name] ?? start
                 // Up to 10,000 events a group a second are read; the cursor moves past all of them.
@@ -154,7 +173,11 @@ struct LiveTail: Sendable {
                         cursor = event.id
                         guard shows(event) else { continue }
                         matched += 1
-                        guard results.count < LogsService.liveTailBatch else { continue }
+                        guard results.count < LogsService.liveTailBatch,
+                            bytes + event.message.utf8.count + event.stream.utf8.count
+                                <= LogsService.liveTailBatchBytes
+                        else { continue }
+                        bytes += event.message.utf8.count + event.stream.utf8.count
                         results.append(
                             .object([
                                 "logStreamName": .string(event.stream),
@@ -171,7 +194,24 @@ struct LiveTail: Sendable {
                 "sessionMetadata": .object(["sampled": .bool(matched > results.count)]),
                 "sessionResults": .array(results),
             ])
-            try await write(AWSEventStream.event("sessionUpdate", json: LogsService.json(update)))
+            try await write(try AWSEventStream.event("sessionUpdate", json: LogsService.json(update)))
         }
     }
+}
+
+/// The live tail sessions running, at most 15 at once (CloudWatch's quota per account).
+final class LiveTailSessions: Sendable {
+    static let limit = 15
+    private let running = Mutex(0)
+
+    /// Counts a new session in, or false when `limit` run already.
+    func open() -> Bool {
+        running.withLock { n in
+            guard n < Self.limit else { return false }
+            n += 1
+            return true
+        }
+    }
+
+    func close() { running.withLock { $0 -= 1 } }
 }

@@ -14,6 +14,8 @@ public struct LogsService: AWSService {
     let names: AWSNames
     /// Installs the metric filters made through an API again from their stored documents (after one changes).
     let reinstallFilters: @Sendable () async throws -> Void
+    /// StartLiveTail's sessions running now.
+    let liveTails = LiveTailSessions()
 
     public init(
         store: any LogStoring, names: AWSNames = AWSNames(),

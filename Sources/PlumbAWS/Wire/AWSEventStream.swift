@@ -7,27 +7,29 @@ import PlumbStore
 public enum AWSEventStream {
     public static let contentType = "application/vnd.amazon.eventstream"
 
-    /// Messages are far from the format's 16 MB limit; a payload past it is a bug, caught here.
+    /// The format's limit on a message is 16 MB; writers keep theirs far below it, and one past it is refused.
     static let maxPayloadBytes = 16 * 1_048_576 - 1_024
 
     /// One message of `:message-type` `event`, its JSON payload typed by `:event-type`.
-    public static func event(_ type: String, json payload: [UInt8]) -> [UInt8] {
-        message(
+    public static func event(_ type: String, json payload: [UInt8]) throws -> [UInt8] {
+        try message(
             headers: [(":message-type", "event"), (":event-type", type), (":content-type", "application/json")],
             payload: payload)
     }
 
     /// One modelled exception of the stream (`SessionTimeoutException`…), which ends it.
-    public static func exception(_ type: String, json payload: [UInt8]) -> [UInt8] {
-        message(
+    public static func exception(_ type: String, json payload: [UInt8]) throws -> [UInt8] {
+        try message(
             headers: [
                 (":message-type", "exception"), (":exception-type", type), (":content-type", "application/json"),
             ],
             payload: payload)
     }
 
-    static func message(headers: [(name: String, value: String)], payload: [UInt8]) -> [UInt8] {
-        precondition(payload.count <= maxPayloadBytes, "an event stream message over 16 MB")
+    static func message(headers: [(name: String, value: String)], payload: [UInt8]) throws -> [UInt8] {
+        guard payload.count <= maxPayloadBytes else {
+            throw AWSError(code: "InternalFailure", "an event stream message over 16 MB", status: 500)
+        }
         var head: [UInt8] = []
         for (name, value) in headers {
             let nameBytes = Array(name.utf8.prefix(255))

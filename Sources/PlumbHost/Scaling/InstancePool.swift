@@ -175,6 +175,8 @@ public final class InstancePool: Sendable {
                 guard instance.inFlight == 0 else { return nil }
                 if per > 1 { Self.remove(instance, from: &s) }
                 s.instances -= 1
+                // Only `retire` retires a provisioned instance (its process died); the autoscaler's floor replaces it.
+                if instance.provisioned { s.provisionedInstances -= 1 }
                 return s.instances
             }
             if instance.provisioned && instance.inFlight == 0 && s.provisionedInstances > s.provisionedTarget {
@@ -195,6 +197,16 @@ public final class InstancePool: Sendable {
             return nil
         }
         if let removed { metrics.instances(removed) }
+    }
+
+    /// Takes an instance out of service (its process died): no invocation gets it again, and it leaves the pool once
+    /// its invocations end (`checkin`).
+    func retire(_ instance: FunctionInstance) {
+        state.withLock { s in
+            guard !instance.retired else { return }
+            instance.retired = true
+            Self.remove(instance, from: &s)
+        }
     }
 
     private static func remove(_ instance: FunctionInstance, from s: inout State) {

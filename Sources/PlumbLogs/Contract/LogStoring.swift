@@ -53,8 +53,9 @@ public protocol LogStoring: Sendable {
 }
 
 extension LogStoring {
-    /// DeleteLogGroup as both APIs serve it: the group, then the metric filters made through an API on it (an alert
-    /// file's filters are configuration and stay).
+    /// DeleteLogGroup as both APIs serve it: the group, then the metric filters made through an API on it that this
+    /// node has installed (an alert file's filters are configuration and stay). Two steps: a failure between them
+    /// leaves the filters, which match nothing until a group of that name exists again.
     public func deleteGroupAndItsFilters(_ name: String) async throws {
         try await deleteGroup(name)
         let filters = metricFilters.filter { !$0.fromFile }.map(\.filter)

@@ -23,6 +23,7 @@ public struct PlumbLogHandler: LogHandler {
     }
 
     public static func group(for label: String) -> String {
+        if label.hasPrefix(lambdaPrefix) { return "/aws/lambda/" + label.dropFirst(lambdaPrefix.count) }
         if label.hasPrefix("plumb.plugins.") {
             let name = label.dropFirst("plumb.plugins.".count).split(separator: ".").first.map(String.init) ?? "unknown"
             return "/plumb/plugins/\(name)"
@@ -31,6 +32,10 @@ public struct PlumbLogHandler: LogHandler {
         if label == "plumb.scaling" { return "/plumb/scaling" }
         return "/plumb/server"
     }
+
+    /// Loggers labelled `plumb.lambda.<function>` carry a Lambda handler's output: its lines go to
+    /// `/aws/lambda/<function>` as they were written (START, END, REPORT and the handler's own), not as JSON.
+    public static let lambdaPrefix = "plumb.lambda."
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -41,6 +46,12 @@ public struct PlumbLogHandler: LogHandler {
         level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
         file: String, function: String, line: UInt
     ) {
+        if group.hasPrefix("/aws/lambda/") {
+            _ = sink.enqueue(
+                group: group, stream: stream, timestamp: Int64(Date().timeIntervalSince1970 * 1_000),
+                message: message.description)
+            return
+        }
         var merged = metadata
         if let explicit { merged.merge(explicit) { $1 } }
         // Hand-written JSON (sorted keys, as JSONSerialization would write them): this runs on every log call.

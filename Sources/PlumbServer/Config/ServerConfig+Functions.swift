@@ -14,6 +14,30 @@ extension ServerConfig {
         public var options = FunctionOptions()
         /// Cost-allocation tags (`team: chat`): budgets can filter on one (`filter: {tag: team=chat}`).
         public var tags: [String: String] = [:]
+        /// A Lambda handler run by a runtime process (`runtime`, `handler`, `code`, `environment`, `timeout`): the
+        /// entry then defines the function rather than tuning a plugin's.
+        public var lambda: LambdaSpec?
+
+        /// The keys of a function that is a Lambda handler.
+        public struct LambdaSpec: Sendable, Equatable {
+            public var runtime: LambdaFunctionDefinition.Runtime
+            public var handler: String
+            /// The code directory; a relative path is taken from the server's working directory.
+            public var code: String
+            public var environment: [String: String]
+            public var timeout: Int
+
+            /// The function named `name` that these keys define.
+            public func definition(name: String, memoryMB: Int) -> LambdaFunctionDefinition {
+                var definition = LambdaFunctionDefinition(
+                    name: name, runtime: runtime, handler: handler,
+                    codeDirectory: URL(fileURLWithPath: code).standardizedFileURL.path)
+                definition.environment = environment
+                definition.timeout = timeout
+                definition.memoryMB = memoryMB
+                return definition
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case reserved, provisioned, autoscaling
@@ -24,6 +48,7 @@ extension ServerConfig {
             case reportLog = "report_log"
             case memoryMB = "memory_mb"
             case tags
+            case runtime, handler, code, environment, timeout
         }
 
         /// The `autoscaling:` section; every key optional.
@@ -96,6 +121,26 @@ extension ServerConfig {
                     throw ConfigError(
                         "tags: '\(key.prefix(40))' must be a key of 1 to 128 printable characters without '=' and a value of at most 256"
                     )
+                }
+            }
+            if let text = try c.decodeIfPresent(String.self, forKey: .runtime) {
+                guard let runtime = LambdaFunctionDefinition.Runtime(rawValue: text) else {
+                    throw ConfigError(
+                        "runtime must be one of \(LambdaFunctionDefinition.Runtime.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
+                }
+                guard let handler = try c.decodeIfPresent(String.self, forKey: .handler),
+                    let code = try c.decodeIfPresent(String.self, forKey: .code)
+                else { throw ConfigError("a function with a runtime needs handler and code") }
+                let timeout = try c.decodeIfPresent(Int.self, forKey: .timeout) ?? 3
+                guard (1...900).contains(timeout) else { throw ConfigError("timeout must be from 1 to 900 seconds") }
+                lambda = LambdaSpec(
+                    runtime: runtime, handler: handler, code: code,
+                    environment: try c.decodeIfPresent([String: String].self, forKey: .environment) ?? [:],
+                    timeout: timeout)
+            } else {
+                for key in [CodingKeys.handler, .code, .environment, .timeout] where c.contains(key) {
+                    throw ConfigError("\(key.stringValue) applies to a function with a runtime (python3 or provided)")
                 }
             }
             if let a = try c.decodeIfPresent(Autoscaling.self, forKey: .autoscaling) {

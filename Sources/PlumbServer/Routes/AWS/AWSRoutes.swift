@@ -93,12 +93,15 @@ struct AWSRoutes {
 
 extension AWSRoutes {
     /// An event stream's bytes: `first`, then what `stream` writes. The writer runs in a task of its own, ended when
-    /// the client goes away (the sequence is dropped), when the stream ends, or when the server shuts down.
+    /// the client goes away (the sequence is dropped), when it stops reading (eight messages wait unread), when the
+    /// stream ends, or when the server shuts down.
     static func eventStream(
         first: [UInt8],
         _ stream: @escaping @Sendable (_ write: @Sendable ([UInt8]) async throws -> Void) async throws -> Void
     ) -> AsyncThrowingStream<ByteBuffer, any Error> {
-        let (events, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        // A client that stops reading fills the buffer: its session then ends rather than queueing for hours.
+        let (events, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(8))
         continuation.yield(ByteBuffer(bytes: first))
         let writer = Task {
             do {
@@ -174,7 +177,9 @@ extension PlumbServer {
                         user: "admin-token", secret: adminKey.secret, isAdmin: true,
                         authorize: { _, _ in
                             // One request counted per operation: its own check, not the checks after it.
-                            if AWSOperation.current?.take() != nil { UsageCounters.apiRequest(user: "admin-token") }
+                            if let operation = AWSOperation.current, operation.take() != nil, operation.countOnce() {
+                                UsageCounters.apiRequest(user: "admin-token")
+                            }
                         })
                 }
                 // An IAM user's key: the user's policies decide each operation, as for their API token.
@@ -188,7 +193,7 @@ extension PlumbServer {
                         // The operation's AWS action goes to its own check only; that check counts the request.
                         let awsAction = AWSOperation.current?.take()
                         try Self.requireAllowed(principal, action: action, awsAction: awsAction, resource: resource)
-                        if awsAction != nil {
+                        if awsAction != nil, AWSOperation.current?.countOnce() == true {
                             UsageCounters.apiRequest(user: principal.user, groups: principal.groups)
                         }
                     })

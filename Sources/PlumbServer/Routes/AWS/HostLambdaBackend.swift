@@ -34,12 +34,16 @@ struct HostLambdaBackend: AWSLambdaBackend {
         let requestID = Mutex<String?>(nil)
         let started = Date()
         var result: AWSLambdaResult
+        var handlerLines: String?
         do {
             let response = try await host.invoke(
                 f,
                 FunctionRequest(method: .post, path: "/", headers: ["content-type": "application/json"], body: payload),
                 started: { id in requestID.withLock { $0 = id } })
             result = AWSLambdaResult(payload: response.body)
+            handlerLines = response.headers[LambdaInstanceHeaders.logLines].flatMap {
+                Data(base64Encoded: $0).map { String(decoding: $0, as: UTF8.self) }
+            }
             if response.status >= 500 {
                 result.functionError = "Unhandled"
                 if (try? JSONValue.parse(response.body)) == nil {
@@ -54,7 +58,10 @@ struct HostLambdaBackend: AWSLambdaBackend {
                 payload: Self.errorPayload(error.message, type: error.code), functionError: "Unhandled")
         }
         if logTail, let id = requestID.withLock({ $0 }) {
-            result.logTail = try await tail(of: f, requestID: id, since: started)
+            result.logTail =
+                f.pluginName == PluginHost.lambdaPlugin
+                ? try await lambdaTail(of: f, requestID: id, lines: handlerLines, since: started)
+                : try await tail(of: f, requestID: id, since: started)
         }
         return result
     }
@@ -84,6 +91,19 @@ struct HostLambdaBackend: AWSLambdaBackend {
         let report = lines.filter { $0.hasPrefix("REPORT ") }
         return "START RequestId: \(requestID) Version: $LATEST\n" + lines.filter { !$0.hasPrefix("REPORT ") }.joined()
             + "END RequestId: \(requestID)\n" + report.joined()
+    }
+
+    /// A Lambda handler's tail: START, the lines its runtime wrote during the invocation (captured by its instance),
+    /// END, and the REPORT line from `/aws/lambda/NAME`.
+    func lambdaTail(of f: HostedFunction, requestID: String, lines: String?, since: Date) async throws -> String {
+        try await logSink?.flush()
+        let page = try await logs.filter(
+            LogQuery(
+                group: "/aws/lambda/" + f.name, pattern: try FilterPattern("\"REPORT RequestId: \(requestID) \""),
+                start: Int64(since.timeIntervalSince1970 * 1_000) - 1_000, limit: 1))
+        let body = lines.map { $0.isEmpty ? "" : $0 + "\n" } ?? ""
+        return "START RequestId: \(requestID) Version: $LATEST\n" + body + "END RequestId: \(requestID)\n"
+            + page.events.map { $0.message + "\n" }.joined()
     }
 
     func adminAction(of name: String) -> String? {

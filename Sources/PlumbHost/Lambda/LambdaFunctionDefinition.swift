@@ -1,0 +1,67 @@
+import Foundation
+
+/// A function whose code is a Lambda handler run by a runtime process (the config file's `functions.NAME` entry
+/// with a `runtime`), as Lambda's `CreateFunction` describes one.
+public struct LambdaFunctionDefinition: Sendable, Equatable {
+    public enum Runtime: String, Sendable, Equatable, CaseIterable {
+        /// The system's Python 3 with `awslambdaric` (`python3 -m awslambdaric HANDLER`).
+        case python3
+        /// Any `bootstrap` executable in the code directory that speaks the Runtime API.
+        case provided
+    }
+
+    /// Letters, digits, `-` and `_`, at most 64 (Lambda's function names).
+    public var name: String
+    public var runtime: Runtime
+    /// `module.function` for Python (`app.handler`); passed to a `provided` runtime as `_HANDLER`.
+    public var handler: String
+    /// The directory holding the code (Lambda's task root).
+    public var codeDirectory: String
+    /// Variables given to the process besides Lambda's own.
+    public var environment: [String: String] = [:]
+    /// Seconds an invocation may run (1 to 900, Lambda's default 3).
+    public var timeout = 3
+    /// Lambda's `MemorySize` (128 to 10,240): the process's data segment is limited to it.
+    public var memoryMB = 128
+
+    public init(name: String, runtime: Runtime, handler: String, codeDirectory: String) {
+        self.name = name
+        self.runtime = runtime
+        self.handler = handler
+        self.codeDirectory = codeDirectory
+    }
+
+    /// Lambda's names: `[A-Za-z0-9_-]{1,64}`.
+    public static func validName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+                    || $0 == "_"
+            }
+    }
+
+    /// What is wrong with the definition, or nil.
+    public func problem() -> String? {
+        guard Self.validName(name) else { return "name '\(name)' must be 1 to 64 letters, digits, - or _" }
+        guard (1...900).contains(timeout) else { return "timeout must be 1 to 900 seconds" }
+        guard (128...10_240).contains(memoryMB) else { return "memory_mb must be 128 to 10240" }
+        guard !handler.isEmpty, handler.utf8.count <= 128,
+            handler.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 })
+        else { return "handler must be 1 to 128 printable characters (module.function)" }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: codeDirectory, isDirectory: &isDirectory), isDirectory.boolValue
+        else { return "code '\(codeDirectory)' is not a directory" }
+        if runtime == .provided, !FileManager.default.isExecutableFile(atPath: codeDirectory + "/bootstrap") {
+            return "a provided runtime needs an executable 'bootstrap' in \(codeDirectory)"
+        }
+        for key in environment.keys {
+            guard let first = key.unicodeScalars.first, ("A"..."Z").contains(first) || ("a"..."z").contains(first),
+                key.unicodeScalars.allSatisfy({
+                    ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+                })
+            else { return "environment variable name '\(key)' must be letters, digits and _" }
+            if LambdaProcess.reservedVariables.contains(key) { return "environment variable \(key) is Lambda's own" }
+        }
+        return nil
+    }
+}

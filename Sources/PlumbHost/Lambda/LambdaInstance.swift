@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import PlumbKit
+
+/// Where a runtime reaches its session: the address for `AWS_LAMBDA_RUNTIME_API` (`127.0.0.1:PORT`, a listener of
+/// the instance's own) and how to close it.
+public struct LambdaRuntimeEndpoint: Sendable {
+    public var address: String
+    public var close: @Sendable () -> Void
+
+    public init(address: String, close: @escaping @Sendable () -> Void) {
+        self.address = address
+        self.close = close
+    }
+}
+
+/// The headers a Lambda handler's answer carries for the server.
+public enum LambdaInstanceHeaders {
+    /// The lines the runtime wrote during the invocation, base64 (for `LogType: Tail`), at most 4 KB of them.
+    public static let logLines = "x-plumb-log-lines"
+}
+
+extension PluginHost {
+    /// The plugin name Lambda handlers are registered under.
+    public static let lambdaPlugin = "lambda"
+}
+
+/// Opens a session's Runtime API listener (the server's HTTP side).
+public typealias LambdaRuntimeAPI = @Sendable (LambdaRuntimeSession) async throws -> LambdaRuntimeEndpoint
+
+/// An invocation that cost its instance (a timeout killed the process, or the process died): the pool retires the
+/// instance, and the caller gets `error`.
+public struct InstanceLost: Error, Sendable {
+    public var error: FunctionError
+}
+
+/// One execution environment of a Lambda function: its runtime process, its session and its listener. One
+/// invocation at a time (the pool's per-instance concurrency is 1); dropped, it kills the process.
+final class LambdaInstance: Sendable {
+    let definition: LambdaFunctionDefinition
+    let session: LambdaRuntimeSession
+    let process: LambdaProcess
+    let endpoint: LambdaRuntimeEndpoint
+    let functionARN: String
+
+    /// Starts a runtime and waits for its init (at most 10 s, Lambda's init limit); throws why it failed.
+    static func start(
+        _ definition: LambdaFunctionDefinition, runtimeAPI: LambdaRuntimeAPI, environment: [String: String],
+        functionARN: String, logger: Logger
+    ) async throws -> LambdaInstance {
+        let session = LambdaRuntimeSession()
+        let endpoint = try await runtimeAPI(session)
+        let process: LambdaProcess
+        do {
+            process = try LambdaProcess(
+                definition, runtimeAPI: endpoint.address, session: session, environment: environment, logger: logger)
+        } catch {
+            endpoint.close()
+            throw FunctionError(
+                status: 500, code: "InitError", message: "the runtime could not be started: \(error)")
+        }
+        let instance = LambdaInstance(
+            definition: definition, session: session, process: process, endpoint: endpoint, functionARN: functionARN)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await session.ready() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(10))
+                    throw LambdaRuntimeSession.Ended(reason: "the runtime's init took over 10 s")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch let ended as LambdaRuntimeSession.Ended {
+            _ = process.output.captured()
+            process.kill()
+            session.end(ended)
+            let detail = ended.initError.map { String(decoding: $0, as: UTF8.self) } ?? ended.reason
+            logger.error("INIT_REPORT Status: error \(detail)")
+            throw FunctionError(status: 500, code: "InitError", message: detail)
+        }
+        return instance
+    }
+
+    private init(
+        definition: LambdaFunctionDefinition, session: LambdaRuntimeSession, process: LambdaProcess,
+        endpoint: LambdaRuntimeEndpoint, functionARN: String
+    ) {
+        self.definition = definition
+        self.session = session
+        self.process = process
+        self.endpoint = endpoint
+        self.functionARN = functionARN
+    }
+
+    deinit {
+        process.kill()
+        session.end(.init(reason: "the instance was reclaimed"))
+        endpoint.close()
+    }
+
+    /// One invocation: the request body is the event (`{}` when empty); the runtime's response is the answer's
+    /// body, its error Lambda's error JSON in a 500 marked `X-Amz-Function-Error: Unhandled`. Past the timeout the
+    /// process is killed and the instance lost.
+    func invoke(_ request: FunctionRequest, _ context: FunctionContext) async throws -> FunctionResponse {
+        let timeout = definition.timeout
+        let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        let invocation = LambdaRuntimeSession.Invocation(
+            requestID: context.requestID, payload: request.body.isEmpty ? Array("{}".utf8) : request.body,
+            deadline: now + Int64(timeout) * 1_000, functionARN: functionARN,
+            traceID: "Root=1-\(String(now / 1_000, radix: 16))-\(context.requestID.suffix(24));Sampled=0",
+            clientContext: request.headers["x-amz-client-context"])
+        context.logger.info("START RequestId: \(context.requestID) Version: $LATEST")
+        process.output.capture()
+        // The runtime's lines are read before END, so they sit between START and END in the log group.
+        defer { context.logger.info("END RequestId: \(context.requestID)") }
+        let session = self.session
+        let outcome: LambdaRuntimeSession.Outcome
+        do {
+            outcome = try await withThrowingTaskGroup(of: LambdaRuntimeSession.Outcome?.self) { group in
+                group.addTask { try await session.invoke(invocation) }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(timeout))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let outcome = first else {
+                    throw LambdaRuntimeSession.Ended(reason: "timeout")
+                }
+                return outcome
+            }
+        } catch let ended as LambdaRuntimeSession.Ended {
+            process.kill()
+            session.end(ended)
+            let message =
+                ended.reason == "timeout"
+                ? "\(Self.timestamp()) \(context.requestID) Task timed out after \(timeout).00 seconds"
+                : "RequestId: \(context.requestID) Error: \(process.exitReason.map { "Runtime exited with error: \($0)" } ?? ended.reason)"
+            context.logger.info("\(message)")
+            throw InstanceLost(
+                error: FunctionError(
+                    status: 500, code: ended.reason == "timeout" ? "Sandbox.Timedout" : "Runtime.ExitError",
+                    message: message))
+        }
+        let lines = Array(process.output.captured().joined(separator: "\n").utf8.suffix(4_096))
+        var headers = [
+            "content-type": "application/json", LambdaInstanceHeaders.logLines: Data(lines).base64EncodedString(),
+        ]
+        switch outcome {
+        case .response(let body):
+            return FunctionResponse(status: 200, headers: headers, body: body)
+        case .error(_, let body):
+            headers["x-amz-function-error"] = "Unhandled"
+            return FunctionResponse(status: 500, headers: headers, body: body)
+        }
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import PlumbKit
+import PlumbStore
+
+extension PluginHost {
+    /// Registers a Lambda handler as a function named by itself (`comments`, as Lambda names it), its instances
+    /// runtime processes under the same pool, autoscaler, throttling and instruments as a plugin's functions. Its
+    /// output goes to `/aws/lambda/NAME`. It starts with its provisioned instances and one warm instance; a handler
+    /// whose init fails is logged and answers InitError, and the server stays up.
+    ///
+    /// - Parameters:
+    ///   - runtimeAPI: opens each instance's Runtime API listener.
+    ///   - environment: variables every instance gets besides Lambda's own (`AWS_ENDPOINT_URL`, credentials).
+    ///   - functionARN: the function's ARN as its runtime sees it.
+    public func loadLambda(
+        _ definition: LambdaFunctionDefinition, runtimeAPI: @escaping LambdaRuntimeAPI,
+        environment: [String: String] = [:], functionARN: String
+    ) async throws {
+        if let problem = definition.problem() {
+            throw FunctionError.badRequest(
+                "function \(definition.name): \(problem)", code: "InvalidParameterValueException")
+        }
+        let directory = dataDirectory + "/functions/" + definition.name
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory + "/state.sqlite", durability: durability, migrations: [])
+        let logger = makeLogger("plumb.lambda." + definition.name)
+        let context = PluginContext(
+            pluginName: Self.lambdaPlugin, logger: logger, database: store.pool, dataDirectory: directory,
+            settings: [:],
+            publicURL: publicURL)
+        var options = functionOptions[definition.name] ?? FunctionOptions()
+        options.maxConcurrencyPerInstance = 1
+        options.memoryMB = definition.memoryMB
+        let hosted = HostedFunction(
+            name: definition.name, pluginName: Self.lambdaPlugin, trigger: .event, access: .user, options: options,
+            pluginContext: context, factory: factory, logger: self.logger
+        ) {
+            let instance = try await LambdaInstance.start(
+                definition, runtimeAPI: runtimeAPI, environment: environment, functionARN: functionARN,
+                logger: logger)
+            return { request, context in try await instance.invoke(request, context) }
+        }
+        try register(hosted)
+        updateCaps(hosted)
+        try await setProvisionedConcurrency(definition.name, options.provisioned)
+        do { try await hosted.pool.prewarm(1) } catch {
+            // Unlike a plugin, a handler that cannot start leaves the server up: its invocations answer InitError
+            // (each tries a new instance), and the other functions run.
+            self.logger.error("function \(definition.name): its first instance failed to start: \(error)")
+        }
+        self.logger.info("function \(definition.name) (\(definition.runtime.rawValue) \(definition.handler)) started")
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PlumbHost
+import Synchronization
+
+/// The Lambda Runtime API of one process instance, on a loopback listener of its own (`AWS_LAMBDA_RUNTIME_API`),
+/// as Lambda serves each execution environment: `GET /2018-06-01/runtime/invocation/next` (a long poll),
+/// `POST …/invocation/{id}/response`, `POST …/invocation/{id}/error` and `POST …/init/error`, with Lambda's
+/// headers. Nothing but the instance's runtime knows its port; it answers only on 127.0.0.1.
+enum LambdaRuntimeListener {
+    /// A response or error body's limit (Lambda's 6 MB synchronous payload).
+    static let maxBodyBytes = 6 * 1_048_576
+
+    /// Starts the listener for `session`; its address once it is accepting.
+    static func open(_ session: LambdaRuntimeSession, logger: Logger) async throws -> LambdaRuntimeEndpoint {
+        let router = Router()
+        router.get("/2018-06-01/runtime/invocation/next") { _, _ -> Response in
+            guard let invocation = await session.next() else {
+                // The session ended (the instance is going): the runtime is told, and is killed anyway.
+                return Response(status: .gone)
+            }
+            var headers: HTTPFields = [
+                .contentType: "application/json",
+                HTTPField.Name("Lambda-Runtime-Aws-Request-Id")!: invocation.requestID,
+                HTTPField.Name("Lambda-Runtime-Deadline-Ms")!: String(invocation.deadline),
+                HTTPField.Name("Lambda-Runtime-Invoked-Function-Arn")!: invocation.functionARN,
+                HTTPField.Name("Lambda-Runtime-Trace-Id")!: invocation.traceID,
+            ]
+            if let context = invocation.clientContext {
+                headers[HTTPField.Name("Lambda-Runtime-Client-Context")!] = context
+            }
+            if let identity = invocation.cognitoIdentity {
+                headers[HTTPField.Name("Lambda-Runtime-Cognito-Identity")!] = identity
+            }
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.payload)))
+        }
+        router.post("/2018-06-01/runtime/invocation/:id/response") { request, context -> Response in
+            let body = try await Self.body(request)
+            let id = context.parameters.get("id") ?? ""
+            return Self.accepted { () throws(LambdaRuntimeSession.Refused) in
+                try session.respond(requestID: id, body: body)
+            }
+        }
+        router.post("/2018-06-01/runtime/invocation/:id/error") { request, context -> Response in
+            let body = try await Self.body(request)
+            let type = request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!]
+            let id = context.parameters.get("id") ?? ""
+            return Self.accepted { () throws(LambdaRuntimeSession.Refused) in
+                try session.fail(requestID: id, type: type, body: body)
+            }
+        }
+        router.post("/2018-06-01/runtime/init/error") { request, _ -> Response in
+            let body = try await Self.body(request)
+            session.initError(type: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!], body: body)
+            return Self.json(.accepted, #"{"status":"OK"}"#)
+        }
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: logger)
+        let task = Task {
+            do { try await app.run() } catch { logger.debug("runtime API listener ended: \(error)") }
+            portContinuation.finish()
+        }
+        var port = 0
+        for await value in ports { port = value }
+        guard port > 0 else {
+            task.cancel()
+            throw LambdaRuntimeSession.Ended(reason: "the Runtime API listener could not start")
+        }
+        return LambdaRuntimeEndpoint(address: "127.0.0.1:\(port)", close: { task.cancel() })
+    }
+
+    static func body(_ request: Request) async throws -> [UInt8] {
+        do {
+            return Array(buffer: try await request.body.collect(upTo: maxBodyBytes))
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge, message: "the body is over \(maxBodyBytes) bytes")
+        }
+    }
+
+    /// 202 `{"status":"OK"}`, or the session's refusal with its status.
+    static func accepted(_ work: () throws(LambdaRuntimeSession.Refused) -> Void) -> Response {
+        do {
+            try work()
+            return json(.accepted, #"{"status":"OK"}"#)
+        } catch {
+            let message = error.message.replacingOccurrences(of: "\"", with: "'")
+            return json(
+                .init(code: error.status), #"{"errorMessage":"\#(message)","errorType":"InvalidRequestID"}"#)
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

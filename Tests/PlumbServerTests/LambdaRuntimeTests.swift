@@ -1,0 +1,129 @@
+import Foundation
+import PlumbServerTesting
+import PlumbTesting
+import Testing
+
+/// Unmodified Python Lambda handlers run by the real `awslambdaric` (PyPI) as process instances of Plumb's pool,
+/// through the Lambda Runtime API each instance serves: an answer, a raised error in Lambda's shape, a timeout that
+/// kills the process and replaces the instance, an init that fails, and the handlers' lines in `/aws/lambda/NAME`.
+@Suite("Lambda handlers through the Runtime API", .serialized)
+struct LambdaRuntimeTests {
+    static let handlers = """
+        import json
+        import os
+        import time
+
+        COLD = time.time()
+
+
+        def echo(event, context):
+            print("echo got", json.dumps(event, sort_keys=True))
+            return {"event": event, "function": context.function_name, "request": context.aws_request_id,
+                    "remaining_ms": context.get_remaining_time_in_millis(),
+                    "memory": context.memory_limit_in_mb, "runtime_api": bool(os.environ.get("AWS_LAMBDA_RUNTIME_API")),
+                    "endpoint": os.environ.get("AWS_ENDPOINT_URL"), "pid": os.getpid()}
+
+
+        def boom(event, context):
+            raise ValueError("the order has no lines")
+
+
+        def slow(event, context):
+            time.sleep(event.get("seconds", 5))
+            return {"pid": os.getpid()}
+        """
+
+    static let brokenInit = """
+        import sys
+        sys.exit(3)
+
+        def handler(event, context):
+            return {}
+        """
+
+    func invoke(_ server: ServerProcess, _ name: String, _ body: String) async throws -> (Int, [String: Any]) {
+        let (status, answer) = try await HTTP.request(
+            "POST", server.baseURL + "/api/v1/functions/\(name)/invoke", body: Array(body.utf8), token: server.token)
+        return (status, (try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any]) ?? [:])
+    }
+
+    @Test("answers, Lambda's error shape, a timeout that replaces the instance, an init error, and the log group")
+    func handlersRun() async throws {
+        let root = TemporaryDirectory("plumb-lambda")
+        defer { root.remove() }
+        let code = root.path + "/code"
+        let broken = root.path + "/broken"
+        try FileManager.default.createDirectory(atPath: code, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: broken, withIntermediateDirectories: true)
+        try Self.handlers.write(toFile: code + "/app.py", atomically: true, encoding: .utf8)
+        try Self.brokenInit.write(toFile: broken + "/app.py", atomically: true, encoding: .utf8)
+        try """
+        functions:
+          echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all}
+          boom: {runtime: python3, handler: app.boom, code: \(code)}
+          slow: {runtime: python3, handler: app.slow, code: \(code), timeout: 1}
+          broken: {runtime: python3, handler: app.handler, code: \(broken)}
+        """.write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+
+        let (status, echoed) = try await invoke(server, "echo", #"{"order": 42}"#)
+        #expect(status == 200, "\(echoed) \(server.log.suffix(2_000))")
+        #expect((echoed["event"] as? [String: Any])?["order"] as? Int == 42)
+        #expect(echoed["function"] as? String == "echo")
+        #expect(echoed["memory"] as? String == "256")
+        #expect(echoed["runtime_api"] as? Bool == true)
+        #expect((echoed["remaining_ms"] as? Int ?? 0) > 2_000, "the deadline is 3 s away: \(echoed)")
+        let (_, again) = try await invoke(server, "echo", #"{"order": 43}"#)
+        #expect(again["pid"] as? Int == echoed["pid"] as? Int, "a warm instance is reused")
+
+        let (failedStatus, failed) = try await invoke(server, "boom", "{}")
+        #expect(failedStatus == 500, "\(failed)")
+        #expect(failed["errorType"] as? String == "ValueError", "\(failed)")
+        #expect(failed["errorMessage"] as? String == "the order has no lines")
+        #expect((failed["stackTrace"] as? [Any])?.isEmpty == false)
+
+        let (timedOutStatus, timedOut) = try await invoke(server, "slow", #"{"seconds": 5}"#)
+        #expect(timedOutStatus == 500)
+        #expect(
+            String(describing: timedOut).contains("Task timed out after 1.00 seconds"), "\(timedOut)")
+        let (quickStatus, quick) = try await invoke(server, "slow", #"{"seconds": 0}"#)
+        #expect(quickStatus == 200, "a new instance replaced the killed one: \(quick)")
+
+        let (initStatus, initFailed) = try await invoke(server, "broken", "{}")
+        #expect(initStatus == 500)
+        #expect(String(describing: initFailed).contains("InitError"), "\(initFailed)")
+        // The others are not disturbed.
+        let (afterStatus, _) = try await invoke(server, "echo", "{}")
+        #expect(afterStatus == 200)
+
+        // Through Lambda's own API (boto3), with the log tail: the handler's line framed by START, END and REPORT.
+        let data = server.dataDirectory
+        let viaAWS = try await Python.peer(
+            "lambda_invoke.py",
+            [server.baseURL, data + "/aws.credentials", data + "/aws.config", "echo", #"{"via": "boto3"}"#])
+        #expect(viaAWS["status"] as? Int == 200, "\(viaAWS)")
+        #expect(((viaAWS["payload"] as? [String: Any])?["event"] as? [String: Any])?["via"] as? String == "boto3")
+        let tail = (viaAWS["tail"] as? String ?? "").split(separator: "\n").map(String.init)
+        #expect(tail.count == 4, "\(tail)")
+        #expect(tail.first?.hasPrefix("START RequestId: ") == true)
+        #expect(tail.dropFirst().first == #"echo got {"via": "boto3"}"#, "\(tail)")
+        #expect(tail.dropFirst(2).first?.hasPrefix("END RequestId: ") == true)
+        #expect(tail.last?.hasPrefix("REPORT RequestId: ") == true)
+        let raised = try await Python.peer(
+            "lambda_invoke.py", [server.baseURL, data + "/aws.credentials", data + "/aws.config", "boom", "{}"])
+        #expect(raised["function_error"] as? String == "Unhandled")
+        #expect((raised["payload"] as? [String: Any])?["errorType"] as? String == "ValueError", "\(raised)")
+
+        // The handler's own line and Lambda's START/END/REPORT lines are in /aws/lambda/echo.
+        try await waitFor("the handler's lines in /aws/lambda/echo", timeout: .seconds(20)) {
+            let (_, body) = try await HTTP.request(
+                "GET", server.baseURL + "/api/v1/logs/%2Faws%2Flambda%2Fecho?limit=100", token: server.token)
+            let text = String(decoding: body, as: UTF8.self)
+            return text.contains(#"echo got {\"order\": 42}"#) && text.contains("START RequestId:")
+                && text.contains("REPORT RequestId:") ? true : nil
+        }
+    }
+}
