@@ -28,6 +28,11 @@ struct LambdaRuntimeTests {
             raise ValueError("the order has no lines")
 
 
+        def hog(event, context):
+            blocks = [bytearray(16 * 1024 * 1024) for _ in range(32)]
+            return {"allocated_mb": 16 * len(blocks)}
+
+
         def slow(event, context):
             time.sleep(event.get("seconds", 5))
             return {"pid": os.getpid()}
@@ -62,6 +67,8 @@ struct LambdaRuntimeTests {
           echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all}
           boom: {runtime: python3, handler: app.boom, code: \(code)}
           slow: {runtime: python3, handler: app.slow, code: \(code), timeout: 1}
+          hog: {runtime: python3, handler: app.hog, code: \(code), memory_mb: 128}
+          narrow: {runtime: python3, handler: app.slow, code: \(code), reserved: 2, timeout: 10}
           broken: {runtime: python3, handler: app.handler, code: \(broken)}
         """.write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
         let server = try ServerProcess(
@@ -91,6 +98,22 @@ struct LambdaRuntimeTests {
             String(describing: timedOut).contains("Task timed out after 1.00 seconds"), "\(timedOut)")
         let (quickStatus, quick) = try await invoke(server, "slow", #"{"seconds": 0}"#)
         #expect(quickStatus == 200, "a new instance replaced the killed one: \(quick)")
+
+        // 512 MB asked of a 128 MB function: killed by its memory cgroup where one can be made (then reported as
+        // Runtime.OutOfMemory), else refused by its data segment's limit (Python's MemoryError, in Lambda's shape).
+        let (hogStatus, hog) = try await invoke(server, "hog", "{}")
+        #expect(hogStatus == 500, "\(hog)")
+        let hogText = String(describing: hog)
+        #expect(
+            hogText.contains("Runtime.OutOfMemory") || hog["errorType"] as? String == "MemoryError", "\(hog)")
+
+        // Reserved concurrency 2 and ten calls at once, each holding its instance for a second: eight throttles.
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<10 { group.addTask { try await invoke(server, "narrow", #"{"seconds": 1}"#).0 } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 429 }.count == 8, "\(statuses.sorted())")
+        #expect(statuses.filter { $0 == 200 }.count == 2, "\(statuses.sorted())")
 
         let (initStatus, initFailed) = try await invoke(server, "broken", "{}")
         #expect(initStatus == 500)

@@ -137,10 +137,11 @@ final class LambdaInstance: Sendable {
                 ? "\(Self.timestamp()) \(context.requestID) Task timed out after \(timeout).00 seconds"
                 : "RequestId: \(context.requestID) Error: \(process.exitReason.map { "Runtime exited with error: \($0)" } ?? ended.reason)"
             context.logger.info("\(message)")
-            throw InstanceLost(
-                error: FunctionError(
-                    status: 500, code: ended.reason == "timeout" ? "Sandbox.Timedout" : "Runtime.ExitError",
-                    message: message))
+            // A session ended by the process's exit has its verdict already (set before the session ends).
+            let code =
+                ended.reason == "timeout"
+                ? "Sandbox.Timedout" : process.outOfMemory ? "Runtime.OutOfMemory" : "Runtime.ExitError"
+            throw InstanceLost(error: FunctionError(status: 500, code: code, message: message))
         }
         let lines = Array(process.output.captured().joined(separator: "\n").utf8.suffix(4_096))
         var headers = [

@@ -22,7 +22,15 @@ final class LambdaProcess: Sendable {
 
     final class ExitReason: Sendable {
         let value = Mutex<String?>(nil)
+        /// The kernel killed it for going past its memory cgroup's limit.
+        let outOfMemory = Mutex(false)
     }
+
+    /// The process was OOM-killed (past its memory size, in its cgroup).
+    var outOfMemory: Bool { exit.outOfMemory.withLock { $0 } }
+
+    /// Whether the memory size is enforced by a cgroup (else by the data segment's rlimit).
+    let hasCgroup: Bool
 
     /// Starts the runtime; its end ends `session`.
     init(
@@ -30,15 +38,18 @@ final class LambdaProcess: Sendable {
         environment extra: [String: String], logger: Logger
     ) throws {
         let process = Process()
-        // A shell limits the data segment (heap and private writable mappings), then becomes the runtime.
-        let kilobytes = definition.memoryMB * 1_024
         var command: [String]
         switch definition.runtime {
         case .python3: command = ["python3", "-m", "awslambdaric", definition.handler]
         case .provided: command = [definition.codeDirectory + "/bootstrap"]
         }
+        // A shell puts itself in the instance's memory cgroup (an OOM kill past the memory size), or else limits its
+        // data segment (heap and private writable mappings), then becomes the runtime.
+        let cgroup = LambdaMemoryCgroup.make(id: session.id, bytes: definition.memoryMB * 1_048_576)
+        let limit =
+            cgroup.map { "echo $$ > '\($0.path)/cgroup.procs'" } ?? "ulimit -d \(definition.memoryMB * 1_024)"
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -d \(kilobytes) && exec \"$0\" \"$@\""] + command
+        process.arguments = ["-c", limit + " && exec \"$0\" \"$@\""] + command
         process.currentDirectoryURL = URL(fileURLWithPath: definition.codeDirectory)
         var environment = definition.environment.merging(extra) { $1 }
         let inherited = ProcessInfo.processInfo.environment
@@ -70,10 +81,17 @@ final class LambdaProcess: Sendable {
                 finished.terminationReason == .uncaughtSignal
                 ? "signal: \(Self.signalName(finished.terminationStatus))"
                 : "exit status \(finished.terminationStatus)"
+            let outOfMemory = cgroup?.oomKilled ?? false
             exit.value.withLock { $0 = reason }
+            exit.outOfMemory.withLock { $0 = outOfMemory }
+            cgroup?.remove()
             session.end(.init(reason: "Runtime exited with error: \(reason)"))
         }
-        try process.run()
+        hasCgroup = cgroup != nil
+        do { try process.run() } catch {
+            cgroup?.remove()
+            throw error
+        }
         pid = process.processIdentifier
         self.process = Mutex(process)
         // The read end is ours from here (a duplicate, so the Pipe's own handle may close with it); the write end
