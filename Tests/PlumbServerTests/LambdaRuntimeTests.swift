@@ -24,6 +24,15 @@ struct LambdaRuntimeTests {
                     "endpoint": os.environ.get("AWS_ENDPOINT_URL"), "pid": os.getpid()}
 
 
+        def comments(event, context):
+            body = json.loads(event["body"] or "{}")
+            return {"statusCode": 201,
+                    "headers": {"content-type": "application/json", "x-comment": event["pathParameters"]["id"]},
+                    "body": json.dumps({"text": body.get("text"), "query": event["queryStringParameters"],
+                                        "resource": event["resource"], "method": event["httpMethod"],
+                                        "path": event["path"]})}
+
+
         def boom(event, context):
             raise ValueError("the order has no lines")
 
@@ -66,6 +75,8 @@ struct LambdaRuntimeTests {
         functions:
           echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all}
           boom: {runtime: python3, handler: app.boom, code: \(code)}
+          comments: {runtime: python3, handler: app.comments, code: \(code), route: "POST /comments/{id}", access: public}
+          broken-route: {runtime: python3, handler: app.boom, code: \(code), route: "GET /boom", access: public}
           slow: {runtime: python3, handler: app.slow, code: \(code), timeout: 1}
           hog: {runtime: python3, handler: app.hog, code: \(code), memory_mb: 128}
           narrow: {runtime: python3, handler: app.slow, code: \(code), reserved: 2, timeout: 10}
@@ -85,6 +96,20 @@ struct LambdaRuntimeTests {
         #expect((echoed["remaining_ms"] as? Int ?? 0) > 2_000, "the deadline is 3 s away: \(echoed)")
         let (_, again) = try await invoke(server, "echo", #"{"order": 43}"#)
         #expect(again["pid"] as? Int == echoed["pid"] as? Int, "a warm instance is reused")
+
+        // Through its HTTP route: API Gateway's proxy event in, its proxy answer out; a raised error is a 502.
+        let (routed, headers, answer) = try await HTTP.exchange(
+            "POST", server.baseURL + "/apps/lambda/comments/7?lang=en", body: Array(#"{"text": "hi"}"#.utf8))
+        let comment = (try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any]) ?? [:]
+        #expect(routed == 201, "\(String(decoding: answer, as: UTF8.self))")
+        #expect(headers["x-comment"] == "7")
+        #expect(comment["text"] as? String == "hi" && comment["method"] as? String == "POST")
+        #expect(
+            comment["resource"] as? String == "/comments/{id}"
+                && comment["path"] as? String == "/apps/lambda/comments/7")
+        #expect((comment["query"] as? [String: String]) == ["lang": "en"])
+        let (brokenRoute, brokenAnswer) = try await HTTP.request("GET", server.baseURL + "/apps/lambda/boom")
+        #expect(brokenRoute == 502, "\(String(decoding: brokenAnswer, as: UTF8.self))")
 
         let (failedStatus, failed) = try await invoke(server, "boom", "{}")
         #expect(failedStatus == 500, "\(failed)")

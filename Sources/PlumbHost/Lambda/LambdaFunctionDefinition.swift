@@ -1,4 +1,5 @@
 import Foundation
+import PlumbKit
 
 /// A function whose code is a Lambda handler run by a runtime process (the config file's `functions.NAME` entry
 /// with a `runtime`), as Lambda's `CreateFunction` describes one.
@@ -21,8 +22,13 @@ public struct LambdaFunctionDefinition: Sendable, Equatable {
     public var environment: [String: String] = [:]
     /// Seconds an invocation may run (1 to 900, Lambda's default 3).
     public var timeout = 3
-    /// Lambda's `MemorySize` (128 to 10,240): the process's data segment is limited to it.
+    /// Lambda's `MemorySize` (128 to 10,240): the process's memory cgroup (or data segment) is limited to it.
     public var memoryMB = 128
+    /// How it is called besides the invoke APIs: an HTTP route at `/apps/lambda<path>` (API Gateway's proxy event
+    /// in, its proxy answer out), a schedule (EventBridge's scheduled event), or `.event` (invocations and topics).
+    public var trigger: Trigger = .event
+    /// Who may call its HTTP route.
+    public var access: Access = .user
 
     public init(name: String, runtime: Runtime, handler: String, codeDirectory: String) {
         self.name = name
@@ -53,6 +59,10 @@ public struct LambdaFunctionDefinition: Sendable, Equatable {
         else { return "code '\(codeDirectory)' is not a directory" }
         if runtime == .provided, !FileManager.default.isExecutableFile(atPath: codeDirectory + "/bootstrap") {
             return "a provided runtime needs an executable 'bootstrap' in \(codeDirectory)"
+        }
+        guard access != .admin else { return "access must be public or user" }
+        if case .http(_, let path) = trigger, !path.hasPrefix("/") || path.utf8.count > 256 {
+            return "route's path must start with / (at most 256 bytes)"
         }
         for key in environment.keys {
             guard let first = key.unicodeScalars.first, ("A"..."Z").contains(first) || ("a"..."z").contains(first),

@@ -105,8 +105,16 @@ final class LambdaInstance: Sendable {
     func invoke(_ request: FunctionRequest, _ context: FunctionContext) async throws -> FunctionResponse {
         let timeout = definition.timeout
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
+        // Through its HTTP route (the server's route handler sets the caller's source), the event is API Gateway's.
+        var proxied: String?
+        if case .http(_, let resource) = definition.trigger, request.headers["x-plumb-source"] != nil {
+            proxied = resource
+        }
+        let payload =
+            proxied.map { LambdaAPIGateway.event(request, resource: $0, requestID: context.requestID) }
+            ?? (request.body.isEmpty ? Array("{}".utf8) : request.body)
         let invocation = LambdaRuntimeSession.Invocation(
-            requestID: context.requestID, payload: request.body.isEmpty ? Array("{}".utf8) : request.body,
+            requestID: context.requestID, payload: payload,
             deadline: now + Int64(timeout) * 1_000, functionARN: functionARN,
             traceID: "Root=1-\(String(now / 1_000, radix: 16))-\(context.requestID.suffix(24));Sampled=0",
             clientContext: request.headers["x-amz-client-context"])
@@ -149,8 +157,11 @@ final class LambdaInstance: Sendable {
         ]
         switch outcome {
         case .response(let body):
+            if proxied != nil { return LambdaAPIGateway.response(body) }
             return FunctionResponse(status: 200, headers: headers, body: body)
         case .error(_, let body):
+            // API Gateway answers a failed proxy integration 502; the error is in the log group.
+            if proxied != nil { return LambdaAPIGateway.malformed }
             headers["x-amz-function-error"] = "Unhandled"
             return FunctionResponse(status: 500, headers: headers, body: body)
         }

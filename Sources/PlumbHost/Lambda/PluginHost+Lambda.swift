@@ -34,7 +34,8 @@ extension PluginHost {
         options.maxConcurrencyPerInstance = 1
         options.memoryMB = definition.memoryMB
         let hosted = HostedFunction(
-            name: definition.name, pluginName: Self.lambdaPlugin, trigger: .event, access: .user, options: options,
+            name: definition.name, pluginName: Self.lambdaPlugin, trigger: definition.trigger,
+            access: definition.access, options: options,
             pluginContext: context, factory: factory, logger: self.logger
         ) {
             let instance = try await LambdaInstance.start(

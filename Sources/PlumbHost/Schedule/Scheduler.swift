@@ -50,7 +50,11 @@ public struct Scheduler: Sendable {
         for function in host.functions {
             guard case .schedule(let text) = function.trigger else { continue }
             do {
-                entries.append(Entry(function: function.name, schedule: try ScheduleExpression(text)))
+                // A Lambda handler gets EventBridge's scheduled event, from its managed rule `plumb.NAME`.
+                entries.append(
+                    Entry(
+                        function: function.name, schedule: try ScheduleExpression(text),
+                        rule: function.pluginName == PluginHost.lambdaPlugin ? "plumb.\(function.name)" : nil))
             } catch {
                 throw ScheduleError("function \(function.name): \(error.message)")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import PlumbHost
+import PlumbKit
 
 extension ServerConfig {
     public struct FunctionSettings: Sendable, Decodable {
@@ -26,6 +27,9 @@ extension ServerConfig {
             public var code: String
             public var environment: [String: String]
             public var timeout: Int
+            /// `METHOD /path` (`/apps/lambda/path`), a schedule expression, or neither.
+            public var trigger: Trigger = .event
+            public var access: Access = .user
 
             /// The function named `name` that these keys define.
             public func definition(name: String, memoryMB: Int) -> LambdaFunctionDefinition {
@@ -35,6 +39,8 @@ extension ServerConfig {
                 definition.environment = environment
                 definition.timeout = timeout
                 definition.memoryMB = memoryMB
+                definition.trigger = trigger
+                definition.access = access
                 return definition
             }
         }
@@ -48,7 +54,7 @@ extension ServerConfig {
             case reportLog = "report_log"
             case memoryMB = "memory_mb"
             case tags
-            case runtime, handler, code, environment, timeout
+            case runtime, handler, code, environment, timeout, route, schedule, access
         }
 
         /// The `autoscaling:` section; every key optional.
@@ -134,12 +140,35 @@ extension ServerConfig {
                 else { throw ConfigError("a function with a runtime needs handler and code") }
                 let timeout = try c.decodeIfPresent(Int.self, forKey: .timeout) ?? 3
                 guard (1...900).contains(timeout) else { throw ConfigError("timeout must be from 1 to 900 seconds") }
-                lambda = LambdaSpec(
+                var spec = LambdaSpec(
                     runtime: runtime, handler: handler, code: code,
                     environment: try c.decodeIfPresent([String: String].self, forKey: .environment) ?? [:],
                     timeout: timeout)
+                let route = try c.decodeIfPresent(String.self, forKey: .route)
+                let schedule = try c.decodeIfPresent(String.self, forKey: .schedule)
+                switch (route, schedule) {
+                case (let route?, nil):
+                    let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
+                    guard parts.count == 2, let method = PlumbKit.HTTPMethod(rawValue: parts[0].uppercased()) else {
+                        throw ConfigError(
+                            "route must be 'METHOD /path' (GET, POST, PUT, PATCH or DELETE), not '\(route)'")
+                    }
+                    spec.trigger = .http(method: method, path: parts[1])
+                case (nil, let schedule?):
+                    spec.trigger = .schedule(schedule)
+                case (nil, nil): break
+                default: throw ConfigError("give a route or a schedule, not both")
+                }
+                if let text = try c.decodeIfPresent(String.self, forKey: .access) {
+                    guard let access = Access(rawValue: text), access != .admin else {
+                        throw ConfigError("access must be public or user, not '\(text)'")
+                    }
+                    spec.access = access
+                }
+                lambda = spec
             } else {
-                for key in [CodingKeys.handler, .code, .environment, .timeout] where c.contains(key) {
+                for key in [CodingKeys.handler, .code, .environment, .timeout, .route, .schedule, .access]
+                where c.contains(key) {
                     throw ConfigError("\(key.stringValue) applies to a function with a runtime (python3 or provided)")
                 }
             }
