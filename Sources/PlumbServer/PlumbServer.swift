@@ -174,7 +174,8 @@ public final class PlumbServer: Sendable {
             alertmanagerResendInterval: config.alertmanager.resendInterval)
         let platform = ServerPlatform(
             outbox: outbox, logs: logs, smtp: deliverySettings.smtp, secrets: secrets, clock: clock, logger: logger)
-        let host = try await openHost(config: config, plugins: plugins, factory: factory, platform: platform)
+        let host = try await openHost(
+            config: config, plugins: plugins, factory: factory, platform: platform, token: token)
         try await createTopics(host.topicsToCreate, in: outbox, now: clock(), logger: logger)
         let alarmLinks = try AlarmLinks.load(
             dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
@@ -259,7 +260,8 @@ public final class PlumbServer: Sendable {
     /// The plugin host with `platform`, every plugin loaded, and each configured function's reserved concurrency
     /// applied; a `functions:` entry that names no loaded function is a configuration error.
     static func openHost(
-        config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory, platform: any PlatformServices
+        config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory, platform: any PlatformServices,
+        token: String
     ) async throws -> PluginHost {
         let host = PluginHost(
             dataDirectory: config.dataDirectory, accountConcurrency: config.accountConcurrency, factory: factory,
@@ -269,7 +271,7 @@ public final class PlumbServer: Sendable {
         for plugin in plugins {
             try await host.load(plugin)
         }
-        try await loadLambdaFunctions(config: config, into: host)
+        try await loadLambdaFunctions(config: config, token: token, into: host)
         for (name, settings) in config.functions.sorted(by: { $0.key < $1.key }) {
             guard host.function(named: name) != nil else {
                 throw ConfigError(

@@ -33,6 +33,17 @@ struct LambdaRuntimeTests {
                                         "path": event["path"]})}
 
 
+        def notify(event, context):
+            import boto3
+            sns = boto3.client("sns")
+            topic = "arn:aws:sns:us-east-1:000000000000:" + event["topic"]
+            try:
+                sent = sns.publish(TopicArn=topic, Subject="from a handler", Message=event["message"])
+                return {"published": sent["MessageId"]}
+            except Exception as error:
+                return {"refused": type(error).__name__, "code": getattr(error, "response", {}).get("Error", {}).get("Code")}
+
+
         def boom(event, context):
             raise ValueError("the order has no lines")
 
@@ -75,6 +86,8 @@ struct LambdaRuntimeTests {
         functions:
           echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all}
           boom: {runtime: python3, handler: app.boom, code: \(code)}
+          notify: {runtime: python3, handler: app.notify, code: \(code), role: notifier, timeout: 10}
+          anonymous: {runtime: python3, handler: app.notify, code: \(code), timeout: 10}
           comments: {runtime: python3, handler: app.comments, code: \(code), route: "POST /comments/{id}", access: public}
           broken-route: {runtime: python3, handler: app.boom, code: \(code), route: "GET /boom", access: public}
           slow: {runtime: python3, handler: app.slow, code: \(code), timeout: 1}
@@ -110,6 +123,28 @@ struct LambdaRuntimeTests {
         #expect((comment["query"] as? [String: String]) == ["lang": "en"])
         let (brokenRoute, brokenAnswer) = try await HTTP.request("GET", server.baseURL + "/apps/lambda/boom")
         #expect(brokenRoute == 502, "\(String(decoding: brokenAnswer, as: UTF8.self))")
+
+        // boto3 inside a handler reaches Plumb at AWS_ENDPOINT_URL with credentials acting as its role user: allowed
+        // what the role's policies allow (topics:Publish on `alerts`), refused the rest; no role, no credentials.
+        for (method, path, body) in [
+            ("POST", "/api/v1/iam/users", #"{"name": "notifier"}"#),
+            ("POST", "/api/v1/topics", #"{"name": "alerts"}"#), ("POST", "/api/v1/topics", #"{"name": "other"}"#),
+            (
+                "PUT", "/api/v1/iam/policies/publish-alerts",
+                #"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "topic/alerts"}]}"#
+            ),
+            ("PUT", "/api/v1/iam/users/notifier/policies/publish-alerts", ""),
+        ] {
+            let (made, answer) = try await HTTP.request(
+                method, server.baseURL + path, body: body.isEmpty ? nil : Array(body.utf8), token: server.token)
+            #expect((200..<300).contains(made), "\(path): \(String(decoding: answer, as: UTF8.self))")
+        }
+        let (_, published) = try await invoke(server, "notify", #"{"topic": "alerts", "message": "disk full"}"#)
+        #expect(published["published"] is String, "\(published)")
+        let (_, refused) = try await invoke(server, "notify", #"{"topic": "other", "message": "x"}"#)
+        #expect(refused["code"] as? String == "AuthorizationError", "\(refused)")
+        let (_, anonymous) = try await invoke(server, "anonymous", #"{"topic": "alerts", "message": "x"}"#)
+        #expect(anonymous["refused"] as? String == "NoCredentialsError", "\(anonymous)")
 
         let (failedStatus, failed) = try await invoke(server, "boom", "{}")
         #expect(failedStatus == 500, "\(failed)")

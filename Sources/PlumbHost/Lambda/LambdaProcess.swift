@@ -55,6 +55,9 @@ final class LambdaProcess: Sendable {
         let inherited = ProcessInfo.processInfo.environment
         environment["PATH"] = inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         if let home = inherited["HOME"] { environment["HOME"] = home }
+        // Credentials come from the environment only (the function's role), never from the server's own files.
+        environment["AWS_SHARED_CREDENTIALS_FILE"] = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "/nonexistent"
+        environment["AWS_CONFIG_FILE"] = environment["AWS_CONFIG_FILE"] ?? "/nonexistent"
         environment["LANG"] = "en_US.UTF-8"
         environment["TZ"] = ":UTC"
         environment["_HANDLER"] = definition.handler

@@ -19,11 +19,23 @@ enum AWSAdminKey {
     /// The key of `token`: an id of 20 characters (`PKIA` and 16 of base-32, as AWS's `AKIA…` ids look) and a
     /// 40-character secret, both HMAC-SHA256 of the token.
     static func derive(token: String) -> Key {
+        derive(token: token, prefix: "PKIA", idLabel: "plumb aws access key id", secretLabel: "plumb aws secret key")
+    }
+
+    /// The key a Lambda handler's runtime signs with (`AWS_ACCESS_KEY_ID`): `PKLF…`, derived from the token and the
+    /// function's name, so no secret is stored and every node derives the same. It acts as the function's `role`.
+    static func derive(token: String, function: String) -> Key {
+        derive(
+            token: token, prefix: "PKLF", idLabel: "plumb lambda access key id " + function,
+            secretLabel: "plumb lambda secret key " + function)
+    }
+
+    private static func derive(token: String, prefix: String, idLabel: String, secretLabel: String) -> Key {
         let key = SymmetricKey(data: Array(token.utf8))
-        let idBytes = Array(HMAC<SHA256>.authenticationCode(for: Array("plumb aws access key id".utf8), using: key))
-        let secretBytes = Array(HMAC<SHA256>.authenticationCode(for: Array("plumb aws secret key".utf8), using: key))
+        let idBytes = Array(HMAC<SHA256>.authenticationCode(for: Array(idLabel.utf8), using: key))
+        let secretBytes = Array(HMAC<SHA256>.authenticationCode(for: Array(secretLabel.utf8), using: key))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let id = "PKIA" + String(idBytes.prefix(16).map { alphabet[Int($0 % 32)] })
+        let id = prefix + String(idBytes.prefix(16).map { alphabet[Int($0 % 32)] })
         let secret = String(Data(secretBytes).base64EncodedString().prefix(40))
         return Key(id: id, secret: secret)
     }

@@ -30,6 +30,9 @@ extension ServerConfig {
             /// `METHOD /path` (`/apps/lambda/path`), a schedule expression, or neither.
             public var trigger: Trigger = .event
             public var access: Access = .user
+            /// The IAM user whose policies the handler's credentials carry (Lambda's execution role); nil: the
+            /// runtime gets no credentials.
+            public var role: String?
 
             /// The function named `name` that these keys define.
             public func definition(name: String, memoryMB: Int) -> LambdaFunctionDefinition {
@@ -54,7 +57,7 @@ extension ServerConfig {
             case reportLog = "report_log"
             case memoryMB = "memory_mb"
             case tags
-            case runtime, handler, code, environment, timeout, route, schedule, access
+            case runtime, handler, code, environment, timeout, route, schedule, access, role
         }
 
         /// The `autoscaling:` section; every key optional.
@@ -165,9 +168,13 @@ extension ServerConfig {
                     }
                     spec.access = access
                 }
+                spec.role = try c.decodeIfPresent(String.self, forKey: .role)
+                if let role = spec.role, role.isEmpty || role.utf8.count > 64 {
+                    throw ConfigError("role must name an IAM user")
+                }
                 lambda = spec
             } else {
-                for key in [CodingKeys.handler, .code, .environment, .timeout, .route, .schedule, .access]
+                for key in [CodingKeys.handler, .code, .environment, .timeout, .route, .schedule, .access, .role]
                 where c.contains(key) {
                     throw ConfigError("\(key.stringValue) applies to a function with a runtime (python3 or provided)")
                 }

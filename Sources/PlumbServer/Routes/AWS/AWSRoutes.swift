@@ -157,6 +157,13 @@ extension PlumbServer {
         }
     }
 
+    /// The principal a Lambda handler's key acts as: its role user's policies and groups; nil when the user does
+    /// not exist or is disabled (the handler's calls are then refused as an unknown key's).
+    static func rolePrincipal(_ role: String, iam: IAM) async throws -> IAMPrincipal? {
+        guard let user = try await iam.users().first(where: { $0.name == role }), !user.disabled else { return nil }
+        return IAMPrincipal(user: role, policies: try await iam.policies(ofUser: role), groups: user.groups)
+    }
+
     /// The admin's AWS access key (derived from the admin token; written to `aws.credentials`).
     public var awsAccessKey: (id: String, secret: String) {
         let key = AWSAdminKey.derive(token: token)
@@ -166,6 +173,7 @@ extension PlumbServer {
     /// The AWS endpoint over this server's stores, with the admin's access key.
     public func makeAWSEndpoint() -> AWSEndpoint {
         let adminKey = AWSAdminKey.derive(token: token)
+        let lambdaKeys = Self.lambdaKeys(config: config, token: token)
         let logs = logs
         let logger = logger
         let iam = iam
@@ -182,10 +190,17 @@ extension PlumbServer {
                             }
                         })
                 }
-                // An IAM user's key: the user's policies decide each operation, as for their API token.
-                guard accessKey.count == 20, accessKey.hasPrefix("PKIA"),
-                    let (principal, secret) = try await iam.accessKey(id: accessKey)
-                else { return nil }
+                // An IAM user's key, or a Lambda handler's (acting as its role user): the user's policies decide each
+                // operation, as for their API token.
+                let found: (principal: IAMPrincipal, secret: String)?
+                if accessKey.count == 20, accessKey.hasPrefix("PKLF"), let function = lambdaKeys[accessKey] {
+                    found = try await Self.rolePrincipal(function.role, iam: iam).map { ($0, function.secret) }
+                } else if accessKey.count == 20, accessKey.hasPrefix("PKIA") {
+                    found = try await iam.accessKey(id: accessKey)
+                } else {
+                    found = nil
+                }
+                guard let (principal, secret) = found else { return nil }
                 return AWSCaller(
                     user: principal.user, secret: secret,
                     authorize: { action, resource in
