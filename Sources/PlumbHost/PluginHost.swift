@@ -255,6 +255,8 @@ public final class PluginHost: Sendable {
             record(limiter.release(function.name), function)
             function.countError()
             context.logger.error("instance initialisation failed: \(String(describing: error))")
+            // A Lambda handler's init error is the operator's own code's (Lambda answers it): passed on as it is.
+            if function.pluginName == Self.lambdaPlugin, let error = error as? FunctionError { throw error }
             throw FunctionError(
                 status: 500, code: "InitError",
                 message: "the function's instance failed to initialise (request \(context.requestID))")

@@ -44,6 +44,15 @@ struct LambdaRuntimeTests {
                 return {"refused": type(error).__name__, "code": getattr(error, "response", {}).get("Error", {}).get("Code")}
 
 
+        def findings(event, context):
+            record = event["Records"][0]
+            with open(os.environ["OUT"], "a") as out:
+                out.write(json.dumps({"source": record["EventSource"], "message": record["Sns"]["Message"],
+                                      "subject": record["Sns"]["Subject"], "topic": record["Sns"]["TopicArn"],
+                                      "signed": bool(record["Sns"]["Signature"])}) + "\\n")
+            return {}
+
+
         def boom(event, context):
             raise ValueError("the order has no lines")
 
@@ -85,7 +94,8 @@ struct LambdaRuntimeTests {
         try """
         functions:
           echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all}
-          boom: {runtime: python3, handler: app.boom, code: \(code)}
+          boom: {runtime: python3, handler: app.boom, code: \(code), on_failure: failures, maximum_retry_attempts: 0}
+          findings: {runtime: python3, handler: app.findings, code: \(code), environment: {OUT: \(root.path)/findings.jsonl}}
           notify: {runtime: python3, handler: app.notify, code: \(code), role: notifier, timeout: 10}
           anonymous: {runtime: python3, handler: app.notify, code: \(code), timeout: 10}
           comments: {runtime: python3, handler: app.comments, code: \(code), route: "POST /comments/{id}", access: public}
@@ -145,6 +155,33 @@ struct LambdaRuntimeTests {
         #expect(refused["code"] as? String == "AuthorizationError", "\(refused)")
         let (_, anonymous) = try await invoke(server, "anonymous", #"{"topic": "alerts", "message": "x"}"#)
         #expect(anonymous["refused"] as? String == "NoCredentialsError", "\(anonymous)")
+
+        // A topic subscription runs a handler with SNS's Lambda event; an async event that fails for good goes to the
+        // function's on-failure topic, here subscribed by the same handler.
+        for (path, body) in [
+            ("/api/v1/topics", #"{"name": "failures"}"#),
+            ("/api/v1/topics/alerts/subscriptions", #"{"protocol": "function", "endpoint": "findings"}"#),
+            ("/api/v1/topics/failures/subscriptions", #"{"protocol": "function", "endpoint": "findings"}"#),
+            ("/api/v1/topics/alerts/publish", #"{"subject": "sensor 4", "message": "vibration over limit"}"#),
+            ("/api/v1/functions/boom/invoke?type=Event", #"{"order": 7}"#),
+        ] {
+            let (made, answer) = try await HTTP.request(
+                "POST", server.baseURL + path, body: Array(body.utf8), token: server.token)
+            #expect((200..<300).contains(made), "\(path): \(String(decoding: answer, as: UTF8.self))")
+        }
+        let records = try await waitFor("the two SNS events at the findings handler", timeout: .seconds(60)) {
+            () -> [[String: Any]]? in
+            let text = (try? String(contentsOfFile: root.path + "/findings.jsonl", encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            return lines.count >= 2 ? lines : nil
+        }
+        let alert = records.first { ($0["topic"] as? String)?.hasSuffix(":alerts") == true }
+        #expect(alert?["source"] as? String == "aws:sns" && alert?["signed"] as? Bool == true, "\(records)")
+        #expect(alert?["message"] as? String == "vibration over limit" && alert?["subject"] as? String == "sensor 4")
+        let failure = records.first { ($0["topic"] as? String)?.hasSuffix(":failures") == true }
+        #expect((failure?["message"] as? String ?? "").contains("the order has no lines"), "\(records)")
 
         let (failedStatus, failed) = try await invoke(server, "boom", "{}")
         #expect(failedStatus == 500, "\(failed)")

@@ -49,9 +49,18 @@ public struct SubscriptionDefinition: Sendable, Equatable, Codable {
             }
             if secretEnv != nil || secret != nil { return ("secret", "a secret applies to webhooks only") }
         case .function:
-            let parts = endpoint.split(separator: ".")
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                return ("endpoint", "a function endpoint is a function name like plugin.function")
+            // A plugin's function (`plugin.function`) or a Lambda handler's (`name`, Lambda's own names).
+            let parts = endpoint.split(separator: ".", omittingEmptySubsequences: false)
+            let valid =
+                (parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty)
+                || (parts.count == 1 && !endpoint.isEmpty && endpoint.utf8.count <= 64
+                    && endpoint.unicodeScalars.allSatisfy {
+                        $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+                    })
+            guard valid else {
+                return (
+                    "endpoint", "a function endpoint is a function name: plugin.function, or a Lambda handler's name"
+                )
             }
             if secretEnv != nil || secret != nil { return ("secret", "a secret applies to webhooks only") }
         case .webhook:

@@ -172,7 +172,8 @@ public final class DeliveryService: Service, Sendable {
         switch delivery.protocol {
         case .webhook: return (await sendWebhook(message, subscription: subscription), policy)
         case .email: return (await sendEmail(message, to: delivery.endpoint), policy)
-        case .function: return (await sendToFunction(message, function: delivery.endpoint), policy)
+        case .function:
+            return (await sendToFunction(message, function: delivery.endpoint, subscription: subscription), policy)
         case .alertmanager: return (await sendToAlertmanager(message, subscription: subscription), policy)
         }
     }
@@ -244,10 +245,18 @@ public final class DeliveryService: Service, Sendable {
 
     /// SNS → Lambda: the notification, as the webhook's JSON, becomes an async event of the function; from there
     /// the async queue's retry rules apply.
-    func sendToFunction(_ message: Outbox.Message, function: String) async -> Attempt {
+    func sendToFunction(_ message: Outbox.Message, function: String, subscription: Outbox.Subscription) async -> Attempt
+    {
         guard let functions else { return .fail("functions cannot be invoked from here") }
         do {
-            try await functions.enqueue(function: function, payload: Array(WebhookPayload.plumb(message)))
+            let payload: [UInt8]
+            if functions.takesSNSEvents(function) {
+                guard let sns else { return .fail("no SNS signing key: SNS's Lambda events cannot be signed here") }
+                payload = Array(try sns.lambdaEvent(message, subscription: subscription))
+            } else {
+                payload = Array(WebhookPayload.plumb(message))
+            }
+            try await functions.enqueue(function: function, payload: payload)
             return .delivered
         } catch {
             return .retry("\(error)")

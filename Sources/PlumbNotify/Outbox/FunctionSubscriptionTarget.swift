@@ -5,4 +5,11 @@
 public protocol FunctionSubscriptionTarget: Sendable {
     /// Queues an async invocation of `function` with `payload`; throws when it cannot (no such function, say).
     func enqueue(function: String, payload: [UInt8]) async throws
+    /// Whether `function` takes SNS's Lambda event (`{"Records": [{"EventSource": "aws:sns", "Sns": …}]}`): a Lambda
+    /// handler does; a plugin's function takes Plumb's webhook JSON.
+    func takesSNSEvents(_ function: String) -> Bool
+}
+
+extension FunctionSubscriptionTarget {
+    public func takesSNSEvents(_ function: String) -> Bool { false }
 }

@@ -114,6 +114,32 @@ public struct SNSMessages: Sendable {
         return (body, headers)
     }
 
+    /// SNS's event for a Lambda function subscribed to the topic: one record with the notification as SNS signs it
+    /// (the event's names: `SigningCertUrl`, `UnsubscribeUrl`, attributes as `{"Type", "Value"}`).
+    public func lambdaEvent(_ message: Outbox.Message, subscription: Outbox.Subscription) throws -> Data {
+        let topicARN = topicARN(message.topic)
+        var fields: [String: String] = [
+            "Type": message.type, "MessageId": message.id, "TopicArn": topicARN, "Message": message.message,
+            "Timestamp": Self.timestamp(message.createdAt),
+        ]
+        if let subject = message.subject { fields["Subject"] = subject }
+        let signature = try signature(
+            of: Self.stringToSign(fields, keys: ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]))
+        var sns: [String: Any] = fields
+        if message.subject == nil { sns["Subject"] = NSNull() }
+        sns["SignatureVersion"] = "2"
+        sns["Signature"] = signature
+        sns["SigningCertUrl"] = publicURL + certificatePath
+        sns["UnsubscribeUrl"] = ""
+        sns["MessageAttributes"] = message.attributes.mapValues { ["Type": "String", "Value": $0] }
+        let record: [String: Any] = [
+            "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscriptionARN(subscription),
+            "Sns": sns,
+        ]
+        return try JSONSerialization.data(
+            withJSONObject: ["Records": [record]], options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+
     /// SNS's string to sign: each of `keys` the message has, as `Key\nValue\n`, in that (alphabetical) order.
     public static func stringToSign(_ fields: [String: String], keys: [String]) -> String {
         keys.compactMap { key in fields[key].map { "\(key)\n\($0)\n" } }.joined()

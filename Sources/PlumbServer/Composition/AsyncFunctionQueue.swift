@@ -10,4 +10,8 @@ struct AsyncFunctionQueue: FunctionSubscriptionTarget {
     func enqueue(function: String, payload: [UInt8]) async throws {
         try await host.enqueueAsyncEvent(function: function, payload: payload, on: queue)
     }
+
+    func takesSNSEvents(_ function: String) -> Bool {
+        host.function(named: function)?.pluginName == PluginHost.lambdaPlugin
+    }
 }
