@@ -62,6 +62,11 @@ struct LambdaRuntimeTests {
             return {"allocated_mb": 16 * len(blocks)}
 
 
+        def spin(event, context):
+            while True:
+                pass
+
+
         def slow(event, context):
             time.sleep(event.get("seconds", 5))
             return {"pid": os.getpid()}
@@ -101,6 +106,7 @@ struct LambdaRuntimeTests {
           comments: {runtime: python3, handler: app.comments, code: \(code), route: "POST /comments/{id}", access: public}
           broken-route: {runtime: python3, handler: app.boom, code: \(code), route: "GET /boom", access: public}
           slow: {runtime: python3, handler: app.slow, code: \(code), timeout: 1}
+          spin: {runtime: python3, handler: app.spin, code: \(code), timeout: 1}
           hog: {runtime: python3, handler: app.hog, code: \(code), memory_mb: 128}
           narrow: {runtime: python3, handler: app.slow, code: \(code), reserved: 2, timeout: 10}
           broken: {runtime: python3, handler: app.handler, code: \(broken)}
@@ -193,6 +199,11 @@ struct LambdaRuntimeTests {
         #expect(timedOutStatus == 500)
         #expect(
             String(describing: timedOut).contains("Task timed out after 1.00 seconds"), "\(timedOut)")
+        // A handler that never returns is cut at its timeout, not when it gives up.
+        let spinStarted = ContinuousClock.now
+        let (spinStatus, spun) = try await invoke(server, "spin", "{}")
+        #expect(spinStatus == 500 && String(describing: spun).contains("Task timed out after 1.00 seconds"))
+        #expect(ContinuousClock.now - spinStarted < .seconds(4), "answered after \(ContinuousClock.now - spinStarted)")
         let (quickStatus, quick) = try await invoke(server, "slow", #"{"seconds": 0}"#)
         #expect(quickStatus == 200, "a new instance replaced the killed one: \(quick)")
 

@@ -11,7 +11,9 @@ enum LambdaAPIGateway {
         _ request: FunctionRequest, resource: String, requestID: String, now: Date = Date()
     ) -> [UInt8] {
         let text = String(validating: request.body, as: UTF8.self)
-        let headers = request.headers.filter { !$0.key.hasPrefix("x-plumb-") }
+        // Plumb's credential is Plumb's: it is not handed to the handler; the end user Plumb vouched for is the
+        // authorizer's principal, as an API Gateway authorizer would pass it.
+        let headers = request.headers.filter { !$0.key.hasPrefix("x-plumb-") && $0.key != "authorization" }
         func map(_ values: [String: String]) -> JSONValue {
             values.isEmpty ? .null : .object(values.mapValues { .string($0) })
         }
@@ -29,6 +31,7 @@ enum LambdaAPIGateway {
                 "path": .string(request.path), "requestId": .string(requestID), "stage": .string("$default"),
                 "requestTimeEpoch": .number((now.timeIntervalSince1970 * 1_000).rounded()),
                 "identity": .object(["sourceIp": .string(request.headers["x-plumb-source"] ?? "")]),
+                "authorizer": request.headers["x-plumb-user"].map { .object(["principalId": .string($0)]) } ?? .null,
             ]),
             "body": request.body.isEmpty ? .null : .string(text ?? Data(request.body).base64EncodedString()),
             "isBase64Encoded": .bool(!request.body.isEmpty && text == nil),

@@ -62,14 +62,16 @@ final class LambdaInstance: Sendable {
         let instance = LambdaInstance(
             definition: definition, session: session, process: process, endpoint: endpoint, functionARN: functionARN)
         do {
+            // The limit ends the session itself: a waiting continuation does not answer cancellation, and a task
+            // group waits for every child.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await session.ready() }
                 group.addTask {
-                    try await Task.sleep(for: .seconds(10))
-                    throw LambdaRuntimeSession.Ended(reason: "the runtime's init took over 10 s")
+                    try? await Task.sleep(for: .seconds(10))
+                    if !Task.isCancelled { session.end(.init(reason: "the runtime's init took over 10 s")) }
                 }
+                defer { group.cancelAll() }
                 try await group.next()
-                group.cancelAll()
             }
         } catch let ended as LambdaRuntimeSession.Ended {
             _ = process.output.captured()
@@ -125,17 +127,20 @@ final class LambdaInstance: Sendable {
         let session = self.session
         let outcome: LambdaRuntimeSession.Outcome
         do {
+            // Past the timeout the session is ended, which wakes the invocation's wait (a continuation does not
+            // answer cancellation, and the group waits for both children).
             outcome = try await withThrowingTaskGroup(of: LambdaRuntimeSession.Outcome?.self) { group in
                 group.addTask { try await session.invoke(invocation) }
                 group.addTask {
                     try? await Task.sleep(for: .seconds(timeout))
+                    if !Task.isCancelled { session.end(.init(reason: "timeout")) }
                     return nil
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let outcome = first else {
-                    throw LambdaRuntimeSession.Ended(reason: "timeout")
+                while let next = try await group.next() {
+                    if let outcome = next { return outcome }
                 }
-                return outcome
+                throw LambdaRuntimeSession.Ended(reason: "timeout")
             }
         } catch let ended as LambdaRuntimeSession.Ended {
             process.kill()

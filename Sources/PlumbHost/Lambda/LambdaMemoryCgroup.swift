@@ -84,11 +84,17 @@ struct LambdaMemoryCgroup: Sendable {
             return events.split(separator: "\n").contains { $0.hasPrefix("oom_kill ") && !$0.hasSuffix(" 0") }
         }
         let control = (try? String(contentsOfFile: path + "/memory.oom_control", encoding: .utf8)) ?? ""
-        if let line = control.split(separator: "\n").first(where: { $0.hasPrefix("oom_kill ") }) {
-            return !line.hasSuffix(" 0")
+        // Kernels before 4.13 have no count of kills: their OOM kills are reported as exits.
+        guard let line = control.split(separator: "\n").first(where: { $0.hasPrefix("oom_kill ") }) else {
+            return false
         }
-        let failures = (try? String(contentsOfFile: path + "/memory.failcnt", encoding: .utf8)) ?? "0"
-        return Int(failures.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0
+        return !line.hasSuffix(" 0")
+    }
+
+    /// The processes in the cgroup now.
+    func processes() -> [Int32] {
+        ((try? String(contentsOfFile: path + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { Int32($0) }
     }
 
     /// Removes the (empty) cgroup.

@@ -46,10 +46,11 @@ final class LambdaProcess: Sendable {
         // A shell puts itself in the instance's memory cgroup (an OOM kill past the memory size), or else limits its
         // data segment (heap and private writable mappings), then becomes the runtime.
         let cgroup = LambdaMemoryCgroup.make(id: session.id, bytes: definition.memoryMB * 1_048_576)
-        let limit =
-            cgroup.map { "echo $$ > '\($0.path)/cgroup.procs'" } ?? "ulimit -d \(definition.memoryMB * 1_024)"
+        let rlimit = "ulimit -d \(definition.memoryMB * 1_024)"
+        // A cgroup the shell cannot join (a delegation that allows the limit but not the move) falls back to the rlimit.
+        let limit = cgroup.map { "{ echo $$ > '\($0.path)/cgroup.procs'; } 2>/dev/null || \(rlimit)" } ?? rlimit
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", limit + " && exec \"$0\" \"$@\""] + command
+        process.arguments = ["-c", "{ \(limit); } && exec \"$0\" \"$@\""] + command
         process.currentDirectoryURL = URL(fileURLWithPath: definition.codeDirectory)
         var environment = definition.environment.merging(extra) { $1 }
         let inherited = ProcessInfo.processInfo.environment
@@ -58,8 +59,10 @@ final class LambdaProcess: Sendable {
         // Credentials come from the environment only (the function's role), never from the server's own files.
         environment["AWS_SHARED_CREDENTIALS_FILE"] = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "/nonexistent"
         environment["AWS_CONFIG_FILE"] = environment["AWS_CONFIG_FILE"] ?? "/nonexistent"
-        environment["LANG"] = "en_US.UTF-8"
-        environment["TZ"] = ":UTC"
+        // No instance-profile credentials from a cloud host's metadata service either.
+        environment["AWS_EC2_METADATA_DISABLED"] = "true"
+        environment["LANG"] = environment["LANG"] ?? "en_US.UTF-8"
+        environment["TZ"] = environment["TZ"] ?? ":UTC"
         environment["_HANDLER"] = definition.handler
         environment["AWS_LAMBDA_RUNTIME_API"] = runtimeAPI
         environment["AWS_LAMBDA_FUNCTION_NAME"] = definition.name
@@ -91,6 +94,7 @@ final class LambdaProcess: Sendable {
             session.end(.init(reason: "Runtime exited with error: \(reason)"))
         }
         hasCgroup = cgroup != nil
+        self.cgroup = cgroup
         do { try process.run() } catch {
             cgroup?.remove()
             throw error
@@ -109,11 +113,18 @@ final class LambdaProcess: Sendable {
 
     var exitReason: String? { exit.value.withLock { $0 } }
 
-    /// Ends the process at once (a timeout, a reclaimed instance, the server stopping).
+    /// Ends the process at once (a timeout, a reclaimed instance, the server stopping), and with a cgroup every
+    /// process the handler started too.
     func kill() {
+        if let cgroup {
+            for member in cgroup.processes() { Foundation.kill(member, SIGKILL) }
+        }
         guard exitReason == nil, pid > 0 else { return }
         Foundation.kill(pid, SIGKILL)
     }
+
+    /// The runtime's memory cgroup, when it has one.
+    private let cgroup: LambdaMemoryCgroup?
 
     deinit { kill() }
 

@@ -189,7 +189,12 @@ public final class LambdaRuntimeSession: Sendable {
                     }
                     return
                 case .initializing, .idle:
-                    break
+                    guard s.outcome == nil, s.pending == nil else {
+                        resume = {
+                            continuation.resume(throwing: Ended(reason: "an invocation is already in progress"))
+                        }
+                        return
+                    }
                 }
                 s.outcome = continuation
                 if let next = s.next {

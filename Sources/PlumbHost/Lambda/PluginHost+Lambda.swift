@@ -6,8 +6,8 @@ import PlumbStore
 extension PluginHost {
     /// Registers a Lambda handler as a function named by itself (`comments`, as Lambda names it), its instances
     /// runtime processes under the same pool, autoscaler, throttling and instruments as a plugin's functions. Its
-    /// output goes to `/aws/lambda/NAME`. It starts with its provisioned instances and one warm instance; a handler
-    /// whose init fails is logged and answers InitError, and the server stays up.
+    /// output goes to `/aws/lambda/NAME`. It starts with its provisioned instances, and one warm instance in the
+    /// background; a handler whose init fails is logged and answers InitError, and the server stays up.
     ///
     /// - Parameters:
     ///   - runtimeAPI: opens each instance's Runtime API listener.
@@ -46,10 +46,13 @@ extension PluginHost {
         try register(hosted)
         updateCaps(hosted)
         try await setProvisionedConcurrency(definition.name, options.provisioned)
-        do { try await hosted.pool.prewarm(1) } catch {
-            // Unlike a plugin, a handler that cannot start leaves the server up: its invocations answer InitError
-            // (each tries a new instance), and the other functions run.
-            self.logger.error("function \(definition.name): its first instance failed to start: \(error)")
+        // Unlike a plugin's, a handler's first instance starts in the background: a handler whose init hangs or
+        // fails leaves the server starting and up; its invocations answer InitError (each tries a new instance).
+        let hostLogger = self.logger
+        Task {
+            do { try await hosted.pool.prewarm(1) } catch {
+                hostLogger.error("function \(definition.name): its first instance failed to start: \(error)")
+            }
         }
         self.logger.info("function \(definition.name) (\(definition.runtime.rawValue) \(definition.handler)) started")
     }

@@ -9,7 +9,8 @@ import Synchronization
 /// The Lambda Runtime API of one process instance, on a loopback listener of its own (`AWS_LAMBDA_RUNTIME_API`),
 /// as Lambda serves each execution environment: `GET /2018-06-01/runtime/invocation/next` (a long poll),
 /// `POST …/invocation/{id}/response`, `POST …/invocation/{id}/error` and `POST …/init/error`, with Lambda's
-/// headers. Nothing but the instance's runtime knows its port; it answers only on 127.0.0.1.
+/// headers. It answers only on 127.0.0.1, on a port of its own; a process of the same host that finds the port can
+/// reach it, as any local listener (the runtimes run as the server's user).
 enum LambdaRuntimeListener {
     /// A response or error body's limit (Lambda's 6 MB synchronous payload).
     static let maxBodyBytes = 6 * 1_048_576
@@ -39,14 +40,24 @@ enum LambdaRuntimeListener {
                 status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: invocation.payload)))
         }
         router.post("/2018-06-01/runtime/invocation/:id/response") { request, context -> Response in
-            let body = try await Self.body(request)
             let id = context.parameters.get("id") ?? ""
+            guard let body = try await Self.body(request) else {
+                // Lambda fails an invocation whose response is over its limit.
+                try? session.fail(
+                    requestID: id, type: "Function.ResponseSizeTooLarge",
+                    body: Array(
+                        #"{"errorMessage":"Response payload size exceeded maximum allowed payload size (6291556 bytes).","errorType":"Function.ResponseSizeTooLarge"}"#
+                            .utf8))
+                return Self.json(
+                    .contentTooLarge,
+                    #"{"errorMessage":"the response is over 6 MB","errorType":"RequestEntityTooLarge"}"#)
+            }
             return Self.accepted { () throws(LambdaRuntimeSession.Refused) in
                 try session.respond(requestID: id, body: body)
             }
         }
         router.post("/2018-06-01/runtime/invocation/:id/error") { request, context -> Response in
-            let body = try await Self.body(request)
+            let body = try await Self.body(request) ?? Array(#"{"errorMessage":"the error is over 6 MB"}"#.utf8)
             let type = request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!]
             let id = context.parameters.get("id") ?? ""
             return Self.accepted { () throws(LambdaRuntimeSession.Refused) in
@@ -54,7 +65,7 @@ enum LambdaRuntimeListener {
             }
         }
         router.post("/2018-06-01/runtime/init/error") { request, _ -> Response in
-            let body = try await Self.body(request)
+            let body = try await Self.body(request) ?? Array(#"{"errorMessage":"the error is over 6 MB"}"#.utf8)
             session.initError(type: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!], body: body)
             return Self.json(.accepted, #"{"status":"OK"}"#)
         }
@@ -80,11 +91,12 @@ enum LambdaRuntimeListener {
         return LambdaRuntimeEndpoint(address: "127.0.0.1:\(port)", close: { task.cancel() })
     }
 
-    static func body(_ request: Request) async throws -> [UInt8] {
+    /// The body, or nil when it is over `maxBodyBytes`.
+    static func body(_ request: Request) async throws -> [UInt8]? {
         do {
             return Array(buffer: try await request.body.collect(upTo: maxBodyBytes))
         } catch is NIOTooManyBytesError {
-            throw HTTPError(.contentTooLarge, message: "the body is over \(maxBodyBytes) bytes")
+            return nil
         }
     }
 
