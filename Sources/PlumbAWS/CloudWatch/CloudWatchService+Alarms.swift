@@ -64,7 +64,7 @@ extension CloudWatchService {
             // CloudWatch skips names that are no alarm; an alarm declared in a file is refused.
             let names = try alarmNames(input)
             try caller.authorizeEach("alarms:PutAlarm", names.map { "alarm/\($0)" })
-            try await alarmCall {
+            _ = try await alarmCall {
                 try await alarms.setActionsEnabled(
                     operation == "EnableAlarmActions", names: names, now: store.clock())
             }

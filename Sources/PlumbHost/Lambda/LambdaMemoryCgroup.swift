@@ -16,6 +16,9 @@ struct LambdaMemoryCgroup: Sendable {
         return nil
     }
 
+    /// `sweep()`, once per process (the first Lambda function loaded runs it).
+    static let swept: Void = sweep()
+
     /// Removes the `plumb-*` cgroups a server killed with its runtimes left behind: those with no process that are
     /// over a minute old (a younger one may be another server's, about to take its process).
     static func sweep() {

@@ -21,7 +21,7 @@ extension PluginHost {
             throw FunctionError.badRequest(
                 "function \(definition.name): \(problem)", code: "InvalidParameterValueException")
         }
-        LambdaMemoryCgroup.sweep()
+        LambdaMemoryCgroup.swept
         let directory = dataDirectory + "/functions/" + definition.name
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory + "/state.sqlite", durability: durability, migrations: [])

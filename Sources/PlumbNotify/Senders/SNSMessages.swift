@@ -125,19 +125,19 @@ public struct SNSMessages: Sendable {
         if let subject = message.subject { fields["Subject"] = subject }
         let signature = try signature(
             of: Self.stringToSign(fields, keys: ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]))
-        var sns: [String: Any] = fields
-        if message.subject == nil { sns["Subject"] = NSNull() }
-        sns["SignatureVersion"] = "2"
-        sns["Signature"] = signature
-        sns["SigningCertUrl"] = publicURL + certificatePath
-        sns["UnsubscribeUrl"] = ""
-        sns["MessageAttributes"] = message.attributes.mapValues { ["Type": "String", "Value": $0] }
-        let record: [String: Any] = [
-            "EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": subscriptionARN(subscription),
-            "Sns": sns,
-        ]
-        return try JSONSerialization.data(
-            withJSONObject: ["Records": [record]], options: [.sortedKeys, .withoutEscapingSlashes])
+        var sns: [String: JSONValue] = fields.mapValues { .string($0) }
+        sns["Subject"] = message.subject.map { .string($0) } ?? .null
+        sns["SignatureVersion"] = .string("2")
+        sns["Signature"] = .string(signature)
+        sns["SigningCertUrl"] = .string(publicURL + certificatePath)
+        sns["UnsubscribeUrl"] = .string("")
+        sns["MessageAttributes"] = .object(
+            message.attributes.mapValues { .object(["Type": .string("String"), "Value": .string($0)]) })
+        let record: JSONValue = .object([
+            "EventSource": .string("aws:sns"), "EventVersion": .string("1.0"),
+            "EventSubscriptionArn": .string(subscriptionARN(subscription)), "Sns": .object(sns),
+        ])
+        return try JSONEncoder().encode(JSONValue.object(["Records": .array([record])]))
     }
 
     /// SNS's string to sign: each of `keys` the message has, as `Key\nValue\n`, in that (alphabetical) order.
