@@ -74,4 +74,13 @@ public struct LambdaFunctionDefinition: Sendable, Equatable {
         }
         return nil
     }
+
+    /// The definition with `${PLUMB_DATA}` in its environment's values replaced by the server's data directory.
+    func expanding(dataDirectory: String) -> LambdaFunctionDefinition {
+        var expanded = self
+        expanded.environment = environment.mapValues {
+            $0.replacingOccurrences(of: "${PLUMB_DATA}", with: dataDirectory)
+        }
+        return expanded
+    }
 }

@@ -8,6 +8,7 @@ extension PluginHost {
     /// runtime processes under the same pool, autoscaler, throttling and instruments as a plugin's functions. Its
     /// output goes to `/aws/lambda/NAME`. It starts with its provisioned instances, and one warm instance in the
     /// background; a handler whose init fails is logged and answers InitError, and the server stays up.
+    /// `${PLUMB_DATA}` in an environment value is the server's data directory (where handlers may keep shared files).
     ///
     /// - Parameters:
     ///   - runtimeAPI: opens each instance's Runtime API listener.
@@ -22,6 +23,7 @@ extension PluginHost {
                 "function \(definition.name): \(problem)", code: "InvalidParameterValueException")
         }
         LambdaMemoryCgroup.swept
+        let definition = definition.expanding(dataDirectory: dataDirectory)
         let directory = dataDirectory + "/functions/" + definition.name
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory + "/state.sqlite", durability: durability, migrations: [])
