@@ -274,7 +274,7 @@ let package = Package(
             name: "plumb",
             dependencies: [
                 "PlumbAPI", "PlumbLoad", "PlumbDash", "Accounts", "PlumbAuth", "PlumbServer", "PlumbMetrics",
-                "PlumbVictoriaMetrics", "PlumbPostgres", "PlumbOpen",
+                "PlumbVictoriaMetrics", "PlumbPostgres", "PlumbOpen", "PlumbStore",
                 "PlumbHost", "PlumbKit", "PlumbAlarms", "PlumbLogs", "Sentiment", "Chat", "Support", "Classifier",
                 "Sensors", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -112,6 +112,16 @@ public struct AWSEndpoint: Sendable {
     let lambda: LambdaService?
     /// The largest body taken (Lambda's 6 MB payload and some).
     public static let maxBodyBytes = 6 * 1_048_576 + 65_536
+    /// The largest body of CreateFunction and UpdateFunctionCode: a 50 MB zip file in base64, and some.
+    public static let maxCodeBodyBytes = 70 * 1_048_576
+
+    /// The largest body taken for `method path`: a function's code may be larger than any other request.
+    public static func bodyLimit(method: String, path: String) -> Int {
+        let code =
+            (method == "POST" && (path == "/2015-03-31/functions" || path == "/2015-03-31/functions/"))
+            || (method == "PUT" && path.hasPrefix("/2015-03-31/functions/") && path.hasSuffix("/code"))
+        return code ? maxCodeBodyBytes : maxBodyBytes
+    }
 
     public init(access: AWSAccess, services: [any AWSService], lambda: LambdaService? = nil) {
         self.access = access

@@ -145,6 +145,35 @@ public final class PluginHost: Sendable {
         }
     }
 
+    /// Puts `hosted` in the place of the function of the same name (its instances retired: running invocations end
+    /// on them, the next ones start on the new definition); returns the one replaced.
+    func replace(_ hosted: HostedFunction) -> HostedFunction? {
+        let old = registry.withLock { r -> HostedFunction? in
+            let old = r.byName[hosted.name]
+            if old == nil { r.order.append(hosted.name) }
+            r.byName[hosted.name] = hosted
+            return old
+        }
+        old?.pool.retireAll()
+        return old
+    }
+
+    /// Removes a function: no new invocation reaches it, its idle instances stop now and running ones when they
+    /// end; its reserved concurrency is released. Returns it, or nil when there is none by that name.
+    @discardableResult
+    public func unregister(_ name: String) -> HostedFunction? {
+        let removed = registry.withLock { r -> HostedFunction? in
+            guard let old = r.byName.removeValue(forKey: name) else { return nil }
+            r.order.removeAll { $0 == name }
+            return old
+        }
+        guard let removed else { return nil }
+        removed.pool.retireAll()
+        try? limiter.setReserved(name, nil)
+        for f in functions { updateCaps(f) }
+        return removed
+    }
+
     public func endUser(accessToken: String) -> EndUser? {
         endUsers.withLock { $0 }?.endUser(accessToken: accessToken)
     }

@@ -61,6 +61,8 @@ public final class PlumbServer: Sendable {
     /// Signs the SNS-format messages of subscriptions made through the SNS API; its certificate is served at
     /// `GET /sns/SimpleNotificationService-….pem`.
     public let snsMessages: SNSMessages
+    /// The Lambda handlers, from the config file and made through the API.
+    let lambdaFunctions: LambdaFunctions
     let logger: Logger
     /// Set once the listener runs; shared with the cluster heartbeat, which is built before the server is whole.
     let ready = ReadyFlag()
@@ -95,9 +97,10 @@ public final class PlumbServer: Sendable {
         asyncQueue: any AsyncEventStoring,
         asyncDispatcher: AsyncDispatcher, scheduler: Scheduler, deliverySettings: DeliveryService.Settings,
         iam: IAM,
-        certificates: CertificateStore?, alarmLinks: AlarmLinks, snsMessages: SNSMessages, prices: PriceTable,
-        logger: Logger
+        certificates: CertificateStore?, alarmLinks: AlarmLinks, snsMessages: SNSMessages,
+        lambdaFunctions: LambdaFunctions, prices: PriceTable, logger: Logger
     ) {
+        self.lambdaFunctions = lambdaFunctions
         self.iam = iam
         self.alarmLinks = alarmLinks
         self.snsMessages = snsMessages
@@ -174,8 +177,8 @@ public final class PlumbServer: Sendable {
             alertmanagerResendInterval: config.alertmanager.resendInterval)
         let platform = ServerPlatform(
             outbox: outbox, logs: logs, smtp: deliverySettings.smtp, secrets: secrets, clock: clock, logger: logger)
-        let host = try await openHost(
-            config: config, plugins: plugins, factory: factory, platform: platform, token: token)
+        let (host, lambdaFunctions) = try await openHost(
+            config: config, plugins: plugins, factory: factory, platform: platform, token: token, secrets: secrets)
         try await createTopics(host.topicsToCreate, in: outbox, now: clock(), logger: logger)
         let alarmLinks = try AlarmLinks.load(
             dataDirectory: directory, publicURL: config.resolvedPublicURL, expiry: config.alarmPage.linkExpiry)
@@ -221,7 +224,7 @@ public final class PlumbServer: Sendable {
             logs: logs, postgres: postgres, logSink: logSink, asyncQueue: asyncQueue, asyncDispatcher: asyncDispatcher,
             scheduler: scheduler,
             deliverySettings: deliverySettings, iam: iam, certificates: certificates, alarmLinks: alarmLinks,
-            snsMessages: snsMessages, prices: prices, logger: logger)
+            snsMessages: snsMessages, lambdaFunctions: lambdaFunctions, prices: prices, logger: logger)
         do {
             try await server.reloadAlerts()
         } catch {
@@ -261,8 +264,8 @@ public final class PlumbServer: Sendable {
     /// applied; a `functions:` entry that names no loaded function is a configuration error.
     static func openHost(
         config: ServerConfig, plugins: [any Plugin.Type], factory: PlumbMetricsFactory, platform: any PlatformServices,
-        token: String
-    ) async throws -> PluginHost {
+        token: String, secrets: SecretBox
+    ) async throws -> (PluginHost, LambdaFunctions) {
         let host = PluginHost(
             dataDirectory: config.dataDirectory, accountConcurrency: config.accountConcurrency, factory: factory,
             settings: config.plugins, functionOptions: config.functions.mapValues(\.options),
@@ -271,7 +274,7 @@ public final class PlumbServer: Sendable {
         for plugin in plugins {
             try await host.load(plugin)
         }
-        try await loadLambdaFunctions(config: config, token: token, into: host)
+        let lambdaFunctions = try await loadLambdaFunctions(config: config, token: token, secrets: secrets, into: host)
         for (name, settings) in config.functions.sorted(by: { $0.key < $1.key }) {
             guard host.function(named: name) != nil else {
                 throw ConfigError(
@@ -285,7 +288,9 @@ public final class PlumbServer: Sendable {
                 }
             }
         }
-        return host
+        // Functions made through the API in an earlier run, after the config file's (which win a name).
+        await lambdaFunctions.loadStored()
+        return (host, lambdaFunctions)
     }
 
     /// Creates the topics plugins publish to (`Plugin.topics`, the sensors' findings, say), so they exist from the
@@ -389,7 +394,7 @@ public final class PlumbServer: Sendable {
         ScrapeRoutes(service: scrapeService).register(api: api)
         UsageRoutes(store: store, usage: usage, alarms: alarms).register(api: api)
         PromQLRoutes(store: store, alarms: alarms, settings: config.promql).register(api: api)
-        FunctionRoutes(host: host, asyncQueue: asyncQueue).register(api: api)
+        FunctionRoutes(host: host, asyncQueue: asyncQueue, lambdaFunctions: lambdaFunctions).register(api: api)
         AlarmRoutes(server: self).register(api: api)
         SilenceRoutes(silences: alarms.silences, clock: store.clock).register(api: api)
         LogRoutes(store: logs).register(api: api)

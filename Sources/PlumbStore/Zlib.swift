@@ -78,9 +78,20 @@ extension Zlib {
     /// Inflates a gzip (or zlib) stream, refusing one that would grow past `limit` bytes (a small body that
     /// inflates to gigabytes is refused as soon as it passes the limit, never held whole).
     public static func gunzip(_ input: [UInt8], limit: Int) throws(InflateError) -> [UInt8] {
-        var stream = z_stream()
         // 15 + 32: the largest window, with the gzip or zlib header detected.
-        guard inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        try inflate(input[...], windowBits: 15 + 32, limit: limit)
+    }
+
+    /// Inflates raw deflate data (no header: a zip entry's), refusing more than `limit` bytes.
+    public static func inflateRaw(_ input: ArraySlice<UInt8>, limit: Int) throws(InflateError) -> [UInt8] {
+        try inflate(input, windowBits: -15, limit: limit)
+    }
+
+    private static func inflate(
+        _ input: ArraySlice<UInt8>, windowBits: Int32, limit: Int
+    ) throws(InflateError) -> [UInt8] {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw InflateError(description: "cannot start inflating")
         }
         defer { inflateEnd(&stream) }
@@ -94,7 +105,7 @@ extension Zlib {
                 chunk.withUnsafeMutableBufferPointer { out in
                     stream.next_out = out.baseAddress
                     stream.avail_out = uInt(out.count)
-                    status = inflate(&stream, Z_NO_FLUSH)
+                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
                 }
                 guard status == Z_OK || status == Z_STREAM_END else {
                     let reason = stream.msg.map { String(cString: $0) } ?? "status \(status)"

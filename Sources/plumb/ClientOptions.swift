@@ -47,10 +47,11 @@ struct ClientOptions: ParsableArguments {
     /// `authenticated: false` sends no token (`plumb login` getting one).
     func request(
         _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String = "application/json",
-        authenticated: Bool = true
+        authenticated: Bool = true, headers: [(String, String)] = []
     ) async throws -> (status: Int, body: [UInt8]) {
         var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if authenticated { request.headers.add(name: "Authorization", value: "Bearer \(try resolvedToken())") }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)

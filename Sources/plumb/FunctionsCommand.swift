@@ -4,8 +4,12 @@ import PlumbAPI
 
 struct FunctionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "functions", abstract: "List hosted functions and set their concurrency.",
-        subcommands: [List.self, Describe.self, SetConcurrency.self, Invoke.self, Events.self, Scaling.self],
+        commandName: "functions",
+        abstract: "List hosted functions, set their concurrency, and make, update or delete Lambda handlers.",
+        subcommands: [
+            List.self, Describe.self, SetConcurrency.self, Invoke.self, Events.self, Scaling.self, Create.self,
+            Update.self, Delete.self,
+        ],
         defaultSubcommand: List.self)
 
     struct Describe: AsyncParsableCommand {
@@ -32,6 +36,16 @@ struct FunctionsCommand: AsyncParsableCommand {
                 ("reportLog", f.reportLog), ("memoryMB", "\(f.memoryMB)"),
             ]
             for (key, value) in fields { line(key, value) }
+            if let lambda = f.lambda {
+                print("lambda")
+                let lambdaFields: [(String, String?)] = [
+                    ("runtime", lambda.runtime), ("handler", lambda.handler), ("timeout", "\(lambda.timeout) s"),
+                    ("role", lambda.role), ("definedBy", lambda.definedBy), ("description", lambda.description),
+                    ("environment", lambda.environment.keys.sorted().joined(separator: ", ")),
+                    ("codeSHA256", lambda.codeSHA256), ("codeSize", lambda.codeSize.map(String.init)),
+                ]
+                for (key, value) in lambdaFields { line("  " + key, value) }
+            }
             print("autoscaling")
             for (key, value) in Self.autoscalingFields(f.autoscaling) { line("  " + key, value) }
         }

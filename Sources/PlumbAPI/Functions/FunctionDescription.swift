@@ -21,14 +21,17 @@ public struct FunctionDescription: Codable, Sendable, Equatable {
     /// The memory its usage is billed for (MB, Lambda's `MemorySize`).
     public var memoryMB: Int
     public var autoscaling: AutoscalingDescription
+    /// A Lambda handler's definition; absent for a plugin's function.
+    public var lambda: LambdaHandlerDescription?
 
     public init(
         name: String, plugin: String, kind: String, trigger: String, reservedConcurrency: Int?,
         provisionedConcurrency: Int,
         concurrentExecutions: Int, maxConcurrencyPerInstance: Int, instances: Int, provisionedInstances: Int,
         initializingInstances: Int, coldStarts: Int, reportLog: String, memoryMB: Int = 128,
-        autoscaling: AutoscalingDescription
+        autoscaling: AutoscalingDescription, lambda: LambdaHandlerDescription? = nil
     ) {
+        self.lambda = lambda
         self.name = name
         self.plugin = plugin
         self.kind = kind

@@ -11,11 +11,14 @@ public struct AWSLambdaFunction: Sendable {
     public var reserved: Int?
     public var provisioned: Int
     public var provisionedInstances: Int
+    /// A Lambda handler's definition; nil for a plugin's function.
+    public var handler: AWSLambdaHandler?
 
     public init(
         name: String, plugin: String, memoryMB: Int, trigger: String, reserved: Int?, provisioned: Int,
-        provisionedInstances: Int
+        provisionedInstances: Int, handler: AWSLambdaHandler? = nil
     ) {
+        self.handler = handler
         self.name = name
         self.plugin = plugin
         self.memoryMB = memoryMB
@@ -24,6 +27,53 @@ public struct AWSLambdaFunction: Sendable {
         self.provisioned = provisioned
         self.provisionedInstances = provisionedInstances
     }
+}
+
+/// A Lambda handler as `CreateFunction` makes one and `GetFunctionConfiguration` describes it.
+public struct AWSLambdaHandler: Sendable {
+    public var runtime: String
+    public var handler: String
+    public var timeout: Int
+    /// The IAM user its role is (`arn:aws:iam::ACCOUNT:role/NAME` names the user NAME).
+    public var role: String?
+    public var environment: [String: String]
+    public var description: String
+    /// Whether it was made through the API (so it may be updated and deleted).
+    public var madeByAPI: Bool
+    public var codeSHA256: String
+    public var codeSize: Int
+    /// Milliseconds since the epoch.
+    public var lastModified: Int64
+
+    public init(
+        runtime: String, handler: String, timeout: Int, role: String?, environment: [String: String],
+        description: String, madeByAPI: Bool, codeSHA256: String, codeSize: Int, lastModified: Int64
+    ) {
+        self.runtime = runtime
+        self.handler = handler
+        self.timeout = timeout
+        self.role = role
+        self.environment = environment
+        self.description = description
+        self.madeByAPI = madeByAPI
+        self.codeSHA256 = codeSHA256
+        self.codeSize = codeSize
+        self.lastModified = lastModified
+    }
+}
+
+/// A handler's settings as `CreateFunction` and `UpdateFunctionConfiguration` give them (nil: not given).
+public struct AWSLambdaSettings: Sendable, Equatable {
+    public var runtime: String?
+    public var handler: String?
+    public var timeout: Int?
+    public var memoryMB: Int?
+    /// `.some(nil)`: no role.
+    public var role: String??
+    public var environment: [String: String]?
+    public var description: String?
+
+    public init() {}
 }
 
 /// What an invocation gave: the payload, Lambda's `FunctionError` when the function failed, and the tail of its log.
@@ -54,6 +104,11 @@ public protocol AWSLambdaBackend: Sendable {
     func setProvisioned(_ name: String, _ value: Int) async throws
     /// The account's concurrency limit and what is left unreserved.
     func accountLimits() -> (concurrent: Int, unreserved: Int)
+    /// Makes a handler from a zip file (`ResourceConflictException` when the name is taken).
+    func createFunction(_ name: String, _ settings: AWSLambdaSettings, zip: [UInt8]) async throws
+    /// Changes a handler made through the API: its code, its settings, or both.
+    func updateFunction(_ name: String, _ settings: AWSLambdaSettings, zip: [UInt8]?) async throws
+    func deleteFunction(_ name: String) async throws
 }
 
 /// Lambda (`lambda`, REST-JSON) over the host: `Invoke` runs the same function `plumb functions` lists — an HTTP
@@ -104,6 +159,9 @@ public struct LambdaService: Sendable {
     /// Each route's operation, as AWS IAM names Lambda's actions (`lambda:InvokeFunction`).
     static let operations: [String: String] = [
         "GET 2016-08-19/account-settings": "GetAccountSettings", "GET 2015-03-31/functions": "ListFunctions",
+        "POST 2015-03-31/functions": "CreateFunction", "DELETE 2015-03-31/functions/{name}": "DeleteFunction",
+        "PUT 2015-03-31/functions/{name}/code": "UpdateFunctionCode",
+        "PUT 2015-03-31/functions/{name}/configuration": "UpdateFunctionConfiguration",
         "GET 2015-03-31/functions/{name}": "GetFunction",
         "GET 2015-03-31/functions/{name}/configuration": "GetFunctionConfiguration",
         "POST 2015-03-31/functions/{name}/invocations": "InvokeFunction",
@@ -136,6 +194,9 @@ public struct LambdaService: Sendable {
             ])
         case "GET 2015-03-31/functions":
             return try listFunctions(query, caller: caller)
+        case "POST 2015-03-31/functions", "PUT 2015-03-31/functions/{name}/code",
+            "PUT 2015-03-31/functions/{name}/configuration", "DELETE 2015-03-31/functions/{name}":
+            return try await manage(key, name: name, body: body, caller: caller, requestID: requestID)
         case "GET 2015-03-31/functions/{name}":
             let function = try self.function(name, caller: caller, action: "functions:GetFunction")
             var output: [String: JSONValue] = ["Configuration": configuration(function)]
@@ -286,12 +347,34 @@ public struct LambdaService: Sendable {
     // MARK: - Shapes
 
     func configuration(_ function: AWSLambdaFunction) -> JSONValue {
-        .object([
+        var output: [String: JSONValue] = [
             "FunctionName": .string(function.name), "FunctionArn": .string(functionARN(function.name)),
             "Handler": .string(function.name), "MemorySize": .number(Double(function.memoryMB)),
             "Description": .string(function.trigger), "Version": .string("$LATEST"), "State": .string("Active"),
             "PackageType": .string("Zip"), "LastUpdateStatus": .string("Successful"),
-        ])
+        ]
+        if let handler = function.handler {
+            output["Runtime"] = .string(handler.runtime)
+            output["Handler"] = .string(handler.handler)
+            output["Timeout"] = .number(Double(handler.timeout))
+            output["Description"] = .string(handler.description)
+            output["Environment"] = .object(["Variables": .object(handler.environment.mapValues { .string($0) })])
+            if let role = handler.role { output["Role"] = .string("arn:aws:iam::\(names.account):role/\(role)") }
+            output["CodeSha256"] = .string(handler.codeSHA256)
+            output["CodeSize"] = .number(Double(handler.codeSize))
+            output["Architectures"] = .array([.string("x86_64")])
+            if handler.lastModified > 0 { output["LastModified"] = .string(Self.lambdaTime(handler.lastModified)) }
+        }
+        return .object(output)
+    }
+
+    /// Lambda's `LastModified`: `2026-12-07T20:40:00.000+0000`.
+    static func lambdaTime(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1_000))
     }
 
     func provisionedConfig(_ function: AWSLambdaFunction) -> [String: JSONValue] {

@@ -14,9 +14,11 @@ extension PluginHost {
     ///   - runtimeAPI: opens each instance's Runtime API listener.
     ///   - environment: variables every instance gets besides Lambda's own (`AWS_ENDPOINT_URL`, credentials).
     ///   - functionARN: the function's ARN as its runtime sees it.
+    ///   - replacing: whether it takes the place of a Lambda function of the same name (a new definition or code:
+    ///     the old one's instances are retired, its reserved and provisioned concurrency kept).
     public func loadLambda(
         _ definition: LambdaFunctionDefinition, runtimeAPI: @escaping LambdaRuntimeAPI,
-        environment: [String: String] = [:], functionARN: String
+        environment: [String: String] = [:], functionARN: String, replacing: Bool = false
     ) async throws {
         if let problem = definition.problem() {
             throw FunctionError.badRequest(
@@ -45,7 +47,17 @@ extension PluginHost {
                 logger: logger)
             return { request, context in try await instance.invoke(request, context) }
         }
-        try register(hosted)
+        if replacing, let old = self.function(named: definition.name) {
+            guard old.pluginName == Self.lambdaPlugin else {
+                throw FunctionError(
+                    status: 409, code: "ResourceConflictException",
+                    message: "function \(definition.name) belongs to the plugin \(old.pluginName)")
+            }
+            options.provisioned = old.scaling.provisioned
+            _ = replace(hosted)
+        } else {
+            try register(hosted)
+        }
         updateCaps(hosted)
         try await setProvisionedConcurrency(definition.name, options.provisioned)
         // Unlike a plugin's, a handler's first instance starts in the background: a handler whose init hangs or

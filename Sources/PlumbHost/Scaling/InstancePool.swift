@@ -209,6 +209,22 @@ public final class InstancePool: Sendable {
         }
     }
 
+    /// Takes every instance out of service (the function was replaced or deleted): idle ones are dropped now (a
+    /// process instance's process ends with it), running ones when their invocation ends.
+    func retireAll() {
+        let dropped = state.withLock { s -> [FunctionInstance] in
+            let idle = (s.onDemandAvailable + s.provisionedAvailable).filter { $0.inFlight == 0 }
+            for instance in s.onDemandAvailable + s.provisionedAvailable { instance.retired = true }
+            s.onDemandAvailable = []
+            s.provisionedAvailable = []
+            s.provisionedTarget = 0
+            s.instances -= idle.count
+            s.provisionedInstances -= idle.filter(\.provisioned).count
+            return idle
+        }
+        if !dropped.isEmpty { metrics.instances(snapshot.instances) }
+    }
+
     private static func remove(_ instance: FunctionInstance, from s: inout State) {
         if let i = s.onDemandAvailable.firstIndex(where: { $0 === instance }) { s.onDemandAvailable.remove(at: i) }
         if let i = s.provisionedAvailable.firstIndex(where: { $0 === instance }) {

@@ -28,10 +28,13 @@ struct AWSRoutes {
         for (method, path) in Self.lambdaRoutes { router.on(RouterPath(path), method: method, use: handle) }
     }
 
-    /// The Lambda API's routes (Invoke, ListFunctions, GetFunction, GetFunctionConfiguration, the concurrency
-    /// operations, GetAccountSettings).
+    /// The Lambda API's routes (Invoke, ListFunctions, GetFunction, GetFunctionConfiguration, CreateFunction,
+    /// UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction, the concurrency operations,
+    /// GetAccountSettings).
     static let lambdaRoutes: [(HTTPRequest.Method, String)] = [
-        (.get, "/2015-03-31/functions"), (.get, "/2015-03-31/functions/:name"),
+        (.get, "/2015-03-31/functions"), (.post, "/2015-03-31/functions"), (.get, "/2015-03-31/functions/:name"),
+        (.delete, "/2015-03-31/functions/:name"), (.put, "/2015-03-31/functions/:name/code"),
+        (.put, "/2015-03-31/functions/:name/configuration"),
         (.get, "/2015-03-31/functions/:name/configuration"), (.post, "/2015-03-31/functions/:name/invocations"),
         (.put, "/2017-10-31/functions/:name/concurrency"), (.delete, "/2017-10-31/functions/:name/concurrency"),
         (.get, "/2019-09-30/functions/:name/concurrency"),
@@ -66,14 +69,16 @@ struct AWSRoutes {
             body: [], source: source)
         let answer: AWSResponse
         do {
-            let body = try await request.body.collect(upTo: AWSEndpoint.maxBodyBytes)
+            let body = try await request.body.collect(
+                upTo: AWSEndpoint.bodyLimit(method: request.method.rawValue, path: request.uri.path))
             received.body = Array(buffer: body)
             answer = await endpoint.handle(received)
         } catch is NIOTooManyBytesError {
             answer = endpoint.reject(
                 AWSError(
                     code: "RequestEntityTooLarge",
-                    "the request body is over \(AWSEndpoint.maxBodyBytes) bytes", status: 413),
+                    "the request body is over \(AWSEndpoint.bodyLimit(method: request.method.rawValue, path: request.uri.path)) bytes",
+                    status: 413),
                 request: received)
         }
         var fields = HTTPFields()
@@ -173,7 +178,7 @@ extension PlumbServer {
     /// The AWS endpoint over this server's stores, with the admin's access key.
     public func makeAWSEndpoint() -> AWSEndpoint {
         let adminKey = AWSAdminKey.derive(token: token)
-        let lambdaKeys = Self.lambdaKeys(config: config, token: token)
+        let lambdaFunctions = lambdaFunctions
         let logs = logs
         let logger = logger
         let iam = iam
@@ -193,7 +198,9 @@ extension PlumbServer {
                 // An IAM user's key, or a Lambda handler's (acting as its role user): the user's policies decide each
                 // operation, as for their API token.
                 let found: (principal: IAMPrincipal, secret: String)?
-                if accessKey.count == 20, accessKey.hasPrefix("PKLF"), let function = lambdaKeys[accessKey] {
+                if accessKey.count == 20, accessKey.hasPrefix("PKLF"),
+                    let function = lambdaFunctions.role(ofKey: accessKey)
+                {
                     found = try await Self.rolePrincipal(function.role, iam: iam).map { ($0, function.secret) }
                 } else if accessKey.count == 20, accessKey.hasPrefix("PKIA") {
                     found = try await iam.accessKey(id: accessKey)
@@ -242,7 +249,9 @@ extension PlumbServer {
         let events = EventsService(
             backend: ServerEventsBackend(host: host, queue: asyncQueue, authorize: authorizeTarget), names: names)
         let lambda = LambdaService(
-            backend: HostLambdaBackend(host: host, asyncQueue: asyncQueue, logs: logs, logSink: logSink), names: names)
+            backend: HostLambdaBackend(
+                host: host, asyncQueue: asyncQueue, logs: logs, logSink: logSink, lambdaFunctions: lambdaFunctions),
+            names: names)
         return AWSEndpoint(access: access, services: [cloudWatch, logsService, sns, events], lambda: lambda)
     }
 }

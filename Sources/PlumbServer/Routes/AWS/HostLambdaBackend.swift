@@ -15,6 +15,7 @@ struct HostLambdaBackend: AWSLambdaBackend {
     let asyncQueue: any AsyncEventStoring
     let logs: any LogStoring
     let logSink: LogSink?
+    let lambdaFunctions: LambdaFunctions
 
     func functions() -> [AWSLambdaFunction] { host.functions.map(describe) }
 
@@ -24,7 +25,43 @@ struct HostLambdaBackend: AWSLambdaBackend {
         AWSLambdaFunction(
             name: f.name, plugin: f.pluginName, memoryMB: f.options.memoryMB, trigger: FunctionRoutes.trigger(f),
             reserved: host.limiter.reserved(f.name), provisioned: f.scaling.provisioned,
-            provisionedInstances: f.pool.snapshot.provisionedInstances)
+            provisionedInstances: f.pool.snapshot.provisionedInstances,
+            handler: lambdaFunctions.details(f.name).map {
+                AWSLambdaHandler(
+                    runtime: $0.runtimeName, handler: $0.definition.handler, timeout: $0.definition.timeout,
+                    role: $0.role, environment: $0.definition.environment, description: $0.description,
+                    madeByAPI: $0.madeByAPI, codeSHA256: $0.codeSHA256, codeSize: $0.codeSize,
+                    lastModified: $0.lastModified)
+            })
+    }
+
+    func createFunction(_ name: String, _ settings: AWSLambdaSettings, zip: [UInt8]) async throws {
+        var spec = LambdaFunctions.Spec(runtimeName: settings.runtime ?? "", handler: settings.handler ?? "")
+        spec.timeout = settings.timeout ?? spec.timeout
+        spec.memoryMB = settings.memoryMB ?? spec.memoryMB
+        spec.role = settings.role ?? nil
+        spec.environment = settings.environment ?? [:]
+        spec.description = settings.description ?? ""
+        try await Self.mapped { _ = try await lambdaFunctions.create(name, spec, zip: zip) }
+    }
+
+    func updateFunction(_ name: String, _ settings: AWSLambdaSettings, zip: [UInt8]?) async throws {
+        let changes = LambdaFunctions.Changes(
+            runtimeName: settings.runtime, handler: settings.handler, timeout: settings.timeout,
+            memoryMB: settings.memoryMB, role: settings.role, environment: settings.environment,
+            description: settings.description)
+        try await Self.mapped { _ = try await lambdaFunctions.update(name, changes, zip: zip) }
+    }
+
+    func deleteFunction(_ name: String) async throws {
+        try await Self.mapped { try await lambdaFunctions.delete(name) }
+    }
+
+    /// The registry's errors as Lambda's (their codes are already Lambda's).
+    static func mapped(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch let error as FunctionError {
+            throw AWSError(code: error.code, error.message, status: error.status)
+        }
     }
 
     func invoke(_ name: String, payload: [UInt8], logTail: Bool) async throws -> AWSLambdaResult {

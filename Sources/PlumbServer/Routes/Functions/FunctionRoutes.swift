@@ -7,10 +7,13 @@ import PlumbHost
 struct FunctionRoutes: Sendable {
     let host: PluginHost
     let asyncQueue: any AsyncEventStoring
+    let lambdaFunctions: LambdaFunctions
 
     func register(api: RouterGroup<PlumbRequestContext>) {
         api.get("functions", use: list)
         api.get("functions/:name", use: get)
+        api.put("functions/:name", use: putLambda)
+        api.delete("functions/:name", use: deleteLambda)
         api.post("functions/:name/invoke", use: invoke)
         api.get("functions/:name/events", use: events)
         api.put("functions/:name/concurrency", use: putConcurrency)
@@ -44,7 +47,17 @@ struct FunctionRoutes: Sendable {
             instances: pool.instances, provisionedInstances: pool.provisionedInstances,
             initializingInstances: pool.initializing,
             coldStarts: pool.coldStarts, reportLog: f.options.reportLog.rawValue, memoryMB: f.options.memoryMB,
-            autoscaling: AutoscalingDescription(f.scaling.describe(activityLimit: 0)))
+            autoscaling: AutoscalingDescription(f.scaling.describe(activityLimit: 0)),
+            lambda: lambdaFunctions.details(f.name).map(Self.describe))
+    }
+
+    static func describe(_ d: LambdaFunctions.Details) -> LambdaHandlerDescription {
+        LambdaHandlerDescription(
+            runtime: d.runtimeName, handler: d.definition.handler, timeout: d.definition.timeout,
+            memoryMB: d.definition.memoryMB, role: d.role, environment: d.definition.environment,
+            description: d.description, definedBy: d.madeByAPI ? "api" : "config",
+            codeSHA256: d.madeByAPI ? d.codeSHA256 : nil, codeSize: d.madeByAPI ? d.codeSize : nil,
+            lastModified: d.madeByAPI ? d.lastModified : nil)
     }
 
     /// How the function is reached, as people write it: `POST /apps/sentiment/analyze`, a schedule, `event`.
