@@ -452,7 +452,8 @@ let package = Package(
             name: "PlumbServerTests",
             dependencies: [
                 "Accounts", "PlumbServer", "PlumbServerTesting", "PlumbPluginTesting", "PlumbTesting", "PlumbOpen",
-                "PlumbAWS", "PlumbAuth", "Sentiment", "Chat", "Support", "Classifier", "Sensors", "Documents",
+                "PlumbAWS", "PlumbAuth", "PlumbStore", "Sentiment", "Chat", "Support", "Classifier", "Sensors",
+                "Documents",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -17,6 +17,8 @@ public enum ZipArchive {
     public struct ZipError: Error, CustomStringConvertible, Equatable {
         public let description: String
         init(_ description: String) { self.description = description }
+        /// An archive with no file in it.
+        public static let empty = ZipError("the zip file has no files")
     }
 
     /// One file of an archive.
@@ -60,7 +62,11 @@ public enum ZipArchive {
 
     /// Writes the files of `archive` under `directory` (which must exist and be empty): directories 0700, files
     /// 0600, or 0700 when the archive marks them executable.
-    public static func extract(_ archive: [UInt8], into directory: String, limits: Limits = Limits()) throws(ZipError) {
+    /// Returns how many files it wrote.
+    @discardableResult
+    public static func extract(
+        _ archive: [UInt8], into directory: String, limits: Limits = Limits()
+    ) throws(ZipError) -> Int {
         let headers = try headers(archive, limits: limits)
         for header in headers {
             let target = directory + "/" + header.path
@@ -82,6 +88,7 @@ public enum ZipArchive {
                 throw ZipError("\(header.path) cannot be written: \(error)")
             }
         }
+        return headers.filter { !$0.isDirectory }.count
     }
 
     private static func makeDirectories(_ path: String, below root: String) throws {

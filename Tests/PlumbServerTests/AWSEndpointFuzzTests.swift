@@ -556,7 +556,9 @@ struct AWSEndpointFuzzTests {
             // Lambda (REST-JSON): each route with hostile names, bodies, qualifiers and headers.
             let lambdaRoutes = [
                 ("GET", "/2015-03-31/functions"), ("GET", "/2015-03-31/functions/{name}"),
-                ("GET", "/2015-03-31/functions/{name}/configuration"),
+                ("GET", "/2015-03-31/functions/{name}/configuration"), ("POST", "/2015-03-31/functions"),
+                ("PUT", "/2015-03-31/functions/{name}/code"), ("PUT", "/2015-03-31/functions/{name}/configuration"),
+                ("DELETE", "/2015-03-31/functions/{name}"),
                 ("POST", "/2015-03-31/functions/{name}/invocations"),
                 ("PUT", "/2017-10-31/functions/{name}/concurrency"),
                 ("DELETE", "/2017-10-31/functions/{name}/concurrency"),
@@ -577,6 +579,15 @@ struct AWSEndpointFuzzTests {
                 Array(#"{"ReservedConcurrentExecutions": 1e300}"#.utf8),
                 Array(#"{"ProvisionedConcurrentExecutions": "x"}"#.utf8),
                 Array(#"{"ProvisionedConcurrentExecutions": 100000}"#.utf8), [0xFF, 0xFE, 0x00],
+                // CreateFunction and the updates: an empty zip, text that is not a zip, not base64, hostile settings.
+                Array(
+                    #"{"FunctionName": "fz", "Runtime": "python3", "Handler": "a.b", "Role": "arn:aws:iam::0:role/x", "Code": {"ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}}"#
+                        .utf8),
+                Array(
+                    #"{"FunctionName": "../x", "Runtime": "nodejs20.x", "Handler": "", "Code": {"ZipFile": "%%%"}}"#
+                        .utf8),
+                Array(#"{"ZipFile": "bm90IGEgemlw", "Timeout": 1e300, "MemorySize": -1, "Role": "nope"}"#.utf8),
+                Array(#"{"Environment": {"Variables": {"A": 1}}, "Handler": null, "Code": {"S3Bucket": "b"}}"#.utf8),
             ]
             let lambdaHeaders: [[(name: String, value: String)]] = [
                 [], [("x-amz-invocation-type", "Event")], [("x-amz-invocation-type", "Nope")],

@@ -30,6 +30,20 @@ extension FuzzTests {
             Seed("GET", "/2015-03-31/functions/{name}", params: ["name": "sentiment.classify"]),
             Seed("GET", "/2015-03-31/functions/{name}/configuration", params: ["name": "sentiment.classify"]),
             Seed(
+                "POST", "/2015-03-31/functions",
+                json: [
+                    "FunctionName": "fuzz", "Runtime": "python3.12", "Handler": "app.handler",
+                    "Role": "arn:aws:iam::000000000000:role/fuzz",
+                    "Code": ["ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="],
+                ]),
+            Seed("DELETE", "/2015-03-31/functions/{name}", params: ["name": "sentiment.classify"]),
+            Seed(
+                "PUT", "/2015-03-31/functions/{name}/configuration", params: ["name": "sentiment.classify"],
+                json: ["Timeout": 5]),
+            Seed(
+                "PUT", "/2015-03-31/functions/{name}/code", params: ["name": "sentiment.classify"],
+                json: ["ZipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="]),
+            Seed(
                 "POST", "/2015-03-31/functions/{name}/invocations", params: ["name": "sentiment.classify"],
                 json: ["text": "fuzz"]),
             Seed(
@@ -188,6 +202,13 @@ extension FuzzTests {
             Seed("GET", "/api/v1/functions"),
             // reads: nothing
             Seed("GET", "/api/v1/functions/{name}", params: ["name": "sentiment.classify"]),
+            Seed(
+                "PUT", "/api/v1/functions/{name}", params: ["name": "fuzz-handler"],
+                json: [
+                    "runtime": "python3", "handler": "app.handler", "zipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==",
+                    "timeout": 3,
+                ]),
+            Seed("DELETE", "/api/v1/functions/{name}", params: ["name": "fuzz-handler"]),
             // reads: path name
             Seed(
                 "POST", "/api/v1/functions/{name}/invoke", params: ["name": "sentiment.classify"],

@@ -1,6 +1,7 @@
 import Foundation
 import PlumbServer
 import PlumbServerTesting
+import PlumbStore
 import PlumbTesting
 import Testing
 import Yams
@@ -228,6 +229,25 @@ struct OpenAPIPlatformSamplesTests {
             expect: 200)
         try await s.call("GET", "/api/v1/functions/{name}/scaling", function, query: "?limit=5", expect: 200)
         try await s.call("GET", "/api/v1/functions/{name}", ["name": "no.such"], expect: 404)
+
+        // A Lambda handler made, changed and deleted through the API (admin token only).
+        let zip = Data(
+            try ZipArchive.archive([
+                .init(path: "app.py", bytes: Array("def handler(event, context):\n    return {'ok': True}\n".utf8))
+            ])
+        ).base64EncodedString()
+        let handler = ["name": "sample-handler"]
+        let definition =
+            #"{"runtime": "python3.12", "handler": "app.handler", "zipFile": "\#(zip)", "environment": {"MODE": "sample"}}"#
+        try await s.call("PUT", "/api/v1/functions/{name}", handler, body: definition, expect: 201)
+        try await s.call(
+            "PUT", "/api/v1/functions/{name}", handler, body: #"{"timeout": 5, "role": "reader"}"#, expect: 200)
+        try await s.call("PUT", "/api/v1/functions/{name}", function, body: #"{"timeout": 5}"#, expect: 409)
+        try await s.call(
+            "PUT", "/api/v1/functions/{name}", ["name": "no-such-handler"], body: #"{"timeout": 5}"#, expect: 400)
+        try await s.call("DELETE", "/api/v1/functions/{name}", handler, expect: 204)
+        try await s.call("DELETE", "/api/v1/functions/{name}", handler, expect: 404)
+        try await s.call("DELETE", "/api/v1/functions/{name}", function, expect: 409)
     }
 
     /// A chat member (Python's `websockets`) holds a connection open for the admin to post to and close.
@@ -263,7 +283,11 @@ struct OpenAPIPlatformSamplesTests {
     @Test("each platform operation declares the access the server enforces: its IAM action, its own account, or none")
     func access() async throws {
         let operations = try Self.operations().mapValues { operation in
-            (action: operation["x-plumb-action"] as? String, open: (operation["security"] as? [Any])?.isEmpty == true)
+            (
+                action: operation["x-plumb-action"] as? String,
+                open: (operation["security"] as? [Any])?.isEmpty == true,
+                adminOnly: operation["x-plumb-admin-only"] as? Bool == true
+            )
         }
         let configure: (inout ServerConfig) -> Void = { $0.plugins["accounts"] = ["scrypt_n": "1024"] }
         try await withTestServer(
@@ -282,6 +306,10 @@ struct OpenAPIPlatformSamplesTests {
                     #expect(action == nil && !open, "\(key): a user's own account needs no action, and a token")
                 case .anyone?, .linkToken?:
                     #expect(action == nil && open, "\(key): needs no token (security: [])")
+                case .adminToken?:
+                    #expect(
+                        action == nil && !open && operation.adminOnly,
+                        "\(key): admin token only (x-plumb-admin-only: true, no action)")
                 default:
                     Issue.record("\(key): the server declares \(declared.map { "\($0)" } ?? "nothing")")
                 }

@@ -284,8 +284,8 @@ final class LambdaFunctions: Sendable {
         let target = directory + "/" + name
         try FileManager.default.createDirectory(
             atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        do {
-            try ZipArchive.extract(zip, into: target)
+        do throws(ZipArchive.ZipError) {
+            guard try ZipArchive.extract(zip, into: target) > 0 else { throw ZipArchive.ZipError.empty }
         } catch {
             try? FileManager.default.removeItem(atPath: target)
             throw Self.invalid("could not unzip the function's code: \(error.description)")
