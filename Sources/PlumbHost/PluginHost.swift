@@ -120,7 +120,7 @@ public final class PluginHost: Sendable {
                 factory: factory, logger: logger
             ) {
                 let instance = try await P(context: context)
-                return { request, ctx in try await handler(instance, request, ctx) }
+                return .init(handler: { request, ctx in try await handler(instance, request, ctx) })
             }
             try register(hosted)
             updateCaps(hosted)

@@ -1,8 +1,17 @@
+import Foundation
 import PlumbOpen
+import PlumbStore
 
 // One valid request per route, the values FuzzTests starts from (drafted by reading each handler; the `reads:`
 // comments say what the handler reads).
 extension FuzzTests {
+    /// A Lambda handler's code, zipped and base64 (the seed of `PUT /api/v1/functions/{name}`).
+    static let handlerZip = Data(
+        (try? ZipArchive.archive([
+            .init(path: "app.py", bytes: Array("def handler(event, context):\n    return {}\n".utf8))
+        ])) ?? []
+    ).base64EncodedString()
+
     // Seeds for FuzzTests: one valid request per route.
     //
     // Names created by earlier seeds and reused by later ones: IAM user "fuzz-user", group "fuzz-group", policy
@@ -205,7 +214,7 @@ extension FuzzTests {
             Seed(
                 "PUT", "/api/v1/functions/{name}", params: ["name": "fuzz-handler"],
                 json: [
-                    "runtime": "python3", "handler": "app.handler", "zipFile": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==",
+                    "runtime": "python3", "handler": "app.handler", "zipFile": Self.handlerZip,
                     "timeout": 3,
                 ]),
             Seed("DELETE", "/api/v1/functions/{name}", params: ["name": "fuzz-handler"]),

@@ -79,4 +79,39 @@ struct LambdaScalingTests {
         }
         #expect(coldCalls >= 2, "calls that waited on a cold start: \(coldCalls); \(activities)")
     }
+
+    @Test("a runtime that exits while idle is dropped, not handed the next call")
+    func idleDeath() async throws {
+        let root = TemporaryDirectory("plumb-lambda-idle")
+        defer { root.remove() }
+        try FileManager.default.createDirectory(atPath: root.path + "/code", withIntermediateDirectories: true)
+        try """
+        import os
+        import threading
+
+
+        def handler(event, context):
+            # The process ends a moment after answering, while it waits for its next call.
+            threading.Timer(0.2, os._exit, [0]).start()
+            return {"pid": os.getpid()}
+        """.write(toFile: root.path + "/code/app.py", atomically: true, encoding: .utf8)
+        try """
+        functions:
+          brief: {runtime: python3, handler: app.handler, code: \(root.path)/code}
+        """.write(toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(
+            dataDirectory: root.path + "/data", extraArguments: ["--config", root.path + "/plumb.yaml"])
+        defer { server.kill(signal: SIGKILL) }
+        try await server.waitReady()
+        var pids: [Int] = []
+        for _ in 0..<3 {
+            let (status, body) = try await HTTP.request(
+                "POST", server.baseURL + "/api/v1/functions/brief/invoke", body: Array("{}".utf8), token: server.token)
+            let answer = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
+            #expect(status == 200, "\(String(decoding: body, as: UTF8.self))")
+            pids.append(answer["pid"] as? Int ?? 0)
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(Set(pids).count == 3, "each call on a new process: \(pids)")
+    }
 }

@@ -48,18 +48,24 @@ public struct LambdaFunctionDefinition: Sendable, Equatable {
 
     /// What is wrong with the definition, or nil.
     public func problem() -> String? {
-        guard Self.validName(name) else { return "name '\(name)' must be 1 to 64 letters, digits, - or _" }
-        guard (1...900).contains(timeout) else { return "timeout must be 1 to 900 seconds" }
-        guard (128...10_240).contains(memoryMB) else { return "memory_mb must be 128 to 10240" }
-        guard !handler.isEmpty, handler.utf8.count <= 128,
-            handler.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 })
-        else { return "handler must be 1 to 128 printable characters (module.function)" }
+        if let problem = settingsProblem() { return problem }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: codeDirectory, isDirectory: &isDirectory), isDirectory.boolValue
         else { return "code '\(codeDirectory)' is not a directory" }
         if runtime == .provided, !FileManager.default.isExecutableFile(atPath: codeDirectory + "/bootstrap") {
             return "a provided runtime needs an executable 'bootstrap' in \(codeDirectory)"
         }
+        return nil
+    }
+
+    /// What is wrong with the definition's settings (all but its code), or nil.
+    public func settingsProblem() -> String? {
+        guard Self.validName(name) else { return "name '\(name)' must be 1 to 64 letters, digits, - or _" }
+        guard (1...900).contains(timeout) else { return "timeout must be 1 to 900 seconds" }
+        guard (128...10_240).contains(memoryMB) else { return "memory_mb must be 128 to 10240" }
+        guard !handler.isEmpty, handler.utf8.count <= 128,
+            handler.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value < 127 })
+        else { return "handler must be 1 to 128 printable characters (module.function)" }
         guard access != .admin else { return "access must be public or user" }
         if case .http(_, let path) = trigger, !path.hasPrefix("/") || path.utf8.count > 256 {
             return "route's path must start with / (at most 256 bytes)"

@@ -95,6 +95,9 @@ final class LambdaInstance: Sendable {
         self.functionARN = functionARN
     }
 
+    /// Whether its runtime process is still running.
+    var isAlive: Bool { process.exitReason == nil }
+
     deinit {
         process.kill()
         session.end(.init(reason: "the instance was reclaimed"))

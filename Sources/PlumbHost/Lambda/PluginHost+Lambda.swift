@@ -45,7 +45,9 @@ extension PluginHost {
             let instance = try await LambdaInstance.start(
                 definition, runtimeAPI: runtimeAPI, environment: environment, functionARN: functionARN,
                 logger: logger)
-            return { request, context in try await instance.invoke(request, context) }
+            return .init(
+                handler: { request, context in try await instance.invoke(request, context) },
+                isAlive: { instance.isAlive })
         }
         if replacing, let old = self.function(named: definition.name) {
             guard old.pluginName == Self.lambdaPlugin else {

@@ -9,17 +9,17 @@ import Synchronization
 final class FunctionInstance: @unchecked Sendable {
     let id: Int
     let handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    /// Whether it can still serve (a process instance whose process died cannot).
+    let isAlive: @Sendable () -> Bool
     var provisioned: Bool
     var inFlight = 0
     var retired = false
 
-    init(
-        id: Int, provisioned: Bool,
-        handler: @escaping @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
-    ) {
+    init(id: Int, provisioned: Bool, started: InstancePool.Started) {
         self.id = id
         self.provisioned = provisioned
-        self.handler = handler
+        self.handler = started.handler
+        self.isAlive = started.isAlive
     }
 }
 
@@ -34,8 +34,20 @@ final class FunctionInstance: @unchecked Sendable {
 /// The pool also integrates busy slots over time, so the autoscaler reads the true average concurrency between two
 /// samples however short the invocations are.
 public final class InstancePool: Sendable {
-    public typealias Factory =
-        @Sendable () async throws -> @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    public typealias Handler = @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse
+    public typealias Factory = @Sendable () async throws -> Started
+
+    /// What an initialiser gives: the instance's handler, and whether the instance is still alive (checked before
+    /// a warm instance is handed out: one whose process died while idle is dropped, not given an invocation).
+    public struct Started: Sendable {
+        public var handler: Handler
+        public var isAlive: @Sendable () -> Bool
+
+        public init(handler: @escaping Handler, isAlive: @escaping @Sendable () -> Bool = { true }) {
+            self.handler = handler
+            self.isAlive = isAlive
+        }
+    }
 
     struct State {
         /// Instances with a free slot, most recently used last.
@@ -119,9 +131,18 @@ public final class InstancePool: Sendable {
     /// Takes a slot on a warm instance, or creates an instance (a cold start) and takes its first slot.
     func checkout(now: UInt64) async throws -> Lease {
         let per = perInstanceConcurrency
-        let warm = state.withLock { s -> Lease? in
+        let (warm, dropped) = state.withLock { s -> (Lease?, Int?) in
             let instance: FunctionInstance
             Self.account(&s, now: now)
+            // Idle instances that died (a runtime process that exited) leave the pool instead of taking a call.
+            let dead = (s.provisionedAvailable + s.onDemandAvailable).filter { $0.inFlight == 0 && !$0.isAlive() }
+            for gone in dead {
+                gone.retired = true
+                Self.remove(gone, from: &s)
+                s.instances -= 1
+                if gone.provisioned { s.provisionedInstances -= 1 }
+            }
+            let dropped = dead.isEmpty ? nil : s.instances
             if let last = s.provisionedAvailable.last {
                 instance = last
                 if last.inFlight + 1 >= per { s.provisionedAvailable.removeLast() }
@@ -132,19 +153,25 @@ public final class InstancePool: Sendable {
             } else {
                 s.initializing += 1
                 s.coldStarts += 1
-                return nil
+                return (nil, dropped)
             }
             instance.inFlight += 1
             s.busy += 1
-            return Lease(
-                instance: instance, initNanoseconds: nil, provisioned: instance.provisioned,
-                hasProvisioned: s.provisionedTarget > 0)
+            return (
+                Lease(
+                    instance: instance, initNanoseconds: nil, provisioned: instance.provisioned,
+                    hasProvisioned: s.provisionedTarget > 0), dropped
+            )
+        }
+        if let dropped {
+            logger.warning("dropped idle instances whose process had exited")
+            metrics.instances(dropped)
         }
         if let warm { return warm }
         metrics.coldStarts()
-        let (handler, ended, initNanos) = try await initialise()
+        let (started, ended, initNanos) = try await initialise()
         let (lease, count) = state.withLock { s -> (Lease, Int) in
-            let instance = FunctionInstance(id: s.nextID, provisioned: false, handler: handler)
+            let instance = FunctionInstance(id: s.nextID, provisioned: false, started: started)
             s.nextID += 1
             s.initializing -= 1
             s.instances += 1
@@ -331,16 +358,13 @@ public final class InstancePool: Sendable {
 
     /// Runs the plugin's initialiser once (counted in `initializing` by the caller) and records `InitDuration`.
     /// Returns the handler, when it finished and how long it took; a failure is counted and uncounts the slot.
-    private func initialise() async throws -> (
-        handler: @Sendable (FunctionRequest, FunctionContext) async throws -> FunctionResponse, ended: UInt64,
-        nanoseconds: Int64
-    ) {
-        let started = DispatchTime.now().uptimeNanoseconds
+    private func initialise() async throws -> (started: Started, ended: UInt64, nanoseconds: Int64) {
+        let began = DispatchTime.now().uptimeNanoseconds
         do {
-            let handler = try await factory()
+            let started = try await factory()
             let ended = DispatchTime.now().uptimeNanoseconds
-            metrics.initDuration(Int64(ended - started))
-            return (handler, ended, Int64(ended - started))
+            metrics.initDuration(Int64(ended - began))
+            return (started, ended, Int64(ended - began))
         } catch {
             state.withLock {
                 $0.initializing -= 1
@@ -351,12 +375,12 @@ public final class InstancePool: Sendable {
     }
 
     private func warmOrThrow(provisioned: Bool) async throws {
-        let (handler, _, _) = try await initialise()
+        let (started, _, _) = try await initialise()
         let count = state.withLock { s -> Int in
             s.initializing -= 1
             // A provisioned slot may have been filled or dropped while this one initialised.
             let asProvisioned = provisioned && s.provisionedInstances < s.provisionedTarget
-            let instance = FunctionInstance(id: s.nextID, provisioned: asProvisioned, handler: handler)
+            let instance = FunctionInstance(id: s.nextID, provisioned: asProvisioned, started: started)
             s.nextID += 1
             s.instances += 1
             if asProvisioned {

@@ -178,17 +178,22 @@ final class LambdaFunctions: Sendable {
                 throw FunctionError(
                     status: 409, code: "ResourceConflictException", message: "Function already exist: \(name)")
             }
+            var draft = Stored(
+                name: name, runtime: spec.runtimeName, handler: spec.handler, timeout: spec.timeout,
+                memoryMB: spec.memoryMB, role: spec.role, description: spec.description, environment: "", code: "",
+                codeSHA256: "", codeSize: 0, lastModified: 0)
+            try check(draft, environment: spec.environment)
             let directory = functionDirectory(name)
             try? FileManager.default.removeItem(atPath: directory)
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             do {
-                let code = try unpack(zip, into: directory)
-                let stored = Stored(
-                    name: name, runtime: spec.runtimeName, handler: spec.handler, timeout: spec.timeout,
-                    memoryMB: spec.memoryMB, role: spec.role, description: spec.description,
-                    environment: try seal(spec.environment, name: name), code: code,
-                    codeSHA256: Self.sha256(zip), codeSize: zip.count, lastModified: Self.now())
+                draft.code = try unpack(zip, into: directory)
+                draft.environment = try seal(spec.environment, name: name)
+                draft.codeSHA256 = Self.sha256(zip)
+                draft.codeSize = zip.count
+                draft.lastModified = Self.now()
+                let stored = draft
                 let (definition, detail) = try definition(of: stored)
                 try await start(definition, role: spec.role, replacing: false)
                 try write(stored)
@@ -207,6 +212,14 @@ final class LambdaFunctions: Sendable {
     func update(_ name: String, _ changes: Changes, zip: [UInt8]?) async throws -> Details {
         try await self.changes.withLock {
             var stored = try storedForChange(name)
+            if let runtime = changes.runtimeName { stored.runtime = runtime }
+            if let handler = changes.handler { stored.handler = handler }
+            if let timeout = changes.timeout { stored.timeout = timeout }
+            if let memory = changes.memoryMB { stored.memoryMB = memory }
+            if let role = changes.role { stored.role = role }
+            if let description = changes.description { stored.description = description }
+            try check(stored, environment: changes.environment ?? [:])
+            if let environment = changes.environment { stored.environment = try seal(environment, name: name) }
             let oldCode = stored.code
             var newCode: String?
             if let zip {
@@ -216,13 +229,6 @@ final class LambdaFunctions: Sendable {
                 stored.codeSize = zip.count
             }
             do {
-                if let runtime = changes.runtimeName { stored.runtime = runtime }
-                if let handler = changes.handler { stored.handler = handler }
-                if let timeout = changes.timeout { stored.timeout = timeout }
-                if let memory = changes.memoryMB { stored.memoryMB = memory }
-                if let role = changes.role { stored.role = role }
-                if let environment = changes.environment { stored.environment = try seal(environment, name: name) }
-                if let description = changes.description { stored.description = description }
                 stored.lastModified = Self.now()
                 let (definition, detail) = try definition(of: stored)
                 try await start(definition, role: stored.role, replacing: true)
@@ -278,7 +284,7 @@ final class LambdaFunctions: Sendable {
     /// Unzips `zip` into a new `code-ID` directory of `directory`; its name.
     private func unpack(_ zip: [UInt8], into directory: String) throws -> String {
         guard !zip.isEmpty, zip.count <= Self.maxZipBytes else {
-            throw Self.invalid("the zip file must be 1 byte to \(Self.maxZipBytes) bytes, not \(zip.count)")
+            throw Self.invalid("zipFile must be 1 byte to \(Self.maxZipBytes) bytes, not \(zip.count)")
         }
         let name = "code-" + UUID().uuidString.prefix(8).lowercased()
         let target = directory + "/" + name
@@ -288,7 +294,7 @@ final class LambdaFunctions: Sendable {
             guard try ZipArchive.extract(zip, into: target) > 0 else { throw ZipArchive.ZipError.empty }
         } catch {
             try? FileManager.default.removeItem(atPath: target)
-            throw Self.invalid("could not unzip the function's code: \(error.description)")
+            throw Self.invalid("zipFile: could not unzip the function's code: \(error.description)")
         }
         return name
     }
@@ -311,13 +317,31 @@ final class LambdaFunctions: Sendable {
         return try secrets.seal(json, context: "lambda-environment:\(name)")
     }
 
+    /// Refuses settings that could not run before anything is written: the runtime, the handler, the limits, the
+    /// environment's names, the role.
+    private func check(_ stored: Stored, environment: [String: String]) throws {
+        guard let runtime = Self.runtime(stored.runtime) else { throw Self.unsupported(stored.runtime) }
+        var definition = LambdaFunctionDefinition(
+            name: stored.name, runtime: runtime, handler: stored.handler, codeDirectory: "")
+        definition.environment = environment
+        definition.timeout = stored.timeout
+        definition.memoryMB = stored.memoryMB
+        if let problem = definition.settingsProblem() { throw Self.invalid(problem) }
+        if let role = stored.role, role.isEmpty || role.utf8.count > 64 || role.contains(where: \.isNewline) {
+            throw Self.invalid("role must name an IAM user")
+        }
+        if stored.description.utf8.count > 256 { throw Self.invalid("description must be at most 256 bytes") }
+    }
+
+    static func unsupported(_ runtime: String) -> FunctionError {
+        invalid(
+            "runtime '\(runtime.prefix(40))' is not supported here: python3 or python3.N (the system's Python 3 with awslambdaric), provided, provided.al2 or provided.al2023"
+        )
+    }
+
     /// The definition a stored function runs, checked.
     private func definition(of stored: Stored) throws -> (LambdaFunctionDefinition, Details) {
-        guard let runtime = Self.runtime(stored.runtime) else {
-            throw Self.invalid(
-                "Runtime \(stored.runtime) is not supported here: python3.x (the system's Python 3 with awslambdaric) or provided.*"
-            )
-        }
+        guard let runtime = Self.runtime(stored.runtime) else { throw Self.unsupported(stored.runtime) }
         let environment = try JSONDecoder().decode(
             [String: String].self,
             from: Data(try secrets.open(stored.environment, context: "lambda-environment:\(stored.name)")))
