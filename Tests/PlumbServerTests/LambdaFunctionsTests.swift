@@ -134,13 +134,22 @@ struct LambdaFunctionsTests {
         let text = try String(contentsOfFile: stored, encoding: .utf8)
         #expect(!text.contains("tangerine-orbit-47") && text.contains("enc:v1:"), "\(text)")
 
-        // A restart starts it again, with its code and environment.
+        // A restart starts it again, with its code and environment; the config file's `code` may be a zip file too.
         server.kill(signal: SIGTERM)
-        server = try ServerProcess(dataDirectory: data)
+        let zipped = try ZipArchive.archive([
+            .init(path: "bootstrap", executable: true, bytes: Array(Self.bootstrap.utf8)),
+            .init(path: "revision.txt", bytes: Array("zipped\n".utf8)),
+        ])
+        try Data(zipped).write(to: URL(fileURLWithPath: root.path + "/zipped.zip"))
+        try "functions:\n  zipped: {runtime: provided, handler: z.handler, code: \(root.path)/zipped.zip}\n".write(
+            toFile: root.path + "/plumb.yaml", atomically: true, encoding: .utf8)
+        server = try ServerProcess(dataDirectory: data, extraArguments: ["--config", root.path + "/plumb.yaml"])
         try await server.waitReady()
         answer = try await invoke("kept")
         #expect(
             answer["revision"] as? String == "2" && answer["secret"] as? String == "tangerine-orbit-47", "\(answer)")
+        answer = try await invoke("zipped")
+        #expect(answer["revision"] as? String == "zipped" && answer["handler"] as? String == "z.handler", "\(answer)")
         let deleted = try await plumb(["delete", "kept"])
         #expect(deleted.status == 0, "\(deleted.output)")
         let (gone, _) = try await HTTP.request("GET", server.baseURL + "/api/v1/functions/kept", token: server.token)

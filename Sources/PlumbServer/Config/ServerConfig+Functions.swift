@@ -23,7 +23,8 @@ extension ServerConfig {
         public struct LambdaSpec: Sendable, Equatable {
             public var runtime: LambdaFunctionDefinition.Runtime
             public var handler: String
-            /// The code directory; a relative path is taken from the server's working directory.
+            /// The code directory, or a zip file (`.zip`, unzipped at each start); a relative path is taken from the
+            /// server's working directory.
             public var code: String
             public var environment: [String: String]
             public var timeout: Int

@@ -107,7 +107,10 @@ final class LambdaFunctions: Sendable {
     func loadConfigured(_ config: ServerConfig) async throws {
         for (name, settings) in config.functions.sorted(by: { $0.key < $1.key }) {
             guard let spec = settings.lambda else { continue }
-            let definition = spec.definition(name: name, memoryMB: settings.options.memoryMB)
+            var definition = spec.definition(name: name, memoryMB: settings.options.memoryMB)
+            if definition.codeDirectory.hasSuffix(".zip") {
+                definition.codeDirectory = try unpackConfigured(definition.codeDirectory, for: name)
+            }
             if let problem = definition.problem() { throw ConfigError("functions.\(name): \(problem)") }
             do {
                 try await start(definition, role: spec.role, replacing: false)
@@ -278,6 +281,24 @@ final class LambdaFunctions: Sendable {
     }
 
     // MARK: - Files
+
+    /// A config file's `code: …zip`, unzipped afresh at each start into `DATA/functions/NAME/config-code`.
+    private func unpackConfigured(_ zipPath: String, for name: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: zipPath) else {
+            throw ConfigError("functions.\(name).code: \(zipPath) cannot be read")
+        }
+        let directory = functionDirectory(name)
+        let target = directory + "/config-code"
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.createDirectory(
+            atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        do {
+            guard try ZipArchive.extract(Array(data), into: target) > 0 else { throw ZipArchive.ZipError.empty }
+        } catch {
+            throw ConfigError("functions.\(name).code: \(zipPath): \(error)")
+        }
+        return target
+    }
 
     private func functionDirectory(_ name: String) -> String { dataDirectory + "/functions/" + name }
 
