@@ -11,6 +11,7 @@ struct LambdaRuntimeTests {
     static let handlers = """
         import json
         import os
+        import sys
         import time
 
         COLD = time.time()
@@ -21,7 +22,8 @@ struct LambdaRuntimeTests {
             return {"event": event, "function": context.function_name, "request": context.aws_request_id,
                     "remaining_ms": context.get_remaining_time_in_millis(),
                     "memory": context.memory_limit_in_mb, "runtime_api": bool(os.environ.get("AWS_LAMBDA_RUNTIME_API")),
-                    "endpoint": os.environ.get("AWS_ENDPOINT_URL"), "pid": os.getpid()}
+                    "endpoint": os.environ.get("AWS_ENDPOINT_URL"), "pid": os.getpid(),
+                    "trace": os.environ.get("_X_AMZN_TRACE_ID"), "path": sys.path[:4]}
 
 
         def comments(event, context):
@@ -98,7 +100,7 @@ struct LambdaRuntimeTests {
         try Self.brokenInit.write(toFile: broken + "/app.py", atomically: true, encoding: .utf8)
         try """
         functions:
-          echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all}
+          echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all, environment: {PYTHONPATH: /opt/extra}}
           boom: {runtime: python3, handler: app.boom, code: \(code), on_failure: failures, maximum_retry_attempts: 0}
           findings: {runtime: python3, handler: app.findings, code: \(code), environment: {OUT: \(root.path)/findings.jsonl}}
           notify: {runtime: python3, handler: app.notify, code: \(code), role: notifier, timeout: 10}
@@ -123,6 +125,16 @@ struct LambdaRuntimeTests {
         #expect(echoed["memory"] as? String == "256")
         #expect(echoed["runtime_api"] as? Bool == true)
         #expect((echoed["remaining_ms"] as? Int ?? 0) > 2_000, "the deadline is 3 s away: \(echoed)")
+        // X-Ray's trace header (awslambdaric sets _X_AMZN_TRACE_ID from it); the code leads the function's PYTHONPATH.
+        let trace = echoed["trace"] as? String ?? ""
+        #expect(
+            trace.range(
+                of: #"^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$"#, options: .regularExpression)
+                != nil, "\(trace)")
+        let path = echoed["path"] as? [String] ?? []
+        let codePath = URL(fileURLWithPath: code).standardizedFileURL.path
+        #expect(path.contains(codePath) && path.contains("/opt/extra"), "\(path)")
+        #expect(path.firstIndex(of: codePath) ?? 9 < path.firstIndex(of: "/opt/extra") ?? 0, "\(path)")
         let (_, again) = try await invoke(server, "echo", #"{"order": 43}"#)
         #expect(again["pid"] as? Int == echoed["pid"] as? Int, "a warm instance is reused")
 

@@ -121,7 +121,7 @@ final class LambdaInstance: Sendable {
         let invocation = LambdaRuntimeSession.Invocation(
             requestID: context.requestID, payload: payload,
             deadline: now + Int64(timeout) * 1_000, functionARN: functionARN,
-            traceID: "Root=1-\(String(now / 1_000, radix: 16))-\(context.requestID.suffix(24));Sampled=0",
+            traceID: Self.traceID(seconds: now / 1_000),
             clientContext: request.headers["x-amz-client-context"])
         context.logger.info("START RequestId: \(context.requestID) Version: $LATEST")
         process.output.capture()
@@ -173,6 +173,17 @@ final class LambdaInstance: Sendable {
             headers["x-amz-function-error"] = "Unhandled"
             return FunctionResponse(status: 500, headers: headers, body: body)
         }
+    }
+
+    /// X-Ray's trace header: `Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>;Parent=<64 bits, 16 hex>;Sampled=0`.
+    static func traceID(seconds: Int64) -> String {
+        func hex(_ value: UInt64, _ digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text.suffix(digits)
+        }
+        let epoch = hex(UInt64(max(0, seconds)), 8)
+        let root = hex(UInt64.random(in: 0...UInt64(UInt32.max)), 8) + hex(UInt64.random(in: .min ... .max), 16)
+        return "Root=1-\(epoch)-\(root);Parent=\(hex(UInt64.random(in: .min ... .max), 16));Sampled=0"
     }
 
     static func timestamp() -> String {

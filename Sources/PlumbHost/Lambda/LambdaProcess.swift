@@ -54,7 +54,8 @@ final class LambdaProcess: Sendable {
         process.currentDirectoryURL = URL(fileURLWithPath: definition.codeDirectory)
         var environment = definition.environment.merging(extra) { $1 }
         let inherited = ProcessInfo.processInfo.environment
-        environment["PATH"] = inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        // The function's own PATH when it gives one (Lambda's is the runtime's), else the server's.
+        environment["PATH"] = environment["PATH"] ?? inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         if let home = inherited["HOME"] { environment["HOME"] = home }
         // Credentials come from the environment only (the function's role), never from the server's own files.
         environment["AWS_SHARED_CREDENTIALS_FILE"] = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? "/nonexistent"
@@ -73,7 +74,9 @@ final class LambdaProcess: Sendable {
         environment["LAMBDA_TASK_ROOT"] = definition.codeDirectory
         environment["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + definition.runtime.rawValue
         if definition.runtime == .python3 {
-            environment["PYTHONPATH"] = definition.codeDirectory
+            // The code first, then what the function adds (Lambda's task root leads its path too).
+            environment["PYTHONPATH"] = [definition.codeDirectory, environment["PYTHONPATH"]].compactMap { $0 }
+                .joined(separator: ":")
             environment["PYTHONUNBUFFERED"] = "1"
         }
         process.environment = environment
