@@ -55,6 +55,20 @@ struct LambdaRuntimeTests {
             return {}
 
 
+        def peer(event, context):
+            import subprocess
+            api = os.environ["AWS_LAMBDA_RUNTIME_API"]
+            probe = ("import urllib.request, urllib.error\\n"
+                     "try:\\n"
+                     "    urllib.request.urlopen(urllib.request.Request('http://%s/2018-06-01/runtime/invocation/"
+                     "bogus/response', data=b'{}', method='POST'))\\n"
+                     "    print(202)\\n"
+                     "except urllib.error.HTTPError as error:\\n"
+                     "    print(error.code)\\n") % api
+            child = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+            return {"api": api, "child_status": int(child.stdout.strip() or 0), "pid": os.getpid()}
+
+
         def boom(event, context):
             raise ValueError("the order has no lines")
 
@@ -101,6 +115,7 @@ struct LambdaRuntimeTests {
         try """
         functions:
           echo: {runtime: python3, handler: app.echo, code: \(code), memory_mb: 256, report_log: all, environment: {PYTHONPATH: /opt/extra}}
+          peer: {runtime: python3, handler: app.peer, code: \(code)}
           boom: {runtime: python3, handler: app.boom, code: \(code), on_failure: failures, maximum_retry_attempts: 0}
           findings: {runtime: python3, handler: app.findings, code: \(code), environment: {OUT: \(root.path)/findings.jsonl}}
           notify: {runtime: python3, handler: app.notify, code: \(code), role: notifier, timeout: 10}
@@ -137,6 +152,24 @@ struct LambdaRuntimeTests {
         #expect(path.firstIndex(of: codePath) ?? 9 < path.firstIndex(of: "/opt/extra") ?? 0, "\(path)")
         let (_, again) = try await invoke(server, "echo", #"{"order": 43}"#)
         #expect(again["pid"] as? Int == echoed["pid"] as? Int, "a warm instance is reused")
+
+        // The Runtime API answers the instance's runtime and its children only: a child process of the handler gets
+        // past the check (400: not the invocation in progress), another process of the host is refused 403 whatever
+        // it asks, and the instance goes on undisturbed.
+        let (_, peer) = try await invoke(server, "peer", "{}")
+        #expect(peer["child_status"] as? Int == 400, "\(peer)")
+        let api = try #require(peer["api"] as? String)
+        for (method, path) in [
+            ("GET", "/2018-06-01/runtime/invocation/next"), ("POST", "/2018-06-01/runtime/init/error"),
+            ("POST", "/2018-06-01/runtime/invocation/bogus/response"),
+            ("POST", "/2018-06-01/runtime/invocation/bogus/error"),
+        ] {
+            let (status, answer) = try await HTTP.request(
+                method, "http://\(api)\(path)", body: method == "POST" ? Array("{}".utf8) : nil)
+            #expect(status == 403, "\(method) \(path): \(String(decoding: answer, as: UTF8.self))")
+        }
+        let (peerAgain, peerSecond) = try await invoke(server, "peer", "{}")
+        #expect(peerAgain == 200 && peerSecond["pid"] as? Int == peer["pid"] as? Int, "\(peerSecond)")
 
         // Through its HTTP route: API Gateway's proxy event in, its proxy answer out; a raised error is a 502.
         let (routed, headers, answer) = try await HTTP.exchange(

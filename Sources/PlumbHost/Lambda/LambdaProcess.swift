@@ -103,6 +103,7 @@ final class LambdaProcess: Sendable {
             throw error
         }
         pid = process.processIdentifier
+        session.attach(runtimePID: pid)
         self.process = Mutex(process)
         // The read end is ours from here (a duplicate, so the Pipe's own handle may close with it); the write end
         // is the child's alone, so the pipe ends when the process does.

@@ -83,6 +83,12 @@ public final class LambdaRuntimeSession: Sendable {
     /// The unguessable part of the runtime's address (each instance has its own listener; this names the session).
     public let id: String
     private let state = Mutex(State())
+    private let runtime = Mutex<Int32?>(nil)
+
+    /// The runtime's process id, once it is started: the Runtime API answers it (and its descendants) only.
+    public var runtimePID: Int32? { runtime.withLock { $0 } }
+
+    public func attach(runtimePID pid: Int32) { runtime.withLock { $0 = pid } }
 
     public init(id: String = UUID().uuidString.lowercased()) {
         self.id = id
@@ -140,7 +146,11 @@ public final class LambdaRuntimeSession: Sendable {
     }
 
     /// `POST /2018-06-01/runtime/init/error`: the runtime could not start; the session ends.
-    public func initError(type: String?, body: [UInt8]) {
+    public func initError(type: String?, body: [UInt8]) throws(Refused) {
+        // After init an init error is not the runtime's to report (Lambda refuses it too): the session goes on.
+        if state.withLock({ $0.isReady }) {
+            throw Refused(status: 403, message: "the runtime's init is over")
+        }
         end(Ended(reason: "the runtime reported an init error (\(type ?? "unknown"))", initError: body))
     }
 

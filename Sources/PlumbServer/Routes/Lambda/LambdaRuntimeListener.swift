@@ -17,7 +17,8 @@ enum LambdaRuntimeListener {
 
     /// Starts the listener for `session`; its address once it is accepting.
     static func open(_ session: LambdaRuntimeSession, logger: Logger) async throws -> LambdaRuntimeEndpoint {
-        let router = Router()
+        let router = Router(context: RuntimeRequestContext.self)
+        router.add(middleware: RuntimePeerMiddleware(session: session))
         router.get("/2018-06-01/runtime/invocation/next") { _, _ -> Response in
             guard let invocation = await session.next() else {
                 // The session ended (the instance is going): the runtime is told, and is killed anyway.
@@ -66,8 +67,10 @@ enum LambdaRuntimeListener {
         }
         router.post("/2018-06-01/runtime/init/error") { request, _ -> Response in
             let body = try await Self.body(request) ?? Array(#"{"errorMessage":"the error is over 6 MB"}"#.utf8)
-            session.initError(type: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!], body: body)
-            return Self.json(.accepted, #"{"status":"OK"}"#)
+            let type = request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!]
+            return Self.accepted { () throws(LambdaRuntimeSession.Refused) in
+                try session.initError(type: type, body: body)
+            }
         }
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let app = Application(
@@ -89,6 +92,55 @@ enum LambdaRuntimeListener {
             throw LambdaRuntimeSession.Ended(reason: "the Runtime API listener could not start")
         }
         return LambdaRuntimeEndpoint(address: "127.0.0.1:\(port)", close: { task.cancel() })
+    }
+
+    /// A request's context: where it came from and which port it reached.
+    struct RuntimeRequestContext: RequestContext {
+        var coreContext: CoreRequestContextStorage
+        let clientPort: Int?
+        let serverPort: Int?
+
+        init(source: ApplicationRequestContextSource) {
+            coreContext = .init(source: source)
+            clientPort = source.channel.remoteAddress?.port
+            serverPort = source.channel.localAddress?.port
+        }
+    }
+
+    /// Takes requests from the instance's runtime process and its descendants only (`LambdaRuntimePeer`); anyone
+    /// else on the host is refused 403. A connection's socket, once found to be the runtime's, is remembered by its
+    /// inode (unique while the socket exists), so a kept-alive connection is looked up in the socket table only.
+    struct RuntimePeerMiddleware: RouterMiddleware {
+        typealias Context = RuntimeRequestContext
+        let session: LambdaRuntimeSession
+        let verified = VerifiedSockets()
+
+        func handle(
+            _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        ) async throws -> Response {
+            guard let client = context.clientPort, let server = context.serverPort, let pid = session.runtimePID,
+                let inode = LambdaRuntimePeer.socketInode(clientPort: client, serverPort: server),
+                verified.withLock({ $0.contains(inode) }) || LambdaRuntimePeer.isHeld(inode, by: pid)
+            else {
+                return LambdaRuntimeListener.json(
+                    .forbidden,
+                    #"{"errorMessage":"only this instance's runtime process may use its Runtime API","errorType":"Forbidden"}"#
+                )
+            }
+            verified.withLock { verified in
+                // Old connections' inodes are not kept past a few: the runtime keeps one connection alive.
+                if verified.count > 64 { verified.removeAll() }
+                verified.insert(inode)
+            }
+            return try await next(request, context)
+        }
+    }
+
+    /// The runtime's sockets found so far, by inode.
+    final class VerifiedSockets: Sendable {
+        let inodes = Mutex<Set<UInt64>>([])
+
+        func withLock<T>(_ body: (inout Set<UInt64>) -> T) -> T { inodes.withLock { body(&$0) } }
     }
 
     /// The body, or nil when it is over `maxBodyBytes`.
