@@ -5,9 +5,10 @@ import Testing
 
 /// A step of load on a Python handler's route (`plumb load`, closed model, 1 then 6 users): process instances are
 /// started as the load needs them (cold starts, each with its REPORT line's Init Duration), the autoscaler records
-/// its scaling activities, and every call is answered, as for a Swift plugin's function.
+/// its scaling activities, and every call is answered, as for a Swift plugin's function. Its windows are wall-clock
+/// seconds, so it runs in the suite's serial pass (a *TimingTests type).
 @Suite("Lambda handlers under a step of load")
-struct LambdaScalingTests {
+struct LambdaScalingTimingTests {
     @Test("a step from 1 to 6 users: cold starts, scaling activities, no errors")
     func stepOfLoad() async throws {
         let root = TemporaryDirectory("plumb-lambda-step")
@@ -64,7 +65,10 @@ struct LambdaScalingTests {
         let scaling = (try? JSONSerialization.jsonObject(with: Data(scalingBody)) as? [String: Any]) ?? [:]
         let activities = scaling["activities"] as? [[String: Any]] ?? []
         let raised = activities.filter { ($0["to"] as? Int ?? 0) > ($0["from"] as? Int ?? 0) }
-        #expect(raised.contains { ($0["to"] as? Int ?? 0) >= 6 }, "\(activities)")
+        #expect(!raised.isEmpty, "the autoscaler scaled up: \(activities)")
+        // Six calls at once need six instances (one invocation each): started by the autoscaler or by cold starts.
+        let instances = scaling["instances"] as? Int ?? 0
+        #expect(instances >= 6 || raised.contains { ($0["to"] as? Int ?? 0) >= 6 }, "\(instances): \(activities)")
         // Calls that waited on a new process carry its Init Duration in their REPORT line (an instance the autoscaler
         // started ahead of a call is warm when it gets one, as Lambda's provisioned instances are).
         var coldCalls = 0
