@@ -97,50 +97,57 @@ enum LambdaRuntimeListener {
     /// A request's context: where it came from and which port it reached.
     struct RuntimeRequestContext: RequestContext {
         var coreContext: CoreRequestContextStorage
+        let channel: any Channel
         let clientPort: Int?
         let serverPort: Int?
 
         init(source: ApplicationRequestContextSource) {
             coreContext = .init(source: source)
+            channel = source.channel
             clientPort = source.channel.remoteAddress?.port
             serverPort = source.channel.localAddress?.port
         }
     }
 
     /// Takes requests from the instance's runtime process and its descendants only (`LambdaRuntimePeer`); anyone
-    /// else on the host is refused 403. A connection's socket, once found to be the runtime's, is remembered by its
-    /// inode (unique while the socket exists), so a kept-alive connection is looked up in the socket table only.
+    /// else on the host is refused 403. A connection is checked once, on its first request, and remembered (its
+    /// channel held) until it closes, so a kept-alive connection costs one look at the socket table.
     struct RuntimePeerMiddleware: RouterMiddleware {
         typealias Context = RuntimeRequestContext
         let session: LambdaRuntimeSession
-        let verified = VerifiedSockets()
+        let verified = VerifiedConnections()
 
         func handle(
             _ request: Request, context: Context, next: (Request, Context) async throws -> Response
         ) async throws -> Response {
+            if verified.contains(context.channel) { return try await next(request, context) }
             guard let client = context.clientPort, let server = context.serverPort, let pid = session.runtimePID,
                 let inode = LambdaRuntimePeer.socketInode(clientPort: client, serverPort: server),
-                verified.withLock({ $0.contains(inode) }) || LambdaRuntimePeer.isHeld(inode, by: pid)
+                LambdaRuntimePeer.isHeld(inode, by: pid)
             else {
                 return LambdaRuntimeListener.json(
                     .forbidden,
                     #"{"errorMessage":"only this instance's runtime process may use its Runtime API","errorType":"Forbidden"}"#
                 )
             }
-            verified.withLock { verified in
-                // Old connections' inodes are not kept past a few: the runtime keeps one connection alive.
-                if verified.count > 64 { verified.removeAll() }
-                verified.insert(inode)
-            }
+            verified.insert(context.channel)
             return try await next(request, context)
         }
     }
 
-    /// The runtime's sockets found so far, by inode.
-    final class VerifiedSockets: Sendable {
-        let inodes = Mutex<Set<UInt64>>([])
+    /// The connections found to be the runtime's, each held until it closes (so its identity is not reused).
+    final class VerifiedConnections: Sendable {
+        let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-        func withLock<T>(_ body: (inout Set<UInt64>) -> T) -> T { inodes.withLock { body(&$0) } }
+        func contains(_ channel: any Channel) -> Bool {
+            channels.withLock { $0[ObjectIdentifier(channel)] != nil }
+        }
+
+        func insert(_ channel: any Channel) {
+            let key = ObjectIdentifier(channel)
+            channels.withLock { $0[key] = channel }
+            channel.closeFuture.whenComplete { [weak self] _ in self?.channels.withLock { $0[key] = nil } }
+        }
     }
 
     /// The body, or nil when it is over `maxBodyBytes`.
