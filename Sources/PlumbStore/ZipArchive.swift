@@ -19,6 +19,8 @@ public enum ZipArchive {
         init(_ description: String) { self.description = description }
         /// An archive with no file in it.
         public static let empty = ZipError("the zip file has no files")
+        /// A directory the files cannot be written to.
+        public static func unwritable(_ path: String) -> ZipError { ZipError("\(path) cannot be made") }
     }
 
     /// One file of an archive.

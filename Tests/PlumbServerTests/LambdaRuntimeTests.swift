@@ -239,6 +239,17 @@ struct LambdaRuntimeTests {
         #expect(failed["errorType"] as? String == "ValueError", "\(failed)")
         #expect(failed["errorMessage"] as? String == "the order has no lines")
         #expect((failed["stackTrace"] as? [Any])?.isEmpty == false)
+        // Counted in Plumb/Functions Errors for the function, as a plugin's failure is.
+        try await waitUntil("boom's errors in Plumb/Functions Errors", timeout: .seconds(30)) {
+            let now = Int(Date().timeIntervalSince1970)
+            let (_, body) = try await HTTP.request(
+                "GET",
+                server.baseURL
+                    + "/api/v1/metrics/statistics?namespace=Plumb/Functions&name=Errors&dimensions=Function=boom"
+                    + "&statistics=Sum&period=3600&start=\(now - 7_200)&end=\(now + 60)", token: server.token)
+            return String(decoding: body, as: UTF8.self).range(of: #""Sum":\s*[1-9]"#, options: .regularExpression)
+                != nil
+        }
 
         let (timedOutStatus, timedOut) = try await invoke(server, "slow", #"{"seconds": 5}"#)
         #expect(timedOutStatus == 500)

@@ -287,17 +287,28 @@ final class LambdaFunctions: Sendable {
         guard let data = FileManager.default.contents(atPath: zipPath) else {
             throw ConfigError("functions.\(name).code: \(zipPath) cannot be read")
         }
-        let directory = functionDirectory(name)
-        let target = directory + "/config-code"
+        let target = functionDirectory(name) + "/config-code"
         try? FileManager.default.removeItem(atPath: target)
-        try FileManager.default.createDirectory(
-            atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        do {
-            guard try ZipArchive.extract(Array(data), into: target) > 0 else { throw ZipArchive.ZipError.empty }
-        } catch {
-            throw ConfigError("functions.\(name).code: \(zipPath): \(error)")
+        do { try Self.extract(Array(data), into: target) } catch {
+            throw ConfigError("functions.\(name).code: \(zipPath): \(error.description)")
         }
         return target
+    }
+
+    /// Unzips `zip` into a new directory `target` (0700), which holds nothing when it fails.
+    private static func extract(_ zip: [UInt8], into target: String) throws(ZipArchive.ZipError) {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw ZipArchive.ZipError.unwritable(target)
+        }
+        do throws(ZipArchive.ZipError) {
+            guard try ZipArchive.extract(zip, into: target) > 0 else { throw ZipArchive.ZipError.empty }
+        } catch {
+            try? FileManager.default.removeItem(atPath: target)
+            throw error
+        }
     }
 
     private func functionDirectory(_ name: String) -> String { dataDirectory + "/functions/" + name }
@@ -308,13 +319,7 @@ final class LambdaFunctions: Sendable {
             throw Self.invalid("zipFile must be 1 byte to \(Self.maxZipBytes) bytes, not \(zip.count)")
         }
         let name = "code-" + UUID().uuidString.prefix(8).lowercased()
-        let target = directory + "/" + name
-        try FileManager.default.createDirectory(
-            atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        do throws(ZipArchive.ZipError) {
-            guard try ZipArchive.extract(zip, into: target) > 0 else { throw ZipArchive.ZipError.empty }
-        } catch {
-            try? FileManager.default.removeItem(atPath: target)
+        do { try Self.extract(zip, into: directory + "/" + name) } catch {
             throw Self.invalid("zipFile: could not unzip the function's code: \(error.description)")
         }
         return name
